@@ -1,0 +1,192 @@
+// The groups G1 (y^2 = x^3 + 3 over Fp) and G2 (y^2 = x^3 + 3/xi over Fp2, the D-type sextic
+// twist) in Jacobian coordinates. The group law and scalar multiplication are variable-time:
+// the verifier only ever handles public points and scalars.
+// Formulas: dbl-2009-l, add-2007-bl, madd-2007-bl from the Explicit-Formulas Database
+// (hyperelliptic.org/EFD, short Weierstrass a = 0, Jacobian).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "crypto/tower.hpp"
+
+namespace pg::crypto {
+
+struct G1Params {
+  using Field = Fp;
+  static Fp b() noexcept { return Fp::from_u64(3); }
+};
+
+struct G2Params {
+  using Field = Fp2;
+  static const Fp2& b() noexcept { return tower_constants().twist_b; }
+};
+
+/// A point in affine coordinates; `infinity` marks the identity (x and y are then zero).
+template <class P>
+struct AffinePoint {
+  using F = typename P::Field;
+  F x{}, y{};
+  bool infinity = true;
+
+  static AffinePoint identity() noexcept { return {}; }
+  static AffinePoint from_xy(const F& x, const F& y) noexcept { return {x, y, false}; }
+
+  /// True for the identity and for (x, y) with y^2 = x^3 + b.
+  bool is_on_curve() const noexcept { return infinity || y.square() == x.square() * x + P::b(); }
+  AffinePoint negate() const noexcept { return infinity ? *this : AffinePoint{x, -y, false}; }
+  friend bool operator==(const AffinePoint& a, const AffinePoint& b) noexcept {
+    if (a.infinity || b.infinity) return a.infinity == b.infinity;
+    return a.x == b.x && a.y == b.y;
+  }
+};
+
+/// A point (X : Y : Z) standing for (X/Z^2, Y/Z^3); Z = 0 is the identity.
+template <class P>
+struct JacobianPoint {
+  using F = typename P::Field;
+  using Affine = AffinePoint<P>;
+  F x{}, y{}, z{};
+
+  static JacobianPoint identity() noexcept { return {F::one(), F::one(), F::zero()}; }
+  static JacobianPoint from_affine(const Affine& a) noexcept {
+    if (a.infinity) return identity();
+    return {a.x, a.y, F::one()};
+  }
+  bool is_identity() const noexcept { return z.is_zero(); }
+
+  Affine to_affine() const noexcept {
+    if (is_identity()) return Affine::identity();
+    const F zi = z.inverse();
+    const F zi2 = zi.square();
+    return Affine::from_xy(x * zi2, y * zi2 * zi);
+  }
+
+  friend bool operator==(const JacobianPoint& a, const JacobianPoint& b) noexcept {
+    if (a.is_identity() || b.is_identity()) return a.is_identity() == b.is_identity();
+    const F az2 = a.z.square();
+    const F bz2 = b.z.square();
+    return a.x * bz2 == b.x * az2 && a.y * bz2 * b.z == b.y * az2 * a.z;
+  }
+
+  JacobianPoint negate() const noexcept { return {x, -y, z}; }
+
+  /// 2 * this (dbl-2009-l).
+  JacobianPoint dbl() const noexcept {
+    if (is_identity()) return *this;
+    const F a = x.square();
+    const F b = y.square();
+    const F c = b.square();
+    const F d = ((x + b).square() - a - c).dbl();
+    const F e = a.dbl() + a;
+    const F f = e.square();
+    JacobianPoint r;
+    r.x = f - d.dbl();
+    r.y = e * (d - r.x) - c.dbl().dbl().dbl();
+    r.z = (y * z).dbl();
+    return r;
+  }
+
+  /// this + q (add-2007-bl), handling the identity and equal points.
+  JacobianPoint add(const JacobianPoint& q) const noexcept {
+    if (is_identity()) return q;
+    if (q.is_identity()) return *this;
+    const F z1z1 = z.square();
+    const F z2z2 = q.z.square();
+    const F u1 = x * z2z2;
+    const F u2 = q.x * z1z1;
+    const F s1 = y * q.z * z2z2;
+    const F s2 = q.y * z * z1z1;
+    const F h = u2 - u1;
+    const F rr = (s2 - s1).dbl();
+    if (h.is_zero()) return rr.is_zero() ? dbl() : identity();
+    const F i = h.dbl().square();
+    const F j = h * i;
+    const F v = u1 * i;
+    JacobianPoint r;
+    r.x = rr.square() - j - v.dbl();
+    r.y = rr * (v - r.x) - (s1 * j).dbl();
+    r.z = ((z + q.z).square() - z1z1 - z2z2) * h;
+    return r;
+  }
+
+  /// this + q for an affine q (madd-2007-bl).
+  JacobianPoint add_mixed(const Affine& q) const noexcept {
+    if (q.infinity) return *this;
+    if (is_identity()) return from_affine(q);
+    const F z1z1 = z.square();
+    const F u2 = q.x * z1z1;
+    const F s2 = q.y * z * z1z1;
+    const F h = u2 - x;
+    const F rr = (s2 - y).dbl();
+    if (h.is_zero()) return rr.is_zero() ? dbl() : identity();
+    const F hh = h.square();
+    const F i = hh.dbl().dbl();
+    const F j = h * i;
+    const F v = x * i;
+    JacobianPoint r;
+    r.x = rr.square() - j - v.dbl();
+    r.y = rr * (v - r.x) - (y * j).dbl();
+    r.z = (z + h).square() - z1z1 - hh;
+    return r;
+  }
+
+  /// k * this for a public scalar k (any 256-bit integer), with a 4-bit fixed window.
+  JacobianPoint mul_vartime(const Limbs& k) const noexcept {
+    JacobianPoint table[16];
+    table[0] = identity();
+    for (int i = 1; i < 16; ++i) table[i] = table[i - 1].add(*this);
+    JacobianPoint r = identity();
+    for (int i = (bit_length(k) + 3) / 4 - 1; i >= 0; --i) {
+      r = r.dbl().dbl().dbl().dbl();
+      const unsigned nib = static_cast<unsigned>((k[i / 16] >> (4 * (i % 16))) & 15);
+      if (nib != 0) r = r.add(table[nib]);
+    }
+    return r;
+  }
+};
+
+using G1Affine = AffinePoint<G1Params>;
+using G1 = JacobianPoint<G1Params>;
+using G2Affine = AffinePoint<G2Params>;
+using G2 = JacobianPoint<G2Params>;
+
+/// Converts many points to affine form with one field inversion (Montgomery's trick).
+template <class P>
+std::vector<AffinePoint<P>> batch_to_affine(std::span<const JacobianPoint<P>> points) {
+  using F = typename P::Field;
+  std::vector<AffinePoint<P>> out(points.size());
+  std::vector<F> prefix(points.size());
+  F acc = F::one();
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    prefix[i] = acc;
+    if (!points[i].is_identity()) acc *= points[i].z;
+  }
+  F inv = acc.inverse();
+  for (std::size_t i = points.size(); i-- > 0;) {
+    if (points[i].is_identity()) continue;
+    const F zi = inv * prefix[i];
+    inv *= points[i].z;
+    const F zi2 = zi.square();
+    out[i] = AffinePoint<P>::from_xy(points[i].x * zi2, points[i].y * zi2 * zi);
+  }
+  return out;
+}
+
+/// The generators used by EIP-197 and snarkjs: G1 = (1, 2); G2 as in EIP-197.
+const G1Affine& g1_generator() noexcept;
+const G2Affine& g2_generator() noexcept;
+
+/// The twisted Frobenius endomorphism psi(x, y) = (conj(x) xi^((p-1)/3), conj(y) xi^((p-1)/2))
+/// of the twist; on G2 it acts as multiplication by p.
+G2 g2_psi(const G2& q) noexcept;
+
+/// Membership in the order-r subgroup of the twist, by the endomorphism test
+/// [x+1]Q + psi([x]Q) + psi^2([x]Q) == psi^3([2x]Q) (ePrint 2022/348 §3 and §5.1, as used by
+/// gnark-crypto). The point must be on the twist. The identity is in the subgroup.
+bool g2_in_subgroup_vartime(const G2Affine& q) noexcept;
+
+/// The slow reference test [r]Q == O, for tests.
+bool g2_in_subgroup_slow_vartime(const G2Affine& q) noexcept;
+
+}  // namespace pg::crypto

@@ -1,0 +1,212 @@
+// Prime fields in Montgomery form on four 64-bit limbs, one type per modulus (a template over a
+// config struct, so no global curve state and a toy modulus can use the same code in tests).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "crypto/cpu.hpp"
+#include "crypto/uint256.hpp"
+
+namespace pg::crypto {
+
+namespace detail {
+constexpr Limbs mont_mul_portable(const Limbs& a, const Limbs& b, const Limbs& m,
+                                  std::uint64_t inv) noexcept;
+}  // namespace detail
+
+}  // namespace pg::crypto
+
+#include "crypto/mont_mul_x86.hpp"
+
+namespace pg::crypto {
+
+namespace detail {
+
+/// -m^{-1} mod 2^64 by Newton iteration (each step doubles the number of correct bits).
+constexpr std::uint64_t neg_inverse_mod_2_64(std::uint64_t m0) noexcept {
+  std::uint64_t inv = 1;
+  for (int i = 0; i < 7; ++i) inv *= 2 - m0 * inv;
+  return ~inv + 1;
+}
+
+/// 2^256 mod m.
+constexpr Limbs pow2_256_mod(const Limbs& m) noexcept {
+  std::uint64_t borrow = 0;
+  Limbs r = sub_limbs(Limbs{0, 0, 0, 0}, m, borrow);
+  while (compare_limbs(r, m) >= 0) r = sub_limbs(r, m, borrow);
+  return r;
+}
+
+/// (2 * a) mod m for a < m < 2^255.
+constexpr Limbs double_mod(const Limbs& a, const Limbs& m) noexcept {
+  std::uint64_t carry = 0;
+  Limbs r = add_limbs(a, a, carry);
+  if (compare_limbs(r, m) >= 0) r = sub_limbs(r, m, carry);
+  return r;
+}
+
+/// Montgomery multiplication a*b/2^256 mod m, CIOS with the "no-carry" shortcut that is valid
+/// when the top limb of m is below 2^63 - 1 (gnark-crypto, "Faster big-integer modular
+/// multiplication for most moduli", ePrint 2022/1400 §2). Inputs below m, output below m.
+constexpr Limbs mont_mul_portable(const Limbs& a, const Limbs& b, const Limbs& m,
+                                  std::uint64_t inv) noexcept {
+  std::uint64_t t[4] = {0, 0, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    u128 acc = static_cast<u128>(a[0]) * b[i] + t[0];
+    std::uint64_t A = static_cast<std::uint64_t>(acc >> 64);
+    t[0] = static_cast<std::uint64_t>(acc);
+    const std::uint64_t mq = t[0] * inv;
+    acc = static_cast<u128>(mq) * m[0] + t[0];
+    std::uint64_t C = static_cast<std::uint64_t>(acc >> 64);
+    for (int j = 1; j < 4; ++j) {
+      acc = static_cast<u128>(a[j]) * b[i] + t[j] + A;
+      A = static_cast<std::uint64_t>(acc >> 64);
+      t[j] = static_cast<std::uint64_t>(acc);
+      acc = static_cast<u128>(mq) * m[j] + t[j] + C;
+      C = static_cast<std::uint64_t>(acc >> 64);
+      t[j - 1] = static_cast<std::uint64_t>(acc);
+    }
+    t[3] = C + A;
+  }
+  Limbs r{t[0], t[1], t[2], t[3]};
+  std::uint64_t borrow = 0;
+  const Limbs s = sub_limbs(r, m, borrow);
+  return borrow ? r : s;
+}
+
+}  // namespace detail
+
+/// An element of Z/pZ for the 4-limb odd prime Config::kModulus < 2^254 (so that a + b never
+/// overflows 256 bits and the no-carry multiplication applies), kept in Montgomery form a*2^256.
+/// All arithmetic is constant-time except the functions named `_vartime`.
+template <class Config>
+class MontField {
+ public:
+  static constexpr Limbs kModulus = Config::kModulus;
+  static constexpr std::uint64_t kInv = detail::neg_inverse_mod_2_64(kModulus[0]);
+  static constexpr Limbs kR = detail::pow2_256_mod(kModulus);
+  static constexpr Limbs kR2 = [] {
+    Limbs r = kR;
+    for (int i = 0; i < 256; ++i) r = detail::double_mod(r, kModulus);
+    return r;
+  }();
+  static_assert(kModulus[0] & 1, "modulus must be odd");
+  static_assert(kModulus[3] < (std::uint64_t{1} << 62), "modulus must be below 2^254");
+  static_assert(kModulus[0] * (~kInv + 1) == 1, "Montgomery constant");
+
+  constexpr MontField() noexcept = default;
+
+  static constexpr MontField zero() noexcept { return MontField(); }
+  static constexpr MontField one() noexcept { return from_montgomery(kR); }
+
+  /// The element whose Montgomery representation is `m` (m must be below the modulus).
+  static constexpr MontField from_montgomery(const Limbs& m) noexcept {
+    MontField r;
+    r.v_ = m;
+    return r;
+  }
+
+  /// The element equal to the integer `a`, which must be below the modulus.
+  static constexpr MontField from_canonical(const Limbs& a) noexcept {
+    return from_montgomery(mul_limbs(a, kR2));
+  }
+
+  /// The element equal to `a`, or nullopt when a >= modulus (strict decoding never reduces).
+  static constexpr std::optional<MontField> from_canonical_checked(const Limbs& a) noexcept {
+    if (compare_limbs(a, kModulus) >= 0) return std::nullopt;
+    return from_canonical(a);
+  }
+
+  static constexpr MontField from_u64(std::uint64_t a) noexcept {
+    return from_canonical(Limbs{a, 0, 0, 0});
+  }
+
+  /// The integer in [0, modulus) this element stands for.
+  constexpr Limbs to_canonical() const noexcept { return mul_limbs(v_, Limbs{1, 0, 0, 0}); }
+  constexpr const Limbs& montgomery() const noexcept { return v_; }
+
+  constexpr bool is_zero() const noexcept { return is_zero_limbs(v_); }
+  constexpr bool is_one() const noexcept { return v_ == kR; }
+  friend constexpr bool operator==(const MontField& a, const MontField& b) noexcept {
+    return a.v_ == b.v_;
+  }
+
+  friend constexpr MontField operator+(const MontField& a, const MontField& b) noexcept {
+    std::uint64_t carry = 0, borrow = 0;
+    const Limbs s = add_limbs(a.v_, b.v_, carry);
+    const Limbs t = sub_limbs(s, kModulus, borrow);
+    return from_montgomery(borrow ? s : t);
+  }
+  friend constexpr MontField operator-(const MontField& a, const MontField& b) noexcept {
+    std::uint64_t borrow = 0, carry = 0;
+    const Limbs d = sub_limbs(a.v_, b.v_, borrow);
+    const Limbs mask{~(borrow - 1) & kModulus[0], ~(borrow - 1) & kModulus[1],
+                     ~(borrow - 1) & kModulus[2], ~(borrow - 1) & kModulus[3]};
+    return from_montgomery(add_limbs(d, mask, carry));
+  }
+  friend constexpr MontField operator-(const MontField& a) noexcept { return zero() - a; }
+  friend constexpr MontField operator*(const MontField& a, const MontField& b) noexcept {
+    return from_montgomery(mul_limbs(a.v_, b.v_));
+  }
+  constexpr MontField& operator+=(const MontField& b) noexcept { return *this = *this + b; }
+  constexpr MontField& operator-=(const MontField& b) noexcept { return *this = *this - b; }
+  constexpr MontField& operator*=(const MontField& b) noexcept { return *this = *this * b; }
+
+  constexpr MontField dbl() const noexcept { return *this + *this; }
+  constexpr MontField square() const noexcept { return *this * *this; }
+
+  /// this / 2.
+  constexpr MontField half() const noexcept {
+    // Add the modulus when odd (the sum stays below 2^255), then shift.
+    std::uint64_t carry = 0;
+    const Limbs mask{(v_[0] & 1) ? kModulus[0] : 0, (v_[0] & 1) ? kModulus[1] : 0,
+                     (v_[0] & 1) ? kModulus[2] : 0, (v_[0] & 1) ? kModulus[3] : 0};
+    return from_montgomery(shr1_limbs(add_limbs(v_, mask, carry)));
+  }
+
+  /// this^e for a public exponent e.
+  constexpr MontField pow_vartime(const Limbs& e) const noexcept {
+    MontField r = one();
+    for (int i = bit_length(e) - 1; i >= 0; --i) {
+      r = r.square();
+      if (bit_of(e, i)) r *= *this;
+    }
+    return r;
+  }
+
+  /// Multiplicative inverse by Fermat's little theorem; the inverse of zero is zero.
+  constexpr MontField inverse() const noexcept {
+    std::uint64_t borrow = 0;
+    return pow_vartime(sub_limbs(kModulus, Limbs{2, 0, 0, 0}, borrow));
+  }
+
+  /// 1 for a nonzero square, -1 for a non-square, 0 for zero (Euler's criterion).
+  constexpr int legendre_vartime() const noexcept {
+    const MontField t = pow_vartime(shr1_limbs(kModulus));
+    if (t.is_zero()) return 0;
+    return t.is_one() ? 1 : -1;
+  }
+
+  /// A square root when one exists (for moduli = 3 mod 4: a^((p+1)/4)).
+  constexpr std::optional<MontField> sqrt_vartime() const noexcept {
+    static_assert((kModulus[0] & 3) == 3, "sqrt_vartime needs p = 3 mod 4");
+    std::uint64_t carry = 0;
+    const Limbs e = shr1_limbs(shr1_limbs(add_limbs(kModulus, Limbs{1, 0, 0, 0}, carry)));
+    const MontField r = pow_vartime(e);
+    if (!(r.square() == *this)) return std::nullopt;
+    return r;
+  }
+
+ private:
+  static constexpr Limbs mul_limbs(const Limbs& a, const Limbs& b) noexcept {
+    if (!std::is_constant_evaluated() && cpu_has_adx()) {
+      return detail::mont_mul_adx(a, b, kModulus, kInv);
+    }
+    return detail::mont_mul_portable(a, b, kModulus, kInv);
+  }
+
+  Limbs v_{0, 0, 0, 0};
+};
+
+}  // namespace pg::crypto

@@ -1,0 +1,182 @@
+// Montgomery multiplication for 4-limb moduli below 2^254 with mulx/adcx/adox: CIOS with two
+// interleaved carry chains (CF for the high halves, OF for the low halves), the schedule used by
+// gnark-crypto's generated amd64 code (ePrint 2022/1400). Only for CPUs with BMI2 and ADX.
+#pragma once
+
+#include <cstdint>
+
+#include "crypto/uint256.hpp"
+
+namespace pg::crypto::detail {
+
+#if defined(__x86_64__)
+inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
+                          std::uint64_t inv) noexcept {
+  std::uint64_t t0, t1, t2, t3, hi;
+  __asm__(
+      // k = 0: t = a * b[0], then reduce
+      "movq 0(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %[t0], %[t1]\n\t"
+      "mulxq 8(%[a]), %%rax, %[t2]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "mulxq 16(%[a]), %%rax, %[t3]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "mulxq 24(%[a]), %%rax, %[hi]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %[hi]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // k = 1: t += a * b[1] (carry word in hi), then reduce: q = t0 * inv, t = (t + q*m) / 2^64
+      "movq 8(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %[hi]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adcxq %[hi], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "mulxq 16(%[a]), %%rax, %[hi]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "mulxq 24(%[a]), %%rax, %%rbx\n\t"
+      "adcxq %[hi], %[t3]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[hi]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // k = 2: t += a * b[2] (carry word in hi), then reduce: q = t0 * inv, t = (t + q*m) / 2^64
+      "movq 16(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %[hi]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adcxq %[hi], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "mulxq 16(%[a]), %%rax, %[hi]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "mulxq 24(%[a]), %%rax, %%rbx\n\t"
+      "adcxq %[hi], %[t3]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[hi]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // k = 3: t += a * b[3] (carry word in hi), then reduce: q = t0 * inv, t = (t + q*m) / 2^64
+      "movq 24(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %[hi]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adcxq %[hi], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "mulxq 16(%[a]), %%rax, %[hi]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "mulxq 24(%[a]), %%rax, %%rbx\n\t"
+      "adcxq %[hi], %[t3]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[hi]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
+      : [a] "r"(a.data()), [b] "r"(b.data()), [m] "r"(m.data()), [inv] "m"(inv)
+      : "rax", "rbx", "rdx", "cc", "memory");
+  const Limbs r{t0, t1, t2, t3};
+  std::uint64_t borrow = 0;
+  const Limbs s = sub_limbs(r, m, borrow);
+  return borrow ? r : s;
+}
+#else
+inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
+                          std::uint64_t inv) noexcept {
+  return mont_mul_portable(a, b, m, inv);
+}
+#endif
+
+}  // namespace pg::crypto::detail

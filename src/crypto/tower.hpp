@@ -1,0 +1,190 @@
+// The BN254 extension tower: Fp2 = Fp[u]/(u^2 + 1), Fp6 = Fp2[v]/(v^3 - xi) with xi = 9 + u,
+// Fp12 = Fp6[w]/(w^2 - v). Multiplication and squaring formulas from Devegili, O hEigeartaigh,
+// Scott, Dahab, "Multiplication and Squaring on Pairing-Friendly Fields" (ePrint 2006/471);
+// cyclotomic squaring from Granger–Scott (ePrint 2009/565, §3.2).
+#pragma once
+
+#include <optional>
+
+#include "crypto/bn254.hpp"
+
+namespace pg::crypto {
+
+struct Fp2 {
+  Fp c0, c1;  // c0 + c1*u
+
+  static Fp2 zero() noexcept { return {}; }
+  static Fp2 one() noexcept { return {Fp::one(), Fp::zero()}; }
+  bool is_zero() const noexcept { return c0.is_zero() && c1.is_zero(); }
+  friend bool operator==(const Fp2& a, const Fp2& b) noexcept {
+    return a.c0 == b.c0 && a.c1 == b.c1;
+  }
+
+  friend Fp2 operator+(const Fp2& a, const Fp2& b) noexcept { return {a.c0 + b.c0, a.c1 + b.c1}; }
+  friend Fp2 operator-(const Fp2& a, const Fp2& b) noexcept { return {a.c0 - b.c0, a.c1 - b.c1}; }
+  friend Fp2 operator-(const Fp2& a) noexcept { return {-a.c0, -a.c1}; }
+  friend Fp2 operator*(const Fp2& a, const Fp2& b) noexcept {
+    // Karatsuba: three Fp multiplications.
+    const Fp t0 = a.c0 * b.c0;
+    const Fp t1 = a.c1 * b.c1;
+    return {t0 - t1, (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1};
+  }
+  Fp2& operator+=(const Fp2& b) noexcept { return *this = *this + b; }
+  Fp2& operator-=(const Fp2& b) noexcept { return *this = *this - b; }
+  Fp2& operator*=(const Fp2& b) noexcept { return *this = *this * b; }
+
+  Fp2 dbl() const noexcept { return {c0.dbl(), c1.dbl()}; }
+  Fp2 square() const noexcept {
+    // (c0 + c1)(c0 - c1) + 2 c0 c1 u: two Fp multiplications.
+    const Fp t = c0 * c1;
+    return {(c0 + c1) * (c0 - c1), t.dbl()};
+  }
+  Fp2 mul_by_fp(const Fp& s) const noexcept { return {c0 * s, c1 * s}; }
+  /// this * xi = this * (9 + u).
+  Fp2 mul_by_xi() const noexcept {
+    const Fp t0 = c0.dbl().dbl().dbl() + c0;
+    const Fp t1 = c1.dbl().dbl().dbl() + c1;
+    return {t0 - c1, t1 + c0};
+  }
+  Fp2 conjugate() const noexcept { return {c0, -c1}; }
+  /// The Frobenius map x -> x^p, which on Fp2 is conjugation.
+  Fp2 frobenius() const noexcept { return conjugate(); }
+  Fp norm() const noexcept { return c0.square() + c1.square(); }
+  /// Inverse; the inverse of zero is zero.
+  Fp2 inverse() const noexcept {
+    const Fp t = norm().inverse();
+    return {c0 * t, -(c1 * t)};
+  }
+  Fp2 pow_vartime(const Limbs& e) const noexcept {
+    Fp2 r = one();
+    for (int i = bit_length(e) - 1; i >= 0; --i) {
+      r = r.square();
+      if (bit_of(e, i)) r *= *this;
+    }
+    return r;
+  }
+  /// A square root when one exists: Adj and Rodriguez-Henriquez, "Square root computation over
+  /// even extension fields", ePrint 2012/685, Algorithm 9 (p = 3 mod 4).
+  std::optional<Fp2> sqrt_vartime() const noexcept;
+};
+
+struct Fp6 {
+  Fp2 c0, c1, c2;  // c0 + c1*v + c2*v^2
+
+  static Fp6 zero() noexcept { return {}; }
+  static Fp6 one() noexcept { return {Fp2::one(), Fp2::zero(), Fp2::zero()}; }
+  bool is_zero() const noexcept { return c0.is_zero() && c1.is_zero() && c2.is_zero(); }
+  friend bool operator==(const Fp6& a, const Fp6& b) noexcept {
+    return a.c0 == b.c0 && a.c1 == b.c1 && a.c2 == b.c2;
+  }
+
+  friend Fp6 operator+(const Fp6& a, const Fp6& b) noexcept {
+    return {a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2};
+  }
+  friend Fp6 operator-(const Fp6& a, const Fp6& b) noexcept {
+    return {a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2};
+  }
+  friend Fp6 operator-(const Fp6& a) noexcept { return {-a.c0, -a.c1, -a.c2}; }
+  friend Fp6 operator*(const Fp6& a, const Fp6& b) noexcept {
+    // Karatsuba-style interpolation: six Fp2 multiplications (ePrint 2006/471 §4).
+    const Fp2 t0 = a.c0 * b.c0;
+    const Fp2 t1 = a.c1 * b.c1;
+    const Fp2 t2 = a.c2 * b.c2;
+    return {((a.c1 + a.c2) * (b.c1 + b.c2) - t1 - t2).mul_by_xi() + t0,
+            (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1 + t2.mul_by_xi(),
+            (a.c0 + a.c2) * (b.c0 + b.c2) - t0 - t2 + t1};
+  }
+  Fp6& operator+=(const Fp6& b) noexcept { return *this = *this + b; }
+  Fp6& operator-=(const Fp6& b) noexcept { return *this = *this - b; }
+  Fp6& operator*=(const Fp6& b) noexcept { return *this = *this * b; }
+
+  Fp6 square() const noexcept {
+    // CH-SQR2 (ePrint 2006/471 §4.2).
+    const Fp2 s0 = c0.square();
+    const Fp2 s1 = (c0 * c1).dbl();
+    const Fp2 s2 = (c0 - c1 + c2).square();
+    const Fp2 s3 = (c1 * c2).dbl();
+    const Fp2 s4 = c2.square();
+    return {s3.mul_by_xi() + s0, s4.mul_by_xi() + s1, s1 + s2 + s3 - s0 - s4};
+  }
+  /// this * v.
+  Fp6 mul_by_v() const noexcept { return {c2.mul_by_xi(), c0, c1}; }
+  Fp6 mul_by_fp2(const Fp2& s) const noexcept { return {c0 * s, c1 * s, c2 * s}; }
+  /// this * (b0 + b1 v).
+  Fp6 mul_by_01(const Fp2& b0, const Fp2& b1) const noexcept {
+    const Fp2 t0 = c0 * b0;
+    const Fp2 t1 = c1 * b1;
+    return {((c1 + c2) * b1 - t1).mul_by_xi() + t0, (c0 + c1) * (b0 + b1) - t0 - t1,
+            (c0 + c2) * b0 - t0 + t1};
+  }
+  Fp6 inverse() const noexcept {
+    const Fp2 t0 = c0.square() - (c1 * c2).mul_by_xi();
+    const Fp2 t1 = c2.square().mul_by_xi() - c0 * c1;
+    const Fp2 t2 = c1.square() - c0 * c2;
+    const Fp2 d = (c0 * t0 + (c2 * t1 + c1 * t2).mul_by_xi()).inverse();
+    return {t0 * d, t1 * d, t2 * d};
+  }
+};
+
+struct Fp12 {
+  Fp6 c0, c1;  // c0 + c1*w
+
+  static Fp12 zero() noexcept { return {}; }
+  static Fp12 one() noexcept { return {Fp6::one(), Fp6::zero()}; }
+  bool is_one() const noexcept { return c0 == Fp6::one() && c1.is_zero(); }
+  friend bool operator==(const Fp12& a, const Fp12& b) noexcept {
+    return a.c0 == b.c0 && a.c1 == b.c1;
+  }
+
+  friend Fp12 operator*(const Fp12& a, const Fp12& b) noexcept {
+    const Fp6 t0 = a.c0 * b.c0;
+    const Fp6 t1 = a.c1 * b.c1;
+    return {t0 + t1.mul_by_v(), (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1};
+  }
+  Fp12& operator*=(const Fp12& b) noexcept { return *this = *this * b; }
+
+  Fp12 square() const noexcept {
+    // Complex squaring: two Fp6 multiplications.
+    const Fp6 t = c0 * c1;
+    return {(c0 + c1) * (c0 + c1.mul_by_v()) - t - t.mul_by_v(), t + t};
+  }
+  /// this * (a0 + a3 w + a4 v w): the sparse product with a line of the D-type twist.
+  Fp12 mul_by_034(const Fp2& a0, const Fp2& a3, const Fp2& a4) const noexcept {
+    const Fp6 t0 = c0.mul_by_fp2(a0);
+    const Fp6 t1 = c1.mul_by_01(a3, a4);
+    return {t0 + t1.mul_by_v(), (c0 + c1).mul_by_01(a0 + a3, a4) - t0 - t1};
+  }
+  /// x^(p^6), the inverse of x in the cyclotomic subgroup.
+  Fp12 conjugate() const noexcept { return {c0, -c1}; }
+  Fp12 inverse() const noexcept {
+    const Fp6 t = (c0.square() - c1.square().mul_by_v()).inverse();
+    return {c0 * t, -(c1 * t)};
+  }
+  /// x^(p^k) for k = 1, 2, 3.
+  Fp12 frobenius(int k) const noexcept;
+  /// The square of an element of the cyclotomic subgroup (Granger–Scott).
+  Fp12 cyclotomic_square() const noexcept;
+  Fp12 pow_vartime(const Limbs& e) const noexcept {
+    Fp12 r = one();
+    for (int i = bit_length(e) - 1; i >= 0; --i) {
+      r = r.square();
+      if (bit_of(e, i)) r *= *this;
+    }
+    return r;
+  }
+};
+
+/// Constants of the tower derived once from xi (not tables copied from elsewhere).
+struct TowerConstants {
+  /// gamma[k][i] = xi^(i (p^k - 1) / 6) for k = 1..3, i = 0..5: the Frobenius coefficients.
+  Fp2 gamma[4][6];
+  /// b' = 3 / xi, the twist's coefficient (y^2 = x^3 + b').
+  Fp2 twist_b;
+  /// 1/2 in Fp.
+  Fp two_inv;
+};
+
+/// The tower constants, computed on first use (thread-safe).
+const TowerConstants& tower_constants() noexcept;
+
+}  // namespace pg::crypto

@@ -1,0 +1,229 @@
+// Field and tower tests: algebraic laws on random elements, edge values, both multiplication
+// paths, Frobenius maps against exponentiation, square roots.
+#include <gtest/gtest.h>
+
+#include "crypto/cpu.hpp"
+#include "crypto/tower.hpp"
+#include "test_util.hpp"
+
+namespace pg::crypto {
+namespace {
+
+using testing::Rng;
+
+template <class F>
+class PrimeFieldTest : public ::testing::Test {};
+using PrimeFields = ::testing::Types<Fp, Fr>;
+TYPED_TEST_SUITE(PrimeFieldTest, PrimeFields);
+
+template <class F>
+F minus_one() {
+  return F::zero() - F::one();
+}
+
+TYPED_TEST(PrimeFieldTest, ring_laws_hold_on_random_elements) {
+  using F = TypeParam;
+  Rng rng;
+  for (int i = 0; i < 500; ++i) {
+    const F a = rng.field<F>(), b = rng.field<F>(), c = rng.field<F>();
+    EXPECT_EQ(a + b, b + a);
+    EXPECT_EQ(a * b, b * a);
+    EXPECT_EQ((a + b) + c, a + (b + c));
+    EXPECT_EQ((a * b) * c, a * (b * c));
+    EXPECT_EQ(a * (b + c), a * b + a * c);
+    EXPECT_EQ(a - a, F::zero());
+    EXPECT_EQ(a + (-a), F::zero());
+    EXPECT_EQ(a * F::one(), a);
+    EXPECT_EQ(a.dbl(), a + a);
+    EXPECT_EQ(a.square(), a * a);
+    EXPECT_EQ(a.half().dbl(), a);
+    EXPECT_LT(compare_limbs(a.to_canonical(), F::kModulus), 0);
+    EXPECT_LT(compare_limbs(a.montgomery(), F::kModulus), 0);
+  }
+}
+
+TYPED_TEST(PrimeFieldTest, inverse_times_element_is_one) {
+  using F = TypeParam;
+  Rng rng;
+  for (int i = 0; i < 50; ++i) {
+    const F a = rng.field<F>();
+    EXPECT_EQ(a * a.inverse(), F::one());
+  }
+  EXPECT_EQ(F::zero().inverse(), F::zero());
+  EXPECT_EQ(minus_one<F>() * minus_one<F>(), F::one());
+}
+
+TYPED_TEST(PrimeFieldTest, aliasing_operands_give_the_same_results) {
+  using F = TypeParam;
+  Rng rng;
+  F a = rng.field<F>();
+  const F a2 = a * a;
+  a *= a;
+  EXPECT_EQ(a, a2);
+  F b = rng.field<F>();
+  const F b2 = b + b;
+  b += b;
+  EXPECT_EQ(b, b2);
+  b -= b;
+  EXPECT_EQ(b, F::zero());
+}
+
+TYPED_TEST(PrimeFieldTest, edge_values_reduce_correctly) {
+  using F = TypeParam;
+  std::uint64_t borrow = 0;
+  const Limbs pm1 = sub_limbs(F::kModulus, Limbs{1, 0, 0, 0}, borrow);
+  const auto m1 = F::from_canonical_checked(pm1);
+  ASSERT_TRUE(m1.has_value());
+  EXPECT_EQ(*m1, minus_one<F>());
+  EXPECT_EQ(*m1 + F::one(), F::zero());
+  EXPECT_EQ(m1->to_canonical(), pm1);
+  EXPECT_FALSE(F::from_canonical_checked(F::kModulus).has_value());
+  EXPECT_FALSE(F::from_canonical_checked(Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL}).has_value());
+  EXPECT_EQ(F::zero().to_canonical(), (Limbs{0, 0, 0, 0}));
+  EXPECT_EQ(F::one().to_canonical(), (Limbs{1, 0, 0, 0}));
+  EXPECT_EQ(F::from_u64(7) * F::from_u64(6), F::from_u64(42));
+  EXPECT_EQ(F::zero() - F::one(), *m1);
+}
+
+TYPED_TEST(PrimeFieldTest, adx_and_portable_paths_agree) {
+  using F = TypeParam;
+  if (!cpu_supports_adx()) GTEST_SKIP() << "CPU has no BMI2/ADX; only the portable path exists";
+  Rng rng;
+  std::uint64_t borrow = 0;
+  const Limbs pm1 = sub_limbs(F::kModulus, Limbs{1, 0, 0, 0}, borrow);
+  for (int i = 0; i < 2000; ++i) {
+    Limbs a = rng.field<F>().montgomery(), b = rng.field<F>().montgomery();
+    if (i == 0) a = b = pm1;
+    if (i == 1) a = pm1, b = Limbs{0, 0, 0, 0};
+    if (i == 2) a = pm1, b = F::kR;
+    const Limbs portable = detail::mont_mul_portable(a, b, F::kModulus, F::kInv);
+    const Limbs adx = detail::mont_mul_adx(a, b, F::kModulus, F::kInv);
+    ASSERT_EQ(portable, adx) << "iteration " << i;
+  }
+}
+
+TYPED_TEST(PrimeFieldTest, forced_portable_path_computes_the_same_products) {
+  using F = TypeParam;
+  Rng rng;
+  const F a = rng.field<F>(), b = rng.field<F>();
+  const F fast = a * b;
+  set_adx_enabled(false);
+  const F slow = a * b;
+  set_adx_enabled(true);
+  EXPECT_EQ(fast, slow);
+}
+
+TEST(FpTest, square_roots_exist_exactly_for_squares) {
+  Rng rng;
+  for (int i = 0; i < 30; ++i) {
+    const Fp a = rng.field<Fp>();
+    const auto r = a.square().sqrt_vartime();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->square(), a.square());
+    // -1 is a non-residue since p = 3 mod 4, so -a^2 has no root.
+    EXPECT_FALSE((-a.square()).sqrt_vartime().has_value());
+  }
+}
+
+TEST(LimbsTest, decimal_parsing_is_strict) {
+  Limbs l{};
+  EXPECT_TRUE(limbs_from_decimal("0", l));
+  EXPECT_EQ(l, (Limbs{0, 0, 0, 0}));
+  EXPECT_TRUE(limbs_from_decimal("18446744073709551616", l));
+  EXPECT_EQ(l, (Limbs{0, 1, 0, 0}));
+  EXPECT_FALSE(limbs_from_decimal("", l));
+  EXPECT_FALSE(limbs_from_decimal("01", l));
+  EXPECT_FALSE(limbs_from_decimal("-1", l));
+  EXPECT_FALSE(limbs_from_decimal("+1", l));
+  EXPECT_FALSE(limbs_from_decimal("1 ", l));
+  EXPECT_FALSE(limbs_from_decimal("0x10", l));
+  EXPECT_FALSE(limbs_from_decimal("1e3", l));
+  // 2^256 - 1 parses, 2^256 does not.
+  EXPECT_TRUE(limbs_from_decimal(
+      "115792089237316195423570985008687907853269984665640564039457584007913129639935", l));
+  EXPECT_FALSE(limbs_from_decimal(
+      "115792089237316195423570985008687907853269984665640564039457584007913129639936", l));
+}
+
+TEST(Fp2Test, field_laws_and_inverse) {
+  Rng rng;
+  for (int i = 0; i < 100; ++i) {
+    const Fp2 a = rng.fp2(), b = rng.fp2(), c = rng.fp2();
+    EXPECT_EQ(a * (b + c), a * b + a * c);
+    EXPECT_EQ((a * b) * c, a * (b * c));
+    EXPECT_EQ(a.square(), a * a);
+    EXPECT_EQ(a * a.inverse(), Fp2::one());
+    EXPECT_EQ(a.mul_by_xi(), a * (Fp2{Fp::from_u64(9), Fp::one()}));
+    EXPECT_EQ(a.frobenius(), a.pow_vartime(Fp::kModulus));
+  }
+  const Fp2 u{Fp::zero(), Fp::one()};
+  EXPECT_EQ(u * u, -Fp2::one());
+}
+
+TEST(Fp2Test, square_roots_of_squares_and_non_squares) {
+  Rng rng;
+  int non_squares = 0;
+  for (int i = 0; i < 30; ++i) {
+    const Fp2 a = rng.fp2();
+    const auto r = a.square().sqrt_vartime();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->square(), a.square());
+    if (!rng.fp2().sqrt_vartime()) ++non_squares;
+  }
+  EXPECT_GT(non_squares, 0);
+  EXPECT_EQ(*Fp2::zero().sqrt_vartime(), Fp2::zero());
+}
+
+TEST(Fp6Test, field_laws_and_inverse) {
+  Rng rng;
+  for (int i = 0; i < 50; ++i) {
+    const Fp6 a = rng.fp6(), b = rng.fp6(), c = rng.fp6();
+    EXPECT_EQ(a * (b + c), a * b + a * c);
+    EXPECT_EQ((a * b) * c, a * (b * c));
+    EXPECT_EQ(a.square(), a * a);
+    EXPECT_EQ(a * a.inverse(), Fp6::one());
+    const Fp6 v{Fp2::zero(), Fp2::one(), Fp2::zero()};
+    EXPECT_EQ(a.mul_by_v(), a * v);
+    EXPECT_EQ(a.mul_by_01(b.c0, b.c1), a * (Fp6{b.c0, b.c1, Fp2::zero()}));
+  }
+}
+
+TEST(Fp12Test, field_laws_inverse_and_sparse_product) {
+  Rng rng;
+  for (int i = 0; i < 30; ++i) {
+    const Fp12 a = rng.fp12(), b = rng.fp12(), c = rng.fp12();
+    EXPECT_EQ((a * b) * c, a * (b * c));
+    EXPECT_EQ(a * b, b * a);
+    EXPECT_EQ(a.square(), a * a);
+    EXPECT_EQ(a * a.inverse(), Fp12::one());
+    const Fp2 x = rng.fp2(), y = rng.fp2(), z = rng.fp2();
+    const Fp12 sparse{Fp6{x, Fp2::zero(), Fp2::zero()}, Fp6{y, z, Fp2::zero()}};
+    EXPECT_EQ(a.mul_by_034(x, y, z), a * sparse);
+  }
+}
+
+TEST(Fp12Test, frobenius_equals_pth_powers) {
+  Rng rng;
+  const Fp12 a = rng.fp12();
+  const Fp12 f1 = a.pow_vartime(Fp::kModulus);
+  EXPECT_EQ(a.frobenius(1), f1);
+  EXPECT_EQ(a.frobenius(2), f1.pow_vartime(Fp::kModulus));
+  EXPECT_EQ(a.frobenius(3), a.frobenius(2).frobenius(1));
+  // p^6 is conjugation, p^12 the identity.
+  EXPECT_EQ(a.frobenius(3).frobenius(3), a.conjugate());
+  EXPECT_EQ(a.frobenius(3).frobenius(3).frobenius(3).frobenius(3), a);
+}
+
+TEST(Fp12Test, cyclotomic_square_matches_square_in_the_cyclotomic_subgroup) {
+  Rng rng;
+  for (int i = 0; i < 20; ++i) {
+    const Fp12 a = rng.fp12();
+    const Fp12 f1 = a.conjugate() * a.inverse();
+    const Fp12 c = f1.frobenius(2) * f1;  // in the cyclotomic subgroup
+    EXPECT_EQ(c.cyclotomic_square(), c.square());
+    EXPECT_EQ(c * c.conjugate(), Fp12::one());
+  }
+}
+
+}  // namespace
+}  // namespace pg::crypto

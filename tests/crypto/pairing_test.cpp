@@ -1,0 +1,144 @@
+// Curve and pairing tests: group laws, subgroup tests, bilinearity, non-degeneracy, prepared
+// lines against on-the-fly lines, multi-pairing against products.
+#include <gtest/gtest.h>
+
+#include "crypto/pairing.hpp"
+#include "test_util.hpp"
+
+namespace pg::crypto {
+namespace {
+
+using testing::Rng;
+
+TEST(CurveTest, generators_are_on_the_curves_and_have_order_r) {
+  EXPECT_TRUE(g1_generator().is_on_curve());
+  EXPECT_TRUE(g2_generator().is_on_curve());
+  EXPECT_TRUE(G1::from_affine(g1_generator()).mul_vartime(Fr::kModulus).is_identity());
+  EXPECT_TRUE(G2::from_affine(g2_generator()).mul_vartime(Fr::kModulus).is_identity());
+}
+
+TEST(CurveTest, group_laws_hold_on_random_points) {
+  Rng rng;
+  for (int i = 0; i < 20; ++i) {
+    const G1 a = rng.g1(), b = rng.g1(), c = rng.g1();
+    EXPECT_EQ(a.add(b), b.add(a));
+    EXPECT_EQ(a.add(b).add(c), a.add(b.add(c)));
+    EXPECT_EQ(a.add(a), a.dbl());
+    EXPECT_TRUE(a.add(a.negate()).is_identity());
+    EXPECT_EQ(a.add(G1::identity()), a);
+    EXPECT_EQ(a.add_mixed(b.to_affine()), a.add(b));
+    EXPECT_EQ(a.add_mixed(a.to_affine()), a.dbl());
+    EXPECT_TRUE(a.to_affine().is_on_curve());
+    const G2 p = rng.g2(), q = rng.g2();
+    EXPECT_EQ(p.add(q), q.add(p));
+    EXPECT_EQ(p.add(p), p.dbl());
+    EXPECT_EQ(p.add_mixed(q.to_affine()), p.add(q));
+    EXPECT_TRUE(p.to_affine().is_on_curve());
+  }
+}
+
+TEST(CurveTest, scalar_multiplication_is_linear) {
+  Rng rng;
+  const G1 g = G1::from_affine(g1_generator());
+  for (int i = 0; i < 10; ++i) {
+    const Fr a = rng.field<Fr>(), b = rng.field<Fr>();
+    EXPECT_EQ(g.mul_vartime(a.to_canonical()).add(g.mul_vartime(b.to_canonical())),
+              g.mul_vartime((a + b).to_canonical()));
+    EXPECT_EQ(g.mul_vartime(a.to_canonical()).mul_vartime(b.to_canonical()),
+              g.mul_vartime((a * b).to_canonical()));
+  }
+}
+
+TEST(CurveTest, batch_to_affine_matches_single_conversions) {
+  Rng rng;
+  std::vector<G1> pts;
+  for (int i = 0; i < 9; ++i) pts.push_back(i == 4 ? G1::identity() : rng.g1());
+  const auto aff = batch_to_affine<G1Params>(pts);
+  for (std::size_t i = 0; i < pts.size(); ++i) EXPECT_EQ(aff[i], pts[i].to_affine());
+}
+
+TEST(CurveTest, psi_acts_as_multiplication_by_p_on_g2) {
+  Rng rng;
+  const G2 q = rng.g2();
+  Limbs p_mod_r{};
+  std::uint64_t borrow = 0;
+  p_mod_r = sub_limbs(Fp::kModulus, Fr::kModulus, borrow);  // p - r < r
+  EXPECT_EQ(g2_psi(q), q.mul_vartime(p_mod_r));
+}
+
+TEST(CurveTest, g2_subgroup_test_accepts_g2_and_refuses_other_twist_points) {
+  Rng rng;
+  for (int i = 0; i < 10; ++i) {
+    const G2Affine in = rng.g2().to_affine();
+    EXPECT_TRUE(g2_in_subgroup_vartime(in));
+    EXPECT_TRUE(g2_in_subgroup_slow_vartime(in));
+    const G2Affine out = rng.twist_point_outside_g2();
+    EXPECT_TRUE(out.is_on_curve());
+    EXPECT_FALSE(g2_in_subgroup_vartime(out));
+  }
+  EXPECT_TRUE(g2_in_subgroup_vartime(G2Affine::identity()));
+}
+
+TEST(PairingTest, ate_loop_digits_reconstruct_6x_plus_2) {
+  u128 v = 0;
+  for (int i = kAteLoop.length - 1; i >= 0; --i) v = v * 2 + kAteLoop.digits[i];
+  EXPECT_TRUE(v == static_cast<u128>(kBnX) * 6 + 2);
+  for (int i = 0; i + 1 < kAteLoop.length; ++i) {
+    EXPECT_FALSE(kAteLoop.digits[i] != 0 && kAteLoop.digits[i + 1] != 0) << "not a NAF at " << i;
+  }
+}
+
+TEST(PairingTest, pairing_is_bilinear_and_non_degenerate) {
+  Rng rng;
+  const G1Affine p = g1_generator();
+  const G2Affine q = g2_generator();
+  const Fp12 e = pairing(p, q);
+  EXPECT_FALSE(e.is_one());
+  EXPECT_TRUE(e.pow_vartime(Fr::kModulus).is_one());
+  for (int i = 0; i < 3; ++i) {
+    const Fr a = rng.field<Fr>(), b = rng.field<Fr>();
+    const G1Affine ap = G1::from_affine(p).mul_vartime(a.to_canonical()).to_affine();
+    const G2Affine bq = G2::from_affine(q).mul_vartime(b.to_canonical()).to_affine();
+    EXPECT_EQ(pairing(ap, bq), e.pow_vartime((a * b).to_canonical()));
+    EXPECT_EQ(pairing(ap, q), pairing(p, G2::from_affine(q).mul_vartime(a.to_canonical()).to_affine()));
+  }
+}
+
+TEST(PairingTest, pairing_with_identity_is_one) {
+  EXPECT_TRUE(pairing(G1Affine::identity(), g2_generator()).is_one());
+  EXPECT_TRUE(pairing(g1_generator(), G2Affine::identity()).is_one());
+}
+
+TEST(PairingTest, prepared_lines_give_the_same_miller_loop) {
+  Rng rng;
+  const G1Affine p = rng.g1().to_affine();
+  const G2Affine q = rng.g2().to_affine();
+  const G2Prepared prep = G2Prepared::prepare(q);
+  EXPECT_EQ(static_cast<int>(prep.lines.size()), kMillerLines);
+  const PreparedPair pp{p, &prep};
+  const PointPair dp{p, q};
+  EXPECT_EQ(multi_miller_loop(std::span(&pp, 1), {}), multi_miller_loop({}, std::span(&dp, 1)));
+}
+
+TEST(PairingTest, multi_pairing_equals_product_of_pairings) {
+  Rng rng;
+  std::vector<PointPair> pairs;
+  Fp12 product = Fp12::one();
+  for (int i = 0; i < 4; ++i) {
+    pairs.push_back({rng.g1().to_affine(), rng.g2().to_affine()});
+    product *= pairing(pairs.back().p, pairs.back().q);
+  }
+  EXPECT_EQ(final_exponentiation(multi_miller_loop({}, pairs)), product);
+  // e(aP, Q) e(-P, aQ) = 1.
+  const Fr a = rng.field<Fr>();
+  const G1 p = rng.g1();
+  const G2 q = rng.g2();
+  const PointPair check[2] = {{p.mul_vartime(a.to_canonical()).to_affine(), q.to_affine()},
+                              {p.negate().to_affine(), q.mul_vartime(a.to_canonical()).to_affine()}};
+  EXPECT_TRUE(pairing_product_is_one(check));
+  const PointPair wrong[2] = {check[0], {p.to_affine(), check[1].q}};
+  EXPECT_FALSE(pairing_product_is_one(wrong));
+}
+
+}  // namespace
+}  // namespace pg::crypto
