@@ -1,3 +1,25 @@
-// proofgate command line: the composition root.
-#include <cstdio>
-int main() { std::puts("proofgate"); return 0; }
+// proofgate command line: the composition root that wires the subcommands.
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"proofgate: verifies zero-knowledge proofs of identity claims (Groth16, BN254)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "proofgate 0.1.0");
+  int exit_code = 0;
+  pg::cli::add_verify_command(app, exit_code);
+  pg::cli::add_bench_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors are malformed input: exit 2 with one line.
+    std::cerr << "usage: " << e.what() << " (see proofgate --help)\n";
+    return pg::cli::kExitMalformed;
+  }
+  return exit_code;
+}

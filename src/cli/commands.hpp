@@ -1,0 +1,19 @@
+// The subcommands of the proofgate binary, each in its own file; main wires them to CLI11.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pg::cli {
+
+/// Exit codes of the command-line contract.
+inline constexpr int kExitValid = 0;
+inline constexpr int kExitInvalid = 1;
+inline constexpr int kExitMalformed = 2;
+
+/// `proofgate verify --vkey F --proof F --public F`.
+void add_verify_command(CLI::App& app, int& exit_code);
+
+/// `proofgate bench --vkey F --proof F --public F [--iterations N] [--batch K]`.
+void add_bench_command(CLI::App& app, int& exit_code);
+
+}  // namespace pg::cli
