@@ -2,6 +2,8 @@
 // config struct, so no global curve state and a toy modulus can use the same code in tests).
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
 #include <optional>
 
@@ -28,6 +30,37 @@ constexpr std::uint64_t neg_inverse_mod_2_64(std::uint64_t m0) noexcept {
   std::uint64_t inv = 1;
   for (int i = 0; i < 7; ++i) inv *= 2 - m0 * inv;
   return ~inv + 1;
+}
+
+/// (a + b) mod m for a, b < m < 2^255, branch-free with the carry-chain intrinsics.
+inline Limbs add_mod(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
+  unsigned long long s0, s1, s2, s3, t0, t1, t2, t3;
+  unsigned char c = _addcarry_u64(0, a[0], b[0], &s0);
+  c = _addcarry_u64(c, a[1], b[1], &s1);
+  c = _addcarry_u64(c, a[2], b[2], &s2);
+  _addcarry_u64(c, a[3], b[3], &s3);
+  unsigned char w = _subborrow_u64(0, s0, m[0], &t0);
+  w = _subborrow_u64(w, s1, m[1], &t1);
+  w = _subborrow_u64(w, s2, m[2], &t2);
+  w = _subborrow_u64(w, s3, m[3], &t3);
+  const std::uint64_t keep = 0 - static_cast<std::uint64_t>(w);  // all ones: s < m, keep s
+  return {(s0 & keep) | (t0 & ~keep), (s1 & keep) | (t1 & ~keep), (s2 & keep) | (t2 & ~keep),
+          (s3 & keep) | (t3 & ~keep)};
+}
+
+/// (a - b) mod m for a, b < m, branch-free.
+inline Limbs sub_mod(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
+  unsigned long long d0, d1, d2, d3, r0, r1, r2, r3;
+  unsigned char w = _subborrow_u64(0, a[0], b[0], &d0);
+  w = _subborrow_u64(w, a[1], b[1], &d1);
+  w = _subborrow_u64(w, a[2], b[2], &d2);
+  w = _subborrow_u64(w, a[3], b[3], &d3);
+  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(w);
+  unsigned char c = _addcarry_u64(0, d0, m[0] & mask, &r0);
+  c = _addcarry_u64(c, d1, m[1] & mask, &r1);
+  c = _addcarry_u64(c, d2, m[2] & mask, &r2);
+  _addcarry_u64(c, d3, m[3] & mask, &r3);
+  return {r0, r1, r2, r3};
 }
 
 /// 2^256 mod m.
@@ -133,17 +166,19 @@ class MontField {
   }
 
   friend constexpr MontField operator+(const MontField& a, const MontField& b) noexcept {
+    if (!std::is_constant_evaluated()) return from_montgomery(detail::add_mod(a.v_, b.v_, kModulus));
     std::uint64_t carry = 0, borrow = 0;
     const Limbs s = add_limbs(a.v_, b.v_, carry);
     const Limbs t = sub_limbs(s, kModulus, borrow);
     return from_montgomery(borrow ? s : t);
   }
   friend constexpr MontField operator-(const MontField& a, const MontField& b) noexcept {
+    if (!std::is_constant_evaluated()) return from_montgomery(detail::sub_mod(a.v_, b.v_, kModulus));
     std::uint64_t borrow = 0, carry = 0;
     const Limbs d = sub_limbs(a.v_, b.v_, borrow);
-    const Limbs mask{~(borrow - 1) & kModulus[0], ~(borrow - 1) & kModulus[1],
-                     ~(borrow - 1) & kModulus[2], ~(borrow - 1) & kModulus[3]};
-    return from_montgomery(add_limbs(d, mask, carry));
+    const std::uint64_t mask = ~(borrow - 1);
+    const Limbs m{mask & kModulus[0], mask & kModulus[1], mask & kModulus[2], mask & kModulus[3]};
+    return from_montgomery(add_limbs(d, m, carry));
   }
   friend constexpr MontField operator-(const MontField& a) noexcept { return zero() - a; }
   friend constexpr MontField operator*(const MontField& a, const MontField& b) noexcept {
@@ -154,6 +189,14 @@ class MontField {
   constexpr MontField& operator*=(const MontField& b) noexcept { return *this = *this * b; }
 
   constexpr MontField dbl() const noexcept { return *this + *this; }
+
+  /// a + b without the final reduction: the result may be in [p, 2p). Only for use as an input
+  /// of a multiplication, which accepts operands below 2p because 4p < 2^256 (the product's
+  /// Montgomery reduction stays below 2p and its final subtraction brings it below p).
+  static constexpr MontField add_unreduced(const MontField& a, const MontField& b) noexcept {
+    std::uint64_t carry = 0;
+    return from_montgomery(add_limbs(a.v_, b.v_, carry));
+  }
   constexpr MontField square() const noexcept { return *this * *this; }
 
   /// this / 2.

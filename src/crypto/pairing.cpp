@@ -66,12 +66,41 @@ struct LineSchedule {
       : t{point.x, point.y, Fp2::one()}, q(point), neg_q(point.negate()) {}
 };
 
-/// The -x power in the cyclotomic subgroup: conj(f^x), with square-and-multiply over x's bits.
+/// The non-adjacent form of x, most significant digit first (62 doublings, 23 additions).
+struct XNaf {
+  std::array<std::int8_t, 64> digits{};
+  int length = 0;
+};
+
+constexpr XNaf kXNaf = [] {
+  XNaf lsb_first;
+  std::uint64_t n = kBnX;
+  while (n != 0) {
+    std::int8_t d = 0;
+    if (n & 1) {
+      d = static_cast<std::int8_t>(2 - static_cast<int>(n & 3));
+      n = d == 1 ? n - 1 : n + 1;
+    }
+    lsb_first.digits[lsb_first.length++] = d;
+    n >>= 1;
+  }
+  XNaf msb_first;
+  msb_first.length = lsb_first.length;
+  for (int i = 0; i < lsb_first.length; ++i) {
+    msb_first.digits[i] = lsb_first.digits[lsb_first.length - 1 - i];
+  }
+  return msb_first;
+}();
+
+/// f^(-x) in the cyclotomic subgroup, where the inverse is the conjugate: square-and-multiply
+/// over the NAF of x.
 Fp12 cyclotomic_exp_by_neg_x(const Fp12& f) noexcept {
-  Fp12 r = f;
-  for (int i = 62 - __builtin_clzll(kBnX); i >= 0; --i) {
+  const Fp12 f_inv = f.conjugate();
+  Fp12 r = f;  // leading digit is 1
+  for (int i = 1; i < kXNaf.length; ++i) {
     r = r.cyclotomic_square();
-    if ((kBnX >> i) & 1) r *= f;
+    if (kXNaf.digits[i] == 1) r *= f;
+    if (kXNaf.digits[i] == -1) r *= f_inv;
   }
   return r.conjugate();
 }

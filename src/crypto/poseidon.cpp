@@ -20,7 +20,9 @@ constexpr std::size_t kHalfFull = detail::kPoseidonFullRounds / 2;
 
 using State = std::array<Fr, kMaxWidth>;
 
-inline Fr constant(const Limbs& l) noexcept { return Fr::from_montgomery(l); }
+inline Fr constant(const Limbs& l) noexcept {
+  return Fr::from_montgomery(l);
+}
 
 inline Fr pow5(const Fr& x) noexcept {
   const Fr x2 = x.square();

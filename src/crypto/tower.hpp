@@ -27,7 +27,8 @@ struct Fp2 {
     // Karatsuba: three Fp multiplications.
     const Fp t0 = a.c0 * b.c0;
     const Fp t1 = a.c1 * b.c1;
-    return {t0 - t1, (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1};
+    const Fp t2 = Fp::add_unreduced(a.c0, a.c1) * Fp::add_unreduced(b.c0, b.c1);
+    return {t0 - t1, t2 - t0 - t1};
   }
   Fp2& operator+=(const Fp2& b) noexcept { return *this = *this + b; }
   Fp2& operator-=(const Fp2& b) noexcept { return *this = *this - b; }
@@ -37,7 +38,7 @@ struct Fp2 {
   Fp2 square() const noexcept {
     // (c0 + c1)(c0 - c1) + 2 c0 c1 u: two Fp multiplications.
     const Fp t = c0 * c1;
-    return {(c0 + c1) * (c0 - c1), t.dbl()};
+    return {Fp::add_unreduced(c0, c1) * (c0 - c1), t.dbl()};
   }
   Fp2 mul_by_fp(const Fp& s) const noexcept { return {c0 * s, c1 * s}; }
   /// this * xi = this * (9 + u).

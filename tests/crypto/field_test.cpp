@@ -102,6 +102,22 @@ TYPED_TEST(PrimeFieldTest, adx_and_portable_paths_agree) {
   }
 }
 
+TYPED_TEST(PrimeFieldTest, multiplication_accepts_unreduced_sums_below_2p) {
+  using F = TypeParam;
+  Rng rng;
+  const F m1 = minus_one<F>();
+  for (int i = 0; i < 500; ++i) {
+    F a = rng.field<F>(), b = rng.field<F>(), c = rng.field<F>(), d = rng.field<F>();
+    if (i == 0) a = b = c = d = m1;
+    const F lazy = F::add_unreduced(a, b) * F::add_unreduced(c, d);
+    EXPECT_EQ(lazy, (a + b) * (c + d));
+    EXPECT_LT(compare_limbs(lazy.montgomery(), F::kModulus), 0);
+    set_adx_enabled(false);
+    EXPECT_EQ(F::add_unreduced(a, b) * F::add_unreduced(c, d), lazy);
+    set_adx_enabled(true);
+  }
+}
+
 TYPED_TEST(PrimeFieldTest, forced_portable_path_computes_the_same_products) {
   using F = TypeParam;
   Rng rng;

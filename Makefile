@@ -1,0 +1,50 @@
+# proofgate: a thin front over CMake presets and the project's scripts.
+#   make build   release build; the binary is build/release/proofgate
+#   make test    every test: unit tests (release and ASan+UBSan), end-to-end vectors made with
+#                circom2 + snarkjs, differential tests against @noble/curves, and a bounded fuzz run
+#   make bench   benchmarks against snarkjs on the same proofs (ratios; see docs/benchmarks.md)
+#   make demo    make a proof with the development circuits and verify it with proofgate
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+.PHONY: deps build debug asan fuzz-build test test-release test-asan test-fuzz bench demo clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build build/release -j$(JOBS)
+
+debug: deps
+	cmake --preset debug >/dev/null
+	cmake --build build/debug -j$(JOBS)
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j$(JOBS)
+
+fuzz-build: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j$(JOBS) --target snarkjs_verify_fuzz
+
+test-release: build
+	cd build/release && ctest --output-on-failure -j$(JOBS)
+
+test-asan: asan
+	cd build/asan && ctest --output-on-failure -j$(JOBS) -L unit
+
+test-fuzz: fuzz-build build
+	bash scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+test: test-release test-asan test-fuzz
+	@echo "make test: all suites passed"
+
+bench: build
+	bash scripts/bench.sh
+
+demo: build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf build

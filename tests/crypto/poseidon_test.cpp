@@ -1,0 +1,181 @@
+// Poseidon tests: every circomlibjs/circomlib vector in tests/vectors/poseidon_circomlibjs.json on
+// both multiplication paths, the published vectors, the checked variant's refusals, and the shape
+// of the generated constant tables.
+#include "crypto/poseidon.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crypto/cpu.hpp"
+#include "crypto/poseidon_constants.hpp"
+#include "test_util.hpp"
+
+namespace pg::crypto {
+namespace {
+
+struct Vector {
+  std::string label;
+  std::vector<Fr> inputs;
+  Limbs output;
+};
+
+Limbs decimal(std::string_view s) {
+  Limbs l{};
+  EXPECT_TRUE(limbs_from_decimal(s, l)) << s;
+  return l;
+}
+
+Fr element(std::string_view s) {
+  const auto v = Fr::from_canonical_checked(decimal(s));
+  EXPECT_TRUE(v.has_value()) << s << " is not below r";
+  return v.value_or(Fr::zero());
+}
+
+Vector parse_vector(const boost::json::object& o, std::string label) {
+  Vector v{std::move(label), {}, decimal(o.at("output").as_string())};
+  for (const auto& in : o.at("inputs").as_array()) v.inputs.push_back(element(in.as_string()));
+  return v;
+}
+
+const boost::json::object& vector_file() {
+  static const boost::json::object doc = [] {
+    const std::string path =
+        std::string(PROOFGATE_SOURCE_DIR) + "/tests/vectors/poseidon_circomlibjs.json";
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    boost::json::error_code ec;
+    boost::json::value v = boost::json::parse(ss.str(), ec);
+    if (ec || !v.is_object()) {
+      ADD_FAILURE() << "cannot read " << path << ": " << ec.message();
+      return boost::json::object{};
+    }
+    return v.as_object();
+  }();
+  return doc;
+}
+
+std::vector<Vector> vectors(const char* key) {
+  std::vector<Vector> out;
+  const auto* list = vector_file().if_contains(key);
+  if (list == nullptr) return out;
+  for (const auto& item : list->as_array()) {
+    const auto& o = item.as_object();
+    std::string label = key;
+    if (const auto* name = o.if_contains("name")) {
+      label = std::to_string(o.at("n_inputs").as_int64()) + " inputs, " +
+              std::string(name->as_string());
+    }
+    out.push_back(parse_vector(o, std::move(label)));
+  }
+  return out;
+}
+
+/// Restores the multiplication path a test changed.
+class AdxGuard {
+ public:
+  AdxGuard() : saved_(cpu_has_adx()) {}
+  ~AdxGuard() { set_adx_enabled(saved_); }
+
+ private:
+  bool saved_;
+};
+
+void expect_all_vectors_match(const std::vector<Vector>& vs) {
+  for (const auto& v : vs) {
+    SCOPED_TRACE(v.label);
+    EXPECT_EQ(poseidon_hash(v.inputs).to_canonical(), v.output);
+  }
+}
+
+TEST(PoseidonTest, vector_file_covers_every_width_with_several_input_sets) {
+  std::array<int, kPoseidonMaxInputs + 1> per_width{};
+  for (const auto& v : vectors("vectors")) {
+    ASSERT_GE(v.inputs.size(), 1u);
+    ASSERT_LE(v.inputs.size(), kPoseidonMaxInputs);
+    ++per_width[v.inputs.size()];
+  }
+  for (std::size_t n = 1; n <= kPoseidonMaxInputs; ++n) EXPECT_GE(per_width[n], 4) << n;
+  EXPECT_TRUE(vector_file().contains("source"));
+}
+
+TEST(PoseidonTest, matches_every_circomlibjs_vector) {
+  expect_all_vectors_match(vectors("vectors"));
+}
+
+TEST(PoseidonTest, matches_every_circomlibjs_vector_on_the_portable_path) {
+  AdxGuard guard;
+  set_adx_enabled(false);
+  expect_all_vectors_match(vectors("vectors"));
+}
+
+TEST(PoseidonTest, matches_circomlib_published_vectors) {
+  const auto published = vectors("published");
+  EXPECT_EQ(published.size(), 4u);
+  expect_all_vectors_match(published);
+}
+
+TEST(PoseidonTest, hashes_1_2_to_the_published_value) {
+  // Poseidon([1, 2]) from circomlib test/poseidoncircuit.js, independent of the vector file.
+  const std::array<Fr, 2> in{Fr::from_u64(1), Fr::from_u64(2)};
+  EXPECT_EQ(
+      poseidon_hash(in).to_canonical(),
+      decimal("7853200120776062878684798364095072458815029376092732009249414926327459813530"));
+}
+
+TEST(PoseidonTest, checked_refuses_no_inputs) {
+  EXPECT_FALSE(poseidon_hash_checked(std::span<const Fr>{}).has_value());
+}
+
+TEST(PoseidonTest, checked_refuses_seventeen_or_more_inputs) {
+  std::array<Fr, 40> in{};
+  EXPECT_FALSE(poseidon_hash_checked(std::span<const Fr>(in.data(), 17)).has_value());
+  EXPECT_FALSE(poseidon_hash_checked(in).has_value());
+}
+
+TEST(PoseidonTest, checked_equals_unchecked_for_every_width) {
+  testing::Rng rng;
+  std::array<Fr, kPoseidonMaxInputs> in{};
+  for (auto& x : in) x = rng.field<Fr>();
+  for (std::size_t n = 1; n <= kPoseidonMaxInputs; ++n) {
+    const std::span<const Fr> s(in.data(), n);
+    const auto checked = poseidon_hash_checked(s);
+    ASSERT_TRUE(checked.has_value()) << n;
+    EXPECT_EQ(*checked, poseidon_hash(s)) << n;
+  }
+}
+
+TEST(PoseidonTest, width_and_input_order_change_the_hash) {
+  const std::array<Fr, 3> in{Fr::from_u64(1), Fr::from_u64(2), Fr::zero()};
+  const std::array<Fr, 2> swapped{Fr::from_u64(2), Fr::from_u64(1)};
+  const Fr h2 = poseidon_hash(std::span<const Fr>(in.data(), 2));
+  EXPECT_NE(h2, poseidon_hash(in));  // a trailing zero is not padding
+  EXPECT_NE(h2, poseidon_hash(swapped));
+}
+
+TEST(PoseidonTest, constant_tables_have_circomlib_round_counts) {
+  // N_ROUNDS_P from circomlib circuits/poseidon.circom.
+  constexpr std::array<std::size_t, kPoseidonMaxInputs> kPartial{56, 57, 56, 60, 60, 63, 64, 63,
+                                                                 60, 66, 60, 65, 70, 60, 64, 68};
+  for (std::size_t i = 0; i < kPoseidonMaxInputs; ++i) {
+    const auto& p = detail::kPoseidonParams[i];
+    EXPECT_EQ(p.t, i + 2);
+    EXPECT_EQ(p.partial_rounds, kPartial[i]);
+    for (const Limbs* table : {p.c, p.s, p.m, p.p}) {
+      ASSERT_NE(table, nullptr);
+      EXPECT_LT(compare_limbs(table[0], Fr::kModulus), 0);
+    }
+  }
+  // Tables hold Montgomery forms: C[0] for t = 2 is 0x09c46e...d7a7 in poseidon_constants_opt.json.
+  EXPECT_EQ(Fr::from_montgomery(detail::kPoseidonParams[0].c[0]).to_canonical(),
+            limbs_from_hex("09c46e9ec68e9bd4fe1faaba294cba38a71aa177534cdd1b6c7dc0dbd0abd7a7"));
+}
+
+}  // namespace
+}  // namespace pg::crypto
