@@ -117,10 +117,6 @@ const add = (s, k) => (BigInt(s) + k).toString();
 
 // --- the ceremony and the proof (slow part, cached per circuit) ---
 
-async function loadSnarkjs() {
-  return import('snarkjs');
-}
-
 async function makePtau(snarkjs, outDir, hash) {
   const dir = path.join(outDir, '_ptau');
   const final = path.join(dir, 'pot_final.ptau');
@@ -285,8 +281,8 @@ function makeCases(name, vkey, proof, pub) {
 
   // Verification keys: gamma = delta or delta = generator (no phase-2 contribution; anyone can
   // forge), bad IC, bad points, and a garbage vk_alphabeta_12 (we never read it).
-  const alpha = g1FromJson(vkey.vk_alpha_1);
   const ic = vkey.IC.map(g1FromJson);
+  if (ic.length !== n + 1) throw new Error(`unexpected verification key for ${name}`);
   let icSum = ic[0];
   pub.forEach((v, i) => (icSum = icSum.add(ic[i + 1].multiplyUnsafe(BigInt(v)))));
   // With delta = gamma, (alpha, beta, -IC(pub)) satisfies the equation: a forgery that needs no
@@ -311,7 +307,6 @@ function makeCases(name, vkey, proof, pub) {
     v.vk_alphabeta_12 = v.vk_alphabeta_12.map((a) => a.map((b) => b.map(() => rng.fp().toString())));
   }), 'valid');
   c('vk_alphabeta_missing', withVkey((v) => delete v.vk_alphabeta_12), 'valid');
-  if (!alpha || ic.length !== n + 1) throw new Error(`unexpected verification key for ${name}`);
   return cases;
 }
 
@@ -389,7 +384,7 @@ async function main() {
   });
 
   let snarkjs = null;
-  if (plan.some((c) => c.needCases)) snarkjs = await loadSnarkjs();
+  if (plan.some((c) => c.needCases)) snarkjs = await import('snarkjs'); // slow to load: only when needed
   try {
     let ptau = null;
     for (const c of plan) {

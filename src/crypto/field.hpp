@@ -2,8 +2,6 @@
 // config struct, so no global curve state and a toy modulus can use the same code in tests).
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstdint>
 #include <optional>
 
@@ -19,7 +17,7 @@ constexpr Limbs mont_mul_portable(const Limbs& a, const Limbs& b, const Limbs& m
 
 }  // namespace pg::crypto
 
-#include "crypto/mont_mul_x86.hpp"
+#include "crypto/field_x86.hpp"
 
 namespace pg::crypto {
 
@@ -32,35 +30,27 @@ constexpr std::uint64_t neg_inverse_mod_2_64(std::uint64_t m0) noexcept {
   return ~inv + 1;
 }
 
-/// (a + b) mod m for a, b < m < 2^255, branch-free with the carry-chain intrinsics.
+/// (a + b) mod m and (a - b) mod m at run time: the x86-64 assembly where available.
 inline Limbs add_mod(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
-  unsigned long long s0, s1, s2, s3, t0, t1, t2, t3;
-  unsigned char c = _addcarry_u64(0, a[0], b[0], &s0);
-  c = _addcarry_u64(c, a[1], b[1], &s1);
-  c = _addcarry_u64(c, a[2], b[2], &s2);
-  _addcarry_u64(c, a[3], b[3], &s3);
-  unsigned char w = _subborrow_u64(0, s0, m[0], &t0);
-  w = _subborrow_u64(w, s1, m[1], &t1);
-  w = _subborrow_u64(w, s2, m[2], &t2);
-  w = _subborrow_u64(w, s3, m[3], &t3);
-  const std::uint64_t keep = 0 - static_cast<std::uint64_t>(w);  // all ones: s < m, keep s
-  return {(s0 & keep) | (t0 & ~keep), (s1 & keep) | (t1 & ~keep), (s2 & keep) | (t2 & ~keep),
-          (s3 & keep) | (t3 & ~keep)};
+#if defined(__x86_64__)
+  return add_mod_x86(a, b, m);
+#else
+  std::uint64_t carry = 0, borrow = 0;
+  const Limbs s = add_limbs(a, b, carry);
+  const Limbs t = sub_limbs(s, m, borrow);
+  return borrow ? s : t;
+#endif
 }
 
-/// (a - b) mod m for a, b < m, branch-free.
 inline Limbs sub_mod(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
-  unsigned long long d0, d1, d2, d3, r0, r1, r2, r3;
-  unsigned char w = _subborrow_u64(0, a[0], b[0], &d0);
-  w = _subborrow_u64(w, a[1], b[1], &d1);
-  w = _subborrow_u64(w, a[2], b[2], &d2);
-  w = _subborrow_u64(w, a[3], b[3], &d3);
-  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(w);
-  unsigned char c = _addcarry_u64(0, d0, m[0] & mask, &r0);
-  c = _addcarry_u64(c, d1, m[1] & mask, &r1);
-  c = _addcarry_u64(c, d2, m[2] & mask, &r2);
-  _addcarry_u64(c, d3, m[3] & mask, &r3);
-  return {r0, r1, r2, r3};
+#if defined(__x86_64__)
+  return sub_mod_x86(a, b, m);
+#else
+  std::uint64_t borrow = 0, carry = 0;
+  const Limbs d = sub_limbs(a, b, borrow);
+  const std::uint64_t mask = ~(borrow - 1);
+  return add_limbs(d, Limbs{mask & m[0], mask & m[1], mask & m[2], mask & m[3]}, carry);
+#endif
 }
 
 /// 2^256 mod m.

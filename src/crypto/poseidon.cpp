@@ -1,8 +1,9 @@
 // Poseidon over Fr in the optimized form circomlib's poseidon.circom and circomlibjs's
-// poseidon_opt.js use (the "sparse partial rounds" of filecoin-project/neptune, spec §A of
-// eprint 2019/458): full rounds with the MDS matrix M, one full round mixed with the pre-sparse
-// matrix P, partial rounds that each cost 2t - 1 multiplications with the sparse matrices S, and
-// a last round that only computes the output word. Constants: poseidon_constants.cpp.
+// poseidon_opt.js use (the sparse partial rounds of eprint 2019/458's appendix on efficient
+// implementation, as in filecoin-project/neptune): full rounds with the MDS matrix M, one full
+// round mixed with the pre-sparse matrix P, partial rounds that each cost 2t - 1 multiplications
+// with the sparse matrices S, and a last round that only computes the output word. Constants:
+// poseidon_constants.cpp.
 #include "crypto/poseidon.hpp"
 
 #include <array>
@@ -36,6 +37,7 @@ class Permutation {
 
   /// Poseidon of the T - 1 values at `inputs` with the tables `prm` (prm.t == T).
   static Fr hash(const Fr* inputs, const detail::PoseidonParams& prm) noexcept {
+    assert(prm.t == T);
     const Limbs* c = prm.c;
 
     // Initial state [0, inputs...] plus the first round constants (circomlib's ark[0]).

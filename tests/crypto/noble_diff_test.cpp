@@ -75,7 +75,9 @@ Fp fp(const json::value& v) {
   return f.value_or(Fp::zero());
 }
 
-Fp2 fp2(const json::value& v) { return {fp(v.as_array().at(0)), fp(v.as_array().at(1))}; }
+Fp2 fp2(const json::value& v) {
+  return {fp(v.as_array().at(0)), fp(v.as_array().at(1))};
+}
 
 G1Affine g1(const json::value& v) {
   if (v.is_null()) return G1Affine::identity();

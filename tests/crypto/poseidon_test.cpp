@@ -67,7 +67,7 @@ std::vector<Vector> vectors(const char* key) {
   if (list == nullptr) return out;
   for (const auto& item : list->as_array()) {
     const auto& o = item.as_object();
-    std::string label = key;
+    std::string label = std::string(key) + " #" + std::to_string(out.size());
     if (const auto* name = o.if_contains("name")) {
       label = std::to_string(o.at("n_inputs").as_int64()) + " inputs, " +
               std::string(name->as_string());
