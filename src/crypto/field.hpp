@@ -13,6 +13,44 @@ namespace pg::crypto {
 namespace detail {
 constexpr Limbs mont_mul_portable(const Limbs& a, const Limbs& b, const Limbs& m,
                                   std::uint64_t inv) noexcept;
+
+/// The 512-bit product of two 256-bit integers.
+constexpr Wide mul_wide_portable(const Limbs& a, const Limbs& b) noexcept {
+  Wide r{};
+  for (int i = 0; i < 4; ++i) {
+    std::uint64_t carry = 0;
+    for (int j = 0; j < 4; ++j) {
+      const u128 t = static_cast<u128>(a[j]) * b[i] + r[i + j] + carry;
+      r[i + j] = static_cast<std::uint64_t>(t);
+      carry = static_cast<std::uint64_t>(t >> 64);
+    }
+    r[i + 4] = carry;
+  }
+  return r;
+}
+
+/// Montgomery reduction w / 2^256 mod m for w < m * 2^256 (REDC, word by word); below m.
+constexpr Limbs mont_reduce_portable(const Wide& w, const Limbs& m, std::uint64_t inv) noexcept {
+  Wide t = w;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint64_t q = t[i] * inv;
+    std::uint64_t carry = 0;
+    for (int j = 0; j < 4; ++j) {
+      const u128 s = static_cast<u128>(q) * m[j] + t[i + j] + carry;
+      t[i + j] = static_cast<std::uint64_t>(s);
+      carry = static_cast<std::uint64_t>(s >> 64);
+    }
+    for (int j = i + 4; j < 8 && carry != 0; ++j) {
+      const u128 s = static_cast<u128>(t[j]) + carry;
+      t[j] = static_cast<std::uint64_t>(s);
+      carry = static_cast<std::uint64_t>(s >> 64);
+    }
+  }
+  const Limbs r{t[4], t[5], t[6], t[7]};
+  std::uint64_t borrow = 0;
+  const Limbs d = sub_limbs(r, m, borrow);
+  return borrow ? r : d;
+}
 }  // namespace detail
 
 }  // namespace pg::crypto
@@ -189,6 +227,20 @@ class MontField {
   }
   constexpr MontField square() const noexcept { return *this * *this; }
 
+  /// The 512-bit product of the Montgomery representations (a*b*2^512), for lazy reduction:
+  /// sums and differences of such products are reduced once by `reduce`. Operands may be
+  /// unreduced sums below 2p.
+  static Wide mul_wide(const MontField& a, const MontField& b) noexcept {
+    if (cpu_has_adx()) return detail::mul_wide_adx(a.v_, b.v_);
+    return detail::mul_wide_portable(a.v_, b.v_);
+  }
+
+  /// The element w / 2^256 mod p for a 512-bit w below p * 2^256.
+  static MontField reduce(const Wide& w) noexcept {
+    if (cpu_has_adx()) return from_montgomery(detail::mont_reduce_adx(w, kModulus, kInv));
+    return from_montgomery(detail::mont_reduce_portable(w, kModulus, kInv));
+  }
+
   /// this / 2.
   constexpr MontField half() const noexcept {
     // Add the modulus when odd (the sum stays below 2^255), then shift.
@@ -232,10 +284,14 @@ class MontField {
   }
 
  private:
-  static constexpr Limbs mul_limbs(const Limbs& a, const Limbs& b) noexcept {
-    if (!std::is_constant_evaluated() && cpu_has_adx()) {
-      return detail::mont_mul_adx(a, b, kModulus, kInv);
-    }
+  // The ADX path is inlined into every caller; the portable path stays out of line so that hot
+  // code holds one copy of the multiplication.
+  [[gnu::always_inline]] static constexpr Limbs mul_limbs(const Limbs& a, const Limbs& b) noexcept {
+    if (std::is_constant_evaluated()) return detail::mont_mul_portable(a, b, kModulus, kInv);
+    if (cpu_has_adx()) [[likely]] return detail::mont_mul_adx(a, b, kModulus, kInv);
+    return mul_portable_outlined(a, b);
+  }
+  [[gnu::noinline]] static Limbs mul_portable_outlined(const Limbs& a, const Limbs& b) noexcept {
     return detail::mont_mul_portable(a, b, kModulus, kInv);
   }
 

@@ -221,18 +221,241 @@ namespace pg::crypto::detail {
       "adcxq %%rax, %%rbx\n\t"
       "adoxq %[hi], %%rbx\n\t"
       "movq %%rbx, %[t3]\n\t"
+      // Final conditional subtraction: t - m unless that borrows.
+      "movq %[t0], %%rax\n\t"
+      "movq %[t1], %%rbx\n\t"
+      "movq %[t2], %%rdx\n\t"
+      "movq %[t3], %[hi]\n\t"
+      "subq 0(%[m]), %%rax\n\t"
+      "sbbq 8(%[m]), %%rbx\n\t"
+      "sbbq 16(%[m]), %%rdx\n\t"
+      "sbbq 24(%[m]), %[hi]\n\t"
+      "cmovncq %%rax, %[t0]\n\t"
+      "cmovncq %%rbx, %[t1]\n\t"
+      "cmovncq %%rdx, %[t2]\n\t"
+      "cmovncq %[hi], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
       : [a] "r"(a.data()), [b] "r"(b.data()), [m] "r"(m.data()), [inv] "m"(inv)
       : "rax", "rbx", "rdx", "cc", "memory");
-  const Limbs r{t0, t1, t2, t3};
-  std::uint64_t borrow = 0;
-  const Limbs s = sub_limbs(r, m, borrow);
-  return borrow ? r : s;
+  return {t0, t1, t2, t3};
+}
+
+/// The 512-bit product a * b (schoolbook with mulx and two carry chains); a and b may be any
+/// 256-bit integers (the tower passes unreduced sums below 2p).
+[[gnu::always_inline]] inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept {
+  Wide out;
+  std::uint64_t q0, q1, q2, q3, q4;
+  // volatile: the product is written through `out`, which the outputs do not show.
+  __asm__ volatile(
+      "movq 0(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %[q0], %[q1]\n\t"
+      "mulxq 8(%[a]), %%rax, %[q2]\n\t"
+      "adcxq %%rax, %[q1]\n\t"
+      "mulxq 16(%[a]), %%rax, %[q3]\n\t"
+      "adcxq %%rax, %[q2]\n\t"
+      "mulxq 24(%[a]), %%rax, %[q4]\n\t"
+      "adcxq %%rax, %[q3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[q4]\n\t"
+      "movq %[q0], 0(%[out])\n\t"
+      "movq 8(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q1]\n\t"
+      "adcxq %%rbx, %[q2]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q2]\n\t"
+      "adcxq %%rbx, %[q3]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q3]\n\t"
+      "adcxq %%rbx, %[q4]\n\t"
+      "mulxq 24(%[a]), %%rax, %[q0]\n\t"
+      "adoxq %%rax, %[q4]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[q0]\n\t"
+      "adoxq %%rax, %[q0]\n\t"
+      "movq %[q1], 8(%[out])\n\t"
+      "movq 16(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q2]\n\t"
+      "adcxq %%rbx, %[q3]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q3]\n\t"
+      "adcxq %%rbx, %[q4]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q4]\n\t"
+      "adcxq %%rbx, %[q0]\n\t"
+      "mulxq 24(%[a]), %%rax, %[q1]\n\t"
+      "adoxq %%rax, %[q0]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[q1]\n\t"
+      "adoxq %%rax, %[q1]\n\t"
+      "movq %[q2], 16(%[out])\n\t"
+      "movq 24(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q3]\n\t"
+      "adcxq %%rbx, %[q4]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q4]\n\t"
+      "adcxq %%rbx, %[q0]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[q0]\n\t"
+      "adcxq %%rbx, %[q1]\n\t"
+      "mulxq 24(%[a]), %%rax, %[q2]\n\t"
+      "adoxq %%rax, %[q1]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[q2]\n\t"
+      "adoxq %%rax, %[q2]\n\t"
+      "movq %[q3], 24(%[out])\n\t"
+      "movq %[q4], 32(%[out])\n\t"
+      "movq %[q0], 40(%[out])\n\t"
+      "movq %[q1], 48(%[out])\n\t"
+      "movq %[q2], 56(%[out])\n\t"
+      : [q0] "=&r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [q4] "=&r"(q4)
+      : [a] "r"(a.data()), [b] "r"(b.data()), [out] "r"(out.data())
+      : "rax", "rbx", "rdx", "cc", "memory");
+  return out;
+}
+
+/// Montgomery reduction w / 2^256 mod m of a 512-bit w < m * 2^256, result below m.
+[[gnu::always_inline]] inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m,
+                                                    std::uint64_t inv) noexcept {
+  std::uint64_t t0, t1, t2, t3, hi;
+  __asm__(
+      "movq 0(%[w]), %[t0]\n\t"
+      "movq 8(%[w]), %[t1]\n\t"
+      "movq 16(%[w]), %[t2]\n\t"
+      "movq 24(%[w]), %[t3]\n\t"
+      "xorl %k[hi], %k[hi]\n\t"
+      // word 0: t = (t + hi 2^256 + q m) / 2^64, then t3 += w[4] with the carry in hi
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      "xorl %k[hi], %k[hi]\n\t"
+      "addq 32(%[w]), %[t3]\n\t"
+      "adcq $0, %[hi]\n\t"
+      // word 1: t = (t + hi 2^256 + q m) / 2^64, then t3 += w[5] with the carry in hi
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      "xorl %k[hi], %k[hi]\n\t"
+      "addq 40(%[w]), %[t3]\n\t"
+      "adcq $0, %[hi]\n\t"
+      // word 2: t = (t + hi 2^256 + q m) / 2^64, then t3 += w[6] with the carry in hi
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      "xorl %k[hi], %k[hi]\n\t"
+      "addq 48(%[w]), %[t3]\n\t"
+      "adcq $0, %[hi]\n\t"
+      // word 3: t = (t + hi 2^256 + q m) / 2^64, then t3 += w[7] with the carry in hi
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %%rbx\n\t"
+      "adoxq %[hi], %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      "xorl %k[hi], %k[hi]\n\t"
+      "addq 56(%[w]), %[t3]\n\t"
+      "adcq $0, %[hi]\n\t"
+      // Final conditional subtraction: t - m unless that borrows.
+      "movq %[t0], %%rax\n\t"
+      "movq %[t1], %%rbx\n\t"
+      "movq %[t2], %%rdx\n\t"
+      "movq %[t3], %[hi]\n\t"
+      "subq 0(%[m]), %%rax\n\t"
+      "sbbq 8(%[m]), %%rbx\n\t"
+      "sbbq 16(%[m]), %%rdx\n\t"
+      "sbbq 24(%[m]), %[hi]\n\t"
+      "cmovncq %%rax, %[t0]\n\t"
+      "cmovncq %%rbx, %[t1]\n\t"
+      "cmovncq %%rdx, %[t2]\n\t"
+      "cmovncq %[hi], %[t3]\n\t"
+      : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
+      : [w] "r"(w.data()), [m] "r"(m.data()), [inv] "m"(inv)
+      : "rax", "rbx", "rdx", "cc", "memory");
+  return {t0, t1, t2, t3};
 }
 #else
 [[gnu::always_inline]] inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
                           std::uint64_t inv) noexcept {
   return mont_mul_portable(a, b, m, inv);
+}
+inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept { return mul_wide_portable(a, b); }
+inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m, std::uint64_t inv) noexcept {
+  return mont_reduce_portable(w, m, inv);
 }
 #endif
 

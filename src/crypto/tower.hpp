@@ -24,11 +24,17 @@ struct Fp2 {
   friend Fp2 operator-(const Fp2& a, const Fp2& b) noexcept { return {a.c0 - b.c0, a.c1 - b.c1}; }
   friend Fp2 operator-(const Fp2& a) noexcept { return {-a.c0, -a.c1}; }
   friend Fp2 operator*(const Fp2& a, const Fp2& b) noexcept {
-    // Karatsuba: three Fp multiplications.
-    const Fp t0 = a.c0 * b.c0;
-    const Fp t1 = a.c1 * b.c1;
-    const Fp t2 = Fp::add_unreduced(a.c0, a.c1) * Fp::add_unreduced(b.c0, b.c1);
-    return {t0 - t1, t2 - t0 - t1};
+    // Karatsuba with lazy reduction: three 512-bit products, two Montgomery reductions.
+    // c0 = a0 b0 - a1 b1 (plus p 2^256 when negative, so it stays in [0, p 2^256));
+    // c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 = a0 b1 + a1 b0 < 2p^2 < p 2^256.
+    const Wide t0 = Fp::mul_wide(a.c0, b.c0);
+    const Wide t1 = Fp::mul_wide(a.c1, b.c1);
+    const Wide t2 = Fp::mul_wide(Fp::add_unreduced(a.c0, a.c1), Fp::add_unreduced(b.c0, b.c1));
+    std::uint64_t borrow = 0, unused = 0;
+    const Wide d0 = sub_wide(t0, t1, borrow);
+    const Wide c0 = add_high_masked(d0, Fp::kModulus, 0 - borrow);
+    const Wide c1 = sub_wide(sub_wide(t2, t0, unused), t1, unused);
+    return {Fp::reduce(c0), Fp::reduce(c1)};
   }
   Fp2& operator+=(const Fp2& b) noexcept { return *this = *this + b; }
   Fp2& operator-=(const Fp2& b) noexcept { return *this = *this - b; }

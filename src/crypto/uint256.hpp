@@ -9,6 +9,8 @@
 namespace pg::crypto {
 
 using Limbs = std::array<std::uint64_t, 4>;
+/// A 512-bit integer (products before Montgomery reduction), little-endian limbs.
+using Wide = std::array<std::uint64_t, 8>;
 using u128 = unsigned __int128;
 
 /// a + b + carry_in; returns the low word, writes the carry (0 or 1) to carry_out.
@@ -40,6 +42,22 @@ constexpr Limbs sub_limbs(const Limbs& a, const Limbs& b, std::uint64_t& borrow)
   Limbs r{};
   borrow = 0;
   for (int i = 0; i < 4; ++i) r[i] = sub_borrow(a[i], b[i], borrow, borrow);
+  return r;
+}
+
+/// a - b mod 2^512; writes the borrow out.
+constexpr Wide sub_wide(const Wide& a, const Wide& b, std::uint64_t& borrow) noexcept {
+  Wide r{};
+  borrow = 0;
+  for (int i = 0; i < 8; ++i) r[i] = sub_borrow(a[i], b[i], borrow, borrow);
+  return r;
+}
+
+/// a + (m << 256) when `mask` is all ones, a when it is zero (mod 2^512).
+constexpr Wide add_high_masked(const Wide& a, const Limbs& m, std::uint64_t mask) noexcept {
+  Wide r = a;
+  std::uint64_t carry = 0;
+  for (int i = 0; i < 4; ++i) r[4 + i] = add_carry(a[4 + i], m[i] & mask, carry, carry);
   return r;
 }
 

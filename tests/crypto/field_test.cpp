@@ -118,6 +118,31 @@ TYPED_TEST(PrimeFieldTest, multiplication_accepts_unreduced_sums_below_2p) {
   }
 }
 
+TYPED_TEST(PrimeFieldTest, wide_product_then_reduce_equals_multiplication) {
+  using F = TypeParam;
+  Rng rng;
+  const F m1 = minus_one<F>();
+  for (int i = 0; i < 500; ++i) {
+    F a = rng.field<F>(), b = rng.field<F>();
+    if (i == 0) a = b = m1;
+    if (i == 1) a = F::zero();
+    const F expected = a * b;
+    EXPECT_EQ(F::reduce(F::mul_wide(a, b)), expected);
+    EXPECT_EQ(detail::mul_wide_portable(a.montgomery(), b.montgomery()),
+              F::mul_wide(a, b));
+    set_adx_enabled(false);
+    EXPECT_EQ(F::reduce(F::mul_wide(a, b)), expected);
+    set_adx_enabled(true);
+    // The largest value reduce accepts: p * 2^256 - 1.
+    const Limbs& p = F::kModulus;
+    std::uint64_t borrow = 0;
+    const Wide top = sub_wide(Wide{0, 0, 0, 0, p[0], p[1], p[2], p[3]}, Wide{1}, borrow);
+    const Limbs adx = F::reduce(top).montgomery();
+    EXPECT_EQ(adx, detail::mont_reduce_portable(top, p, F::kInv));
+    EXPECT_LT(compare_limbs(adx, p), 0);
+  }
+}
+
 TYPED_TEST(PrimeFieldTest, forced_portable_path_computes_the_same_products) {
   using F = TypeParam;
   Rng rng;
@@ -159,6 +184,20 @@ TEST(LimbsTest, decimal_parsing_is_strict) {
       "115792089237316195423570985008687907853269984665640564039457584007913129639935", l));
   EXPECT_FALSE(limbs_from_decimal(
       "115792089237316195423570985008687907853269984665640564039457584007913129639936", l));
+}
+
+TEST(Fp2Test, lazy_karatsuba_matches_schoolbook_on_edge_values) {
+  Rng rng;
+  const Fp m1 = -Fp::one();
+  const Fp values[] = {Fp::zero(), Fp::one(), m1, rng.field<Fp>(), rng.field<Fp>()};
+  for (const Fp& a0 : values)
+    for (const Fp& a1 : values)
+      for (const Fp& b0 : values)
+        for (const Fp& b1 : values) {
+          const Fp2 a{a0, a1}, b{b0, b1};
+          const Fp2 schoolbook{a0 * b0 - a1 * b1, a0 * b1 + a1 * b0};
+          ASSERT_EQ(a * b, schoolbook);
+        }
 }
 
 TEST(Fp2Test, field_laws_and_inverse) {
