@@ -122,6 +122,22 @@ G2Prepared G2Prepared::prepare(const G2Affine& q) {
   const G2Affine q2 = frobenius_twist(q1).negate();
   out.lines.push_back(s.t.add_step(q1));
   out.lines.push_back(s.t.add_step(q2));
+  // Normalise: (c0, c1, c2) -> (1, c1/c0, c2/c0), with one inversion for all lines.
+  std::vector<Fp2> prefix(out.lines.size());
+  Fp2 acc = Fp2::one();
+  for (std::size_t i = 0; i < out.lines.size(); ++i) {
+    if (out.lines[i].c0.is_zero()) return out;  // cannot happen for points of order r
+    prefix[i] = acc;
+    acc *= out.lines[i].c0;
+  }
+  Fp2 inv = acc.inverse();
+  for (std::size_t i = out.lines.size(); i-- > 0;) {
+    const Fp2 c0_inv = inv * prefix[i];
+    inv *= out.lines[i].c0;
+    LineCoeffs& l = out.lines[i];
+    l = LineCoeffs{Fp2::one(), l.c1 * c0_inv, l.c2 * c0_inv};
+  }
+  out.normalized = true;
   return out;
 }
 
@@ -143,6 +159,30 @@ Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
     ++n_pre;
   }
   const PreparedPair* pre = pre_heap.empty() ? pre_buf : pre_heap.data();
+  // For normalised lines, evaluate at (x/y, 1/y) instead of (x, y): the line divided by y, an Fp
+  // factor the final exponentiation ignores. One inversion for all the y's.
+  std::vector<G1Affine> pre_eval(n_pre);
+  {
+    Fp acc = Fp::one();
+    for (std::size_t k = 0; k < n_pre; ++k) {
+      pre_eval[k].x = acc;
+      acc *= pre[k].p.y;
+    }
+    Fp inv = acc.inverse();
+    for (std::size_t k = n_pre; k-- > 0;) {
+      const Fp y_inv = inv * pre_eval[k].x;
+      inv *= pre[k].p.y;
+      pre_eval[k] = pre[k].q->normalized ? G1Affine::from_xy(pre[k].p.x * y_inv, y_inv) : pre[k].p;
+    }
+  }
+  auto eval_prepared = [&](Fp12& f, std::size_t k, int line) {
+    const LineCoeffs& l = pre[k].q->lines[line];
+    if (pre[k].q->normalized) {
+      f = f.mul_by_34(l.c1.mul_by_fp(pre_eval[k].x), l.c2.mul_by_fp(pre_eval[k].y));
+    } else {
+      evaluate_line(f, l, pre[k].p);
+    }
+  };
 
   std::vector<LineSchedule> dyn;
   std::vector<G1Affine> dyn_p;
@@ -158,12 +198,12 @@ Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
   int line = 0;
   for (int i = kAteLoop.length - 2; i >= 0; --i) {
     if (i != kAteLoop.length - 2) f = f.square();
-    for (std::size_t k = 0; k < n_pre; ++k) evaluate_line(f, pre[k].q->lines[line], pre[k].p);
+    for (std::size_t k = 0; k < n_pre; ++k) eval_prepared(f, k, line);
     for (std::size_t k = 0; k < dyn.size(); ++k) evaluate_line(f, dyn[k].t.double_step(), dyn_p[k]);
     ++line;
     const int d = kAteLoop.digits[i];
     if (d != 0) {
-      for (std::size_t k = 0; k < n_pre; ++k) evaluate_line(f, pre[k].q->lines[line], pre[k].p);
+      for (std::size_t k = 0; k < n_pre; ++k) eval_prepared(f, k, line);
       for (std::size_t k = 0; k < dyn.size(); ++k) {
         evaluate_line(f, dyn[k].t.add_step(d > 0 ? dyn[k].q : dyn[k].neg_q), dyn_p[k]);
       }
@@ -171,7 +211,7 @@ Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
     }
   }
   for (int step = 0; step < 2; ++step) {
-    for (std::size_t k = 0; k < n_pre; ++k) evaluate_line(f, pre[k].q->lines[line], pre[k].p);
+    for (std::size_t k = 0; k < n_pre; ++k) eval_prepared(f, k, line);
     for (std::size_t k = 0; k < dyn.size(); ++k) {
       const G2Affine q1 = frobenius_twist(dyn[k].q);
       const G2Affine qq = step == 0 ? q1 : frobenius_twist(q1).negate();

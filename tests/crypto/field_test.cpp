@@ -254,6 +254,7 @@ TEST(Fp12Test, field_laws_inverse_and_sparse_product) {
     const Fp2 x = rng.fp2(), y = rng.fp2(), z = rng.fp2();
     const Fp12 sparse{Fp6{x, Fp2::zero(), Fp2::zero()}, Fp6{y, z, Fp2::zero()}};
     EXPECT_EQ(a.mul_by_034(x, y, z), a * sparse);
+    EXPECT_EQ(a.mul_by_34(y, z), a.mul_by_034(Fp2::one(), y, z));
   }
 }
 
