@@ -241,6 +241,15 @@ class MontField {
     return from_montgomery(detail::mont_reduce_portable(w, kModulus, kInv));
   }
 
+  /// (a0 + a1 u)(b0 + b1 u) with u^2 = -1, the Fp2 product, in one assembly routine when the
+  /// CPU has ADX; false (and nothing written) otherwise, for the caller's portable path.
+  static bool fp2_mul_fast(const MontField& a0, const MontField& a1, const MontField& b0,
+                           const MontField& b1, MontField& c0, MontField& c1) noexcept {
+    if (!cpu_has_adx()) return false;
+    detail::fp2_mul_adx(a0.v_, a1.v_, b0.v_, b1.v_, kModulus, kInv, c0.v_, c1.v_);
+    return true;
+  }
+
   /// this / 2.
   constexpr MontField half() const noexcept {
     // Add the modulus when odd (the sum stays below 2^255), then shift.

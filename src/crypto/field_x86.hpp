@@ -242,8 +242,8 @@ namespace pg::crypto::detail {
 
 /// The 512-bit product a * b (schoolbook with mulx and two carry chains); a and b may be any
 /// 256-bit integers (the tower passes unreduced sums below 2p).
-[[gnu::always_inline]] inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept {
-  Wide out;
+[[gnu::always_inline]] inline void mul_wide_adx_into(const std::uint64_t* a, const std::uint64_t* b,
+                                                     std::uint64_t* out) noexcept {
   std::uint64_t q0, q1, q2, q3, q4;
   // volatile: the product is written through `out`, which the outputs do not show.
   __asm__ volatile(
@@ -315,14 +315,19 @@ namespace pg::crypto::detail {
       "movq %[q1], 48(%[out])\n\t"
       "movq %[q2], 56(%[out])\n\t"
       : [q0] "=&r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [q4] "=&r"(q4)
-      : [a] "r"(a.data()), [b] "r"(b.data()), [out] "r"(out.data())
+      : [a] "r"(a), [b] "r"(b), [out] "r"(out)
       : "rax", "rbx", "rdx", "cc", "memory");
+}
+
+[[gnu::always_inline]] inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept {
+  Wide out;
+  mul_wide_adx_into(a.data(), b.data(), out.data());
   return out;
 }
 
 /// Montgomery reduction w / 2^256 mod m of a 512-bit w < m * 2^256, result below m.
-[[gnu::always_inline]] inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m,
-                                                    std::uint64_t inv) noexcept {
+[[gnu::always_inline]] inline Limbs mont_reduce_adx_from(const std::uint64_t* w, const Limbs& m,
+                                                         std::uint64_t inv) noexcept {
   std::uint64_t t0, t1, t2, t3, hi;
   __asm__(
       "movq 0(%[w]), %[t0]\n\t"
@@ -444,9 +449,116 @@ namespace pg::crypto::detail {
       "cmovncq %%rdx, %[t2]\n\t"
       "cmovncq %[hi], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
-      : [w] "r"(w.data()), [m] "r"(m.data()), [inv] "m"(inv)
+      : [w] "r"(w), [m] "r"(m.data()), [inv] "m"(inv)
       : "rax", "rbx", "rdx", "cc", "memory");
   return {t0, t1, t2, t3};
+}
+
+[[gnu::always_inline]] inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m,
+                                                    std::uint64_t inv) noexcept {
+  return mont_reduce_adx_from(w.data(), m, inv);
+}
+
+/// d -= s for 512-bit integers in memory (callers guarantee no borrow out).
+[[gnu::always_inline]] inline void sub_wide_in_place(std::uint64_t* d, const std::uint64_t* s) noexcept {
+  __asm__ volatile(
+      "movq 0(%[d]), %%rax\n\t"
+      "subq 0(%[s]), %%rax\n\t"
+      "movq %%rax, 0(%[d])\n\t"
+      "movq 8(%[d]), %%rax\n\t"
+      "sbbq 8(%[s]), %%rax\n\t"
+      "movq %%rax, 8(%[d])\n\t"
+      "movq 16(%[d]), %%rax\n\t"
+      "sbbq 16(%[s]), %%rax\n\t"
+      "movq %%rax, 16(%[d])\n\t"
+      "movq 24(%[d]), %%rax\n\t"
+      "sbbq 24(%[s]), %%rax\n\t"
+      "movq %%rax, 24(%[d])\n\t"
+      "movq 32(%[d]), %%rax\n\t"
+      "sbbq 32(%[s]), %%rax\n\t"
+      "movq %%rax, 32(%[d])\n\t"
+      "movq 40(%[d]), %%rax\n\t"
+      "sbbq 40(%[s]), %%rax\n\t"
+      "movq %%rax, 40(%[d])\n\t"
+      "movq 48(%[d]), %%rax\n\t"
+      "sbbq 48(%[s]), %%rax\n\t"
+      "movq %%rax, 48(%[d])\n\t"
+      "movq 56(%[d]), %%rax\n\t"
+      "sbbq 56(%[s]), %%rax\n\t"
+      "movq %%rax, 56(%[d])\n\t"
+      :
+      : [d] "r"(d), [s] "r"(s)
+      : "rax", "cc", "memory");
+}
+
+/// d -= s for 512-bit integers in memory, then d += m * 2^256 if that borrowed: the difference of
+/// two products below m^2 kept in [0, m 2^256) for Montgomery reduction.
+[[gnu::always_inline]] inline void sub_wide_mod_in_place(std::uint64_t* d, const std::uint64_t* s,
+                                                         const Limbs& m) noexcept {
+  __asm__ volatile(
+      "movq 0(%[d]), %%rax\n\t"
+      "subq 0(%[s]), %%rax\n\t"
+      "movq %%rax, 0(%[d])\n\t"
+      "movq 8(%[d]), %%rax\n\t"
+      "sbbq 8(%[s]), %%rax\n\t"
+      "movq %%rax, 8(%[d])\n\t"
+      "movq 16(%[d]), %%rax\n\t"
+      "sbbq 16(%[s]), %%rax\n\t"
+      "movq %%rax, 16(%[d])\n\t"
+      "movq 24(%[d]), %%rax\n\t"
+      "sbbq 24(%[s]), %%rax\n\t"
+      "movq %%rax, 24(%[d])\n\t"
+      "movq 32(%[d]), %%rax\n\t"
+      "sbbq 32(%[s]), %%rax\n\t"
+      "movq %%rax, 32(%[d])\n\t"
+      "movq 40(%[d]), %%rax\n\t"
+      "sbbq 40(%[s]), %%rax\n\t"
+      "movq %%rax, 40(%[d])\n\t"
+      "movq 48(%[d]), %%rax\n\t"
+      "sbbq 48(%[s]), %%rax\n\t"
+      "movq %%rax, 48(%[d])\n\t"
+      "movq 56(%[d]), %%rax\n\t"
+      "sbbq 56(%[s]), %%rax\n\t"
+      "movq %%rax, 56(%[d])\n\t"
+      "sbbq %%rax, %%rax\n\t"
+      "movq 0(%[m]), %%rbx\n\t"
+      "movq 8(%[m]), %%rcx\n\t"
+      "movq 16(%[m]), %%rdx\n\t"
+      "movq 24(%[m]), %%rsi\n\t"
+      "andq %%rax, %%rbx\n\t"
+      "andq %%rax, %%rcx\n\t"
+      "andq %%rax, %%rdx\n\t"
+      "andq %%rax, %%rsi\n\t"
+      "addq %%rbx, 32(%[d])\n\t"
+      "adcq %%rcx, 40(%[d])\n\t"
+      "adcq %%rdx, 48(%[d])\n\t"
+      "adcq %%rsi, 56(%[d])\n\t"
+      :
+      : [d] "r"(d), [s] "r"(s), [m] "r"(m.data())
+      : "rax", "rbx", "rcx", "rdx", "rsi", "cc", "memory");
+}
+
+/// (a0 + a1 u)(b0 + b1 u) in Fp2 = Fp[u]/(u^2 + 1) for Montgomery representations below m:
+/// Karatsuba with three 512-bit products and two reductions, all in registers and one scratch
+/// buffer (c0 = a0 b0 - a1 b1 + [m 2^256], c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1).
+[[gnu::noinline]] inline void fp2_mul_adx(const Limbs& a0, const Limbs& a1, const Limbs& b0,
+                                          const Limbs& b1, const Limbs& m, std::uint64_t inv,
+                                          Limbs& c0, Limbs& c1) noexcept {
+  alignas(64) std::uint64_t t[32];  // t0 | t1 | t2 | sa, sb
+  std::uint64_t* sa = t + 24;
+  std::uint64_t* sb = t + 28;
+  std::uint64_t carry = 0;
+  const Limbs sum_a = add_limbs(a0, a1, carry);
+  const Limbs sum_b = add_limbs(b0, b1, carry);
+  for (int i = 0; i < 4; ++i) sa[i] = sum_a[i], sb[i] = sum_b[i];
+  mul_wide_adx_into(a0.data(), b0.data(), t);
+  mul_wide_adx_into(a1.data(), b1.data(), t + 8);
+  mul_wide_adx_into(sa, sb, t + 16);
+  sub_wide_in_place(t + 16, t);
+  sub_wide_in_place(t + 16, t + 8);
+  sub_wide_mod_in_place(t, t + 8, m);
+  c0 = mont_reduce_adx_from(t, m, inv);
+  c1 = mont_reduce_adx_from(t + 16, m, inv);
 }
 #else
 [[gnu::always_inline]] inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
@@ -454,6 +566,8 @@ namespace pg::crypto::detail {
   return mont_mul_portable(a, b, m, inv);
 }
 inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept { return mul_wide_portable(a, b); }
+inline void fp2_mul_adx(const Limbs&, const Limbs&, const Limbs&, const Limbs&, const Limbs&,
+                        std::uint64_t, Limbs&, Limbs&) noexcept {}
 inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m, std::uint64_t inv) noexcept {
   return mont_reduce_portable(w, m, inv);
 }

@@ -197,6 +197,10 @@ TEST(Fp2Test, lazy_karatsuba_matches_schoolbook_on_edge_values) {
           const Fp2 a{a0, a1}, b{b0, b1};
           const Fp2 schoolbook{a0 * b0 - a1 * b1, a0 * b1 + a1 * b0};
           ASSERT_EQ(a * b, schoolbook);
+          set_adx_enabled(false);
+          const Fp2 portable = a * b;
+          set_adx_enabled(true);
+          ASSERT_EQ(portable, schoolbook);
         }
 }
 
