@@ -50,7 +50,7 @@ struct Fp2 {
   }
   Fp2 mul_by_fp(const Fp& s) const noexcept { return {c0 * s, c1 * s}; }
   /// this * xi = this * (9 + u).
-  Fp2 mul_by_xi() const noexcept {
+  [[gnu::always_inline]] Fp2 mul_by_xi() const noexcept {
     const Fp t0 = c0.dbl().dbl().dbl() + c0;
     const Fp t1 = c1.dbl().dbl().dbl() + c1;
     return {t0 - c1, t1 + c0};
