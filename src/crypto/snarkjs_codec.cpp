@@ -238,7 +238,6 @@ Result<Proof> proof_from_json(const json::value& v, const std::string& prefix) {
   if (!obj) return obj.error();
   const json::object& o = **obj;
   if (auto r = check_protocol_and_curve(o, prefix, false); !r) return r.error();
-  Proof proof;
   auto a = required(o, "pi_a", prefix);
   if (!a) return a.error();
   auto pa = g1_from(**a, member(prefix, "pi_a"));
@@ -251,13 +250,16 @@ Result<Proof> proof_from_json(const json::value& v, const std::string& prefix) {
   if (!c) return c.error();
   auto pc = g1_from(**c, member(prefix, "pi_c"));
   if (!pc) return pc.error();
-  proof = Proof{*pa, *pb, *pc};
-  if (auto r = check_proof_points(proof); !r) {
-    Error e = r.error();
-    e.field = member(prefix, e.field);
-    return e;
+  // g1_from and g2_from checked the curves and the subgroup; what remains is the identity,
+  // which no honest prover produces.
+  const std::pair<const char*, bool> identity[] = {
+      {"pi_a", pa->infinity}, {"pi_b", pb->infinity}, {"pi_c", pc->infinity}};
+  for (const auto& [name, is_identity] : identity) {
+    if (is_identity) {
+      return refuse(InputError::kIdentity, member(prefix, name), "is the point at infinity");
+    }
   }
-  return proof;
+  return Proof{*pa, *pb, *pc};
 }
 
 Result<std::vector<Fr>> public_signals_from_json(const json::value& v, const std::string& prefix) {
