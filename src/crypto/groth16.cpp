@@ -145,7 +145,8 @@ bool PreparedVerifyingKey::batch_holds(std::span<const BatchItem> items,
   const std::size_t n_pub = num_public();
   Fr r_sum = Fr::zero();
   std::vector<Fr> coeff(n_pub, Fr::zero());
-  G1 c_sum = G1::identity();
+  std::vector<G1Affine> cs;
+  cs.reserve(idx.size());
   std::vector<G1> g1_points;
   g1_points.reserve(idx.size() + 3);
   for (std::size_t j = 0; j < idx.size(); ++j) {
@@ -153,9 +154,10 @@ bool PreparedVerifyingKey::batch_holds(std::span<const BatchItem> items,
     const Fr rj = Fr::from_canonical(r[j]);
     r_sum += rj;
     for (std::size_t i = 0; i < n_pub; ++i) coeff[i] += rj * item.publics[i];
-    c_sum = c_sum.add(G1::from_affine(item.proof.c).mul_vartime(r[j]));
+    cs.push_back(item.proof.c);
     g1_points.push_back(G1::from_affine(item.proof.a).mul_vartime(r[j]));
   }
+  const G1 c_sum = msm_straus_vartime<G1Params>(cs, r);
   g1_points.push_back(linear_combination(r_sum, coeff).negate());
   g1_points.push_back(c_sum.negate());
   g1_points.push_back(G1::from_affine(alpha_).mul_vartime(r_sum.to_canonical()).negate());

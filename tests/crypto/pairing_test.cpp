@@ -49,6 +49,24 @@ TEST(CurveTest, scalar_multiplication_is_linear) {
   }
 }
 
+TEST(CurveTest, straus_msm_equals_sum_of_scalar_multiplications) {
+  Rng rng;
+  for (std::size_t n : {0u, 1u, 2u, 7u}) {
+    std::vector<G1Affine> pts;
+    std::vector<Limbs> ks;
+    G1 expected = G1::identity();
+    for (std::size_t i = 0; i < n; ++i) {
+      pts.push_back(i == 3 ? pts[0] : rng.g1().to_affine());  // a repeated point too
+      Limbs k = rng.field<Fr>().to_canonical();
+      if (i == 1) k = Limbs{0, 0, 0, 0};
+      if (i == 2) k = Limbs{rng.u64(), rng.u64(), 0, 0};  // 128-bit, as in batch verification
+      ks.push_back(k);
+      expected = expected.add(G1::from_affine(pts.back()).mul_vartime(k));
+    }
+    EXPECT_EQ(msm_straus_vartime<G1Params>(pts, ks), expected) << n << " points";
+  }
+}
+
 TEST(CurveTest, batch_to_affine_matches_single_conversions) {
   Rng rng;
   std::vector<G1> pts;
