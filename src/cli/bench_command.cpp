@@ -7,7 +7,7 @@
 #include <random>
 
 #include "cli/commands.hpp"
-#include "cli/files.hpp"
+#include "cli/inputs.hpp"
 #include "crypto/cpu.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -18,7 +18,7 @@ namespace {
 namespace pc = pg::crypto;
 
 struct BenchOptions {
-  std::string vkey, proof, pub;
+  InputFiles files;
   int iterations = 200;
   int batch = 0;
   bool portable = false;
@@ -55,24 +55,15 @@ int run_bench(const BenchOptions& o) {
     std::cerr << line << "\n";
     return kExitMalformed;
   };
-  std::string err;
-  const auto vkey_text = read_file(o.vkey, err);
-  if (!vkey_text) return fail("vkey: " + err);
-  const auto proof_text = read_file(o.proof, err);
-  if (!proof_text) return fail("proof: " + err);
-  const auto public_text = read_file(o.pub, err);
-  if (!public_text) return fail("public: " + err);
   if (o.iterations < 1) return fail("--iterations: must be at least 1");
-
-  const auto t_key = Clock::now();
-  auto key = sj::load_verifying_key(*vkey_text);
-  const double prepare_us = micros(Clock::now() - t_key);
-  if (!key) return fail(key.error().to_string());
-  auto proof = sj::decode_proof(*proof_text);
-  if (!proof) return fail(proof.error().to_string());
-  auto publics = sj::decode_public_signals(*public_text);
-  if (!publics) return fail(publics.error().to_string());
-  if (!(*key)->verify(*proof, *publics)) {
+  std::string error;
+  const auto in = load_inputs(o.files, error);
+  if (!in) return fail(error);
+  const auto& key = in->key;
+  const auto& proof = in->proof;
+  const auto& publics = in->publics;
+  const double prepare_us = in->prepare_key_us;
+  if (!key->verify(proof, publics)) {
     std::cerr << "proof: does not verify; bench needs a valid proof\n";
     return kExitInvalid;
   }
@@ -82,16 +73,16 @@ int run_bench(const BenchOptions& o) {
   full_us.reserve(o.iterations);
   for (int i = 0; i < o.iterations; ++i) {
     const auto t0 = Clock::now();
-    const bool ok = (*key)->verify(*proof, *publics);
+    const bool ok = key->verify(proof, publics);
     verify_us.push_back(micros(Clock::now() - t0));
     if (!ok) return fail("proof: verification became unstable during the benchmark");
   }
   for (int i = 0; i < o.iterations; ++i) {
     // What a server pays per request: strict decoding (with the G2 subgroup check) and verify.
     const auto t0 = Clock::now();
-    auto p = sj::decode_proof(*proof_text);
-    auto s = sj::decode_public_signals(*public_text);
-    const bool ok = p && s && (*key)->verify(*p, *s);
+    auto p = sj::decode_proof(in->proof_text);
+    auto s = sj::decode_public_signals(in->public_text);
+    const bool ok = p && s && key->verify(*p, *s);
     full_us.push_back(micros(Clock::now() - t0));
     if (!ok) return fail("proof: verification became unstable during the benchmark");
   }
@@ -101,18 +92,18 @@ int run_bench(const BenchOptions& o) {
               "\"prepare_key_us\":%.1f,\"iterations\":%d,\"public_signals\":%zu,\"adx\":%s",
               quantile(verify_us, 0.5), quantile(verify_us, 0.95), quantile(verify_us, 0.0),
               quantile(full_us, 0.5),
-              quantile(full_us, 0.95), prepare_us, o.iterations, publics->size(),
+              quantile(full_us, 0.95), prepare_us, o.iterations, publics.size(),
               pc::cpu_has_adx() ? "true" : "false");
   if (o.batch > 0) {
     std::mt19937_64 rng(42);
     std::vector<pc::PreparedVerifyingKey::BatchItem> items;
     items.reserve(o.batch);
-    for (int i = 0; i < o.batch; ++i) items.push_back({rerandomise(*proof, rng), *publics});
+    for (int i = 0; i < o.batch; ++i) items.push_back({rerandomise(proof, rng), publics});
     const int rounds = std::max(3, o.iterations / o.batch);
     std::vector<double> per_proof;
     for (int r = 0; r < rounds; ++r) {
       const auto t0 = Clock::now();
-      const auto verdicts = (*key)->verify_batch(items);
+      const auto verdicts = key->verify_batch(items);
       per_proof.push_back(micros(Clock::now() - t0) / o.batch);
       if (std::count(verdicts.begin(), verdicts.end(), true) != o.batch) {
         std::printf("}\n");
@@ -135,9 +126,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Time proof verification with a prepared key; prints one JSON line.");
-  cmd->add_option("--vkey", opts->vkey, "verification_key.json")->required();
-  cmd->add_option("--proof", opts->proof, "proof.json (must be valid)")->required();
-  cmd->add_option("--public", opts->pub, "public.json")->required();
+  add_input_options(*cmd, opts->files);
   cmd->add_option("--iterations", opts->iterations, "timed verifications")->capture_default_str();
   cmd->add_option("--batch", opts->batch, "also time batches of K re-randomised copies");
   cmd->add_flag("--portable", opts->portable, "force the portable multiplication path");
