@@ -38,10 +38,47 @@ G2 g2_psi(const G2& q) noexcept {
   return {q.x.conjugate() * g[2], q.y.conjugate() * g[3], q.z.conjugate()};
 }
 
+namespace {
+
+/// The non-adjacent form of x, least significant digit first (63 digits, 24 nonzero).
+struct XNaf {
+  std::int8_t digits[64]{};
+  int length = 0;
+};
+
+constexpr XNaf kXNaf = [] {
+  XNaf naf;
+  std::uint64_t n = kBnX;
+  while (n != 0) {
+    std::int8_t d = 0;
+    if (n & 1) {
+      d = static_cast<std::int8_t>(2 - static_cast<int>(n & 3));
+      n = d == 1 ? n - 1 : n + 1;
+    }
+    naf.digits[naf.length++] = d;
+    n >>= 1;
+  }
+  return naf;
+}();
+
+/// x * q by double-and-add over the NAF of x with mixed additions of the affine q or -q.
+G2 g2_mul_by_x(const G2Affine& q) noexcept {
+  const G2Affine neg = q.negate();
+  G2 r = G2::from_affine(q);  // the top digit is 1
+  for (int i = kXNaf.length - 2; i >= 0; --i) {
+    r = r.dbl();
+    if (kXNaf.digits[i] == 1) r = r.add_mixed(q);
+    if (kXNaf.digits[i] == -1) r = r.add_mixed(neg);
+  }
+  return r;
+}
+
+}  // namespace
+
 bool g2_in_subgroup_vartime(const G2Affine& q) noexcept {
   if (q.infinity) return true;
   const G2 p = G2::from_affine(q);
-  const G2 xp = p.mul_vartime(Limbs{kBnX, 0, 0, 0});
+  const G2 xp = g2_mul_by_x(q);
   const G2 lhs = xp.add(p).add(g2_psi(xp)).add(g2_psi(g2_psi(xp)));
   const G2 rhs = g2_psi(g2_psi(g2_psi(xp.dbl())));
   return lhs == rhs;
