@@ -91,19 +91,18 @@ inline Limbs sub_mod(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
 #endif
 }
 
-/// 2^256 mod m.
-constexpr Limbs pow2_256_mod(const Limbs& m) noexcept {
-  std::uint64_t borrow = 0;
-  Limbs r = sub_limbs(Limbs{0, 0, 0, 0}, m, borrow);
-  while (compare_limbs(r, m) >= 0) r = sub_limbs(r, m, borrow);
-  return r;
-}
-
 /// (2 * a) mod m for a < m < 2^255.
 constexpr Limbs double_mod(const Limbs& a, const Limbs& m) noexcept {
   std::uint64_t carry = 0;
   Limbs r = add_limbs(a, a, carry);
   if (compare_limbs(r, m) >= 0) r = sub_limbs(r, m, carry);
+  return r;
+}
+
+/// 2^256 mod m, by 256 modular doublings of 1 (any odd m < 2^255).
+constexpr Limbs pow2_256_mod(const Limbs& m) noexcept {
+  Limbs r{1, 0, 0, 0};
+  for (int i = 0; i < 256; ++i) r = double_mod(r, m);
   return r;
 }
 
