@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "crypto/cpu.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
 namespace pg::crypto {
@@ -69,6 +70,18 @@ TEST_P(Groth16Circuits, valid_proof_verifies_and_tampered_public_does_not) {
   auto longer = f.publics;
   longer.push_back(Fr::one());
   EXPECT_FALSE(f.key->verify(f.proof, longer));
+}
+
+TEST_P(Groth16Circuits, portable_multiplication_path_gives_the_same_verdicts) {
+  set_adx_enabled(false);
+  const Fixture f = load(GetParam());  // key prepared on the portable path too
+  const bool valid = f.key->verify(f.proof, f.publics);
+  auto bad = f.publics;
+  if (!bad.empty()) bad[0] += Fr::one();
+  const bool tampered = !bad.empty() && f.key->verify(f.proof, bad);
+  set_adx_enabled(true);
+  EXPECT_TRUE(valid);
+  EXPECT_FALSE(tampered);
 }
 
 TEST_P(Groth16Circuits, rerandomised_proofs_stay_valid) {
