@@ -127,8 +127,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "Time proof verification with a prepared key; prints one JSON line.");
   add_input_options(*cmd, opts->files);
-  cmd->add_option("--iterations", opts->iterations, "timed verifications")->capture_default_str();
-  cmd->add_option("--batch", opts->batch, "also time batches of K re-randomised copies");
+  cmd->add_option("--iterations", opts->iterations, "timed verifications")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  cmd->add_option("--batch", opts->batch, "also time batches of K re-randomised copies")
+      ->check(CLI::Range(0, 100000));
   cmd->add_flag("--portable", opts->portable, "force the portable multiplication path");
   cmd->callback([opts, &exit_code] { exit_code = run_bench(*opts); });
 }

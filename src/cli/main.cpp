@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
     // Usage errors are malformed input: exit 2 with one line.
     std::cerr << "usage: " << e.what() << " (see proofgate --help)\n";
     return pg::cli::kExitMalformed;
+  } catch (const std::exception& e) {
+    // Out of memory or no randomness: still one line and a contract exit code, never an abort.
+    std::cerr << "error: " << e.what() << "\n";
+    return pg::cli::kExitMalformed;
   }
   return exit_code;
 }

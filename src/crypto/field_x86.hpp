@@ -538,7 +538,9 @@ namespace pg::crypto::detail {
       : "rax", "rbx", "rcx", "rdx", "rsi", "cc", "memory");
 }
 
-/// (a0 + a1 u)(b0 + b1 u) in Fp2 = Fp[u]/(u^2 + 1) for Montgomery representations below m:
+/// (a0 + a1 u)(b0 + b1 u) in Fp2 = Fp[u]/(u^2 + 1) for Montgomery representations below m
+/// (unlike mont_mul_adx, unreduced inputs below 2m are NOT allowed: c0's range argument needs
+/// a0 b0, a1 b1 < m^2):
 /// Karatsuba with three 512-bit products and two reductions, all in registers and one scratch
 /// buffer (c0 = a0 b0 - a1 b1 + [m 2^256], c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1).
 [[gnu::noinline]] inline void fp2_mul_adx(const Limbs& a0, const Limbs& a1, const Limbs& b0,

@@ -3,6 +3,11 @@
 
 #include <sys/random.h>
 
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <algorithm>
 #include <array>
 #include <numeric>
 
@@ -37,7 +42,12 @@ void random_coefficients(std::span<Limbs> out) {
   auto* dst = reinterpret_cast<unsigned char*>(words.data());
   while (filled < bytes) {
     const ssize_t n = getrandom(dst + filled, bytes - filled, 0);
-    if (n > 0) filled += static_cast<std::size_t>(n);
+    if (n > 0) {
+      filled += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+      // No randomness means no sound batch check: refuse to guess.
+      throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
+    }
   }
   for (std::size_t i = 0; i < out.size(); ++i) {
     out[i] = Limbs{words[2 * i], words[2 * i + 1], 0, 0};
@@ -84,6 +94,11 @@ Result<std::shared_ptr<const PreparedVerifyingKey>> PreparedVerifyingKey::prepar
   if (auto r = check_g2(vk.gamma, "vk_gamma_2"); !r) return r.error();
   if (auto r = check_g2(vk.delta, "vk_delta_2"); !r) return r.error();
   if (vk.ic.empty()) return refuse(InputError::kWrongCount, "IC", "must hold at least one point");
+  if (vk.ic.size() > kMaxPublicSignals + 1) {
+    return refuse(InputError::kWrongCount, "IC",
+                  "holds " + std::to_string(vk.ic.size()) + " points; at most " +
+                      std::to_string(kMaxPublicSignals + 1) + " are supported");
+  }
   for (std::size_t i = 0; i < vk.ic.size(); ++i) {
     const std::string field = "IC[" + std::to_string(i) + "]";
     if (vk.ic[i].infinity) {
@@ -92,14 +107,33 @@ Result<std::shared_ptr<const PreparedVerifyingKey>> PreparedVerifyingKey::prepar
     }
     if (auto r = check_g1(vk.ic[i], field); !r) return r.error();
   }
-  if (vk.gamma == vk.delta) {
-    return refuse(InputError::kInsecureKey, "vk_delta_2",
-                  "equals vk_gamma_2: the key had no phase-2 contribution and proofs can be forged");
+  // Two IC points with the same x are equal or opposite: a proof for (.., a, .., b, ..) would
+  // also verify for (.., a + k, .., b -+ k, ..).
+  {
+    std::vector<std::pair<Limbs, std::size_t>> xs;
+    xs.reserve(vk.ic.size());
+    for (std::size_t i = 0; i < vk.ic.size(); ++i) xs.emplace_back(vk.ic[i].x.montgomery(), i);
+    std::sort(xs.begin(), xs.end());
+    for (std::size_t k = 1; k < xs.size(); ++k) {
+      if (xs[k].first == xs[k - 1].first) {
+        const auto [i, j] = std::minmax(xs[k - 1].second, xs[k].second);
+        return refuse(InputError::kInsecureKey, "IC[" + std::to_string(j) + "]",
+                      "equals IC[" + std::to_string(i) +
+                          "] up to sign: their public signals are not bound separately");
+      }
+    }
   }
-  if (vk.delta == g2_generator()) {
+  // e(C, delta) with delta = +-gamma folds into e(L +- C, gamma); with delta = +-generator the
+  // trapdoor is known. Either way A = alpha, B = beta, C = -+L verifies for any statement.
+  if (vk.delta == vk.gamma || vk.delta == vk.gamma.negate()) {
     return refuse(InputError::kInsecureKey, "vk_delta_2",
-                  "is the G2 generator: the key had no phase-2 contribution and proofs can be "
-                  "forged");
+                  "equals vk_gamma_2 up to sign: the key had no phase-2 contribution and proofs "
+                  "can be forged");
+  }
+  if (vk.delta == g2_generator() || vk.delta == g2_generator().negate()) {
+    return refuse(InputError::kInsecureKey, "vk_delta_2",
+                  "is the G2 generator up to sign: the key had no phase-2 contribution and proofs "
+                  "can be forged");
   }
   std::shared_ptr<PreparedVerifyingKey> key(new PreparedVerifyingKey());
   key->alpha_ = vk.alpha;
@@ -122,7 +156,7 @@ G1 PreparedVerifyingKey::linear_combination(const Fr& c0,
   return acc;
 }
 
-bool PreparedVerifyingKey::verify(const Proof& proof, std::span<const Fr> publics) const noexcept {
+bool PreparedVerifyingKey::verify(const Proof& proof, std::span<const Fr> publics) const {
   if (publics.size() != num_public()) return false;
   // e(A, B) e(-L, gamma) e(-C, delta) == e(alpha, beta).
   const G1 l = linear_combination(Fr::one(), publics);

@@ -15,6 +15,10 @@
 
 namespace pg::crypto {
 
+/// The most public signals a key may have. Each IC point gets a 69 KB fixed-base table, so this
+/// bounds a prepared key at about 18 MB; a hostile key cannot make us allocate gigabytes.
+inline constexpr std::size_t kMaxPublicSignals = 256;
+
 /// A verification key as snarkjs exports it (vk_alphabeta_12 is not kept: we compute it).
 struct VerifyingKey {
   G1Affine alpha;
@@ -53,15 +57,17 @@ class FixedBaseTable {
 class PreparedVerifyingKey {
  public:
   /// Checks the key and prepares it. Refuses: an identity alpha, beta, gamma, delta or IC point,
-  /// points off their curves or outside their subgroups, an empty IC, gamma == delta or
-  /// delta == the G2 generator (a key with no phase-2 contribution: anyone can forge proofs).
+  /// points off their curves or outside their subgroups, an empty IC or more than
+  /// kMaxPublicSignals + 1 IC points, two IC points equal up to sign (their public signals could
+  /// be traded against each other), delta == +-gamma or delta == +-the G2 generator (no phase-2
+  /// contribution: anyone can forge proofs).
   static Result<std::shared_ptr<const PreparedVerifyingKey>> prepare(const VerifyingKey& vk);
 
   std::size_t num_public() const noexcept { return ic_tables_.size() - 1; }
 
   /// True when the proof is valid for these public signals. Preconditions: the proof's points
   /// passed check_proof_points, and publics.size() == num_public() (otherwise: false).
-  bool verify(const Proof& proof, std::span<const Fr> publics) const noexcept;
+  bool verify(const Proof& proof, std::span<const Fr> publics) const;
 
   struct BatchItem {
     Proof proof;

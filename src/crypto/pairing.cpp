@@ -128,7 +128,7 @@ G2Prepared G2Prepared::prepare(const G2Affine& q) {
 }
 
 Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
-                       std::span<const PointPair> dynamic) noexcept {
+                       std::span<const PointPair> dynamic) {
   // Gather the pairs that contribute (no identity on either side).
   constexpr std::size_t kInline = 8;
   PreparedPair pre_buf[kInline];
@@ -231,12 +231,12 @@ Fp12 final_exponentiation(const Fp12& f) noexcept {
   return y15 * y14;
 }
 
-Fp12 pairing(const G1Affine& p, const G2Affine& q) noexcept {
+Fp12 pairing(const G1Affine& p, const G2Affine& q) {
   const PointPair pair{p, q};
   return final_exponentiation(multi_miller_loop({}, std::span<const PointPair>(&pair, 1)));
 }
 
-bool pairing_product_is_one(std::span<const PointPair> pairs) noexcept {
+bool pairing_product_is_one(std::span<const PointPair> pairs) {
   return final_exponentiation(multi_miller_loop({}, pairs)).is_one();
 }
 

@@ -78,17 +78,17 @@ struct PointPair {
 };
 
 /// The product of the Miller loops of all pairs, before the final exponentiation. Pairs with an
-/// identity point contribute 1.
+/// identity point contribute 1. Allocates (may throw std::bad_alloc) for many pairs.
 Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
-                       std::span<const PointPair> dynamic) noexcept;
+                       std::span<const PointPair> dynamic);
 
 /// f^((p^12 - 1)/r * 2x(6x^2 + 3x + 1)).
 Fp12 final_exponentiation(const Fp12& f) noexcept;
 
 /// e(P, Q) for points on the curve and in the subgroups.
-Fp12 pairing(const G1Affine& p, const G2Affine& q) noexcept;
+Fp12 pairing(const G1Affine& p, const G2Affine& q);
 
 /// True when the product of e(P_i, Q_i) is one (the EIP-197 precompile's question).
-bool pairing_product_is_one(std::span<const PointPair> pairs) noexcept;
+bool pairing_product_is_one(std::span<const PointPair> pairs);
 
 }  // namespace pg::crypto

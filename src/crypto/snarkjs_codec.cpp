@@ -207,9 +207,9 @@ Result<VerifyingKey> verifying_key_from_json(const json::value& v, const std::st
   auto n_public = required(o, "nPublic", prefix);
   if (!n_public) return n_public.error();
   if (!(*n_public)->is_int64() || (*n_public)->get_int64() < 0 ||
-      (*n_public)->get_int64() > 100000) {
+      (*n_public)->get_int64() > static_cast<std::int64_t>(kMaxPublicSignals)) {
     return refuse(InputError::kWrongType, member(prefix, "nPublic"),
-                  "must be a non-negative integer");
+                  "must be an integer from 0 to " + std::to_string(kMaxPublicSignals));
   }
   auto ic = required(o, "IC", prefix);
   if (!ic) return ic.error();

@@ -137,6 +137,42 @@ TEST(Groth16Key, refuses_key_whose_delta_is_the_generator) {
   EXPECT_EQ(key.error().code, InputError::kInsecureKey);
 }
 
+TEST(Groth16Key, refuses_delta_equal_to_minus_gamma_or_minus_generator) {
+  Fixture f = load("mixed_3pub");
+  f.vk.delta = f.vk.gamma.negate();
+  EXPECT_EQ(PreparedVerifyingKey::prepare(f.vk).error().code, InputError::kInsecureKey);
+  f.vk.delta = g2_generator().negate();
+  EXPECT_EQ(PreparedVerifyingKey::prepare(f.vk).error().code, InputError::kInsecureKey);
+}
+
+TEST(Groth16Key, refuses_ic_points_equal_up_to_sign) {
+  Fixture f = load("mixed_3pub");
+  f.vk.ic[3] = f.vk.ic[1];
+  auto key = PreparedVerifyingKey::prepare(f.vk);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().code, InputError::kInsecureKey);
+  EXPECT_EQ(key.error().field, "IC[3]");
+  f = load("mixed_3pub");
+  f.vk.ic[2] = f.vk.ic[0].negate();
+  EXPECT_EQ(PreparedVerifyingKey::prepare(f.vk).error().field, "IC[2]");
+}
+
+TEST(Groth16Key, refuses_more_public_signals_than_supported) {
+  Fixture f = load("mixed_3pub");
+  G1 p = G1::from_affine(f.vk.ic[0]);
+  while (f.vk.ic.size() <= kMaxPublicSignals + 1) {
+    p = p.dbl();
+    f.vk.ic.push_back(p.to_affine());
+  }
+  auto key = PreparedVerifyingKey::prepare(f.vk);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().code, InputError::kWrongCount);
+  // The decoder refuses the count before reading any point.
+  auto vk = sj::decode_verifying_key(
+      "{\"protocol\":\"groth16\",\"curve\":\"bn128\",\"nPublic\":100000}");
+  ASSERT_FALSE(vk.ok());
+}
+
 TEST(Groth16Key, refuses_identity_ic_point_and_empty_ic) {
   Fixture f = load("mixed_3pub");
   f.vk.ic[2] = G1Affine::identity();
