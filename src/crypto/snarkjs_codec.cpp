@@ -2,7 +2,10 @@
 #include "crypto/snarkjs_codec.hpp"
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
+#include <set>
+#include <vector>
 
 namespace pg::crypto::snarkjs {
 
@@ -167,6 +170,60 @@ Result<const json::object*> object_of(const json::value& v, const std::string& p
 
 }  // namespace
 
+namespace {
+
+/// A SAX handler that only looks for a member named twice in one object (Boost.JSON's DOM keeps
+/// the last one silently; JSON.parse does too). Its first duplicate key is kept for the error.
+struct DuplicateKeyFinder {
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  std::vector<std::set<std::string>> objects;
+  std::string key;
+  std::string duplicate;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    objects.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    objects.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    key.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key.append(s.data(), s.size());
+    if (!objects.back().insert(key).second) {
+      duplicate = key;
+      ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+      return false;
+    }
+    key.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+};
+
+}  // namespace
+
 Result<json::value> parse_json(std::string_view text, const std::string& what) {
   json::parse_options opts;
   opts.max_depth = 32;
@@ -174,6 +231,14 @@ Result<json::value> parse_json(std::string_view text, const std::string& what) {
   json::value v = json::parse(text, ec, json::storage_ptr(), opts);
   if (ec) {
     return refuse(InputError::kBadJson, what, "is not valid JSON (" + ec.message() + ")");
+  }
+  // The text is valid JSON; now refuse a member named twice in one object.
+  json::basic_parser<DuplicateKeyFinder> dup(opts);
+  boost::system::error_code dup_ec;
+  dup.write_some(false, text.data(), text.size(), dup_ec);
+  if (!dup.handler().duplicate.empty()) {
+    return refuse(InputError::kBadJson, what,
+                  "names the member \"" + dup.handler().duplicate + "\" twice in one object");
   }
   return v;
 }

@@ -233,6 +233,20 @@ TEST(SnarkjsCodec, bad_json_is_refused_without_throwing) {
   }
 }
 
+TEST(SnarkjsCodec, member_named_twice_is_refused) {
+  const std::string proof = read_vector("mixed_3pub/proof.json");
+  ASSERT_TRUE(sj::decode_proof(proof).ok());
+  // The same document with a second pi_a (the DOM would silently keep the last one).
+  const std::string twice = "{\"pi_a\": [\"1\", \"2\", \"1\"], " + proof.substr(proof.find('{') + 1);
+  auto v = sj::decode_proof(twice);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().code, InputError::kBadJson);
+  EXPECT_NE(v.error().message.find("pi_a"), std::string::npos) << v.error().message;
+  // Nested objects have their own key sets: the same name at two levels is fine.
+  EXPECT_TRUE(sj::parse_json("{\"a\": {\"a\": 1}, \"b\": [{\"a\": 2}, {\"a\": 3}]}", "doc").ok());
+  EXPECT_FALSE(sj::parse_json("{\"a\": {\"b\": 1, \"b\": 2}}", "doc").ok());
+}
+
 TEST(SnarkjsCodec, decimal_encoding_round_trips) {
   std::mt19937_64 rng(3);
   for (int i = 0; i < 100; ++i) {
