@@ -21,9 +21,12 @@ F random_field() {
     if (auto v = F::from_canonical_checked(l)) return *v;
   }
 }
-Fp2 random_fp2() { return {random_field<Fp>(), random_field<Fp>()}; }
+Fp2 random_fp2() {
+  return {random_field<Fp>(), random_field<Fp>()};
+}
 Fp12 random_fp12() {
-  return {Fp6{random_fp2(), random_fp2(), random_fp2()}, Fp6{random_fp2(), random_fp2(), random_fp2()}};
+  return {Fp6{random_fp2(), random_fp2(), random_fp2()},
+          Fp6{random_fp2(), random_fp2(), random_fp2()}};
 }
 G1Affine random_g1() {
   return G1::from_affine(g1_generator()).mul_vartime(random_field<Fr>().to_canonical()).to_affine();
@@ -41,7 +44,9 @@ void with_cycles(benchmark::State& state, Body body) {
   state.counters["cycles"] = static_cast<double>(c1 - c0) / static_cast<double>(state.iterations());
 }
 
-void set_path(benchmark::State& state) { set_adx_enabled(state.range(0) != 0); }
+void set_path(benchmark::State& state) {
+  set_adx_enabled(state.range(0) != 0);
+}
 
 void BM_fp_mul(benchmark::State& state) {
   set_path(state);

@@ -26,7 +26,9 @@ struct BenchOptions {
 
 using Clock = std::chrono::steady_clock;
 
-double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double micros(Clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
 
 /// The q-quantile (0..1) of the samples, by nearest rank.
 double quantile(std::vector<double> v, double q) {
@@ -87,13 +89,13 @@ int run_bench(const BenchOptions& o) {
     if (!ok) return fail("proof: verification became unstable during the benchmark");
   }
 
-  std::printf("{\"verify_median_us\":%.1f,\"verify_p95_us\":%.1f,\"verify_min_us\":%.1f,"
-              "\"decode_verify_median_us\":%.1f,\"decode_verify_p95_us\":%.1f,"
-              "\"prepare_key_us\":%.1f,\"iterations\":%d,\"public_signals\":%zu,\"adx\":%s",
-              quantile(verify_us, 0.5), quantile(verify_us, 0.95), quantile(verify_us, 0.0),
-              quantile(full_us, 0.5),
-              quantile(full_us, 0.95), prepare_us, o.iterations, publics.size(),
-              pc::cpu_has_adx() ? "true" : "false");
+  std::printf(
+      "{\"verify_median_us\":%.1f,\"verify_p95_us\":%.1f,\"verify_min_us\":%.1f,"
+      "\"decode_verify_median_us\":%.1f,\"decode_verify_p95_us\":%.1f,"
+      "\"prepare_key_us\":%.1f,\"iterations\":%d,\"public_signals\":%zu,\"adx\":%s",
+      quantile(verify_us, 0.5), quantile(verify_us, 0.95), quantile(verify_us, 0.0),
+      quantile(full_us, 0.5), quantile(full_us, 0.95), prepare_us, o.iterations, publics.size(),
+      pc::cpu_has_adx() ? "true" : "false");
   if (o.batch > 0) {
     std::mt19937_64 rng(42);
     std::vector<pc::PreparedVerifyingKey::BatchItem> items;
@@ -112,9 +114,10 @@ int run_bench(const BenchOptions& o) {
     }
     const double median = quantile(verify_us, 0.5);
     const double batch_med = quantile(per_proof, 0.5);
-    std::printf(",\"batch\":%d,\"batch_rounds\":%d,\"batch_per_proof_us\":%.1f,"
-                "\"batch_ratio\":%.3f",
-                o.batch, rounds, batch_med, batch_med / median);
+    std::printf(
+        ",\"batch\":%d,\"batch_rounds\":%d,\"batch_per_proof_us\":%.1f,"
+        "\"batch_ratio\":%.3f",
+        o.batch, rounds, batch_med, batch_med / median);
   }
   std::printf("}\n");
   return kExitValid;

@@ -22,6 +22,8 @@ namespace detail {
 bool g_use_adx = cpu_supports_adx();
 }
 
-void set_adx_enabled(bool enabled) noexcept { detail::g_use_adx = enabled && cpu_supports_adx(); }
+void set_adx_enabled(bool enabled) noexcept {
+  detail::g_use_adx = enabled && cpu_supports_adx();
+}
 
 }  // namespace pg::crypto

@@ -9,7 +9,9 @@ extern bool g_use_adx;
 }
 
 /// True when field multiplication currently takes the BMI2/ADX path.
-inline bool cpu_has_adx() noexcept { return detail::g_use_adx; }
+inline bool cpu_has_adx() noexcept {
+  return detail::g_use_adx;
+}
 
 /// True when this CPU supports BMI2 and ADX (what the path would be without an override).
 bool cpu_supports_adx() noexcept;

@@ -193,14 +193,16 @@ class MontField {
   }
 
   friend constexpr MontField operator+(const MontField& a, const MontField& b) noexcept {
-    if (!std::is_constant_evaluated()) return from_montgomery(detail::add_mod(a.v_, b.v_, kModulus));
+    if (!std::is_constant_evaluated())
+      return from_montgomery(detail::add_mod(a.v_, b.v_, kModulus));
     std::uint64_t carry = 0, borrow = 0;
     const Limbs s = add_limbs(a.v_, b.v_, carry);
     const Limbs t = sub_limbs(s, kModulus, borrow);
     return from_montgomery(borrow ? s : t);
   }
   friend constexpr MontField operator-(const MontField& a, const MontField& b) noexcept {
-    if (!std::is_constant_evaluated()) return from_montgomery(detail::sub_mod(a.v_, b.v_, kModulus));
+    if (!std::is_constant_evaluated())
+      return from_montgomery(detail::sub_mod(a.v_, b.v_, kModulus));
     std::uint64_t borrow = 0, carry = 0;
     const Limbs d = sub_limbs(a.v_, b.v_, borrow);
     const std::uint64_t mask = ~(borrow - 1);
@@ -296,7 +298,8 @@ class MontField {
   // code holds one copy of the multiplication.
   [[gnu::always_inline]] static constexpr Limbs mul_limbs(const Limbs& a, const Limbs& b) noexcept {
     if (std::is_constant_evaluated()) return detail::mont_mul_portable(a, b, kModulus, kInv);
-    if (cpu_has_adx()) [[likely]] return detail::mont_mul_adx(a, b, kModulus, kInv);
+    if (cpu_has_adx()) [[likely]]
+      return detail::mont_mul_adx(a, b, kModulus, kInv);
     return mul_portable_outlined(a, b);
   }
   [[gnu::noinline]] static Limbs mul_portable_outlined(const Limbs& a, const Limbs& b) noexcept {

@@ -12,7 +12,8 @@ namespace pg::crypto::detail {
 
 #if defined(__x86_64__)
 /// (a + b) mod m for a, b < m < 2^255.
-[[gnu::always_inline]] inline Limbs add_mod_x86(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
+[[gnu::always_inline]] inline Limbs add_mod_x86(const Limbs& a, const Limbs& b,
+                                                const Limbs& m) noexcept {
   std::uint64_t s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3], t0, t1, t2, t3;
   __asm__(
       "addq 0(%[b]), %[s0]\n\t"
@@ -40,7 +41,8 @@ namespace pg::crypto::detail {
 }
 
 /// (a - b) mod m for a, b < m.
-[[gnu::always_inline]] inline Limbs sub_mod_x86(const Limbs& a, const Limbs& b, const Limbs& m) noexcept {
+[[gnu::always_inline]] inline Limbs sub_mod_x86(const Limbs& a, const Limbs& b,
+                                                const Limbs& m) noexcept {
   std::uint64_t d0 = a[0], d1 = a[1], d2 = a[2], d3 = a[3], t0, t1, t2, t3, mask;
   __asm__(
       "subq 0(%[b]), %[d0]\n\t"
@@ -68,7 +70,7 @@ namespace pg::crypto::detail {
 }
 
 [[gnu::always_inline]] inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
-                          std::uint64_t inv) noexcept {
+                                                 std::uint64_t inv) noexcept {
   std::uint64_t t0, t1, t2, t3, hi;
   __asm__(
       // k = 0: t = a * b[0], then reduce
@@ -460,7 +462,8 @@ namespace pg::crypto::detail {
 }
 
 /// d -= s for 512-bit integers in memory (callers guarantee no borrow out).
-[[gnu::always_inline]] inline void sub_wide_in_place(std::uint64_t* d, const std::uint64_t* s) noexcept {
+[[gnu::always_inline]] inline void sub_wide_in_place(std::uint64_t* d,
+                                                     const std::uint64_t* s) noexcept {
   __asm__ volatile(
       "movq 0(%[d]), %%rax\n\t"
       "subq 0(%[s]), %%rax\n\t"
@@ -564,10 +567,12 @@ namespace pg::crypto::detail {
 }
 #else
 [[gnu::always_inline]] inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
-                          std::uint64_t inv) noexcept {
+                                                 std::uint64_t inv) noexcept {
   return mont_mul_portable(a, b, m, inv);
 }
-inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept { return mul_wide_portable(a, b); }
+inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept {
+  return mul_wide_portable(a, b);
+}
 inline void fp2_mul_adx(const Limbs&, const Limbs&, const Limbs&, const Limbs&, const Limbs&,
                         std::uint64_t, Limbs&, Limbs&) noexcept {}
 inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m, std::uint64_t inv) noexcept {

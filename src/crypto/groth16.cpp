@@ -3,13 +3,12 @@
 
 #include <sys/random.h>
 
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
-
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <numeric>
+#include <stdexcept>
 
 namespace pg::crypto {
 
@@ -206,8 +205,7 @@ bool PreparedVerifyingKey::batch_holds(std::span<const BatchItem> items,
 }
 
 void PreparedVerifyingKey::resolve(std::span<const BatchItem> items,
-                                   std::span<const std::size_t> idx,
-                                   std::vector<bool>& out) const {
+                                   std::span<const std::size_t> idx, std::vector<bool>& out) const {
   if (idx.empty()) return;
   if (idx.size() == 1) {
     out[idx[0]] = verify(items[idx[0]].proof, items[idx[0]].publics);

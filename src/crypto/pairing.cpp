@@ -127,8 +127,7 @@ G2Prepared G2Prepared::prepare(const G2Affine& q) {
   return out;
 }
 
-Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
-                       std::span<const PointPair> dynamic) {
+Fp12 multi_miller_loop(std::span<const PreparedPair> prepared, std::span<const PointPair> dynamic) {
   // Gather the pairs that contribute (no identity on either side).
   constexpr std::size_t kInline = 8;
   PreparedPair pre_buf[kInline];

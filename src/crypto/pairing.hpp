@@ -79,8 +79,7 @@ struct PointPair {
 
 /// The product of the Miller loops of all pairs, before the final exponentiation. Pairs with an
 /// identity point contribute 1. Allocates (may throw std::bad_alloc) for many pairs.
-Fp12 multi_miller_loop(std::span<const PreparedPair> prepared,
-                       std::span<const PointPair> dynamic);
+Fp12 multi_miller_loop(std::span<const PreparedPair> prepared, std::span<const PointPair> dynamic);
 
 /// f^((p^12 - 1)/r * 2x(6x^2 + 3x + 1)).
 Fp12 final_exponentiation(const Fp12& f) noexcept;

@@ -10,17 +10,17 @@ namespace pg::crypto {
 
 /// Why an input was refused. Each names one precise problem (blst's BLST_ERROR is the model).
 enum class InputError {
-  kBadJson,         // not parseable JSON (truncated, garbage, invalid UTF-8, too deep)
-  kMissingField,    // a required member is absent
-  kWrongType,       // a member has the wrong JSON type or array length
-  kNotCanonical,    // a number is not a canonical decimal string
-  kOutOfRange,      // a coordinate >= p or a scalar/public signal >= r
-  kNotOnCurve,      // a point does not satisfy the curve equation
-  kNotInSubgroup,   // a G2 point outside the order-r subgroup
-  kIdentity,        // the point at infinity where it is not allowed
-  kWrongCount,      // wrong number of public signals or IC points
-  kUnsupported,     // another protocol or curve
-  kInsecureKey,     // a verification key that would let anyone forge proofs
+  kBadJson,        // not parseable JSON (truncated, garbage, invalid UTF-8, too deep)
+  kMissingField,   // a required member is absent
+  kWrongType,      // a member has the wrong JSON type or array length
+  kNotCanonical,   // a number is not a canonical decimal string
+  kOutOfRange,     // a coordinate >= p or a scalar/public signal >= r
+  kNotOnCurve,     // a point does not satisfy the curve equation
+  kNotInSubgroup,  // a G2 point outside the order-r subgroup
+  kIdentity,       // the point at infinity where it is not allowed
+  kWrongCount,     // wrong number of public signals or IC points
+  kUnsupported,    // another protocol or curve
+  kInsecureKey,    // a verification key that would let anyone forge proofs
 };
 
 /// A refusal: the reason, the field it concerns (a JSON path such as "proof.pi_b[0][1]") and a
@@ -37,8 +37,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }

@@ -286,8 +286,8 @@ Result<VerifyingKey> verifying_key_from_json(const json::value& v, const std::st
   const auto expected = static_cast<std::size_t>((*n_public)->get_int64()) + 1;
   if (ic_arr.size() != expected) {
     return refuse(InputError::kWrongCount, ic_field,
-                  "holds " + std::to_string(ic_arr.size()) + " points but nPublic + 1 = " +
-                      std::to_string(expected));
+                  "holds " + std::to_string(ic_arr.size()) +
+                      " points but nPublic + 1 = " + std::to_string(expected));
   }
   vk.ic.reserve(ic_arr.size());
   for (std::size_t i = 0; i < ic_arr.size(); ++i) {

@@ -69,7 +69,9 @@ constexpr int compare_limbs(const Limbs& a, const Limbs& b) noexcept {
   return 0;
 }
 
-constexpr bool is_zero_limbs(const Limbs& a) noexcept { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+constexpr bool is_zero_limbs(const Limbs& a) noexcept {
+  return (a[0] | a[1] | a[2] | a[3]) == 0;
+}
 
 /// a >> 1.
 constexpr Limbs shr1_limbs(const Limbs& a) noexcept {
@@ -78,7 +80,9 @@ constexpr Limbs shr1_limbs(const Limbs& a) noexcept {
 }
 
 /// Bit i (0 = least significant) of a.
-constexpr bool bit_of(const Limbs& a, int i) noexcept { return (a[i / 64] >> (i % 64)) & 1; }
+constexpr bool bit_of(const Limbs& a, int i) noexcept {
+  return (a[i / 64] >> (i % 64)) & 1;
+}
 
 /// Index of the highest set bit plus one; 0 for zero.
 constexpr int bit_length(const Limbs& a) noexcept {

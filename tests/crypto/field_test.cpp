@@ -128,8 +128,7 @@ TYPED_TEST(PrimeFieldTest, wide_product_then_reduce_equals_multiplication) {
     if (i == 1) a = F::zero();
     const F expected = a * b;
     EXPECT_EQ(F::reduce(F::mul_wide(a, b)), expected);
-    EXPECT_EQ(detail::mul_wide_portable(a.montgomery(), b.montgomery()),
-              F::mul_wide(a, b));
+    EXPECT_EQ(detail::mul_wide_portable(a.montgomery(), b.montgomery()), F::mul_wide(a, b));
     set_adx_enabled(false);
     EXPECT_EQ(F::reduce(F::mul_wide(a, b)), expected);
     set_adx_enabled(true);

@@ -118,7 +118,8 @@ TEST_P(Groth16Circuits, batch_gives_each_proof_its_own_verdict) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Circuits, Groth16Circuits,
-                         ::testing::Values("factors_0pub", "cube_1pub", "mixed_3pub", "many_17pub"));
+                         ::testing::Values("factors_0pub", "cube_1pub", "mixed_3pub",
+                                           "many_17pub"));
 
 TEST(Groth16Key, refuses_key_whose_delta_equals_gamma) {
   Fixture f = load("mixed_3pub");
@@ -168,8 +169,8 @@ TEST(Groth16Key, refuses_more_public_signals_than_supported) {
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(key.error().code, InputError::kWrongCount);
   // The decoder refuses the count before reading any point.
-  auto vk = sj::decode_verifying_key(
-      "{\"protocol\":\"groth16\",\"curve\":\"bn128\",\"nPublic\":100000}");
+  auto vk =
+      sj::decode_verifying_key("{\"protocol\":\"groth16\",\"curve\":\"bn128\",\"nPublic\":100000}");
   ASSERT_FALSE(vk.ok());
 }
 
@@ -225,8 +226,9 @@ TEST(SnarkjsCodec, non_canonical_numbers_are_refused) {
 }
 
 TEST(SnarkjsCodec, bad_json_is_refused_without_throwing) {
-  for (const char* doc : {"", "[", "{\"pi_a\": [", "\xff\xfe", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-                                                             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}) {
+  for (const char* doc : {"", "[", "{\"pi_a\": [", "\xff\xfe",
+                          "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                          "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}) {
     auto v = sj::decode_proof(doc);
     ASSERT_FALSE(v.ok()) << doc;
     EXPECT_EQ(v.error().code, InputError::kBadJson) << doc;
@@ -237,7 +239,8 @@ TEST(SnarkjsCodec, member_named_twice_is_refused) {
   const std::string proof = read_vector("mixed_3pub/proof.json");
   ASSERT_TRUE(sj::decode_proof(proof).ok());
   // The same document with a second pi_a (the DOM would silently keep the last one).
-  const std::string twice = "{\"pi_a\": [\"1\", \"2\", \"1\"], " + proof.substr(proof.find('{') + 1);
+  const std::string twice =
+      "{\"pi_a\": [\"1\", \"2\", \"1\"], " + proof.substr(proof.find('{') + 1);
   auto v = sj::decode_proof(twice);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.error().code, InputError::kBadJson);

@@ -1,8 +1,9 @@
 // Curve and pairing tests: group laws, subgroup tests, bilinearity, non-degeneracy, prepared
 // lines against on-the-fly lines, multi-pairing against products.
+#include "crypto/pairing.hpp"
+
 #include <gtest/gtest.h>
 
-#include "crypto/pairing.hpp"
 #include "test_util.hpp"
 
 namespace pg::crypto {
@@ -118,7 +119,8 @@ TEST(PairingTest, pairing_is_bilinear_and_non_degenerate) {
     const G1Affine ap = G1::from_affine(p).mul_vartime(a.to_canonical()).to_affine();
     const G2Affine bq = G2::from_affine(q).mul_vartime(b.to_canonical()).to_affine();
     EXPECT_EQ(pairing(ap, bq), e.pow_vartime((a * b).to_canonical()));
-    EXPECT_EQ(pairing(ap, q), pairing(p, G2::from_affine(q).mul_vartime(a.to_canonical()).to_affine()));
+    EXPECT_EQ(pairing(ap, q),
+              pairing(p, G2::from_affine(q).mul_vartime(a.to_canonical()).to_affine()));
   }
 }
 
@@ -156,8 +158,9 @@ TEST(PairingTest, multi_pairing_equals_product_of_pairings) {
   const Fr a = rng.field<Fr>();
   const G1 p = rng.g1();
   const G2 q = rng.g2();
-  const PointPair check[2] = {{p.mul_vartime(a.to_canonical()).to_affine(), q.to_affine()},
-                              {p.negate().to_affine(), q.mul_vartime(a.to_canonical()).to_affine()}};
+  const PointPair check[2] = {
+      {p.mul_vartime(a.to_canonical()).to_affine(), q.to_affine()},
+      {p.negate().to_affine(), q.mul_vartime(a.to_canonical()).to_affine()}};
   EXPECT_TRUE(pairing_product_is_one(check));
   const PointPair wrong[2] = {check[0], {p.to_affine(), check[1].q}};
   EXPECT_FALSE(pairing_product_is_one(wrong));

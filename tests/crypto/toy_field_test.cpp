@@ -39,7 +39,9 @@ void check_exhaustively(std::uint64_t p, std::uint64_t stride) {
   set_adx_enabled(true);
 }
 
-TEST(ToyFieldTest, every_operation_on_every_pair_mod_251) { check_exhaustively<Toy251>(251, 1); }
+TEST(ToyFieldTest, every_operation_on_every_pair_mod_251) {
+  check_exhaustively<Toy251>(251, 1);
+}
 
 TEST(ToyFieldTest, every_b_for_a_sample_of_a_mod_65521) {
   check_exhaustively<Toy65521>(65521, 1021);
