@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -132,18 +133,63 @@ struct JacobianPoint {
     return r;
   }
 
-  /// k * this for a public scalar k (any 256-bit integer), with a 4-bit fixed window.
+  /// k * this for a public scalar k (any 256-bit integer), by width-5 NAF: odd multiples
+  /// this, 3 this, ..., 15 this, then one doubling per bit and an addition per nonzero digit
+  /// (about one in six).
   JacobianPoint mul_vartime(const Limbs& k) const noexcept {
-    JacobianPoint table[16];
-    table[0] = identity();
-    for (int i = 1; i < 16; ++i) table[i] = table[i - 1].add(*this);
+    const WNaf naf = wnaf5(k);
+    if (naf.length == 0 || is_identity()) return identity();
+    JacobianPoint odd[8];
+    odd[0] = *this;
+    const JacobianPoint twice = dbl();
+    for (int i = 1; i < 8; ++i) odd[i] = odd[i - 1].add(twice);
     JacobianPoint r = identity();
-    for (int i = (bit_length(k) + 3) / 4 - 1; i >= 0; --i) {
-      r = r.dbl().dbl().dbl().dbl();
-      const unsigned nib = static_cast<unsigned>((k[i / 16] >> (4 * (i % 16))) & 15);
-      if (nib != 0) r = r.add(table[nib]);
+    for (int i = naf.length - 1; i >= 0; --i) {
+      if (!r.is_identity()) r = r.dbl();
+      const int d = naf.digits[i];
+      if (d > 0) r = r.add(odd[d / 2]);
+      if (d < 0) r = r.add(odd[-d / 2].negate());
     }
     return r;
+  }
+
+ private:
+  struct WNaf {
+    std::int8_t digits[258];
+    int length = 0;
+  };
+  /// The width-5 NAF of k: digits odd in [-15, 15] or zero, any nonzero digit followed by at
+  /// least four zeros, least significant first.
+  static WNaf wnaf5(const Limbs& k) noexcept {
+    WNaf naf;
+    std::uint64_t n[5] = {k[0], k[1], k[2], k[3], 0};
+    auto is_zero = [&n] { return (n[0] | n[1] | n[2] | n[3] | n[4]) == 0; };
+    while (!is_zero()) {
+      int d = 0;
+      if (n[0] & 1) {
+        d = static_cast<int>(n[0] & 31);
+        if (d >= 16) d -= 32;
+        // n -= d (d odd, |d| < 16), carrying through the five words.
+        if (d > 0) {
+          std::uint64_t borrow = static_cast<std::uint64_t>(d);
+          for (int w = 0; w < 5 && borrow != 0; ++w) {
+            const std::uint64_t before = n[w];
+            n[w] -= borrow;
+            borrow = before < borrow ? 1 : 0;
+          }
+        } else {
+          std::uint64_t carry = static_cast<std::uint64_t>(-d);
+          for (int w = 0; w < 5 && carry != 0; ++w) {
+            n[w] += carry;
+            carry = n[w] < carry ? 1 : 0;
+          }
+        }
+      }
+      naf.digits[naf.length++] = static_cast<std::int8_t>(d);
+      for (int w = 0; w < 4; ++w) n[w] = (n[w] >> 1) | (n[w + 1] << 63);
+      n[4] >>= 1;
+    }
+    return naf;
   }
 };
 

@@ -38,6 +38,28 @@ TEST(CurveTest, group_laws_hold_on_random_points) {
   }
 }
 
+TEST(CurveTest, scalar_multiplication_matches_repeated_addition_and_edge_scalars) {
+  Rng rng;
+  const G1 p = rng.g1();
+  G1 acc = G1::identity();
+  for (std::uint64_t k = 0; k < 100; ++k) {
+    ASSERT_EQ(p.mul_vartime(Limbs{k, 0, 0, 0}), acc) << k;
+    acc = acc.add(p);
+  }
+  // Around the word boundaries and the top of the 256-bit range (wNAF carries into a 5th word).
+  const Limbs all_ones{~0ULL, ~0ULL, ~0ULL, ~0ULL};
+  const G1 g = G1::from_affine(g1_generator());
+  // (2^256 - 1) mod r, computed independently: 2^256 - 1 = q r + t.
+  Fr t = Fr::zero();
+  for (int i = 0; i < 256; ++i) t = t.dbl() + Fr::one();
+  EXPECT_EQ(g.mul_vartime(all_ones), g.mul_vartime(t.to_canonical()));
+  const Limbs word{0, 1, 0, 0};  // 2^64
+  Fr two64 = Fr::one();
+  for (int i = 0; i < 64; ++i) two64 = two64.dbl();
+  EXPECT_EQ(g.mul_vartime(word), g.mul_vartime(two64.to_canonical()));
+  EXPECT_TRUE(G1::identity().mul_vartime(all_ones).is_identity());
+}
+
 TEST(CurveTest, scalar_multiplication_is_linear) {
   Rng rng;
   const G1 g = G1::from_affine(g1_generator());
