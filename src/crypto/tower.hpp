@@ -163,6 +163,24 @@ struct Fp12 {
     const Fp6 t1 = c1.mul_by_01(a3, a4);
     return {t0 + t1.mul_by_v(), (c0 + c1).mul_by_01(a0 + a3, a4) - t0 - t1};
   }
+  /// (a0 + a3 w + a4 v w)(b0 + b3 w + b4 v w): the product of two lines, six Fp2
+  /// multiplications; the result has c1.c2 = 0 (a "01234" element for mul_by_01234).
+  static Fp12 mul_034_by_034(const Fp2& a0, const Fp2& a3, const Fp2& a4, const Fp2& b0,
+                             const Fp2& b3, const Fp2& b4) noexcept {
+    const Fp2 x00 = a0 * b0;
+    const Fp2 x33 = a3 * b3;
+    const Fp2 x44 = a4 * b4;
+    const Fp2 x34 = (a3 + a4) * (b3 + b4) - x33 - x44;
+    const Fp2 x03 = (a0 + a3) * (b0 + b3) - x00 - x33;
+    const Fp2 x04 = (a0 + a4) * (b0 + b4) - x00 - x44;
+    return {Fp6{x00 + x44.mul_by_xi(), x33, x34}, Fp6{x03, x04, Fp2::zero()}};
+  }
+  /// this * b for b with b.c1.c2 = 0 (seventeen Fp2 multiplications instead of eighteen).
+  Fp12 mul_by_01234(const Fp12& b) const noexcept {
+    const Fp6 t0 = c0 * b.c0;
+    const Fp6 t1 = c1.mul_by_01(b.c1.c0, b.c1.c1);
+    return {t0 + t1.mul_by_v(), (c0 + c1) * (b.c0 + b.c1) - t0 - t1};
+  }
   /// this * (1 + a3 w + a4 v w): the product with a normalised line.
   Fp12 mul_by_34(const Fp2& a3, const Fp2& a4) const noexcept {
     const Fp6 t1 = c1.mul_by_01(a3, a4);

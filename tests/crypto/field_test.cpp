@@ -258,6 +258,12 @@ TEST(Fp12Test, field_laws_inverse_and_sparse_product) {
     const Fp12 sparse{Fp6{x, Fp2::zero(), Fp2::zero()}, Fp6{y, z, Fp2::zero()}};
     EXPECT_EQ(a.mul_by_034(x, y, z), a * sparse);
     EXPECT_EQ(a.mul_by_34(y, z), a.mul_by_034(Fp2::one(), y, z));
+    const Fp2 u = rng.fp2(), v = rng.fp2(), w = rng.fp2();
+    const Fp12 sparse2{Fp6{u, Fp2::zero(), Fp2::zero()}, Fp6{v, w, Fp2::zero()}};
+    const Fp12 both = Fp12::mul_034_by_034(x, y, z, u, v, w);
+    EXPECT_EQ(both, sparse * sparse2);
+    EXPECT_TRUE(both.c1.c2.is_zero());
+    EXPECT_EQ(a.mul_by_01234(both), a * both);
   }
 }
 
