@@ -75,6 +75,14 @@ for (const b of cycles) {
   if (b.run_type && b.run_type !== 'iteration') continue;
   lines.push(`| ${b.name} | ${fmtCycles(b.cycles)} | ${(b.cpu_time / 1000).toFixed(2)} | ${mcl[b.name] ?? ''} |`);
 }
+// The wallet's side: proving time per claim circuit, single-threaded, witness included.
+const artifacts = path.join(root, 'build/release/artifacts');
+run('node', ['scripts/build-circuits.mjs', artifacts]);
+const proving = run('node', ['bench/wallet_prove.mjs', artifacts, '3']).trim().split('\n').map((l) => JSON.parse(l));
+lines.push('');
+lines.push('| claim circuit | constraints | wallet proving time, Node, one thread (ms, median of 3) |');
+lines.push('| --- | ---: | ---: |');
+for (const p of proving) lines.push(`| ${p.claim_type} | ${p.constraints} | ${p.prove_median_ms} |`);
 const report = lines.join('\n');
 fs.mkdirSync(path.join(root, 'build/bench'), { recursive: true });
 fs.writeFileSync(path.join(root, 'build/bench/report.md'), `${report}\n`);

@@ -43,8 +43,11 @@ export async function circuitInput(manifest, holder, credential, request) {
   return input;
 }
 
-/** The POST /api/v1/verify body answering `request`, proved with the artifacts under `artifactsDir`. */
-export async function prove(artifactsDir, holder, credential, request) {
+/**
+ * The POST /api/v1/verify body answering `request`, proved with the artifacts under
+ * `artifactsDir`. `options.singleThread` makes snarkjs prove on the calling thread only.
+ */
+export async function prove(artifactsDir, holder, credential, request, options = {}) {
   const dir = path.join(artifactsDir, request.claim_type, request.circuit_version);
   const manifestPath = path.join(dir, 'manifest.json');
   if (!fs.existsSync(manifestPath)) {
@@ -53,7 +56,8 @@ export async function prove(artifactsDir, holder, credential, request) {
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
   const input = await circuitInput(manifest, holder, credential, request);
   const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-    input, path.join(dir, 'circuit.wasm'), path.join(dir, 'circuit.zkey'));
+    input, path.join(dir, 'circuit.wasm'), path.join(dir, 'circuit.zkey'), undefined, undefined,
+    { singleThread: Boolean(options.singleThread) });
   return {
     claim_type: request.claim_type,
     circuit_version: request.circuit_version,
