@@ -1,6 +1,6 @@
 // The wallet answers a proof request for every claim type with the built circuits (artifacts
-// from scripts/build-circuits.mjs, directory in PROOFGATE_ARTIFACTS), and proofgate verifies the
-// result (binary in PROOFGATE_BIN): the body is what POST /api/v1/verify takes, its binding and
+// from scripts/build-circuits.mjs, directory in PROOFGATE_ARTIFACTS), and proofgate (binary in
+// PROOFGATE_BIN) and snarkjs both verify the result: the body is what POST /api/v1/verify takes, its binding and
 // scope are the request's, and a tampered request gives a proof for another binding.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
+
+import * as snarkjs from 'snarkjs';
 
 import { newHolder } from '../src/holder.mjs';
 import { partnerScope, requestBinding } from '../src/protocol.mjs';
@@ -53,6 +55,8 @@ test('every claim type: the wallet proves, proofgate verifies', { timeout: 60000
     assert.equal(signals.root, tree.root.toString(), claim);
     const ok = verify(dir, body, claim);
     assert.equal(ok.status, 0, `${claim}: ${ok.stderr}`);
+    const vkey = JSON.parse(fs.readFileSync(path.join(artifacts, claim, '1.0.0', 'verification_key.json'), 'utf8'));
+    assert.equal(await snarkjs.groth16.verify(vkey, body.public_signals, body.proof), true, `${claim}: snarkjs`);
     // The same proof with another request's binding does not verify.
     const other = await requestBinding({ ...request, nonce: 'another-nonce' });
     const tampered = { ...body, public_signals: body.public_signals.map((v) => (v === signals.binding ? other.toString() : v)) };
