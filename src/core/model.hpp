@@ -1,0 +1,91 @@
+// The records the service keeps: partners, proof requests, proof metadata, outbox events,
+// idempotency records, issuer roots. Plain values; no personal data and no proofs among them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pg::core {
+
+/// Seconds since the Unix epoch (UTC) for expiries; milliseconds where ordering matters.
+using UnixSeconds = std::int64_t;
+using UnixMillis = std::int64_t;
+
+/// A partner (the blueprint's api_clients row). The API key itself is never kept: only its
+/// public prefix and SHA-256.
+struct Client {
+  std::string id;                         // uuid
+  std::string name;
+  std::string key_prefix;                 // 8 base64url chars, unique
+  std::array<std::uint8_t, 32> key_hash{};  // SHA-256 of the whole key
+  std::vector<std::string> scopes;        // claim types
+  std::vector<std::string> domains;       // verifier domains, lowercase
+  std::string webhook_url;                // empty when none
+  std::string webhook_secret_sealed;      // AES-256-GCM sealed secret (binary), empty when none
+  UnixMillis created_at = 0;
+  UnixMillis last_used = 0;               // 0 = never
+};
+
+/// A claim parameter of a proof request, by its public-signal name (today, threshold, ...).
+using Params = std::vector<std::pair<std::string, std::uint64_t>>;
+
+/// A proof request a partner created (POST /api/v1/requests).
+struct ProofRequest {
+  std::string id;  // uuid
+  std::string client_id;
+  std::string nonce;  // 22 base64url chars
+  std::string claim_type;
+  std::string circuit_version;
+  std::string verifier_domain;
+  Params params;  // always holds "today"
+  UnixMillis created_at = 0;
+  UnixMillis expires_at = 0;
+};
+
+/// The metadata of one answered proof request; never the proof or the public signals.
+struct ProofRecord {
+  std::string id;  // uuid
+  std::string client_id;
+  std::string claim_type;
+  std::string circuit_version;
+  std::string status;       // "verified" | "failed"
+  std::string error_code;   // empty when verified
+  std::string public_hash;  // hex SHA-256 of the public signals (docs/api.md)
+  std::string request_nonce;
+  UnixMillis created_at = 0;
+  UnixMillis verified_at = 0;  // 0 when failed
+};
+
+/// A webhook to deliver (transactional outbox): written in the proof's transaction.
+struct OutboxEvent {
+  std::string event_id;  // uuid, stable across retries: receivers dedupe on it
+  std::string client_id;
+  std::string proof_id;
+  std::string event_type;  // proof.verified | proof.failed
+  std::string payload;     // JSON
+  UnixMillis created_at = 0;
+};
+
+/// The stored answer to a request made with an Idempotency-Key.
+struct IdempotencyRecord {
+  std::string client_id;
+  std::string key;
+  std::string body_hash;  // hex SHA-256 of the request body
+  int status = 0;
+  std::string response;  // the JSON body answered
+  UnixMillis expires_at = 0;
+};
+
+/// A Merkle root an issuer published; superseded_at = 0 while it is the current one.
+struct IssuerRoot {
+  std::uint32_t issuer_id = 0;
+  std::string root;  // decimal field element
+  UnixMillis published_at = 0;
+  UnixMillis superseded_at = 0;
+};
+
+}  // namespace pg::core

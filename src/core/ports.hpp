@@ -1,0 +1,108 @@
+// The ports the domain needs from the outside: durable storage, a shared cache and a clock.
+// SQLite (src/store/sqlite) and an in-process cache (src/cache/memory) fill them on the embedded
+// default; PostgreSQL and Redis fill the same interfaces in production.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.hpp"
+
+namespace pg::core {
+
+/// Storage failed (I/O, corruption, constraint other than the ones a method reports). The HTTP
+/// layer answers INTERNAL and records nothing.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class RecordOutcome { kStored, kNonceTaken };
+
+/// Durable state. Every method is safe to call from several threads at once; each write is one
+/// transaction. Methods throw StoreError when the storage fails.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// True when the storage answers a trivial query.
+  virtual bool ping() noexcept = 0;
+
+  virtual void insert_client(const Client& client) = 0;
+  virtual std::optional<Client> find_client_by_prefix(std::string_view key_prefix) = 0;
+  virtual std::vector<Client> list_clients() = 0;
+  virtual void touch_client(std::string_view client_id, UnixMillis now) = 0;
+
+  virtual void insert_request(const ProofRequest& request) = 0;
+  virtual std::optional<ProofRequest> find_request(std::string_view client_id, std::string_view nonce) = 0;
+
+  /// Writes the proof row, the outbox event (when given) and the idempotency record (when given)
+  /// in one transaction. kNonceTaken (and nothing written) when a proof row already holds
+  /// (client_id, request_nonce): the unique constraint is the last word on replays.
+  virtual RecordOutcome record_proof(const ProofRecord& proof, const OutboxEvent* event,
+                                     const IdempotencyRecord* idempotency) = 0;
+  virtual std::optional<ProofRecord> find_proof(std::string_view proof_id) = 0;
+  /// True when a proof row answers (client_id, nonce).
+  virtual bool nonce_answered(std::string_view client_id, std::string_view nonce) = 0;
+
+  /// The record for (client_id, key) unless it expired before `now`.
+  virtual std::optional<IdempotencyRecord> find_idempotency(std::string_view client_id, std::string_view key,
+                                                            UnixMillis now) = 0;
+  virtual void save_idempotency(const IdempotencyRecord& record) = 0;
+
+  /// Publishes `root` as the issuer's current root; the previous current root is superseded now.
+  /// Publishing the current root again changes nothing.
+  virtual void publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now) = 0;
+  /// The issuer's current root and every root superseded at or after `since`.
+  virtual std::vector<IssuerRoot> recent_roots(std::uint32_t issuer_id, UnixMillis since) = 0;
+
+  /// Circuit versions are enabled unless a row says otherwise.
+  virtual void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
+                                   UnixMillis now) = 0;
+  virtual std::optional<bool> circuit_enabled(std::string_view claim_type, std::string_view version) = 0;
+
+  /// Outbox rows not yet delivered (for tests and the webhook worker).
+  virtual std::vector<OutboxEvent> pending_events(std::size_t limit) = 0;
+};
+
+/// The answer of a token bucket.
+struct RateDecision {
+  bool allowed = true;
+  double retry_after_seconds = 0;
+};
+
+/// Shared, expiring coordination state: the fast path for single-use nonces, in-flight
+/// idempotency keys and rate limits. Safe to call from several threads.
+class Cache {
+ public:
+  virtual ~Cache() = default;
+  /// Sets `key` unless it is present (SET NX PX): true when this call set it.
+  virtual bool add(std::string_view key, std::chrono::milliseconds ttl) = 0;
+  virtual void remove(std::string_view key) = 0;
+  /// Takes one token from the bucket `bucket` refilled at `rate` per second up to `burst`.
+  virtual RateDecision take_token(std::string_view bucket, double rate, double burst) = 0;
+  /// True when the cache answers.
+  virtual bool ping() noexcept = 0;
+};
+
+/// Wall-clock time, replaceable in tests.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual UnixMillis now_ms() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  UnixMillis now_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+}  // namespace pg::core

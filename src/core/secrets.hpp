@@ -1,0 +1,50 @@
+// Random identifiers and secrets, API keys (generation, parsing, hashing, constant-time check)
+// and sealing of stored secrets with AES-256-GCM. OpenSSL underneath.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace pg::core {
+
+/// `n` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes); throws on failure.
+std::string random_bytes(std::size_t n);
+/// RFC 4648 §5 base64url without padding.
+std::string base64url(std::string_view bytes);
+/// Standard base64 with padding (RFC 4648 §4).
+std::string base64(std::string_view bytes);
+/// Lowercase hex.
+std::string hex(std::span<const std::uint8_t> bytes);
+/// A random UUID, version 4 (RFC 9562 §5.4), lowercase.
+std::string uuid_v4();
+/// True for a lowercase RFC 9562 UUID text (any version).
+bool is_uuid(std::string_view text) noexcept;
+/// SHA-256.
+std::array<std::uint8_t, 32> sha256(std::string_view data);
+/// Constant-time equality of two equal-length byte strings (CRYPTO_memcmp).
+bool equal_ct(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
+
+/// A partner API key: "pgk_" + prefix (8 base64url chars, public) + "_" + secret (43 base64url
+/// chars, 256 random bits). Only the prefix and SHA-256 of the whole key are stored.
+struct ApiKey {
+  std::string text;
+  std::string prefix;
+  std::array<std::uint8_t, 32> hash{};
+};
+ApiKey new_api_key();
+/// The prefix of a well-formed key, or nullopt (wrong shape, length or alphabet).
+std::optional<std::string> api_key_prefix(std::string_view key) noexcept;
+
+/// A 32-byte key that seals stored secrets (the data directory's master.key).
+using MasterKey = std::array<std::uint8_t, 32>;
+/// AES-256-GCM: 12-byte random nonce || ciphertext || 16-byte tag, with `context` as associated
+/// data (e.g. the client id) so a sealed value cannot be moved to another row.
+std::string seal(const MasterKey& key, std::string_view plaintext, std::string_view context);
+/// The plaintext, or nullopt when the tag, context or key do not match.
+std::optional<std::string> unseal(const MasterKey& key, std::string_view sealed, std::string_view context);
+
+}  // namespace pg::core

@@ -1,0 +1,618 @@
+// The partner flows of docs/api.md: authentication, proof requests, the verify checks in their
+// documented order, status. Every refusal names its field; storage failures answer INTERNAL.
+#include "core/service.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cmath>
+
+#include "core/binding.hpp"
+#include "core/qr.hpp"
+#include "core/secrets.hpp"
+#include "crypto/snarkjs_codec.hpp"
+
+namespace pg::core {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kNonceChars = 22;  // 16 random bytes, base64url
+constexpr std::size_t kMaxIdempotencyKey = 255;
+constexpr std::int64_t kMinRequestTtl = 10;
+constexpr UnixMillis kDayMs = 86'400'000;
+constexpr UnixMillis kTouchEveryMs = 60'000;
+constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
+
+// The frame every circuit has; the remaining public signals are request parameters.
+constexpr std::string_view kFrameSignals[] = {"nullifier", "root", "binding", "scope", "today"};
+
+bool is_frame(std::string_view s) {
+  return std::find(std::begin(kFrameSignals), std::end(kFrameSignals), s) != std::end(kFrameSignals);
+}
+
+// Range of each request parameter (docs/protocol.md): the circuits range-check them too.
+struct ParamRange {
+  std::string_view name;
+  std::uint64_t min, max;
+};
+constexpr ParamRange kParamRanges[] = {
+    {"min_level", 1, 7}, {"threshold", 0, kMaxSafeInteger}, {"fiscal_year", 1, 9999}};
+
+ApiError invalid(std::string field, std::string detail) {
+  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
+}
+
+Answer json_answer(int status, const json::object& body) { return {status, json::serialize(body), "application/json", {}, {}}; }
+
+bool is_b64url(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+bool is_identifier(std::string_view s) {
+  return !s.empty() && s.size() <= 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+/// A lowercase DNS name: labels of [a-z0-9-], not starting or ending with '-', at most 253 chars.
+bool is_domain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  std::size_t label = 0;
+  char prev = '.';
+  for (const char c : s) {
+    if (c == '.') {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
+      if (label == 0 && c == '-') return false;
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  return label > 0 && prev != '-';
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::optional<std::uint64_t> param(const Params& params, std::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::int64_t days_from_yyyymmdd(std::uint64_t d) {
+  using namespace std::chrono;
+  const year_month_day ymd{year(static_cast<int>(d / 10000)), month(static_cast<unsigned>(d / 100 % 100)),
+                           day(static_cast<unsigned>(d % 100))};
+  return sys_days(ymd).time_since_epoch().count();
+}
+
+std::string decimal(const crypto::Fr& x) { return crypto::snarkjs::to_decimal(x.to_canonical()); }
+
+crypto::Fr fr_from_u64(std::uint64_t v) {
+  crypto::Limbs l{};
+  l[0] = v;
+  return crypto::Fr::from_canonical(l);
+}
+
+/// Holds cache keys this request set and removes them unless kept (RAII, also on exceptions).
+class CacheClaims {
+ public:
+  explicit CacheClaims(Cache& cache) : cache_(cache) {}
+  CacheClaims(const CacheClaims&) = delete;
+  CacheClaims& operator=(const CacheClaims&) = delete;
+  ~CacheClaims() {
+    for (const auto& k : keys_) cache_.remove(k);
+  }
+  void hold(std::string key) { keys_.push_back(std::move(key)); }
+  void keep(std::string_view key) { std::erase(keys_, std::string(key)); }
+
+ private:
+  Cache& cache_;
+  std::vector<std::string> keys_;
+};
+
+}  // namespace
+
+Answer problem(const ApiError& error, std::string_view extra_json_members) {
+  json::object body;
+  std::string name(error_name(error.code));
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return c == '_' ? '_' : char(std::tolower(c)); });
+  body["type"] = "https://proofgate.dev/errors/" + lower;
+  body["title"] = error_title(error.code);
+  body["status"] = error_status(error.code);
+  body["error_code"] = name;
+  body["detail"] = error.field.empty() ? error.detail : error.field + ": " + error.detail;
+  if (!error.field.empty()) body["field"] = error.field;
+  if (!extra_json_members.empty()) {
+    const json::value extra = json::parse(std::string("{") + std::string(extra_json_members) + "}");
+    for (const auto& [k, v] : extra.get_object()) body[k] = v;
+  }
+  return {error_status(error.code), json::serialize(body), "application/problem+json", {}, name};
+}
+
+std::uint32_t yyyymmdd(UnixMillis ms) {
+  using namespace std::chrono;
+  const sys_days d = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
+  const year_month_day ymd(d);
+  return static_cast<std::uint32_t>(int(ymd.year()) * 10000 + unsigned(ymd.month()) * 100 + unsigned(ymd.day()));
+}
+
+std::string rfc3339(UnixMillis ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(ms)};
+  const sys_days d = floor<days>(t);
+  const year_month_day ymd(d);
+  const hh_mm_ss<seconds> hms(floor<seconds>(t - d));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", int(ymd.year()), unsigned(ymd.month()),
+                unsigned(ymd.day()), static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
+std::string public_signals_hash(const std::vector<std::string>& decimals) {
+  std::string joined;
+  for (std::size_t i = 0; i < decimals.size(); ++i) {
+    if (i) joined.push_back(',');
+    joined += decimals[i];
+  }
+  return hex(sha256(joined));
+}
+
+ProofService::ProofService(Store& store, Cache& cache, const Clock& clock, const CircuitCatalog& catalog,
+                           ServiceSettings settings)
+    : store_(store), cache_(cache), clock_(clock), catalog_(catalog), settings_(settings) {}
+
+std::variant<Client, Answer> ProofService::authenticate(std::string_view authorization) {
+  constexpr std::string_view kBearer = "bearer ";
+  const auto unauthorized = [](std::string detail) {
+    Answer a = problem({ErrorCode::kUnauthorized, "Authorization", std::move(detail)});
+    a.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return a;
+  };
+  if (authorization.empty()) return unauthorized("an API key is required (Authorization: Bearer <key>)");
+  if (authorization.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    return unauthorized("the scheme must be Bearer");
+  }
+  const std::string_view key = authorization.substr(kBearer.size());
+  const auto prefix = api_key_prefix(key);
+  if (!prefix) return unauthorized("the API key is malformed");
+  const auto digest = sha256(key);
+  auto client = store_.find_client_by_prefix(*prefix);
+  if (!client || !equal_ct(digest, client->key_hash)) return unauthorized("the API key is not valid");
+  const UnixMillis now = clock_.now_ms();
+  if (settings_.rate_per_second > 0) {
+    const RateDecision d = cache_.take_token("rate:" + client->id, settings_.rate_per_second, settings_.rate_burst);
+    if (!d.allowed) {
+      Answer a = problem({ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"});
+      a.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, std::llround(std::ceil(d.retry_after_seconds)))));
+      return a;
+    }
+  }
+  if (now - client->last_used > kTouchEveryMs) {
+    store_.touch_client(client->id, now);
+    client->last_used = now;
+  }
+  return std::move(*client);
+}
+
+Answer ProofService::create_request(const Client& client, std::string_view body) {
+  auto parsed = crypto::snarkjs::parse_json(body, "body");
+  if (!parsed) return problem(invalid(parsed.error().field, parsed.error().message));
+  if (!parsed->is_object()) return problem(invalid("body", "must be a JSON object"));
+  const json::object& o = parsed->get_object();
+  for (const auto& [k, v] : o) {
+    if (k != "claim_type" && k != "circuit_version" && k != "verifier_domain" && k != "params" && k != "ttl_seconds") {
+      return problem(invalid(std::string(k), "unknown member"));
+    }
+  }
+  const json::value* claim = o.if_contains("claim_type");
+  if (!claim) return problem(invalid("claim_type", "is required"));
+  if (!claim->is_string() || !is_identifier(claim->get_string())) {
+    return problem(invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
+  }
+  const std::string claim_type(claim->get_string());
+  if (!is_claim_type(claim_type)) return problem({ErrorCode::kUnknownCircuit, "claim_type", "no claim type " + claim_type});
+  if (!contains(client.scopes, claim_type)) {
+    return problem({ErrorCode::kUnauthorizedScope, "claim_type", "the API key's scopes do not include " + claim_type});
+  }
+  std::string domain = client.domains.empty() ? std::string() : client.domains.front();
+  if (const auto* d = o.if_contains("verifier_domain")) {
+    if (!d->is_string() || !is_domain(d->get_string())) {
+      return problem(invalid("verifier_domain", "must be a lowercase DNS name"));
+    }
+    domain = d->get_string();
+  }
+  if (domain.empty() || !contains(client.domains, domain)) {
+    return problem({ErrorCode::kUnauthorizedScope, "verifier_domain", "not one of the partner's registered domains"});
+  }
+  const Circuit* circuit = nullptr;
+  if (const auto* v = o.if_contains("circuit_version")) {
+    if (!v->is_string() || !is_semver(v->get_string())) {
+      return problem(invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH"));
+    }
+    circuit = catalog_.find(claim_type, v->get_string());
+    if (!circuit) {
+      return problem({ErrorCode::kUnknownCircuit, "circuit_version",
+                      "no circuit " + claim_type + " " + std::string(v->get_string())});
+    }
+    if (store_.circuit_enabled(claim_type, circuit->version) == false) {
+      return problem({ErrorCode::kCircuitDisabled, "circuit_version", claim_type + " " + circuit->version + " is disabled"});
+    }
+  } else {
+    const auto versions = catalog_.versions(claim_type);
+    if (versions.empty()) return problem({ErrorCode::kUnknownCircuit, "claim_type", "no circuit loaded for " + claim_type});
+    for (const Circuit* c : versions) {
+      if (store_.circuit_enabled(claim_type, c->version) != false) {
+        circuit = c;
+        break;
+      }
+    }
+    if (!circuit) return problem({ErrorCode::kCircuitDisabled, "claim_type", "every version of " + claim_type + " is disabled"});
+  }
+  std::int64_t ttl = settings_.default_request_ttl_s;
+  if (const auto* t = o.if_contains("ttl_seconds")) {
+    if (!t->is_int64() && !t->is_uint64()) return problem(invalid("ttl_seconds", "must be an integer"));
+    const std::int64_t v = t->is_int64() ? t->get_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(t->get_uint64(), INT64_MAX));
+    if (v < kMinRequestTtl || v > settings_.max_request_ttl_s) {
+      return problem(invalid("ttl_seconds", "must be between " + std::to_string(kMinRequestTtl) + " and " +
+                                                std::to_string(settings_.max_request_ttl_s)));
+    }
+    ttl = v;
+  }
+  const UnixMillis now = clock_.now_ms();
+  ProofRequest req;
+  req.params.emplace_back("today", yyyymmdd(now));
+  const json::object empty;
+  const json::object* params = &empty;
+  if (const auto* p = o.if_contains("params")) {
+    if (!p->is_object()) return problem(invalid("params", "must be an object"));
+    params = &p->get_object();
+  }
+  for (const auto& [k, v] : *params) {
+    if (k == "today") return problem(invalid("params.today", "is set by the server"));
+    if (circuit->index_of(k) == std::string::npos || is_frame(k)) {
+      return problem(invalid("params." + std::string(k), "is not a parameter of " + claim_type));
+    }
+  }
+  for (const std::string& name : circuit->public_signals) {
+    if (is_frame(name)) continue;
+    const std::string field = "params." + name;
+    const json::value* v = params->if_contains(name);
+    if (!v) return problem(invalid(field, "is required for " + claim_type));
+    if (!(v->is_uint64() || (v->is_int64() && v->get_int64() >= 0))) return problem(invalid(field, "must be a non-negative integer"));
+    const std::uint64_t x = v->is_uint64() ? v->get_uint64() : static_cast<std::uint64_t>(v->get_int64());
+    for (const ParamRange& r : kParamRanges) {
+      if (r.name == name && (x < r.min || x > r.max)) {
+        return problem(invalid(field, "must be between " + std::to_string(r.min) + " and " + std::to_string(r.max)));
+      }
+    }
+    req.params.emplace_back(name, x);
+  }
+  req.id = uuid_v4();
+  req.client_id = client.id;
+  req.nonce = base64url(random_bytes(16));
+  req.claim_type = claim_type;
+  req.circuit_version = circuit->version;
+  req.verifier_domain = domain;
+  req.created_at = now;
+  req.expires_at = now + ttl * 1000;
+  store_.insert_request(req);
+
+  json::object params_json;
+  for (const auto& [k, v] : req.params) params_json[k] = v;
+  json::object wallet_request{{"nonce", req.nonce},
+                              {"verifier_domain", req.verifier_domain},
+                              {"claim_type", req.claim_type},
+                              {"circuit_version", req.circuit_version},
+                              {"params", params_json}};
+  const std::string uri = "proofgate:request?d=" + base64url(json::serialize(wallet_request));
+  json::object out{{"request_id", req.id},
+                   {"nonce", req.nonce},
+                   {"claim_type", req.claim_type},
+                   {"circuit_version", req.circuit_version},
+                   {"verifier_domain", req.verifier_domain},
+                   {"params", params_json},
+                   {"expires_at", rfc3339(req.expires_at)},
+                   {"qr", json::object{{"uri", uri}, {"svg", qr_svg(uri)}}}};
+  return json_answer(201, out);
+}
+
+std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std::string_view body) {
+  auto parsed = crypto::snarkjs::parse_json(body, "body");
+  if (!parsed) return problem(invalid(parsed.error().field, parsed.error().message));
+  if (!parsed->is_object()) return problem(invalid("body", "must be a JSON object"));
+  const json::object& o = parsed->get_object();
+  for (const auto& [k, v] : o) {
+    if (k != "claim_type" && k != "circuit_version" && k != "proof" && k != "public_signals" && k != "request") {
+      return problem(invalid(std::string(k), "unknown member"));
+    }
+  }
+  for (const std::string_view required : {"claim_type", "circuit_version", "proof", "public_signals", "request"}) {
+    if (!o.contains(required)) return problem(invalid(std::string(required), "is required"));
+  }
+  VerifyInput in;
+  const json::value& claim = o.at("claim_type");
+  if (!claim.is_string() || !is_identifier(claim.get_string())) {
+    return problem(invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
+  }
+  in.claim_type = claim.get_string();
+  const json::value& version = o.at("circuit_version");
+  if (!version.is_string() || !is_semver(version.get_string())) {
+    return problem(invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH"));
+  }
+  in.circuit_version = version.get_string();
+  const json::value& request = o.at("request");
+  if (!request.is_object()) return problem(invalid("request", "must be an object"));
+  for (const auto& [k, v] : request.get_object()) {
+    if (k != "nonce" && k != "verifier_domain") return problem(invalid("request." + std::string(k), "unknown member"));
+  }
+  const json::value* nonce = request.get_object().if_contains("nonce");
+  if (!nonce) return problem(invalid("request.nonce", "is required"));
+  if (!nonce->is_string() || nonce->get_string().size() != kNonceChars || !is_b64url(nonce->get_string())) {
+    return problem(invalid("request.nonce", "must be the 22-character base64url nonce of a proof request"));
+  }
+  in.nonce = nonce->get_string();
+  const json::value* domain = request.get_object().if_contains("verifier_domain");
+  if (!domain) return problem(invalid("request.verifier_domain", "is required"));
+  if (!domain->is_string() || !is_domain(domain->get_string())) {
+    return problem(invalid("request.verifier_domain", "must be a lowercase DNS name"));
+  }
+  in.domain = domain->get_string();
+  auto publics = crypto::snarkjs::public_signals_from_json(o.at("public_signals"), "public_signals");
+  if (!publics) return problem(invalid(publics.error().field, publics.error().message));
+  if (publics->empty()) return problem(invalid("public_signals", "must not be empty"));
+  in.publics = std::move(*publics);
+  for (const auto& s : in.publics) in.decimals.push_back(decimal(s));
+  auto proof = crypto::snarkjs::proof_from_json(o.at("proof"), "proof");
+  if (!proof) return problem(invalid(proof.error().field, proof.error().message));
+  in.proof = *proof;
+  return in;
+}
+
+Answer ProofService::verify(const Client& client, const VerifyInput& in, std::string_view body,
+                            std::optional<std::string_view> idempotency_key) {
+  // 3. Scope and domain (2, the API key, is authenticate()).
+  if (!contains(client.scopes, in.claim_type)) {
+    return problem({ErrorCode::kUnauthorizedScope, "claim_type", "the API key's scopes do not include " + in.claim_type});
+  }
+  if (!contains(client.domains, in.domain)) {
+    return problem({ErrorCode::kUnauthorizedScope, "request.verifier_domain", "not one of the partner's registered domains"});
+  }
+
+  // 4. Idempotency.
+  if (!idempotency_key) return verify_checked(client, in, nullptr);
+  const std::string_view key = *idempotency_key;
+  if (key.empty() || key.size() > kMaxIdempotencyKey ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; })) {
+    return problem(invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
+  }
+  IdempotencyRecord templ;
+  templ.client_id = client.id;
+  templ.key = key;
+  templ.body_hash = hex(sha256(body));
+  const auto replay = [&](const IdempotencyRecord& r) -> Answer {
+    if (r.body_hash != templ.body_hash) {
+      counters_.idempotency_conflict++;
+      return problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key", "this key was used with another body"});
+    }
+    counters_.idempotency_replayed++;
+    Answer a{r.status, r.response, r.status >= 400 ? "application/problem+json" : "application/json", {}, {}};
+    a.headers.emplace_back("Idempotent-Replayed", "true");
+    if (r.status >= 400) {
+      const auto v = json::parse(r.response);
+      if (const auto* code = v.as_object().if_contains("error_code")) a.error_code = code->as_string();
+    }
+    return a;
+  };
+  if (auto r = store_.find_idempotency(client.id, key, clock_.now_ms())) return replay(*r);
+  CacheClaims claims(cache_);
+  const std::string flight = "idem:" + client.id + ":" + std::string(key);
+  if (!cache_.add(flight, std::chrono::minutes(1))) {
+    counters_.idempotency_conflict++;
+    Answer a = problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key", "a request with this key is in progress"});
+    a.headers.emplace_back("Retry-After", "1");
+    return a;
+  }
+  claims.hold(flight);
+  // The first request may have finished between the lookup and the claim.
+  if (auto r = store_.find_idempotency(client.id, key, clock_.now_ms())) return replay(*r);
+  counters_.idempotency_new++;
+  templ.expires_at = clock_.now_ms() + settings_.idempotency_ttl.count();
+  Answer a = verify_checked(client, in, &templ);
+  return a;
+}
+
+Answer ProofService::verify_checked(const Client& client, const VerifyInput& in, const IdempotencyRecord* idem) {
+  // Answers that did not write a proof row are stored for the idempotency key here.
+  const auto finish = [&](Answer a) {
+    if (idem && a.status < 500 && a.status != 429) {
+      IdempotencyRecord r = *idem;
+      r.status = a.status;
+      r.response = a.body;
+      store_.save_idempotency(r);
+    }
+    return a;
+  };
+  // 5. The proof request and its nonce.
+  const auto req = store_.find_request(client.id, in.nonce);
+  if (!req) return finish(problem({ErrorCode::kNotFound, "request.nonce", "no proof request with this nonce for this partner"}));
+  if (req->claim_type != in.claim_type) {
+    return finish(problem({ErrorCode::kBindingMismatch, "claim_type", "the proof request is for " + req->claim_type}));
+  }
+  if (req->circuit_version != in.circuit_version) {
+    return finish(problem({ErrorCode::kBindingMismatch, "circuit_version", "the proof request is for version " + req->circuit_version}));
+  }
+  if (req->verifier_domain != in.domain) {
+    return finish(problem({ErrorCode::kBindingMismatch, "request.verifier_domain", "the proof request is for " + req->verifier_domain}));
+  }
+  const UnixMillis now = clock_.now_ms();
+  if (now > req->expires_at) {
+    return finish(problem({ErrorCode::kRequestExpired, "request.nonce", "the proof request expired at " + rfc3339(req->expires_at)}));
+  }
+  CacheClaims claims(cache_);
+  const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
+  if (!cache_.add(nonce_key, std::chrono::milliseconds(req->expires_at - now + kDayMs))) {
+    counters_.nonce_cache_taken++;
+    return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+  }
+  counters_.nonce_cache_claimed++;
+  claims.hold(nonce_key);
+  if (store_.nonce_answered(client.id, in.nonce)) {
+    counters_.nonce_db_taken++;
+    claims.keep(nonce_key);
+    return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+  }
+  // 6. The circuit.
+  const Circuit* circuit = catalog_.find(in.claim_type, in.circuit_version);
+  if (!circuit) {
+    return finish(problem({ErrorCode::kUnknownCircuit, "circuit_version", "no circuit " + in.claim_type + " " + in.circuit_version}));
+  }
+  if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
+    return finish(problem({ErrorCode::kCircuitDisabled, "circuit_version", in.claim_type + " " + in.circuit_version + " is disabled"}));
+  }
+  if (in.publics.size() != circuit->public_signals.size()) {
+    return finish(problem(invalid("public_signals", in.claim_type + " " + in.circuit_version + " has " +
+                                                        std::to_string(circuit->public_signals.size()) + " public signals, got " +
+                                                        std::to_string(in.publics.size()))));
+  }
+  // 7. Every public signal against the request and the server's state; 8. the pairing check.
+  const auto field_of = [&](std::string_view name) {
+    return "public_signals[" + std::to_string(circuit->index_of(name)) + "] (" + std::string(name) + ")";
+  };
+  const auto signal = [&](std::string_view name) -> const crypto::Fr& { return in.publics[circuit->index_of(name)]; };
+  claims.keep(nonce_key);  // from here on the attempt is recorded and spends the nonce
+  const crypto::Fr binding =
+      request_binding({req->nonce, req->verifier_domain, req->claim_type, req->circuit_version});
+  if (signal("binding") != binding) {
+    return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of("binding"), "differs from the binding of the proof request"}, idem);
+  }
+  if (signal("scope") != partner_scope(req->verifier_domain)) {
+    return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of("scope"), "differs from the scope of " + req->verifier_domain}, idem);
+  }
+  for (const auto& [name, value] : req->params) {
+    if (signal(name) != fr_from_u64(value)) {
+      return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of(name), "differs from the request's " + name + " " + std::to_string(value)}, idem);
+    }
+  }
+  const auto today = param(req->params, "today");
+  if (!today || std::llabs(days_from_yyyymmdd(*today) - days_from_yyyymmdd(yyyymmdd(now))) > 1) {
+    return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of("today"), "is not within one day of the server's date"}, idem);
+  }
+  const std::string root = in.decimals[circuit->index_of("root")];
+  const auto roots = store_.recent_roots(circuit->issuer_id, now - settings_.root_grace.count());
+  if (std::none_of(roots.begin(), roots.end(), [&](const IssuerRoot& r) { return r.root == root; })) {
+    return record_failure(client, in, *req, {ErrorCode::kStaleRoot, field_of("root"), "is not a current root of issuer " + circuit->issuer_name}, idem);
+  }
+  if (!circuit->key->verify(in.proof, in.publics)) {
+    return record_failure(client, in, *req, {ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"}, idem);
+  }
+
+  ProofRecord proof;
+  proof.id = uuid_v4();
+  proof.client_id = client.id;
+  proof.claim_type = in.claim_type;
+  proof.circuit_version = in.circuit_version;
+  proof.status = "verified";
+  proof.public_hash = public_signals_hash(in.decimals);
+  proof.request_nonce = in.nonce;
+  proof.created_at = now;
+  proof.verified_at = now;
+  const std::string ts = rfc3339(now);
+  json::object out{{"status", "verified"},
+                   {"proof_id", proof.id},
+                   {"claim_type", in.claim_type},
+                   {"circuit_version", in.circuit_version},
+                   {"nullifier", in.decimals[circuit->index_of("nullifier")]},
+                   {"ts", ts}};
+  Answer answer = json_answer(200, out);
+  OutboxEvent event;
+  if (!client.webhook_url.empty()) {
+    event = {uuid_v4(), client.id, proof.id, "proof.verified",
+             json::serialize(json::object{{"event", "proof.verified"}, {"proof_id", proof.id}, {"claim_type", in.claim_type},
+                                          {"status", "verified"}, {"ts", ts}}),
+             now};
+  }
+  IdempotencyRecord record;
+  if (idem) {
+    record = *idem;
+    record.status = answer.status;
+    record.response = answer.body;
+  }
+  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr) ==
+      RecordOutcome::kNonceTaken) {
+    counters_.nonce_db_taken++;
+    return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+  }
+  return answer;
+}
+
+Answer ProofService::record_failure(const Client& client, const VerifyInput& in, const ProofRequest& request,
+                                    const ApiError& error, const IdempotencyRecord* idem) {
+  const UnixMillis now = clock_.now_ms();
+  ProofRecord proof;
+  proof.id = uuid_v4();
+  proof.client_id = client.id;
+  proof.claim_type = in.claim_type;
+  proof.circuit_version = in.circuit_version;
+  proof.status = "failed";
+  proof.error_code = error_name(error.code);
+  proof.public_hash = public_signals_hash(in.decimals);
+  proof.request_nonce = request.nonce;
+  proof.created_at = now;
+  Answer answer = problem(error, "\"status\":\"rejected\",\"proof_id\":\"" + proof.id + "\"");
+  OutboxEvent event;
+  if (!client.webhook_url.empty()) {
+    event = {uuid_v4(), client.id, proof.id, "proof.failed",
+             json::serialize(json::object{{"event", "proof.failed"}, {"proof_id", proof.id}, {"claim_type", in.claim_type},
+                                          {"status", "failed"}, {"error_code", proof.error_code}, {"ts", rfc3339(now)}}),
+             now};
+  }
+  IdempotencyRecord record;
+  if (idem) {
+    record = *idem;
+    record.status = answer.status;
+    record.response = answer.body;
+  }
+  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr) ==
+      RecordOutcome::kNonceTaken) {
+    counters_.nonce_db_taken++;
+    Answer replay = problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"});
+    if (idem) {
+      record.status = replay.status;
+      record.response = replay.body;
+      store_.save_idempotency(record);
+    }
+    return replay;
+  }
+  return answer;
+}
+
+Answer ProofService::status(const Client& client, std::string_view proof_id) {
+  const auto not_found = [] { return problem({ErrorCode::kNotFound, "proof_id", "no proof with this id for this partner"}); };
+  if (!is_uuid(proof_id)) return not_found();
+  const auto proof = store_.find_proof(proof_id);
+  if (!proof || proof->client_id != client.id) return not_found();
+  json::object out{{"proof_id", proof->id},
+                   {"status", proof->status},
+                   {"claim_type", proof->claim_type},
+                   {"circuit_version", proof->circuit_version},
+                   {"created_at", rfc3339(proof->created_at)}};
+  out["verified_at"] = proof->verified_at ? json::value(rfc3339(proof->verified_at)) : json::value(nullptr);
+  if (!proof->error_code.empty()) out["error_code"] = proof->error_code;
+  return json_answer(200, out);
+}
+
+}  // namespace pg::core

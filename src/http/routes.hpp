@@ -1,0 +1,41 @@
+// The route table: every path the server answers, with its method. The router dispatches on it
+// and tests/http/openapi_routes_test.cpp checks that docs/openapi.json describes exactly these.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace pg::http {
+
+enum class RouteId {
+  kCreateRequest,
+  kVerify,
+  kStatus,
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kOpenApi,
+  kDocs,
+  kArtifact,
+};
+
+struct Route {
+  RouteId id;
+  std::string_view method;
+  std::string_view path;  // OpenAPI template: {name} matches one non-empty segment
+  bool documented;        // false for /docs (a page, not an API)
+};
+
+inline constexpr std::array kRoutes{
+    Route{RouteId::kCreateRequest, "POST", "/api/v1/requests", true},
+    Route{RouteId::kVerify, "POST", "/api/v1/verify", true},
+    Route{RouteId::kStatus, "GET", "/api/v1/status/{proof_id}", true},
+    Route{RouteId::kHealthz, "GET", "/healthz", true},
+    Route{RouteId::kReadyz, "GET", "/readyz", true},
+    Route{RouteId::kMetrics, "GET", "/metrics", true},
+    Route{RouteId::kOpenApi, "GET", "/openapi.json", true},
+    Route{RouteId::kDocs, "GET", "/docs", false},
+    Route{RouteId::kArtifact, "GET", "/artifacts/{claim_type}/{version}/{file}", true},
+};
+
+}  // namespace pg::http
