@@ -16,4 +16,10 @@ void add_verify_command(CLI::App& app, int& exit_code);
 /// `proofgate bench --vkey F --proof F --public F [--iterations N] [--batch K]`.
 void add_bench_command(CLI::App& app, int& exit_code);
 
+/// `proofgate serve [--listen HOST:PORT] [--data-dir DIR] [--demo] ...`.
+void add_serve_command(CLI::App& app, int& exit_code);
+
+/// `proofgate admin create-client | list-clients | publish-root | set-circuit`.
+void add_admin_command(CLI::App& app, int& exit_code);
+
 }  // namespace pg::cli

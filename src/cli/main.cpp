@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   pg::cli::add_verify_command(app, exit_code);
   pg::cli::add_bench_command(app, exit_code);
+  pg::cli::add_serve_command(app, exit_code);
+  pg::cli::add_admin_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -572,7 +572,7 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
   proof.public_hash = public_signals_hash(in.decimals);
   proof.request_nonce = request.nonce;
   proof.created_at = now;
-  Answer answer = problem(error, "\"status\":\"rejected\",\"proof_id\":\"" + proof.id + "\"");
+  Answer answer = problem(error, "\"outcome\":\"rejected\",\"proof_id\":\"" + proof.id + "\"");
   OutboxEvent event;
   if (!client.webhook_url.empty()) {
     event = {uuid_v4(), client.id, proof.id, "proof.failed",

@@ -1,0 +1,53 @@
+// In-process expiring keys and token buckets (see memory_cache.hpp).
+#include "cache/memory/memory_cache.hpp"
+
+#include <algorithm>
+
+namespace pg::cache {
+
+bool MemoryCache::add(std::string_view key, std::chrono::milliseconds ttl) {
+  const core::UnixMillis now = clock_.now_ms();
+  std::lock_guard lock(mu_);
+  if (keys_.size() >= sweep_at_) sweep_locked(now);
+  auto [it, inserted] = keys_.try_emplace(std::string(key), now + ttl.count());
+  if (inserted) return true;
+  if (it->second <= now) {
+    it->second = now + ttl.count();
+    return true;
+  }
+  return false;
+}
+
+void MemoryCache::remove(std::string_view key) {
+  std::lock_guard lock(mu_);
+  keys_.erase(std::string(key));
+}
+
+core::RateDecision MemoryCache::take_token(std::string_view bucket, double rate, double burst) {
+  const core::UnixMillis now = clock_.now_ms();
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = buckets_.try_emplace(std::string(bucket), Bucket{burst, now});
+  Bucket& b = it->second;
+  if (!inserted) {
+    b.tokens = std::min(burst, b.tokens + rate * double(now - b.at) / 1000.0);
+    b.at = now;
+  }
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return {true, 0};
+  }
+  return {false, (1.0 - b.tokens) / rate};
+}
+
+std::size_t MemoryCache::size() {
+  std::lock_guard lock(mu_);
+  sweep_locked(clock_.now_ms());
+  return keys_.size();
+}
+
+void MemoryCache::sweep_locked(core::UnixMillis now) {
+  std::erase_if(keys_, [now](const auto& kv) { return kv.second <= now; });
+  sweep_at_ = std::max<std::size_t>(1024, keys_.size() * 2);
+}
+
+}  // namespace pg::cache

@@ -1,0 +1,24 @@
+// The files the server answers from its own binary: the OpenAPI document (docs/openapi.json) and
+// the Swagger UI page that renders it at GET /docs, embedded at build time (embedded_assets.cpp).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace pg::http {
+
+/// An embedded file as it is served. The views point into the binary (body) and into storage
+/// that lives until the program ends (content_type, etag).
+struct Asset {
+  std::string_view content_type;  // e.g. "text/html; charset=utf-8"
+  std::string_view body;
+  std::string_view etag;  // 32 hex digits of SHA-256(body), unquoted: the server quotes it
+};
+
+/// The embedded asset for a URL path (/openapi.json, /docs, /docs/swagger-ui-bundle.js,
+/// /docs/swagger-ui.css, /docs/init.js), or nullopt for any other path (exact match, no
+/// normalisation). The first call hashes every asset once for the ETags; concurrent calls are
+/// safe. The etag is empty only if OpenSSL's SHA-256 fails, and should then not be sent.
+std::optional<Asset> embedded_asset(std::string_view path) noexcept;
+
+}  // namespace pg::http

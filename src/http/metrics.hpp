@@ -1,0 +1,45 @@
+// Prometheus text exposition of the server's counters and latency histograms (format 0.0.4).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "core/service.hpp"
+
+namespace pg::http {
+
+class Metrics {
+ public:
+  /// One answered HTTP request: route label (the template, or "unmatched"), method, status and
+  /// latency in seconds.
+  void observe_request(std::string_view route, std::string_view method, int status, double seconds);
+  /// One verify outcome: "verified" or the error code.
+  void observe_verify(std::string_view claim_type, std::string_view outcome);
+
+  std::atomic<std::int64_t> pool_queue_depth{0};
+  std::atomic<std::int64_t> pool_busy{0};
+  std::atomic<std::int64_t> connections_open{0};
+
+  /// The exposition text, including the service's counters.
+  std::string render(const core::ServiceCounters& service) const;
+
+ private:
+  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01,
+                                                  0.025,  0.05,  0.1,   0.25,  0.5,   1.0,    2.5};
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> counts{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> verify_;
+};
+
+}  // namespace pg::http

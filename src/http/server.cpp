@@ -1,0 +1,305 @@
+// Beast sessions (one per connection, as in Beast's advanced server example): read one request
+// with limits and a timer, answer it (inline or on the worker pool), write, repeat or close.
+#include "http/server.hpp"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "core/secrets.hpp"
+#include "core/service.hpp"
+
+namespace pg::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += "?";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool is_request_id(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+class Server;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server& server);
+  ~Session();
+  void start() { read(); }
+  /// Closes the connection now when it waits for a request; otherwise after the answer.
+  void stop_when_idle();
+
+ private:
+  void read();
+  void on_read(beast::error_code ec);
+  void answer(HttpReply reply, std::string request_id, std::string method, std::chrono::steady_clock::time_point start,
+              bool keep_alive);
+  void fail_request(int status, std::string_view code, std::string_view detail);
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Server& server_;
+  bool idle_ = false;
+  bool first_ = true;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+};
+
+class Server {
+ public:
+  Server(const ServerSettings& s, Api& api, Metrics& metrics, std::atomic<bool>& stopping)
+      : settings_(s),
+        api_(api),
+        metrics_(metrics),
+        stopping_(stopping),
+        pool_(s.workers ? s.workers : std::max(1u, std::thread::hardware_concurrency())),
+        acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM),
+        drain_timer_(ioc_) {}
+
+  void run(const std::function<void(const std::string&)>& on_listening) {
+    const tcp::endpoint ep(asio::ip::make_address(settings_.host), settings_.port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    const auto bound = acceptor_.local_endpoint();
+    on_listening(bound.address().to_string() + ":" + std::to_string(bound.port()));
+    signals_.async_wait([this](beast::error_code ec, int) {
+      if (!ec) shutdown();
+    });
+    accept();
+    ioc_.run();
+    pool_.join();
+  }
+
+  const ServerSettings& settings() const { return settings_; }
+  Api& api() { return api_; }
+  Metrics& metrics() { return metrics_; }
+  asio::thread_pool& pool() { return pool_; }
+  bool stopping() const { return stopping_.load(); }
+  std::set<Session*>& sessions() { return sessions_; }
+  std::atomic<int>& in_flight() { return in_flight_; }
+  void maybe_finish() {
+    if (stopping_ && in_flight_ == 0 && sessions_.empty()) {
+      drain_timer_.cancel();
+      ioc_.stop();
+    }
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (!acceptor_.is_open()) return;
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->start();
+      }
+      if (acceptor_.is_open()) accept();
+    });
+  }
+
+  void shutdown() {
+    if (stopping_.exchange(true)) return;
+    std::cerr << R"({"level":"info","msg":"shutting down: no new connections, finishing requests in flight"})" << std::endl;
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    const std::set<Session*> copy = sessions_;
+    for (Session* s : copy) s->stop_when_idle();
+    drain_timer_.expires_after(settings_.drain_timeout);
+    drain_timer_.async_wait([this](beast::error_code ec) {
+      if (!ec) ioc_.stop();
+    });
+    maybe_finish();
+  }
+
+  ServerSettings settings_;
+  Api& api_;
+  Metrics& metrics_;
+  std::atomic<bool>& stopping_;
+  std::atomic<int> in_flight_{0};
+  asio::io_context ioc_{1};
+  asio::thread_pool pool_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_timer_;
+  std::set<Session*> sessions_;  // touched on the I/O thread only
+};
+
+Session::Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {
+  server_.sessions().insert(this);
+  server_.metrics().connections_open++;
+}
+
+Session::~Session() {
+  server_.metrics().connections_open--;
+  server_.sessions().erase(this);
+  server_.maybe_finish();
+}
+
+void Session::stop_when_idle() {
+  if (idle_) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+}
+
+void Session::read() {
+  if (server_.stopping()) return;  // the session ends; the destructor closes the socket
+  parser_.emplace();
+  parser_->body_limit(server_.settings().body_limit);
+  parser_->header_limit(static_cast<std::uint32_t>(server_.settings().header_limit));
+  stream_.expires_after(first_ ? server_.settings().read_timeout : server_.settings().idle_timeout);
+  idle_ = true;
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void Session::fail_request(int status, std::string_view code, std::string_view detail) {
+  // An answer for a request that could not be read; the connection closes after it.
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
+  res->set(bhttp::field::content_type, "application/problem+json");
+  res->set(bhttp::field::connection, "close");
+  res->body() = R"({"type":"about:blank","title":")" + std::string(code) + R"(","status":)" + std::to_string(status) +
+                R"(,"error_code":")" + std::string(code) + R"(","detail":")" + std::string(detail) + "\"}";
+  res->prepare_payload();
+  server_.metrics().observe_request("unmatched", "-", status, 0);
+  std::cout << R"({"level":"info","msg":"request","route":"unmatched","status":)" << status
+            << R"(,"error_code":")" << code << "\"}\n";
+  response_ = res;
+  bhttp::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  });
+}
+
+void Session::on_read(beast::error_code ec) {
+  idle_ = false;
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+      ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+    return;  // peer closed, idle or too slow: drop the connection
+  }
+  if (ec == bhttp::error::body_limit) return fail_request(413, "PAYLOAD_TOO_LARGE", "the body is larger than the limit");
+  if (ec == bhttp::error::header_limit) return fail_request(431, "INVALID_REQUEST", "the header is larger than the limit");
+  if (ec) return fail_request(400, "INVALID_REQUEST", "malformed HTTP request");
+  first_ = false;
+  auto req = std::make_shared<bhttp::request<bhttp::string_body>>(parser_->release());
+  const auto start = std::chrono::steady_clock::now();
+  const auto rid = req->find("X-Request-Id");
+  std::string request_id = rid != req->end() && is_request_id(rid->value()) ? std::string(rid->value()) : core::uuid_v4();
+  const bool keep_alive = req->keep_alive();
+  std::string method(req->method_string());
+  server_.in_flight()++;
+  auto handle = [req]() -> HttpRequest {
+    HttpRequest r;
+    r.method = req->method_string();
+    r.target = req->target();
+    r.authorization = (*req)[bhttp::field::authorization];
+    r.content_type = (*req)[bhttp::field::content_type];
+    if (const auto it = req->find("Idempotency-Key"); it != req->end()) r.idempotency_key = it->value();
+    r.if_none_match = (*req)[bhttp::field::if_none_match];
+    r.body = req->body();
+    return r;
+  };
+  if (!Api::needs_pool(req->method_string(), req->target())) {
+    answer(server_.api().handle(handle()), std::move(request_id), std::move(method), start, keep_alive);
+    return;
+  }
+  server_.metrics().pool_queue_depth++;
+  asio::post(server_.pool(), [self = shared_from_this(), req, handle, request_id = std::move(request_id),
+                               method = std::move(method), start, keep_alive]() mutable {
+    self->server_.metrics().pool_queue_depth--;
+    self->server_.metrics().pool_busy++;
+    HttpReply reply = self->server_.api().handle(handle());
+    self->server_.metrics().pool_busy--;
+    asio::post(self->stream_.get_executor(), [self, reply = std::move(reply), request_id = std::move(request_id),
+                                              method = std::move(method), start, keep_alive]() mutable {
+      self->answer(std::move(reply), std::move(request_id), std::move(method), start, keep_alive);
+    });
+  });
+}
+
+void Session::answer(HttpReply reply, std::string request_id, std::string method,
+                     std::chrono::steady_clock::time_point start, bool keep_alive) {
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(reply.status), 11);
+  res->set(bhttp::field::server, "proofgate");
+  if (!reply.content_type.empty()) res->set(bhttp::field::content_type, reply.content_type);
+  res->set("X-Request-Id", request_id);
+  res->set("X-Content-Type-Options", "nosniff");
+  bool cache_set = false;
+  for (const auto& [k, v] : reply.headers) {
+    res->set(k, v);
+    cache_set = cache_set || beast::iequals(k, "Cache-Control");
+  }
+  if (!cache_set) res->set(bhttp::field::cache_control, "no-store");
+  if (reply.route == "/docs") {
+    res->set("Content-Security-Policy",
+             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+  }
+  const bool head = method == "HEAD";
+  if (reply.shared_body) {
+    res->body() = *reply.shared_body;
+  } else {
+    res->body() = std::move(reply.body);
+  }
+  const bool closing = !keep_alive || server_.stopping();
+  res->keep_alive(!closing);
+  res->prepare_payload();
+  if (head) res->body().clear();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  server_.metrics().observe_request(reply.route, method, reply.status, seconds);
+  // One JSON line per request; never a key, token, proof or private value.
+  std::string line = R"({"level":"info","msg":"request","request_id":")" + json_escape(request_id) + R"(","method":")" +
+                     json_escape(method) + R"(","route":")" + json_escape(reply.route) + R"(","status":)" +
+                     std::to_string(reply.status) + R"(,"latency_ms":)" + std::to_string(seconds * 1000.0);
+  if (!reply.partner_id.empty()) line += R"(,"partner_id":")" + reply.partner_id + "\"";
+  if (!reply.error_code.empty()) line += R"(,"error_code":")" + reply.error_code + "\"";
+  line += "}\n";
+  std::cout << line << std::flush;
+  response_ = res;
+  bhttp::async_write(stream_, *response_, [self = shared_from_this(), closing](beast::error_code ec, std::size_t) {
+    self->server_.in_flight()--;
+    if (ec || closing) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->server_.maybe_finish();
+      return;
+    }
+    self->read();
+  });
+}
+
+}  // namespace
+
+void run_server(const ServerSettings& settings, Api& api, Metrics& metrics, std::atomic<bool>& stopping,
+                const std::function<void(const std::string&)>& on_listening) {
+  Server server(settings, api, metrics, stopping);
+  server.run(on_listening);
+}
+
+}  // namespace pg::http

@@ -1,0 +1,800 @@
+// core::Store on SQLite: the queries as named constants, statement and transaction helpers, the
+// migration runner and the row <-> model mapping.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "store/sqlite/migrations.hpp"
+
+namespace pg::store {
+namespace {
+
+// --- Queries: one statement each, numbered parameters. ---
+
+constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kRollback = "ROLLBACK";
+constexpr std::string_view kPing = "SELECT 1";
+
+constexpr std::string_view kSchemaMigrationsExists =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+constexpr std::string_view kAppliedVersion =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr std::string_view kRecordMigration =
+    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
+
+constexpr std::string_view kInsertClient = R"sql(
+  INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
+                           webhook_secret_sealed, created_at, last_used)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+constexpr std::string_view kFindClientByPrefix = R"sql(
+  SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
+         created_at, last_used
+  FROM api_clients WHERE key_prefix = ?1)sql";
+constexpr std::string_view kListClients = R"sql(
+  SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
+         created_at, last_used
+  FROM api_clients ORDER BY created_at, id)sql";
+// last_used only moves forward, so touches that commit out of order keep the newest.
+constexpr std::string_view kTouchClient = R"sql(
+  UPDATE api_clients SET last_used = ?2
+  WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2))sql";
+
+constexpr std::string_view kInsertRequest = R"sql(
+  INSERT INTO proof_requests (id, verifier_id, nonce, claim_type, circuit_version,
+                              verifier_domain, params, created_at, expires_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql";
+constexpr std::string_view kFindRequest = R"sql(
+  SELECT id, verifier_id, nonce, claim_type, circuit_version, verifier_domain, params,
+         created_at, expires_at
+  FROM proof_requests WHERE verifier_id = ?1 AND nonce = ?2)sql";
+
+constexpr std::string_view kInsertProof = R"sql(
+  INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
+                      public_hash, request_nonce, created_at, verified_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+constexpr std::string_view kFindProof = R"sql(
+  SELECT id, verifier_id, claim_type, circuit_version, status, error_code, public_hash,
+         request_nonce, created_at, verified_at
+  FROM proofs WHERE id = ?1)sql";
+constexpr std::string_view kNonceAnswered =
+    "SELECT 1 FROM proofs WHERE verifier_id = ?1 AND request_nonce = ?2";
+
+// A new event is due at once: next_attempt_at = created_at.
+constexpr std::string_view kInsertOutboxEvent = R"sql(
+  INSERT INTO webhooks_outbox (event_id, verifier_id, proof_id, event_type, payload,
+                               next_attempt_at, created_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6))sql";
+constexpr std::string_view kPendingEvents = R"sql(
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at
+  FROM webhooks_outbox WHERE status = 'pending' ORDER BY id LIMIT ?1)sql";
+
+constexpr std::string_view kSaveIdempotency = R"sql(
+  INSERT OR REPLACE INTO idempotency_keys (verifier_id, key, body_hash, status, response,
+                                           expires_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
+constexpr std::string_view kFindIdempotency = R"sql(
+  SELECT verifier_id, key, body_hash, status, response, expires_at
+  FROM idempotency_keys WHERE verifier_id = ?1 AND key = ?2 AND expires_at >= ?3)sql";
+
+constexpr std::string_view kRootIsCurrent =
+    "SELECT 1 FROM issuer_roots WHERE issuer_id = ?1 AND root = ?2 AND superseded_at = 0";
+constexpr std::string_view kSupersedeRoots =
+    "UPDATE issuer_roots SET superseded_at = ?2 WHERE issuer_id = ?1 AND superseded_at = 0";
+// Replaces the row of a root published before and superseded since: it is current again.
+constexpr std::string_view kInsertCurrentRoot = R"sql(
+  INSERT OR REPLACE INTO issuer_roots (issuer_id, root, published_at, superseded_at)
+  VALUES (?1, ?2, ?3, 0))sql";
+constexpr std::string_view kRecentRoots = R"sql(
+  SELECT issuer_id, root, published_at, superseded_at
+  FROM issuer_roots WHERE issuer_id = ?1 AND (superseded_at = 0 OR superseded_at >= ?2)
+  ORDER BY superseded_at = 0 DESC, superseded_at DESC, published_at DESC)sql";
+
+constexpr std::string_view kSetCircuitEnabled = R"sql(
+  INSERT INTO circuit_versions (claim_type, semver, enabled, updated_at)
+  VALUES (?1, ?2, ?3, ?4)
+  ON CONFLICT (claim_type, semver)
+  DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at)sql";
+constexpr std::string_view kCircuitEnabled =
+    "SELECT enabled FROM circuit_versions WHERE claim_type = ?1 AND semver = ?2";
+
+// --- Errors ---
+
+/// A StoreError that keeps SQLite's extended result code, so a caller can tell a constraint
+/// it expects from any other failure.
+class SqliteError : public core::StoreError {
+ public:
+  SqliteError(const std::string& message, int code) : core::StoreError(message), code_(code) {}
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+[[noreturn]] void fail(std::string_view operation, std::string_view message,
+                       int code = SQLITE_ERROR) {
+  throw SqliteError("sqlite store: " + std::string(operation) + ": " + std::string(message), code);
+}
+
+/// Throws the connection's last error, which `code` (an extended result code) produced.
+[[noreturn]] void fail_with(sqlite3* db, std::string_view operation, int code) {
+  std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  message += " (SQLite code " + std::to_string(code) + ")";
+  fail(operation, message, code);
+}
+
+// --- Handles ---
+
+struct DatabaseCloser {
+  // sqlite3_close (not _v2): every statement is finalized before, so it cannot be left busy.
+  void operator()(sqlite3* db) const noexcept { sqlite3_close(db); }
+};
+using DatabaseHandle = std::unique_ptr<sqlite3, DatabaseCloser>;
+
+struct StatementFinalizer {
+  void operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
+};
+using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
+
+/// Compiles one statement for `operation`; `persistent` for those kept for the connection's
+/// lifetime.
+StatementHandle prepare(sqlite3* db, std::string_view sql, std::string_view operation,
+                        bool persistent = true) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                    persistent ? SQLITE_PREPARE_PERSISTENT : 0, &raw, &tail);
+  StatementHandle statement(raw);
+  if (rc != SQLITE_OK) {
+    fail_with(db, std::string(operation) + ": preparing `" + std::string(sql) + "`", rc);
+  }
+  const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (raw == nullptr || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    fail(operation, "expected exactly one statement in `" + std::string(sql) + "`");
+  }
+  return statement;
+}
+
+/// One use of a prepared statement: binds, steps and reads columns; resets the statement and
+/// clears its bindings when it goes, so bound text may point into the caller's strings
+/// (SQLITE_STATIC) and the statement is ready for the next use.
+class Query {
+ public:
+  Query(sqlite3* db, const StatementHandle& statement, std::string_view operation)
+      : db_(db), statement_(statement.get()), operation_(operation) {}
+  ~Query() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& text(int index, std::string_view value) {
+    // A null pointer would bind NULL: an empty value binds "" instead.
+    const char* data = value.data() != nullptr ? value.data() : "";
+    return check(
+        sqlite3_bind_text64(statement_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8));
+  }
+  /// Binds NULL for an empty value ("absent" in the schema).
+  Query& nullable_text(int index, std::string_view value) {
+    return value.empty() ? null(index) : text(index, value);
+  }
+  Query& blob(int index, const void* data, std::size_t size) {
+    if (size == 0) return check(sqlite3_bind_zeroblob(statement_, index, 0));
+    return check(sqlite3_bind_blob64(statement_, index, data, size, SQLITE_STATIC));
+  }
+  /// Binds NULL for an empty value.
+  Query& nullable_blob(int index, std::string_view value) {
+    return value.empty() ? null(index) : blob(index, value.data(), value.size());
+  }
+  Query& integer(int index, std::int64_t value) {
+    return check(sqlite3_bind_int64(statement_, index, value));
+  }
+  /// Binds NULL for 0 ("never" in the model).
+  Query& nullable_integer(int index, std::int64_t value) {
+    return value == 0 ? null(index) : integer(index, value);
+  }
+  Query& null(int index) { return check(sqlite3_bind_null(statement_, index)); }
+
+  /// Steps once: true when a row is ready, false when the statement is done.
+  bool step() {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail_with(db_, operation_, rc);
+  }
+  /// Runs a statement to its end (writes).
+  void run() {
+    while (step()) {
+    }
+  }
+
+  std::string column_text(int index) const {
+    const auto* data = sqlite3_column_text(statement_, index);
+    if (data == nullptr) return {};  // NULL
+    return {reinterpret_cast<const char*>(data),
+            static_cast<std::size_t>(sqlite3_column_bytes(statement_, index))};
+  }
+  std::string column_blob(int index) const {
+    const void* data = sqlite3_column_blob(statement_, index);
+    if (data == nullptr) return {};  // NULL or empty
+    return {static_cast<const char*>(data),
+            static_cast<std::size_t>(sqlite3_column_bytes(statement_, index))};
+  }
+  /// NULL reads as 0.
+  std::int64_t column_integer(int index) const { return sqlite3_column_int64(statement_, index); }
+
+ private:
+  Query& check(int rc) {
+    if (rc != SQLITE_OK) fail_with(db_, operation_, rc);
+    return *this;
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* statement_;
+  std::string_view operation_;
+};
+
+/// The connection and every statement the store runs, prepared once. `db` comes first so that it
+/// is destroyed last, after every statement is finalized.
+struct Handles {
+  DatabaseHandle db;
+  StatementHandle begin, commit, rollback, ping;
+  StatementHandle insert_client, find_client_by_prefix, list_clients, touch_client;
+  StatementHandle insert_request, find_request;
+  StatementHandle insert_proof, find_proof, nonce_answered;
+  StatementHandle insert_outbox_event, pending_events;
+  StatementHandle save_idempotency, find_idempotency;
+  StatementHandle root_is_current, supersede_roots, insert_current_root, recent_roots;
+  StatementHandle set_circuit_enabled, circuit_enabled;
+};
+
+/// BEGIN IMMEDIATE (the write lock up front, so a read inside cannot fail to upgrade later) ...
+/// COMMIT; ROLLBACK when it goes without commit() (an exception or an early return).
+class Transaction {
+ public:
+  Transaction(Handles& handles, std::string_view operation)
+      : handles_(handles), operation_(operation) {
+    Query(handles_.db.get(), handles_.begin, operation_).run();
+  }
+  ~Transaction() {
+    // SQLite may have rolled back already (I/O error, disk full): then there is nothing to undo.
+    if (!committed_ && sqlite3_get_autocommit(handles_.db.get()) == 0) {
+      sqlite3_step(handles_.rollback.get());
+      sqlite3_reset(handles_.rollback.get());
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  void commit() {
+    Query(handles_.db.get(), handles_.commit, operation_).run();
+    committed_ = true;
+  }
+
+ private:
+  Handles& handles_;
+  std::string_view operation_;
+  bool committed_ = false;
+};
+
+std::int64_t unix_millis_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// --- JSON columns ---
+
+std::string strings_to_json(const std::vector<std::string>& values) {
+  boost::json::array array;
+  array.reserve(values.size());
+  for (const std::string& value : values) array.emplace_back(value);
+  return boost::json::serialize(array);
+}
+
+std::vector<std::string> json_to_strings(std::string_view text, std::string_view column) {
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_array()) fail("read " + std::string(column), "not a JSON array");
+  std::vector<std::string> out;
+  out.reserve(value.get_array().size());
+  for (const boost::json::value& item : value.get_array()) {
+    if (!item.is_string()) fail("read " + std::string(column), "an element is not a string");
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+/// A JSON object in the params' order (Boost.JSON objects keep insertion order).
+std::string params_to_json(const core::Params& params, std::string_view operation) {
+  boost::json::object object;
+  object.reserve(params.size());
+  for (const auto& [name, value] : params) {
+    if (object.contains(name)) fail(operation, "params name '" + name + "' appears twice");
+    object.emplace(name, value);
+  }
+  return boost::json::serialize(object);
+}
+
+core::Params json_to_params(std::string_view text) {
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) fail("read proof_requests.params", "not a JSON object");
+  core::Params params;
+  params.reserve(value.get_object().size());
+  for (const auto& member : value.get_object()) {
+    const auto number = member.value().to_number<std::uint64_t>(ec);
+    if (ec)
+      fail("read proof_requests.params", std::string(member.key()).append(" is not a uint64"));
+    params.emplace_back(std::string(member.key()), number);
+  }
+  return params;
+}
+
+// --- Rows ---
+
+core::Client read_client(const Query& row) {
+  core::Client client;
+  client.id = row.column_text(0);
+  client.name = row.column_text(1);
+  client.key_prefix = row.column_text(2);
+  const std::string key_hash = row.column_blob(3);
+  if (key_hash.size() != client.key_hash.size()) fail("read api_clients.key_hash", "not 32 bytes");
+  std::memcpy(client.key_hash.data(), key_hash.data(), key_hash.size());
+  client.scopes = json_to_strings(row.column_text(4), "api_clients.scopes");
+  client.domains = json_to_strings(row.column_text(5), "api_clients.domains");
+  client.webhook_url = row.column_text(6);
+  client.webhook_secret_sealed = row.column_blob(7);
+  client.created_at = row.column_integer(8);
+  client.last_used = row.column_integer(9);
+  return client;
+}
+
+core::ProofRequest read_request(const Query& row) {
+  core::ProofRequest request;
+  request.id = row.column_text(0);
+  request.client_id = row.column_text(1);
+  request.nonce = row.column_text(2);
+  request.claim_type = row.column_text(3);
+  request.circuit_version = row.column_text(4);
+  request.verifier_domain = row.column_text(5);
+  request.params = json_to_params(row.column_text(6));
+  request.created_at = row.column_integer(7);
+  request.expires_at = row.column_integer(8);
+  return request;
+}
+
+core::ProofRecord read_proof(const Query& row) {
+  core::ProofRecord proof;
+  proof.id = row.column_text(0);
+  proof.client_id = row.column_text(1);
+  proof.claim_type = row.column_text(2);
+  proof.circuit_version = row.column_text(3);
+  proof.status = row.column_text(4);
+  proof.error_code = row.column_text(5);
+  proof.public_hash = row.column_text(6);
+  proof.request_nonce = row.column_text(7);
+  proof.created_at = row.column_integer(8);
+  proof.verified_at = row.column_integer(9);
+  return proof;
+}
+
+// --- Steps shared by several operations (the caller holds the lock) ---
+
+bool answered(Handles& h, std::string_view client_id, std::string_view nonce,
+              std::string_view operation) {
+  Query query(h.db.get(), h.nonce_answered, operation);
+  query.text(1, client_id).text(2, nonce);
+  return query.step();
+}
+
+void write_idempotency(Handles& h, const core::IdempotencyRecord& record,
+                       std::string_view operation) {
+  Query query(h.db.get(), h.save_idempotency, operation);
+  query.text(1, record.client_id)
+      .text(2, record.key)
+      .text(3, record.body_hash)
+      .integer(4, record.status)
+      .text(5, record.response)
+      .integer(6, record.expires_at);
+  query.run();
+}
+
+/// One-shot statements for open and the migrations; not on any hot path.
+void execute(sqlite3* db, std::string_view sql, std::string_view operation) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    const std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    fail(operation, message + " (SQLite code " + std::to_string(rc) + ")", rc);
+  }
+}
+
+std::string pragma_value(sqlite3* db, std::string_view sql, std::string_view operation) {
+  const StatementHandle statement = prepare(db, sql, operation, false);
+  Query query(db, statement, operation);
+  return query.step() ? query.column_text(0) : std::string();
+}
+
+int applied_schema_version(sqlite3* db) {
+  constexpr std::string_view kOperation = "read schema version";
+  {
+    const StatementHandle exists = prepare(db, kSchemaMigrationsExists, kOperation, false);
+    if (!Query(db, exists, kOperation).step()) return 0;
+  }
+  const StatementHandle version = prepare(db, kAppliedVersion, kOperation, false);
+  Query query(db, version, kOperation);
+  query.step();
+  return static_cast<int>(query.column_integer(0));
+}
+
+/// Applies the embedded migrations the database lacks, each in its own transaction that first
+/// re-reads the applied version (another process may be migrating the same file).
+void migrate(Handles& h, std::string_view open_operation) {
+  const std::span<const Migration> migrations = sqlite_migrations();
+  const int latest = migrations.back().version;
+  for (const Migration& migration : migrations) {
+    const std::string operation =
+        std::string(open_operation) + ": migration " + std::string(migration.name);
+    Transaction transaction(h, operation);
+    const int applied = applied_schema_version(h.db.get());
+    if (applied > latest) {
+      fail(open_operation, "the database's schema version " + std::to_string(applied) +
+                               " is newer than this binary knows (" + std::to_string(latest) +
+                               "); refusing to open it with an older proofgate");
+    }
+    if (applied >= migration.version) continue;  // rolls back the empty transaction
+    execute(h.db.get(), migration.sql, operation);
+    const StatementHandle record = prepare(h.db.get(), kRecordMigration, operation, false);
+    Query(h.db.get(), record, operation)
+        .integer(1, migration.version)
+        .integer(2, unix_millis_now())
+        .run();
+    transaction.commit();
+  }
+}
+
+}  // namespace
+
+struct SqliteStore::Connection : Handles {};
+
+SqliteStore::SqliteStore(const SqliteSettings& settings)
+    : connection_(std::make_unique<Connection>()) {
+  std::string synchronous = settings.synchronous;
+  std::transform(synchronous.begin(), synchronous.end(), synchronous.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (synchronous != "FULL" && synchronous != "NORMAL") {
+    fail("open", "synchronous must be FULL or NORMAL, not '" + settings.synchronous + "'");
+  }
+  if (settings.busy_timeout_ms < 0) fail("open", "busy_timeout_ms must not be negative");
+  if (settings.path.empty()) fail("open", "no database path");
+
+  Handles& h = *connection_;
+  const std::string path = settings.path.string();
+  const std::string open_operation = "open " + path;
+  sqlite3* raw = nullptr;
+  // NOMUTEX: mutex_ serializes every use of the connection already.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  h.db.reset(raw);
+  if (rc != SQLITE_OK) fail_with(raw, open_operation, rc);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, settings.busy_timeout_ms);
+
+  const std::string journal_mode = pragma_value(raw, "PRAGMA journal_mode = WAL", open_operation);
+  if (journal_mode != "wal" && journal_mode != "memory") {
+    fail(open_operation, "journal_mode stays '" + journal_mode + "' instead of WAL");
+  }
+  execute(raw, "PRAGMA synchronous = " + synchronous, open_operation);
+  execute(raw, "PRAGMA foreign_keys = ON", open_operation);
+  if (pragma_value(raw, "PRAGMA foreign_keys", open_operation) != "1") {
+    fail(open_operation, "this SQLite does not enforce foreign keys");
+  }
+
+  h.begin = prepare(raw, kBegin, open_operation);
+  h.commit = prepare(raw, kCommit, open_operation);
+  h.rollback = prepare(raw, kRollback, open_operation);
+  migrate(h, open_operation);
+
+  h.ping = prepare(raw, kPing, open_operation);
+  h.insert_client = prepare(raw, kInsertClient, open_operation);
+  h.find_client_by_prefix = prepare(raw, kFindClientByPrefix, open_operation);
+  h.list_clients = prepare(raw, kListClients, open_operation);
+  h.touch_client = prepare(raw, kTouchClient, open_operation);
+  h.insert_request = prepare(raw, kInsertRequest, open_operation);
+  h.find_request = prepare(raw, kFindRequest, open_operation);
+  h.insert_proof = prepare(raw, kInsertProof, open_operation);
+  h.find_proof = prepare(raw, kFindProof, open_operation);
+  h.nonce_answered = prepare(raw, kNonceAnswered, open_operation);
+  h.insert_outbox_event = prepare(raw, kInsertOutboxEvent, open_operation);
+  h.pending_events = prepare(raw, kPendingEvents, open_operation);
+  h.save_idempotency = prepare(raw, kSaveIdempotency, open_operation);
+  h.find_idempotency = prepare(raw, kFindIdempotency, open_operation);
+  h.root_is_current = prepare(raw, kRootIsCurrent, open_operation);
+  h.supersede_roots = prepare(raw, kSupersedeRoots, open_operation);
+  h.insert_current_root = prepare(raw, kInsertCurrentRoot, open_operation);
+  h.recent_roots = prepare(raw, kRecentRoots, open_operation);
+  h.set_circuit_enabled = prepare(raw, kSetCircuitEnabled, open_operation);
+  h.circuit_enabled = prepare(raw, kCircuitEnabled, open_operation);
+}
+
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::latest_schema_version() noexcept {
+  return sqlite_migrations().back().version;
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  return applied_schema_version(connection_->db.get());
+}
+
+bool SqliteStore::ping() noexcept {
+  try {
+    std::lock_guard lock(mutex_);
+    Query query(connection_->db.get(), connection_->ping, "ping");
+    return query.step() && query.column_integer(0) == 1;
+  } catch (...) {
+    return false;
+  }
+}
+
+void SqliteStore::insert_client(const core::Client& client) {
+  constexpr std::string_view kOperation = "insert_client";
+  const std::string scopes = strings_to_json(client.scopes);
+  const std::string domains = strings_to_json(client.domains);
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query query(h.db.get(), h.insert_client, kOperation);
+    query.text(1, client.id)
+        .text(2, client.name)
+        .text(3, client.key_prefix)
+        .blob(4, client.key_hash.data(), client.key_hash.size())
+        .text(5, scopes)
+        .text(6, domains)
+        .nullable_text(7, client.webhook_url)
+        .nullable_blob(8, client.webhook_secret_sealed)
+        .integer(9, client.created_at)
+        .nullable_integer(10, client.last_used);
+    query.run();
+  }
+  transaction.commit();
+}
+
+std::optional<core::Client> SqliteStore::find_client_by_prefix(std::string_view key_prefix) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->find_client_by_prefix, "find_client_by_prefix");
+  query.text(1, key_prefix);
+  if (!query.step()) return std::nullopt;
+  return read_client(query);
+}
+
+std::vector<core::Client> SqliteStore::list_clients() {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->list_clients, "list_clients");
+  std::vector<core::Client> clients;
+  while (query.step()) clients.push_back(read_client(query));
+  return clients;
+}
+
+void SqliteStore::touch_client(std::string_view client_id, core::UnixMillis now) {
+  constexpr std::string_view kOperation = "touch_client";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  Query(h.db.get(), h.touch_client, kOperation).text(1, client_id).integer(2, now).run();
+  transaction.commit();
+}
+
+void SqliteStore::insert_request(const core::ProofRequest& request) {
+  constexpr std::string_view kOperation = "insert_request";
+  const std::string params = params_to_json(request.params, kOperation);
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query query(h.db.get(), h.insert_request, kOperation);
+    query.text(1, request.id)
+        .text(2, request.client_id)
+        .text(3, request.nonce)
+        .text(4, request.claim_type)
+        .text(5, request.circuit_version)
+        .text(6, request.verifier_domain)
+        .text(7, params)
+        .integer(8, request.created_at)
+        .integer(9, request.expires_at);
+    query.run();
+  }
+  transaction.commit();
+}
+
+std::optional<core::ProofRequest> SqliteStore::find_request(std::string_view client_id,
+                                                            std::string_view nonce) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->find_request, "find_request");
+  query.text(1, client_id).text(2, nonce);
+  if (!query.step()) return std::nullopt;
+  return read_request(query);
+}
+
+core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
+                                              const core::OutboxEvent* event,
+                                              const core::IdempotencyRecord* idempotency) {
+  constexpr std::string_view kOperation = "record_proof";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  // Under the write lock nobody can answer the nonce between this check and the insert; the
+  // unique constraint stays the last word should another writer have slipped in regardless.
+  if (answered(h, proof.client_id, proof.request_nonce, kOperation)) {
+    return core::RecordOutcome::kNonceTaken;  // the transaction rolls back: nothing written
+  }
+  try {
+    Query query(h.db.get(), h.insert_proof, kOperation);
+    query.text(1, proof.id)
+        .text(2, proof.client_id)
+        .text(3, proof.claim_type)
+        .text(4, proof.circuit_version)
+        .text(5, proof.status)
+        .nullable_text(6, proof.error_code)
+        .text(7, proof.public_hash)
+        .text(8, proof.request_nonce)
+        .integer(9, proof.created_at)
+        .nullable_integer(10, proof.verified_at);
+    query.run();
+  } catch (const SqliteError& error) {
+    if (error.code() == SQLITE_CONSTRAINT_UNIQUE &&
+        answered(h, proof.client_id, proof.request_nonce, kOperation)) {
+      return core::RecordOutcome::kNonceTaken;
+    }
+    throw;
+  }
+  if (event != nullptr) {
+    Query query(h.db.get(), h.insert_outbox_event, kOperation);
+    query.text(1, event->event_id)
+        .text(2, event->client_id)
+        .text(3, event->proof_id)
+        .text(4, event->event_type)
+        .text(5, event->payload)
+        .integer(6, event->created_at);
+    query.run();
+  }
+  if (idempotency != nullptr) write_idempotency(h, *idempotency, kOperation);
+  transaction.commit();
+  return core::RecordOutcome::kStored;
+}
+
+std::optional<core::ProofRecord> SqliteStore::find_proof(std::string_view proof_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->find_proof, "find_proof");
+  query.text(1, proof_id);
+  if (!query.step()) return std::nullopt;
+  return read_proof(query);
+}
+
+bool SqliteStore::nonce_answered(std::string_view client_id, std::string_view nonce) {
+  std::lock_guard lock(mutex_);
+  return answered(*connection_, client_id, nonce, "nonce_answered");
+}
+
+std::optional<core::IdempotencyRecord> SqliteStore::find_idempotency(std::string_view client_id,
+                                                                     std::string_view key,
+                                                                     core::UnixMillis now) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->find_idempotency, "find_idempotency");
+  query.text(1, client_id).text(2, key).integer(3, now);
+  if (!query.step()) return std::nullopt;
+  core::IdempotencyRecord record;
+  record.client_id = query.column_text(0);
+  record.key = query.column_text(1);
+  record.body_hash = query.column_text(2);
+  record.status = static_cast<int>(query.column_integer(3));
+  record.response = query.column_text(4);
+  record.expires_at = query.column_integer(5);
+  return record;
+}
+
+void SqliteStore::save_idempotency(const core::IdempotencyRecord& record) {
+  constexpr std::string_view kOperation = "save_idempotency";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  write_idempotency(h, record, kOperation);
+  transaction.commit();
+}
+
+void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root,
+                               core::UnixMillis now) {
+  constexpr std::string_view kOperation = "publish_root";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query current(h.db.get(), h.root_is_current, kOperation);
+    if (current.integer(1, issuer_id).text(2, root).step()) return;  // nothing to change
+  }
+  Query(h.db.get(), h.supersede_roots, kOperation).integer(1, issuer_id).integer(2, now).run();
+  Query(h.db.get(), h.insert_current_root, kOperation)
+      .integer(1, issuer_id)
+      .text(2, root)
+      .integer(3, now)
+      .run();
+  transaction.commit();
+}
+
+std::vector<core::IssuerRoot> SqliteStore::recent_roots(std::uint32_t issuer_id,
+                                                        core::UnixMillis since) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->recent_roots, "recent_roots");
+  query.integer(1, issuer_id).integer(2, since);
+  std::vector<core::IssuerRoot> roots;
+  while (query.step()) {
+    core::IssuerRoot root;
+    root.issuer_id = static_cast<std::uint32_t>(query.column_integer(0));
+    root.root = query.column_text(1);
+    root.published_at = query.column_integer(2);
+    root.superseded_at = query.column_integer(3);
+    roots.push_back(std::move(root));
+  }
+  return roots;
+}
+
+void SqliteStore::set_circuit_enabled(std::string_view claim_type, std::string_view version,
+                                      bool enabled, core::UnixMillis now) {
+  constexpr std::string_view kOperation = "set_circuit_enabled";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  Query(h.db.get(), h.set_circuit_enabled, kOperation)
+      .text(1, claim_type)
+      .text(2, version)
+      .integer(3, enabled ? 1 : 0)
+      .integer(4, now)
+      .run();
+  transaction.commit();
+}
+
+std::optional<bool> SqliteStore::circuit_enabled(std::string_view claim_type,
+                                                 std::string_view version) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->circuit_enabled, "circuit_enabled");
+  query.text(1, claim_type).text(2, version);
+  if (!query.step()) return std::nullopt;
+  return query.column_integer(0) != 0;
+}
+
+std::vector<core::OutboxEvent> SqliteStore::pending_events(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->pending_events, "pending_events");
+  const auto capped = std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max());
+  query.integer(1, static_cast<std::int64_t>(capped));
+  std::vector<core::OutboxEvent> events;
+  while (query.step()) {
+    core::OutboxEvent event;
+    event.event_id = query.column_text(0);
+    event.client_id = query.column_text(1);
+    event.proof_id = query.column_text(2);
+    event.event_type = query.column_text(3);
+    event.payload = query.column_text(4);
+    event.created_at = query.column_integer(5);
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+}  // namespace pg::store
