@@ -8,10 +8,11 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsqlite3-dev
-  libcli11-dev
+  libcli11-dev libqrencode-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   nodejs npm
+  python3 wrk
 )
 
 missing=()
