@@ -18,7 +18,23 @@ for dir in "$vectors"/*/; do
     > "$work/corpus/seed$i"
   [ -n "${PROOFGATE_FUZZ_VKEY:-}" ] || export PROOFGATE_FUZZ_VKEY="$dir/verification_key.json"
 done
-echo "fuzz: ${seconds}s of snarkjs_verify_fuzz from $i seeds"
-"$build/fuzz/snarkjs_verify_fuzz" -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+# Two targets share the time: the snarkjs documents through verification (2/3), and the
+# POST /api/v1/verify body decoder (1/3), seeded with bodies built from the same vectors.
+first=$((seconds * 2 / 3))
+second=$((seconds - first))
+echo "fuzz: ${first}s of snarkjs_verify_fuzz from $i seeds"
+"$build/fuzz/snarkjs_verify_fuzz" -max_total_time="$first" -max_len=16384 -timeout=10 \
   -print_final_stats=1 "$work/corpus" 2>&1 | tail -n 12
+mkdir -p "$work/bodies"
+j=0
+for dir in "$vectors"/*/; do
+  [ -f "$dir/proof.json" ] || continue
+  j=$((j + 1))
+  { printf '{"claim_type":"age_over_18","circuit_version":"1.0.0","proof":'; cat "$dir/proof.json"
+    printf ',"public_signals":'; cat "$dir/public.json"
+    printf ',"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"bank.example"}}'; } > "$work/bodies/seed$j"
+done
+echo "fuzz: ${second}s of verify_request_fuzz from $j seeds"
+"$build/fuzz/verify_request_fuzz" -max_total_time="$second" -max_len=16384 -timeout=10 \
+  -print_final_stats=1 "$work/bodies" 2>&1 | tail -n 12
 echo "fuzz: no crash in ${seconds}s"

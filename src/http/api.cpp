@@ -149,10 +149,16 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
                           {"circuits", !d_.service.catalog().empty()}, {"accepting", !d_.stopping()}};
       bool ok = true;
       for (const auto& [k, v] : checks) ok = ok && v.as_bool();
+      if (!ok) {
+        std::string failing;
+        for (const auto& [k, v] : checks) {
+          if (!v.as_bool()) failing += (failing.empty() ? "" : ", ") + std::string(k);
+        }
+        return with_route(reply_from(core::problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing},
+                                                   "\"checks\":" + json::serialize(checks))));
+      }
       HttpReply r;
-      r.status = ok ? 200 : 503;
-      r.body = json::serialize(json::object{{"status", ok ? "ready" : "not_ready"}, {"checks", checks}});
-      if (!ok) r.error_code = "NOT_READY";
+      r.body = json::serialize(json::object{{"status", "ready"}, {"checks", checks}});
       return with_route(r);
     }
     case RouteId::kMetrics: {

@@ -181,12 +181,13 @@ void Session::read() {
 }
 
 void Session::fail_request(int status, std::string_view code, std::string_view detail) {
+  // `status` may differ from the code's usual one: 431 for an over-long header section.
   // An answer for a request that could not be read; the connection closes after it.
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
   res->set(bhttp::field::content_type, "application/problem+json");
   res->set(bhttp::field::connection, "close");
-  res->body() = R"({"type":"about:blank","title":")" + std::string(code) + R"(","status":)" + std::to_string(status) +
-                R"(,"error_code":")" + std::string(code) + R"(","detail":")" + std::string(detail) + "\"}";
+  res->body() = core::problem({status == 413 ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest, "",
+                               std::string(detail)}).body;
   res->prepare_payload();
   server_.metrics().observe_request("unmatched", "-", status, 0);
   std::cout << R"({"level":"info","msg":"request","route":"unmatched","status":)" << status
