@@ -184,11 +184,6 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 TEST(CatalogTest, a_missing_directory_is_an_empty_catalog) {
   EXPECT_TRUE(CircuitCatalog::load("/nonexistent/artifacts").empty());
 }
