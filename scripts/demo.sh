@@ -2,9 +2,9 @@
 # `make demo`: makes Groth16 proofs with the project's test circuits (circom2 + snarkjs,
 # DEVELOPMENT-ONLY ceremony) and checks them with proofgate: a valid proof, a proof whose public
 # signal was changed, a coordinate >= p (which snarkjs silently reduces), a key with no phase-2
-# contribution, and the timing of one verification. Then a claim end to end: the age_over_18
-# circuit, a new holder, a sandbox MOHA credential, a proof request, the wallet's proof and
-# proofgate's verdict.
+# contribution, and the timing of one verification. Then the service end to end: `proofgate serve
+# --demo` (demo partner, holder, sandbox issuer trees) and the three commands it prints — create a
+# proof request, prove it with the wallet, verify it — run exactly as printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/proofgate
@@ -37,34 +37,32 @@ echo "# one verification, timed"
 "$bin" bench --vkey "$dir/verification_key.json" --proof "$dir/proof.json" --public "$dir/public.json" \
   --iterations 200 --batch 64
 
-# A claim end to end: holder, credential, request, wallet proof, proofgate verification.
-demo=build/release/demo
+# The service end to end: `proofgate serve --demo` sets up a demo partner, holder and sandbox
+# issuer trees and prints three commands; they are run here exactly as printed.
 artifacts=build/release/artifacts
-mkdir -p "$demo"
+data=build/release/demo-data
 echo
 echo "# the claim circuits (DEVELOPMENT-ONLY ceremony; the first build takes about 4 minutes)"
 node scripts/build-circuits.mjs "$artifacts" | tail -n 1
-rm -f "$demo/holder.json"
+rm -rf "$data"
+mkdir -p "$data"
 echo
-echo "\$ wallet init --out $demo/holder.json"
-node clients/wallet/bin/wallet.mjs init --out "$demo/holder.json"
-node scripts/demo-credential.mjs "$demo/holder.json" "$demo/credential.json"
-today=$(date -u +%Y%m%d)
-nonce=$(node -e "console.log(require('crypto').randomBytes(16).toString('base64url'))")
-cat > "$demo/request.json" <<JSON
-{"nonce":"$nonce","verifier_domain":"bank.example","claim_type":"age_over_18","circuit_version":"1.0.0","params":{"today":$today}}
-JSON
-echo "\$ wallet prove --holder holder.json --credential credential.json --request request.json > verify-body.json"
-node clients/wallet/bin/wallet.mjs prove --holder "$demo/holder.json" --credential "$demo/credential.json" \
-  --request "$demo/request.json" --artifacts "$artifacts" > "$demo/verify-body.json"
-node -e '
-  const fs = require("fs"); const d = process.argv[1];
-  const body = JSON.parse(fs.readFileSync(d + "/verify-body.json", "utf8"));
-  fs.writeFileSync(d + "/proof.json", JSON.stringify(body.proof));
-  fs.writeFileSync(d + "/public.json", JSON.stringify(body.public_signals));
-  console.log("public signals (nullifier, root, binding, scope, today):", body.public_signals.map((s) => s.length > 14 ? s.slice(0, 12) + "…" : s).join(", "));
-' "$demo"
-echo "\$ proofgate verify --vkey age_over_18/1.0.0/verification_key.json --proof proof.json --public public.json"
-"$bin" verify --vkey "$artifacts/age_over_18/1.0.0/verification_key.json" --proof "$demo/proof.json" \
-  --public "$demo/public.json"
-echo "exit $?"
+echo "\$ proofgate serve --listen 127.0.0.1:0 --data-dir $data --artifacts-dir $artifacts --demo"
+"$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --artifacts-dir "$artifacts" --demo \
+  > "$data/requests.log" 2> "$data/server.log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  grep -q '/api/v1/verify$' "$data/server.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -v '"level"' "$data/server.log"
+commands=$(sed -n '/^Try it/,$p' "$data/server.log" | tail -n +2)
+echo "# running the three commands"
+bash -euo pipefail -c "$commands"
+echo
+echo "request: $(node -p 'const r = require(process.argv[1]); `${r.claim_type} ${r.circuit_version} nonce ${r.nonce} today ${r.params.today}`' "$PWD/$data/demo/request.json")"
+echo
+kill -TERM "$server"
+wait "$server"
+echo "server stopped (SIGTERM); its request log: $data/requests.log"

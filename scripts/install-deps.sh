@@ -12,7 +12,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   nodejs npm
-  python3 wrk
+  python3 wrk curl
 )
 
 missing=()

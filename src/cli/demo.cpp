@@ -158,14 +158,16 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, c
   }
   const std::string base = "http://" + listen;
   const std::string key_expr = "$(node -p 'require(\"" + fs::absolute(partner_file).string() + "\").api_key')";
-  out += "\nTry it (three commands; the wallet proves in about 2 seconds):\n";
+  const std::string request_file = (dir / "request.json").string();
+  const std::string body_file = (dir / "verify-body.json").string();
+  out += "\nTry it from the repository's root (three commands; the wallet proves in about 2 seconds):\n";
   out += "  curl -s -H \"Authorization: Bearer " + key_expr + "\" -H 'Content-Type: application/json' \\\n"
-         "    -d '{\"claim_type\":\"age_over_18\"}' " + base + "/api/v1/requests > request.json\n";
+         "    -d '{\"claim_type\":\"age_over_18\"}' " + base + "/api/v1/requests > " + request_file + "\n";
   out += "  node clients/wallet/bin/wallet.mjs prove --holder " + holder_file.string() + " --credential " +
-         (dir / "identity.json").string() + " \\\n    --request request.json --artifacts " + artifacts_dir.string() +
-         " > verify-body.json\n";
+         (dir / "identity.json").string() + " \\\n    --request " + request_file + " --artifacts " +
+         artifacts_dir.string() + " > " + body_file + "\n";
   out += "  curl -s -H \"Authorization: Bearer " + key_expr + "\" -H 'Content-Type: application/json' \\\n"
-         "    --data @verify-body.json " + base + "/api/v1/verify\n";
+         "    --data @" + body_file + " " + base + "/api/v1/verify\n";
   return out;
 }
 

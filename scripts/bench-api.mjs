@@ -1,0 +1,329 @@
+// `make bench`, second part: POST /api/v1/verify under load on the embedded default (SQLite,
+// in-process cache), with the release binary on loopback. Prints a Markdown section and adds it
+// to build/bench/report.md (also written alone to build/bench/report-api.md).
+//
+// Proofs: every verify needs a fresh proof request (single-use nonce) and the binding signal
+// depends on the nonce, so N requests need N distinct valid proofs; snarkjs takes ~2 s each. The
+// benchmark therefore loads a BENCHMARK-ONLY circuit version (age_over_18 9.0.0) whose
+// verification key has a known trapdoor (bench/forge_bench_proofs.cpp), which forges a valid
+// proof for any public signals in about a millisecond. The server's work is the same as for an
+// honest proof: the Groth16 pairing check costs the same under any key, and everything else —
+// HTTP, JSON decoding, the canonical-number, curve and subgroup checks, the API key, the proof
+// request and nonce, the binding/scope/today/root checks, the SQLite transaction (fsync'd with
+// synchronous=FULL) — is the real path.
+//
+// Load: open loop at a constant offered rate. wrk and autocannon's default mode are closed loop
+// (a connection sends its next request only after the previous answer), so a slow answer delays
+// the requests behind it and they are never measured ("coordinated omission"); a fixed rate over
+// 60 s needs an open-loop sender. This one schedules request i at t0 + i / rate, sends it on a
+// keep-alive http.Agent (sockets are added as needed, so a slow answer never holds back the
+// schedule), and times it with process.hrtime from the moment it is issued (waiting for a free
+// socket included) to the last byte of the answer. The lag between a request's scheduled and
+// actual dispatch (timer granularity, a busy event loop) is reported beside the latencies; a
+// large lag would mean the sender, not the server, was the bottleneck.
+//
+// Environment: BENCH_API_SECONDS (the 100 rps phases, default 60), BENCH_API_STEP_SECONDS (each
+// step of the capacity search, default 10), BENCH_API_STEPS (offered rates, comma-separated),
+// BENCH_API_NORMAL=0 to skip the synchronous=NORMAL comparison.
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const bin = path.join(root, 'build/release/proofgate');
+const forge = path.join(root, 'build/release/bench/forge_bench_proofs');
+const seconds = Number(process.env.BENCH_API_SECONDS ?? 60);
+const stepSeconds = Number(process.env.BENCH_API_STEP_SECONDS ?? 10);
+const steps = (process.env.BENCH_API_STEPS ?? '200,400,600,800,1000,1200,1400,1600,1800,2000,2400,2800,3200')
+  .split(',').map(Number);
+const withNormal = process.env.BENCH_API_NORMAL !== '0';
+const baseRate = 100;
+const p95LimitMs = 50;
+const seed = 'b3e1c4a0de7ec7ab1e5eed00be9c4f00';  // BENCHMARK ONLY: the trapdoor is derived from it
+const claimType = 'age_over_18';
+const version = '9.0.0';
+const domain = 'bank.example';
+const rootValue = '4242424242424242424242424242424242';
+
+const fail = (msg) => {
+  console.error(`bench-api: FAILED: ${msg}`);
+  process.exit(1);
+};
+const run = (cmd, args, opts = {}) =>
+  execFileSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
+
+// --- setup: a temp dir with the benchmark circuit, a data dir, a partner and a root ---
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'proofgate-bench-api-'));
+const artifacts = path.join(work, 'artifacts');
+const dataDir = path.join(work, 'data');
+const circuitDir = path.join(artifacts, claimType, version);
+fs.mkdirSync(circuitDir, { recursive: true });
+fs.mkdirSync(dataDir);
+const vkPath = path.join(circuitDir, 'verification_key.json');
+run(forge, ['keygen', '--publics', '5', '--seed', seed, '--out', vkPath]);
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'build/release/artifacts', claimType, '1.0.0/manifest.json'), 'utf8'));
+manifest.version = version;
+manifest.ceremony = { kind: 'benchmark', label: 'BENCHMARK ONLY: trapdoor known (bench/forge_bench_proofs.cpp), proofs can be forged' };
+manifest.sha256 = { 'verification_key.json': crypto.createHash('sha256').update(fs.readFileSync(vkPath)).digest('hex') };
+fs.writeFileSync(path.join(circuitDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+const client = JSON.parse(run(bin, ['admin', 'create-client', '--name', 'bench', '--scopes', claimType,
+  '--domains', domain, '--data-dir', dataDir]).trim().split('\n').pop());
+const apiKey = client.api_key;
+run(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', rootValue, '--data-dir', dataDir]);
+
+// --- the server ---
+let server = null;
+// Whatever happens (a failed check exits at once), stop the server and remove the temp dir.
+process.on('exit', () => {
+  if (server) server.proc.kill('SIGKILL');
+  fs.rmSync(work, { recursive: true, force: true });
+});
+const cpuTicks = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);  // utime + stime, in clock ticks (USER_HZ = 100)
+};
+const startServer = (synchronous) => new Promise((resolve, reject) => {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--artifacts-dir', artifacts,
+    '--rate-limit', '0', '--sqlite-synchronous', synchronous];
+  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => {
+    log += d;
+    const m = log.match(/"msg":"listening","address":"[^"]*:(\d+)"/);
+    if (m && !server) {
+      server = { proc, port: Number(m[1]), synchronous, args };
+      resolve(server);
+    }
+  });
+  proc.on('exit', (code) => { if (!server) reject(new Error(`proofgate serve exited ${code}:\n${log}`)); });
+});
+const stopServer = () => new Promise((resolve) => {
+  if (!server) return resolve();
+  server.proc.on('exit', () => resolve());
+  server.proc.kill('SIGTERM');
+  server = null;
+});
+
+// --- HTTP ---
+let agent = null;
+const post = (p, body) => new Promise((resolve, reject) => {
+  const req = http.request({
+    host: '127.0.0.1', port: server.port, path: p, method: 'POST', agent,
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+  }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+
+/// `n` proof requests (POST /api/v1/requests, 8 in flight), without their QR codes.
+const createRequests = async (n) => {
+  const out = new Array(n);
+  let next = 0;
+  const body = JSON.stringify({ claim_type: claimType, circuit_version: version, ttl_seconds: 3600 });
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const r = await post('/api/v1/requests', body);
+      if (r.status !== 201) fail(`POST /api/v1/requests answered ${r.status}: ${r.body}`);
+      const o = JSON.parse(r.body);
+      delete o.qr;
+      out[i] = JSON.stringify(o);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return out;
+};
+
+/// One verify body per request, forged by forge_bench_proofs, one process per core.
+const forgeBodies = async (requests) => {
+  const parts = os.cpus().length;
+  const size = Math.ceil(requests.length / parts);
+  const jobs = [];
+  for (let p = 0; p < parts; ++p) {
+    const slice = requests.slice(p * size, (p + 1) * size);
+    jobs.push(new Promise((resolve, reject) => {
+      const proc = spawn(forge, ['prove', '--seed', seed, '--claim-type', claimType, '--version', version,
+        '--domain', domain, '--root', rootValue], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const chunks = [];
+      proc.stdout.on('data', (c) => chunks.push(c));
+      proc.on('exit', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8').trim().split('\n').filter(Boolean))
+        : reject(new Error(`forge_bench_proofs prove exited ${code}`))));
+      proc.stdin.end(slice.length ? `${slice.join('\n')}\n` : '');
+    }));
+  }
+  const bodies = (await Promise.all(jobs)).flat();
+  if (bodies.length !== requests.length) fail(`forged ${bodies.length} bodies for ${requests.length} requests`);
+  return bodies;
+};
+
+const prepare = async (n) => forgeBodies(await createRequests(n));
+
+const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+/// Sends `bodies` to POST /api/v1/verify at `rate` per second (open loop), one body per request.
+const load = (bodies, rate) => new Promise((resolve) => {
+  agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+  const n = bodies.length;
+  const latencies = new Float64Array(n);
+  const lags = new Float64Array(n);
+  const statuses = {};
+  const failures = [];
+  let sent = 0;
+  let done = 0;
+  let lastEnd = 0n;
+  const ticks0 = cpuTicks(server.proc.pid);
+  const t0 = process.hrtime.bigint();
+  const finish = () => {
+    const elapsed = Number(lastEnd - t0) / 1e9;
+    const ticks = cpuTicks(server.proc.pid) - ticks0;
+    agent.destroy();
+    const ms = Array.from(latencies).sort((a, b) => a - b);
+    const lag = Array.from(lags).sort((a, b) => a - b);
+    resolve({
+      rate, sent: n, statuses, failures, elapsed, achieved: n / elapsed,
+      p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), max: ms[n - 1],
+      lagP99: percentile(lag, 0.99), lagMax: lag[n - 1],
+      serverCpuMsPerRequest: (ticks * 10) / n, serverCpuPercent: (ticks / 100 / elapsed) * 100,
+    });
+  };
+  const send = (i) => {
+    const start = process.hrtime.bigint();
+    lags[i] = Number(start - t0) / 1e6 - (i * 1000) / rate;
+    const body = bodies[i];
+    const req = http.request({
+      host: '127.0.0.1', port: server.port, path: '/api/v1/verify', method: 'POST', agent,
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        const end = process.hrtime.bigint();
+        latencies[i] = Number(end - start) / 1e6;
+        if (end > lastEnd) lastEnd = end;
+        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+        if (res.statusCode !== 200 || !text.includes('"status":"verified"')) failures.push(`${res.statusCode} ${text}`);
+        if (++done === n) finish();
+      });
+    });
+    req.on('error', (e) => {
+      const end = process.hrtime.bigint();
+      latencies[i] = Number(end - start) / 1e6;
+      if (end > lastEnd) lastEnd = end;
+      statuses.error = (statuses.error ?? 0) + 1;
+      failures.push(`error ${e.message}`);
+      if (++done === n) finish();
+    });
+    req.end(body);
+  };
+  // Send everything due, then sleep until the next request is due (timers fire late by up to a
+  // millisecond or so; the requests due meanwhile go out together, and the lag is recorded).
+  const tick = () => {
+    const now = Number(process.hrtime.bigint() - t0) / 1e6;
+    while (sent < n && (sent * 1000) / rate <= now) send(sent++);
+    if (sent < n) setTimeout(tick, Math.max(0, (sent * 1000) / rate - now));
+  };
+  tick();
+});
+
+const check = (phase, r) => {
+  if (r.failures.length) {
+    fail(`${phase}: ${r.failures.length} of ${r.sent} verifications were not "200 verified"; ` +
+      `status counts ${JSON.stringify(r.statuses)}; first: ${r.failures[0]}`);
+  }
+};
+
+const fmt = (x) => x.toFixed(2);
+const row = (label, r) => `| ${label} | ${r.rate} | ${r.sent} | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ` +
+  `${r.achieved.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.lagP99)} | ` +
+  `${r.serverCpuMsPerRequest.toFixed(2)} | ${r.serverCpuPercent.toFixed(0)}% |`;
+
+// --- the phases ---
+const rows = [];
+const log = (s) => console.error(`bench-api: ${s}`);
+
+await startServer('FULL');
+log(`server on 127.0.0.1:${server.port} (synchronous=FULL), work dir ${work}`);
+// Warm-up: a few hundred verifications so the first figures do not pay for cold caches.
+{
+  const bodies = await prepare(200);
+  check('warm-up', await load(bodies, 200));
+}
+log(`preparing ${baseRate * seconds} proof requests and proofs`);
+const steady = await load(await prepare(baseRate * seconds), baseRate);
+check(`${baseRate} rps, FULL`, steady);
+rows.push(row(`${baseRate} rps for ${seconds} s, synchronous=FULL`, steady));
+log(`${baseRate} rps FULL: p50 ${fmt(steady.p50)} p95 ${fmt(steady.p95)} p99 ${fmt(steady.p99)} ms`);
+
+let best = null;
+const stepRows = [];
+for (const rate of steps) {
+  const bodies = await prepare(Math.round(rate * stepSeconds));
+  const r = await load(bodies, rate);
+  check(`${rate} rps step`, r);
+  const pass = r.p95 < p95LimitMs && r.achieved >= 0.95 * rate;
+  stepRows.push(row(`step ${stepSeconds} s${pass ? '' : ' (over the limit)'}`, r));
+  log(`step ${rate} rps: achieved ${r.achieved.toFixed(1)} p95 ${fmt(r.p95)} ms ${pass ? 'pass' : 'STOP'}`);
+  if (!pass) break;
+  best = r;
+}
+await stopServer();
+
+let normal = null;
+if (withNormal) {
+  await startServer('NORMAL');
+  check('warm-up NORMAL', await load(await prepare(200), 200));
+  normal = await load(await prepare(baseRate * seconds), baseRate);
+  check(`${baseRate} rps, NORMAL`, normal);
+  rows.push(row(`${baseRate} rps for ${seconds} s, synchronous=NORMAL`, normal));
+  log(`${baseRate} rps NORMAL: p50 ${fmt(normal.p50)} p95 ${fmt(normal.p95)} p99 ${fmt(normal.p99)} ms`);
+  await stopServer();
+}
+
+// --- the report ---
+const cpu = (() => {
+  const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+  return `${line ? line.split(':')[1].trim() : os.cpus()[0].model}, ${os.cpus().length} cores`;
+})();
+const lines = [];
+lines.push('## Verify API under load');
+lines.push('');
+lines.push(`Run: ${new Date().toISOString().slice(0, 10)} on ${cpu}; \`proofgate serve --rate-limit 0\` ` +
+  '(embedded default: SQLite, in-process cache, one worker per core) and the open-loop sender ' +
+  '(`scripts/bench-api.mjs`, Node, keep-alive) on the same machine; proofs forged against a ' +
+  'BENCHMARK-ONLY trapdoor key (`bench/forge_bench_proofs`), same pairing cost as an honest key. ' +
+  'Latency from issuing the request to the last byte of the answer, in ms; every answer must be ' +
+  '`200 verified`.');
+lines.push('');
+const header = ['| phase | offered (req/s) | sent | status counts | achieved (req/s) | p50 | p95 | p99 | max | send lag p99 | server CPU ms / request | server CPU |',
+  '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+lines.push(...header, ...rows);
+lines.push('');
+lines.push(`Capacity search (synchronous=FULL): offered rate stepped for ${stepSeconds} s each until p95 ≥ ${p95LimitMs} ms ` +
+  'or the achieved rate fell below 95 % of the offered one.');
+lines.push('');
+lines.push(...header, ...stepRows);
+lines.push('');
+lines.push(best
+  ? `Highest sustained rate with p95 < ${p95LimitMs} ms: **${best.rate} req/s** (achieved ${best.achieved.toFixed(1)}, p95 ${fmt(best.p95)} ms)` +
+    `${stepRows.length === steps.length && best.rate === steps[steps.length - 1] ? ' — the last step offered; the limit was not reached' : ''}.`
+  : `No step sustained p95 < ${p95LimitMs} ms.`);
+lines.push(`Target p95 < 5 ms at ${baseRate} req/s: ${steady.p95 < 5 ? 'met' : 'not met'} (p95 ${fmt(steady.p95)} ms, synchronous=FULL).`);
+const section = lines.join('\n');
+console.log(section);
+const reportDir = path.join(root, 'build/bench');
+fs.mkdirSync(reportDir, { recursive: true });
+fs.writeFileSync(path.join(reportDir, 'report-api.md'), `${section}\n`);
+const reportPath = path.join(reportDir, 'report.md');
+const previous = fs.existsSync(reportPath) ? fs.readFileSync(reportPath, 'utf8') : '';
+const at = previous.indexOf('## Verify API under load');
+const kept = (at >= 0 ? previous.slice(0, at) : previous).replace(/\n*$/, '');
+fs.writeFileSync(reportPath, `${kept ? `${kept}\n\n` : ''}${section}\n`);
