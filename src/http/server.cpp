@@ -55,6 +55,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read();
+  void read_body();
   void on_read(beast::error_code ec);
   void answer(HttpReply reply, std::string request_id, std::string method, std::chrono::steady_clock::time_point start,
               bool keep_alive);
@@ -176,6 +177,26 @@ void Session::read() {
   parser_->header_limit(static_cast<std::uint32_t>(server_.settings().header_limit));
   stream_.expires_after(first_ ? server_.settings().read_timeout : server_.settings().idle_timeout);
   idle_ = true;
+  // Header first: a client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB)
+  // waits for an interim answer before it sends the body.
+  bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->on_read(ec);
+    self->idle_ = false;
+    const auto& header = self->parser_->get();
+    const auto expect = header.find(bhttp::field::expect);
+    if (expect != header.end() && beast::iequals(expect->value(), "100-continue") && !self->parser_->is_done()) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      bhttp::async_write(self->stream_, *cont, [self, cont](beast::error_code wec, std::size_t) {
+        if (wec) return self->on_read(wec);
+        self->read_body();
+      });
+      return;
+    }
+    self->read_body();
+  });
+}
+
+void Session::read_body() {
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
