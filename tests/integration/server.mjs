@@ -173,3 +173,51 @@ export function statusOf(data) {
   const m = /^HTTP\/1\.1 (\d{3}) /.exec(data.toString('latin1'));
   return m ? Number(m[1]) : null;
 }
+
+/**
+ * An open connection to `port` whose received bytes are kept: `write` resolves once the bytes
+ * are handed to the kernel, `ended` when the server closed the connection (or it was reset);
+ * `lastDataAt` is the performance.now() of the last bytes received.
+ */
+export async function connect(port) {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const conn = { socket, chunks: [], reset: false, lastDataAt: 0 };
+  socket.on('data', (d) => {
+    conn.chunks.push(d);
+    conn.lastDataAt = performance.now();
+  });
+  conn.ended = new Promise((resolve) => {
+    socket.on('error', (e) => {
+      conn.reset = e.code === 'ECONNRESET' || e.code === 'EPIPE';
+    });
+    socket.on('close', resolve);
+  });
+  conn.write = (data) => new Promise((resolve, reject) => socket.write(data, (e) => (e ? reject(e) : resolve())));
+  conn.received = () => Buffer.concat(conn.chunks);
+  return conn;
+}
+
+/**
+ * The first HTTP/1.1 response in `data`: {status, headers (lowercase names), body (Buffer),
+ * complete (the whole Content-Length body arrived)}, or null without a full header section.
+ */
+export function parseResponse(data) {
+  const end = data.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const lines = data.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^HTTP\/1\.1 (\d{3}) /.exec(lines[0]);
+  if (!m) return null;
+  const headers = {};
+  for (const l of lines.slice(1)) {
+    const colon = l.indexOf(':');
+    headers[l.slice(0, colon).trim().toLowerCase()] = l.slice(colon + 1).trim();
+  }
+  const body = data.subarray(end + 4);
+  const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+  return { status: Number(m[1]), headers, body: length === null ? body : body.subarray(0, length),
+           complete: length !== null && body.length >= length };
+}
