@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/catalog.hpp"
+#include "webhooks/signer.hpp"
 
 namespace pg::cli {
 
@@ -42,8 +43,7 @@ json::object create_client(core::Store& store, const core::MasterKey& master_key
   c.webhook_url = spec.webhook_url;
   std::string webhook_secret;
   if (!spec.webhook_url.empty()) {
-    // Standard Webhooks secret format: "whsec_" + base64 of the key bytes.
-    webhook_secret = "whsec_" + core::base64(core::random_bytes(32));
+    webhook_secret = webhooks::new_secret();
     c.webhook_secret_sealed = core::seal(master_key, webhook_secret, c.id);
   }
   c.created_at = core::SystemClock().now_ms();
