@@ -493,31 +493,37 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
     return "public_signals[" + std::to_string(circuit->index_of(name)) + "] (" + std::string(name) + ")";
   };
   const auto signal = [&](std::string_view name) -> const crypto::Fr& { return in.publics[circuit->index_of(name)]; };
-  claims.keep(nonce_key);  // from here on the attempt is recorded and spends the nonce
+  // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce only once
+  // the record is written (a storage failure releases it, so a retry can succeed).
+  const auto record_failure = [&](const ApiError& error) {
+    Answer a = this->record_failure(client, in, *req, error, idem);
+    claims.keep(nonce_key);
+    return a;
+  };
   const crypto::Fr binding =
       request_binding({req->nonce, req->verifier_domain, req->claim_type, req->circuit_version});
   if (signal("binding") != binding) {
-    return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of("binding"), "differs from the binding of the proof request"}, idem);
+    return record_failure({ErrorCode::kBindingMismatch, field_of("binding"), "differs from the binding of the proof request"});
   }
   if (signal("scope") != partner_scope(req->verifier_domain)) {
-    return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of("scope"), "differs from the scope of " + req->verifier_domain}, idem);
+    return record_failure({ErrorCode::kBindingMismatch, field_of("scope"), "differs from the scope of " + req->verifier_domain});
   }
   for (const auto& [name, value] : req->params) {
     if (signal(name) != fr_from_u64(value)) {
-      return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of(name), "differs from the request's " + name + " " + std::to_string(value)}, idem);
+      return record_failure({ErrorCode::kBindingMismatch, field_of(name), "differs from the request's " + name + " " + std::to_string(value)});
     }
   }
   const auto today = param(req->params, "today");
   if (!today || std::llabs(days_from_yyyymmdd(*today) - days_from_yyyymmdd(yyyymmdd(now))) > 1) {
-    return record_failure(client, in, *req, {ErrorCode::kBindingMismatch, field_of("today"), "is not within one day of the server's date"}, idem);
+    return record_failure({ErrorCode::kBindingMismatch, field_of("today"), "is not within one day of the server's date"});
   }
   const std::string root = in.decimals[circuit->index_of("root")];
   const auto roots = store_.recent_roots(circuit->issuer_id, now - settings_.root_grace.count());
   if (std::none_of(roots.begin(), roots.end(), [&](const IssuerRoot& r) { return r.root == root; })) {
-    return record_failure(client, in, *req, {ErrorCode::kStaleRoot, field_of("root"), "is not a current root of issuer " + circuit->issuer_name}, idem);
+    return record_failure({ErrorCode::kStaleRoot, field_of("root"), "is not a current root of issuer " + circuit->issuer_name});
   }
   if (!circuit->key->verify(in.proof, in.publics)) {
-    return record_failure(client, in, *req, {ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"}, idem);
+    return record_failure({ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"});
   }
 
   ProofRecord proof;
@@ -551,11 +557,14 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
     record.status = answer.status;
     record.response = answer.body;
   }
-  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr) ==
-      RecordOutcome::kNonceTaken) {
+  const RecordOutcome recorded =
+      store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr);
+  claims.keep(nonce_key);
+  if (recorded == RecordOutcome::kNonceTaken) {
     counters_.nonce_db_taken++;
     return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
   }
+  if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
   return answer;
 }
 
@@ -597,6 +606,7 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
     }
     return replay;
   }
+  if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
   return answer;
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ struct ServiceSettings {
   std::int64_t max_request_ttl_s = 3600;
   double rate_per_second = 100;  // per partner; 0 turns the limit off
   double rate_burst = 200;
+  /// Called after a proof row with an outbox event was committed (wakes the webhook worker).
+  std::function<void()> on_event_recorded;
 };
 
 /// An answer: status, JSON body, extra headers, and for logs and metrics the error code.

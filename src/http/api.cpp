@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/secrets.hpp"
+#include "http/admin.hpp"
 #include "http/embedded_assets.hpp"
 
 namespace pg::http {
@@ -89,7 +90,11 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kVerify:
     case RouteId::kStatus:
     case RouteId::kReadyz:
-    case RouteId::kArtifact: return true;
+    case RouteId::kArtifact:
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook: return true;
     default: return false;
   }
 }
@@ -178,6 +183,15 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       return with_route(r);
     }
     case RouteId::kArtifact: return with_route(artifact(request, m.params[0], m.params[1], m.params[2]));
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook: {
+      if (!d_.admin) return with_route(error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+      const auto q = request.target.find('?');
+      const std::string_view query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+      return with_route(d_.admin->handle(m.route->id, request.authorization, query, m.params));
+    }
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus: break;
@@ -208,7 +222,12 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   switch (m.route->id) {
     case RouteId::kCreateRequest: r = reply_from(d_.service.create_request(client, request.body)); break;
     case RouteId::kVerify: {
-      r = reply_from(d_.service.verify(client, *input, request.body, request.idempotency_key));
+      try {
+        r = reply_from(d_.service.verify(client, *input, request.body, request.idempotency_key));
+      } catch (...) {
+        d_.metrics.observe_verify(input->claim_type, "INTERNAL");
+        throw;  // handle() answers INTERNAL
+      }
       d_.metrics.observe_verify(input->claim_type, r.error_code.empty() ? "verified" : r.error_code);
       break;
     }

@@ -40,6 +40,8 @@ struct HttpReply {
   std::string route = "unmatched";
 };
 
+class AdminApi;
+
 class Api {
  public:
   struct Deps {
@@ -48,6 +50,7 @@ class Api {
     core::Cache& cache;
     Metrics& metrics;
     std::function<bool()> stopping;
+    AdminApi* admin = nullptr;  // /api/admin; null: not served
   };
   explicit Api(Deps deps) : d_(deps) {}
 

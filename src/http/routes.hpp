@@ -17,6 +17,10 @@ enum class RouteId {
   kOpenApi,
   kDocs,
   kArtifact,
+  kAdminDeliveries,
+  kAdminDelivery,
+  kAdminReplay,
+  kAdminTestWebhook,
 };
 
 struct Route {
@@ -36,6 +40,10 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kOpenApi, "GET", "/openapi.json", true},
     Route{RouteId::kDocs, "GET", "/docs", false},
     Route{RouteId::kArtifact, "GET", "/artifacts/{claim_type}/{version}/{file}", true},
+    Route{RouteId::kAdminDeliveries, "GET", "/api/admin/deliveries", true},
+    Route{RouteId::kAdminDelivery, "GET", "/api/admin/deliveries/{event_id}", true},
+    Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
+    Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
 };
 
 }  // namespace pg::http

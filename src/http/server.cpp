@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -163,7 +164,10 @@ Session::~Session() {
 }
 
 void Session::stop_when_idle() {
-  if (idle_) {
+  // A connection whose next request has begun to arrive is read and answered; an empty one closes.
+  beast::error_code ec;
+  const bool pending = buffer_.size() > 0 || stream_.socket().available(ec) > 0;
+  if (idle_ && !pending) {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -207,12 +211,19 @@ void Session::fail_request(int status, std::string_view code, std::string_view d
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
   res->set(bhttp::field::content_type, "application/problem+json");
   res->set(bhttp::field::connection, "close");
-  res->body() = core::problem({status == 413 ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest, "",
-                               std::string(detail)}).body;
+  auto body = boost::json::parse(core::problem({status == 413 ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest,
+                                                "", std::string(detail)})
+                                     .body);
+  body.as_object()["status"] = status;
+  res->body() = boost::json::serialize(body);
   res->prepare_payload();
+  const std::string request_id = core::uuid_v4();
+  res->set("X-Request-Id", request_id);
+  res->set("X-Content-Type-Options", "nosniff");
   server_.metrics().observe_request("unmatched", "-", status, 0);
-  std::cout << R"({"level":"info","msg":"request","route":"unmatched","status":)" << status
-            << R"(,"error_code":")" << code << "\"}\n";
+  std::cout << R"({"level":"info","msg":"request","request_id":")" << request_id
+            << R"(","method":"-","route":"unmatched","status":)" << status << R"(,"latency_ms":0,"error_code":")" << code
+            << "\"}\n" << std::flush;
   response_ = res;
   bhttp::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code, std::size_t) {
     beast::error_code ignored;

@@ -362,6 +362,13 @@ describe('error codes', () => {
     assertVerified(retry, 'age_over_18');
     acknowledged.push({ proofId: retry.json.proof_id, body });
   });
+
+  test('/metrics counts every verify outcome caused above by its error code, INTERNAL included', async () => {
+    const r = await call('GET', '/metrics', { key: null });
+    const outcomes = ['verified', 'NONCE_REPLAY', 'BINDING_MISMATCH', 'STALE_ROOT', 'INVALID_PROOF', 'REQUEST_EXPIRED', 'INTERNAL'];
+    const missing = outcomes.filter((o) => !new RegExp(`^proofgate_verify_total\\{claim_type="[a-z_0-9]+",outcome="${o}"\\} [1-9]`, 'm').test(r.text));
+    assert.deepEqual(missing, [], r.text.split('\n').filter((l) => l.startsWith('proofgate_verify_total')).join('\n'));
+  });
 });
 
 describe('idempotency', () => {
