@@ -7,7 +7,11 @@
 #include "cli/commands.hpp"
 #include "cli/data_dir.hpp"
 #include "core/catalog.hpp"
+#include "core/service.hpp"
 #include "crypto/snarkjs_codec.hpp"
+#include "http/admin.hpp"
+#include "webhooks/address_guard.hpp"
+#include "webhooks/signer.hpp"
 
 namespace pg::cli {
 
@@ -31,8 +35,9 @@ struct AdminFlags {
   std::string data_dir = "./data", database_url;
   std::string name, scopes, domains, webhook_url;
   std::uint32_t issuer_id = 0;
-  std::string root, claim_type, version;
-  bool enabled = true;
+  std::string root, claim_type, version, client_id;
+  bool enabled = true, allow_loopback_webhook = false;
+  std::int64_t overlap_seconds = 86400;
 };
 
 DataDir open(const AdminFlags& f) {
@@ -57,12 +62,57 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   create->add_option("--scopes", f->scopes, "claim types, comma-separated")->required();
   create->add_option("--domains", f->domains, "verifier domains, comma-separated")->required();
   create->add_option("--webhook-url", f->webhook_url, "where webhooks go (a secret is generated and shown once)");
+  create->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
+                   "DEVELOPMENT/TESTS ONLY: accept a webhook URL on loopback over plain http");
   storage(create);
   create->callback([f, &exit_code] {
     DataDir d = open(*f);
-    const json::object out =
-        create_client(*d.store, d.master_key, {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url});
+    const json::object out = create_client(*d.store, d.master_key,
+                                           {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url,
+                                            f->allow_loopback_webhook});
     std::cout << json::serialize(out) << std::endl;
+    exit_code = 0;
+  });
+
+  CLI::App* rotate = admin->add_subcommand("rotate-webhook-secret",
+                                           "New webhook secret for a partner (shown once); the old one keeps signing during the overlap");
+  rotate->add_option("--client-id", f->client_id, "the partner")->required();
+  rotate->add_option("--overlap-seconds", f->overlap_seconds, "how long the old secret still signs (default 86400)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{30} * 86400));
+  rotate->add_option("--webhook-url", f->webhook_url, "a new webhook URL as well (optional)");
+  rotate->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook, "DEVELOPMENT/TESTS ONLY (see create-client)");
+  storage(rotate);
+  rotate->callback([f, &exit_code] {
+    DataDir d = open(*f);
+    const auto target = d.store->webhook_target(f->client_id);
+    if (!target) throw std::runtime_error("--client-id: no partner with this id");
+    if (!f->webhook_url.empty()) {
+      webhooks::GuardPolicy policy;
+      policy.allow_loopback = f->allow_loopback_webhook;
+      policy.require_https = !f->allow_loopback_webhook;
+      if (const auto refused = webhooks::check_registration(f->webhook_url, policy)) {
+        throw std::runtime_error("--webhook-url: " + *refused);
+      }
+    } else if (target->url.empty()) {
+      throw std::runtime_error("--webhook-url: the partner has no webhook URL yet; give one");
+    }
+    const std::string secret = webhooks::new_secret();
+    const auto now = core::SystemClock().now_ms();
+    d.store->rotate_webhook_secret(f->client_id, core::seal(d.master_key, secret, f->client_id),
+                                   now + f->overlap_seconds * 1000, f->webhook_url);
+    std::cout << json::serialize(json::object{{"client_id", f->client_id}, {"webhook_secret", secret},
+                                              {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}})
+              << std::endl;
+    exit_code = 0;
+  });
+
+  CLI::App* token = admin->add_subcommand("new-admin-token",
+                                          "A new admin token for /api/admin (shown once) and the SHA-256 to configure");
+  token->callback([&exit_code] {
+    const auto [text, digest] = http::new_admin_token();
+    std::cout << json::serialize(json::object{{"admin_token", text}, {"admin_token_sha256", digest},
+                                              {"configure", "PROOFGATE_ADMIN_TOKEN_SHA256=" + digest}})
+              << std::endl;
     exit_code = 0;
   });
 

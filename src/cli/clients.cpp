@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/catalog.hpp"
+#include "webhooks/address_guard.hpp"
 #include "webhooks/signer.hpp"
 
 namespace pg::cli {
@@ -29,8 +30,13 @@ json::object create_client(core::Store& store, const core::MasterKey& master_key
   for (const auto& d : spec.domains) {
     if (!is_domain(d)) throw std::runtime_error("--domains: '" + d + "' is not a lowercase DNS name");
   }
-  if (!spec.webhook_url.empty() && !spec.webhook_url.starts_with("https://") && !spec.webhook_url.starts_with("http://")) {
-    throw std::runtime_error("--webhook-url: must be an http(s) URL");
+  if (!spec.webhook_url.empty()) {
+    webhooks::GuardPolicy policy;
+    policy.allow_loopback = spec.allow_loopback_webhook;
+    policy.require_https = !spec.allow_loopback_webhook;
+    if (const auto refused = webhooks::check_registration(spec.webhook_url, policy)) {
+      throw std::runtime_error("--webhook-url: " + *refused);
+    }
   }
   core::Client c;
   c.id = core::uuid_v4();

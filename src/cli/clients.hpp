@@ -16,9 +16,12 @@ struct NewClient {
   std::vector<std::string> scopes;
   std::vector<std::string> domains;
   std::string webhook_url;
+  bool allow_loopback_webhook = false;  // development and tests only
 };
 
-/// Checks `spec` (known claim types, lowercase DNS domains, an http(s) webhook URL), stores the
+/// Checks `spec` (known claim types, lowercase DNS domains, a webhook URL that passes the
+/// outbound address guard: https, resolving to no loopback/private/link-local/metadata address
+/// unless allow_loopback_webhook), stores the
 /// client and returns {client_id, name, api_key, key_prefix, scopes, domains[, webhook_url,
 /// webhook_secret]} — the only time the key and secret are shown. Throws std::runtime_error
 /// naming the bad value.

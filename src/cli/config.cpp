@@ -27,6 +27,14 @@ const RawSettings& serve_defaults() {
       {"rate_burst", "200"},
       {"root_grace_seconds", "3600"},
       {"request_ttl_seconds", "300"},
+      {"admin_token_sha256", ""},
+      {"worker", "true"},
+      {"webhook_allow_loopback", "false"},
+      {"webhook_timeout_ms", "5000"},
+      {"webhook_concurrency", "8"},
+      {"webhook_per_client", "2"},
+      {"webhook_poll_ms", "250"},
+      {"webhook_retry_schedule", "5,30,120,600,3600,14400,43200"},
   };
   return kDefaults;
 }

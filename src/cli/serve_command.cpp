@@ -3,12 +3,16 @@
 // and runs the HTTP server until SIGTERM/SIGINT.
 #include <atomic>
 #include <iostream>
+#include <thread>
 
 #include "cache/memory/memory_cache.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
 #include "cli/data_dir.hpp"
 #include "cli/demo.hpp"
+#include "cli/worker_settings.hpp"
+#include "http/admin.hpp"
+#include "webhooks/worker.hpp"
 #include "core/catalog.hpp"
 #include "core/service.hpp"
 #include "http/api.hpp"
@@ -21,7 +25,8 @@ namespace {
 struct ServeFlags {
   std::string listen, data_dir, database_url, redis_url, artifacts_dir, config, sqlite_synchronous;
   std::string rate_limit, rate_burst, root_grace_seconds, workers, body_limit;
-  bool demo = false;
+  std::string admin_token_sha256, webhook_retry_schedule, webhook_timeout_ms;
+  bool demo = false, no_worker = false, webhook_allow_loopback = false;
 };
 
 std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
@@ -49,7 +54,12 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   flag("--root-grace-seconds", "root_grace_seconds", f.root_grace_seconds);
   flag("--workers", "workers", f.workers);
   flag("--body-limit", "body_limit", f.body_limit);
+  flag("--admin-token-sha256", "admin_token_sha256", f.admin_token_sha256);
+  flag("--webhook-retry-schedule", "webhook_retry_schedule", f.webhook_retry_schedule);
+  flag("--webhook-timeout-ms", "webhook_timeout_ms", f.webhook_timeout_ms);
   if (f.demo) flags["demo"] = "true";
+  if (f.no_worker) flags["worker"] = "false";
+  if (f.webhook_allow_loopback) flags["webhook_allow_loopback"] = "true";
   std::optional<std::filesystem::path> config_file;
   if (!f.config.empty()) {
     config_file = f.config;
@@ -93,16 +103,29 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   }
   core::SystemClock clock;
   cache::MemoryCache cache(clock);
+  // The webhook worker runs inside serve unless turned off (then `proofgate worker` delivers).
+  const bool run_worker = setting_bool(s, "worker");
+  webhooks::Worker worker(*data.store, clock, data.master_key, worker_settings(s, "serve"));
+  if (run_worker) service.on_event_recorded = [&worker] { worker.notify(); };
   core::ProofService proofs(*data.store, cache, clock, catalog, service);
   http::Metrics metrics;
+  metrics.worker = run_worker ? &worker : nullptr;
+  metrics.outbox = data.store.get();
   std::atomic<bool> stopping{false};
-  http::Api api({proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }});
+  http::AdminApi admin(*data.store, *data.store, clock, admin_token_hash(s), [&worker] { worker.notify(); });
+  http::Api api({proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
+  std::atomic<bool> worker_stop{false};
+  std::thread worker_thread;
+  if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });
   const bool demo = setting_bool(s, "demo");
   http::run_server(server, api, metrics, stopping, [&](const std::string& address) {
     std::cerr << R"({"level":"info","msg":"listening","address":")" << address << R"(","data_dir":")"
               << data.dir.string() << "\"}" << std::endl;
     if (demo) std::cerr << set_up_demo(*data.store, data.master_key, data.dir, address, artifacts) << std::endl;
   });
+  worker_stop = true;
+  worker.notify();
+  if (worker_thread.joinable()) worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
   std::cerr << R"({"level":"info","msg":"stopped"})" << std::endl;
   return 0;
 }
@@ -125,6 +148,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--workers", flags->workers, "worker threads for verification (default: one per core)");
   cmd->add_option("--body-limit", flags->body_limit, "largest request body in bytes (default 65536)");
   cmd->add_flag("--demo", flags->demo, "set up a demo partner, holder and issuer trees under <data-dir>/demo");
+  cmd->add_flag("--no-worker", flags->no_worker, "do not deliver webhooks in this process (run `proofgate worker`)");
+  cmd->add_flag("--webhook-allow-loopback", flags->webhook_allow_loopback,
+                "DEVELOPMENT/TESTS ONLY: allow webhook URLs on loopback and over plain http");
+  cmd->add_option("--webhook-retry-schedule", flags->webhook_retry_schedule,
+                  "waits in seconds after each failed attempt, comma-separated (default 5,30,120,600,3600,14400,43200)");
+  cmd->add_option("--webhook-timeout-ms", flags->webhook_timeout_ms, "per-attempt timeout (default 5000)");
+  cmd->add_option("--admin-token-sha256", flags->admin_token_sha256,
+                  "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token)");
   cmd->callback([flags, cmd, &exit_code] { exit_code = serve(*flags, *cmd); });
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "webhooks/worker.hpp"
+
 namespace pg::http {
 
 namespace {
@@ -74,6 +76,30 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
   out += "# HELP proofgate_connections_open Open client connections.\n";
   out += "# TYPE proofgate_connections_open gauge\n";
   out += "proofgate_connections_open " + std::to_string(connections_open.load()) + "\n";
+  if (worker) {
+    out += "# HELP proofgate_webhook_attempts_total Webhook delivery attempts by this process's worker: ok (2xx) or failed.\n";
+    out += "# TYPE proofgate_webhook_attempts_total counter\n";
+    out += "proofgate_webhook_attempts_total{result=\"ok\"} " + std::to_string(worker->attempts_ok.load()) + "\n";
+    out += "proofgate_webhook_attempts_total{result=\"failed\"} " + std::to_string(worker->attempts_failed.load()) + "\n";
+    out += "# HELP proofgate_webhook_dead_total Deliveries this process's worker moved to dead.\n";
+    out += "# TYPE proofgate_webhook_dead_total counter\n";
+    out += "proofgate_webhook_dead_total " + std::to_string(worker->dead.load()) + "\n";
+    out += "# HELP proofgate_webhook_in_flight Webhook attempts in flight in this process.\n";
+    out += "# TYPE proofgate_webhook_in_flight gauge\n";
+    out += "proofgate_webhook_in_flight " + std::to_string(worker->in_flight.load()) + "\n";
+  }
+  if (outbox) {
+    try {
+      const auto counts = outbox->count_by_status();
+      out += "# HELP proofgate_webhook_outbox Outbox rows by delivery status.\n";
+      out += "# TYPE proofgate_webhook_outbox gauge\n";
+      for (const auto& [status, n] : counts) {
+        out += "proofgate_webhook_outbox{status=\"" + status + "\"} " + std::to_string(n) + "\n";
+      }
+    } catch (const std::exception&) {
+      // Storage is down: /readyz says so; metrics still answer.
+    }
+  }
   return out;
 }
 

@@ -9,7 +9,12 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/outbox.hpp"
 #include "core/service.hpp"
+
+namespace pg::webhooks {
+class Worker;
+}
 
 namespace pg::http {
 
@@ -24,6 +29,8 @@ class Metrics {
   std::atomic<std::int64_t> pool_queue_depth{0};
   std::atomic<std::int64_t> pool_busy{0};
   std::atomic<std::int64_t> connections_open{0};
+  const webhooks::Worker* worker = nullptr;    // this process's webhook worker, if it runs one
+  core::OutboxStore* outbox = nullptr;         // outbox counts by status, read at each scrape
 
   /// The exposition text, including the service's counters.
   std::string render(const core::ServiceCounters& service) const;

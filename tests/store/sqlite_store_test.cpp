@@ -1,5 +1,5 @@
-// SqliteStore: the shared store suite on a fresh file per test, plus what only SQLite has
-// (embedded migrations, pragmas, several connections on one file).
+// SqliteStore: the shared store and outbox suites on a fresh file per test, plus what only SQLite
+// has (embedded migrations and upgrades, pragmas, several connections on one file).
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "outbox_suite.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store_suite.hpp"
 
@@ -22,7 +23,8 @@ namespace pg::store {
 namespace {
 
 namespace fs = std::filesystem;
-using test::StoreSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
+using test::OutboxSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
+using test::StoreSuite;
 
 /// A directory of its own under the system's temporary directory, removed with everything in it.
 class TempDir {
@@ -68,11 +70,37 @@ INSTANTIATE_TEST_SUITE_P(
                                   [] { return std::make_unique<SqliteBackend>("NORMAL"); }}),
     test::backend_name);
 
-/// A raw connection to inspect or tamper with a store's file behind its back.
+/// Both ports on one SqliteStore per connection; every open() is a new connection to the file.
+class SqliteOutboxBackend final : public test::OutboxBackend {
+ public:
+  explicit SqliteOutboxBackend(std::string synchronous) : synchronous_(std::move(synchronous)) {}
+  test::OutboxConnection open() override {
+    auto store = std::make_shared<SqliteStore>(
+        SqliteSettings{.path = dir_.path() / "proofgate.db", .synchronous = synchronous_});
+    return test::OutboxConnection{store, store};
+  }
+
+ private:
+  TempDir dir_;
+  std::string synchronous_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, OutboxSuite,
+    ::testing::Values(
+        test::OutboxBackendFactory{"full",
+                                   [] { return std::make_unique<SqliteOutboxBackend>("FULL"); }},
+        test::OutboxBackendFactory{"normal",
+                                   [] { return std::make_unique<SqliteOutboxBackend>("NORMAL"); }}),
+    test::outbox_backend_name);
+
+/// A raw connection to inspect or tamper with a store's file behind its back; `create` makes the
+/// file when it is missing (to build an old schema by hand).
 class RawDatabase {
  public:
-  explicit RawDatabase(const fs::path& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  explicit RawDatabase(const fs::path& path, bool create = false) {
+    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db_);
     }
   }
@@ -242,6 +270,126 @@ TEST_F(SqliteStoreTest, two_stores_on_one_file_store_exactly_one_proof_per_nonce
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(stored, std::vector<int>(kNonces, 1));
+}
+
+// --- upgrades ---
+
+/// Builds a schema-1 database by hand, as a proofgate that knew only 0001_init.sql left it: a
+/// partner with a webhook, a proof, and outbox rows (`outbox_rows`: VALUES tuples for event_id,
+/// status, attempt, next_attempt_at), then a deleted newest row, so the AUTOINCREMENT counter
+/// runs ahead of max(id).
+void write_version_1_database(const fs::path& path, const std::string& outbox_rows) {
+  RawDatabase raw(path, /*create=*/true);
+  raw.execute("PRAGMA foreign_keys = ON");
+  raw.execute(std::string(sqlite_migrations().front().sql));
+  raw.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 1)");
+  raw.execute(R"sql(
+    INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
+                             webhook_secret_sealed, created_at, last_used)
+    VALUES ('client-1', 'Partner 1', 'pfx10001', zeroblob(32), '["age_over_18"]',
+            '["bank.example"]', 'https://hooks.example/1', X'00FF', 1000, 1500))sql");
+  raw.execute(R"sql(
+    INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
+                        public_hash, request_nonce, created_at, verified_at)
+    VALUES ('proof-1', 'client-1', 'age_over_18', '1.0.0', 'verified', NULL, 'hash', 'nonce-a',
+            2000, 2005))sql");
+  const std::string rows = outbox_rows + ", ('event-gone', 'pending', 0, 2000)";
+  raw.execute(R"sql(
+    INSERT INTO webhooks_outbox (event_id, verifier_id, proof_id, event_type, payload, status,
+                                 attempt, next_attempt_at, created_at)
+    SELECT column1, 'client-1', 'proof-1', 'proof.verified', '{"n":1}', column2, column3,
+           column4, 2000
+    FROM (VALUES )sql" +
+              rows + ")");
+  raw.execute("DELETE FROM webhooks_outbox WHERE event_id = 'event-gone'");
+}
+
+TEST_F(SqliteStoreTest, migration_2_upgrades_a_populated_version_1_database_keeping_its_rows) {
+  write_version_1_database(settings().path,
+                           "('event-1', 'pending', 2, 9000), ('event-2', 'pending', 0, 2000)");
+  std::string sequence_before;
+  {
+    RawDatabase raw(settings().path);
+    ASSERT_EQ(raw.value("SELECT max(id) FROM webhooks_outbox"), "2");
+    sequence_before = raw.value("SELECT seq FROM sqlite_sequence WHERE name = 'webhooks_outbox'");
+    ASSERT_EQ(sequence_before, "3");
+  }
+
+  SqliteStore store(settings());
+  EXPECT_EQ(store.schema_version(), SqliteStore::latest_schema_version());
+
+  const std::optional<core::Client> client = store.find_client_by_prefix("pfx10001");
+  ASSERT_TRUE(client.has_value());
+  EXPECT_EQ(client->id, "client-1");
+  EXPECT_EQ(client->webhook_url, "https://hooks.example/1");
+  EXPECT_EQ(client->webhook_secret_sealed, std::string("\x00\xff", 2));
+  EXPECT_EQ(client->last_used, 1500);
+  const std::optional<core::WebhookTarget> target = store.webhook_target("client-1");
+  ASSERT_TRUE(target.has_value());
+  EXPECT_EQ(target->secret_sealed, std::string("\x00\xff", 2));
+  EXPECT_EQ(target->previous_secret_sealed, "");
+  EXPECT_EQ(target->previous_until, 0);
+
+  const std::optional<core::ProofRecord> proof = store.find_proof("proof-1");
+  ASSERT_TRUE(proof.has_value());
+  EXPECT_EQ(proof->verified_at, 2005);
+  EXPECT_TRUE(store.nonce_answered("client-1", "nonce-a"));
+
+  const std::optional<core::Delivery> first = store.find_delivery("event-1");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->event.client_id, "client-1");
+  EXPECT_EQ(first->event.proof_id, "proof-1");
+  EXPECT_EQ(first->event.event_type, "proof.verified");
+  EXPECT_EQ(first->event.payload, R"({"n":1})");
+  EXPECT_EQ(first->event.created_at, 2000);
+  EXPECT_EQ(first->status, core::kDeliveryPending);
+  EXPECT_EQ(first->attempts, 2);  // 0001's "attempt" column
+  EXPECT_EQ(first->next_attempt_at, 9000);
+  EXPECT_EQ(first->delivered_at, 0);
+  EXPECT_EQ(first->last_error, "");
+  EXPECT_EQ(first->lease_owner, "");
+  EXPECT_EQ(first->lease_until, 0);
+  EXPECT_EQ(store.pending_events(10).size(), 2u);
+
+  // The upgraded rows work as new ones: claimed oldest first, finished, numbered on.
+  const std::vector<core::Delivery> claimed = store.claim_due("worker-a", 9000, 10, 30'000, 10);
+  ASSERT_EQ(test::event_ids(claimed), (std::vector<std::string>{"event-1", "event-2"}));
+  EXPECT_TRUE(store.finish_attempt("worker-a", test::delivered_outcome("event-1", 3, 9001)));
+  EXPECT_EQ(store.delivery_attempts("event-1").size(), 1u);
+
+  // AUTOINCREMENT kept its counter: the deleted id 3 is not handed out again.
+  store.enqueue_event(test::bare_event("event-3", "client-1"), 9002);
+  RawDatabase raw(settings().path);
+  EXPECT_EQ(raw.value("SELECT id FROM webhooks_outbox WHERE event_id = 'event-3'"), "4");
+  EXPECT_EQ(raw.value("SELECT id FROM webhooks_outbox WHERE event_id = 'event-1'"), "1");
+  EXPECT_EQ(raw.value("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.value("PRAGMA foreign_key_check"), "");
+  EXPECT_EQ(raw.value("SELECT count(*) FROM sqlite_master WHERE name IN ('webhooks_outbox_due', "
+                      "'webhooks_outbox_leases', 'webhook_attempts')"),
+            "3");
+  EXPECT_EQ(raw.value("SELECT count(*) FROM sqlite_master WHERE name = 'webhooks_outbox_new'"),
+            "0");
+}
+
+TEST_F(SqliteStoreTest, an_upgrade_that_fails_leaves_the_version_1_database_as_it_was) {
+  // 0001 had no CHECK on the outbox status; 0002 refuses one it does not know.
+  write_version_1_database(settings().path, "('event-1', 'sent', 1, 2000)");
+  try {
+    SqliteStore store(settings());
+    FAIL() << "upgraded an outbox row of status 'sent'";
+  } catch (const core::StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find("0002_webhook_delivery.sql"), std::string::npos)
+        << error.what();
+  }
+  RawDatabase raw(settings().path);
+  EXPECT_EQ(raw.value("SELECT max(version) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.value("SELECT status || ' ' || attempt FROM webhooks_outbox"), "sent 1");
+  EXPECT_EQ(raw.value("SELECT count(*) FROM sqlite_master WHERE name IN ('webhooks_outbox_new', "
+                      "'webhook_attempts')"),
+            "0");
+  EXPECT_EQ(raw.value("SELECT count(*) FROM pragma_table_info('api_clients') "
+                      "WHERE name = 'webhook_previous_until'"),
+            "0");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// core::Store on SQLite: the queries as named constants, statement and transaction helpers, the
-// migration runner and the row <-> model mapping.
+// core::Store and core::OutboxStore on SQLite: the queries as named constants, statement and
+// transaction helpers, the migration runner and the row <-> model mapping.
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -70,14 +70,99 @@ constexpr std::string_view kFindProof = R"sql(
 constexpr std::string_view kNonceAnswered =
     "SELECT 1 FROM proofs WHERE verifier_id = ?1 AND request_nonce = ?2";
 
-// A new event is due at once: next_attempt_at = created_at.
+// A new row is pending, unleased, with no attempt; record_proof makes it due at its creation
+// (?6 = ?7), enqueue_event at the time it is enqueued. proof_id is NULL for events without one.
 constexpr std::string_view kInsertOutboxEvent = R"sql(
   INSERT INTO webhooks_outbox (event_id, verifier_id, proof_id, event_type, payload,
                                next_attempt_at, created_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6))sql";
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
 constexpr std::string_view kPendingEvents = R"sql(
   SELECT event_id, verifier_id, proof_id, event_type, payload, created_at
   FROM webhooks_outbox WHERE status = 'pending' ORDER BY id LIMIT ?1)sql";
+
+// --- The webhook outbox (core::OutboxStore). A lease is live while lease_until > now. ---
+
+constexpr std::string_view kWebhookTarget = R"sql(
+  SELECT id, webhook_url, webhook_secret_sealed, webhook_secret_previous_sealed,
+         webhook_previous_until
+  FROM api_clients WHERE id = ?1)sql";
+// The right-hand sides read the row as it was, so the old current secret becomes the previous one.
+// Without a current secret there is nothing to keep signing: previous_until stays 0. ?4 NULL keeps
+// the URL.
+constexpr std::string_view kRotateWebhookSecret = R"sql(
+  UPDATE api_clients
+  SET webhook_secret_previous_sealed = webhook_secret_sealed,
+      webhook_previous_until = CASE WHEN webhook_secret_sealed IS NULL THEN 0 ELSE ?3 END,
+      webhook_secret_sealed = ?2,
+      webhook_url = coalesce(?4, webhook_url)
+  WHERE id = ?1
+  RETURNING 1)sql";
+
+// Claims in one statement (?1 now, ?2 per-partner cap, ?3 limit, ?4 worker, ?5 lease end): `due`
+// numbers each partner's claimable rows oldest first, so a row is taken only while the partner's
+// live leases plus its rows taken before it in this call stay within the cap; the cap then the
+// limit apply in id order. RETURNING gives the rows as claimed, in no set order (the caller sorts
+// by the last column, id).
+constexpr std::string_view kClaimDue = R"sql(
+  WITH live AS (
+    SELECT verifier_id, count(*) AS held FROM webhooks_outbox
+    WHERE status = 'pending' AND lease_until > ?1
+    GROUP BY verifier_id),
+  due AS (
+    SELECT id, verifier_id,
+           row_number() OVER (PARTITION BY verifier_id ORDER BY id) AS nth
+    FROM webhooks_outbox
+    WHERE status = 'pending' AND next_attempt_at <= ?1 AND lease_until <= ?1),
+  chosen AS (
+    SELECT due.id FROM due LEFT JOIN live USING (verifier_id)
+    WHERE coalesce(live.held, 0) + due.nth <= ?2
+    ORDER BY due.id LIMIT ?3)
+  UPDATE webhooks_outbox SET lease_owner = ?4, lease_until = ?5
+  WHERE id IN (SELECT id FROM chosen)
+  RETURNING event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+            next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id)sql";
+
+// Only the lease owner finishes a pending row (?2 = worker); RETURNING the new count lets the
+// caller check the attempt's number. ?3 status; ?4 next_attempt_at (NULL keeps it); ?5
+// delivered_at; ?6 last_error.
+constexpr std::string_view kFinishDelivery = R"sql(
+  UPDATE webhooks_outbox
+  SET status = ?3, attempts = attempts + 1, next_attempt_at = coalesce(?4, next_attempt_at),
+      delivered_at = ?5, last_error = ?6, lease_owner = NULL, lease_until = 0
+  WHERE event_id = ?1 AND lease_owner = ?2 AND status = 'pending'
+  RETURNING attempts)sql";
+constexpr std::string_view kInsertAttempt = R"sql(
+  INSERT INTO webhook_attempts (event_id, attempt, started_at, status_code, latency_ms, error)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
+
+// A leased row is claimable again only when its lease ends.
+constexpr std::string_view kNextDue = R"sql(
+  SELECT min(max(next_attempt_at, lease_until)) FROM webhooks_outbox WHERE status = 'pending')sql";
+
+// Empty filters match every row; newest first is the reverse insertion order.
+constexpr std::string_view kListDeliveries = R"sql(
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+         next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id
+  FROM webhooks_outbox
+  WHERE (?1 = '' OR verifier_id = ?1) AND (?2 = '' OR status = ?2)
+  ORDER BY id DESC LIMIT ?3)sql";
+constexpr std::string_view kFindDelivery = R"sql(
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+         next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id
+  FROM webhooks_outbox WHERE event_id = ?1)sql";
+constexpr std::string_view kDeliveryAttempts = R"sql(
+  SELECT event_id, attempt, started_at, status_code, latency_ms, error
+  FROM webhook_attempts WHERE event_id = ?1 ORDER BY attempt)sql";
+
+// The attempts (and their count) stay: new attempts are numbered after them.
+constexpr std::string_view kReplay = R"sql(
+  UPDATE webhooks_outbox
+  SET status = 'pending', next_attempt_at = ?2, delivered_at = NULL, lease_owner = NULL,
+      lease_until = 0
+  WHERE event_id = ?1 AND status IN ('delivered', 'dead')
+  RETURNING 1)sql";
+constexpr std::string_view kCountByStatus =
+    "SELECT status, count(*) FROM webhooks_outbox GROUP BY status";
 
 constexpr std::string_view kSaveIdempotency = R"sql(
   INSERT OR REPLACE INTO idempotency_keys (verifier_id, key, body_hash, status, response,
@@ -233,6 +318,9 @@ class Query {
   }
   /// NULL reads as 0.
   std::int64_t column_integer(int index) const { return sqlite3_column_int64(statement_, index); }
+  bool column_null(int index) const {
+    return sqlite3_column_type(statement_, index) == SQLITE_NULL;
+  }
 
  private:
   Query& check(int rc) {
@@ -254,6 +342,8 @@ struct Handles {
   StatementHandle insert_request, find_request;
   StatementHandle insert_proof, find_proof, nonce_answered;
   StatementHandle insert_outbox_event, pending_events;
+  StatementHandle webhook_target, rotate_webhook_secret, claim_due, finish_delivery, insert_attempt,
+      next_due, list_deliveries, find_delivery, delivery_attempts, replay, count_by_status;
   StatementHandle save_idempotency, find_idempotency;
   StatementHandle root_is_current, supersede_roots, insert_current_root, recent_roots;
   StatementHandle set_circuit_enabled, circuit_enabled;
@@ -390,7 +480,45 @@ core::ProofRecord read_proof(const Query& row) {
   return proof;
 }
 
+/// The columns of kFindDelivery and its siblings; the 14th (id) is the caller's.
+core::Delivery read_delivery(const Query& row) {
+  core::Delivery delivery;
+  delivery.event.event_id = row.column_text(0);
+  delivery.event.client_id = row.column_text(1);
+  delivery.event.proof_id = row.column_text(2);
+  delivery.event.event_type = row.column_text(3);
+  delivery.event.payload = row.column_text(4);
+  delivery.event.created_at = row.column_integer(5);
+  delivery.status = row.column_text(6);
+  delivery.attempts = static_cast<int>(row.column_integer(7));
+  delivery.next_attempt_at = row.column_integer(8);
+  delivery.delivered_at = row.column_integer(9);
+  delivery.last_error = row.column_text(10);
+  delivery.lease_owner = row.column_text(11);
+  delivery.lease_until = row.column_integer(12);
+  return delivery;
+}
+
+/// A count or limit for an INTEGER parameter.
+std::int64_t sql_count(std::size_t value) {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(value, std::numeric_limits<std::int64_t>::max()));
+}
+
 // --- Steps shared by several operations (the caller holds the lock) ---
+
+void insert_outbox_row(Handles& h, const core::OutboxEvent& event, core::UnixMillis due,
+                       std::string_view operation) {
+  Query(h.db.get(), h.insert_outbox_event, operation)
+      .text(1, event.event_id)
+      .text(2, event.client_id)
+      .nullable_text(3, event.proof_id)
+      .text(4, event.event_type)
+      .text(5, event.payload)
+      .integer(6, due)
+      .integer(7, event.created_at)
+      .run();
+}
 
 bool answered(Handles& h, std::string_view client_id, std::string_view nonce,
               std::string_view operation) {
@@ -521,6 +649,17 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.nonce_answered = prepare(raw, kNonceAnswered, open_operation);
   h.insert_outbox_event = prepare(raw, kInsertOutboxEvent, open_operation);
   h.pending_events = prepare(raw, kPendingEvents, open_operation);
+  h.webhook_target = prepare(raw, kWebhookTarget, open_operation);
+  h.rotate_webhook_secret = prepare(raw, kRotateWebhookSecret, open_operation);
+  h.claim_due = prepare(raw, kClaimDue, open_operation);
+  h.finish_delivery = prepare(raw, kFinishDelivery, open_operation);
+  h.insert_attempt = prepare(raw, kInsertAttempt, open_operation);
+  h.next_due = prepare(raw, kNextDue, open_operation);
+  h.list_deliveries = prepare(raw, kListDeliveries, open_operation);
+  h.find_delivery = prepare(raw, kFindDelivery, open_operation);
+  h.delivery_attempts = prepare(raw, kDeliveryAttempts, open_operation);
+  h.replay = prepare(raw, kReplay, open_operation);
+  h.count_by_status = prepare(raw, kCountByStatus, open_operation);
   h.save_idempotency = prepare(raw, kSaveIdempotency, open_operation);
   h.find_idempotency = prepare(raw, kFindIdempotency, open_operation);
   h.root_is_current = prepare(raw, kRootIsCurrent, open_operation);
@@ -664,16 +803,7 @@ core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
     }
     throw;
   }
-  if (event != nullptr) {
-    Query query(h.db.get(), h.insert_outbox_event, kOperation);
-    query.text(1, event->event_id)
-        .text(2, event->client_id)
-        .text(3, event->proof_id)
-        .text(4, event->event_type)
-        .text(5, event->payload)
-        .integer(6, event->created_at);
-    query.run();
-  }
+  if (event != nullptr) insert_outbox_row(h, *event, event->created_at, kOperation);
   if (idempotency != nullptr) write_idempotency(h, *idempotency, kOperation);
   transaction.commit();
   return core::RecordOutcome::kStored;
@@ -781,8 +911,7 @@ std::optional<bool> SqliteStore::circuit_enabled(std::string_view claim_type,
 std::vector<core::OutboxEvent> SqliteStore::pending_events(std::size_t limit) {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->pending_events, "pending_events");
-  const auto capped = std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max());
-  query.integer(1, static_cast<std::int64_t>(capped));
+  query.integer(1, sql_count(limit));
   std::vector<core::OutboxEvent> events;
   while (query.step()) {
     core::OutboxEvent event;
@@ -795,6 +924,207 @@ std::vector<core::OutboxEvent> SqliteStore::pending_events(std::size_t limit) {
     events.push_back(std::move(event));
   }
   return events;
+}
+
+// --- core::OutboxStore ---
+
+std::optional<core::WebhookTarget> SqliteStore::webhook_target(std::string_view client_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->webhook_target, "webhook_target");
+  query.text(1, client_id);
+  if (!query.step()) return std::nullopt;
+  core::WebhookTarget target;
+  target.client_id = query.column_text(0);
+  target.url = query.column_text(1);
+  target.secret_sealed = query.column_blob(2);
+  target.previous_secret_sealed = query.column_blob(3);
+  target.previous_until = query.column_integer(4);
+  return target;
+}
+
+void SqliteStore::rotate_webhook_secret(std::string_view client_id,
+                                        std::string_view new_secret_sealed,
+                                        core::UnixMillis previous_until, std::string_view url) {
+  constexpr std::string_view kOperation = "rotate_webhook_secret";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query query(h.db.get(), h.rotate_webhook_secret, kOperation);
+    query.text(1, client_id)
+        .nullable_blob(2, new_secret_sealed)
+        .integer(3, previous_until)
+        .nullable_text(4, url);
+    if (!query.step()) fail(kOperation, "no partner '" + std::string(client_id) + "'");
+  }
+  transaction.commit();
+}
+
+void SqliteStore::enqueue_event(const core::OutboxEvent& event, core::UnixMillis now) {
+  constexpr std::string_view kOperation = "enqueue_event";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  insert_outbox_row(h, event, now, kOperation);
+  transaction.commit();
+}
+
+std::vector<core::Delivery> SqliteStore::claim_due(std::string_view worker, core::UnixMillis now,
+                                                   std::size_t limit, std::int64_t lease_ms,
+                                                   std::size_t per_client_limit) {
+  constexpr std::string_view kOperation = "claim_due";
+  // An empty owner would read as "free"; a lease that ends at once would not hold anything.
+  if (worker.empty()) fail(kOperation, "no worker name");
+  if (lease_ms <= 0) fail(kOperation, "lease_ms must be positive");
+  if (lease_ms > std::numeric_limits<core::UnixMillis>::max() - now) {
+    fail(kOperation, "now + lease_ms overflows");
+  }
+  std::vector<std::pair<std::int64_t, core::Delivery>> claimed;
+  {
+    std::lock_guard lock(mutex_);
+    Handles& h = *connection_;
+    Transaction transaction(h, kOperation);
+    {
+      Query query(h.db.get(), h.claim_due, kOperation);
+      query.integer(1, now)
+          .integer(2, sql_count(per_client_limit))
+          .integer(3, sql_count(limit))
+          .text(4, worker)
+          .integer(5, now + lease_ms);
+      while (query.step()) claimed.emplace_back(query.column_integer(13), read_delivery(query));
+    }
+    transaction.commit();
+  }
+  std::sort(claimed.begin(), claimed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<core::Delivery> deliveries;
+  deliveries.reserve(claimed.size());
+  for (auto& [id, delivery] : claimed) deliveries.push_back(std::move(delivery));
+  return deliveries;
+}
+
+bool SqliteStore::finish_attempt(std::string_view worker, const core::AttemptOutcome& outcome) {
+  constexpr std::string_view kOperation = "finish_attempt";
+  const core::DeliveryAttempt& attempt = outcome.attempt;
+  std::string_view status = core::kDeliveryPending;
+  if (outcome.delivered) {
+    status = core::kDeliveryDelivered;
+  } else if (outcome.dead) {
+    status = core::kDeliveryDead;
+  }
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query query(h.db.get(), h.finish_delivery, kOperation);
+    query.text(1, attempt.event_id).text(2, worker).text(3, status);
+    if (status == core::kDeliveryPending) {
+      query.integer(4, outcome.next_attempt_at);
+    } else {
+      query.null(4);
+    }
+    if (outcome.delivered) {
+      query.integer(5, attempt.started_at + attempt.latency_ms).null(6);
+    } else {
+      query.null(5).nullable_text(6, attempt.error);
+    }
+    // Not the owner (or not pending): the transaction rolls back, nothing written.
+    if (!query.step()) return false;
+    const std::int64_t attempts = query.column_integer(0);
+    if (attempts != attempt.attempt) {
+      fail(kOperation, "attempt " + std::to_string(attempt.attempt) + " of event '" +
+                           attempt.event_id + "' is not the next one (" + std::to_string(attempts) +
+                           ")");
+    }
+  }
+  Query(h.db.get(), h.insert_attempt, kOperation)
+      .text(1, attempt.event_id)
+      .integer(2, attempt.attempt)
+      .integer(3, attempt.started_at)
+      .nullable_integer(4, attempt.status_code)
+      .integer(5, attempt.latency_ms)
+      .nullable_text(6, attempt.error)
+      .run();
+  transaction.commit();
+  return true;
+}
+
+std::optional<core::UnixMillis> SqliteStore::next_due() {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->next_due, "next_due");
+  if (!query.step() || query.column_null(0)) return std::nullopt;
+  return query.column_integer(0);
+}
+
+std::vector<core::Delivery> SqliteStore::list_deliveries(std::string_view client_id,
+                                                         std::string_view status,
+                                                         std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->list_deliveries, "list_deliveries");
+  query.text(1, client_id).text(2, status).integer(3, sql_count(limit));
+  std::vector<core::Delivery> deliveries;
+  while (query.step()) deliveries.push_back(read_delivery(query));
+  return deliveries;
+}
+
+std::optional<core::Delivery> SqliteStore::find_delivery(std::string_view event_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->find_delivery, "find_delivery");
+  query.text(1, event_id);
+  if (!query.step()) return std::nullopt;
+  return read_delivery(query);
+}
+
+std::vector<core::DeliveryAttempt> SqliteStore::delivery_attempts(std::string_view event_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->delivery_attempts, "delivery_attempts");
+  query.text(1, event_id);
+  std::vector<core::DeliveryAttempt> attempts;
+  while (query.step()) {
+    core::DeliveryAttempt attempt;
+    attempt.event_id = query.column_text(0);
+    attempt.attempt = static_cast<int>(query.column_integer(1));
+    attempt.started_at = query.column_integer(2);
+    attempt.status_code = static_cast<int>(query.column_integer(3));
+    attempt.latency_ms = query.column_integer(4);
+    attempt.error = query.column_text(5);
+    attempts.push_back(std::move(attempt));
+  }
+  return attempts;
+}
+
+bool SqliteStore::replay(std::string_view event_id, core::UnixMillis now) {
+  constexpr std::string_view kOperation = "replay";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query query(h.db.get(), h.replay, kOperation);
+    if (!query.text(1, event_id).integer(2, now).step()) return false;
+  }
+  transaction.commit();
+  return true;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_by_status() {
+  std::vector<std::pair<std::string, std::int64_t>> counts = {
+      {std::string(core::kDeliveryPending), 0},
+      {std::string(core::kDeliveryDelivered), 0},
+      {std::string(core::kDeliveryDead), 0}};
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->count_by_status, "count_by_status");
+  while (query.step()) {
+    const std::string status = query.column_text(0);
+    const auto entry = std::find_if(counts.begin(), counts.end(),
+                                    [&](const auto& count) { return count.first == status; });
+    // The CHECK admits no other status; should one appear regardless, it is counted too.
+    if (entry != counts.end()) {
+      entry->second = query.column_integer(1);
+    } else {
+      counts.emplace_back(status, query.column_integer(1));
+    }
+  }
+  return counts;
 }
 
 }  // namespace pg::store

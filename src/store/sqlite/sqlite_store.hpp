@@ -1,15 +1,19 @@
-// The embedded default of core's Store port: one SQLite file in WAL mode, migrated at open.
+// The embedded default of core's Store and OutboxStore ports: one SQLite file in WAL mode,
+// migrated at open.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/model.hpp"
+#include "core/outbox.hpp"
 #include "core/ports.hpp"
 
 namespace pg::store {
@@ -20,10 +24,11 @@ struct SqliteSettings {
   int busy_timeout_ms = 5000;        // how long a write waits for another process's lock
 };
 
-/// core::Store on one SQLite connection guarded by a mutex (SQLite has one writer anyway). Each
-/// write is one BEGIN IMMEDIATE transaction; statements are prepared once at open. Other processes
-/// may open the same file: the write lock and busy_timeout_ms keep them consistent.
-class SqliteStore final : public core::Store {
+/// core::Store and core::OutboxStore on one SQLite connection guarded by a mutex (SQLite has one
+/// writer anyway). Each write is one BEGIN IMMEDIATE transaction; statements are prepared once at
+/// open. Other processes may open the same file: the write lock and busy_timeout_ms keep them
+/// consistent (two workers claiming on two connections never claim one row twice).
+class SqliteStore final : public core::Store, public core::OutboxStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -70,6 +75,38 @@ class SqliteStore final : public core::Store {
                                       std::string_view version) override;
 
   std::vector<core::OutboxEvent> pending_events(std::size_t limit) override;
+
+  // --- core::OutboxStore ---
+
+  std::optional<core::WebhookTarget> webhook_target(std::string_view client_id) override;
+  /// Throws core::StoreError for an unknown partner. Without a current secret before, there is no
+  /// previous one after (previous_until stays 0).
+  void rotate_webhook_secret(std::string_view client_id, std::string_view new_secret_sealed,
+                             core::UnixMillis previous_until, std::string_view url) override;
+
+  /// The row is due at `now`; its created_at is the event's. Throws core::StoreError when the
+  /// event id is taken or the partner (or a non-empty proof id) is unknown.
+  void enqueue_event(const core::OutboxEvent& event, core::UnixMillis now) override;
+  /// A lease is live while lease_until > now. per_client_limit counts a partner's live leases plus
+  /// the rows this call claims for it, so 0 claims nothing.
+  std::vector<core::Delivery> claim_due(std::string_view worker, core::UnixMillis now,
+                                        std::size_t limit, std::int64_t lease_ms,
+                                        std::size_t per_client_limit) override;
+  /// delivered wins over dead; delivered_at = started_at + latency_ms. The attempt's number must
+  /// be the row's attempts + 1 (else core::StoreError, nothing written): the worker numbers it
+  /// from the Delivery it claimed.
+  bool finish_attempt(std::string_view worker, const core::AttemptOutcome& outcome) override;
+  /// The earliest time a pending row becomes claimable: its next_attempt_at, or the end of its
+  /// lease when that is later (so a worker does not wake up for rows another worker holds).
+  std::optional<core::UnixMillis> next_due() override;
+  std::vector<core::Delivery> list_deliveries(std::string_view client_id, std::string_view status,
+                                              std::size_t limit) override;
+  std::optional<core::Delivery> find_delivery(std::string_view event_id) override;
+  std::vector<core::DeliveryAttempt> delivery_attempts(std::string_view event_id) override;
+  /// Also clears delivered_at; keeps last_error and the attempts.
+  bool replay(std::string_view event_id, core::UnixMillis now) override;
+  /// pending, delivered, dead in that order, each present (0 when none).
+  std::vector<std::pair<std::string, std::int64_t>> count_by_status() override;
 
  private:
   struct Connection;  // the sqlite3 handle and the prepared statements (sqlite_store.cpp)

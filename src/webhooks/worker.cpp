@@ -1,0 +1,150 @@
+// The outbox worker (see worker.hpp).
+#include "webhooks/worker.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "webhooks/http_client.hpp"
+#include "webhooks/signer.hpp"
+#include "webhooks/url.hpp"
+
+namespace pg::webhooks {
+
+std::optional<std::chrono::milliseconds> retry_delay(const WorkerSettings& s, int attempts,
+                                                     std::optional<std::chrono::seconds> retry_after, double unit) {
+  if (attempts < 1 || static_cast<std::size_t>(attempts) > s.schedule.size()) return std::nullopt;
+  const double base = static_cast<double>(s.schedule[static_cast<std::size_t>(attempts - 1)].count());
+  const double factor = 1.0 - s.jitter + 2.0 * s.jitter * std::clamp(unit, 0.0, 1.0);
+  auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(base * factor)));
+  if (retry_after) {
+    const auto asked = std::min<std::chrono::milliseconds>(*retry_after, s.max_retry_after);
+    wait = std::max(wait, asked);
+  }
+  return wait;
+}
+
+Worker::Worker(core::OutboxStore& store, const core::Clock& clock, const core::MasterKey& master_key,
+               WorkerSettings settings)
+    : store_(store), clock_(clock), master_key_(master_key), s_(std::move(settings)) {}
+
+void Worker::notify() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Worker::run(const std::atomic<bool>& stop) {
+  boost::asio::thread_pool pool(s_.concurrency);
+  // A lease outlives one attempt by a margin, so a live worker never loses a row mid-attempt.
+  const std::int64_t lease_ms = s_.timeout.count() * 2 + 5000;
+  while (!stop.load()) {
+    const std::int64_t free = static_cast<std::int64_t>(s_.concurrency) - in_flight.load();
+    std::size_t claimed = 0;
+    if (free > 0) {
+      try {
+        const auto due = store_.claim_due(s_.worker_id, clock_.now_ms(), static_cast<std::size_t>(free), lease_ms,
+                                          s_.per_client);
+        claimed = due.size();
+        for (const auto& d : due) {
+          in_flight++;
+          boost::asio::post(pool, [this, d] {
+            deliver(d);
+            in_flight--;
+            notify();  // a slot is free
+          });
+        }
+      } catch (const std::exception&) {
+        // Storage failed: try again after the poll interval; nothing was claimed.
+      }
+    }
+    if (claimed > 0 && in_flight.load() < static_cast<std::int64_t>(s_.concurrency)) continue;
+    std::chrono::milliseconds sleep = s_.poll;
+    try {
+      if (const auto next = store_.next_due()) {
+        sleep = std::clamp(std::chrono::milliseconds(*next - clock_.now_ms()), std::chrono::milliseconds(0), s_.poll);
+      }
+    } catch (const std::exception&) {
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, sleep, [&] { return woken_ || stop.load(); });
+    woken_ = false;
+  }
+  pool.join();
+}
+
+void Worker::deliver(const core::Delivery& d) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const core::UnixMillis started = clock_.now_ms();
+  core::AttemptOutcome out;
+  out.attempt.event_id = d.event.event_id;
+  out.attempt.attempt = d.attempts + 1;
+  out.attempt.started_at = started;
+  std::optional<std::chrono::seconds> retry_after;
+  std::string error;
+  try {
+    const auto target = store_.webhook_target(d.event.client_id);
+    if (!target || target->url.empty()) {
+      error = "the partner has no webhook URL";
+    } else {
+      std::vector<std::string> keys;
+      const auto current = core::unseal(master_key_, target->secret_sealed, d.event.client_id);
+      if (current) {
+        if (auto k = decode_secret(*current)) keys.push_back(*k);
+      }
+      if (!target->previous_secret_sealed.empty() && started < target->previous_until) {
+        if (const auto prev = core::unseal(master_key_, target->previous_secret_sealed, d.event.client_id)) {
+          if (auto k = decode_secret(*prev)) keys.push_back(*k);
+        }
+      }
+      const auto url = parse_webhook_url(target->url);
+      if (keys.empty()) {
+        error = "the partner's webhook secret cannot be opened with this master key";
+      } else if (const auto* bad = std::get_if<std::string>(&url)) {
+        error = "webhook URL: " + *bad;
+      } else {
+        PostRequest req;
+        req.url = std::get<WebhookUrl>(url);
+        req.body = d.event.payload;
+        req.timeout = s_.timeout;
+        req.headers = signed_headers(keys, d.event.event_id, started / 1000, d.event.payload);
+        const PostResult r = post_guarded(req, s_.policy);
+        out.attempt.status_code = r.status;
+        out.attempt.latency_ms = r.latency_ms;
+        retry_after = r.retry_after;
+        if (r.status >= 200 && r.status < 300) {
+          out.delivered = true;
+        } else {
+          error = r.status ? "HTTP " + std::to_string(r.status) : r.error;
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    error = std::string("delivery failed: ") + e.what();
+  }
+  if (!out.delivered) {
+    out.attempt.error = error.empty() ? "failed" : error;
+    const auto wait = retry_delay(s_, out.attempt.attempt, retry_after, std::uniform_real_distribution<double>(0, 1)(rng));
+    if (wait) {
+      out.next_attempt_at = clock_.now_ms() + wait->count();
+    } else {
+      out.dead = true;
+    }
+  }
+  if (out.attempt.latency_ms == 0) out.attempt.latency_ms = clock_.now_ms() - started;
+  try {
+    if (store_.finish_attempt(s_.worker_id, out)) {
+      if (out.delivered) attempts_ok++;
+      else attempts_failed++;
+      if (out.dead) dead++;
+    }
+  } catch (const std::exception&) {
+    // The lease expires and another claim retries the row: at least once, never lost.
+  }
+}
+
+}  // namespace pg::webhooks
