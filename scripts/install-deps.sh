@@ -13,6 +13,7 @@ apt_packages=(
   clang libclang-rt-14-dev
   nodejs npm
   python3 wrk curl
+  chromium  # the wallet's browser test (tests/browser/)
 )
 
 missing=()

@@ -1,47 +1,12 @@
-// Answering a proof request: the circuit's input from the holder, one credential and the request,
-// a Groth16 proof with snarkjs, and the exact JSON body of POST /api/v1/verify.
+// Answering a proof request in Node with the artifacts of a local directory
+// (<dir>/<claim_type>/<version>/{manifest.json,circuit.wasm,circuit.zkey}, as
+// scripts/build-circuits.mjs writes them); the proving itself is proof.mjs, shared with browsers.
 import fs from 'node:fs';
 import path from 'node:path';
 
-import * as snarkjs from 'snarkjs';
+import { proveWithArtifacts } from './proof.mjs';
 
-import { partnerScope, requestBinding } from './protocol.mjs';
-
-// Inputs every claim circuit has, filled from the holder, the credential and the protocol.
-const kFrame = new Set(['root', 'binding', 'scope', 'secret', 'expiry', 'siblings', 'path_indices']);
-
-const baseName = (signal) => signal.replace(/\[\d+\]$/, '');
-
-/**
- * The circuit input for `request` (nonce, verifier_domain, claim_type, circuit_version, params)
- * from `holder` ({secret}) and `credential` ({attributes, expiry, root, siblings, path_indices}),
- * following the circuit's manifest: public signals after nullifier/root/binding/scope come from
- * request.params, private inputs other than the frame come from credential.attributes.
- */
-export async function circuitInput(manifest, holder, credential, request) {
-  const input = {
-    root: String(credential.root),
-    binding: (await requestBinding(request)).toString(),
-    scope: (await partnerScope(request.verifier_domain)).toString(),
-    secret: String(holder.secret),
-    expiry: String(credential.expiry),
-    siblings: credential.siblings.map(String),
-    path_indices: credential.path_indices.map(String),
-  };
-  for (const name of manifest.public_signals.map(baseName)) {
-    if (name === 'nullifier' || kFrame.has(name)) continue;
-    const v = request.params?.[name];
-    if (v === undefined) throw new Error(`request.params.${name} is missing (${manifest.claim_type} needs it)`);
-    input[name] = String(v);
-  }
-  for (const name of manifest.private_inputs.map(baseName)) {
-    if (kFrame.has(name)) continue;
-    const v = credential.attributes?.[name];
-    if (v === undefined) throw new Error(`credential.attributes.${name} is missing (${manifest.claim_type} needs it)`);
-    input[name] = String(v);
-  }
-  return input;
-}
+export { circuitInput, proveWithArtifacts } from './proof.mjs';
 
 /**
  * The POST /api/v1/verify body answering `request`, proved with the artifacts under
@@ -54,15 +19,7 @@ export async function prove(artifactsDir, holder, credential, request, options =
     throw new Error(`no circuit ${request.claim_type} ${request.circuit_version} in ${artifactsDir}`);
   }
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  const input = await circuitInput(manifest, holder, credential, request);
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-    input, path.join(dir, 'circuit.wasm'), path.join(dir, 'circuit.zkey'), undefined, undefined,
-    { singleThread: Boolean(options.singleThread) });
-  return {
-    claim_type: request.claim_type,
-    circuit_version: request.circuit_version,
-    proof: { pi_a: proof.pi_a, pi_b: proof.pi_b, pi_c: proof.pi_c, protocol: 'groth16', curve: 'bn128' },
-    public_signals: publicSignals,
-    request: { nonce: request.nonce, verifier_domain: request.verifier_domain },
-  };
+  // Paths, not bytes: snarkjs reads the files itself, as it always did here.
+  const artifacts = { manifest, wasm: path.join(dir, 'circuit.wasm'), zkey: path.join(dir, 'circuit.zkey') };
+  return proveWithArtifacts(artifacts, holder, credential, request, options);
 }

@@ -1,0 +1,222 @@
+// The holder wallet in a real browser: headless Chromium (playwright-core) loads the wallet's
+// browser bundle (clients/wallet/scripts/bundle.mjs, made here into a temporary directory),
+// fetches the age_over_18 artifacts from the real `proofgate serve --demo`, checks their
+// SHA-256 against the manifest, proves the demo holder's claim for a proof request made over
+// HTTP with the demo partner's key, and proofgate verifies the body (200 "verified"). A
+// circuit.wasm with one byte changed on the way is refused by the loader before any proving.
+//
+// The page comes from a small loopback server that also proxies /artifacts/* and /api/* to
+// proofgate, so everything the page fetches is same-origin (proofgate sends no CORS headers);
+// under /tampered/ it serves the artifacts with one byte of circuit.wasm flipped.
+//
+// Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
+//          node --test tests/browser/wallet_browser_test.mjs
+// Chromium: /usr/bin/chromium (Debian's, scripts/install-deps.sh), or PROOFGATE_CHROMIUM.
+// Missing, it fails the test: it does not skip.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { bundleWallet } from '../../clients/wallet/scripts/bundle.mjs';
+import { partnerScope, requestBinding } from '../../clients/wallet/src/protocol.mjs';
+import { Server, removeDir, tempDir } from '../integration/server.mjs';
+
+const bin = process.env.PROOFGATE_BIN;
+const artifacts = process.env.PROOFGATE_ARTIFACTS;
+const chromiumPath = process.env.PROOFGATE_CHROMIUM ?? '/usr/bin/chromium';
+const kTamperPrefix = '/tampered';
+
+const kPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>proofgate wallet</title></head>
+<body><p id="state">loading</p>
+<script type="module">
+  import * as wallet from '/wallet.mjs';
+  globalThis.wallet = wallet;
+  document.getElementById('state').textContent = 'ready';
+</script></body></html>`;
+
+let proofgate;
+let dataDir;
+let bundleDir;
+let pageServer;
+let pageUrl;
+let browser;
+const demo = {};
+const served = { tamperedWasm: 0 };
+
+/** Forwards `req` to proofgate (path `upstreamPath`); `rewrite` may change a 200 body. */
+function proxy(req, res, upstreamPath, rewrite) {
+  const headers = { ...req.headers, host: proofgate.address };
+  const up = http.request({ host: '127.0.0.1', port: proofgate.port, method: req.method, path: upstreamPath, headers }, (upRes) => {
+    const chunks = [];
+    upRes.on('data', (c) => chunks.push(c));
+    upRes.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (rewrite && upRes.statusCode === 200) body = rewrite(body);
+      const out = { ...upRes.headers, 'content-length': String(body.length) };
+      delete out['transfer-encoding'];
+      res.writeHead(upRes.statusCode, out);
+      res.end(body);
+    });
+  });
+  up.on('error', (err) => {
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`proxy: ${err.message}`);
+  });
+  req.pipe(up);
+}
+
+/** circuit.wasm with the byte in its middle flipped. */
+function flipOneByte(body) {
+  const copy = Buffer.from(body);
+  copy[copy.length >> 1] ^= 0x01;
+  served.tamperedWasm += 1;
+  return copy;
+}
+
+function startPageServer(bundlePath) {
+  const bundle = fs.readFileSync(bundlePath);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://page');
+    if (req.method === 'GET' && url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(kPage);
+    } else if (req.method === 'GET' && url.pathname === '/wallet.mjs') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': bundle.length });
+      res.end(bundle);
+    } else if (url.pathname.startsWith('/artifacts/') || url.pathname.startsWith('/api/')) {
+      proxy(req, res, req.url);
+    } else if (url.pathname.startsWith(`${kTamperPrefix}/artifacts/`)) {
+      const upstream = req.url.slice(kTamperPrefix.length);
+      proxy(req, res, upstream, upstream.endsWith('/circuit.wasm') ? flipOneByte : undefined);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function api(method, pathname, body) {
+  const res = await fetch(proofgate.url + pathname, {
+    method,
+    headers: { authorization: `Bearer ${demo.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) };
+}
+
+/** A fresh proof request (201) for the demo holder's age_over_18 claim at the demo partner. */
+async function newAgeRequest() {
+  const r = await api('POST', '/api/v1/requests', { claim_type: 'age_over_18' });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+/** A new page (own browser context, so nothing cached from another test) with the wallet loaded. */
+async function walletPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = [];
+  page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => globalThis.wallet !== undefined, null, { timeout: 30_000 })
+    .catch((err) => assert.fail(`the wallet bundle did not load: ${err.message}\n${log.join('\n')}`));
+  return { context, page, log };
+}
+
+before(async () => {
+  assert.ok(bin && artifacts, 'PROOFGATE_BIN and PROOFGATE_ARTIFACTS must be set');
+  assert.ok(fs.existsSync(chromiumPath),
+    `no Chromium at ${chromiumPath}: install Debian's chromium (scripts/install-deps.sh) or set PROOFGATE_CHROMIUM`);
+  dataDir = tempDir('browser');
+  proofgate = await Server.start({ bin, artifacts, dataDir, args: ['--demo'] });
+  const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
+  demo.key = read('partner.json').api_key;
+  demo.holder = read('holder.json');
+  demo.identity = read('identity.json');
+  bundleDir = tempDir('wallet-bundle');
+  const bundlePath = path.join(bundleDir, 'wallet.mjs');
+  await bundleWallet(bundlePath);
+  pageServer = await startPageServer(bundlePath);
+  pageUrl = `http://127.0.0.1:${pageServer.address().port}/`;
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'], headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (pageServer ? pageServer.close(resolve) : resolve()));
+  await proofgate?.stop();
+  if (dataDir) removeDir(dataDir);
+  if (bundleDir) removeDir(bundleDir);
+});
+
+test('Chromium proves age_over_18 with artifacts from proofgate, and proofgate verifies it', { timeout: 300_000 }, async (t) => {
+  const request = await newAgeRequest();
+  const { context, page, log } = await walletPage();
+  const out = await page.evaluate(async ({ holder, credential, request }) => {
+    const { wallet } = globalThis;
+    const t0 = performance.now();
+    const artifacts = await wallet.fetchArtifacts('', request.claim_type, request.circuit_version);
+    const t1 = performance.now();
+    const body = await wallet.proveWithArtifacts(artifacts, holder, credential, request);
+    const t2 = performance.now();
+    return {
+      body,
+      fetchMs: t1 - t0,
+      proveMs: t2 - t1,
+      wasmBytes: artifacts.wasm.length,
+      zkeyBytes: artifacts.zkey.length,
+      binding: (await wallet.requestBinding(request)).toString(),
+      scope: (await wallet.partnerScope(request.verifier_domain)).toString(),
+      secureContext: globalThis.isSecureContext,
+      userAgent: navigator.userAgent,
+    };
+  }, { holder: demo.holder, credential: demo.identity, request }).catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
+  await context.close();
+
+  t.diagnostic(`${out.userAgent}: artifacts fetched and checked in ${out.fetchMs.toFixed(0)} ms ` +
+    `(wasm ${out.wasmBytes} B, zkey ${out.zkeyBytes} B), proved in ${out.proveMs.toFixed(0)} ms`);
+  assert.equal(out.secureContext, true);
+  // The browser's Poseidon and SHA-256 agree with Node's.
+  assert.equal(out.binding, (await requestBinding(request)).toString());
+  assert.equal(out.scope, (await partnerScope(request.verifier_domain)).toString());
+  assert.deepEqual(Object.keys(out.body).sort(), ['circuit_version', 'claim_type', 'proof', 'public_signals', 'request']);
+  assert.equal(out.body.request.nonce, request.nonce);
+
+  const r = await api('POST', '/api/v1/verify', out.body);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.status, 'verified', r.text);
+  assert.equal(r.json.claim_type, 'age_over_18');
+  assert.match(r.json.nullifier, /^[1-9][0-9]*$/);
+  assert.equal(r.json.nullifier, out.body.public_signals[0]);
+});
+
+test('Chromium refuses a circuit.wasm with one byte changed, before proving', { timeout: 120_000 }, async () => {
+  const request = await newAgeRequest();
+  const { context, page, log } = await walletPage();
+  const before = served.tamperedWasm;
+  const out = await page.evaluate(async ({ holder, credential, request, prefix }) => {
+    try {
+      const body = await globalThis.wallet.answerRequest(prefix, holder, credential, request);
+      return { proved: true, body };
+    } catch (err) {
+      return { proved: false, name: err.name, code: err.code, file: err.file, message: err.message };
+    }
+  }, { holder: demo.holder, credential: demo.identity, request, prefix: kTamperPrefix })
+    .catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
+  await context.close();
+
+  assert.equal(served.tamperedWasm, before + 1, 'the proxy must have served the tampered circuit.wasm');
+  assert.equal(out.proved, false, 'a proof was made with a tampered circuit.wasm');
+  assert.equal(out.name, 'ArtifactError', out.message);
+  assert.equal(out.code, 'sha256_mismatch', out.message);
+  assert.equal(out.file, 'circuit.wasm', out.message);
+  assert.match(out.message, /circuit\.wasm of age_over_18 1\.0\.0: SHA-256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64}; refusing to prove with it/);
+});
