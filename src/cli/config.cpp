@@ -82,6 +82,12 @@ RawSettings resolve_settings(const RawSettings& flags, const std::optional<std::
   return out;
 }
 
+std::optional<std::filesystem::path> config_file(const std::string& flag) {
+  if (!flag.empty()) return std::filesystem::path(flag);
+  if (const char* env = std::getenv("PROOFGATE_CONFIG"); env && *env) return std::filesystem::path(env);
+  return std::nullopt;
+}
+
 std::uint64_t setting_uint(const RawSettings& s, const std::string& name, std::uint64_t min, std::uint64_t max) {
   const std::string& v = s.at(name);
   std::uint64_t x = 0;

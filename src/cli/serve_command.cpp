@@ -60,13 +60,7 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   if (f.demo) flags["demo"] = "true";
   if (f.no_worker) flags["worker"] = "false";
   if (f.webhook_allow_loopback) flags["webhook_allow_loopback"] = "true";
-  std::optional<std::filesystem::path> config_file;
-  if (!f.config.empty()) {
-    config_file = f.config;
-  } else if (const char* env = std::getenv("PROOFGATE_CONFIG"); env && *env) {
-    config_file = env;
-  }
-  const RawSettings s = resolve_settings(flags, config_file);
+  const RawSettings s = resolve_settings(flags, config_file(f.config));
   if (!s.at("database_url").empty()) {
     throw std::runtime_error("database_url: PostgreSQL storage is not in this build yet; run on the embedded default (--data-dir)");
   }

@@ -26,13 +26,7 @@ int run_worker(const WorkerFlags& f, CLI::App& cmd) {
   if (cmd.count("--webhook-retry-schedule") > 0) flags["webhook_retry_schedule"] = f.webhook_retry_schedule;
   if (cmd.count("--webhook-timeout-ms") > 0) flags["webhook_timeout_ms"] = f.webhook_timeout_ms;
   if (f.webhook_allow_loopback) flags["webhook_allow_loopback"] = "true";
-  std::optional<std::filesystem::path> config_file;
-  if (!f.config.empty()) {
-    config_file = f.config;
-  } else if (const char* env = std::getenv("PROOFGATE_CONFIG"); env && *env) {
-    config_file = env;
-  }
-  const RawSettings s = resolve_settings(flags, config_file);
+  const RawSettings s = resolve_settings(flags, config_file(f.config));
   if (!s.at("database_url").empty()) {
     throw std::runtime_error("database_url: PostgreSQL storage is not in this build yet; use --data-dir");
   }

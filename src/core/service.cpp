@@ -103,6 +103,27 @@ crypto::Fr fr_from_u64(std::uint64_t v) {
   return crypto::Fr::from_canonical(l);
 }
 
+/// The first member of `o` not in `allowed`, as an INVALID_REQUEST naming it (with `prefix`).
+std::optional<ApiError> unknown_member(const json::object& o, std::initializer_list<std::string_view> allowed,
+                                       std::string_view prefix = {}) {
+  for (const auto& [k, v] : o) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(k)) == allowed.end()) {
+      return invalid(std::string(prefix) + std::string(k), "unknown member");
+    }
+  }
+  return std::nullopt;
+}
+
+/// Strict decoding of a POST body: JSON within the limits of crypto::snarkjs::parse_json, an
+/// object, and only the `allowed` members.
+std::variant<json::value, ApiError> decode_object(std::string_view body, std::initializer_list<std::string_view> allowed) {
+  auto parsed = crypto::snarkjs::parse_json(body, "body");
+  if (!parsed) return invalid(parsed.error().field, parsed.error().message);
+  if (!parsed->is_object()) return invalid("body", "must be a JSON object");
+  if (auto e = unknown_member(parsed->get_object(), allowed)) return *e;
+  return std::move(*parsed);
+}
+
 /// Holds cache keys this request set and removes them unless kept (RAII, also on exceptions).
 class CacheClaims {
  public:
@@ -209,15 +230,9 @@ std::variant<Client, Answer> ProofService::authenticate(std::string_view authori
 }
 
 Answer ProofService::create_request(const Client& client, std::string_view body) {
-  auto parsed = crypto::snarkjs::parse_json(body, "body");
-  if (!parsed) return problem(invalid(parsed.error().field, parsed.error().message));
-  if (!parsed->is_object()) return problem(invalid("body", "must be a JSON object"));
-  const json::object& o = parsed->get_object();
-  for (const auto& [k, v] : o) {
-    if (k != "claim_type" && k != "circuit_version" && k != "verifier_domain" && k != "params" && k != "ttl_seconds") {
-      return problem(invalid(std::string(k), "unknown member"));
-    }
-  }
+  auto decoded = decode_object(body, {"claim_type", "circuit_version", "verifier_domain", "params", "ttl_seconds"});
+  if (auto* e = std::get_if<ApiError>(&decoded)) return problem(*e);
+  const json::object& o = std::get<json::value>(decoded).get_object();
   const json::value* claim = o.if_contains("claim_type");
   if (!claim) return problem(invalid("claim_type", "is required"));
   if (!claim->is_string() || !is_identifier(claim->get_string())) {
@@ -331,15 +346,9 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
 }
 
 std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std::string_view body) {
-  auto parsed = crypto::snarkjs::parse_json(body, "body");
-  if (!parsed) return problem(invalid(parsed.error().field, parsed.error().message));
-  if (!parsed->is_object()) return problem(invalid("body", "must be a JSON object"));
-  const json::object& o = parsed->get_object();
-  for (const auto& [k, v] : o) {
-    if (k != "claim_type" && k != "circuit_version" && k != "proof" && k != "public_signals" && k != "request") {
-      return problem(invalid(std::string(k), "unknown member"));
-    }
-  }
+  auto decoded = decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals", "request"});
+  if (auto* e = std::get_if<ApiError>(&decoded)) return problem(*e);
+  const json::object& o = std::get<json::value>(decoded).get_object();
   for (const std::string_view required : {"claim_type", "circuit_version", "proof", "public_signals", "request"}) {
     if (!o.contains(required)) return problem(invalid(std::string(required), "is required"));
   }
@@ -356,9 +365,7 @@ std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std:
   in.circuit_version = version.get_string();
   const json::value& request = o.at("request");
   if (!request.is_object()) return problem(invalid("request", "must be an object"));
-  for (const auto& [k, v] : request.get_object()) {
-    if (k != "nonce" && k != "verifier_domain") return problem(invalid("request." + std::string(k), "unknown member"));
-  }
+  if (auto e = unknown_member(request.get_object(), {"nonce", "verifier_domain"}, "request.")) return problem(*e);
   const json::value* nonce = request.get_object().if_contains("nonce");
   if (!nonce) return problem(invalid("request.nonce", "is required"));
   if (!nonce->is_string() || nonce->get_string().size() != kNonceChars || !is_b64url(nonce->get_string())) {
