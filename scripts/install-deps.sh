@@ -8,6 +8,8 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsqlite3-dev
+  postgresql libpq-dev  # the PostgreSQL store; its tests start their own server
+  redis-server libhiredis-dev  # the Redis cache; its tests start their own server
   libcli11-dev libqrencode-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

@@ -5,7 +5,7 @@
 
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
-#include "cli/data_dir.hpp"
+#include "cli/backends.hpp"
 #include "core/catalog.hpp"
 #include "core/service.hpp"
 #include "crypto/snarkjs_codec.hpp"
@@ -32,7 +32,7 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 struct AdminFlags {
-  std::string data_dir = "./data", database_url;
+  std::string data_dir = "./data", database_url, master_key_file;
   std::string name, scopes, domains, webhook_url;
   std::uint32_t issuer_id = 0;
   std::string root, claim_type, version, client_id;
@@ -40,11 +40,12 @@ struct AdminFlags {
   std::int64_t overlap_seconds = 86400;
 };
 
-DataDir open(const AdminFlags& f) {
-  if (!f.database_url.empty()) {
-    throw std::runtime_error("--database-url: PostgreSQL storage is not in this build yet; use --data-dir");
-  }
-  return open_data_dir(f.data_dir);
+Backends open(const AdminFlags& f) {
+  RawSettings flags{{"data_dir", f.data_dir}};
+  if (!f.database_url.empty()) flags["database_url"] = f.database_url;
+  if (!f.master_key_file.empty()) flags["master_key_file"] = f.master_key_file;
+  static const core::SystemClock clock;
+  return open_backends(resolve_settings(flags, std::nullopt), clock, /*with_cache=*/false);
 }
 }  // namespace
 
@@ -54,7 +55,8 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   admin->require_subcommand(1);
   const auto storage = [f](CLI::App* c) {
     c->add_option("--data-dir", f->data_dir, "data directory of the embedded default (default ./data)");
-    c->add_option("--database-url", f->database_url, "PostgreSQL URL (production mode; not in this build yet)");
+    c->add_option("--database-url", f->database_url, "PostgreSQL URL (production storage)");
+    c->add_option("--master-key-file", f->master_key_file, "the deployment's master key (default <data-dir>/master.key)");
   };
 
   CLI::App* create = admin->add_subcommand("create-client", "Create a partner; prints its API key once");
@@ -66,7 +68,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                    "DEVELOPMENT/TESTS ONLY: accept a webhook URL on loopback over plain http");
   storage(create);
   create->callback([f, &exit_code] {
-    DataDir d = open(*f);
+    Backends d = open(*f);
     const json::object out = create_client(*d.store, d.master_key,
                                            {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url,
                                             f->allow_loopback_webhook});
@@ -83,8 +85,8 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   rotate->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook, "DEVELOPMENT/TESTS ONLY (see create-client)");
   storage(rotate);
   rotate->callback([f, &exit_code] {
-    DataDir d = open(*f);
-    const auto target = d.store->webhook_target(f->client_id);
+    Backends d = open(*f);
+    const auto target = d.outbox->webhook_target(f->client_id);
     if (!target) throw std::runtime_error("--client-id: no partner with this id");
     if (!f->webhook_url.empty()) {
       webhooks::GuardPolicy policy;
@@ -98,7 +100,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     }
     const std::string secret = webhooks::new_secret();
     const auto now = core::SystemClock().now_ms();
-    d.store->rotate_webhook_secret(f->client_id, core::seal(d.master_key, secret, f->client_id),
+    d.outbox->rotate_webhook_secret(f->client_id, core::seal(d.master_key, secret, f->client_id),
                                    now + f->overlap_seconds * 1000, f->webhook_url);
     std::cout << json::serialize(json::object{{"client_id", f->client_id}, {"webhook_secret", secret},
                                               {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}})
@@ -119,7 +121,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   CLI::App* list = admin->add_subcommand("list-clients", "List partners (never their keys or secrets)");
   storage(list);
   list->callback([f, &exit_code] {
-    DataDir d = open(*f);
+    Backends d = open(*f);
     json::array out;
     for (const auto& c : d.store->list_clients()) {
       out.push_back(json::object{{"client_id", c.id}, {"name", c.name}, {"key_prefix", c.key_prefix},
@@ -139,7 +141,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     auto root = crypto::snarkjs::fr_from_decimal(json::value(f->root), "--root");
     if (!root) throw std::runtime_error(root.error().to_string());
     if (f->issuer_id == 0) throw std::runtime_error("--issuer-id: must be positive");
-    DataDir d = open(*f);
+    Backends d = open(*f);
     d.store->publish_root(f->issuer_id, f->root, core::SystemClock().now_ms());
     std::cout << json::serialize(json::object{{"issuer_id", f->issuer_id}, {"root", f->root}, {"current", true}}) << std::endl;
     exit_code = 0;
@@ -153,7 +155,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   circuit->callback([f, &exit_code] {
     if (!core::is_claim_type(f->claim_type)) throw std::runtime_error("--claim-type: unknown claim type '" + f->claim_type + "'");
     if (!core::is_semver(f->version)) throw std::runtime_error("--version: must be MAJOR.MINOR.PATCH");
-    DataDir d = open(*f);
+    Backends d = open(*f);
     d.store->set_circuit_enabled(f->claim_type, f->version, f->enabled, core::SystemClock().now_ms());
     std::cout << json::serialize(json::object{{"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}})
               << std::endl;

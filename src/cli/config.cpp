@@ -28,6 +28,8 @@ const RawSettings& serve_defaults() {
       {"root_grace_seconds", "3600"},
       {"request_ttl_seconds", "300"},
       {"admin_token_sha256", ""},
+      {"master_key_file", ""},
+      {"database_pool_size", "8"},
       {"worker", "true"},
       {"webhook_allow_loopback", "false"},
       {"webhook_timeout_ms", "5000"},

@@ -12,11 +12,10 @@ namespace pg::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-core::MasterKey load_or_create_master_key(const fs::path& file) {
+core::MasterKey load_master_key(const fs::path& file, bool create) {
   core::MasterKey key{};
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
+  if (fd < 0 && errno == ENOENT && create) {
     const std::string bytes = core::random_bytes(key.size());
     fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) throw std::runtime_error(file.string() + ": cannot create: " + std::strerror(errno));
@@ -41,9 +40,8 @@ core::MasterKey load_or_create_master_key(const fs::path& file) {
   }
   return key;
 }
-}  // namespace
 
-DataDir open_data_dir(const fs::path& dir, const std::string& synchronous) {
+DataDir open_data_dir(const fs::path& dir, const std::string& synchronous, const fs::path& master_key_file) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
@@ -54,7 +52,8 @@ DataDir open_data_dir(const fs::path& dir, const std::string& synchronous) {
   }
   DataDir d;
   d.dir = dir;
-  d.master_key = load_or_create_master_key(dir / "master.key");
+  d.master_key = master_key_file.empty() ? load_master_key(dir / "master.key", true)
+                                         : load_master_key(master_key_file, false);
   store::SqliteSettings settings;
   settings.path = dir / "proofgate.db";
   settings.synchronous = synchronous;

@@ -1,9 +1,13 @@
 // proofgate command line: the composition root that wires the subcommands.
+#include <csignal>
 #include <iostream>
 
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+  // A peer that closes its socket (a partner's receiver, Redis, PostgreSQL) must give an error on
+  // that write, not end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"proofgate: verifies zero-knowledge proofs of identity claims (Groth16, BN254)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "proofgate 0.1.0");

@@ -5,10 +5,9 @@
 #include <iostream>
 #include <thread>
 
-#include "cache/memory/memory_cache.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
-#include "cli/data_dir.hpp"
+#include "cli/backends.hpp"
 #include "cli/demo.hpp"
 #include "cli/worker_settings.hpp"
 #include "http/admin.hpp"
@@ -25,7 +24,7 @@ namespace {
 struct ServeFlags {
   std::string listen, data_dir, database_url, redis_url, artifacts_dir, config, sqlite_synchronous;
   std::string rate_limit, rate_burst, root_grace_seconds, workers, body_limit;
-  std::string admin_token_sha256, webhook_retry_schedule, webhook_timeout_ms;
+  std::string admin_token_sha256, webhook_retry_schedule, webhook_timeout_ms, master_key_file;
   bool demo = false, no_worker = false, webhook_allow_loopback = false;
 };
 
@@ -55,18 +54,13 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   flag("--workers", "workers", f.workers);
   flag("--body-limit", "body_limit", f.body_limit);
   flag("--admin-token-sha256", "admin_token_sha256", f.admin_token_sha256);
+  flag("--master-key-file", "master_key_file", f.master_key_file);
   flag("--webhook-retry-schedule", "webhook_retry_schedule", f.webhook_retry_schedule);
   flag("--webhook-timeout-ms", "webhook_timeout_ms", f.webhook_timeout_ms);
   if (f.demo) flags["demo"] = "true";
   if (f.no_worker) flags["worker"] = "false";
   if (f.webhook_allow_loopback) flags["webhook_allow_loopback"] = "true";
   const RawSettings s = resolve_settings(flags, config_file(f.config));
-  if (!s.at("database_url").empty()) {
-    throw std::runtime_error("database_url: PostgreSQL storage is not in this build yet; run on the embedded default (--data-dir)");
-  }
-  if (!s.at("redis_url").empty()) {
-    throw std::runtime_error("redis_url: Redis is not in this build yet; the embedded default uses an in-process cache");
-  }
   const std::string sync = s.at("sqlite_synchronous");
   if (sync != "FULL" && sync != "NORMAL") throw std::runtime_error("sqlite_synchronous: must be FULL or NORMAL");
 
@@ -84,7 +78,8 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   service.root_grace = std::chrono::seconds(setting_uint(s, "root_grace_seconds", 0, 365 * 86400));
   service.default_request_ttl_s = static_cast<std::int64_t>(setting_uint(s, "request_ttl_seconds", 10, 3600));
 
-  DataDir data = open_data_dir(s.at("data_dir"), sync);
+  core::SystemClock clock;
+  Backends data = open_backends(s, clock, /*with_cache=*/true);
   const std::filesystem::path artifacts = s.at("artifacts_dir");
   const core::CircuitCatalog catalog = core::CircuitCatalog::load(artifacts);
   if (catalog.empty()) {
@@ -95,27 +90,27 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
     std::cerr << R"({"level":"info","msg":"circuit loaded","claim_type":")" << c->claim_type << R"(","version":")"
               << c->version << R"(","public_signals":)" << c->public_signals.size() << "}" << std::endl;
   }
-  core::SystemClock clock;
-  cache::MemoryCache cache(clock);
+  core::Cache& cache = *data.cache;
   // The webhook worker runs inside serve unless turned off (then `proofgate worker` delivers).
   const bool run_worker = setting_bool(s, "worker");
-  webhooks::Worker worker(*data.store, clock, data.master_key, worker_settings(s, "serve"));
+  webhooks::Worker worker(*data.outbox, clock, data.master_key, worker_settings(s, "serve"));
   if (run_worker) service.on_event_recorded = [&worker] { worker.notify(); };
   core::ProofService proofs(*data.store, cache, clock, catalog, service);
   http::Metrics metrics;
   metrics.worker = run_worker ? &worker : nullptr;
-  metrics.outbox = data.store.get();
+  metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
-  http::AdminApi admin(*data.store, *data.store, clock, admin_token_hash(s), [&worker] { worker.notify(); });
+  http::AdminApi admin(*data.outbox, *data.store, clock, admin_token_hash(s), [&worker] { worker.notify(); });
   http::Api api({proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });
   const bool demo = setting_bool(s, "demo");
   http::run_server(server, api, metrics, stopping, [&](const std::string& address) {
-    std::cerr << R"({"level":"info","msg":"listening","address":")" << address << R"(","data_dir":")"
-              << data.dir.string() << "\"}" << std::endl;
-    if (demo) std::cerr << set_up_demo(*data.store, data.master_key, data.dir, address, artifacts) << std::endl;
+    std::cerr << R"({"level":"info","msg":"listening","address":")" << address << R"(","storage":")"
+              << data.storage_name << R"(","cache":")" << data.cache_name << R"(","data_dir":")" << data.data_dir.string()
+              << "\"}" << std::endl;
+    if (demo) std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts) << std::endl;
   });
   worker_stop = true;
   worker.notify();
@@ -131,9 +126,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP API (embedded default: SQLite in --data-dir, in-process cache)");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port)");
   cmd->add_option("--data-dir", flags->data_dir, "data directory of the embedded default (default ./data)");
-  cmd->add_option("--database-url", flags->database_url, "PostgreSQL URL (production mode; not in this build yet)");
-  cmd->add_option("--redis-url", flags->redis_url, "Redis URL (production mode; not in this build yet)");
+  cmd->add_option("--database-url", flags->database_url, "PostgreSQL URL: production storage instead of SQLite in --data-dir");
+  cmd->add_option("--redis-url", flags->redis_url, "Redis URL: shared nonces, idempotency keys and rate limits instead of the in-process cache");
   cmd->add_option("--artifacts-dir", flags->artifacts_dir, "circuit artifacts: <dir>/<claim_type>/<version>/ (default ./artifacts)");
+  cmd->add_option("--master-key-file", flags->master_key_file,
+                  "32-byte key sealing webhook secrets (default <data-dir>/master.key; shared by every instance)");
   cmd->add_option("--config", flags->config, "TOML file with settings (flags and PROOFGATE_* variables override it)");
   cmd->add_option("--sqlite-synchronous", flags->sqlite_synchronous, "FULL (default: fsync every commit) or NORMAL");
   cmd->add_option("--rate-limit", flags->rate_limit, "requests per second per partner (0 = off; default 100)");

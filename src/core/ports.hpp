@@ -21,6 +21,14 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The shared cache cannot answer (production: Redis unreachable or too slow). The service fails
+/// closed: the HTTP layer answers NOT_READY (503) and records nothing; a nonce is never accepted
+/// without its check.
+class CacheUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 enum class RecordOutcome { kStored, kNonceTaken };
 
 /// Durable state. Every method is safe to call from several threads at once; each write is one

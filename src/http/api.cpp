@@ -106,6 +106,13 @@ HttpReply Api::handle(const HttpRequest& request) {
     if (out.route == "unmatched") out.route = reply.route;
     if (out.partner_id.empty()) out.partner_id = reply.partner_id;
     return out;
+  } catch (const core::CacheUnavailable&) {
+    // Fail closed: without the shared cache no nonce or rate check can be made.
+    HttpReply r = error_reply(core::ErrorCode::kNotReady, "", "the shared cache is unavailable; nothing was recorded");
+    r.headers.emplace_back("Retry-After", "1");
+    r.route = reply.route;
+    r.partner_id = reply.partner_id;
+    return r;
   } catch (const std::exception&) {
     // Storage failures and bugs: nothing was recorded (each write is one transaction).
     HttpReply r = error_reply(core::ErrorCode::kInternal, "", "the request could not be completed; nothing was recorded");
@@ -224,6 +231,9 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kVerify: {
       try {
         r = reply_from(d_.service.verify(client, *input, request.body, request.idempotency_key));
+      } catch (const core::CacheUnavailable&) {
+        d_.metrics.observe_verify(input->claim_type, "NOT_READY");
+        throw;  // handle() answers NOT_READY
       } catch (...) {
         d_.metrics.observe_verify(input->claim_type, "INTERNAL");
         throw;  // handle() answers INTERNAL

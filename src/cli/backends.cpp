@@ -1,0 +1,65 @@
+// Storage and cache selection (see backends.hpp).
+#include "cli/backends.hpp"
+
+#include <stdexcept>
+
+#include "cache/memory/memory_cache.hpp"
+#include "cache/redis/redis_cache.hpp"
+#include "cli/data_dir.hpp"
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace pg::cli {
+
+Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with_cache) {
+  Backends b;
+  const std::string& database_url = s.at("database_url");
+  const std::string& key_file = s.at("master_key_file");
+  if (database_url.empty()) {
+    DataDir d = open_data_dir(s.at("data_dir"), s.at("sqlite_synchronous"),
+                              key_file.empty() ? std::filesystem::path() : std::filesystem::path(key_file));
+    std::shared_ptr<store::SqliteStore> sqlite(std::move(d.store));
+    b.store = sqlite.get();
+    b.outbox = sqlite.get();
+    b.owner = sqlite;
+    b.master_key = d.master_key;
+    b.data_dir = d.dir;
+    b.storage_name = "sqlite";
+  } else {
+    store::PostgresSettings ps;
+    ps.url = database_url;
+    ps.pool_size = setting_uint(s, "database_pool_size", 1, 512);
+    std::shared_ptr<store::PostgresStore> postgres;
+    try {
+      postgres = std::make_shared<store::PostgresStore>(ps);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("database_url: ") + e.what());
+    }
+    b.store = postgres.get();
+    b.outbox = postgres.get();
+    b.owner = postgres;
+    b.data_dir = s.at("data_dir");
+    b.master_key = load_master_key(key_file.empty() ? b.data_dir / "master.key" : std::filesystem::path(key_file),
+                                   /*create=*/key_file.empty());
+    b.storage_name = "postgresql";
+  }
+  if (with_cache) {
+    const std::string& redis_url = s.at("redis_url");
+    if (redis_url.empty()) {
+      b.cache = std::make_unique<cache::MemoryCache>(clock);
+      b.cache_name = "memory";
+    } else {
+      cache::RedisSettings rs;
+      rs.url = redis_url;
+      try {
+        b.cache = std::make_unique<cache::RedisCache>(rs);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("redis_url: ") + e.what());
+      }
+      b.cache_name = "redis";
+    }
+  }
+  return b;
+}
+
+}  // namespace pg::cli

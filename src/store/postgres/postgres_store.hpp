@@ -1,0 +1,144 @@
+// The production implementation of core's Store and OutboxStore ports: PostgreSQL 15 over libpq,
+// with a connection pool, prepared statements on the hot path, and migrations built in.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/outbox.hpp"
+#include "core/ports.hpp"
+
+namespace pg::store {
+
+struct PostgresSettings {
+  /// postgresql://user@host:port/db (or key=value conninfo). May hold a password: never logged
+  /// and never put into an error message.
+  std::string url;
+  std::size_t pool_size = 8;                          // connections at most, opened on demand
+  std::chrono::milliseconds connect_timeout{5000};    // libpq rounds it up to whole seconds (>= 2)
+  std::chrono::milliseconds statement_timeout{5000};  // per statement, on every pooled connection
+  bool migrate = true;  // apply the embedded migrations at open (else require them applied)
+  std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free pooled connection
+};
+
+/// core::Store and core::OutboxStore on PostgreSQL. Every method takes a connection from the pool
+/// for its duration; each write is one transaction (a single statement, or BEGIN ... COMMIT) at
+/// READ COMMITTED, correct with several proofgate instances on one database:
+/// - record_proof inserts the (partner, nonce) row of proof_nonces first; the loser of a race
+///   waits on the winner's uncommitted key, then gets unique_violation (23505) on its primary key,
+///   which answers kNonceTaken with the transaction rolled back.
+/// - claim_due locks the partners it may claim for (pg_try_advisory_xact_lock per partner,
+///   skipping partners another claimer holds) in one statement, then counts their live leases and
+///   claims in the next: a new snapshot, which sees every lease committed by the claimer that held
+///   a partner before. So per_client_limit holds across instances, and rows are further taken
+///   FOR UPDATE SKIP LOCKED and re-checked as they are updated, so no row is claimed twice.
+/// - publish_root serializes per issuer with an advisory transaction lock.
+/// Errors are core::StoreError naming the operation and the SQLSTATE. A connection the server
+/// closed is replaced on the next acquire.
+class PostgresStore final : public core::Store, public core::OutboxStore {
+ public:
+  /// How many months of proof partitions ensure_partitions() keeps ahead by default.
+  static constexpr int kPartitionMonthsAhead = 3;
+
+  /// Connects (one connection at once, to fail fast), then, with settings.migrate, applies the
+  /// embedded migrations the database lacks under a session advisory lock (instances starting
+  /// together migrate once; the others wait, then find nothing to do) and ensures the proof
+  /// partitions; without it, requires the schema to be at least this binary's. A database migrated
+  /// further by a newer release opens (migrations only expand: the previous release keeps working
+  /// during a rolling deploy). Throws core::StoreError when the server cannot be reached, the URL
+  /// is empty, pool_size is 0, or a migration fails.
+  explicit PostgresStore(const PostgresSettings& settings);
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  /// The newest schema version this binary knows (the last embedded migration).
+  static int latest_schema_version() noexcept;
+  /// The newest migration recorded in the database's schema_migrations (0 when none).
+  int schema_version();
+
+  /// Creates the proofs table's monthly partitions from last month to `months_ahead` months ahead
+  /// (UTC) that do not exist yet, moving rows waiting in the default partition into their month.
+  /// Idempotent and safe from several instances at once; run it daily. Returns how many it made.
+  int ensure_partitions(int months_ahead = kPartitionMonthsAhead);
+  /// Refreshes the proof_counts_daily materialized view (CONCURRENTLY: readers are not blocked)
+  /// that partner_proof_counts shows to the proofgate_partner role. Runs without the statement
+  /// timeout.
+  void refresh_proof_counts();
+
+  bool ping() noexcept override;
+
+  void insert_client(const core::Client& client) override;
+  std::optional<core::Client> find_client_by_prefix(std::string_view key_prefix) override;
+  std::vector<core::Client> list_clients() override;
+  void touch_client(std::string_view client_id, core::UnixMillis now) override;
+
+  void insert_request(const core::ProofRequest& request) override;
+  std::optional<core::ProofRequest> find_request(std::string_view client_id,
+                                                 std::string_view nonce) override;
+
+  core::RecordOutcome record_proof(const core::ProofRecord& proof, const core::OutboxEvent* event,
+                                   const core::IdempotencyRecord* idempotency) override;
+  std::optional<core::ProofRecord> find_proof(std::string_view proof_id) override;
+  bool nonce_answered(std::string_view client_id, std::string_view nonce) override;
+
+  std::optional<core::IdempotencyRecord> find_idempotency(std::string_view client_id,
+                                                          std::string_view key,
+                                                          core::UnixMillis now) override;
+  void save_idempotency(const core::IdempotencyRecord& record) override;
+
+  void publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now) override;
+  std::vector<core::IssuerRoot> recent_roots(std::uint32_t issuer_id,
+                                             core::UnixMillis since) override;
+
+  void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
+                           core::UnixMillis now) override;
+  std::optional<bool> circuit_enabled(std::string_view claim_type,
+                                      std::string_view version) override;
+
+  std::vector<core::OutboxEvent> pending_events(std::size_t limit) override;
+
+  // --- core::OutboxStore (the same contracts as SqliteStore's) ---
+
+  std::optional<core::WebhookTarget> webhook_target(std::string_view client_id) override;
+  /// Throws core::StoreError for an unknown partner. Without a current secret before, there is no
+  /// previous one after (previous_until stays 0).
+  void rotate_webhook_secret(std::string_view client_id, std::string_view new_secret_sealed,
+                             core::UnixMillis previous_until, std::string_view url) override;
+  /// The row is due at `now`; its created_at is the event's. Throws core::StoreError when the
+  /// event id is taken or the partner (or a non-empty proof id) is unknown.
+  void enqueue_event(const core::OutboxEvent& event, core::UnixMillis now) override;
+  /// A lease is live while lease_until > now. per_client_limit counts a partner's live leases plus
+  /// the rows this call claims for it, so 0 claims nothing. Partners another instance is claiming
+  /// for at this moment are skipped (not waited for): a call may return fewer rows than are due.
+  std::vector<core::Delivery> claim_due(std::string_view worker, core::UnixMillis now,
+                                        std::size_t limit, std::int64_t lease_ms,
+                                        std::size_t per_client_limit) override;
+  /// delivered wins over dead; delivered_at = started_at + latency_ms. The attempt's number must
+  /// be the row's attempts + 1 (else core::StoreError, nothing written).
+  bool finish_attempt(std::string_view worker, const core::AttemptOutcome& outcome) override;
+  /// The earliest time a pending row becomes claimable: max(next_attempt_at, lease_until).
+  std::optional<core::UnixMillis> next_due() override;
+  std::vector<core::Delivery> list_deliveries(std::string_view client_id, std::string_view status,
+                                              std::size_t limit) override;
+  std::optional<core::Delivery> find_delivery(std::string_view event_id) override;
+  std::vector<core::DeliveryAttempt> delivery_attempts(std::string_view event_id) override;
+  /// Also clears delivered_at; keeps last_error and the attempts.
+  bool replay(std::string_view event_id, core::UnixMillis now) override;
+  /// pending, delivered, dead in that order, each present (0 when none).
+  std::vector<std::pair<std::string, std::int64_t>> count_by_status() override;
+
+ private:
+  struct Pool;  // the connection pool (postgres_store.cpp)
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace pg::store
