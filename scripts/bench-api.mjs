@@ -24,7 +24,8 @@
 //
 // Environment: BENCH_API_SECONDS (the 100 rps phases, default 60), BENCH_API_STEP_SECONDS (each
 // step of the capacity search, default 10), BENCH_API_STEPS (offered rates, comma-separated),
-// BENCH_API_NORMAL=0 to skip the synchronous=NORMAL comparison.
+// BENCH_API_NORMAL=0 to skip the second server configuration (synchronous=NORMAL: WAL commits
+// without fsync, the WAL synced at checkpoints), which otherwise runs the same phases.
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -33,11 +34,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const bin = path.join(root, 'build/release/proofgate');
-const forge = path.join(root, 'build/release/bench/forge_bench_proofs');
 const seconds = Number(process.env.BENCH_API_SECONDS ?? 60);
 const stepSeconds = Number(process.env.BENCH_API_STEP_SECONDS ?? 10);
-const steps = (process.env.BENCH_API_STEPS ?? '200,400,600,800,1000,1200,1400,1600,1800,2000,2400,2800,3200')
+const steps = (process.env.BENCH_API_STEPS ?? '200,300,400,500,600,800,1000,1200,1400,1600,1800,2000,2400,2800,3200')
   .split(',').map(Number);
 const withNormal = process.env.BENCH_API_NORMAL !== '0';
 const baseRate = 100;
@@ -62,6 +61,13 @@ const dataDir = path.join(work, 'data');
 const circuitDir = path.join(artifacts, claimType, version);
 fs.mkdirSync(circuitDir, { recursive: true });
 fs.mkdirSync(dataDir);
+// Copies of the binaries, so that a rebuild during the run cannot mix two versions.
+const bin = path.join(work, 'proofgate');
+const forge = path.join(work, 'forge_bench_proofs');
+fs.copyFileSync(path.join(root, 'build/release/proofgate'), bin);
+fs.copyFileSync(path.join(root, 'build/release/bench/forge_bench_proofs'), forge);
+fs.chmodSync(bin, 0o755);
+fs.chmodSync(forge, 0o755);
 const vkPath = path.join(circuitDir, 'verification_key.json');
 run(forge, ['keygen', '--publics', '5', '--seed', seed, '--out', vkPath]);
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'build/release/artifacts', claimType, '1.0.0/manifest.json'), 'utf8'));
@@ -81,6 +87,7 @@ process.on('exit', () => {
   if (server) server.proc.kill('SIGKILL');
   fs.rmSync(work, { recursive: true, force: true });
 });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 const cpuTicks = (pid) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]);  // utime + stime, in clock ticks (USER_HZ = 100)
@@ -90,29 +97,38 @@ const startServer = (synchronous) => new Promise((resolve, reject) => {
     '--rate-limit', '0', '--sqlite-synchronous', synchronous];
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
+  let listening = false;
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (d) => {
-    log += d;
+    log = (log + d).slice(-8192);
+    if (listening) return;
     const m = log.match(/"msg":"listening","address":"[^"]*:(\d+)"/);
-    if (m && !server) {
+    if (m) {
+      listening = true;
       server = { proc, port: Number(m[1]), synchronous, args };
       resolve(server);
     }
   });
-  proc.on('exit', (code) => { if (!server) reject(new Error(`proofgate serve exited ${code}:\n${log}`)); });
+  proc.on('exit', (code, signal) => {
+    if (!listening) reject(new Error(`proofgate serve exited ${code}:\n${log}`));
+    // Only stopServer() ends the server on purpose (it clears `server` first).
+    else if (server && server.proc === proc) fail(`proofgate serve (synchronous=${synchronous}) ended during the run: exit code ${code}, signal ${signal}; its last stderr:\n${log}`);
+  });
 });
 const stopServer = () => new Promise((resolve) => {
   if (!server) return resolve();
+  setupAgent.destroy();
+  setupAgent = new http.Agent({ keepAlive: true });
   server.proc.on('exit', () => resolve());
   server.proc.kill('SIGTERM');
   server = null;
 });
 
-// --- HTTP ---
-let agent = null;
+// --- HTTP: one agent for the setup requests, a fresh one for each load phase ---
+let setupAgent = new http.Agent({ keepAlive: true });
 const post = (p, body) => new Promise((resolve, reject) => {
   const req = http.request({
-    host: '127.0.0.1', port: server.port, path: p, method: 'POST', agent,
+    host: '127.0.0.1', port: server.port, path: p, method: 'POST', agent: setupAgent,
     headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
   }, (res) => {
     const chunks = [];
@@ -170,7 +186,7 @@ const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q
 
 /// Sends `bodies` to POST /api/v1/verify at `rate` per second (open loop), one body per request.
 const load = (bodies, rate) => new Promise((resolve) => {
-  agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
   const n = bodies.length;
   const latencies = new Float64Array(n);
   const lags = new Float64Array(n);
@@ -180,10 +196,12 @@ const load = (bodies, rate) => new Promise((resolve) => {
   let done = 0;
   let lastEnd = 0n;
   const ticks0 = cpuTicks(server.proc.pid);
+  const self0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const finish = () => {
     const elapsed = Number(lastEnd - t0) / 1e9;
     const ticks = cpuTicks(server.proc.pid) - ticks0;
+    const self = process.cpuUsage(self0);
     agent.destroy();
     const ms = Array.from(latencies).sort((a, b) => a - b);
     const lag = Array.from(lags).sort((a, b) => a - b);
@@ -192,6 +210,7 @@ const load = (bodies, rate) => new Promise((resolve) => {
       p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), max: ms[n - 1],
       lagP99: percentile(lag, 0.99), lagMax: lag[n - 1],
       serverCpuMsPerRequest: (ticks * 10) / n, serverCpuPercent: (ticks / 100 / elapsed) * 100,
+      senderCpuPercent: ((self.user + self.system) / 1e6 / elapsed) * 100,
     });
   };
   const send = (i) => {
@@ -222,6 +241,8 @@ const load = (bodies, rate) => new Promise((resolve) => {
       failures.push(`error ${e.message}`);
       if (++done === n) finish();
     });
+    // An answer that never comes fails the phase instead of hanging the run.
+    req.setTimeout(30000, () => req.destroy(new Error('no answer within 30 s')));
     req.end(body);
   };
   // Send everything due, then sleep until the next request is due (timers fire late by up to a
@@ -242,51 +263,58 @@ const check = (phase, r) => {
 };
 
 const fmt = (x) => x.toFixed(2);
-const row = (label, r) => `| ${label} | ${r.rate} | ${r.sent} | ${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ` +
-  `${r.achieved.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.lagP99)} | ` +
-  `${r.serverCpuMsPerRequest.toFixed(2)} | ${r.serverCpuPercent.toFixed(0)}% |`;
 
 // --- the phases ---
-const rows = [];
 const log = (s) => console.error(`bench-api: ${s}`);
 
-await startServer('FULL');
-log(`server on 127.0.0.1:${server.port} (synchronous=FULL), work dir ${work}`);
-// Warm-up: a few hundred verifications so the first figures do not pay for cold caches.
-{
-  const bodies = await prepare(200);
-  check('warm-up', await load(bodies, 200));
-}
-log(`preparing ${baseRate * seconds} proof requests and proofs`);
-const steady = await load(await prepare(baseRate * seconds), baseRate);
-check(`${baseRate} rps, FULL`, steady);
-rows.push(row(`${baseRate} rps for ${seconds} s, synchronous=FULL`, steady));
-log(`${baseRate} rps FULL: p50 ${fmt(steady.p50)} p95 ${fmt(steady.p95)} p99 ${fmt(steady.p99)} ms`);
+/// fsync latency of the file system under the data directory: what a synchronous=FULL commit
+/// waits for (this machine's disk is shared, so it is measured in the same run).
+const fsyncProbe = () => {
+  const file = path.join(work, 'fsync-probe');
+  const fd = fs.openSync(file, 'w');
+  const ms = [];
+  for (let i = 0; i < 200; ++i) {
+    fs.writeSync(fd, Buffer.alloc(4096, i));
+    const t = process.hrtime.bigint();
+    fs.fsyncSync(fd);
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) };
+};
 
-let best = null;
-const stepRows = [];
-for (const rate of steps) {
-  const bodies = await prepare(Math.round(rate * stepSeconds));
-  const r = await load(bodies, rate);
-  check(`${rate} rps step`, r);
-  const pass = r.p95 < p95LimitMs && r.achieved >= 0.95 * rate;
-  stepRows.push(row(`step ${stepSeconds} s${pass ? '' : ' (over the limit)'}`, r));
-  log(`step ${rate} rps: achieved ${r.achieved.toFixed(1)} p95 ${fmt(r.p95)} ms ${pass ? 'pass' : 'STOP'}`);
-  if (!pass) break;
-  best = r;
-}
-await stopServer();
-
-let normal = null;
-if (withNormal) {
-  await startServer('NORMAL');
-  check('warm-up NORMAL', await load(await prepare(200), 200));
-  normal = await load(await prepare(baseRate * seconds), baseRate);
-  check(`${baseRate} rps, NORMAL`, normal);
-  rows.push(row(`${baseRate} rps for ${seconds} s, synchronous=NORMAL`, normal));
-  log(`${baseRate} rps NORMAL: p50 ${fmt(normal.p50)} p95 ${fmt(normal.p95)} p99 ${fmt(normal.p99)} ms`);
+/// One server configuration: warm-up, `baseRate` for `seconds`, then the capacity search.
+const measure = async (synchronous) => {
+  await startServer(synchronous);
+  log(`server on 127.0.0.1:${server.port} (synchronous=${synchronous}), work dir ${work}`);
+  const loadBefore = os.loadavg()[0];
+  const fsync = fsyncProbe();
+  log(`fsync of a 4 KiB write: p50 ${fmt(fsync.p50)} ms, p95 ${fmt(fsync.p95)} ms`);
+  // Warm-up: a few hundred verifications so the figures do not pay for cold caches.
+  check(`warm-up, ${synchronous}`, await load(await prepare(200), 200));
+  log(`preparing ${baseRate * seconds} proof requests and proofs`);
+  const steady = await load(await prepare(baseRate * seconds), baseRate);
+  check(`${baseRate} rps, ${synchronous}`, steady);
+  log(`${baseRate} rps ${synchronous}: p50 ${fmt(steady.p50)} p95 ${fmt(steady.p95)} p99 ${fmt(steady.p99)} ms`);
+  const stepResults = [];
+  let best = null;
+  for (const rate of steps) {
+    const r = await load(await prepare(Math.round(rate * stepSeconds)), rate);
+    check(`${rate} rps step, ${synchronous}`, r);
+    r.pass = r.p95 < p95LimitMs && r.achieved >= 0.95 * rate;
+    stepResults.push(r);
+    log(`${synchronous} step ${rate} rps: achieved ${r.achieved.toFixed(1)} p95 ${fmt(r.p95)} ms ${r.pass ? 'pass' : 'STOP'}`);
+    if (!r.pass) break;
+    best = r;
+  }
   await stopServer();
-}
+  return { synchronous, fsync, steady, stepResults, best, load: [loadBefore, os.loadavg()[0]] };
+};
+
+const results = [await measure('FULL')];
+if (withNormal) results.push(await measure('NORMAL'));
 
 // --- the report ---
 const cpu = (() => {
@@ -297,33 +325,47 @@ const lines = [];
 lines.push('## Verify API under load');
 lines.push('');
 lines.push(`Run: ${new Date().toISOString().slice(0, 10)} on ${cpu}; \`proofgate serve --rate-limit 0\` ` +
-  '(embedded default: SQLite, in-process cache, one worker per core) and the open-loop sender ' +
-  '(`scripts/bench-api.mjs`, Node, keep-alive) on the same machine; proofs forged against a ' +
+  '(embedded default: SQLite in WAL mode, in-process cache, one worker per core) and the open-loop ' +
+  'sender (`scripts/bench-api.mjs`, Node, keep-alive) on the same machine; proofs forged against a ' +
   'BENCHMARK-ONLY trapdoor key (`bench/forge_bench_proofs`), same pairing cost as an honest key. ' +
   'Latency from issuing the request to the last byte of the answer, in ms; every answer must be ' +
-  '`200 verified`.');
+  `\`200 verified\`. Capacity search: the offered rate stepped for ${stepSeconds} s each until ` +
+  `p95 ≥ ${p95LimitMs} ms or the achieved rate fell below 95 % of the offered one. CPU in % of ` +
+  'one core (200 % = the whole machine).');
 lines.push('');
-const header = ['| phase | offered (req/s) | sent | status counts | achieved (req/s) | p50 | p95 | p99 | max | send lag p99 | server CPU ms / request | server CPU |',
-  '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
-lines.push(...header, ...rows);
+lines.push('| phase | synchronous | offered (req/s) | sent | status counts | achieved (req/s) | p50 | p95 | p99 | max | send lag p99 | server CPU ms / request | server CPU | sender CPU |');
+lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+const row = (label, sync, r) => `| ${label} | ${sync} | ${r.rate} | ${r.sent} | ` +
+  `${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ` +
+  `${r.achieved.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.lagP99)} | ` +
+  `${r.serverCpuMsPerRequest.toFixed(2)} | ${r.serverCpuPercent.toFixed(0)} % | ${r.senderCpuPercent.toFixed(0)} % |`;
+for (const m of results) {
+  lines.push(row(`**${baseRate} req/s for ${seconds} s**`, m.synchronous, m.steady));
+  for (const r of m.stepResults) lines.push(row(`step, ${stepSeconds} s${r.pass ? '' : ' (over the limit)'}`, m.synchronous, r));
+}
 lines.push('');
-lines.push(`Capacity search (synchronous=FULL): offered rate stepped for ${stepSeconds} s each until p95 ≥ ${p95LimitMs} ms ` +
-  'or the achieved rate fell below 95 % of the offered one.');
-lines.push('');
-lines.push(...header, ...stepRows);
-lines.push('');
-lines.push(best
-  ? `Highest sustained rate with p95 < ${p95LimitMs} ms: **${best.rate} req/s** (achieved ${best.achieved.toFixed(1)}, p95 ${fmt(best.p95)} ms)` +
-    `${stepRows.length === steps.length && best.rate === steps[steps.length - 1] ? ' — the last step offered; the limit was not reached' : ''}.`
-  : `No step sustained p95 < ${p95LimitMs} ms.`);
-lines.push(`Target p95 < 5 ms at ${baseRate} req/s: ${steady.p95 < 5 ? 'met' : 'not met'} (p95 ${fmt(steady.p95)} ms, synchronous=FULL).`);
+for (const m of results) {
+  const last = m.best && m.best.rate === steps[steps.length - 1] ? ' (the last step offered: the limit was not reached)' : '';
+  lines.push(`- synchronous=${m.synchronous} (fsync of a 4 KiB write on the data directory's disk in this run: ` +
+    `p50 ${fmt(m.fsync.p50)} ms, p95 ${fmt(m.fsync.p95)} ms; 1-minute load average ${m.load[0].toFixed(1)} before, ` +
+    `${m.load[1].toFixed(1)} after): at ${baseRate} req/s p50 ${fmt(m.steady.p50)} / ` +
+    `p95 ${fmt(m.steady.p95)} / p99 ${fmt(m.steady.p99)} ms; highest sustained rate with p95 < ${p95LimitMs} ms: ` +
+    `${m.best ? `**${m.best.rate} req/s**${last}` : `none of the steps (the lowest was ${steps[0]} req/s)`}.`);
+}
+lines.push(`- Target p95 < 5 ms at ${baseRate} req/s (default synchronous=FULL): ` +
+  `${results[0].steady.p95 < 5 ? 'met' : 'not met'} (p95 ${fmt(results[0].steady.p95)} ms).`);
 const section = lines.join('\n');
 console.log(section);
 const reportDir = path.join(root, 'build/bench');
 fs.mkdirSync(reportDir, { recursive: true });
 fs.writeFileSync(path.join(reportDir, 'report-api.md'), `${section}\n`);
 const reportPath = path.join(reportDir, 'report.md');
+// Replace this section when an earlier run left one (other benches' sections stay), else append.
 const previous = fs.existsSync(reportPath) ? fs.readFileSync(reportPath, 'utf8') : '';
 const at = previous.indexOf('## Verify API under load');
-const kept = (at >= 0 ? previous.slice(0, at) : previous).replace(/\n*$/, '');
-fs.writeFileSync(reportPath, `${kept ? `${kept}\n\n` : ''}${section}\n`);
+if (at >= 0) {
+  const next = previous.indexOf('\n## ', at + 1);
+  fs.writeFileSync(reportPath, `${previous.slice(0, at)}${section}\n${next >= 0 ? previous.slice(next) : ''}`);
+} else {
+  fs.writeFileSync(reportPath, `${previous.replace(/\n*$/, '')}${previous.trim() ? '\n\n' : ''}${section}\n`);
+}

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: see scripts/bench.mjs.
+# `make bench`: see scripts/bench.mjs (the verifier against snarkjs, the arithmetic, proving) and
+# scripts/bench-api.mjs (POST /api/v1/verify under load); both write build/bench/report.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec node scripts/bench.mjs "$@"
+node scripts/bench.mjs "$@"
+node scripts/bench-api.mjs
+node scripts/bench-webhooks.mjs  # webhook delivery latency and worker throughput (build/bench/report.md)
+node scripts/bench-scale.mjs     # production topology (3 instances, haproxy, PostgreSQL, Redis) and 10 M proofs rows (build/bench/report.md)
