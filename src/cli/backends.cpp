@@ -29,6 +29,7 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     store::PostgresSettings ps;
     ps.url = database_url;
     ps.pool_size = setting_uint(s, "database_pool_size", 1, 512);
+    ps.migrate = setting_bool(s, "migrate");
     std::shared_ptr<store::PostgresStore> postgres;
     try {
       postgres = std::make_shared<store::PostgresStore>(ps);
@@ -39,9 +40,21 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     b.outbox = postgres.get();
     b.owner = postgres;
     b.data_dir = s.at("data_dir");
+    if (key_file.empty()) {
+      std::error_code ec;
+      if (!std::filesystem::exists(b.data_dir, ec)) {
+        std::filesystem::create_directories(b.data_dir, ec);
+        if (ec) throw std::runtime_error(b.data_dir.string() + ": cannot create: " + ec.message());
+        std::filesystem::permissions(b.data_dir, std::filesystem::perms::owner_all, ec);
+      }
+    }
     b.master_key = load_master_key(key_file.empty() ? b.data_dir / "master.key" : std::filesystem::path(key_file),
                                    /*create=*/key_file.empty());
     b.storage_name = "postgresql";
+    b.maintain = [postgres = postgres.get()] {
+      postgres->ensure_partitions();
+      postgres->refresh_proof_counts();
+    };
   }
   if (with_cache) {
     const std::string& redis_url = s.at("redis_url");

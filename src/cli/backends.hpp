@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,10 +24,13 @@ struct Backends {
   std::filesystem::path data_dir;       // demo files, and the master key unless master_key_file
   std::string storage_name;             // "sqlite" | "postgresql"
   std::string cache_name;               // "memory" | "redis"
+  /// Periodic upkeep of the storage (PostgreSQL: proof partitions ahead, the daily-counts view);
+  /// empty when the storage needs none. Throws core::StoreError when it fails.
+  std::function<void()> maintain;
 };
 
-/// Opens what the settings name: `database_url` set → PostgreSQL, else SQLite in `data_dir`
-/// (created 0700); with `with_cache`, `redis_url` set → Redis, else the in-process cache. The
+/// Opens what the settings name: `database_url` set → PostgreSQL (migrated at open when the
+/// `migrate` setting is true), else SQLite in `data_dir` (created 0700; always migrated); with `with_cache`, `redis_url` set → Redis, else the in-process cache. The
 /// master key comes from `master_key_file`, else `<data_dir>/master.key` (created when missing;
 /// every instance of a deployment must use the same one). Throws std::runtime_error naming the
 /// setting and the problem.

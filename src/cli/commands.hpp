@@ -22,6 +22,9 @@ void add_serve_command(CLI::App& app, int& exit_code);
 /// `proofgate worker [--data-dir DIR]`: the webhook outbox worker on its own.
 void add_worker_command(CLI::App& app, int& exit_code);
 
+/// `proofgate migrate [--data-dir DIR | --database-url URL]`.
+void add_migrate_command(CLI::App& app, int& exit_code);
+
 /// `proofgate admin create-client | list-clients | publish-root | set-circuit`.
 void add_admin_command(CLI::App& app, int& exit_code);
 

@@ -30,6 +30,8 @@ const RawSettings& serve_defaults() {
       {"admin_token_sha256", ""},
       {"master_key_file", ""},
       {"database_pool_size", "8"},
+      {"migrate", "true"},
+      {"maintenance_interval_seconds", "300"},
       {"worker", "true"},
       {"webhook_allow_loopback", "false"},
       {"webhook_timeout_ms", "5000"},

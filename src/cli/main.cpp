@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   pg::cli::add_bench_command(app, exit_code);
   pg::cli::add_serve_command(app, exit_code);
   pg::cli::add_worker_command(app, exit_code);
+  pg::cli::add_migrate_command(app, exit_code);
   pg::cli::add_admin_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -3,6 +3,8 @@
 // and runs the HTTP server until SIGTERM/SIGINT.
 #include <atomic>
 #include <iostream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -105,6 +107,23 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });
+  // Storage upkeep (PostgreSQL: partitions ahead, the analytics view) at start and on a timer.
+  std::mutex upkeep_mu;
+  std::condition_variable upkeep_cv;
+  std::thread upkeep;
+  if (data.maintain) {
+    const auto every = std::chrono::seconds(setting_uint(s, "maintenance_interval_seconds", 10, 86400));
+    upkeep = std::thread([&, every] {
+      std::unique_lock lock(upkeep_mu);
+      do {
+        try {
+          data.maintain();
+        } catch (const std::exception& e) {
+          std::cerr << R"({"level":"error","msg":"storage maintenance failed","error":")" << e.what() << "\"}" << std::endl;
+        }
+      } while (!upkeep_cv.wait_for(lock, every, [&] { return worker_stop.load(); }));
+    });
+  }
   const bool demo = setting_bool(s, "demo");
   http::run_server(server, api, metrics, stopping, [&](const std::string& address) {
     std::cerr << R"({"level":"info","msg":"listening","address":")" << address << R"(","storage":")"
@@ -112,8 +131,13 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
               << "\"}" << std::endl;
     if (demo) std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts) << std::endl;
   });
-  worker_stop = true;
+  {
+    std::lock_guard lock(upkeep_mu);
+    worker_stop = true;
+  }
+  upkeep_cv.notify_all();
   worker.notify();
+  if (upkeep.joinable()) upkeep.join();
   if (worker_thread.joinable()) worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
   std::cerr << R"({"level":"info","msg":"stopped"})" << std::endl;
   return 0;
