@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 apt_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
-  libssl-dev libsqlite3-dev
+  libssl-dev libsqlite3-dev zlib1g-dev
   postgresql libpq-dev  # the PostgreSQL store; its tests start their own server
   redis-server libhiredis-dev  # the Redis cache; its tests start their own server
+  haproxy  # the cluster test's load balancer (tests/integration/cluster_test.mjs)
   libcli11-dev libqrencode-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

@@ -21,7 +21,10 @@ namespace {
 constexpr std::size_t kNonceChars = 22;  // 16 random bytes, base64url
 constexpr std::size_t kMaxIdempotencyKey = 255;
 constexpr std::int64_t kMinRequestTtl = 10;
-constexpr UnixMillis kDayMs = 86'400'000;
+// How long a cache claim (a nonce being answered, an idempotency key in flight) lives. Longer
+// than any verification; short, so a process killed between its claim and its commit delays a
+// retry by at most this long. Once the answer is committed the database refuses the nonce.
+constexpr std::chrono::seconds kInFlightTtl{30};
 constexpr UnixMillis kTouchEveryMs = 60'000;
 constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
 
@@ -427,7 +430,7 @@ Answer ProofService::verify(const Client& client, const VerifyInput& in, std::st
   if (auto r = store_.find_idempotency(client.id, key, clock_.now_ms())) return replay(*r);
   CacheClaims claims(cache_);
   const std::string flight = "idem:" + client.id + ":" + std::string(key);
-  if (!cache_.add(flight, std::chrono::minutes(1))) {
+  if (!cache_.add(flight, kInFlightTtl)) {
     counters_.idempotency_conflict++;
     Answer a = problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key", "a request with this key is in progress"});
     a.headers.emplace_back("Retry-After", "1");
@@ -471,7 +474,7 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
   }
   CacheClaims claims(cache_);
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
-  if (!cache_.add(nonce_key, std::chrono::milliseconds(req->expires_at - now + kDayMs))) {
+  if (!cache_.add(nonce_key, kInFlightTtl)) {
     counters_.nonce_cache_taken++;
     return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
   }
