@@ -1,12 +1,27 @@
 // `proofgate admin ...`: partner and state management on the data directory, usable while the
-// server runs (SQLite's locks keep both consistent).
+// server runs (SQLite's locks keep both consistent); every change leaves an audit entry. Also the
+// audit export and retention (archive old audit entries, anonymise an account): docs/retention.md.
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <stdexcept>
 
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
 #include "cli/backends.hpp"
+#include "core/audit.hpp"
 #include "core/catalog.hpp"
+#include "core/secrets.hpp"
 #include "core/service.hpp"
 #include "crypto/snarkjs_codec.hpp"
 #include "http/admin.hpp"
@@ -38,6 +53,10 @@ struct AdminFlags {
   std::string root, claim_type, version, client_id;
   bool enabled = true, allow_loopback_webhook = false;
   std::int64_t overlap_seconds = 86400;
+  // retention, anonymise-user, audit
+  std::int64_t older_than_days = 730;  // 24 months
+  std::string archive_dir, user_id, from, to;
+  std::size_t batch = 1000, limit = 10000;
 };
 
 Backends open(const AdminFlags& f) {
@@ -46,6 +65,226 @@ Backends open(const AdminFlags& f) {
   if (!f.master_key_file.empty()) flags["master_key_file"] = f.master_key_file;
   static const core::SystemClock clock;
   return open_backends(resolve_settings(flags, std::nullopt), clock, /*with_cache=*/false);
+}
+
+// --- The audit trail ---
+
+/// The storage's audit port: the store objects implement all three ports (backends.hpp).
+core::AuditStore& audit_of(const Backends& d) {
+  auto* audit = d.audit;
+  if (audit == nullptr) throw std::runtime_error("the " + d.storage_name + " storage keeps no audit trail");
+  return *audit;
+}
+
+/// Who runs the CLI: the operating-system account (there is no other identity here).
+std::string cli_actor() {
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return "uid:" + std::to_string(geteuid());
+}
+
+/// Records an admin CLI action. Runs after the action committed: should this write fail, the
+/// command fails and says so, though the action stands.
+void record(const Backends& d, std::string_view action, const json::object& details) {
+  core::AuditEntry entry;
+  entry.actor_type = std::string(core::kActorAdminCli);
+  entry.actor_id = cli_actor();
+  entry.action = std::string(action);
+  entry.details_json = json::serialize(details);
+  entry.at = core::SystemClock().now_ms();
+  try {
+    audit_of(d).record_audit(entry);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(action) + " done, but its audit entry was not recorded: " + e.what());
+  }
+}
+
+/// The host of a URL (no scheme, credentials, port, path or query): what the audit keeps of a
+/// webhook URL, whose path may hold a partner's token.
+std::string url_host(std::string_view url) {
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (const auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (!url.empty() && url.front() == '[') return std::string(url.substr(0, url.find(']') + 1));  // [IPv6]
+  return std::string(url.substr(0, url.find(':')));
+}
+
+/// UTC with milliseconds: 2026-09-21T10:15:00.123Z.
+std::string iso_millis(core::UnixMillis ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(ms)};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd(day);
+  const hh_mm_ss<milliseconds> hms(t - day);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()), unsigned(ymd.month()),
+                unsigned(ymd.day()), int(hms.hours().count()), int(hms.minutes().count()), int(hms.seconds().count()),
+                int(hms.subseconds().count()));
+  return buf;
+}
+
+/// Parses YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z (UTC) into Unix milliseconds.
+core::UnixMillis parse_iso(const std::string& text, std::string_view flag) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+  const auto bad = [&] { return std::runtime_error(std::string(flag) + ": '" + text + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z"); };
+  const auto digits = [&](std::size_t at, std::size_t n, int& out) {
+    if (at + n > text.size()) throw bad();
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') throw bad();
+      out = out * 10 + (text[i] - '0');
+    }
+  };
+  digits(0, 4, y);
+  if (text.size() < 10 || text[4] != '-' || text[7] != '-') throw bad();
+  digits(5, 2, mo);
+  digits(8, 2, d);
+  if (text.size() > 10) {
+    if (text[10] != 'T' || text.size() < 20 || text[13] != ':' || text[16] != ':' || text.back() != 'Z') throw bad();
+    digits(11, 2, h);
+    digits(14, 2, mi);
+    digits(17, 2, sec);
+    if (text.size() == 24 && text[19] == '.') {
+      digits(20, 3, ms);
+    } else if (text.size() != 20) {
+      throw bad();
+    }
+  }
+  using namespace std::chrono;
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) throw bad();
+  return (sys_days(ymd).time_since_epoch() + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms)) / 1ms;
+}
+
+/// One entry as a JSON line (the export's and the archives' format; details as an object).
+std::string audit_line(const core::AuditEntry& e) {
+  json::object o{{"id", e.id},           {"at", iso_millis(e.at)}, {"at_ms", e.at},
+                 {"actor_type", e.actor_type}, {"actor_id", e.actor_id}, {"action", e.action}};
+  boost::system::error_code ec;
+  json::value details = json::parse(e.details_json, ec);
+  o["details"] = ec ? json::value(json::object{}) : std::move(details);
+  return json::serialize(o);
+}
+
+// --- Archives: gzip'd JSON lines, written durably ---
+
+std::string gzip(std::string_view text) {
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer (CRC-32 and length), which `gunzip -t` checks.
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("gzip: deflateInit2 failed");
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(text.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const std::size_t written = out.size() - z.avail_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::runtime_error("gzip: deflate failed");
+  out.resize(written);
+  return out;
+}
+
+std::string gunzip(std::string_view data) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) throw std::runtime_error("gunzip: inflateInit2 failed");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char buffer[65536];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof buffer;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - z.avail_out);
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END || z.avail_in != 0) throw std::runtime_error("gunzip: not one whole gzip stream");
+  return out;
+}
+
+[[noreturn]] void fail_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+void fsync_path(const std::filesystem::path& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) fail_errno("open " + path.string());
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail_errno("fsync " + path.string());
+  }
+  ::close(fd);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_errno("open " + path.string());
+  std::string out;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail_errno("read " + path.string());
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+/// Writes one batch to dir/audit-<from>-<to>-<n>.jsonl.gz (from, to: the first and last entry's
+/// time, UTC; n: the count) and makes it durable before returning: written to a temporary file,
+/// fsynced, read back and compared, linked to its name (never over an existing file: a re-run
+/// archiving the same batch gets a ".2", ".3", ... before .jsonl.gz), the directory fsynced.
+/// Returns the file name.
+std::string archive_batch(const std::filesystem::path& dir, const std::vector<core::AuditEntry>& rows) {
+  std::string text;
+  for (const auto& row : rows) text += audit_line(row) + "\n";
+  const std::string packed = gzip(text);
+  const auto compact = [](core::UnixMillis ms) {
+    std::string s = iso_millis(ms);  // 2026-09-21T10:15:00.123Z -> 20260921T101500.123Z
+    std::erase(s, '-');
+    std::erase(s, ':');
+    return s;
+  };
+  const std::string stem =
+      "audit-" + compact(rows.front().at) + "-" + compact(rows.back().at) + "-" + std::to_string(rows.size());
+  const std::filesystem::path tmp = dir / ("." + stem + "." + std::to_string(::getpid()) + ".tmp");
+  {
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) fail_errno("create " + tmp.string());
+    std::size_t done = 0;
+    while (done < packed.size()) {
+      const ssize_t n = ::write(fd, packed.data() + done, packed.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        ::close(fd);
+        fail_errno("write " + tmp.string());
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+      ::close(fd);
+      fail_errno("fsync " + tmp.string());
+    }
+    if (::close(fd) != 0) fail_errno("close " + tmp.string());
+  }
+  if (gunzip(read_file(tmp)) != text) {
+    throw std::runtime_error("archive " + tmp.string() + ": reading it back does not give what was written");
+  }
+  std::string name;
+  for (int k = 1;; ++k) {
+    name = stem + (k == 1 ? "" : "." + std::to_string(k)) + ".jsonl.gz";
+    if (::link(tmp.c_str(), (dir / name).c_str()) == 0) break;
+    if (errno != EEXIST) fail_errno("link " + (dir / name).string());
+  }
+  ::unlink(tmp.c_str());
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  return name;
 }
 }  // namespace
 
@@ -72,6 +311,11 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     const json::object out = create_client(*d.store, d.master_key,
                                            {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url,
                                             f->allow_loopback_webhook});
+    // Never the API key, its prefix or the webhook secret; of the webhook URL only its host.
+    json::object details{{"client_id", out.at("client_id")}, {"name", out.at("name")},
+                         {"scopes", out.at("scopes")},       {"domains", out.at("domains")}};
+    if (!f->webhook_url.empty()) details["webhook_host"] = url_host(f->webhook_url);
+    record(d, "client.created", details);
     std::cout << json::serialize(out) << std::endl;
     exit_code = 0;
   });
@@ -102,6 +346,10 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     const auto now = core::SystemClock().now_ms();
     d.outbox->rotate_webhook_secret(f->client_id, core::seal(d.master_key, secret, f->client_id),
                                    now + f->overlap_seconds * 1000, f->webhook_url);
+    json::object details{{"client_id", f->client_id}, {"overlap_seconds", f->overlap_seconds},
+                         {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}};
+    if (!f->webhook_url.empty()) details["new_webhook_host"] = url_host(f->webhook_url);
+    record(d, "webhook_secret.rotated", details);
     std::cout << json::serialize(json::object{{"client_id", f->client_id}, {"webhook_secret", secret},
                                               {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}})
               << std::endl;
@@ -143,6 +391,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     if (f->issuer_id == 0) throw std::runtime_error("--issuer-id: must be positive");
     Backends d = open(*f);
     d.store->publish_root(f->issuer_id, f->root, core::SystemClock().now_ms());
+    record(d, "root.published", json::object{{"issuer_id", f->issuer_id}, {"root", f->root}});
     std::cout << json::serialize(json::object{{"issuer_id", f->issuer_id}, {"root", f->root}, {"current", true}}) << std::endl;
     exit_code = 0;
   });
@@ -157,8 +406,68 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     if (!core::is_semver(f->version)) throw std::runtime_error("--version: must be MAJOR.MINOR.PATCH");
     Backends d = open(*f);
     d.store->set_circuit_enabled(f->claim_type, f->version, f->enabled, core::SystemClock().now_ms());
+    record(d, "circuit.enabled_set",
+           json::object{{"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}});
     std::cout << json::serialize(json::object{{"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}})
               << std::endl;
+    exit_code = 0;
+  });
+
+  CLI::App* retention = admin->add_subcommand(
+      "retention", "Archive audit entries older than the window (gzip'd JSON lines), then remove them");
+  retention->add_option("--older-than-days", f->older_than_days, "the retention window in days (default 730)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100} * 366));
+  retention->add_option("--archive-dir", f->archive_dir, "where the archives go (default <data-dir>/audit-archive)");
+  retention->add_option("--batch", f->batch, "entries per archive file and transaction (default 1000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  storage(retention);
+  retention->callback([f, &exit_code] {
+    Backends d = open(*f);
+    const std::filesystem::path dir = f->archive_dir.empty() ? d.data_dir / "audit-archive" : std::filesystem::path(f->archive_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("--archive-dir: cannot create " + dir.string() + ": " + ec.message());
+    const core::UnixMillis now = core::SystemClock().now_ms();
+    const core::UnixMillis cutoff = now - f->older_than_days * 86'400'000;
+    json::array files;
+    const std::size_t archived = audit_of(d).take_audit_before(
+        cutoff, f->batch, [&](const std::vector<core::AuditEntry>& rows) { files.push_back(json::value(archive_batch(dir, rows))); });
+    const json::object summary{{"cutoff", iso_millis(cutoff)},    {"older_than_days", f->older_than_days},
+                               {"archived", archived},            {"archive_dir", std::filesystem::absolute(dir).string()},
+                               {"files", files}};
+    record(d, "retention.archived", summary);
+    std::cout << json::serialize(summary) << std::endl;
+    exit_code = 0;
+  });
+
+  CLI::App* anonymise = admin->add_subcommand(
+      "anonymise-user", "Account deletion: keep the user's proofs but remove their user id");
+  anonymise->add_option("--user-id", f->user_id, "the user")->required();
+  storage(anonymise);
+  anonymise->callback([f, &exit_code] {
+    if (f->user_id.empty()) throw std::runtime_error("--user-id: must not be empty");
+    Backends d = open(*f);
+    const std::size_t changed = audit_of(d).anonymise_user(f->user_id);
+    // The audit keeps no personal data: the user id only as its SHA-256.
+    const json::object details{{"user_id_sha256", core::hex(core::sha256(f->user_id))}, {"proofs_anonymised", changed}};
+    record(d, "user.anonymised", details);
+    std::cout << json::serialize(details) << std::endl;
+    exit_code = 0;
+  });
+
+  CLI::App* audit = admin->add_subcommand("audit", "Export the audit trail as JSON lines, oldest first");
+  audit->add_option("--from", f->from, "from (inclusive), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z; default: the beginning");
+  audit->add_option("--to", f->to, "to (exclusive), same forms; default: now");
+  audit->add_option("--limit", f->limit, "at most this many entries (default 10000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  storage(audit);
+  audit->callback([f, &exit_code] {
+    const core::UnixMillis from = f->from.empty() ? 0 : parse_iso(f->from, "--from");
+    const core::UnixMillis to = f->to.empty() ? core::SystemClock().now_ms() + 1 : parse_iso(f->to, "--to");
+    if (to < from) throw std::runtime_error("--to: before --from");
+    Backends d = open(*f);
+    for (const auto& entry : audit_of(d).list_audit(from, to, f->limit)) std::cout << audit_line(entry) << '\n';
+    std::cout << std::flush;
     exit_code = 0;
   });
 }

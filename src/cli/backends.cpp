@@ -21,6 +21,7 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     std::shared_ptr<store::SqliteStore> sqlite(std::move(d.store));
     b.store = sqlite.get();
     b.outbox = sqlite.get();
+    b.audit = sqlite.get();
     b.owner = sqlite;
     b.master_key = d.master_key;
     b.data_dir = d.dir;
@@ -38,6 +39,7 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     }
     b.store = postgres.get();
     b.outbox = postgres.get();
+    b.audit = postgres.get();
     b.owner = postgres;
     b.data_dir = s.at("data_dir");
     if (key_file.empty()) {

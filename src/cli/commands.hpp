@@ -25,7 +25,8 @@ void add_worker_command(CLI::App& app, int& exit_code);
 /// `proofgate migrate [--data-dir DIR | --database-url URL]`.
 void add_migrate_command(CLI::App& app, int& exit_code);
 
-/// `proofgate admin create-client | list-clients | publish-root | set-circuit`.
+/// `proofgate admin create-client | list-clients | publish-root | set-circuit |
+/// rotate-webhook-secret | new-admin-token | audit | retention | anonymise-user`.
 void add_admin_command(CLI::App& app, int& exit_code);
 
 }  // namespace pg::cli

@@ -102,7 +102,9 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
-  http::AdminApi admin(*data.outbox, *data.store, clock, admin_token_hash(s), [&worker] { worker.notify(); });
+  // The store objects implement the audit port too (backends.hpp): admin actions are audited.
+  http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock,
+                       admin_token_hash(s), [&worker] { worker.notify(); });
   http::Api api({proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;

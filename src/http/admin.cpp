@@ -72,9 +72,33 @@ std::pair<std::string, std::string> new_admin_token() {
   return {token, core::hex(digest)};
 }
 
-AdminApi::AdminApi(core::OutboxStore& outbox, core::Store& store, const core::Clock& clock,
+AdminApi::AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditStore& audit, const core::Clock& clock,
                    std::optional<std::array<std::uint8_t, 32>> token_sha256, std::function<void()> notify_worker)
-    : outbox_(outbox), store_(store), clock_(clock), token_sha256_(token_sha256), notify_worker_(std::move(notify_worker)) {}
+    : outbox_(outbox),
+      store_(store),
+      audit_(audit),
+      clock_(clock),
+      token_sha256_(token_sha256),
+      notify_worker_(std::move(notify_worker)) {}
+
+// After the action: a failing audit write answers INTERNAL saying the action stands without its
+// entry. The actor is the token, by the first 12 hex digits of its configured SHA-256 (never the
+// token).
+std::optional<HttpReply> AdminApi::record(std::string_view action, std::string details_json) {
+  core::AuditEntry entry;
+  entry.actor_type = std::string(core::kActorAdminApi);
+  entry.actor_id = token_sha256_ ? "token:" + core::hex(*token_sha256_).substr(0, 12) : std::string();
+  entry.action = std::string(action);
+  entry.details_json = std::move(details_json);
+  entry.at = clock_.now_ms();
+  try {
+    audit_.record_audit(entry);
+  } catch (const std::exception&) {
+    return err(core::ErrorCode::kInternal, "",
+               std::string(action) + " was done, but its audit entry could not be recorded");
+  }
+  return std::nullopt;
+}
 
 std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) const {
   if (!token_sha256_) {
@@ -140,6 +164,13 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
         return err(core::ErrorCode::kInvalidRequest, "event_id", "the delivery is pending already");
       }
       if (notify_worker_) notify_worker_();
+      if (auto failed = record("delivery.replayed", json::serialize(json::object{{"event_id", d->event.event_id},
+                                                                                 {"client_id", d->event.client_id},
+                                                                                 {"event_type", d->event.event_type},
+                                                                                 {"previous_status", d->status},
+                                                                                 {"attempts", d->attempts}}))) {
+        return *failed;
+      }
       HttpReply r;
       r.status = 202;
       r.body = json::serialize(delivery_json(*outbox_.find_delivery(d->event.event_id)));
@@ -159,6 +190,10 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
       e.created_at = now;
       outbox_.enqueue_event(e, now);
       if (notify_worker_) notify_worker_();
+      if (auto failed = record("webhook.test_sent",
+                               json::serialize(json::object{{"client_id", client_id}, {"event_id", e.event_id}}))) {
+        return *failed;
+      }
       HttpReply r;
       r.status = 202;
       r.body = json::serialize(json::object{{"event_id", e.event_id}, {"status", "pending"}});

@@ -1,5 +1,5 @@
-// SqliteStore: the shared store and outbox suites on a fresh file per test, plus what only SQLite
-// has (embedded migrations and upgrades, pragmas, several connections on one file).
+// SqliteStore: the shared store, outbox and audit suites on a fresh file per test, plus what only
+// SQLite has (embedded migrations and upgrades, pragmas, several connections on one file).
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit_suite.hpp"
 #include "outbox_suite.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store_suite.hpp"
@@ -23,7 +24,8 @@ namespace pg::store {
 namespace {
 
 namespace fs = std::filesystem;
-using test::OutboxSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
+using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
+using test::OutboxSuite;
 using test::StoreSuite;
 
 /// A directory of its own under the system's temporary directory, removed with everything in it.
@@ -131,6 +133,36 @@ class RawDatabase {
  private:
   sqlite3* db_ = nullptr;
 };
+
+/// The ports on one SqliteStore per open(); user_id (no port writes it yet) through a raw
+/// connection to the same file.
+class SqliteAuditBackend final : public test::AuditBackend {
+ public:
+  test::AuditConnection open() override {
+    auto store = std::make_shared<SqliteStore>(SqliteSettings{.path = path()});
+    return test::AuditConnection{store, store};
+  }
+  void set_proof_user(const std::string& proof_id, const std::string& user_id) override {
+    RawDatabase raw(path());
+    raw.execute("UPDATE proofs SET user_id = '" + user_id + "' WHERE id = '" + proof_id + "'");
+  }
+  std::optional<std::string> proof_user(const std::string& proof_id) override {
+    RawDatabase raw(path());
+    if (raw.value("SELECT user_id IS NULL FROM proofs WHERE id = '" + proof_id + "'") == "1") {
+      return std::nullopt;
+    }
+    return raw.value("SELECT user_id FROM proofs WHERE id = '" + proof_id + "'");
+  }
+
+ private:
+  fs::path path() const { return dir_.path() / "proofgate.db"; }
+  TempDir dir_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AuditSuite,
+                         ::testing::Values(test::AuditBackendFactory{
+                             "file", [] { return std::make_unique<SqliteAuditBackend>(); }}),
+                         test::audit_backend_name);
 
 class SqliteStoreTest : public ::testing::Test {
  protected:

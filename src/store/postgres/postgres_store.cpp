@@ -1,5 +1,6 @@
-// core::Store and core::OutboxStore on PostgreSQL: the queries as named constants, the migration
-// runner and the row <-> model mapping. Connections, parameters and results: connection.hpp.
+// core::Store, core::OutboxStore and core::AuditStore on PostgreSQL: the queries as named
+// constants, the migration runner and the row <-> model mapping. Connections, parameters and
+// results: connection.hpp.
 #include "store/postgres/postgres_store.hpp"
 
 #include <algorithm>
@@ -297,6 +298,27 @@ constexpr Statement kCircuitEnabled{"circuit_enabled", R"sql(
   SELECT enabled FROM circuit_versions WHERE claim_type = $1 AND semver = $2)sql",
                                     true};
 
+// --- The audit trail (core::AuditStore). Oldest first is (at, id): the audit_logs_at index. ---
+
+constexpr Statement kInsertAudit{"insert_audit", R"sql(
+  INSERT INTO audit_logs (actor_type, actor_id, action, details, at)
+  VALUES ($1, $2, $3, $4::jsonb, $5))sql",
+                                 false};
+constexpr Statement kListAudit{"list_audit", R"sql(
+  SELECT id, actor_type, actor_id, action, details::text, at FROM audit_logs
+  WHERE at >= $1 AND at < $2 ORDER BY at, id LIMIT $3)sql",
+                               false};
+constexpr Statement kOldestAudit{"oldest_audit", R"sql(
+  SELECT id, actor_type, actor_id, action, details::text, at FROM audit_logs
+  WHERE at < $1 ORDER BY at, id LIMIT $2 FOR UPDATE SKIP LOCKED)sql",
+                                 false};
+constexpr Statement kDeleteAudit{"delete_audit", R"sql(
+  DELETE FROM audit_logs WHERE id = ANY ($1::bigint[]) RETURNING id)sql",
+                                 false};
+constexpr Statement kAnonymiseUser{"anonymise_user", R"sql(
+  UPDATE proofs SET user_id = NULL WHERE user_id = $1 RETURNING 1)sql",
+                                   false};
+
 /// Prepared on every pooled connection when it opens.
 std::vector<const Statement*> hot_statements() {
   return {&kFindClientByPrefix, &kFindRequest,       &kInsertProofNonce, &kInsertProof,
@@ -435,6 +457,26 @@ core::Delivery read_delivery(const Result& rows, int row) {
   delivery.lease_owner = rows.text(row, 11);
   delivery.lease_until = rows.integer(row, 12);
   return delivery;
+}
+
+/// The columns of kListAudit and kOldestAudit. details comes back compact (jsonb's text has
+/// spaces); NULL reads as the empty object.
+core::AuditEntry read_audit(const Result& rows, int row) {
+  core::AuditEntry entry;
+  entry.id = rows.integer(row, 0);
+  entry.actor_type = rows.text(row, 1);
+  entry.actor_id = rows.text(row, 2);
+  entry.action = rows.text(row, 3);
+  if (rows.is_null(row, 4)) {
+    entry.details_json = "{}";
+  } else {
+    boost::system::error_code ec;
+    const boost::json::value details = boost::json::parse(rows.text(row, 4), ec);
+    if (ec) fail("read audit_logs.details", "not JSON");
+    entry.details_json = boost::json::serialize(details);
+  }
+  entry.at = rows.integer(row, 5);
+  return entry;
 }
 
 // --- Steps shared by several operations ---
@@ -998,6 +1040,90 @@ std::vector<std::pair<std::string, std::int64_t>> PostgresStore::count_by_status
     }
   }
   return counts;
+}
+
+// --- core::AuditStore ---
+
+void PostgresStore::record_audit(const core::AuditEntry& entry) {
+  constexpr std::string_view kOperation = "record_audit";
+  if (entry.actor_type.empty()) fail(kOperation, "no actor_type");
+  if (entry.action.empty()) fail(kOperation, "no action");
+  const std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
+  {
+    boost::system::error_code ec;
+    const boost::json::value value = boost::json::parse(details, ec);
+    if (ec || !value.is_object()) fail(kOperation, "details_json is not a JSON object");
+  }
+  auto connection = pool_->acquire(kOperation);
+  connection->run(kInsertAudit,
+                  Params()
+                      .text(entry.actor_type)
+                      .nullable_text(entry.actor_id)
+                      .text(entry.action)
+                      .text(details)
+                      .integer(entry.at),
+                  kOperation);
+}
+
+std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, core::UnixMillis to,
+                                                        std::size_t limit) {
+  constexpr std::string_view kOperation = "list_audit";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(
+      kListAudit, Params().integer(from).integer(to).integer(sql_count(limit)), kOperation);
+  std::vector<core::AuditEntry> entries;
+  entries.reserve(static_cast<std::size_t>(rows.rows()));
+  for (int row = 0; row < rows.rows(); ++row) entries.push_back(read_audit(rows, row));
+  return entries;
+}
+
+std::size_t PostgresStore::take_audit_before(
+    core::UnixMillis cutoff, std::size_t batch,
+    const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
+  constexpr std::string_view kOperation = "take_audit_before";
+  if (batch == 0) fail(kOperation, "batch must be at least 1");
+  if (!archive) fail(kOperation, "no archive callback");
+  std::size_t taken = 0;
+  for (;;) {
+    auto connection = pool_->acquire(kOperation);
+    Transaction transaction(*connection, kOperation);
+    connection->execute("SET LOCAL statement_timeout = 0", kOperation);
+    const Result selected = connection->run(
+        kOldestAudit, Params().integer(cutoff).integer(sql_count(batch)), kOperation);
+    if (selected.rows() == 0) break;  // rolls back the empty transaction
+    std::vector<core::AuditEntry> rows;
+    rows.reserve(static_cast<std::size_t>(selected.rows()));
+    std::string ids = "{";
+    for (int row = 0; row < selected.rows(); ++row) {
+      rows.push_back(read_audit(selected, row));
+      if (row > 0) ids += ',';
+      ids += std::to_string(rows.back().id);
+    }
+    ids += '}';
+    archive(rows);  // throws: the transaction rolls back, nothing deleted
+    const Result deleted = connection->run(kDeleteAudit, Params().text(ids), kOperation);
+    // The rows are locked by this transaction: nobody else can have removed one.
+    if (static_cast<std::size_t>(deleted.rows()) != rows.size()) {
+      fail(kOperation, "deleted " + std::to_string(deleted.rows()) + " rows of " +
+                           std::to_string(rows.size()) + " archived");
+    }
+    transaction.commit();
+    taken += rows.size();
+    if (rows.size() < batch) break;
+  }
+  return taken;
+}
+
+std::size_t PostgresStore::anonymise_user(std::string_view user_id) {
+  constexpr std::string_view kOperation = "anonymise_user";
+  if (user_id.empty()) return 0;
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  // A scan of every partition may take longer than a statement should.
+  connection->execute("SET LOCAL statement_timeout = 0", kOperation);
+  const Result changed = connection->run(kAnonymiseUser, Params().text(user_id), kOperation);
+  transaction.commit();
+  return static_cast<std::size_t>(changed.rows());
 }
 
 }  // namespace pg::store

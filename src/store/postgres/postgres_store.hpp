@@ -1,10 +1,11 @@
-// The production implementation of core's Store and OutboxStore ports: PostgreSQL 15 over libpq,
-// with a connection pool, prepared statements on the hot path, and migrations built in.
+// The production implementation of core's Store, OutboxStore and AuditStore ports: PostgreSQL 15
+// over libpq, with a connection pool, prepared statements on the hot path, and migrations built in.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
@@ -29,9 +31,10 @@ struct PostgresSettings {
   std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free pooled connection
 };
 
-/// core::Store and core::OutboxStore on PostgreSQL. Every method takes a connection from the pool
-/// for its duration; each write is one transaction (a single statement, or BEGIN ... COMMIT) at
-/// READ COMMITTED, correct with several proofgate instances on one database:
+/// core::Store, core::OutboxStore and core::AuditStore on PostgreSQL. Every method takes a
+/// connection from the pool for its duration; each write is one transaction (a single statement,
+/// or BEGIN ... COMMIT) at READ COMMITTED, correct with several proofgate instances on one
+/// database:
 /// - record_proof inserts the (partner, nonce) row of proof_nonces first; the loser of a race
 ///   waits on the winner's uncommitted key, then gets unique_violation (23505) on its primary key,
 ///   which answers kNonceTaken with the transaction rolled back.
@@ -43,7 +46,7 @@ struct PostgresSettings {
 /// - publish_root serializes per issuer with an advisory transaction lock.
 /// Errors are core::StoreError naming the operation and the SQLSTATE. A connection the server
 /// closed is replaced on the next acquire.
-class PostgresStore final : public core::Store, public core::OutboxStore {
+class PostgresStore final : public core::Store, public core::OutboxStore, public core::AuditStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -135,6 +138,21 @@ class PostgresStore final : public core::Store, public core::OutboxStore {
   bool replay(std::string_view event_id, core::UnixMillis now) override;
   /// pending, delivered, dead in that order, each present (0 when none).
   std::vector<std::pair<std::string, std::int64_t>> count_by_status() override;
+
+  // --- core::AuditStore (the table of 0001_init.sql; ip stays NULL) ---
+
+  void record_audit(const core::AuditEntry& entry) override;
+  /// details_json reads back compact, members in jsonb's order.
+  std::vector<core::AuditEntry> list_audit(core::UnixMillis from, core::UnixMillis to,
+                                           std::size_t limit) override;
+  /// Each batch's rows are taken FOR UPDATE SKIP LOCKED: two runs at once archive disjoint rows.
+  /// Runs without the statement timeout (archive may take a while); the connection is held
+  /// while `archive` runs.
+  std::size_t take_audit_before(
+      core::UnixMillis cutoff, std::size_t batch,
+      const std::function<void(const std::vector<core::AuditEntry>&)>& archive) override;
+  /// Scans every proofs partition (no index on user_id yet: it is always NULL today).
+  std::size_t anonymise_user(std::string_view user_id) override;
 
  private:
   struct Pool;  // the connection pool (postgres_store.cpp)

@@ -1,5 +1,5 @@
-// core::Store and core::OutboxStore on SQLite: the queries as named constants, statement and
-// transaction helpers, the migration runner and the row <-> model mapping.
+// core::Store, core::OutboxStore and core::AuditStore on SQLite: the queries as named constants,
+// statement and transaction helpers, the migration runner and the row <-> model mapping.
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -193,6 +193,21 @@ constexpr std::string_view kSetCircuitEnabled = R"sql(
 constexpr std::string_view kCircuitEnabled =
     "SELECT enabled FROM circuit_versions WHERE claim_type = ?1 AND semver = ?2";
 
+// --- The audit trail (core::AuditStore). Oldest first is (at, id): the audit_logs_at index. ---
+
+constexpr std::string_view kInsertAudit = R"sql(
+  INSERT INTO audit_logs (actor_type, actor_id, action, details, at)
+  VALUES (?1, ?2, ?3, ?4, ?5))sql";
+constexpr std::string_view kListAudit = R"sql(
+  SELECT id, actor_type, actor_id, action, details, at FROM audit_logs
+  WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3)sql";
+constexpr std::string_view kOldestAudit = R"sql(
+  SELECT id, actor_type, actor_id, action, details, at FROM audit_logs
+  WHERE at < ?1 ORDER BY at, id LIMIT ?2)sql";
+constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1";
+constexpr std::string_view kAnonymiseUser =
+    "UPDATE proofs SET user_id = NULL WHERE user_id = ?1 RETURNING 1";
+
 // --- Errors ---
 
 /// A StoreError that keeps SQLite's extended result code, so a caller can tell a constraint
@@ -347,6 +362,7 @@ struct Handles {
   StatementHandle save_idempotency, find_idempotency;
   StatementHandle root_is_current, supersede_roots, insert_current_root, recent_roots;
   StatementHandle set_circuit_enabled, circuit_enabled;
+  StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
 };
 
 /// BEGIN IMMEDIATE (the write lock up front, so a read inside cannot fail to upgrade later) ...
@@ -478,6 +494,18 @@ core::ProofRecord read_proof(const Query& row) {
   proof.created_at = row.column_integer(8);
   proof.verified_at = row.column_integer(9);
   return proof;
+}
+
+/// The columns of kListAudit and kOldestAudit. A NULL details reads as the empty object.
+core::AuditEntry read_audit(const Query& row) {
+  core::AuditEntry entry;
+  entry.id = row.column_integer(0);
+  entry.actor_type = row.column_text(1);
+  entry.actor_id = row.column_text(2);
+  entry.action = row.column_text(3);
+  entry.details_json = row.column_null(4) ? "{}" : row.column_text(4);
+  entry.at = row.column_integer(5);
+  return entry;
 }
 
 /// The columns of kFindDelivery and its siblings; the 14th (id) is the caller's.
@@ -668,6 +696,11 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.recent_roots = prepare(raw, kRecentRoots, open_operation);
   h.set_circuit_enabled = prepare(raw, kSetCircuitEnabled, open_operation);
   h.circuit_enabled = prepare(raw, kCircuitEnabled, open_operation);
+  h.insert_audit = prepare(raw, kInsertAudit, open_operation);
+  h.list_audit = prepare(raw, kListAudit, open_operation);
+  h.oldest_audit = prepare(raw, kOldestAudit, open_operation);
+  h.delete_audit = prepare(raw, kDeleteAudit, open_operation);
+  h.anonymise_user = prepare(raw, kAnonymiseUser, open_operation);
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -1125,6 +1158,88 @@ std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_by_status()
     }
   }
   return counts;
+}
+
+// --- core::AuditStore ---
+
+void SqliteStore::record_audit(const core::AuditEntry& entry) {
+  constexpr std::string_view kOperation = "record_audit";
+  if (entry.actor_type.empty()) fail(kOperation, "no actor_type");
+  if (entry.action.empty()) fail(kOperation, "no action");
+  // "" is the empty object; anything else must be one (the column's CHECK says so too).
+  std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
+  {
+    boost::system::error_code ec;
+    const boost::json::value value = boost::json::parse(details, ec);
+    if (ec || !value.is_object()) fail(kOperation, "details_json is not a JSON object");
+  }
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  Query(h.db.get(), h.insert_audit, kOperation)
+      .text(1, entry.actor_type)
+      .nullable_text(2, entry.actor_id)
+      .text(3, entry.action)
+      .text(4, details)
+      .integer(5, entry.at)
+      .run();
+  transaction.commit();
+}
+
+std::vector<core::AuditEntry> SqliteStore::list_audit(core::UnixMillis from, core::UnixMillis to,
+                                                      std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->list_audit, "list_audit");
+  query.integer(1, from).integer(2, to).integer(3, sql_count(limit));
+  std::vector<core::AuditEntry> entries;
+  while (query.step()) entries.push_back(read_audit(query));
+  return entries;
+}
+
+std::size_t SqliteStore::take_audit_before(
+    core::UnixMillis cutoff, std::size_t batch,
+    const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
+  constexpr std::string_view kOperation = "take_audit_before";
+  if (batch == 0) fail(kOperation, "batch must be at least 1");
+  if (!archive) fail(kOperation, "no archive callback");
+  std::size_t taken = 0;
+  for (;;) {
+    std::lock_guard lock(mutex_);
+    Handles& h = *connection_;
+    Transaction transaction(h, kOperation);
+    std::vector<core::AuditEntry> rows;
+    {
+      Query query(h.db.get(), h.oldest_audit, kOperation);
+      query.integer(1, cutoff).integer(2, sql_count(batch));
+      while (query.step()) rows.push_back(read_audit(query));
+    }
+    if (rows.empty()) break;  // the empty transaction rolls back
+    // Throws: the transaction rolls back, nothing deleted.
+    archive(rows);
+    for (const core::AuditEntry& row : rows) {
+      Query(h.db.get(), h.delete_audit, kOperation).integer(1, row.id).run();
+    }
+    transaction.commit();
+    taken += rows.size();
+    if (rows.size() < batch) break;
+  }
+  return taken;
+}
+
+std::size_t SqliteStore::anonymise_user(std::string_view user_id) {
+  constexpr std::string_view kOperation = "anonymise_user";
+  if (user_id.empty()) return 0;
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  std::size_t changed = 0;
+  {
+    Query query(h.db.get(), h.anonymise_user, kOperation);
+    query.text(1, user_id);
+    while (query.step()) ++changed;
+  }
+  transaction.commit();
+  return changed;
 }
 
 }  // namespace pg::store

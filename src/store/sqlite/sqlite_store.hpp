@@ -1,9 +1,10 @@
-// The embedded default of core's Store and OutboxStore ports: one SQLite file in WAL mode,
-// migrated at open.
+// The embedded default of core's Store, OutboxStore and AuditStore ports: one SQLite file in WAL
+// mode, migrated at open.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
@@ -24,11 +26,12 @@ struct SqliteSettings {
   int busy_timeout_ms = 5000;        // how long a write waits for another process's lock
 };
 
-/// core::Store and core::OutboxStore on one SQLite connection guarded by a mutex (SQLite has one
-/// writer anyway). Each write is one BEGIN IMMEDIATE transaction; statements are prepared once at
-/// open. Other processes may open the same file: the write lock and busy_timeout_ms keep them
-/// consistent (two workers claiming on two connections never claim one row twice).
-class SqliteStore final : public core::Store, public core::OutboxStore {
+/// core::Store, core::OutboxStore and core::AuditStore on one SQLite connection guarded by a mutex
+/// (SQLite has one writer anyway). Each write is one BEGIN IMMEDIATE transaction; statements are
+/// prepared once at open. Other processes may open the same file: the write lock and
+/// busy_timeout_ms keep them consistent (two workers claiming on two connections never claim one
+/// row twice).
+class SqliteStore final : public core::Store, public core::OutboxStore, public core::AuditStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -107,6 +110,18 @@ class SqliteStore final : public core::Store, public core::OutboxStore {
   bool replay(std::string_view event_id, core::UnixMillis now) override;
   /// pending, delivered, dead in that order, each present (0 when none).
   std::vector<std::pair<std::string, std::int64_t>> count_by_status() override;
+
+  // --- core::AuditStore ---
+
+  void record_audit(const core::AuditEntry& entry) override;
+  std::vector<core::AuditEntry> list_audit(core::UnixMillis from, core::UnixMillis to,
+                                           std::size_t limit) override;
+  /// Each batch runs under BEGIN IMMEDIATE: `archive` holds the database's write lock, so other
+  /// writers (the server, on another connection) wait for it up to their busy timeout.
+  std::size_t take_audit_before(
+      core::UnixMillis cutoff, std::size_t batch,
+      const std::function<void(const std::vector<core::AuditEntry>&)>& archive) override;
+  std::size_t anonymise_user(std::string_view user_id) override;
 
  private:
   struct Connection;  // the sqlite3 handle and the prepared statements (sqlite_store.cpp)

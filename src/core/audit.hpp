@@ -1,0 +1,67 @@
+// The audit-trail port: who did what to the service's state (admin actions, retention runs), kept
+// for the retention window, exportable as JSON lines, and archived then removed when it expires.
+// Also the account-anonymisation step retention needs (proofs kept, user_id nulled).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.hpp"
+
+namespace pg::core {
+
+/// Who acted.
+inline constexpr std::string_view kActorAdminCli = "admin_cli";
+inline constexpr std::string_view kActorAdminApi = "admin_api";
+inline constexpr std::string_view kActorSystem = "system";
+
+/// One audit row.
+struct AuditEntry {
+  std::int64_t id = 0;     // assigned by the store (record_audit ignores it); ascending
+  std::string actor_type;  // kActorAdminCli | kActorAdminApi | kActorSystem
+  std::string actor_id;    // e.g. the OS user running the CLI; empty when unknown
+  std::string action;      // "client.created", "webhook_secret.rotated", "circuit.enabled_set",
+                           // "root.published", "delivery.replayed", "webhook.test_sent",
+                           // "retention.archived", "user.anonymised"
+  /// A JSON object ("" reads as "{}"). Never secrets: no API keys, webhook secrets, tokens, nor
+  /// personal data. Read back as the same object (member order and spacing may differ: PostgreSQL
+  /// keeps jsonb).
+  std::string details_json;
+  UnixMillis at = 0;
+};
+
+/// Audit storage. Every method is safe to call from several threads at once and throws
+/// StoreError when the storage fails.
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+
+  /// Appends `entry` (its id is ignored). Throws StoreError when actor_type or action is empty or
+  /// details_json is not a JSON object; nothing is written then.
+  virtual void record_audit(const AuditEntry& entry) = 0;
+
+  /// Entries with from <= at < to, oldest first (by at, then id), at most `limit`.
+  virtual std::vector<AuditEntry> list_audit(UnixMillis from, UnixMillis to, std::size_t limit) = 0;
+
+  /// Moves every entry with at < cutoff out of the store, oldest first, in batches of at most
+  /// `batch` (> 0): per batch, one transaction reads the rows, calls `archive(rows)` and then
+  /// deletes exactly those rows. `archive` must have written them durably when it returns; when
+  /// it throws, the batch's transaction rolls back (nothing deleted) and the exception propagates.
+  /// A crash between `archive` returning and the commit leaves that batch in the store, so the
+  /// next run archives it again: at-least-once, at most one batch twice. `archive` runs while the
+  /// store holds its lock (SQLite: the database's write lock): it must not call this store, and
+  /// should be quick. Returns how many entries were archived and removed.
+  virtual std::size_t take_audit_before(
+      UnixMillis cutoff, std::size_t batch,
+      const std::function<void(const std::vector<AuditEntry>&)>& archive) = 0;
+
+  /// Account anonymisation: sets proofs.user_id to NULL on every proof of `user_id` (the proofs
+  /// stay). Returns how many proofs changed. An empty user_id changes nothing.
+  virtual std::size_t anonymise_user(std::string_view user_id) = 0;
+};
+
+}  // namespace pg::core
