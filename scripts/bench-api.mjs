@@ -26,6 +26,7 @@
 // step of the capacity search, default 10), BENCH_API_STEPS (offered rates, comma-separated),
 // BENCH_API_NORMAL=0 to skip the second server configuration (synchronous=NORMAL: WAL commits
 // without fsync, the WAL synced at checkpoints), which otherwise runs the same phases.
+import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -41,11 +42,7 @@ const steps = (process.env.BENCH_API_STEPS ?? '200,300,400,500,600,800,1000,1200
 const withNormal = process.env.BENCH_API_NORMAL !== '0';
 const baseRate = 100;
 const p95LimitMs = 50;
-const seed = 'b3e1c4a0de7ec7ab1e5eed00be9c4f00';  // BENCHMARK ONLY: the trapdoor is derived from it
-const claimType = 'age_over_18';
-const version = '9.0.0';
-const domain = 'bank.example';
-const rootValue = '4242424242424242424242424242424242';
+const { seed, claimType, version, domain, rootValue } = kBench;  // BENCHMARK ONLY (scripts/lib/bench-proofs.mjs)
 
 const fail = (msg) => {
   console.error(`bench-api: FAILED: ${msg}`);
@@ -139,46 +136,8 @@ const post = (p, body) => new Promise((resolve, reject) => {
   req.end(body);
 });
 
-/// `n` proof requests (POST /api/v1/requests, 8 in flight), without their QR codes.
-const createRequests = async (n) => {
-  const out = new Array(n);
-  let next = 0;
-  const body = JSON.stringify({ claim_type: claimType, circuit_version: version, ttl_seconds: 3600 });
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const r = await post('/api/v1/requests', body);
-      if (r.status !== 201) fail(`POST /api/v1/requests answered ${r.status}: ${r.body}`);
-      const o = JSON.parse(r.body);
-      delete o.qr;
-      out[i] = JSON.stringify(o);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return out;
-};
-
-/// One verify body per request, forged by forge_bench_proofs, one process per core.
-const forgeBodies = async (requests) => {
-  const parts = os.cpus().length;
-  const size = Math.ceil(requests.length / parts);
-  const jobs = [];
-  for (let p = 0; p < parts; ++p) {
-    const slice = requests.slice(p * size, (p + 1) * size);
-    jobs.push(new Promise((resolve, reject) => {
-      const proc = spawn(forge, ['prove', '--seed', seed, '--claim-type', claimType, '--version', version,
-        '--domain', domain, '--root', rootValue], { stdio: ['pipe', 'pipe', 'inherit'] });
-      const chunks = [];
-      proc.stdout.on('data', (c) => chunks.push(c));
-      proc.on('exit', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8').trim().split('\n').filter(Boolean))
-        : reject(new Error(`forge_bench_proofs prove exited ${code}`))));
-      proc.stdin.end(slice.length ? `${slice.join('\n')}\n` : '');
-    }));
-  }
-  const bodies = (await Promise.all(jobs)).flat();
-  if (bodies.length !== requests.length) fail(`forged ${bodies.length} bodies for ${requests.length} requests`);
-  return bodies;
-};
+const createRequests = (n) => createRequestsOver(post, n, fail);
+const forgeBodies = (requests) => forgeBodiesWith(forge, requests, fail);
 
 const prepare = async (n) => forgeBodies(await createRequests(n));
 

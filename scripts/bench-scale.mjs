@@ -33,6 +33,7 @@
 // Environment: BENCH_SCALE_SECONDS, BENCH_SCALE_STEP_SECONDS, BENCH_SCALE_STEPS (offered rates,
 // comma-separated), BENCH_SCALE_ROWS, BENCH_SCALE_BATCH, BENCH_SCALE_PARTS (default "a,b"; "a" or
 // "b" alone for one part), BENCH_SCALE_QUERY_RUNS (EXPLAIN ANALYZE runs per query, default 5).
+import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -55,11 +56,7 @@ const instanceCount = 3;
 const partnerCount = 200;
 const baseRate = 100;
 const p95LimitMs = 50;
-const seed = 'b3e1c4a0de7ec7ab1e5eed00be9c4f00';  // BENCHMARK ONLY: the trapdoor is derived from it (as bench-api.mjs)
-const claimType = 'age_over_18';
-const version = '9.0.0';
-const domain = 'bank.example';
-const rootValue = '4242424242424242424242424242424242';
+const { seed, claimType, version, domain, rootValue } = kBench;  // BENCHMARK ONLY (scripts/lib/bench-proofs.mjs)
 const pgBin = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const haproxyBin = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
 
@@ -277,46 +274,8 @@ const request = (method, port, p, body) => new Promise((resolve, reject) => {
   req.end(body);
 });
 
-/// `n` proof requests (POST /api/v1/requests through haproxy, 8 in flight), without their QR codes.
-const createRequests = async (n) => {
-  const out = new Array(n);
-  let next = 0;
-  const body = JSON.stringify({ claim_type: claimType, circuit_version: version, ttl_seconds: 3600 });
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const r = await request('POST', lbPort, '/api/v1/requests', body).catch((e) => fail(`POST /api/v1/requests: ${e.message}`));
-      if (r.status !== 201) fail(`POST /api/v1/requests answered ${r.status}: ${r.body}`);
-      const o = JSON.parse(r.body);
-      delete o.qr;
-      out[i] = JSON.stringify(o);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return out;
-};
-
-/// One verify body per request, forged by forge_bench_proofs, one process per core.
-const forgeBodies = async (requests) => {
-  const n = os.cpus().length;
-  const size = Math.ceil(requests.length / n);
-  const jobs = [];
-  for (let p = 0; p < n; ++p) {
-    const slice = requests.slice(p * size, (p + 1) * size);
-    jobs.push(new Promise((resolve, reject) => {
-      const proc = spawn(forge, ['prove', '--seed', seed, '--claim-type', claimType, '--version', version,
-        '--domain', domain, '--root', rootValue], { stdio: ['pipe', 'pipe', 'inherit'] });
-      const chunks = [];
-      proc.stdout.on('data', (c) => chunks.push(c));
-      proc.on('exit', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8').trim().split('\n').filter(Boolean))
-        : reject(new Error(`forge_bench_proofs prove exited ${code}`))));
-      proc.stdin.end(slice.length ? `${slice.join('\n')}\n` : '');
-    }));
-  }
-  const bodies = (await Promise.all(jobs)).flat();
-  if (bodies.length !== requests.length) fail(`forged ${bodies.length} bodies for ${requests.length} requests`);
-  return bodies;
-};
+const createRequests = (n) => createRequestsOver((p, body) => request('POST', lbPort, p, body).catch((e) => fail(`POST /api/v1/requests: ${e.message}`)), n, fail);
+const forgeBodies = (requests) => forgeBodiesWith(forge, requests, fail);
 /// `n` verify bodies; with `cost`, the CPU the proof requests took is recorded in it.
 const prepare = async (n, cost) => {
   // A fresh agent: haproxy closes keep-alive connections idle for 10 s (the seeding takes minutes).
