@@ -13,12 +13,15 @@
 #include <string>
 #include <utility>
 
+#include "store/json_columns.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/connection_pool.hpp"
 #include "store/postgres/migrations.hpp"
 
 namespace pg::store {
 namespace {
+
+constexpr std::string_view kStoreName = "postgres store";  // error prefix
 
 using postgres::Connection;
 using postgres::ConnectionPool;
@@ -345,47 +348,6 @@ std::string text_array(const std::vector<std::string>& values) {
   return out;
 }
 
-std::vector<std::string> json_to_strings(std::string_view text, std::string_view column) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) fail("read " + std::string(column), "not a JSON array");
-  std::vector<std::string> out;
-  out.reserve(value.get_array().size());
-  for (const boost::json::value& item : value.get_array()) {
-    if (!item.is_string()) fail("read " + std::string(column), "an element is not a string");
-    out.emplace_back(item.get_string());
-  }
-  return out;
-}
-
-/// A JSON object in the params' order (Boost.JSON objects keep insertion order; the json column
-/// keeps the text).
-std::string params_to_json(const core::Params& params, std::string_view operation) {
-  boost::json::object object;
-  object.reserve(params.size());
-  for (const auto& [name, value] : params) {
-    if (object.contains(name)) fail(operation, "params name '" + name + "' appears twice");
-    object.emplace(name, value);
-  }
-  return boost::json::serialize(object);
-}
-
-core::Params json_to_params(std::string_view text) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) fail("read proof_requests.params", "not a JSON object");
-  core::Params params;
-  params.reserve(value.get_object().size());
-  for (const auto& member : value.get_object()) {
-    const auto number = member.value().to_number<std::uint64_t>(ec);
-    if (ec) {
-      fail("read proof_requests.params", std::string(member.key()).append(" is not a uint64"));
-    }
-    params.emplace_back(std::string(member.key()), number);
-  }
-  return params;
-}
-
 /// A count or limit for a bigint parameter.
 std::int64_t sql_count(std::size_t value) {
   return static_cast<std::int64_t>(
@@ -402,8 +364,8 @@ core::Client read_client(const Result& rows, int row) {
   const std::string key_hash = rows.bytes(row, 3);
   if (key_hash.size() != client.key_hash.size()) fail("read api_clients.key_hash", "not 32 bytes");
   std::memcpy(client.key_hash.data(), key_hash.data(), key_hash.size());
-  client.scopes = json_to_strings(rows.text(row, 4), "api_clients.scopes");
-  client.domains = json_to_strings(rows.text(row, 5), "api_clients.domains");
+  client.scopes = json_to_strings(rows.text(row, 4), "api_clients.scopes", kStoreName);
+  client.domains = json_to_strings(rows.text(row, 5), "api_clients.domains", kStoreName);
   client.webhook_url = rows.text(row, 6);
   client.webhook_secret_sealed = rows.bytes(row, 7);
   client.created_at = rows.integer(row, 8);
@@ -419,7 +381,7 @@ core::ProofRequest read_request(const Result& rows, int row) {
   request.claim_type = rows.text(row, 3);
   request.circuit_version = rows.text(row, 4);
   request.verifier_domain = rows.text(row, 5);
-  request.params = json_to_params(rows.text(row, 6));
+  request.params = json_to_params(rows.text(row, 6), kStoreName);
   request.created_at = rows.integer(row, 7);
   request.expires_at = rows.integer(row, 8);
   return request;
@@ -664,7 +626,7 @@ void PostgresStore::insert_request(const core::ProofRequest& request) {
       .text(request.claim_type)
       .text(request.circuit_version)
       .text(request.verifier_domain)
-      .text(params_to_json(request.params, kOperation))
+      .text(params_to_json(request.params, kOperation, kStoreName))
       .integer(request.created_at)
       .integer(request.expires_at);
   auto connection = pool_->acquire(kOperation);

@@ -14,10 +14,13 @@
 #include <string>
 #include <utility>
 
+#include "store/json_columns.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace pg::store {
 namespace {
+
+constexpr std::string_view kStoreName = "sqlite store";  // error prefix
 
 // --- Queries: one statement each, numbered parameters. ---
 
@@ -402,52 +405,6 @@ std::int64_t unix_millis_now() {
 
 // --- JSON columns ---
 
-std::string strings_to_json(const std::vector<std::string>& values) {
-  boost::json::array array;
-  array.reserve(values.size());
-  for (const std::string& value : values) array.emplace_back(value);
-  return boost::json::serialize(array);
-}
-
-std::vector<std::string> json_to_strings(std::string_view text, std::string_view column) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) fail("read " + std::string(column), "not a JSON array");
-  std::vector<std::string> out;
-  out.reserve(value.get_array().size());
-  for (const boost::json::value& item : value.get_array()) {
-    if (!item.is_string()) fail("read " + std::string(column), "an element is not a string");
-    out.emplace_back(item.get_string());
-  }
-  return out;
-}
-
-/// A JSON object in the params' order (Boost.JSON objects keep insertion order).
-std::string params_to_json(const core::Params& params, std::string_view operation) {
-  boost::json::object object;
-  object.reserve(params.size());
-  for (const auto& [name, value] : params) {
-    if (object.contains(name)) fail(operation, "params name '" + name + "' appears twice");
-    object.emplace(name, value);
-  }
-  return boost::json::serialize(object);
-}
-
-core::Params json_to_params(std::string_view text) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) fail("read proof_requests.params", "not a JSON object");
-  core::Params params;
-  params.reserve(value.get_object().size());
-  for (const auto& member : value.get_object()) {
-    const auto number = member.value().to_number<std::uint64_t>(ec);
-    if (ec)
-      fail("read proof_requests.params", std::string(member.key()).append(" is not a uint64"));
-    params.emplace_back(std::string(member.key()), number);
-  }
-  return params;
-}
-
 // --- Rows ---
 
 core::Client read_client(const Query& row) {
@@ -458,8 +415,8 @@ core::Client read_client(const Query& row) {
   const std::string key_hash = row.column_blob(3);
   if (key_hash.size() != client.key_hash.size()) fail("read api_clients.key_hash", "not 32 bytes");
   std::memcpy(client.key_hash.data(), key_hash.data(), key_hash.size());
-  client.scopes = json_to_strings(row.column_text(4), "api_clients.scopes");
-  client.domains = json_to_strings(row.column_text(5), "api_clients.domains");
+  client.scopes = json_to_strings(row.column_text(4), "api_clients.scopes", kStoreName);
+  client.domains = json_to_strings(row.column_text(5), "api_clients.domains", kStoreName);
   client.webhook_url = row.column_text(6);
   client.webhook_secret_sealed = row.column_blob(7);
   client.created_at = row.column_integer(8);
@@ -475,7 +432,7 @@ core::ProofRequest read_request(const Query& row) {
   request.claim_type = row.column_text(3);
   request.circuit_version = row.column_text(4);
   request.verifier_domain = row.column_text(5);
-  request.params = json_to_params(row.column_text(6));
+  request.params = json_to_params(row.column_text(6), kStoreName);
   request.created_at = row.column_integer(7);
   request.expires_at = row.column_integer(8);
   return request;
@@ -775,7 +732,7 @@ void SqliteStore::touch_client(std::string_view client_id, core::UnixMillis now)
 
 void SqliteStore::insert_request(const core::ProofRequest& request) {
   constexpr std::string_view kOperation = "insert_request";
-  const std::string params = params_to_json(request.params, kOperation);
+  const std::string params = params_to_json(request.params, kOperation, kStoreName);
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);

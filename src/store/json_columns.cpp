@@ -1,0 +1,63 @@
+// JSON-encoded columns (see json_columns.hpp).
+#include "store/json_columns.hpp"
+
+#include <boost/json.hpp>
+
+#include "core/ports.hpp"
+
+namespace pg::store {
+
+namespace {
+[[noreturn]] void fail(std::string_view store, std::string_view operation, std::string_view message) {
+  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": " + std::string(message));
+}
+}  // namespace
+
+std::string strings_to_json(const std::vector<std::string>& values) {
+  boost::json::array array;
+  array.reserve(values.size());
+  for (const std::string& value : values) array.emplace_back(value);
+  return boost::json::serialize(array);
+}
+
+std::vector<std::string> json_to_strings(std::string_view text, std::string_view column, std::string_view store) {
+  const std::string operation = "read " + std::string(column);
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_array()) fail(store, operation, "not a JSON array");
+  std::vector<std::string> out;
+  out.reserve(value.get_array().size());
+  for (const boost::json::value& item : value.get_array()) {
+    if (!item.is_string()) fail(store, operation, "an element is not a string");
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+std::string params_to_json(const core::Params& params, std::string_view operation, std::string_view store) {
+  // Boost.JSON objects keep insertion order, and both stores keep the text as written.
+  boost::json::object object;
+  object.reserve(params.size());
+  for (const auto& [name, value] : params) {
+    if (object.contains(name)) fail(store, operation, "params name '" + name + "' appears twice");
+    object.emplace(name, value);
+  }
+  return boost::json::serialize(object);
+}
+
+core::Params json_to_params(std::string_view text, std::string_view store) {
+  constexpr std::string_view kOperation = "read proof_requests.params";
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) fail(store, kOperation, "not a JSON object");
+  core::Params params;
+  params.reserve(value.get_object().size());
+  for (const auto& member : value.get_object()) {
+    const auto number = member.value().to_number<std::uint64_t>(ec);
+    if (ec) fail(store, kOperation, std::string(member.key()).append(" is not a uint64"));
+    params.emplace_back(std::string(member.key()), number);
+  }
+  return params;
+}
+
+}  // namespace pg::store
