@@ -19,7 +19,7 @@
 namespace pg::webhooks {
 
 /// The default retry schedule: the wait after the 1st, 2nd, ... failed attempt. After the last
-/// entry's attempt fails too, the delivery is dead: 8 attempts over about 27 hours.
+/// entry's attempt fails too, the delivery is dead: 8 attempts over about 17 hours.
 inline const std::vector<std::chrono::milliseconds> kDefaultSchedule{
     std::chrono::seconds(5),   std::chrono::seconds(30), std::chrono::minutes(2), std::chrono::minutes(10),
     std::chrono::hours(1),     std::chrono::hours(4),    std::chrono::hours(12)};
