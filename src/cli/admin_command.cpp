@@ -16,9 +16,9 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli/backends.hpp"
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
-#include "cli/backends.hpp"
 #include "core/audit.hpp"
 #include "core/catalog.hpp"
 #include "core/secrets.hpp"
@@ -38,7 +38,8 @@ std::vector<std::string> split_list(const std::string& s) {
   std::size_t start = 0;
   while (start <= s.size()) {
     const auto comma = s.find(',', start);
-    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!item.empty()) out.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -72,13 +73,15 @@ Backends open(const AdminFlags& f) {
 /// The storage's audit port: the store objects implement all three ports (backends.hpp).
 core::AuditStore& audit_of(const Backends& d) {
   auto* audit = d.audit;
-  if (audit == nullptr) throw std::runtime_error("the " + d.storage_name + " storage keeps no audit trail");
+  if (audit == nullptr)
+    throw std::runtime_error("the " + d.storage_name + " storage keeps no audit trail");
   return *audit;
 }
 
 /// Who runs the CLI: the operating-system account (there is no other identity here).
 std::string cli_actor() {
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr)
+    return pw->pw_name;
   return "uid:" + std::to_string(geteuid());
 }
 
@@ -94,17 +97,20 @@ void record(const Backends& d, std::string_view action, const json::object& deta
   try {
     audit_of(d).record_audit(entry);
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string(action) + " done, but its audit entry was not recorded: " + e.what());
+    throw std::runtime_error(std::string(action) +
+                             " done, but its audit entry was not recorded: " + e.what());
   }
 }
 
 /// The host of a URL (no scheme, credentials, port, path or query): what the audit keeps of a
 /// webhook URL, whose path may hold a partner's token.
 std::string url_host(std::string_view url) {
-  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos)
+    url.remove_prefix(scheme + 3);
   url = url.substr(0, url.find_first_of("/?#"));
   if (const auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-  if (!url.empty() && url.front() == '[') return std::string(url.substr(0, url.find(']') + 1));  // [IPv6]
+  if (!url.empty() && url.front() == '[')
+    return std::string(url.substr(0, url.find(']') + 1));  // [IPv6]
   return std::string(url.substr(0, url.find(':')));
 }
 
@@ -116,8 +122,9 @@ std::string iso_millis(core::UnixMillis ms) {
   const year_month_day ymd(day);
   const hh_mm_ss<milliseconds> hms(t - day);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()), unsigned(ymd.month()),
-                unsigned(ymd.day()), int(hms.hours().count()), int(hms.minutes().count()), int(hms.seconds().count()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
+                int(hms.minutes().count()), int(hms.seconds().count()),
                 int(hms.subseconds().count()));
   return buf;
 }
@@ -125,7 +132,10 @@ std::string iso_millis(core::UnixMillis ms) {
 /// Parses YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z (UTC) into Unix milliseconds.
 core::UnixMillis parse_iso(const std::string& text, std::string_view flag) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
-  const auto bad = [&] { return std::runtime_error(std::string(flag) + ": '" + text + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z"); };
+  const auto bad = [&] {
+    return std::runtime_error(std::string(flag) + ": '" + text +
+                              "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z");
+  };
   const auto digits = [&](std::size_t at, std::size_t n, int& out) {
     if (at + n > text.size()) throw bad();
     out = 0;
@@ -139,7 +149,9 @@ core::UnixMillis parse_iso(const std::string& text, std::string_view flag) {
   digits(5, 2, mo);
   digits(8, 2, d);
   if (text.size() > 10) {
-    if (text[10] != 'T' || text.size() < 20 || text[13] != ':' || text[16] != ':' || text.back() != 'Z') throw bad();
+    if (text[10] != 'T' || text.size() < 20 || text[13] != ':' || text[16] != ':' ||
+        text.back() != 'Z')
+      throw bad();
     digits(11, 2, h);
     digits(14, 2, mi);
     digits(17, 2, sec);
@@ -150,15 +162,22 @@ core::UnixMillis parse_iso(const std::string& text, std::string_view flag) {
     }
   }
   using namespace std::chrono;
-  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) throw bad();
-  return (sys_days(ymd).time_since_epoch() + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms)) / 1ms;
+  return (sys_days(ymd).time_since_epoch() + hours(h) + minutes(mi) + seconds(sec) +
+          milliseconds(ms)) /
+         1ms;
 }
 
 /// One entry as a JSON line (the export's and the archives' format; details as an object).
 std::string audit_line(const core::AuditEntry& e) {
-  json::object o{{"id", e.id},           {"at", iso_millis(e.at)}, {"at_ms", e.at},
-                 {"actor_type", e.actor_type}, {"actor_id", e.actor_id}, {"action", e.action}};
+  json::object o{{"id", e.id},
+                 {"at", iso_millis(e.at)},
+                 {"at_ms", e.at},
+                 {"actor_type", e.actor_type},
+                 {"actor_id", e.actor_id},
+                 {"action", e.action}};
   boost::system::error_code ec;
   json::value details = json::parse(e.details_json, ec);
   o["details"] = ec ? json::value(json::object{}) : std::move(details);
@@ -201,11 +220,14 @@ std::string gunzip(std::string_view data) {
     out.append(buffer, sizeof buffer - z.avail_out);
   }
   inflateEnd(&z);
-  if (rc != Z_STREAM_END || z.avail_in != 0) throw std::runtime_error("gunzip: not one whole gzip stream");
+  if (rc != Z_STREAM_END || z.avail_in != 0)
+    throw std::runtime_error("gunzip: not one whole gzip stream");
   return out;
 }
 
-[[noreturn]] void fail_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+[[noreturn]] void fail_errno(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(errno));
+}
 
 void fsync_path(const std::filesystem::path& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -241,7 +263,8 @@ std::string read_file(const std::filesystem::path& path) {
 /// fsynced, read back and compared, linked to its name (never over an existing file: a re-run
 /// archiving the same batch gets a ".2", ".3", ... before .jsonl.gz), the directory fsynced.
 /// Returns the file name.
-std::string archive_batch(const std::filesystem::path& dir, const std::vector<core::AuditEntry>& rows) {
+std::string archive_batch(const std::filesystem::path& dir,
+                          const std::vector<core::AuditEntry>& rows) {
   std::string text;
   for (const auto& row : rows) text += audit_line(row) + "\n";
   const std::string packed = gzip(text);
@@ -251,8 +274,8 @@ std::string archive_batch(const std::filesystem::path& dir, const std::vector<co
     std::erase(s, ':');
     return s;
   };
-  const std::string stem =
-      "audit-" + compact(rows.front().at) + "-" + compact(rows.back().at) + "-" + std::to_string(rows.size());
+  const std::string stem = "audit-" + compact(rows.front().at) + "-" + compact(rows.back().at) +
+                           "-" + std::to_string(rows.size());
   const std::filesystem::path tmp = dir / ("." + stem + "." + std::to_string(::getpid()) + ".tmp");
   {
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -274,7 +297,8 @@ std::string archive_batch(const std::filesystem::path& dir, const std::vector<co
     if (::close(fd) != 0) fail_errno("close " + tmp.string());
   }
   if (gunzip(read_file(tmp)) != text) {
-    throw std::runtime_error("archive " + tmp.string() + ": reading it back does not give what was written");
+    throw std::runtime_error("archive " + tmp.string() +
+                             ": reading it back does not give what was written");
   }
   std::string name;
   for (int k = 1;; ++k) {
@@ -290,30 +314,37 @@ std::string archive_batch(const std::filesystem::path& dir, const std::vector<co
 
 void add_admin_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<AdminFlags>();
-  CLI::App* admin = app.add_subcommand("admin", "Manage partners, issuer roots and circuit versions");
+  CLI::App* admin =
+      app.add_subcommand("admin", "Manage partners, issuer roots and circuit versions");
   admin->require_subcommand(1);
   const auto storage = [f](CLI::App* c) {
-    c->add_option("--data-dir", f->data_dir, "data directory of the embedded default (default ./data)");
+    c->add_option("--data-dir", f->data_dir,
+                  "data directory of the embedded default (default ./data)");
     c->add_option("--database-url", f->database_url, "PostgreSQL URL (production storage)");
-    c->add_option("--master-key-file", f->master_key_file, "the deployment's master key (default <data-dir>/master.key)");
+    c->add_option("--master-key-file", f->master_key_file,
+                  "the deployment's master key (default <data-dir>/master.key)");
   };
 
-  CLI::App* create = admin->add_subcommand("create-client", "Create a partner; prints its API key once");
+  CLI::App* create =
+      admin->add_subcommand("create-client", "Create a partner; prints its API key once");
   create->add_option("--name", f->name, "partner name")->required();
   create->add_option("--scopes", f->scopes, "claim types, comma-separated")->required();
   create->add_option("--domains", f->domains, "verifier domains, comma-separated")->required();
-  create->add_option("--webhook-url", f->webhook_url, "where webhooks go (a secret is generated and shown once)");
+  create->add_option("--webhook-url", f->webhook_url,
+                     "where webhooks go (a secret is generated and shown once)");
   create->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
                    "DEVELOPMENT/TESTS ONLY: accept a webhook URL on loopback over plain http");
   storage(create);
   create->callback([f, &exit_code] {
     Backends d = open(*f);
     const json::object out = create_client(*d.store, d.master_key,
-                                           {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url,
-                                            f->allow_loopback_webhook});
+                                           {f->name, split_list(f->scopes), split_list(f->domains),
+                                            f->webhook_url, f->allow_loopback_webhook});
     // Never the API key, its prefix or the webhook secret; of the webhook URL only its host.
-    json::object details{{"client_id", out.at("client_id")}, {"name", out.at("name")},
-                         {"scopes", out.at("scopes")},       {"domains", out.at("domains")}};
+    json::object details{{"client_id", out.at("client_id")},
+                         {"name", out.at("name")},
+                         {"scopes", out.at("scopes")},
+                         {"domains", out.at("domains")}};
     if (!f->webhook_url.empty()) details["webhook_host"] = url_host(f->webhook_url);
     record(d, "client.created", details);
     std::cout << json::serialize(out) << std::endl;
@@ -321,12 +352,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* rotate = admin->add_subcommand("rotate-webhook-secret",
-                                           "New webhook secret for a partner (shown once); the old one keeps signing during the overlap");
+                                           "New webhook secret for a partner (shown once); the old "
+                                           "one keeps signing during the overlap");
   rotate->add_option("--client-id", f->client_id, "the partner")->required();
-  rotate->add_option("--overlap-seconds", f->overlap_seconds, "how long the old secret still signs (default 86400)")
+  rotate
+      ->add_option("--overlap-seconds", f->overlap_seconds,
+                   "how long the old secret still signs (default 86400)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{30} * 86400));
   rotate->add_option("--webhook-url", f->webhook_url, "a new webhook URL as well (optional)");
-  rotate->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook, "DEVELOPMENT/TESTS ONLY (see create-client)");
+  rotate->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
+                   "DEVELOPMENT/TESTS ONLY (see create-client)");
   storage(rotate);
   rotate->callback([f, &exit_code] {
     Backends d = open(*f);
@@ -345,44 +380,57 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     const std::string secret = webhooks::new_secret();
     const auto now = core::SystemClock().now_ms();
     d.outbox->rotate_webhook_secret(f->client_id, core::seal(d.master_key, secret, f->client_id),
-                                   now + f->overlap_seconds * 1000, f->webhook_url);
-    json::object details{{"client_id", f->client_id}, {"overlap_seconds", f->overlap_seconds},
-                         {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}};
+                                    now + f->overlap_seconds * 1000, f->webhook_url);
+    json::object details{
+        {"client_id", f->client_id},
+        {"overlap_seconds", f->overlap_seconds},
+        {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}};
     if (!f->webhook_url.empty()) details["new_webhook_host"] = url_host(f->webhook_url);
     record(d, "webhook_secret.rotated", details);
-    std::cout << json::serialize(json::object{{"client_id", f->client_id}, {"webhook_secret", secret},
-                                              {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}})
+    std::cout << json::serialize(json::object{{"client_id", f->client_id},
+                                              {"webhook_secret", secret},
+                                              {"previous_secret_signs_until",
+                                               core::rfc3339(now + f->overlap_seconds * 1000)}})
               << std::endl;
     exit_code = 0;
   });
 
-  CLI::App* token = admin->add_subcommand("new-admin-token",
-                                          "A new admin token for /api/admin (shown once) and the SHA-256 to configure");
+  CLI::App* token = admin->add_subcommand(
+      "new-admin-token",
+      "A new admin token for /api/admin (shown once) and the SHA-256 to configure");
   token->callback([&exit_code] {
     const auto [text, digest] = http::new_admin_token();
-    std::cout << json::serialize(json::object{{"admin_token", text}, {"admin_token_sha256", digest},
-                                              {"configure", "PROOFGATE_ADMIN_TOKEN_SHA256=" + digest}})
+    std::cout << json::serialize(
+                     json::object{{"admin_token", text},
+                                  {"admin_token_sha256", digest},
+                                  {"configure", "PROOFGATE_ADMIN_TOKEN_SHA256=" + digest}})
               << std::endl;
     exit_code = 0;
   });
 
-  CLI::App* list = admin->add_subcommand("list-clients", "List partners (never their keys or secrets)");
+  CLI::App* list =
+      admin->add_subcommand("list-clients", "List partners (never their keys or secrets)");
   storage(list);
   list->callback([f, &exit_code] {
     Backends d = open(*f);
     json::array out;
     for (const auto& c : d.store->list_clients()) {
-      out.push_back(json::object{{"client_id", c.id}, {"name", c.name}, {"key_prefix", c.key_prefix},
+      out.push_back(json::object{{"client_id", c.id},
+                                 {"name", c.name},
+                                 {"key_prefix", c.key_prefix},
                                  {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
                                  {"domains", json::array(c.domains.begin(), c.domains.end())},
-                                 {"webhook_url", c.webhook_url}, {"last_used", c.last_used}});
+                                 {"webhook_url", c.webhook_url},
+                                 {"last_used", c.last_used}});
     }
     std::cout << json::serialize(out) << std::endl;
     exit_code = 0;
   });
 
-  CLI::App* publish = admin->add_subcommand("publish-root", "Publish an issuer's current credential root");
-  publish->add_option("--issuer-id", f->issuer_id, "issuer id (1 MOHA, 2 TU, 3 NRB/IRD)")->required();
+  CLI::App* publish =
+      admin->add_subcommand("publish-root", "Publish an issuer's current credential root");
+  publish->add_option("--issuer-id", f->issuer_id, "issuer id (1 MOHA, 2 TU, 3 NRB/IRD)")
+      ->required();
   publish->add_option("--root", f->root, "the root, a decimal field element")->required();
   storage(publish);
   publish->callback([f, &exit_code] {
@@ -392,7 +440,9 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     Backends d = open(*f);
     d.store->publish_root(f->issuer_id, f->root, core::SystemClock().now_ms());
     record(d, "root.published", json::object{{"issuer_id", f->issuer_id}, {"root", f->root}});
-    std::cout << json::serialize(json::object{{"issuer_id", f->issuer_id}, {"root", f->root}, {"current", true}}) << std::endl;
+    std::cout << json::serialize(json::object{
+                     {"issuer_id", f->issuer_id}, {"root", f->root}, {"current", true}})
+              << std::endl;
     exit_code = 0;
   });
 
@@ -402,38 +452,57 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   circuit->add_option("--enabled", f->enabled, "true or false")->required();
   storage(circuit);
   circuit->callback([f, &exit_code] {
-    if (!core::is_claim_type(f->claim_type)) throw std::runtime_error("--claim-type: unknown claim type '" + f->claim_type + "'");
-    if (!core::is_semver(f->version)) throw std::runtime_error("--version: must be MAJOR.MINOR.PATCH");
+    if (!core::is_claim_type(f->claim_type))
+      throw std::runtime_error("--claim-type: unknown claim type '" + f->claim_type + "'");
+    if (!core::is_semver(f->version))
+      throw std::runtime_error("--version: must be MAJOR.MINOR.PATCH");
     Backends d = open(*f);
-    d.store->set_circuit_enabled(f->claim_type, f->version, f->enabled, core::SystemClock().now_ms());
+    d.store->set_circuit_enabled(f->claim_type, f->version, f->enabled,
+                                 core::SystemClock().now_ms());
     record(d, "circuit.enabled_set",
-           json::object{{"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}});
-    std::cout << json::serialize(json::object{{"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}})
+           json::object{
+               {"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}});
+    std::cout << json::serialize(json::object{{"claim_type", f->claim_type},
+                                              {"version", f->version},
+                                              {"enabled", f->enabled}})
               << std::endl;
     exit_code = 0;
   });
 
   CLI::App* retention = admin->add_subcommand(
-      "retention", "Archive audit entries older than the window (gzip'd JSON lines), then remove them");
-  retention->add_option("--older-than-days", f->older_than_days, "the retention window in days (default 730)")
+      "retention",
+      "Archive audit entries older than the window (gzip'd JSON lines), then remove them");
+  retention
+      ->add_option("--older-than-days", f->older_than_days,
+                   "the retention window in days (default 730)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100} * 366));
-  retention->add_option("--archive-dir", f->archive_dir, "where the archives go (default <data-dir>/audit-archive)");
-  retention->add_option("--batch", f->batch, "entries per archive file and transaction (default 1000)")
+  retention->add_option("--archive-dir", f->archive_dir,
+                        "where the archives go (default <data-dir>/audit-archive)");
+  retention
+      ->add_option("--batch", f->batch, "entries per archive file and transaction (default 1000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   storage(retention);
   retention->callback([f, &exit_code] {
     Backends d = open(*f);
-    const std::filesystem::path dir = f->archive_dir.empty() ? d.data_dir / "audit-archive" : std::filesystem::path(f->archive_dir);
+    const std::filesystem::path dir = f->archive_dir.empty()
+                                          ? d.data_dir / "audit-archive"
+                                          : std::filesystem::path(f->archive_dir);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw std::runtime_error("--archive-dir: cannot create " + dir.string() + ": " + ec.message());
+    if (ec)
+      throw std::runtime_error("--archive-dir: cannot create " + dir.string() + ": " +
+                               ec.message());
     const core::UnixMillis now = core::SystemClock().now_ms();
     const core::UnixMillis cutoff = now - f->older_than_days * 86'400'000;
     json::array files;
     const std::size_t archived = audit_of(d).take_audit_before(
-        cutoff, f->batch, [&](const std::vector<core::AuditEntry>& rows) { files.push_back(json::value(archive_batch(dir, rows))); });
-    const json::object summary{{"cutoff", iso_millis(cutoff)},    {"older_than_days", f->older_than_days},
-                               {"archived", archived},            {"archive_dir", std::filesystem::absolute(dir).string()},
+        cutoff, f->batch, [&](const std::vector<core::AuditEntry>& rows) {
+          files.push_back(json::value(archive_batch(dir, rows)));
+        });
+    const json::object summary{{"cutoff", iso_millis(cutoff)},
+                               {"older_than_days", f->older_than_days},
+                               {"archived", archived},
+                               {"archive_dir", std::filesystem::absolute(dir).string()},
                                {"files", files}};
     record(d, "retention.archived", summary);
     std::cout << json::serialize(summary) << std::endl;
@@ -449,24 +518,30 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     Backends d = open(*f);
     const std::size_t changed = audit_of(d).anonymise_user(f->user_id);
     // The audit keeps no personal data: the user id only as its SHA-256.
-    const json::object details{{"user_id_sha256", core::hex(core::sha256(f->user_id))}, {"proofs_anonymised", changed}};
+    const json::object details{{"user_id_sha256", core::hex(core::sha256(f->user_id))},
+                               {"proofs_anonymised", changed}};
     record(d, "user.anonymised", details);
     std::cout << json::serialize(details) << std::endl;
     exit_code = 0;
   });
 
-  CLI::App* audit = admin->add_subcommand("audit", "Export the audit trail as JSON lines, oldest first");
-  audit->add_option("--from", f->from, "from (inclusive), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z; default: the beginning");
+  CLI::App* audit =
+      admin->add_subcommand("audit", "Export the audit trail as JSON lines, oldest first");
+  audit->add_option(
+      "--from", f->from,
+      "from (inclusive), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z; default: the beginning");
   audit->add_option("--to", f->to, "to (exclusive), same forms; default: now");
   audit->add_option("--limit", f->limit, "at most this many entries (default 10000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
   storage(audit);
   audit->callback([f, &exit_code] {
     const core::UnixMillis from = f->from.empty() ? 0 : parse_iso(f->from, "--from");
-    const core::UnixMillis to = f->to.empty() ? core::SystemClock().now_ms() + 1 : parse_iso(f->to, "--to");
+    const core::UnixMillis to =
+        f->to.empty() ? core::SystemClock().now_ms() + 1 : parse_iso(f->to, "--to");
     if (to < from) throw std::runtime_error("--to: before --from");
     Backends d = open(*f);
-    for (const auto& entry : audit_of(d).list_audit(from, to, f->limit)) std::cout << audit_line(entry) << '\n';
+    for (const auto& entry : audit_of(d).list_audit(from, to, f->limit))
+      std::cout << audit_line(entry) << '\n';
     std::cout << std::flush;
     exit_code = 0;
   });

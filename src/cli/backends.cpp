@@ -16,8 +16,9 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
   const std::string& database_url = s.at("database_url");
   const std::string& key_file = s.at("master_key_file");
   if (database_url.empty()) {
-    DataDir d = open_data_dir(s.at("data_dir"), s.at("sqlite_synchronous"),
-                              key_file.empty() ? std::filesystem::path() : std::filesystem::path(key_file));
+    DataDir d =
+        open_data_dir(s.at("data_dir"), s.at("sqlite_synchronous"),
+                      key_file.empty() ? std::filesystem::path() : std::filesystem::path(key_file));
     std::shared_ptr<store::SqliteStore> sqlite(std::move(d.store));
     b.store = sqlite.get();
     b.outbox = sqlite.get();
@@ -50,8 +51,9 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
         std::filesystem::permissions(b.data_dir, std::filesystem::perms::owner_all, ec);
       }
     }
-    b.master_key = load_master_key(key_file.empty() ? b.data_dir / "master.key" : std::filesystem::path(key_file),
-                                   /*create=*/key_file.empty());
+    b.master_key = load_master_key(
+        key_file.empty() ? b.data_dir / "master.key" : std::filesystem::path(key_file),
+        /*create=*/key_file.empty());
     b.storage_name = "postgresql";
     b.maintain = [postgres = postgres.get()] {
       postgres->ensure_partitions();

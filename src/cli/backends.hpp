@@ -17,25 +17,25 @@
 namespace pg::cli {
 
 struct Backends {
-  std::shared_ptr<void> owner;          // keeps the store object alive
+  std::shared_ptr<void> owner;  // keeps the store object alive
   core::Store* store = nullptr;
   core::OutboxStore* outbox = nullptr;  // the same object as store
   core::AuditStore* audit = nullptr;    // the same object as store
   std::unique_ptr<core::Cache> cache;   // only when asked for
   core::MasterKey master_key{};
-  std::filesystem::path data_dir;       // demo files, and the master key unless master_key_file
-  std::string storage_name;             // "sqlite" | "postgresql"
-  std::string cache_name;               // "memory" | "redis"
+  std::filesystem::path data_dir;  // demo files, and the master key unless master_key_file
+  std::string storage_name;        // "sqlite" | "postgresql"
+  std::string cache_name;          // "memory" | "redis"
   /// Periodic upkeep of the storage (PostgreSQL: proof partitions ahead, the daily-counts view);
   /// empty when the storage needs none. Throws core::StoreError when it fails.
   std::function<void()> maintain;
 };
 
 /// Opens what the settings name: `database_url` set → PostgreSQL (migrated at open when the
-/// `migrate` setting is true), else SQLite in `data_dir` (created 0700; always migrated); with `with_cache`, `redis_url` set → Redis, else the in-process cache. The
-/// master key comes from `master_key_file`, else `<data_dir>/master.key` (created when missing;
-/// every instance of a deployment must use the same one). Throws std::runtime_error naming the
-/// setting and the problem.
+/// `migrate` setting is true), else SQLite in `data_dir` (created 0700; always migrated); with
+/// `with_cache`, `redis_url` set → Redis, else the in-process cache. The master key comes from
+/// `master_key_file`, else `<data_dir>/master.key` (created when missing; every instance of a
+/// deployment must use the same one). Throws std::runtime_error naming the setting and the problem.
 Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with_cache);
 
 }  // namespace pg::cli

@@ -14,21 +14,30 @@ namespace json = boost::json;
 
 namespace {
 bool is_domain(const std::string& s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.front() == '-') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'; }) &&
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.front() == '-')
+    return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                              c == '.';
+                     }) &&
          s.find("..") == std::string::npos;
 }
 }  // namespace
 
-json::object create_client(core::Store& store, const core::MasterKey& master_key, const NewClient& spec) {
-  if (spec.name.empty() || spec.name.size() > 200) throw std::runtime_error("--name: must be 1 to 200 characters");
+json::object create_client(core::Store& store, const core::MasterKey& master_key,
+                           const NewClient& spec) {
+  if (spec.name.empty() || spec.name.size() > 200)
+    throw std::runtime_error("--name: must be 1 to 200 characters");
   if (spec.scopes.empty()) throw std::runtime_error("--scopes: at least one claim type");
   for (const auto& s : spec.scopes) {
-    if (!core::is_claim_type(s)) throw std::runtime_error("--scopes: unknown claim type '" + s + "'");
+    if (!core::is_claim_type(s))
+      throw std::runtime_error("--scopes: unknown claim type '" + s + "'");
   }
   if (spec.domains.empty()) throw std::runtime_error("--domains: at least one verifier domain");
   for (const auto& d : spec.domains) {
-    if (!is_domain(d)) throw std::runtime_error("--domains: '" + d + "' is not a lowercase DNS name");
+    if (!is_domain(d))
+      throw std::runtime_error("--domains: '" + d + "' is not a lowercase DNS name");
   }
   if (!spec.webhook_url.empty()) {
     webhooks::GuardPolicy policy;
@@ -56,8 +65,8 @@ json::object create_client(core::Store& store, const core::MasterKey& master_key
   store.insert_client(c);
   json::array scopes(spec.scopes.begin(), spec.scopes.end());
   json::array domains(spec.domains.begin(), spec.domains.end());
-  json::object out{{"client_id", c.id}, {"name", c.name}, {"api_key", key.text}, {"key_prefix", c.key_prefix},
-                   {"scopes", scopes}, {"domains", domains}};
+  json::object out{{"client_id", c.id},          {"name", c.name},   {"api_key", key.text},
+                   {"key_prefix", c.key_prefix}, {"scopes", scopes}, {"domains", domains}};
   if (!spec.webhook_url.empty()) {
     out["webhook_url"] = spec.webhook_url;
     out["webhook_secret"] = webhook_secret;

@@ -25,6 +25,7 @@ struct NewClient {
 /// client and returns {client_id, name, api_key, key_prefix, scopes, domains[, webhook_url,
 /// webhook_secret]} — the only time the key and secret are shown. Throws std::runtime_error
 /// naming the bad value.
-boost::json::object create_client(core::Store& store, const core::MasterKey& master_key, const NewClient& spec);
+boost::json::object create_client(core::Store& store, const core::MasterKey& master_key,
+                                  const NewClient& spec);
 
 }  // namespace pg::cli

@@ -43,19 +43,21 @@ const RawSettings& serve_defaults() {
   return kDefaults;
 }
 
-RawSettings resolve_settings(const RawSettings& flags, const std::optional<std::filesystem::path>& toml_file) {
+RawSettings resolve_settings(const RawSettings& flags,
+                             const std::optional<std::filesystem::path>& toml_file) {
   RawSettings file_values;
   if (toml_file) {
     toml::table table;
     try {
       table = toml::parse_file(toml_file->string());
     } catch (const toml::parse_error& e) {
-      throw std::runtime_error(toml_file->string() + ": " + std::string(e.description()) + " at line " +
-                               std::to_string(e.source().begin.line));
+      throw std::runtime_error(toml_file->string() + ": " + std::string(e.description()) +
+                               " at line " + std::to_string(e.source().begin.line));
     }
     for (const auto& [key, node] : table) {
       const std::string k(key.str());
-      if (!serve_defaults().contains(k)) throw std::runtime_error(toml_file->string() + ": unknown setting " + k);
+      if (!serve_defaults().contains(k))
+        throw std::runtime_error(toml_file->string() + ": unknown setting " + k);
       if (const auto* s = node.as_string()) {
         file_values[k] = s->get();
       } else if (const auto* i = node.as_integer()) {
@@ -65,14 +67,16 @@ RawSettings resolve_settings(const RawSettings& flags, const std::optional<std::
       } else if (const auto* b = node.as_boolean()) {
         file_values[k] = b->get() ? "true" : "false";
       } else {
-        throw std::runtime_error(toml_file->string() + ": " + k + " must be a string, number or boolean");
+        throw std::runtime_error(toml_file->string() + ": " + k +
+                                 " must be a string, number or boolean");
       }
     }
   }
   RawSettings out;
   for (const auto& [name, def] : serve_defaults()) {
     std::string env_name = "PROOFGATE_";
-    for (const char c : name) env_name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (const char c : name)
+      env_name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     if (const auto it = flags.find(name); it != flags.end()) {
       out[name] = it->second;
     } else if (const char* env = std::getenv(env_name.c_str()); env != nullptr) {
@@ -88,20 +92,24 @@ RawSettings resolve_settings(const RawSettings& flags, const std::optional<std::
 
 std::optional<std::filesystem::path> config_file(const std::string& flag) {
   if (!flag.empty()) return std::filesystem::path(flag);
-  if (const char* env = std::getenv("PROOFGATE_CONFIG"); env && *env) return std::filesystem::path(env);
+  if (const char* env = std::getenv("PROOFGATE_CONFIG"); env && *env)
+    return std::filesystem::path(env);
   return std::nullopt;
 }
 
-std::uint64_t setting_uint(const RawSettings& s, const std::string& name, std::uint64_t min, std::uint64_t max) {
+std::uint64_t setting_uint(const RawSettings& s, const std::string& name, std::uint64_t min,
+                           std::uint64_t max) {
   const std::string& v = s.at(name);
   std::uint64_t x = 0;
   if (v.empty() || v.size() > 19) throw std::runtime_error(name + ": must be an integer");
   for (const char c : v) {
-    if (c < '0' || c > '9') throw std::runtime_error(name + ": must be a non-negative integer, got '" + v + "'");
+    if (c < '0' || c > '9')
+      throw std::runtime_error(name + ": must be a non-negative integer, got '" + v + "'");
     x = x * 10 + static_cast<std::uint64_t>(c - '0');
   }
   if (x < min || x > max) {
-    throw std::runtime_error(name + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+    throw std::runtime_error(name + ": must be between " + std::to_string(min) + " and " +
+                             std::to_string(max));
   }
   return x;
 }
@@ -111,7 +119,8 @@ double setting_double(const RawSettings& s, const std::string& name, double min,
   char* end = nullptr;
   const double x = std::strtod(v.c_str(), &end);
   if (v.empty() || end != v.c_str() + v.size() || !(x >= min && x <= max)) {
-    throw std::runtime_error(name + ": must be a number between " + std::to_string(min) + " and " + std::to_string(max));
+    throw std::runtime_error(name + ": must be a number between " + std::to_string(min) + " and " +
+                             std::to_string(max));
   }
   return x;
 }

@@ -18,8 +18,10 @@ core::MasterKey load_master_key(const fs::path& file, bool create) {
   if (fd < 0 && errno == ENOENT && create) {
     const std::string bytes = core::random_bytes(key.size());
     fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error(file.string() + ": cannot create: " + std::strerror(errno));
-    const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+    if (fd < 0)
+      throw std::runtime_error(file.string() + ": cannot create: " + std::strerror(errno));
+    const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
+                    ::fsync(fd) == 0;
     ::close(fd);
     if (!ok) throw std::runtime_error(file.string() + ": cannot write the master key");
     std::memcpy(key.data(), bytes.data(), key.size());
@@ -41,7 +43,8 @@ core::MasterKey load_master_key(const fs::path& file, bool create) {
   return key;
 }
 
-DataDir open_data_dir(const fs::path& dir, const std::string& synchronous, const fs::path& master_key_file) {
+DataDir open_data_dir(const fs::path& dir, const std::string& synchronous,
+                      const fs::path& master_key_file) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);

@@ -31,7 +31,9 @@ Fr fr_u64(std::uint64_t v) {
   return Fr::from_canonical(l);
 }
 
-std::string dec(const Fr& x) { return crypto::snarkjs::to_decimal(x.to_canonical()); }
+std::string dec(const Fr& x) {
+  return crypto::snarkjs::to_decimal(x.to_canonical());
+}
 
 Fr hash2(const Fr& a, const Fr& b) {
   const std::array<Fr, 2> in{a, b};
@@ -55,7 +57,8 @@ json::object issue(const Credential& c, const Fr& commitment, Fr& root_out) {
   std::array<Fr, kDepth + 1> zero{};
   zero[0] = Fr::zero();
   for (int i = 0; i < kDepth; ++i) zero[i + 1] = hash2(zero[i], zero[i]);
-  std::map<std::uint64_t, Fr> level{{0, fr_u64(101)}, {1, fr_u64(202)}, {2, fr_u64(303)}, {3, leaf}};
+  std::map<std::uint64_t, Fr> level{
+      {0, fr_u64(101)}, {1, fr_u64(202)}, {2, fr_u64(303)}, {3, leaf}};
   std::uint64_t index = 3;
   json::array siblings, bits;
   for (int d = 0; d < kDepth; ++d) {
@@ -67,7 +70,8 @@ json::object issue(const Credential& c, const Fr& commitment, Fr& root_out) {
       if (next.contains(i / 2)) continue;
       const auto l = level.find(i & ~std::uint64_t{1});
       const auto r = level.find(i | 1);
-      next[i / 2] = hash2(l == level.end() ? zero[d] : l->second, r == level.end() ? zero[d] : r->second);
+      next[i / 2] =
+          hash2(l == level.end() ? zero[d] : l->second, r == level.end() ? zero[d] : r->second);
     }
     level = std::move(next);
     index /= 2;
@@ -75,8 +79,13 @@ json::object issue(const Credential& c, const Fr& commitment, Fr& root_out) {
   root_out = level.at(0);
   json::object attrs;
   for (const auto& [k, v] : c.attributes) attrs[k] = v;
-  return json::object{{"issuer", c.issuer + " (sandbox)"}, {"schema", c.schema}, {"attributes", attrs},
-                      {"expiry", c.expiry}, {"root", dec(root_out)}, {"siblings", siblings}, {"path_indices", bits}};
+  return json::object{{"issuer", c.issuer + " (sandbox)"},
+                      {"schema", c.schema},
+                      {"attributes", attrs},
+                      {"expiry", c.expiry},
+                      {"root", dec(root_out)},
+                      {"siblings", siblings},
+                      {"path_indices", bits}};
 }
 
 void write_private(const fs::path& file, const std::string& text) {
@@ -95,8 +104,9 @@ std::string read_text(const fs::path& file) {
 }
 }  // namespace
 
-std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, const fs::path& data_dir,
-                        const std::string& listen, const fs::path& artifacts_dir) {
+std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
+                        const fs::path& data_dir, const std::string& listen,
+                        const fs::path& artifacts_dir) {
   const fs::path dir = data_dir / "demo";
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all);
@@ -108,7 +118,10 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, c
     api_key = json::parse(read_text(partner_file)).at("api_key").as_string().c_str();
     out += "demo partner: " + partner_file.string() + " (kept from an earlier run)\n";
   } else {
-    NewClient spec{"Demo Bank", {"age_over_18", "citizenship", "education", "income_gte"}, {std::string(kDemoDomain)}, ""};
+    NewClient spec{"Demo Bank",
+                   {"age_over_18", "citizenship", "education", "income_gte"},
+                   {std::string(kDemoDomain)},
+                   ""};
     const json::object created = create_client(store, master_key, spec);
     api_key = created.at("api_key").as_string().c_str();
     write_private(partner_file, json::serialize(created));
@@ -127,10 +140,12 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, c
       const std::string bytes = core::random_bytes(32);
       crypto::Limbs l{};
       for (int i = 0; i < 4; ++i) {
-        for (int b = 0; b < 8; ++b) l[i] |= std::uint64_t(std::uint8_t(bytes[i * 8 + b])) << (8 * b);
+        for (int b = 0; b < 8; ++b)
+          l[i] |= std::uint64_t(std::uint8_t(bytes[i * 8 + b])) << (8 * b);
       }
       l[3] &= 0x3fffffffffffffffULL;  // 254 bits, then rejection below r
-      auto parsed = crypto::snarkjs::fr_from_decimal(json::value(crypto::snarkjs::to_decimal(l)), "secret");
+      auto parsed =
+          crypto::snarkjs::fr_from_decimal(json::value(crypto::snarkjs::to_decimal(l)), "secret");
       if (parsed && !parsed->is_zero()) {
         secret = *parsed;
         break;
@@ -140,13 +155,25 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, c
   const std::array<Fr, 1> s_in{secret};
   commitment = crypto::poseidon_hash(s_in);
   if (!fs::exists(holder_file)) {
-    write_private(holder_file, json::serialize(json::object{{"version", 1}, {"secret", dec(secret)}, {"commitment", dec(commitment)}}));
+    write_private(holder_file,
+                  json::serialize(json::object{
+                      {"version", 1}, {"secret", dec(secret)}, {"commitment", dec(commitment)}}));
   }
   out += "demo holder: " + holder_file.string() + "\n";
   const std::array<Credential, 3> credentials{
       Credential{"MOHA", "identity", 1, 1, {{"birth_date", 20000101}, {"country", 524}}, 20351231},
-      Credential{"TU", "education", 2, 2, {{"degree_level", 4}, {"graduation_year", 2022}, {"institution_id", 1}}, 20991231},
-      Credential{"NRB/IRD", "income", 3, 3, {{"annual_income_npr", 1500000}, {"fiscal_year", 2081}}, 20351231},
+      Credential{"TU",
+                 "education",
+                 2,
+                 2,
+                 {{"degree_level", 4}, {"graduation_year", 2022}, {"institution_id", 1}},
+                 20991231},
+      Credential{"NRB/IRD",
+                 "income",
+                 3,
+                 3,
+                 {{"annual_income_npr", 1500000}, {"fiscal_year", 2081}},
+                 20351231},
   };
   const auto now = core::SystemClock().now_ms();
   for (const Credential& c : credentials) {
@@ -154,20 +181,28 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, c
     const json::object cred = issue(c, commitment, root);
     write_private(dir / (c.schema + ".json"), json::serialize(cred));
     store.publish_root(c.issuer_id, dec(root), now);
-    out += "credential: " + (dir / (c.schema + ".json")).string() + " (" + c.issuer + " tree root published)\n";
+    out += "credential: " + (dir / (c.schema + ".json")).string() + " (" + c.issuer +
+           " tree root published)\n";
   }
   const std::string base = "http://" + listen;
-  const std::string key_expr = "$(node -p 'require(\"" + fs::absolute(partner_file).string() + "\").api_key')";
+  const std::string key_expr =
+      "$(node -p 'require(\"" + fs::absolute(partner_file).string() + "\").api_key')";
   const std::string request_file = (dir / "request.json").string();
   const std::string body_file = (dir / "verify-body.json").string();
-  out += "\nTry it from the repository's root (three commands; the wallet proves in about 2 seconds):\n";
-  out += "  curl -s -H \"Authorization: Bearer " + key_expr + "\" -H 'Content-Type: application/json' \\\n"
-         "    -d '{\"claim_type\":\"age_over_18\"}' " + base + "/api/v1/requests > " + request_file + "\n";
-  out += "  node clients/wallet/bin/wallet.mjs prove --holder " + holder_file.string() + " --credential " +
-         (dir / "identity.json").string() + " \\\n    --request " + request_file + " --artifacts " +
-         artifacts_dir.string() + " > " + body_file + "\n";
-  out += "  curl -s -H \"Authorization: Bearer " + key_expr + "\" -H 'Content-Type: application/json' \\\n"
-         "    --data @" + body_file + " " + base + "/api/v1/verify\n";
+  out +=
+      "\nTry it from the repository's root (three commands; the wallet proves in about 2 "
+      "seconds):\n";
+  out += "  curl -s -H \"Authorization: Bearer " + key_expr +
+         "\" -H 'Content-Type: application/json' \\\n"
+         "    -d '{\"claim_type\":\"age_over_18\"}' " +
+         base + "/api/v1/requests > " + request_file + "\n";
+  out += "  node clients/wallet/bin/wallet.mjs prove --holder " + holder_file.string() +
+         " --credential " + (dir / "identity.json").string() + " \\\n    --request " +
+         request_file + " --artifacts " + artifacts_dir.string() + " > " + body_file + "\n";
+  out += "  curl -s -H \"Authorization: Bearer " + key_expr +
+         "\" -H 'Content-Type: application/json' \\\n"
+         "    --data @" +
+         body_file + " " + base + "/api/v1/verify\n";
   return out;
 }
 

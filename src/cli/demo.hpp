@@ -12,7 +12,8 @@ namespace pg::cli {
 
 /// Sets up (or reuses) the demo under `data_dir`/demo and returns the text to print: what was
 /// written and the three commands that create a request, prove it and verify it.
-std::string set_up_demo(core::Store& store, const core::MasterKey& master_key, const std::filesystem::path& data_dir,
-                        const std::string& listen, const std::filesystem::path& artifacts_dir);
+std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
+                        const std::filesystem::path& data_dir, const std::string& listen,
+                        const std::filesystem::path& artifacts_dir);
 
 }  // namespace pg::cli

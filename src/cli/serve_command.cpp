@@ -2,22 +2,22 @@
 // directory (SQLite) and the in-process cache, loads the circuits, optionally sets up the demo,
 // and runs the HTTP server until SIGTERM/SIGINT.
 #include <atomic>
-#include <iostream>
 #include <condition_variable>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "cli/backends.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
-#include "cli/backends.hpp"
 #include "cli/demo.hpp"
 #include "cli/worker_settings.hpp"
-#include "http/admin.hpp"
-#include "webhooks/worker.hpp"
 #include "core/catalog.hpp"
 #include "core/service.hpp"
+#include "http/admin.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "webhooks/worker.hpp"
 
 namespace pg::cli {
 
@@ -32,10 +32,12 @@ struct ServeFlags {
 
 std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw std::runtime_error("listen: must be HOST:PORT, got '" + listen + "'");
+  if (colon == std::string::npos || colon == 0)
+    throw std::runtime_error("listen: must be HOST:PORT, got '" + listen + "'");
   RawSettings port{{"port", listen.substr(colon + 1)}};
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return {host, static_cast<unsigned short>(setting_uint(port, "port", 0, 65535))};
 }
 
@@ -64,7 +66,8 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   if (f.webhook_allow_loopback) flags["webhook_allow_loopback"] = "true";
   const RawSettings s = resolve_settings(flags, config_file(f.config));
   const std::string sync = s.at("sqlite_synchronous");
-  if (sync != "FULL" && sync != "NORMAL") throw std::runtime_error("sqlite_synchronous: must be FULL or NORMAL");
+  if (sync != "FULL" && sync != "NORMAL")
+    throw std::runtime_error("sqlite_synchronous: must be FULL or NORMAL");
 
   http::ServerSettings server;
   std::tie(server.host, server.port) = split_listen(s.at("listen"));
@@ -78,19 +81,22 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   service.rate_per_second = setting_double(s, "rate_limit", 0, 1e9);
   service.rate_burst = setting_double(s, "rate_burst", 1, 1e9);
   service.root_grace = std::chrono::seconds(setting_uint(s, "root_grace_seconds", 0, 365 * 86400));
-  service.default_request_ttl_s = static_cast<std::int64_t>(setting_uint(s, "request_ttl_seconds", 10, 3600));
+  service.default_request_ttl_s =
+      static_cast<std::int64_t>(setting_uint(s, "request_ttl_seconds", 10, 3600));
 
   core::SystemClock clock;
   Backends data = open_backends(s, clock, /*with_cache=*/true);
   const std::filesystem::path artifacts = s.at("artifacts_dir");
   const core::CircuitCatalog catalog = core::CircuitCatalog::load(artifacts);
   if (catalog.empty()) {
-    std::cerr << R"({"level":"warn","msg":"no circuits loaded; /readyz answers 503 until artifacts are present","artifacts_dir":")"
-              << artifacts.string() << "\"}" << std::endl;
+    std::cerr
+        << R"({"level":"warn","msg":"no circuits loaded; /readyz answers 503 until artifacts are present","artifacts_dir":")"
+        << artifacts.string() << "\"}" << std::endl;
   }
   for (const auto& c : catalog.all()) {
-    std::cerr << R"({"level":"info","msg":"circuit loaded","claim_type":")" << c->claim_type << R"(","version":")"
-              << c->version << R"(","public_signals":)" << c->public_signals.size() << "}" << std::endl;
+    std::cerr << R"({"level":"info","msg":"circuit loaded","claim_type":")" << c->claim_type
+              << R"(","version":")" << c->version << R"(","public_signals":)"
+              << c->public_signals.size() << "}" << std::endl;
   }
   core::Cache& cache = *data.cache;
   // The webhook worker runs inside serve unless turned off (then `proofgate worker` delivers).
@@ -103,9 +109,10 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
   // The store objects implement the audit port too (backends.hpp): admin actions are audited.
-  http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock,
-                       admin_token_hash(s), [&worker] { worker.notify(); });
-  http::Api api({proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
+  http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock, admin_token_hash(s),
+                       [&worker] { worker.notify(); });
+  http::Api api(
+      {proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });
@@ -114,14 +121,16 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   std::condition_variable upkeep_cv;
   std::thread upkeep;
   if (data.maintain) {
-    const auto every = std::chrono::seconds(setting_uint(s, "maintenance_interval_seconds", 10, 86400));
+    const auto every =
+        std::chrono::seconds(setting_uint(s, "maintenance_interval_seconds", 10, 86400));
     upkeep = std::thread([&, every] {
       std::unique_lock lock(upkeep_mu);
       do {
         try {
           data.maintain();
         } catch (const std::exception& e) {
-          std::cerr << R"({"level":"error","msg":"storage maintenance failed","error":")" << e.what() << "\"}" << std::endl;
+          std::cerr << R"({"level":"error","msg":"storage maintenance failed","error":")"
+                    << e.what() << "\"}" << std::endl;
         }
       } while (!upkeep_cv.wait_for(lock, every, [&] { return worker_stop.load(); }));
     });
@@ -129,9 +138,11 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   const bool demo = setting_bool(s, "demo");
   http::run_server(server, api, metrics, stopping, [&](const std::string& address) {
     std::cerr << R"({"level":"info","msg":"listening","address":")" << address << R"(","storage":")"
-              << data.storage_name << R"(","cache":")" << data.cache_name << R"(","data_dir":")" << data.data_dir.string()
-              << "\"}" << std::endl;
-    if (demo) std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts) << std::endl;
+              << data.storage_name << R"(","cache":")" << data.cache_name << R"(","data_dir":")"
+              << data.data_dir.string() << "\"}" << std::endl;
+    if (demo)
+      std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts)
+                << std::endl;
   });
   {
     std::lock_guard lock(upkeep_mu);
@@ -140,7 +151,8 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   upkeep_cv.notify_all();
   worker.notify();
   if (upkeep.joinable()) upkeep.join();
-  if (worker_thread.joinable()) worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
+  if (worker_thread.joinable())
+    worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
   std::cerr << R"({"level":"info","msg":"stopped"})" << std::endl;
   return 0;
 }
@@ -149,30 +161,49 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
 
 void add_serve_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
-  CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP API (embedded default: SQLite in --data-dir, in-process cache)");
-  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port)");
-  cmd->add_option("--data-dir", flags->data_dir, "data directory of the embedded default (default ./data)");
-  cmd->add_option("--database-url", flags->database_url, "PostgreSQL URL: production storage instead of SQLite in --data-dir");
-  cmd->add_option("--redis-url", flags->redis_url, "Redis URL: shared nonces, idempotency keys and rate limits instead of the in-process cache");
-  cmd->add_option("--artifacts-dir", flags->artifacts_dir, "circuit artifacts: <dir>/<claim_type>/<version>/ (default ./artifacts)");
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the HTTP API (embedded default: SQLite in --data-dir, in-process cache)");
+  cmd->add_option("--listen", flags->listen,
+                  "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port)");
+  cmd->add_option("--data-dir", flags->data_dir,
+                  "data directory of the embedded default (default ./data)");
+  cmd->add_option("--database-url", flags->database_url,
+                  "PostgreSQL URL: production storage instead of SQLite in --data-dir");
+  cmd->add_option(
+      "--redis-url", flags->redis_url,
+      "Redis URL: shared nonces, idempotency keys and rate limits instead of the in-process cache");
+  cmd->add_option("--artifacts-dir", flags->artifacts_dir,
+                  "circuit artifacts: <dir>/<claim_type>/<version>/ (default ./artifacts)");
   cmd->add_option("--master-key-file", flags->master_key_file,
-                  "32-byte key sealing webhook secrets (default <data-dir>/master.key; shared by every instance)");
-  cmd->add_option("--config", flags->config, "TOML file with settings (flags and PROOFGATE_* variables override it)");
-  cmd->add_option("--sqlite-synchronous", flags->sqlite_synchronous, "FULL (default: fsync every commit) or NORMAL");
-  cmd->add_option("--rate-limit", flags->rate_limit, "requests per second per partner (0 = off; default 100)");
+                  "32-byte key sealing webhook secrets (default <data-dir>/master.key; shared by "
+                  "every instance)");
+  cmd->add_option("--config", flags->config,
+                  "TOML file with settings (flags and PROOFGATE_* variables override it)");
+  cmd->add_option("--sqlite-synchronous", flags->sqlite_synchronous,
+                  "FULL (default: fsync every commit) or NORMAL");
+  cmd->add_option("--rate-limit", flags->rate_limit,
+                  "requests per second per partner (0 = off; default 100)");
   cmd->add_option("--rate-burst", flags->rate_burst, "burst per partner (default 200)");
-  cmd->add_option("--root-grace-seconds", flags->root_grace_seconds, "how long a superseded issuer root stays valid (default 3600)");
-  cmd->add_option("--workers", flags->workers, "worker threads for verification (default: one per core)");
-  cmd->add_option("--body-limit", flags->body_limit, "largest request body in bytes (default 65536)");
-  cmd->add_flag("--demo", flags->demo, "set up a demo partner, holder and issuer trees under <data-dir>/demo");
-  cmd->add_flag("--no-worker", flags->no_worker, "do not deliver webhooks in this process (run `proofgate worker`)");
+  cmd->add_option("--root-grace-seconds", flags->root_grace_seconds,
+                  "how long a superseded issuer root stays valid (default 3600)");
+  cmd->add_option("--workers", flags->workers,
+                  "worker threads for verification (default: one per core)");
+  cmd->add_option("--body-limit", flags->body_limit,
+                  "largest request body in bytes (default 65536)");
+  cmd->add_flag("--demo", flags->demo,
+                "set up a demo partner, holder and issuer trees under <data-dir>/demo");
+  cmd->add_flag("--no-worker", flags->no_worker,
+                "do not deliver webhooks in this process (run `proofgate worker`)");
   cmd->add_flag("--webhook-allow-loopback", flags->webhook_allow_loopback,
                 "DEVELOPMENT/TESTS ONLY: allow webhook URLs on loopback and over plain http");
   cmd->add_option("--webhook-retry-schedule", flags->webhook_retry_schedule,
-                  "waits in seconds after each failed attempt, comma-separated (default 5,30,120,600,3600,14400,43200)");
-  cmd->add_option("--webhook-timeout-ms", flags->webhook_timeout_ms, "per-attempt timeout (default 5000)");
-  cmd->add_option("--admin-token-sha256", flags->admin_token_sha256,
-                  "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token)");
+                  "waits in seconds after each failed attempt, comma-separated (default "
+                  "5,30,120,600,3600,14400,43200)");
+  cmd->add_option("--webhook-timeout-ms", flags->webhook_timeout_ms,
+                  "per-attempt timeout (default 5000)");
+  cmd->add_option(
+      "--admin-token-sha256", flags->admin_token_sha256,
+      "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token)");
   cmd->callback([flags, cmd, &exit_code] { exit_code = serve(*flags, *cmd); });
 }
 

@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::string_view kPrefix = "proofgate.v1.";
 
-crypto::Fr tag(std::string_view name) { return field_from_text("tag", name); }
+crypto::Fr tag(std::string_view name) {
+  return field_from_text("tag", name);
+}
 
 }  // namespace
 

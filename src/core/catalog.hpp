@@ -16,7 +16,8 @@
 namespace pg::core {
 
 /// The claim types and the public-signal names the server knows how to check.
-inline constexpr std::string_view kClaimTypes[] = {"age_over_18", "citizenship", "education", "income_gte"};
+inline constexpr std::string_view kClaimTypes[] = {"age_over_18", "citizenship", "education",
+                                                   "income_gte"};
 bool is_claim_type(std::string_view s) noexcept;
 /// Semantic version MAJOR.MINOR.PATCH (digits only, no leading zeros, each at most 9 digits).
 bool is_semver(std::string_view s) noexcept;

@@ -18,16 +18,16 @@ using UnixMillis = std::int64_t;
 /// A partner (the blueprint's api_clients row). The API key itself is never kept: only its
 /// public prefix and SHA-256.
 struct Client {
-  std::string id;                         // uuid
+  std::string id;  // uuid
   std::string name;
-  std::string key_prefix;                 // 8 base64url chars, unique
+  std::string key_prefix;                   // 8 base64url chars, unique
   std::array<std::uint8_t, 32> key_hash{};  // SHA-256 of the whole key
-  std::vector<std::string> scopes;        // claim types
-  std::vector<std::string> domains;       // verifier domains, lowercase
-  std::string webhook_url;                // empty when none
-  std::string webhook_secret_sealed;      // AES-256-GCM sealed secret (binary), empty when none
+  std::vector<std::string> scopes;          // claim types
+  std::vector<std::string> domains;         // verifier domains, lowercase
+  std::string webhook_url;                  // empty when none
+  std::string webhook_secret_sealed;        // AES-256-GCM sealed secret (binary), empty when none
   UnixMillis created_at = 0;
-  UnixMillis last_used = 0;               // 0 = never
+  UnixMillis last_used = 0;  // 0 = never
 };
 
 /// A claim parameter of a proof request, by its public-signal name (today, threshold, ...).

@@ -21,24 +21,25 @@ inline constexpr std::string_view kDeliveryDead = "dead";
 
 /// One outbox row as a worker or an admin sees it.
 struct Delivery {
-  OutboxEvent event;       // event_id, client_id, proof_id (may be empty), event_type, payload, created_at
-  std::string status;      // pending | delivered | dead
-  int attempts = 0;        // attempts made so far
+  OutboxEvent
+      event;  // event_id, client_id, proof_id (may be empty), event_type, payload, created_at
+  std::string status;  // pending | delivered | dead
+  int attempts = 0;    // attempts made so far
   UnixMillis next_attempt_at = 0;
   UnixMillis delivered_at = 0;  // 0 unless delivered
-  std::string last_error;  // empty when none
-  std::string lease_owner;  // the worker holding it now, empty when free
+  std::string last_error;       // empty when none
+  std::string lease_owner;      // the worker holding it now, empty when free
   UnixMillis lease_until = 0;
 };
 
 /// One attempt to deliver.
 struct DeliveryAttempt {
   std::string event_id;
-  int attempt = 0;           // 1-based
+  int attempt = 0;  // 1-based
   UnixMillis started_at = 0;
-  int status_code = 0;       // 0 when no HTTP answer (timeout, refused, reset, guard refusal)
+  int status_code = 0;  // 0 when no HTTP answer (timeout, refused, reset, guard refusal)
   std::int64_t latency_ms = 0;
-  std::string error;         // empty on a 2xx
+  std::string error;  // empty on a 2xx
 };
 
 /// What the worker decided after an attempt.
@@ -52,10 +53,10 @@ struct AttemptOutcome {
 /// Where and how a partner's webhooks go. During a rotation's overlap both secrets sign.
 struct WebhookTarget {
   std::string client_id;
-  std::string url;                      // empty: the partner has no webhook
-  std::string secret_sealed;            // current secret (sealed, context = client id)
-  std::string previous_secret_sealed;   // empty when none
-  UnixMillis previous_until = 0;        // the previous secret signs until then
+  std::string url;                     // empty: the partner has no webhook
+  std::string secret_sealed;           // current secret (sealed, context = client id)
+  std::string previous_secret_sealed;  // empty when none
+  UnixMillis previous_until = 0;       // the previous secret signs until then
 };
 
 class OutboxStore {
@@ -75,8 +76,9 @@ class OutboxStore {
   /// Claims up to `limit` pending rows due at `now` (next_attempt_at <= now) whose lease is free
   /// or expired, oldest first, skipping partners that already hold `per_client_limit` live
   /// leases; sets lease_owner = `worker` and lease_until = now + lease_ms in one transaction.
-  virtual std::vector<Delivery> claim_due(std::string_view worker, UnixMillis now, std::size_t limit,
-                                          std::int64_t lease_ms, std::size_t per_client_limit) = 0;
+  virtual std::vector<Delivery> claim_due(std::string_view worker, UnixMillis now,
+                                          std::size_t limit, std::int64_t lease_ms,
+                                          std::size_t per_client_limit) = 0;
 
   /// Records an attempt and the row's next state, only while `worker` still holds the lease of
   /// that row (else false and nothing written: another worker took it over after expiry).

@@ -46,7 +46,8 @@ class Store {
   virtual void touch_client(std::string_view client_id, UnixMillis now) = 0;
 
   virtual void insert_request(const ProofRequest& request) = 0;
-  virtual std::optional<ProofRequest> find_request(std::string_view client_id, std::string_view nonce) = 0;
+  virtual std::optional<ProofRequest> find_request(std::string_view client_id,
+                                                   std::string_view nonce) = 0;
 
   /// Writes the proof row, the outbox event (when given) and the idempotency record (when given)
   /// in one transaction. kNonceTaken (and nothing written) when a proof row already holds
@@ -58,7 +59,8 @@ class Store {
   virtual bool nonce_answered(std::string_view client_id, std::string_view nonce) = 0;
 
   /// The record for (client_id, key) unless it expired before `now`.
-  virtual std::optional<IdempotencyRecord> find_idempotency(std::string_view client_id, std::string_view key,
+  virtual std::optional<IdempotencyRecord> find_idempotency(std::string_view client_id,
+                                                            std::string_view key,
                                                             UnixMillis now) = 0;
   virtual void save_idempotency(const IdempotencyRecord& record) = 0;
 
@@ -69,9 +71,10 @@ class Store {
   virtual std::vector<IssuerRoot> recent_roots(std::uint32_t issuer_id, UnixMillis since) = 0;
 
   /// Circuit versions are enabled unless a row says otherwise.
-  virtual void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
-                                   UnixMillis now) = 0;
-  virtual std::optional<bool> circuit_enabled(std::string_view claim_type, std::string_view version) = 0;
+  virtual void set_circuit_enabled(std::string_view claim_type, std::string_view version,
+                                   bool enabled, UnixMillis now) = 0;
+  virtual std::optional<bool> circuit_enabled(std::string_view claim_type,
+                                              std::string_view version) = 0;
 
   /// Outbox rows not yet delivered (for tests and the webhook worker).
   virtual std::vector<OutboxEvent> pending_events(std::size_t limit) = 0;

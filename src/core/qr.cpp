@@ -30,7 +30,8 @@ std::string qr_svg(std::string_view text) {
   }
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ";
   svg.append(std::to_string(size)).append(" ").append(std::to_string(size));
-  svg.append("\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>");
+  svg.append(
+      "\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>");
   svg.append("<path fill=\"#000\" d=\"").append(path).append("\"/></svg>");
   return svg;
 }

@@ -12,8 +12,10 @@
 namespace pg::core {
 
 namespace {
-constexpr std::string_view kB64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kB64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kB64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr std::string_view kKeyTag = "pgk_";
 constexpr std::size_t kPrefixChars = 8;
 constexpr std::size_t kSecretChars = 43;
@@ -39,7 +41,9 @@ std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad
   return out;
 }
 
-bool is_b64url_char(char c) noexcept { return kB64Url.find(c) != std::string_view::npos; }
+bool is_b64url_char(char c) noexcept {
+  return kB64Url.find(c) != std::string_view::npos;
+}
 
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
@@ -57,8 +61,12 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string base64url(std::string_view bytes) { return encode64(bytes, kB64Url, false); }
-std::string base64(std::string_view bytes) { return encode64(bytes, kB64, true); }
+std::string base64url(std::string_view bytes) {
+  return encode64(bytes, kB64Url, false);
+}
+std::string base64(std::string_view bytes) {
+  return encode64(bytes, kB64, true);
+}
 
 std::string hex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -76,8 +84,8 @@ std::string uuid_v4() {
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
   const std::string h = hex({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()});
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 
 bool is_uuid(std::string_view t) noexcept {
@@ -134,9 +142,11 @@ std::string seal(const MasterKey& key, std::string_view plaintext, std::string_v
   if (!ctx ||
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(),
                          reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(context.data()),
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(context.data()),
                         static_cast<int>(context.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), ct, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
+      EVP_EncryptUpdate(ctx.get(), ct, &len,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()),
                         static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTag, ct + plaintext.size()) != 1) {
@@ -145,7 +155,8 @@ std::string seal(const MasterKey& key, std::string_view plaintext, std::string_v
   return out;
 }
 
-std::optional<std::string> unseal(const MasterKey& key, std::string_view sealed, std::string_view context) {
+std::optional<std::string> unseal(const MasterKey& key, std::string_view sealed,
+                                  std::string_view context) {
   if (sealed.size() < kGcmNonce + kGcmTag) return std::nullopt;
   const std::size_t n = sealed.size() - kGcmNonce - kGcmTag;
   CipherCtx ctx(EVP_CIPHER_CTX_new());
@@ -155,12 +166,15 @@ std::optional<std::string> unseal(const MasterKey& key, std::string_view sealed,
   if (!ctx ||
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(),
                          reinterpret_cast<const unsigned char*>(sealed.data())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(context.data()),
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(context.data()),
                         static_cast<int>(context.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                        reinterpret_cast<const unsigned char*>(sealed.data() + kGcmNonce), static_cast<int>(n)) != 1 ||
+                        reinterpret_cast<const unsigned char*>(sealed.data() + kGcmNonce),
+                        static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTag, tag.data()) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1) {
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) !=
+          1) {
     return std::nullopt;
   }
   return out;

@@ -45,6 +45,7 @@ using MasterKey = std::array<std::uint8_t, 32>;
 /// data (e.g. the client id) so a sealed value cannot be moved to another row.
 std::string seal(const MasterKey& key, std::string_view plaintext, std::string_view context);
 /// The plaintext, or nullopt when the tag, context or key do not match.
-std::optional<std::string> unseal(const MasterKey& key, std::string_view sealed, std::string_view context);
+std::optional<std::string> unseal(const MasterKey& key, std::string_view sealed,
+                                  std::string_view context);
 
 }  // namespace pg::core

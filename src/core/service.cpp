@@ -32,7 +32,8 @@ constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
 constexpr std::string_view kFrameSignals[] = {"nullifier", "root", "binding", "scope", "today"};
 
 bool is_frame(std::string_view s) {
-  return std::find(std::begin(kFrameSignals), std::end(kFrameSignals), s) != std::end(kFrameSignals);
+  return std::find(std::begin(kFrameSignals), std::end(kFrameSignals), s) !=
+         std::end(kFrameSignals);
 }
 
 // Range of each request parameter (docs/protocol.md): the circuits range-check them too.
@@ -47,17 +48,21 @@ ApiError invalid(std::string field, std::string detail) {
   return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
 }
 
-Answer json_answer(int status, const json::object& body) { return {status, json::serialize(body), "application/json", {}, {}}; }
+Answer json_answer(int status, const json::object& body) {
+  return {status, json::serialize(body), "application/json", {}, {}};
+}
 
 bool is_b64url(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
 bool is_identifier(std::string_view s) {
-  return !s.empty() && s.size() <= 64 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 /// A lowercase DNS name: labels of [a-z0-9-], not starting or ending with '-', at most 253 chars.
@@ -93,12 +98,15 @@ std::optional<std::uint64_t> param(const Params& params, std::string_view name) 
 
 std::int64_t days_from_yyyymmdd(std::uint64_t d) {
   using namespace std::chrono;
-  const year_month_day ymd{year(static_cast<int>(d / 10000)), month(static_cast<unsigned>(d / 100 % 100)),
+  const year_month_day ymd{year(static_cast<int>(d / 10000)),
+                           month(static_cast<unsigned>(d / 100 % 100)),
                            day(static_cast<unsigned>(d % 100))};
   return sys_days(ymd).time_since_epoch().count();
 }
 
-std::string decimal(const crypto::Fr& x) { return crypto::snarkjs::to_decimal(x.to_canonical()); }
+std::string decimal(const crypto::Fr& x) {
+  return crypto::snarkjs::to_decimal(x.to_canonical());
+}
 
 crypto::Fr fr_from_u64(std::uint64_t v) {
   crypto::Limbs l{};
@@ -107,7 +115,8 @@ crypto::Fr fr_from_u64(std::uint64_t v) {
 }
 
 /// The first member of `o` not in `allowed`, as an INVALID_REQUEST naming it (with `prefix`).
-std::optional<ApiError> unknown_member(const json::object& o, std::initializer_list<std::string_view> allowed,
+std::optional<ApiError> unknown_member(const json::object& o,
+                                       std::initializer_list<std::string_view> allowed,
                                        std::string_view prefix = {}) {
   for (const auto& [k, v] : o) {
     if (std::find(allowed.begin(), allowed.end(), std::string_view(k)) == allowed.end()) {
@@ -119,7 +128,8 @@ std::optional<ApiError> unknown_member(const json::object& o, std::initializer_l
 
 /// Strict decoding of a POST body: JSON within the limits of crypto::snarkjs::parse_json, an
 /// object, and only the `allowed` members.
-std::variant<json::value, ApiError> decode_object(std::string_view body, std::initializer_list<std::string_view> allowed) {
+std::variant<json::value, ApiError> decode_object(std::string_view body,
+                                                  std::initializer_list<std::string_view> allowed) {
   auto parsed = crypto::snarkjs::parse_json(body, "body");
   if (!parsed) return invalid(parsed.error().field, parsed.error().message);
   if (!parsed->is_object()) return invalid("body", "must be a JSON object");
@@ -150,7 +160,8 @@ Answer problem(const ApiError& error, std::string_view extra_json_members) {
   json::object body;
   std::string name(error_name(error.code));
   std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return c == '_' ? '_' : char(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return c == '_' ? '_' : char(std::tolower(c)); });
   body["type"] = "https://proofgate.dev/errors/" + lower;
   body["title"] = error_title(error.code);
   body["status"] = error_status(error.code);
@@ -168,7 +179,8 @@ std::uint32_t yyyymmdd(UnixMillis ms) {
   using namespace std::chrono;
   const sys_days d = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
   const year_month_day ymd(d);
-  return static_cast<std::uint32_t>(int(ymd.year()) * 10000 + unsigned(ymd.month()) * 100 + unsigned(ymd.day()));
+  return static_cast<std::uint32_t>(int(ymd.year()) * 10000 + unsigned(ymd.month()) * 100 +
+                                    unsigned(ymd.day()));
 }
 
 std::string rfc3339(UnixMillis ms) {
@@ -178,8 +190,9 @@ std::string rfc3339(UnixMillis ms) {
   const year_month_day ymd(d);
   const hh_mm_ss<seconds> hms(floor<seconds>(t - d));
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", int(ymd.year()), unsigned(ymd.month()),
-                unsigned(ymd.day()), static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), static_cast<long>(hms.hours().count()),
+                static_cast<long>(hms.minutes().count()),
                 static_cast<long long>(hms.seconds().count()));
   return buf;
 }
@@ -193,8 +206,8 @@ std::string public_signals_hash(const std::vector<std::string>& decimals) {
   return hex(sha256(joined));
 }
 
-ProofService::ProofService(Store& store, Cache& cache, const Clock& clock, const CircuitCatalog& catalog,
-                           ServiceSettings settings)
+ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
+                           const CircuitCatalog& catalog, ServiceSettings settings)
     : store_(store), cache_(cache), clock_(clock), catalog_(catalog), settings_(settings) {}
 
 std::variant<Client, Answer> ProofService::authenticate(std::string_view authorization) {
@@ -204,10 +217,12 @@ std::variant<Client, Answer> ProofService::authenticate(std::string_view authori
     a.headers.emplace_back("WWW-Authenticate", "Bearer");
     return a;
   };
-  if (authorization.empty()) return unauthorized("an API key is required (Authorization: Bearer <key>)");
+  if (authorization.empty())
+    return unauthorized("an API key is required (Authorization: Bearer <key>)");
   if (authorization.size() <= kBearer.size() ||
-      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
     return unauthorized("the scheme must be Bearer");
   }
   const std::string_view key = authorization.substr(kBearer.size());
@@ -215,13 +230,18 @@ std::variant<Client, Answer> ProofService::authenticate(std::string_view authori
   if (!prefix) return unauthorized("the API key is malformed");
   const auto digest = sha256(key);
   auto client = store_.find_client_by_prefix(*prefix);
-  if (!client || !equal_ct(digest, client->key_hash)) return unauthorized("the API key is not valid");
+  if (!client || !equal_ct(digest, client->key_hash))
+    return unauthorized("the API key is not valid");
   const UnixMillis now = clock_.now_ms();
   if (settings_.rate_per_second > 0) {
-    const RateDecision d = cache_.take_token("rate:" + client->id, settings_.rate_per_second, settings_.rate_burst);
+    const RateDecision d =
+        cache_.take_token("rate:" + client->id, settings_.rate_per_second, settings_.rate_burst);
     if (!d.allowed) {
-      Answer a = problem({ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"});
-      a.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, std::llround(std::ceil(d.retry_after_seconds)))));
+      Answer a =
+          problem({ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"});
+      a.headers.emplace_back(
+          "Retry-After",
+          std::to_string(std::max<long long>(1, std::llround(std::ceil(d.retry_after_seconds)))));
       return a;
     }
   }
@@ -233,18 +253,22 @@ std::variant<Client, Answer> ProofService::authenticate(std::string_view authori
 }
 
 Answer ProofService::create_request(const Client& client, std::string_view body) {
-  auto decoded = decode_object(body, {"claim_type", "circuit_version", "verifier_domain", "params", "ttl_seconds"});
+  auto decoded = decode_object(
+      body, {"claim_type", "circuit_version", "verifier_domain", "params", "ttl_seconds"});
   if (auto* e = std::get_if<ApiError>(&decoded)) return problem(*e);
   const json::object& o = std::get<json::value>(decoded).get_object();
   const json::value* claim = o.if_contains("claim_type");
   if (!claim) return problem(invalid("claim_type", "is required"));
   if (!claim->is_string() || !is_identifier(claim->get_string())) {
-    return problem(invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
+    return problem(
+        invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
   }
   const std::string claim_type(claim->get_string());
-  if (!is_claim_type(claim_type)) return problem({ErrorCode::kUnknownCircuit, "claim_type", "no claim type " + claim_type});
+  if (!is_claim_type(claim_type))
+    return problem({ErrorCode::kUnknownCircuit, "claim_type", "no claim type " + claim_type});
   if (!contains(client.scopes, claim_type)) {
-    return problem({ErrorCode::kUnauthorizedScope, "claim_type", "the API key's scopes do not include " + claim_type});
+    return problem({ErrorCode::kUnauthorizedScope, "claim_type",
+                    "the API key's scopes do not include " + claim_type});
   }
   std::string domain = client.domains.empty() ? std::string() : client.domains.front();
   if (const auto* d = o.if_contains("verifier_domain")) {
@@ -254,7 +278,8 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
     domain = d->get_string();
   }
   if (domain.empty() || !contains(client.domains, domain)) {
-    return problem({ErrorCode::kUnauthorizedScope, "verifier_domain", "not one of the partner's registered domains"});
+    return problem({ErrorCode::kUnauthorizedScope, "verifier_domain",
+                    "not one of the partner's registered domains"});
   }
   const Circuit* circuit = nullptr;
   if (const auto* v = o.if_contains("circuit_version")) {
@@ -267,25 +292,35 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
                       "no circuit " + claim_type + " " + std::string(v->get_string())});
     }
     if (store_.circuit_enabled(claim_type, circuit->version) == false) {
-      return problem({ErrorCode::kCircuitDisabled, "circuit_version", claim_type + " " + circuit->version + " is disabled"});
+      return problem({ErrorCode::kCircuitDisabled, "circuit_version",
+                      claim_type + " " + circuit->version + " is disabled"});
     }
   } else {
     const auto versions = catalog_.versions(claim_type);
-    if (versions.empty()) return problem({ErrorCode::kUnknownCircuit, "claim_type", "no circuit loaded for " + claim_type});
+    if (versions.empty())
+      return problem(
+          {ErrorCode::kUnknownCircuit, "claim_type", "no circuit loaded for " + claim_type});
     for (const Circuit* c : versions) {
       if (store_.circuit_enabled(claim_type, c->version) != false) {
         circuit = c;
         break;
       }
     }
-    if (!circuit) return problem({ErrorCode::kCircuitDisabled, "claim_type", "every version of " + claim_type + " is disabled"});
+    if (!circuit)
+      return problem({ErrorCode::kCircuitDisabled, "claim_type",
+                      "every version of " + claim_type + " is disabled"});
   }
   std::int64_t ttl = settings_.default_request_ttl_s;
   if (const auto* t = o.if_contains("ttl_seconds")) {
-    if (!t->is_int64() && !t->is_uint64()) return problem(invalid("ttl_seconds", "must be an integer"));
-    const std::int64_t v = t->is_int64() ? t->get_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(t->get_uint64(), INT64_MAX));
+    if (!t->is_int64() && !t->is_uint64())
+      return problem(invalid("ttl_seconds", "must be an integer"));
+    const std::int64_t v =
+        t->is_int64()
+            ? t->get_int64()
+            : static_cast<std::int64_t>(std::min<std::uint64_t>(t->get_uint64(), INT64_MAX));
     if (v < kMinRequestTtl || v > settings_.max_request_ttl_s) {
-      return problem(invalid("ttl_seconds", "must be between " + std::to_string(kMinRequestTtl) + " and " +
+      return problem(invalid("ttl_seconds", "must be between " + std::to_string(kMinRequestTtl) +
+                                                " and " +
                                                 std::to_string(settings_.max_request_ttl_s)));
     }
     ttl = v;
@@ -310,11 +345,14 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
     const std::string field = "params." + name;
     const json::value* v = params->if_contains(name);
     if (!v) return problem(invalid(field, "is required for " + claim_type));
-    if (!(v->is_uint64() || (v->is_int64() && v->get_int64() >= 0))) return problem(invalid(field, "must be a non-negative integer"));
-    const std::uint64_t x = v->is_uint64() ? v->get_uint64() : static_cast<std::uint64_t>(v->get_int64());
+    if (!(v->is_uint64() || (v->is_int64() && v->get_int64() >= 0)))
+      return problem(invalid(field, "must be a non-negative integer"));
+    const std::uint64_t x =
+        v->is_uint64() ? v->get_uint64() : static_cast<std::uint64_t>(v->get_int64());
     for (const ParamRange& r : kParamRanges) {
       if (r.name == name && (x < r.min || x > r.max)) {
-        return problem(invalid(field, "must be between " + std::to_string(r.min) + " and " + std::to_string(r.max)));
+        return problem(invalid(
+            field, "must be between " + std::to_string(r.min) + " and " + std::to_string(r.max)));
       }
     }
     req.params.emplace_back(name, x);
@@ -349,16 +387,19 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
 }
 
 std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std::string_view body) {
-  auto decoded = decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals", "request"});
+  auto decoded =
+      decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals", "request"});
   if (auto* e = std::get_if<ApiError>(&decoded)) return problem(*e);
   const json::object& o = std::get<json::value>(decoded).get_object();
-  for (const std::string_view required : {"claim_type", "circuit_version", "proof", "public_signals", "request"}) {
+  for (const std::string_view required :
+       {"claim_type", "circuit_version", "proof", "public_signals", "request"}) {
     if (!o.contains(required)) return problem(invalid(std::string(required), "is required"));
   }
   VerifyInput in;
   const json::value& claim = o.at("claim_type");
   if (!claim.is_string() || !is_identifier(claim.get_string())) {
-    return problem(invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
+    return problem(
+        invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
   }
   in.claim_type = claim.get_string();
   const json::value& version = o.at("circuit_version");
@@ -368,11 +409,14 @@ std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std:
   in.circuit_version = version.get_string();
   const json::value& request = o.at("request");
   if (!request.is_object()) return problem(invalid("request", "must be an object"));
-  if (auto e = unknown_member(request.get_object(), {"nonce", "verifier_domain"}, "request.")) return problem(*e);
+  if (auto e = unknown_member(request.get_object(), {"nonce", "verifier_domain"}, "request."))
+    return problem(*e);
   const json::value* nonce = request.get_object().if_contains("nonce");
   if (!nonce) return problem(invalid("request.nonce", "is required"));
-  if (!nonce->is_string() || nonce->get_string().size() != kNonceChars || !is_b64url(nonce->get_string())) {
-    return problem(invalid("request.nonce", "must be the 22-character base64url nonce of a proof request"));
+  if (!nonce->is_string() || nonce->get_string().size() != kNonceChars ||
+      !is_b64url(nonce->get_string())) {
+    return problem(
+        invalid("request.nonce", "must be the 22-character base64url nonce of a proof request"));
   }
   in.nonce = nonce->get_string();
   const json::value* domain = request.get_object().if_contains("verifier_domain");
@@ -381,7 +425,8 @@ std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std:
     return problem(invalid("request.verifier_domain", "must be a lowercase DNS name"));
   }
   in.domain = domain->get_string();
-  auto publics = crypto::snarkjs::public_signals_from_json(o.at("public_signals"), "public_signals");
+  auto publics =
+      crypto::snarkjs::public_signals_from_json(o.at("public_signals"), "public_signals");
   if (!publics) return problem(invalid(publics.error().field, publics.error().message));
   if (publics->empty()) return problem(invalid("public_signals", "must not be empty"));
   in.publics = std::move(*publics);
@@ -396,10 +441,12 @@ Answer ProofService::verify(const Client& client, const VerifyInput& in, std::st
                             std::optional<std::string_view> idempotency_key) {
   // 3. Scope and domain (2, the API key, is authenticate()).
   if (!contains(client.scopes, in.claim_type)) {
-    return problem({ErrorCode::kUnauthorizedScope, "claim_type", "the API key's scopes do not include " + in.claim_type});
+    return problem({ErrorCode::kUnauthorizedScope, "claim_type",
+                    "the API key's scopes do not include " + in.claim_type});
   }
   if (!contains(client.domains, in.domain)) {
-    return problem({ErrorCode::kUnauthorizedScope, "request.verifier_domain", "not one of the partner's registered domains"});
+    return problem({ErrorCode::kUnauthorizedScope, "request.verifier_domain",
+                    "not one of the partner's registered domains"});
   }
 
   // 4. Idempotency.
@@ -416,14 +463,20 @@ Answer ProofService::verify(const Client& client, const VerifyInput& in, std::st
   const auto replay = [&](const IdempotencyRecord& r) -> Answer {
     if (r.body_hash != templ.body_hash) {
       counters_.idempotency_conflict++;
-      return problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key", "this key was used with another body"});
+      return problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key",
+                      "this key was used with another body"});
     }
     counters_.idempotency_replayed++;
-    Answer a{r.status, r.response, r.status >= 400 ? "application/problem+json" : "application/json", {}, {}};
+    Answer a{r.status,
+             r.response,
+             r.status >= 400 ? "application/problem+json" : "application/json",
+             {},
+             {}};
     a.headers.emplace_back("Idempotent-Replayed", "true");
     if (r.status >= 400) {
       const auto v = json::parse(r.response);
-      if (const auto* code = v.as_object().if_contains("error_code")) a.error_code = code->as_string();
+      if (const auto* code = v.as_object().if_contains("error_code"))
+        a.error_code = code->as_string();
     }
     return a;
   };
@@ -432,7 +485,8 @@ Answer ProofService::verify(const Client& client, const VerifyInput& in, std::st
   const std::string flight = "idem:" + client.id + ":" + std::string(key);
   if (!cache_.add(flight, kInFlightTtl)) {
     counters_.idempotency_conflict++;
-    Answer a = problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key", "a request with this key is in progress"});
+    Answer a = problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key",
+                        "a request with this key is in progress"});
     a.headers.emplace_back("Retry-After", "1");
     return a;
   }
@@ -445,7 +499,8 @@ Answer ProofService::verify(const Client& client, const VerifyInput& in, std::st
   return a;
 }
 
-Answer ProofService::verify_checked(const Client& client, const VerifyInput& in, const IdempotencyRecord* idem) {
+Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
+                                    const IdempotencyRecord* idem) {
   // Answers that did not write a proof row are stored for the idempotency key here.
   const auto finish = [&](Answer a) {
     if (idem && a.status < 500 && a.status != 429) {
@@ -458,51 +513,65 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
   };
   // 5. The proof request and its nonce.
   const auto req = store_.find_request(client.id, in.nonce);
-  if (!req) return finish(problem({ErrorCode::kNotFound, "request.nonce", "no proof request with this nonce for this partner"}));
+  if (!req)
+    return finish(problem({ErrorCode::kNotFound, "request.nonce",
+                           "no proof request with this nonce for this partner"}));
   if (req->claim_type != in.claim_type) {
-    return finish(problem({ErrorCode::kBindingMismatch, "claim_type", "the proof request is for " + req->claim_type}));
+    return finish(problem({ErrorCode::kBindingMismatch, "claim_type",
+                           "the proof request is for " + req->claim_type}));
   }
   if (req->circuit_version != in.circuit_version) {
-    return finish(problem({ErrorCode::kBindingMismatch, "circuit_version", "the proof request is for version " + req->circuit_version}));
+    return finish(problem({ErrorCode::kBindingMismatch, "circuit_version",
+                           "the proof request is for version " + req->circuit_version}));
   }
   if (req->verifier_domain != in.domain) {
-    return finish(problem({ErrorCode::kBindingMismatch, "request.verifier_domain", "the proof request is for " + req->verifier_domain}));
+    return finish(problem({ErrorCode::kBindingMismatch, "request.verifier_domain",
+                           "the proof request is for " + req->verifier_domain}));
   }
   const UnixMillis now = clock_.now_ms();
   if (now > req->expires_at) {
-    return finish(problem({ErrorCode::kRequestExpired, "request.nonce", "the proof request expired at " + rfc3339(req->expires_at)}));
+    return finish(problem({ErrorCode::kRequestExpired, "request.nonce",
+                           "the proof request expired at " + rfc3339(req->expires_at)}));
   }
   CacheClaims claims(cache_);
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
   if (!cache_.add(nonce_key, kInFlightTtl)) {
     counters_.nonce_cache_taken++;
-    return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+    return finish(problem(
+        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
   }
   counters_.nonce_cache_claimed++;
   claims.hold(nonce_key);
   if (store_.nonce_answered(client.id, in.nonce)) {
     counters_.nonce_db_taken++;
     claims.keep(nonce_key);
-    return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+    return finish(problem(
+        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
   }
   // 6. The circuit.
   const Circuit* circuit = catalog_.find(in.claim_type, in.circuit_version);
   if (!circuit) {
-    return finish(problem({ErrorCode::kUnknownCircuit, "circuit_version", "no circuit " + in.claim_type + " " + in.circuit_version}));
+    return finish(problem({ErrorCode::kUnknownCircuit, "circuit_version",
+                           "no circuit " + in.claim_type + " " + in.circuit_version}));
   }
   if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
-    return finish(problem({ErrorCode::kCircuitDisabled, "circuit_version", in.claim_type + " " + in.circuit_version + " is disabled"}));
+    return finish(problem({ErrorCode::kCircuitDisabled, "circuit_version",
+                           in.claim_type + " " + in.circuit_version + " is disabled"}));
   }
   if (in.publics.size() != circuit->public_signals.size()) {
-    return finish(problem(invalid("public_signals", in.claim_type + " " + in.circuit_version + " has " +
-                                                        std::to_string(circuit->public_signals.size()) + " public signals, got " +
-                                                        std::to_string(in.publics.size()))));
+    return finish(problem(invalid(
+        "public_signals", in.claim_type + " " + in.circuit_version + " has " +
+                              std::to_string(circuit->public_signals.size()) +
+                              " public signals, got " + std::to_string(in.publics.size()))));
   }
   // 7. Every public signal against the request and the server's state; 8. the pairing check.
   const auto field_of = [&](std::string_view name) {
-    return "public_signals[" + std::to_string(circuit->index_of(name)) + "] (" + std::string(name) + ")";
+    return "public_signals[" + std::to_string(circuit->index_of(name)) + "] (" + std::string(name) +
+           ")";
   };
-  const auto signal = [&](std::string_view name) -> const crypto::Fr& { return in.publics[circuit->index_of(name)]; };
+  const auto signal = [&](std::string_view name) -> const crypto::Fr& {
+    return in.publics[circuit->index_of(name)];
+  };
   // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce only once
   // the record is written (a storage failure releases it, so a retry can succeed).
   const auto record_failure = [&](const ApiError& error) {
@@ -513,24 +582,30 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
   const crypto::Fr binding =
       request_binding({req->nonce, req->verifier_domain, req->claim_type, req->circuit_version});
   if (signal("binding") != binding) {
-    return record_failure({ErrorCode::kBindingMismatch, field_of("binding"), "differs from the binding of the proof request"});
+    return record_failure({ErrorCode::kBindingMismatch, field_of("binding"),
+                           "differs from the binding of the proof request"});
   }
   if (signal("scope") != partner_scope(req->verifier_domain)) {
-    return record_failure({ErrorCode::kBindingMismatch, field_of("scope"), "differs from the scope of " + req->verifier_domain});
+    return record_failure({ErrorCode::kBindingMismatch, field_of("scope"),
+                           "differs from the scope of " + req->verifier_domain});
   }
   for (const auto& [name, value] : req->params) {
     if (signal(name) != fr_from_u64(value)) {
-      return record_failure({ErrorCode::kBindingMismatch, field_of(name), "differs from the request's " + name + " " + std::to_string(value)});
+      return record_failure({ErrorCode::kBindingMismatch, field_of(name),
+                             "differs from the request's " + name + " " + std::to_string(value)});
     }
   }
   const auto today = param(req->params, "today");
   if (!today || std::llabs(days_from_yyyymmdd(*today) - days_from_yyyymmdd(yyyymmdd(now))) > 1) {
-    return record_failure({ErrorCode::kBindingMismatch, field_of("today"), "is not within one day of the server's date"});
+    return record_failure({ErrorCode::kBindingMismatch, field_of("today"),
+                           "is not within one day of the server's date"});
   }
   const std::string root = in.decimals[circuit->index_of("root")];
   const auto roots = store_.recent_roots(circuit->issuer_id, now - settings_.root_grace.count());
-  if (std::none_of(roots.begin(), roots.end(), [&](const IssuerRoot& r) { return r.root == root; })) {
-    return record_failure({ErrorCode::kStaleRoot, field_of("root"), "is not a current root of issuer " + circuit->issuer_name});
+  if (std::none_of(roots.begin(), roots.end(),
+                   [&](const IssuerRoot& r) { return r.root == root; })) {
+    return record_failure({ErrorCode::kStaleRoot, field_of("root"),
+                           "is not a current root of issuer " + circuit->issuer_name});
   }
   if (!circuit->key->verify(in.proof, in.publics)) {
     return record_failure({ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"});
@@ -556,9 +631,15 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
   Answer answer = json_answer(200, out);
   OutboxEvent event;
   if (!client.webhook_url.empty()) {
-    event = {uuid_v4(), client.id, proof.id, "proof.verified",
-             json::serialize(json::object{{"event", "proof.verified"}, {"proof_id", proof.id}, {"claim_type", in.claim_type},
-                                          {"status", "verified"}, {"ts", ts}}),
+    event = {uuid_v4(),
+             client.id,
+             proof.id,
+             "proof.verified",
+             json::serialize(json::object{{"event", "proof.verified"},
+                                          {"proof_id", proof.id},
+                                          {"claim_type", in.claim_type},
+                                          {"status", "verified"},
+                                          {"ts", ts}}),
              now};
   }
   IdempotencyRecord record;
@@ -567,19 +648,21 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
     record.status = answer.status;
     record.response = answer.body;
   }
-  const RecordOutcome recorded =
-      store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr);
+  const RecordOutcome recorded = store_.record_proof(
+      proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr);
   claims.keep(nonce_key);
   if (recorded == RecordOutcome::kNonceTaken) {
     counters_.nonce_db_taken++;
-    return finish(problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+    return finish(problem(
+        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
   }
   if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
   return answer;
 }
 
-Answer ProofService::record_failure(const Client& client, const VerifyInput& in, const ProofRequest& request,
-                                    const ApiError& error, const IdempotencyRecord* idem) {
+Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
+                                    const ProofRequest& request, const ApiError& error,
+                                    const IdempotencyRecord* idem) {
   const UnixMillis now = clock_.now_ms();
   ProofRecord proof;
   proof.id = uuid_v4();
@@ -594,9 +677,16 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
   Answer answer = problem(error, "\"outcome\":\"rejected\",\"proof_id\":\"" + proof.id + "\"");
   OutboxEvent event;
   if (!client.webhook_url.empty()) {
-    event = {uuid_v4(), client.id, proof.id, "proof.failed",
-             json::serialize(json::object{{"event", "proof.failed"}, {"proof_id", proof.id}, {"claim_type", in.claim_type},
-                                          {"status", "failed"}, {"error_code", proof.error_code}, {"ts", rfc3339(now)}}),
+    event = {uuid_v4(),
+             client.id,
+             proof.id,
+             "proof.failed",
+             json::serialize(json::object{{"event", "proof.failed"},
+                                          {"proof_id", proof.id},
+                                          {"claim_type", in.claim_type},
+                                          {"status", "failed"},
+                                          {"error_code", proof.error_code},
+                                          {"ts", rfc3339(now)}}),
              now};
   }
   IdempotencyRecord record;
@@ -605,10 +695,11 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
     record.status = answer.status;
     record.response = answer.body;
   }
-  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr) ==
-      RecordOutcome::kNonceTaken) {
+  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event,
+                          idem ? &record : nullptr) == RecordOutcome::kNonceTaken) {
     counters_.nonce_db_taken++;
-    Answer replay = problem({ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"});
+    Answer replay = problem(
+        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"});
     if (idem) {
       record.status = replay.status;
       record.response = replay.body;
@@ -621,7 +712,9 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
 }
 
 Answer ProofService::status(const Client& client, std::string_view proof_id) {
-  const auto not_found = [] { return problem({ErrorCode::kNotFound, "proof_id", "no proof with this id for this partner"}); };
+  const auto not_found = [] {
+    return problem({ErrorCode::kNotFound, "proof_id", "no proof with this id for this partner"});
+  };
   if (!is_uuid(proof_id)) return not_found();
   const auto proof = store_.find_proof(proof_id);
   if (!proof || proof->client_id != client.id) return not_found();
@@ -630,7 +723,8 @@ Answer ProofService::status(const Client& client, std::string_view proof_id) {
                    {"claim_type", proof->claim_type},
                    {"circuit_version", proof->circuit_version},
                    {"created_at", rfc3339(proof->created_at)}};
-  out["verified_at"] = proof->verified_at ? json::value(rfc3339(proof->verified_at)) : json::value(nullptr);
+  out["verified_at"] =
+      proof->verified_at ? json::value(rfc3339(proof->verified_at)) : json::value(nullptr);
   if (!proof->error_code.empty()) out["error_code"] = proof->error_code;
   return json_answer(200, out);
 }

@@ -91,7 +91,8 @@ class ProofService {
   const CircuitCatalog& catalog() const noexcept { return catalog_; }
 
  private:
-  Answer verify_checked(const Client& client, const VerifyInput& in, const IdempotencyRecord* idem_template);
+  Answer verify_checked(const Client& client, const VerifyInput& in,
+                        const IdempotencyRecord* idem_template);
   Answer record_failure(const Client& client, const VerifyInput& in, const ProofRequest& request,
                         const ApiError& error, const IdempotencyRecord* idem_template);
 

@@ -66,8 +66,8 @@ void evaluate_lines_pairwise(Fp12& f, std::span<const G1Affine> ps, NextLine nex
     const LineCoeffs a = next(k);
     const LineCoeffs b = next(k + 1);
     f = f.mul_by_01234(Fp12::mul_034_by_034(a.c0.mul_by_fp(ps[k].y), a.c1.mul_by_fp(ps[k].x), a.c2,
-                                             b.c0.mul_by_fp(ps[k + 1].y),
-                                             b.c1.mul_by_fp(ps[k + 1].x), b.c2));
+                                            b.c0.mul_by_fp(ps[k + 1].y),
+                                            b.c1.mul_by_fp(ps[k + 1].x), b.c2));
   }
   if (k < ps.size()) evaluate_line(f, next(k), ps[k]);
 }

@@ -17,15 +17,16 @@ HttpReply err(core::ErrorCode code, std::string field, std::string detail) {
 }
 
 json::object delivery_json(const core::Delivery& d) {
-  json::object o{{"event_id", d.event.event_id},
-                 {"client_id", d.event.client_id},
-                 {"event_type", d.event.event_type},
-                 {"status", d.status},
-                 {"attempts", d.attempts},
-                 {"created_at", core::rfc3339(d.event.created_at)}};
+  json::object o{
+      {"event_id", d.event.event_id},     {"client_id", d.event.client_id},
+      {"event_type", d.event.event_type}, {"status", d.status},
+      {"attempts", d.attempts},           {"created_at", core::rfc3339(d.event.created_at)}};
   o["proof_id"] = d.event.proof_id.empty() ? json::value(nullptr) : json::value(d.event.proof_id);
-  o["next_attempt_at"] = d.status == core::kDeliveryPending ? json::value(core::rfc3339(d.next_attempt_at)) : json::value(nullptr);
-  o["delivered_at"] = d.delivered_at ? json::value(core::rfc3339(d.delivered_at)) : json::value(nullptr);
+  o["next_attempt_at"] = d.status == core::kDeliveryPending
+                             ? json::value(core::rfc3339(d.next_attempt_at))
+                             : json::value(nullptr);
+  o["delivered_at"] =
+      d.delivered_at ? json::value(core::rfc3339(d.delivered_at)) : json::value(nullptr);
   o["last_error"] = d.last_error.empty() ? json::value(nullptr) : json::value(d.last_error);
   return o;
 }
@@ -42,16 +43,18 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   std::size_t start = 0;
   while (start <= query.size()) {
     const auto amp = query.find('&', start);
-    const std::string_view pair = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    const std::string_view pair =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
       std::string out;
-      const std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      const std::string_view v =
+          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
       for (std::size_t i = 0; i < v.size(); ++i) {
         if (v[i] == '+') {
           out.push_back(' ');
-        } else if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1 + 1 && hex_value(v[i + 1]) >= 0 &&
-                   i + 2 < v.size() && hex_value(v[i + 2]) >= 0) {
+        } else if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1 + 1 &&
+                   hex_value(v[i + 1]) >= 0 && i + 2 < v.size() && hex_value(v[i + 2]) >= 0) {
           out.push_back(static_cast<char>(hex_value(v[i + 1]) * 16 + hex_value(v[i + 2])));
           i += 2;
         } else {
@@ -72,8 +75,10 @@ std::pair<std::string, std::string> new_admin_token() {
   return {token, core::hex(digest)};
 }
 
-AdminApi::AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditStore& audit, const core::Clock& clock,
-                   std::optional<std::array<std::uint8_t, 32>> token_sha256, std::function<void()> notify_worker)
+AdminApi::AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditStore& audit,
+                   const core::Clock& clock,
+                   std::optional<std::array<std::uint8_t, 32>> token_sha256,
+                   std::function<void()> notify_worker)
     : outbox_(outbox),
       store_(store),
       audit_(audit),
@@ -87,7 +92,8 @@ AdminApi::AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditSto
 std::optional<HttpReply> AdminApi::record(std::string_view action, std::string details_json) {
   core::AuditEntry entry;
   entry.actor_type = std::string(core::kActorAdminApi);
-  entry.actor_id = token_sha256_ ? "token:" + core::hex(*token_sha256_).substr(0, 12) : std::string();
+  entry.actor_id =
+      token_sha256_ ? "token:" + core::hex(*token_sha256_).substr(0, 12) : std::string();
   entry.action = std::string(action);
   entry.details_json = std::move(details_json);
   entry.at = clock_.now_ms();
@@ -102,11 +108,13 @@ std::optional<HttpReply> AdminApi::record(std::string_view action, std::string d
 
 std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) const {
   if (!token_sha256_) {
-    return err(core::ErrorCode::kUnauthorized, "Authorization", "the admin API is off: set admin_token_sha256");
+    return err(core::ErrorCode::kUnauthorized, "Authorization",
+               "the admin API is off: set admin_token_sha256");
   }
   constexpr std::string_view kBearer = "Bearer ";
   if (!authorization.starts_with(kBearer)) {
-    return err(core::ErrorCode::kUnauthorized, "Authorization", "an admin token is required (Authorization: Bearer <token>)");
+    return err(core::ErrorCode::kUnauthorized, "Authorization",
+               "an admin token is required (Authorization: Bearer <token>)");
   }
   const auto digest = core::sha256(authorization.substr(kBearer.size()));
   if (!core::equal_ct(digest, *token_sha256_)) {
@@ -122,20 +130,26 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
     case RouteId::kAdminDeliveries: {
       const std::string client = query_param(query, "client_id").value_or("");
       const std::string status = query_param(query, "status").value_or("");
-      if (!client.empty() && !core::is_uuid(client)) return err(core::ErrorCode::kInvalidRequest, "client_id", "must be a partner id");
-      if (!status.empty() && status != core::kDeliveryPending && status != core::kDeliveryDelivered && status != core::kDeliveryDead) {
-        return err(core::ErrorCode::kInvalidRequest, "status", "must be pending, delivered or dead");
+      if (!client.empty() && !core::is_uuid(client))
+        return err(core::ErrorCode::kInvalidRequest, "client_id", "must be a partner id");
+      if (!status.empty() && status != core::kDeliveryPending &&
+          status != core::kDeliveryDelivered && status != core::kDeliveryDead) {
+        return err(core::ErrorCode::kInvalidRequest, "status",
+                   "must be pending, delivered or dead");
       }
       std::size_t limit = 100;
       if (const auto l = query_param(query, "limit")) {
-        if (l->empty() || l->size() > 4 || l->find_first_not_of("0123456789") != std::string::npos || std::stoul(*l) < 1 ||
+        if (l->empty() || l->size() > 4 ||
+            l->find_first_not_of("0123456789") != std::string::npos || std::stoul(*l) < 1 ||
             std::stoul(*l) > 1000) {
-          return err(core::ErrorCode::kInvalidRequest, "limit", "must be an integer from 1 to 1000");
+          return err(core::ErrorCode::kInvalidRequest, "limit",
+                     "must be an integer from 1 to 1000");
         }
         limit = std::stoul(*l);
       }
       json::array items;
-      for (const auto& d : outbox_.list_deliveries(client, status, limit)) items.push_back(delivery_json(d));
+      for (const auto& d : outbox_.list_deliveries(client, status, limit))
+        items.push_back(delivery_json(d));
       HttpReply r;
       r.body = json::serialize(json::object{{"deliveries", items}});
       return r;
@@ -146,7 +160,9 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
       json::object o = delivery_json(*d);
       json::array attempts;
       for (const auto& a : outbox_.delivery_attempts(d->event.event_id)) {
-        json::object ao{{"attempt", a.attempt}, {"started_at", core::rfc3339(a.started_at)}, {"latency_ms", a.latency_ms}};
+        json::object ao{{"attempt", a.attempt},
+                        {"started_at", core::rfc3339(a.started_at)},
+                        {"latency_ms", a.latency_ms}};
         ao["status_code"] = a.status_code ? json::value(a.status_code) : json::value(nullptr);
         ao["error"] = a.error.empty() ? json::value(nullptr) : json::value(a.error);
         attempts.push_back(ao);
@@ -164,11 +180,12 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
         return err(core::ErrorCode::kInvalidRequest, "event_id", "the delivery is pending already");
       }
       if (notify_worker_) notify_worker_();
-      if (auto failed = record("delivery.replayed", json::serialize(json::object{{"event_id", d->event.event_id},
-                                                                                 {"client_id", d->event.client_id},
-                                                                                 {"event_type", d->event.event_type},
-                                                                                 {"previous_status", d->status},
-                                                                                 {"attempts", d->attempts}}))) {
+      if (auto failed = record("delivery.replayed",
+                               json::serialize(json::object{{"event_id", d->event.event_id},
+                                                            {"client_id", d->event.client_id},
+                                                            {"event_type", d->event.event_type},
+                                                            {"previous_status", d->status},
+                                                            {"attempts", d->attempts}}))) {
         return *failed;
       }
       HttpReply r;
@@ -178,20 +195,24 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
     }
     case RouteId::kAdminTestWebhook: {
       const std::string client_id(params.at(0));
-      const auto target = core::is_uuid(client_id) ? outbox_.webhook_target(client_id) : std::nullopt;
+      const auto target =
+          core::is_uuid(client_id) ? outbox_.webhook_target(client_id) : std::nullopt;
       if (!target) return err(core::ErrorCode::kNotFound, "client_id", "no partner with this id");
-      if (target->url.empty()) return err(core::ErrorCode::kInvalidRequest, "client_id", "the partner has no webhook URL");
+      if (target->url.empty())
+        return err(core::ErrorCode::kInvalidRequest, "client_id", "the partner has no webhook URL");
       const core::UnixMillis now = clock_.now_ms();
       core::OutboxEvent e;
       e.event_id = core::uuid_v4();
       e.client_id = client_id;
       e.event_type = "webhook.test";
-      e.payload = json::serialize(json::object{{"event", "webhook.test"}, {"event_id", e.event_id}, {"ts", core::rfc3339(now)}});
+      e.payload = json::serialize(json::object{
+          {"event", "webhook.test"}, {"event_id", e.event_id}, {"ts", core::rfc3339(now)}});
       e.created_at = now;
       outbox_.enqueue_event(e, now);
       if (notify_worker_) notify_worker_();
-      if (auto failed = record("webhook.test_sent",
-                               json::serialize(json::object{{"client_id", client_id}, {"event_id", e.event_id}}))) {
+      if (auto failed = record(
+              "webhook.test_sent",
+              json::serialize(json::object{{"client_id", client_id}, {"event_id", e.event_id}}))) {
         return *failed;
       }
       HttpReply r;
@@ -199,7 +220,8 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
       r.body = json::serialize(json::object{{"event_id", e.event_id}, {"status", "pending"}});
       return r;
     }
-    default: return err(core::ErrorCode::kNotFound, "", "no such admin route");
+    default:
+      return err(core::ErrorCode::kNotFound, "", "no such admin route");
   }
 }
 

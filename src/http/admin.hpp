@@ -21,8 +21,9 @@ class AdminApi {
  public:
   /// `token_sha256` empty: the admin API is off (every call answers UNAUTHORIZED saying so).
   /// Replays and test events leave an entry in `audit` (actor admin_api) once they are done.
-  AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditStore& audit, const core::Clock& clock,
-           std::optional<std::array<std::uint8_t, 32>> token_sha256, std::function<void()> notify_worker);
+  AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditStore& audit,
+           const core::Clock& clock, std::optional<std::array<std::uint8_t, 32>> token_sha256,
+           std::function<void()> notify_worker);
 
   HttpReply handle(RouteId route, std::string_view authorization, std::string_view query,
                    const std::vector<std::string_view>& params);

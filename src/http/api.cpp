@@ -15,14 +15,16 @@ namespace pg::http {
 namespace json = boost::json;
 
 namespace {
-constexpr std::string_view kArtifactFiles[] = {"circuit.wasm", "circuit.zkey", "verification_key.json", "manifest.json"};
+constexpr std::string_view kArtifactFiles[] = {"circuit.wasm", "circuit.zkey",
+                                               "verification_key.json", "manifest.json"};
 
 std::string_view path_of(std::string_view target) {
   const auto q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
-bool split_match(std::string_view templ, std::string_view path, std::vector<std::string_view>& params) {
+bool split_match(std::string_view templ, std::string_view path,
+                 std::vector<std::string_view>& params) {
   params.clear();
   while (true) {
     if (templ.empty() || path.empty()) return templ.empty() && path.empty();
@@ -94,8 +96,10 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
-    case RouteId::kAdminTestWebhook: return true;
-    default: return false;
+    case RouteId::kAdminTestWebhook:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -108,14 +112,16 @@ HttpReply Api::handle(const HttpRequest& request) {
     return out;
   } catch (const core::CacheUnavailable&) {
     // Fail closed: without the shared cache no nonce or rate check can be made.
-    HttpReply r = error_reply(core::ErrorCode::kNotReady, "", "the shared cache is unavailable; nothing was recorded");
+    HttpReply r = error_reply(core::ErrorCode::kNotReady, "",
+                              "the shared cache is unavailable; nothing was recorded");
     r.headers.emplace_back("Retry-After", "1");
     r.route = reply.route;
     r.partner_id = reply.partner_id;
     return r;
   } catch (const std::exception&) {
     // Storage failures and bugs: nothing was recorded (each write is one transaction).
-    HttpReply r = error_reply(core::ErrorCode::kInternal, "", "the request could not be completed; nothing was recorded");
+    HttpReply r = error_reply(core::ErrorCode::kInternal, "",
+                              "the request could not be completed; nothing was recorded");
     r.route = reply.route;
     r.partner_id = reply.partner_id;
     return r;
@@ -141,7 +147,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   }
   ctx.route = std::string(m.route->path);
   if (!m.method_allowed) {
-    HttpReply r = error_reply(core::ErrorCode::kMethodNotAllowed, "", std::string(request.method) + " is not allowed on " + ctx.route);
+    HttpReply r = error_reply(core::ErrorCode::kMethodNotAllowed, "",
+                              std::string(request.method) + " is not allowed on " + ctx.route);
     r.headers.emplace_back("Allow", std::string(m.route->method));
     r.route = ctx.route;
     return r;
@@ -157,8 +164,10 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       return with_route(r);
     }
     case RouteId::kReadyz: {
-      json::object checks{{"storage", d_.store.ping()}, {"cache", d_.cache.ping()},
-                          {"circuits", !d_.service.catalog().empty()}, {"accepting", !d_.stopping()}};
+      json::object checks{{"storage", d_.store.ping()},
+                          {"cache", d_.cache.ping()},
+                          {"circuits", !d_.service.catalog().empty()},
+                          {"accepting", !d_.stopping()}};
       bool ok = true;
       for (const auto& [k, v] : checks) ok = ok && v.as_bool();
       if (!ok) {
@@ -166,8 +175,9 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         for (const auto& [k, v] : checks) {
           if (!v.as_bool()) failing += (failing.empty() ? "" : ", ") + std::string(k);
         }
-        return with_route(reply_from(core::problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing},
-                                                   "\"checks\":" + json::serialize(checks))));
+        return with_route(
+            reply_from(core::problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing},
+                                     "\"checks\":" + json::serialize(checks))));
       }
       HttpReply r;
       r.body = json::serialize(json::object{{"status", "ready"}, {"checks", checks}});
@@ -189,24 +199,30 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       r.headers.emplace_back("ETag", "\"" + std::string(asset->etag) + "\"");
       return with_route(r);
     }
-    case RouteId::kArtifact: return with_route(artifact(request, m.params[0], m.params[1], m.params[2]));
+    case RouteId::kArtifact:
+      return with_route(artifact(request, m.params[0], m.params[1], m.params[2]));
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook: {
-      if (!d_.admin) return with_route(error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+      if (!d_.admin)
+        return with_route(
+            error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
       const auto q = request.target.find('?');
-      const std::string_view query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+      const std::string_view query =
+          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
       return with_route(d_.admin->handle(m.route->id, request.authorization, query, m.params));
     }
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
-    case RouteId::kStatus: break;
+    case RouteId::kStatus:
+      break;
   }
 
   // Partner routes. POST bodies must be JSON.
   if (request.method == "POST" && !is_json_type(request.content_type)) {
-    return with_route(error_reply(core::ErrorCode::kUnsupportedMediaType, "Content-Type", "must be application/json"));
+    return with_route(error_reply(core::ErrorCode::kUnsupportedMediaType, "Content-Type",
+                                  "must be application/json"));
   }
   std::optional<core::ProofService::VerifyInput> input;
   if (m.route->id == RouteId::kVerify) {
@@ -227,7 +243,9 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   ctx.partner_id = client.id;
   HttpReply r;
   switch (m.route->id) {
-    case RouteId::kCreateRequest: r = reply_from(d_.service.create_request(client, request.body)); break;
+    case RouteId::kCreateRequest:
+      r = reply_from(d_.service.create_request(client, request.body));
+      break;
     case RouteId::kVerify: {
       try {
         r = reply_from(d_.service.verify(client, *input, request.body, request.idempotency_key));
@@ -238,20 +256,26 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         d_.metrics.observe_verify(input->claim_type, "INTERNAL");
         throw;  // handle() answers INTERNAL
       }
-      d_.metrics.observe_verify(input->claim_type, r.error_code.empty() ? "verified" : r.error_code);
+      d_.metrics.observe_verify(input->claim_type,
+                                r.error_code.empty() ? "verified" : r.error_code);
       break;
     }
-    default: r = reply_from(d_.service.status(client, m.params[0])); break;
+    default:
+      r = reply_from(d_.service.status(client, m.params[0]));
+      break;
   }
   r.partner_id = client.id;
   return with_route(std::move(r));
 }
 
-HttpReply Api::artifact(const HttpRequest& request, std::string_view claim, std::string_view version,
-                        std::string_view file) {
+HttpReply Api::artifact(const HttpRequest& request, std::string_view claim,
+                        std::string_view version, std::string_view file) {
   const core::Circuit* circuit = d_.service.catalog().find(claim, version);
-  if (!circuit) return error_reply(core::ErrorCode::kNotFound, "", "no circuit " + std::string(claim) + " " + std::string(version));
-  if (std::find(std::begin(kArtifactFiles), std::end(kArtifactFiles), file) == std::end(kArtifactFiles)) {
+  if (!circuit)
+    return error_reply(core::ErrorCode::kNotFound, "",
+                       "no circuit " + std::string(claim) + " " + std::string(version));
+  if (std::find(std::begin(kArtifactFiles), std::end(kArtifactFiles), file) ==
+      std::end(kArtifactFiles)) {
     return error_reply(core::ErrorCode::kNotFound, "file", "not an artifact file name");
   }
   const std::string key = circuit->claim_type + "/" + circuit->version + "/" + std::string(file);
@@ -263,15 +287,17 @@ HttpReply Api::artifact(const HttpRequest& request, std::string_view claim, std:
   }
   if (!body) {
     std::ifstream in(circuit->dir / std::string(file), std::ios::binary);
-    if (!in) return error_reply(core::ErrorCode::kNotFound, "file", "the artifact is not on this server");
+    if (!in)
+      return error_reply(core::ErrorCode::kNotFound, "file", "the artifact is not on this server");
     std::stringstream ss;
     ss << in.rdbuf();
     auto content = std::make_shared<const std::string>(ss.str());
     digest = core::hex(core::sha256(*content));
-    if (const auto expected = circuit->sha256.find(std::string(file)); expected != circuit->sha256.end() &&
-                                                                       expected->second != digest) {
+    if (const auto expected = circuit->sha256.find(std::string(file));
+        expected != circuit->sha256.end() && expected->second != digest) {
       // Never serve an artifact that differs from its manifest.
-      return error_reply(core::ErrorCode::kInternal, "", "the artifact differs from its manifest's SHA-256");
+      return error_reply(core::ErrorCode::kInternal, "",
+                         "the artifact differs from its manifest's SHA-256");
     }
     std::lock_guard lock(artifacts_mu_);
     artifacts_[key] = {content, digest};
@@ -287,7 +313,9 @@ HttpReply Api::artifact(const HttpRequest& request, std::string_view claim, std:
     r.content_type.clear();
     return r;
   }
-  r.content_type = file.ends_with(".json") ? "application/json" : file.ends_with(".wasm") ? "application/wasm" : "application/octet-stream";
+  r.content_type = file.ends_with(".json")   ? "application/json"
+                   : file.ends_with(".wasm") ? "application/wasm"
+                                             : "application/octet-stream";
   r.shared_body = std::move(body);
   return r;
 }

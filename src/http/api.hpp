@@ -66,7 +66,8 @@ class Api {
 
   Deps d_;
   std::mutex artifacts_mu_;
-  std::map<std::string, std::pair<std::shared_ptr<const std::string>, std::string>> artifacts_;  // path -> body, sha
+  std::map<std::string, std::pair<std::shared_ptr<const std::string>, std::string>>
+      artifacts_;  // path -> body, sha
 };
 
 /// The route matching `path`, and its parameters, for a method-independent lookup.

@@ -29,15 +29,15 @@ class Metrics {
   std::atomic<std::int64_t> pool_queue_depth{0};
   std::atomic<std::int64_t> pool_busy{0};
   std::atomic<std::int64_t> connections_open{0};
-  const webhooks::Worker* worker = nullptr;    // this process's webhook worker, if it runs one
-  core::OutboxStore* outbox = nullptr;         // outbox counts by status, read at each scrape
+  const webhooks::Worker* worker = nullptr;  // this process's webhook worker, if it runs one
+  core::OutboxStore* outbox = nullptr;       // outbox counts by status, read at each scrape
 
   /// The exposition text, including the service's counters.
   std::string render(const core::ServiceCounters& service) const;
 
  private:
   static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01,
-                                                  0.025,  0.05,  0.1,   0.25,  0.5,   1.0,    2.5};
+                                                   0.025,  0.05,  0.1,   0.25,  0.5,   1.0,    2.5};
   struct Histogram {
     std::array<std::uint64_t, kBuckets.size()> counts{};
     std::uint64_t count = 0;

@@ -58,8 +58,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void read();
   void read_body();
   void on_read(beast::error_code ec);
-  void answer(HttpReply reply, std::string request_id, std::string method, std::chrono::steady_clock::time_point start,
-              bool keep_alive);
+  void answer(HttpReply reply, std::string request_id, std::string method,
+              std::chrono::steady_clock::time_point start, bool keep_alive);
   void fail_request(int status, std::string_view code, std::string_view detail);
 
   beast::tcp_stream stream_;
@@ -115,19 +115,22 @@ class Server {
 
  private:
   void accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (!acceptor_.is_open()) return;
-      } else {
-        std::make_shared<Session>(std::move(socket), *this)->start();
-      }
-      if (acceptor_.is_open()) accept();
-    });
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec) {
+                               if (!acceptor_.is_open()) return;
+                             } else {
+                               std::make_shared<Session>(std::move(socket), *this)->start();
+                             }
+                             if (acceptor_.is_open()) accept();
+                           });
   }
 
   void shutdown() {
     if (stopping_.exchange(true)) return;
-    std::cerr << R"({"level":"info","msg":"shutting down: no new connections, finishing requests in flight"})" << std::endl;
+    std::cerr
+        << R"({"level":"info","msg":"shutting down: no new connections, finishing requests in flight"})"
+        << std::endl;
     beast::error_code ignored;
     acceptor_.close(ignored);
     const std::set<Session*> copy = sessions_;
@@ -183,35 +186,42 @@ void Session::read() {
   idle_ = true;
   // Header first: a client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB)
   // waits for an interim answer before it sends the body.
-  bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) return self->on_read(ec);
-    self->idle_ = false;
-    const auto& header = self->parser_->get();
-    const auto expect = header.find(bhttp::field::expect);
-    if (expect != header.end() && beast::iequals(expect->value(), "100-continue") && !self->parser_->is_done()) {
-      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-      bhttp::async_write(self->stream_, *cont, [self, cont](beast::error_code wec, std::size_t) {
-        if (wec) return self->on_read(wec);
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->on_read(ec);
+        self->idle_ = false;
+        const auto& header = self->parser_->get();
+        const auto expect = header.find(bhttp::field::expect);
+        if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
+            !self->parser_->is_done()) {
+          auto cont =
+              std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+          bhttp::async_write(self->stream_, *cont,
+                             [self, cont](beast::error_code wec, std::size_t) {
+                               if (wec) return self->on_read(wec);
+                               self->read_body();
+                             });
+          return;
+        }
         self->read_body();
       });
-      return;
-    }
-    self->read_body();
-  });
 }
 
 void Session::read_body() {
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void Session::fail_request(int status, std::string_view code, std::string_view detail) {
   // `status` may differ from the code's usual one: 431 for an over-long header section.
   // An answer for a request that could not be read; the connection closes after it.
-  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
+  auto res =
+      std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
   res->set(bhttp::field::content_type, "application/problem+json");
   res->set(bhttp::field::connection, "close");
-  auto body = boost::json::parse(core::problem({status == 413 ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest,
+  auto body = boost::json::parse(core::problem({status == 413 ? core::ErrorCode::kPayloadTooLarge
+                                                              : core::ErrorCode::kInvalidRequest,
                                                 "", std::string(detail)})
                                      .body);
   body.as_object()["status"] = status;
@@ -222,29 +232,36 @@ void Session::fail_request(int status, std::string_view code, std::string_view d
   res->set("X-Content-Type-Options", "nosniff");
   server_.metrics().observe_request("unmatched", "-", status, 0);
   std::cout << R"({"level":"info","msg":"request","request_id":")" << request_id
-            << R"(","method":"-","route":"unmatched","status":)" << status << R"(,"latency_ms":0,"error_code":")" << code
-            << "\"}\n" << std::flush;
+            << R"(","method":"-","route":"unmatched","status":)" << status
+            << R"(,"latency_ms":0,"error_code":")" << code << "\"}\n"
+            << std::flush;
   response_ = res;
-  bhttp::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code, std::size_t) {
-    beast::error_code ignored;
-    self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  });
+  bhttp::async_write(stream_, *response_,
+                     [self = shared_from_this()](beast::error_code, std::size_t) {
+                       beast::error_code ignored;
+                       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                     });
 }
 
 void Session::on_read(beast::error_code ec) {
   idle_ = false;
-  if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-      ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+      ec == beast::error::timeout || ec == asio::error::connection_reset ||
+      ec == asio::error::eof || ec == asio::error::bad_descriptor) {
     return;  // peer closed, idle or too slow: drop the connection
   }
-  if (ec == bhttp::error::body_limit) return fail_request(413, "PAYLOAD_TOO_LARGE", "the body is larger than the limit");
-  if (ec == bhttp::error::header_limit) return fail_request(431, "INVALID_REQUEST", "the header is larger than the limit");
+  if (ec == bhttp::error::body_limit)
+    return fail_request(413, "PAYLOAD_TOO_LARGE", "the body is larger than the limit");
+  if (ec == bhttp::error::header_limit)
+    return fail_request(431, "INVALID_REQUEST", "the header is larger than the limit");
   if (ec) return fail_request(400, "INVALID_REQUEST", "malformed HTTP request");
   first_ = false;
   auto req = std::make_shared<bhttp::request<bhttp::string_body>>(parser_->release());
   const auto start = std::chrono::steady_clock::now();
   const auto rid = req->find("X-Request-Id");
-  std::string request_id = rid != req->end() && is_request_id(rid->value()) ? std::string(rid->value()) : core::uuid_v4();
+  std::string request_id = rid != req->end() && is_request_id(rid->value())
+                               ? std::string(rid->value())
+                               : core::uuid_v4();
   const bool keep_alive = req->keep_alive();
   std::string method(req->method_string());
   server_.in_flight()++;
@@ -254,32 +271,38 @@ void Session::on_read(beast::error_code ec) {
     r.target = req->target();
     r.authorization = (*req)[bhttp::field::authorization];
     r.content_type = (*req)[bhttp::field::content_type];
-    if (const auto it = req->find("Idempotency-Key"); it != req->end()) r.idempotency_key = it->value();
+    if (const auto it = req->find("Idempotency-Key"); it != req->end())
+      r.idempotency_key = it->value();
     r.if_none_match = (*req)[bhttp::field::if_none_match];
     r.body = req->body();
     return r;
   };
   if (!Api::needs_pool(req->method_string(), req->target())) {
-    answer(server_.api().handle(handle()), std::move(request_id), std::move(method), start, keep_alive);
+    answer(server_.api().handle(handle()), std::move(request_id), std::move(method), start,
+           keep_alive);
     return;
   }
   server_.metrics().pool_queue_depth++;
-  asio::post(server_.pool(), [self = shared_from_this(), req, handle, request_id = std::move(request_id),
-                               method = std::move(method), start, keep_alive]() mutable {
-    self->server_.metrics().pool_queue_depth--;
-    self->server_.metrics().pool_busy++;
-    HttpReply reply = self->server_.api().handle(handle());
-    self->server_.metrics().pool_busy--;
-    asio::post(self->stream_.get_executor(), [self, reply = std::move(reply), request_id = std::move(request_id),
-                                              method = std::move(method), start, keep_alive]() mutable {
-      self->answer(std::move(reply), std::move(request_id), std::move(method), start, keep_alive);
-    });
-  });
+  asio::post(server_.pool(),
+             [self = shared_from_this(), req, handle, request_id = std::move(request_id),
+              method = std::move(method), start, keep_alive]() mutable {
+               self->server_.metrics().pool_queue_depth--;
+               self->server_.metrics().pool_busy++;
+               HttpReply reply = self->server_.api().handle(handle());
+               self->server_.metrics().pool_busy--;
+               asio::post(self->stream_.get_executor(),
+                          [self, reply = std::move(reply), request_id = std::move(request_id),
+                           method = std::move(method), start, keep_alive]() mutable {
+                            self->answer(std::move(reply), std::move(request_id), std::move(method),
+                                         start, keep_alive);
+                          });
+             });
 }
 
 void Session::answer(HttpReply reply, std::string request_id, std::string method,
                      std::chrono::steady_clock::time_point start, bool keep_alive) {
-  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(reply.status), 11);
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(reply.status), 11);
   res->set(bhttp::field::server, "proofgate");
   if (!reply.content_type.empty()) res->set(bhttp::field::content_type, reply.content_type);
   res->set("X-Request-Id", request_id);
@@ -292,7 +315,8 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
   if (!cache_set) res->set(bhttp::field::cache_control, "no-store");
   if (reply.route == "/docs") {
     res->set("Content-Security-Policy",
-             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+             "frame-ancestors 'none'");
   }
   const bool head = method == "HEAD";
   if (reply.shared_body) {
@@ -304,32 +328,36 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
   res->keep_alive(!closing);
   res->prepare_payload();
   if (head) res->body().clear();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   server_.metrics().observe_request(reply.route, method, reply.status, seconds);
   // One JSON line per request; never a key, token, proof or private value.
-  std::string line = R"({"level":"info","msg":"request","request_id":")" + json_escape(request_id) + R"(","method":")" +
-                     json_escape(method) + R"(","route":")" + json_escape(reply.route) + R"(","status":)" +
-                     std::to_string(reply.status) + R"(,"latency_ms":)" + std::to_string(seconds * 1000.0);
+  std::string line = R"({"level":"info","msg":"request","request_id":")" + json_escape(request_id) +
+                     R"(","method":")" + json_escape(method) + R"(","route":")" +
+                     json_escape(reply.route) + R"(","status":)" + std::to_string(reply.status) +
+                     R"(,"latency_ms":)" + std::to_string(seconds * 1000.0);
   if (!reply.partner_id.empty()) line += R"(,"partner_id":")" + reply.partner_id + "\"";
   if (!reply.error_code.empty()) line += R"(,"error_code":")" + reply.error_code + "\"";
   line += "}\n";
   std::cout << line << std::flush;
   response_ = res;
-  bhttp::async_write(stream_, *response_, [self = shared_from_this(), closing](beast::error_code ec, std::size_t) {
-    self->server_.in_flight()--;
-    if (ec || closing) {
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      self->server_.maybe_finish();
-      return;
-    }
-    self->read();
-  });
+  bhttp::async_write(stream_, *response_,
+                     [self = shared_from_this(), closing](beast::error_code ec, std::size_t) {
+                       self->server_.in_flight()--;
+                       if (ec || closing) {
+                         beast::error_code ignored;
+                         self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                         self->server_.maybe_finish();
+                         return;
+                       }
+                       self->read();
+                     });
 }
 
 }  // namespace
 
-void run_server(const ServerSettings& settings, Api& api, Metrics& metrics, std::atomic<bool>& stopping,
+void run_server(const ServerSettings& settings, Api& api, Metrics& metrics,
+                std::atomic<bool>& stopping,
                 const std::function<void(const std::string&)>& on_listening) {
   Server server(settings, api, metrics, stopping);
   server.run(on_listening);

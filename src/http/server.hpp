@@ -23,10 +23,11 @@ struct ServerSettings {
   unsigned workers = 0;                    // 0: one per core
 };
 
-/// Runs the server until SIGTERM or SIGINT (which set `stopping`), then stops accepting, lets the requests in flight
-/// finish (up to drain_timeout), and returns. `on_listening` receives "host:port" once bound.
-/// Throws std::runtime_error when the address cannot be bound.
-void run_server(const ServerSettings& settings, Api& api, Metrics& metrics, std::atomic<bool>& stopping,
+/// Runs the server until SIGTERM or SIGINT (which set `stopping`), then stops accepting, lets the
+/// requests in flight finish (up to drain_timeout), and returns. `on_listening` receives
+/// "host:port" once bound. Throws std::runtime_error when the address cannot be bound.
+void run_server(const ServerSettings& settings, Api& api, Metrics& metrics,
+                std::atomic<bool>& stopping,
                 const std::function<void(const std::string&)>& on_listening);
 
 }  // namespace pg::http

@@ -8,8 +8,10 @@
 namespace pg::store {
 
 namespace {
-[[noreturn]] void fail(std::string_view store, std::string_view operation, std::string_view message) {
-  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": " + std::string(message));
+[[noreturn]] void fail(std::string_view store, std::string_view operation,
+                       std::string_view message) {
+  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": " +
+                         std::string(message));
 }
 }  // namespace
 
@@ -20,7 +22,8 @@ std::string strings_to_json(const std::vector<std::string>& values) {
   return boost::json::serialize(array);
 }
 
-std::vector<std::string> json_to_strings(std::string_view text, std::string_view column, std::string_view store) {
+std::vector<std::string> json_to_strings(std::string_view text, std::string_view column,
+                                         std::string_view store) {
   const std::string operation = "read " + std::string(column);
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(text, ec);
@@ -34,7 +37,8 @@ std::vector<std::string> json_to_strings(std::string_view text, std::string_view
   return out;
 }
 
-std::string params_to_json(const core::Params& params, std::string_view operation, std::string_view store) {
+std::string params_to_json(const core::Params& params, std::string_view operation,
+                           std::string_view store) {
   // Boost.JSON objects keep insertion order, and both stores keep the text as written.
   boost::json::object object;
   object.reserve(params.size());

@@ -14,9 +14,11 @@ namespace pg::store {
 std::string strings_to_json(const std::vector<std::string>& values);
 /// A JSON array of strings read from `column`; throws core::StoreError ("<store>: read <column>:
 /// …") when the stored text is not one.
-std::vector<std::string> json_to_strings(std::string_view text, std::string_view column, std::string_view store);
+std::vector<std::string> json_to_strings(std::string_view text, std::string_view column,
+                                         std::string_view store);
 /// The params as a JSON object in their order; throws core::StoreError when a name repeats.
-std::string params_to_json(const core::Params& params, std::string_view operation, std::string_view store);
+std::string params_to_json(const core::Params& params, std::string_view operation,
+                           std::string_view store);
 /// Params read from proof_requests.params; throws core::StoreError for anything but an object of
 /// unsigned 64-bit integers.
 core::Params json_to_params(std::string_view text, std::string_view store);

@@ -4,8 +4,8 @@
 #include "webhooks/address_guard.hpp"
 
 #include <array>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 
 namespace pg::webhooks {
 
@@ -15,7 +15,8 @@ namespace ip = boost::asio::ip;
 using Bytes = ip::address_v6::bytes_type;
 
 constexpr std::uint32_t v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
-  return (std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) | std::uint32_t{d};
+  return (std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) |
+         std::uint32_t{d};
 }
 
 /// True when `a` lies in `net`/`bits`.
@@ -26,8 +27,8 @@ constexpr bool in_v4(std::uint32_t a, std::uint32_t net, int bits) {
 // Cloud instance-metadata endpoints: AWS / GCP / Azure / OpenStack / DigitalOcean (the link-local
 // one), Alibaba Cloud (inside CGNAT space), Azure WireServer (a public address that only a VM
 // reaches, and that hands out its configuration).
-constexpr std::array<std::uint32_t, 3> kMetadataV4 = {v4(169, 254, 169, 254), v4(100, 100, 100, 200),
-                                                      v4(168, 63, 129, 16)};
+constexpr std::array<std::uint32_t, 3> kMetadataV4 = {v4(169, 254, 169, 254),
+                                                      v4(100, 100, 100, 200), v4(168, 63, 129, 16)};
 
 struct V4Range {
   std::uint32_t net;
@@ -49,7 +50,7 @@ constexpr std::array<V4Range, 15> kV4Ranges = {{
     {v4(198, 51, 100, 0), 24, AddressVerdict::kReserved},  // TEST-NET-2
     {v4(203, 0, 113, 0), 24, AddressVerdict::kReserved},   // TEST-NET-3
     {v4(224, 0, 0, 0), 4, AddressVerdict::kReserved},      // multicast
-    {v4(240, 0, 0, 0), 4, AddressVerdict::kReserved},      // reserved, with 255.255.255.255 broadcast
+    {v4(240, 0, 0, 0), 4, AddressVerdict::kReserved},  // reserved, with 255.255.255.255 broadcast
     {v4(255, 255, 255, 255), 32, AddressVerdict::kReserved},
 }};
 
@@ -99,7 +100,8 @@ AddressVerdict classify_v6(const Bytes& b) noexcept {
   // IPv4-mapped ::ffff:a.b.c.d
   if (zero(b, 0, 10) && b[10] == 0xff && b[11] == 0xff) return classify_v4(v4_at(b, 12));
   // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
-  if (zero(b, 0, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0) return classify_v4(v4_at(b, 12));
+  if (zero(b, 0, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0)
+    return classify_v4(v4_at(b, 12));
   // IPv4-compatible ::a.b.c.d (deprecated, RFC 4291 §2.5.5.1)
   if (zero(b, 0, 12)) return classify_v4(v4_at(b, 12));
   // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052)
@@ -113,14 +115,18 @@ AddressVerdict classify_v6(const Bytes& b) noexcept {
   }
   // AWS (fd00:ec2::254) and GCP (fd20:ce::254) metadata, before the ULA range that holds them.
   if (b == kAwsMetadataV6 || b == kGcpMetadataV6) return AddressVerdict::kMetadata;
-  if (in_v6(b, {0xfc}, 7)) return AddressVerdict::kPrivate;          // unique local fc00::/7
+  if (in_v6(b, {0xfc}, 7)) return AddressVerdict::kPrivate;           // unique local fc00::/7
   if (in_v6(b, {0xfe, 0x80}, 10)) return AddressVerdict::kLinkLocal;  // fe80::/10
-  if (in_v6(b, {0xfe, 0xc0}, 10)) return AddressVerdict::kPrivate;    // site-local fec0::/10 (RFC 3879)
-  if (in_v6(b, {0xff}, 8)) return AddressVerdict::kReserved;          // multicast
+  if (in_v6(b, {0xfe, 0xc0}, 10))
+    return AddressVerdict::kPrivate;                          // site-local fec0::/10 (RFC 3879)
+  if (in_v6(b, {0xff}, 8)) return AddressVerdict::kReserved;  // multicast
   if (in_v6(b, {0x20, 0x01, 0x0d, 0xb8}, 32)) return AddressVerdict::kReserved;  // documentation
-  if (in_v6(b, {0x3f, 0xff, 0x00}, 20)) return AddressVerdict::kReserved;              // documentation (RFC 9637)
-  if (in_v6(b, {0x20, 0x01, 0x00, 0x02, 0x00, 0x00}, 48)) return AddressVerdict::kReserved;  // benchmarking
-  if (in_v6(b, {0x20, 0x01, 0x00, 0x10}, 28)) return AddressVerdict::kReserved;  // ORCHID (deprecated)
+  if (in_v6(b, {0x3f, 0xff, 0x00}, 20))
+    return AddressVerdict::kReserved;  // documentation (RFC 9637)
+  if (in_v6(b, {0x20, 0x01, 0x00, 0x02, 0x00, 0x00}, 48))
+    return AddressVerdict::kReserved;  // benchmarking
+  if (in_v6(b, {0x20, 0x01, 0x00, 0x10}, 28))
+    return AddressVerdict::kReserved;  // ORCHID (deprecated)
   if (in_v6(b, {0x20, 0x01, 0x00, 0x20}, 28)) return AddressVerdict::kReserved;  // ORCHIDv2
   // Everything else outside global unicast 2000::/3 is reserved: the discard prefix 100::/64,
   // the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215), and unassigned space.
@@ -142,12 +148,18 @@ constexpr std::string_view kGuardPrefix = "refused by the address guard: ";
 
 std::string_view to_string(AddressVerdict verdict) noexcept {
   switch (verdict) {
-    case AddressVerdict::kAllowed: return "public";
-    case AddressVerdict::kLoopback: return "loopback";
-    case AddressVerdict::kPrivate: return "private";
-    case AddressVerdict::kLinkLocal: return "link-local";
-    case AddressVerdict::kMetadata: return "cloud metadata";
-    case AddressVerdict::kReserved: return "reserved";
+    case AddressVerdict::kAllowed:
+      return "public";
+    case AddressVerdict::kLoopback:
+      return "loopback";
+    case AddressVerdict::kPrivate:
+      return "private";
+    case AddressVerdict::kLinkLocal:
+      return "link-local";
+    case AddressVerdict::kMetadata:
+      return "cloud metadata";
+    case AddressVerdict::kReserved:
+      return "reserved";
   }
   return "unknown";
 }
@@ -157,7 +169,8 @@ AddressVerdict classify(const boost::asio::ip::address& address) noexcept {
   return classify_v6(address.to_v6().to_bytes());
 }
 
-std::optional<std::string> check_address(const boost::asio::ip::address& address, const GuardPolicy& policy) {
+std::optional<std::string> check_address(const boost::asio::ip::address& address,
+                                         const GuardPolicy& policy) {
   const auto verdict = refusal(address, policy);
   if (!verdict) return std::nullopt;
   return address.to_string() + " is a " + std::string(to_string(*verdict)) + " address";
@@ -202,7 +215,8 @@ std::variant<std::vector<boost::asio::ip::tcp::endpoint>, std::string> resolve_g
 
 std::optional<std::string> check_registration(std::string_view url, const GuardPolicy& policy) {
   auto parsed = parse_webhook_url(url);
-  if (const auto* problem = std::get_if<std::string>(&parsed)) return "invalid webhook URL: " + *problem;
+  if (const auto* problem = std::get_if<std::string>(&parsed))
+    return "invalid webhook URL: " + *problem;
   const WebhookUrl& target = std::get<WebhookUrl>(parsed);
   if (auto reason = check_scheme(target, policy)) return reason;
   boost::asio::io_context io;

@@ -22,9 +22,11 @@ enum class AddressVerdict {
   kLoopback,   // 127/8, ::1
   kPrivate,    // 10/8, 172.16/12, 192.168/16, fc00::/7, fec0::/10 (deprecated site-local)
   kLinkLocal,  // 169.254/16, fe80::/10
-  kMetadata,   // cloud instance metadata: 169.254.169.254, fd00:ec2::254, 100.100.100.200, 168.63.129.16
+  kMetadata,   // cloud instance metadata: 169.254.169.254, fd00:ec2::254, 100.100.100.200,
+               // 168.63.129.16
   kReserved,   // unspecified, multicast, broadcast, documentation, benchmarking, CGNAT 100.64/10,
-               // 0/8, 240/4, IETF 192.0.0/24, and every IPv6 address outside 2000::/3 not named above
+               // 0/8, 240/4, IETF 192.0.0/24, and every IPv6 address outside 2000::/3 not named
+               // above
 };
 
 /// A short English name of the verdict ("loopback", "private", ...).
@@ -54,14 +56,16 @@ struct GuardPolicy {
 /// address"). A resolution failure is "cannot resolve <host>: <reason>". The caller must
 /// connect to these endpoints only, never resolve the host again (DNS rebinding between the
 /// check and the connect). Does not check the scheme. Blocks for the system resolver's time.
-[[nodiscard]] std::variant<std::vector<boost::asio::ip::tcp::endpoint>, std::string> resolve_guarded(
-    boost::asio::io_context& io, const WebhookUrl& url, const GuardPolicy& policy);
+[[nodiscard]] std::variant<std::vector<boost::asio::ip::tcp::endpoint>, std::string>
+resolve_guarded(boost::asio::io_context& io, const WebhookUrl& url, const GuardPolicy& policy);
 
 /// The scheme check alone: nullopt, or "refused by the address guard: https is required ...".
-[[nodiscard]] std::optional<std::string> check_scheme(const WebhookUrl& url, const GuardPolicy& policy);
+[[nodiscard]] std::optional<std::string> check_scheme(const WebhookUrl& url,
+                                                      const GuardPolicy& policy);
 
 /// Registration-time check of a partner's URL: parse, scheme policy, resolve, check every
 /// address. nullopt = acceptable now (delivery checks again: DNS may change).
-[[nodiscard]] std::optional<std::string> check_registration(std::string_view url, const GuardPolicy& policy);
+[[nodiscard]] std::optional<std::string> check_registration(std::string_view url,
+                                                            const GuardPolicy& policy);
 
 }  // namespace pg::webhooks

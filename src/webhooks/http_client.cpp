@@ -43,17 +43,21 @@ bool is_tchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(a, b);
+}
 
 /// Empty when the extra headers are acceptable, else the problem.
 std::string check_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
-  constexpr std::array<std::string_view, 4> kOwn = {"Host", "Content-Length", "Transfer-Encoding", "Connection"};
+  constexpr std::array<std::string_view, 4> kOwn = {"Host", "Content-Length", "Transfer-Encoding",
+                                                    "Connection"};
   for (const auto& [name, value] : headers) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
       return "invalid request header name \"" + name + "\"";
     }
     for (const std::string_view own : kOwn) {
-      if (iequals(name, own)) return "invalid request header \"" + name + "\": it is set by the client";
+      if (iequals(name, own))
+        return "invalid request header \"" + name + "\": it is set by the client";
     }
     for (const char c : value) {
       const auto u = static_cast<unsigned char>(c);
@@ -111,8 +115,8 @@ constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr"
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 // Long names first where one is a prefix of another is not an issue: each is tried whole.
-constexpr std::array<std::string_view, 7> kLongDays = {"Monday", "Tuesday", "Wednesday", "Thursday",
-                                                       "Friday", "Saturday", "Sunday"};
+constexpr std::array<std::string_view, 7> kLongDays = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
 
 struct DateParts {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -145,9 +149,10 @@ std::optional<DateParts> parse_http_date(std::string_view text, int current_year
   }
   {
     Cursor c{text};
-    if (c.one_of(kDays, ignored) && c.literal(" ") && c.one_of(kMonths, d.month) && c.literal(" ") &&
-        (c.literal(" ") ? c.number(1, d.day) : c.number(2, d.day)) && c.literal(" ") &&
-        c.time_of_day(d.hour, d.minute, d.second) && c.literal(" ") && c.number(4, d.year) && c.done()) {
+    if (c.one_of(kDays, ignored) && c.literal(" ") && c.one_of(kMonths, d.month) &&
+        c.literal(" ") && (c.literal(" ") ? c.number(1, d.day) : c.number(2, d.day)) &&
+        c.literal(" ") && c.time_of_day(d.hour, d.minute, d.second) && c.literal(" ") &&
+        c.number(4, d.year) && c.done()) {
       return d;
     }
   }
@@ -160,10 +165,14 @@ enum class Stage { kConnect, kHandshake, kWrite, kRead };
 
 std::string_view while_doing(Stage stage) {
   switch (stage) {
-    case Stage::kConnect: return "connecting";
-    case Stage::kHandshake: return "in the TLS handshake";
-    case Stage::kWrite: return "sending the request";
-    case Stage::kRead: return "waiting for the answer";
+    case Stage::kConnect:
+      return "connecting";
+    case Stage::kHandshake:
+      return "in the TLS handshake";
+    case Stage::kWrite:
+      return "sending the request";
+    case Stage::kRead:
+      return "waiting for the answer";
   }
   return "";
 }
@@ -181,8 +190,8 @@ struct Exchange {
 
 template <class Stream>
 asio::awaitable<void> exchange(Stream& stream, const std::vector<tcp::endpoint>& endpoints,
-                               bhttp::request<bhttp::string_body>& request, std::chrono::milliseconds budget,
-                               Exchange& out) {
+                               bhttp::request<bhttp::string_body>& request,
+                               std::chrono::milliseconds budget, Exchange& out) {
   auto& socket = beast::get_lowest_layer(stream);
   auto token = asio::redirect_error(asio::use_awaitable, out.ec);
   // One deadline for everything below: tcp_stream's timer is not reset between operations.
@@ -229,7 +238,8 @@ asio::awaitable<void> exchange(Stream& stream, const std::vector<tcp::endpoint>&
   while (!parser->is_done() && drained < kMaxResponseBody) {
     parser->get().body().data = chunk.data();
     parser->get().body().size = chunk.size();
-    co_await bhttp::async_read(stream, buffer, *parser, asio::redirect_error(asio::use_awaitable, body_ec));
+    co_await bhttp::async_read(stream, buffer, *parser,
+                               asio::redirect_error(asio::use_awaitable, body_ec));
     if (body_ec == bhttp::error::need_buffer) body_ec = {};
     if (body_ec) break;
     drained += chunk.size() - parser->get().body().size;
@@ -241,15 +251,17 @@ std::int64_t millis_since(Clock::time_point start) {
 }
 
 bool closed_by_peer(const beast::error_code& ec) {
-  return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated || ec == bhttp::error::partial_message;
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == ssl::error::stream_truncated || ec == bhttp::error::partial_message;
 }
 
 std::string tls_failure(ssl::stream<beast::tcp_stream>* tls_stream, const beast::error_code& ec) {
   if (tls_stream != nullptr) {
     const long verify = SSL_get_verify_result(tls_stream->native_handle());
     if (verify != X509_V_OK) {
-      return std::string("TLS handshake failed: certificate verification: ") + X509_verify_cert_error_string(verify);
+      return std::string("TLS handshake failed: certificate verification: ") +
+             X509_verify_cert_error_string(verify);
     }
   }
   return "TLS handshake failed: " + ec.message();
@@ -283,8 +295,8 @@ std::string describe(const Exchange& ex, std::chrono::milliseconds timeout, bool
 std::variant<std::unique_ptr<ssl::context>, std::string> make_tls_context() {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
   beast::error_code ec;
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                    ec);
   if (ec || SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
     return std::string("TLS setup failed: cannot require TLS 1.2 or later");
@@ -305,8 +317,10 @@ std::string name_the_peer(ssl::stream<beast::tcp_stream>& stream, const WebhookU
       return "TLS setup failed: cannot set the expected IP address";
     }
   } else {
-    if (SSL_set_tlsext_host_name(ssl_handle, url.host.c_str()) != 1) return "TLS setup failed: cannot set SNI";
-    if (SSL_set1_host(ssl_handle, url.host.c_str()) != 1) return "TLS setup failed: cannot set the expected host";
+    if (SSL_set_tlsext_host_name(ssl_handle, url.host.c_str()) != 1)
+      return "TLS setup failed: cannot set SNI";
+    if (SSL_set1_host(ssl_handle, url.host.c_str()) != 1)
+      return "TLS setup failed: cannot set the expected host";
   }
   beast::error_code ec;
   stream.set_verify_mode(ssl::verify_peer, ec);
@@ -315,7 +329,8 @@ std::string name_the_peer(ssl::stream<beast::tcp_stream>& stream, const WebhookU
   return "";
 }
 
-void post(const PostRequest& request, const GuardPolicy& policy, Clock::time_point start, PostResult& result) {
+void post(const PostRequest& request, const GuardPolicy& policy, Clock::time_point start,
+          PostResult& result) {
   const WebhookUrl& url = request.url;
   if (auto refused = check_scheme(url, policy)) {
     result.error = std::move(*refused);
@@ -335,7 +350,8 @@ void post(const PostRequest& request, const GuardPolicy& policy, Clock::time_poi
   const auto& endpoints = std::get<std::vector<tcp::endpoint>>(resolved);
   const auto budget = request.timeout - std::chrono::milliseconds(millis_since(start));
   if (budget <= std::chrono::milliseconds::zero()) {
-    result.error = "timeout after " + std::to_string(request.timeout.count()) + " ms (resolving " + url.host + ")";
+    result.error = "timeout after " + std::to_string(request.timeout.count()) + " ms (resolving " +
+                   url.host + ")";
     return;
   }
 
@@ -376,11 +392,13 @@ void post(const PostRequest& request, const GuardPolicy& policy, Clock::time_poi
 
   if (ex.answered) {
     result.status = ex.status;
-    if (ex.has_retry_after) result.retry_after = parse_retry_after(ex.retry_after, std::chrono::system_clock::now());
+    if (ex.has_retry_after)
+      result.retry_after = parse_retry_after(ex.retry_after, std::chrono::system_clock::now());
     return;
   }
   const bool deadline_passed = millis_since(start) >= request.timeout.count();
-  result.error = describe(ex, request.timeout, deadline_passed, tls_stream ? &*tls_stream : nullptr);
+  result.error =
+      describe(ex, request.timeout, deadline_passed, tls_stream ? &*tls_stream : nullptr);
 }
 
 }  // namespace
@@ -405,8 +423,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                          std::chrono::month(static_cast<unsigned>(d->month + 1)),
                                          std::chrono::day(static_cast<unsigned>(d->day))};
   if (!date.ok() || d->hour > 23 || d->minute > 59 || d->second > 60) return std::nullopt;
-  const auto at = std::chrono::sys_days(date) + std::chrono::hours(d->hour) + std::chrono::minutes(d->minute) +
-                  std::chrono::seconds(d->second);
+  const auto at = std::chrono::sys_days(date) + std::chrono::hours(d->hour) +
+                  std::chrono::minutes(d->minute) + std::chrono::seconds(d->second);
   if (at <= now) return std::chrono::seconds(0);
   return std::chrono::ceil<std::chrono::seconds>(at - now);
 }

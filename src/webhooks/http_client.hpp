@@ -41,7 +41,7 @@ struct PostResult {
   int status = 0;     // the HTTP status; 0: no HTTP answer
   std::string error;  // empty on an HTTP answer (whatever its status), else what went wrong
   std::optional<std::chrono::seconds> retry_after;  // from Retry-After: delta-seconds or HTTP-date
-  std::int64_t latency_ms = 0;  // the whole call, resolution included
+  std::int64_t latency_ms = 0;                      // the whole call, resolution included
 };
 
 /// Sends `request` as an HTTP/1.1 POST (Host, Content-Type: application/json, User-Agent:
@@ -55,13 +55,14 @@ struct PostResult {
 /// Never throws: errors read "refused by the address guard: ...", "cannot resolve ...",
 /// "timeout after N ms (...)", "connection refused", "connection closed by the peer ...",
 /// "TLS handshake failed: ...", "invalid HTTP answer: ...", "invalid request header ...".
-[[nodiscard]] PostResult post_guarded(const PostRequest& request, const GuardPolicy& policy) noexcept;
+[[nodiscard]] PostResult post_guarded(const PostRequest& request,
+                                      const GuardPolicy& policy) noexcept;
 
 /// Parses a Retry-After value (RFC 9110 §10.2.3): delta-seconds (saturating at kMaxRetryAfter)
 /// or an HTTP-date in any of the three formats of §5.6.7 (IMF-fixdate, obsolete RFC 850,
 /// asctime), given as the seconds from `now` rounded up (0 for a date in the past). nullopt when
 /// it is neither.
-[[nodiscard]] std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
-                                                                    std::chrono::system_clock::time_point now);
+[[nodiscard]] std::optional<std::chrono::seconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now);
 
 }  // namespace pg::webhooks

@@ -19,8 +19,8 @@ constexpr std::size_t kMinKeyBytes = 24;
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::array<unsigned char, 32> out{};
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out.data(), &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
   return std::string(reinterpret_cast<const char*>(out.data()), len);
 }
 
@@ -33,11 +33,16 @@ std::optional<std::string> base64_decode(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
     else if (c == '=' && i >= in.size() - 2) {
       ++pad;
       continue;
@@ -69,7 +74,8 @@ std::string new_secret() {
   return out;
 }
 
-std::string sign_v1(std::string_view key, std::string_view id, std::int64_t timestamp, std::string_view body) {
+std::string sign_v1(std::string_view key, std::string_view id, std::int64_t timestamp,
+                    std::string_view body) {
   std::string content;
   content.reserve(id.size() + body.size() + 24);
   content.append(id).append(".").append(std::to_string(timestamp)).append(".").append(body);
@@ -85,8 +91,9 @@ std::string sign_body_sha256(std::string_view key, std::string_view body) {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> signed_headers(const std::vector<std::string>& keys, std::string_view id,
-                                                                std::int64_t timestamp, std::string_view body) {
+std::vector<std::pair<std::string, std::string>> signed_headers(
+    const std::vector<std::string>& keys, std::string_view id, std::int64_t timestamp,
+    std::string_view body) {
   std::string v1, sha;
   for (const auto& key : keys) {
     if (!v1.empty()) v1.push_back(' ');
@@ -100,8 +107,9 @@ std::vector<std::pair<std::string, std::string>> signed_headers(const std::vecto
           {"X-Proofgate-Signature", sha}};
 }
 
-bool verify_v1(std::string_view key, std::string_view id, std::string_view timestamp, std::string_view body,
-               std::string_view signature_header, std::int64_t now, std::int64_t tolerance_s) {
+bool verify_v1(std::string_view key, std::string_view id, std::string_view timestamp,
+               std::string_view body, std::string_view signature_header, std::int64_t now,
+               std::int64_t tolerance_s) {
   std::int64_t ts = 0;
   const auto [p, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
   if (ec != std::errc() || p != timestamp.data() + timestamp.size()) return false;
@@ -111,8 +119,11 @@ bool verify_v1(std::string_view key, std::string_view id, std::string_view times
   std::size_t start = 0;
   while (start <= signature_header.size()) {
     const auto space = signature_header.find(' ', start);
-    const std::string_view entry = signature_header.substr(start, space == std::string_view::npos ? std::string_view::npos : space - start);
-    if (entry.size() == expected.size() && CRYPTO_memcmp(entry.data(), expected.data(), expected.size()) == 0) ok = true;
+    const std::string_view entry = signature_header.substr(
+        start, space == std::string_view::npos ? std::string_view::npos : space - start);
+    if (entry.size() == expected.size() &&
+        CRYPTO_memcmp(entry.data(), expected.data(), expected.size()) == 0)
+      ok = true;
     if (space == std::string_view::npos) break;
     start = space + 1;
   }

@@ -14,10 +14,18 @@ namespace {
 constexpr std::size_t kMaxHostLength = 253;
 constexpr std::size_t kMaxLabelLength = 63;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+char to_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -39,19 +47,38 @@ std::string wrapped(char open, std::string_view s, char close) {
   return out;
 }
 
-std::string quoted(std::string_view s) { return wrapped('"', s, '"'); }
+std::string quoted(std::string_view s) {
+  return wrapped('"', s, '"');
+}
 
 /// A byte as it can be shown in an error: the character itself (the input is ASCII by then).
-std::string show(char c) { return std::string("'") + c + "'"; }
+std::string show(char c) {
+  return std::string("'") + c + "'";
+}
 
 /// RFC 3986 pchar minus pct-encoded, plus '/' and '?' (path and query characters).
 bool is_target_char(char c) {
   if (is_alpha(c) || is_digit(c)) return true;
   switch (c) {
-    case '-': case '.': case '_': case '~':                          // unreserved
-    case '!': case '$': case '&': case '\'': case '(': case ')':      // sub-delims
-    case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@': case '/': case '?':
+    case '-':
+    case '.':
+    case '_':
+    case '~':  // unreserved
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':  // sub-delims
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '/':
+    case '?':
       return true;
     default:
       return false;
@@ -89,13 +116,15 @@ std::string check_name_host(std::string_view host, bool& is_ip) {
   if (host.size() > kMaxHostLength) return "host is longer than 253 characters";
   for (const char c : host) {
     if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '.')) {
-      return "character " + show(c) + " is not allowed in the host (letters, digits, '-' and '.' only)";
+      return "character " + show(c) +
+             " is not allowed in the host (letters, digits, '-' and '.' only)";
     }
   }
   if (ends_in_number(host)) {
     if (!is_canonical_dotted_quad(host)) {
       return "host " + quoted(host) +
-             " looks like an IPv4 address but is not a canonical dotted quad (a.b.c.d, decimal, no leading zeros)";
+             " looks like an IPv4 address but is not a canonical dotted quad (a.b.c.d, decimal, no "
+             "leading zeros)";
     }
     is_ip = true;
     return "";
@@ -104,8 +133,10 @@ std::string check_name_host(std::string_view host, bool& is_ip) {
   while (start <= host.size()) {
     const std::size_t dot = std::min(host.find('.', start), host.size());
     const std::string_view label = host.substr(start, dot - start);
-    if (label.empty()) return "host " + quoted(host) + " has an empty label (a leading, trailing or doubled '.')";
-    if (label.size() > kMaxLabelLength) return "host label " + quoted(label) + " is longer than 63 characters";
+    if (label.empty())
+      return "host " + quoted(host) + " has an empty label (a leading, trailing or doubled '.')";
+    if (label.size() > kMaxLabelLength)
+      return "host label " + quoted(label) + " is longer than 63 characters";
     if (label.front() == '-' || label.back() == '-') {
       return "host label " + quoted(label) + " starts or ends with '-'";
     }
@@ -125,7 +156,8 @@ std::string check_target(std::string_view target, std::size_t offset) {
     }
     if (c == '%') {
       if (i + 2 >= target.size() || !is_hex(target[i + 1]) || !is_hex(target[i + 2])) {
-        return "invalid percent-encoding at offset " + std::to_string(offset + i) + " (expected %HH)";
+        return "invalid percent-encoding at offset " + std::to_string(offset + i) +
+               " (expected %HH)";
       }
       i += 2;
       continue;
@@ -144,7 +176,8 @@ std::variant<std::uint16_t, std::string> parse_port(std::string_view digits) {
   if (!all_of(digits, is_digit)) return "port " + quoted(digits) + " is not a decimal number";
   if (digits.size() > 5) return "port " + std::string(digits) + " is out of range (1..65535)";
   const int value = std::stoi(std::string(digits));
-  if (value < 1 || value > 65535) return "port " + std::string(digits) + " is out of range (1..65535)";
+  if (value < 1 || value > 65535)
+    return "port " + std::string(digits) + " is out of range (1..65535)";
   return static_cast<std::uint16_t>(value);
 }
 
@@ -186,7 +219,8 @@ std::variant<WebhookUrl, std::string> parse_webhook_url(std::string_view text) {
   if (text.substr(colon + 1, 2) != "//") return std::string("expected \"//\" after the scheme");
 
   const std::size_t authority_start = colon + 3;
-  const std::size_t authority_end = std::min(text.find_first_of("/?", authority_start), text.size());
+  const std::size_t authority_end =
+      std::min(text.find_first_of("/?", authority_start), text.size());
   const std::string_view authority = text.substr(authority_start, authority_end - authority_start);
   if (authority.find('@') != std::string_view::npos) {
     return std::string("userinfo ('@' in the authority) is not allowed");
@@ -194,7 +228,8 @@ std::variant<WebhookUrl, std::string> parse_webhook_url(std::string_view text) {
   if (authority.find('%') != std::string_view::npos) {
     return std::string("percent-encoding is allowed in the path only, not in the host or port");
   }
-  if (std::any_of(authority.begin(), authority.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+  if (std::any_of(authority.begin(), authority.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
     return std::string(
         "host is not ASCII: internationalized domain names must be given in punycode (xn--...)");
   }
@@ -205,7 +240,8 @@ std::variant<WebhookUrl, std::string> parse_webhook_url(std::string_view text) {
   bool has_port = false;
   if (authority.front() == '[') {
     const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::string("IPv6 literal is missing its closing ']'");
+    if (close == std::string_view::npos)
+      return std::string("IPv6 literal is missing its closing ']'");
     const std::string_view literal = authority.substr(1, close - 1);
     const std::string_view rest = authority.substr(close + 1);
     if (!rest.empty()) {
@@ -213,9 +249,9 @@ std::variant<WebhookUrl, std::string> parse_webhook_url(std::string_view text) {
       has_port = true;
       port_part = rest.substr(1);
     }
-    const bool plausible = !literal.empty() && std::all_of(literal.begin(), literal.end(), [](char c) {
-      return is_hex(c) || c == ':' || c == '.';
-    });
+    const bool plausible =
+        !literal.empty() && std::all_of(literal.begin(), literal.end(),
+                                        [](char c) { return is_hex(c) || c == ':' || c == '.'; });
     boost::system::error_code ec;
     const auto v6 = boost::asio::ip::make_address_v6(std::string(literal), ec);
     if (!plausible || ec) return "host " + quoted(literal) + " is not a valid IPv6 address";
@@ -232,7 +268,8 @@ std::variant<WebhookUrl, std::string> parse_webhook_url(std::string_view text) {
       }
     }
     url.host = lower(host_part);
-    if (const std::string problem = check_name_host(url.host, url.host_is_ip); !problem.empty()) return problem;
+    if (const std::string problem = check_name_host(url.host, url.host_is_ip); !problem.empty())
+      return problem;
   }
 
   if (has_port) {
@@ -244,7 +281,8 @@ std::variant<WebhookUrl, std::string> parse_webhook_url(std::string_view text) {
   }
 
   const std::string_view target = text.substr(authority_end);
-  if (const std::string problem = check_target(target, authority_end); !problem.empty()) return problem;
+  if (const std::string problem = check_target(target, authority_end); !problem.empty())
+    return problem;
   if (target.empty()) {
     url.target = "/";
   } else if (target.front() == '?') {

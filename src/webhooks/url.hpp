@@ -15,10 +15,10 @@ inline constexpr std::size_t kMaxWebhookUrlLength = 2048;
 
 /// A parsed webhook target.
 struct WebhookUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // lowercase; an IPv6 literal without brackets, in canonical form
-  std::uint16_t port = 0;  // explicit, or 80 / 443 by scheme
-  std::string target;  // path + query, at least "/"
+  std::string scheme;       // "http" or "https"
+  std::string host;         // lowercase; an IPv6 literal without brackets, in canonical form
+  std::uint16_t port = 0;   // explicit, or 80 / 443 by scheme
+  std::string target;       // path + query, at least "/"
   bool host_is_ip = false;  // a dotted-quad IPv4 or a bracketed IPv6 literal in the URL
 
   /// The Host header value: host (bracketed when IPv6), with ":port" unless it is the scheme's

@@ -1,9 +1,9 @@
 // The outbox worker (see worker.hpp).
 #include "webhooks/worker.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -13,10 +13,12 @@
 
 namespace pg::webhooks {
 
-std::optional<std::chrono::milliseconds> retry_delay(const WorkerSettings& s, int attempts,
-                                                     std::optional<std::chrono::seconds> retry_after, double unit) {
+std::optional<std::chrono::milliseconds> retry_delay(
+    const WorkerSettings& s, int attempts, std::optional<std::chrono::seconds> retry_after,
+    double unit) {
   if (attempts < 1 || static_cast<std::size_t>(attempts) > s.schedule.size()) return std::nullopt;
-  const double base = static_cast<double>(s.schedule[static_cast<std::size_t>(attempts - 1)].count());
+  const double base =
+      static_cast<double>(s.schedule[static_cast<std::size_t>(attempts - 1)].count());
   const double factor = 1.0 - s.jitter + 2.0 * s.jitter * std::clamp(unit, 0.0, 1.0);
   auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(base * factor)));
   if (retry_after) {
@@ -26,8 +28,8 @@ std::optional<std::chrono::milliseconds> retry_delay(const WorkerSettings& s, in
   return wait;
 }
 
-Worker::Worker(core::OutboxStore& store, const core::Clock& clock, const core::MasterKey& master_key,
-               WorkerSettings settings)
+Worker::Worker(core::OutboxStore& store, const core::Clock& clock,
+               const core::MasterKey& master_key, WorkerSettings settings)
     : store_(store), clock_(clock), master_key_(master_key), s_(std::move(settings)) {}
 
 void Worker::notify() {
@@ -47,8 +49,8 @@ void Worker::run(const std::atomic<bool>& stop) {
     std::size_t claimed = 0;
     if (free > 0) {
       try {
-        const auto due = store_.claim_due(s_.worker_id, clock_.now_ms(), static_cast<std::size_t>(free), lease_ms,
-                                          s_.per_client);
+        const auto due = store_.claim_due(s_.worker_id, clock_.now_ms(),
+                                          static_cast<std::size_t>(free), lease_ms, s_.per_client);
         claimed = due.size();
         for (const auto& d : due) {
           in_flight++;
@@ -66,7 +68,8 @@ void Worker::run(const std::atomic<bool>& stop) {
     std::chrono::milliseconds sleep = s_.poll;
     try {
       if (const auto next = store_.next_due()) {
-        sleep = std::clamp(std::chrono::milliseconds(*next - clock_.now_ms()), std::chrono::milliseconds(0), s_.poll);
+        sleep = std::clamp(std::chrono::milliseconds(*next - clock_.now_ms()),
+                           std::chrono::milliseconds(0), s_.poll);
       }
     } catch (const std::exception&) {
     }
@@ -97,7 +100,8 @@ void Worker::deliver(const core::Delivery& d) {
         if (auto k = decode_secret(*current)) keys.push_back(*k);
       }
       if (!target->previous_secret_sealed.empty() && started < target->previous_until) {
-        if (const auto prev = core::unseal(master_key_, target->previous_secret_sealed, d.event.client_id)) {
+        if (const auto prev =
+                core::unseal(master_key_, target->previous_secret_sealed, d.event.client_id)) {
           if (auto k = decode_secret(*prev)) keys.push_back(*k);
         }
       }
@@ -128,7 +132,8 @@ void Worker::deliver(const core::Delivery& d) {
   }
   if (!out.delivered) {
     out.attempt.error = error.empty() ? "failed" : error;
-    const auto wait = retry_delay(s_, out.attempt.attempt, retry_after, std::uniform_real_distribution<double>(0, 1)(rng));
+    const auto wait = retry_delay(s_, out.attempt.attempt, retry_after,
+                                  std::uniform_real_distribution<double>(0, 1)(rng));
     if (wait) {
       out.next_attempt_at = clock_.now_ms() + wait->count();
     } else {
@@ -138,8 +143,10 @@ void Worker::deliver(const core::Delivery& d) {
   if (out.attempt.latency_ms == 0) out.attempt.latency_ms = clock_.now_ms() - started;
   try {
     if (store_.finish_attempt(s_.worker_id, out)) {
-      if (out.delivered) attempts_ok++;
-      else attempts_failed++;
+      if (out.delivered)
+        attempts_ok++;
+      else
+        attempts_failed++;
       if (out.dead) dead++;
     }
   } catch (const std::exception&) {

@@ -21,17 +21,18 @@ namespace pg::webhooks {
 /// The default retry schedule: the wait after the 1st, 2nd, ... failed attempt. After the last
 /// entry's attempt fails too, the delivery is dead: 8 attempts over about 17 hours.
 inline const std::vector<std::chrono::milliseconds> kDefaultSchedule{
-    std::chrono::seconds(5),   std::chrono::seconds(30), std::chrono::minutes(2), std::chrono::minutes(10),
-    std::chrono::hours(1),     std::chrono::hours(4),    std::chrono::hours(12)};
+    std::chrono::seconds(5),  std::chrono::seconds(30), std::chrono::minutes(2),
+    std::chrono::minutes(10), std::chrono::hours(1),    std::chrono::hours(4),
+    std::chrono::hours(12)};
 
 struct WorkerSettings {
-  std::string worker_id;                       // unique per process (the lease owner)
-  std::size_t concurrency = 8;                 // deliveries in flight
-  std::size_t per_client = 2;                  // in flight per partner: a slow receiver cannot starve others
-  std::chrono::milliseconds poll{250};         // the longest sleep when nothing is due
-  std::chrono::milliseconds timeout{5000};     // per attempt: connect, send, answer
+  std::string worker_id;        // unique per process (the lease owner)
+  std::size_t concurrency = 8;  // deliveries in flight
+  std::size_t per_client = 2;   // in flight per partner: a slow receiver cannot starve others
+  std::chrono::milliseconds poll{250};      // the longest sleep when nothing is due
+  std::chrono::milliseconds timeout{5000};  // per attempt: connect, send, answer
   std::vector<std::chrono::milliseconds> schedule = kDefaultSchedule;
-  double jitter = 0.2;                         // each wait is scaled by a uniform factor in [1-j, 1+j]
+  double jitter = 0.2;  // each wait is scaled by a uniform factor in [1-j, 1+j]
   std::chrono::milliseconds max_retry_after{std::chrono::hours(24)};
   GuardPolicy policy;
 };
@@ -39,12 +40,14 @@ struct WorkerSettings {
 /// The wait before attempt `attempts + 1` after `attempts` failed ones (1-based), honouring a
 /// receiver's Retry-After (never shorter than it, capped at max_retry_after), jittered with
 /// `unit` in [0, 1); nullopt when the schedule is exhausted (dead).
-std::optional<std::chrono::milliseconds> retry_delay(const WorkerSettings& s, int attempts,
-                                                     std::optional<std::chrono::seconds> retry_after, double unit);
+std::optional<std::chrono::milliseconds> retry_delay(
+    const WorkerSettings& s, int attempts, std::optional<std::chrono::seconds> retry_after,
+    double unit);
 
 class Worker {
  public:
-  Worker(core::OutboxStore& store, const core::Clock& clock, const core::MasterKey& master_key, WorkerSettings settings);
+  Worker(core::OutboxStore& store, const core::Clock& clock, const core::MasterKey& master_key,
+         WorkerSettings settings);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 

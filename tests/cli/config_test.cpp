@@ -1,12 +1,12 @@
 // Settings precedence of `proofgate serve`: flag > PROOFGATE_* environment > TOML file > default,
 // and the refusals of malformed files and values.
+#include "cli/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include "cli/config.hpp"
 
 namespace pg::cli {
 namespace {
@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 
 class ConfigTest : public ::testing::Test {
  protected:
-  ConfigTest() : file_(fs::temp_directory_path() / ("pg-config-" + std::to_string(::getpid()) + ".toml")) {}
+  ConfigTest()
+      : file_(fs::temp_directory_path() / ("pg-config-" + std::to_string(::getpid()) + ".toml")) {}
   ~ConfigTest() override {
     fs::remove(file_);
     ::unsetenv("PROOFGATE_LISTEN");

@@ -1,15 +1,16 @@
 // The request binding, partner scope and nullifier against tests/vectors/binding.json, which
 // the wallet's JavaScript wrote: SHA-256 here is OpenSSL's and Poseidon is ours, so passing means
 // the two independent implementations agree.
+#include "core/binding.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
-#include <set>
 #include <boost/json.hpp>
 #include <fstream>
+#include <set>
 #include <sstream>
 
-#include "core/binding.hpp"
 #include "crypto/poseidon.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -26,7 +27,9 @@ json::value vectors() {
   return json::parse(ss.str());
 }
 
-std::string dec(const Fr& x) { return crypto::snarkjs::to_decimal(x.to_canonical()); }
+std::string dec(const Fr& x) {
+  return crypto::snarkjs::to_decimal(x.to_canonical());
+}
 
 std::string str(const json::value& v, const char* key) {
   return std::string(v.at(key).as_string().c_str());

@@ -31,7 +31,9 @@ Fr fr(const json::value& v) {
   return Fr::from_canonical(l);
 }
 
-std::string dec(const Fr& x) { return snarkjs::to_decimal(x.to_canonical()); }
+std::string dec(const Fr& x) {
+  return snarkjs::to_decimal(x.to_canonical());
+}
 
 TEST(CredentialVectorsTest, commitment_leaf_root_and_nullifier_match_circomlibjs) {
   const auto v = vectors();
@@ -41,8 +43,9 @@ TEST(CredentialVectorsTest, commitment_leaf_root_and_nullifier_match_circomlibjs
   EXPECT_EQ(dec(commitment), holder.at("commitment").as_string().c_str());
 
   const auto& c = v.at("identity_credential");
-  const std::array<Fr, 6> leaf_in{fr(c.at("issuer_id")), fr(c.at("schema_id")), commitment,
-                                  fr(c.at("birth_date")), fr(c.at("country")), fr(c.at("expiry"))};
+  const std::array<Fr, 6> leaf_in{
+      fr(c.at("issuer_id")),  fr(c.at("schema_id")), commitment,
+      fr(c.at("birth_date")), fr(c.at("country")),   fr(c.at("expiry"))};
   const Fr leaf = poseidon_hash(leaf_in);
   EXPECT_EQ(dec(leaf), c.at("leaf").as_string().c_str());
 
@@ -53,8 +56,8 @@ TEST(CredentialVectorsTest, commitment_leaf_root_and_nullifier_match_circomlibjs
   ASSERT_EQ(siblings.size(), 20u);
   for (std::size_t i = 0; i < siblings.size(); ++i) {
     const Fr sib = fr(siblings[i]);
-    const std::array<Fr, 2> pair = bits[i].as_int64() == 0 ? std::array<Fr, 2>{node, sib}
-                                                           : std::array<Fr, 2>{sib, node};
+    const std::array<Fr, 2> pair =
+        bits[i].as_int64() == 0 ? std::array<Fr, 2>{node, sib} : std::array<Fr, 2>{sib, node};
     node = poseidon_hash(pair);
   }
   EXPECT_EQ(dec(node), t.at("root").as_string().c_str());

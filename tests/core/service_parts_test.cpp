@@ -174,7 +174,9 @@ TEST(MemoryCacheTest, token_bucket_allows_the_burst_then_refills_at_the_rate) {
 
 class TempDir {
  public:
-  TempDir() : path(fs::temp_directory_path() / ("pg-core-test-" + uuid_v4())) { fs::create_directories(path); }
+  TempDir() : path(fs::temp_directory_path() / ("pg-core-test-" + uuid_v4())) {
+    fs::create_directories(path);
+  }
   ~TempDir() { fs::remove_all(path); }
   fs::path path;
 };
@@ -207,11 +209,13 @@ TEST(CatalogTest, refuses_a_key_whose_sha256_differs_from_the_manifest) {
 TEST(CatalogTest, refuses_unknown_signals_and_missing_frame_signals) {
   TempDir dir;
   const fs::path c = dir.path / "age_over_18" / "1.0.0";
-  write(c / "manifest.json", R"({"claim_type":"age_over_18","version":"1.0.0","public_signals":["nullifier","salary"],)"
-                             R"("issuer":{"id":1},"sha256":{}})");
+  write(c / "manifest.json",
+        R"({"claim_type":"age_over_18","version":"1.0.0","public_signals":["nullifier","salary"],)"
+        R"("issuer":{"id":1},"sha256":{}})");
   EXPECT_THROW((void)CircuitCatalog::load(dir.path), std::runtime_error);
-  write(c / "manifest.json", R"({"claim_type":"age_over_18","version":"1.0.0","public_signals":["nullifier","root"],)"
-                             R"("issuer":{"id":1},"sha256":{}})");
+  write(c / "manifest.json",
+        R"({"claim_type":"age_over_18","version":"1.0.0","public_signals":["nullifier","root"],)"
+        R"("issuer":{"id":1},"sha256":{}})");
   try {
     (void)CircuitCatalog::load(dir.path);
     FAIL() << "loaded";
@@ -222,8 +226,9 @@ TEST(CatalogTest, refuses_unknown_signals_and_missing_frame_signals) {
 
 TEST(CatalogTest, refuses_a_manifest_in_another_versions_directory) {
   TempDir dir;
-  write(dir.path / "age_over_18" / "2.0.0" / "manifest.json",
-        R"({"claim_type":"age_over_18","version":"1.0.0","public_signals":[],"issuer":{"id":1},"sha256":{}})");
+  write(
+      dir.path / "age_over_18" / "2.0.0" / "manifest.json",
+      R"({"claim_type":"age_over_18","version":"1.0.0","public_signals":[],"issuer":{"id":1},"sha256":{}})");
   EXPECT_THROW((void)CircuitCatalog::load(dir.path), std::runtime_error);
 }
 
@@ -232,7 +237,9 @@ TEST(CatalogTest, refuses_a_manifest_in_another_versions_directory) {
 class ServiceFlowTest : public ::testing::Test {
  protected:
   ServiceFlowTest()
-      : store_({dir_.path / "db.sqlite"}), cache_(clock_), service_(store_, cache_, clock_, catalog_, settings()) {
+      : store_({dir_.path / "db.sqlite"}),
+        cache_(clock_),
+        service_(store_, cache_, clock_, catalog_, settings()) {
     client_.id = uuid_v4();
     client_.name = "bank";
     const ApiKey key = new_api_key();
@@ -261,8 +268,10 @@ class ServiceFlowTest : public ::testing::Test {
 
 TEST_F(ServiceFlowTest, authenticates_a_bearer_key_and_refuses_others) {
   EXPECT_TRUE(std::holds_alternative<Client>(service_.authenticate("Bearer " + key_)));
-  for (const std::string& bad : std::vector<std::string>{std::string(), "Basic " + key_, "Bearer", "Bearer " + key_.substr(0, key_.size() - 1) + (key_.back() == 'A' ? "B" : "A"),
-                                "Bearer " + new_api_key().text}) {
+  for (const std::string& bad : std::vector<std::string>{
+           std::string(), "Basic " + key_, "Bearer",
+           "Bearer " + key_.substr(0, key_.size() - 1) + (key_.back() == 'A' ? "B" : "A"),
+           "Bearer " + new_api_key().text}) {
     const auto r = service_.authenticate(bad);
     ASSERT_TRUE(std::holds_alternative<Answer>(r)) << bad;
     EXPECT_EQ(std::get<Answer>(r).error_code, "UNAUTHORIZED") << bad;
@@ -281,16 +290,24 @@ TEST_F(ServiceFlowTest, rate_limit_answers_429_with_retry_after) {
 }
 
 TEST_F(ServiceFlowTest, create_request_refuses_scope_domain_and_unknown_circuits_in_that_order) {
-  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"education"})").error_code, "UNAUTHORIZED_SCOPE");
-  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"age_over_18","verifier_domain":"evil.example"})").error_code,
+  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"education"})").error_code,
             "UNAUTHORIZED_SCOPE");
-  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"age_over_18"})").error_code, "UNKNOWN_CIRCUIT");
-  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"nope"})").error_code, "UNKNOWN_CIRCUIT");
+  EXPECT_EQ(service_
+                .create_request(client_,
+                                R"({"claim_type":"age_over_18","verifier_domain":"evil.example"})")
+                .error_code,
+            "UNAUTHORIZED_SCOPE");
+  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"age_over_18"})").error_code,
+            "UNKNOWN_CIRCUIT");
+  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"nope"})").error_code,
+            "UNKNOWN_CIRCUIT");
   const Answer bad = service_.create_request(client_, R"({"claim_type":"age_over_18","extra":1})");
   EXPECT_EQ(bad.error_code, "INVALID_REQUEST");
   EXPECT_EQ(json::parse(bad.body).at("field").as_string(), "extra");
-  EXPECT_EQ(service_.create_request(client_, R"({"claim_type":"age_over_18","claim_type":"age_over_18"})").error_code,
-            "INVALID_REQUEST");
+  EXPECT_EQ(
+      service_.create_request(client_, R"({"claim_type":"age_over_18","claim_type":"age_over_18"})")
+          .error_code,
+      "INVALID_REQUEST");
 }
 
 TEST_F(ServiceFlowTest, status_is_visible_to_the_owner_only) {
@@ -319,22 +336,34 @@ TEST(VerifyDecodeTest, names_the_field_of_each_malformed_body) {
     const auto r = ProofService::decode_verify(body);
     if (!std::holds_alternative<Answer>(r)) return std::string("<decoded>");
     const json::value v = json::parse(std::get<Answer>(r).body);
-    return v.as_object().contains("field") ? std::string(v.at("field").as_string()) : std::string("<none>");
+    return v.as_object().contains("field") ? std::string(v.at("field").as_string())
+                                           : std::string("<none>");
   };
   EXPECT_EQ(field("[]"), "body");
   EXPECT_EQ(field(R"({"x":1})"), "x");
   EXPECT_EQ(field(R"({"claim_type":"a"})"), "circuit_version");
-  const std::string rest = R"(,"circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"bank.example"}})";
+  const std::string rest =
+      R"(,"circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"bank.example"}})";
   EXPECT_EQ(field(R"({"claim_type":"A B")" + rest), "claim_type");
-  EXPECT_EQ(field(R"({"claim_type":"age_over_18")" + rest.substr(0, rest.size() - 2) + R"(,"x":1}})"), "request.x");
-  EXPECT_EQ(field(R"({"claim_type":"age_over_18","circuit_version":"1.0","proof":{},"public_signals":["1"],"request":{}})"),
-            "circuit_version");
-  EXPECT_EQ(field(R"({"claim_type":"age_over_18","circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"short","verifier_domain":"bank.example"}})"),
-            "request.nonce");
-  EXPECT_EQ(field(R"({"claim_type":"age_over_18","circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"Bank.Example"}})"),
-            "request.verifier_domain");
-  EXPECT_EQ(field(R"({"claim_type":"age_over_18","circuit_version":"1.0.0","proof":{},"public_signals":["01"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"bank.example"}})"),
-            "public_signals[0]");
+  EXPECT_EQ(
+      field(R"({"claim_type":"age_over_18")" + rest.substr(0, rest.size() - 2) + R"(,"x":1}})"),
+      "request.x");
+  EXPECT_EQ(
+      field(
+          R"({"claim_type":"age_over_18","circuit_version":"1.0","proof":{},"public_signals":["1"],"request":{}})"),
+      "circuit_version");
+  EXPECT_EQ(
+      field(
+          R"({"claim_type":"age_over_18","circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"short","verifier_domain":"bank.example"}})"),
+      "request.nonce");
+  EXPECT_EQ(
+      field(
+          R"({"claim_type":"age_over_18","circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"Bank.Example"}})"),
+      "request.verifier_domain");
+  EXPECT_EQ(
+      field(
+          R"({"claim_type":"age_over_18","circuit_version":"1.0.0","proof":{},"public_signals":["01"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"bank.example"}})"),
+      "public_signals[0]");
   EXPECT_EQ(field(R"({"claim_type":"age_over_18")" + rest).substr(0, 5), "proof");
 }
 

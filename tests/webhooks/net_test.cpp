@@ -145,7 +145,9 @@ TEST(WebhookUrl, each_refusal_names_the_problem) {
       {"https://example.com/a\tb", "whitespace or control character"},
       {"https://example.com/\x7f", "control character"},
       {"https://example.com/\n", "control character"},
-      {"https://b\xc3\xbc" "cher.example/", "punycode"},
+      {"https://b\xc3\xbc"
+       "cher.example/",
+       "punycode"},
       {"https://example.com/\xc3\xbc", "non-ASCII"},
       {"https://ex%61mple.com/", "percent-encoding is allowed in the path only"},
       {"https://example.com/%zz", "invalid percent-encoding"},
@@ -185,7 +187,9 @@ TEST(WebhookUrl, each_refusal_names_the_problem) {
 // ---------------------------------------------------------------------------------------------
 // Address classes
 
-AddressVerdict of(const char* text) { return classify(asio::ip::make_address(text)); }
+AddressVerdict of(const char* text) {
+  return classify(asio::ip::make_address(text));
+}
 
 struct Classified {
   const char* address;
@@ -194,8 +198,8 @@ struct Classified {
 
 void expect_verdicts(const std::vector<Classified>& cases) {
   for (const Classified& c : cases) {
-    EXPECT_EQ(of(c.address), c.verdict) << c.address << " is " << to_string(of(c.address)) << ", expected "
-                                        << to_string(c.verdict);
+    EXPECT_EQ(of(c.address), c.verdict)
+        << c.address << " is " << to_string(of(c.address)) << ", expected " << to_string(c.verdict);
   }
 }
 
@@ -208,18 +212,21 @@ constexpr AddressVerdict kR = AddressVerdict::kReserved;
 
 TEST(Classify, ipv4_private_loopback_and_link_local_ranges_at_their_boundaries) {
   expect_verdicts({
-      {"9.255.255.255", kA}, {"10.0.0.0", kP}, {"10.255.255.255", kP}, {"11.0.0.0", kA},
-      {"126.255.255.255", kA}, {"127.0.0.0", kL}, {"127.0.0.1", kL}, {"127.255.255.255", kL},
-      {"128.0.0.0", kA},
-      {"172.15.255.255", kA}, {"172.16.0.0", kP}, {"172.31.255.255", kP}, {"172.32.0.0", kA},
-      {"192.167.255.255", kA}, {"192.168.0.0", kP}, {"192.168.255.255", kP}, {"192.169.0.0", kA},
-      {"169.253.255.255", kA}, {"169.254.0.0", kLL}, {"169.254.255.255", kLL}, {"169.255.0.0", kA},
+      {"9.255.255.255", kA},   {"10.0.0.0", kP},         {"10.255.255.255", kP},
+      {"11.0.0.0", kA},        {"126.255.255.255", kA},  {"127.0.0.0", kL},
+      {"127.0.0.1", kL},       {"127.255.255.255", kL},  {"128.0.0.0", kA},
+      {"172.15.255.255", kA},  {"172.16.0.0", kP},       {"172.31.255.255", kP},
+      {"172.32.0.0", kA},      {"192.167.255.255", kA},  {"192.168.0.0", kP},
+      {"192.168.255.255", kP}, {"192.169.0.0", kA},      {"169.253.255.255", kA},
+      {"169.254.0.0", kLL},    {"169.254.255.255", kLL}, {"169.255.0.0", kA},
   });
 }
 
 TEST(Classify, ipv4_metadata_endpoints) {
   expect_verdicts({
-      {"169.254.169.254", kM}, {"169.254.169.253", kLL}, {"169.254.169.255", kLL},
+      {"169.254.169.254", kM},
+      {"169.254.169.253", kLL},
+      {"169.254.169.255", kLL},
       {"100.100.100.200", kM},  // Alibaba Cloud
       {"168.63.129.16", kM},    // Azure WireServer
       {"168.63.129.17", kA},
@@ -228,53 +235,89 @@ TEST(Classify, ipv4_metadata_endpoints) {
 
 TEST(Classify, ipv4_reserved_ranges_at_their_boundaries) {
   expect_verdicts({
-      {"0.0.0.0", kR}, {"0.255.255.255", kR}, {"1.0.0.0", kA},
-      {"100.63.255.255", kA}, {"100.64.0.0", kR}, {"100.127.255.255", kR}, {"100.128.0.0", kA},
-      {"191.255.255.255", kA}, {"192.0.0.0", kR}, {"192.0.0.255", kR}, {"192.0.1.0", kA},
-      {"192.0.2.0", kR}, {"192.0.2.255", kR}, {"192.0.3.0", kA},
-      {"198.17.255.255", kA}, {"198.18.0.0", kR}, {"198.19.255.255", kR}, {"198.20.0.0", kA},
-      {"198.51.99.255", kA}, {"198.51.100.0", kR}, {"198.51.100.255", kR}, {"198.51.101.0", kA},
-      {"203.0.112.255", kA}, {"203.0.113.0", kR}, {"203.0.113.255", kR}, {"203.0.114.0", kA},
-      {"223.255.255.255", kA}, {"224.0.0.0", kR}, {"239.255.255.255", kR},
-      {"240.0.0.0", kR}, {"255.255.255.254", kR}, {"255.255.255.255", kR},
+      {"0.0.0.0", kR},         {"0.255.255.255", kR},   {"1.0.0.0", kA},
+      {"100.63.255.255", kA},  {"100.64.0.0", kR},      {"100.127.255.255", kR},
+      {"100.128.0.0", kA},     {"191.255.255.255", kA}, {"192.0.0.0", kR},
+      {"192.0.0.255", kR},     {"192.0.1.0", kA},       {"192.0.2.0", kR},
+      {"192.0.2.255", kR},     {"192.0.3.0", kA},       {"198.17.255.255", kA},
+      {"198.18.0.0", kR},      {"198.19.255.255", kR},  {"198.20.0.0", kA},
+      {"198.51.99.255", kA},   {"198.51.100.0", kR},    {"198.51.100.255", kR},
+      {"198.51.101.0", kA},    {"203.0.112.255", kA},   {"203.0.113.0", kR},
+      {"203.0.113.255", kR},   {"203.0.114.0", kA},     {"223.255.255.255", kA},
+      {"224.0.0.0", kR},       {"239.255.255.255", kR}, {"240.0.0.0", kR},
+      {"255.255.255.254", kR}, {"255.255.255.255", kR},
   });
 }
 
 TEST(Classify, public_addresses_are_allowed) {
-  expect_verdicts({{"8.8.8.8", kA}, {"1.1.1.1", kA}, {"2606:4700::1111", kA}, {"2001:4860:4860::8888", kA}});
+  expect_verdicts(
+      {{"8.8.8.8", kA}, {"1.1.1.1", kA}, {"2606:4700::1111", kA}, {"2001:4860:4860::8888", kA}});
 }
 
 TEST(Classify, ipv6_special_ranges) {
   expect_verdicts({
-      {"::", kR}, {"::1", kL},
-      {"fc00::", kP}, {"fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kP}, {"fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kR},
-      {"fd00:ec2::254", kM}, {"fd00:ec2::253", kP}, {"fd20:ce::254", kM},
-      {"fe80::", kLL}, {"fe80::1", kLL}, {"febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kLL},
+      {"::", kR},
+      {"::1", kL},
+      {"fc00::", kP},
+      {"fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kP},
+      {"fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kR},
+      {"fd00:ec2::254", kM},
+      {"fd00:ec2::253", kP},
+      {"fd20:ce::254", kM},
+      {"fe80::", kLL},
+      {"fe80::1", kLL},
+      {"febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kLL},
       {"fec0::1", kP},
-      {"ff00::", kR}, {"ff02::1", kR}, {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kR},
-      {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", kA}, {"2001:db8::", kR},
-      {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", kR}, {"2001:db9::", kA},
-      {"3fff::1", kR}, {"3fff:fff:ffff::", kR}, {"3fff:1000::", kA},
-      {"100::", kR}, {"100::ffff:ffff:ffff:ffff", kR},
-      {"2001:2::1", kR}, {"2001:3::1", kA}, {"2001:20::1", kR},
-      {"1fff:ffff::1", kR}, {"2000::1", kA}, {"3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kA}, {"4000::1", kR},
+      {"ff00::", kR},
+      {"ff02::1", kR},
+      {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kR},
+      {"2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", kA},
+      {"2001:db8::", kR},
+      {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", kR},
+      {"2001:db9::", kA},
+      {"3fff::1", kR},
+      {"3fff:fff:ffff::", kR},
+      {"3fff:1000::", kA},
+      {"100::", kR},
+      {"100::ffff:ffff:ffff:ffff", kR},
+      {"2001:2::1", kR},
+      {"2001:3::1", kA},
+      {"2001:20::1", kR},
+      {"1fff:ffff::1", kR},
+      {"2000::1", kA},
+      {"3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", kA},
+      {"4000::1", kR},
   });
 }
 
 TEST(Classify, ipv6_forms_embedding_ipv4_are_classified_by_the_ipv4_address) {
   expect_verdicts({
       // IPv4-mapped
-      {"::ffff:127.0.0.1", kL}, {"::ffff:10.0.0.1", kP}, {"::ffff:169.254.169.254", kM},
-      {"::ffff:0.0.0.0", kR}, {"::ffff:8.8.8.8", kA},
+      {"::ffff:127.0.0.1", kL},
+      {"::ffff:10.0.0.1", kP},
+      {"::ffff:169.254.169.254", kM},
+      {"::ffff:0.0.0.0", kR},
+      {"::ffff:8.8.8.8", kA},
       // IPv4-compatible (deprecated)
-      {"::127.0.0.1", kL}, {"::10.0.0.1", kP}, {"::169.254.169.254", kM}, {"::8.8.8.8", kA}, {"::2", kR},
+      {"::127.0.0.1", kL},
+      {"::10.0.0.1", kP},
+      {"::169.254.169.254", kM},
+      {"::8.8.8.8", kA},
+      {"::2", kR},
       // IPv4-translated
-      {"::ffff:0:127.0.0.1", kL}, {"::ffff:0:8.8.8.8", kA},
+      {"::ffff:0:127.0.0.1", kL},
+      {"::ffff:0:8.8.8.8", kA},
       // NAT64 64:ff9b::/96, and the local-use prefix 64:ff9b:1::/48
-      {"64:ff9b::a9fe:a9fe", kM}, {"64:ff9b::7f00:1", kL}, {"64:ff9b::a00:1", kP}, {"64:ff9b::808:808", kA},
+      {"64:ff9b::a9fe:a9fe", kM},
+      {"64:ff9b::7f00:1", kL},
+      {"64:ff9b::a00:1", kP},
+      {"64:ff9b::808:808", kA},
       {"64:ff9b:1::808:808", kR},
       // 6to4 2002:AABB:CCDD::/48
-      {"2002:7f00:1::1", kL}, {"2002:a00:1::", kP}, {"2002:a9fe:a9fe::1", kM}, {"2002:808:808::1", kA},
+      {"2002:7f00:1::1", kL},
+      {"2002:a00:1::", kP},
+      {"2002:a9fe:a9fe::1", kM},
+      {"2002:808:808::1", kA},
       // Teredo 2001:0:SSSS:SSSS:flags:port:~CCCC:~CCCC (RFC 4380 §4)
       {"2001:0:4136:e378:8000:63bf:3fff:fdd2", kR},  // RFC 4380's example: client 192.0.2.45
       {"2001:0:808:808:8000:63bf:80ff:fffe", kL},    // client 127.0.0.1
@@ -323,7 +366,9 @@ TEST(GuardPolicy, public_addresses_pass) {
   EXPECT_EQ(check_address(asio::ip::make_address("2606:4700::1111"), GuardPolicy{}), std::nullopt);
 }
 
-WebhookUrl url_of(std::string_view text) { return parse_ok(text); }
+WebhookUrl url_of(std::string_view text) {
+  return parse_ok(text);
+}
 
 TEST(ResolveGuarded, localhost_is_refused_without_allow_loopback) {
   asio::io_context io;
@@ -332,13 +377,17 @@ TEST(ResolveGuarded, localhost_is_refused_without_allow_loopback) {
   const std::string& error = std::get<std::string>(resolved);
   EXPECT_EQ(error.rfind("refused by the address guard: localhost resolves to ", 0), 0u) << error;
   EXPECT_NE(error.find("a loopback address"), std::string::npos) << error;
-  EXPECT_TRUE(error.find("127.0.0.1") != std::string::npos || error.find("::1") != std::string::npos) << error;
+  EXPECT_TRUE(error.find("127.0.0.1") != std::string::npos ||
+              error.find("::1") != std::string::npos)
+      << error;
 }
 
 TEST(ResolveGuarded, localhost_resolves_to_loopback_endpoints_with_allow_loopback) {
   asio::io_context io;
-  auto resolved = resolve_guarded(io, url_of("https://localhost:8443/hook"), GuardPolicy{.allow_loopback = true});
-  ASSERT_TRUE(std::holds_alternative<std::vector<tcp::endpoint>>(resolved)) << std::get<std::string>(resolved);
+  auto resolved = resolve_guarded(io, url_of("https://localhost:8443/hook"),
+                                  GuardPolicy{.allow_loopback = true});
+  ASSERT_TRUE(std::holds_alternative<std::vector<tcp::endpoint>>(resolved))
+      << std::get<std::string>(resolved);
   const auto& endpoints = std::get<std::vector<tcp::endpoint>>(resolved);
   ASSERT_FALSE(endpoints.empty());
   for (const auto& ep : endpoints) {
@@ -349,9 +398,11 @@ TEST(ResolveGuarded, localhost_resolves_to_loopback_endpoints_with_allow_loopbac
 
 TEST(ResolveGuarded, ip_literal_is_checked_without_resolving) {
   asio::io_context io;
-  auto refused = resolve_guarded(io, url_of("https://10.1.2.3/"), GuardPolicy{.allow_loopback = true});
+  auto refused =
+      resolve_guarded(io, url_of("https://10.1.2.3/"), GuardPolicy{.allow_loopback = true});
   ASSERT_TRUE(std::holds_alternative<std::string>(refused));
-  EXPECT_EQ(std::get<std::string>(refused), "refused by the address guard: 10.1.2.3 is a private address");
+  EXPECT_EQ(std::get<std::string>(refused),
+            "refused by the address guard: 10.1.2.3 is a private address");
 
   auto metadata = resolve_guarded(io, url_of("http://[fd00:ec2::254]/"), GuardPolicy{});
   ASSERT_TRUE(std::holds_alternative<std::string>(metadata));
@@ -377,7 +428,8 @@ TEST(CheckRegistration, refuses_http_when_https_is_required) {
   ASSERT_TRUE(reason.has_value());
   EXPECT_NE(reason->find("https is required"), std::string::npos) << *reason;
   // Allowed scheme once the policy does not require https (an IP literal: no DNS needed).
-  EXPECT_EQ(check_registration("http://127.0.0.1:9/hook", GuardPolicy{.allow_loopback = true, .require_https = false}),
+  EXPECT_EQ(check_registration("http://127.0.0.1:9/hook",
+                               GuardPolicy{.allow_loopback = true, .require_https = false}),
             std::nullopt);
 }
 
@@ -387,13 +439,14 @@ TEST(CheckRegistration, refuses_malformed_urls_and_forbidden_addresses) {
   EXPECT_EQ(malformed->rfind("invalid webhook URL: ", 0), 0u) << *malformed;
   EXPECT_NE(malformed->find("userinfo"), std::string::npos);
 
-  for (const char* url : {"https://10.0.0.1/", "https://[::ffff:169.254.169.254]/", "https://localhost/",
-                          "https://[::1]/", "https://127.0.0.1/"}) {
+  for (const char* url : {"https://10.0.0.1/", "https://[::ffff:169.254.169.254]/",
+                          "https://localhost/", "https://[::1]/", "https://127.0.0.1/"}) {
     const auto reason = check_registration(url, GuardPolicy{});
     ASSERT_TRUE(reason.has_value()) << url;
     EXPECT_EQ(reason->rfind("refused by the address guard: ", 0), 0u) << *reason;
   }
-  EXPECT_EQ(check_registration("https://[::1]/", GuardPolicy{.allow_loopback = true}), std::nullopt);
+  EXPECT_EQ(check_registration("https://[::1]/", GuardPolicy{.allow_loopback = true}),
+            std::nullopt);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,7 +511,9 @@ struct Recorded {
 class TestServer {
  public:
   explicit TestServer(Reply reply, ssl::context* tls = nullptr)
-      : reply_(reply), tls_(tls), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+      : reply_(reply),
+        tls_(tls),
+        acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -472,7 +527,8 @@ class TestServer {
 
   std::uint16_t port() const { return port_; }
   std::string url(std::string_view path = "/hook") const {
-    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) +
+           std::string(path);
   }
   int connections() const { return connections_.load(); }
   std::vector<Recorded> requests() {
@@ -484,7 +540,8 @@ class TestServer {
   asio::awaitable<void> accept_loop() {
     for (;;) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       ++connections_;
       if (reply_ == Reply::kCloseAtOnce) {
@@ -502,7 +559,8 @@ class TestServer {
     }
     ssl::stream<tcp::socket> stream(std::move(socket), *tls_);
     beast::error_code ec;
-    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream.async_handshake(ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
     co_await answer(stream, sni ? sni : "");
@@ -658,17 +716,20 @@ TEST(PostGuarded, connection_refused_is_reported) {
     tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port = probe.local_endpoint().port();
   }  // closed: nothing listens there now
-  const PostResult r = post_guarded(request_to("http://127.0.0.1:" + std::to_string(port) + "/"), kLocalPolicy);
+  const PostResult r =
+      post_guarded(request_to("http://127.0.0.1:" + std::to_string(port) + "/"), kLocalPolicy);
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.error, "connection refused");
 }
 
 TEST(PostGuarded, loopback_is_refused_before_connecting_without_allow_loopback) {
   TestServer server(Reply::kOk);
-  const PostResult refused = post_guarded(request_to(server.url()), GuardPolicy{.require_https = false});
+  const PostResult refused =
+      post_guarded(request_to(server.url()), GuardPolicy{.require_https = false});
   EXPECT_EQ(refused.status, 0);
   EXPECT_EQ(refused.error.rfind("refused by the address guard: ", 0), 0u) << refused.error;
-  EXPECT_NE(refused.error.find("127.0.0.1 is a loopback address"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("127.0.0.1 is a loopback address"), std::string::npos)
+      << refused.error;
   // A later allowed post is the server's first connection: the refused one never connected.
   EXPECT_EQ(post_guarded(request_to(server.url()), kLocalPolicy).status, 200);
   EXPECT_EQ(server.connections(), 1);
@@ -676,7 +737,8 @@ TEST(PostGuarded, loopback_is_refused_before_connecting_without_allow_loopback) 
 
 TEST(PostGuarded, refuses_http_when_https_is_required_before_connecting) {
   TestServer server(Reply::kOk);
-  const PostResult refused = post_guarded(request_to(server.url()), GuardPolicy{.allow_loopback = true});
+  const PostResult refused =
+      post_guarded(request_to(server.url()), GuardPolicy{.allow_loopback = true});
   EXPECT_EQ(refused.status, 0);
   EXPECT_NE(refused.error.find("https is required"), std::string::npos) << refused.error;
   EXPECT_EQ(post_guarded(request_to(server.url()), kLocalPolicy).status, 200);
@@ -686,8 +748,13 @@ TEST(PostGuarded, refuses_http_when_https_is_required_before_connecting) {
 TEST(PostGuarded, refuses_header_injection_and_client_owned_headers) {
   TestServer server(Reply::kOk);
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"X-Evil", "a\r\nInjected: yes"}, {"X-Evil\r\nInjected", "yes"}, {"", "v"}, {"X Space", "v"},
-      {"Host", "other.example"}, {"content-length", "0"}, {"Transfer-Encoding", "chunked"},
+      {"X-Evil", "a\r\nInjected: yes"},
+      {"X-Evil\r\nInjected", "yes"},
+      {"", "v"},
+      {"X Space", "v"},
+      {"Host", "other.example"},
+      {"content-length", "0"},
+      {"Transfer-Encoding", "chunked"},
       {"Connection", "keep-alive"},
   };
   for (const auto& header : bad) {
@@ -721,11 +788,13 @@ TEST(PostGuarded, skips_an_interim_answer) {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
 
-PkeyPtr new_key() { return PkeyPtr(EVP_EC_gen("P-256"), EVP_PKEY_free); }
+PkeyPtr new_key() {
+  return PkeyPtr(EVP_EC_gen("P-256"), EVP_PKEY_free);
+}
 
 /// A certificate for `key`, signed by `issuer_key` (self-signed when `issuer` is null).
-X509Ptr make_cert(EVP_PKEY* key, const std::string& cn, EVP_PKEY* issuer_key, X509* issuer, bool is_ca,
-                  const std::string& san) {
+X509Ptr make_cert(EVP_PKEY* key, const std::string& cn, EVP_PKEY* issuer_key, X509* issuer,
+                  bool is_ca, const std::string& san) {
   static long serial = 1;
   X509Ptr cert(X509_new(), X509_free);
   X509_set_version(cert.get(), 2);
@@ -734,7 +803,8 @@ X509Ptr make_cert(EVP_PKEY* key, const std::string& cn, EVP_PKEY* issuer_key, X5
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
@@ -776,7 +846,9 @@ std::string pem(EVP_PKEY* key) {
 /// A test CA written to a file, and server contexts with leaf certificates it signs.
 class LocalCa {
  public:
-  LocalCa() : key_(new_key()), cert_(make_cert(key_.get(), "proofgate test CA", key_.get(), nullptr, true, "")) {
+  LocalCa()
+      : key_(new_key()),
+        cert_(make_cert(key_.get(), "proofgate test CA", key_.get(), nullptr, true, "")) {
     file_ = testing::TempDir() + "webhooks_net_ca_" + std::to_string(::getpid()) + ".pem";
     std::ofstream(file_) << pem(cert_.get());
   }
@@ -785,10 +857,12 @@ class LocalCa {
 
   /// A TLS server context presenting a leaf for `san` ("IP:127.0.0.1", "DNS:localhost"...),
   /// signed by this CA, or self-signed when `self_signed`.
-  std::unique_ptr<ssl::context> server_context(const std::string& san, bool self_signed = false) const {
+  std::unique_ptr<ssl::context> server_context(const std::string& san,
+                                               bool self_signed = false) const {
     PkeyPtr leaf_key = new_key();
-    X509Ptr leaf = self_signed ? make_cert(leaf_key.get(), "leaf", leaf_key.get(), nullptr, false, san)
-                               : make_cert(leaf_key.get(), "leaf", key_.get(), cert_.get(), false, san);
+    X509Ptr leaf = self_signed
+                       ? make_cert(leaf_key.get(), "leaf", leaf_key.get(), nullptr, false, san)
+                       : make_cert(leaf_key.get(), "leaf", key_.get(), cert_.get(), false, san);
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
     const std::string chain = pem(leaf.get());
     const std::string key = pem(leaf_key.get());
@@ -832,8 +906,8 @@ TEST(PostGuardedTls, sends_sni_and_verifies_a_host_name) {
   const TrustOnly trust(ca.file());
   const auto ctx = ca.server_context("DNS:localhost");
   TestServer server(Reply::kOk, ctx.get());
-  const PostResult r =
-      post_guarded(request_to("https://localhost:" + std::to_string(server.port()) + "/hook"), kLocalTlsPolicy);
+  const PostResult r = post_guarded(
+      request_to("https://localhost:" + std::to_string(server.port()) + "/hook"), kLocalTlsPolicy);
   EXPECT_EQ(r.status, 200) << r.error;
   const auto seen = server.requests();
   ASSERT_EQ(seen.size(), 1u);
@@ -863,8 +937,9 @@ TEST(PostGuardedTls, refuses_a_certificate_for_another_name) {
 
   const auto name_ctx = ca.server_context("DNS:other.example,IP:127.0.0.1");
   TestServer name_server(Reply::kOk, name_ctx.get());
-  const PostResult by_name = post_guarded(
-      request_to("https://localhost:" + std::to_string(name_server.port()) + "/hook"), kLocalTlsPolicy);
+  const PostResult by_name =
+      post_guarded(request_to("https://localhost:" + std::to_string(name_server.port()) + "/hook"),
+                   kLocalTlsPolicy);
   EXPECT_EQ(by_name.status, 0);
   EXPECT_NE(by_name.error.find("hostname mismatch"), std::string::npos) << by_name.error;
   EXPECT_TRUE(name_server.requests().empty());
@@ -876,10 +951,11 @@ TEST(PostGuardedTls, times_out_in_the_handshake_against_a_silent_tcp_server) {
   tcp::acceptor listener(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto port = listener.local_endpoint().port();
   const auto start = std::chrono::steady_clock::now();
-  const PostResult r =
-      post_guarded(request_to("https://127.0.0.1:" + std::to_string(port) + "/", 300ms), kLocalTlsPolicy);
+  const PostResult r = post_guarded(
+      request_to("https://127.0.0.1:" + std::to_string(port) + "/", 300ms), kLocalTlsPolicy);
   EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.error.find("timeout after 300 ms (in the TLS handshake)"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("timeout after 300 ms (in the TLS handshake)"), std::string::npos)
+      << r.error;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 

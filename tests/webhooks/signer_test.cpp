@@ -2,9 +2,9 @@
 // (github.com/standard-webhooks/standard-webhooks, the libraries' shared vector: secret
 // whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, id msg_p5jXN8AQM9LWM0D4loKWxJek, timestamp 1614265330,
 // body {"test": 2432232314}), and the refusals a receiver makes.
-#include <gtest/gtest.h>
-
 #include "webhooks/signer.hpp"
+
+#include <gtest/gtest.h>
 
 namespace pg::webhooks {
 namespace {
@@ -24,7 +24,8 @@ TEST(SignerTest, reproduces_the_standard_webhooks_vector) {
 
 TEST(SignerTest, a_receiver_refuses_tampering_old_timestamps_and_wrong_secrets) {
   const auto key = *decode_secret(kSecret);
-  EXPECT_FALSE(verify_v1(key, kId, "1614265330", R"({"test": 2432232315})", kSignature, kTimestamp));
+  EXPECT_FALSE(
+      verify_v1(key, kId, "1614265330", R"({"test": 2432232315})", kSignature, kTimestamp));
   EXPECT_FALSE(verify_v1(key, "msg_other", "1614265330", kBody, kSignature, kTimestamp));
   EXPECT_FALSE(verify_v1(key, kId, "1614265331", kBody, kSignature, kTimestamp));
   EXPECT_FALSE(verify_v1(key, kId, "1614265330", kBody, kSignature, kTimestamp + 301));
@@ -60,7 +61,8 @@ TEST(SignerTest, decode_secret_refuses_malformed_and_short_secrets) {
   EXPECT_FALSE(decode_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));  // no prefix
   EXPECT_FALSE(decode_secret("whsec_not base64!"));
   EXPECT_FALSE(decode_secret("whsec_c2hvcnQ="));  // 5 bytes
-  EXPECT_FALSE(decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"));  // length not a multiple of 4
+  EXPECT_FALSE(
+      decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"));  // length not a multiple of 4
   EXPECT_EQ(decode_secret(new_secret())->size(), 32u);
   EXPECT_NE(new_secret(), new_secret());
 }
