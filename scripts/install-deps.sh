@@ -13,7 +13,7 @@ apt_packages=(
   haproxy  # the cluster test's load balancer (tests/integration/cluster_test.mjs)
   libcli11-dev libqrencode-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
   nodejs npm
   python3 wrk curl
   chromium  # the wallet's browser test (tests/browser/)
