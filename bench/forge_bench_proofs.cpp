@@ -34,18 +34,16 @@
 #include "core/secrets.hpp"
 #include "crypto/groth16.hpp"
 #include "crypto/snarkjs_codec.hpp"
+#include "support/trapdoor.hpp"
 
 namespace {
 
 namespace json = boost::json;
-using pg::crypto::Fp;
-using pg::crypto::Fp2;
 using pg::crypto::Fr;
-using pg::crypto::G1;
-using pg::crypto::G1Affine;
-using pg::crypto::G2;
-using pg::crypto::G2Affine;
 using pg::crypto::Limbs;
+using pg::testing::derive;
+using pg::testing::make_trapdoor;
+using pg::testing::Trapdoor;
 
 constexpr std::string_view kLabel =
     "BENCHMARK ONLY: trapdoor known (forge_bench_proofs), anyone with the seed can forge proofs";
@@ -70,76 +68,6 @@ std::string bytes_from_hex(std::string_view hex) {
     out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
   }
   return out;
-}
-
-/// A nonzero element of Fr derived from the seed: SHA-256("proofgate.bench.v1" 0 seed 0 label 0
-/// context 0 counter), big-endian, the top three bits cleared (so below 2^253 < r); the counter
-/// moves on in the (never seen) case of zero.
-Fr derive(const std::string& seed, std::string_view label, std::string_view context) {
-  for (unsigned counter = 0;; ++counter) {
-    std::string msg = "proofgate.bench.v1";
-    msg.push_back('\0');
-    msg += seed;
-    msg.push_back('\0');
-    msg += label;
-    msg.push_back('\0');
-    msg += context;
-    msg.push_back('\0');
-    msg += std::to_string(counter);
-    const auto d = pg::core::sha256(msg);
-    Limbs l{};
-    for (int i = 0; i < 32; ++i)
-      l[3 - i / 8] = (l[3 - i / 8] << 8) | d[static_cast<std::size_t>(i)];
-    l[3] &= (std::uint64_t{1} << 61) - 1;
-    const Fr x = Fr::from_canonical(l);
-    if (!x.is_zero()) return x;
-  }
-}
-
-/// The trapdoor of the benchmark key for `n` public signals, and the key.
-struct Trapdoor {
-  Fr alpha, beta, gamma, delta;
-  std::vector<Fr> k;  // k[0..n]
-  pg::crypto::VerifyingKey vk;
-};
-
-G1Affine g1_mul(const Fr& s) {
-  return G1::from_affine(pg::crypto::g1_generator()).mul_vartime(s.to_canonical()).to_affine();
-}
-G2Affine g2_mul(const Fr& s) {
-  return G2::from_affine(pg::crypto::g2_generator()).mul_vartime(s.to_canonical()).to_affine();
-}
-
-Trapdoor make_trapdoor(const std::string& seed, std::size_t n) {
-  Trapdoor t;
-  t.alpha = derive(seed, "alpha", "");
-  t.beta = derive(seed, "beta", "");
-  t.gamma = derive(seed, "gamma", "");
-  t.delta = derive(seed, "delta", "");
-  t.vk.alpha = g1_mul(t.alpha);
-  t.vk.beta = g2_mul(t.beta);
-  t.vk.gamma = g2_mul(t.gamma);
-  t.vk.delta = g2_mul(t.delta);
-  for (std::size_t i = 0; i <= n; ++i) {
-    t.k.push_back(derive(seed, "ic", std::to_string(i)));
-    t.vk.ic.push_back(g1_mul(t.k.back()));
-  }
-  return t;
-}
-
-std::string dec(const Fp& x) {
-  return pg::crypto::snarkjs::to_decimal(x.to_canonical());
-}
-std::string dec(const Fr& x) {
-  return pg::crypto::snarkjs::to_decimal(x.to_canonical());
-}
-
-json::array g1_json(const G1Affine& p) {
-  return {dec(p.x), dec(p.y), "1"};
-}
-json::array g2_json(const G2Affine& q) {
-  return {json::array{dec(q.x.c0), dec(q.x.c1)}, json::array{dec(q.y.c0), dec(q.y.c1)},
-          json::array{"1", "0"}};
 }
 
 std::map<std::string, std::string> parse_flags(int argc, char** argv, int first) {
@@ -171,18 +99,7 @@ int keygen(const std::map<std::string, std::string>& flags) {
   if (n < 1 || n > static_cast<long>(pg::crypto::kMaxPublicSignals))
     throw UsageError("--publics must be 1 to 256");
   const Trapdoor t = make_trapdoor(seed, static_cast<std::size_t>(n));
-  json::array ic;
-  for (const auto& p : t.vk.ic) ic.push_back(g1_json(p));
-  const json::object doc{{"protocol", "groth16"},
-                         {"curve", "bn128"},
-                         {"nPublic", n},
-                         {"vk_alpha_1", g1_json(t.vk.alpha)},
-                         {"vk_beta_2", g2_json(t.vk.beta)},
-                         {"vk_gamma_2", g2_json(t.vk.gamma)},
-                         {"vk_delta_2", g2_json(t.vk.delta)},
-                         {"IC", ic},
-                         {"benchmark_only", kLabel}};
-  const std::string text = json::serialize(doc) + "\n";
+  const std::string text = pg::testing::verification_key_json(t, kLabel);
   // The server's own decoder must take it back, and prepare it (no insecure-key refusal).
   if (auto back = pg::crypto::snarkjs::load_verifying_key(text); !back) {
     throw std::runtime_error("the written key does not decode: " + back.error().to_string());
@@ -215,14 +132,7 @@ int prove(const std::map<std::string, std::string>& flags) {
 
   const Trapdoor t = make_trapdoor(seed, kFramePublics);
   const auto key = prepare(t);
-  const Fr alpha_beta = t.alpha * t.beta;
-  const Fr delta_inv = t.delta.inverse();
   const pg::crypto::FixedBaseTable g1_table(pg::crypto::g1_generator());
-  auto g1_fixed = [&g1_table](const Fr& s) {
-    G1 acc = G1::identity();
-    g1_table.accumulate(acc, s.to_canonical());
-    return acc.to_affine();
-  };
 
   std::string line;
   std::size_t count = 0;
@@ -251,12 +161,8 @@ int prove(const std::map<std::string, std::string>& flags) {
     const Fr binding = pg::core::request_binding({nonce, domain, claim_type, version});
     const std::vector<Fr> publics{derive(seed, "nullifier", nonce), root, binding, scope, today};
 
-    const Fr a = derive(seed, "a", nonce);
-    const Fr b = derive(seed, "b", nonce);
-    Fr s = t.k[0];
-    for (std::size_t i = 0; i < publics.size(); ++i) s += publics[i] * t.k[i + 1];
-    const Fr c = (a * b - alpha_beta - t.gamma * s) * delta_inv;
-    const pg::crypto::Proof proof{g1_fixed(a), g2_mul(b), g1_fixed(c)};
+    const pg::crypto::Proof proof = pg::testing::forge(t, publics, derive(seed, "a", nonce),
+                                                       derive(seed, "b", nonce), &g1_table);
     if (!key->verify(proof, publics)) {
       std::cerr << "forge_bench_proofs: the forged proof for line " << count
                 << " does not verify\n";
@@ -264,15 +170,11 @@ int prove(const std::map<std::string, std::string>& flags) {
     }
 
     json::array signals;
-    for (const auto& x : publics) signals.push_back(json::value(dec(x)));
+    for (const auto& x : publics) signals.push_back(json::value(pg::testing::decimal(x)));
     const json::object body{
         {"claim_type", claim_type},
         {"circuit_version", version},
-        {"proof", json::object{{"pi_a", g1_json(proof.a)},
-                               {"pi_b", g2_json(proof.b)},
-                               {"pi_c", g1_json(proof.c)},
-                               {"protocol", "groth16"},
-                               {"curve", "bn128"}}},
+        {"proof", pg::testing::proof_json(proof)},
         {"public_signals", signals},
         {"request", json::object{{"nonce", nonce}, {"verifier_domain", domain}}}};
     std::cout << json::serialize(body) << '\n';

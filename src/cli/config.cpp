@@ -16,6 +16,7 @@ const RawSettings& serve_defaults() {
       {"redis_url", ""},
       {"artifacts_dir", "./artifacts"},
       {"demo", "false"},
+      {"insecure_development_keys", "false"},
       {"sqlite_synchronous", "FULL"},
       {"body_limit", "65536"},
       {"header_limit", "8192"},

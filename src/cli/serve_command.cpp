@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "artifacts/filesystem_artifacts.hpp"
 #include "cli/backends.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
@@ -28,7 +29,22 @@ struct ServeFlags {
   std::string rate_limit, rate_burst, root_grace_seconds, workers, body_limit;
   std::string admin_token_sha256, webhook_retry_schedule, webhook_timeout_ms, master_key_file;
   bool demo = false, no_worker = false, webhook_allow_loopback = false;
+  bool insecure_development_keys = false;
 };
+
+/// Development keys (anyone can forge proofs for them) only with --demo or
+/// insecure_development_keys, and never in production mode (--database-url).
+core::KeyPolicy key_policy_of(const RawSettings& s) {
+  const bool production = !s.at("database_url").empty();
+  const bool insecure = setting_bool(s, "insecure_development_keys");
+  if (production && insecure) {
+    throw std::runtime_error(
+        "insecure_development_keys: refused in production mode (database_url is set): "
+        "production deployments load keys from a production ceremony only");
+  }
+  return core::KeyPolicy{.allow_development_keys =
+                             !production && (insecure || setting_bool(s, "demo"))};
+}
 
 std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -62,6 +78,7 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   flag("--webhook-retry-schedule", "webhook_retry_schedule", f.webhook_retry_schedule);
   flag("--webhook-timeout-ms", "webhook_timeout_ms", f.webhook_timeout_ms);
   if (f.demo) flags["demo"] = "true";
+  if (f.insecure_development_keys) flags["insecure_development_keys"] = "true";
   if (f.no_worker) flags["worker"] = "false";
   if (f.webhook_allow_loopback) flags["webhook_allow_loopback"] = "true";
   const RawSettings s = resolve_settings(flags, config_file(f.config));
@@ -87,16 +104,25 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   core::SystemClock clock;
   Backends data = open_backends(s, clock, /*with_cache=*/true);
   const std::filesystem::path artifacts = s.at("artifacts_dir");
-  const core::CircuitCatalog catalog = core::CircuitCatalog::load(artifacts);
+  const artifacts::FilesystemArtifacts artifact_files(artifacts);
+  const core::KeyPolicy key_policy = key_policy_of(s);
+  if (key_policy.allow_development_keys) {
+    std::cerr
+        << R"({"level":"warn","msg":"INSECURE: development circuit keys are accepted (--demo or insecure_development_keys): anyone can forge proofs for them; never expose this server to partners"})"
+        << std::endl;
+  }
+  const core::CircuitCatalog catalog = core::CircuitCatalog::load(artifact_files, key_policy);
   if (catalog.empty()) {
     std::cerr
         << R"({"level":"warn","msg":"no circuits loaded; /readyz answers 503 until artifacts are present","artifacts_dir":")"
         << artifacts.string() << "\"}" << std::endl;
   }
   for (const auto& c : catalog.all()) {
-    std::cerr << R"({"level":"info","msg":"circuit loaded","claim_type":")" << c->claim_type
-              << R"(","version":")" << c->version << R"(","public_signals":)"
-              << c->public_signals.size() << "}" << std::endl;
+    std::cerr << (c->development ? R"({"level":"warn")" : R"({"level":"info")")
+              << R"(,"msg":"circuit loaded","claim_type":")" << c->claim_type << R"(","version":")"
+              << c->version << R"(","public_signals":)" << c->public_signals.size()
+              << R"(,"ceremony":")" << c->ceremony_kind << R"(","development":)"
+              << (c->development ? "true" : "false") << "}" << std::endl;
   }
   core::Cache& cache = *data.cache;
   // The webhook worker runs inside serve unless turned off (then `proofgate worker` delivers).
@@ -111,8 +137,8 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   // The store objects implement the audit port too (backends.hpp): admin actions are audited.
   http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock, admin_token_hash(s),
                        [&worker] { worker.notify(); });
-  http::Api api(
-      {proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
+  http::Api api({proofs, *data.store, cache, metrics, artifact_files,
+                 [&stopping] { return stopping.load(); }, &admin});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });
@@ -192,6 +218,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "largest request body in bytes (default 65536)");
   cmd->add_flag("--demo", flags->demo,
                 "set up a demo partner, holder and issuer trees under <data-dir>/demo");
+  cmd->add_flag("--insecure-development-keys", flags->insecure_development_keys,
+                "DEVELOPMENT ONLY: load circuit keys from a development ceremony (anyone can forge "
+                "proofs for them); refused with --database-url");
   cmd->add_flag("--no-worker", flags->no_worker,
                 "do not deliver webhooks in this process (run `proofgate worker`)");
   cmd->add_flag("--webhook-allow-loopback", flags->webhook_allow_loopback,

@@ -3,36 +3,19 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "core/known_keys.hpp"
 #include "core/secrets.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
 namespace pg::core {
 
-namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-constexpr std::string_view kSignals[] = {"nullifier", "root",      "binding",   "scope",
-                                         "today",     "min_level", "threshold", "fiscal_year"};
-constexpr std::string_view kRequiredSignals[] = {"nullifier", "root", "binding", "scope", "today"};
-constexpr std::uintmax_t kMaxKeyBytes = 1 << 20;
-
-std::string read_file(const fs::path& p, std::uintmax_t limit) {
-  std::error_code ec;
-  const auto size = fs::file_size(p, ec);
-  if (ec) throw std::runtime_error(p.string() + ": " + ec.message());
-  if (size > limit)
-    throw std::runtime_error(p.string() + ": larger than " + std::to_string(limit) + " bytes");
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) throw std::runtime_error(p.string() + ": cannot read");
-  return ss.str();
-}
+constexpr std::size_t kMaxManifestBytes = 1 << 20;
+constexpr std::size_t kMaxKeyBytes = 1 << 20;
 
 std::vector<unsigned> semver_parts(std::string_view v) {
   std::vector<unsigned> parts;
@@ -49,22 +32,60 @@ std::vector<unsigned> semver_parts(std::string_view v) {
   return parts;
 }
 
-const json::value& member(const json::object& o, std::string_view name, const fs::path& file) {
+/// Refusals name the manifest's place in the source, then the problem.
+struct Problem {
+  std::string where;
+  [[noreturn]] void operator()(const std::string& what) const {
+    throw std::runtime_error(where + ": " + what);
+  }
+};
+
+const json::value& member(const json::object& o, std::string_view name, const Problem& fail) {
   const auto* v = o.if_contains(name);
-  if (!v) throw std::runtime_error(file.string() + ": missing member " + std::string(name));
+  if (!v) fail("missing member " + std::string(name));
   return *v;
 }
 
-std::string string_member(const json::object& o, std::string_view name, const fs::path& file) {
-  const auto& v = member(o, name, file);
-  if (!v.is_string())
-    throw std::runtime_error(file.string() + ": " + std::string(name) + " is not a string");
+std::string string_member(const json::object& o, std::string_view name, const Problem& fail) {
+  const auto& v = member(o, name, fail);
+  if (!v.is_string()) fail(std::string(name) + " is not a string");
   return std::string(v.get_string());
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+/// The manifest's public signals, checked against the claim type's pinned list.
+std::vector<std::string> pinned_signals(const json::object& m, const ClaimSpec& spec,
+                                        const Problem& fail) {
+  const auto& signals = member(m, "public_signals", fail);
+  if (!signals.is_array()) fail("public_signals is not an array");
+  std::vector<std::string> names;
+  for (const auto& s : signals.get_array()) {
+    if (!s.is_string()) fail("public_signals holds a non-string");
+    names.emplace_back(s.get_string());
+  }
+  std::vector<std::string> expected(spec.public_signals.begin(), spec.public_signals.end());
+  if (names != expected) {
+    fail("public_signals [" + joined(names) + "] differ from " + std::string(spec.claim_type) +
+         "'s [" + joined(expected) + "]");
+  }
+  return names;
 }
 }  // namespace
 
 bool is_claim_type(std::string_view s) noexcept {
-  return std::find(std::begin(kClaimTypes), std::end(kClaimTypes), s) != std::end(kClaimTypes);
+  return claim_spec(s) != nullptr;
+}
+
+const ClaimSpec* claim_spec(std::string_view claim_type) noexcept {
+  for (const ClaimSpec& spec : kClaimSpecs) {
+    if (spec.claim_type == claim_type) return &spec;
+  }
+  return nullptr;
 }
 
 bool is_semver(std::string_view s) noexcept {
@@ -90,88 +111,85 @@ std::size_t Circuit::index_of(std::string_view signal) const noexcept {
   return std::string::npos;
 }
 
-CircuitCatalog CircuitCatalog::load(const fs::path& dir) {
+CircuitCatalog CircuitCatalog::load(const ArtifactSource& source, const KeyPolicy& policy) {
   CircuitCatalog catalog;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return catalog;
-  std::vector<fs::path> manifests;
-  for (const auto& claim : fs::directory_iterator(dir)) {
-    const std::string name = claim.path().filename().string();
-    if (!claim.is_directory() || name.starts_with("_")) continue;
-    for (const auto& version : fs::directory_iterator(claim.path())) {
-      const fs::path m = version.path() / "manifest.json";
-      if (version.is_directory() && fs::exists(m)) manifests.push_back(m);
-    }
-  }
-  std::sort(manifests.begin(), manifests.end());
-  for (const fs::path& file : manifests) {
-    auto parsed = crypto::snarkjs::parse_json(read_file(file, kMaxKeyBytes), "manifest");
-    if (!parsed || !parsed->is_object())
-      throw std::runtime_error(file.string() + ": not a JSON object");
+  for (const auto& [dir_claim, dir_version] : source.versions()) {
+    const Problem fail{source.describe(dir_claim, dir_version, "manifest.json")};
+    const auto text = source.read(dir_claim, dir_version, "manifest.json", kMaxManifestBytes);
+    if (!text) fail("missing");
+    auto parsed = crypto::snarkjs::parse_json(*text, "manifest");
+    if (!parsed || !parsed->is_object()) fail("not a JSON object");
     const json::object& m = parsed->get_object();
     auto c = std::make_unique<Circuit>();
-    c->dir = file.parent_path();
-    c->claim_type = string_member(m, "claim_type", file);
-    c->version = string_member(m, "version", file);
-    if (!is_claim_type(c->claim_type))
-      throw std::runtime_error(file.string() + ": unknown claim_type " + c->claim_type);
-    if (!is_semver(c->version))
-      throw std::runtime_error(file.string() + ": version is not MAJOR.MINOR.PATCH");
-    if (c->dir.filename() != c->version || c->dir.parent_path().filename() != c->claim_type) {
-      throw std::runtime_error(file.string() +
-                               ": directory is not <claim_type>/<version> of the manifest");
+    c->claim_type = string_member(m, "claim_type", fail);
+    c->version = string_member(m, "version", fail);
+    const ClaimSpec* spec = claim_spec(c->claim_type);
+    if (!spec) fail("unknown claim_type " + c->claim_type);
+    if (!is_semver(c->version)) fail("version is not MAJOR.MINOR.PATCH");
+    if (dir_version != c->version || dir_claim != c->claim_type) {
+      fail("directory is not <claim_type>/<version> of the manifest");
     }
-    const auto& signals = member(m, "public_signals", file);
-    if (!signals.is_array())
-      throw std::runtime_error(file.string() + ": public_signals is not an array");
-    for (const auto& s : signals.get_array()) {
-      if (!s.is_string())
-        throw std::runtime_error(file.string() + ": public_signals holds a non-string");
-      const std::string name(s.get_string());
-      if (std::find(std::begin(kSignals), std::end(kSignals), name) == std::end(kSignals)) {
-        throw std::runtime_error(file.string() + ": public signal " + name +
-                                 " is not one the server can check");
-      }
-      if (c->index_of(name) != std::string::npos)
-        throw std::runtime_error(file.string() + ": duplicate signal " + name);
-      c->public_signals.push_back(name);
-    }
-    for (const auto required : kRequiredSignals) {
-      if (c->index_of(required) == std::string::npos) {
-        throw std::runtime_error(file.string() + ": public signal " + std::string(required) +
-                                 " is missing");
-      }
-    }
-    const auto& issuer = member(m, "issuer", file);
+    c->public_signals = pinned_signals(m, *spec, fail);
+    const auto& issuer = member(m, "issuer", fail);
     if (!issuer.is_object() || !issuer.get_object().contains("id") || !issuer.at("id").is_int64() ||
         issuer.at("id").get_int64() <= 0) {
-      throw std::runtime_error(file.string() + ": issuer.id is not a positive integer");
+      fail("issuer.id is not a positive integer");
     }
-    c->issuer_id = static_cast<std::uint32_t>(issuer.at("id").get_int64());
-    if (const auto* n = issuer.get_object().if_contains("name"); n && n->is_string())
-      c->issuer_name = n->get_string();
-    const auto& digests = member(m, "sha256", file);
-    if (!digests.is_object()) throw std::runtime_error(file.string() + ": sha256 is not an object");
+    if (issuer.at("id").get_int64() != spec->issuer_id) {
+      fail("issuer.id " + std::to_string(issuer.at("id").get_int64()) + " is not " +
+           std::string(spec->issuer_name) + " (" + std::to_string(spec->issuer_id) +
+           "), the issuer of " + c->claim_type);
+    }
+    if (const auto* n = issuer.get_object().if_contains("name");
+        n && (!n->is_string() || n->get_string() != spec->issuer_name)) {
+      fail("issuer.name is not " + std::string(spec->issuer_name));
+    }
+    c->issuer_id = spec->issuer_id;
+    c->issuer_name = spec->issuer_name;
+    const auto& digests = member(m, "sha256", fail);
+    if (!digests.is_object()) fail("sha256 is not an object");
     for (const auto& [k, v] : digests.get_object()) {
-      if (!v.is_string())
-        throw std::runtime_error(file.string() + ": sha256." + std::string(k) + " is not a string");
+      if (!v.is_string()) fail("sha256." + std::string(k) + " is not a string");
       c->sha256.emplace(std::string(k), std::string(v.get_string()));
     }
-    const auto vk_digest = c->sha256.find("verification_key.json");
-    if (vk_digest == c->sha256.end())
-      throw std::runtime_error(file.string() + ": no sha256 of verification_key.json");
-    const fs::path vk_file = c->dir / "verification_key.json";
-    const std::string vk_text = read_file(vk_file, kMaxKeyBytes);
-    const auto digest = sha256(vk_text);
-    if (hex(digest) != vk_digest->second) {
-      throw std::runtime_error(vk_file.string() + ": SHA-256 differs from the manifest's");
+    c->ceremony_kind = "unknown";
+    if (const auto* ceremony = m.if_contains("ceremony"); ceremony && ceremony->is_object()) {
+      if (const auto* kind = ceremony->get_object().if_contains("kind");
+          kind && kind->is_string()) {
+        c->ceremony_kind = kind->get_string();
+      }
     }
-    auto key = crypto::snarkjs::load_verifying_key(vk_text);
-    if (!key) throw std::runtime_error(vk_file.string() + ": " + key.error().to_string());
+    const auto vk_digest = c->sha256.find("verification_key.json");
+    if (vk_digest == c->sha256.end()) fail("no sha256 of verification_key.json");
+    const Problem key_fail{source.describe(dir_claim, dir_version, "verification_key.json")};
+    const auto vk_text = source.read(dir_claim, dir_version, "verification_key.json", kMaxKeyBytes);
+    if (!vk_text) key_fail("missing");
+    const std::string digest = hex(sha256(*vk_text));
+    if (digest != vk_digest->second) key_fail("SHA-256 differs from the manifest's");
+    // The policy, before any work on the key: a key anyone can forge proofs for is refused by
+    // name, never loaded quietly.
+    const std::string name = c->claim_type + " " + c->version;
+    if (is_development_key(digest)) {
+      c->development = true;
+      if (!policy.allow_development_keys) {
+        key_fail(
+            "refused: " + name + "'s key (sha256 " + digest +
+            ") is a known development or benchmark key whose trapdoor is public: anyone can "
+            "forge proofs for it (development only: serve --demo or insecure_development_keys)");
+      }
+    } else if (c->ceremony_kind != "production") {
+      c->development = true;
+      if (!policy.allow_development_keys) {
+        fail("refused: " + name + "'s key comes from a ceremony of kind \"" + c->ceremony_kind +
+             "\", not \"production\": whoever knows that ceremony's randomness can forge proofs "
+             "(development only: serve --demo or insecure_development_keys)");
+      }
+    }
+    auto key = crypto::snarkjs::load_verifying_key(*vk_text);
+    if (!key) key_fail(key.error().to_string());
     if ((*key)->num_public() != c->public_signals.size()) {
-      throw std::runtime_error(
-          vk_file.string() + ": the key has " + std::to_string((*key)->num_public()) +
-          " public inputs, the manifest names " + std::to_string(c->public_signals.size()));
+      key_fail("the key has " + std::to_string((*key)->num_public()) +
+               " public inputs, the manifest names " + std::to_string(c->public_signals.size()));
     }
     c->key = *key;
     catalog.circuits_.push_back(std::move(c));

@@ -1,26 +1,64 @@
-// The circuit versions the server can verify: each artifacts/<claim_type>/<version>/ directory
-// with a manifest.json (the contract between circuit and server) and its verification key,
-// checked against the manifest's SHA-256 and prepared once at start-up.
+// The circuit versions the server can verify: each version's manifest.json (the contract between
+// circuit and server) and its verification key, read through the artifacts port, checked against
+// the claim types pinned in code and against the key policy, and prepared once at start-up.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/artifacts.hpp"
 #include "crypto/groth16.hpp"
 
 namespace pg::core {
 
-/// The claim types and the public-signal names the server knows how to check.
+/// What a claim type is, pinned in code: its issuer and its exact public signals, in order. A
+/// manifest that says otherwise is refused (a manifest cannot move a claim to another issuer's
+/// tree or drop a check).
+struct ClaimSpec {
+  std::string_view claim_type;
+  std::uint32_t issuer_id;
+  std::string_view issuer_name;
+  std::span<const std::string_view> public_signals;
+};
+
+namespace claim_specs {
+inline constexpr std::string_view kIdentitySignals[] = {"nullifier", "root", "binding", "scope",
+                                                        "today"};
+inline constexpr std::string_view kEducationSignals[] = {"nullifier", "root",  "binding",
+                                                         "scope",     "today", "min_level"};
+inline constexpr std::string_view kIncomeSignals[] = {
+    "nullifier", "root", "binding", "scope", "today", "threshold", "fiscal_year"};
+}  // namespace claim_specs
+
+inline constexpr std::array<ClaimSpec, 4> kClaimSpecs{{
+    {"age_over_18", 1, "MOHA", claim_specs::kIdentitySignals},
+    {"citizenship", 1, "MOHA", claim_specs::kIdentitySignals},
+    {"education", 2, "TU", claim_specs::kEducationSignals},
+    {"income_gte", 3, "NRB/IRD", claim_specs::kIncomeSignals},
+}};
+
+/// The claim types the server knows.
 inline constexpr std::string_view kClaimTypes[] = {"age_over_18", "citizenship", "education",
                                                    "income_gte"};
 bool is_claim_type(std::string_view s) noexcept;
+/// The pinned spec of a claim type, or null.
+const ClaimSpec* claim_spec(std::string_view claim_type) noexcept;
 /// Semantic version MAJOR.MINOR.PATCH (digits only, no leading zeros, each at most 9 digits).
 bool is_semver(std::string_view s) noexcept;
+
+/// Which keys may be loaded. The default refuses every key that is not from a production
+/// ceremony: a manifest whose ceremony.kind is not "production", and any key on the list of
+/// known development and benchmark keys (known_keys.hpp), whatever its manifest says.
+struct KeyPolicy {
+  /// DEVELOPMENT ONLY (serve --demo, insecure_development_keys): load them too, marked as such.
+  bool allow_development_keys = false;
+};
 
 struct Circuit {
   std::string claim_type;
@@ -28,20 +66,23 @@ struct Circuit {
   std::vector<std::string> public_signals;  // names, in order
   std::uint32_t issuer_id = 0;
   std::string issuer_name;
-  std::filesystem::path dir;
   std::map<std::string, std::string, std::less<>> sha256;  // artifact file -> hex digest
+  std::string ceremony_kind;  // the manifest's ceremony.kind ("production", "development", ...)
+  /// True when the key is not from a production ceremony or is a known development key: anyone
+  /// may be able to forge proofs for it. Only loaded under KeyPolicy::allow_development_keys.
+  bool development = false;
   std::shared_ptr<const crypto::PreparedVerifyingKey> key;
   std::size_t index_of(std::string_view signal) const noexcept;  // npos when absent
 };
 
 class CircuitCatalog {
  public:
-  /// Loads every `<dir>/<claim_type>/<version>/manifest.json` (directories starting with '_' are
-  /// build caches and skipped). A missing `dir` gives an empty catalog. Throws std::runtime_error
-  /// naming the file and the problem when a circuit is unusable: unknown claim type or signal,
-  /// a version directory that differs from the manifest, a key whose SHA-256 differs from the
-  /// manifest's, a key refused by the verifier, or a key whose number of publics differs.
-  static CircuitCatalog load(const std::filesystem::path& dir);
+  /// Loads every version `source` lists. Throws std::runtime_error naming the circuit and the
+  /// problem when a circuit is unusable: unknown claim type, an issuer or public-signal list
+  /// other than the claim type's pinned one, a manifest in another version's place, a key whose
+  /// SHA-256 differs from the manifest's, a key refused by the verifier, a key whose number of
+  /// publics differs, or a key the policy refuses.
+  static CircuitCatalog load(const ArtifactSource& source, const KeyPolicy& policy);
 
   const Circuit* find(std::string_view claim_type, std::string_view version) const noexcept;
   /// The circuits of a claim type, newest version first.

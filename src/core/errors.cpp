@@ -1,66 +1,61 @@
-// Error code names, statuses and titles (docs/api.md).
+// Error code names (docs/api.md).
 #include "core/errors.hpp"
 
 namespace pg::core {
 
 namespace {
-struct Row {
-  std::string_view name;
-  int status;
-  std::string_view title;
-};
-
-constexpr Row row(ErrorCode code) noexcept {
+constexpr std::string_view name_of(ErrorCode code) noexcept {
   switch (code) {
     case ErrorCode::kInvalidRequest:
-      return {"INVALID_REQUEST", 400, "Invalid request"};
+      return "INVALID_REQUEST";
     case ErrorCode::kUnauthorized:
-      return {"UNAUTHORIZED", 401, "Unauthorized"};
+      return "UNAUTHORIZED";
     case ErrorCode::kUnauthorizedScope:
-      return {"UNAUTHORIZED_SCOPE", 403, "Not in the partner's scope"};
+      return "UNAUTHORIZED_SCOPE";
     case ErrorCode::kNotFound:
-      return {"NOT_FOUND", 404, "Not found"};
+      return "NOT_FOUND";
     case ErrorCode::kMethodNotAllowed:
-      return {"METHOD_NOT_ALLOWED", 405, "Method not allowed"};
+      return "METHOD_NOT_ALLOWED";
     case ErrorCode::kUnknownCircuit:
-      return {"UNKNOWN_CIRCUIT", 404, "Unknown circuit"};
+      return "UNKNOWN_CIRCUIT";
     case ErrorCode::kCircuitDisabled:
-      return {"CIRCUIT_DISABLED", 422, "Circuit version disabled"};
+      return "CIRCUIT_DISABLED";
     case ErrorCode::kRequestExpired:
-      return {"REQUEST_EXPIRED", 410, "Proof request expired"};
+      return "REQUEST_EXPIRED";
     case ErrorCode::kNonceReplay:
-      return {"NONCE_REPLAY", 409, "Nonce already used"};
+      return "NONCE_REPLAY";
     case ErrorCode::kIdempotencyConflict:
-      return {"IDEMPOTENCY_CONFLICT", 409, "Idempotency key conflict"};
+      return "IDEMPOTENCY_CONFLICT";
     case ErrorCode::kBindingMismatch:
-      return {"BINDING_MISMATCH", 422, "Public signal does not match the request"};
+      return "BINDING_MISMATCH";
     case ErrorCode::kStaleRoot:
-      return {"STALE_ROOT", 422, "Credential root is not current"};
+      return "STALE_ROOT";
     case ErrorCode::kInvalidProof:
-      return {"INVALID_PROOF", 422, "Invalid proof"};
+      return "INVALID_PROOF";
     case ErrorCode::kPayloadTooLarge:
-      return {"PAYLOAD_TOO_LARGE", 413, "Payload too large"};
+      return "PAYLOAD_TOO_LARGE";
     case ErrorCode::kUnsupportedMediaType:
-      return {"UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported media type"};
+      return "UNSUPPORTED_MEDIA_TYPE";
     case ErrorCode::kRateLimited:
-      return {"RATE_LIMITED", 429, "Rate limited"};
+      return "RATE_LIMITED";
     case ErrorCode::kNotReady:
-      return {"NOT_READY", 503, "Not ready"};
+      return "NOT_READY";
     case ErrorCode::kInternal:
-      return {"INTERNAL", 500, "Internal error"};
+      return "INTERNAL";
   }
-  return {"INTERNAL", 500, "Internal error"};
+  return "INTERNAL";
 }
 }  // namespace
 
 std::string_view error_name(ErrorCode code) noexcept {
-  return row(code).name;
+  return name_of(code);
 }
-int error_status(ErrorCode code) noexcept {
-  return row(code).status;
-}
-std::string_view error_title(ErrorCode code) noexcept {
-  return row(code).title;
+
+std::optional<ErrorCode> error_from_name(std::string_view name) noexcept {
+  for (const ErrorCode code : kErrorCodes) {
+    if (name_of(code) == name) return code;
+  }
+  return std::nullopt;
 }
 
 }  // namespace pg::core

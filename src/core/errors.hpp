@@ -1,7 +1,10 @@
-// The API's error codes (docs/api.md, the brief's error contract) and their HTTP statuses: the one
-// place where a domain failure becomes a status code.
+// The domain's error codes (docs/api.md, the brief's error contract) and the error value every
+// use case of core returns instead of throwing. How a code is answered over HTTP (status, title,
+// headers) is src/http/presenter.cpp's business, not core's.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,17 +33,42 @@ enum class ErrorCode {
 
 /// The machine-readable name, e.g. "NONCE_REPLAY".
 std::string_view error_name(ErrorCode code) noexcept;
-/// The HTTP status the code is answered with.
-int error_status(ErrorCode code) noexcept;
-/// A short human title for the problem+json `title`.
-std::string_view error_title(ErrorCode code) noexcept;
+/// The code named `name`, or nullopt.
+std::optional<ErrorCode> error_from_name(std::string_view name) noexcept;
+/// Every code, in declaration order (for closed label sets and table tests).
+inline constexpr ErrorCode kErrorCodes[] = {
+    ErrorCode::kInvalidRequest,
+    ErrorCode::kUnauthorized,
+    ErrorCode::kUnauthorizedScope,
+    ErrorCode::kNotFound,
+    ErrorCode::kMethodNotAllowed,
+    ErrorCode::kUnknownCircuit,
+    ErrorCode::kCircuitDisabled,
+    ErrorCode::kRequestExpired,
+    ErrorCode::kNonceReplay,
+    ErrorCode::kIdempotencyConflict,
+    ErrorCode::kBindingMismatch,
+    ErrorCode::kStaleRoot,
+    ErrorCode::kInvalidProof,
+    ErrorCode::kPayloadTooLarge,
+    ErrorCode::kUnsupportedMediaType,
+    ErrorCode::kRateLimited,
+    ErrorCode::kNotReady,
+    ErrorCode::kInternal,
+};
 
-/// A failure to answer with: the code, the field it concerns (may be empty) and a message that
-/// names what is wrong without echoing secrets.
+/// A refusal: the code, the field it concerns (a JSON path or a header name; may be empty) and a
+/// message that names what is wrong without echoing secrets. The one error value of core.
 struct ApiError {
   ErrorCode code = ErrorCode::kInternal;
   std::string field;
   std::string detail;
+  /// When the caller may try again (RATE_LIMITED, a request with the same idempotency key in
+  /// progress), in whole seconds.
+  std::optional<std::int64_t> retry_after_s = std::nullopt;
+  /// Set when the refused attempt was recorded (it spent the proof request's nonce): the id of
+  /// the failed proof row, which GET /api/v1/status answers and the webhook names.
+  std::string proof_id = {};
 };
 
 }  // namespace pg::core

@@ -1,14 +1,15 @@
-// The partner flows of docs/api.md: authentication, proof requests, the verify checks in their
-// documented order, status. Every refusal names its field; storage failures answer INTERNAL.
+// The partner use cases of docs/api.md: authentication, proof requests, the verify checks in
+// their documented order (one named step each), status. Every refusal names its field; storage
+// failures throw StoreError and nothing is recorded.
 #include "core/service.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "core/binding.hpp"
-#include "core/qr.hpp"
 #include "core/secrets.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -46,10 +47,6 @@ constexpr ParamRange kParamRanges[] = {
 
 ApiError invalid(std::string field, std::string detail) {
   return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
-}
-
-Answer json_answer(int status, const json::object& body) {
-  return {status, json::serialize(body), "application/json", {}, {}};
 }
 
 bool is_b64url(std::string_view s) {
@@ -137,8 +134,10 @@ std::variant<json::value, ApiError> decode_object(std::string_view body,
   return std::move(*parsed);
 }
 
+}  // namespace
+
 /// Holds cache keys this request set and removes them unless kept (RAII, also on exceptions).
-class CacheClaims {
+class ProofService::CacheClaims {
  public:
   explicit CacheClaims(Cache& cache) : cache_(cache) {}
   CacheClaims(const CacheClaims&) = delete;
@@ -153,27 +152,6 @@ class CacheClaims {
   Cache& cache_;
   std::vector<std::string> keys_;
 };
-
-}  // namespace
-
-Answer problem(const ApiError& error, std::string_view extra_json_members) {
-  json::object body;
-  std::string name(error_name(error.code));
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return c == '_' ? '_' : char(std::tolower(c)); });
-  body["type"] = "https://proofgate.dev/errors/" + lower;
-  body["title"] = error_title(error.code);
-  body["status"] = error_status(error.code);
-  body["error_code"] = name;
-  body["detail"] = error.field.empty() ? error.detail : error.field + ": " + error.detail;
-  if (!error.field.empty()) body["field"] = error.field;
-  if (!extra_json_members.empty()) {
-    const json::value extra = json::parse(std::string("{") + std::string(extra_json_members) + "}");
-    for (const auto& [k, v] : extra.get_object()) body[k] = v;
-  }
-  return {error_status(error.code), json::serialize(body), "application/problem+json", {}, name};
-}
 
 std::uint32_t yyyymmdd(UnixMillis ms) {
   using namespace std::chrono;
@@ -206,19 +184,83 @@ std::string public_signals_hash(const std::vector<std::string>& decimals) {
   return hex(sha256(joined));
 }
 
+std::string wallet_request_uri(const ProofRequest& req) {
+  json::object params;
+  for (const auto& [k, v] : req.params) params[k] = v;
+  const json::object wallet_request{{"nonce", req.nonce},
+                                    {"verifier_domain", req.verifier_domain},
+                                    {"claim_type", req.claim_type},
+                                    {"circuit_version", req.circuit_version},
+                                    {"params", params}};
+  return "proofgate:request?d=" + base64url(json::serialize(wallet_request));
+}
+
+void store_outcome(const std::variant<Verified, ApiError>& outcome, IdempotencyRecord& record) {
+  if (const auto* v = std::get_if<Verified>(&outcome)) {
+    record.status = 1;
+    record.response = json::serialize(json::object{{"status", "verified"},
+                                                   {"proof_id", v->proof_id},
+                                                   {"claim_type", v->claim_type},
+                                                   {"circuit_version", v->circuit_version},
+                                                   {"nullifier", v->nullifier},
+                                                   {"at", v->at}});
+    return;
+  }
+  const auto& e = std::get<ApiError>(outcome);
+  json::object o{{"error_code", error_name(e.code)}, {"field", e.field}, {"detail", e.detail}};
+  if (!e.proof_id.empty()) o["proof_id"] = e.proof_id;
+  record.status = 2;
+  record.response = json::serialize(o);
+}
+
+std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record) {
+  // Both forms are JSON objects written by this code; anything else is a storage fault.
+  const json::value v = json::parse(record.response);
+  const json::object& o = v.as_object();
+  const auto text = [&](std::string_view name) {
+    const auto* m = o.if_contains(name);
+    return m && m->is_string() ? std::string(m->get_string()) : std::string();
+  };
+  if (const auto* code = o.if_contains("error_code")) {
+    const auto parsed = error_from_name(code->as_string());
+    if (!parsed) throw StoreError("idempotency record holds an unknown error code");
+    ApiError e{*parsed, text("field"), text("detail")};
+    // Earlier versions stored the problem+json body, whose detail begins with "<field>: ".
+    if (record.status >= 100 && !e.field.empty() && e.detail.starts_with(e.field + ": ")) {
+      e.detail.erase(0, e.field.size() + 2);
+    }
+    e.proof_id = text("proof_id");
+    return e;
+  }
+  Verified out{text("proof_id"), text("claim_type"), text("circuit_version"), text("nullifier"), 0};
+  if (const auto* at = o.if_contains("at"); at && at->is_int64()) {
+    out.at = at->get_int64();
+  } else {
+    // Earlier versions stored the answered body with its RFC 3339 "ts".
+    int y = 0;
+    unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (std::sscanf(text("ts").c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h, &mi, &sec) ==
+        6) {
+      using namespace std::chrono;
+      const sys_days day{year_month_day{year(y), month(mo), std::chrono::day(d)}};
+      out.at = (day.time_since_epoch().count() * 86400LL + h * 3600LL + mi * 60LL + sec) * 1000;
+    }
+  }
+  return out;
+}
+
 ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
                            const CircuitCatalog& catalog, ServiceSettings settings)
     : store_(store), cache_(cache), clock_(clock), catalog_(catalog), settings_(settings) {}
 
-std::variant<Client, Answer> ProofService::authenticate(std::string_view authorization) {
+Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   constexpr std::string_view kBearer = "bearer ";
   const auto unauthorized = [](std::string detail) {
-    Answer a = problem({ErrorCode::kUnauthorized, "Authorization", std::move(detail)});
-    a.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return a;
+    return ApiError{ErrorCode::kUnauthorized, "Authorization", std::move(detail)};
   };
-  if (authorization.empty())
+  if (authorization.empty()) {
     return unauthorized("an API key is required (Authorization: Bearer <key>)");
+  }
   if (authorization.size() <= kBearer.size() ||
       !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
         return a == std::tolower(static_cast<unsigned char>(b));
@@ -230,19 +272,17 @@ std::variant<Client, Answer> ProofService::authenticate(std::string_view authori
   if (!prefix) return unauthorized("the API key is malformed");
   const auto digest = sha256(key);
   auto client = store_.find_client_by_prefix(*prefix);
-  if (!client || !equal_ct(digest, client->key_hash))
+  if (!client || !equal_ct(digest, client->key_hash)) {
     return unauthorized("the API key is not valid");
+  }
   const UnixMillis now = clock_.now_ms();
   if (settings_.rate_per_second > 0) {
     const RateDecision d =
         cache_.take_token("rate:" + client->id, settings_.rate_per_second, settings_.rate_burst);
     if (!d.allowed) {
-      Answer a =
-          problem({ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"});
-      a.headers.emplace_back(
-          "Retry-After",
-          std::to_string(std::max<long long>(1, std::llround(std::ceil(d.retry_after_seconds)))));
-      return a;
+      ApiError e{ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"};
+      e.retry_after_s = std::max<std::int64_t>(1, std::llround(std::ceil(d.retry_after_seconds)));
+      return e;
     }
   }
   if (now - client->last_used > kTouchEveryMs) {
@@ -252,54 +292,53 @@ std::variant<Client, Answer> ProofService::authenticate(std::string_view authori
   return std::move(*client);
 }
 
-Answer ProofService::create_request(const Client& client, std::string_view body) {
+Outcome<ProofRequest> ProofService::create_request(const Client& client, std::string_view body) {
   auto decoded = decode_object(
       body, {"claim_type", "circuit_version", "verifier_domain", "params", "ttl_seconds"});
-  if (auto* e = std::get_if<ApiError>(&decoded)) return problem(*e);
+  if (auto* e = std::get_if<ApiError>(&decoded)) return *e;
   const json::object& o = std::get<json::value>(decoded).get_object();
   const json::value* claim = o.if_contains("claim_type");
-  if (!claim) return problem(invalid("claim_type", "is required"));
+  if (!claim) return invalid("claim_type", "is required");
   if (!claim->is_string() || !is_identifier(claim->get_string())) {
-    return problem(
-        invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
+    return invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)");
   }
   const std::string claim_type(claim->get_string());
   if (!is_claim_type(claim_type))
-    return problem({ErrorCode::kUnknownCircuit, "claim_type", "no claim type " + claim_type});
+    return ApiError{ErrorCode::kUnknownCircuit, "claim_type", "no claim type " + claim_type};
   if (!contains(client.scopes, claim_type)) {
-    return problem({ErrorCode::kUnauthorizedScope, "claim_type",
-                    "the API key's scopes do not include " + claim_type});
+    return ApiError{ErrorCode::kUnauthorizedScope, "claim_type",
+                    "the API key's scopes do not include " + claim_type};
   }
   std::string domain = client.domains.empty() ? std::string() : client.domains.front();
   if (const auto* d = o.if_contains("verifier_domain")) {
     if (!d->is_string() || !is_domain(d->get_string())) {
-      return problem(invalid("verifier_domain", "must be a lowercase DNS name"));
+      return invalid("verifier_domain", "must be a lowercase DNS name");
     }
     domain = d->get_string();
   }
   if (domain.empty() || !contains(client.domains, domain)) {
-    return problem({ErrorCode::kUnauthorizedScope, "verifier_domain",
-                    "not one of the partner's registered domains"});
+    return ApiError{ErrorCode::kUnauthorizedScope, "verifier_domain",
+                    "not one of the partner's registered domains"};
   }
   const Circuit* circuit = nullptr;
   if (const auto* v = o.if_contains("circuit_version")) {
     if (!v->is_string() || !is_semver(v->get_string())) {
-      return problem(invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH"));
+      return invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH");
     }
     circuit = catalog_.find(claim_type, v->get_string());
     if (!circuit) {
-      return problem({ErrorCode::kUnknownCircuit, "circuit_version",
-                      "no circuit " + claim_type + " " + std::string(v->get_string())});
+      return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
+                      "no circuit " + claim_type + " " + std::string(v->get_string())};
     }
     if (store_.circuit_enabled(claim_type, circuit->version) == false) {
-      return problem({ErrorCode::kCircuitDisabled, "circuit_version",
-                      claim_type + " " + circuit->version + " is disabled"});
+      return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
+                      claim_type + " " + circuit->version + " is disabled"};
     }
   } else {
     const auto versions = catalog_.versions(claim_type);
     if (versions.empty())
-      return problem(
-          {ErrorCode::kUnknownCircuit, "claim_type", "no circuit loaded for " + claim_type});
+      return ApiError{ErrorCode::kUnknownCircuit, "claim_type",
+                      "no circuit loaded for " + claim_type};
     for (const Circuit* c : versions) {
       if (store_.circuit_enabled(claim_type, c->version) != false) {
         circuit = c;
@@ -307,21 +346,19 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
       }
     }
     if (!circuit)
-      return problem({ErrorCode::kCircuitDisabled, "claim_type",
-                      "every version of " + claim_type + " is disabled"});
+      return ApiError{ErrorCode::kCircuitDisabled, "claim_type",
+                      "every version of " + claim_type + " is disabled"};
   }
   std::int64_t ttl = settings_.default_request_ttl_s;
   if (const auto* t = o.if_contains("ttl_seconds")) {
-    if (!t->is_int64() && !t->is_uint64())
-      return problem(invalid("ttl_seconds", "must be an integer"));
+    if (!t->is_int64() && !t->is_uint64()) return invalid("ttl_seconds", "must be an integer");
     const std::int64_t v =
         t->is_int64()
             ? t->get_int64()
             : static_cast<std::int64_t>(std::min<std::uint64_t>(t->get_uint64(), INT64_MAX));
     if (v < kMinRequestTtl || v > settings_.max_request_ttl_s) {
-      return problem(invalid("ttl_seconds", "must be between " + std::to_string(kMinRequestTtl) +
-                                                " and " +
-                                                std::to_string(settings_.max_request_ttl_s)));
+      return invalid("ttl_seconds", "must be between " + std::to_string(kMinRequestTtl) + " and " +
+                                        std::to_string(settings_.max_request_ttl_s));
     }
     ttl = v;
   }
@@ -331,28 +368,28 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
   const json::object empty;
   const json::object* params = &empty;
   if (const auto* p = o.if_contains("params")) {
-    if (!p->is_object()) return problem(invalid("params", "must be an object"));
+    if (!p->is_object()) return invalid("params", "must be an object");
     params = &p->get_object();
   }
   for (const auto& [k, v] : *params) {
-    if (k == "today") return problem(invalid("params.today", "is set by the server"));
+    if (k == "today") return invalid("params.today", "is set by the server");
     if (circuit->index_of(k) == std::string::npos || is_frame(k)) {
-      return problem(invalid("params." + std::string(k), "is not a parameter of " + claim_type));
+      return invalid("params." + std::string(k), "is not a parameter of " + claim_type);
     }
   }
   for (const std::string& name : circuit->public_signals) {
     if (is_frame(name)) continue;
     const std::string field = "params." + name;
     const json::value* v = params->if_contains(name);
-    if (!v) return problem(invalid(field, "is required for " + claim_type));
+    if (!v) return invalid(field, "is required for " + claim_type);
     if (!(v->is_uint64() || (v->is_int64() && v->get_int64() >= 0)))
-      return problem(invalid(field, "must be a non-negative integer"));
+      return invalid(field, "must be a non-negative integer");
     const std::uint64_t x =
         v->is_uint64() ? v->get_uint64() : static_cast<std::uint64_t>(v->get_int64());
     for (const ParamRange& r : kParamRanges) {
       if (r.name == name && (x < r.min || x > r.max)) {
-        return problem(invalid(
-            field, "must be between " + std::to_string(r.min) + " and " + std::to_string(r.max)));
+        return invalid(
+            field, "must be between " + std::to_string(r.min) + " and " + std::to_string(r.max));
       }
     }
     req.params.emplace_back(name, x);
@@ -367,250 +404,293 @@ Answer ProofService::create_request(const Client& client, std::string_view body)
   req.expires_at = now + ttl * 1000;
   store_.insert_request(req);
 
-  json::object params_json;
-  for (const auto& [k, v] : req.params) params_json[k] = v;
-  json::object wallet_request{{"nonce", req.nonce},
-                              {"verifier_domain", req.verifier_domain},
-                              {"claim_type", req.claim_type},
-                              {"circuit_version", req.circuit_version},
-                              {"params", params_json}};
-  const std::string uri = "proofgate:request?d=" + base64url(json::serialize(wallet_request));
-  json::object out{{"request_id", req.id},
-                   {"nonce", req.nonce},
-                   {"claim_type", req.claim_type},
-                   {"circuit_version", req.circuit_version},
-                   {"verifier_domain", req.verifier_domain},
-                   {"params", params_json},
-                   {"expires_at", rfc3339(req.expires_at)},
-                   {"qr", json::object{{"uri", uri}, {"svg", qr_svg(uri)}}}};
-  return json_answer(201, out);
+  return req;
 }
 
-std::variant<ProofService::VerifyInput, Answer> ProofService::decode_verify(std::string_view body) {
+Outcome<ProofService::VerifyInput> ProofService::decode_verify(std::string_view body) {
   auto decoded =
       decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals", "request"});
-  if (auto* e = std::get_if<ApiError>(&decoded)) return problem(*e);
+  if (auto* e = std::get_if<ApiError>(&decoded)) return *e;
   const json::object& o = std::get<json::value>(decoded).get_object();
   for (const std::string_view required :
        {"claim_type", "circuit_version", "proof", "public_signals", "request"}) {
-    if (!o.contains(required)) return problem(invalid(std::string(required), "is required"));
+    if (!o.contains(required)) return invalid(std::string(required), "is required");
   }
   VerifyInput in;
   const json::value& claim = o.at("claim_type");
   if (!claim.is_string() || !is_identifier(claim.get_string())) {
-    return problem(
-        invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)"));
+    return invalid("claim_type", "must be a claim type name ([a-z0-9_], at most 64 characters)");
   }
   in.claim_type = claim.get_string();
   const json::value& version = o.at("circuit_version");
   if (!version.is_string() || !is_semver(version.get_string())) {
-    return problem(invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH"));
+    return invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH");
   }
   in.circuit_version = version.get_string();
   const json::value& request = o.at("request");
-  if (!request.is_object()) return problem(invalid("request", "must be an object"));
+  if (!request.is_object()) return invalid("request", "must be an object");
   if (auto e = unknown_member(request.get_object(), {"nonce", "verifier_domain"}, "request."))
-    return problem(*e);
+    return *e;
   const json::value* nonce = request.get_object().if_contains("nonce");
-  if (!nonce) return problem(invalid("request.nonce", "is required"));
+  if (!nonce) return invalid("request.nonce", "is required");
   if (!nonce->is_string() || nonce->get_string().size() != kNonceChars ||
       !is_b64url(nonce->get_string())) {
-    return problem(
-        invalid("request.nonce", "must be the 22-character base64url nonce of a proof request"));
+    return invalid("request.nonce", "must be the 22-character base64url nonce of a proof request");
   }
   in.nonce = nonce->get_string();
   const json::value* domain = request.get_object().if_contains("verifier_domain");
-  if (!domain) return problem(invalid("request.verifier_domain", "is required"));
+  if (!domain) return invalid("request.verifier_domain", "is required");
   if (!domain->is_string() || !is_domain(domain->get_string())) {
-    return problem(invalid("request.verifier_domain", "must be a lowercase DNS name"));
+    return invalid("request.verifier_domain", "must be a lowercase DNS name");
   }
   in.domain = domain->get_string();
   auto publics =
       crypto::snarkjs::public_signals_from_json(o.at("public_signals"), "public_signals");
-  if (!publics) return problem(invalid(publics.error().field, publics.error().message));
-  if (publics->empty()) return problem(invalid("public_signals", "must not be empty"));
+  if (!publics) return invalid(publics.error().field, publics.error().message);
+  if (publics->empty()) return invalid("public_signals", "must not be empty");
   in.publics = std::move(*publics);
   for (const auto& s : in.publics) in.decimals.push_back(decimal(s));
-  auto proof = crypto::snarkjs::proof_from_json(o.at("proof"), "proof");
-  if (!proof) return problem(invalid(proof.error().field, proof.error().message));
+  // The proof object as docs/api.md promises: snarkjs's members and nothing else, protocol and
+  // curve required (the codec checks their values).
+  const json::value& proof_json = o.at("proof");
+  if (!proof_json.is_object()) return invalid("proof", "must be an object");
+  if (auto e = unknown_member(proof_json.get_object(),
+                              {"pi_a", "pi_b", "pi_c", "protocol", "curve"}, "proof.")) {
+    return *e;
+  }
+  for (const std::string_view required : {"protocol", "curve"}) {
+    if (!proof_json.get_object().contains(required)) {
+      return invalid("proof." + std::string(required), "is required");
+    }
+  }
+  auto proof = crypto::snarkjs::proof_from_json(proof_json, "proof");
+  if (!proof) return invalid(proof.error().field, proof.error().message);
   in.proof = *proof;
   return in;
 }
 
-Answer ProofService::verify(const Client& client, const VerifyInput& in, std::string_view body,
-                            std::optional<std::string_view> idempotency_key) {
-  // 3. Scope and domain (2, the API key, is authenticate()).
-  if (!contains(client.scopes, in.claim_type)) {
-    return problem({ErrorCode::kUnauthorizedScope, "claim_type",
-                    "the API key's scopes do not include " + in.claim_type});
-  }
-  if (!contains(client.domains, in.domain)) {
-    return problem({ErrorCode::kUnauthorizedScope, "request.verifier_domain",
-                    "not one of the partner's registered domains"});
-  }
-
+VerifyOutcome ProofService::verify(const Client& client, const VerifyInput& in,
+                                   std::string_view body,
+                                   std::optional<std::string_view> idempotency_key) {
+  // 3. Scope and domain (1, the API key, is authenticate(); 2, decoding, decode_verify()).
+  if (auto e = check_partner_scope(client, in)) return {*e};
   // 4. Idempotency.
-  if (!idempotency_key) return verify_checked(client, in, nullptr);
+  if (!idempotency_key) return {verify_once(client, in, nullptr)};
   const std::string_view key = *idempotency_key;
   if (key.empty() || key.size() > kMaxIdempotencyKey ||
       !std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; })) {
-    return problem(invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters"));
+    return {invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters")};
   }
   IdempotencyRecord templ;
   templ.client_id = client.id;
   templ.key = key;
   templ.body_hash = hex(sha256(body));
-  const auto replay = [&](const IdempotencyRecord& r) -> Answer {
+  const auto replay = [&](const IdempotencyRecord& r) -> VerifyOutcome {
     if (r.body_hash != templ.body_hash) {
       counters_.idempotency_conflict++;
-      return problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key",
-                      "this key was used with another body"});
+      return {ApiError{ErrorCode::kIdempotencyConflict, "Idempotency-Key",
+                       "this key was used with another body"}};
     }
     counters_.idempotency_replayed++;
-    Answer a{r.status,
-             r.response,
-             r.status >= 400 ? "application/problem+json" : "application/json",
-             {},
-             {}};
-    a.headers.emplace_back("Idempotent-Replayed", "true");
-    if (r.status >= 400) {
-      const auto v = json::parse(r.response);
-      if (const auto* code = v.as_object().if_contains("error_code"))
-        a.error_code = code->as_string();
-    }
-    return a;
+    return {stored_outcome(r), true};
   };
   if (auto r = store_.find_idempotency(client.id, key, clock_.now_ms())) return replay(*r);
   CacheClaims claims(cache_);
   const std::string flight = "idem:" + client.id + ":" + std::string(key);
   if (!cache_.add(flight, kInFlightTtl)) {
     counters_.idempotency_conflict++;
-    Answer a = problem({ErrorCode::kIdempotencyConflict, "Idempotency-Key",
-                        "a request with this key is in progress"});
-    a.headers.emplace_back("Retry-After", "1");
-    return a;
+    ApiError e{ErrorCode::kIdempotencyConflict, "Idempotency-Key",
+               "a request with this key is in progress"};
+    e.retry_after_s = 1;
+    return {e};
   }
   claims.hold(flight);
   // The first request may have finished between the lookup and the claim.
   if (auto r = store_.find_idempotency(client.id, key, clock_.now_ms())) return replay(*r);
   counters_.idempotency_new++;
   templ.expires_at = clock_.now_ms() + settings_.idempotency_ttl.count();
-  Answer a = verify_checked(client, in, &templ);
-  return a;
+  return {verify_once(client, in, &templ)};
 }
 
-Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
-                                    const IdempotencyRecord* idem) {
-  // Answers that did not write a proof row are stored for the idempotency key here.
-  const auto finish = [&](Answer a) {
-    if (idem && a.status < 500 && a.status != 429) {
-      IdempotencyRecord r = *idem;
-      r.status = a.status;
-      r.response = a.body;
-      store_.save_idempotency(r);
-    }
-    return a;
+std::optional<ApiError> ProofService::check_partner_scope(const Client& client,
+                                                          const VerifyInput& in) const {
+  if (!contains(client.scopes, in.claim_type)) {
+    return ApiError{ErrorCode::kUnauthorizedScope, "claim_type",
+                    "the API key's scopes do not include " + in.claim_type};
+  }
+  if (!contains(client.domains, in.domain)) {
+    return ApiError{ErrorCode::kUnauthorizedScope, "request.verifier_domain",
+                    "not one of the partner's registered domains"};
+  }
+  return std::nullopt;
+}
+
+void ProofService::remember(const IdempotencyRecord* idempotency,
+                            const std::variant<Verified, ApiError>& outcome) {
+  // Refusals that wrote no proof row are stored for the key here; rate limits and storage
+  // failures are never stored (a retry must be able to succeed).
+  if (!idempotency) return;
+  IdempotencyRecord r = *idempotency;
+  store_outcome(outcome, r);
+  store_.save_idempotency(r);
+}
+
+std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
+                                                           const VerifyInput& in,
+                                                           const IdempotencyRecord* idem) {
+  const auto refuse = [&](ApiError e) -> std::variant<Verified, ApiError> {
+    remember(idem, e);
+    return e;
   };
-  // 5. The proof request and its nonce.
-  const auto req = store_.find_request(client.id, in.nonce);
-  if (!req)
-    return finish(problem({ErrorCode::kNotFound, "request.nonce",
-                           "no proof request with this nonce for this partner"}));
-  if (req->claim_type != in.claim_type) {
-    return finish(problem({ErrorCode::kBindingMismatch, "claim_type",
-                           "the proof request is for " + req->claim_type}));
-  }
-  if (req->circuit_version != in.circuit_version) {
-    return finish(problem({ErrorCode::kBindingMismatch, "circuit_version",
-                           "the proof request is for version " + req->circuit_version}));
-  }
-  if (req->verifier_domain != in.domain) {
-    return finish(problem({ErrorCode::kBindingMismatch, "request.verifier_domain",
-                           "the proof request is for " + req->verifier_domain}));
-  }
   const UnixMillis now = clock_.now_ms();
-  if (now > req->expires_at) {
-    return finish(problem({ErrorCode::kRequestExpired, "request.nonce",
-                           "the proof request expired at " + rfc3339(req->expires_at)}));
-  }
+  // 5. The proof request and its nonce.
+  auto request = find_proof_request(client, in, now);
+  if (!request) return refuse(request.error());
   CacheClaims claims(cache_);
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
+  if (auto e = claim_nonce(client, in, claims, nonce_key)) return refuse(*e);
+  // 6. The circuit.
+  auto circuit = find_enabled_circuit(in);
+  if (!circuit) return refuse(circuit.error());
+  // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce claim
+  // only once the record is written (a storage failure releases it, so a retry can succeed).
+  // 7. Every public signal against the request and the server's state; 8. the pairing check.
+  std::optional<ApiError> failure = check_public_signals(**circuit, *request, in, now);
+  if (!failure) failure = check_root(**circuit, in, now);
+  if (!failure) failure = check_pairing(**circuit, in);
+  auto outcome = failure ? std::variant<Verified, ApiError>(
+                               record_failure(client, in, *request, std::move(*failure), idem))
+                         : record_verified(client, in, **circuit, now, idem);
+  claims.keep(nonce_key);
+  return outcome;
+}
+
+Outcome<ProofRequest> ProofService::find_proof_request(const Client& client, const VerifyInput& in,
+                                                       UnixMillis now) {
+  auto req = store_.find_request(client.id, in.nonce);
+  if (!req) {
+    return ApiError{ErrorCode::kNotFound, "request.nonce",
+                    "no proof request with this nonce for this partner"};
+  }
+  if (req->claim_type != in.claim_type) {
+    return ApiError{ErrorCode::kBindingMismatch, "claim_type",
+                    "the proof request is for " + req->claim_type};
+  }
+  if (req->circuit_version != in.circuit_version) {
+    return ApiError{ErrorCode::kBindingMismatch, "circuit_version",
+                    "the proof request is for version " + req->circuit_version};
+  }
+  if (req->verifier_domain != in.domain) {
+    return ApiError{ErrorCode::kBindingMismatch, "request.verifier_domain",
+                    "the proof request is for " + req->verifier_domain};
+  }
+  if (now > req->expires_at) {
+    return ApiError{ErrorCode::kRequestExpired, "request.nonce",
+                    "the proof request expired at " + rfc3339(req->expires_at)};
+  }
+  return std::move(*req);
+}
+
+std::optional<ApiError> ProofService::claim_nonce(const Client& client, const VerifyInput& in,
+                                                  CacheClaims& claims,
+                                                  const std::string& nonce_key) {
+  const ApiError replay{ErrorCode::kNonceReplay, "request.nonce",
+                        "this proof request was already answered"};
+  // The cache is the fast path; the database's unique constraint is the last word.
   if (!cache_.add(nonce_key, kInFlightTtl)) {
     counters_.nonce_cache_taken++;
-    return finish(problem(
-        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+    return replay;
   }
   counters_.nonce_cache_claimed++;
   claims.hold(nonce_key);
   if (store_.nonce_answered(client.id, in.nonce)) {
     counters_.nonce_db_taken++;
     claims.keep(nonce_key);
-    return finish(problem(
-        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+    return replay;
   }
-  // 6. The circuit.
+  return std::nullopt;
+}
+
+Outcome<const Circuit*> ProofService::find_enabled_circuit(const VerifyInput& in) {
   const Circuit* circuit = catalog_.find(in.claim_type, in.circuit_version);
   if (!circuit) {
-    return finish(problem({ErrorCode::kUnknownCircuit, "circuit_version",
-                           "no circuit " + in.claim_type + " " + in.circuit_version}));
+    return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
+                    "no circuit " + in.claim_type + " " + in.circuit_version};
   }
   if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
-    return finish(problem({ErrorCode::kCircuitDisabled, "circuit_version",
-                           in.claim_type + " " + in.circuit_version + " is disabled"}));
+    return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
+                    in.claim_type + " " + in.circuit_version + " is disabled"};
   }
   if (in.publics.size() != circuit->public_signals.size()) {
-    return finish(problem(invalid(
-        "public_signals", in.claim_type + " " + in.circuit_version + " has " +
-                              std::to_string(circuit->public_signals.size()) +
-                              " public signals, got " + std::to_string(in.publics.size()))));
+    return invalid("public_signals", in.claim_type + " " + in.circuit_version + " has " +
+                                         std::to_string(circuit->public_signals.size()) +
+                                         " public signals, got " +
+                                         std::to_string(in.publics.size()));
   }
-  // 7. Every public signal against the request and the server's state; 8. the pairing check.
-  const auto field_of = [&](std::string_view name) {
-    return "public_signals[" + std::to_string(circuit->index_of(name)) + "] (" + std::string(name) +
-           ")";
-  };
+  return circuit;
+}
+
+namespace {
+std::string signal_field(const Circuit& circuit, std::string_view name) {
+  return "public_signals[" + std::to_string(circuit.index_of(name)) + "] (" + std::string(name) +
+         ")";
+}
+}  // namespace
+
+std::optional<ApiError> ProofService::check_public_signals(const Circuit& circuit,
+                                                           const ProofRequest& req,
+                                                           const VerifyInput& in, UnixMillis now) {
   const auto signal = [&](std::string_view name) -> const crypto::Fr& {
-    return in.publics[circuit->index_of(name)];
+    return in.publics[circuit.index_of(name)];
   };
-  // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce only once
-  // the record is written (a storage failure releases it, so a retry can succeed).
-  const auto record_failure = [&](const ApiError& error) {
-    Answer a = this->record_failure(client, in, *req, error, idem);
-    claims.keep(nonce_key);
-    return a;
+  const auto mismatch = [&](std::string_view name, std::string detail) {
+    return ApiError{ErrorCode::kBindingMismatch, signal_field(circuit, name), std::move(detail)};
   };
   const crypto::Fr binding =
-      request_binding({req->nonce, req->verifier_domain, req->claim_type, req->circuit_version});
+      request_binding({req.nonce, req.verifier_domain, req.claim_type, req.circuit_version});
   if (signal("binding") != binding) {
-    return record_failure({ErrorCode::kBindingMismatch, field_of("binding"),
-                           "differs from the binding of the proof request"});
+    return mismatch("binding", "differs from the binding of the proof request");
   }
-  if (signal("scope") != partner_scope(req->verifier_domain)) {
-    return record_failure({ErrorCode::kBindingMismatch, field_of("scope"),
-                           "differs from the scope of " + req->verifier_domain});
+  if (signal("scope") != partner_scope(req.verifier_domain)) {
+    return mismatch("scope", "differs from the scope of " + req.verifier_domain);
   }
-  for (const auto& [name, value] : req->params) {
+  for (const auto& [name, value] : req.params) {
     if (signal(name) != fr_from_u64(value)) {
-      return record_failure({ErrorCode::kBindingMismatch, field_of(name),
-                             "differs from the request's " + name + " " + std::to_string(value)});
+      return mismatch(name, "differs from the request's " + name + " " + std::to_string(value));
     }
   }
-  const auto today = param(req->params, "today");
+  const auto today = param(req.params, "today");
   if (!today || std::llabs(days_from_yyyymmdd(*today) - days_from_yyyymmdd(yyyymmdd(now))) > 1) {
-    return record_failure({ErrorCode::kBindingMismatch, field_of("today"),
-                           "is not within one day of the server's date"});
+    return mismatch("today", "is not within one day of the server's date");
   }
-  const std::string root = in.decimals[circuit->index_of("root")];
-  const auto roots = store_.recent_roots(circuit->issuer_id, now - settings_.root_grace.count());
+  return std::nullopt;
+}
+
+std::optional<ApiError> ProofService::check_root(const Circuit& circuit, const VerifyInput& in,
+                                                 UnixMillis now) {
+  const std::string& root = in.decimals[circuit.index_of("root")];
+  const auto roots = store_.recent_roots(circuit.issuer_id, now - settings_.root_grace.count());
   if (std::none_of(roots.begin(), roots.end(),
                    [&](const IssuerRoot& r) { return r.root == root; })) {
-    return record_failure({ErrorCode::kStaleRoot, field_of("root"),
-                           "is not a current root of issuer " + circuit->issuer_name});
+    return ApiError{ErrorCode::kStaleRoot, signal_field(circuit, "root"),
+                    "is not a current root of issuer " + circuit.issuer_name};
   }
-  if (!circuit->key->verify(in.proof, in.publics)) {
-    return record_failure({ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"});
-  }
+  return std::nullopt;
+}
 
+std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
+                                                    const VerifyInput& in) const {
+  if (!circuit.key->verify(in.proof, in.publics)) {
+    return ApiError{ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"};
+  }
+  return std::nullopt;
+}
+
+std::variant<Verified, ApiError> ProofService::record_verified(const Client& client,
+                                                               const VerifyInput& in,
+                                                               const Circuit& circuit,
+                                                               UnixMillis now,
+                                                               const IdempotencyRecord* idem) {
   ProofRecord proof;
   proof.id = uuid_v4();
   proof.client_id = client.id;
@@ -621,14 +701,8 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
   proof.request_nonce = in.nonce;
   proof.created_at = now;
   proof.verified_at = now;
-  const std::string ts = rfc3339(now);
-  json::object out{{"status", "verified"},
-                   {"proof_id", proof.id},
-                   {"claim_type", in.claim_type},
-                   {"circuit_version", in.circuit_version},
-                   {"nullifier", in.decimals[circuit->index_of("nullifier")]},
-                   {"ts", ts}};
-  Answer answer = json_answer(200, out);
+  const Verified verified{proof.id, in.claim_type, in.circuit_version,
+                          in.decimals[circuit.index_of("nullifier")], now};
   OutboxEvent event;
   if (!client.webhook_url.empty()) {
     event = {uuid_v4(),
@@ -639,30 +713,29 @@ Answer ProofService::verify_checked(const Client& client, const VerifyInput& in,
                                           {"proof_id", proof.id},
                                           {"claim_type", in.claim_type},
                                           {"status", "verified"},
-                                          {"ts", ts}}),
+                                          {"ts", rfc3339(now)}}),
              now};
   }
   IdempotencyRecord record;
   if (idem) {
     record = *idem;
-    record.status = answer.status;
-    record.response = answer.body;
+    store_outcome(verified, record);
   }
-  const RecordOutcome recorded = store_.record_proof(
-      proof, client.webhook_url.empty() ? nullptr : &event, idem ? &record : nullptr);
-  claims.keep(nonce_key);
-  if (recorded == RecordOutcome::kNonceTaken) {
+  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event,
+                          idem ? &record : nullptr) == RecordOutcome::kNonceTaken) {
     counters_.nonce_db_taken++;
-    return finish(problem(
-        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"}));
+    ApiError replay{ErrorCode::kNonceReplay, "request.nonce",
+                    "this proof request was already answered"};
+    remember(idem, replay);
+    return replay;
   }
   if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
-  return answer;
+  return verified;
 }
 
-Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
-                                    const ProofRequest& request, const ApiError& error,
-                                    const IdempotencyRecord* idem) {
+ApiError ProofService::record_failure(const Client& client, const VerifyInput& in,
+                                      const ProofRequest& request, ApiError error,
+                                      const IdempotencyRecord* idem) {
   const UnixMillis now = clock_.now_ms();
   ProofRecord proof;
   proof.id = uuid_v4();
@@ -674,7 +747,7 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
   proof.public_hash = public_signals_hash(in.decimals);
   proof.request_nonce = request.nonce;
   proof.created_at = now;
-  Answer answer = problem(error, "\"outcome\":\"rejected\",\"proof_id\":\"" + proof.id + "\"");
+  error.proof_id = proof.id;
   OutboxEvent event;
   if (!client.webhook_url.empty()) {
     event = {uuid_v4(),
@@ -692,41 +765,27 @@ Answer ProofService::record_failure(const Client& client, const VerifyInput& in,
   IdempotencyRecord record;
   if (idem) {
     record = *idem;
-    record.status = answer.status;
-    record.response = answer.body;
+    store_outcome(error, record);
   }
   if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event,
                           idem ? &record : nullptr) == RecordOutcome::kNonceTaken) {
     counters_.nonce_db_taken++;
-    Answer replay = problem(
-        {ErrorCode::kNonceReplay, "request.nonce", "this proof request was already answered"});
-    if (idem) {
-      record.status = replay.status;
-      record.response = replay.body;
-      store_.save_idempotency(record);
-    }
+    ApiError replay{ErrorCode::kNonceReplay, "request.nonce",
+                    "this proof request was already answered"};
+    remember(idem, replay);
     return replay;
   }
   if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
-  return answer;
+  return error;
 }
 
-Answer ProofService::status(const Client& client, std::string_view proof_id) {
-  const auto not_found = [] {
-    return problem({ErrorCode::kNotFound, "proof_id", "no proof with this id for this partner"});
-  };
-  if (!is_uuid(proof_id)) return not_found();
-  const auto proof = store_.find_proof(proof_id);
-  if (!proof || proof->client_id != client.id) return not_found();
-  json::object out{{"proof_id", proof->id},
-                   {"status", proof->status},
-                   {"claim_type", proof->claim_type},
-                   {"circuit_version", proof->circuit_version},
-                   {"created_at", rfc3339(proof->created_at)}};
-  out["verified_at"] =
-      proof->verified_at ? json::value(rfc3339(proof->verified_at)) : json::value(nullptr);
-  if (!proof->error_code.empty()) out["error_code"] = proof->error_code;
-  return json_answer(200, out);
+Outcome<ProofRecord> ProofService::status(const Client& client, std::string_view proof_id) {
+  const ApiError not_found{ErrorCode::kNotFound, "proof_id",
+                           "no proof with this id for this partner"};
+  if (!is_uuid(proof_id)) return not_found;
+  auto proof = store_.find_proof(proof_id);
+  if (!proof || proof->client_id != client.id) return not_found;
+  return std::move(*proof);
 }
 
 }  // namespace pg::core

@@ -1,6 +1,7 @@
-// The partner-facing flows: authenticate a key, create a proof request, verify a proof answering
-// one, read a proof's status. Decoding, the checks of docs/api.md in their order, and the JSON
-// answers; storage, cache and clock come in through the ports. No sockets here.
+// The partner-facing use cases: authenticate a key, create a proof request, verify a proof
+// answering one, read a proof's status. Strict decoding, the checks of docs/api.md in their
+// order (one named step each), and domain outcomes; storage, cache and clock come in through the
+// ports. How an outcome is answered over HTTP is src/http/presenter.cpp's business.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "core/catalog.hpp"
 #include "core/errors.hpp"
 #include "core/model.hpp"
+#include "core/outcome.hpp"
 #include "core/ports.hpp"
 
 namespace pg::core {
@@ -31,17 +33,22 @@ struct ServiceSettings {
   std::function<void()> on_event_recorded;
 };
 
-/// An answer: status, JSON body, extra headers, and for logs and metrics the error code.
-struct Answer {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string error_code;  // empty on success
+/// A proof that passed every check and was recorded.
+struct Verified {
+  std::string proof_id;
+  std::string claim_type;
+  std::string circuit_version;
+  std::string nullifier;  // decimal: the holder's partner-specific nullifier
+  UnixMillis at = 0;
 };
 
-/// The problem+json answer for an error (RFC 9457), with `extra` members merged in.
-Answer problem(const ApiError& error, std::string_view extra_json_members = {});
+/// The outcome of POST /api/v1/verify: verified, or refused (recorded when error.proof_id is
+/// set); `replayed` when it is the stored outcome of an earlier request with the same
+/// Idempotency-Key and body.
+struct VerifyOutcome {
+  std::variant<Verified, ApiError> result;
+  bool replayed = false;
+};
 
 /// Counters the metrics endpoint reads.
 struct ServiceCounters {
@@ -55,6 +62,15 @@ std::uint32_t yyyymmdd(UnixMillis ms);
 std::string rfc3339(UnixMillis ms);
 /// SHA-256 (hex) of the public signals' canonical decimals joined by ','.
 std::string public_signals_hash(const std::vector<std::string>& decimals);
+/// What a wallet needs to answer `request` (docs/protocol.md), as a `proofgate:request?d=` URI
+/// (base64url of the JSON object {nonce, verifier_domain, claim_type, circuit_version, params}).
+std::string wallet_request_uri(const ProofRequest& request);
+
+/// The stored form of a verify outcome for an idempotency record, and back. The record's
+/// `status` is 1 for verified, 2 for refused; records written by earlier versions (an HTTP status
+/// and the answered body) decode too.
+void store_outcome(const std::variant<Verified, ApiError>& outcome, IdempotencyRecord& record);
+std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record);
 
 class ProofService {
  public:
@@ -62,11 +78,12 @@ class ProofService {
                ServiceSettings settings);
 
   /// The partner for an `Authorization` header value ("Bearer pgk_..."), or UNAUTHORIZED; then
-  /// the partner's rate limit (RATE_LIMITED with Retry-After).
-  std::variant<Client, Answer> authenticate(std::string_view authorization);
+  /// the partner's rate limit (RATE_LIMITED with a retry hint).
+  Outcome<Client> authenticate(std::string_view authorization);
 
-  /// POST /api/v1/requests.
-  Answer create_request(const Client& client, std::string_view body);
+  /// POST /api/v1/requests: a stored proof request, or the refusal naming the field.
+  Outcome<ProofRequest> create_request(const Client& client, std::string_view body);
+
   /// A decoded POST /api/v1/verify body.
   struct VerifyInput {
     std::string claim_type;
@@ -77,24 +94,40 @@ class ProofService {
     std::string nonce;
     std::string domain;
   };
-  /// Step 1 of POST /api/v1/verify: strict decoding, before authentication (INVALID_REQUEST
-  /// naming the field).
-  static std::variant<VerifyInput, Answer> decode_verify(std::string_view body);
-  /// The remaining steps for an authenticated partner; `body` is the raw body (hashed for the
-  /// idempotency record), `idempotency_key` the header's value when present.
-  Answer verify(const Client& client, const VerifyInput& in, std::string_view body,
-                std::optional<std::string_view> idempotency_key);
-  /// GET /api/v1/status/{proof_id}.
-  Answer status(const Client& client, std::string_view proof_id);
+  /// Strict decoding of a verify body (INVALID_REQUEST naming the field).
+  static Outcome<VerifyInput> decode_verify(std::string_view body);
+  /// The verify flow after authentication and decoding (docs/api.md, steps 3 to 8); `body` is
+  /// the raw body (hashed for the idempotency record), `idempotency_key` the header's value.
+  VerifyOutcome verify(const Client& client, const VerifyInput& in, std::string_view body,
+                       std::optional<std::string_view> idempotency_key);
+  /// GET /api/v1/status/{proof_id}: the partner's own proofs only (NOT_FOUND otherwise).
+  Outcome<ProofRecord> status(const Client& client, std::string_view proof_id);
 
   const ServiceCounters& counters() const noexcept { return counters_; }
   const CircuitCatalog& catalog() const noexcept { return catalog_; }
 
  private:
-  Answer verify_checked(const Client& client, const VerifyInput& in,
-                        const IdempotencyRecord* idem_template);
-  Answer record_failure(const Client& client, const VerifyInput& in, const ProofRequest& request,
-                        const ApiError& error, const IdempotencyRecord* idem_template);
+  class CacheClaims;
+  // The steps of docs/api.md, in order. Each returns the refusal that ends the flow, if any.
+  std::optional<ApiError> check_partner_scope(const Client& client, const VerifyInput& in) const;
+  std::variant<Verified, ApiError> verify_once(const Client& client, const VerifyInput& in,
+                                               const IdempotencyRecord* idempotency);
+  Outcome<ProofRequest> find_proof_request(const Client& client, const VerifyInput& in,
+                                           UnixMillis now);
+  std::optional<ApiError> claim_nonce(const Client& client, const VerifyInput& in,
+                                      CacheClaims& claims, const std::string& nonce_key);
+  Outcome<const Circuit*> find_enabled_circuit(const VerifyInput& in);
+  std::optional<ApiError> check_public_signals(const Circuit& circuit, const ProofRequest& request,
+                                               const VerifyInput& in, UnixMillis now);
+  std::optional<ApiError> check_root(const Circuit& circuit, const VerifyInput& in, UnixMillis now);
+  std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in) const;
+  std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
+                                                   const Circuit& circuit, UnixMillis now,
+                                                   const IdempotencyRecord* idempotency);
+  ApiError record_failure(const Client& client, const VerifyInput& in, const ProofRequest& request,
+                          ApiError error, const IdempotencyRecord* idempotency);
+  void remember(const IdempotencyRecord* idempotency,
+                const std::variant<Verified, ApiError>& outcome);
 
   Store& store_;
   Cache& cache_;

@@ -6,6 +6,7 @@
 #include "core/catalog.hpp"
 #include "core/secrets.hpp"
 #include "core/service.hpp"
+#include "http/presenter.hpp"
 
 namespace pg::http {
 
@@ -13,7 +14,7 @@ namespace json = boost::json;
 
 namespace {
 HttpReply err(core::ErrorCode code, std::string field, std::string detail) {
-  return reply_from(core::problem({code, std::move(field), std::move(detail)}));
+  return problem({code, std::move(field), std::move(detail)});
 }
 
 json::object delivery_json(const core::Delivery& d) {

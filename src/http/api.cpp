@@ -2,13 +2,11 @@
 #include "http/api.hpp"
 
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
 #include "http/embedded_assets.hpp"
+#include "http/presenter.hpp"
 
 namespace pg::http {
 
@@ -55,19 +53,12 @@ bool is_json_type(std::string_view ct) {
 }
 
 HttpReply error_reply(core::ErrorCode code, std::string field, std::string detail) {
-  return reply_from(core::problem({code, std::move(field), std::move(detail)}));
+  return problem({code, std::move(field), std::move(detail)});
 }
-}  // namespace
 
-HttpReply reply_from(core::Answer answer) {
-  HttpReply r;
-  r.status = answer.status;
-  r.content_type = std::move(answer.content_type);
-  r.body = std::move(answer.body);
-  r.headers = std::move(answer.headers);
-  r.error_code = std::move(answer.error_code);
-  return r;
-}
+// Artifact files larger than this are not served (a zkey of the largest claim circuit is a few MB).
+constexpr std::size_t kMaxArtifactBytes = 256u << 20;
+}  // namespace
 
 RouteMatch match_route(std::string_view method, std::string_view path) noexcept {
   RouteMatch m;
@@ -128,6 +119,21 @@ HttpReply Api::handle(const HttpRequest& request) {
   }
 }
 
+json::array Api::keys_json() const {
+  // Which verification keys this instance verifies with, and from what kind of ceremony: an
+  // operator (and a balancer's check) can see a development key at a glance.
+  json::array keys;
+  for (const auto& c : d_.service.catalog().all()) {
+    keys.push_back(
+        json::object{{"claim_type", c->claim_type},
+                     {"version", c->version},
+                     {"ceremony", c->ceremony_kind},
+                     {"development", c->development},
+                     {"verification_key_sha256", c->sha256.at("verification_key.json")}});
+  }
+  return keys;
+}
+
 HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   const std::string_view path = path_of(request.target);
   const RouteMatch m = match_route(request.method, path);
@@ -175,12 +181,12 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         for (const auto& [k, v] : checks) {
           if (!v.as_bool()) failing += (failing.empty() ? "" : ", ") + std::string(k);
         }
-        return with_route(
-            reply_from(core::problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing},
-                                     "\"checks\":" + json::serialize(checks))));
+        return with_route(problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing},
+                                  json::object{{"checks", checks}, {"keys", keys_json()}}));
       }
       HttpReply r;
-      r.body = json::serialize(json::object{{"status", "ready"}, {"checks", checks}});
+      r.body = json::serialize(
+          json::object{{"status", "ready"}, {"checks", checks}, {"keys", keys_json()}});
       return with_route(r);
     }
     case RouteId::kMetrics: {
@@ -219,36 +225,40 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       break;
   }
 
-  // Partner routes. POST bodies must be JSON.
+  // Partner routes. The API key first (a hash and one lookup): no body is decoded, and no curve
+  // or subgroup check is done, for a caller without a valid key (docs/api.md, step 1).
+  const bool verifying = m.route->id == RouteId::kVerify;
+  auto client = d_.service.authenticate(request.authorization);
+  if (!client) {
+    if (verifying) d_.metrics.observe_verify("-", core::error_name(client.error().code));
+    return with_route(problem(client.error()));
+  }
+  ctx.partner_id = client->id;
+  const auto partner_reply = [&](HttpReply r) {
+    r.partner_id = client->id;
+    return with_route(std::move(r));
+  };
+  // POST bodies must be JSON.
   if (request.method == "POST" && !is_json_type(request.content_type)) {
-    return with_route(error_reply(core::ErrorCode::kUnsupportedMediaType, "Content-Type",
-                                  "must be application/json"));
+    if (verifying) d_.metrics.observe_verify("-", "UNSUPPORTED_MEDIA_TYPE");
+    return partner_reply(error_reply(core::ErrorCode::kUnsupportedMediaType, "Content-Type",
+                                     "must be application/json"));
   }
-  std::optional<core::ProofService::VerifyInput> input;
-  if (m.route->id == RouteId::kVerify) {
-    // Strict decoding comes first (docs/api.md, step 1).
-    auto decoded = core::ProofService::decode_verify(request.body);
-    if (auto* a = std::get_if<core::Answer>(&decoded)) {
-      d_.metrics.observe_verify("-", a->error_code);
-      return with_route(reply_from(std::move(*a)));
-    }
-    input = std::move(std::get<core::ProofService::VerifyInput>(decoded));
-  }
-  auto auth = d_.service.authenticate(request.authorization);
-  if (auto* a = std::get_if<core::Answer>(&auth)) {
-    if (input) d_.metrics.observe_verify(input->claim_type, a->error_code);
-    return with_route(reply_from(std::move(*a)));
-  }
-  const core::Client& client = std::get<core::Client>(auth);
-  ctx.partner_id = client.id;
-  HttpReply r;
   switch (m.route->id) {
-    case RouteId::kCreateRequest:
-      r = reply_from(d_.service.create_request(client, request.body));
-      break;
+    case RouteId::kCreateRequest: {
+      const auto created = d_.service.create_request(*client, request.body);
+      return partner_reply(created ? present_request(*created) : problem(created.error()));
+    }
     case RouteId::kVerify: {
+      // 2. Strict decoding, naming the field.
+      auto input = core::ProofService::decode_verify(request.body);
+      if (!input) {
+        d_.metrics.observe_verify("-", core::error_name(input.error().code));
+        return partner_reply(problem(input.error()));
+      }
+      core::VerifyOutcome outcome;
       try {
-        r = reply_from(d_.service.verify(client, *input, request.body, request.idempotency_key));
+        outcome = d_.service.verify(*client, *input, request.body, request.idempotency_key);
       } catch (const core::CacheUnavailable&) {
         d_.metrics.observe_verify(input->claim_type, "NOT_READY");
         throw;  // handle() answers NOT_READY
@@ -256,16 +266,16 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         d_.metrics.observe_verify(input->claim_type, "INTERNAL");
         throw;  // handle() answers INTERNAL
       }
+      const auto* refused = std::get_if<core::ApiError>(&outcome.result);
       d_.metrics.observe_verify(input->claim_type,
-                                r.error_code.empty() ? "verified" : r.error_code);
-      break;
+                                refused ? core::error_name(refused->code) : "verified");
+      return partner_reply(present_verify(outcome));
     }
-    default:
-      r = reply_from(d_.service.status(client, m.params[0]));
-      break;
+    default: {
+      const auto proof = d_.service.status(*client, m.params[0]);
+      return partner_reply(proof ? present_status(*proof) : problem(proof.error()));
+    }
   }
-  r.partner_id = client.id;
-  return with_route(std::move(r));
 }
 
 HttpReply Api::artifact(const HttpRequest& request, std::string_view claim,
@@ -286,12 +296,11 @@ HttpReply Api::artifact(const HttpRequest& request, std::string_view claim,
     if (auto it = artifacts_.find(key); it != artifacts_.end()) std::tie(body, digest) = it->second;
   }
   if (!body) {
-    std::ifstream in(circuit->dir / std::string(file), std::ios::binary);
-    if (!in)
+    auto text = d_.artifacts.read(circuit->claim_type, circuit->version, file, kMaxArtifactBytes);
+    if (!text) {
       return error_reply(core::ErrorCode::kNotFound, "file", "the artifact is not on this server");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto content = std::make_shared<const std::string>(ss.str());
+    }
+    auto content = std::make_shared<const std::string>(std::move(*text));
     digest = core::hex(core::sha256(*content));
     if (const auto expected = circuit->sha256.find(std::string(file));
         expected != circuit->sha256.end() && expected->second != digest) {

@@ -3,6 +3,7 @@
 // tests and benchmarks call handle() directly.
 #pragma once
 
+#include <boost/json.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,32 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/artifacts.hpp"
 #include "core/service.hpp"
+#include "http/message.hpp"
 #include "http/metrics.hpp"
 #include "http/routes.hpp"
 
 namespace pg::http {
-
-struct HttpRequest {
-  std::string_view method;
-  std::string_view target;
-  std::string_view authorization;
-  std::string_view content_type;
-  std::optional<std::string_view> idempotency_key;
-  std::string_view if_none_match;
-  std::string_view body;
-};
-
-struct HttpReply {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::shared_ptr<const std::string> shared_body;  // large immutable bodies (artifacts, assets)
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string error_code;  // for the log line
-  std::string partner_id;  // for the log line
-  std::string route = "unmatched";
-};
 
 class AdminApi;
 
@@ -49,6 +31,7 @@ class Api {
     core::Store& store;
     core::Cache& cache;
     Metrics& metrics;
+    const core::ArtifactSource& artifacts;  // GET /artifacts
     std::function<bool()> stopping;
     AdminApi* admin = nullptr;  // /api/admin; null: not served
   };
@@ -61,6 +44,7 @@ class Api {
 
  private:
   HttpReply dispatch(const HttpRequest& request, HttpReply& reply);
+  boost::json::array keys_json() const;
   HttpReply artifact(const HttpRequest& request, std::string_view claim, std::string_view version,
                      std::string_view file);
 
@@ -77,8 +61,5 @@ struct RouteMatch {
   bool method_allowed = false;
 };
 RouteMatch match_route(std::string_view method, std::string_view path) noexcept;
-
-/// HttpReply from a core answer.
-HttpReply reply_from(core::Answer answer);
 
 }  // namespace pg::http

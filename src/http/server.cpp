@@ -13,6 +13,7 @@
 
 #include "core/secrets.hpp"
 #include "core/service.hpp"
+#include "http/presenter.hpp"
 
 namespace pg::http {
 
@@ -220,10 +221,10 @@ void Session::fail_request(int status, std::string_view code, std::string_view d
       std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
   res->set(bhttp::field::content_type, "application/problem+json");
   res->set(bhttp::field::connection, "close");
-  auto body = boost::json::parse(core::problem({status == 413 ? core::ErrorCode::kPayloadTooLarge
-                                                              : core::ErrorCode::kInvalidRequest,
-                                                "", std::string(detail)})
-                                     .body);
+  auto body = boost::json::parse(
+      problem({status == 413 ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest,
+               "", std::string(detail)})
+          .body);
   body.as_object()["status"] = status;
   res->body() = boost::json::serialize(body);
   res->prepare_payload();

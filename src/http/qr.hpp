@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-namespace pg::core {
+namespace pg::http {
 
 /// An SVG (one path, 4-module quiet zone, error correction level M) of a QR code holding `text`.
 /// Throws std::runtime_error when the text does not fit a QR code.
 std::string qr_svg(std::string_view text);
 
-}  // namespace pg::core
+}  // namespace pg::http

@@ -1,12 +1,12 @@
 // QR code as SVG via libqrencode (Debian libqrencode-dev).
-#include "core/qr.hpp"
+#include "http/qr.hpp"
 
 #include <qrencode.h>
 
 #include <memory>
 #include <stdexcept>
 
-namespace pg::core {
+namespace pg::http {
 
 std::string qr_svg(std::string_view text) {
   const std::string s(text);
@@ -36,4 +36,4 @@ std::string qr_svg(std::string_view text) {
   return svg;
 }
 
-}  // namespace pg::core
+}  // namespace pg::http

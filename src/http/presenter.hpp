@@ -1,0 +1,34 @@
+// The one presenter of the service: turns core's domain outcomes and error values into HTTP
+// statuses, headers and bodies (RFC 9457 problem+json for every refusal). Nothing else decides a
+// status code.
+#pragma once
+
+#include <boost/json.hpp>
+#include <string_view>
+
+#include "core/errors.hpp"
+#include "core/model.hpp"
+#include "core/service.hpp"
+#include "http/message.hpp"
+
+namespace pg::http {
+
+/// The HTTP status an error code is answered with (docs/api.md's error table).
+int status_of(core::ErrorCode code) noexcept;
+/// A short human title for the problem+json `title`.
+std::string_view title_of(core::ErrorCode code) noexcept;
+
+/// The problem+json answer for a refusal, with `extra` members merged into the body. Adds
+/// `Retry-After` when the error carries a retry hint, `WWW-Authenticate` for UNAUTHORIZED, and
+/// `"outcome":"rejected","proof_id"` when the refused attempt was recorded.
+HttpReply problem(const core::ApiError& error, const boost::json::object& extra = {});
+
+/// 201 with the stored proof request, its wallet URI and the URI's QR code (SVG).
+HttpReply present_request(const core::ProofRequest& request);
+/// 200 {status, proof_id, claim_type, circuit_version, nullifier, ts}, or the refusal;
+/// `Idempotent-Replayed: true` on a stored outcome.
+HttpReply present_verify(const core::VerifyOutcome& outcome);
+/// 200 with a proof's metadata.
+HttpReply present_status(const core::ProofRecord& proof);
+
+}  // namespace pg::http

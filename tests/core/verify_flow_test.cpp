@@ -1,0 +1,660 @@
+// The verify flow of docs/api.md, step by step, over in-memory fakes of the ports: every check
+// in its documented order and every error code the flow can give, with proofs forged under a key
+// whose trapdoor the test knows (tests/support/trapdoor.hpp), so a valid proof costs
+// milliseconds. Also the key policy: development and known trapdoor keys are refused.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "cache/memory/memory_cache.hpp"
+#include "core/binding.hpp"
+#include "core/known_keys.hpp"
+#include "core/secrets.hpp"
+#include "core/service.hpp"
+#include "support/trapdoor.hpp"
+
+namespace pg::core {
+namespace {
+
+namespace json = boost::json;
+using crypto::Fr;
+
+constexpr UnixMillis kNow = 1'795'651'200'000;  // 2026-11-26T00:00:00Z
+constexpr std::string_view kRoot = "123456789";
+constexpr std::string_view kIncomeRoot = "987654321";
+
+class FakeClock final : public Clock {
+ public:
+  UnixMillis now_ms() const override { return now; }
+  UnixMillis now = kNow;
+};
+
+/// The Store port in memory: one mutex, maps, and the unique (client, nonce) constraint of
+/// record_proof. `fail_next_record` makes the next record_proof throw StoreError.
+class MemoryStore final : public Store {
+ public:
+  bool ping() noexcept override { return true; }
+  void insert_client(const Client& c) override {
+    std::lock_guard l(mu_);
+    clients_[c.key_prefix] = c;
+  }
+  std::optional<Client> find_client_by_prefix(std::string_view prefix) override {
+    std::lock_guard l(mu_);
+    const auto it = clients_.find(std::string(prefix));
+    return it == clients_.end() ? std::nullopt : std::optional<Client>(it->second);
+  }
+  std::vector<Client> list_clients() override {
+    std::lock_guard l(mu_);
+    std::vector<Client> out;
+    for (const auto& [k, c] : clients_) out.push_back(c);
+    return out;
+  }
+  void touch_client(std::string_view, UnixMillis) override {}
+  void insert_request(const ProofRequest& r) override {
+    std::lock_guard l(mu_);
+    requests_[r.client_id + "/" + r.nonce] = r;
+  }
+  std::optional<ProofRequest> find_request(std::string_view client_id,
+                                           std::string_view nonce) override {
+    std::lock_guard l(mu_);
+    const auto it = requests_.find(std::string(client_id) + "/" + std::string(nonce));
+    return it == requests_.end() ? std::nullopt : std::optional<ProofRequest>(it->second);
+  }
+  RecordOutcome record_proof(const ProofRecord& proof, const OutboxEvent* event,
+                             const IdempotencyRecord* idem) override {
+    std::lock_guard l(mu_);
+    if (fail_next_record) {
+      fail_next_record = false;
+      throw StoreError("disk on fire");
+    }
+    if (!answered_.insert(proof.client_id + "/" + proof.request_nonce).second) {
+      return RecordOutcome::kNonceTaken;
+    }
+    proofs_[proof.id] = proof;
+    if (event) events_.push_back(*event);
+    if (idem) idempotency_[idem->client_id + "/" + idem->key] = *idem;
+    return RecordOutcome::kStored;
+  }
+  std::optional<ProofRecord> find_proof(std::string_view id) override {
+    std::lock_guard l(mu_);
+    const auto it = proofs_.find(std::string(id));
+    return it == proofs_.end() ? std::nullopt : std::optional<ProofRecord>(it->second);
+  }
+  bool nonce_answered(std::string_view client_id, std::string_view nonce) override {
+    std::lock_guard l(mu_);
+    return answered_.contains(std::string(client_id) + "/" + std::string(nonce));
+  }
+  std::optional<IdempotencyRecord> find_idempotency(std::string_view client_id,
+                                                    std::string_view key, UnixMillis now) override {
+    std::lock_guard l(mu_);
+    const auto it = idempotency_.find(std::string(client_id) + "/" + std::string(key));
+    if (it == idempotency_.end() || it->second.expires_at < now) return std::nullopt;
+    return it->second;
+  }
+  void save_idempotency(const IdempotencyRecord& r) override {
+    std::lock_guard l(mu_);
+    idempotency_[r.client_id + "/" + r.key] = r;
+  }
+  void publish_root(std::uint32_t issuer, std::string_view root, UnixMillis now) override {
+    std::lock_guard l(mu_);
+    auto& roots = roots_[issuer];
+    if (!roots.empty() && roots.back().root == root && roots.back().superseded_at == 0) return;
+    if (!roots.empty()) roots.back().superseded_at = now;
+    roots.push_back({issuer, std::string(root), now, 0});
+  }
+  std::vector<IssuerRoot> recent_roots(std::uint32_t issuer, UnixMillis since) override {
+    std::lock_guard l(mu_);
+    std::vector<IssuerRoot> out;
+    for (const auto& r : roots_[issuer]) {
+      if (r.superseded_at == 0 || r.superseded_at >= since) out.push_back(r);
+    }
+    return out;
+  }
+  void set_circuit_enabled(std::string_view claim, std::string_view version, bool enabled,
+                           UnixMillis) override {
+    std::lock_guard l(mu_);
+    enabled_[std::string(claim) + "/" + std::string(version)] = enabled;
+  }
+  std::optional<bool> circuit_enabled(std::string_view claim, std::string_view version) override {
+    std::lock_guard l(mu_);
+    const auto it = enabled_.find(std::string(claim) + "/" + std::string(version));
+    return it == enabled_.end() ? std::nullopt : std::optional<bool>(it->second);
+  }
+  std::vector<OutboxEvent> pending_events(std::size_t limit) override {
+    std::lock_guard l(mu_);
+    return {events_.begin(), events_.begin() + static_cast<long>(std::min(limit, events_.size()))};
+  }
+  std::size_t proof_count() {
+    std::lock_guard l(mu_);
+    return proofs_.size();
+  }
+
+  bool fail_next_record = false;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Client> clients_;
+  std::map<std::string, ProofRequest> requests_;
+  std::map<std::string, ProofRecord> proofs_;
+  std::set<std::string> answered_;
+  std::vector<OutboxEvent> events_;
+  std::map<std::string, IdempotencyRecord> idempotency_;
+  std::map<std::uint32_t, std::vector<IssuerRoot>> roots_;
+  std::map<std::string, bool> enabled_;
+};
+
+/// The artifacts port in memory: (claim, version, file) -> bytes.
+class MemoryArtifacts final : public ArtifactSource {
+ public:
+  std::vector<std::pair<std::string, std::string>> versions() const override {
+    std::set<std::pair<std::string, std::string>> out;
+    for (const auto& [k, v] : files) {
+      if (std::get<2>(k) == "manifest.json") out.emplace(std::get<0>(k), std::get<1>(k));
+    }
+    return {out.begin(), out.end()};
+  }
+  std::optional<std::string> read(std::string_view claim, std::string_view version,
+                                  std::string_view file, std::size_t limit) const override {
+    const auto it = files.find({std::string(claim), std::string(version), std::string(file)});
+    if (it == files.end()) return std::nullopt;
+    if (it->second.size() > limit) throw ArtifactError("too large");
+    return it->second;
+  }
+  std::string describe(std::string_view claim, std::string_view version,
+                       std::string_view file) const override {
+    return "memory:" + std::string(claim) + "/" + std::string(version) + "/" + std::string(file);
+  }
+
+  /// A circuit version of `claim` under the trapdoor key of `seed`, from a ceremony of `kind`.
+  void add(const std::string& claim, const std::string& version, const testing::Trapdoor& t,
+           std::string_view kind) {
+    const std::string vk = testing::verification_key_json(t, "test key");
+    add_key(claim, version, vk, kind);
+  }
+  void add_key(const std::string& claim, const std::string& version, const std::string& vk,
+               std::string_view kind) {
+    const ClaimSpec& spec = *claim_spec(claim);
+    json::array signals;
+    for (const auto s : spec.public_signals) signals.emplace_back(s);
+    const json::object manifest{
+        {"claim_type", claim},
+        {"version", version},
+        {"public_signals", signals},
+        {"issuer", json::object{{"id", spec.issuer_id}, {"name", spec.issuer_name}}},
+        {"ceremony", json::object{{"kind", kind}}},
+        {"sha256", json::object{{"verification_key.json", hex(sha256(vk))}}}};
+    files[{claim, version, "verification_key.json"}] = vk;
+    files[{claim, version, "manifest.json"}] = json::serialize(manifest);
+  }
+
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> files;
+};
+
+const testing::Trapdoor& age_key() {
+  static const testing::Trapdoor t = testing::make_trapdoor("verify-flow age", 5);
+  return t;
+}
+const testing::Trapdoor& income_key() {
+  static const testing::Trapdoor t = testing::make_trapdoor("verify-flow income", 7);
+  return t;
+}
+
+class VerifyFlowTest : public ::testing::Test {
+ protected:
+  VerifyFlowTest() : cache_(clock_) {
+    artifacts_.add("age_over_18", "1.0.0", age_key(), "production");
+    artifacts_.add("age_over_18", "1.1.0", age_key(), "production");
+    artifacts_.add("income_gte", "1.0.0", income_key(), "production");
+    catalog_ = CircuitCatalog::load(artifacts_, {});
+    service_.emplace(store_, cache_, clock_, catalog_, settings());
+    const ApiKey key = new_api_key();
+    key_ = key.text;
+    client_.id = uuid_v4();
+    client_.name = "bank";
+    client_.key_prefix = key.prefix;
+    client_.key_hash = key.hash;
+    client_.scopes = {"age_over_18", "income_gte"};
+    client_.domains = {"bank.example", "loans.bank.example"};
+    client_.webhook_url = "https://bank.example/hooks";
+    store_.insert_client(client_);
+    store_.publish_root(1, kRoot, kNow - 10'000);
+    store_.publish_root(3, kIncomeRoot, kNow - 10'000);
+  }
+  static ServiceSettings settings() {
+    ServiceSettings s;
+    s.rate_per_second = 0;
+    s.root_grace = std::chrono::seconds(60);
+    return s;
+  }
+
+  ProofRequest request(std::string_view body) {
+    auto r = service_->create_request(client_, body);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().detail);
+    return *r;
+  }
+  ProofRequest age_request() {
+    return request(R"({"claim_type":"age_over_18","circuit_version":"1.0.0"})");
+  }
+
+  /// The public signals a holder's wallet would prove for `req`, by name, before `change`.
+  static std::vector<Fr> publics_for(const ProofRequest& req) {
+    const ClaimSpec& spec = *claim_spec(req.claim_type);
+    std::vector<Fr> out;
+    for (const auto name : spec.public_signals) {
+      if (name == "nullifier") {
+        out.push_back(testing::derive("holder", "nullifier", req.verifier_domain));
+      } else if (name == "root") {
+        out.push_back(
+            Fr::from_u64(std::stoull(std::string(spec.issuer_id == 1 ? kRoot : kIncomeRoot))));
+      } else if (name == "binding") {
+        out.push_back(
+            request_binding({req.nonce, req.verifier_domain, req.claim_type, req.circuit_version}));
+      } else if (name == "scope") {
+        out.push_back(partner_scope(req.verifier_domain));
+      } else {
+        for (const auto& [k, v] : req.params) {
+          if (k == name) out.push_back(Fr::from_u64(v));
+        }
+      }
+    }
+    return out;
+  }
+  /// A verify body for `req` with `publics`, its proof forged for `proved` (default: publics).
+  static std::string body_for(const ProofRequest& req, const std::vector<Fr>& publics,
+                              std::optional<std::vector<Fr>> proved = std::nullopt) {
+    const auto& key = req.claim_type == "income_gte" ? income_key() : age_key();
+    const crypto::Proof proof =
+        testing::forge(key, proved.value_or(publics), testing::derive("a", "", req.nonce),
+                       testing::derive("b", "", req.nonce));
+    json::array signals;
+    for (const auto& x : publics) signals.push_back(json::value(testing::decimal(x)));
+    return json::serialize(json::object{
+        {"claim_type", req.claim_type},
+        {"circuit_version", req.circuit_version},
+        {"proof", testing::proof_json(proof)},
+        {"public_signals", signals},
+        {"request", json::object{{"nonce", req.nonce}, {"verifier_domain", req.verifier_domain}}}});
+  }
+  static std::string body_for(const ProofRequest& req) { return body_for(req, publics_for(req)); }
+
+  VerifyOutcome verify(const std::string& body,
+                       std::optional<std::string_view> idem = std::nullopt) {
+    auto in = ProofService::decode_verify(body);
+    EXPECT_TRUE(in.ok()) << (in.ok() ? "" : in.error().field + ": " + in.error().detail);
+    return service_->verify(client_, *in, body, idem);
+  }
+  static const ApiError& refusal(const VerifyOutcome& o) {
+    static const ApiError none{ErrorCode::kInternal, "", "verified"};
+    const auto* e = std::get_if<ApiError>(&o.result);
+    return e ? *e : none;
+  }
+  static ErrorCode code(const VerifyOutcome& o) { return refusal(o).code; }
+
+  FakeClock clock_;
+  MemoryStore store_;
+  cache::MemoryCache cache_;
+  MemoryArtifacts artifacts_;
+  CircuitCatalog catalog_;
+  std::optional<ProofService> service_;
+  Client client_;
+  std::string key_;
+};
+
+// --- 1. the API key (authenticate) ---
+
+TEST_F(VerifyFlowTest, step1_refuses_a_missing_or_unknown_key_naming_the_header) {
+  EXPECT_TRUE(service_->authenticate("Bearer " + key_).ok());
+  for (const std::string& bad :
+       std::vector<std::string>{"", "Bearer " + new_api_key().text, "Basic x"}) {
+    const auto r = service_->authenticate(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kUnauthorized);
+    EXPECT_EQ(r.error().field, "Authorization");
+  }
+}
+
+TEST_F(VerifyFlowTest, step1_rate_limit_refuses_with_a_retry_hint) {
+  ServiceSettings s = settings();
+  s.rate_per_second = 1;
+  s.rate_burst = 1;
+  ProofService limited(store_, cache_, clock_, catalog_, s);
+  EXPECT_TRUE(limited.authenticate("Bearer " + key_).ok());
+  const auto r = limited.authenticate("Bearer " + key_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(r.error().retry_after_s, 1);
+}
+
+// --- 2. strict decoding ---
+
+TEST_F(VerifyFlowTest, step2_refuses_unknown_proof_members_and_requires_protocol_and_curve) {
+  const std::string body = body_for(age_request());
+  auto with_proof = [&](const std::function<void(json::object&)>& change) {
+    json::value v = json::parse(body);
+    change(v.at("proof").as_object());
+    const auto r = ProofService::decode_verify(json::serialize(v));
+    return r.ok() ? std::string("<decoded>") : r.error().field;
+  };
+  EXPECT_EQ(with_proof([](json::object&) {}), "<decoded>");
+  EXPECT_EQ(with_proof([](json::object& p) { p["extra"] = 1; }), "proof.extra");
+  EXPECT_EQ(with_proof([](json::object& p) { p.erase("protocol"); }), "proof.protocol");
+  EXPECT_EQ(with_proof([](json::object& p) { p.erase("curve"); }), "proof.curve");
+  EXPECT_EQ(with_proof([](json::object& p) { p["protocol"] = "plonk"; }), "proof.protocol");
+}
+
+// --- 3. scope and domain ---
+
+TEST_F(VerifyFlowTest, step3_refuses_a_claim_or_domain_outside_the_partners_scope) {
+  const std::string body = body_for(age_request());
+  Client narrow = client_;
+  narrow.scopes = {"income_gte"};
+  auto in = ProofService::decode_verify(body);
+  ASSERT_TRUE(in.ok());
+  const auto r = service_->verify(narrow, *in, body, std::nullopt);
+  EXPECT_EQ(code(r), ErrorCode::kUnauthorizedScope);
+  EXPECT_EQ(refusal(r).field, "claim_type");
+  Client elsewhere = client_;
+  elsewhere.domains = {"other.example"};
+  const auto d = service_->verify(elsewhere, *in, body, std::nullopt);
+  EXPECT_EQ(code(d), ErrorCode::kUnauthorizedScope);
+  EXPECT_EQ(refusal(d).field, "request.verifier_domain");
+  EXPECT_EQ(store_.proof_count(), 0u);  // nothing recorded, the nonce is still good
+  EXPECT_TRUE(std::holds_alternative<Verified>(verify(body).result));
+}
+
+// --- 4. idempotency ---
+
+TEST_F(VerifyFlowTest, step4_replays_the_stored_outcome_and_refuses_another_body) {
+  const std::string body = body_for(age_request());
+  const auto first = verify(body, "key-1");
+  ASSERT_TRUE(std::holds_alternative<Verified>(first.result));
+  EXPECT_FALSE(first.replayed);
+  const auto again = verify(body, "key-1");
+  ASSERT_TRUE(std::holds_alternative<Verified>(again.result));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(std::get<Verified>(again.result).proof_id, std::get<Verified>(first.result).proof_id);
+  EXPECT_EQ(std::get<Verified>(again.result).nullifier, std::get<Verified>(first.result).nullifier);
+  EXPECT_EQ(std::get<Verified>(again.result).at, kNow);
+  const auto other = verify(body_for(age_request()), "key-1");
+  EXPECT_EQ(code(other), ErrorCode::kIdempotencyConflict);
+  EXPECT_EQ(refusal(verify(body, std::string(256, 'k'))).field, "Idempotency-Key");
+}
+
+TEST_F(VerifyFlowTest, step4_a_key_in_flight_is_a_conflict_with_a_retry_hint) {
+  const std::string body = body_for(age_request());
+  ASSERT_TRUE(cache_.add("idem:" + client_.id + ":busy", std::chrono::seconds(30)));
+  const auto r = verify(body, "busy");
+  EXPECT_EQ(code(r), ErrorCode::kIdempotencyConflict);
+  EXPECT_EQ(refusal(r).retry_after_s, 1);
+}
+
+TEST_F(VerifyFlowTest, step4_a_recorded_refusal_replays_with_its_proof_id) {
+  const ProofRequest req = age_request();
+  std::vector<Fr> publics = publics_for(req);
+  const std::string body = body_for(req, publics, std::vector<Fr>(publics.size(), Fr::from_u64(7)));
+  const auto first = verify(body, "k");
+  ASSERT_EQ(code(first), ErrorCode::kInvalidProof);
+  EXPECT_FALSE(refusal(first).proof_id.empty());
+  const auto again = verify(body, "k");
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(code(again), ErrorCode::kInvalidProof);
+  EXPECT_EQ(refusal(again).proof_id, refusal(first).proof_id);
+  EXPECT_EQ(refusal(again).field, "proof");
+}
+
+// --- 5. the proof request and its nonce ---
+
+TEST_F(VerifyFlowTest, step5_refuses_an_unknown_nonce_and_a_body_that_differs_from_its_request) {
+  const ProofRequest req = age_request();
+  ProofRequest unknown = req;
+  unknown.nonce = "BBBBBBBBBBBBBBBBBBBBBB";
+  EXPECT_EQ(code(verify(body_for(unknown))), ErrorCode::kNotFound);
+  ProofRequest other_version = req;
+  other_version.circuit_version = "1.1.0";
+  const auto v = verify(body_for(other_version));
+  EXPECT_EQ(code(v), ErrorCode::kBindingMismatch);
+  EXPECT_EQ(refusal(v).field, "circuit_version");
+  ProofRequest other_domain = req;
+  other_domain.verifier_domain = "loans.bank.example";
+  const auto d = verify(body_for(other_domain));
+  EXPECT_EQ(code(d), ErrorCode::kBindingMismatch);
+  EXPECT_EQ(refusal(d).field, "request.verifier_domain");
+  ProofRequest other_claim = req;
+  other_claim.claim_type = "income_gte";
+  const auto c = verify(body_for(other_claim, publics_for(req)));
+  EXPECT_EQ(code(c), ErrorCode::kBindingMismatch);
+  EXPECT_EQ(refusal(c).field, "claim_type");
+  EXPECT_EQ(store_.proof_count(), 0u);
+  EXPECT_TRUE(std::holds_alternative<Verified>(verify(body_for(req)).result));
+}
+
+TEST_F(VerifyFlowTest, step5_refuses_an_expired_request) {
+  const ProofRequest req = age_request();
+  clock_.now = req.expires_at + 1;
+  const auto r = verify(body_for(req));
+  EXPECT_EQ(code(r), ErrorCode::kRequestExpired);
+  EXPECT_EQ(refusal(r).field, "request.nonce");
+}
+
+TEST_F(VerifyFlowTest, step5_a_nonce_answers_once_by_the_cache_and_by_the_database) {
+  const ProofRequest req = age_request();
+  const std::string body = body_for(req);
+  ASSERT_TRUE(std::holds_alternative<Verified>(verify(body).result));
+  EXPECT_EQ(code(verify(body)), ErrorCode::kNonceReplay);
+  EXPECT_EQ(service_->counters().nonce_cache_taken.load(), 1u);
+  // A cache that lost its keys (a Redis restart): the database's answer is the last word.
+  cache::MemoryCache empty(clock_);
+  ProofService fresh(store_, empty, clock_, catalog_, settings());
+  auto in = ProofService::decode_verify(body);
+  const auto r = fresh.verify(client_, *in, body, std::nullopt);
+  EXPECT_EQ(code(r), ErrorCode::kNonceReplay);
+  EXPECT_EQ(fresh.counters().nonce_db_taken.load(), 1u);
+}
+
+TEST_F(VerifyFlowTest, step5_a_storage_failure_spends_nothing_and_a_retry_succeeds) {
+  const std::string body = body_for(age_request());
+  store_.fail_next_record = true;
+  EXPECT_THROW(verify(body), StoreError);
+  EXPECT_TRUE(std::holds_alternative<Verified>(verify(body).result));
+}
+
+// --- 6. the circuit ---
+
+TEST_F(VerifyFlowTest, step6_refuses_an_unknown_or_disabled_circuit_and_a_wrong_signal_count) {
+  ProofRequest req = age_request();
+  req.circuit_version = "9.9.9";
+  req.nonce = "CCCCCCCCCCCCCCCCCCCCCC";
+  store_.insert_request(req);
+  EXPECT_EQ(code(verify(body_for(req))), ErrorCode::kUnknownCircuit);
+
+  const ProofRequest disabled =
+      request(R"({"claim_type":"age_over_18","circuit_version":"1.1.0"})");
+  store_.set_circuit_enabled("age_over_18", "1.1.0", false, kNow);
+  EXPECT_EQ(code(verify(body_for(disabled))), ErrorCode::kCircuitDisabled);
+
+  const ProofRequest short_one = age_request();
+  std::vector<Fr> publics = publics_for(short_one);
+  publics.pop_back();
+  const auto r = verify(body_for(short_one, publics));
+  EXPECT_EQ(code(r), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(refusal(r).field, "public_signals");
+  EXPECT_EQ(store_.proof_count(), 0u);
+}
+
+// --- 7. every public signal against the request and the server's state ---
+
+TEST_F(VerifyFlowTest, step7_refuses_each_signal_that_differs_and_records_the_attempt) {
+  struct Case {
+    std::string_view name;
+    std::size_t index;
+  };
+  for (const Case c : {Case{"binding", 2}, Case{"scope", 3}, Case{"today", 4}}) {
+    const ProofRequest req = age_request();
+    std::vector<Fr> publics = publics_for(req);
+    publics[c.index] += Fr::one();
+    const auto r = verify(body_for(req, publics));  // a valid proof of the wrong signals
+    EXPECT_EQ(code(r), ErrorCode::kBindingMismatch) << c.name;
+    EXPECT_EQ(refusal(r).field,
+              "public_signals[" + std::to_string(c.index) + "] (" + std::string(c.name) + ")");
+    ASSERT_FALSE(refusal(r).proof_id.empty()) << c.name;
+    EXPECT_EQ(store_.find_proof(refusal(r).proof_id)->error_code, "BINDING_MISMATCH");
+    // The attempt spent the nonce.
+    EXPECT_EQ(code(verify(body_for(req))), ErrorCode::kNonceReplay) << c.name;
+  }
+}
+
+TEST_F(VerifyFlowTest, step7_refuses_a_parameter_other_than_the_requests) {
+  const ProofRequest req =
+      request(R"({"claim_type":"income_gte","params":{"threshold":500000,"fiscal_year":2081}})");
+  std::vector<Fr> publics = publics_for(req);
+  ASSERT_EQ(publics.size(), 7u);
+  EXPECT_TRUE(std::holds_alternative<Verified>(verify(body_for(req)).result));
+  const ProofRequest lower =
+      request(R"({"claim_type":"income_gte","params":{"threshold":500000,"fiscal_year":2081}})");
+  publics = publics_for(lower);
+  publics[5] = Fr::from_u64(1);  // a proof of "income >= 1"
+  const auto r = verify(body_for(lower, publics));
+  EXPECT_EQ(code(r), ErrorCode::kBindingMismatch);
+  EXPECT_EQ(refusal(r).field, "public_signals[5] (threshold)");
+}
+
+TEST_F(VerifyFlowTest, step7_refuses_a_request_whose_date_is_not_today) {
+  // Requests are dated by the server, so only a request kept past midnight twice shows it.
+  ProofRequest req = age_request();
+  req.nonce = "DDDDDDDDDDDDDDDDDDDDDD";
+  req.params = {{"today", 20261123}};
+  req.expires_at = kNow + 3600'000;
+  store_.insert_request(req);
+  const auto r = verify(body_for(req));
+  EXPECT_EQ(code(r), ErrorCode::kBindingMismatch);
+  EXPECT_EQ(refusal(r).field, "public_signals[4] (today)");
+}
+
+TEST_F(VerifyFlowTest, step7_a_root_is_good_while_current_or_within_the_grace_then_stale) {
+  const ProofRequest within = age_request();
+  const ProofRequest after = age_request();
+  store_.publish_root(1, "555", kNow);  // kRoot is superseded now; grace 60 s
+  clock_.now = kNow + 59'000;
+  EXPECT_TRUE(std::holds_alternative<Verified>(verify(body_for(within)).result));
+  clock_.now = kNow + 61'000;
+  const auto r = verify(body_for(after));
+  EXPECT_EQ(code(r), ErrorCode::kStaleRoot);
+  EXPECT_EQ(refusal(r).field, "public_signals[1] (root)");
+  // Another issuer's current root is not this claim's.
+  const ProofRequest wrong_tree = age_request();
+  std::vector<Fr> publics = publics_for(wrong_tree);
+  publics[1] = Fr::from_u64(std::stoull(std::string(kIncomeRoot)));
+  EXPECT_EQ(code(verify(body_for(wrong_tree, publics))), ErrorCode::kStaleRoot);
+}
+
+// --- 8. the pairing check, and the order of the checks ---
+
+TEST_F(VerifyFlowTest, step8_refuses_a_proof_of_other_signals_and_checks_signals_first) {
+  const ProofRequest req = age_request();
+  const std::vector<Fr> publics = publics_for(req);
+  std::vector<Fr> other = publics;
+  other[0] += Fr::one();
+  const auto r = verify(body_for(req, publics, other));
+  EXPECT_EQ(code(r), ErrorCode::kInvalidProof);
+  EXPECT_EQ(refusal(r).field, "proof");
+  // Binding before root before pairing: the first failing check names the problem.
+  const ProofRequest both = age_request();
+  std::vector<Fr> bad = publics_for(both);
+  bad[1] = Fr::from_u64(1);  // not a published root
+  bad[2] += Fr::one();       // and not the binding
+  EXPECT_EQ(refusal(verify(body_for(both, bad, other))).field, "public_signals[2] (binding)");
+  const ProofRequest root_only = age_request();
+  bad = publics_for(root_only);
+  bad[1] = Fr::from_u64(1);
+  EXPECT_EQ(code(verify(body_for(root_only, bad, other))), ErrorCode::kStaleRoot);
+}
+
+TEST_F(VerifyFlowTest, a_verified_proof_is_recorded_with_its_event_and_nullifier) {
+  const ProofRequest req = age_request();
+  const auto r = verify(body_for(req));
+  ASSERT_TRUE(std::holds_alternative<Verified>(r.result));
+  const Verified& v = std::get<Verified>(r.result);
+  EXPECT_EQ(v.nullifier, testing::decimal(publics_for(req)[0]));
+  const auto row = store_.find_proof(v.proof_id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->status, "verified");
+  EXPECT_EQ(row->request_nonce, req.nonce);
+  const auto events = store_.pending_events(10);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_type, "proof.verified");
+  EXPECT_EQ(events[0].proof_id, v.proof_id);
+}
+
+// --- the key policy ---
+
+TEST(KeyPolicyTest, refuses_a_development_ceremony_unless_allowed_and_marks_it) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "development");
+  try {
+    (void)CircuitCatalog::load(artifacts, {});
+    FAIL() << "loaded a development key";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("age_over_18 1.0.0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not \"production\""), std::string::npos) << e.what();
+  }
+  const auto catalog = CircuitCatalog::load(artifacts, {.allow_development_keys = true});
+  ASSERT_EQ(catalog.all().size(), 1u);
+  EXPECT_TRUE(catalog.all()[0]->development);
+  EXPECT_EQ(catalog.all()[0]->ceremony_kind, "development");
+}
+
+TEST(KeyPolicyTest, refuses_a_manifest_without_a_ceremony) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  json::value m = json::parse(artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}]);
+  m.as_object().erase("ceremony");
+  artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}] = json::serialize(m);
+  EXPECT_THROW((void)CircuitCatalog::load(artifacts, {}), std::runtime_error);
+}
+
+TEST(KeyPolicyTest, refuses_the_benchmark_trapdoor_key_whatever_its_manifest_says) {
+  // forge_bench_proofs keygen --publics 5 --seed b3e1c4a0de7ec7ab1e5eed00be9c4f00
+  std::string seed;
+  const std::string hex_seed = "b3e1c4a0de7ec7ab1e5eed00be9c4f00";
+  for (std::size_t i = 0; i < hex_seed.size(); i += 2) {
+    seed.push_back(static_cast<char>(std::stoi(hex_seed.substr(i, 2), nullptr, 16)));
+  }
+  const std::string vk = testing::verification_key_json(
+      testing::make_trapdoor(seed, 5),
+      "BENCHMARK ONLY: trapdoor known (forge_bench_proofs), anyone with the seed can forge proofs");
+  EXPECT_TRUE(is_development_key(hex(sha256(vk)))) << hex(sha256(vk));
+  MemoryArtifacts artifacts;
+  artifacts.add_key("age_over_18", "9.0.0", vk, "production");
+  try {
+    (void)CircuitCatalog::load(artifacts, {});
+    FAIL() << "loaded the benchmark key";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("known development or benchmark key"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(KeyPolicyTest, refuses_a_manifest_that_moves_a_claim_to_another_issuer_or_signal_list) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  json::value m = json::parse(artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}]);
+  m.at("issuer").as_object()["id"] = 3;
+  artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}] = json::serialize(m);
+  EXPECT_THROW((void)CircuitCatalog::load(artifacts, {}), std::runtime_error);
+  m.at("issuer").as_object()["id"] = 1;
+  m.at("public_signals").as_array() = {"root", "nullifier", "binding", "scope", "today"};
+  artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}] = json::serialize(m);
+  try {
+    (void)CircuitCatalog::load(artifacts, {});
+    FAIL() << "loaded reordered signals";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("differ from age_over_18's"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace pg::core

@@ -1,0 +1,112 @@
+// The one presenter (src/http/presenter.cpp): every error code's status, the problem+json
+// envelope and its headers, the verify answers (verified, refused and recorded, replayed), the
+// proof request's QR code.
+#include "http/presenter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <set>
+
+#include "http/qr.hpp"
+
+namespace pg::http {
+namespace {
+
+namespace json = boost::json;
+using core::ApiError;
+using core::ErrorCode;
+
+std::string header(const HttpReply& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "<absent>";
+}
+
+TEST(PresenterTest, problem_json_carries_the_code_status_field_and_extra_members) {
+  const HttpReply r =
+      problem({ErrorCode::kNonceReplay, "request.nonce", "used"}, json::object{{"extra", 7}});
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  EXPECT_EQ(r.error_code, "NONCE_REPLAY");
+  const json::value v = json::parse(r.body);
+  EXPECT_EQ(v.at("status").as_int64(), 409);
+  EXPECT_EQ(v.at("error_code").as_string(), "NONCE_REPLAY");
+  EXPECT_EQ(v.at("field").as_string(), "request.nonce");
+  EXPECT_EQ(v.at("detail").as_string(), "request.nonce: used");
+  EXPECT_EQ(v.at("extra").as_int64(), 7);
+  EXPECT_EQ(v.at("type").as_string(), "https://proofgate.dev/errors/nonce_replay");
+  EXPECT_FALSE(v.as_object().contains("proof_id"));
+  EXPECT_EQ(header(r, "Retry-After"), "<absent>");
+}
+
+TEST(PresenterTest, every_error_code_has_a_4xx_or_5xx_status_and_a_title) {
+  for (const ErrorCode code : core::kErrorCodes) {
+    EXPECT_GE(status_of(code), 400) << core::error_name(code);
+    EXPECT_LT(status_of(code), 600) << core::error_name(code);
+    EXPECT_FALSE(title_of(code).empty()) << core::error_name(code);
+  }
+  // The brief's contract for the codes partners branch on.
+  EXPECT_EQ(status_of(ErrorCode::kUnauthorized), 401);
+  EXPECT_EQ(status_of(ErrorCode::kUnauthorizedScope), 403);
+  EXPECT_EQ(status_of(ErrorCode::kNonceReplay), 409);
+  EXPECT_EQ(status_of(ErrorCode::kRequestExpired), 410);
+  EXPECT_EQ(status_of(ErrorCode::kInvalidProof), 422);
+  EXPECT_EQ(status_of(ErrorCode::kRateLimited), 429);
+  EXPECT_EQ(status_of(ErrorCode::kNotReady), 503);
+}
+
+TEST(PresenterTest, retry_hints_and_authentication_challenges_become_headers) {
+  ApiError limited{ErrorCode::kRateLimited, "", "slow down"};
+  limited.retry_after_s = 3;
+  EXPECT_EQ(header(problem(limited), "Retry-After"), "3");
+  const HttpReply unauthorized = problem({ErrorCode::kUnauthorized, "Authorization", "no key"});
+  EXPECT_EQ(header(unauthorized, "WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(header(problem({ErrorCode::kInvalidProof, "proof", "x"}), "WWW-Authenticate"),
+            "<absent>");
+}
+
+TEST(PresenterTest, a_recorded_refusal_names_its_proof_and_a_replay_says_so) {
+  ApiError e{ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"};
+  e.proof_id = "11111111-1111-4111-8111-111111111111";
+  const HttpReply r = present_verify({e, true});
+  EXPECT_EQ(r.status, 422);
+  const json::value v = json::parse(r.body);
+  EXPECT_EQ(v.at("outcome").as_string(), "rejected");
+  EXPECT_EQ(v.at("proof_id").as_string(), e.proof_id);
+  EXPECT_EQ(header(r, "Idempotent-Replayed"), "true");
+  const HttpReply ok =
+      present_verify({core::Verified{"p", "age_over_18", "1.0.0", "42", 1'795'651'200'000}, false});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body).at("ts").as_string(), "2026-11-26T00:00:00Z");
+  EXPECT_EQ(json::parse(ok.body).at("nullifier").as_string(), "42");
+  EXPECT_EQ(header(ok, "Idempotent-Replayed"), "<absent>");
+}
+
+TEST(PresenterTest, a_proof_request_carries_its_wallet_uri_and_qr_code) {
+  core::ProofRequest req;
+  req.id = "r";
+  req.nonce = "AAAAAAAAAAAAAAAAAAAAAA";
+  req.claim_type = "age_over_18";
+  req.circuit_version = "1.0.0";
+  req.verifier_domain = "bank.example";
+  req.params = {{"today", 20261126}};
+  req.expires_at = 1'795'651'200'000;
+  const HttpReply r = present_request(req);
+  EXPECT_EQ(r.status, 201);
+  const json::value v = json::parse(r.body);
+  EXPECT_EQ(v.at("qr").at("uri").as_string(), core::wallet_request_uri(req));
+  EXPECT_TRUE(v.at("qr").at("svg").as_string().starts_with("<svg"));
+  EXPECT_EQ(v.at("params").at("today").as_int64(), 20261126);
+}
+
+TEST(PresenterTest, qr_svg_draws_a_square_code_and_refuses_oversized_text) {
+  const std::string svg = qr_svg("proofgate:request?d=abc");
+  EXPECT_TRUE(svg.starts_with("<svg"));
+  EXPECT_NE(svg.find("<path"), std::string::npos);
+  EXPECT_THROW(qr_svg(std::string(8000, 'x')), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace pg::http
