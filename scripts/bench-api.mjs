@@ -91,7 +91,7 @@ const cpuTicks = (pid) => {
 };
 const startServer = (synchronous) => new Promise((resolve, reject) => {
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--artifacts-dir', artifacts,
-    '--rate-limit', '0', '--sqlite-synchronous', synchronous];
+    '--rate-limit', '0', '--sqlite-synchronous', synchronous, '--insecure-development-keys'];  // the BENCHMARK-ONLY key
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   let listening = false;

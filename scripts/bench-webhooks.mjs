@@ -109,7 +109,8 @@ async function setup(label, partners) {
 
 async function serve(dataDir, extra = []) {
   const { child, match } = await start(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
-    '--artifacts-dir', artifacts, '--webhook-allow-loopback', '--admin-token-sha256', token.admin_token_sha256, ...extra],
+    '--artifacts-dir', artifacts, '--insecure-development-keys', '--webhook-allow-loopback', '--admin-token-sha256',
+    token.admin_token_sha256, ...extra],
   /"msg":"listening","address":"[^"]*:(\d+)"/);
   return { child, port: Number(match[1]) };
 }

@@ -35,15 +35,15 @@ export async function createRequests(post, n, fail) {
   return out;
 }
 
-/** One verify body per request line, forged by the `forge` binary, one process per core. */
-export async function forgeBodies(forge, requests, fail) {
+/** One verify body per request line, forged by the `forge` binary under the key of `seed`, one process per core. */
+export async function forgeBodies(forge, requests, fail, seed = kBench.seed) {
   const parts = os.cpus().length;
   const size = Math.ceil(requests.length / parts);
   const jobs = [];
   for (let p = 0; p < parts; ++p) {
     const slice = requests.slice(p * size, (p + 1) * size);
     jobs.push(new Promise((resolve, reject) => {
-      const proc = spawn(forge, ['prove', '--seed', kBench.seed, '--claim-type', kBench.claimType, '--version',
+      const proc = spawn(forge, ['prove', '--seed', seed, '--claim-type', kBench.claimType, '--version',
         kBench.version, '--domain', kBench.domain, '--root', kBench.rootValue], { stdio: ['pipe', 'pipe', 'inherit'] });
       const chunks = [];
       proc.stdout.on('data', (c) => chunks.push(c));

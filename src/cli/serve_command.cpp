@@ -101,11 +101,11 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   service.default_request_ttl_s =
       static_cast<std::int64_t>(setting_uint(s, "request_ttl_seconds", 10, 3600));
 
+  const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;
   Backends data = open_backends(s, clock, /*with_cache=*/true);
   const std::filesystem::path artifacts = s.at("artifacts_dir");
   const artifacts::FilesystemArtifacts artifact_files(artifacts);
-  const core::KeyPolicy key_policy = key_policy_of(s);
   if (key_policy.allow_development_keys) {
     std::cerr
         << R"({"level":"warn","msg":"INSECURE: development circuit keys are accepted (--demo or insecure_development_keys): anyone can forge proofs for them; never expose this server to partners"})"

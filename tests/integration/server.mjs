@@ -23,10 +23,13 @@ export function removeDir(dir) {
 export class Server {
   /**
    * Starts `bin serve --listen 127.0.0.1:0 --data-dir dataDir --artifacts-dir artifacts ...args`
-   * and resolves once it listens (and, with --demo, once the demo files are written).
+   * and resolves once it listens (and, with --demo, once the demo files are written). The test
+   * circuits come from the DEVELOPMENT-ONLY ceremony, so `--insecure-development-keys` is added
+   * unless `developmentKeys` is false or the arguments say --demo or --database-url.
    */
-  static async start({ bin, artifacts, dataDir, args = [] }) {
-    const server = new Server(bin, artifacts, dataDir, args);
+  static async start({ bin, artifacts, dataDir, args = [], developmentKeys = true }) {
+    const insecure = developmentKeys && !args.includes('--demo') && !args.includes('--database-url');
+    const server = new Server(bin, artifacts, dataDir, insecure ? ['--insecure-development-keys', ...args] : args);
     await server.#launch();
     return server;
   }
@@ -103,7 +106,7 @@ export class Server {
   /** A new process on the same data directory and arguments (the old one must have exited). */
   async restart() {
     if (this.running) throw new Error('restart: the server still runs');
-    return Server.start({ bin: this.bin, artifacts: this.artifacts, dataDir: this.dataDir, args: this.args });
+    return Server.start({ bin: this.bin, artifacts: this.artifacts, dataDir: this.dataDir, args: this.args, developmentKeys: false });
   }
 
   /** The JSON request lines the server wrote to stdout. */

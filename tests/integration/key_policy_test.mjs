@@ -1,0 +1,80 @@
+// Which circuit keys `proofgate serve` will verify with (docs/ceremony.md): keys from the
+// DEVELOPMENT-ONLY ceremony (public phase-2 randomness: anyone can forge proofs for them) are
+// refused unless --demo or --insecure-development-keys, and always in production mode; keys from
+// a production ceremony load; /readyz says which keys are loaded and of what kind.
+//
+// Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=<development build>
+//        PROOFGATE_PRODUCTION_ARTIFACTS=<tests/integration/make_production_artifacts.mjs output>
+//        node --test tests/integration/key_policy_test.mjs
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, test } from 'node:test';
+
+import { Server, removeDir, tempDir } from './server.mjs';
+
+const bin = process.env.PROOFGATE_BIN;
+const devArtifacts = process.env.PROOFGATE_ARTIFACTS;
+const prodArtifacts = process.env.PROOFGATE_PRODUCTION_ARTIFACTS;
+assert.ok(bin && devArtifacts && prodArtifacts, 'PROOFGATE_BIN, PROOFGATE_ARTIFACTS and PROOFGATE_PRODUCTION_ARTIFACTS must be set');
+
+const dirs = [];
+after(() => dirs.forEach(removeDir));
+const dataDir = () => {
+  const d = tempDir('keys');
+  dirs.push(d);
+  return d;
+};
+
+/** `serve` that must not start: its exit code and stderr. */
+function refusedStart(args) {
+  const r = spawnSync(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir(), ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stderr: r.stderr };
+}
+
+async function readyKeys(server) {
+  const r = await fetch(`${server.url}/readyz`);
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  return Object.fromEntries(body.keys.map((k) => [`${k.claim_type} ${k.version}`, k]));
+}
+
+test('serve refuses the development keys without --demo or --insecure-development-keys, naming the circuit', () => {
+  const { code, stderr } = refusedStart(['--artifacts-dir', devArtifacts]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /age_over_18 1\.0\.0's key .* is a known development or benchmark key/);
+  assert.match(stderr, /anyone can forge proofs/);
+});
+
+test('production mode refuses the development keys even when asked for them', () => {
+  // Refused before any connection is tried: the URL points nowhere.
+  const { code, stderr } = refusedStart(['--artifacts-dir', devArtifacts, '--database-url', 'postgresql://127.0.0.1:1/none',
+    '--insecure-development-keys']);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /insecure_development_keys: refused in production mode/);
+});
+
+test('keys from a production ceremony load, and /readyz says so', async () => {
+  const server = await Server.start({ bin, artifacts: prodArtifacts, dataDir: dataDir(), developmentKeys: false });
+  try {
+    const keys = await readyKeys(server);
+    assert.equal(keys['age_over_18 1.0.0'].ceremony, 'production');
+    assert.equal(keys['age_over_18 1.0.0'].development, false);
+    assert.match(keys['age_over_18 1.0.0'].verification_key_sha256, /^[0-9a-f]{64}$/);
+    assert.doesNotMatch(server.stderr, /INSECURE/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('--insecure-development-keys loads them loudly and /readyz marks them', async () => {
+  const server = await Server.start({ bin, artifacts: devArtifacts, dataDir: dataDir(), args: ['--insecure-development-keys'],
+    developmentKeys: false });
+  try {
+    assert.match(server.stderr, /"level":"warn","msg":"INSECURE: development circuit keys are accepted/);
+    const keys = await readyKeys(server);
+    assert.equal(keys['income_gte 1.0.0'].development, true);
+    assert.equal(keys['income_gte 1.0.0'].ceremony, 'development');
+  } finally {
+    await server.stop();
+  }
+});
