@@ -92,6 +92,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kVerify:
     case RouteId::kStatus:
     case RouteId::kReadyz:
+    case RouteId::kMetrics:  // rendering takes a lock and reads the outbox: never on the I/O thread
     case RouteId::kArtifact:
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
@@ -184,6 +185,18 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       return with_route(r);
     }
     case RouteId::kMetrics: {
+      if (d_.metrics_token_sha256) {
+        constexpr std::string_view kBearer = "Bearer ";
+        const bool ok = request.authorization.starts_with(kBearer) &&
+                        core::equal_ct(core::sha256(request.authorization.substr(kBearer.size())),
+                                       *d_.metrics_token_sha256);
+        if (!ok) {
+          HttpReply r = error_reply(core::ErrorCode::kUnauthorized, "Authorization",
+                                    "/metrics needs the scrape token (Authorization: Bearer)");
+          r.headers.emplace_back("WWW-Authenticate", "Bearer");
+          return with_route(r);
+        }
+      }
       HttpReply r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = d_.metrics.render(d_.service.counters());

@@ -3,6 +3,8 @@
 // tests and benchmarks call handle() directly.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,6 +53,8 @@ class Api {
     Metrics& metrics;
     std::function<bool()> stopping;
     AdminApi* admin = nullptr;  // /api/admin; null: not served
+    // SHA-256 of the scrape token /metrics requires (Authorization: Bearer); empty: open.
+    std::optional<std::array<std::uint8_t, 32>> metrics_token_sha256 = std::nullopt;
   };
   explicit Api(Deps deps) : d_(deps) {}
 
