@@ -57,7 +57,7 @@ class AuthThrottle {
 };
 
 /// The throttle's key for a peer: the IPv4 address, or the /64 prefix of an IPv6 one (a single
-/// host usually holds a whole /64).
+/// host usually holds a whole /64). A text that is no IP address is its own key.
 std::string throttle_key(std::string_view address);
 
 /// What the server calls for each request: `handle` answers it (never throws), on the worker
