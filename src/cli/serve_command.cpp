@@ -28,6 +28,7 @@ struct ServeFlags {
   std::string listen, data_dir, database_url, redis_url, artifacts_dir, config, sqlite_synchronous;
   std::string rate_limit, rate_burst, root_grace_seconds, workers, body_limit;
   std::string admin_token_sha256, webhook_retry_schedule, webhook_timeout_ms, master_key_file;
+  std::string max_connections, pool_queue_limit, auth_failures_per_minute, metrics_token_sha256;
   bool demo = false, no_worker = false, webhook_allow_loopback = false;
   bool insecure_development_keys = false;
 };
@@ -77,6 +78,10 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   flag("--master-key-file", "master_key_file", f.master_key_file);
   flag("--webhook-retry-schedule", "webhook_retry_schedule", f.webhook_retry_schedule);
   flag("--webhook-timeout-ms", "webhook_timeout_ms", f.webhook_timeout_ms);
+  flag("--max-connections", "max_connections", f.max_connections);
+  flag("--pool-queue-limit", "pool_queue_limit", f.pool_queue_limit);
+  flag("--auth-failures-per-minute", "auth_failures_per_minute", f.auth_failures_per_minute);
+  flag("--metrics-token-sha256", "metrics_token_sha256", f.metrics_token_sha256);
   if (f.demo) flags["demo"] = "true";
   if (f.insecure_development_keys) flags["insecure_development_keys"] = "true";
   if (f.no_worker) flags["worker"] = "false";
@@ -94,6 +99,18 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   server.idle_timeout = std::chrono::seconds(setting_uint(s, "idle_timeout_seconds", 1, 3600));
   server.drain_timeout = std::chrono::seconds(setting_uint(s, "drain_timeout_seconds", 0, 3600));
   server.workers = static_cast<unsigned>(setting_uint(s, "workers", 0, 256));
+  server.max_connections = setting_uint(s, "max_connections", 16, 1000000);
+  server.pool_queue_limit = setting_uint(s, "pool_queue_limit", 1, 1000000);
+  server.auth_failures_per_minute =
+      static_cast<unsigned>(setting_uint(s, "auth_failures_per_minute", 0, 1000000));
+  std::optional<std::array<std::uint8_t, 32>> metrics_token;
+  if (const std::string& h = s.at("metrics_token_sha256"); !h.empty()) {
+    if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw std::runtime_error("metrics_token_sha256: must be 64 lowercase hex digits");
+    metrics_token.emplace();
+    for (std::size_t i = 0; i < 32; ++i)
+      (*metrics_token)[i] = static_cast<std::uint8_t>(std::stoul(h.substr(2 * i, 2), nullptr, 16));
+  }
   core::ServiceSettings service;
   service.rate_per_second = setting_double(s, "rate_limit", 0, 1e9);
   service.rate_burst = setting_double(s, "rate_burst", 1, 1e9);
@@ -138,7 +155,7 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock, admin_token_hash(s),
                        [&worker] { worker.notify(); });
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
-                 [&stopping] { return stopping.load(); }, &admin});
+                 [&stopping] { return stopping.load(); }, &admin, metrics_token});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });
@@ -230,6 +247,15 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "5,30,120,600,3600,14400,43200)");
   cmd->add_option("--webhook-timeout-ms", flags->webhook_timeout_ms,
                   "per-attempt timeout (default 5000)");
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "open connections at most; more are closed at once (default 4096)");
+  cmd->add_option("--pool-queue-limit", flags->pool_queue_limit,
+                  "requests waiting for a worker at most; more are answered 503 (default 1024)");
+  cmd->add_option("--auth-failures-per-minute", flags->auth_failures_per_minute,
+                  "failed authentications per source address per minute before 429 (0 = off; "
+                  "default 60)");
+  cmd->add_option("--metrics-token-sha256", flags->metrics_token_sha256,
+                  "SHA-256 (hex) of the token /metrics requires (default: /metrics open)");
   cmd->add_option(
       "--admin-token-sha256", flags->admin_token_sha256,
       "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token)");

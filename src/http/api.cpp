@@ -83,6 +83,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kVerify:
     case RouteId::kStatus:
     case RouteId::kReadyz:
+    case RouteId::kMetrics:  // rendering takes a lock and reads the outbox: never on the I/O thread
     case RouteId::kArtifact:
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
@@ -190,9 +191,29 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       return with_route(r);
     }
     case RouteId::kMetrics: {
+      if (d_.metrics_token_sha256) {
+        constexpr std::string_view kBearer = "Bearer ";
+        const bool ok = request.authorization.starts_with(kBearer) &&
+                        core::equal_ct(core::sha256(request.authorization.substr(kBearer.size())),
+                                       *d_.metrics_token_sha256);
+        if (!ok) {
+          return with_route(error_reply(core::ErrorCode::kUnauthorized, "Authorization",
+                                        "/metrics needs the scrape token (Authorization: Bearer)"));
+        }
+      }
       HttpReply r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = d_.metrics.render(d_.service.counters());
+      // Which keys this instance verifies with, as an info metric: alert on development="true".
+      r.body +=
+          "# HELP proofgate_circuit_key_info The circuit versions loaded, by ceremony kind.\n"
+          "# TYPE proofgate_circuit_key_info gauge\n";
+      for (const auto& c : d_.service.catalog().all()) {
+        r.body += "proofgate_circuit_key_info{claim_type=\"" + c->claim_type + "\",version=\"" +
+                  c->version + "\",ceremony=\"" +
+                  (c->ceremony_kind == "production" ? "production" : "development") +
+                  "\",development=\"" + (c->development ? "true" : "false") + "\"} 1\n";
+      }
       return with_route(r);
     }
     case RouteId::kOpenApi:

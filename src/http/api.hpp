@@ -3,7 +3,9 @@
 // tests and benchmarks call handle() directly.
 #pragma once
 
+#include <array>
 #include <boost/json.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +36,8 @@ class Api {
     const core::ArtifactSource& artifacts;  // GET /artifacts
     std::function<bool()> stopping;
     AdminApi* admin = nullptr;  // /api/admin; null: not served
+    // SHA-256 of the scrape token /metrics requires (Authorization: Bearer); empty: open.
+    std::optional<std::array<std::uint8_t, 32>> metrics_token_sha256 = std::nullopt;
   };
   explicit Api(Deps deps) : d_(deps) {}
 

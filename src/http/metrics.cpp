@@ -1,8 +1,12 @@
 // Prometheus text rendering (https://prometheus.io/docs/instrumenting/exposition_formats/).
 #include "http/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "core/catalog.hpp"
+#include "core/errors.hpp"
+#include "http/routes.hpp"
 #include "webhooks/worker.hpp"
 
 namespace pg::http {
@@ -15,11 +19,41 @@ std::string num(double v) {
 }
 }  // namespace
 
+std::string_view method_label(std::string_view method) noexcept {
+  static constexpr std::string_view kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                  "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  const auto* it = std::find(std::begin(kMethods), std::end(kMethods), method);
+  return it == std::end(kMethods) ? std::string_view("other") : *it;
+}
+
+std::string_view route_label(std::string_view route) noexcept {
+  for (const Route& r : kRoutes) {
+    if (r.path == route) return r.path;
+  }
+  return "unmatched";
+}
+
+std::string_view claim_type_label(std::string_view claim_type) noexcept {
+  const auto* it =
+      std::find(std::begin(core::kClaimTypes), std::end(core::kClaimTypes), claim_type);
+  return it == std::end(core::kClaimTypes) ? std::string_view("other") : *it;
+}
+
+std::string_view outcome_label(std::string_view outcome) noexcept {
+  if (outcome == "verified") return "verified";
+  for (const core::ErrorCode code : core::kErrorCodes) {
+    if (core::error_name(code) == outcome) return core::error_name(code);
+  }
+  return "other";
+}
+
 void Metrics::observe_request(std::string_view route, std::string_view method, int status,
                               double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), std::string(method), status}];
-  Histogram& h = latency_[std::string(route)];
+  const std::string_view r = route_label(route);
+  // Statuses come from the server, never from the client: a closed set already.
+  ++requests_[{std::string(r), std::string(method_label(method)), status}];
+  Histogram& h = latency_[std::string(r)];
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.counts[i];
   }
@@ -29,7 +63,7 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
 
 void Metrics::observe_verify(std::string_view claim_type, std::string_view outcome) {
   std::lock_guard lock(mu_);
-  ++verify_[{std::string(claim_type), std::string(outcome)}];
+  ++verify_[{std::string(claim_type_label(claim_type)), std::string(outcome_label(outcome))}];
 }
 
 std::string Metrics::render(const core::ServiceCounters& s) const {
@@ -94,6 +128,24 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
   out += "# HELP proofgate_connections_open Open client connections.\n";
   out += "# TYPE proofgate_connections_open gauge\n";
   out += "proofgate_connections_open " + std::to_string(connections_open.load()) + "\n";
+  out +=
+      "# HELP proofgate_http_connections_refused_total Connections closed at once: limit "
+      "(max_connections open) or fd_exhausted (accept failed, e.g. EMFILE).\n";
+  out += "# TYPE proofgate_http_connections_refused_total counter\n";
+  out += "proofgate_http_connections_refused_total{reason=\"limit\"} " +
+         std::to_string(connections_refused_limit.load()) + "\n";
+  out += "proofgate_http_connections_refused_total{reason=\"fd_exhausted\"} " +
+         std::to_string(connections_refused_fd.load()) + "\n";
+  out +=
+      "# HELP proofgate_http_requests_shed_total Requests answered 503 because the worker pool's "
+      "queue was full (pool_queue_limit).\n";
+  out += "# TYPE proofgate_http_requests_shed_total counter\n";
+  out += "proofgate_http_requests_shed_total " + std::to_string(requests_shed.load()) + "\n";
+  out +=
+      "# HELP proofgate_http_auth_throttled_total Requests answered 429 because their source "
+      "address failed authentication too often (auth_failures_per_minute).\n";
+  out += "# TYPE proofgate_http_auth_throttled_total counter\n";
+  out += "proofgate_http_auth_throttled_total " + std::to_string(auth_throttled.load()) + "\n";
   if (worker) {
     out +=
         "# HELP proofgate_webhook_attempts_total Webhook delivery attempts by this process's "

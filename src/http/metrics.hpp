@@ -18,17 +18,33 @@ class Worker;
 
 namespace pg::http {
 
+/// The closed label sets: a client can choose among these values but never add one, so the
+/// series count (and each scrape's size) stays bounded whatever requests arrive.
+/// A standard method (RFC 9110 §9, PATCH of RFC 5789), else "other".
+std::string_view method_label(std::string_view method) noexcept;
+/// A route template of routes.hpp or "unmatched".
+std::string_view route_label(std::string_view route) noexcept;
+/// A claim type of core::kClaimTypes, else "other".
+std::string_view claim_type_label(std::string_view claim_type) noexcept;
+/// "verified" or an error-code name, else "other".
+std::string_view outcome_label(std::string_view outcome) noexcept;
+
 class Metrics {
  public:
-  /// One answered HTTP request: route label (the template, or "unmatched"), method, status and
-  /// latency in seconds.
+  /// One answered HTTP request: route (the template, or "unmatched"), method, status and latency
+  /// in seconds. Values outside the closed label sets above are counted as "other"/"unmatched".
   void observe_request(std::string_view route, std::string_view method, int status, double seconds);
-  /// One verify outcome: "verified" or the error code.
+  /// One verify outcome: "verified" or the error code (closed label sets as above).
   void observe_verify(std::string_view claim_type, std::string_view outcome);
 
   std::atomic<std::int64_t> pool_queue_depth{0};
   std::atomic<std::int64_t> pool_busy{0};
   std::atomic<std::int64_t> connections_open{0};
+  // The edge's refusals (server.cpp): connections closed at once, requests answered without work.
+  std::atomic<std::uint64_t> connections_refused_limit{0};  // max_connections reached
+  std::atomic<std::uint64_t> connections_refused_fd{0};     // accept failed: EMFILE, ENFILE, ...
+  std::atomic<std::uint64_t> requests_shed{0};              // 503: the pool's queue was full
+  std::atomic<std::uint64_t> auth_throttled{0};             // 429: too many failed authentications
   const webhooks::Worker* worker = nullptr;  // this process's webhook worker, if it runs one
   core::OutboxStore* outbox = nullptr;       // outbox counts by status, read at each scrape
 

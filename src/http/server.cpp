@@ -2,11 +2,14 @@
 // with limits and a timer, answer it (inline or on the worker pool), write, repeat or close.
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -39,6 +42,34 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+std::string throttle_key_of(const asio::ip::address& a) {
+  if (a.is_v6()) {
+    const auto v6 = a.to_v6();
+    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    auto bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return a.to_string();
+}
+
+/// Partner and admin routes: the ones a failed-authentication throttle closes to an address.
+bool throttled_route(const RouteMatch& m) noexcept {
+  if (!m.route) return false;
+  switch (m.route->id) {
+    case RouteId::kCreateRequest:
+    case RouteId::kVerify:
+    case RouteId::kStatus:
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_request_id(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
@@ -58,7 +89,12 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read();
   void read_body();
+  void read_header();
   void on_read(beast::error_code ec);
+  /// An answer made on the I/O thread without calling the handler (throttled, shed).
+  void refuse(core::ErrorCode code, std::string detail, unsigned retry_after, std::string route,
+              std::string request_id, std::string method,
+              std::chrono::steady_clock::time_point start, bool keep_alive);
   void answer(HttpReply reply, std::string request_id, std::string method,
               std::chrono::steady_clock::time_point start, bool keep_alive);
   void fail_request(int status, std::string_view code, std::string_view detail);
@@ -67,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server& server_;
+  std::string peer_;  // the throttle's key for the peer's address
   bool idle_ = false;
   bool first_ = true;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
@@ -74,15 +111,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Server {
  public:
-  Server(const ServerSettings& s, Api& api, Metrics& metrics, std::atomic<bool>& stopping)
+  Server(const ServerSettings& s, const Handler& handler, Metrics& metrics,
+         std::atomic<bool>& stopping)
       : settings_(s),
-        api_(api),
+        handler_(handler),
         metrics_(metrics),
         stopping_(stopping),
+        throttle_(s.auth_failures_per_minute),
         pool_(s.workers ? s.workers : std::max(1u, std::thread::hardware_concurrency())),
         acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM),
-        drain_timer_(ioc_) {}
+        drain_timer_(ioc_),
+        accept_timer_(ioc_) {}
 
   void run(const std::function<void(const std::string&)>& on_listening) {
     const tcp::endpoint ep(asio::ip::make_address(settings_.host), settings_.port);
@@ -101,8 +141,9 @@ class Server {
   }
 
   const ServerSettings& settings() const { return settings_; }
-  Api& api() { return api_; }
+  const Handler& handler() const { return handler_; }
   Metrics& metrics() { return metrics_; }
+  AuthThrottle& throttle() { return throttle_; }
   asio::thread_pool& pool() { return pool_; }
   bool stopping() const { return stopping_.load(); }
   std::set<Session*>& sessions() { return sessions_; }
@@ -118,13 +159,39 @@ class Server {
   void accept() {
     acceptor_.async_accept(asio::make_strand(ioc_),
                            [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec) {
-                               if (!acceptor_.is_open()) return;
+                             if (!acceptor_.is_open()) return;
+                             if (ec) return accept_later(ec);
+                             accept_backoff_ = std::chrono::milliseconds(0);
+                             if (sessions_.size() >= settings_.max_connections) {
+                               // Accepted and closed at once: the client learns now instead of
+                               // waiting in the backlog.
+                               metrics_.connections_refused_limit++;
+                               beast::error_code ignored;
+                               socket.close(ignored);
                              } else {
                                std::make_shared<Session>(std::move(socket), *this)->start();
                              }
-                             if (acceptor_.is_open()) accept();
+                             accept();
                            });
+  }
+
+  /// accept() failed. Out of descriptors (EMFILE, ENFILE) the pending connection stays in the
+  /// backlog and the acceptor stays readable, so retrying at once spins a core; wait instead,
+  /// 10 ms doubling up to 1 s, until an accept succeeds.
+  void accept_later(beast::error_code ec) {
+    if (ec == asio::error::no_descriptors ||
+        ec == beast::error_code(ENFILE, beast::system_category())) {
+      metrics_.connections_refused_fd++;
+    }
+    accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                                 std::chrono::milliseconds(1000));
+    std::cerr << R"({"level":"warn","msg":"accept failed; retrying later","error":")"
+              << json_escape(ec.message()) << R"(","retry_ms":)" << accept_backoff_.count() << "}"
+              << std::endl;
+    accept_timer_.expires_after(accept_backoff_);
+    accept_timer_.async_wait([this](beast::error_code wec) {
+      if (!wec && acceptor_.is_open()) accept();
+    });
   }
 
   void shutdown() {
@@ -134,6 +201,7 @@ class Server {
         << std::endl;
     beast::error_code ignored;
     acceptor_.close(ignored);
+    accept_timer_.cancel();
     const std::set<Session*> copy = sessions_;
     for (Session* s : copy) s->stop_when_idle();
     drain_timer_.expires_after(settings_.drain_timeout);
@@ -144,19 +212,25 @@ class Server {
   }
 
   ServerSettings settings_;
-  Api& api_;
+  Handler handler_;
   Metrics& metrics_;
   std::atomic<bool>& stopping_;
+  AuthThrottle throttle_;  // touched on the I/O thread only
   std::atomic<int> in_flight_{0};
   asio::io_context ioc_{1};
   asio::thread_pool pool_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer accept_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
   std::set<Session*> sessions_;  // touched on the I/O thread only
 };
 
 Session::Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {
+  beast::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  peer_ = ec ? std::string("unknown") : throttle_key_of(peer.address());
   server_.sessions().insert(this);
   server_.metrics().connections_open++;
 }
@@ -183,8 +257,25 @@ void Session::read() {
   parser_.emplace();
   parser_->body_limit(server_.settings().body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(server_.settings().header_limit));
-  stream_.expires_after(first_ ? server_.settings().read_timeout : server_.settings().idle_timeout);
   idle_ = true;
+  if (first_ || buffer_.size() > 0) {
+    // A new connection, or a pipelined request already (partly) read: its read deadline runs.
+    stream_.expires_after(server_.settings().read_timeout);
+    return read_header();
+  }
+  // Keep-alive: the idle timeout covers only the wait for the next request's first byte; from
+  // that byte on, the request has read_timeout to arrive whole (header and body).
+  stream_.expires_after(server_.settings().idle_timeout);
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (ec) return self->on_read(ec);
+                            self->buffer_.commit(n);
+                            self->stream_.expires_after(self->server_.settings().read_timeout);
+                            self->read_header();
+                          });
+}
+
+void Session::read_header() {
   // Header first: a client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB)
   // waits for an interim answer before it sends the body.
   bhttp::async_read_header(
@@ -192,6 +283,13 @@ void Session::read() {
         if (ec) return self->on_read(ec);
         self->idle_ = false;
         const auto& header = self->parser_->get();
+        // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable
+        // length; reading on would take its body for the next request.
+        if (header.find(bhttp::field::transfer_encoding) != header.end() &&
+            !self->parser_->chunked()) {
+          return self->fail_request(400, "INVALID_REQUEST",
+                                    "Transfer-Encoding must end with chunked");
+        }
         const auto expect = header.find(bhttp::field::expect);
         if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
             !self->parser_->is_done()) {
@@ -265,7 +363,25 @@ void Session::on_read(beast::error_code ec) {
                                : core::uuid_v4();
   const bool keep_alive = req->keep_alive();
   std::string method(req->method_string());
+  const std::string_view target = req->target();
+  const RouteMatch match = match_route(method, target.substr(0, target.find('?')));
+  std::string route = match.route ? std::string(match.route->path) : "unmatched";
+  const bool on_pool = server_.handler().on_pool(req->method_string(), req->target());
   server_.in_flight()++;
+  if (throttled_route(match)) {
+    if (const unsigned wait = server_.throttle().retry_after(peer_, start)) {
+      server_.metrics().auth_throttled++;
+      return refuse(core::ErrorCode::kRateLimited,
+                    "too many failed authentications from this address; retry later", wait,
+                    std::move(route), std::move(request_id), std::move(method), start, keep_alive);
+    }
+  }
+  if (on_pool && server_.metrics().pool_queue_depth.load() >=
+                     static_cast<std::int64_t>(server_.settings().pool_queue_limit)) {
+    server_.metrics().requests_shed++;
+    return refuse(core::ErrorCode::kNotReady, "the server is busy; retry shortly", 1,
+                  std::move(route), std::move(request_id), std::move(method), start, keep_alive);
+  }
   auto handle = [req]() -> HttpRequest {
     HttpRequest r;
     r.method = req->method_string();
@@ -278,8 +394,8 @@ void Session::on_read(beast::error_code ec) {
     r.body = req->body();
     return r;
   };
-  if (!Api::needs_pool(req->method_string(), req->target())) {
-    answer(server_.api().handle(handle()), std::move(request_id), std::move(method), start,
+  if (!on_pool) {
+    answer(server_.handler().handle(handle()), std::move(request_id), std::move(method), start,
            keep_alive);
     return;
   }
@@ -289,7 +405,7 @@ void Session::on_read(beast::error_code ec) {
               method = std::move(method), start, keep_alive]() mutable {
                self->server_.metrics().pool_queue_depth--;
                self->server_.metrics().pool_busy++;
-               HttpReply reply = self->server_.api().handle(handle());
+               HttpReply reply = self->server_.handler().handle(handle());
                self->server_.metrics().pool_busy--;
                asio::post(self->stream_.get_executor(),
                           [self, reply = std::move(reply), request_id = std::move(request_id),
@@ -300,8 +416,19 @@ void Session::on_read(beast::error_code ec) {
              });
 }
 
+void Session::refuse(core::ErrorCode code, std::string detail, unsigned retry_after,
+                     std::string route, std::string request_id, std::string method,
+                     std::chrono::steady_clock::time_point start, bool keep_alive) {
+  HttpReply r = reply_from(core::problem({code, "", std::move(detail)}));
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  r.route = std::move(route);
+  answer(std::move(r), std::move(request_id), std::move(method), start, keep_alive);
+}
+
 void Session::answer(HttpReply reply, std::string request_id, std::string method,
                      std::chrono::steady_clock::time_point start, bool keep_alive) {
+  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
+    server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(reply.status), 11);
   res->set(bhttp::field::server, "proofgate");
@@ -357,11 +484,61 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
 
 }  // namespace
 
+double AuthThrottle::tokens_at(const Bucket& b, Clock::time_point now) const {
+  const double refill = std::chrono::duration<double>(now - b.updated).count() * per_minute_ / 60.0;
+  return std::min<double>(per_minute_, b.tokens + refill);
+}
+
+unsigned AuthThrottle::retry_after(const std::string& address, Clock::time_point now) const {
+  if (per_minute_ == 0) return 0;
+  const auto it = buckets_.find(address);
+  if (it == buckets_.end()) return 0;
+  const double tokens = tokens_at(it->second, now);
+  if (tokens >= 1) return 0;
+  return std::max(1u, static_cast<unsigned>(std::ceil((1 - tokens) * 60.0 / per_minute_)));
+}
+
+void AuthThrottle::record_failure(const std::string& address, Clock::time_point now) {
+  if (per_minute_ == 0) return;
+  auto it = buckets_.find(address);
+  if (it == buckets_.end()) {
+    make_room(now);
+    it = buckets_.emplace(address, Bucket{static_cast<double>(per_minute_), now}).first;
+  }
+  it->second.tokens = std::max(0.0, tokens_at(it->second, now) - 1);
+  it->second.updated = now;
+}
+
+void AuthThrottle::make_room(Clock::time_point now) {
+  if (buckets_.size() < max_addresses_) return;
+  // A full bucket remembers nothing: dropping it changes no answer.
+  std::erase_if(buckets_, [&](const auto& e) { return tokens_at(e.second, now) >= per_minute_; });
+  if (buckets_.size() < max_addresses_ || buckets_.empty()) return;
+  const auto oldest = std::min_element(
+      buckets_.begin(), buckets_.end(),
+      [](const auto& a, const auto& b) { return a.second.updated < b.second.updated; });
+  buckets_.erase(oldest);
+}
+
+std::string throttle_key(std::string_view address) {
+  beast::error_code ec;
+  const auto a = asio::ip::make_address(std::string(address), ec);
+  return ec ? std::string(address) : throttle_key_of(a);
+}
+
+void run_server(const ServerSettings& settings, const Handler& handler, Metrics& metrics,
+                std::atomic<bool>& stopping,
+                const std::function<void(const std::string&)>& on_listening) {
+  Server server(settings, handler, metrics, stopping);
+  server.run(on_listening);
+}
+
 void run_server(const ServerSettings& settings, Api& api, Metrics& metrics,
                 std::atomic<bool>& stopping,
                 const std::function<void(const std::string&)>& on_listening) {
-  Server server(settings, api, metrics, stopping);
-  server.run(on_listening);
+  run_server(settings,
+             Handler{[&api](const HttpRequest& r) { return api.handle(r); }, &Api::needs_pool},
+             metrics, stopping, on_listening);
 }
 
 }  // namespace pg::http

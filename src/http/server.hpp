@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "http/api.hpp"
 
@@ -21,12 +23,58 @@ struct ServerSettings {
   std::chrono::seconds idle_timeout{30};   // keep-alive wait for the next request
   std::chrono::seconds drain_timeout{10};  // on shutdown, for requests in flight
   unsigned workers = 0;                    // 0: one per core
+  std::size_t max_connections = 4096;      // beyond it a new connection is closed at once
+  std::size_t pool_queue_limit = 1024;     // beyond it a pool request is answered 503
+  unsigned auth_failures_per_minute = 60;  // per source address; 0: no throttle
+};
+
+/// Failed authentications per source address, as token buckets (burst = rate = `per_minute`,
+/// refilled continuously). Holds at most `max_addresses` entries: when full, entries that have
+/// refilled completely go first, then the least recently touched one. Not thread-safe (the I/O
+/// thread owns it).
+class AuthThrottle {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit AuthThrottle(unsigned per_minute, std::size_t max_addresses = 16384)
+      : per_minute_(per_minute), max_addresses_(max_addresses) {}
+  /// 0 when `address` may try now; else the whole seconds until its bucket holds a token again.
+  unsigned retry_after(const std::string& address, Clock::time_point now) const;
+  /// One failed authentication from `address`.
+  void record_failure(const std::string& address, Clock::time_point now);
+  std::size_t size() const noexcept { return buckets_.size(); }
+
+ private:
+  struct Bucket {
+    double tokens;
+    Clock::time_point updated;
+  };
+  double tokens_at(const Bucket& b, Clock::time_point now) const;
+  void make_room(Clock::time_point now);
+
+  unsigned per_minute_;
+  std::size_t max_addresses_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+/// The throttle's key for a peer: the IPv4 address, or the /64 prefix of an IPv6 one (a single
+/// host usually holds a whole /64). A text that is no IP address is its own key.
+std::string throttle_key(std::string_view address);
+
+/// What the server calls for each request: `handle` answers it (never throws), on the worker
+/// pool when `on_pool` says so, else on the I/O thread.
+struct Handler {
+  std::function<HttpReply(const HttpRequest&)> handle;
+  std::function<bool(std::string_view method, std::string_view target)> on_pool;
 };
 
 /// Runs the server until SIGTERM or SIGINT (which set `stopping`), then stops accepting, lets the
 /// requests in flight finish (up to drain_timeout), and returns. `on_listening` receives
 /// "host:port" once bound. Throws std::runtime_error when the address cannot be bound.
 void run_server(const ServerSettings& settings, Api& api, Metrics& metrics,
+                std::atomic<bool>& stopping,
+                const std::function<void(const std::string&)>& on_listening);
+/// The same with any handler (tests use one they can hold on the pool).
+void run_server(const ServerSettings& settings, const Handler& handler, Metrics& metrics,
                 std::atomic<bool>& stopping,
                 const std::function<void(const std::string&)>& on_listening);
 

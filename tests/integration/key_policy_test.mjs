@@ -61,6 +61,8 @@ test('keys from a production ceremony load, and /readyz says so', async () => {
     assert.equal(keys['age_over_18 1.0.0'].development, false);
     assert.match(keys['age_over_18 1.0.0'].verification_key_sha256, /^[0-9a-f]{64}$/);
     assert.doesNotMatch(server.stderr, /INSECURE/);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /proofgate_circuit_key_info\{claim_type="age_over_18",version="1\.0\.0",ceremony="production",development="false"\} 1/);
   } finally {
     await server.stop();
   }
@@ -74,6 +76,8 @@ test('--insecure-development-keys loads them loudly and /readyz marks them', asy
     const keys = await readyKeys(server);
     assert.equal(keys['income_gte 1.0.0'].development, true);
     assert.equal(keys['income_gte 1.0.0'].ceremony, 'development');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /proofgate_circuit_key_info\{claim_type="income_gte",version="1\.0\.0",ceremony="development",development="true"\} 1/);
   } finally {
     await server.stop();
   }

@@ -1,0 +1,207 @@
+// The HTTP edge without the service: the failed-authentication throttle, the closed metric label
+// sets, and the server's bounded pool queue with a handler the test holds on the pool.
+#include "http/server.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace pg::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = AuthThrottle::Clock;
+
+TEST(AuthThrottle, AllowsABurstThenAsksToWaitUntilATokenRefills) {
+  AuthThrottle t(6);  // 6 per minute: one token every 10 s
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(t.retry_after("192.0.2.1", t0), 0u) << i;
+    t.record_failure("192.0.2.1", t0);
+  }
+  EXPECT_EQ(t.retry_after("192.0.2.1", t0), 10u);
+  EXPECT_EQ(t.retry_after("192.0.2.1", t0 + 4s), 6u);
+  EXPECT_EQ(t.retry_after("192.0.2.1", t0 + 10s), 0u);
+  EXPECT_EQ(t.retry_after("192.0.2.2", t0), 0u) << "another address has its own bucket";
+}
+
+TEST(AuthThrottle, ZeroPerMinuteIsOff) {
+  AuthThrottle t(0);
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 100; ++i) t.record_failure("192.0.2.1", t0);
+  EXPECT_EQ(t.retry_after("192.0.2.1", t0), 0u);
+  EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(AuthThrottle, TheTableIsBoundedAndKeepsThrottledAddressesOverRefilledOnes) {
+  AuthThrottle t(2, 4);  // 2 per minute: one token every 30 s
+  const auto t0 = Clock::now();
+  t.record_failure("198.51.100.1", t0);
+  t.record_failure("198.51.100.1", t0);  // empty: throttled until t0 + 30 s
+  for (const char* a : {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) t.record_failure(a, t0);
+  EXPECT_EQ(t.size(), 4u);
+  // At t0 + 30 s the three one-failure buckets are full again; the throttled one holds 1 token.
+  for (const char* a : {"203.0.113.1", "203.0.113.2", "203.0.113.3"}) t.record_failure(a, t0 + 30s);
+  EXPECT_EQ(t.size(), 4u);
+  t.record_failure("198.51.100.1", t0 + 30s);  // were it forgotten, this would leave 1 token
+  EXPECT_EQ(t.retry_after("198.51.100.1", t0 + 30s), 30u);
+  // Many new addresses at once: the least recently touched go, the table stays bounded.
+  for (int i = 0; i < 1000; ++i) t.record_failure("10.0.0." + std::to_string(i % 250), t0 + 31s);
+  EXPECT_EQ(t.size(), 4u);
+}
+
+TEST(AuthThrottle, KeysAnIpv6PeerByItsSlash64) {
+  EXPECT_EQ(throttle_key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(throttle_key("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(throttle_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(throttle_key("2001:db8:1:2::1"), throttle_key("2001:db8:1:2:ffff::9"));
+}
+
+TEST(MetricsLabels, ClientChosenValuesFallIntoClosedSets) {
+  EXPECT_EQ(method_label("GET"), "GET");
+  EXPECT_EQ(method_label("PATCH"), "PATCH");
+  EXPECT_EQ(method_label("get"), "other");
+  EXPECT_EQ(method_label("X-ANYTHING"), "other");
+  EXPECT_EQ(route_label("/api/v1/status/{proof_id}"), "/api/v1/status/{proof_id}");
+  EXPECT_EQ(route_label("/api/v1/status/abc"), "unmatched");
+  EXPECT_EQ(claim_type_label("age_over_18"), "age_over_18");
+  EXPECT_EQ(claim_type_label("age_over_18\"} 1\nfake"), "other");
+  EXPECT_EQ(outcome_label("verified"), "verified");
+  EXPECT_EQ(outcome_label("NONCE_REPLAY"), "NONCE_REPLAY");
+  EXPECT_EQ(outcome_label("nonce_replay"), "other");
+}
+
+TEST(MetricsLabels, ManyDistinctClientValuesDoNotGrowTheExposition) {
+  Metrics m;
+  core::ServiceCounters counters;
+  m.observe_request("unmatched", "M0", 405, 0.001);
+  m.observe_verify("c0", "INVALID_REQUEST");
+  const std::string one = m.render(counters);
+  for (int i = 1; i < 5000; ++i) {
+    const std::string v = std::to_string(i);
+    m.observe_request("/x/" + v, "M" + v, 405, 0.001);
+    m.observe_verify("c" + v, "INVALID_REQUEST");
+  }
+  const std::string text = m.render(counters);
+  const auto lines = [](const std::string& t) { return std::count(t.begin(), t.end(), '\n'); };
+  EXPECT_EQ(lines(text), lines(one)) << text;
+  EXPECT_EQ(text.find("M1"), std::string::npos);
+  EXPECT_EQ(text.find("/x/"), std::string::npos);
+  EXPECT_EQ(text.find("c1"), std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(proofgate_http_requests_total{route="unmatched",method="other",status="405"} 5000)"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find(R"(proofgate_verify_total{claim_type="other",outcome="INVALID_REQUEST"} 5000)"),
+      std::string::npos);
+}
+
+/// A server on a free port with a handler whose "/slow" requests wait on the pool until released.
+class HeldServer {
+ public:
+  explicit HeldServer(ServerSettings settings) {
+    settings.host = "127.0.0.1";
+    settings.port = 0;
+    Handler handler{[this](const HttpRequest& r) {
+                      HttpReply reply;
+                      reply.route = "/healthz";
+                      if (r.target == "/slow") {
+                        std::unique_lock lock(mu_);
+                        ++entered_;
+                        cv_.notify_all();
+                        cv_.wait(lock, [this] { return released_; });
+                      }
+                      reply.body = R"({"status":"ok"})";
+                      return reply;
+                    },
+                    [](std::string_view, std::string_view target) { return target == "/slow"; }};
+    std::promise<unsigned short> port;
+    thread_ = std::thread([this, settings, handler, &port] {
+      run_server(settings, handler, metrics, stopping_, [&port](const std::string& address) {
+        port.set_value(
+            static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
+      });
+    });
+    port_ = port.get_future().get();
+  }
+  ~HeldServer() {
+    release();
+    ::kill(::getpid(), SIGTERM);  // the server's signal_set takes it and shuts down
+    thread_.join();
+  }
+  unsigned short port() const { return port_; }
+  void wait_entered(int n) {
+    std::unique_lock lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, 20s, [&] { return entered_ >= n; }));
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  Metrics metrics;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  bool released_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  unsigned short port_ = 0;
+};
+
+/// Sends `target` with Connection: close and returns everything the server sends back.
+std::string get(unsigned short port, const std::string& target) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  std::string out;
+  boost::system::error_code ec;
+  boost::asio::read(s, boost::asio::dynamic_buffer(out), ec);
+  return out;
+}
+
+TEST(Server, MetricsRenderOnTheWorkerPool) {
+  // Rendering locks the metrics and reads the outbox: on the I/O thread it froze every connection.
+  EXPECT_TRUE(Api::needs_pool("GET", "/metrics"));
+  EXPECT_FALSE(Api::needs_pool("GET", "/healthz"));
+}
+
+TEST(Server, AFullPoolQueueIsAnswered503WithRetryAfterFromTheIoThread) {
+  ServerSettings settings;
+  settings.workers = 1;
+  settings.pool_queue_limit = 1;
+  HeldServer server(settings);
+  auto first = std::async(std::launch::async, [&] { return get(server.port(), "/slow"); });
+  server.wait_entered(1);  // the only worker is held
+  auto second = std::async(std::launch::async, [&] { return get(server.port(), "/slow"); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (server.metrics.pool_queue_depth.load() < 1) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the second request never queued";
+    std::this_thread::yield();
+  }
+  const std::string shed = get(server.port(), "/slow");
+  EXPECT_TRUE(shed.starts_with("HTTP/1.1 503 ")) << shed;
+  EXPECT_NE(shed.find("Retry-After: 1\r\n"), std::string::npos) << shed;
+  EXPECT_NE(shed.find(R"("error_code":"NOT_READY")"), std::string::npos) << shed;
+  EXPECT_EQ(server.metrics.requests_shed.load(), 1u);
+  // Requests that need no worker are still answered on the I/O thread.
+  EXPECT_TRUE(get(server.port(), "/fast").starts_with("HTTP/1.1 200 "));
+  server.release();
+  EXPECT_TRUE(first.get().starts_with("HTTP/1.1 200 "));
+  EXPECT_TRUE(second.get().starts_with("HTTP/1.1 200 "));
+}
+
+}  // namespace
+}  // namespace pg::http
