@@ -584,14 +584,14 @@ test('graceful shutdown: requests in flight at SIGTERM get complete answers and 
     await first;
     return c;
   }));
-  const base = await verifyProgress();
+  const quiet = await verifyProgress();
   const conns = await Promise.all(fresh.map(() => connect(main.port)));
   await Promise.all(conns.map((c, i) => c.write(
     `POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${demo.key}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(fresh[i])}\r\n\r\n${fresh[i]}`)));
   // SIGTERM only once the server has read all 20 (a connection it has not yet accepted is reset
   // by design when the listener closes); most are then still waiting for or on the pool.
-  const readBefore = await waitUntilVerifiesRead(base, fresh.length);
+  const readBefore = await waitUntilVerifiesRead(quiet, fresh.length);
   const exited = main.stop('SIGTERM');
   const sigterm = performance.now();
   // The downloads resume once the server is draining, so they are written during the shutdown.

@@ -563,7 +563,7 @@ test('signatures: the Standard Webhooks vector and refusals (receiver self-test)
   assert.deepEqual(last.sha256_by_secret, [true, false]);
 });
 
-test('SSRF at registration: create-client refuses loopback, private, link-local, metadata, mapped IPv6, localhost and userinfo URLs, naming the reason', () => {
+test('SSRF at registration: create-client refuses loopback, private, link-local, metadata, mapped IPv6, localhost and userinfo URLs, naming the reason; with loopback allowed, plain http to anything but loopback', () => {
   const dataDir = newDir('wh-ssrf');
   const refused = [
     ['http://127.0.0.1/', /https is required/],
@@ -584,10 +584,18 @@ test('SSRF at registration: create-client refuses loopback, private, link-local,
     if (r.status === 0) problems.push(`${url}: accepted`);
     else if (!/--webhook-url/.test(r.stderr) || !reason.test(r.stderr)) problems.push(`${url}: ${r.stderr.trim()}`);
   }
-  // Loopback allowed (development) still refuses private addresses.
-  for (const url of ['https://10.0.0.1/', 'http://10.0.0.1/']) {
+  // Loopback allowed (development) allows loopback and nothing else: private addresses stay
+  // refused, and so does plain http to a public address.
+  const plainHttp = (address) => new RegExp(`https is required: plain http is allowed to loopback only, and ${address} is not a loopback address`);
+  for (const [url, reason] of [
+    ['https://10.0.0.1/', /10\.0\.0\.1 is a private address/],
+    ['http://10.0.0.1/', /10\.0\.0\.1 is a private address/],
+    ['http://169.254.169.254/', /169\.254\.169\.254 is a cloud metadata address/],
+    ['http://8.8.8.8/hook', plainHttp('8\\.8\\.8\\.8')],
+    ['http://[2606:4700::1111]:8080/hook', plainHttp('2606:4700::1111')],
+  ]) {
     const r = createWebhookClient(dataDir, url, { allowLoopback: true });
-    if (r.status === 0 || !/10\.0\.0\.1 is a private address/.test(r.stderr)) problems.push(`${url} with loopback allowed: ${r.status} ${r.stderr.trim()}`);
+    if (r.status === 0 || !reason.test(r.stderr)) problems.push(`${url} with loopback allowed: ${r.status} ${r.stderr.trim()}`);
   }
   const control = createWebhookClient(dataDir, 'http://127.0.0.1:9/hook', { allowLoopback: true, name: 'control' });
   if (control.status !== 0) problems.push(`the loopback control was refused: ${control.stderr}`);
