@@ -138,9 +138,10 @@ class Receiver {
   }
 }
 
-/** One `proofgate worker` process; resolves once it logged "worker started". */
-async function startWorker(dataDir, args) {
-  const child = spawn(bin, ['worker', '--data-dir', dataDir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** One `proofgate worker` process (`env`: PROOFGATE_* settings added to this process's
+ * environment); resolves once it logged "worker started". */
+async function startWorker(dataDir, args, env = {}) {
+  const child = spawn(bin, ['worker', '--data-dir', dataDir, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const w = { child, stderr: '' };
   w.exited = new Promise((resolve) => child.on('exit', (code, signal) => { w.exit = { code, signal }; resolve(w.exit); }));
   w.stop = async (signal = 'SIGTERM') => {
@@ -471,8 +472,11 @@ test('separate workers: serve --no-worker, two `proofgate worker` processes, one
   const rx = await Receiver.start({ secrets: [client.webhook_secret], mode: 'ok', port, hangSeconds: 0.1, holdAfter: 20 });
   const server = await startServer(dataDir, ['--no-worker', '--admin-token-sha256', sha256]);
   const workerArgs = ['--webhook-allow-loopback', '--webhook-retry-schedule', '0.05,0.1,0.2', '--webhook-timeout-ms', String(timeoutMs)];
-  const a = await startWorker(dataDir, workerArgs);
-  await startWorker(dataDir, workerArgs);
+  // Every event is for one partner; at the default of 2 in flight per partner (across workers)
+  // worker B could hold both held slots and A none until B's attempts time out.
+  const workerEnv = { PROOFGATE_WEBHOOK_PER_CLIENT: '16' };
+  const a = await startWorker(dataDir, workerArgs, workerEnv);
+  await startWorker(dataDir, workerArgs, workerEnv);
   const created = new Set(await enqueueTests(server, token, client.client_id, 80));
   // Kill worker A while it holds a lease (its worker id is "worker@host:<pid>:..."), after some
   // deliveries: that row is then sent again by another worker once the lease has expired.
@@ -484,7 +488,7 @@ test('separate workers: serve --no-worker, two `proofgate worker` processes, one
   assert.deepEqual(await a.exited, { code: null, signal: 'SIGKILL' });
   held = heldBy(a.child.pid);  // what A held when it died (an attempt may have timed out since the query)
   await rx.release();
-  await startWorker(dataDir, workerArgs);
+  await startWorker(dataDir, workerArgs, workerEnv);
   await waitNoPending(server, token, leaseMs(timeoutMs) + 30_000);
   await rx.waitIdle();
   const entries = rx.entries();
