@@ -300,6 +300,34 @@ function badRequests(entries, created) {
   return bad;
 }
 
+/**
+ * True when process `pid` has an established TCP connection to 127.0.0.1:`port`, from /proc (its
+ * socket inodes among /proc/net/tcp{,6}'s rows with that remote port).
+ */
+function connectedTo(pid, port) {
+  const inodes = new Set();
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      } catch { /* closed since the listing */ }
+    }
+  } catch {
+    return false;  // the process is gone
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(table)) continue;
+    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && f[2].endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9])) return true;
+    }
+  }
+  return false;
+}
+
 /** Rows of a read-only query on the data directory's SQLite file (python3's sqlite3 module). */
 function sqliteRows(dataDir, sql) {
   const r = spawnSync('python3', ['-c', 'import json, sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=5)\n' +
@@ -481,14 +509,17 @@ test('separate workers: serve --no-worker, two `proofgate worker` processes, one
   // Kill worker A while it holds a lease (its worker id is "worker@host:<pid>:..."), after some
   // deliveries: that row is then sent again by another worker once the lease has expired.
   const heldBy = (pid) => sqliteRows(dataDir, `SELECT event_id FROM webhooks_outbox WHERE status = 'pending' AND lease_owner LIKE 'worker@%:${pid}:%' AND lease_until > ${Date.now()}`);
-  let held = [];
-  await waitFor(async () => (await rx.stats()).received > 20 && (held = heldBy(a.child.pid)).length > 0, 60_000,
-    () => `worker A holding a lease after 20 deliveries (${rx.entries().length} logged by the receiver)`);
+  // A worker sends a delivery only while it holds the row's lease, so A with a connection open to
+  // the (holding) receiver holds a lease; /proc shows that at once (a query through python3 took
+  // seconds on a loaded machine, longer than the attempts may be held).
+  await waitFor(async () => (await rx.stats()).received > 20 && connectedTo(a.child.pid, rx.port), 60_000,
+    () => `worker A with a delivery in flight after 20 deliveries (${rx.entries().length} logged by the receiver)`);
   const killedAt = Date.now();  // the receiver's received_ms is epoch milliseconds too
   a.child.kill('SIGKILL');
   assert.deepEqual(await a.exited, { code: null, signal: 'SIGKILL' });
-  held = heldBy(a.child.pid);  // what A held when it died (an attempt may have timed out since the query)
   await rx.release();
+  const held = heldBy(a.child.pid);  // what A held when it died: leases outlive it by seconds
+  assert.ok(held.length > 0, 'worker A was killed with a delivery in flight, so it held a lease');
   await startWorker(dataDir, workerArgs, workerEnv);
   await waitNoPending(server, token, leaseMs(timeoutMs) + 30_000);
   await rx.waitIdle();
