@@ -469,21 +469,25 @@ test('200 concurrent verifies of one body: exactly one 200 verified, 199 NONCE_R
 });
 
 describe('malformed HTTP on raw sockets', () => {
+  // How long a raw exchange waits for the server to close: a deadline for a loaded machine, not a
+  // speed the tests assert.
+  const kCloseWithinMs = 30_000;
+
   test('a garbage request line answers 400 and closes the connection', async () => {
-    const r = await rawExchange(main.port, ['GARBAGE\r\n\r\n']);
+    const r = await rawExchange(main.port, ['GARBAGE\r\n\r\n'], { timeoutMs: kCloseWithinMs });
     assert.equal(statusOf(r.data), 400, r.data.toString());
     assert.equal(r.timedOut, false, 'the connection stays open');
   });
 
   test('a header section over 8 KiB answers 431 (or 400)', async () => {
-    const r = await rawExchange(main.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`]);
+    const r = await rawExchange(main.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`], { timeoutMs: kCloseWithinMs });
     assert.ok([431, 400].includes(statusOf(r.data)), r.data.toString());
     assert.equal(r.timedOut, false, 'the connection stays open');
   });
 
   test('a Content-Length larger than the bytes sent, then a half-close, does not hang or crash the server', async () => {
     const r = await rawExchange(main.port, ['POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"claim_type":'],
-      { halfClose: true });
+      { halfClose: true, timeoutMs: kCloseWithinMs });
     assert.equal(r.timedOut, false, 'the connection stays open');
     assert.ok(main.running);
   });
@@ -491,7 +495,7 @@ describe('malformed HTTP on raw sockets', () => {
   test('a body over the limit on a raw socket answers 413', async () => {
     const length = 70 * 1024;
     const r = await rawExchange(main.port, [`POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
-      Buffer.alloc(length, 0x20)]);
+      Buffer.alloc(length, 0x20)], { timeoutMs: kCloseWithinMs });
     assert.equal(statusOf(r.data), 413, r.data.toString());
   });
 
