@@ -27,7 +27,7 @@ std::string octal(mode_t mode) {
 /// One JSON line on stderr: an operator should know that a secret file was readable by others.
 void warn_narrowed(const fs::path& path, mode_t was, mode_t now) {
   boost::json::object line{{"level", "warn"},
-                           {"msg", "narrowed the permissions of a data directory file"},
+                           {"msg", "narrowed the permissions (group or others had access)"},
                            {"path", path.string()},
                            {"was", octal(was)},
                            {"now", octal(now)}};
