@@ -3,7 +3,8 @@
 #   make test    every test: unit tests (release and ASan+UBSan), end-to-end vectors made with
 #                circom2 + snarkjs, differential tests against @noble/curves, and a bounded fuzz run
 #   make bench   benchmarks against snarkjs on the same proofs (ratios; see docs/benchmarks.md)
-#   make demo    make a proof with the development circuits and verify it with proofgate
+#   make demo    make a proof with the development circuits and verify it with proofgate; builds
+#                only the proofgate binary (no test suites), the circuits at the same time
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
@@ -43,8 +44,10 @@ test: test-release test-asan test-fuzz
 bench: build
 	bash scripts/bench.sh
 
-demo: build
-	bash scripts/demo.sh
+# Not `build`: the demo needs the binary only, and scripts/demo.sh builds it while the circuits
+# are made (README: "The two commands" says how long each step takes).
+demo: deps
+	JOBS=$(JOBS) bash scripts/demo.sh
 
 clean:
 	rm -rf build

@@ -5,11 +5,56 @@
 # contribution, and the timing of one verification. Then the service end to end: `proofgate serve
 # --demo` (demo partner, holder, sandbox issuer trees) and the three commands it prints — create a
 # proof request, prove it with the wallet, verify it — run exactly as printed.
+#
+# First it builds only what it needs, all at once: the `proofgate` target (not the test suites),
+# the claim circuits and the verify command's test vectors (circom2 + snarkjs), each logging to
+# build/release/demo-logs/. If one fails, the others are stopped and the demo fails with its log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/proofgate
 vectors=build/release/e2e-vectors
-node scripts/gen-e2e-vectors.mjs "$vectors" | tail -n 1
+artifacts=build/release/artifacts
+logs=build/release/demo-logs
+jobs=${JOBS:-$(nproc)}
+
+cmake --preset release >/dev/null
+mkdir -p "$logs"
+declare -A step_name step_log step_start
+start_step() {  # start_step NAME LOG COMMAND...: in the background, in its own process group
+  local name=$1 log=$2
+  shift 2
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  step_name[$!]=$name
+  step_log[$!]=$log
+  step_start[$!]=$SECONDS
+}
+stop_steps() {
+  local pid
+  for pid in "${!step_name[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+}
+trap stop_steps EXIT
+echo "# building, in parallel (logs in $logs/)"
+start_step "the proofgate binary" "$logs/proofgate.log" \
+  cmake --build build/release -j"$jobs" --target proofgate
+start_step "the claim circuits (DEVELOPMENT-ONLY ceremony)" "$logs/circuits.log" \
+  node scripts/build-circuits.mjs "$artifacts"
+start_step "the test vectors" "$logs/vectors.log" node scripts/gen-e2e-vectors.mjs "$vectors"
+while ((${#step_name[@]})); do
+  status=0
+  wait -n -p finished "${!step_name[@]}" || status=$?
+  name=${step_name[$finished]}
+  log=${step_log[$finished]}
+  took=$((SECONDS - step_start[$finished]))
+  unset "step_name[$finished]"
+  if ((status != 0)); then
+    echo "demo: building $name failed (exit $status) after ${took} s; the end of $log:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+  echo "built $name in ${took} s: $(tail -n 1 "$log")"
+done
+trap - EXIT
+
 dir=$vectors/mixed_3pub
 cases=$dir/cases
 
@@ -39,11 +84,7 @@ echo "# one verification, timed"
 
 # The service end to end: `proofgate serve --demo` sets up a demo partner, holder and sandbox
 # issuer trees and prints three commands; they are run here exactly as printed.
-artifacts=build/release/artifacts
 data=build/release/demo-data
-echo
-echo "# the claim circuits (DEVELOPMENT-ONLY ceremony; the first build takes about 4 minutes)"
-node scripts/build-circuits.mjs "$artifacts" | tail -n 1
 rm -rf "$data"
 mkdir -p "$data"
 echo

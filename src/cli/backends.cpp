@@ -43,14 +43,7 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     b.audit = postgres.get();
     b.owner = postgres;
     b.data_dir = s.at("data_dir");
-    if (key_file.empty()) {
-      std::error_code ec;
-      if (!std::filesystem::exists(b.data_dir, ec)) {
-        std::filesystem::create_directories(b.data_dir, ec);
-        if (ec) throw std::runtime_error(b.data_dir.string() + ": cannot create: " + ec.message());
-        std::filesystem::permissions(b.data_dir, std::filesystem::perms::owner_all, ec);
-      }
-    }
+    if (key_file.empty()) ensure_private_dir(b.data_dir);  // it holds master.key
     b.master_key = load_master_key(
         key_file.empty() ? b.data_dir / "master.key" : std::filesystem::path(key_file),
         /*create=*/key_file.empty());

@@ -144,6 +144,17 @@ std::optional<AddressVerdict> refusal(const ip::address& address, const GuardPol
 
 constexpr std::string_view kGuardPrefix = "refused by the address guard: ";
 
+/// Plain http is a development convenience for a receiver on the same machine: a URL that is not
+/// https may reach loopback addresses only, whatever else the policy allows. `shown` names the
+/// target in the reason ("8.8.8.8", or "example.com resolves to 93.184.215.14").
+std::optional<std::string> plain_http_refusal(const WebhookUrl& url, const ip::address& address,
+                                              std::string_view shown) {
+  if (url.scheme == "https" || classify(address) == AddressVerdict::kLoopback) return std::nullopt;
+  return std::string(kGuardPrefix) +
+         "https is required: plain http is allowed to loopback only, and " + std::string(shown) +
+         " is not a loopback address";
+}
+
 }  // namespace
 
 std::string_view to_string(AddressVerdict verdict) noexcept {
@@ -191,6 +202,7 @@ std::variant<std::vector<boost::asio::ip::tcp::endpoint>, std::string> resolve_g
     const ip::address address = ip::make_address(url.host, ec);
     if (ec) return "invalid IP address " + url.host;
     if (auto reason = check_address(address, policy)) return std::string(kGuardPrefix) + *reason;
+    if (auto reason = plain_http_refusal(url, address, url.host)) return std::move(*reason);
     endpoints.emplace_back(address, url.port);
     return endpoints;
   }
@@ -207,6 +219,9 @@ std::variant<std::vector<boost::asio::ip::tcp::endpoint>, std::string> resolve_g
       return std::string(kGuardPrefix) + url.host + " resolves to " + address.to_string() + ", a " +
              std::string(to_string(*verdict)) + " address";
     }
+    if (auto reason =
+            plain_http_refusal(url, address, url.host + " resolves to " + address.to_string()))
+      return std::move(*reason);
     endpoints.emplace_back(address, url.port);
   }
   if (endpoints.empty()) return "cannot resolve " + url.host + ": no addresses";

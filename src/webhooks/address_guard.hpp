@@ -39,9 +39,12 @@ enum class AddressVerdict {
 [[nodiscard]] AddressVerdict classify(const boost::asio::ip::address& address) noexcept;
 
 /// What the guard lets through.
+/// Plain http is never allowed to a non-loopback address, whatever the policy says (resolve_guarded
+/// refuses it); `require_https = false` only lets a loopback receiver, which `allow_loopback`
+/// admits, be reached without TLS.
 struct GuardPolicy {
   bool allow_loopback = false;  // development and tests only: allows 127/8 and ::1
-  bool require_https = true;
+  bool require_https = true;    // false: plain http to loopback targets (see above)
 };
 
 /// nullopt when `policy` allows connecting to `address`, else the reason ("10.0.0.1 is a
@@ -55,7 +58,9 @@ struct GuardPolicy {
 /// whole host is refused ("refused by the address guard: <host> resolves to <addr>, a <kind>
 /// address"). A resolution failure is "cannot resolve <host>: <reason>". The caller must
 /// connect to these endpoints only, never resolve the host again (DNS rebinding between the
-/// check and the connect). Does not check the scheme. Blocks for the system resolver's time.
+/// check and the connect). A URL that is not https is refused unless every address is loopback
+/// ("refused by the address guard: https is required: plain http is allowed to loopback only,
+/// ..."); whether http is allowed at all is check_scheme's. Blocks for the system resolver's time.
 [[nodiscard]] std::variant<std::vector<boost::asio::ip::tcp::endpoint>, std::string>
 resolve_guarded(boost::asio::io_context& io, const WebhookUrl& url, const GuardPolicy& policy);
 

@@ -12,7 +12,7 @@
 // it; each proof (about 2 s with snarkjs) answers a request made for it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -105,6 +105,53 @@ function assertVerified(r, claimType) {
   assert.equal(r.json.circuit_version, '1.0.0');
   assert.match(r.json.proof_id, kUuid);
   assert.match(r.json.nullifier, /^[1-9][0-9]*$/);
+}
+
+/** Polls `predicate()` until it holds, or fails after `timeoutMs` naming `what`. */
+async function waitUntil(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await sleep(10);
+  }
+  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Where the server's verify requests are, from /metrics: answered (proofgate_http_requests_total
+ * of the verify route), waiting for a pool thread (proofgate_pool_queue_depth) and on one
+ * (proofgate_pool_busy). */
+async function verifyProgress() {
+  const r = await call('GET', '/metrics', { key: null });
+  assert.equal(r.status, 200, r.text);
+  const sum = (re) => [...r.text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  return {
+    answered: sum(/^proofgate_http_requests_total\{route="\/api\/v1\/verify",[^}]*\} (\d+)$/gm),
+    queued: sum(/^proofgate_pool_queue_depth (\d+)$/gm),
+    busy: sum(/^proofgate_pool_busy (\d+)$/gm),
+  };
+}
+
+/**
+ * Waits until the server has read at least `n` verify requests more than `base` (a /metrics
+ * reading taken while nothing was in flight) showed. A read request moves queued -> busy ->
+ * answered and never back; taking answered, busy and queued from three readings in that order
+ * counts each request at most once, whatever order one rendering reads its numbers in, so the sum
+ * never claims a request the server has not read. Resolves with {waiting}: how many were queued
+ * or busy (not yet answered) in the last readings.
+ */
+async function waitUntilVerifiesRead(base, n, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let read = 0;
+  while (Date.now() < deadline) {
+    const a = await verifyProgress();
+    const b = await verifyProgress();
+    const c = await verifyProgress();
+    const busy = b.busy - base.busy;
+    const queued = c.queued - base.queued;
+    read = (a.answered - base.answered) + busy + queued;
+    if (read >= n) return { waiting: busy + queued };
+  }
+  assert.fail(`after ${timeoutMs} ms the server had read ${read} of ${n} verify requests`);
 }
 
 function sqlite(sql) {
@@ -422,21 +469,25 @@ test('200 concurrent verifies of one body: exactly one 200 verified, 199 NONCE_R
 });
 
 describe('malformed HTTP on raw sockets', () => {
+  // How long a raw exchange waits for the server to close: a deadline for a loaded machine, not a
+  // speed the tests assert.
+  const kCloseWithinMs = 30_000;
+
   test('a garbage request line answers 400 and closes the connection', async () => {
-    const r = await rawExchange(main.port, ['GARBAGE\r\n\r\n']);
+    const r = await rawExchange(main.port, ['GARBAGE\r\n\r\n'], { timeoutMs: kCloseWithinMs });
     assert.equal(statusOf(r.data), 400, r.data.toString());
     assert.equal(r.timedOut, false, 'the connection stays open');
   });
 
   test('a header section over 8 KiB answers 431 (or 400)', async () => {
-    const r = await rawExchange(main.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`]);
+    const r = await rawExchange(main.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`], { timeoutMs: kCloseWithinMs });
     assert.ok([431, 400].includes(statusOf(r.data)), r.data.toString());
     assert.equal(r.timedOut, false, 'the connection stays open');
   });
 
   test('a Content-Length larger than the bytes sent, then a half-close, does not hang or crash the server', async () => {
     const r = await rawExchange(main.port, ['POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"claim_type":'],
-      { halfClose: true });
+      { halfClose: true, timeoutMs: kCloseWithinMs });
     assert.equal(r.timedOut, false, 'the connection stays open');
     assert.ok(main.running);
   });
@@ -444,7 +495,7 @@ describe('malformed HTTP on raw sockets', () => {
   test('a body over the limit on a raw socket answers 413', async () => {
     const length = 70 * 1024;
     const r = await rawExchange(main.port, [`POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
-      Buffer.alloc(length, 0x20)]);
+      Buffer.alloc(length, 0x20)], { timeoutMs: kCloseWithinMs });
     assert.equal(statusOf(r.data), 413, r.data.toString());
   });
 
@@ -537,14 +588,18 @@ test('graceful shutdown: requests in flight at SIGTERM get complete answers and 
     await first;
     return c;
   }));
+  const quiet = await verifyProgress();
   const conns = await Promise.all(fresh.map(() => connect(main.port)));
   await Promise.all(conns.map((c, i) => c.write(
     `POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${demo.key}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(fresh[i])}\r\n\r\n${fresh[i]}`)));
-  await sleep(5); // the server has read them; the pool is still verifying
+  // SIGTERM only once the server has read all 20 (a connection it has not yet accepted is reset
+  // by design when the listener closes); most are then still waiting for or on the pool.
+  const readBefore = await waitUntilVerifiesRead(quiet, fresh.length);
   const exited = main.stop('SIGTERM');
   const sigterm = performance.now();
-  await sleep(300);
+  // The downloads resume once the server is draining, so they are written during the shutdown.
+  await waitUntil(() => main.stderr.includes('shutting down'), 30_000, 'the server logging that it shuts down');
   for (const d of downloads) d.socket.resume();
   await Promise.all([...conns, ...downloads].map((c) => c.ended));
   const exit = await exited;
@@ -561,7 +616,38 @@ test('graceful shutdown: requests in flight at SIGTERM get complete answers and 
     assert.equal(res.body.length, fs.statSync(zkey).size);
   }
   assert.deepEqual(exit, { code: 0, signal: null });
-  t.diagnostic(`verify answers completed after SIGTERM: ${conns.filter((c) => c.lastDataAt > sigterm).length} of ${conns.length}`);
+  t.diagnostic(`verify answers completed after SIGTERM: ${conns.filter((c) => c.lastDataAt > sigterm).length} of ${conns.length}; ` +
+    `at SIGTERM ${readBefore.waiting} waited for or were on the pool`);
+});
+
+test('file permissions: a data directory that exists 0755 with a master.key 0644 and a database 0644 is narrowed to 0700 and 0600 (the -wal and -shm too), with a warning', async () => {
+  const dir = tempDir('perms');
+  const mode = (f) => fs.statSync(path.join(dir, f)).mode & 0o777;
+  const modes = () => Object.fromEntries(['.', 'master.key', 'proofgate.db', 'proofgate.db-wal', 'proofgate.db-shm']
+    .filter((f) => fs.existsSync(path.join(dir, f))).map((f) => [f, mode(f).toString(8)]));
+  const want = { '.': '700', 'master.key': '600', 'proofgate.db': '600', 'proofgate.db-wal': '600', 'proofgate.db-shm': '600' };
+  const key = randomBytes(32);
+  try {
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, 'master.key'), key, { mode: 0o644 });
+    fs.chmodSync(path.join(dir, 'master.key'), 0o644);  // whatever the umask
+    // --demo: after the development-key check it is what lets serve load the shared artifacts.
+    let s = await Server.start({ bin, artifacts, dataDir: dir, args: ['--demo'] });
+    servers.push(s);
+    assert.deepEqual(modes(), want, 'a new database in an existing directory');
+    assert.deepEqual(await s.stop(), { code: 0, signal: null });
+    assert.match(s.stderr, /narrowed the permissions[^\n]*master\.key[^\n]*"was":"0644"/);
+    // Everything there again, all wider than it should be.
+    for (const f of Object.keys(modes())) fs.chmodSync(path.join(dir, f), f === '.' ? 0o755 : 0o644);
+    s = await s.restart();
+    servers.push(s);
+    assert.deepEqual(modes(), want, 'an existing database');
+    assert.match(s.stderr, /narrowed the permissions[^\n]*proofgate\.db"[^\n]*"was":"0644"/);
+    assert.deepEqual(await s.stop(), { code: 0, signal: null });
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'master.key')), key, 'the key itself is kept');
+  } finally {
+    removeDir(dir);
+  }
 });
 
 describe('the request log', () => {

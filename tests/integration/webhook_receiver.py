@@ -10,7 +10,7 @@ For every POST it verifies, independently of proofgate's code:
   - X-Proofgate-Signature: comma-separated "sha256=<hex HMAC-SHA256(key, body)>" entries;
 and logs one JSON line per request to --log:
   {event_id, valid_v1, valid_sha256, v1_by_secret, sha256_by_secret, v1_entries, sha256_entries,
-   answered, received_ms, done_ms, body_event, event_type}
+   answered, received_ms, done_ms, body_event, event_type, held}
 where answered is 200, 500, 429, "hang" (no answer; the connection closed after --hang-seconds)
 or "close" (closed at once without an answer), received_ms/done_ms are epoch milliseconds
 (time.time(), sub-millisecond) when the request was read and when the answer was written, and
@@ -20,6 +20,12 @@ write_error is set when the sender had gone before the answer could be written.
 --mode chaos picks an answer at random (seeded by --seed) with the --weights of 200, 500,
 429 (Retry-After: --retry-after), hang (for --hang-seconds, default 1 s: past the sender's
 timeout) and close.
+
+Control routes for the tests (never logged as deliveries): GET /control/stats answers
+{"received": N, "open": M} (deliveries read so far; read but not yet logged, i.e. still being
+answered or held). With --hold-after N every delivery read after the first N waits, after it was
+read and before it is answered, until POST /control/release (its entry then has "held": true), so
+a test can keep the senders' attempts in flight (and their leases held) while it looks at them.
 
 On start it prints {"port": N} as one line on stdout. --self-test checks the verifier against the
 Standard Webhooks test vector and negative cases, prints the result as JSON and exits 0 or 1.
@@ -137,6 +143,28 @@ class Receiver:
             raise ValueError("--weights: five numbers (200, 500, 429, hang, close)")
         self.lock = threading.Lock()
         self.log = open(args.log, "a", encoding="utf-8") if args.log else None
+        self.received = 0
+        self.open = 0
+        self.gate = threading.Event()  # set: deliveries are answered; clear: they wait
+        self.gate.set()
+        self.hold_after = args.hold_after  # None, or the deliveries answered before holding begins
+
+    def started(self):
+        with self.lock:
+            self.received += 1
+            self.open += 1
+            if self.hold_after is not None and self.received > self.hold_after:
+                self.hold_after = None  # once: a release is final
+                self.gate.clear()
+
+    def release(self):
+        with self.lock:
+            self.hold_after = None
+            self.gate.set()
+
+    def stats(self):
+        with self.lock:
+            return {"received": self.received, "open": self.open}
 
     def choose(self):
         if self.mode == "ok":
@@ -145,12 +173,12 @@ class Receiver:
             return self.rng.choices(self.answers, self.weights)[0]
 
     def record(self, entry):
-        if self.log is None:
-            return
         line = json.dumps(entry, separators=(",", ":")) + "\n"
         with self.lock:
-            self.log.write(line)
-            self.log.flush()
+            if self.log is not None:
+                self.log.write(line)
+                self.log.flush()
+            self.open -= 1
 
 
 def make_handler(rx):
@@ -160,7 +188,28 @@ def make_handler(rx):
         def log_message(self, format, *args):  # the JSON log is the record; stderr stays quiet
             pass
 
+        def answer_control(self, payload):
+            text = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+
+        def do_GET(self):
+            if self.path != "/control/stats":
+                self.send_error(404)
+                return
+            self.answer_control(rx.stats())
+
         def do_POST(self):
+            if self.path.startswith("/control/"):
+                if self.path != "/control/release":
+                    self.send_error(404)
+                    return
+                rx.release()
+                self.answer_control({"released": True})
+                return
             received = time.time() * 1000
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
@@ -175,8 +224,11 @@ def make_handler(rx):
                 payload = json.loads(body)
             except ValueError:
                 payload = {}
+            rx.started()  # from here on the finally below logs it
+            held = not rx.gate.is_set()
             answer = rx.choose()
             entry = {
+                "held": held,
                 "event_id": msg_id,
                 "valid_v1": any(v1_by),
                 "valid_sha256": any(sha_by),
@@ -191,6 +243,7 @@ def make_handler(rx):
                 "received_ms": received,
             }
             try:
+                rx.gate.wait()
                 if answer in ("200", "500", "429"):
                     entry["answered"] = int(answer)
                     if rx.mode == "ok" and rx.hang > 0:
@@ -236,6 +289,8 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--tolerance", type=int, default=300, help="timestamp tolerance in seconds")
     p.add_argument("--log", help="JSON lines, one per request")
+    p.add_argument("--hold-after", type=int, default=None,
+                   help="hold every delivery after the first N unanswered until POST /control/release")
     p.add_argument("--self-test", action="store_true", help="check the verifier against the test vector and exit")
     args = p.parse_args()
     if args.self_test:

@@ -415,6 +415,41 @@ TEST(ResolveGuarded, ip_literal_is_checked_without_resolving) {
   EXPECT_EQ(endpoints[0], tcp::endpoint(asio::ip::make_address("8.8.8.8"), 444));
 }
 
+// Security: allowing loopback (development) allows plain http to loopback and nothing else.
+TEST(ResolveGuarded, plain_http_reaches_loopback_only_even_with_allow_loopback) {
+  asio::io_context io;
+  const GuardPolicy dev{.allow_loopback = true, .require_https = false};
+  for (const char* url : {"http://127.0.0.1:9/", "http://[::1]:9/", "http://localhost:9/"}) {
+    auto resolved = resolve_guarded(io, url_of(url), dev);
+    ASSERT_TRUE(std::holds_alternative<std::vector<tcp::endpoint>>(resolved))
+        << url << ": " << std::get<std::string>(resolved);
+    for (const auto& ep : std::get<std::vector<tcp::endpoint>>(resolved))
+      EXPECT_EQ(classify(ep.address()), AddressVerdict::kLoopback) << url;
+  }
+  const std::vector<std::pair<const char*, const char*>> refused = {
+      {"http://8.8.8.8/hook",
+       "refused by the address guard: https is required: plain http is allowed to loopback only, "
+       "and 8.8.8.8 is not a loopback address"},
+      {"http://[2606:4700::1111]:8080/",
+       "refused by the address guard: https is required: plain http is allowed to loopback only, "
+       "and 2606:4700::1111 is not a loopback address"},
+      {"http://10.0.0.1/", "refused by the address guard: 10.0.0.1 is a private address"},
+      {"http://[fe80::1]/", "refused by the address guard: fe80::1 is a link-local address"},
+      {"http://169.254.169.254/",
+       "refused by the address guard: 169.254.169.254 is a cloud metadata address"},
+  };
+  for (const GuardPolicy& policy : {dev, GuardPolicy{.require_https = false}}) {
+    for (const auto& [url, reason] : refused) {
+      auto resolved = resolve_guarded(io, url_of(url), policy);
+      ASSERT_TRUE(std::holds_alternative<std::string>(resolved)) << url;
+      EXPECT_EQ(std::get<std::string>(resolved), reason) << url;
+    }
+  }
+  // The same public address over https is fine.
+  EXPECT_TRUE(std::holds_alternative<std::vector<tcp::endpoint>>(
+      resolve_guarded(io, url_of("https://8.8.8.8/hook"), dev)));
+}
+
 TEST(ResolveGuarded, unresolvable_name_is_an_error_naming_the_host) {
   asio::io_context io;
   auto resolved = resolve_guarded(io, url_of("https://no-such-host.invalid/"), GuardPolicy{});
@@ -431,6 +466,19 @@ TEST(CheckRegistration, refuses_http_when_https_is_required) {
   EXPECT_EQ(check_registration("http://127.0.0.1:9/hook",
                                GuardPolicy{.allow_loopback = true, .require_https = false}),
             std::nullopt);
+}
+
+TEST(CheckRegistration, allowing_loopback_does_not_allow_plain_http_to_a_public_host) {
+  const GuardPolicy dev{.allow_loopback = true, .require_https = false};
+  for (const char* url : {"http://8.8.8.8/hook", "http://[2606:4700::1111]/hook"}) {
+    const auto reason = check_registration(url, dev);
+    ASSERT_TRUE(reason.has_value()) << url;
+    EXPECT_NE(reason->find("https is required: plain http is allowed to loopback only"),
+              std::string::npos)
+        << *reason;
+  }
+  EXPECT_EQ(check_registration("https://8.8.8.8/hook", dev), std::nullopt);
+  EXPECT_EQ(check_registration("http://[::1]:9/hook", dev), std::nullopt);
 }
 
 TEST(CheckRegistration, refuses_malformed_urls_and_forbidden_addresses) {
@@ -743,6 +791,16 @@ TEST(PostGuarded, refuses_http_when_https_is_required_before_connecting) {
   EXPECT_NE(refused.error.find("https is required"), std::string::npos) << refused.error;
   EXPECT_EQ(post_guarded(request_to(server.url()), kLocalPolicy).status, 200);
   EXPECT_EQ(server.connections(), 1);
+}
+
+TEST(PostGuarded, plain_http_to_a_public_address_is_refused_before_connecting) {
+  // kLocalPolicy allows loopback over http; a public address over http must not be tried at all
+  // (without the guard this would be a connection attempt: a timeout or "network unreachable").
+  const PostResult refused = post_guarded(request_to("http://8.8.8.8:9/hook", 500ms), kLocalPolicy);
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_EQ(refused.error,
+            "refused by the address guard: https is required: plain http is allowed to loopback "
+            "only, and 8.8.8.8 is not a loopback address");
 }
 
 TEST(PostGuarded, refuses_header_injection_and_client_owned_headers) {
