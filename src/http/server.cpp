@@ -419,8 +419,9 @@ void Session::on_read(beast::error_code ec) {
 void Session::refuse(core::ErrorCode code, std::string detail, unsigned retry_after,
                      std::string route, std::string request_id, std::string method,
                      std::chrono::steady_clock::time_point start, bool keep_alive) {
-  HttpReply r = reply_from(core::problem({code, "", std::move(detail)}));
-  r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  core::ApiError error{code, "", std::move(detail)};
+  error.retry_after_s = retry_after;
+  HttpReply r = problem(error);
   r.route = std::move(route);
   answer(std::move(r), std::move(request_id), std::move(method), start, keep_alive);
 }
