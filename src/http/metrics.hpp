@@ -9,12 +9,9 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/delivery_counters.hpp"
 #include "core/outbox.hpp"
 #include "core/service.hpp"
-
-namespace pg::webhooks {
-class Worker;
-}
 
 namespace pg::http {
 
@@ -29,8 +26,8 @@ class Metrics {
   std::atomic<std::int64_t> pool_queue_depth{0};
   std::atomic<std::int64_t> pool_busy{0};
   std::atomic<std::int64_t> connections_open{0};
-  const webhooks::Worker* worker = nullptr;  // this process's webhook worker, if it runs one
-  core::OutboxStore* outbox = nullptr;       // outbox counts by status, read at each scrape
+  const core::DeliveryCounters* worker = nullptr;  // this process's webhook worker, if any
+  core::OutboxStore* outbox = nullptr;             // outbox counts by status, read at each scrape
 
   /// The exposition text, including the service's counters.
   std::string render(const core::ServiceCounters& service) const;
