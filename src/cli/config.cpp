@@ -30,32 +30,33 @@ constexpr unsigned kStorage = kServe | kWorker | kMigrate;
 constexpr unsigned kWebhooks = kServe | kWorker;
 
 SettingSpec text(std::string_view name, std::string S::*m, std::string_view def, unsigned cmds,
-                 std::string_view help, std::string (*check)(std::string_view) = nullptr) {
-  return {name, SettingType::kString, def, help, cmds, 0, 0, {}, check, m};
+                 std::string_view help, std::string (*check)(std::string_view) = nullptr,
+                 std::string_view form = "text") {
+  return {name, SettingType::kString, def, help, cmds, 0, 0, {}, check, form, m};
 }
 SettingSpec uint(std::string_view name, std::uint64_t S::*m, std::string_view def, double min,
                  double max, unsigned cmds, std::string_view help) {
-  return {name, SettingType::kUint, def, help, cmds, min, max, {}, nullptr, m};
+  return {name, SettingType::kUint, def, help, cmds, min, max, {}, nullptr, {}, m};
 }
 SettingSpec number(std::string_view name, double S::*m, std::string_view def, double min,
                    double max, unsigned cmds, std::string_view help) {
-  return {name, SettingType::kNumber, def, help, cmds, min, max, {}, nullptr, m};
+  return {name, SettingType::kNumber, def, help, cmds, min, max, {}, nullptr, {}, m};
 }
 SettingSpec flag(std::string_view name, bool S::*m, std::string_view def, unsigned cmds,
                  std::string_view help) {
-  return {name, SettingType::kBool, def, help, cmds, 0, 0, {}, nullptr, m};
+  return {name, SettingType::kBool, def, help, cmds, 0, 0, {}, nullptr, {}, m};
 }
 SettingSpec choice(std::string_view name, std::string S::*m, std::string_view def,
                    std::vector<std::string_view> choices, unsigned cmds, std::string_view help) {
-  return {name, SettingType::kChoice, def, help, cmds, 0, 0, std::move(choices), nullptr, m};
+  return {name, SettingType::kChoice, def, help, cmds, 0, 0, std::move(choices), nullptr, {}, m};
 }
 SettingSpec sha256(std::string_view name, std::string S::*m, unsigned cmds, std::string_view help) {
-  return {name, SettingType::kSha256Hex, "", help, cmds, 0, 0, {}, nullptr, m};
+  return {name, SettingType::kSha256Hex, "", help, cmds, 0, 0, {}, nullptr, {}, m};
 }
 
 std::string number_text(double v) {
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
   return std::string(buf, r.ptr);
 }
 
@@ -153,7 +154,7 @@ std::optional<std::vector<std::chrono::milliseconds>> parse_retry_schedule(std::
 const std::vector<SettingSpec>& setting_specs() {
   static const std::vector<SettingSpec> kSpecs{
       text("listen", &S::listen, "127.0.0.1:8080", kServe,
-           "HOST:PORT to listen on (port 0: any free port)", check_listen),
+           "the address to listen on (port 0: any free port)", check_listen, "HOST:PORT"),
       text("data_dir", &S::data_dir, "./data", kAll,
            "data directory of the embedded default: SQLite database, master.key, demo files"),
       text("database_url", &S::database_url, "", kAll,
@@ -222,8 +223,8 @@ const std::vector<SettingSpec>& setting_specs() {
       uint("webhook_poll_ms", &S::webhook_poll_ms, "250", 10, 60000, kWebhooks,
            "longest wait of the worker when nothing is due"),
       text("webhook_retry_schedule", &S::webhook_retry_schedule, "5,30,120,600,3600,14400,43200",
-           kWebhooks, "waits in seconds after each failed attempt, comma-separated",
-           check_retry_schedule),
+           kWebhooks, "the waits after each failed attempt; the last one failing makes it dead",
+           check_retry_schedule, "1 to 30 comma-separated seconds"),
       choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
              "lowest level of the JSON log lines written"),
   };
@@ -247,7 +248,7 @@ std::string flag_name(const SettingSpec& spec) {
 std::string describe_type(const SettingSpec& spec) {
   switch (spec.type) {
     case SettingType::kString:
-      return "text";
+      return std::string(spec.form);
     case SettingType::kUint:
       return "an integer from " + number_text(spec.min) + " to " + number_text(spec.max);
     case SettingType::kNumber:

@@ -85,6 +85,7 @@ struct SettingSpec {
   double min = 0, max = 0;                 // kUint, kNumber
   std::vector<std::string_view> choices;   // kChoice
   std::string (*check)(std::string_view);  // kString: an error text, empty when fine; may be null
+  std::string_view form;                   // kString: what the text is, in words ("HOST:PORT")
   std::variant<std::string Settings::*, std::uint64_t Settings::*, double Settings::*,
                bool Settings::*>
       member;
