@@ -140,9 +140,10 @@ Loggers& loggers() {
   return l;
 }
 
-void write(spdlog::logger& logger, Level level, std::string_view msg, Fields fields) {
+void write_to(spdlog::logger& logger, Level level, std::string_view msg,
+              std::span<const Field> fields) {
   if (!logger.should_log(to_spdlog(level))) return;
-  tl_fields = std::span<const Field>(fields.begin(), fields.size());
+  tl_fields = fields;
   logger.log(to_spdlog(level), spdlog::string_view_t(msg.data(), msg.size()));
   tl_fields = {};
 }
@@ -258,20 +259,26 @@ void init(Level min_level) {
   init(min_level, std::cerr, std::cout);
 }
 
+void write(Level level, std::string_view msg, std::span<const Field> fields) {
+  write_to(*loggers().events, level, msg, fields);
+}
+void write_request(std::span<const Field> fields) {
+  write_to(*loggers().requests, Level::kInfo, "request", fields);
+}
 void debug(std::string_view msg, Fields fields) {
-  write(*loggers().events, Level::kDebug, msg, fields);
+  write(Level::kDebug, msg, {fields.begin(), fields.size()});
 }
 void info(std::string_view msg, Fields fields) {
-  write(*loggers().events, Level::kInfo, msg, fields);
+  write(Level::kInfo, msg, {fields.begin(), fields.size()});
 }
 void warn(std::string_view msg, Fields fields) {
-  write(*loggers().events, Level::kWarn, msg, fields);
+  write(Level::kWarn, msg, {fields.begin(), fields.size()});
 }
 void error(std::string_view msg, Fields fields) {
-  write(*loggers().events, Level::kError, msg, fields);
+  write(Level::kError, msg, {fields.begin(), fields.size()});
 }
 void request(Fields fields) {
-  write(*loggers().requests, Level::kInfo, "request", fields);
+  write_request({fields.begin(), fields.size()});
 }
 
 RequestScope::RequestScope(std::string_view id) noexcept : previous_(tl_request_id) {

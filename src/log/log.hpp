@@ -72,6 +72,10 @@ void error(std::string_view msg, Fields fields = {});
 /// The one line (at info, "msg":"request") written for each answered HTTP request.
 void request(Fields fields);
 
+/// The same with fields built at run time (e.g. some present only when set).
+void write(Level level, std::string_view msg, std::span<const Field> fields);
+void write_request(std::span<const Field> fields);
+
 /// While alive, every line this thread logs carries "request_id": `id` (the previous id, if any,
 /// comes back when it ends). `id` must outlive the scope.
 class RequestScope {

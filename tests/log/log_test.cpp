@@ -127,6 +127,19 @@ TEST_F(LoggerTest, events_and_requests_go_to_their_streams_one_object_per_line) 
   EXPECT_EQ(requests[0].at("status"), 200);
 }
 
+TEST_F(LoggerTest, fields_built_at_run_time_are_written_like_listed_ones) {
+  init(Level::kInfo, events_, requests_);
+  std::vector<Field> fields{{"method", "GET"}, {"status", 404}};
+  const std::string code = "NOT_FOUND";
+  fields.emplace_back("error_code", code);
+  write_request(fields);
+  write(Level::kWarn, "w", fields);
+  const auto r = lines_of(requests_.str()).at(0);
+  EXPECT_EQ(r.at("msg"), "request");
+  EXPECT_EQ(r.at("error_code"), "NOT_FOUND");
+  EXPECT_EQ(lines_of(events_.str()).at(0).at("level"), "warn");
+}
+
 TEST_F(LoggerTest, lines_below_the_level_are_dropped) {
   init(Level::kWarn, events_, requests_);
   debug("d");
