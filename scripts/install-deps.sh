@@ -12,6 +12,7 @@ apt_packages=(
   redis-server libhiredis-dev  # the Redis cache; its tests start their own server
   haproxy  # the cluster test's load balancer (tests/integration/cluster_test.mjs)
   libcli11-dev libqrencode-dev libtomlplusplus-dev
+  libspdlog-dev  # the JSON-lines logger (src/log)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format libclang-rt-14-dev
   nodejs npm

@@ -11,13 +11,13 @@
 
 namespace pg::cli {
 
-Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with_cache) {
+Backends open_backends(const Settings& s, const core::Clock& clock, bool with_cache) {
   Backends b;
-  const std::string& database_url = s.at("database_url");
-  const std::string& key_file = s.at("master_key_file");
+  const std::string& database_url = s.database_url;
+  const std::string& key_file = s.master_key_file;
   if (database_url.empty()) {
     DataDir d =
-        open_data_dir(s.at("data_dir"), s.at("sqlite_synchronous"),
+        open_data_dir(s.data_dir, s.sqlite_synchronous,
                       key_file.empty() ? std::filesystem::path() : std::filesystem::path(key_file));
     std::shared_ptr<store::SqliteStore> sqlite(std::move(d.store));
     b.store = sqlite.get();
@@ -30,8 +30,8 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
   } else {
     store::PostgresSettings ps;
     ps.url = database_url;
-    ps.pool_size = setting_uint(s, "database_pool_size", 1, 512);
-    ps.migrate = setting_bool(s, "migrate");
+    ps.pool_size = s.database_pool_size;
+    ps.migrate = s.migrate;
     std::shared_ptr<store::PostgresStore> postgres;
     try {
       postgres = std::make_shared<store::PostgresStore>(ps);
@@ -42,7 +42,7 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     b.outbox = postgres.get();
     b.audit = postgres.get();
     b.owner = postgres;
-    b.data_dir = s.at("data_dir");
+    b.data_dir = s.data_dir;
     if (key_file.empty()) ensure_private_dir(b.data_dir);  // it holds master.key
     b.master_key = load_master_key(
         key_file.empty() ? b.data_dir / "master.key" : std::filesystem::path(key_file),
@@ -54,7 +54,7 @@ Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with
     };
   }
   if (with_cache) {
-    const std::string& redis_url = s.at("redis_url");
+    const std::string& redis_url = s.redis_url;
     if (redis_url.empty()) {
       b.cache = std::make_unique<cache::MemoryCache>(clock);
       b.cache_name = "memory";

@@ -36,6 +36,6 @@ struct Backends {
 /// `with_cache`, `redis_url` set → Redis, else the in-process cache. The master key comes from
 /// `master_key_file`, else `<data_dir>/master.key` (created when missing; every instance of a
 /// deployment must use the same one). Throws std::runtime_error naming the setting and the problem.
-Backends open_backends(const RawSettings& s, const core::Clock& clock, bool with_cache);
+Backends open_backends(const Settings& s, const core::Clock& clock, bool with_cache);
 
 }  // namespace pg::cli

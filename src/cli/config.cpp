@@ -1,56 +1,282 @@
-// Flag > environment > TOML file > default resolution (see config.hpp); TOML via toml++.
+// The settings table and its resolution (see config.hpp); TOML via toml++.
 #include "cli/config.hpp"
 
 #include <toml++/toml.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
+#include <iostream>
 #include <stdexcept>
 
 namespace pg::cli {
 
-const RawSettings& serve_defaults() {
-  static const RawSettings kDefaults{
-      {"listen", "127.0.0.1:8080"},
-      {"data_dir", "./data"},
-      {"database_url", ""},
-      {"redis_url", ""},
-      {"artifacts_dir", "./artifacts"},
-      {"demo", "false"},
-      {"insecure_development_keys", "false"},
-      {"sqlite_synchronous", "FULL"},
-      {"body_limit", "65536"},
-      {"header_limit", "8192"},
-      {"read_timeout_seconds", "10"},
-      {"idle_timeout_seconds", "30"},
-      {"drain_timeout_seconds", "10"},
-      {"workers", "0"},
-      {"max_connections", "4096"},
-      {"pool_queue_limit", "1024"},
-      {"auth_failures_per_minute", "60"},
-      {"metrics_token_sha256", ""},
-      {"rate_limit", "100"},
-      {"rate_burst", "200"},
-      {"root_grace_seconds", "3600"},
-      {"request_ttl_seconds", "300"},
-      {"admin_token_sha256", ""},
-      {"master_key_file", ""},
-      {"database_pool_size", "8"},
-      {"migrate", "true"},
-      {"maintenance_interval_seconds", "300"},
-      {"worker", "true"},
-      {"webhook_allow_loopback", "false"},
-      {"webhook_timeout_ms", "5000"},
-      {"webhook_concurrency", "8"},
-      {"webhook_per_client", "2"},
-      {"webhook_poll_ms", "250"},
-      {"webhook_retry_schedule", "5,30,120,600,3600,14400,43200"},
-  };
-  return kDefaults;
+namespace {
+
+std::string check_listen(std::string_view v) {
+  if (!split_listen(v)) return "must be HOST:PORT with a port from 0 to 65535";
+  return {};
 }
 
-RawSettings resolve_settings(const RawSettings& flags,
-                             const std::optional<std::filesystem::path>& toml_file) {
+std::string check_retry_schedule(std::string_view v) {
+  if (!parse_retry_schedule(v))
+    return "must be 1 to 30 comma-separated waits in seconds, each from 0.001 to 604800";
+  return {};
+}
+
+using S = Settings;
+constexpr unsigned kAll = kServe | kWorker | kMigrate | kAdmin;
+constexpr unsigned kStorage = kServe | kWorker | kMigrate;
+constexpr unsigned kWebhooks = kServe | kWorker;
+
+SettingSpec text(std::string_view name, std::string S::*m, std::string_view def, unsigned cmds,
+                 std::string_view help, std::string (*check)(std::string_view) = nullptr,
+                 std::string_view form = "text") {
+  return {name, SettingType::kString, def, help, cmds, 0, 0, {}, check, form, m};
+}
+SettingSpec integer(std::string_view name, std::uint64_t S::*m, std::string_view def, double min,
+                    double max, unsigned cmds, std::string_view help) {
+  return {name, SettingType::kUint, def, help, cmds, min, max, {}, nullptr, {}, m};
+}
+SettingSpec number(std::string_view name, double S::*m, std::string_view def, double min,
+                   double max, unsigned cmds, std::string_view help) {
+  return {name, SettingType::kNumber, def, help, cmds, min, max, {}, nullptr, {}, m};
+}
+SettingSpec flag(std::string_view name, bool S::*m, std::string_view def, unsigned cmds,
+                 std::string_view help) {
+  return {name, SettingType::kBool, def, help, cmds, 0, 0, {}, nullptr, {}, m};
+}
+SettingSpec choice(std::string_view name, std::string S::*m, std::string_view def,
+                   std::vector<std::string_view> choices, unsigned cmds, std::string_view help) {
+  return {name, SettingType::kChoice, def, help, cmds, 0, 0, std::move(choices), nullptr, {}, m};
+}
+SettingSpec sha256(std::string_view name, std::string S::*m, unsigned cmds, std::string_view help) {
+  return {name, SettingType::kSha256Hex, "", help, cmds, 0, 0, {}, nullptr, {}, m};
+}
+
+std::string number_text(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+/// The value's problem, empty when it fits the spec (then stored into `out`).
+std::string apply(const SettingSpec& spec, const std::string& v, Settings& out) {
+  switch (spec.type) {
+    case SettingType::kString:
+      if (spec.check) {
+        if (std::string problem = spec.check(v); !problem.empty()) return problem;
+      }
+      out.*std::get<std::string S::*>(spec.member) = v;
+      return {};
+    case SettingType::kChoice:
+      for (const auto c : spec.choices) {
+        if (v == c) {
+          out.*std::get<std::string S::*>(spec.member) = v;
+          return {};
+        }
+      }
+      break;
+    case SettingType::kSha256Hex:
+      if (v.empty() ||
+          (v.size() == 64 && v.find_first_not_of("0123456789abcdef") == std::string::npos)) {
+        out.*std::get<std::string S::*>(spec.member) = v;
+        return {};
+      }
+      break;
+    case SettingType::kBool:
+      if (v == "true" || v == "1" || v == "false" || v == "0") {
+        out.*std::get<bool S::*>(spec.member) = v == "true" || v == "1";
+        return {};
+      }
+      break;
+    case SettingType::kUint: {
+      std::uint64_t x = 0;
+      const auto r = std::from_chars(v.data(), v.data() + v.size(), x);
+      if (!v.empty() && r.ec == std::errc() && r.ptr == v.data() + v.size() &&
+          static_cast<double>(x) >= spec.min && static_cast<double>(x) <= spec.max) {
+        out.*std::get<std::uint64_t S::*>(spec.member) = x;
+        return {};
+      }
+      break;
+    }
+    case SettingType::kNumber: {
+      char* end = nullptr;
+      const double x = std::strtod(v.c_str(), &end);
+      if (!v.empty() && end == v.c_str() + v.size() && std::isfinite(x) && x >= spec.min &&
+          x <= spec.max) {
+        out.*std::get<double S::*>(spec.member) = x;
+        return {};
+      }
+      break;
+    }
+  }
+  return "must be " + describe_type(spec);
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, unsigned short>> split_listen(std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  const auto r = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || r.ec != std::errc() || r.ptr != port_text.data() + port_text.size() ||
+      port > 65535)
+    return std::nullopt;
+  std::string_view host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  return std::pair{std::string(host), static_cast<unsigned short>(port)};
+}
+
+std::optional<std::vector<std::chrono::milliseconds>> parse_retry_schedule(std::string_view text) {
+  std::vector<std::chrono::milliseconds> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    const std::string item(text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    char* end = nullptr;
+    const double seconds = std::strtod(item.c_str(), &end);
+    if (item.empty() || end != item.c_str() + item.size() || !(seconds >= 0.001) ||
+        !(seconds <= 7 * 86400.0))
+      return std::nullopt;
+    out.emplace_back(static_cast<std::int64_t>(seconds * 1000));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > 30) return std::nullopt;
+  return out;
+}
+
+const std::vector<SettingSpec>& setting_specs() {
+  static const std::vector<SettingSpec> kSpecs{
+      text("listen", &S::listen, "127.0.0.1:8080", kServe,
+           "the address to listen on (port 0: any free port)", check_listen, "HOST:PORT"),
+      text("data_dir", &S::data_dir, "./data", kAll,
+           "data directory of the embedded default: SQLite database, master.key, demo files"),
+      text("database_url", &S::database_url, "", kAll,
+           "PostgreSQL URL: production storage instead of SQLite in data_dir"),
+      text("redis_url", &S::redis_url, "", kServe,
+           "Redis URL: shared nonces, idempotency keys and rate limits instead of the in-process "
+           "cache"),
+      text("artifacts_dir", &S::artifacts_dir, "./artifacts", kServe,
+           "circuit artifacts: <dir>/<claim_type>/<version>/"),
+      text("master_key_file", &S::master_key_file, "", kAll,
+           "32-byte key sealing webhook secrets (empty: <data_dir>/master.key); the same for "
+           "every instance"),
+      flag("demo", &S::demo, "false", kServe,
+           "set up a demo partner, holder and issuer trees under <data_dir>/demo"),
+      flag("insecure_development_keys", &S::insecure_development_keys, "false", kServe,
+           "DEVELOPMENT ONLY: load circuit keys from a development ceremony (anyone can forge "
+           "proofs for them); refused with --database-url"),
+      choice("sqlite_synchronous", &S::sqlite_synchronous, "FULL", {"FULL", "NORMAL"}, kStorage,
+             "SQLite durability: FULL fsyncs every commit"),
+      integer("database_pool_size", &S::database_pool_size, "8", 1, 512, kStorage,
+              "PostgreSQL connections per process"),
+      flag("migrate", &S::migrate, "true", kServe | kWorker,
+           "apply PostgreSQL migrations at start (false: run `proofgate migrate` first)"),
+      integer("maintenance_interval_seconds", &S::maintenance_interval_seconds, "300", 10, 86400,
+              kServe, "storage upkeep period (PostgreSQL partitions ahead, analytics view)"),
+      integer("body_limit", &S::body_limit, "65536", 1024, 16 << 20, kServe,
+              "largest request body in bytes"),
+      integer("header_limit", &S::header_limit, "8192", 1024, 1 << 20, kServe,
+              "largest request header in bytes"),
+      integer("read_timeout_seconds", &S::read_timeout_seconds, "10", 1, 3600, kServe,
+              "time to read one request, header and body"),
+      integer("idle_timeout_seconds", &S::idle_timeout_seconds, "30", 1, 3600, kServe,
+              "how long an idle keep-alive connection stays open"),
+      integer("drain_timeout_seconds", &S::drain_timeout_seconds, "10", 0, 3600, kServe,
+              "on SIGTERM, how long requests in flight may finish"),
+      integer("workers", &S::workers, "0", 0, 256, kServe,
+              "threads verifying requests (0: one per core)"),
+      integer("max_connections", &S::max_connections, "4096", 16, 1000000, kServe,
+              "open client connections at most"),
+      integer("pool_queue_limit", &S::pool_queue_limit, "1024", 1, 1000000, kServe,
+              "requests waiting for a verifying thread at most (beyond: 503 with Retry-After)"),
+      number("rate_limit", &S::rate_limit, "100", 0, 1e9, kServe,
+             "requests per second per partner (0: off)"),
+      number("rate_burst", &S::rate_burst, "200", 1, 1e9, kServe, "burst per partner"),
+      integer("auth_failures_per_minute", &S::auth_failures_per_minute, "60", 0, 1000000, kServe,
+              "failed authentications allowed per source address per minute (0: off)"),
+      integer("root_grace_seconds", &S::root_grace_seconds, "3600", 0, 365 * 86400, kServe,
+              "how long a superseded issuer root stays valid"),
+      integer("request_ttl_seconds", &S::request_ttl_seconds, "300", 10, 3600, kServe,
+              "default lifetime of a proof request"),
+      sha256("admin_token_sha256", &S::admin_token_sha256, kServe,
+             "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token); "
+             "empty: no admin API"),
+      sha256("metrics_token_sha256", &S::metrics_token_sha256, kServe,
+             "SHA-256 (hex) of the bearer token /metrics asks for; empty: /metrics is open"),
+      flag("worker", &S::worker, "true", kServe,
+           "deliver webhooks in this process (false: run `proofgate worker`)"),
+      flag("webhook_allow_loopback", &S::webhook_allow_loopback, "false", kWebhooks,
+           "DEVELOPMENT/TESTS ONLY: allow webhook URLs on loopback, where plain http is allowed "
+           "too (nowhere else)"),
+      integer("webhook_timeout_ms", &S::webhook_timeout_ms, "5000", 100, 60000, kWebhooks,
+              "time for one delivery attempt: connect, send, answer"),
+      integer("webhook_concurrency", &S::webhook_concurrency, "8", 1, 256, kWebhooks,
+              "webhook deliveries in flight per worker"),
+      integer("webhook_per_client", &S::webhook_per_client, "2", 1, 256, kWebhooks,
+              "webhook deliveries in flight per partner"),
+      integer("webhook_poll_ms", &S::webhook_poll_ms, "250", 10, 60000, kWebhooks,
+              "longest wait of the worker when nothing is due"),
+      text("webhook_retry_schedule", &S::webhook_retry_schedule, "5,30,120,600,3600,14400,43200",
+           kWebhooks, "the waits after each failed attempt; the last one failing makes it dead",
+           check_retry_schedule, "1 to 30 comma-separated seconds"),
+      choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
+             "lowest level of the JSON log lines written"),
+  };
+  return kSpecs;
+}
+
+std::string env_name(const SettingSpec& spec) {
+  std::string out = "PROOFGATE_";
+  for (const char c : spec.name)
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+std::string flag_name(const SettingSpec& spec) {
+  std::string out =
+      spec.type == SettingType::kBool && spec.default_value == "true" ? "--no-" : "--";
+  for (const char c : spec.name) out.push_back(c == '_' ? '-' : c);
+  return out;
+}
+
+std::string describe_type(const SettingSpec& spec) {
+  switch (spec.type) {
+    case SettingType::kString:
+      return std::string(spec.form);
+    case SettingType::kUint:
+      return "an integer from " + number_text(spec.min) + " to " + number_text(spec.max);
+    case SettingType::kNumber:
+      return "a number from " + number_text(spec.min) + " to " + number_text(spec.max);
+    case SettingType::kBool:
+      return "true or false";
+    case SettingType::kChoice: {
+      std::string out = "one of";
+      for (std::size_t i = 0; i < spec.choices.size(); ++i)
+        out += std::string(i ? ", " : " ") + std::string(spec.choices[i]);
+      return out;
+    }
+    case SettingType::kSha256Hex:
+      break;
+  }
+  return "a SHA-256 as 64 lowercase hex digits, or empty";
+}
+
+Settings resolve_settings(const RawSettings& flags,
+                          const std::optional<std::filesystem::path>& toml_file) {
   RawSettings file_values;
+  const auto& specs = setting_specs();
+  const auto known = [&](std::string_view k) {
+    for (const auto& s : specs)
+      if (s.name == k) return true;
+    return false;
+  };
   if (toml_file) {
     toml::table table;
     try {
@@ -61,14 +287,13 @@ RawSettings resolve_settings(const RawSettings& flags,
     }
     for (const auto& [key, node] : table) {
       const std::string k(key.str());
-      if (!serve_defaults().contains(k))
-        throw std::runtime_error(toml_file->string() + ": unknown setting " + k);
+      if (!known(k)) throw std::runtime_error(toml_file->string() + ": unknown setting " + k);
       if (const auto* s = node.as_string()) {
         file_values[k] = s->get();
       } else if (const auto* i = node.as_integer()) {
         file_values[k] = std::to_string(i->get());
       } else if (const auto* f = node.as_floating_point()) {
-        file_values[k] = std::to_string(f->get());
+        file_values[k] = number_text(f->get());
       } else if (const auto* b = node.as_boolean()) {
         file_values[k] = b->get() ? "true" : "false";
       } else {
@@ -77,19 +302,32 @@ RawSettings resolve_settings(const RawSettings& flags,
       }
     }
   }
-  RawSettings out;
-  for (const auto& [name, def] : serve_defaults()) {
-    std::string env_name = "PROOFGATE_";
-    for (const char c : name)
-      env_name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (const auto& [name, value] : flags) {
+    if (!known(name)) throw std::runtime_error("unknown setting " + name);
+  }
+  Settings out;
+  for (const auto& spec : specs) {
+    const std::string name(spec.name);
+    const std::string env = env_name(spec);
+    std::string value, from;
     if (const auto it = flags.find(name); it != flags.end()) {
-      out[name] = it->second;
-    } else if (const char* env = std::getenv(env_name.c_str()); env != nullptr) {
-      out[name] = env;
+      value = it->second;
+      from = flag_name(spec);
+    } else if (const char* e = std::getenv(env.c_str()); e != nullptr) {
+      value = e;
+      from = env;
     } else if (const auto f = file_values.find(name); f != file_values.end()) {
-      out[name] = f->second;
+      value = f->second;
+      from = toml_file->string();
     } else {
-      out[name] = def;
+      value = spec.default_value;
+      from = "the default";
+    }
+    if (const std::string problem = apply(spec, value, out); !problem.empty()) {
+      // Free text is never echoed: it may be a URL with a password in it.
+      const bool echo = spec.type != SettingType::kString || spec.check != nullptr;
+      throw std::runtime_error(name + ": " + problem + (echo ? ", got '" + value + "'" : "") +
+                               " (from " + from + ")");
     }
   }
   return out;
@@ -102,39 +340,72 @@ std::optional<std::filesystem::path> config_file(const std::string& flag) {
   return std::nullopt;
 }
 
-std::uint64_t setting_uint(const RawSettings& s, const std::string& name, std::uint64_t min,
-                           std::uint64_t max) {
-  const std::string& v = s.at(name);
-  std::uint64_t x = 0;
-  if (v.empty() || v.size() > 19) throw std::runtime_error(name + ": must be an integer");
-  for (const char c : v) {
-    if (c < '0' || c > '9')
-      throw std::runtime_error(name + ": must be a non-negative integer, got '" + v + "'");
-    x = x * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (x < min || x > max) {
-    throw std::runtime_error(name + ": must be between " + std::to_string(min) + " and " +
-                             std::to_string(max));
-  }
-  return x;
+Settings GivenFlags::resolve() const {
+  return resolve_settings(values, config_file(config));
 }
 
-double setting_double(const RawSettings& s, const std::string& name, double min, double max) {
-  const std::string& v = s.at(name);
-  char* end = nullptr;
-  const double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || end != v.c_str() + v.size() || !(x >= min && x <= max)) {
-    throw std::runtime_error(name + ": must be a number between " + std::to_string(min) + " and " +
-                             std::to_string(max));
+std::shared_ptr<GivenFlags> add_setting_flags(CLI::App& cmd, Command command) {
+  auto given = std::make_shared<GivenFlags>();
+  cmd.add_option("--config", given->config,
+                 "TOML file with settings (flags and PROOFGATE_* variables override it) "
+                 "[env PROOFGATE_CONFIG]");
+  for (const auto& spec : setting_specs()) {
+    if ((spec.commands & command) == 0) continue;
+    const std::string name(spec.name);
+    const std::string where = " [" + env_name(spec) + "; TOML " + name + "]";
+    if (spec.type == SettingType::kBool) {
+      const bool on_by_default = spec.default_value == "true";
+      const std::string value = on_by_default ? "false" : "true";
+      cmd.add_flag_function(
+          flag_name(spec), [given, name, value](std::int64_t) { given->values[name] = value; },
+          std::string(on_by_default ? "turn off: " : "") + std::string(spec.help) + where);
+    } else {
+      std::string help(spec.help);
+      help += " (" + describe_type(spec);
+      if (!spec.default_value.empty()) help += "; default " + std::string(spec.default_value);
+      help += ")" + where;
+      cmd.add_option_function<std::string>(
+          flag_name(spec), [given, name](const std::string& v) { given->values[name] = v; }, help);
+    }
   }
-  return x;
+  return given;
 }
 
-bool setting_bool(const RawSettings& s, const std::string& name) {
-  const std::string& v = s.at(name);
-  if (v == "true" || v == "1") return true;
-  if (v == "false" || v == "0" || v.empty()) return false;
-  throw std::runtime_error(name + ": must be true or false, got '" + v + "'");
+std::string settings_markdown() {
+  std::string out =
+      "| Setting (TOML key) | Environment | Flag | Commands | Type | Default | What it does |\n"
+      "| --- | --- | --- | --- | --- | --- | --- |\n";
+  const auto code = [](std::string_view s) {
+    return s.empty() ? std::string("(empty)") : "`" + std::string(s) + "`";
+  };
+  for (const auto& spec : setting_specs()) {
+    std::string commands;
+    for (const auto& [bit, word] : {std::pair{kServe, "serve"}, std::pair{kWorker, "worker"},
+                                    std::pair{kMigrate, "migrate"}, std::pair{kAdmin, "admin"}}) {
+      if (spec.commands & bit) commands += (commands.empty() ? "" : ", ") + std::string(word);
+    }
+    std::string help(spec.help);
+    std::string escaped;
+    for (const char c : help) {
+      if (c == '|') escaped += "\\";
+      escaped.push_back(c);
+    }
+    out += "| " + code(spec.name) + " | " + code(env_name(spec)) + " | " + code(flag_name(spec)) +
+           " | " + commands + " | " + describe_type(spec) + " | " + code(spec.default_value) +
+           " | " + escaped + " |\n";
+  }
+  return out;
+}
+
+void add_settings_command(CLI::App& app, int& exit_code) {
+  auto markdown = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand(
+      "settings", "Print the table of every setting (flags, PROOFGATE_* variables, TOML keys)");
+  cmd->add_flag("--markdown", *markdown, "as a Markdown table (the one in README.md)")->required();
+  cmd->callback([&exit_code] {
+    std::cout << settings_markdown();
+    exit_code = 0;
+  });
 }
 
 }  // namespace pg::cli

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/config.hpp"
 
 int main(int argc, char** argv) {
   // A peer that closes its socket (a partner's receiver, Redis, PostgreSQL) must give an error on
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   pg::cli::add_worker_command(app, exit_code);
   pg::cli::add_migrate_command(app, exit_code);
   pg::cli::add_admin_command(app, exit_code);
+  pg::cli::add_settings_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

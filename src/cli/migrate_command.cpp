@@ -6,22 +6,21 @@
 
 #include "cli/backends.hpp"
 #include "cli/commands.hpp"
+#include "log/log.hpp"
 
 namespace pg::cli {
 
 void add_migrate_command(CLI::App& app, int& exit_code) {
-  auto flags = std::make_shared<std::pair<std::string, std::string>>("./data", "");
   CLI::App* cmd =
       app.add_subcommand("migrate", "Apply the storage's migrations and create partitions ahead");
-  cmd->add_option("--data-dir", flags->first,
-                  "data directory of the embedded default (default ./data)");
-  cmd->add_option("--database-url", flags->second, "PostgreSQL URL (production storage)");
-  cmd->callback([flags, &exit_code] {
-    RawSettings raw{{"data_dir", flags->first}, {"migrate", "true"}};
-    if (!flags->second.empty()) raw["database_url"] = flags->second;
+  auto given = add_setting_flags(*cmd, kMigrate);
+  cmd->callback([given, &exit_code] {
+    GivenFlags flags = *given;
+    flags.values["migrate"] = "true";  // what this command is for, whatever the file says
+    const Settings s = flags.resolve();
+    log::init(*log::parse_level(s.log_level));
     const core::SystemClock clock;
-    const Backends b =
-        open_backends(resolve_settings(raw, std::nullopt), clock, /*with_cache=*/false);
+    const Backends b = open_backends(s, clock, /*with_cache=*/false);
     if (b.maintain) b.maintain();
     std::cout << boost::json::serialize(
                      boost::json::object{{"storage", b.storage_name}, {"migrated", true}})

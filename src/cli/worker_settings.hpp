@@ -1,22 +1,27 @@
-// Reading the webhook worker's settings (shared by `serve`, which runs a worker inside, and
-// `worker`, which runs one on its own).
+// Settings turned into what the adapters take: the webhook worker's (shared by `serve`, which runs
+// a worker inside, and `worker`, which runs one on its own) and the hashed tokens.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "cli/config.hpp"
 #include "webhooks/worker.hpp"
 
 namespace pg::cli {
 
-/// The worker settings from resolved raw settings; `role` names the process in the lease owner
-/// ("serve" or "worker"). Throws std::runtime_error naming a malformed setting.
-webhooks::WorkerSettings worker_settings(const RawSettings& s, const std::string& role);
+/// The worker settings; `role` names the process in the lease owner ("serve" or "worker").
+webhooks::WorkerSettings worker_settings(const Settings& s, const std::string& role);
 
-/// The admin token's SHA-256 from `admin_token_sha256` (64 hex digits), nullopt when empty.
-std::optional<std::array<std::uint8_t, 32>> admin_token_hash(const RawSettings& s);
+/// A kSha256Hex setting's bytes (resolve_settings checked its form), nullopt when empty.
+std::optional<std::array<std::uint8_t, 32>> sha256_setting(std::string_view hex);
+
+/// The admin token's SHA-256 from `admin_token_sha256`, nullopt when empty.
+inline std::optional<std::array<std::uint8_t, 32>> admin_token_hash(const Settings& s) {
+  return sha256_setting(s.admin_token_sha256);
+}
 
 }  // namespace pg::cli

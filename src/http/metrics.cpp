@@ -7,7 +7,6 @@
 #include "core/catalog.hpp"
 #include "core/errors.hpp"
 #include "http/routes.hpp"
-#include "webhooks/worker.hpp"
 
 namespace pg::http {
 
@@ -147,20 +146,26 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
   out += "# TYPE proofgate_http_auth_throttled_total counter\n";
   out += "proofgate_http_auth_throttled_total " + std::to_string(auth_throttled.load()) + "\n";
   if (worker) {
+    const core::DeliveryCounts c = worker->delivery_counts();
     out +=
         "# HELP proofgate_webhook_attempts_total Webhook delivery attempts by this process's "
         "worker: ok (2xx) or failed.\n";
     out += "# TYPE proofgate_webhook_attempts_total counter\n";
-    out += "proofgate_webhook_attempts_total{result=\"ok\"} " +
-           std::to_string(worker->attempts_ok.load()) + "\n";
+    out +=
+        "proofgate_webhook_attempts_total{result=\"ok\"} " + std::to_string(c.attempts_ok) + "\n";
     out += "proofgate_webhook_attempts_total{result=\"failed\"} " +
-           std::to_string(worker->attempts_failed.load()) + "\n";
+           std::to_string(c.attempts_failed) + "\n";
     out += "# HELP proofgate_webhook_dead_total Deliveries this process's worker moved to dead.\n";
     out += "# TYPE proofgate_webhook_dead_total counter\n";
-    out += "proofgate_webhook_dead_total " + std::to_string(worker->dead.load()) + "\n";
+    out += "proofgate_webhook_dead_total " + std::to_string(c.dead) + "\n";
+    out +=
+        "# HELP proofgate_webhook_storage_errors_total Storage calls of this process's webhook "
+        "worker that failed (the rows stay in the outbox and are retried).\n";
+    out += "# TYPE proofgate_webhook_storage_errors_total counter\n";
+    out += "proofgate_webhook_storage_errors_total " + std::to_string(c.storage_errors) + "\n";
     out += "# HELP proofgate_webhook_in_flight Webhook attempts in flight in this process.\n";
     out += "# TYPE proofgate_webhook_in_flight gauge\n";
-    out += "proofgate_webhook_in_flight " + std::to_string(worker->in_flight.load()) + "\n";
+    out += "proofgate_webhook_in_flight " + std::to_string(c.in_flight) + "\n";
   }
   if (outbox) {
     try {

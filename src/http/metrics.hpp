@@ -9,12 +9,9 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/delivery_counters.hpp"
 #include "core/outbox.hpp"
 #include "core/service.hpp"
-
-namespace pg::webhooks {
-class Worker;
-}
 
 namespace pg::http {
 
@@ -45,8 +42,8 @@ class Metrics {
   std::atomic<std::uint64_t> connections_refused_fd{0};     // accept failed: EMFILE, ENFILE, ...
   std::atomic<std::uint64_t> requests_shed{0};              // 503: the pool's queue was full
   std::atomic<std::uint64_t> auth_throttled{0};             // 429: too many failed authentications
-  const webhooks::Worker* worker = nullptr;  // this process's webhook worker, if it runs one
-  core::OutboxStore* outbox = nullptr;       // outbox counts by status, read at each scrape
+  const core::DeliveryCounters* worker = nullptr;           // this process's webhook worker, if any
+  core::OutboxStore* outbox = nullptr;  // outbox counts by status, read at each scrape
 
   /// The exposition text, including the service's counters.
   std::string render(const core::ServiceCounters& service) const;

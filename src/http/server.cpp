@@ -17,6 +17,7 @@
 #include "core/secrets.hpp"
 #include "core/service.hpp"
 #include "http/presenter.hpp"
+#include "log/log.hpp"
 
 namespace pg::http {
 
@@ -26,21 +27,6 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += "?";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string throttle_key_of(const asio::ip::address& a) {
   if (a.is_v6()) {
@@ -185,9 +171,8 @@ class Server {
     }
     accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
                                  std::chrono::milliseconds(1000));
-    std::cerr << R"({"level":"warn","msg":"accept failed; retrying later","error":")"
-              << json_escape(ec.message()) << R"(","retry_ms":)" << accept_backoff_.count() << "}"
-              << std::endl;
+    log::warn("accept failed; retrying later",
+              {{"error", ec.message()}, {"retry_ms", std::int64_t{accept_backoff_.count()}}});
     accept_timer_.expires_after(accept_backoff_);
     accept_timer_.async_wait([this](beast::error_code wec) {
       if (!wec && acceptor_.is_open()) accept();
@@ -196,9 +181,7 @@ class Server {
 
   void shutdown() {
     if (stopping_.exchange(true)) return;
-    std::cerr
-        << R"({"level":"info","msg":"shutting down: no new connections, finishing requests in flight"})"
-        << std::endl;
+    log::info("shutting down: no new connections, finishing requests in flight");
     beast::error_code ignored;
     acceptor_.close(ignored);
     accept_timer_.cancel();
@@ -330,10 +313,14 @@ void Session::fail_request(int status, std::string_view code, std::string_view d
   res->set("X-Request-Id", request_id);
   res->set("X-Content-Type-Options", "nosniff");
   server_.metrics().observe_request("unmatched", "-", status, 0);
-  std::cout << R"({"level":"info","msg":"request","request_id":")" << request_id
-            << R"(","method":"-","route":"unmatched","status":)" << status
-            << R"(,"latency_ms":0,"error_code":")" << code << "\"}\n"
-            << std::flush;
+  {
+    const log::RequestScope scope(request_id);
+    log::request({{"method", "-"},
+                  {"route", "unmatched"},
+                  {"status", status},
+                  {"latency_ms", 0.0},
+                  {"error_code", code}});
+  }
   response_ = res;
   bhttp::async_write(stream_, *response_,
                      [self = shared_from_this()](beast::error_code, std::size_t) {
@@ -395,8 +382,12 @@ void Session::on_read(beast::error_code ec) {
     return r;
   };
   if (!on_pool) {
-    answer(server_.handler().handle(handle()), std::move(request_id), std::move(method), start,
-           keep_alive);
+    HttpReply reply;
+    {
+      const log::RequestScope scope(request_id);  // lines logged while handling carry its id
+      reply = server_.handler().handle(handle());
+    }
+    answer(std::move(reply), std::move(request_id), std::move(method), start, keep_alive);
     return;
   }
   server_.metrics().pool_queue_depth++;
@@ -405,7 +396,11 @@ void Session::on_read(beast::error_code ec) {
               method = std::move(method), start, keep_alive]() mutable {
                self->server_.metrics().pool_queue_depth--;
                self->server_.metrics().pool_busy++;
-               HttpReply reply = self->server_.handler().handle(handle());
+               HttpReply reply;
+               {
+                 const log::RequestScope scope(request_id);
+                 reply = self->server_.handler().handle(handle());
+               }
                self->server_.metrics().pool_busy--;
                asio::post(self->stream_.get_executor(),
                           [self, reply = std::move(reply), request_id = std::move(request_id),
@@ -461,14 +456,16 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   server_.metrics().observe_request(reply.route, method, reply.status, seconds);
   // One JSON line per request; never a key, token, proof or private value.
-  std::string line = R"({"level":"info","msg":"request","request_id":")" + json_escape(request_id) +
-                     R"(","method":")" + json_escape(method) + R"(","route":")" +
-                     json_escape(reply.route) + R"(","status":)" + std::to_string(reply.status) +
-                     R"(,"latency_ms":)" + std::to_string(seconds * 1000.0);
-  if (!reply.partner_id.empty()) line += R"(,"partner_id":")" + reply.partner_id + "\"";
-  if (!reply.error_code.empty()) line += R"(,"error_code":")" + reply.error_code + "\"";
-  line += "}\n";
-  std::cout << line << std::flush;
+  {
+    const log::RequestScope scope(request_id);
+    std::vector<log::Field> fields{{"method", method},
+                                   {"route", reply.route},
+                                   {"status", reply.status},
+                                   {"latency_ms", seconds * 1000.0}};
+    if (!reply.partner_id.empty()) fields.emplace_back("partner_id", reply.partner_id);
+    if (!reply.error_code.empty()) fields.emplace_back("error_code", reply.error_code);
+    log::write_request(fields);
+  }
   response_ = res;
   bhttp::async_write(stream_, *response_,
                      [self = shared_from_this(), closing](beast::error_code ec, std::size_t) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "log/log.hpp"
 #include "webhooks/http_client.hpp"
 #include "webhooks/signer.hpp"
 #include "webhooks/url.hpp"
@@ -32,6 +33,19 @@ Worker::Worker(core::OutboxStore& store, const core::Clock& clock,
                const core::MasterKey& master_key, WorkerSettings settings)
     : store_(store), clock_(clock), master_key_(master_key), s_(std::move(settings)) {}
 
+core::DeliveryCounts Worker::delivery_counts() const {
+  return {attempts_ok_.load(), attempts_failed_.load(), dead_.load(), storage_errors_.load(),
+          in_flight_.load()};
+}
+
+void Worker::storage_failed(std::string_view call, std::string_view event_id,
+                            const std::exception& e) {
+  storage_errors_++;
+  log::error(
+      "webhook worker: storage call failed",
+      {{"call", call}, {"event_id", event_id}, {"worker_id", s_.worker_id}, {"error", e.what()}});
+}
+
 void Worker::notify() {
   {
     std::lock_guard lock(mu_);
@@ -45,7 +59,7 @@ void Worker::run(const std::atomic<bool>& stop) {
   // A lease outlives one attempt by a margin, so a live worker never loses a row mid-attempt.
   const std::int64_t lease_ms = s_.timeout.count() * 2 + 5000;
   while (!stop.load()) {
-    const std::int64_t free = static_cast<std::int64_t>(s_.concurrency) - in_flight.load();
+    const std::int64_t free = static_cast<std::int64_t>(s_.concurrency) - in_flight_.load();
     std::size_t claimed = 0;
     if (free > 0) {
       try {
@@ -53,25 +67,27 @@ void Worker::run(const std::atomic<bool>& stop) {
                                           static_cast<std::size_t>(free), lease_ms, s_.per_client);
         claimed = due.size();
         for (const auto& d : due) {
-          in_flight++;
+          in_flight_++;
           boost::asio::post(pool, [this, d] {
             deliver(d);
-            in_flight--;
+            in_flight_--;
             notify();  // a slot is free
           });
         }
-      } catch (const std::exception&) {
-        // Storage failed: try again after the poll interval; nothing was claimed.
+      } catch (const std::exception& e) {
+        // Nothing was claimed: try again after the poll interval.
+        storage_failed("claim_due", "", e);
       }
     }
-    if (claimed > 0 && in_flight.load() < static_cast<std::int64_t>(s_.concurrency)) continue;
+    if (claimed > 0 && in_flight_.load() < static_cast<std::int64_t>(s_.concurrency)) continue;
     std::chrono::milliseconds sleep = s_.poll;
     try {
       if (const auto next = store_.next_due()) {
         sleep = std::clamp(std::chrono::milliseconds(*next - clock_.now_ms()),
                            std::chrono::milliseconds(0), s_.poll);
       }
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      storage_failed("next_due", "", e);  // sleep the poll interval
     }
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, sleep, [&] { return woken_ || stop.load(); });
@@ -90,7 +106,13 @@ void Worker::deliver(const core::Delivery& d) {
   std::optional<std::chrono::seconds> retry_after;
   std::string error;
   try {
-    const auto target = store_.webhook_target(d.event.client_id);
+    std::optional<core::WebhookTarget> target;
+    try {
+      target = store_.webhook_target(d.event.client_id);
+    } catch (const std::exception& e) {
+      storage_failed("webhook_target", d.event.event_id, e);
+      throw;  // recorded below as this attempt's error
+    }
     if (!target || target->url.empty()) {
       error = "the partner has no webhook URL";
     } else {
@@ -144,13 +166,14 @@ void Worker::deliver(const core::Delivery& d) {
   try {
     if (store_.finish_attempt(s_.worker_id, out)) {
       if (out.delivered)
-        attempts_ok++;
+        attempts_ok_++;
       else
-        attempts_failed++;
-      if (out.dead) dead++;
+        attempts_failed_++;
+      if (out.dead) dead_++;
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // The lease expires and another claim retries the row: at least once, never lost.
+    storage_failed("finish_attempt", d.event.event_id, e);
   }
 }
 

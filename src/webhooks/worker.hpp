@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/delivery_counters.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "core/secrets.hpp"
@@ -44,7 +45,7 @@ std::optional<std::chrono::milliseconds> retry_delay(
     const WorkerSettings& s, int attempts, std::optional<std::chrono::seconds> retry_after,
     double unit);
 
-class Worker {
+class Worker final : public core::DeliveryCounters {
  public:
   Worker(core::OutboxStore& store, const core::Clock& clock, const core::MasterKey& master_key,
          WorkerSettings settings);
@@ -56,11 +57,15 @@ class Worker {
   /// Wakes the claim loop now (the verify path calls this after writing an outbox row).
   void notify();
 
-  std::atomic<std::uint64_t> attempts_ok{0}, attempts_failed{0}, dead{0};
-  std::atomic<std::int64_t> in_flight{0};
+  core::DeliveryCounts delivery_counts() const override;
 
  private:
   void deliver(const core::Delivery& d);
+  /// Counts and logs a storage call that failed; the loop goes on (the row stays in the outbox).
+  void storage_failed(std::string_view call, std::string_view event_id, const std::exception& e);
+
+  std::atomic<std::uint64_t> attempts_ok_{0}, attempts_failed_{0}, dead_{0}, storage_errors_{0};
+  std::atomic<std::int64_t> in_flight_{0};
 
   core::OutboxStore& store_;
   const core::Clock& clock_;
