@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/backends.hpp"
+#include "cli/clients.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
 #include "cli/demo.hpp"
@@ -108,9 +109,9 @@ int serve(const ServeFlags& f, CLI::App& cmd) {
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
-  // The store objects implement the audit port too (backends.hpp): admin actions are audited.
-  http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock, admin_token_hash(s),
-                       [&worker] { worker.notify(); });
+  // The admin use cases (core::AdminService) on the same storage, each audited with its change.
+  AdminWiring admin_service(data, clock, [&worker] { worker.notify(); });
+  http::AdminApi admin(admin_service.service(), admin_token_hash(s));
   http::Api api(
       {proofs, *data.store, cache, metrics, [&stopping] { return stopping.load(); }, &admin});
   std::atomic<bool> worker_stop{false};

@@ -83,8 +83,8 @@ AdminResult<CreatedClient> AdminService::create_client(const Actor& actor, const
   for (std::size_t i = 0; i < spec.domains.size(); ++i) {
     const std::string& d = spec.domains[i];
     if (!is_domain(d)) return invalid("domains", "'" + d + "' is not a lowercase DNS name");
-    if (std::find(spec.domains.begin(), spec.domains.begin() + static_cast<std::ptrdiff_t>(i),
-                  d) != spec.domains.begin() + static_cast<std::ptrdiff_t>(i)) {
+    if (std::find(spec.domains.begin(), spec.domains.begin() + static_cast<std::ptrdiff_t>(i), d) !=
+        spec.domains.begin() + static_cast<std::ptrdiff_t>(i)) {
       return invalid("domains", "'" + d + "' is listed twice");
     }
   }
@@ -122,7 +122,9 @@ AdminResult<CreatedClient> AdminService::create_client(const Actor& actor, const
   return out;
 }
 
-std::vector<Client> AdminService::list_clients() { return p_.store.list_clients(); }
+std::vector<Client> AdminService::list_clients() {
+  return p_.store.list_clients();
+}
 
 AdminResult<RevokedKey> AdminService::revoke_key(const Actor& actor, std::string_view client_id) {
   if (client_id.empty()) return invalid("client_id", "must not be empty");
@@ -282,8 +284,8 @@ AdminResult<RetentionRun> AdminService::retention(
     if (file != nullptr) o["file"] = *file;
     return json::serialize(o);
   };
-  run.archived = p_.changes.archive_audit_before(
-      run.cutoff, batch, [&](const std::vector<AuditEntry>& rows) {
+  run.archived =
+      p_.changes.archive_audit_before(run.cutoff, batch, [&](const std::vector<AuditEntry>& rows) {
         run.files.push_back(archive(rows));
         return entry(actor, "retention.archived", details(rows.size(), &run.files.back()));
       });
@@ -293,8 +295,7 @@ AdminResult<RetentionRun> AdminService::retention(
   return run;
 }
 
-AdminResult<Anonymised> AdminService::anonymise_user(const Actor& actor,
-                                                     std::string_view user_id) {
+AdminResult<Anonymised> AdminService::anonymise_user(const Actor& actor, std::string_view user_id) {
   if (user_id.empty()) return invalid("user_id", "must not be empty");
   Anonymised out{hex(sha256(user_id)), 0};
   out.proofs_anonymised = p_.changes.anonymise_user(user_id, [&](std::size_t changed) {

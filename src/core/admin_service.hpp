@@ -21,8 +21,8 @@
 
 namespace pg::core {
 
-/// Why an admin use case refused (the closed set; the presenters map it: HTTP in src/http/admin.cpp,
-/// exit codes in src/cli/admin_command.cpp).
+/// Why an admin use case refused (the closed set; the presenters map it: HTTP in
+/// src/http/admin.cpp, exit codes in src/cli/admin_command.cpp).
 enum class AdminErrorCode {
   kInvalidInput,  // a value is malformed or out of range
   kNotFound,      // no partner / delivery with that id

@@ -107,8 +107,8 @@ class AdminStore {
   virtual void enqueue_event(const OutboxEvent& event, UnixMillis now, const AuditEntry& audit) = 0;
 
   /// As AuditStore::anonymise_user; `audit(changed)` gives the entry written with the change.
-  virtual std::size_t anonymise_user(std::string_view user_id,
-                                     const std::function<AuditEntry(std::size_t changed)>& audit) = 0;
+  virtual std::size_t anonymise_user(
+      std::string_view user_id, const std::function<AuditEntry(std::size_t changed)>& audit) = 0;
 
   /// As AuditStore::take_audit_before, with `archive(rows)` returning the entry that records the
   /// batch's archiving: it is written in the batch's transaction, with the batch's deletion.

@@ -1,5 +1,6 @@
-// The production implementation of core's Store, OutboxStore, AuditStore and AdminStore ports: PostgreSQL 15
-// over libpq, with a connection pool, prepared statements on the hot path, and migrations built in.
+// The production implementation of core's Store, OutboxStore, AuditStore and AdminStore ports:
+// PostgreSQL 15 over libpq, with a connection pool, prepared statements on the hot path, and
+// migrations built in.
 #pragma once
 
 #include <chrono>

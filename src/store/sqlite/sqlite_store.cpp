@@ -58,8 +58,7 @@ constexpr std::string_view kClaimDomain = R"sql(
   INSERT INTO verifier_domains (domain, client_id) VALUES (?1, ?2)
   ON CONFLICT (domain) DO NOTHING
   RETURNING 1)sql";
-constexpr std::string_view kClientRevokedAt =
-    "SELECT revoked_at FROM api_clients WHERE id = ?1";
+constexpr std::string_view kClientRevokedAt = "SELECT revoked_at FROM api_clients WHERE id = ?1";
 constexpr std::string_view kRevokeKey = R"sql(
   UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING 1)sql";
 
@@ -1310,8 +1309,8 @@ core::RevokeOutcome SqliteStore::revoke_key(std::string_view client_id, core::Un
   return core::RevokeOutcome::kRevoked;
 }
 
-void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root,
-                               core::UnixMillis now, const core::AuditEntry& audit) {
+void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
+                               const core::AuditEntry& audit) {
   constexpr std::string_view kOperation = "publish_root";
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
@@ -1371,8 +1370,8 @@ void SqliteStore::enqueue_event(const core::OutboxEvent& event, core::UnixMillis
   transaction.commit();
 }
 
-std::size_t SqliteStore::anonymise_user(
-    std::string_view user_id, const std::function<core::AuditEntry(std::size_t)>& audit) {
+std::size_t SqliteStore::anonymise_user(std::string_view user_id,
+                                        const std::function<core::AuditEntry(std::size_t)>& audit) {
   constexpr std::string_view kOperation = "anonymise_user";
   if (!audit) fail(kOperation, "no audit callback");
   std::lock_guard lock(mutex_);
