@@ -46,7 +46,8 @@ class AdminServiceTest : public ::testing::Test {
              ("proofgate-admin-test-" + std::to_string(std::random_device()()) + "-" +
               std::to_string(counter_++))),
         store_((fs::create_directories(dir_), store::SqliteSettings{.path = dir_ / "db.sqlite"})),
-        service_({store_, store_, store_, store_, clock_, key_, webhooks_, [this] { ++notified_; }}) {}
+        service_(
+            {store_, store_, store_, store_, clock_, key_, webhooks_, [this] { ++notified_; }}) {}
   ~AdminServiceTest() override {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
@@ -120,14 +121,14 @@ TEST_F(AdminServiceTest, create_client_audits_the_partner_but_never_its_key_or_s
 
 TEST_F(AdminServiceTest, a_verifier_domain_another_partner_holds_is_refused_by_name) {
   create("First", {"bank.example", "shared.example"});
-  auto second =
-      service_.create_client(actor_, {"Second", {"age_over_18"}, {"own.example", "shared.example"}, "", false});
+  auto second = service_.create_client(
+      actor_, {"Second", {"age_over_18"}, {"own.example", "shared.example"}, "", false});
   ASSERT_FALSE(second.ok());
   expect_refused(second.error(), AdminErrorCode::kConflict, "domains");
   EXPECT_NE(second.error().detail.find("'shared.example'"), std::string::npos)
       << second.error().detail;
   EXPECT_EQ(store_.list_clients().size(), 1u);
-  EXPECT_EQ(trail().size(), 1u);  // only the first partner's creation
+  EXPECT_EQ(trail().size(), 1u);     // only the first partner's creation
   create("Third", {"own.example"});  // nothing of the refused partner was kept
 }
 

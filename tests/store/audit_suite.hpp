@@ -307,7 +307,9 @@ TEST_P(AuditSuite, anonymise_user_nulls_only_that_users_proofs_and_keeps_every_p
 
 /// An entry record_audit refuses (details not a JSON object): written after the change, inside its
 /// transaction, it must take the change down with it.
-inline core::AuditEntry refused_entry() { return audit_entry("refused", kNow, "[1,2]"); }
+inline core::AuditEntry refused_entry() {
+  return audit_entry("refused", kNow, "[1,2]");
+}
 
 TEST_P(AuditSuite, create_client_writes_the_partner_and_its_audit_entry_together) {
   const core::Client client = sample_client(1);
@@ -414,14 +416,13 @@ TEST_P(AuditSuite, admin_changes_are_written_with_their_audit_entries) {
 
   // Retention: each batch's deletion with the entry that records it (at now, after the cutoff).
   std::size_t batches = 0;
-  EXPECT_EQ(admin().archive_audit_before(kNow + 5, 2,
-                                         [&](const std::vector<core::AuditEntry>& rows) {
-                                           ++batches;
-                                           return audit_entry(
-                                               "retention.archived", kNow + 10,
-                                               R"({"archived":)" + std::to_string(rows.size()) +
-                                                   "}");
-                                         }),
+  EXPECT_EQ(admin().archive_audit_before(
+                kNow + 5, 2,
+                [&](const std::vector<core::AuditEntry>& rows) {
+                  ++batches;
+                  return audit_entry("retention.archived", kNow + 10,
+                                     R"({"archived":)" + std::to_string(rows.size()) + "}");
+                }),
             5u);
   EXPECT_EQ(batches, 3u);
   EXPECT_EQ(actions(everything()),

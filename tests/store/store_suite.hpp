@@ -76,7 +76,8 @@ inline core::Client sample_client(int n) {
   }
   client.scopes = {"age_over_18", "income_gte"};
   // A verifier domain belongs to one partner: every sample partner has its own.
-  client.domains = {"bank" + std::to_string(n) + ".example", "shop" + std::to_string(n) + ".example"};
+  client.domains = {"bank" + std::to_string(n) + ".example",
+                    "shop" + std::to_string(n) + ".example"};
   if (n % 2 == 0) {
     client.webhook_url = "https://hooks.example/" + std::to_string(n);
     client.webhook_secret_sealed = std::string("\x00\x01sealed\xff", 9);  // binary, with a NUL
