@@ -555,7 +555,7 @@ int applied_schema_version(Connection& connection, std::string_view operation) {
 void migrate(Connection& connection) {
   constexpr std::string_view kOperation = "migrate";
   connection.run(kTakeMigrationLock, Params().integer(kMigrationLockKey), kOperation);
-  for (const PostgresMigration& migration : postgres_migrations()) {
+  for (const Migration& migration : postgres_migrations()) {
     const std::string operation = "migration " + std::string(migration.name);
     Transaction transaction(connection, operation);
     // Read under the lock: another instance may have applied it while we waited.
