@@ -512,14 +512,7 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
 /// there is one): a refusal throws there and rolls back whatever it changed before.
 void write_audit(Connection& connection, const core::AuditEntry& entry,
                  std::string_view operation) {
-  if (entry.actor_type.empty()) fail(operation, "no actor_type");
-  if (entry.action.empty()) fail(operation, "no action");
-  const std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
-  {
-    boost::system::error_code ec;
-    const boost::json::value value = boost::json::parse(details, ec);
-    if (ec || !value.is_object()) fail(operation, "details_json is not a JSON object");
-  }
+  const std::string details = audit_details_json(entry, operation, kStoreName);
   connection.run(kInsertAudit,
                  Params()
                      .text(entry.actor_type)

@@ -5,7 +5,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -562,15 +561,8 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
 /// Checks `entry` as record_audit promises and appends it, inside the caller's transaction: a
 /// refusal throws there and rolls back whatever the transaction changed before.
 void write_audit(Handles& h, const core::AuditEntry& entry, std::string_view operation) {
-  if (entry.actor_type.empty()) fail(operation, "no actor_type");
-  if (entry.action.empty()) fail(operation, "no action");
-  // "" is the empty object; anything else must be one (the column's CHECK says so too).
-  const std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
-  {
-    boost::system::error_code ec;
-    const boost::json::value value = boost::json::parse(details, ec);
-    if (ec || !value.is_object()) fail(operation, "details_json is not a JSON object");
-  }
+  // The column's CHECK refuses a non-object too; this names the problem first.
+  const std::string details = audit_details_json(entry, operation, kStoreName);
   Query(h.db.get(), h.insert_audit, operation)
       .text(1, entry.actor_type)
       .nullable_text(2, entry.actor_id)
