@@ -3,7 +3,6 @@
 
 #include <boost/json.hpp>
 
-#include "core/catalog.hpp"
 #include "core/secrets.hpp"
 #include "core/service.hpp"
 
