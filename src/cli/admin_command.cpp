@@ -1,12 +1,14 @@
 // `proofgate admin ...`: partner and state management on the data directory, usable while the
-// server runs (SQLite's locks keep both consistent); every change leaves an audit entry. Also the
-// audit export and retention (archive old audit entries, anonymise an account): docs/retention.md.
+// server runs (SQLite's locks keep both consistent). Each command parses its flags, calls one
+// core::AdminService use case (which writes the change and its audit entry in one transaction) and
+// prints the answer. Also the audit archives of retention: docs/retention.md.
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
@@ -19,14 +21,10 @@
 #include "cli/backends.hpp"
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
+#include "core/admin_service.hpp"
 #include "core/audit.hpp"
-#include "core/catalog.hpp"
-#include "core/secrets.hpp"
 #include "core/service.hpp"
-#include "crypto/snarkjs_codec.hpp"
 #include "http/admin.hpp"
-#include "webhooks/address_guard.hpp"
-#include "webhooks/signer.hpp"
 
 namespace pg::cli {
 
@@ -70,48 +68,30 @@ Backends open(const AdminFlags& f) {
 
 // --- The audit trail ---
 
-/// The storage's audit port: the store objects implement all three ports (backends.hpp).
-core::AuditStore& audit_of(const Backends& d) {
-  auto* audit = d.audit;
-  if (audit == nullptr)
-    throw std::runtime_error("the " + d.storage_name + " storage keeps no audit trail");
-  return *audit;
-}
-
 /// Who runs the CLI: the operating-system account (there is no other identity here).
-std::string cli_actor() {
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr)
-    return pw->pw_name;
-  return "uid:" + std::to_string(geteuid());
-}
-
-/// Records an admin CLI action. Runs after the action committed: should this write fail, the
-/// command fails and says so, though the action stands.
-void record(const Backends& d, std::string_view action, const json::object& details) {
-  core::AuditEntry entry;
-  entry.actor_type = std::string(core::kActorAdminCli);
-  entry.actor_id = cli_actor();
-  entry.action = std::string(action);
-  entry.details_json = json::serialize(details);
-  entry.at = core::SystemClock().now_ms();
-  try {
-    audit_of(d).record_audit(entry);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(std::string(action) +
-                             " done, but its audit entry was not recorded: " + e.what());
+core::Actor cli_actor() {
+  std::string id;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    id = pw->pw_name;
+  } else {
+    id = "uid:" + std::to_string(geteuid());
   }
+  return {std::string(core::kActorAdminCli), id};
 }
 
-/// The host of a URL (no scheme, credentials, port, path or query): what the audit keeps of a
-/// webhook URL, whose path may hold a partner's token.
-std::string url_host(std::string_view url) {
-  if (const auto scheme = url.find("://"); scheme != std::string_view::npos)
-    url.remove_prefix(scheme + 3);
-  url = url.substr(0, url.find_first_of("/?#"));
-  if (const auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-  if (!url.empty() && url.front() == '[')
-    return std::string(url.substr(0, url.find(']') + 1));  // [IPv6]
-  return std::string(url.substr(0, url.find(':')));
+/// A use case's value, or its refusal as the one line the CLI prints ("--flag: detail", exit 2).
+template <class T>
+T& value_or_throw(core::AdminResult<T>& result) {
+  if (!result) {
+    std::string field = result.error().field;
+    std::replace(field.begin(), field.end(), '_', '-');
+    throw std::runtime_error((field.empty() ? "" : "--" + field + ": ") + result.error().detail);
+  }
+  return result.value();
+}
+
+void print(const json::value& v) {
+  std::cout << json::serialize(v) << std::endl;
 }
 
 /// UTC with milliseconds: 2026-09-21T10:15:00.123Z.
@@ -324,12 +304,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     c->add_option("--master-key-file", f->master_key_file,
                   "the deployment's master key (default <data-dir>/master.key)");
   };
+  static const core::SystemClock clock;
 
   CLI::App* create =
       admin->add_subcommand("create-client", "Create a partner; prints its API key once");
   create->add_option("--name", f->name, "partner name")->required();
   create->add_option("--scopes", f->scopes, "claim types, comma-separated")->required();
-  create->add_option("--domains", f->domains, "verifier domains, comma-separated")->required();
+  create
+      ->add_option("--domains", f->domains,
+                   "verifier domains, comma-separated; each belongs to this partner only")
+      ->required();
   create->add_option("--webhook-url", f->webhook_url,
                      "where webhooks go (a secret is generated and shown once)");
   create->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
@@ -337,17 +321,27 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   storage(create);
   create->callback([f, &exit_code] {
     Backends d = open(*f);
-    const json::object out = create_client(*d.store, d.master_key,
-                                           {f->name, split_list(f->scopes), split_list(f->domains),
-                                            f->webhook_url, f->allow_loopback_webhook});
-    // Never the API key, its prefix or the webhook secret; of the webhook URL only its host.
-    json::object details{{"client_id", out.at("client_id")},
-                         {"name", out.at("name")},
-                         {"scopes", out.at("scopes")},
-                         {"domains", out.at("domains")}};
-    if (!f->webhook_url.empty()) details["webhook_host"] = url_host(f->webhook_url);
-    record(d, "client.created", details);
-    std::cout << json::serialize(out) << std::endl;
+    AdminWiring wiring(d, clock);
+    auto created = wiring.service().create_client(
+        cli_actor(), {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url,
+                      f->allow_loopback_webhook});
+    print(created_client_json(value_or_throw(created)));
+    exit_code = 0;
+  });
+
+  CLI::App* revoke = admin->add_subcommand(
+      "revoke-key", "Revoke a partner's API key at once (the next request with it gets 401)");
+  revoke->add_option("--client-id", f->client_id, "the partner")->required();
+  storage(revoke);
+  revoke->callback([f, &exit_code] {
+    Backends d = open(*f);
+    AdminWiring wiring(d, clock);
+    auto revoked = wiring.service().revoke_key(cli_actor(), f->client_id);
+    const core::RevokedKey& r = value_or_throw(revoked);
+    json::object out{{"client_id", r.client_id}, {"revoked", true}};
+    out["already_revoked"] = r.already_revoked;
+    if (!r.already_revoked) out["revoked_at"] = core::rfc3339(r.revoked_at);
+    print(out);
     exit_code = 0;
   });
 
@@ -365,33 +359,13 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   storage(rotate);
   rotate->callback([f, &exit_code] {
     Backends d = open(*f);
-    const auto target = d.outbox->webhook_target(f->client_id);
-    if (!target) throw std::runtime_error("--client-id: no partner with this id");
-    if (!f->webhook_url.empty()) {
-      webhooks::GuardPolicy policy;
-      policy.allow_loopback = f->allow_loopback_webhook;
-      policy.require_https = !f->allow_loopback_webhook;
-      if (const auto refused = webhooks::check_registration(f->webhook_url, policy)) {
-        throw std::runtime_error("--webhook-url: " + *refused);
-      }
-    } else if (target->url.empty()) {
-      throw std::runtime_error("--webhook-url: the partner has no webhook URL yet; give one");
-    }
-    const std::string secret = webhooks::new_secret();
-    const auto now = core::SystemClock().now_ms();
-    d.outbox->rotate_webhook_secret(f->client_id, core::seal(d.master_key, secret, f->client_id),
-                                    now + f->overlap_seconds * 1000, f->webhook_url);
-    json::object details{
-        {"client_id", f->client_id},
-        {"overlap_seconds", f->overlap_seconds},
-        {"previous_secret_signs_until", core::rfc3339(now + f->overlap_seconds * 1000)}};
-    if (!f->webhook_url.empty()) details["new_webhook_host"] = url_host(f->webhook_url);
-    record(d, "webhook_secret.rotated", details);
-    std::cout << json::serialize(json::object{{"client_id", f->client_id},
-                                              {"webhook_secret", secret},
-                                              {"previous_secret_signs_until",
-                                               core::rfc3339(now + f->overlap_seconds * 1000)}})
-              << std::endl;
+    AdminWiring wiring(d, clock);
+    auto rotated = wiring.service().rotate_webhook_secret(
+        cli_actor(), f->client_id, f->overlap_seconds, f->webhook_url, f->allow_loopback_webhook);
+    const core::RotatedSecret& r = value_or_throw(rotated);
+    print(json::object{{"client_id", r.client_id},
+                       {"webhook_secret", r.webhook_secret},
+                       {"previous_secret_signs_until", core::rfc3339(r.previous_signs_until)}});
     exit_code = 0;
   });
 
@@ -400,11 +374,9 @@ void add_admin_command(CLI::App& app, int& exit_code) {
       "A new admin token for /api/admin (shown once) and the SHA-256 to configure");
   token->callback([&exit_code] {
     const auto [text, digest] = http::new_admin_token();
-    std::cout << json::serialize(
-                     json::object{{"admin_token", text},
-                                  {"admin_token_sha256", digest},
-                                  {"configure", "PROOFGATE_ADMIN_TOKEN_SHA256=" + digest}})
-              << std::endl;
+    print(json::object{{"admin_token", text},
+                       {"admin_token_sha256", digest},
+                       {"configure", "PROOFGATE_ADMIN_TOKEN_SHA256=" + digest}});
     exit_code = 0;
   });
 
@@ -413,17 +385,20 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   storage(list);
   list->callback([f, &exit_code] {
     Backends d = open(*f);
+    AdminWiring wiring(d, clock);
     json::array out;
-    for (const auto& c : d.store->list_clients()) {
-      out.push_back(json::object{{"client_id", c.id},
-                                 {"name", c.name},
-                                 {"key_prefix", c.key_prefix},
-                                 {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
-                                 {"domains", json::array(c.domains.begin(), c.domains.end())},
-                                 {"webhook_url", c.webhook_url},
-                                 {"last_used", c.last_used}});
+    for (const auto& c : wiring.service().list_clients()) {
+      json::object o{{"client_id", c.id},
+                     {"name", c.name},
+                     {"key_prefix", c.key_prefix},
+                     {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
+                     {"domains", json::array(c.domains.begin(), c.domains.end())},
+                     {"webhook_url", c.webhook_url},
+                     {"last_used", c.last_used}};
+      o["revoked_at"] = c.revoked_at ? json::value(core::rfc3339(c.revoked_at)) : nullptr;
+      out.push_back(std::move(o));
     }
-    std::cout << json::serialize(out) << std::endl;
+    print(out);
     exit_code = 0;
   });
 
@@ -434,15 +409,11 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   publish->add_option("--root", f->root, "the root, a decimal field element")->required();
   storage(publish);
   publish->callback([f, &exit_code] {
-    auto root = crypto::snarkjs::fr_from_decimal(json::value(f->root), "--root");
-    if (!root) throw std::runtime_error(root.error().to_string());
-    if (f->issuer_id == 0) throw std::runtime_error("--issuer-id: must be positive");
     Backends d = open(*f);
-    d.store->publish_root(f->issuer_id, f->root, core::SystemClock().now_ms());
-    record(d, "root.published", json::object{{"issuer_id", f->issuer_id}, {"root", f->root}});
-    std::cout << json::serialize(json::object{
-                     {"issuer_id", f->issuer_id}, {"root", f->root}, {"current", true}})
-              << std::endl;
+    AdminWiring wiring(d, clock);
+    auto published = wiring.service().publish_root(cli_actor(), f->issuer_id, f->root);
+    const core::IssuerRoot& r = value_or_throw(published);
+    print(json::object{{"issuer_id", r.issuer_id}, {"root", r.root}, {"current", true}});
     exit_code = 0;
   });
 
@@ -452,20 +423,12 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   circuit->add_option("--enabled", f->enabled, "true or false")->required();
   storage(circuit);
   circuit->callback([f, &exit_code] {
-    if (!core::is_claim_type(f->claim_type))
-      throw std::runtime_error("--claim-type: unknown claim type '" + f->claim_type + "'");
-    if (!core::is_semver(f->version))
-      throw std::runtime_error("--version: must be MAJOR.MINOR.PATCH");
     Backends d = open(*f);
-    d.store->set_circuit_enabled(f->claim_type, f->version, f->enabled,
-                                 core::SystemClock().now_ms());
-    record(d, "circuit.enabled_set",
-           json::object{
-               {"claim_type", f->claim_type}, {"version", f->version}, {"enabled", f->enabled}});
-    std::cout << json::serialize(json::object{{"claim_type", f->claim_type},
-                                              {"version", f->version},
-                                              {"enabled", f->enabled}})
-              << std::endl;
+    AdminWiring wiring(d, clock);
+    auto set =
+        wiring.service().set_circuit_enabled(cli_actor(), f->claim_type, f->version, f->enabled);
+    print(json::object{
+        {"claim_type", f->claim_type}, {"version", f->version}, {"enabled", value_or_throw(set)}});
     exit_code = 0;
   });
 
@@ -492,20 +455,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     if (ec)
       throw std::runtime_error("--archive-dir: cannot create " + dir.string() + ": " +
                                ec.message());
-    const core::UnixMillis now = core::SystemClock().now_ms();
-    const core::UnixMillis cutoff = now - f->older_than_days * 86'400'000;
-    json::array files;
-    const std::size_t archived = audit_of(d).take_audit_before(
-        cutoff, f->batch, [&](const std::vector<core::AuditEntry>& rows) {
-          files.push_back(json::value(archive_batch(dir, rows)));
-        });
-    const json::object summary{{"cutoff", iso_millis(cutoff)},
-                               {"older_than_days", f->older_than_days},
-                               {"archived", archived},
-                               {"archive_dir", std::filesystem::absolute(dir).string()},
-                               {"files", files}};
-    record(d, "retention.archived", summary);
-    std::cout << json::serialize(summary) << std::endl;
+    AdminWiring wiring(d, clock);
+    auto run = wiring.service().retention(
+        cli_actor(), f->older_than_days, f->batch,
+        [&dir](const std::vector<core::AuditEntry>& rows) { return archive_batch(dir, rows); });
+    const core::RetentionRun& r = value_or_throw(run);
+    print(json::object{{"cutoff", iso_millis(r.cutoff)},
+                       {"older_than_days", r.older_than_days},
+                       {"archived", r.archived},
+                       {"archive_dir", std::filesystem::absolute(dir).string()},
+                       {"files", json::array(r.files.begin(), r.files.end())}});
     exit_code = 0;
   });
 
@@ -514,14 +473,13 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   anonymise->add_option("--user-id", f->user_id, "the user")->required();
   storage(anonymise);
   anonymise->callback([f, &exit_code] {
-    if (f->user_id.empty()) throw std::runtime_error("--user-id: must not be empty");
     Backends d = open(*f);
-    const std::size_t changed = audit_of(d).anonymise_user(f->user_id);
-    // The audit keeps no personal data: the user id only as its SHA-256.
-    const json::object details{{"user_id_sha256", core::hex(core::sha256(f->user_id))},
-                               {"proofs_anonymised", changed}};
-    record(d, "user.anonymised", details);
-    std::cout << json::serialize(details) << std::endl;
+    AdminWiring wiring(d, clock);
+    auto done = wiring.service().anonymise_user(cli_actor(), f->user_id);
+    const core::Anonymised& a = value_or_throw(done);
+    // The user id only as its SHA-256, as in the audit entry.
+    print(json::object{{"user_id_sha256", a.user_id_sha256},
+                       {"proofs_anonymised", a.proofs_anonymised}});
     exit_code = 0;
   });
 
@@ -536,12 +494,11 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   storage(audit);
   audit->callback([f, &exit_code] {
     const core::UnixMillis from = f->from.empty() ? 0 : parse_iso(f->from, "--from");
-    const core::UnixMillis to =
-        f->to.empty() ? core::SystemClock().now_ms() + 1 : parse_iso(f->to, "--to");
-    if (to < from) throw std::runtime_error("--to: before --from");
+    const core::UnixMillis to = f->to.empty() ? clock.now_ms() + 1 : parse_iso(f->to, "--to");
     Backends d = open(*f);
-    for (const auto& entry : audit_of(d).list_audit(from, to, f->limit))
-      std::cout << audit_line(entry) << '\n';
+    AdminWiring wiring(d, clock);
+    auto entries = wiring.service().export_audit(from, to, f->limit);
+    for (const auto& entry : value_or_throw(entries)) std::cout << audit_line(entry) << '\n';
     std::cout << std::flush;
     exit_code = 0;
   });

@@ -1,10 +1,9 @@
-// Partner creation (see clients.hpp).
+// Wiring core::AdminService (see clients.hpp).
 #include "cli/clients.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "core/catalog.hpp"
 #include "webhooks/address_guard.hpp"
 #include "webhooks/signer.hpp"
 
@@ -13,65 +12,60 @@ namespace pg::cli {
 namespace json = boost::json;
 
 namespace {
-bool is_domain(const std::string& s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.front() == '-')
-    return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                              c == '.';
-                     }) &&
-         s.find("..") == std::string::npos;
+template <class Port>
+Port& port_of(core::Store& store, std::string_view name) {
+  auto* port = dynamic_cast<Port*>(&store);
+  if (port == nullptr)
+    throw std::runtime_error("this storage does not provide the " + std::string(name) + " port");
+  return *port;
 }
 }  // namespace
 
-json::object create_client(core::Store& store, const core::MasterKey& master_key,
-                           const NewClient& spec) {
-  if (spec.name.empty() || spec.name.size() > 200)
-    throw std::runtime_error("--name: must be 1 to 200 characters");
-  if (spec.scopes.empty()) throw std::runtime_error("--scopes: at least one claim type");
-  for (const auto& s : spec.scopes) {
-    if (!core::is_claim_type(s))
-      throw std::runtime_error("--scopes: unknown claim type '" + s + "'");
-  }
-  if (spec.domains.empty()) throw std::runtime_error("--domains: at least one verifier domain");
-  for (const auto& d : spec.domains) {
-    if (!is_domain(d))
-      throw std::runtime_error("--domains: '" + d + "' is not a lowercase DNS name");
-  }
-  if (!spec.webhook_url.empty()) {
-    webhooks::GuardPolicy policy;
-    policy.allow_loopback = spec.allow_loopback_webhook;
-    policy.require_https = !spec.allow_loopback_webhook;
-    if (const auto refused = webhooks::check_registration(spec.webhook_url, policy)) {
-      throw std::runtime_error("--webhook-url: " + *refused);
-    }
-  }
-  core::Client c;
-  c.id = core::uuid_v4();
-  c.name = spec.name;
-  const core::ApiKey key = core::new_api_key();
-  c.key_prefix = key.prefix;
-  c.key_hash = key.hash;
-  c.scopes = spec.scopes;
-  c.domains = spec.domains;
-  c.webhook_url = spec.webhook_url;
-  std::string webhook_secret;
-  if (!spec.webhook_url.empty()) {
-    webhook_secret = webhooks::new_secret();
-    c.webhook_secret_sealed = core::seal(master_key, webhook_secret, c.id);
-  }
-  c.created_at = core::SystemClock().now_ms();
-  store.insert_client(c);
-  json::array scopes(spec.scopes.begin(), spec.scopes.end());
-  json::array domains(spec.domains.begin(), spec.domains.end());
-  json::object out{{"client_id", c.id},          {"name", c.name},   {"api_key", key.text},
-                   {"key_prefix", c.key_prefix}, {"scopes", scopes}, {"domains", domains}};
-  if (!spec.webhook_url.empty()) {
-    out["webhook_url"] = spec.webhook_url;
-    out["webhook_secret"] = webhook_secret;
+std::optional<std::string> GuardedWebhooks::refuse(std::string_view url,
+                                                   bool allow_loopback) const {
+  webhooks::GuardPolicy policy;
+  policy.allow_loopback = allow_loopback;
+  policy.require_https = !allow_loopback;
+  return webhooks::check_registration(url, policy);
+}
+
+std::string GuardedWebhooks::new_secret() const {
+  return webhooks::new_secret();
+}
+
+AdminWiring::AdminWiring(core::Store& store, const core::MasterKey& master_key,
+                         const core::Clock& clock, std::function<void()> notify_worker)
+    : service_({store, port_of<core::OutboxStore>(store, "outbox"),
+                port_of<core::AuditStore>(store, "audit"),
+                port_of<core::AdminStore>(store, "admin"), clock, master_key, webhooks_,
+                std::move(notify_worker)}) {}
+
+json::object created_client_json(const core::CreatedClient& created) {
+  const core::Client& c = created.client;
+  json::object out{{"client_id", c.id},
+                   {"name", c.name},
+                   {"api_key", created.api_key},
+                   {"key_prefix", c.key_prefix},
+                   {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
+                   {"domains", json::array(c.domains.begin(), c.domains.end())}};
+  if (!c.webhook_url.empty()) {
+    out["webhook_url"] = c.webhook_url;
+    out["webhook_secret"] = created.webhook_secret;
   }
   return out;
+}
+
+json::object create_client(core::Store& store, const core::MasterKey& master_key,
+                           const NewClient& spec, const core::Actor& actor) {
+  static const core::SystemClock clock;
+  AdminWiring admin(store, master_key, clock);
+  const auto created = admin.service().create_client(actor, spec);
+  if (!created) {
+    std::string field = created.error().field;
+    std::replace(field.begin(), field.end(), '_', '-');
+    throw std::runtime_error("--" + field + ": " + created.error().detail);
+  }
+  return created_client_json(created.value());
 }
 
 }  // namespace pg::cli

@@ -9,6 +9,7 @@
 
 #include "artifacts/filesystem_artifacts.hpp"
 #include "cli/backends.hpp"
+#include "cli/clients.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
 #include "cli/demo.hpp"
@@ -94,9 +95,9 @@ int serve(const Settings& s) {
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
-  // The store objects implement the audit port too (backends.hpp): admin actions are audited.
-  http::AdminApi admin(*data.outbox, *data.store, *data.audit, clock, admin_token_hash(s),
-                       [&worker] { worker.notify(); });
+  // The admin use cases (core::AdminService) on the same storage, each audited with its change.
+  AdminWiring admin_service(data, clock, [&worker] { worker.notify(); });
+  http::AdminApi admin(admin_service.service(), admin_token_hash(s));
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256)});

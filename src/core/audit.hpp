@@ -1,16 +1,19 @@
 // The audit-trail port: who did what to the service's state (admin actions, retention runs), kept
 // for the retention window, exportable as JSON lines, and archived then removed when it expires.
-// Also the account-anonymisation step retention needs (proofs kept, user_id nulled).
+// Also the account-anonymisation step retention needs (proofs kept, user_id nulled), and the admin
+// changes that write their audit entry in the same transaction as the change (AdminStore).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/model.hpp"
+#include "core/outbox.hpp"
 
 namespace pg::core {
 
@@ -24,9 +27,9 @@ struct AuditEntry {
   std::int64_t id = 0;     // assigned by the store (record_audit ignores it); ascending
   std::string actor_type;  // kActorAdminCli | kActorAdminApi | kActorSystem
   std::string actor_id;    // e.g. the OS user running the CLI; empty when unknown
-  std::string action;      // "client.created", "webhook_secret.rotated", "circuit.enabled_set",
-                           // "root.published", "delivery.replayed", "webhook.test_sent",
-                           // "retention.archived", "user.anonymised"
+  std::string action;      // "client.created", "client.key_revoked", "webhook_secret.rotated",
+                           // "circuit.enabled_set", "root.published", "delivery.replayed",
+                           // "webhook.test_sent", "retention.archived", "user.anonymised"
   /// A JSON object ("" reads as "{}"). Never secrets: no API keys, webhook secrets, tokens, nor
   /// personal data. Read back as the same object (member order and spacing may differ: PostgreSQL
   /// keeps jsonb).
@@ -62,6 +65,56 @@ class AuditStore {
   /// Account anonymisation: sets proofs.user_id to NULL on every proof of `user_id` (the proofs
   /// stay). Returns how many proofs changed. An empty user_id changes nothing.
   virtual std::size_t anonymise_user(std::string_view user_id) = 0;
+};
+
+/// What revoking a partner's API key found.
+enum class RevokeOutcome { kRevoked, kAlreadyRevoked, kUnknownClient };
+
+/// The admin changes (core::AdminService's use cases), each written together with its audit entry
+/// in one transaction: both or neither. The audit entry is checked like AuditStore::record_audit
+/// but only after the change ran inside the transaction, so a refused or failing audit write
+/// rolls the change back. Every method is safe to call from several threads at once and throws
+/// StoreError when the storage fails (nothing written then).
+class AdminStore {
+ public:
+  virtual ~AdminStore() = default;
+
+  /// Stores the partner and claims each of its verifier domains for it. When another partner
+  /// holds one of client.domains already, returns that domain and writes nothing (a domain
+  /// belongs to one partner: two partners on one domain would get the same nullifier for one
+  /// person). nullopt: stored with its audit entry.
+  virtual std::optional<std::string> create_client(const Client& client,
+                                                   const AuditEntry& audit) = 0;
+
+  /// Revokes the partner's API key at `now`: from then on find_client_by_prefix does not find
+  /// it. The audit entry is written only for kRevoked.
+  virtual RevokeOutcome revoke_key(std::string_view client_id, UnixMillis now,
+                                   const AuditEntry& audit) = 0;
+
+  /// As Store::publish_root and Store::set_circuit_enabled, with the audit entry.
+  virtual void publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now,
+                            const AuditEntry& audit) = 0;
+  virtual void set_circuit_enabled(std::string_view claim_type, std::string_view version,
+                                   bool enabled, UnixMillis now, const AuditEntry& audit) = 0;
+
+  /// As OutboxStore::rotate_webhook_secret; false (nothing written) for an unknown partner.
+  virtual bool rotate_webhook_secret(std::string_view client_id, std::string_view new_secret_sealed,
+                                     UnixMillis previous_until, std::string_view url,
+                                     const AuditEntry& audit) = 0;
+  /// As OutboxStore::replay; false (nothing written) when there is no such row or it is pending.
+  virtual bool replay(std::string_view event_id, UnixMillis now, const AuditEntry& audit) = 0;
+  /// As OutboxStore::enqueue_event.
+  virtual void enqueue_event(const OutboxEvent& event, UnixMillis now, const AuditEntry& audit) = 0;
+
+  /// As AuditStore::anonymise_user; `audit(changed)` gives the entry written with the change.
+  virtual std::size_t anonymise_user(
+      std::string_view user_id, const std::function<AuditEntry(std::size_t changed)>& audit) = 0;
+
+  /// As AuditStore::take_audit_before, with `archive(rows)` returning the entry that records the
+  /// batch's archiving: it is written in the batch's transaction, with the batch's deletion.
+  virtual std::size_t archive_audit_before(
+      UnixMillis cutoff, std::size_t batch,
+      const std::function<AuditEntry(const std::vector<AuditEntry>&)>& archive) = 0;
 };
 
 }  // namespace pg::core

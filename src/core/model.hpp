@@ -27,7 +27,8 @@ struct Client {
   std::string webhook_url;                  // empty when none
   std::string webhook_secret_sealed;        // AES-256-GCM sealed secret (binary), empty when none
   UnixMillis created_at = 0;
-  UnixMillis last_used = 0;  // 0 = never
+  UnixMillis last_used = 0;   // 0 = never
+  UnixMillis revoked_at = 0;  // when its API key was revoked; 0 = not revoked
 };
 
 /// A claim parameter of a proof request, by its public-signal name (today, threshold, ...).

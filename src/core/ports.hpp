@@ -40,7 +40,10 @@ class Store {
   /// True when the storage answers a trivial query.
   virtual bool ping() noexcept = 0;
 
+  /// Stores the partner and claims its verifier domains for it (AdminStore::create_client is the
+  /// audited use case); throws StoreError, nothing written, when another partner holds one.
   virtual void insert_client(const Client& client) = 0;
+  /// The partner whose API key has this prefix, unless that key was revoked.
   virtual std::optional<Client> find_client_by_prefix(std::string_view key_prefix) = 0;
   virtual std::vector<Client> list_clients() = 0;
   virtual void touch_client(std::string_view client_id, UnixMillis now) = 0;

@@ -3,7 +3,6 @@
 
 #include <boost/json.hpp>
 
-#include "core/catalog.hpp"
 #include "core/secrets.hpp"
 #include "core/service.hpp"
 #include "http/presenter.hpp"
@@ -15,6 +14,15 @@ namespace json = boost::json;
 namespace {
 HttpReply err(core::ErrorCode code, std::string field, std::string detail) {
   return problem({code, std::move(field), std::move(detail)});
+}
+
+/// The one place an admin use case's refusal becomes an API error: a malformed value or a state
+/// that refuses the change is INVALID_REQUEST, an unknown partner or delivery NOT_FOUND.
+HttpReply refusal(const core::AdminError& e) {
+  const core::ErrorCode code = e.code == core::AdminErrorCode::kNotFound
+                                   ? core::ErrorCode::kNotFound
+                                   : core::ErrorCode::kInvalidRequest;
+  return err(code, e.field, e.detail);
 }
 
 json::object delivery_json(const core::Delivery& d) {
@@ -76,36 +84,14 @@ std::pair<std::string, std::string> new_admin_token() {
   return {token, core::hex(digest)};
 }
 
-AdminApi::AdminApi(core::OutboxStore& outbox, core::Store& store, core::AuditStore& audit,
-                   const core::Clock& clock,
-                   std::optional<std::array<std::uint8_t, 32>> token_sha256,
-                   std::function<void()> notify_worker)
-    : outbox_(outbox),
-      store_(store),
-      audit_(audit),
-      clock_(clock),
+AdminApi::AdminApi(core::AdminService& admin,
+                   std::optional<std::array<std::uint8_t, 32>> token_sha256)
+    : admin_(admin),
       token_sha256_(token_sha256),
-      notify_worker_(std::move(notify_worker)) {}
-
-// After the action: a failing audit write answers INTERNAL saying the action stands without its
-// entry. The actor is the token, by the first 12 hex digits of its configured SHA-256 (never the
-// token).
-std::optional<HttpReply> AdminApi::record(std::string_view action, std::string details_json) {
-  core::AuditEntry entry;
-  entry.actor_type = std::string(core::kActorAdminApi);
-  entry.actor_id =
-      token_sha256_ ? "token:" + core::hex(*token_sha256_).substr(0, 12) : std::string();
-  entry.action = std::string(action);
-  entry.details_json = std::move(details_json);
-  entry.at = clock_.now_ms();
-  try {
-    audit_.record_audit(entry);
-  } catch (const std::exception&) {
-    return err(core::ErrorCode::kInternal, "",
-               std::string(action) + " was done, but its audit entry could not be recorded");
-  }
-  return std::nullopt;
-}
+      // The actor is the token, by the first 12 hex digits of its configured SHA-256 (never the
+      // token).
+      actor_{std::string(core::kActorAdminApi),
+             token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string()} {}
 
 std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) const {
   if (!token_sha256_) {
@@ -127,40 +113,34 @@ std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) con
 HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::string_view query,
                            const std::vector<std::string_view>& params) {
   if (auto denied = authorize(authorization)) return *denied;
+  const auto json_reply = [](int status, const json::value& body) {
+    HttpReply r;
+    r.status = status;
+    r.body = json::serialize(body);
+    return r;
+  };
   switch (route) {
     case RouteId::kAdminDeliveries: {
-      const std::string client = query_param(query, "client_id").value_or("");
-      const std::string status = query_param(query, "status").value_or("");
-      if (!client.empty() && !core::is_uuid(client))
-        return err(core::ErrorCode::kInvalidRequest, "client_id", "must be a partner id");
-      if (!status.empty() && status != core::kDeliveryPending &&
-          status != core::kDeliveryDelivered && status != core::kDeliveryDead) {
-        return err(core::ErrorCode::kInvalidRequest, "status",
-                   "must be pending, delivered or dead");
-      }
       std::size_t limit = 100;
       if (const auto l = query_param(query, "limit")) {
-        if (l->empty() || l->size() > 4 ||
-            l->find_first_not_of("0123456789") != std::string::npos || std::stoul(*l) < 1 ||
-            std::stoul(*l) > 1000) {
+        if (l->empty() || l->size() > 4 || l->find_first_not_of("0123456789") != std::string::npos)
           return err(core::ErrorCode::kInvalidRequest, "limit",
                      "must be an integer from 1 to 1000");
-        }
         limit = std::stoul(*l);
       }
+      auto found = admin_.list_deliveries(query_param(query, "client_id").value_or(""),
+                                          query_param(query, "status").value_or(""), limit);
+      if (!found) return refusal(found.error());
       json::array items;
-      for (const auto& d : outbox_.list_deliveries(client, status, limit))
-        items.push_back(delivery_json(d));
-      HttpReply r;
-      r.body = json::serialize(json::object{{"deliveries", items}});
-      return r;
+      for (const auto& d : found.value()) items.push_back(delivery_json(d));
+      return json_reply(200, json::object{{"deliveries", items}});
     }
     case RouteId::kAdminDelivery: {
-      const auto d = outbox_.find_delivery(params.at(0));
-      if (!d) return err(core::ErrorCode::kNotFound, "event_id", "no delivery with this event id");
-      json::object o = delivery_json(*d);
+      auto found = admin_.find_delivery(params.at(0));
+      if (!found) return refusal(found.error());
+      json::object o = delivery_json(found->delivery);
       json::array attempts;
-      for (const auto& a : outbox_.delivery_attempts(d->event.event_id)) {
+      for (const auto& a : found->attempts) {
         json::object ao{{"attempt", a.attempt},
                         {"started_at", core::rfc3339(a.started_at)},
                         {"latency_ms", a.latency_ms}};
@@ -169,57 +149,31 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
         attempts.push_back(ao);
       }
       o["attempts"] = attempts;
-      o["payload"] = json::parse(d->event.payload);
-      HttpReply r;
-      r.body = json::serialize(o);
-      return r;
+      o["payload"] = json::parse(found->delivery.event.payload);
+      return json_reply(200, o);
     }
     case RouteId::kAdminReplay: {
-      const auto d = outbox_.find_delivery(params.at(0));
-      if (!d) return err(core::ErrorCode::kNotFound, "event_id", "no delivery with this event id");
-      if (!outbox_.replay(d->event.event_id, clock_.now_ms())) {
-        return err(core::ErrorCode::kInvalidRequest, "event_id", "the delivery is pending already");
-      }
-      if (notify_worker_) notify_worker_();
-      if (auto failed = record("delivery.replayed",
-                               json::serialize(json::object{{"event_id", d->event.event_id},
-                                                            {"client_id", d->event.client_id},
-                                                            {"event_type", d->event.event_type},
-                                                            {"previous_status", d->status},
-                                                            {"attempts", d->attempts}}))) {
-        return *failed;
-      }
-      HttpReply r;
-      r.status = 202;
-      r.body = json::serialize(delivery_json(*outbox_.find_delivery(d->event.event_id)));
-      return r;
+      auto replayed = admin_.replay(actor_, params.at(0));
+      if (!replayed) return refusal(replayed.error());
+      return json_reply(202, delivery_json(replayed.value()));
     }
     case RouteId::kAdminTestWebhook: {
+      auto sent = admin_.test_webhook(actor_, params.at(0));
+      if (!sent) return refusal(sent.error());
+      return json_reply(202, json::object{{"event_id", sent->event_id}, {"status", "pending"}});
+    }
+    case RouteId::kAdminRevokeKey: {
       const std::string client_id(params.at(0));
-      const auto target =
-          core::is_uuid(client_id) ? outbox_.webhook_target(client_id) : std::nullopt;
-      if (!target) return err(core::ErrorCode::kNotFound, "client_id", "no partner with this id");
-      if (target->url.empty())
-        return err(core::ErrorCode::kInvalidRequest, "client_id", "the partner has no webhook URL");
-      const core::UnixMillis now = clock_.now_ms();
-      core::OutboxEvent e;
-      e.event_id = core::uuid_v4();
-      e.client_id = client_id;
-      e.event_type = "webhook.test";
-      e.payload = json::serialize(json::object{
-          {"event", "webhook.test"}, {"event_id", e.event_id}, {"ts", core::rfc3339(now)}});
-      e.created_at = now;
-      outbox_.enqueue_event(e, now);
-      if (notify_worker_) notify_worker_();
-      if (auto failed = record(
-              "webhook.test_sent",
-              json::serialize(json::object{{"client_id", client_id}, {"event_id", e.event_id}}))) {
-        return *failed;
-      }
-      HttpReply r;
-      r.status = 202;
-      r.body = json::serialize(json::object{{"event_id", e.event_id}, {"status", "pending"}});
-      return r;
+      if (!core::is_uuid(client_id))
+        return err(core::ErrorCode::kNotFound, "client_id", "no partner with this id");
+      auto revoked = admin_.revoke_key(actor_, client_id);
+      if (!revoked) return refusal(revoked.error());
+      json::object o{{"client_id", revoked->client_id},
+                     {"revoked", true},
+                     {"already_revoked", revoked->already_revoked}};
+      o["revoked_at"] = revoked->already_revoked ? json::value(nullptr)
+                                                 : json::value(core::rfc3339(revoked->revoked_at));
+      return json_reply(200, o);
     }
     default:
       return err(core::ErrorCode::kNotFound, "", "no such admin route");

@@ -89,6 +89,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
       return true;
     default:
       return false;
@@ -231,7 +232,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
-    case RouteId::kAdminTestWebhook: {
+    case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));

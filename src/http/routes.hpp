@@ -21,6 +21,7 @@ enum class RouteId {
   kAdminDelivery,
   kAdminReplay,
   kAdminTestWebhook,
+  kAdminRevokeKey,
 };
 
 struct Route {
@@ -44,6 +45,7 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminDelivery, "GET", "/api/admin/deliveries/{event_id}", true},
     Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
+    Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
 };
 
 }  // namespace pg::http

@@ -64,4 +64,15 @@ core::Params json_to_params(std::string_view text, std::string_view store) {
   return params;
 }
 
+std::string audit_details_json(const core::AuditEntry& entry, std::string_view operation,
+                               std::string_view store) {
+  if (entry.actor_type.empty()) fail(store, operation, "no actor_type");
+  if (entry.action.empty()) fail(store, operation, "no action");
+  std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(details, ec);
+  if (ec || !value.is_object()) fail(store, operation, "details_json is not a JSON object");
+  return details;
+}
+
 }  // namespace pg::store

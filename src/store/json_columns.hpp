@@ -1,11 +1,12 @@
 // JSON-encoded columns shared by the SQLite and PostgreSQL stores: string lists (a partner's
-// scopes and domains) and a proof request's params, in their order.
+// scopes and domains), a proof request's params, in their order, and an audit entry's details.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/audit.hpp"
 #include "core/model.hpp"
 
 namespace pg::store {
@@ -22,5 +23,10 @@ std::string params_to_json(const core::Params& params, std::string_view operatio
 /// Params read from proof_requests.params; throws core::StoreError for anything but an object of
 /// unsigned 64-bit integers.
 core::Params json_to_params(std::string_view text, std::string_view store);
+/// The details column of `entry` ("" reads as "{}"), after the checks AuditStore::record_audit
+/// promises; throws core::StoreError when actor_type or action is empty or details_json is not a
+/// JSON object.
+std::string audit_details_json(const core::AuditEntry& entry, std::string_view operation,
+                               std::string_view store);
 
 }  // namespace pg::store

@@ -167,8 +167,12 @@ function newAdminToken() {
   return { token: j.admin_token, sha256: j.admin_token_sha256 };
 }
 
-/** `proofgate admin create-client` with a webhook URL: {status, stderr, json}. */
-function createWebhookClient(dataDir, url, { allowLoopback = true, name = 'hooks', domains = 'bank.example' } = {}) {
+/**
+ * `proofgate admin create-client` with a webhook URL: {status, stderr, json}. Each partner gets a
+ * domain of its own (`<name>.example`): a verifier domain belongs to one partner, and the demo
+ * partner holds bank.example.
+ */
+function createWebhookClient(dataDir, url, { allowLoopback = true, name = 'hooks', domains = `${name}.example` } = {}) {
   const args = ['admin', 'create-client', '--name', name, '--scopes', 'age_over_18', '--domains', domains,
     '--webhook-url', url, '--data-dir', dataDir];
   if (allowLoopback) args.push('--allow-loopback-webhook');

@@ -1,6 +1,8 @@
 // What every core::AuditStore must do, as one value-parameterised GoogleTest suite over backend
 // factories (the shape of store_suite.hpp): the audit trail by time range, retention's archive-
-// then-delete in batches (and nothing deleted when archiving fails), account anonymisation. A
+// then-delete in batches (and nothing deleted when archiving fails), account anonymisation; and
+// what every core::AdminStore must do: each change written with its audit entry or neither, one
+// partner per verifier domain, revoked API keys. A
 // backend's test file instantiates AuditSuite with its own factory; include this header in exactly
 // one translation unit per test executable.
 #pragma once
@@ -20,14 +22,16 @@
 #include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/ports.hpp"
+#include "outbox_suite.hpp"
 #include "store_suite.hpp"
 
 namespace pg::store::test {
 
-/// One connection to a test's storage, seen through both ports (one object in both backends).
+/// One connection to a test's storage, seen through its ports (one object in both backends).
 struct AuditConnection {
   std::shared_ptr<core::Store> store;
   std::shared_ptr<core::AuditStore> audit;
+  std::shared_ptr<core::AdminStore> admin;
 };
 
 /// Storage a test owns, and raw access to what the ports cannot write or read: proofs.user_id
@@ -97,6 +101,9 @@ class AuditSuite : public ::testing::TestWithParam<AuditBackendFactory> {
   }
   core::Store& store() { return *connection_.store; }
   core::AuditStore& audit() { return *connection_.audit; }
+  core::AdminStore& admin() { return *connection_.admin; }
+  /// The outbox port of the same object (both backends fill every port with one object).
+  core::OutboxStore& outbox() { return dynamic_cast<core::OutboxStore&>(*connection_.store); }
   /// Everything in the trail, oldest first.
   std::vector<core::AuditEntry> everything() { return audit().list_audit(0, kNow * 10, 10'000); }
 
@@ -294,6 +301,185 @@ TEST_P(AuditSuite, anonymise_user_nulls_only_that_users_proofs_and_keeps_every_p
   EXPECT_EQ(audit().anonymise_user("no-such-user"), 0u);
   EXPECT_EQ(audit().anonymise_user(""), 0u);  // never "every proof without a user"
   EXPECT_EQ(backend_->proof_user("proof-3"), std::optional<std::string>("user-b"));
+}
+
+// --- core::AdminStore: a change and its audit entry together or not at all ---
+
+/// An entry record_audit refuses (details not a JSON object): written after the change, inside its
+/// transaction, it must take the change down with it.
+inline core::AuditEntry refused_entry() {
+  return audit_entry("refused", kNow, "[1,2]");
+}
+
+TEST_P(AuditSuite, create_client_writes_the_partner_and_its_audit_entry_together) {
+  const core::Client client = sample_client(1);
+  EXPECT_EQ(admin().create_client(client, audit_entry("client.created", kNow)), std::nullopt);
+  const auto found = store().find_client_by_prefix(client.key_prefix);
+  ASSERT_TRUE(found.has_value());
+  expect_same_client(*found, client);
+  EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.created"});
+}
+
+TEST_P(AuditSuite, a_refused_audit_entry_rolls_every_admin_change_back) {
+  store().insert_client(sample_client(2));  // with a webhook
+  outbox().enqueue_event(bare_event("event-dead", "client-2"), kNow);
+  ASSERT_EQ(outbox().claim_due("worker", kNow, 10, kLeaseMs, kNoCap).size(), 1u);
+  ASSERT_TRUE(outbox().finish_attempt("worker", dead_outcome("event-dead", 1, kNow, "refused")));
+
+  EXPECT_THROW(admin().create_client(sample_client(3), refused_entry()), core::StoreError);
+  EXPECT_EQ(store().find_client_by_prefix(sample_client(3).key_prefix), std::nullopt);
+  // Its domains were not claimed either: another partner may take them.
+  core::Client other = sample_client(4);
+  other.domains = sample_client(3).domains;
+  EXPECT_EQ(admin().create_client(other, audit_entry("client.created", kNow)), std::nullopt);
+
+  EXPECT_THROW(admin().revoke_key("client-2", kNow, refused_entry()), core::StoreError);
+  EXPECT_TRUE(store().find_client_by_prefix(sample_client(2).key_prefix).has_value());
+
+  EXPECT_THROW(admin().publish_root(1, "123", kNow, refused_entry()), core::StoreError);
+  EXPECT_TRUE(store().recent_roots(1, 0).empty());
+
+  EXPECT_THROW(admin().set_circuit_enabled("age_over_18", "1.0.0", false, kNow, refused_entry()),
+               core::StoreError);
+  EXPECT_EQ(store().circuit_enabled("age_over_18", "1.0.0"), std::nullopt);
+
+  const auto before = outbox().webhook_target("client-2");
+  EXPECT_THROW(admin().rotate_webhook_secret("client-2", "new-secret", kNow + 1000,
+                                             "https://hooks.example/new", refused_entry()),
+               core::StoreError);
+  const auto after = outbox().webhook_target("client-2");
+  ASSERT_TRUE(before.has_value() && after.has_value());
+  EXPECT_EQ(after->secret_sealed, before->secret_sealed);
+  EXPECT_EQ(after->url, before->url);
+
+  EXPECT_THROW(admin().replay("event-dead", kNow + 1, refused_entry()), core::StoreError);
+  EXPECT_EQ(outbox().find_delivery("event-dead")->status, core::kDeliveryDead);
+
+  EXPECT_THROW(admin().enqueue_event(bare_event("event-test", "client-2"), kNow, refused_entry()),
+               core::StoreError);
+  EXPECT_EQ(outbox().find_delivery("event-test"), std::nullopt);
+
+  ASSERT_EQ(store().record_proof(sample_proof("proof-1", "client-2", "nonce-1"), nullptr, nullptr),
+            core::RecordOutcome::kStored);
+  backend_->set_proof_user("proof-1", "user-a");
+  EXPECT_THROW(admin().anonymise_user("user-a", [](std::size_t) { return refused_entry(); }),
+               core::StoreError);
+  EXPECT_EQ(backend_->proof_user("proof-1"), std::optional<std::string>("user-a"));
+
+  // Only the one partner created with a good entry left a trace.
+  EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.created"});
+
+  audit().record_audit(audit_entry("old", kNow - 1000));
+  EXPECT_THROW(admin().archive_audit_before(kNow, 10, [](const auto&) { return refused_entry(); }),
+               core::StoreError);
+  EXPECT_EQ(actions(everything()), (std::vector<std::string>{"old", "client.created"}));
+}
+
+TEST_P(AuditSuite, admin_changes_are_written_with_their_audit_entries) {
+  store().insert_client(sample_client(2));
+  outbox().enqueue_event(bare_event("event-dead", "client-2"), kNow);
+  ASSERT_EQ(outbox().claim_due("worker", kNow, 10, kLeaseMs, kNoCap).size(), 1u);
+  ASSERT_TRUE(outbox().finish_attempt("worker", dead_outcome("event-dead", 1, kNow, "refused")));
+  ASSERT_EQ(store().record_proof(sample_proof("proof-1", "client-2", "nonce-1"), nullptr, nullptr),
+            core::RecordOutcome::kStored);
+  backend_->set_proof_user("proof-1", "user-a");
+
+  admin().publish_root(1, "123", kNow, audit_entry("root.published", kNow));
+  admin().publish_root(1, "123", kNow + 1, audit_entry("root.published", kNow + 1));  // current
+  ASSERT_EQ(store().recent_roots(1, 0).size(), 1u);
+  EXPECT_EQ(store().recent_roots(1, 0)[0].published_at, kNow);
+  admin().set_circuit_enabled("age_over_18", "1.0.0", false, kNow + 2,
+                              audit_entry("circuit.enabled_set", kNow + 2));
+  EXPECT_EQ(store().circuit_enabled("age_over_18", "1.0.0"), std::optional<bool>(false));
+  EXPECT_TRUE(admin().rotate_webhook_secret("client-2", "new-secret", kNow + 1000, "",
+                                            audit_entry("webhook_secret.rotated", kNow + 3)));
+  EXPECT_EQ(outbox().webhook_target("client-2")->secret_sealed, "new-secret");
+  EXPECT_FALSE(admin().rotate_webhook_secret("client-9", "x", kNow, "", audit_entry("no", kNow)));
+  EXPECT_TRUE(admin().replay("event-dead", kNow + 4, audit_entry("delivery.replayed", kNow + 4)));
+  EXPECT_EQ(outbox().find_delivery("event-dead")->status, core::kDeliveryPending);
+  EXPECT_FALSE(admin().replay("event-dead", kNow + 4, audit_entry("no", kNow + 4)));  // pending
+  admin().enqueue_event(bare_event("event-test", "client-2"), kNow + 5,
+                        audit_entry("webhook.test_sent", kNow + 5));
+  EXPECT_TRUE(outbox().find_delivery("event-test").has_value());
+  EXPECT_EQ(admin().anonymise_user("user-a",
+                                   [](std::size_t changed) {
+                                     EXPECT_EQ(changed, 1u);
+                                     return audit_entry("user.anonymised", kNow + 6);
+                                   }),
+            1u);
+  EXPECT_EQ(backend_->proof_user("proof-1"), std::nullopt);
+
+  EXPECT_EQ(actions(everything()),
+            (std::vector<std::string>{"root.published", "root.published", "circuit.enabled_set",
+                                      "webhook_secret.rotated", "delivery.replayed",
+                                      "webhook.test_sent", "user.anonymised"}));
+
+  // Retention: each batch's deletion with the entry that records it (at now, after the cutoff).
+  std::size_t batches = 0;
+  EXPECT_EQ(admin().archive_audit_before(
+                kNow + 5, 2,
+                [&](const std::vector<core::AuditEntry>& rows) {
+                  ++batches;
+                  return audit_entry("retention.archived", kNow + 10,
+                                     R"({"archived":)" + std::to_string(rows.size()) + "}");
+                }),
+            5u);
+  EXPECT_EQ(batches, 3u);
+  EXPECT_EQ(actions(everything()),
+            (std::vector<std::string>{"webhook.test_sent", "user.anonymised", "retention.archived",
+                                      "retention.archived", "retention.archived"}));
+}
+
+// --- one partner per verifier domain ---
+
+TEST_P(AuditSuite, a_verifier_domain_belongs_to_one_partner) {
+  core::Client first = sample_client(1);
+  first.domains = {"bank.example", "shared.example"};
+  ASSERT_EQ(admin().create_client(first, audit_entry("client.created", kNow)), std::nullopt);
+
+  core::Client second = sample_client(2);
+  second.domains = {"other.example", "shared.example"};
+  EXPECT_EQ(admin().create_client(second, audit_entry("client.created", kNow)),
+            std::optional<std::string>("shared.example"));
+  EXPECT_EQ(store().find_client_by_prefix(second.key_prefix), std::nullopt);
+  EXPECT_THROW(store().insert_client(second), core::StoreError);  // the unaudited path too
+  EXPECT_EQ(store().list_clients().size(), 1u);
+  EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.created"});
+
+  // Nothing of the refused partner stayed: its other domain is free.
+  core::Client third = sample_client(3);
+  third.domains = {"other.example"};
+  EXPECT_EQ(admin().create_client(third, audit_entry("client.created", kNow)), std::nullopt);
+  // The unique constraint holds across connections (another process, another instance).
+  reopen();
+  core::Client fourth = sample_client(4);
+  fourth.domains = {"bank.example"};
+  EXPECT_EQ(admin().create_client(fourth, audit_entry("client.created", kNow)),
+            std::optional<std::string>("bank.example"));
+}
+
+// --- revoking an API key ---
+
+TEST_P(AuditSuite, a_revoked_key_finds_no_partner_from_the_next_lookup_on) {
+  const core::Client client = sample_client(1);
+  store().insert_client(client);
+  ASSERT_TRUE(store().find_client_by_prefix(client.key_prefix).has_value());
+
+  EXPECT_EQ(admin().revoke_key(client.id, kNow + 7, audit_entry("client.key_revoked", kNow)),
+            core::RevokeOutcome::kRevoked);
+  EXPECT_EQ(store().find_client_by_prefix(client.key_prefix), std::nullopt);
+  reopen();  // another connection sees it at once too
+  EXPECT_EQ(store().find_client_by_prefix(client.key_prefix), std::nullopt);
+  const auto listed = store().list_clients();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].revoked_at, kNow + 7);
+
+  EXPECT_EQ(admin().revoke_key(client.id, kNow + 8, audit_entry("again", kNow)),
+            core::RevokeOutcome::kAlreadyRevoked);
+  EXPECT_EQ(admin().revoke_key("client-9", kNow, audit_entry("unknown", kNow)),
+            core::RevokeOutcome::kUnknownClient);
+  EXPECT_EQ(store().list_clients()[0].revoked_at, kNow + 7);
+  EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.key_revoked"});
 }
 
 }  // namespace pg::store::test

@@ -228,7 +228,7 @@ class PostgresAuditBackend final : public test::AuditBackend {
  public:
   test::AuditConnection open() override {
     auto store = std::make_shared<PostgresStore>(settings_for(database_));
-    return test::AuditConnection{store, store};
+    return test::AuditConnection{store, store, store};
   }
   void set_proof_user(const std::string& proof_id, const std::string& user_id) override {
     Sql(database_.url())

@@ -140,7 +140,7 @@ class SqliteAuditBackend final : public test::AuditBackend {
  public:
   test::AuditConnection open() override {
     auto store = std::make_shared<SqliteStore>(SqliteSettings{.path = path()});
-    return test::AuditConnection{store, store};
+    return test::AuditConnection{store, store, store};
   }
   void set_proof_user(const std::string& proof_id, const std::string& user_id) override {
     RawDatabase raw(path());

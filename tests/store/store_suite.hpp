@@ -75,7 +75,9 @@ inline core::Client sample_client(int n) {
     client.key_hash[i] = static_cast<std::uint8_t>(n * 31 + i);
   }
   client.scopes = {"age_over_18", "income_gte"};
-  client.domains = {"bank" + std::to_string(n) + ".example", "shop.example"};
+  // A verifier domain belongs to one partner: every sample partner has its own.
+  client.domains = {"bank" + std::to_string(n) + ".example",
+                    "shop" + std::to_string(n) + ".example"};
   if (n % 2 == 0) {
     client.webhook_url = "https://hooks.example/" + std::to_string(n);
     client.webhook_secret_sealed = std::string("\x00\x01sealed\xff", 9);  // binary, with a NUL

@@ -65,14 +65,26 @@ constexpr Statement kInsertClient{"insert_client", R"sql(
                                   false};
 constexpr Statement kFindClientByPrefix{"find_client_by_prefix", R"sql(
   SELECT id, name, key_prefix, key_hash, array_to_json(scopes), array_to_json(domains),
-         webhook_url, webhook_secret_sealed, created_at, last_used
-  FROM api_clients WHERE key_prefix = $1)sql",
+         webhook_url, webhook_secret_sealed, created_at, last_used, revoked_at
+  FROM api_clients WHERE key_prefix = $1 AND revoked_at IS NULL)sql",
                                         true};
 constexpr Statement kListClients{"list_clients", R"sql(
   SELECT id, name, key_prefix, key_hash, array_to_json(scopes), array_to_json(domains),
-         webhook_url, webhook_secret_sealed, created_at, last_used
+         webhook_url, webhook_secret_sealed, created_at, last_used, revoked_at
   FROM api_clients ORDER BY created_at, id)sql",
                                  false};
+// A domain held by another partner returns no row (and the caller rolls back). ON CONFLICT waits
+// for a concurrent claim of the same domain to commit or roll back, so one of two wins.
+constexpr Statement kClaimDomain{"claim_domain", R"sql(
+  INSERT INTO verifier_domains (domain, client_id) VALUES ($1, $2)
+  ON CONFLICT (domain) DO NOTHING
+  RETURNING 1)sql",
+                                 false};
+constexpr Statement kClientRevokedAt{"client_revoked_at",
+                                     "SELECT revoked_at FROM api_clients WHERE id = $1", false};
+constexpr Statement kRevokeKey{"revoke_key", R"sql(
+  UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING 1)sql",
+                               false};
 // last_used only moves forward, so touches that commit out of order keep the newest.
 constexpr Statement kTouchClient{"touch_client", R"sql(
   UPDATE api_clients SET last_used = $2
@@ -370,6 +382,7 @@ core::Client read_client(const Result& rows, int row) {
   client.webhook_secret_sealed = rows.bytes(row, 7);
   client.created_at = rows.integer(row, 8);
   client.last_used = rows.integer(row, 9);
+  client.revoked_at = rows.integer(row, 10);
   return client;
 }
 
@@ -457,6 +470,59 @@ void insert_outbox_row(Connection& connection, const core::OutboxEvent& event, c
                  operation);
 }
 
+/// Publishes `root` as current in the caller's transaction; false when it is current already.
+bool write_root(Connection& connection, std::uint32_t issuer_id, std::string_view root,
+                core::UnixMillis now, std::string_view operation) {
+  // The issuer id's 32 bits as the lock's integer key.
+  connection.run(kLockIssuer, Params().integer(static_cast<std::int32_t>(issuer_id)), operation);
+  if (connection.run(kRootIsCurrent, Params().integer(issuer_id).text(root), operation).rows() > 0)
+    return false;
+  connection.run(kSupersedeRoots, Params().integer(issuer_id).integer(now), operation);
+  connection.run(kInsertCurrentRoot, Params().integer(issuer_id).text(root).integer(now),
+                 operation);
+  return true;
+}
+
+/// The partner row and its domains, in the caller's transaction; the first domain another partner
+/// holds, or nullopt.
+std::optional<std::string> write_client(Connection& connection, const core::Client& client,
+                                        std::string_view operation) {
+  const std::string key_hash(reinterpret_cast<const char*>(client.key_hash.data()),
+                             client.key_hash.size());
+  Params params;
+  params.text(client.id)
+      .text(client.name)
+      .text(client.key_prefix)
+      .bytes(key_hash)
+      .text(text_array(client.scopes))
+      .text(text_array(client.domains))
+      .nullable_text(client.webhook_url)
+      .nullable_bytes(client.webhook_secret_sealed)
+      .integer(client.created_at)
+      .nullable_integer(client.last_used);
+  connection.run(kInsertClient, params, operation);
+  for (const std::string& domain : client.domains) {
+    if (connection.run(kClaimDomain, Params().text(domain).text(client.id), operation).rows() == 0)
+      return domain;
+  }
+  return std::nullopt;
+}
+
+/// Checks `entry` as record_audit promises and appends it, inside the caller's transaction (when
+/// there is one): a refusal throws there and rolls back whatever it changed before.
+void write_audit(Connection& connection, const core::AuditEntry& entry,
+                 std::string_view operation) {
+  const std::string details = audit_details_json(entry, operation, kStoreName);
+  connection.run(kInsertAudit,
+                 Params()
+                     .text(entry.actor_type)
+                     .nullable_text(entry.actor_id)
+                     .text(entry.action)
+                     .text(details)
+                     .integer(entry.at),
+                 operation);
+}
+
 void write_idempotency(Connection& connection, const core::IdempotencyRecord& record,
                        std::string_view operation) {
   connection.run(kSaveIdempotency,
@@ -482,7 +548,7 @@ int applied_schema_version(Connection& connection, std::string_view operation) {
 void migrate(Connection& connection) {
   constexpr std::string_view kOperation = "migrate";
   connection.run(kTakeMigrationLock, Params().integer(kMigrationLockKey), kOperation);
-  for (const PostgresMigration& migration : postgres_migrations()) {
+  for (const Migration& migration : postgres_migrations()) {
     const std::string operation = "migration " + std::string(migration.name);
     Transaction transaction(connection, operation);
     // Read under the lock: another instance may have applied it while we waited.
@@ -576,21 +642,11 @@ bool PostgresStore::ping() noexcept {
 
 void PostgresStore::insert_client(const core::Client& client) {
   constexpr std::string_view kOperation = "insert_client";
-  const std::string key_hash(reinterpret_cast<const char*>(client.key_hash.data()),
-                             client.key_hash.size());
-  Params params;
-  params.text(client.id)
-      .text(client.name)
-      .text(client.key_prefix)
-      .bytes(key_hash)
-      .text(text_array(client.scopes))
-      .text(text_array(client.domains))
-      .nullable_text(client.webhook_url)
-      .nullable_bytes(client.webhook_secret_sealed)
-      .integer(client.created_at)
-      .nullable_integer(client.last_used);
   auto connection = pool_->acquire(kOperation);
-  connection->run(kInsertClient, params, kOperation);
+  Transaction transaction(*connection, kOperation);
+  if (const auto taken = write_client(*connection, client, kOperation))
+    fail(kOperation, "the verifier domain '" + *taken + "' belongs to another partner");
+  transaction.commit();
 }
 
 std::optional<core::Client> PostgresStore::find_client_by_prefix(std::string_view key_prefix) {
@@ -728,15 +784,7 @@ void PostgresStore::publish_root(std::uint32_t issuer_id, std::string_view root,
   constexpr std::string_view kOperation = "publish_root";
   auto connection = pool_->acquire(kOperation);
   Transaction transaction(*connection, kOperation);
-  // The issuer id's 32 bits as the lock's integer key.
-  connection->run(kLockIssuer, Params().integer(static_cast<std::int32_t>(issuer_id)), kOperation);
-  if (connection->run(kRootIsCurrent, Params().integer(issuer_id).text(root), kOperation).rows() >
-      0) {
-    return;  // nothing to change: the transaction rolls back
-  }
-  connection->run(kSupersedeRoots, Params().integer(issuer_id).integer(now), kOperation);
-  connection->run(kInsertCurrentRoot, Params().integer(issuer_id).text(root).integer(now),
-                  kOperation);
+  if (!write_root(*connection, issuer_id, root, now, kOperation)) return;  // rolls back
   transaction.commit();
 }
 
@@ -1008,23 +1056,8 @@ std::vector<std::pair<std::string, std::int64_t>> PostgresStore::count_by_status
 
 void PostgresStore::record_audit(const core::AuditEntry& entry) {
   constexpr std::string_view kOperation = "record_audit";
-  if (entry.actor_type.empty()) fail(kOperation, "no actor_type");
-  if (entry.action.empty()) fail(kOperation, "no action");
-  const std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
-  {
-    boost::system::error_code ec;
-    const boost::json::value value = boost::json::parse(details, ec);
-    if (ec || !value.is_object()) fail(kOperation, "details_json is not a JSON object");
-  }
   auto connection = pool_->acquire(kOperation);
-  connection->run(kInsertAudit,
-                  Params()
-                      .text(entry.actor_type)
-                      .nullable_text(entry.actor_id)
-                      .text(entry.action)
-                      .text(details)
-                      .integer(entry.at),
-                  kOperation);
+  write_audit(*connection, entry, kOperation);
 }
 
 std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, core::UnixMillis to,
@@ -1042,9 +1075,28 @@ std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, c
 std::size_t PostgresStore::take_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
+  if (!archive) fail("take_audit_before", "no archive callback");
+  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
+    archive(rows);
+    return std::optional<core::AuditEntry>();
+  });
+}
+
+std::size_t PostgresStore::archive_audit_before(
+    core::UnixMillis cutoff, std::size_t batch,
+    const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive) {
+  if (!archive) fail("archive_audit_before", "no archive callback");
+  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
+    return std::optional<core::AuditEntry>(archive(rows));
+  });
+}
+
+std::size_t PostgresStore::take_audit(
+    core::UnixMillis cutoff, std::size_t batch,
+    const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
+        archive) {
   constexpr std::string_view kOperation = "take_audit_before";
   if (batch == 0) fail(kOperation, "batch must be at least 1");
-  if (!archive) fail(kOperation, "no archive callback");
   std::size_t taken = 0;
   for (;;) {
     auto connection = pool_->acquire(kOperation);
@@ -1062,13 +1114,14 @@ std::size_t PostgresStore::take_audit_before(
       ids += std::to_string(rows.back().id);
     }
     ids += '}';
-    archive(rows);  // throws: the transaction rolls back, nothing deleted
+    const std::optional<core::AuditEntry> entry = archive(rows);  // throws: nothing deleted
     const Result deleted = connection->run(kDeleteAudit, Params().text(ids), kOperation);
     // The rows are locked by this transaction: nobody else can have removed one.
     if (static_cast<std::size_t>(deleted.rows()) != rows.size()) {
       fail(kOperation, "deleted " + std::to_string(deleted.rows()) + " rows of " +
                            std::to_string(rows.size()) + " archived");
     }
+    if (entry) write_audit(*connection, *entry, kOperation);
     transaction.commit();
     taken += rows.size();
     if (rows.size() < batch) break;
@@ -1086,6 +1139,118 @@ std::size_t PostgresStore::anonymise_user(std::string_view user_id) {
   const Result changed = connection->run(kAnonymiseUser, Params().text(user_id), kOperation);
   transaction.commit();
   return static_cast<std::size_t>(changed.rows());
+}
+
+// --- core::AdminStore: each change with its audit entry, in one transaction ---
+
+std::optional<std::string> PostgresStore::create_client(const core::Client& client,
+                                                        const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "create_client";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  if (auto taken = write_client(*connection, client, kOperation)) return taken;  // rolls back
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return std::nullopt;
+}
+
+core::RevokeOutcome PostgresStore::revoke_key(std::string_view client_id, core::UnixMillis now,
+                                              const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "revoke_key";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  if (connection->run(kRevokeKey, Params().text(client_id).integer(now), kOperation).rows() == 0) {
+    return connection->run(kClientRevokedAt, Params().text(client_id), kOperation).rows() > 0
+               ? core::RevokeOutcome::kAlreadyRevoked
+               : core::RevokeOutcome::kUnknownClient;
+  }
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return core::RevokeOutcome::kRevoked;
+}
+
+void PostgresStore::publish_root(std::uint32_t issuer_id, std::string_view root,
+                                 core::UnixMillis now, const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "publish_root";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  // Current already: nothing changes, the request is still audited.
+  write_root(*connection, issuer_id, root, now, kOperation);
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+}
+
+void PostgresStore::set_circuit_enabled(std::string_view claim_type, std::string_view version,
+                                        bool enabled, core::UnixMillis now,
+                                        const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "set_circuit_enabled";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  connection->run(kSetCircuitEnabled,
+                  Params().text(claim_type).text(version).boolean(enabled).integer(now),
+                  kOperation);
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+}
+
+bool PostgresStore::rotate_webhook_secret(std::string_view client_id,
+                                          std::string_view new_secret_sealed,
+                                          core::UnixMillis previous_until, std::string_view url,
+                                          const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "rotate_webhook_secret";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  const Result rows = connection->run(kRotateWebhookSecret,
+                                      Params()
+                                          .text(client_id)
+                                          .nullable_bytes(new_secret_sealed)
+                                          .integer(previous_until)
+                                          .nullable_text(url),
+                                      kOperation);
+  if (rows.rows() == 0) return false;
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return true;
+}
+
+bool PostgresStore::replay(std::string_view event_id, core::UnixMillis now,
+                           const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "replay";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  if (connection->run(kReplay, Params().text(event_id).integer(now), kOperation).rows() == 0)
+    return false;
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return true;
+}
+
+void PostgresStore::enqueue_event(const core::OutboxEvent& event, core::UnixMillis now,
+                                  const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "enqueue_event";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  insert_outbox_row(*connection, event, now, kOperation);
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+}
+
+std::size_t PostgresStore::anonymise_user(
+    std::string_view user_id, const std::function<core::AuditEntry(std::size_t)>& audit) {
+  constexpr std::string_view kOperation = "anonymise_user";
+  if (!audit) fail(kOperation, "no audit callback");
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  std::size_t changed = 0;
+  if (!user_id.empty()) {
+    // A scan of every partition may take longer than a statement should.
+    connection->execute("SET LOCAL statement_timeout = 0", kOperation);
+    changed = static_cast<std::size_t>(
+        connection->run(kAnonymiseUser, Params().text(user_id), kOperation).rows());
+  }
+  write_audit(*connection, audit(changed), kOperation);
+  transaction.commit();
+  return changed;
 }
 
 }  // namespace pg::store

@@ -1,5 +1,6 @@
-// The production implementation of core's Store, OutboxStore and AuditStore ports: PostgreSQL 15
-// over libpq, with a connection pool, prepared statements on the hot path, and migrations built in.
+// The production implementation of core's Store, OutboxStore, AuditStore and AdminStore ports:
+// PostgreSQL 15 over libpq, with a connection pool, prepared statements on the hot path, and
+// migrations built in.
 #pragma once
 
 #include <chrono>
@@ -46,7 +47,10 @@ struct PostgresSettings {
 /// - publish_root serializes per issuer with an advisory transaction lock.
 /// Errors are core::StoreError naming the operation and the SQLSTATE. A connection the server
 /// closed is replaced on the next acquire.
-class PostgresStore final : public core::Store, public core::OutboxStore, public core::AuditStore {
+class PostgresStore final : public core::Store,
+                            public core::OutboxStore,
+                            public core::AuditStore,
+                            public core::AdminStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -154,7 +158,38 @@ class PostgresStore final : public core::Store, public core::OutboxStore, public
   /// Scans every proofs partition (no index on user_id yet: it is always NULL today).
   std::size_t anonymise_user(std::string_view user_id) override;
 
+  // --- core::AdminStore ---
+
+  std::optional<std::string> create_client(const core::Client& client,
+                                           const core::AuditEntry& audit) override;
+  core::RevokeOutcome revoke_key(std::string_view client_id, core::UnixMillis now,
+                                 const core::AuditEntry& audit) override;
+  void publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
+                    const core::AuditEntry& audit) override;
+  void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
+                           core::UnixMillis now, const core::AuditEntry& audit) override;
+  bool rotate_webhook_secret(std::string_view client_id, std::string_view new_secret_sealed,
+                             core::UnixMillis previous_until, std::string_view url,
+                             const core::AuditEntry& audit) override;
+  bool replay(std::string_view event_id, core::UnixMillis now,
+              const core::AuditEntry& audit) override;
+  void enqueue_event(const core::OutboxEvent& event, core::UnixMillis now,
+                     const core::AuditEntry& audit) override;
+  std::size_t anonymise_user(std::string_view user_id,
+                             const std::function<core::AuditEntry(std::size_t)>& audit) override;
+  std::size_t archive_audit_before(
+      core::UnixMillis cutoff, std::size_t batch,
+      const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
+      override;
+
  private:
+  /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
+  /// batch's deletion.
+  std::size_t take_audit(
+      core::UnixMillis cutoff, std::size_t batch,
+      const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
+          archive);
+
   struct Pool;  // the connection pool (postgres_store.cpp)
   std::unique_ptr<Pool> pool_;
 };

@@ -5,7 +5,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -42,16 +41,25 @@ constexpr std::string_view kInsertClient = R"sql(
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
 constexpr std::string_view kFindClientByPrefix = R"sql(
   SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used
-  FROM api_clients WHERE key_prefix = ?1)sql";
+         created_at, last_used, revoked_at
+  FROM api_clients WHERE key_prefix = ?1 AND revoked_at IS NULL)sql";
 constexpr std::string_view kListClients = R"sql(
   SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used
+         created_at, last_used, revoked_at
   FROM api_clients ORDER BY created_at, id)sql";
 // last_used only moves forward, so touches that commit out of order keep the newest.
 constexpr std::string_view kTouchClient = R"sql(
   UPDATE api_clients SET last_used = ?2
   WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2))sql";
+
+// A domain held by another partner returns no row (and the caller rolls back).
+constexpr std::string_view kClaimDomain = R"sql(
+  INSERT INTO verifier_domains (domain, client_id) VALUES (?1, ?2)
+  ON CONFLICT (domain) DO NOTHING
+  RETURNING 1)sql";
+constexpr std::string_view kClientRevokedAt = "SELECT revoked_at FROM api_clients WHERE id = ?1";
+constexpr std::string_view kRevokeKey = R"sql(
+  UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING 1)sql";
 
 constexpr std::string_view kInsertRequest = R"sql(
   INSERT INTO proof_requests (id, verifier_id, nonce, claim_type, circuit_version,
@@ -357,6 +365,7 @@ struct Handles {
   DatabaseHandle db;
   StatementHandle begin, commit, rollback, ping;
   StatementHandle insert_client, find_client_by_prefix, list_clients, touch_client;
+  StatementHandle claim_domain, client_revoked_at, revoke_key;
   StatementHandle insert_request, find_request;
   StatementHandle insert_proof, find_proof, nonce_answered;
   StatementHandle insert_outbox_event, pending_events;
@@ -421,6 +430,7 @@ core::Client read_client(const Query& row) {
   client.webhook_secret_sealed = row.column_blob(7);
   client.created_at = row.column_integer(8);
   client.last_used = row.column_integer(9);
+  client.revoked_at = row.column_integer(10);
   return client;
 }
 
@@ -522,6 +532,97 @@ void write_idempotency(Handles& h, const core::IdempotencyRecord& record,
       .text(5, record.response)
       .integer(6, record.expires_at);
   query.run();
+}
+
+/// The partner row and its domains; the first domain another partner holds, or nullopt.
+std::optional<std::string> write_client(Handles& h, const core::Client& client,
+                                        std::string_view operation) {
+  const std::string scopes = strings_to_json(client.scopes);
+  const std::string domains = strings_to_json(client.domains);
+  Query(h.db.get(), h.insert_client, operation)
+      .text(1, client.id)
+      .text(2, client.name)
+      .text(3, client.key_prefix)
+      .blob(4, client.key_hash.data(), client.key_hash.size())
+      .text(5, scopes)
+      .text(6, domains)
+      .nullable_text(7, client.webhook_url)
+      .nullable_blob(8, client.webhook_secret_sealed)
+      .integer(9, client.created_at)
+      .nullable_integer(10, client.last_used)
+      .run();
+  for (const std::string& domain : client.domains) {
+    Query claim(h.db.get(), h.claim_domain, operation);
+    if (!claim.text(1, domain).text(2, client.id).step()) return domain;
+  }
+  return std::nullopt;
+}
+
+/// Checks `entry` as record_audit promises and appends it, inside the caller's transaction: a
+/// refusal throws there and rolls back whatever the transaction changed before.
+void write_audit(Handles& h, const core::AuditEntry& entry, std::string_view operation) {
+  // The column's CHECK refuses a non-object too; this names the problem first.
+  const std::string details = audit_details_json(entry, operation, kStoreName);
+  Query(h.db.get(), h.insert_audit, operation)
+      .text(1, entry.actor_type)
+      .nullable_text(2, entry.actor_id)
+      .text(3, entry.action)
+      .text(4, details)
+      .integer(5, entry.at)
+      .run();
+}
+
+/// Publishes `root` as current; false when it is current already (nothing to change).
+bool write_root(Handles& h, std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
+                std::string_view operation) {
+  {
+    Query current(h.db.get(), h.root_is_current, operation);
+    if (current.integer(1, issuer_id).text(2, root).step()) return false;
+  }
+  Query(h.db.get(), h.supersede_roots, operation).integer(1, issuer_id).integer(2, now).run();
+  Query(h.db.get(), h.insert_current_root, operation)
+      .integer(1, issuer_id)
+      .text(2, root)
+      .integer(3, now)
+      .run();
+  return true;
+}
+
+void write_circuit_enabled(Handles& h, std::string_view claim_type, std::string_view version,
+                           bool enabled, core::UnixMillis now, std::string_view operation) {
+  Query(h.db.get(), h.set_circuit_enabled, operation)
+      .text(1, claim_type)
+      .text(2, version)
+      .integer(3, enabled ? 1 : 0)
+      .integer(4, now)
+      .run();
+}
+
+/// False when there is no such partner.
+bool write_rotation(Handles& h, std::string_view client_id, std::string_view new_secret_sealed,
+                    core::UnixMillis previous_until, std::string_view url,
+                    std::string_view operation) {
+  Query query(h.db.get(), h.rotate_webhook_secret, operation);
+  query.text(1, client_id)
+      .nullable_blob(2, new_secret_sealed)
+      .integer(3, previous_until)
+      .nullable_text(4, url);
+  return query.step();
+}
+
+/// False when there is no such row or it is pending already.
+bool write_replay(Handles& h, std::string_view event_id, core::UnixMillis now,
+                  std::string_view operation) {
+  Query query(h.db.get(), h.replay, operation);
+  return query.text(1, event_id).integer(2, now).step();
+}
+
+std::size_t write_anonymisation(Handles& h, std::string_view user_id, std::string_view operation) {
+  std::size_t changed = 0;
+  Query query(h.db.get(), h.anonymise_user, operation);
+  query.text(1, user_id);
+  while (query.step()) ++changed;
+  return changed;
 }
 
 /// One-shot statements for open and the migrations; not on any hot path.
@@ -627,6 +728,9 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.find_client_by_prefix = prepare(raw, kFindClientByPrefix, open_operation);
   h.list_clients = prepare(raw, kListClients, open_operation);
   h.touch_client = prepare(raw, kTouchClient, open_operation);
+  h.claim_domain = prepare(raw, kClaimDomain, open_operation);
+  h.client_revoked_at = prepare(raw, kClientRevokedAt, open_operation);
+  h.revoke_key = prepare(raw, kRevokeKey, open_operation);
   h.insert_request = prepare(raw, kInsertRequest, open_operation);
   h.find_request = prepare(raw, kFindRequest, open_operation);
   h.insert_proof = prepare(raw, kInsertProof, open_operation);
@@ -683,24 +787,12 @@ bool SqliteStore::ping() noexcept {
 
 void SqliteStore::insert_client(const core::Client& client) {
   constexpr std::string_view kOperation = "insert_client";
-  const std::string scopes = strings_to_json(client.scopes);
-  const std::string domains = strings_to_json(client.domains);
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  {
-    Query query(h.db.get(), h.insert_client, kOperation);
-    query.text(1, client.id)
-        .text(2, client.name)
-        .text(3, client.key_prefix)
-        .blob(4, client.key_hash.data(), client.key_hash.size())
-        .text(5, scopes)
-        .text(6, domains)
-        .nullable_text(7, client.webhook_url)
-        .nullable_blob(8, client.webhook_secret_sealed)
-        .integer(9, client.created_at)
-        .nullable_integer(10, client.last_used);
-    query.run();
+  if (const auto taken = write_client(h, client, kOperation)) {
+    fail(kOperation, "the verifier domain '" + *taken + "' belongs to another partner",
+         SQLITE_CONSTRAINT_PRIMARYKEY);
   }
   transaction.commit();
 }
@@ -844,16 +936,7 @@ void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root,
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  {
-    Query current(h.db.get(), h.root_is_current, kOperation);
-    if (current.integer(1, issuer_id).text(2, root).step()) return;  // nothing to change
-  }
-  Query(h.db.get(), h.supersede_roots, kOperation).integer(1, issuer_id).integer(2, now).run();
-  Query(h.db.get(), h.insert_current_root, kOperation)
-      .integer(1, issuer_id)
-      .text(2, root)
-      .integer(3, now)
-      .run();
+  if (!write_root(h, issuer_id, root, now, kOperation)) return;  // nothing to change
   transaction.commit();
 }
 
@@ -880,12 +963,7 @@ void SqliteStore::set_circuit_enabled(std::string_view claim_type, std::string_v
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  Query(h.db.get(), h.set_circuit_enabled, kOperation)
-      .text(1, claim_type)
-      .text(2, version)
-      .integer(3, enabled ? 1 : 0)
-      .integer(4, now)
-      .run();
+  write_circuit_enabled(h, claim_type, version, enabled, now, kOperation);
   transaction.commit();
 }
 
@@ -939,14 +1017,8 @@ void SqliteStore::rotate_webhook_secret(std::string_view client_id,
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  {
-    Query query(h.db.get(), h.rotate_webhook_secret, kOperation);
-    query.text(1, client_id)
-        .nullable_blob(2, new_secret_sealed)
-        .integer(3, previous_until)
-        .nullable_text(4, url);
-    if (!query.step()) fail(kOperation, "no partner '" + std::string(client_id) + "'");
-  }
+  if (!write_rotation(h, client_id, new_secret_sealed, previous_until, url, kOperation))
+    fail(kOperation, "no partner '" + std::string(client_id) + "'");
   transaction.commit();
 }
 
@@ -1088,10 +1160,7 @@ bool SqliteStore::replay(std::string_view event_id, core::UnixMillis now) {
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  {
-    Query query(h.db.get(), h.replay, kOperation);
-    if (!query.text(1, event_id).integer(2, now).step()) return false;
-  }
+  if (!write_replay(h, event_id, now, kOperation)) return false;
   transaction.commit();
   return true;
 }
@@ -1121,25 +1190,10 @@ std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_by_status()
 
 void SqliteStore::record_audit(const core::AuditEntry& entry) {
   constexpr std::string_view kOperation = "record_audit";
-  if (entry.actor_type.empty()) fail(kOperation, "no actor_type");
-  if (entry.action.empty()) fail(kOperation, "no action");
-  // "" is the empty object; anything else must be one (the column's CHECK says so too).
-  std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
-  {
-    boost::system::error_code ec;
-    const boost::json::value value = boost::json::parse(details, ec);
-    if (ec || !value.is_object()) fail(kOperation, "details_json is not a JSON object");
-  }
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  Query(h.db.get(), h.insert_audit, kOperation)
-      .text(1, entry.actor_type)
-      .nullable_text(2, entry.actor_id)
-      .text(3, entry.action)
-      .text(4, details)
-      .integer(5, entry.at)
-      .run();
+  write_audit(h, entry, kOperation);
   transaction.commit();
 }
 
@@ -1156,9 +1210,28 @@ std::vector<core::AuditEntry> SqliteStore::list_audit(core::UnixMillis from, cor
 std::size_t SqliteStore::take_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
+  if (!archive) fail("take_audit_before", "no archive callback");
+  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
+    archive(rows);
+    return std::optional<core::AuditEntry>();
+  });
+}
+
+std::size_t SqliteStore::archive_audit_before(
+    core::UnixMillis cutoff, std::size_t batch,
+    const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive) {
+  if (!archive) fail("archive_audit_before", "no archive callback");
+  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
+    return std::optional<core::AuditEntry>(archive(rows));
+  });
+}
+
+std::size_t SqliteStore::take_audit(
+    core::UnixMillis cutoff, std::size_t batch,
+    const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
+        archive) {
   constexpr std::string_view kOperation = "take_audit_before";
   if (batch == 0) fail(kOperation, "batch must be at least 1");
-  if (!archive) fail(kOperation, "no archive callback");
   std::size_t taken = 0;
   for (;;) {
     std::lock_guard lock(mutex_);
@@ -1172,10 +1245,11 @@ std::size_t SqliteStore::take_audit_before(
     }
     if (rows.empty()) break;  // the empty transaction rolls back
     // Throws: the transaction rolls back, nothing deleted.
-    archive(rows);
+    const std::optional<core::AuditEntry> entry = archive(rows);
     for (const core::AuditEntry& row : rows) {
       Query(h.db.get(), h.delete_audit, kOperation).integer(1, row.id).run();
     }
+    if (entry) write_audit(h, *entry, kOperation);
     transaction.commit();
     taken += rows.size();
     if (rows.size() < batch) break;
@@ -1189,12 +1263,114 @@ std::size_t SqliteStore::anonymise_user(std::string_view user_id) {
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  std::size_t changed = 0;
+  const std::size_t changed = write_anonymisation(h, user_id, kOperation);
+  transaction.commit();
+  return changed;
+}
+
+// --- core::AdminStore: each change with its audit entry, in one transaction ---
+
+std::optional<std::string> SqliteStore::create_client(const core::Client& client,
+                                                      const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "create_client";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  if (auto taken = write_client(h, client, kOperation)) return taken;  // rolls back
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return std::nullopt;
+}
+
+core::RevokeOutcome SqliteStore::revoke_key(std::string_view client_id, core::UnixMillis now,
+                                            const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "revoke_key";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
   {
-    Query query(h.db.get(), h.anonymise_user, kOperation);
-    query.text(1, user_id);
-    while (query.step()) ++changed;
+    Query revoke(h.db.get(), h.revoke_key, kOperation);
+    if (!revoke.text(1, client_id).integer(2, now).step()) {
+      Query known(h.db.get(), h.client_revoked_at, kOperation);
+      return known.text(1, client_id).step() ? core::RevokeOutcome::kAlreadyRevoked
+                                             : core::RevokeOutcome::kUnknownClient;
+    }
   }
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return core::RevokeOutcome::kRevoked;
+}
+
+void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
+                               const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "publish_root";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  write_root(h, issuer_id, root, now, kOperation);  // current already: the request is still audited
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+}
+
+void SqliteStore::set_circuit_enabled(std::string_view claim_type, std::string_view version,
+                                      bool enabled, core::UnixMillis now,
+                                      const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "set_circuit_enabled";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  write_circuit_enabled(h, claim_type, version, enabled, now, kOperation);
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+}
+
+bool SqliteStore::rotate_webhook_secret(std::string_view client_id,
+                                        std::string_view new_secret_sealed,
+                                        core::UnixMillis previous_until, std::string_view url,
+                                        const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "rotate_webhook_secret";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  if (!write_rotation(h, client_id, new_secret_sealed, previous_until, url, kOperation))
+    return false;
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return true;
+}
+
+bool SqliteStore::replay(std::string_view event_id, core::UnixMillis now,
+                         const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "replay";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  if (!write_replay(h, event_id, now, kOperation)) return false;
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return true;
+}
+
+void SqliteStore::enqueue_event(const core::OutboxEvent& event, core::UnixMillis now,
+                                const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "enqueue_event";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  insert_outbox_row(h, event, now, kOperation);
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+}
+
+std::size_t SqliteStore::anonymise_user(std::string_view user_id,
+                                        const std::function<core::AuditEntry(std::size_t)>& audit) {
+  constexpr std::string_view kOperation = "anonymise_user";
+  if (!audit) fail(kOperation, "no audit callback");
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  const std::size_t changed = user_id.empty() ? 0 : write_anonymisation(h, user_id, kOperation);
+  write_audit(h, audit(changed), kOperation);
   transaction.commit();
   return changed;
 }

@@ -1,5 +1,5 @@
-// The embedded default of core's Store, OutboxStore and AuditStore ports: one SQLite file in WAL
-// mode, migrated at open.
+// The embedded default of core's Store, OutboxStore, AuditStore and AdminStore ports: one SQLite
+// file in WAL mode, migrated at open.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,10 @@ struct SqliteSettings {
 /// prepared once at open. Other processes may open the same file: the write lock and
 /// busy_timeout_ms keep them consistent (two workers claiming on two connections never claim one
 /// row twice).
-class SqliteStore final : public core::Store, public core::OutboxStore, public core::AuditStore {
+class SqliteStore final : public core::Store,
+                          public core::OutboxStore,
+                          public core::AuditStore,
+                          public core::AdminStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -123,7 +126,38 @@ class SqliteStore final : public core::Store, public core::OutboxStore, public c
       const std::function<void(const std::vector<core::AuditEntry>&)>& archive) override;
   std::size_t anonymise_user(std::string_view user_id) override;
 
+  // --- core::AdminStore ---
+
+  std::optional<std::string> create_client(const core::Client& client,
+                                           const core::AuditEntry& audit) override;
+  core::RevokeOutcome revoke_key(std::string_view client_id, core::UnixMillis now,
+                                 const core::AuditEntry& audit) override;
+  void publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
+                    const core::AuditEntry& audit) override;
+  void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
+                           core::UnixMillis now, const core::AuditEntry& audit) override;
+  bool rotate_webhook_secret(std::string_view client_id, std::string_view new_secret_sealed,
+                             core::UnixMillis previous_until, std::string_view url,
+                             const core::AuditEntry& audit) override;
+  bool replay(std::string_view event_id, core::UnixMillis now,
+              const core::AuditEntry& audit) override;
+  void enqueue_event(const core::OutboxEvent& event, core::UnixMillis now,
+                     const core::AuditEntry& audit) override;
+  std::size_t anonymise_user(std::string_view user_id,
+                             const std::function<core::AuditEntry(std::size_t)>& audit) override;
+  std::size_t archive_audit_before(
+      core::UnixMillis cutoff, std::size_t batch,
+      const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
+      override;
+
  private:
+  /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
+  /// batch's deletion.
+  std::size_t take_audit(
+      core::UnixMillis cutoff, std::size_t batch,
+      const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
+          archive);
+
   struct Connection;  // the sqlite3 handle and the prepared statements (sqlite_store.cpp)
 
   std::mutex mutex_;  // guards connection_: one statement at a time on the one connection

@@ -1,0 +1,194 @@
+// The admin use cases (partners, keys, roots, circuit versions, webhook deliveries, the audit trail
+// and retention), each writing its audit entry in the same transaction as its change. The CLI
+// (`proofgate admin`) and the admin API (/api/admin) are thin callers: parse, call, present.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/audit.hpp"
+#include "core/model.hpp"
+#include "core/outbox.hpp"
+#include "core/ports.hpp"
+#include "core/secrets.hpp"
+
+namespace pg::core {
+
+/// Why an admin use case refused (the closed set; the presenters map it: HTTP in
+/// src/http/admin.cpp, exit codes in src/cli/admin_command.cpp).
+enum class AdminErrorCode {
+  kInvalidInput,  // a value is malformed or out of range
+  kNotFound,      // no partner / delivery with that id
+  kConflict,      // the state refuses it: a domain another partner holds, a pending replay
+};
+
+/// A refusal: the reason, the input it concerns ("domains", "client_id", ...) and a sentence naming
+/// what is wrong (never a secret).
+struct AdminError {
+  AdminErrorCode code = AdminErrorCode::kInvalidInput;
+  std::string field;
+  std::string detail;
+
+  /// "<field>: <detail>" — the one line the CLI prints.
+  std::string to_string() const { return field.empty() ? detail : field + ": " + detail; }
+};
+
+/// A use case's answer: a value or an AdminError (the shape of crypto::Result / std::expected).
+template <class T>
+class [[nodiscard]] AdminResult {
+ public:
+  AdminResult(T value) : v_(std::move(value)) {}           // NOLINT: implicit by design
+  AdminResult(AdminError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const AdminError& error() const& { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, AdminError> v_;
+};
+
+/// Who acts: kActorAdminCli with the OS account, kActorAdminApi with the token's digest prefix.
+struct Actor {
+  std::string type;
+  std::string id;
+};
+
+/// Webhook registration rules, from the outbound-address guard (src/webhooks), filled by the
+/// composition root.
+class WebhookPolicy {
+ public:
+  virtual ~WebhookPolicy() = default;
+  /// Why `url` cannot be registered (scheme, host, a loopback/private/metadata address, ...), or
+  /// nullopt when it can. `allow_loopback`: development and tests only.
+  virtual std::optional<std::string> refuse(std::string_view url, bool allow_loopback) const = 0;
+  /// A new webhook signing secret.
+  virtual std::string new_secret() const = 0;
+};
+
+struct NewClient {
+  std::string name;
+  std::vector<std::string> scopes;   // claim types
+  std::vector<std::string> domains;  // lowercase DNS names, each owned by this partner only
+  std::string webhook_url;           // empty: none
+  bool allow_loopback_webhook = false;
+};
+
+/// A created partner: the only time its API key and webhook secret are seen.
+struct CreatedClient {
+  Client client;
+  std::string api_key;
+  std::string webhook_secret;  // empty without a webhook URL
+};
+
+struct RotatedSecret {
+  std::string client_id;
+  std::string webhook_secret;  // shown once
+  UnixMillis previous_signs_until = 0;
+};
+
+struct RevokedKey {
+  std::string client_id;
+  UnixMillis revoked_at = 0;
+  bool already_revoked = false;  // revoked before: nothing changed, nothing audited
+};
+
+struct DeliveryDetail {
+  Delivery delivery;
+  std::vector<DeliveryAttempt> attempts;
+};
+
+struct RetentionRun {
+  UnixMillis cutoff = 0;
+  std::int64_t older_than_days = 0;
+  std::size_t archived = 0;
+  std::vector<std::string> files;  // what `archive` answered, one per batch
+};
+
+struct Anonymised {
+  std::string user_id_sha256;  // hex: the audit keeps no personal data
+  std::size_t proofs_anonymised = 0;
+};
+
+/// The ports the admin use cases need. `notify_worker` (may be empty) wakes the webhook worker of
+/// this process after an enqueue or a replay.
+struct AdminPorts {
+  Store& store;
+  OutboxStore& outbox;
+  AuditStore& audit;
+  AdminStore& changes;
+  const Clock& clock;
+  const MasterKey& master_key;
+  const WebhookPolicy& webhooks;
+  std::function<void()> notify_worker;
+};
+
+class AdminService {
+ public:
+  explicit AdminService(AdminPorts ports) : p_(std::move(ports)) {}
+
+  /// Checks the spec (name 1..200 chars; known claim types; lowercase DNS domains, none twice and
+  /// none held by another partner; a webhook URL the policy accepts), stores the partner with a
+  /// new API key (only its prefix and hash kept) and a sealed webhook secret.
+  AdminResult<CreatedClient> create_client(const Actor& actor, const NewClient& spec);
+  std::vector<Client> list_clients();
+  /// Revokes the partner's API key at once: the next request with it is refused.
+  AdminResult<RevokedKey> revoke_key(const Actor& actor, std::string_view client_id);
+  /// `root`: a canonical decimal field element; issuer_id > 0.
+  AdminResult<IssuerRoot> publish_root(const Actor& actor, std::uint32_t issuer_id,
+                                       std::string_view root);
+  AdminResult<bool> set_circuit_enabled(const Actor& actor, std::string_view claim_type,
+                                        std::string_view version, bool enabled);
+  /// A new secret; the old one keeps signing for `overlap_seconds` (0..30 days). `webhook_url`
+  /// (may be empty) replaces the URL; a partner without a URL must be given one.
+  AdminResult<RotatedSecret> rotate_webhook_secret(const Actor& actor, std::string_view client_id,
+                                                   std::int64_t overlap_seconds,
+                                                   std::string_view webhook_url,
+                                                   bool allow_loopback_webhook);
+
+  /// Deliveries by partner (empty: all; else a partner id) and status (empty: all; else pending,
+  /// delivered or dead), newest first, 1..1000 of them.
+  AdminResult<std::vector<Delivery>> list_deliveries(std::string_view client_id,
+                                                     std::string_view status, std::size_t limit);
+  AdminResult<DeliveryDetail> find_delivery(std::string_view event_id);
+  /// Makes a delivered or dead delivery pending again (kConflict when pending already).
+  AdminResult<Delivery> replay(const Actor& actor, std::string_view event_id);
+  /// Enqueues a webhook.test event to the partner: its event id.
+  AdminResult<OutboxEvent> test_webhook(const Actor& actor, std::string_view client_id);
+
+  /// Entries with from <= at < to, oldest first, at most `limit`.
+  AdminResult<std::vector<AuditEntry>> export_audit(UnixMillis from, UnixMillis to,
+                                                    std::size_t limit);
+  /// Archives then removes every audit entry older than `older_than_days` (0..36600), in batches
+  /// of `batch` (1..100000): `archive(rows)` writes a batch durably and returns its name; each
+  /// batch's removal is written with its "retention.archived" entry. A run that archives nothing
+  /// records one entry saying so.
+  AdminResult<RetentionRun> retention(
+      const Actor& actor, std::int64_t older_than_days, std::size_t batch,
+      const std::function<std::string(const std::vector<AuditEntry>&)>& archive);
+  /// Keeps the user's proofs but removes their user id.
+  AdminResult<Anonymised> anonymise_user(const Actor& actor, std::string_view user_id);
+
+ private:
+  AuditEntry entry(const Actor& actor, std::string_view action, std::string details_json) const;
+  void notify() const;
+
+  AdminPorts p_;
+};
+
+/// The host of a URL (no scheme, credentials, port, path or query): what the audit keeps of a
+/// webhook URL, whose path may hold a partner's token.
+std::string url_host(std::string_view url);
+
+}  // namespace pg::core

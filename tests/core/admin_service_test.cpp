@@ -1,0 +1,270 @@
+// core::AdminService over the embedded store: each use case refuses bad input with an AdminError
+// naming the field (and writes nothing), keeps secrets out of the audit, refuses a verifier domain
+// another partner holds, and revokes a key so the next lookup finds no partner.
+#include "core/admin_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace pg::core {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr UnixMillis kNow = 1'790'000'000'000;  // 2026-09-21
+
+class FixedClock final : public Clock {
+ public:
+  UnixMillis now_ms() const override { return now; }
+  UnixMillis now = kNow;
+};
+
+/// Refuses every URL on "blocked.example"; secrets are numbered.
+class FakeWebhooks final : public WebhookPolicy {
+ public:
+  std::optional<std::string> refuse(std::string_view url, bool) const override {
+    if (url.find("blocked.example") != std::string_view::npos) return "resolves to 10.0.0.1";
+    return std::nullopt;
+  }
+  std::string new_secret() const override { return "whsec_" + std::to_string(++issued_); }
+  mutable int issued_ = 0;
+};
+
+class AdminServiceTest : public ::testing::Test {
+ protected:
+  AdminServiceTest()
+      : dir_(fs::temp_directory_path() /
+             ("proofgate-admin-test-" + std::to_string(std::random_device()()) + "-" +
+              std::to_string(counter_++))),
+        store_((fs::create_directories(dir_), store::SqliteSettings{.path = dir_ / "db.sqlite"})),
+        service_(
+            {store_, store_, store_, store_, clock_, key_, webhooks_, [this] { ++notified_; }}) {}
+  ~AdminServiceTest() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  std::vector<AuditEntry> trail() { return store_.list_audit(0, kNow * 2, 1000); }
+  CreatedClient create(const std::string& name, std::vector<std::string> domains,
+                       const std::string& webhook = "") {
+    auto created = service_.create_client(actor_, {name, {"age_over_18"}, domains, webhook, false});
+    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().to_string());
+    return created.ok() ? created.value() : CreatedClient{};
+  }
+  void expect_refused(const AdminError& e, AdminErrorCode code, const std::string& field) {
+    EXPECT_EQ(e.code, code) << e.to_string();
+    EXPECT_EQ(e.field, field) << e.to_string();
+    EXPECT_FALSE(e.detail.empty());
+  }
+
+  static inline std::atomic<unsigned> counter_{0};
+  fs::path dir_;
+  store::SqliteStore store_;
+  FixedClock clock_;
+  MasterKey key_{};
+  FakeWebhooks webhooks_;
+  int notified_ = 0;
+  AdminService service_;
+  Actor actor_{std::string(kActorAdminCli), "operator"};
+};
+
+TEST_F(AdminServiceTest, create_client_refuses_bad_input_naming_the_field_and_writes_nothing) {
+  const auto refused = [&](NewClient spec, const std::string& field) {
+    auto r = service_.create_client(actor_, spec);
+    ASSERT_FALSE(r.ok()) << field;
+    expect_refused(r.error(), AdminErrorCode::kInvalidInput, field);
+  };
+  refused({"", {"age_over_18"}, {"a.example"}, "", false}, "name");
+  refused({std::string(201, 'n'), {"age_over_18"}, {"a.example"}, "", false}, "name");
+  refused({"A", {}, {"a.example"}, "", false}, "scopes");
+  refused({"A", {"over_9000"}, {"a.example"}, "", false}, "scopes");
+  refused({"A", {"age_over_18"}, {}, "", false}, "domains");
+  refused({"A", {"age_over_18"}, {"Bank.Example"}, "", false}, "domains");
+  refused({"A", {"age_over_18"}, {"a..example"}, "", false}, "domains");
+  refused({"A", {"age_over_18"}, {"a.example", "a.example"}, "", false}, "domains");
+  refused({"A", {"age_over_18"}, {"a.example"}, "https://blocked.example/hook", false},
+          "webhook_url");
+  EXPECT_TRUE(store_.list_clients().empty());
+  EXPECT_TRUE(trail().empty());
+}
+
+TEST_F(AdminServiceTest, create_client_audits_the_partner_but_never_its_key_or_secret) {
+  const CreatedClient c = create("Bank", {"bank.example"}, "https://hooks.example/token-in-path");
+  ASSERT_FALSE(c.api_key.empty());
+  ASSERT_FALSE(c.webhook_secret.empty());
+  const auto found = store_.find_client_by_prefix(c.client.key_prefix);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->key_hash, sha256(c.api_key));
+
+  const auto entries = trail();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].action, "client.created");
+  EXPECT_EQ(entries[0].actor_type, kActorAdminCli);
+  EXPECT_EQ(entries[0].actor_id, "operator");
+  EXPECT_EQ(entries[0].at, kNow);
+  const auto& d = entries[0].details_json;
+  EXPECT_EQ(json::parse(d).at("webhook_host").as_string(), "hooks.example");
+  for (const std::string& secret :
+       {c.api_key, c.client.key_prefix, c.webhook_secret, std::string("token-in-path")}) {
+    EXPECT_EQ(d.find(secret), std::string::npos) << secret;
+  }
+}
+
+TEST_F(AdminServiceTest, a_verifier_domain_another_partner_holds_is_refused_by_name) {
+  create("First", {"bank.example", "shared.example"});
+  auto second = service_.create_client(
+      actor_, {"Second", {"age_over_18"}, {"own.example", "shared.example"}, "", false});
+  ASSERT_FALSE(second.ok());
+  expect_refused(second.error(), AdminErrorCode::kConflict, "domains");
+  EXPECT_NE(second.error().detail.find("'shared.example'"), std::string::npos)
+      << second.error().detail;
+  EXPECT_EQ(store_.list_clients().size(), 1u);
+  EXPECT_EQ(trail().size(), 1u);     // only the first partner's creation
+  create("Third", {"own.example"});  // nothing of the refused partner was kept
+}
+
+TEST_F(AdminServiceTest, revoke_key_stops_the_key_at_once_and_audits_only_the_partner) {
+  const CreatedClient c = create("Bank", {"bank.example"});
+  clock_.now = kNow + 60'000;
+  auto revoked = service_.revoke_key(actor_, c.client.id);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_FALSE(revoked->already_revoked);
+  EXPECT_EQ(revoked->revoked_at, kNow + 60'000);
+  EXPECT_EQ(store_.find_client_by_prefix(c.client.key_prefix), std::nullopt);
+
+  auto again = service_.revoke_key(actor_, c.client.id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->already_revoked);
+
+  auto unknown = service_.revoke_key(actor_, "00000000-0000-4000-8000-000000000000");
+  ASSERT_FALSE(unknown.ok());
+  expect_refused(unknown.error(), AdminErrorCode::kNotFound, "client_id");
+
+  const auto entries = trail();
+  ASSERT_EQ(entries.size(), 2u);  // created, revoked once
+  EXPECT_EQ(entries[1].action, "client.key_revoked");
+  EXPECT_EQ(json::parse(entries[1].details_json),
+            json::parse(R"({"client_id":")" + c.client.id + R"("})"));
+}
+
+TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
+  auto zero = service_.publish_root(actor_, 0, "1");
+  ASSERT_FALSE(zero.ok());
+  expect_refused(zero.error(), AdminErrorCode::kInvalidInput, "issuer_id");
+  for (const char* root : {"", "01", "-1", "abc",
+                           "218882428718392752222464057452572750885483644004160343436982041865758"
+                           "08495617"}) {
+    auto r = service_.publish_root(actor_, 1, root);
+    ASSERT_FALSE(r.ok()) << root;
+    expect_refused(r.error(), AdminErrorCode::kInvalidInput, "root");
+  }
+  auto published = service_.publish_root(actor_, 1, "42");
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "42");
+
+  auto claim = service_.set_circuit_enabled(actor_, "no_such_claim", "1.0.0", false);
+  ASSERT_FALSE(claim.ok());
+  expect_refused(claim.error(), AdminErrorCode::kInvalidInput, "claim_type");
+  auto version = service_.set_circuit_enabled(actor_, "age_over_18", "1.0", false);
+  ASSERT_FALSE(version.ok());
+  expect_refused(version.error(), AdminErrorCode::kInvalidInput, "version");
+  ASSERT_TRUE(service_.set_circuit_enabled(actor_, "age_over_18", "1.0.0", false).ok());
+  EXPECT_EQ(store_.circuit_enabled("age_over_18", "1.0.0"), std::optional<bool>(false));
+
+  std::vector<std::string> actions;
+  for (const auto& e : trail()) actions.push_back(e.action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"root.published", "circuit.enabled_set"}));
+}
+
+TEST_F(AdminServiceTest, webhook_use_cases_refuse_what_they_cannot_do) {
+  const CreatedClient plain = create("Plain", {"plain.example"});
+  auto no_url = service_.rotate_webhook_secret(actor_, plain.client.id, 60, "", false);
+  ASSERT_FALSE(no_url.ok());
+  expect_refused(no_url.error(), AdminErrorCode::kInvalidInput, "webhook_url");
+  auto blocked = service_.rotate_webhook_secret(actor_, plain.client.id, 60,
+                                                "https://blocked.example/h", false);
+  ASSERT_FALSE(blocked.ok());
+  expect_refused(blocked.error(), AdminErrorCode::kInvalidInput, "webhook_url");
+  auto overlap = service_.rotate_webhook_secret(actor_, plain.client.id, -1, "", false);
+  ASSERT_FALSE(overlap.ok());
+  expect_refused(overlap.error(), AdminErrorCode::kInvalidInput, "overlap_seconds");
+  auto unknown = service_.rotate_webhook_secret(actor_, "nobody", 60, "https://h.example/", false);
+  ASSERT_FALSE(unknown.ok());
+  expect_refused(unknown.error(), AdminErrorCode::kNotFound, "client_id");
+  auto test_plain = service_.test_webhook(actor_, plain.client.id);
+  ASSERT_FALSE(test_plain.ok());
+  expect_refused(test_plain.error(), AdminErrorCode::kInvalidInput, "client_id");
+
+  const CreatedClient hooked = create("Hooked", {"hooked.example"}, "https://hooks.example/");
+  auto rotated = service_.rotate_webhook_secret(actor_, hooked.client.id, 60, "", false);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_EQ(rotated->previous_signs_until, kNow + 60'000);
+  EXPECT_EQ(unseal(key_, store_.webhook_target(hooked.client.id)->secret_sealed, hooked.client.id),
+            std::optional<std::string>(rotated->webhook_secret));
+
+  auto sent = service_.test_webhook(actor_, hooked.client.id);
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(notified_, 1);
+  auto pending = service_.replay(actor_, sent->event_id);
+  ASSERT_FALSE(pending.ok());
+  expect_refused(pending.error(), AdminErrorCode::kConflict, "event_id");
+  auto missing = service_.find_delivery("no-such-event");
+  ASSERT_FALSE(missing.ok());
+  expect_refused(missing.error(), AdminErrorCode::kNotFound, "event_id");
+  auto status = service_.list_deliveries("", "lost", 10);
+  ASSERT_FALSE(status.ok());
+  expect_refused(status.error(), AdminErrorCode::kInvalidInput, "status");
+  auto limit = service_.list_deliveries("", "", 1001);
+  ASSERT_FALSE(limit.ok());
+  expect_refused(limit.error(), AdminErrorCode::kInvalidInput, "limit");
+  auto listed = service_.list_deliveries(hooked.client.id, "pending", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->at(0).event.event_id, sent->event_id);
+}
+
+TEST_F(AdminServiceTest, retention_and_anonymisation_are_audited) {
+  create("Bank", {"bank.example"});
+  clock_.now = kNow + 2 * 86'400'000;
+  std::vector<std::size_t> batches;
+  auto run = service_.retention(actor_, 1, 10, [&](const std::vector<AuditEntry>& rows) {
+    batches.push_back(rows.size());
+    return "archive-" + std::to_string(batches.size());
+  });
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->archived, 1u);
+  EXPECT_EQ(run->files, std::vector<std::string>{"archive-1"});
+  auto nothing = service_.retention(actor_, 1, 10, [&](const auto&) { return std::string("x"); });
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_EQ(nothing->archived, 0u);
+  const auto entries = trail();
+  ASSERT_EQ(entries.size(), 2u);  // the creation is archived; two runs are on record
+  EXPECT_EQ(json::parse(entries[0].details_json).at("archived").to_number<int>(), 1);
+  EXPECT_EQ(json::parse(entries[1].details_json).at("archived").to_number<int>(), 0);
+
+  auto bad = service_.retention(actor_, -1, 10, [](const auto&) { return std::string(); });
+  ASSERT_FALSE(bad.ok());
+  expect_refused(bad.error(), AdminErrorCode::kInvalidInput, "older_than_days");
+
+  auto empty = service_.anonymise_user(actor_, "");
+  ASSERT_FALSE(empty.ok());
+  expect_refused(empty.error(), AdminErrorCode::kInvalidInput, "user_id");
+  auto anonymised = service_.anonymise_user(actor_, "alice@example.com");
+  ASSERT_TRUE(anonymised.ok());
+  EXPECT_EQ(anonymised->proofs_anonymised, 0u);
+  const auto last = trail().back();
+  EXPECT_EQ(last.action, "user.anonymised");
+  EXPECT_EQ(last.details_json.find("alice"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pg::core

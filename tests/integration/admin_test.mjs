@@ -1,0 +1,133 @@
+// The admin use cases through the real binary: a leaked API key revoked with `proofgate admin
+// revoke-key` (the server keeps running on the same data directory) and with
+// POST /api/admin/clients/{client_id}/revoke-key, each works before and gets 401 UNAUTHORIZED from
+// the very next request after; both audited without the key. And a verifier domain belongs to one
+// partner: `admin create-client` refuses one another partner holds, naming it.
+// Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
+//        node --test tests/integration/admin_test.mjs
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+
+import { Server, admin, createClient, removeDir, tempDir } from './server.mjs';
+
+const bin = process.env.PROOFGATE_BIN;
+const artifacts = process.env.PROOFGATE_ARTIFACTS;
+if (!bin || !artifacts) throw new Error('set PROOFGATE_BIN and PROOFGATE_ARTIFACTS');
+
+let dataDir;
+let server;
+let adminToken;
+
+before(async () => {
+  dataDir = tempDir('admin');
+  const r = spawnSync(bin, ['admin', 'new-admin-token'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const token = JSON.parse(r.stdout);
+  adminToken = token.admin_token;
+  server = await Server.start({
+    bin, artifacts, dataDir, args: ['--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256],
+  });
+});
+
+after(async () => {
+  if (server) await server.stop();
+  removeDir(dataDir);
+});
+
+/** POST /api/v1/requests with `apiKey`: {status, json}. */
+async function createRequest(apiKey) {
+  const res = await fetch(`${server.url}/api/v1/requests`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ claim_type: 'age_over_18' }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+async function adminPost(path, token = adminToken) {
+  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, json: await res.json() };
+}
+
+function auditEntries() {
+  const r = spawnSync(bin, ['admin', 'audit', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { text: r.stdout, entries: r.stdout.split('\n').filter((l) => l).map((l) => JSON.parse(l)) };
+}
+
+test('admin revoke-key: the key works before and the very next request after gets 401', async () => {
+  const partner = createClient(bin, dataDir, { name: 'Leaky CLI', scopes: ['age_over_18'], domains: ['leaky-cli.example'] });
+  assert.equal((await createRequest(partner.api_key)).status, 201);
+
+  const revoked = admin(bin, dataDir, ['revoke-key', '--client-id', partner.client_id]);
+  assert.equal(revoked.client_id, partner.client_id);
+  assert.equal(revoked.already_revoked, false);
+
+  const refused = await createRequest(partner.api_key);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.json.error_code, 'UNAUTHORIZED');
+
+  const again = admin(bin, dataDir, ['revoke-key', '--client-id', partner.client_id]);
+  assert.equal(again.already_revoked, true);
+  const unknown = spawnSync(bin, ['admin', 'revoke-key', '--client-id', 'no-such-partner', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /--client-id: no partner with this id/);
+
+  const listed = admin(bin, dataDir, ['list-clients']).find((c) => c.client_id === partner.client_id);
+  assert.ok(listed.revoked_at, JSON.stringify(listed));
+
+  const { text, entries } = auditEntries();
+  const revocations = entries.filter((e) => e.action === 'client.key_revoked' && e.details.client_id === partner.client_id);
+  assert.equal(revocations.length, 1);
+  assert.equal(revocations[0].actor_type, 'admin_cli');
+  assert.ok(!text.includes(partner.api_key) && !text.includes(partner.key_prefix), 'the audit never holds the key');
+});
+
+test('POST /api/admin/clients/{client_id}/revoke-key: the key works before and gets 401 right after', async () => {
+  const partner = createClient(bin, dataDir, { name: 'Leaky API', scopes: ['age_over_18'], domains: ['leaky-api.example'] });
+  assert.equal((await createRequest(partner.api_key)).status, 201);
+
+  const denied = await adminPost(`/api/admin/clients/${partner.client_id}/revoke-key`, 'pga_not-the-token');
+  assert.equal(denied.status, 401);
+  assert.equal((await createRequest(partner.api_key)).status, 201, 'a refused admin call revokes nothing');
+
+  const revoked = await adminPost(`/api/admin/clients/${partner.client_id}/revoke-key`);
+  assert.equal(revoked.status, 200, JSON.stringify(revoked.json));
+  assert.deepEqual({ ...revoked.json, revoked_at: typeof revoked.json.revoked_at },
+    { client_id: partner.client_id, revoked: true, already_revoked: false, revoked_at: 'string' });
+
+  const refused = await createRequest(partner.api_key);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.json.error_code, 'UNAUTHORIZED');
+
+  const again = await adminPost(`/api/admin/clients/${partner.client_id}/revoke-key`);
+  assert.equal(again.status, 200);
+  assert.equal(again.json.already_revoked, true);
+  const unknown = await adminPost('/api/admin/clients/00000000-0000-4000-8000-000000000000/revoke-key');
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.json.error_code, 'NOT_FOUND');
+
+  const { text, entries } = auditEntries();
+  const revocations = entries.filter((e) => e.action === 'client.key_revoked' && e.details.client_id === partner.client_id);
+  assert.equal(revocations.length, 1);
+  assert.equal(revocations[0].actor_type, 'admin_api');
+  assert.match(revocations[0].actor_id, /^token:[0-9a-f]{12}$/);
+  assert.ok(!text.includes(partner.api_key) && !text.includes(partner.key_prefix), 'the audit never holds the key');
+});
+
+test('admin create-client refuses a verifier domain another partner holds, naming it', async () => {
+  const first = createClient(bin, dataDir, { name: 'First', scopes: ['age_over_18'], domains: ['first.example', 'shared.example'] });
+  const r = spawnSync(bin, ['admin', 'create-client', '--name', 'Second', '--scopes', 'age_over_18',
+    '--domains', 'second.example,shared.example', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /--domains: the verifier domain 'shared.example' belongs to another partner/);
+  assert.doesNotMatch(r.stderr, /INTERNAL|sqlite|constraint/i);
+  const names = admin(bin, dataDir, ['list-clients']).map((c) => c.name);
+  assert.ok(names.includes('First') && !names.includes('Second'), names.join(','));
+  // The refused partner kept nothing: its other domain is free for someone else.
+  createClient(bin, dataDir, { name: 'Third', scopes: ['age_over_18'], domains: ['second.example'] });
+  // The first partner's key is untouched.
+  assert.equal((await createRequest(first.api_key)).status, 201);
+});
