@@ -81,7 +81,7 @@ core::Actor cli_actor() {
 
 /// A use case's value, or its refusal as the one line the CLI prints ("--flag: detail", exit 2).
 template <class T>
-T& value_or_throw(core::AdminResult<T>& result) {
+T& value_or_throw(core::Outcome<T>& result) {
   if (!result) {
     std::string field = result.error().field;
     std::replace(field.begin(), field.end(), '_', '-');

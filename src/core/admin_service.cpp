@@ -19,14 +19,14 @@ constexpr std::int64_t kMaxRetentionDays = std::int64_t{100} * 366;
 constexpr std::size_t kMaxRetentionBatch = 100000;
 constexpr std::size_t kMaxDeliveryLimit = 1000;
 
-AdminError invalid(std::string field, std::string detail) {
-  return {AdminErrorCode::kInvalidInput, std::move(field), std::move(detail)};
+ApiError invalid(std::string field, std::string detail) {
+  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
 }
-AdminError not_found(std::string field, std::string detail) {
-  return {AdminErrorCode::kNotFound, std::move(field), std::move(detail)};
+ApiError not_found(std::string field, std::string detail) {
+  return {ErrorCode::kNotFound, std::move(field), std::move(detail)};
 }
-AdminError conflict(std::string field, std::string detail) {
-  return {AdminErrorCode::kConflict, std::move(field), std::move(detail)};
+ApiError conflict(std::string field, std::string detail) {
+  return {ErrorCode::kConflict, std::move(field), std::move(detail)};
 }
 
 /// A lowercase DNS name: letters, digits, '-' and '.', no empty label, at most 253 characters.
@@ -72,7 +72,7 @@ void AdminService::notify() const {
   if (p_.notify_worker) p_.notify_worker();
 }
 
-AdminResult<CreatedClient> AdminService::create_client(const Actor& actor, const NewClient& spec) {
+Outcome<CreatedClient> AdminService::create_client(const Actor& actor, const NewClient& spec) {
   if (spec.name.empty() || spec.name.size() > 200)
     return invalid("name", "must be 1 to 200 characters");
   if (spec.scopes.empty()) return invalid("scopes", "at least one claim type");
@@ -126,7 +126,7 @@ std::vector<Client> AdminService::list_clients() {
   return p_.store.list_clients();
 }
 
-AdminResult<RevokedKey> AdminService::revoke_key(const Actor& actor, std::string_view client_id) {
+Outcome<RevokedKey> AdminService::revoke_key(const Actor& actor, std::string_view client_id) {
   if (client_id.empty()) return invalid("client_id", "must not be empty");
   const UnixMillis now = p_.clock.now_ms();
   // The key itself is not known here (only its hash is stored); the audit names the partner.
@@ -143,8 +143,8 @@ AdminResult<RevokedKey> AdminService::revoke_key(const Actor& actor, std::string
   return RevokedKey{std::string(client_id), now, false};
 }
 
-AdminResult<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t issuer_id,
-                                                   std::string_view root) {
+Outcome<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t issuer_id,
+                                               std::string_view root) {
   if (issuer_id == 0) return invalid("issuer_id", "must be positive");
   if (auto parsed = crypto::snarkjs::fr_from_decimal(json::value(json::string_view(root)), "root");
       !parsed) {
@@ -158,8 +158,8 @@ AdminResult<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint
   return IssuerRoot{issuer_id, std::string(root), now, 0};
 }
 
-AdminResult<bool> AdminService::set_circuit_enabled(const Actor& actor, std::string_view claim_type,
-                                                    std::string_view version, bool enabled) {
+Outcome<bool> AdminService::set_circuit_enabled(const Actor& actor, std::string_view claim_type,
+                                                std::string_view version, bool enabled) {
   if (!is_claim_type(claim_type))
     return invalid("claim_type", "unknown claim type '" + std::string(claim_type) + "'");
   if (!is_semver(version)) return invalid("version", "must be MAJOR.MINOR.PATCH");
@@ -171,11 +171,11 @@ AdminResult<bool> AdminService::set_circuit_enabled(const Actor& actor, std::str
   return enabled;
 }
 
-AdminResult<RotatedSecret> AdminService::rotate_webhook_secret(const Actor& actor,
-                                                               std::string_view client_id,
-                                                               std::int64_t overlap_seconds,
-                                                               std::string_view webhook_url,
-                                                               bool allow_loopback_webhook) {
+Outcome<RotatedSecret> AdminService::rotate_webhook_secret(const Actor& actor,
+                                                           std::string_view client_id,
+                                                           std::int64_t overlap_seconds,
+                                                           std::string_view webhook_url,
+                                                           bool allow_loopback_webhook) {
   if (overlap_seconds < 0 || overlap_seconds > kMaxOverlapSeconds)
     return invalid("overlap_seconds", "must be 0 to 2592000 (30 days)");
   const auto target = p_.outbox.webhook_target(client_id);
@@ -200,9 +200,9 @@ AdminResult<RotatedSecret> AdminService::rotate_webhook_secret(const Actor& acto
   return out;
 }
 
-AdminResult<std::vector<Delivery>> AdminService::list_deliveries(std::string_view client_id,
-                                                                 std::string_view status,
-                                                                 std::size_t limit) {
+Outcome<std::vector<Delivery>> AdminService::list_deliveries(std::string_view client_id,
+                                                             std::string_view status,
+                                                             std::size_t limit) {
   if (!client_id.empty() && !is_uuid(client_id))
     return invalid("client_id", "must be a partner id");
   if (!status.empty() && status != kDeliveryPending && status != kDeliveryDelivered &&
@@ -214,7 +214,7 @@ AdminResult<std::vector<Delivery>> AdminService::list_deliveries(std::string_vie
   return p_.outbox.list_deliveries(client_id, status, limit);
 }
 
-AdminResult<DeliveryDetail> AdminService::find_delivery(std::string_view event_id) {
+Outcome<DeliveryDetail> AdminService::find_delivery(std::string_view event_id) {
   auto d = p_.outbox.find_delivery(event_id);
   if (!d) return not_found("event_id", "no delivery with this event id");
   DeliveryDetail out{std::move(*d), {}};
@@ -222,7 +222,7 @@ AdminResult<DeliveryDetail> AdminService::find_delivery(std::string_view event_i
   return out;
 }
 
-AdminResult<Delivery> AdminService::replay(const Actor& actor, std::string_view event_id) {
+Outcome<Delivery> AdminService::replay(const Actor& actor, std::string_view event_id) {
   const auto d = p_.outbox.find_delivery(event_id);
   if (!d) return not_found("event_id", "no delivery with this event id");
   const json::object details{{"event_id", d->event.event_id},
@@ -240,8 +240,7 @@ AdminResult<Delivery> AdminService::replay(const Actor& actor, std::string_view 
   return *now_pending;
 }
 
-AdminResult<OutboxEvent> AdminService::test_webhook(const Actor& actor,
-                                                    std::string_view client_id) {
+Outcome<OutboxEvent> AdminService::test_webhook(const Actor& actor, std::string_view client_id) {
   const auto target = is_uuid(client_id) ? p_.outbox.webhook_target(client_id) : std::nullopt;
   if (!target) return not_found("client_id", "no partner with this id");
   if (target->url.empty()) return invalid("client_id", "the partner has no webhook URL");
@@ -261,14 +260,14 @@ AdminResult<OutboxEvent> AdminService::test_webhook(const Actor& actor,
   return e;
 }
 
-AdminResult<std::vector<AuditEntry>> AdminService::export_audit(UnixMillis from, UnixMillis to,
-                                                                std::size_t limit) {
+Outcome<std::vector<AuditEntry>> AdminService::export_audit(UnixMillis from, UnixMillis to,
+                                                            std::size_t limit) {
   if (to < from) return invalid("to", "before from");
   if (limit < 1) return invalid("limit", "must be at least 1");
   return p_.audit.list_audit(from, to, limit);
 }
 
-AdminResult<RetentionRun> AdminService::retention(
+Outcome<RetentionRun> AdminService::retention(
     const Actor& actor, std::int64_t older_than_days, std::size_t batch,
     const std::function<std::string(const std::vector<AuditEntry>&)>& archive) {
   if (older_than_days < 0 || older_than_days > kMaxRetentionDays)
@@ -295,7 +294,7 @@ AdminResult<RetentionRun> AdminService::retention(
   return run;
 }
 
-AdminResult<Anonymised> AdminService::anonymise_user(const Actor& actor, std::string_view user_id) {
+Outcome<Anonymised> AdminService::anonymise_user(const Actor& actor, std::string_view user_id) {
   if (user_id.empty()) return invalid("user_id", "must not be empty");
   Anonymised out{hex(sha256(user_id)), 0};
   out.proofs_anonymised = p_.changes.anonymise_user(user_id, [&](std::size_t changed) {

@@ -14,50 +14,19 @@
 #include <vector>
 
 #include "core/audit.hpp"
+#include "core/errors.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
+#include "core/outcome.hpp"
 #include "core/ports.hpp"
 #include "core/secrets.hpp"
 
 namespace pg::core {
 
-/// Why an admin use case refused (the closed set; the presenters map it: HTTP in
-/// src/http/admin.cpp, exit codes in src/cli/admin_command.cpp).
-enum class AdminErrorCode {
-  kInvalidInput,  // a value is malformed or out of range
-  kNotFound,      // no partner / delivery with that id
-  kConflict,      // the state refuses it: a domain another partner holds, a pending replay
-};
-
-/// A refusal: the reason, the input it concerns ("domains", "client_id", ...) and a sentence naming
-/// what is wrong (never a secret).
-struct AdminError {
-  AdminErrorCode code = AdminErrorCode::kInvalidInput;
-  std::string field;
-  std::string detail;
-
-  /// "<field>: <detail>" — the one line the CLI prints.
-  std::string to_string() const { return field.empty() ? detail : field + ": " + detail; }
-};
-
-/// A use case's answer: a value or an AdminError (the shape of crypto::Result / std::expected).
-template <class T>
-class [[nodiscard]] AdminResult {
- public:
-  AdminResult(T value) : v_(std::move(value)) {}           // NOLINT: implicit by design
-  AdminResult(AdminError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const AdminError& error() const& { return std::get<1>(v_); }
-
- private:
-  std::variant<T, AdminError> v_;
-};
+/// A use case's refusal is core's one error value (errors.hpp): INVALID_REQUEST for a malformed
+/// value, NOT_FOUND for an unknown partner or delivery, CONFLICT when the current state refuses the
+/// change (a verifier domain another partner holds, a replay already pending). Its answer is an
+/// Outcome, as for the partner use cases.
 
 /// Who acts: kActorAdminCli with the OS account, kActorAdminApi with the token's digest prefix.
 struct Actor {
@@ -141,44 +110,43 @@ class AdminService {
   /// Checks the spec (name 1..200 chars; known claim types; lowercase DNS domains, none twice and
   /// none held by another partner; a webhook URL the policy accepts), stores the partner with a
   /// new API key (only its prefix and hash kept) and a sealed webhook secret.
-  AdminResult<CreatedClient> create_client(const Actor& actor, const NewClient& spec);
+  Outcome<CreatedClient> create_client(const Actor& actor, const NewClient& spec);
   std::vector<Client> list_clients();
   /// Revokes the partner's API key at once: the next request with it is refused.
-  AdminResult<RevokedKey> revoke_key(const Actor& actor, std::string_view client_id);
+  Outcome<RevokedKey> revoke_key(const Actor& actor, std::string_view client_id);
   /// `root`: a canonical decimal field element; issuer_id > 0.
-  AdminResult<IssuerRoot> publish_root(const Actor& actor, std::uint32_t issuer_id,
-                                       std::string_view root);
-  AdminResult<bool> set_circuit_enabled(const Actor& actor, std::string_view claim_type,
-                                        std::string_view version, bool enabled);
+  Outcome<IssuerRoot> publish_root(const Actor& actor, std::uint32_t issuer_id,
+                                   std::string_view root);
+  Outcome<bool> set_circuit_enabled(const Actor& actor, std::string_view claim_type,
+                                    std::string_view version, bool enabled);
   /// A new secret; the old one keeps signing for `overlap_seconds` (0..30 days). `webhook_url`
   /// (may be empty) replaces the URL; a partner without a URL must be given one.
-  AdminResult<RotatedSecret> rotate_webhook_secret(const Actor& actor, std::string_view client_id,
-                                                   std::int64_t overlap_seconds,
-                                                   std::string_view webhook_url,
-                                                   bool allow_loopback_webhook);
+  Outcome<RotatedSecret> rotate_webhook_secret(const Actor& actor, std::string_view client_id,
+                                               std::int64_t overlap_seconds,
+                                               std::string_view webhook_url,
+                                               bool allow_loopback_webhook);
 
   /// Deliveries by partner (empty: all; else a partner id) and status (empty: all; else pending,
   /// delivered or dead), newest first, 1..1000 of them.
-  AdminResult<std::vector<Delivery>> list_deliveries(std::string_view client_id,
-                                                     std::string_view status, std::size_t limit);
-  AdminResult<DeliveryDetail> find_delivery(std::string_view event_id);
+  Outcome<std::vector<Delivery>> list_deliveries(std::string_view client_id,
+                                                 std::string_view status, std::size_t limit);
+  Outcome<DeliveryDetail> find_delivery(std::string_view event_id);
   /// Makes a delivered or dead delivery pending again (kConflict when pending already).
-  AdminResult<Delivery> replay(const Actor& actor, std::string_view event_id);
+  Outcome<Delivery> replay(const Actor& actor, std::string_view event_id);
   /// Enqueues a webhook.test event to the partner: its event id.
-  AdminResult<OutboxEvent> test_webhook(const Actor& actor, std::string_view client_id);
+  Outcome<OutboxEvent> test_webhook(const Actor& actor, std::string_view client_id);
 
   /// Entries with from <= at < to, oldest first, at most `limit`.
-  AdminResult<std::vector<AuditEntry>> export_audit(UnixMillis from, UnixMillis to,
-                                                    std::size_t limit);
+  Outcome<std::vector<AuditEntry>> export_audit(UnixMillis from, UnixMillis to, std::size_t limit);
   /// Archives then removes every audit entry older than `older_than_days` (0..36600), in batches
   /// of `batch` (1..100000): `archive(rows)` writes a batch durably and returns its name; each
   /// batch's removal is written with its "retention.archived" entry. A run that archives nothing
   /// records one entry saying so.
-  AdminResult<RetentionRun> retention(
+  Outcome<RetentionRun> retention(
       const Actor& actor, std::int64_t older_than_days, std::size_t batch,
       const std::function<std::string(const std::vector<AuditEntry>&)>& archive);
   /// Keeps the user's proofs but removes their user id.
-  AdminResult<Anonymised> anonymise_user(const Actor& actor, std::string_view user_id);
+  Outcome<Anonymised> anonymise_user(const Actor& actor, std::string_view user_id);
 
  private:
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details_json) const;

@@ -26,6 +26,8 @@ constexpr std::string_view name_of(ErrorCode code) noexcept {
       return "NONCE_REPLAY";
     case ErrorCode::kIdempotencyConflict:
       return "IDEMPOTENCY_CONFLICT";
+    case ErrorCode::kConflict:
+      return "CONFLICT";
     case ErrorCode::kBindingMismatch:
       return "BINDING_MISMATCH";
     case ErrorCode::kStaleRoot:

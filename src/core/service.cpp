@@ -558,8 +558,7 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   std::optional<ApiError> failure = check_public_signals(**circuit, *request, in, now);
   if (!failure) failure = check_root(**circuit, in, now);
   if (!failure) failure = check_pairing(**circuit, in);
-  auto outcome = failure ? std::variant<Verified, ApiError>(
-                               record_failure(client, in, *request, std::move(*failure), idem))
+  auto outcome = failure ? record_failure(client, in, *request, std::move(*failure), idem)
                          : record_verified(client, in, **circuit, now, idem);
   claims.keep(nonce_key);
   return outcome;
@@ -686,6 +685,41 @@ std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
   return std::nullopt;
 }
 
+std::variant<Verified, ApiError> ProofService::record(const Client& client,
+                                                      const ProofRecord& proof,
+                                                      std::variant<Verified, ApiError> outcome,
+                                                      const IdempotencyRecord* idem) {
+  // The proof row, its webhook event and the idempotency record: one transaction.
+  OutboxEvent event;
+  if (!client.webhook_url.empty()) {
+    json::object payload{{"event", "proof." + proof.status},
+                         {"proof_id", proof.id},
+                         {"claim_type", proof.claim_type},
+                         {"status", proof.status}};
+    if (!proof.error_code.empty()) payload["error_code"] = proof.error_code;
+    payload["ts"] = rfc3339(proof.created_at);
+    event = {
+        uuid_v4(),       client.id, proof.id, "proof." + proof.status, json::serialize(payload),
+        proof.created_at};
+  }
+  IdempotencyRecord record;
+  if (idem) {
+    record = *idem;
+    store_outcome(outcome, record);
+  }
+  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event,
+                          idem ? &record : nullptr) == RecordOutcome::kNonceTaken) {
+    // Another request answered this nonce first: the database's unique constraint decides.
+    counters_.nonce_db_taken++;
+    ApiError replay{ErrorCode::kNonceReplay, "request.nonce",
+                    "this proof request was already answered"};
+    remember(idem, replay);
+    return replay;
+  }
+  if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
+  return outcome;
+}
+
 std::variant<Verified, ApiError> ProofService::record_verified(const Client& client,
                                                                const VerifyInput& in,
                                                                const Circuit& circuit,
@@ -701,42 +735,17 @@ std::variant<Verified, ApiError> ProofService::record_verified(const Client& cli
   proof.request_nonce = in.nonce;
   proof.created_at = now;
   proof.verified_at = now;
-  const Verified verified{proof.id, in.claim_type, in.circuit_version,
-                          in.decimals[circuit.index_of("nullifier")], now};
-  OutboxEvent event;
-  if (!client.webhook_url.empty()) {
-    event = {uuid_v4(),
-             client.id,
-             proof.id,
-             "proof.verified",
-             json::serialize(json::object{{"event", "proof.verified"},
-                                          {"proof_id", proof.id},
-                                          {"claim_type", in.claim_type},
-                                          {"status", "verified"},
-                                          {"ts", rfc3339(now)}}),
-             now};
-  }
-  IdempotencyRecord record;
-  if (idem) {
-    record = *idem;
-    store_outcome(verified, record);
-  }
-  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event,
-                          idem ? &record : nullptr) == RecordOutcome::kNonceTaken) {
-    counters_.nonce_db_taken++;
-    ApiError replay{ErrorCode::kNonceReplay, "request.nonce",
-                    "this proof request was already answered"};
-    remember(idem, replay);
-    return replay;
-  }
-  if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
-  return verified;
+  return record(client, proof,
+                Verified{proof.id, in.claim_type, in.circuit_version,
+                         in.decimals[circuit.index_of("nullifier")], now},
+                idem);
 }
 
-ApiError ProofService::record_failure(const Client& client, const VerifyInput& in,
-                                      const ProofRequest& request, ApiError error,
-                                      const IdempotencyRecord* idem) {
-  const UnixMillis now = clock_.now_ms();
+std::variant<Verified, ApiError> ProofService::record_failure(const Client& client,
+                                                              const VerifyInput& in,
+                                                              const ProofRequest& request,
+                                                              ApiError error,
+                                                              const IdempotencyRecord* idem) {
   ProofRecord proof;
   proof.id = uuid_v4();
   proof.client_id = client.id;
@@ -746,37 +755,9 @@ ApiError ProofService::record_failure(const Client& client, const VerifyInput& i
   proof.error_code = error_name(error.code);
   proof.public_hash = public_signals_hash(in.decimals);
   proof.request_nonce = request.nonce;
-  proof.created_at = now;
+  proof.created_at = clock_.now_ms();
   error.proof_id = proof.id;
-  OutboxEvent event;
-  if (!client.webhook_url.empty()) {
-    event = {uuid_v4(),
-             client.id,
-             proof.id,
-             "proof.failed",
-             json::serialize(json::object{{"event", "proof.failed"},
-                                          {"proof_id", proof.id},
-                                          {"claim_type", in.claim_type},
-                                          {"status", "failed"},
-                                          {"error_code", proof.error_code},
-                                          {"ts", rfc3339(now)}}),
-             now};
-  }
-  IdempotencyRecord record;
-  if (idem) {
-    record = *idem;
-    store_outcome(error, record);
-  }
-  if (store_.record_proof(proof, client.webhook_url.empty() ? nullptr : &event,
-                          idem ? &record : nullptr) == RecordOutcome::kNonceTaken) {
-    counters_.nonce_db_taken++;
-    ApiError replay{ErrorCode::kNonceReplay, "request.nonce",
-                    "this proof request was already answered"};
-    remember(idem, replay);
-    return replay;
-  }
-  if (settings_.on_event_recorded && !client.webhook_url.empty()) settings_.on_event_recorded();
-  return error;
+  return record(client, proof, std::move(error), idem);
 }
 
 Outcome<ProofRecord> ProofService::status(const Client& client, std::string_view proof_id) {

@@ -124,8 +124,12 @@ class ProofService {
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
                                                    const Circuit& circuit, UnixMillis now,
                                                    const IdempotencyRecord* idempotency);
-  ApiError record_failure(const Client& client, const VerifyInput& in, const ProofRequest& request,
-                          ApiError error, const IdempotencyRecord* idempotency);
+  std::variant<Verified, ApiError> record_failure(const Client& client, const VerifyInput& in,
+                                                  const ProofRequest& request, ApiError error,
+                                                  const IdempotencyRecord* idempotency);
+  std::variant<Verified, ApiError> record(const Client& client, const ProofRecord& proof,
+                                          std::variant<Verified, ApiError> outcome,
+                                          const IdempotencyRecord* idempotency);
   void remember(const IdempotencyRecord* idempotency,
                 const std::variant<Verified, ApiError>& outcome);
 

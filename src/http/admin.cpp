@@ -16,13 +16,9 @@ HttpReply err(core::ErrorCode code, std::string field, std::string detail) {
   return problem({code, std::move(field), std::move(detail)});
 }
 
-/// The one place an admin use case's refusal becomes an API error: a malformed value or a state
-/// that refuses the change is INVALID_REQUEST, an unknown partner or delivery NOT_FOUND.
-HttpReply refusal(const core::AdminError& e) {
-  const core::ErrorCode code = e.code == core::AdminErrorCode::kNotFound
-                                   ? core::ErrorCode::kNotFound
-                                   : core::ErrorCode::kInvalidRequest;
-  return err(code, e.field, e.detail);
+/// An admin use case's refusal, presented like every other (src/http/presenter.cpp).
+HttpReply refusal(const core::ApiError& e) {
+  return problem(e);
 }
 
 json::object delivery_json(const core::Delivery& d) {

@@ -39,6 +39,8 @@ constexpr Row row(core::ErrorCode code) noexcept {
       return {409, "Nonce already used"};
     case ErrorCode::kIdempotencyConflict:
       return {409, "Idempotency key conflict"};
+    case ErrorCode::kConflict:
+      return {409, "Conflict with the current state"};
     case ErrorCode::kBindingMismatch:
       return {422, "Public signal does not match the request"};
     case ErrorCode::kStaleRoot:

@@ -1,4 +1,4 @@
-// core::AdminService over the embedded store: each use case refuses bad input with an AdminError
+// core::AdminService over the embedded store: each use case refuses bad input with an ApiError
 // naming the field (and writes nothing), keeps secrets out of the audit, refuses a verifier domain
 // another partner holds, and revokes a key so the next lookup finds no partner.
 #include "core/admin_service.hpp"
@@ -57,12 +57,12 @@ class AdminServiceTest : public ::testing::Test {
   CreatedClient create(const std::string& name, std::vector<std::string> domains,
                        const std::string& webhook = "") {
     auto created = service_.create_client(actor_, {name, {"age_over_18"}, domains, webhook, false});
-    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().to_string());
+    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().detail);
     return created.ok() ? created.value() : CreatedClient{};
   }
-  void expect_refused(const AdminError& e, AdminErrorCode code, const std::string& field) {
-    EXPECT_EQ(e.code, code) << e.to_string();
-    EXPECT_EQ(e.field, field) << e.to_string();
+  void expect_refused(const ApiError& e, ErrorCode code, const std::string& field) {
+    EXPECT_EQ(e.code, code) << e.detail;
+    EXPECT_EQ(e.field, field) << e.detail;
     EXPECT_FALSE(e.detail.empty());
   }
 
@@ -81,7 +81,7 @@ TEST_F(AdminServiceTest, create_client_refuses_bad_input_naming_the_field_and_wr
   const auto refused = [&](NewClient spec, const std::string& field) {
     auto r = service_.create_client(actor_, spec);
     ASSERT_FALSE(r.ok()) << field;
-    expect_refused(r.error(), AdminErrorCode::kInvalidInput, field);
+    expect_refused(r.error(), ErrorCode::kInvalidRequest, field);
   };
   refused({"", {"age_over_18"}, {"a.example"}, "", false}, "name");
   refused({std::string(201, 'n'), {"age_over_18"}, {"a.example"}, "", false}, "name");
@@ -124,7 +124,7 @@ TEST_F(AdminServiceTest, a_verifier_domain_another_partner_holds_is_refused_by_n
   auto second = service_.create_client(
       actor_, {"Second", {"age_over_18"}, {"own.example", "shared.example"}, "", false});
   ASSERT_FALSE(second.ok());
-  expect_refused(second.error(), AdminErrorCode::kConflict, "domains");
+  expect_refused(second.error(), ErrorCode::kConflict, "domains");
   EXPECT_NE(second.error().detail.find("'shared.example'"), std::string::npos)
       << second.error().detail;
   EXPECT_EQ(store_.list_clients().size(), 1u);
@@ -147,7 +147,7 @@ TEST_F(AdminServiceTest, revoke_key_stops_the_key_at_once_and_audits_only_the_pa
 
   auto unknown = service_.revoke_key(actor_, "00000000-0000-4000-8000-000000000000");
   ASSERT_FALSE(unknown.ok());
-  expect_refused(unknown.error(), AdminErrorCode::kNotFound, "client_id");
+  expect_refused(unknown.error(), ErrorCode::kNotFound, "client_id");
 
   const auto entries = trail();
   ASSERT_EQ(entries.size(), 2u);  // created, revoked once
@@ -159,13 +159,13 @@ TEST_F(AdminServiceTest, revoke_key_stops_the_key_at_once_and_audits_only_the_pa
 TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
   auto zero = service_.publish_root(actor_, 0, "1");
   ASSERT_FALSE(zero.ok());
-  expect_refused(zero.error(), AdminErrorCode::kInvalidInput, "issuer_id");
+  expect_refused(zero.error(), ErrorCode::kInvalidRequest, "issuer_id");
   for (const char* root : {"", "01", "-1", "abc",
                            "218882428718392752222464057452572750885483644004160343436982041865758"
                            "08495617"}) {
     auto r = service_.publish_root(actor_, 1, root);
     ASSERT_FALSE(r.ok()) << root;
-    expect_refused(r.error(), AdminErrorCode::kInvalidInput, "root");
+    expect_refused(r.error(), ErrorCode::kInvalidRequest, "root");
   }
   auto published = service_.publish_root(actor_, 1, "42");
   ASSERT_TRUE(published.ok());
@@ -173,10 +173,10 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
 
   auto claim = service_.set_circuit_enabled(actor_, "no_such_claim", "1.0.0", false);
   ASSERT_FALSE(claim.ok());
-  expect_refused(claim.error(), AdminErrorCode::kInvalidInput, "claim_type");
+  expect_refused(claim.error(), ErrorCode::kInvalidRequest, "claim_type");
   auto version = service_.set_circuit_enabled(actor_, "age_over_18", "1.0", false);
   ASSERT_FALSE(version.ok());
-  expect_refused(version.error(), AdminErrorCode::kInvalidInput, "version");
+  expect_refused(version.error(), ErrorCode::kInvalidRequest, "version");
   ASSERT_TRUE(service_.set_circuit_enabled(actor_, "age_over_18", "1.0.0", false).ok());
   EXPECT_EQ(store_.circuit_enabled("age_over_18", "1.0.0"), std::optional<bool>(false));
 
@@ -189,20 +189,20 @@ TEST_F(AdminServiceTest, webhook_use_cases_refuse_what_they_cannot_do) {
   const CreatedClient plain = create("Plain", {"plain.example"});
   auto no_url = service_.rotate_webhook_secret(actor_, plain.client.id, 60, "", false);
   ASSERT_FALSE(no_url.ok());
-  expect_refused(no_url.error(), AdminErrorCode::kInvalidInput, "webhook_url");
+  expect_refused(no_url.error(), ErrorCode::kInvalidRequest, "webhook_url");
   auto blocked = service_.rotate_webhook_secret(actor_, plain.client.id, 60,
                                                 "https://blocked.example/h", false);
   ASSERT_FALSE(blocked.ok());
-  expect_refused(blocked.error(), AdminErrorCode::kInvalidInput, "webhook_url");
+  expect_refused(blocked.error(), ErrorCode::kInvalidRequest, "webhook_url");
   auto overlap = service_.rotate_webhook_secret(actor_, plain.client.id, -1, "", false);
   ASSERT_FALSE(overlap.ok());
-  expect_refused(overlap.error(), AdminErrorCode::kInvalidInput, "overlap_seconds");
+  expect_refused(overlap.error(), ErrorCode::kInvalidRequest, "overlap_seconds");
   auto unknown = service_.rotate_webhook_secret(actor_, "nobody", 60, "https://h.example/", false);
   ASSERT_FALSE(unknown.ok());
-  expect_refused(unknown.error(), AdminErrorCode::kNotFound, "client_id");
+  expect_refused(unknown.error(), ErrorCode::kNotFound, "client_id");
   auto test_plain = service_.test_webhook(actor_, plain.client.id);
   ASSERT_FALSE(test_plain.ok());
-  expect_refused(test_plain.error(), AdminErrorCode::kInvalidInput, "client_id");
+  expect_refused(test_plain.error(), ErrorCode::kInvalidRequest, "client_id");
 
   const CreatedClient hooked = create("Hooked", {"hooked.example"}, "https://hooks.example/");
   auto rotated = service_.rotate_webhook_secret(actor_, hooked.client.id, 60, "", false);
@@ -216,16 +216,16 @@ TEST_F(AdminServiceTest, webhook_use_cases_refuse_what_they_cannot_do) {
   EXPECT_EQ(notified_, 1);
   auto pending = service_.replay(actor_, sent->event_id);
   ASSERT_FALSE(pending.ok());
-  expect_refused(pending.error(), AdminErrorCode::kConflict, "event_id");
+  expect_refused(pending.error(), ErrorCode::kConflict, "event_id");
   auto missing = service_.find_delivery("no-such-event");
   ASSERT_FALSE(missing.ok());
-  expect_refused(missing.error(), AdminErrorCode::kNotFound, "event_id");
+  expect_refused(missing.error(), ErrorCode::kNotFound, "event_id");
   auto status = service_.list_deliveries("", "lost", 10);
   ASSERT_FALSE(status.ok());
-  expect_refused(status.error(), AdminErrorCode::kInvalidInput, "status");
+  expect_refused(status.error(), ErrorCode::kInvalidRequest, "status");
   auto limit = service_.list_deliveries("", "", 1001);
   ASSERT_FALSE(limit.ok());
-  expect_refused(limit.error(), AdminErrorCode::kInvalidInput, "limit");
+  expect_refused(limit.error(), ErrorCode::kInvalidRequest, "limit");
   auto listed = service_.list_deliveries(hooked.client.id, "pending", 10);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
@@ -253,11 +253,11 @@ TEST_F(AdminServiceTest, retention_and_anonymisation_are_audited) {
 
   auto bad = service_.retention(actor_, -1, 10, [](const auto&) { return std::string(); });
   ASSERT_FALSE(bad.ok());
-  expect_refused(bad.error(), AdminErrorCode::kInvalidInput, "older_than_days");
+  expect_refused(bad.error(), ErrorCode::kInvalidRequest, "older_than_days");
 
   auto empty = service_.anonymise_user(actor_, "");
   ASSERT_FALSE(empty.ok());
-  expect_refused(empty.error(), AdminErrorCode::kInvalidInput, "user_id");
+  expect_refused(empty.error(), ErrorCode::kInvalidRequest, "user_id");
   auto anonymised = service_.anonymise_user(actor_, "alice@example.com");
   ASSERT_TRUE(anonymised.ok());
   EXPECT_EQ(anonymised->proofs_anonymised, 0u);

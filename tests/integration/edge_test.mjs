@@ -134,15 +134,15 @@ describe('the /metrics scrape token', () => {
     const r = spawnSync(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
       '--artifacts-dir', artifacts, '--metrics-token-sha256', 'abc'], { encoding: 'utf8', timeout: kDeadlineMs });
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /metrics_token_sha256: must be 64 lowercase hex digits/);
+    assert.match(r.stderr, /metrics_token_sha256: must be a SHA-256 as 64 lowercase hex digits, or empty, got 'abc'/);
   });
 });
 
 describe('settings', () => {
   for (const [flag, value, message] of [
-    ['--max-connections', '15', /max_connections: must be between 16 and 1000000/],
-    ['--pool-queue-limit', '0', /pool_queue_limit: must be between 1 and 1000000/],
-    ['--auth-failures-per-minute', '-1', /auth_failures_per_minute: must be a non-negative integer/],
+    ['--max-connections', '15', /max_connections: must be an integer from 16 to 1000000, got '15'/],
+    ['--pool-queue-limit', '0', /pool_queue_limit: must be an integer from 1 to 1000000, got '0'/],
+    ['--auth-failures-per-minute', '-1', /auth_failures_per_minute: must be an integer from 0 to 1000000, got '-1'/],
   ]) {
     test(`${flag} ${value} is refused with a clear error`, () => {
       const dataDir = tempDir('edge-bad');
