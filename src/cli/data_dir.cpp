@@ -5,12 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <stdexcept>
+
+#include "log/log.hpp"
 
 namespace pg::cli {
 
@@ -26,12 +26,8 @@ std::string octal(mode_t mode) {
 
 /// One JSON line on stderr: an operator should know that a secret file was readable by others.
 void warn_narrowed(const fs::path& path, mode_t was, mode_t now) {
-  boost::json::object line{{"level", "warn"},
-                           {"msg", "narrowed the permissions (group or others had access)"},
-                           {"path", path.string()},
-                           {"was", octal(was)},
-                           {"now", octal(now)}};
-  std::cerr << boost::json::serialize(line) << std::endl;
+  log::warn("narrowed the permissions (group or others had access)",
+            {{"path", path.string()}, {"was", octal(was)}, {"now", octal(now)}});
 }
 
 /// Narrows the open file or directory `fd` (at `path`) to `mode` when group or others have any
