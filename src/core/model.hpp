@@ -71,13 +71,14 @@ struct OutboxEvent {
   UnixMillis created_at = 0;
 };
 
-/// The stored answer to a request made with an Idempotency-Key.
+/// The stored outcome of a request made with an Idempotency-Key (store_outcome and
+/// stored_outcome in service.hpp write and read it).
 struct IdempotencyRecord {
   std::string client_id;
   std::string key;
   std::string body_hash;  // hex SHA-256 of the request body
-  int status = 0;
-  std::string response;  // the JSON body answered
+  int status = 0;         // 1 verified, 2 refused (rows of earlier versions: an HTTP status)
+  std::string response;   // the outcome as a JSON object
   UnixMillis expires_at = 0;
 };
 
