@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "store/audit_batches.hpp"
 #include "store/column_index.hpp"
 #include "store/json_columns.hpp"
 #include "store/outbox_rules.hpp"
@@ -976,36 +977,25 @@ std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, c
 std::size_t PostgresStore::take_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("take_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    archive(rows);
-    return std::optional<core::AuditEntry>();
-  });
+  return take_audit(cutoff, batch, archive_without_entry(archive, kStoreName));
 }
 
 std::size_t PostgresStore::archive_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("archive_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    return std::optional<core::AuditEntry>(archive(rows));
-  });
+  return take_audit(cutoff, batch, archive_with_entry(archive, kStoreName));
 }
 
-std::size_t PostgresStore::take_audit(
-    core::UnixMillis cutoff, std::size_t batch,
-    const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
-        archive) {
+std::size_t PostgresStore::take_audit(core::UnixMillis cutoff, std::size_t batch,
+                                      const AuditArchive& archive) {
   constexpr std::string_view kOperation = "take_audit_before";
-  if (batch == 0) fail(kOperation, "batch must be at least 1");
-  std::size_t taken = 0;
-  for (;;) {
+  return take_audit_batches(batch, kStoreName, [&] {
     auto connection = pool_->acquire(kOperation);
     Transaction transaction(*connection, kOperation);
     connection->execute("SET LOCAL statement_timeout = 0", kOperation);
     const Result selected = connection->run(
         kOldestAudit, Params().integer(cutoff).integer(sql_count(batch)), kOperation);
-    if (selected.rows() == 0) break;  // rolls back the empty transaction
+    if (selected.rows() == 0) return std::size_t{0};  // rolls back the empty transaction
     const std::vector<core::AuditEntry> rows = all_rows<core::AuditEntry>(
         selected, kOperation, [](const auto& row) { return audit_from_row(row); });
     std::string ids = "{";
@@ -1023,10 +1013,8 @@ std::size_t PostgresStore::take_audit(
     }
     if (entry) write_audit(*connection, *entry, kOperation);
     transaction.commit();
-    taken += rows.size();
-    if (rows.size() < batch) break;
-  }
-  return taken;
+    return rows.size();
+  });
 }
 
 std::size_t PostgresStore::anonymise_user(std::string_view user_id) {

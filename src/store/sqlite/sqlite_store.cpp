@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "store/audit_batches.hpp"
 #include "store/column_index.hpp"
 #include "store/json_columns.hpp"
 #include "store/outbox_rules.hpp"
@@ -1091,30 +1092,19 @@ std::vector<core::AuditEntry> SqliteStore::list_audit(core::UnixMillis from, cor
 std::size_t SqliteStore::take_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("take_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    archive(rows);
-    return std::optional<core::AuditEntry>();
-  });
+  return take_audit(cutoff, batch, archive_without_entry(archive, kStoreName));
 }
 
 std::size_t SqliteStore::archive_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("archive_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    return std::optional<core::AuditEntry>(archive(rows));
-  });
+  return take_audit(cutoff, batch, archive_with_entry(archive, kStoreName));
 }
 
-std::size_t SqliteStore::take_audit(
-    core::UnixMillis cutoff, std::size_t batch,
-    const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
-        archive) {
+std::size_t SqliteStore::take_audit(core::UnixMillis cutoff, std::size_t batch,
+                                    const AuditArchive& archive) {
   constexpr std::string_view kOperation = "take_audit_before";
-  if (batch == 0) fail(kOperation, "batch must be at least 1");
-  std::size_t taken = 0;
-  for (;;) {
+  return take_audit_batches(batch, kStoreName, [&] {
     std::lock_guard lock(mutex_);
     Handles& h = *connection_;
     Transaction transaction(h, kOperation);
@@ -1124,7 +1114,7 @@ std::size_t SqliteStore::take_audit(
       query.integer(1, cutoff).integer(2, sql_count(batch));
       while (query.step()) rows.push_back(audit_from_row(Row(query)));
     }
-    if (rows.empty()) break;  // the empty transaction rolls back
+    if (rows.empty()) return std::size_t{0};  // the empty transaction rolls back
     // Throws: the transaction rolls back, nothing deleted.
     const std::optional<core::AuditEntry> entry = archive(rows);
     for (const core::AuditEntry& row : rows) {
@@ -1132,10 +1122,8 @@ std::size_t SqliteStore::take_audit(
     }
     if (entry) write_audit(h, *entry, kOperation);
     transaction.commit();
-    taken += rows.size();
-    if (rows.size() < batch) break;
-  }
-  return taken;
+    return rows.size();
+  });
 }
 
 std::size_t SqliteStore::anonymise_user(std::string_view user_id) {
