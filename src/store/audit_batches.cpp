@@ -1,25 +1,14 @@
 // The audit trail's batch archiving both stores share (audit_batches.hpp).
 #include "store/audit_batches.hpp"
 
-#include <string>
-
-#include "core/ports.hpp"
+#include "store/store_error.hpp"
 
 namespace pg::store {
-namespace {
-
-[[noreturn]] void fail(std::string_view store, std::string_view operation,
-                       std::string_view message) {
-  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": " +
-                         std::string(message));
-}
-
-}  // namespace
 
 AuditArchive archive_without_entry(
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive,
     std::string_view store) {
-  if (!archive) fail(store, "take_audit_before", "no archive callback");
+  if (!archive) fail_store(store, "take_audit_before", "no archive callback");
   return [&archive](const std::vector<core::AuditEntry>& rows) {
     archive(rows);
     return std::optional<core::AuditEntry>();
@@ -29,7 +18,7 @@ AuditArchive archive_without_entry(
 AuditArchive archive_with_entry(
     const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive,
     std::string_view store) {
-  if (!archive) fail(store, "archive_audit_before", "no archive callback");
+  if (!archive) fail_store(store, "archive_audit_before", "no archive callback");
   return [&archive](const std::vector<core::AuditEntry>& rows) {
     return std::optional<core::AuditEntry>(archive(rows));
   };
@@ -37,7 +26,7 @@ AuditArchive archive_with_entry(
 
 std::size_t take_audit_batches(std::size_t batch, std::string_view store,
                                const std::function<std::size_t()>& take_batch) {
-  if (batch == 0) fail(store, "take_audit_before", "batch must be at least 1");
+  if (batch == 0) fail_store(store, "take_audit_before", "batch must be at least 1");
   std::size_t taken = 0;
   for (;;) {
     const std::size_t rows = take_batch();

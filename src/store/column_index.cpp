@@ -1,7 +1,7 @@
 // ColumnIndex: a result's column positions by name.
 #include "store/column_index.hpp"
 
-#include "core/ports.hpp"
+#include "store/store_error.hpp"
 
 namespace pg::store {
 
@@ -10,8 +10,7 @@ int ColumnIndex::at(std::string_view name, std::string_view operation,
   for (std::size_t i = 0; i < names_.size(); ++i) {
     if (names_[i] == name) return static_cast<int>(i);
   }
-  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": no column " +
-                         std::string(name) + " in the result");
+  fail_store(store, operation, "no column " + std::string(name) + " in the result");
 }
 
 }  // namespace pg::store

@@ -4,25 +4,17 @@
 #include <algorithm>
 #include <limits>
 
-#include "core/ports.hpp"
+#include "store/store_error.hpp"
 
 namespace pg::store {
-namespace {
-
-[[noreturn]] void fail(std::string_view store, std::string_view operation,
-                       const std::string& message) {
-  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": " + message);
-}
-
-}  // namespace
 
 core::UnixMillis claim_lease_end(std::string_view worker, core::UnixMillis now,
                                  std::int64_t lease_ms, std::string_view store) {
   constexpr std::string_view kOperation = "claim_due";
-  if (worker.empty()) fail(store, kOperation, "no worker name");
-  if (lease_ms <= 0) fail(store, kOperation, "lease_ms must be positive");
+  if (worker.empty()) fail_store(store, kOperation, "no worker name");
+  if (lease_ms <= 0) fail_store(store, kOperation, "lease_ms must be positive");
   if (lease_ms > std::numeric_limits<core::UnixMillis>::max() - now) {
-    fail(store, kOperation, "now + lease_ms overflows");
+    fail_store(store, kOperation, "now + lease_ms overflows");
   }
   return now + lease_ms;
 }
@@ -54,9 +46,9 @@ FinishedRow finished_row(const core::AttemptOutcome& outcome) {
 void check_attempt_number(std::int64_t attempts, const core::DeliveryAttempt& attempt,
                           std::string_view store) {
   if (attempts == attempt.attempt) return;
-  fail(store, "finish_attempt",
-       "attempt " + std::to_string(attempt.attempt) + " of event '" + attempt.event_id +
-           "' is not the next one (" + std::to_string(attempts) + ")");
+  fail_store(store, "finish_attempt",
+             "attempt " + std::to_string(attempt.attempt) + " of event '" + attempt.event_id +
+                 "' is not the next one (" + std::to_string(attempts) + ")");
 }
 
 StatusCounts::StatusCounts()

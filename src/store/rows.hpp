@@ -13,8 +13,8 @@
 #include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
-#include "core/ports.hpp"
 #include "store/json_columns.hpp"
+#include "store/store_error.hpp"
 
 namespace pg::store {
 
@@ -28,7 +28,7 @@ core::Client client_from_row(const Row& row, std::string_view store) {
   client.key_prefix = row.text("key_prefix");
   const std::string key_hash = row.bytes("key_hash");
   if (key_hash.size() != client.key_hash.size()) {
-    throw core::StoreError(std::string(store) + ": read api_clients.key_hash: not 32 bytes");
+    fail_store(store, "read api_clients.key_hash", "not 32 bytes");
   }
   std::memcpy(client.key_hash.data(), key_hash.data(), key_hash.size());
   client.scopes = json_to_strings(row.json("scopes"), "api_clients.scopes", store);
