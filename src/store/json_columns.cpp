@@ -3,17 +3,9 @@
 
 #include <boost/json.hpp>
 
-#include "core/ports.hpp"
+#include "store/store_error.hpp"
 
 namespace pg::store {
-
-namespace {
-[[noreturn]] void fail(std::string_view store, std::string_view operation,
-                       std::string_view message) {
-  throw core::StoreError(std::string(store) + ": " + std::string(operation) + ": " +
-                         std::string(message));
-}
-}  // namespace
 
 std::string strings_to_json(const std::vector<std::string>& values) {
   boost::json::array array;
@@ -27,11 +19,11 @@ std::vector<std::string> json_to_strings(std::string_view text, std::string_view
   const std::string operation = "read " + std::string(column);
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) fail(store, operation, "not a JSON array");
+  if (ec || !value.is_array()) fail_store(store, operation, "not a JSON array");
   std::vector<std::string> out;
   out.reserve(value.get_array().size());
   for (const boost::json::value& item : value.get_array()) {
-    if (!item.is_string()) fail(store, operation, "an element is not a string");
+    if (!item.is_string()) fail_store(store, operation, "an element is not a string");
     out.emplace_back(item.get_string());
   }
   return out;
@@ -43,7 +35,8 @@ std::string params_to_json(const core::Params& params, std::string_view operatio
   boost::json::object object;
   object.reserve(params.size());
   for (const auto& [name, value] : params) {
-    if (object.contains(name)) fail(store, operation, "params name '" + name + "' appears twice");
+    if (object.contains(name))
+      fail_store(store, operation, "params name '" + name + "' appears twice");
     object.emplace(name, value);
   }
   return boost::json::serialize(object);
@@ -53,12 +46,12 @@ core::Params json_to_params(std::string_view text, std::string_view store) {
   constexpr std::string_view kOperation = "read proof_requests.params";
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) fail(store, kOperation, "not a JSON object");
+  if (ec || !value.is_object()) fail_store(store, kOperation, "not a JSON object");
   core::Params params;
   params.reserve(value.get_object().size());
   for (const auto& member : value.get_object()) {
     const auto number = member.value().to_number<std::uint64_t>(ec);
-    if (ec) fail(store, kOperation, std::string(member.key()).append(" is not a uint64"));
+    if (ec) fail_store(store, kOperation, std::string(member.key()).append(" is not a uint64"));
     params.emplace_back(std::string(member.key()), number);
   }
   return params;
@@ -66,12 +59,12 @@ core::Params json_to_params(std::string_view text, std::string_view store) {
 
 std::string audit_details_json(const core::AuditEntry& entry, std::string_view operation,
                                std::string_view store) {
-  if (entry.actor_type.empty()) fail(store, operation, "no actor_type");
-  if (entry.action.empty()) fail(store, operation, "no action");
+  if (entry.actor_type.empty()) fail_store(store, operation, "no actor_type");
+  if (entry.action.empty()) fail_store(store, operation, "no action");
   std::string details = entry.details_json.empty() ? std::string("{}") : entry.details_json;
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(details, ec);
-  if (ec || !value.is_object()) fail(store, operation, "details_json is not a JSON object");
+  if (ec || !value.is_object()) fail_store(store, operation, "details_json is not a JSON object");
   return details;
 }
 

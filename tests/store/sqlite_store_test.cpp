@@ -17,6 +17,7 @@
 
 #include "audit_suite.hpp"
 #include "outbox_suite.hpp"
+#include "shared_rules_test.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store_suite.hpp"
 

@@ -158,6 +158,14 @@ bool Result::boolean(int row, int column) const {
   return PQgetvalue(result_.get(), row, column)[0] == 't';
 }
 
+std::vector<std::string> Result::column_names() const {
+  std::vector<std::string> names;
+  const int count = PQnfields(result_.get());
+  names.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) names.emplace_back(PQfname(result_.get(), i));
+  return names;
+}
+
 std::string Result::bytes(int row, int column) const {
   if (is_null(row, column)) return {};
   const std::string_view hex(PQgetvalue(result_.get(), row, column),

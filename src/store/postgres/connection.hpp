@@ -97,6 +97,8 @@ class Result {
   bool boolean(int row, int column) const;
   /// A bytea column (hex output format); "" for NULL.
   std::string bytes(int row, int column) const;
+  /// The result's column names in their order.
+  std::vector<std::string> column_names() const;
 
  private:
   std::unique_ptr<pg_result, ResultDeleter> result_;

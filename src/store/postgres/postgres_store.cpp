@@ -13,10 +13,14 @@
 #include <string>
 #include <utility>
 
+#include "store/audit_batches.hpp"
+#include "store/column_index.hpp"
 #include "store/json_columns.hpp"
+#include "store/outbox_rules.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/connection_pool.hpp"
 #include "store/postgres/migrations.hpp"
+#include "store/rows.hpp"
 
 namespace pg::store {
 namespace {
@@ -43,19 +47,20 @@ constexpr std::int32_t kRootLockClass = 0x70677274;   // 'pgrt' + issuer id
 
 // --- Queries. Prepared ones are the hot path: prepared once on every pooled connection. ---
 
-constexpr Statement kPing{"ping", "SELECT 1", false};
+constexpr Statement kPing{"ping", "SELECT 1 AS one", false};
 
 constexpr Statement kSchemaMigrationsExists{
-    "schema_migrations_exists", "SELECT to_regclass('schema_migrations') IS NOT NULL", false};
+    "schema_migrations_exists", "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+    false};
 constexpr Statement kAppliedVersion{
-    "applied_version", "SELECT coalesce(max(version), 0) FROM schema_migrations", false};
+    "applied_version", "SELECT coalesce(max(version), 0) AS version FROM schema_migrations", false};
 constexpr Statement kRecordMigration{
     "record_migration", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", false};
 constexpr Statement kTakeMigrationLock{"take_migration_lock", "SELECT pg_advisory_lock($1)", false};
 constexpr Statement kReleaseMigrationLock{"release_migration_lock", "SELECT pg_advisory_unlock($1)",
                                           false};
-constexpr Statement kEnsurePartitions{"ensure_partitions",
-                                      "SELECT ensure_proof_partitions($1::integer)", false};
+constexpr Statement kEnsurePartitions{
+    "ensure_partitions", "SELECT ensure_proof_partitions($1::integer) AS created", false};
 
 // scopes and domains are text[]: written as array literals, read as JSON arrays.
 constexpr Statement kInsertClient{"insert_client", R"sql(
@@ -64,13 +69,15 @@ constexpr Statement kInsertClient{"insert_client", R"sql(
   VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10))sql",
                                   false};
 constexpr Statement kFindClientByPrefix{"find_client_by_prefix", R"sql(
-  SELECT id, name, key_prefix, key_hash, array_to_json(scopes), array_to_json(domains),
-         webhook_url, webhook_secret_sealed, created_at, last_used, revoked_at
+  SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
+         array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
+         last_used, revoked_at
   FROM api_clients WHERE key_prefix = $1 AND revoked_at IS NULL)sql",
                                         true};
 constexpr Statement kListClients{"list_clients", R"sql(
-  SELECT id, name, key_prefix, key_hash, array_to_json(scopes), array_to_json(domains),
-         webhook_url, webhook_secret_sealed, created_at, last_used, revoked_at
+  SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
+         array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
+         last_used, revoked_at
   FROM api_clients ORDER BY created_at, id)sql",
                                  false};
 // A domain held by another partner returns no row (and the caller rolls back). ON CONFLICT waits
@@ -234,7 +241,7 @@ constexpr Statement kInsertAttempt{"insert_attempt", R"sql(
 
 // A leased row is claimable again only when its lease ends.
 constexpr Statement kNextDue{"next_due", R"sql(
-  SELECT min(greatest(next_attempt_at, lease_until)) FROM webhooks_outbox
+  SELECT min(greatest(next_attempt_at, lease_until)) AS due FROM webhooks_outbox
   WHERE status = 'pending')sql",
                              false};
 
@@ -265,7 +272,8 @@ constexpr Statement kReplay{"replay", R"sql(
   RETURNING 1)sql",
                             false};
 constexpr Statement kCountByStatus{
-    "count_by_status", "SELECT status, count(*) FROM webhooks_outbox GROUP BY status", false};
+    "count_by_status", "SELECT status, count(*) AS count FROM webhooks_outbox GROUP BY status",
+    false};
 
 constexpr Statement kSaveIdempotency{"save_idempotency", R"sql(
   INSERT INTO idempotency_keys (verifier_id, key, body_hash, status, response, expires_at)
@@ -276,7 +284,7 @@ constexpr Statement kSaveIdempotency{"save_idempotency", R"sql(
                                      true};
 constexpr Statement kFindIdempotency{"find_idempotency", R"sql(
   SELECT verifier_id, key, body_hash, status, response, expires_at
-  FROM idempotency_keys WHERE verifier_id = $1 AND key = $2 AND expires_at >= $3)sql",
+  FROM idempotency_keys WHERE verifier_id = $1 AND key = $2)sql",
                                      true};
 
 // publish_root runs under this lock, so two instances publishing for one issuer at once take
@@ -320,11 +328,11 @@ constexpr Statement kInsertAudit{"insert_audit", R"sql(
   VALUES ($1, $2, $3, $4::jsonb, $5))sql",
                                  false};
 constexpr Statement kListAudit{"list_audit", R"sql(
-  SELECT id, actor_type, actor_id, action, details::text, at FROM audit_logs
+  SELECT id, actor_type, actor_id, action, details::text AS details, at FROM audit_logs
   WHERE at >= $1 AND at < $2 ORDER BY at, id LIMIT $3)sql",
                                false};
 constexpr Statement kOldestAudit{"oldest_audit", R"sql(
-  SELECT id, actor_type, actor_id, action, details::text, at FROM audit_logs
+  SELECT id, actor_type, actor_id, action, details::text AS details, at FROM audit_logs
   WHERE at < $1 ORDER BY at, id LIMIT $2 FOR UPDATE SKIP LOCKED)sql",
                                  false};
 constexpr Statement kDeleteAudit{"delete_audit", R"sql(
@@ -360,98 +368,64 @@ std::string text_array(const std::vector<std::string>& values) {
   return out;
 }
 
-/// A count or limit for a bigint parameter.
-std::int64_t sql_count(std::size_t value) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(value, std::numeric_limits<std::int64_t>::max()));
-}
-
 // --- Rows ---
 
-core::Client read_client(const Result& rows, int row) {
-  core::Client client;
-  client.id = rows.text(row, 0);
-  client.name = rows.text(row, 1);
-  client.key_prefix = rows.text(row, 2);
-  const std::string key_hash = rows.bytes(row, 3);
-  if (key_hash.size() != client.key_hash.size()) fail("read api_clients.key_hash", "not 32 bytes");
-  std::memcpy(client.key_hash.data(), key_hash.data(), key_hash.size());
-  client.scopes = json_to_strings(rows.text(row, 4), "api_clients.scopes", kStoreName);
-  client.domains = json_to_strings(rows.text(row, 5), "api_clients.domains", kStoreName);
-  client.webhook_url = rows.text(row, 6);
-  client.webhook_secret_sealed = rows.bytes(row, 7);
-  client.created_at = rows.integer(row, 8);
-  client.last_used = rows.integer(row, 9);
-  client.revoked_at = rows.integer(row, 10);
-  return client;
+/// A result's rows read by column name (the reader store/rows.hpp expects): the names are looked
+/// up once per result.
+class Rows {
+ public:
+  class Row {
+   public:
+    Row(const Rows& rows, int row) : rows_(rows), row_(row) {}
+    std::string text(std::string_view name) const { return rows_.result_.text(row_, at(name)); }
+    std::string bytes(std::string_view name) const { return rows_.result_.bytes(row_, at(name)); }
+    std::int64_t integer(std::string_view name) const {
+      return rows_.result_.integer(row_, at(name));
+    }
+    bool boolean(std::string_view name) const { return rows_.result_.boolean(row_, at(name)); }
+    bool is_null(std::string_view name) const { return rows_.result_.is_null(row_, at(name)); }
+    /// Compact JSON text (jsonb's text output has spaces).
+    std::string json(std::string_view name) const {
+      boost::system::error_code ec;
+      const boost::json::value value = boost::json::parse(text(name), ec);
+      if (ec) fail("read " + std::string(name), "not JSON");
+      return boost::json::serialize(value);
+    }
+
+   private:
+    int at(std::string_view name) const {
+      return rows_.columns_.at(name, rows_.operation_, kStoreName);
+    }
+    const Rows& rows_;
+    int row_;
+  };
+
+  Rows(const Result& result, std::string_view operation)
+      : result_(result), columns_(result.column_names()), operation_(operation) {}
+  int size() const noexcept { return result_.rows(); }
+  Row operator[](int row) const { return Row(*this, row); }
+
+ private:
+  const Result& result_;
+  ColumnIndex columns_;
+  std::string_view operation_;
+};
+
+/// Every row of `result`, each mapped by `read`.
+template <class T, class Read>
+std::vector<T> all_rows(const Result& result, std::string_view operation, Read read) {
+  const Rows rows(result, operation);
+  std::vector<T> out;
+  out.reserve(static_cast<std::size_t>(rows.size()));
+  for (int row = 0; row < rows.size(); ++row) out.push_back(read(rows[row]));
+  return out;
 }
 
-core::ProofRequest read_request(const Result& rows, int row) {
-  core::ProofRequest request;
-  request.id = rows.text(row, 0);
-  request.client_id = rows.text(row, 1);
-  request.nonce = rows.text(row, 2);
-  request.claim_type = rows.text(row, 3);
-  request.circuit_version = rows.text(row, 4);
-  request.verifier_domain = rows.text(row, 5);
-  request.params = json_to_params(rows.text(row, 6), kStoreName);
-  request.created_at = rows.integer(row, 7);
-  request.expires_at = rows.integer(row, 8);
-  return request;
-}
-
-core::ProofRecord read_proof(const Result& rows, int row) {
-  core::ProofRecord proof;
-  proof.id = rows.text(row, 0);
-  proof.client_id = rows.text(row, 1);
-  proof.claim_type = rows.text(row, 2);
-  proof.circuit_version = rows.text(row, 3);
-  proof.status = rows.text(row, 4);
-  proof.error_code = rows.text(row, 5);
-  proof.public_hash = rows.text(row, 6);
-  proof.request_nonce = rows.text(row, 7);
-  proof.created_at = rows.integer(row, 8);
-  proof.verified_at = rows.integer(row, 9);
-  return proof;
-}
-
-/// The columns of kFindDelivery and its siblings; the 14th (id) is the caller's.
-core::Delivery read_delivery(const Result& rows, int row) {
-  core::Delivery delivery;
-  delivery.event.event_id = rows.text(row, 0);
-  delivery.event.client_id = rows.text(row, 1);
-  delivery.event.proof_id = rows.text(row, 2);
-  delivery.event.event_type = rows.text(row, 3);
-  delivery.event.payload = rows.text(row, 4);
-  delivery.event.created_at = rows.integer(row, 5);
-  delivery.status = rows.text(row, 6);
-  delivery.attempts = static_cast<int>(rows.integer(row, 7));
-  delivery.next_attempt_at = rows.integer(row, 8);
-  delivery.delivered_at = rows.integer(row, 9);
-  delivery.last_error = rows.text(row, 10);
-  delivery.lease_owner = rows.text(row, 11);
-  delivery.lease_until = rows.integer(row, 12);
-  return delivery;
-}
-
-/// The columns of kListAudit and kOldestAudit. details comes back compact (jsonb's text has
-/// spaces); NULL reads as the empty object.
-core::AuditEntry read_audit(const Result& rows, int row) {
-  core::AuditEntry entry;
-  entry.id = rows.integer(row, 0);
-  entry.actor_type = rows.text(row, 1);
-  entry.actor_id = rows.text(row, 2);
-  entry.action = rows.text(row, 3);
-  if (rows.is_null(row, 4)) {
-    entry.details_json = "{}";
-  } else {
-    boost::system::error_code ec;
-    const boost::json::value details = boost::json::parse(rows.text(row, 4), ec);
-    if (ec) fail("read audit_logs.details", "not JSON");
-    entry.details_json = boost::json::serialize(details);
-  }
-  entry.at = rows.integer(row, 5);
-  return entry;
+/// The first row of `result` mapped by `read`, or nullopt when there is none.
+template <class T, class Read>
+std::optional<T> first_row(const Result& result, std::string_view operation, Read read) {
+  if (result.rows() == 0) return std::nullopt;
+  return read(Rows(result, operation)[0]);
 }
 
 // --- Steps shared by several operations ---
@@ -537,8 +511,10 @@ void write_idempotency(Connection& connection, const core::IdempotencyRecord& re
 }
 
 int applied_schema_version(Connection& connection, std::string_view operation) {
-  if (!connection.run(kSchemaMigrationsExists, Params(), operation).boolean(0, 0)) return 0;
-  return static_cast<int>(connection.run(kAppliedVersion, Params(), operation).integer(0, 0));
+  const Result exists = connection.run(kSchemaMigrationsExists, Params(), operation);
+  if (!Rows(exists, operation)[0].boolean("present")) return 0;
+  const Result version = connection.run(kAppliedVersion, Params(), operation);
+  return static_cast<int>(Rows(version, operation)[0].integer("version"));
 }
 
 /// Applies the embedded migrations the database lacks, each in its own transaction, then makes
@@ -619,7 +595,7 @@ int PostgresStore::ensure_partitions(int months_ahead) {
   const Result created =
       connection->run(kEnsurePartitions, Params().integer(months_ahead), kOperation);
   transaction.commit();
-  return static_cast<int>(created.integer(0, 0));
+  return static_cast<int>(Rows(created, kOperation)[0].integer("created"));
 }
 
 void PostgresStore::refresh_proof_counts() {
@@ -634,7 +610,8 @@ void PostgresStore::refresh_proof_counts() {
 bool PostgresStore::ping() noexcept {
   try {
     auto connection = pool_->acquire("ping");
-    return connection->run(kPing, Params(), "ping").integer(0, 0) == 1;
+    const Result one = connection->run(kPing, Params(), "ping");
+    return Rows(one, "ping")[0].integer("one") == 1;
   } catch (...) {
     return false;
   }
@@ -653,18 +630,16 @@ std::optional<core::Client> PostgresStore::find_client_by_prefix(std::string_vie
   constexpr std::string_view kOperation = "find_client_by_prefix";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kFindClientByPrefix, Params().text(key_prefix), kOperation);
-  if (rows.rows() == 0) return std::nullopt;
-  return read_client(rows, 0);
+  return first_row<core::Client>(rows, kOperation,
+                                 [](const auto& row) { return client_from_row(row, kStoreName); });
 }
 
 std::vector<core::Client> PostgresStore::list_clients() {
   constexpr std::string_view kOperation = "list_clients";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kListClients, Params(), kOperation);
-  std::vector<core::Client> clients;
-  clients.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) clients.push_back(read_client(rows, row));
-  return clients;
+  return all_rows<core::Client>(rows, kOperation,
+                                [](const auto& row) { return client_from_row(row, kStoreName); });
 }
 
 void PostgresStore::touch_client(std::string_view client_id, core::UnixMillis now) {
@@ -695,8 +670,8 @@ std::optional<core::ProofRequest> PostgresStore::find_request(std::string_view c
   auto connection = pool_->acquire(kOperation);
   const Result rows =
       connection->run(kFindRequest, Params().text(client_id).text(nonce), kOperation);
-  if (rows.rows() == 0) return std::nullopt;
-  return read_request(rows, 0);
+  return first_row<core::ProofRequest>(
+      rows, kOperation, [](const auto& row) { return request_from_row(row, kStoreName); });
 }
 
 core::RecordOutcome PostgresStore::record_proof(const core::ProofRecord& proof,
@@ -744,8 +719,8 @@ std::optional<core::ProofRecord> PostgresStore::find_proof(std::string_view proo
   constexpr std::string_view kOperation = "find_proof";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kFindProof, Params().text(proof_id), kOperation);
-  if (rows.rows() == 0) return std::nullopt;
-  return read_proof(rows, 0);
+  return first_row<core::ProofRecord>(rows, kOperation,
+                                      [](const auto& row) { return proof_from_row(row); });
 }
 
 bool PostgresStore::nonce_answered(std::string_view client_id, std::string_view nonce) {
@@ -760,17 +735,10 @@ std::optional<core::IdempotencyRecord> PostgresStore::find_idempotency(std::stri
                                                                        core::UnixMillis now) {
   constexpr std::string_view kOperation = "find_idempotency";
   auto connection = pool_->acquire(kOperation);
-  const Result rows = connection->run(kFindIdempotency,
-                                      Params().text(client_id).text(key).integer(now), kOperation);
+  const Result rows =
+      connection->run(kFindIdempotency, Params().text(client_id).text(key), kOperation);
   if (rows.rows() == 0) return std::nullopt;
-  core::IdempotencyRecord record;
-  record.client_id = rows.text(0, 0);
-  record.key = rows.text(0, 1);
-  record.body_hash = rows.text(0, 2);
-  record.status = static_cast<int>(rows.integer(0, 3));
-  record.response = rows.text(0, 4);
-  record.expires_at = rows.integer(0, 5);
-  return record;
+  return idempotency_replay(idempotency_from_row(Rows(rows, kOperation)[0]), now);
 }
 
 void PostgresStore::save_idempotency(const core::IdempotencyRecord& record) {
@@ -794,17 +762,8 @@ std::vector<core::IssuerRoot> PostgresStore::recent_roots(std::uint32_t issuer_i
   auto connection = pool_->acquire(kOperation);
   const Result rows =
       connection->run(kRecentRoots, Params().integer(issuer_id).integer(since), kOperation);
-  std::vector<core::IssuerRoot> roots;
-  roots.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) {
-    core::IssuerRoot root;
-    root.issuer_id = static_cast<std::uint32_t>(rows.integer(row, 0));
-    root.root = rows.text(row, 1);
-    root.published_at = rows.integer(row, 2);
-    root.superseded_at = rows.integer(row, 3);
-    roots.push_back(std::move(root));
-  }
-  return roots;
+  return all_rows<core::IssuerRoot>(rows, kOperation,
+                                    [](const auto& row) { return root_from_row(row); });
 }
 
 void PostgresStore::set_circuit_enabled(std::string_view claim_type, std::string_view version,
@@ -823,7 +782,7 @@ std::optional<bool> PostgresStore::circuit_enabled(std::string_view claim_type,
   const Result rows =
       connection->run(kCircuitEnabled, Params().text(claim_type).text(version), kOperation);
   if (rows.rows() == 0) return std::nullopt;
-  return rows.boolean(0, 0);
+  return Rows(rows, kOperation)[0].boolean("enabled");
 }
 
 std::vector<core::OutboxEvent> PostgresStore::pending_events(std::size_t limit) {
@@ -831,19 +790,8 @@ std::vector<core::OutboxEvent> PostgresStore::pending_events(std::size_t limit) 
   auto connection = pool_->acquire(kOperation);
   const Result rows =
       connection->run(kPendingEvents, Params().integer(sql_count(limit)), kOperation);
-  std::vector<core::OutboxEvent> events;
-  events.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) {
-    core::OutboxEvent event;
-    event.event_id = rows.text(row, 0);
-    event.client_id = rows.text(row, 1);
-    event.proof_id = rows.text(row, 2);
-    event.event_type = rows.text(row, 3);
-    event.payload = rows.text(row, 4);
-    event.created_at = rows.integer(row, 5);
-    events.push_back(std::move(event));
-  }
-  return events;
+  return all_rows<core::OutboxEvent>(rows, kOperation,
+                                     [](const auto& row) { return event_from_row(row); });
 }
 
 // --- core::OutboxStore ---
@@ -852,14 +800,8 @@ std::optional<core::WebhookTarget> PostgresStore::webhook_target(std::string_vie
   constexpr std::string_view kOperation = "webhook_target";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kWebhookTarget, Params().text(client_id), kOperation);
-  if (rows.rows() == 0) return std::nullopt;
-  core::WebhookTarget target;
-  target.client_id = rows.text(0, 0);
-  target.url = rows.text(0, 1);
-  target.secret_sealed = rows.bytes(0, 2);
-  target.previous_secret_sealed = rows.bytes(0, 3);
-  target.previous_until = rows.integer(0, 4);
-  return target;
+  return first_row<core::WebhookTarget>(
+      rows, kOperation, [](const auto& row) { return webhook_target_from_row(row); });
 }
 
 void PostgresStore::rotate_webhook_secret(std::string_view client_id,
@@ -887,12 +829,7 @@ std::vector<core::Delivery> PostgresStore::claim_due(std::string_view worker, co
                                                      std::size_t limit, std::int64_t lease_ms,
                                                      std::size_t per_client_limit) {
   constexpr std::string_view kOperation = "claim_due";
-  // An empty owner would read as "free"; a lease that ends at once would not hold anything.
-  if (worker.empty()) fail(kOperation, "no worker name");
-  if (lease_ms <= 0) fail(kOperation, "lease_ms must be positive");
-  if (lease_ms > std::numeric_limits<core::UnixMillis>::max() - now) {
-    fail(kOperation, "now + lease_ms overflows");
-  }
+  const core::UnixMillis lease_until = claim_lease_end(worker, now, lease_ms, kStoreName);
   if (limit == 0 || per_client_limit == 0) return {};
 
   std::vector<std::pair<std::int64_t, core::Delivery>> claimed;
@@ -906,7 +843,10 @@ std::vector<core::Delivery> PostgresStore::claim_due(std::string_view worker, co
     if (partners.rows() == 0) return {};  // the transaction rolls back: nothing was locked
     std::vector<std::string> ids;
     ids.reserve(static_cast<std::size_t>(partners.rows()));
-    for (int row = 0; row < partners.rows(); ++row) ids.push_back(partners.text(row, 0));
+    const Rows partner_rows(partners, kOperation);
+    for (int row = 0; row < partner_rows.size(); ++row) {
+      ids.push_back(partner_rows[row].text("verifier_id"));
+    }
     const Result rows = connection->run(kClaimDue,
                                         Params()
                                             .integer(now)
@@ -914,55 +854,42 @@ std::vector<core::Delivery> PostgresStore::claim_due(std::string_view worker, co
                                             .integer(sql_count(per_client_limit))
                                             .integer(sql_count(limit))
                                             .text(worker)
-                                            .integer(now + lease_ms),
+                                            .integer(lease_until),
                                         kOperation);
     transaction.commit();  // the partners' locks go with it
-    claimed.reserve(static_cast<std::size_t>(rows.rows()));
-    for (int row = 0; row < rows.rows(); ++row) {
-      claimed.emplace_back(rows.integer(row, 13), read_delivery(rows, row));
+    const Rows claimed_rows(rows, kOperation);
+    claimed.reserve(static_cast<std::size_t>(claimed_rows.size()));
+    for (int row = 0; row < claimed_rows.size(); ++row) {
+      claimed.emplace_back(claimed_rows[row].integer("id"), delivery_from_row(claimed_rows[row]));
     }
   }
-  std::sort(claimed.begin(), claimed.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<core::Delivery> deliveries;
-  deliveries.reserve(claimed.size());
-  for (auto& [id, delivery] : claimed) deliveries.push_back(std::move(delivery));
-  return deliveries;
+  return in_enqueue_order(std::move(claimed));
 }
 
 bool PostgresStore::finish_attempt(std::string_view worker, const core::AttemptOutcome& outcome) {
   constexpr std::string_view kOperation = "finish_attempt";
   const core::DeliveryAttempt& attempt = outcome.attempt;
-  std::string_view status = core::kDeliveryPending;
-  if (outcome.delivered) {
-    status = core::kDeliveryDelivered;
-  } else if (outcome.dead) {
-    status = core::kDeliveryDead;
-  }
+  const FinishedRow finished_values = finished_row(outcome);
   Params finish;
-  finish.text(attempt.event_id).text(worker).text(status);
-  if (status == core::kDeliveryPending) {
-    finish.integer(outcome.next_attempt_at);
+  finish.text(attempt.event_id).text(worker).text(finished_values.status);
+  if (finished_values.next_attempt_at) {
+    finish.integer(*finished_values.next_attempt_at);
   } else {
     finish.null();
   }
-  if (outcome.delivered) {
-    finish.integer(attempt.started_at + attempt.latency_ms).null();
+  if (finished_values.delivered_at) {
+    finish.integer(*finished_values.delivered_at);
   } else {
-    finish.null().nullable_text(attempt.error);
+    finish.null();
   }
+  finish.nullable_text(finished_values.last_error);
 
   auto connection = pool_->acquire(kOperation);
   Transaction transaction(*connection, kOperation);
   const Result finished = connection->run(kFinishDelivery, finish, kOperation);
   // Not the owner (or not pending): the transaction rolls back, nothing written.
   if (finished.rows() == 0) return false;
-  const std::int64_t attempts = finished.integer(0, 0);
-  if (attempts != attempt.attempt) {
-    fail(kOperation, "attempt " + std::to_string(attempt.attempt) + " of event '" +
-                         attempt.event_id + "' is not the next one (" + std::to_string(attempts) +
-                         ")");
-  }
+  check_attempt_number(Rows(finished, kOperation)[0].integer("attempts"), attempt, kStoreName);
   connection->run(kInsertAttempt,
                   Params()
                       .text(attempt.event_id)
@@ -980,8 +907,8 @@ std::optional<core::UnixMillis> PostgresStore::next_due() {
   constexpr std::string_view kOperation = "next_due";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kNextDue, Params(), kOperation);
-  if (rows.rows() == 0 || rows.is_null(0, 0)) return std::nullopt;
-  return rows.integer(0, 0);
+  if (rows.rows() == 0 || Rows(rows, kOperation)[0].is_null("due")) return std::nullopt;
+  return Rows(rows, kOperation)[0].integer("due");
 }
 
 std::vector<core::Delivery> PostgresStore::list_deliveries(std::string_view client_id,
@@ -991,37 +918,24 @@ std::vector<core::Delivery> PostgresStore::list_deliveries(std::string_view clie
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(
       kListDeliveries, Params().text(client_id).text(status).integer(sql_count(limit)), kOperation);
-  std::vector<core::Delivery> deliveries;
-  deliveries.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) deliveries.push_back(read_delivery(rows, row));
-  return deliveries;
+  return all_rows<core::Delivery>(rows, kOperation,
+                                  [](const auto& row) { return delivery_from_row(row); });
 }
 
 std::optional<core::Delivery> PostgresStore::find_delivery(std::string_view event_id) {
   constexpr std::string_view kOperation = "find_delivery";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kFindDelivery, Params().text(event_id), kOperation);
-  if (rows.rows() == 0) return std::nullopt;
-  return read_delivery(rows, 0);
+  return first_row<core::Delivery>(rows, kOperation,
+                                   [](const auto& row) { return delivery_from_row(row); });
 }
 
 std::vector<core::DeliveryAttempt> PostgresStore::delivery_attempts(std::string_view event_id) {
   constexpr std::string_view kOperation = "delivery_attempts";
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(kDeliveryAttempts, Params().text(event_id), kOperation);
-  std::vector<core::DeliveryAttempt> attempts;
-  attempts.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) {
-    core::DeliveryAttempt attempt;
-    attempt.event_id = rows.text(row, 0);
-    attempt.attempt = static_cast<int>(rows.integer(row, 1));
-    attempt.started_at = rows.integer(row, 2);
-    attempt.status_code = static_cast<int>(rows.integer(row, 3));
-    attempt.latency_ms = rows.integer(row, 4);
-    attempt.error = rows.text(row, 5);
-    attempts.push_back(std::move(attempt));
-  }
-  return attempts;
+  return all_rows<core::DeliveryAttempt>(rows, kOperation,
+                                         [](const auto& row) { return attempt_from_row(row); });
 }
 
 bool PostgresStore::replay(std::string_view event_id, core::UnixMillis now) {
@@ -1032,24 +946,14 @@ bool PostgresStore::replay(std::string_view event_id, core::UnixMillis now) {
 
 std::vector<std::pair<std::string, std::int64_t>> PostgresStore::count_by_status() {
   constexpr std::string_view kOperation = "count_by_status";
-  std::vector<std::pair<std::string, std::int64_t>> counts = {
-      {std::string(core::kDeliveryPending), 0},
-      {std::string(core::kDeliveryDelivered), 0},
-      {std::string(core::kDeliveryDead), 0}};
+  StatusCounts counts;
   auto connection = pool_->acquire(kOperation);
-  const Result rows = connection->run(kCountByStatus, Params(), kOperation);
-  for (int row = 0; row < rows.rows(); ++row) {
-    const std::string status = rows.text(row, 0);
-    const auto entry = std::find_if(counts.begin(), counts.end(),
-                                    [&](const auto& count) { return count.first == status; });
-    // The CHECK admits no other status; should one appear regardless, it is counted too.
-    if (entry != counts.end()) {
-      entry->second = rows.integer(row, 1);
-    } else {
-      counts.emplace_back(status, rows.integer(row, 1));
-    }
+  const Result result = connection->run(kCountByStatus, Params(), kOperation);
+  const Rows rows(result, kOperation);
+  for (int row = 0; row < rows.size(); ++row) {
+    counts.add(rows[row].text("status"), rows[row].integer("count"));
   }
-  return counts;
+  return counts.take();
 }
 
 // --- core::AuditStore ---
@@ -1066,52 +970,38 @@ std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, c
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(
       kListAudit, Params().integer(from).integer(to).integer(sql_count(limit)), kOperation);
-  std::vector<core::AuditEntry> entries;
-  entries.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) entries.push_back(read_audit(rows, row));
-  return entries;
+  return all_rows<core::AuditEntry>(rows, kOperation,
+                                    [](const auto& row) { return audit_from_row(row); });
 }
 
 std::size_t PostgresStore::take_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("take_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    archive(rows);
-    return std::optional<core::AuditEntry>();
-  });
+  return take_audit(cutoff, batch, archive_without_entry(archive, kStoreName));
 }
 
 std::size_t PostgresStore::archive_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("archive_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    return std::optional<core::AuditEntry>(archive(rows));
-  });
+  return take_audit(cutoff, batch, archive_with_entry(archive, kStoreName));
 }
 
-std::size_t PostgresStore::take_audit(
-    core::UnixMillis cutoff, std::size_t batch,
-    const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
-        archive) {
+std::size_t PostgresStore::take_audit(core::UnixMillis cutoff, std::size_t batch,
+                                      const AuditArchive& archive) {
   constexpr std::string_view kOperation = "take_audit_before";
-  if (batch == 0) fail(kOperation, "batch must be at least 1");
-  std::size_t taken = 0;
-  for (;;) {
+  return take_audit_batches(batch, kStoreName, [&] {
     auto connection = pool_->acquire(kOperation);
     Transaction transaction(*connection, kOperation);
     connection->execute("SET LOCAL statement_timeout = 0", kOperation);
     const Result selected = connection->run(
         kOldestAudit, Params().integer(cutoff).integer(sql_count(batch)), kOperation);
-    if (selected.rows() == 0) break;  // rolls back the empty transaction
-    std::vector<core::AuditEntry> rows;
-    rows.reserve(static_cast<std::size_t>(selected.rows()));
+    if (selected.rows() == 0) return std::size_t{0};  // rolls back the empty transaction
+    const std::vector<core::AuditEntry> rows = all_rows<core::AuditEntry>(
+        selected, kOperation, [](const auto& row) { return audit_from_row(row); });
     std::string ids = "{";
-    for (int row = 0; row < selected.rows(); ++row) {
-      rows.push_back(read_audit(selected, row));
-      if (row > 0) ids += ',';
-      ids += std::to_string(rows.back().id);
+    for (const core::AuditEntry& row : rows) {
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(row.id);
     }
     ids += '}';
     const std::optional<core::AuditEntry> entry = archive(rows);  // throws: nothing deleted
@@ -1123,10 +1013,8 @@ std::size_t PostgresStore::take_audit(
     }
     if (entry) write_audit(*connection, *entry, kOperation);
     transaction.commit();
-    taken += rows.size();
-    if (rows.size() < batch) break;
-  }
-  return taken;
+    return rows.size();
+  });
 }
 
 std::size_t PostgresStore::anonymise_user(std::string_view user_id) {

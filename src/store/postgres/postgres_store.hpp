@@ -18,6 +18,7 @@
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "store/audit_batches.hpp"
 
 namespace pg::store {
 
@@ -185,10 +186,7 @@ class PostgresStore final : public core::Store,
  private:
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
   /// batch's deletion.
-  std::size_t take_audit(
-      core::UnixMillis cutoff, std::size_t batch,
-      const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
-          archive);
+  std::size_t take_audit(core::UnixMillis cutoff, std::size_t batch, const AuditArchive& archive);
 
   struct Pool;  // the connection pool (postgres_store.cpp)
   std::unique_ptr<Pool> pool_;

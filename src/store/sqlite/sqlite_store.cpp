@@ -13,7 +13,11 @@
 #include <string>
 #include <utility>
 
+#include "store/audit_batches.hpp"
+#include "store/column_index.hpp"
 #include "store/json_columns.hpp"
+#include "store/outbox_rules.hpp"
+#include "store/rows.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace pg::store {
@@ -26,12 +30,12 @@ constexpr std::string_view kStoreName = "sqlite store";  // error prefix
 constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
-constexpr std::string_view kPing = "SELECT 1";
+constexpr std::string_view kPing = "SELECT 1 AS one";
 
 constexpr std::string_view kSchemaMigrationsExists =
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 constexpr std::string_view kAppliedVersion =
-    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+    "SELECT coalesce(max(version), 0) AS version FROM schema_migrations";
 constexpr std::string_view kRecordMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
 
@@ -148,7 +152,8 @@ constexpr std::string_view kInsertAttempt = R"sql(
 
 // A leased row is claimable again only when its lease ends.
 constexpr std::string_view kNextDue = R"sql(
-  SELECT min(max(next_attempt_at, lease_until)) FROM webhooks_outbox WHERE status = 'pending')sql";
+  SELECT min(max(next_attempt_at, lease_until)) AS due FROM webhooks_outbox
+  WHERE status = 'pending')sql";
 
 // Empty filters match every row; newest first is the reverse insertion order.
 constexpr std::string_view kListDeliveries = R"sql(
@@ -173,7 +178,7 @@ constexpr std::string_view kReplay = R"sql(
   WHERE event_id = ?1 AND status IN ('delivered', 'dead')
   RETURNING 1)sql";
 constexpr std::string_view kCountByStatus =
-    "SELECT status, count(*) FROM webhooks_outbox GROUP BY status";
+    "SELECT status, count(*) AS count FROM webhooks_outbox GROUP BY status";
 
 constexpr std::string_view kSaveIdempotency = R"sql(
   INSERT OR REPLACE INTO idempotency_keys (verifier_id, key, body_hash, status, response,
@@ -181,7 +186,7 @@ constexpr std::string_view kSaveIdempotency = R"sql(
   VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
 constexpr std::string_view kFindIdempotency = R"sql(
   SELECT verifier_id, key, body_hash, status, response, expires_at
-  FROM idempotency_keys WHERE verifier_id = ?1 AND key = ?2 AND expires_at >= ?3)sql";
+  FROM idempotency_keys WHERE verifier_id = ?1 AND key = ?2)sql";
 
 constexpr std::string_view kRootIsCurrent =
     "SELECT 1 FROM issuer_roots WHERE issuer_id = ?1 AND root = ?2 AND superseded_at = 0";
@@ -347,6 +352,17 @@ class Query {
   bool column_null(int index) const {
     return sqlite3_column_type(statement_, index) == SQLITE_NULL;
   }
+  /// The position of the result column `name`, from the statement's column names (read once per
+  /// use of the statement).
+  int column(std::string_view name) const {
+    if (columns_.empty()) {
+      std::vector<std::string> names;
+      const int count = sqlite3_column_count(statement_);
+      for (int i = 0; i < count; ++i) names.emplace_back(sqlite3_column_name(statement_, i));
+      columns_ = ColumnIndex(std::move(names));
+    }
+    return columns_.at(name, operation_, kStoreName);
+  }
 
  private:
   Query& check(int rc) {
@@ -357,6 +373,24 @@ class Query {
   sqlite3* db_;
   sqlite3_stmt* statement_;
   std::string_view operation_;
+  mutable ColumnIndex columns_;
+};
+
+/// The current row of a stepped Query, read by column name (the reader store/rows.hpp expects).
+class Row {
+ public:
+  explicit Row(const Query& query) : query_(query) {}
+  std::string text(std::string_view name) const { return query_.column_text(query_.column(name)); }
+  std::string bytes(std::string_view name) const { return query_.column_blob(query_.column(name)); }
+  std::int64_t integer(std::string_view name) const {
+    return query_.column_integer(query_.column(name));
+  }
+  bool is_null(std::string_view name) const { return query_.column_null(query_.column(name)); }
+  /// JSON columns are TEXT holding what was written.
+  std::string json(std::string_view name) const { return text(name); }
+
+ private:
+  const Query& query_;
 };
 
 /// The connection and every statement the store runs, prepared once. `db` comes first so that it
@@ -410,94 +444,6 @@ std::int64_t unix_millis_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// --- JSON columns ---
-
-// --- Rows ---
-
-core::Client read_client(const Query& row) {
-  core::Client client;
-  client.id = row.column_text(0);
-  client.name = row.column_text(1);
-  client.key_prefix = row.column_text(2);
-  const std::string key_hash = row.column_blob(3);
-  if (key_hash.size() != client.key_hash.size()) fail("read api_clients.key_hash", "not 32 bytes");
-  std::memcpy(client.key_hash.data(), key_hash.data(), key_hash.size());
-  client.scopes = json_to_strings(row.column_text(4), "api_clients.scopes", kStoreName);
-  client.domains = json_to_strings(row.column_text(5), "api_clients.domains", kStoreName);
-  client.webhook_url = row.column_text(6);
-  client.webhook_secret_sealed = row.column_blob(7);
-  client.created_at = row.column_integer(8);
-  client.last_used = row.column_integer(9);
-  client.revoked_at = row.column_integer(10);
-  return client;
-}
-
-core::ProofRequest read_request(const Query& row) {
-  core::ProofRequest request;
-  request.id = row.column_text(0);
-  request.client_id = row.column_text(1);
-  request.nonce = row.column_text(2);
-  request.claim_type = row.column_text(3);
-  request.circuit_version = row.column_text(4);
-  request.verifier_domain = row.column_text(5);
-  request.params = json_to_params(row.column_text(6), kStoreName);
-  request.created_at = row.column_integer(7);
-  request.expires_at = row.column_integer(8);
-  return request;
-}
-
-core::ProofRecord read_proof(const Query& row) {
-  core::ProofRecord proof;
-  proof.id = row.column_text(0);
-  proof.client_id = row.column_text(1);
-  proof.claim_type = row.column_text(2);
-  proof.circuit_version = row.column_text(3);
-  proof.status = row.column_text(4);
-  proof.error_code = row.column_text(5);
-  proof.public_hash = row.column_text(6);
-  proof.request_nonce = row.column_text(7);
-  proof.created_at = row.column_integer(8);
-  proof.verified_at = row.column_integer(9);
-  return proof;
-}
-
-/// The columns of kListAudit and kOldestAudit. A NULL details reads as the empty object.
-core::AuditEntry read_audit(const Query& row) {
-  core::AuditEntry entry;
-  entry.id = row.column_integer(0);
-  entry.actor_type = row.column_text(1);
-  entry.actor_id = row.column_text(2);
-  entry.action = row.column_text(3);
-  entry.details_json = row.column_null(4) ? "{}" : row.column_text(4);
-  entry.at = row.column_integer(5);
-  return entry;
-}
-
-/// The columns of kFindDelivery and its siblings; the 14th (id) is the caller's.
-core::Delivery read_delivery(const Query& row) {
-  core::Delivery delivery;
-  delivery.event.event_id = row.column_text(0);
-  delivery.event.client_id = row.column_text(1);
-  delivery.event.proof_id = row.column_text(2);
-  delivery.event.event_type = row.column_text(3);
-  delivery.event.payload = row.column_text(4);
-  delivery.event.created_at = row.column_integer(5);
-  delivery.status = row.column_text(6);
-  delivery.attempts = static_cast<int>(row.column_integer(7));
-  delivery.next_attempt_at = row.column_integer(8);
-  delivery.delivered_at = row.column_integer(9);
-  delivery.last_error = row.column_text(10);
-  delivery.lease_owner = row.column_text(11);
-  delivery.lease_until = row.column_integer(12);
-  return delivery;
-}
-
-/// A count or limit for an INTEGER parameter.
-std::int64_t sql_count(std::size_t value) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(value, std::numeric_limits<std::int64_t>::max()));
 }
 
 // --- Steps shared by several operations (the caller holds the lock) ---
@@ -651,7 +597,7 @@ int applied_schema_version(sqlite3* db) {
   const StatementHandle version = prepare(db, kAppliedVersion, kOperation, false);
   Query query(db, version, kOperation);
   query.step();
-  return static_cast<int>(query.column_integer(0));
+  return static_cast<int>(Row(query).integer("version"));
 }
 
 /// Applies the embedded migrations the database lacks, each in its own transaction that first
@@ -779,7 +725,7 @@ bool SqliteStore::ping() noexcept {
   try {
     std::lock_guard lock(mutex_);
     Query query(connection_->db.get(), connection_->ping, "ping");
-    return query.step() && query.column_integer(0) == 1;
+    return query.step() && Row(query).integer("one") == 1;
   } catch (...) {
     return false;
   }
@@ -802,14 +748,14 @@ std::optional<core::Client> SqliteStore::find_client_by_prefix(std::string_view 
   Query query(connection_->db.get(), connection_->find_client_by_prefix, "find_client_by_prefix");
   query.text(1, key_prefix);
   if (!query.step()) return std::nullopt;
-  return read_client(query);
+  return client_from_row(Row(query), kStoreName);
 }
 
 std::vector<core::Client> SqliteStore::list_clients() {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->list_clients, "list_clients");
   std::vector<core::Client> clients;
-  while (query.step()) clients.push_back(read_client(query));
+  while (query.step()) clients.push_back(client_from_row(Row(query), kStoreName));
   return clients;
 }
 
@@ -850,7 +796,7 @@ std::optional<core::ProofRequest> SqliteStore::find_request(std::string_view cli
   Query query(connection_->db.get(), connection_->find_request, "find_request");
   query.text(1, client_id).text(2, nonce);
   if (!query.step()) return std::nullopt;
-  return read_request(query);
+  return request_from_row(Row(query), kStoreName);
 }
 
 core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
@@ -896,7 +842,7 @@ std::optional<core::ProofRecord> SqliteStore::find_proof(std::string_view proof_
   Query query(connection_->db.get(), connection_->find_proof, "find_proof");
   query.text(1, proof_id);
   if (!query.step()) return std::nullopt;
-  return read_proof(query);
+  return proof_from_row(Row(query));
 }
 
 bool SqliteStore::nonce_answered(std::string_view client_id, std::string_view nonce) {
@@ -909,16 +855,9 @@ std::optional<core::IdempotencyRecord> SqliteStore::find_idempotency(std::string
                                                                      core::UnixMillis now) {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->find_idempotency, "find_idempotency");
-  query.text(1, client_id).text(2, key).integer(3, now);
+  query.text(1, client_id).text(2, key);
   if (!query.step()) return std::nullopt;
-  core::IdempotencyRecord record;
-  record.client_id = query.column_text(0);
-  record.key = query.column_text(1);
-  record.body_hash = query.column_text(2);
-  record.status = static_cast<int>(query.column_integer(3));
-  record.response = query.column_text(4);
-  record.expires_at = query.column_integer(5);
-  return record;
+  return idempotency_replay(idempotency_from_row(Row(query)), now);
 }
 
 void SqliteStore::save_idempotency(const core::IdempotencyRecord& record) {
@@ -946,14 +885,7 @@ std::vector<core::IssuerRoot> SqliteStore::recent_roots(std::uint32_t issuer_id,
   Query query(connection_->db.get(), connection_->recent_roots, "recent_roots");
   query.integer(1, issuer_id).integer(2, since);
   std::vector<core::IssuerRoot> roots;
-  while (query.step()) {
-    core::IssuerRoot root;
-    root.issuer_id = static_cast<std::uint32_t>(query.column_integer(0));
-    root.root = query.column_text(1);
-    root.published_at = query.column_integer(2);
-    root.superseded_at = query.column_integer(3);
-    roots.push_back(std::move(root));
-  }
+  while (query.step()) roots.push_back(root_from_row(Row(query)));
   return roots;
 }
 
@@ -973,7 +905,7 @@ std::optional<bool> SqliteStore::circuit_enabled(std::string_view claim_type,
   Query query(connection_->db.get(), connection_->circuit_enabled, "circuit_enabled");
   query.text(1, claim_type).text(2, version);
   if (!query.step()) return std::nullopt;
-  return query.column_integer(0) != 0;
+  return Row(query).integer("enabled") != 0;
 }
 
 std::vector<core::OutboxEvent> SqliteStore::pending_events(std::size_t limit) {
@@ -981,16 +913,7 @@ std::vector<core::OutboxEvent> SqliteStore::pending_events(std::size_t limit) {
   Query query(connection_->db.get(), connection_->pending_events, "pending_events");
   query.integer(1, sql_count(limit));
   std::vector<core::OutboxEvent> events;
-  while (query.step()) {
-    core::OutboxEvent event;
-    event.event_id = query.column_text(0);
-    event.client_id = query.column_text(1);
-    event.proof_id = query.column_text(2);
-    event.event_type = query.column_text(3);
-    event.payload = query.column_text(4);
-    event.created_at = query.column_integer(5);
-    events.push_back(std::move(event));
-  }
+  while (query.step()) events.push_back(event_from_row(Row(query)));
   return events;
 }
 
@@ -1001,13 +924,7 @@ std::optional<core::WebhookTarget> SqliteStore::webhook_target(std::string_view 
   Query query(connection_->db.get(), connection_->webhook_target, "webhook_target");
   query.text(1, client_id);
   if (!query.step()) return std::nullopt;
-  core::WebhookTarget target;
-  target.client_id = query.column_text(0);
-  target.url = query.column_text(1);
-  target.secret_sealed = query.column_blob(2);
-  target.previous_secret_sealed = query.column_blob(3);
-  target.previous_until = query.column_integer(4);
-  return target;
+  return webhook_target_from_row(Row(query));
 }
 
 void SqliteStore::rotate_webhook_secret(std::string_view client_id,
@@ -1035,12 +952,7 @@ std::vector<core::Delivery> SqliteStore::claim_due(std::string_view worker, core
                                                    std::size_t limit, std::int64_t lease_ms,
                                                    std::size_t per_client_limit) {
   constexpr std::string_view kOperation = "claim_due";
-  // An empty owner would read as "free"; a lease that ends at once would not hold anything.
-  if (worker.empty()) fail(kOperation, "no worker name");
-  if (lease_ms <= 0) fail(kOperation, "lease_ms must be positive");
-  if (lease_ms > std::numeric_limits<core::UnixMillis>::max() - now) {
-    fail(kOperation, "now + lease_ms overflows");
-  }
+  const core::UnixMillis lease_until = claim_lease_end(worker, now, lease_ms, kStoreName);
   std::vector<std::pair<std::int64_t, core::Delivery>> claimed;
   {
     std::lock_guard lock(mutex_);
@@ -1052,52 +964,41 @@ std::vector<core::Delivery> SqliteStore::claim_due(std::string_view worker, core
           .integer(2, sql_count(per_client_limit))
           .integer(3, sql_count(limit))
           .text(4, worker)
-          .integer(5, now + lease_ms);
-      while (query.step()) claimed.emplace_back(query.column_integer(13), read_delivery(query));
+          .integer(5, lease_until);
+      while (query.step()) {
+        const Row row(query);
+        claimed.emplace_back(row.integer("id"), delivery_from_row(row));
+      }
     }
     transaction.commit();
   }
-  std::sort(claimed.begin(), claimed.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<core::Delivery> deliveries;
-  deliveries.reserve(claimed.size());
-  for (auto& [id, delivery] : claimed) deliveries.push_back(std::move(delivery));
-  return deliveries;
+  return in_enqueue_order(std::move(claimed));
 }
 
 bool SqliteStore::finish_attempt(std::string_view worker, const core::AttemptOutcome& outcome) {
   constexpr std::string_view kOperation = "finish_attempt";
   const core::DeliveryAttempt& attempt = outcome.attempt;
-  std::string_view status = core::kDeliveryPending;
-  if (outcome.delivered) {
-    status = core::kDeliveryDelivered;
-  } else if (outcome.dead) {
-    status = core::kDeliveryDead;
-  }
+  const FinishedRow finished = finished_row(outcome);
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
   {
     Query query(h.db.get(), h.finish_delivery, kOperation);
-    query.text(1, attempt.event_id).text(2, worker).text(3, status);
-    if (status == core::kDeliveryPending) {
-      query.integer(4, outcome.next_attempt_at);
+    query.text(1, attempt.event_id).text(2, worker).text(3, finished.status);
+    if (finished.next_attempt_at) {
+      query.integer(4, *finished.next_attempt_at);
     } else {
       query.null(4);
     }
-    if (outcome.delivered) {
-      query.integer(5, attempt.started_at + attempt.latency_ms).null(6);
+    if (finished.delivered_at) {
+      query.integer(5, *finished.delivered_at);
     } else {
-      query.null(5).nullable_text(6, attempt.error);
+      query.null(5);
     }
+    query.nullable_text(6, finished.last_error);
     // Not the owner (or not pending): the transaction rolls back, nothing written.
     if (!query.step()) return false;
-    const std::int64_t attempts = query.column_integer(0);
-    if (attempts != attempt.attempt) {
-      fail(kOperation, "attempt " + std::to_string(attempt.attempt) + " of event '" +
-                           attempt.event_id + "' is not the next one (" + std::to_string(attempts) +
-                           ")");
-    }
+    check_attempt_number(Row(query).integer("attempts"), attempt, kStoreName);
   }
   Query(h.db.get(), h.insert_attempt, kOperation)
       .text(1, attempt.event_id)
@@ -1114,8 +1015,8 @@ bool SqliteStore::finish_attempt(std::string_view worker, const core::AttemptOut
 std::optional<core::UnixMillis> SqliteStore::next_due() {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->next_due, "next_due");
-  if (!query.step() || query.column_null(0)) return std::nullopt;
-  return query.column_integer(0);
+  if (!query.step() || Row(query).is_null("due")) return std::nullopt;
+  return Row(query).integer("due");
 }
 
 std::vector<core::Delivery> SqliteStore::list_deliveries(std::string_view client_id,
@@ -1125,7 +1026,7 @@ std::vector<core::Delivery> SqliteStore::list_deliveries(std::string_view client
   Query query(connection_->db.get(), connection_->list_deliveries, "list_deliveries");
   query.text(1, client_id).text(2, status).integer(3, sql_count(limit));
   std::vector<core::Delivery> deliveries;
-  while (query.step()) deliveries.push_back(read_delivery(query));
+  while (query.step()) deliveries.push_back(delivery_from_row(Row(query)));
   return deliveries;
 }
 
@@ -1134,7 +1035,7 @@ std::optional<core::Delivery> SqliteStore::find_delivery(std::string_view event_
   Query query(connection_->db.get(), connection_->find_delivery, "find_delivery");
   query.text(1, event_id);
   if (!query.step()) return std::nullopt;
-  return read_delivery(query);
+  return delivery_from_row(Row(query));
 }
 
 std::vector<core::DeliveryAttempt> SqliteStore::delivery_attempts(std::string_view event_id) {
@@ -1142,16 +1043,7 @@ std::vector<core::DeliveryAttempt> SqliteStore::delivery_attempts(std::string_vi
   Query query(connection_->db.get(), connection_->delivery_attempts, "delivery_attempts");
   query.text(1, event_id);
   std::vector<core::DeliveryAttempt> attempts;
-  while (query.step()) {
-    core::DeliveryAttempt attempt;
-    attempt.event_id = query.column_text(0);
-    attempt.attempt = static_cast<int>(query.column_integer(1));
-    attempt.started_at = query.column_integer(2);
-    attempt.status_code = static_cast<int>(query.column_integer(3));
-    attempt.latency_ms = query.column_integer(4);
-    attempt.error = query.column_text(5);
-    attempts.push_back(std::move(attempt));
-  }
+  while (query.step()) attempts.push_back(attempt_from_row(Row(query)));
   return attempts;
 }
 
@@ -1166,24 +1058,14 @@ bool SqliteStore::replay(std::string_view event_id, core::UnixMillis now) {
 }
 
 std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_by_status() {
-  std::vector<std::pair<std::string, std::int64_t>> counts = {
-      {std::string(core::kDeliveryPending), 0},
-      {std::string(core::kDeliveryDelivered), 0},
-      {std::string(core::kDeliveryDead), 0}};
+  StatusCounts counts;
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->count_by_status, "count_by_status");
   while (query.step()) {
-    const std::string status = query.column_text(0);
-    const auto entry = std::find_if(counts.begin(), counts.end(),
-                                    [&](const auto& count) { return count.first == status; });
-    // The CHECK admits no other status; should one appear regardless, it is counted too.
-    if (entry != counts.end()) {
-      entry->second = query.column_integer(1);
-    } else {
-      counts.emplace_back(status, query.column_integer(1));
-    }
+    const Row row(query);
+    counts.add(row.text("status"), row.integer("count"));
   }
-  return counts;
+  return counts.take();
 }
 
 // --- core::AuditStore ---
@@ -1203,37 +1085,26 @@ std::vector<core::AuditEntry> SqliteStore::list_audit(core::UnixMillis from, cor
   Query query(connection_->db.get(), connection_->list_audit, "list_audit");
   query.integer(1, from).integer(2, to).integer(3, sql_count(limit));
   std::vector<core::AuditEntry> entries;
-  while (query.step()) entries.push_back(read_audit(query));
+  while (query.step()) entries.push_back(audit_from_row(Row(query)));
   return entries;
 }
 
 std::size_t SqliteStore::take_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<void(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("take_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    archive(rows);
-    return std::optional<core::AuditEntry>();
-  });
+  return take_audit(cutoff, batch, archive_without_entry(archive, kStoreName));
 }
 
 std::size_t SqliteStore::archive_audit_before(
     core::UnixMillis cutoff, std::size_t batch,
     const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive) {
-  if (!archive) fail("archive_audit_before", "no archive callback");
-  return take_audit(cutoff, batch, [&](const std::vector<core::AuditEntry>& rows) {
-    return std::optional<core::AuditEntry>(archive(rows));
-  });
+  return take_audit(cutoff, batch, archive_with_entry(archive, kStoreName));
 }
 
-std::size_t SqliteStore::take_audit(
-    core::UnixMillis cutoff, std::size_t batch,
-    const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
-        archive) {
+std::size_t SqliteStore::take_audit(core::UnixMillis cutoff, std::size_t batch,
+                                    const AuditArchive& archive) {
   constexpr std::string_view kOperation = "take_audit_before";
-  if (batch == 0) fail(kOperation, "batch must be at least 1");
-  std::size_t taken = 0;
-  for (;;) {
+  return take_audit_batches(batch, kStoreName, [&] {
     std::lock_guard lock(mutex_);
     Handles& h = *connection_;
     Transaction transaction(h, kOperation);
@@ -1241,9 +1112,9 @@ std::size_t SqliteStore::take_audit(
     {
       Query query(h.db.get(), h.oldest_audit, kOperation);
       query.integer(1, cutoff).integer(2, sql_count(batch));
-      while (query.step()) rows.push_back(read_audit(query));
+      while (query.step()) rows.push_back(audit_from_row(Row(query)));
     }
-    if (rows.empty()) break;  // the empty transaction rolls back
+    if (rows.empty()) return std::size_t{0};  // the empty transaction rolls back
     // Throws: the transaction rolls back, nothing deleted.
     const std::optional<core::AuditEntry> entry = archive(rows);
     for (const core::AuditEntry& row : rows) {
@@ -1251,10 +1122,8 @@ std::size_t SqliteStore::take_audit(
     }
     if (entry) write_audit(h, *entry, kOperation);
     transaction.commit();
-    taken += rows.size();
-    if (rows.size() < batch) break;
-  }
-  return taken;
+    return rows.size();
+  });
 }
 
 std::size_t SqliteStore::anonymise_user(std::string_view user_id) {

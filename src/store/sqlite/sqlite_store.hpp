@@ -17,6 +17,7 @@
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "store/audit_batches.hpp"
 
 namespace pg::store {
 
@@ -153,10 +154,7 @@ class SqliteStore final : public core::Store,
  private:
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
   /// batch's deletion.
-  std::size_t take_audit(
-      core::UnixMillis cutoff, std::size_t batch,
-      const std::function<std::optional<core::AuditEntry>(const std::vector<core::AuditEntry>&)>&
-          archive);
+  std::size_t take_audit(core::UnixMillis cutoff, std::size_t batch, const AuditArchive& archive);
 
   struct Connection;  // the sqlite3 handle and the prepared statements (sqlite_store.cpp)
 
