@@ -19,6 +19,8 @@ std::string base64url(std::string_view bytes);
 std::string base64(std::string_view bytes);
 /// Lowercase hex.
 std::string hex(std::span<const std::uint8_t> bytes);
+/// The value of one hex digit (either case), or -1 when `c` is not one.
+int hex_digit_value(char c) noexcept;
 /// A random UUID, version 4 (RFC 9562 §5.4), lowercase.
 std::string uuid_v4();
 /// True for a lowercase RFC 9562 UUID text (any version).

@@ -685,6 +685,24 @@ std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
   return std::nullopt;
 }
 
+namespace {
+/// The metadata row of one answered proof request: never the proof or the public signals, only
+/// their hash.
+ProofRecord proof_row(const Client& client, const ProofService::VerifyInput& in, std::string status,
+                      UnixMillis now) {
+  ProofRecord proof;
+  proof.id = uuid_v4();
+  proof.client_id = client.id;
+  proof.claim_type = in.claim_type;
+  proof.circuit_version = in.circuit_version;
+  proof.status = std::move(status);
+  proof.public_hash = public_signals_hash(in.decimals);
+  proof.request_nonce = in.nonce;
+  proof.created_at = now;
+  return proof;
+}
+}  // namespace
+
 std::variant<Verified, ApiError> ProofService::record(const Client& client,
                                                       const ProofRecord& proof,
                                                       std::variant<Verified, ApiError> outcome,
@@ -725,15 +743,7 @@ std::variant<Verified, ApiError> ProofService::record_verified(const Client& cli
                                                                const Circuit& circuit,
                                                                UnixMillis now,
                                                                const IdempotencyRecord* idem) {
-  ProofRecord proof;
-  proof.id = uuid_v4();
-  proof.client_id = client.id;
-  proof.claim_type = in.claim_type;
-  proof.circuit_version = in.circuit_version;
-  proof.status = "verified";
-  proof.public_hash = public_signals_hash(in.decimals);
-  proof.request_nonce = in.nonce;
-  proof.created_at = now;
+  ProofRecord proof = proof_row(client, in, "verified", now);
   proof.verified_at = now;
   return record(client, proof,
                 Verified{proof.id, in.claim_type, in.circuit_version,
@@ -746,16 +756,9 @@ std::variant<Verified, ApiError> ProofService::record_failure(const Client& clie
                                                               const ProofRequest& request,
                                                               ApiError error,
                                                               const IdempotencyRecord* idem) {
-  ProofRecord proof;
-  proof.id = uuid_v4();
-  proof.client_id = client.id;
-  proof.claim_type = in.claim_type;
-  proof.circuit_version = in.circuit_version;
-  proof.status = "failed";
-  proof.error_code = error_name(error.code);
-  proof.public_hash = public_signals_hash(in.decimals);
+  ProofRecord proof = proof_row(client, in, "failed", clock_.now_ms());
   proof.request_nonce = request.nonce;
-  proof.created_at = clock_.now_ms();
+  proof.error_code = error_name(error.code);
   error.proof_id = proof.id;
   return record(client, proof, std::move(error), idem);
 }

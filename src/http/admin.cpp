@@ -36,12 +36,6 @@ json::object delivery_json(const core::Delivery& d) {
   return o;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
@@ -59,8 +53,10 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
         if (v[i] == '+') {
           out.push_back(' ');
         } else if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1 + 1 &&
-                   hex_value(v[i + 1]) >= 0 && i + 2 < v.size() && hex_value(v[i + 2]) >= 0) {
-          out.push_back(static_cast<char>(hex_value(v[i + 1]) * 16 + hex_value(v[i + 2])));
+                   core::hex_digit_value(v[i + 1]) >= 0 && i + 2 < v.size() &&
+                   core::hex_digit_value(v[i + 2]) >= 0) {
+          out.push_back(static_cast<char>(core::hex_digit_value(v[i + 1]) * 16 +
+                                          core::hex_digit_value(v[i + 2])));
           i += 2;
         } else {
           out.push_back(v[i]);

@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "core/secrets.hpp"
+
 namespace pg::store::postgres {
 namespace {
 
@@ -50,13 +52,6 @@ Result checked(PGconn* conn, PGresult* raw, std::string_view operation) {
   const ExecStatusType status = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail_with(conn, raw, operation);
   return result;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -177,8 +172,8 @@ std::string Result::bytes(int row, int column) const {
   std::string out;
   out.reserve((hex.size() - 2) / 2);
   for (std::size_t i = 2; i < hex.size(); i += 2) {
-    const int high = hex_value(hex[i]);
-    const int low = hex_value(hex[i + 1]);
+    const int high = core::hex_digit_value(hex[i]);
+    const int low = core::hex_digit_value(hex[i + 1]);
     if (high < 0 || low < 0) fail(operation_, "a bytea column holds a non-hex digit");
     out.push_back(static_cast<char>(high * 16 + low));
   }
