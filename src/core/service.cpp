@@ -117,7 +117,9 @@ std::optional<ApiError> unknown_member(const json::object& o,
                                        std::string_view prefix = {}) {
   for (const auto& [k, v] : o) {
     if (std::find(allowed.begin(), allowed.end(), std::string_view(k)) == allowed.end()) {
-      return invalid(std::string(prefix) + std::string(k), "unknown member");
+      // A member named "" is named as such: every refusal names its field.
+      return invalid(std::string(prefix) + (k.empty() ? std::string("\"\"") : std::string(k)),
+                     "unknown member");
     }
   }
   return std::nullopt;

@@ -328,6 +328,7 @@ TEST(VerifyDecodeTest, names_the_field_of_each_malformed_body) {
   };
   EXPECT_EQ(field("[]"), "body");
   EXPECT_EQ(field(R"({"x":1})"), "x");
+  EXPECT_EQ(field(R"({"":{"pcol":"grothe~"}})"), R"("")");  // found by verify_request_fuzz
   EXPECT_EQ(field(R"({"claim_type":"a"})"), "circuit_version");
   const std::string rest =
       R"(,"circuit_version":"1.0.0","proof":{},"public_signals":["1"],"request":{"nonce":"AAAAAAAAAAAAAAAAAAAAAA","verifier_domain":"bank.example"}})";
