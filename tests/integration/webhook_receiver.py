@@ -10,7 +10,7 @@ For every POST it verifies, independently of proofgate's code:
   - X-Proofgate-Signature: comma-separated "sha256=<hex HMAC-SHA256(key, body)>" entries;
 and logs one JSON line per request to --log:
   {event_id, valid_v1, valid_sha256, v1_by_secret, sha256_by_secret, v1_entries, sha256_entries,
-   answered, received_ms, done_ms, body_event, event_type, held}
+   answered, received_ms, done_ms, body_event, event_type, held, peer_port}
 where answered is 200, 500, 429, "hang" (no answer; the connection closed after --hang-seconds)
 or "close" (closed at once without an answer), received_ms/done_ms are epoch milliseconds
 (time.time(), sub-millisecond) when the request was read and when the answer was written, and
@@ -241,6 +241,7 @@ def make_handler(rx):
                 "body_event": payload.get("event") if isinstance(payload, dict) else None,
                 "body_event_id": payload.get("event_id") if isinstance(payload, dict) else None,
                 "received_ms": received,
+                "peer_port": self.client_address[1],
             }
             try:
                 rx.gate.wait()

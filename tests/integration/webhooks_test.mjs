@@ -309,6 +309,12 @@ function badRequests(entries, created) {
  * socket inodes among /proc/net/tcp{,6}'s rows with that remote port).
  */
 function connectedTo(pid, port) {
+  return localPortsConnectedTo(pid, port).size > 0;
+}
+
+/** The local ports of `pid`'s established TCP connections to `port` on this host (from /proc). */
+function localPortsConnectedTo(pid, port) {
+  const ports = new Set();
   const inodes = new Set();
   try {
     for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
@@ -318,7 +324,7 @@ function connectedTo(pid, port) {
       } catch { /* closed since the listing */ }
     }
   } catch {
-    return false;  // the process is gone
+    return ports;  // the process is gone
   }
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -326,10 +332,12 @@ function connectedTo(pid, port) {
     for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
       // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
       const f = line.trim().split(/\s+/);
-      if (f.length >= 10 && f[2].endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9])) return true;
+      if (f.length >= 10 && f[2].endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9])) {
+        ports.add(parseInt(f[1].split(':').pop(), 16));
+      }
     }
   }
-  return false;
+  return ports;
 }
 
 /** Rows of a read-only query on the data directory's SQLite file (python3's sqlite3 module). */
@@ -520,6 +528,9 @@ test('separate workers: serve --no-worker, two `proofgate worker` processes, one
   // seconds on a loaded machine, longer than the attempts may be held).
   await waitFor(async () => (await rx.stats()).received > 20 && connectedTo(a.child.pid, rx.port), 60_000,
     () => `worker A with a delivery in flight after 20 deliveries (${rx.entries().length} logged by the receiver)`);
+  // A's own requests may reach the receiver's handler after the kill on a loaded machine (sent
+  // before it, read later): they are told apart by the connection they came on.
+  const portsOfA = localPortsConnectedTo(a.child.pid, rx.port);
   const killedAt = Date.now();  // the receiver's received_ms is epoch milliseconds too
   a.child.kill('SIGKILL');
   assert.deepEqual(await a.exited, { code: null, signal: 'SIGKILL' });
@@ -543,7 +554,7 @@ test('separate workers: serve --no-worker, two `proofgate worker` processes, one
   // A row the killed worker held is taken over only once its lease has expired: the first request
   // for it read after the kill comes after the lease's end as the database recorded it.
   for (const id of held) {
-    const takeover = (received.get(id) ?? []).find((e) => e.received_ms > killedAt);
+    const takeover = (received.get(id) ?? []).find((e) => e.received_ms > killedAt && !portsOfA.has(e.peer_port));
     if (!takeover) problems.push(`${id}: held by the killed worker, never sent again`);
     else if (takeover.received_ms < leases[id]) {
       problems.push(`${id}: sent again ${(leases[id] - takeover.received_ms).toFixed(0)} ms before the killed worker's lease ended`);
