@@ -64,6 +64,26 @@ std::string random_bytes(std::size_t n) {
 std::string base64url(std::string_view bytes) {
   return encode64(bytes, kB64Url, false);
 }
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const auto at = kB64Url.find(c);
+    if (at == std::string_view::npos) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(at);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // canonical: unused bits are zero
+  return out;
+}
+
 std::string base64(std::string_view bytes) {
   return encode64(bytes, kB64, true);
 }

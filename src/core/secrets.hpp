@@ -15,6 +15,9 @@ namespace pg::core {
 std::string random_bytes(std::size_t n);
 /// RFC 4648 §5 base64url without padding.
 std::string base64url(std::string_view bytes);
+/// Strict RFC 4648 §5 base64url without padding: nullopt for any other character, a length that
+/// leaves 1 character over, or unused trailing bits that are not zero (one text per byte string).
+std::optional<std::string> base64url_decode(std::string_view text);
 /// Standard base64 with padding (RFC 4648 §4).
 std::string base64(std::string_view bytes);
 /// Lowercase hex.
