@@ -9,6 +9,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "feed/follower.hpp"
+
 namespace pg::cli {
 
 namespace {
@@ -22,6 +24,11 @@ std::string check_retry_schedule(std::string_view v) {
   if (!parse_retry_schedule(v))
     return "must be 1 to 30 comma-separated waits in seconds, each from 0.001 to 604800";
   return {};
+}
+
+std::string check_issuer_feeds(std::string_view v) {
+  const auto sources = feed::parse_feed_sources(v);
+  return sources ? std::string() : sources.error();
 }
 
 using S = Settings;
@@ -201,8 +208,14 @@ const std::vector<SettingSpec>& setting_specs() {
       number("rate_burst", &S::rate_burst, "200", 1, 1e9, kServe, "burst per partner"),
       integer("auth_failures_per_minute", &S::auth_failures_per_minute, "60", 0, 1000000, kServe,
               "failed authentications allowed per source address per minute (0: off)"),
-      integer("root_grace_seconds", &S::root_grace_seconds, "3600", 0, 365 * 86400, kServe,
-              "how long a superseded issuer root stays valid"),
+      integer("root_grace_seconds", &S::root_grace_seconds, "3600", 0, 86400, kServe,
+              "how long a replaced issuer root stays valid (a revoked credential proves that "
+              "long; warned above 3600)"),
+      text("issuer_feeds", &S::issuer_feeds, "", kServe,
+           "the issuers' signed root feeds to follow (docs/issuers.md)", check_issuer_feeds,
+           "comma-separated ISSUER|URL|KEY[+KEY...]"),
+      integer("feed_wait_seconds", &S::feed_wait_seconds, "25", 1, 30, kServe,
+              "how long one long poll of a root feed waits for a new entry"),
       integer("request_ttl_seconds", &S::request_ttl_seconds, "300", 10, 3600, kServe,
               "default lifetime of a proof request"),
       sha256("admin_token_sha256", &S::admin_token_sha256, kServe,

@@ -49,6 +49,8 @@ struct Settings {
   double rate_burst = 0;
   std::uint64_t auth_failures_per_minute = 0;
   std::uint64_t root_grace_seconds = 0;
+  std::string issuer_feeds;
+  std::uint64_t feed_wait_seconds = 0;
   std::uint64_t request_ttl_seconds = 0;
   std::string admin_token_sha256;
   std::string metrics_token_sha256;

@@ -16,6 +16,7 @@
 #include "cli/worker_settings.hpp"
 #include "core/catalog.hpp"
 #include "core/service.hpp"
+#include "feed/follower.hpp"
 #include "http/admin.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -56,6 +57,12 @@ int serve(const Settings& s) {
   service.rate_per_second = s.rate_limit;
   service.rate_burst = s.rate_burst;
   service.root_grace = std::chrono::seconds(s.root_grace_seconds);
+  if (s.root_grace_seconds > 3600) {
+    log::warn("root_grace_seconds is above an hour: a revoked credential keeps proving that long",
+              {{"root_grace_seconds", s.root_grace_seconds}});
+  }
+  auto feed_sources = feed::parse_feed_sources(s.issuer_feeds);
+  if (!feed_sources) throw std::runtime_error(feed_sources.error());
   service.default_request_ttl_s = static_cast<std::int64_t>(s.request_ttl_seconds);
 
   const core::KeyPolicy key_policy = key_policy_of(s);
@@ -91,7 +98,13 @@ int serve(const Settings& s) {
   webhooks::Worker worker(*data.outbox, clock, data.master_key, worker_settings(s, "serve"));
   if (run_worker) service.on_event_recorded = [&worker] { worker.notify(); };
   core::ProofService proofs(*data.store, cache, clock, catalog, service);
+  // The issuers' signed root feeds, followed into the store the verify path reads.
+  feed::FollowerSettings follow;
+  follow.wait = std::chrono::seconds(s.feed_wait_seconds);
+  follow.timeout = follow.wait + std::chrono::seconds(10);
+  feed::FeedFollower feeds(*data.store, clock, std::move(*feed_sources), follow);
   http::Metrics metrics;
+  metrics.extra = [&feeds] { return feeds.render_metrics(); };
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
@@ -122,6 +135,7 @@ int serve(const Settings& s) {
     });
   }
   const bool demo = s.demo;
+  feeds.start();
   http::run_server(server, api, metrics, stopping, [&](const std::string& address) {
     log::info("listening", {{"address", address},
                             {"storage", data.storage_name},
@@ -136,6 +150,7 @@ int serve(const Settings& s) {
     worker_stop = true;
   }
   upkeep_cv.notify_all();
+  feeds.stop();
   worker.notify();
   if (upkeep.joinable()) upkeep.join();
   if (worker_thread.joinable())

@@ -151,11 +151,17 @@ Outcome<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t
     return invalid("root", parsed.error().message);
   }
   const UnixMillis now = p_.clock.now_ms();
-  p_.changes.publish_root(
+  const auto outcome = p_.changes.publish_root(
       issuer_id, root, now,
       entry(actor, "root.published",
             json::serialize(json::object{{"issuer_id", issuer_id}, {"root", root}})));
-  return IssuerRoot{issuer_id, std::string(root), now, 0};
+  if (outcome == PublishOutcome::kReplacedBefore) {
+    // Making an old root current again would un-revoke every credential revoked since.
+    return ApiError{ErrorCode::kConflict, "root",
+                    "was a root of issuer " + std::to_string(issuer_id) +
+                        " before and was replaced; a replaced root never becomes current again"};
+  }
+  return IssuerRoot{issuer_id, std::string(root), now, 0, 0, now};
 }
 
 Outcome<bool> AdminService::set_circuit_enabled(const Actor& actor, std::string_view claim_type,

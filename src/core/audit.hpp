@@ -92,8 +92,13 @@ class AdminStore {
                                    const AuditEntry& audit) = 0;
 
   /// As Store::publish_root and Store::set_circuit_enabled, with the audit entry.
-  virtual void publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now,
-                            const AuditEntry& audit) = 0;
+  /// kReplacedBefore writes nothing, not even the audit entry (the caller refuses the request).
+  virtual PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now,
+                                      const AuditEntry& audit) = 0;
+  PublishOutcome publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now,
+                              const AuditEntry& audit) {
+    return publish_root(IssuerRoot{issuer_id, std::string(root), 0, 0, 0, 0}, now, audit);
+  }
   virtual void set_circuit_enabled(std::string_view claim_type, std::string_view version,
                                    bool enabled, UnixMillis now, const AuditEntry& audit) = 0;
 

@@ -17,6 +17,28 @@
 
 namespace pg::core {
 
+/// The issuers (docs/protocol.md, docs/issuers.md): id and the short name the command line, the
+/// settings, the feeds and the verify answer use.
+struct IssuerSpec {
+  std::uint32_t id;
+  std::string_view slug;
+};
+inline constexpr IssuerSpec kIssuers[] = {{1, "moha"}, {2, "tu"}, {3, "nrb"}};
+/// The slug of a known issuer id, else "".
+constexpr std::string_view issuer_slug(std::uint32_t id) noexcept {
+  for (const auto& i : kIssuers) {
+    if (i.id == id) return i.slug;
+  }
+  return "";
+}
+/// The id of an issuer slug, else 0.
+constexpr std::uint32_t issuer_id_of(std::string_view slug) noexcept {
+  for (const auto& i : kIssuers) {
+    if (i.slug == slug) return i.id;
+  }
+  return 0;
+}
+
 /// What a claim type is, pinned in code: its issuer and its exact public signals, in order. A
 /// manifest that says otherwise is refused (a manifest cannot move a claim to another issuer's
 /// tree or drop a check).

@@ -85,9 +85,18 @@ struct IdempotencyRecord {
 /// A Merkle root an issuer published; superseded_at = 0 while it is the current one.
 struct IssuerRoot {
   std::uint32_t issuer_id = 0;
-  std::string root;  // decimal field element
-  UnixMillis published_at = 0;
-  UnixMillis superseded_at = 0;
+  std::string root;              // decimal field element
+  UnixMillis published_at = 0;   // when this verifier took it
+  UnixMillis superseded_at = 0;  // when a newer root replaced it; 0 while current
+  std::uint64_t seq = 0;         // its signed feed entry's seq; 0: published by an operator
+  UnixMillis issued_at = 0;      // when the issuer signed it (the operator's: published_at)
+};
+
+/// What publishing a root did.
+enum class PublishOutcome {
+  kPublished,       // it is the issuer's current root now
+  kAlreadyCurrent,  // it was already; nothing changed
+  kReplacedBefore,  // it was current once and was replaced: never current again, nothing changed
 };
 
 }  // namespace pg::core

@@ -67,9 +67,19 @@ class Store {
                                                             UnixMillis now) = 0;
   virtual void save_idempotency(const IdempotencyRecord& record) = 0;
 
-  /// Publishes `root` as the issuer's current root; the previous current root is superseded now.
-  /// Publishing the current root again changes nothing.
-  virtual void publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now) = 0;
+  /// Publishes `root` (issuer_id, root, seq, issued_at; the rest is ignored) as the issuer's
+  /// current root; the previous current root is superseded at `now`. A root that was replaced
+  /// before is never current again (re-publishing an old root would un-revoke every credential
+  /// revoked since): kReplacedBefore and nothing written.
+  virtual PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now) = 0;
+  /// An operator's root: no feed seq, issued now.
+  PublishOutcome publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now) {
+    return publish_root(IssuerRoot{issuer_id, std::string(root), 0, 0, 0, 0}, now);
+  }
+  /// The row of `root` for the issuer, current or replaced.
+  virtual std::optional<IssuerRoot> find_root(std::uint32_t issuer_id, std::string_view root) = 0;
+  /// The issuer's root with the highest feed seq (where a feed follower resumes).
+  virtual std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer_id) = 0;
   /// The issuer's current root and every root superseded at or after `since`.
   virtual std::vector<IssuerRoot> recent_roots(std::uint32_t issuer_id, UnixMillis since) = 0;
 

@@ -157,7 +157,9 @@ class ProofService::CacheClaims {
 
 std::uint32_t yyyymmdd(UnixMillis ms) {
   using namespace std::chrono;
-  const sys_days d = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
+  // Nepal Standard Time is UTC+05:45 all year (no daylight saving): "18 today" is Nepal's today.
+  constexpr milliseconds kNepalOffset = hours(5) + minutes(45);
+  const sys_days d = floor<days>(sys_time<milliseconds>(milliseconds(ms) + kNepalOffset));
   const year_month_day ymd(d);
   return static_cast<std::uint32_t>(int(ymd.year()) * 10000 + unsigned(ymd.month()) * 100 +
                                     unsigned(ymd.day()));
@@ -205,7 +207,10 @@ void store_outcome(const std::variant<Verified, ApiError>& outcome, IdempotencyR
                                                    {"claim_type", v->claim_type},
                                                    {"circuit_version", v->circuit_version},
                                                    {"nullifier", v->nullifier},
-                                                   {"at", v->at}});
+                                                   {"at", v->at},
+                                                   {"issuer", v->issuer},
+                                                   {"root_seq", v->root_seq},
+                                                   {"root_age_seconds", v->root_age_seconds}});
     return;
   }
   const auto& e = std::get<ApiError>(outcome);
@@ -234,7 +239,21 @@ std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record)
     e.proof_id = text("proof_id");
     return e;
   }
-  Verified out{text("proof_id"), text("claim_type"), text("circuit_version"), text("nullifier"), 0};
+  Verified out{text("proof_id"),
+               text("claim_type"),
+               text("circuit_version"),
+               text("nullifier"),
+               0,
+               "",
+               0,
+               0};
+  out.issuer = text("issuer");
+  if (const auto* seq = o.if_contains("root_seq"); seq && seq->is_number()) {
+    out.root_seq = seq->to_number<std::uint64_t>();
+  }
+  if (const auto* age = o.if_contains("root_age_seconds"); age && age->is_number()) {
+    out.root_age_seconds = age->to_number<std::int64_t>();
+  }
   if (const auto* at = o.if_contains("at"); at && at->is_int64()) {
     out.at = at->get_int64();
   } else {
@@ -558,10 +577,18 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // only once the record is written (a storage failure releases it, so a retry can succeed).
   // 7. Every public signal against the request and the server's state; 8. the pairing check.
   std::optional<ApiError> failure = check_public_signals(**circuit, *request, in, now);
-  if (!failure) failure = check_root(**circuit, in, now);
+  std::optional<IssuerRoot> root;
+  if (!failure) {
+    auto matched = check_root(**circuit, in, now);
+    if (matched) {
+      root = std::move(*matched);
+    } else {
+      failure = matched.error();
+    }
+  }
   if (!failure) failure = check_pairing(**circuit, in);
   auto outcome = failure ? record_failure(client, in, *request, std::move(*failure), idem)
-                         : record_verified(client, in, **circuit, now, idem);
+                         : record_verified(client, in, **circuit, *root, now, idem);
   claims.keep(nonce_key);
   return outcome;
 }
@@ -667,16 +694,17 @@ std::optional<ApiError> ProofService::check_public_signals(const Circuit& circui
   return std::nullopt;
 }
 
-std::optional<ApiError> ProofService::check_root(const Circuit& circuit, const VerifyInput& in,
-                                                 UnixMillis now) {
+Outcome<IssuerRoot> ProofService::check_root(const Circuit& circuit, const VerifyInput& in,
+                                             UnixMillis now) {
   const std::string& root = in.decimals[circuit.index_of("root")];
-  const auto roots = store_.recent_roots(circuit.issuer_id, now - settings_.root_grace.count());
-  if (std::none_of(roots.begin(), roots.end(),
-                   [&](const IssuerRoot& r) { return r.root == root; })) {
+  auto roots = store_.recent_roots(circuit.issuer_id, now - settings_.root_grace.count());
+  const auto it =
+      std::find_if(roots.begin(), roots.end(), [&](const IssuerRoot& r) { return r.root == root; });
+  if (it == roots.end()) {
     return ApiError{ErrorCode::kStaleRoot, signal_field(circuit, "root"),
                     "is not a current root of issuer " + circuit.issuer_name};
   }
-  return std::nullopt;
+  return std::move(*it);
 }
 
 std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
@@ -740,16 +768,16 @@ std::variant<Verified, ApiError> ProofService::record(const Client& client,
   return outcome;
 }
 
-std::variant<Verified, ApiError> ProofService::record_verified(const Client& client,
-                                                               const VerifyInput& in,
-                                                               const Circuit& circuit,
-                                                               UnixMillis now,
-                                                               const IdempotencyRecord* idem) {
+std::variant<Verified, ApiError> ProofService::record_verified(
+    const Client& client, const VerifyInput& in, const Circuit& circuit, const IssuerRoot& root,
+    UnixMillis now, const IdempotencyRecord* idem) {
   ProofRecord proof = proof_row(client, in, "verified", now);
   proof.verified_at = now;
   return record(client, proof,
                 Verified{proof.id, in.claim_type, in.circuit_version,
-                         in.decimals[circuit.index_of("nullifier")], now},
+                         in.decimals[circuit.index_of("nullifier")], now,
+                         std::string(issuer_slug(circuit.issuer_id)), root.seq,
+                         std::max<std::int64_t>(0, (now - root.issued_at) / 1000)},
                 idem);
 }
 

@@ -40,6 +40,10 @@ struct Verified {
   std::string circuit_version;
   std::string nullifier;  // decimal: the holder's partner-specific nullifier
   UnixMillis at = 0;
+  // How fresh the credential root was (docs/issuers.md): a partner applies its own policy.
+  std::string issuer;                 // "moha", "tu", "nrb"
+  std::uint64_t root_seq = 0;         // the root's signed feed seq; 0: an operator's root
+  std::int64_t root_age_seconds = 0;  // since the issuer signed the root
 };
 
 /// The outcome of POST /api/v1/verify: verified, or refused (recorded when error.proof_id is
@@ -56,7 +60,7 @@ struct ServiceCounters {
   std::atomic<std::uint64_t> idempotency_new{0}, idempotency_replayed{0}, idempotency_conflict{0};
 };
 
-/// The UTC date of `ms` as yyyymmdd.
+/// Nepal's civil date (UTC+05:45) at `ms` as yyyymmdd: the date a proof's `today` is.
 std::uint32_t yyyymmdd(UnixMillis ms);
 /// RFC 3339 UTC time with seconds, e.g. 2026-11-26T10:01:02Z.
 std::string rfc3339(UnixMillis ms);
@@ -119,10 +123,12 @@ class ProofService {
   Outcome<const Circuit*> find_enabled_circuit(const VerifyInput& in);
   std::optional<ApiError> check_public_signals(const Circuit& circuit, const ProofRequest& request,
                                                const VerifyInput& in, UnixMillis now);
-  std::optional<ApiError> check_root(const Circuit& circuit, const VerifyInput& in, UnixMillis now);
+  /// The issuer root the proof's root signal names, if current or replaced within the grace.
+  Outcome<IssuerRoot> check_root(const Circuit& circuit, const VerifyInput& in, UnixMillis now);
   std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in) const;
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
-                                                   const Circuit& circuit, UnixMillis now,
+                                                   const Circuit& circuit, const IssuerRoot& root,
+                                                   UnixMillis now,
                                                    const IdempotencyRecord* idempotency);
   std::variant<Verified, ApiError> record_failure(const Client& client, const VerifyInput& in,
                                                   const ProofRequest& request, ApiError error,

@@ -179,6 +179,7 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
       // Storage is down: /readyz says so; metrics still answer.
     }
   }
+  if (extra) out += extra();
   return out;
 }
 

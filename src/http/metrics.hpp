@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,6 +45,7 @@ class Metrics {
   std::atomic<std::uint64_t> auth_throttled{0};             // 429: too many failed authentications
   const core::DeliveryCounters* worker = nullptr;           // this process's webhook worker, if any
   core::OutboxStore* outbox = nullptr;  // outbox counts by status, read at each scrape
+  std::function<std::string()> extra;   // more exposition text (the feed followers), if set
 
   /// The exposition text, including the service's counters.
   std::string render(const core::ServiceCounters& service) const;

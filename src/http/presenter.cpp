@@ -129,7 +129,10 @@ HttpReply present_verify(const core::VerifyOutcome& outcome) {
                                      {"claim_type", v->claim_type},
                                      {"circuit_version", v->circuit_version},
                                      {"nullifier", v->nullifier},
-                                     {"ts", core::rfc3339(v->at)}});
+                                     {"ts", core::rfc3339(v->at)},
+                                     {"issuer", v->issuer},
+                                     {"root_seq", v->root_seq},
+                                     {"root_age_seconds", v->root_age_seconds}});
   } else {
     r = problem(std::get<core::ApiError>(outcome.result));
   }

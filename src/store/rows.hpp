@@ -153,6 +153,8 @@ core::IssuerRoot root_from_row(const Row& row) {
   root.root = row.text("root");
   root.published_at = row.integer("published_at");
   root.superseded_at = row.integer("superseded_at");
+  root.seq = static_cast<std::uint64_t>(row.integer("seq"));
+  root.issued_at = row.integer("issued_at");
   return root;
 }
 

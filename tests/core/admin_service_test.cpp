@@ -170,6 +170,12 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
   auto published = service_.publish_root(actor_, 1, "42");
   ASSERT_TRUE(published.ok());
   EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "42");
+  // The emergency override cannot make a replaced root current again (that would un-revoke).
+  ASSERT_TRUE(service_.publish_root(actor_, 1, "43").ok());
+  auto again = service_.publish_root(actor_, 1, "42");
+  ASSERT_FALSE(again.ok());
+  expect_refused(again.error(), ErrorCode::kConflict, "root");
+  EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "43");
 
   auto claim = service_.set_circuit_enabled(actor_, "no_such_claim", "1.0.0", false);
   ASSERT_FALSE(claim.ok());
@@ -182,7 +188,9 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
 
   std::vector<std::string> actions;
   for (const auto& e : trail()) actions.push_back(e.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"root.published", "circuit.enabled_set"}));
+  // Two roots published; the refused re-publication of a replaced root left no entry.
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"root.published", "root.published", "circuit.enabled_set"}));
 }
 
 TEST_F(AdminServiceTest, webhook_use_cases_refuse_what_they_cannot_do) {

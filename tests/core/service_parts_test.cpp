@@ -90,11 +90,15 @@ TEST(SecretsTest, base64_variants_match_rfc4648_vectors) {
   EXPECT_EQ(base64url("\xfb\xff"), "-_8");
 }
 
-TEST(DatesTest, yyyymmdd_and_rfc3339_are_utc) {
+TEST(DatesTest, yyyymmdd_is_nepal_date_and_rfc3339_is_utc) {
+  // 2026-11-26T00:00:00Z is 05:45 in Kathmandu; Nepal's day begins at 18:15 UTC the day before.
+  constexpr std::int64_t kMidnightUtc = 1'795'651'200'000;
+  constexpr std::int64_t kNepalMidnight = kMidnightUtc - (5 * 3600 + 45 * 60) * 1000;
+  EXPECT_EQ(yyyymmdd(kMidnightUtc), 20261126u);
+  EXPECT_EQ(yyyymmdd(kNepalMidnight), 20261126u);
+  EXPECT_EQ(yyyymmdd(kNepalMidnight - 1), 20261125u);  // 18:14:59.999 UTC: still the 25th
   EXPECT_EQ(yyyymmdd(0), 19700101u);
-  EXPECT_EQ(yyyymmdd(1'795'651'200'000), 20261126u);
-  EXPECT_EQ(yyyymmdd(1'795'651'200'000 - 1), 20261125u);
-  EXPECT_EQ(rfc3339(1'795'651'200'000 + 3'723'000), "2026-11-26T01:02:03Z");
+  EXPECT_EQ(rfc3339(kMidnightUtc + 3'723'000), "2026-11-26T01:02:03Z");
   EXPECT_EQ(yyyymmdd(951'782'400'000), 20000229u);  // a leap day
 }
 

@@ -98,12 +98,35 @@ class MemoryStore final : public Store {
     std::lock_guard l(mu_);
     idempotency_[r.client_id + "/" + r.key] = r;
   }
-  void publish_root(std::uint32_t issuer, std::string_view root, UnixMillis now) override {
+  using Store::publish_root;
+  PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now) override {
     std::lock_guard l(mu_);
-    auto& roots = roots_[issuer];
-    if (!roots.empty() && roots.back().root == root && roots.back().superseded_at == 0) return;
+    auto& roots = roots_[root.issuer_id];
+    for (const auto& r : roots) {
+      if (r.root == root.root) {
+        return r.superseded_at == 0 ? PublishOutcome::kAlreadyCurrent
+                                    : PublishOutcome::kReplacedBefore;
+      }
+    }
     if (!roots.empty()) roots.back().superseded_at = now;
-    roots.push_back({issuer, std::string(root), now, 0});
+    roots.push_back(
+        {root.issuer_id, root.root, now, 0, root.seq, root.issued_at != 0 ? root.issued_at : now});
+    return PublishOutcome::kPublished;
+  }
+  std::optional<IssuerRoot> find_root(std::uint32_t issuer, std::string_view root) override {
+    std::lock_guard l(mu_);
+    for (const auto& r : roots_[issuer]) {
+      if (r.root == root) return r;
+    }
+    return std::nullopt;
+  }
+  std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer) override {
+    std::lock_guard l(mu_);
+    std::optional<IssuerRoot> out;
+    for (const auto& r : roots_[issuer]) {
+      if (r.seq > 0 && (!out || r.seq > out->seq)) out = r;
+    }
+    return out;
   }
   std::vector<IssuerRoot> recent_roots(std::uint32_t issuer, UnixMillis since) override {
     std::lock_guard l(mu_);

@@ -76,11 +76,15 @@ TEST(PresenterTest, a_recorded_refusal_names_its_proof_and_a_replay_says_so) {
   EXPECT_EQ(v.at("outcome").as_string(), "rejected");
   EXPECT_EQ(v.at("proof_id").as_string(), e.proof_id);
   EXPECT_EQ(header(r, "Idempotent-Replayed"), "true");
-  const HttpReply ok =
-      present_verify({core::Verified{"p", "age_over_18", "1.0.0", "42", 1'795'651'200'000}, false});
+  const HttpReply ok = present_verify(
+      {core::Verified{"p", "age_over_18", "1.0.0", "42", 1'795'651'200'000, "moha", 3, 12}, false});
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(json::parse(ok.body).at("ts").as_string(), "2026-11-26T00:00:00Z");
   EXPECT_EQ(json::parse(ok.body).at("nullifier").as_string(), "42");
+  // How fresh the root was: the issuer, the feed seq and the age, for the partner's own policy.
+  EXPECT_EQ(json::parse(ok.body).at("issuer").as_string(), "moha");
+  EXPECT_EQ(json::parse(ok.body).at("root_seq").to_number<std::uint64_t>(), 3u);
+  EXPECT_EQ(json::parse(ok.body).at("root_age_seconds").as_int64(), 12);
   EXPECT_EQ(header(ok, "Idempotent-Replayed"), "<absent>");
 }
 

@@ -455,25 +455,41 @@ TEST_P(StoreSuite, republishing_the_current_root_changes_nothing) {
   }
 }
 
-TEST_P(StoreSuite, republishing_a_superseded_root_makes_it_current_again) {
-  store().publish_root(7, "111", kNow);
-  store().publish_root(7, "222", kNow + 1000);
-  store().publish_root(7, "111", kNow + 2000);
+TEST_P(StoreSuite, a_replaced_root_never_becomes_current_again) {
+  EXPECT_EQ(store().publish_root(7, "111", kNow), core::PublishOutcome::kPublished);
+  EXPECT_EQ(store().publish_root(7, "222", kNow + 1000), core::PublishOutcome::kPublished);
+  EXPECT_EQ(store().publish_root(7, "222", kNow + 1500), core::PublishOutcome::kAlreadyCurrent);
+  EXPECT_EQ(store().publish_root(7, "111", kNow + 2000), core::PublishOutcome::kReplacedBefore);
 
   const std::vector<core::IssuerRoot> roots = store().recent_roots(7, 0);
   ASSERT_EQ(roots.size(), 2u);
-  int current = 0;
-  for (const core::IssuerRoot& root : roots) {
-    if (root.superseded_at == 0) {
-      ++current;
-      EXPECT_EQ(root.root, "111");
-      EXPECT_EQ(root.published_at, kNow + 2000);
-    } else {
-      EXPECT_EQ(root.root, "222");
-      EXPECT_EQ(root.superseded_at, kNow + 2000);
-    }
-  }
-  EXPECT_EQ(current, 1);
+  EXPECT_EQ(roots[0].root, "222");
+  EXPECT_EQ(roots[0].superseded_at, 0);
+  EXPECT_EQ(roots[1].root, "111");
+  EXPECT_EQ(roots[1].superseded_at, kNow + 1000);
+}
+
+TEST_P(StoreSuite, feed_roots_keep_their_seq_and_issue_time_and_the_follower_resumes_from_them) {
+  EXPECT_FALSE(store().latest_feed_root(7));
+  store().publish_root(core::IssuerRoot{7, "111", 0, 0, 1, kNow - 50}, kNow);
+  store().publish_root(core::IssuerRoot{7, "222", 0, 0, 2, kNow - 20}, kNow + 10);
+  store().publish_root(7, "333", kNow + 20);  // the operator's override: no seq
+  const auto latest = store().latest_feed_root(7);
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->root, "222");
+  EXPECT_EQ(latest->seq, 2u);
+  EXPECT_EQ(latest->issued_at, kNow - 20);
+  EXPECT_EQ(latest->superseded_at, kNow + 20);
+  const auto found = store().find_root(7, "111");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->seq, 1u);
+  EXPECT_EQ(found->published_at, kNow);
+  const auto manual = store().find_root(7, "333");
+  ASSERT_TRUE(manual);
+  EXPECT_EQ(manual->seq, 0u);
+  EXPECT_EQ(manual->issued_at, kNow + 20);
+  EXPECT_FALSE(store().find_root(8, "111"));
+  EXPECT_FALSE(store().latest_feed_root(8));
 }
 
 TEST_P(StoreSuite, roots_of_one_issuer_leave_the_others_alone) {

@@ -292,21 +292,23 @@ constexpr Statement kFindIdempotency{"find_idempotency", R"sql(
 constexpr Statement kLockIssuer{"lock_issuer",
                                 "SELECT pg_advisory_xact_lock(1885827700, $1::integer)", false};
 static_assert(kRootLockClass == 1885827700, "kLockIssuer spells the root lock class out");
-constexpr Statement kRootIsCurrent{"root_is_current", R"sql(
-  SELECT 1 FROM issuer_roots WHERE issuer_id = $1 AND root = $2 AND superseded_at = 0)sql",
-                                   false};
+constexpr Statement kFindRoot{"find_root", R"sql(
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
+  FROM issuer_roots WHERE issuer_id = $1 AND root = $2)sql",
+                              true};
+constexpr Statement kLatestFeedRoot{"latest_feed_root", R"sql(
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
+  FROM issuer_roots WHERE issuer_id = $1 AND seq > 0 ORDER BY seq DESC LIMIT 1)sql",
+                                    true};
 constexpr Statement kSupersedeRoots{"supersede_roots", R"sql(
   UPDATE issuer_roots SET superseded_at = $2 WHERE issuer_id = $1 AND superseded_at = 0)sql",
                                     false};
-// Replaces the row of a root published before and superseded since: it is current again.
 constexpr Statement kInsertCurrentRoot{"insert_current_root", R"sql(
-  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at)
-  VALUES ($1, $2, $3, 0)
-  ON CONFLICT (issuer_id, root) DO UPDATE
-  SET published_at = excluded.published_at, superseded_at = 0)sql",
+  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at)
+  VALUES ($1, $2, $3, 0, $4, $5))sql",
                                        false};
 constexpr Statement kRecentRoots{"recent_roots", R"sql(
-  SELECT issuer_id, root, published_at, superseded_at
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
   FROM issuer_roots WHERE issuer_id = $1 AND (superseded_at = 0 OR superseded_at >= $2)
   ORDER BY superseded_at = 0 DESC, superseded_at DESC, published_at DESC)sql",
                                  true};
@@ -445,16 +447,28 @@ void insert_outbox_row(Connection& connection, const core::OutboxEvent& event, c
 }
 
 /// Publishes `root` as current in the caller's transaction; false when it is current already.
-bool write_root(Connection& connection, std::uint32_t issuer_id, std::string_view root,
-                core::UnixMillis now, std::string_view operation) {
+core::PublishOutcome write_root(Connection& connection, const core::IssuerRoot& root,
+                                core::UnixMillis now, std::string_view operation) {
   // The issuer id's 32 bits as the lock's integer key.
-  connection.run(kLockIssuer, Params().integer(static_cast<std::int32_t>(issuer_id)), operation);
-  if (connection.run(kRootIsCurrent, Params().integer(issuer_id).text(root), operation).rows() > 0)
-    return false;
-  connection.run(kSupersedeRoots, Params().integer(issuer_id).integer(now), operation);
-  connection.run(kInsertCurrentRoot, Params().integer(issuer_id).text(root).integer(now),
+  connection.run(kLockIssuer, Params().integer(static_cast<std::int32_t>(root.issuer_id)),
                  operation);
-  return true;
+  const Result known =
+      connection.run(kFindRoot, Params().integer(root.issuer_id).text(root.root), operation);
+  if (const auto row = first_row<core::IssuerRoot>(
+          known, operation, [](const auto& r) { return root_from_row(r); })) {
+    return row->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
+                                   : core::PublishOutcome::kReplacedBefore;
+  }
+  connection.run(kSupersedeRoots, Params().integer(root.issuer_id).integer(now), operation);
+  connection.run(kInsertCurrentRoot,
+                 Params()
+                     .integer(root.issuer_id)
+                     .text(root.root)
+                     .integer(now)
+                     .integer(static_cast<std::int64_t>(root.seq))
+                     .integer(root.issued_at != 0 ? root.issued_at : now),
+                 operation);
+  return core::PublishOutcome::kPublished;
 }
 
 /// The partner row and its domains, in the caller's transaction; the first domain another partner
@@ -747,13 +761,32 @@ void PostgresStore::save_idempotency(const core::IdempotencyRecord& record) {
   write_idempotency(*connection, record, kOperation);
 }
 
-void PostgresStore::publish_root(std::uint32_t issuer_id, std::string_view root,
-                                 core::UnixMillis now) {
+core::PublishOutcome PostgresStore::publish_root(const core::IssuerRoot& root,
+                                                 core::UnixMillis now) {
   constexpr std::string_view kOperation = "publish_root";
   auto connection = pool_->acquire(kOperation);
   Transaction transaction(*connection, kOperation);
-  if (!write_root(*connection, issuer_id, root, now, kOperation)) return;  // rolls back
-  transaction.commit();
+  const auto outcome = write_root(*connection, root, now, kOperation);
+  if (outcome == core::PublishOutcome::kPublished) transaction.commit();  // else rolls back
+  return outcome;
+}
+
+std::optional<core::IssuerRoot> PostgresStore::find_root(std::uint32_t issuer_id,
+                                                         std::string_view root) {
+  constexpr std::string_view kOperation = "find_root";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows =
+      connection->run(kFindRoot, Params().integer(issuer_id).text(root), kOperation);
+  return first_row<core::IssuerRoot>(rows, kOperation,
+                                     [](const auto& row) { return root_from_row(row); });
+}
+
+std::optional<core::IssuerRoot> PostgresStore::latest_feed_root(std::uint32_t issuer_id) {
+  constexpr std::string_view kOperation = "latest_feed_root";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(kLatestFeedRoot, Params().integer(issuer_id), kOperation);
+  return first_row<core::IssuerRoot>(rows, kOperation,
+                                     [](const auto& row) { return root_from_row(row); });
 }
 
 std::vector<core::IssuerRoot> PostgresStore::recent_roots(std::uint32_t issuer_id,
@@ -1057,15 +1090,17 @@ core::RevokeOutcome PostgresStore::revoke_key(std::string_view client_id, core::
   return core::RevokeOutcome::kRevoked;
 }
 
-void PostgresStore::publish_root(std::uint32_t issuer_id, std::string_view root,
-                                 core::UnixMillis now, const core::AuditEntry& audit) {
+core::PublishOutcome PostgresStore::publish_root(const core::IssuerRoot& root, core::UnixMillis now,
+                                                 const core::AuditEntry& audit) {
   constexpr std::string_view kOperation = "publish_root";
   auto connection = pool_->acquire(kOperation);
   Transaction transaction(*connection, kOperation);
   // Current already: nothing changes, the request is still audited.
-  write_root(*connection, issuer_id, root, now, kOperation);
+  const auto outcome = write_root(*connection, root, now, kOperation);
+  if (outcome == core::PublishOutcome::kReplacedBefore) return outcome;  // rolls back
   write_audit(*connection, audit, kOperation);
   transaction.commit();
+  return outcome;
 }
 
 void PostgresStore::set_circuit_enabled(std::string_view claim_type, std::string_view version,

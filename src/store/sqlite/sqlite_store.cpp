@@ -188,16 +188,19 @@ constexpr std::string_view kFindIdempotency = R"sql(
   SELECT verifier_id, key, body_hash, status, response, expires_at
   FROM idempotency_keys WHERE verifier_id = ?1 AND key = ?2)sql";
 
-constexpr std::string_view kRootIsCurrent =
-    "SELECT 1 FROM issuer_roots WHERE issuer_id = ?1 AND root = ?2 AND superseded_at = 0";
+constexpr std::string_view kFindRoot = R"sql(
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
+  FROM issuer_roots WHERE issuer_id = ?1 AND root = ?2)sql";
+constexpr std::string_view kLatestFeedRoot = R"sql(
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
+  FROM issuer_roots WHERE issuer_id = ?1 AND seq > 0 ORDER BY seq DESC LIMIT 1)sql";
 constexpr std::string_view kSupersedeRoots =
     "UPDATE issuer_roots SET superseded_at = ?2 WHERE issuer_id = ?1 AND superseded_at = 0";
-// Replaces the row of a root published before and superseded since: it is current again.
 constexpr std::string_view kInsertCurrentRoot = R"sql(
-  INSERT OR REPLACE INTO issuer_roots (issuer_id, root, published_at, superseded_at)
-  VALUES (?1, ?2, ?3, 0))sql";
+  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at)
+  VALUES (?1, ?2, ?3, 0, ?4, ?5))sql";
 constexpr std::string_view kRecentRoots = R"sql(
-  SELECT issuer_id, root, published_at, superseded_at
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
   FROM issuer_roots WHERE issuer_id = ?1 AND (superseded_at = 0 OR superseded_at >= ?2)
   ORDER BY superseded_at = 0 DESC, superseded_at DESC, published_at DESC)sql";
 
@@ -406,7 +409,7 @@ struct Handles {
   StatementHandle webhook_target, rotate_webhook_secret, claim_due, finish_delivery, insert_attempt,
       next_due, list_deliveries, find_delivery, delivery_attempts, replay, count_by_status;
   StatementHandle save_idempotency, find_idempotency;
-  StatementHandle root_is_current, supersede_roots, insert_current_root, recent_roots;
+  StatementHandle find_root, latest_feed_root, supersede_roots, insert_current_root, recent_roots;
   StatementHandle set_circuit_enabled, circuit_enabled;
   StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
 };
@@ -519,19 +522,32 @@ void write_audit(Handles& h, const core::AuditEntry& entry, std::string_view ope
 }
 
 /// Publishes `root` as current; false when it is current already (nothing to change).
-bool write_root(Handles& h, std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
-                std::string_view operation) {
-  {
-    Query current(h.db.get(), h.root_is_current, operation);
-    if (current.integer(1, issuer_id).text(2, root).step()) return false;
+std::optional<core::IssuerRoot> read_root(Handles& h, StatementHandle& statement,
+                                          std::uint32_t issuer_id, const std::string_view* root,
+                                          std::string_view operation) {
+  Query query(h.db.get(), statement, operation);
+  query.integer(1, issuer_id);
+  if (root) query.text(2, *root);
+  if (!query.step()) return std::nullopt;
+  return root_from_row(Row(query));
+}
+
+core::PublishOutcome write_root(Handles& h, const core::IssuerRoot& root, core::UnixMillis now,
+                                std::string_view operation) {
+  const std::string_view text = root.root;
+  if (const auto known = read_root(h, h.find_root, root.issuer_id, &text, operation)) {
+    return known->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
+                                     : core::PublishOutcome::kReplacedBefore;
   }
-  Query(h.db.get(), h.supersede_roots, operation).integer(1, issuer_id).integer(2, now).run();
+  Query(h.db.get(), h.supersede_roots, operation).integer(1, root.issuer_id).integer(2, now).run();
   Query(h.db.get(), h.insert_current_root, operation)
-      .integer(1, issuer_id)
-      .text(2, root)
+      .integer(1, root.issuer_id)
+      .text(2, root.root)
       .integer(3, now)
+      .integer(4, static_cast<std::int64_t>(root.seq))
+      .integer(5, root.issued_at != 0 ? root.issued_at : now)
       .run();
-  return true;
+  return core::PublishOutcome::kPublished;
 }
 
 void write_circuit_enabled(Handles& h, std::string_view claim_type, std::string_view version,
@@ -697,7 +713,8 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.count_by_status = prepare(raw, kCountByStatus, open_operation);
   h.save_idempotency = prepare(raw, kSaveIdempotency, open_operation);
   h.find_idempotency = prepare(raw, kFindIdempotency, open_operation);
-  h.root_is_current = prepare(raw, kRootIsCurrent, open_operation);
+  h.find_root = prepare(raw, kFindRoot, open_operation);
+  h.latest_feed_root = prepare(raw, kLatestFeedRoot, open_operation);
   h.supersede_roots = prepare(raw, kSupersedeRoots, open_operation);
   h.insert_current_root = prepare(raw, kInsertCurrentRoot, open_operation);
   h.recent_roots = prepare(raw, kRecentRoots, open_operation);
@@ -869,14 +886,26 @@ void SqliteStore::save_idempotency(const core::IdempotencyRecord& record) {
   transaction.commit();
 }
 
-void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root,
-                               core::UnixMillis now) {
+core::PublishOutcome SqliteStore::publish_root(const core::IssuerRoot& root, core::UnixMillis now) {
   constexpr std::string_view kOperation = "publish_root";
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  if (!write_root(h, issuer_id, root, now, kOperation)) return;  // nothing to change
-  transaction.commit();
+  const auto outcome = write_root(h, root, now, kOperation);
+  if (outcome == core::PublishOutcome::kPublished) transaction.commit();
+  return outcome;
+}
+
+std::optional<core::IssuerRoot> SqliteStore::find_root(std::uint32_t issuer_id,
+                                                       std::string_view root) {
+  std::lock_guard lock(mutex_);
+  return read_root(*connection_, connection_->find_root, issuer_id, &root, "find_root");
+}
+
+std::optional<core::IssuerRoot> SqliteStore::latest_feed_root(std::uint32_t issuer_id) {
+  std::lock_guard lock(mutex_);
+  return read_root(*connection_, connection_->latest_feed_root, issuer_id, nullptr,
+                   "latest_feed_root");
 }
 
 std::vector<core::IssuerRoot> SqliteStore::recent_roots(std::uint32_t issuer_id,
@@ -1170,15 +1199,18 @@ core::RevokeOutcome SqliteStore::revoke_key(std::string_view client_id, core::Un
   return core::RevokeOutcome::kRevoked;
 }
 
-void SqliteStore::publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
-                               const core::AuditEntry& audit) {
+core::PublishOutcome SqliteStore::publish_root(const core::IssuerRoot& root, core::UnixMillis now,
+                                               const core::AuditEntry& audit) {
   constexpr std::string_view kOperation = "publish_root";
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
-  write_root(h, issuer_id, root, now, kOperation);  // current already: the request is still audited
+  // Current already: nothing changes, the request is still audited.
+  const auto outcome = write_root(h, root, now, kOperation);
+  if (outcome == core::PublishOutcome::kReplacedBefore) return outcome;
   write_audit(h, audit, kOperation);
   transaction.commit();
+  return outcome;
 }
 
 void SqliteStore::set_circuit_enabled(std::string_view claim_type, std::string_view version,

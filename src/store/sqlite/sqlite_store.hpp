@@ -72,7 +72,12 @@ class SqliteStore final : public core::Store,
                                                           core::UnixMillis now) override;
   void save_idempotency(const core::IdempotencyRecord& record) override;
 
-  void publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now) override;
+  using core::AdminStore::publish_root;  // the operator's forms (issuer_id, root, now[, audit])
+  using core::Store::publish_root;
+  core::PublishOutcome publish_root(const core::IssuerRoot& root, core::UnixMillis now) override;
+  std::optional<core::IssuerRoot> find_root(std::uint32_t issuer_id,
+                                            std::string_view root) override;
+  std::optional<core::IssuerRoot> latest_feed_root(std::uint32_t issuer_id) override;
   std::vector<core::IssuerRoot> recent_roots(std::uint32_t issuer_id,
                                              core::UnixMillis since) override;
 
@@ -133,8 +138,8 @@ class SqliteStore final : public core::Store,
                                            const core::AuditEntry& audit) override;
   core::RevokeOutcome revoke_key(std::string_view client_id, core::UnixMillis now,
                                  const core::AuditEntry& audit) override;
-  void publish_root(std::uint32_t issuer_id, std::string_view root, core::UnixMillis now,
-                    const core::AuditEntry& audit) override;
+  core::PublishOutcome publish_root(const core::IssuerRoot& root, core::UnixMillis now,
+                                    const core::AuditEntry& audit) override;
   void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
                            core::UnixMillis now, const core::AuditEntry& audit) override;
   bool rotate_webhook_secret(std::string_view client_id, std::string_view new_secret_sealed,

@@ -1,0 +1,358 @@
+// Feed followers: long-poll GETs (Beast, plain or TLS with the system's CAs), the chain check of
+// root_feed.hpp, and the store's publish_root for every accepted entry.
+#include "feed/follower.hpp"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <random>
+#include <variant>
+
+#include "core/catalog.hpp"
+#include "core/secrets.hpp"
+#include "log/log.hpp"
+#include "webhooks/url.hpp"
+
+namespace pg::feed {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+/// The largest feed answer read (500 entries of about 450 bytes, with room to spare).
+constexpr std::uint64_t kMaxAnswer = 1 << 20;
+
+struct Fetched {
+  int status = 0;
+  std::string body;
+  std::string error;  // empty when an HTTP answer came
+};
+
+/// One GET under a deadline; returns early (error "stopped") when `stopping` becomes true.
+Fetched fetch(const webhooks::WebhookUrl& url, const std::string& target,
+              std::chrono::milliseconds timeout, const std::atomic<bool>& stopping) {
+  asio::io_context ioc;
+  Fetched out;
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, url.host_header());
+  req.set(http::field::user_agent, "proofgate-feed/1");
+  req.set(http::field::connection, "close");
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxAnswer);
+  tcp::resolver resolver(ioc);
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>> stream =
+      beast::tcp_stream(ioc);
+  const bool https = url.scheme == "https";
+  if (https) {
+    tls.set_default_verify_paths();
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    tls.set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    stream.emplace<1>(ioc, tls);
+    auto& s = std::get<1>(stream);
+    if (!url.host_is_ip) SSL_set_tlsext_host_name(s.native_handle(), url.host.c_str());
+    s.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  }
+  auto& lowest = https ? beast::get_lowest_layer(std::get<1>(stream)) : std::get<0>(stream);
+  lowest.expires_after(timeout);
+  auto fail = [&](std::string_view step, beast::error_code ec) {
+    if (out.error.empty()) out.error = std::string(step) + ": " + ec.message();
+  };
+  auto read_answer = [&] {
+    auto on_read = [&](beast::error_code ec, std::size_t) {
+      if (ec) return fail("read", ec);
+      out.status = static_cast<int>(parser.get().result_int());
+      out.body = std::move(parser.get().body());
+    };
+    if (https) {
+      http::async_read(std::get<1>(stream), buffer, parser, on_read);
+    } else {
+      http::async_read(std::get<0>(stream), buffer, parser, on_read);
+    }
+  };
+  auto write_request = [&] {
+    auto on_write = [&](beast::error_code ec, std::size_t) {
+      if (ec) return fail("write", ec);
+      read_answer();
+    };
+    if (https) {
+      http::async_write(std::get<1>(stream), req, on_write);
+    } else {
+      http::async_write(std::get<0>(stream), req, on_write);
+    }
+  };
+  resolver.async_resolve(
+      url.host, std::to_string(url.port), [&](beast::error_code ec, tcp::resolver::results_type r) {
+        if (ec) return fail("resolve", ec);
+        lowest.async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
+          if (ec2) return fail("connect", ec2);
+          if (!https) return write_request();
+          std::get<1>(stream).async_handshake(asio::ssl::stream_base::client,
+                                              [&](beast::error_code ec3) {
+                                                if (ec3) return fail("TLS handshake", ec3);
+                                                write_request();
+                                              });
+        });
+      });
+  while (!ioc.stopped()) {
+    ioc.run_for(std::chrono::milliseconds(100));
+    if (stopping.load()) {
+      out.error = "stopped";
+      break;
+    }
+  }
+  return out;
+}
+
+bool is_b64url_key(std::string_view key) {
+  return key.size() == 43 && std::all_of(key.begin(), key.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+         });
+}
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const auto at = text.find(sep, start);
+    parts.push_back(text.substr(start, at == std::string_view::npos ? at : at - start));
+    if (at == std::string_view::npos) return parts;
+    start = at + 1;
+  }
+}
+
+}  // namespace
+
+crypto::Result<std::vector<FeedSource>, std::string> parse_feed_sources(std::string_view text) {
+  std::vector<FeedSource> out;
+  if (text.empty()) return out;
+  for (const std::string_view item : split(text, ',')) {
+    const auto parts = split(item, '|');
+    if (parts.size() != 3) {
+      return "issuer_feeds: \"" + std::string(item) + "\" is not ISSUER|URL|KEY[+KEY...]";
+    }
+    FeedSource source;
+    source.issuer = std::string(parts[0]);
+    source.issuer_id = core::issuer_id_of(parts[0]);
+    if (source.issuer_id == 0) {
+      return "issuer_feeds: \"" + source.issuer + "\" is not an issuer (moha, tu, nrb)";
+    }
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const FeedSource& s) { return s.issuer_id == source.issuer_id; })) {
+      return "issuer_feeds: " + source.issuer + " is named twice";
+    }
+    const auto url = webhooks::parse_webhook_url(parts[1]);
+    if (const auto* e = std::get_if<std::string>(&url)) {
+      return "issuer_feeds: " + source.issuer + ": " + *e;
+    }
+    if (std::get<webhooks::WebhookUrl>(url).target != "/") {
+      return "issuer_feeds: " + source.issuer + ": the URL must be the issuer node's base URL";
+    }
+    source.url = std::string(parts[1]);
+    while (source.url.ends_with('/')) source.url.pop_back();
+    for (const std::string_view key : split(parts[2], '+')) {
+      if (!is_b64url_key(key)) {
+        return "issuer_feeds: " + source.issuer +
+               ": a key is not base64url of a 32-byte Ed25519 public key";
+      }
+      source.public_keys.emplace_back(key);
+    }
+    out.push_back(std::move(source));
+  }
+  return out;
+}
+
+struct FeedFollower::Issuer {
+  FeedSource source;
+  webhooks::WebhookUrl url;
+  ChainState chain;
+  FeedStatus status;
+};
+
+FeedFollower::FeedFollower(core::Store& store, const core::Clock& clock,
+                           std::vector<FeedSource> sources, FollowerSettings settings)
+    : store_(store), clock_(clock), settings_(settings) {
+  for (auto& s : sources) {
+    std::vector<TrustedKey> keys;
+    for (const auto& k : s.public_keys) {
+      const auto raw = core::base64url_decode(k);
+      keys.push_back({key_id_of(raw ? *raw : std::string()), k, 0});
+    }
+    auto url = std::get<webhooks::WebhookUrl>(webhooks::parse_webhook_url(s.url + "/"));
+    const std::uint32_t id = s.issuer_id;
+    const std::string name = s.issuer;
+    issuers_.push_back(std::unique_ptr<Issuer>(
+        new Issuer{std::move(s), std::move(url), ChainState(id, std::move(keys)), {}}));
+    issuers_.back()->status.issuer = name;
+    // Resume after the last entry stored (this process's earlier run or another instance).
+    if (const auto last = store_.latest_feed_root(id)) {
+      issuers_.back()->chain.resume(last->seq, last->root, last->issued_at);
+      issuers_.back()->status.seq = last->seq;
+      issuers_.back()->status.issued_at = last->issued_at;
+    }
+  }
+}
+
+FeedFollower::~FeedFollower() {
+  stop();
+}
+
+void FeedFollower::start() {
+  for (auto& issuer : issuers_) threads_.emplace_back([this, &i = *issuer] { run(i); });
+}
+
+void FeedFollower::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void FeedFollower::backoff(std::chrono::milliseconds& delay) {
+  static thread_local std::minstd_rand jitter(std::random_device{}());
+  const auto wait = delay / 2 + std::chrono::milliseconds(jitter() % (delay.count() / 2 + 1));
+  std::unique_lock lock(mu_);
+  stop_cv_.wait_for(lock, wait, [&] { return stopping_.load(); });
+  delay = std::min(delay * 2, settings_.max_backoff);
+}
+
+void FeedFollower::run(Issuer& issuer) {
+  std::chrono::milliseconds delay = settings_.min_backoff;
+  while (!stopping_) {
+    const std::string target = "/issuer/v1/roots?since=" + std::to_string(issuer.chain.seq()) +
+                               "&wait=" + std::to_string(settings_.wait.count());
+    Fetched got = fetch(issuer.url, target, settings_.timeout, stopping_);
+    if (stopping_) return;
+    std::string problem;
+    if (!got.error.empty()) {
+      problem = got.error;
+    } else if (got.status != 200) {
+      problem = "answered HTTP " + std::to_string(got.status);
+    }
+    if (!problem.empty()) {
+      {
+        std::lock_guard lock(mu_);
+        ++issuer.status.fetch_errors;
+      }
+      log::warn("feed fetch failed", {{"issuer", issuer.source.issuer}, {"error", problem}});
+      backoff(delay);
+      continue;
+    }
+    auto entries = parse_feed_answer(got.body, issuer.source.issuer_id);
+    if (!entries) {
+      {
+        std::lock_guard lock(mu_);
+        ++issuer.status.refused[std::string(refusal_name(Refusal::kMalformed))];
+      }
+      log::error(
+          "feed answer refused",
+          {{"issuer", issuer.source.issuer}, {"reason", "malformed"}, {"detail", entries.error()}});
+      backoff(delay);
+      continue;
+    }
+    if (!apply(issuer, *entries)) {
+      backoff(delay);
+      continue;
+    }
+    delay = settings_.min_backoff;
+  }
+}
+
+bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) {
+  for (const FeedEntry& entry : entries) {
+    const auto known = store_.find_root(issuer.source.issuer_id, entry.root);
+    // Stored already under this seq (another instance took it first): still checked in full.
+    const bool same_entry = known && known->seq == entry.seq;
+    const auto verdict = issuer.chain.accept(entry, known && !same_entry);
+    if (verdict.refusal) {
+      {
+        std::lock_guard lock(mu_);
+        ++issuer.status.refused[std::string(refusal_name(*verdict.refusal))];
+      }
+      log::error("feed entry refused", {{"issuer", issuer.source.issuer},
+                                        {"reason", std::string(refusal_name(*verdict.refusal))},
+                                        {"detail", verdict.detail}});
+      return false;
+    }
+    if (!same_entry) {
+      const auto outcome = store_.publish_root(
+          core::IssuerRoot{issuer.source.issuer_id, entry.root, 0, 0, entry.seq, entry.issued_at},
+          clock_.now_ms());
+      if (outcome == core::PublishOutcome::kReplacedBefore) {
+        // An operator's override used this root and replaced it since: never current again.
+        log::error("feed root was replaced before; not made current",
+                   {{"issuer", issuer.source.issuer}, {"seq", std::to_string(entry.seq)}});
+      }
+    }
+    std::lock_guard lock(mu_);
+    ++issuer.status.accepted;
+    issuer.status.seq = entry.seq;
+    issuer.status.issued_at = entry.issued_at;
+  }
+  return true;
+}
+
+std::vector<FeedStatus> FeedFollower::status() const {
+  std::lock_guard lock(mu_);
+  std::vector<FeedStatus> out;
+  for (const auto& i : issuers_) out.push_back(i->status);
+  return out;
+}
+
+std::string FeedFollower::render_metrics() const {
+  const auto all = status();
+  if (all.empty()) return "";
+  std::string out;
+  out += "# HELP proofgate_feed_seq The last accepted entry of each issuer's signed root feed.\n";
+  out += "# TYPE proofgate_feed_seq gauge\n";
+  for (const auto& s : all) {
+    out += "proofgate_feed_seq{issuer=\"" + s.issuer + "\"} " + std::to_string(s.seq) + "\n";
+  }
+  out +=
+      "# HELP proofgate_feed_root_issued_timestamp_seconds When the issuer signed its last "
+      "accepted root.\n";
+  out += "# TYPE proofgate_feed_root_issued_timestamp_seconds gauge\n";
+  for (const auto& s : all) {
+    out += "proofgate_feed_root_issued_timestamp_seconds{issuer=\"" + s.issuer + "\"} " +
+           std::to_string(s.issued_at / 1000) + "\n";
+  }
+  out += "# HELP proofgate_feed_entries_accepted_total Feed entries accepted.\n";
+  out += "# TYPE proofgate_feed_entries_accepted_total counter\n";
+  for (const auto& s : all) {
+    out += "proofgate_feed_entries_accepted_total{issuer=\"" + s.issuer + "\"} " +
+           std::to_string(s.accepted) + "\n";
+  }
+  out +=
+      "# HELP proofgate_feed_entries_refused_total Feed entries (or answers) refused, by "
+      "reason: the follower kept its last good state.\n";
+  out += "# TYPE proofgate_feed_entries_refused_total counter\n";
+  for (const auto& s : all) {
+    for (const auto& [reason, n] : s.refused) {
+      out += "proofgate_feed_entries_refused_total{issuer=\"" + s.issuer + "\",reason=\"" + reason +
+             "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  out += "# HELP proofgate_feed_fetch_errors_total Feed fetches that got no usable answer.\n";
+  out += "# TYPE proofgate_feed_fetch_errors_total counter\n";
+  for (const auto& s : all) {
+    out += "proofgate_feed_fetch_errors_total{issuer=\"" + s.issuer + "\"} " +
+           std::to_string(s.fetch_errors) + "\n";
+  }
+  return out;
+}
+
+}  // namespace pg::feed
