@@ -59,8 +59,7 @@ void hash_level(const std::vector<Fr>& below, std::vector<Fr>& above, std::size_
 }  // namespace
 
 Fr hash_node(const Fr& left, const Fr& right) noexcept {
-  const std::array<Fr, 2> in{left, right};
-  return crypto::poseidon_hash(in);
+  return crypto::poseidon_hash2(left, right);
 }
 
 const Fr& MerkleTree::empty_root(int level) noexcept {
