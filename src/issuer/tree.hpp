@@ -51,7 +51,8 @@ class MerkleTree {
   bool set(std::uint64_t index, const crypto::Fr& leaf);
 
   const crypto::Fr& root() const noexcept { return root_; }
-  /// The leaf at `index`. Throws std::out_of_range when index >= size().
+  /// The leaf at `index`, valid until the next append. Throws std::out_of_range when
+  /// index >= size().
   const crypto::Fr& leaf(std::uint64_t index) const;
   /// The membership path of the leaf at `index`. Throws std::out_of_range when index >= size().
   MerklePath path(std::uint64_t index) const;
