@@ -176,6 +176,24 @@ TEST(MerkleTreeTest, from_leaves_equals_repeated_append_for_every_size) {
   }
 }
 
+TEST(MerkleTreeTest, from_leaves_split_across_threads_equals_a_level_by_level_reference) {
+  // More than 4096 pairs at the bottom level, so from_leaves splits it across the cores (when the
+  // machine has more than one), with chunk edges that fall on odd places.
+  const auto leaves = some_leaves(8195, 11);
+  std::vector<Fr> level = leaves;
+  for (int l = 0; l < 14; ++l) {
+    std::vector<Fr> up;
+    for (std::size_t i = 0; i < level.size(); i += 2)
+      up.push_back(h2(level[i], i + 1 < level.size() ? level[i + 1] : MerkleTree::empty_root(l)));
+    level = up;
+  }
+  const MerkleTree built = MerkleTree::from_leaves(leaves, 14);
+  EXPECT_EQ(built.root(), level[0]);
+  for (const std::uint64_t i :
+       {0ull, 2047ull, 2048ull, 4097ull, 6143ull, 6144ull, 8193ull, 8194ull})
+    EXPECT_EQ(MerkleTree::root_from_path(leaves[i], built.path(i)), built.root()) << "leaf " << i;
+}
+
 TEST(MerkleTreeTest, a_tree_built_from_leaves_keeps_appending_and_setting) {
   const auto leaves = some_leaves(20, 3);
   MerkleTree built = MerkleTree::from_leaves(std::span(leaves).first(11), 5);
