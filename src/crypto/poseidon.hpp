@@ -20,6 +20,11 @@ inline constexpr std::size_t kPoseidonMaxInputs = 16;
 /// constant-time in the input values.
 Fr poseidon_hash(std::span<const Fr> inputs) noexcept;
 
+/// poseidon_hash({left, right}), bit for bit, specialised for the width t = 3 a Merkle tree node
+/// uses: the loops unrolled, the first round's constant S-box precomputed, and every dot product
+/// summed as 512-bit products with one Montgomery reduction. Allocates nothing; constant-time.
+Fr poseidon_hash2(const Fr& left, const Fr& right) noexcept;
+
 /// poseidon_hash(inputs), or nullopt when inputs.size() is outside 1..kPoseidonMaxInputs.
 std::optional<Fr> poseidon_hash_checked(std::span<const Fr> inputs) noexcept;
 

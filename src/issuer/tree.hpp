@@ -33,8 +33,8 @@ class MerkleTree {
   explicit MerkleTree(int depth = kTreeDepth);
 
   /// Bulk build from leaves (index = position), much faster than appending one by one: one hash
-  /// per inner node, level by level. Throws std::invalid_argument when depth is outside
-  /// 1..kMaxTreeDepth or leaves.size() > 2^depth.
+  /// per inner node, level by level, the large levels split across the machine's cores. Throws
+  /// std::invalid_argument when depth is outside 1..kMaxTreeDepth or leaves.size() > 2^depth.
   static MerkleTree from_leaves(std::span<const crypto::Fr> leaves, int depth = kTreeDepth);
 
   int depth() const noexcept { return depth_; }
@@ -51,7 +51,8 @@ class MerkleTree {
   bool set(std::uint64_t index, const crypto::Fr& leaf);
 
   const crypto::Fr& root() const noexcept { return root_; }
-  /// The leaf at `index`. Throws std::out_of_range when index >= size().
+  /// The leaf at `index`, valid until the next append. Throws std::out_of_range when
+  /// index >= size().
   const crypto::Fr& leaf(std::uint64_t index) const;
   /// The membership path of the leaf at `index`. Throws std::out_of_range when index >= size().
   MerklePath path(std::uint64_t index) const;

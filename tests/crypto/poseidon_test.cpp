@@ -129,6 +129,45 @@ TEST(PoseidonTest, hashes_1_2_to_the_published_value) {
       decimal("7853200120776062878684798364095072458815029376092732009249414926327459813530"));
 }
 
+/// poseidon_hash2 against the general width-3 permutation: edge values, then random pairs.
+void expect_hash2_equals_general(std::size_t random_pairs) {
+  const Fr p_minus_1 = Fr::zero() - Fr::one();
+  const std::array<Fr, 4> edges{Fr::zero(), Fr::one(), p_minus_1, Fr::from_u64(2)};
+  for (const Fr& a : edges) {
+    for (const Fr& b : edges) {
+      const std::array<Fr, 2> in{a, b};
+      ASSERT_EQ(poseidon_hash2(a, b), poseidon_hash(in));
+    }
+  }
+  testing::Rng rng(0x6861736832ULL);
+  for (std::size_t i = 0; i < random_pairs; ++i) {
+    const std::array<Fr, 2> in{rng.field<Fr>(), rng.field<Fr>()};
+    ASSERT_EQ(poseidon_hash2(in[0], in[1]), poseidon_hash(in)) << "pair " << i;
+  }
+}
+
+TEST(PoseidonTest, hash2_equals_the_general_two_input_hash_on_random_inputs) {
+  expect_hash2_equals_general(3000);
+}
+
+TEST(PoseidonTest, hash2_equals_the_general_two_input_hash_on_the_portable_path) {
+  AdxGuard guard;
+  set_adx_enabled(false);
+  expect_hash2_equals_general(500);
+}
+
+TEST(PoseidonTest, hash2_matches_every_two_input_circomlibjs_vector) {
+  std::size_t checked = 0;
+  std::vector<Vector> all = vectors("vectors");
+  for (Vector& v : vectors("published")) all.push_back(std::move(v));
+  for (const Vector& v : all) {
+    if (v.inputs.size() != 2) continue;
+    EXPECT_EQ(poseidon_hash2(v.inputs[0], v.inputs[1]).to_canonical(), v.output) << v.label;
+    ++checked;
+  }
+  EXPECT_GE(checked, 3u);
+}
+
 TEST(PoseidonTest, checked_refuses_no_inputs) {
   EXPECT_FALSE(poseidon_hash_checked(std::span<const Fr>{}).has_value());
 }

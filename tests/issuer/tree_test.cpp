@@ -1,15 +1,21 @@
 // The issuer's Merkle tree (src/issuer/tree.hpp): the empty tree, append / set / path round trips,
-// root_from_path as the circuit's MerkleRoot computes it, refusals, and bulk build = appends.
+// root_from_path as the circuit's MerkleRoot computes it, refusals, bulk build = appends, and the
+// wallet's trees (tests/vectors/tree.json, written by tests/vectors/gen-tree-vectors.mjs).
 #include "issuer/tree.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <boost/json.hpp>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "crypto/poseidon.hpp"
+#include "crypto/snarkjs_codec.hpp"
 
 namespace pg::issuer {
 namespace {
@@ -170,6 +176,24 @@ TEST(MerkleTreeTest, from_leaves_equals_repeated_append_for_every_size) {
   }
 }
 
+TEST(MerkleTreeTest, from_leaves_split_across_threads_equals_a_level_by_level_reference) {
+  // More than 4096 pairs at the bottom level, so from_leaves splits it across the cores (when the
+  // machine has more than one), with chunk edges that fall on odd places.
+  const auto leaves = some_leaves(8195, 11);
+  std::vector<Fr> level = leaves;
+  for (int l = 0; l < 14; ++l) {
+    std::vector<Fr> up;
+    for (std::size_t i = 0; i < level.size(); i += 2)
+      up.push_back(h2(level[i], i + 1 < level.size() ? level[i + 1] : MerkleTree::empty_root(l)));
+    level = up;
+  }
+  const MerkleTree built = MerkleTree::from_leaves(leaves, 14);
+  EXPECT_EQ(built.root(), level[0]);
+  for (const std::uint64_t i :
+       {0ull, 2047ull, 2048ull, 4097ull, 6143ull, 6144ull, 8193ull, 8194ull})
+    EXPECT_EQ(MerkleTree::root_from_path(leaves[i], built.path(i)), built.root()) << "leaf " << i;
+}
+
 TEST(MerkleTreeTest, a_tree_built_from_leaves_keeps_appending_and_setting) {
   const auto leaves = some_leaves(20, 3);
   MerkleTree built = MerkleTree::from_leaves(std::span(leaves).first(11), 5);
@@ -215,6 +239,81 @@ TEST(MerkleTreeTest, root_from_path_refuses_a_malformed_path) {
   const MerklePath too_long{std::vector<Fr>(kMaxTreeDepth + 1, leaf),
                             std::vector<std::uint8_t>(kMaxTreeDepth + 1, 0)};
   EXPECT_THROW((void)MerkleTree::root_from_path(leaf, too_long), std::invalid_argument);
+}
+
+namespace json = boost::json;
+
+json::value tree_vectors() {
+  std::ifstream in(std::string(PROOFGATE_SOURCE_DIR) + "/tests/vectors/tree.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str());
+}
+
+Fr fr(const json::value& v) {
+  crypto::Limbs l{};
+  const std::string s(v.as_string().c_str());
+  EXPECT_TRUE(crypto::limbs_from_decimal(s, l)) << s;
+  return Fr::from_canonical(l);
+}
+
+std::string dec(const Fr& x) {
+  return crypto::snarkjs::to_decimal(x.to_canonical());
+}
+
+TEST(MerkleTreeVectorsTest, roots_and_paths_match_the_wallets_tree) {
+  const json::value v = tree_vectors();
+  ASSERT_EQ(v.at("depth").as_int64(), kTreeDepth);
+  const json::array& trees = v.at("trees").as_array();
+  ASSERT_GE(trees.size(), 5u);
+  for (const json::value& t : trees) {
+    const std::string name(t.at("name").as_string().c_str());
+    std::vector<Fr> leaves;
+    for (const json::value& l : t.at("leaves").as_array()) leaves.push_back(fr(l));
+
+    // The same tree three ways: bulk, appended, and appended then revoked where the vector has 0.
+    const MerkleTree built = MerkleTree::from_leaves(leaves);
+    MerkleTree appended;
+    MerkleTree revoked_later;
+    for (const Fr& l : leaves) {
+      (void)appended.append(l);
+      (void)revoked_later.append(l.is_zero() ? Fr::one() : l);
+    }
+    for (std::uint64_t i = 0; i < leaves.size(); ++i) {
+      if (leaves[i].is_zero()) {
+        ASSERT_TRUE(revoked_later.set(i, Fr::zero()));
+      }
+    }
+
+    const std::string root(t.at("root").as_string().c_str());
+    EXPECT_EQ(dec(built.root()), root) << name;
+    EXPECT_EQ(dec(appended.root()), root) << name;
+    EXPECT_EQ(dec(revoked_later.root()), root) << name;
+
+    for (const json::value& pv : t.at("paths").as_array()) {
+      const auto index = static_cast<std::uint64_t>(pv.at("index").as_int64());
+      const json::array& sib = pv.at("siblings").as_array();
+      const json::array& bits = pv.at("path_indices").as_array();
+      for (const MerkleTree* tree :
+           std::array<const MerkleTree*, 3>{&built, &appended, &revoked_later}) {
+        const MerklePath p = tree->path(index);
+        ASSERT_EQ(p.siblings.size(), sib.size()) << name;
+        for (std::size_t i = 0; i < sib.size(); ++i) {
+          EXPECT_EQ(dec(p.siblings[i]), sib[i].as_string().c_str())
+              << name << " index " << index << " level " << i;
+          EXPECT_EQ(p.path_indices[i], bits[i].as_int64())
+              << name << " index " << index << " level " << i;
+        }
+      }
+      MerklePath from_json;
+      for (std::size_t i = 0; i < sib.size(); ++i) {
+        from_json.siblings.push_back(fr(sib[i]));
+        from_json.path_indices.push_back(static_cast<std::uint8_t>(bits[i].as_int64()));
+      }
+      EXPECT_EQ(dec(MerkleTree::root_from_path(leaves[index], from_json)), root)
+          << name << " index " << index;
+    }
+  }
 }
 
 }  // namespace
