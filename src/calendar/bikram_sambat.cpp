@@ -204,6 +204,10 @@ std::uint32_t yyyymmdd(Date d) noexcept {
 std::uint32_t nepal_yyyymmdd(std::int64_t unix_ms) noexcept {
   // Nepal Standard Time is UTC+05:45 all year (no daylight saving since 1986).
   constexpr std::int64_t kOffsetMs = (5 * 60 + 45) * 60 * 1000;
+  // Nepal's 0001-01-01 00:00 and 10000-01-01 00:00 in Unix milliseconds; also keeps the sum
+  // below from overflowing.
+  constexpr std::int64_t kFirst = -62135596800000 - kOffsetMs, kEnd = 253402300800000 - kOffsetMs;
+  if (unix_ms < kFirst || unix_ms >= kEnd) return 0;
   const chr::sys_time<chr::milliseconds> local{chr::milliseconds{unix_ms + kOffsetMs}};
   return yyyymmdd(from_sys_days(chr::floor<chr::days>(local)));
 }

@@ -36,7 +36,8 @@ std::optional<Date> parse_iso_date(std::string_view text) noexcept;
 /// year * 10000 + month * 100 + day (the circuits' date encoding, docs/protocol.md).
 std::uint32_t yyyymmdd(Date d) noexcept;
 
-/// Nepal's civil date (UTC+05:45, no DST) at Unix time `unix_ms`, as yyyymmdd (AD).
+/// Nepal's civil date (UTC+05:45, no DST) at Unix time `unix_ms`, as yyyymmdd (AD); 0 when that
+/// date is outside the years 1..9999.
 std::uint32_t nepal_yyyymmdd(std::int64_t unix_ms) noexcept;
 
 /// The BS fiscal year (Shrawan = month 4 to Asar = month 3) holding the BS date: 2080/81 -> 2080.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <optional>
 
 namespace pg::calendar {
@@ -139,6 +140,15 @@ TEST(BikramSambat, nepal_date_turns_at_18_15_utc) {
   // Before 1970 the division must round down, not toward zero.
   EXPECT_EQ(nepal_yyyymmdd(unix_ms(1969, 12, 31, 18, 14, 59, 999)), 19691231u);
   EXPECT_EQ(nepal_yyyymmdd(unix_ms(1969, 12, 31, 18, 15, 0, 0)), 19700101u);
+}
+
+TEST(BikramSambat, nepal_date_is_0_outside_years_1_to_9999) {
+  EXPECT_EQ(nepal_yyyymmdd(unix_ms(1, 1, 1, 0, 0, 0, 0) - 20700000), 10101u);
+  EXPECT_EQ(nepal_yyyymmdd(unix_ms(1, 1, 1, 0, 0, 0, 0) - 20700001), 0u);
+  EXPECT_EQ(nepal_yyyymmdd(unix_ms(9999, 12, 31, 18, 14, 59, 999)), 99991231u);
+  EXPECT_EQ(nepal_yyyymmdd(unix_ms(9999, 12, 31, 18, 15, 0, 0)), 0u);
+  EXPECT_EQ(nepal_yyyymmdd(std::numeric_limits<std::int64_t>::max()), 0u);
+  EXPECT_EQ(nepal_yyyymmdd(std::numeric_limits<std::int64_t>::min()), 0u);
 }
 
 TEST(BikramSambat, fiscal_year_runs_shrawan_to_asar) {
