@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <optional>
 #include <set>
-#include <string_view>
 #include <type_traits>
 
 #include "calendar/bikram_sambat.hpp"
@@ -102,7 +101,8 @@ Outcome income(const NrbRecord& r, Date today) {
       return field + ": fiscal year " + std::to_string(y.fiscal_year_bs) + " appears twice";
     }
     const auto last = calendar::fiscal_year_last_day_ad(y.fiscal_year_bs);
-    if (*last < today && (best == nullptr || y.fiscal_year_bs > best->fiscal_year_bs)) best = &y;
+    if (last && *last < today && (best == nullptr || y.fiscal_year_bs > best->fiscal_year_bs))
+      best = &y;
   }
   if (best == nullptr) return std::string("no completed fiscal year");
   const int fy = best->fiscal_year_bs;
