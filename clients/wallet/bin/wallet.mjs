@@ -15,14 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import {
-  completeEnrolment, credentialStatus, parseOffer, refreshCredential, startEnrolment,
-} from '../src/enroll.mjs';
-import { newHolder } from '../src/holder.mjs';
-import { prove } from '../src/prove.mjs';
-import {
-  credentialFiles, holderOf, readJson, saveCredential, walletDir, writePrivateJson,
-} from '../src/wallet-dir.mjs';
+// The wallet's modules are loaded by the command that needs them: snarkjs and circomlibjs take
+// seconds to load, and most commands need only one of them, or neither.
+const enrolment = () => import('../src/enroll.mjs');
+const walletFiles = () => import('../src/wallet-dir.mjs');
 
 const usage = `usage: wallet.mjs init --out HOLDER.json
        wallet.mjs prove --holder H --credential C --request R [--artifacts DIR]
@@ -59,6 +55,7 @@ async function init(args) {
   const out = o['--out'];
   if (!out) throw new Error(`init: --out is required\n${usage}`);
   if (fs.existsSync(out)) throw new Error(`init: ${out} exists; refusing to overwrite a holder secret`);
+  const { newHolder } = await import('../src/holder.mjs');
   const holder = await newHolder();
   fs.writeFileSync(out, `${JSON.stringify(holder, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   print({ holder: out, commitment: holder.commitment });
@@ -68,6 +65,8 @@ async function init(args) {
 async function proveCommand(args) {
   const o = options('prove', args, { '--holder': 'value', '--credential': 'value', '--request': 'value', '--artifacts': 'value' });
   if (!o['--holder'] || !o['--credential'] || !o['--request']) throw new Error(`prove: --holder, --credential and --request are required\n${usage}`);
+  const { prove } = await import('../src/prove.mjs');
+  const { readJson } = await walletFiles();
   const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
   const artifacts = o['--artifacts'] ?? path.join(repo, 'artifacts');
   const body = await prove(artifacts, readJson(o['--holder'], 'holder'),
@@ -81,6 +80,8 @@ async function enroll(args) {
   const o = options('enroll', args, {
     '--issuer-url': 'value', '--record': 'value', '--offer': 'value', '--code': 'value', '--wallet': 'value',
   });
+  const { completeEnrolment, parseOffer, startEnrolment } = await enrolment();
+  const { holderOf, saveCredential, walletDir } = await walletFiles();
   let issuerUrl;
   let record;
   if (o['--offer'] !== undefined) {
@@ -113,6 +114,8 @@ async function enroll(args) {
 
 async function refresh(args) {
   const o = options('refresh', args, { '--wallet': 'value', '--credential': 'value' });
+  const { refreshCredential } = await enrolment();
+  const { credentialFiles, readJson, walletDir, writePrivateJson } = await walletFiles();
   const files = o['--credential'] !== undefined ? [o['--credential']] : credentialFiles(walletDir(o['--wallet']));
   let failed = 0;
   for (const file of files) {
@@ -133,6 +136,8 @@ async function refresh(args) {
 
 async function credentials(args) {
   const o = options('credentials', args, { '--wallet': 'value', '--offline': 'flag' });
+  const { credentialStatus } = await enrolment();
+  const { credentialFiles, readJson, walletDir } = await walletFiles();
   const files = credentialFiles(walletDir(o['--wallet']));
   const lines = await Promise.all(files.map(async (file) => {
     let credential;

@@ -62,13 +62,6 @@ const badArgument = (message) => new EnrolmentError('BAD_ARGUMENT', message);
 const badAnswer = (message) => new EnrolmentError('BAD_ANSWER', `the issuer's answer is refused: ${message}`);
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-let hasherPromise;
-/** circomlibjs's Poseidon (through tree.mjs), built once. */
-function hasher() {
-  hasherPromise ??= poseidonHasher();
-  return hasherPromise;
-}
-
 /**
  * The issuer node's base URL from `url` (http or https, no credentials, query or fragment), as
  * a string without a trailing slash. Throws a BAD_ARGUMENT EnrolmentError naming what is wrong.
@@ -202,7 +195,7 @@ function checkMembers(answer, fields, what) {
 
 /** The root that `leaf` at the path (siblings, direction bits; 0: a left child) leads to. */
 export async function rootFromPath(leaf, siblings, pathIndices) {
-  const hash = await hasher();
+  const hash = await poseidonHasher();
   let node = BigInt(leaf);
   for (let level = 0; level < siblings.length; ++level) {
     const sibling = BigInt(siblings[level]);
@@ -280,7 +273,7 @@ export async function checkCredential(answer, commitment) {
   }
   const path = await checkPath(answer, what);
   const holderCommitment = checkDecimal(commitment, 'holder commitment', badArgument);
-  const hash = await hasher();
+  const hash = await poseidonHasher();
   const leaf = hash([spec.issuer_id, spec.schema_id, holderCommitment, ...values, expiry]);
   if (leaf.toString() !== path.leaf) {
     throw badAnswer(`${what}: the leaf is not Poseidon(issuer_id, schema_id, this holder's commitment, attributes, expiry)`);
