@@ -214,15 +214,18 @@ async function checkPath(answer, what) {
   if (!Number.isSafeInteger(index) || index < 0 || index >= 2 ** TREE_DEPTH) {
     throw badAnswer(`${what}: leaf_index is not an integer in [0, 2^${TREE_DEPTH}): ${JSON.stringify(index)}`);
   }
-  if (!Number.isSafeInteger(seq) || seq < 1) throw badAnswer(`${what}: root_seq is not a positive integer: ${JSON.stringify(seq)}`);
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw badAnswer(`${what}: root_seq is not a positive integer: ${JSON.stringify(seq)}`);
+  }
   const leaf = checkDecimal(answer.leaf, `${what}: leaf`, badAnswer);
   const root = checkDecimal(answer.root, `${what}: root`, badAnswer);
+  const count = (v) => (Array.isArray(v) ? v.length : typeof v);
   if (!Array.isArray(siblings) || siblings.length !== TREE_DEPTH) {
-    throw badAnswer(`${what}: siblings must be ${TREE_DEPTH} decimal strings, not ${Array.isArray(siblings) ? siblings.length : typeof siblings}`);
+    throw badAnswer(`${what}: siblings must be ${TREE_DEPTH} decimal strings, not ${count(siblings)}`);
   }
   siblings.forEach((s, i) => checkDecimal(s, `${what}: siblings[${i}]`, badAnswer));
   if (!Array.isArray(bits) || bits.length !== TREE_DEPTH) {
-    throw badAnswer(`${what}: path_indices must be ${TREE_DEPTH} bits, not ${Array.isArray(bits) ? bits.length : typeof bits}`);
+    throw badAnswer(`${what}: path_indices must be ${TREE_DEPTH} bits, not ${count(bits)}`);
   }
   bits.forEach((b, i) => {
     if (b !== 0 && b !== 1) throw badAnswer(`${what}: path_indices[${i}] is not 0 or 1: ${JSON.stringify(b)}`);
@@ -252,7 +255,8 @@ export async function checkCredential(answer, commitment) {
   if (!spec) throw badAnswer(`${what}: unknown issuer ${JSON.stringify(answer.issuer)} (moha, tu, nrb)`);
   for (const field of ['issuer_id', 'schema', 'schema_id']) {
     if (answer[field] !== spec[field]) {
-      throw badAnswer(`${what}: ${field} ${JSON.stringify(answer[field])} is not ${answer.issuer}'s (${JSON.stringify(spec[field])})`);
+      const [got, want] = [JSON.stringify(answer[field]), JSON.stringify(spec[field])];
+      throw badAnswer(`${what}: ${field} ${got} is not ${answer.issuer}'s (${want})`);
     }
   }
   try {
@@ -263,7 +267,9 @@ export async function checkCredential(answer, commitment) {
   checkMembers(answer.attributes, spec.attributes, `${what}: attributes`);
   const values = spec.attributes.map((name) => {
     const v = answer.attributes[name];
-    if (!Number.isSafeInteger(v) || v < 0) throw badAnswer(`${what}: attributes.${name} is not a non-negative integer: ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw badAnswer(`${what}: attributes.${name} is not a non-negative integer: ${JSON.stringify(v)}`);
+    }
     return v;
   });
   const { expiry } = answer;
@@ -349,8 +355,9 @@ function storedPathOf(credential) {
  * GET {issuer_url}/issuer/v1/credentials/{leaf_index}. Resolves with the credential carrying the
  * new root, root_seq, siblings and path_indices (the same values when the root has not moved).
  * The answer must be for this credential's index and leaf, lead to its root, and not go back
- * in root_seq. A revoked credential is an EnrolmentError with code REVOKED; anything else that
- * fails is an EnrolmentError too, and the caller keeps the credential it had.
+ * in root_seq nor repeat an older root. A revoked credential is an EnrolmentError with code
+ * REVOKED; anything else that fails is an EnrolmentError too, and the caller keeps the
+ * credential it had.
  */
 export async function refreshCredential(credential, options = {}) {
   const base = storedPathOf(credential);
@@ -371,6 +378,10 @@ export async function refreshCredential(credential, options = {}) {
   }
   if (path.root_seq === credential.root_seq && path.root !== credential.root) {
     throw badAnswer(`path: root_seq ${path.root_seq} names another root than the credential's`);
+  }
+  // Every change of the tree gives a fresh root (docs/issuers.md, "Roots never repeat").
+  if (path.root_seq > credential.root_seq && path.root === credential.root) {
+    throw badAnswer(`path: root_seq ${path.root_seq} repeats the root of root_seq ${credential.root_seq}`);
   }
   return { ...credential, root: path.root, root_seq: path.root_seq, siblings: path.siblings, path_indices: path.path_indices };
 }

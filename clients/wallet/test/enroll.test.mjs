@@ -367,6 +367,9 @@ test('a refresh answer for another leaf, an older root or a broken path is refus
       }],
       [/root_seq 4 is older than the credential's 5/, async (a) => ({ ...a, root_seq: 4 })],
       [/root_seq 5 names another root/, async (a) => ({ ...a, root_seq: 5 })],
+      [/root_seq 6 repeats the root of root_seq 5/, async (a) => ({
+        ...a, root: credential.root, siblings: credential.siblings, path_indices: credential.path_indices,
+      })],
       [/path from the leaf does not lead to the root/, async (a) => ({ ...a, root: credential.root })],
       [/leaf_index 4 was not asked for/, async (a) => {
         const tree = await buildTree(issuer.state.leaves);
