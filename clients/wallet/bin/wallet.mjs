@@ -146,7 +146,12 @@ async function credentials(args) {
     } catch (err) {
       return { file, status: `invalid: ${err.message}` };
     }
-    const status = o['--offline'] ? 'unknown' : await credentialStatus(credential);
+    let status = 'unknown';
+    try {
+      if (!o['--offline']) status = await credentialStatus(credential);
+    } catch (err) {
+      status = `invalid: ${err.message}`;
+    }
     return {
       file, issuer: credential.issuer, schema: credential.schema, leaf_index: credential.leaf_index,
       root_seq: credential.root_seq, status,

@@ -389,13 +389,15 @@ export async function refreshCredential(credential, options = {}) {
 /**
  * Where `credential` stands at its issuer: 'current' (its root is the issuer's), 'stale' (the
  * issuer's root moved: refresh before proving), 'revoked', or 'unreachable: <why>' (no answer,
- * or one that failed the checks).
+ * or one that failed the checks). A credential that is not one (no issuer_url, leaf, …) is not a
+ * status: it throws the BAD_ARGUMENT EnrolmentError naming what is wrong.
  */
 export async function credentialStatus(credential, options = {}) {
   try {
     const fresh = await refreshCredential(credential, options);
     return fresh.root === credential.root ? 'current' : 'stale';
   } catch (err) {
+    if (err.code === 'BAD_ARGUMENT') throw err;
     if (err.code === 'REVOKED') return 'revoked';
     return `unreachable: ${err.message}`;
   }

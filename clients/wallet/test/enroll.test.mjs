@@ -459,6 +459,19 @@ test('CLI: enroll, credentials, refresh and a revocation, in a wallet directory'
     assert.equal(lines(list.stdout)[0].status, 'stale');
     list = await wallet(['credentials', '--wallet', dir, '--offline']);
     assert.equal(lines(list.stdout)[0].status, 'unknown');
+    // Files that are not credentials are listed as invalid, naming why; the others still get a status.
+    const garbage = path.join(dir, 'credentials', 'garbage.json');
+    const broken = path.join(dir, 'credentials', 'moha-9.json');
+    fs.writeFileSync(garbage, '{"issuer": ');
+    fs.writeFileSync(broken, JSON.stringify({ ...saved, issuer_url: 'file:///etc/passwd' }));
+    list = await wallet(['credentials', '--wallet', dir]);
+    assert.equal(list.status, 0, list.stderr);
+    const byFile = Object.fromEntries(lines(list.stdout).map((l) => [l.file, l.status]));
+    assert.match(byFile[garbage], /^invalid: credential: .*garbage.json is not JSON/);
+    assert.match(byFile[broken], /^invalid: credential.issuer_url: "file:\/\/\/etc\/passwd" is not http\(s\)/);
+    assert.equal(byFile[file], 'stale');
+    fs.rmSync(garbage);
+    fs.rmSync(broken);
 
     const refreshed = await wallet(['refresh', '--wallet', dir]);
     assert.equal(refreshed.status, 0, refreshed.stderr);
