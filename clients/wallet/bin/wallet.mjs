@@ -57,6 +57,8 @@ async function init(args) {
   if (fs.existsSync(out)) throw new Error(`init: ${out} exists; refusing to overwrite a holder secret`);
   const { newHolder } = await import('../src/holder.mjs');
   const holder = await newHolder();
+  // `init --out DIR/holder.json` makes a wallet directory (README), private like the holder.
+  fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
   fs.writeFileSync(out, `${JSON.stringify(holder, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   print({ holder: out, commitment: holder.commitment });
   return 0;

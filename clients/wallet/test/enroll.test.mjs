@@ -547,6 +547,23 @@ test('CLI: an offer link enrols; a tampered answer, a wrong code or a bad holder
   }
 });
 
+test('CLI: `init --out DIR/holder.json` makes the wallet directory whose holder enroll then uses', async () => {
+  const issuer = await startIssuer('tu');
+  const dir = path.join(tempDir(), 'new-wallet');
+  try {
+    const init = await wallet(['init', '--out', path.join(dir, 'holder.json')]);
+    assert.equal(init.status, 0, init.stderr);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    const { commitment } = JSON.parse(init.stdout);
+    const done = await wallet(['enroll', '--issuer-url', issuer.url, '--record', RECORD, '--code', GOOD_CODE, '--wallet', dir]);
+    assert.equal(done.status, 0, done.stderr);
+    assert.equal(JSON.parse(done.stdout).holder_created, false);
+    assert.equal(JSON.parse(issuer.state.requests.at(-1).body).holder_commitment, commitment);
+  } finally {
+    await issuer.close();
+  }
+});
+
 test('CLI: usage errors name the argument', async () => {
   const unknown = await wallet(['credentials', '--walet', '/tmp/x']);
   assert.equal(unknown.status, 2);
