@@ -110,8 +110,16 @@ function retryAfterOf(res) {
 
 const later = (seconds) => (seconds === undefined ? 'later' : `in ${seconds} s`);
 
-/** The issuer's error answer `res` as an EnrolmentError with a message saying what to do. */
-function issuerError(res, action) {
+/**
+ * The issuer's answer `res`, whose status was not the `expected` one, as an EnrolmentError with
+ * a message saying what to do: the protocol's errors by their error_code; another success status
+ * is a BAD_ANSWER.
+ */
+function issuerError(res, action, expected) {
+  if (res.status < 400) {
+    return new EnrolmentError('BAD_ANSWER', `${action}: the issuer's answer is refused: HTTP ${res.status}, not ${expected}`,
+      { status: res.status });
+  }
   const body = res.json;
   const code = isObject(body) && typeof body.error_code === 'string' ? body.error_code : undefined;
   const detail = isObject(body) && typeof body.detail === 'string' && body.detail ? ` (${body.detail})` : '';
@@ -303,7 +311,7 @@ export async function startEnrolment(issuerUrl, record, options = {}) {
   checkRecord(record);
   const action = `asking ${base} for a code for record ${record}`;
   const res = await exchange(base, 'POST', '/issuer/v1/enrolments', { record }, action, options);
-  if (res.status !== 202) throw issuerError(res, action);
+  if (res.status !== 202) throw issuerError(res, action, '202');
   checkMembers(res.json, kStartFields, 'enrolment answer');
   const { sent_to: sentTo, expires_in: expiresIn } = res.json;
   if (typeof sentTo !== 'string' || !kMaskedPhone.test(sentTo)) {
@@ -330,7 +338,7 @@ export async function completeEnrolment(issuerUrl, record, code, holder, options
   const action = `enrolling record ${record} at ${base}`;
   const body = { record, code, holder_commitment: commitment };
   const res = await exchange(base, 'POST', '/issuer/v1/enrolments/complete', body, action, options);
-  if (res.status !== 201 && res.status !== 200) throw issuerError(res, action);
+  if (res.status !== 201 && res.status !== 200) throw issuerError(res, action, '201 or 200');
   return checkCredential(res.json, commitment);
 }
 
@@ -368,7 +376,7 @@ export async function refreshCredential(credential, options = {}) {
   if (res.status === 410 && isObject(res.json) && res.json.error_code === 'REVOKED') {
     throw new EnrolmentError('REVOKED', `${action}: the credential was revoked by the issuer`, { status: 410 });
   }
-  if (res.status !== 200) throw issuerError(res, action);
+  if (res.status !== 200) throw issuerError(res, action, '200');
   checkMembers(res.json, kPathFields, 'path');
   const path = await checkPath(res.json, 'path');
   if (path.leaf_index !== index) throw badAnswer(`path: leaf_index ${path.leaf_index} was not asked for (${index})`);

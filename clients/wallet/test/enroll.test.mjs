@@ -238,8 +238,13 @@ test('the issuer\'s errors become messages saying what happened', async () => {
   }
 });
 
-test('an error without the protocol\'s body, no answer, and no issuer at all are told apart', async () => {
+test('an error without the protocol\'s body, an unexpected success, no answer and no issuer are told apart', async () => {
   const plain = http.createServer((req, res) => {
+    if (req.url.endsWith('/complete')) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     res.writeHead(503, { 'content-type': 'text/html' });
     res.end('<h1>Service Unavailable</h1>');
   });
@@ -247,6 +252,8 @@ test('an error without the protocol\'s body, no answer, and no issuer at all are
   const plainUrl = `http://127.0.0.1:${plain.address().port}`;
   try {
     await refusedWith(startEnrolment(plainUrl, RECORD), 'HTTP_STATUS', /HTTP 503 without the protocol's error body/);
+    await refusedWith(completeEnrolment(plainUrl, RECORD, GOOD_CODE, await newHolder()), 'BAD_ANSWER',
+      /answer is refused: HTTP 204, not 201 or 200/);
   } finally {
     await new Promise((resolve) => plain.close(resolve));
   }
