@@ -4,6 +4,9 @@
 // SHA-256 against the manifest, proves the demo holder's claim for a proof request made over
 // HTTP with the demo partner's key, and proofgate verifies the body (200 "verified"). A
 // circuit.wasm with one byte changed on the way is refused by the loader before any proving.
+// The page also enrols from a credential offer link with a stand-in issuer node (docs/issuers.md,
+// the holder routes, under /issuer/v1/ of the page's server): the credential is checked in the
+// browser and only the holder's commitment leaves the page.
 //
 // The page comes from a small loopback server that also proxies /artifacts/* and /api/* to
 // proofgate, so everything the page fetches is same-origin (proofgate sends no CORS headers);
@@ -23,6 +26,7 @@ import { chromium } from 'playwright-core';
 
 import { bundleWallet } from '../../clients/wallet/scripts/bundle.mjs';
 import { partnerScope, requestBinding } from '../../clients/wallet/src/protocol.mjs';
+import { buildTree, credentialLeaf } from '../../clients/wallet/src/tree.mjs';
 import { Server, removeDir, tempDir } from '../integration/server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -46,7 +50,7 @@ let pageServer;
 let pageUrl;
 let browser;
 const demo = {};
-const served = { tamperedWasm: 0 };
+const served = { tamperedWasm: 0, issuerBodies: [] };
 
 /** Forwards `req` to proofgate (path `upstreamPath`); `rewrite` may change a 200 body. */
 function proxy(req, res, upstreamPath, rewrite) {
@@ -78,6 +82,42 @@ function flipOneByte(body) {
   return copy;
 }
 
+/**
+ * A stand-in MOHA issuer node (docs/issuers.md, the holder routes): a code "sent" for any record,
+ * then a credential for the commitment it is given, at leaf 1 of a tree with one filler leaf.
+ */
+async function standInIssuer(req, res, url) {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  served.issuerBodies.push(text);
+  const send = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const attributes = { birth_date: 20011201, country: 524 };
+  const expiry = 20361201;
+  const credentialPath = async (commitment) => {
+    const leaf = await credentialLeaf(1, 1, commitment, [attributes.birth_date, attributes.country], expiry);
+    const tree = await buildTree([101n, leaf]);
+    return { leaf_index: 1, leaf: leaf.toString(), root: tree.root.toString(), root_seq: 2,
+      siblings: tree.path(1).siblings.map(String), path_indices: tree.path(1).path_indices };
+  };
+  if (req.method === 'POST' && url.pathname === '/issuer/v1/enrolments') {
+    return send(202, { sent_to: '98******12', expires_in: 300 });
+  }
+  if (req.method === 'POST' && url.pathname === '/issuer/v1/enrolments/complete') {
+    const body = JSON.parse(text);
+    served.commitment = BigInt(body.holder_commitment);
+    const where = await credentialPath(served.commitment);
+    return send(201, { issuer: 'moha', issuer_id: 1, issuer_url: pageUrl.replace(/\/$/, ''), schema: 'identity',
+      schema_id: 1, attributes, expiry, ...where });
+  }
+  if (req.method === 'GET' && url.pathname === '/issuer/v1/credentials/1' && served.commitment !== undefined) {
+    return send(200, await credentialPath(served.commitment));
+  }
+  return send(404, { error_code: 'NOT_FOUND', detail: url.pathname });
+}
+
 function startPageServer(bundlePath) {
   const bundle = fs.readFileSync(bundlePath);
   const server = http.createServer((req, res) => {
@@ -90,6 +130,11 @@ function startPageServer(bundlePath) {
       res.end(bundle);
     } else if (url.pathname.startsWith('/artifacts/') || url.pathname.startsWith('/api/')) {
       proxy(req, res, req.url);
+    } else if (url.pathname.startsWith('/issuer/v1/')) {
+      standInIssuer(req, res, url).catch((err) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(err.message);
+      });
     } else if (url.pathname.startsWith(`${kTamperPrefix}/artifacts/`)) {
       const upstream = req.url.slice(kTamperPrefix.length);
       proxy(req, res, upstream, upstream.endsWith('/circuit.wasm') ? flipOneByte : undefined);
@@ -219,4 +264,36 @@ test('Chromium refuses a circuit.wasm with one byte changed, before proving', { 
   assert.equal(out.code, 'sha256_mismatch', out.message);
   assert.equal(out.file, 'circuit.wasm', out.message);
   assert.match(out.message, /circuit\.wasm of age_over_18 1\.0\.0: SHA-256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64}; refusing to prove with it/);
+});
+
+test('Chromium enrols from an offer link: the credential is checked in the page, the secret stays there', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await walletPage();
+  const out = await page.evaluate(async () => {
+    const { wallet } = globalThis;
+    const link = `proofgate-wallet://enroll?issuer=${encodeURIComponent(location.origin)}&record=27-01-74-05123`;
+    const offer = wallet.parseOffer(link);
+    const sent = await wallet.startEnrolment(offer.issuerUrl, offer.record);
+    const holder = await wallet.newHolder();
+    const credential = await wallet.completeEnrolment(offer.issuerUrl, offer.record, '123456', holder);
+    const status = await wallet.credentialStatus(credential);
+    let refused;
+    try {
+      wallet.parseOffer('proofgate-wallet://enroll?record=27-01-74-05123');
+    } catch (err) {
+      refused = `${err.name} ${err.code}: ${err.message}`;
+    }
+    return { offer, sent, holder, credential, status, refused, origin: location.origin };
+  }).catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
+  await context.close();
+
+  assert.deepEqual(out.offer, { issuerUrl: out.origin, record: '27-01-74-05123' });
+  assert.deepEqual(out.sent, { sent_to: '98******12', expires_in: 300 });
+  // The browser's Poseidon recomputed the leaf and walked the path; Node agrees.
+  const leaf = await credentialLeaf(1, 1, out.holder.commitment, [20011201, 524], 20361201);
+  assert.equal(out.credential.leaf, leaf.toString());
+  assert.equal(out.credential.root, (await buildTree([101n, leaf])).root.toString());
+  assert.equal(out.status, 'current');
+  assert.match(out.refused, /^EnrolmentError BAD_ARGUMENT: offer: parameter issuer is missing/);
+  assert.ok(served.issuerBodies.length >= 2);
+  for (const body of served.issuerBodies) assert.ok(!body.includes(out.holder.secret), 'the secret left the page');
 });

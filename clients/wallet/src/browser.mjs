@@ -5,6 +5,9 @@ import { fetchArtifacts } from './artifacts.mjs';
 import { proveWithArtifacts } from './proof.mjs';
 
 export { ArtifactError, fetchArtifacts, sha256Hex } from './artifacts.mjs';
+export {
+  EnrolmentError, completeEnrolment, credentialStatus, parseOffer, refreshCredential, startEnrolment,
+} from './enroll.mjs';
 export { R, newHolder, randomFieldElement } from './holder.mjs';
 export { circuitInput, proveWithArtifacts } from './proof.mjs';
 export { fieldFromText, nullifier, partnerScope, requestBinding } from './protocol.mjs';

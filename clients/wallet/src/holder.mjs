@@ -17,9 +17,11 @@ export function randomFieldElement() {
   }
 }
 
+let poseidonPromise;
 /** A new holder: { secret, commitment } as decimal strings. The secret never leaves the wallet. */
 export async function newHolder() {
-  const poseidon = await buildPoseidon();
+  poseidonPromise ??= buildPoseidon(); // built once: building takes about a second
+  const poseidon = await poseidonPromise;
   const secret = randomFieldElement();
   const commitment = poseidon.F.toObject(poseidon([secret]));
   return { version: 1, secret: secret.toString(), commitment: commitment.toString() };

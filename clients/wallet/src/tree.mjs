@@ -2,8 +2,11 @@
 // node = Poseidon([left, right]), empty leaf = 0. Sparse: only the filled paths are stored.
 import { buildPoseidon } from 'circomlibjs';
 
+let poseidonPromise;
+/** circomlibjs's Poseidon as a function of BigInts; built once (building takes about a second). */
 export async function poseidonHasher() {
-  const p = await buildPoseidon();
+  poseidonPromise ??= buildPoseidon();
+  const p = await poseidonPromise;
   return (inputs) => p.F.toObject(p(inputs.map(BigInt)));
 }
 

@@ -1,7 +1,9 @@
 // The wallet answers a proof request for every claim type with the built circuits (artifacts
 // from scripts/build-circuits.mjs, directory in PROOFGATE_ARTIFACTS), and proofgate (binary in
 // PROOFGATE_BIN) and snarkjs both verify the result: the body is what POST /api/v1/verify takes, its binding and
-// scope are the request's, and a tampered request gives a proof for another binding.
+// scope are the request's, and a tampered request gives a proof for another binding. A credential
+// as an issuer node returns it (docs/issuers.md), checked and saved by the wallet, proves through
+// the command line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,10 +13,12 @@ import test from 'node:test';
 
 import * as snarkjs from 'snarkjs';
 
+import { checkCredential } from '../src/enroll.mjs';
 import { newHolder } from '../src/holder.mjs';
 import { partnerScope, requestBinding } from '../src/protocol.mjs';
 import { prove } from '../src/prove.mjs';
 import { buildTree, credentialLeaf } from '../src/tree.mjs';
+import { saveCredential } from '../src/wallet-dir.mjs';
 
 const artifacts = process.env.PROOFGATE_ARTIFACTS;
 const bin = process.env.PROOFGATE_BIN;
@@ -64,4 +68,34 @@ test('every claim type: the wallet proves, proofgate verifies', { timeout: 60000
   }
   fs.rmSync(dir, { recursive: true });
   await globalThis.curve_bn128?.terminate();
+});
+
+test('an issuer node\'s credential, checked and saved by the wallet, proves with `wallet.mjs prove`', { timeout: 600000 }, async () => {
+  assert.ok(artifacts && bin, 'PROOFGATE_ARTIFACTS and PROOFGATE_BIN must be set');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wallet-prove-enrolled-'));
+  const holder = await newHolder();
+  fs.writeFileSync(path.join(dir, 'holder.json'), JSON.stringify(holder), { mode: 0o600 });
+  const attributes = { birth_date: 20011201, country: 524 };
+  const expiry = 20361201;
+  const leaf = await credentialLeaf(1, 1, holder.commitment, [attributes.birth_date, attributes.country], expiry);
+  const tree = await buildTree([101n, leaf]);
+  // Exactly the members of POST /issuer/v1/enrolments/complete's answer (docs/issuers.md).
+  const answer = {
+    issuer: 'moha', issuer_id: 1, issuer_url: 'http://127.0.0.1:9', schema: 'identity', schema_id: 1, attributes, expiry,
+    leaf_index: 1, leaf: leaf.toString(), root: tree.root.toString(), root_seq: 2, ...tree.path(1),
+  };
+  answer.siblings = answer.siblings.map(String);
+  const file = saveCredential(dir, await checkCredential(answer, holder.commitment));
+  const request = { nonce: 'Zt3kP0aQ9wLm2Xc8vB1nYe', verifier_domain: 'bank.example', claim_type: 'age_over_18',
+    circuit_version: '1.0.0', params: { today: 20261126 } };
+  fs.writeFileSync(path.join(dir, 'request.json'), JSON.stringify(request));
+  const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'wallet.mjs');
+  const run = spawnSync('node', [cli, 'prove', '--holder', path.join(dir, 'holder.json'), '--credential', file,
+    '--request', path.join(dir, 'request.json'), '--artifacts', artifacts], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const body = JSON.parse(run.stdout);
+  assert.equal(body.public_signals[1], tree.root.toString());
+  const ok = verify(dir, body, 'age_over_18');
+  assert.equal(ok.status, 0, ok.stderr);
+  fs.rmSync(dir, { recursive: true });
 });
