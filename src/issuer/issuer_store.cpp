@@ -156,7 +156,7 @@ IssuerStore::IssuerStore(const std::filesystem::path& file)
       operation);
   c.keys = sql::prepare(
       db,
-      "SELECT key_id, public_key, created_at, retired_after FROM keys ORDER BY created_at, key_id",
+      "SELECT key_id, public_key, created_at, retired_after FROM keys ORDER BY created_at, rowid",
       operation);
   c.insert_key = sql::prepare(
       db,

@@ -578,7 +578,7 @@ boost::json::object IssuerNode::with_path(const boost::json::object& stored,
   out["root_seq"] = last_.seq;
   out["siblings"] = decimals(path.siblings);
   boost::json::array indices;
-  for (const std::uint8_t i : path.path_indices) indices.emplace_back(i);
+  for (const std::uint8_t i : path.path_indices) indices.emplace_back(static_cast<int>(i));
   out["path_indices"] = std::move(indices);
   return out;
 }
@@ -612,6 +612,11 @@ FeedAnswer IssuerNode::feed_since(std::uint64_t since, std::chrono::milliseconds
   std::lock_guard lock(feed_mutex_);
   answer.last_seq = last_seq_;
   return answer;
+}
+
+std::size_t IssuerNode::feed_waiters() {
+  std::lock_guard lock(feed_mutex_);
+  return waiters_;
 }
 
 void IssuerNode::stop_waiting() {

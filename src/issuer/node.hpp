@@ -161,6 +161,8 @@ class IssuerNode {
   NodeResult<boost::json::object> credential_path(std::uint64_t leaf_index);
   /// Entries after `since`; when there are none, waits up to `wait` (at most 30 s) for one.
   FeedAnswer feed_since(std::uint64_t since, std::chrono::milliseconds wait);
+  /// Long polls held now (tests wait for one to be parked).
+  std::size_t feed_waiters();
   /// Wakes every held long poll (shutdown).
   void stop_waiting();
 
