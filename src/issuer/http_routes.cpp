@@ -236,7 +236,8 @@ HttpReply route(IssuerNode& node, const std::array<std::uint8_t, 32>& token_sha2
     std::string error;
     const std::optional<Body> body = strict_body(req.body, {"record"}, {}, error);
     if (!body) return invalid(error, r);
-    auto sent = node.start_enrolment(str(body->object, "record"), req.peer_address);
+    auto sent =
+        node.start_enrolment(str(body->object, "record"), http::throttle_key(req.peer_address));
     if (!sent) return error_reply(sent.error(), r);
     return json_reply(
         202, boost::json::object{{"sent_to", sent->sent_to}, {"expires_in", sent->expires_in_s}},
@@ -249,7 +250,8 @@ HttpReply route(IssuerNode& node, const std::array<std::uint8_t, 32>& token_sha2
         strict_body(req.body, {"record", "code", "holder_commitment"}, {}, error);
     if (!body) return invalid(error, r);
     auto issued = node.complete_enrolment(str(body->object, "record"), str(body->object, "code"),
-                                          str(body->object, "holder_commitment"), req.peer_address);
+                                          str(body->object, "holder_commitment"),
+                                          http::throttle_key(req.peer_address));
     if (!issued) return error_reply(issued.error(), r);
     return json_reply(issued->created ? 201 : 200, issued->credential, r);
   }
@@ -276,12 +278,12 @@ HttpReply route(IssuerNode& node, const std::array<std::uint8_t, 32>& token_sha2
       wait_s = *v;
     }
     if (wait_s == 0 && !req.if_none_match.empty()) {
-      const FeedAnswer head = node.feed_since(UINT64_MAX - 1, std::chrono::milliseconds{0});
-      if (etag_matches(req.if_none_match, head.last_seq)) {
+      const std::uint64_t last_seq = node.current_root().second;
+      if (etag_matches(req.if_none_match, last_seq)) {
         HttpReply not_modified;
         not_modified.status = 304;
         not_modified.route = r;
-        not_modified.headers.emplace_back("ETag", etag(head.last_seq));
+        not_modified.headers.emplace_back("ETag", etag(last_seq));
         return not_modified;
       }
     }

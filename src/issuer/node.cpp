@@ -206,7 +206,8 @@ unsigned RateLimiter::take(const std::string& key, std::int64_t now_ms) {
     it = buckets_.emplace(key, Bucket{capacity_, now_ms}).first;
   }
   Bucket& b = it->second;
-  b.tokens = std::min(capacity_, b.tokens + static_cast<double>(now_ms - b.updated) * rate);
+  const std::int64_t elapsed = std::max<std::int64_t>(0, now_ms - b.updated);  // clock steps back
+  b.tokens = std::min(capacity_, b.tokens + static_cast<double>(elapsed) * rate);
   b.updated = std::max(b.updated, now_ms);
   if (b.tokens >= 1.0) {
     b.tokens -= 1.0;

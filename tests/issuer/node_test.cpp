@@ -575,5 +575,24 @@ TEST_F(IssuerNodeTest, KeyRotationIsFollowedAcrossTheFeed) {
       400);
 }
 
+TEST_F(IssuerNodeTest, ARotationCutShortBeforeTheKeyFilesSwapIsFinishedAtStart) {
+  const std::string old_id = node_->keys().front().key_id;
+  auto rotated = node_->rotate_key(60, "t");
+  ASSERT_TRUE(rotated.ok());
+  const std::string new_id = rotated->key_id;
+  node_.reset();
+  // The state of a crash after the feed entry committed, before the renames.
+  fs::rename(data_dir_ / "signing.key", data_dir_ / ("signing.key." + new_id + ".new"));
+  fs::rename(data_dir_ / ("signing.key." + old_id + ".retired"), data_dir_ / "signing.key");
+  open();
+  ASSERT_TRUE(enrol().ok());
+  EXPECT_EQ(follow_feed().back().key_id, new_id);
+  EXPECT_FALSE(fs::exists(data_dir_ / ("signing.key." + new_id + ".new")));
+  // A key file that is not the store's current key, with nothing to finish: refuse to start.
+  node_.reset();
+  fs::rename(data_dir_ / ("signing.key." + old_id + ".retired"), data_dir_ / "signing.key");
+  EXPECT_THROW(open(), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace pg::issuer
