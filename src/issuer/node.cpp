@@ -585,6 +585,7 @@ boost::json::object IssuerNode::with_path(const boost::json::object& stored,
 }
 
 NodeResult<boost::json::object> IssuerNode::credential_path(std::uint64_t leaf_index) {
+  std::lock_guard lock(tree_mutex_);  // the stored row and the tree from the same moment
   const std::optional<StoredLeaf> stored = store_->leaf(leaf_index);
   if (!stored || stored->padding) {
     return NodeError{NodeErrorCode::kNotFound, "no credential at this leaf index", 0};
@@ -592,7 +593,6 @@ NodeResult<boost::json::object> IssuerNode::credential_path(std::uint64_t leaf_i
   if (stored->revoked_at != 0) {
     return NodeError{NodeErrorCode::kRevoked, "this credential was revoked", 0};
   }
-  std::lock_guard lock(tree_mutex_);
   return with_path(boost::json::object{{"leaf_index", leaf_index}, {"leaf", stored->leaf}},
                    leaf_index);
 }
