@@ -1,5 +1,6 @@
-// core::Store, core::OutboxStore and core::AuditStore on SQLite: the queries as named constants,
-// statement and transaction helpers, the migration runner and the row <-> model mapping.
+// core::Store, core::OutboxStore and core::AuditStore on SQLite: the queries as named constants
+// and the row <-> model mapping, on the shared statement, transaction and migration helpers of
+// sqlite_db.hpp.
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -19,11 +20,26 @@
 #include "store/outbox_rules.hpp"
 #include "store/rows.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_db.hpp"
 
 namespace pg::store {
 namespace {
 
-constexpr std::string_view kStoreName = "sqlite store";  // error prefix
+// The shared SQLite building blocks (sqlite_db.hpp); Transaction is the store's own, below.
+using sqlite::applied_schema_version;
+using sqlite::DatabaseHandle;
+using sqlite::execute;
+using sqlite::fail;
+using sqlite::fail_with;
+using sqlite::kStoreName;
+using sqlite::migrate;
+using sqlite::open_database;
+using sqlite::prepare;
+using sqlite::Query;
+using sqlite::Row;
+using sqlite::SqliteError;
+using sqlite::StatementHandle;
+using sqlite::unix_millis_now;
 
 // --- Queries: one statement each, numbered parameters. ---
 
@@ -31,13 +47,6 @@ constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
 constexpr std::string_view kPing = "SELECT 1 AS one";
-
-constexpr std::string_view kSchemaMigrationsExists =
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
-constexpr std::string_view kAppliedVersion =
-    "SELECT coalesce(max(version), 0) AS version FROM schema_migrations";
-constexpr std::string_view kRecordMigration =
-    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
 
 constexpr std::string_view kInsertClient = R"sql(
   INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
@@ -227,175 +236,6 @@ constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1"
 constexpr std::string_view kAnonymiseUser =
     "UPDATE proofs SET user_id = NULL WHERE user_id = ?1 RETURNING 1";
 
-// --- Errors ---
-
-/// A StoreError that keeps SQLite's extended result code, so a caller can tell a constraint
-/// it expects from any other failure.
-class SqliteError : public core::StoreError {
- public:
-  SqliteError(const std::string& message, int code) : core::StoreError(message), code_(code) {}
-  int code() const noexcept { return code_; }
-
- private:
-  int code_;
-};
-
-[[noreturn]] void fail(std::string_view operation, std::string_view message,
-                       int code = SQLITE_ERROR) {
-  throw SqliteError("sqlite store: " + std::string(operation) + ": " + std::string(message), code);
-}
-
-/// Throws the connection's last error, which `code` (an extended result code) produced.
-[[noreturn]] void fail_with(sqlite3* db, std::string_view operation, int code) {
-  std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  message += " (SQLite code " + std::to_string(code) + ")";
-  fail(operation, message, code);
-}
-
-// --- Handles ---
-
-struct DatabaseCloser {
-  // sqlite3_close (not _v2): every statement is finalized before, so it cannot be left busy.
-  void operator()(sqlite3* db) const noexcept { sqlite3_close(db); }
-};
-using DatabaseHandle = std::unique_ptr<sqlite3, DatabaseCloser>;
-
-struct StatementFinalizer {
-  void operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
-};
-using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
-
-/// Compiles one statement for `operation`; `persistent` for those kept for the connection's
-/// lifetime.
-StatementHandle prepare(sqlite3* db, std::string_view sql, std::string_view operation,
-                        bool persistent = true) {
-  sqlite3_stmt* raw = nullptr;
-  const char* tail = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
-                                    persistent ? SQLITE_PREPARE_PERSISTENT : 0, &raw, &tail);
-  StatementHandle statement(raw);
-  if (rc != SQLITE_OK) {
-    fail_with(db, std::string(operation) + ": preparing `" + std::string(sql) + "`", rc);
-  }
-  const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
-  if (raw == nullptr || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
-    fail(operation, "expected exactly one statement in `" + std::string(sql) + "`");
-  }
-  return statement;
-}
-
-/// One use of a prepared statement: binds, steps and reads columns; resets the statement and
-/// clears its bindings when it goes, so bound text may point into the caller's strings
-/// (SQLITE_STATIC) and the statement is ready for the next use.
-class Query {
- public:
-  Query(sqlite3* db, const StatementHandle& statement, std::string_view operation)
-      : db_(db), statement_(statement.get()), operation_(operation) {}
-  ~Query() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Query& text(int index, std::string_view value) {
-    // A null pointer would bind NULL: an empty value binds "" instead.
-    const char* data = value.data() != nullptr ? value.data() : "";
-    return check(
-        sqlite3_bind_text64(statement_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8));
-  }
-  /// Binds NULL for an empty value ("absent" in the schema).
-  Query& nullable_text(int index, std::string_view value) {
-    return value.empty() ? null(index) : text(index, value);
-  }
-  Query& blob(int index, const void* data, std::size_t size) {
-    if (size == 0) return check(sqlite3_bind_zeroblob(statement_, index, 0));
-    return check(sqlite3_bind_blob64(statement_, index, data, size, SQLITE_STATIC));
-  }
-  /// Binds NULL for an empty value.
-  Query& nullable_blob(int index, std::string_view value) {
-    return value.empty() ? null(index) : blob(index, value.data(), value.size());
-  }
-  Query& integer(int index, std::int64_t value) {
-    return check(sqlite3_bind_int64(statement_, index, value));
-  }
-  /// Binds NULL for 0 ("never" in the model).
-  Query& nullable_integer(int index, std::int64_t value) {
-    return value == 0 ? null(index) : integer(index, value);
-  }
-  Query& null(int index) { return check(sqlite3_bind_null(statement_, index)); }
-
-  /// Steps once: true when a row is ready, false when the statement is done.
-  bool step() {
-    const int rc = sqlite3_step(statement_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail_with(db_, operation_, rc);
-  }
-  /// Runs a statement to its end (writes).
-  void run() {
-    while (step()) {
-    }
-  }
-
-  std::string column_text(int index) const {
-    const auto* data = sqlite3_column_text(statement_, index);
-    if (data == nullptr) return {};  // NULL
-    return {reinterpret_cast<const char*>(data),
-            static_cast<std::size_t>(sqlite3_column_bytes(statement_, index))};
-  }
-  std::string column_blob(int index) const {
-    const void* data = sqlite3_column_blob(statement_, index);
-    if (data == nullptr) return {};  // NULL or empty
-    return {static_cast<const char*>(data),
-            static_cast<std::size_t>(sqlite3_column_bytes(statement_, index))};
-  }
-  /// NULL reads as 0.
-  std::int64_t column_integer(int index) const { return sqlite3_column_int64(statement_, index); }
-  bool column_null(int index) const {
-    return sqlite3_column_type(statement_, index) == SQLITE_NULL;
-  }
-  /// The position of the result column `name`, from the statement's column names (read once per
-  /// use of the statement).
-  int column(std::string_view name) const {
-    if (columns_.empty()) {
-      std::vector<std::string> names;
-      const int count = sqlite3_column_count(statement_);
-      for (int i = 0; i < count; ++i) names.emplace_back(sqlite3_column_name(statement_, i));
-      columns_ = ColumnIndex(std::move(names));
-    }
-    return columns_.at(name, operation_, kStoreName);
-  }
-
- private:
-  Query& check(int rc) {
-    if (rc != SQLITE_OK) fail_with(db_, operation_, rc);
-    return *this;
-  }
-
-  sqlite3* db_;
-  sqlite3_stmt* statement_;
-  std::string_view operation_;
-  mutable ColumnIndex columns_;
-};
-
-/// The current row of a stepped Query, read by column name (the reader store/rows.hpp expects).
-class Row {
- public:
-  explicit Row(const Query& query) : query_(query) {}
-  std::string text(std::string_view name) const { return query_.column_text(query_.column(name)); }
-  std::string bytes(std::string_view name) const { return query_.column_blob(query_.column(name)); }
-  std::int64_t integer(std::string_view name) const {
-    return query_.column_integer(query_.column(name));
-  }
-  bool is_null(std::string_view name) const { return query_.column_null(query_.column(name)); }
-  /// JSON columns are TEXT holding what was written.
-  std::string json(std::string_view name) const { return text(name); }
-
- private:
-  const Query& query_;
-};
-
 /// The connection and every statement the store runs, prepared once. `db` comes first so that it
 /// is destroyed last, after every statement is finalized.
 struct Handles {
@@ -414,40 +254,12 @@ struct Handles {
   StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
 };
 
-/// BEGIN IMMEDIATE (the write lock up front, so a read inside cannot fail to upgrade later) ...
-/// COMMIT; ROLLBACK when it goes without commit() (an exception or an early return).
-class Transaction {
+/// BEGIN IMMEDIATE ... COMMIT on the connection's prepared statements (sqlite::Transaction).
+class Transaction : public sqlite::Transaction {
  public:
-  Transaction(Handles& handles, std::string_view operation)
-      : handles_(handles), operation_(operation) {
-    Query(handles_.db.get(), handles_.begin, operation_).run();
-  }
-  ~Transaction() {
-    // SQLite may have rolled back already (I/O error, disk full): then there is nothing to undo.
-    if (!committed_ && sqlite3_get_autocommit(handles_.db.get()) == 0) {
-      sqlite3_step(handles_.rollback.get());
-      sqlite3_reset(handles_.rollback.get());
-    }
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  void commit() {
-    Query(handles_.db.get(), handles_.commit, operation_).run();
-    committed_ = true;
-  }
-
- private:
-  Handles& handles_;
-  std::string_view operation_;
-  bool committed_ = false;
+  Transaction(Handles& h, std::string_view operation)
+      : sqlite::Transaction(h.db.get(), h.begin, h.commit, h.rollback, operation) {}
 };
-
-std::int64_t unix_millis_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // --- Steps shared by several operations (the caller holds the lock) ---
 
@@ -587,61 +399,6 @@ std::size_t write_anonymisation(Handles& h, std::string_view user_id, std::strin
   return changed;
 }
 
-/// One-shot statements for open and the migrations; not on any hot path.
-void execute(sqlite3* db, std::string_view sql, std::string_view operation) {
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &error);
-  if (rc != SQLITE_OK) {
-    const std::string message = error != nullptr ? error : sqlite3_errstr(rc);
-    sqlite3_free(error);
-    fail(operation, message + " (SQLite code " + std::to_string(rc) + ")", rc);
-  }
-}
-
-std::string pragma_value(sqlite3* db, std::string_view sql, std::string_view operation) {
-  const StatementHandle statement = prepare(db, sql, operation, false);
-  Query query(db, statement, operation);
-  return query.step() ? query.column_text(0) : std::string();
-}
-
-int applied_schema_version(sqlite3* db) {
-  constexpr std::string_view kOperation = "read schema version";
-  {
-    const StatementHandle exists = prepare(db, kSchemaMigrationsExists, kOperation, false);
-    if (!Query(db, exists, kOperation).step()) return 0;
-  }
-  const StatementHandle version = prepare(db, kAppliedVersion, kOperation, false);
-  Query query(db, version, kOperation);
-  query.step();
-  return static_cast<int>(Row(query).integer("version"));
-}
-
-/// Applies the embedded migrations the database lacks, each in its own transaction that first
-/// re-reads the applied version (another process may be migrating the same file).
-void migrate(Handles& h, std::string_view open_operation) {
-  const std::span<const Migration> migrations = sqlite_migrations();
-  const int latest = migrations.back().version;
-  for (const Migration& migration : migrations) {
-    const std::string operation =
-        std::string(open_operation) + ": migration " + std::string(migration.name);
-    Transaction transaction(h, operation);
-    const int applied = applied_schema_version(h.db.get());
-    if (applied > latest) {
-      fail(open_operation, "the database's schema version " + std::to_string(applied) +
-                               " is newer than this binary knows (" + std::to_string(latest) +
-                               "); refusing to open it with an older proofgate");
-    }
-    if (applied >= migration.version) continue;  // rolls back the empty transaction
-    execute(h.db.get(), migration.sql, operation);
-    const StatementHandle record = prepare(h.db.get(), kRecordMigration, operation, false);
-    Query(h.db.get(), record, operation)
-        .integer(1, migration.version)
-        .integer(2, unix_millis_now())
-        .run();
-    transaction.commit();
-  }
-}
-
 }  // namespace
 
 struct SqliteStore::Connection : Handles {};
@@ -660,30 +417,14 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   Handles& h = *connection_;
   const std::string path = settings.path.string();
   const std::string open_operation = "open " + path;
-  sqlite3* raw = nullptr;
-  // NOMUTEX: mutex_ serializes every use of the connection already.
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  h.db.reset(raw);
-  if (rc != SQLITE_OK) fail_with(raw, open_operation, rc);
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, settings.busy_timeout_ms);
-
-  const std::string journal_mode = pragma_value(raw, "PRAGMA journal_mode = WAL", open_operation);
-  if (journal_mode != "wal" && journal_mode != "memory") {
-    fail(open_operation, "journal_mode stays '" + journal_mode + "' instead of WAL");
-  }
-  execute(raw, "PRAGMA synchronous = " + synchronous, open_operation);
-  execute(raw, "PRAGMA foreign_keys = ON", open_operation);
-  if (pragma_value(raw, "PRAGMA foreign_keys", open_operation) != "1") {
-    fail(open_operation, "this SQLite does not enforce foreign keys");
-  }
+  // mutex_ serializes every use of the connection (open_database opens it NOMUTEX).
+  h.db = open_database(path, synchronous, settings.busy_timeout_ms, open_operation);
+  sqlite3* raw = h.db.get();
 
   h.begin = prepare(raw, kBegin, open_operation);
   h.commit = prepare(raw, kCommit, open_operation);
   h.rollback = prepare(raw, kRollback, open_operation);
-  migrate(h, open_operation);
+  migrate(raw, h.begin, h.commit, h.rollback, sqlite_migrations(), open_operation);
 
   h.ping = prepare(raw, kPing, open_operation);
   h.insert_client = prepare(raw, kInsertClient, open_operation);

@@ -1,0 +1,598 @@
+// The issuer node (src/issuer/node.hpp, http_routes.hpp) on a real SQLite store in a temporary
+// directory with an in-memory authority: enrolment, authority failures, limits, revocation, roots
+// that never repeat, restart, a corrupted store, the admin token, the feed (ETag, long poll) and
+// key rotation followed by a feed::ChainState.
+#include "issuer/node.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "core/secrets.hpp"
+#include "crypto/poseidon.hpp"
+#include "crypto/snarkjs_codec.hpp"
+#include "crypto/uint256.hpp"
+#include "issuer/http_routes.hpp"
+
+namespace pg::issuer {
+namespace {
+
+namespace fs = std::filesystem;
+using crypto::Fr;
+using namespace std::chrono_literals;
+
+constexpr std::string_view kRecord = "27-01-74-05123";
+constexpr std::string_view kRecord2 = "27-01-74-05124";
+constexpr std::string_view kCommitment = "12345678901234567890";
+constexpr std::string_view kAdminToken = "pga_test-admin-token";
+
+Fr fr(std::string_view decimal) {
+  crypto::Limbs limbs{};
+  EXPECT_TRUE(crypto::limbs_from_decimal(decimal, limbs)) << decimal;
+  return Fr::from_canonical(limbs);
+}
+std::string dec(const Fr& v) {
+  return crypto::snarkjs::to_decimal(v.to_canonical());
+}
+
+/// The authority in memory: records with a current code each (single use), and a failure to
+/// give instead of an answer when set.
+class FakeAuthority final : public AuthorityPort {
+ public:
+  AuthorityResult<CodeSent> send_code(std::string_view record) override {
+    std::lock_guard lock(mu_);
+    ++send_calls;
+    if (failure) return *failure;
+    if (!records_.contains(std::string(record))) {
+      return AuthorityFailure{AuthorityFailure::Kind::kUnknownRecord, "unknown", 0};
+    }
+    codes_[std::string(record)] = "123456";
+    return CodeSent{"98******67", 300};
+  }
+  AuthorityResult<AuthorityRecord> fetch_record(std::string_view record,
+                                                std::string_view code) override {
+    std::lock_guard lock(mu_);
+    ++fetch_calls;
+    if (failure) return *failure;
+    const auto it = records_.find(std::string(record));
+    if (it == records_.end()) {
+      return AuthorityFailure{AuthorityFailure::Kind::kUnknownRecord, "unknown", 0};
+    }
+    const auto c = codes_.find(std::string(record));
+    if (c == codes_.end()) return AuthorityFailure{AuthorityFailure::Kind::kCodeExpired, "", 0};
+    if (c->second != code) return AuthorityFailure{AuthorityFailure::Kind::kWrongCode, "", 0};
+    codes_.erase(c);  // single use
+    if (answer_other_number) {
+      MohaRecord other = std::get<MohaRecord>(it->second);
+      other.certificate_no = "99-99-99-99999";
+      return AuthorityRecord{other};
+    }
+    return it->second;
+  }
+  void add(std::string_view number) {
+    std::lock_guard lock(mu_);
+    records_[std::string(number)] =
+        MohaRecord{std::string(number), "Sita Sharma", "2058-08-16", "9841234567"};
+  }
+
+  std::optional<AuthorityFailure> failure;
+  bool answer_other_number = false;
+  int send_calls = 0, fetch_calls = 0;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, AuthorityRecord> records_;
+  std::map<std::string, std::string> codes_;
+};
+
+/// A stand-in for credential_attributes: every MOHA record is born 2001-12-01 in Nepal.
+crypto::Result<CredentialAttributes, std::string> convert(const AuthorityRecord& record,
+                                                          std::uint32_t today) {
+  if (!std::holds_alternative<MohaRecord>(record)) return std::string("not a MOHA record");
+  CredentialAttributes a;
+  a.issuer_id = 1;
+  a.schema_id = 1;
+  a.schema = "identity";
+  a.attributes = {{"birth_date", 20011201}, {"country", 524}};
+  a.expiry = today + 100000;  // ten years on
+  return a;
+}
+
+class IssuerNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/issuer-node-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_dir_ = tmpl;
+    data_dir_ = root_dir_ / "data";
+    authority_.add(kRecord);
+    authority_.add(kRecord2);
+    const auto digest = core::sha256(kAdminToken);
+    std::copy(digest.begin(), digest.end(), token_sha256_.begin());
+    open();
+  }
+  void TearDown() override {
+    node_.reset();
+    fs::remove_all(root_dir_);
+  }
+
+  NodeSettings settings() {
+    NodeSettings s;
+    s.kind = AuthorityKind::kMoha;
+    s.data_dir = data_dir_;
+    s.public_url = "http://issuer.test";
+    s.limits = limits_;
+    return s;
+  }
+  NodeDeps deps() {
+    NodeDeps d;
+    d.authority = &authority_;
+    d.convert = convert;
+    d.today = [](std::int64_t) { return 20261205u; };
+    d.now = [this] { return now_.load(); };
+    return d;
+  }
+  void open() {
+    node_.reset();
+    node_ = std::make_unique<IssuerNode>(settings(), deps());
+  }
+
+  NodeResult<IssuedCredential> enrol(std::string_view record = kRecord,
+                                     std::string_view commitment = kCommitment) {
+    auto sent = node_->start_enrolment(record, "10.0.0.1");
+    EXPECT_TRUE(sent.ok());
+    return node_->complete_enrolment(record, "123456", commitment, "10.0.0.1");
+  }
+
+  http::HttpReply call(std::string_view method, const std::string& target,
+                       const std::string& body = "", const std::string& authorization = "",
+                       const std::string& if_none_match = "") {
+    http::HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.body = body;
+    r.authorization = authorization;
+    r.if_none_match = if_none_match;
+    r.peer_address = "10.0.0.9";
+    return handle_issuer_request(*node_, token_sha256_, r);
+  }
+  std::string bearer() { return "Bearer " + std::string(kAdminToken); }
+
+  /// A follower trusting the node's first key follows the whole feed; returns the entries.
+  std::vector<feed::FeedEntry> follow_feed() {
+    const std::vector<KeyRecord> keys = node_->keys();
+    feed::ChainState chain(1, {{keys.front().key_id, keys.front().public_key, 0}});
+    std::set<std::string> seen;
+    const FeedAnswer answer = node_->feed_since(0, 0ms);
+    for (const feed::FeedEntry& e : answer.entries) {
+      const feed::ChainState::Verdict verdict = chain.accept(e, seen.contains(e.root));
+      EXPECT_FALSE(verdict.refusal) << "seq " << e.seq << ": " << verdict.detail;
+      seen.insert(e.root);
+    }
+    EXPECT_EQ(chain.seq(), answer.last_seq);
+    return answer.entries;
+  }
+
+  fs::path root_dir_, data_dir_;
+  FakeAuthority authority_;
+  NodeLimits limits_;
+  std::atomic<std::int64_t> now_{1764900000000};
+  std::array<std::uint8_t, 32> token_sha256_{};
+  std::unique_ptr<IssuerNode> node_;
+};
+
+TEST_F(IssuerNodeTest, StartsWithTheGenesisEntryAndPrivateFiles) {
+  const FeedAnswer feed = node_->feed_since(0, 0ms);
+  ASSERT_EQ(feed.entries.size(), 1u);
+  EXPECT_EQ(feed.entries[0].seq, 1u);
+  EXPECT_EQ(feed.entries[0].prev_root, "0");
+  EXPECT_EQ(feed.entries[0].root, dec(MerkleTree::empty_root(kTreeDepth)));
+  EXPECT_EQ(feed.entries[0].leaf_count, 0u);
+  follow_feed();
+  const auto mode = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(data_dir_), 0700u);
+  EXPECT_EQ(mode(data_dir_ / "pepper"), 0600u);
+  EXPECT_EQ(mode(data_dir_ / "signing.key"), 0600u);
+  EXPECT_EQ(mode(data_dir_ / "issuer.db"), 0600u);
+}
+
+TEST_F(IssuerNodeTest, EnrolmentGivesTheCredentialWithAPathToTheSignedRoot) {
+  auto issued = enrol();
+  ASSERT_TRUE(issued.ok()) << issued.error().detail;
+  EXPECT_TRUE(issued->created);
+  const boost::json::object& c = issued->credential;
+  EXPECT_EQ(c.at("issuer"), "moha");
+  EXPECT_EQ(c.at("issuer_id"), 1);
+  EXPECT_EQ(c.at("issuer_url"), "http://issuer.test");
+  EXPECT_EQ(c.at("schema"), "identity");
+  EXPECT_EQ(c.at("schema_id"), 1);
+  EXPECT_EQ(c.at("attributes"), (boost::json::object{{"birth_date", 20011201}, {"country", 524}}));
+  EXPECT_EQ(c.at("expiry"), 20361205);
+  EXPECT_EQ(c.at("leaf_index"), 0);
+  EXPECT_EQ(c.at("root_seq"), 2);
+  // Leaf = Poseidon(issuer_id, schema_id, commitment, birth_date, country, expiry).
+  const std::array<Fr, 6> inputs{Fr::from_u64(1),        Fr::from_u64(1),   fr(kCommitment),
+                                 Fr::from_u64(20011201), Fr::from_u64(524), Fr::from_u64(20361205)};
+  const Fr leaf = crypto::poseidon_hash(inputs);
+  EXPECT_EQ(c.at("leaf").as_string(), dec(leaf));
+  MerklePath path;
+  ASSERT_EQ(c.at("siblings").as_array().size(), 20u);
+  ASSERT_EQ(c.at("path_indices").as_array().size(), 20u);
+  for (const auto& s : c.at("siblings").as_array()) path.siblings.push_back(fr(s.as_string()));
+  for (const auto& i : c.at("path_indices").as_array()) {
+    path.path_indices.push_back(i.to_number<std::uint8_t>());
+  }
+  EXPECT_EQ(dec(MerkleTree::root_from_path(leaf, path)), c.at("root").as_string());
+
+  const std::vector<feed::FeedEntry> entries = follow_feed();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].root, c.at("root").as_string());
+  EXPECT_EQ(entries[1].leaf_count, 1u);
+
+  // Through HTTP: 201 with the same shape.
+  authority_.add("27-01-74-05125");
+  EXPECT_EQ(call("POST", "/issuer/v1/enrolments", R"({"record":"27-01-74-05125"})").status, 202);
+  const http::HttpReply created =
+      call("POST", "/issuer/v1/enrolments/complete",
+           R"({"record":"27-01-74-05125","code":"123456","holder_commitment":"77"})");
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(boost::json::parse(created.body).at("leaf_index"), 1);
+}
+
+TEST_F(IssuerNodeTest, TheSameCompletionTwiceGivesOneLeaf) {
+  auto first = enrol();
+  ASSERT_TRUE(first.ok());
+  // The retry carries the same record, code and commitment; the code is spent at the authority.
+  auto again = node_->complete_enrolment(kRecord, "123456", kCommitment, "10.0.0.1");
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->credential.at("leaf_index"), first->credential.at("leaf_index"));
+  EXPECT_EQ(again->credential.at("leaf"), first->credential.at("leaf"));
+  EXPECT_EQ(authority_.fetch_calls, 1);
+  EXPECT_EQ(node_->current_root().second, 2u);
+  // A new code for the same holder and record: the same credential again, 200 over HTTP.
+  ASSERT_TRUE(node_->start_enrolment(kRecord, "10.0.0.1").ok());
+  const http::HttpReply reply = call(
+      "POST", "/issuer/v1/enrolments/complete",
+      R"({"record":"27-01-74-05123","code":"123456","holder_commitment":"12345678901234567890"})");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(node_->stats("test").leaf_count, 1u);
+  // A wrong code for an existing credential is not a retry: the authority says so.
+  EXPECT_EQ(node_->complete_enrolment(kRecord, "654321", kCommitment, "10.0.0.1").error().code,
+            NodeErrorCode::kWrongCode);
+}
+
+TEST_F(IssuerNodeTest, AuthorityFailuresMapToTheirErrorsAndLeaveTheTreeUnchanged) {
+  using K = AuthorityFailure::Kind;
+  const std::vector<std::pair<K, NodeErrorCode>> cases{
+      {K::kUnknownRecord, NodeErrorCode::kUnknownRecord},
+      {K::kWrongCode, NodeErrorCode::kWrongCode},
+      {K::kCodeExpired, NodeErrorCode::kCodeExpired},
+      {K::kLockedOut, NodeErrorCode::kLockedOut},
+      {K::kUnavailable, NodeErrorCode::kAuthorityUnavailable},
+      {K::kBadAnswer, NodeErrorCode::kAuthorityBadAnswer}};
+  const auto before = node_->current_root();
+  for (const auto& [kind, code] : cases) {
+    now_ += 10 * 60 * 1000;  // past the per-record limits
+    authority_.failure = AuthorityFailure{kind, "test", 7};
+    auto started = node_->start_enrolment(kRecord2, "10.0.0.2");
+    ASSERT_FALSE(started.ok());
+    EXPECT_EQ(started.error().code, code);
+    auto completed = node_->complete_enrolment(kRecord2, "123456", kCommitment, "10.0.0.3");
+    ASSERT_FALSE(completed.ok());
+    EXPECT_EQ(completed.error().code, code) << error_code_name(code);
+    EXPECT_EQ(node_->current_root(), before);
+  }
+  // Locked out: 429 with the authority's Retry-After.
+  now_ += 10 * 60 * 1000;
+  authority_.failure = AuthorityFailure{K::kLockedOut, "locked", 900};
+  const http::HttpReply locked =
+      call("POST", "/issuer/v1/enrolments", R"({"record":"27-01-74-05124"})");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_NE(std::find(locked.headers.begin(), locked.headers.end(),
+                      std::pair<std::string, std::string>{"Retry-After", "900"}),
+            locked.headers.end());
+  EXPECT_EQ(boost::json::parse(locked.body).at("error_code"), "LOCKED_OUT");
+  // A record of another number than asked is a bad answer, and nothing is appended.
+  authority_.failure.reset();
+  authority_.answer_other_number = true;
+  now_ += 10 * 60 * 1000;
+  auto other = enrol(kRecord2);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, NodeErrorCode::kAuthorityBadAnswer);
+  EXPECT_EQ(node_->current_root(), before);
+  EXPECT_EQ(node_->stats("test").authority_failures, 14u);  // 6 kinds x 2 calls, locked, other
+}
+
+TEST_F(IssuerNodeTest, BadInputIsRefusedBeforeAnyAuthorityCall) {
+  EXPECT_EQ(node_->start_enrolment("27-01-74-0512", "a").error().code,
+            NodeErrorCode::kInvalidRequest);
+  EXPECT_EQ(node_->start_enrolment("301234567", "a").error().code, NodeErrorCode::kInvalidRequest);
+  const std::string r =
+      "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+  for (const std::string& bad : {std::string("0"), std::string("012"), r, std::string("-1"),
+                                 std::string("1e3"), std::string("")}) {
+    const auto e = node_->complete_enrolment(kRecord, "123456", bad, "a");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.error().code, NodeErrorCode::kInvalidRequest);
+    EXPECT_NE(e.error().detail.find("holder_commitment"), std::string::npos);
+  }
+  EXPECT_EQ(node_->complete_enrolment(kRecord, "12345", kCommitment, "a").error().code,
+            NodeErrorCode::kInvalidRequest);
+  EXPECT_EQ(authority_.send_calls + authority_.fetch_calls, 0);
+  // Strict bodies: an unknown member, a missing one, a wrong type — each named.
+  const auto detail = [](const http::HttpReply& r) {
+    EXPECT_EQ(r.status, 400);
+    return std::string(boost::json::parse(r.body).at("detail").as_string());
+  };
+  EXPECT_EQ(detail(call("POST", "/issuer/v1/enrolments", R"({"record":"27-01-74-05123","x":1})")),
+            "x: unknown member");
+  EXPECT_EQ(detail(call("POST", "/issuer/v1/enrolments", R"({})")), "record: required, a string");
+  EXPECT_EQ(detail(call("POST", "/issuer/v1/enrolments", R"({"record":5})")),
+            "record: required, a string");
+  EXPECT_EQ(detail(call("POST", "/issuer/v1/enrolments", "not json")),
+            "body: must be a JSON object");
+}
+
+TEST_F(IssuerNodeTest, RateLimitsPerRecordAndPerAddress) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(node_->start_enrolment(kRecord, "10.1.0." + std::to_string(i)).ok());
+  auto limited = node_->start_enrolment(kRecord, "10.1.0.9");
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.error().code, NodeErrorCode::kRateLimited);
+  EXPECT_GT(limited.error().retry_after_s, 0u);
+  EXPECT_EQ(authority_.send_calls, 5);
+  now_ += 10 * 60 * 1000;  // the bucket refills over ten minutes
+  EXPECT_TRUE(node_->start_enrolment(kRecord, "10.1.0.9").ok());
+
+  // Per address: 30 a minute over any records.
+  for (int i = 0; i < 30; ++i) {
+    const auto r = node_->start_enrolment("27-01-74-0" + std::to_string(6000 + i), "10.2.0.1");
+    ASSERT_NE(r.ok() ? NodeErrorCode::kInternal : r.error().code, NodeErrorCode::kRateLimited);
+  }
+  const http::HttpReply reply = [&] {
+    http::HttpRequest r;
+    r.method = "POST";
+    r.target = "/issuer/v1/enrolments";
+    r.body = R"({"record":"27-01-74-05124"})";
+    r.peer_address = "10.2.0.1";
+    return handle_issuer_request(*node_, token_sha256_, r);
+  }();
+  EXPECT_EQ(reply.status, 429);
+  EXPECT_EQ(boost::json::parse(reply.body).at("error_code"), "RATE_LIMITED");
+  EXPECT_TRUE(std::any_of(reply.headers.begin(), reply.headers.end(),
+                          [](const auto& h) { return h.first == "Retry-After"; }));
+}
+
+TEST_F(IssuerNodeTest, RevocationZeroesTheLeafAndPublishesAFreshRoot) {
+  ASSERT_TRUE(enrol().ok());
+  ASSERT_TRUE(enrol(kRecord2, "99").ok());
+  const http::HttpReply revoked = call("POST", "/issuer/v1/admin/credentials/0/revoke",
+                                       R"({"reason":"court order"})", bearer());
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  const boost::json::value answer = boost::json::parse(revoked.body);
+  EXPECT_EQ(answer.at("root_seq"), 4);
+  EXPECT_EQ(node_->store().leaf(0)->leaf, "0");
+  const http::HttpReply path = call("GET", "/issuer/v1/credentials/0");
+  EXPECT_EQ(path.status, 410);
+  EXPECT_EQ(boost::json::parse(path.body).at("error_code"), "REVOKED");
+  // The other credential's path leads to the new root.
+  const http::HttpReply other = call("GET", "/issuer/v1/credentials/1");
+  ASSERT_EQ(other.status, 200);
+  EXPECT_EQ(boost::json::parse(other.body).at("root"), answer.at("root"));
+  EXPECT_EQ(call("GET", "/issuer/v1/credentials/7").status, 404);
+  // Revoking again, or a leaf that is no credential, is refused.
+  EXPECT_EQ(node_->revoke(0, "again", "t").error().code, NodeErrorCode::kRevoked);
+  EXPECT_EQ(node_->revoke(9, "none", "t").error().code, NodeErrorCode::kNotFound);
+  follow_feed();
+  // The admin list says which is which.
+  const http::HttpReply list =
+      call("GET", "/issuer/v1/admin/credentials?after=0&limit=5", "", bearer());
+  ASSERT_EQ(list.status, 200);
+  const boost::json::value listed = boost::json::parse(list.body);
+  const auto& items = listed.at("credentials").as_array();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].at("leaf_index"), 1);
+  EXPECT_EQ(items[0].at("status"), "active");
+}
+
+TEST_F(IssuerNodeTest, RootsNeverRepeatAppendThenRevokeAddsAPaddingLeaf) {
+  ASSERT_TRUE(enrol().ok());
+  ASSERT_TRUE(node_->revoke(0, "test", "t").ok());
+  // Leaf 0 set to 0 would give the empty tree's root again (seq 1's): a padding leaf follows.
+  const std::vector<feed::FeedEntry> entries = follow_feed();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].leaf_count, 2u);
+  EXPECT_NE(entries[2].root, entries[0].root);
+  const std::optional<StoredLeaf> padding = node_->store().leaf(1);
+  ASSERT_TRUE(padding);
+  EXPECT_TRUE(padding->padding);
+  EXPECT_NE(padding->leaf, "0");
+  EXPECT_EQ(call("GET", "/issuer/v1/credentials/1").status, 404);  // never a credential
+  std::set<std::string> roots;
+  for (const auto& e : entries) EXPECT_TRUE(roots.insert(e.root).second);
+}
+
+TEST_F(IssuerNodeTest, RestartRebuildsTheSameRootAndContinuesTheChain) {
+  ASSERT_TRUE(enrol().ok());
+  ASSERT_TRUE(node_->revoke(0, "test", "t").ok());
+  const auto before = node_->current_root();
+  open();
+  EXPECT_EQ(node_->current_root(), before);
+  ASSERT_TRUE(enrol(kRecord2, "5").ok());
+  EXPECT_EQ(node_->current_root().second, before.second + 1);
+  EXPECT_EQ(follow_feed().size(), before.second + 1);
+}
+
+TEST_F(IssuerNodeTest, ACorruptedStoreRefusesToStartNamingBothRoots) {
+  ASSERT_TRUE(enrol().ok());
+  const std::string root = node_->current_root().first;
+  node_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_dir_ / "issuer.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE leaves SET leaf = '5' WHERE leaf_index = 0", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    open();
+    FAIL() << "the node started on a corrupted store";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(root), std::string::npos) << message;
+    EXPECT_NE(message.find("refusing to start"), std::string::npos) << message;
+    EXPECT_NE(message.find("root "), message.rfind("root ")) << message;  // both named
+  }
+}
+
+TEST_F(IssuerNodeTest, AdminRoutesNeedTheTokenAndAreAudited) {
+  ASSERT_TRUE(enrol().ok());
+  EXPECT_EQ(call("GET", "/issuer/v1/admin/stats").status, 401);
+  EXPECT_EQ(call("GET", "/issuer/v1/admin/stats", "", "Bearer wrong").status, 401);
+  EXPECT_EQ(call("POST", "/issuer/v1/admin/credentials/0/revoke", R"({"reason":"x"})",
+                 "Bearer pga_test-admin-tokeN")
+                .status,
+            401);
+  EXPECT_EQ(node_->store().leaf(0)->revoked_at, 0);
+  const http::HttpReply stats = call("GET", "/issuer/v1/admin/stats", "", bearer());
+  ASSERT_EQ(stats.status, 200);
+  const boost::json::value s = boost::json::parse(stats.body);
+  EXPECT_EQ(s.at("leaf_count"), 1);
+  EXPECT_EQ(s.at("revoked"), 0);
+  EXPECT_EQ(s.at("root_seq"), 2);
+  EXPECT_EQ(s.at("authority").at("calls"), 2);
+  EXPECT_EQ(s.at("authority").at("breaker"), "closed");
+  ASSERT_EQ(call("POST", "/issuer/v1/admin/credentials/0/revoke", R"({"reason":"fraud"})", bearer())
+                .status,
+            200);
+  std::multiset<std::string> actions;
+  for (const AuditRecord& a : node_->store().audit_trail(50)) {
+    actions.insert(a.action);
+    EXPECT_EQ(a.actor, "admin@10.0.0.9");
+  }
+  EXPECT_EQ(actions.count("unauthorized"), 3u);
+  EXPECT_EQ(actions.count("stats"), 1u);
+  EXPECT_EQ(actions.count("revoke"), 1u);
+}
+
+TEST_F(IssuerNodeTest, FeedSinceETagAndNotModified) {
+  ASSERT_TRUE(enrol().ok());
+  const http::HttpReply all = call("GET", "/issuer/v1/roots?since=0");
+  ASSERT_EQ(all.status, 200);
+  const boost::json::value body = boost::json::parse(all.body);
+  EXPECT_EQ(body.at("issuer_id"), 1);
+  EXPECT_EQ(body.at("entries").as_array().size(), 2u);
+  EXPECT_TRUE(feed::parse_feed_answer(all.body, 1).ok());
+  EXPECT_NE(std::find(all.headers.begin(), all.headers.end(),
+                      std::pair<std::string, std::string>{"ETag", "\"2\""}),
+            all.headers.end());
+  const http::HttpReply since = call("GET", "/issuer/v1/roots?since=1");
+  EXPECT_EQ(boost::json::parse(since.body).at("entries").as_array().size(), 1u);
+  EXPECT_EQ(call("GET", "/issuer/v1/roots?since=2", "", "", "\"2\"").status, 304);
+  EXPECT_EQ(call("GET", "/issuer/v1/roots?since=1", "", "", "\"1\"").status, 200);
+  EXPECT_EQ(call("GET", "/issuer/v1/roots?since=x").status, 400);
+  EXPECT_EQ(call("GET", "/issuer/v1/roots?since=0&wait=31").status, 400);
+}
+
+TEST_F(IssuerNodeTest, ALongPollWakesOnTheNextEntry) {
+  http::HttpReply polled;
+  std::thread poller([&] { polled = call("GET", "/issuer/v1/roots?since=1&wait=30"); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (node_->feed_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(node_->feed_waiters(), 1u);
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(enrol().ok());
+  poller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);  // woken, not timed out
+  ASSERT_EQ(polled.status, 200);
+  const boost::json::value body = boost::json::parse(polled.body);
+  const auto& entries = body.at("entries").as_array();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].at("seq"), 2);
+}
+
+TEST_F(IssuerNodeTest, LongPollsBeyondTheCapAnswerAtOnce) {
+  limits_.max_feed_waiters = 1;
+  open();
+  std::thread poller([&] { node_->feed_since(1, 30s); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (node_->feed_waiters() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(node_->feed_waiters(), 1u);
+  const auto started = std::chrono::steady_clock::now();
+  const FeedAnswer second = node_->feed_since(1, 30s);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+  EXPECT_TRUE(second.entries.empty());
+  node_->stop_waiting();
+  poller.join();
+}
+
+TEST_F(IssuerNodeTest, KeyRotationIsFollowedAcrossTheFeed) {
+  ASSERT_TRUE(enrol().ok());
+  const std::string old_id = node_->keys().front().key_id;
+  const http::HttpReply rotated =
+      call("POST", "/issuer/v1/admin/keys/rotate", R"({"overlap_seconds":3600})", bearer());
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string new_id(boost::json::parse(rotated.body).at("key_id").as_string());
+  EXPECT_NE(new_id, old_id);
+  ASSERT_TRUE(enrol(kRecord2, "42").ok());
+
+  const std::vector<feed::FeedEntry> entries = follow_feed();  // trusts only the first key
+  ASSERT_EQ(entries.size(), 4u);
+  ASSERT_TRUE(entries[2].next_key);
+  EXPECT_EQ(entries[2].key_id, old_id);
+  EXPECT_EQ(entries[2].next_key->key_id, new_id);
+  EXPECT_EQ(entries[2].next_key->previous_valid_until, entries[2].issued_at + 3600 * 1000);
+  EXPECT_EQ(entries[3].key_id, new_id);
+  EXPECT_TRUE(fs::exists(data_dir_ / ("signing.key." + old_id + ".retired")));
+  const http::HttpReply keys = call("GET", "/issuer/v1/keys");
+  const boost::json::value key_list = boost::json::parse(keys.body);
+  const auto& list = key_list.at("keys").as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].at("key_id").as_string(), old_id);
+  EXPECT_EQ(list[0].at("retired_after"), entries[2].next_key->previous_valid_until);
+  EXPECT_TRUE(list[1].at("retired_after").is_null());
+  // After a restart the node signs with the new key.
+  open();
+  ASSERT_TRUE(node_->revoke(0, "t", "t").ok());
+  EXPECT_EQ(follow_feed().back().key_id, new_id);
+  EXPECT_EQ(
+      call("POST", "/issuer/v1/admin/keys/rotate", R"({"overlap_seconds":-1})", bearer()).status,
+      400);
+}
+
+TEST_F(IssuerNodeTest, ARotationCutShortBeforeTheKeyFilesSwapIsFinishedAtStart) {
+  const std::string old_id = node_->keys().front().key_id;
+  auto rotated = node_->rotate_key(60, "t");
+  ASSERT_TRUE(rotated.ok());
+  const std::string new_id = rotated->key_id;
+  node_.reset();
+  // The state of a crash after the feed entry committed, before the renames.
+  fs::rename(data_dir_ / "signing.key", data_dir_ / ("signing.key." + new_id + ".new"));
+  fs::rename(data_dir_ / ("signing.key." + old_id + ".retired"), data_dir_ / "signing.key");
+  open();
+  ASSERT_TRUE(enrol().ok());
+  EXPECT_EQ(follow_feed().back().key_id, new_id);
+  EXPECT_FALSE(fs::exists(data_dir_ / ("signing.key." + new_id + ".new")));
+  // A key file that is not the store's current key, with nothing to finish: refuse to start.
+  node_.reset();
+  fs::rename(data_dir_ / ("signing.key." + old_id + ".retired"), data_dir_ / "signing.key");
+  EXPECT_THROW(open(), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace pg::issuer
