@@ -624,6 +624,111 @@ TEST_F(FaultTest, BreakerOpensFailsFastThenHalfOpensAndCloses) {
   EXPECT_TRUE(client.fetch_record(record, code_for(record)).ok());
 }
 
+// ---- strict answers ----
+
+/// A stand-in authority that answers one connection with a canned status and body (over the same
+/// mutual TLS), to show the client refuses answers the sandbox never gives.
+class CannedAuthority {
+ public:
+  CannedAuthority(const std::string& dir, unsigned status, std::string body)
+      : ctx_(ssl::context::tls_server), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    ctx_.use_certificate_chain_file(dir + "/authority.pem");
+    ctx_.use_private_key_file(dir + "/authority.key", ssl::context::pem);
+    ctx_.load_verify_file(dir + "/ca.pem");
+    ctx_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    thread_ = std::thread([this, status, body = std::move(body)] {
+      try {
+        ssl::stream<asio::ip::tcp::socket> stream(acceptor_.accept(), ctx_);
+        stream.handshake(ssl::stream_base::server);
+        beast::flat_buffer buffer;
+        bhttp::request<bhttp::string_body> req;
+        bhttp::read(stream, buffer, req);
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+        res.set(bhttp::field::content_type, "application/json");
+        res.body() = body;
+        res.prepare_payload();
+        bhttp::write(stream, res);
+        beast::error_code ignored;
+        stream.shutdown(ignored);
+      } catch (const std::exception&) {
+        // The test's assertions on the client's side tell what went wrong.
+      }
+    });
+  }
+  ~CannedAuthority() { thread_.join(); }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  ssl::context ctx_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+TEST_F(AuthorityTest, AnswersThatAreNotTheProtocolsAreBadAnswers) {
+  const std::string dir = (root_ / "pki").string();
+  const std::string record = "27-01-74-05123";
+  const auto fetch = [&](unsigned status, const std::string& body) {
+    CannedAuthority canned(dir, status, body);
+    AuthorityClientSettings s;
+    s.url = "https://localhost:" + std::to_string(canned.port());
+    s.kind = AuthorityKind::kMoha;
+    s.ca_file = pki("ca.pem");
+    s.cert_file = pki("issuer.pem");
+    s.key_file = pki("issuer.key");
+    s.timeout = 2000ms;
+    s.attempts = 1;
+    MtlsAuthorityClient client(s);
+    return client.fetch_record(record, "123456");
+  };
+  const std::string good =
+      R"({"kind":"moha","record":")" + record +
+      R"(","name":"Sita Thapa","date_of_birth_bs":"2058-04-17","phone":"9841234567")";
+  // The control: the canned answer itself is accepted.
+  const auto ok = fetch(200, good + "}");
+  ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  EXPECT_EQ(std::get<pg::issuer::MohaRecord>(*ok).date_of_birth_bs, "2058-04-17");
+
+  const auto bad = [&](unsigned status, const std::string& body, const std::string& mention) {
+    SCOPED_TRACE(body);
+    const auto r = fetch(status, body);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, Kind::kBadAnswer) << r.error().detail;
+    EXPECT_NE(r.error().detail.find(mention), std::string::npos) << r.error().detail;
+    // The detail never repeats the answer's values.
+    EXPECT_EQ(r.error().detail.find("Sita"), std::string::npos);
+  };
+  bad(200, good + R"(,"extra":1})", "extra");
+  bad(200,
+      R"({"kind":"moha","record":")" + record +
+          R"(","name":"Sita Thapa","date_of_birth_bs":"2058-04-17"})",
+      "phone");
+  bad(200,
+      R"({"kind":"moha","record":")" + record +
+          R"(","name":"Sita Thapa","date_of_birth_bs":"2058-04-17","phone":9841234567})",
+      "phone");
+  bad(200,
+      R"({"kind":"moha","record":")" + record +
+          R"(","name":"Sita Thapa","date_of_birth_bs":"2058-13-17","phone":"9841234567"})",
+      "date_of_birth_bs");
+  bad(200,
+      R"({"kind":"moha","record":"27-01-74-05124","name":"Sita Thapa","date_of_birth_bs":"2058-04-17","phone":"9841234567"})",
+      "record number");
+  bad(200, "[1,2]", "object");
+  bad(404, R"({"error":"not_found"})", "unknown_record");
+  bad(429, R"({"error":"locked"})", "retry_after");
+  bad(202, R"({"sent_to":"98******12","expires_in":300})", "status 202");
+  bad(401, R"({"error":"wrong_code","hint":"x"})", "hint");
+
+  const auto wrong = fetch(401, R"({"error":"wrong_code"})");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().kind, Kind::kWrongCode);
+  const auto locked = fetch(429, R"({"error":"locked","retry_after":42})");
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.error().kind, Kind::kLockedOut);
+  EXPECT_EQ(locked.error().retry_after_s, 42u);
+}
+
 // ---- privacy of the logs ----
 
 TEST_F(AuthorityTest, LogsCarryNoRecordNumberCodeOrAttribute) {
