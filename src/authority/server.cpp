@@ -29,6 +29,7 @@
 #include <unordered_map>
 
 #include "authority/records.hpp"
+#include "crypto/snarkjs_codec.hpp"
 #include "log/log.hpp"
 
 namespace pg::authority {
@@ -126,11 +127,10 @@ using Decoded = std::variant<json::object, std::string>;
 
 Decoded decode_object(std::string_view body, std::initializer_list<std::string_view> required,
                       std::initializer_list<std::string_view> optional = {}) {
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 8;
-  json::value v = json::parse(body, ec, {}, opts);
-  if (ec) return std::string("the body is not JSON: ") + ec.message();
+  // snarkjs::parse_json also refuses a member named twice (Boost.JSON would keep the last one).
+  crypto::Result<json::value> parsed = crypto::snarkjs::parse_json(body, "the body");
+  if (!parsed) return parsed.error().to_string();
+  json::value& v = *parsed;
   if (!v.is_object()) return std::string("the body must be a JSON object");
   json::object& o = v.as_object();
   for (const auto& member : o) {

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/snarkjs_codec.hpp"
 #include "log/log.hpp"
 
 namespace pg::issuer {
@@ -211,11 +212,10 @@ bool all_digits(std::string_view s) {
 }
 
 json::object parse_object(std::string_view body) {
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 8;
-  json::value v = json::parse(body, ec, {}, opts);
-  if (ec) throw NotProtocol{"the answer is not JSON"};
+  // snarkjs::parse_json also refuses a member named twice (Boost.JSON would keep the last one).
+  crypto::Result<json::value> parsed = crypto::snarkjs::parse_json(body, "the answer");
+  if (!parsed) throw NotProtocol{parsed.error().to_string()};
+  json::value& v = *parsed;
   if (!v.is_object()) throw NotProtocol{"the answer is not a JSON object"};
   return std::move(v.as_object());
 }
