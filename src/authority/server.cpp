@@ -21,7 +21,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <deque>
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <system_error>

@@ -19,6 +19,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <random>
 #include <stdexcept>
