@@ -364,6 +364,26 @@ TEST_F(AuthorityTest, UnknownRecord) {
   EXPECT_EQ(got.error().kind, Kind::kUnknownRecord);
 }
 
+TEST_F(AuthorityTest, OneClientServesSeveralThreadsAtOnce) {
+  start(AuthorityKind::kNrb);
+  MtlsAuthorityClient client(settings(AuthorityKind::kNrb));
+  const json::array records = listed();
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> released{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string record(records.at(static_cast<std::size_t>(t)).at("record").as_string());
+      if (!client.send_code(record).ok()) return;
+      if (client.fetch_record(record, code_for(record)).ok()) ++released;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(released.load(), kThreads);
+  EXPECT_EQ(client.stats().calls, 2u * kThreads);
+  EXPECT_EQ(client.stats().failures, 0u);
+}
+
 // ---- strict requests ----
 
 TEST_F(AuthorityTest, RequestsAreDecodedStrictly) {
