@@ -1,5 +1,5 @@
-// The demo set-up (see demo.hpp). Credentials are computed as docs/protocol.md states them:
-// leaf = Poseidon(issuer_id, schema_id, commitment, attributes..., expiry) in a depth-20 tree.
+// The demo set-up (see demo.hpp): the one-process path of `serve --demo`. Credentials are made by
+// the issuer nodes' own code (src/issuer: record rules, leaf, tree), not a second implementation.
 #include "cli/demo.hpp"
 
 #include <sys/stat.h>
@@ -11,9 +11,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "calendar/bikram_sambat.hpp"
 #include "cli/clients.hpp"
+#include "core/catalog.hpp"
 #include "crypto/poseidon.hpp"
 #include "crypto/snarkjs_codec.hpp"
+#include "issuer/attributes.hpp"
+#include "issuer/tree.hpp"
 
 namespace pg::cli {
 
@@ -22,67 +26,35 @@ namespace json = boost::json;
 using crypto::Fr;
 
 namespace {
-constexpr int kDepth = 20;
 constexpr std::string_view kDemoDomain = "bank.example";
-
-Fr fr_u64(std::uint64_t v) {
-  crypto::Limbs l{};
-  l[0] = v;
-  return Fr::from_canonical(l);
-}
 
 std::string dec(const Fr& x) {
   return crypto::snarkjs::to_decimal(x.to_canonical());
 }
 
-Fr hash2(const Fr& a, const Fr& b) {
-  const std::array<Fr, 2> in{a, b};
-  return crypto::poseidon_hash(in);
-}
-
-struct Credential {
-  std::string issuer, schema;
-  std::uint32_t issuer_id, schema_id;
-  std::vector<std::pair<std::string, std::uint64_t>> attributes;
-  std::uint64_t expiry;
-};
-
-/// A sparse depth-20 tree with filler leaves 101, 202, 303 and the credential's leaf at index 3;
-/// returns the wallet's credential JSON (attributes, expiry, root, siblings, path_indices).
-json::object issue(const Credential& c, const Fr& commitment, Fr& root_out) {
-  std::vector<Fr> leaf_in{fr_u64(c.issuer_id), fr_u64(c.schema_id), commitment};
-  for (const auto& [k, v] : c.attributes) leaf_in.push_back(fr_u64(v));
-  leaf_in.push_back(fr_u64(c.expiry));
-  const Fr leaf = crypto::poseidon_hash(leaf_in);
-  std::array<Fr, kDepth + 1> zero{};
-  zero[0] = Fr::zero();
-  for (int i = 0; i < kDepth; ++i) zero[i + 1] = hash2(zero[i], zero[i]);
-  std::map<std::uint64_t, Fr> level{
-      {0, fr_u64(101)}, {1, fr_u64(202)}, {2, fr_u64(303)}, {3, leaf}};
-  std::uint64_t index = 3;
+/// The issuer nodes' own rules and tree (src/issuer): the sandbox-style record becomes its
+/// credential attributes (Bikram Sambat dates, fiscal years), its leaf goes into a depth-20 tree
+/// after three filler leaves; returns the wallet's credential JSON.
+json::object issue(const issuer::AuthorityRecord& record, const Fr& commitment, std::uint32_t today,
+                   Fr& root_out) {
+  auto attrs = issuer::credential_attributes(record, today);
+  if (!attrs) throw std::runtime_error("demo record: " + attrs.error());
+  const auto leaf = issuer::credential_leaf(*attrs, commitment);
+  if (!leaf) throw std::runtime_error("demo record: too many attributes");
+  issuer::MerkleTree tree;
+  for (const std::uint64_t filler : {101, 202, 303}) tree.append(Fr::from_u64(filler));
+  const std::uint64_t index = *tree.append(*leaf);
+  const issuer::MerklePath path = tree.path(index);
+  root_out = tree.root();
   json::array siblings, bits;
-  for (int d = 0; d < kDepth; ++d) {
-    const auto sib = level.find(index ^ 1);
-    siblings.push_back(json::value(dec(sib == level.end() ? zero[d] : sib->second)));
-    bits.push_back(index & 1);
-    std::map<std::uint64_t, Fr> next;
-    for (const auto& [i, v] : level) {
-      if (next.contains(i / 2)) continue;
-      const auto l = level.find(i & ~std::uint64_t{1});
-      const auto r = level.find(i | 1);
-      next[i / 2] =
-          hash2(l == level.end() ? zero[d] : l->second, r == level.end() ? zero[d] : r->second);
-    }
-    level = std::move(next);
-    index /= 2;
-  }
-  root_out = level.at(0);
-  json::object attrs;
-  for (const auto& [k, v] : c.attributes) attrs[k] = v;
-  return json::object{{"issuer", c.issuer + " (sandbox)"},
-                      {"schema", c.schema},
-                      {"attributes", attrs},
-                      {"expiry", c.expiry},
+  for (const Fr& s : path.siblings) siblings.push_back(json::value(dec(s)));
+  for (const std::uint8_t b : path.path_indices) bits.push_back(b);
+  json::object attributes;
+  for (const auto& [k, v] : attrs->attributes) attributes[k] = v;
+  return json::object{{"issuer", std::string(core::issuer_slug(attrs->issuer_id)) + " (sandbox)"},
+                      {"schema", attrs->schema},
+                      {"attributes", attributes},
+                      {"expiry", attrs->expiry},
                       {"root", dec(root_out)},
                       {"siblings", siblings},
                       {"path_indices", bits}};
@@ -160,29 +132,24 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
                       {"version", 1}, {"secret", dec(secret)}, {"commitment", dec(commitment)}}));
   }
   out += "demo holder: " + holder_file.string() + "\n";
-  const std::array<Credential, 3> credentials{
-      Credential{"MOHA", "identity", 1, 1, {{"birth_date", 20000101}, {"country", 524}}, 20351231},
-      Credential{"TU",
-                 "education",
-                 2,
-                 2,
-                 {{"degree_level", 4}, {"graduation_year", 2022}, {"institution_id", 1}},
-                 20991231},
-      Credential{"NRB/IRD",
-                 "income",
-                 3,
-                 3,
-                 {{"annual_income_npr", 1500000}, {"fiscal_year", 2081}},
-                 20351231},
-  };
+  // Records as the sandbox authorities give them (docs/issuers.md), through the issuers' rules.
+  const std::array<std::pair<std::uint32_t, issuer::AuthorityRecord>, 3> records{{
+      {1, issuer::MohaRecord{"00-00-00-00001", "Demo Holder", "2056-09-16", "9800000001"}},
+      {2, issuer::TuRecord{"0-0-00-0001-2020", 4, 2078, 1, "Demo Campus"}},
+      {3, issuer::NrbRecord{"300000001", {{2080, 1400000}, {2081, 1500000}}}},
+  }};
   const auto now = core::SystemClock().now_ms();
-  for (const Credential& c : credentials) {
+  for (const auto& [issuer_id, record] : records) {
     Fr root;
-    const json::object cred = issue(c, commitment, root);
-    write_private(dir / (c.schema + ".json"), json::serialize(cred));
-    store.publish_root(c.issuer_id, dec(root), now);
-    out += "credential: " + (dir / (c.schema + ".json")).string() + " (" + c.issuer +
-           " tree root published)\n";
+    const json::object cred = issue(record, commitment, calendar::nepal_yyyymmdd(now), root);
+    const std::string schema(cred.at("schema").as_string());
+    write_private(dir / (schema + ".json"), json::serialize(cred));
+    if (store.publish_root(issuer_id, dec(root), now) == core::PublishOutcome::kReplacedBefore) {
+      throw std::runtime_error("demo: the " + schema +
+                               " root was replaced in this data directory; use a fresh one");
+    }
+    out += "credential: " + (dir / (schema + ".json")).string() + " (" +
+           std::string(core::issuer_slug(issuer_id)) + " tree root published)\n";
   }
   const std::string base = "http://" + listen;
   const std::string key_expr =

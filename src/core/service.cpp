@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "calendar/bikram_sambat.hpp"
 #include "core/binding.hpp"
 #include "core/secrets.hpp"
 #include "crypto/snarkjs_codec.hpp"
@@ -156,13 +157,8 @@ class ProofService::CacheClaims {
 };
 
 std::uint32_t yyyymmdd(UnixMillis ms) {
-  using namespace std::chrono;
-  // Nepal Standard Time is UTC+05:45 all year (no daylight saving): "18 today" is Nepal's today.
-  constexpr milliseconds kNepalOffset = hours(5) + minutes(45);
-  const sys_days d = floor<days>(sys_time<milliseconds>(milliseconds(ms) + kNepalOffset));
-  const year_month_day ymd(d);
-  return static_cast<std::uint32_t>(int(ymd.year()) * 10000 + unsigned(ymd.month()) * 100 +
-                                    unsigned(ymd.day()));
+  // "18 today" is Nepal's today (UTC+05:45), the same date the issuers' credentials use.
+  return calendar::nepal_yyyymmdd(ms);
 }
 
 std::string rfc3339(UnixMillis ms) {

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "calendar/bikram_sambat.hpp"
+#include "crypto/poseidon.hpp"
 
 namespace pg::issuer {
 namespace {
@@ -137,6 +138,17 @@ crypto::Result<CredentialAttributes, std::string> credential_attributes(const Au
         if constexpr (std::is_same_v<T, NrbRecord>) return income(record, *day);
       },
       r);
+}
+
+std::optional<crypto::Fr> credential_leaf(const CredentialAttributes& credential,
+                                          const crypto::Fr& holder_commitment) {
+  std::vector<crypto::Fr> inputs{crypto::Fr::from_u64(credential.issuer_id),
+                                 crypto::Fr::from_u64(credential.schema_id), holder_commitment};
+  for (const auto& attribute : credential.attributes) {
+    inputs.push_back(crypto::Fr::from_u64(attribute.second));
+  }
+  inputs.push_back(crypto::Fr::from_u64(credential.expiry));
+  return crypto::poseidon_hash_checked(inputs);
 }
 
 }  // namespace pg::issuer

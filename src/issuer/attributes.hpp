@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "crypto/bn254.hpp"
 #include "crypto/result.hpp"
 #include "issuer/authority.hpp"
 
@@ -25,5 +27,10 @@ struct CredentialAttributes {
 /// Error: one sentence naming what is wrong with the record (or with `today`).
 crypto::Result<CredentialAttributes, std::string> credential_attributes(const AuthorityRecord& r,
                                                                         std::uint32_t today);
+
+/// The credential's leaf Poseidon(issuer_id, schema_id, holder_commitment, attributes...,
+/// expiry) (docs/protocol.md); nullopt when there are more inputs than Poseidon takes.
+std::optional<crypto::Fr> credential_leaf(const CredentialAttributes& credential,
+                                          const crypto::Fr& holder_commitment);
 
 }  // namespace pg::issuer

@@ -462,14 +462,9 @@ NodeResult<IssuedCredential> IssuerNode::complete_enrolment(std::string_view rec
   if (attrs.issuer_id != issuer_id_) {
     return NodeError{NodeErrorCode::kInternal, "the conversion gave another issuer id", 0};
   }
-  std::vector<Fr> inputs{Fr::from_u64(attrs.issuer_id), Fr::from_u64(attrs.schema_id), *commitment};
   boost::json::object attributes;
-  for (const auto& [name, value] : attrs.attributes) {
-    inputs.push_back(Fr::from_u64(value));
-    attributes[name] = value;
-  }
-  inputs.push_back(Fr::from_u64(attrs.expiry));
-  const std::optional<Fr> leaf = crypto::poseidon_hash_checked(inputs);
+  for (const auto& [name, value] : attrs.attributes) attributes[name] = value;
+  const std::optional<Fr> leaf = credential_leaf(attrs, *commitment);
   if (!leaf) return NodeError{NodeErrorCode::kInternal, "too many attributes for the leaf", 0};
 
   try {
