@@ -133,15 +133,22 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
   }
   out += "demo holder: " + holder_file.string() + "\n";
   // Records as the sandbox authorities give them (docs/issuers.md), through the issuers' rules.
+  // The income record holds the last two completed fiscal years, whatever today is.
+  const auto now = core::SystemClock().now_ms();
+  const std::uint32_t today = calendar::nepal_yyyymmdd(now);
+  const auto today_bs =
+      calendar::ad_to_bs({static_cast<int>(today / 10000), static_cast<int>(today / 100 % 100),
+                          static_cast<int>(today % 100)});
+  if (!today_bs) throw std::runtime_error("demo: today is outside the Bikram Sambat table");
+  const int last_year = calendar::fiscal_year_of(*today_bs) - 1;
   const std::array<std::pair<std::uint32_t, issuer::AuthorityRecord>, 3> records{{
       {1, issuer::MohaRecord{"00-00-00-00001", "Demo Holder", "2056-09-16", "9800000001"}},
       {2, issuer::TuRecord{"0-0-00-0001-2020", 4, 2078, 1, "Demo Campus"}},
-      {3, issuer::NrbRecord{"300000001", {{2080, 1400000}, {2081, 1500000}}}},
+      {3, issuer::NrbRecord{"300000001", {{last_year - 1, 1400000}, {last_year, 1500000}}}},
   }};
-  const auto now = core::SystemClock().now_ms();
   for (const auto& [issuer_id, record] : records) {
     Fr root;
-    const json::object cred = issue(record, commitment, calendar::nepal_yyyymmdd(now), root);
+    const json::object cred = issue(record, commitment, today, root);
     const std::string schema(cred.at("schema").as_string());
     write_private(dir / (schema + ".json"), json::serialize(cred));
     if (store.publish_root(issuer_id, dec(root), now) == core::PublishOutcome::kReplacedBefore) {

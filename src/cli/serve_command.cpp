@@ -135,15 +135,23 @@ int serve(const Settings& s) {
     });
   }
   const bool demo = s.demo;
+  bool demo_failed = false;
   feeds.start();
   http::run_server(server, api, metrics, stopping, [&](const std::string& address) {
     log::info("listening", {{"address", address},
                             {"storage", data.storage_name},
                             {"cache", data.cache_name},
                             {"data_dir", data.data_dir.string()}});
-    if (demo)
+    if (!demo) return;
+    try {
       std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts)
                 << std::endl;
+    } catch (const std::exception& e) {
+      // Stop cleanly (the worker and upkeep threads are joined below), failing the command.
+      log::error("demo set-up failed", {{"error", e.what()}});
+      demo_failed = true;
+      stopping = true;
+    }
   });
   {
     std::lock_guard lock(upkeep_mu);
@@ -156,7 +164,7 @@ int serve(const Settings& s) {
   if (worker_thread.joinable())
     worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
   log::info("stopped");
-  return 0;
+  return demo_failed ? 1 : 0;
 }
 
 }  // namespace
