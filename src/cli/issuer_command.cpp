@@ -138,7 +138,9 @@ int serve_issuer(const IssuerOptions& o) {
           .count();
     };
     // The adapter's breaker, for the admin stats (MtlsAuthorityClient::stats()).
-    deps.breaker_state = [&authority] { return std::string(issuer::breaker_name(authority.stats().breaker)); };
+    deps.breaker_state = [&authority] {
+      return std::string(issuer::breaker_name(authority.stats().breaker));
+    };
     issuer::IssuerNode node(settings, deps);
 
     http::ServerSettings server;
