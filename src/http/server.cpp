@@ -182,6 +182,7 @@ class Server {
   void shutdown() {
     if (stopping_.exchange(true)) return;
     log::info("shutting down: no new connections, finishing requests in flight");
+    if (settings_.on_shutdown) settings_.on_shutdown();
     beast::error_code ignored;
     acceptor_.close(ignored);
     accept_timer_.cancel();
