@@ -164,7 +164,7 @@ async function demo() {
   console.log(`=> the verifier accepted the revocation's feed entry (seq ${revoke.root_seq}) ` +
     `${acceptedAt - revokedAt} ms after the revoke was sent (/metrics proofgate_feed_seq{issuer="moha"})`);
 
-  title(`a new request, proved on the credential's old root; verified once the grace window (${grace} s) has passed`);
+  title(`a new request, proved on the credential's old root, sent to the verifier once the grace window (${grace} s) has passed`);
   const verifySecond = requestProveVerify();
   // The old root stays valid `grace` seconds after the verifier replaced it (docs/issuers.md): the
   // state this step needs is that moment, so it waits for it (usually past already: proving takes
