@@ -4,7 +4,10 @@
 # signal was changed, a coordinate >= p (which snarkjs silently reduces), a key with no phase-2
 # contribution, and the timing of one verification. Then the service end to end: `proofgate serve
 # --demo` (demo partner, holder, sandbox issuer trees) and the three commands it prints — create a
-# proof request, prove it with the wallet, verify it — run exactly as printed.
+# proof request, prove it with the wallet, verify it — run exactly as printed. Last, the real
+# issuers (scripts/demo-issuers.mjs): three sandbox authorities, three issuer nodes and the verifier
+# following their signed root feeds; a wallet enrolment with the code from the sandbox's SMS file, a
+# proof `verified`, a revocation, and after the grace window STALE_ROOT on the old root.
 #
 # First it builds only what it needs, all at once: the `proofgate` target (not the test suites),
 # the claim circuits and the verify command's test vectors (circom2 + snarkjs), each logging to
@@ -107,3 +110,8 @@ echo
 kill -TERM "$server"
 wait "$server"
 echo "server stopped (SIGTERM); its request log: $data/requests.log"
+
+# The real thing: the issuers as separate processes, enrolment, verify, revocation (docs/issuers.md).
+echo
+echo "# the issuers end to end: node scripts/demo-issuers.mjs build/release/demo-issuers"
+PROOFGATE_BIN="$bin" PROOFGATE_ARTIFACTS="$artifacts" node scripts/demo-issuers.mjs build/release/demo-issuers

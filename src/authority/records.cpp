@@ -15,6 +15,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "calendar/bikram_sambat.hpp"
+
 namespace pg::authority {
 
 namespace {
@@ -118,11 +120,11 @@ SandboxRecord tu(Generator& g) {
   return {r, phone(g)};
 }
 
-SandboxRecord nrb(Generator& g) {
+SandboxRecord nrb(Generator& g, int latest_fiscal_year) {
   issuer::NrbRecord r;
   r.pan = std::to_string(g.between(1, 6)) + g.digits(8);
   const int years = static_cast<int>(g.between(2, 3));
-  const int first = static_cast<int>(g.between(2078, 2081 - static_cast<std::uint64_t>(years) + 1));
+  const int first = latest_fiscal_year - years + 1;
   for (int y = 0; y < years; ++y) {
     // Whole thousands of rupees between 2 lakh and 50 lakh.
     r.incomes.push_back({first + y, g.between(200, 5000) * 1000});
@@ -167,7 +169,17 @@ std::string record_number(const issuer::AuthorityRecord& record) {
   return std::get<issuer::NrbRecord>(record).pan;
 }
 
-std::vector<SandboxRecord> generate_records(AuthorityKind kind, std::size_t count) {
+int latest_completed_fiscal_year(std::uint32_t today_yyyymmdd) noexcept {
+  const calendar::Date today{static_cast<int>(today_yyyymmdd / 10000),
+                             static_cast<int>(today_yyyymmdd / 100 % 100),
+                             static_cast<int>(today_yyyymmdd % 100)};
+  const auto bs = calendar::ad_to_bs(today);
+  // The year holding today has not ended; the one before it has (on its last day it has not).
+  return bs ? calendar::fiscal_year_of(*bs) - 1 : 0;
+}
+
+std::vector<SandboxRecord> generate_records(AuthorityKind kind, std::size_t count,
+                                            int latest_fiscal_year) {
   Generator g(kind);
   std::vector<SandboxRecord> out;
   out.reserve(count);
@@ -175,7 +187,7 @@ std::vector<SandboxRecord> generate_records(AuthorityKind kind, std::size_t coun
   while (out.size() < count) {
     SandboxRecord r = kind == AuthorityKind::kMoha ? moha(g)
                       : kind == AuthorityKind::kTu ? tu(g)
-                                                   : nrb(g);
+                                                   : nrb(g, latest_fiscal_year);
     // A number drawn twice is skipped (the generator moves on), so numbers are unique and the
     // sequence still depends only on the seed.
     if (numbers.insert(record_number(r.record)).second) out.push_back(std::move(r));

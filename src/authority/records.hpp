@@ -22,8 +22,16 @@ struct SandboxRecord {
 std::string record_number(const issuer::AuthorityRecord& record);
 
 /// `count` records of `kind`, generated from the fixed seed: the first k of generate(kind, n) are
-/// generate(kind, k), and record numbers are unique within a kind.
-std::vector<SandboxRecord> generate_records(issuer::AuthorityKind kind, std::size_t count);
+/// generate(kind, k), and record numbers are unique within a kind. NRB/IRD incomes end with
+/// `latest_fiscal_year`, the last fiscal year that has ended (a fixed range would leave every
+/// record's newest income too old to enrol once a year or two have passed: docs/issuers.md,
+/// "From record to credential").
+std::vector<SandboxRecord> generate_records(issuer::AuthorityKind kind, std::size_t count,
+                                            int latest_fiscal_year);
+
+/// The last fiscal year that has ended before Nepal's date `today_yyyymmdd` (AD); 0 outside the
+/// Bikram Sambat table.
+int latest_completed_fiscal_year(std::uint32_t today_yyyymmdd) noexcept;
 
 /// The record as the protocol's JSON object (docs/issuers.md, "Records").
 std::string record_json(const issuer::AuthorityRecord& record);

@@ -28,6 +28,7 @@
 #include <unordered_map>
 
 #include "authority/records.hpp"
+#include "calendar/bikram_sambat.hpp"
 #include "crypto/snarkjs_codec.hpp"
 #include "log/log.hpp"
 
@@ -477,7 +478,12 @@ SandboxAuthority::SandboxAuthority(SandboxSettings settings) : impl_(std::make_u
     throw std::runtime_error("sandbox-authority: cannot create " +
                              (s.settings.data_dir / "sms").string() + ": " + fs_ec.message());
   }
-  std::vector<SandboxRecord> records = generate_records(s.settings.kind, s.settings.records);
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  std::vector<SandboxRecord> records =
+      generate_records(s.settings.kind, s.settings.records,
+                       latest_completed_fiscal_year(calendar::nepal_yyyymmdd(now_ms)));
   if (std::string problem = write_file_atomically(s.settings.data_dir / "records.json",
                                                   records_file_json(s.settings.kind, records));
       !problem.empty()) {

@@ -148,6 +148,8 @@ int serve_issuer(const IssuerOptions& o) {
     server.port = static_cast<unsigned short>(port);
     // A long poll holds a worker up to 30 s; the drain waits for them at shutdown.
     server.drain_timeout = std::chrono::seconds{31};
+    // ...but a stopping node answers its held polls at once rather than after their wait.
+    server.on_shutdown = [&node] { node.stop_waiting(); };
     http::Metrics metrics;
     std::atomic<bool> stopping{false};
     http::run_server(

@@ -182,6 +182,7 @@ class Server {
   void shutdown() {
     if (stopping_.exchange(true)) return;
     log::info("shutting down: no new connections, finishing requests in flight");
+    if (settings_.on_shutdown) settings_.on_shutdown();
     beast::error_code ignored;
     acceptor_.close(ignored);
     accept_timer_.cancel();
@@ -369,8 +370,10 @@ void Session::on_read(beast::error_code ec) {
     return refuse(core::ErrorCode::kNotReady, "the server is busy; retry shortly", 1,
                   std::move(route), std::move(request_id), std::move(method), start, keep_alive);
   }
-  auto handle = [req]() -> HttpRequest {
+  // peer_ lives in the session, which the pool's task keeps alive (self) while it handles.
+  auto handle = [req, peer = std::string_view(peer_)]() -> HttpRequest {
     HttpRequest r;
+    r.peer_address = peer;
     r.method = req->method_string();
     r.target = req->target();
     r.authorization = (*req)[bhttp::field::authorization];

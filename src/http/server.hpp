@@ -26,6 +26,9 @@ struct ServerSettings {
   std::size_t max_connections = 4096;      // beyond it a new connection is closed at once
   std::size_t pool_queue_limit = 1024;     // beyond it a pool request is answered 503
   unsigned auth_failures_per_minute = 60;  // per source address; 0: no throttle
+  // Called on the I/O thread when shutdown begins, before the drain: wakes handlers that hold a
+  // request open (the issuer node's feed long polls), which the drain would otherwise wait for.
+  std::function<void()> on_shutdown;
 };
 
 /// Failed authentications per source address, as token buckets (burst = rate = `per_minute`,

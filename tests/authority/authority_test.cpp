@@ -24,6 +24,8 @@
 
 #include "authority/records.hpp"
 #include "authority/server.hpp"
+#include "calendar/bikram_sambat.hpp"
+#include "issuer/attributes.hpp"
 #include "issuer/authority_client.hpp"
 #include "log/log.hpp"
 
@@ -193,9 +195,9 @@ TEST(SandboxRecords, DeterministicUniqueAndWellFormed) {
   const std::regex phone(R"(98\d{8})");
   const std::regex date(R"((\d{4})-(\d{2})-(\d{2}))");
   for (const AuthorityKind kind : {AuthorityKind::kMoha, AuthorityKind::kTu, AuthorityKind::kNrb}) {
-    const auto a = pg::authority::generate_records(kind, 2000);
-    const auto b = pg::authority::generate_records(kind, 2000);
-    const auto prefix = pg::authority::generate_records(kind, 10);
+    const auto a = pg::authority::generate_records(kind, 2000, 2082);
+    const auto b = pg::authority::generate_records(kind, 2000, 2082);
+    const auto prefix = pg::authority::generate_records(kind, 10, 2082);
     ASSERT_EQ(a.size(), 2000u);
     std::set<std::string> numbers;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -232,8 +234,9 @@ TEST(SandboxRecords, DeterministicUniqueAndWellFormed) {
         ASSERT_GE(n.incomes.size(), 2u);
         ASSERT_LE(n.incomes.size(), 3u);
         for (std::size_t y = 0; y < n.incomes.size(); ++y) {
-          EXPECT_GE(n.incomes[y].fiscal_year_bs, 2078);
-          EXPECT_LE(n.incomes[y].fiscal_year_bs, 2081);
+          // Two or three years ending with the latest completed one (2082 here).
+          EXPECT_GE(n.incomes[y].fiscal_year_bs, 2080);
+          EXPECT_LE(n.incomes[y].fiscal_year_bs, 2082);
           if (y > 0) {
             EXPECT_EQ(n.incomes[y].fiscal_year_bs, n.incomes[y - 1].fiscal_year_bs + 1);
           }
@@ -268,9 +271,36 @@ TEST_F(AuthorityTest, CodeThenRecordForEveryKind) {
 
     const auto got = client.fetch_record(record, code);
     ASSERT_TRUE(got.ok()) << got.error().detail;
-    const auto expected = pg::authority::generate_records(kind, 20).at(3);
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    const auto expected =
+        pg::authority::generate_records(
+            kind, 20,
+            pg::authority::latest_completed_fiscal_year(pg::calendar::nepal_yyyymmdd(now_ms)))
+            .at(3);
     EXPECT_EQ(pg::authority::record_json(*got), pg::authority::record_json(expected.record));
     server_.reset();
+  }
+}
+
+// The fiscal year 2081/82 ended on AD 2025-07-16 (docs/issuers.md): the sandbox's NRB/IRD
+// records end with the latest completed year, so each of them can still be enrolled; with the
+// fixed 2078..2081 range of before, none could from 2026-07-17 on.
+TEST(SandboxRecords, NrbIncomesEndWithTheLatestCompletedFiscalYear) {
+  EXPECT_EQ(pg::authority::latest_completed_fiscal_year(20250716), 2080);
+  EXPECT_EQ(pg::authority::latest_completed_fiscal_year(20250717), 2081);
+  EXPECT_EQ(pg::authority::latest_completed_fiscal_year(20261205), 2082);
+  EXPECT_EQ(pg::authority::latest_completed_fiscal_year(19000101), 0);
+  for (const std::uint32_t today : {20250717u, 20261205u, 20300101u}) {
+    const int latest = pg::authority::latest_completed_fiscal_year(today);
+    for (const auto& r : pg::authority::generate_records(AuthorityKind::kNrb, 200, latest)) {
+      const auto& nrb = std::get<pg::issuer::NrbRecord>(r.record);
+      ASSERT_FALSE(nrb.incomes.empty());
+      EXPECT_EQ(nrb.incomes.back().fiscal_year_bs, latest);
+      const auto attributes = pg::issuer::credential_attributes(r.record, today);
+      ASSERT_TRUE(attributes.ok()) << today << ": " << attributes.error();
+    }
   }
 }
 

@@ -119,7 +119,8 @@ class HeldServer {
                         cv_.notify_all();
                         cv_.wait(lock, [this] { return released_; });
                       }
-                      reply.body = R"({"status":"ok"})";
+                      reply.body = r.target == "/peer" ? std::string(r.peer_address)
+                                                       : std::string(R"({"status":"ok"})");
                       return reply;
                     },
                     [](std::string_view, std::string_view target) { return target == "/slow"; }};
@@ -159,10 +160,13 @@ class HeldServer {
   unsigned short port_ = 0;
 };
 
-/// Sends `target` with Connection: close and returns everything the server sends back.
-std::string get(unsigned short port, const std::string& target) {
+/// Sends `target` with Connection: close (from the loopback address `from`) and returns everything
+/// the server sends back.
+std::string get(unsigned short port, const std::string& target, const char* from = "127.0.0.1") {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket s(ioc);
+  s.open(boost::asio::ip::tcp::v4());
+  s.bind({boost::asio::ip::make_address(from), 0});
   s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(req));
@@ -176,6 +180,16 @@ TEST(Server, MetricsRenderOnTheWorkerPool) {
   // Rendering locks the metrics and reads the outbox: on the I/O thread it froze every connection.
   EXPECT_TRUE(Api::needs_pool("GET", "/metrics"));
   EXPECT_FALSE(Api::needs_pool("GET", "/healthz"));
+}
+
+TEST(Server, HandlersSeeThePeersAddressForPerAddressLimits) {
+  // The issuer node's holder routes rate-limit by it: left empty, every holder shared one bucket.
+  HeldServer server(ServerSettings{});
+  for (const char* from : {"127.0.0.2", "127.0.0.3"}) {
+    const std::string answer = get(server.port(), "/peer", from);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << answer;
+    EXPECT_TRUE(answer.ends_with(std::string("\r\n\r\n") + from)) << answer;
+  }
 }
 
 TEST(Server, AFullPoolQueueIsAnswered503WithRetryAfterFromTheIoThread) {
