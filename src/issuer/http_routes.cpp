@@ -10,6 +10,7 @@
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
+#include "http/qr.hpp"
 #include "log/log.hpp"
 
 namespace pg::issuer {
@@ -195,6 +196,16 @@ HttpReply admin_route(IssuerNode& node, const std::array<std::uint8_t, 32>& toke
                                             {"failures", s.authority_failures},
                                             {"breaker", s.breaker}}}},
                       "/issuer/v1/admin/stats");
+  }
+  if (path == "offers" && req.method == "POST") {
+    const std::string r = "/issuer/v1/admin/offers";
+    std::string error;
+    const std::optional<Body> body = strict_body(req.body, {"record"}, {}, error);
+    if (!body) return invalid(error, r);
+    auto link = node.offer(str(body->object, "record"), actor);
+    if (!link) return error_reply(link.error(), r);
+    return json_reply(201, boost::json::object{{"link", *link}, {"qr_svg", http::qr_svg(*link)}},
+                      r);
   }
   if (path == "keys/rotate" && req.method == "POST") {
     const std::string r = "/issuer/v1/admin/keys/rotate";

@@ -189,6 +189,27 @@ bool record_shape_ok(AuthorityKind kind, std::string_view record) noexcept {
   return false;
 }
 
+std::string offer_link(std::string_view issuer_url, std::string_view record) {
+  const auto encode = [](std::string& out, std::string_view text) {
+    constexpr std::string_view kHex = "0123456789ABCDEF";
+    for (const char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+        out.push_back(ch);
+      } else {
+        out.push_back('%');
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+      }
+    }
+  };
+  std::string link = "proofgate-wallet://enroll?issuer=";
+  encode(link, issuer_url);
+  link += "&record=";
+  encode(link, record);
+  return link;
+}
+
 unsigned RateLimiter::take(const std::string& key, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   const double rate = capacity_ / static_cast<double>(period_ms_);  // tokens per ms
@@ -621,6 +642,25 @@ void IssuerNode::stop_waiting() {
     stopping_ = true;
   }
   feed_cv_.notify_all();
+}
+
+NodeResult<std::string> IssuerNode::offer(std::string_view record, std::string_view actor) {
+  if (!record_shape_ok(settings_.kind, record)) {
+    return NodeError{NodeErrorCode::kInvalidRequest,
+                     "record: not a " + std::string(kind_name(settings_.kind)) + " record number",
+                     0};
+  }
+  // The audit names the record by its subject (the pepper-HMAC the leaves carry), so the audit
+  // table, like the leaves, lists no record number in clear (docs/issuers.md, "What the issuer
+  // node stores").
+  const Mac subject = mac("subject", record);
+  try {
+    store_->record_audit({deps_.now(), std::string(actor), "offer", core::hex(subject), ""});
+  } catch (const std::exception& e) {
+    log::error("recording an offer failed", {{"error", e.what()}});
+    return NodeError{NodeErrorCode::kInternal, "the offer could not be audited", 0};
+  }
+  return offer_link(settings_.public_url, record);
 }
 
 NodeResult<RevokeAnswer> IssuerNode::revoke(std::uint64_t leaf_index, std::string_view reason,

@@ -57,6 +57,10 @@ using NodeResult = crypto::Result<T, NodeError>;
 std::uint32_t issuer_id_of(AuthorityKind kind) noexcept;
 /// True when `record` has the shape of the kind's record numbers (docs/issuers.md).
 bool record_shape_ok(AuthorityKind kind, std::string_view record) noexcept;
+/// The credential offer link the wallet opens (clients/wallet/src/enroll.mjs, parseOffer):
+/// `proofgate-wallet://enroll?issuer=<issuer_url>&record=<record>`, both percent-encoded (every
+/// byte but RFC 3986's unreserved characters).
+std::string offer_link(std::string_view issuer_url, std::string_view record);
 
 /// Token buckets per key (burst `capacity`, refilled at capacity per `period_ms`). Thread-safe.
 class RateLimiter {
@@ -166,6 +170,10 @@ class IssuerNode {
   /// Wakes every held long poll (shutdown).
   void stop_waiting();
 
+  /// A credential offer for `record` (its shape checked for the node's kind): the link, with the
+  /// node's public URL. Audited as `offer` with the record's peppered subject hash, never the
+  /// number itself.
+  NodeResult<std::string> offer(std::string_view record, std::string_view actor);
   NodeResult<RevokeAnswer> revoke(std::uint64_t leaf_index, std::string_view reason,
                                   std::string_view actor);
   std::vector<CredentialStatus> list(std::int64_t after, std::size_t limit, std::string_view actor);

@@ -167,6 +167,28 @@ TEST_F(ConfigTest, errors_name_the_setting_the_problem_and_the_source) {
   EXPECT_EQ(error_of({{"database_url", "postgresql://u:secret@h/db"}}, false), "");
 }
 
+TEST_F(ConfigTest, root_grace_seconds_has_a_maximum_of_a_day) {
+  // docs/issuers.md: 0 to 86400; a longer grace would let a revoked credential prove for days.
+  EXPECT_EQ(error_of({{"root_grace_seconds", "86401"}}, false),
+            "root_grace_seconds: must be an integer from 0 to 86400, got '86401' (from "
+            "--root-grace-seconds)");
+  ::setenv("PROOFGATE_ROOT_GRACE_SECONDS", "604800", 1);
+  EXPECT_EQ(error_of({}, false),
+            "root_grace_seconds: must be an integer from 0 to 86400, got '604800' (from "
+            "PROOFGATE_ROOT_GRACE_SECONDS)");
+  ::unsetenv("PROOFGATE_ROOT_GRACE_SECONDS");
+  write("root_grace_seconds = 100000\n");
+  EXPECT_EQ(error_of({}, true),
+            "root_grace_seconds: must be an integer from 0 to 86400, got '100000' (from " +
+                file_.string() + ")");
+  EXPECT_EQ(
+      error_of({{"root_grace_seconds", "-1"}}, false).rfind("root_grace_seconds: must be ", 0), 0u);
+  // The bounds themselves are taken.
+  EXPECT_EQ(resolve_settings({{"root_grace_seconds", "86400"}}, std::nullopt).root_grace_seconds,
+            86400u);
+  EXPECT_EQ(resolve_settings({{"root_grace_seconds", "0"}}, std::nullopt).root_grace_seconds, 0u);
+}
+
 TEST_F(ConfigTest, refuses_unknown_keys_malformed_files_and_wrong_types) {
   write("lisen = \"x\"\n");
   EXPECT_EQ(error_of({}, true), file_.string() + ": unknown setting lisen");

@@ -1,5 +1,5 @@
 // The signed root feed: Ed25519 against RFC 8032's vector, the signing text, strict decoding,
-// and every chain rule a follower applies (docs/issuers.md).
+// every chain rule a follower applies (docs/issuers.md), and the `issuer_feeds` setting.
 #include "feed/root_feed.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/secrets.hpp"
+#include "feed/follower.hpp"
 
 namespace pg::feed {
 namespace {
@@ -182,6 +183,119 @@ TEST(SigningKey, SavedMode0600AndLoadsBack) {
   EXPECT_TRUE(verify_signature(key.public_key_b64(), "m", back->sign("m")));
   EXPECT_FALSE(SigningKey::load(dir / "missing"));
   std::filesystem::remove_all(dir);
+}
+
+// --- the `issuer_feeds` setting (docs/issuers.md, "The verifier's settings") ---
+
+const std::string kKeyA = core::base64url(std::string(32, '\x01'));
+const std::string kKeyB = core::base64url(std::string(32, '\xfe'));
+
+/// The error parse_feed_sources gives for `text`, or "(parsed)" when it takes it.
+std::string feed_error(std::string_view text) {
+  const auto parsed = parse_feed_sources(text);
+  return parsed ? std::string("(parsed)") : parsed.error();
+}
+
+TEST(FeedSources, EmptyIsNoFeed) {
+  const auto parsed = parse_feed_sources("");
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_TRUE(parsed->empty());
+}
+
+TEST(FeedSources, OneSourceWithOneKey) {
+  ASSERT_EQ(kKeyA.size(), 43u);
+  const auto parsed = parse_feed_sources("moha|http://127.0.0.1:7101|" + kKeyA);
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->size(), 1u);
+  const FeedSource& s = parsed->front();
+  EXPECT_EQ(s.issuer, "moha");
+  EXPECT_EQ(s.issuer_id, 1u);
+  EXPECT_EQ(s.url, "http://127.0.0.1:7101");
+  EXPECT_EQ(s.public_keys, std::vector<std::string>{kKeyA});
+}
+
+TEST(FeedSources, SeveralSourcesInOrderWithSeveralKeysAndTrailingSlashesTrimmed) {
+  const auto parsed = parse_feed_sources(
+      "moha|https://moha-issuer.example/|" + kKeyA + "+" + kKeyB + ",tu|http://127.0.0.1:7102|" +
+      kKeyB + ",nrb|https://nrb.example:8443/|" + kKeyA + "+" + kKeyB + "+" + kKeyA);
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->size(), 3u);
+  const std::vector<FeedSource>& s = *parsed;
+  EXPECT_EQ(s[0].issuer, "moha");
+  EXPECT_EQ(s[0].issuer_id, 1u);
+  EXPECT_EQ(s[0].url, "https://moha-issuer.example");
+  EXPECT_EQ(s[0].public_keys, (std::vector<std::string>{kKeyA, kKeyB}));
+  EXPECT_EQ(s[1].issuer, "tu");
+  EXPECT_EQ(s[1].issuer_id, 2u);
+  EXPECT_EQ(s[1].url, "http://127.0.0.1:7102");
+  EXPECT_EQ(s[1].public_keys, std::vector<std::string>{kKeyB});
+  EXPECT_EQ(s[2].issuer, "nrb");
+  EXPECT_EQ(s[2].issuer_id, 3u);
+  EXPECT_EQ(s[2].url, "https://nrb.example:8443");
+  EXPECT_EQ(s[2].public_keys, (std::vector<std::string>{kKeyA, kKeyB, kKeyA}));
+}
+
+TEST(FeedSources, AnUnknownIssuerIsNamed) {
+  EXPECT_EQ(feed_error("ird|http://127.0.0.1:7103|" + kKeyA),
+            "issuer_feeds: \"ird\" is not an issuer (moha, tu, nrb)");
+  EXPECT_EQ(feed_error("MOHA|http://127.0.0.1:7101|" + kKeyA),
+            "issuer_feeds: \"MOHA\" is not an issuer (moha, tu, nrb)");
+  EXPECT_EQ(feed_error("|http://127.0.0.1:7101|" + kKeyA),
+            "issuer_feeds: \"\" is not an issuer (moha, tu, nrb)");
+}
+
+TEST(FeedSources, AnIssuerNamedTwiceIsRefused) {
+  EXPECT_EQ(feed_error("tu|http://127.0.0.1:7102|" + kKeyA + ",moha|http://127.0.0.1:7101|" +
+                       kKeyA + ",tu|http://127.0.0.1:7104|" + kKeyB),
+            "issuer_feeds: tu is named twice");
+}
+
+TEST(FeedSources, TheUrlMustBeTheNodesBaseUrl) {
+  EXPECT_EQ(feed_error("moha|http://127.0.0.1:7101/issuer/v1|" + kKeyA),
+            "issuer_feeds: moha: the URL must be the issuer node's base URL");
+  EXPECT_EQ(feed_error("moha|http://127.0.0.1:7101/moha/|" + kKeyA),
+            "issuer_feeds: moha: the URL must be the issuer node's base URL");
+  EXPECT_EQ(feed_error("moha|http://127.0.0.1:7101/?x=1|" + kKeyA),
+            "issuer_feeds: moha: the URL must be the issuer node's base URL");
+  // Not an http(s) URL: the URL parser's own reason, after the issuer.
+  EXPECT_EQ(feed_error("nrb|ftp://127.0.0.1:7103|" + kKeyA),
+            "issuer_feeds: nrb: scheme \"ftp\" is not allowed (only http and https)");
+  EXPECT_EQ(feed_error("nrb||" + kKeyA), "issuer_feeds: nrb: URL is empty");
+  EXPECT_EQ(feed_error("nrb|http://user@127.0.0.1:7103|" + kKeyA),
+            "issuer_feeds: nrb: userinfo ('@' in the authority) is not allowed");
+}
+
+TEST(FeedSources, ABadKeyIsRefusedNamingTheIssuer) {
+  const std::string kBadKey =
+      "issuer_feeds: tu: a key is not base64url of a 32-byte Ed25519 public key";
+  const std::string url = "tu|http://127.0.0.1:7102|";
+  EXPECT_EQ(feed_error(url + kKeyA.substr(0, 42)), kBadKey);  // one character short
+  EXPECT_EQ(feed_error(url + kKeyA + "A"), kBadKey);          // one too many
+  EXPECT_EQ(feed_error(url + core::base64url(std::string(31, '\x01'))), kBadKey);  // 31 bytes
+  std::string padded = kKeyA;
+  padded.back() = '=';
+  EXPECT_EQ(feed_error(url + padded), kBadKey);
+  std::string plus_slash = kKeyA;
+  plus_slash[5] = '/';  // base64, not base64url
+  EXPECT_EQ(feed_error(url + plus_slash), kBadKey);
+  EXPECT_EQ(feed_error(url), kBadKey);                                  // no key
+  EXPECT_EQ(feed_error(url + kKeyA + "+"), kBadKey);                    // an empty second key
+  EXPECT_EQ(feed_error(url + kKeyA + "+" + kKeyB.substr(1)), kBadKey);  // the second key is bad
+}
+
+TEST(FeedSources, AMissingOrExtraPartIsRefusedQuotingTheItem) {
+  EXPECT_EQ(feed_error("moha|http://127.0.0.1:7101"),
+            "issuer_feeds: \"moha|http://127.0.0.1:7101\" is not ISSUER|URL|KEY[+KEY...]");
+  EXPECT_EQ(feed_error("moha"), "issuer_feeds: \"moha\" is not ISSUER|URL|KEY[+KEY...]");
+  EXPECT_EQ(feed_error("moha|http://127.0.0.1:7101|" + kKeyA + "|" + kKeyB),
+            "issuer_feeds: \"moha|http://127.0.0.1:7101|" + kKeyA + "|" + kKeyB +
+                "\" is not ISSUER|URL|KEY[+KEY...]");
+  // An empty item between commas (or after the last) is a missing source, not skipped.
+  EXPECT_EQ(feed_error("moha|http://127.0.0.1:7101|" + kKeyA + ","),
+            "issuer_feeds: \"\" is not ISSUER|URL|KEY[+KEY...]");
+  EXPECT_EQ(
+      feed_error("moha|http://127.0.0.1:7101|" + kKeyA + ",,tu|http://127.0.0.1:7102|" + kKeyB),
+      "issuer_feeds: \"\" is not ISSUER|URL|KEY[+KEY...]");
 }
 
 }  // namespace

@@ -1,16 +1,19 @@
 // The issuer node (src/issuer/node.hpp, http_routes.hpp) on a real SQLite store in a temporary
 // directory with an in-memory authority: enrolment, authority failures, limits, revocation, roots
 // that never repeat, restart, a corrupted store, the admin token, the feed (ETag, long poll) and
-// key rotation followed by a feed::ChainState.
+// key rotation followed by a feed::ChainState, credential offers (link and QR code).
 #include "issuer/node.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -19,6 +22,7 @@
 #include "crypto/poseidon.hpp"
 #include "crypto/snarkjs_codec.hpp"
 #include "crypto/uint256.hpp"
+#include "http/qr.hpp"
 #include "issuer/http_routes.hpp"
 
 namespace pg::issuer {
@@ -40,6 +44,46 @@ Fr fr(std::string_view decimal) {
 }
 std::string dec(const Fr& v) {
   return crypto::snarkjs::to_decimal(v.to_canonical());
+}
+
+/// decodeURIComponent, as the wallet's parseOffer reads the link; nullopt on a bad escape.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = core::hex_digit_value(s[i + 1]), lo = core::hex_digit_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+/// The query parameters of an offer link after its prefix, decoded; fails the test when the link
+/// is not `proofgate-wallet://enroll?name=value&...`.
+std::map<std::string, std::string> offer_params(std::string_view link) {
+  constexpr std::string_view kPrefix = "proofgate-wallet://enroll?";
+  std::map<std::string, std::string> params;
+  EXPECT_TRUE(link.starts_with(kPrefix)) << link;
+  if (!link.starts_with(kPrefix)) return params;
+  std::string_view query = link.substr(kPrefix.size());
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    EXPECT_NE(eq, std::string_view::npos) << pair;
+    if (eq == std::string_view::npos) return params;
+    const std::optional<std::string> value = percent_decode(pair.substr(eq + 1));
+    EXPECT_TRUE(value) << pair;
+    EXPECT_TRUE(params.emplace(std::string(pair.substr(0, eq)), value.value_or("")).second)
+        << "twice: " << pair;
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  return params;
 }
 
 /// The authority in memory: records with a current code each (single use), and a failure to
@@ -592,6 +636,101 @@ TEST_F(IssuerNodeTest, ARotationCutShortBeforeTheKeyFilesSwapIsFinishedAtStart) 
   node_.reset();
   fs::rename(data_dir_ / ("signing.key." + old_id + ".retired"), data_dir_ / "signing.key");
   EXPECT_THROW(open(), std::runtime_error);
+}
+
+TEST(OfferLink, PercentEncodesEverythingButTheUnreservedCharacters) {
+  EXPECT_EQ(offer_link("http://issuer.test", "27-01-74-05123"),
+            "proofgate-wallet://enroll?issuer=http%3A%2F%2Fissuer.test&record=27-01-74-05123");
+  const std::string url = "https://h.example:8443/moha issuer/a&b=c?d#e%~_.";
+  const std::string link = offer_link(url, "7-2-28-1456-2017");
+  EXPECT_EQ(
+      link,
+      "proofgate-wallet://enroll?issuer=https%3A%2F%2Fh.example%3A8443%2Fmoha%20issuer%2Fa%26b"
+      "%3Dc%3Fd%23e%25~_.&record=7-2-28-1456-2017");
+  const auto params = offer_params(link);
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params.at("issuer"), url);
+  EXPECT_EQ(params.at("record"), "7-2-28-1456-2017");
+}
+
+TEST_F(IssuerNodeTest, AnOfferGivesTheWalletLinkAndItsQrCodeAndIsAuditedWithoutTheRecord) {
+  const http::HttpReply offered =
+      call("POST", "/issuer/v1/admin/offers", R"({"record":"27-01-74-05123"})", bearer());
+  ASSERT_EQ(offered.status, 201) << offered.body;
+  const boost::json::value body = boost::json::parse(offered.body);
+  ASSERT_EQ(body.as_object().size(), 2u) << offered.body;
+  const std::string link(body.at("link").as_string());
+  EXPECT_EQ(link,
+            "proofgate-wallet://enroll?issuer=http%3A%2F%2Fissuer.test&record=27-01-74-05123");
+  const auto params = offer_params(link);
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params.at("issuer"), "http://issuer.test");  // the node's public URL
+  EXPECT_EQ(params.at("record"), kRecord);
+  const std::string svg(body.at("qr_svg").as_string());
+  EXPECT_TRUE(svg.starts_with("<svg")) << svg.substr(0, 40);
+  EXPECT_EQ(svg, http::qr_svg(link));  // the QR code holds the link
+
+  // Audited with the record's subject, HMAC-SHA256(pepper, "subject\n" kind "\n" record): the
+  // record number appears nowhere in the audit table.
+  std::ifstream pepper_file(data_dir_ / "pepper", std::ios::binary);
+  const std::string pepper((std::istreambuf_iterator<char>(pepper_file)), {});
+  ASSERT_EQ(pepper.size(), 32u);
+  const std::string message = "subject\nmoha\n" + std::string(kRecord);
+  std::array<std::uint8_t, 32> subject{};
+  unsigned int len = 0;
+  ASSERT_NE(HMAC(EVP_sha256(), pepper.data(), static_cast<int>(pepper.size()),
+                 reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                 subject.data(), &len),
+            nullptr);
+  const std::vector<AuditRecord> trail = node_->store().audit_trail(50);
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0].actor, "admin@10.0.0.9");
+  EXPECT_EQ(trail[0].action, "offer");
+  EXPECT_EQ(trail[0].target, core::hex(subject));
+  EXPECT_EQ(trail[0].at, now_.load());
+  for (const AuditRecord& a : trail) {
+    for (const std::string& field : {a.actor, a.action, a.target, a.detail}) {
+      EXPECT_EQ(field.find(kRecord), std::string::npos) << field;
+      EXPECT_EQ(field.find("05123"), std::string::npos) << field;
+    }
+  }
+  // An offer changes neither the tree nor the feed, and asks the authority nothing.
+  EXPECT_EQ(node_->current_root().second, 1u);
+  EXPECT_EQ(authority_.send_calls, 0);
+}
+
+TEST_F(IssuerNodeTest, AnOfferNeedsTheTokenAndARecordOfTheNodesKind) {
+  const auto offer = [&](const std::string& body, const std::string& authorization) {
+    return call("POST", "/issuer/v1/admin/offers", body, authorization);
+  };
+  const std::string good = R"({"record":"27-01-74-05123"})";
+  const http::HttpReply no_token = offer(good, "");
+  EXPECT_EQ(no_token.status, 401);
+  EXPECT_EQ(no_token.error_code, "UNAUTHORIZED");
+  EXPECT_EQ(no_token.body.find("proofgate-wallet"), std::string::npos);
+  EXPECT_EQ(offer(good, "Bearer pga_test-admin-tokeN").status, 401);
+
+  const auto refused = [&](const std::string& body, std::string_view detail) {
+    const http::HttpReply r = offer(body, bearer());
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(r.error_code, "INVALID_REQUEST") << body;
+    const boost::json::value v = boost::json::parse(r.body);
+    EXPECT_EQ(v.at("detail").as_string(), detail) << body;
+  };
+  refused(R"({"record":"301234567"})", "record: not a moha record number");  // a PAN
+  refused(R"({"record":"27-01-74-0512"})", "record: not a moha record number");
+  refused(R"({"record":"27-01-74-05123&issuer=x"})", "record: not a moha record number");
+  refused(R"({"record":""})", "record: not a moha record number");
+  refused(R"({"record":27})", "record: required, a string");
+  refused(R"({})", "record: required, a string");
+  refused(R"({"record":"27-01-74-05123","issuer":"http://evil"})", "issuer: unknown member");
+  refused("not json", "body: must be a JSON object");
+
+  std::multiset<std::string> actions;
+  for (const AuditRecord& a : node_->store().audit_trail(50)) actions.insert(a.action);
+  EXPECT_EQ(actions.count("unauthorized"), 2u);
+  EXPECT_EQ(actions.count("offer"), 0u);  // nothing offered
+  EXPECT_EQ(call("GET", "/issuer/v1/admin/offers", "", bearer()).status, 404);
 }
 
 }  // namespace
