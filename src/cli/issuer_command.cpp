@@ -148,6 +148,10 @@ int serve_issuer(const IssuerOptions& o) {
     server.port = static_cast<unsigned short>(port);
     // A long poll holds a worker up to 30 s; the drain waits for them at shutdown.
     server.drain_timeout = std::chrono::seconds{31};
+    // Each held long poll occupies a pool thread (asleep): the pool has room for every poll the
+    // node holds and still keeps threads for enrolment, paths and the admin API (a client
+    // opening many polls must not starve a revocation).
+    server.workers = static_cast<unsigned>(settings.limits.max_feed_waiters) + 16;
     // ...but a stopping node answers its held polls at once rather than after their wait.
     server.on_shutdown = [&node] { node.stop_waiting(); };
     http::Metrics metrics;

@@ -26,6 +26,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+/// How far ahead of this verifier's clock an entry's issued_at may be: a signer cannot date an
+/// entry into the future to stretch a retiring key's overlap.
+constexpr std::int64_t kMaxClockSkewMs = 5 * 60 * 1000;
+
 /// The largest feed answer read (500 entries of about 450 bytes, with room to spare).
 constexpr std::uint64_t kMaxAnswer = 1 << 20;
 
@@ -233,43 +237,63 @@ void FeedFollower::backoff(std::chrono::milliseconds& delay) {
 void FeedFollower::run(Issuer& issuer) {
   std::chrono::milliseconds delay = settings_.min_backoff;
   while (!stopping_) {
-    const std::string target = "/issuer/v1/roots?since=" + std::to_string(issuer.chain.seq()) +
-                               "&wait=" + std::to_string(settings_.wait.count());
-    Fetched got = fetch(issuer.url, target, settings_.timeout, stopping_);
-    if (stopping_) return;
-    std::string problem;
-    if (!got.error.empty()) {
-      problem = got.error;
-    } else if (got.status != 200) {
-      problem = "answered HTTP " + std::to_string(got.status);
-    }
-    if (!problem.empty()) {
+    // Nothing may end this thread but stop(): a storage error (PostgreSQL restarting, SQLite
+    // busy) is counted, logged and retried like a failed fetch, never std::terminate.
+    try {
+      if (follow_once(issuer)) {
+        delay = settings_.min_backoff;
+      } else {
+        backoff(delay);
+      }
+    } catch (const std::exception& e) {
       {
         std::lock_guard lock(mu_);
         ++issuer.status.fetch_errors;
       }
-      log::warn("feed fetch failed", {{"issuer", issuer.source.issuer}, {"error", problem}});
+      log::error("feed follower failed; retrying",
+                 {{"issuer", issuer.source.issuer}, {"error", e.what()}});
       backoff(delay);
-      continue;
     }
-    auto entries = parse_feed_answer(got.body, issuer.source.issuer_id);
-    if (!entries) {
-      {
-        std::lock_guard lock(mu_);
-        ++issuer.status.refused[std::string(refusal_name(Refusal::kMalformed))];
-      }
-      log::error(
-          "feed answer refused",
-          {{"issuer", issuer.source.issuer}, {"reason", "malformed"}, {"detail", entries.error()}});
-      backoff(delay);
-      continue;
-    }
-    if (!apply(issuer, *entries)) {
-      backoff(delay);
-      continue;
-    }
-    delay = settings_.min_backoff;
   }
+}
+
+bool FeedFollower::follow_once(Issuer& issuer) {
+  const std::string target = "/issuer/v1/roots?since=" + std::to_string(issuer.chain.seq()) +
+                             "&wait=" + std::to_string(settings_.wait.count());
+  const auto started = std::chrono::steady_clock::now();
+  Fetched got = fetch(issuer.url, target, settings_.timeout, stopping_);
+  if (stopping_) return true;
+  std::string problem;
+  if (!got.error.empty()) {
+    problem = got.error;
+  } else if (got.status != 200) {
+    problem = "answered HTTP " + std::to_string(got.status);
+  }
+  if (!problem.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      ++issuer.status.fetch_errors;
+    }
+    log::warn("feed fetch failed", {{"issuer", issuer.source.issuer}, {"error", problem}});
+    return false;
+  }
+  auto entries = parse_feed_answer(got.body, issuer.source.issuer_id);
+  if (!entries) {
+    {
+      std::lock_guard lock(mu_);
+      ++issuer.status.refused[std::string(refusal_name(Refusal::kMalformed))];
+    }
+    log::error(
+        "feed answer refused",
+        {{"issuer", issuer.source.issuer}, {"reason", "malformed"}, {"detail", entries.error()}});
+    return false;
+  }
+  if (entries->empty()) {
+    // An empty answer well before the wait ended (a node that holds no more long polls answers
+    // at once): back off rather than ask again in a tight loop.
+    return std::chrono::steady_clock::now() - started >= settings_.wait / 2;
+  }
+  return apply(issuer, *entries);
 }
 
 bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) {
@@ -277,7 +301,14 @@ bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) 
     const auto known = store_.find_root(issuer.source.issuer_id, entry.root);
     // Stored already under this seq (another instance took it first): still checked in full.
     const bool same_entry = known && known->seq == entry.seq;
-    const auto verdict = issuer.chain.accept(entry, known && !same_entry);
+    // The chain moves only once the entry is stored: a storage error leaves it where it was,
+    // so the entry is fetched again (else a revocation could be skipped for good).
+    ChainState next = issuer.chain;
+    auto verdict = next.accept(entry, known && !same_entry);
+    if (!verdict.refusal && entry.issued_at > clock_.now_ms() + kMaxClockSkewMs) {
+      verdict = {Refusal::kMalformed, "entry seq " + std::to_string(entry.seq) +
+                                          ": issued_at is in the future (beyond the allowed skew)"};
+    }
     if (verdict.refusal) {
       {
         std::lock_guard lock(mu_);
@@ -298,6 +329,7 @@ bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) 
                    {{"issuer", issuer.source.issuer}, {"seq", std::to_string(entry.seq)}});
       }
     }
+    issuer.chain = std::move(next);
     std::lock_guard lock(mu_);
     ++issuer.status.accepted;
     issuer.status.seq = entry.seq;

@@ -69,6 +69,8 @@ class FeedFollower {
  private:
   struct Issuer;
   void run(Issuer& issuer);
+  /// One long poll and what came of it; false when the follower should back off.
+  bool follow_once(Issuer& issuer);
   /// Applies one answer's entries; false when one was refused (the rest are dropped).
   bool apply(Issuer& issuer, const std::vector<FeedEntry>& entries);
   void backoff(std::chrono::milliseconds& delay);

@@ -388,13 +388,27 @@ ChainState::Verdict ChainState::accept(const FeedEntry& e, bool root_seen_before
   if (e.issued_at < issued_at_) {
     return refuse(Refusal::kTimeBackwards, at + "issued_at goes backwards");
   }
+  if (e.next_key && e.next_key->previous_valid_until < e.issued_at) {
+    return refuse(Refusal::kMalformed,
+                  at + "next_key.previous_valid_until is before the announcing entry");
+  }
+  if (e.next_key && key->valid_until != 0) {
+    return refuse(
+        Refusal::kKeyRetired,
+        at + "key " + e.key_id + " already announced its successor; it announces no other");
+  }
+  if (e.next_key && e.next_key->key_id == e.key_id) {
+    return refuse(Refusal::kMalformed, at + "next_key announces the signing key itself");
+  }
   seq_ = e.seq;
   root_ = e.root;
   issued_at_ = e.issued_at;
   if (e.next_key) {
     const auto signer = std::find_if(keys_.begin(), keys_.end(),
                                      [&](const TrustedKey& k) { return k.key_id == e.key_id; });
-    signer->valid_until = e.next_key->previous_valid_until;
+    // A retirement only ever comes sooner: a later announcement cannot extend it.
+    const std::int64_t until = e.next_key->previous_valid_until;
+    signer->valid_until = signer->valid_until == 0 ? until : std::min(signer->valid_until, until);
     if (std::none_of(keys_.begin(), keys_.end(),
                      [&](const TrustedKey& k) { return k.key_id == e.next_key->key_id; })) {
       keys_.push_back({e.next_key->key_id, e.next_key->public_key, 0});

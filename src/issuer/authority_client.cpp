@@ -3,7 +3,9 @@
 // decoding of every answer (docs/issuers.md, "The adapter protocol").
 #include "issuer/authority_client.hpp"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -340,9 +342,21 @@ AuthorityFailure decode_refusal(unsigned status, const json::object& o) {
   throw NotProtocol{"unexpected status " + std::to_string(status)};
 }
 
+/// A tag that lets one process's log lines about the same record be matched, and nothing more:
+/// HMAC-SHA256 under a random key of this process. A plain hash of a record number would not do:
+/// record numbers are few (a PAN is nine digits), so a plain hash is reversed by trying them all.
 std::string short_hash(std::string_view record) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(record.data()), record.size(), digest);
+  static const std::string key = [] {
+    std::string k(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(k.data()), 32) != 1) {
+      throw std::runtime_error("RAND_bytes failed");
+    }
+    return k;
+  }();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(record.data()), record.size(), digest, &length);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 6; ++i) {
@@ -533,7 +547,7 @@ struct MtlsAuthorityClient::Impl {
       ++fast_fails;
       ++failures;
       log::warn("authority call", {{"route", route},
-                                   {"record_sha256", record_hash},
+                                   {"record_tag", record_hash},
                                    {"outcome", "unavailable"},
                                    {"error", "circuit breaker open"}});
       return AuthorityFailure{Kind::kUnavailable, "circuit breaker open", retry_after};
@@ -571,7 +585,7 @@ struct MtlsAuthorityClient::Impl {
           {"status", ex.status},
           {"latency_ms", latency_ms},
           {"attempt", n},
-          {"record_sha256", record_hash},
+          {"record_tag", record_hash},
           {"outcome", failed ? outcome_name(result->error().kind) : "ok"}};
       if (failed) fields.emplace_back("error", result->error().detail);
       const bool bad = failed && (result->error().kind == Kind::kUnavailable ||

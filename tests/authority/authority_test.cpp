@@ -800,7 +800,7 @@ TEST_F(AuthorityTest, LogsCarryNoRecordNumberCodeOrAttribute) {
     server_.reset();
     const std::string all = events.str() + requests.str();
     EXPECT_NE(all.find("authority call"), std::string::npos) << all;
-    EXPECT_NE(all.find("record_sha256"), std::string::npos) << all;
+    EXPECT_NE(all.find("record_tag"), std::string::npos) << all;
     for (const char* key : {"record", "name", "date_of_birth_bs", "phone"}) {
       const std::string value(r.at(key).as_string());
       EXPECT_EQ(all.find(value), std::string::npos) << key << " in the logs";

@@ -169,6 +169,34 @@ TEST(Chain, RotationTrustsTheAnnouncedKeyAndRetiresTheOldOne) {
   EXPECT_EQ(chain.accept(late, false).refusal, Refusal::kKeyRetired);
 }
 
+TEST(Chain, AnAnnouncementMustBoundTheOldKeyAndARetiringKeyAnnouncesNoOther) {
+  Issuer is;
+  ChainState chain(1, is.trust());
+  SigningKey next = SigningKey::generate();
+  // previous_valid_until before the announcing entry (0: "forever") is refused.
+  EXPECT_EQ(
+      chain.accept(is.next("31", KeyAnnouncement{next.key_id(), next.public_key_b64(), 0}), false)
+          .refusal,
+      Refusal::kMalformed);
+  Issuer again;
+  again.key = std::move(is.key);
+  ChainState chain2(1, again.trust());
+  ASSERT_FALSE(
+      chain2
+          .accept(again.next("41", KeyAnnouncement{next.key_id(), next.public_key_b64(), 1100}),
+                  false)
+          .refusal);
+  // A leaked old key cannot name a successor of its own during the overlap.
+  SigningKey attacker = SigningKey::generate();
+  EXPECT_EQ(chain2
+                .accept(again.next("42", KeyAnnouncement{attacker.key_id(),
+                                                         attacker.public_key_b64(), 9000}),
+                        false)
+                .refusal,
+            Refusal::kKeyRetired);
+  EXPECT_EQ(chain2.keys().size(), 2u);
+}
+
 TEST(SigningKey, SavedMode0600AndLoadsBack) {
   const auto dir = std::filesystem::temp_directory_path() / ("pg-feed-" + core::uuid_v4());
   std::filesystem::create_directories(dir);
