@@ -178,6 +178,16 @@ class FollowerTest : public ::testing::Test {
     }
     return false;
   }
+  /// Waits (up to 20 s) until the follower counts `n` accepted entries (it counts each one just
+  /// after storing it).
+  static bool wait_accepted(const FeedFollower& follower, std::uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (follower.status()[0].accepted >= n) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
   FollowerSettings quick() {
     FollowerSettings s;
     s.wait = 1s;
@@ -199,6 +209,7 @@ TEST_F(FollowerTest, PublishesTheChainsRootsWithTheirSeq) {
   FeedFollower follower(*store_, clock_, *sources, quick());
   follower.start();
   ASSERT_TRUE(wait_for_seq(3));
+  ASSERT_TRUE(wait_accepted(follower, 3));
   EXPECT_EQ(store_->latest_feed_root(2)->root, "103");
   EXPECT_EQ(store_->find_root(2, "101")->seq, 1u);
   EXPECT_NE(store_->find_root(2, "101")->superseded_at, 0);
@@ -215,6 +226,7 @@ TEST_F(FollowerTest, AStorageErrorNeitherSkipsAnEntryNorStopsTheFollower) {
   FeedFollower follower(flaky, clock_, *sources, quick());
   follower.start();
   ASSERT_TRUE(wait_for_seq(3));
+  ASSERT_TRUE(wait_accepted(follower, 3));
   // Every entry was stored, none skipped: each root is there under its own seq.
   for (std::uint64_t seq = 1; seq <= 3; ++seq) {
     const auto row = store_->find_root(2, std::to_string(100 + seq));
