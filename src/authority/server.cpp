@@ -464,6 +464,16 @@ struct SandboxAuthority::Impl {
     // Only the deployment's CA is trusted, and a client without a certificate is refused.
     ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
     if (ec) throw std::runtime_error("sandbox-authority: TLS setup failed: " + ec.message());
+    // No session resumption: every connection presents and verifies its client certificate.
+    // (A client that offers a cached session, as Node's https agent does, is then simply given
+    // a full handshake; without a session id context OpenSSL would fail it instead.)
+    static constexpr unsigned char kSessionContext[] = "proofgate-sandbox-authority";
+    if (SSL_CTX_set_session_id_context(ctx.native_handle(), kSessionContext,
+                                       sizeof kSessionContext - 1) != 1 ||
+        SSL_CTX_set_num_tickets(ctx.native_handle(), 0) != 1) {
+      throw std::runtime_error("sandbox-authority: TLS setup failed: session settings");
+    }
+    SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_OFF);
   }
 };
 
