@@ -391,21 +391,24 @@ std::string settings_markdown() {
   const auto code = [](std::string_view s) {
     return s.empty() ? std::string("(empty)") : "`" + std::string(s) + "`";
   };
+  // A '|' in a cell would end it: Markdown tables take it escaped.
+  const auto escape_cell = [](std::string_view text) {
+    std::string escaped;
+    for (const char c : text) {
+      if (c == '|') escaped += "\\";
+      escaped.push_back(c);
+    }
+    return escaped;
+  };
   for (const auto& spec : setting_specs()) {
     std::string commands;
     for (const auto& [bit, word] : {std::pair{kServe, "serve"}, std::pair{kWorker, "worker"},
                                     std::pair{kMigrate, "migrate"}, std::pair{kAdmin, "admin"}}) {
       if (spec.commands & bit) commands += (commands.empty() ? "" : ", ") + std::string(word);
     }
-    std::string help(spec.help);
-    std::string escaped;
-    for (const char c : help) {
-      if (c == '|') escaped += "\\";
-      escaped.push_back(c);
-    }
     out += "| " + code(spec.name) + " | " + code(env_name(spec)) + " | " + code(flag_name(spec)) +
-           " | " + commands + " | " + describe_type(spec) + " | " + code(spec.default_value) +
-           " | " + escaped + " |\n";
+           " | " + commands + " | " + escape_cell(describe_type(spec)) + " | " +
+           code(spec.default_value) + " | " + escape_cell(spec.help) + " |\n";
   }
   return out;
 }
