@@ -405,8 +405,8 @@ struct MtlsAuthorityClient::Impl {
 
   std::atomic<std::uint64_t> calls{0}, failures{0}, attempts{0}, retries{0}, fast_fails{0};
 
-  // The breaker: consecutive kUnavailable calls open it; after breaker_open one trial call goes
-  // through (half-open) and its outcome closes or re-opens it.
+  // The breaker: consecutive kUnavailable or kBadAnswer calls open it; after breaker_open one trial
+  // call goes through (half-open) and its outcome closes or re-opens it.
   mutable std::mutex mutex;
   BreakerState breaker = BreakerState::kClosed;
   unsigned consecutive = 0;
@@ -439,10 +439,10 @@ struct MtlsAuthorityClient::Impl {
     return Admission::kGo;
   }
 
-  void settle(bool unavailable, bool trial) {
+  void settle(bool broken, bool trial) {
     std::lock_guard lock(mutex);
     if (trial) trial_in_flight = false;
-    if (!unavailable) {
+    if (!broken) {
       consecutive = 0;
       if (breaker != BreakerState::kClosed) log::info("authority circuit breaker closed");
       breaker = BreakerState::kClosed;
@@ -597,9 +597,12 @@ struct MtlsAuthorityClient::Impl {
       if (!may_retry) break;
       std::this_thread::sleep_for(backoff(n));
     }
-    const bool unavailable = !result->ok() && result->error().kind == Kind::kUnavailable;
-    if (!result->ok() && (unavailable || result->error().kind == Kind::kBadAnswer)) ++failures;
-    settle(unavailable, trial);
+    // An authority answering garbage is as broken as one that does not answer: both count for
+    // the breaker, so a half-open trial that gets garbage opens it again instead of closing it.
+    const bool broken = !result->ok() && (result->error().kind == Kind::kUnavailable ||
+                                          result->error().kind == Kind::kBadAnswer);
+    if (broken) ++failures;
+    settle(broken, trial);
     return std::move(*result);
   }
 

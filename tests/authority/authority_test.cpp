@@ -609,6 +609,34 @@ TEST_F(FaultTest, GarbageIsABadAnswerNotRetried) {
   EXPECT_EQ(client.stats().breaker, BreakerState::kClosed);
 }
 
+TEST_F(FaultTest, GarbageCountsForTheBreakerAndAHalfOpenTrialWithGarbageReopensIt) {
+  start(AuthorityKind::kMoha);
+  const std::string record = first_record();
+  AuthorityClientSettings s = settings(AuthorityKind::kMoha);
+  s.breaker_failures = 2;
+  s.breaker_open = 1s;
+  MtlsAuthorityClient client(s);
+  fault(R"({"mode":"garbage"})");
+  for (int i = 0; i < 2; ++i) {
+    const auto r = client.send_code(record);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, Kind::kBadAnswer) << i;
+  }
+  EXPECT_EQ(client.stats().breaker, BreakerState::kOpen);
+  EXPECT_EQ(client.stats().attempts, 2u);
+  // The trial gets garbage too: the breaker opens again rather than closing.
+  ASSERT_TRUE(eventually([&] { return client.stats().breaker == BreakerState::kHalfOpen; }, 5s));
+  const auto trial = client.send_code(record);
+  ASSERT_FALSE(trial.ok());
+  EXPECT_EQ(trial.error().kind, Kind::kBadAnswer);
+  EXPECT_EQ(client.stats().attempts, 3u);
+  EXPECT_EQ(client.stats().breaker, BreakerState::kOpen);
+  const auto fast = client.send_code(record);
+  ASSERT_FALSE(fast.ok());
+  EXPECT_EQ(fast.error().detail, "circuit breaker open");
+  EXPECT_EQ(client.stats().attempts, 3u);
+}
+
 TEST_F(FaultTest, AnswerOfAnotherKindIsABadAnswer) {
   start(AuthorityKind::kTu);
   // An issuer node configured for MOHA pointed at a TU authority.
