@@ -14,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "core/secrets.hpp"
 #include "crypto/poseidon.hpp"
@@ -213,22 +215,34 @@ std::string offer_link(std::string_view issuer_url, std::string_view record) {
 unsigned RateLimiter::take(const std::string& key, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   const double rate = capacity_ / static_cast<double>(period_ms_);  // tokens per ms
+  const auto refilled = [&](const Bucket& b) {
+    return std::min(
+        capacity_,
+        b.tokens + static_cast<double>(std::max<std::int64_t>(0, now_ms - b.updated)) * rate);
+  };
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_keys_) {
-      // Full buckets carry no state worth keeping; when none is full the map is cleared (a burst
-      // of that many distinct keys is an attack the per-address limit already bounds).
-      std::erase_if(buckets_, [&](const auto& kv) {
-        return kv.second.tokens + static_cast<double>(now_ms - kv.second.updated) * rate >=
-               capacity_;
-      });
-      if (buckets_.size() >= max_keys_) buckets_.clear();
+      // Full buckets carry no state worth keeping. When too few are full, the eighth of the
+      // buckets holding the most tokens goes: a burst of distinct keys never frees the buckets
+      // that are actually holding someone back (clearing the map would hand a record under a
+      // code-guessing attack fresh attempts).
+      std::erase_if(buckets_, [&](const auto& kv) { return refilled(kv.second) >= capacity_; });
+      if (buckets_.size() >= max_keys_) {
+        std::vector<std::pair<double, std::string>> by_tokens;
+        by_tokens.reserve(buckets_.size());
+        for (const auto& [k, b] : buckets_) by_tokens.emplace_back(refilled(b), k);
+        const std::size_t drop = std::max<std::size_t>(1, by_tokens.size() / 8);
+        std::nth_element(by_tokens.begin(),
+                         by_tokens.begin() + static_cast<std::ptrdiff_t>(drop - 1), by_tokens.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (std::size_t i = 0; i < drop; ++i) buckets_.erase(by_tokens[i].second);
+      }
     }
     it = buckets_.emplace(key, Bucket{capacity_, now_ms}).first;
   }
   Bucket& b = it->second;
-  const std::int64_t elapsed = std::max<std::int64_t>(0, now_ms - b.updated);  // clock steps back
-  b.tokens = std::min(capacity_, b.tokens + static_cast<double>(elapsed) * rate);
+  b.tokens = refilled(b);  // a clock stepping back adds nothing
   b.updated = std::max(b.updated, now_ms);
   if (b.tokens >= 1.0) {
     b.tokens -= 1.0;

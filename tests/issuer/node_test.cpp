@@ -232,6 +232,27 @@ class IssuerNodeTest : public ::testing::Test {
   std::unique_ptr<IssuerNode> node_;
 };
 
+TEST(RateLimiterTest, ABucketRefillsAtItsRateAndNamesTheWait) {
+  RateLimiter limiter(2, 10'000);  // 2 per 10 s
+  EXPECT_EQ(limiter.take("a", 0), 0u);
+  EXPECT_EQ(limiter.take("a", 0), 0u);
+  EXPECT_EQ(limiter.take("a", 0), 5u);      // one token back after 5 s
+  EXPECT_EQ(limiter.take("b", 0), 0u);      // another key has its own bucket
+  EXPECT_EQ(limiter.take("a", 5'000), 0u);  // refilled
+  EXPECT_EQ(limiter.take("a", 4'000), 5u);  // a clock stepping back adds nothing
+}
+
+TEST(RateLimiterTest, ABurstOfNewKeysNeverFreesABucketThatIsHoldingSomeoneBack) {
+  RateLimiter limiter(3, 600'000, 16);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.take("target", 0), 0u);
+  ASSERT_GT(limiter.take("target", 0), 0u);
+  // Far more distinct keys than the map holds, each leaving its bucket almost full.
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(limiter.take("spray-" + std::to_string(i), 1), 0u) << i;
+    ASSERT_GT(limiter.take("target", 1), 0u) << "the target's bucket was dropped after key " << i;
+  }
+}
+
 TEST_F(IssuerNodeTest, StartsWithTheGenesisEntryAndPrivateFiles) {
   const FeedAnswer feed = node_->feed_since(0, 0ms);
   ASSERT_EQ(feed.entries.size(), 1u);
