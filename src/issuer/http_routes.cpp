@@ -132,6 +132,12 @@ HttpReply admin_route(IssuerNode& node, const std::array<std::uint8_t, 32>& toke
   }
   const std::string route = "/issuer/v1/admin/" + std::string(path.substr(0, path.find('/')));
   if (!authorised) {
+    if (const unsigned wait = node.admin_auth_failure(http::throttle_key(req.peer_address));
+        wait > 0) {
+      return error_reply({NodeErrorCode::kRateLimited,
+                          "too many failed admin authentications from this address", wait},
+                         route);
+    }
     log::warn("admin call refused: missing or wrong token", {{"route", route}});
     node.audit(actor, "unauthorized", route, "");
     return error_reply({NodeErrorCode::kUnauthorized, "a valid admin bearer token is required", 0},

@@ -768,6 +768,10 @@ void IssuerNode::audit(std::string_view actor, std::string_view action, std::str
                         std::string(detail)});
 }
 
+unsigned IssuerNode::admin_auth_failure(std::string_view source) {
+  return admin_failures_.take(std::string(source), deps_.now());
+}
+
 std::pair<std::string, std::uint64_t> IssuerNode::current_root() {
   std::lock_guard lock(tree_mutex_);
   return {last_.root, last_.seq};

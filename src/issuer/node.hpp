@@ -185,6 +185,12 @@ class IssuerNode {
   /// Records an admin call that changes nothing (a failed authentication, say).
   void audit(std::string_view actor, std::string_view action, std::string_view target,
              std::string_view detail);
+  /// A failed admin authentication from `source` (http::throttle_key of the peer): 0 while the
+  /// address is within kAdminFailuresPerMinute (the caller audits it), else the seconds until it
+  /// may try again (the caller answers 429 and writes nothing: a flood of bad tokens cannot fill
+  /// the audit table).
+  unsigned admin_auth_failure(std::string_view source);
+  static constexpr double kAdminFailuresPerMinute = 10;
 
   /// The current root and its seq (tests, stats).
   std::pair<std::string, std::uint64_t> current_root();
@@ -221,6 +227,7 @@ class IssuerNode {
   bool stopping_ = false;
 
   RateLimiter per_address_, starts_per_record_, completions_per_record_;
+  RateLimiter admin_failures_{kAdminFailuresPerMinute, 60 * 1000};
   std::atomic<std::uint64_t> authority_calls_{0}, authority_failures_{0};
 };
 

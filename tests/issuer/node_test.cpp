@@ -551,6 +551,30 @@ TEST_F(IssuerNodeTest, AdminRoutesNeedTheTokenAndAreAudited) {
   EXPECT_EQ(actions.count("revoke"), 1u);
 }
 
+TEST_F(IssuerNodeTest, AFloodOfBadAdminTokensIsThrottledAndWritesNoMoreAuditRows) {
+  const auto unauthorized = [&] {
+    std::size_t n = 0;
+    for (const AuditRecord& a : node_->store().audit_trail(1000)) n += a.action == "unauthorized";
+    return n;
+  };
+  const auto budget = static_cast<std::size_t>(IssuerNode::kAdminFailuresPerMinute);
+  for (std::size_t i = 0; i < budget; ++i) {
+    EXPECT_EQ(call("GET", "/issuer/v1/admin/stats", "", "Bearer wrong").status, 401) << i;
+  }
+  for (int i = 0; i < 50; ++i) {
+    const http::HttpReply r = call("GET", "/issuer/v1/admin/stats", "", "Bearer wrong");
+    ASSERT_EQ(r.status, 429) << i;
+    EXPECT_EQ(r.error_code, "RATE_LIMITED");
+    bool retry_after = false;
+    for (const auto& [name, value] : r.headers)
+      retry_after |= name == "Retry-After" && value != "0";
+    EXPECT_TRUE(retry_after);
+  }
+  EXPECT_EQ(unauthorized(), budget);
+  // The right token still works from that address.
+  EXPECT_EQ(call("GET", "/issuer/v1/admin/stats", "", bearer()).status, 200);
+}
+
 TEST_F(IssuerNodeTest, FeedSinceETagAndNotModified) {
   ASSERT_TRUE(enrol().ok());
   const http::HttpReply all = call("GET", "/issuer/v1/roots?since=0");
