@@ -164,7 +164,7 @@ const std::vector<SettingSpec>& setting_specs() {
            "the address to listen on (port 0: any free port)", check_listen, "HOST:PORT"),
       text("data_dir", &S::data_dir, "./data", kAll,
            "data directory of the embedded default: SQLite database, master.key, demo files"),
-      text("database_url", &S::database_url, "", kAll,
+      text("database_url", &S::database_url, "", kAll | kIssuerServe,
            "PostgreSQL URL: production storage instead of SQLite in data_dir"),
       text("redis_url", &S::redis_url, "", kServe,
            "Redis URL: shared nonces, idempotency keys and rate limits instead of the in-process "
@@ -402,8 +402,9 @@ std::string settings_markdown() {
   };
   for (const auto& spec : setting_specs()) {
     std::string commands;
-    for (const auto& [bit, word] : {std::pair{kServe, "serve"}, std::pair{kWorker, "worker"},
-                                    std::pair{kMigrate, "migrate"}, std::pair{kAdmin, "admin"}}) {
+    for (const auto& [bit, word] :
+         {std::pair{kServe, "serve"}, std::pair{kWorker, "worker"}, std::pair{kMigrate, "migrate"},
+          std::pair{kAdmin, "admin"}, std::pair{kIssuerServe, "issuer serve"}}) {
       if (spec.commands & bit) commands += (commands.empty() ? "" : ", ") + std::string(word);
     }
     out += "| " + code(spec.name) + " | " + code(env_name(spec)) + " | " + code(flag_name(spec)) +

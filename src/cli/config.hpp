@@ -76,7 +76,7 @@ enum class SettingType {
 };
 
 /// The commands a setting is a flag of (a bit set).
-enum Command : unsigned { kServe = 1, kWorker = 2, kMigrate = 4, kAdmin = 8 };
+enum Command : unsigned { kServe = 1, kWorker = 2, kMigrate = 4, kAdmin = 8, kIssuerServe = 16 };
 
 struct SettingSpec {
   std::string_view name;  // the TOML key; flag and variable derive from it

@@ -17,6 +17,7 @@
 
 #include "calendar/bikram_sambat.hpp"
 #include "cli/commands.hpp"
+#include "cli/config.hpp"
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
 #include "http/metrics.hpp"
@@ -25,6 +26,7 @@
 #include "issuer/authority_client.hpp"
 #include "issuer/http_routes.hpp"
 #include "issuer/node.hpp"
+#include "issuer/postgres/postgres_issuer_store.hpp"
 #include "log/log.hpp"
 
 namespace pg::cli {
@@ -91,8 +93,15 @@ std::optional<Sha256> admin_token_hash(const IssuerOptions& o) {
   return parse_sha256_hex(hex);
 }
 
-int serve_issuer(const IssuerOptions& o) {
+int serve_issuer(const IssuerOptions& o, const GivenFlags& given) {
   log::init(log::Level::kInfo);
+  std::string database_url;
+  try {
+    database_url = given.resolve().database_url;
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << std::endl;
+    return kExitMalformed;
+  }
   const std::optional<issuer::AuthorityKind> kind = parse_kind(o.issuer);
   if (!kind) {
     std::cerr << "--issuer: must be moha, tu or nrb" << std::endl;
@@ -141,7 +150,23 @@ int serve_issuer(const IssuerOptions& o) {
     deps.breaker_state = [&authority] {
       return std::string(issuer::breaker_name(authority.stats().breaker));
     };
+    if (!database_url.empty()) {
+      // PostgreSQL in production; the pepper and the signing key stay in the data directory.
+      deps.open_store = [&]() -> std::unique_ptr<issuer::IssuerStore> {
+        issuer::PostgresIssuerSettings ps;
+        ps.url = database_url;
+        ps.issuer = o.issuer;
+        ps.issuer_id = issuer::issuer_id_of(*kind);
+        try {
+          return std::make_unique<issuer::PostgresIssuerStore>(ps);
+        } catch (const std::exception& e) {
+          throw std::runtime_error(std::string("database_url: ") + e.what());
+        }
+      };
+    }
     issuer::IssuerNode node(settings, deps);
+    log::info("issuer node storage",
+              {{"issuer", o.issuer}, {"storage", database_url.empty() ? "sqlite" : "postgresql"}});
 
     http::ServerSettings server;
     server.host = o.listen.substr(0, colon);
@@ -174,7 +199,9 @@ int serve_issuer(const IssuerOptions& o) {
 }  // namespace
 
 /// `proofgate issuer serve --issuer moha|tu|nrb --listen H:P --data-dir D --authority-url U
-/// --ca F --cert F --key F [--admin-token-sha256 HEX] [--public-url URL]`.
+/// --ca F --cert F --key F [--admin-token-sha256 HEX] [--public-url URL] [--database-url URL]
+/// [--config F.toml]`: the settings table's `issuer serve` entries (database_url) come through
+/// add_setting_flags like the verifier's.
 void add_issuer_command(CLI::App& app, int& exit_code) {
   CLI::App* issuer = app.add_subcommand("issuer", "Run an issuer node (docs/issuers.md)");
   issuer->require_subcommand(1);
@@ -183,7 +210,9 @@ void add_issuer_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<IssuerOptions>();
   serve->add_option("--issuer", o->issuer, "moha | tu | nrb")->required();
   serve->add_option("--listen", o->listen, "HOST:PORT (port 0: any free port)");
-  serve->add_option("--data-dir", o->data_dir, "Store, pepper, signing key (created 0700)")
+  serve
+      ->add_option("--data-dir", o->data_dir,
+                   "Pepper, signing key, and the SQLite store unless --database-url (created 0700)")
       ->required();
   serve->add_option("--authority-url", o->authority_url, "https://host:port of the authority")
       ->required();
@@ -194,7 +223,8 @@ void add_issuer_command(CLI::App& app, int& exit_code) {
                     "SHA-256 (hex) of the admin token; default <data-dir>/admin-token.sha256");
   serve->add_option("--public-url", o->public_url,
                     "The URL credentials carry as issuer_url (default http://<listen>)");
-  serve->callback([o, &exit_code] { exit_code = serve_issuer(*o); });
+  const std::shared_ptr<GivenFlags> given = add_setting_flags(*serve, kIssuerServe);
+  serve->callback([o, given, &exit_code] { exit_code = serve_issuer(*o, *given); });
 }
 
 }  // namespace pg::cli

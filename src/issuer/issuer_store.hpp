@@ -1,13 +1,12 @@
-// The issuer node's SQLite store (docs/issuers.md, "What the issuer node stores"): the tree's
-// leaves, the signed feed, the audit trail and the signing keys, one file in WAL mode with
-// synchronous=FULL. Every change of the tree and its feed entry commit in one transaction.
+// The issuer node's store port (docs/issuers.md, "What the issuer node stores"): the tree's leaves,
+// the signed feed, the audit trail and the signing keys. Two adapters: SQLite in the data
+// directory (sqlite_issuer_store.hpp, the default) and PostgreSQL
+// (postgres/postgres_issuer_store.hpp). Every change of the tree and its feed entry commit in one
+// transaction.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <filesystem>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,45 +66,44 @@ struct TreeChange {
       new_key;  // the current key becomes retired after its previous_valid_until
 };
 
-/// Thread-safe (one connection behind a mutex). Throws core::StoreError on any failure.
+/// What every adapter guarantees: thread-safe; a leaf index, a feed seq and a root are written at
+/// most once (the schema refuses a second write); commit() writes all of a TreeChange or nothing.
+/// Throws core::StoreError on any failure.
 class IssuerStore {
  public:
-  /// Opens (or creates) the database file and applies the migrations it lacks.
-  explicit IssuerStore(const std::filesystem::path& file);
-  ~IssuerStore();
+  virtual ~IssuerStore() = default;
+  IssuerStore() = default;
   IssuerStore(const IssuerStore&) = delete;
   IssuerStore& operator=(const IssuerStore&) = delete;
 
   /// Every leaf value in index order (revoked ones as "0"), to rebuild the tree.
-  std::vector<std::string> leaf_values();
-  std::optional<StoredLeaf> leaf(std::uint64_t index);
-  std::optional<StoredLeaf> find_credential(const Mac& subject, std::string_view holder_commitment);
+  virtual std::vector<std::string> leaf_values() = 0;
+  virtual std::optional<StoredLeaf> leaf(std::uint64_t index) = 0;
+  virtual std::optional<StoredLeaf> find_credential(const Mac& subject,
+                                                    std::string_view holder_commitment) = 0;
   /// Credentials (not padding) after `after` (exclusive; -1 for all), at most `limit`.
-  std::vector<StoredLeaf> list_credentials(std::int64_t after, std::size_t limit);
+  virtual std::vector<StoredLeaf> list_credentials(std::int64_t after, std::size_t limit) = 0;
   /// Credentials, and among them the revoked ones.
-  std::pair<std::uint64_t, std::uint64_t> credential_counts();
+  virtual std::pair<std::uint64_t, std::uint64_t> credential_counts() = 0;
 
-  std::optional<feed::FeedEntry> last_entry();
+  virtual std::optional<feed::FeedEntry> last_entry() = 0;
   /// Entries with seq > `since`, in seq order, at most `limit`.
-  std::vector<feed::FeedEntry> entries_since(std::uint64_t since, std::size_t limit);
-  bool root_published(std::string_view root);
+  virtual std::vector<feed::FeedEntry> entries_since(std::uint64_t since, std::size_t limit) = 0;
+  virtual bool root_published(std::string_view root) = 0;
 
   /// Appends the genesis entry when the feed is empty; false when it was not.
-  bool append_genesis(const feed::FeedEntry& entry);
+  virtual bool append_genesis(const feed::FeedEntry& entry) = 0;
   /// The change in one transaction; throws (and writes nothing) when any part fails, e.g. a
   /// leaf index or root that exists already.
-  void commit(const TreeChange& change);
+  virtual void commit(const TreeChange& change) = 0;
 
-  void record_audit(const AuditRecord& record);
-  std::vector<AuditRecord> audit_trail(std::size_t limit);
+  virtual void record_audit(const AuditRecord& record) = 0;
+  /// The newest `limit` records, newest first.
+  virtual std::vector<AuditRecord> audit_trail(std::size_t limit) = 0;
 
-  std::vector<KeyRecord> keys();
-  void insert_key(const KeyRecord& key);
-
- private:
-  struct Connection;
-  std::mutex mutex_;
-  std::unique_ptr<Connection> connection_;
+  /// In the order they were inserted.
+  virtual std::vector<KeyRecord> keys() = 0;
+  virtual void insert_key(const KeyRecord& key) = 0;
 };
 
 }  // namespace pg::issuer

@@ -21,6 +21,7 @@
 #include "crypto/poseidon.hpp"
 #include "crypto/snarkjs_codec.hpp"
 #include "crypto/uint256.hpp"
+#include "issuer/sqlite_issuer_store.hpp"
 #include "log/log.hpp"
 
 namespace pg::issuer {
@@ -275,9 +276,13 @@ IssuerNode::IssuerNode(NodeSettings settings, NodeDeps deps)
                              std::to_string(kPepperBytes) + " bytes");
   }
 
-  const fs::path db_file = dir / "issuer.db";
-  create_private(db_file);
-  store_ = std::make_unique<IssuerStore>(db_file);
+  if (deps_.open_store) {
+    store_ = deps_.open_store();
+  } else {
+    const fs::path db_file = dir / "issuer.db";
+    create_private(db_file);
+    store_ = std::make_unique<SqliteIssuerStore>(db_file);
+  }
   load_signing_key();
 
   reload_tree();

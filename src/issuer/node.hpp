@@ -93,7 +93,7 @@ struct NodeLimits {
 
 struct NodeSettings {
   AuthorityKind kind = AuthorityKind::kMoha;
-  std::filesystem::path data_dir;  // created 0700; holds issuer.db, pepper, signing.key
+  std::filesystem::path data_dir;  // created 0700; holds pepper, signing.key (and issuer.db)
   std::string public_url;          // issuer_url in credentials
   NodeLimits limits;
 };
@@ -111,6 +111,9 @@ struct NodeDeps {
   std::function<std::int64_t()> now;
   /// "closed" | "open" | "half_open": the authority client's breaker, for stats.
   std::function<std::string()> breaker_state;
+  /// Opens the store (production: PostgreSQL when the cli is given --database-url); empty: the
+  /// SQLite file <data_dir>/issuer.db.
+  std::function<std::unique_ptr<IssuerStore>()> open_store;
 };
 
 struct IssuedCredential {

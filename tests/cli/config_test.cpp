@@ -246,6 +246,21 @@ TEST_F(ConfigTest, command_flags_come_from_the_table) {
   EXPECT_EQ(worker->get_option_no_throw("--listen"), nullptr);
 }
 
+TEST_F(ConfigTest, issuer_serve_takes_the_database_url_only) {
+  CLI::App app;
+  CLI::App* serve = app.add_subcommand("serve");
+  auto given = add_setting_flags(*serve, kIssuerServe);
+  std::vector<std::string> args{"proofgate", "serve", "--database-url", "postgresql://db/x"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(given->values, (RawSettings{{"database_url", "postgresql://db/x"}}));
+  // The verifier's other settings are not the issuer node's (it has its own --listen, --data-dir).
+  for (const auto& spec : setting_specs()) {
+    EXPECT_EQ((spec.commands & kIssuerServe) != 0, spec.name == "database_url") << spec.name;
+  }
+}
+
 TEST_F(ConfigTest, readme_settings_table_is_the_one_the_binary_prints) {
   std::ifstream in(fs::path(PROOFGATE_SOURCE_DIR) / "README.md");
   ASSERT_TRUE(in) << "README.md not found";

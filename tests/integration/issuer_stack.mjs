@@ -1,7 +1,8 @@
 // The issuers of docs/issuers.md as real processes on loopback, for tests and `make demo`: the
 // test PKI (scripts/make-test-ca.sh), one `proofgate sandbox-authority` and one `proofgate issuer
 // serve` (mutual TLS between them) per kind, and optionally a `proofgate serve` verifier following
-// the nodes' signed root feeds; plus the wallet's command line against them.
+// the nodes' signed root feeds; plus the wallet's command line against them. A node keeps its
+// store in SQLite in its data directory, or on PostgreSQL when `databaseUrls[kind]` is given.
 //
 //   const stack = await startIssuerStack({ bin, dir });
 //   const { credential } = await stack.enrol('moha', stack.authorities.moha.records[0].record);
@@ -259,13 +260,14 @@ async function startAuthority({ bin, dir, pki, kind, records }) {
   return authority;
 }
 
-async function startNode({ bin, dir, pki, kind, authorityPort }) {
+async function startNode({ bin, dir, pki, kind, authorityPort, databaseUrl }) {
   const dataDir = path.join(dir, `node-${kind}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const argv = ['issuer', 'serve', '--issuer', kind, '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir,
     '--authority-url', `https://localhost:${authorityPort}`, '--ca', path.join(pki, 'ca.pem'),
     '--cert', path.join(pki, 'issuer.pem'), '--key', path.join(pki, 'issuer.key'), '--public-url', url];
+  if (databaseUrl) argv.push('--database-url', databaseUrl);
   const node = { kind, url, port, dataDir, argv, adminToken: undefined, publicKey: undefined, proc: undefined };
   const launch = async () => {
     node.proc = new Proc(bin, argv, dir, `node-${kind}`);
@@ -345,7 +347,7 @@ export async function startVerifier({ bin, dir, name = 'verifier', feeds, graceS
  * Starts the PKI, the authorities, the issuer nodes and (unless `verifier` is false) a verifier
  * following every node's feed, all in `dir`. See the top of this file.
  */
-export async function startIssuerStack({ bin, dir, kinds = ['moha', 'tu', 'nrb'], records = 50, graceSeconds = 0, verifier = true, verifierArgs = [] }) {
+export async function startIssuerStack({ bin, dir, kinds = ['moha', 'tu', 'nrb'], records = 50, graceSeconds = 0, verifier = true, verifierArgs = [], databaseUrls = {} }) {
   if (!bin) throw new Error('startIssuerStack: bin (the proofgate binary) is required');
   fs.mkdirSync(dir, { recursive: true });
   const pki = path.join(dir, 'pki');
@@ -359,7 +361,7 @@ export async function startIssuerStack({ bin, dir, kinds = ['moha', 'tu', 'nrb']
       stack.authorities[kind] = await startAuthority({ bin, dir, pki, kind, records });
     }));
     await Promise.all(kinds.map(async (kind) => {
-      stack.nodes[kind] = await startNode({ bin, dir, pki, kind, authorityPort: stack.authorities[kind].port });
+      stack.nodes[kind] = await startNode({ bin, dir, pki, kind, authorityPort: stack.authorities[kind].port, databaseUrl: databaseUrls[kind] });
     }));
     if (verifier) {
       const feeds = kinds.map((k) => `${k}|${stack.nodes[k].url}|${stack.nodes[k].publicKey}`).join(',');

@@ -2,13 +2,16 @@
 // mutual TLS between issuer nodes and sandbox authorities (tests/integration/issuer_stack.mjs):
 // enrol -> prove -> verify for every claim type, revocation refused at once with grace 0, a
 // hostile feed refused entry by entry, an authority slow / down / answering garbage, kill -9 of a
-// node during enrolment, and no personal data in the verifier's database or logs.
+// node during enrolment, and no personal data in the verifier's database or logs. The MOHA node
+// keeps its store on PostgreSQL (a throwaway server, scripts/pg-test-server.sh), the others in
+// SQLite: both adapters go through the same enrolment, revocation and restart.
 //
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //          node --test tests/integration/issuers_test.mjs
 //
 // One stack for all tests (the tests run in order and share it); each proof costs ~3 s.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,6 +21,7 @@ import { after, before, test } from 'node:test';
 import { rootFromPath } from '../../clients/wallet/src/enroll.mjs';
 import { prove } from '../../clients/wallet/src/prove.mjs';
 import { metricValue, startIssuerStack, startVerifier, waitFor } from './issuer_stack.mjs';
+import { startPostgres } from './cluster.mjs';
 import { createClient, removeDir, tempDir } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -25,6 +29,7 @@ const artifacts = process.env.PROOFGATE_ARTIFACTS;
 const kR = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 let dir;
+let pg;
 let stack;
 let partner;
 let holder;
@@ -67,7 +72,8 @@ async function proveAndVerify(claim, params, credential) {
 before(async () => {
   assert.ok(bin && artifacts, 'PROOFGATE_BIN and PROOFGATE_ARTIFACTS must be set');
   dir = tempDir('issuers');
-  stack = await startIssuerStack({ bin, dir, records: 60, graceSeconds: 0 });
+  pg = startPostgres();
+  stack = await startIssuerStack({ bin, dir, records: 60, graceSeconds: 0, databaseUrls: { moha: pg.url } });
   partner = createClient(bin, stack.verifier.dataDir, {
     name: 'Issuers Bank', scopes: ['age_over_18', 'citizenship', 'education', 'income_gte'], domains: ['bank.example'],
   });
@@ -76,6 +82,7 @@ before(async () => {
 after(async () => {
   await globalThis.curve_bn128?.terminate();
   if (stack) await stack.stop();
+  pg?.stop();
   if (dir && process.env.PROOFGATE_KEEP_TMP === undefined) removeDir(dir);
 });
 
@@ -153,6 +160,41 @@ test('revoke: with grace 0 the next proof on the old root is STALE_ROOT, and the
   const gone = await fetch(`${node.url}/issuer/v1/credentials/${credential.leaf_index}`);
   assert.equal(gone.status, 410);
   assert.equal((await gone.json()).error_code, 'REVOKED');
+});
+
+test('MOHA on PostgreSQL: a second node is refused, a restart keeps root and seq, and the feed goes on verified', async () => {
+  const node = stack.nodes.moha;
+  const before = await node.stats();
+  assert.ok(before.root_seq >= 3, JSON.stringify(before)); // genesis, enrolments, the revocation
+  assert.equal(fs.existsSync(path.join(node.dataDir, 'issuer.db')), false, 'no SQLite store beside PostgreSQL');
+  const [{ n }] = await pg.sql('SELECT count(*)::int AS n FROM issuer_moha.feed');
+  assert.equal(n, before.root_seq);
+
+  // Another node for MOHA on the same database (its own data directory) refuses to start.
+  const second = spawnSync(bin, ['issuer', 'serve', '--issuer', 'moha', '--listen', '127.0.0.1:0',
+    '--data-dir', path.join(dir, 'node-moha-second'), '--authority-url', `https://localhost:${stack.authorities.moha.port}`,
+    '--ca', path.join(stack.pki, 'ca.pem'), '--cert', path.join(stack.pki, 'issuer.pem'),
+    '--key', path.join(stack.pki, 'issuer.key'), '--database-url', pg.url], { encoding: 'utf8', timeout: 30_000 });
+  assert.notEqual(second.status, 0, second.stdout);
+  assert.match(second.stderr, /another issuer node holds the lock of issuer moha/, second.stderr);
+
+  await node.kill('SIGTERM');
+  await node.restart();
+  const after = await node.stats();
+  assert.equal(after.root, before.root);
+  assert.equal(after.root_seq, before.root_seq);
+  assert.equal(after.leaf_count, before.leaf_count);
+
+  // The chain goes on from where it was: the verifier checks the new entry's signature and link.
+  const { credential } = await enrol('moha', pickRecord('moha'));
+  assert.ok(credential.root_seq > before.root_seq, JSON.stringify(credential));
+  await stack.verifier.waitForSeq('moha', credential.root_seq);
+  const feed = await (await fetch(`${node.url}/issuer/v1/roots?since=0`)).json();
+  feed.entries.forEach((e, i) => {
+    assert.equal(e.seq, i + 1);
+    assert.equal(e.prev_root, i === 0 ? '0' : feed.entries[i - 1].root);
+  });
+  assert.equal(feed.entries.at(-1).root, credential.root);
 });
 
 // --- a hostile feed ---

@@ -1,6 +1,6 @@
 // The issuer node's SQLite store: its schema (embedded as migrations), its queries and the row
 // mapping, on the shared SQLite building blocks of store/sqlite/sqlite_db.hpp.
-#include "issuer/issuer_store.hpp"
+#include "issuer/sqlite_issuer_store.hpp"
 
 #include <boost/json.hpp>
 #include <cstring>
@@ -92,7 +92,7 @@ feed::FeedEntry entry_from_text(const std::string& text, std::string_view operat
 
 }  // namespace
 
-struct IssuerStore::Connection {
+struct SqliteIssuerStore::Connection {
   sql::DatabaseHandle db;  // first: destroyed after every statement
   sql::StatementHandle begin, commit, rollback;
   sql::StatementHandle leaf_values, leaf, find_credential, list_credentials, counts;
@@ -106,7 +106,7 @@ struct IssuerStore::Connection {
   }
 };
 
-IssuerStore::IssuerStore(const std::filesystem::path& file)
+SqliteIssuerStore::SqliteIssuerStore(const std::filesystem::path& file)
     : connection_(std::make_unique<Connection>()) {
   Connection& c = *connection_;
   const std::string operation = "open " + file.string();
@@ -166,9 +166,9 @@ IssuerStore::IssuerStore(const std::filesystem::path& file)
       sql::prepare(db, "UPDATE keys SET retired_after = ?1 WHERE retired_after IS NULL", operation);
 }
 
-IssuerStore::~IssuerStore() = default;
+SqliteIssuerStore::~SqliteIssuerStore() = default;
 
-std::vector<std::string> IssuerStore::leaf_values() {
+std::vector<std::string> SqliteIssuerStore::leaf_values() {
   constexpr std::string_view kOperation = "read leaves";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -184,7 +184,7 @@ std::vector<std::string> IssuerStore::leaf_values() {
   return out;
 }
 
-std::optional<StoredLeaf> IssuerStore::leaf(std::uint64_t index) {
+std::optional<StoredLeaf> SqliteIssuerStore::leaf(std::uint64_t index) {
   constexpr std::string_view kOperation = "read leaf";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -194,8 +194,8 @@ std::optional<StoredLeaf> IssuerStore::leaf(std::uint64_t index) {
   return leaf_from_row(sql::Row(query));
 }
 
-std::optional<StoredLeaf> IssuerStore::find_credential(const Mac& subject,
-                                                       std::string_view holder_commitment) {
+std::optional<StoredLeaf> SqliteIssuerStore::find_credential(const Mac& subject,
+                                                             std::string_view holder_commitment) {
   constexpr std::string_view kOperation = "find credential";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -205,7 +205,7 @@ std::optional<StoredLeaf> IssuerStore::find_credential(const Mac& subject,
   return leaf_from_row(sql::Row(query));
 }
 
-std::vector<StoredLeaf> IssuerStore::list_credentials(std::int64_t after, std::size_t limit) {
+std::vector<StoredLeaf> SqliteIssuerStore::list_credentials(std::int64_t after, std::size_t limit) {
   constexpr std::string_view kOperation = "list credentials";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -216,7 +216,7 @@ std::vector<StoredLeaf> IssuerStore::list_credentials(std::int64_t after, std::s
   return out;
 }
 
-std::pair<std::uint64_t, std::uint64_t> IssuerStore::credential_counts() {
+std::pair<std::uint64_t, std::uint64_t> SqliteIssuerStore::credential_counts() {
   constexpr std::string_view kOperation = "count credentials";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -227,7 +227,7 @@ std::pair<std::uint64_t, std::uint64_t> IssuerStore::credential_counts() {
           static_cast<std::uint64_t>(row.integer("revoked"))};
 }
 
-std::optional<feed::FeedEntry> IssuerStore::last_entry() {
+std::optional<feed::FeedEntry> SqliteIssuerStore::last_entry() {
   constexpr std::string_view kOperation = "read last feed entry";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -236,7 +236,8 @@ std::optional<feed::FeedEntry> IssuerStore::last_entry() {
   return entry_from_text(query.column_text(0), kOperation);
 }
 
-std::vector<feed::FeedEntry> IssuerStore::entries_since(std::uint64_t since, std::size_t limit) {
+std::vector<feed::FeedEntry> SqliteIssuerStore::entries_since(std::uint64_t since,
+                                                              std::size_t limit) {
   constexpr std::string_view kOperation = "read feed";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -247,14 +248,14 @@ std::vector<feed::FeedEntry> IssuerStore::entries_since(std::uint64_t since, std
   return out;
 }
 
-bool IssuerStore::root_published(std::string_view root) {
+bool SqliteIssuerStore::root_published(std::string_view root) {
   constexpr std::string_view kOperation = "look up root";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
   return sql::Query(c.db.get(), c.root_published, kOperation).text(1, root).step();
 }
 
-bool IssuerStore::append_genesis(const feed::FeedEntry& entry) {
+bool SqliteIssuerStore::append_genesis(const feed::FeedEntry& entry) {
   constexpr std::string_view kOperation = "append genesis entry";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -270,7 +271,7 @@ bool IssuerStore::append_genesis(const feed::FeedEntry& entry) {
   return true;
 }
 
-void IssuerStore::commit(const TreeChange& change) {
+void SqliteIssuerStore::commit(const TreeChange& change) {
   constexpr std::string_view kOperation = "commit tree change";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -327,7 +328,7 @@ void IssuerStore::commit(const TreeChange& change) {
   transaction.commit();
 }
 
-void IssuerStore::record_audit(const AuditRecord& a) {
+void SqliteIssuerStore::record_audit(const AuditRecord& a) {
   constexpr std::string_view kOperation = "record audit";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -340,7 +341,7 @@ void IssuerStore::record_audit(const AuditRecord& a) {
       .run();
 }
 
-std::vector<AuditRecord> IssuerStore::audit_trail(std::size_t limit) {
+std::vector<AuditRecord> SqliteIssuerStore::audit_trail(std::size_t limit) {
   constexpr std::string_view kOperation = "read audit";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -355,7 +356,7 @@ std::vector<AuditRecord> IssuerStore::audit_trail(std::size_t limit) {
   return out;
 }
 
-std::vector<KeyRecord> IssuerStore::keys() {
+std::vector<KeyRecord> SqliteIssuerStore::keys() {
   constexpr std::string_view kOperation = "read keys";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
@@ -369,7 +370,7 @@ std::vector<KeyRecord> IssuerStore::keys() {
   return out;
 }
 
-void IssuerStore::insert_key(const KeyRecord& key) {
+void SqliteIssuerStore::insert_key(const KeyRecord& key) {
   constexpr std::string_view kOperation = "insert key";
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;

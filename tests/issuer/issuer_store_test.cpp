@@ -1,0 +1,334 @@
+// The issuer node's store port on both adapters (SQLite in a temporary file, PostgreSQL in a fresh
+// issuer schema of one server for the whole binary): what commits, what is refused and leaves
+// nothing behind, reopening; then what only PostgreSQL has: one node per issuer (the advisory
+// lock), its own schema beside the verifier's tables, and reconnecting after the server closed the
+// session.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "core/ports.hpp"
+#include "feed/root_feed.hpp"
+#include "issuer/postgres/postgres_issuer_store.hpp"
+#include "issuer/sqlite_issuer_store.hpp"
+#include "support/postgres_server.hpp"
+
+namespace pg::issuer {
+namespace {
+
+namespace fs = std::filesystem;
+using test::PostgresServer;
+using test::Sql;
+
+[[maybe_unused]] ::testing::Environment* const kServer =
+    ::testing::AddGlobalTestEnvironment(new PostgresServer);
+
+constexpr std::int64_t kAt = 1'770'000'000'000;
+
+/// A signed entry over `root` (a decimal below r) following `prev`.
+feed::FeedEntry entry(const feed::SigningKey& key, std::uint64_t seq, std::string root,
+                      std::string prev_root, std::uint64_t leaf_count) {
+  feed::FeedEntry e;
+  e.issuer_id = 1;
+  e.seq = seq;
+  e.root = std::move(root);
+  e.prev_root = std::move(prev_root);
+  e.leaf_count = leaf_count;
+  e.issued_at = kAt + static_cast<std::int64_t>(seq);
+  e.key_id = key.key_id();
+  e.signature = key.sign(feed::signing_text(e));
+  return e;
+}
+
+Mac mac_of(std::uint8_t byte) {
+  Mac m{};
+  m.fill(byte);
+  return m;
+}
+
+NewLeaf credential_leaf(std::uint64_t index, std::string value, std::uint8_t subject) {
+  NewLeaf leaf;
+  leaf.leaf_index = index;
+  leaf.leaf = std::move(value);
+  leaf.subject = mac_of(subject);
+  leaf.code_mac = mac_of(static_cast<std::uint8_t>(subject + 1));
+  leaf.holder_commitment = "77" + std::to_string(index);
+  leaf.credential = R"({"leaf_index":)" + std::to_string(index) + "}";
+  return leaf;
+}
+
+NewLeaf padding_leaf(std::uint64_t index, std::string value) {
+  NewLeaf leaf;
+  leaf.leaf_index = index;
+  leaf.leaf = std::move(value);
+  leaf.padding = true;
+  return leaf;
+}
+
+/// Lower-case letters only (the issuer name becomes a schema name): a, b, ..., z, ba, bb, ...
+std::string letters(unsigned n) {
+  std::string out;
+  do {
+    out.insert(out.begin(), static_cast<char>('a' + n % 26));
+    n /= 26;
+  } while (n != 0);
+  return out;
+}
+
+std::atomic<unsigned> next_issuer{0};
+
+class IssuerStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const unsigned n = next_issuer++;
+    issuer_ = "t" + letters(n);
+    issuer_id_ = 1000 + n;
+    dir_ = fs::temp_directory_path() /
+           ("issuer-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(n));
+    fs::create_directories(dir_);
+    store_ = open();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  bool postgres() const { return GetParam() == "postgres"; }
+
+  PostgresIssuerSettings pg_settings() const {
+    PostgresIssuerSettings s;
+    s.url = PostgresServer::url();
+    s.issuer = issuer_;
+    s.issuer_id = issuer_id_;
+    return s;
+  }
+
+  /// A new store on this test's database.
+  std::unique_ptr<IssuerStore> open() const {
+    if (postgres()) return std::make_unique<PostgresIssuerStore>(pg_settings());
+    return std::make_unique<SqliteIssuerStore>(dir_ / "issuer.db");
+  }
+
+  /// The genesis entry (seq 1, root "11", no leaves).
+  feed::FeedEntry genesis() {
+    const feed::FeedEntry g = entry(key_, 1, "11", "0", 0);
+    EXPECT_TRUE(store_->append_genesis(g));
+    return g;
+  }
+
+  feed::SigningKey key_ = feed::SigningKey::generate();
+  std::string issuer_;
+  std::uint32_t issuer_id_ = 0;
+  fs::path dir_;
+  std::unique_ptr<IssuerStore> store_;
+};
+
+TEST_P(IssuerStoreTest, GenesisOnceAndEverythingSurvivesAReopen) {
+  EXPECT_FALSE(store_->last_entry());
+  const feed::FeedEntry g = genesis();
+  EXPECT_FALSE(store_->append_genesis(entry(key_, 1, "12", "0", 0)));
+  store_->insert_key({key_.key_id(), key_.public_key_b64(), kAt, 0});
+  store_->record_audit({kAt, "admin", "stats", "", ""});
+
+  store_.reset();  // PostgreSQL: the lock goes with the session, so the same issuer reopens
+  store_ = open();
+  EXPECT_EQ(store_->last_entry(), g);
+  ASSERT_EQ(store_->keys().size(), 1u);
+  EXPECT_EQ(store_->keys()[0].key_id, key_.key_id());
+  EXPECT_EQ(store_->keys()[0].retired_after, 0);
+  ASSERT_EQ(store_->audit_trail(10).size(), 1u);
+  EXPECT_EQ(store_->audit_trail(10)[0].action, "stats");
+}
+
+TEST_P(IssuerStoreTest, ACommitWritesLeavesEntryAndAuditTogether) {
+  const feed::FeedEntry g = genesis();
+  TreeChange change;
+  change.appended = {credential_leaf(0, "101", 5), padding_leaf(1, "102")};
+  change.at = kAt;
+  change.entry = entry(key_, 2, "21", g.root, 2);
+  change.audit = AuditRecord{kAt, "holder", "enrol", "0", ""};
+  store_->commit(change);
+
+  EXPECT_EQ(store_->leaf_values(), (std::vector<std::string>{"101", "102"}));
+  const std::optional<StoredLeaf> leaf = store_->leaf(0);
+  ASSERT_TRUE(leaf);
+  EXPECT_FALSE(leaf->padding);
+  EXPECT_EQ(leaf->holder_commitment, "770");
+  EXPECT_EQ(leaf->code_mac, mac_of(6));
+  EXPECT_EQ(leaf->issued_at, kAt);
+  EXPECT_EQ(leaf->credential, R"({"leaf_index":0})");
+  EXPECT_TRUE(store_->leaf(1)->padding);
+  EXPECT_FALSE(store_->leaf(2));
+  ASSERT_TRUE(store_->find_credential(mac_of(5), "770"));
+  EXPECT_EQ(store_->find_credential(mac_of(5), "770")->leaf_index, 0u);
+  EXPECT_FALSE(store_->find_credential(mac_of(5), "771"));
+  EXPECT_EQ(store_->list_credentials(-1, 10).size(), 1u);  // padding is not a credential
+  EXPECT_TRUE(store_->list_credentials(0, 10).empty());
+  EXPECT_EQ(store_->credential_counts(), (std::pair<std::uint64_t, std::uint64_t>{1, 0}));
+  EXPECT_EQ(store_->last_entry(), change.entry);
+  EXPECT_EQ(store_->entries_since(0, 10), (std::vector<feed::FeedEntry>{g, change.entry}));
+  EXPECT_EQ(store_->entries_since(1, 1), (std::vector<feed::FeedEntry>{change.entry}));
+  EXPECT_TRUE(store_->root_published("21"));
+  EXPECT_FALSE(store_->root_published("22"));
+  EXPECT_EQ(store_->audit_trail(10).at(0).action, "enrol");
+}
+
+TEST_P(IssuerStoreTest, ARefusedCommitWritesNothing) {
+  const feed::FeedEntry g = genesis();
+  TreeChange first;
+  first.appended = {credential_leaf(0, "101", 5)};
+  first.entry = entry(key_, 2, "21", g.root, 1);
+  store_->commit(first);
+
+  const auto refused = [&](TreeChange change, const char* what) {
+    change.audit = AuditRecord{kAt, "admin", "refused", what, ""};
+    EXPECT_THROW(store_->commit(change), core::StoreError) << what;
+    EXPECT_EQ(store_->leaf_values().size(), 1u) << what;
+    EXPECT_EQ(store_->last_entry(), first.entry) << what;
+    EXPECT_TRUE(store_->audit_trail(10).empty()) << what;
+  };
+  TreeChange change;
+  change.appended = {padding_leaf(1, "102")};
+  change.entry = entry(key_, 2, "31", first.entry.root, 2);
+  refused(change, "a feed seq written twice");
+  change.entry = entry(key_, 3, "21", first.entry.root, 2);
+  refused(change, "a root written twice");
+  change.appended = {padding_leaf(1, "102"), credential_leaf(0, "103", 9)};
+  change.entry = entry(key_, 3, "31", first.entry.root, 3);
+  refused(change, "a leaf index written twice");
+  change.appended = {credential_leaf(1, "103", 5)};
+  change.appended[0].holder_commitment = "770";
+  refused(change, "the same subject and commitment twice");
+  change.appended = {};
+  change.revoked = 7;
+  refused(change, "revoking a leaf that does not exist");
+}
+
+TEST_P(IssuerStoreTest, RevokingZeroesTheLeafOnce) {
+  const feed::FeedEntry g = genesis();
+  TreeChange enrol;
+  enrol.appended = {credential_leaf(0, "101", 5), padding_leaf(1, "102")};
+  enrol.entry = entry(key_, 2, "21", g.root, 2);
+  store_->commit(enrol);
+
+  TreeChange revoke;
+  revoke.revoked = 0;
+  revoke.at = kAt + 5;
+  revoke.entry = entry(key_, 3, "31", "21", 2);
+  store_->commit(revoke);
+  EXPECT_EQ(store_->leaf_values(), (std::vector<std::string>{"0", "102"}));
+  EXPECT_EQ(store_->leaf(0)->revoked_at, kAt + 5);
+  EXPECT_EQ(store_->leaf(0)->credential, R"({"leaf_index":0})");  // kept for the retry answer
+  EXPECT_EQ(store_->credential_counts(), (std::pair<std::uint64_t, std::uint64_t>{1, 1}));
+
+  revoke.entry = entry(key_, 4, "41", "31", 2);
+  EXPECT_THROW(store_->commit(revoke), core::StoreError);  // revoked already
+  revoke.revoked = 1;
+  EXPECT_THROW(store_->commit(revoke), core::StoreError);  // padding is not a credential
+  EXPECT_EQ(store_->last_entry()->seq, 3u);
+}
+
+TEST_P(IssuerStoreTest, ANewKeyRetiresTheCurrentOneInTheSameCommit) {
+  const feed::FeedEntry g = genesis();
+  store_->insert_key({key_.key_id(), key_.public_key_b64(), kAt, 0});
+  const feed::SigningKey next = feed::SigningKey::generate();
+  TreeChange rotate;
+  rotate.appended = {padding_leaf(0, "101")};
+  rotate.at = kAt + 10;
+  rotate.entry = entry(key_, 2, "21", g.root, 1);
+  rotate.entry.next_key = feed::KeyAnnouncement{next.key_id(), next.public_key_b64(), kAt + 5000};
+  rotate.entry.signature = key_.sign(feed::signing_text(rotate.entry));
+  rotate.new_key = KeyRecord{next.key_id(), next.public_key_b64(), kAt + 10, 0};
+  store_->commit(rotate);
+
+  const std::vector<KeyRecord> keys = store_->keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].key_id, key_.key_id());
+  EXPECT_EQ(keys[0].retired_after, kAt + 5000);
+  EXPECT_EQ(keys[1].key_id, next.key_id());
+  EXPECT_EQ(keys[1].retired_after, 0);
+  EXPECT_EQ(store_->last_entry()->next_key, rotate.entry.next_key);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IssuerStoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+// --- PostgreSQL only ---
+
+class PostgresIssuerStoreTest : public IssuerStoreTest {};
+
+TEST_P(PostgresIssuerStoreTest, ASecondNodeForTheSameIssuerIsRefusedNamingIt) {
+  try {
+    PostgresIssuerStore second(pg_settings());
+    FAIL() << "a second store opened while the first holds the lock";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("another issuer node holds the lock of issuer " + issuer_),
+              std::string::npos)
+        << e.what();
+  }
+  // Another issuer on the same database is independent...
+  PostgresIssuerSettings other = pg_settings();
+  other.issuer += "x";
+  other.issuer_id += 500;
+  EXPECT_NO_THROW(PostgresIssuerStore{other});
+  // ...and the issuer is free again once its node stops.
+  store_.reset();
+  EXPECT_NO_THROW(store_ = open());
+}
+
+TEST_P(PostgresIssuerStoreTest, TheTablesLiveInTheIssuersOwnSchema) {
+  genesis();
+  Sql sql(PostgresServer::url());
+  EXPECT_EQ(sql.value("SELECT count(*) FROM issuer_" + issuer_ + ".feed"), "1");
+  EXPECT_EQ(sql.value("SELECT max(version) FROM issuer_" + issuer_ + ".schema_migrations"), "1");
+  EXPECT_EQ(sql.value("SELECT to_regclass('public.feed') IS NULL"), "t");
+  EXPECT_EQ(sql.value("SELECT to_regclass('public.leaves') IS NULL"), "t");
+  // A name that is not lower-case letters never becomes a schema.
+  PostgresIssuerSettings bad = pg_settings();
+  bad.issuer = "moha; DROP";
+  EXPECT_THROW(PostgresIssuerStore{bad}, core::StoreError);
+}
+
+TEST_P(PostgresIssuerStoreTest, AfterTheServerClosesTheSessionItReconnectsUnlessTheFeedMoved) {
+  const feed::FeedEntry g = genesis();
+  Sql sql(PostgresServer::url());
+  const std::string lock_holder =
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = " +
+      std::to_string(kIssuerNodeLockClass) + " AND objid = " + std::to_string(issuer_id_);
+  const auto terminate = [&] {
+    const std::string pid = sql.value(lock_holder);
+    ASSERT_FALSE(pid.empty());
+    ASSERT_EQ(sql.value("SELECT pg_terminate_backend(" + pid + ", 5000)"), "t");
+  };
+  terminate();
+  // The next call reconnects, takes the lock again and goes on.
+  EXPECT_EQ(store_->last_entry(), g);
+  EXPECT_FALSE(sql.value(lock_holder).empty());
+  EXPECT_THROW(PostgresIssuerStore{pg_settings()}, core::StoreError);
+
+  // Another node served the issuer while this one was cut off: this one must not go on.
+  terminate();
+  {
+    PostgresIssuerStore other(pg_settings());
+    TreeChange change;
+    change.appended = {padding_leaf(0, "101")};
+    change.entry = entry(key_, 2, "21", g.root, 1);
+    other.commit(change);
+  }
+  try {
+    store_->last_entry();
+    FAIL() << "a stale node went on after the feed moved";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("moved from seq 1 to 2"), std::string::npos) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresIssuerStoreTest, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace pg::issuer
