@@ -156,13 +156,15 @@ int serve(const Settings& s) {
                             {"data_dir", data.data_dir.string()}});
     if (!demo) return;
     try {
-      std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts);
-      // What the wallet trusts: it checks each manifest.sig under these before proving.
+      // What the wallet trusts (wallet.mjs prove --release-key, fetchArtifacts' releaseKeys): it
+      // checks each manifest.sig under these before proving. Printed before the demo's commands.
+      std::string text;
       for (const auto& k : key_policy.release_keys) {
-        std::cerr << "release key the wallet trusts: " << k.public_key << " (key id " << k.key_id
-                  << ")\n";
+        text += "release key the wallet trusts: " + k.public_key + " (key id " + k.key_id +
+                "; wallet.mjs prove --release-key " + k.public_key + ")\n";
       }
-      std::cerr << std::endl;
+      text += set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts);
+      std::cerr << text << std::endl;
     } catch (const std::exception& e) {
       // Stop cleanly (the worker and upkeep threads are joined below), failing the command.
       log::error("demo set-up failed", {{"error", e.what()}});
