@@ -90,7 +90,7 @@ int keygen(const std::string& out) {
 
 int sign(const std::string& key_file, const fs::path& dir) {
   auto key = feed::SigningKey::load(key_file);
-  if (!key) throw Failure{key_file + ": " + key.error()};
+  if (!key) throw Failure{"--key: " + key.error()};
   const std::string manifest = checked_manifest(dir);
   const std::string sig = core::manifest_signature_json(
       key->key_id(), key->sign(core::manifest_signing_text(manifest)));
