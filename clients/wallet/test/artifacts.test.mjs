@@ -9,8 +9,13 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import test from 'node:test';
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { ArtifactError, fetchArtifacts, sha256Hex } from '../src/artifacts.mjs';
 import { proveWithArtifacts } from '../src/proof.mjs';
+import { prove } from '../src/prove.mjs';
 
 const hex = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const utf8 = (s) => new TextEncoder().encode(s);
@@ -255,4 +260,41 @@ test('proveWithArtifacts refuses artifacts of another circuit than the request a
     proveWithArtifacts({ manifest: { claim_type: 'citizenship', version: '1.0.0' }, wasm: new Uint8Array(), zkey: new Uint8Array() },
       { secret: '1' }, {}, request),
     /artifacts are citizenship 1\.0\.0, the request asks for age_over_18 1\.0\.0/);
+});
+
+test('prove from a directory with release keys: the same signature and digest checks before proving', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-wallet-signed-'));
+  try {
+    const dir = path.join(root, 'age_over_18', '1.0.0');
+    const request = { nonce: 'n', verifier_domain: 'bank.example', claim_type: 'age_over_18', circuit_version: '1.0.0', params: {} };
+    const write = (files) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+    };
+    const attempt = () => prove(root, { secret: '1' }, {}, request, { releaseKeys: [kRelease.publicKey] });
+
+    const zkeySwapped = circuit();
+    zkeySwapped['circuit.zkey'] = Uint8Array.from(zkeySwapped['circuit.zkey']);
+    zkeySwapped['circuit.zkey'][7] ^= 0x01;
+    write(zkeySwapped);
+    await assert.rejects(attempt(), (err) => err.code === 'sha256_mismatch' && err.file === 'circuit.zkey' &&
+      /^circuit\.zkey digest differs from the signed manifest of age_over_18 1\.0\.0/.test(err.message));
+
+    const unsigned = circuit();
+    delete unsigned['manifest.sig'];
+    write(unsigned);
+    await assert.rejects(attempt(), (err) => err.code === 'bad_signature' && /manifest\.sig: missing/.test(err.message));
+
+    const otherKey = circuit({ key: releaseKey() });
+    write(otherKey);
+    await assert.rejects(attempt(), (err) => err.code === 'bad_signature' && /which is not a trusted one/.test(err.message));
+
+    // Signed and matching: the checks pass and proving starts (and fails on the stand-in files,
+    // which are no circuit: not an ArtifactError).
+    write(circuit());
+    await assert.rejects(attempt(), (err) => !(err instanceof ArtifactError));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
