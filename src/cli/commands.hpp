@@ -29,6 +29,9 @@ void add_migrate_command(CLI::App& app, int& exit_code);
 /// rotate-webhook-secret | new-admin-token | audit | retention | anonymise-user`.
 void add_admin_command(CLI::App& app, int& exit_code);
 
+/// `proofgate release keygen --out KEY | sign --key KEY DIR | verify --public-key K DIR`.
+void add_release_command(CLI::App& app, int& exit_code);
+
 /// `proofgate sandbox-authority --kind moha|tu|nrb --listen H:P --data-dir D [--records N]
 /// --ca CA.pem --cert authority.pem --key authority.key` (tests and demos only).
 void add_sandbox_authority_command(CLI::App& app, int& exit_code);

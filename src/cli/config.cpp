@@ -9,6 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "core/release_signature.hpp"
 #include "feed/follower.hpp"
 
 namespace pg::cli {
@@ -29,6 +30,11 @@ std::string check_retry_schedule(std::string_view v) {
 std::string check_issuer_feeds(std::string_view v) {
   const auto sources = feed::parse_feed_sources(v);
   return sources ? std::string() : sources.error();
+}
+
+std::string check_release_keys(std::string_view v) {
+  const auto keys = core::parse_release_keys(v);
+  return keys ? std::string() : keys.error();
 }
 
 using S = Settings;
@@ -179,6 +185,11 @@ const std::vector<SettingSpec>& setting_specs() {
       flag("insecure_development_keys", &S::insecure_development_keys, "false", kServe,
            "DEVELOPMENT ONLY: load circuit keys from a development ceremony (anyone can forge "
            "proofs for them); refused with --database-url"),
+      text("release_public_keys", &S::release_public_keys, "", kServe,
+           "Ed25519 release keys: load a circuit version only when its manifest.sig verifies "
+           "under one of them (docs/ceremony.md); empty: not checked (a warning in production "
+           "mode)",
+           check_release_keys, "comma-separated base64url keys"),
       choice("sqlite_synchronous", &S::sqlite_synchronous, "FULL", {"FULL", "NORMAL"}, kStorage,
              "SQLite durability: FULL fsyncs every commit"),
       integer("database_pool_size", &S::database_pool_size, "8", 1, 512, kStorage,

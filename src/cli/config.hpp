@@ -31,6 +31,7 @@ struct Settings {
   std::string master_key_file;
   bool demo = false;
   bool insecure_development_keys = false;
+  std::string release_public_keys;
   std::string sqlite_synchronous;
   std::uint64_t database_pool_size = 0;
   bool migrate = true;

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   pg::cli::add_worker_command(app, exit_code);
   pg::cli::add_migrate_command(app, exit_code);
   pg::cli::add_admin_command(app, exit_code);
+  pg::cli::add_release_command(app, exit_code);
   pg::cli::add_settings_command(app, exit_code);
   pg::cli::add_sandbox_authority_command(app, exit_code);
   pg::cli::add_issuer_command(app, exit_code);

@@ -15,6 +15,7 @@
 #include "cli/demo.hpp"
 #include "cli/worker_settings.hpp"
 #include "core/catalog.hpp"
+#include "core/release_signature.hpp"
 #include "core/service.hpp"
 #include "feed/follower.hpp"
 #include "http/admin.hpp"
@@ -36,8 +37,18 @@ core::KeyPolicy key_policy_of(const Settings& s) {
         "insecure_development_keys: refused in production mode (database_url is set): "
         "production deployments load keys from a production ceremony only");
   }
-  return core::KeyPolicy{.allow_development_keys =
-                             !production && (s.insecure_development_keys || s.demo)};
+  auto release_keys = core::parse_release_keys(s.release_public_keys);
+  if (!release_keys) throw std::runtime_error("release_public_keys: " + release_keys.error());
+  if (production && release_keys->empty()) {
+    // A warning, not a refusal, so that deployments from before release signatures keep starting.
+    log::warn(
+        "release_public_keys is not set in production mode: circuit versions are loaded without "
+        "checking their release signatures (manifest.sig); set it to the release public key(s) "
+        "(docs/ceremony.md, \"Release signatures\")");
+  }
+  return core::KeyPolicy{
+      .allow_development_keys = !production && (s.insecure_development_keys || s.demo),
+      .release_keys = std::move(*release_keys)};
 }
 
 int serve(const Settings& s) {
@@ -85,7 +96,8 @@ int serve(const Settings& s) {
                                          {"version", c->version},
                                          {"public_signals", c->public_signals.size()},
                                          {"ceremony", c->ceremony_kind},
-                                         {"development", c->development}};
+                                         {"development", c->development},
+                                         {"release_key_id", c->release_key_id}};
     if (c->development) {
       log::write(log::Level::kWarn, "circuit loaded", fields);
     } else {
@@ -144,8 +156,15 @@ int serve(const Settings& s) {
                             {"data_dir", data.data_dir.string()}});
     if (!demo) return;
     try {
-      std::cerr << set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts)
-                << std::endl;
+      // What the wallet trusts (wallet.mjs prove --release-key, fetchArtifacts' releaseKeys): it
+      // checks each manifest.sig under these before proving. Printed before the demo's commands.
+      std::string text;
+      for (const auto& k : key_policy.release_keys) {
+        text += "release key the wallet trusts: " + k.public_key + " (key id " + k.key_id +
+                "; wallet.mjs prove --release-key " + k.public_key + ")\n";
+      }
+      text += set_up_demo(*data.store, data.master_key, data.data_dir, address, artifacts);
+      std::cerr << text << std::endl;
     } catch (const std::exception& e) {
       // Stop cleanly (the worker and upkeep threads are joined below), failing the command.
       log::error("demo set-up failed", {{"error", e.what()}});

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/known_keys.hpp"
+#include "core/release_signature.hpp"
 #include "core/secrets.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -121,6 +122,8 @@ CircuitCatalog CircuitCatalog::load(const ArtifactSource& source, const KeyPolic
     if (!parsed || !parsed->is_object()) fail("not a JSON object");
     const json::object& m = parsed->get_object();
     auto c = std::make_unique<Circuit>();
+    c->release_key_id =
+        require_release_signature(source, dir_claim, dir_version, *text, policy.release_keys);
     c->claim_type = string_member(m, "claim_type", fail);
     c->version = string_member(m, "version", fail);
     const ClaimSpec* spec = claim_spec(c->claim_type);

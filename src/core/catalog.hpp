@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/artifacts.hpp"
+#include "core/release_signature.hpp"
 #include "crypto/groth16.hpp"
 
 namespace pg::core {
@@ -80,6 +81,9 @@ bool is_semver(std::string_view s) noexcept;
 struct KeyPolicy {
   /// DEVELOPMENT ONLY (serve --demo, insecure_development_keys): load them too, marked as such.
   bool allow_development_keys = false;
+  /// The trusted release keys (release_public_keys). When there are any, a version is loaded only
+  /// when its manifest.sig verifies under one of them (release_signature.hpp).
+  std::vector<ReleaseKey> release_keys = {};
 };
 
 struct Circuit {
@@ -94,6 +98,9 @@ struct Circuit {
   /// may be able to forge proofs for it. Only loaded under KeyPolicy::allow_development_keys.
   bool development = false;
   std::shared_ptr<const crypto::PreparedVerifyingKey> key;
+  /// The id of the release key manifest.sig verified under; empty when no release keys are
+  /// configured (signatures not checked).
+  std::string release_key_id;
   std::size_t index_of(std::string_view signal) const noexcept;  // npos when absent
 };
 
@@ -103,7 +110,8 @@ class CircuitCatalog {
   /// problem when a circuit is unusable: unknown claim type, an issuer or public-signal list
   /// other than the claim type's pinned one, a manifest in another version's place, a key whose
   /// SHA-256 differs from the manifest's, a key refused by the verifier, a key whose number of
-  /// publics differs, or a key the policy refuses.
+  /// publics differs, a key the policy refuses, or (with release keys) a manifest.sig that is
+  /// missing, malformed or does not verify.
   static CircuitCatalog load(const ArtifactSource& source, const KeyPolicy& policy);
 
   const Circuit* find(std::string_view claim_type, std::string_view version) const noexcept;

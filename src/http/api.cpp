@@ -13,8 +13,8 @@ namespace pg::http {
 namespace json = boost::json;
 
 namespace {
-constexpr std::string_view kArtifactFiles[] = {"circuit.wasm", "circuit.zkey",
-                                               "verification_key.json", "manifest.json"};
+constexpr std::string_view kArtifactFiles[] = {
+    "circuit.wasm", "circuit.zkey", "verification_key.json", "manifest.json", "manifest.sig"};
 
 std::string_view path_of(std::string_view target) {
   const auto q = target.find('?');
@@ -126,12 +126,16 @@ json::array Api::keys_json() const {
   // operator (and a balancer's check) can see a development key at a glance.
   json::array keys;
   for (const auto& c : d_.service.catalog().all()) {
-    keys.push_back(
-        json::object{{"claim_type", c->claim_type},
-                     {"version", c->version},
-                     {"ceremony", c->ceremony_kind},
-                     {"development", c->development},
-                     {"verification_key_sha256", c->sha256.at("verification_key.json")}});
+    keys.push_back(json::object{
+        {"claim_type", c->claim_type},
+        {"version", c->version},
+        {"ceremony", c->ceremony_kind},
+        {"development", c->development},
+        {"verification_key_sha256", c->sha256.at("verification_key.json")},
+        // Checked at load against release_public_keys; false when none are set.
+        {"signed", !c->release_key_id.empty()},
+        {"release_key_id",
+         c->release_key_id.empty() ? json::value(nullptr) : json::value(c->release_key_id)}});
   }
   return keys;
 }

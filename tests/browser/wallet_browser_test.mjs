@@ -1,16 +1,20 @@
 // The holder wallet in a real browser: headless Chromium (playwright-core) loads the wallet's
 // browser bundle (clients/wallet/scripts/bundle.mjs, made here into a temporary directory),
-// fetches the age_over_18 artifacts from the real `proofgate serve --demo`, checks their
-// SHA-256 against the manifest, proves the demo holder's claim for a proof request made over
-// HTTP with the demo partner's key, and proofgate verifies the body (200 "verified"). A
-// circuit.wasm with one byte changed on the way is refused by the loader before any proving.
+// fetches the age_over_18 artifacts from the real `proofgate serve --demo`, checks the
+// manifest's release signature (a release key made here with `proofgate release keygen`, the
+// version signed with `proofgate release sign`, serve started with release_public_keys) and
+// then the artifacts' SHA-256 against the signed manifest, proves the demo holder's claim for a
+// proof request made over HTTP with the demo partner's key, and proofgate verifies the body
+// (200 "verified"). A circuit.wasm with one byte changed on the way, and a manifest.json with
+// one byte changed (its signature no longer verifies), are refused before any proving.
 // The page also enrols from a credential offer link with a stand-in issuer node (docs/issuers.md,
 // the holder routes, under /issuer/v1/ of the page's server): the credential is checked in the
 // browser and only the holder's commitment leaves the page.
 //
 // The page comes from a small loopback server that also proxies /artifacts/* and /api/* to
 // proofgate, so everything the page fetches is same-origin (proofgate sends no CORS headers);
-// under /tampered/ it serves the artifacts with one byte of circuit.wasm flipped.
+// under /tampered/ it serves the artifacts with one byte of circuit.wasm flipped, under /forged/
+// with the manifest's circuit.zkey digest changed (as a swapped zkey would need).
 //
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //          node --test tests/browser/wallet_browser_test.mjs
@@ -27,12 +31,14 @@ import { chromium } from 'playwright-core';
 import { bundleWallet } from '../../clients/wallet/scripts/bundle.mjs';
 import { partnerScope, requestBinding } from '../../clients/wallet/src/protocol.mjs';
 import { buildTree, credentialLeaf } from '../../clients/wallet/src/tree.mjs';
+import { spawnSync } from 'node:child_process';
 import { Server, removeDir, tempDir } from '../integration/server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
 const artifacts = process.env.PROOFGATE_ARTIFACTS;
 const chromiumPath = process.env.PROOFGATE_CHROMIUM ?? '/usr/bin/chromium';
 const kTamperPrefix = '/tampered';
+const kForgedPrefix = '/forged';
 
 const kPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>proofgate wallet</title></head>
@@ -49,8 +55,10 @@ let bundleDir;
 let pageServer;
 let pageUrl;
 let browser;
+let signedDir;
+const release = {};
 const demo = {};
-const served = { tamperedWasm: 0, issuerBodies: [] };
+const served = { tamperedWasm: 0, forgedManifests: 0, issuerBodies: [] };
 
 /** Forwards `req` to proofgate (path `upstreamPath`); `rewrite` may change a 200 body. */
 function proxy(req, res, upstreamPath, rewrite) {
@@ -80,6 +88,35 @@ function flipOneByte(body) {
   copy[copy.length >> 1] ^= 0x01;
   served.tamperedWasm += 1;
   return copy;
+}
+
+/** manifest.json with the first hex digit of circuit.zkey's SHA-256 changed. */
+function forgeManifest(body) {
+  const text = body.toString('utf8');
+  const at = text.indexOf('"circuit.zkey"');
+  const digit = text.indexOf('"', text.indexOf(':', at)) + 1;
+  served.forgedManifests += 1;
+  return Buffer.from(text.slice(0, digit) + (text[digit] === '0' ? '1' : '0') + text.slice(digit + 1));
+}
+
+/**
+ * The age_over_18 build of `artifacts` (links; the manifest copied) in a new directory, signed
+ * with a new release key: { dir, publicKey }.
+ */
+function signedCopy() {
+  const dir = tempDir('signed-art');
+  const v = path.join(dir, 'age_over_18', '1.0.0');
+  fs.mkdirSync(v, { recursive: true });
+  const from = path.join(artifacts, 'age_over_18', '1.0.0');
+  for (const f of ['circuit.wasm', 'circuit.zkey', 'verification_key.json']) fs.symlinkSync(path.join(from, f), path.join(v, f));
+  fs.copyFileSync(path.join(from, 'manifest.json'), path.join(v, 'manifest.json'));
+  const keyFile = path.join(dir, 'release.key');  // removed once the version is signed
+  const keygen = spawnSync(bin, ['release', 'keygen', '--out', keyFile], { encoding: 'utf8' });
+  assert.equal(keygen.status, 0, keygen.stderr);
+  const sign = spawnSync(bin, ['release', 'sign', '--key', keyFile, v], { encoding: 'utf8' });
+  assert.equal(sign.status, 0, sign.stderr);
+  fs.rmSync(keyFile);
+  return { dir, publicKey: keygen.stdout.trim() };
 }
 
 /**
@@ -138,6 +175,9 @@ function startPageServer(bundlePath) {
     } else if (url.pathname.startsWith(`${kTamperPrefix}/artifacts/`)) {
       const upstream = req.url.slice(kTamperPrefix.length);
       proxy(req, res, upstream, upstream.endsWith('/circuit.wasm') ? flipOneByte : undefined);
+    } else if (url.pathname.startsWith(`${kForgedPrefix}/artifacts/`)) {
+      const upstream = req.url.slice(kForgedPrefix.length);
+      proxy(req, res, upstream, upstream.endsWith('/manifest.json') ? forgeManifest : undefined);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
@@ -181,7 +221,11 @@ before(async () => {
   assert.ok(fs.existsSync(chromiumPath),
     `no Chromium at ${chromiumPath}: install Debian's chromium (scripts/install-deps.sh) or set PROOFGATE_CHROMIUM`);
   dataDir = tempDir('browser');
-  proofgate = await Server.start({ bin, artifacts, dataDir, args: ['--demo'] });
+  const signed = signedCopy();
+  signedDir = signed.dir;
+  release.publicKey = signed.publicKey;
+  proofgate = await Server.start({ bin, artifacts: signedDir, dataDir, args: ['--demo', '--release-public-keys', release.publicKey] });
+  assert.match(proofgate.stderr, new RegExp(`release key the wallet trusts: ${release.publicKey}`));
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
   demo.key = read('partner.json').api_key;
   demo.holder = read('holder.json');
@@ -200,15 +244,16 @@ after(async () => {
   await proofgate?.stop();
   if (dataDir) removeDir(dataDir);
   if (bundleDir) removeDir(bundleDir);
+  if (signedDir) removeDir(signedDir);
 });
 
 test('Chromium proves age_over_18 with artifacts from proofgate, and proofgate verifies it', { timeout: 300_000 }, async (t) => {
   const request = await newAgeRequest();
   const { context, page, log } = await walletPage();
-  const out = await page.evaluate(async ({ holder, credential, request }) => {
+  const out = await page.evaluate(async ({ holder, credential, request, releaseKeys }) => {
     const { wallet } = globalThis;
     const t0 = performance.now();
-    const artifacts = await wallet.fetchArtifacts('', request.claim_type, request.circuit_version);
+    const artifacts = await wallet.fetchArtifacts('', request.claim_type, request.circuit_version, { releaseKeys });
     const t1 = performance.now();
     const body = await wallet.proveWithArtifacts(artifacts, holder, credential, request);
     const t2 = performance.now();
@@ -218,17 +263,20 @@ test('Chromium proves age_over_18 with artifacts from proofgate, and proofgate v
       proveMs: t2 - t1,
       wasmBytes: artifacts.wasm.length,
       zkeyBytes: artifacts.zkey.length,
+      releaseKeyId: artifacts.releaseKeyId,
       binding: (await wallet.requestBinding(request)).toString(),
       scope: (await wallet.partnerScope(request.verifier_domain)).toString(),
       secureContext: globalThis.isSecureContext,
       userAgent: navigator.userAgent,
     };
-  }, { holder: demo.holder, credential: demo.identity, request }).catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
+  }, { holder: demo.holder, credential: demo.identity, request, releaseKeys: [release.publicKey] })
+    .catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
   await context.close();
 
   t.diagnostic(`${out.userAgent}: artifacts fetched and checked in ${out.fetchMs.toFixed(0)} ms ` +
     `(wasm ${out.wasmBytes} B, zkey ${out.zkeyBytes} B), proved in ${out.proveMs.toFixed(0)} ms`);
   assert.equal(out.secureContext, true);
+  assert.match(out.releaseKeyId, /^[0-9a-f]{16}$/, 'the manifest signature was checked');
   // The browser's Poseidon and SHA-256 agree with Node's.
   assert.equal(out.binding, (await requestBinding(request)).toString());
   assert.equal(out.scope, (await partnerScope(request.verifier_domain)).toString());
@@ -247,14 +295,14 @@ test('Chromium refuses a circuit.wasm with one byte changed, before proving', { 
   const request = await newAgeRequest();
   const { context, page, log } = await walletPage();
   const before = served.tamperedWasm;
-  const out = await page.evaluate(async ({ holder, credential, request, prefix }) => {
+  const out = await page.evaluate(async ({ holder, credential, request, prefix, releaseKeys }) => {
     try {
-      const body = await globalThis.wallet.answerRequest(prefix, holder, credential, request);
+      const body = await globalThis.wallet.answerRequest(prefix, holder, credential, request, { releaseKeys });
       return { proved: true, body };
     } catch (err) {
       return { proved: false, name: err.name, code: err.code, file: err.file, message: err.message };
     }
-  }, { holder: demo.holder, credential: demo.identity, request, prefix: kTamperPrefix })
+  }, { holder: demo.holder, credential: demo.identity, request, prefix: kTamperPrefix, releaseKeys: [release.publicKey] })
     .catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
   await context.close();
 
@@ -263,7 +311,30 @@ test('Chromium refuses a circuit.wasm with one byte changed, before proving', { 
   assert.equal(out.name, 'ArtifactError', out.message);
   assert.equal(out.code, 'sha256_mismatch', out.message);
   assert.equal(out.file, 'circuit.wasm', out.message);
-  assert.match(out.message, /circuit\.wasm of age_over_18 1\.0\.0: SHA-256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64}; refusing to prove with it/);
+  assert.match(out.message, /circuit\.wasm digest differs from the signed manifest of age_over_18 1\.0\.0 \(SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}\); refusing to prove with it/);
+});
+
+test('Chromium refuses a manifest changed after signing, before fetching the artifacts', { timeout: 120_000 }, async () => {
+  const request = await newAgeRequest();
+  const { context, page, log } = await walletPage();
+  const before = served.forgedManifests;
+  const out = await page.evaluate(async ({ holder, credential, request, prefix, releaseKeys }) => {
+    try {
+      const body = await globalThis.wallet.answerRequest(prefix, holder, credential, request, { releaseKeys });
+      return { proved: true, body };
+    } catch (err) {
+      return { proved: false, name: err.name, code: err.code, file: err.file, message: err.message };
+    }
+  }, { holder: demo.holder, credential: demo.identity, request, prefix: kForgedPrefix, releaseKeys: [release.publicKey] })
+    .catch((err) => assert.fail(`${err.message}\n${log.join('\n')}`));
+  await context.close();
+
+  assert.equal(served.forgedManifests, before + 1, 'the proxy must have served the changed manifest.json');
+  assert.equal(out.proved, false, 'a proof was made with a manifest whose signature does not verify');
+  assert.equal(out.name, 'ArtifactError', out.message);
+  assert.equal(out.code, 'bad_signature', out.message);
+  assert.equal(out.file, 'manifest.sig', out.message);
+  assert.match(out.message, /^age_over_18 1\.0\.0: manifest signature does not verify under release key [0-9a-f]{16}; refusing to prove with it$/);
 });
 
 test('Chromium enrols from an offer link: the credential is checked in the page, the secret stays there', { timeout: 120_000 }, async () => {

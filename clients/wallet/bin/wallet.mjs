@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The holder wallet's command line (clients/wallet/README.md):
 //   init  --out HOLDER.json                      a new holder (secret and commitment), mode 0600
-//   prove --holder H --credential C --request R [--artifacts DIR]
+//   prove --holder H --credential C --request R [--artifacts DIR] [--release-key K[,K...]]
 //         prints exactly the JSON body of POST /api/v1/verify for the request R (what the
-//         partner's QR code carries: nonce, verifier_domain, claim_type, circuit_version, params)
+//         partner's QR code carries: nonce, verifier_domain, claim_type, circuit_version, params);
+//         with release keys (or $PROOFGATE_RELEASE_KEYS), only after checking manifest.sig and
+//         the digests of the artifacts (docs/ceremony.md, "Release signatures")
 //   enroll (--issuer-url U --record R | --offer LINK) [--code C] [--wallet DIR]
 //         without --code: the issuer has the authority send a code to the record's phone;
 //         with --code: the credential, checked, saved as DIR/credentials/<issuer>-<leaf_index>.json
@@ -21,7 +23,7 @@ const enrolment = () => import('../src/enroll.mjs');
 const walletFiles = () => import('../src/wallet-dir.mjs');
 
 const usage = `usage: wallet.mjs init --out HOLDER.json
-       wallet.mjs prove --holder H --credential C --request R [--artifacts DIR]
+       wallet.mjs prove --holder H --credential C --request R [--artifacts DIR] [--release-key K[,K...]]
        wallet.mjs enroll (--issuer-url U --record R | --offer LINK) [--code C] [--wallet DIR]
        wallet.mjs refresh [--wallet DIR] [--credential FILE]
        wallet.mjs credentials [--wallet DIR] [--offline]`;
@@ -65,14 +67,17 @@ async function init(args) {
 }
 
 async function proveCommand(args) {
-  const o = options('prove', args, { '--holder': 'value', '--credential': 'value', '--request': 'value', '--artifacts': 'value' });
+  const o = options('prove', args, {
+    '--holder': 'value', '--credential': 'value', '--request': 'value', '--artifacts': 'value', '--release-key': 'value',
+  });
   if (!o['--holder'] || !o['--credential'] || !o['--request']) throw new Error(`prove: --holder, --credential and --request are required\n${usage}`);
   const { prove } = await import('../src/prove.mjs');
   const { readJson } = await walletFiles();
   const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
   const artifacts = o['--artifacts'] ?? path.join(repo, 'artifacts');
+  const releaseKeys = (o['--release-key'] ?? process.env.PROOFGATE_RELEASE_KEYS ?? '').split(',').filter((k) => k.trim() !== '');
   const body = await prove(artifacts, readJson(o['--holder'], 'holder'),
-    readJson(o['--credential'], 'credential'), readJson(o['--request'], 'request'));
+    readJson(o['--credential'], 'credential'), readJson(o['--request'], 'request'), { releaseKeys });
   print(body);
   await globalThis.curve_bn128?.terminate();
   return 0;

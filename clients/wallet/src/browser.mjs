@@ -11,11 +11,12 @@ export {
 export { R, newHolder, randomFieldElement } from './holder.mjs';
 export { circuitInput, proveWithArtifacts } from './proof.mjs';
 export { fieldFromText, nullifier, partnerScope, requestBinding } from './protocol.mjs';
+export { SignatureError, importReleaseKeys, verifyManifestSignature } from './release.mjs';
 
 /**
  * The POST /api/v1/verify body answering `request` (as POST /api/v1/requests returned it), with
  * the artifacts fetched from the proofgate at `baseUrl` and checked against their manifest.
- * `options` goes to fetchArtifacts (fetch, manifestSha256) and proveWithArtifacts (singleThread).
+ * `options` goes to fetchArtifacts (releaseKeys, fetch, manifestSha256) and proveWithArtifacts (singleThread).
  */
 export async function answerRequest(baseUrl, holder, credential, request, options = {}) {
   const artifacts = await fetchArtifacts(baseUrl, request.claim_type, request.circuit_version, options);
