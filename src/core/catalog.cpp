@@ -185,8 +185,7 @@ CircuitCatalog CircuitCatalog::load(const ArtifactSource& source, const KeyPolic
              "\", not \"production\": whoever knows that ceremony's randomness can forge proofs "
              "(development only: serve --demo or insecure_development_keys)");
       }
-    } else if (const auto problem =
-                   transcript_problem(source, dir_claim, dir_version, m, digest)) {
+    } else if (const auto problem = transcript_problem(source, dir_claim, dir_version, m, digest)) {
       // A production key is only as good as its ceremony: without a transcript that describes
       // this key, nobody can check that anyone contributed (docs/ceremony.md).
       c->development = true;

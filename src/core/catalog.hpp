@@ -92,7 +92,8 @@ struct Circuit {
   std::map<std::string, std::string, std::less<>> sha256;  // artifact file -> hex digest
   std::string ceremony_kind;  // the manifest's ceremony.kind ("production", "development", ...)
   /// True when the key is not from a production ceremony with a valid transcript, or is a known
-  /// development key: anyone may be able to forge proofs for it. Only loaded under KeyPolicy::allow_development_keys.
+  /// development key: anyone may be able to forge proofs for it. Only loaded under
+  /// KeyPolicy::allow_development_keys.
   bool development = false;
   std::shared_ptr<const crypto::PreparedVerifyingKey> key;
   std::size_t index_of(std::string_view signal) const noexcept;  // npos when absent

@@ -34,8 +34,7 @@ std::optional<std::int64_t> count_at(const json::object& o, std::string_view nam
 }  // namespace
 
 std::optional<std::string> transcript_problem(const ArtifactSource& source,
-                                              std::string_view claim_type,
-                                              std::string_view version,
+                                              std::string_view claim_type, std::string_view version,
                                               const json::object& manifest,
                                               std::string_view key_sha256) {
   const auto* ceremony_value = manifest.if_contains("ceremony");

@@ -25,8 +25,7 @@ inline constexpr std::size_t kMaxTranscriptBytes = 1 << 20;
 /// re-runs `scripts/ceremony.mjs verify`; the server checks that the key is the one it describes.
 /// Throws ArtifactError when the file cannot be read.
 std::optional<std::string> transcript_problem(const ArtifactSource& source,
-                                              std::string_view claim_type,
-                                              std::string_view version,
+                                              std::string_view claim_type, std::string_view version,
                                               const boost::json::object& manifest,
                                               std::string_view key_sha256);
 

@@ -219,22 +219,20 @@ class MemoryArtifacts final : public ArtifactSource {
 
   /// A transcript as scripts/ceremony.mjs verify writes it: one contribution and the beacon.
   static json::object transcript_for(std::string_view vk_sha256) {
-    return json::object{
-        {"format", kTranscriptFormat},
-        {"contributions",
-         json::array{json::object{{"index", 1},
-                                  {"kind", "contribution"},
-                                  {"name", "alice"},
-                                  {"hash", std::string(128, 'a')}},
-                     json::object{{"index", 2},
-                                  {"kind", "beacon"},
-                                  {"name", "final beacon"},
-                                  {"hash", std::string(128, 'b')},
-                                  {"beacon", "00ff"},
-                                  {"iterations_exp", 10}}}},
-        {"contributors", 1},
-        {"beacon", json::object{{"hash", "00ff"}, {"iterations_exp", 10}}},
-        {"verification_key_sha256", vk_sha256}};
+    return json::object{{"format", kTranscriptFormat},
+                        {"contributions", json::array{json::object{{"index", 1},
+                                                                   {"kind", "contribution"},
+                                                                   {"name", "alice"},
+                                                                   {"hash", std::string(128, 'a')}},
+                                                      json::object{{"index", 2},
+                                                                   {"kind", "beacon"},
+                                                                   {"name", "final beacon"},
+                                                                   {"hash", std::string(128, 'b')},
+                                                                   {"beacon", "00ff"},
+                                                                   {"iterations_exp", 10}}}},
+                        {"contributors", 1},
+                        {"beacon", json::object{{"hash", "00ff"}, {"iterations_exp", 10}}},
+                        {"verification_key_sha256", vk_sha256}};
   }
 
   /// Writes `transcript` as the version's transcript.json and its digest into the manifest
@@ -762,8 +760,8 @@ TEST(KeyPolicyTest, refuses_a_transcript_for_another_key) {
 TEST(KeyPolicyTest, refuses_a_transcript_without_a_contributor_or_a_beacon) {
   MemoryArtifacts artifacts;
   artifacts.add("age_over_18", "1.0.0", age_key(), "production");
-  const std::string vk = hex(sha256(artifacts.files[{"age_over_18", "1.0.0",
-                                                     "verification_key.json"}]));
+  const std::string vk =
+      hex(sha256(artifacts.files[{"age_over_18", "1.0.0", "verification_key.json"}]));
   json::object beacon_only = MemoryArtifacts::transcript_for(vk);
   beacon_only["contributions"].as_array().erase(beacon_only["contributions"].as_array().begin());
   artifacts.set_transcript("age_over_18", "1.0.0", beacon_only);
