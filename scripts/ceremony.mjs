@@ -144,7 +144,13 @@ export async function init({ circuit, ptau, out, beaconSource, verifyPtau = true
   if (verifyPtau) {
     const logger = collectingLogger(false);
     log(`verifying the powers of tau ${ptau} (2^${power}) ...`);
-    if (!(await snarkjs.powersOfTau.verify(ptau, logger))) {
+    let ok;
+    try {
+      ok = await snarkjs.powersOfTau.verify(ptau, logger);
+    } catch (err) {
+      fail(`the powers of tau ${ptau} cannot be read: ${err.message}`);
+    }
+    if (!ok) {
       fail(`the powers of tau ${ptau} does not verify:\n${logger.lines.filter((l) => !l.startsWith('info')).join('\n')}`);
     }
   }

@@ -164,3 +164,12 @@ test('bad arguments are refused by name', async () => {
     /needs 4 rows \(2 constraints \+ 1 public signals \+ 1\), more than the ptau's 2\^1 = 2/);
   assert.ok(!fs.existsSync(out));
 });
+
+test('init refuses a powers of tau that does not verify', async () => {
+  const bad = path.join(work, 'pot6_bad.ptau');
+  const bytes = fs.readFileSync(ptau);
+  bytes[bytes.length - 100] ^= 1; // in the last prepared section, which verify recomputes
+  fs.writeFileSync(bad, bytes);
+  assert.match(await refusal(ceremony.init({ circuit: path.join(dir, 'circuit.r1cs'), ptau: bad, out: path.join(work, 'bad'), log: quiet })),
+    /the powers of tau .*pot6_bad\.ptau does not verify/);
+});
