@@ -2,7 +2,7 @@
 //
 // Usage: node scripts/ceremony.mjs <command> [options]
 //   init       --circuit circuits/X | X.circom | X.r1cs  --ptau FILE  --out DIR  [--beacon-source TEXT]
-//   contribute --in A.zkey --out B.zkey --name N [--text T]
+//   contribute --in A.zkey --out B.zkey --name N [--text T | --text -]
 //   finalize   --in Z.zkey --out DIR/final.zkey --beacon HEX --iterations E [--name N]
 //   verify     --ceremony DIR [--ptau FILE] [--r1cs FILE] [--zkey FILE]
 //   manifest   --ceremony DIR --source circuits/X/manifest.json --out RELEASE_DIR [--wasm FILE]
@@ -376,7 +376,7 @@ function parseOptions(argv, allowed) {
 
 const kUsage = `usage: node scripts/ceremony.mjs <command> [options]
   init       --circuit circuits/X|X.circom|X.r1cs --ptau FILE --out DIR [--beacon-source TEXT]
-  contribute --in A.zkey --out B.zkey --name N [--text T]
+  contribute --in A.zkey --out B.zkey --name N [--text T | --text - (read from stdin)]
   finalize   --in Z.zkey --out DIR/final.zkey --beacon HEX --iterations E [--name N]
   verify     --ceremony DIR [--ptau FILE] [--r1cs FILE] [--zkey FILE] [--verbose]
   manifest   --ceremony DIR --source circuits/X/manifest.json --out RELEASE_DIR [--wasm FILE] [--zkey FILE]`;
@@ -391,7 +391,10 @@ async function main(argv) {
     }
     case 'contribute': {
       const o = parseOptions(rest, ['in', 'out', 'name', 'text']);
-      const hash = await contribute({ input: o.in, output: o.out, name: o.name, text: o.text });
+      // `--text -` reads the text from standard input, keeping it out of the process list and
+      // the shell's history.
+      const text = o.text === '-' ? fs.readFileSync(0, 'utf8') : o.text;
+      const hash = await contribute({ input: o.in, output: o.out, name: o.name, text });
       console.log(`contribution of "${o.name}" written to ${o.out}`);
       console.log(`contribution hash (publish it; it must appear in transcript.json):\n${hash}`);
       break;

@@ -109,7 +109,13 @@ test('a transcript with one contribution hash altered is refused, naming it (thr
 test('a zkey with an extra contribution the transcript does not record is refused', async () => {
   const d = copyCeremony('extra');
   const extra = path.join(d, 'extra.zkey');
-  await ceremony.contribute({ input: path.join(d, 'final.zkey'), output: path.join(d, 'extra_0.zkey'), name: 'mallory' });
+  // Through the command line, with typed text from standard input: it prints the hash the zkey holds.
+  const r = spawnSync(process.execPath, [kScript, 'contribute', '--in', path.join(d, 'final.zkey'), '--out', path.join(d, 'extra_0.zkey'),
+    '--name', 'mallory', '--text', '-'], { input: 'typed on standard input', encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { records } = await ceremony.zkeyRecords(path.join(d, 'extra_0.zkey'));
+  assert.equal(records.at(-1).name, 'mallory');
+  assert.match(r.stdout, new RegExp(`contribution hash .*\n${records.at(-1).hash}\n`));
   // Without a beacon after it:
   assert.match(await refusal(ceremony.verify({ ceremonyDir: d, ptau, zkey: path.join(d, 'extra_0.zkey'), log: quiet })),
     /the last record, contribution #5 \("mallory"\), is not the beacon/);
