@@ -95,7 +95,7 @@ test('anyone re-running verify from the published files gets the same transcript
   assert.deepEqual(fs.readFileSync(path.join(dir, 'transcript.json')), before);
 });
 
-test('a transcript with one contribution hash altered is refused, naming it (through the command line)', () => {
+test('a transcript with one contribution hash altered is refused, naming it (through the command line)', async () => {
   const d = copyCeremony('tampered');
   const file = path.join(d, 'transcript.json');
   const t = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -104,6 +104,16 @@ test('a transcript with one contribution hash altered is refused, naming it (thr
   const r = spawnSync(process.execPath, [kScript, 'verify', '--ceremony', d, '--ptau', ptau], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /contribution #2 \("bob \(TU\)"\): transcript\.json records hash "[0-9a-f]{128}", the zkey holds "[0-9a-f]{128}"$/m);
+  // Any other field too, except the snarkjs version that wrote it.
+  t.contributions[1].hash = transcript.contributions[1].hash;
+  t.verification_key_sha256 = '0'.repeat(64);
+  fs.writeFileSync(file, JSON.stringify(t, null, 2) + '\n');
+  assert.match(await refusal(ceremony.verify({ ceremonyDir: d, ptau, log: quiet })),
+    /transcript\.json records verification_key_sha256 "0{64}", the files give "[0-9a-f]{64}"/);
+  t.verification_key_sha256 = transcript.verification_key_sha256;
+  t.snarkjs = '0.0.1';
+  fs.writeFileSync(file, JSON.stringify(t, null, 2) + '\n');
+  await ceremony.verify({ ceremonyDir: d, ptau, log: quiet });
 });
 
 test('a zkey with an extra contribution the transcript does not record is refused', async () => {
