@@ -128,6 +128,23 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'build/release/artif
 manifest.version = version;
 manifest.ceremony = { kind: 'production', label: 'BENCHMARK RUN ONLY: a key made for this run from a random seed the benchmark forgets' };
 manifest.sha256 = { 'verification_key.json': crypto.createHash('sha256').update(fs.readFileSync(vkPath)).digest('hex') };
+// Production mode loads a production key only with a transcript that describes it (docs/ceremony.md).
+// This key has no ceremony; its transcript says so, with the forgotten seed as the one
+// "contribution" and no real hashes (random ones), so that it never passes for a real one.
+const transcriptText = `${JSON.stringify({
+  format: 'proofgate-ceremony-transcript/1',
+  circuit: `BENCHMARK RUN ONLY: forge_bench_proofs keygen, seed forgotten`,
+  contributions: [
+    { index: 1, kind: 'contribution', name: 'BENCHMARK RUN ONLY: random seed, forgotten', hash: crypto.randomBytes(64).toString('hex') },
+    { index: 2, kind: 'beacon', name: 'BENCHMARK RUN ONLY: no beacon', hash: crypto.randomBytes(64).toString('hex'), beacon: '00', iterations_exp: 10 },
+  ],
+  contributors: 1,
+  beacon: { hash: '00', iterations_exp: 10 },
+  verification_key_sha256: manifest.sha256['verification_key.json'],
+}, null, 2)}\n`;
+fs.writeFileSync(path.join(circuitDir, 'transcript.json'), transcriptText);
+manifest.sha256['transcript.json'] = manifest.ceremony.transcript_sha256 = crypto.createHash('sha256').update(transcriptText).digest('hex');
+manifest.ceremony.contributors = 1;
 fs.writeFileSync(path.join(circuitDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 const masterKey = path.join(work, 'master.key');
 fs.writeFileSync(masterKey, crypto.randomBytes(32), { mode: 0o600 });

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "core/ceremony_transcript.hpp"
 #include "core/known_keys.hpp"
 #include "core/release_signature.hpp"
 #include "core/secrets.hpp"
@@ -186,6 +187,13 @@ CircuitCatalog CircuitCatalog::load(const ArtifactSource& source, const KeyPolic
         fail("refused: " + name + "'s key comes from a ceremony of kind \"" + c->ceremony_kind +
              "\", not \"production\": whoever knows that ceremony's randomness can forge proofs "
              "(development only: serve --demo or insecure_development_keys)");
+      }
+    } else if (const auto problem = transcript_problem(source, dir_claim, dir_version, m, digest)) {
+      // A production key is only as good as its ceremony: without a transcript that describes
+      // this key, nobody can check that anyone contributed (docs/ceremony.md).
+      c->development = true;
+      if (!policy.allow_development_keys) {
+        fail("refused: " + name + "'s key has no valid ceremony transcript: " + *problem);
       }
     }
     auto key = crypto::snarkjs::load_verifying_key(*vk_text);

@@ -76,7 +76,8 @@ const ClaimSpec* claim_spec(std::string_view claim_type) noexcept;
 bool is_semver(std::string_view s) noexcept;
 
 /// Which keys may be loaded. The default refuses every key that is not from a production
-/// ceremony: a manifest whose ceremony.kind is not "production", and any key on the list of
+/// ceremony: a manifest whose ceremony.kind is not "production", a production key without a
+/// transcript.json that describes it (ceremony_transcript.hpp), and any key on the list of
 /// known development and benchmark keys (known_keys.hpp), whatever its manifest says.
 struct KeyPolicy {
   /// DEVELOPMENT ONLY (serve --demo, insecure_development_keys): load them too, marked as such.
@@ -94,8 +95,9 @@ struct Circuit {
   std::string issuer_name;
   std::map<std::string, std::string, std::less<>> sha256;  // artifact file -> hex digest
   std::string ceremony_kind;  // the manifest's ceremony.kind ("production", "development", ...)
-  /// True when the key is not from a production ceremony or is a known development key: anyone
-  /// may be able to forge proofs for it. Only loaded under KeyPolicy::allow_development_keys.
+  /// True when the key is not from a production ceremony with a valid transcript, or is a known
+  /// development key: anyone may be able to forge proofs for it. Only loaded under
+  /// KeyPolicy::allow_development_keys.
   bool development = false;
   std::shared_ptr<const crypto::PreparedVerifyingKey> key;
   /// The id of the release key manifest.sig verified under; empty when no release keys are
@@ -110,8 +112,8 @@ class CircuitCatalog {
   /// problem when a circuit is unusable: unknown claim type, an issuer or public-signal list
   /// other than the claim type's pinned one, a manifest in another version's place, a key whose
   /// SHA-256 differs from the manifest's, a key refused by the verifier, a key whose number of
-  /// publics differs, a key the policy refuses, or (with release keys) a manifest.sig that is
-  /// missing, malformed or does not verify.
+  /// publics differs, a key the policy refuses (a production key's transcript included), or (with
+  /// release keys) a manifest.sig that is missing, malformed or does not verify.
   static CircuitCatalog load(const ArtifactSource& source, const KeyPolicy& policy);
 
   const Circuit* find(std::string_view claim_type, std::string_view version) const noexcept;

@@ -11,6 +11,7 @@
 
 #include "cache/memory/memory_cache.hpp"
 #include "core/binding.hpp"
+#include "core/ceremony_transcript.hpp"
 #include "core/known_keys.hpp"
 #include "core/secrets.hpp"
 #include "core/service.hpp"
@@ -197,12 +198,14 @@ class MemoryArtifacts final : public ArtifactSource {
     const std::string vk = testing::verification_key_json(t, "test key");
     add_key(claim, version, vk, kind);
   }
+  /// A production key gets a transcript.json describing it (transcript_for), and the manifest
+  /// its digest.
   void add_key(const std::string& claim, const std::string& version, const std::string& vk,
                std::string_view kind) {
     const ClaimSpec& spec = *claim_spec(claim);
     json::array signals;
     for (const auto s : spec.public_signals) signals.emplace_back(s);
-    const json::object manifest{
+    json::object manifest{
         {"claim_type", claim},
         {"version", version},
         {"public_signals", signals},
@@ -211,6 +214,38 @@ class MemoryArtifacts final : public ArtifactSource {
         {"sha256", json::object{{"verification_key.json", hex(sha256(vk))}}}};
     files[{claim, version, "verification_key.json"}] = vk;
     files[{claim, version, "manifest.json"}] = json::serialize(manifest);
+    if (kind == "production") set_transcript(claim, version, transcript_for(hex(sha256(vk))));
+  }
+
+  /// A transcript as scripts/ceremony.mjs verify writes it: one contribution and the beacon.
+  static json::object transcript_for(std::string_view vk_sha256) {
+    return json::object{{"format", kTranscriptFormat},
+                        {"contributions", json::array{json::object{{"index", 1},
+                                                                   {"kind", "contribution"},
+                                                                   {"name", "alice"},
+                                                                   {"hash", std::string(128, 'a')}},
+                                                      json::object{{"index", 2},
+                                                                   {"kind", "beacon"},
+                                                                   {"name", "final beacon"},
+                                                                   {"hash", std::string(128, 'b')},
+                                                                   {"beacon", "00ff"},
+                                                                   {"iterations_exp", 10}}}},
+                        {"contributors", 1},
+                        {"beacon", json::object{{"hash", "00ff"}, {"iterations_exp", 10}}},
+                        {"verification_key_sha256", vk_sha256}};
+  }
+
+  /// Writes `transcript` as the version's transcript.json and its digest into the manifest
+  /// (ceremony.transcript_sha256, ceremony.contributors, sha256["transcript.json"]).
+  void set_transcript(const std::string& claim, const std::string& version,
+                      const json::object& transcript) {
+    const std::string text = json::serialize(transcript);
+    files[{claim, version, "transcript.json"}] = text;
+    json::value m = json::parse(files[{claim, version, "manifest.json"}]);
+    m.at("ceremony").as_object()["transcript_sha256"] = hex(sha256(text));
+    m.at("ceremony").as_object()["contributors"] = 1;
+    m.at("sha256").as_object()["transcript.json"] = hex(sha256(text));
+    files[{claim, version, "manifest.json"}] = json::serialize(m);
   }
 
   std::map<std::tuple<std::string, std::string, std::string>, std::string> files;
@@ -658,6 +693,94 @@ TEST(KeyPolicyTest, refuses_the_benchmark_trapdoor_key_whatever_its_manifest_say
     EXPECT_NE(std::string(e.what()).find("known development or benchmark key"), std::string::npos)
         << e.what();
   }
+}
+
+/// The refusal CircuitCatalog::load gives for `artifacts` ("" when it loads).
+std::string load_refusal(const MemoryArtifacts& artifacts) {
+  try {
+    (void)CircuitCatalog::load(artifacts, {});
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(KeyPolicyTest, loads_a_production_key_whose_transcript_describes_it) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  EXPECT_EQ(load_refusal(artifacts), "");
+  const auto catalog = CircuitCatalog::load(artifacts, {});
+  EXPECT_FALSE(catalog.all().at(0)->development);
+}
+
+TEST(KeyPolicyTest, refuses_a_production_key_without_a_transcript_naming_the_circuit) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  artifacts.files.erase({"age_over_18", "1.0.0", "transcript.json"});
+  const std::string e = load_refusal(artifacts);
+  EXPECT_NE(e.find("refused: age_over_18 1.0.0's key has no valid ceremony transcript"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("no transcript.json"), std::string::npos) << e;
+  // Under the development policy it loads, marked as a key anyone may forge proofs for.
+  const auto catalog = CircuitCatalog::load(artifacts, {.allow_development_keys = true});
+  EXPECT_TRUE(catalog.all().at(0)->development);
+}
+
+TEST(KeyPolicyTest, refuses_a_manifest_without_a_transcript_digest) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  json::value m = json::parse(artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}]);
+  m.at("ceremony").as_object().erase("transcript_sha256");
+  artifacts.files[{"age_over_18", "1.0.0", "manifest.json"}] = json::serialize(m);
+  EXPECT_NE(load_refusal(artifacts).find("ceremony.transcript_sha256 is missing"),
+            std::string::npos);
+}
+
+TEST(KeyPolicyTest, refuses_a_transcript_whose_digest_differs_from_the_manifest) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  artifacts.files[{"age_over_18", "1.0.0", "transcript.json"}] += " ";
+  const std::string e = load_refusal(artifacts);
+  EXPECT_NE(e.find("age_over_18 1.0.0"), std::string::npos) << e;
+  EXPECT_NE(e.find("differs from the manifest's ceremony.transcript_sha256"), std::string::npos)
+      << e;
+}
+
+TEST(KeyPolicyTest, refuses_a_transcript_for_another_key) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  artifacts.set_transcript("age_over_18", "1.0.0",
+                           MemoryArtifacts::transcript_for(std::string(64, '0')));
+  const std::string e = load_refusal(artifacts);
+  EXPECT_NE(e.find("transcript.json is for another key"), std::string::npos) << e;
+  EXPECT_NE(e.find(std::string(64, '0')), std::string::npos) << e;
+}
+
+TEST(KeyPolicyTest, refuses_a_transcript_without_a_contributor_or_a_beacon) {
+  MemoryArtifacts artifacts;
+  artifacts.add("age_over_18", "1.0.0", age_key(), "production");
+  const std::string vk =
+      hex(sha256(artifacts.files[{"age_over_18", "1.0.0", "verification_key.json"}]));
+  json::object beacon_only = MemoryArtifacts::transcript_for(vk);
+  beacon_only["contributions"].as_array().erase(beacon_only["contributions"].as_array().begin());
+  artifacts.set_transcript("age_over_18", "1.0.0", beacon_only);
+  EXPECT_NE(load_refusal(artifacts).find("names no contribution"), std::string::npos);
+  json::object no_beacon = MemoryArtifacts::transcript_for(vk);
+  no_beacon.erase("beacon");
+  artifacts.set_transcript("age_over_18", "1.0.0", no_beacon);
+  EXPECT_NE(load_refusal(artifacts).find("names no beacon"), std::string::npos);
+  json::object bad_hash = MemoryArtifacts::transcript_for(vk);
+  bad_hash["contributions"].as_array()[0].as_object()["hash"] = "abc";
+  artifacts.set_transcript("age_over_18", "1.0.0", bad_hash);
+  EXPECT_NE(load_refusal(artifacts).find("contributions[0].hash is not 128"), std::string::npos);
+  json::object miscounted = MemoryArtifacts::transcript_for(vk);
+  miscounted["contributors"] = 3;
+  artifacts.set_transcript("age_over_18", "1.0.0", miscounted);
+  EXPECT_NE(load_refusal(artifacts).find("contributors is not the 1 contributions"),
+            std::string::npos);
+  artifacts.set_transcript("age_over_18", "1.0.0", MemoryArtifacts::transcript_for(vk));
+  EXPECT_EQ(load_refusal(artifacts), "");
 }
 
 TEST(KeyPolicyTest, refuses_a_manifest_that_moves_a_claim_to_another_issuer_or_signal_list) {

@@ -8,6 +8,9 @@
 //        node --test tests/integration/key_policy_test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { Server, removeDir, tempDir } from './server.mjs';
@@ -66,6 +69,39 @@ test('keys from a production ceremony load, and /readyz says so', async () => {
   } finally {
     await server.stop();
   }
+});
+
+test('serve refuses a production key without a transcript that describes it, naming the circuit and the problem', () => {
+  // The start reads only the manifest, the key and the transcript: copying those is enough.
+  const copy = (edit) => {
+    const dir = dataDir();
+    const version = path.join(dir, 'age_over_18', '1.0.0');
+    fs.mkdirSync(version, { recursive: true });
+    for (const f of ['manifest.json', 'verification_key.json', 'transcript.json']) {
+      fs.copyFileSync(path.join(prodArtifacts, 'age_over_18', '1.0.0', f), path.join(version, f));
+    }
+    edit(version);
+    return dir;
+  };
+  const refusal = (dir) => {
+    const { code, stderr } = refusedStart(['--artifacts-dir', dir]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /refused: age_over_18 1\.0\.0's key has no valid ceremony transcript: /);
+    return stderr;
+  };
+  assert.match(refusal(copy((v) => fs.rmSync(path.join(v, 'transcript.json')))), /there is no transcript\.json beside the manifest/);
+  assert.match(refusal(copy((v) => fs.appendFileSync(path.join(v, 'transcript.json'), ' '))),
+    /transcript\.json's SHA-256 [0-9a-f]{64} differs from the manifest's ceremony\.transcript_sha256/);
+  // A transcript of another key, with the manifest's digests updated to match it.
+  assert.match(refusal(copy((v) => {
+    const t = JSON.parse(fs.readFileSync(path.join(v, 'transcript.json'), 'utf8'));
+    t.verification_key_sha256 = '0'.repeat(64);
+    const text = JSON.stringify(t, null, 2) + '\n';
+    fs.writeFileSync(path.join(v, 'transcript.json'), text);
+    const m = JSON.parse(fs.readFileSync(path.join(v, 'manifest.json'), 'utf8'));
+    m.ceremony.transcript_sha256 = m.sha256['transcript.json'] = createHash('sha256').update(text).digest('hex');
+    fs.writeFileSync(path.join(v, 'manifest.json'), JSON.stringify(m));
+  })), /transcript\.json is for another key \(its verification_key_sha256 is 0{64}, this key's is [0-9a-f]{64}\)/);
 });
 
 test('--insecure-development-keys loads them loudly and /readyz marks them', async () => {
