@@ -297,7 +297,7 @@ TEST_F(FollowerTest, ARestartTrustsTheKeysTheStoredChainLearnedAndNoKeyItRetired
     follower.start();
     ASSERT_TRUE(wait_for_seq(3));
     ASSERT_TRUE(wait_accepted(follower, 3));
-    EXPECT_EQ(follower.status()[0].fetch_errors, 2u);
+    EXPECT_GE(follower.status()[0].fetch_errors, 2u);  // the two failed writes, at least
   }
   const std::vector<core::FeedKey> stored = store_->feed_keys(2);
   ASSERT_EQ(stored.size(), 2u);
@@ -354,7 +354,9 @@ TEST_F(FollowerTest, WithNoStoredKeysTheConfiguredKeysAreTheAnchors) {
     ASSERT_TRUE(wait_accepted(follower, 1));
   }
   EXPECT_TRUE(store_->feed_keys(2).empty());
-  EXPECT_EQ(log.text().find(R"("level":"warn")"), std::string::npos) << log.text();
+  // Nothing stored, so nothing to disagree with.
+  EXPECT_EQ(log.text().find("issuer_feeds names a key"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("not in issuer_feeds"), std::string::npos) << log.text();
 }
 
 TEST_F(FollowerTest, RefusesEntriesSignedByAnotherKeyAndKeepsItsState) {
