@@ -92,6 +92,18 @@ struct IssuerRoot {
   UnixMillis issued_at = 0;      // when the issuer signed it (the operator's: published_at)
 };
 
+/// A key that signs an issuer's root feed, as the verifier's feed follower trusts it: stored with
+/// the feed entry that announced or retired it, so a restart keeps what the chain taught
+/// (docs/issuers.md, "Key rotation").
+struct FeedKey {
+  std::uint32_t issuer_id = 0;
+  std::string key_id;               // 16 hex: the first 8 bytes of SHA-256 of the raw key
+  std::string public_key;           // base64url of the raw 32-byte Ed25519 key
+  UnixMillis valid_until = 0;       // it signs nothing issued after this; 0: no end announced
+  std::uint64_t announced_seq = 0;  // the entry that announced it; 0: a configured key
+  bool operator==(const FeedKey&) const = default;
+};
+
 /// What publishing a root did.
 enum class PublishOutcome {
   kPublished,       // it is the issuer's current root now

@@ -76,6 +76,15 @@ class Store {
   PublishOutcome publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now) {
     return publish_root(IssuerRoot{issuer_id, std::string(root), 0, 0, 0, 0}, now);
   }
+  /// publish_root for a feed entry, and in the same transaction the keys that entry announced
+  /// or retired. A key row is upserted: an existing row keeps its public key and announced_seq,
+  /// and its valid_until only ever comes sooner (0, no end, is the latest). Only kPublished
+  /// writes anything; a failure (StoreError) leaves both root and keys as they were.
+  virtual PublishOutcome publish_feed_root(const IssuerRoot& root, const std::vector<FeedKey>& keys,
+                                           UnixMillis now) = 0;
+  /// The issuer's stored feed keys, in the order they were announced (retired configured keys,
+  /// announced_seq 0, first).
+  virtual std::vector<FeedKey> feed_keys(std::uint32_t issuer_id) = 0;
   /// The row of `root` for the issuer, current or replaced.
   virtual std::optional<IssuerRoot> find_root(std::uint32_t issuer_id, std::string_view root) = 0;
   /// The issuer's root with the highest feed seq (where a feed follower resumes).

@@ -1,5 +1,6 @@
 // Feed followers: long-poll GETs (Beast, plain or TLS with the system's CAs), the chain check of
-// root_feed.hpp, and the store's publish_root for every accepted entry.
+// root_feed.hpp, and the store's publish_feed_root (the root and the keys it announced or
+// retired) for every accepted entry.
 #include "feed/follower.hpp"
 
 #include <algorithm>
@@ -134,6 +135,57 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   }
 }
 
+/// The keys a follower starts with: the stored chain's keys (announced by the feed, or configured
+/// keys it retired) and each configured key the store does not know (the trust anchors). A stored
+/// retirement wins: configuration cannot un-retire a key. Each disagreement is logged at warn.
+std::vector<TrustedKey> restore_keys(const FeedSource& source,
+                                     const std::vector<core::FeedKey>& stored) {
+  std::vector<TrustedKey> keys;
+  for (const core::FeedKey& k : stored) keys.push_back({k.key_id, k.public_key, k.valid_until});
+  std::vector<std::string> configured;
+  for (const std::string& k : source.public_keys) {
+    const auto raw = core::base64url_decode(k);
+    const std::string id = key_id_of(raw ? *raw : std::string());
+    configured.push_back(id);
+    const auto known =
+        std::find_if(keys.begin(), keys.end(), [&](const TrustedKey& t) { return t.key_id == id; });
+    if (known == keys.end()) {
+      keys.push_back({id, k, 0});
+    } else if (known->valid_until != 0) {
+      log::warn(
+          "issuer_feeds names a key the feed retired; it stays retired",
+          {{"issuer", source.issuer}, {"key_id", id}, {"valid_until_ms", known->valid_until}});
+    }
+  }
+  for (const core::FeedKey& k : stored) {
+    if (k.valid_until == 0 &&
+        std::find(configured.begin(), configured.end(), k.key_id) == configured.end()) {
+      log::warn(
+          "the feed's current key is not in issuer_feeds; trusted as the stored chain says",
+          {{"issuer", source.issuer}, {"key_id", k.key_id}, {"announced_seq", k.announced_seq}});
+    }
+  }
+  return keys;
+}
+
+/// The keys `entry` announced or retired: those of `after` that `before` lacks or holds with
+/// another end. An announced key carries the entry's seq; a retired one 0 (a stored row keeps its
+/// own announced_seq).
+std::vector<core::FeedKey> changed_keys(const ChainState& before, const ChainState& after,
+                                        const FeedEntry& entry) {
+  std::vector<core::FeedKey> out;
+  for (const TrustedKey& k : after.keys()) {
+    const auto old = std::find_if(before.keys().begin(), before.keys().end(),
+                                  [&](const TrustedKey& t) { return t.key_id == k.key_id; });
+    if (old == before.keys().end()) {
+      out.push_back({after.issuer_id(), k.key_id, k.public_key, k.valid_until, entry.seq});
+    } else if (old->valid_until != k.valid_until) {
+      out.push_back({after.issuer_id(), k.key_id, k.public_key, k.valid_until, 0});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 crypto::Result<std::vector<FeedSource>, std::string> parse_feed_sources(std::string_view text) {
@@ -186,11 +238,8 @@ FeedFollower::FeedFollower(core::Store& store, const core::Clock& clock,
                            std::vector<FeedSource> sources, FollowerSettings settings)
     : store_(store), clock_(clock), settings_(settings) {
   for (auto& s : sources) {
-    std::vector<TrustedKey> keys;
-    for (const auto& k : s.public_keys) {
-      const auto raw = core::base64url_decode(k);
-      keys.push_back({key_id_of(raw ? *raw : std::string()), k, 0});
-    }
+    // The keys the chain announced or retired before a restart are stored with its roots.
+    std::vector<TrustedKey> keys = restore_keys(s, store_.feed_keys(s.issuer_id));
     auto url = std::get<webhooks::WebhookUrl>(webhooks::parse_webhook_url(s.url + "/"));
     const std::uint32_t id = s.issuer_id;
     const std::string name = s.issuer;
@@ -320,9 +369,11 @@ bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) 
       return false;
     }
     if (!same_entry) {
-      const auto outcome = store_.publish_root(
+      // The keys the entry announced or retired go in the root's transaction: a restart then
+      // trusts exactly what the stored chain does.
+      const auto outcome = store_.publish_feed_root(
           core::IssuerRoot{issuer.source.issuer_id, entry.root, 0, 0, entry.seq, entry.issued_at},
-          clock_.now_ms());
+          changed_keys(issuer.chain, next, entry), clock_.now_ms());
       if (outcome == core::PublishOutcome::kReplacedBefore) {
         // An operator's override used this root and replaced it since: never current again.
         log::error("feed root was replaced before; not made current",

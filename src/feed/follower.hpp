@@ -53,6 +53,9 @@ struct FeedStatus {
 /// Follows every configured feed until stop() (or destruction).
 class FeedFollower {
  public:
+  /// Resumes each issuer's chain from `store`: after its last stored entry, trusting the stored
+  /// keys (a stored retirement wins over the configuration) and each configured key the store
+  /// does not know; every disagreement with the configuration is logged at warn level.
   FeedFollower(core::Store& store, const core::Clock& clock, std::vector<FeedSource> sources,
                FollowerSettings settings = {});
   ~FeedFollower();

@@ -158,6 +158,18 @@ core::IssuerRoot root_from_row(const Row& row) {
   return root;
 }
 
+/// feed_keys: issuer_id, key_id, public_key, valid_until, announced_seq.
+template <class Row>
+core::FeedKey feed_key_from_row(const Row& row) {
+  core::FeedKey key;
+  key.issuer_id = static_cast<std::uint32_t>(row.integer("issuer_id"));
+  key.key_id = row.text("key_id");
+  key.public_key = row.text("public_key");
+  key.valid_until = row.integer("valid_until");
+  key.announced_seq = static_cast<std::uint64_t>(row.integer("announced_seq"));
+  return key;
+}
+
 /// audit_logs: id, actor_type, actor_id, action, details (NULL reads as the empty object), at.
 template <class Row>
 core::AuditEntry audit_from_row(const Row& row) {

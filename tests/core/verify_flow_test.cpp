@@ -114,6 +114,21 @@ class MemoryStore final : public Store {
         {root.issuer_id, root.root, now, 0, root.seq, root.issued_at != 0 ? root.issued_at : now});
     return PublishOutcome::kPublished;
   }
+  // The verify flow follows no feed: the keys are kept as given (the stores' suites check the
+  // upsert rules).
+  PublishOutcome publish_feed_root(const IssuerRoot& root, const std::vector<FeedKey>& keys,
+                                   UnixMillis now) override {
+    const auto outcome = publish_root(root, now);
+    std::lock_guard l(mu_);
+    if (outcome == PublishOutcome::kPublished) {
+      for (const auto& k : keys) feed_keys_[k.issuer_id].push_back(k);
+    }
+    return outcome;
+  }
+  std::vector<FeedKey> feed_keys(std::uint32_t issuer) override {
+    std::lock_guard l(mu_);
+    return feed_keys_[issuer];
+  }
   std::optional<IssuerRoot> find_root(std::uint32_t issuer, std::string_view root) override {
     std::lock_guard l(mu_);
     for (const auto& r : roots_[issuer]) {
@@ -167,6 +182,7 @@ class MemoryStore final : public Store {
   std::vector<OutboxEvent> events_;
   std::map<std::string, IdempotencyRecord> idempotency_;
   std::map<std::uint32_t, std::vector<IssuerRoot>> roots_;
+  std::map<std::uint32_t, std::vector<FeedKey>> feed_keys_;
   std::map<std::string, bool> enabled_;
 };
 

@@ -9,9 +9,11 @@
 #include <boost/asio.hpp>
 #include <filesystem>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "core/secrets.hpp"
+#include "log/log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace pg::feed {
@@ -39,6 +41,27 @@ std::vector<FeedEntry> make_chain(const SigningKey& key, int n) {
     out.push_back(e);
   }
   return out;
+}
+
+/// Appends to `chain` (issuer 2) the next entry, signed by `key`, issued at `issued_at`;
+/// `next` (with `overlap_ms`) makes it announce a successor.
+void append_entry(std::vector<FeedEntry>& chain, const SigningKey& key, std::int64_t issued_at,
+                  const SigningKey* next = nullptr, std::int64_t overlap_ms = 0) {
+  const std::uint64_t seq = chain.size() + 1;
+  FeedEntry e{2,
+              seq,
+              std::to_string(100 + seq),
+              chain.empty() ? "0" : chain.back().root,
+              seq - 1,
+              issued_at,
+              key.key_id(),
+              "",
+              std::nullopt};
+  if (next) {
+    e.next_key = KeyAnnouncement{next->key_id(), next->public_key_b64(), issued_at + overlap_ms};
+  }
+  e.signature = key.sign(signing_text(e));
+  chain.push_back(e);
 }
 
 /// Answers every GET /issuer/v1/roots?since=S at once with the entries after S.
@@ -93,19 +116,25 @@ class FeedServer {
   std::thread thread_;
 };
 
-/// A SQLite store whose publish_root fails the first `failures` times (a locked database, a
+/// A SQLite store whose publish_feed_root fails the first `failures` times (a locked database, a
 /// PostgreSQL restart).
 class FlakyStore final : public core::Store {
  public:
   FlakyStore(core::Store& real, int failures) : real_(real), failures_(failures) {}
   using core::Store::publish_root;
   core::PublishOutcome publish_root(const core::IssuerRoot& root, core::UnixMillis now) override {
-    if (failures_ > 0) {
-      --failures_;
-      throw core::StoreError("publish_root: database is locked");
-    }
     return real_.publish_root(root, now);
   }
+  core::PublishOutcome publish_feed_root(const core::IssuerRoot& root,
+                                         const std::vector<core::FeedKey>& keys,
+                                         core::UnixMillis now) override {
+    if (failures_ > 0) {
+      --failures_;
+      throw core::StoreError("publish_feed_root: database is locked");
+    }
+    return real_.publish_feed_root(root, keys, now);
+  }
+  std::vector<core::FeedKey> feed_keys(std::uint32_t i) override { return real_.feed_keys(i); }
   std::optional<core::IssuerRoot> find_root(std::uint32_t i, std::string_view r) override {
     return real_.find_root(i, r);
   }
@@ -237,6 +266,97 @@ TEST_F(FollowerTest, AStorageErrorNeitherSkipsAnEntryNorStopsTheFollower) {
   ASSERT_EQ(status.size(), 1u);
   EXPECT_EQ(status[0].fetch_errors, 2u);
   EXPECT_EQ(status[0].accepted, 3u);
+}
+
+/// Sends the log's events to a string while it lives (set before any follower thread starts, as
+/// log::init asks).
+class CapturedLog {
+ public:
+  CapturedLog() { log::init(log::Level::kInfo, events_, requests_); }
+  ~CapturedLog() { log::init(log::Level::kInfo); }
+  std::string text() const { return events_.str(); }
+
+ private:
+  std::ostringstream events_, requests_;
+};
+
+TEST_F(FollowerTest, ARestartTrustsTheKeysTheStoredChainLearnedAndNoKeyItRetired) {
+  const SigningKey old_key = SigningKey::generate(), new_key = SigningKey::generate();
+  std::vector<FeedEntry> chain;
+  append_entry(chain, old_key, 1001, &new_key, 10);  // the old key signs nothing after 1011
+  append_entry(chain, new_key, 1002);
+  append_entry(chain, new_key, 1003);
+  {
+    FeedServer server(chain);
+    auto sources = parse_feed_sources("tu|" + server.url() + "|" + old_key.public_key_b64());
+    ASSERT_TRUE(sources) << sources.error();
+    // The announcing entry's write fails twice: its keys are stored with its root when it is
+    // retried, never dropped.
+    FlakyStore flaky(*store_, 2);
+    FeedFollower follower(flaky, clock_, *sources, quick());
+    follower.start();
+    ASSERT_TRUE(wait_for_seq(3));
+    ASSERT_TRUE(wait_accepted(follower, 3));
+    EXPECT_GE(follower.status()[0].fetch_errors, 2u);  // the two failed writes, at least
+  }
+  const std::vector<core::FeedKey> stored = store_->feed_keys(2);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0], (core::FeedKey{2, old_key.key_id(), old_key.public_key_b64(), 1011, 0}));
+  EXPECT_EQ(stored[1], (core::FeedKey{2, new_key.key_id(), new_key.public_key_b64(), 0, 1}));
+
+  // Restarted long after the overlap with only the old key configured: it follows the entries
+  // the new key signs, and an entry the old key signs after its retirement is refused.
+  append_entry(chain, new_key, 1004);
+  append_entry(chain, new_key, 1005);
+  append_entry(chain, old_key, 2000);
+  FeedServer server(chain);
+  auto sources = parse_feed_sources("tu|" + server.url() + "|" + old_key.public_key_b64());
+  ASSERT_TRUE(sources) << sources.error();
+  CapturedLog log;
+  {
+    FeedFollower follower(*store_, clock_, *sources, quick());
+    follower.start();
+    ASSERT_TRUE(wait_for_seq(5));
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           follower.status()[0].refused["key_retired"] == 0) {
+      std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_GE(follower.status()[0].refused["key_retired"], 1u);
+  }
+  EXPECT_EQ(store_->latest_feed_root(2)->seq, 5u);
+  EXPECT_EQ(store_->feed_keys(2), stored);
+  // The configuration disagrees with the stored chain twice: both said at warn level.
+  const std::string lines = log.text();
+  EXPECT_NE(lines.find(R"("level":"warn","msg":"issuer_feeds names a key the feed retired)"),
+            std::string::npos)
+      << lines;
+  EXPECT_NE(lines.find(R"("level":"warn","msg":"the feed's current key is not in issuer_feeds)"),
+            std::string::npos)
+      << lines;
+}
+
+TEST_F(FollowerTest, WithNoStoredKeysTheConfiguredKeysAreTheAnchors) {
+  const SigningKey old_key = SigningKey::generate(), new_key = SigningKey::generate();
+  std::vector<FeedEntry> chain;
+  append_entry(chain, old_key, 1001);
+  // Stored by an earlier run that kept no keys (a verifier before feed_keys existed).
+  store_->publish_root(core::IssuerRoot{2, chain[0].root, 0, 0, 1, 1001}, clock_.now_ms());
+  append_entry(chain, new_key, 1002);
+  FeedServer server(chain);
+  auto sources = parse_feed_sources("tu|" + server.url() + "|" + new_key.public_key_b64());
+  ASSERT_TRUE(sources) << sources.error();
+  CapturedLog log;
+  {
+    FeedFollower follower(*store_, clock_, *sources, quick());
+    follower.start();
+    ASSERT_TRUE(wait_for_seq(2));
+    ASSERT_TRUE(wait_accepted(follower, 1));
+  }
+  EXPECT_TRUE(store_->feed_keys(2).empty());
+  // Nothing stored, so nothing to disagree with.
+  EXPECT_EQ(log.text().find("issuer_feeds names a key"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("not in issuer_feeds"), std::string::npos) << log.text();
 }
 
 TEST_F(FollowerTest, RefusesEntriesSignedByAnotherKeyAndKeepsItsState) {

@@ -492,6 +492,64 @@ TEST_P(StoreSuite, feed_roots_keep_their_seq_and_issue_time_and_the_follower_res
   EXPECT_FALSE(store().latest_feed_root(8));
 }
 
+/// A feed key for issuer 7 (key ids are 16 hex, public keys 43 base64url characters).
+inline core::FeedKey feed_key(char tag, core::UnixMillis valid_until, std::uint64_t announced) {
+  return {7, std::string(16, tag), std::string(43, tag), valid_until, announced};
+}
+
+TEST_P(StoreSuite, feed_keys_are_stored_with_their_root_and_a_retirement_only_comes_sooner) {
+  EXPECT_TRUE(store().feed_keys(7).empty());
+  // seq 2 announces key b and retires the configured key a at kNow.
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "111", 0, 0, 1, kNow - 50}, {}, kNow),
+            core::PublishOutcome::kPublished);
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "222", 0, 0, 2, kNow - 40},
+                                      {feed_key('a', kNow, 0), feed_key('b', 0, 2)}, kNow + 1),
+            core::PublishOutcome::kPublished);
+  // seq 3 would extend a's end, re-announce b under another seq and public key, and end b: only
+  // b's end is taken.
+  core::FeedKey b_again = feed_key('b', kNow + 500, 3);
+  b_again.public_key = std::string(43, 'c');
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "333", 0, 0, 3, kNow - 30},
+                                      {feed_key('a', kNow + 100, 0), b_again}, kNow + 2),
+            core::PublishOutcome::kPublished);
+  // "No end" never lifts an end.
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "444", 0, 0, 4, kNow - 20},
+                                      {feed_key('a', 0, 0), feed_key('b', 0, 0)}, kNow + 3),
+            core::PublishOutcome::kPublished);
+  // A root that publishes nothing writes no key either.
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "444", 0, 0, 4, kNow - 20},
+                                      {feed_key('d', 0, 4)}, kNow + 4),
+            core::PublishOutcome::kAlreadyCurrent);
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "111", 0, 0, 5, kNow - 10},
+                                      {feed_key('e', 0, 5)}, kNow + 5),
+            core::PublishOutcome::kReplacedBefore);
+
+  const std::vector<core::FeedKey> expected{feed_key('a', kNow, 0), feed_key('b', kNow + 500, 2)};
+  EXPECT_EQ(store().feed_keys(7), expected);
+  EXPECT_TRUE(store().feed_keys(8).empty());
+  reopen();  // a restarted verifier reads the same
+  EXPECT_EQ(store().feed_keys(7), expected);
+  EXPECT_EQ(store().latest_feed_root(7)->seq, 4u);
+}
+
+TEST_P(StoreSuite, a_failed_feed_root_write_leaves_both_root_and_keys_unchanged) {
+  store().publish_feed_root(core::IssuerRoot{7, "111", 0, 0, 1, kNow - 50}, {feed_key('b', 0, 1)},
+                            kNow);
+  // The second key is malformed (a 3-character key id): the write fails after the root and the
+  // first key were written, and the transaction takes them back.
+  core::FeedKey bad = feed_key('c', 0, 2);
+  bad.key_id = "abc";
+  EXPECT_THROW(store().publish_feed_root(core::IssuerRoot{7, "222", 0, 0, 2, kNow - 40},
+                                         {feed_key('b', kNow, 0), bad}, kNow + 1),
+               core::StoreError);
+  EXPECT_FALSE(store().find_root(7, "222"));
+  const auto latest = store().latest_feed_root(7);
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->root, "111");
+  EXPECT_EQ(latest->superseded_at, 0);
+  EXPECT_EQ(store().feed_keys(7), std::vector<core::FeedKey>{feed_key('b', 0, 1)});
+}
+
 TEST_P(StoreSuite, roots_of_one_issuer_leave_the_others_alone) {
   store().publish_root(1, "111", kNow);
   store().publish_root(2, "222", kNow + 1000);

@@ -313,6 +313,21 @@ constexpr Statement kRecentRoots{"recent_roots", R"sql(
   ORDER BY superseded_at = 0 DESC, superseded_at DESC, published_at DESC)sql",
                                  true};
 
+// A stored key keeps its public key and the entry that announced it; its end only comes sooner
+// (0 is "no end"), as in feed::ChainState::accept.
+constexpr Statement kUpsertFeedKey{"upsert_feed_key", R"sql(
+  INSERT INTO feed_keys (issuer_id, key_id, public_key, valid_until, announced_seq)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (issuer_id, key_id) DO UPDATE SET valid_until = CASE
+    WHEN feed_keys.valid_until = 0 THEN excluded.valid_until
+    WHEN excluded.valid_until = 0 THEN feed_keys.valid_until
+    ELSE least(feed_keys.valid_until, excluded.valid_until) END)sql",
+                                   false};
+constexpr Statement kFeedKeys{"feed_keys", R"sql(
+  SELECT issuer_id, key_id, public_key, valid_until, announced_seq FROM feed_keys
+  WHERE issuer_id = $1 ORDER BY announced_seq, key_id)sql",
+                              false};
+
 constexpr Statement kSetCircuitEnabled{"set_circuit_enabled", R"sql(
   INSERT INTO circuit_versions (claim_type, semver, enabled, updated_at)
   VALUES ($1, $2, $3, $4)
@@ -769,6 +784,36 @@ core::PublishOutcome PostgresStore::publish_root(const core::IssuerRoot& root,
   const auto outcome = write_root(*connection, root, now, kOperation);
   if (outcome == core::PublishOutcome::kPublished) transaction.commit();  // else rolls back
   return outcome;
+}
+
+core::PublishOutcome PostgresStore::publish_feed_root(const core::IssuerRoot& root,
+                                                      const std::vector<core::FeedKey>& keys,
+                                                      core::UnixMillis now) {
+  constexpr std::string_view kOperation = "publish_feed_root";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  const auto outcome = write_root(*connection, root, now, kOperation);
+  if (outcome != core::PublishOutcome::kPublished) return outcome;  // rolls back
+  for (const core::FeedKey& key : keys) {
+    connection->run(kUpsertFeedKey,
+                    Params()
+                        .integer(key.issuer_id)
+                        .text(key.key_id)
+                        .text(key.public_key)
+                        .integer(key.valid_until)
+                        .integer(static_cast<std::int64_t>(key.announced_seq)),
+                    kOperation);
+  }
+  transaction.commit();
+  return outcome;
+}
+
+std::vector<core::FeedKey> PostgresStore::feed_keys(std::uint32_t issuer_id) {
+  constexpr std::string_view kOperation = "feed_keys";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(kFeedKeys, Params().integer(issuer_id), kOperation);
+  return all_rows<core::FeedKey>(rows, kOperation,
+                                 [](const auto& row) { return feed_key_from_row(row); });
 }
 
 std::optional<core::IssuerRoot> PostgresStore::find_root(std::uint32_t issuer_id,

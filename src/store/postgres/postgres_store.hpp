@@ -106,6 +106,10 @@ class PostgresStore final : public core::Store,
   using core::AdminStore::publish_root;  // the operator's forms (issuer_id, root, now[, audit])
   using core::Store::publish_root;
   core::PublishOutcome publish_root(const core::IssuerRoot& root, core::UnixMillis now) override;
+  core::PublishOutcome publish_feed_root(const core::IssuerRoot& root,
+                                         const std::vector<core::FeedKey>& keys,
+                                         core::UnixMillis now) override;
+  std::vector<core::FeedKey> feed_keys(std::uint32_t issuer_id) override;
   std::optional<core::IssuerRoot> find_root(std::uint32_t issuer_id,
                                             std::string_view root) override;
   std::optional<core::IssuerRoot> latest_feed_root(std::uint32_t issuer_id) override;

@@ -208,6 +208,18 @@ constexpr std::string_view kSupersedeRoots =
 constexpr std::string_view kInsertCurrentRoot = R"sql(
   INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at)
   VALUES (?1, ?2, ?3, 0, ?4, ?5))sql";
+// A stored key keeps its public key and the entry that announced it; its end only comes sooner
+// (0 is "no end"), as in feed::ChainState::accept.
+constexpr std::string_view kUpsertFeedKey = R"sql(
+  INSERT INTO feed_keys (issuer_id, key_id, public_key, valid_until, announced_seq)
+  VALUES (?1, ?2, ?3, ?4, ?5)
+  ON CONFLICT (issuer_id, key_id) DO UPDATE SET valid_until = CASE
+    WHEN feed_keys.valid_until = 0 THEN excluded.valid_until
+    WHEN excluded.valid_until = 0 THEN feed_keys.valid_until
+    ELSE min(feed_keys.valid_until, excluded.valid_until) END)sql";
+constexpr std::string_view kFeedKeys = R"sql(
+  SELECT issuer_id, key_id, public_key, valid_until, announced_seq FROM feed_keys
+  WHERE issuer_id = ?1 ORDER BY announced_seq, key_id)sql";
 constexpr std::string_view kRecentRoots = R"sql(
   SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
   FROM issuer_roots WHERE issuer_id = ?1 AND (superseded_at = 0 OR superseded_at >= ?2)
@@ -250,6 +262,7 @@ struct Handles {
       next_due, list_deliveries, find_delivery, delivery_attempts, replay, count_by_status;
   StatementHandle save_idempotency, find_idempotency;
   StatementHandle find_root, latest_feed_root, supersede_roots, insert_current_root, recent_roots;
+  StatementHandle upsert_feed_key, feed_keys;
   StatementHandle set_circuit_enabled, circuit_enabled;
   StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
 };
@@ -362,6 +375,19 @@ core::PublishOutcome write_root(Handles& h, const core::IssuerRoot& root, core::
   return core::PublishOutcome::kPublished;
 }
 
+void write_feed_keys(Handles& h, const std::vector<core::FeedKey>& keys,
+                     std::string_view operation) {
+  for (const core::FeedKey& key : keys) {
+    Query(h.db.get(), h.upsert_feed_key, operation)
+        .integer(1, key.issuer_id)
+        .text(2, key.key_id)
+        .text(3, key.public_key)
+        .integer(4, key.valid_until)
+        .integer(5, static_cast<std::int64_t>(key.announced_seq))
+        .run();
+  }
+}
+
 void write_circuit_enabled(Handles& h, std::string_view claim_type, std::string_view version,
                            bool enabled, core::UnixMillis now, std::string_view operation) {
   Query(h.db.get(), h.set_circuit_enabled, operation)
@@ -459,6 +485,8 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.supersede_roots = prepare(raw, kSupersedeRoots, open_operation);
   h.insert_current_root = prepare(raw, kInsertCurrentRoot, open_operation);
   h.recent_roots = prepare(raw, kRecentRoots, open_operation);
+  h.upsert_feed_key = prepare(raw, kUpsertFeedKey, open_operation);
+  h.feed_keys = prepare(raw, kFeedKeys, open_operation);
   h.set_circuit_enabled = prepare(raw, kSetCircuitEnabled, open_operation);
   h.circuit_enabled = prepare(raw, kCircuitEnabled, open_operation);
   h.insert_audit = prepare(raw, kInsertAudit, open_operation);
@@ -635,6 +663,29 @@ core::PublishOutcome SqliteStore::publish_root(const core::IssuerRoot& root, cor
   const auto outcome = write_root(h, root, now, kOperation);
   if (outcome == core::PublishOutcome::kPublished) transaction.commit();
   return outcome;
+}
+
+core::PublishOutcome SqliteStore::publish_feed_root(const core::IssuerRoot& root,
+                                                    const std::vector<core::FeedKey>& keys,
+                                                    core::UnixMillis now) {
+  constexpr std::string_view kOperation = "publish_feed_root";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  const auto outcome = write_root(h, root, now, kOperation);
+  if (outcome != core::PublishOutcome::kPublished) return outcome;  // rolls back
+  write_feed_keys(h, keys, kOperation);
+  transaction.commit();
+  return outcome;
+}
+
+std::vector<core::FeedKey> SqliteStore::feed_keys(std::uint32_t issuer_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->feed_keys, "feed_keys");
+  query.integer(1, issuer_id);
+  std::vector<core::FeedKey> keys;
+  while (query.step()) keys.push_back(feed_key_from_row(Row(query)));
+  return keys;
 }
 
 std::optional<core::IssuerRoot> SqliteStore::find_root(std::uint32_t issuer_id,
