@@ -90,8 +90,9 @@ inline void mul_acc(Acc<K>& acc, const Group<K>& a, const Group<K>& b) noexcept 
 /// acc += a * c for a constant c (the same in every lane).
 template <int K>
 inline void mul_acc_const(Acc<K>& acc, const Group<K>& a, const Fe& c) noexcept {
-  for (int i = 0; i < kL; ++i)
-    for (int j = 0; j < kL; ++j)
+  // One constant limb at a time: it is live for 2K products only (register pressure).
+  for (int j = 0; j < kL; ++j)
+    for (int i = 0; i < kL; ++i)
       for (int k = 0; k < K; ++k) {
         acc.t[k][i + j] = lo(acc.t[k][i + j], a.v[k].l[i], c.l[j]);
         acc.t[k][i + j + 1] = hi(acc.t[k][i + j + 1], a.v[k].l[i], c.l[j]);
