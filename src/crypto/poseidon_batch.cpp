@@ -78,27 +78,27 @@ void hash_strided(const Fr* left, const Fr* right, std::size_t stride, Fr* out,
         out[from + k] =
             Fr::from_montgomery(Limbs{h[4 * k], h[4 * k + 1], h[4 * k + 2], h[4 * k + 3]});
     };
-    for (; i + kBlock <= n; i += kBlock) {
-      gather(i, kBlock);
-      detail::poseidon2_ifma_x16(tables, a, b, h);
-      scatter(i, kBlock);
-    }
-    for (; i + kIfmaLanes <= n; i += kIfmaLanes) {
-      gather(i, kIfmaLanes);
-      detail::poseidon2_ifma_x8(tables, a, b, h);
-      scatter(i, kIfmaLanes);
-    }
-    // A last partial vector: zero lanes are hashed too and dropped (one 8-lane step costs about
-    // as much as two scalar hashes, so the scalar loop takes only the smallest tails).
-    if (n - i > 2) {
-      const std::size_t rest = n - i;
-      std::memset(a, 0, sizeof a);
-      std::memset(b, 0, sizeof b);
-      gather(i, rest);
-      detail::poseidon2_ifma_x8(tables, a, b, h);
-      scatter(i, rest);
-      i = n;
-    }
+    // One kernel call on `count` pairs from i, the lanes past count hashing zeros (dropped).
+    const auto step = [&](std::size_t count, bool sixteen) {
+      if (count < (sixteen ? kBlock : kIfmaLanes)) {
+        std::memset(a, 0, sizeof a);
+        std::memset(b, 0, sizeof b);
+      }
+      gather(i, count);
+      if (sixteen)
+        detail::poseidon2_ifma_x16(tables, a, b, h);
+      else
+        detail::poseidon2_ifma_x8(tables, a, b, h);
+      scatter(i, count);
+      i += count;
+    };
+    while (n - i >= kBlock) step(kBlock, true);
+    // The tail: an 8-lane call costs about one scalar hash (bench/poseidon_bench), a 16-lane one
+    // about 1.6, so a single pair goes to the scalar loop and anything more to a padded vector.
+    if (n - i > kIfmaLanes)
+      step(n - i, true);
+    else if (n - i >= 2)
+      step(n - i, false);
   }
   for (; i < n; ++i) out[i] = poseidon_hash2(left[i * stride], right[i * stride]);
 }

@@ -267,9 +267,10 @@ void pairs_for_batch(std::size_t random, std::vector<Fr>& left, std::vector<Fr>&
   }
 }
 
-/// The batch equals poseidon_hash2 for batch sizes that cover an empty batch, a partial vector
-/// (scalar tail and padded vector), one and two vectors and every remainder after them, on both
-/// entry points (left/right spans and interleaved children).
+/// The batch equals poseidon_hash2 for batch sizes that take every route of the dispatch (none;
+/// one pair, scalar; 2..8, one 8-lane call, padded below 8; 9..15, one padded 16-lane call; 16;
+/// 16 and a scalar pair; 16 and a padded 8-lane call; 16 and a padded 16-lane call; thousands),
+/// on both entry points (left/right spans and interleaved children).
 void expect_batch_equals_scalar(std::size_t random) {
   std::vector<Fr> left, right;
   pairs_for_batch(random, left, right);
@@ -281,9 +282,10 @@ void expect_batch_equals_scalar(std::size_t random) {
     children.push_back(right[i]);
   }
   const Fr sentinel = Fr::from_u64(0xdead);
-  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3},
-                              std::size_t{7}, std::size_t{8}, std::size_t{9}, std::size_t{15},
-                              std::size_t{16}, std::size_t{17}, std::size_t{25}, left.size()}) {
+  for (const std::size_t n :
+       {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7},
+        std::size_t{8}, std::size_t{9}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+        std::size_t{18}, std::size_t{24}, std::size_t{25}, left.size()}) {
     SCOPED_TRACE("batch of " + std::to_string(n));
     ASSERT_LE(n, left.size());
     // Batches start at an odd offset too, so that no lane lines up with a pair's index by luck.
