@@ -161,6 +161,70 @@ inline Group<K> redc(Acc<K>& acc, const Arith& ar) noexcept {
   return r;
 }
 
+/// Montgomery multiplication with the reduction interleaved row by row (operand scanning, the
+/// "almost Montgomery multiplication" loop of Gueron-Krasnov §3): for each limb i of the left
+/// operands, add row i of the products (`row(i, t)`), then q_i r, then shift down by one limb.
+/// Only six columns are live instead of ten, which keeps two vectors' worth in registers.
+/// Result: (sum of products) / 2^260 + addend, below (sum / 2^260) + r + addend; limbs normalised.
+template <int K, class Row>
+inline Group<K> mont_rows(const Row& row, const Arith& ar, const Group<K>* addend = nullptr,
+                          const Fe* addend_const = nullptr) noexcept {
+  const V zero = _mm512_setzero_si512();
+  V t[K][kIfmaLimbs + 1];
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j <= kL; ++j) t[k][j] = zero;
+  for (int i = 0; i < kL; ++i) {
+    row(i, t);
+    V q[K];
+    for (int k = 0; k < K; ++k) q[k] = lo(zero, t[k][0], ar.neg_inv);
+    for (int j = 0; j < kL; ++j)
+      for (int k = 0; k < K; ++k) {
+        t[k][j] = lo(t[k][j], q[k], ar.modulus.l[j]);
+        t[k][j + 1] = hi(t[k][j + 1], q[k], ar.modulus.l[j]);
+      }
+    // Column 0 is now 0 mod 2^52: its carry goes up and the columns move down one limb.
+    for (int k = 0; k < K; ++k) {
+      t[k][1] = _mm512_add_epi64(t[k][1], _mm512_srli_epi64(t[k][0], 52));
+      for (int j = 0; j < kL; ++j) t[k][j] = t[k][j + 1];
+      t[k][kL] = zero;
+    }
+  }
+  Group<K> r;
+  for (int k = 0; k < K; ++k) {
+    if (addend != nullptr)
+      for (int j = 0; j < kL; ++j) t[k][j] = _mm512_add_epi64(t[k][j], addend->v[k].l[j]);
+    if (addend_const != nullptr)
+      for (int j = 0; j < kL; ++j) t[k][j] = _mm512_add_epi64(t[k][j], addend_const->l[j]);
+    for (int j = 0; j + 1 < kL; ++j) {
+      t[k][j + 1] = _mm512_add_epi64(t[k][j + 1], _mm512_srli_epi64(t[k][j], 52));
+      t[k][j] = _mm512_and_si512(t[k][j], ar.mask);
+    }
+    for (int j = 0; j < kL; ++j) r.v[k].l[j] = t[k][j];
+  }
+  return r;
+}
+
+/// Adds row i of a * c (c the same in every lane) to the six live columns.
+template <int K>
+inline void row_const(int i, V (&t)[K][kIfmaLimbs + 1], const Group<K>& a, const Fe& c) noexcept {
+  for (int j = 0; j < kL; ++j)
+    for (int k = 0; k < K; ++k) {
+      t[k][j] = lo(t[k][j], a.v[k].l[i], c.l[j]);
+      t[k][j + 1] = hi(t[k][j + 1], a.v[k].l[i], c.l[j]);
+    }
+}
+
+/// Adds row i of a * b to the six live columns.
+template <int K>
+inline void row_vec(int i, V (&t)[K][kIfmaLimbs + 1], const Group<K>& a,
+                    const Group<K>& b) noexcept {
+  for (int j = 0; j < kL; ++j)
+    for (int k = 0; k < K; ++k) {
+      t[k][j] = lo(t[k][j], a.v[k].l[i], b.v[k].l[j]);
+      t[k][j + 1] = hi(t[k][j + 1], a.v[k].l[i], b.v[k].l[j]);
+    }
+}
+
 /// v - q if v >= q, else v (q = r or 2r; v, q < 2^260), by the sign of the subtraction.
 template <int K>
 inline void cond_sub(Group<K>& v, const Fe& q, const Arith& ar) noexcept {
@@ -192,10 +256,7 @@ inline Group<K> add(const Group<K>& a, const Fe& b, const Arith& ar) noexcept {
 
 template <int K>
 inline Group<K> mul_const(const Group<K>& a, const Fe& c, const Arith& ar) noexcept {
-  Acc<K> acc;
-  clear(acc);
-  mul_acc_const(acc, a, c);
-  return redc(acc, ar);
+  return mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_const(i, t, a, c); }, ar);
 }
 
 /// x^5 (+ c when given) for x < 4r: x^2, x^4 < 1.2r, the product (+ c) < 2.1r.
@@ -206,22 +267,21 @@ inline Group<K> pow5(const Group<K>& x, const Arith& ar, const Fe* c = nullptr) 
   const Group<K> x2 = redc(acc, ar);
   sqr_into(acc, x2);
   const Group<K> x4 = redc(acc, ar);
-  clear(acc);
-  mul_acc(acc, x4, x);
-  if (c != nullptr) add_high(acc, *c);
-  return redc(acc, ar);
+  return mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_vec(i, t, x4, x); }, ar,
+                      nullptr, c);
 }
 
 /// x0 * m0 + x1 * m1 + x2 * m2 with one REDC, for x_i < 4r and constants m_i < r: below 1.15 r.
 template <int K>
 inline Group<K> dot3(const Group<K>& x0, const Fe& m0, const Group<K>& x1, const Fe& m1,
                      const Group<K>& x2, const Fe& m2, const Arith& ar) noexcept {
-  Acc<K> acc;
-  clear(acc);
-  mul_acc_const(acc, x0, m0);
-  mul_acc_const(acc, x1, m1);
-  mul_acc_const(acc, x2, m2);
-  return redc(acc, ar);
+  return mont_rows<K>(
+      [&](int i, V(&t)[K][kIfmaLimbs + 1]) {
+        row_const(i, t, x0, m0);
+        row_const(i, t, x1, m1);
+        row_const(i, t, x2, m2);
+      },
+      ar);
 }
 
 template <int K>
@@ -333,11 +393,10 @@ void hash(const PoseidonIfmaTables& tb, const std::uint64_t* left, const std::ui
     const Group<K> s0 =
         dot3(x0, broadcast(sp[0]), st.s[1], broadcast(sp[1]), st.s[2], broadcast(sp[2]), ar);
     for (std::size_t w = 1; w < kIfmaWidth; ++w) {
-      Acc<K> acc;
-      clear(acc);
-      mul_acc_const(acc, x0, broadcast(sp[kIfmaWidth + w - 1]));
-      add_high(acc, st.s[w]);
-      st.s[w] = redc(acc, ar);
+      const Fe spw = broadcast(sp[kIfmaWidth + w - 1]);
+      const Group<K> sw = st.s[w];
+      st.s[w] = mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_const(i, t, x0, spw); },
+                             ar, &sw);
       cond_sub(st.s[w], ar.twice_modulus, ar);
     }
     st.s[0] = s0;
