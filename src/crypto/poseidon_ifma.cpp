@@ -18,10 +18,12 @@
 
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__AVX512IFMA__)
 
-// GCC 12's AVX-512 shift intrinsics read a self-initialised `__Y` that -Wuninitialized reports at
-// every call (GCC bug 105593, fixed in GCC 13); the warning is about the header, not our code.
+// GCC 12's AVX-512 shift intrinsics read a self-initialised `__Y` that -W(maybe-)uninitialized
+// reports at every call (GCC bug 105593, fixed in GCC 13); the warning is about the header, not our
+// code.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
@@ -267,8 +269,8 @@ inline Group<K> pow5(const Group<K>& x, const Arith& ar, const Fe* c = nullptr) 
   const Group<K> x2 = redc(acc, ar);
   sqr_into(acc, x2);
   const Group<K> x4 = redc(acc, ar);
-  return mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_vec(i, t, x4, x); }, ar,
-                      nullptr, c);
+  return mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_vec(i, t, x4, x); }, ar, nullptr,
+                      c);
 }
 
 /// x0 * m0 + x1 * m1 + x2 * m2 with one REDC, for x_i < 4r and constants m_i < r: below 1.15 r.
@@ -395,8 +397,8 @@ void hash(const PoseidonIfmaTables& tb, const std::uint64_t* left, const std::ui
     for (std::size_t w = 1; w < kIfmaWidth; ++w) {
       const Fe spw = broadcast(sp[kIfmaWidth + w - 1]);
       const Group<K> sw = st.s[w];
-      st.s[w] = mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_const(i, t, x0, spw); },
-                             ar, &sw);
+      st.s[w] =
+          mont_rows<K>([&](int i, V(&t)[K][kIfmaLimbs + 1]) { row_const(i, t, x0, spw); }, ar, &sw);
       cond_sub(st.s[w], ar.twice_modulus, ar);
     }
     st.s[0] = s0;
