@@ -7,8 +7,9 @@
 // Arithmetic: elements are x * 2^260 mod r in five 52-bit limbs, multiplied by vpmadd52luq /
 // vpmadd52huq (the low and high 52 bits of a 52 x 52-bit product added to a 64-bit lane) and
 // reduced word by word (Montgomery REDC in radix 2^52, as in Gueron and Krasnov, "Accelerating
-// big integer arithmetic using Intel IFMA extensions", ARITH 2016, and Drucker and Gueron, "Fast
-// modular squaring with AVX512IFMA", ITNG 2019, for the squaring's doubled cross products).
+// big integer arithmetic using Intel IFMA extensions", ARITH 2016: interleaved with the rows of
+// the products, and after all ten columns for squares, whose doubled cross products follow
+// Drucker and Gueron, "Fast modular squaring with AVX512IFMA", ITNG 2019).
 // No reduction ends in a conditional subtraction: because r < 2^254 and R = 2^260 > 84 r, a REDC
 // of T < k r^2 lands below (k / 84 + 1) r, so every value below stays under 4r, which is all a
 // multiplication operand needs; the bounds are given at each step. Only the partial rounds'
@@ -78,29 +79,6 @@ inline void clear(Acc<K>& a) noexcept {
     for (int j = 0; j < 2 * kL; ++j) a.t[k][j] = _mm512_setzero_si512();
 }
 
-/// acc += a * b (the 10-column product; operands' limbs below 2^52).
-template <int K>
-inline void mul_acc(Acc<K>& acc, const Group<K>& a, const Group<K>& b) noexcept {
-  for (int i = 0; i < kL; ++i)
-    for (int j = 0; j < kL; ++j)
-      for (int k = 0; k < K; ++k) {
-        acc.t[k][i + j] = lo(acc.t[k][i + j], a.v[k].l[i], b.v[k].l[j]);
-        acc.t[k][i + j + 1] = hi(acc.t[k][i + j + 1], a.v[k].l[i], b.v[k].l[j]);
-      }
-}
-
-/// acc += a * c for a constant c (the same in every lane).
-template <int K>
-inline void mul_acc_const(Acc<K>& acc, const Group<K>& a, const Fe& c) noexcept {
-  // One constant limb at a time: it is live for 2K products only (register pressure).
-  for (int j = 0; j < kL; ++j)
-    for (int i = 0; i < kL; ++i)
-      for (int k = 0; k < K; ++k) {
-        acc.t[k][i + j] = lo(acc.t[k][i + j], a.v[k].l[i], c.l[j]);
-        acc.t[k][i + j + 1] = hi(acc.t[k][i + j + 1], a.v[k].l[i], c.l[j]);
-      }
-}
-
 /// acc = a^2 from a cleared accumulator: the 10 cross products once, doubled, then the 5 squares
 /// (15 products instead of 25; Drucker-Gueron §3).
 template <int K>
@@ -119,18 +97,6 @@ inline void sqr_into(Acc<K>& acc, const Group<K>& a) noexcept {
       acc.t[k][2 * i] = lo(acc.t[k][2 * i], a.v[k].l[i], a.v[k].l[i]);
       acc.t[k][2 * i + 1] = hi(acc.t[k][2 * i + 1], a.v[k].l[i], a.v[k].l[i]);
     }
-}
-
-/// acc += c * 2^260 (c's limbs added to the high columns): after the REDC this adds c itself.
-template <int K>
-inline void add_high(Acc<K>& acc, const Fe& c) noexcept {
-  for (int k = 0; k < K; ++k)
-    for (int j = 0; j < kL; ++j) acc.t[k][kL + j] = _mm512_add_epi64(acc.t[k][kL + j], c.l[j]);
-}
-template <int K>
-inline void add_high(Acc<K>& acc, const Group<K>& c) noexcept {
-  for (int k = 0; k < K; ++k)
-    for (int j = 0; j < kL; ++j) acc.t[k][kL + j] = _mm512_add_epi64(acc.t[k][kL + j], c.v[k].l[j]);
 }
 
 /// Montgomery REDC: T / 2^260 mod r for the accumulated T, as (T + q r) / 2^260 with q < 2^260
