@@ -22,11 +22,15 @@
 // GCC 12's AVX-512 shift intrinsics read a self-initialised `__Y` that -W(maybe-)uninitialized
 // reports at every call (GCC bug 105593, fixed in GCC 13); the warning is about the header, not our
 // code.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 namespace pg::crypto::detail {
 namespace {
