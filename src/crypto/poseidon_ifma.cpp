@@ -84,7 +84,7 @@ inline void clear(Acc<K>& a) noexcept {
 }
 
 /// acc = a^2 from a cleared accumulator: the 10 cross products once, doubled, then the 5 squares
-/// (15 products instead of 25; Drucker-Gueron §3).
+/// (15 products instead of 25, as in Drucker-Gueron).
 template <int K>
 inline void sqr_into(Acc<K>& acc, const Group<K>& a) noexcept {
   clear(acc);
@@ -134,7 +134,7 @@ inline Group<K> redc(Acc<K>& acc, const Arith& ar) noexcept {
 }
 
 /// Montgomery multiplication with the reduction interleaved row by row (operand scanning, the
-/// "almost Montgomery multiplication" loop of Gueron-Krasnov §3): for each limb i of the left
+/// word-by-word loop of Gueron-Krasnov): for each limb i of the left
 /// operands, add row i of the products (`row(i, t)`), then q_i r, then shift down by one limb.
 /// Only six columns are live instead of ten, which keeps two vectors' worth in registers.
 /// Result: (sum of products) / 2^260 + addend, below (sum / 2^260) + r + addend; limbs normalised.
