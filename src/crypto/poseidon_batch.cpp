@@ -2,6 +2,7 @@
 // scalar loop, and the kernel's constant tables, converted once from poseidon_constants.cpp.
 #include "crypto/poseidon_batch.hpp"
 
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 
@@ -33,9 +34,10 @@ IfmaElement ifma_form(const Fr& x) noexcept {
 const detail::PoseidonIfmaTables& ifma_tables() noexcept {
   static const detail::PoseidonIfmaTables tables = [] {
     const detail::PoseidonParams& prm = detail::kPoseidonParams[1];
-    // The kernel's table sizes are fixed at compile time; they must be width 3's.
-    if (prm.t != detail::kIfmaWidth || prm.partial_rounds != detail::kIfmaPartialRounds)
-      __builtin_trap();
+    // The kernel's table sizes are fixed at compile time; they are width 3's (checked here in
+    // debug builds, and by PoseidonTest.constant_tables_have_circomlib_round_counts and every
+    // PoseidonBatchTest in all builds: other sizes would give other hashes).
+    assert(prm.t == detail::kIfmaWidth && prm.partial_rounds == detail::kIfmaPartialRounds);
     detail::PoseidonIfmaTables t{};
     const auto constant = [](const Limbs& l) { return Fr::from_montgomery(l); };
     for (std::size_t i = 0; i < detail::kIfmaRoundConstants; ++i)
