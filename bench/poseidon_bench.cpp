@@ -1,14 +1,16 @@
 // Google Benchmark for Poseidon over Fr (circomlib-compatible) with 2 and 16 inputs, on the
-// BMI2/ADX multiplication path when the CPU has it and on the portable path, and the two-input
-// specialisation poseidon_hash2.
+// BMI2/ADX multiplication path when the CPU has it and on the portable path, the two-input
+// specialisation poseidon_hash2, and the batched Poseidon(2) (AVX-512 IFMA or the scalar loop).
 #include <benchmark/benchmark.h>
 
 #include <array>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "crypto/cpu.hpp"
 #include "crypto/poseidon.hpp"
+#include "crypto/poseidon_batch.hpp"
 
 namespace {
 
@@ -47,5 +49,32 @@ void bm_poseidon_hash2(benchmark::State& state, bool adx) {
 
 BENCHMARK_CAPTURE(bm_poseidon_hash2, adx, true);
 BENCHMARK_CAPTURE(bm_poseidon_hash2, portable, false);
+
+/// poseidon_hash2_batch over state.range(0) pairs; `ifma` selects the path (true = AVX-512 IFMA
+/// if present, false = the scalar poseidon_hash2 loop). Reported per hash (items_per_second).
+void bm_poseidon_hash2_batch(benchmark::State& state, bool ifma) {
+  const bool saved = pg::crypto::cpu_has_ifma();
+  pg::crypto::set_ifma_enabled(ifma);
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<Fr> left(n), right(n), out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    left[i] = Fr::from_u64(0x9e3779b97f4a7c15ULL * (i + 1));
+    right[i] = Fr::from_u64(0x3c6ef372fe94f82aULL * (i + 1));
+  }
+  for (auto _ : state) {
+    if (!pg::crypto::poseidon_hash2_batch(left, right, out)) state.SkipWithError("sizes");
+    benchmark::DoNotOptimize(out.data());
+    left.swap(out);  // chain the batches
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  pg::crypto::set_ifma_enabled(saved);
+}
+
+BENCHMARK_CAPTURE(bm_poseidon_hash2_batch, ifma, true)
+    ->ArgName("pairs")
+    ->Arg(8)
+    ->Arg(16)
+    ->Arg(1024);
+BENCHMARK_CAPTURE(bm_poseidon_hash2_batch, scalar, false)->ArgName("pairs")->Arg(1024);
 
 }  // namespace

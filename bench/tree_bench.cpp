@@ -1,7 +1,8 @@
 // Google Benchmark for the issuer's Merkle tree (src/issuer/tree.hpp): (a) building a full depth-20
 // tree of 2^20 leaves, (b) appending one leaf and reading its path, (c) serving a path, and the
-// one Poseidon(2) a node costs. scripts/bench-tree.mjs sets these against circomlibjs doing the
-// same work (bench/tree_circomlibjs.mjs).
+// one Poseidon(2) a node costs, alone and in a level's batch (AVX-512 IFMA or the scalar loop).
+// scripts/bench-tree.mjs sets these against circomlibjs doing the same work
+// (bench/tree_circomlibjs.mjs).
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -9,7 +10,9 @@
 #include <random>
 #include <vector>
 
+#include "crypto/cpu.hpp"
 #include "crypto/poseidon.hpp"
+#include "crypto/poseidon_batch.hpp"
 #include "issuer/tree.hpp"
 
 namespace {
@@ -37,7 +40,28 @@ void bm_tree_hash_node(benchmark::State& state) {
 }
 BENCHMARK(bm_tree_hash_node);
 
-/// (a) from_leaves of 2^20 leaves (a full depth-20 tree: 2^20 - 1 hashes), on every core.
+/// One level of 4096 nodes from 8192 children, as from_leaves hashes it (one thread), per node:
+/// `ifma` true = AVX-512 IFMA when the CPU has it, false = the scalar poseidon_hash2 loop.
+void bm_tree_hash_level(benchmark::State& state, bool ifma) {
+  const bool saved = pg::crypto::cpu_has_ifma();
+  pg::crypto::set_ifma_enabled(ifma);
+  constexpr std::size_t kNodes = 4096;
+  std::vector<Fr> children = random_leaves(2 * kNodes);
+  std::vector<Fr> nodes(kNodes);
+  for (auto _ : state) {
+    if (!pg::crypto::poseidon_hash2_pairs(children, nodes)) state.SkipWithError("sizes");
+    benchmark::DoNotOptimize(nodes.data());
+    children[0] = nodes[kNodes - 1];  // chain the iterations
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kNodes));
+  state.counters["ifma"] = pg::crypto::cpu_has_ifma() ? 1 : 0;
+  pg::crypto::set_ifma_enabled(saved);
+}
+BENCHMARK_CAPTURE(bm_tree_hash_level, batched, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_tree_hash_level, scalar, false)->Unit(benchmark::kMillisecond);
+
+/// (a) from_leaves of 2^20 leaves (a full depth-20 tree: 2^20 - 1 hashes), on every core, each
+/// level hashed in batches (AVX-512 IFMA when the CPU has it).
 /// Reported: wall time and the CPU time of all threads.
 void bm_tree_build_million(benchmark::State& state) {
   const auto leaves = random_leaves(std::size_t{1} << pg::issuer::kTreeDepth);

@@ -17,23 +17,32 @@ const cpu = (() => {
   return `${line ? line.split(':')[1].trim() : os.cpus()[0].model}, ${os.cpus().length} cores`;
 })();
 
+// Names without Google Benchmark's run suffixes ("/iterations:1/process_time/real_time").
 const ours = Object.fromEntries(JSON.parse(run(path.join(root, 'build/release/bench/tree_bench'),
   ['--benchmark_format=json', '--benchmark_min_time=0.5'])).benchmarks
   .filter((b) => !b.run_type || b.run_type === 'iteration')
-  .map((b) => [b.name.split('/')[0], b]));
+  .map((b) => [b.name.replace(/\/(iterations|process_time|real_time|min_time)\b.*$/, ''), b]));
 const theirs = JSON.parse(run('node', ['bench/tree_circomlibjs.mjs']).trim().split('\n').pop());
 
 // Google Benchmark reports in each benchmark's time_unit; convert to µs.
 const perUnit = { ns: 1e-3, us: 1, ms: 1e3, s: 1e6 };
 const us = (b, key) => b[key] * perUnit[b.time_unit];
+const perItemUs = (b) => b.items_per_second ? 1e6 / b.items_per_second : NaN;
 const node = ours.bm_tree_hash_node;
+const level = ours['bm_tree_hash_level/batched'];
+const levelScalar = ours['bm_tree_hash_level/scalar'];
 const build = ours.bm_tree_build_million;
 const append = ours.bm_tree_append_with_path;
 const pathB = ours.bm_tree_path;
+const batchPath = level.ifma ? 'AVX-512 IFMA' : 'scalar: this CPU has no AVX-512 IFMA';
 
 const rows = [
-  ['one node, Poseidon(2)', `${us(node, 'cpu_time').toFixed(2)} µs`, `${theirs.hash_node_us.toFixed(2)} µs`,
+  ['one node alone, Poseidon(2)', `${us(node, 'cpu_time').toFixed(2)} µs`, `${theirs.hash_node_us.toFixed(2)} µs`,
     theirs.hash_node_us / us(node, 'cpu_time')],
+  [`one node in a level of 4096 (${batchPath})`, `${perItemUs(level).toFixed(2)} µs`,
+    `${theirs.hash_node_us.toFixed(2)} µs`, theirs.hash_node_us / perItemUs(level)],
+  ['one node in a level of 4096 (scalar loop)', `${perItemUs(levelScalar).toFixed(2)} µs`,
+    `${theirs.hash_node_us.toFixed(2)} µs`, theirs.hash_node_us / perItemUs(levelScalar)],
   ['(a) build 2^20 leaves, CPU of all threads', `${(us(build, 'cpu_time') / 1e3).toFixed(0)} ms`,
     `${theirs.build_million_scaled_ms} ms (scaled from ${theirs.build_leaves} leaves)`,
     theirs.build_million_scaled_ms / (us(build, 'cpu_time') / 1e3)],
@@ -57,9 +66,10 @@ lines.push('| work | proofgate | circomlibjs | speed-up |');
 lines.push('| --- | ---: | ---: | ---: |');
 for (const [name, a, b, ratio] of rows) lines.push(`| ${name} | ${a} | ${b} | ${ratio.toFixed(1)}× |`);
 lines.push('');
-const hashRatio = rows[0][3];
-lines.push(`- Target ≥ ${target}× circomlibjs per unit of hashing work: ${hashRatio >= target ? 'met' : 'not met'} ` +
-  `(${hashRatio.toFixed(1)}× per Poseidon(2); the build and the append are that many hashes).`);
+const verdict = (ratio) => `${ratio.toFixed(1)}×, ${ratio >= target ? 'met' : 'not met'}`;
+lines.push(`- Target ≥ ${target}× circomlibjs: (a) build ${verdict(rows[3][3])} (CPU time; its levels are ` +
+  `batches of independent hashes); (b) append ${verdict(rows[5][3])} (20 dependent hashes, one at a ` +
+  `time); (c) path ${verdict(rows[6][3])} (no hashing: 20 reads and two small allocations).`);
 const section = lines.join('\n');
 console.log(section);
 

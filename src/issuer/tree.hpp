@@ -33,8 +33,10 @@ class MerkleTree {
   explicit MerkleTree(int depth = kTreeDepth);
 
   /// Bulk build from leaves (index = position), much faster than appending one by one: one hash
-  /// per inner node, level by level, the large levels split across the machine's cores. Throws
-  /// std::invalid_argument when depth is outside 1..kMaxTreeDepth or leaves.size() > 2^depth.
+  /// per inner node, level by level, each level's pairs hashed in batches (AVX-512 IFMA, 16 at a
+  /// time, when the CPU has it: crypto::poseidon_hash2_pairs), the large levels split across the
+  /// machine's cores. Throws std::invalid_argument when depth is outside 1..kMaxTreeDepth or
+  /// leaves.size() > 2^depth.
   static MerkleTree from_leaves(std::span<const crypto::Fr> leaves, int depth = kTreeDepth);
 
   int depth() const noexcept { return depth_; }

@@ -1,6 +1,7 @@
 // Poseidon tests: every circomlibjs/circomlib vector in tests/vectors/poseidon_circomlibjs.json on
-// both multiplication paths, the published vectors, the checked variant's refusals, and the shape
-// of the generated constant tables.
+// both multiplication paths, the published vectors, the checked variant's refusals, the shape
+// of the generated constant tables, and the batched Poseidon(2) (IFMA and scalar) against
+// poseidon_hash2.
 #include "crypto/poseidon.hpp"
 
 #include <gtest/gtest.h>
@@ -8,11 +9,13 @@
 #include <array>
 #include <boost/json.hpp>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "crypto/cpu.hpp"
+#include "crypto/poseidon_batch.hpp"
 #include "crypto/poseidon_constants.hpp"
 #include "test_util.hpp"
 
@@ -214,6 +217,179 @@ TEST(PoseidonTest, constant_tables_have_circomlib_round_counts) {
   // Tables hold Montgomery forms: C[0] for t = 2 is 0x09c46e...d7a7 in poseidon_constants_opt.json.
   EXPECT_EQ(Fr::from_montgomery(detail::kPoseidonParams[0].c[0]).to_canonical(),
             limbs_from_hex("09c46e9ec68e9bd4fe1faaba294cba38a71aa177534cdd1b6c7dc0dbd0abd7a7"));
+}
+
+// --- batched Poseidon(2) (poseidon_batch.hpp) ---
+
+/// Restores the batch path a test changed.
+class IfmaGuard {
+ public:
+  IfmaGuard() : saved_(cpu_has_ifma()) {}
+  ~IfmaGuard() { set_ifma_enabled(saved_); }
+
+ private:
+  bool saved_;
+};
+
+/// Values at the edges of both representations: the integers 0, 1, r - 1, r - 2, around 2^252 and
+/// 2^256 mod r, and elements whose Montgomery limbs (what the kernel reads) are 0, 1, r - 1 and
+/// around 2^252 and 2^253.
+std::vector<Fr> edge_values() {
+  std::uint64_t borrow = 0;
+  const Limbs r_minus_1 = sub_limbs(Fr::kModulus, Limbs{1, 0, 0, 0}, borrow);
+  const Limbs r_minus_2 = sub_limbs(Fr::kModulus, Limbs{2, 0, 0, 0}, borrow);
+  const Limbs two_252{0, 0, 0, std::uint64_t{1} << 60};
+  const Limbs two_252_minus_1{~0ULL, ~0ULL, ~0ULL, (std::uint64_t{1} << 60) - 1};
+  const Limbs two_252_plus_1{1, 0, 0, std::uint64_t{1} << 60};
+  const Limbs two_253{0, 0, 0, std::uint64_t{1} << 61};
+  std::vector<Fr> out;
+  for (const Limbs& l : {Limbs{0, 0, 0, 0}, Limbs{1, 0, 0, 0}, r_minus_1, r_minus_2, two_252,
+                         two_252_minus_1, two_252_plus_1, Fr::kR}) {
+    out.push_back(Fr::from_canonical(l));  // Fr::kR is 2^256 mod r
+  }
+  for (const Limbs& l : {Limbs{1, 0, 0, 0}, r_minus_1, two_252, two_252_minus_1, two_253})
+    out.push_back(Fr::from_montgomery(l));
+  return out;
+}
+
+/// Every ordered pair of edge values, then `random` random pairs.
+void pairs_for_batch(std::size_t random, std::vector<Fr>& left, std::vector<Fr>& right) {
+  const std::vector<Fr> edges = edge_values();
+  for (const Fr& a : edges)
+    for (const Fr& b : edges) {
+      left.push_back(a);
+      right.push_back(b);
+    }
+  testing::Rng rng(0x69666d61ULL);
+  for (std::size_t i = 0; i < random; ++i) {
+    left.push_back(rng.field<Fr>());
+    right.push_back(rng.field<Fr>());
+  }
+}
+
+/// The batch equals poseidon_hash2 for batch sizes that take every route of the dispatch (none;
+/// one pair, scalar; 2..8, one 8-lane call, padded below 8; 9..15, one padded 16-lane call; 16;
+/// 16 and a scalar pair; 16 and a padded 8-lane call; 16 and a padded 16-lane call; thousands),
+/// on both entry points (left/right spans and interleaved children).
+void expect_batch_equals_scalar(std::size_t random) {
+  std::vector<Fr> left, right;
+  pairs_for_batch(random, left, right);
+  std::vector<Fr> expected(left.size());
+  for (std::size_t i = 0; i < left.size(); ++i) expected[i] = poseidon_hash2(left[i], right[i]);
+  std::vector<Fr> children;
+  for (std::size_t i = 0; i < left.size(); ++i) {
+    children.push_back(left[i]);
+    children.push_back(right[i]);
+  }
+  const Fr sentinel = Fr::from_u64(0xdead);
+  for (const std::size_t n :
+       {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7},
+        std::size_t{8}, std::size_t{9}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+        std::size_t{18}, std::size_t{24}, std::size_t{25}, left.size()}) {
+    SCOPED_TRACE("batch of " + std::to_string(n));
+    ASSERT_LE(n, left.size());
+    // Batches start at an odd offset too, so that no lane lines up with a pair's index by luck.
+    for (const std::size_t from : {std::size_t{0}, std::size_t{5}}) {
+      const std::size_t count = std::min(n, left.size() - from);
+      std::vector<Fr> out(count + 1, sentinel);
+      ASSERT_TRUE(poseidon_hash2_batch(std::span(left).subspan(from, count),
+                                       std::span(right).subspan(from, count),
+                                       std::span(out).first(count)));
+      for (std::size_t i = 0; i < count; ++i)
+        ASSERT_EQ(out[i], expected[from + i]) << "batch pair " << from + i;
+      EXPECT_EQ(out[count], sentinel) << "wrote past the batch";
+      std::vector<Fr> pairs_out(count + 1, sentinel);
+      ASSERT_TRUE(poseidon_hash2_pairs(std::span(children).subspan(2 * from, 2 * count),
+                                       std::span(pairs_out).first(count)));
+      for (std::size_t i = 0; i < count; ++i)
+        ASSERT_EQ(pairs_out[i], expected[from + i]) << "pairs pair " << from + i;
+      EXPECT_EQ(pairs_out[count], sentinel) << "wrote past the level";
+    }
+  }
+}
+
+TEST(PoseidonBatchTest, ifma_is_available_exactly_when_the_cpu_lists_it) {
+  // The fast path must not be silently off on a CPU that has it (CI's and ours have it).
+  std::ifstream f("/proc/cpuinfo");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string info = ss.str();
+  ASSERT_FALSE(info.empty()) << "cannot read /proc/cpuinfo";
+  const bool listed = info.find(" avx512ifma") != std::string::npos &&
+                      info.find(" avx512vl") != std::string::npos &&
+                      info.find(" avx512f ") != std::string::npos;
+  EXPECT_EQ(cpu_supports_ifma(), listed);
+  EXPECT_EQ(cpu_has_ifma(), listed) << "the default path is the best the CPU has";
+}
+
+TEST(PoseidonBatchTest, set_ifma_enabled_switches_the_path) {
+  IfmaGuard guard;
+  set_ifma_enabled(false);
+  EXPECT_FALSE(cpu_has_ifma());
+  set_ifma_enabled(true);
+  EXPECT_EQ(cpu_has_ifma(), cpu_supports_ifma());
+}
+
+TEST(PoseidonBatchTest, batch_equals_hash2_on_edge_and_random_inputs) {
+  IfmaGuard guard;
+  set_ifma_enabled(true);
+  expect_batch_equals_scalar(3000);
+}
+
+TEST(PoseidonBatchTest, batch_equals_hash2_on_the_scalar_fallback) {
+  IfmaGuard guard;
+  set_ifma_enabled(false);
+  expect_batch_equals_scalar(200);
+}
+
+TEST(PoseidonBatchTest, batch_equals_hash2_with_portable_multiplication_in_the_tail) {
+  IfmaGuard ifma;
+  AdxGuard adx;
+  set_ifma_enabled(true);
+  set_adx_enabled(false);
+  expect_batch_equals_scalar(40);
+}
+
+TEST(PoseidonBatchTest, batch_matches_every_two_input_circomlibjs_vector) {
+  std::vector<Fr> left, right;
+  std::vector<Limbs> want;
+  std::vector<Vector> all = vectors("vectors");
+  for (Vector& v : vectors("published")) all.push_back(std::move(v));
+  for (const Vector& v : all) {
+    if (v.inputs.size() != 2) continue;
+    left.push_back(v.inputs[0]);
+    right.push_back(v.inputs[1]);
+    want.push_back(v.output);
+  }
+  ASSERT_GE(want.size(), 3u);
+  std::vector<Fr> out(want.size());
+  ASSERT_TRUE(poseidon_hash2_batch(left, right, out));
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(out[i].to_canonical(), want[i]) << i;
+}
+
+TEST(PoseidonBatchTest, output_may_be_an_input_span) {
+  std::vector<Fr> left, right;
+  pairs_for_batch(30, left, right);
+  std::vector<Fr> expected(left.size());
+  for (std::size_t i = 0; i < left.size(); ++i) expected[i] = poseidon_hash2(left[i], right[i]);
+  std::vector<Fr> in_place = left;
+  ASSERT_TRUE(poseidon_hash2_batch(in_place, right, in_place));
+  EXPECT_EQ(in_place, expected);
+  in_place = right;
+  ASSERT_TRUE(poseidon_hash2_batch(left, in_place, in_place));
+  EXPECT_EQ(in_place, expected);
+}
+
+TEST(PoseidonBatchTest, refuses_mismatched_sizes_and_writes_nothing) {
+  const std::vector<Fr> three(3, Fr::one()), two(2, Fr::one());
+  const Fr sentinel = Fr::from_u64(77);
+  std::vector<Fr> out(3, sentinel);
+  EXPECT_FALSE(poseidon_hash2_batch(three, two, out));
+  EXPECT_FALSE(poseidon_hash2_batch(two, three, out));
+  EXPECT_FALSE(poseidon_hash2_batch(three, three, std::span(out).first(2)));
+  EXPECT_FALSE(poseidon_hash2_pairs(three, std::span(out).first(1)));
+  EXPECT_FALSE(poseidon_hash2_pairs(two, out));
+  EXPECT_EQ(out, std::vector<Fr>(3, sentinel));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The issuer's Merkle tree (src/issuer/tree.hpp): the empty tree, append / set / path round trips,
 // root_from_path as the circuit's MerkleRoot computes it, refusals, bulk build = appends, and the
-// wallet's trees (tests/vectors/tree.json, written by tests/vectors/gen-tree-vectors.mjs).
+// wallet's trees (tests/vectors/tree.json, written by tests/vectors/gen-tree-vectors.mjs), on both
+// batch paths of the bulk build (AVX-512 IFMA and the scalar loop).
 #include "issuer/tree.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/cpu.hpp"
 #include "crypto/poseidon.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -35,6 +37,16 @@ std::vector<Fr> some_leaves(std::size_t n, std::uint64_t seed = 1) {
     out.push_back(Fr::from_canonical(crypto::Limbs{rng(), rng(), rng(), rng() >> 4}));
   return out;
 }
+
+/// Restores the Poseidon batch path a test changed.
+class IfmaGuard {
+ public:
+  IfmaGuard() : saved_(crypto::cpu_has_ifma()) {}
+  ~IfmaGuard() { crypto::set_ifma_enabled(saved_); }
+
+ private:
+  bool saved_;
+};
 
 /// Each leaf's path leads back to the tree's root.
 void expect_all_paths_lead_to_root(const MerkleTree& t) {
@@ -194,6 +206,25 @@ TEST(MerkleTreeTest, from_leaves_split_across_threads_equals_a_level_by_level_re
     EXPECT_EQ(MerkleTree::root_from_path(leaves[i], built.path(i)), built.root()) << "leaf " << i;
 }
 
+TEST(MerkleTreeTest, from_leaves_on_the_ifma_path_equals_the_scalar_path_node_for_node) {
+  // Sizes around the kernel's 8- and 16-lane steps and a level split across threads (> 4096
+  // pairs); every leaf's path and the root compared, so every stored node is.
+  IfmaGuard guard;
+  const auto leaves = some_leaves(8195, 5);
+  for (const std::size_t n : {1u, 2u, 15u, 16u, 17u, 31u, 33u, 47u, 255u, 256u, 8195u}) {
+    crypto::set_ifma_enabled(true);
+    const MerkleTree fast = MerkleTree::from_leaves(std::span(leaves).first(n), 14);
+    crypto::set_ifma_enabled(false);
+    const MerkleTree scalar = MerkleTree::from_leaves(std::span(leaves).first(n), 14);
+    ASSERT_EQ(fast.root(), scalar.root()) << n << " leaves";
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const MerklePath a = fast.path(i);
+      ASSERT_EQ(a.siblings, scalar.path(i).siblings) << n << " leaves, index " << i;
+    }
+    EXPECT_EQ(MerkleTree::root_from_path(leaves[n - 1], fast.path(n - 1)), fast.root());
+  }
+}
+
 TEST(MerkleTreeTest, a_tree_built_from_leaves_keeps_appending_and_setting) {
   const auto leaves = some_leaves(20, 3);
   MerkleTree built = MerkleTree::from_leaves(std::span(leaves).first(11), 5);
@@ -261,7 +292,7 @@ std::string dec(const Fr& x) {
   return crypto::snarkjs::to_decimal(x.to_canonical());
 }
 
-TEST(MerkleTreeVectorsTest, roots_and_paths_match_the_wallets_tree) {
+void expect_roots_and_paths_match_the_wallets_tree() {
   const json::value v = tree_vectors();
   ASSERT_EQ(v.at("depth").as_int64(), kTreeDepth);
   const json::array& trees = v.at("trees").as_array();
@@ -314,6 +345,18 @@ TEST(MerkleTreeVectorsTest, roots_and_paths_match_the_wallets_tree) {
           << name << " index " << index;
     }
   }
+}
+
+TEST(MerkleTreeVectorsTest, roots_and_paths_match_the_wallets_tree) {
+  IfmaGuard guard;
+  crypto::set_ifma_enabled(true);  // the bulk build's batches on AVX-512 IFMA when the CPU has it
+  expect_roots_and_paths_match_the_wallets_tree();
+}
+
+TEST(MerkleTreeVectorsTest, roots_and_paths_match_the_wallets_tree_on_the_scalar_batch_path) {
+  IfmaGuard guard;
+  crypto::set_ifma_enabled(false);
+  expect_roots_and_paths_match_the_wallets_tree();
 }
 
 }  // namespace
