@@ -52,7 +52,10 @@ pc::Proof rerandomise(const pc::Proof& p, std::mt19937_64& rng) {
 
 int run_bench(const BenchOptions& o) {
   namespace sj = pc::snarkjs;
-  if (o.portable) pc::set_adx_enabled(false);
+  if (o.portable) {
+    pc::set_adx_enabled(false);
+    pc::set_ifma_enabled(false);
+  }
   auto fail = [](const std::string& line) {
     std::cerr << line << "\n";
     return kExitMalformed;
@@ -135,7 +138,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 10000000));
   cmd->add_option("--batch", opts->batch, "also time batches of K re-randomised copies")
       ->check(CLI::Range(0, 100000));
-  cmd->add_flag("--portable", opts->portable, "force the portable multiplication path");
+  cmd->add_flag("--portable", opts->portable,
+                "force the portable arithmetic (no ADX multiplication, no AVX-512 IFMA)");
   cmd->callback([opts, &exit_code] { exit_code = run_bench(*opts); });
 }
 
