@@ -268,8 +268,20 @@ IssuerNode::IssuerNode(NodeSettings settings, NodeDeps deps)
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 
+  // <data-dir>/chain is written once the store holds a chain: the pepper's digest. A data
+  // directory that has one never starts a second chain with its key (an empty store: another
+  // database, a lost file) nor a new pepper (credentials of the old one would be issued twice).
+  const fs::path chain_file = dir / "chain";
+  const bool had_chain = fs::exists(chain_file);
   const fs::path pepper_file = dir / "pepper";
-  if (!fs::exists(pepper_file)) write_private_file(pepper_file, core::random_bytes(kPepperBytes));
+  if (!fs::exists(pepper_file)) {
+    if (had_chain) {
+      throw std::runtime_error(pepper_file.string() +
+                               " is missing but this data directory already has a chain; "
+                               "restore the pepper from the backup, refusing to make a new one");
+    }
+    write_private_file(pepper_file, core::random_bytes(kPepperBytes));
+  }
   pepper_ = read_file(pepper_file);
   if (pepper_.size() != kPepperBytes) {
     throw std::runtime_error(pepper_file.string() + " does not hold " +
@@ -287,6 +299,22 @@ IssuerNode::IssuerNode(NodeSettings settings, NodeDeps deps)
 
   reload_tree();
   std::optional<feed::FeedEntry> last = store_->last_entry();
+  const std::string pepper_digest = "pepper_sha256=" + core::hex(core::sha256(pepper_)) + "\n";
+  if (had_chain && read_file(chain_file) != pepper_digest) {
+    throw std::runtime_error(chain_file.string() + " does not match " + pepper_file.string() +
+                             ": the pepper was replaced; restore it, refusing to start");
+  }
+  if (!last && had_chain) {
+    throw std::runtime_error(
+        "the store is empty but this data directory already has a chain (" + chain_file.string() +
+        "): the node is pointed at another database or a lost file; refusing to start a second "
+        "chain signed by the same key");
+  }
+  if (!last && deps_.open_store && fs::exists(dir / "issuer.db")) {
+    throw std::runtime_error("the configured store is empty but " + (dir / "issuer.db").string() +
+                             " holds this node's SQLite store; move its chain first, refusing to "
+                             "start a second chain signed by the same key");
+  }
   if (!last) {
     if (tree_.size() != 0) {
       throw std::runtime_error("the store holds " + std::to_string(tree_.size()) +
@@ -312,6 +340,7 @@ IssuerNode::IssuerNode(NodeSettings settings, NodeDeps deps)
                              ") has root " + last->root + " over " +
                              std::to_string(last->leaf_count) + " leaves; refusing to start");
   }
+  if (!had_chain) write_private_file(chain_file, pepper_digest);
   last_ = *last;
   last_seq_ = last_.seq;
   log::info("issuer node ready", {{"issuer_id", issuer_id_},

@@ -489,6 +489,44 @@ TEST_F(IssuerNodeTest, RootsNeverRepeatAppendThenRevokeAddsAPaddingLeaf) {
   for (const auto& e : entries) EXPECT_TRUE(roots.insert(e.root).second);
 }
 
+TEST_F(IssuerNodeTest, ADataDirectoryWithAChainNeverStartsASecondOneOrANewPepper) {
+  ASSERT_TRUE(enrol().ok());
+  node_.reset();
+  EXPECT_EQ(fs::status(data_dir_ / "chain").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const auto refused = [&](const std::string& needle) {
+    try {
+      open();
+      ADD_FAILURE() << "started; expected a refusal naming " << needle;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  // The store is lost (or the node points at another, empty one): no fresh genesis.
+  const fs::path saved = root_dir_ / "saved";
+  fs::create_directories(saved);
+  for (const char* f : {"issuer.db", "issuer.db-wal", "issuer.db-shm", "pepper"}) {
+    if (fs::exists(data_dir_ / f)) fs::copy_file(data_dir_ / f, saved / f);
+  }
+  for (const char* f : {"issuer.db", "issuer.db-wal", "issuer.db-shm"}) fs::remove(data_dir_ / f);
+  refused("the store is empty but this data directory already has a chain");
+  for (const char* f : {"issuer.db", "issuer.db-wal", "issuer.db-shm"}) {
+    fs::remove(data_dir_ / f);
+    if (fs::exists(saved / f)) fs::copy_file(saved / f, data_dir_ / f);
+  }
+  // The pepper is lost or replaced: refused, never regenerated.
+  fs::remove(data_dir_ / "pepper");
+  refused("pepper is missing but this data directory already has a chain");
+  EXPECT_FALSE(fs::exists(data_dir_ / "pepper"));
+  { std::ofstream(data_dir_ / "pepper", std::ios::binary) << std::string(32, 'x'); }
+  refused("the pepper was replaced");
+  // Everything back: the node starts on its chain.
+  fs::remove(data_dir_ / "pepper");
+  fs::copy_file(saved / "pepper", data_dir_ / "pepper");
+  open();
+  EXPECT_EQ(node_->current_root().second, 2u);
+}
+
 TEST_F(IssuerNodeTest, RestartRebuildsTheSameRootAndContinuesTheChain) {
   ASSERT_TRUE(enrol().ok());
   ASSERT_TRUE(node_->revoke(0, "test", "t").ok());
