@@ -4,12 +4,20 @@
 // lock), its own schema beside the verifier's tables, and reconnecting after the server closed the
 // session.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/ports.hpp"
 #include "feed/root_feed.hpp"
@@ -325,6 +333,133 @@ TEST_P(PostgresIssuerStoreTest, AfterTheServerClosesTheSessionItReconnectsUnless
   } catch (const core::StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("moved from seq 1 to 2"), std::string::npos) << e.what();
   }
+}
+
+/// A TCP proxy on loopback in front of the test server whose cut() closes only the client's
+/// side of every connection: the client sees its connection end while the server keeps the
+/// session (and its lock) — what a dead network path looks like before the server notices.
+class CuttableProxy {
+ public:
+  explicit CuttableProxy(int upstream_port) : upstream_port_(upstream_port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listener_, 8) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      throw std::runtime_error("proxy: cannot listen");
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~CuttableProxy() {
+    stop_ = true;
+    thread_.join();
+    for (auto& [client, server] : pairs_) {
+      if (client >= 0) ::close(client);
+      ::close(server);
+    }
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  /// Returns once every client side open now is closed.
+  void cut() {
+    cut_requested_ = true;
+    while (cut_requested_) std::this_thread::yield();
+  }
+
+ private:
+  void run() {
+    char buffer[16384];
+    while (!stop_) {
+      if (cut_requested_) {
+        for (auto& p : pairs_) {
+          if (p.first >= 0) ::close(p.first);
+          p.first = -1;
+        }
+        cut_requested_ = false;
+      }
+      std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+      for (const auto& [client, server] : pairs_) {
+        if (client < 0) continue;  // the server's side stays open and unread
+        fds.push_back({client, POLLIN, 0});
+        fds.push_back({server, POLLIN, 0});
+      }
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if ((fds[0].revents & POLLIN) != 0) {
+        const int client = ::accept(listener_, nullptr, nullptr);
+        const int server = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(upstream_port_));
+        if (client >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+          pairs_.emplace_back(client, server);
+        } else {
+          if (client >= 0) ::close(client);
+          ::close(server);
+        }
+        continue;
+      }
+      for (std::size_t i = 1; i + 1 < fds.size(); i += 2) {
+        for (const auto& [from, to] :
+             {std::pair{fds[i].fd, fds[i + 1].fd}, std::pair{fds[i + 1].fd, fds[i].fd}}) {
+          const pollfd& f = from == fds[i].fd ? fds[i] : fds[i + 1];
+          if ((f.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+          const ssize_t n = ::read(from, buffer, sizeof buffer);
+          if (n > 0) (void)!::write(to, buffer, static_cast<std::size_t>(n));
+        }
+      }
+    }
+  }
+
+  int upstream_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false}, cut_requested_{false};
+  std::vector<std::pair<int, int>> pairs_;  // client fd (-1 once cut), server fd
+};
+
+TEST_P(PostgresIssuerStoreTest, ALostSessionTheServerStillHoldsIsEndedAndTheLockTakenBack) {
+  const std::string& url = PostgresServer::url();
+  const std::size_t colon = url.rfind(':');
+  const int upstream = std::stoi(url.substr(colon + 1, url.find('/', colon) - colon - 1));
+  CuttableProxy proxy(upstream);
+  PostgresIssuerSettings through = pg_settings();
+  through.url =
+      url.substr(0, colon + 1) + std::to_string(proxy.port()) + url.substr(url.find('/', colon));
+  store_.reset();  // the fixture's store holds the lock; this test's goes through the proxy
+  PostgresIssuerStore store(through);
+  const feed::FeedEntry g = entry(key_, 1, "11", "0", 0);
+  ASSERT_TRUE(store.append_genesis(g));
+  Sql sql(url);
+  const std::string lock_holder =
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = " +
+      std::to_string(kIssuerNodeLockClass) + " AND objid = " + std::to_string(issuer_id_);
+  const std::string old_pid = sql.value(lock_holder);
+  ASSERT_FALSE(old_pid.empty());
+
+  proxy.cut();
+  // The call that finds the connection gone may fail; the next one reconnects, ends its own old
+  // session (which the server still holds, with the lock) and goes on.
+  std::optional<feed::FeedEntry> last;
+  for (int attempt = 0; attempt < 3 && !last; ++attempt) {
+    try {
+      last = store.last_entry();
+    } catch (const core::StoreError& e) {
+      EXPECT_EQ(std::string(e.what()).find("another issuer node holds the lock"), std::string::npos)
+          << e.what();
+    }
+  }
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(*last, g);
+  const std::string new_pid = sql.value(lock_holder);
+  EXPECT_FALSE(new_pid.empty());
+  EXPECT_NE(new_pid, old_pid);
+  EXPECT_EQ(sql.value("SELECT count(*) FROM pg_stat_activity WHERE pid = " + old_pid), "0");
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresIssuerStoreTest, ::testing::Values("postgres"),

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "issuer/postgres/migrations.hpp"
+#include "log/log.hpp"
 #include "store/postgres/connection.hpp"
 
 namespace pg::issuer {
@@ -19,6 +20,15 @@ using sql::Statement;
 
 constexpr Statement kTryLock{
     "issuer_try_lock", "SELECT pg_try_advisory_lock($1::integer, $2::integer) AS locked", false};
+constexpr Statement kBackendPid{"issuer_backend_pid", "SELECT pg_backend_pid()::bigint", false};
+// The holder of this issuer's lock (pg_try_advisory_lock(int4, int4): classid, objid, objsubid 2).
+constexpr Statement kLockHolder{"issuer_lock_holder", R"sql(
+  SELECT pid::bigint FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND classid = $1::integer::oid
+    AND objid = $2::integer::oid AND objsubid = 2)sql",
+                                false};
+constexpr Statement kTerminate{"issuer_terminate_own",
+                               "SELECT pg_terminate_backend($1::integer, 5000) AS ended", false};
 constexpr Statement kCreateMigrations{"issuer_create_migrations", R"sql(
   CREATE TABLE IF NOT EXISTS schema_migrations (
     version    integer PRIMARY KEY,
@@ -161,6 +171,7 @@ std::string schema_of(const std::string& issuer) {
 
 struct PostgresIssuerStore::Session {
   std::unique_ptr<sql::Connection> connection;
+  std::int64_t backend_pid = 0;  // the server process holding this session's lock
 };
 
 PostgresIssuerStore::PostgresIssuerStore(PostgresIssuerSettings settings)
@@ -173,7 +184,8 @@ PostgresIssuerStore::PostgresIssuerStore(PostgresIssuerSettings settings)
 
 PostgresIssuerStore::~PostgresIssuerStore() = default;
 
-std::unique_ptr<PostgresIssuerStore::Session> PostgresIssuerStore::open_session() {
+std::unique_ptr<PostgresIssuerStore::Session> PostgresIssuerStore::open_session(
+    std::int64_t previous_pid) {
   const std::string operation = "open " + schema_;
   sql::ConnectionSettings connection_settings;
   connection_settings.url = settings_.url;
@@ -182,11 +194,35 @@ std::unique_ptr<PostgresIssuerStore::Session> PostgresIssuerStore::open_session(
   auto session = std::make_unique<Session>();
   session->connection = sql::Connection::open(connection_settings, {});
   sql::Connection& c = *session->connection;
+  // The server probes this session's socket after 10 s of silence and ends it after 3 unanswered
+  // probes 5 s apart: a node that vanished (host down, network cut) frees its lock in ~25 s
+  // instead of the kernel's two hours. Ignored on a Unix socket, where the kernel knows at once.
+  c.execute(
+      "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+      "SET tcp_keepalives_count = 3",
+      operation);
+  session->backend_pid = c.run(kBackendPid, Params(), operation).integer(0, 0);
+  const auto try_lock = [&] {
+    return c
+        .run(kTryLock, Params().integer(kIssuerNodeLockClass).integer(settings_.issuer_id),
+             operation)
+        .boolean(0, 0);
+  };
   // Session-level: held until this connection closes (the node stops or dies), so a second node
   // for the same issuer never appends beside this one. Try, never wait: it refuses to start.
-  const sql::Result locked = c.run(
-      kTryLock, Params().integer(kIssuerNodeLockClass).integer(settings_.issuer_id), operation);
-  if (!locked.boolean(0, 0)) {
+  bool locked = try_lock();
+  if (!locked && previous_pid != 0) {
+    const sql::Result holder =
+        c.run(kLockHolder, Params().integer(kIssuerNodeLockClass).integer(settings_.issuer_id),
+              operation);
+    if (holder.rows() == 1 && holder.integer(0, 0) == previous_pid) {
+      log::warn("issuer store: ending this node's own lost session that still holds the lock",
+                {{"issuer", settings_.issuer}, {"backend_pid", previous_pid}});
+      c.run(kTerminate, Params().integer(previous_pid), operation);
+      locked = try_lock();
+    }
+  }
+  if (!locked) {
     sql::fail(operation, "another issuer node holds the lock of issuer " + settings_.issuer +
                              " on this database (pg_try_advisory_lock(" +
                              std::to_string(kIssuerNodeLockClass) + ", " +
@@ -219,8 +255,9 @@ PostgresIssuerStore::Session& PostgresIssuerStore::session(std::string_view oper
   if (session_ && session_->connection->healthy()) return *session_;
   // The server closed the connection, and with it the lock: another node may have served the
   // issuer meanwhile. Take the lock again and go on only if the feed is where this node left it.
+  const std::int64_t previous_pid = session_ ? session_->backend_pid : 0;
   session_.reset();
-  std::unique_ptr<Session> fresh = open_session();
+  std::unique_ptr<Session> fresh = open_session(previous_pid);
   const auto seq = static_cast<std::uint64_t>(
       fresh->connection->run(kLastSeq, Params(), operation).integer(0, 0));
   if (seq != known_seq_) {

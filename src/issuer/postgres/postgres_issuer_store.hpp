@@ -57,8 +57,10 @@ class PostgresIssuerStore final : public IssuerStore {
   /// The connection, reopened (lock, schema, feed check) when the server closed it. Caller holds
   /// mutex_.
   Session& session(std::string_view operation);
-  /// A new connection holding the lock, in the schema, migrated.
-  std::unique_ptr<Session> open_session();
+  /// A new connection holding the lock, in the schema, migrated. `previous_pid`: the server
+  /// process of this store's own lost session, which may still hold the lock (a client-side
+  /// loss the server has not noticed yet): that one session is ended and the lock taken again.
+  std::unique_ptr<Session> open_session(std::int64_t previous_pid = 0);
 
   const PostgresIssuerSettings settings_;
   const std::string schema_;
