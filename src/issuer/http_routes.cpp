@@ -2,6 +2,7 @@
 // mapping of the node's answers and errors to HTTP.
 #include "issuer/http_routes.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <initializer_list>
@@ -130,7 +131,12 @@ HttpReply admin_route(IssuerNode& node, const std::array<std::uint8_t, 32>& toke
     const auto digest = core::sha256(req.authorization.substr(kBearer.size()));
     authorised = core::equal_ct(digest, token_sha256);
   }
-  const std::string route = "/issuer/v1/admin/" + std::string(path.substr(0, path.find('/')));
+  // The route goes into the audit table and the log as text: bytes outside printable ASCII (the
+  // path is the caller's, before any authentication) are written as '?'.
+  std::string route = "/issuer/v1/admin/" + std::string(path.substr(0, path.find('/')));
+  for (char& ch : route) {
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e) ch = '?';
+  }
   if (!authorised) {
     if (const unsigned wait = node.admin_auth_failure(http::throttle_key(req.peer_address));
         wait > 0) {
@@ -155,7 +161,12 @@ HttpReply admin_route(IssuerNode& node, const std::array<std::uint8_t, 32>& toke
     const std::optional<Body> body = strict_body(req.body, {"reason"}, {}, error);
     if (!body) return invalid(error, r);
     const std::string reason = str(body->object, "reason");
-    if (reason.empty() || reason.size() > 500) return invalid("reason: 1 to 500 characters", r);
+    const bool control = std::any_of(reason.begin(), reason.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+    });
+    if (reason.empty() || reason.size() > 500 || control) {
+      return invalid("reason: 1 to 500 characters, no control characters", r);
+    }
     auto revoked = node.revoke(*index, reason, actor);
     if (!revoked) return error_reply(revoked.error(), r);
     return json_reply(200,

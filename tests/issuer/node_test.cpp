@@ -613,6 +613,29 @@ TEST_F(IssuerNodeTest, AFloodOfBadAdminTokensIsThrottledAndWritesNoMoreAuditRows
   EXPECT_EQ(call("GET", "/issuer/v1/admin/stats", "", bearer()).status, 200);
 }
 
+TEST_F(IssuerNodeTest, AuditTextIsPrintableAndAReasonWithControlCharactersIsRefused) {
+  ASSERT_TRUE(enrol().ok());
+  const http::HttpReply bad = call("POST", "/issuer/v1/admin/credentials/0/revoke",
+                                   R"({"reason":"fraud\u0000x"})", bearer());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("reason: 1 to 500 characters, no control characters"), std::string::npos)
+      << bad.body;
+  EXPECT_EQ(node_->store().leaf(0)->revoked_at, 0);
+  EXPECT_EQ(call("GET",
+                 "/issuer/v1/admin/st\xff\x01"
+                 "ats",
+                 "", "Bearer wrong")
+                .status,
+            401);
+  bool seen = false;
+  for (const AuditRecord& a : node_->store().audit_trail(50)) {
+    if (a.action != "unauthorized") continue;
+    seen = true;
+    EXPECT_EQ(a.target, "/issuer/v1/admin/st??ats");
+  }
+  EXPECT_TRUE(seen);
+}
+
 TEST_F(IssuerNodeTest, FeedSinceETagAndNotModified) {
   ASSERT_TRUE(enrol().ok());
   const http::HttpReply all = call("GET", "/issuer/v1/roots?since=0");
