@@ -462,6 +462,19 @@ TEST_P(PostgresIssuerStoreTest, ALostSessionTheServerStillHoldsIsEndedAndTheLock
   EXPECT_EQ(sql.value("SELECT count(*) FROM pg_stat_activity WHERE pid = " + old_pid), "0");
 }
 
+TEST_P(PostgresIssuerStoreTest, AMalformedUrlIsNamedWithoutQuotingItsPassword) {
+  PostgresIssuerSettings bad = pg_settings();
+  bad.url = "postgresql://proofgate:se%zzcret-pw@127.0.0.1:1/proofgate";
+  try {
+    PostgresIssuerStore store(bad);
+    FAIL() << "a malformed URL was accepted";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("the database URL is malformed"), std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("cret-pw"), std::string::npos) << e.what();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresIssuerStoreTest, ::testing::Values("postgres"),
                          [](const auto& info) { return info.param; });
 

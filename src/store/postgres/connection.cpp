@@ -190,6 +190,17 @@ std::unique_ptr<Connection> Connection::open(const ConnectionSettings& settings,
   const auto timeout_ms = std::max<std::int64_t>(settings.connect_timeout.count(), 1);
   const std::string timeout_s = std::to_string((timeout_ms + 999) / 1000);
   // expand_dbname = 1: "dbname" holds the whole URL; the keywords after it override the URL's.
+  // libpq's parse errors quote the token they stumble on, which may be the password
+  // ("invalid percent-encoded token: ..."): a URL that does not parse is named, never quoted.
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(settings.url.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    PQfreemem(parse_error);
+    fail(kOperation,
+         "the database URL is malformed (its text is not shown: it may hold a password); check "
+         "its percent-encoding and parameters");
+  }
+  PQconninfoFree(parsed);
   const char* const keywords[] = {"dbname", "connect_timeout", "client_encoding",
                                   "fallback_application_name", nullptr};
   const char* const values[] = {settings.url.c_str(), timeout_s.c_str(), "UTF8", "proofgate",
