@@ -25,6 +25,7 @@
 #include "audit_suite.hpp"
 #include "outbox_suite.hpp"
 #include "store_suite.hpp"
+#include "support/postgres_server.hpp"
 
 namespace pg::store {
 namespace {
@@ -37,111 +38,13 @@ using namespace std::chrono_literals;
 
 // --- The server ---
 
-/// Runs `command` through the shell; its stdout, and whether it exited 0.
-std::pair<std::string, bool> run_command(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", false};
-  std::string out;
-  char buffer[256];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
-  const int status = pclose(pipe);
-  return {out, status == 0};
-}
-
-/// One PostgreSQL server for the whole binary: started before the first test, stopped after the
-/// last. When it does not start, the environment fails and so does every test.
-class PostgresServer : public ::testing::Environment {
- public:
-  void SetUp() override {
-    std::random_device random;
-    dir_ =
-        "/tmp/proofgate-pg-" + std::to_string(getpid()) + "-" + std::to_string(random() % 100000);
-    const auto [out, ok] = run_command(script() + " start " + dir_);
-    std::string url = out;
-    while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
-    // Non-fatal: a fatal failure here would mark every test skipped. The tests run and each
-    // fails on its own (Database throws without a server).
-    if (!ok || url.rfind("postgresql://", 0) != 0) {
-      ADD_FAILURE() << "PostgreSQL did not start (scripts/pg-test-server.sh start " << dir_
-                    << "): " << out;
-      return;
-    }
-    admin_url_ = url;
-  }
-  void TearDown() override {
-    if (!dir_.empty()) run_command(script() + " stop " + dir_ + " >/dev/null");
-  }
-
-  /// The server's database `proofgate` (postgresql://proofgate@127.0.0.1:PORT/proofgate).
-  static const std::string& admin_url() { return admin_url_; }
-
- private:
-  static std::string script() {
-    return std::string(PROOFGATE_SOURCE_DIR) + "/scripts/pg-test-server.sh";
-  }
-
-  std::string dir_;
-  static inline std::string admin_url_;
-};
+using ::pg::test::PostgresServer;
+using ::pg::test::Sql;
 
 [[maybe_unused]] ::testing::Environment* const kServer =
     ::testing::AddGlobalTestEnvironment(new PostgresServer);
 
 // --- SQL for the tests themselves ---
-
-/// A libpq connection for the tests' own SQL: checks the store cannot make itself.
-class Sql {
- public:
-  explicit Sql(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      const std::string message = PQerrorMessage(conn_);
-      PQfinish(conn_);
-      throw std::runtime_error("test connection failed: " + message);
-    }
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
-  }
-  ~Sql() { PQfinish(conn_); }
-  Sql(const Sql&) = delete;
-  Sql& operator=(const Sql&) = delete;
-
-  /// Every row of `sql` as text ("" for NULL). Throws on an error.
-  std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    PGresult* result = PQexec(conn_, sql.c_str());
-    const ExecStatusType status = PQresultStatus(result);
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-      const std::string message = PQresultErrorMessage(result);
-      PQclear(result);
-      throw std::runtime_error("`" + sql + "` failed: " + message);
-    }
-    std::vector<std::vector<std::string>> out;
-    for (int row = 0; row < PQntuples(result); ++row) {
-      std::vector<std::string> values;
-      for (int column = 0; column < PQnfields(result); ++column) {
-        values.emplace_back(PQgetvalue(result, row, column));
-      }
-      out.push_back(std::move(values));
-    }
-    PQclear(result);
-    return out;
-  }
-  /// The first column of the first row, "" when there is none.
-  std::string value(const std::string& sql) {
-    const auto all = rows(sql);
-    return all.empty() || all[0].empty() ? "" : all[0][0];
-  }
-  /// The SQLSTATE `sql` fails with, "" when it succeeds.
-  std::string error_state(const std::string& sql) {
-    PGresult* result = PQexec(conn_, sql.c_str());
-    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-    std::string out = state != nullptr ? state : "";
-    PQclear(result);
-    return out;
-  }
-
- private:
-  PGconn* conn_;
-};
 
 /// A schema of its own in the server's database, created empty and dropped with everything in it
 /// at the end; the URL puts it first on the search_path, so the store migrates into it. (Schemas,
@@ -149,17 +52,17 @@ class Sql {
 class Database {
  public:
   Database() {
-    if (PostgresServer::admin_url().empty()) {
+    if (PostgresServer::url().empty()) {
       throw std::runtime_error(
           "no PostgreSQL server: it did not start (see the environment's failure)");
     }
     static std::atomic<int> counter{0};
     name_ = "test_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    Sql(PostgresServer::admin_url()).rows("CREATE SCHEMA " + name_);
+    Sql(PostgresServer::url()).rows("CREATE SCHEMA " + name_);
   }
   ~Database() {
     try {
-      Sql(PostgresServer::admin_url()).rows("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+      Sql(PostgresServer::url()).rows("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
     } catch (const std::exception& error) {
       ADD_FAILURE() << error.what();
     }
@@ -168,9 +71,7 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   /// postgresql://...:PORT/proofgate?options=-c search_path=<schema>
-  std::string url() const {
-    return PostgresServer::admin_url() + "?options=-c%20search_path%3D" + name_;
-  }
+  std::string url() const { return PostgresServer::url() + "?options=-c%20search_path%3D" + name_; }
 
  private:
   std::string name_;

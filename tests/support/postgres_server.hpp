@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace pg::test {
 
@@ -72,8 +73,8 @@ class Sql {
   Sql(const Sql&) = delete;
   Sql& operator=(const Sql&) = delete;
 
-  /// The first column of the first row of `sql` ("" when there is none). Throws on an error.
-  std::string value(const std::string& sql) {
+  /// Every row of `sql` as text ("" for NULL). Throws on an error.
+  std::vector<std::vector<std::string>> rows(const std::string& sql) {
     PGresult* result = PQexec(conn_, sql.c_str());
     const ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
@@ -81,8 +82,27 @@ class Sql {
       PQclear(result);
       throw std::runtime_error("`" + sql + "` failed: " + message);
     }
-    std::string out =
-        PQntuples(result) > 0 && PQnfields(result) > 0 ? PQgetvalue(result, 0, 0) : "";
+    std::vector<std::vector<std::string>> out;
+    for (int row = 0; row < PQntuples(result); ++row) {
+      std::vector<std::string> values;
+      for (int column = 0; column < PQnfields(result); ++column) {
+        values.emplace_back(PQgetvalue(result, row, column));
+      }
+      out.push_back(std::move(values));
+    }
+    PQclear(result);
+    return out;
+  }
+  /// The first column of the first row, "" when there is none.
+  std::string value(const std::string& sql) {
+    const auto all = rows(sql);
+    return all.empty() || all[0].empty() ? "" : all[0][0];
+  }
+  /// The SQLSTATE `sql` fails with, "" when it succeeds.
+  std::string error_state(const std::string& sql) {
+    PGresult* result = PQexec(conn_, sql.c_str());
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    std::string out = state != nullptr ? state : "";
     PQclear(result);
     return out;
   }
