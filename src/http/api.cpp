@@ -13,8 +13,11 @@ namespace pg::http {
 namespace json = boost::json;
 
 namespace {
-constexpr std::string_view kArtifactFiles[] = {
-    "circuit.wasm", "circuit.zkey", "verification_key.json", "manifest.json", "manifest.sig"};
+// transcript.json: a production version's ceremony transcript, published beside its key so that
+// anyone can re-run the ceremony's verification (docs/ceremony.md).
+constexpr std::string_view kArtifactFiles[] = {"circuit.wasm",          "circuit.zkey",
+                                               "verification_key.json", "manifest.json",
+                                               "manifest.sig",          "transcript.json"};
 
 std::string_view path_of(std::string_view target) {
   const auto q = target.find('?');

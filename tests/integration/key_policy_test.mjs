@@ -66,6 +66,15 @@ test('keys from a production ceremony load, and /readyz says so', async () => {
     assert.doesNotMatch(server.stderr, /INSECURE/);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /proofgate_circuit_key_info\{claim_type="age_over_18",version="1\.0\.0",ceremony="production",development="false"\} 1/);
+    // The ceremony's transcript is published beside the key, the digest the manifest records.
+    const manifest = JSON.parse(fs.readFileSync(path.join(prodArtifacts, 'age_over_18', '1.0.0', 'manifest.json'), 'utf8'));
+    const transcript = await fetch(`${server.url}/artifacts/age_over_18/1.0.0/transcript.json`);
+    assert.equal(transcript.status, 200);
+    const bytes = Buffer.from(await transcript.arrayBuffer());
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    assert.equal(digest, manifest.ceremony.transcript_sha256);
+    assert.equal(transcript.headers.get('etag'), `"${digest}"`);
+    assert.ok(JSON.parse(bytes.toString('utf8')).contributions.length >= 1);
   } finally {
     await server.stop();
   }
