@@ -331,7 +331,29 @@ TEST_P(PostgresIssuerStoreTest, AfterTheServerClosesTheSessionItReconnectsUnless
     store_->last_entry();
     FAIL() << "a stale node went on after the feed moved";
   } catch (const core::StoreError& e) {
-    EXPECT_NE(std::string(e.what()).find("moved from seq 1 to 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("moved from seq 1 (root 11) to seq 2 (root 21)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_P(PostgresIssuerStoreTest, AnotherEntryUnderTheSameSeqIsRefusedAfterAReconnect) {
+  genesis();
+  Sql sql(PostgresServer::url());
+  const std::string pid = sql.value(
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = " +
+      std::to_string(kIssuerNodeLockClass) + " AND objid = " + std::to_string(issuer_id_));
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(sql.value("SELECT pg_terminate_backend(" + pid + ", 5000)"), "t");
+  // What a promoted replica that lost the node's last entry and got another one may hold.
+  sql.value("UPDATE issuer_" + issuer_ + ".feed SET root = '99' WHERE seq = 1");
+  try {
+    store_->last_entry();
+    FAIL() << "went on over a feed whose last entry is not the one this node wrote";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("moved from seq 1 (root 11) to seq 1 (root 99)"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -42,8 +42,9 @@ constexpr Statement kAppliedVersion{
 constexpr Statement kRecordMigration{
     "issuer_record_migration", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
     false};
-constexpr Statement kLastSeq{"issuer_last_seq", "SELECT coalesce(max(seq), 0) AS seq FROM feed",
-                             false};
+// The feed's last entry as (seq, root); no row while the feed is empty.
+constexpr Statement kLastSeq{"issuer_last_seq",
+                             "SELECT seq, root FROM feed ORDER BY seq DESC LIMIT 1", false};
 
 // --- Leaves ---
 
@@ -169,6 +170,13 @@ std::string schema_of(const std::string& issuer) {
 
 }  // namespace
 
+PostgresIssuerStore::FeedHead PostgresIssuerStore::last_of(sql::Connection& c,
+                                                           std::string_view operation) {
+  const sql::Result r = c.run(kLastSeq, Params(), operation);
+  if (r.rows() == 0) return {};
+  return {static_cast<std::uint64_t>(r.integer(0, 0)), r.text(0, 1)};
+}
+
 struct PostgresIssuerStore::Session {
   std::unique_ptr<sql::Connection> connection;
   std::int64_t backend_pid = 0;  // the server process holding this session's lock
@@ -178,8 +186,7 @@ PostgresIssuerStore::PostgresIssuerStore(PostgresIssuerSettings settings)
     : settings_(std::move(settings)), schema_(schema_of(settings_.issuer)) {
   std::lock_guard lock(mutex_);
   session_ = open_session();
-  known_seq_ = static_cast<std::uint64_t>(
-      session_->connection->run(kLastSeq, Params(), "open").integer(0, 0));
+  known_ = last_of(*session_->connection, "open");
 }
 
 PostgresIssuerStore::~PostgresIssuerStore() = default;
@@ -258,12 +265,13 @@ PostgresIssuerStore::Session& PostgresIssuerStore::session(std::string_view oper
   const std::int64_t previous_pid = session_ ? session_->backend_pid : 0;
   session_.reset();
   std::unique_ptr<Session> fresh = open_session(previous_pid);
-  const auto seq = static_cast<std::uint64_t>(
-      fresh->connection->run(kLastSeq, Params(), operation).integer(0, 0));
-  if (seq != known_seq_) {
+  const FeedHead head = last_of(*fresh->connection, operation);
+  // The root too: a promoted replica may hold another entry under the same seq.
+  if (head != known_) {
     sql::fail(operation, "the feed of issuer " + settings_.issuer + " moved from seq " +
-                             std::to_string(known_seq_) + " to " + std::to_string(seq) +
-                             " while this node was disconnected; restart the node");
+                             std::to_string(known_.seq) + " (root " + known_.root + ") to seq " +
+                             std::to_string(head.seq) + " (root " + head.root +
+                             ") while this node was disconnected; restart the node");
   }
   session_ = std::move(fresh);
   return *session_;
@@ -363,7 +371,7 @@ bool PostgresIssuerStore::append_genesis(const feed::FeedEntry& entry) {
   if (c.run(kFeedEmpty, Params(), kOperation).rows() > 0) return false;
   insert_entry(c, entry, kOperation);
   transaction.commit();
-  known_seq_ = entry.seq;
+  known_ = {entry.seq, entry.root};
   return true;
 }
 
@@ -413,7 +421,7 @@ void PostgresIssuerStore::commit(const TreeChange& change) {
   }
   if (change.audit) insert_audit(c, *change.audit, kOperation);
   transaction.commit();
-  known_seq_ = change.entry.seq;
+  known_ = {change.entry.seq, change.entry.root};
 }
 
 void PostgresIssuerStore::record_audit(const AuditRecord& a) {

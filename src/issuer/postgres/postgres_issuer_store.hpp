@@ -8,8 +8,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "issuer/issuer_store.hpp"
+
+namespace pg::store::postgres {
+class Connection;
+}  // namespace pg::store::postgres
 
 namespace pg::issuer {
 
@@ -66,7 +71,14 @@ class PostgresIssuerStore final : public IssuerStore {
   const std::string schema_;
   std::mutex mutex_;
   std::unique_ptr<Session> session_;
-  std::uint64_t known_seq_ = 0;  // the feed's last seq as this store last saw or wrote it
+  /// The feed's last entry as this store last saw or wrote it.
+  struct FeedHead {
+    std::uint64_t seq = 0;
+    std::string root;
+    bool operator==(const FeedHead&) const = default;
+  };
+  FeedHead known_;
+  static FeedHead last_of(store::postgres::Connection& c, std::string_view operation);
 };
 
 }  // namespace pg::issuer
