@@ -16,6 +16,7 @@ enum class RouteId {
   kMetrics,
   kOpenApi,
   kDocs,
+  kConsole,
   kArtifact,
   kAdminDeliveries,
   kAdminDelivery,
@@ -28,7 +29,7 @@ struct Route {
   RouteId id;
   std::string_view method;
   std::string_view path;  // OpenAPI template: {name} matches one non-empty segment
-  bool documented;        // false for /docs (a page, not an API)
+  bool documented;        // false for /docs and /console (pages, not an API)
 };
 
 inline constexpr std::array kRoutes{
@@ -40,6 +41,7 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kMetrics, "GET", "/metrics", true},
     Route{RouteId::kOpenApi, "GET", "/openapi.json", true},
     Route{RouteId::kDocs, "GET", "/docs", false},
+    Route{RouteId::kConsole, "GET", "/console", false},
     Route{RouteId::kArtifact, "GET", "/artifacts/{claim_type}/{version}/{file}", true},
     Route{RouteId::kAdminDeliveries, "GET", "/api/admin/deliveries", true},
     Route{RouteId::kAdminDelivery, "GET", "/api/admin/deliveries/{event_id}", true},

@@ -440,10 +440,22 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
     cache_set = cache_set || beast::iequals(k, "Cache-Control");
   }
   if (!cache_set) res->set(bhttp::field::cache_control, "no-store");
+  // The browser-facing headers on every answer (the blueprint's helmet set): no framing, no
+  // referrer, HTTPS only once a browser has seen it over TLS. Pages get their own CSP.
+  res->set("X-Frame-Options", "DENY");
+  res->set("Referrer-Policy", "no-referrer");
+  res->set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   if (reply.route == "/docs") {
     res->set("Content-Security-Policy",
              "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
              "frame-ancestors 'none'");
+  } else if (reply.route == "/console") {
+    // No inline script or style at all; the API is the only place the console talks to.
+    res->set("Content-Security-Policy",
+             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+             "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+             "frame-ancestors 'none'");
+    res->set("Cross-Origin-Opener-Policy", "same-origin");
   }
   const bool head = method == "HEAD";
   if (reply.shared_body) {
