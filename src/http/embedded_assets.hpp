@@ -17,9 +17,10 @@ struct Asset {
 };
 
 /// The embedded asset for a URL path (/openapi.json, /docs, /docs/swagger-ui-bundle.js,
-/// /docs/swagger-ui.css, /docs/init.js, /console, /console/app.js, /console/app.css), or nullopt for any other path (exact match, no
-/// normalisation). The first call hashes every asset once for the ETags; concurrent calls are
-/// safe. The etag is empty only if OpenSSL's SHA-256 fails, and should then not be sent.
+/// /docs/swagger-ui.css, /docs/init.js, /console, /console/app.js, /console/app.css), or nullopt
+/// for any other path (exact match, no normalisation). The first call hashes every asset once for
+/// the ETags; concurrent calls are safe. The etag is empty only if OpenSSL's SHA-256 fails, and
+/// should then not be sent.
 std::optional<Asset> embedded_asset(std::string_view path) noexcept;
 
 }  // namespace pg::http
