@@ -381,6 +381,8 @@ void Session::on_read(beast::error_code ec) {
     if (const auto it = req->find("Idempotency-Key"); it != req->end())
       r.idempotency_key = it->value();
     r.if_none_match = (*req)[bhttp::field::if_none_match];
+    r.cookie = (*req)[bhttp::field::cookie];
+    r.csrf_token = (*req)["X-CSRF-Token"];
     r.body = req->body();
     return r;
   };
