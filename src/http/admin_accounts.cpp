@@ -43,10 +43,6 @@ bool changes_state(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 /// The body as a JSON object whose members `fields` are strings (those in `optional` may be
 /// absent), or the refusal naming the first wrong one.
 std::variant<json::object, HttpReply> body_object(const HttpRequest& request,
@@ -106,7 +102,7 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
                "(Authorization: Bearer <token>)");
   auto current = accounts_->session(token);
   if (!current)
-    return err(core::ErrorCode::kUnauthorized, kCookie,
+    return err(core::ErrorCode::kUnauthorized, std::string(kCookie),
                "the session has ended or is not valid; sign in again");
   if (changes_state(request.method)) {
     const auto expected = core::sha256(request.csrf_token);
