@@ -30,16 +30,16 @@ std::unique_ptr<core::AccountService> account_service(const Backends& backends,
 
 namespace {
 json::object admin_json(const core::AdminAccount& a) {
-  return json::object{{"admin_id", a.id},
-                      {"email", a.email},
-                      {"role", a.role},
-                      {"status", a.status},
-                      {"totp_algorithm", a.status == core::kAdminInvited
-                                             ? json::value(nullptr)
-                                             : json::value(a.totp_algorithm)},
-                      {"locked_until", a.locked_until ? json::value(core::rfc3339(a.locked_until))
-                                                      : json::value(nullptr)},
-                      {"created_at", core::rfc3339(a.created_at)}};
+  return json::object{
+      {"admin_id", a.id},
+      {"email", a.email},
+      {"role", a.role},
+      {"status", a.status},
+      {"totp_algorithm",
+       a.status == core::kAdminInvited ? json::value(nullptr) : json::value(a.totp_algorithm)},
+      {"locked_until",
+       a.locked_until ? json::value(core::rfc3339(a.locked_until)) : json::value(nullptr)},
+      {"created_at", core::rfc3339(a.created_at)}};
 }
 
 template <class T>
@@ -52,12 +52,13 @@ T& value_or_throw(core::Outcome<T>& result) {
 }
 }  // namespace
 
-void add_admin_account_commands(
-    CLI::App& admin, int& exit_code, const std::function<void(CLI::App*)>& storage,
-    std::function<std::pair<Backends, Settings>()> open, std::function<core::Actor()> actor) {
+void add_admin_account_commands(CLI::App& admin, int& exit_code,
+                                const std::function<void(CLI::App*)>& storage,
+                                std::function<std::pair<Backends, Settings>()> open,
+                                std::function<core::Actor()> actor) {
   static const core::SystemClock clock;
   struct Flags {
-    std::string email, role, who;
+    std::string email, role, who, public_url;
   };
   auto f = std::make_shared<Flags>();
 
@@ -67,9 +68,12 @@ void add_admin_account_commands(
   create->add_option("--role", f->role, "viewer, operator or approver")
       ->required()
       ->check(CLI::IsMember({"viewer", "operator", "approver"}));
+  create->add_option("--public-url", f->public_url,
+                     "the server's public base URL for the link (default: the public_url setting)");
   storage(create);
   create->callback([f, open, actor, &exit_code] {
     auto [backends, settings] = open();
+    if (!f->public_url.empty()) settings.public_url = f->public_url;
     const auto service = account_service(backends, clock, settings);
     auto created = service->create_admin(actor(), f->email, f->role);
     const core::CreatedAdmin& c = value_or_throw(created);
@@ -91,8 +95,8 @@ void add_admin_account_commands(
     exit_code = 0;
   });
 
-  CLI::App* disable = admin.add_subcommand(
-      "disable-admin", "Disable an admin account at once (its sessions end)");
+  CLI::App* disable =
+      admin.add_subcommand("disable-admin", "Disable an admin account at once (its sessions end)");
   disable->add_option("--admin", f->who, "the admin's id or email")->required();
   storage(disable);
   disable->callback([f, open, actor, &exit_code] {

@@ -20,8 +20,9 @@ std::unique_ptr<core::AccountService> account_service(const Backends& backends,
 
 /// Adds the account subcommands to `admin`: `storage` adds the storage flags to a subcommand,
 /// `open` opens what they name (with the settings), `actor` is who runs the command.
-void add_admin_account_commands(
-    CLI::App& admin, int& exit_code, const std::function<void(CLI::App*)>& storage,
-    std::function<std::pair<Backends, Settings>()> open, std::function<core::Actor()> actor);
+void add_admin_account_commands(CLI::App& admin, int& exit_code,
+                                const std::function<void(CLI::App*)>& storage,
+                                std::function<std::pair<Backends, Settings>()> open,
+                                std::function<core::Actor()> actor);
 
 }  // namespace pg::cli

@@ -235,8 +235,9 @@ const std::vector<SettingSpec>& setting_specs() {
       choice("admin_token_role", &S::admin_token_role, "operator",
              {"viewer", "operator", "approver"}, kServe,
              "the role of the admin token (docs/admin.md, \"Roles\")"),
-      text("public_url", &S::public_url, "http://127.0.0.1:8080", kServe | kAdmin,
-           "the base URL people reach this server at (admin enrolment links)"),
+      text("public_url", &S::public_url, "http://127.0.0.1:8080", kServe,
+           "the base URL people reach this server at (admin enrolment links; also "
+           "`admin create-admin --public-url`)"),
       integer("admin_password_memory_kib", &S::admin_password_memory_kib, "19456", 8, 1 << 22,
               kServe,
               "argon2id memory per admin password hash in KiB (2 passes, 1 lane); existing "

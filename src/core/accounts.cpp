@@ -72,8 +72,8 @@ Outcome<CreatedAdmin> AccountService::create_admin(const Actor& actor, std::stri
   a.enrolment_sha256 = token_sha256(token);
   a.enrolment_expires_at = now + s_.enrolment_ttl_ms;
   a.created_at = now;
-  const std::string details = json::serialize(
-      json::object{{"admin_id", a.id}, {"email", a.email}, {"role", a.role}});
+  const std::string details =
+      json::serialize(json::object{{"admin_id", a.id}, {"email", a.email}, {"role", a.role}});
   if (!store_.create_admin(a, entry(actor, "admin.created", details)))
     return ApiError{ErrorCode::kConflict, "email", "an admin with this email exists"};
   std::string base = s_.public_url;
@@ -86,8 +86,8 @@ std::vector<AdminAccount> AccountService::list_admins() {
 }
 
 Outcome<AdminAccount> AccountService::disable_admin(const Actor& actor, std::string_view who) {
-  auto a = is_uuid(who) ? store_.find_admin(who) : store_.find_admin_by_email(
-                                                       normal_email(who).value_or(""));
+  auto a = is_uuid(who) ? store_.find_admin(who)
+                        : store_.find_admin_by_email(normal_email(who).value_or(""));
   if (!a) return ApiError{ErrorCode::kNotFound, "admin", "no admin with this id or email"};
   if (a->status == kAdminDisabled) return *a;
   a->status = std::string(kAdminDisabled);
@@ -124,8 +124,8 @@ Outcome<EnrolmentSecret> AccountService::start_enrolment(std::string_view token,
   a->totp_algorithm = std::string(totp_algorithm_name(*algo));
   a->totp_last_step = -1;
   const Actor actor = admin_actor(*a);
-  const std::string details = json::serialize(
-      json::object{{"admin_id", a->id}, {"algorithm", a->totp_algorithm}});
+  const std::string details =
+      json::serialize(json::object{{"admin_id", a->id}, {"algorithm", a->totp_algorithm}});
   if (!store_.update_admin(*a, entry(actor, "admin.enrolment_started", details), nullptr))
     return ApiError{ErrorCode::kConflict, "token", "the account changed meanwhile; try again"};
   return EnrolmentSecret{a->id, a->email, base32(key),
@@ -175,17 +175,17 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
   }
   const Actor actor = admin_actor(*a);
   if (a->locked_until > now) {
-    audit_.record_audit(entry(actor, "admin.sign_in_locked",
-                              json::serialize(json::object{{"admin_id", a->id},
-                                                           {"source", source_address}})));
+    audit_.record_audit(
+        entry(actor, "admin.sign_in_locked",
+              json::serialize(json::object{{"admin_id", a->id}, {"source", source_address}})));
     return SignInRefused{(a->locked_until - now + 999) / 1000};
   }
   const bool password_ok = verify_password(a->password_hash, password);
   std::optional<std::int64_t> step;
   if (const auto key = unseal(master_key_, a->totp_secret_sealed, a->id)) {
-    step = totp_match(*key,
-                      totp_algorithm_from_name(a->totp_algorithm).value_or(TotpAlgorithm::kSha1),
-                      code, now / 1000, a->totp_last_step);
+    step =
+        totp_match(*key, totp_algorithm_from_name(a->totp_algorithm).value_or(TotpAlgorithm::kSha1),
+                   code, now / 1000, a->totp_last_step);
   }
   if (!password_ok || !step) {
     ++a->failed_sign_ins;
@@ -212,8 +212,12 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
   out.csrf_token = base64url(random_bytes(32));
   out.issued_at = now;
   out.expires_at = now + s_.session_absolute_ms;
-  const AdminSession session{token_sha256(out.session_token), a->id,
-                             token_sha256(out.csrf_token), now, now, out.expires_at};
+  const AdminSession session{token_sha256(out.session_token),
+                             a->id,
+                             token_sha256(out.csrf_token),
+                             now,
+                             now,
+                             out.expires_at};
   a->totp_last_step = *step;
   a->failed_sign_ins = 0;
   a->locked_until = 0;

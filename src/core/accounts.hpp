@@ -27,10 +27,10 @@ inline constexpr std::string_view kAdminDisabled = "disabled";
 /// One admin account row. Secrets only as hashes (password: argon2id encoded; enrolment token:
 /// SHA-256 hex) or sealed (TOTP key: core::seal under the master key, context = id).
 struct AdminAccount {
-  std::string id;      // uuid
-  std::string email;   // lowercase, unique
-  std::string role;    // viewer | operator | approver
-  std::string status;  // invited | active | disabled
+  std::string id;                  // uuid
+  std::string email;               // lowercase, unique
+  std::string role;                // viewer | operator | approver
+  std::string status;              // invited | active | disabled
   std::string password_hash;       // empty until enrolment
   std::string totp_secret_sealed;  // empty until enrolment
   std::string totp_algorithm = "SHA1";

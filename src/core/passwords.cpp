@@ -12,14 +12,15 @@ namespace pg::core {
 std::string hash_password(std::string_view password, const PasswordCost& cost) {
   const std::string salt = random_bytes(16);
   constexpr std::size_t kHashLen = 32;
-  const std::size_t encoded_len = argon2_encodedlen(cost.passes, cost.memory_kib, cost.lanes,
-                                                    static_cast<std::uint32_t>(salt.size()),
-                                                    kHashLen, Argon2_id);
+  const std::size_t encoded_len =
+      argon2_encodedlen(cost.passes, cost.memory_kib, cost.lanes,
+                        static_cast<std::uint32_t>(salt.size()), kHashLen, Argon2_id);
   std::string encoded(encoded_len, '\0');
   const int rc = argon2id_hash_encoded(cost.passes, cost.memory_kib, cost.lanes, password.data(),
                                        password.size(), salt.data(), salt.size(), kHashLen,
                                        encoded.data(), encoded.size());
-  if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
+  if (rc != ARGON2_OK)
+    throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
   encoded.resize(encoded.find('\0'));
   return encoded;
 }

@@ -38,7 +38,8 @@ std::string_view totp_algorithm_name(TotpAlgorithm a) noexcept {
 
 std::optional<TotpAlgorithm> totp_algorithm_from_name(std::string_view name) noexcept {
   std::string up;
-  for (const char c : name) up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (const char c : name)
+    up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   if (up == "SHA1") return TotpAlgorithm::kSha1;
   if (up == "SHA256") return TotpAlgorithm::kSha256;
   return std::nullopt;
@@ -79,8 +80,7 @@ std::optional<std::string> base32_decode(std::string_view text) {
   return out;
 }
 
-std::string hotp(std::string_view key, std::uint64_t counter, int digits,
-                 TotpAlgorithm algorithm) {
+std::string hotp(std::string_view key, std::uint64_t counter, int digits, TotpAlgorithm algorithm) {
   if (digits < 6 || digits > 9) throw std::invalid_argument("hotp: digits must be 6..9");
   std::array<unsigned char, 8> message{};
   for (int i = 7; i >= 0; --i) {
@@ -117,9 +117,9 @@ std::optional<std::int64_t> totp_match(std::string_view key, TotpAlgorithm algor
   for (std::int64_t step = now - 1; step <= now + 1; ++step) {
     if (step < 0) continue;
     const std::string expected = hotp(key, static_cast<std::uint64_t>(step), 6, algorithm);
-    const bool same = equal_ct(
-        {reinterpret_cast<const std::uint8_t*>(expected.data()), expected.size()},
-        {reinterpret_cast<const std::uint8_t*>(code.data()), code.size()});
+    const bool same =
+        equal_ct({reinterpret_cast<const std::uint8_t*>(expected.data()), expected.size()},
+                 {reinterpret_cast<const std::uint8_t*>(code.data()), code.size()});
     if (same && step > last_used_step && !found) found = step;
   }
   return found;

@@ -97,8 +97,8 @@ HttpReply AdminApi::handle(RouteId route, const HttpRequest& request,
   const Caller& caller = std::get<Caller>(who);
   if (!core::role_allows(caller.actor.role, *needed)) {
     return err(core::ErrorCode::kUnauthorizedScope, "role",
-               "this needs the " + std::string(core::role_name(*needed)) + " role (yours: " +
-                   std::string(core::role_name(caller.actor.role)) + ")");
+               "this needs the " + std::string(core::role_name(*needed)) +
+                   " role (yours: " + std::string(core::role_name(caller.actor.role)) + ")");
   }
   if (route == RouteId::kAdminWhoAmI || route == RouteId::kAdminSignOut)
     return session_route(route, caller);

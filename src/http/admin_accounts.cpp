@@ -45,9 +45,9 @@ bool changes_state(std::string_view method) {
 
 /// The body as a JSON object whose members `fields` are strings (those in `optional` may be
 /// absent), or the refusal naming the first wrong one.
-std::variant<json::object, HttpReply> body_object(const HttpRequest& request,
-                                                  std::initializer_list<std::string_view> fields,
-                                                  std::initializer_list<std::string_view> optional) {
+std::variant<json::object, HttpReply> body_object(
+    const HttpRequest& request, std::initializer_list<std::string_view> fields,
+    std::initializer_list<std::string_view> optional) {
   const auto semi = request.content_type.find(';');
   std::string base(request.content_type.substr(0, semi));
   for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -90,8 +90,7 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
       return err(core::ErrorCode::kUnauthorized, "Authorization",
                  "no admin token is configured (admin_token_sha256); sign in instead");
     if (!request.authorization.starts_with(kBearer) ||
-        !core::equal_ct(core::sha256(request.authorization.substr(kBearer.size())),
-                        *token_sha256_))
+        !core::equal_ct(core::sha256(request.authorization.substr(kBearer.size())), *token_sha256_))
       return err(core::ErrorCode::kUnauthorized, "Authorization", "the admin token is not valid");
     return Caller{actor_, std::nullopt, {}};
   }
@@ -122,8 +121,7 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
 }
 
 HttpReply AdminApi::account_route(RouteId route, const HttpRequest& request) {
-  if (!accounts_)
-    return err(core::ErrorCode::kNotFound, "", "admin accounts are not served here");
+  if (!accounts_) return err(core::ErrorCode::kNotFound, "", "admin accounts are not served here");
   switch (route) {
     case RouteId::kAdminEnrolment: {
       auto body = body_object(request, {"token", "password"}, {"algorithm"});
@@ -174,8 +172,8 @@ HttpReply AdminApi::account_route(RouteId route, const HttpRequest& request) {
                                                  {"role", in.account.role},
                                                  {"csrf_token", in.csrf_token},
                                                  {"expires_at", core::rfc3339(in.expires_at)}});
-      r.headers.emplace_back("Set-Cookie",
-                             session_cookie(in.session_token, (in.expires_at - in.issued_at) / 1000));
+      r.headers.emplace_back(
+          "Set-Cookie", session_cookie(in.session_token, (in.expires_at - in.issued_at) / 1000));
       return r;
     }
     default:
@@ -192,8 +190,7 @@ HttpReply AdminApi::session_route(RouteId route, const Caller& caller) {
     r.headers.emplace_back("Set-Cookie", session_cookie("", 0));
     return r;
   }
-  json::object o{{"actor_type", caller.actor.type},
-                 {"role", core::role_name(caller.actor.role)}};
+  json::object o{{"actor_type", caller.actor.type}, {"role", core::role_name(caller.actor.role)}};
   if (caller.session) {
     o["admin_id"] = caller.session->account.id;
     o["email"] = caller.session->account.email;

@@ -124,10 +124,9 @@ TEST_F(AccountServiceTest, enrolment_sets_password_and_key_then_a_code_activates
 TEST_F(AccountServiceTest, an_expired_enrolment_link_is_refused) {
   auto created = service_->create_admin(actor_, "late@example.org", "viewer");
   clock_.now += 24LL * 3600 * 1000;
-  EXPECT_EQ(service_->start_enrolment(token_of(created->enrolment_link), kPassword, "")
-                .error()
-                .code,
-            ErrorCode::kUnauthorized);
+  EXPECT_EQ(
+      service_->start_enrolment(token_of(created->enrolment_link), kPassword, "").error().code,
+      ErrorCode::kUnauthorized);
 }
 
 TEST_F(AccountServiceTest, sign_in_gives_a_session_with_its_role_and_csrf_token) {
@@ -165,8 +164,8 @@ TEST_F(AccountServiceTest, a_code_whose_step_was_used_is_refused) {
   // The enrolment used the current step: its code cannot sign in.
   EXPECT_TRUE(std::holds_alternative<SignInRefused>(
       service_->sign_in(email, kPassword, code(secret, 0), "")));
-  EXPECT_TRUE(std::holds_alternative<SignedIn>(
-      service_->sign_in(email, kPassword, code(secret, 1), "")));
+  EXPECT_TRUE(
+      std::holds_alternative<SignedIn>(service_->sign_in(email, kPassword, code(secret, 1), "")));
   EXPECT_TRUE(std::holds_alternative<SignInRefused>(
       service_->sign_in(email, kPassword, code(secret, 1), "")));
 }
@@ -187,8 +186,8 @@ TEST_F(AccountServiceTest, five_failures_lock_with_doubling_back_off) {
   auto sixth = service_->sign_in(email, "wrong password!", code(secret, 1), "");
   EXPECT_EQ(std::get<SignInRefused>(sixth).retry_after_seconds, 120);
   clock_.now += 120'000;
-  EXPECT_TRUE(std::holds_alternative<SignedIn>(
-      service_->sign_in(email, kPassword, code(secret, 1), "")));
+  EXPECT_TRUE(
+      std::holds_alternative<SignedIn>(service_->sign_in(email, kPassword, code(secret, 1), "")));
   EXPECT_EQ(store_->find_admin_by_email(email)->failed_sign_ins, 0);
 }
 
@@ -238,10 +237,10 @@ TEST_F(AccountServiceTest, every_sign_in_is_audited_without_password_or_code) {
     EXPECT_EQ(e.details_json.find(good), std::string::npos) << e.action;
     EXPECT_EQ(e.details_json.find(in.session_token), std::string::npos) << e.action;
   }
-  EXPECT_EQ(actions, (std::vector<std::string>{"admin.created", "admin.enrolment_started",
-                                               "admin.enrolled", "admin.sign_in_failed",
-                                               "admin.sign_in_failed", "admin.signed_in",
-                                               "admin.signed_out"}));
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"admin.created", "admin.enrolment_started", "admin.enrolled",
+                                      "admin.sign_in_failed", "admin.sign_in_failed",
+                                      "admin.signed_in", "admin.signed_out"}));
 }
 
 }  // namespace

@@ -109,8 +109,9 @@ TEST(Totp, otpauth_uri_names_issuer_account_secret_and_algorithm) {
   EXPECT_EQ(otpauth_uri("proofgate", "a.b@example.org", "foobar", TotpAlgorithm::kSha256),
             "otpauth://totp/proofgate:a.b@example.org?secret=MZXW6YTBOI&issuer=proofgate"
             "&algorithm=SHA256&digits=6&period=30");
-  EXPECT_EQ(otpauth_uri("my org", "x", "f", TotpAlgorithm::kSha1),
-            "otpauth://totp/my%20org:x?secret=MY&issuer=my%20org&algorithm=SHA1&digits=6&period=30");
+  EXPECT_EQ(
+      otpauth_uri("my org", "x", "f", TotpAlgorithm::kSha1),
+      "otpauth://totp/my%20org:x?secret=MY&issuer=my%20org&algorithm=SHA1&digits=6&period=30");
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ struct AccountConnection {
 };
 
 struct AccountBackendFactory {
-  std::string name;                                    // test-name suffix: [A-Za-z0-9_]
+  std::string name;                                          // test-name suffix: [A-Za-z0-9_]
   std::function<std::function<AccountConnection()>()> make;  // fresh storage; opener of connections
 };
 
@@ -147,8 +147,8 @@ TEST_P(AccountSuite, a_refused_audit_entry_rolls_the_update_and_session_back) {
 TEST_P(AccountSuite, sessions_are_written_touched_and_removed_with_their_audit) {
   core::AdminAccount a = account("s@example.org");
   ASSERT_TRUE(c_.accounts->create_admin(a, audit("admin.created")));
-  const core::AdminSession s{core::token_sha256("tok"), a.id, core::token_sha256("csrf"),
-                             100, 100, 900};
+  const core::AdminSession s{
+      core::token_sha256("tok"), a.id, core::token_sha256("csrf"), 100, 100, 900};
   ASSERT_TRUE(c_.accounts->update_admin(a, audit("admin.signed_in"), &s));
   auto found = open_().accounts->find_session(s.token_sha256);
   ASSERT_TRUE(found);

@@ -58,9 +58,9 @@ constexpr Statement kTouchSession{"account_touch_session", R"sql(
   UPDATE admin_sessions SET last_seen_at = greatest(last_seen_at, $2)
   WHERE token_sha256 = $1)sql",
                                   true};
-constexpr Statement kDeleteSession{
-    "account_delete_session", "DELETE FROM admin_sessions WHERE token_sha256 = $1 RETURNING 1",
-    true};
+constexpr Statement kDeleteSession{"account_delete_session",
+                                   "DELETE FROM admin_sessions WHERE token_sha256 = $1 RETURNING 1",
+                                   true};
 
 std::vector<core::AdminAccount> accounts(const Result& r) {
   std::vector<core::AdminAccount> out;

@@ -121,8 +121,8 @@ std::optional<core::AdminAccount> SqliteStore::find_admin_by_enrolment(
   std::vector<core::AdminAccount> rows;
   on_connection("find_admin_by_enrolment", nullptr, [&](sqlite3* db) {
     if (!sha256_hex.empty())
-      rows = select_admins(db, "WHERE enrolment_sha256 = ?1", sha256_hex,
-                           "find_admin_by_enrolment");
+      rows =
+          select_admins(db, "WHERE enrolment_sha256 = ?1", sha256_hex, "find_admin_by_enrolment");
     return true;
   });
   return one(std::move(rows));
@@ -187,8 +187,8 @@ std::optional<core::AdminSession> SqliteStore::find_session(std::string_view tok
     query.text(1, token_sha256);
     if (query.step()) {
       const Row r(query);
-      out = core::AdminSession{r.text("token_sha256"), r.text("admin_id"),
-                               r.text("csrf_sha256"),  r.integer("created_at"),
+      out = core::AdminSession{r.text("token_sha256"),    r.text("admin_id"),
+                               r.text("csrf_sha256"),     r.integer("created_at"),
                                r.integer("last_seen_at"), r.integer("expires_at")};
     }
     return true;
