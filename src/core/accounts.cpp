@@ -188,24 +188,32 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
                    code, now / 1000, a->totp_last_step);
   }
   if (!password_ok || !step) {
-    ++a->failed_sign_ins;
-    std::string action = "admin.sign_in_failed";
-    std::int64_t retry = 0;
-    if (a->failed_sign_ins >= kFailuresBeforeLock) {
-      // Back-off: 1, 2, 4, ... minutes, capped.
-      const std::int64_t over = std::min<std::int64_t>(a->failed_sign_ins - kFailuresBeforeLock, 6);
-      const std::int64_t minutes = std::min<std::int64_t>(std::int64_t{1} << over, kMaxLockMinutes);
-      a->locked_until = now + minutes * 60'000;
-      retry = minutes * 60;
-      action = "admin.locked";
+    // Every failure counts, also when attempts race: a lost update is applied again to the row
+    // as it is now.
+    for (int attempt = 0; attempt < 8 && a; ++attempt) {
+      ++a->failed_sign_ins;
+      std::string action = "admin.sign_in_failed";
+      std::int64_t retry = 0;
+      if (a->failed_sign_ins >= kFailuresBeforeLock) {
+        // Back-off: 1, 2, 4, ... minutes, capped.
+        const std::int64_t over =
+            std::min<std::int64_t>(a->failed_sign_ins - kFailuresBeforeLock, 6);
+        const std::int64_t minutes =
+            std::min<std::int64_t>(std::int64_t{1} << over, kMaxLockMinutes);
+        a->locked_until = now + minutes * 60'000;
+        retry = minutes * 60;
+        action = "admin.locked";
+      }
+      json::object d{{"admin_id", a->id},
+                     {"reason", password_ok ? "code" : "password"},
+                     {"failures", a->failed_sign_ins},
+                     {"source", source_address}};
+      if (retry) d["locked_seconds"] = retry;
+      if (store_.update_admin(*a, entry(actor, action, json::serialize(d)), nullptr))
+        return SignInRefused{retry};
+      a = store_.find_admin(actor.id);
     }
-    json::object d{{"admin_id", a->id},
-                   {"reason", password_ok ? "code" : "password"},
-                   {"failures", a->failed_sign_ins},
-                   {"source", source_address}};
-    if (retry) d["locked_seconds"] = retry;
-    (void)store_.update_admin(*a, entry(actor, action, json::serialize(d)), nullptr);
-    return SignInRefused{retry};
+    return SignInRefused{};
   }
   SignedIn out;
   out.session_token = new_token("pgs_");

@@ -66,7 +66,8 @@ class AccountStore {
   virtual std::vector<AdminAccount> list_admins() = 0;
   /// Writes every mutable field of `account` (version + 1) only when the stored version is still
   /// account.version, with `audit` and, when given, a new session — one transaction. A disabled
-  /// account loses its sessions. False (nothing written) on a version mismatch or unknown id.
+  /// account loses its sessions; a new session removes the admin's sessions whose expires_at is
+  /// at or before its created_at. False (nothing written) on a version mismatch or unknown id.
   virtual bool update_admin(const AdminAccount& account, const AuditEntry& audit,
                             const AdminSession* new_session) = 0;
   virtual std::optional<AdminSession> find_session(std::string_view token_sha256) = 0;
