@@ -50,6 +50,12 @@ bool throttled_route(const RouteMatch& m) noexcept {
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // guessing enrolment tokens, passwords or codes
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
       return true;
     default:
       return false;

@@ -187,6 +187,12 @@ test('authorisation matrix: every admin route of the route table × every kind o
   ];
   // Signing out ends the caller's session: that route goes last.
   routes.sort((a, b) => (a === 'DELETE /api/admin/session') - (b === 'DELETE /api/admin/session'));
+  // A CSRF token of another session is no better than none.
+  const crossed = await call('POST', `/api/admin/clients/${crypto.randomUUID()}/revoke-key`, {
+    headers: { cookie: approver.cookie, 'x-csrf-token': sessions.operator.csrf }, body: {},
+  });
+  assert.equal(crossed.status, 403, crossed.text);
+  assert.equal(crossed.json.field, 'X-CSRF-Token');
   const failures = [];
   let cells = 0;
   for (const route of routes) {
