@@ -4,7 +4,7 @@
 // disable-admin ending a session; and the authorisation matrix: every /api/admin route of
 // src/http/routes.hpp × {no credentials, a partner's API key, viewer, operator, approver, the
 // admin token (role operator), a session cookie without X-CSRF-Token} → the expected outcome. A
-// route without a line in kMinRole below fails the test.
+// route without a line in kMinRole below fails the test. Malformed bodies are refused by field.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/admin_accounts_test.mjs
 import assert from 'node:assert/strict';
@@ -264,4 +264,30 @@ test('admin disable-admin ends the admin\'s session at once', async () => {
   assert.equal(disabled.status, 'disabled');
   const r = await call('GET', '/api/admin/deliveries', { headers: { cookie: s.cookie } });
   assert.equal(r.status, 401);
+});
+
+test('malformed sign-in and enrolment bodies are refused naming the field', async () => {
+  const raw = async (path, body, contentType = 'application/json') => {
+    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    return { status: res.status, json: await res.json() };
+  };
+  for (const path of ['/api/admin/session', '/api/admin/enrolment', '/api/admin/enrolment/confirm']) {
+    const text = await raw(path, 'email=a', 'application/x-www-form-urlencoded');
+    assert.equal(text.status, 415, path);
+    assert.equal(text.json.field, 'Content-Type');
+    const notObject = await raw(path, '[1,2]');
+    assert.equal(notObject.status, 400, path);
+    assert.equal(notObject.json.error_code, 'INVALID_REQUEST');
+    const broken = await raw(path, '{"email":');
+    assert.equal(broken.status, 400, path);
+  }
+  const number = await raw('/api/admin/session', JSON.stringify({ email: 'a@example.test', password: 12, code: '123456' }));
+  assert.equal(number.status, 400);
+  assert.equal(number.json.field, 'password');
+  const algorithm = await raw('/api/admin/enrolment', JSON.stringify({ token: 'x', password: kPassword, algorithm: 5 }));
+  assert.equal(algorithm.status, 400);
+  assert.equal(algorithm.json.field, 'algorithm');
+  const unknownToken = await raw('/api/admin/enrolment', JSON.stringify({ token: 'pge_nothing', password: kPassword }));
+  assert.equal(unknownToken.status, 401);
+  assert.equal(unknownToken.json.field, 'token');
 });
