@@ -114,6 +114,11 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // argon2id
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:  // argon2id
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
       return true;
     default:
       return false;
@@ -264,14 +269,16 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
-    case RouteId::kAdminRevokeKey: {
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
-      const auto q = request.target.find('?');
-      const std::string_view query =
-          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-      return with_route(d_.admin->handle(m.route->id, request.authorization, query, m.params));
+      return with_route(d_.admin->handle(m.route->id, request, m.params));
     }
     case RouteId::kCreateRequest:
     case RouteId::kVerify:

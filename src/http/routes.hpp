@@ -3,7 +3,10 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string_view>
+
+#include "core/roles.hpp"
 
 namespace pg::http {
 
@@ -23,6 +26,11 @@ enum class RouteId {
   kAdminReplay,
   kAdminTestWebhook,
   kAdminRevokeKey,
+  kAdminEnrolment,
+  kAdminEnrolmentConfirm,
+  kAdminSignIn,
+  kAdminWhoAmI,
+  kAdminSignOut,
 };
 
 struct Route {
@@ -48,6 +56,44 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
     Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
+    Route{RouteId::kAdminEnrolment, "POST", "/api/admin/enrolment", true},
+    Route{RouteId::kAdminEnrolmentConfirm, "POST", "/api/admin/enrolment/confirm", true},
+    Route{RouteId::kAdminSignIn, "POST", "/api/admin/session", true},
+    Route{RouteId::kAdminWhoAmI, "GET", "/api/admin/session", true},
+    Route{RouteId::kAdminSignOut, "DELETE", "/api/admin/session", true},
 };
+
+/// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
+/// for routes outside the admin roles: the partner and public routes, and the admin enrolment and
+/// sign-in routes, which check their own credentials. No default: a new route does not compile
+/// until it has its line here (and tests/http/authorisation_matrix_test.cpp checks every one).
+constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
+  using core::Role;
+  switch (id) {
+    case RouteId::kCreateRequest:
+    case RouteId::kVerify:
+    case RouteId::kStatus:
+    case RouteId::kHealthz:
+    case RouteId::kReadyz:
+    case RouteId::kMetrics:
+    case RouteId::kOpenApi:
+    case RouteId::kDocs:
+    case RouteId::kArtifact:
+    case RouteId::kAdminEnrolment:
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+      return std::nullopt;
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
+      return Role::kViewer;
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+      return Role::kOperator;
+  }
+  return Role::kApprover;  // unreachable: the switch names every route
+}
 
 }  // namespace pg::http

@@ -50,6 +50,12 @@ bool throttled_route(const RouteMatch& m) noexcept {
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // guessing enrolment tokens, passwords or codes
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
       return true;
     default:
       return false;
@@ -381,6 +387,8 @@ void Session::on_read(beast::error_code ec) {
     if (const auto it = req->find("Idempotency-Key"); it != req->end())
       r.idempotency_key = it->value();
     r.if_none_match = (*req)[bhttp::field::if_none_match];
+    r.cookie = (*req)[bhttp::field::cookie];
+    r.csrf_token = (*req)["X-CSRF-Token"];
     r.body = req->body();
     return r;
   };

@@ -1221,4 +1221,15 @@ std::size_t PostgresStore::anonymise_user(
   return changed;
 }
 
+bool PostgresStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
+                                  const std::function<bool(Connection&)>& work) {
+  auto connection = pool_->acquire(operation);
+  if (!audit) return work(*connection);
+  Transaction transaction(*connection, operation);
+  if (!work(*connection)) return false;  // rolls back
+  write_audit(*connection, *audit, operation);
+  transaction.commit();
+  return true;
+}
+
 }  // namespace pg::store

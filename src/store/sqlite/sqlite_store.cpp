@@ -1068,4 +1068,16 @@ std::size_t SqliteStore::anonymise_user(std::string_view user_id,
   return changed;
 }
 
+bool SqliteStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
+                                const std::function<bool(sqlite3*)>& work) {
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  if (!audit) return work(h.db.get());
+  Transaction transaction(h, operation);
+  if (!work(h.db.get())) return false;  // rolls back
+  write_audit(h, *audit, operation);
+  transaction.commit();
+  return true;
+}
+
 }  // namespace pg::store
