@@ -78,6 +78,7 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kMetrics:
     case RouteId::kOpenApi:
     case RouteId::kDocs:
+    case RouteId::kConsole:
     case RouteId::kArtifact:
     case RouteId::kAdminEnrolment:
     case RouteId::kAdminEnrolmentConfirm:

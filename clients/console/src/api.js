@@ -1,9 +1,13 @@
 // The admin API as the console calls it: same-origin fetches with the session cookie, and the
-// session's CSRF token on every state-changing request (docs/admin.md).
-let csrfToken = null;
+// session's CSRF token on every state-changing request (docs/admin.md). The server keeps only the
+// token's hash, so the tab keeps the token (sessionStorage: this tab only, gone when it closes).
+const kCsrfKey = 'proofgate.console.csrf';
+let csrfToken = sessionStorage.getItem(kCsrfKey);
 
 export function setCsrf(token) {
   csrfToken = token ?? null;
+  if (csrfToken) sessionStorage.setItem(kCsrfKey, csrfToken);
+  else sessionStorage.removeItem(kCsrfKey);
 }
 
 export class ApiError extends Error {

@@ -135,12 +135,13 @@ function App() {
   useEffect(() => {
     const onHash = () => setPage(pageFromHash());
     window.addEventListener('hashchange', onHash);
+    // Signed in already (a reload): the cookie answers; the CSRF token is the tab's.
     api('GET', '/api/admin/session')
-      .then((s) => {
-        setCsrf(s.csrf_token);
-        setSession(s);
-      })
-      .catch(() => setSession(null));
+      .then((s) => setSession(s))
+      .catch(() => {
+        setCsrf(null);
+        setSession(null);
+      });
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
