@@ -14,6 +14,7 @@ enum class ErrorCode {
   kInvalidRequest,
   kUnauthorized,
   kUnauthorizedScope,
+  kClientSuspended,
   kNotFound,
   kMethodNotAllowed,
   kUnknownCircuit,
@@ -39,7 +40,8 @@ std::optional<ErrorCode> error_from_name(std::string_view name) noexcept;
 /// Every code, in declaration order (for closed label sets and table tests).
 inline constexpr ErrorCode kErrorCodes[] = {
     ErrorCode::kInvalidRequest,    ErrorCode::kUnauthorized,
-    ErrorCode::kUnauthorizedScope, ErrorCode::kNotFound,
+    ErrorCode::kUnauthorizedScope, ErrorCode::kClientSuspended,
+    ErrorCode::kNotFound,
     ErrorCode::kMethodNotAllowed,  ErrorCode::kUnknownCircuit,
     ErrorCode::kCircuitDisabled,   ErrorCode::kRequestExpired,
     ErrorCode::kNonceReplay,       ErrorCode::kIdempotencyConflict,
