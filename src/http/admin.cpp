@@ -103,8 +103,9 @@ std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) con
 }
 
 HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::string_view query,
-                           const std::vector<std::string_view>& params) {
+                           const std::vector<std::string_view>& params, std::string_view body) {
   if (auto denied = authorize(authorization)) return *denied;
+  if (is_partner_admin_route(route)) return partners(route, query, params, body);
   const auto json_reply = [](int status, const json::value& body) {
     HttpReply r;
     r.status = status;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "core/admin_service.hpp"
 #include "http/api.hpp"
 
@@ -23,15 +25,23 @@ class AdminApi {
   AdminApi(core::AdminService& admin, std::optional<std::array<std::uint8_t, 32>> token_sha256);
 
   HttpReply handle(RouteId route, std::string_view authorization, std::string_view query,
-                   const std::vector<std::string_view>& params);
+                   const std::vector<std::string_view>& params, std::string_view body = {});
 
  private:
   std::optional<HttpReply> authorize(std::string_view authorization) const;
+  /// The partner routes (is_partner_admin_route), in admin_partners.cpp; the caller authorized.
+  HttpReply partners(RouteId route, std::string_view query,
+                     const std::vector<std::string_view>& params, std::string_view body);
 
   core::AdminService& admin_;
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;
   core::Actor actor_;
 };
+
+/// A partner as the admin API and CLI show it (never a key, key hash or webhook secret); the
+/// detail adds its keys by prefix with their state at `now`. In admin_partners.cpp.
+boost::json::object client_json(const core::Client& c);
+boost::json::object client_detail_json(const core::ClientDetail& d, core::UnixMillis now);
 
 /// A new admin token ("pga_" + 43 base64url chars) and its SHA-256 in hex.
 std::pair<std::string, std::string> new_admin_token();

@@ -95,7 +95,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminRevokeKey:
       return true;
     default:
-      return false;
+      return is_partner_admin_route(m.route->id);
   }
 }
 
@@ -247,11 +247,24 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       const auto q = request.target.find('?');
       const std::string_view query =
           q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-      return with_route(d_.admin->handle(m.route->id, request.authorization, query, m.params));
+      return with_route(
+          d_.admin->handle(m.route->id, request.authorization, query, m.params, request.body));
     }
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:
+      break;
+    default:
+      if (is_partner_admin_route(m.route->id)) {
+        if (!d_.admin)
+          return with_route(
+              error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+        const auto q = request.target.find('?');
+        const std::string_view query =
+            q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+        return with_route(
+            d_.admin->handle(m.route->id, request.authorization, query, m.params, request.body));
+      }
       break;
   }
 

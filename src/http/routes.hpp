@@ -22,6 +22,14 @@ enum class RouteId {
   kAdminReplay,
   kAdminTestWebhook,
   kAdminRevokeKey,
+  kAdminCreateClient,
+  kAdminClients,
+  kAdminClient,
+  kAdminUpdateClient,
+  kAdminSuspendClient,
+  kAdminResumeClient,
+  kAdminRotateKey,
+  kAdminRotateWebhookSecret,
 };
 
 struct Route {
@@ -46,6 +54,20 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
     Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
+    Route{RouteId::kAdminCreateClient, "POST", "/api/admin/clients", true},
+    Route{RouteId::kAdminClients, "GET", "/api/admin/clients", true},
+    Route{RouteId::kAdminClient, "GET", "/api/admin/clients/{client_id}", true},
+    Route{RouteId::kAdminUpdateClient, "PATCH", "/api/admin/clients/{client_id}", true},
+    Route{RouteId::kAdminSuspendClient, "POST", "/api/admin/clients/{client_id}/suspend", true},
+    Route{RouteId::kAdminResumeClient, "POST", "/api/admin/clients/{client_id}/resume", true},
+    Route{RouteId::kAdminRotateKey, "POST", "/api/admin/clients/{client_id}/rotate-key", true},
+    Route{RouteId::kAdminRotateWebhookSecret, "POST",
+          "/api/admin/clients/{client_id}/rotate-webhook-secret", true},
 };
+
+/// The partner routes of the admin API (src/http/admin_partners.cpp).
+constexpr bool is_partner_admin_route(RouteId id) noexcept {
+  return id >= RouteId::kAdminCreateClient && id <= RouteId::kAdminRotateWebhookSecret;
+}
 
 }  // namespace pg::http

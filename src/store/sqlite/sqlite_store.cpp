@@ -1184,11 +1184,14 @@ std::optional<std::string> SqliteStore::update_client(const core::Client& client
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
   {
+    // Bound without a copy: the texts must outlive the statement's step.
+    const std::string scopes = strings_to_json(client.scopes);
+    const std::string domains = strings_to_json(client.domains);
     Query update(h.db.get(), h.update_client, kOperation);
     update.text(1, client.id)
         .text(2, client.name)
-        .text(3, strings_to_json(client.scopes))
-        .text(4, strings_to_json(client.domains))
+        .text(3, scopes)
+        .text(4, domains)
         .nullable_text(5, client.webhook_url);
     if (!update.step()) fail(kOperation, "no partner '" + client.id + "'");
   }
