@@ -153,6 +153,7 @@ Outcome<Suspension> AdminService::set_suspended(const Actor& actor, std::string_
     case ClientChange::kChanged:
       break;
   }
+  if (!suspend) notify();  // its held webhooks are due now
   return Suspension{std::string(client_id), suspend, true, now};
 }
 
