@@ -416,12 +416,14 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* update = admin->add_subcommand(
-      "update-client", "Change a partner's name, scopes, domains or webhook URL (only those given)");
+      "update-client",
+      "Change a partner's name, scopes, domains or webhook URL (only those given)");
   update->add_option("--client-id", f->client_id, "the partner")->required();
   update->add_option("--name", f->name, "new name");
   update->add_option("--scopes", f->scopes, "new claim types, comma-separated");
   update->add_option("--domains", f->domains, "new verifier domains, comma-separated");
-  update->add_option("--webhook-url", f->webhook_url, "new webhook URL (the address guard applies)");
+  update->add_option("--webhook-url", f->webhook_url,
+                     "new webhook URL (the address guard applies)");
   update->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
                    "DEVELOPMENT/TESTS ONLY (see create-client)");
   storage(update);

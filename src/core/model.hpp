@@ -27,8 +27,8 @@ struct Client {
   std::string webhook_url;                  // empty when none
   std::string webhook_secret_sealed;        // AES-256-GCM sealed secret (binary), empty when none
   UnixMillis created_at = 0;
-  UnixMillis last_used = 0;   // 0 = never (found by key: that key's last use)
-  UnixMillis revoked_at = 0;  // when its API keys were revoked; 0 = not revoked
+  UnixMillis last_used = 0;     // 0 = never (found by key: that key's last use)
+  UnixMillis revoked_at = 0;    // when its API keys were revoked; 0 = not revoked
   UnixMillis suspended_at = 0;  // 0 = active; else its API calls answer CLIENT_SUSPENDED
 };
 

@@ -68,7 +68,8 @@ json::array strings(const std::vector<std::string>& values) {
 }  // namespace
 
 Outcome<ClientPage> AdminService::list_clients_page(std::string_view cursor, std::size_t limit) {
-  if (limit < 1 || limit > kMaxPageSize) return invalid("limit", "must be an integer from 1 to 200");
+  if (limit < 1 || limit > kMaxPageSize)
+    return invalid("limit", "must be an integer from 1 to 200");
   std::pair<UnixMillis, std::string> after{0, ""};
   if (!cursor.empty()) {
     auto decoded = decode_cursor(cursor);
@@ -121,13 +122,13 @@ Outcome<ClientDetail> AdminService::update_client(const Actor& actor, std::strin
                      "the partner has no webhook URL yet: rotate-webhook-secret with a webhook_url "
                      "sets the first one and its secret");
     }
-    if (const auto refused =
-            p_.webhooks.refuse(*update.webhook_url, update.allow_loopback_webhook))
+    if (const auto refused = p_.webhooks.refuse(*update.webhook_url, update.allow_loopback_webhook))
       return invalid("webhook_url", *refused);
     c.webhook_url = *update.webhook_url;
     changed["webhook_host"] = url_host(c.webhook_url);  // never the path: it may hold a token
   }
-  if (changed.empty()) return invalid("", "give at least one of name, scopes, domains, webhook_url");
+  if (changed.empty())
+    return invalid("", "give at least one of name, scopes, domains, webhook_url");
   const json::object details{{"client_id", c.id}, {"changed", changed}};
   if (const auto taken =
           p_.changes.update_client(c, entry(actor, "client.updated", json::serialize(details)))) {

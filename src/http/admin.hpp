@@ -5,12 +5,11 @@
 #pragma once
 
 #include <array>
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "core/admin_service.hpp"
 #include "http/api.hpp"

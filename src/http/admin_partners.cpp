@@ -55,7 +55,7 @@ namespace {
 json::array keys_json(const std::vector<core::ClientKey>& keys, core::UnixMillis now) {
   json::array out;
   for (const auto& k : keys) {
-    const char* state = k.revoked_at != 0                         ? "revoked"
+    const char* state = k.revoked_at != 0                            ? "revoked"
                         : (k.expires_at != 0 && k.expires_at <= now) ? "expired"
                                                                      : "active";
     out.push_back(json::object{{"key_prefix", k.prefix},
@@ -241,8 +241,8 @@ HttpReply AdminApi::partners(RouteId route, std::string_view query,
       if (auto* e = failed(seconds)) return *e;
       auto url = opt_string(in, "webhook_url");
       if (auto* e = failed(url)) return *e;
-      auto rotated = admin_.rotate_webhook_secret(actor_, client_id, std::get<std::int64_t>(seconds),
-                                                  std::get<0>(url).value_or(""), false);
+      auto rotated = admin_.rotate_webhook_secret(
+          actor_, client_id, std::get<std::int64_t>(seconds), std::get<0>(url).value_or(""), false);
       if (!rotated) return problem(rotated.error());
       return json_reply(200, json::object{{"client_id", rotated->client_id},
                                           {"webhook_secret", rotated->webhook_secret},

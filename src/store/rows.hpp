@@ -48,7 +48,8 @@ core::ClientKey key_from_row(const Row& row, std::string_view store) {
   core::ClientKey key;
   key.prefix = row.text("prefix");
   const std::string hash = row.bytes("key_hash");
-  if (hash.size() != key.hash.size()) fail_store(store, "read client_keys.key_hash", "not 32 bytes");
+  if (hash.size() != key.hash.size())
+    fail_store(store, "read client_keys.key_hash", "not 32 bytes");
   std::memcpy(key.hash.data(), hash.data(), hash.size());
   key.created_at = row.integer("created_at");
   key.expires_at = row.integer("expires_at");

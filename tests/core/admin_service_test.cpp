@@ -358,7 +358,8 @@ TEST_F(PartnersTest, suspend_and_resume_change_once_and_are_audited_once) {
   expect_refused(unknown.error(), ErrorCode::kNotFound, "client_id");
   std::vector<std::string> names;
   for (const auto& e : trail()) names.push_back(e.action);
-  EXPECT_EQ(names, (std::vector<std::string>{"client.created", "client.suspended", "client.resumed"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"client.created", "client.suspended", "client.resumed"}));
 }
 
 TEST_F(PartnersTest, an_update_changes_only_the_given_fields_under_the_create_rules) {
@@ -372,8 +373,7 @@ TEST_F(PartnersTest, an_update_changes_only_the_given_fields_under_the_create_ru
   refused({}, ErrorCode::kInvalidRequest, "");
   refused(with_name(""), ErrorCode::kInvalidRequest, "name");
   refused(with_scopes({"over_9000"}), ErrorCode::kInvalidRequest, "scopes");
-  refused(with_domains({"Bank.Example"}), ErrorCode::kInvalidRequest,
-          "domains");
+  refused(with_domains({"Bank.Example"}), ErrorCode::kInvalidRequest, "domains");
   refused(with_domains({"shop.example"}), ErrorCode::kConflict, "domains");
   refused(with_webhook("https://blocked.example/x"), ErrorCode::kInvalidRequest, "webhook_url");
   const std::size_t audited = trail().size();
@@ -402,7 +402,8 @@ TEST_F(PartnersTest, pages_follow_the_cursor_to_the_end_without_repeats) {
   std::vector<std::string> created;
   for (int n = 0; n < 5; ++n) {
     clock_.now = kNow + n;
-    created.push_back(create("P" + std::to_string(n), {"p" + std::to_string(n) + ".example"}).client.id);
+    created.push_back(
+        create("P" + std::to_string(n), {"p" + std::to_string(n) + ".example"}).client.id);
   }
   std::vector<std::string> seen;
   std::string cursor;

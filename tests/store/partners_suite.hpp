@@ -26,8 +26,9 @@ TEST_P(AuditSuite, a_rotated_key_works_with_the_old_one_until_the_overlap_ends_t
   const core::Client client = sample_client(1);
   store().insert_client(client);
   const core::ClientKey fresh = sample_key(1, kNow + 10);
-  EXPECT_EQ(admin().rotate_key(client.id, fresh, kNow + 1000, audit_entry("client.key_rotated", kNow)),
-            core::ClientChange::kChanged);
+  EXPECT_EQ(
+      admin().rotate_key(client.id, fresh, kNow + 1000, audit_entry("client.key_rotated", kNow)),
+      core::ClientChange::kChanged);
 
   const auto old_in_overlap = store().find_client_by_prefix(client.key_prefix, kNow + 999);
   ASSERT_TRUE(old_in_overlap.has_value());
@@ -108,8 +109,9 @@ TEST_P(AuditSuite, suspension_is_audited_once_per_change_and_holds_the_partners_
   outbox().enqueue_event(bare_event("event-held", client.id), kNow);
   outbox().enqueue_event(bare_event("event-other", other.id), kNow);
 
-  EXPECT_EQ(admin().set_client_suspended(client.id, kNow + 5, audit_entry("client.suspended", kNow)),
-            core::ClientChange::kChanged);
+  EXPECT_EQ(
+      admin().set_client_suspended(client.id, kNow + 5, audit_entry("client.suspended", kNow)),
+      core::ClientChange::kChanged);
   EXPECT_EQ(admin().set_client_suspended(client.id, kNow + 6, audit_entry("again", kNow)),
             core::ClientChange::kUnchanged);
   EXPECT_EQ(admin().set_client_suspended("client-9", kNow, audit_entry("unknown", kNow)),
@@ -162,9 +164,8 @@ TEST_P(AuditSuite, an_update_moves_domains_but_never_onto_another_partners) {
   core::Client third = sample_client(3);
   third.domains = {"old.example"};
   EXPECT_EQ(admin().create_client(third, audit_entry("client.created", kNow)), std::nullopt);
-  EXPECT_EQ(actions(everything()),
-            (std::vector<std::string>{"client.created", "client.created", "client.updated",
-                                      "client.created"}));
+  EXPECT_EQ(actions(everything()), (std::vector<std::string>{"client.created", "client.created",
+                                                             "client.updated", "client.created"}));
 }
 
 TEST_P(AuditSuite, partners_page_by_creation_then_id_and_a_later_insert_lands_after_the_pages) {

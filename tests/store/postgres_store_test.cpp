@@ -3,7 +3,6 @@
 // partner role, several instances at once, the pool). The server is a real PostgreSQL 15 that this
 // binary starts once with scripts/pg-test-server.sh and stops at the end; when it cannot start,
 // every test fails (none is skipped).
-#include "store/postgres/migrations.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 #include <gtest/gtest.h>
@@ -25,6 +24,7 @@
 
 #include "audit_suite.hpp"
 #include "outbox_suite.hpp"
+#include "store/postgres/migrations.hpp"
 #include "store_suite.hpp"
 #include "support/postgres_server.hpp"
 

@@ -196,7 +196,8 @@ TEST_F(SqliteStoreTest, migrations_are_applied_once_and_skipped_on_reopen) {
   std::string first_applied_at;
   {
     RawDatabase raw(settings().path);
-    EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"), std::to_string(sqlite_migrations().size()));
+    EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"),
+              std::to_string(sqlite_migrations().size()));
     first_applied_at = raw.value("SELECT applied_at FROM schema_migrations WHERE version = 1");
   }
   for (int i = 0; i < 2; ++i) {
@@ -205,7 +206,8 @@ TEST_F(SqliteStoreTest, migrations_are_applied_once_and_skipped_on_reopen) {
     EXPECT_EQ(store.list_clients().size(), 1u);
   }
   RawDatabase raw(settings().path);
-  EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"), std::to_string(sqlite_migrations().size()));
+  EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"),
+            std::to_string(sqlite_migrations().size()));
   EXPECT_EQ(raw.value("SELECT applied_at FROM schema_migrations WHERE version = 1"),
             first_applied_at);
 }

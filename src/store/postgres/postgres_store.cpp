@@ -734,7 +734,7 @@ void PostgresStore::insert_client(const core::Client& client) {
 }
 
 std::optional<core::Client> PostgresStore::find_client_by_prefix(std::string_view key_prefix,
-                                                                core::UnixMillis now) {
+                                                                 core::UnixMillis now) {
   constexpr std::string_view kOperation = "find_client_by_prefix";
   auto connection = pool_->acquire(kOperation);
   const Result rows =

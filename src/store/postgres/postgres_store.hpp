@@ -184,8 +184,7 @@ class PostgresStore final : public core::Store,
                                  const core::AuditEntry& audit) override;
   std::optional<std::string> update_client(const core::Client& client,
                                            const core::AuditEntry& audit) override;
-  core::ClientChange set_client_suspended(std::string_view client_id,
-                                          core::UnixMillis suspended_at,
+  core::ClientChange set_client_suspended(std::string_view client_id, core::UnixMillis suspended_at,
                                           const core::AuditEntry& audit) override;
   core::ClientChange rotate_key(std::string_view client_id, const core::ClientKey& key,
                                 core::UnixMillis old_expires_at,

@@ -607,7 +607,7 @@ void SqliteStore::insert_client(const core::Client& client) {
 }
 
 std::optional<core::Client> SqliteStore::find_client_by_prefix(std::string_view key_prefix,
-                                                              core::UnixMillis now) {
+                                                               core::UnixMillis now) {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->find_client_by_prefix, "find_client_by_prefix");
   query.text(1, key_prefix).integer(2, now);
