@@ -2,7 +2,7 @@
 // works; a rotated key works beside the old one until the overlap ends, then the old one gets 401;
 // a suspended partner gets 403 CLIENT_SUSPENDED on /api/v1/requests and /api/v1/verify until it is
 // resumed, then its proof verifies; a webhook URL on a private address is refused by PATCH; the
-// list pages by cursor without repeats; the CLI shows, updates, suspends, resumes and rotates too.
+// list pages by cursor without repeats; a suspended partner's webhooks are held, then delivered; the CLI shows, updates, suspends, resumes and rotates too.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/partners_test.mjs
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
+import { Receiver, freePort } from './cluster.mjs';
 import { Server, admin, removeDir, tempDir } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -30,7 +31,7 @@ before(async () => {
   const token = JSON.parse(r.stdout);
   adminToken = token.admin_token;
   server = await Server.start({
-    bin, artifacts, dataDir, args: ['--demo', '--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256],
+    bin, artifacts, dataDir, args: ['--demo', '--rate-limit', '0', '--webhook-allow-loopback', '--admin-token-sha256', token.admin_token_sha256],
   });
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
   demo.partner = read('partner.json');
@@ -247,4 +248,34 @@ test('CLI parity: show-client, update-client, suspend-client, resume-client, rot
   const r = spawnSync(bin, ['admin', 'update-client', '--client-id', id, '--webhook-url', 'https://10.0.0.1/x', '--data-dir', dataDir], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--webhook-url:/);
+});
+
+test('a suspended partner\'s webhooks are held (pending, not attempted) and delivered on resume', async () => {
+  const port = await freePort();
+  const hook = ['--webhook-url', `http://127.0.0.1:${port}/hook`, '--allow-loopback-webhook'];
+  const held = admin(bin, dataDir, ['create-client', '--name', 'Hooked', '--scopes', 'age_over_18', '--domains', 'hooked.example', ...hook]);
+  const control = admin(bin, dataDir, ['create-client', '--name', 'Control', '--scopes', 'age_over_18', '--domains', 'control.example', ...hook]);
+  const rx = await Receiver.start({ secrets: [held.webhook_secret, control.webhook_secret], port });
+  try {
+    assert.equal((await adminCall('POST', `/api/admin/clients/${held.client_id}/suspend`)).status, 200);
+    const heldEvent = await adminCall('POST', `/api/admin/clients/${held.client_id}/test-webhook`);
+    assert.equal(heldEvent.status, 202, heldEvent.text);
+    const controlEvent = await adminCall('POST', `/api/admin/clients/${control.client_id}/test-webhook`);
+    assert.equal(controlEvent.status, 202, controlEvent.text);
+    const delivery = async (eventId) => (await adminCall('GET', `/api/admin/deliveries/${eventId}`)).json;
+
+    // The worker claims oldest first: once the later control event is delivered, it has passed
+    // over the held one.
+    await waitUntil(async () => (await delivery(controlEvent.json.event_id)).status === 'delivered', 15_000, 'the control delivery');
+    const waiting = await delivery(heldEvent.json.event_id);
+    assert.equal(waiting.status, 'pending', JSON.stringify(waiting));
+    assert.equal(waiting.attempts, 0, JSON.stringify(waiting));
+    assert.ok(!JSON.stringify(rx.entries()).includes(heldEvent.json.event_id), 'not sent while suspended');
+
+    assert.equal((await adminCall('POST', `/api/admin/clients/${held.client_id}/resume`)).status, 200);
+    await waitUntil(async () => (await delivery(heldEvent.json.event_id)).status === 'delivered', 15_000, 'the held delivery');
+    await waitUntil(async () => JSON.stringify(rx.entries()).includes(heldEvent.json.event_id), 5_000, 'the receiver to log it');
+  } finally {
+    await rx.stop();
+  }
 });
