@@ -269,7 +269,7 @@ test('a suspended partner\'s webhooks are held (pending, not attempted) and deli
     await waitUntil(async () => (await delivery(controlEvent.json.event_id)).status === 'delivered', 15_000, 'the control delivery');
     const waiting = await delivery(heldEvent.json.event_id);
     assert.equal(waiting.status, 'pending', JSON.stringify(waiting));
-    assert.equal(waiting.attempts, 0, JSON.stringify(waiting));
+    assert.deepEqual(waiting.attempts, [], JSON.stringify(waiting));
     assert.ok(!JSON.stringify(rx.entries()).includes(heldEvent.json.event_id), 'not sent while suspended');
 
     assert.equal((await adminCall('POST', `/api/admin/clients/${held.client_id}/resume`)).status, 200);
