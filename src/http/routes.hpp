@@ -67,7 +67,19 @@ inline constexpr std::array kRoutes{
 
 /// The partner routes of the admin API (src/http/admin_partners.cpp).
 constexpr bool is_partner_admin_route(RouteId id) noexcept {
-  return id >= RouteId::kAdminCreateClient && id <= RouteId::kAdminRotateWebhookSecret;
+  switch (id) {
+    case RouteId::kAdminCreateClient:
+    case RouteId::kAdminClients:
+    case RouteId::kAdminClient:
+    case RouteId::kAdminUpdateClient:
+    case RouteId::kAdminSuspendClient:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminRotateKey:
+    case RouteId::kAdminRotateWebhookSecret:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace pg::http
