@@ -18,6 +18,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli/admin_accounts.hpp"
 #include "cli/backends.hpp"
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
@@ -583,6 +584,18 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     std::cout << std::flush;
     exit_code = 0;
   });
+
+  add_admin_account_commands(
+      *admin, exit_code, storage,
+      [f] {
+        RawSettings flags{{"data_dir", f->data_dir}};
+        if (!f->database_url.empty()) flags["database_url"] = f->database_url;
+        if (!f->master_key_file.empty()) flags["master_key_file"] = f->master_key_file;
+        Settings s = resolve_settings(flags, std::nullopt);
+        Backends b = open_backends(s, clock, /*with_cache=*/false);
+        return std::pair{std::move(b), std::move(s)};
+      },
+      cli_actor);
 }
 
 }  // namespace pg::cli

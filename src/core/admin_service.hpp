@@ -19,6 +19,7 @@
 #include "core/outbox.hpp"
 #include "core/outcome.hpp"
 #include "core/ports.hpp"
+#include "core/roles.hpp"
 #include "core/secrets.hpp"
 
 namespace pg::core {
@@ -28,10 +29,13 @@ namespace pg::core {
 /// change (a verifier domain another partner holds, a replay already pending). Its answer is an
 /// Outcome, as for the partner use cases.
 
-/// Who acts: kActorAdminCli with the OS account, kActorAdminApi with the token's digest prefix.
+/// Who acts: kActorAdminCli with the OS account, kActorAdminApi with the token's digest prefix,
+/// kActorAdminAccount with the admin account's uuid; `role` is what that actor may do (the shell
+/// may do everything).
 struct Actor {
   std::string type;
   std::string id;
+  Role role = Role::kApprover;
 };
 
 /// Webhook registration rules, from the outbound-address guard (src/webhooks), filled by the

@@ -20,6 +20,7 @@ namespace pg::core {
 /// Who acted.
 inline constexpr std::string_view kActorAdminCli = "admin_cli";
 inline constexpr std::string_view kActorAdminApi = "admin_api";
+inline constexpr std::string_view kActorAdminAccount = "admin_account";  // id: the admin's uuid
 inline constexpr std::string_view kActorSystem = "system";
 
 /// One audit row.

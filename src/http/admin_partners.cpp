@@ -133,7 +133,7 @@ HttpReply* failed(std::variant<T, HttpReply>& v) {
 
 }  // namespace
 
-HttpReply AdminApi::partners(RouteId route, std::string_view query,
+HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::string_view query,
                              const std::vector<std::string_view>& params, std::string_view body) {
   const std::string_view client_id = params.empty() ? std::string_view() : params.at(0);
   const core::UnixMillis now = core::SystemClock().now_ms();
@@ -155,7 +155,7 @@ HttpReply AdminApi::partners(RouteId route, std::string_view query,
       spec.scopes = std::get<0>(scopes).value_or(std::vector<std::string>{});
       spec.domains = std::get<0>(domains).value_or(std::vector<std::string>{});
       spec.webhook_url = std::get<0>(url).value_or("");
-      auto created = admin_.create_client(actor_, spec);
+      auto created = admin_.create_client(actor, spec);
       if (!created) return problem(created.error());
       json::object out = client_json(created->client);
       // Shown once: only the prefix and a hash of the key, and the sealed secret, are kept.
@@ -204,14 +204,14 @@ HttpReply AdminApi::partners(RouteId route, std::string_view query,
       update.scopes = std::get<0>(scopes);
       update.domains = std::get<0>(domains);
       update.webhook_url = std::get<0>(url);
-      auto updated = admin_.update_client(actor_, client_id, update);
+      auto updated = admin_.update_client(actor, client_id, update);
       if (!updated) return problem(updated.error());
       return json_reply(200, client_detail_json(*updated, now));
     }
     case RouteId::kAdminSuspendClient:
     case RouteId::kAdminResumeClient: {
-      auto done = route == RouteId::kAdminSuspendClient ? admin_.suspend_client(actor_, client_id)
-                                                        : admin_.resume_client(actor_, client_id);
+      auto done = route == RouteId::kAdminSuspendClient ? admin_.suspend_client(actor, client_id)
+                                                        : admin_.resume_client(actor, client_id);
       if (!done) return problem(done.error());
       return json_reply(200, json::object{{"client_id", done->client_id},
                                           {"status", done->suspended ? "suspended" : "active"},
@@ -223,7 +223,7 @@ HttpReply AdminApi::partners(RouteId route, std::string_view query,
       if (auto* e = failed(o)) return *e;
       auto seconds = overlap(std::get<json::object>(o), kDefaultKeyOverlapSeconds);
       if (auto* e = failed(seconds)) return *e;
-      auto rotated = admin_.rotate_key(actor_, client_id, std::get<std::int64_t>(seconds));
+      auto rotated = admin_.rotate_key(actor, client_id, std::get<std::int64_t>(seconds));
       if (!rotated) return problem(rotated.error());
       return json_reply(200, json::object{{"client_id", rotated->client_id},
                                           {"api_key", rotated->api_key},
@@ -241,8 +241,8 @@ HttpReply AdminApi::partners(RouteId route, std::string_view query,
       if (auto* e = failed(seconds)) return *e;
       auto url = opt_string(in, "webhook_url");
       if (auto* e = failed(url)) return *e;
-      auto rotated = admin_.rotate_webhook_secret(
-          actor_, client_id, std::get<std::int64_t>(seconds), std::get<0>(url).value_or(""), false);
+      auto rotated = admin_.rotate_webhook_secret(actor, client_id, std::get<std::int64_t>(seconds),
+                                                  std::get<0>(url).value_or(""), false);
       if (!rotated) return problem(rotated.error());
       return json_reply(200, json::object{{"client_id", rotated->client_id},
                                           {"webhook_secret", rotated->webhook_secret},

@@ -20,6 +20,8 @@ struct HttpRequest {
   std::string_view if_none_match;
   std::string_view body;
   std::string_view peer_address;  // the client's IP address, for per-address limits
+  std::string_view cookie;        // the Cookie header (admin sessions)
+  std::string_view csrf_token;    // X-CSRF-Token (admin sessions' state changes)
 };
 
 struct HttpReply {

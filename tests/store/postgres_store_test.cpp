@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "account_suite.hpp"
 #include "audit_suite.hpp"
 #include "outbox_suite.hpp"
 #include "store/postgres/migrations.hpp"
@@ -31,6 +32,7 @@
 namespace pg::store {
 namespace {
 
+using test::AccountSuite;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::kNow;
 using test::OutboxSuite;
@@ -152,6 +154,19 @@ INSTANTIATE_TEST_SUITE_P(Postgres, AuditSuite,
                          ::testing::Values(test::AuditBackendFactory{
                              "pool8", [] { return std::make_unique<PostgresAuditBackend>(); }}),
                          test::audit_backend_name);
+
+INSTANTIATE_TEST_SUITE_P(Postgres, AccountSuite,
+                         ::testing::Values(test::AccountBackendFactory{
+                             "pool8",
+                             [] {
+                               auto database = std::make_shared<Database>();
+                               return std::function<test::AccountConnection()>([database] {
+                                 auto store =
+                                     std::make_shared<PostgresStore>(settings_for(*database));
+                                 return test::AccountConnection{store, store};
+                               });
+                             }}),
+                         test::account_backend_name);
 
 // --- What only PostgreSQL has ---
 

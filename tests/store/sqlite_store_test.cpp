@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "account_suite.hpp"
 #include "audit_suite.hpp"
 #include "outbox_suite.hpp"
 #include "shared_rules_test.hpp"
@@ -25,6 +26,7 @@ namespace pg::store {
 namespace {
 
 namespace fs = std::filesystem;
+using test::AccountSuite;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::OutboxSuite;
 using test::StoreSuite;
@@ -164,6 +166,19 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AuditSuite,
                          ::testing::Values(test::AuditBackendFactory{
                              "file", [] { return std::make_unique<SqliteAuditBackend>(); }}),
                          test::audit_backend_name);
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AccountSuite,
+                         ::testing::Values(test::AccountBackendFactory{
+                             "file",
+                             [] {
+                               auto dir = std::make_shared<TempDir>();
+                               return std::function<test::AccountConnection()>([dir] {
+                                 auto store = std::make_shared<SqliteStore>(
+                                     SqliteSettings{.path = dir->path() / "proofgate.db"});
+                                 return test::AccountConnection{store, store};
+                               });
+                             }}),
+                         test::account_backend_name);
 
 class SqliteStoreTest : public ::testing::Test {
  protected:

@@ -1395,4 +1395,15 @@ core::ClientChange PostgresStore::rotate_key(std::string_view client_id, const c
   return core::ClientChange::kChanged;
 }
 
+bool PostgresStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
+                                  const std::function<bool(Connection&)>& work) {
+  auto connection = pool_->acquire(operation);
+  if (!audit) return work(*connection);
+  Transaction transaction(*connection, operation);
+  if (!work(*connection)) return false;  // rolls back
+  write_audit(*connection, *audit, operation);
+  transaction.commit();
+  return true;
+}
+
 }  // namespace pg::store

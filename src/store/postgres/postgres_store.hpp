@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/accounts.hpp"
 #include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
@@ -21,6 +22,10 @@
 #include "store/audit_batches.hpp"
 
 namespace pg::store {
+
+namespace postgres {
+class Connection;
+}
 
 struct PostgresSettings {
   /// postgresql://user@host:port/db (or key=value conninfo). May hold a password: never logged
@@ -51,7 +56,8 @@ struct PostgresSettings {
 class PostgresStore final : public core::Store,
                             public core::OutboxStore,
                             public core::AuditStore,
-                            public core::AdminStore {
+                            public core::AdminStore,
+                            public core::AccountStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -207,7 +213,25 @@ class PostgresStore final : public core::Store,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
 
+  // --- core::AccountStore (postgres_accounts.cpp) ---
+
+  bool create_admin(const core::AdminAccount& account, const core::AuditEntry& audit) override;
+  std::optional<core::AdminAccount> find_admin(std::string_view id) override;
+  std::optional<core::AdminAccount> find_admin_by_email(std::string_view email) override;
+  std::optional<core::AdminAccount> find_admin_by_enrolment(std::string_view sha256_hex) override;
+  std::vector<core::AdminAccount> list_admins() override;
+  bool update_admin(const core::AdminAccount& account, const core::AuditEntry& audit,
+                    const core::AdminSession* new_session) override;
+  std::optional<core::AdminSession> find_session(std::string_view token_sha256) override;
+  void touch_session(std::string_view token_sha256, core::UnixMillis last_seen_at) override;
+  bool delete_session(std::string_view token_sha256, const core::AuditEntry& audit) override;
+
  private:
+  /// `work(connection)` on a pooled connection; with `audit`, inside one transaction that also
+  /// writes the entry when `work` returns true (false: rolled back). Returns what `work` returned.
+  bool on_connection(std::string_view operation, const core::AuditEntry* audit,
+                     const std::function<bool(postgres::Connection&)>& work);
+
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
   /// batch's deletion.
   std::size_t take_audit(core::UnixMillis cutoff, std::size_t batch, const AuditArchive& archive);

@@ -1241,4 +1241,16 @@ core::ClientChange SqliteStore::rotate_key(std::string_view client_id, const cor
   return core::ClientChange::kChanged;
 }
 
+bool SqliteStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
+                                const std::function<bool(sqlite3*)>& work) {
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  if (!audit) return work(h.db.get());
+  Transaction transaction(h, operation);
+  if (!work(h.db.get())) return false;  // rolls back
+  write_audit(h, *audit, operation);
+  transaction.commit();
+  return true;
+}
+
 }  // namespace pg::store

@@ -13,11 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/accounts.hpp"
 #include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "store/audit_batches.hpp"
+
+struct sqlite3;
 
 namespace pg::store {
 
@@ -35,7 +38,8 @@ struct SqliteSettings {
 class SqliteStore final : public core::Store,
                           public core::OutboxStore,
                           public core::AuditStore,
-                          public core::AdminStore {
+                          public core::AdminStore,
+                          public core::AccountStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -175,7 +179,25 @@ class SqliteStore final : public core::Store,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
 
+  // --- core::AccountStore (sqlite_accounts.cpp) ---
+
+  bool create_admin(const core::AdminAccount& account, const core::AuditEntry& audit) override;
+  std::optional<core::AdminAccount> find_admin(std::string_view id) override;
+  std::optional<core::AdminAccount> find_admin_by_email(std::string_view email) override;
+  std::optional<core::AdminAccount> find_admin_by_enrolment(std::string_view sha256_hex) override;
+  std::vector<core::AdminAccount> list_admins() override;
+  bool update_admin(const core::AdminAccount& account, const core::AuditEntry& audit,
+                    const core::AdminSession* new_session) override;
+  std::optional<core::AdminSession> find_session(std::string_view token_sha256) override;
+  void touch_session(std::string_view token_sha256, core::UnixMillis last_seen_at) override;
+  bool delete_session(std::string_view token_sha256, const core::AuditEntry& audit) override;
+
  private:
+  /// `work(db)` under the lock; with `audit`, inside one transaction that also writes the entry
+  /// when `work` returns true (false: rolled back). Returns what `work` returned.
+  bool on_connection(std::string_view operation, const core::AuditEntry* audit,
+                     const std::function<bool(sqlite3*)>& work);
+
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
   /// batch's deletion.
   std::size_t take_audit(core::UnixMillis cutoff, std::size_t batch, const AuditArchive& archive);
