@@ -106,6 +106,7 @@ HttpReply AdminApi::handle(RouteId route, const HttpRequest& request,
   const auto q = request.target.find('?');
   const std::string_view query =
       q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+  if (is_partner_admin_route(route)) return partners(route, actor, query, params, request.body);
   const auto json_reply = [](int status, const json::value& body) {
     HttpReply r;
     r.status = status;

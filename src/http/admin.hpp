@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,12 +50,20 @@ class AdminApi {
   HttpReply account_route(RouteId route, const HttpRequest& request);
   /// Who am I and sign-out (admin_accounts.cpp).
   HttpReply session_route(RouteId route, const Caller& caller);
+  /// The partner routes (is_partner_admin_route), in admin_partners.cpp; the caller is authorized.
+  HttpReply partners(RouteId route, const core::Actor& actor, std::string_view query,
+                     const std::vector<std::string_view>& params, std::string_view body);
 
   core::AdminService& admin_;
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;
   core::AccountService* accounts_;
   core::Actor actor_;
 };
+
+/// A partner as the admin API and CLI show it (never a key, key hash or webhook secret); the
+/// detail adds its keys by prefix with their state at `now`. In admin_partners.cpp.
+boost::json::object client_json(const core::Client& c);
+boost::json::object client_detail_json(const core::ClientDetail& d, core::UnixMillis now);
 
 /// A new admin token ("pga_" + 43 base64url chars) and its SHA-256 in hex.
 std::pair<std::string, std::string> new_admin_token();

@@ -121,7 +121,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminSignOut:
       return true;
     default:
-      return false;
+      return is_partner_admin_route(m.route->id);
   }
 }
 
@@ -283,6 +283,14 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:
+      break;
+    default:
+      if (is_partner_admin_route(m.route->id)) {
+        if (!d_.admin)
+          return with_route(
+              error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+        return with_route(d_.admin->handle(m.route->id, request, m.params));
+      }
       break;
   }
 

@@ -31,6 +31,14 @@ enum class RouteId {
   kAdminSignIn,
   kAdminWhoAmI,
   kAdminSignOut,
+  kAdminCreateClient,
+  kAdminClients,
+  kAdminClient,
+  kAdminUpdateClient,
+  kAdminSuspendClient,
+  kAdminResumeClient,
+  kAdminRotateKey,
+  kAdminRotateWebhookSecret,
 };
 
 struct Route {
@@ -61,6 +69,15 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminSignIn, "POST", "/api/admin/session", true},
     Route{RouteId::kAdminWhoAmI, "GET", "/api/admin/session", true},
     Route{RouteId::kAdminSignOut, "DELETE", "/api/admin/session", true},
+    Route{RouteId::kAdminCreateClient, "POST", "/api/admin/clients", true},
+    Route{RouteId::kAdminClients, "GET", "/api/admin/clients", true},
+    Route{RouteId::kAdminClient, "GET", "/api/admin/clients/{client_id}", true},
+    Route{RouteId::kAdminUpdateClient, "PATCH", "/api/admin/clients/{client_id}", true},
+    Route{RouteId::kAdminSuspendClient, "POST", "/api/admin/clients/{client_id}/suspend", true},
+    Route{RouteId::kAdminResumeClient, "POST", "/api/admin/clients/{client_id}/resume", true},
+    Route{RouteId::kAdminRotateKey, "POST", "/api/admin/clients/{client_id}/rotate-key", true},
+    Route{RouteId::kAdminRotateWebhookSecret, "POST",
+          "/api/admin/clients/{client_id}/rotate-webhook-secret", true},
 };
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
@@ -88,13 +105,38 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminDelivery:
     case RouteId::kAdminWhoAmI:
     case RouteId::kAdminSignOut:
+    case RouteId::kAdminClients:
+    case RouteId::kAdminClient:
       return Role::kViewer;
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminCreateClient:
+    case RouteId::kAdminUpdateClient:
+    case RouteId::kAdminSuspendClient:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminRotateKey:
+    case RouteId::kAdminRotateWebhookSecret:
       return Role::kOperator;
   }
   return Role::kApprover;  // unreachable: the switch names every route
+}
+
+/// The partner routes of the admin API (src/http/admin_partners.cpp).
+constexpr bool is_partner_admin_route(RouteId id) noexcept {
+  switch (id) {
+    case RouteId::kAdminCreateClient:
+    case RouteId::kAdminClients:
+    case RouteId::kAdminClient:
+    case RouteId::kAdminUpdateClient:
+    case RouteId::kAdminSuspendClient:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminRotateKey:
+    case RouteId::kAdminRotateWebhookSecret:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace pg::http

@@ -58,7 +58,7 @@ bool throttled_route(const RouteMatch& m) noexcept {
     case RouteId::kAdminSignOut:
       return true;
     default:
-      return false;
+      return is_partner_admin_route(m.route->id);
   }
 }
 

@@ -483,3 +483,5 @@ TEST_P(AuditSuite, a_revoked_key_finds_no_partner_from_the_next_lookup_on) {
 }
 
 }  // namespace pg::store::test
+
+#include "partners_suite.hpp"  // IWYU pragma: keep

@@ -58,9 +58,17 @@ class SqliteStore final : public core::Store,
   bool ping() noexcept override;
 
   void insert_client(const core::Client& client) override;
-  std::optional<core::Client> find_client_by_prefix(std::string_view key_prefix) override;
+  using core::Store::find_client_by_prefix;
+  std::optional<core::Client> find_client_by_prefix(std::string_view key_prefix,
+                                                    core::UnixMillis now) override;
   std::vector<core::Client> list_clients() override;
-  void touch_client(std::string_view client_id, core::UnixMillis now) override;
+  void touch_client(std::string_view client_id, std::string_view key_prefix,
+                    core::UnixMillis now) override;
+  std::optional<core::Client> find_client(std::string_view client_id) override;
+  std::vector<core::Client> list_clients_after(core::UnixMillis after_created_at,
+                                               std::string_view after_id,
+                                               std::size_t limit) override;
+  std::vector<core::ClientKey> client_keys(std::string_view client_id) override;
 
   void insert_request(const core::ProofRequest& request) override;
   std::optional<core::ProofRequest> find_request(std::string_view client_id,
@@ -146,6 +154,13 @@ class SqliteStore final : public core::Store,
                                            const core::AuditEntry& audit) override;
   core::RevokeOutcome revoke_key(std::string_view client_id, core::UnixMillis now,
                                  const core::AuditEntry& audit) override;
+  std::optional<std::string> update_client(const core::Client& client,
+                                           const core::AuditEntry& audit) override;
+  core::ClientChange set_client_suspended(std::string_view client_id, core::UnixMillis suspended_at,
+                                          const core::AuditEntry& audit) override;
+  core::ClientChange rotate_key(std::string_view client_id, const core::ClientKey& key,
+                                core::UnixMillis old_expires_at,
+                                const core::AuditEntry& audit) override;
   core::PublishOutcome publish_root(const core::IssuerRoot& root, core::UnixMillis now,
                                     const core::AuditEntry& audit) override;
   void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
