@@ -19,8 +19,13 @@
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "store/audit_batches.hpp"
+#include "store/side_writes.hpp"
 
 namespace pg::store {
+
+namespace postgres {
+class Connection;
+}
 
 struct PostgresSettings {
   /// postgresql://user@host:port/db (or key=value conninfo). May hold a password: never logged
@@ -191,6 +196,12 @@ class PostgresStore final : public core::Store,
       core::UnixMillis cutoff, std::size_t batch,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
+
+  /// For an adapter of another port on this pool (postgres_lifecycle.cpp): runs
+  /// `work(connection, side)` on one pooled connection, inside one transaction when `write` (kept
+  /// when `work` returns true, rolled back when it returns false or throws).
+  bool with_connection(std::string_view operation, bool write,
+                       const std::function<bool(postgres::Connection&, const SideWrites&)>& work);
 
  private:
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the

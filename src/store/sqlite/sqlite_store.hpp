@@ -18,6 +18,9 @@
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "store/audit_batches.hpp"
+#include "store/side_writes.hpp"
+
+struct sqlite3;
 
 namespace pg::store {
 
@@ -159,6 +162,12 @@ class SqliteStore final : public core::Store,
       core::UnixMillis cutoff, std::size_t batch,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
+
+  /// For an adapter of another port on this connection (sqlite_lifecycle.cpp): runs
+  /// `work(db, side)` under the lock, inside one BEGIN IMMEDIATE transaction when `write` (kept
+  /// when `work` returns true, rolled back when it returns false or throws).
+  bool with_connection(std::string_view operation, bool write,
+                       const std::function<bool(sqlite3*, const SideWrites&)>& work);
 
  private:
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the

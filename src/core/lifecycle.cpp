@@ -1,0 +1,377 @@
+// Circuit lifecycle and pending approvals (see lifecycle.hpp).
+#include "core/lifecycle.hpp"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+
+#include "core/catalog.hpp"
+#include "core/secrets.hpp"
+#include "core/service.hpp"
+
+namespace pg::core {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxApprovalLimit = 1000;
+
+ApiError invalid(std::string field, std::string detail) {
+  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
+}
+ApiError not_found(std::string field, std::string detail) {
+  return {ErrorCode::kNotFound, std::move(field), std::move(detail)};
+}
+ApiError conflict(std::string field, std::string detail) {
+  return {ErrorCode::kConflict, std::move(field), std::move(detail)};
+}
+
+std::string key_of(std::string_view claim_type, std::string_view version) {
+  std::string k(claim_type);
+  k += ' ';
+  k += version;
+  return k;
+}
+
+bool same_actor(const Actor& a, const Actor& b) {
+  return a.type == b.type && a.id == b.id;
+}
+
+std::string actor_text(const Actor& a) {
+  return a.id.empty() ? a.type : a.type + ":" + a.id;
+}
+
+/// The version a CircuitState describes, or for a version without a row, enabled.
+CircuitState enabled_by_default(std::string_view claim_type, std::string_view version) {
+  CircuitState s;
+  s.claim_type = std::string(claim_type);
+  s.version = std::string(version);
+  s.state = std::string(kCircuitEnabled);
+  return s;
+}
+
+}  // namespace
+
+// --- CircuitGate ---
+
+CircuitState CircuitGate::state(std::string_view claim_type, std::string_view version) {
+  const UnixMillis now = clock_.now_ms();
+  const std::string key = key_of(claim_type, version);
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = cache_.find(key);
+        it != cache_.end() && now - it->second.fetched_at < ttl_ms_ && now >= it->second.fetched_at)
+      return it->second.state;
+  }
+  auto found = store_.find_circuit_state(claim_type, version);
+  CircuitState s = found ? std::move(*found) : enabled_by_default(claim_type, version);
+  std::lock_guard lock(mutex_);
+  cache_[key] = Cached{s, now};
+  return s;
+}
+
+std::optional<ApiError> CircuitGate::refuse(std::string_view claim_type, std::string_view version,
+                                            std::string_view field) {
+  const CircuitState s = state(claim_type, version);
+  const UnixMillis now = clock_.now_ms();
+  if (s.verifies_at(now)) return std::nullopt;
+  std::string name = std::string(claim_type) + " " + std::string(version);
+  std::string detail;
+  if (s.state == kCircuitDeprecated) {
+    detail = name + " was retired at its sunset " + rfc3339(s.sunset_at);
+    detail += s.successor.empty() ? "; move to a newer version"
+                                  : "; move to " + std::string(claim_type) + " " + s.successor;
+  } else if (s.state == kCircuitUploaded) {
+    detail = name + " is uploaded but not enabled yet";
+  } else {
+    detail = name + " is disabled";
+  }
+  return ApiError{ErrorCode::kCircuitDisabled, std::string(field), std::move(detail)};
+}
+
+void CircuitGate::invalidate() {
+  std::lock_guard lock(mutex_);
+  cache_.clear();
+}
+
+std::string http_date(UnixMillis ms) {
+  using namespace std::chrono;
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const sys_time<milliseconds> t{milliseconds(ms)};
+  const sys_days d = floor<days>(t);
+  const year_month_day ymd(d);
+  const weekday wd(d);
+  const hh_mm_ss<seconds> hms(floor<seconds>(t - d));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02ld:%02ld:%02lld GMT", kDays[wd.c_encoding()],
+                unsigned(ymd.day()), kMonths[unsigned(ymd.month()) - 1], int(ymd.year()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
+std::vector<std::pair<std::string, std::string>> deprecation_headers(
+    const CircuitState& state, std::string_view artifacts_base) {
+  std::vector<std::pair<std::string, std::string>> h;
+  if (state.state != kCircuitDeprecated) return h;
+  h.emplace_back("Deprecation", "@" + std::to_string(state.deprecated_at / 1000));
+  if (state.sunset_at) h.emplace_back("Sunset", http_date(state.sunset_at));
+  if (!state.successor.empty()) {
+    h.emplace_back("Link", "<" + std::string(artifacts_base) + "/" + state.claim_type + "/" +
+                               state.successor + "/manifest.json>; rel=\"successor-version\"");
+  }
+  return h;
+}
+
+// --- LifecycleService ---
+
+AuditEntry LifecycleService::entry(const Actor& actor, std::string_view action,
+                                   std::string details) const {
+  AuditEntry e;
+  e.actor_type = actor.type;
+  e.actor_id = actor.id;
+  e.action = std::string(action);
+  e.details_json = std::move(details);
+  e.at = p_.clock.now_ms();
+  return e;
+}
+
+void LifecycleService::after_change() {
+  if (p_.gate) p_.gate->invalidate();
+  if (p_.notify_worker) p_.notify_worker();
+}
+
+Outcome<CircuitState> LifecycleService::current(std::string_view claim_type,
+                                                std::string_view version) {
+  if (!is_claim_type(claim_type))
+    return invalid("claim_type", "unknown claim type '" + std::string(claim_type) + "'");
+  if (!is_semver(version)) return invalid("version", "must be a version MAJOR.MINOR.PATCH");
+  auto row = p_.store.find_circuit_state(claim_type, version);
+  if (!p_.catalog.find(claim_type, version) && !row)
+    return not_found("version", "no circuit " + std::string(claim_type) + " " +
+                                    std::string(version));
+  return row ? std::move(*row) : enabled_by_default(claim_type, version);
+}
+
+std::vector<OutboxEvent> LifecycleService::partner_events(std::string_view type,
+                                                          const std::string& data_json,
+                                                          UnixMillis now) {
+  std::vector<OutboxEvent> events;
+  for (const Client& c : p_.partners.list_clients()) {
+    if (c.webhook_url.empty()) continue;
+    OutboxEvent e;
+    e.event_id = uuid_v4();
+    e.client_id = c.id;
+    e.event_type = std::string(type);
+    json::object payload{{"event", e.event_type}, {"event_id", e.event_id}, {"ts", rfc3339(now)}};
+    payload["data"] = json::parse(data_json);
+    e.payload = json::serialize(payload);
+    e.created_at = now;
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+Outcome<PendingAction> LifecycleService::request_enable(const Actor& actor,
+                                                        std::string_view claim_type,
+                                                        std::string_view version) {
+  auto cur = current(claim_type, version);
+  if (!cur) return cur.error();
+  if (!p_.catalog.find(claim_type, version))
+    return conflict("version", std::string(claim_type) + " " + std::string(version) +
+                                   " is not loaded by this instance");
+  if (cur->state == kCircuitEnabled)
+    return conflict("version", std::string(claim_type) + " " + std::string(version) +
+                                   " is enabled already");
+  const json::object params{{"claim_type", claim_type}, {"version", version}};
+  for (const auto& a : p_.store.list_approvals(kApprovalPending, kMaxApprovalLimit)) {
+    if (a.kind == kActionCircuitEnable && a.expires_at > p_.clock.now_ms() &&
+        json::parse(a.params_json) == json::value(params))
+      return conflict("version", "an approval to enable it is pending already: " + a.id);
+  }
+  PendingAction a;
+  a.id = uuid_v4();
+  a.kind = std::string(kActionCircuitEnable);
+  a.params_json = json::serialize(params);
+  a.requested_by = actor;
+  a.requested_at = p_.clock.now_ms();
+  a.expires_at = a.requested_at + settings_.approval_ttl_seconds * 1000;
+  a.state = std::string(kApprovalPending);
+  p_.store.create_approval(
+      a, entry(actor, "approval.requested",
+               json::serialize(json::object{
+                   {"approval_id", a.id}, {"kind", a.kind}, {"params", params}})));
+  return a;
+}
+
+Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string_view id) {
+  auto found = p_.store.find_approval(id);
+  if (!found) return not_found("id", "no pending action with this id");
+  PendingAction a = std::move(*found);
+  if (a.state != kApprovalPending)
+    return conflict("id", "the action is " + a.state + ", not pending");
+  if (same_actor(actor, a.requested_by))
+    return conflict("id", "the requester cannot approve their own action (" +
+                              actor_text(actor) + "): a second admin must approve it");
+  const UnixMillis now = p_.clock.now_ms();
+  const json::object audit_base{{"approval_id", a.id}, {"kind", a.kind}};
+  if (now >= a.expires_at) {
+    LifecycleChange expire;
+    expire.audit.push_back(entry(actor, "approval.expired", json::serialize(audit_base)));
+    p_.store.finish_approval(a.id, kApprovalExpired, Actor{}, now, expire);
+    return conflict("id", "the action expired at " + rfc3339(a.expires_at) + "; request it again");
+  }
+  LifecycleChange change;
+  json::object details = audit_base;
+  details["requested_by"] = actor_text(a.requested_by);
+  change.audit.push_back(entry(actor, "approval.approved", json::serialize(details)));
+  if (a.kind == kActionCircuitEnable) {
+    const json::object params = json::parse(a.params_json).as_object();
+    const std::string claim_type(params.at("claim_type").as_string());
+    const std::string version(params.at("version").as_string());
+    auto cur = current(claim_type, version);
+    if (!cur) return cur.error();
+    CircuitState s = *cur;
+    s.state = std::string(kCircuitEnabled);
+    s.sunset_at = 0;
+    s.successor.clear();
+    s.deprecated_at = 0;
+    s.updated_at = now;
+    change.circuit = s;
+    change.audit.push_back(entry(actor, "circuit.enabled",
+                                 json::serialize(json::object{{"claim_type", claim_type},
+                                                              {"version", version},
+                                                              {"approval_id", a.id},
+                                                              {"from", cur->state}})));
+  } else {
+    return conflict("id", "actions of kind " + a.kind + " cannot be executed by this server");
+  }
+  if (!p_.store.finish_approval(a.id, kApprovalApproved, actor, now, change))
+    return conflict("id", "the action is not pending any more");
+  after_change();
+  a.state = std::string(kApprovalApproved);
+  a.decided_by = actor;
+  a.decided_at = now;
+  return a;
+}
+
+Outcome<PendingAction> LifecycleService::cancel(const Actor& actor, std::string_view id) {
+  auto found = p_.store.find_approval(id);
+  if (!found) return not_found("id", "no pending action with this id");
+  PendingAction a = std::move(*found);
+  if (a.state != kApprovalPending)
+    return conflict("id", "the action is " + a.state + ", not pending");
+  const UnixMillis now = p_.clock.now_ms();
+  LifecycleChange change;
+  change.audit.push_back(entry(
+      actor, "approval.cancelled",
+      json::serialize(json::object{{"approval_id", a.id}, {"kind", a.kind}})));
+  if (!p_.store.finish_approval(a.id, kApprovalCancelled, actor, now, change))
+    return conflict("id", "the action is not pending any more");
+  a.state = std::string(kApprovalCancelled);
+  a.decided_by = actor;
+  a.decided_at = now;
+  return a;
+}
+
+Outcome<std::vector<PendingAction>> LifecycleService::list_approvals(std::string_view state,
+                                                                     std::size_t limit) {
+  if (!state.empty() && state != kApprovalPending && state != kApprovalApproved &&
+      state != kApprovalExpired && state != kApprovalCancelled)
+    return invalid("state", "must be pending, approved, expired or cancelled");
+  if (limit < 1 || limit > kMaxApprovalLimit) return invalid("limit", "must be 1 to 1000");
+  auto rows = p_.store.list_approvals(state, limit);
+  // A pending action past its time reads as expired (it is marked so when someone acts on it).
+  const UnixMillis now = p_.clock.now_ms();
+  for (auto& a : rows) {
+    if (a.state == kApprovalPending && now >= a.expires_at) a.state = std::string(kApprovalExpired);
+  }
+  return rows;
+}
+
+Outcome<CircuitState> LifecycleService::disable(const Actor& actor, std::string_view claim_type,
+                                                std::string_view version) {
+  auto cur = current(claim_type, version);
+  if (!cur) return cur.error();
+  if (cur->state == kCircuitDisabled)
+    return conflict("version", std::string(claim_type) + " " + std::string(version) +
+                                   " is disabled already");
+  const UnixMillis now = p_.clock.now_ms();
+  CircuitState s = *cur;
+  s.state = std::string(kCircuitDisabled);
+  s.updated_at = now;
+  const json::object data{{"claim_type", claim_type}, {"version", version}};
+  LifecycleChange change;
+  change.circuit = s;
+  change.events = partner_events("circuit.disabled", json::serialize(data), now);
+  json::object details = data;
+  details["from"] = cur->state;
+  details["partners_told"] = change.events.size();
+  change.audit.push_back(entry(actor, "circuit.disabled", json::serialize(details)));
+  p_.store.apply_lifecycle(change);
+  after_change();
+  return s;
+}
+
+Outcome<CircuitState> LifecycleService::deprecate(const Actor& actor, std::string_view claim_type,
+                                                  std::string_view version, UnixMillis sunset_at,
+                                                  std::string_view successor) {
+  auto cur = current(claim_type, version);
+  if (!cur) return cur.error();
+  const UnixMillis now = p_.clock.now_ms();
+  if (cur->state != kCircuitEnabled && cur->state != kCircuitDeprecated)
+    return conflict("version", std::string(claim_type) + " " + std::string(version) + " is " +
+                                   cur->state + ": only an enabled version can be deprecated");
+  if (sunset_at <= now) return invalid("sunset", "must be in the future");
+  if (!successor.empty()) {
+    if (!is_semver(successor)) return invalid("successor", "must be a version MAJOR.MINOR.PATCH");
+    if (successor == version) return invalid("successor", "must be another version");
+    if (!p_.catalog.find(claim_type, successor))
+      return invalid("successor", "no circuit " + std::string(claim_type) + " " +
+                                      std::string(successor) + " is loaded");
+  }
+  CircuitState s = *cur;
+  s.state = std::string(kCircuitDeprecated);
+  s.sunset_at = sunset_at;
+  s.successor = std::string(successor);
+  if (cur->state != kCircuitDeprecated) s.deprecated_at = now;
+  s.updated_at = now;
+  json::object data{{"claim_type", claim_type},
+                    {"version", version},
+                    {"sunset", rfc3339(sunset_at)}};
+  data["successor"] = successor.empty() ? json::value(nullptr) : json::value(successor);
+  LifecycleChange change;
+  change.circuit = s;
+  change.events = partner_events("circuit.deprecated", json::serialize(data), now);
+  json::object details = data;
+  details["partners_told"] = change.events.size();
+  change.audit.push_back(entry(actor, "circuit.deprecated", json::serialize(details)));
+  p_.store.apply_lifecycle(change);
+  after_change();
+  return s;
+}
+
+std::vector<CircuitListing> LifecycleService::list_circuits() {
+  std::map<std::string, CircuitListing> by_key;
+  for (const auto& c : p_.catalog.all()) {
+    auto& l = by_key[key_of(c->claim_type, c->version)];
+    l.state = enabled_by_default(c->claim_type, c->version);
+    l.loaded = true;
+  }
+  for (auto& s : p_.store.list_circuit_states()) {
+    auto& l = by_key[key_of(s.claim_type, s.version)];
+    l.state = std::move(s);
+  }
+  for (const auto& u : p_.store.circuit_usage()) {
+    if (auto it = by_key.find(key_of(u.claim_type, u.version)); it != by_key.end())
+      it->second.partners.emplace_back(u.client_id, u.proofs);
+  }
+  std::vector<CircuitListing> out;
+  for (auto& [k, l] : by_key) out.push_back(std::move(l));
+  return out;
+}
+
+}  // namespace pg::core
