@@ -55,6 +55,8 @@ struct Settings {
   std::uint64_t request_ttl_seconds = 0;
   std::string admin_token_sha256;
   std::string metrics_token_sha256;
+  std::uint64_t approval_ttl_seconds = 0;
+  std::uint64_t circuit_state_cache_ms = 0;
   // Webhooks.
   bool worker = true;
   bool webhook_allow_loopback = false;

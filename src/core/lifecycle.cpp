@@ -113,6 +113,31 @@ std::string http_date(UnixMillis ms) {
   return buf;
 }
 
+std::optional<UnixMillis> parse_utc_time(std::string_view text) {
+  const auto digits = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (i >= text.size() || text[i] < '0' || text[i] > '9') return std::nullopt;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == text.npos)
+    return static_cast<UnixMillis>(std::stoll(std::string(text))) * 1000;
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+      text[13] != ':' || text[16] != ':' || text[19] != 'Z')
+    return std::nullopt;
+  const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2),
+             mi = digits(14, 2), sec = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || *h > 23 || *mi > 59 || *sec > 59) return std::nullopt;
+  using namespace std::chrono;
+  const year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)),
+                           day(static_cast<unsigned>(*d))};
+  if (!ymd.ok()) return std::nullopt;
+  const auto t = sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*sec);
+  return duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
 std::vector<std::pair<std::string, std::string>> deprecation_headers(
     const CircuitState& state, std::string_view artifacts_base) {
   std::vector<std::pair<std::string, std::string>> h;
@@ -145,12 +170,12 @@ void LifecycleService::after_change() {
 }
 
 Outcome<CircuitState> LifecycleService::current(std::string_view claim_type,
-                                                std::string_view version) {
+                                                std::string_view version, bool known) {
   if (!is_claim_type(claim_type))
     return invalid("claim_type", "unknown claim type '" + std::string(claim_type) + "'");
   if (!is_semver(version)) return invalid("version", "must be a version MAJOR.MINOR.PATCH");
   auto row = p_.store.find_circuit_state(claim_type, version);
-  if (!p_.catalog.find(claim_type, version) && !row)
+  if (known && p_.catalog && !p_.catalog->find(claim_type, version) && !row)
     return not_found("version", "no circuit " + std::string(claim_type) + " " +
                                     std::string(version));
   return row ? std::move(*row) : enabled_by_default(claim_type, version);
@@ -180,7 +205,7 @@ Outcome<PendingAction> LifecycleService::request_enable(const Actor& actor,
                                                         std::string_view version) {
   auto cur = current(claim_type, version);
   if (!cur) return cur.error();
-  if (!p_.catalog.find(claim_type, version))
+  if (p_.catalog && !p_.catalog->find(claim_type, version))
     return conflict("version", std::string(claim_type) + " " + std::string(version) +
                                    " is not loaded by this instance");
   if (cur->state == kCircuitEnabled)
@@ -232,7 +257,7 @@ Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string
     const json::object params = json::parse(a.params_json).as_object();
     const std::string claim_type(params.at("claim_type").as_string());
     const std::string version(params.at("version").as_string());
-    auto cur = current(claim_type, version);
+    auto cur = current(claim_type, version, /*known=*/false);  // checked at the request
     if (!cur) return cur.error();
     CircuitState s = *cur;
     s.state = std::string(kCircuitEnabled);
@@ -329,7 +354,7 @@ Outcome<CircuitState> LifecycleService::deprecate(const Actor& actor, std::strin
   if (!successor.empty()) {
     if (!is_semver(successor)) return invalid("successor", "must be a version MAJOR.MINOR.PATCH");
     if (successor == version) return invalid("successor", "must be another version");
-    if (!p_.catalog.find(claim_type, successor))
+    if (p_.catalog && !p_.catalog->find(claim_type, successor))
       return invalid("successor", "no circuit " + std::string(claim_type) + " " +
                                       std::string(successor) + " is loaded");
   }
@@ -356,10 +381,12 @@ Outcome<CircuitState> LifecycleService::deprecate(const Actor& actor, std::strin
 
 std::vector<CircuitListing> LifecycleService::list_circuits() {
   std::map<std::string, CircuitListing> by_key;
-  for (const auto& c : p_.catalog.all()) {
-    auto& l = by_key[key_of(c->claim_type, c->version)];
-    l.state = enabled_by_default(c->claim_type, c->version);
-    l.loaded = true;
+  if (p_.catalog) {
+    for (const auto& c : p_.catalog->all()) {
+      auto& l = by_key[key_of(c->claim_type, c->version)];
+      l.state = enabled_by_default(c->claim_type, c->version);
+      l.loaded = true;
+    }
   }
   for (auto& s : p_.store.list_circuit_states()) {
     auto& l = by_key[key_of(s.claim_type, s.version)];

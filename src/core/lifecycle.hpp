@@ -158,6 +158,9 @@ std::vector<std::pair<std::string, std::string>> deprecation_headers(
     const CircuitState& state, std::string_view artifacts_base = "/artifacts");
 /// An IMF-fixdate (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(UnixMillis ms);
+/// "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339 in UTC, whole seconds) or decimal Unix seconds, as Unix
+/// milliseconds; nullopt for anything else.
+std::optional<UnixMillis> parse_utc_time(std::string_view text);
 
 // --- The use cases ---
 
@@ -168,7 +171,9 @@ struct LifecycleSettings {
 struct LifecyclePorts {
   LifecycleStore& store;
   Store& partners;  // list_clients: who is told by webhook
-  const CircuitCatalog& catalog;
+  /// The versions this process loads; null in a process that loads none (the CLI): any known
+  /// claim type and version is then accepted, the server deciding what it loads.
+  const CircuitCatalog* catalog;
   const Clock& clock;
   CircuitGate* gate = nullptr;  // invalidated after each change (may be null)
   std::function<void()> notify_worker;
@@ -211,7 +216,9 @@ class LifecycleService {
   std::vector<CircuitListing> list_circuits();
 
  private:
-  Outcome<CircuitState> current(std::string_view claim_type, std::string_view version);
+  /// The version's state; with `known`, NOT_FOUND unless it has a row or is loaded.
+  Outcome<CircuitState> current(std::string_view claim_type, std::string_view version,
+                                bool known = true);
   std::vector<OutboxEvent> partner_events(std::string_view type, const std::string& data_json,
                                           UnixMillis now);
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details) const;

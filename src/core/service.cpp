@@ -267,8 +267,14 @@ std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record)
 }
 
 ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
-                           const CircuitCatalog& catalog, ServiceSettings settings)
-    : store_(store), cache_(cache), clock_(clock), catalog_(catalog), settings_(settings) {}
+                           const CircuitCatalog& catalog, ServiceSettings settings,
+                           CircuitGate* circuits)
+    : store_(store),
+      cache_(cache),
+      clock_(clock),
+      catalog_(catalog),
+      settings_(settings),
+      circuits_(circuits) {}
 
 Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   constexpr std::string_view kBearer = "bearer ";
@@ -351,13 +357,18 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
       return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
                       claim_type + " " + circuit->version + " is disabled"};
     }
+    if (circuits_) {
+      if (auto refused = circuits_->refuse(claim_type, circuit->version, "circuit_version"))
+        return std::move(*refused);
+    }
   } else {
     const auto versions = catalog_.versions(claim_type);
     if (versions.empty())
       return ApiError{ErrorCode::kUnknownCircuit, "claim_type",
                       "no circuit loaded for " + claim_type};
     for (const Circuit* c : versions) {
-      if (store_.circuit_enabled(claim_type, c->version) != false) {
+      if (store_.circuit_enabled(claim_type, c->version) != false &&
+          (!circuits_ || !circuits_->refuse(claim_type, c->version, "claim_type"))) {
         circuit = c;
         break;
       }
@@ -644,6 +655,10 @@ Outcome<const Circuit*> ProofService::find_enabled_circuit(const VerifyInput& in
   if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
     return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
                     in.claim_type + " " + in.circuit_version + " is disabled"};
+  }
+  if (circuits_) {
+    if (auto refused = circuits_->refuse(in.claim_type, in.circuit_version, "circuit_version"))
+      return std::move(*refused);
   }
   if (in.publics.size() != circuit->public_signals.size()) {
     return invalid("public_signals", in.claim_type + " " + in.circuit_version + " has " +

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/catalog.hpp"
+#include "core/lifecycle.hpp"
 #include "core/errors.hpp"
 #include "core/model.hpp"
 #include "core/outcome.hpp"
@@ -78,8 +79,10 @@ std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record)
 
 class ProofService {
  public:
+  /// `circuits` (may be null: every loaded version is enabled unless Store::circuit_enabled says
+  /// otherwise) adds the lifecycle's refusals: uploaded, disabled, past its sunset.
   ProofService(Store& store, Cache& cache, const Clock& clock, const CircuitCatalog& catalog,
-               ServiceSettings settings);
+               ServiceSettings settings, CircuitGate* circuits = nullptr);
 
   /// The partner for an `Authorization` header value ("Bearer pgk_..."), or UNAUTHORIZED; then
   /// the partner's rate limit (RATE_LIMITED with a retry hint).
@@ -144,6 +147,7 @@ class ProofService {
   const Clock& clock_;
   const CircuitCatalog& catalog_;
   ServiceSettings settings_;
+  CircuitGate* circuits_;
   ServiceCounters counters_;
 };
 

@@ -25,8 +25,12 @@ class AdminApi {
   HttpReply handle(RouteId route, std::string_view authorization, std::string_view query,
                    const std::vector<std::string_view>& params);
 
- private:
+  /// The refusal for a missing or wrong admin token, or nullopt when it is the admin token.
   std::optional<HttpReply> authorize(std::string_view authorization) const;
+  /// Who the token acts as (audited).
+  const core::Actor& actor() const noexcept { return actor_; }
+
+ private:
 
   core::AdminService& admin_;
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;

@@ -5,6 +5,7 @@
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
+#include "http/lifecycle_api.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/presenter.hpp"
 
@@ -249,6 +250,17 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
           q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
       return with_route(d_.admin->handle(m.route->id, request.authorization, query, m.params));
     }
+    case RouteId::kAdminApprovals:
+    case RouteId::kAdminApprove:
+    case RouteId::kAdminCancelApproval:
+    case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitEnable:
+    case RouteId::kAdminCircuitDisable:
+    case RouteId::kAdminCircuitDeprecate:
+      if (!d_.lifecycle)
+        return with_route(
+            error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+      return with_route(d_.lifecycle->handle(m.route->id, request, m.params));
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:
@@ -299,7 +311,13 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       const auto* refused = std::get_if<core::ApiError>(&outcome.result);
       d_.metrics.observe_verify(input->claim_type,
                                 refused ? core::error_name(refused->code) : "verified");
-      return partner_reply(present_verify(outcome));
+      HttpReply answer = present_verify(outcome);
+      if (d_.circuits) {
+        for (auto& h : core::deprecation_headers(
+                 d_.circuits->state(input->claim_type, input->circuit_version)))
+          answer.headers.push_back(std::move(h));
+      }
+      return partner_reply(std::move(answer));
     }
     default: {
       const auto proof = d_.service.status(*client, m.params[0]);

@@ -22,6 +22,13 @@ enum class RouteId {
   kAdminReplay,
   kAdminTestWebhook,
   kAdminRevokeKey,
+  kAdminApprovals,
+  kAdminApprove,
+  kAdminCancelApproval,
+  kAdminCircuits,
+  kAdminCircuitEnable,
+  kAdminCircuitDisable,
+  kAdminCircuitDeprecate,
 };
 
 struct Route {
@@ -46,6 +53,17 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
     Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
+    // The circuit lifecycle and two-person approvals (http/lifecycle_api.cpp).
+    Route{RouteId::kAdminApprovals, "GET", "/api/admin/approvals", true},
+    Route{RouteId::kAdminApprove, "POST", "/api/admin/approvals/{id}/approve", true},
+    Route{RouteId::kAdminCancelApproval, "POST", "/api/admin/approvals/{id}/cancel", true},
+    Route{RouteId::kAdminCircuits, "GET", "/api/admin/circuits", true},
+    Route{RouteId::kAdminCircuitEnable, "POST", "/api/admin/circuits/{claim_type}/{version}/enable",
+          true},
+    Route{RouteId::kAdminCircuitDisable, "POST",
+          "/api/admin/circuits/{claim_type}/{version}/disable", true},
+    Route{RouteId::kAdminCircuitDeprecate, "POST",
+          "/api/admin/circuits/{claim_type}/{version}/deprecate", true},
 };
 
 }  // namespace pg::http
