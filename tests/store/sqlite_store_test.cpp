@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "audit_suite.hpp"
+#include "lifecycle_suite.hpp"
+#include "store/sqlite/sqlite_lifecycle.hpp"
 #include "outbox_suite.hpp"
 #include "shared_rules_test.hpp"
 #include "store/sqlite/migrations.hpp"
@@ -26,6 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
+using test::LifecycleSuite;
 using test::OutboxSuite;
 using test::StoreSuite;
 
@@ -165,6 +168,25 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AuditSuite,
                              "file", [] { return std::make_unique<SqliteAuditBackend>(); }}),
                          test::audit_backend_name);
 
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, LifecycleSuite,
+    ::testing::Values(test::LifecycleBackendFactory{
+        "file",
+        [] {
+          auto dir = std::make_shared<TempDir>();
+          return std::function<test::LifecycleConnection()>([dir] {
+            auto store = std::make_shared<SqliteStore>(
+                SqliteSettings{.path = dir->path() / "proofgate.db"});
+            return test::LifecycleConnection{std::shared_ptr<void>(std::make_shared<
+                                                 std::pair<std::shared_ptr<TempDir>,
+                                                           std::shared_ptr<SqliteStore>>>(
+                                                 dir, store)),
+                                             store.get(), store.get(), store.get(),
+                                             std::make_shared<SqliteLifecycleStore>(*store)};
+          });
+        }}),
+    test::lifecycle_backend_name);
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   SqliteSettings settings() const { return SqliteSettings{.path = dir_.path() / "proofgate.db"}; }
@@ -177,7 +199,9 @@ TEST_F(SqliteStoreTest, embedded_migrations_ascend_from_one) {
   ASSERT_FALSE(migrations.empty());
   EXPECT_EQ(migrations.front().version, 1);
   for (std::size_t i = 0; i < migrations.size(); ++i) {
-    if (i > 0) EXPECT_GT(migrations[i].version, migrations[i - 1].version) << migrations[i].name;
+    if (i > 0) {
+      EXPECT_GT(migrations[i].version, migrations[i - 1].version) << migrations[i].name;
+    }
     EXPECT_FALSE(migrations[i].sql.empty()) << migrations[i].name;
   }
   EXPECT_EQ(SqliteStore::latest_schema_version(), migrations.back().version);
@@ -194,7 +218,8 @@ TEST_F(SqliteStoreTest, migrations_are_applied_once_and_skipped_on_reopen) {
   std::string first_applied_at;
   {
     RawDatabase raw(settings().path);
-    EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"), std::to_string(latest));
+    EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"),
+              std::to_string(sqlite_migrations().size()));
     first_applied_at = raw.value("SELECT applied_at FROM schema_migrations WHERE version = 1");
   }
   for (int i = 0; i < 2; ++i) {
@@ -203,7 +228,8 @@ TEST_F(SqliteStoreTest, migrations_are_applied_once_and_skipped_on_reopen) {
     EXPECT_EQ(store.list_clients().size(), 1u);
   }
   RawDatabase raw(settings().path);
-  EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"), std::to_string(latest));
+  EXPECT_EQ(raw.value("SELECT count(*) FROM schema_migrations"),
+            std::to_string(sqlite_migrations().size()));
   EXPECT_EQ(raw.value("SELECT applied_at FROM schema_migrations WHERE version = 1"),
             first_applied_at);
 }
