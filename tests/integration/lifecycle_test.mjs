@@ -1,0 +1,225 @@
+// The circuit lifecycle and the two-person rule against the real `proofgate serve` (--demo) and
+// `proofgate admin` on the same data directory (another process: the server sees its changes
+// through the store, within circuit_state_cache_ms): disable at once; enable needs a second admin
+// (the admin API's token asks, a CLI admin approves; the requester approving is refused); a
+// wallet proof verifies once enabled; deprecate with a sunset a few seconds ahead and a successor:
+// the verify answer carries Deprecation, Sunset and Link; after the sunset, CIRCUIT_DISABLED names
+// the successor; partners with a webhook get circuit.disabled / circuit.deprecated events.
+//
+// The successor is a copy of age_over_18 1.0.0 published as 1.0.1 (the same development key,
+// loaded under --demo) in a private artifacts directory.
+//
+// Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
+//          node --test --test-concurrency=1 tests/integration/lifecycle_test.mjs
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { prove } from '../../clients/wallet/src/prove.mjs';
+import { Server, removeDir, tempDir } from './server.mjs';
+
+const bin = process.env.PROOFGATE_BIN;
+const sourceArtifacts = process.env.PROOFGATE_ARTIFACTS;
+assert.ok(bin && sourceArtifacts, 'PROOFGATE_BIN and PROOFGATE_ARTIFACTS must be set');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const dirs = [];
+let server;
+let dataDir;
+let artifacts;
+let adminToken;
+const demo = {};
+
+/** `proofgate admin ...` on the server's data directory as CLI admin `as` (tests only). */
+function cli(args, as) {
+  const env = { ...process.env, PROOFGATE_ALLOW_AS: '1' };
+  const r = spawnSync(bin, ['admin', ...args, '--data-dir', dataDir, ...(as ? ['--as', as] : [])], { encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: r.status === 0 ? JSON.parse(r.stdout) : undefined };
+}
+
+async function call(method, pathname, { key, body } = {}) {
+  const headers = {};
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(server.url + pathname, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+const adminCall = (method, pathname, body) => call(method, pathname, { key: adminToken, body });
+const newRequest = (version) => call('POST', '/api/v1/requests', { key: demo.key, body: { claim_type: 'age_over_18', circuit_version: version } });
+
+/** Polls `f()` until it returns a truthy value, or fails after `timeoutMs` naming `what`. */
+async function waitFor(f, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await f();
+    if (last) return last;
+    await sleep(20);
+  }
+  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** age_over_18 1.0.0 and 1.0.1 (a copy under the next version) in a private artifacts directory. */
+function makeArtifacts() {
+  const dir = tempDir('lifecycle-artifacts');
+  dirs.push(dir);
+  for (const entry of fs.readdirSync(sourceArtifacts)) {
+    fs.symlinkSync(path.resolve(sourceArtifacts, entry), path.join(dir, entry));
+  }
+  fs.rmSync(path.join(dir, 'age_over_18'));
+  const src = path.resolve(sourceArtifacts, 'age_over_18', '1.0.0');
+  for (const version of ['1.0.0', '1.0.1']) {
+    const dst = path.join(dir, 'age_over_18', version);
+    fs.mkdirSync(dst, { recursive: true });
+    for (const f of fs.readdirSync(src)) {
+      if (f === 'manifest.json') continue;
+      fs.symlinkSync(path.join(src, f), path.join(dst, f));
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(src, 'manifest.json'), 'utf8'));
+    manifest.version = version;
+    fs.writeFileSync(path.join(dst, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  }
+  return dir;
+}
+
+before(async () => {
+  artifacts = makeArtifacts();
+  dataDir = tempDir('lifecycle');
+  dirs.push(dataDir);
+  const t = spawnSync(bin, ['admin', 'new-admin-token'], { encoding: 'utf8' });
+  assert.equal(t.status, 0, t.stderr);
+  const token = JSON.parse(t.stdout);
+  adminToken = token.admin_token;
+  server = await Server.start({
+    bin, artifacts, dataDir,
+    args: ['--demo', '--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256, '--webhook-allow-loopback'],
+  });
+  const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
+  demo.key = read('partner.json').api_key;
+  demo.holder = read('holder.json');
+  demo.identity = read('identity.json');
+});
+
+after(async () => {
+  if (server?.running) await server.stop();
+  await globalThis.curve_bn128?.terminate();
+  dirs.forEach(removeDir);
+});
+
+test('the admin API and the CLI need the admin token and name bad input', async () => {
+  assert.equal((await call('GET', '/api/admin/approvals')).status, 401);
+  assert.equal((await call('GET', '/api/admin/circuits', { key: demo.key })).status, 401);
+  const bad = await adminCall('POST', '/api/admin/circuits/age_over_18/1.0.0/deprecate', { sunset: 'tomorrow' });
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(bad.json.field, 'sunset');
+  const unknown = await adminCall('POST', '/api/admin/circuits/age_over_18/9.9.9/disable');
+  assert.equal(unknown.status, 404, unknown.text);
+  const noAs = spawnSync(bin, ['admin', 'approvals', '--data-dir', dataDir, '--as', 'x'], { encoding: 'utf8' });
+  assert.notEqual(noAs.status, 0);
+});
+
+test('disable at once from the CLI: the running server refuses the version, partners are told', async () => {
+  const disabled = cli(['disable-circuit', '--claim-type', 'age_over_18', '--version', '1.0.0'], 'alice');
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.equal(disabled.json.state, 'disabled');
+  const refused = await waitFor(async () => {
+    const r = await newRequest('1.0.0');
+    return r.status === 422 ? r : null;
+  }, 10_000, 'the server to see the disabled state');
+  assert.equal(refused.json.error_code, 'CIRCUIT_DISABLED', refused.text);
+  assert.match(refused.json.detail, /1\.0\.0 is disabled/);
+  const listed = await adminCall('GET', '/api/admin/circuits');
+  assert.equal(listed.status, 200, listed.text);
+  const row = listed.json.circuits.find((c) => c.claim_type === 'age_over_18' && c.version === '1.0.0');
+  assert.equal(row.state, 'disabled');
+  assert.equal(row.loaded, true);
+  const audit = spawnSync(bin, ['admin', 'audit', '--data-dir', dataDir], { encoding: 'utf8' }).stdout;
+  assert.match(audit, /"action":"circuit.disabled"/);
+});
+
+test('enable needs a second admin: the requester is refused, another admin enables, a proof verifies', { timeout: 120_000 }, async () => {
+  const asked = await adminCall('POST', '/api/admin/circuits/age_over_18/1.0.0/enable');
+  assert.equal(asked.status, 202, asked.text);
+  assert.equal(asked.json.state, 'pending');
+  assert.equal(asked.json.kind, 'circuit.enable');
+  assert.equal(asked.json.requested_by.type, 'admin_api');
+  const twice = await adminCall('POST', '/api/admin/circuits/age_over_18/1.0.0/enable');
+  assert.equal(twice.status, 409, twice.text);
+
+  const self = await adminCall('POST', `/api/admin/approvals/${asked.json.id}/approve`);
+  assert.equal(self.status, 409, self.text);
+  assert.equal(self.json.error_code, 'CONFLICT');
+  assert.match(self.json.detail, /cannot approve their own/);
+  // Still disabled.
+  assert.equal((await newRequest('1.0.0')).status, 422);
+
+  const pending = await adminCall('GET', '/api/admin/approvals?state=pending');
+  assert.deepEqual(pending.json.approvals.map((a) => a.id), [asked.json.id]);
+
+  const approved = cli(['approve', asked.json.id], 'bob');
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.equal(approved.json.state, 'approved');
+  assert.deepEqual(approved.json.decided_by, { type: 'admin_cli', id: 'bob' });
+  const again = cli(['approve', asked.json.id], 'carol');
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /not pending/);
+
+  const request = (await waitFor(async () => {
+    const r = await newRequest('1.0.0');
+    return r.status === 201 ? r : null;
+  }, 10_000, 'the server to see the enabled state')).json;
+  const body = await prove(artifacts, demo.holder, demo.identity, request);
+  const verified = await call('POST', '/api/v1/verify', { key: demo.key, body });
+  assert.equal(verified.status, 200, verified.text);
+  assert.equal(verified.json.status, 'verified');
+  assert.equal(verified.headers.get('deprecation'), null);
+
+  // Self-approval between two CLI admins too.
+  const disabled = cli(['disable-circuit', '--claim-type', 'age_over_18', '--version', '1.0.1'], 'alice');
+  assert.equal(disabled.code, 0, disabled.stderr);
+  const cliAsk = cli(['request-enable', '--claim-type', 'age_over_18', '--version', '1.0.1'], 'alice');
+  assert.equal(cliAsk.code, 0, cliAsk.stderr);
+  const cliSelf = cli(['approve', cliAsk.json.id], 'alice');
+  assert.notEqual(cliSelf.code, 0);
+  assert.match(cliSelf.stderr, /cannot approve their own/);
+  assert.equal(cli(['approve', cliAsk.json.id], 'bob').code, 0);
+});
+
+test('deprecate: headers until the sunset, then CIRCUIT_DISABLED naming the successor', { timeout: 120_000 }, async () => {
+  // Requests made (and proved) before the sunset, answered before and after it.
+  const before1 = (await newRequest('1.0.0')).json;
+  const before2 = (await newRequest('1.0.0')).json;
+  const body1 = await prove(artifacts, demo.holder, demo.identity, before1);
+  const body2 = await prove(artifacts, demo.holder, demo.identity, before2);
+
+  const sunsetMs = Math.ceil((Date.now() + 6000) / 1000) * 1000;
+  const sunset = new Date(sunsetMs).toISOString().replace('.000Z', 'Z');
+  const deprecated = await adminCall('POST', '/api/admin/circuits/age_over_18/1.0.0/deprecate', { sunset, successor: '1.0.1' });
+  assert.equal(deprecated.status, 200, deprecated.text);
+  assert.equal(deprecated.json.state, 'deprecated');
+  assert.equal(deprecated.json.successor, '1.0.1');
+
+  const r = await call('POST', '/api/v1/verify', { key: demo.key, body: body1 });
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers.get('deprecation') ?? '', /^@[0-9]+$/);
+  assert.equal(r.headers.get('sunset'), new Date(sunsetMs).toUTCString());
+  assert.equal(r.headers.get('link'), '</artifacts/age_over_18/1.0.1/manifest.json>; rel="successor-version"');
+
+  await waitFor(() => Date.now() >= sunsetMs, 15_000, 'the sunset');
+  const late = await call('POST', '/api/v1/verify', { key: demo.key, body: body2 });
+  assert.equal(late.status, 422, late.text);
+  assert.equal(late.json.error_code, 'CIRCUIT_DISABLED');
+  assert.match(late.json.detail, /move to age_over_18 1\.0\.1/);
+  const fresh = await newRequest('1.0.0');
+  assert.equal(fresh.status, 422, fresh.text);
+  assert.match(fresh.json.detail, /1\.0\.1/);
+  // Without a version, a request picks one that still verifies.
+  const picked = await call('POST', '/api/v1/requests', { key: demo.key, body: { claim_type: 'age_over_18' } });
+  assert.equal(picked.status, 201, picked.text);
+  assert.equal(picked.json.circuit_version, '1.0.1');
+});
