@@ -136,8 +136,8 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
     exit_code = 0;
   });
 
-  CLI::App* circuits =
-      admin.add_subcommand("circuits", "List circuit versions with a lifecycle row and who used them");
+  CLI::App* circuits = admin.add_subcommand(
+      "circuits", "List circuit versions with a lifecycle row and who used them");
   storage(circuits);
   circuits->callback([f, &exit_code] {
     with_lifecycle(*f, [&](core::LifecycleService& s) {
@@ -191,7 +191,8 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
   storage(deprecate);
   deprecate->callback([f, &exit_code] {
     const auto sunset = core::parse_utc_time(f->sunset);
-    if (!sunset) throw std::runtime_error("--sunset: '" + f->sunset + "' is not YYYY-MM-DDTHH:MM:SSZ");
+    if (!sunset)
+      throw std::runtime_error("--sunset: '" + f->sunset + "' is not YYYY-MM-DDTHH:MM:SSZ");
     with_lifecycle(*f, [&](core::LifecycleService& s) {
       auto state = s.deprecate(actor_of(*f), f->claim_type, f->version, *sunset, f->successor);
       print(http::circuit_state_json(value_or_throw(state)));

@@ -20,10 +20,10 @@ namespace pg::cli {
 struct Backends {
   std::shared_ptr<void> owner;  // keeps the store object alive
   core::Store* store = nullptr;
-  core::OutboxStore* outbox = nullptr;  // the same object as store
-  core::AuditStore* audit = nullptr;    // the same object as store
+  core::OutboxStore* outbox = nullptr;              // the same object as store
+  core::AuditStore* audit = nullptr;                // the same object as store
   std::shared_ptr<core::LifecycleStore> lifecycle;  // approvals and circuit states, on store
-  std::unique_ptr<core::Cache> cache;   // only when asked for
+  std::unique_ptr<core::Cache> cache;               // only when asked for
   core::MasterKey master_key{};
   std::filesystem::path data_dir;  // demo files, and the master key unless master_key_file
   std::string storage_name;        // "sqlite" | "postgresql"

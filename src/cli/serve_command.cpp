@@ -19,8 +19,8 @@
 #include "core/service.hpp"
 #include "feed/follower.hpp"
 #include "http/admin.hpp"
-#include "http/lifecycle_api.hpp"
 #include "http/api.hpp"
+#include "http/lifecycle_api.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "webhooks/worker.hpp"
@@ -127,9 +127,9 @@ int serve(const Settings& s) {
   // The admin use cases (core::AdminService) on the same storage, each audited with its change.
   AdminWiring admin_service(data, clock, [&worker] { worker.notify(); });
   http::AdminApi admin(admin_service.service(), admin_token_hash(s));
-  core::LifecycleService lifecycle(
-      {*data.lifecycle, *data.store, &catalog, clock, &circuit_gate, [&worker] { worker.notify(); }},
-      {static_cast<std::int64_t>(s.approval_ttl_seconds)});
+  core::LifecycleService lifecycle({*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
+                                    [&worker] { worker.notify(); }},
+                                   {static_cast<std::int64_t>(s.approval_ttl_seconds)});
   http::LifecycleApi lifecycle_api(lifecycle, admin);
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,

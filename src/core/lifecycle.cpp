@@ -124,8 +124,8 @@ std::optional<UnixMillis> parse_utc_time(std::string_view text) {
   };
   if (!text.empty() && text.size() <= 12 && text.find_first_not_of("0123456789") == text.npos)
     return static_cast<UnixMillis>(std::stoll(std::string(text))) * 1000;
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':' || text[19] != 'Z')
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != 'Z')
     return std::nullopt;
   const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2),
              mi = digits(14, 2), sec = digits(17, 2);
@@ -176,8 +176,8 @@ Outcome<CircuitState> LifecycleService::current(std::string_view claim_type,
   if (!is_semver(version)) return invalid("version", "must be a version MAJOR.MINOR.PATCH");
   auto row = p_.store.find_circuit_state(claim_type, version);
   if (known && p_.catalog && !p_.catalog->find(claim_type, version) && !row)
-    return not_found("version", "no circuit " + std::string(claim_type) + " " +
-                                    std::string(version));
+    return not_found("version",
+                     "no circuit " + std::string(claim_type) + " " + std::string(version));
   return row ? std::move(*row) : enabled_by_default(claim_type, version);
 }
 
@@ -209,8 +209,8 @@ Outcome<PendingAction> LifecycleService::request_enable(const Actor& actor,
     return conflict("version", std::string(claim_type) + " " + std::string(version) +
                                    " is not loaded by this instance");
   if (cur->state == kCircuitEnabled)
-    return conflict("version", std::string(claim_type) + " " + std::string(version) +
-                                   " is enabled already");
+    return conflict("version",
+                    std::string(claim_type) + " " + std::string(version) + " is enabled already");
   const json::object params{{"claim_type", claim_type}, {"version", version}};
   for (const auto& a : p_.store.list_approvals(kApprovalPending, kMaxApprovalLimit)) {
     if (a.kind == kActionCircuitEnable && a.expires_at > p_.clock.now_ms() &&
@@ -227,8 +227,8 @@ Outcome<PendingAction> LifecycleService::request_enable(const Actor& actor,
   a.state = std::string(kApprovalPending);
   p_.store.create_approval(
       a, entry(actor, "approval.requested",
-               json::serialize(json::object{
-                   {"approval_id", a.id}, {"kind", a.kind}, {"params", params}})));
+               json::serialize(
+                   json::object{{"approval_id", a.id}, {"kind", a.kind}, {"params", params}})));
   return a;
 }
 
@@ -239,8 +239,8 @@ Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string
   if (a.state != kApprovalPending)
     return conflict("id", "the action is " + a.state + ", not pending");
   if (same_actor(actor, a.requested_by))
-    return conflict("id", "the requester cannot approve their own action (" +
-                              actor_text(actor) + "): a second admin must approve it");
+    return conflict("id", "the requester cannot approve their own action (" + actor_text(actor) +
+                              "): a second admin must approve it");
   const UnixMillis now = p_.clock.now_ms();
   const json::object audit_base{{"approval_id", a.id}, {"kind", a.kind}};
   if (now >= a.expires_at) {
@@ -291,9 +291,9 @@ Outcome<PendingAction> LifecycleService::cancel(const Actor& actor, std::string_
     return conflict("id", "the action is " + a.state + ", not pending");
   const UnixMillis now = p_.clock.now_ms();
   LifecycleChange change;
-  change.audit.push_back(entry(
-      actor, "approval.cancelled",
-      json::serialize(json::object{{"approval_id", a.id}, {"kind", a.kind}})));
+  change.audit.push_back(
+      entry(actor, "approval.cancelled",
+            json::serialize(json::object{{"approval_id", a.id}, {"kind", a.kind}})));
   if (!p_.store.finish_approval(a.id, kApprovalCancelled, actor, now, change))
     return conflict("id", "the action is not pending any more");
   a.state = std::string(kApprovalCancelled);
@@ -322,8 +322,8 @@ Outcome<CircuitState> LifecycleService::disable(const Actor& actor, std::string_
   auto cur = current(claim_type, version);
   if (!cur) return cur.error();
   if (cur->state == kCircuitDisabled)
-    return conflict("version", std::string(claim_type) + " " + std::string(version) +
-                                   " is disabled already");
+    return conflict("version",
+                    std::string(claim_type) + " " + std::string(version) + " is disabled already");
   const UnixMillis now = p_.clock.now_ms();
   CircuitState s = *cur;
   s.state = std::string(kCircuitDisabled);
@@ -364,9 +364,8 @@ Outcome<CircuitState> LifecycleService::deprecate(const Actor& actor, std::strin
   s.successor = std::string(successor);
   if (cur->state != kCircuitDeprecated) s.deprecated_at = now;
   s.updated_at = now;
-  json::object data{{"claim_type", claim_type},
-                    {"version", version},
-                    {"sunset", rfc3339(sunset_at)}};
+  json::object data{
+      {"claim_type", claim_type}, {"version", version}, {"sunset", rfc3339(sunset_at)}};
   data["successor"] = successor.empty() ? json::value(nullptr) : json::value(successor);
   LifecycleChange change;
   change.circuit = s;

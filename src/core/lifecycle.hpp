@@ -1,8 +1,9 @@
-// Circuit versions from upload to retirement (uploaded -> enabled -> deprecated -> disabled) and the
-// two-person rule: a change that needs a second admin is stored as a pending action that another
-// actor approves before it expires. Both are audited in the same transaction as the change, and
-// the verify path reads the state through CircuitGate (a short cache over the store, so a change
-// made by another instance is seen within the cache's lifetime). docs/circuits.md, docs/admin.md.
+// Circuit versions from upload to retirement (uploaded -> enabled -> deprecated -> disabled) and
+// the two-person rule: a change that needs a second admin is stored as a pending action that
+// another actor approves before it expires. Both are audited in the same transaction as the change,
+// and the verify path reads the state through CircuitGate (a short cache over the store, so a
+// change made by another instance is seen within the cache's lifetime). docs/circuits.md,
+// docs/admin.md.
 #pragma once
 
 #include <chrono>
@@ -47,8 +48,9 @@ struct PendingAction {
   Actor requested_by;
   UnixMillis requested_at = 0;
   UnixMillis expires_at = 0;
-  std::string state;  // kApprovalPending | kApprovalApproved | kApprovalExpired | kApprovalCancelled
-  Actor decided_by;   // who approved or cancelled; empty while pending or when it expired
+  std::string
+      state;         // kApprovalPending | kApprovalApproved | kApprovalExpired | kApprovalCancelled
+  Actor decided_by;  // who approved or cancelled; empty while pending or when it expired
   UnixMillis decided_at = 0;  // when it left pending; 0 while pending
 };
 
@@ -63,9 +65,9 @@ inline constexpr std::string_view kCircuitDisabled = "disabled";
 struct CircuitState {
   std::string claim_type;
   std::string version;
-  std::string state;           // kCircuitUploaded | kCircuitEnabled | kCircuitDeprecated | ...
-  UnixMillis sunset_at = 0;    // deprecated: when it stops verifying; 0 otherwise
-  std::string successor;       // deprecated: the version to move to; may be empty
+  std::string state;         // kCircuitUploaded | kCircuitEnabled | kCircuitDeprecated | ...
+  UnixMillis sunset_at = 0;  // deprecated: when it stops verifying; 0 otherwise
+  std::string successor;     // deprecated: the version to move to; may be empty
   UnixMillis deprecated_at = 0;
   UnixMillis updated_at = 0;
   /// Accepted by verify at `now`: enabled, or deprecated before its sunset.
@@ -182,7 +184,7 @@ struct LifecyclePorts {
 /// A version as the admin API lists it.
 struct CircuitListing {
   CircuitState state;
-  bool loaded = false;  // in this instance's catalog
+  bool loaded = false;                                         // in this instance's catalog
   std::vector<std::pair<std::string, std::int64_t>> partners;  // client id, proofs
 };
 

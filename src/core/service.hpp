@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "core/catalog.hpp"
-#include "core/lifecycle.hpp"
 #include "core/errors.hpp"
+#include "core/lifecycle.hpp"
 #include "core/model.hpp"
 #include "core/outcome.hpp"
 #include "core/ports.hpp"

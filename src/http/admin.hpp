@@ -31,7 +31,6 @@ class AdminApi {
   const core::Actor& actor() const noexcept { return actor_; }
 
  private:
-
   core::AdminService& admin_;
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;
   core::Actor actor_;

@@ -5,8 +5,8 @@
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
-#include "http/lifecycle_api.hpp"
 #include "http/embedded_assets.hpp"
+#include "http/lifecycle_api.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {

@@ -112,8 +112,7 @@ HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
       std::optional<core::UnixMillis> sunset;
       if (const auto* v = o.if_contains("sunset"); v && v->is_string())
         sunset = core::parse_utc_time(v->get_string());
-      if (!sunset)
-        return invalid("sunset", "required: RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+      if (!sunset) return invalid("sunset", "required: RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)");
       std::string successor;
       if (const auto* v = o.if_contains("successor"); v && !v->is_null()) {
         if (!v->is_string()) return invalid("successor", "must be a version string");

@@ -239,14 +239,14 @@ TEST_F(LifecycleTest, deprecation_verifies_until_the_sunset_then_names_the_succe
   EXPECT_FALSE(gate_.refuse("age_over_18", "1.0.0", "circuit_version"));
   const auto headers = deprecation_headers(gate_.state("age_over_18", "1.0.0"));
   ASSERT_EQ(headers.size(), 3u);
-  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{
-                            "Deprecation", "@" + std::to_string(kNow / 1000)}));
+  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"Deprecation",
+                                                             "@" + std::to_string(kNow / 1000)}));
   EXPECT_EQ(headers[1].first, "Sunset");
   EXPECT_EQ(headers[1].second, http_date(kNow + 5000));
-  EXPECT_EQ(headers[2], (std::pair<std::string, std::string>{
-                            "Link",
-                            "</artifacts/age_over_18/2.0.0/manifest.json>; "
-                            "rel=\"successor-version\""}));
+  EXPECT_EQ(headers[2],
+            (std::pair<std::string, std::string>{"Link",
+                                                 "</artifacts/age_over_18/2.0.0/manifest.json>; "
+                                                 "rel=\"successor-version\""}));
 
   clock_.now = kNow + 5000;
   const auto refused = gate_.refuse("age_over_18", "1.0.0", "circuit_version");

@@ -110,8 +110,8 @@ TEST_P(LifecycleSuite, stores_a_pending_action_with_its_audit_entry) {
 TEST_P(LifecycleSuite, lists_approvals_newest_first_and_by_state) {
   c_.lifecycle->create_approval(pending("old", kNow), audit("approval.requested", kNow));
   c_.lifecycle->create_approval(pending("new", kNow + 5), audit("approval.requested", kNow + 5));
-  ASSERT_TRUE(c_.lifecycle->finish_approval("old", core::kApprovalCancelled,
-                                            {"admin_cli", "x"}, kNow + 6, {}));
+  ASSERT_TRUE(c_.lifecycle->finish_approval("old", core::kApprovalCancelled, {"admin_cli", "x"},
+                                            kNow + 6, {}));
   const auto all = c_.lifecycle->list_approvals("", 10);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, "new");
@@ -127,14 +127,14 @@ TEST_P(LifecycleSuite, decides_a_pending_action_once_with_its_change) {
   core::LifecycleChange change;
   change.circuit = circuit(core::kCircuitEnabled, kNow + 10);
   change.audit = {audit("approval.approved", kNow + 10), audit("circuit.enabled", kNow + 10)};
-  ASSERT_TRUE(c_.lifecycle->finish_approval("a1", core::kApprovalApproved,
-                                            {"admin_cli", "second"}, kNow + 10, change));
+  ASSERT_TRUE(c_.lifecycle->finish_approval("a1", core::kApprovalApproved, {"admin_cli", "second"},
+                                            kNow + 10, change));
   // The second decision loses, and writes none of its change.
   core::LifecycleChange again;
   again.circuit = circuit(core::kCircuitDisabled, kNow + 20);
   again.audit = {audit("approval.approved", kNow + 20)};
-  EXPECT_FALSE(c_.lifecycle->finish_approval("a1", core::kApprovalApproved,
-                                             {"admin_cli", "third"}, kNow + 20, again));
+  EXPECT_FALSE(c_.lifecycle->finish_approval("a1", core::kApprovalApproved, {"admin_cli", "third"},
+                                             kNow + 20, again));
   const auto found = c_.lifecycle->find_approval("a1");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->state, core::kApprovalApproved);
@@ -144,8 +144,8 @@ TEST_P(LifecycleSuite, decides_a_pending_action_once_with_its_change) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->state, core::kCircuitEnabled);
   EXPECT_EQ(c_.store->circuit_enabled("age_over_18", "2.0.0"), std::optional<bool>(true));
-  EXPECT_EQ(audit_actions(),
-            (std::vector<std::string>{"approval.requested", "approval.approved", "circuit.enabled"}));
+  EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                       "circuit.enabled"}));
 }
 
 TEST_P(LifecycleSuite, a_refused_audit_entry_rolls_the_decision_back) {

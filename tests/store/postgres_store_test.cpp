@@ -4,7 +4,6 @@
 // binary starts once with scripts/pg-test-server.sh and stops at the end; when it cannot start,
 // every test fails (none is skipped).
 #include "store/postgres/postgres_store.hpp"
-#include "store/postgres/migrations.hpp"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -25,8 +24,9 @@
 
 #include "audit_suite.hpp"
 #include "lifecycle_suite.hpp"
-#include "store/postgres/postgres_lifecycle.hpp"
 #include "outbox_suite.hpp"
+#include "store/postgres/migrations.hpp"
+#include "store/postgres/postgres_lifecycle.hpp"
 #include "store_suite.hpp"
 #include "support/postgres_server.hpp"
 
@@ -34,8 +34,8 @@ namespace pg::store {
 namespace {
 
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
-using test::LifecycleSuite;
 using test::kNow;
+using test::LifecycleSuite;
 using test::OutboxSuite;
 using test::StoreSuite;
 using namespace std::chrono_literals;

@@ -17,10 +17,10 @@
 
 #include "audit_suite.hpp"
 #include "lifecycle_suite.hpp"
-#include "store/sqlite/sqlite_lifecycle.hpp"
 #include "outbox_suite.hpp"
 #include "shared_rules_test.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_lifecycle.hpp"
 #include "store_suite.hpp"
 
 namespace pg::store {
@@ -175,14 +175,15 @@ INSTANTIATE_TEST_SUITE_P(
         [] {
           auto dir = std::make_shared<TempDir>();
           return std::function<test::LifecycleConnection()>([dir] {
-            auto store = std::make_shared<SqliteStore>(
-                SqliteSettings{.path = dir->path() / "proofgate.db"});
-            return test::LifecycleConnection{std::shared_ptr<void>(std::make_shared<
-                                                 std::pair<std::shared_ptr<TempDir>,
-                                                           std::shared_ptr<SqliteStore>>>(
-                                                 dir, store)),
-                                             store.get(), store.get(), store.get(),
-                                             std::make_shared<SqliteLifecycleStore>(*store)};
+            auto store =
+                std::make_shared<SqliteStore>(SqliteSettings{.path = dir->path() / "proofgate.db"});
+            return test::LifecycleConnection{
+                std::shared_ptr<void>(
+                    std::make_shared<
+                        std::pair<std::shared_ptr<TempDir>, std::shared_ptr<SqliteStore>>>(dir,
+                                                                                           store)),
+                store.get(), store.get(), store.get(),
+                std::make_shared<SqliteLifecycleStore>(*store)};
           });
         }}),
     test::lifecycle_backend_name);

@@ -161,11 +161,10 @@ std::vector<core::PendingAction> PostgresLifecycleStore::list_approvals(std::str
   constexpr std::string_view kOperation = "list_approvals";
   std::vector<core::PendingAction> out;
   store_.with_connection(kOperation, false, [&](Connection& c, const SideWrites&) {
-    const Result result = c.run(
-        kListApprovals,
-        Params().text(state).integer(
-            static_cast<std::int64_t>(std::min<std::size_t>(limit, 1000000))),
-        kOperation);
+    const Result result = c.run(kListApprovals,
+                                Params().text(state).integer(static_cast<std::int64_t>(
+                                    std::min<std::size_t>(limit, 1000000))),
+                                kOperation);
     const Reader r(result, kOperation);
     for (int i = 0; i < r.rows(); ++i) out.push_back(approval_at(r, i));
     return true;
@@ -178,10 +177,10 @@ bool PostgresLifecycleStore::finish_approval(std::string_view id, std::string_vi
                                              const core::LifecycleChange& change) {
   constexpr std::string_view kOperation = "finish_approval";
   return store_.with_connection(kOperation, true, [&](Connection& c, const SideWrites& side) {
-    const Result done = c.run(
-        kFinishApproval,
-        Params().text(id).text(state).nullable_text(by.type).nullable_text(by.id).integer(at),
-        kOperation);
+    const Result done =
+        c.run(kFinishApproval,
+              Params().text(id).text(state).nullable_text(by.type).nullable_text(by.id).integer(at),
+              kOperation);
     if (done.rows() == 0) return false;  // not pending any more: rolls back
     write_change(c, change, at, side, kOperation);
     return true;

@@ -125,7 +125,8 @@ std::vector<core::PendingAction> SqliteLifecycleStore::list_approvals(std::strin
                                        "ORDER BY requested_at DESC, id LIMIT ?2",
                                    kOperation, false);
     Query query(db, statement, kOperation);
-    query.text(1, state).integer(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1000000)));
+    query.text(1, state).integer(2,
+                                 static_cast<std::int64_t>(std::min<std::size_t>(limit, 1000000)));
     while (query.step()) out.push_back(approval_from_row(Row(query)));
     return true;
   });
@@ -140,8 +141,11 @@ bool SqliteLifecycleStore::finish_approval(std::string_view id, std::string_view
     {
       const auto statement = prepare(db, kFinishApproval, kOperation, false);
       Query query(db, statement, kOperation);
-      query.text(1, id).text(2, state).nullable_text(3, by.type).nullable_text(4, by.id).integer(
-          5, at);
+      query.text(1, id)
+          .text(2, state)
+          .nullable_text(3, by.type)
+          .nullable_text(4, by.id)
+          .integer(5, at);
       if (!query.step()) return false;  // not pending any more: rolls back
     }
     write_change(db, change, at, side, kOperation);
@@ -163,9 +167,9 @@ std::optional<core::CircuitState> SqliteLifecycleStore::find_circuit_state(
   constexpr std::string_view kOperation = "find_circuit_state";
   std::optional<core::CircuitState> out;
   store_.with_connection(kOperation, false, [&](sqlite3* db, const SideWrites&) {
-    const auto statement = prepare(
-        db, std::string(kCircuitColumns) + "WHERE claim_type = ?1 AND semver = ?2", kOperation,
-        false);
+    const auto statement =
+        prepare(db, std::string(kCircuitColumns) + "WHERE claim_type = ?1 AND semver = ?2",
+                kOperation, false);
     Query query(db, statement, kOperation);
     query.text(1, claim_type).text(2, version);
     if (query.step()) out = circuit_from_row(Row(query));
@@ -178,9 +182,8 @@ std::vector<core::CircuitState> SqliteLifecycleStore::list_circuit_states() {
   constexpr std::string_view kOperation = "list_circuit_states";
   std::vector<core::CircuitState> out;
   store_.with_connection(kOperation, false, [&](sqlite3* db, const SideWrites&) {
-    const auto statement =
-        prepare(db, std::string(kCircuitColumns) + "ORDER BY claim_type, semver", kOperation,
-                false);
+    const auto statement = prepare(db, std::string(kCircuitColumns) + "ORDER BY claim_type, semver",
+                                   kOperation, false);
     Query query(db, statement, kOperation);
     while (query.step()) out.push_back(circuit_from_row(Row(query)));
     return true;
