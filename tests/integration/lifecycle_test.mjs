@@ -123,7 +123,19 @@ test('the admin API and the CLI need the admin token and name bad input', async 
   assert.notEqual(noAs.status, 0);
 });
 
+/** The event types queued for partner `clientId`, from the admin API. */
+async function eventTypes(clientId) {
+  const r = await adminCall('GET', `/api/admin/deliveries?client_id=${clientId}`);
+  assert.equal(r.status, 200, r.text);
+  return r.json.deliveries.map((d) => d.event_type);
+}
+
 test('disable at once from the CLI: the running server refuses the version, partners are told', async () => {
+  // A partner with a webhook (nothing listens there: the event stays queued, which is enough).
+  const hooked = cli(['create-client', '--name', 'Hooked', '--scopes', 'age_over_18', '--domains', 'hooked.example',
+    '--webhook-url', 'http://127.0.0.1:9/hook', '--allow-loopback-webhook']);
+  assert.equal(hooked.code, 0, hooked.stderr);
+  demo.hooked = hooked.json.client_id;
   const disabled = cli(['disable-circuit', '--claim-type', 'age_over_18', '--version', '1.0.0'], 'alice');
   assert.equal(disabled.code, 0, disabled.stderr);
   assert.equal(disabled.json.state, 'disabled');
@@ -140,6 +152,7 @@ test('disable at once from the CLI: the running server refuses the version, part
   assert.equal(row.loaded, true);
   const audit = spawnSync(bin, ['admin', 'audit', '--data-dir', dataDir], { encoding: 'utf8' }).stdout;
   assert.match(audit, /"action":"circuit.disabled"/);
+  assert.deepEqual(await eventTypes(demo.hooked), ['circuit.disabled']);
 });
 
 test('enable needs a second admin: the requester is refused, another admin enables, a proof verifies', { timeout: 120_000 }, async () => {
@@ -203,6 +216,7 @@ test('deprecate: headers until the sunset, then CIRCUIT_DISABLED naming the succ
   assert.equal(deprecated.status, 200, deprecated.text);
   assert.equal(deprecated.json.state, 'deprecated');
   assert.equal(deprecated.json.successor, '1.0.1');
+  assert.ok((await eventTypes(demo.hooked)).includes('circuit.deprecated'));
 
   const r = await call('POST', '/api/v1/verify', { key: demo.key, body: body1 });
   assert.equal(r.status, 200, r.text);
