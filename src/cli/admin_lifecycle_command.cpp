@@ -1,5 +1,5 @@
 // `proofgate admin approvals|approve|cancel-approval|circuits|request-enable|disable-circuit|
-// deprecate-circuit`: the two-person rule and the circuit lifecycle from a shell, each a call of
+// deprecate-circuit|set-min-version`: the two-person rule and the circuit lifecycle from a shell, each a call of
 // core::LifecycleService (docs/admin.md "Approvals", docs/circuits.md). The actor is the OS
 // account; `--as NAME` (tests only, with PROOFGATE_ALLOW_AS=1) acts as another CLI admin so that a
 // test can be two people on one machine.
@@ -28,7 +28,7 @@ namespace {
 
 struct LifecycleFlags {
   std::string data_dir = "./data", database_url, master_key_file;
-  std::string id, state, acting_as, claim_type, version, sunset, successor;
+  std::string id, state, acting_as, claim_type, version, sunset, successor, client_id;
   std::size_t limit = 100;
 };
 
@@ -196,6 +196,22 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
     with_lifecycle(*f, [&](core::LifecycleService& s) {
       auto state = s.deprecate(actor_of(*f), f->claim_type, f->version, *sunset, f->successor);
       print(http::circuit_state_json(value_or_throw(state)));
+    });
+    exit_code = 0;
+  });
+
+  CLI::App* minimum = admin.add_subcommand(
+      "set-min-version",
+      "Set a partner's oldest accepted version of a claim type (no --version: remove it)");
+  minimum->add_option("--client-id", f->client_id, "the partner")->required();
+  minimum->add_option("--claim-type", f->claim_type, "claim type")->required();
+  minimum->add_option("--version", f->version, "the oldest version it accepts, MAJOR.MINOR.PATCH");
+  acting(minimum);
+  storage(minimum);
+  minimum->callback([f, &exit_code] {
+    with_lifecycle(*f, [&](core::LifecycleService& s) {
+      auto set = s.set_min_version(actor_of(*f), f->client_id, f->claim_type, f->version);
+      print(http::min_versions_json(f->client_id, value_or_throw(set)));
     });
     exit_code = 0;
   });

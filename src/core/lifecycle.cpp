@@ -90,9 +90,52 @@ std::optional<ApiError> CircuitGate::refuse(std::string_view claim_type, std::st
   return ApiError{ErrorCode::kCircuitDisabled, std::string(field), std::move(detail)};
 }
 
+std::optional<ApiError> CircuitGate::refuse_for(std::string_view client_id,
+                                                std::string_view claim_type,
+                                                std::string_view version, std::string_view field) {
+  if (auto refused = refuse(claim_type, version, field)) return refused;
+  const UnixMillis now = clock_.now_ms();
+  std::map<std::string, std::string> by_claim;
+  bool cached = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = minimums_.find(client_id); it != minimums_.end() &&
+                                                   now - it->second.fetched_at < ttl_ms_ &&
+                                                   now >= it->second.fetched_at) {
+      by_claim = it->second.by_claim;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    by_claim = store_.min_versions(client_id);
+    std::lock_guard lock(mutex_);
+    minimums_[std::string(client_id)] = CachedMinimums{by_claim, now};
+  }
+  const auto min = by_claim.find(std::string(claim_type));
+  if (min == by_claim.end() || compare_semver(version, min->second) >= 0) return std::nullopt;
+  return ApiError{ErrorCode::kCircuitDisabled, std::string(field),
+                  std::string(claim_type) + " " + std::string(version) +
+                      " is older than this partner accepts: move to " + std::string(claim_type) +
+                      " " + min->second + " or newer (the partner's minimum)"};
+}
+
 void CircuitGate::invalidate() {
   std::lock_guard lock(mutex_);
   cache_.clear();
+  minimums_.clear();
+}
+
+int compare_semver(std::string_view a, std::string_view b) noexcept {
+  for (int part = 0; part < 3; ++part) {
+    const auto cut_a = a.find('.'), cut_b = b.find('.');
+    const std::string_view pa = a.substr(0, cut_a), pb = b.substr(0, cut_b);
+    // No leading zeros (is_semver): a longer number is larger, equal lengths compare as text.
+    if (pa.size() != pb.size()) return pa.size() < pb.size() ? -1 : 1;
+    if (const int c = pa.compare(pb); c != 0) return c < 0 ? -1 : 1;
+    a = cut_a == std::string_view::npos ? std::string_view() : a.substr(cut_a + 1);
+    b = cut_b == std::string_view::npos ? std::string_view() : b.substr(cut_b + 1);
+  }
+  return 0;
 }
 
 std::string http_date(UnixMillis ms) {
@@ -398,6 +441,27 @@ std::vector<CircuitListing> LifecycleService::list_circuits() {
   std::vector<CircuitListing> out;
   for (auto& [k, l] : by_key) out.push_back(std::move(l));
   return out;
+}
+
+Outcome<std::map<std::string, std::string>> LifecycleService::set_min_version(
+    const Actor& actor, std::string_view client_id, std::string_view claim_type,
+    std::string_view min_version) {
+  if (!is_claim_type(claim_type))
+    return invalid("claim_type", "unknown claim type '" + std::string(claim_type) + "'");
+  if (!min_version.empty() && !is_semver(min_version))
+    return invalid("min_version", "must be a version MAJOR.MINOR.PATCH, or null for none");
+  json::object details{{"client_id", client_id}, {"claim_type", claim_type}};
+  details["min_version"] = min_version.empty() ? json::value(nullptr) : json::value(min_version);
+  const UnixMillis now = p_.clock.now_ms();
+  if (!p_.store.set_min_version(client_id, claim_type, min_version, now,
+                                entry(actor, "client.min_version_set", json::serialize(details))))
+    return not_found("client_id", "no partner with this id");
+  after_change();
+  return p_.store.min_versions(client_id);
+}
+
+std::map<std::string, std::string> LifecycleService::min_versions(std::string_view client_id) {
+  return p_.store.min_versions(client_id);
 }
 
 }  // namespace pg::core

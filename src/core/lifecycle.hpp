@@ -120,7 +120,18 @@ class LifecycleStore {
   virtual std::vector<CircuitState> list_circuit_states() = 0;
   /// Proof counts per (claim type, version, partner).
   virtual std::vector<CircuitUsage> circuit_usage() = 0;
+
+  /// Sets (or with an empty `min_version`, removes) the partner's oldest accepted version of
+  /// `claim_type`, with its audit entry. False, nothing written, for an unknown partner.
+  virtual bool set_min_version(std::string_view client_id, std::string_view claim_type,
+                               std::string_view min_version, UnixMillis now,
+                               const AuditEntry& audit) = 0;
+  /// The partner's minimums: claim type -> oldest accepted version.
+  virtual std::map<std::string, std::string> min_versions(std::string_view client_id) = 0;
 };
+
+/// Semantic versions compared number by number: <0, 0, >0 (both must be is_semver).
+int compare_semver(std::string_view a, std::string_view b) noexcept;
 
 // --- The verify path's view ---
 
@@ -139,6 +150,10 @@ class CircuitGate {
   /// successor after a sunset.
   std::optional<ApiError> refuse(std::string_view claim_type, std::string_view version,
                                  std::string_view field);
+  /// As refuse, and CIRCUIT_DISABLED naming the minimum when `version` is older than the
+  /// partner's minimum for the claim type.
+  std::optional<ApiError> refuse_for(std::string_view client_id, std::string_view claim_type,
+                                     std::string_view version, std::string_view field);
   void invalidate();
 
  private:
@@ -151,6 +166,11 @@ class CircuitGate {
   std::int64_t ttl_ms_;
   std::mutex mutex_;
   std::map<std::string, Cached, std::less<>> cache_;  // "claim_type version"
+  struct CachedMinimums {
+    std::map<std::string, std::string> by_claim;
+    UnixMillis fetched_at = 0;
+  };
+  std::map<std::string, CachedMinimums, std::less<>> minimums_;  // by client id
 };
 
 /// Deprecation headers for a verify answer: Deprecation (RFC 9745, "@<unix seconds>"), Sunset
@@ -216,6 +236,13 @@ class LifecycleService {
                                   std::string_view successor);
   /// Every version loaded or with a row, with the partners that proved with it.
   std::vector<CircuitListing> list_circuits();
+  /// Sets the partner's oldest accepted version of a claim type (empty: no minimum). Audited
+  /// (`client.min_version_set`). NOT_FOUND for an unknown partner.
+  Outcome<std::map<std::string, std::string>> set_min_version(const Actor& actor,
+                                                              std::string_view client_id,
+                                                              std::string_view claim_type,
+                                                              std::string_view min_version);
+  std::map<std::string, std::string> min_versions(std::string_view client_id);
 
  private:
   /// The version's state; with `known`, NOT_FOUND unless it has a row or is loaded.

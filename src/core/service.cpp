@@ -192,6 +192,12 @@ std::string wallet_request_uri(const ProofRequest& req) {
                                     {"claim_type", req.claim_type},
                                     {"circuit_version", req.circuit_version},
                                     {"params", params}};
+  if (!req.accepted_versions.empty()) {
+    json::object with_versions = wallet_request;
+    with_versions["accepted_versions"] =
+        json::array(req.accepted_versions.begin(), req.accepted_versions.end());
+    return "proofgate:request?d=" + base64url(json::serialize(with_versions));
+  }
   return "proofgate:request?d=" + base64url(json::serialize(wallet_request));
 }
 
@@ -358,7 +364,8 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
                       claim_type + " " + circuit->version + " is disabled"};
     }
     if (circuits_) {
-      if (auto refused = circuits_->refuse(claim_type, circuit->version, "circuit_version"))
+      if (auto refused =
+              circuits_->refuse_for(client.id, claim_type, circuit->version, "circuit_version"))
         return std::move(*refused);
     }
   } else {
@@ -368,7 +375,7 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
                       "no circuit loaded for " + claim_type};
     for (const Circuit* c : versions) {
       if (store_.circuit_enabled(claim_type, c->version) != false &&
-          (!circuits_ || !circuits_->refuse(claim_type, c->version, "claim_type"))) {
+          (!circuits_ || !circuits_->refuse_for(client.id, claim_type, c->version, "claim_type"))) {
         circuit = c;
         break;
       }
@@ -427,6 +434,14 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
   req.nonce = base64url(random_bytes(16));
   req.claim_type = claim_type;
   req.circuit_version = circuit->version;
+  if (circuits_) {
+    // Every version the partner accepts now, newest first (docs/protocol.md).
+    for (const Circuit* c : catalog_.versions(claim_type)) {
+      if (store_.circuit_enabled(claim_type, c->version) != false &&
+          !circuits_->refuse_for(client.id, claim_type, c->version, "claim_type"))
+        req.accepted_versions.push_back(c->version);
+    }
+  }
   req.verifier_domain = domain;
   req.created_at = now;
   req.expires_at = now + ttl * 1000;
@@ -578,7 +593,7 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
   if (auto e = claim_nonce(client, in, claims, nonce_key)) return refuse(*e);
   // 6. The circuit.
-  auto circuit = find_enabled_circuit(in);
+  auto circuit = find_enabled_circuit(client, in);
   if (!circuit) return refuse(circuit.error());
   // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce claim
   // only once the record is written (a storage failure releases it, so a retry can succeed).
@@ -646,7 +661,8 @@ std::optional<ApiError> ProofService::claim_nonce(const Client& client, const Ve
   return std::nullopt;
 }
 
-Outcome<const Circuit*> ProofService::find_enabled_circuit(const VerifyInput& in) {
+Outcome<const Circuit*> ProofService::find_enabled_circuit(const Client& client,
+                                                           const VerifyInput& in) {
   const Circuit* circuit = catalog_.find(in.claim_type, in.circuit_version);
   if (!circuit) {
     return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
@@ -657,7 +673,8 @@ Outcome<const Circuit*> ProofService::find_enabled_circuit(const VerifyInput& in
                     in.claim_type + " " + in.circuit_version + " is disabled"};
   }
   if (circuits_) {
-    if (auto refused = circuits_->refuse(in.claim_type, in.circuit_version, "circuit_version"))
+    if (auto refused =
+            circuits_->refuse_for(client.id, in.claim_type, in.circuit_version, "circuit_version"))
       return std::move(*refused);
   }
   if (in.publics.size() != circuit->public_signals.size()) {

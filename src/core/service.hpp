@@ -123,7 +123,7 @@ class ProofService {
                                            UnixMillis now);
   std::optional<ApiError> claim_nonce(const Client& client, const VerifyInput& in,
                                       CacheClaims& claims, const std::string& nonce_key);
-  Outcome<const Circuit*> find_enabled_circuit(const VerifyInput& in);
+  Outcome<const Circuit*> find_enabled_circuit(const Client& client, const VerifyInput& in);
   std::optional<ApiError> check_public_signals(const Circuit& circuit, const ProofRequest& request,
                                                const VerifyInput& in, UnixMillis now);
   /// The issuer root the proof's root signal names, if current or replaced within the grace.

@@ -94,6 +94,15 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminApprovals:
+    case RouteId::kAdminApprove:
+    case RouteId::kAdminCancelApproval:
+    case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitEnable:
+    case RouteId::kAdminCircuitDisable:
+    case RouteId::kAdminCircuitDeprecate:
+    case RouteId::kAdminMinVersions:
+    case RouteId::kAdminSetMinVersion:
       return true;
     default:
       return false;
@@ -257,6 +266,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminCircuitEnable:
     case RouteId::kAdminCircuitDisable:
     case RouteId::kAdminCircuitDeprecate:
+    case RouteId::kAdminMinVersions:
+    case RouteId::kAdminSetMinVersion:
       if (!d_.lifecycle)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));

@@ -56,6 +56,13 @@ json::object circuit_state_json(const core::CircuitState& s) {
   return o;
 }
 
+json::object min_versions_json(std::string_view client_id,
+                               const std::map<std::string, std::string>& minimums) {
+  json::object by_claim;
+  for (const auto& [claim, version] : minimums) by_claim[claim] = version;
+  return json::object{{"client_id", client_id}, {"min_versions", by_claim}};
+}
+
 HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
                                const std::vector<std::string_view>& params) {
   if (auto denied = admin_.authorize(request.authorization)) return *denied;
@@ -119,6 +126,26 @@ HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
         successor = v->get_string();
       }
       return state(lifecycle_.deprecate(actor, params.at(0), params.at(1), *sunset, successor));
+    }
+    case RouteId::kAdminMinVersions:
+      return json_reply(200, min_versions_json(params.at(0), lifecycle_.min_versions(params.at(0))));
+    case RouteId::kAdminSetMinVersion: {
+      boost::system::error_code ec;
+      const json::value body = json::parse(request.body, ec);
+      if (ec || !body.is_object()) return invalid("body", "must be a JSON object");
+      const json::object& o = body.as_object();
+      const auto* claim = o.if_contains("claim_type");
+      if (!claim || !claim->is_string()) return invalid("claim_type", "required: a claim type");
+      std::string min;
+      const auto* v = o.if_contains("min_version");
+      if (!v) return invalid("min_version", "required: a version, or null for none");
+      if (!v->is_null()) {
+        if (!v->is_string()) return invalid("min_version", "must be a version string or null");
+        min = v->get_string();
+      }
+      auto set = lifecycle_.set_min_version(actor, params.at(0), claim->get_string(), min);
+      if (!set) return problem(set.error());
+      return json_reply(200, min_versions_json(params.at(0), *set));
     }
     default:
       return problem({core::ErrorCode::kNotFound, "", "no such admin route"});

@@ -4,6 +4,8 @@
 // of core::LifecycleService. docs/admin.md "Approvals", docs/circuits.md.
 #pragma once
 
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +32,8 @@ class LifecycleApi {
 /// The JSON forms the admin API and the CLI both print.
 boost::json::object approval_json(const core::PendingAction& a);
 boost::json::object circuit_state_json(const core::CircuitState& s);
+/// {client_id, min_versions: {claim_type: version}}.
+boost::json::object min_versions_json(std::string_view client_id,
+                                      const std::map<std::string, std::string>& minimums);
 
 }  // namespace pg::http

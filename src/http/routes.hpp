@@ -29,6 +29,8 @@ enum class RouteId {
   kAdminCircuitEnable,
   kAdminCircuitDisable,
   kAdminCircuitDeprecate,
+  kAdminMinVersions,
+  kAdminSetMinVersion,
 };
 
 struct Route {
@@ -64,6 +66,9 @@ inline constexpr std::array kRoutes{
           "/api/admin/circuits/{claim_type}/{version}/disable", true},
     Route{RouteId::kAdminCircuitDeprecate, "POST",
           "/api/admin/circuits/{claim_type}/{version}/deprecate", true},
+    Route{RouteId::kAdminMinVersions, "GET", "/api/admin/clients/{client_id}/min-versions", true},
+    Route{RouteId::kAdminSetMinVersion, "POST", "/api/admin/clients/{client_id}/min-versions",
+          true},
 };
 
 }  // namespace pg::http

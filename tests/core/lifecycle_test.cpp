@@ -272,6 +272,45 @@ TEST_F(LifecycleTest, the_gate_sees_another_connection_s_change_after_its_cache_
   EXPECT_TRUE(gate_.refuse("age_over_18", "1.0.0", "circuit_version"));
 }
 
+TEST_F(LifecycleTest, a_partner_s_minimum_refuses_older_versions_naming_the_minimum) {
+  Client partner;
+  partner.id = "c1";
+  partner.name = "Bank";
+  partner.key_prefix = "pfx00001";
+  partner.scopes = {"age_over_18"};
+  partner.domains = {"bank.example"};
+  partner.created_at = kNow;
+  store_.insert_client(partner);
+  auto bad = service_.set_min_version(alice_, "c1", "age_over_18", "1.0");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "min_version");
+  auto unknown = service_.set_min_version(alice_, "nobody", "age_over_18", "1.0.1");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+
+  EXPECT_FALSE(gate_.refuse_for("c1", "age_over_18", "1.0.0", "circuit_version"));
+  auto set = service_.set_min_version(alice_, "c1", "age_over_18", "1.0.10");
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->at("age_over_18"), "1.0.10");
+  const auto refused = gate_.refuse_for("c1", "age_over_18", "1.0.9", "circuit_version");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, ErrorCode::kCircuitDisabled);
+  EXPECT_NE(refused->detail.find("move to age_over_18 1.0.10 or newer"), std::string::npos)
+      << refused->detail;
+  EXPECT_FALSE(gate_.refuse_for("c1", "age_over_18", "1.0.10", "circuit_version"));
+  EXPECT_FALSE(gate_.refuse_for("c1", "age_over_18", "2.0.0", "circuit_version"));
+  EXPECT_FALSE(gate_.refuse_for("c2", "age_over_18", "1.0.0", "circuit_version"));
+  EXPECT_EQ(actions(), std::vector<std::string>{"client.min_version_set"});
+}
+
+TEST(LifecycleFormats, semver_compares_number_by_number) {
+  EXPECT_EQ(compare_semver("1.0.0", "1.0.0"), 0);
+  EXPECT_LT(compare_semver("1.0.9", "1.0.10"), 0);
+  EXPECT_GT(compare_semver("1.10.0", "1.9.99"), 0);
+  EXPECT_LT(compare_semver("0.9.9", "1.0.0"), 0);
+  EXPECT_GT(compare_semver("10.0.0", "9.0.0"), 0);
+}
+
 TEST(LifecycleFormats, http_date_is_rfc_9110_imf_fixdate) {
   // RFC 9110 §5.6.7's example.
   EXPECT_EQ(http_date(784'111'777'000), "Sun, 06 Nov 1994 08:49:37 GMT");

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -247,6 +248,27 @@ TEST_P(LifecycleSuite, another_connection_sees_the_change) {
   other.lifecycle->apply_lifecycle(change);
   EXPECT_EQ(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0")->state,
             core::kCircuitDisabled);
+}
+
+TEST_P(LifecycleSuite, keeps_a_partner_s_minimum_versions_with_their_audit_entries) {
+  const core::Client partner = sample_client(1);
+  c_.store->insert_client(partner);
+  EXPECT_FALSE(c_.lifecycle->set_min_version("nobody", "age_over_18", "1.0.1", kNow,
+                                             audit("client.min_version_set", kNow)));
+  ASSERT_TRUE(c_.lifecycle->set_min_version(partner.id, "age_over_18", "1.0.1", kNow,
+                                            audit("client.min_version_set", kNow)));
+  ASSERT_TRUE(c_.lifecycle->set_min_version(partner.id, "income_gte", "2.0.0", kNow,
+                                            audit("client.min_version_set", kNow)));
+  ASSERT_TRUE(c_.lifecycle->set_min_version(partner.id, "age_over_18", "1.2.0", kNow + 1,
+                                            audit("client.min_version_set", kNow + 1)));
+  EXPECT_EQ(c_.lifecycle->min_versions(partner.id),
+            (std::map<std::string, std::string>{{"age_over_18", "1.2.0"}, {"income_gte", "2.0.0"}}));
+  ASSERT_TRUE(c_.lifecycle->set_min_version(partner.id, "income_gte", "", kNow + 2,
+                                            audit("client.min_version_set", kNow + 2)));
+  EXPECT_EQ(open_().lifecycle->min_versions(partner.id),
+            (std::map<std::string, std::string>{{"age_over_18", "1.2.0"}}));
+  EXPECT_TRUE(c_.lifecycle->min_versions("nobody").empty());
+  EXPECT_EQ(audit_actions().size(), 4u);
 }
 
 }  // namespace pg::store::test

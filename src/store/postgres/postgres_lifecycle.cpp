@@ -60,6 +60,21 @@ constexpr Statement kUsage{"lifecycle_usage", R"sql(
   FROM proofs GROUP BY claim_type, circuit_version, verifier_id ORDER BY 1, 2, 3)sql",
                            false};
 
+constexpr Statement kClientExists{"lifecycle_client_exists",
+                                  "SELECT 1 FROM api_clients WHERE id = $1", false};
+constexpr Statement kSetMinVersion{"lifecycle_set_min_version", R"sql(
+  INSERT INTO partner_min_versions (client_id, claim_type, min_version, updated_at)
+  VALUES ($1, $2, $3, $4)
+  ON CONFLICT (client_id, claim_type)
+  DO UPDATE SET min_version = excluded.min_version, updated_at = excluded.updated_at)sql",
+                                   false};
+constexpr Statement kClearMinVersion{
+    "lifecycle_clear_min_version",
+    "DELETE FROM partner_min_versions WHERE client_id = $1 AND claim_type = $2", false};
+constexpr Statement kMinVersions{
+    "lifecycle_min_versions",
+    "SELECT claim_type, min_version FROM partner_min_versions WHERE client_id = $1", true};
+
 /// Reads result rows by column name.
 class Reader {
  public:
@@ -231,6 +246,37 @@ std::vector<core::CircuitUsage> PostgresLifecycleStore::circuit_usage() {
       out.push_back({r.text(i, "claim_type"), r.text(i, "circuit_version"),
                      r.text(i, "verifier_id"), r.integer(i, "proofs")});
     }
+    return true;
+  });
+  return out;
+}
+
+bool PostgresLifecycleStore::set_min_version(std::string_view client_id,
+                                             std::string_view claim_type,
+                                             std::string_view min_version, core::UnixMillis now,
+                                             const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "set_min_version";
+  return store_.with_connection(kOperation, true, [&](Connection& c, const SideWrites& side) {
+    if (c.run(kClientExists, Params().text(client_id), kOperation).rows() == 0) return false;
+    if (min_version.empty()) {
+      c.run(kClearMinVersion, Params().text(client_id).text(claim_type), kOperation);
+    } else {
+      c.run(kSetMinVersion,
+            Params().text(client_id).text(claim_type).text(min_version).integer(now), kOperation);
+    }
+    side.audit(audit);
+    return true;
+  });
+}
+
+std::map<std::string, std::string> PostgresLifecycleStore::min_versions(
+    std::string_view client_id) {
+  constexpr std::string_view kOperation = "min_versions";
+  std::map<std::string, std::string> out;
+  store_.with_connection(kOperation, false, [&](Connection& c, const SideWrites&) {
+    const Result result = c.run(kMinVersions, Params().text(client_id), kOperation);
+    const Reader r(result, kOperation);
+    for (int i = 0; i < r.rows(); ++i) out.emplace(r.text(i, "claim_type"), r.text(i, "min_version"));
     return true;
   });
   return out;

@@ -39,6 +39,17 @@ constexpr std::string_view kUsage = R"sql(
   SELECT claim_type, circuit_version, verifier_id, count(*) AS proofs FROM proofs
   GROUP BY claim_type, circuit_version, verifier_id ORDER BY 1, 2, 3)sql";
 
+constexpr std::string_view kClientExists = "SELECT 1 FROM api_clients WHERE id = ?1";
+constexpr std::string_view kSetMinVersion = R"sql(
+  INSERT INTO partner_min_versions (client_id, claim_type, min_version, updated_at)
+  VALUES (?1, ?2, ?3, ?4)
+  ON CONFLICT (client_id, claim_type)
+  DO UPDATE SET min_version = excluded.min_version, updated_at = excluded.updated_at)sql";
+constexpr std::string_view kClearMinVersion =
+    "DELETE FROM partner_min_versions WHERE client_id = ?1 AND claim_type = ?2";
+constexpr std::string_view kMinVersions =
+    "SELECT claim_type, min_version FROM partner_min_versions WHERE client_id = ?1";
+
 core::PendingAction approval_from_row(const Row& r) {
   core::PendingAction a;
   a.id = r.text("id");
@@ -201,6 +212,50 @@ std::vector<core::CircuitUsage> SqliteLifecycleStore::circuit_usage() {
       const Row r(query);
       out.push_back({r.text("claim_type"), r.text("circuit_version"), r.text("verifier_id"),
                      r.integer("proofs")});
+    }
+    return true;
+  });
+  return out;
+}
+
+bool SqliteLifecycleStore::set_min_version(std::string_view client_id,
+                                           std::string_view claim_type,
+                                           std::string_view min_version, core::UnixMillis now,
+                                           const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "set_min_version";
+  return store_.with_connection(kOperation, true, [&](sqlite3* db, const SideWrites& side) {
+    {
+      const auto exists = prepare(db, kClientExists, kOperation, false);
+      Query query(db, exists, kOperation);
+      if (!query.text(1, client_id).step()) return false;
+    }
+    if (min_version.empty()) {
+      const auto statement = prepare(db, kClearMinVersion, kOperation, false);
+      Query(db, statement, kOperation).text(1, client_id).text(2, claim_type).run();
+    } else {
+      const auto statement = prepare(db, kSetMinVersion, kOperation, false);
+      Query(db, statement, kOperation)
+          .text(1, client_id)
+          .text(2, claim_type)
+          .text(3, min_version)
+          .integer(4, now)
+          .run();
+    }
+    side.audit(audit);
+    return true;
+  });
+}
+
+std::map<std::string, std::string> SqliteLifecycleStore::min_versions(std::string_view client_id) {
+  constexpr std::string_view kOperation = "min_versions";
+  std::map<std::string, std::string> out;
+  store_.with_connection(kOperation, false, [&](sqlite3* db, const SideWrites&) {
+    const auto statement = prepare(db, kMinVersions, kOperation, false);
+    Query query(db, statement, kOperation);
+    query.text(1, client_id);
+    while (query.step()) {
+      const Row r(query);
+      out.emplace(r.text("claim_type"), r.text("min_version"));
     }
     return true;
   });

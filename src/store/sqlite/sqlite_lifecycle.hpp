@@ -22,6 +22,10 @@ class SqliteLifecycleStore final : public core::LifecycleStore {
                                                        std::string_view version) override;
   std::vector<core::CircuitState> list_circuit_states() override;
   std::vector<core::CircuitUsage> circuit_usage() override;
+  bool set_min_version(std::string_view client_id, std::string_view claim_type,
+                       std::string_view min_version, core::UnixMillis now,
+                       const core::AuditEntry& audit) override;
+  std::map<std::string, std::string> min_versions(std::string_view client_id) override;
 
  private:
   SqliteStore& store_;

@@ -22,3 +22,12 @@ CREATE TABLE pending_actions (
   decided_at        bigint
 );
 CREATE INDEX pending_actions_requested ON pending_actions (requested_at DESC);
+
+-- A partner's oldest accepted version per claim type (docs/circuits.md "Minimum versions").
+CREATE TABLE partner_min_versions (
+  client_id   text NOT NULL REFERENCES api_clients (id),
+  claim_type  text NOT NULL,
+  min_version text NOT NULL,
+  updated_at  bigint NOT NULL,
+  PRIMARY KEY (client_id, claim_type)
+);

@@ -22,3 +22,12 @@ CREATE TABLE pending_actions (
   decided_at        INTEGER
 ) STRICT;
 CREATE INDEX pending_actions_requested ON pending_actions (requested_at DESC);
+
+-- A partner's oldest accepted version per claim type (docs/circuits.md "Minimum versions").
+CREATE TABLE partner_min_versions (
+  client_id   TEXT NOT NULL REFERENCES api_clients (id),
+  claim_type  TEXT NOT NULL,
+  min_version TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (client_id, claim_type)
+) STRICT;
