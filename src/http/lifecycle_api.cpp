@@ -128,7 +128,8 @@ HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
       return state(lifecycle_.deprecate(actor, params.at(0), params.at(1), *sunset, successor));
     }
     case RouteId::kAdminMinVersions:
-      return json_reply(200, min_versions_json(params.at(0), lifecycle_.min_versions(params.at(0))));
+      return json_reply(200,
+                        min_versions_json(params.at(0), lifecycle_.min_versions(params.at(0))));
     case RouteId::kAdminSetMinVersion: {
       boost::system::error_code ec;
       const json::value body = json::parse(request.body, ec);

@@ -120,7 +120,8 @@ HttpReply present_request(const core::ProofRequest& req) {
                  {"expires_at", core::rfc3339(req.expires_at)},
                  {"qr", json::object{{"uri", uri}, {"svg", qr_svg(uri)}}}};
   if (!req.accepted_versions.empty())
-    o["accepted_versions"] = json::array(req.accepted_versions.begin(), req.accepted_versions.end());
+    o["accepted_versions"] =
+        json::array(req.accepted_versions.begin(), req.accepted_versions.end());
   return json_reply(201, o);
 }
 

@@ -4,7 +4,8 @@
 // (the admin API's token asks, a CLI admin approves; the requester approving is refused); a
 // wallet proof verifies once enabled; deprecate with a sunset a few seconds ahead and a successor:
 // the verify answer carries Deprecation, Sunset and Link; after the sunset, CIRCUIT_DISABLED names
-// the successor; partners with a webhook get circuit.disabled / circuit.deprecated events.
+// the successor; partners with a webhook get circuit.disabled / circuit.deprecated events; a
+// partner's minimum version refuses older requests and shapes accepted_versions.
 //
 // The successor is a copy of age_over_18 1.0.0 published as 1.0.1 (the same development key,
 // loaded under --demo) in a private artifacts directory.
@@ -136,6 +137,7 @@ test('disable at once from the CLI: the running server refuses the version, part
     '--webhook-url', 'http://127.0.0.1:9/hook', '--allow-loopback-webhook']);
   assert.equal(hooked.code, 0, hooked.stderr);
   demo.hooked = hooked.json.client_id;
+  demo.hookedKey = hooked.json.api_key;
   const disabled = cli(['disable-circuit', '--claim-type', 'age_over_18', '--version', '1.0.0'], 'alice');
   assert.equal(disabled.code, 0, disabled.stderr);
   assert.equal(disabled.json.state, 'disabled');
@@ -201,6 +203,36 @@ test('enable needs a second admin: the requester is refused, another admin enabl
   assert.notEqual(cliSelf.code, 0);
   assert.match(cliSelf.stderr, /cannot approve their own/);
   assert.equal(cli(['approve', cliAsk.json.id], 'bob').code, 0);
+});
+
+test('a partner\'s minimum version: older requests refused naming it, accepted_versions lists the rest', async () => {
+  const set = await adminCall('POST', `/api/admin/clients/${demo.hooked}/min-versions`, { claim_type: 'age_over_18', min_version: '1.0.1' });
+  assert.equal(set.status, 200, set.text);
+  assert.deepEqual(set.json.min_versions, { age_over_18: '1.0.1' });
+  const ask = (version) => call('POST', '/api/v1/requests', {
+    key: demo.hookedKey, body: { claim_type: 'age_over_18', ...(version ? { circuit_version: version } : {}) },
+  });
+  const old = await waitFor(async () => {
+    const r = await ask('1.0.0');
+    return r.status === 422 ? r : null;
+  }, 10_000, 'the server to see the minimum');
+  assert.equal(old.json.error_code, 'CIRCUIT_DISABLED');
+  assert.match(old.json.detail, /move to age_over_18 1\.0\.1 or newer/);
+  const picked = await ask();
+  assert.equal(picked.status, 201, picked.text);
+  assert.equal(picked.json.circuit_version, '1.0.1');
+  assert.deepEqual(picked.json.accepted_versions, ['1.0.1']);
+  const payload = JSON.parse(Buffer.from(picked.json.qr.uri.split('d=')[1], 'base64url').toString('utf8'));
+  assert.deepEqual(payload.accepted_versions, ['1.0.1']);
+  // Another partner is not affected.
+  const other = await newRequest('1.0.0');
+  assert.equal(other.status, 201, other.text);
+  assert.deepEqual(other.json.accepted_versions, ['1.0.1', '1.0.0']);
+  // Removed from the CLI.
+  const cleared = cli(['set-min-version', '--client-id', demo.hooked, '--claim-type', 'age_over_18'], 'alice');
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.deepEqual(cleared.json.min_versions, {});
+  await waitFor(async () => (await ask('1.0.0')).status === 201, 10_000, 'the minimum to be removed');
 });
 
 test('deprecate: headers until the sunset, then CIRCUIT_DISABLED naming the successor', { timeout: 120_000 }, async () => {

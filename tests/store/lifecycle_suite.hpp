@@ -261,8 +261,9 @@ TEST_P(LifecycleSuite, keeps_a_partner_s_minimum_versions_with_their_audit_entri
                                             audit("client.min_version_set", kNow)));
   ASSERT_TRUE(c_.lifecycle->set_min_version(partner.id, "age_over_18", "1.2.0", kNow + 1,
                                             audit("client.min_version_set", kNow + 1)));
-  EXPECT_EQ(c_.lifecycle->min_versions(partner.id),
-            (std::map<std::string, std::string>{{"age_over_18", "1.2.0"}, {"income_gte", "2.0.0"}}));
+  EXPECT_EQ(
+      c_.lifecycle->min_versions(partner.id),
+      (std::map<std::string, std::string>{{"age_over_18", "1.2.0"}, {"income_gte", "2.0.0"}}));
   ASSERT_TRUE(c_.lifecycle->set_min_version(partner.id, "income_gte", "", kNow + 2,
                                             audit("client.min_version_set", kNow + 2)));
   EXPECT_EQ(open_().lifecycle->min_versions(partner.id),

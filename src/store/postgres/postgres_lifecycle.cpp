@@ -276,7 +276,8 @@ std::map<std::string, std::string> PostgresLifecycleStore::min_versions(
   store_.with_connection(kOperation, false, [&](Connection& c, const SideWrites&) {
     const Result result = c.run(kMinVersions, Params().text(client_id), kOperation);
     const Reader r(result, kOperation);
-    for (int i = 0; i < r.rows(); ++i) out.emplace(r.text(i, "claim_type"), r.text(i, "min_version"));
+    for (int i = 0; i < r.rows(); ++i)
+      out.emplace(r.text(i, "claim_type"), r.text(i, "min_version"));
     return true;
   });
   return out;

@@ -218,8 +218,7 @@ std::vector<core::CircuitUsage> SqliteLifecycleStore::circuit_usage() {
   return out;
 }
 
-bool SqliteLifecycleStore::set_min_version(std::string_view client_id,
-                                           std::string_view claim_type,
+bool SqliteLifecycleStore::set_min_version(std::string_view client_id, std::string_view claim_type,
                                            std::string_view min_version, core::UnixMillis now,
                                            const core::AuditEntry& audit) {
   constexpr std::string_view kOperation = "set_min_version";
