@@ -16,7 +16,9 @@
 #include "cli/backends.hpp"
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
+#include "cli/upload_circuit.hpp"
 #include "core/lifecycle.hpp"
+#include "core/release_signature.hpp"
 #include "core/service.hpp"
 #include "http/lifecycle_api.hpp"
 
@@ -29,6 +31,8 @@ namespace {
 struct LifecycleFlags {
   std::string data_dir = "./data", database_url, master_key_file;
   std::string id, state, acting_as, claim_type, version, sunset, successor, client_id;
+  std::string dir, artifacts_dir, release_public_keys;
+  bool insecure_development_keys = false;
   std::size_t limit = 100;
 };
 
@@ -61,9 +65,15 @@ void print(const json::value& v) {
 }
 
 /// Opens the storage and runs `work` with the lifecycle use cases of this process (no catalog:
-/// the server decides which versions it loads).
+/// the server decides which versions it loads) and the resolved settings.
+void with_lifecycle(const LifecycleFlags& f,
+                    const std::function<void(core::LifecycleService&, const Settings&)>& work);
 void with_lifecycle(const LifecycleFlags& f,
                     const std::function<void(core::LifecycleService&)>& work) {
+  with_lifecycle(f, [&](core::LifecycleService& s, const Settings&) { work(s); });
+}
+void with_lifecycle(const LifecycleFlags& f,
+                    const std::function<void(core::LifecycleService&, const Settings&)>& work) {
   RawSettings flags{{"data_dir", f.data_dir}};
   if (!f.database_url.empty()) flags["database_url"] = f.database_url;
   if (!f.master_key_file.empty()) flags["master_key_file"] = f.master_key_file;
@@ -72,7 +82,7 @@ void with_lifecycle(const LifecycleFlags& f,
   Backends d = open_backends(s, clock, /*with_cache=*/false);
   core::LifecycleService service({*d.lifecycle, *d.store, nullptr, clock, nullptr, {}},
                                  {static_cast<std::int64_t>(s.approval_ttl_seconds)});
-  work(service);
+  work(service, s);
 }
 
 }  // namespace
@@ -212,6 +222,38 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
     with_lifecycle(*f, [&](core::LifecycleService& s) {
       auto set = s.set_min_version(actor_of(*f), f->client_id, f->claim_type, f->version);
       print(http::min_versions_json(f->client_id, value_or_throw(set)));
+    });
+    exit_code = 0;
+  });
+
+  CLI::App* upload = admin.add_subcommand(
+      "upload-circuit",
+      "Check a circuit version's files and store them in the artifacts directory as uploaded");
+  upload
+      ->add_option("--dir", f->dir,
+                   "the version's folder (manifest.json, verification_key.json, "
+                   "circuit.wasm, circuit.zkey[, transcript.json, manifest.sig])")
+      ->required();
+  upload->add_option("--artifacts-dir", f->artifacts_dir,
+                     "where the server loads versions from (default: the artifacts_dir setting)");
+  upload->add_option("--release-public-keys", f->release_public_keys,
+                     "release keys manifest.sig must verify under (as the server's setting)");
+  upload->add_flag("--insecure-development-keys", f->insecure_development_keys,
+                   "DEVELOPMENT/TESTS ONLY: accept a development key (as serve --demo)");
+  acting(upload);
+  storage(upload);
+  upload->callback([f, &exit_code] {
+    with_lifecycle(*f, [&](core::LifecycleService& s, const Settings& settings) {
+      UploadRequest u;
+      u.dir = f->dir;
+      u.artifacts_dir = f->artifacts_dir.empty() ? settings.artifacts_dir : f->artifacts_dir;
+      if (f->insecure_development_keys && !settings.database_url.empty())
+        throw std::runtime_error("--insecure-development-keys: refused in production mode");
+      u.policy.allow_development_keys = f->insecure_development_keys;
+      auto keys = core::parse_release_keys(f->release_public_keys);
+      if (!keys) throw std::runtime_error("--release-public-keys: " + keys.error());
+      u.policy.release_keys = *keys;
+      print(upload_circuit(u, s, actor_of(*f)));
     });
     exit_code = 0;
   });

@@ -464,4 +464,29 @@ std::map<std::string, std::string> LifecycleService::min_versions(std::string_vi
   return p_.store.min_versions(client_id);
 }
 
+Outcome<CircuitState> LifecycleService::record_upload(const Actor& actor,
+                                                      std::string_view claim_type,
+                                                      std::string_view version,
+                                                      std::string details_json) {
+  if (!is_claim_type(claim_type))
+    return invalid("claim_type", "unknown claim type '" + std::string(claim_type) + "'");
+  if (!is_semver(version)) return invalid("version", "must be a version MAJOR.MINOR.PATCH");
+  if (p_.store.find_circuit_state(claim_type, version) ||
+      (p_.catalog && p_.catalog->find(claim_type, version)))
+    return conflict("version", std::string(claim_type) + " " + std::string(version) +
+                                   " exists already: upload a new version");
+  const UnixMillis now = p_.clock.now_ms();
+  CircuitState s;
+  s.claim_type = std::string(claim_type);
+  s.version = std::string(version);
+  s.state = std::string(kCircuitUploaded);
+  s.updated_at = now;
+  LifecycleChange change;
+  change.circuit = s;
+  change.audit.push_back(entry(actor, "circuit.uploaded", std::move(details_json)));
+  p_.store.apply_lifecycle(change);
+  after_change();
+  return s;
+}
+
 }  // namespace pg::core

@@ -243,6 +243,12 @@ class LifecycleService {
                                                               std::string_view claim_type,
                                                               std::string_view min_version);
   std::map<std::string, std::string> min_versions(std::string_view client_id);
+  /// Records a checked upload as `uploaded` (audited `circuit.uploaded` with `details_json`, e.g.
+  /// the digests). CONFLICT when the version already has a state or is loaded here. The files go
+  /// into the artifacts directory after this: a version without its files is never loaded, while
+  /// files without this row would load as enabled.
+  Outcome<CircuitState> record_upload(const Actor& actor, std::string_view claim_type,
+                                      std::string_view version, std::string details_json);
 
  private:
   /// The version's state; with `known`, NOT_FOUND unless it has a row or is loaded.

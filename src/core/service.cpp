@@ -359,14 +359,15 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
       return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
                       "no circuit " + claim_type + " " + std::string(v->get_string())};
     }
-    if (store_.circuit_enabled(claim_type, circuit->version) == false) {
-      return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
-                      claim_type + " " + circuit->version + " is disabled"};
-    }
+    // The lifecycle's refusal first: it says why (uploaded, past its sunset, below a minimum).
     if (circuits_) {
       if (auto refused =
               circuits_->refuse_for(client.id, claim_type, circuit->version, "circuit_version"))
         return std::move(*refused);
+    }
+    if (store_.circuit_enabled(claim_type, circuit->version) == false) {
+      return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
+                      claim_type + " " + circuit->version + " is disabled"};
     }
   } else {
     const auto versions = catalog_.versions(claim_type);
@@ -668,14 +669,14 @@ Outcome<const Circuit*> ProofService::find_enabled_circuit(const Client& client,
     return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
                     "no circuit " + in.claim_type + " " + in.circuit_version};
   }
-  if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
-    return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
-                    in.claim_type + " " + in.circuit_version + " is disabled"};
-  }
   if (circuits_) {
     if (auto refused =
             circuits_->refuse_for(client.id, in.claim_type, in.circuit_version, "circuit_version"))
       return std::move(*refused);
+  }
+  if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
+    return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
+                    in.claim_type + " " + in.circuit_version + " is disabled"};
   }
   if (in.publics.size() != circuit->public_signals.size()) {
     return invalid("public_signals", in.claim_type + " " + in.circuit_version + " has " +

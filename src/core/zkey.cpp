@@ -83,7 +83,8 @@ std::variant<ZkeyKey, std::string> read_zkey_key(std::string_view zkey) {
   Reader r(zkey);
   std::string_view magic;
   std::uint32_t version = 0, n_sections = 0;
-  if (!r.take(4, magic) || magic != "zkey") return std::string("not a snarkjs zkey (no \"zkey\" magic)");
+  if (!r.take(4, magic) || magic != "zkey")
+    return std::string("not a snarkjs zkey (no \"zkey\" magic)");
   if (!r.u32(version) || !r.u32(n_sections)) return std::string("truncated file header");
   std::string_view protocol, header, ic;
   for (std::uint32_t i = 0; i < n_sections; ++i) {

@@ -33,7 +33,8 @@ fs::path version_dir(const std::string& claim) {
 }
 
 crypto::VerifyingKey vkey(const std::string& claim) {
-  auto vk = crypto::snarkjs::decode_verifying_key(slurp(version_dir(claim) / "verification_key.json"));
+  auto vk =
+      crypto::snarkjs::decode_verifying_key(slurp(version_dir(claim) / "verification_key.json"));
   EXPECT_TRUE(vk.ok());
   return vk.ok() ? vk.value() : crypto::VerifyingKey{};
 }
@@ -42,7 +43,8 @@ TEST(Zkey, every_test_circuit_s_zkey_embeds_its_own_verification_key) {
   for (const std::string claim : {"age_over_18", "citizenship", "education", "income_gte"}) {
     const std::string zkey = slurp(version_dir(claim) / "circuit.zkey");
     const auto read = read_zkey_key(zkey);
-    ASSERT_TRUE(std::holds_alternative<ZkeyKey>(read)) << claim << ": " << std::get<std::string>(read);
+    ASSERT_TRUE(std::holds_alternative<ZkeyKey>(read))
+        << claim << ": " << std::get<std::string>(read);
     EXPECT_EQ(zkey_mismatch(zkey, vkey(claim)), std::nullopt) << claim;
   }
 }

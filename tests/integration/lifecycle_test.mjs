@@ -14,6 +14,7 @@
 //          node --test --test-concurrency=1 tests/integration/lifecycle_test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -268,4 +269,78 @@ test('deprecate: headers until the sunset, then CIRCUIT_DISABLED naming the succ
   const picked = await call('POST', '/api/v1/requests', { key: demo.key, body: { claim_type: 'age_over_18' } });
   assert.equal(picked.status, 201, picked.text);
   assert.equal(picked.json.circuit_version, '1.0.1');
+});
+
+/** A version folder made from age_over_18 1.0.0 as `version`, changed by `tamper(dir)`. */
+function versionFolder(version, tamper = () => {}) {
+  const dir = path.join(tempDir('lifecycle-upload'), version);
+  dirs.push(path.dirname(dir));
+  fs.mkdirSync(dir, { recursive: true });
+  const src = path.resolve(sourceArtifacts, 'age_over_18', '1.0.0');
+  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  manifest.version = version;
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  tamper(dir, manifest);
+  return dir;
+}
+const sha256File = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+const upload = (dir, as = 'alice') => cli(['upload-circuit', '--dir', dir, '--artifacts-dir', artifacts, '--insecure-development-keys'], as);
+
+test('bad uploads are refused naming the file and the problem; nothing is stored', () => {
+  // A zkey of another key (its digest in the manifest, so only the key check can refuse it).
+  const otherZkey = versionFolder('1.0.3', (dir, manifest) => {
+    fs.copyFileSync(path.resolve(sourceArtifacts, 'citizenship', '1.0.0', 'circuit.zkey'), path.join(dir, 'circuit.zkey'));
+    manifest.sha256['circuit.zkey'] = sha256File(path.join(dir, 'circuit.zkey'));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  });
+  const r1 = upload(otherZkey);
+  assert.notEqual(r1.code, 0);
+  assert.match(r1.stderr, /circuit\.zkey: its embedded verification key does not match verification_key\.json: .*differs/);
+  // A file whose digest is not the manifest's.
+  const badDigest = versionFolder('1.0.3', (dir) => fs.appendFileSync(path.join(dir, 'circuit.wasm'), Buffer.from([0])));
+  const r2 = upload(badDigest);
+  assert.notEqual(r2.code, 0);
+  assert.match(r2.stderr, /circuit\.wasm: its SHA-256 [0-9a-f]{64} differs from the manifest's/);
+  // A missing file.
+  const missing = versionFolder('1.0.3', (dir) => fs.rmSync(path.join(dir, 'verification_key.json')));
+  const r3 = upload(missing);
+  assert.notEqual(r3.code, 0);
+  assert.match(r3.stderr, /verification_key\.json: missing/);
+  // A development key without --insecure-development-keys (the server's key policy).
+  const r4 = cli(['upload-circuit', '--dir', versionFolder('1.0.3'), '--artifacts-dir', artifacts], 'alice');
+  assert.notEqual(r4.code, 0);
+  assert.match(r4.stderr, /refused: .*development/);
+  assert.equal(fs.existsSync(path.join(artifacts, 'age_over_18', '1.0.3')), false);
+  assert.deepEqual(fs.readdirSync(artifacts).filter((d) => d.startsWith('.upload-')), []);
+});
+
+test('upload, then a second admin enables it, and a wallet proof verifies with it', { timeout: 120_000 }, async () => {
+  const up = upload(versionFolder('1.0.2'));
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal(up.json.state, 'uploaded');
+  assert.ok(fs.existsSync(path.join(artifacts, 'age_over_18', '1.0.2', 'circuit.zkey')));
+  const again = upload(versionFolder('1.0.2'));
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /exists already/);
+  // The running instance loads versions at start: restart it to load the upload.
+  await server.stop();
+  server = await Server.start({ bin, artifacts, dataDir, args: server.args.filter((a) => a !== '--insecure-development-keys') });
+  const uploaded = await newRequest('1.0.2');
+  assert.equal(uploaded.status, 422, uploaded.text);
+  assert.match(uploaded.json.detail, /uploaded but not enabled/);
+  const asked = cli(['request-enable', '--claim-type', 'age_over_18', '--version', '1.0.2'], 'alice');
+  assert.equal(asked.code, 0, asked.stderr);
+  const self = cli(['approve', asked.json.id], 'alice');
+  assert.notEqual(self.code, 0);
+  const approved = await adminCall('POST', `/api/admin/approvals/${asked.json.id}/approve`);
+  assert.equal(approved.status, 200, approved.text);
+  const request = (await waitFor(async () => {
+    const r = await newRequest('1.0.2');
+    return r.status === 201 ? r : null;
+  }, 10_000, 'the enabled upload')).json;
+  const body = await prove(artifacts, demo.holder, demo.identity, request);
+  const verified = await call('POST', '/api/v1/verify', { key: demo.key, body });
+  assert.equal(verified.status, 200, verified.text);
+  assert.equal(verified.json.circuit_version, '1.0.2');
 });
