@@ -1,8 +1,8 @@
 // `proofgate admin approvals|approve|cancel-approval|circuits|request-enable|disable-circuit|
-// deprecate-circuit|set-min-version`: the two-person rule and the circuit lifecycle from a shell,
-// each a call of core::LifecycleService (docs/admin.md "Approvals", docs/circuits.md). The actor is
-// the OS account; `--as NAME` (tests only, with PROOFGATE_ALLOW_AS=1) acts as another CLI admin so
-// that a test can be two people on one machine.
+// deprecate-circuit|set-min-version|upload-circuit`: the two-person rule and the circuit lifecycle
+// from a shell, each a call of core::LifecycleService (docs/admin.md "Approvals",
+// docs/circuits.md). The actor is the OS account; `--as NAME` (tests only, with
+// PROOFGATE_ALLOW_AS=1) acts as another CLI admin so that a test can be two people on one machine.
 #include <pwd.h>
 #include <unistd.h>
 
