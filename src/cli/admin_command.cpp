@@ -514,6 +514,8 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
+  add_admin_lifecycle_commands(*admin, exit_code);  // approvals, circuit versions
+
   CLI::App* retention = admin->add_subcommand(
       "retention",
       "Archive audit entries older than the window (gzip'd JSON lines), then remove them");

@@ -6,7 +6,9 @@
 #include "cache/memory/memory_cache.hpp"
 #include "cache/redis/redis_cache.hpp"
 #include "cli/data_dir.hpp"
+#include "store/postgres/postgres_lifecycle.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_lifecycle.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace pg::cli {
@@ -23,6 +25,7 @@ Backends open_backends(const Settings& s, const core::Clock& clock, bool with_ca
     b.store = sqlite.get();
     b.outbox = sqlite.get();
     b.audit = sqlite.get();
+    b.lifecycle = std::make_shared<store::SqliteLifecycleStore>(*sqlite);
     b.owner = sqlite;
     b.master_key = d.master_key;
     b.data_dir = d.dir;
@@ -41,6 +44,7 @@ Backends open_backends(const Settings& s, const core::Clock& clock, bool with_ca
     b.store = postgres.get();
     b.outbox = postgres.get();
     b.audit = postgres.get();
+    b.lifecycle = std::make_shared<store::PostgresLifecycleStore>(*postgres);
     b.owner = postgres;
     b.data_dir = s.data_dir;
     if (key_file.empty()) ensure_private_dir(b.data_dir);  // it holds master.key

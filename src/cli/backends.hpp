@@ -10,6 +10,7 @@
 
 #include "cli/config.hpp"
 #include "core/audit.hpp"
+#include "core/lifecycle.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "core/secrets.hpp"
@@ -19,9 +20,10 @@ namespace pg::cli {
 struct Backends {
   std::shared_ptr<void> owner;  // keeps the store object alive
   core::Store* store = nullptr;
-  core::OutboxStore* outbox = nullptr;  // the same object as store
-  core::AuditStore* audit = nullptr;    // the same object as store
-  std::unique_ptr<core::Cache> cache;   // only when asked for
+  core::OutboxStore* outbox = nullptr;              // the same object as store
+  core::AuditStore* audit = nullptr;                // the same object as store
+  std::shared_ptr<core::LifecycleStore> lifecycle;  // approvals and circuit states, on store
+  std::unique_ptr<core::Cache> cache;               // only when asked for
   core::MasterKey master_key{};
   std::filesystem::path data_dir;  // demo files, and the master key unless master_key_file
   std::string storage_name;        // "sqlite" | "postgresql"

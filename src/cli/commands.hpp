@@ -28,6 +28,9 @@ void add_migrate_command(CLI::App& app, int& exit_code);
 /// `proofgate admin create-client | list-clients | publish-root | set-circuit |
 /// rotate-webhook-secret | new-admin-token | audit | retention | anonymise-user`.
 void add_admin_command(CLI::App& app, int& exit_code);
+/// Under `admin`: approvals, approve, cancel-approval, circuits, request-enable, disable-circuit,
+/// deprecate-circuit, set-min-version, upload-circuit (admin_lifecycle_command.cpp).
+void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code);
 
 /// `proofgate release keygen --out KEY | sign --key KEY DIR | verify --public-key K DIR`.
 void add_release_command(CLI::App& app, int& exit_code);

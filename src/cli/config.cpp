@@ -248,6 +248,12 @@ const std::vector<SettingSpec>& setting_specs() {
               kServe, "an admin session ends this long after sign-in, whatever happens"),
       sha256("metrics_token_sha256", &S::metrics_token_sha256, kServe,
              "SHA-256 (hex) of the bearer token /metrics asks for; empty: /metrics is open"),
+      integer("approval_ttl_seconds", &S::approval_ttl_seconds, "86400", 60, 604800,
+              kServe | kAdmin,
+              "how long a change that needs a second admin (two-person rule) waits for approval"),
+      integer("circuit_state_cache_ms", &S::circuit_state_cache_ms, "1000", 0, 60000, kServe,
+              "how long the verify path caches a circuit version's state (a change made by "
+              "another instance is seen within this)"),
       flag("worker", &S::worker, "true", kServe,
            "deliver webhooks in this process (false: run `proofgate worker`)"),
       flag("webhook_allow_loopback", &S::webhook_allow_loopback, "false", kWebhooks,

@@ -21,6 +21,7 @@
 #include "feed/follower.hpp"
 #include "http/admin.hpp"
 #include "http/api.hpp"
+#include "http/lifecycle_api.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "webhooks/worker.hpp"
@@ -110,7 +111,10 @@ int serve(const Settings& s) {
   const bool run_worker = s.worker;
   webhooks::Worker worker(*data.outbox, clock, data.master_key, worker_settings(s, "serve"));
   if (run_worker) service.on_event_recorded = [&worker] { worker.notify(); };
-  core::ProofService proofs(*data.store, cache, clock, catalog, service);
+  // Circuit version states (uploaded, enabled, deprecated, disabled) as the verify path sees them.
+  core::CircuitGate circuit_gate(*data.lifecycle, clock,
+                                 std::chrono::milliseconds(s.circuit_state_cache_ms));
+  core::ProofService proofs(*data.store, cache, clock, catalog, service, &circuit_gate);
   // The issuers' signed root feeds, followed into the store the verify path reads.
   feed::FollowerSettings follow;
   follow.wait = std::chrono::seconds(s.feed_wait_seconds);
@@ -129,9 +133,13 @@ int serve(const Settings& s) {
                        core::role_from_name(s.admin_token_role).value_or(core::Role::kViewer),
                        accounts.get());
   admin.allow_loopback_webhooks(s.webhook_allow_loopback);
+  core::LifecycleService lifecycle({*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
+                                    [&worker] { worker.notify(); }},
+                                   {static_cast<std::int64_t>(s.approval_ttl_seconds)});
+  http::LifecycleApi lifecycle_api(lifecycle, admin);
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
-                 sha256_setting(s.metrics_token_sha256)});
+                 sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });

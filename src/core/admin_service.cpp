@@ -33,14 +33,22 @@ ApiError conflict(std::string field, std::string detail) {
 
 /// A lowercase DNS name: letters, digits, '-' and '.', no empty label, at most 253 characters.
 bool is_domain(std::string_view s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.front() == '-')
-    return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                              c == '.';
-                     }) &&
-         s.find("..") == std::string_view::npos;
+  if (s.empty() || s.size() > 253) return false;
+  std::size_t label = 0;
+  char prev = '.';
+  for (const char c : s) {
+    if (c == '.') {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
+      if (label == 0 && c == '-') return false;
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  return label > 0 && prev != '-';
 }
 
 namespace {

@@ -56,6 +56,9 @@ struct ProofRequest {
   Params params;  // always holds "today"
   UnixMillis created_at = 0;
   UnixMillis expires_at = 0;
+  /// The versions of claim_type the partner accepts now, newest first (the request answer and the
+  /// wallet's payload; not stored). Empty when the lifecycle is not wired.
+  std::vector<std::string> accepted_versions = {};
 };
 
 /// The metadata of one answered proof request; never the proof or the public signals.

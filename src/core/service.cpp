@@ -63,26 +63,6 @@ bool is_identifier(std::string_view s) {
   });
 }
 
-/// A lowercase DNS name: labels of [a-z0-9-], not starting or ending with '-', at most 253 chars.
-bool is_domain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t label = 0;
-  char prev = '.';
-  for (const char c : s) {
-    if (c == '.') {
-      if (label == 0 || prev == '-') return false;
-      label = 0;
-    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') {
-      if (label == 0 && c == '-') return false;
-      if (++label > 63) return false;
-    } else {
-      return false;
-    }
-    prev = c;
-  }
-  return label > 0 && prev != '-';
-}
-
 bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -192,6 +172,12 @@ std::string wallet_request_uri(const ProofRequest& req) {
                                     {"claim_type", req.claim_type},
                                     {"circuit_version", req.circuit_version},
                                     {"params", params}};
+  if (!req.accepted_versions.empty()) {
+    json::object with_versions = wallet_request;
+    with_versions["accepted_versions"] =
+        json::array(req.accepted_versions.begin(), req.accepted_versions.end());
+    return "proofgate:request?d=" + base64url(json::serialize(with_versions));
+  }
   return "proofgate:request?d=" + base64url(json::serialize(wallet_request));
 }
 
@@ -267,8 +253,14 @@ std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record)
 }
 
 ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
-                           const CircuitCatalog& catalog, ServiceSettings settings)
-    : store_(store), cache_(cache), clock_(clock), catalog_(catalog), settings_(settings) {}
+                           const CircuitCatalog& catalog, ServiceSettings settings,
+                           CircuitGate* circuits)
+    : store_(store),
+      cache_(cache),
+      clock_(clock),
+      catalog_(catalog),
+      settings_(settings),
+      circuits_(circuits) {}
 
 Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   constexpr std::string_view kBearer = "bearer ";
@@ -351,6 +343,12 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
       return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
                       "no circuit " + claim_type + " " + std::string(v->get_string())};
     }
+    // The lifecycle's refusal first: it says why (uploaded, past its sunset, below a minimum).
+    if (circuits_) {
+      if (auto refused =
+              circuits_->refuse_for(client.id, claim_type, circuit->version, "circuit_version"))
+        return std::move(*refused);
+    }
     if (store_.circuit_enabled(claim_type, circuit->version) == false) {
       return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",
                       claim_type + " " + circuit->version + " is disabled"};
@@ -361,7 +359,8 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
       return ApiError{ErrorCode::kUnknownCircuit, "claim_type",
                       "no circuit loaded for " + claim_type};
     for (const Circuit* c : versions) {
-      if (store_.circuit_enabled(claim_type, c->version) != false) {
+      if (store_.circuit_enabled(claim_type, c->version) != false &&
+          (!circuits_ || !circuits_->refuse_for(client.id, claim_type, c->version, "claim_type"))) {
         circuit = c;
         break;
       }
@@ -420,6 +419,14 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
   req.nonce = base64url(random_bytes(16));
   req.claim_type = claim_type;
   req.circuit_version = circuit->version;
+  if (circuits_) {
+    // Every version the partner accepts now, newest first (docs/protocol.md).
+    for (const Circuit* c : catalog_.versions(claim_type)) {
+      if (store_.circuit_enabled(claim_type, c->version) != false &&
+          !circuits_->refuse_for(client.id, claim_type, c->version, "claim_type"))
+        req.accepted_versions.push_back(c->version);
+    }
+  }
   req.verifier_domain = domain;
   req.created_at = now;
   req.expires_at = now + ttl * 1000;
@@ -571,7 +578,7 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
   if (auto e = claim_nonce(client, in, claims, nonce_key)) return refuse(*e);
   // 6. The circuit.
-  auto circuit = find_enabled_circuit(in);
+  auto circuit = find_enabled_circuit(client, in);
   if (!circuit) return refuse(circuit.error());
   // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce claim
   // only once the record is written (a storage failure releases it, so a retry can succeed).
@@ -639,11 +646,17 @@ std::optional<ApiError> ProofService::claim_nonce(const Client& client, const Ve
   return std::nullopt;
 }
 
-Outcome<const Circuit*> ProofService::find_enabled_circuit(const VerifyInput& in) {
+Outcome<const Circuit*> ProofService::find_enabled_circuit(const Client& client,
+                                                           const VerifyInput& in) {
   const Circuit* circuit = catalog_.find(in.claim_type, in.circuit_version);
   if (!circuit) {
     return ApiError{ErrorCode::kUnknownCircuit, "circuit_version",
                     "no circuit " + in.claim_type + " " + in.circuit_version};
+  }
+  if (circuits_) {
+    if (auto refused =
+            circuits_->refuse_for(client.id, in.claim_type, in.circuit_version, "circuit_version"))
+      return std::move(*refused);
   }
   if (store_.circuit_enabled(in.claim_type, in.circuit_version) == false) {
     return ApiError{ErrorCode::kCircuitDisabled, "circuit_version",

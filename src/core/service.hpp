@@ -16,6 +16,7 @@
 
 #include "core/catalog.hpp"
 #include "core/errors.hpp"
+#include "core/lifecycle.hpp"
 #include "core/model.hpp"
 #include "core/outcome.hpp"
 #include "core/ports.hpp"
@@ -78,8 +79,10 @@ std::variant<Verified, ApiError> stored_outcome(const IdempotencyRecord& record)
 
 class ProofService {
  public:
+  /// `circuits` (may be null: every loaded version is enabled unless Store::circuit_enabled says
+  /// otherwise) adds the lifecycle's refusals: uploaded, disabled, past its sunset.
   ProofService(Store& store, Cache& cache, const Clock& clock, const CircuitCatalog& catalog,
-               ServiceSettings settings);
+               ServiceSettings settings, CircuitGate* circuits = nullptr);
 
   /// The partner for an `Authorization` header value ("Bearer pgk_..."), or UNAUTHORIZED; then
   /// the partner's rate limit (RATE_LIMITED with a retry hint).
@@ -120,7 +123,7 @@ class ProofService {
                                            UnixMillis now);
   std::optional<ApiError> claim_nonce(const Client& client, const VerifyInput& in,
                                       CacheClaims& claims, const std::string& nonce_key);
-  Outcome<const Circuit*> find_enabled_circuit(const VerifyInput& in);
+  Outcome<const Circuit*> find_enabled_circuit(const Client& client, const VerifyInput& in);
   std::optional<ApiError> check_public_signals(const Circuit& circuit, const ProofRequest& request,
                                                const VerifyInput& in, UnixMillis now);
   /// The issuer root the proof's root signal names, if current or replaced within the grace.
@@ -144,6 +147,7 @@ class ProofService {
   const Clock& clock_;
   const CircuitCatalog& catalog_;
   ServiceSettings settings_;
+  CircuitGate* circuits_;
   ServiceCounters counters_;
 };
 

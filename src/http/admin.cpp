@@ -88,6 +88,20 @@ AdminApi::AdminApi(core::AdminService& admin,
              token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string(),
              token_role} {}
 
+std::variant<core::Actor, HttpReply> AdminApi::admit(RouteId route, const HttpRequest& request) {
+  const auto needed = required_role(route);
+  if (!needed) return err(core::ErrorCode::kNotFound, "", "no such admin route");
+  auto who = authenticate(request);
+  if (auto* denied = std::get_if<HttpReply>(&who)) return std::move(*denied);
+  const Caller& caller = std::get<Caller>(who);
+  if (!core::role_allows(caller.actor.role, *needed)) {
+    return err(core::ErrorCode::kUnauthorizedScope, "role",
+               "this needs the " + std::string(core::role_name(*needed)) +
+                   " role (yours: " + std::string(core::role_name(caller.actor.role)) + ")");
+  }
+  return caller.actor;
+}
+
 HttpReply AdminApi::handle(RouteId route, const HttpRequest& request,
                            const std::vector<std::string_view>& params) {
   const auto needed = required_role(route);

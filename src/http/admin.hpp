@@ -40,6 +40,11 @@ class AdminApi {
   /// webhook_allow_loopback (development and tests only), off by default.
   void allow_loopback_webhooks(bool allow) { allow_loopback_webhooks_ = allow; }
 
+  /// The acting admin for `route` (which needs a role): authenticated (token, or session
+  /// cookie with its CSRF token on a state change) and holding at least the route's role; or the
+  /// refusal. For the admin routes served outside this class (LifecycleApi).
+  std::variant<core::Actor, HttpReply> admit(RouteId route, const HttpRequest& request);
+
  private:
   /// Who is calling: the token's actor, or a signed-in admin with their session.
   struct Caller {
@@ -58,6 +63,7 @@ class AdminApi {
   HttpReply partners(RouteId route, const core::Actor& actor, std::string_view query,
                      const std::vector<std::string_view>& params, std::string_view body);
 
+ private:
   core::AdminService& admin_;
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;
   core::AccountService* accounts_;

@@ -6,6 +6,7 @@
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
 #include "http/embedded_assets.hpp"
+#include "http/lifecycle_api.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {
@@ -119,6 +120,15 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminSignIn:  // argon2id
     case RouteId::kAdminWhoAmI:
     case RouteId::kAdminSignOut:
+    case RouteId::kAdminApprovals:
+    case RouteId::kAdminApprove:
+    case RouteId::kAdminCancelApproval:
+    case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitEnable:
+    case RouteId::kAdminCircuitDisable:
+    case RouteId::kAdminCircuitDeprecate:
+    case RouteId::kAdminMinVersions:
+    case RouteId::kAdminSetMinVersion:
       return true;
     default:
       return is_partner_admin_route(m.route->id);
@@ -280,6 +290,19 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
       return with_route(d_.admin->handle(m.route->id, request, m.params));
     }
+    case RouteId::kAdminApprovals:
+    case RouteId::kAdminApprove:
+    case RouteId::kAdminCancelApproval:
+    case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitEnable:
+    case RouteId::kAdminCircuitDisable:
+    case RouteId::kAdminCircuitDeprecate:
+    case RouteId::kAdminMinVersions:
+    case RouteId::kAdminSetMinVersion:
+      if (!d_.lifecycle)
+        return with_route(
+            error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+      return with_route(d_.lifecycle->handle(m.route->id, request, m.params));
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:
@@ -338,7 +361,13 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       const auto* refused = std::get_if<core::ApiError>(&outcome.result);
       d_.metrics.observe_verify(input->claim_type,
                                 refused ? core::error_name(refused->code) : "verified");
-      return partner_reply(present_verify(outcome));
+      HttpReply answer = present_verify(outcome);
+      if (d_.circuits) {
+        for (auto& h : core::deprecation_headers(
+                 d_.circuits->state(input->claim_type, input->circuit_version)))
+          answer.headers.push_back(std::move(h));
+      }
+      return partner_reply(std::move(answer));
     }
     default: {
       const auto proof = d_.service.status(*client, m.params[0]);

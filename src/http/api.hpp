@@ -25,6 +25,7 @@
 namespace pg::http {
 
 class AdminApi;
+class LifecycleApi;
 
 class Api {
  public:
@@ -38,6 +39,8 @@ class Api {
     AdminApi* admin = nullptr;  // /api/admin; null: not served
     // SHA-256 of the scrape token /metrics requires (Authorization: Bearer); empty: open.
     std::optional<std::array<std::uint8_t, 32>> metrics_token_sha256 = std::nullopt;
+    LifecycleApi* lifecycle = nullptr;      // /api/admin approvals and circuits; null: not served
+    core::CircuitGate* circuits = nullptr;  // deprecation headers on verify answers (may be null)
   };
   explicit Api(Deps deps) : d_(deps) {}
 

@@ -113,14 +113,18 @@ HttpReply present_request(const core::ProofRequest& req) {
   json::object params;
   for (const auto& [k, v] : req.params) params[k] = v;
   const std::string uri = core::wallet_request_uri(req);
-  return json_reply(201, json::object{{"request_id", req.id},
-                                      {"nonce", req.nonce},
-                                      {"claim_type", req.claim_type},
-                                      {"circuit_version", req.circuit_version},
-                                      {"verifier_domain", req.verifier_domain},
-                                      {"params", params},
-                                      {"expires_at", core::rfc3339(req.expires_at)},
-                                      {"qr", json::object{{"uri", uri}, {"svg", qr_svg(uri)}}}});
+  json::object o{{"request_id", req.id},
+                 {"nonce", req.nonce},
+                 {"claim_type", req.claim_type},
+                 {"circuit_version", req.circuit_version},
+                 {"verifier_domain", req.verifier_domain},
+                 {"params", params},
+                 {"expires_at", core::rfc3339(req.expires_at)},
+                 {"qr", json::object{{"uri", uri}, {"svg", qr_svg(uri)}}}};
+  if (!req.accepted_versions.empty())
+    o["accepted_versions"] =
+        json::array(req.accepted_versions.begin(), req.accepted_versions.end());
+  return json_reply(201, o);
 }
 
 HttpReply present_verify(const core::VerifyOutcome& outcome) {

@@ -39,6 +39,15 @@ enum class RouteId {
   kAdminResumeClient,
   kAdminRotateKey,
   kAdminRotateWebhookSecret,
+  kAdminApprovals,
+  kAdminApprove,
+  kAdminCancelApproval,
+  kAdminCircuits,
+  kAdminCircuitEnable,
+  kAdminCircuitDisable,
+  kAdminCircuitDeprecate,
+  kAdminMinVersions,
+  kAdminSetMinVersion,
 };
 
 struct Route {
@@ -78,6 +87,20 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminRotateKey, "POST", "/api/admin/clients/{client_id}/rotate-key", true},
     Route{RouteId::kAdminRotateWebhookSecret, "POST",
           "/api/admin/clients/{client_id}/rotate-webhook-secret", true},
+    // The circuit lifecycle and two-person approvals (http/lifecycle_api.cpp).
+    Route{RouteId::kAdminApprovals, "GET", "/api/admin/approvals", true},
+    Route{RouteId::kAdminApprove, "POST", "/api/admin/approvals/{id}/approve", true},
+    Route{RouteId::kAdminCancelApproval, "POST", "/api/admin/approvals/{id}/cancel", true},
+    Route{RouteId::kAdminCircuits, "GET", "/api/admin/circuits", true},
+    Route{RouteId::kAdminCircuitEnable, "POST", "/api/admin/circuits/{claim_type}/{version}/enable",
+          true},
+    Route{RouteId::kAdminCircuitDisable, "POST",
+          "/api/admin/circuits/{claim_type}/{version}/disable", true},
+    Route{RouteId::kAdminCircuitDeprecate, "POST",
+          "/api/admin/circuits/{claim_type}/{version}/deprecate", true},
+    Route{RouteId::kAdminMinVersions, "GET", "/api/admin/clients/{client_id}/min-versions", true},
+    Route{RouteId::kAdminSetMinVersion, "POST", "/api/admin/clients/{client_id}/min-versions",
+          true},
 };
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
@@ -107,6 +130,9 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminSignOut:
     case RouteId::kAdminClients:
     case RouteId::kAdminClient:
+    case RouteId::kAdminApprovals:
+    case RouteId::kAdminCircuits:
+    case RouteId::kAdminMinVersions:
       return Role::kViewer;
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
@@ -117,7 +143,14 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminResumeClient:
     case RouteId::kAdminRotateKey:
     case RouteId::kAdminRotateWebhookSecret:
+    case RouteId::kAdminCancelApproval:
+    case RouteId::kAdminCircuitEnable:  // a request: a second admin approves it
+    case RouteId::kAdminCircuitDisable:
+    case RouteId::kAdminCircuitDeprecate:
+    case RouteId::kAdminSetMinVersion:
       return Role::kOperator;
+    case RouteId::kAdminApprove:
+      return Role::kApprover;
   }
   return Role::kApprover;  // unreachable: the switch names every route
 }

@@ -24,8 +24,10 @@
 
 #include "account_suite.hpp"
 #include "audit_suite.hpp"
+#include "lifecycle_suite.hpp"
 #include "outbox_suite.hpp"
 #include "store/postgres/migrations.hpp"
+#include "store/postgres/postgres_lifecycle.hpp"
 #include "store_suite.hpp"
 #include "support/postgres_server.hpp"
 
@@ -35,6 +37,7 @@ namespace {
 using test::AccountSuite;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::kNow;
+using test::LifecycleSuite;
 using test::OutboxSuite;
 using test::StoreSuite;
 using namespace std::chrono_literals;
@@ -167,6 +170,24 @@ INSTANTIATE_TEST_SUITE_P(Postgres, AccountSuite,
                                });
                              }}),
                          test::account_backend_name);
+INSTANTIATE_TEST_SUITE_P(
+    Postgres, LifecycleSuite,
+    ::testing::Values(test::LifecycleBackendFactory{
+        "pool8",
+        [] {
+          auto database = std::make_shared<Database>();
+          return std::function<test::LifecycleConnection()>([database] {
+            auto store = std::make_shared<PostgresStore>(settings_for(*database));
+            return test::LifecycleConnection{
+                std::shared_ptr<void>(
+                    std::make_shared<
+                        std::pair<std::shared_ptr<Database>, std::shared_ptr<PostgresStore>>>(
+                        database, store)),
+                store.get(), store.get(), store.get(),
+                std::make_shared<PostgresLifecycleStore>(*store)};
+          });
+        }}),
+    test::lifecycle_backend_name);
 
 // --- What only PostgreSQL has ---
 
@@ -198,6 +219,7 @@ TEST_F(PostgresStoreTest, migrations_are_recorded_once_and_reopening_applies_not
   const auto first =
       sql().rows("SELECT version, name, applied_at FROM schema_migrations ORDER BY 1");
   ASSERT_EQ(first.size(), postgres_migrations().size());  // versions ascend, with reserved gaps
+  ASSERT_EQ(first.size(), postgres_migrations().size());
   EXPECT_EQ(first[0][1], "0001_init.sql");
   EXPECT_EQ(first[1][1], "0002_analytics.sql");
 

@@ -17,9 +17,11 @@
 
 #include "account_suite.hpp"
 #include "audit_suite.hpp"
+#include "lifecycle_suite.hpp"
 #include "outbox_suite.hpp"
 #include "shared_rules_test.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_lifecycle.hpp"
 #include "store_suite.hpp"
 
 namespace pg::store {
@@ -28,6 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::AccountSuite;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
+using test::LifecycleSuite;
 using test::OutboxSuite;
 using test::StoreSuite;
 
@@ -179,6 +182,25 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, AccountSuite,
                                });
                              }}),
                          test::account_backend_name);
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, LifecycleSuite,
+    ::testing::Values(test::LifecycleBackendFactory{
+        "file",
+        [] {
+          auto dir = std::make_shared<TempDir>();
+          return std::function<test::LifecycleConnection()>([dir] {
+            auto store =
+                std::make_shared<SqliteStore>(SqliteSettings{.path = dir->path() / "proofgate.db"});
+            return test::LifecycleConnection{
+                std::shared_ptr<void>(
+                    std::make_shared<
+                        std::pair<std::shared_ptr<TempDir>, std::shared_ptr<SqliteStore>>>(dir,
+                                                                                           store)),
+                store.get(), store.get(), store.get(),
+                std::make_shared<SqliteLifecycleStore>(*store)};
+          });
+        }}),
+    test::lifecycle_backend_name);
 
 class SqliteStoreTest : public ::testing::Test {
  protected:

@@ -1406,4 +1406,20 @@ bool PostgresStore::on_connection(std::string_view operation, const core::AuditE
   return true;
 }
 
+bool PostgresStore::with_connection(
+    std::string_view operation, bool write,
+    const std::function<bool(Connection&, const SideWrites&)>& work) {
+  auto connection = pool_->acquire(operation);
+  Connection& c = *connection;
+  const SideWrites side{[&](const core::AuditEntry& e) { write_audit(c, e, operation); },
+                        [&](const core::OutboxEvent& e, core::UnixMillis due) {
+                          insert_outbox_row(c, e, due, operation);
+                        }};
+  if (!write) return work(c, side);
+  Transaction transaction(c, operation);
+  if (!work(c, side)) return false;
+  transaction.commit();
+  return true;
+}
+
 }  // namespace pg::store

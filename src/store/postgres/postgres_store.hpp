@@ -20,6 +20,7 @@
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "store/audit_batches.hpp"
+#include "store/side_writes.hpp"
 
 namespace pg::store {
 
@@ -225,6 +226,11 @@ class PostgresStore final : public core::Store,
   std::optional<core::AdminSession> find_session(std::string_view token_sha256) override;
   void touch_session(std::string_view token_sha256, core::UnixMillis last_seen_at) override;
   bool delete_session(std::string_view token_sha256, const core::AuditEntry& audit) override;
+  /// For an adapter of another port on this pool (postgres_lifecycle.cpp): runs
+  /// `work(connection, side)` on one pooled connection, inside one transaction when `write` (kept
+  /// when `work` returns true, rolled back when it returns false or throws).
+  bool with_connection(std::string_view operation, bool write,
+                       const std::function<bool(postgres::Connection&, const SideWrites&)>& work);
 
  private:
   /// `work(connection)` on a pooled connection; with `audit`, inside one transaction that also

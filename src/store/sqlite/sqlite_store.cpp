@@ -1253,4 +1253,19 @@ bool SqliteStore::on_connection(std::string_view operation, const core::AuditEnt
   return true;
 }
 
+bool SqliteStore::with_connection(std::string_view operation, bool write,
+                                  const std::function<bool(sqlite3*, const SideWrites&)>& work) {
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  const SideWrites side{[&](const core::AuditEntry& e) { write_audit(h, e, operation); },
+                        [&](const core::OutboxEvent& e, core::UnixMillis due) {
+                          insert_outbox_row(h, e, due, operation);
+                        }};
+  if (!write) return work(h.db.get(), side);
+  Transaction transaction(h, operation);
+  if (!work(h.db.get(), side)) return false;
+  transaction.commit();
+  return true;
+}
+
 }  // namespace pg::store

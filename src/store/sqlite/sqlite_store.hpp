@@ -19,6 +19,9 @@
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "store/audit_batches.hpp"
+#include "store/side_writes.hpp"
+
+struct sqlite3;
 
 struct sqlite3;
 
@@ -191,6 +194,11 @@ class SqliteStore final : public core::Store,
   std::optional<core::AdminSession> find_session(std::string_view token_sha256) override;
   void touch_session(std::string_view token_sha256, core::UnixMillis last_seen_at) override;
   bool delete_session(std::string_view token_sha256, const core::AuditEntry& audit) override;
+  /// For an adapter of another port on this connection (sqlite_lifecycle.cpp): runs
+  /// `work(db, side)` under the lock, inside one BEGIN IMMEDIATE transaction when `write` (kept
+  /// when `work` returns true, rolled back when it returns false or throws).
+  bool with_connection(std::string_view operation, bool write,
+                       const std::function<bool(sqlite3*, const SideWrites&)>& work);
 
  private:
   /// `work(db)` under the lock; with `audit`, inside one transaction that also writes the entry

@@ -1,0 +1,331 @@
+// core::LifecycleService and CircuitGate over the embedded store: the two-person rule (the
+// requester cannot approve, an expired or decided action cannot be approved, a cancelled one
+// neither), enabling through an approval, disabling and deprecating with partner events and audit
+// entries, the verify path's view (refusal naming the successor after the sunset, the cache), and
+// the deprecation headers' formats.
+#include "core/lifecycle.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_lifecycle.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace pg::core {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr UnixMillis kNow = 1'790'000'000'000;  // 2026-09-21
+
+class FixedClock final : public Clock {
+ public:
+  UnixMillis now_ms() const override { return now; }
+  UnixMillis now = kNow;
+};
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  LifecycleTest()
+      : dir_(fs::temp_directory_path() /
+             ("proofgate-lifecycle-test-" + std::to_string(std::random_device()()) + "-" +
+              std::to_string(counter_++))),
+        store_((fs::create_directories(dir_), store::SqliteSettings{.path = dir_ / "db.sqlite"})),
+        lifecycle_store_(store_),
+        gate_(lifecycle_store_, clock_, std::chrono::milliseconds(1000)),
+        service_({lifecycle_store_, store_, nullptr, clock_, &gate_, [this] { ++notified_; }},
+                 {3600}) {}
+  ~LifecycleTest() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  std::vector<std::string> actions() {
+    std::vector<std::string> out;
+    for (const auto& e : store_.list_audit(0, kNow * 2, 1000)) out.push_back(e.action);
+    return out;
+  }
+  PendingAction request(const Actor& by, const std::string& version = "2.0.0") {
+    auto a = service_.request_enable(by, "age_over_18", version);
+    EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().detail);
+    return a.ok() ? *a : PendingAction{};
+  }
+  void upload(const std::string& version) {
+    LifecycleChange c;
+    CircuitState s;
+    s.claim_type = "age_over_18";
+    s.version = version;
+    s.state = std::string(kCircuitUploaded);
+    s.updated_at = kNow;
+    c.circuit = s;
+    lifecycle_store_.apply_lifecycle(c);
+  }
+  static void expect_conflict(const ApiError& e, const std::string& words) {
+    EXPECT_EQ(e.code, ErrorCode::kConflict) << e.detail;
+    EXPECT_NE(e.detail.find(words), std::string::npos) << e.detail;
+  }
+
+  static inline std::atomic<unsigned> counter_{0};
+  fs::path dir_;
+  store::SqliteStore store_;
+  store::SqliteLifecycleStore lifecycle_store_;
+  FixedClock clock_;
+  CircuitGate gate_;
+  int notified_ = 0;
+  LifecycleService service_;
+  Actor alice_{std::string(kActorAdminCli), "alice"};
+  Actor bob_{std::string(kActorAdminCli), "bob"};
+  Actor token_{std::string(kActorAdminApi), "token:0123456789ab"};
+};
+
+TEST_F(LifecycleTest, the_requester_cannot_approve_and_a_second_actor_enables) {
+  upload("2.0.0");
+  EXPECT_TRUE(gate_.refuse("age_over_18", "2.0.0", "circuit_version"));
+  const PendingAction a = request(alice_);
+  EXPECT_EQ(a.state, kApprovalPending);
+  EXPECT_EQ(a.expires_at, kNow + 3'600'000);
+
+  auto self = service_.approve(alice_, a.id);
+  ASSERT_FALSE(self.ok());
+  expect_conflict(self.error(), "cannot approve their own");
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
+
+  auto approved = service_.approve(bob_, a.id);
+  ASSERT_TRUE(approved.ok()) << approved.error().detail;
+  EXPECT_EQ(approved->state, kApprovalApproved);
+  EXPECT_EQ(approved->decided_by.id, "bob");
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitEnabled);
+  EXPECT_FALSE(gate_.refuse("age_over_18", "2.0.0", "circuit_version"));  // invalidated
+  EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                 "circuit.enabled"}));
+}
+
+TEST_F(LifecycleTest, the_same_id_under_another_actor_type_is_another_person) {
+  upload("2.0.0");
+  const PendingAction a = request(Actor{std::string(kActorAdminApi), "alice"});
+  EXPECT_TRUE(service_.approve(alice_, a.id).ok());
+}
+
+TEST_F(LifecycleTest, an_expired_action_is_refused_and_marked_expired) {
+  upload("2.0.0");
+  const PendingAction a = request(token_);
+  clock_.now = a.expires_at;
+  auto late = service_.approve(bob_, a.id);
+  ASSERT_FALSE(late.ok());
+  expect_conflict(late.error(), "expired");
+  EXPECT_EQ(lifecycle_store_.find_approval(a.id)->state, kApprovalExpired);
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
+  // Once marked, it is not pending any more.
+  auto again = service_.approve(alice_, a.id);
+  ASSERT_FALSE(again.ok());
+  expect_conflict(again.error(), "not pending");
+}
+
+TEST_F(LifecycleTest, a_pending_action_past_its_time_lists_as_expired) {
+  upload("2.0.0");
+  const PendingAction a = request(token_);
+  clock_.now = a.expires_at + 1;
+  auto listed = service_.list_approvals("", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].state, kApprovalExpired);
+}
+
+TEST_F(LifecycleTest, an_action_is_approved_once) {
+  upload("2.0.0");
+  const PendingAction a = request(token_);
+  ASSERT_TRUE(service_.approve(alice_, a.id).ok());
+  auto twice = service_.approve(bob_, a.id);
+  ASSERT_FALSE(twice.ok());
+  expect_conflict(twice.error(), "approved, not pending");
+  EXPECT_EQ(lifecycle_store_.find_approval(a.id)->decided_by.id, "alice");
+}
+
+TEST_F(LifecycleTest, a_cancelled_action_cannot_be_approved) {
+  upload("2.0.0");
+  const PendingAction a = request(token_);
+  auto cancelled = service_.cancel(alice_, a.id);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->state, kApprovalCancelled);
+  auto approved = service_.approve(bob_, a.id);
+  ASSERT_FALSE(approved.ok());
+  expect_conflict(approved.error(), "cancelled");
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
+}
+
+TEST_F(LifecycleTest, unknown_ids_and_bad_requests_are_refused_naming_the_field) {
+  auto missing = service_.approve(bob_, "00000000-0000-4000-8000-000000000000");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().field, "id");
+  auto bad_claim = service_.request_enable(alice_, "over_9000", "1.0.0");
+  ASSERT_FALSE(bad_claim.ok());
+  EXPECT_EQ(bad_claim.error().field, "claim_type");
+  auto bad_version = service_.request_enable(alice_, "age_over_18", "1.0");
+  ASSERT_FALSE(bad_version.ok());
+  EXPECT_EQ(bad_version.error().field, "version");
+  auto bad_state = service_.list_approvals("maybe", 10);
+  ASSERT_FALSE(bad_state.ok());
+  EXPECT_EQ(bad_state.error().field, "state");
+}
+
+TEST_F(LifecycleTest, enabling_an_enabled_version_or_twice_is_a_conflict) {
+  // No row: a version in the artifacts directory is enabled.
+  auto enabled = service_.request_enable(alice_, "age_over_18", "1.0.0");
+  ASSERT_FALSE(enabled.ok());
+  expect_conflict(enabled.error(), "enabled already");
+  upload("2.0.0");
+  const PendingAction first = request(alice_);
+  auto second = service_.request_enable(bob_, "age_over_18", "2.0.0");
+  ASSERT_FALSE(second.ok());
+  expect_conflict(second.error(), first.id);
+}
+
+TEST_F(LifecycleTest, disabling_tells_every_partner_with_a_webhook_in_the_same_change) {
+  Client with_hook;
+  with_hook.id = "c1";
+  with_hook.name = "Bank";
+  with_hook.key_prefix = "pfx00001";
+  with_hook.scopes = {"age_over_18"};
+  with_hook.domains = {"bank.example"};
+  with_hook.webhook_url = "https://hooks.bank.example/pg";
+  with_hook.created_at = kNow;
+  Client without = with_hook;
+  without.id = "c2";
+  without.key_prefix = "pfx00002";
+  without.domains = {"shop.example"};
+  without.webhook_url.clear();
+  store_.insert_client(with_hook);
+  store_.insert_client(without);
+
+  auto disabled = service_.disable(alice_, "age_over_18", "1.0.0");
+  ASSERT_TRUE(disabled.ok()) << disabled.error().detail;
+  EXPECT_EQ(disabled->state, kCircuitDisabled);
+  const auto events = store_.pending_events(10);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].client_id, "c1");
+  EXPECT_EQ(events[0].event_type, "circuit.disabled");
+  const json::object payload = json::parse(events[0].payload).as_object();
+  EXPECT_EQ(payload.at("data").at("version").as_string(), "1.0.0");
+  EXPECT_EQ(actions(), std::vector<std::string>{"circuit.disabled"});
+  EXPECT_EQ(notified_, 1);
+  EXPECT_EQ(store_.circuit_enabled("age_over_18", "1.0.0"), std::optional<bool>(false));
+  const auto refused = gate_.refuse("age_over_18", "1.0.0", "circuit_version");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, ErrorCode::kCircuitDisabled);
+  auto again = service_.disable(bob_, "age_over_18", "1.0.0");
+  ASSERT_FALSE(again.ok());
+  expect_conflict(again.error(), "disabled already");
+}
+
+TEST_F(LifecycleTest, deprecation_verifies_until_the_sunset_then_names_the_successor) {
+  auto past = service_.deprecate(alice_, "age_over_18", "1.0.0", kNow, "2.0.0");
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.error().field, "sunset");
+  auto self = service_.deprecate(alice_, "age_over_18", "1.0.0", kNow + 5000, "1.0.0");
+  ASSERT_FALSE(self.ok());
+  EXPECT_EQ(self.error().field, "successor");
+
+  auto deprecated = service_.deprecate(alice_, "age_over_18", "1.0.0", kNow + 5000, "2.0.0");
+  ASSERT_TRUE(deprecated.ok()) << deprecated.error().detail;
+  EXPECT_EQ(deprecated->deprecated_at, kNow);
+  EXPECT_FALSE(gate_.refuse("age_over_18", "1.0.0", "circuit_version"));
+  const auto headers = deprecation_headers(gate_.state("age_over_18", "1.0.0"));
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"Deprecation",
+                                                             "@" + std::to_string(kNow / 1000)}));
+  EXPECT_EQ(headers[1].first, "Sunset");
+  EXPECT_EQ(headers[1].second, http_date(kNow + 5000));
+  EXPECT_EQ(headers[2],
+            (std::pair<std::string, std::string>{"Link",
+                                                 "</artifacts/age_over_18/2.0.0/manifest.json>; "
+                                                 "rel=\"successor-version\""}));
+
+  clock_.now = kNow + 5000;
+  const auto refused = gate_.refuse("age_over_18", "1.0.0", "circuit_version");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, ErrorCode::kCircuitDisabled);
+  EXPECT_NE(refused->detail.find("move to age_over_18 2.0.0"), std::string::npos)
+      << refused->detail;
+}
+
+TEST_F(LifecycleTest, the_gate_sees_another_connection_s_change_after_its_cache_time) {
+  EXPECT_FALSE(gate_.refuse("age_over_18", "1.0.0", "circuit_version"));
+  store::SqliteStore other_store(store::SqliteSettings{.path = dir_ / "db.sqlite"});
+  store::SqliteLifecycleStore other(other_store);
+  LifecycleChange c;
+  CircuitState s;
+  s.claim_type = "age_over_18";
+  s.version = "1.0.0";
+  s.state = std::string(kCircuitDisabled);
+  c.circuit = s;
+  other.apply_lifecycle(c);
+  EXPECT_FALSE(gate_.refuse("age_over_18", "1.0.0", "circuit_version"));  // cached
+  clock_.now += 1000;
+  EXPECT_TRUE(gate_.refuse("age_over_18", "1.0.0", "circuit_version"));
+}
+
+TEST_F(LifecycleTest, a_partner_s_minimum_refuses_older_versions_naming_the_minimum) {
+  Client partner;
+  partner.id = "c1";
+  partner.name = "Bank";
+  partner.key_prefix = "pfx00001";
+  partner.scopes = {"age_over_18"};
+  partner.domains = {"bank.example"};
+  partner.created_at = kNow;
+  store_.insert_client(partner);
+  auto bad = service_.set_min_version(alice_, "c1", "age_over_18", "1.0");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "min_version");
+  auto unknown = service_.set_min_version(alice_, "nobody", "age_over_18", "1.0.1");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+
+  EXPECT_FALSE(gate_.refuse_for("c1", "age_over_18", "1.0.0", "circuit_version"));
+  auto set = service_.set_min_version(alice_, "c1", "age_over_18", "1.0.10");
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->at("age_over_18"), "1.0.10");
+  const auto refused = gate_.refuse_for("c1", "age_over_18", "1.0.9", "circuit_version");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, ErrorCode::kCircuitDisabled);
+  EXPECT_NE(refused->detail.find("move to age_over_18 1.0.10 or newer"), std::string::npos)
+      << refused->detail;
+  EXPECT_FALSE(gate_.refuse_for("c1", "age_over_18", "1.0.10", "circuit_version"));
+  EXPECT_FALSE(gate_.refuse_for("c1", "age_over_18", "2.0.0", "circuit_version"));
+  EXPECT_FALSE(gate_.refuse_for("c2", "age_over_18", "1.0.0", "circuit_version"));
+  EXPECT_EQ(actions(), std::vector<std::string>{"client.min_version_set"});
+}
+
+TEST(LifecycleFormats, semver_compares_number_by_number) {
+  EXPECT_EQ(compare_semver("1.0.0", "1.0.0"), 0);
+  EXPECT_LT(compare_semver("1.0.9", "1.0.10"), 0);
+  EXPECT_GT(compare_semver("1.10.0", "1.9.99"), 0);
+  EXPECT_LT(compare_semver("0.9.9", "1.0.0"), 0);
+  EXPECT_GT(compare_semver("10.0.0", "9.0.0"), 0);
+}
+
+TEST(LifecycleFormats, http_date_is_rfc_9110_imf_fixdate) {
+  // RFC 9110 §5.6.7's example.
+  EXPECT_EQ(http_date(784'111'777'000), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+TEST(LifecycleFormats, parse_utc_time_takes_rfc_3339_utc_or_unix_seconds_only) {
+  EXPECT_EQ(parse_utc_time("1994-11-06T08:49:37Z"), std::optional<UnixMillis>(784'111'777'000));
+  EXPECT_EQ(parse_utc_time("784111777"), std::optional<UnixMillis>(784'111'777'000));
+  EXPECT_FALSE(parse_utc_time("1994-11-06T08:49:37+01:00"));
+  EXPECT_FALSE(parse_utc_time("1994-02-30T00:00:00Z"));
+  EXPECT_FALSE(parse_utc_time("1994-11-06 08:49:37Z"));
+  EXPECT_FALSE(parse_utc_time(""));
+  EXPECT_FALSE(parse_utc_time("1994-11-06T24:00:00Z"));
+}
+
+}  // namespace
+}  // namespace pg::core
