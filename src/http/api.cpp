@@ -1,6 +1,7 @@
 // Routing and the endpoint handlers of docs/api.md: decode -> core -> encode, nothing more.
 #include "http/api.hpp"
 
+#include <iostream>
 #include <boost/json.hpp>
 
 #include "core/secrets.hpp"
@@ -140,8 +141,10 @@ HttpReply Api::handle(const HttpRequest& request) {
     r.route = reply.route;
     r.partner_id = reply.partner_id;
     return r;
-  } catch (const std::exception&) {
-    // Storage failures and bugs: nothing was recorded (each write is one transaction).
+  } catch (const std::exception& e) {
+    // Storage failures and bugs: nothing was recorded (each write is one transaction). The
+    // message names the operation, never a secret.
+    std::cerr << "proofgate: " << reply.route << ": " << e.what() << '\n';
     HttpReply r = error_reply(core::ErrorCode::kInternal, "",
                               "the request could not be completed; nothing was recorded");
     r.route = reply.route;
