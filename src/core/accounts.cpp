@@ -85,15 +85,33 @@ std::vector<AdminAccount> AccountService::list_admins() {
   return store_.list_admins();
 }
 
+std::optional<AdminAccount> AccountService::find(std::string_view who) {
+  return is_uuid(who) ? store_.find_admin(who)
+                      : store_.find_admin_by_email(normal_email(who).value_or(""));
+}
+
 Outcome<AdminAccount> AccountService::disable_admin(const Actor& actor, std::string_view who) {
-  auto a = is_uuid(who) ? store_.find_admin(who)
-                        : store_.find_admin_by_email(normal_email(who).value_or(""));
+  auto a = find(who);
   if (!a) return ApiError{ErrorCode::kNotFound, "admin", "no admin with this id or email"};
   if (a->status == kAdminDisabled) return *a;
   a->status = std::string(kAdminDisabled);
   a->enrolment_sha256.clear();
   const std::string details = json::serialize(json::object{{"admin_id", a->id}});
   if (!store_.update_admin(*a, entry(actor, "admin.disabled", details), nullptr))
+    return ApiError{ErrorCode::kConflict, "admin", "the account changed meanwhile; try again"};
+  ++a->version;
+  return *a;
+}
+
+Outcome<AdminAccount> AccountService::unlock_admin(const Actor& actor, std::string_view who) {
+  auto a = find(who);
+  if (!a) return ApiError{ErrorCode::kNotFound, "admin", "no admin with this id or email"};
+  const json::object d{{"admin_id", a->id},
+                       {"failures", a->failed_sign_ins},
+                       {"was_locked", a->locked_until > clock_.now_ms()}};
+  a->failed_sign_ins = 0;
+  a->locked_until = 0;
+  if (!store_.update_admin(*a, entry(actor, "admin.unlocked", json::serialize(d)), nullptr))
     return ApiError{ErrorCode::kConflict, "admin", "the account changed meanwhile; try again"};
   ++a->version;
   return *a;

@@ -140,6 +140,9 @@ class AccountService {
   std::vector<AdminAccount> list_admins();
   /// `who`: an id or an email. Ends its sessions. Audited "admin.disabled".
   Outcome<AdminAccount> disable_admin(const Actor& actor, std::string_view who);
+  /// `who`: an id or an email. Clears the failure count and any lock (a lock is silent to the
+  /// caller: operators see it in list-admins). Audited "admin.unlocked".
+  Outcome<AdminAccount> unlock_admin(const Actor& actor, std::string_view who);
 
   /// Sets the password (>= 12 chars) and a new TOTP key for an invited account whose link is
   /// valid; may be repeated until confirmed (each call replaces the key).
@@ -168,6 +171,7 @@ class AccountService {
  private:
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details) const;
   std::optional<AdminAccount> enrolling(std::string_view token);
+  std::optional<AdminAccount> find(std::string_view id_or_email);
 
   AccountStore& store_;
   AuditStore& audit_;
