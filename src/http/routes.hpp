@@ -66,7 +66,8 @@ inline constexpr std::array kRoutes{
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
 /// for routes outside the admin roles: the partner and public routes, and the admin enrolment and
 /// sign-in routes, which check their own credentials. No default: a new route does not compile
-/// until it has its line here (and tests/http/authorisation_matrix_test.cpp checks every one).
+/// until it has its line here (and the authorisation matrix of
+/// tests/integration/admin_accounts_test.mjs checks every one).
 constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
   using core::Role;
   switch (id) {
@@ -95,6 +96,36 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
       return Role::kOperator;
   }
   return Role::kApprover;  // unreachable: the switch names every route
+}
+
+/// Partner and admin routes (/api/...): the ones a failed-authentication throttle closes to an
+/// address. No default, like required_role: a new route must say whether it is throttled.
+constexpr bool throttled_route(RouteId id) noexcept {
+  switch (id) {
+    case RouteId::kCreateRequest:
+    case RouteId::kVerify:
+    case RouteId::kStatus:
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // guessing enrolment tokens, passwords or codes
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
+      return true;
+    case RouteId::kHealthz:
+    case RouteId::kReadyz:
+    case RouteId::kMetrics:
+    case RouteId::kOpenApi:
+    case RouteId::kDocs:
+    case RouteId::kConsole:
+    case RouteId::kArtifact:
+      return false;
+  }
+  return true;  // unreachable: the switch names every route
 }
 
 }  // namespace pg::http
