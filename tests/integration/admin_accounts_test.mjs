@@ -49,7 +49,9 @@ function base32Decode(text) {
   let value = 0;
   const out = [];
   for (const c of text.replace(/=+$/, '')) {
-    value = (value << 5) | alphabet.indexOf(c);
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`not base32: ${text}`);
+    value = (value << 5) | v;
     bits += 5;
     if (bits >= 8) {
       out.push((value >>> (bits - 8)) & 0xff);
