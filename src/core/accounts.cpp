@@ -234,8 +234,7 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
       json::serialize(json::object{{"admin_id", a->id}, {"source", source_address}});
   // Racing attempts bump the version: re-read and apply again while the code is still unused
   // (the same code used twice at once is a replay: refused).
-  for (int attempt = 0; attempt < 8 && a && a->status == kAdminActive &&
-                        a->totp_last_step < *step;
+  for (int attempt = 0; attempt < 8 && a && a->status == kAdminActive && a->totp_last_step < *step;
        ++attempt) {
     a->totp_last_step = *step;
     a->failed_sign_ins = 0;
@@ -251,19 +250,27 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
 }
 
 std::optional<CurrentAdmin> AccountService::session(std::string_view token) {
+  auto current = peek_session(token);
+  if (current) touch(*current);
+  return current;
+}
+
+std::optional<CurrentAdmin> AccountService::peek_session(std::string_view token) {
   if (token.empty() || token.size() > 200) return std::nullopt;
-  const std::string digest = token_sha256(token);
-  auto s = store_.find_session(digest);
+  auto s = store_.find_session(token_sha256(token));
   const UnixMillis now = clock_.now_ms();
   if (!s || now >= s->expires_at || now - s->last_seen_at > s_.session_idle_ms) return std::nullopt;
   auto a = store_.find_admin(s->admin_id);
   if (!a || a->status != kAdminActive) return std::nullopt;
-  // One write a second at most per session.
-  if (now - s->last_seen_at >= 1000) {
-    store_.touch_session(digest, now);
-    s->last_seen_at = now;
-  }
   return CurrentAdmin{std::move(*a), std::move(*s)};
+}
+
+void AccountService::touch(CurrentAdmin& current) {
+  // One write a second at most per session.
+  const UnixMillis now = clock_.now_ms();
+  if (now - current.session.last_seen_at < 1000) return;
+  store_.touch_session(current.session.token_sha256, now);
+  current.session.last_seen_at = now;
 }
 
 bool AccountService::sign_out(std::string_view token) {

@@ -56,7 +56,7 @@ struct AdminSession {
 /// The lock-out rule a store applies when it counts a sign-in attempt.
 struct SignInLockRule {
   std::int64_t failures_before_lock = 5;
-  std::int64_t first_lock_ms = 60'000;      // doubled per further failure
+  std::int64_t first_lock_ms = 60'000;  // doubled per further failure
   std::int64_t max_lock_ms = 3'600'000;
 };
 
@@ -73,8 +73,9 @@ class AccountStore {
   virtual std::vector<AdminAccount> list_admins() = 0;
   /// Writes every mutable field of `account` (version + 1) only when the stored version is still
   /// account.version, with `audit` and, when given, a new session — one transaction. A disabled
-  /// account loses its sessions; a new session removes the admin's sessions whose expires_at is
-  /// at or before its created_at. False (nothing written) on a version mismatch or unknown id.
+  /// account loses its sessions; a new session ends the admin's earlier ones (one session per
+  /// admin: signing in again ends the old one). False (nothing written) on a version mismatch or
+  /// unknown id.
   virtual bool update_admin(const AdminAccount& account, const AuditEntry& audit,
                             const AdminSession* new_session) = 0;
   /// Counts one sign-in attempt of an active account that is not locked at `now`, before its
@@ -160,8 +161,13 @@ class AccountService {
   std::variant<SignedIn, SignInRefused> sign_in(std::string_view email, std::string_view password,
                                                 std::string_view code,
                                                 std::string_view source_address);
-  /// The session's admin when the token names a live session of an active account.
+  /// The session's admin when the token names a live session of an active account; the session
+  /// counts as seen (its idle time restarts).
   std::optional<CurrentAdmin> session(std::string_view token);
+  /// As session(), but not seen yet: for a request that may still be refused (CSRF); touch() it
+  /// once the request is accepted.
+  std::optional<CurrentAdmin> peek_session(std::string_view token);
+  void touch(CurrentAdmin& current);
   /// True when a session ended. Audited "admin.signed_out".
   bool sign_out(std::string_view token);
 

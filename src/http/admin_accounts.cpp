@@ -99,7 +99,8 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
     return err(core::ErrorCode::kUnauthorized, "Authorization",
                "sign in (POST /api/admin/session) or send the admin token "
                "(Authorization: Bearer <token>)");
-  auto current = accounts_->session(token);
+  // Not seen until the CSRF check passes: a refused request does not keep the session alive.
+  auto current = accounts_->peek_session(token);
   if (!current)
     return err(core::ErrorCode::kUnauthorized, std::string(kCookie),
                "the session has ended or is not valid; sign in again");
@@ -116,6 +117,7 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
       return err(core::ErrorCode::kUnauthorizedScope, "X-CSRF-Token",
                  "a state change needs the session's CSRF token (X-CSRF-Token)");
   }
+  accounts_->touch(*current);
   const core::Actor actor = core::admin_actor(current->account);
   return Caller{actor, std::move(current), std::string(token)};
 }

@@ -1,8 +1,8 @@
 // Routing and the endpoint handlers of docs/api.md: decode -> core -> encode, nothing more.
 #include "http/api.hpp"
 
-#include <iostream>
 #include <boost/json.hpp>
+#include <iostream>
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"

@@ -145,8 +145,13 @@ TEST_F(AccountServiceTest, sign_in_gives_a_session_with_its_role_and_csrf_token)
   EXPECT_EQ(admin_actor(current->account).role, Role::kApprover);
   EXPECT_EQ(admin_actor(current->account).type, "admin_account");
   EXPECT_FALSE(service_->session(in.session_token + "x"));
-  EXPECT_TRUE(service_->sign_out(in.session_token));
-  EXPECT_FALSE(service_->session(in.session_token));
+  clock_.now += 30'000;
+  auto again = service_->sign_in("s@example.org", kPassword, code(secret, 1), "127.0.0.1");
+  ASSERT_TRUE(std::holds_alternative<SignedIn>(again));
+  EXPECT_FALSE(service_->session(in.session_token));  // a new sign-in ends the earlier session
+  const auto& second = std::get<SignedIn>(again);
+  EXPECT_TRUE(service_->sign_out(second.session_token));
+  EXPECT_FALSE(service_->session(second.session_token));
 }
 
 TEST_F(AccountServiceTest, wrong_email_password_or_code_get_the_same_refusal) {
@@ -221,9 +226,9 @@ TEST_F(AccountServiceTest, racing_sign_ins_get_no_more_password_checks_than_the_
   int checked = 0;
   int refused = 0;
   for (const auto& e : audit()) {
-    checked += e.action == "admin.locked" ||
-               (e.action == "admin.sign_in_failed" &&
-                e.details_json.find("\"password\"") != std::string::npos);
+    checked +=
+        e.action == "admin.locked" || (e.action == "admin.sign_in_failed" &&
+                                       e.details_json.find("\"password\"") != std::string::npos);
     refused += e.action == "admin.sign_in_locked";
   }
   EXPECT_EQ(checked, AccountService::kFailuresBeforeLock);
@@ -237,7 +242,8 @@ TEST_F(AccountServiceTest, unknown_locked_and_over_long_attempts_still_run_one_p
   const auto [email, secret] = enrolled("h@example.org", "viewer");
   const auto hashes = [&](const std::string& e, const std::string& p) {
     const auto before = password_verifications();
-    EXPECT_TRUE(std::holds_alternative<SignInRefused>(service_->sign_in(e, p, code(secret, 1), "")));
+    EXPECT_TRUE(
+        std::holds_alternative<SignInRefused>(service_->sign_in(e, p, code(secret, 1), "")));
     return password_verifications() - before;
   };
   EXPECT_EQ(hashes("nobody@example.org", std::string(kPassword)), 1u);
@@ -258,10 +264,9 @@ TEST_F(AccountServiceTest, an_invited_account_cannot_sign_in_before_confirming) 
 TEST_F(AccountServiceTest, confirm_refuses_an_expired_link_and_a_replaced_key) {
   auto created = service_->create_admin(actor_, "x@example.org", "operator");
   const std::string token = token_of(created->enrolment_link);
-  EXPECT_EQ(service_->start_enrolment(token, std::string(kMaxPasswordLength + 1, 'p'), "")
-                .error()
-                .field,
-            "password");
+  EXPECT_EQ(
+      service_->start_enrolment(token, std::string(kMaxPasswordLength + 1, 'p'), "").error().field,
+      "password");
   auto first = service_->start_enrolment(token, kPassword, "");
   auto second = service_->start_enrolment(token, kPassword, "");
   ASSERT_TRUE(first && second);

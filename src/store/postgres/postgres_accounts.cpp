@@ -61,9 +61,6 @@ constexpr Statement kInsertSession{"account_insert_session", R"sql(
                                    true};
 constexpr Statement kDeleteAdminSessions{"account_delete_sessions",
                                          "DELETE FROM admin_sessions WHERE admin_id = $1", true};
-constexpr Statement kDeleteExpiredSessions{
-    "account_delete_expired_sessions",
-    "DELETE FROM admin_sessions WHERE admin_id = $1 AND expires_at <= $2", true};
 constexpr Statement kFindSession{"account_find_session", R"sql(
   SELECT token_sha256, admin_id, csrf_sha256, created_at, last_seen_at, expires_at
   FROM admin_sessions WHERE token_sha256 = $1)sql",
@@ -183,9 +180,8 @@ bool PostgresStore::update_admin(const core::AdminAccount& a, const core::AuditE
     if (a.status == core::kAdminDisabled)
       c.run(kDeleteAdminSessions, Params().text(a.id), kOperation);
     if (new_session) {
-      // The admin's sessions past their absolute expiry go when a new one comes.
-      c.run(kDeleteExpiredSessions, Params().text(a.id).integer(new_session->created_at),
-            kOperation);
+      // A new sign-in ends the admin's earlier sessions.
+      c.run(kDeleteAdminSessions, Params().text(a.id), kOperation);
       c.run(kInsertSession,
             Params()
                 .text(new_session->token_sha256)

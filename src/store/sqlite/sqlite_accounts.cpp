@@ -37,8 +37,6 @@ constexpr std::string_view kInsertSession = R"sql(
   INSERT INTO admin_sessions (token_sha256, admin_id, csrf_sha256, created_at, last_seen_at,
     expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
 constexpr std::string_view kDeleteAdminSessions = "DELETE FROM admin_sessions WHERE admin_id = ?1";
-constexpr std::string_view kDeleteExpiredSessions =
-    "DELETE FROM admin_sessions WHERE admin_id = ?1 AND expires_at <= ?2";
 constexpr std::string_view kFindSession = R"sql(
   SELECT token_sha256, admin_id, csrf_sha256, created_at, last_seen_at, expires_at
   FROM admin_sessions WHERE token_sha256 = ?1)sql";
@@ -172,9 +170,9 @@ bool SqliteStore::update_admin(const core::AdminAccount& a, const core::AuditEnt
       Query(db, statement, kOperation).text(1, a.id).run();
     }
     if (new_session) {
-      // The admin's sessions past their absolute expiry go when a new one comes.
-      const auto expired = prepare(db, kDeleteExpiredSessions, kOperation, false);
-      Query(db, expired, kOperation).text(1, a.id).integer(2, new_session->created_at).run();
+      // A new sign-in ends the admin's earlier sessions.
+      const auto earlier = prepare(db, kDeleteAdminSessions, kOperation, false);
+      Query(db, earlier, kOperation).text(1, a.id).run();
       const auto statement = prepare(db, kInsertSession, kOperation, false);
       Query(db, statement, kOperation)
           .text(1, new_session->token_sha256)
