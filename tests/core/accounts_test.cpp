@@ -208,6 +208,22 @@ TEST_F(AccountServiceTest, five_failures_lock_with_doubling_back_off_capped_at_a
   EXPECT_EQ(store_->find_admin_by_email(email)->locked_until, 0);
 }
 
+TEST_F(AccountServiceTest, unlock_admin_clears_the_lock_and_is_audited) {
+  const auto [email, secret] = enrolled("u@example.org", "viewer");
+  for (int i = 0; i < 5; ++i)
+    (void)service_->sign_in(email, "wrong password!", code(secret, 1), "");
+  ASSERT_GT(store_->find_admin_by_email(email)->locked_until, clock_.now);
+  auto unlocked = service_->unlock_admin(actor_, email);
+  ASSERT_TRUE(unlocked);
+  EXPECT_EQ(unlocked->failed_sign_ins, 0);
+  EXPECT_EQ(unlocked->locked_until, 0);
+  EXPECT_EQ(audit().back().action, "admin.unlocked");
+  EXPECT_TRUE(
+      std::holds_alternative<SignedIn>(service_->sign_in(email, kPassword, code(secret, 1), "")));
+  EXPECT_EQ(service_->unlock_admin(actor_, "nobody@example.org").error().code,
+            ErrorCode::kNotFound);
+}
+
 TEST_F(AccountServiceTest, racing_sign_ins_get_no_more_password_checks_than_the_lock_allows) {
   const auto [email, secret] = enrolled("race@example.org", "viewer");
   constexpr int kThreads = 20;
