@@ -37,6 +37,7 @@ json::object admin_json(const core::AdminAccount& a) {
       {"status", a.status},
       {"totp_algorithm",
        a.status == core::kAdminInvited ? json::value(nullptr) : json::value(a.totp_algorithm)},
+      {"failed_sign_ins", a.failed_sign_ins},
       {"locked_until",
        a.locked_until ? json::value(core::rfc3339(a.locked_until)) : json::value(nullptr)},
       {"created_at", core::rfc3339(a.created_at)}};
@@ -104,6 +105,18 @@ void add_admin_account_commands(CLI::App& admin, int& exit_code,
     const auto service = account_service(backends, clock, settings);
     auto disabled = service->disable_admin(actor(), f->who);
     std::cout << json::serialize(admin_json(value_or_throw(disabled))) << std::endl;
+    exit_code = 0;
+  });
+
+  CLI::App* unlock = admin.add_subcommand(
+      "unlock-admin", "Clear an admin's failed sign-ins and lock (list-admins shows locks)");
+  unlock->add_option("--admin", f->who, "the admin's id or email")->required();
+  storage(unlock);
+  unlock->callback([f, open, actor, &exit_code] {
+    auto [backends, settings] = open();
+    const auto service = account_service(backends, clock, settings);
+    auto unlocked = service->unlock_admin(actor(), f->who);
+    std::cout << json::serialize(admin_json(value_or_throw(unlocked))) << std::endl;
     exit_code = 0;
   });
 }

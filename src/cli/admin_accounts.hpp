@@ -1,5 +1,5 @@
 // Admin accounts for the composition root: core::AccountService over the opened storage, and the
-// `proofgate admin create-admin | list-admins | disable-admin` commands.
+// `proofgate admin create-admin | list-admins | disable-admin | unlock-admin` commands.
 #pragma once
 
 #include <CLI/CLI.hpp>

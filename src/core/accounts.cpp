@@ -85,15 +85,33 @@ std::vector<AdminAccount> AccountService::list_admins() {
   return store_.list_admins();
 }
 
+std::optional<AdminAccount> AccountService::find(std::string_view who) {
+  return is_uuid(who) ? store_.find_admin(who)
+                      : store_.find_admin_by_email(normal_email(who).value_or(""));
+}
+
 Outcome<AdminAccount> AccountService::disable_admin(const Actor& actor, std::string_view who) {
-  auto a = is_uuid(who) ? store_.find_admin(who)
-                        : store_.find_admin_by_email(normal_email(who).value_or(""));
+  auto a = find(who);
   if (!a) return ApiError{ErrorCode::kNotFound, "admin", "no admin with this id or email"};
   if (a->status == kAdminDisabled) return *a;
   a->status = std::string(kAdminDisabled);
   a->enrolment_sha256.clear();
   const std::string details = json::serialize(json::object{{"admin_id", a->id}});
   if (!store_.update_admin(*a, entry(actor, "admin.disabled", details), nullptr))
+    return ApiError{ErrorCode::kConflict, "admin", "the account changed meanwhile; try again"};
+  ++a->version;
+  return *a;
+}
+
+Outcome<AdminAccount> AccountService::unlock_admin(const Actor& actor, std::string_view who) {
+  auto a = find(who);
+  if (!a) return ApiError{ErrorCode::kNotFound, "admin", "no admin with this id or email"};
+  const json::object d{{"admin_id", a->id},
+                       {"failures", a->failed_sign_ins},
+                       {"was_locked", a->locked_until > clock_.now_ms()}};
+  a->failed_sign_ins = 0;
+  a->locked_until = 0;
+  if (!store_.update_admin(*a, entry(actor, "admin.unlocked", json::serialize(d)), nullptr))
     return ApiError{ErrorCode::kConflict, "admin", "the account changed meanwhile; try again"};
   ++a->version;
   return *a;
@@ -142,7 +160,7 @@ Outcome<AdminAccount> AccountService::confirm_enrolment(std::string_view token,
     return ApiError{ErrorCode::kConflict, "token",
                     "set a password first (POST /api/admin/enrolment)"};
   const auto key = unseal(master_key_, a->totp_secret_sealed, a->id);
-  if (!key) throw std::runtime_error("an admin's TOTP key does not unseal under the master key");
+  if (!key) throw StoreError("admin " + a->id + ": the TOTP key does not unseal (master key?)");
   const auto algo = totp_algorithm_from_name(a->totp_algorithm).value_or(TotpAlgorithm::kSha1);
   const auto step = totp_match(*key, algo, code, clock_.now_ms() / 1000, a->totp_last_step);
   if (!step) return ApiError{ErrorCode::kUnauthorized, "code", "the code does not match"};
@@ -164,55 +182,41 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
   const UnixMillis now = clock_.now_ms();
   const auto normal = normal_email(email);
   auto a = normal ? store_.find_admin_by_email(*normal) : std::nullopt;
-  if (!a || a->status != kAdminActive || password.size() > kMaxPasswordLength) {
-    // As long as a real check, and the same answer: no account enumeration.
+  // A refusal before any real check: as long as one, and the same answer (no enumeration).
+  const auto refuse = [&](std::string_view action, json::object d) {
     (void)verify_password(dummy_hash_, password);
-    json::object d{{"reason", "unknown_or_inactive"}, {"source", source_address}};
-    d["admin_id"] = a ? json::value(a->id) : json::value(nullptr);
-    audit_.record_audit(entry({std::string(kActorAdminAccount), a ? a->id : ""},
-                              "admin.sign_in_failed", json::serialize(d)));
-    return SignInRefused{};
-  }
-  const Actor actor = admin_actor(*a);
-  if (a->locked_until > now) {
+    d["source"] = source_address;
     audit_.record_audit(
-        entry(actor, "admin.sign_in_locked",
-              json::serialize(json::object{{"admin_id", a->id}, {"source", source_address}})));
-    return SignInRefused{(a->locked_until - now + 999) / 1000};
-  }
+        entry({std::string(kActorAdminAccount), a ? a->id : ""}, action, json::serialize(d)));
+    return SignInRefused{};
+  };
+  if (!a || a->status != kAdminActive || password.size() > kMaxPasswordLength)
+    return refuse("admin.sign_in_failed",
+                  {{"reason", "unknown_or_inactive"},
+                   {"admin_id", a ? json::value(a->id) : json::value(nullptr)}});
+  // A key that does not unseal is a server fault (wrong master key), not the admin's failure.
+  const auto key = unseal(master_key_, a->totp_secret_sealed, a->id);
+  if (!key) throw StoreError("admin " + a->id + ": the TOTP key does not unseal (master key?)");
+  // The attempt counts before anything is checked, in one conditional write: racing attempts
+  // get no more guesses than the lock allows, and no failure goes uncounted.
+  const auto counted = store_.count_sign_in_attempt(
+      a->id, now, {kFailuresBeforeLock, 60'000, kMaxLockMinutes * 60'000});
+  if (!counted) return refuse("admin.sign_in_locked", {{"admin_id", a->id}});
+  a = counted;
+  const Actor actor = admin_actor(*a);
   const bool password_ok = verify_password(a->password_hash, password);
-  std::optional<std::int64_t> step;
-  if (const auto key = unseal(master_key_, a->totp_secret_sealed, a->id)) {
-    step =
-        totp_match(*key, totp_algorithm_from_name(a->totp_algorithm).value_or(TotpAlgorithm::kSha1),
-                   code, now / 1000, a->totp_last_step);
-  }
+  const auto step =
+      totp_match(*key, totp_algorithm_from_name(a->totp_algorithm).value_or(TotpAlgorithm::kSha1),
+                 code, now / 1000, a->totp_last_step);
   if (!password_ok || !step) {
-    // Every failure counts, also when attempts race: a lost update is applied again to the row
-    // as it is now.
-    for (int attempt = 0; attempt < 8 && a; ++attempt) {
-      ++a->failed_sign_ins;
-      std::string action = "admin.sign_in_failed";
-      std::int64_t retry = 0;
-      if (a->failed_sign_ins >= kFailuresBeforeLock) {
-        // Back-off: 1, 2, 4, ... minutes, capped.
-        const std::int64_t over =
-            std::min<std::int64_t>(a->failed_sign_ins - kFailuresBeforeLock, 6);
-        const std::int64_t minutes =
-            std::min<std::int64_t>(std::int64_t{1} << over, kMaxLockMinutes);
-        a->locked_until = now + minutes * 60'000;
-        retry = minutes * 60;
-        action = "admin.locked";
-      }
-      json::object d{{"admin_id", a->id},
-                     {"reason", password_ok ? "code" : "password"},
-                     {"failures", a->failed_sign_ins},
-                     {"source", source_address}};
-      if (retry) d["locked_seconds"] = retry;
-      if (store_.update_admin(*a, entry(actor, action, json::serialize(d)), nullptr))
-        return SignInRefused{retry};
-      a = store_.find_admin(actor.id);
-    }
+    json::object d{{"admin_id", a->id},
+                   {"reason", password_ok ? "code" : "password"},
+                   {"failures", a->failed_sign_ins},
+                   {"source", source_address}};
+    const bool locked = a->locked_until > now;
+    if (locked) d["locked_seconds"] = (a->locked_until - now) / 1000;
+    audit_.record_audit(
+        entry(actor, locked ? "admin.locked" : "admin.sign_in_failed", json::serialize(d)));
     return SignInRefused{};
   }
   SignedIn out;
@@ -226,33 +230,47 @@ std::variant<SignedIn, SignInRefused> AccountService::sign_in(std::string_view e
                              now,
                              now,
                              out.expires_at};
-  a->totp_last_step = *step;
-  a->failed_sign_ins = 0;
-  a->locked_until = 0;
   const std::string details =
       json::serialize(json::object{{"admin_id", a->id}, {"source", source_address}});
-  // A lost race (the same code used twice at once) is a replay: refused.
-  if (!store_.update_admin(*a, entry(actor, "admin.signed_in", details), &session))
-    return SignInRefused{};
-  ++a->version;
-  out.account = *a;
-  return out;
+  // Racing attempts bump the version: re-read and apply again while the code is still unused
+  // (the same code used twice at once is a replay: refused).
+  for (int attempt = 0; attempt < 8 && a && a->status == kAdminActive && a->totp_last_step < *step;
+       ++attempt) {
+    a->totp_last_step = *step;
+    a->failed_sign_ins = 0;
+    a->locked_until = 0;
+    if (store_.update_admin(*a, entry(actor, "admin.signed_in", details), &session)) {
+      ++a->version;
+      out.account = *a;
+      return out;
+    }
+    a = store_.find_admin(actor.id);
+  }
+  return SignInRefused{};
 }
 
 std::optional<CurrentAdmin> AccountService::session(std::string_view token) {
+  auto current = peek_session(token);
+  if (current) touch(*current);
+  return current;
+}
+
+std::optional<CurrentAdmin> AccountService::peek_session(std::string_view token) {
   if (token.empty() || token.size() > 200) return std::nullopt;
-  const std::string digest = token_sha256(token);
-  auto s = store_.find_session(digest);
+  auto s = store_.find_session(token_sha256(token));
   const UnixMillis now = clock_.now_ms();
   if (!s || now >= s->expires_at || now - s->last_seen_at > s_.session_idle_ms) return std::nullopt;
   auto a = store_.find_admin(s->admin_id);
   if (!a || a->status != kAdminActive) return std::nullopt;
-  // One write a second at most per session.
-  if (now - s->last_seen_at >= 1000) {
-    store_.touch_session(digest, now);
-    s->last_seen_at = now;
-  }
   return CurrentAdmin{std::move(*a), std::move(*s)};
+}
+
+void AccountService::touch(CurrentAdmin& current) {
+  // One write a second at most per session.
+  const UnixMillis now = clock_.now_ms();
+  if (now - current.session.last_seen_at < 1000) return;
+  store_.touch_session(current.session.token_sha256, now);
+  current.session.last_seen_at = now;
 }
 
 bool AccountService::sign_out(std::string_view token) {

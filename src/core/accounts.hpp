@@ -53,6 +53,13 @@ struct AdminSession {
   UnixMillis expires_at = 0;  // absolute
 };
 
+/// The lock-out rule a store applies when it counts a sign-in attempt.
+struct SignInLockRule {
+  std::int64_t failures_before_lock = 5;
+  std::int64_t first_lock_ms = 60'000;  // doubled per further failure
+  std::int64_t max_lock_ms = 3'600'000;
+};
+
 /// Account storage. Thread-safe; throws StoreError when the storage fails (nothing written then).
 class AccountStore {
  public:
@@ -66,10 +73,18 @@ class AccountStore {
   virtual std::vector<AdminAccount> list_admins() = 0;
   /// Writes every mutable field of `account` (version + 1) only when the stored version is still
   /// account.version, with `audit` and, when given, a new session — one transaction. A disabled
-  /// account loses its sessions; a new session removes the admin's sessions whose expires_at is
-  /// at or before its created_at. False (nothing written) on a version mismatch or unknown id.
+  /// account loses its sessions; a new session ends the admin's earlier ones (one session per
+  /// admin: signing in again ends the old one). False (nothing written) on a version mismatch or
+  /// unknown id.
   virtual bool update_admin(const AdminAccount& account, const AuditEntry& audit,
                             const AdminSession* new_session) = 0;
+  /// Counts one sign-in attempt of an active account that is not locked at `now`, before its
+  /// credentials are checked, in one conditional write (no read-modify-write): failed_sign_ins + 1,
+  /// version + 1 and, once failed_sign_ins reaches rule.failures_before_lock, locked_until = now +
+  /// first_lock_ms * 2^(failed_sign_ins - failures_before_lock), capped at max_lock_ms. The account
+  /// as written; nullopt (nothing written) when it is locked, not active or unknown.
+  virtual std::optional<AdminAccount> count_sign_in_attempt(std::string_view id, UnixMillis now,
+                                                            const SignInLockRule& rule) = 0;
   virtual std::optional<AdminSession> find_session(std::string_view token_sha256) = 0;
   virtual void touch_session(std::string_view token_sha256, UnixMillis last_seen_at) = 0;
   /// Removes the session; the audit entry is written only when there was one. True when removed.
@@ -106,10 +121,8 @@ struct SignedIn {
   UnixMillis expires_at = 0;
 };
 
-/// A refused sign-in: either the one answer for every wrong email, password or code, or a lock.
-struct SignInRefused {
-  std::int64_t retry_after_seconds = 0;  // > 0: locked
-};
+/// A refused sign-in: the one answer for a wrong email, password or code and for a locked account.
+struct SignInRefused {};
 
 struct CurrentAdmin {
   AdminAccount account;
@@ -128,6 +141,9 @@ class AccountService {
   std::vector<AdminAccount> list_admins();
   /// `who`: an id or an email. Ends its sessions. Audited "admin.disabled".
   Outcome<AdminAccount> disable_admin(const Actor& actor, std::string_view who);
+  /// `who`: an id or an email. Clears the failure count and any lock (a lock is silent to the
+  /// caller: operators see it in list-admins). Audited "admin.unlocked".
+  Outcome<AdminAccount> unlock_admin(const Actor& actor, std::string_view who);
 
   /// Sets the password (>= 12 chars) and a new TOTP key for an invited account whose link is
   /// valid; may be repeated until confirmed (each call replaces the key).
@@ -136,12 +152,22 @@ class AccountService {
   /// A code of the new key makes the account active and ends the link.
   Outcome<AdminAccount> confirm_enrolment(std::string_view token, std::string_view code);
 
-  /// Every outcome audited ("admin.signed_in", "admin.sign_in_failed", "admin.locked").
+  /// Every outcome audited ("admin.signed_in", "admin.sign_in_failed", "admin.locked",
+  /// "admin.sign_in_locked"). Each attempt on an active account is counted before its password
+  /// and code are checked (AccountStore::count_sign_in_attempt), so racing attempts get no more
+  /// guesses than the lock allows; a success resets the count. A locked account is refused like a
+  /// wrong password (same answer, same hashing). Throws StoreError when the TOTP key does not
+  /// unseal (a wrong master key is a server fault, not a wrong code).
   std::variant<SignedIn, SignInRefused> sign_in(std::string_view email, std::string_view password,
                                                 std::string_view code,
                                                 std::string_view source_address);
-  /// The session's admin when the token names a live session of an active account.
+  /// The session's admin when the token names a live session of an active account; the session
+  /// counts as seen (its idle time restarts).
   std::optional<CurrentAdmin> session(std::string_view token);
+  /// As session(), but not seen yet: for a request that may still be refused (CSRF); touch() it
+  /// once the request is accepted.
+  std::optional<CurrentAdmin> peek_session(std::string_view token);
+  void touch(CurrentAdmin& current);
   /// True when a session ended. Audited "admin.signed_out".
   bool sign_out(std::string_view token);
 
@@ -151,6 +177,7 @@ class AccountService {
  private:
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details) const;
   std::optional<AdminAccount> enrolling(std::string_view token);
+  std::optional<AdminAccount> find(std::string_view id_or_email);
 
   AccountStore& store_;
   AuditStore& audit_;

@@ -3,6 +3,7 @@
 
 #include <argon2.h>
 
+#include <atomic>
 #include <stdexcept>
 
 #include "core/secrets.hpp"
@@ -25,7 +26,16 @@ std::string hash_password(std::string_view password, const PasswordCost& cost) {
   return encoded;
 }
 
+namespace {
+std::atomic<std::uint64_t> verifications{0};
+}
+
+std::uint64_t password_verifications() noexcept {
+  return verifications.load();
+}
+
 bool verify_password(std::string_view encoded, std::string_view password) noexcept {
+  verifications.fetch_add(1);
   if (!encoded.starts_with("$argon2id$")) return false;
   const std::string e(encoded);  // argon2id_verify wants a NUL-terminated string
   return argon2id_verify(e.c_str(), password.data(), password.size()) == ARGON2_OK;

@@ -25,5 +25,7 @@ inline constexpr std::size_t kMaxPasswordLength = 1024;
 std::string hash_password(std::string_view password, const PasswordCost& cost);
 /// True when `password` matches `encoded` (argon2id_verify); false for any malformed `encoded`.
 bool verify_password(std::string_view encoded, std::string_view password) noexcept;
+/// How many verify_password calls this process made (tests: the dummy check really runs).
+std::uint64_t password_verifications() noexcept;
 
 }  // namespace pg::core

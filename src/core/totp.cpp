@@ -62,14 +62,19 @@ std::string base32(std::string_view bytes) {
 }
 
 std::optional<std::string> base32_decode(std::string_view text) {
+  // Padding: none, or exactly what the last group needs to reach 8 symbols.
+  const std::size_t data = text.find_last_not_of('=') + 1;  // npos + 1 == 0: all '='
+  const std::size_t padding = text.size() - data;
+  constexpr std::array<int, 8> kPadding{0, -1, 6, -1, 4, 3, -1, 1};  // by data % 8; -1: invalid
+  const int expected = kPadding[data % 8];
+  if (expected < 0 || (padding != 0 && padding != static_cast<std::size_t>(expected)))
+    return std::nullopt;
   std::string out;
   std::uint32_t buffer = 0;
   int bits = 0;
-  for (const char c : text) {
-    if (c == '=' || c == ' ') continue;
-    const char u = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    const auto at = kBase32.find(u);
-    if (at == std::string_view::npos) return std::nullopt;
+  for (const char c : text.substr(0, data)) {
+    const auto at = kBase32.find(c);
+    if (at == std::string_view::npos) return std::nullopt;  // also '=' before the end
     buffer = (buffer << 5) | static_cast<std::uint32_t>(at);
     bits += 5;
     if (bits >= 8) {
@@ -77,6 +82,7 @@ std::optional<std::string> base32_decode(std::string_view text) {
       bits -= 8;
     }
   }
+  if ((buffer & ((1U << bits) - 1)) != 0) return std::nullopt;  // non-zero bits past the last byte
   return out;
 }
 

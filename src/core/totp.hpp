@@ -18,7 +18,9 @@ std::optional<TotpAlgorithm> totp_algorithm_from_name(std::string_view name) noe
 
 /// RFC 4648 §6 base32, uppercase, without padding.
 std::string base32(std::string_view bytes);
-/// Base32 (either case, '=' padding and spaces ignored); nullopt for any other character.
+/// Strict RFC 4648 §6 base32: the uppercase alphabet, then no padding or exactly the '=' padding
+/// the last group needs; nullopt for anything else (other characters, a length that is no whole
+/// number of bytes, non-zero bits past the last byte).
 std::optional<std::string> base32_decode(std::string_view text);
 
 /// RFC 4226 §5.3: the `digits`-digit (6..9) code of `key` at `counter`, zero-padded.

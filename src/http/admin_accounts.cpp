@@ -99,7 +99,8 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
     return err(core::ErrorCode::kUnauthorized, "Authorization",
                "sign in (POST /api/admin/session) or send the admin token "
                "(Authorization: Bearer <token>)");
-  auto current = accounts_->session(token);
+  // Not seen until the CSRF check passes: a refused request does not keep the session alive.
+  auto current = accounts_->peek_session(token);
   if (!current)
     return err(core::ErrorCode::kUnauthorized, std::string(kCookie),
                "the session has ended or is not valid; sign in again");
@@ -116,6 +117,7 @@ std::variant<AdminApi::Caller, HttpReply> AdminApi::authenticate(const HttpReque
       return err(core::ErrorCode::kUnauthorizedScope, "X-CSRF-Token",
                  "a state change needs the session's CSRF token (X-CSRF-Token)");
   }
+  accounts_->touch(*current);
   const core::Actor actor = core::admin_actor(current->account);
   return Caller{actor, std::move(current), std::string(token)};
 }
@@ -156,16 +158,10 @@ HttpReply AdminApi::account_route(RouteId route, const HttpRequest& request) {
       const auto& o = std::get<json::object>(body);
       auto outcome = accounts_->sign_in(str(o, "email"), str(o, "password"), str(o, "code"),
                                         request.peer_address);
-      if (const auto* refused = std::get_if<core::SignInRefused>(&outcome)) {
-        if (refused->retry_after_seconds > 0) {
-          HttpReply r = err(core::ErrorCode::kRateLimited, "",
-                            "too many failed sign-ins: the account is locked for a while");
-          r.headers.emplace_back("Retry-After", std::to_string(refused->retry_after_seconds));
-          return r;
-        }
-        // One answer for a wrong email, password or code: no account enumeration.
+      if (std::holds_alternative<core::SignInRefused>(outcome))
+        // One answer for a wrong email, password or code and for a locked account: no account
+        // enumeration.
         return err(core::ErrorCode::kUnauthorized, "", "the email, password or code is wrong");
-      }
       const auto& in = std::get<core::SignedIn>(outcome);
       HttpReply r = json_reply(200, json::object{{"admin_id", in.account.id},
                                                  {"email", in.account.email},

@@ -2,6 +2,7 @@
 #include "http/api.hpp"
 
 #include <boost/json.hpp>
+#include <iostream>
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
@@ -150,8 +151,10 @@ HttpReply Api::handle(const HttpRequest& request) {
     r.route = reply.route;
     r.partner_id = reply.partner_id;
     return r;
-  } catch (const std::exception&) {
-    // Storage failures and bugs: nothing was recorded (each write is one transaction).
+  } catch (const std::exception& e) {
+    // Storage failures and bugs: nothing was recorded (each write is one transaction). The
+    // message names the operation, never a secret.
+    std::cerr << "proofgate: " << reply.route << ": " << e.what() << '\n';
     HttpReply r = error_reply(core::ErrorCode::kInternal, "",
                               "the request could not be completed; nothing was recorded");
     r.route = reply.route;

@@ -106,7 +106,8 @@ inline constexpr std::array kRoutes{
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
 /// for routes outside the admin roles: the partner and public routes, and the admin enrolment and
 /// sign-in routes, which check their own credentials. No default: a new route does not compile
-/// until it has its line here (and tests/http/authorisation_matrix_test.cpp checks every one).
+/// until it has its line here (and the authorisation matrix of
+/// tests/integration/admin_accounts_test.mjs checks every one).
 constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
   using core::Role;
   switch (id) {
@@ -170,6 +171,53 @@ constexpr bool is_partner_admin_route(RouteId id) noexcept {
     default:
       return false;
   }
+}
+
+/// Partner and admin routes (/api/...): the ones a failed-authentication throttle closes to an
+/// address. No default, like required_role: a new route must say whether it is throttled.
+constexpr bool throttled_route(RouteId id) noexcept {
+  switch (id) {
+    case RouteId::kCreateRequest:
+    case RouteId::kVerify:
+    case RouteId::kStatus:
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // guessing enrolment tokens, passwords or codes
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
+    case RouteId::kAdminCreateClient:
+    case RouteId::kAdminClients:
+    case RouteId::kAdminClient:
+    case RouteId::kAdminUpdateClient:
+    case RouteId::kAdminSuspendClient:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminRotateKey:
+    case RouteId::kAdminRotateWebhookSecret:
+    case RouteId::kAdminApprovals:
+    case RouteId::kAdminApprove:
+    case RouteId::kAdminCancelApproval:
+    case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitEnable:
+    case RouteId::kAdminCircuitDisable:
+    case RouteId::kAdminCircuitDeprecate:
+    case RouteId::kAdminMinVersions:
+    case RouteId::kAdminSetMinVersion:
+      return true;
+    case RouteId::kHealthz:
+    case RouteId::kReadyz:
+    case RouteId::kMetrics:
+    case RouteId::kOpenApi:
+    case RouteId::kDocs:
+    case RouteId::kConsole:
+    case RouteId::kArtifact:
+      return false;
+  }
+  return true;  // unreachable: the switch names every route
 }
 
 }  // namespace pg::http

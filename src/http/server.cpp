@@ -39,29 +39,6 @@ std::string throttle_key_of(const asio::ip::address& a) {
   return a.to_string();
 }
 
-/// Partner and admin routes: the ones a failed-authentication throttle closes to an address.
-bool throttled_route(const RouteMatch& m) noexcept {
-  if (!m.route) return false;
-  switch (m.route->id) {
-    case RouteId::kCreateRequest:
-    case RouteId::kVerify:
-    case RouteId::kStatus:
-    case RouteId::kAdminDeliveries:
-    case RouteId::kAdminDelivery:
-    case RouteId::kAdminReplay:
-    case RouteId::kAdminTestWebhook:
-    case RouteId::kAdminRevokeKey:
-    case RouteId::kAdminEnrolment:  // guessing enrolment tokens, passwords or codes
-    case RouteId::kAdminEnrolmentConfirm:
-    case RouteId::kAdminSignIn:
-    case RouteId::kAdminWhoAmI:
-    case RouteId::kAdminSignOut:
-      return true;
-    default:
-      return is_partner_admin_route(m.route->id);
-  }
-}
-
 bool is_request_id(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
@@ -362,7 +339,7 @@ void Session::on_read(beast::error_code ec) {
   std::string route = match.route ? std::string(match.route->path) : "unmatched";
   const bool on_pool = server_.handler().on_pool(req->method_string(), req->target());
   server_.in_flight()++;
-  if (throttled_route(match)) {
+  if (match.route && throttled_route(match.route->id)) {
     if (const unsigned wait = server_.throttle().retry_after(peer_, start)) {
       server_.metrics().auth_throttled++;
       return refuse(core::ErrorCode::kRateLimited,

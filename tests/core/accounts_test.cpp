@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -143,8 +145,13 @@ TEST_F(AccountServiceTest, sign_in_gives_a_session_with_its_role_and_csrf_token)
   EXPECT_EQ(admin_actor(current->account).role, Role::kApprover);
   EXPECT_EQ(admin_actor(current->account).type, "admin_account");
   EXPECT_FALSE(service_->session(in.session_token + "x"));
-  EXPECT_TRUE(service_->sign_out(in.session_token));
-  EXPECT_FALSE(service_->session(in.session_token));
+  clock_.now += 30'000;
+  auto again = service_->sign_in("s@example.org", kPassword, code(secret, 1), "127.0.0.1");
+  ASSERT_TRUE(std::holds_alternative<SignedIn>(again));
+  EXPECT_FALSE(service_->session(in.session_token));  // a new sign-in ends the earlier session
+  const auto& second = std::get<SignedIn>(again);
+  EXPECT_TRUE(service_->sign_out(second.session_token));
+  EXPECT_FALSE(service_->session(second.session_token));
 }
 
 TEST_F(AccountServiceTest, wrong_email_password_or_code_get_the_same_refusal) {
@@ -155,7 +162,6 @@ TEST_F(AccountServiceTest, wrong_email_password_or_code_get_the_same_refusal) {
         std::tuple{email, std::string(kPassword), std::string("000000")}}) {
     const auto out = service_->sign_in(e, p, c, "10.0.0.1");
     ASSERT_TRUE(std::holds_alternative<SignInRefused>(out)) << e;
-    EXPECT_EQ(std::get<SignInRefused>(out).retry_after_seconds, 0);
   }
 }
 
@@ -170,25 +176,134 @@ TEST_F(AccountServiceTest, a_code_whose_step_was_used_is_refused) {
       service_->sign_in(email, kPassword, code(secret, 1), "")));
 }
 
-TEST_F(AccountServiceTest, five_failures_lock_with_doubling_back_off) {
+TEST_F(AccountServiceTest, five_failures_lock_with_doubling_back_off_capped_at_an_hour) {
   const auto [email, secret] = enrolled("l@example.org", "viewer");
+  const auto locked_for = [&, email = email] {
+    return (store_->find_admin_by_email(email)->locked_until - clock_.now) / 1000;
+  };
   for (int i = 1; i <= 4; ++i) {
-    const auto out = service_->sign_in(email, "wrong password!", code(secret, 1), "");
-    EXPECT_EQ(std::get<SignInRefused>(out).retry_after_seconds, 0) << i;
+    (void)service_->sign_in(email, "wrong password!", code(secret, 1), "");
+    EXPECT_LE(locked_for(), 0) << i;
   }
-  auto fifth = service_->sign_in(email, "wrong password!", code(secret, 1), "");
-  EXPECT_EQ(std::get<SignInRefused>(fifth).retry_after_seconds, 60);
-  // Locked: even the right credentials wait.
+  (void)service_->sign_in(email, "wrong password!", code(secret, 1), "");
+  EXPECT_EQ(locked_for(), 60);
+  // Locked: even the right credentials are refused, like a wrong password, and not counted.
   clock_.now += 30'000;
-  auto locked = service_->sign_in(email, kPassword, code(secret, 1), "");
-  EXPECT_EQ(std::get<SignInRefused>(locked).retry_after_seconds, 30);
+  EXPECT_TRUE(std::holds_alternative<SignInRefused>(
+      service_->sign_in(email, kPassword, code(secret, 1), "")));
+  EXPECT_EQ(locked_for(), 30);
+  EXPECT_EQ(store_->find_admin_by_email(email)->failed_sign_ins, 5);
   clock_.now += 30'000;
-  auto sixth = service_->sign_in(email, "wrong password!", code(secret, 1), "");
-  EXPECT_EQ(std::get<SignInRefused>(sixth).retry_after_seconds, 120);
-  clock_.now += 120'000;
+  (void)service_->sign_in(email, "wrong password!", code(secret, 1), "");
+  EXPECT_EQ(locked_for(), 120);
+  for (const std::int64_t minutes : {4, 8, 16, 32, 60, 60}) {
+    clock_.now += locked_for() * 1000;
+    (void)service_->sign_in(email, "wrong password!", code(secret, 1), "");
+    EXPECT_EQ(locked_for(), minutes * 60);
+  }
+  clock_.now += locked_for() * 1000;
   EXPECT_TRUE(
       std::holds_alternative<SignedIn>(service_->sign_in(email, kPassword, code(secret, 1), "")));
   EXPECT_EQ(store_->find_admin_by_email(email)->failed_sign_ins, 0);
+  EXPECT_EQ(store_->find_admin_by_email(email)->locked_until, 0);
+}
+
+TEST_F(AccountServiceTest, unlock_admin_clears_the_lock_and_is_audited) {
+  const auto [email, secret] = enrolled("u@example.org", "viewer");
+  for (int i = 0; i < 5; ++i)
+    (void)service_->sign_in(email, "wrong password!", code(secret, 1), "");
+  ASSERT_GT(store_->find_admin_by_email(email)->locked_until, clock_.now);
+  auto unlocked = service_->unlock_admin(actor_, email);
+  ASSERT_TRUE(unlocked);
+  EXPECT_EQ(unlocked->failed_sign_ins, 0);
+  EXPECT_EQ(unlocked->locked_until, 0);
+  EXPECT_EQ(audit().back().action, "admin.unlocked");
+  EXPECT_TRUE(
+      std::holds_alternative<SignedIn>(service_->sign_in(email, kPassword, code(secret, 1), "")));
+  EXPECT_EQ(service_->unlock_admin(actor_, "nobody@example.org").error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(AccountServiceTest, racing_sign_ins_get_no_more_password_checks_than_the_lock_allows) {
+  const auto [email, secret] = enrolled("race@example.org", "viewer");
+  constexpr int kThreads = 20;
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, email = email, c = code(secret, 1)] {
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      EXPECT_TRUE(std::holds_alternative<SignInRefused>(
+          service_->sign_in(email, "wrong password!", c, "")));
+    });
+  for (auto& t : threads) t.join();
+  // A real check is audited "admin.sign_in_failed" (reason password) or "admin.locked"; an
+  // attempt refused by the lock "admin.sign_in_locked".
+  int checked = 0;
+  int refused = 0;
+  for (const auto& e : audit()) {
+    checked +=
+        e.action == "admin.locked" || (e.action == "admin.sign_in_failed" &&
+                                       e.details_json.find("\"password\"") != std::string::npos);
+    refused += e.action == "admin.sign_in_locked";
+  }
+  EXPECT_EQ(checked, AccountService::kFailuresBeforeLock);
+  EXPECT_EQ(refused, kThreads - AccountService::kFailuresBeforeLock);
+  const auto a = store_->find_admin_by_email(email);
+  EXPECT_EQ(a->failed_sign_ins, AccountService::kFailuresBeforeLock);
+  EXPECT_EQ(a->locked_until, clock_.now + 60'000);  // one lock, not one per racer
+}
+
+TEST_F(AccountServiceTest, unknown_locked_and_over_long_attempts_still_run_one_password_hash) {
+  const auto [email, secret] = enrolled("h@example.org", "viewer");
+  const auto hashes = [&](const std::string& e, const std::string& p) {
+    const auto before = password_verifications();
+    EXPECT_TRUE(
+        std::holds_alternative<SignInRefused>(service_->sign_in(e, p, code(secret, 1), "")));
+    return password_verifications() - before;
+  };
+  EXPECT_EQ(hashes("nobody@example.org", std::string(kPassword)), 1u);
+  EXPECT_EQ(hashes(email, std::string(kMaxPasswordLength + 1, 'x')), 1u);
+  EXPECT_EQ(store_->find_admin_by_email(email)->failed_sign_ins, 0);  // not even counted
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(hashes(email, "wrong password!"), 1u);
+  EXPECT_EQ(hashes(email, std::string(kPassword)), 1u);  // locked: the dummy hash
+}
+
+TEST_F(AccountServiceTest, an_invited_account_cannot_sign_in_before_confirming) {
+  auto created = service_->create_admin(actor_, "inv@example.org", "operator");
+  auto secret = service_->start_enrolment(token_of(created->enrolment_link), kPassword, "");
+  ASSERT_TRUE(secret);  // password and key are set, the account is still invited
+  EXPECT_TRUE(std::holds_alternative<SignInRefused>(
+      service_->sign_in("inv@example.org", kPassword, code(secret->secret_base32, 1), "")));
+}
+
+TEST_F(AccountServiceTest, confirm_refuses_an_expired_link_and_a_replaced_key) {
+  auto created = service_->create_admin(actor_, "x@example.org", "operator");
+  const std::string token = token_of(created->enrolment_link);
+  EXPECT_EQ(
+      service_->start_enrolment(token, std::string(kMaxPasswordLength + 1, 'p'), "").error().field,
+      "password");
+  auto first = service_->start_enrolment(token, kPassword, "");
+  auto second = service_->start_enrolment(token, kPassword, "");
+  ASSERT_TRUE(first && second);
+  if (code(first->secret_base32) != code(second->secret_base32)) {
+    EXPECT_FALSE(service_->confirm_enrolment(token, code(first->secret_base32)));
+  }
+  clock_.now += 24LL * 3600 * 1000;
+  EXPECT_EQ(service_->confirm_enrolment(token, code(second->secret_base32)).error().code,
+            ErrorCode::kUnauthorized);
+}
+
+TEST_F(AccountServiceTest, a_totp_key_that_does_not_unseal_is_a_server_error_not_a_failure) {
+  const auto [email, secret] = enrolled("k@example.org", "viewer");
+  MasterKey other{};
+  other.fill(8);
+  AccountSettings s;
+  s.password_cost = kTestPasswordCost;
+  AccountService rotated(*store_, *store_, clock_, other, s);
+  EXPECT_THROW((void)rotated.sign_in(email, kPassword, code(secret, 1), ""), StoreError);
+  EXPECT_EQ(store_->find_admin_by_email(email)->failed_sign_ins, 0);
+  EXPECT_EQ(audit().back().action, "admin.enrolled");
 }
 
 TEST_F(AccountServiceTest, sessions_end_after_idle_time_and_at_their_absolute_expiry) {

@@ -99,8 +99,34 @@ TEST(Base32, matches_rfc4648_section_10_and_round_trips) {
   EXPECT_EQ(base32("fooba"), "MZXW6YTB");
   EXPECT_EQ(base32("foobar"), "MZXW6YTBOI");
   EXPECT_EQ(base32_decode("MZXW6YTBOI======"), "foobar");
-  EXPECT_EQ(base32_decode("mzxw 6ytb oi"), "foobar");
-  EXPECT_FALSE(base32_decode("MZXW1"));  // '1' is not in the alphabet
+  EXPECT_EQ(base32_decode("MZXW6YTBOI"), "foobar");
+  EXPECT_EQ(base32_decode("MY======"), "f");
+  EXPECT_EQ(base32_decode("MZXW6YQ="), "foob");
+  EXPECT_EQ(base32_decode("MZXW6YTB"), "fooba");
+  EXPECT_EQ(base32_decode(""), "");
+}
+
+TEST(Base32, decoding_is_strict) {
+  for (const std::string_view bad : {
+           "MZXW1",              // '1' is not in the alphabet
+           "mzxw6ytboi",         // lowercase
+           "MZXW 6YTB OI",       // spaces
+           "MZXW6YTB=OI",        // '=' inside
+           "MZXW6YTBOI=",        // too little padding
+           "MZXW6YTBOI=======",  // too much
+           "MZXW6YTB========",   // padding after a whole group
+           "========",           // padding only
+           "M",                  // 1, 3 or 6 symbols left: no whole number of bytes
+           "MZX",
+           "MZXW6Y",
+           "MZXW6YTBOJ",  // non-zero bits past the last byte ("MZXW6YTBOI" is foobar)
+           "MZ",
+       }) {
+    EXPECT_FALSE(base32_decode(bad)) << bad;
+  }
+}
+
+TEST(Base32, round_trips) {
   const std::string bytes("\x00\xff\x10\x80 key", 8);
   EXPECT_EQ(base32_decode(base32(bytes)), bytes);
 }

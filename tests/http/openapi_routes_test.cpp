@@ -342,4 +342,9 @@ TEST(EmbeddedAssets, other_paths_have_no_asset) {
   }
 }
 
+TEST(RouteTable, every_partner_and_admin_route_is_throttled_and_no_other) {
+  for (const auto& r : pg::http::kRoutes)
+    EXPECT_EQ(pg::http::throttled_route(r.id), r.path.starts_with("/api/")) << r.path;
+}
+
 }  // namespace

@@ -8,10 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/accounts.hpp"
 #include "core/audit.hpp"
@@ -182,22 +185,76 @@ TEST_P(AccountSuite, disabling_an_account_ends_its_sessions_only) {
   EXPECT_EQ(c_.accounts->find_admin(a.id)->status, "disabled");
 }
 
-TEST_P(AccountSuite, a_new_session_removes_the_admins_expired_ones) {
+TEST_P(AccountSuite, a_new_session_ends_the_admins_earlier_ones_only) {
   core::AdminAccount a = account("x@example.org");
+  core::AdminAccount b = account("y@example.org");
   ASSERT_TRUE(c_.accounts->create_admin(a, audit("admin.created")));
-  const core::AdminSession old{core::token_sha256("old"), a.id, core::token_sha256("1"), 1, 1, 50};
-  const core::AdminSession live{
-      core::token_sha256("live"), a.id, core::token_sha256("2"), 40, 40, 500};
+  ASSERT_TRUE(c_.accounts->create_admin(b, audit("admin.created")));
+  const core::AdminSession old{core::token_sha256("old"), a.id, core::token_sha256("1"), 1, 1, 500};
+  const core::AdminSession other{
+      core::token_sha256("other"), b.id, core::token_sha256("2"), 40, 40, 500};
   const core::AdminSession next{
       core::token_sha256("next"), a.id, core::token_sha256("3"), 60, 60, 900};
   ASSERT_TRUE(c_.accounts->update_admin(a, audit("admin.signed_in"), &old));
-  ++a.version;
-  ASSERT_TRUE(c_.accounts->update_admin(a, audit("admin.signed_in"), &live));
+  ASSERT_TRUE(c_.accounts->update_admin(b, audit("admin.signed_in"), &other));
   ++a.version;
   ASSERT_TRUE(c_.accounts->update_admin(a, audit("admin.signed_in"), &next));
   EXPECT_FALSE(c_.accounts->find_session(old.token_sha256));
-  EXPECT_TRUE(c_.accounts->find_session(live.token_sha256));
+  EXPECT_TRUE(c_.accounts->find_session(other.token_sha256));
   EXPECT_TRUE(c_.accounts->find_session(next.token_sha256));
+}
+
+TEST_P(AccountSuite, a_sign_in_attempt_is_counted_and_locks_in_one_conditional_write) {
+  const core::SignInLockRule rule{5, 60'000, 3'600'000};
+  core::AdminAccount a = account("c@example.org");
+  ASSERT_TRUE(c_.accounts->create_admin(a, audit("admin.created")));
+  EXPECT_FALSE(c_.accounts->count_sign_in_attempt(a.id, 10'000, rule));  // invited
+  EXPECT_FALSE(c_.accounts->count_sign_in_attempt(core::uuid_v4(), 10'000, rule));
+  a.status = "active";
+  ASSERT_TRUE(c_.accounts->update_admin(a, audit("admin.enrolled"), nullptr));
+  for (std::int64_t n = 1; n <= 4; ++n) {
+    const auto counted = c_.accounts->count_sign_in_attempt(a.id, 10'000, rule);
+    ASSERT_TRUE(counted);
+    EXPECT_EQ(counted->failed_sign_ins, n);
+    EXPECT_EQ(counted->locked_until, 0);
+    EXPECT_EQ(counted->version, 1 + n);
+    EXPECT_EQ(counted->email, "c@example.org");
+  }
+  core::UnixMillis now = 10'000;
+  for (const std::int64_t minutes : {1, 2, 4, 8, 16, 32, 60, 60}) {
+    const auto counted = c_.accounts->count_sign_in_attempt(a.id, now, rule);
+    ASSERT_TRUE(counted) << minutes;
+    EXPECT_EQ(counted->locked_until, now + minutes * 60'000);
+    EXPECT_FALSE(c_.accounts->count_sign_in_attempt(a.id, counted->locked_until - 1, rule));
+    now = counted->locked_until;
+  }
+  EXPECT_EQ(c_.accounts->find_admin(a.id)->failed_sign_ins, 12);
+}
+
+TEST_P(AccountSuite, racing_sign_in_attempts_get_no_more_checks_than_the_lock_allows) {
+  const core::SignInLockRule rule{5, 60'000, 3'600'000};
+  core::AdminAccount a = account("race@example.org");
+  ASSERT_TRUE(c_.accounts->create_admin(a, audit("admin.created")));
+  a.status = "active";
+  a.failed_sign_ins = 4;
+  ASSERT_TRUE(c_.accounts->update_admin(a, audit("admin.enrolled"), nullptr));
+  constexpr int kThreads = 16;
+  std::vector<AccountConnection> connections;
+  for (int i = 0; i < kThreads; ++i) connections.push_back(open_());
+  std::atomic<int> ready{0};
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      allowed += connections[i].accounts->count_sign_in_attempt(a.id, 10'000, rule).has_value();
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(allowed.load(), 1);
+  const auto found = c_.accounts->find_admin(a.id);
+  EXPECT_EQ(found->failed_sign_ins, 5);
+  EXPECT_EQ(found->locked_until, 10'000 + 60'000);
 }
 
 }  // namespace pg::store::test

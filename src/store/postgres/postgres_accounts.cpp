@@ -44,15 +44,23 @@ constexpr Statement kUpdateAdmin{"account_update", R"sql(
     enrolment_sha256 = $11, enrolment_expires_at = $12, version = version + 1
   WHERE id = $1 AND version = $2 RETURNING id)sql",
                                  true};
+// Every expression reads the row as it was; the shift is kept in range, max_lock_ms caps it.
+constexpr Statement kCountSignIn{"account_count_sign_in", R"sql(
+  UPDATE admin_accounts SET failed_sign_ins = failed_sign_ins + 1, version = version + 1,
+    locked_until = CASE WHEN failed_sign_ins + 1 < $3::bigint THEN locked_until
+      ELSE $2::bigint + least($5::bigint,
+        $4::bigint << least(failed_sign_ins + 1 - $3::bigint, 20)::int) END
+  WHERE id = $1 AND status = 'active' AND locked_until <= $2::bigint
+  RETURNING id, email, role, status, password_hash, totp_secret_sealed, totp_algorithm,
+    totp_last_step, failed_sign_ins, locked_until, enrolment_sha256, enrolment_expires_at,
+    created_at, version)sql",
+                                 true};
 constexpr Statement kInsertSession{"account_insert_session", R"sql(
   INSERT INTO admin_sessions (token_sha256, admin_id, csrf_sha256, created_at, last_seen_at,
     expires_at) VALUES ($1, $2, $3, $4, $5, $6))sql",
                                    true};
 constexpr Statement kDeleteAdminSessions{"account_delete_sessions",
                                          "DELETE FROM admin_sessions WHERE admin_id = $1", true};
-constexpr Statement kDeleteExpiredSessions{
-    "account_delete_expired_sessions",
-    "DELETE FROM admin_sessions WHERE admin_id = $1 AND expires_at <= $2", true};
 constexpr Statement kFindSession{"account_find_session", R"sql(
   SELECT token_sha256, admin_id, csrf_sha256, created_at, last_seen_at, expires_at
   FROM admin_sessions WHERE token_sha256 = $1)sql",
@@ -172,9 +180,8 @@ bool PostgresStore::update_admin(const core::AdminAccount& a, const core::AuditE
     if (a.status == core::kAdminDisabled)
       c.run(kDeleteAdminSessions, Params().text(a.id), kOperation);
     if (new_session) {
-      // The admin's sessions past their absolute expiry go when a new one comes.
-      c.run(kDeleteExpiredSessions, Params().text(a.id).integer(new_session->created_at),
-            kOperation);
+      // A new sign-in ends the admin's earlier sessions.
+      c.run(kDeleteAdminSessions, Params().text(a.id), kOperation);
       c.run(kInsertSession,
             Params()
                 .text(new_session->token_sha256)
@@ -187,6 +194,25 @@ bool PostgresStore::update_admin(const core::AdminAccount& a, const core::AuditE
     }
     return true;
   });
+}
+
+std::optional<core::AdminAccount> PostgresStore::count_sign_in_attempt(
+    std::string_view id, core::UnixMillis now, const core::SignInLockRule& rule) {
+  constexpr std::string_view kOperation = "count_sign_in_attempt";
+  std::vector<core::AdminAccount> rows;
+  on_connection(kOperation, nullptr, [&](Connection& c) {
+    rows = accounts(c.run(kCountSignIn,
+                          Params()
+                              .text(id)
+                              .integer(now)
+                              .integer(rule.failures_before_lock)
+                              .integer(rule.first_lock_ms)
+                              .integer(rule.max_lock_ms),
+                          kOperation));
+    return true;
+  });
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
 }
 
 std::optional<core::AdminSession> PostgresStore::find_session(std::string_view token_sha256) {

@@ -224,6 +224,8 @@ class PostgresStore final : public core::Store,
   bool update_admin(const core::AdminAccount& account, const core::AuditEntry& audit,
                     const core::AdminSession* new_session) override;
   std::optional<core::AdminSession> find_session(std::string_view token_sha256) override;
+  std::optional<core::AdminAccount> count_sign_in_attempt(
+      std::string_view id, core::UnixMillis now, const core::SignInLockRule& rule) override;
   void touch_session(std::string_view token_sha256, core::UnixMillis last_seen_at) override;
   bool delete_session(std::string_view token_sha256, const core::AuditEntry& audit) override;
   /// For an adapter of another port on this pool (postgres_lifecycle.cpp): runs

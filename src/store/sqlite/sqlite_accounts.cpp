@@ -27,12 +27,16 @@ constexpr std::string_view kUpdateAdmin = R"sql(
     totp_algorithm = ?7, totp_last_step = ?8, failed_sign_ins = ?9, locked_until = ?10,
     enrolment_sha256 = ?11, enrolment_expires_at = ?12, version = version + 1
   WHERE id = ?1 AND version = ?2 RETURNING id)sql";
+// Every expression reads the row as it was; the shift is kept in range, max_lock_ms caps it.
+constexpr std::string_view kCountSignIn = R"sql(
+  UPDATE admin_accounts SET failed_sign_ins = failed_sign_ins + 1, version = version + 1,
+    locked_until = CASE WHEN failed_sign_ins + 1 < ?3 THEN locked_until
+      ELSE ?2 + min(?5, ?4 << min(failed_sign_ins + 1 - ?3, 20)) END
+  WHERE id = ?1 AND status = 'active' AND locked_until <= ?2 RETURNING )sql";
 constexpr std::string_view kInsertSession = R"sql(
   INSERT INTO admin_sessions (token_sha256, admin_id, csrf_sha256, created_at, last_seen_at,
     expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
 constexpr std::string_view kDeleteAdminSessions = "DELETE FROM admin_sessions WHERE admin_id = ?1";
-constexpr std::string_view kDeleteExpiredSessions =
-    "DELETE FROM admin_sessions WHERE admin_id = ?1 AND expires_at <= ?2";
 constexpr std::string_view kFindSession = R"sql(
   SELECT token_sha256, admin_id, csrf_sha256, created_at, last_seen_at, expires_at
   FROM admin_sessions WHERE token_sha256 = ?1)sql";
@@ -166,9 +170,9 @@ bool SqliteStore::update_admin(const core::AdminAccount& a, const core::AuditEnt
       Query(db, statement, kOperation).text(1, a.id).run();
     }
     if (new_session) {
-      // The admin's sessions past their absolute expiry go when a new one comes.
-      const auto expired = prepare(db, kDeleteExpiredSessions, kOperation, false);
-      Query(db, expired, kOperation).text(1, a.id).integer(2, new_session->created_at).run();
+      // A new sign-in ends the admin's earlier sessions.
+      const auto earlier = prepare(db, kDeleteAdminSessions, kOperation, false);
+      Query(db, earlier, kOperation).text(1, a.id).run();
       const auto statement = prepare(db, kInsertSession, kOperation, false);
       Query(db, statement, kOperation)
           .text(1, new_session->token_sha256)
@@ -181,6 +185,28 @@ bool SqliteStore::update_admin(const core::AdminAccount& a, const core::AuditEnt
     }
     return true;
   });
+}
+
+std::optional<core::AdminAccount> SqliteStore::count_sign_in_attempt(
+    std::string_view id, core::UnixMillis now, const core::SignInLockRule& rule) {
+  constexpr std::string_view kOperation = "count_sign_in_attempt";
+  std::optional<core::AdminAccount> out;
+  on_connection(kOperation, nullptr, [&](sqlite3* db) {
+    const auto statement =
+        prepare(db, std::string(kCountSignIn) + std::string(kAccountColumns), kOperation, false);
+    Query query(db, statement, kOperation);
+    query.text(1, id)
+        .integer(2, now)
+        .integer(3, rule.failures_before_lock)
+        .integer(4, rule.first_lock_ms)
+        .integer(5, rule.max_lock_ms);
+    if (query.step()) {
+      out = account_from_row(Row(query));
+      query.run();
+    }
+    return true;
+  });
+  return out;
 }
 
 std::optional<core::AdminSession> SqliteStore::find_session(std::string_view token_sha256) {
