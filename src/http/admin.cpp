@@ -5,6 +5,7 @@
 
 #include "core/secrets.hpp"
 #include "core/service.hpp"
+#include "http/admin_reports.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {
@@ -167,6 +168,8 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
                                                  : json::value(core::rfc3339(revoked->revoked_at));
       return json_reply(200, o);
     }
+    case RouteId::kAdminAuditExport:
+      return audit_export_reply(admin_, query);
     default:
       return err(core::ErrorCode::kNotFound, "", "no such admin route");
   }

@@ -93,6 +93,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminAuditExport:
       return true;
     default:
       return false;
@@ -240,7 +241,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
-    case RouteId::kAdminRevokeKey: {
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminAuditExport: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));

@@ -22,6 +22,7 @@ enum class RouteId {
   kAdminReplay,
   kAdminTestWebhook,
   kAdminRevokeKey,
+  kAdminAuditExport,
 };
 
 struct Route {
@@ -46,6 +47,7 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
     Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
+    Route{RouteId::kAdminAuditExport, "GET", "/api/admin/audit/export", true},
 };
 
 }  // namespace pg::http

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "core/audit_chain.hpp"
 #include "store/audit_batches.hpp"
 #include "store/column_index.hpp"
 #include "store/json_columns.hpp"
@@ -341,17 +342,37 @@ constexpr Statement kCircuitEnabled{"circuit_enabled", R"sql(
 // --- The audit trail (core::AuditStore). Oldest first is (at, id): the audit_logs_at index. ---
 
 constexpr Statement kInsertAudit{"insert_audit", R"sql(
-  INSERT INTO audit_logs (actor_type, actor_id, action, details, at)
-  VALUES ($1, $2, $3, $4::jsonb, $5))sql",
+  INSERT INTO audit_logs (actor_type, actor_id, action, details, at, seq, prev_hash, hash,
+                          details_canonical)
+  VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $4::text))sql",
                                  false};
+// details_canonical is the text the hash covers (jsonb's own text is not: it reorders members).
 constexpr Statement kListAudit{"list_audit", R"sql(
-  SELECT id, actor_type, actor_id, action, details::text AS details, at FROM audit_logs
-  WHERE at >= $1 AND at < $2 ORDER BY at, id LIMIT $3)sql",
+  SELECT id, actor_type, actor_id, action, COALESCE(details_canonical, details::text) AS details,
+         at, seq, prev_hash, hash FROM audit_logs
+  WHERE at >= $1 AND at < $2 ORDER BY seq LIMIT $3)sql",
                                false};
 constexpr Statement kOldestAudit{"oldest_audit", R"sql(
-  SELECT id, actor_type, actor_id, action, details::text AS details, at FROM audit_logs
-  WHERE at < $1 ORDER BY at, id LIMIT $2 FOR UPDATE SKIP LOCKED)sql",
+  SELECT id, actor_type, actor_id, action, COALESCE(details_canonical, details::text) AS details,
+         at, seq, prev_hash, hash FROM audit_logs
+  WHERE at < $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)sql",
                                  false};
+// The chain head (0006_audit_chain_and_latency.sql): every writer, on every instance, locks this
+// row first, so entries are chained one at a time and seq has no gaps.
+constexpr Statement kLockAuditHead{"lock_audit_head", R"sql(
+  SELECT seq, hash, at FROM audit_chain WHERE id = 1 FOR UPDATE)sql",
+                                   false};
+constexpr Statement kSetAuditHead{"set_audit_head", R"sql(
+  UPDATE audit_chain SET seq = $1, hash = $2, at = $3 WHERE id = 1)sql",
+                                  false};
+constexpr Statement kUnchainedAudit{"unchained_audit", R"sql(
+  SELECT id, actor_type, actor_id, action, details::text AS details, at, seq, prev_hash, hash
+  FROM audit_logs WHERE seq IS NULL ORDER BY id)sql",
+                                    false};
+constexpr Statement kChainAudit{"chain_audit", R"sql(
+  UPDATE audit_logs SET seq = $2, prev_hash = $3, hash = $4, details_canonical = $5, at = $6
+  WHERE id = $1)sql",
+                                false};
 constexpr Statement kDeleteAudit{"delete_audit", R"sql(
   DELETE FROM audit_logs WHERE id = ANY ($1::bigint[]) RETURNING id)sql",
                                  false};
@@ -511,19 +532,66 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
   return std::nullopt;
 }
 
-/// Checks `entry` as record_audit promises and appends it, inside the caller's transaction (when
-/// there is one): a refusal throws there and rolls back whatever it changed before.
+core::AuditChainHead lock_audit_head(Connection& connection, std::string_view operation) {
+  const Result head = connection.run(kLockAuditHead, Params(), operation);
+  const auto row = first_row<core::AuditChainHead>(head, operation, [](const auto& r) {
+    return core::AuditChainHead{r.integer("seq"), r.text("hash"), r.integer("at")};
+  });
+  if (!row) fail(operation, "the audit chain head is missing");
+  return *row;
+}
+
+void write_audit_head(Connection& connection, const core::AuditChainHead& head,
+                      std::string_view operation) {
+  connection.run(kSetAuditHead, Params().integer(head.seq).text(head.hash).integer(head.at),
+                 operation);
+}
+
+/// Checks `entry` as record_audit promises and appends it at the chain's head, inside the
+/// caller's transaction (which the head's row lock serializes with every other writer): a refusal
+/// throws there and rolls back whatever it changed before.
 void write_audit(Connection& connection, const core::AuditEntry& entry,
                  std::string_view operation) {
-  const std::string details = audit_details_json(entry, operation, kStoreName);
+  core::AuditEntry chained = entry;
+  chained.details_json = audit_details_json(entry, operation, kStoreName);
+  const core::AuditChainHead head =
+      core::chain_audit_entry(chained, lock_audit_head(connection, operation));
   connection.run(kInsertAudit,
                  Params()
-                     .text(entry.actor_type)
-                     .nullable_text(entry.actor_id)
-                     .text(entry.action)
-                     .text(details)
-                     .integer(entry.at),
+                     .text(chained.actor_type)
+                     .nullable_text(chained.actor_id)
+                     .text(chained.action)
+                     .text(chained.details_json)
+                     .integer(chained.at)
+                     .integer(chained.seq)
+                     .text(chained.prev_hash)
+                     .text(chained.hash),
                  operation);
+  write_audit_head(connection, head, operation);
+}
+
+/// Chains the entries written before the chain existed, in id order, after the head.
+void chain_legacy_audit(Connection& connection, std::string_view operation) {
+  Transaction transaction(connection, operation);
+  core::AuditChainHead head = lock_audit_head(connection, operation);
+  const Result unchained = connection.run(kUnchainedAudit, Params(), operation);
+  if (unchained.rows() == 0) return;
+  std::vector<core::AuditEntry> rows = all_rows<core::AuditEntry>(
+      unchained, operation, [](const auto& row) { return audit_from_row(row); });
+  for (core::AuditEntry& row : rows) {
+    head = core::chain_audit_entry(row, head);
+    connection.run(kChainAudit,
+                   Params()
+                       .integer(row.id)
+                       .integer(row.seq)
+                       .text(row.prev_hash)
+                       .text(row.hash)
+                       .text(row.details_json)
+                       .integer(row.at),
+                   operation);
+  }
+  write_audit_head(connection, head, operation);
+  transaction.commit();
 }
 
 void write_idempotency(Connection& connection, const core::IdempotencyRecord& record,
@@ -588,6 +656,7 @@ PostgresStore::PostgresStore(const PostgresSettings& settings) {
     const std::unique_ptr<Connection> connection = Connection::open(migrator, {});
     if (settings.migrate) {
       migrate(*connection);
+      chain_legacy_audit(*connection, kOperation);
     } else {
       const int applied = applied_schema_version(*connection, kOperation);
       if (applied < latest_schema_version()) {
@@ -1039,7 +1108,9 @@ std::vector<std::pair<std::string, std::int64_t>> PostgresStore::count_by_status
 void PostgresStore::record_audit(const core::AuditEntry& entry) {
   constexpr std::string_view kOperation = "record_audit";
   auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
   write_audit(*connection, entry, kOperation);
+  transaction.commit();
 }
 
 std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, core::UnixMillis to,

@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "core/audit_chain.hpp"
 #include "store/audit_batches.hpp"
 #include "store/column_index.hpp"
 #include "store/json_columns.hpp"
@@ -236,14 +237,25 @@ constexpr std::string_view kCircuitEnabled =
 // --- The audit trail (core::AuditStore). Oldest first is (at, id): the audit_logs_at index. ---
 
 constexpr std::string_view kInsertAudit = R"sql(
-  INSERT INTO audit_logs (actor_type, actor_id, action, details, at)
-  VALUES (?1, ?2, ?3, ?4, ?5))sql";
+  INSERT INTO audit_logs (actor_type, actor_id, action, details, at, seq, prev_hash, hash)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql";
 constexpr std::string_view kListAudit = R"sql(
-  SELECT id, actor_type, actor_id, action, details, at FROM audit_logs
-  WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3)sql";
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  WHERE at >= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)sql";
 constexpr std::string_view kOldestAudit = R"sql(
-  SELECT id, actor_type, actor_id, action, details, at FROM audit_logs
-  WHERE at < ?1 ORDER BY at, id LIMIT ?2)sql";
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  WHERE at < ?1 ORDER BY seq LIMIT ?2)sql";
+// The chain head (0007_audit_chain_and_latency.sql); the store's write lock serializes writers.
+constexpr std::string_view kAuditHead = "SELECT seq, hash, at FROM audit_chain WHERE id = 1";
+constexpr std::string_view kSetAuditHead =
+    "UPDATE audit_chain SET seq = ?1, hash = ?2, at = ?3 WHERE id = 1";
+constexpr std::string_view kUnchainedAudit = R"sql(
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  WHERE seq IS NULL
+  ORDER BY id)sql";
+constexpr std::string_view kChainAudit = R"sql(
+  UPDATE audit_logs SET seq = ?2, prev_hash = ?3, hash = ?4, details = ?5, at = ?6
+  WHERE id = ?1)sql";
 constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1";
 constexpr std::string_view kAnonymiseUser =
     "UPDATE proofs SET user_id = NULL WHERE user_id = ?1 RETURNING 1";
@@ -265,6 +277,7 @@ struct Handles {
   StatementHandle upsert_feed_key, feed_keys;
   StatementHandle set_circuit_enabled, circuit_enabled;
   StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
+  StatementHandle audit_head, set_audit_head, unchained_audit, chain_audit;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT on the connection's prepared statements (sqlite::Transaction).
@@ -332,18 +345,64 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
   return std::nullopt;
 }
 
-/// Checks `entry` as record_audit promises and appends it, inside the caller's transaction: a
-/// refusal throws there and rolls back whatever the transaction changed before.
+core::AuditChainHead read_audit_head(Handles& h, std::string_view operation) {
+  Query query(h.db.get(), h.audit_head, operation);
+  if (!query.step()) fail(operation, "the audit chain head is missing");
+  const Row row(query);
+  return core::AuditChainHead{row.integer("seq"), row.text("hash"), row.integer("at")};
+}
+
+void write_audit_head(Handles& h, const core::AuditChainHead& head, std::string_view operation) {
+  Query(h.db.get(), h.set_audit_head, operation)
+      .integer(1, head.seq)
+      .text(2, head.hash)
+      .integer(3, head.at)
+      .run();
+}
+
+/// Checks `entry` as record_audit promises and appends it at the chain's head, inside the
+/// caller's transaction (which holds the database's write lock: BEGIN IMMEDIATE): a refusal
+/// throws there and rolls back whatever the transaction changed before.
 void write_audit(Handles& h, const core::AuditEntry& entry, std::string_view operation) {
   // The column's CHECK refuses a non-object too; this names the problem first.
-  const std::string details = audit_details_json(entry, operation, kStoreName);
+  core::AuditEntry chained = entry;
+  chained.details_json = audit_details_json(entry, operation, kStoreName);
+  const core::AuditChainHead head =
+      core::chain_audit_entry(chained, read_audit_head(h, operation));
   Query(h.db.get(), h.insert_audit, operation)
-      .text(1, entry.actor_type)
-      .nullable_text(2, entry.actor_id)
-      .text(3, entry.action)
-      .text(4, details)
-      .integer(5, entry.at)
+      .text(1, chained.actor_type)
+      .nullable_text(2, chained.actor_id)
+      .text(3, chained.action)
+      .text(4, chained.details_json)
+      .integer(5, chained.at)
+      .integer(6, chained.seq)
+      .text(7, chained.prev_hash)
+      .text(8, chained.hash)
       .run();
+  write_audit_head(h, head, operation);
+}
+
+/// Chains the entries written before the chain existed, in id order, after the head.
+void chain_legacy_audit(Handles& h, std::string_view operation) {
+  std::vector<core::AuditEntry> rows;
+  {
+    Query query(h.db.get(), h.unchained_audit, operation);
+    while (query.step()) rows.push_back(audit_from_row(Row(query)));
+  }
+  if (rows.empty()) return;
+  core::AuditChainHead head = read_audit_head(h, operation);
+  for (core::AuditEntry& row : rows) {
+    head = core::chain_audit_entry(row, head);
+    Query(h.db.get(), h.chain_audit, operation)
+        .integer(1, row.id)
+        .integer(2, row.seq)
+        .text(3, row.prev_hash)
+        .text(4, row.hash)
+        .text(5, row.details_json)
+        .integer(6, row.at)
+        .run();
+  }
+  write_audit_head(h, head, operation);
 }
 
 /// Publishes `root` as current; false when it is current already (nothing to change).
@@ -494,6 +553,15 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.oldest_audit = prepare(raw, kOldestAudit, open_operation);
   h.delete_audit = prepare(raw, kDeleteAudit, open_operation);
   h.anonymise_user = prepare(raw, kAnonymiseUser, open_operation);
+  h.audit_head = prepare(raw, kAuditHead, open_operation);
+  h.set_audit_head = prepare(raw, kSetAuditHead, open_operation);
+  h.unchained_audit = prepare(raw, kUnchainedAudit, open_operation);
+  h.chain_audit = prepare(raw, kChainAudit, open_operation);
+  {
+    Transaction transaction(h, open_operation);
+    chain_legacy_audit(h, open_operation);
+    transaction.commit();
+  }
 }
 
 SqliteStore::~SqliteStore() = default;

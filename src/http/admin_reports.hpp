@@ -1,0 +1,23 @@
+// The admin API's reports: the audit trail's export (JSON lines with the hash chain) and its time
+// range parameters. Plain functions of the decoded query, called by AdminApi after authorization.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/admin_service.hpp"
+#include "http/message.hpp"
+
+namespace pg::http {
+
+/// A time query parameter: RFC 3339 (2026-12-05T19:00:00Z, fractions and ±HH:MM offsets allowed)
+/// or Unix milliseconds (digits only). nullopt when it is neither.
+std::optional<core::UnixMillis> parse_time_param(std::string_view text) noexcept;
+
+/// GET /api/admin/audit/export?from&to: every entry with from <= at < to (default: the beginning
+/// and the end of time), oldest first, as application/x-ndjson (core::audit_export_line per line).
+HttpReply audit_export_reply(core::AdminService& admin, std::string_view query);
+
+}  // namespace pg::http
