@@ -2,11 +2,15 @@
 // revoke-key` (the server keeps running on the same data directory) and with
 // POST /api/admin/clients/{client_id}/revoke-key, each works before and gets 401 UNAUTHORIZED from
 // the very next request after; both audited without the key. And a verifier domain belongs to one
-// partner: `admin create-client` refuses one another partner holds, naming it.
+// partner: `admin create-client` refuses one another partner holds, naming it. And the audit chain:
+// GET /api/admin/audit/export's JSON lines verify with `proofgate admin audit verify`, which names
+// a removed line.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/admin_test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { Server, admin, createClient, removeDir, tempDir } from './server.mjs';
@@ -130,4 +134,57 @@ test('admin create-client refuses a verifier domain another partner holds, namin
   createClient(bin, dataDir, { name: 'Third', scopes: ['age_over_18'], domains: ['second.example'] });
   // The first partner's key is untouched.
   assert.equal((await createRequest(first.api_key)).status, 201);
+});
+
+test('GET /api/admin/audit/export streams the chain as JSON lines that admin audit verify accepts', async () => {
+  createClient(bin, dataDir, { name: 'Audited', scopes: ['age_over_18'], domains: ['audited.example'] });
+  createClient(bin, dataDir, { name: 'Audited 2', scopes: ['age_over_18'], domains: ['audited2.example'] });
+  createClient(bin, dataDir, { name: 'Audited 3', scopes: ['age_over_18'], domains: ['audited3.example'] });
+  const exportVia = async (query, token = adminToken) => {
+    const res = await fetch(`${server.url}/api/admin/audit/export${query}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  };
+  const all = await exportVia('');
+  assert.equal(all.status, 200, all.text);
+  assert.match(all.type, /^application\/x-ndjson/);
+  const lines = all.text.split('\n').filter((l) => l);
+  assert.ok(lines.length >= 3, all.text);
+  const entries = lines.map((l) => JSON.parse(l));
+  entries.forEach((e, i) => {
+    assert.equal(e.seq, i + 1);
+    assert.match(e.hash, /^[0-9a-f]{64}$/);
+    assert.equal(e.prev_hash, i === 0 ? '0'.repeat(64) : entries[i - 1].hash);
+  });
+  // The CLI's export is the same chain, line for line.
+  assert.equal(auditEntries().text, all.text);
+
+  const file = join(dataDir, 'audit-export.jsonl');
+  writeFileSync(file, all.text);
+  const head = entries.at(-1).hash;
+  const ok = spawnSync(bin, ['admin', 'audit', 'verify', file, '--anchor', '0'.repeat(64), '--head', head], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), `${lines.length} entries, chain intact from seq 1 to ${lines.length}, head ${head}`);
+
+  // A middle line removed: exit 1 naming the line after the gap.
+  const tampered = lines.filter((_, i) => i !== 1).join('\n') + '\n';
+  const broken = spawnSync(bin, ['admin', 'audit', 'verify', '-'], { input: tampered, encoding: 'utf8' });
+  assert.equal(broken.status, 1, broken.stdout);
+  assert.match(broken.stderr, /chain broken at line 2 \(seq 3\): removed: seq 2 missing/);
+
+  // A time range (RFC 3339 and Unix ms alike) is a contiguous part that verifies on its anchor.
+  const from = entries[1].at_ms;
+  const part = await exportVia(`?from=${from}&to=${encodeURIComponent(new Date(entries[2].at_ms + 1).toISOString())}`);
+  assert.equal(part.status, 200, part.text);
+  const partEntries = part.text.split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  assert.ok(partEntries.length >= 1 && partEntries[0].seq >= 2, part.text);
+  const partCheck = spawnSync(bin, ['admin', 'audit', 'verify', '-', '--anchor', entries[partEntries[0].seq - 2].hash], { input: part.text, encoding: 'utf8' });
+  assert.equal(partCheck.status, 0, partCheck.stderr);
+
+  const bad = await exportVia('?from=yesterday');
+  assert.equal(bad.status, 400);
+  assert.equal(JSON.parse(bad.text).error_code, 'INVALID_REQUEST');
+  assert.match(bad.text, /"field":"from"/);
+  const backwards = await exportVia('?from=2000&to=1000');
+  assert.equal(backwards.status, 400);
+  assert.equal((await exportVia('', 'pga_wrong')).status, 401);
 });
