@@ -232,6 +232,8 @@ const std::vector<SettingSpec>& setting_specs() {
       sha256("admin_token_sha256", &S::admin_token_sha256, kServe,
              "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token); "
              "empty: no admin API"),
+      integer("usage_min_count", &S::usage_min_count, "5", 1, 1000, kServe,
+              "GET /api/admin/usage shows counts below this as \"<k\" (small-count suppression)"),
       sha256("metrics_token_sha256", &S::metrics_token_sha256, kServe,
              "SHA-256 (hex) of the bearer token /metrics asks for; empty: /metrics is open"),
       flag("worker", &S::worker, "true", kServe,

@@ -54,6 +54,7 @@ struct Settings {
   std::uint64_t feed_wait_seconds = 0;
   std::uint64_t request_ttl_seconds = 0;
   std::string admin_token_sha256;
+  std::uint64_t usage_min_count = 0;
   std::string metrics_token_sha256;
   // Webhooks.
   bool worker = true;

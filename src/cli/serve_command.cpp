@@ -122,7 +122,8 @@ int serve(const Settings& s) {
   std::atomic<bool> stopping{false};
   // The admin use cases (core::AdminService) on the same storage, each audited with its change.
   AdminWiring admin_service(data, clock, [&worker] { worker.notify(); });
-  http::AdminApi admin(admin_service.service(), admin_token_hash(s));
+  http::AdminApi admin(admin_service.service(), admin_token_hash(s),
+                       static_cast<std::int64_t>(s.usage_min_count));
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256)});

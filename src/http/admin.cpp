@@ -78,13 +78,15 @@ std::pair<std::string, std::string> new_admin_token() {
 }
 
 AdminApi::AdminApi(core::AdminService& admin,
-                   std::optional<std::array<std::uint8_t, 32>> token_sha256)
+                   std::optional<std::array<std::uint8_t, 32>> token_sha256,
+                   std::int64_t usage_min_count)
     : admin_(admin),
       token_sha256_(token_sha256),
       // The actor is the token, by the first 12 hex digits of its configured SHA-256 (never the
       // token).
       actor_{std::string(core::kActorAdminApi),
-             token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string()} {}
+             token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string()},
+      usage_min_count_(usage_min_count) {}
 
 std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) const {
   if (!token_sha256_) {
@@ -104,7 +106,8 @@ std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) con
 }
 
 HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::string_view query,
-                           const std::vector<std::string_view>& params) {
+                           const std::vector<std::string_view>& params,
+                           std::string_view accept) {
   if (auto denied = authorize(authorization)) return *denied;
   const auto json_reply = [](int status, const json::value& body) {
     HttpReply r;
@@ -170,6 +173,8 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
     }
     case RouteId::kAdminAuditExport:
       return audit_export_reply(admin_, query);
+    case RouteId::kAdminUsage:
+      return usage_reply(admin_, query, accept, usage_min_count_);
     default:
       return err(core::ErrorCode::kNotFound, "", "no such admin route");
   }

@@ -20,10 +20,13 @@ class AdminApi {
   /// `token_sha256` empty: the admin API is off (every call answers UNAUTHORIZED saying so).
   /// Every use case runs in `admin` (core::AdminService), audited as admin_api with the token's
   /// digest prefix as its id.
-  AdminApi(core::AdminService& admin, std::optional<std::array<std::uint8_t, 32>> token_sha256);
+  /// `usage_min_count`: GET /api/admin/usage's k (counts below it shown as "<k").
+  AdminApi(core::AdminService& admin, std::optional<std::array<std::uint8_t, 32>> token_sha256,
+           std::int64_t usage_min_count = 5);
 
+  /// `accept`: the request's Accept header (the usage report answers CSV for text/csv).
   HttpReply handle(RouteId route, std::string_view authorization, std::string_view query,
-                   const std::vector<std::string_view>& params);
+                   const std::vector<std::string_view>& params, std::string_view accept = {});
 
  private:
   std::optional<HttpReply> authorize(std::string_view authorization) const;
@@ -31,6 +34,7 @@ class AdminApi {
   core::AdminService& admin_;
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;
   core::Actor actor_;
+  std::int64_t usage_min_count_;
 };
 
 /// A new admin token ("pga_" + 43 base64url chars) and its SHA-256 in hex.

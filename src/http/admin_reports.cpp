@@ -5,7 +5,11 @@
 #include <chrono>
 #include <limits>
 
+#include <boost/json.hpp>
+
 #include "core/audit_chain.hpp"
+#include "core/service.hpp"
+#include "core/usage.hpp"
 #include "http/admin.hpp"
 #include "http/presenter.hpp"
 
@@ -100,6 +104,103 @@ HttpReply audit_export_reply(core::AdminService& admin, std::string_view query) 
     reply.body += core::audit_export_line(e);
     reply.body += '\n';
   }
+  return reply;
+}
+
+namespace {
+
+namespace json = boost::json;
+
+json::value count_json(const core::ReportedCount& n, const std::string& below) {
+  return n ? json::value(*n) : json::value(below);
+}
+
+std::string count_text(const core::ReportedCount& n, const std::string& below) {
+  return n ? std::to_string(*n) : below;
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+std::string csv_field(std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
+  std::string out = "\"";
+  for (const char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+std::string optional_ms(const std::optional<std::int64_t>& v) {
+  return v ? std::to_string(*v) : std::string();
+}
+
+}  // namespace
+
+HttpReply usage_reply(core::AdminService& admin, std::string_view query, std::string_view accept,
+                      std::int64_t min_count) {
+  core::UsageQuery q;
+  for (auto [name, target] : {std::pair{"from", &q.from}, std::pair{"to", &q.to}}) {
+    const auto value = query_param(query, name);
+    if (!value) return bad(name, "is required: an RFC 3339 time or Unix milliseconds");
+    const auto parsed = parse_time_param(*value);
+    if (!parsed)
+      return bad(name, "must be an RFC 3339 time (2026-12-05T19:00:00Z) or Unix milliseconds");
+    *target = *parsed;
+  }
+  const std::string granularity = query_param(query, "granularity").value_or("day");
+  if (granularity == "day") {
+    q.bucket_ms = core::kDayMs;
+  } else if (granularity == "hour") {
+    q.bucket_ms = core::kHourMs;
+  } else {
+    return bad("granularity", "must be day or hour");
+  }
+  q.claim_type = query_param(query, "claim_type").value_or("");
+  q.verifier_id = query_param(query, "verifier_id").value_or("");
+  if (q.claim_type.size() > 64) return bad("claim_type", "at most 64 characters");
+  if (q.verifier_id.size() > 64) return bad("verifier_id", "at most 64 characters");
+  const auto format = query_param(query, "format");
+  if (format && *format != "csv" && *format != "json") return bad("format", "must be csv or json");
+  const bool csv = format ? *format == "csv" : accept.find("text/csv") != std::string_view::npos;
+
+  auto report = admin.usage(q, min_count);
+  if (!report) return problem(report.error());
+  const std::string below = "<" + std::to_string(report->min_count);
+  HttpReply reply;
+  if (csv) {
+    // One line per bucket, claim type, partner and outcome ("verified" or the error code); the
+    // percentiles are the row's (every outcome), repeated on each of its lines.
+    reply.content_type = "text/csv; charset=utf-8";
+    reply.body = "start,claim_type,verifier_id,outcome,count,p50_ms,p95_ms\r\n";
+    for (const core::UsageBucket& b : report->buckets) {
+      const std::string prefix = core::rfc3339(b.start) + "," + csv_field(b.claim_type) + "," +
+                                 csv_field(b.verifier_id) + ",";
+      const std::string suffix = "," + optional_ms(b.p50_ms) + "," + optional_ms(b.p95_ms) + "\r\n";
+      reply.body += prefix + "verified," + count_text(b.verified, below) + suffix;
+      for (const auto& [code, n] : b.failed) {
+        reply.body += prefix + csv_field(code) + "," + count_text(n, below) + suffix;
+      }
+    }
+    return reply;
+  }
+  json::array buckets;
+  for (const core::UsageBucket& b : report->buckets) {
+    json::object failed;
+    for (const auto& [code, n] : b.failed) failed[code] = count_json(n, below);
+    json::object o{{"start", core::rfc3339(b.start)},
+                   {"claim_type", b.claim_type},
+                   {"verifier_id", b.verifier_id},
+                   {"verified", count_json(b.verified, below)},
+                   {"failed", std::move(failed)}};
+    o["p50_ms"] = b.p50_ms ? json::value(*b.p50_ms) : json::value(nullptr);
+    o["p95_ms"] = b.p95_ms ? json::value(*b.p95_ms) : json::value(nullptr);
+    buckets.push_back(std::move(o));
+  }
+  reply.body = json::serialize(json::object{{"from", core::rfc3339(q.from)},
+                                            {"to", core::rfc3339(q.to)},
+                                            {"granularity", granularity},
+                                            {"min_count", report->min_count},
+                                            {"buckets", std::move(buckets)}});
   return reply;
 }
 

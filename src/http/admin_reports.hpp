@@ -20,4 +20,10 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view text) noexcept
 /// and the end of time), oldest first, as application/x-ndjson (core::audit_export_line per line).
 HttpReply audit_export_reply(core::AdminService& admin, std::string_view query);
 
+/// GET /api/admin/usage?from&to&claim_type&verifier_id&granularity=day|hour[&format=csv]: the
+/// usage report (core/usage.hpp) as JSON, or as CSV for format=csv or an Accept of text/csv. Counts
+/// below `min_count` are the string "<k".
+HttpReply usage_reply(core::AdminService& admin, std::string_view query, std::string_view accept,
+                      std::int64_t min_count);
+
 }  // namespace pg::http

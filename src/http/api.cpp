@@ -94,6 +94,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
     case RouteId::kAdminAuditExport:
+    case RouteId::kAdminUsage:
       return true;
     default:
       return false;
@@ -242,14 +243,16 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
-    case RouteId::kAdminAuditExport: {
+    case RouteId::kAdminAuditExport:
+    case RouteId::kAdminUsage: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
       const auto q = request.target.find('?');
       const std::string_view query =
           q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-      return with_route(d_.admin->handle(m.route->id, request.authorization, query, m.params));
+      return with_route(
+          d_.admin->handle(m.route->id, request.authorization, query, m.params, request.accept));
     }
     case RouteId::kCreateRequest:
     case RouteId::kVerify:

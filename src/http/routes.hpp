@@ -23,6 +23,7 @@ enum class RouteId {
   kAdminTestWebhook,
   kAdminRevokeKey,
   kAdminAuditExport,
+  kAdminUsage,
 };
 
 struct Route {
@@ -48,6 +49,7 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
     Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
     Route{RouteId::kAdminAuditExport, "GET", "/api/admin/audit/export", true},
+    Route{RouteId::kAdminUsage, "GET", "/api/admin/usage", true},
 };
 
 }  // namespace pg::http

@@ -381,6 +381,7 @@ void Session::on_read(beast::error_code ec) {
     if (const auto it = req->find("Idempotency-Key"); it != req->end())
       r.idempotency_key = it->value();
     r.if_none_match = (*req)[bhttp::field::if_none_match];
+    r.accept = (*req)[bhttp::field::accept];
     r.body = req->body();
     return r;
   };

@@ -24,6 +24,7 @@
 #include "core/audit_chain.hpp"
 #include "core/model.hpp"
 #include "core/ports.hpp"
+#include "core/usage.hpp"
 #include "outbox_suite.hpp"
 #include "store_suite.hpp"
 
@@ -587,6 +588,80 @@ TEST_P(AuditSuite, concurrent_writers_on_several_connections_keep_the_chain_line
       << "line " << check.line << ": " << check.reason;
   EXPECT_EQ(check.first_seq, 1);
   EXPECT_EQ(check.last_seq, kWriters * kEach);
+}
+
+// --- the usage report (core::UsageStore) ---
+
+TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_with_percentiles) {
+  store().insert_client(sample_client(2));
+  store().insert_client(sample_client(3));
+  auto& usage = dynamic_cast<core::UsageStore&>(*connection_.store);
+  const core::UnixMillis day = kNow / core::kDayMs * core::kDayMs;
+  int n = 0;
+  const auto proof = [&](const std::string& client, const std::string& claim,
+                         const std::string& error, std::int64_t latency, core::UnixMillis at) {
+    core::ProofRecord p = sample_proof("proof-" + std::to_string(n), client,
+                                       "nonce-" + std::to_string(n));
+    ++n;
+    p.claim_type = claim;
+    p.status = error.empty() ? "verified" : "failed";
+    p.error_code = error;
+    p.verified_at = error.empty() ? at : 0;
+    p.latency_ms = latency;
+    p.created_at = at;
+    ASSERT_EQ(store().record_proof(p, nullptr, nullptr), core::RecordOutcome::kStored);
+  };
+  for (int ms = 1; ms <= 6; ++ms) proof("client-2", "income_gte", "", ms, kNow + ms);
+  proof("client-2", "income_gte", "INVALID_PROOF", 10, kNow);
+  proof("client-2", "income_gte", "INVALID_PROOF", 20, kNow);
+  proof("client-2", "income_gte", "STALE_ROOT", 30, kNow);
+  proof("client-3", "income_gte", "", 2, kNow);
+  proof("client-2", "age_over_18", "", 4, kNow);
+  proof("client-2", "income_gte", "", -1, kNow + core::kDayMs);  // latency unknown
+  proof("client-2", "income_gte", "", 7, day - 1);                // before the range
+
+  const core::UsageQuery all{day, day + 2 * core::kDayMs, core::kDayMs, "", ""};
+  const core::UsageData data = usage.usage(all);
+  std::vector<std::string> counts;
+  for (const auto& c : data.counts) {
+    counts.push_back(std::to_string((c.bucket - day) / core::kDayMs) + " " + c.claim_type + " " +
+                     c.verifier_id + " " + c.status + " " + c.error_code + " " +
+                     std::to_string(c.count));
+  }
+  EXPECT_EQ(counts, (std::vector<std::string>{
+                        "0 age_over_18 client-2 verified  1",
+                        "0 income_gte client-2 failed INVALID_PROOF 2",
+                        "0 income_gte client-2 failed STALE_ROOT 1",
+                        "0 income_gte client-2 verified  6",
+                        "0 income_gte client-3 verified  1",
+                        "1 income_gte client-2 verified  1",
+                    }));
+  // Nearest rank over 1..6, 10, 20, 30: p50 = the 5th (5), p95 = the 9th (30).
+  ASSERT_EQ(data.latencies.size(), 3u);  // the day-1 row has no known latency
+  EXPECT_EQ(data.latencies[1].verifier_id, "client-2");
+  EXPECT_EQ(data.latencies[1].claim_type, "income_gte");
+  EXPECT_EQ(data.latencies[1].n, 9);
+  EXPECT_EQ(data.latencies[1].p50_ms, 5);
+  EXPECT_EQ(data.latencies[1].p95_ms, 30);
+
+  // Filters and hourly buckets.
+  const core::UsageData only = usage.usage({day, day + core::kDayMs, core::kHourMs, "income_gte", "client-3"});
+  ASSERT_EQ(only.counts.size(), 1u);
+  EXPECT_EQ(only.counts[0].bucket, kNow / core::kHourMs * core::kHourMs);
+  EXPECT_EQ(only.counts[0].verifier_id, "client-3");
+
+  // The report: counts below k = 5 are suppressed, so are percentiles over fewer than k proofs.
+  const core::UsageReport report = core::usage_report(all, data, 5);
+  ASSERT_EQ(report.buckets.size(), 4u);
+  const core::UsageBucket& main = report.buckets[1];
+  EXPECT_EQ(main.claim_type, "income_gte");
+  EXPECT_EQ(main.verifier_id, "client-2");
+  EXPECT_EQ(main.verified, core::ReportedCount(6));
+  EXPECT_EQ(main.failed.at("INVALID_PROOF"), std::nullopt);
+  EXPECT_EQ(main.failed.at("STALE_ROOT"), std::nullopt);
+  EXPECT_EQ(main.p50_ms, std::optional<std::int64_t>(5));
+  EXPECT_EQ(report.buckets[2].verified, std::nullopt);  // client-3's one proof
+  EXPECT_EQ(report.buckets[2].p50_ms, std::nullopt);
 }
 
 }  // namespace pg::store::test

@@ -120,8 +120,8 @@ constexpr std::string_view kProofNoncePrimaryKey = "proof_nonces_pkey";
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr Statement kInsertProof{"insert_proof", R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
-                      public_hash, request_nonce, created_at, verified_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))sql",
+                      public_hash, request_nonce, created_at, verified_at, latency_ms)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11))sql",
                                  true};
 // proof_nonces gives the row's created_at, which prunes the lookup to one partition.
 constexpr Statement kFindProof{"find_proof", R"sql(
@@ -376,6 +376,31 @@ constexpr Statement kChainAudit{"chain_audit", R"sql(
 constexpr Statement kDeleteAudit{"delete_audit", R"sql(
   DELETE FROM audit_logs WHERE id = ANY ($1::bigint[]) RETURNING id)sql",
                                  false};
+// --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+
+constexpr Statement kUsageCounts{"usage_counts", R"sql(
+  SELECT created_at / $3::bigint * $3::bigint AS bucket, claim_type, verifier_id, status,
+         COALESCE(error_code, '') AS error_code, count(*) AS count
+  FROM proofs
+  WHERE created_at >= $1 AND created_at < $2 AND ($4::text = '' OR claim_type = $4::text)
+    AND ($5::text = '' OR verifier_id = $5::text)
+  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql",
+                                 false};
+// Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
+constexpr Statement kUsageLatencies{"usage_latencies", R"sql(
+  WITH ranked AS (
+    SELECT created_at / $3::bigint * $3::bigint AS bucket, claim_type, verifier_id, latency_ms,
+           row_number() OVER w AS rank, count(*) OVER w AS n
+    FROM proofs
+    WHERE created_at >= $1 AND created_at < $2 AND latency_ms IS NOT NULL
+      AND ($4::text = '' OR claim_type = $4::text) AND ($5::text = '' OR verifier_id = $5::text)
+    WINDOW w AS (PARTITION BY created_at / $3::bigint, claim_type, verifier_id
+                 ORDER BY latency_ms ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+  SELECT bucket, claim_type, verifier_id, n,
+         min(CASE WHEN rank >= (n * 50 + 99) / 100 THEN latency_ms END) AS p50_ms,
+         min(CASE WHEN rank >= (n * 95 + 99) / 100 THEN latency_ms END) AS p95_ms
+  FROM ranked GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3)sql",
+                                    false};
 constexpr Statement kAnonymiseUser{"anonymise_user", R"sql(
   UPDATE proofs SET user_id = NULL WHERE user_id = $1 RETURNING 1)sql",
                                    false};
@@ -794,19 +819,23 @@ core::RecordOutcome PostgresStore::record_proof(const core::ProofRecord& proof,
     }
     throw;
   }
-  connection->run(kInsertProof,
-                  Params()
-                      .text(proof.id)
-                      .text(proof.client_id)
-                      .text(proof.claim_type)
-                      .text(proof.circuit_version)
-                      .text(proof.status)
-                      .nullable_text(proof.error_code)
-                      .text(proof.public_hash)
-                      .text(proof.request_nonce)
-                      .integer(proof.created_at)
-                      .nullable_integer(proof.verified_at),
-                  kOperation);
+  Params proof_params;
+  proof_params.text(proof.id)
+      .text(proof.client_id)
+      .text(proof.claim_type)
+      .text(proof.circuit_version)
+      .text(proof.status)
+      .nullable_text(proof.error_code)
+      .text(proof.public_hash)
+      .text(proof.request_nonce)
+      .integer(proof.created_at)
+      .nullable_integer(proof.verified_at);
+  if (proof.latency_ms < 0) {
+    proof_params.null();
+  } else {
+    proof_params.integer(proof.latency_ms);
+  }
+  connection->run(kInsertProof, proof_params, kOperation);
   if (event != nullptr) insert_outbox_row(*connection, *event, event->created_at, kOperation);
   if (idempotency != nullptr) write_idempotency(*connection, *idempotency, kOperation);
   transaction.commit();
@@ -1176,6 +1205,35 @@ std::size_t PostgresStore::anonymise_user(std::string_view user_id) {
   const Result changed = connection->run(kAnonymiseUser, Params().text(user_id), kOperation);
   transaction.commit();
   return static_cast<std::size_t>(changed.rows());
+}
+
+// --- core::UsageStore ---
+
+core::UsageData PostgresStore::usage(const core::UsageQuery& q) {
+  constexpr std::string_view kOperation = "usage";
+  auto connection = pool_->acquire(kOperation);
+  const auto params = [&] {
+    return Params()
+        .integer(q.from)
+        .integer(q.to)
+        .integer(q.bucket_ms)
+        .text(q.claim_type)
+        .text(q.verifier_id);
+  };
+  core::UsageData data;
+  const Result counts = connection->run(kUsageCounts, params(), kOperation);
+  data.counts = all_rows<core::UsageCount>(counts, kOperation, [](const auto& row) {
+    return core::UsageCount{row.integer("bucket"), row.text("claim_type"),
+                            row.text("verifier_id"), row.text("status"), row.text("error_code"),
+                            row.integer("count")};
+  });
+  const Result latencies = connection->run(kUsageLatencies, params(), kOperation);
+  data.latencies = all_rows<core::UsageLatency>(latencies, kOperation, [](const auto& row) {
+    return core::UsageLatency{row.integer("bucket"), row.text("claim_type"),
+                              row.text("verifier_id"), row.integer("n"), row.integer("p50_ms"),
+                              row.integer("p95_ms")};
+  });
+  return data;
 }
 
 // --- core::AdminStore: each change with its audit entry, in one transaction ---

@@ -18,6 +18,7 @@
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "core/usage.hpp"
 #include "store/audit_batches.hpp"
 
 namespace pg::store {
@@ -51,7 +52,8 @@ struct PostgresSettings {
 class PostgresStore final : public core::Store,
                             public core::OutboxStore,
                             public core::AuditStore,
-                            public core::AdminStore {
+                            public core::AdminStore,
+                            public core::UsageStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -191,6 +193,9 @@ class PostgresStore final : public core::Store,
       core::UnixMillis cutoff, std::size_t batch,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
+
+  // --- core::UsageStore ---
+  core::UsageData usage(const core::UsageQuery& query) override;
 
  private:
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the

@@ -86,8 +86,8 @@ constexpr std::string_view kFindRequest = R"sql(
 
 constexpr std::string_view kInsertProof = R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
-                      public_hash, request_nonce, created_at, verified_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+                      public_hash, request_nonce, created_at, verified_at, latency_ms)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
 constexpr std::string_view kFindProof = R"sql(
   SELECT id, verifier_id, claim_type, circuit_version, status, error_code, public_hash,
          request_nonce, created_at, verified_at
@@ -257,6 +257,29 @@ constexpr std::string_view kChainAudit = R"sql(
   UPDATE audit_logs SET seq = ?2, prev_hash = ?3, hash = ?4, details = ?5, at = ?6
   WHERE id = ?1)sql";
 constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1";
+// --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+
+constexpr std::string_view kUsageCounts = R"sql(
+  SELECT created_at / ?3 * ?3 AS bucket, claim_type, verifier_id, status,
+         COALESCE(error_code, '') AS error_code, count(*) AS count
+  FROM proofs
+  WHERE created_at >= ?1 AND created_at < ?2 AND (?4 = '' OR claim_type = ?4)
+    AND (?5 = '' OR verifier_id = ?5)
+  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql";
+// Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
+constexpr std::string_view kUsageLatencies = R"sql(
+  WITH ranked AS (
+    SELECT created_at / ?3 * ?3 AS bucket, claim_type, verifier_id, latency_ms,
+           row_number() OVER w AS rank, count(*) OVER w AS n
+    FROM proofs
+    WHERE created_at >= ?1 AND created_at < ?2 AND latency_ms IS NOT NULL
+      AND (?4 = '' OR claim_type = ?4) AND (?5 = '' OR verifier_id = ?5)
+    WINDOW w AS (PARTITION BY created_at / ?3, claim_type, verifier_id ORDER BY latency_ms
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+  SELECT bucket, claim_type, verifier_id, n,
+         min(CASE WHEN rank >= (n * 50 + 99) / 100 THEN latency_ms END) AS p50_ms,
+         min(CASE WHEN rank >= (n * 95 + 99) / 100 THEN latency_ms END) AS p95_ms
+  FROM ranked GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3)sql";
 constexpr std::string_view kAnonymiseUser =
     "UPDATE proofs SET user_id = NULL WHERE user_id = ?1 RETURNING 1";
 
@@ -278,6 +301,7 @@ struct Handles {
   StatementHandle set_circuit_enabled, circuit_enabled;
   StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
   StatementHandle audit_head, set_audit_head, unchained_audit, chain_audit;
+  StatementHandle usage_counts, usage_latencies;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT on the connection's prepared statements (sqlite::Transaction).
@@ -557,6 +581,8 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.set_audit_head = prepare(raw, kSetAuditHead, open_operation);
   h.unchained_audit = prepare(raw, kUnchainedAudit, open_operation);
   h.chain_audit = prepare(raw, kChainAudit, open_operation);
+  h.usage_counts = prepare(raw, kUsageCounts, open_operation);
+  h.usage_latencies = prepare(raw, kUsageLatencies, open_operation);
   {
     Transaction transaction(h, open_operation);
     chain_legacy_audit(h, open_operation);
@@ -677,6 +703,7 @@ core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
         .text(8, proof.request_nonce)
         .integer(9, proof.created_at)
         .nullable_integer(10, proof.verified_at);
+    if (proof.latency_ms >= 0) query.integer(11, proof.latency_ms);  // unbound: NULL
     query.run();
   } catch (const SqliteError& error) {
     if (error.code() == SQLITE_CONSTRAINT_UNIQUE &&
@@ -1024,6 +1051,41 @@ std::size_t SqliteStore::anonymise_user(std::string_view user_id) {
   const std::size_t changed = write_anonymisation(h, user_id, kOperation);
   transaction.commit();
   return changed;
+}
+
+// --- core::UsageStore ---
+
+core::UsageData SqliteStore::usage(const core::UsageQuery& q) {
+  constexpr std::string_view kOperation = "usage";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  core::UsageData data;
+  const auto bind = [&](Query& query) {
+    query.integer(1, q.from)
+        .integer(2, q.to)
+        .integer(3, q.bucket_ms)
+        .text(4, q.claim_type)
+        .text(5, q.verifier_id);
+  };
+  {
+    Query query(h.db.get(), h.usage_counts, kOperation);
+    bind(query);
+    while (query.step()) {
+      const Row row(query);
+      data.counts.push_back({row.integer("bucket"), row.text("claim_type"),
+                             row.text("verifier_id"), row.text("status"), row.text("error_code"),
+                             row.integer("count")});
+    }
+  }
+  Query query(h.db.get(), h.usage_latencies, kOperation);
+  bind(query);
+  while (query.step()) {
+    const Row row(query);
+    data.latencies.push_back({row.integer("bucket"), row.text("claim_type"),
+                              row.text("verifier_id"), row.integer("n"), row.integer("p50_ms"),
+                              row.integer("p95_ms")});
+  }
+  return data;
 }
 
 // --- core::AdminStore: each change with its audit entry, in one transaction ---

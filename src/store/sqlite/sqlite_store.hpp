@@ -17,6 +17,7 @@
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "core/usage.hpp"
 #include "store/audit_batches.hpp"
 
 namespace pg::store {
@@ -35,7 +36,8 @@ struct SqliteSettings {
 class SqliteStore final : public core::Store,
                           public core::OutboxStore,
                           public core::AuditStore,
-                          public core::AdminStore {
+                          public core::AdminStore,
+                          public core::UsageStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -159,6 +161,9 @@ class SqliteStore final : public core::Store,
       core::UnixMillis cutoff, std::size_t batch,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
+
+  // --- core::UsageStore ---
+  core::UsageData usage(const core::UsageQuery& query) override;
 
  private:
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
