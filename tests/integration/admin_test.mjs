@@ -4,7 +4,7 @@
 // the very next request after; both audited without the key. And a verifier domain belongs to one
 // partner: `admin create-client` refuses one another partner holds, naming it. And the audit chain:
 // GET /api/admin/audit/export's JSON lines verify with `proofgate admin audit verify`, which names
-// a removed line.
+// a removed line. And GET /api/admin/usage over proof rows: JSON and CSV, counts below k as "<k".
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/admin_test.mjs
 import assert from 'node:assert/strict';
@@ -187,4 +187,78 @@ test('GET /api/admin/audit/export streams the chain as JSON lines that admin aud
   const backwards = await exportVia('?from=2000&to=1000');
   assert.equal(backwards.status, 400);
   assert.equal((await exportVia('', 'pga_wrong')).status, 401);
+});
+
+/** Runs `sql` on the server's SQLite database (the server keeps running: WAL). */
+function sqlite(sql) {
+  const r = spawnSync('python3', ['-c', 'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.close()',
+    join(dataDir, 'proofgate.db'), sql], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test('GET /api/admin/usage: counts, p50/p95 and suppression below k, as JSON and as CSV', async () => {
+  const partner = createClient(bin, dataDir, { name: 'Usage', scopes: ['age_over_18'], domains: ['usage.example'] });
+  const day = Date.UTC(2026, 10, 3); // 2026-11-03
+  const rows = [];
+  const add = (status, error, latency, at) => {
+    const n = rows.length;
+    rows.push(`('usage-proof-${n}', '${partner.client_id}', 'age_over_18', '1.0.0', '${status}', ${error ? `'${error}'` : 'NULL'}, '${'a'.repeat(64)}', 'usage-nonce-${n}', ${at}, ${status === 'verified' ? at : 'NULL'}, ${latency})`);
+  };
+  for (let ms = 1; ms <= 6; ms++) add('verified', null, ms, day + 3600_000 + ms); // 01:00
+  add('failed', 'INVALID_PROOF', 40, day + 3600_000);
+  add('failed', 'INVALID_PROOF', 50, day + 7200_000); // 02:00
+  add('verified', null, 9, day + 86_400_000 + 5); // the next day
+  sqlite(`INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code, public_hash, request_nonce, created_at, verified_at, latency_ms) VALUES ${rows.join(',')};`);
+
+  const get = async (query, headers = {}) => {
+    const res = await fetch(`${server.url}/api/admin/usage?${query}`, { headers: { authorization: `Bearer ${adminToken}`, ...headers } });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  };
+  const range = `from=${new Date(day).toISOString()}&to=${day + 2 * 86_400_000}&verifier_id=${partner.client_id}`;
+  const byDay = await get(range);
+  assert.equal(byDay.status, 200, byDay.text);
+  const report = JSON.parse(byDay.text);
+  assert.equal(report.min_count, 5);
+  assert.equal(report.granularity, 'day');
+  assert.deepEqual(report.buckets.map((b) => [b.start, b.verified, b.failed, b.p50_ms, b.p95_ms]), [
+    // 6 verified shown; 2 INVALID_PROOF suppressed; percentiles over 8 timed proofs (1..6, 40, 50).
+    ['2026-11-03T00:00:00Z', 6, { INVALID_PROOF: '<5' }, 4, 50],
+    // One proof: its count suppressed and its latency omitted.
+    ['2026-11-04T00:00:00Z', '<5', {}, null, null],
+  ]);
+
+  const byHour = JSON.parse((await get(`${range}&granularity=hour&claim_type=age_over_18`)).text);
+  assert.deepEqual(byHour.buckets.map((b) => [b.start, b.verified, b.failed]), [
+    ['2026-11-03T01:00:00Z', 6, { INVALID_PROOF: '<5' }],
+    ['2026-11-03T02:00:00Z', 0, { INVALID_PROOF: '<5' }],
+    ['2026-11-04T00:00:00Z', '<5', {}],
+  ]);
+
+  for (const csv of [await get(`${range}&format=csv`), await get(range, { accept: 'text/csv' })]) {
+    assert.equal(csv.status, 200, csv.text);
+    assert.match(csv.type, /^text\/csv/);
+    assert.deepEqual(csv.text.trim().split('\r\n'), [
+      'start,claim_type,verifier_id,outcome,count,p50_ms,p95_ms',
+      `2026-11-03T00:00:00Z,age_over_18,${partner.client_id},verified,6,4,50`,
+      `2026-11-03T00:00:00Z,age_over_18,${partner.client_id},INVALID_PROOF,<5,4,50`,
+      `2026-11-04T00:00:00Z,age_over_18,${partner.client_id},verified,<5,,`,
+    ]);
+  }
+
+  const refused = async (query, field) => {
+    const r = await get(query);
+    assert.equal(r.status, 400, r.text);
+    const problem = JSON.parse(r.text);
+    assert.equal(problem.error_code, 'INVALID_REQUEST');
+    assert.equal(problem.field, field, r.text);
+  };
+  await refused(`to=${day}`, 'from');
+  await refused(`from=soon&to=${day}`, 'from');
+  await refused(`from=${day}&to=${day}`, 'to');
+  await refused(`from=${day}&to=${day + 32 * 86_400_000}&granularity=hour`, 'to');
+  await refused(`from=${day}&to=${day + 367 * 86_400_000}`, 'to');
+  await refused(`from=${day}&to=${day + 1000}&granularity=week`, 'granularity');
+  await refused(`from=${day}&to=${day + 1000}&format=xml`, 'format');
+  const anonymous = await fetch(`${server.url}/api/admin/usage?${range}`);
+  assert.equal(anonymous.status, 401);
 });
