@@ -153,12 +153,13 @@ core::UnixMillis parse_iso(const std::string& text, std::string_view flag) {
 }
 
 /// One entry as a JSON line (the export's and the archives' format, with the chain fields).
-std::string audit_line(const core::AuditEntry& e) { return core::audit_export_line(e); }
+std::string audit_line(const core::AuditEntry& e) {
+  return core::audit_export_line(e);
+}
 
 /// `admin audit verify FILE`: checks an export's chain offline (core::check_audit_export).
 /// Exit 0 intact, 1 broken (the first bad entry named), 2 unreadable or not an export.
-int verify_audit_file(const std::string& path, const std::string& anchor,
-                      const std::string& head) {
+int verify_audit_file(const std::string& path, const std::string& anchor, const std::string& head) {
   std::vector<std::string> lines;
   const auto read_all = [&lines](std::istream& in) {
     std::string line;
@@ -181,8 +182,8 @@ int verify_audit_file(const std::string& path, const std::string& anchor,
     return 2;
   }
   for (const auto& [flag, value] : {std::pair{"--anchor", &anchor}, std::pair{"--head", &head}}) {
-    if (!value->empty() && (value->size() != 64 || value->find_first_not_of(
-                                                        "0123456789abcdef") != std::string::npos)) {
+    if (!value->empty() && (value->size() != 64 ||
+                            value->find_first_not_of("0123456789abcdef") != std::string::npos)) {
       std::cerr << "error: " << flag << " must be 64 lowercase hex digits\n";
       return 2;
     }
@@ -207,8 +208,8 @@ int verify_audit_file(const std::string& path, const std::string& anchor,
                 << "): " << check.reason << '\n';
       return 1;
     case Verdict::kMalformed:
-      std::cerr << "error: line " << check.line << " is not an audit export entry: "
-                << check.reason << '\n';
+      std::cerr << "error: line " << check.line << " is not an audit export entry: " << check.reason
+                << '\n';
       return 2;
   }
   return 2;

@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "core/audit.hpp"
-#include "core/usage.hpp"
 #include "core/errors.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/outcome.hpp"
 #include "core/ports.hpp"
 #include "core/secrets.hpp"
+#include "core/usage.hpp"
 
 namespace pg::core {
 

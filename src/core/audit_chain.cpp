@@ -34,12 +34,14 @@ json::value sorted(const json::value& v) {
 }
 
 void put_u64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 void put_field(std::string& out, std::string_view s) {
   const auto n = static_cast<std::uint32_t>(s.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((n >> shift) & 0xff));
   out.append(s);
 }
 
@@ -74,13 +76,15 @@ std::optional<std::string> parse_line(std::string_view text, Line& out) {
   const json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return "not a JSON object";
   const json::object& o = v.get_object();
-  const auto text_field = [&](std::string_view name, std::string& to) -> std::optional<std::string> {
+  const auto text_field = [&](std::string_view name,
+                              std::string& to) -> std::optional<std::string> {
     const json::value* f = o.if_contains(name);
     if (f == nullptr || !f->is_string()) return std::string(name) + " is missing or not a string";
     to = std::string(f->get_string());
     return std::nullopt;
   };
-  const auto int_field = [&](std::string_view name, std::int64_t& to) -> std::optional<std::string> {
+  const auto int_field = [&](std::string_view name,
+                             std::int64_t& to) -> std::optional<std::string> {
     const json::value* f = o.if_contains(name);
     if (f == nullptr || !f->is_int64()) return std::string(name) + " is missing or not an integer";
     to = f->get_int64();
@@ -113,8 +117,7 @@ std::optional<std::string> canonical_details(std::string_view text) {
 
 std::string audit_entry_hash(std::int64_t seq, std::string_view prev_hash,
                              std::string_view actor_type, std::string_view actor_id,
-                             std::string_view action, std::string_view canonical,
-                             UnixMillis at) {
+                             std::string_view action, std::string_view canonical, UnixMillis at) {
   std::string in = "proofgate-audit-v1";
   put_u64(in, static_cast<std::uint64_t>(seq));
   in.append(prev_hash);

@@ -1,6 +1,6 @@
-// The audit trail's hash chain: each entry's SHA-256 over a canonical encoding of its fields and its
-// predecessor's hash (docs/admin.md, "The audit chain"), the export's JSON line, and the offline
-// check of an export (`proofgate admin audit verify`). No I/O: the caller feeds lines.
+// The audit trail's hash chain: each entry's SHA-256 over a canonical encoding of its fields and
+// its predecessor's hash (docs/admin.md, "The audit chain"), the export's JSON line, and the
+// offline check of an export (`proofgate admin audit verify`). No I/O: the caller feeds lines.
 #pragma once
 
 #include <cstddef>
@@ -55,11 +55,11 @@ struct AuditChainCheck {
   Verdict verdict = Verdict::kIntact;
   std::size_t entries = 0;  // lines read (blank lines ignored)
   std::int64_t first_seq = 0, last_seq = 0;
-  std::string head;         // the last entry's hash
-  std::size_t line = 0;     // kBroken / kMalformed: the first bad line (1-based)
-  std::int64_t seq = 0;     // kBroken: that entry's seq
-  std::string reason;       // kBroken / kMalformed: why, starting "edited", "removed",
-                            // "reordered" or "truncated" for kBroken
+  std::string head;      // the last entry's hash
+  std::size_t line = 0;  // kBroken / kMalformed: the first bad line (1-based)
+  std::int64_t seq = 0;  // kBroken: that entry's seq
+  std::string reason;    // kBroken / kMalformed: why, starting "edited", "removed",
+                         // "reordered" or "truncated" for kBroken
 };
 
 /// Checks export lines (one entry per element, in file order; blank lines are skipped but counted

@@ -587,11 +587,10 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   if (!failure) failure = check_pairing(**circuit, in);
   // Rounded up: a proof answered in 0.3 ms counts 1 ms.
   const auto elapsed = std::chrono::steady_clock::now() - started;
-  const std::int64_t latency_ms =
-      std::chrono::ceil<std::chrono::milliseconds>(elapsed).count();
-  auto outcome =
-      failure ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
-              : record_verified(client, in, **circuit, *root, now, latency_ms, idem);
+  const std::int64_t latency_ms = std::chrono::ceil<std::chrono::milliseconds>(elapsed).count();
+  auto outcome = failure
+                     ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
+                     : record_verified(client, in, **circuit, *root, now, latency_ms, idem);
   claims.keep(nonce_key);
   return outcome;
 }
@@ -785,12 +784,9 @@ std::variant<Verified, ApiError> ProofService::record_verified(
                 idem);
 }
 
-std::variant<Verified, ApiError> ProofService::record_failure(const Client& client,
-                                                              const VerifyInput& in,
-                                                              const ProofRequest& request,
-                                                              ApiError error,
-                                                              std::int64_t latency_ms,
-                                                              const IdempotencyRecord* idem) {
+std::variant<Verified, ApiError> ProofService::record_failure(
+    const Client& client, const VerifyInput& in, const ProofRequest& request, ApiError error,
+    std::int64_t latency_ms, const IdempotencyRecord* idem) {
   ProofRecord proof = proof_row(client, in, "failed", clock_.now_ms());
   proof.latency_ms = latency_ms;
   proof.request_nonce = request.nonce;

@@ -42,8 +42,8 @@ struct UsageLatency {
 };
 
 struct UsageData {
-  std::vector<UsageCount> counts;        // ordered by bucket, claim_type, verifier_id
-  std::vector<UsageLatency> latencies;   // the same order
+  std::vector<UsageCount> counts;       // ordered by bucket, claim_type, verifier_id
+  std::vector<UsageLatency> latencies;  // the same order
 };
 
 /// Usage storage. Safe to call from several threads at once; throws StoreError when the storage

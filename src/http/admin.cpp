@@ -106,8 +106,7 @@ std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) con
 }
 
 HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::string_view query,
-                           const std::vector<std::string_view>& params,
-                           std::string_view accept) {
+                           const std::vector<std::string_view>& params, std::string_view accept) {
   if (auto denied = authorize(authorization)) return *denied;
   const auto json_reply = [](int status, const json::value& body) {
     HttpReply r;

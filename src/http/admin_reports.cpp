@@ -1,11 +1,10 @@
 // The admin API's reports: decode the query, call core::AdminService, present.
 #include "http/admin_reports.hpp"
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <limits>
-
-#include <boost/json.hpp>
 
 #include "core/audit_chain.hpp"
 #include "core/service.hpp"
@@ -47,8 +46,8 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view s) noexcept {
   }
   // YYYY-MM-DDTHH:MM:SS[.f+](Z|±HH:MM), RFC 3339 §5.6 ('t', 'z' and ' ' allowed as it says).
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
       !digits(s, 17, 2, sec)) {
     return std::nullopt;

@@ -26,8 +26,8 @@ std::vector<std::string> export_of_five(std::vector<AuditEntry>* entries_out = n
     e.actor_type = "admin_cli";
     e.actor_id = "operator";
     e.action = "client.created";
-    e.details_json = R"({"n":)" + std::to_string(n) + R"(,"client_id":"c-)" + std::to_string(n) +
-                     "\"}";
+    e.details_json =
+        R"({"n":)" + std::to_string(n) + R"(,"client_id":"c-)" + std::to_string(n) + "\"}";
     e.at = 1'790'000'000'000 + n;
     head = chain_audit_entry(e, head);
     lines.push_back(audit_export_line(e));

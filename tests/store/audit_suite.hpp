@@ -512,9 +512,8 @@ TEST_P(AuditSuite, every_entry_is_chained_from_the_genesis_hash_with_contiguous_
       EXPECT_EQ(e.prev_hash, entries[i - 1].hash);
     }
     // The hash covers the canonical details, whatever order the caller wrote them in.
-    EXPECT_EQ(e.hash, core::audit_entry_hash(e.seq, e.prev_hash, e.actor_type, e.actor_id,
-                                             e.action, *core::canonical_details(e.details_json),
-                                             e.at));
+    EXPECT_EQ(e.hash, core::audit_entry_hash(e.seq, e.prev_hash, e.actor_type, e.actor_id, e.action,
+                                             *core::canonical_details(e.details_json), e.at));
   }
   EXPECT_EQ(entries[0].details_json, R"({"a":"x","b":[2,{"y":2,"z":1}]})");
   const core::AuditChainCheck check = check_chain(entries);
@@ -575,8 +574,8 @@ TEST_P(AuditSuite, concurrent_writers_on_several_connections_keep_the_chain_line
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (int n = 0; n < kEach; ++n) {
-        connections[w].audit->record_audit(
-            audit_entry("writer." + std::to_string(w), kNow + n, R"({"n":)" + std::to_string(n) + "}"));
+        connections[w].audit->record_audit(audit_entry("writer." + std::to_string(w), kNow + n,
+                                                       R"({"n":)" + std::to_string(n) + "}"));
       }
     });
   }
@@ -600,8 +599,8 @@ TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_wi
   int n = 0;
   const auto proof = [&](const std::string& client, const std::string& claim,
                          const std::string& error, std::int64_t latency, core::UnixMillis at) {
-    core::ProofRecord p = sample_proof("proof-" + std::to_string(n), client,
-                                       "nonce-" + std::to_string(n));
+    core::ProofRecord p =
+        sample_proof("proof-" + std::to_string(n), client, "nonce-" + std::to_string(n));
     ++n;
     p.claim_type = claim;
     p.status = error.empty() ? "verified" : "failed";
@@ -618,7 +617,7 @@ TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_wi
   proof("client-3", "income_gte", "", 2, kNow);
   proof("client-2", "age_over_18", "", 4, kNow);
   proof("client-2", "income_gte", "", -1, kNow + core::kDayMs);  // latency unknown
-  proof("client-2", "income_gte", "", 7, day - 1);                // before the range
+  proof("client-2", "income_gte", "", 7, day - 1);               // before the range
 
   const core::UsageQuery all{day, day + 2 * core::kDayMs, core::kDayMs, "", ""};
   const core::UsageData data = usage.usage(all);
@@ -645,7 +644,8 @@ TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_wi
   EXPECT_EQ(data.latencies[1].p95_ms, 30);
 
   // Filters and hourly buckets.
-  const core::UsageData only = usage.usage({day, day + core::kDayMs, core::kHourMs, "income_gte", "client-3"});
+  const core::UsageData only =
+      usage.usage({day, day + core::kDayMs, core::kHourMs, "income_gte", "client-3"});
   ASSERT_EQ(only.counts.size(), 1u);
   EXPECT_EQ(only.counts[0].bucket, kNow / core::kHourMs * core::kHourMs);
   EXPECT_EQ(only.counts[0].verifier_id, "client-3");

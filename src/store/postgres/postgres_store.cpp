@@ -1223,15 +1223,14 @@ core::UsageData PostgresStore::usage(const core::UsageQuery& q) {
   core::UsageData data;
   const Result counts = connection->run(kUsageCounts, params(), kOperation);
   data.counts = all_rows<core::UsageCount>(counts, kOperation, [](const auto& row) {
-    return core::UsageCount{row.integer("bucket"), row.text("claim_type"),
-                            row.text("verifier_id"), row.text("status"), row.text("error_code"),
-                            row.integer("count")};
+    return core::UsageCount{row.integer("bucket"), row.text("claim_type"), row.text("verifier_id"),
+                            row.text("status"),    row.text("error_code"), row.integer("count")};
   });
   const Result latencies = connection->run(kUsageLatencies, params(), kOperation);
   data.latencies = all_rows<core::UsageLatency>(latencies, kOperation, [](const auto& row) {
-    return core::UsageLatency{row.integer("bucket"), row.text("claim_type"),
-                              row.text("verifier_id"), row.integer("n"), row.integer("p50_ms"),
-                              row.integer("p95_ms")};
+    return core::UsageLatency{row.integer("bucket"),   row.text("claim_type"),
+                              row.text("verifier_id"), row.integer("n"),
+                              row.integer("p50_ms"),   row.integer("p95_ms")};
   });
   return data;
 }

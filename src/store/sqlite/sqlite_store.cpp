@@ -391,8 +391,7 @@ void write_audit(Handles& h, const core::AuditEntry& entry, std::string_view ope
   // The column's CHECK refuses a non-object too; this names the problem first.
   core::AuditEntry chained = entry;
   chained.details_json = audit_details_json(entry, operation, kStoreName);
-  const core::AuditChainHead head =
-      core::chain_audit_entry(chained, read_audit_head(h, operation));
+  const core::AuditChainHead head = core::chain_audit_entry(chained, read_audit_head(h, operation));
   Query(h.db.get(), h.insert_audit, operation)
       .text(1, chained.actor_type)
       .nullable_text(2, chained.actor_id)
@@ -1072,9 +1071,8 @@ core::UsageData SqliteStore::usage(const core::UsageQuery& q) {
     bind(query);
     while (query.step()) {
       const Row row(query);
-      data.counts.push_back({row.integer("bucket"), row.text("claim_type"),
-                             row.text("verifier_id"), row.text("status"), row.text("error_code"),
-                             row.integer("count")});
+      data.counts.push_back({row.integer("bucket"), row.text("claim_type"), row.text("verifier_id"),
+                             row.text("status"), row.text("error_code"), row.integer("count")});
     }
   }
   Query query(h.db.get(), h.usage_latencies, kOperation);
