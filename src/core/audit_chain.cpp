@@ -129,14 +129,14 @@ std::string audit_entry_hash(std::int64_t seq, std::string_view prev_hash,
   return hex(sha256(in));
 }
 
-AuditChainHead chain_audit_entry(AuditEntry& entry, const AuditChainHead& head) {
+AuditChainHead chain_audit_entry(AuditEntry& entry, const AuditChainHead& head, bool keep_at) {
   entry.seq = head.seq + 1;
   entry.prev_hash = head.hash;
   if (auto canonical = canonical_details(entry.details_json)) entry.details_json = *canonical;
-  entry.at = std::max(entry.at, head.at);
+  if (!keep_at) entry.at = std::max(entry.at, head.at);
   entry.hash = audit_entry_hash(entry.seq, entry.prev_hash, entry.actor_type, entry.actor_id,
                                 entry.action, entry.details_json, entry.at);
-  return AuditChainHead{entry.seq, entry.hash, entry.at};
+  return AuditChainHead{entry.seq, entry.hash, std::max(entry.at, head.at)};
 }
 
 std::string audit_export_line(const AuditEntry& e) {

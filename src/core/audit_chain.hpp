@@ -41,9 +41,11 @@ std::string audit_entry_hash(std::int64_t seq, std::string_view prev_hash,
 
 /// Links `entry` after `head`: seq = head.seq + 1, prev_hash = head.hash, details made canonical
 /// (the caller has checked it is an object), at raised to head.at when it is earlier (the chain's
-/// times never go back, so a time range of the chain is a contiguous run of seq), hash computed.
-/// Returns the new head.
-AuditChainHead chain_audit_entry(AuditEntry& entry, const AuditChainHead& head);
+/// times never go back, so a time range of the chain is a contiguous run of seq) unless
+/// `keep_at` (entries written before the chain existed keep their recorded time), hash computed.
+/// Returns the new head (its at the latest time seen).
+AuditChainHead chain_audit_entry(AuditEntry& entry, const AuditChainHead& head,
+                                 bool keep_at = false);
 
 /// One entry as an export line (no newline): a JSON object with id, seq, at (RFC 3339 with ms),
 /// at_ms, actor_type, actor_id, action, details (an object), prev_hash and hash.

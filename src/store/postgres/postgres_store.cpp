@@ -604,7 +604,7 @@ void chain_legacy_audit(Connection& connection, std::string_view operation) {
   std::vector<core::AuditEntry> rows = all_rows<core::AuditEntry>(
       unchained, operation, [](const auto& row) { return audit_from_row(row); });
   for (core::AuditEntry& row : rows) {
-    head = core::chain_audit_entry(row, head);
+    head = core::chain_audit_entry(row, head, /*keep_at=*/true);
     connection.run(kChainAudit,
                    Params()
                        .integer(row.id)

@@ -415,7 +415,7 @@ void chain_legacy_audit(Handles& h, std::string_view operation) {
   if (rows.empty()) return;
   core::AuditChainHead head = read_audit_head(h, operation);
   for (core::AuditEntry& row : rows) {
-    head = core::chain_audit_entry(row, head);
+    head = core::chain_audit_entry(row, head, /*keep_at=*/true);
     Query(h.db.get(), h.chain_audit, operation)
         .integer(1, row.id)
         .integer(2, row.seq)
