@@ -17,7 +17,7 @@ namespace pg::http {
 namespace {
 
 /// The most entries one export answers: a wider range is refused (narrow from/to).
-constexpr std::size_t kMaxExportEntries = 1'000'000;
+constexpr std::size_t kMaxExportEntries = 200'000;
 
 HttpReply bad(std::string field, std::string detail) {
   return problem({core::ErrorCode::kInvalidRequest, std::move(field), std::move(detail)});
@@ -96,7 +96,7 @@ HttpReply audit_export_reply(core::AdminService& admin, std::string_view query) 
   auto entries = admin.export_audit(from, to, kMaxExportEntries + 1);
   if (!entries) return problem(entries.error());
   if (entries->size() > kMaxExportEntries)
-    return bad("to", "more than 1000000 entries in this range: narrow from/to");
+    return bad("to", "more than 200000 entries in this range: narrow from/to");
   HttpReply reply;
   reply.content_type = "application/x-ndjson";
   for (const core::AuditEntry& e : entries.value()) {
