@@ -170,6 +170,13 @@ test('GET /api/admin/audit/export streams the chain as JSON lines that admin aud
   const broken = spawnSync(bin, ['admin', 'audit', 'verify', '-'], { input: tampered, encoding: 'utf8' });
   assert.equal(broken.status, 1, broken.stdout);
   assert.match(broken.stderr, /chain broken at line 2 \(seq 3\): removed: seq 2 missing/);
+  // A head that is not the export's last hash: exit 1, truncated. Not an export at all: exit 2.
+  const truncated = spawnSync(bin, ['admin', 'audit', 'verify', file, '--head', entries[0].hash], { encoding: 'utf8' });
+  assert.equal(truncated.status, 1, truncated.stdout);
+  assert.match(truncated.stderr, /truncated/);
+  const garbage = spawnSync(bin, ['admin', 'audit', 'verify', '-'], { input: 'not json\n', encoding: 'utf8' });
+  assert.equal(garbage.status, 2);
+  assert.match(garbage.stderr, /line 1 is not an audit export entry/);
 
   // A time range (RFC 3339 and Unix ms alike) is a contiguous part that verifies on its anchor.
   const from = entries[1].at_ms;
