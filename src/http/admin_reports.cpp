@@ -65,7 +65,8 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view s) noexcept {
   std::int64_t offset_min = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z') && i + 1 == s.size()) {
     // UTC
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-' || s[i] == ' ') && s[i + 3] == ':') {
+    // ' ': a '+' that arrived unencoded in a query string (decoded as a space).
     int oh = 0, om = 0;
     if (!digits(s, i + 1, 2, oh) || !digits(s, i + 4, 2, om) || oh > 23 || om > 59)
       return std::nullopt;
