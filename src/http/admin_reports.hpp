@@ -16,8 +16,14 @@ namespace pg::http {
 /// or Unix milliseconds (digits only). nullopt when it is neither.
 std::optional<core::UnixMillis> parse_time_param(std::string_view text) noexcept;
 
-/// GET /api/admin/audit/export?from&to: every entry with from <= at < to (default: the beginning
-/// and the end of time), oldest first, as application/x-ndjson (core::audit_export_line per line).
+/// The audit export of every entry with from <= at < to, oldest first, as application/x-ndjson
+/// (core::audit_export_line per line); INVALID_REQUEST when `to` is before `from` or the range
+/// holds more than 200,000 entries. A plain function of the range, so that a check in front of it
+/// (an approval) can wrap it.
+HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::UnixMillis to);
+
+/// GET /api/admin/audit/export?from&to: decodes the range (default: the beginning and the end of
+/// time) and answers audit_export.
 HttpReply audit_export_reply(core::AdminService& admin, std::string_view query);
 
 /// GET /api/admin/usage?from&to&claim_type&verifier_id&granularity=day|hour[&format=csv]: the
