@@ -12,6 +12,7 @@ apt_packages=(
   redis-server libhiredis-dev  # the Redis cache; its tests start their own server
   haproxy  # the cluster test's load balancer (tests/integration/cluster_test.mjs)
   libcli11-dev libqrencode-dev libtomlplusplus-dev
+  libargon2-dev  # argon2id admin passwords (src/core/passwords.cpp)
   libspdlog-dev  # the JSON-lines logger (src/log)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format libclang-rt-14-dev

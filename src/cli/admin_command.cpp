@@ -19,6 +19,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli/admin_accounts.hpp"
 #include "cli/backends.hpp"
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
@@ -447,9 +448,90 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                      {"webhook_url", c.webhook_url},
                      {"last_used", c.last_used}};
       o["revoked_at"] = c.revoked_at ? json::value(core::rfc3339(c.revoked_at)) : nullptr;
+      o["status"] = c.suspended_at ? "suspended" : "active";
       out.push_back(std::move(o));
     }
     print(out);
+    exit_code = 0;
+  });
+
+  // --- Partners: show, update, suspend, resume, rotate the API key ---
+  CLI::App* show = admin->add_subcommand("show-client", "A partner with its keys (never a key)");
+  show->add_option("--client-id", f->client_id, "the partner")->required();
+  storage(show);
+  show->callback([f, &exit_code] {
+    Backends d = open(*f);
+    AdminWiring wiring(d, clock);
+    auto found = wiring.service().show_client(f->client_id);
+    print(http::client_detail_json(value_or_throw(found), clock.now_ms()));
+    exit_code = 0;
+  });
+
+  CLI::App* update = admin->add_subcommand(
+      "update-client",
+      "Change a partner's name, scopes, domains or webhook URL (only those given)");
+  update->add_option("--client-id", f->client_id, "the partner")->required();
+  update->add_option("--name", f->name, "new name");
+  update->add_option("--scopes", f->scopes, "new claim types, comma-separated");
+  update->add_option("--domains", f->domains, "new verifier domains, comma-separated");
+  update->add_option("--webhook-url", f->webhook_url,
+                     "new webhook URL (the address guard applies)");
+  update->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
+                   "DEVELOPMENT/TESTS ONLY (see create-client)");
+  storage(update);
+  update->callback([f, update, &exit_code] {
+    Backends d = open(*f);
+    AdminWiring wiring(d, clock);
+    core::ClientUpdate u;
+    if (update->count("--name") > 0) u.name = f->name;
+    if (update->count("--scopes") > 0) u.scopes = split_list(f->scopes);
+    if (update->count("--domains") > 0) u.domains = split_list(f->domains);
+    if (update->count("--webhook-url") > 0) u.webhook_url = f->webhook_url;
+    u.allow_loopback_webhook = f->allow_loopback_webhook;
+    auto updated = wiring.service().update_client(cli_actor(), f->client_id, u);
+    print(http::client_detail_json(value_or_throw(updated), clock.now_ms()));
+    exit_code = 0;
+  });
+
+  for (const bool suspend : {true, false}) {
+    CLI::App* c = admin->add_subcommand(
+        suspend ? "suspend-client" : "resume-client",
+        suspend ? "Suspend a partner: its API calls answer 403 CLIENT_SUSPENDED, its webhooks wait"
+                : "Resume a suspended partner (its held webhooks are delivered)");
+    c->add_option("--client-id", f->client_id, "the partner")->required();
+    storage(c);
+    c->callback([f, suspend, &exit_code] {
+      Backends d = open(*f);
+      AdminWiring wiring(d, clock);
+      auto done = suspend ? wiring.service().suspend_client(cli_actor(), f->client_id)
+                          : wiring.service().resume_client(cli_actor(), f->client_id);
+      const core::Suspension& s = value_or_throw(done);
+      json::object out{{"client_id", s.client_id},
+                       {"status", s.suspended ? "suspended" : "active"},
+                       {"changed", s.changed}};
+      out["at"] = s.changed ? json::value(core::rfc3339(s.at)) : json::value(nullptr);
+      print(out);
+      exit_code = 0;
+    });
+  }
+
+  CLI::App* rotate_key = admin->add_subcommand(
+      "rotate-key", "New API key for a partner (shown once); the old keys work during the overlap");
+  rotate_key->add_option("--client-id", f->client_id, "the partner")->required();
+  rotate_key
+      ->add_option("--overlap-seconds", f->overlap_seconds,
+                   "how long the old keys keep working (default 86400)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{30} * 86400));
+  storage(rotate_key);
+  rotate_key->callback([f, &exit_code] {
+    Backends d = open(*f);
+    AdminWiring wiring(d, clock);
+    auto rotated = wiring.service().rotate_key(cli_actor(), f->client_id, f->overlap_seconds);
+    const core::RotatedKey& r = value_or_throw(rotated);
+    print(json::object{{"client_id", r.client_id},
+                       {"api_key", r.api_key},
+                       {"key_prefix", r.key_prefix},
+                       {"previous_keys_expire_at", core::rfc3339(r.previous_expires_at)}});
     exit_code = 0;
   });
 
@@ -576,6 +658,18 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   verify->callback([verify_file, anchor, head, &exit_code] {
     exit_code = verify_audit_file(*verify_file, *anchor, *head);
   });
+
+  add_admin_account_commands(
+      *admin, exit_code, storage,
+      [f] {
+        RawSettings flags{{"data_dir", f->data_dir}};
+        if (!f->database_url.empty()) flags["database_url"] = f->database_url;
+        if (!f->master_key_file.empty()) flags["master_key_file"] = f->master_key_file;
+        Settings s = resolve_settings(flags, std::nullopt);
+        Backends b = open_backends(s, clock, /*with_cache=*/false);
+        return std::pair{std::move(b), std::move(s)};
+      },
+      cli_actor);
 }
 
 }  // namespace pg::cli

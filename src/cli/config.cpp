@@ -232,6 +232,20 @@ const std::vector<SettingSpec>& setting_specs() {
       sha256("admin_token_sha256", &S::admin_token_sha256, kServe,
              "SHA-256 (hex) of the admin token for /api/admin (proofgate admin new-admin-token); "
              "empty: no admin API"),
+      choice("admin_token_role", &S::admin_token_role, "operator",
+             {"viewer", "operator", "approver"}, kServe,
+             "the role of the admin token (docs/admin.md, \"Roles\")"),
+      text("public_url", &S::public_url, "http://127.0.0.1:8080", kServe,
+           "the base URL people reach this server at (admin enrolment links; also "
+           "`admin create-admin --public-url`)"),
+      integer("admin_password_memory_kib", &S::admin_password_memory_kib, "19456", 8, 1 << 22,
+              kServe,
+              "argon2id memory per admin password hash in KiB (2 passes, 1 lane); existing "
+              "hashes keep their own cost"),
+      integer("admin_session_idle_seconds", &S::admin_session_idle_seconds, "900", 60, 86400,
+              kServe, "an admin session ends after this long without a request"),
+      integer("admin_session_max_seconds", &S::admin_session_max_seconds, "28800", 300, 604800,
+              kServe, "an admin session ends this long after sign-in, whatever happens"),
       integer("usage_min_count", &S::usage_min_count, "5", 1, 1000, kServe,
               "GET /api/admin/usage shows counts below this as \"<k\" (small-count suppression)"),
       sha256("metrics_token_sha256", &S::metrics_token_sha256, kServe,

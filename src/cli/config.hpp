@@ -54,6 +54,11 @@ struct Settings {
   std::uint64_t feed_wait_seconds = 0;
   std::uint64_t request_ttl_seconds = 0;
   std::string admin_token_sha256;
+  std::string admin_token_role;
+  std::string public_url;
+  std::uint64_t admin_password_memory_kib = 0;
+  std::uint64_t admin_session_idle_seconds = 0;
+  std::uint64_t admin_session_max_seconds = 0;
   std::uint64_t usage_min_count = 0;
   std::string metrics_token_sha256;
   // Webhooks.

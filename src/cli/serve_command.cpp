@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "artifacts/filesystem_artifacts.hpp"
+#include "cli/admin_accounts.hpp"
 #include "cli/backends.hpp"
 #include "cli/clients.hpp"
 #include "cli/commands.hpp"
@@ -122,8 +123,11 @@ int serve(const Settings& s) {
   std::atomic<bool> stopping{false};
   // The admin use cases (core::AdminService) on the same storage, each audited with its change.
   AdminWiring admin_service(data, clock, [&worker] { worker.notify(); });
+  // Admin accounts (sign-in with password and TOTP); the token keeps working for automation.
+  const auto accounts = account_service(data, clock, s);
   http::AdminApi admin(admin_service.service(), admin_token_hash(s),
-                       static_cast<std::int64_t>(s.usage_min_count));
+                       core::role_from_name(s.admin_token_role).value_or(core::Role::kViewer),
+                       accounts.get(), static_cast<std::int64_t>(s.usage_min_count));
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256)});

@@ -29,6 +29,8 @@ ApiError conflict(std::string field, std::string detail) {
   return {ErrorCode::kConflict, std::move(field), std::move(detail)};
 }
 
+}  // namespace
+
 /// A lowercase DNS name: letters, digits, '-' and '.', no empty label, at most 253 characters.
 bool is_domain(std::string_view s) {
   if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.' || s.front() == '-')
@@ -40,6 +42,8 @@ bool is_domain(std::string_view s) {
                      }) &&
          s.find("..") == std::string_view::npos;
 }
+
+namespace {
 
 json::array strings(const std::vector<std::string>& values) {
   return json::array(values.begin(), values.end());

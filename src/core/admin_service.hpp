@@ -19,6 +19,7 @@
 #include "core/outbox.hpp"
 #include "core/outcome.hpp"
 #include "core/ports.hpp"
+#include "core/roles.hpp"
 #include "core/secrets.hpp"
 #include "core/usage.hpp"
 
@@ -29,10 +30,13 @@ namespace pg::core {
 /// change (a verifier domain another partner holds, a replay already pending). Its answer is an
 /// Outcome, as for the partner use cases.
 
-/// Who acts: kActorAdminCli with the OS account, kActorAdminApi with the token's digest prefix.
+/// Who acts: kActorAdminCli with the OS account, kActorAdminApi with the token's digest prefix,
+/// kActorAdminAccount with the admin account's uuid; `role` is what that actor may do (the shell
+/// may do everything).
 struct Actor {
   std::string type;
   std::string id;
+  Role role = Role::kApprover;
 };
 
 /// Webhook registration rules, from the outbound-address guard (src/webhooks), filled by the
@@ -91,6 +95,43 @@ struct Anonymised {
   std::size_t proofs_anonymised = 0;
 };
 
+/// One page of partners (list_clients_page); next_cursor empty on the last page.
+struct ClientPage {
+  std::vector<Client> clients;
+  std::string next_cursor;
+};
+
+/// A partner with its API keys (never a key itself: prefixes, times).
+struct ClientDetail {
+  Client client;
+  std::vector<ClientKey> keys;
+};
+
+/// The fields an update changes; an absent one stays as it is.
+struct ClientUpdate {
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> scopes;
+  std::optional<std::vector<std::string>> domains;
+  std::optional<std::string> webhook_url;
+  bool allow_loopback_webhook = false;
+};
+
+/// A suspension or resumption; changed false when the partner was in that state already.
+struct Suspension {
+  std::string client_id;
+  bool suspended = false;
+  bool changed = false;
+  UnixMillis at = 0;
+};
+
+/// A new API key, shown once; the previous keys work until previous_expires_at.
+struct RotatedKey {
+  std::string client_id;
+  std::string api_key;
+  std::string key_prefix;
+  UnixMillis previous_expires_at = 0;
+};
+
 /// The ports the admin use cases need. `notify_worker` (may be empty) wakes the webhook worker of
 /// this process after an enqueue or a replay.
 struct AdminPorts {
@@ -114,7 +155,24 @@ class AdminService {
   /// new API key (only its prefix and hash kept) and a sealed webhook secret.
   Outcome<CreatedClient> create_client(const Actor& actor, const NewClient& spec);
   std::vector<Client> list_clients();
-  /// Revokes the partner's API key at once: the next request with it is refused.
+  /// Partners in (created_at, id) order after `cursor` (empty: from the first; else a
+  /// next_cursor this answered), 1..200 of them. A partner created meanwhile sorts after every
+  /// page already read, so no partner is skipped or repeated.
+  Outcome<ClientPage> list_clients_page(std::string_view cursor, std::size_t limit);
+  Outcome<ClientDetail> show_client(std::string_view client_id);
+  /// Changes only the given fields, checked as create_client checks them (a domain has one
+  /// partner; the webhook policy). A partner without a webhook URL gets its first with
+  /// rotate_webhook_secret (which makes its secret).
+  Outcome<ClientDetail> update_client(const Actor& actor, std::string_view client_id,
+                                      const ClientUpdate& update);
+  /// A suspended partner's API calls answer CLIENT_SUSPENDED; its webhooks are held (stay
+  /// pending, not attempted) until resume_client.
+  Outcome<Suspension> suspend_client(const Actor& actor, std::string_view client_id);
+  Outcome<Suspension> resume_client(const Actor& actor, std::string_view client_id);
+  /// A new API key; every other live key keeps working for `overlap_seconds` (0..30 days).
+  Outcome<RotatedKey> rotate_key(const Actor& actor, std::string_view client_id,
+                                 std::int64_t overlap_seconds);
+  /// Revokes every API key of the partner at once: the next request with any is refused.
   Outcome<RevokedKey> revoke_key(const Actor& actor, std::string_view client_id);
   /// `root`: a canonical decimal field element; issuer_id > 0.
   Outcome<IssuerRoot> publish_root(const Actor& actor, std::uint32_t issuer_id,
@@ -155,6 +213,7 @@ class AdminService {
 
  private:
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details_json) const;
+  Outcome<Suspension> set_suspended(const Actor& actor, std::string_view client_id, bool suspend);
   void notify() const;
 
   AdminPorts p_;
@@ -163,5 +222,7 @@ class AdminService {
 /// The host of a URL (no scheme, credentials, port, path or query): what the audit keeps of a
 /// webhook URL, whose path may hold a partner's token.
 std::string url_host(std::string_view url);
+/// A lowercase DNS name: letters, digits, '-' and '.', no empty label, at most 253 characters.
+bool is_domain(std::string_view s);
 
 }  // namespace pg::core

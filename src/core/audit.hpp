@@ -20,6 +20,7 @@ namespace pg::core {
 /// Who acted.
 inline constexpr std::string_view kActorAdminCli = "admin_cli";
 inline constexpr std::string_view kActorAdminApi = "admin_api";
+inline constexpr std::string_view kActorAdminAccount = "admin_account";  // id: the admin's uuid
 inline constexpr std::string_view kActorSystem = "system";
 
 /// One audit row.
@@ -76,6 +77,8 @@ class AuditStore {
 
 /// What revoking a partner's API key found.
 enum class RevokeOutcome { kRevoked, kAlreadyRevoked, kUnknownClient };
+/// What a change of a partner's state found (suspend, resume, rotate-key).
+enum class ClientChange { kChanged, kUnchanged, kUnknownClient };
 
 /// The admin changes (core::AdminService's use cases), each written together with its audit entry
 /// in one transaction: both or neither. The audit entry is checked like AuditStore::record_audit
@@ -93,10 +96,24 @@ class AdminStore {
   virtual std::optional<std::string> create_client(const Client& client,
                                                    const AuditEntry& audit) = 0;
 
-  /// Revokes the partner's API key at `now`: from then on find_client_by_prefix does not find
-  /// it. The audit entry is written only for kRevoked.
+  /// Revokes every live API key of the partner at `now`: from then on find_client_by_prefix
+  /// finds none of them. The audit entry is written only for kRevoked.
   virtual RevokeOutcome revoke_key(std::string_view client_id, UnixMillis now,
                                    const AuditEntry& audit) = 0;
+
+  /// Writes name, scopes, domains and webhook_url of `client` (found by id; the rest is kept),
+  /// the domains claimed as create_client does: a domain another partner holds is returned and
+  /// nothing written. Throws StoreError for an unknown partner.
+  virtual std::optional<std::string> update_client(const Client& client,
+                                                   const AuditEntry& audit) = 0;
+  /// suspended_at > 0 suspends the partner (kUnchanged when suspended already), 0 resumes it
+  /// (kUnchanged when active). The audit entry is written only for kChanged.
+  virtual ClientChange set_client_suspended(std::string_view client_id, UnixMillis suspended_at,
+                                            const AuditEntry& audit) = 0;
+  /// Adds `key` as the partner's current key; every other live key expires at `old_expires_at`
+  /// (a key expiring sooner keeps its expiry). kUnknownClient writes nothing.
+  virtual ClientChange rotate_key(std::string_view client_id, const ClientKey& key,
+                                  UnixMillis old_expires_at, const AuditEntry& audit) = 0;
 
   /// As Store::publish_root and Store::set_circuit_enabled, with the audit entry.
   /// kReplacedBefore writes nothing, not even the audit entry (the caller refuses the request).

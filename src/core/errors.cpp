@@ -12,6 +12,8 @@ constexpr std::string_view name_of(ErrorCode code) noexcept {
       return "UNAUTHORIZED";
     case ErrorCode::kUnauthorizedScope:
       return "UNAUTHORIZED_SCOPE";
+    case ErrorCode::kClientSuspended:
+      return "CLIENT_SUSPENDED";
     case ErrorCode::kNotFound:
       return "NOT_FOUND";
     case ErrorCode::kMethodNotAllowed:

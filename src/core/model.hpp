@@ -27,8 +27,19 @@ struct Client {
   std::string webhook_url;                  // empty when none
   std::string webhook_secret_sealed;        // AES-256-GCM sealed secret (binary), empty when none
   UnixMillis created_at = 0;
-  UnixMillis last_used = 0;   // 0 = never
-  UnixMillis revoked_at = 0;  // when its API key was revoked; 0 = not revoked
+  UnixMillis last_used = 0;     // 0 = never (found by key: that key's last use)
+  UnixMillis revoked_at = 0;    // when its API keys were revoked; 0 = not revoked
+  UnixMillis suspended_at = 0;  // 0 = active; else its API calls answer CLIENT_SUSPENDED
+};
+
+/// One API key of a partner (client_keys): a rotation adds one and gives the old ones an expiry.
+struct ClientKey {
+  std::string prefix;                   // 8 base64url chars, unique
+  std::array<std::uint8_t, 32> hash{};  // SHA-256 of the whole key
+  UnixMillis created_at = 0;
+  UnixMillis expires_at = 0;    // 0 = none; refused from this instant on
+  UnixMillis revoked_at = 0;    // 0 = not revoked
+  UnixMillis last_used_at = 0;  // 0 = never; written at most once a minute per key
 };
 
 /// A claim parameter of a proof request, by its public-signal name (today, threshold, ...).

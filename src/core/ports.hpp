@@ -29,6 +29,22 @@ class CacheUnavailable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Wall-clock time, replaceable in tests.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual UnixMillis now_ms() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  UnixMillis now_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
 enum class RecordOutcome { kStored, kNonceTaken };
 
 /// Durable state. Every method is safe to call from several threads at once; each write is one
@@ -43,10 +59,26 @@ class Store {
   /// Stores the partner and claims its verifier domains for it (AdminStore::create_client is the
   /// audited use case); throws StoreError, nothing written, when another partner holds one.
   virtual void insert_client(const Client& client) = 0;
-  /// The partner whose API key has this prefix, unless that key was revoked.
-  virtual std::optional<Client> find_client_by_prefix(std::string_view key_prefix) = 0;
+  /// The partner whose API key has this prefix, unless that key was revoked or expired by `now`;
+  /// key_prefix, key_hash and last_used are that key's.
+  virtual std::optional<Client> find_client_by_prefix(std::string_view key_prefix,
+                                                      UnixMillis now) = 0;
+  /// As above at the wall clock's now.
+  std::optional<Client> find_client_by_prefix(std::string_view key_prefix) {
+    return find_client_by_prefix(key_prefix, SystemClock().now_ms());
+  }
   virtual std::vector<Client> list_clients() = 0;
-  virtual void touch_client(std::string_view client_id, UnixMillis now) = 0;
+  /// Records a use of the partner's key `key_prefix` at `now` (last_used only moves forward).
+  virtual void touch_client(std::string_view client_id, std::string_view key_prefix,
+                            UnixMillis now) = 0;
+  /// The partner with this id (its current key's prefix and hash), or nullopt.
+  virtual std::optional<Client> find_client(std::string_view client_id) = 0;
+  /// Partners ordered by (created_at, id) strictly after (after_created_at, after_id) — from the
+  /// first when after_id is empty — at most `limit`.
+  virtual std::vector<Client> list_clients_after(UnixMillis after_created_at,
+                                                 std::string_view after_id, std::size_t limit) = 0;
+  /// The partner's API keys, oldest first.
+  virtual std::vector<ClientKey> client_keys(std::string_view client_id) = 0;
 
   virtual void insert_request(const ProofRequest& request) = 0;
   virtual std::optional<ProofRequest> find_request(std::string_view client_id,
@@ -120,22 +152,6 @@ class Cache {
   virtual RateDecision take_token(std::string_view bucket, double rate, double burst) = 0;
   /// True when the cache answers.
   virtual bool ping() noexcept = 0;
-};
-
-/// Wall-clock time, replaceable in tests.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual UnixMillis now_ms() const = 0;
-};
-
-class SystemClock final : public Clock {
- public:
-  UnixMillis now_ms() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
 };
 
 }  // namespace pg::core

@@ -288,11 +288,15 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   const auto prefix = api_key_prefix(key);
   if (!prefix) return unauthorized("the API key is malformed");
   const auto digest = sha256(key);
-  auto client = store_.find_client_by_prefix(*prefix);
+  const UnixMillis now = clock_.now_ms();
+  auto client = store_.find_client_by_prefix(*prefix, now);
   if (!client || !equal_ct(digest, client->key_hash)) {
     return unauthorized("the API key is not valid");
   }
-  const UnixMillis now = clock_.now_ms();
+  if (client->suspended_at != 0) {
+    return ApiError{ErrorCode::kClientSuspended, "Authorization",
+                    "the partner is suspended; an operator can resume it"};
+  }
   if (settings_.rate_per_second > 0) {
     const RateDecision d =
         cache_.take_token("rate:" + client->id, settings_.rate_per_second, settings_.rate_burst);
@@ -303,7 +307,7 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
     }
   }
   if (now - client->last_used > kTouchEveryMs) {
-    store_.touch_client(client->id, now);
+    store_.touch_client(client->id, client->key_prefix, now);
     client->last_used = now;
   }
   return std::move(*client);

@@ -78,36 +78,37 @@ std::pair<std::string, std::string> new_admin_token() {
 }
 
 AdminApi::AdminApi(core::AdminService& admin,
-                   std::optional<std::array<std::uint8_t, 32>> token_sha256,
-                   std::int64_t usage_min_count)
+                   std::optional<std::array<std::uint8_t, 32>> token_sha256, core::Role token_role,
+                   core::AccountService* accounts, std::int64_t usage_min_count)
     : admin_(admin),
       token_sha256_(token_sha256),
+      accounts_(accounts),
       // The actor is the token, by the first 12 hex digits of its configured SHA-256 (never the
       // token).
       actor_{std::string(core::kActorAdminApi),
-             token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string()},
+             token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string(),
+             token_role},
       usage_min_count_(usage_min_count) {}
 
-std::optional<HttpReply> AdminApi::authorize(std::string_view authorization) const {
-  if (!token_sha256_) {
-    return err(core::ErrorCode::kUnauthorized, "Authorization",
-               "the admin API is off: set admin_token_sha256");
+HttpReply AdminApi::handle(RouteId route, const HttpRequest& request,
+                           const std::vector<std::string_view>& params) {
+  const auto needed = required_role(route);
+  if (!needed) return account_route(route, request);
+  auto who = authenticate(request);
+  if (auto* denied = std::get_if<HttpReply>(&who)) return std::move(*denied);
+  const Caller& caller = std::get<Caller>(who);
+  if (!core::role_allows(caller.actor.role, *needed)) {
+    return err(core::ErrorCode::kUnauthorizedScope, "role",
+               "this needs the " + std::string(core::role_name(*needed)) +
+                   " role (yours: " + std::string(core::role_name(caller.actor.role)) + ")");
   }
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!authorization.starts_with(kBearer)) {
-    return err(core::ErrorCode::kUnauthorized, "Authorization",
-               "an admin token is required (Authorization: Bearer <token>)");
-  }
-  const auto digest = core::sha256(authorization.substr(kBearer.size()));
-  if (!core::equal_ct(digest, *token_sha256_)) {
-    return err(core::ErrorCode::kUnauthorized, "Authorization", "the admin token is not valid");
-  }
-  return std::nullopt;
-}
-
-HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::string_view query,
-                           const std::vector<std::string_view>& params, std::string_view accept) {
-  if (auto denied = authorize(authorization)) return *denied;
+  if (route == RouteId::kAdminWhoAmI || route == RouteId::kAdminSignOut)
+    return session_route(route, caller);
+  const core::Actor& actor = caller.actor;
+  const auto q = request.target.find('?');
+  const std::string_view query =
+      q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+  if (is_partner_admin_route(route)) return partners(route, actor, query, params, request.body);
   const auto json_reply = [](int status, const json::value& body) {
     HttpReply r;
     r.status = status;
@@ -148,12 +149,12 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
       return json_reply(200, o);
     }
     case RouteId::kAdminReplay: {
-      auto replayed = admin_.replay(actor_, params.at(0));
+      auto replayed = admin_.replay(actor, params.at(0));
       if (!replayed) return refusal(replayed.error());
       return json_reply(202, delivery_json(replayed.value()));
     }
     case RouteId::kAdminTestWebhook: {
-      auto sent = admin_.test_webhook(actor_, params.at(0));
+      auto sent = admin_.test_webhook(actor, params.at(0));
       if (!sent) return refusal(sent.error());
       return json_reply(202, json::object{{"event_id", sent->event_id}, {"status", "pending"}});
     }
@@ -161,7 +162,7 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
       const std::string client_id(params.at(0));
       if (!core::is_uuid(client_id))
         return err(core::ErrorCode::kNotFound, "client_id", "no partner with this id");
-      auto revoked = admin_.revoke_key(actor_, client_id);
+      auto revoked = admin_.revoke_key(actor, client_id);
       if (!revoked) return refusal(revoked.error());
       json::object o{{"client_id", revoked->client_id},
                      {"revoked", true},
@@ -173,7 +174,7 @@ HttpReply AdminApi::handle(RouteId route, std::string_view authorization, std::s
     case RouteId::kAdminAuditExport:
       return audit_export_reply(admin_, query);
     case RouteId::kAdminUsage:
-      return usage_reply(admin_, query, accept, usage_min_count_);
+      return usage_reply(admin_, query, request.accept, usage_min_count_);
     default:
       return err(core::ErrorCode::kNotFound, "", "no such admin route");
   }

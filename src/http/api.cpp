@@ -59,6 +59,27 @@ HttpReply error_reply(core::ErrorCode code, std::string field, std::string detai
   return problem({code, std::move(field), std::move(detail)});
 }
 
+/// The console: its two assets by name, and its page (the one index.html, which routes itself) for
+/// /console and every /console/<page> such as the enrolment link's /console/enrol. Anything else
+/// under /console/ (a dot or another slash in the name) is NOT_FOUND.
+HttpReply console_page(std::string_view path) {
+  const bool asset = path == "/console/app.js" || path == "/console/app.css";
+  if (!asset && path != "/console") {
+    const std::string_view page = path.substr(std::string_view("/console/").size());
+    if (page.empty() || page.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != page.npos)
+      return error_reply(core::ErrorCode::kNotFound, "", "no console page " + std::string(path));
+  }
+  const auto found = embedded_asset(asset ? path : std::string_view("/console"));
+  if (!found) return error_reply(core::ErrorCode::kNotFound, "", "asset missing");
+  HttpReply r;
+  r.route = "/console";
+  r.content_type = found->content_type;
+  r.shared_body = std::make_shared<const std::string>(found->body);
+  if (asset) r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("ETag", "\"" + std::string(found->etag) + "\"");
+  return r;
+}
+
 // Artifact files larger than this are not served (a zkey of the largest claim circuit is a few MB).
 constexpr std::size_t kMaxArtifactBytes = 256u << 20;
 }  // namespace
@@ -93,11 +114,16 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // argon2id
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:  // argon2id
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
     case RouteId::kAdminAuditExport:
     case RouteId::kAdminUsage:
       return true;
     default:
-      return false;
+      return is_partner_admin_route(m.route->id);
   }
 }
 
@@ -149,6 +175,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   const std::string_view path = path_of(request.target);
   const RouteMatch m = match_route(request.method, path);
   if (!m.route) {
+    if (path.starts_with("/console/")) return console_page(path);
     if (path.starts_with("/docs/")) {
       if (auto asset = embedded_asset(path)) {
         HttpReply r;
@@ -226,6 +253,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       }
       return with_route(r);
     }
+    case RouteId::kConsole:
+      return with_route(console_page(path));
     case RouteId::kOpenApi:
     case RouteId::kDocs: {
       const auto asset = embedded_asset(path);
@@ -243,20 +272,29 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
     case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
     case RouteId::kAdminAuditExport:
     case RouteId::kAdminUsage: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
-      const auto q = request.target.find('?');
-      const std::string_view query =
-          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-      return with_route(
-          d_.admin->handle(m.route->id, request.authorization, query, m.params, request.accept));
+      return with_route(d_.admin->handle(m.route->id, request, m.params));
     }
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:
+      break;
+    default:
+      if (is_partner_admin_route(m.route->id)) {
+        if (!d_.admin)
+          return with_route(
+              error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
+        return with_route(d_.admin->handle(m.route->id, request, m.params));
+      }
       break;
   }
 

@@ -1,6 +1,6 @@
-// Embeds the docs assets into the binary with the GNU assembler's .incbin (g++ and clang alike),
-// from the absolute paths CMake passes as PROOFGATE_* definitions (src/http/CMakeLists.txt, which
-// also makes an edit of any embedded file rebuild this object).
+// Embeds the docs and console assets into the binary with the GNU assembler's .incbin (g++ and
+// clang alike), from the absolute paths CMake passes as PROOFGATE_* definitions
+// (src/http/CMakeLists.txt, which also makes an edit of any embedded file rebuild this object).
 #include "http/embedded_assets.hpp"
 
 #include <openssl/evp.h>
@@ -13,81 +13,32 @@
 // .rodata. .pushsection/.popsection leave the section the compiler believes it is in untouched.
 // `%object` rather than `@object`: `@` starts a comment in the ARM assembler.
 // clang-format off
+#define PG_EMBED(sym, file)                                                              \
+  ".balign 16\n"                                                                          \
+  ".global " #sym "\n"                                                                    \
+  ".type " #sym ", %object\n"                                                             \
+  #sym ":\n"                                                                              \
+  ".incbin \"" file "\"\n"                                                                 \
+  ".L" #sym "_end:\n"                                                                     \
+  ".size " #sym ", .L" #sym "_end - " #sym "\n"                                           \
+  ".balign 8\n"                                                                           \
+  ".global " #sym "_size\n"                                                               \
+  ".type " #sym "_size, %object\n"                                                        \
+  #sym "_size:\n"                                                                         \
+  ".quad .L" #sym "_end - " #sym "\n"                                                     \
+  ".size " #sym "_size, 8\n"
 __asm__(
     ".pushsection .rodata\n"
-
-    ".balign 16\n"
-    ".global pg_asset_openapi_json\n"
-    ".type pg_asset_openapi_json, %object\n"
-    "pg_asset_openapi_json:\n"
-    ".incbin \"" PROOFGATE_OPENAPI_JSON "\"\n"
-    ".Lpg_asset_openapi_json_end:\n"
-    ".size pg_asset_openapi_json, .Lpg_asset_openapi_json_end - pg_asset_openapi_json\n"
-    ".balign 8\n"
-    ".global pg_asset_openapi_json_size\n"
-    ".type pg_asset_openapi_json_size, %object\n"
-    "pg_asset_openapi_json_size:\n"
-    ".quad .Lpg_asset_openapi_json_end - pg_asset_openapi_json\n"
-    ".size pg_asset_openapi_json_size, 8\n"
-
-    ".balign 16\n"
-    ".global pg_asset_docs_page_html\n"
-    ".type pg_asset_docs_page_html, %object\n"
-    "pg_asset_docs_page_html:\n"
-    ".incbin \"" PROOFGATE_DOCS_PAGE_HTML "\"\n"
-    ".Lpg_asset_docs_page_html_end:\n"
-    ".size pg_asset_docs_page_html, .Lpg_asset_docs_page_html_end - pg_asset_docs_page_html\n"
-    ".balign 8\n"
-    ".global pg_asset_docs_page_html_size\n"
-    ".type pg_asset_docs_page_html_size, %object\n"
-    "pg_asset_docs_page_html_size:\n"
-    ".quad .Lpg_asset_docs_page_html_end - pg_asset_docs_page_html\n"
-    ".size pg_asset_docs_page_html_size, 8\n"
-
-    ".balign 16\n"
-    ".global pg_asset_docs_init_js\n"
-    ".type pg_asset_docs_init_js, %object\n"
-    "pg_asset_docs_init_js:\n"
-    ".incbin \"" PROOFGATE_DOCS_INIT_JS "\"\n"
-    ".Lpg_asset_docs_init_js_end:\n"
-    ".size pg_asset_docs_init_js, .Lpg_asset_docs_init_js_end - pg_asset_docs_init_js\n"
-    ".balign 8\n"
-    ".global pg_asset_docs_init_js_size\n"
-    ".type pg_asset_docs_init_js_size, %object\n"
-    "pg_asset_docs_init_js_size:\n"
-    ".quad .Lpg_asset_docs_init_js_end - pg_asset_docs_init_js\n"
-    ".size pg_asset_docs_init_js_size, 8\n"
-
-    ".balign 16\n"
-    ".global pg_asset_swagger_ui_bundle_js\n"
-    ".type pg_asset_swagger_ui_bundle_js, %object\n"
-    "pg_asset_swagger_ui_bundle_js:\n"
-    ".incbin \"" PROOFGATE_SWAGGER_UI_BUNDLE_JS "\"\n"
-    ".Lpg_asset_swagger_ui_bundle_js_end:\n"
-    ".size pg_asset_swagger_ui_bundle_js, "
-    ".Lpg_asset_swagger_ui_bundle_js_end - pg_asset_swagger_ui_bundle_js\n"
-    ".balign 8\n"
-    ".global pg_asset_swagger_ui_bundle_js_size\n"
-    ".type pg_asset_swagger_ui_bundle_js_size, %object\n"
-    "pg_asset_swagger_ui_bundle_js_size:\n"
-    ".quad .Lpg_asset_swagger_ui_bundle_js_end - pg_asset_swagger_ui_bundle_js\n"
-    ".size pg_asset_swagger_ui_bundle_js_size, 8\n"
-
-    ".balign 16\n"
-    ".global pg_asset_swagger_ui_css\n"
-    ".type pg_asset_swagger_ui_css, %object\n"
-    "pg_asset_swagger_ui_css:\n"
-    ".incbin \"" PROOFGATE_SWAGGER_UI_CSS "\"\n"
-    ".Lpg_asset_swagger_ui_css_end:\n"
-    ".size pg_asset_swagger_ui_css, .Lpg_asset_swagger_ui_css_end - pg_asset_swagger_ui_css\n"
-    ".balign 8\n"
-    ".global pg_asset_swagger_ui_css_size\n"
-    ".type pg_asset_swagger_ui_css_size, %object\n"
-    "pg_asset_swagger_ui_css_size:\n"
-    ".quad .Lpg_asset_swagger_ui_css_end - pg_asset_swagger_ui_css\n"
-    ".size pg_asset_swagger_ui_css_size, 8\n"
-
+    PG_EMBED(pg_asset_openapi_json, PROOFGATE_OPENAPI_JSON)
+    PG_EMBED(pg_asset_docs_page_html, PROOFGATE_DOCS_PAGE_HTML)
+    PG_EMBED(pg_asset_docs_init_js, PROOFGATE_DOCS_INIT_JS)
+    PG_EMBED(pg_asset_swagger_ui_bundle_js, PROOFGATE_SWAGGER_UI_BUNDLE_JS)
+    PG_EMBED(pg_asset_swagger_ui_css, PROOFGATE_SWAGGER_UI_CSS)
+    PG_EMBED(pg_asset_console_html, PROOFGATE_CONSOLE_HTML)
+    PG_EMBED(pg_asset_console_js, PROOFGATE_CONSOLE_JS)
+    PG_EMBED(pg_asset_console_css, PROOFGATE_CONSOLE_CSS)
     ".popsection\n");
+#undef PG_EMBED
 // clang-format on
 
 extern "C" {
@@ -101,6 +52,12 @@ extern const char pg_asset_swagger_ui_bundle_js[];
 extern const std::uint64_t pg_asset_swagger_ui_bundle_js_size;
 extern const char pg_asset_swagger_ui_css[];
 extern const std::uint64_t pg_asset_swagger_ui_css_size;
+extern const char pg_asset_console_html[];
+extern const std::uint64_t pg_asset_console_html_size;
+extern const char pg_asset_console_js[];
+extern const std::uint64_t pg_asset_console_js_size;
+extern const char pg_asset_console_css[];
+extern const std::uint64_t pg_asset_console_css_size;
 }
 
 namespace pg::http {
@@ -124,6 +81,12 @@ constexpr std::array kEntries{
           pg_asset_swagger_ui_bundle_js, &pg_asset_swagger_ui_bundle_js_size},
     Entry{"/docs/swagger-ui.css", "text/css; charset=utf-8", pg_asset_swagger_ui_css,
           &pg_asset_swagger_ui_css_size},
+    Entry{"/console", "text/html; charset=utf-8", pg_asset_console_html,
+          &pg_asset_console_html_size},
+    Entry{"/console/app.js", "text/javascript; charset=utf-8", pg_asset_console_js,
+          &pg_asset_console_js_size},
+    Entry{"/console/app.css", "text/css; charset=utf-8", pg_asset_console_css,
+          &pg_asset_console_css_size},
 };
 
 std::string_view body_of(const Entry& e) noexcept {

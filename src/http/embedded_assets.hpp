@@ -1,5 +1,6 @@
-// The files the server answers from its own binary: the OpenAPI document (docs/openapi.json) and
-// the Swagger UI page that renders it at GET /docs, embedded at build time (embedded_assets.cpp).
+// The files the server answers from its own binary: the OpenAPI document (docs/openapi.json), the
+// Swagger UI page that renders it at GET /docs and the operators' console at GET /console
+// (clients/console, bundled by the build), embedded at build time (embedded_assets.cpp).
 #pragma once
 
 #include <optional>
@@ -16,9 +17,10 @@ struct Asset {
 };
 
 /// The embedded asset for a URL path (/openapi.json, /docs, /docs/swagger-ui-bundle.js,
-/// /docs/swagger-ui.css, /docs/init.js), or nullopt for any other path (exact match, no
-/// normalisation). The first call hashes every asset once for the ETags; concurrent calls are
-/// safe. The etag is empty only if OpenSSL's SHA-256 fails, and should then not be sent.
+/// /docs/swagger-ui.css, /docs/init.js, /console, /console/app.js, /console/app.css), or nullopt
+/// for any other path (exact match, no normalisation). The first call hashes every asset once for
+/// the ETags; concurrent calls are safe. The etag is empty only if OpenSSL's SHA-256 fails, and
+/// should then not be sent.
 std::optional<Asset> embedded_asset(std::string_view path) noexcept;
 
 }  // namespace pg::http

@@ -21,6 +21,8 @@ struct HttpRequest {
   std::string_view accept;
   std::string_view body;
   std::string_view peer_address;  // the client's IP address, for per-address limits
+  std::string_view cookie;        // the Cookie header (admin sessions)
+  std::string_view csrf_token;    // X-CSRF-Token (admin sessions' state changes)
 };
 
 struct HttpReply {

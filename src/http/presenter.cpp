@@ -25,6 +25,8 @@ constexpr Row row(core::ErrorCode code) noexcept {
       return {401, "Unauthorized"};
     case ErrorCode::kUnauthorizedScope:
       return {403, "Not in the partner's scope"};
+    case ErrorCode::kClientSuspended:
+      return {403, "Partner suspended"};
     case ErrorCode::kNotFound:
       return {404, "Not found"};
     case ErrorCode::kMethodNotAllowed:

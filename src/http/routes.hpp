@@ -3,7 +3,10 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string_view>
+
+#include "core/roles.hpp"
 
 namespace pg::http {
 
@@ -16,12 +19,26 @@ enum class RouteId {
   kMetrics,
   kOpenApi,
   kDocs,
+  kConsole,
   kArtifact,
   kAdminDeliveries,
   kAdminDelivery,
   kAdminReplay,
   kAdminTestWebhook,
   kAdminRevokeKey,
+  kAdminEnrolment,
+  kAdminEnrolmentConfirm,
+  kAdminSignIn,
+  kAdminWhoAmI,
+  kAdminSignOut,
+  kAdminCreateClient,
+  kAdminClients,
+  kAdminClient,
+  kAdminUpdateClient,
+  kAdminSuspendClient,
+  kAdminResumeClient,
+  kAdminRotateKey,
+  kAdminRotateWebhookSecret,
   kAdminAuditExport,
   kAdminUsage,
 };
@@ -30,7 +47,7 @@ struct Route {
   RouteId id;
   std::string_view method;
   std::string_view path;  // OpenAPI template: {name} matches one non-empty segment
-  bool documented;        // false for /docs (a page, not an API)
+  bool documented;        // false for /docs and /console (pages, not an API)
 };
 
 inline constexpr std::array kRoutes{
@@ -42,14 +59,92 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kMetrics, "GET", "/metrics", true},
     Route{RouteId::kOpenApi, "GET", "/openapi.json", true},
     Route{RouteId::kDocs, "GET", "/docs", false},
+    Route{RouteId::kConsole, "GET", "/console", false},
     Route{RouteId::kArtifact, "GET", "/artifacts/{claim_type}/{version}/{file}", true},
     Route{RouteId::kAdminDeliveries, "GET", "/api/admin/deliveries", true},
     Route{RouteId::kAdminDelivery, "GET", "/api/admin/deliveries/{event_id}", true},
     Route{RouteId::kAdminReplay, "POST", "/api/admin/deliveries/{event_id}/replay", true},
     Route{RouteId::kAdminTestWebhook, "POST", "/api/admin/clients/{client_id}/test-webhook", true},
     Route{RouteId::kAdminRevokeKey, "POST", "/api/admin/clients/{client_id}/revoke-key", true},
+    Route{RouteId::kAdminEnrolment, "POST", "/api/admin/enrolment", true},
+    Route{RouteId::kAdminEnrolmentConfirm, "POST", "/api/admin/enrolment/confirm", true},
+    Route{RouteId::kAdminSignIn, "POST", "/api/admin/session", true},
+    Route{RouteId::kAdminWhoAmI, "GET", "/api/admin/session", true},
+    Route{RouteId::kAdminSignOut, "DELETE", "/api/admin/session", true},
+    Route{RouteId::kAdminCreateClient, "POST", "/api/admin/clients", true},
+    Route{RouteId::kAdminClients, "GET", "/api/admin/clients", true},
+    Route{RouteId::kAdminClient, "GET", "/api/admin/clients/{client_id}", true},
+    Route{RouteId::kAdminUpdateClient, "PATCH", "/api/admin/clients/{client_id}", true},
+    Route{RouteId::kAdminSuspendClient, "POST", "/api/admin/clients/{client_id}/suspend", true},
+    Route{RouteId::kAdminResumeClient, "POST", "/api/admin/clients/{client_id}/resume", true},
+    Route{RouteId::kAdminRotateKey, "POST", "/api/admin/clients/{client_id}/rotate-key", true},
+    Route{RouteId::kAdminRotateWebhookSecret, "POST",
+          "/api/admin/clients/{client_id}/rotate-webhook-secret", true},
     Route{RouteId::kAdminAuditExport, "GET", "/api/admin/audit/export", true},
     Route{RouteId::kAdminUsage, "GET", "/api/admin/usage", true},
 };
+
+/// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
+/// for routes outside the admin roles: the partner and public routes, and the admin enrolment and
+/// sign-in routes, which check their own credentials. No default: a new route does not compile
+/// until it has its line here (and tests/http/authorisation_matrix_test.cpp checks every one).
+constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
+  using core::Role;
+  switch (id) {
+    case RouteId::kCreateRequest:
+    case RouteId::kVerify:
+    case RouteId::kStatus:
+    case RouteId::kHealthz:
+    case RouteId::kReadyz:
+    case RouteId::kMetrics:
+    case RouteId::kOpenApi:
+    case RouteId::kDocs:
+    case RouteId::kConsole:
+    case RouteId::kArtifact:
+    case RouteId::kAdminEnrolment:
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+      return std::nullopt;
+    case RouteId::kAdminDeliveries:
+    case RouteId::kAdminDelivery:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
+    case RouteId::kAdminClients:
+    case RouteId::kAdminClient:
+    case RouteId::kAdminUsage:
+      return Role::kViewer;
+    case RouteId::kAdminReplay:
+    case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminCreateClient:
+    case RouteId::kAdminUpdateClient:
+    case RouteId::kAdminSuspendClient:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminRotateKey:
+    case RouteId::kAdminRotateWebhookSecret:
+      return Role::kOperator;
+    // The whole trail; the two-person approval will stand in front of it (issue 14).
+    case RouteId::kAdminAuditExport:
+      return Role::kApprover;
+  }
+  return Role::kApprover;  // unreachable: the switch names every route
+}
+
+/// The partner routes of the admin API (src/http/admin_partners.cpp).
+constexpr bool is_partner_admin_route(RouteId id) noexcept {
+  switch (id) {
+    case RouteId::kAdminCreateClient:
+    case RouteId::kAdminClients:
+    case RouteId::kAdminClient:
+    case RouteId::kAdminUpdateClient:
+    case RouteId::kAdminSuspendClient:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminRotateKey:
+    case RouteId::kAdminRotateWebhookSecret:
+      return true;
+    default:
+      return false;
+  }
+}
 
 }  // namespace pg::http

@@ -50,9 +50,15 @@ bool throttled_route(const RouteMatch& m) noexcept {
     case RouteId::kAdminDelivery:
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
+    case RouteId::kAdminRevokeKey:
+    case RouteId::kAdminEnrolment:  // guessing enrolment tokens, passwords or codes
+    case RouteId::kAdminEnrolmentConfirm:
+    case RouteId::kAdminSignIn:
+    case RouteId::kAdminWhoAmI:
+    case RouteId::kAdminSignOut:
       return true;
     default:
-      return false;
+      return is_partner_admin_route(m.route->id);
   }
 }
 
@@ -381,6 +387,8 @@ void Session::on_read(beast::error_code ec) {
     if (const auto it = req->find("Idempotency-Key"); it != req->end())
       r.idempotency_key = it->value();
     r.if_none_match = (*req)[bhttp::field::if_none_match];
+    r.cookie = (*req)[bhttp::field::cookie];
+    r.csrf_token = (*req)["X-CSRF-Token"];
     r.accept = (*req)[bhttp::field::accept];
     r.body = req->body();
     return r;
@@ -441,10 +449,22 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
     cache_set = cache_set || beast::iequals(k, "Cache-Control");
   }
   if (!cache_set) res->set(bhttp::field::cache_control, "no-store");
+  // The browser-facing headers on every answer (the blueprint's helmet set): no framing, no
+  // referrer, HTTPS only once a browser has seen it over TLS. Pages get their own CSP.
+  res->set("X-Frame-Options", "DENY");
+  res->set("Referrer-Policy", "no-referrer");
+  res->set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   if (reply.route == "/docs") {
     res->set("Content-Security-Policy",
              "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
              "frame-ancestors 'none'");
+  } else if (reply.route == "/console") {
+    // No inline script or style at all; the API is the only place the console talks to.
+    res->set("Content-Security-Policy",
+             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+             "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+             "frame-ancestors 'none'");
+    res->set("Cross-Origin-Opener-Policy", "same-origin");
   }
   const bool head = method == "HEAD";
   if (reply.shared_body) {

@@ -19,7 +19,7 @@
 namespace pg::store {
 
 /// api_clients: id, name, key_prefix, key_hash, scopes, domains (JSON arrays), webhook_url,
-/// webhook_secret_sealed, created_at, last_used, revoked_at.
+/// webhook_secret_sealed, created_at, last_used, revoked_at, suspended_at.
 template <class Row>
 core::Client client_from_row(const Row& row, std::string_view store) {
   core::Client client;
@@ -38,7 +38,24 @@ core::Client client_from_row(const Row& row, std::string_view store) {
   client.created_at = row.integer("created_at");
   client.last_used = row.integer("last_used");
   client.revoked_at = row.integer("revoked_at");
+  client.suspended_at = row.integer("suspended_at");
   return client;
+}
+
+/// client_keys: prefix, key_hash, created_at, expires_at, revoked_at, last_used_at.
+template <class Row>
+core::ClientKey key_from_row(const Row& row, std::string_view store) {
+  core::ClientKey key;
+  key.prefix = row.text("prefix");
+  const std::string hash = row.bytes("key_hash");
+  if (hash.size() != key.hash.size())
+    fail_store(store, "read client_keys.key_hash", "not 32 bytes");
+  std::memcpy(key.hash.data(), hash.data(), hash.size());
+  key.created_at = row.integer("created_at");
+  key.expires_at = row.integer("expires_at");
+  key.revoked_at = row.integer("revoked_at");
+  key.last_used_at = row.integer("last_used_at");
+  return key;
 }
 
 /// proof_requests: id, verifier_id, nonce, claim_type, circuit_version, verifier_domain, params,

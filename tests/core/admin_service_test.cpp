@@ -276,3 +276,159 @@ TEST_F(AdminServiceTest, retention_and_anonymisation_are_audited) {
 
 }  // namespace
 }  // namespace pg::core
+
+// --- Partners: rotation with an overlap, suspension, updates, pages ---
+
+namespace pg::core {
+namespace {
+
+class PartnersTest : public AdminServiceTest {};
+
+ClientUpdate with_name(std::string v) {
+  ClientUpdate u;
+  u.name = std::move(v);
+  return u;
+}
+ClientUpdate with_scopes(std::vector<std::string> v) {
+  ClientUpdate u;
+  u.scopes = std::move(v);
+  return u;
+}
+ClientUpdate with_domains(std::vector<std::string> v) {
+  ClientUpdate u;
+  u.domains = std::move(v);
+  return u;
+}
+ClientUpdate with_webhook(std::string v) {
+  ClientUpdate u;
+  u.webhook_url = std::move(v);
+  return u;
+}
+
+TEST_F(PartnersTest, a_rotated_key_and_the_old_one_both_work_until_the_overlap_ends) {
+  const CreatedClient c = create("Bank", {"bank.example"});
+  for (const std::int64_t bad : {std::int64_t{-1}, std::int64_t{30} * 86400 + 1}) {
+    auto refused = service_.rotate_key(actor_, c.client.id, bad);
+    ASSERT_FALSE(refused.ok());
+    expect_refused(refused.error(), ErrorCode::kInvalidRequest, "overlap_seconds");
+  }
+  auto unknown = service_.rotate_key(actor_, uuid_v4(), 60);
+  ASSERT_FALSE(unknown.ok());
+  expect_refused(unknown.error(), ErrorCode::kNotFound, "client_id");
+
+  auto rotated = service_.rotate_key(actor_, c.client.id, 60);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_NE(rotated->api_key, c.api_key);
+  EXPECT_EQ(rotated->previous_expires_at, kNow + 60'000);
+  const auto new_prefix = api_key_prefix(rotated->api_key);
+  ASSERT_TRUE(new_prefix.has_value());
+  EXPECT_EQ(*new_prefix, rotated->key_prefix);
+  EXPECT_TRUE(store_.find_client_by_prefix(c.client.key_prefix, kNow + 59'999).has_value());
+  EXPECT_EQ(store_.find_client_by_prefix(c.client.key_prefix, kNow + 60'000), std::nullopt);
+  const auto by_new = store_.find_client_by_prefix(*new_prefix, kNow + 60'000);
+  ASSERT_TRUE(by_new.has_value());
+  EXPECT_EQ(by_new->key_hash, sha256(rotated->api_key));
+
+  const auto shown = service_.show_client(c.client.id);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->keys.size(), 2u);
+  const auto entries = trail();
+  ASSERT_EQ(entries.back().action, "client.key_rotated");
+  EXPECT_EQ(entries.back().details_json.find(rotated->api_key), std::string::npos);
+  EXPECT_EQ(entries.back().details_json.find(rotated->key_prefix), std::string::npos);
+}
+
+TEST_F(PartnersTest, suspend_and_resume_change_once_and_are_audited_once) {
+  const CreatedClient c = create("Bank", {"bank.example"});
+  auto s = service_.suspend_client(actor_, c.client.id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->changed);
+  EXPECT_EQ(s->at, kNow);
+  EXPECT_EQ(store_.find_client_by_prefix(c.client.key_prefix, kNow)->suspended_at, kNow);
+  auto again = service_.suspend_client(actor_, c.client.id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  auto resumed = service_.resume_client(actor_, c.client.id);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_TRUE(resumed->changed);
+  EXPECT_FALSE(resumed->suspended);
+  EXPECT_EQ(store_.find_client(c.client.id)->suspended_at, 0);
+  auto unknown = service_.suspend_client(actor_, "not-a-partner");
+  ASSERT_FALSE(unknown.ok());
+  expect_refused(unknown.error(), ErrorCode::kNotFound, "client_id");
+  std::vector<std::string> names;
+  for (const auto& e : trail()) names.push_back(e.action);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"client.created", "client.suspended", "client.resumed"}));
+}
+
+TEST_F(PartnersTest, an_update_changes_only_the_given_fields_under_the_create_rules) {
+  const CreatedClient bank = create("Bank", {"bank.example"}, "https://hooks.bank.example/t0ken");
+  create("Shop", {"shop.example"});
+  const auto refused = [&](ClientUpdate u, ErrorCode code, const std::string& field) {
+    auto r = service_.update_client(actor_, bank.client.id, u);
+    ASSERT_FALSE(r.ok()) << field;
+    expect_refused(r.error(), code, field);
+  };
+  refused({}, ErrorCode::kInvalidRequest, "");
+  refused(with_name(""), ErrorCode::kInvalidRequest, "name");
+  refused(with_scopes({"over_9000"}), ErrorCode::kInvalidRequest, "scopes");
+  refused(with_domains({"Bank.Example"}), ErrorCode::kInvalidRequest, "domains");
+  refused(with_domains({"shop.example"}), ErrorCode::kConflict, "domains");
+  refused(with_webhook("https://blocked.example/x"), ErrorCode::kInvalidRequest, "webhook_url");
+  const std::size_t audited = trail().size();
+
+  ClientUpdate change = with_domains({"bank.example", "loans.example"});
+  change.webhook_url = "https://hooks2.bank.example/s3cret";
+  auto updated = service_.update_client(actor_, bank.client.id, change);
+  ASSERT_TRUE(updated.ok()) << updated.error().detail;
+  EXPECT_EQ(updated->client.name, "Bank");  // not given: kept
+  EXPECT_EQ(updated->client.scopes, bank.client.scopes);
+  EXPECT_EQ(updated->client.domains, (std::vector<std::string>{"bank.example", "loans.example"}));
+  EXPECT_EQ(updated->client.webhook_url, "https://hooks2.bank.example/s3cret");
+  const auto entries = trail();
+  ASSERT_EQ(entries.size(), audited + 1);
+  EXPECT_EQ(entries.back().action, "client.updated");
+  EXPECT_EQ(entries.back().details_json.find("s3cret"), std::string::npos);  // host only
+
+  const CreatedClient plain = create("Plain", {"plain.example"});
+  auto first_url =
+      service_.update_client(actor_, plain.client.id, with_webhook("https://hooks.plain.example/"));
+  ASSERT_FALSE(first_url.ok());
+  expect_refused(first_url.error(), ErrorCode::kInvalidRequest, "webhook_url");
+}
+
+TEST_F(PartnersTest, pages_follow_the_cursor_to_the_end_without_repeats) {
+  std::vector<std::string> created;
+  for (int n = 0; n < 5; ++n) {
+    clock_.now = kNow + n;
+    created.push_back(
+        create("P" + std::to_string(n), {"p" + std::to_string(n) + ".example"}).client.id);
+  }
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = service_.list_clients_page(cursor, 2);
+    ASSERT_TRUE(page.ok());
+    for (const auto& c : page->clients) seen.push_back(c.id);
+    cursor = page->next_cursor;
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, created);
+  for (const std::size_t bad : {std::size_t{0}, std::size_t{201}}) {
+    auto r = service_.list_clients_page("", bad);
+    ASSERT_FALSE(r.ok());
+    expect_refused(r.error(), ErrorCode::kInvalidRequest, "limit");
+  }
+  for (const std::string& bad : std::vector<std::string>{"x", "%%%", base64url("12.not-a-uuid"),
+                                                         base64url("-1." + created[0])}) {
+    auto r = service_.list_clients_page(bad, 2);
+    ASSERT_FALSE(r.ok()) << bad;
+    expect_refused(r.error(), ErrorCode::kInvalidRequest, "cursor");
+  }
+}
+
+}  // namespace
+}  // namespace pg::core

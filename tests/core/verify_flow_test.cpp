@@ -42,7 +42,13 @@ class MemoryStore final : public Store {
     std::lock_guard l(mu_);
     clients_[c.key_prefix] = c;
   }
-  std::optional<Client> find_client_by_prefix(std::string_view prefix) override {
+  using Store::find_client_by_prefix;
+  std::optional<Client> find_client(std::string_view) override { return std::nullopt; }
+  std::vector<Client> list_clients_after(UnixMillis, std::string_view, std::size_t) override {
+    return {};
+  }
+  std::vector<ClientKey> client_keys(std::string_view) override { return {}; }
+  std::optional<Client> find_client_by_prefix(std::string_view prefix, UnixMillis) override {
     std::lock_guard l(mu_);
     const auto it = clients_.find(std::string(prefix));
     return it == clients_.end() ? std::nullopt : std::optional<Client>(it->second);
@@ -53,7 +59,7 @@ class MemoryStore final : public Store {
     for (const auto& [k, c] : clients_) out.push_back(c);
     return out;
   }
-  void touch_client(std::string_view, UnixMillis) override {}
+  void touch_client(std::string_view, std::string_view, UnixMillis) override {}
   void insert_request(const ProofRequest& r) override {
     std::lock_guard l(mu_);
     requests_[r.client_id + "/" + r.nonce] = r;

@@ -146,11 +146,25 @@ class FlakyStore final : public core::Store {
   }
   bool ping() noexcept override { return real_.ping(); }
   void insert_client(const core::Client& c) override { real_.insert_client(c); }
-  std::optional<core::Client> find_client_by_prefix(std::string_view p) override {
-    return real_.find_client_by_prefix(p);
+  using core::Store::find_client_by_prefix;
+  std::optional<core::Client> find_client_by_prefix(std::string_view p,
+                                                    core::UnixMillis n) override {
+    return real_.find_client_by_prefix(p, n);
   }
   std::vector<core::Client> list_clients() override { return real_.list_clients(); }
-  void touch_client(std::string_view c, core::UnixMillis n) override { real_.touch_client(c, n); }
+  void touch_client(std::string_view c, std::string_view k, core::UnixMillis n) override {
+    real_.touch_client(c, k, n);
+  }
+  std::optional<core::Client> find_client(std::string_view c) override {
+    return real_.find_client(c);
+  }
+  std::vector<core::Client> list_clients_after(core::UnixMillis a, std::string_view i,
+                                               std::size_t l) override {
+    return real_.list_clients_after(a, i, l);
+  }
+  std::vector<core::ClientKey> client_keys(std::string_view c) override {
+    return real_.client_keys(c);
+  }
   void insert_request(const core::ProofRequest& r) override { real_.insert_request(r); }
   std::optional<core::ProofRequest> find_request(std::string_view c, std::string_view n) override {
     return real_.find_request(c, n);

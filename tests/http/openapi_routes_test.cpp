@@ -280,6 +280,33 @@ TEST(EmbeddedAssets, docs_page_loads_the_bundle_and_the_init_script_that_loads_o
   EXPECT_NE(init->body.find("SwaggerUIBundle("), std::string_view::npos);
 }
 
+TEST(EmbeddedAssets, console_page_loads_only_its_bundle_and_has_no_inline_script_or_style) {
+  const auto page = pg::http::embedded_asset("/console");
+  ASSERT_TRUE(page.has_value());
+  EXPECT_TRUE(page->content_type.starts_with("text/html"));
+  EXPECT_TRUE(page->body == read_source_file("clients/console/index.html"));
+  EXPECT_NE(page->body.find("src=\"/console/app.js\""), std::string_view::npos);
+  EXPECT_NE(page->body.find("href=\"/console/app.css\""), std::string_view::npos);
+  // The console's CSP has no 'unsafe-inline': an inline script, style element or style
+  // attribute would be blocked.
+  for (auto at = page->body.find("<script"); at != std::string_view::npos;
+       at = page->body.find("<script", at + 1)) {
+    EXPECT_TRUE(page->body.substr(at).starts_with("<script type=\"module\" src=\"/console/"))
+        << "an inline <script> in the page";
+  }
+  EXPECT_EQ(page->body.find("<style"), std::string_view::npos);
+  EXPECT_EQ(page->body.find("style=\""), std::string_view::npos);
+  for (const std::string_view path : {"/console/app.js", "/console/app.css"}) {
+    const auto asset = pg::http::embedded_asset(path);
+    ASSERT_TRUE(asset.has_value()) << path;
+    EXPECT_GT(asset->body.size(), 1000u) << path << " is not the bundle";
+    EXPECT_EQ(asset->etag.size(), 32u) << path;
+  }
+  EXPECT_TRUE(
+      pg::http::embedded_asset("/console/app.js")->content_type.starts_with("text/javascript"));
+  EXPECT_FALSE(pg::http::embedded_asset("/console/index.html").has_value());
+}
+
 TEST(EmbeddedAssets, every_asset_is_its_source_file_with_its_own_etag) {
   const std::map<std::string, std::string> sources = {
       {"/openapi.json", "docs/openapi.json"},

@@ -30,7 +30,7 @@ before(async () => {
   const token = JSON.parse(r.stdout);
   adminToken = token.admin_token;
   server = await Server.start({
-    bin, artifacts, dataDir, args: ['--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256],
+    bin, artifacts, dataDir, args: ['--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256, '--admin-token-role', 'approver'],
   });
 });
 

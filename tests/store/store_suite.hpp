@@ -208,9 +208,9 @@ TEST_P(StoreSuite, lists_every_client) {
 TEST_P(StoreSuite, touch_client_sets_last_used) {
   const core::Client client = sample_client(1);
   store().insert_client(client);
-  store().touch_client(client.id, kNow + 1000);
+  store().touch_client(client.id, client.key_prefix, kNow + 1000);
   EXPECT_EQ(store().find_client_by_prefix(client.key_prefix)->last_used, kNow + 1000);
-  store().touch_client(client.id, kNow + 2000);
+  store().touch_client(client.id, client.key_prefix, kNow + 2000);
   EXPECT_EQ(store().find_client_by_prefix(client.key_prefix)->last_used, kNow + 2000);
 }
 
@@ -577,7 +577,7 @@ TEST_P(StoreSuite, circuit_enabled_is_unset_until_set_and_follows_the_last_set) 
 TEST_P(StoreSuite, reopening_the_storage_keeps_everything) {
   const core::Client client = sample_client(2);
   store().insert_client(client);
-  store().touch_client(client.id, kNow + 42);
+  store().touch_client(client.id, client.key_prefix, kNow + 42);
   const core::ProofRequest request = sample_request(client.id, "nonce-a");
   store().insert_request(request);
   const core::ProofRecord proof = sample_proof("proof-1", client.id, "nonce-a");

@@ -69,18 +69,62 @@ constexpr Statement kInsertClient{"insert_client", R"sql(
                            webhook_secret_sealed, created_at, last_used)
   VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10))sql",
                                   false};
+// The partner by one of its keys: live (not revoked, not expired at $2); the key's own columns.
 constexpr Statement kFindClientByPrefix{"find_client_by_prefix", R"sql(
-  SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
-         array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
-         last_used, revoked_at
-  FROM api_clients WHERE key_prefix = $1 AND revoked_at IS NULL)sql",
+  SELECT c.id, c.name, k.prefix AS key_prefix, k.key_hash, array_to_json(c.scopes) AS scopes,
+         array_to_json(c.domains) AS domains, c.webhook_url, c.webhook_secret_sealed,
+         c.created_at, k.last_used_at AS last_used, k.revoked_at, c.suspended_at
+  FROM client_keys k JOIN api_clients c ON c.id = k.client_id
+  WHERE k.prefix = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2))sql",
                                         true};
 constexpr Statement kListClients{"list_clients", R"sql(
   SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
          array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
-         last_used, revoked_at
+         last_used, revoked_at, suspended_at
   FROM api_clients ORDER BY created_at, id)sql",
                                  false};
+constexpr Statement kFindClient{"find_client", R"sql(
+  SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
+         array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
+         last_used, revoked_at, suspended_at
+  FROM api_clients WHERE id = $1)sql",
+                                false};
+// Keyset pagination: strictly after ($1, $2) in (created_at, id) order; $2 '' from the first.
+constexpr Statement kListClientsAfter{"list_clients_after", R"sql(
+  SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
+         array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
+         last_used, revoked_at, suspended_at
+  FROM api_clients WHERE $2 = '' OR (created_at, id) > ($1::bigint, $2)
+  ORDER BY created_at, id LIMIT $3::bigint)sql",
+                                      false};
+constexpr Statement kClientKeys{"client_keys", R"sql(
+  SELECT prefix, key_hash, created_at, expires_at, revoked_at, last_used_at FROM client_keys
+  WHERE client_id = $1 ORDER BY created_at, prefix)sql",
+                                false};
+constexpr Statement kInsertKey{"insert_key", R"sql(
+  INSERT INTO client_keys (prefix, client_id, key_hash, created_at, expires_at, last_used_at)
+  VALUES ($1, $2, $3, $4, $5, $6))sql",
+                               false};
+// Every other live key of the partner expires at $2 (one expiring sooner keeps its expiry).
+constexpr Statement kExpireKeys{"expire_keys", R"sql(
+  UPDATE client_keys SET expires_at = $2
+  WHERE client_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2))sql",
+                                false};
+constexpr Statement kSetCurrentKey{"set_current_key", R"sql(
+  UPDATE api_clients SET key_prefix = $2, key_hash = $3, revoked_at = NULL WHERE id = $1
+  RETURNING 1)sql",
+                                   false};
+constexpr Statement kUpdateClient{"update_client", R"sql(
+  UPDATE api_clients SET name = $2, scopes = $3::text[], domains = $4::text[], webhook_url = $5
+  WHERE id = $1 RETURNING 1)sql",
+                                  false};
+constexpr Statement kReleaseDomains{"release_domains",
+                                    "DELETE FROM verifier_domains WHERE client_id = $1", false};
+// $2 NULL resumes; a row already in the asked state is not changed (no row returned).
+constexpr Statement kSetSuspended{"set_suspended", R"sql(
+  UPDATE api_clients SET suspended_at = $2::bigint
+  WHERE id = $1 AND ($2::bigint IS NULL) <> (suspended_at IS NULL) RETURNING 1)sql",
+                                  false};
 // A domain held by another partner returns no row (and the caller rolls back). ON CONFLICT waits
 // for a concurrent claim of the same domain to commit or roll back, so one of two wins.
 constexpr Statement kClaimDomain{"claim_domain", R"sql(
@@ -90,14 +134,23 @@ constexpr Statement kClaimDomain{"claim_domain", R"sql(
                                  false};
 constexpr Statement kClientRevokedAt{"client_revoked_at",
                                      "SELECT revoked_at FROM api_clients WHERE id = $1", false};
+// Every live key of the partner (an expired one stays as it is); then the partner is marked.
 constexpr Statement kRevokeKey{"revoke_key", R"sql(
-  UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING 1)sql",
+  UPDATE client_keys SET revoked_at = $2
+  WHERE client_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+  RETURNING 1)sql",
                                false};
+constexpr Statement kMarkRevoked{"mark_revoked",
+                                 "UPDATE api_clients SET revoked_at = $2 WHERE id = $1", false};
 // last_used only moves forward, so touches that commit out of order keep the newest.
 constexpr Statement kTouchClient{"touch_client", R"sql(
   UPDATE api_clients SET last_used = $2
   WHERE id = $1 AND (last_used IS NULL OR last_used < $2))sql",
                                  false};
+constexpr Statement kTouchKey{"touch_key", R"sql(
+  UPDATE client_keys SET last_used_at = $2
+  WHERE prefix = $1 AND (last_used_at IS NULL OR last_used_at < $2))sql",
+                              false};
 
 constexpr Statement kInsertRequest{"insert_request", R"sql(
   INSERT INTO proof_requests (id, verifier_id, nonce, claim_type, circuit_version,
@@ -178,6 +231,7 @@ constexpr Statement kClaimPartners{"claim_partners", R"sql(
     SELECT o.verifier_id, min(o.id) AS oldest
     FROM webhooks_outbox o
     WHERE o.status = 'pending' AND o.next_attempt_at <= $1 AND o.lease_until <= $1
+      AND o.verifier_id NOT IN (SELECT id FROM api_clients WHERE suspended_at IS NOT NULL)
     GROUP BY o.verifier_id
     HAVING (SELECT count(*) FROM webhooks_outbox l
             WHERE l.verifier_id = o.verifier_id AND l.status = 'pending'
@@ -243,7 +297,8 @@ constexpr Statement kInsertAttempt{"insert_attempt", R"sql(
 // A leased row is claimable again only when its lease ends.
 constexpr Statement kNextDue{"next_due", R"sql(
   SELECT min(greatest(next_attempt_at, lease_until)) AS due FROM webhooks_outbox
-  WHERE status = 'pending')sql",
+  WHERE status = 'pending'
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE suspended_at IS NOT NULL))sql",
                              false};
 
 // Empty filters match every row; newest first is the reverse insertion order.
@@ -532,8 +587,32 @@ core::PublishOutcome write_root(Connection& connection, const core::IssuerRoot& 
   return core::PublishOutcome::kPublished;
 }
 
-/// The partner row and its domains, in the caller's transaction; the first domain another partner
-/// holds, or nullopt.
+void write_key(Connection& connection, std::string_view client_id, const core::ClientKey& key,
+               std::string_view operation) {
+  const std::string hash(reinterpret_cast<const char*>(key.hash.data()), key.hash.size());
+  connection.run(kInsertKey,
+                 Params()
+                     .text(key.prefix)
+                     .text(client_id)
+                     .bytes(hash)
+                     .integer(key.created_at)
+                     .nullable_integer(key.expires_at)
+                     .nullable_integer(key.last_used_at),
+                 operation);
+}
+
+/// Claims the partner's domains; the first one another partner holds, or nullopt.
+std::optional<std::string> claim_domains(Connection& connection, const core::Client& client,
+                                         std::string_view operation) {
+  for (const std::string& domain : client.domains) {
+    if (connection.run(kClaimDomain, Params().text(domain).text(client.id), operation).rows() == 0)
+      return domain;
+  }
+  return std::nullopt;
+}
+
+/// The partner row, its key and its domains, in the caller's transaction; the first domain
+/// another partner holds, or nullopt.
 std::optional<std::string> write_client(Connection& connection, const core::Client& client,
                                         std::string_view operation) {
   const std::string key_hash(reinterpret_cast<const char*>(client.key_hash.data()),
@@ -550,11 +629,10 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
       .integer(client.created_at)
       .nullable_integer(client.last_used);
   connection.run(kInsertClient, params, operation);
-  for (const std::string& domain : client.domains) {
-    if (connection.run(kClaimDomain, Params().text(domain).text(client.id), operation).rows() == 0)
-      return domain;
-  }
-  return std::nullopt;
+  write_key(connection, client.id,
+            {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
+            operation);
+  return claim_domains(connection, client, operation);
 }
 
 core::AuditChainHead lock_audit_head(Connection& connection, std::string_view operation) {
@@ -749,10 +827,12 @@ void PostgresStore::insert_client(const core::Client& client) {
   transaction.commit();
 }
 
-std::optional<core::Client> PostgresStore::find_client_by_prefix(std::string_view key_prefix) {
+std::optional<core::Client> PostgresStore::find_client_by_prefix(std::string_view key_prefix,
+                                                                 core::UnixMillis now) {
   constexpr std::string_view kOperation = "find_client_by_prefix";
   auto connection = pool_->acquire(kOperation);
-  const Result rows = connection->run(kFindClientByPrefix, Params().text(key_prefix), kOperation);
+  const Result rows =
+      connection->run(kFindClientByPrefix, Params().text(key_prefix).integer(now), kOperation);
   return first_row<core::Client>(rows, kOperation,
                                  [](const auto& row) { return client_from_row(row, kStoreName); });
 }
@@ -765,10 +845,42 @@ std::vector<core::Client> PostgresStore::list_clients() {
                                 [](const auto& row) { return client_from_row(row, kStoreName); });
 }
 
-void PostgresStore::touch_client(std::string_view client_id, core::UnixMillis now) {
+void PostgresStore::touch_client(std::string_view client_id, std::string_view key_prefix,
+                                 core::UnixMillis now) {
   constexpr std::string_view kOperation = "touch_client";
   auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
   connection->run(kTouchClient, Params().text(client_id).integer(now), kOperation);
+  connection->run(kTouchKey, Params().text(key_prefix).integer(now), kOperation);
+  transaction.commit();
+}
+
+std::optional<core::Client> PostgresStore::find_client(std::string_view client_id) {
+  constexpr std::string_view kOperation = "find_client";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(kFindClient, Params().text(client_id), kOperation);
+  return first_row<core::Client>(rows, kOperation,
+                                 [](const auto& row) { return client_from_row(row, kStoreName); });
+}
+
+std::vector<core::Client> PostgresStore::list_clients_after(core::UnixMillis after_created_at,
+                                                            std::string_view after_id,
+                                                            std::size_t limit) {
+  constexpr std::string_view kOperation = "list_clients_after";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(
+      kListClientsAfter,
+      Params().integer(after_created_at).text(after_id).integer(sql_count(limit)), kOperation);
+  return all_rows<core::Client>(rows, kOperation,
+                                [](const auto& row) { return client_from_row(row, kStoreName); });
+}
+
+std::vector<core::ClientKey> PostgresStore::client_keys(std::string_view client_id) {
+  constexpr std::string_view kOperation = "client_keys";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(kClientKeys, Params().text(client_id), kOperation);
+  return all_rows<core::ClientKey>(rows, kOperation,
+                                   [](const auto& row) { return key_from_row(row, kStoreName); });
 }
 
 void PostgresStore::insert_request(const core::ProofRequest& request) {
@@ -1258,6 +1370,7 @@ core::RevokeOutcome PostgresStore::revoke_key(std::string_view client_id, core::
                ? core::RevokeOutcome::kAlreadyRevoked
                : core::RevokeOutcome::kUnknownClient;
   }
+  connection->run(kMarkRevoked, Params().text(client_id).integer(now), kOperation);
   write_audit(*connection, audit, kOperation);
   transaction.commit();
   return core::RevokeOutcome::kRevoked;
@@ -1347,6 +1460,78 @@ std::size_t PostgresStore::anonymise_user(
   write_audit(*connection, audit(changed), kOperation);
   transaction.commit();
   return changed;
+}
+
+std::optional<std::string> PostgresStore::update_client(const core::Client& client,
+                                                        const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "update_client";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  if (connection
+          ->run(kUpdateClient,
+                Params()
+                    .text(client.id)
+                    .text(client.name)
+                    .text(text_array(client.scopes))
+                    .text(text_array(client.domains))
+                    .nullable_text(client.webhook_url),
+                kOperation)
+          .rows() == 0) {
+    fail(kOperation, "no partner '" + client.id + "'");
+  }
+  connection->run(kReleaseDomains, Params().text(client.id), kOperation);
+  if (auto taken = claim_domains(*connection, client, kOperation)) return taken;  // rolls back
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return std::nullopt;
+}
+
+core::ClientChange PostgresStore::set_client_suspended(std::string_view client_id,
+                                                       core::UnixMillis suspended_at,
+                                                       const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "set_client_suspended";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  if (connection
+          ->run(kSetSuspended, Params().text(client_id).nullable_integer(suspended_at), kOperation)
+          .rows() == 0) {
+    return connection->run(kClientRevokedAt, Params().text(client_id), kOperation).rows() > 0
+               ? core::ClientChange::kUnchanged
+               : core::ClientChange::kUnknownClient;
+  }
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return core::ClientChange::kChanged;
+}
+
+core::ClientChange PostgresStore::rotate_key(std::string_view client_id, const core::ClientKey& key,
+                                             core::UnixMillis old_expires_at,
+                                             const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "rotate_key";
+  auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
+  const std::string hash(reinterpret_cast<const char*>(key.hash.data()), key.hash.size());
+  if (connection
+          ->run(kSetCurrentKey, Params().text(client_id).text(key.prefix).bytes(hash), kOperation)
+          .rows() == 0) {
+    return core::ClientChange::kUnknownClient;
+  }
+  connection->run(kExpireKeys, Params().text(client_id).integer(old_expires_at), kOperation);
+  write_key(*connection, client_id, key, kOperation);
+  write_audit(*connection, audit, kOperation);
+  transaction.commit();
+  return core::ClientChange::kChanged;
+}
+
+bool PostgresStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
+                                  const std::function<bool(Connection&)>& work) {
+  auto connection = pool_->acquire(operation);
+  if (!audit) return work(*connection);
+  Transaction transaction(*connection, operation);
+  if (!work(*connection)) return false;  // rolls back
+  write_audit(*connection, *audit, operation);
+  transaction.commit();
+  return true;
 }
 
 }  // namespace pg::store

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/accounts.hpp"
 #include "core/audit.hpp"
 #include "core/model.hpp"
 #include "core/outbox.hpp"
@@ -22,6 +23,10 @@
 #include "store/audit_batches.hpp"
 
 namespace pg::store {
+
+namespace postgres {
+class Connection;
+}
 
 struct PostgresSettings {
   /// postgresql://user@host:port/db (or key=value conninfo). May hold a password: never logged
@@ -53,6 +58,7 @@ class PostgresStore final : public core::Store,
                             public core::OutboxStore,
                             public core::AuditStore,
                             public core::AdminStore,
+                            public core::AccountStore,
                             public core::UsageStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
@@ -87,9 +93,17 @@ class PostgresStore final : public core::Store,
   bool ping() noexcept override;
 
   void insert_client(const core::Client& client) override;
-  std::optional<core::Client> find_client_by_prefix(std::string_view key_prefix) override;
+  using core::Store::find_client_by_prefix;
+  std::optional<core::Client> find_client_by_prefix(std::string_view key_prefix,
+                                                    core::UnixMillis now) override;
   std::vector<core::Client> list_clients() override;
-  void touch_client(std::string_view client_id, core::UnixMillis now) override;
+  void touch_client(std::string_view client_id, std::string_view key_prefix,
+                    core::UnixMillis now) override;
+  std::optional<core::Client> find_client(std::string_view client_id) override;
+  std::vector<core::Client> list_clients_after(core::UnixMillis after_created_at,
+                                               std::string_view after_id,
+                                               std::size_t limit) override;
+  std::vector<core::ClientKey> client_keys(std::string_view client_id) override;
 
   void insert_request(const core::ProofRequest& request) override;
   std::optional<core::ProofRequest> find_request(std::string_view client_id,
@@ -176,6 +190,13 @@ class PostgresStore final : public core::Store,
                                            const core::AuditEntry& audit) override;
   core::RevokeOutcome revoke_key(std::string_view client_id, core::UnixMillis now,
                                  const core::AuditEntry& audit) override;
+  std::optional<std::string> update_client(const core::Client& client,
+                                           const core::AuditEntry& audit) override;
+  core::ClientChange set_client_suspended(std::string_view client_id, core::UnixMillis suspended_at,
+                                          const core::AuditEntry& audit) override;
+  core::ClientChange rotate_key(std::string_view client_id, const core::ClientKey& key,
+                                core::UnixMillis old_expires_at,
+                                const core::AuditEntry& audit) override;
   core::PublishOutcome publish_root(const core::IssuerRoot& root, core::UnixMillis now,
                                     const core::AuditEntry& audit) override;
   void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
@@ -194,10 +215,28 @@ class PostgresStore final : public core::Store,
       const std::function<core::AuditEntry(const std::vector<core::AuditEntry>&)>& archive)
       override;
 
+  // --- core::AccountStore (postgres_accounts.cpp) ---
+
+  bool create_admin(const core::AdminAccount& account, const core::AuditEntry& audit) override;
+  std::optional<core::AdminAccount> find_admin(std::string_view id) override;
+  std::optional<core::AdminAccount> find_admin_by_email(std::string_view email) override;
+  std::optional<core::AdminAccount> find_admin_by_enrolment(std::string_view sha256_hex) override;
+  std::vector<core::AdminAccount> list_admins() override;
+  bool update_admin(const core::AdminAccount& account, const core::AuditEntry& audit,
+                    const core::AdminSession* new_session) override;
+  std::optional<core::AdminSession> find_session(std::string_view token_sha256) override;
+  void touch_session(std::string_view token_sha256, core::UnixMillis last_seen_at) override;
+  bool delete_session(std::string_view token_sha256, const core::AuditEntry& audit) override;
+
   // --- core::UsageStore ---
   core::UsageData usage(const core::UsageQuery& query) override;
 
  private:
+  /// `work(connection)` on a pooled connection; with `audit`, inside one transaction that also
+  /// writes the entry when `work` returns true (false: rolled back). Returns what `work` returned.
+  bool on_connection(std::string_view operation, const core::AuditEntry* audit,
+                     const std::function<bool(postgres::Connection&)>& work);
+
   /// take_audit_before and archive_audit_before: `archive` may give an entry to write with the
   /// batch's deletion.
   std::size_t take_audit(core::UnixMillis cutoff, std::size_t batch, const AuditArchive& archive);

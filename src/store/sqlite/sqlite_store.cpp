@@ -53,18 +53,55 @@ constexpr std::string_view kInsertClient = R"sql(
   INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
                            webhook_secret_sealed, created_at, last_used)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+// The partner by one of its keys: live (not revoked, not expired at ?2); the key's own columns.
 constexpr std::string_view kFindClientByPrefix = R"sql(
-  SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used, revoked_at
-  FROM api_clients WHERE key_prefix = ?1 AND revoked_at IS NULL)sql";
+  SELECT c.id, c.name, k.prefix AS key_prefix, k.key_hash, c.scopes, c.domains, c.webhook_url,
+         c.webhook_secret_sealed, c.created_at, k.last_used_at AS last_used, k.revoked_at,
+         c.suspended_at
+  FROM client_keys k JOIN api_clients c ON c.id = k.client_id
+  WHERE k.prefix = ?1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2))sql";
 constexpr std::string_view kListClients = R"sql(
   SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used, revoked_at
+         created_at, last_used, revoked_at, suspended_at
   FROM api_clients ORDER BY created_at, id)sql";
+constexpr std::string_view kFindClient = R"sql(
+  SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
+         created_at, last_used, revoked_at, suspended_at
+  FROM api_clients WHERE id = ?1)sql";
+// Keyset pagination: strictly after (?1, ?2) in (created_at, id) order; ?2 '' from the first.
+constexpr std::string_view kListClientsAfter = R"sql(
+  SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
+         created_at, last_used, revoked_at, suspended_at
+  FROM api_clients WHERE ?2 = '' OR (created_at, id) > (?1, ?2)
+  ORDER BY created_at, id LIMIT ?3)sql";
+constexpr std::string_view kClientKeys = R"sql(
+  SELECT prefix, key_hash, created_at, expires_at, revoked_at, last_used_at FROM client_keys
+  WHERE client_id = ?1 ORDER BY created_at, prefix)sql";
 // last_used only moves forward, so touches that commit out of order keep the newest.
 constexpr std::string_view kTouchClient = R"sql(
   UPDATE api_clients SET last_used = ?2
   WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2))sql";
+constexpr std::string_view kTouchKey = R"sql(
+  UPDATE client_keys SET last_used_at = ?2
+  WHERE prefix = ?1 AND (last_used_at IS NULL OR last_used_at < ?2))sql";
+constexpr std::string_view kInsertKey = R"sql(
+  INSERT INTO client_keys (prefix, client_id, key_hash, created_at, expires_at, last_used_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
+// Every other live key of the partner expires at ?2 (one expiring sooner keeps its expiry).
+constexpr std::string_view kExpireKeys = R"sql(
+  UPDATE client_keys SET expires_at = ?2
+  WHERE client_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2))sql";
+constexpr std::string_view kSetCurrentKey = R"sql(
+  UPDATE api_clients SET key_prefix = ?2, key_hash = ?3, revoked_at = NULL WHERE id = ?1
+  RETURNING 1)sql";
+constexpr std::string_view kUpdateClient = R"sql(
+  UPDATE api_clients SET name = ?2, scopes = ?3, domains = ?4, webhook_url = ?5 WHERE id = ?1
+  RETURNING 1)sql";
+constexpr std::string_view kReleaseDomains = "DELETE FROM verifier_domains WHERE client_id = ?1";
+// ?2 NULL resumes; a row already in the asked state is not changed (no row returned).
+constexpr std::string_view kSetSuspended = R"sql(
+  UPDATE api_clients SET suspended_at = ?2
+  WHERE id = ?1 AND (?2 IS NULL) <> (suspended_at IS NULL) RETURNING 1)sql";
 
 // A domain held by another partner returns no row (and the caller rolls back).
 constexpr std::string_view kClaimDomain = R"sql(
@@ -72,8 +109,12 @@ constexpr std::string_view kClaimDomain = R"sql(
   ON CONFLICT (domain) DO NOTHING
   RETURNING 1)sql";
 constexpr std::string_view kClientRevokedAt = "SELECT revoked_at FROM api_clients WHERE id = ?1";
+// Every live key of the partner (an expired one stays as it is); then the partner is marked.
 constexpr std::string_view kRevokeKey = R"sql(
-  UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL RETURNING 1)sql";
+  UPDATE client_keys SET revoked_at = ?2
+  WHERE client_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+  RETURNING 1)sql";
+constexpr std::string_view kMarkRevoked = "UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1";
 
 constexpr std::string_view kInsertRequest = R"sql(
   INSERT INTO proof_requests (id, verifier_id, nonce, claim_type, circuit_version,
@@ -137,7 +178,8 @@ constexpr std::string_view kClaimDue = R"sql(
     SELECT id, verifier_id,
            row_number() OVER (PARTITION BY verifier_id ORDER BY id) AS nth
     FROM webhooks_outbox
-    WHERE status = 'pending' AND next_attempt_at <= ?1 AND lease_until <= ?1),
+    WHERE status = 'pending' AND next_attempt_at <= ?1 AND lease_until <= ?1
+      AND verifier_id NOT IN (SELECT id FROM api_clients WHERE suspended_at IS NOT NULL)),
   chosen AS (
     SELECT due.id FROM due LEFT JOIN live USING (verifier_id)
     WHERE coalesce(live.held, 0) + due.nth <= ?2
@@ -163,7 +205,8 @@ constexpr std::string_view kInsertAttempt = R"sql(
 // A leased row is claimable again only when its lease ends.
 constexpr std::string_view kNextDue = R"sql(
   SELECT min(max(next_attempt_at, lease_until)) AS due FROM webhooks_outbox
-  WHERE status = 'pending')sql";
+  WHERE status = 'pending'
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE suspended_at IS NOT NULL))sql";
 
 // Empty filters match every row; newest first is the reverse insertion order.
 constexpr std::string_view kListDeliveries = R"sql(
@@ -289,7 +332,9 @@ struct Handles {
   DatabaseHandle db;
   StatementHandle begin, commit, rollback, ping;
   StatementHandle insert_client, find_client_by_prefix, list_clients, touch_client;
-  StatementHandle claim_domain, client_revoked_at, revoke_key;
+  StatementHandle claim_domain, client_revoked_at, revoke_key, mark_revoked;
+  StatementHandle find_client, list_clients_after, client_keys, touch_key, insert_key, expire_keys,
+      set_current_key, update_client, release_domains, set_suspended;
   StatementHandle insert_request, find_request;
   StatementHandle insert_proof, find_proof, nonce_answered;
   StatementHandle insert_outbox_event, pending_events;
@@ -345,7 +390,29 @@ void write_idempotency(Handles& h, const core::IdempotencyRecord& record,
   query.run();
 }
 
-/// The partner row and its domains; the first domain another partner holds, or nullopt.
+void write_key(Handles& h, std::string_view client_id, const core::ClientKey& key,
+               std::string_view operation) {
+  Query(h.db.get(), h.insert_key, operation)
+      .text(1, key.prefix)
+      .text(2, client_id)
+      .blob(3, key.hash.data(), key.hash.size())
+      .integer(4, key.created_at)
+      .nullable_integer(5, key.expires_at)
+      .nullable_integer(6, key.last_used_at)
+      .run();
+}
+
+/// Claims the partner's domains; the first one another partner holds, or nullopt.
+std::optional<std::string> claim_domains(Handles& h, const core::Client& client,
+                                         std::string_view operation) {
+  for (const std::string& domain : client.domains) {
+    Query claim(h.db.get(), h.claim_domain, operation);
+    if (!claim.text(1, domain).text(2, client.id).step()) return domain;
+  }
+  return std::nullopt;
+}
+
+/// The partner row, its key and its domains; the first domain another partner holds, or nullopt.
 std::optional<std::string> write_client(Handles& h, const core::Client& client,
                                         std::string_view operation) {
   const std::string scopes = strings_to_json(client.scopes);
@@ -362,11 +429,10 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
       .integer(9, client.created_at)
       .nullable_integer(10, client.last_used)
       .run();
-  for (const std::string& domain : client.domains) {
-    Query claim(h.db.get(), h.claim_domain, operation);
-    if (!claim.text(1, domain).text(2, client.id).step()) return domain;
-  }
-  return std::nullopt;
+  write_key(h, client.id,
+            {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
+            operation);
+  return claim_domains(h, client, operation);
 }
 
 core::AuditChainHead read_audit_head(Handles& h, std::string_view operation) {
@@ -542,6 +608,17 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.claim_domain = prepare(raw, kClaimDomain, open_operation);
   h.client_revoked_at = prepare(raw, kClientRevokedAt, open_operation);
   h.revoke_key = prepare(raw, kRevokeKey, open_operation);
+  h.mark_revoked = prepare(raw, kMarkRevoked, open_operation);
+  h.find_client = prepare(raw, kFindClient, open_operation);
+  h.list_clients_after = prepare(raw, kListClientsAfter, open_operation);
+  h.client_keys = prepare(raw, kClientKeys, open_operation);
+  h.touch_key = prepare(raw, kTouchKey, open_operation);
+  h.insert_key = prepare(raw, kInsertKey, open_operation);
+  h.expire_keys = prepare(raw, kExpireKeys, open_operation);
+  h.set_current_key = prepare(raw, kSetCurrentKey, open_operation);
+  h.update_client = prepare(raw, kUpdateClient, open_operation);
+  h.release_domains = prepare(raw, kReleaseDomains, open_operation);
+  h.set_suspended = prepare(raw, kSetSuspended, open_operation);
   h.insert_request = prepare(raw, kInsertRequest, open_operation);
   h.find_request = prepare(raw, kFindRequest, open_operation);
   h.insert_proof = prepare(raw, kInsertProof, open_operation);
@@ -622,10 +699,11 @@ void SqliteStore::insert_client(const core::Client& client) {
   transaction.commit();
 }
 
-std::optional<core::Client> SqliteStore::find_client_by_prefix(std::string_view key_prefix) {
+std::optional<core::Client> SqliteStore::find_client_by_prefix(std::string_view key_prefix,
+                                                               core::UnixMillis now) {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->find_client_by_prefix, "find_client_by_prefix");
-  query.text(1, key_prefix);
+  query.text(1, key_prefix).integer(2, now);
   if (!query.step()) return std::nullopt;
   return client_from_row(Row(query), kStoreName);
 }
@@ -638,13 +716,43 @@ std::vector<core::Client> SqliteStore::list_clients() {
   return clients;
 }
 
-void SqliteStore::touch_client(std::string_view client_id, core::UnixMillis now) {
+void SqliteStore::touch_client(std::string_view client_id, std::string_view key_prefix,
+                               core::UnixMillis now) {
   constexpr std::string_view kOperation = "touch_client";
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
   Query(h.db.get(), h.touch_client, kOperation).text(1, client_id).integer(2, now).run();
+  Query(h.db.get(), h.touch_key, kOperation).text(1, key_prefix).integer(2, now).run();
   transaction.commit();
+}
+
+std::optional<core::Client> SqliteStore::find_client(std::string_view client_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->find_client, "find_client");
+  query.text(1, client_id);
+  if (!query.step()) return std::nullopt;
+  return client_from_row(Row(query), kStoreName);
+}
+
+std::vector<core::Client> SqliteStore::list_clients_after(core::UnixMillis after_created_at,
+                                                          std::string_view after_id,
+                                                          std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->list_clients_after, "list_clients_after");
+  query.integer(1, after_created_at).text(2, after_id).integer(3, sql_count(limit));
+  std::vector<core::Client> clients;
+  while (query.step()) clients.push_back(client_from_row(Row(query), kStoreName));
+  return clients;
+}
+
+std::vector<core::ClientKey> SqliteStore::client_keys(std::string_view client_id) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->client_keys, "client_keys");
+  query.text(1, client_id);
+  std::vector<core::ClientKey> keys;
+  while (query.step()) keys.push_back(key_from_row(Row(query), kStoreName));
+  return keys;
 }
 
 void SqliteStore::insert_request(const core::ProofRequest& request) {
@@ -1114,6 +1222,7 @@ core::RevokeOutcome SqliteStore::revoke_key(std::string_view client_id, core::Un
                                              : core::RevokeOutcome::kUnknownClient;
     }
   }
+  Query(h.db.get(), h.mark_revoked, kOperation).text(1, client_id).integer(2, now).run();
   write_audit(h, audit, kOperation);
   transaction.commit();
   return core::RevokeOutcome::kRevoked;
@@ -1194,6 +1303,82 @@ std::size_t SqliteStore::anonymise_user(std::string_view user_id,
   write_audit(h, audit(changed), kOperation);
   transaction.commit();
   return changed;
+}
+
+std::optional<std::string> SqliteStore::update_client(const core::Client& client,
+                                                      const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "update_client";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    // Bound without a copy: the texts must outlive the statement's step.
+    const std::string scopes = strings_to_json(client.scopes);
+    const std::string domains = strings_to_json(client.domains);
+    Query update(h.db.get(), h.update_client, kOperation);
+    update.text(1, client.id)
+        .text(2, client.name)
+        .text(3, scopes)
+        .text(4, domains)
+        .nullable_text(5, client.webhook_url);
+    if (!update.step()) fail(kOperation, "no partner '" + client.id + "'");
+  }
+  Query(h.db.get(), h.release_domains, kOperation).text(1, client.id).run();
+  if (auto taken = claim_domains(h, client, kOperation)) return taken;  // rolls back
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return std::nullopt;
+}
+
+core::ClientChange SqliteStore::set_client_suspended(std::string_view client_id,
+                                                     core::UnixMillis suspended_at,
+                                                     const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "set_client_suspended";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query change(h.db.get(), h.set_suspended, kOperation);
+    if (!change.text(1, client_id).nullable_integer(2, suspended_at).step()) {
+      Query known(h.db.get(), h.client_revoked_at, kOperation);
+      return known.text(1, client_id).step() ? core::ClientChange::kUnchanged
+                                             : core::ClientChange::kUnknownClient;
+    }
+  }
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return core::ClientChange::kChanged;
+}
+
+core::ClientChange SqliteStore::rotate_key(std::string_view client_id, const core::ClientKey& key,
+                                           core::UnixMillis old_expires_at,
+                                           const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "rotate_key";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  Transaction transaction(h, kOperation);
+  {
+    Query current(h.db.get(), h.set_current_key, kOperation);
+    current.text(1, client_id).text(2, key.prefix).blob(3, key.hash.data(), key.hash.size());
+    if (!current.step()) return core::ClientChange::kUnknownClient;
+  }
+  Query(h.db.get(), h.expire_keys, kOperation).text(1, client_id).integer(2, old_expires_at).run();
+  write_key(h, client_id, key, kOperation);
+  write_audit(h, audit, kOperation);
+  transaction.commit();
+  return core::ClientChange::kChanged;
+}
+
+bool SqliteStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
+                                const std::function<bool(sqlite3*)>& work) {
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  if (!audit) return work(h.db.get());
+  Transaction transaction(h, operation);
+  if (!work(h.db.get())) return false;  // rolls back
+  write_audit(h, *audit, operation);
+  transaction.commit();
+  return true;
 }
 
 }  // namespace pg::store
