@@ -128,6 +128,7 @@ int serve(const Settings& s) {
   http::AdminApi admin(admin_service.service(), admin_token_hash(s),
                        core::role_from_name(s.admin_token_role).value_or(core::Role::kViewer),
                        accounts.get(), static_cast<std::int64_t>(s.usage_min_count));
+  admin.allow_loopback_webhooks(s.webhook_allow_loopback);
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256)});

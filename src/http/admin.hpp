@@ -38,6 +38,10 @@ class AdminApi {
   /// The session cookie's name.
   static constexpr std::string_view kCookie = "pg_admin";
 
+  /// Webhook URLs on loopback accepted at create, update and rotation: the server's
+  /// webhook_allow_loopback (development and tests only), off by default.
+  void allow_loopback_webhooks(bool allow) { allow_loopback_webhooks_ = allow; }
+
  private:
   /// Who is calling: the token's actor, or a signed-in admin with their session.
   struct Caller {
@@ -61,6 +65,7 @@ class AdminApi {
   core::AccountService* accounts_;
   core::Actor actor_;
   std::int64_t usage_min_count_;
+  bool allow_loopback_webhooks_ = false;
 };
 
 /// A partner as the admin API and CLI show it (never a key, key hash or webhook secret); the

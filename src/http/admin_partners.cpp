@@ -155,6 +155,7 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       spec.scopes = std::get<0>(scopes).value_or(std::vector<std::string>{});
       spec.domains = std::get<0>(domains).value_or(std::vector<std::string>{});
       spec.webhook_url = std::get<0>(url).value_or("");
+      spec.allow_loopback_webhook = allow_loopback_webhooks_;
       auto created = admin_.create_client(actor, spec);
       if (!created) return problem(created.error());
       json::object out = client_json(created->client);
@@ -204,6 +205,7 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       update.scopes = std::get<0>(scopes);
       update.domains = std::get<0>(domains);
       update.webhook_url = std::get<0>(url);
+      update.allow_loopback_webhook = allow_loopback_webhooks_;
       auto updated = admin_.update_client(actor, client_id, update);
       if (!updated) return problem(updated.error());
       return json_reply(200, client_detail_json(*updated, now));
@@ -241,8 +243,9 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       if (auto* e = failed(seconds)) return *e;
       auto url = opt_string(in, "webhook_url");
       if (auto* e = failed(url)) return *e;
-      auto rotated = admin_.rotate_webhook_secret(actor, client_id, std::get<std::int64_t>(seconds),
-                                                  std::get<0>(url).value_or(""), false);
+      auto rotated =
+          admin_.rotate_webhook_secret(actor, client_id, std::get<std::int64_t>(seconds),
+                                       std::get<0>(url).value_or(""), allow_loopback_webhooks_);
       if (!rotated) return problem(rotated.error());
       return json_reply(200, json::object{{"client_id", rotated->client_id},
                                           {"webhook_secret", rotated->webhook_secret},
