@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <stdexcept>
 
@@ -24,6 +25,7 @@
 #include "cli/commands.hpp"
 #include "core/admin_service.hpp"
 #include "core/audit.hpp"
+#include "core/audit_chain.hpp"
 #include "core/service.hpp"
 #include "http/admin.hpp"
 
@@ -151,18 +153,67 @@ core::UnixMillis parse_iso(const std::string& text, std::string_view flag) {
          1ms;
 }
 
-/// One entry as a JSON line (the export's and the archives' format; details as an object).
+/// One entry as a JSON line (the export's and the archives' format, with the chain fields).
 std::string audit_line(const core::AuditEntry& e) {
-  json::object o{{"id", e.id},
-                 {"at", iso_millis(e.at)},
-                 {"at_ms", e.at},
-                 {"actor_type", e.actor_type},
-                 {"actor_id", e.actor_id},
-                 {"action", e.action}};
-  boost::system::error_code ec;
-  json::value details = json::parse(e.details_json, ec);
-  o["details"] = ec ? json::value(json::object{}) : std::move(details);
-  return json::serialize(o);
+  return core::audit_export_line(e);
+}
+
+/// `admin audit verify FILE`: checks an export's chain offline (core::check_audit_export).
+/// Exit 0 intact, 1 broken (the first bad entry named), 2 unreadable or not an export.
+int verify_audit_file(const std::string& path, const std::string& anchor, const std::string& head) {
+  std::vector<std::string> lines;
+  const auto read_all = [&lines](std::istream& in) {
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+    return !in.bad();
+  };
+  bool read = false;
+  if (path == "-") {
+    read = read_all(std::cin);
+  } else {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      std::cerr << "error: cannot open " << path << ": " << std::strerror(errno) << '\n';
+      return 2;
+    }
+    read = read_all(file);
+  }
+  if (!read) {
+    std::cerr << "error: cannot read " << path << '\n';
+    return 2;
+  }
+  for (const auto& [flag, value] : {std::pair{"--anchor", &anchor}, std::pair{"--head", &head}}) {
+    if (!value->empty() && (value->size() != 64 ||
+                            value->find_first_not_of("0123456789abcdef") != std::string::npos)) {
+      std::cerr << "error: " << flag << " must be 64 lowercase hex digits\n";
+      return 2;
+    }
+  }
+  const auto optional = [](const std::string& s) {
+    return s.empty() ? std::nullopt : std::optional<std::string_view>(s);
+  };
+  const core::AuditChainCheck check =
+      core::check_audit_export(lines, optional(anchor), optional(head));
+  using Verdict = core::AuditChainCheck::Verdict;
+  switch (check.verdict) {
+    case Verdict::kIntact:
+      if (check.entries == 0) {
+        std::cout << "0 entries\n";
+      } else {
+        std::cout << check.entries << " entries, chain intact from seq " << check.first_seq
+                  << " to " << check.last_seq << ", head " << check.head << '\n';
+      }
+      return 0;
+    case Verdict::kBroken:
+      std::cerr << "chain broken at line " << check.line << " (seq " << check.seq
+                << "): " << check.reason << '\n';
+      return 1;
+    case Verdict::kMalformed:
+      std::cerr << "error: line " << check.line << " is not an audit export entry: " << check.reason
+                << '\n';
+      return 2;
+  }
+  return 2;
 }
 
 // --- Archives: gzip'd JSON lines, written durably ---
@@ -567,16 +618,20 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
-  CLI::App* audit =
-      admin->add_subcommand("audit", "Export the audit trail as JSON lines, oldest first");
-  audit->add_option(
-      "--from", f->from,
-      "from (inclusive), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z; default: the beginning");
-  audit->add_option("--to", f->to, "to (exclusive), same forms; default: now");
-  audit->add_option("--limit", f->limit, "at most this many entries (default 10000)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
-  storage(audit);
-  audit->callback([f, &exit_code] {
+  CLI::App* audit = admin->add_subcommand(
+      "audit", "Export the audit trail as JSON lines with its hash chain, oldest first");
+  CLI::App* audit_export = audit->add_subcommand(
+      "export", "Export the audit trail (as `admin audit` with no subcommand)");
+  for (CLI::App* c : {audit, audit_export}) {
+    c->add_option(
+        "--from", f->from,
+        "from (inclusive), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z; default: the beginning");
+    c->add_option("--to", f->to, "to (exclusive), same forms; default: now");
+    c->add_option("--limit", f->limit, "at most this many entries (default 10000)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+    storage(c);
+  }
+  const auto export_audit = [f, &exit_code] {
     const core::UnixMillis from = f->from.empty() ? 0 : parse_iso(f->from, "--from");
     const core::UnixMillis to = f->to.empty() ? clock.now_ms() + 1 : parse_iso(f->to, "--to");
     Backends d = open(*f);
@@ -585,6 +640,25 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     for (const auto& entry : value_or_throw(entries)) std::cout << audit_line(entry) << '\n';
     std::cout << std::flush;
     exit_code = 0;
+  };
+  audit_export->callback(export_audit);
+  audit->callback([audit, export_audit] {
+    if (audit->get_subcommands().empty()) export_audit();
+  });
+
+  auto verify_file = std::make_shared<std::string>();
+  auto anchor = std::make_shared<std::string>();
+  auto head = std::make_shared<std::string>();
+  CLI::App* verify = audit->add_subcommand(
+      "verify",
+      "Check an audit export offline: every hash, seq contiguity and prev links. Exit 0 intact, "
+      "1 broken (names the first bad entry), 2 unreadable");
+  verify->add_option("FILE", *verify_file, "the export (JSON lines); - reads stdin")->required();
+  verify->add_option("--anchor", *anchor,
+                     "the prev_hash the first entry must have (the hash before the export)");
+  verify->add_option("--head", *head, "the hash the last entry must have (a published head)");
+  verify->callback([verify_file, anchor, head, &exit_code] {
+    exit_code = verify_audit_file(*verify_file, *anchor, *head);
   });
 
   add_admin_account_commands(

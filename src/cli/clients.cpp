@@ -38,7 +38,7 @@ AdminWiring::AdminWiring(core::Store& store, const core::MasterKey& master_key,
     : service_({store, port_of<core::OutboxStore>(store, "outbox"),
                 port_of<core::AuditStore>(store, "audit"),
                 port_of<core::AdminStore>(store, "admin"), clock, master_key, webhooks_,
-                std::move(notify_worker)}) {}
+                std::move(notify_worker), &port_of<core::UsageStore>(store, "usage")}) {}
 
 json::object created_client_json(const core::CreatedClient& created) {
   const core::Client& c = created.client;

@@ -246,6 +246,8 @@ const std::vector<SettingSpec>& setting_specs() {
               kServe, "an admin session ends after this long without a request"),
       integer("admin_session_max_seconds", &S::admin_session_max_seconds, "28800", 300, 604800,
               kServe, "an admin session ends this long after sign-in, whatever happens"),
+      integer("usage_min_count", &S::usage_min_count, "5", 1, 1000, kServe,
+              "GET /api/admin/usage shows counts below this as \"<k\" (small-count suppression)"),
       sha256("metrics_token_sha256", &S::metrics_token_sha256, kServe,
              "SHA-256 (hex) of the bearer token /metrics asks for; empty: /metrics is open"),
       integer("approval_ttl_seconds", &S::approval_ttl_seconds, "86400", 60, 604800,

@@ -59,6 +59,7 @@ struct Settings {
   std::uint64_t admin_password_memory_kib = 0;
   std::uint64_t admin_session_idle_seconds = 0;
   std::uint64_t admin_session_max_seconds = 0;
+  std::uint64_t usage_min_count = 0;
   std::string metrics_token_sha256;
   std::uint64_t approval_ttl_seconds = 0;
   std::uint64_t circuit_state_cache_ms = 0;

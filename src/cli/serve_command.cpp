@@ -131,7 +131,7 @@ int serve(const Settings& s) {
   const auto accounts = account_service(data, clock, s);
   http::AdminApi admin(admin_service.service(), admin_token_hash(s),
                        core::role_from_name(s.admin_token_role).value_or(core::Role::kViewer),
-                       accounts.get());
+                       accounts.get(), static_cast<std::int64_t>(s.usage_min_count));
   admin.allow_loopback_webhooks(s.webhook_allow_loopback);
   core::LifecycleService lifecycle({*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
                                     [&worker] { worker.notify(); }},

@@ -54,7 +54,13 @@ AccountService::AccountService(AccountStore& store, AuditStore& audit, const Clo
 
 AuditEntry AccountService::entry(const Actor& actor, std::string_view action,
                                  std::string details) const {
-  return {0, actor.type, actor.id, std::string(action), std::move(details), clock_.now_ms()};
+  AuditEntry e;
+  e.actor_type = actor.type;
+  e.actor_id = actor.id;
+  e.action = std::string(action);
+  e.details_json = std::move(details);
+  e.at = clock_.now_ms();
+  return e;
 }
 
 Outcome<CreatedAdmin> AccountService::create_admin(const Actor& actor, std::string_view email,

@@ -21,6 +21,7 @@
 #include "core/ports.hpp"
 #include "core/roles.hpp"
 #include "core/secrets.hpp"
+#include "core/usage.hpp"
 
 namespace pg::core {
 
@@ -142,6 +143,7 @@ struct AdminPorts {
   const MasterKey& master_key;
   const WebhookPolicy& webhooks;
   std::function<void()> notify_worker;
+  UsageStore* usage = nullptr;  // the usage report (core/usage.hpp); null: not served
 };
 
 class AdminService {
@@ -205,6 +207,9 @@ class AdminService {
       const std::function<std::string(const std::vector<AuditEntry>&)>& archive);
   /// Keeps the user's proofs but removes their user id.
   Outcome<Anonymised> anonymise_user(const Actor& actor, std::string_view user_id);
+  /// The usage report (core/usage.cpp): granularity day or hour, to after from, at most 366 days
+  /// by day and 31 by hour; counts below `min_count` suppressed.
+  Outcome<UsageReport> usage(UsageQuery query, std::int64_t min_count);
 
  private:
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details_json) const;

@@ -36,6 +36,12 @@ struct AuditEntry {
   /// keeps jsonb).
   std::string details_json;
   UnixMillis at = 0;
+  /// The hash chain (core/audit_chain.hpp), set by the store when it writes the entry
+  /// (record_audit ignores them): position from 1 without gaps, the predecessor's hash (64 zeros
+  /// for seq 1) and this entry's. The store makes details_json canonical and never lets `at` go
+  /// before its predecessor's.
+  std::int64_t seq = 0;
+  std::string prev_hash, hash;
 };
 
 /// Audit storage. Every method is safe to call from several threads at once and throws
@@ -48,7 +54,8 @@ class AuditStore {
   /// details_json is not a JSON object; nothing is written then.
   virtual void record_audit(const AuditEntry& entry) = 0;
 
-  /// Entries with from <= at < to, oldest first (by at, then id), at most `limit`.
+  /// Entries with from <= at < to, oldest first (by seq), at most `limit`, each with its chain
+  /// fields.
   virtual std::vector<AuditEntry> list_audit(UnixMillis from, UnixMillis to, std::size_t limit) = 0;
 
   /// Moves every entry with at < cutoff out of the store, oldest first, in batches of at most

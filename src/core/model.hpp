@@ -72,7 +72,8 @@ struct ProofRecord {
   std::string public_hash;  // hex SHA-256 of the public signals (docs/api.md)
   std::string request_nonce;
   UnixMillis created_at = 0;
-  UnixMillis verified_at = 0;  // 0 when failed
+  UnixMillis verified_at = 0;    // 0 when failed
+  std::int64_t latency_ms = -1;  // the request's processing time; -1 unknown (stored as NULL)
 };
 
 /// A webhook to deliver (transactional outbox): written in the proof's transaction.

@@ -129,12 +129,14 @@ class ProofService {
   /// The issuer root the proof's root signal names, if current or replaced within the grace.
   Outcome<IssuerRoot> check_root(const Circuit& circuit, const VerifyInput& in, UnixMillis now);
   std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in) const;
+  /// `latency_ms`: the request's processing time so far, kept on the proof row (usage report).
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
                                                    const Circuit& circuit, const IssuerRoot& root,
-                                                   UnixMillis now,
+                                                   UnixMillis now, std::int64_t latency_ms,
                                                    const IdempotencyRecord* idempotency);
   std::variant<Verified, ApiError> record_failure(const Client& client, const VerifyInput& in,
                                                   const ProofRequest& request, ApiError error,
+                                                  std::int64_t latency_ms,
                                                   const IdempotencyRecord* idempotency);
   std::variant<Verified, ApiError> record(const Client& client, const ProofRecord& proof,
                                           std::variant<Verified, ApiError> outcome,

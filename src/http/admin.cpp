@@ -5,6 +5,7 @@
 
 #include "core/secrets.hpp"
 #include "core/service.hpp"
+#include "http/admin_reports.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {
@@ -78,7 +79,7 @@ std::pair<std::string, std::string> new_admin_token() {
 
 AdminApi::AdminApi(core::AdminService& admin,
                    std::optional<std::array<std::uint8_t, 32>> token_sha256, core::Role token_role,
-                   core::AccountService* accounts)
+                   core::AccountService* accounts, std::int64_t usage_min_count)
     : admin_(admin),
       token_sha256_(token_sha256),
       accounts_(accounts),
@@ -86,7 +87,8 @@ AdminApi::AdminApi(core::AdminService& admin,
       // token).
       actor_{std::string(core::kActorAdminApi),
              token_sha256 ? "token:" + core::hex(*token_sha256).substr(0, 12) : std::string(),
-             token_role} {}
+             token_role},
+      usage_min_count_(usage_min_count) {}
 
 std::variant<core::Actor, HttpReply> AdminApi::admit(RouteId route, const HttpRequest& request) {
   const auto needed = required_role(route);
@@ -183,6 +185,10 @@ HttpReply AdminApi::handle(RouteId route, const HttpRequest& request,
                                                  : json::value(core::rfc3339(revoked->revoked_at));
       return json_reply(200, o);
     }
+    case RouteId::kAdminAuditExport:
+      return audit_export_reply(admin_, query);
+    case RouteId::kAdminUsage:
+      return usage_reply(admin_, query, request.accept, usage_min_count_);
     default:
       return err(core::ErrorCode::kNotFound, "", "no such admin route");
   }

@@ -27,8 +27,10 @@ class AdminApi {
   /// Every use case runs in `admin` (core::AdminService), audited as admin_api with the token's
   /// digest prefix as its id.
   /// `accounts` null: no admin accounts (sign-in routes answer NOT_FOUND), the token only.
+  /// `usage_min_count`: GET /api/admin/usage's k (counts below it shown as "<k").
   AdminApi(core::AdminService& admin, std::optional<std::array<std::uint8_t, 32>> token_sha256,
-           core::Role token_role = core::Role::kOperator, core::AccountService* accounts = nullptr);
+           core::Role token_role = core::Role::kOperator, core::AccountService* accounts = nullptr,
+           std::int64_t usage_min_count = 5);
 
   HttpReply handle(RouteId route, const HttpRequest& request,
                    const std::vector<std::string_view>& params);
@@ -68,6 +70,7 @@ class AdminApi {
   std::optional<std::array<std::uint8_t, 32>> token_sha256_;
   core::AccountService* accounts_;
   core::Actor actor_;
+  std::int64_t usage_min_count_;
   bool allow_loopback_webhooks_ = false;
 };
 

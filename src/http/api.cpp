@@ -130,6 +130,8 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
+    case RouteId::kAdminAuditExport:
+    case RouteId::kAdminUsage:
       return true;
     default:
       return is_partner_admin_route(m.route->id);
@@ -287,7 +289,9 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminEnrolmentConfirm:
     case RouteId::kAdminSignIn:
     case RouteId::kAdminWhoAmI:
-    case RouteId::kAdminSignOut: {
+    case RouteId::kAdminSignOut:
+    case RouteId::kAdminAuditExport:
+    case RouteId::kAdminUsage: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));

@@ -18,6 +18,7 @@ struct HttpRequest {
   std::string_view content_type;
   std::optional<std::string_view> idempotency_key;
   std::string_view if_none_match;
+  std::string_view accept;
   std::string_view body;
   std::string_view peer_address;  // the client's IP address, for per-address limits
   std::string_view cookie;        // the Cookie header (admin sessions)

@@ -48,6 +48,8 @@ enum class RouteId {
   kAdminCircuitDeprecate,
   kAdminMinVersions,
   kAdminSetMinVersion,
+  kAdminAuditExport,
+  kAdminUsage,
 };
 
 struct Route {
@@ -101,6 +103,8 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminMinVersions, "GET", "/api/admin/clients/{client_id}/min-versions", true},
     Route{RouteId::kAdminSetMinVersion, "POST", "/api/admin/clients/{client_id}/min-versions",
           true},
+    Route{RouteId::kAdminAuditExport, "GET", "/api/admin/audit/export", true},
+    Route{RouteId::kAdminUsage, "GET", "/api/admin/usage", true},
 };
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
@@ -134,6 +138,7 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminApprovals:
     case RouteId::kAdminCircuits:
     case RouteId::kAdminMinVersions:
+    case RouteId::kAdminUsage:
       return Role::kViewer;
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
@@ -151,6 +156,8 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminSetMinVersion:
       return Role::kOperator;
     case RouteId::kAdminApprove:
+    // The whole trail; the two-person approval will stand in front of it (issue 14).
+    case RouteId::kAdminAuditExport:
       return Role::kApprover;
   }
   return Role::kApprover;  // unreachable: the switch names every route
@@ -207,6 +214,8 @@ constexpr bool throttled_route(RouteId id) noexcept {
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
+    case RouteId::kAdminAuditExport:
+    case RouteId::kAdminUsage:
       return true;
     case RouteId::kHealthz:
     case RouteId::kReadyz:

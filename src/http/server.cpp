@@ -366,6 +366,7 @@ void Session::on_read(beast::error_code ec) {
     r.if_none_match = (*req)[bhttp::field::if_none_match];
     r.cookie = (*req)[bhttp::field::cookie];
     r.csrf_token = (*req)["X-CSRF-Token"];
+    r.accept = (*req)[bhttp::field::accept];
     r.body = req->body();
     return r;
   };

@@ -197,6 +197,9 @@ core::AuditEntry audit_from_row(const Row& row) {
   entry.action = row.text("action");
   entry.details_json = row.is_null("details") ? std::string("{}") : row.json("details");
   entry.at = row.integer("at");
+  entry.seq = row.integer("seq");
+  entry.prev_hash = row.text("prev_hash");
+  entry.hash = row.text("hash");
   return entry;
 }
 

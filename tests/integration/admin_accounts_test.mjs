@@ -40,6 +40,8 @@ const kMinRole = {
   'POST /api/admin/clients/{client_id}/resume': 'operator',
   'POST /api/admin/clients/{client_id}/rotate-key': 'operator',
   'POST /api/admin/clients/{client_id}/rotate-webhook-secret': 'operator',
+  'GET /api/admin/audit/export': 'approver',
+  'GET /api/admin/usage': 'viewer',
 };
 const kRank = { viewer: 1, operator: 2, approver: 3 };
 const kPassword = 'correct horse battery staple';

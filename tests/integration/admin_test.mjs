@@ -2,11 +2,15 @@
 // revoke-key` (the server keeps running on the same data directory) and with
 // POST /api/admin/clients/{client_id}/revoke-key, each works before and gets 401 UNAUTHORIZED from
 // the very next request after; both audited without the key. And a verifier domain belongs to one
-// partner: `admin create-client` refuses one another partner holds, naming it.
+// partner: `admin create-client` refuses one another partner holds, naming it. And the audit chain:
+// GET /api/admin/audit/export's JSON lines verify with `proofgate admin audit verify`, which names
+// a removed line. And GET /api/admin/usage over proof rows: JSON and CSV, counts below k as "<k".
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/admin_test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { Server, admin, createClient, removeDir, tempDir } from './server.mjs';
@@ -26,7 +30,7 @@ before(async () => {
   const token = JSON.parse(r.stdout);
   adminToken = token.admin_token;
   server = await Server.start({
-    bin, artifacts, dataDir, args: ['--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256],
+    bin, artifacts, dataDir, args: ['--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256, '--admin-token-role', 'approver'],
   });
 });
 
@@ -130,4 +134,138 @@ test('admin create-client refuses a verifier domain another partner holds, namin
   createClient(bin, dataDir, { name: 'Third', scopes: ['age_over_18'], domains: ['second.example'] });
   // The first partner's key is untouched.
   assert.equal((await createRequest(first.api_key)).status, 201);
+});
+
+test('GET /api/admin/audit/export streams the chain as JSON lines that admin audit verify accepts', async () => {
+  createClient(bin, dataDir, { name: 'Audited', scopes: ['age_over_18'], domains: ['audited.example'] });
+  createClient(bin, dataDir, { name: 'Audited 2', scopes: ['age_over_18'], domains: ['audited2.example'] });
+  createClient(bin, dataDir, { name: 'Audited 3', scopes: ['age_over_18'], domains: ['audited3.example'] });
+  const exportVia = async (query, token = adminToken) => {
+    const res = await fetch(`${server.url}/api/admin/audit/export${query}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  };
+  const all = await exportVia('');
+  assert.equal(all.status, 200, all.text);
+  assert.match(all.type, /^application\/x-ndjson/);
+  const lines = all.text.split('\n').filter((l) => l);
+  assert.ok(lines.length >= 3, all.text);
+  const entries = lines.map((l) => JSON.parse(l));
+  entries.forEach((e, i) => {
+    assert.equal(e.seq, i + 1);
+    assert.match(e.hash, /^[0-9a-f]{64}$/);
+    assert.equal(e.prev_hash, i === 0 ? '0'.repeat(64) : entries[i - 1].hash);
+  });
+  // The CLI's export is the same chain, line for line.
+  assert.equal(auditEntries().text, all.text);
+
+  const file = join(dataDir, 'audit-export.jsonl');
+  writeFileSync(file, all.text);
+  const head = entries.at(-1).hash;
+  const ok = spawnSync(bin, ['admin', 'audit', 'verify', file, '--anchor', '0'.repeat(64), '--head', head], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), `${lines.length} entries, chain intact from seq 1 to ${lines.length}, head ${head}`);
+
+  // A middle line removed: exit 1 naming the line after the gap.
+  const tampered = lines.filter((_, i) => i !== 1).join('\n') + '\n';
+  const broken = spawnSync(bin, ['admin', 'audit', 'verify', '-'], { input: tampered, encoding: 'utf8' });
+  assert.equal(broken.status, 1, broken.stdout);
+  assert.match(broken.stderr, /chain broken at line 2 \(seq 3\): removed: seq 2 missing/);
+  // A head that is not the export's last hash: exit 1, truncated. Not an export at all: exit 2.
+  const truncated = spawnSync(bin, ['admin', 'audit', 'verify', file, '--head', entries[0].hash], { encoding: 'utf8' });
+  assert.equal(truncated.status, 1, truncated.stdout);
+  assert.match(truncated.stderr, /truncated/);
+  const garbage = spawnSync(bin, ['admin', 'audit', 'verify', '-'], { input: 'not json\n', encoding: 'utf8' });
+  assert.equal(garbage.status, 2);
+  assert.match(garbage.stderr, /line 1 is not an audit export entry/);
+
+  // A time range (RFC 3339 and Unix ms alike) is a contiguous part that verifies on its anchor.
+  const from = entries[1].at_ms;
+  const part = await exportVia(`?from=${from}&to=${encodeURIComponent(new Date(entries[2].at_ms + 1).toISOString())}`);
+  assert.equal(part.status, 200, part.text);
+  const partEntries = part.text.split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  assert.ok(partEntries.length >= 1 && partEntries[0].seq >= 2, part.text);
+  const partCheck = spawnSync(bin, ['admin', 'audit', 'verify', '-', '--anchor', entries[partEntries[0].seq - 2].hash], { input: part.text, encoding: 'utf8' });
+  assert.equal(partCheck.status, 0, partCheck.stderr);
+
+  const bad = await exportVia('?from=yesterday');
+  assert.equal(bad.status, 400);
+  assert.equal(JSON.parse(bad.text).error_code, 'INVALID_REQUEST');
+  assert.match(bad.text, /"field":"from"/);
+  const backwards = await exportVia('?from=2000&to=1000');
+  assert.equal(backwards.status, 400);
+  assert.equal((await exportVia('', 'pga_wrong')).status, 401);
+});
+
+/** Runs `sql` on the server's SQLite database (the server keeps running: WAL). */
+function sqlite(sql) {
+  const r = spawnSync('python3', ['-c', 'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.close()',
+    join(dataDir, 'proofgate.db'), sql], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test('GET /api/admin/usage: counts, p50/p95 and suppression below k, as JSON and as CSV', async () => {
+  const partner = createClient(bin, dataDir, { name: 'Usage', scopes: ['age_over_18'], domains: ['usage.example'] });
+  const day = Date.UTC(2026, 10, 3); // 2026-11-03
+  const rows = [];
+  const add = (status, error, latency, at) => {
+    const n = rows.length;
+    rows.push(`('usage-proof-${n}', '${partner.client_id}', 'age_over_18', '1.0.0', '${status}', ${error ? `'${error}'` : 'NULL'}, '${'a'.repeat(64)}', 'usage-nonce-${n}', ${at}, ${status === 'verified' ? at : 'NULL'}, ${latency})`);
+  };
+  for (let ms = 1; ms <= 6; ms++) add('verified', null, ms, day + 3600_000 + ms); // 01:00
+  add('failed', 'INVALID_PROOF', 40, day + 3600_000);
+  add('failed', 'INVALID_PROOF', 50, day + 7200_000); // 02:00
+  add('verified', null, 9, day + 86_400_000 + 5); // the next day
+  sqlite(`INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code, public_hash, request_nonce, created_at, verified_at, latency_ms) VALUES ${rows.join(',')};`);
+
+  const get = async (query, headers = {}) => {
+    const res = await fetch(`${server.url}/api/admin/usage?${query}`, { headers: { authorization: `Bearer ${adminToken}`, ...headers } });
+    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+  };
+  const range = `from=${new Date(day).toISOString()}&to=${day + 2 * 86_400_000}&verifier_id=${partner.client_id}`;
+  const byDay = await get(range);
+  assert.equal(byDay.status, 200, byDay.text);
+  const report = JSON.parse(byDay.text);
+  assert.equal(report.min_count, 5);
+  assert.equal(report.granularity, 'day');
+  assert.deepEqual(report.buckets.map((b) => [b.start, b.verified, b.failed, b.p50_ms, b.p95_ms]), [
+    // 6 verified shown; 2 INVALID_PROOF suppressed; percentiles over 8 timed proofs (1..6, 40, 50).
+    ['2026-11-03T00:00:00Z', 6, { INVALID_PROOF: '<5' }, 4, 50],
+    // One proof: its count suppressed and its latency omitted.
+    ['2026-11-04T00:00:00Z', '<5', {}, null, null],
+  ]);
+
+  const byHour = JSON.parse((await get(`${range}&granularity=hour&claim_type=age_over_18`)).text);
+  assert.deepEqual(byHour.buckets.map((b) => [b.start, b.verified, b.failed]), [
+    ['2026-11-03T01:00:00Z', 6, { INVALID_PROOF: '<5' }],
+    ['2026-11-03T02:00:00Z', 0, { INVALID_PROOF: '<5' }],
+    ['2026-11-04T00:00:00Z', '<5', {}],
+  ]);
+
+  for (const csv of [await get(`${range}&format=csv`), await get(range, { accept: 'text/csv' })]) {
+    assert.equal(csv.status, 200, csv.text);
+    assert.match(csv.type, /^text\/csv/);
+    assert.deepEqual(csv.text.trim().split('\r\n'), [
+      'start,claim_type,verifier_id,outcome,count,p50_ms,p95_ms',
+      `2026-11-03T00:00:00Z,age_over_18,${partner.client_id},verified,6,4,50`,
+      `2026-11-03T00:00:00Z,age_over_18,${partner.client_id},INVALID_PROOF,<5,4,50`,
+      `2026-11-04T00:00:00Z,age_over_18,${partner.client_id},verified,<5,,`,
+    ]);
+  }
+
+  const refused = async (query, field) => {
+    const r = await get(query);
+    assert.equal(r.status, 400, r.text);
+    const problem = JSON.parse(r.text);
+    assert.equal(problem.error_code, 'INVALID_REQUEST');
+    assert.equal(problem.field, field, r.text);
+  };
+  await refused(`to=${day}`, 'from');
+  await refused(`from=soon&to=${day}`, 'from');
+  await refused(`from=${day}&to=${day}`, 'to');
+  await refused(`from=${day}&to=${day + 32 * 86_400_000}&granularity=hour`, 'to');
+  await refused(`from=${day}&to=${day + 367 * 86_400_000}`, 'to');
+  await refused(`from=${day}&to=${day + 1000}&granularity=week`, 'granularity');
+  await refused(`from=${day}&to=${day + 1000}&format=xml`, 'format');
+  const anonymous = await fetch(`${server.url}/api/admin/usage?${range}`);
+  assert.equal(anonymous.status, 401);
 });

@@ -211,6 +211,15 @@ describe('happy path', () => {
       assertProblem(await call('GET', `/api/v1/status/${proofId}`, { key: other.api_key }), 404, 'NOT_FOUND');
     }
   });
+
+  test('every verified proof row keeps its processing time (latency_ms, for the usage report)', () => {
+    assert.ok(acknowledged.length >= 1, 'needs a verified proof');
+    const ids = acknowledged.map(({ proofId }) => `'${proofId}'`).join(',');
+    const r = spawnSync('python3', ['-c', 'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(c.execute(sys.argv[2]).fetchone()[0])',
+      path.join(dataDir, 'proofgate.db'), `SELECT count(*) FROM proofs WHERE id IN (${ids}) AND latency_ms >= 1`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(Number(r.stdout.trim()), acknowledged.length);
+  });
 });
 
 describe('error codes', () => {

@@ -61,7 +61,13 @@ class AccountSuite : public ::testing::TestWithParam<AccountBackendFactory> {
     return a;
   }
   static core::AuditEntry audit(const std::string& action, core::UnixMillis at = 1000) {
-    return {0, std::string(core::kActorAdminCli), "tester", action, R"({"k":1})", at};
+    core::AuditEntry e;
+    e.actor_type = std::string(core::kActorAdminCli);
+    e.actor_id = "tester";
+    e.action = action;
+    e.details_json = R"({"k":1})";
+    e.at = at;
+    return e;
   }
   std::size_t audit_count(const std::string& action) {
     std::size_t n = 0;

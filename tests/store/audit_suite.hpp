@@ -17,11 +17,14 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/audit.hpp"
+#include "core/audit_chain.hpp"
 #include "core/model.hpp"
 #include "core/ports.hpp"
+#include "core/usage.hpp"
 #include "outbox_suite.hpp"
 #include "store_suite.hpp"
 
@@ -114,7 +117,7 @@ class AuditSuite : public ::testing::TestWithParam<AuditBackendFactory> {
 // --- record and list ---
 
 TEST_P(AuditSuite, lists_entries_in_a_half_open_time_range_oldest_first_up_to_the_limit) {
-  for (const int offset : {30, 10, 40, 20, 50}) {
+  for (const int offset : {10, 20, 30, 40, 50}) {
     audit().record_audit(audit_entry("at." + std::to_string(offset), kNow + offset));
   }
   EXPECT_EQ(actions(audit().list_audit(kNow + 10, kNow + 40, 100)),
@@ -180,8 +183,8 @@ TEST_P(AuditSuite, refuses_an_entry_without_action_or_actor_or_with_details_that
 // --- retention: archive, then delete ---
 
 TEST_P(AuditSuite, take_audit_before_archives_oldest_first_in_batches_and_deletes_exactly_those) {
-  // Seven entries before the cutoff, recorded out of order; two at or after it.
-  for (const int offset : {5, 1, 7, 3, 2, 6, 4}) {
+  // Seven entries before the cutoff; two at or after it.
+  for (const int offset : {1, 2, 3, 4, 5, 6, 7}) {
     audit().record_audit(audit_entry("old." + std::to_string(offset), kNow + offset));
   }
   audit().record_audit(audit_entry("new.at_cutoff", kNow + 100));
@@ -369,10 +372,11 @@ TEST_P(AuditSuite, a_refused_audit_entry_rolls_every_admin_change_back) {
   // Only the one partner created with a good entry left a trace.
   EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.created"});
 
-  audit().record_audit(audit_entry("old", kNow - 1000));
-  EXPECT_THROW(admin().archive_audit_before(kNow, 10, [](const auto&) { return refused_entry(); }),
-               core::StoreError);
-  EXPECT_EQ(actions(everything()), (std::vector<std::string>{"old", "client.created"}));
+  audit().record_audit(audit_entry("old", kNow));
+  EXPECT_THROW(
+      admin().archive_audit_before(kNow + 1, 10, [](const auto&) { return refused_entry(); }),
+      core::StoreError);
+  EXPECT_EQ(actions(everything()), (std::vector<std::string>{"client.created", "old"}));
 }
 
 TEST_P(AuditSuite, admin_changes_are_written_with_their_audit_entries) {
@@ -480,6 +484,184 @@ TEST_P(AuditSuite, a_revoked_key_finds_no_partner_from_the_next_lookup_on) {
             core::RevokeOutcome::kUnknownClient);
   EXPECT_EQ(store().list_clients()[0].revoked_at, kNow + 7);
   EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.key_revoked"});
+}
+
+// --- the hash chain (core/audit_chain.hpp) ---
+
+/// The entries as export lines, checked as `proofgate admin audit verify` checks a file.
+inline core::AuditChainCheck check_chain(const std::vector<core::AuditEntry>& entries,
+                                         std::optional<std::string_view> anchor = std::nullopt) {
+  std::vector<std::string> lines;
+  for (const core::AuditEntry& e : entries) lines.push_back(core::audit_export_line(e));
+  return core::check_audit_export(lines, anchor, std::nullopt);
+}
+
+TEST_P(AuditSuite, every_entry_is_chained_from_the_genesis_hash_with_contiguous_seq) {
+  audit().record_audit(audit_entry("first", kNow, R"({"b":[2,{"z":1,"y":2}],"a":"x"})"));
+  ASSERT_EQ(admin().create_client(sample_client(1), audit_entry("client.created", kNow + 1)),
+            std::nullopt);
+  audit().record_audit(audit_entry("third", kNow + 2, ""));
+  reopen();
+  const auto entries = everything();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].prev_hash, core::kAuditGenesisHash);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const core::AuditEntry& e = entries[i];
+    EXPECT_EQ(e.seq, static_cast<std::int64_t>(i + 1));
+    if (i > 0) {
+      EXPECT_EQ(e.prev_hash, entries[i - 1].hash);
+    }
+    // The hash covers the canonical details, whatever order the caller wrote them in.
+    EXPECT_EQ(e.hash, core::audit_entry_hash(e.seq, e.prev_hash, e.actor_type, e.actor_id, e.action,
+                                             *core::canonical_details(e.details_json), e.at));
+  }
+  EXPECT_EQ(entries[0].details_json, R"({"a":"x","b":[2,{"y":2,"z":1}]})");
+  const core::AuditChainCheck check = check_chain(entries);
+  EXPECT_EQ(check.verdict, core::AuditChainCheck::Verdict::kIntact) << check.reason;
+  EXPECT_EQ(check.head, entries.back().hash);
+}
+
+TEST_P(AuditSuite, an_entry_dated_before_its_predecessor_takes_the_predecessors_time) {
+  audit().record_audit(audit_entry("later", kNow + 50));
+  audit().record_audit(audit_entry("clock.behind", kNow + 10));
+  const auto entries = everything();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].action, "clock.behind");
+  EXPECT_EQ(entries[1].at, kNow + 50);  // times never go back along the chain
+}
+
+TEST_P(AuditSuite, retention_keeps_the_chain_going_and_archives_plus_live_rows_verify_as_one) {
+  for (int n = 0; n < 5; ++n) audit().record_audit(audit_entry("old", kNow + n));
+  std::vector<core::AuditEntry> archived;
+  ASSERT_EQ(admin().archive_audit_before(kNow + 3, 2,
+                                         [&](const std::vector<core::AuditEntry>& rows) {
+                                           archived.insert(archived.end(), rows.begin(),
+                                                           rows.end());
+                                           return audit_entry("retention.archived", kNow + 10);
+                                         }),
+            3u);
+  ASSERT_EQ(archived.size(), 3u);
+  for (std::size_t i = 0; i < archived.size(); ++i) {
+    EXPECT_EQ(archived[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(archived[i].hash.size(), 64u);
+  }
+  // Remove everything left, then write again: the chain still continues from its head.
+  audit().take_audit_before(kNow + 1000, 100, [&](const std::vector<core::AuditEntry>& rows) {
+    archived.insert(archived.end(), rows.begin(), rows.end());
+  });
+  EXPECT_TRUE(everything().empty());
+  reopen();
+  audit().record_audit(audit_entry("after.retention", kNow + 20));
+  const auto live = everything();
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].seq, static_cast<std::int64_t>(archived.size() + 1));
+  EXPECT_EQ(live[0].prev_hash, archived.back().hash);
+  // Live alone verifies when anchored on the last archived hash; archives + live as one chain.
+  EXPECT_EQ(check_chain(live, archived.back().hash).verdict,
+            core::AuditChainCheck::Verdict::kIntact);
+  std::vector<core::AuditEntry> all = archived;
+  all.insert(all.end(), live.begin(), live.end());
+  const core::AuditChainCheck check = check_chain(all);
+  EXPECT_EQ(check.verdict, core::AuditChainCheck::Verdict::kIntact) << check.reason;
+  EXPECT_EQ(check.entries, all.size());
+}
+
+TEST_P(AuditSuite, concurrent_writers_on_several_connections_keep_the_chain_linear) {
+  constexpr int kWriters = 4, kEach = 25;
+  std::vector<AuditConnection> connections;
+  for (int w = 0; w < kWriters; ++w) connections.push_back(backend_->open());
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int n = 0; n < kEach; ++n) {
+        connections[w].audit->record_audit(audit_entry("writer." + std::to_string(w), kNow + n,
+                                                       R"({"n":)" + std::to_string(n) + "}"));
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const auto entries = everything();
+  ASSERT_EQ(entries.size(), static_cast<std::size_t>(kWriters * kEach));
+  const core::AuditChainCheck check = check_chain(entries);
+  EXPECT_EQ(check.verdict, core::AuditChainCheck::Verdict::kIntact)
+      << "line " << check.line << ": " << check.reason;
+  EXPECT_EQ(check.first_seq, 1);
+  EXPECT_EQ(check.last_seq, kWriters * kEach);
+}
+
+// --- the usage report (core::UsageStore) ---
+
+TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_with_percentiles) {
+  store().insert_client(sample_client(2));
+  store().insert_client(sample_client(3));
+  auto& usage = dynamic_cast<core::UsageStore&>(*connection_.store);
+  const core::UnixMillis day = kNow / core::kDayMs * core::kDayMs;
+  int n = 0;
+  const auto proof = [&](const std::string& client, const std::string& claim,
+                         const std::string& error, std::int64_t latency, core::UnixMillis at) {
+    core::ProofRecord p =
+        sample_proof("proof-" + std::to_string(n), client, "nonce-" + std::to_string(n));
+    ++n;
+    p.claim_type = claim;
+    p.status = error.empty() ? "verified" : "failed";
+    p.error_code = error;
+    p.verified_at = error.empty() ? at : 0;
+    p.latency_ms = latency;
+    p.created_at = at;
+    ASSERT_EQ(store().record_proof(p, nullptr, nullptr), core::RecordOutcome::kStored);
+  };
+  for (int ms = 1; ms <= 6; ++ms) proof("client-2", "income_gte", "", ms, kNow + ms);
+  proof("client-2", "income_gte", "INVALID_PROOF", 10, kNow);
+  proof("client-2", "income_gte", "INVALID_PROOF", 20, kNow);
+  proof("client-2", "income_gte", "STALE_ROOT", 30, kNow);
+  proof("client-3", "income_gte", "", 2, kNow);
+  proof("client-2", "age_over_18", "", 4, kNow);
+  proof("client-2", "income_gte", "", -1, kNow + core::kDayMs);  // latency unknown
+  proof("client-2", "income_gte", "", 7, day - 1);               // before the range
+
+  const core::UsageQuery all{day, day + 2 * core::kDayMs, core::kDayMs, "", ""};
+  const core::UsageData data = usage.usage(all);
+  std::vector<std::string> counts;
+  for (const auto& c : data.counts) {
+    counts.push_back(std::to_string((c.bucket - day) / core::kDayMs) + " " + c.claim_type + " " +
+                     c.verifier_id + " " + c.status + " " + c.error_code + " " +
+                     std::to_string(c.count));
+  }
+  EXPECT_EQ(counts, (std::vector<std::string>{
+                        "0 age_over_18 client-2 verified  1",
+                        "0 income_gte client-2 failed INVALID_PROOF 2",
+                        "0 income_gte client-2 failed STALE_ROOT 1",
+                        "0 income_gte client-2 verified  6",
+                        "0 income_gte client-3 verified  1",
+                        "1 income_gte client-2 verified  1",
+                    }));
+  // Nearest rank over 1..6, 10, 20, 30: p50 = the 5th (5), p95 = the 9th (30).
+  ASSERT_EQ(data.latencies.size(), 3u);  // the day-1 row has no known latency
+  EXPECT_EQ(data.latencies[1].verifier_id, "client-2");
+  EXPECT_EQ(data.latencies[1].claim_type, "income_gte");
+  EXPECT_EQ(data.latencies[1].n, 9);
+  EXPECT_EQ(data.latencies[1].p50_ms, 5);
+  EXPECT_EQ(data.latencies[1].p95_ms, 30);
+
+  // Filters and hourly buckets.
+  const core::UsageData only =
+      usage.usage({day, day + core::kDayMs, core::kHourMs, "income_gte", "client-3"});
+  ASSERT_EQ(only.counts.size(), 1u);
+  EXPECT_EQ(only.counts[0].bucket, kNow / core::kHourMs * core::kHourMs);
+  EXPECT_EQ(only.counts[0].verifier_id, "client-3");
+
+  // The report: counts below k = 5 are suppressed, so are percentiles over fewer than k proofs.
+  const core::UsageReport report = core::usage_report(all, data, 5);
+  ASSERT_EQ(report.buckets.size(), 4u);
+  const core::UsageBucket& main = report.buckets[1];
+  EXPECT_EQ(main.claim_type, "income_gte");
+  EXPECT_EQ(main.verifier_id, "client-2");
+  EXPECT_EQ(main.verified, core::ReportedCount(6));
+  EXPECT_EQ(main.failed.at("INVALID_PROOF"), std::nullopt);
+  EXPECT_EQ(main.failed.at("STALE_ROOT"), std::nullopt);
+  EXPECT_EQ(main.p50_ms, std::optional<std::int64_t>(5));
+  EXPECT_EQ(report.buckets[2].verified, std::nullopt);  // client-3's one proof
+  EXPECT_EQ(report.buckets[2].p50_ms, std::nullopt);
 }
 
 }  // namespace pg::store::test

@@ -218,8 +218,8 @@ TEST_F(PostgresStoreTest, migrations_are_recorded_once_and_reopening_applies_not
   }
   const auto first =
       sql().rows("SELECT version, name, applied_at FROM schema_migrations ORDER BY 1");
-  ASSERT_EQ(first.size(), postgres_migrations().size());  // versions ascend, with reserved gaps
   ASSERT_EQ(first.size(), postgres_migrations().size());
+  ASSERT_EQ(first.size(), static_cast<std::size_t>(latest));  // 1..latest, no gap
   EXPECT_EQ(first[0][1], "0001_init.sql");
   EXPECT_EQ(first[1][1], "0002_analytics.sql");
 
@@ -227,6 +227,34 @@ TEST_F(PostgresStoreTest, migrations_are_recorded_once_and_reopening_applies_not
   EXPECT_EQ(again->schema_version(), latest);
   EXPECT_EQ(sql().rows("SELECT version, name, applied_at FROM schema_migrations ORDER BY 1"),
             first);
+}
+
+TEST_F(PostgresStoreTest, entries_from_before_the_chain_are_chained_in_id_order_when_it_opens) {
+  {
+    auto store = open();
+    store->record_audit(test::audit_entry("first", test::kNow + 20));
+  }
+  // As migration 0006 leaves a populated trail: rows without chain fields (details only as
+  // jsonb), the head at genesis.
+  sql().rows(
+      "UPDATE audit_logs SET seq = NULL, prev_hash = NULL, hash = NULL, "
+      "details_canonical = NULL");
+  sql().rows(
+      "INSERT INTO audit_logs (actor_type, action, details, at) VALUES "
+      "('system', 'second', '{\"b\": 1, \"a\": [2, {\"d\": 1, \"c\": 0}]}', " +
+      std::to_string(test::kNow) + ")");
+  sql().rows("UPDATE audit_chain SET seq = 0, hash = '" + std::string(core::kAuditGenesisHash) +
+             "', at = 0");
+  auto store = open();
+  store->record_audit(test::audit_entry("after", test::kNow + 40));
+  const auto entries = store->list_audit(0, test::kNow * 2, 100);
+  EXPECT_EQ(test::actions(entries), (std::vector<std::string>{"first", "second", "after"}));
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1].seq, 2);
+  EXPECT_EQ(entries[1].at, test::kNow);  // an old entry keeps its recorded time
+  EXPECT_EQ(entries[1].details_json, R"({"a":[2,{"c":0,"d":1}],"b":1})");
+  const core::AuditChainCheck check = test::check_chain(entries, core::kAuditGenesisHash);
+  EXPECT_EQ(check.verdict, core::AuditChainCheck::Verdict::kIntact) << check.reason;
 }
 
 TEST_F(PostgresStoreTest, stores_opening_at_once_migrate_the_database_exactly_once) {

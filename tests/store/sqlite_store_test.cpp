@@ -249,6 +249,40 @@ TEST_F(SqliteStoreTest, migrations_are_applied_once_and_skipped_on_reopen) {
             first_applied_at);
 }
 
+TEST_F(SqliteStoreTest, entries_from_before_the_chain_are_chained_in_id_order_when_it_opens) {
+  {
+    SqliteStore store(settings());
+    store.record_audit(test::audit_entry("first", test::kNow + 20));
+    store.record_audit(test::audit_entry("second", test::kNow + 30));
+  }
+  {
+    // As migration 0007 leaves a populated trail: rows without chain fields, the head at genesis;
+    // plus a row written by hand with spaced, unordered details and an earlier time.
+    RawDatabase raw(settings().path);
+    raw.execute("UPDATE audit_logs SET seq = NULL, prev_hash = NULL, hash = NULL");
+    raw.execute(
+        "INSERT INTO audit_logs (actor_type, actor_id, action, details, at) VALUES "
+        "('system', NULL, 'third', '{ \"b\": 1, \"a\": 2 }', " +
+        std::to_string(test::kNow) + ")");
+    raw.execute("UPDATE audit_chain SET seq = 0, hash = '" + std::string(core::kAuditGenesisHash) +
+                "', at = 0");
+  }
+  SqliteStore store(settings());
+  store.record_audit(test::audit_entry("after", test::kNow + 40));
+  const auto entries = store.list_audit(0, test::kNow * 2, 100);
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(test::actions(entries),
+            (std::vector<std::string>{"first", "second", "third", "after"}));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].seq, static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(entries[2].details_json, R"({"a":2,"b":1})");
+  EXPECT_EQ(entries[2].at, test::kNow);  // an old entry keeps its recorded time
+  EXPECT_EQ(entries[3].at, test::kNow + 40);
+  const core::AuditChainCheck check = test::check_chain(entries, core::kAuditGenesisHash);
+  EXPECT_EQ(check.verdict, core::AuditChainCheck::Verdict::kIntact) << check.reason;
+}
+
 TEST_F(SqliteStoreTest, refuses_a_database_stamped_with_a_newer_schema_version) {
   { SqliteStore store(settings()); }
   const int future = SqliteStore::latest_schema_version() + 1;

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "core/audit_chain.hpp"
 #include "store/audit_batches.hpp"
 #include "store/column_index.hpp"
 #include "store/json_columns.hpp"
@@ -172,8 +173,8 @@ constexpr std::string_view kProofNoncePrimaryKey = "proof_nonces_pkey";
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr Statement kInsertProof{"insert_proof", R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
-                      public_hash, request_nonce, created_at, verified_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))sql",
+                      public_hash, request_nonce, created_at, verified_at, latency_ms)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11))sql",
                                  true};
 // proof_nonces gives the row's created_at, which prunes the lookup to one partition.
 constexpr Statement kFindProof{"find_proof", R"sql(
@@ -396,20 +397,65 @@ constexpr Statement kCircuitEnabled{"circuit_enabled", R"sql(
 // --- The audit trail (core::AuditStore). Oldest first is (at, id): the audit_logs_at index. ---
 
 constexpr Statement kInsertAudit{"insert_audit", R"sql(
-  INSERT INTO audit_logs (actor_type, actor_id, action, details, at)
-  VALUES ($1, $2, $3, $4::jsonb, $5))sql",
+  INSERT INTO audit_logs (actor_type, actor_id, action, details, at, seq, prev_hash, hash,
+                          details_canonical)
+  VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $4::text))sql",
                                  false};
+// details_canonical is the text the hash covers (jsonb's own text is not: it reorders members).
 constexpr Statement kListAudit{"list_audit", R"sql(
-  SELECT id, actor_type, actor_id, action, details::text AS details, at FROM audit_logs
-  WHERE at >= $1 AND at < $2 ORDER BY at, id LIMIT $3)sql",
+  SELECT id, actor_type, actor_id, action, COALESCE(details_canonical, details::text) AS details,
+         at, seq, prev_hash, hash FROM audit_logs
+  WHERE at >= $1 AND at < $2 ORDER BY seq LIMIT $3)sql",
                                false};
 constexpr Statement kOldestAudit{"oldest_audit", R"sql(
-  SELECT id, actor_type, actor_id, action, details::text AS details, at FROM audit_logs
-  WHERE at < $1 ORDER BY at, id LIMIT $2 FOR UPDATE SKIP LOCKED)sql",
+  SELECT id, actor_type, actor_id, action, COALESCE(details_canonical, details::text) AS details,
+         at, seq, prev_hash, hash FROM audit_logs
+  WHERE at < $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)sql",
                                  false};
+// The chain head (0006_audit_chain_and_latency.sql): every writer, on every instance, locks this
+// row first, so entries are chained one at a time and seq has no gaps.
+constexpr Statement kLockAuditHead{"lock_audit_head", R"sql(
+  SELECT seq, hash, at FROM audit_chain WHERE id = 1 FOR UPDATE)sql",
+                                   false};
+constexpr Statement kSetAuditHead{"set_audit_head", R"sql(
+  UPDATE audit_chain SET seq = $1, hash = $2, at = $3 WHERE id = 1)sql",
+                                  false};
+constexpr Statement kUnchainedAudit{"unchained_audit", R"sql(
+  SELECT id, actor_type, actor_id, action, details::text AS details, at, seq, prev_hash, hash
+  FROM audit_logs WHERE seq IS NULL ORDER BY id)sql",
+                                    false};
+constexpr Statement kChainAudit{"chain_audit", R"sql(
+  UPDATE audit_logs SET seq = $2, prev_hash = $3, hash = $4, details_canonical = $5, at = $6
+  WHERE id = $1)sql",
+                                false};
 constexpr Statement kDeleteAudit{"delete_audit", R"sql(
   DELETE FROM audit_logs WHERE id = ANY ($1::bigint[]) RETURNING id)sql",
                                  false};
+// --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+
+constexpr Statement kUsageCounts{"usage_counts", R"sql(
+  SELECT created_at / $3::bigint * $3::bigint AS bucket, claim_type, verifier_id, status,
+         COALESCE(error_code, '') AS error_code, count(*) AS count
+  FROM proofs
+  WHERE created_at >= $1 AND created_at < $2 AND ($4::text = '' OR claim_type = $4::text)
+    AND ($5::text = '' OR verifier_id = $5::text)
+  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql",
+                                 false};
+// Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
+constexpr Statement kUsageLatencies{"usage_latencies", R"sql(
+  WITH ranked AS (
+    SELECT created_at / $3::bigint * $3::bigint AS bucket, claim_type, verifier_id, latency_ms,
+           row_number() OVER w AS rank, count(*) OVER w AS n
+    FROM proofs
+    WHERE created_at >= $1 AND created_at < $2 AND latency_ms IS NOT NULL
+      AND ($4::text = '' OR claim_type = $4::text) AND ($5::text = '' OR verifier_id = $5::text)
+    WINDOW w AS (PARTITION BY created_at / $3::bigint, claim_type, verifier_id
+                 ORDER BY latency_ms ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+  SELECT bucket, claim_type, verifier_id, n,
+         min(CASE WHEN rank >= (n * 50 + 99) / 100 THEN latency_ms END) AS p50_ms,
+         min(CASE WHEN rank >= (n * 95 + 99) / 100 THEN latency_ms END) AS p95_ms
+  FROM ranked GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3)sql",
+                                    false};
 constexpr Statement kAnonymiseUser{"anonymise_user", R"sql(
   UPDATE proofs SET user_id = NULL WHERE user_id = $1 RETURNING 1)sql",
                                    false};
@@ -589,19 +635,66 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
   return claim_domains(connection, client, operation);
 }
 
-/// Checks `entry` as record_audit promises and appends it, inside the caller's transaction (when
-/// there is one): a refusal throws there and rolls back whatever it changed before.
+core::AuditChainHead lock_audit_head(Connection& connection, std::string_view operation) {
+  const Result head = connection.run(kLockAuditHead, Params(), operation);
+  const auto row = first_row<core::AuditChainHead>(head, operation, [](const auto& r) {
+    return core::AuditChainHead{r.integer("seq"), r.text("hash"), r.integer("at")};
+  });
+  if (!row) fail(operation, "the audit chain head is missing");
+  return *row;
+}
+
+void write_audit_head(Connection& connection, const core::AuditChainHead& head,
+                      std::string_view operation) {
+  connection.run(kSetAuditHead, Params().integer(head.seq).text(head.hash).integer(head.at),
+                 operation);
+}
+
+/// Checks `entry` as record_audit promises and appends it at the chain's head, inside the
+/// caller's transaction (which the head's row lock serializes with every other writer): a refusal
+/// throws there and rolls back whatever it changed before.
 void write_audit(Connection& connection, const core::AuditEntry& entry,
                  std::string_view operation) {
-  const std::string details = audit_details_json(entry, operation, kStoreName);
+  core::AuditEntry chained = entry;
+  chained.details_json = audit_details_json(entry, operation, kStoreName);
+  const core::AuditChainHead head =
+      core::chain_audit_entry(chained, lock_audit_head(connection, operation));
   connection.run(kInsertAudit,
                  Params()
-                     .text(entry.actor_type)
-                     .nullable_text(entry.actor_id)
-                     .text(entry.action)
-                     .text(details)
-                     .integer(entry.at),
+                     .text(chained.actor_type)
+                     .nullable_text(chained.actor_id)
+                     .text(chained.action)
+                     .text(chained.details_json)
+                     .integer(chained.at)
+                     .integer(chained.seq)
+                     .text(chained.prev_hash)
+                     .text(chained.hash),
                  operation);
+  write_audit_head(connection, head, operation);
+}
+
+/// Chains the entries written before the chain existed, in id order, after the head.
+void chain_legacy_audit(Connection& connection, std::string_view operation) {
+  Transaction transaction(connection, operation);
+  core::AuditChainHead head = lock_audit_head(connection, operation);
+  const Result unchained = connection.run(kUnchainedAudit, Params(), operation);
+  if (unchained.rows() == 0) return;
+  std::vector<core::AuditEntry> rows = all_rows<core::AuditEntry>(
+      unchained, operation, [](const auto& row) { return audit_from_row(row); });
+  for (core::AuditEntry& row : rows) {
+    head = core::chain_audit_entry(row, head, /*keep_at=*/true);
+    connection.run(kChainAudit,
+                   Params()
+                       .integer(row.id)
+                       .integer(row.seq)
+                       .text(row.prev_hash)
+                       .text(row.hash)
+                       .text(row.details_json)
+                       .integer(row.at),
+                   operation);
+  }
+  write_audit_head(connection, head, operation);
+  transaction.commit();
 }
 
 void write_idempotency(Connection& connection, const core::IdempotencyRecord& record,
@@ -666,6 +759,7 @@ PostgresStore::PostgresStore(const PostgresSettings& settings) {
     const std::unique_ptr<Connection> connection = Connection::open(migrator, {});
     if (settings.migrate) {
       migrate(*connection);
+      chain_legacy_audit(*connection, kOperation);
     } else {
       const int applied = applied_schema_version(*connection, kOperation);
       if (applied < latest_schema_version()) {
@@ -837,19 +931,23 @@ core::RecordOutcome PostgresStore::record_proof(const core::ProofRecord& proof,
     }
     throw;
   }
-  connection->run(kInsertProof,
-                  Params()
-                      .text(proof.id)
-                      .text(proof.client_id)
-                      .text(proof.claim_type)
-                      .text(proof.circuit_version)
-                      .text(proof.status)
-                      .nullable_text(proof.error_code)
-                      .text(proof.public_hash)
-                      .text(proof.request_nonce)
-                      .integer(proof.created_at)
-                      .nullable_integer(proof.verified_at),
-                  kOperation);
+  Params proof_params;
+  proof_params.text(proof.id)
+      .text(proof.client_id)
+      .text(proof.claim_type)
+      .text(proof.circuit_version)
+      .text(proof.status)
+      .nullable_text(proof.error_code)
+      .text(proof.public_hash)
+      .text(proof.request_nonce)
+      .integer(proof.created_at)
+      .nullable_integer(proof.verified_at);
+  if (proof.latency_ms < 0) {
+    proof_params.null();
+  } else {
+    proof_params.integer(proof.latency_ms);
+  }
+  connection->run(kInsertProof, proof_params, kOperation);
   if (event != nullptr) insert_outbox_row(*connection, *event, event->created_at, kOperation);
   if (idempotency != nullptr) write_idempotency(*connection, *idempotency, kOperation);
   transaction.commit();
@@ -1151,7 +1249,9 @@ std::vector<std::pair<std::string, std::int64_t>> PostgresStore::count_by_status
 void PostgresStore::record_audit(const core::AuditEntry& entry) {
   constexpr std::string_view kOperation = "record_audit";
   auto connection = pool_->acquire(kOperation);
+  Transaction transaction(*connection, kOperation);
   write_audit(*connection, entry, kOperation);
+  transaction.commit();
 }
 
 std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, core::UnixMillis to,
@@ -1217,6 +1317,34 @@ std::size_t PostgresStore::anonymise_user(std::string_view user_id) {
   const Result changed = connection->run(kAnonymiseUser, Params().text(user_id), kOperation);
   transaction.commit();
   return static_cast<std::size_t>(changed.rows());
+}
+
+// --- core::UsageStore ---
+
+core::UsageData PostgresStore::usage(const core::UsageQuery& q) {
+  constexpr std::string_view kOperation = "usage";
+  auto connection = pool_->acquire(kOperation);
+  const auto params = [&] {
+    return Params()
+        .integer(q.from)
+        .integer(q.to)
+        .integer(q.bucket_ms)
+        .text(q.claim_type)
+        .text(q.verifier_id);
+  };
+  core::UsageData data;
+  const Result counts = connection->run(kUsageCounts, params(), kOperation);
+  data.counts = all_rows<core::UsageCount>(counts, kOperation, [](const auto& row) {
+    return core::UsageCount{row.integer("bucket"), row.text("claim_type"), row.text("verifier_id"),
+                            row.text("status"),    row.text("error_code"), row.integer("count")};
+  });
+  const Result latencies = connection->run(kUsageLatencies, params(), kOperation);
+  data.latencies = all_rows<core::UsageLatency>(latencies, kOperation, [](const auto& row) {
+    return core::UsageLatency{row.integer("bucket"),   row.text("claim_type"),
+                              row.text("verifier_id"), row.integer("n"),
+                              row.integer("p50_ms"),   row.integer("p95_ms")};
+  });
+  return data;
 }
 
 // --- core::AdminStore: each change with its audit entry, in one transaction ---

@@ -19,6 +19,7 @@
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "core/usage.hpp"
 #include "store/audit_batches.hpp"
 #include "store/side_writes.hpp"
 
@@ -58,7 +59,8 @@ class PostgresStore final : public core::Store,
                             public core::OutboxStore,
                             public core::AuditStore,
                             public core::AdminStore,
-                            public core::AccountStore {
+                            public core::AccountStore,
+                            public core::UsageStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -233,6 +235,9 @@ class PostgresStore final : public core::Store,
   /// when `work` returns true, rolled back when it returns false or throws).
   bool with_connection(std::string_view operation, bool write,
                        const std::function<bool(postgres::Connection&, const SideWrites&)>& work);
+
+  // --- core::UsageStore ---
+  core::UsageData usage(const core::UsageQuery& query) override;
 
  private:
   /// `work(connection)` on a pooled connection; with `audit`, inside one transaction that also

@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "core/audit_chain.hpp"
 #include "store/audit_batches.hpp"
 #include "store/column_index.hpp"
 #include "store/json_columns.hpp"
@@ -126,8 +127,8 @@ constexpr std::string_view kFindRequest = R"sql(
 
 constexpr std::string_view kInsertProof = R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
-                      public_hash, request_nonce, created_at, verified_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+                      public_hash, request_nonce, created_at, verified_at, latency_ms)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
 constexpr std::string_view kFindProof = R"sql(
   SELECT id, verifier_id, claim_type, circuit_version, status, error_code, public_hash,
          request_nonce, created_at, verified_at
@@ -279,15 +280,49 @@ constexpr std::string_view kCircuitEnabled =
 // --- The audit trail (core::AuditStore). Oldest first is (at, id): the audit_logs_at index. ---
 
 constexpr std::string_view kInsertAudit = R"sql(
-  INSERT INTO audit_logs (actor_type, actor_id, action, details, at)
-  VALUES (?1, ?2, ?3, ?4, ?5))sql";
+  INSERT INTO audit_logs (actor_type, actor_id, action, details, at, seq, prev_hash, hash)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql";
 constexpr std::string_view kListAudit = R"sql(
-  SELECT id, actor_type, actor_id, action, details, at FROM audit_logs
-  WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3)sql";
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  WHERE at >= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)sql";
 constexpr std::string_view kOldestAudit = R"sql(
-  SELECT id, actor_type, actor_id, action, details, at FROM audit_logs
-  WHERE at < ?1 ORDER BY at, id LIMIT ?2)sql";
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  WHERE at < ?1 ORDER BY seq LIMIT ?2)sql";
+// The chain head (0007_audit_chain_and_latency.sql); the store's write lock serializes writers.
+constexpr std::string_view kAuditHead = "SELECT seq, hash, at FROM audit_chain WHERE id = 1";
+constexpr std::string_view kSetAuditHead =
+    "UPDATE audit_chain SET seq = ?1, hash = ?2, at = ?3 WHERE id = 1";
+constexpr std::string_view kUnchainedAudit = R"sql(
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  WHERE seq IS NULL
+  ORDER BY id)sql";
+constexpr std::string_view kChainAudit = R"sql(
+  UPDATE audit_logs SET seq = ?2, prev_hash = ?3, hash = ?4, details = ?5, at = ?6
+  WHERE id = ?1)sql";
 constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1";
+// --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+
+constexpr std::string_view kUsageCounts = R"sql(
+  SELECT created_at / ?3 * ?3 AS bucket, claim_type, verifier_id, status,
+         COALESCE(error_code, '') AS error_code, count(*) AS count
+  FROM proofs
+  WHERE created_at >= ?1 AND created_at < ?2 AND (?4 = '' OR claim_type = ?4)
+    AND (?5 = '' OR verifier_id = ?5)
+  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql";
+// Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
+constexpr std::string_view kUsageLatencies = R"sql(
+  WITH ranked AS (
+    SELECT created_at / ?3 * ?3 AS bucket, claim_type, verifier_id, latency_ms,
+           row_number() OVER w AS rank, count(*) OVER w AS n
+    FROM proofs
+    WHERE created_at >= ?1 AND created_at < ?2 AND latency_ms IS NOT NULL
+      AND (?4 = '' OR claim_type = ?4) AND (?5 = '' OR verifier_id = ?5)
+    WINDOW w AS (PARTITION BY created_at / ?3, claim_type, verifier_id ORDER BY latency_ms
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+  SELECT bucket, claim_type, verifier_id, n,
+         min(CASE WHEN rank >= (n * 50 + 99) / 100 THEN latency_ms END) AS p50_ms,
+         min(CASE WHEN rank >= (n * 95 + 99) / 100 THEN latency_ms END) AS p95_ms
+  FROM ranked GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3)sql";
 constexpr std::string_view kAnonymiseUser =
     "UPDATE proofs SET user_id = NULL WHERE user_id = ?1 RETURNING 1";
 
@@ -310,6 +345,8 @@ struct Handles {
   StatementHandle upsert_feed_key, feed_keys;
   StatementHandle set_circuit_enabled, circuit_enabled;
   StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
+  StatementHandle audit_head, set_audit_head, unchained_audit, chain_audit;
+  StatementHandle usage_counts, usage_latencies;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT on the connection's prepared statements (sqlite::Transaction).
@@ -398,18 +435,63 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
   return claim_domains(h, client, operation);
 }
 
-/// Checks `entry` as record_audit promises and appends it, inside the caller's transaction: a
-/// refusal throws there and rolls back whatever the transaction changed before.
+core::AuditChainHead read_audit_head(Handles& h, std::string_view operation) {
+  Query query(h.db.get(), h.audit_head, operation);
+  if (!query.step()) fail(operation, "the audit chain head is missing");
+  const Row row(query);
+  return core::AuditChainHead{row.integer("seq"), row.text("hash"), row.integer("at")};
+}
+
+void write_audit_head(Handles& h, const core::AuditChainHead& head, std::string_view operation) {
+  Query(h.db.get(), h.set_audit_head, operation)
+      .integer(1, head.seq)
+      .text(2, head.hash)
+      .integer(3, head.at)
+      .run();
+}
+
+/// Checks `entry` as record_audit promises and appends it at the chain's head, inside the
+/// caller's transaction (which holds the database's write lock: BEGIN IMMEDIATE): a refusal
+/// throws there and rolls back whatever the transaction changed before.
 void write_audit(Handles& h, const core::AuditEntry& entry, std::string_view operation) {
   // The column's CHECK refuses a non-object too; this names the problem first.
-  const std::string details = audit_details_json(entry, operation, kStoreName);
+  core::AuditEntry chained = entry;
+  chained.details_json = audit_details_json(entry, operation, kStoreName);
+  const core::AuditChainHead head = core::chain_audit_entry(chained, read_audit_head(h, operation));
   Query(h.db.get(), h.insert_audit, operation)
-      .text(1, entry.actor_type)
-      .nullable_text(2, entry.actor_id)
-      .text(3, entry.action)
-      .text(4, details)
-      .integer(5, entry.at)
+      .text(1, chained.actor_type)
+      .nullable_text(2, chained.actor_id)
+      .text(3, chained.action)
+      .text(4, chained.details_json)
+      .integer(5, chained.at)
+      .integer(6, chained.seq)
+      .text(7, chained.prev_hash)
+      .text(8, chained.hash)
       .run();
+  write_audit_head(h, head, operation);
+}
+
+/// Chains the entries written before the chain existed, in id order, after the head.
+void chain_legacy_audit(Handles& h, std::string_view operation) {
+  std::vector<core::AuditEntry> rows;
+  {
+    Query query(h.db.get(), h.unchained_audit, operation);
+    while (query.step()) rows.push_back(audit_from_row(Row(query)));
+  }
+  if (rows.empty()) return;
+  core::AuditChainHead head = read_audit_head(h, operation);
+  for (core::AuditEntry& row : rows) {
+    head = core::chain_audit_entry(row, head, /*keep_at=*/true);
+    Query(h.db.get(), h.chain_audit, operation)
+        .integer(1, row.id)
+        .integer(2, row.seq)
+        .text(3, row.prev_hash)
+        .text(4, row.hash)
+        .text(5, row.details_json)
+        .integer(6, row.at)
+        .run();
+  }
+  write_audit_head(h, head, operation);
 }
 
 /// Publishes `root` as current; false when it is current already (nothing to change).
@@ -571,6 +653,17 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.oldest_audit = prepare(raw, kOldestAudit, open_operation);
   h.delete_audit = prepare(raw, kDeleteAudit, open_operation);
   h.anonymise_user = prepare(raw, kAnonymiseUser, open_operation);
+  h.audit_head = prepare(raw, kAuditHead, open_operation);
+  h.set_audit_head = prepare(raw, kSetAuditHead, open_operation);
+  h.unchained_audit = prepare(raw, kUnchainedAudit, open_operation);
+  h.chain_audit = prepare(raw, kChainAudit, open_operation);
+  h.usage_counts = prepare(raw, kUsageCounts, open_operation);
+  h.usage_latencies = prepare(raw, kUsageLatencies, open_operation);
+  {
+    Transaction transaction(h, open_operation);
+    chain_legacy_audit(h, open_operation);
+    transaction.commit();
+  }
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -717,6 +810,7 @@ core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
         .text(8, proof.request_nonce)
         .integer(9, proof.created_at)
         .nullable_integer(10, proof.verified_at);
+    if (proof.latency_ms >= 0) query.integer(11, proof.latency_ms);  // unbound: NULL
     query.run();
   } catch (const SqliteError& error) {
     if (error.code() == SQLITE_CONSTRAINT_UNIQUE &&
@@ -1064,6 +1158,40 @@ std::size_t SqliteStore::anonymise_user(std::string_view user_id) {
   const std::size_t changed = write_anonymisation(h, user_id, kOperation);
   transaction.commit();
   return changed;
+}
+
+// --- core::UsageStore ---
+
+core::UsageData SqliteStore::usage(const core::UsageQuery& q) {
+  constexpr std::string_view kOperation = "usage";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  core::UsageData data;
+  const auto bind = [&](Query& query) {
+    query.integer(1, q.from)
+        .integer(2, q.to)
+        .integer(3, q.bucket_ms)
+        .text(4, q.claim_type)
+        .text(5, q.verifier_id);
+  };
+  {
+    Query query(h.db.get(), h.usage_counts, kOperation);
+    bind(query);
+    while (query.step()) {
+      const Row row(query);
+      data.counts.push_back({row.integer("bucket"), row.text("claim_type"), row.text("verifier_id"),
+                             row.text("status"), row.text("error_code"), row.integer("count")});
+    }
+  }
+  Query query(h.db.get(), h.usage_latencies, kOperation);
+  bind(query);
+  while (query.step()) {
+    const Row row(query);
+    data.latencies.push_back({row.integer("bucket"), row.text("claim_type"),
+                              row.text("verifier_id"), row.integer("n"), row.integer("p50_ms"),
+                              row.integer("p95_ms")});
+  }
+  return data;
 }
 
 // --- core::AdminStore: each change with its audit entry, in one transaction ---

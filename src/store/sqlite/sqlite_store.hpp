@@ -18,6 +18,7 @@
 #include "core/model.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "core/usage.hpp"
 #include "store/audit_batches.hpp"
 #include "store/side_writes.hpp"
 
@@ -42,7 +43,8 @@ class SqliteStore final : public core::Store,
                           public core::OutboxStore,
                           public core::AuditStore,
                           public core::AdminStore,
-                          public core::AccountStore {
+                          public core::AccountStore,
+                          public core::UsageStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -201,6 +203,9 @@ class SqliteStore final : public core::Store,
   /// when `work` returns true, rolled back when it returns false or throws).
   bool with_connection(std::string_view operation, bool write,
                        const std::function<bool(sqlite3*, const SideWrites&)>& work);
+
+  // --- core::UsageStore ---
+  core::UsageData usage(const core::UsageQuery& query) override;
 
  private:
   /// `work(db)` under the lock; with `audit`, inside one transaction that also writes the entry

@@ -1,0 +1,35 @@
+// The admin API's reports: the audit trail's export (JSON lines with the hash chain) and its time
+// range parameters. Plain functions of the decoded query, called by AdminApi after authorization.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/admin_service.hpp"
+#include "http/message.hpp"
+
+namespace pg::http {
+
+/// A time query parameter: RFC 3339 (2026-12-05T19:00:00Z, fractions and ±HH:MM offsets allowed)
+/// or Unix milliseconds (digits only). nullopt when it is neither.
+std::optional<core::UnixMillis> parse_time_param(std::string_view text) noexcept;
+
+/// The audit export of every entry with from <= at < to, oldest first, as application/x-ndjson
+/// (core::audit_export_line per line); INVALID_REQUEST when `to` is before `from` or the range
+/// holds more than 200,000 entries. A plain function of the range, so that a check in front of it
+/// (an approval) can wrap it.
+HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::UnixMillis to);
+
+/// GET /api/admin/audit/export?from&to: decodes the range (default: the beginning and the end of
+/// time) and answers audit_export.
+HttpReply audit_export_reply(core::AdminService& admin, std::string_view query);
+
+/// GET /api/admin/usage?from&to&claim_type&verifier_id&granularity=day|hour[&format=csv]: the
+/// usage report (core/usage.hpp) as JSON, or as CSV for format=csv or an Accept of text/csv. Counts
+/// below `min_count` are the string "<k".
+HttpReply usage_reply(core::AdminService& admin, std::string_view query, std::string_view accept,
+                      std::int64_t min_count);
+
+}  // namespace pg::http
