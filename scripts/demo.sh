@@ -111,6 +111,17 @@ kill -TERM "$server"
 wait "$server"
 echo "server stopped (SIGTERM); its request log: $data/requests.log"
 
+# The operators' console: an approver account on the same data directory, enrolled from a one-time
+# link (valid 24 h) once the server runs again on port 8080 (docs/admin.md, "The web console").
+echo
+echo "\$ proofgate admin create-admin --email demo-admin@proofgate.example --role approver --data-dir $data --public-url http://127.0.0.1:8080"
+enrolment=$("$bin" admin create-admin --email demo-admin@proofgate.example --role approver \
+  --data-dir "$data" --public-url http://127.0.0.1:8080)
+echo "$enrolment"
+echo "console: http://127.0.0.1:8080/console — start the server again with"
+echo "  $bin serve --listen 127.0.0.1:8080 --data-dir $data --artifacts-dir $artifacts --demo"
+echo "then open the enrolment link: $(node -p 'JSON.parse(process.argv[1]).enrolment_link' "$enrolment")"
+
 # The real thing: the issuers as separate processes, enrolment, verify, revocation (docs/issuers.md).
 echo
 echo "# the issuers end to end: node scripts/demo-issuers.mjs build/release/demo-issuers"
