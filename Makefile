@@ -4,9 +4,10 @@
 #                circom2 + snarkjs, differential tests against @noble/curves, and a bounded fuzz run
 #   make bench   benchmarks against snarkjs on the same proofs (ratios; see docs/benchmarks.md)
 #   make demo    make a proof with the development circuits and verify it with proofgate, then
-#                `serve --demo`, the console's URL with a one-time admin enrolment link, then the real issuers (sandbox authorities, issuer nodes, the
-#                verifier following their feeds): enrol, prove, verified, revoke, STALE_ROOT; builds
-#                only the proofgate binary (no test suites), the circuits at the same time
+#                `serve --demo`, the console's URL with a one-time admin enrolment link, then the
+#                real issuers (sandbox authorities, issuer nodes, the verifier following their
+#                feeds): enrol, prove, verified, revoke, STALE_ROOT; builds only the proofgate
+#                binary (no test suites), the circuits at the same time
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
