@@ -83,19 +83,6 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view s) noexcept {
   return duration_cast<milliseconds>(t).count() + ms;
 }
 
-HttpReply audit_export_reply(core::AdminService& admin, std::string_view query) {
-  core::UnixMillis from = 0, to = std::numeric_limits<core::UnixMillis>::max();
-  for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
-    const auto value = query_param(query, name);
-    if (!value) continue;
-    const auto parsed = parse_time_param(*value);
-    if (!parsed)
-      return bad(name, "must be an RFC 3339 time (2026-12-05T19:00:00Z) or Unix milliseconds");
-    *target = *parsed;
-  }
-  return audit_export(admin, from, to);
-}
-
 HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::UnixMillis to) {
   if (to < from) return bad("to", "must not be before from");
   auto entries = admin.export_audit(from, to, kMaxExportEntries + 1);

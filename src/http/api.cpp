@@ -130,7 +130,9 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
+    case RouteId::kAdminResumeClient:
     case RouteId::kAdminAuditExport:
+    case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
       return true;
     default:
@@ -290,7 +292,6 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminSignIn:
     case RouteId::kAdminWhoAmI:
     case RouteId::kAdminSignOut:
-    case RouteId::kAdminAuditExport:
     case RouteId::kAdminUsage: {
       if (!d_.admin)
         return with_route(
@@ -306,6 +307,9 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminAuditExport:
+    case RouteId::kAdminAuditExportRequest:
       if (!d_.lifecycle)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
