@@ -1,7 +1,7 @@
 // The partners' admin API through the real binary: a partner created over HTTP (key shown once)
 // works; a rotated key works beside the old one until the overlap ends, then the old one gets 401;
 // a suspended partner gets 403 CLIENT_SUSPENDED on /api/v1/requests and /api/v1/verify until it is
-// resumed through an approval (the token asks, a CLI admin approves; the requester cannot), then
+// resumed through an approval (the operator token asks, a CLI admin approves), then
 // its proof verifies; a webhook URL on a private address is refused by PATCH; the
 // list pages by cursor without repeats; a suspended partner's webhooks are held, then delivered; the CLI shows, updates, suspends, resumes and rotates too.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
@@ -169,9 +169,10 @@ test('suspend: 403 CLIENT_SUSPENDED on requests and verify; resume: the same pro
   assert.equal((await adminCall('GET', `/api/admin/clients/${id}`)).json.status, 'suspended', 'not resumed by the request');
   const twice = await adminCall('POST', `/api/admin/clients/${id}/resume`);
   assert.equal(twice.status, 409, twice.text);
+  // The operator token cannot approve at all (and never its own request, whatever its role).
   const self = await adminCall('POST', `/api/admin/approvals/${asked.json.id}/approve`);
-  assert.equal(self.status, 409, self.text);
-  assert.match(self.json.detail, /cannot approve their own/);
+  assert.equal(self.status, 403, self.text);
+  assert.equal(self.json.field, 'role');
   assert.equal(admin(bin, dataDir, ['approve', asked.json.id]).state, 'approved');
   assert.equal((await adminCall('GET', `/api/admin/clients/${id}`)).json.status, 'active');
   const active = await adminCall('POST', `/api/admin/clients/${id}/resume`);
