@@ -102,6 +102,26 @@ namespace {
 
 namespace json = boost::json;
 
+}  // namespace
+
+HttpReply latest_audit_reply(core::AdminService& admin, std::string_view query) {
+  std::size_t limit = 50;
+  if (const auto l = query_param(query, "limit")) {
+    if (l->empty() || l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos)
+      return bad("limit", "must be an integer from 1 to 200");
+    limit = std::stoul(*l);
+  }
+  auto entries = admin.latest_audit(limit);
+  if (!entries) return problem(entries.error());
+  json::array out;
+  for (const core::AuditEntry& e : *entries) out.push_back(json::parse(core::audit_export_line(e)));
+  HttpReply reply;
+  reply.body = json::serialize(json::object{{"entries", std::move(out)}});
+  return reply;
+}
+
+namespace {
+
 json::value count_json(const core::ReportedCount& n, const std::string& below) {
   return n ? json::value(*n) : json::value(below);
 }

@@ -22,6 +22,10 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view text) noexcept
 /// approved audit.export (http/lifecycle_api.cpp).
 HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::UnixMillis to);
 
+/// GET /api/admin/audit?limit=N (1..200, default 50): {"entries": [...]}, the latest N entries
+/// newest first, each as its export line's object. The console's view: no range, no paging.
+HttpReply latest_audit_reply(core::AdminService& admin, std::string_view query);
+
 /// GET /api/admin/usage?from&to&claim_type&verifier_id&granularity=day|hour[&format=csv]: the
 /// usage report (core/usage.hpp) as JSON, or as CSV for format=csv or an Accept of text/csv. Counts
 /// below `min_count` are the string "<k".

@@ -134,6 +134,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminAuditExport:
     case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit:
       return true;
     default:
       return is_partner_admin_route(m.route->id);
@@ -292,7 +293,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminSignIn:
     case RouteId::kAdminWhoAmI:
     case RouteId::kAdminSignOut:
-    case RouteId::kAdminUsage: {
+    case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));

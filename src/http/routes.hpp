@@ -51,6 +51,7 @@ enum class RouteId {
   kAdminAuditExport,
   kAdminAuditExportRequest,
   kAdminUsage,
+  kAdminAudit,
 };
 
 struct Route {
@@ -107,6 +108,7 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminAuditExport, "GET", "/api/admin/audit/export", true},
     Route{RouteId::kAdminAuditExportRequest, "POST", "/api/admin/audit/exports", true},
     Route{RouteId::kAdminUsage, "GET", "/api/admin/usage", true},
+    Route{RouteId::kAdminAudit, "GET", "/api/admin/audit", true},
 };
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
@@ -141,6 +143,7 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminCircuits:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit:  // the latest entries, not an export
       return Role::kViewer;
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
@@ -220,6 +223,7 @@ constexpr bool throttled_route(RouteId id) noexcept {
     case RouteId::kAdminAuditExport:
     case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit:
       return true;
     case RouteId::kHealthz:
     case RouteId::kReadyz:

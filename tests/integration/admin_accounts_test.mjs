@@ -52,6 +52,7 @@ const kMinRole = {
   'GET /api/admin/audit/export': 'operator', // and then 403 on `approval` without an approved one
   'POST /api/admin/audit/exports': 'operator',
   'GET /api/admin/usage': 'viewer',
+  'GET /api/admin/audit': 'viewer',
 };
 const kRank = { viewer: 1, operator: 2, approver: 3 };
 const kPassword = 'correct horse battery staple';

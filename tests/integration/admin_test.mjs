@@ -232,6 +232,27 @@ test('an approved audit export streams the chain as JSON lines that admin audit 
   assert.equal((await download('', 'pga_wrong')).status, 401);
 });
 
+test('GET /api/admin/audit: the latest entries newest first, with the chain; not an export', async () => {
+  createClient(bin, dataDir, { name: 'Latest', scopes: ['age_over_18'], domains: ['latest.example'] });
+  const get = async (query) => {
+    const res = await fetch(`${server.url}/api/admin/audit${query}`, { headers: { authorization: `Bearer ${adminToken}` } });
+    return { status: res.status, json: await res.json() };
+  };
+  const { entries: trail } = auditEntries();
+  const latest = await get('?limit=2');
+  assert.equal(latest.status, 200, JSON.stringify(latest.json));
+  assert.deepEqual(latest.json.entries, trail.slice(-2).reverse(), 'the export lines, newest first');
+  assert.equal(latest.json.entries[0].prev_hash, latest.json.entries[1].hash);
+  assert.equal(latest.json.entries[0].action, 'client.created');
+  const byDefault = await get('');
+  assert.equal(byDefault.json.entries.length, Math.min(50, trail.length));
+  for (const bad of ['0', '201', 'x', '-1']) {
+    const r = await get(`?limit=${bad}`);
+    assert.equal(r.status, 400, bad);
+    assert.equal(r.json.field, 'limit');
+  }
+});
+
 /** Runs `sql` on the server's SQLite database (the server keeps running: WAL). */
 function sqlite(sql) {
   const r = spawnSync('python3', ['-c', 'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.close()',

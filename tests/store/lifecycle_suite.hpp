@@ -297,8 +297,8 @@ TEST_P(LifecycleSuite, an_approved_resume_clears_the_suspension_in_the_same_tran
                                              kNow + 3, change));
   EXPECT_NE(c_.store->find_client(partner.id)->suspended_at, 0);
   EXPECT_EQ(audit_actions(),
-            (std::vector<std::string>{"client.suspended", "approval.requested",
-                                      "approval.approved", "client.resumed", "client.suspended"}));
+            (std::vector<std::string>{"client.suspended", "approval.requested", "approval.approved",
+                                      "client.resumed", "client.suspended"}));
 }
 
 }  // namespace pg::store::test
