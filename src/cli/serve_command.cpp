@@ -136,7 +136,7 @@ int serve(const Settings& s) {
   core::LifecycleService lifecycle({*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
                                     [&worker] { worker.notify(); }},
                                    {static_cast<std::int64_t>(s.approval_ttl_seconds)});
-  http::LifecycleApi lifecycle_api(lifecycle, admin);
+  http::LifecycleApi lifecycle_api(lifecycle, admin, &admin_service.service());
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate});

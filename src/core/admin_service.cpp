@@ -285,6 +285,11 @@ Outcome<std::vector<AuditEntry>> AdminService::export_audit(UnixMillis from, Uni
   return p_.audit.list_audit(from, to, limit);
 }
 
+Outcome<std::vector<AuditEntry>> AdminService::latest_audit(std::size_t limit) {
+  if (limit < 1 || limit > 200) return invalid("limit", "must be 1 to 200");
+  return p_.audit.latest_audit(limit);
+}
+
 Outcome<RetentionRun> AdminService::retention(
     const Actor& actor, std::int64_t older_than_days, std::size_t batch,
     const std::function<std::string(const std::vector<AuditEntry>&)>& archive) {

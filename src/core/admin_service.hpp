@@ -198,6 +198,8 @@ class AdminService {
 
   /// Entries with from <= at < to, oldest first, at most `limit`.
   Outcome<std::vector<AuditEntry>> export_audit(UnixMillis from, UnixMillis to, std::size_t limit);
+  /// The latest `limit` (1..200) entries, newest first: the console's view, not an export.
+  Outcome<std::vector<AuditEntry>> latest_audit(std::size_t limit);
   /// Archives then removes every audit entry older than `older_than_days` (0..36600), in batches
   /// of `batch` (1..100000): `archive(rows)` writes a batch durably and returns its name; each
   /// batch's removal is written with its "retention.archived" entry. A run that archives nothing

@@ -57,6 +57,8 @@ class AuditStore {
   /// Entries with from <= at < to, oldest first (by seq), at most `limit`, each with its chain
   /// fields.
   virtual std::vector<AuditEntry> list_audit(UnixMillis from, UnixMillis to, std::size_t limit) = 0;
+  /// The latest `limit` entries, newest first (by seq), each with its chain fields.
+  virtual std::vector<AuditEntry> latest_audit(std::size_t limit) = 0;
 
   /// Moves every entry with at < cutoff out of the store, oldest first, in batches of at most
   /// `batch` (> 0): per batch, one transaction reads the rows, calls `archive(rows)` and then

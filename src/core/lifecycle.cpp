@@ -254,15 +254,58 @@ Outcome<PendingAction> LifecycleService::request_enable(const Actor& actor,
   if (cur->state == kCircuitEnabled)
     return conflict("version",
                     std::string(claim_type) + " " + std::string(version) + " is enabled already");
-  const json::object params{{"claim_type", claim_type}, {"version", version}};
+  return request(actor, kActionCircuitEnable,
+                 json::object{{"claim_type", claim_type}, {"version", version}}, "version");
+}
+
+Outcome<PendingAction> LifecycleService::request_resume(const Actor& actor,
+                                                        std::string_view client_id) {
+  const auto client = is_uuid(client_id) ? p_.partners.find_client(client_id) : std::nullopt;
+  if (!client) return not_found("client_id", "no partner with this id");
+  if (client->suspended_at == 0) return conflict("client_id", "the partner is not suspended");
+  return request(actor, kActionClientResume, json::object{{"client_id", client_id}}, "client_id");
+}
+
+Outcome<PendingAction> LifecycleService::request_export(const Actor& actor, UnixMillis from,
+                                                        UnixMillis to) {
+  if (to < from) return invalid("to", "must not be before from");
+  return request(actor, kActionAuditExport, json::object{{"from", from}, {"to", to}}, "from");
+}
+
+Outcome<PendingAction> LifecycleService::export_grant(const Actor& actor, std::string_view id) {
+  const auto refused = [](std::string why) {
+    return ApiError{ErrorCode::kUnauthorizedScope, "approval",
+                    "exporting the audit trail needs an approved audit.export approval: " + why};
+  };
+  auto found = is_uuid(id) ? p_.store.find_approval(id) : std::nullopt;
+  if (!found || found->kind != kActionAuditExport)
+    return refused(
+        "no audit.export approval with this id (ask with POST /api/admin/audit/exports)");
+  const UnixMillis now = p_.clock.now_ms();
+  if (found->state != kApprovalApproved)
+    return refused("it is " + found->state + "; a second admin must approve it");
+  if (!same_actor(actor, found->requested_by))
+    return refused("only its requester (" + actor_text(found->requested_by) + ") may download it");
+  if (now >= found->expires_at) return refused("it expired at " + rfc3339(found->expires_at));
+  LifecycleChange used;
+  json::object details{{"approval_id", found->id}};
+  details["params"] = json::parse(found->params_json);
+  used.audit.push_back(entry(actor, "audit.exported", json::serialize(details)));
+  p_.store.apply_lifecycle(used);
+  return std::move(*found);
+}
+
+Outcome<PendingAction> LifecycleService::request(const Actor& actor, std::string_view kind,
+                                                 const json::object& params,
+                                                 std::string_view field) {
   for (const auto& a : p_.store.list_approvals(kApprovalPending, kMaxApprovalLimit)) {
-    if (a.kind == kActionCircuitEnable && a.expires_at > p_.clock.now_ms() &&
+    if (a.kind == kind && a.expires_at > p_.clock.now_ms() &&
         json::parse(a.params_json) == json::value(params))
-      return conflict("version", "an approval to enable it is pending already: " + a.id);
+      return conflict(std::string(field), "an approval for it is pending already: " + a.id);
   }
   PendingAction a;
   a.id = uuid_v4();
-  a.kind = std::string(kActionCircuitEnable);
+  a.kind = std::string(kind);
   a.params_json = json::serialize(params);
   a.requested_by = actor;
   a.requested_at = p_.clock.now_ms();
@@ -314,6 +357,18 @@ Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string
                                                               {"version", version},
                                                               {"approval_id", a.id},
                                                               {"from", cur->state}})));
+  } else if (a.kind == kActionClientResume) {
+    const std::string client_id(json::parse(a.params_json).as_object().at("client_id").as_string());
+    const auto client = p_.partners.find_client(client_id);
+    if (!client) return not_found("client_id", "no partner with this id");
+    if (client->suspended_at == 0)
+      return conflict("client_id", "the partner is not suspended any more");
+    change.resume_client = client_id;
+    change.audit.push_back(
+        entry(actor, "client.resumed",
+              json::serialize(json::object{{"client_id", client_id}, {"approval_id", a.id}})));
+  } else if (a.kind == kActionAuditExport) {
+    // Nothing runs now: the requester downloads the export (export_grant) until it expires.
   } else {
     return conflict("id", "actions of kind " + a.kind + " cannot be executed by this server");
   }

@@ -6,6 +6,7 @@
 // docs/admin.md.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,9 +37,12 @@ inline constexpr std::string_view kApprovalApproved = "approved";
 inline constexpr std::string_view kApprovalExpired = "expired";
 inline constexpr std::string_view kApprovalCancelled = "cancelled";
 
-/// The kinds of action that need a second actor. Only circuit.enable executes here; the others
-/// are named so the admin API refuses them clearly until their use cases register.
+/// The kinds of action that need a second actor; approve executes each in the approval's
+/// transaction.
 inline constexpr std::string_view kActionCircuitEnable = "circuit.enable";
+inline constexpr std::string_view kActionClientResume = "client.resume";
+/// Approving executes nothing: it lets the requester download the export (export_grant).
+inline constexpr std::string_view kActionAuditExport = "audit.export";
 
 /// A change waiting for a second actor.
 struct PendingAction {
@@ -91,6 +95,8 @@ struct LifecycleChange {
   std::optional<CircuitState> circuit;
   std::vector<OutboxEvent> events;
   std::vector<AuditEntry> audit;
+  /// A partner whose suspension ends (its held webhooks become due); empty for none.
+  std::string resume_client;
 };
 
 /// Storage of pending actions and version states. Every method is safe to call from several
@@ -217,6 +223,17 @@ class LifecycleService {
   /// it is, or when one is pending for it).
   Outcome<PendingAction> request_enable(const Actor& actor, std::string_view claim_type,
                                         std::string_view version);
+  /// A pending client.resume for a suspended partner (NOT_FOUND for an unknown one, CONFLICT
+  /// when it is active or when one is pending for it already).
+  Outcome<PendingAction> request_resume(const Actor& actor, std::string_view client_id);
+  /// A pending audit.export of the entries with from <= at < to (INVALID_REQUEST on `to` when it
+  /// is before `from`).
+  Outcome<PendingAction> request_export(const Actor& actor, UnixMillis from, UnixMillis to);
+  /// The approved audit.export `id` that `actor` requested, before its expires_at: the download
+  /// may go ahead (audited `audit.exported`; any number of times until it expires). Otherwise
+  /// UNAUTHORIZED_SCOPE on `approval` saying why (no such export approval, not approved, someone
+  /// else's, expired).
+  Outcome<PendingAction> export_grant(const Actor& actor, std::string_view id);
   /// Approves and executes a pending action. CONFLICT when `actor` requested it (the same
   /// type and id), when it expired (it is then marked expired) or when it is not pending.
   Outcome<PendingAction> approve(const Actor& actor, std::string_view id);
@@ -257,6 +274,10 @@ class LifecycleService {
   std::vector<OutboxEvent> partner_events(std::string_view type, const std::string& data_json,
                                           UnixMillis now);
   AuditEntry entry(const Actor& actor, std::string_view action, std::string details) const;
+  /// Stores a new pending action of `kind` with `params` (audited approval.requested); CONFLICT
+  /// naming `field` when one with the same kind and params is pending already.
+  Outcome<PendingAction> request(const Actor& actor, std::string_view kind,
+                                 const boost::json::object& params, std::string_view field);
   void after_change();
 
   LifecyclePorts p_;

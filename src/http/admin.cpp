@@ -185,8 +185,8 @@ HttpReply AdminApi::handle(RouteId route, const HttpRequest& request,
                                                  : json::value(core::rfc3339(revoked->revoked_at));
       return json_reply(200, o);
     }
-    case RouteId::kAdminAuditExport:
-      return audit_export_reply(admin_, query);
+    case RouteId::kAdminAudit:
+      return latest_audit_reply(admin_, query);
     case RouteId::kAdminUsage:
       return usage_reply(admin_, query, request.accept, usage_min_count_);
     default:

@@ -1,6 +1,7 @@
 // The partner routes of the admin API (/api/admin/clients...): create, list by cursor, show,
-// update, suspend, resume, rotate the API key, rotate the webhook secret. Decode, call
-// core::AdminService, present; keys and secrets appear only in the answer that made them.
+// update, suspend (resume asks for an approval: lifecycle_api.cpp), rotate the API key, rotate the
+// webhook secret. Decode, call core::AdminService, present; keys and secrets appear only in the
+// answer that made them.
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -210,10 +211,8 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       if (!updated) return problem(updated.error());
       return json_reply(200, client_detail_json(*updated, now));
     }
-    case RouteId::kAdminSuspendClient:
-    case RouteId::kAdminResumeClient: {
-      auto done = route == RouteId::kAdminSuspendClient ? admin_.suspend_client(actor, client_id)
-                                                        : admin_.resume_client(actor, client_id);
+    case RouteId::kAdminSuspendClient: {
+      auto done = admin_.suspend_client(actor, client_id);
       if (!done) return problem(done.error());
       return json_reply(200, json::object{{"client_id", done->client_id},
                                           {"status", done->suspended ? "suspended" : "active"},

@@ -83,19 +83,6 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view s) noexcept {
   return duration_cast<milliseconds>(t).count() + ms;
 }
 
-HttpReply audit_export_reply(core::AdminService& admin, std::string_view query) {
-  core::UnixMillis from = 0, to = std::numeric_limits<core::UnixMillis>::max();
-  for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
-    const auto value = query_param(query, name);
-    if (!value) continue;
-    const auto parsed = parse_time_param(*value);
-    if (!parsed)
-      return bad(name, "must be an RFC 3339 time (2026-12-05T19:00:00Z) or Unix milliseconds");
-    *target = *parsed;
-  }
-  return audit_export(admin, from, to);
-}
-
 HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::UnixMillis to) {
   if (to < from) return bad("to", "must not be before from");
   auto entries = admin.export_audit(from, to, kMaxExportEntries + 1);
@@ -114,6 +101,26 @@ HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::U
 namespace {
 
 namespace json = boost::json;
+
+}  // namespace
+
+HttpReply latest_audit_reply(core::AdminService& admin, std::string_view query) {
+  std::size_t limit = 50;
+  if (const auto l = query_param(query, "limit")) {
+    if (l->empty() || l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos)
+      return bad("limit", "must be an integer from 1 to 200");
+    limit = std::stoul(*l);
+  }
+  auto entries = admin.latest_audit(limit);
+  if (!entries) return problem(entries.error());
+  json::array out;
+  for (const core::AuditEntry& e : *entries) out.push_back(json::parse(core::audit_export_line(e)));
+  HttpReply reply;
+  reply.body = json::serialize(json::object{{"entries", std::move(out)}});
+  return reply;
+}
+
+namespace {
 
 json::value count_json(const core::ReportedCount& n, const std::string& below) {
   return n ? json::value(*n) : json::value(below);

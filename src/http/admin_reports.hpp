@@ -18,13 +18,13 @@ std::optional<core::UnixMillis> parse_time_param(std::string_view text) noexcept
 
 /// The audit export of every entry with from <= at < to, oldest first, as application/x-ndjson
 /// (core::audit_export_line per line); INVALID_REQUEST when `to` is before `from` or the range
-/// holds more than 200,000 entries. A plain function of the range, so that a check in front of it
-/// (an approval) can wrap it.
+/// holds more than 200,000 entries. GET /api/admin/audit/export answers it for the range of an
+/// approved audit.export (http/lifecycle_api.cpp).
 HttpReply audit_export(core::AdminService& admin, core::UnixMillis from, core::UnixMillis to);
 
-/// GET /api/admin/audit/export?from&to: decodes the range (default: the beginning and the end of
-/// time) and answers audit_export.
-HttpReply audit_export_reply(core::AdminService& admin, std::string_view query);
+/// GET /api/admin/audit?limit=N (1..200, default 50): {"entries": [...]}, the latest N entries
+/// newest first, each as its export line's object. The console's view: no range, no paging.
+HttpReply latest_audit_reply(core::AdminService& admin, std::string_view query);
 
 /// GET /api/admin/usage?from&to&claim_type&verifier_id&granularity=day|hour[&format=csv]: the
 /// usage report (core/usage.hpp) as JSON, or as CSV for format=csv or an Accept of text/csv. Counts

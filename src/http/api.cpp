@@ -130,8 +130,11 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
+    case RouteId::kAdminResumeClient:
     case RouteId::kAdminAuditExport:
+    case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit:
       return true;
     default:
       return is_partner_admin_route(m.route->id);
@@ -290,8 +293,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminSignIn:
     case RouteId::kAdminWhoAmI:
     case RouteId::kAdminSignOut:
-    case RouteId::kAdminAuditExport:
-    case RouteId::kAdminUsage: {
+    case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit: {
       if (!d_.admin)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
@@ -306,6 +309,9 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
+    case RouteId::kAdminResumeClient:
+    case RouteId::kAdminAuditExport:
+    case RouteId::kAdminAuditExportRequest:
       if (!d_.lifecycle)
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));

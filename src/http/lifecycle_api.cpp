@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "core/service.hpp"
+#include "http/admin_reports.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {
@@ -108,6 +109,32 @@ HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
       }
       return json_reply(200, json::object{{"circuits", items}});
     }
+    case RouteId::kAdminAuditExportRequest: {
+      boost::system::error_code ec;
+      const json::value body = json::parse(request.body, ec);
+      if (ec || !body.is_object()) return invalid("body", "must be a JSON object");
+      core::UnixMillis range[2] = {0, 0};
+      const char* names[2] = {"from", "to"};
+      for (int i = 0; i < 2; ++i) {
+        const auto* v = body.as_object().if_contains(names[i]);
+        std::optional<core::UnixMillis> at;
+        if (v && v->is_string()) at = parse_time_param(v->get_string());
+        if (v && v->is_int64() && v->get_int64() >= 0) at = v->get_int64();
+        if (!at) return invalid(names[i], "required: an RFC 3339 time or Unix milliseconds");
+        range[i] = *at;
+      }
+      return pending(lifecycle_.request_export(actor, range[0], range[1]), 202);
+    }
+    case RouteId::kAdminAuditExport: {
+      if (!audit_) return problem({core::ErrorCode::kNotFound, "", "no audit export here"});
+      auto granted = lifecycle_.export_grant(actor, query_param(query, "approval").value_or(""));
+      if (!granted) return problem(granted.error());
+      const json::value p = json::parse(granted->params_json);
+      return audit_export(*audit_, p.at("from").to_number<core::UnixMillis>(),
+                          p.at("to").to_number<core::UnixMillis>());
+    }
+    case RouteId::kAdminResumeClient:
+      return pending(lifecycle_.request_resume(actor, params.at(0)), 202);
     case RouteId::kAdminCircuitEnable:
       return pending(lifecycle_.request_enable(actor, params.at(0), params.at(1)), 202);
     case RouteId::kAdminCircuitDisable:

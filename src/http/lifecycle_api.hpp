@@ -18,8 +18,10 @@ namespace pg::http {
 
 class LifecycleApi {
  public:
-  LifecycleApi(core::LifecycleService& lifecycle, AdminApi& admin)
-      : lifecycle_(lifecycle), admin_(admin) {}
+  /// `audit`: where the audit export reads the trail (null: the export answers NOT_FOUND).
+  LifecycleApi(core::LifecycleService& lifecycle, AdminApi& admin,
+               core::AdminService* audit = nullptr)
+      : lifecycle_(lifecycle), admin_(admin), audit_(audit) {}
 
   HttpReply handle(RouteId route, const HttpRequest& request,
                    const std::vector<std::string_view>& params);
@@ -27,6 +29,7 @@ class LifecycleApi {
  private:
   core::LifecycleService& lifecycle_;
   AdminApi& admin_;
+  core::AdminService* audit_;
 };
 
 /// The JSON forms the admin API and the CLI both print.

@@ -49,7 +49,9 @@ enum class RouteId {
   kAdminMinVersions,
   kAdminSetMinVersion,
   kAdminAuditExport,
+  kAdminAuditExportRequest,
   kAdminUsage,
+  kAdminAudit,
 };
 
 struct Route {
@@ -104,7 +106,9 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminSetMinVersion, "POST", "/api/admin/clients/{client_id}/min-versions",
           true},
     Route{RouteId::kAdminAuditExport, "GET", "/api/admin/audit/export", true},
+    Route{RouteId::kAdminAuditExportRequest, "POST", "/api/admin/audit/exports", true},
     Route{RouteId::kAdminUsage, "GET", "/api/admin/usage", true},
+    Route{RouteId::kAdminAudit, "GET", "/api/admin/audit", true},
 };
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
@@ -139,6 +143,7 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminCircuits:
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit:  // the latest entries, not an export
       return Role::kViewer;
     case RouteId::kAdminReplay:
     case RouteId::kAdminTestWebhook:
@@ -154,16 +159,18 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminCircuitDisable:
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminSetMinVersion:
+    // The whole trail: asked for, approved by a second admin, then downloaded by the requester.
+    case RouteId::kAdminAuditExportRequest:
+    case RouteId::kAdminAuditExport:
       return Role::kOperator;
     case RouteId::kAdminApprove:
-    // The whole trail; the two-person approval will stand in front of it (issue 14).
-    case RouteId::kAdminAuditExport:
       return Role::kApprover;
   }
   return Role::kApprover;  // unreachable: the switch names every route
 }
 
-/// The partner routes of the admin API (src/http/admin_partners.cpp).
+/// The partner routes of the admin API (src/http/admin_partners.cpp; resume asks for an approval,
+/// in src/http/lifecycle_api.cpp).
 constexpr bool is_partner_admin_route(RouteId id) noexcept {
   switch (id) {
     case RouteId::kAdminCreateClient:
@@ -171,7 +178,6 @@ constexpr bool is_partner_admin_route(RouteId id) noexcept {
     case RouteId::kAdminClient:
     case RouteId::kAdminUpdateClient:
     case RouteId::kAdminSuspendClient:
-    case RouteId::kAdminResumeClient:
     case RouteId::kAdminRotateKey:
     case RouteId::kAdminRotateWebhookSecret:
       return true;
@@ -215,7 +221,9 @@ constexpr bool throttled_route(RouteId id) noexcept {
     case RouteId::kAdminMinVersions:
     case RouteId::kAdminSetMinVersion:
     case RouteId::kAdminAuditExport:
+    case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
+    case RouteId::kAdminAudit:
       return true;
     case RouteId::kHealthz:
     case RouteId::kReadyz:

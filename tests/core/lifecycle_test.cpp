@@ -67,6 +67,13 @@ class LifecycleTest : public ::testing::Test {
     c.circuit = s;
     lifecycle_store_.apply_lifecycle(c);
   }
+  static AuditEntry suspended_entry() {
+    AuditEntry e;
+    e.actor_type = "t";
+    e.action = "client.suspended";
+    e.at = kNow;
+    return e;
+  }
   static void expect_conflict(const ApiError& e, const std::string& words) {
     EXPECT_EQ(e.code, ErrorCode::kConflict) << e.detail;
     EXPECT_NE(e.detail.find(words), std::string::npos) << e.detail;
@@ -325,6 +332,100 @@ TEST(LifecycleFormats, parse_utc_time_takes_rfc_3339_utc_or_unix_seconds_only) {
   EXPECT_FALSE(parse_utc_time("1994-11-06 08:49:37Z"));
   EXPECT_FALSE(parse_utc_time(""));
   EXPECT_FALSE(parse_utc_time("1994-11-06T24:00:00Z"));
+}
+
+TEST_F(LifecycleTest, a_resume_waits_for_a_second_actor_and_runs_in_the_approval) {
+  Client c;
+  c.id = "0b6f3c1e-6f1a-4c8e-9a53-1d2f3e4a5b6c";
+  c.name = "Bank";
+  c.key_prefix = "pfx00003";
+  c.scopes = {"age_over_18"};
+  c.domains = {"bank.example"};
+  c.created_at = kNow;
+  store_.insert_client(c);
+
+  auto active = service_.request_resume(alice_, c.id);
+  ASSERT_FALSE(active.ok());
+  expect_conflict(active.error(), "not suspended");
+  auto unknown = service_.request_resume(alice_, "0b6f3c1e-6f1a-4c8e-9a53-000000000000");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(unknown.error().field, "client_id");
+
+  ASSERT_EQ(store_.set_client_suspended(c.id, kNow, suspended_entry()), ClientChange::kChanged);
+  auto a = service_.request_resume(alice_, c.id);
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  EXPECT_EQ(a->kind, kActionClientResume);
+  EXPECT_EQ(json::parse(a->params_json).at("client_id").as_string(), c.id);
+  auto twice = service_.request_resume(bob_, c.id);
+  ASSERT_FALSE(twice.ok());
+  expect_conflict(twice.error(), "pending already");
+
+  auto self = service_.approve(alice_, a->id);
+  ASSERT_FALSE(self.ok());
+  expect_conflict(self.error(), "cannot approve their own");
+  EXPECT_NE(store_.find_client(c.id)->suspended_at, 0);
+
+  const int before = notified_;
+  auto approved = service_.approve(bob_, a->id);
+  ASSERT_TRUE(approved.ok()) << approved.error().detail;
+  EXPECT_EQ(store_.find_client(c.id)->suspended_at, 0);
+  EXPECT_EQ(notified_, before + 1);  // the held webhooks are due: the worker is woken
+  EXPECT_EQ(actions(), (std::vector<std::string>{"client.suspended", "approval.requested",
+                                                 "approval.approved", "client.resumed"}));
+}
+
+TEST_F(LifecycleTest, a_resume_approved_after_the_partner_was_resumed_otherwise_is_refused) {
+  Client c;
+  c.id = "0b6f3c1e-6f1a-4c8e-9a53-1d2f3e4a5b6d";
+  c.name = "Shop";
+  c.key_prefix = "pfx00004";
+  c.scopes = {"age_over_18"};
+  c.domains = {"shop.example"};
+  c.created_at = kNow;
+  store_.insert_client(c);
+  const AuditEntry audit = suspended_entry();
+  store_.set_client_suspended(c.id, kNow, audit);
+  auto a = service_.request_resume(alice_, c.id);
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  store_.set_client_suspended(c.id, 0, audit);  // resumed from the shell meanwhile
+  auto approved = service_.approve(bob_, a->id);
+  ASSERT_FALSE(approved.ok());
+  expect_conflict(approved.error(), "not suspended any more");
+  EXPECT_EQ(lifecycle_store_.find_approval(a->id)->state, kApprovalPending);
+}
+
+TEST_F(LifecycleTest, an_audit_export_is_downloaded_only_by_its_requester_once_approved) {
+  auto backwards = service_.request_export(alice_, 2000, 1000);
+  ASSERT_FALSE(backwards.ok());
+  EXPECT_EQ(backwards.error().field, "to");
+  auto a = service_.request_export(alice_, 0, 5000);
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  EXPECT_EQ(a->kind, kActionAuditExport);
+  const auto refused = [&](const Actor& who, std::string_view id, const std::string& words) {
+    auto g = service_.export_grant(who, id);
+    ASSERT_FALSE(g.ok());
+    EXPECT_EQ(g.error().code, ErrorCode::kUnauthorizedScope);
+    EXPECT_EQ(g.error().field, "approval");
+    EXPECT_NE(g.error().detail.find(words), std::string::npos) << g.error().detail;
+  };
+  refused(alice_, "", "no audit.export approval");
+  refused(alice_, a->id, "it is pending");
+  ASSERT_FALSE(service_.approve(alice_, a->id).ok());
+  ASSERT_TRUE(service_.approve(bob_, a->id).ok());
+  refused(bob_, a->id, "only its requester (admin_cli:alice)");
+  auto granted = service_.export_grant(alice_, a->id);
+  ASSERT_TRUE(granted.ok()) << granted.error().detail;
+  EXPECT_EQ(json::parse(granted->params_json), json::parse(R"({"from":0,"to":5000})"));
+  EXPECT_TRUE(service_.export_grant(alice_, a->id).ok());  // again, until it expires
+  EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                 "audit.exported", "audit.exported"}));
+  clock_.now = a->expires_at;
+  refused(alice_, a->id, "expired");
+
+  upload("2.0.0");
+  const PendingAction enable = request(alice_);
+  refused(alice_, enable.id, "no audit.export approval");  // another kind is no grant
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // POST /api/admin/clients/{client_id}/revoke-key, each works before and gets 401 UNAUTHORIZED from
 // the very next request after; both audited without the key. And a verifier domain belongs to one
 // partner: `admin create-client` refuses one another partner holds, naming it. And the audit chain:
-// GET /api/admin/audit/export's JSON lines verify with `proofgate admin audit verify`, which names
+// the audit export (asked for over HTTP, approved by a second admin, downloaded by the requester
+// only with the approval's id) gives JSON lines that verify with `proofgate admin audit verify`, which names
 // a removed line. And GET /api/admin/usage over proof rows: JSON and CSV, counts below k as "<k".
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/admin_test.mjs
@@ -136,15 +137,43 @@ test('admin create-client refuses a verifier domain another partner holds, namin
   assert.equal((await createRequest(first.api_key)).status, 201);
 });
 
-test('GET /api/admin/audit/export streams the chain as JSON lines that admin audit verify accepts', async () => {
+test('an approved audit export streams the chain as JSON lines that admin audit verify accepts', async () => {
   createClient(bin, dataDir, { name: 'Audited', scopes: ['age_over_18'], domains: ['audited.example'] });
   createClient(bin, dataDir, { name: 'Audited 2', scopes: ['age_over_18'], domains: ['audited2.example'] });
   createClient(bin, dataDir, { name: 'Audited 3', scopes: ['age_over_18'], domains: ['audited3.example'] });
-  const exportVia = async (query, token = adminToken) => {
+  const download = async (query, token = adminToken) => {
     const res = await fetch(`${server.url}/api/admin/audit/export${query}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
   };
-  const all = await exportVia('');
+  const ask = (body, token = adminToken) => fetch(`${server.url}/api/admin/audit/exports`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  }).then(async (res) => ({ status: res.status, json: await res.json() }));
+  // The two-person rule: the token asks, a CLI admin approves, the token downloads.
+  const exportVia = async (from, to) => {
+    const asked = await ask({ from, to });
+    assert.equal(asked.status, 202, JSON.stringify(asked.json));
+    assert.equal(admin(bin, dataDir, ['approve', asked.json.id]).state, 'approved');
+    return download(`?approval=${asked.json.id}`);
+  };
+
+  // Without an approved approval: 403 naming the need for one; the requester cannot approve.
+  for (const query of ['', `?approval=${crypto.randomUUID()}`]) {
+    const refused = await download(query);
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(JSON.parse(refused.text).field, 'approval');
+    assert.match(refused.text, /needs an approved audit.export approval/);
+  }
+  const waiting = await ask({ from: 0, to: '2100-01-01T00:00:00Z' });
+  assert.equal(waiting.status, 202, JSON.stringify(waiting.json));
+  assert.deepEqual([waiting.json.kind, waiting.json.params], ['audit.export', { from: 0, to: 4102444800000 }]);
+  const early = await download(`?approval=${waiting.json.id}`);
+  assert.equal(early.status, 403, early.text);
+  assert.match(early.text, /it is pending; a second admin must approve it/);
+  const self = await adminPost(`/api/admin/approvals/${waiting.json.id}/approve`);
+  assert.equal(self.status, 409);
+  assert.equal(admin(bin, dataDir, ['cancel-approval', waiting.json.id]).state, 'cancelled');
+
+  const all = await exportVia(0, 8_640_000_000_000_000);
   assert.equal(all.status, 200, all.text);
   assert.match(all.type, /^application\/x-ndjson/);
   const lines = all.text.split('\n').filter((l) => l);
@@ -180,20 +209,48 @@ test('GET /api/admin/audit/export streams the chain as JSON lines that admin aud
 
   // A time range (RFC 3339 and Unix ms alike) is a contiguous part that verifies on its anchor.
   const from = entries[1].at_ms;
-  const part = await exportVia(`?from=${from}&to=${encodeURIComponent(new Date(entries[2].at_ms + 1).toISOString())}`);
+  const part = await exportVia(from, new Date(entries[2].at_ms + 1).toISOString());
   assert.equal(part.status, 200, part.text);
   const partEntries = part.text.split('\n').filter((l) => l).map((l) => JSON.parse(l));
   assert.ok(partEntries.length >= 1 && partEntries[0].seq >= 2, part.text);
   const partCheck = spawnSync(bin, ['admin', 'audit', 'verify', '-', '--anchor', entries[partEntries[0].seq - 2].hash], { input: part.text, encoding: 'utf8' });
   assert.equal(partCheck.status, 0, partCheck.stderr);
 
-  const bad = await exportVia('?from=yesterday');
+  // The download may be repeated until the action expires, each one audited.
+  const again = await download(`?approval=${JSON.parse(all.text.split('\n').filter((l) => l).at(-1)).details.approval_id}`);
+  assert.equal(again.status, 200, again.text);
+  assert.ok(auditEntries().entries.filter((e) => e.action === 'audit.exported').length >= 3);
+
+  const bad = await ask({ from: 'yesterday', to: 0 });
   assert.equal(bad.status, 400);
-  assert.equal(JSON.parse(bad.text).error_code, 'INVALID_REQUEST');
-  assert.match(bad.text, /"field":"from"/);
-  const backwards = await exportVia('?from=2000&to=1000');
+  assert.equal(bad.json.error_code, 'INVALID_REQUEST');
+  assert.equal(bad.json.field, 'from');
+  const backwards = await ask({ from: 2000, to: 1000 });
   assert.equal(backwards.status, 400);
-  assert.equal((await exportVia('', 'pga_wrong')).status, 401);
+  assert.equal(backwards.json.field, 'to');
+  assert.equal((await ask({ from: 0, to: 1 }, 'pga_wrong')).status, 401);
+  assert.equal((await download('', 'pga_wrong')).status, 401);
+});
+
+test('GET /api/admin/audit: the latest entries newest first, with the chain; not an export', async () => {
+  createClient(bin, dataDir, { name: 'Latest', scopes: ['age_over_18'], domains: ['latest.example'] });
+  const get = async (query) => {
+    const res = await fetch(`${server.url}/api/admin/audit${query}`, { headers: { authorization: `Bearer ${adminToken}` } });
+    return { status: res.status, json: await res.json() };
+  };
+  const { entries: trail } = auditEntries();
+  const latest = await get('?limit=2');
+  assert.equal(latest.status, 200, JSON.stringify(latest.json));
+  assert.deepEqual(latest.json.entries, trail.slice(-2).reverse(), 'the export lines, newest first');
+  assert.equal(latest.json.entries[0].prev_hash, latest.json.entries[1].hash);
+  assert.equal(latest.json.entries[0].action, 'client.created');
+  const byDefault = await get('');
+  assert.equal(byDefault.json.entries.length, Math.min(50, trail.length));
+  for (const bad of ['0', '201', 'x', '-1']) {
+    const r = await get(`?limit=${bad}`);
+    assert.equal(r.status, 400, bad);
+    assert.equal(r.json.field, 'limit');
+  }
 });
 
 /** Runs `sql` on the server's SQLite database (the server keeps running: WAL). */

@@ -99,7 +99,7 @@ before(async () => {
   adminToken = token.admin_token;
   server = await Server.start({
     bin, artifacts, dataDir,
-    args: ['--demo', '--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256, '--webhook-allow-loopback'],
+    args: ['--demo', '--rate-limit', '0', '--admin-token-sha256', token.admin_token_sha256, '--admin-token-role', 'approver', '--webhook-allow-loopback'],
   });
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
   demo.key = read('partner.json').api_key;

@@ -1,7 +1,8 @@
 // The partners' admin API through the real binary: a partner created over HTTP (key shown once)
 // works; a rotated key works beside the old one until the overlap ends, then the old one gets 401;
 // a suspended partner gets 403 CLIENT_SUSPENDED on /api/v1/requests and /api/v1/verify until it is
-// resumed, then its proof verifies; a webhook URL on a private address is refused by PATCH; the
+// resumed through an approval (the operator token asks, a CLI admin approves), then
+// its proof verifies; a webhook URL on a private address is refused by PATCH; the
 // list pages by cursor without repeats; a suspended partner's webhooks are held, then delivered; the CLI shows, updates, suspends, resumes and rotates too.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/partners_test.mjs
@@ -161,9 +162,22 @@ test('suspend: 403 CLIENT_SUSPENDED on requests and verify; resume: the same pro
   assert.equal(again.json.changed, false);
   assert.equal((await adminCall('GET', `/api/admin/clients/${id}`)).json.status, 'suspended');
 
-  const resumed = await adminCall('POST', `/api/admin/clients/${id}/resume`);
-  assert.equal(resumed.status, 200, resumed.text);
-  assert.deepEqual([resumed.json.status, resumed.json.changed], ['active', true]);
+  // Resuming needs a second admin: the token asks, a CLI admin approves.
+  const asked = await adminCall('POST', `/api/admin/clients/${id}/resume`);
+  assert.equal(asked.status, 202, asked.text);
+  assert.deepEqual([asked.json.kind, asked.json.state, asked.json.params], ['client.resume', 'pending', { client_id: id }]);
+  assert.equal((await adminCall('GET', `/api/admin/clients/${id}`)).json.status, 'suspended', 'not resumed by the request');
+  const twice = await adminCall('POST', `/api/admin/clients/${id}/resume`);
+  assert.equal(twice.status, 409, twice.text);
+  // The operator token cannot approve at all (and never its own request, whatever its role).
+  const self = await adminCall('POST', `/api/admin/approvals/${asked.json.id}/approve`);
+  assert.equal(self.status, 403, self.text);
+  assert.equal(self.json.field, 'role');
+  assert.equal(admin(bin, dataDir, ['approve', asked.json.id]).state, 'approved');
+  assert.equal((await adminCall('GET', `/api/admin/clients/${id}`)).json.status, 'active');
+  const active = await adminCall('POST', `/api/admin/clients/${id}/resume`);
+  assert.equal(active.status, 409, active.text);
+  assert.match(active.json.detail, /not suspended/);
   const verified = await call('POST', '/api/v1/verify', { key, body });
   assert.equal(verified.status, 200, verified.text);
   assert.equal(verified.json.status, 'verified');
@@ -274,7 +288,9 @@ test('a suspended partner\'s webhooks are held (pending, not attempted) and deli
     assert.deepEqual(waiting.attempts, [], JSON.stringify(waiting));
     assert.ok(!JSON.stringify(rx.entries()).includes(heldEvent.json.event_id), 'not sent while suspended');
 
-    assert.equal((await adminCall('POST', `/api/admin/clients/${held.client_id}/resume`)).status, 200);
+    const asked = await adminCall('POST', `/api/admin/clients/${held.client_id}/resume`);
+    assert.equal(asked.status, 202, asked.text);
+    assert.equal(admin(bin, dataDir, ['approve', asked.json.id]).state, 'approved');
     await waitUntil(async () => (await delivery(heldEvent.json.event_id)).status === 'delivered', 15_000, 'the held delivery');
     await waitUntil(async () => JSON.stringify(rx.entries()).includes(heldEvent.json.event_id), 5_000, 'the receiver to log it');
   } finally {

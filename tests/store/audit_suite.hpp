@@ -129,6 +129,20 @@ TEST_P(AuditSuite, lists_entries_in_a_half_open_time_range_oldest_first_up_to_th
   EXPECT_EQ(everything().size(), 5u);
 }
 
+TEST_P(AuditSuite, lists_the_latest_entries_newest_first_with_their_chain) {
+  EXPECT_TRUE(audit().latest_audit(5).empty());
+  for (const int offset : {10, 20, 30, 40}) {
+    audit().record_audit(audit_entry("at." + std::to_string(offset), kNow + offset));
+  }
+  const auto latest = audit().latest_audit(3);
+  EXPECT_EQ(actions(latest), (std::vector<std::string>{"at.40", "at.30", "at.20"}));
+  ASSERT_EQ(latest.size(), 3u);
+  EXPECT_EQ(latest[0].seq, 4);
+  EXPECT_EQ(latest[0].prev_hash, latest[1].hash);
+  EXPECT_EQ(latest[1].prev_hash, latest[2].hash);
+  EXPECT_EQ(audit().latest_audit(100).size(), 4u);
+}
+
 TEST_P(AuditSuite, entries_of_one_millisecond_keep_the_order_they_were_recorded_in) {
   for (int n = 0; n < 5; ++n) audit().record_audit(audit_entry("same." + std::to_string(n), kNow));
   const auto entries = everything();

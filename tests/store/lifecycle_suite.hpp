@@ -272,4 +272,33 @@ TEST_P(LifecycleSuite, keeps_a_partner_s_minimum_versions_with_their_audit_entri
   EXPECT_EQ(audit_actions().size(), 4u);
 }
 
+TEST_P(LifecycleSuite, an_approved_resume_clears_the_suspension_in_the_same_transaction) {
+  const core::Client partner = sample_client(2);
+  c_.store->insert_client(partner);
+  auto* admin = dynamic_cast<core::AdminStore*>(c_.store);
+  ASSERT_NE(admin, nullptr);
+  ASSERT_EQ(admin->set_client_suspended(partner.id, kNow, audit("client.suspended", kNow)),
+            core::ClientChange::kChanged);
+  ASSERT_NE(c_.store->find_client(partner.id)->suspended_at, 0);
+  core::PendingAction a = pending("r1", kNow);
+  a.kind = std::string(core::kActionClientResume);
+  a.params_json = R"({"client_id":")" + partner.id + R"("})";
+  c_.lifecycle->create_approval(a, audit("approval.requested", kNow));
+  core::LifecycleChange change;
+  change.resume_client = partner.id;
+  change.audit = {audit("approval.approved", kNow + 1), audit("client.resumed", kNow + 1)};
+  ASSERT_TRUE(c_.lifecycle->finish_approval("r1", core::kApprovalApproved, {"admin_cli", "b"},
+                                            kNow + 1, change));
+  EXPECT_EQ(open_().store->find_client(partner.id)->suspended_at, 0);
+  // Decided once: a second approval writes nothing (the partner suspended again stays so).
+  ASSERT_EQ(admin->set_client_suspended(partner.id, kNow + 2, audit("client.suspended", kNow + 2)),
+            core::ClientChange::kChanged);
+  EXPECT_FALSE(c_.lifecycle->finish_approval("r1", core::kApprovalApproved, {"admin_cli", "c"},
+                                             kNow + 3, change));
+  EXPECT_NE(c_.store->find_client(partner.id)->suspended_at, 0);
+  EXPECT_EQ(audit_actions(),
+            (std::vector<std::string>{"client.suspended", "approval.requested", "approval.approved",
+                                      "client.resumed", "client.suspended"}));
+}
+
 }  // namespace pg::store::test

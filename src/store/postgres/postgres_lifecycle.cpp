@@ -47,6 +47,9 @@ constexpr Statement kWriteCircuit{"lifecycle_write_circuit", R"sql(
     sunset_at = excluded.sunset_at, successor = excluded.successor,
     deprecated_at = excluded.deprecated_at)sql",
                                   false};
+constexpr Statement kResumeClient{
+    "lifecycle_resume_client",
+    "UPDATE api_clients SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL", false};
 constexpr Statement kFindCircuit{"lifecycle_find_circuit", R"sql(
   SELECT claim_type, semver, enabled, updated_at, state, sunset_at, successor, deprecated_at
   FROM circuit_versions WHERE claim_type = $1 AND semver = $2)sql",
@@ -134,6 +137,8 @@ void write_change(Connection& c, const core::LifecycleChange& change, core::Unix
               .integer(s->deprecated_at),
           operation);
   }
+  if (!change.resume_client.empty())
+    c.run(kResumeClient, Params().text(change.resume_client), operation);
   for (const auto& e : change.events) side.event(e, e.created_at ? e.created_at : now);
   for (const auto& a : change.audit) side.audit(a);
 }

@@ -407,6 +407,10 @@ constexpr Statement kListAudit{"list_audit", R"sql(
          at, seq, prev_hash, hash FROM audit_logs
   WHERE at >= $1 AND at < $2 ORDER BY seq LIMIT $3)sql",
                                false};
+constexpr Statement kLatestAudit{"latest_audit", R"sql(
+  SELECT id, actor_type, actor_id, action, COALESCE(details_canonical, details::text) AS details,
+         at, seq, prev_hash, hash FROM audit_logs ORDER BY seq DESC LIMIT $1)sql",
+                                 false};
 constexpr Statement kOldestAudit{"oldest_audit", R"sql(
   SELECT id, actor_type, actor_id, action, COALESCE(details_canonical, details::text) AS details,
          at, seq, prev_hash, hash FROM audit_logs
@@ -1260,6 +1264,14 @@ std::vector<core::AuditEntry> PostgresStore::list_audit(core::UnixMillis from, c
   auto connection = pool_->acquire(kOperation);
   const Result rows = connection->run(
       kListAudit, Params().integer(from).integer(to).integer(sql_count(limit)), kOperation);
+  return all_rows<core::AuditEntry>(rows, kOperation,
+                                    [](const auto& row) { return audit_from_row(row); });
+}
+
+std::vector<core::AuditEntry> PostgresStore::latest_audit(std::size_t limit) {
+  constexpr std::string_view kOperation = "latest_audit";
+  auto connection = pool_->acquire(kOperation);
+  const Result rows = connection->run(kLatestAudit, Params().integer(sql_count(limit)), kOperation);
   return all_rows<core::AuditEntry>(rows, kOperation,
                                     [](const auto& row) { return audit_from_row(row); });
 }

@@ -174,6 +174,7 @@ class PostgresStore final : public core::Store,
 
   void record_audit(const core::AuditEntry& entry) override;
   /// details_json reads back compact, members in jsonb's order.
+  std::vector<core::AuditEntry> latest_audit(std::size_t limit) override;
   std::vector<core::AuditEntry> list_audit(core::UnixMillis from, core::UnixMillis to,
                                            std::size_t limit) override;
   /// Each batch's rows are taken FOR UPDATE SKIP LOCKED: two runs at once archive disjoint rows.

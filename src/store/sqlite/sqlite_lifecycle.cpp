@@ -32,6 +32,8 @@ constexpr std::string_view kWriteCircuit = R"sql(
     enabled = excluded.enabled, updated_at = excluded.updated_at, state = excluded.state,
     sunset_at = excluded.sunset_at, successor = excluded.successor,
     deprecated_at = excluded.deprecated_at)sql";
+constexpr std::string_view kResumeClient =
+    "UPDATE api_clients SET suspended_at = NULL WHERE id = ?1 AND suspended_at IS NOT NULL";
 constexpr std::string_view kCircuitColumns =
     "SELECT claim_type, semver, enabled, updated_at, state, sunset_at, successor, deprecated_at "
     "FROM circuit_versions ";
@@ -85,6 +87,10 @@ void write_change(sqlite3* db, const core::LifecycleChange& change, core::UnixMi
         .nullable_text(7, c->successor)
         .integer(8, c->deprecated_at)
         .run();
+  }
+  if (!change.resume_client.empty()) {
+    const auto statement = prepare(db, kResumeClient, operation, false);
+    Query(db, statement, operation).text(1, change.resume_client).run();
   }
   for (const auto& e : change.events) side.event(e, e.created_at ? e.created_at : now);
   for (const auto& a : change.audit) side.audit(a);

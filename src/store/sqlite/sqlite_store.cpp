@@ -285,6 +285,9 @@ constexpr std::string_view kInsertAudit = R"sql(
 constexpr std::string_view kListAudit = R"sql(
   SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
   WHERE at >= ?1 AND at < ?2 ORDER BY seq LIMIT ?3)sql";
+constexpr std::string_view kLatestAudit = R"sql(
+  SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
+  ORDER BY seq DESC LIMIT ?1)sql";
 constexpr std::string_view kOldestAudit = R"sql(
   SELECT id, actor_type, actor_id, action, details, at, seq, prev_hash, hash FROM audit_logs
   WHERE at < ?1 ORDER BY seq LIMIT ?2)sql";
@@ -344,7 +347,8 @@ struct Handles {
   StatementHandle find_root, latest_feed_root, supersede_roots, insert_current_root, recent_roots;
   StatementHandle upsert_feed_key, feed_keys;
   StatementHandle set_circuit_enabled, circuit_enabled;
-  StatementHandle insert_audit, list_audit, oldest_audit, delete_audit, anonymise_user;
+  StatementHandle insert_audit, list_audit, latest_audit, oldest_audit, delete_audit,
+      anonymise_user;
   StatementHandle audit_head, set_audit_head, unchained_audit, chain_audit;
   StatementHandle usage_counts, usage_latencies;
 };
@@ -650,6 +654,7 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.circuit_enabled = prepare(raw, kCircuitEnabled, open_operation);
   h.insert_audit = prepare(raw, kInsertAudit, open_operation);
   h.list_audit = prepare(raw, kListAudit, open_operation);
+  h.latest_audit = prepare(raw, kLatestAudit, open_operation);
   h.oldest_audit = prepare(raw, kOldestAudit, open_operation);
   h.delete_audit = prepare(raw, kDeleteAudit, open_operation);
   h.anonymise_user = prepare(raw, kAnonymiseUser, open_operation);
@@ -1107,6 +1112,15 @@ std::vector<core::AuditEntry> SqliteStore::list_audit(core::UnixMillis from, cor
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->list_audit, "list_audit");
   query.integer(1, from).integer(2, to).integer(3, sql_count(limit));
+  std::vector<core::AuditEntry> entries;
+  while (query.step()) entries.push_back(audit_from_row(Row(query)));
+  return entries;
+}
+
+std::vector<core::AuditEntry> SqliteStore::latest_audit(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  Query query(connection_->db.get(), connection_->latest_audit, "latest_audit");
+  query.integer(1, sql_count(limit));
   std::vector<core::AuditEntry> entries;
   while (query.step()) entries.push_back(audit_from_row(Row(query)));
   return entries;

@@ -144,6 +144,7 @@ class SqliteStore final : public core::Store,
   // --- core::AuditStore ---
 
   void record_audit(const core::AuditEntry& entry) override;
+  std::vector<core::AuditEntry> latest_audit(std::size_t limit) override;
   std::vector<core::AuditEntry> list_audit(core::UnixMillis from, core::UnixMillis to,
                                            std::size_t limit) override;
   /// Each batch runs under BEGIN IMMEDIATE: `archive` holds the database's write lock, so other
