@@ -4,8 +4,9 @@
 // the test computes the codes (RFC 6238, its own HMAC here). The approver signs in with a code,
 // creates a partner and sees its API key once (gone after a reload), the test runs a wallet
 // verification with that key, the approver sees it in the usage chart, sees the webhook
-// delivery it caused with its attempts and replays it; the viewer is refused creating a partner
-// with the API's answer shown. Every page carries the strict CSP and no CSP violation is reported;
+// delivery it caused with its attempts and replays it, suspends the partner and asks to resume it,
+// which a second approver approves on the Approvals page; the audit page shows it all; the viewer
+// is refused creating a partner with the API's answer shown. Every page carries the strict CSP and no CSP violation is reported;
 // the labels switch to Nepali.
 //
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
@@ -221,6 +222,35 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   for (let i = 0; hooks.filter((h) => h.type === 'proof.verified').length === before; i++) {
     assert.ok(i < 600, 'the replayed delivery never arrived');
     await new Promise((r) => setTimeout(r, 50));
+  }
+
+  // Suspend at once; resuming waits for a second approver (two-person rule), who approves it on
+  // the Approvals page, where the requester has no Approve button for her own request.
+  const partnerRow = '#partners-table tr:has-text("Console Bank")';
+  await page.click('#nav-partners');
+  await page.click(`${partnerRow} button.suspend`);
+  await page.waitForSelector(`${partnerRow} button.resume`);
+  await page.click(`${partnerRow} button.resume`);
+  assert.match(await page.textContent('#notice'), /client\.resume/);
+  await page.click('#nav-approvals');
+  const pendingRow = '#approvals-table tr:has-text("client.resume")';
+  await page.waitForSelector(pendingRow);
+  assert.equal(await page.$(`${pendingRow} button.approve`), null, 'no Approve button on your own request');
+  const second = await newPage();
+  const secondSecret = await enrol(second, createAdmin('bo@ops.example', 'approver'), password);
+  await signIn(second, 'bo@ops.example', password, secondSecret);
+  await second.click('#nav-approvals');
+  await second.click(`${pendingRow} button.approve`);
+  await second.waitForSelector(`${pendingRow} td.state:has-text("approved")`);
+  await page.click('#nav-partners');
+  await page.waitForSelector(`${partnerRow} button.suspend`);  // active again
+
+  // The audit trail: the partner's creation, the suspension and the approved resume, in order.
+  await page.click('#nav-audit');
+  await page.waitForSelector('#audit-table td.action:has-text("client.resumed")');
+  const actions = await page.$$eval('#audit-table td.action', (tds) => tds.map((td) => td.textContent));
+  for (const a of ['client.created', 'client.suspended', 'approval.approved', 'client.resumed']) {
+    assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
   }
 
   // Nepali labels.

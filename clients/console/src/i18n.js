@@ -60,6 +60,7 @@ export const labels = {
     noRows: 'Nothing here yet',
     close: 'Close',
     suppressed: 'Counts below the threshold are shown as "<k" so no one person can be singled out.',
+    approvalRequested: 'Requested: another admin must approve it under Approvals',
   },
   ne: {
     title: 'प्रूफगेट कन्सोल',
@@ -120,6 +121,7 @@ export const labels = {
     noRows: 'अहिलेसम्म केही छैन',
     close: 'बन्द गर्नुहोस्',
     suppressed: 'सीमाभन्दा कम सङ्ख्या "<k" का रूपमा देखाइन्छ, ताकि कुनै एक व्यक्ति छुट्टिन नसकोस्।',
+    approvalRequested: 'अनुरोध गरियो: अर्को प्रशासकले स्वीकृतिहरूमा गएर स्वीकृत गर्नुपर्छ',
   },
 };
 

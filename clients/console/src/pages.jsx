@@ -66,11 +66,14 @@ export function Partners() {
       load(null);
     }
   };
+  const [notice, setNotice] = useState(null);
   const act = async (id, path, body) => {
     const r = await attempt(setError, () =>
       api('POST', `/api/admin/clients/${encodeURIComponent(id)}/${path}`, body ?? {}),
     );
     if (r?.api_key) setCreated(r);
+    // Resuming is a pending action another admin approves (two-person rule).
+    setNotice(r?.kind ? `${t('approvalRequested')}: ${r.kind} (${r.id})` : null);
     if (r) load(null);
   };
 
@@ -79,6 +82,11 @@ export function Partners() {
       <h2>{t('partners')}</h2>
       <ErrorBanner error={error} onClose={() => setError(null)} />
       <Shown created={created} onClose={() => setCreated(null)} />
+      {notice && (
+        <p class="notice" id="notice">
+          {notice}
+        </p>
+      )}
       <form class="card" id="create-partner" onSubmit={create}>
         <h3>{t('createPartner')}</h3>
         <label>
