@@ -9,9 +9,6 @@ namespace pg::core {
 namespace json = boost::json;
 
 namespace {
-ApiError invalid(std::string field, std::string detail) {
-  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
-}
 
 /// A lowercase address with one '@', something on both sides, printable ASCII without spaces.
 std::optional<std::string> normal_email(std::string_view text) {

@@ -19,16 +19,6 @@ constexpr std::int64_t kMaxRetentionDays = std::int64_t{100} * 366;
 constexpr std::size_t kMaxRetentionBatch = 100000;
 constexpr std::size_t kMaxDeliveryLimit = 1000;
 
-ApiError invalid(std::string field, std::string detail) {
-  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
-}
-ApiError not_found(std::string field, std::string detail) {
-  return {ErrorCode::kNotFound, std::move(field), std::move(detail)};
-}
-ApiError conflict(std::string field, std::string detail) {
-  return {ErrorCode::kConflict, std::move(field), std::move(detail)};
-}
-
 }  // namespace
 
 /// A lowercase DNS name: letters, digits, '-' and '.', no empty label, at most 253 characters.

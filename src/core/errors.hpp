@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace pg::core {
 
@@ -74,5 +75,16 @@ struct ApiError {
   /// the failed proof row, which GET /api/v1/status answers and the webhook names.
   std::string proof_id = {};
 };
+
+/// The use cases' common refusals, by field and detail.
+inline ApiError invalid(std::string field, std::string detail) {
+  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
+}
+inline ApiError not_found(std::string field, std::string detail) {
+  return {ErrorCode::kNotFound, std::move(field), std::move(detail)};
+}
+inline ApiError conflict(std::string field, std::string detail) {
+  return {ErrorCode::kConflict, std::move(field), std::move(detail)};
+}
 
 }  // namespace pg::core

@@ -17,16 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxApprovalLimit = 1000;
 
-ApiError invalid(std::string field, std::string detail) {
-  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
-}
-ApiError not_found(std::string field, std::string detail) {
-  return {ErrorCode::kNotFound, std::move(field), std::move(detail)};
-}
-ApiError conflict(std::string field, std::string detail) {
-  return {ErrorCode::kConflict, std::move(field), std::move(detail)};
-}
-
 std::string key_of(std::string_view claim_type, std::string_view version) {
   std::string k(claim_type);
   k += ' ';

@@ -17,9 +17,6 @@ namespace {
 constexpr std::int64_t kMaxKeyOverlapSeconds = std::int64_t{30} * 86400;
 constexpr std::size_t kMaxPageSize = 200;
 
-ApiError invalid(std::string field, std::string detail) {
-  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
-}
 ApiError unknown_client() {
   return {ErrorCode::kNotFound, "client_id", "no partner with this id"};
 }

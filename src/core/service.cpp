@@ -46,10 +46,6 @@ struct ParamRange {
 constexpr ParamRange kParamRanges[] = {
     {"min_level", 1, 7}, {"threshold", 0, kMaxSafeInteger}, {"fiscal_year", 1, 9999}};
 
-ApiError invalid(std::string field, std::string detail) {
-  return {ErrorCode::kInvalidRequest, std::move(field), std::move(detail)};
-}
-
 bool is_b64url(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||

@@ -14,7 +14,6 @@
 // Chromium: /usr/bin/chromium (scripts/install-deps.sh), or PROOFGATE_CHROMIUM. Missing, it fails.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { chromium } from 'playwright-core';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
 import { Server, removeDir, tempDir } from '../integration/server.mjs';
+import { currentStep, totpAt } from '../support/totp.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
 const artifacts = process.env.PROOFGATE_ARTIFACTS;
@@ -36,43 +36,14 @@ let receiver;
 const hooks = [];
 const cspViolations = [];
 
-/** RFC 4648 base32 (no padding needed) to bytes. */
-function base32(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of text.replace(/=+$/, '').toUpperCase()) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) throw new Error(`not base32: ${ch}`);
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of `secret` for time step `step`. */
-function totp(secret, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(n).padStart(6, '0');
-}
-
 /** Codes are single use per step: each account's next code is for a step after its last one. */
 const lastStep = new Map();
 function nextCode(secret) {
-  const now = Math.floor(Date.now() / 30_000);
+  const now = currentStep();
   const step = Math.max(now, (lastStep.get(secret) ?? -1) + 1);
   assert.ok(step <= now + 1, 'more than one code needed within one 30 s step');
   lastStep.set(secret, step);
-  return totp(secret, step);
+  return totpAt(secret, step);
 }
 
 function createAdmin(email, role) {
@@ -145,6 +116,8 @@ after(async () => {
   await server?.stop();
   receiver?.close();
   removeDir(dataDir);
+  // snarkjs's worker threads (the wallet's prove) would keep this process alive.
+  await globalThis.curve_bn128?.terminate();
 });
 
 test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries and replay; a viewer is refused', async () => {

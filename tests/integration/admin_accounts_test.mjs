@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
 import { Server, admin, createClient, removeDir, tempDir } from './server.mjs';
+import { totp } from '../support/totp.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
 const artifacts = process.env.PROOFGATE_ARTIFACTS;
@@ -62,36 +63,6 @@ let server;
 let adminToken;
 let partnerKey;
 const sessions = {}; // role -> {cookie, csrf, email, secret}
-
-/** RFC 4648 base32 to bytes. */
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text.replace(/=+$/, '')) {
-    const v = alphabet.indexOf(c);
-    if (v < 0) throw new Error(`not base32: ${text}`);
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The 6-digit TOTP code (RFC 6238) of a base32 secret at now's step + offset. */
-function totp(secret, offset = 0, algorithm = 'sha1') {
-  const step = BigInt(Math.floor(Date.now() / 1000 / 30) + offset);
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(step);
-  const mac = crypto.createHmac(algorithm, base32Decode(secret)).update(counter).digest();
-  const o = mac[mac.length - 1] & 0x0f;
-  const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
-  return String(n % 1_000_000).padStart(6, '0');
-}
 
 async function call(method, path, { headers = {}, body } = {}) {
   const init = { method, headers: { ...headers } };

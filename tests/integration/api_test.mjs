@@ -299,15 +299,25 @@ describe('error codes', () => {
   });
 
   test('CIRCUIT_DISABLED: a request for a disabled circuit answers 422 until it is enabled again', async () => {
+    // The server sees a change made by the CLI within circuit_state_cache_ms (docs/circuits.md):
+    // wait for each state, then check its answers.
+    const education = { claim_type: 'education', params: { min_level: 4 } };
+    const until = async (status) => {
+      for (const deadline = Date.now() + 15_000; ;) {
+        const r = await call('POST', '/api/v1/requests', { body: education });
+        if (r.status === status || Date.now() > deadline) return r;
+        await sleep(50);
+      }
+    };
     setCircuit(bin, dataDir, 'education', '1.0.0', false);
     try {
-      assertProblem(await call('POST', '/api/v1/requests', { body: { claim_type: 'education', params: { min_level: 4 } } }),
-        422, 'CIRCUIT_DISABLED');
+      assertProblem(await until(422), 422, 'CIRCUIT_DISABLED');
       assertProblem(await call('POST', '/api/v1/requests', { body: { claim_type: 'education', circuit_version: '1.0.0', params: { min_level: 4 } } }),
         422, 'CIRCUIT_DISABLED', 'circuit_version');
     } finally {
       setCircuit(bin, dataDir, 'education', '1.0.0', true);
     }
+    assert.equal((await until(201)).status, 201);
     await newRequest('education', { params: { min_level: 4 } });
   });
 
