@@ -1537,13 +1537,12 @@ core::ClientChange PostgresStore::rotate_key(std::string_view client_id, const c
 
 bool PostgresStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
                                   const std::function<bool(Connection&)>& work) {
-  auto connection = pool_->acquire(operation);
-  if (!audit) return work(*connection);
-  Transaction transaction(*connection, operation);
-  if (!work(*connection)) return false;  // rolls back
-  write_audit(*connection, *audit, operation);
-  transaction.commit();
-  return true;
+  // One transaction with the audit entry when there is one; a single read or write otherwise.
+  return with_connection(operation, audit != nullptr, [&](Connection& c, const SideWrites& side) {
+    if (!work(c)) return false;  // rolls back
+    if (audit) side.audit(*audit);
+    return true;
+  });
 }
 
 bool PostgresStore::with_connection(

@@ -1385,14 +1385,12 @@ core::ClientChange SqliteStore::rotate_key(std::string_view client_id, const cor
 
 bool SqliteStore::on_connection(std::string_view operation, const core::AuditEntry* audit,
                                 const std::function<bool(sqlite3*)>& work) {
-  std::lock_guard lock(mutex_);
-  Handles& h = *connection_;
-  if (!audit) return work(h.db.get());
-  Transaction transaction(h, operation);
-  if (!work(h.db.get())) return false;  // rolls back
-  write_audit(h, *audit, operation);
-  transaction.commit();
-  return true;
+  // One transaction with the audit entry when there is one; a single read or write otherwise.
+  return with_connection(operation, audit != nullptr, [&](sqlite3* db, const SideWrites& side) {
+    if (!work(db)) return false;  // rolls back
+    if (audit) side.audit(*audit);
+    return true;
+  });
 }
 
 bool SqliteStore::with_connection(std::string_view operation, bool write,
