@@ -80,7 +80,7 @@ void with_lifecycle(const LifecycleFlags& f,
   static const core::SystemClock clock;
   const Settings s = resolve_settings(flags, std::nullopt);
   Backends d = open_backends(s, clock, /*with_cache=*/false);
-  core::LifecycleService service({*d.lifecycle, *d.store, nullptr, clock, nullptr, {}},
+  core::LifecycleService service({*d.lifecycle, *d.store, nullptr, clock, nullptr, {}, {}},
                                  {static_cast<std::int64_t>(s.approval_ttl_seconds)});
   work(service, s);
 }

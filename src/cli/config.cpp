@@ -256,6 +256,13 @@ const std::vector<SettingSpec>& setting_specs() {
       integer("circuit_state_cache_ms", &S::circuit_state_cache_ms, "1000", 0, 60000, kServe,
               "how long the verify path caches a circuit version's state (a change made by "
               "another instance is seen within this)"),
+      integer("circuit_upload_limit", &S::circuit_upload_limit, "134217728", 1 << 20, 1 << 30,
+              kServe,
+              "largest POST /api/admin/circuits body in bytes (a circuit version's files; with a "
+              "credential only, read within 300 s)"),
+      integer("circuit_reload_seconds", &S::circuit_reload_seconds, "5", 0, 3600, kServe,
+              "how often serve loads versions uploaded through another instance from the "
+              "artifacts directory (0: only at start and on enable)"),
       flag("worker", &S::worker, "true", kServe,
            "deliver webhooks in this process (false: run `proofgate worker`)"),
       flag("webhook_allow_loopback", &S::webhook_allow_loopback, "false", kWebhooks,

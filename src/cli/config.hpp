@@ -63,6 +63,8 @@ struct Settings {
   std::string metrics_token_sha256;
   std::uint64_t approval_ttl_seconds = 0;
   std::uint64_t circuit_state_cache_ms = 0;
+  std::uint64_t circuit_upload_limit = 0;
+  std::uint64_t circuit_reload_seconds = 0;
   // Webhooks.
   bool worker = true;
   bool webhook_allow_loopback = false;

@@ -58,6 +58,7 @@ int serve(const Settings& s) {
   http::ServerSettings server;
   std::tie(server.host, server.port) = *split_listen(s.listen);
   server.body_limit = s.body_limit;
+  server.upload_body_limit = s.circuit_upload_limit;
   server.header_limit = s.header_limit;
   server.read_timeout = std::chrono::seconds(s.read_timeout_seconds);
   server.idle_timeout = std::chrono::seconds(s.idle_timeout_seconds);
@@ -82,30 +83,28 @@ int serve(const Settings& s) {
   core::SystemClock clock;
   Backends data = open_backends(s, clock, /*with_cache=*/true);
   const std::filesystem::path artifacts = s.artifacts_dir;
-  const artifacts::FilesystemArtifacts artifact_files(artifacts);
+  artifacts::FilesystemArtifacts artifact_files(artifacts);
   if (key_policy.allow_development_keys) {
     log::warn(
         "INSECURE: development circuit keys are accepted (--demo or insecure_development_keys): "
         "anyone can forge proofs for them; never expose this server to partners");
   }
-  const core::CircuitCatalog catalog = core::CircuitCatalog::load(artifact_files, key_policy);
+  core::CircuitCatalog catalog = core::CircuitCatalog::load(artifact_files, key_policy);
   if (catalog.empty()) {
     log::warn("no circuits loaded; /readyz answers 503 until artifacts are present",
               {{"artifacts_dir", artifacts.string()}});
   }
-  for (const auto& c : catalog.all()) {
-    const std::vector<log::Field> fields{{"claim_type", c->claim_type},
-                                         {"version", c->version},
-                                         {"public_signals", c->public_signals.size()},
-                                         {"ceremony", c->ceremony_kind},
-                                         {"development", c->development},
-                                         {"release_key_id", c->release_key_id}};
-    if (c->development) {
-      log::write(log::Level::kWarn, "circuit loaded", fields);
-    } else {
-      log::write(log::Level::kInfo, "circuit loaded", fields);
-    }
-  }
+  const auto log_loaded = [](const core::Circuit& c, std::string_view when) {
+    const std::vector<log::Field> fields{{"claim_type", c.claim_type},
+                                         {"version", c.version},
+                                         {"public_signals", c.public_signals.size()},
+                                         {"ceremony", c.ceremony_kind},
+                                         {"development", c.development},
+                                         {"release_key_id", c.release_key_id},
+                                         {"when", when}};
+    log::write(c.development ? log::Level::kWarn : log::Level::kInfo, "circuit loaded", fields);
+  };
+  for (const core::Circuit* c : catalog.all()) log_loaded(*c, "start");
   core::Cache& cache = *data.cache;
   // The webhook worker runs inside serve unless turned off (then `proofgate worker` delivers).
   const bool run_worker = s.worker;
@@ -133,10 +132,27 @@ int serve(const Settings& s) {
                        core::role_from_name(s.admin_token_role).value_or(core::Role::kViewer),
                        accounts.get(), static_cast<std::int64_t>(s.usage_min_count));
   admin.allow_loopback_webhooks(s.webhook_allow_loopback);
-  core::LifecycleService lifecycle({*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
-                                    [&worker] { worker.notify(); }},
-                                   {static_cast<std::int64_t>(s.approval_ttl_seconds)});
-  http::LifecycleApi lifecycle_api(lifecycle, admin, &admin_service.service());
+  // Versions uploaded through another instance (a shared artifacts directory): loaded when their
+  // lifecycle row exists (an upload writes it before its files), on a timer and before an enable.
+  std::mutex reload_mu;
+  const auto reload_catalog = [&] {
+    std::lock_guard lock(reload_mu);
+    const auto reloaded = catalog.reload(
+        artifact_files, key_policy, [&](std::string_view claim_type, std::string_view version) {
+          if (!data.lifecycle->find_circuit_state(claim_type, version)) return false;
+          circuit_gate.invalidate();  // nothing cached from before the row stays
+          return true;
+        });
+    for (const core::Circuit* c : reloaded.added) log_loaded(*c, "reload");
+    for (const auto& [name, why] : reloaded.refused)
+      log::error("circuit version refused", {{"version", name}, {"error", why}});
+  };
+  core::LifecycleService lifecycle(
+      {*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
+       [&worker] { worker.notify(); }, reload_catalog},
+      {static_cast<std::int64_t>(s.approval_ttl_seconds)});
+  http::LifecycleApi lifecycle_api(lifecycle, admin, &admin_service.service(), &artifact_files,
+                                   &key_policy);
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate});
@@ -158,6 +174,22 @@ int serve(const Settings& s) {
           log::error("storage maintenance failed", {{"error", e.what()}});
         }
       } while (!upkeep_cv.wait_for(lock, every, [&] { return worker_stop.load(); }));
+    });
+  }
+  std::thread reloader;
+  if (s.circuit_reload_seconds > 0) {
+    const auto every = std::chrono::seconds(s.circuit_reload_seconds);
+    reloader = std::thread([&, every] {
+      std::unique_lock lock(upkeep_mu);
+      while (!upkeep_cv.wait_for(lock, every, [&] { return worker_stop.load(); })) {
+        lock.unlock();
+        try {
+          reload_catalog();
+        } catch (const std::exception& e) {
+          log::error("loading uploaded circuit versions failed", {{"error", e.what()}});
+        }
+        lock.lock();
+      }
     });
   }
   const bool demo = s.demo;
@@ -194,6 +226,7 @@ int serve(const Settings& s) {
   feeds.stop();
   worker.notify();
   if (upkeep.joinable()) upkeep.join();
+  if (reloader.joinable()) reloader.join();
   if (worker_thread.joinable())
     worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
   log::info("stopped");

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,6 +35,28 @@ class ArtifactSource {
   /// Where `file` of that version lives, for messages (a path, a URL).
   virtual std::string describe(std::string_view claim_type, std::string_view version,
                                std::string_view file) const = 0;
+};
+
+/// A version's files written aside (ArtifactInstaller::stage), not yet visible to versions() or
+/// read(). Destroying it without commit() removes them.
+class StagedVersion {
+ public:
+  virtual ~StagedVersion() = default;
+  /// Makes the version visible in one step. Throws ArtifactError when it cannot (the version
+  /// exists already, the disk fails); the staged files are removed then too.
+  virtual void commit() = 0;
+};
+
+/// Where uploaded versions are written (the filesystem adapter, like the source).
+class ArtifactInstaller {
+ public:
+  virtual ~ArtifactInstaller() = default;
+  virtual bool has_version(std::string_view claim_type, std::string_view version) const = 0;
+  /// Writes `files` (file name -> bytes) aside for claim_type/version, durably. Throws
+  /// ArtifactError when they cannot be written.
+  virtual std::unique_ptr<StagedVersion> stage(
+      std::string_view claim_type, std::string_view version,
+      const std::map<std::string, std::string, std::less<>>& files) = 0;
 };
 
 }  // namespace pg::core

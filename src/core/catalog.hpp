@@ -5,8 +5,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -106,8 +108,16 @@ struct Circuit {
   std::size_t index_of(std::string_view signal) const noexcept;  // npos when absent
 };
 
+/// The versions this process verifies. Loaded at start; versions uploaded while the server runs
+/// are added (add, reload) without a restart, so every method is safe to call from several
+/// threads at once. A Circuit, once in the catalog, stays at the same address until the catalog
+/// is destroyed: the pointers find() and versions() return stay valid.
 class CircuitCatalog {
  public:
+  CircuitCatalog() = default;
+  CircuitCatalog(CircuitCatalog&& other) noexcept;
+  CircuitCatalog& operator=(CircuitCatalog&&) = delete;
+
   /// Loads every version `source` lists. Throws std::runtime_error naming the circuit and the
   /// problem when a circuit is unusable: unknown claim type, an issuer or public-signal list
   /// other than the claim type's pinned one, a manifest in another version's place, a key whose
@@ -115,15 +125,38 @@ class CircuitCatalog {
   /// publics differs, a key the policy refuses (a production key's transcript included), or (with
   /// release keys) a manifest.sig that is missing, malformed or does not verify.
   static CircuitCatalog load(const ArtifactSource& source, const KeyPolicy& policy);
+  /// One version of `source`, with every check of load(); throws as load() does.
+  static std::unique_ptr<Circuit> load_version(const ArtifactSource& source,
+                                               std::string_view claim_type,
+                                               std::string_view version, const KeyPolicy& policy);
+
+  /// Adds a checked version; returns it, or the one already loaded under the same claim type and
+  /// version (the argument is then dropped).
+  const Circuit* add(std::unique_ptr<Circuit> circuit);
+
+  /// What reload() did: the versions it added, and those it refused with the reason (each refused
+  /// version is tried once per process: its files do not change, an upload is a new version).
+  struct Reloaded {
+    std::vector<const Circuit*> added;
+    std::vector<std::pair<std::string, std::string>> refused;  // "claim_type version", why
+  };
+  /// Loads the versions `source` lists that are not loaded yet and that `admit(claim_type,
+  /// version)` lets in (the server admits only versions with a lifecycle row, so a version whose
+  /// files appear without an upload's row is never loaded on the fly).
+  Reloaded reload(const ArtifactSource& source, const KeyPolicy& policy,
+                  const std::function<bool(std::string_view, std::string_view)>& admit);
 
   const Circuit* find(std::string_view claim_type, std::string_view version) const noexcept;
   /// The circuits of a claim type, newest version first.
   std::vector<const Circuit*> versions(std::string_view claim_type) const;
-  const std::vector<std::unique_ptr<Circuit>>& all() const noexcept { return circuits_; }
-  bool empty() const noexcept { return circuits_.empty(); }
+  /// Every circuit, in the order loaded.
+  std::vector<const Circuit*> all() const;
+  bool empty() const noexcept;
 
  private:
+  mutable std::shared_mutex mutex_;
   std::vector<std::unique_ptr<Circuit>> circuits_;
+  std::vector<std::string> refused_;  // "claim_type version" reload() refused
 };
 
 }  // namespace pg::core

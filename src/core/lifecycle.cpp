@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/catalog.hpp"
+#include "core/circuit_upload.hpp"
 #include "core/secrets.hpp"
 #include "core/service.hpp"
 
@@ -236,6 +237,8 @@ std::vector<OutboxEvent> LifecycleService::partner_events(std::string_view type,
 Outcome<PendingAction> LifecycleService::request_enable(const Actor& actor,
                                                         std::string_view claim_type,
                                                         std::string_view version) {
+  if (p_.catalog && p_.reload_catalog && !p_.catalog->find(claim_type, version))
+    p_.reload_catalog();  // uploaded through another instance
   auto cur = current(claim_type, version);
   if (!cur) return cur.error();
   if (p_.catalog && !p_.catalog->find(claim_type, version))
@@ -507,6 +510,40 @@ Outcome<std::map<std::string, std::string>> LifecycleService::set_min_version(
 
 std::map<std::string, std::string> LifecycleService::min_versions(std::string_view client_id) {
   return p_.store.min_versions(client_id);
+}
+
+Outcome<CircuitState> LifecycleService::upload(const Actor& actor, const UploadFiles& files,
+                                               ArtifactInstaller& installer,
+                                               const KeyPolicy& policy) {
+  auto checked = check_upload(files, policy);
+  if (!checked) return checked.error();
+  const std::string claim_type = checked->claim_type, version = checked->version;
+  if (installer.has_version(claim_type, version))
+    return conflict("version",
+                    claim_type + " " + version + " exists already: upload a new version");
+  // Files aside first (durable), then the row, then the files into place: a version without its
+  // files is never loaded, while files without the row would load as enabled.
+  auto staged = installer.stage(claim_type, version, files);
+  json::object digests;
+  std::size_t bytes = 0;
+  for (const auto& [name, digest] : checked->sha256) digests[name] = digest;
+  for (const auto& [name, content] : files) bytes += content.size();
+  json::object details{{"claim_type", claim_type},
+                       {"version", version},
+                       {"sha256", digests},
+                       {"bytes", bytes},
+                       {"ceremony", checked->circuit->ceremony_kind}};
+  if (!checked->circuit->release_key_id.empty())
+    details["release_key_id"] = checked->circuit->release_key_id;
+  auto recorded = record_upload(actor, claim_type, version, json::serialize(details));
+  if (!recorded) return recorded.error();
+  staged->commit();
+  // The gate forgets any state it cached for this version before the row existed, then the
+  // version becomes loadable here.
+  if (p_.gate) p_.gate->invalidate();
+  if (p_.catalog) p_.catalog->add(std::move(checked->circuit));
+  after_change();
+  return recorded;
 }
 
 Outcome<CircuitState> LifecycleService::record_upload(const Actor& actor,

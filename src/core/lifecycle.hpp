@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/admin_service.hpp"
+#include "core/artifacts.hpp"
 #include "core/audit.hpp"
 #include "core/errors.hpp"
 #include "core/outbox.hpp"
@@ -29,6 +30,7 @@
 namespace pg::core {
 
 class CircuitCatalog;
+struct KeyPolicy;
 
 // --- Pending approvals ---
 
@@ -200,11 +202,15 @@ struct LifecyclePorts {
   LifecycleStore& store;
   Store& partners;  // list_clients: who is told by webhook
   /// The versions this process loads; null in a process that loads none (the CLI): any known
-  /// claim type and version is then accepted, the server deciding what it loads.
-  const CircuitCatalog* catalog;
+  /// claim type and version is then accepted, the server deciding what it loads. An upload adds
+  /// its version here.
+  CircuitCatalog* catalog;
   const Clock& clock;
   CircuitGate* gate = nullptr;  // invalidated after each change (may be null)
   std::function<void()> notify_worker;
+  /// Loads versions another instance uploaded (the shared artifacts directory) into `catalog`;
+  /// called before request_enable decides a version is not loaded. May be empty.
+  std::function<void()> reload_catalog;
 };
 
 /// A version as the admin API lists it.
@@ -260,6 +266,14 @@ class LifecycleService {
                                                               std::string_view claim_type,
                                                               std::string_view min_version);
   std::map<std::string, std::string> min_versions(std::string_view client_id);
+  /// Checks an uploaded version (check_upload, circuit_upload.hpp), records it `uploaded`
+  /// (audited `circuit.uploaded` with the digests), writes its files through the installer and
+  /// adds it to this instance's catalog: enabling it (two approvals) needs no restart. CONFLICT
+  /// when the version exists already (a row, loaded, or files in place).
+  /// `installer`: where the files go; `policy`: the key policy of the servers that load them.
+  Outcome<CircuitState> upload(const Actor& actor,
+                               const std::map<std::string, std::string, std::less<>>& files,
+                               ArtifactInstaller& installer, const KeyPolicy& policy);
   /// Records a checked upload as `uploaded` (audited `circuit.uploaded` with `details_json`, e.g.
   /// the digests). CONFLICT when the version already has a state or is loaded here. The files go
   /// into the artifacts directory after this: a version without its files is never loaded, while

@@ -125,6 +125,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminApprove:
     case RouteId::kAdminCancelApproval:
     case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitUpload:  // digests of the whole upload, the key checks
     case RouteId::kAdminCircuitEnable:
     case RouteId::kAdminCircuitDisable:
     case RouteId::kAdminCircuitDeprecate:
@@ -304,6 +305,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kAdminApprove:
     case RouteId::kAdminCancelApproval:
     case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitUpload:
     case RouteId::kAdminCircuitEnable:
     case RouteId::kAdminCircuitDisable:
     case RouteId::kAdminCircuitDeprecate:

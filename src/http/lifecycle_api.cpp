@@ -3,8 +3,10 @@
 
 #include <boost/json.hpp>
 
+#include "core/circuit_upload.hpp"
 #include "core/service.hpp"
 #include "http/admin_reports.hpp"
+#include "http/multipart.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {
@@ -108,6 +110,18 @@ HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
         items.push_back(o);
       }
       return json_reply(200, json::object{{"circuits", items}});
+    }
+    case RouteId::kAdminCircuitUpload: {
+      if (!installer_ || !policy_)
+        return problem({core::ErrorCode::kNotFound, "", "uploads are not stored here"});
+      auto parts = parse_multipart(request.content_type, request.body, std::size(core::kUploadFiles));
+      if (const auto* why = std::get_if<std::string>(&parts)) return invalid("body", *why);
+      core::UploadFiles files;
+      for (const FormPart& p : std::get<std::vector<FormPart>>(parts))
+        files.emplace(p.name, std::string(p.body));
+      auto stored = lifecycle_.upload(actor, files, *installer_, *policy_);
+      if (!stored) return problem(stored.error());
+      return json_reply(201, circuit_state_json(*stored));
     }
     case RouteId::kAdminAuditExportRequest: {
       boost::system::error_code ec;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/catalog.hpp"
 #include "core/lifecycle.hpp"
 #include "http/admin.hpp"
 #include "http/message.hpp"
@@ -19,9 +20,16 @@ namespace pg::http {
 class LifecycleApi {
  public:
   /// `audit`: where the audit export reads the trail (null: the export answers NOT_FOUND).
+  /// `installer` and `policy`: where uploads go and the key policy they are checked under (null:
+  /// uploads answer NOT_FOUND).
   LifecycleApi(core::LifecycleService& lifecycle, AdminApi& admin,
-               core::AdminService* audit = nullptr)
-      : lifecycle_(lifecycle), admin_(admin), audit_(audit) {}
+               core::AdminService* audit = nullptr, core::ArtifactInstaller* installer = nullptr,
+               const core::KeyPolicy* policy = nullptr)
+      : lifecycle_(lifecycle),
+        admin_(admin),
+        audit_(audit),
+        installer_(installer),
+        policy_(policy) {}
 
   HttpReply handle(RouteId route, const HttpRequest& request,
                    const std::vector<std::string_view>& params);
@@ -30,6 +38,8 @@ class LifecycleApi {
   core::LifecycleService& lifecycle_;
   AdminApi& admin_;
   core::AdminService* audit_;
+  core::ArtifactInstaller* installer_;
+  const core::KeyPolicy* policy_;
 };
 
 /// The JSON forms the admin API and the CLI both print.

@@ -43,6 +43,7 @@ enum class RouteId {
   kAdminApprove,
   kAdminCancelApproval,
   kAdminCircuits,
+  kAdminCircuitUpload,
   kAdminCircuitEnable,
   kAdminCircuitDisable,
   kAdminCircuitDeprecate,
@@ -96,6 +97,7 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminApprove, "POST", "/api/admin/approvals/{id}/approve", true},
     Route{RouteId::kAdminCancelApproval, "POST", "/api/admin/approvals/{id}/cancel", true},
     Route{RouteId::kAdminCircuits, "GET", "/api/admin/circuits", true},
+    Route{RouteId::kAdminCircuitUpload, "POST", "/api/admin/circuits", true},
     Route{RouteId::kAdminCircuitEnable, "POST", "/api/admin/circuits/{claim_type}/{version}/enable",
           true},
     Route{RouteId::kAdminCircuitDisable, "POST",
@@ -155,7 +157,8 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminRotateKey:
     case RouteId::kAdminRotateWebhookSecret:
     case RouteId::kAdminCancelApproval:
-    case RouteId::kAdminCircuitEnable:  // a request: a second admin approves it
+    case RouteId::kAdminCircuitUpload:  // stored as uploaded: verifies only once enabled
+    case RouteId::kAdminCircuitEnable:  // a request: two approvers approve it
     case RouteId::kAdminCircuitDisable:
     case RouteId::kAdminCircuitDeprecate:
     case RouteId::kAdminSetMinVersion:
@@ -215,6 +218,7 @@ constexpr bool throttled_route(RouteId id) noexcept {
     case RouteId::kAdminApprove:
     case RouteId::kAdminCancelApproval:
     case RouteId::kAdminCircuits:
+    case RouteId::kAdminCircuitUpload:
     case RouteId::kAdminCircuitEnable:
     case RouteId::kAdminCircuitDisable:
     case RouteId::kAdminCircuitDeprecate:

@@ -250,6 +250,15 @@ void Session::read_header() {
         if (ec) return self->on_read(ec);
         self->idle_ = false;
         const auto& header = self->parser_->get();
+        // A circuit upload with a credential may be large (the handler checks the credential).
+        const std::string_view target = header.target();
+        if (header.method() == bhttp::verb::post &&
+            target.substr(0, target.find('?')) == "/api/admin/circuits" &&
+            (header.find(bhttp::field::authorization) != header.end() ||
+             header.find(bhttp::field::cookie) != header.end())) {
+          self->parser_->body_limit(self->server_.settings().upload_body_limit);
+          self->stream_.expires_after(self->server_.settings().upload_read_timeout);
+        }
         // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable
         // length; reading on would take its body for the next request.
         if (header.find(bhttp::field::transfer_encoding) != header.end() &&

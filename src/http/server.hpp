@@ -18,6 +18,11 @@ struct ServerSettings {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (the log line "listening" names it)
   std::size_t body_limit = 64 * 1024;
+  // POST /api/admin/circuits (a circuit version's files) from a request that carries a
+  // credential (Authorization or Cookie, checked by the handler): this limit and
+  // upload_read_timeout instead. Anonymous requests keep body_limit.
+  std::size_t upload_body_limit = 128u << 20;
+  std::chrono::seconds upload_read_timeout{300};
   std::size_t header_limit = 8 * 1024;
   std::chrono::seconds read_timeout{10};   // to read one request, header and body
   std::chrono::seconds idle_timeout{30};   // keep-alive wait for the next request
