@@ -46,7 +46,10 @@ json::object upload_circuit(const UploadRequest& u, core::LifecycleService& life
   }
   artifacts::FilesystemArtifacts installer(u.artifacts_dir);
   auto stored = lifecycle.upload(actor, files, installer, u.policy);
-  if (!stored) throw std::runtime_error(stored.error().detail);
+  if (!stored) {
+    const core::ApiError& e = stored.error();
+    throw std::runtime_error(e.field.empty() ? e.detail : e.field + ": " + e.detail);
+  }
   json::object out = http::circuit_state_json(*stored);
   out["path"] = (fs::path(u.artifacts_dir) / stored->claim_type / stored->version).string();
   return out;

@@ -44,7 +44,7 @@ class UploadSource final : public ArtifactSource {
 };
 
 ApiError refuse(std::string_view file, const std::string& problem) {
-  return invalid(std::string(file), std::string(file) + ": " + problem);
+  return invalid(std::string(file), problem);
 }
 
 const UploadFileRule* rule_of(std::string_view name) {
@@ -112,10 +112,13 @@ Outcome<CheckedUpload> check_upload(const UploadFiles& files, const KeyPolicy& p
     out.circuit = CircuitCatalog::load_version(UploadSource(files, out.claim_type, out.version),
                                                out.claim_type, out.version, policy);
   } catch (const std::exception& e) {
+    // "<file>: <problem>" (UploadSource::describe names the file alone).
     const std::string what = e.what();
     const auto colon = what.find(": ");
     const std::string file = colon == std::string::npos ? "" : what.substr(0, colon);
-    return invalid(rule_of(file) ? file : "manifest.json", "refused: " + what);
+    if (!rule_of(file)) return refuse("manifest.json", "refused: " + what);
+    const std::string problem = what.substr(colon + 2);
+    return refuse(file, problem.starts_with("refused: ") ? problem : "refused: " + problem);
   }
   return out;
 }

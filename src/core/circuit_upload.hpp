@@ -41,7 +41,7 @@ struct CheckedUpload {
 };
 
 /// Every check, in order, the first failure answered as INVALID_REQUEST whose field is the file
-/// and whose detail is "<file>: <problem>": the file names and sizes; manifest.json's claim_type,
+/// and whose detail is the problem: the file names and sizes; manifest.json's claim_type,
 /// version and sha256; every listed digest (the key, the wasm and the zkey must be listed); the
 /// catalog's own loading under `policy` (the verifier's key checks, the pinned public signals and
 /// issuer, a production key's transcript, with release keys manifest.sig); the zkey's embedded

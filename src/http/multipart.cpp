@@ -67,7 +67,10 @@ std::variant<std::string, std::string> multipart_boundary(std::string_view conte
     return std::variant<std::string, std::string>(
         std::in_place_index<1>, "Content-Type must be multipart/form-data with a boundary");
   std::vector<std::pair<std::string, std::string>> params;
-  if (semi == std::string_view::npos || !parameters(content_type.substr(semi), params))
+  if (semi == std::string_view::npos)
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "the Content-Type has no boundary parameter");
+  if (!parameters(content_type.substr(semi), params))
     return std::variant<std::string, std::string>(std::in_place_index<1>,
                                                   "the Content-Type's parameters are malformed");
   for (const auto& [k, v] : params) {

@@ -222,7 +222,9 @@ void Session::stop_when_idle() {
 void Session::read() {
   if (server_.stopping()) return;  // the session ends; the destructor closes the socket
   parser_.emplace();
-  parser_->body_limit(server_.settings().body_limit);
+  // The largest body any route takes; read_header narrows it once the route is known (Beast
+  // refuses a Content-Length above the limit while it reads the header).
+  parser_->body_limit(std::max(server_.settings().body_limit, server_.settings().upload_body_limit));
   parser_->header_limit(static_cast<std::uint32_t>(server_.settings().header_limit));
   idle_ = true;
   if (first_ || buffer_.size() > 0) {
@@ -250,15 +252,19 @@ void Session::read_header() {
         if (ec) return self->on_read(ec);
         self->idle_ = false;
         const auto& header = self->parser_->get();
-        // A circuit upload with a credential may be large (the handler checks the credential).
+        // A circuit upload with a credential may be large (the handler checks the credential);
+        // every other request keeps body_limit.
         const std::string_view target = header.target();
-        if (header.method() == bhttp::verb::post &&
-            target.substr(0, target.find('?')) == "/api/admin/circuits" &&
-            (header.find(bhttp::field::authorization) != header.end() ||
-             header.find(bhttp::field::cookie) != header.end())) {
-          self->parser_->body_limit(self->server_.settings().upload_body_limit);
-          self->stream_.expires_after(self->server_.settings().upload_read_timeout);
-        }
+        const bool upload = header.method() == bhttp::verb::post &&
+                            target.substr(0, target.find('?')) == "/api/admin/circuits" &&
+                            (header.find(bhttp::field::authorization) != header.end() ||
+                             header.find(bhttp::field::cookie) != header.end());
+        const std::uint64_t limit = upload ? self->server_.settings().upload_body_limit
+                                           : self->server_.settings().body_limit;
+        if (const auto length = self->parser_->content_length(); length && *length > limit)
+          return self->on_read(bhttp::error::body_limit);
+        self->parser_->body_limit(limit);
+        if (upload) self->stream_.expires_after(self->server_.settings().upload_read_timeout);
         // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable
         // length; reading on would take its body for the next request.
         if (header.find(bhttp::field::transfer_encoding) != header.end() &&

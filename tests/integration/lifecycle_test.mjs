@@ -1,16 +1,21 @@
 // The circuit lifecycle and the two-person rule against the real `proofgate serve` (--demo) and
 // `proofgate admin` on the same data directory (another process: the server sees its changes
-// through the store, within circuit_state_cache_ms): disable at once; enable needs a second admin
-// (the admin API's token asks, a CLI admin approves; the requester approving is refused); a
-// wallet proof verifies once enabled; deprecate with a sunset a few seconds ahead and a successor:
-// the verify answer carries Deprecation, Sunset and Link; after the sunset, CIRCUIT_DISABLED names
-// the successor; partners with a webhook get circuit.disabled / circuit.deprecated events; a
-// partner's minimum version refuses older requests and shapes accepted_versions.
+// through the store, within circuit_state_cache_ms): disable at once; enable needs two approvers
+// besides the requester (the admin API's token asks, CLI admins approve; the requester approving,
+// or one approver twice, is refused); a wallet proof verifies once enabled; deprecate with a
+// sunset a few seconds ahead and a successor: the verify answer carries Deprecation, Sunset and
+// Link; after the sunset, CIRCUIT_DISABLED names the successor; partners with a webhook get
+// circuit.disabled / circuit.deprecated events; a partner's minimum version refuses older requests
+// and shapes accepted_versions. Uploads: bad folders refused by the CLI naming the file; over HTTP
+// (POST /api/admin/circuits, multipart/form-data) a production version is loaded by the running
+// server without a restart, enabled by two approvers and proved with; a transcript with one
+// contribution edited (digests recomputed) is refused against the zkey's own record.
 //
 // The successor is a copy of age_over_18 1.0.0 published as 1.0.1 (the same development key,
 // loaded under --demo) in a private artifacts directory.
 //
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
+//          PROOFGATE_PRODUCTION_ARTIFACTS=build/release/artifacts-production \
 //          node --test --test-concurrency=1 tests/integration/lifecycle_test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -24,7 +29,9 @@ import { Server, removeDir, tempDir } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
 const sourceArtifacts = process.env.PROOFGATE_ARTIFACTS;
-assert.ok(bin && sourceArtifacts, 'PROOFGATE_BIN and PROOFGATE_ARTIFACTS must be set');
+const productionArtifacts = process.env.PROOFGATE_PRODUCTION_ARTIFACTS;
+assert.ok(bin && sourceArtifacts && productionArtifacts,
+  'PROOFGATE_BIN, PROOFGATE_ARTIFACTS and PROOFGATE_PRODUCTION_ARTIFACTS must be set');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dirs = [];
@@ -177,11 +184,24 @@ test('enable needs a second admin: the requester is refused, another admin enabl
   const pending = await adminCall('GET', '/api/admin/approvals?state=pending');
   assert.deepEqual(pending.json.approvals.map((a) => a.id), [asked.json.id]);
 
-  const approved = cli(['approve', asked.json.id], 'bob');
+  // The first approval leaves it pending: the version stays disabled.
+  const first = cli(['approve', asked.json.id], 'bob');
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.json.state, 'pending');
+  assert.equal(first.json.approvals_required, 2);
+  assert.deepEqual(first.json.approvals.map((v) => v.id), ['bob']);
+  const twiceBob = cli(['approve', asked.json.id], 'bob');
+  assert.notEqual(twiceBob.code, 0);
+  assert.match(twiceBob.stderr, /approved already/);
+  const stillDisabled = await adminCall('GET', '/api/admin/circuits');
+  assert.equal(stillDisabled.json.circuits.find((c) => c.claim_type === 'age_over_18' && c.version === '1.0.0').state, 'disabled');
+  assert.equal((await newRequest('1.0.0')).status, 422);
+  const approved = cli(['approve', asked.json.id], 'carol');
   assert.equal(approved.code, 0, approved.stderr);
   assert.equal(approved.json.state, 'approved');
-  assert.deepEqual(approved.json.decided_by, { type: 'admin_cli', id: 'bob' });
-  const again = cli(['approve', asked.json.id], 'carol');
+  assert.deepEqual(approved.json.decided_by, { type: 'admin_cli', id: 'carol' });
+  assert.deepEqual(approved.json.approvals.map((v) => v.id), ['bob', 'carol']);
+  const again = cli(['approve', asked.json.id], 'dave');
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /not pending/);
 
@@ -203,7 +223,8 @@ test('enable needs a second admin: the requester is refused, another admin enabl
   const cliSelf = cli(['approve', cliAsk.json.id], 'alice');
   assert.notEqual(cliSelf.code, 0);
   assert.match(cliSelf.stderr, /cannot approve their own/);
-  assert.equal(cli(['approve', cliAsk.json.id], 'bob').code, 0);
+  assert.equal(cli(['approve', cliAsk.json.id], 'bob').json.state, 'pending');
+  assert.equal(cli(['approve', cliAsk.json.id], 'carol').json.state, 'approved');
 });
 
 test('a partner\'s minimum version: older requests refused naming it, accepted_versions lists the rest', async () => {
@@ -315,7 +336,31 @@ test('bad uploads are refused naming the file and the problem; nothing is stored
   assert.deepEqual(fs.readdirSync(artifacts).filter((d) => d.startsWith('.upload-')), []);
 });
 
-test('upload, then a second admin enables it, and a wallet proof verifies with it', { timeout: 120_000 }, async () => {
+/** POST /api/admin/circuits with the files of `dir` as multipart/form-data parts. */
+async function uploadHttp(dir, { key = adminToken, names } = {}) {
+  const form = new FormData();
+  for (const f of names ?? fs.readdirSync(dir)) {
+    form.append(f, new Blob([fs.readFileSync(path.join(dir, f))]), f);
+  }
+  const headers = key ? { authorization: `Bearer ${key}` } : {};
+  const res = await fetch(server.url + '/api/admin/circuits', { method: 'POST', headers, body: form });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, text, json };
+}
+
+/** Approves pending action `id` as CLI admins bob and carol (two approvers). */
+function approveTwice(id) {
+  const first = cli(['approve', id], 'bob');
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.json.state, 'pending');
+  const second = cli(['approve', id], 'carol');
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.json.state, 'approved');
+}
+
+test('upload from the CLI, then two approvers enable it, and a wallet proof verifies with it', { timeout: 120_000 }, async () => {
   const up = upload(versionFolder('1.0.2'));
   assert.equal(up.code, 0, up.stderr);
   assert.equal(up.json.state, 'uploaded');
@@ -323,18 +368,21 @@ test('upload, then a second admin enables it, and a wallet proof verifies with i
   const again = upload(versionFolder('1.0.2'));
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /exists already/);
-  // The running instance loads versions at start: restart it to load the upload.
-  await server.stop();
-  server = await Server.start({ bin, artifacts, dataDir, args: server.args.filter((a) => a !== '--insecure-development-keys') });
-  const uploaded = await newRequest('1.0.2');
-  assert.equal(uploaded.status, 422, uploaded.text);
-  assert.match(uploaded.json.detail, /uploaded but not enabled/);
+  // Another process wrote it: the running server loads it (circuit_reload_seconds, or at once
+  // when asked to enable it) and refuses it until it is enabled.
+  const uploaded = await waitFor(async () => {
+    const r = await newRequest('1.0.2');
+    return r.status === 422 && /uploaded but not enabled/.test(r.json?.detail ?? '') ? r : null;
+  }, 20_000, 'the server to load the CLI upload');
+  assert.equal(uploaded.json.error_code, 'CIRCUIT_DISABLED');
   const asked = cli(['request-enable', '--claim-type', 'age_over_18', '--version', '1.0.2'], 'alice');
   assert.equal(asked.code, 0, asked.stderr);
   const self = cli(['approve', asked.json.id], 'alice');
   assert.notEqual(self.code, 0);
-  const approved = await adminCall('POST', `/api/admin/approvals/${asked.json.id}/approve`);
-  assert.equal(approved.status, 200, approved.text);
+  const first = await adminCall('POST', `/api/admin/approvals/${asked.json.id}/approve`);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.json.state, 'pending');
+  assert.equal(cli(['approve', asked.json.id], 'bob').json.state, 'approved');
   const request = (await waitFor(async () => {
     const r = await newRequest('1.0.2');
     return r.status === 201 ? r : null;
@@ -343,4 +391,109 @@ test('upload, then a second admin enables it, and a wallet proof verifies with i
   const verified = await call('POST', '/api/v1/verify', { key: demo.key, body });
   assert.equal(verified.status, 200, verified.text);
   assert.equal(verified.json.circuit_version, '1.0.2');
+});
+
+/** The production fixture of age_over_18 as `version`, changed by `tamper(dir, manifest, transcript)`. */
+function productionFolder(version, tamper = () => {}) {
+  const dir = path.join(tempDir('lifecycle-prod'), version);
+  dirs.push(path.dirname(dir));
+  fs.mkdirSync(dir, { recursive: true });
+  const src = path.resolve(productionArtifacts, 'age_over_18', '1.0.0');
+  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const transcript = JSON.parse(fs.readFileSync(path.join(dir, 'transcript.json'), 'utf8'));
+  manifest.version = version;
+  tamper(dir, manifest, transcript);
+  fs.writeFileSync(path.join(dir, 'transcript.json'), JSON.stringify(transcript, null, 2));
+  const digest = sha256File(path.join(dir, 'transcript.json'));
+  manifest.sha256['transcript.json'] = digest;
+  manifest.ceremony.transcript_sha256 = digest;
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return dir;
+}
+
+test('HTTP upload: credentials, malformed bodies and a tampered transcript are refused, nothing stored', async () => {
+  const good = productionFolder('1.1.0');
+  const anonymous = await uploadHttp(good, { key: null, names: ['manifest.json'] });
+  assert.equal(anonymous.status, 401, anonymous.text);
+  const partner = await uploadHttp(good, { key: demo.key, names: ['manifest.json'] });
+  assert.equal(partner.status, 401, partner.text);
+  // An anonymous body above body_limit is refused before it is read.
+  const big = await uploadHttp(good, { key: null });
+  assert.equal(big.status, 413, big.text);
+  // Not multipart.
+  const json = await adminCall('POST', '/api/admin/circuits', { manifest: 'x' });
+  assert.equal(json.status, 400, json.text);
+  assert.equal(json.json.field, 'body');
+  assert.match(json.json.detail, /multipart\/form-data/);
+  // A part that is not a file of a version.
+  const extra = path.join(tempDir('lifecycle-extra'), 'x');
+  dirs.push(path.dirname(extra));
+  fs.cpSync(good, extra, { recursive: true });
+  fs.writeFileSync(path.join(extra, 'notes.txt'), 'hello');
+  const unknown = await uploadHttp(extra);
+  assert.equal(unknown.status, 400, unknown.text);
+  assert.equal(unknown.json.field, 'notes.txt');
+  // A missing file.
+  const missing = await uploadHttp(good, { names: ['manifest.json', 'verification_key.json', 'circuit.zkey', 'transcript.json'] });
+  assert.equal(missing.status, 400, missing.text);
+  assert.equal(missing.json.field, 'circuit.wasm');
+  assert.match(missing.json.detail, /missing/);
+  // One contribution's hash edited in the transcript, every digest recomputed: only the zkey's own
+  // record of the ceremony can tell.
+  const tampered = productionFolder('1.1.0', (dir, manifest, transcript) => {
+    const c = transcript.contributions.find((x) => x.kind === 'contribution');
+    c.hash = c.hash.slice(0, -2) + (c.hash.endsWith('00') ? '11' : '00');
+  });
+  const refused = await uploadHttp(tampered);
+  assert.equal(refused.status, 400, refused.text);
+  assert.equal(refused.json.field, 'transcript.json');
+  assert.match(refused.json.detail, /contribution 2/);
+  const renamed = productionFolder('1.1.0', (dir, manifest, transcript) => {
+    transcript.contributions.find((x) => x.kind === 'contribution').name = 'someone else';
+  });
+  const refusedName = await uploadHttp(renamed);
+  assert.equal(refusedName.status, 400, refusedName.text);
+  assert.equal(refusedName.json.field, 'transcript.json');
+  assert.equal(fs.existsSync(path.join(artifacts, 'age_over_18', '1.1.0')), false);
+  assert.deepEqual(fs.readdirSync(artifacts).filter((d) => d.startsWith('.upload-')), []);
+  const listed = await adminCall('GET', '/api/admin/circuits');
+  assert.equal(listed.json.circuits.some((c) => c.version === '1.1.0'), false);
+});
+
+test('HTTP upload of a production version: loaded without a restart, two approvers enable it, a proof verifies', { timeout: 120_000 }, async () => {
+  const up = await uploadHttp(productionFolder('1.1.0'));
+  assert.equal(up.status, 201, up.text);
+  assert.equal(up.json.state, 'uploaded');
+  assert.equal(up.json.version, '1.1.0');
+  const twice = await uploadHttp(productionFolder('1.1.0'));
+  assert.equal(twice.status, 409, twice.text);
+  assert.match(twice.json.detail, /exists already/);
+  const listed = await adminCall('GET', '/api/admin/circuits');
+  const row = listed.json.circuits.find((c) => c.version === '1.1.0');
+  assert.equal(row.state, 'uploaded');
+  assert.equal(row.loaded, true);
+  const refused = await newRequest('1.1.0');
+  assert.equal(refused.status, 422, refused.text);
+  assert.match(refused.json.detail, /uploaded but not enabled/);
+  const audit = spawnSync(bin, ['admin', 'audit', '--data-dir', dataDir], { encoding: 'utf8' }).stdout;
+  assert.ok(audit.split('\n').some((l) => l.includes('"action":"circuit.uploaded"') && l.includes('1.1.0')), audit);
+
+  const asked = await adminCall('POST', '/api/admin/circuits/age_over_18/1.1.0/enable');
+  assert.equal(asked.status, 202, asked.text);
+  approveTwice(asked.json.id);
+  const request = (await waitFor(async () => {
+    const r = await newRequest('1.1.0');
+    return r.status === 201 ? r : null;
+  }, 10_000, 'the enabled production upload')).json;
+  const body = await prove(artifacts, demo.holder, demo.identity, request);
+  const verified = await call('POST', '/api/v1/verify', { key: demo.key, body });
+  assert.equal(verified.status, 200, verified.text);
+  assert.equal(verified.json.status, 'verified');
+  assert.equal(verified.json.circuit_version, '1.1.0');
+  // The artifacts are served from where the upload put them.
+  const served = await fetch(`${server.url}/artifacts/age_over_18/1.1.0/transcript.json`);
+  assert.equal(served.status, 200);
+  assert.equal(createHash('sha256').update(Buffer.from(await served.arrayBuffer())).digest('hex'),
+    sha256File(path.join(artifacts, 'age_over_18', '1.1.0', 'transcript.json')));
 });
