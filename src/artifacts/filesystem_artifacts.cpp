@@ -131,8 +131,7 @@ class StagedDirectory final : public core::StagedVersion {
 
 }  // namespace
 
-bool FilesystemArtifacts::has_version(std::string_view claim_type,
-                                      std::string_view version) const {
+bool FilesystemArtifacts::has_version(std::string_view claim_type, std::string_view version) const {
   if (!is_segment(claim_type) || !is_segment(version)) return false;
   std::error_code ec;
   return fs::exists(dir_ / std::string(claim_type) / std::string(version), ec);
@@ -151,8 +150,7 @@ std::unique_ptr<core::StagedVersion> FilesystemArtifacts::stage(
   const fs::path staging = dir_ / (".upload-" + core::uuid_v4());
   if (::mkdir(staging.c_str(), 0755) != 0) fail(staging, "cannot create");
   const fs::path parent = dir_ / std::string(claim_type);
-  auto staged =
-      std::make_unique<StagedDirectory>(staging, parent, parent / std::string(version));
+  auto staged = std::make_unique<StagedDirectory>(staging, parent, parent / std::string(version));
   for (const auto& [name, bytes] : files) {
     if (!is_segment(name)) throw core::ArtifactError("not a file name: " + name);
     write_file(staging / name, bytes);

@@ -147,10 +147,9 @@ int serve(const Settings& s) {
     for (const auto& [name, why] : reloaded.refused)
       log::error("circuit version refused", {{"version", name}, {"error", why}});
   };
-  core::LifecycleService lifecycle(
-      {*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
-       [&worker] { worker.notify(); }, reload_catalog},
-      {static_cast<std::int64_t>(s.approval_ttl_seconds)});
+  core::LifecycleService lifecycle({*data.lifecycle, *data.store, &catalog, clock, &circuit_gate,
+                                    [&worker] { worker.notify(); }, reload_catalog},
+                                   {static_cast<std::int64_t>(s.approval_ttl_seconds)});
   http::LifecycleApi lifecycle_api(lifecycle, admin, &admin_service.service(), &artifact_files,
                                    &key_policy);
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,

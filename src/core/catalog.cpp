@@ -170,8 +170,7 @@ std::unique_ptr<Circuit> CircuitCatalog::load_version(const ArtifactSource& sour
   }
   c->ceremony_kind = "unknown";
   if (const auto* ceremony = m.if_contains("ceremony"); ceremony && ceremony->is_object()) {
-    if (const auto* kind = ceremony->get_object().if_contains("kind");
-        kind && kind->is_string()) {
+    if (const auto* kind = ceremony->get_object().if_contains("kind"); kind && kind->is_string()) {
       c->ceremony_kind = kind->get_string();
     }
   }
@@ -188,10 +187,9 @@ std::unique_ptr<Circuit> CircuitCatalog::load_version(const ArtifactSource& sour
   if (is_development_key(digest)) {
     c->development = true;
     if (!policy.allow_development_keys) {
-      key_fail(
-          "refused: " + name + "'s key (sha256 " + digest +
-          ") is a known development or benchmark key whose trapdoor is public: anyone can "
-          "forge proofs for it (development only: serve --demo or insecure_development_keys)");
+      key_fail("refused: " + name + "'s key (sha256 " + digest +
+               ") is a known development or benchmark key whose trapdoor is public: anyone can "
+               "forge proofs for it (development only: serve --demo or insecure_development_keys)");
     }
   } else if (c->ceremony_kind != "production") {
     c->development = true;

@@ -100,9 +100,9 @@ Outcome<CheckedUpload> check_upload(const UploadFiles& files, const KeyPolicy& p
       return refuse(file, "its SHA-256 " + got + " differs from the manifest's");
     out.sha256[file] = got;
   }
-  const auto vk = crypto::snarkjs::decode_verifying_key(files.find("verification_key.json")->second);
-  if (!vk.ok())
-    return refuse("verification_key.json", "not a Groth16 key: " + vk.error().field);
+  const auto vk =
+      crypto::snarkjs::decode_verifying_key(files.find("verification_key.json")->second);
+  if (!vk.ok()) return refuse("verification_key.json", "not a Groth16 key: " + vk.error().field);
   const std::string& zkey = files.find("circuit.zkey")->second;
   if (const auto why = zkey_mismatch(zkey, vk.value()))
     return refuse("circuit.zkey",

@@ -25,12 +25,9 @@ struct UploadFileRule {
 };
 /// The files an upload may carry; any other name is refused.
 inline constexpr UploadFileRule kUploadFiles[] = {
-    {"manifest.json", true, 64 * 1024},
-    {"verification_key.json", true, 1024 * 1024},
-    {"circuit.wasm", true, 64ull * 1024 * 1024},
-    {"circuit.zkey", true, 512ull * 1024 * 1024},
-    {"transcript.json", false, 1024 * 1024},
-    {"manifest.sig", false, 4 * 1024},
+    {"manifest.json", true, 64 * 1024},          {"verification_key.json", true, 1024 * 1024},
+    {"circuit.wasm", true, 64ull * 1024 * 1024}, {"circuit.zkey", true, 512ull * 1024 * 1024},
+    {"transcript.json", false, 1024 * 1024},     {"manifest.sig", false, 4 * 1024},
 };
 
 struct CheckedUpload {

@@ -114,7 +114,8 @@ HttpReply LifecycleApi::handle(RouteId route, const HttpRequest& request,
     case RouteId::kAdminCircuitUpload: {
       if (!installer_ || !policy_)
         return problem({core::ErrorCode::kNotFound, "", "uploads are not stored here"});
-      auto parts = parse_multipart(request.content_type, request.body, std::size(core::kUploadFiles));
+      auto parts =
+          parse_multipart(request.content_type, request.body, std::size(core::kUploadFiles));
       if (const auto* why = std::get_if<std::string>(&parts)) return invalid("body", *why);
       core::UploadFiles files;
       for (const FormPart& p : std::get<std::vector<FormPart>>(parts))

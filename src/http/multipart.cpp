@@ -25,8 +25,8 @@ std::string_view trim(std::string_view s) {
 bool is_boundary(std::string_view b) {
   if (b.empty() || b.size() > 70 || b.back() == ' ') return false;
   return std::all_of(b.begin(), b.end(), [](unsigned char c) {
-    return std::isalnum(c) || std::string_view("'()+_,-./:=? ").find(static_cast<char>(c)) !=
-                                  std::string_view::npos;
+    return std::isalnum(c) ||
+           std::string_view("'()+_,-./:=? ").find(static_cast<char>(c)) != std::string_view::npos;
   });
 }
 
@@ -112,8 +112,7 @@ std::variant<std::vector<FormPart>, std::string> parse_multipart(std::string_vie
     while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
     if (body.substr(pos, 2) != "\r\n") return fail("a delimiter line does not end with CRLF");
     pos += 2;
-    if (parts.size() == max_parts)
-      return fail("more than " + std::to_string(max_parts) + " parts");
+    if (parts.size() == max_parts) return fail("more than " + std::to_string(max_parts) + " parts");
     FormPart part;
     bool disposition = false;
     // Header lines until an empty one.

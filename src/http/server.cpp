@@ -224,7 +224,8 @@ void Session::read() {
   parser_.emplace();
   // The largest body any route takes; read_header narrows it once the route is known (Beast
   // refuses a Content-Length above the limit while it reads the header).
-  parser_->body_limit(std::max(server_.settings().body_limit, server_.settings().upload_body_limit));
+  parser_->body_limit(
+      std::max(server_.settings().body_limit, server_.settings().upload_body_limit));
   parser_->header_limit(static_cast<std::uint32_t>(server_.settings().header_limit));
   idle_ = true;
   if (first_ || buffer_.size() > 0) {

@@ -59,8 +59,7 @@ TEST(Multipart, RefusesContentTypesWithoutAUsableBoundary) {
   const std::string body = part("a", "1") + "------xyz--";
   EXPECT_NE(why("application/json", body).find("multipart/form-data"), std::string::npos);
   EXPECT_NE(why("multipart/form-data", body).find("no boundary"), std::string::npos);
-  EXPECT_NE(why("multipart/form-data; charset=utf-8", body).find("no boundary"),
-            std::string::npos);
+  EXPECT_NE(why("multipart/form-data; charset=utf-8", body).find("no boundary"), std::string::npos);
   EXPECT_NE(why("multipart/form-data; boundary=", body).find("malformed"), std::string::npos);
   std::string long_boundary = "multipart/form-data; boundary=";
   long_boundary.append(71, 'a');
@@ -78,23 +77,27 @@ TEST(Multipart, RefusesMalformedBodies) {
   EXPECT_NE(why(kType, "------xyz\r\nContent-Type: text/plain\r\n\r\nx\r\n------xyz--")
                 .find("no Content-Disposition"),
             std::string::npos);
-  EXPECT_NE(why(kType, "------xyz\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n"
-                       "------xyz--")
+  EXPECT_NE(why(kType,
+                "------xyz\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n"
+                "------xyz--")
                 .find("not form-data"),
             std::string::npos);
-  EXPECT_NE(why(kType, "------xyz\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nx\r\n"
-                       "------xyz--")
+  EXPECT_NE(why(kType,
+                "------xyz\r\nContent-Disposition: form-data; filename=\"a\"\r\n\r\nx\r\n"
+                "------xyz--")
                 .find("no name"),
             std::string::npos);
-  EXPECT_NE(why(kType, "------xyz\r\nContent-Disposition: form-data; name=\"a\"\r\nbroken\r\n\r\n"
-                       "x\r\n------xyz--")
+  EXPECT_NE(why(kType,
+                "------xyz\r\nContent-Disposition: form-data; name=\"a\"\r\nbroken\r\n\r\n"
+                "x\r\n------xyz--")
                 .find("no name"),
             std::string::npos);
   EXPECT_NE(why(kType, "------xyzjunk\r\n").find("CRLF"), std::string::npos);
   EXPECT_NE(why(kType, "------xyz\r\nContent-Disposition: form-data; name=\"a\"").find("header"),
             std::string::npos);
-  EXPECT_NE(why(kType, "------xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n"
-                       "Content-Disposition: form-data; name=\"b\"\r\n\r\nx\r\n------xyz--")
+  EXPECT_NE(why(kType,
+                "------xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n"
+                "Content-Disposition: form-data; name=\"b\"\r\n\r\nx\r\n------xyz--")
                 .find("two Content-Disposition"),
             std::string::npos);
   std::string long_header = "------xyz\r\nX: ";
