@@ -116,6 +116,13 @@ std::size_t Circuit::index_of(std::string_view signal) const noexcept {
 CircuitCatalog::CircuitCatalog(CircuitCatalog&& other) noexcept
     : circuits_(std::move(other.circuits_)), refused_(std::move(other.refused_)) {}
 
+CircuitCatalog& CircuitCatalog::operator=(CircuitCatalog&& other) noexcept {
+  std::unique_lock lock(mutex_);
+  circuits_ = std::move(other.circuits_);
+  refused_ = std::move(other.refused_);
+  return *this;
+}
+
 CircuitCatalog CircuitCatalog::load(const ArtifactSource& source, const KeyPolicy& policy) {
   CircuitCatalog catalog;
   for (const auto& [dir_claim, dir_version] : source.versions()) {

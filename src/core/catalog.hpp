@@ -115,8 +115,9 @@ struct Circuit {
 class CircuitCatalog {
  public:
   CircuitCatalog() = default;
+  /// Moves are for setting a catalog up, before other threads use it.
   CircuitCatalog(CircuitCatalog&& other) noexcept;
-  CircuitCatalog& operator=(CircuitCatalog&&) = delete;
+  CircuitCatalog& operator=(CircuitCatalog&& other) noexcept;
 
   /// Loads every version `source` lists. Throws std::runtime_error naming the circuit and the
   /// problem when a circuit is unusable: unknown claim type, an issuer or public-signal list

@@ -40,7 +40,7 @@ class LifecycleTest : public ::testing::Test {
         store_((fs::create_directories(dir_), store::SqliteSettings{.path = dir_ / "db.sqlite"})),
         lifecycle_store_(store_),
         gate_(lifecycle_store_, clock_, std::chrono::milliseconds(1000)),
-        service_({lifecycle_store_, store_, nullptr, clock_, &gate_, [this] { ++notified_; }},
+        service_({lifecycle_store_, store_, nullptr, clock_, &gate_, [this] { ++notified_; }, {}},
                  {3600}) {}
   ~LifecycleTest() override {
     std::error_code ignored;

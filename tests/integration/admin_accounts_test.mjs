@@ -45,6 +45,7 @@ const kMinRole = {
   'POST /api/admin/approvals/{id}/approve': 'approver',
   'POST /api/admin/approvals/{id}/cancel': 'operator',
   'GET /api/admin/circuits': 'viewer',
+  'POST /api/admin/circuits': 'operator',
   'POST /api/admin/circuits/{claim_type}/{version}/enable': 'operator',
   'POST /api/admin/circuits/{claim_type}/{version}/disable': 'operator',
   'POST /api/admin/circuits/{claim_type}/{version}/deprecate': 'operator',
