@@ -307,5 +307,52 @@ TEST(ReadZkeyContributions, a_malformed_record_is_refused_naming_the_problem) {
   EXPECT_EQ(read_refusal("not a zkey"), "not a snarkjs zkey (no \"zkey\" magic)");
 }
 
+/// A small zkey holding only what the record needs: sections 1 (protocol), 2 (header) and 10.
+std::string record_only(std::string_view zkey, std::string_view section_10) {
+  std::string out(zkey.substr(0, 8));
+  append_le(out, 3, 4);
+  std::size_t at = 12;
+  for (std::uint32_t i = 0, n = u32_at(zkey, 8); i < n; ++i) {
+    const std::uint32_t id = u32_at(zkey, at);
+    std::uint64_t size = 0;
+    for (std::size_t k = 8; k-- > 0;)
+      size = (size << 8) | static_cast<unsigned char>(zkey[at + 4 + k]);
+    if (id == 1 || id == 2) out += zkey.substr(at, 12 + size);
+    at += 12 + size;
+  }
+  append_le(out, 10, 4);
+  append_le(out, section_10.size(), 8);
+  out += section_10;
+  return out;
+}
+
+TEST(ReadZkeyContributions, every_truncation_is_refused_and_every_public_key_byte_moves_its_hash) {
+  const std::string zkey = production_zkey();
+  const std::string body = zkey.substr(zkey.size() - 1440);
+  const auto whole = contributions_of(record_only(zkey, body));
+  ASSERT_EQ(whole.size(), 3u);
+  for (std::size_t keep = 0; keep < body.size(); ++keep) {
+    EXPECT_NE(read_refusal(record_only(zkey, body.substr(0, keep))), "") << keep;
+  }
+  // Each contribution's points and transcript (384 bytes) are what its hash covers: changing any
+  // byte changes that hash alone, or is refused as a coordinate not below the modulus.
+  const std::size_t starts[] = {kFirst, kFirst + 392 + 107, kFirst + 392 + 107 + 392 + 39};
+  for (std::size_t c = 0; c < 3; ++c) {
+    for (std::size_t k = 0; k < 384; ++k) {
+      std::string flipped = body;
+      flipped[starts[c] + k] = static_cast<char>(flipped[starts[c] + k] ^ 0x01);
+      auto read = read_zkey_contributions(record_only(zkey, flipped));
+      if (const auto* why = std::get_if<std::string>(&read)) {
+        EXPECT_NE(why->find("not below the field modulus"), std::string::npos) << *why;
+        continue;
+      }
+      const auto& got = std::get<std::vector<ZkeyContribution>>(read);
+      for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(got[i].hash_hex == whole[i].hash_hex, i != c) << c << " " << k;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pg::core
