@@ -37,7 +37,7 @@ std::optional<std::string> zkey_mismatch(std::string_view zkey, const crypto::Ve
 
 /// One phase-2 contribution as the zkey records it (section 10, snarkjs readContribution).
 struct ZkeyContribution {
-  std::uint32_t type;      // 0 a contribution, 1 a beacon
+  std::uint32_t type = 0;  // 0 a contribution, 1 a beacon
   std::string name;        // UTF-8, at most 255 bytes ("" when the zkey records none)
   std::string hash_hex;    // 128 lowercase hex: BLAKE2b-512 of the public key, as snarkjs prints it
   std::string beacon_hex;  // lowercase hex of the beacon hash ("" when none is recorded)
@@ -45,8 +45,8 @@ struct ZkeyContribution {
 };
 
 /// The contributions `zkey` (the whole file, a Groth16 BN254 zkey) records, oldest first, or why
-/// they cannot be read ("the zkey has no section 10 ...", "section 10: contribution 2: unknown
-/// parameter tag 7", "section 10: 12 bytes after the last contribution", ...). Strict: a
+/// they cannot be read ("the zkey has no section 10 ...", "section 10: contribution 2 of 3:
+/// unknown parameter tag 7", "section 10: 12 bytes after the last contribution", ...). Strict: a
 /// truncated record, an unknown or unsorted parameter, a name that is not UTF-8, a coordinate not
 /// below the field modulus or bytes left over are refused. Checks no point (a record, not
 /// arithmetic). Each hash is snarkjs's hashPubKey: BLAKE2b-512 over deltaAfter, g1_s, g1_sx (G1)
@@ -60,8 +60,8 @@ std::variant<std::vector<ZkeyContribution>, std::string> read_zkey_contributions
 /// zkey's (section 10 csHash), and it lists the zkey's contributions in the same order, each with
 /// the same kind ("contribution" / "beacon"), name, hash and, for beacons, beacon hash and
 /// iterations_exp. Else what differs, naming the contribution by its 1-based index ("contribution
-/// 2: its hash differs from the zkey's (the zkey records 8041f5b0...)"), or why the zkey's record
-/// cannot be read.
+/// 2: its hash differs from the zkey's (the zkey records 8041f5b08afad770...)"), or why the zkey's
+/// record cannot be read.
 std::optional<std::string> transcript_zkey_mismatch(const boost::json::object& transcript,
                                                     std::string_view zkey);
 
