@@ -107,6 +107,16 @@ Outcome<CheckedUpload> check_upload(const UploadFiles& files, const KeyPolicy& p
   if (const auto why = zkey_mismatch(zkey, vk.value()))
     return refuse("circuit.zkey",
                   "its embedded verification key does not match verification_key.json: " + *why);
+  // The transcript names the contributions the zkey records itself (its section 10): a
+  // participant's published hash is checked against the key that will be served, whatever the
+  // key policy (a development server too refuses a transcript that lies).
+  if (const auto t = files.find("transcript.json"); t != files.end()) {
+    boost::system::error_code tec;
+    const json::value transcript = json::parse(t->second, tec);
+    if (tec || !transcript.is_object()) return refuse("transcript.json", "not a JSON object");
+    if (const auto why = transcript_zkey_mismatch(transcript.as_object(), zkey))
+      return refuse("transcript.json", "does not describe circuit.zkey: " + *why);
+  }
   // The server's own loading: key checks, key policy (production transcript), release signature.
   try {
     out.circuit = CircuitCatalog::load_version(UploadSource(files, out.claim_type, out.version),
