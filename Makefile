@@ -30,7 +30,7 @@ asan: deps
 
 fuzz-build: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build build/fuzz -j$(JOBS) --target snarkjs_verify_fuzz verify_request_fuzz
+	cmake --build build/fuzz -j$(JOBS) --target snarkjs_verify_fuzz verify_request_fuzz upload_parsers_fuzz
 
 test-release: build
 	cd build/release && ctest --output-on-failure -j$(JOBS)
