@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite/sqlite_lifecycle.hpp"
@@ -31,6 +32,61 @@ class FixedClock final : public Clock {
  public:
   UnixMillis now_ms() const override { return now; }
   UnixMillis now = kNow;
+};
+
+/// A LifecycleStore that, once armed, lets another approver's vote land between an approve's
+/// read and its write (the race two approvers at once can run into), then forwards as usual.
+class RacingStore final : public LifecycleStore {
+ public:
+  explicit RacingStore(LifecycleStore& inner) : inner_(inner) {}
+  std::optional<ApprovalVote> racer;  // cast just before the next add_approval_vote
+  int lost = 0;                       // add_approval_vote calls that lost their compare-and-set
+
+  void create_approval(const PendingAction& a, const AuditEntry& e) override {
+    inner_.create_approval(a, e);
+  }
+  std::optional<PendingAction> find_approval(std::string_view id) override {
+    return inner_.find_approval(id);
+  }
+  std::vector<PendingAction> list_approvals(std::string_view state, std::size_t limit) override {
+    return inner_.list_approvals(state, limit);
+  }
+  bool finish_approval(std::string_view id, std::string_view state, const Actor& by,
+                       UnixMillis at, const LifecycleChange& change) override {
+    return inner_.finish_approval(id, state, by, at, change);
+  }
+  bool add_approval_vote(std::string_view id, const std::vector<ApprovalVote>& seen,
+                         const ApprovalVote& vote, bool decide,
+                         const LifecycleChange& change) override {
+    if (racer) {
+      const ApprovalVote other = *std::exchange(racer, std::nullopt);
+      const auto current = inner_.find_approval(id);
+      EXPECT_TRUE(inner_.add_approval_vote(id, current->approvals, other, false, {}));
+    }
+    const bool done = inner_.add_approval_vote(id, seen, vote, decide, change);
+    if (!done) ++lost;
+    return done;
+  }
+  void apply_lifecycle(const LifecycleChange& change) override { inner_.apply_lifecycle(change); }
+  std::optional<CircuitState> find_circuit_state(std::string_view claim_type,
+                                                 std::string_view version) override {
+    return inner_.find_circuit_state(claim_type, version);
+  }
+  std::vector<CircuitState> list_circuit_states() override {
+    return inner_.list_circuit_states();
+  }
+  std::vector<CircuitUsage> circuit_usage() override { return inner_.circuit_usage(); }
+  bool set_min_version(std::string_view client_id, std::string_view claim_type,
+                       std::string_view min_version, UnixMillis now,
+                       const AuditEntry& audit) override {
+    return inner_.set_min_version(client_id, claim_type, min_version, now, audit);
+  }
+  std::map<std::string, std::string> min_versions(std::string_view client_id) override {
+    return inner_.min_versions(client_id);
+  }
+
+ private:
+  LifecycleStore& inner_;
 };
 
 class LifecycleTest : public ::testing::Test {
@@ -198,6 +254,44 @@ TEST_F(LifecycleTest, an_action_expiring_between_two_approvals_is_not_executed) 
   EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
   EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
                                                  "approval.expired"}));
+}
+
+TEST_F(LifecycleTest, an_approval_that_loses_to_another_is_retried_and_then_enables) {
+  upload("2.0.0");
+  const PendingAction a = request(alice_);
+  RacingStore racing(lifecycle_store_);
+  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr}, {3600});
+  // carol reads no approvals; bob's lands before her write, so hers loses, is read again and is
+  // the second: it enables, and both count.
+  racing.racer = ApprovalVote{bob_, kNow + 1};
+  auto approved = service.approve(carol_, a.id);
+  ASSERT_TRUE(approved.ok()) << approved.error().detail;
+  EXPECT_EQ(racing.lost, 1);
+  EXPECT_EQ(approved->state, kApprovalApproved);
+  const auto stored = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(stored->state, kApprovalApproved);
+  EXPECT_EQ(stored->decided_by.id, "carol");
+  ASSERT_EQ(stored->approvals.size(), 2u);
+  EXPECT_EQ(stored->approvals[0].actor.id, "bob");
+  EXPECT_EQ(stored->approvals[1].actor.id, "carol");
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitEnabled);
+  EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                 "circuit.enabled"}));
+}
+
+TEST_F(LifecycleTest, an_approval_racing_the_same_approver_is_refused_on_the_retry) {
+  upload("2.0.0");
+  const PendingAction a = request(alice_);
+  RacingStore racing(lifecycle_store_);
+  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr}, {3600});
+  racing.racer = ApprovalVote{bob_, kNow + 1};  // bob's own approval, from another console tab
+  auto twice = service.approve(bob_, a.id);
+  ASSERT_FALSE(twice.ok());
+  expect_conflict(twice.error(), "has approved already");
+  EXPECT_EQ(racing.lost, 1);
+  const auto stored = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(stored->state, kApprovalPending);
+  EXPECT_EQ(stored->approvals.size(), 1u);
 }
 
 TEST_F(LifecycleTest, two_approvers_at_once_both_count_and_enable_once) {
