@@ -8,11 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/audit.hpp"
@@ -380,6 +383,41 @@ TEST_P(LifecycleSuite, the_second_approval_decides_and_executes_in_one_transacti
                                                        "approval.approved", "circuit.enabled"}));
   // Decided: a vote over the same approvals loses.
   EXPECT_FALSE(c_.lifecycle->add_approval_vote("a1", seen, carol, true, second));
+}
+
+TEST_P(LifecycleSuite, approvals_cast_at_once_on_several_connections_are_all_kept) {
+  // Each thread on its own connection reads the approvals and adds its own by compare-and-set,
+  // reading again when it loses: none is lost, none is written twice.
+  constexpr int kThreads = 4;
+  c_.lifecycle->create_approval(pending("a1", kNow), audit("approval.requested", kNow));
+  std::vector<LifecycleConnection> connections;
+  for (int i = 0; i < kThreads; ++i) connections.push_back(open_());
+  std::atomic<int> ready{0};
+  std::atomic<int> lost{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      const core::ApprovalVote vote{{std::string(core::kActorAdminCli), "v" + std::to_string(i)},
+                                    kNow + 1 + i};
+      core::LifecycleChange change;
+      change.audit = {audit("approval.approved", kNow + 1 + i)};
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        const auto seen = connections[i].lifecycle->find_approval("a1")->approvals;
+        if (connections[i].lifecycle->add_approval_vote("a1", seen, vote, false, change)) return;
+        lost.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto found = c_.lifecycle->find_approval("a1");
+  ASSERT_EQ(found->approvals.size(), std::size_t{kThreads});
+  std::set<std::string> voters;
+  for (const auto& v : found->approvals) voters.insert(v.actor.id);
+  EXPECT_EQ(voters, (std::set<std::string>{"v0", "v1", "v2", "v3"}));
+  EXPECT_EQ(audit_actions().size(), std::size_t{kThreads + 1});
+  RecordProperty("compare_and_set_rounds_lost", lost.load());
 }
 
 TEST_P(LifecycleSuite, a_refused_audit_entry_rolls_an_approval_back) {
