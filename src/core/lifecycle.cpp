@@ -325,8 +325,8 @@ Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string
                                 "): a second admin must approve it");
     for (const auto& v : a.approvals) {
       if (same_actor(actor, v.actor))
-        return conflict("id", actor_text(actor) +
-                                  " has approved already: a different admin must approve it");
+        return conflict(
+            "id", actor_text(actor) + " has approved already: a different admin must approve it");
     }
     const UnixMillis now = p_.clock.now_ms();
     const json::object audit_base{{"approval_id", a.id}, {"kind", a.kind}};
@@ -394,10 +394,10 @@ Outcome<bool> LifecycleService::execution(const Actor& actor, const PendingActio
     if (client->suspended_at == 0)
       return conflict("client_id", "the partner is not suspended any more");
     change.resume_client = client_id;
-    change.audit.push_back(entry(actor, "client.resumed",
-                                 json::serialize(json::object{{"client_id", client_id},
-                                                              {"approval_id", a.id},
-                                                              {"approvers", approvers}})));
+    change.audit.push_back(
+        entry(actor, "client.resumed",
+              json::serialize(json::object{
+                  {"client_id", client_id}, {"approval_id", a.id}, {"approvers", approvers}})));
   } else if (a.kind == kActionAuditExport) {
     // Nothing runs now: the requester downloads the export (export_grant) until it expires.
   } else {

@@ -69,7 +69,7 @@ struct PendingAction {
       state;         // kApprovalPending | kApprovalApproved | kApprovalExpired | kApprovalCancelled
   Actor decided_by;  // who approved (the last approver) or cancelled; empty while pending or
                      // when it expired
-  UnixMillis decided_at = 0;  // when it left pending; 0 while pending
+  UnixMillis decided_at = 0;            // when it left pending; 0 while pending
   std::vector<ApprovalVote> approvals;  // in the order given; approvals_required(kind) run it
 };
 
