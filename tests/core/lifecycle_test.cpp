@@ -1,8 +1,8 @@
 // core::LifecycleService and CircuitGate over the embedded store: the two-person rule (the
 // requester cannot approve, an expired or decided action cannot be approved, a cancelled one
-// neither), enabling through two approvals (each approver once, two at once both counted), disabling and deprecating with partner events and audit
-// entries, the verify path's view (refusal naming the successor after the sunset, the cache), and
-// the deprecation headers' formats.
+// neither), enabling through two approvals (each approver once, two at once both counted),
+// disabling and deprecating with partner events and audit entries, the verify path's view (refusal
+// naming the successor after the sunset, the cache), and the deprecation headers' formats.
 #include "core/lifecycle.hpp"
 
 #include <gtest/gtest.h>
@@ -51,8 +51,8 @@ class RacingStore final : public LifecycleStore {
   std::vector<PendingAction> list_approvals(std::string_view state, std::size_t limit) override {
     return inner_.list_approvals(state, limit);
   }
-  bool finish_approval(std::string_view id, std::string_view state, const Actor& by,
-                       UnixMillis at, const LifecycleChange& change) override {
+  bool finish_approval(std::string_view id, std::string_view state, const Actor& by, UnixMillis at,
+                       const LifecycleChange& change) override {
     return inner_.finish_approval(id, state, by, at, change);
   }
   bool add_approval_vote(std::string_view id, const std::vector<ApprovalVote>& seen,
@@ -72,9 +72,7 @@ class RacingStore final : public LifecycleStore {
                                                  std::string_view version) override {
     return inner_.find_circuit_state(claim_type, version);
   }
-  std::vector<CircuitState> list_circuit_states() override {
-    return inner_.list_circuit_states();
-  }
+  std::vector<CircuitState> list_circuit_states() override { return inner_.list_circuit_states(); }
   std::vector<CircuitUsage> circuit_usage() override { return inner_.circuit_usage(); }
   bool set_min_version(std::string_view client_id, std::string_view claim_type,
                        std::string_view min_version, UnixMillis now,
@@ -316,9 +314,9 @@ TEST_F(LifecycleTest, two_approvers_at_once_both_count_and_enable_once) {
     for (auto& th : threads) th.join();
     ASSERT_TRUE(results[0].ok()) << results[0].error().detail;
     ASSERT_TRUE(results[1].ok()) << results[1].error().detail;
-    EXPECT_EQ(int(results[0]->state == kApprovalApproved) +
-                  int(results[1]->state == kApprovalApproved),
-              1)
+    EXPECT_EQ(
+        int(results[0]->state == kApprovalApproved) + int(results[1]->state == kApprovalApproved),
+        1)
         << "round " << round;
     const auto stored = lifecycle_store_.find_approval(a.id);
     EXPECT_EQ(stored->state, kApprovalApproved);

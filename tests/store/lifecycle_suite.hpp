@@ -322,8 +322,7 @@ TEST_P(LifecycleSuite, records_an_approval_with_its_audit_entry_and_keeps_it_pen
   EXPECT_EQ(found->approvals[0].at, kNow + 5);
   EXPECT_EQ(c_.lifecycle->list_approvals(core::kApprovalPending, 10).at(0).approvals.size(), 1u);
   EXPECT_FALSE(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0"));
-  EXPECT_EQ(audit_actions(),
-            (std::vector<std::string>{"approval.requested", "approval.approved"}));
+  EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved"}));
 }
 
 TEST_P(LifecycleSuite, an_approval_over_stale_approvals_loses_and_writes_nothing) {
@@ -345,12 +344,11 @@ TEST_P(LifecycleSuite, an_approval_over_stale_approvals_loses_and_writes_nothing
   ASSERT_EQ(found->approvals.size(), 1u);
   EXPECT_EQ(found->approvals[0].actor.id, "bob");
   EXPECT_FALSE(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0"));
-  EXPECT_EQ(audit_actions(),
-            (std::vector<std::string>{"approval.requested", "approval.approved"}));
+  EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved"}));
   // An unknown or decided action takes no approval either.
   EXPECT_FALSE(c_.lifecycle->add_approval_vote("nope", {}, bob, false, change));
-  ASSERT_TRUE(c_.lifecycle->finish_approval("a1", core::kApprovalCancelled, bob.actor, kNow + 7,
-                                            {}));
+  ASSERT_TRUE(
+      c_.lifecycle->finish_approval("a1", core::kApprovalCancelled, bob.actor, kNow + 7, {}));
   EXPECT_FALSE(c_.lifecycle->add_approval_vote("a1", found->approvals, carol, true, deciding));
   EXPECT_EQ(c_.lifecycle->find_approval("a1")->approvals.size(), 1u);
 }
@@ -376,8 +374,7 @@ TEST_P(LifecycleSuite, the_second_approval_decides_and_executes_in_one_transacti
   EXPECT_EQ(found->approvals[0].actor.id, "bob");
   EXPECT_EQ(found->approvals[1].actor.id, "carol");
   EXPECT_EQ(found->approvals[1].at, kNow + 9);
-  EXPECT_EQ(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0")->state,
-            core::kCircuitEnabled);
+  EXPECT_EQ(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0")->state, core::kCircuitEnabled);
   EXPECT_EQ(c_.store->circuit_enabled("age_over_18", "2.0.0"), std::optional<bool>(true));
   EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
                                                        "approval.approved", "circuit.enabled"}));
