@@ -1,6 +1,7 @@
 // Circuit versions from upload to retirement (uploaded -> enabled -> deprecated -> disabled) and
-// the two-person rule: a change that needs a second admin is stored as a pending action that
-// another actor approves before it expires. Both are audited in the same transaction as the change,
+// the two-person rule: a change that needs other admins is stored as a pending action that
+// approvals_required(kind) actors other than the requester approve before it expires (two for
+// enabling a circuit version). Both are audited in the same transaction as the change,
 // and the verify path reads the state through CircuitGate (a short cache over the store, so a
 // change made by another instance is seen within the cache's lifetime). docs/circuits.md,
 // docs/admin.md.
@@ -262,8 +263,8 @@ class LifecycleService {
   /// executes it in the same transaction. Until then the action stays pending and is returned
   /// with its approvals. CONFLICT when `actor` requested it (the same type and id), has approved
   /// it already, when it expired (it is then marked expired) or when it is not pending. Two
-  /// approvals at once both count and the action runs once (add_approval_vote's
-  /// compare-and-set, retried).
+  /// approvals at once never lose one nor run the action twice (add_approval_vote's
+  /// compare-and-set, retried with what the other wrote).
   Outcome<PendingAction> approve(const Actor& actor, std::string_view id);
   /// Cancels a pending action (any admin; audited). CONFLICT when it is not pending.
   Outcome<PendingAction> cancel(const Actor& actor, std::string_view id);
