@@ -258,7 +258,7 @@ TEST_F(LifecycleTest, an_approval_that_loses_to_another_is_retried_and_then_enab
   upload("2.0.0");
   const PendingAction a = request(alice_);
   RacingStore racing(lifecycle_store_);
-  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr}, {3600});
+  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr, {}}, {3600});
   // carol reads no approvals; bob's lands before her write, so hers loses, is read again and is
   // the second: it enables, and both count.
   racing.racer = ApprovalVote{bob_, kNow + 1};
@@ -281,7 +281,7 @@ TEST_F(LifecycleTest, an_approval_racing_the_same_approver_is_refused_on_the_ret
   upload("2.0.0");
   const PendingAction a = request(alice_);
   RacingStore racing(lifecycle_store_);
-  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr}, {3600});
+  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr, {}}, {3600});
   racing.racer = ApprovalVote{bob_, kNow + 1};  // bob's own approval, from another console tab
   auto twice = service.approve(bob_, a.id);
   ASSERT_FALSE(twice.ok());
