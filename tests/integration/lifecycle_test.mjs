@@ -166,7 +166,7 @@ test('disable at once from the CLI: the running server refuses the version, part
   assert.deepEqual(await eventTypes(demo.hooked), ['circuit.disabled']);
 });
 
-test('enable needs a second admin: the requester is refused, another admin enables, a proof verifies', { timeout: 120_000 }, async () => {
+test('enable needs two approvers: the requester and a second vote by one approver are refused, two approvers enable, a proof verifies', { timeout: 120_000 }, async () => {
   const asked = await adminCall('POST', '/api/admin/circuits/age_over_18/1.0.0/enable');
   assert.equal(asked.status, 202, asked.text);
   assert.equal(asked.json.state, 'pending');
