@@ -73,8 +73,8 @@ class ClientCredentials:
         if self.scope:
             form["scope"] = self.scope
         # RFC 6749 §2.3.1: id and secret form-urlencoded, then Basic.
-        pair = (urllib.parse.quote(self._client_id, safe="") + ":" +
-                urllib.parse.quote(self._client_secret, safe=""))
+        pair = (urllib.parse.quote_plus(self._client_id, safe="") + ":" +
+                urllib.parse.quote_plus(self._client_secret, safe=""))
         headers = {
             "Authorization": "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii"),
             "Content-Type": "application/x-www-form-urlencoded",
