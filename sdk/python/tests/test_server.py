@@ -106,7 +106,11 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(verified["status"], "verified")
         self.assertEqual(verified["claim_type"], "age_over_18")
         # The same key answers the stored verdict, not NONCE_REPLAY: what a retry relies on.
-        self.assertEqual(self.client.verify(body, idempotency_key=key)["proof_id"], verified["proof_id"])
+        self.assertFalse(verified.replayed)
+        again = self.client.verify(body, idempotency_key=key)
+        self.assertEqual(again["proof_id"], verified["proof_id"])
+        self.assertTrue(again.replayed)
+        self.assertTrue(again.request_id)
         # Without the key it is a second answer to a spent nonce.
         with self.assertRaises(ProofgateError) as cm:
             self.client.verify(body)

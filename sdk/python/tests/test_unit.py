@@ -262,9 +262,11 @@ class RetryLoopTest(unittest.TestCase):
 
     def test_verify_reuses_its_idempotency_key_and_create_is_not_repeated_after_a_400(self):
         busy = (503, {}, b'{"error_code":"NOT_READY"}')
-        ok = (200, {}, b'{"status":"verified","proof_id":"p"}')
+        ok = (200, {"Idempotent-Replayed": "true"}, b'{"status":"verified","proof_id":"p"}')
         self.stub.routes[("POST", "/api/v1/verify")] = [busy, busy, ok]
-        self.assertEqual(self.client().verify({"claim_type": "age_over_18"})["proof_id"], "p")
+        result = self.client().verify({"claim_type": "age_over_18"})
+        self.assertEqual(result["proof_id"], "p")
+        self.assertTrue(result.replayed)
         keys = [r[2]["Idempotency-Key"] for r in self.stub.requests]
         self.assertEqual(len(keys), 3)
         self.assertEqual(len(set(keys)), 1)

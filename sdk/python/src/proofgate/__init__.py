@@ -6,7 +6,7 @@
     result = client.verify(wallet_answer)               # {"status": "verified", ...}
 """
 
-from .client import Client, RetryPolicy
+from .client import Client, Result, RetryPolicy
 from .errors import ProofgateError
 from .oauth import ClientCredentials
 from .webhooks import (
@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",
     "NetworkError",
     "ProofgateError",
+    "Result",
     "RetryPolicy",
     "Webhook",
     "WebhookVerificationError",

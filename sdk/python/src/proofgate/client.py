@@ -13,7 +13,16 @@ from typing import Any, Callable, Dict, Mapping, Optional, Union
 from . import _http
 from .errors import ProofgateError, error_from_answer
 
-__all__ = ["Client", "RetryPolicy"]
+__all__ = ["Client", "Result", "RetryPolicy"]
+
+
+class Result(dict):
+    """An answer's JSON object (a dict), with `request_id` (the answer's X-Request-Id) and
+    `replayed` (True when verify answered the stored verdict of an earlier call with the same
+    Idempotency-Key: Idempotent-Replayed)."""
+
+    request_id: Optional[str] = None
+    replayed: bool = False
 
 _RETRY_STATUSES = (429, 503)
 _USER_AGENT = "proofgate-python/0.1.0"
@@ -91,7 +100,7 @@ class Client:
         verifier_domain: Optional[str] = None,
         params: Optional[Mapping[str, Any]] = None,
         ttl_seconds: Optional[int] = None,
-    ) -> Dict[str, Any]:
+    ) -> Result:
         """POST /api/v1/requests. The answer: request_id, nonce, claim_type, circuit_version,
         verifier_domain, params, expires_at and qr ({"uri", "svg"}) for the wallet."""
         body: Dict[str, Any] = {"claim_type": claim_type}
@@ -110,7 +119,7 @@ class Client:
         proof: Union[Mapping[str, Any], str, bytes],
         *,
         idempotency_key: Optional[str] = None,
-    ) -> Dict[str, Any]:
+    ) -> Result:
         """POST /api/v1/verify with the wallet's answer (a dict, or its JSON text as the wallet
         printed it). An Idempotency-Key (a new UUID unless given) is sent and reused by every
         retry of this call, so a retry after a lost answer gets the first verdict, never a
@@ -128,7 +137,7 @@ class Client:
         return self._call("POST", "/api/v1/verify", body=body, repeatable=True,
                           headers={"Idempotency-Key": key})
 
-    def status(self, proof_id: str) -> Dict[str, Any]:
+    def status(self, proof_id: str) -> Result:
         """GET /api/v1/status/{proof_id}: proof_id, status, claim_type, circuit_version,
         created_at, verified_at."""
         if not proof_id:
@@ -151,7 +160,7 @@ class Client:
         body: Optional[bytes],
         repeatable: bool,
         headers: Optional[Mapping[str, str]] = None,
-    ) -> Dict[str, Any]:
+    ) -> Result:
         policy = self.retry
         started = time.monotonic()
         attempt = 0
@@ -170,7 +179,10 @@ class Client:
                 retry_after = None
             else:
                 if 200 <= status < 300:
-                    return _decode(data, status, rh.get("x-request-id"))
+                    result = Result(_decode(data, status, rh.get("x-request-id")))
+                    result.request_id = rh.get("x-request-id")
+                    result.replayed = rh.get("idempotent-replayed", "").lower() == "true"
+                    return result
                 retry_after = _http.parse_retry_after(rh.get("retry-after"))
                 error = error_from_answer(status, data, rh.get("x-request-id"), retry_after)
                 if status == 401 and self._token_provider is not None and not refreshed:
