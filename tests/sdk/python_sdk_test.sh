@@ -7,6 +7,7 @@
 #          bash tests/sdk/python_sdk_test.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+: "${PROOFGATE_BIN:?must be set}" "${PROOFGATE_ARTIFACTS:?must be set}"
 py=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/proofgate-sdk-python-XXXXXX")
 trap 'rm -rf "$work"' EXIT
