@@ -288,6 +288,13 @@ class RetryLoopTest(unittest.TestCase):
         self.assertEqual(len(self.sleeps), 1)
         self.stub = Stub()  # tearDown closes it
 
+    def test_the_error_type(self):
+        e = ProofgateError(400, "INVALID_REQUEST", "ttl_seconds", "ttl_seconds: at most 3600", "rid")
+        self.assertEqual((e.status, e.error_code, e.field, e.detail, e.request_id),
+                         (400, "INVALID_REQUEST", "ttl_seconds", "ttl_seconds: at most 3600", "rid"))
+        self.assertEqual(str(e), "INVALID_REQUEST (400): ttl_seconds: at most 3600")
+        self.assertIsInstance(proofgate.NetworkError("refused", sent=False), ProofgateError)
+
     def test_constructor_checks(self):
         with self.assertRaises(ValueError):
             Client("http://x")

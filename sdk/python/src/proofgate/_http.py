@@ -28,7 +28,7 @@ class NetworkError(ProofgateError):
     request surely never reached the server (the connection was refused)."""
 
     def __init__(self, detail: str, *, sent: bool) -> None:
-        super().__init__(0, "NETWORK", detail)
+        super().__init__(0, "NETWORK", detail=detail)
         self.sent = sent
 
 

@@ -215,9 +215,9 @@ def _decode(data: bytes, status: int, request_id: Optional[str]) -> Dict[str, An
     try:
         decoded = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise ProofgateError(status, "BAD_RESPONSE", f"the answer is not JSON: {e}",
+        raise ProofgateError(status, "BAD_RESPONSE", detail=f"the answer is not JSON: {e}",
                              request_id=request_id) from e
     if not isinstance(decoded, dict):
-        raise ProofgateError(status, "BAD_RESPONSE", "the answer is not a JSON object",
+        raise ProofgateError(status, "BAD_RESPONSE", detail="the answer is not a JSON object",
                              request_id=request_id)
     return decoded

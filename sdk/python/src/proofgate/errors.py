@@ -24,10 +24,10 @@ class ProofgateError(Exception):
         self,
         status: int,
         error_code: str,
-        detail: str = "",
-        *,
         field: Optional[str] = None,
+        detail: str = "",
         request_id: Optional[str] = None,
+        *,
         retry_after: Optional[float] = None,
         problem: Optional[Mapping[str, Any]] = None,
     ) -> None:
@@ -62,7 +62,7 @@ def error_from_answer(
         problem = None
     if problem is None:
         text = body[:200].decode("utf-8", "replace") if body else ""
-        return ProofgateError(status, f"HTTP_{status}", text, request_id=request_id,
+        return ProofgateError(status, f"HTTP_{status}", detail=text, request_id=request_id,
                               retry_after=retry_after)
     code = problem.get("error_code") or problem.get("error") or f"HTTP_{status}"
     detail = problem.get("detail") or problem.get("error_description") or problem.get("title") or ""
@@ -70,8 +70,8 @@ def error_from_answer(
     return ProofgateError(
         status,
         str(code),
-        str(detail),
         field=str(field) if field is not None else None,
+        detail=str(detail),
         request_id=request_id,
         retry_after=retry_after,
         problem=problem,

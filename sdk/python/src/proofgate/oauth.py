@@ -93,7 +93,7 @@ class ClientCredentials:
             raise ProofgateError(
                 status,
                 str(answer.get("error") or answer.get("error_code") or f"HTTP_{status}"),
-                str(answer.get("error_description") or answer.get("detail") or ""),
+                detail=str(answer.get("error_description") or answer.get("detail") or ""),
                 request_id=request_id,
                 problem=answer or None,
             )
@@ -101,10 +101,10 @@ class ClientCredentials:
         token_type = str(answer.get("token_type", "")).lower()
         if not isinstance(token, str) or not token or token_type != "bearer":
             raise ProofgateError(status, "BAD_RESPONSE",
-                                 "the token answer lacks a Bearer access_token",
+                                 detail="the token answer lacks a Bearer access_token",
                                  request_id=request_id)
         expires_in = answer.get("expires_in", 60)
         if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool) or expires_in < 0:
-            raise ProofgateError(status, "BAD_RESPONSE", "expires_in is not a number of seconds",
+            raise ProofgateError(status, "BAD_RESPONSE", detail="expires_in is not a number of seconds",
                                  request_id=request_id)
         return token, float(expires_in)
