@@ -3,8 +3,8 @@ package proofgate_test
 // The Go SDK against a real `proofgate serve --demo` (tests/sdk/harness.mjs starts it): a request
 // created and a wallet-made proof verified through the SDK, its status read, the webhook the
 // server's worker delivers verified (a tampered copy refused), a typed error for a bad request,
-// and a 429 from the partner rate limit retried after its Retry-After. Skipped unless
-// PROOFGATE_BIN is set (with PROOFGATE_ARTIFACTS, node and the repository's node_modules).
+// and a 429 from the partner rate limit retried after its Retry-After. Needs PROOFGATE_BIN (with
+// PROOFGATE_ARTIFACTS, node and the repository's node_modules); `go test -short` skips it.
 
 import (
 	"bufio"
@@ -108,8 +108,11 @@ func (h *harness) prove(t *testing.T, request json.RawMessage) json.RawMessage {
 }
 
 func TestAgainstTheServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the unit tests only")
+	}
 	if os.Getenv("PROOFGATE_BIN") == "" {
-		t.Skip("PROOFGATE_BIN is not set")
+		t.Fatal("PROOFGATE_BIN is not set (run with -short for the unit tests alone)")
 	}
 	deliveries := make(chan delivery, 64)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
