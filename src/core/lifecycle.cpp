@@ -552,6 +552,9 @@ Outcome<CircuitState> LifecycleService::upload(const Actor& actor, const UploadF
                                                const KeyPolicy& policy) {
   auto checked = check_upload(files, policy);
   if (!checked) return checked.error();
+  // One upload at a time here: two of one version never both pass the checks below (between
+  // instances, the rename that never replaces a version decides).
+  std::lock_guard upload_lock(upload_mutex_);
   const std::string claim_type = checked->claim_type, version = checked->version;
   if (installer.has_version(claim_type, version))
     return conflict("version",
@@ -572,7 +575,15 @@ Outcome<CircuitState> LifecycleService::upload(const Actor& actor, const UploadF
     details["release_key_id"] = checked->circuit->release_key_id;
   auto recorded = record_upload(actor, claim_type, version, json::serialize(details));
   if (!recorded) return recorded.error();
-  staged->commit();
+  try {
+    staged->commit();
+  } catch (const ArtifactError&) {
+    // Another instance's upload of this version won the rename: its files stay.
+    if (installer.has_version(claim_type, version))
+      return conflict("version",
+                      claim_type + " " + version + " exists already: upload a new version");
+    throw;
+  }
   // The gate forgets any state it cached for this version before the row existed, then the
   // version becomes loadable here.
   if (p_.gate) p_.gate->invalidate();

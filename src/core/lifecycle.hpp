@@ -329,6 +329,7 @@ class LifecycleService {
 
   LifecyclePorts p_;
   LifecycleSettings settings_;
+  std::mutex upload_mutex_;
 };
 
 }  // namespace pg::core
