@@ -95,8 +95,9 @@ export class Proofgate {
 
   /**
    * One call with its retries. 429 and 503 are retried for every call (the server answers them
-   * before recording anything); network errors and timeouts only when `idempotent`. A 401 with
-   * a token provider drops the token and tries once more with a fresh one.
+   * before recording anything); network errors and timeouts only when `idempotent`, and then an
+   * IDEMPOTENCY_CONFLICT (the lost attempt still in progress) too. A 401 with a token provider
+   * drops the token and tries once more with a fresh one.
    * @param {string} method
    * @param {string} path
    * @param {unknown} body
@@ -107,6 +108,7 @@ export class Proofgate {
     const started = Date.now();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     let refreshed = false;
+    let lostAnswer = false; // an earlier attempt got no answer: it may have reached the server
     for (let attempt = 1; ; attempt++) {
       const token = this.apiKey ?? (await /** @type {TokenProvider} */ (this.tokenProvider).getToken(options.signal));
       /** @type {Record<string, string>} */
@@ -126,6 +128,7 @@ export class Proofgate {
           ? nextDelay({ attempt, elapsedMs: Date.now() - started, retryAfterMs: undefined }, this.retry)
           : undefined;
         if (wait === undefined) throw error;
+        lostAnswer = true;
         await sleep(wait, options.signal);
         continue;
       }
@@ -139,7 +142,10 @@ export class Proofgate {
         attempt--; // the refresh is not a retry
         continue;
       }
-      if (res.status !== 429 && res.status !== 503) throw error;
+      // Our own retry after a lost answer may find the first attempt still running on the server:
+      // the body is ours and unchanged, so the conflict can only mean "in flight" — wait for it.
+      const inFlight = res.status === 409 && error.errorCode === 'IDEMPOTENCY_CONFLICT' && lostAnswer;
+      if (res.status !== 429 && res.status !== 503 && !inFlight) throw error;
       const wait = nextDelay({ attempt, elapsedMs: Date.now() - started, retryAfterMs }, this.retry);
       if (wait === undefined) throw error;
       await sleep(wait, options.signal);

@@ -149,6 +149,29 @@ test('a verify whose answer was lost is retried with the same Idempotency-Key an
   assert.equal(log[1].replayed, 'true', 'the retry got the stored answer, not NONCE_REPLAY');
   assert.equal((await plain.status(verified.proof_id)).status, 'verified');
 
+  // A first attempt abandoned while the server still works on it: the retry under the same key
+  // meets it in flight (IDEMPOTENCY_CONFLICT, waited out) or after it (the stored answer).
+  const racing = [];
+  let abandoned;
+  const abandonFirst = async (url, init) => {
+    racing.push({ key: init.headers['idempotency-key'] });
+    if (racing.length === 1) {
+      abandoned = fetch(url, init).then((r) => r.text());
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('timed out'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) });
+    }
+    const res = await fetch(url, init);
+    racing.at(-1).status = res.status;
+    return res;
+  };
+  const raced = new Proofgate({ baseUrl: server.url, apiKey: demo.key, fetch: abandonFirst, retry: { baseDelayMs: 1, maxAttempts: 10 } });
+  const request2 = await plain.createRequest({ claim_type: 'age_over_18' });
+  const body2 = await prove(artifacts, demo.holder, demo.identity, request2);
+  const verified2 = await raced.verify(body2);
+  assert.equal(verified2.status, 'verified', JSON.stringify(racing));
+  assert.ok(racing.length >= 2 && racing.every((r) => r.key === racing[0].key), JSON.stringify(racing));
+  assert.ok(racing.slice(1).every((r) => r.status === 200 || r.status === 409), JSON.stringify(racing));
+  await abandoned;
+
   // createRequest is not idempotent: a network error is not retried.
   const lost = [];
   const once = new Proofgate({ baseUrl: server.url, apiKey: demo.key, fetch: recordingFetch(lost, { loseFirstAnswer: true }) });
