@@ -2,7 +2,7 @@
 // or OAuth2 bearer tokens; retries on 429/503 (and, for idempotent calls, on network errors).
 import { randomUUID } from 'node:crypto';
 
-import { ProofgateNetworkError, errorFromResponse } from './errors.js';
+import { ProofgateError, ProofgateNetworkError, errorFromResponse } from './errors.js';
 import { kRetryDefaults, nextDelay, parseRetryAfter, sleep } from './retry.js';
 
 /** @typedef {import('./schema.js').components['schemas']} Schemas */
@@ -133,7 +133,14 @@ export class Proofgate {
         continue;
       }
       const text = await res.text();
-      if (res.ok) return text.length === 0 ? {} : JSON.parse(text);
+      if (res.ok) {
+        try {
+          return JSON.parse(text);
+        } catch {
+          throw new ProofgateError({ status: res.status, errorCode: 'INVALID_RESPONSE', detail: 'a 2xx answer whose body is not JSON',
+            requestId: res.headers.get('x-request-id') ?? undefined });
+        }
+      }
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
       const error = errorFromResponse(res, text, retryAfterMs);
       if (res.status === 401 && this.tokenProvider && !refreshed) {

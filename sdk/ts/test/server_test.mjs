@@ -254,7 +254,7 @@ test('typed errors from problem+json answers: status, error_code, field, detail,
 });
 
 test('429 from the partner rate limit is retried after its Retry-After; bounded attempts give the typed error', async () => {
-  const limited = await startDemo('sdkts-rate', ['--rate-limit', '1', '--rate-burst', '1']);
+  const limited = await startDemo('sdkts-rate', ['--rate-limit', '0.5', '--rate-burst', '1']);
   const log = [];
   const pg = new Proofgate({ baseUrl: limited.server.url, apiKey: limited.key, fetch: recordingFetch(log), retry: { random: () => 0 } });
   await pg.createRequest({ claim_type: 'age_over_18' });
@@ -276,5 +276,16 @@ test('429 from the partner rate limit is retried after its Retry-After; bounded 
   assert.equal(e.status, 429);
   assert.equal(e.errorCode, 'RATE_LIMITED');
   assert.ok(e.retryAfterMs >= 1000);
+  // A Retry-After past the caller's time budget is not waited for.
+  const hurried = new Proofgate({ baseUrl: limited.server.url, apiKey: limited.key, retry: { maxElapsedMs: 500 } });
+  let t0 = performance.now();
+  const budget = await hurried.createRequest({ claim_type: 'age_over_18' }).catch((x) => x);
+  assert.equal(budget.errorCode, 'RATE_LIMITED');
+  assert.ok(performance.now() - t0 < 500, `gave up after ${performance.now() - t0} ms`);
+  // An AbortSignal ends the wait for Retry-After at once.
+  t0 = performance.now();
+  const aborted = await pg.createRequest({ claim_type: 'age_over_18' }, { signal: AbortSignal.timeout(100) }).catch((x) => x);
+  assert.equal(aborted.name, 'TimeoutError', String(aborted));
+  assert.ok(performance.now() - t0 < 900, `aborted after ${performance.now() - t0} ms`);
   await limited.server.stop();
 });

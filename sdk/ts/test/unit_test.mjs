@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { WebhookVerificationError, decodeQrPayload, decodeSecret, parseRetryAfter, signSha256, signStandard, verifyWebhook } from '../src/index.js';
+import { ProofgateError, WebhookVerificationError, decodeQrPayload, decodeSecret, parseRetryAfter, signSha256, signStandard, verifyWebhook } from '../src/index.js';
+import { errorFromResponse } from '../src/errors.js';
 import { backoffDelay, kRetryDefaults, nextDelay } from '../src/retry.js';
 
 test('Retry-After: delay-seconds and HTTP-dates, malformed values ignored', () => {
@@ -119,4 +120,23 @@ test('the QR payload decodes to the request JSON; anything else is refused', () 
   assert.throws(() => decodeQrPayload('https://example.com'), TypeError);
   assert.throws(() => decodeQrPayload('proofgate:request?d=a+b'), TypeError);
   assert.throws(() => decodeQrPayload(`proofgate:request?d=${Buffer.from('[1]').toString('base64url')}`), TypeError);
+});
+
+test('an error answer that is not a problem still gives a typed error', () => {
+  const html = errorFromResponse(new Response('<html>bad gateway</html>', { status: 502, headers: { 'x-request-id': 'r1' } }), '<html>bad gateway</html>', undefined);
+  assert.ok(html instanceof ProofgateError);
+  assert.equal(html.status, 502);
+  assert.equal(html.errorCode, 'HTTP_502');
+  assert.equal(html.detail, '<html>bad gateway</html>');
+  assert.equal(html.requestId, 'r1');
+  assert.equal(html.field, undefined);
+  const problem = { type: 'https://proofgate.dev/errors/binding_mismatch', title: 'Binding mismatch', status: 422, error_code: 'BINDING_MISMATCH',
+    detail: 'public_signals[2]: binding differs', field: 'public_signals[2]', outcome: 'rejected', proof_id: 'p-1' };
+  const e = errorFromResponse(new Response(JSON.stringify(problem), { status: 422 }), JSON.stringify(problem), 1500);
+  assert.equal(e.errorCode, 'BINDING_MISMATCH');
+  assert.equal(e.field, 'public_signals[2]');
+  assert.equal(e.proofId, 'p-1');
+  assert.equal(e.retryAfterMs, 1500);
+  assert.equal(e.requestId, undefined);
+  assert.equal(e.message, 'BINDING_MISMATCH (422): public_signals[2]: binding differs');
 });
