@@ -801,7 +801,7 @@ export interface components {
              * @description Seconds until the request expires.
              * @default 300
              */
-            ttl_seconds: number;
+            ttl_seconds?: number;
         } & (unknown & unknown & unknown);
         /** @description A proof request; the body is what the wallet's `prove --request` takes as it is. */
         ProofRequest: {

@@ -19,7 +19,7 @@ test('src/schema.d.ts is what openapi-typescript generates from docs/openapi.jso
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdkts-schema-'));
   try {
     const out = path.join(dir, 'schema.d.ts');
-    const r = spawnSync(bin('openapi-typescript'), [path.join(root, 'docs/openapi.json'), '-o', out], { encoding: 'utf8' });
+    const r = spawnSync(bin('openapi-typescript'), [path.join(root, 'docs/openapi.json'), '--default-non-nullable', 'false', '-o', out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const fresh = fs.readFileSync(out, 'utf8');
     const checkedIn = fs.readFileSync(path.join(sdk, 'src/schema.d.ts'), 'utf8');
@@ -33,4 +33,51 @@ test('src/schema.d.ts is what openapi-typescript generates from docs/openapi.jso
 test('the SDK and a typed partner flow type-check against the generated types', () => {
   const r = spawnSync(bin('tsc'), ['-p', path.join(sdk, 'test/tsconfig.json')], { encoding: 'utf8' });
   assert.equal(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+});
+
+test('the package as published: its built .d.ts files type-check a consumer importing @proofgate/sdk', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdkts-package-'));
+  try {
+    // The package: package.json and src/ as they are, dist/ built by tsc as `npm run build` does.
+    const pkg = path.join(dir, 'node_modules', '@proofgate', 'sdk');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.copyFileSync(path.join(sdk, 'package.json'), path.join(pkg, 'package.json'));
+    fs.cpSync(path.join(sdk, 'src'), path.join(pkg, 'src'), { recursive: true });
+    const build = spawnSync(bin('tsc'), ['-p', sdk, '--outDir', path.join(pkg, 'dist')], { encoding: 'utf8' });
+    assert.equal(build.status, 0, `tsc failed:\n${build.stdout}${build.stderr}`);
+    fs.copyFileSync(path.join(sdk, 'src/schema.d.ts'), path.join(pkg, 'dist/schema.d.ts'));
+    assert.ok(fs.existsSync(path.join(pkg, 'dist/index.d.ts')));
+
+    // A consumer in strict TypeScript, resolving the package by name through its exports.
+    fs.symlinkSync(path.join(root, 'node_modules', '@types'), path.join(dir, 'node_modules', '@types'));
+    fs.writeFileSync(path.join(dir, 'consumer.ts'), [
+      "import { Proofgate, ProofgateError, verifyWebhook } from '@proofgate/sdk';",
+      "const pg = new Proofgate({ baseUrl: 'https://proofgate.example', apiKey: 'pgk_x' });",
+      "export const nullifier: Promise<string> = pg.createRequest({ claim_type: 'age_over_18' })",
+      "  .then((r) => r.qr.uri).then(() => pg.status('p')).then((s) => s.status);",
+      "export const code = (e: unknown): string | undefined => (e instanceof ProofgateError ? e.errorCode : undefined);",
+      "export const check = (raw: Buffer): unknown => verifyWebhook({ secret: 'whsec_x', headers: {}, body: raw }).event;",
+      '',
+    ].join('\n'));
+    const wrong = "export const bad: number = pg.createRequest({ claim_type: 'age_over_18' });\n";
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', types: ['node'] },
+      files: ['consumer.ts'],
+    }));
+    const ok = spawnSync(bin('tsc'), ['-p', dir], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, `the consumer does not type-check:\n${ok.stdout}${ok.stderr}`);
+    // ...and the types are real: a wrong use is caught.
+    fs.appendFileSync(path.join(dir, 'consumer.ts'), wrong);
+    const bad = spawnSync(bin('tsc'), ['-p', dir], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /consumer\.ts.*TS2322/);
+
+    // At run time the package's exports resolve to the JavaScript sources.
+    fs.writeFileSync(path.join(dir, 'run.mjs'), "import * as sdk from '@proofgate/sdk'; console.log(Object.keys(sdk).sort().join(','));\n");
+    const run = spawnSync(process.execPath, [path.join(dir, 'run.mjs')], { encoding: 'utf8', cwd: dir });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'ClientCredentials,Proofgate,ProofgateError,ProofgateNetworkError,TokenError,WebhookVerificationError,decodeQrPayload,decodeSecret,parseRetryAfter,signSha256,signStandard,verifyWebhook');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
