@@ -29,6 +29,20 @@ import { kRetryDefaults, nextDelay, parseRetryAfter, sleep } from './retry.js';
  * @property {RetryOptions} [retry]
  * @property {number} [timeoutMs] per attempt (default 10000)
  * @property {typeof fetch} [fetch] (default globalThis.fetch)
+ * @property {(notice: DeprecationNotice) => void} [onDeprecation] called when an answer says its
+ *   circuit version is deprecated (a verify of a deprecated version: move before the sunset)
+ */
+
+/**
+ * What a `Deprecation` answer (RFC 9745, with RFC 8594 `Sunset` and a `successor-version` Link)
+ * tells: the version stops verifying at `sunset`; `successor` is the successor's manifest path.
+ * @typedef {object} DeprecationNotice
+ * @property {string} method
+ * @property {string} path
+ * @property {Date | undefined} deprecatedAt
+ * @property {Date | undefined} sunset
+ * @property {string | undefined} successor
+ * @property {string | undefined} requestId
  */
 
 /**
@@ -52,6 +66,7 @@ export class Proofgate {
     this.retry = { ...kRetryDefaults, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? kDefaultTimeoutMs;
     this.fetch = options.fetch ?? globalThis.fetch;
+    this.onDeprecation = options.onDeprecation;
   }
 
   /**
@@ -134,6 +149,7 @@ export class Proofgate {
       }
       const text = await res.text();
       if (res.ok) {
+        if (this.onDeprecation && res.headers.has('deprecation')) this.onDeprecation(deprecationNotice(method, path, res.headers));
         try {
           return JSON.parse(text);
         } catch {
@@ -174,6 +190,26 @@ export function decodeQrPayload(uri) {
   const parsed = JSON.parse(Buffer.from(data, 'base64url').toString('utf8'));
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('QR payload: d is not a JSON object');
   return parsed;
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {Headers} headers
+ * @returns {DeprecationNotice}
+ */
+function deprecationNotice(method, path, headers) {
+  const at = /^@(\d+)$/.exec(headers.get('deprecation')?.trim() ?? '');
+  const sunsetMs = Date.parse(headers.get('sunset') ?? '');
+  const link = /<([^>]*)>\s*;\s*rel="?successor-version"?/.exec(headers.get('link') ?? '');
+  return {
+    method,
+    path,
+    deprecatedAt: at ? new Date(Number(at[1]) * 1000) : undefined,
+    sunset: Number.isNaN(sunsetMs) ? undefined : new Date(sunsetMs),
+    successor: link ? link[1] : undefined,
+    requestId: headers.get('x-request-id') ?? undefined,
+  };
 }
 
 /** @param {unknown} e */

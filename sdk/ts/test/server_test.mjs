@@ -2,7 +2,8 @@
 // its in-process webhook worker: a request created (with its QR payload), proved by the wallet,
 // verified and read back through the SDK; the automatic Idempotency-Key reused by a retry after a
 // lost answer; a webhook delivered by the real worker verified by the SDK and tampered copies
-// refused; the partner rate limit's 429 retried after its Retry-After; typed errors.
+// refused; typed errors; a deprecated version's notice; the partner rate limit's 429 retried
+// after its Retry-After.
 //
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //          node --test --test-concurrency=1 sdk/ts/test/server_test.mjs
@@ -79,7 +80,7 @@ before(async () => {
     });
   });
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const started = await startDemo('sdkts', ['--rate-limit', '0', '--webhook-allow-loopback']);
+  const started = await startDemo('sdkts', ['--rate-limit', '0', '--webhook-allow-loopback', '--circuit-state-cache-ms', '0']);
   server = started.server;
   Object.assign(demo, started);
   const created = spawnSync(bin, ['admin', 'create-client', '--name', 'Hooked', '--scopes', 'age_over_18',
@@ -251,6 +252,29 @@ test('typed errors from problem+json answers: status, error_code, field, detail,
   assert.equal(rejected.errorCode, 'BINDING_MISMATCH');
   assert.match(rejected.proofId, kUuid);
   assert.equal((await pg.status(rejected.proofId)).status, 'failed');
+});
+
+test('a verify of a deprecated version calls onDeprecation with the sunset', async () => {
+  const notices = [];
+  const pg = new Proofgate({ baseUrl: server.url, apiKey: demo.key, onDeprecation: (n) => notices.push(n) });
+  const before = await pg.createRequest({ claim_type: 'age_over_18' });
+  await pg.verify(await prove(artifacts, demo.holder, demo.identity, before));
+  assert.equal(notices.length, 0, 'no notice while the version is current');
+
+  const request = await pg.createRequest({ claim_type: 'age_over_18' });
+  const body = await prove(artifacts, demo.holder, demo.identity, request);
+  const r = spawnSync(bin, ['admin', 'deprecate-circuit', '--claim-type', 'age_over_18', '--version', request.circuit_version,
+    '--sunset', '2099-01-01T00:00:00Z', '--as', 'alice', '--data-dir', demo.dataDir],
+  { encoding: 'utf8', env: { ...process.env, PROOFGATE_ALLOW_AS: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  const verified = await pg.verify(body); // --circuit-state-cache-ms 0: the server sees it at once
+  assert.equal(verified.status, 'verified');
+  assert.equal(notices.length, 1);
+  assert.equal(notices[0].path, '/api/v1/verify');
+  assert.equal(notices[0].sunset.toISOString(), '2099-01-01T00:00:00.000Z');
+  assert.ok(notices[0].deprecatedAt instanceof Date && Math.abs(notices[0].deprecatedAt.getTime() - Date.now()) < 600_000);
+  assert.equal(notices[0].successor, undefined);
+  assert.match(notices[0].requestId, kUuid);
 });
 
 test('429 from the partner rate limit is retried after its Retry-After; bounded attempts give the typed error', async () => {
