@@ -489,8 +489,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve another admin's pending action, which runs at once
-         * @description The approving actor must differ from the requester (actor type and id). The action runs in the same transaction as the approval; both are audited (`approval.approved`, and e.g. `circuit.enabled`). Also `proofgate admin approve ID`.
+         * Approve another admin's pending action; the last approval it needs carries it out
+         * @description The approving actor must differ from the requester and from every earlier approver (actor type and id). `circuit.enable` needs two approvals, the other kinds one (`approvals_required`). An approval that leaves the action short of its count is recorded (audited `approval.approved` with `approvals` and `required`) and the action is answered with state `pending` and the approval listed; the last approval runs the action in the same transaction, audited `approval.approved` and e.g. `circuit.enabled`, naming every approver. Two admins approving at once never lose an approval nor run the action twice (a compare-and-set on the stored approvals, retried): for `circuit.enable` both count, for a one-approval kind the later one answers 409. Also `proofgate admin approve ID`.
          */
         post: operations["approveAction"];
         delete?: never;
@@ -554,7 +554,7 @@ export interface paths {
         put?: never;
         /**
          * Ask to enable a circuit version (two-person rule)
-         * @description Creates a pending `circuit.enable` action; the version is enabled when a second admin approves it (`POST /api/admin/approvals/{id}/approve`). Audited (`approval.requested`). Also `proofgate admin request-enable`.
+         * @description Creates a pending `circuit.enable` action; the version is enabled once two admins other than the requester have approved it (`POST /api/admin/approvals/{id}/approve`, each once). Audited (`approval.requested`). Also `proofgate admin request-enable`.
          */
         post: operations["requestCircuitEnable"];
         delete?: never;
@@ -1017,13 +1017,15 @@ export interface components {
         PartnerDetail: components["schemas"]["Partner"] & {
             keys: components["schemas"]["PartnerKey"][];
         };
-        /** @description A change that needs a second admin (the two-person rule, docs/admin.md "Approvals"). */
+        /** @description A change that needs approval by admins other than the requester (the two-person rule, docs/admin.md "Approvals"): `approvals_required` approvals (two for `circuit.enable`, one for the other kinds), each by a different admin, the last one carrying it out. */
         PendingAction: {
             /** Format: uuid */
             id: string;
             /**
-             * @description What runs on approval: `circuit.enable`.
+             * @description What runs on approval: `circuit.enable` (two approvals), `client.resume`, `audit.export` (one each).
              * @example circuit.enable
+             * @example client.resume
+             * @example audit.export
              */
             kind: string;
             /** @description The action's parameters, e.g. `{claim_type, version}`. */
@@ -1042,6 +1044,7 @@ export interface components {
              * @description `approval_ttl_seconds` after the request (default 24 h).
              */
             expires_at: string;
+            /** @description Who approved (the last approver) or cancelled it; null while pending and when it expired. */
             decided_by: {
                 /** @description `admin_cli` (the OS account) or `admin_api` (the token's digest prefix). */
                 type: string;
@@ -1049,6 +1052,19 @@ export interface components {
             } | null;
             /** Format: date-time */
             decided_at: string | null;
+            /** @description The approvals given so far, in order: each by a different admin, none by the requester. While fewer than `approvals_required`, the action stays `pending`. */
+            approvals: {
+                /** @description `admin_cli` (the OS account) or `admin_api` (the token's digest prefix). */
+                type: string;
+                id: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            /**
+             * @description How many approvals carry it out: 2 for `circuit.enable`, 1 otherwise.
+             * @example 2
+             */
+            approvals_required: number;
         };
         /** @description A circuit version's lifecycle state (docs/circuits.md). */
         CircuitState: {
@@ -3740,7 +3756,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Approved and carried out. */
+            /** @description The approval is recorded: the action with its approvals, `approved` and carried out when this was the last approval it needs, else still `pending` (200 either way). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3777,7 +3793,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The caller requested this action (a second admin must approve it), it expired (it is then marked expired), or it is not pending any more. */
+            /** @description The caller requested this action or has approved it already (a different admin must approve it), it expired (it is then marked expired), or it is not pending any more. */
             409: {
                 headers: {
                     [name: string]: unknown;
