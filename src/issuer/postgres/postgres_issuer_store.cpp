@@ -447,8 +447,10 @@ void PostgresIssuerStore::resolve_lost_commit(std::string_view operation, const 
               "the connection was lost during COMMIT and the change was not written; "
               "try again");
   }
+  const bool lookalike = head.seq == target.seq && head.root == target.root;
   fail_until_restart(operation, "the feed of issuer " + settings_.issuer + " moved from " +
                                     describe(known_) + " to " + describe(head) +
+                                    (lookalike ? ", another signer's entry," : "") +
                                     " while this node's COMMIT of " + describe(target) +
                                     " had its answer lost; restart the node");
 }
