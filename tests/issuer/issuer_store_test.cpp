@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -694,6 +695,59 @@ TEST_P(PostgresIssuerStoreTest, WhileTheDatabaseIsDownCallsFailFastAndConnectAtt
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(*last, g);
   EXPECT_NO_THROW(store.commit(append_change(key_, 2, "21", g.root, 0)));
+}
+
+TEST_P(PostgresIssuerStoreTest, ALostAnswerWhileTheDatabaseIsDownIsDecidedByTheNextReconnect) {
+  using Clock = std::chrono::steady_clock;
+  store_.reset();
+  OwnServer server;
+  PostgresIssuerSettings s = pg_settings();
+  s.url = server.url();
+  PostgresIssuerStore store(s);
+  const feed::FeedEntry g = entry(key_, 1, "11", "0", 0);
+  ASSERT_TRUE(store.append_genesis(g));
+  faults_->while_disconnected = [&] { ASSERT_TRUE(server.stop()); };
+  // The first call after the server is back that does not fail for the wait itself; its error
+  // ("" when it succeeds).
+  const auto after_restart = [&](const std::function<void()>& call) -> std::string {
+    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      try {
+        call();
+        return "";
+      } catch (const core::StoreError& e) {
+        const std::string what = e.what();
+        if (what.find("next attempt in") == std::string::npos) return what;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return "timed out";
+  };
+  const auto expect_undecided = [&](const TreeChange& change) {
+    try {
+      store.commit(change);
+      FAIL() << "a commit whose fate is unknown was reported as a success";
+    } catch (const core::StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("the change may have been written"), std::string::npos)
+          << e.what();
+    }
+    ASSERT_TRUE(server.start());
+  };
+
+  // Not written: once the server is back the store goes on, and the change commits once.
+  faults_->lose_commit = true;
+  const TreeChange change = append_change(key_, 2, "21", g.root, 0);
+  expect_undecided(change);
+  EXPECT_EQ(after_restart([&] { EXPECT_EQ(store.last_entry(), g); }), "");
+  EXPECT_NO_THROW(store.commit(change));
+
+  // Written, but the node was told it failed: its tree lacks the entry, so it stops.
+  faults_->lose_commit_answer = true;
+  expect_undecided(append_change(key_, 3, "31", "21", 1));
+  const std::string error = after_restart([&] { store.last_entry(); });
+  EXPECT_NE(error.find("holds seq 3 (root 31), a write reported as failed"), std::string::npos)
+      << error;
+  EXPECT_THROW(store.leaf_values(), core::StoreError);
 }
 
 TEST_P(PostgresIssuerStoreTest, AMalformedUrlIsNamedWithoutQuotingItsPassword) {
