@@ -101,6 +101,14 @@ RouteMatch match_route(std::string_view method, std::string_view path) noexcept 
   return m;
 }
 
+std::optional<HttpReply> Api::admit_upload(const HttpRequest& header_only) {
+  if (!d_.admin || !d_.lifecycle)
+    return error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here");
+  auto admitted = d_.admin->admit(RouteId::kAdminCircuitUpload, header_only);
+  if (auto* refused = std::get_if<HttpReply>(&admitted)) return std::move(*refused);
+  return std::nullopt;
+}
+
 bool Api::needs_pool(std::string_view method, std::string_view target) noexcept {
   const RouteMatch m = match_route(method, path_of(target));
   if (!m.route || !m.method_allowed) return false;

@@ -46,6 +46,9 @@ class Api {
 
   /// True when the request's route does pairing or storage work and belongs on the worker pool.
   static bool needs_pool(std::string_view method, std::string_view target) noexcept;
+  /// POST /api/admin/circuits's credential, from the header alone (Handler::admit_upload):
+  /// nullopt when the caller may send a large body, else the refusal.
+  std::optional<HttpReply> admit_upload(const HttpRequest& header_only);
   /// The answer to one request. Never throws: failures become INTERNAL.
   HttpReply handle(const HttpRequest& request);
 

@@ -59,6 +59,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void read();
   void read_body();
   void read_header();
+  /// After the header: the body limit (`limit`), 100-continue, then the body.
+  void after_header(std::uint64_t limit);
+  /// POST /api/admin/circuits with a credential: the handler admits the header on the pool.
+  void admit_upload();
+  /// An answer the handler made before the body was read; the connection closes after it.
+  void refuse_before_body(HttpReply reply);
+  void release_upload_slot();
   void on_read(beast::error_code ec);
   /// An answer made on the I/O thread without calling the handler (throttled, shed).
   void refuse(core::ErrorCode code, std::string detail, unsigned retry_after, std::string route,
@@ -75,6 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_;  // the throttle's key for the peer's address
   bool idle_ = false;
   bool first_ = true;
+  bool upload_slot_ = false;  // counts in Server::uploads() until the answer
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
 };
 
@@ -114,6 +122,7 @@ class Server {
   Metrics& metrics() { return metrics_; }
   AuthThrottle& throttle() { return throttle_; }
   asio::thread_pool& pool() { return pool_; }
+  unsigned& uploads() { return uploads_; }  // admitted uploads in flight (I/O thread only)
   bool stopping() const { return stopping_.load(); }
   std::set<Session*>& sessions() { return sessions_; }
   std::atomic<int>& in_flight() { return in_flight_; }
@@ -192,6 +201,7 @@ class Server {
   asio::steady_timer accept_timer_;
   std::chrono::milliseconds accept_backoff_{0};
   std::set<Session*> sessions_;  // touched on the I/O thread only
+  unsigned uploads_ = 0;         // touched on the I/O thread only
 };
 
 Session::Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {
@@ -203,6 +213,7 @@ Session::Session(tcp::socket socket, Server& server) : stream_(std::move(socket)
 }
 
 Session::~Session() {
+  release_upload_slot();
   server_.metrics().connections_open--;
   server_.sessions().erase(this);
   server_.maybe_finish();
@@ -248,45 +259,133 @@ void Session::read() {
 void Session::read_header() {
   // Header first: a client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB)
   // waits for an interim answer before it sends the body.
-  bhttp::async_read_header(
-      stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec) return self->on_read(ec);
-        self->idle_ = false;
-        const auto& header = self->parser_->get();
-        // A circuit upload with a credential may be large (the handler checks the credential);
-        // every other request keeps body_limit.
-        const std::string_view target = header.target();
-        const bool upload = header.method() == bhttp::verb::post &&
-                            target.substr(0, target.find('?')) == "/api/admin/circuits" &&
-                            (header.find(bhttp::field::authorization) != header.end() ||
-                             header.find(bhttp::field::cookie) != header.end());
-        const std::uint64_t limit = upload ? self->server_.settings().upload_body_limit
-                                           : self->server_.settings().body_limit;
-        if (const auto length = self->parser_->content_length(); length && *length > limit)
-          return self->on_read(bhttp::error::body_limit);
-        self->parser_->body_limit(limit);
-        if (upload) self->stream_.expires_after(self->server_.settings().upload_read_timeout);
-        // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no knowable
-        // length; reading on would take its body for the next request.
-        if (header.find(bhttp::field::transfer_encoding) != header.end() &&
-            !self->parser_->chunked()) {
-          return self->fail_request(400, "INVALID_REQUEST",
-                                    "Transfer-Encoding must end with chunked");
-        }
-        const auto expect = header.find(bhttp::field::expect);
-        if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
-            !self->parser_->is_done()) {
-          auto cont =
-              std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-          bhttp::async_write(self->stream_, *cont,
-                             [self, cont](beast::error_code wec, std::size_t) {
-                               if (wec) return self->on_read(wec);
-                               self->read_body();
-                             });
-          return;
-        }
-        self->read_body();
-      });
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (ec) return self->on_read(ec);
+                             self->idle_ = false;
+                             const auto& header = self->parser_->get();
+                             // RFC 9112 §6.3: a request whose last transfer coding is not chunked
+                             // has no knowable length; reading on would take its body for the next
+                             // request.
+                             if (header.find(bhttp::field::transfer_encoding) != header.end() &&
+                                 !self->parser_->chunked()) {
+                               return self->fail_request(400, "INVALID_REQUEST",
+                                                         "Transfer-Encoding must end with chunked");
+                             }
+                             // A circuit upload may be large, but only once its credential is
+                             // admitted: nothing of the body is read (nor 100-continue sent) before
+                             // that.
+                             const std::string_view target = header.target();
+                             if (header.method() == bhttp::verb::post &&
+                                 target.substr(0, target.find('?')) == "/api/admin/circuits" &&
+                                 self->server_.handler().admit_upload &&
+                                 (header.find(bhttp::field::authorization) != header.end() ||
+                                  header.find(bhttp::field::cookie) != header.end())) {
+                               return self->admit_upload();
+                             }
+                             self->after_header(self->server_.settings().body_limit);
+                           });
+}
+
+void Session::after_header(std::uint64_t limit) {
+  if (const auto length = parser_->content_length(); length && *length > limit)
+    return on_read(bhttp::error::body_limit);
+  parser_->body_limit(limit);
+  // Header first: a client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB)
+  // waits for an interim answer before it sends the body.
+  const auto& header = parser_->get();
+  const auto expect = header.find(bhttp::field::expect);
+  if (expect != header.end() && beast::iequals(expect->value(), "100-continue") &&
+      !parser_->is_done()) {
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *cont,
+                       [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                         if (wec) return self->on_read(wec);
+                         self->read_body();
+                       });
+    return;
+  }
+  read_body();
+}
+
+void Session::admit_upload() {
+  const auto now = std::chrono::steady_clock::now();
+  if (server_.throttle().retry_after(peer_, now) != 0) {
+    // Throttled: the body stays small; the handler's answer says 429 as for any route.
+    return after_header(server_.settings().body_limit);
+  }
+  if (server_.uploads() >= server_.settings().max_uploads) {
+    HttpReply busy = problem({core::ErrorCode::kNotReady, "",
+                              "other circuit uploads are being received; retry shortly"});
+    busy.headers.emplace_back("Retry-After", "5");
+    return refuse_before_body(std::move(busy));
+  }
+  upload_slot_ = true;
+  server_.uploads()++;
+  const auto& header = parser_->get();
+  auto fields = std::make_shared<std::array<std::string, 5>>(std::array<std::string, 5>{
+      std::string(header.method_string()), std::string(header.target()),
+      std::string(header[bhttp::field::authorization]), std::string(header[bhttp::field::cookie]),
+      std::string(header["X-CSRF-Token"])});
+  asio::post(server_.pool(), [self = shared_from_this(), fields] {
+    HttpRequest r;
+    r.peer_address = self->peer_;
+    r.method = (*fields)[0];
+    r.target = (*fields)[1];
+    r.authorization = (*fields)[2];
+    r.cookie = (*fields)[3];
+    r.csrf_token = (*fields)[4];
+    std::optional<HttpReply> refused;
+    try {
+      refused = self->server_.handler().admit_upload(r);
+    } catch (const std::exception& e) {
+      log::error("upload admission failed", {{"error", e.what()}});
+      refused = problem({core::ErrorCode::kInternal, "", "internal error"});
+    }
+    asio::post(self->stream_.get_executor(), [self, refused = std::move(refused)]() mutable {
+      if (refused) return self->refuse_before_body(std::move(*refused));
+      self->stream_.expires_after(self->server_.settings().upload_read_timeout);
+      self->after_header(self->server_.settings().upload_body_limit);
+    });
+  });
+}
+
+void Session::refuse_before_body(HttpReply reply) {
+  release_upload_slot();
+  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
+    server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
+  const std::string request_id = core::uuid_v4();
+  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(reply.status), 11);
+  res->set(bhttp::field::content_type, reply.content_type);
+  res->set(bhttp::field::connection, "close");
+  res->set(bhttp::field::cache_control, "no-store");
+  res->set("X-Request-Id", request_id);
+  res->set("X-Content-Type-Options", "nosniff");
+  for (const auto& [k, v] : reply.headers) res->set(k, v);
+  res->body() = std::move(reply.body);
+  res->prepare_payload();
+  server_.metrics().observe_request("/api/admin/circuits", "POST", reply.status, 0);
+  {
+    const log::RequestScope scope(request_id);
+    log::request({{"method", "POST"},
+                  {"route", "/api/admin/circuits"},
+                  {"status", reply.status},
+                  {"latency_ms", 0.0},
+                  {"error_code", reply.error_code}});
+  }
+  response_ = res;
+  bhttp::async_write(stream_, *response_,
+                     [self = shared_from_this()](beast::error_code, std::size_t) {
+                       beast::error_code ignored;
+                       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                     });
+}
+
+void Session::release_upload_slot() {
+  if (!upload_slot_) return;
+  upload_slot_ = false;
+  server_.uploads()--;
 }
 
 void Session::read_body() {
@@ -428,6 +527,7 @@ void Session::refuse(core::ErrorCode code, std::string detail, unsigned retry_af
 
 void Session::answer(HttpReply reply, std::string request_id, std::string method,
                      std::chrono::steady_clock::time_point start, bool keep_alive) {
+  release_upload_slot();
   if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
     server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
@@ -552,7 +652,8 @@ void run_server(const ServerSettings& settings, Api& api, Metrics& metrics,
                 std::atomic<bool>& stopping,
                 const std::function<void(const std::string&)>& on_listening) {
   run_server(settings,
-             Handler{[&api](const HttpRequest& r) { return api.handle(r); }, &Api::needs_pool},
+             Handler{[&api](const HttpRequest& r) { return api.handle(r); }, &Api::needs_pool,
+                     [&api](const HttpRequest& r) { return api.admit_upload(r); }},
              metrics, stopping, on_listening);
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,11 +19,12 @@ struct ServerSettings {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0: any free port (the log line "listening" names it)
   std::size_t body_limit = 64 * 1024;
-  // POST /api/admin/circuits (a circuit version's files) from a request that carries a
-  // credential (Authorization or Cookie, checked by the handler): this limit and
-  // upload_read_timeout instead. Anonymous requests keep body_limit.
+  // POST /api/admin/circuits (a circuit version's files): once Handler::admit_upload has admitted
+  // its header (on the pool, before any of the body is read), this limit and upload_read_timeout
+  // instead, at most max_uploads at once. Every other request keeps body_limit.
   std::size_t upload_body_limit = 128u << 20;
   std::chrono::seconds upload_read_timeout{300};
+  unsigned max_uploads = 2;
   std::size_t header_limit = 8 * 1024;
   std::chrono::seconds read_timeout{10};   // to read one request, header and body
   std::chrono::seconds idle_timeout{30};   // keep-alive wait for the next request
@@ -73,6 +75,10 @@ std::string throttle_key(std::string_view address);
 struct Handler {
   std::function<HttpReply(const HttpRequest&)> handle;
   std::function<bool(std::string_view method, std::string_view target)> on_pool;
+  /// For POST /api/admin/circuits, called on the pool with the request's header alone (no body):
+  /// nullopt admits a body up to upload_body_limit; else the refusal to send (401, 403, ...)
+  /// before the body is read. Empty: uploads keep body_limit.
+  std::function<std::optional<HttpReply>(const HttpRequest&)> admit_upload;
 };
 
 /// Runs the server until SIGTERM or SIGINT (which set `stopping`), then stops accepting, lets the

@@ -380,7 +380,8 @@ http::Handler issuer_handler(IssuerNode& node, std::array<std::uint8_t, 32> admi
       [&node, admin_token_sha256](const HttpRequest& request) {
         return handle_issuer_request(node, admin_token_sha256, request);
       },
-      [](std::string_view, std::string_view target) { return !target.starts_with("/healthz"); }};
+      [](std::string_view, std::string_view target) { return !target.starts_with("/healthz"); },
+      {}};
 }
 
 }  // namespace pg::issuer

@@ -123,7 +123,18 @@ class HeldServer {
                                                        : std::string(R"({"status":"ok"})");
                       return reply;
                     },
-                    [](std::string_view, std::string_view target) { return target == "/slow"; }};
+                    [](std::string_view, std::string_view target) { return target == "/slow"; },
+                    // Uploads: "Bearer good" is admitted; anything else refused before the body.
+                    [this](const HttpRequest& r) -> std::optional<HttpReply> {
+                      ++admissions_;
+                      if (r.authorization == "Bearer good") return std::nullopt;
+                      HttpReply refused;
+                      refused.status = 401;
+                      refused.error_code = "UNAUTHORIZED";
+                      refused.content_type = "application/problem+json";
+                      refused.body = R"({"error_code":"UNAUTHORIZED"})";
+                      return refused;
+                    }};
     std::promise<unsigned short> port;
     thread_ = std::thread([this, settings, handler, &port] {
       run_server(settings, handler, metrics, stopping_, [&port](const std::string& address) {
@@ -149,6 +160,7 @@ class HeldServer {
     cv_.notify_all();
   }
   Metrics metrics;
+  std::atomic<int> admissions_{0};
 
  private:
   std::mutex mu_;
@@ -215,6 +227,80 @@ TEST(Server, AFullPoolQueueIsAnswered503WithRetryAfterFromTheIoThread) {
   server.release();
   EXPECT_TRUE(first.get().starts_with("HTTP/1.1 200 "));
   EXPECT_TRUE(second.get().starts_with("HTTP/1.1 200 "));
+}
+
+/// POST /api/admin/circuits with `headers` and a Content-Length of `length`; sends the body (of
+/// 'x') only when `send_body`. Returns everything the server answers.
+std::string post_upload(unsigned short port, const std::string& headers, std::size_t length,
+                        bool send_body) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  std::string req = "POST /api/admin/circuits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  req += headers;
+  req += "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  if (send_body) boost::asio::write(s, boost::asio::buffer(std::string(length, 'x')));
+  std::string out;
+  boost::system::error_code ec;
+  boost::asio::read(s, boost::asio::dynamic_buffer(out), ec);
+  return out;
+}
+
+TEST(Server, AnUploadGetsItsLargerLimitOnlyOnceTheHandlerAdmitsItsCredential) {
+  ServerSettings settings;
+  settings.body_limit = 64 * 1024;
+  settings.upload_body_limit = 1 << 20;
+  HeldServer server(settings);
+  // Refused from the header alone: nothing of the (never sent) body is waited for.
+  const std::string wrong =
+      post_upload(server.port(), "Authorization: Bearer bad\r\n", 900000, false);
+  EXPECT_TRUE(wrong.starts_with("HTTP/1.1 401 ")) << wrong;
+  EXPECT_EQ(server.admissions_.load(), 1);
+  // Without a credential the handler is not asked, and body_limit holds.
+  const std::string anonymous = post_upload(server.port(), "", 900000, false);
+  EXPECT_TRUE(anonymous.starts_with("HTTP/1.1 413 ")) << anonymous;
+  EXPECT_EQ(server.admissions_.load(), 1);
+  // Admitted: a body above body_limit is read and handled; above upload_body_limit it is not.
+  const std::string admitted =
+      post_upload(server.port(), "Authorization: Bearer good\r\n", 300000, true);
+  EXPECT_TRUE(admitted.starts_with("HTTP/1.1 200 ")) << admitted;
+  const std::string too_big =
+      post_upload(server.port(), "Authorization: Bearer good\r\n", (1 << 20) + 1, false);
+  EXPECT_TRUE(too_big.starts_with("HTTP/1.1 413 ")) << too_big;
+}
+
+TEST(Server, AdmittedUploadsInFlightAreCappedAndTheSlotIsFreedByTheAnswer) {
+  ServerSettings settings;
+  settings.max_uploads = 1;
+  HeldServer server(settings);
+  // An admitted upload whose body has not arrived holds the only slot.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket held(ioc);
+  held.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  const std::string head =
+      "POST /api/admin/circuits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\n"
+      "Connection: close\r\nContent-Length: 5\r\n\r\n";
+  boost::asio::write(held, boost::asio::buffer(head));
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (server.admissions_.load() < 1) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the first upload was never admitted";
+    std::this_thread::yield();
+  }
+  std::string busy;
+  while (!busy.starts_with("HTTP/1.1 503 ")) {  // the slot is taken once the admission returns
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << busy;
+    busy = post_upload(server.port(), "Authorization: Bearer good\r\n", 5, false);
+  }
+  EXPECT_NE(busy.find("Retry-After: 5\r\n"), std::string::npos) << busy;
+  // The held upload completes; its answer frees the slot.
+  boost::asio::write(held, boost::asio::buffer(std::string("xxxxx")));
+  std::string out;
+  boost::system::error_code ec;
+  boost::asio::read(held, boost::asio::dynamic_buffer(out), ec);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 ")) << out;
+  EXPECT_TRUE(post_upload(server.port(), "Authorization: Bearer good\r\n", 5, true)
+                  .starts_with("HTTP/1.1 200 "));
 }
 
 }  // namespace

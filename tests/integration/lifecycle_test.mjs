@@ -371,6 +371,7 @@ function statusOfHeaderOnly(headers, length) {
       if (m) { socket.destroy(); resolve(Number(m[1])); }
     });
     socket.on('error', reject);
+    socket.setTimeout(20_000, () => { socket.destroy(); reject(new Error('no answer to the header within 20 s')); });
   });
 }
 
@@ -446,6 +447,9 @@ test('HTTP upload: credentials, malformed bodies and a tampered transcript are r
   // body_limit without a credential, above circuit_upload_limit with one.
   assert.equal(await statusOfHeaderOnly({}, 100_000), 413);
   assert.equal(await statusOfHeaderOnly({ authorization: `Bearer ${adminToken}` }, 200 << 20), 413);
+  // A wrong or partner credential is refused from the header: the large body is never read.
+  assert.equal(await statusOfHeaderOnly({ authorization: 'Bearer pga_wrong' }, 10 << 20), 401);
+  assert.equal(await statusOfHeaderOnly({ authorization: `Bearer ${demo.key}` }, 10 << 20), 401);
   // Not multipart.
   const json = await adminCall('POST', '/api/admin/circuits', { manifest: 'x' });
   assert.equal(json.status, 400, json.text);
