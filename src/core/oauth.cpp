@@ -213,8 +213,9 @@ std::string OAuthService::jwks_json() {
   return json::serialize(json::object{{"keys", std::move(keys)}});
 }
 
-TokenKey OAuthService::rotate_key(const AuditEntry& audit) {
+TokenKey OAuthService::rotate_key(AuditEntry audit) {
   const TokenKey key = make_key(clock_.now_ms());
+  audit.details_json = json::serialize(json::object{{"kid", key.kid}});
   oauth_.add_token_key(key, /*only_if_none=*/false, &audit);
   std::lock_guard lock(mu_);
   reload_locked();

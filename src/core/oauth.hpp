@@ -115,8 +115,9 @@ class OAuthService {
   /// tokens may still be valid (retired_at + token TTL + leeway not past).
   std::string jwks_json();
 
-  /// A new current key; the old one keeps verifying until its tokens expire. Audited.
-  TokenKey rotate_key(const AuditEntry& audit);
+  /// A new current key; the old one keeps verifying until its tokens expire. `audit` (its details
+  /// become {"kid": the new kid}) is written with it.
+  TokenKey rotate_key(AuditEntry audit);
 
   const OAuthSettings& settings() const noexcept { return settings_; }
 
