@@ -167,12 +167,12 @@ crypto::Result<TokenClaims, TokenError> verify_access_token(std::string_view tok
     const auto dot1 = token.find('.');
     const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
     if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos ||
-        dot1 == 0 || dot2 == dot1 + 1 || dot2 + 1 == token.size()) {
+        dot1 == 0 || dot2 == dot1 + 1) {
       return TokenError::kMalformed;
     }
     const std::string_view header_b64 = token.substr(0, dot1);
     const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
-    const std::string_view signature_b64 = token.substr(dot2 + 1);
+    const std::string_view signature_b64 = token.substr(dot2 + 1);  // empty: refused below
     const auto header_text = base64url_decode(header_b64);
     const auto payload_text = base64url_decode(payload_b64);
     const auto signature = base64url_decode(signature_b64);

@@ -29,7 +29,7 @@ struct TokenClaims {
 /// Why a token was refused: a closed set, each one precise.
 enum class TokenError {
   kTooLarge,          // longer than kMaxTokenBytes
-  kMalformed,         // not three dot-separated parts
+  kMalformed,         // not three dot-separated parts (header and payload non-empty)
   kBadEncoding,       // a part is not strict base64url without padding
   kBadHeader,         // the header is not the JSON object this issuer writes (typ, kid)
   kWrongAlgorithm,    // alg is not exactly "EdDSA" (none, HS256, RS256 ...)

@@ -205,10 +205,12 @@ std::string OAuthService::jwks_json() {
   json::array keys;
   std::lock_guard lock(mu_);
   if (keys_.empty() || now - loaded_at_ > kReloadForJwksMs) reload_locked();
-  // Newest first: the current key leads.
-  for (auto k = keys_.rbegin(); k != keys_.rend(); ++k) {
-    if (token_key_live(*k, now, settings_.token_ttl_s))
-      keys.push_back(json::parse(ed25519_jwk(k->public_key, k->kid)));
+  // The current key leads, then the retired ones, newest first.
+  for (const bool current : {true, false}) {
+    for (auto k = keys_.rbegin(); k != keys_.rend(); ++k) {
+      if ((k->retired_at == 0) == current && token_key_live(*k, now, settings_.token_ttl_s))
+        keys.push_back(json::parse(ed25519_jwk(k->public_key, k->kid)));
+    }
   }
   return json::serialize(json::object{{"keys", std::move(keys)}});
 }
