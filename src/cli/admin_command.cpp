@@ -547,9 +547,10 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     e.at = clock.now_ms();
     return e;
   };
-  CLI::App* rotate_secret = admin->add_subcommand(
-      "rotate-client-secret", "New OAuth2 client secret for a partner (shown once; the old one "
-                              "stops at once)");
+  CLI::App* rotate_secret =
+      admin->add_subcommand("rotate-client-secret",
+                            "New OAuth2 client secret for a partner (shown once; the old one "
+                            "stops at once)");
   rotate_secret->add_option("--client-id", f->client_id, "the partner")->required();
   storage(rotate_secret);
   rotate_secret->callback([f, &exit_code, oauth_audit] {
@@ -562,9 +563,10 @@ void add_admin_command(CLI::App& app, int& exit_code) {
     print(json::object{{"client_id", r.client_id}, {"client_secret", r.client_secret}});
     exit_code = 0;
   });
-  CLI::App* rotate_token_key = admin->add_subcommand(
-      "rotate-token-key", "New access-token signing key; the old one verifies until its tokens "
-                          "expire (then leaves /.well-known/jwks.json)");
+  CLI::App* rotate_token_key =
+      admin->add_subcommand("rotate-token-key",
+                            "New access-token signing key; the old one verifies until its tokens "
+                            "expire (then leaves /.well-known/jwks.json)");
   storage(rotate_token_key);
   rotate_token_key->callback([f, &exit_code, oauth_audit] {
     Backends d = open(*f);

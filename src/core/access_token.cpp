@@ -1,5 +1,6 @@
 // Access tokens as Ed25519-signed JWTs (see access_token.hpp). Ed25519 through OpenSSL's EVP
-// interface (RFC 8032 pure Ed25519: EVP_DigestSign/Verify with no digest), as release signatures do.
+// interface (RFC 8032 pure Ed25519: EVP_DigestSign/Verify with no digest), as release signatures
+// do.
 #include "core/access_token.hpp"
 
 #include <openssl/evp.h>
@@ -126,10 +127,10 @@ Ed25519KeyPair new_ed25519_key() {
   const Pkey key(raw);
   Ed25519KeyPair pair{std::string(32, '\0'), std::string(32, '\0')};
   std::size_t priv_len = 32, pub_len = 32;
-  if (EVP_PKEY_get_raw_private_key(key.get(), reinterpret_cast<unsigned char*>(pair.private_key.data()),
-                                   &priv_len) != 1 ||
-      EVP_PKEY_get_raw_public_key(key.get(), reinterpret_cast<unsigned char*>(pair.public_key.data()),
-                                  &pub_len) != 1 ||
+  if (EVP_PKEY_get_raw_private_key(
+          key.get(), reinterpret_cast<unsigned char*>(pair.private_key.data()), &priv_len) != 1 ||
+      EVP_PKEY_get_raw_public_key(
+          key.get(), reinterpret_cast<unsigned char*>(pair.public_key.data()), &pub_len) != 1 ||
       priv_len != 32 || pub_len != 32) {
     throw std::runtime_error("Ed25519 key export failed");
   }
@@ -216,7 +217,8 @@ crypto::Result<TokenClaims, TokenError> verify_access_token(std::string_view tok
     if (aud->is_string()) {
       audience = aud->as_string() == policy.audience;
     } else {
-      for (const auto& a : aud->as_array()) audience = audience || (a.is_string() && a.as_string() == policy.audience);
+      for (const auto& a : aud->as_array())
+        audience = audience || (a.is_string() && a.as_string() == policy.audience);
     }
     if (!audience) return TokenError::kWrongAudience;
     if (*exp <= policy.now_s - policy.leeway_s) return TokenError::kExpired;

@@ -28,18 +28,18 @@ struct TokenClaims {
 
 /// Why a token was refused: a closed set, each one precise.
 enum class TokenError {
-  kTooLarge,          // longer than kMaxTokenBytes
-  kMalformed,         // not three dot-separated parts (header and payload non-empty)
-  kBadEncoding,       // a part is not strict base64url without padding
-  kBadHeader,         // the header is not the JSON object this issuer writes (typ, kid)
-  kWrongAlgorithm,    // alg is not exactly "EdDSA" (none, HS256, RS256 ...)
-  kUnknownKey,        // no signing key has this kid (or it left the JWKS)
-  kBadSignature,      // the Ed25519 signature does not verify
-  kBadClaims,         // the payload is not a JSON object with the claims, typed as required
-  kWrongIssuer,       // iss differs
-  kWrongAudience,     // aud differs (a string, or an array holding it)
-  kExpired,           // exp is not after now - leeway
-  kNotYetValid,       // nbf or iat after now + leeway
+  kTooLarge,        // longer than kMaxTokenBytes
+  kMalformed,       // not three dot-separated parts (header and payload non-empty)
+  kBadEncoding,     // a part is not strict base64url without padding
+  kBadHeader,       // the header is not the JSON object this issuer writes (typ, kid)
+  kWrongAlgorithm,  // alg is not exactly "EdDSA" (none, HS256, RS256 ...)
+  kUnknownKey,      // no signing key has this kid (or it left the JWKS)
+  kBadSignature,    // the Ed25519 signature does not verify
+  kBadClaims,       // the payload is not a JSON object with the claims, typed as required
+  kWrongIssuer,     // iss differs
+  kWrongAudience,   // aud differs (a string, or an array holding it)
+  kExpired,         // exp is not after now - leeway
+  kNotYetValid,     // nbf or iat after now + leeway
 };
 std::string_view token_error_text(TokenError e) noexcept;
 

@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr UnixMillis kReloadForIssueMs = 1000;  // a rotation by another process shows within 1 s
+constexpr UnixMillis kReloadForIssueMs = 1000;   // a rotation by another process shows within 1 s
 constexpr UnixMillis kReloadForLookupMs = 2000;  // unknown kids reload at most this often
 constexpr UnixMillis kReloadForJwksMs = 5000;
 
@@ -110,9 +110,7 @@ crypto::Result<IssuedToken, OAuthError> OAuthService::issue(const TokenRequest& 
   if (!r.grant_type) return refuse("invalid_request", "grant_type is required");
   // Client authentication (RFC 6749 §2.3.1). The same answer for an unknown partner, one
   // without a secret and a wrong secret.
-  const auto bad_client = [&] {
-    return refuse("invalid_client", "client authentication failed");
-  };
+  const auto bad_client = [&] { return refuse("invalid_client", "client authentication failed"); };
   if (!is_uuid(r.client_id) || r.client_secret.size() > 256) return bad_client();
   const auto digest = sha256(r.client_secret);
   const auto stored = oauth_.client_secret_hash(r.client_id);
@@ -152,7 +150,8 @@ crypto::Result<IssuedToken, OAuthError> OAuthService::issue(const TokenRequest& 
     key = *current;
   }
   const auto private_key = unseal(master_key_, key.private_sealed, key.kid);
-  if (!private_key) throw std::runtime_error("the token signing key does not open with this master key");
+  if (!private_key)
+    throw std::runtime_error("the token signing key does not open with this master key");
   TokenClaims c;
   c.iss = settings_.issuer;
   c.aud = settings_.issuer;
@@ -178,7 +177,8 @@ Outcome<Client> OAuthService::authenticate(std::string_view token) {
     return public_key_locked(kid, now);
   };
   const auto claims = verify_access_token(
-      token, TokenPolicy{settings_.issuer, settings_.issuer, now / 1000, kTokenLeewaySeconds}, lookup);
+      token, TokenPolicy{settings_.issuer, settings_.issuer, now / 1000, kTokenLeewaySeconds},
+      lookup);
   const auto unauthorized = [](std::string detail) {
     return ApiError{ErrorCode::kUnauthorized, "Authorization", std::move(detail)};
   };

@@ -73,8 +73,8 @@ HttpReply oauth_json(int status, const json::object& body) {
 }
 
 HttpReply oauth_error(const core::OAuthError& e, bool challenge) {
-  HttpReply r = oauth_json(e.status(), json::object{{"error", e.error},
-                                                    {"error_description", e.description}});
+  HttpReply r = oauth_json(e.status(),
+                           json::object{{"error", e.error}, {"error_description", e.description}});
   if (e.status() == 401) {
     // Counted by the failed-authentication throttle like any UNAUTHORIZED answer.
     r.error_code = std::string(core::error_name(core::ErrorCode::kUnauthorized));
@@ -131,7 +131,8 @@ HttpReply OAuthApi::handle(RouteId route, const HttpRequest& request,
       return r;
     }
     case RouteId::kAdminRotateClientSecret: {
-      if (!admin_) return problem({core::ErrorCode::kNotFound, "", "the admin API is not served here"});
+      if (!admin_)
+        return problem({core::ErrorCode::kNotFound, "", "the admin API is not served here"});
       auto admitted = admin_->admit(route, request);
       if (auto* denied = std::get_if<HttpReply>(&admitted)) return std::move(*denied);
       const core::Actor& actor = std::get<core::Actor>(admitted);
@@ -193,10 +194,9 @@ HttpReply OAuthApi::token(const HttpRequest& request) {
     t.basic = true;
   } else {
     if (!body_id || !body_secret) {
-      return oauth_error(
-          {"invalid_client", "client authentication is required (Basic or client_secret_post)",
-           false},
-          true);
+      return oauth_error({"invalid_client",
+                          "client authentication is required (Basic or client_secret_post)", false},
+                         true);
     }
     t.client_id = std::move(*body_id);
     t.client_secret = std::move(*body_secret);

@@ -67,15 +67,18 @@ std::string ed25519_signature(std::string_view private_key, std::string_view inp
   return sig;
 }
 
-std::string part(const json::object& o) { return base64url(json::serialize(o)); }
+std::string part(const json::object& o) {
+  return base64url(json::serialize(o));
+}
 
 json::object payload_of(const TokenClaims& c) {
-  return json::object{{"iss", c.iss}, {"aud", c.aud},   {"sub", c.sub},  {"client_id", c.client_id},
-                      {"iat", c.iat}, {"nbf", c.nbf},   {"exp", c.exp},  {"jti", c.jti},
+  return json::object{{"iss", c.iss},    {"aud", c.aud}, {"sub", c.sub}, {"client_id", c.client_id},
+                      {"iat", c.iat},    {"nbf", c.nbf}, {"exp", c.exp}, {"jti", c.jti},
                       {"scope", c.scope}};
 }
 
-std::string signed_token(const Fixture& f, const json::object& header, const json::object& payload) {
+std::string signed_token(const Fixture& f, const json::object& header,
+                         const json::object& payload) {
   const std::string input = part(header) + "." + part(payload);
   return input + "." + base64url(ed25519_signature(f.key.private_key, input));
 }
@@ -149,8 +152,8 @@ TEST(AccessToken, refuses_a_wrong_audience_or_issuer) {
 
 TEST(AccessToken, refuses_alg_none_with_or_without_a_signature) {
   Fixture f;
-  const std::string unsigned_input =
-      part({{"alg", "none"}, {"typ", "at+jwt"}, {"kid", f.kid}}) + "." + part(payload_of(f.claims()));
+  const std::string unsigned_input = part({{"alg", "none"}, {"typ", "at+jwt"}, {"kid", f.kid}}) +
+                                     "." + part(payload_of(f.claims()));
   expect_refused(f.verify(unsigned_input + "."), TokenError::kWrongAlgorithm);
   expect_refused(f.verify(unsigned_input + "." +
                           base64url(ed25519_signature(f.key.private_key, unsigned_input))),
@@ -169,8 +172,8 @@ TEST(AccessToken, refuses_hs256_keyed_with_the_public_key_and_rs256) {
   const std::string input = part({{"alg", "HS256"}, {"typ", "at+jwt"}, {"kid", f.kid}}) + "." +
                             part(payload_of(f.claims()));
   // The classic confusion: the verifier's public key used as an HMAC secret, in each form.
-  for (const std::string& secret : {f.key.public_key, base64url(f.key.public_key),
-                                    ed25519_jwk(f.key.public_key, f.kid)}) {
+  for (const std::string& secret :
+       {f.key.public_key, base64url(f.key.public_key), ed25519_jwk(f.key.public_key, f.kid)}) {
     unsigned char mac[32];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
@@ -201,8 +204,8 @@ TEST(AccessToken, refuses_a_tampered_payload_or_header) {
   const auto dot2 = token.find('.', dot1 + 1);
   TokenClaims wider = f.claims();
   wider.scope = "age_over_18 citizenship";
-  const std::string tampered = token.substr(0, dot1 + 1) + part(payload_of(wider)) +
-                               token.substr(dot2);
+  const std::string tampered =
+      token.substr(0, dot1 + 1) + part(payload_of(wider)) + token.substr(dot2);
   expect_refused(f.verify(tampered), TokenError::kBadSignature);
   const std::string header = part({{"alg", "EdDSA"}, {"typ", "at+jwt"}, {"kid", f.kid}, {"x", 1}});
   expect_refused(f.verify(header + token.substr(dot1)), TokenError::kBadSignature);
@@ -245,10 +248,11 @@ TEST(AccessToken, refuses_oversized_tokens_and_bad_headers_or_claims) {
   expect_refused(f.verify(signed_token(f, {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", f.kid}},
                                        payload_of(f.claims()))),
                  TokenError::kBadHeader);
-  expect_refused(f.verify(signed_token(
-                     f, {{"alg", "EdDSA"}, {"typ", "at+jwt"}, {"kid", f.kid}, {"crit", json::array{"exp"}}},
-                     payload_of(f.claims()))),
-                 TokenError::kBadHeader);
+  expect_refused(
+      f.verify(signed_token(
+          f, {{"alg", "EdDSA"}, {"typ", "at+jwt"}, {"kid", f.kid}, {"crit", json::array{"exp"}}},
+          payload_of(f.claims()))),
+      TokenError::kBadHeader);
   json::object p = payload_of(f.claims());
   p["exp"] = "never";
   expect_refused(f.verify(signed_token(f, eddsa_header(f), p)), TokenError::kBadClaims);
@@ -305,15 +309,13 @@ class OAuthServiceTest : public ::testing::Test {
     return TokenRequest{"client_credentials", std::move(scope), client_.id, secret_.text, false};
   }
   std::string kid_of(const std::string& token) {
-    return std::string(json::parse(*base64url_decode(token.substr(0, token.find('.'))))
-                           .at("kid")
-                           .as_string());
+    return std::string(
+        json::parse(*base64url_decode(token.substr(0, token.find('.')))).at("kid").as_string());
   }
   std::vector<std::string> jwks_kids() {
     std::vector<std::string> kids;
     const json::value jwks = json::parse(oauth_.jwks_json());
-    for (const auto& k : jwks.at("keys").as_array())
-      kids.emplace_back(k.at("kid").as_string());
+    for (const auto& k : jwks.at("keys").as_array()) kids.emplace_back(k.at("kid").as_string());
     return kids;
   }
   AuditEntry audit(std::string action) {
@@ -389,11 +391,11 @@ TEST_F(OAuthServiceTest, a_rotated_secret_replaces_the_old_one_at_once) {
   TokenRequest r = request();
   r.client_secret = rotated->client_secret;
   EXPECT_TRUE(oauth_.issue(r).ok());
-  EXPECT_EQ(rotate_client_secret(store_, "3f0c9a4e-1b2d-4c5e-8f70-000000000000", clock_.now,
-                                 audit("x"))
-                .error()
-                .code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      rotate_client_secret(store_, "3f0c9a4e-1b2d-4c5e-8f70-000000000000", clock_.now, audit("x"))
+          .error()
+          .code,
+      ErrorCode::kNotFound);
 }
 
 TEST_F(OAuthServiceTest, the_old_key_verifies_until_its_last_token_expires_then_leaves_the_jwks) {

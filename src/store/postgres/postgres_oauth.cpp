@@ -84,8 +84,11 @@ bool PostgresStore::add_token_key(const core::TokenKey& key, bool only_if_none,
     if (only_if_none && c.run(kHasCurrentKey, Params(), kOperation).rows() > 0) return false;
     c.run(kRetireKeys, Params().integer(key.created_at), kOperation);
     c.run(kInsertKey,
-          Params().text(key.kid).bytes(key.public_key).bytes(key.private_sealed).integer(
-              key.created_at),
+          Params()
+              .text(key.kid)
+              .bytes(key.public_key)
+              .bytes(key.private_sealed)
+              .integer(key.created_at),
           kOperation);
     if (audit) side.audit(*audit);
     return true;

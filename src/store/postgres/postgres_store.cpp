@@ -640,10 +640,10 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
             {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
             operation);
   if (!client.client_secret_hash.empty()) {
-    connection.run(kInsertClientSecret,
-                   Params().text(client.id).bytes(client.client_secret_hash).integer(
-                       client.created_at),
-                   operation);
+    connection.run(
+        kInsertClientSecret,
+        Params().text(client.id).bytes(client.client_secret_hash).integer(client.created_at),
+        operation);
   }
   return claim_domains(connection, client, operation);
 }

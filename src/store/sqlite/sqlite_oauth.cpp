@@ -76,7 +76,8 @@ std::vector<core::TokenKey> SqliteStore::token_keys() {
     while (query.step()) {
       const Row r(query);
       keys.push_back({r.text("kid"), r.bytes("public_key"), r.bytes("private_sealed"),
-                      r.integer("created_at"), r.is_null("retired_at") ? 0 : r.integer("retired_at")});
+                      r.integer("created_at"),
+                      r.is_null("retired_at") ? 0 : r.integer("retired_at")});
     }
     return true;
   });
