@@ -3,7 +3,8 @@
 // verifies with it; scope escalation, a wrong secret, an unsupported grant and both
 // authentications at once are refused per RFC 6749 §5.2; tokens made here with alg none, HS256
 // keyed with the JWKS public key, or an unknown kid are refused by /api/v1/requests; the JWKS
-// shape; a key rotation by the CLI keeps both tokens working and both keys in the JWKS.
+// shape; a key rotation by the CLI keeps both tokens working and both keys in the JWKS; failed client
+// authentications count in the failed-authentication throttle.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/oauth_test.mjs
 import assert from 'node:assert/strict';
@@ -208,4 +209,26 @@ test('rotate-token-key: a new kid signs, the token of the old key still works, b
   }
   assert.equal(kids[0], rotated.kid, 'the current key leads');
   assert.ok(kids.includes(oldKid), 'the retired key stays until its tokens expire');
+});
+
+test('failed client authentications count in the failed-authentication throttle', async () => {
+  const dir = tempDir('oauth-throttle');
+  const throttled = await Server.start({ bin, artifacts, dataDir: dir, args: ['--auth-failures-per-minute', '3'] });
+  try {
+    const { client_id: id, client_secret: secret } = createClient(bin, dir, { name: 'Throttled', scopes: ['age_over_18'], domains: ['throttled.example'] });
+    const post = (form) => fetch(`${throttled.url}/oauth/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(),
+    });
+    for (let i = 0; i < 3; i++) {
+      const r = await post({ grant_type: 'client_credentials', client_id: id, client_secret: 'pgs_guess' });
+      assert.equal(r.status, 401, `failure ${i + 1}`);
+    }
+    const r = await post({ grant_type: 'client_credentials', client_id: id, client_secret: secret });
+    assert.equal(r.status, 429, 'even the right secret waits once the address is throttled');
+    assert.equal((await r.json()).error_code, 'RATE_LIMITED');
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  } finally {
+    await throttled.stop();
+    removeDir(dir);
+  }
 });
