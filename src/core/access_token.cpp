@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 

@@ -1,7 +1,9 @@
 // OAuth2 client credentials over HTTP (see oauth_api.hpp).
 #include "http/oauth_api.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "core/admin_service.hpp"
 #include "core/secrets.hpp"
