@@ -284,7 +284,6 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
     return unauthorized("the scheme must be Bearer");
   }
   const std::string_view key = authorization.substr(kBearer.size());
-  const UnixMillis now = clock_.now_ms();
   if (settings_.access_tokens && looks_like_jwt(key)) {
     auto client = settings_.access_tokens(key);
     if (!client) return client.error();
@@ -294,6 +293,7 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   const auto prefix = api_key_prefix(key);
   if (!prefix) return unauthorized("the API key is malformed");
   const auto digest = sha256(key);
+  const UnixMillis now = clock_.now_ms();
   auto client = store_.find_client_by_prefix(*prefix, now);
   if (!client || !equal_ct(digest, client->key_hash)) {
     return unauthorized("the API key is not valid");
