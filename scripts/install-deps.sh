@@ -18,6 +18,7 @@ apt_packages=(
   clang clang-format libclang-rt-14-dev
   nodejs npm
   python3 wrk curl
+  golang-go  # the Go SDK (sdk/go), standard library only
   openssl  # the test CA of scripts/make-test-ca.sh (the issuers' mutual TLS)
   chromium  # the wallet's browser test (tests/browser/)
 )

@@ -122,7 +122,9 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
   });
 
   CLI::App* approve =
-      admin.add_subcommand("approve", "Approve (and so carry out) another admin's pending action");
+      admin.add_subcommand("approve",
+                           "Approve another admin's pending action; the last approval it needs "
+                           "(two for request-enable, else one) carries it out");
   approve->add_option("id", f->id, "the pending action's id")->required();
   acting(approve);
   storage(approve);
@@ -166,7 +168,7 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
   });
 
   CLI::App* enable = admin.add_subcommand(
-      "request-enable", "Ask to enable a circuit version: a second admin must approve it");
+      "request-enable", "Ask to enable a circuit version: two other admins must approve it");
   circuit(enable);
   acting(enable);
   storage(enable);

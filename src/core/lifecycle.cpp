@@ -17,6 +17,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxApprovalLimit = 1000;
+/// Rounds of approve's compare-and-set before it gives up (each lost round means another
+/// approval or decision landed, so a few suffice).
+constexpr int kMaxVoteAttempts = 8;
 
 std::string key_of(std::string_view claim_type, std::string_view version) {
   std::string k(claim_type);
@@ -312,26 +315,62 @@ Outcome<PendingAction> LifecycleService::request(const Actor& actor, std::string
 }
 
 Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string_view id) {
-  auto found = p_.store.find_approval(id);
-  if (!found) return not_found("id", "no pending action with this id");
-  PendingAction a = std::move(*found);
-  if (a.state != kApprovalPending)
-    return conflict("id", "the action is " + a.state + ", not pending");
-  if (same_actor(actor, a.requested_by))
-    return conflict("id", "the requester cannot approve their own action (" + actor_text(actor) +
-                              "): a second admin must approve it");
-  const UnixMillis now = p_.clock.now_ms();
-  const json::object audit_base{{"approval_id", a.id}, {"kind", a.kind}};
-  if (now >= a.expires_at) {
-    LifecycleChange expire;
-    expire.audit.push_back(entry(actor, "approval.expired", json::serialize(audit_base)));
-    p_.store.finish_approval(a.id, kApprovalExpired, Actor{}, now, expire);
-    return conflict("id", "the action expired at " + rfc3339(a.expires_at) + "; request it again");
+  // Read, check, then compare-and-set the votes: a vote cast meanwhile by another approver makes
+  // the write lose, and the next round sees it (and may then be the vote that executes).
+  for (int attempt = 0; attempt < kMaxVoteAttempts; ++attempt) {
+    auto found = p_.store.find_approval(id);
+    if (!found) return not_found("id", "no pending action with this id");
+    PendingAction a = std::move(*found);
+    if (a.state != kApprovalPending)
+      return conflict("id", "the action is " + a.state + ", not pending");
+    if (same_actor(actor, a.requested_by))
+      return conflict("id", "the requester cannot approve their own action (" + actor_text(actor) +
+                                "): a second admin must approve it");
+    for (const auto& v : a.approvals) {
+      if (same_actor(actor, v.actor))
+        return conflict(
+            "id", actor_text(actor) + " has approved already: a different admin must approve it");
+    }
+    const UnixMillis now = p_.clock.now_ms();
+    const json::object audit_base{{"approval_id", a.id}, {"kind", a.kind}};
+    if (now >= a.expires_at) {
+      LifecycleChange expire;
+      expire.audit.push_back(entry(actor, "approval.expired", json::serialize(audit_base)));
+      p_.store.finish_approval(a.id, kApprovalExpired, Actor{}, now, expire);
+      return conflict("id",
+                      "the action expired at " + rfc3339(a.expires_at) + "; request it again");
+    }
+    const std::vector<ApprovalVote> seen = a.approvals;
+    a.approvals.push_back(ApprovalVote{actor, now});
+    const std::size_t required = approvals_required(a.kind);
+    const bool last = a.approvals.size() >= required;
+    json::array approvers;
+    for (const auto& v : a.approvals) approvers.push_back(json::string(actor_text(v.actor)));
+    LifecycleChange change;
+    json::object details = audit_base;
+    details["requested_by"] = actor_text(a.requested_by);
+    details["approvals"] = a.approvals.size();
+    details["required"] = required;
+    details["approvers"] = approvers;
+    change.audit.push_back(entry(actor, "approval.approved", json::serialize(details)));
+    if (last) {
+      auto executed = execution(actor, a, now, approvers, change);
+      if (!executed) return executed.error();
+    }
+    if (!p_.store.add_approval_vote(a.id, seen, a.approvals.back(), last, change)) continue;
+    if (!last) return a;
+    after_change();
+    a.state = std::string(kApprovalApproved);
+    a.decided_by = actor;
+    a.decided_at = now;
+    return a;
   }
-  LifecycleChange change;
-  json::object details = audit_base;
-  details["requested_by"] = actor_text(a.requested_by);
-  change.audit.push_back(entry(actor, "approval.approved", json::serialize(details)));
+  return conflict("id", "the action's approvals kept changing while approving; try again");
+}
+
+Outcome<bool> LifecycleService::execution(const Actor& actor, const PendingAction& a,
+                                          UnixMillis now, const json::array& approvers,
+                                          LifecycleChange& change) {
   if (a.kind == kActionCircuitEnable) {
     const json::object params = json::parse(a.params_json).as_object();
     const std::string claim_type(params.at("claim_type").as_string());
@@ -349,6 +388,7 @@ Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string
                                  json::serialize(json::object{{"claim_type", claim_type},
                                                               {"version", version},
                                                               {"approval_id", a.id},
+                                                              {"approvers", approvers},
                                                               {"from", cur->state}})));
   } else if (a.kind == kActionClientResume) {
     const std::string client_id(json::parse(a.params_json).as_object().at("client_id").as_string());
@@ -359,19 +399,14 @@ Outcome<PendingAction> LifecycleService::approve(const Actor& actor, std::string
     change.resume_client = client_id;
     change.audit.push_back(
         entry(actor, "client.resumed",
-              json::serialize(json::object{{"client_id", client_id}, {"approval_id", a.id}})));
+              json::serialize(json::object{
+                  {"client_id", client_id}, {"approval_id", a.id}, {"approvers", approvers}})));
   } else if (a.kind == kActionAuditExport) {
     // Nothing runs now: the requester downloads the export (export_grant) until it expires.
   } else {
     return conflict("id", "actions of kind " + a.kind + " cannot be executed by this server");
   }
-  if (!p_.store.finish_approval(a.id, kApprovalApproved, actor, now, change))
-    return conflict("id", "the action is not pending any more");
-  after_change();
-  a.state = std::string(kApprovalApproved);
-  a.decided_by = actor;
-  a.decided_at = now;
-  return a;
+  return true;
 }
 
 Outcome<PendingAction> LifecycleService::cancel(const Actor& actor, std::string_view id) {
@@ -517,6 +552,9 @@ Outcome<CircuitState> LifecycleService::upload(const Actor& actor, const UploadF
                                                const KeyPolicy& policy) {
   auto checked = check_upload(files, policy);
   if (!checked) return checked.error();
+  // One upload at a time here: two of one version never both pass the checks below (between
+  // instances, the rename that never replaces a version decides).
+  std::lock_guard upload_lock(upload_mutex_);
   const std::string claim_type = checked->claim_type, version = checked->version;
   if (installer.has_version(claim_type, version))
     return conflict("version",
@@ -537,7 +575,15 @@ Outcome<CircuitState> LifecycleService::upload(const Actor& actor, const UploadF
     details["release_key_id"] = checked->circuit->release_key_id;
   auto recorded = record_upload(actor, claim_type, version, json::serialize(details));
   if (!recorded) return recorded.error();
-  staged->commit();
+  try {
+    staged->commit();
+  } catch (const ArtifactError&) {
+    // Another instance's upload of this version won the rename: its files stay.
+    if (installer.has_version(claim_type, version))
+      return conflict("version",
+                      claim_type + " " + version + " exists already: upload a new version");
+    throw;
+  }
   // The gate forgets any state it cached for this version before the row existed, then the
   // version becomes loadable here.
   if (p_.gate) p_.gate->invalidate();

@@ -1,11 +1,13 @@
 // Circuit versions from upload to retirement (uploaded -> enabled -> deprecated -> disabled) and
-// the two-person rule: a change that needs a second admin is stored as a pending action that
-// another actor approves before it expires. Both are audited in the same transaction as the change,
+// the two-person rule: a change that needs other admins is stored as a pending action that
+// approvals_required(kind) actors other than the requester approve before it expires (two for
+// enabling a circuit version). Both are audited in the same transaction as the change,
 // and the verify path reads the state through CircuitGate (a short cache over the store, so a
 // change made by another instance is seen within the cache's lifetime). docs/circuits.md,
 // docs/admin.md.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstddef>
@@ -46,6 +48,18 @@ inline constexpr std::string_view kActionClientResume = "client.resume";
 /// Approving executes nothing: it lets the requester download the export (export_grant).
 inline constexpr std::string_view kActionAuditExport = "audit.export";
 
+/// One admin's approval of a pending action.
+struct ApprovalVote {
+  Actor actor;
+  UnixMillis at = 0;
+};
+
+/// How many admins other than the requester must approve an action of `kind` before it runs:
+/// two for kActionCircuitEnable (the requester and two approvers), one for every other kind.
+constexpr std::size_t approvals_required(std::string_view kind) noexcept {
+  return kind == kActionCircuitEnable ? 2 : 1;
+}
+
 /// A change waiting for a second actor.
 struct PendingAction {
   std::string id;           // uuid
@@ -56,8 +70,10 @@ struct PendingAction {
   UnixMillis expires_at = 0;
   std::string
       state;         // kApprovalPending | kApprovalApproved | kApprovalExpired | kApprovalCancelled
-  Actor decided_by;  // who approved or cancelled; empty while pending or when it expired
-  UnixMillis decided_at = 0;  // when it left pending; 0 while pending
+  Actor decided_by;  // who approved (the last approver) or cancelled; empty while pending or
+                     // when it expired
+  UnixMillis decided_at = 0;            // when it left pending; 0 while pending
+  std::vector<ApprovalVote> approvals;  // in the order given; approvals_required(kind) run it
 };
 
 // --- Circuit version states ---
@@ -117,6 +133,14 @@ class LifecycleStore {
   /// approve racing the first loses here).
   virtual bool finish_approval(std::string_view id, std::string_view state, const Actor& by,
                                UnixMillis at, const LifecycleChange& change) = 0;
+  /// Appends `vote` to the action's approvals and writes `change`, in one transaction, if the
+  /// action is still pending and its stored approvals are still `seen` (compare-and-set: a vote
+  /// or decision made since `seen` was read makes this return false with nothing written; the
+  /// caller reads again). With `decide` the action also moves to approved, decided by the vote's
+  /// actor at the vote's time.
+  virtual bool add_approval_vote(std::string_view id, const std::vector<ApprovalVote>& seen,
+                                 const ApprovalVote& vote, bool decide,
+                                 const LifecycleChange& change) = 0;
 
   /// Writes `change` in one transaction. The version row keeps Store::circuit_enabled in step:
   /// enabled for kCircuitEnabled and kCircuitDeprecated, disabled otherwise.
@@ -240,8 +264,13 @@ class LifecycleService {
   /// UNAUTHORIZED_SCOPE on `approval` saying why (no such export approval, not approved, someone
   /// else's, expired).
   Outcome<PendingAction> export_grant(const Actor& actor, std::string_view id);
-  /// Approves and executes a pending action. CONFLICT when `actor` requested it (the same
-  /// type and id), when it expired (it is then marked expired) or when it is not pending.
+  /// Records `actor`'s approval of a pending action (audited approval.approved with the count
+  /// so far and the count required); the approval that completes approvals_required(kind)
+  /// executes it in the same transaction. Until then the action stays pending and is returned
+  /// with its approvals. CONFLICT when `actor` requested it (the same type and id), has approved
+  /// it already, when it expired (it is then marked expired) or when it is not pending. Two
+  /// approvals at once never lose one nor run the action twice (add_approval_vote's
+  /// compare-and-set, retried with what the other wrote).
   Outcome<PendingAction> approve(const Actor& actor, std::string_view id);
   /// Cancels a pending action (any admin; audited). CONFLICT when it is not pending.
   Outcome<PendingAction> cancel(const Actor& actor, std::string_view id);
@@ -293,9 +322,14 @@ class LifecycleService {
   Outcome<PendingAction> request(const Actor& actor, std::string_view kind,
                                  const boost::json::object& params, std::string_view field);
   void after_change();
+  /// Adds to `change` what the approval `a`'s last vote (by `actor`) carries out; CONFLICT or
+  /// NOT_FOUND when it cannot run any more.
+  Outcome<bool> execution(const Actor& actor, const PendingAction& a, UnixMillis now,
+                          const boost::json::array& approvers, LifecycleChange& change);
 
   LifecyclePorts p_;
   LifecycleSettings settings_;
+  std::mutex upload_mutex_;
 };
 
 }  // namespace pg::core

@@ -47,6 +47,12 @@ json::object approval_json(const core::PendingAction& a) {
                  {"expires_at", core::rfc3339(a.expires_at)}};
   o["decided_by"] = actor_or_null(a.decided_by);
   o["decided_at"] = time_or_null(a.decided_at);
+  json::array votes;
+  for (const auto& v : a.approvals)
+    votes.push_back(
+        json::object{{"type", v.actor.type}, {"id", v.actor.id}, {"at", core::rfc3339(v.at)}});
+  o["approvals"] = std::move(votes);
+  o["approvals_required"] = core::approvals_required(a.kind);
   return o;
 }
 

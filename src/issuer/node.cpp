@@ -581,7 +581,12 @@ feed::FeedEntry IssuerNode::apply_change(std::vector<NewLeaf> appended,
                                          const feed::SigningKey* next_key,
                                          std::int64_t overlap_ms) {
   const std::int64_t now = std::max(deps_.now(), last_.issued_at);
+  // What undoes this change in memory when the store does not take it. Not a reload from the
+  // store: a failed write usually means the store is unreachable.
+  const std::uint64_t size_before = tree_.size();
+  std::optional<Fr> revoked_before;
   try {
+    if (revoked && *revoked < size_before) revoked_before = tree_.leaf(*revoked);
     for (NewLeaf& leaf : appended) {
       if (leaf.leaf_index != tree_.size() || !tree_.append(*parse_fr(leaf.leaf))) {
         throw std::runtime_error("the tree is full or the leaf index is not the next one");
@@ -624,7 +629,10 @@ feed::FeedEntry IssuerNode::apply_change(std::vector<NewLeaf> appended,
     store_->commit(change);
     last_ = entry;
   } catch (...) {
-    reload_tree();  // back to what the store holds
+    // The store wrote nothing (a write it cannot tell landed or not stops it until a restart,
+    // which rebuilds the tree from it): back to the tree before this change.
+    tree_.truncate(size_before);
+    if (revoked_before) tree_.set(*revoked, *revoked_before);
     throw;
   }
   {

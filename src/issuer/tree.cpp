@@ -118,6 +118,21 @@ bool MerkleTree::set(std::uint64_t index, const Fr& leaf) {
   return true;
 }
 
+void MerkleTree::truncate(std::uint64_t size) {
+  if (size >= this->size()) return;
+  // Level l keeps the ceil(size / 2^l) nodes over the kept leaves; the rightmost of each may have
+  // covered a dropped leaf, and those are exactly the nodes above leaf size - 1.
+  for (int l = 0; l <= depth_; ++l) {
+    const std::uint64_t span = std::uint64_t{1} << l;
+    levels_[static_cast<std::size_t>(l)].resize((size + span - 1) >> l);
+  }
+  if (size == 0) {
+    root_ = empty_root(depth_);
+    return;
+  }
+  update_path(size - 1);
+}
+
 void MerkleTree::update_path(std::uint64_t index) {
   for (int l = 0; l < depth_; ++l) {
     const std::vector<Fr>& below = levels_[static_cast<std::size_t>(l)];

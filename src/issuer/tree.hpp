@@ -52,6 +52,10 @@ class MerkleTree {
   /// hashes.
   bool set(std::uint64_t index, const crypto::Fr& leaf);
 
+  /// Drops the leaves from index `size` on (no change when size >= this->size()): the tree is
+  /// then the one its first `size` leaves make. Costs depth hashes.
+  void truncate(std::uint64_t size);
+
   const crypto::Fr& root() const noexcept { return root_; }
   /// The leaf at `index`, valid until the next append. Throws std::out_of_range when
   /// index >= size().

@@ -68,4 +68,34 @@ std::string audit_details_json(const core::AuditEntry& entry, std::string_view o
   return details;
 }
 
+std::string votes_to_json(const std::vector<core::ApprovalVote>& votes) {
+  boost::json::array array;
+  array.reserve(votes.size());
+  for (const auto& v : votes)
+    array.push_back(boost::json::object{{"type", v.actor.type}, {"id", v.actor.id}, {"at", v.at}});
+  return boost::json::serialize(array);
+}
+
+std::vector<core::ApprovalVote> json_to_votes(std::string_view text, std::string_view store) {
+  constexpr std::string_view kOperation = "read pending_actions.approvals_json";
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_array()) fail_store(store, kOperation, "not a JSON array");
+  std::vector<core::ApprovalVote> out;
+  for (const boost::json::value& item : value.get_array()) {
+    const auto* o = item.if_object();
+    const auto* type = o ? o->if_contains("type") : nullptr;
+    const auto* id = o ? o->if_contains("id") : nullptr;
+    const auto* at = o ? o->if_contains("at") : nullptr;
+    if (!type || !type->is_string() || !id || !id->is_string() || !at || !at->is_int64())
+      fail_store(store, kOperation, "an approval is not {type, id, at}");
+    core::ApprovalVote v;
+    v.actor.type = std::string(type->get_string());
+    v.actor.id = std::string(id->get_string());
+    v.at = at->get_int64();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 }  // namespace pg::store

@@ -1,5 +1,6 @@
 // JSON-encoded columns shared by the SQLite and PostgreSQL stores: string lists (a partner's
-// scopes and domains), a proof request's params, in their order, and an audit entry's details.
+// scopes and domains), a proof request's params, in their order, an audit entry's details and a
+// pending action's approvals.
 #pragma once
 
 #include <string>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "core/audit.hpp"
+#include "core/lifecycle.hpp"
 #include "core/model.hpp"
 
 namespace pg::store {
@@ -28,5 +30,13 @@ core::Params json_to_params(std::string_view text, std::string_view store);
 /// JSON object.
 std::string audit_details_json(const core::AuditEntry& entry, std::string_view operation,
                                std::string_view store);
+
+/// A pending action's approvals as pending_actions.approvals_json holds them: a JSON array of
+/// {"type","id","at"} in their order. add_approval_vote compares the stored text with this
+/// encoding of the approvals it read, so both stores write and compare exactly this.
+std::string votes_to_json(const std::vector<core::ApprovalVote>& votes);
+/// Approvals read from pending_actions.approvals_json; throws core::StoreError for anything but
+/// such an array.
+std::vector<core::ApprovalVote> json_to_votes(std::string_view text, std::string_view store);
 
 }  // namespace pg::store

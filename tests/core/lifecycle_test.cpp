@@ -1,17 +1,20 @@
 // core::LifecycleService and CircuitGate over the embedded store: the two-person rule (the
 // requester cannot approve, an expired or decided action cannot be approved, a cancelled one
-// neither), enabling through an approval, disabling and deprecating with partner events and audit
-// entries, the verify path's view (refusal naming the successor after the sunset, the cache), and
-// the deprecation headers' formats.
+// neither), enabling through two approvals (each approver once, two at once both counted),
+// disabling and deprecating with partner events and audit entries, the verify path's view (refusal
+// naming the successor after the sunset, the cache), and the deprecation headers' formats.
 #include "core/lifecycle.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite/sqlite_lifecycle.hpp"
@@ -29,6 +32,59 @@ class FixedClock final : public Clock {
  public:
   UnixMillis now_ms() const override { return now; }
   UnixMillis now = kNow;
+};
+
+/// A LifecycleStore that, once armed, lets another approver's vote land between an approve's
+/// read and its write (the race two approvers at once can run into), then forwards as usual.
+class RacingStore final : public LifecycleStore {
+ public:
+  explicit RacingStore(LifecycleStore& inner) : inner_(inner) {}
+  std::optional<ApprovalVote> racer;  // cast just before the next add_approval_vote
+  int lost = 0;                       // add_approval_vote calls that lost their compare-and-set
+
+  void create_approval(const PendingAction& a, const AuditEntry& e) override {
+    inner_.create_approval(a, e);
+  }
+  std::optional<PendingAction> find_approval(std::string_view id) override {
+    return inner_.find_approval(id);
+  }
+  std::vector<PendingAction> list_approvals(std::string_view state, std::size_t limit) override {
+    return inner_.list_approvals(state, limit);
+  }
+  bool finish_approval(std::string_view id, std::string_view state, const Actor& by, UnixMillis at,
+                       const LifecycleChange& change) override {
+    return inner_.finish_approval(id, state, by, at, change);
+  }
+  bool add_approval_vote(std::string_view id, const std::vector<ApprovalVote>& seen,
+                         const ApprovalVote& vote, bool decide,
+                         const LifecycleChange& change) override {
+    if (racer) {
+      const ApprovalVote other = *std::exchange(racer, std::nullopt);
+      const auto current = inner_.find_approval(id);
+      EXPECT_TRUE(inner_.add_approval_vote(id, current->approvals, other, false, {}));
+    }
+    const bool done = inner_.add_approval_vote(id, seen, vote, decide, change);
+    if (!done) ++lost;
+    return done;
+  }
+  void apply_lifecycle(const LifecycleChange& change) override { inner_.apply_lifecycle(change); }
+  std::optional<CircuitState> find_circuit_state(std::string_view claim_type,
+                                                 std::string_view version) override {
+    return inner_.find_circuit_state(claim_type, version);
+  }
+  std::vector<CircuitState> list_circuit_states() override { return inner_.list_circuit_states(); }
+  std::vector<CircuitUsage> circuit_usage() override { return inner_.circuit_usage(); }
+  bool set_min_version(std::string_view client_id, std::string_view claim_type,
+                       std::string_view min_version, UnixMillis now,
+                       const AuditEntry& audit) override {
+    return inner_.set_min_version(client_id, claim_type, min_version, now, audit);
+  }
+  std::map<std::string, std::string> min_versions(std::string_view client_id) override {
+    return inner_.min_versions(client_id);
+  }
+
+ private:
+  LifecycleStore& inner_;
 };
 
 class LifecycleTest : public ::testing::Test {
@@ -89,29 +145,187 @@ class LifecycleTest : public ::testing::Test {
   LifecycleService service_;
   Actor alice_{std::string(kActorAdminCli), "alice"};
   Actor bob_{std::string(kActorAdminCli), "bob"};
+  Actor carol_{std::string(kActorAdminCli), "carol"};
   Actor token_{std::string(kActorAdminApi), "token:0123456789ab"};
 };
 
-TEST_F(LifecycleTest, the_requester_cannot_approve_and_a_second_actor_enables) {
+TEST_F(LifecycleTest, enabling_needs_two_approvers_besides_the_requester) {
   upload("2.0.0");
   EXPECT_TRUE(gate_.refuse("age_over_18", "2.0.0", "circuit_version"));
   const PendingAction a = request(alice_);
   EXPECT_EQ(a.state, kApprovalPending);
   EXPECT_EQ(a.expires_at, kNow + 3'600'000);
+  EXPECT_TRUE(a.approvals.empty());
 
   auto self = service_.approve(alice_, a.id);
   ASSERT_FALSE(self.ok());
   expect_conflict(self.error(), "cannot approve their own");
+  EXPECT_TRUE(lifecycle_store_.find_approval(a.id)->approvals.empty());
+
+  // The first approval is recorded; the version stays uploaded.
+  clock_.now = kNow + 10;
+  auto first = service_.approve(bob_, a.id);
+  ASSERT_TRUE(first.ok()) << first.error().detail;
+  EXPECT_EQ(first->state, kApprovalPending);
+  ASSERT_EQ(first->approvals.size(), 1u);
+  EXPECT_EQ(first->approvals[0].actor.id, "bob");
+  EXPECT_EQ(first->approvals[0].at, kNow + 10);
+  EXPECT_TRUE(first->decided_by.type.empty());
+  const auto stored = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(stored->state, kApprovalPending);
+  ASSERT_EQ(stored->approvals.size(), 1u);
+  EXPECT_EQ(stored->approvals[0].actor.type, kActorAdminCli);
+  EXPECT_EQ(stored->approvals[0].actor.id, "bob");
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
+  EXPECT_EQ(store_.circuit_enabled("age_over_18", "2.0.0"), std::optional<bool>(false));
+  EXPECT_TRUE(gate_.refuse("age_over_18", "2.0.0", "circuit_version"));
+
+  // Neither the same approver again nor the requester count as the second.
+  auto again = service_.approve(bob_, a.id);
+  ASSERT_FALSE(again.ok());
+  expect_conflict(again.error(), "admin_cli:bob has approved already");
+  EXPECT_EQ(lifecycle_store_.find_approval(a.id)->approvals.size(), 1u);
+  expect_conflict(service_.approve(alice_, a.id).error(), "cannot approve their own");
   EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
 
-  auto approved = service_.approve(bob_, a.id);
-  ASSERT_TRUE(approved.ok()) << approved.error().detail;
-  EXPECT_EQ(approved->state, kApprovalApproved);
-  EXPECT_EQ(approved->decided_by.id, "bob");
+  clock_.now = kNow + 20;
+  auto second = service_.approve(carol_, a.id);
+  ASSERT_TRUE(second.ok()) << second.error().detail;
+  EXPECT_EQ(second->state, kApprovalApproved);
+  EXPECT_EQ(second->decided_by.id, "carol");
+  EXPECT_EQ(second->decided_at, kNow + 20);
+  ASSERT_EQ(second->approvals.size(), 2u);
+  EXPECT_EQ(second->approvals[1].actor.id, "carol");
+  const auto decided = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(decided->state, kApprovalApproved);
+  EXPECT_EQ(decided->decided_by.id, "carol");
+  ASSERT_EQ(decided->approvals.size(), 2u);
+  EXPECT_EQ(decided->approvals[0].actor.id, "bob");
+  EXPECT_EQ(decided->approvals[1].actor.id, "carol");
   EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitEnabled);
   EXPECT_FALSE(gate_.refuse("age_over_18", "2.0.0", "circuit_version"));  // invalidated
   EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                 "approval.approved", "circuit.enabled"}));
+  // The audit trail counts the approvals and names every approver.
+  const auto entries = store_.list_audit(0, kNow * 2, 1000);
+  ASSERT_EQ(entries.size(), 4u);
+  const json::value vote1 = json::parse(entries[1].details_json);
+  EXPECT_EQ(entries[1].actor_id, "bob");
+  EXPECT_EQ(vote1.at("approvals").to_number<int>(), 1);
+  EXPECT_EQ(vote1.at("required").to_number<int>(), 2);
+  const json::value vote2 = json::parse(entries[2].details_json);
+  EXPECT_EQ(vote2.at("approvals").to_number<int>(), 2);
+  EXPECT_EQ(vote2.at("required").to_number<int>(), 2);
+  const json::array both{"admin_cli:bob", "admin_cli:carol"};
+  EXPECT_EQ(vote2.at("approvers"), both);
+  EXPECT_EQ(entries[3].actor_id, "carol");
+  EXPECT_EQ(json::parse(entries[3].details_json).at("approvers"), both);
+}
+
+TEST_F(LifecycleTest, only_enabling_a_circuit_needs_two_approvals) {
+  static_assert(approvals_required(kActionCircuitEnable) == 2);
+  static_assert(approvals_required(kActionClientResume) == 1);
+  static_assert(approvals_required(kActionAuditExport) == 1);
+  // An export runs on its first approval (resume: a_resume_waits_for_a_second_actor...).
+  auto a = service_.request_export(alice_, 0, 5000);
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  auto approved = service_.approve(bob_, a->id);
+  ASSERT_TRUE(approved.ok()) << approved.error().detail;
+  EXPECT_EQ(approved->state, kApprovalApproved);
+  ASSERT_EQ(approved->approvals.size(), 1u);
+  const json::value details = json::parse(store_.list_audit(0, kNow * 2, 10)[1].details_json);
+  EXPECT_EQ(details.at("approvals").to_number<int>(), 1);
+  EXPECT_EQ(details.at("required").to_number<int>(), 1);
+}
+
+TEST_F(LifecycleTest, an_action_expiring_between_two_approvals_is_not_executed) {
+  upload("2.0.0");
+  const PendingAction a = request(alice_);
+  ASSERT_TRUE(service_.approve(bob_, a.id).ok());
+  clock_.now = a.expires_at;
+  auto late = service_.approve(carol_, a.id);
+  ASSERT_FALSE(late.ok());
+  expect_conflict(late.error(), "expired");
+  const auto stored = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(stored->state, kApprovalExpired);
+  ASSERT_EQ(stored->approvals.size(), 1u);  // the earlier approval stays on record
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitUploaded);
+  EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                 "approval.expired"}));
+}
+
+TEST_F(LifecycleTest, an_approval_that_loses_to_another_is_retried_and_then_enables) {
+  upload("2.0.0");
+  const PendingAction a = request(alice_);
+  RacingStore racing(lifecycle_store_);
+  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr, {}}, {3600});
+  // carol reads no approvals; bob's lands before her write, so hers loses, is read again and is
+  // the second: it enables, and both count.
+  racing.racer = ApprovalVote{bob_, kNow + 1};
+  auto approved = service.approve(carol_, a.id);
+  ASSERT_TRUE(approved.ok()) << approved.error().detail;
+  EXPECT_EQ(racing.lost, 1);
+  EXPECT_EQ(approved->state, kApprovalApproved);
+  const auto stored = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(stored->state, kApprovalApproved);
+  EXPECT_EQ(stored->decided_by.id, "carol");
+  ASSERT_EQ(stored->approvals.size(), 2u);
+  EXPECT_EQ(stored->approvals[0].actor.id, "bob");
+  EXPECT_EQ(stored->approvals[1].actor.id, "carol");
+  EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", "2.0.0")->state, kCircuitEnabled);
+  EXPECT_EQ(actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
                                                  "circuit.enabled"}));
+}
+
+TEST_F(LifecycleTest, an_approval_racing_the_same_approver_is_refused_on_the_retry) {
+  upload("2.0.0");
+  const PendingAction a = request(alice_);
+  RacingStore racing(lifecycle_store_);
+  LifecycleService service({racing, store_, nullptr, clock_, &gate_, nullptr, {}}, {3600});
+  racing.racer = ApprovalVote{bob_, kNow + 1};  // bob's own approval, from another console tab
+  auto twice = service.approve(bob_, a.id);
+  ASSERT_FALSE(twice.ok());
+  expect_conflict(twice.error(), "has approved already");
+  EXPECT_EQ(racing.lost, 1);
+  const auto stored = lifecycle_store_.find_approval(a.id);
+  EXPECT_EQ(stored->state, kApprovalPending);
+  EXPECT_EQ(stored->approvals.size(), 1u);
+}
+
+TEST_F(LifecycleTest, two_approvers_at_once_both_count_and_enable_once) {
+  // Each round: two threads approve the same fresh action at the same moment. Whatever the
+  // interleaving, one answer is the pending first approval and the other the enabling second.
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string version = "2.1." + std::to_string(round);
+    upload(version);
+    const PendingAction a = request(alice_, version);
+    std::atomic<int> ready{0};
+    Outcome<PendingAction> results[2] = {conflict("id", "not run"), conflict("id", "not run")};
+    const Actor voters[2] = {bob_, carol_};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < 2) std::this_thread::yield();
+        results[t] = service_.approve(voters[t], a.id);
+      });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_TRUE(results[0].ok()) << results[0].error().detail;
+    ASSERT_TRUE(results[1].ok()) << results[1].error().detail;
+    EXPECT_EQ(
+        int(results[0]->state == kApprovalApproved) + int(results[1]->state == kApprovalApproved),
+        1)
+        << "round " << round;
+    const auto stored = lifecycle_store_.find_approval(a.id);
+    EXPECT_EQ(stored->state, kApprovalApproved);
+    EXPECT_EQ(stored->approvals.size(), 2u);
+    EXPECT_EQ(lifecycle_store_.find_circuit_state("age_over_18", version)->state, kCircuitEnabled);
+  }
+  const auto all = actions();
+  EXPECT_EQ(std::count(all.begin(), all.end(), "circuit.enabled"), kRounds);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "approval.approved"), 2 * kRounds);
 }
 
 TEST_F(LifecycleTest, the_same_id_under_another_actor_type_is_another_person) {
@@ -149,10 +363,12 @@ TEST_F(LifecycleTest, an_action_is_approved_once) {
   upload("2.0.0");
   const PendingAction a = request(token_);
   ASSERT_TRUE(service_.approve(alice_, a.id).ok());
-  auto twice = service_.approve(bob_, a.id);
-  ASSERT_FALSE(twice.ok());
-  expect_conflict(twice.error(), "approved, not pending");
-  EXPECT_EQ(lifecycle_store_.find_approval(a.id)->decided_by.id, "alice");
+  ASSERT_TRUE(service_.approve(bob_, a.id).ok());
+  auto thrice = service_.approve(carol_, a.id);
+  ASSERT_FALSE(thrice.ok());
+  expect_conflict(thrice.error(), "approved, not pending");
+  EXPECT_EQ(lifecycle_store_.find_approval(a.id)->decided_by.id, "bob");
+  EXPECT_EQ(lifecycle_store_.find_approval(a.id)->approvals.size(), 2u);
 }
 
 TEST_F(LifecycleTest, a_cancelled_action_cannot_be_approved) {
@@ -369,6 +585,7 @@ TEST_F(LifecycleTest, a_resume_waits_for_a_second_actor_and_runs_in_the_approval
   const int before = notified_;
   auto approved = service_.approve(bob_, a->id);
   ASSERT_TRUE(approved.ok()) << approved.error().detail;
+  EXPECT_EQ(approved->state, kApprovalApproved);  // one approval is enough for a resume
   EXPECT_EQ(store_.find_client(c.id)->suspended_at, 0);
   EXPECT_EQ(notified_, before + 1);  // the held webhooks are due: the worker is woken
   EXPECT_EQ(actions(), (std::vector<std::string>{"client.suspended", "approval.requested",

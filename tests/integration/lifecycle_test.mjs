@@ -21,6 +21,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -165,7 +166,7 @@ test('disable at once from the CLI: the running server refuses the version, part
   assert.deepEqual(await eventTypes(demo.hooked), ['circuit.disabled']);
 });
 
-test('enable needs a second admin: the requester is refused, another admin enables, a proof verifies', { timeout: 120_000 }, async () => {
+test('enable needs two approvers: the requester and a second vote by one approver are refused, two approvers enable, a proof verifies', { timeout: 120_000 }, async () => {
   const asked = await adminCall('POST', '/api/admin/circuits/age_over_18/1.0.0/enable');
   assert.equal(asked.status, 202, asked.text);
   assert.equal(asked.json.state, 'pending');
@@ -350,6 +351,29 @@ async function uploadHttp(dir, { key = adminToken, names } = {}) {
   return { status: res.status, text, json };
 }
 
+/**
+ * Sends only the header of POST /api/admin/circuits with `headers` and Content-Length `length`,
+ * and resolves to the status of the answer (a refusal comes before any of the body is sent).
+ */
+function statusOfHeaderOnly(headers, length) {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      const lines = ['POST /api/admin/circuits HTTP/1.1', `Host: ${url.host}`,
+        'Content-Type: multipart/form-data; boundary=b', `Content-Length: ${length}`,
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(lines.join('\r\n') + '\r\n\r\n');
+    });
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk;
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
+      if (m) { socket.destroy(); resolve(Number(m[1])); }
+    });
+    socket.on('error', reject);
+  });
+}
+
 /** Approves pending action `id` as CLI admins bob and carol (two approvers). */
 function approveTwice(id) {
   const first = cli(['approve', id], 'bob');
@@ -418,9 +442,10 @@ test('HTTP upload: credentials, malformed bodies and a tampered transcript are r
   assert.equal(anonymous.status, 401, anonymous.text);
   const partner = await uploadHttp(good, { key: demo.key, names: ['manifest.json'] });
   assert.equal(partner.status, 401, partner.text);
-  // An anonymous body above body_limit is refused before it is read.
-  const big = await uploadHttp(good, { key: null });
-  assert.equal(big.status, 413, big.text);
+  // A body above the limit is refused from its Content-Length, before any of it is sent: above
+  // body_limit without a credential, above circuit_upload_limit with one.
+  assert.equal(await statusOfHeaderOnly({}, 100_000), 413);
+  assert.equal(await statusOfHeaderOnly({ authorization: `Bearer ${adminToken}` }, 200 << 20), 413);
   // Not multipart.
   const json = await adminCall('POST', '/api/admin/circuits', { manifest: 'x' });
   assert.equal(json.status, 400, json.text);

@@ -120,7 +120,7 @@ test('RFC 6749 §5.2 errors: scope escalation, wrong secret, unsupported grant, 
   assert.equal(escalate.json.error, 'invalid_scope');
   assert.equal(typeof escalate.json.error_description, 'string');
 
-  const wrong = await tokenCall({ grant_type: 'client_credentials' }, { basic: [id, `${secret.slice(0, -1)}A`] });
+  const wrong = await tokenCall({ grant_type: 'client_credentials' }, { basic: [id, `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`] });
   assert.equal(wrong.status, 401, wrong.text);
   assert.equal(wrong.json.error, 'invalid_client');
   assert.match(wrong.headers.get('www-authenticate') ?? '', /^Basic/);

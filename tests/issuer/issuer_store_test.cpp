@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -112,12 +114,29 @@ class IssuerStoreTest : public ::testing::TestWithParam<std::string> {
     s.url = PostgresServer::url();
     s.issuer = issuer_;
     s.issuer_id = issuer_id_;
+    s.faults = faults_;
     return s;
+  }
+
+  /// Waits until no session holds this test's issuer lock: a closed store's server process ends
+  /// (and frees the lock) a moment after the client closed its connection.
+  void wait_until_lock_free() const {
+    Sql sql(PostgresServer::url());
+    const std::string held =
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = " +
+        std::to_string(kIssuerNodeLockClass) + " AND objid = " + std::to_string(issuer_id_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (sql.value(held) != "0" && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
   }
 
   /// A new store on this test's database.
   std::unique_ptr<IssuerStore> open() const {
-    if (postgres()) return std::make_unique<PostgresIssuerStore>(pg_settings());
+    if (postgres()) {
+      wait_until_lock_free();
+      return std::make_unique<PostgresIssuerStore>(pg_settings());
+    }
     return std::make_unique<SqliteIssuerStore>(dir_ / "issuer.db");
   }
 
@@ -133,6 +152,7 @@ class IssuerStoreTest : public ::testing::TestWithParam<std::string> {
   std::uint32_t issuer_id_ = 0;
   fs::path dir_;
   std::unique_ptr<IssuerStore> store_;
+  std::shared_ptr<CommitFaults> faults_ = std::make_shared<CommitFaults>();
 };
 
 TEST_P(IssuerStoreTest, GenesisOnceAndEverythingSurvivesAReopen) {
@@ -327,6 +347,7 @@ TEST_P(PostgresIssuerStoreTest, AfterTheServerClosesTheSessionItReconnectsUnless
     change.entry = entry(key_, 2, "21", g.root, 1);
     other.commit(change);
   }
+  wait_until_lock_free();
   try {
     store_->last_entry();
     FAIL() << "a stale node went on after the feed moved";
@@ -482,6 +503,251 @@ TEST_P(PostgresIssuerStoreTest, ALostSessionTheServerStillHoldsIsEndedAndTheLock
   EXPECT_FALSE(new_pid.empty());
   EXPECT_NE(new_pid, old_pid);
   EXPECT_EQ(sql.value("SELECT count(*) FROM pg_stat_activity WHERE pid = " + old_pid), "0");
+}
+
+/// One change appending a credential leaf at `index` with the entry of `seq` over `root`.
+TreeChange append_change(const feed::SigningKey& key, std::uint64_t seq, std::string root,
+                         std::string prev_root, std::uint64_t index) {
+  TreeChange change;
+  change.appended = {credential_leaf(index, std::to_string(500 + index), 40)};
+  change.at = kAt;
+  change.entry = entry(key, seq, std::move(root), std::move(prev_root), index + 1);
+  return change;
+}
+
+TEST_P(PostgresIssuerStoreTest, ALostAnswerOfACommitThatLandedIsASuccess) {
+  const feed::FeedEntry g = genesis();
+  auto& store = static_cast<PostgresIssuerStore&>(*store_);
+  const std::uint64_t attempts = store.connect_attempts();
+  faults_->lose_commit_answer = true;
+  const TreeChange first = append_change(key_, 2, "21", g.root, 0);
+  EXPECT_NO_THROW(store.commit(first));
+  EXPECT_FALSE(faults_->lose_commit_answer);          // the fault was met
+  EXPECT_EQ(store.connect_attempts(), attempts + 1);  // and resolved over a new connection
+  Sql sql(PostgresServer::url());
+  const std::string schema = "issuer_" + issuer_;
+  EXPECT_EQ(sql.value("SELECT count(*) FROM " + schema + ".leaves WHERE leaf_index = 0"), "1");
+  EXPECT_EQ(sql.value("SELECT count(*) FROM " + schema + ".feed WHERE seq = 2"), "1");
+  // The next append goes on from the adopted head, without a restart.
+  EXPECT_NO_THROW(store.commit(append_change(key_, 3, "31", "21", 1)));
+  EXPECT_EQ(store.last_entry()->seq, 3u);
+  EXPECT_EQ(store.leaf_values().size(), 2u);
+  EXPECT_EQ(store.connect_attempts(), attempts + 1);
+}
+
+TEST_P(PostgresIssuerStoreTest, ALostAnswerOfTheGenesisThatLandedIsASuccess) {
+  auto& store = static_cast<PostgresIssuerStore&>(*store_);
+  faults_->lose_commit_answer = true;
+  const feed::FeedEntry g = entry(key_, 1, "11", "0", 0);
+  EXPECT_TRUE(store.append_genesis(g));
+  EXPECT_EQ(store.last_entry(), g);
+  EXPECT_NO_THROW(store.commit(append_change(key_, 2, "21", g.root, 0)));
+}
+
+TEST_P(PostgresIssuerStoreTest, AConnectionLostBeforeOrDuringCommitWritesNothingAndIsRetryable) {
+  const feed::FeedEntry g = genesis();
+  Sql sql(PostgresServer::url());
+  const std::string schema = "issuer_" + issuer_;
+  const TreeChange change = append_change(key_, 2, "21", g.root, 0);
+  for (std::atomic<bool>* fault : {&faults_->drop_before_commit, &faults_->lose_commit}) {
+    *fault = true;
+    try {
+      store_->commit(change);
+      FAIL() << "a commit that did not land was reported as a success";
+    } catch (const core::StoreError& e) {
+      EXPECT_EQ(std::string(e.what()).find("restart"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(*fault);
+    EXPECT_EQ(sql.value("SELECT count(*) FROM " + schema + ".leaves"), "0");
+    EXPECT_EQ(sql.value("SELECT max(seq) FROM " + schema + ".feed"), "1");
+    EXPECT_EQ(store_->last_entry(), g);
+  }
+  // The same change again (the wallet's retry): written once, and the store goes on.
+  EXPECT_NO_THROW(store_->commit(change));
+  EXPECT_EQ(sql.value("SELECT count(*) FROM " + schema + ".leaves"), "1");
+  EXPECT_NO_THROW(store_->commit(append_change(key_, 3, "31", "21", 1)));
+}
+
+TEST_P(PostgresIssuerStoreTest, AnotherWritersEntryWithTheSameSeqAndRootIsNotMistakenForOurs) {
+  const feed::FeedEntry g = genesis();
+  Sql sql(PostgresServer::url());
+  const feed::SigningKey other_key = feed::SigningKey::generate();
+  // While this node's COMMIT is lost, another node takes the lock and appends an entry under the
+  // same seq with the same root (signed by its own key).
+  faults_->while_disconnected = [&] {
+    wait_until_lock_free();
+    PostgresIssuerSettings s = pg_settings();
+    s.faults = nullptr;
+    PostgresIssuerStore(s).commit(append_change(other_key, 2, "21", g.root, 0));
+    wait_until_lock_free();  // that node is gone
+  };
+  faults_->lose_commit = true;
+  try {
+    store_->commit(append_change(key_, 2, "21", g.root, 0));
+    FAIL() << "another node's entry was taken for this node's";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "moved from seq 1 (root 11) to seq 2 (root 21), another signer's entry,"),
+              std::string::npos)
+        << e.what();
+  }
+  // Every later call fails the same way until the node is restarted.
+  faults_->while_disconnected = nullptr;
+  try {
+    store_->last_entry();
+    FAIL() << "a node that lost track of the feed went on";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("restart the node"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(sql.value("SELECT count(*) FROM issuer_" + issuer_ + ".feed WHERE seq = 2"), "1");
+  store_ = open();
+  EXPECT_EQ(store_->last_entry()->key_id, other_key.key_id());
+}
+
+/// A PostgreSQL server of one test's own (scripts/pg-test-server.sh), which the test can stop and
+/// start again on the same port and data directory.
+class OwnServer {
+ public:
+  OwnServer() : dir_("/tmp/proofgate-pgown-" + std::to_string(::getpid())) {
+    auto [url, ok] = test::run_shell(script() + " start " + dir_);
+    while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+    if (!ok || url.rfind("postgresql://", 0) != 0) throw std::runtime_error("no server: " + url);
+    url_ = url;
+    port_ = url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1);
+  }
+  ~OwnServer() { test::run_shell(script() + " stop " + dir_ + " >/dev/null 2>&1"); }
+  const std::string& url() const { return url_; }
+  bool stop() { return pg_ctl("stop -D " + dir_ + "/data -m fast -w -t 60"); }
+  bool start() {
+    return pg_ctl("start -D " + dir_ + "/data -l " + dir_ + "/server.log -w -t 60 -o '-p " + port_ +
+                  "'");
+  }
+
+ private:
+  static std::string script() {
+    return std::string(PROOFGATE_SOURCE_DIR) + "/scripts/pg-test-server.sh";
+  }
+  // As the script does: PostgreSQL refuses to run as root.
+  static bool pg_ctl(const std::string& arguments) {
+    const std::string as_owner = ::getuid() == 0 ? "runuser -u postgres -- " : "";
+    return test::run_shell(as_owner + "/usr/lib/postgresql/15/bin/pg_ctl " + arguments +
+                           " >/dev/null 2>&1")
+        .second;
+  }
+  std::string dir_, url_, port_;
+};
+
+TEST_P(PostgresIssuerStoreTest, WhileTheDatabaseIsDownCallsFailFastAndConnectAttemptsBackOff) {
+  using Clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
+  store_.reset();
+  OwnServer server;
+  PostgresIssuerSettings s = pg_settings();
+  s.url = server.url();
+  PostgresIssuerStore store(s);
+  const feed::FeedEntry g = entry(key_, 1, "11", "0", 0);
+  ASSERT_TRUE(store.append_genesis(g));
+  ASSERT_TRUE(server.stop());
+
+  // Calls for 1.6 s: the attempts come 100, 200, 400, 800 ms apart (about 5 of them), every
+  // other call fails at once naming the wait.
+  const std::uint64_t before = store.connect_attempts();
+  std::vector<Clock::time_point> attempts;
+  std::size_t calls = 0, fast = 0;
+  const Clock::time_point begin = Clock::now();
+  while (Clock::now() - begin < milliseconds(1600)) {
+    const std::uint64_t seen = store.connect_attempts();
+    try {
+      store.last_entry();
+      FAIL() << "a call succeeded while the server was stopped";
+      break;
+    } catch (const core::StoreError& e) {
+      if (std::string(e.what()).find("issuer database unreachable; next attempt in ") !=
+          std::string::npos) {
+        ++fast;
+      }
+    }
+    ++calls;
+    if (store.connect_attempts() != seen) attempts.push_back(Clock::now());
+    std::this_thread::sleep_for(milliseconds(2));  // the back-off is what is measured
+  }
+  EXPECT_EQ(store.connect_attempts() - before, attempts.size());
+  EXPECT_GE(attempts.size(), 3u);
+  EXPECT_LE(attempts.size(), 7u);
+  EXPECT_GT(fast, calls / 2) << calls << " calls, " << fast << " failed fast";
+  for (std::size_t i = 1; i < attempts.size(); ++i) {
+    const milliseconds gap =
+        std::chrono::duration_cast<milliseconds>(attempts[i] - attempts[i - 1]);
+    EXPECT_GE(gap.count(), 90 * (1 << (i - 1))) << "gap " << i;  // 100 ms doubling, loosely
+  }
+
+  // Started again: calls succeed again without a new store (a node restart).
+  ASSERT_TRUE(server.start());
+  std::optional<feed::FeedEntry> last;
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(20);
+  while (!last && Clock::now() < deadline) {
+    try {
+      last = store.last_entry();
+    } catch (const core::StoreError&) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+  }
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(*last, g);
+  EXPECT_NO_THROW(store.commit(append_change(key_, 2, "21", g.root, 0)));
+}
+
+TEST_P(PostgresIssuerStoreTest, ALostAnswerWhileTheDatabaseIsDownIsDecidedByTheNextReconnect) {
+  using Clock = std::chrono::steady_clock;
+  store_.reset();
+  OwnServer server;
+  PostgresIssuerSettings s = pg_settings();
+  s.url = server.url();
+  PostgresIssuerStore store(s);
+  const feed::FeedEntry g = entry(key_, 1, "11", "0", 0);
+  ASSERT_TRUE(store.append_genesis(g));
+  faults_->while_disconnected = [&] { ASSERT_TRUE(server.stop()); };
+  // The first call after the server is back that does not fail for the wait itself; its error
+  // ("" when it succeeds).
+  const auto after_restart = [&](const std::function<void()>& call) -> std::string {
+    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      try {
+        call();
+        return "";
+      } catch (const core::StoreError& e) {
+        const std::string what = e.what();
+        if (what.find("next attempt in") == std::string::npos) return what;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return "timed out";
+  };
+  const auto expect_undecided = [&](const TreeChange& change) {
+    try {
+      store.commit(change);
+      FAIL() << "a commit whose fate is unknown was reported as a success";
+    } catch (const core::StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("the change may have been written"), std::string::npos)
+          << e.what();
+    }
+    ASSERT_TRUE(server.start());
+  };
+
+  // Not written: once the server is back the store goes on, and the change commits once.
+  faults_->lose_commit = true;
+  const TreeChange change = append_change(key_, 2, "21", g.root, 0);
+  expect_undecided(change);
+  EXPECT_EQ(after_restart([&] { EXPECT_EQ(store.last_entry(), g); }), "");
+  EXPECT_NO_THROW(store.commit(change));
+
+  // Written, but the node was told it failed: its tree lacks the entry, so it stops.
+  faults_->lose_commit_answer = true;
+  expect_undecided(append_change(key_, 3, "31", "21", 1));
+  const std::string error = after_restart([&] { store.last_entry(); });
+  EXPECT_NE(error.find("holds seq 3 (root 31), a write reported as failed"), std::string::npos)
+      << error;
+  EXPECT_THROW(store.leaf_values(), core::StoreError);
 }
 
 TEST_P(PostgresIssuerStoreTest, AMalformedUrlIsNamedWithoutQuotingItsPassword) {

@@ -24,6 +24,7 @@
 #include "crypto/uint256.hpp"
 #include "http/qr.hpp"
 #include "issuer/http_routes.hpp"
+#include "issuer/sqlite_issuer_store.hpp"
 
 namespace pg::issuer {
 namespace {
@@ -536,6 +537,95 @@ TEST_F(IssuerNodeTest, RestartRebuildsTheSameRootAndContinuesTheChain) {
   ASSERT_TRUE(enrol(kRecord2, "5").ok());
   EXPECT_EQ(node_->current_root().second, before.second + 1);
   EXPECT_EQ(follow_feed().size(), before.second + 1);
+}
+
+/// A store that fails the calls a change of the tree makes (root_published, commit, and
+/// leaf_values, the rebuild) while `down` is set: a database that went away mid-change.
+class OutageStore final : public IssuerStore {
+ public:
+  OutageStore(const fs::path& file, std::atomic<bool>& down)
+      : inner_(std::make_unique<SqliteIssuerStore>(file)), down_(down) {}
+  std::vector<std::string> leaf_values() override {
+    check();
+    return inner_->leaf_values();
+  }
+  std::optional<StoredLeaf> leaf(std::uint64_t index) override { return inner_->leaf(index); }
+  std::optional<StoredLeaf> find_credential(const Mac& subject,
+                                            std::string_view holder_commitment) override {
+    return inner_->find_credential(subject, holder_commitment);
+  }
+  std::vector<StoredLeaf> list_credentials(std::int64_t after, std::size_t limit) override {
+    return inner_->list_credentials(after, limit);
+  }
+  std::pair<std::uint64_t, std::uint64_t> credential_counts() override {
+    return inner_->credential_counts();
+  }
+  std::optional<feed::FeedEntry> last_entry() override { return inner_->last_entry(); }
+  std::vector<feed::FeedEntry> entries_since(std::uint64_t since, std::size_t limit) override {
+    return inner_->entries_since(since, limit);
+  }
+  bool root_published(std::string_view root) override {
+    check();
+    return inner_->root_published(root);
+  }
+  bool append_genesis(const feed::FeedEntry& entry) override {
+    return inner_->append_genesis(entry);
+  }
+  void commit(const TreeChange& change) override {
+    check();
+    inner_->commit(change);
+  }
+  void record_audit(const AuditRecord& record) override { inner_->record_audit(record); }
+  std::vector<AuditRecord> audit_trail(std::size_t limit) override {
+    return inner_->audit_trail(limit);
+  }
+  std::vector<KeyRecord> keys() override { return inner_->keys(); }
+  void insert_key(const KeyRecord& key) override { inner_->insert_key(key); }
+
+ private:
+  void check() {
+    if (down_) throw core::StoreError("issuer database unreachable (test outage)");
+  }
+  std::unique_ptr<SqliteIssuerStore> inner_;
+  std::atomic<bool>& down_;
+};
+
+TEST_F(IssuerNodeTest, AChangeTheStoreDidNotTakeLeavesTheTreeAsItWasWithoutReadingTheStore) {
+  std::atomic<bool> down{false};
+  NodeDeps d = deps();
+  d.open_store = [&] { return std::make_unique<OutageStore>(root_dir_ / "outage.db", down); };
+  NodeSettings s = settings();
+  s.data_dir = root_dir_ / "outage-data";  // the fixture's node has a chain in data_dir_
+  node_.reset();
+  node_ = std::make_unique<IssuerNode>(s, d);
+  ASSERT_TRUE(enrol().ok());
+  const auto before = node_->current_root();
+
+  ASSERT_TRUE(node_->start_enrolment(kRecord2, "10.0.0.1").ok());
+  down = true;
+  const auto failed = node_->complete_enrolment(kRecord2, "123456", "99", "10.0.0.1");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, NodeErrorCode::kInternal);
+  EXPECT_FALSE(node_->revoke(0, "outage", "t").ok());
+  down = false;
+
+  EXPECT_EQ(node_->current_root(), before);
+  EXPECT_EQ(node_->stats("t").leaf_count, 1u);
+  // The revocation undone in memory too: credential 0's path still leads to the current root.
+  const http::HttpReply path = call("GET", "/issuer/v1/credentials/0");
+  ASSERT_EQ(path.status, 200) << path.body;
+  EXPECT_EQ(boost::json::parse(path.body).at("root").as_string(), before.first);
+  // Back up: the next credential takes the next index, and the chain and a restart agree.
+  authority_.add("27-01-74-05125");
+  auto next = enrol("27-01-74-05125", "98");
+  ASSERT_TRUE(next.ok()) << next.error().detail;
+  EXPECT_EQ(next->credential.at("leaf_index"), 1);
+  ASSERT_TRUE(node_->revoke(0, "after the outage", "t").ok());
+  const auto after = node_->current_root();
+  EXPECT_EQ(follow_feed().size(), after.second);
+  node_.reset();
+  node_ = std::make_unique<IssuerNode>(s, d);
+  EXPECT_EQ(node_->current_root(), after);
 }
 
 TEST_F(IssuerNodeTest, ACorruptedStoreRefusesToStartNamingBothRoots) {

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <fstream>
 #include <random>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -115,6 +116,27 @@ TEST(MerkleTreeTest, set_changes_the_root_and_setting_back_restores_it) {
   expect_all_paths_lead_to_root(t);
   ASSERT_TRUE(t.set(6, old));
   EXPECT_EQ(t.root(), root);
+}
+
+TEST(MerkleTreeTest, truncate_gives_the_tree_of_the_kept_leaves_and_appending_goes_on) {
+  const std::vector<Fr> leaves = some_leaves(23);
+  for (std::size_t keep : {0u, 1u, 2u, 7u, 8u, 9u, 16u, 22u, 23u}) {
+    MerkleTree t(5);
+    for (const Fr& l : leaves) (void)t.append(l);
+    t.truncate(keep);
+    const MerkleTree expected =
+        MerkleTree::from_leaves(std::span<const Fr>(leaves.data(), keep), 5);
+    EXPECT_EQ(t.size(), keep);
+    EXPECT_EQ(t.root(), expected.root()) << keep;
+    expect_all_paths_lead_to_root(t);
+    // Appending again gives the same tree as never having appended the dropped leaves.
+    for (std::size_t i = keep; i < leaves.size(); ++i) (void)t.append(leaves[(i * 7) % 23]);
+    MerkleTree again(5);
+    for (std::size_t i = 0; i < leaves.size(); ++i) {
+      (void)again.append(i < keep ? leaves[i] : leaves[(i * 7) % 23]);
+    }
+    EXPECT_EQ(t.root(), again.root()) << keep;
+  }
 }
 
 TEST(MerkleTreeTest, revoking_the_only_leaf_gives_the_empty_root_with_size_kept) {

@@ -1,17 +1,21 @@
 // What every core::LifecycleStore must do (pending approvals, circuit version states), as one
 // value-parameterised suite over backend factories, like audit_suite.hpp: each change with its
-// audit entry and outbox events or none of them, a pending action decided once, the version row
+// audit entry and outbox events or none of them, a pending action decided once, approvals added
+// by compare-and-set (a stale list loses, the last one decides with its change), the version row
 // in step with Store::circuit_enabled, a change seen by another connection. Include this header in
 // exactly one translation unit per test executable.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/audit.hpp"
@@ -299,6 +303,132 @@ TEST_P(LifecycleSuite, an_approved_resume_clears_the_suspension_in_the_same_tran
   EXPECT_EQ(audit_actions(),
             (std::vector<std::string>{"client.suspended", "approval.requested", "approval.approved",
                                       "client.resumed", "client.suspended"}));
+}
+
+TEST_P(LifecycleSuite, records_an_approval_with_its_audit_entry_and_keeps_it_pending) {
+  c_.lifecycle->create_approval(pending("a1", kNow), audit("approval.requested", kNow));
+  const core::ApprovalVote bob{{std::string(core::kActorAdminCli), "bob"}, kNow + 5};
+  core::LifecycleChange change;
+  change.audit = {audit("approval.approved", kNow + 5)};
+  ASSERT_TRUE(c_.lifecycle->add_approval_vote("a1", {}, bob, false, change));
+  const auto found = open_().lifecycle->find_approval("a1");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->state, core::kApprovalPending);
+  EXPECT_TRUE(found->decided_by.type.empty());
+  EXPECT_EQ(found->decided_at, 0);
+  ASSERT_EQ(found->approvals.size(), 1u);
+  EXPECT_EQ(found->approvals[0].actor.type, core::kActorAdminCli);
+  EXPECT_EQ(found->approvals[0].actor.id, "bob");
+  EXPECT_EQ(found->approvals[0].at, kNow + 5);
+  EXPECT_EQ(c_.lifecycle->list_approvals(core::kApprovalPending, 10).at(0).approvals.size(), 1u);
+  EXPECT_FALSE(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0"));
+  EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved"}));
+}
+
+TEST_P(LifecycleSuite, an_approval_over_stale_approvals_loses_and_writes_nothing) {
+  c_.lifecycle->create_approval(pending("a1", kNow), audit("approval.requested", kNow));
+  const core::ApprovalVote bob{{std::string(core::kActorAdminCli), "bob"}, kNow + 5};
+  const core::ApprovalVote carol{{std::string(core::kActorAdminCli), "carol"}, kNow + 6};
+  core::LifecycleChange change;
+  change.audit = {audit("approval.approved", kNow + 5)};
+  // Both read the action with no approvals; bob's lands first, carol's (on another connection)
+  // was computed from what it read before and loses, even when it would decide.
+  LifecycleConnection other = open_();
+  ASSERT_TRUE(c_.lifecycle->add_approval_vote("a1", {}, bob, false, change));
+  core::LifecycleChange deciding = change;
+  deciding.circuit = circuit(core::kCircuitEnabled, kNow + 6);
+  EXPECT_FALSE(other.lifecycle->add_approval_vote("a1", {}, carol, false, change));
+  EXPECT_FALSE(other.lifecycle->add_approval_vote("a1", {}, carol, true, deciding));
+  const auto found = c_.lifecycle->find_approval("a1");
+  EXPECT_EQ(found->state, core::kApprovalPending);
+  ASSERT_EQ(found->approvals.size(), 1u);
+  EXPECT_EQ(found->approvals[0].actor.id, "bob");
+  EXPECT_FALSE(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0"));
+  EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved"}));
+  // An unknown or decided action takes no approval either.
+  EXPECT_FALSE(c_.lifecycle->add_approval_vote("nope", {}, bob, false, change));
+  ASSERT_TRUE(
+      c_.lifecycle->finish_approval("a1", core::kApprovalCancelled, bob.actor, kNow + 7, {}));
+  EXPECT_FALSE(c_.lifecycle->add_approval_vote("a1", found->approvals, carol, true, deciding));
+  EXPECT_EQ(c_.lifecycle->find_approval("a1")->approvals.size(), 1u);
+}
+
+TEST_P(LifecycleSuite, the_second_approval_decides_and_executes_in_one_transaction) {
+  c_.lifecycle->create_approval(pending("a1", kNow), audit("approval.requested", kNow));
+  const core::ApprovalVote bob{{std::string(core::kActorAdminCli), "bob"}, kNow + 5};
+  const core::ApprovalVote carol{{std::string(core::kActorAdminApi), "carol"}, kNow + 9};
+  core::LifecycleChange first;
+  first.audit = {audit("approval.approved", kNow + 5)};
+  ASSERT_TRUE(c_.lifecycle->add_approval_vote("a1", {}, bob, false, first));
+  const auto seen = open_().lifecycle->find_approval("a1")->approvals;
+  core::LifecycleChange second;
+  second.circuit = circuit(core::kCircuitEnabled, kNow + 9);
+  second.audit = {audit("approval.approved", kNow + 9), audit("circuit.enabled", kNow + 9)};
+  ASSERT_TRUE(open_().lifecycle->add_approval_vote("a1", seen, carol, true, second));
+  const auto found = c_.lifecycle->find_approval("a1");
+  EXPECT_EQ(found->state, core::kApprovalApproved);
+  EXPECT_EQ(found->decided_by.type, core::kActorAdminApi);
+  EXPECT_EQ(found->decided_by.id, "carol");
+  EXPECT_EQ(found->decided_at, kNow + 9);
+  ASSERT_EQ(found->approvals.size(), 2u);
+  EXPECT_EQ(found->approvals[0].actor.id, "bob");
+  EXPECT_EQ(found->approvals[1].actor.id, "carol");
+  EXPECT_EQ(found->approvals[1].at, kNow + 9);
+  EXPECT_EQ(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0")->state, core::kCircuitEnabled);
+  EXPECT_EQ(c_.store->circuit_enabled("age_over_18", "2.0.0"), std::optional<bool>(true));
+  EXPECT_EQ(audit_actions(), (std::vector<std::string>{"approval.requested", "approval.approved",
+                                                       "approval.approved", "circuit.enabled"}));
+  // Decided: a vote over the same approvals loses.
+  EXPECT_FALSE(c_.lifecycle->add_approval_vote("a1", seen, carol, true, second));
+}
+
+TEST_P(LifecycleSuite, approvals_cast_at_once_on_several_connections_are_all_kept) {
+  // Each thread on its own connection reads the approvals and adds its own by compare-and-set,
+  // reading again when it loses: none is lost, none is written twice.
+  constexpr int kThreads = 4;
+  c_.lifecycle->create_approval(pending("a1", kNow), audit("approval.requested", kNow));
+  std::vector<LifecycleConnection> connections;
+  for (int i = 0; i < kThreads; ++i) connections.push_back(open_());
+  std::atomic<int> ready{0};
+  std::atomic<int> lost{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      const core::ApprovalVote vote{{std::string(core::kActorAdminCli), "v" + std::to_string(i)},
+                                    kNow + 1 + i};
+      core::LifecycleChange change;
+      change.audit = {audit("approval.approved", kNow + 1 + i)};
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        const auto seen = connections[i].lifecycle->find_approval("a1")->approvals;
+        if (connections[i].lifecycle->add_approval_vote("a1", seen, vote, false, change)) return;
+        lost.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto found = c_.lifecycle->find_approval("a1");
+  ASSERT_EQ(found->approvals.size(), std::size_t{kThreads});
+  std::set<std::string> voters;
+  for (const auto& v : found->approvals) voters.insert(v.actor.id);
+  EXPECT_EQ(voters, (std::set<std::string>{"v0", "v1", "v2", "v3"}));
+  EXPECT_EQ(audit_actions().size(), std::size_t{kThreads + 1});
+  RecordProperty("compare_and_set_rounds_lost", lost.load());
+}
+
+TEST_P(LifecycleSuite, a_refused_audit_entry_rolls_an_approval_back) {
+  c_.lifecycle->create_approval(pending("a1", kNow), audit("approval.requested", kNow));
+  core::LifecycleChange change;
+  change.circuit = circuit(core::kCircuitEnabled, kNow + 10);
+  change.audit = {audit("", kNow + 10)};  // an empty action is refused
+  EXPECT_THROW(c_.lifecycle->add_approval_vote(
+                   "a1", {}, {{std::string(core::kActorAdminCli), "bob"}, kNow + 10}, true, change),
+               core::StoreError);
+  const auto found = c_.lifecycle->find_approval("a1");
+  EXPECT_EQ(found->state, core::kApprovalPending);
+  EXPECT_TRUE(found->approvals.empty());
+  EXPECT_FALSE(c_.lifecycle->find_circuit_state("age_over_18", "2.0.0"));
 }
 
 }  // namespace pg::store::test

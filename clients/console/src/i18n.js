@@ -61,6 +61,8 @@ export const labels = {
     close: 'Close',
     suppressed: 'Counts below the threshold are shown as "<k" so no one person can be singled out.',
     approvalRequested: 'Requested: another admin must approve it under Approvals',
+    approvalsGiven: 'Approvals',
+    approvalsOf: '{n} of {m}',
   },
   ne: {
     title: 'प्रूफगेट कन्सोल',
@@ -122,6 +124,8 @@ export const labels = {
     close: 'बन्द गर्नुहोस्',
     suppressed: 'सीमाभन्दा कम सङ्ख्या "<k" का रूपमा देखाइन्छ, ताकि कुनै एक व्यक्ति छुट्टिन नसकोस्।',
     approvalRequested: 'अनुरोध गरियो: अर्को प्रशासकले स्वीकृतिहरूमा गएर स्वीकृत गर्नुपर्छ',
+    approvalsGiven: 'स्वीकृति',
+    approvalsOf: '{m} मध्ये {n}',
   },
 };
 

@@ -432,13 +432,17 @@ export function Approvals({ session }) {
             <th>{t('requestedBy')}</th>
             <th>{t('expires')}</th>
             <th>{t('status')}</th>
+            <th>{t('approvalsGiven')}</th>
             <th />
           </tr>
         </thead>
         <tbody>
           {rows.map((a) => {
             const by = a.requested_by ?? {};
-            const mine = by.id === session.admin_id;
+            const votes = a.approvals ?? [];
+            // Neither the requester nor an admin who approved already may approve (the server
+            // refuses both); enabling a circuit needs two approvals, the rest one.
+            const mine = by.id === session.admin_id || votes.some((v) => v.id === session.admin_id);
             return (
               <tr data-approval-id={a.id}>
                 <td>{a.kind}</td>
@@ -448,6 +452,11 @@ export function Approvals({ session }) {
                 <td>{by.email ?? `${by.type ?? ''}:${by.id ?? ''}`}</td>
                 <td>{when(a.expires_at)}</td>
                 <td class="state">{a.state}</td>
+                <td class="votes" title={votes.map((v) => `${v.type}:${v.id}`).join(', ')}>
+                  {t('approvalsOf')
+                    .replace('{n}', String(votes.length))
+                    .replace('{m}', String(a.approvals_required ?? 1))}
+                </td>
                 <td>
                   {a.state === 'pending' && !mine && (
                     <button type="button" class="approve" onClick={() => approve(a.id)}>

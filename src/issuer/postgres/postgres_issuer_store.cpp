@@ -42,9 +42,9 @@ constexpr Statement kAppliedVersion{
 constexpr Statement kRecordMigration{
     "issuer_record_migration", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
     false};
-// The feed's last entry as (seq, root); no row while the feed is empty.
+// The feed's last entry as (seq, root, entry); no row while the feed is empty.
 constexpr Statement kLastSeq{"issuer_last_seq",
-                             "SELECT seq, root FROM feed ORDER BY seq DESC LIMIT 1", false};
+                             "SELECT seq, root, entry FROM feed ORDER BY seq DESC LIMIT 1", false};
 
 // --- Leaves ---
 
@@ -168,13 +168,75 @@ std::string schema_of(const std::string& issuer) {
   return "issuer_" + issuer;
 }
 
+/// The rows of one change (its leaves, revocation, entry, key and audit record) on an open
+/// transaction.
+void write_change(sql::Connection& c, const TreeChange& change, std::string_view operation) {
+  for (const NewLeaf& leaf : change.appended) {
+    Params params;
+    params.integer(as_int(leaf.leaf_index))
+        .text(leaf.leaf)
+        .text(leaf.padding ? "padding" : "credential");
+    if (leaf.padding) {
+      params.null().null().null();
+    } else {
+      params.bytes(mac_bytes(leaf.subject))
+          .text(leaf.holder_commitment)
+          .bytes(mac_bytes(leaf.code_mac));
+    }
+    params.integer(change.at);
+    if (leaf.padding) {
+      params.null();
+    } else {
+      params.text(leaf.credential);
+    }
+    c.run(kInsertLeaf, params, operation);
+  }
+  if (change.revoked) {
+    const sql::Result r =
+        c.run(kRevokeLeaf, Params().integer(as_int(*change.revoked)).integer(change.at), operation);
+    if (r.rows() == 0) sql::fail(operation, "no active credential at that leaf index");
+  }
+  insert_entry(c, change.entry, operation);
+  if (change.new_key) {
+    c.run(kRetireKeys,
+          Params().integer(change.entry.next_key ? change.entry.next_key->previous_valid_until
+                                                 : change.at),
+          operation);
+    c.run(kInsertKey,
+          Params()
+              .text(change.new_key->key_id)
+              .text(change.new_key->public_key)
+              .integer(change.new_key->created_at)
+              .null(),
+          operation);
+  }
+  if (change.audit) insert_audit(c, *change.audit, operation);
+}
+
 }  // namespace
 
 PostgresIssuerStore::FeedHead PostgresIssuerStore::last_of(sql::Connection& c,
                                                            std::string_view operation) {
   const sql::Result r = c.run(kLastSeq, Params(), operation);
   if (r.rows() == 0) return {};
-  return {static_cast<std::uint64_t>(r.integer(0, 0)), r.text(0, 1)};
+  return {static_cast<std::uint64_t>(r.integer(0, 0)), r.text(0, 1),
+          entry_from_text(r.text(0, 2), operation).signature};
+}
+
+PostgresIssuerStore::FeedHead PostgresIssuerStore::head_of(const feed::FeedEntry& entry) {
+  return {entry.seq, entry.root, entry.signature};
+}
+
+std::string PostgresIssuerStore::describe(const FeedHead& head) const {
+  return "seq " + std::to_string(head.seq) + " (root " + head.root + ")";
+}
+
+void PostgresIssuerStore::fail_until_restart(std::string_view operation, std::string message) {
+  session_.reset();  // and with it the lock: a node that can go on may take it
+  fatal_ = std::move(message);
+  log::error("issuer store: stopped until the node is restarted",
+             {{"issuer", settings_.issuer}, {"reason", fatal_}});
+  sql::fail(operation, fatal_);
 }
 
 struct PostgresIssuerStore::Session {
@@ -185,7 +247,9 @@ struct PostgresIssuerStore::Session {
 PostgresIssuerStore::PostgresIssuerStore(PostgresIssuerSettings settings)
     : settings_(std::move(settings)), schema_(schema_of(settings_.issuer)) {
   std::lock_guard lock(mutex_);
+  ++connect_attempts_;
   session_ = open_session();
+  last_pid_ = session_->backend_pid;
   known_ = last_of(*session_->connection, "open");
 }
 
@@ -258,23 +322,137 @@ std::unique_ptr<PostgresIssuerStore::Session> PostgresIssuerStore::open_session(
   return session;
 }
 
+std::unique_ptr<PostgresIssuerStore::Session> PostgresIssuerStore::reconnect(
+    std::string_view operation) {
+  using std::chrono::milliseconds;
+  const auto now = std::chrono::steady_clock::now();
+  if (unreachable_ && now < next_attempt_) {
+    const auto wait = std::chrono::ceil<milliseconds>(next_attempt_ - now).count();
+    sql::fail(operation, "issuer database unreachable; next attempt in " + std::to_string(wait) +
+                             " ms (last error: " + last_error_ + ")");
+  }
+  ++connect_attempts_;
+  try {
+    std::unique_ptr<Session> fresh = open_session(last_pid_);
+    last_pid_ = fresh->backend_pid;
+    if (unreachable_) {
+      log::info("issuer store: the database is reachable again",
+                {{"issuer", settings_.issuer}, {"connect_attempts", connect_attempts_.load()}});
+    }
+    unreachable_ = false;
+    delay_ = milliseconds(0);
+    return fresh;
+  } catch (const core::StoreError& e) {
+    delay_ = delay_.count() == 0 ? settings_.reconnect_delay_min
+                                 : std::min(delay_ * 2, settings_.reconnect_delay_max);
+    next_attempt_ = std::chrono::steady_clock::now() + delay_;
+    last_error_ = e.what();
+    if (!unreachable_) {
+      log::warn("issuer store: the database is unreachable; calls fail until a reconnect succeeds",
+                {{"issuer", settings_.issuer}, {"error", last_error_}});
+    }
+    unreachable_ = true;
+    throw;
+  }
+}
+
 PostgresIssuerStore::Session& PostgresIssuerStore::session(std::string_view operation) {
+  if (!fatal_.empty()) sql::fail(operation, fatal_);
   if (session_ && session_->connection->healthy()) return *session_;
   // The server closed the connection, and with it the lock: another node may have served the
   // issuer meanwhile. Take the lock again and go on only if the feed is where this node left it.
-  const std::int64_t previous_pid = session_ ? session_->backend_pid : 0;
   session_.reset();
-  std::unique_ptr<Session> fresh = open_session(previous_pid);
+  std::unique_ptr<Session> fresh = reconnect(operation);
   const FeedHead head = last_of(*fresh->connection, operation);
-  // The root too: a promoted replica may hold another entry under the same seq.
+  if (unresolved_) {
+    // A write whose COMMIT answer was lost while the database was unreachable, reported to the
+    // node as failed: not written is what the node believes; written, its tree lacks the entry.
+    const FeedHead written = *unresolved_;
+    unresolved_.reset();
+    if (head == written) {
+      fail_until_restart(operation, "the feed of issuer " + settings_.issuer + " holds " +
+                                        describe(written) +
+                                        ", a write reported as failed while the database was "
+                                        "unreachable; restart the node");
+    }
+  }
+  // The root and the signature too: a promoted replica may hold another entry under the same seq.
   if (head != known_) {
-    sql::fail(operation, "the feed of issuer " + settings_.issuer + " moved from seq " +
-                             std::to_string(known_.seq) + " (root " + known_.root + ") to seq " +
-                             std::to_string(head.seq) + " (root " + head.root +
-                             ") while this node was disconnected; restart the node");
+    fail_until_restart(operation, "the feed of issuer " + settings_.issuer + " moved from " +
+                                      describe(known_) + " to " + describe(head) +
+                                      " while this node was disconnected; restart the node");
   }
   session_ = std::move(fresh);
   return *session_;
+}
+
+template <typename Write>
+bool PostgresIssuerStore::write_feed(std::string_view operation, const FeedHead& target,
+                                     Write&& write) {
+  CommitFaults* faults = settings_.faults.get();
+  bool commit_sent = false;
+  bool injected = false;
+  try {
+    sql::Connection& c = *session(operation).connection;
+    sql::Transaction transaction(c, operation);
+    if (!write(c)) return false;
+    if (faults != nullptr && faults->drop_before_commit.exchange(false)) {
+      injected = true;
+      sql::fail(operation, "the connection was lost before COMMIT (injected fault)");
+    }
+    commit_sent = true;
+    if (faults != nullptr && faults->lose_commit.exchange(false)) {
+      injected = true;
+      sql::fail(operation, "the connection was lost during COMMIT (injected fault)");
+    }
+    transaction.commit();
+    if (faults != nullptr && faults->lose_commit_answer.exchange(false)) {
+      injected = true;
+      sql::fail(operation, "the connection was lost waiting for COMMIT's answer (injected fault)");
+    }
+  } catch (const core::StoreError&) {
+    // A server that answered (a refused row, a failed COMMIT) leaves the connection idle: nothing
+    // was written. A connection lost before COMMIT: the server rolls back.
+    const bool lost = injected || (session_ && !session_->connection->idle());
+    if (lost) session_.reset();
+    if (injected && faults->while_disconnected) faults->while_disconnected();
+    if (!lost || !commit_sent) throw;
+    resolve_lost_commit(operation, target);
+  }
+  known_ = target;
+  return true;
+}
+
+void PostgresIssuerStore::resolve_lost_commit(std::string_view operation, const FeedHead& target) {
+  log::warn("issuer store: the answer of a COMMIT was lost; reading the feed to know its fate",
+            {{"issuer", settings_.issuer}, {"seq", target.seq}});
+  FeedHead head;
+  try {
+    std::unique_ptr<Session> fresh = reconnect(operation);
+    head = last_of(*fresh->connection, operation);
+    session_ = std::move(fresh);
+  } catch (const core::StoreError& e) {
+    session_.reset();
+    unresolved_ = target;  // the next reconnect decides
+    sql::fail(operation, "the answer of COMMIT was lost and the feed could not be read (" +
+                             std::string(e.what()) + "); the change may have been written");
+  }
+  if (head == target) {
+    log::info("issuer store: the COMMIT whose answer was lost had landed",
+              {{"issuer", settings_.issuer}, {"seq", target.seq}});
+    return;
+  }
+  if (head == known_) {
+    sql::fail(operation,
+              "the connection was lost during COMMIT and the change was not written; "
+              "try again");
+  }
+  const bool lookalike = head.seq == target.seq && head.root == target.root;
+  fail_until_restart(operation, "the feed of issuer " + settings_.issuer + " moved from " +
+                                    describe(known_) + " to " + describe(head) +
+                                    (lookalike ? ", another signer's entry," : "") +
+                                    " while this node's COMMIT of " + describe(target) +
+                                    " had its answer lost; restart the node");
 }
 
 std::vector<std::string> PostgresIssuerStore::leaf_values() {
@@ -366,62 +544,20 @@ bool PostgresIssuerStore::root_published(std::string_view root) {
 bool PostgresIssuerStore::append_genesis(const feed::FeedEntry& entry) {
   constexpr std::string_view kOperation = "append genesis entry";
   std::lock_guard lock(mutex_);
-  sql::Connection& c = *session(kOperation).connection;
-  sql::Transaction transaction(c, kOperation);
-  if (c.run(kFeedEmpty, Params(), kOperation).rows() > 0) return false;
-  insert_entry(c, entry, kOperation);
-  transaction.commit();
-  known_ = {entry.seq, entry.root};
-  return true;
+  return write_feed(kOperation, head_of(entry), [&](sql::Connection& c) {
+    if (c.run(kFeedEmpty, Params(), kOperation).rows() > 0) return false;
+    insert_entry(c, entry, kOperation);
+    return true;
+  });
 }
 
 void PostgresIssuerStore::commit(const TreeChange& change) {
   constexpr std::string_view kOperation = "commit tree change";
   std::lock_guard lock(mutex_);
-  sql::Connection& c = *session(kOperation).connection;
-  sql::Transaction transaction(c, kOperation);
-  for (const NewLeaf& leaf : change.appended) {
-    Params params;
-    params.integer(as_int(leaf.leaf_index))
-        .text(leaf.leaf)
-        .text(leaf.padding ? "padding" : "credential");
-    if (leaf.padding) {
-      params.null().null().null();
-    } else {
-      params.bytes(mac_bytes(leaf.subject))
-          .text(leaf.holder_commitment)
-          .bytes(mac_bytes(leaf.code_mac));
-    }
-    params.integer(change.at);
-    if (leaf.padding) {
-      params.null();
-    } else {
-      params.text(leaf.credential);
-    }
-    c.run(kInsertLeaf, params, kOperation);
-  }
-  if (change.revoked) {
-    const sql::Result r = c.run(
-        kRevokeLeaf, Params().integer(as_int(*change.revoked)).integer(change.at), kOperation);
-    if (r.rows() == 0) sql::fail(kOperation, "no active credential at that leaf index");
-  }
-  insert_entry(c, change.entry, kOperation);
-  if (change.new_key) {
-    c.run(kRetireKeys,
-          Params().integer(change.entry.next_key ? change.entry.next_key->previous_valid_until
-                                                 : change.at),
-          kOperation);
-    c.run(kInsertKey,
-          Params()
-              .text(change.new_key->key_id)
-              .text(change.new_key->public_key)
-              .integer(change.new_key->created_at)
-              .null(),
-          kOperation);
-  }
-  if (change.audit) insert_audit(c, *change.audit, kOperation);
-  transaction.commit();
-  known_ = {change.entry.seq, change.entry.root};
+  write_feed(kOperation, head_of(change.entry), [&](sql::Connection& c) {
+    write_change(c, change, kOperation);
+    return true;
+  });
 }
 
 void PostgresIssuerStore::record_audit(const AuditRecord& a) {

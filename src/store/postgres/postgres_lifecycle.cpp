@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "store/column_index.hpp"
+#include "store/json_columns.hpp"
 #include "store/lifecycle_rows.hpp"
 #include "store/postgres/connection.hpp"
 
@@ -25,12 +26,12 @@ constexpr Statement kInsertApproval{"lifecycle_insert_approval", R"sql(
                                     false};
 constexpr Statement kFindApproval{"lifecycle_find_approval", R"sql(
   SELECT id, kind, params::text AS params, requested_by_type, requested_by_id, requested_at,
-         expires_at, state, decided_by_type, decided_by_id, decided_at
+         expires_at, state, decided_by_type, decided_by_id, decided_at, approvals_json
   FROM pending_actions WHERE id = $1)sql",
                                   false};
 constexpr Statement kListApprovals{"lifecycle_list_approvals", R"sql(
   SELECT id, kind, params::text AS params, requested_by_type, requested_by_id, requested_at,
-         expires_at, state, decided_by_type, decided_by_id, decided_at
+         expires_at, state, decided_by_type, decided_by_id, decided_at, approvals_json
   FROM pending_actions WHERE $1 = '' OR state = $1
   ORDER BY requested_at DESC, id LIMIT $2)sql",
                                    false};
@@ -38,6 +39,17 @@ constexpr Statement kFinishApproval{"lifecycle_finish_approval", R"sql(
   UPDATE pending_actions SET state = $2, decided_by_type = $3, decided_by_id = $4, decided_at = $5
   WHERE id = $1 AND state = 'pending' RETURNING 1)sql",
                                     false};
+// The compare-and-set of add_approval_vote: only over the approvals the caller read (a
+// concurrent UPDATE of the row re-checks the condition on the row it committed, so it loses).
+constexpr Statement kAddVote{"lifecycle_add_vote", R"sql(
+  UPDATE pending_actions SET approvals_json = $3
+  WHERE id = $1 AND state = 'pending' AND approvals_json = $2 RETURNING 1)sql",
+                             false};
+constexpr Statement kAddDecidingVote{"lifecycle_add_deciding_vote", R"sql(
+  UPDATE pending_actions SET approvals_json = $3, state = 'approved', decided_by_type = $4,
+                             decided_by_id = $5, decided_at = $6
+  WHERE id = $1 AND state = 'pending' AND approvals_json = $2 RETURNING 1)sql",
+                                     false};
 constexpr Statement kWriteCircuit{"lifecycle_write_circuit", R"sql(
   INSERT INTO circuit_versions (claim_type, semver, enabled, updated_at, state, sunset_at,
                                 successor, deprecated_at)
@@ -112,6 +124,7 @@ core::PendingAction approval_at(const Reader& r, int i) {
   a.state = r.text(i, "state");
   a.decided_by = {r.text(i, "decided_by_type"), r.text(i, "decided_by_id")};
   a.decided_at = r.integer(i, "decided_at");
+  a.approvals = json_to_votes(r.text(i, "approvals_json"), kStore);
   return a;
 }
 
@@ -203,6 +216,25 @@ bool PostgresLifecycleStore::finish_approval(std::string_view id, std::string_vi
               kOperation);
     if (done.rows() == 0) return false;  // not pending any more: rolls back
     write_change(c, change, at, side, kOperation);
+    return true;
+  });
+}
+
+bool PostgresLifecycleStore::add_approval_vote(std::string_view id,
+                                               const std::vector<core::ApprovalVote>& seen,
+                                               const core::ApprovalVote& vote, bool decide,
+                                               const core::LifecycleChange& change) {
+  constexpr std::string_view kOperation = "add_approval_vote";
+  std::vector<core::ApprovalVote> votes = seen;
+  votes.push_back(vote);
+  const std::string expected = votes_to_json(seen), written = votes_to_json(votes);
+  return store_.with_connection(kOperation, true, [&](Connection& c, const SideWrites& side) {
+    Params params;
+    params.text(id).text(expected).text(written);
+    if (decide) params.text(vote.actor.type).text(vote.actor.id).integer(vote.at);
+    const Result done = c.run(decide ? kAddDecidingVote : kAddVote, params, kOperation);
+    if (done.rows() == 0) return false;  // decided, or voted on since `seen`: rolls back
+    write_change(c, change, vote.at, side, kOperation);
     return true;
   });
 }

@@ -17,6 +17,9 @@ class PostgresLifecycleStore final : public core::LifecycleStore {
                                                   std::size_t limit) override;
   bool finish_approval(std::string_view id, std::string_view state, const core::Actor& by,
                        core::UnixMillis at, const core::LifecycleChange& change) override;
+  bool add_approval_vote(std::string_view id, const std::vector<core::ApprovalVote>& seen,
+                         const core::ApprovalVote& vote, bool decide,
+                         const core::LifecycleChange& change) override;
   void apply_lifecycle(const core::LifecycleChange& change) override;
   std::optional<core::CircuitState> find_circuit_state(std::string_view claim_type,
                                                        std::string_view version) override;

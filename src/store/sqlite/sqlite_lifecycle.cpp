@@ -3,6 +3,7 @@
 // cache.
 #include "store/sqlite/sqlite_lifecycle.hpp"
 
+#include "store/json_columns.hpp"
 #include "store/lifecycle_rows.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
@@ -10,6 +11,7 @@ namespace pg::store {
 
 namespace {
 
+using sqlite::kStoreName;
 using sqlite::prepare;
 using sqlite::Query;
 using sqlite::Row;
@@ -20,10 +22,18 @@ constexpr std::string_view kInsertApproval = R"sql(
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending'))sql";
 constexpr std::string_view kApprovalColumns =
     "SELECT id, kind, params, requested_by_type, requested_by_id, requested_at, expires_at, "
-    "state, decided_by_type, decided_by_id, decided_at FROM pending_actions ";
+    "state, decided_by_type, decided_by_id, decided_at, approvals_json FROM pending_actions ";
 constexpr std::string_view kFinishApproval = R"sql(
   UPDATE pending_actions SET state = ?2, decided_by_type = ?3, decided_by_id = ?4, decided_at = ?5
   WHERE id = ?1 AND state = 'pending' RETURNING 1)sql";
+// The compare-and-set of add_approval_vote: only over the approvals the caller read.
+constexpr std::string_view kAddVote = R"sql(
+  UPDATE pending_actions SET approvals_json = ?3
+  WHERE id = ?1 AND state = 'pending' AND approvals_json = ?2 RETURNING 1)sql";
+constexpr std::string_view kAddDecidingVote = R"sql(
+  UPDATE pending_actions SET approvals_json = ?3, state = 'approved', decided_by_type = ?4,
+                             decided_by_id = ?5, decided_at = ?6
+  WHERE id = ?1 AND state = 'pending' AND approvals_json = ?2 RETURNING 1)sql";
 constexpr std::string_view kWriteCircuit = R"sql(
   INSERT INTO circuit_versions (claim_type, semver, enabled, updated_at, state, sunset_at,
                                 successor, deprecated_at)
@@ -63,6 +73,7 @@ core::PendingAction approval_from_row(const Row& r) {
   a.state = r.text("state");
   a.decided_by = {r.text("decided_by_type"), r.text("decided_by_id")};
   a.decided_at = r.is_null("decided_at") ? 0 : r.integer("decided_at");
+  a.approvals = json_to_votes(r.text("approvals_json"), kStoreName);
   return a;
 }
 
@@ -166,6 +177,27 @@ bool SqliteLifecycleStore::finish_approval(std::string_view id, std::string_view
       if (!query.step()) return false;  // not pending any more: rolls back
     }
     write_change(db, change, at, side, kOperation);
+    return true;
+  });
+}
+
+bool SqliteLifecycleStore::add_approval_vote(std::string_view id,
+                                             const std::vector<core::ApprovalVote>& seen,
+                                             const core::ApprovalVote& vote, bool decide,
+                                             const core::LifecycleChange& change) {
+  constexpr std::string_view kOperation = "add_approval_vote";
+  std::vector<core::ApprovalVote> votes = seen;
+  votes.push_back(vote);
+  const std::string expected = votes_to_json(seen), written = votes_to_json(votes);
+  return store_.with_connection(kOperation, true, [&](sqlite3* db, const SideWrites& side) {
+    {
+      const auto statement = prepare(db, decide ? kAddDecidingVote : kAddVote, kOperation, false);
+      Query query(db, statement, kOperation);
+      query.text(1, id).text(2, expected).text(3, written);
+      if (decide) query.text(4, vote.actor.type).text(5, vote.actor.id).integer(6, vote.at);
+      if (!query.step()) return false;  // decided, or voted on since `seen`: rolls back
+    }
+    write_change(db, change, vote.at, side, kOperation);
     return true;
   });
 }

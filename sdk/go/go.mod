@@ -1,0 +1,3 @@
+module proofgate.dev/sdk
+
+go 1.19
