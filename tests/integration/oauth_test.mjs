@@ -4,7 +4,8 @@
 // authentications at once are refused per RFC 6749 §5.2; tokens made here with alg none, HS256
 // keyed with the JWKS public key, or an unknown kid are refused by /api/v1/requests; the JWKS
 // shape; a key rotation by the CLI keeps both tokens working and both keys in the JWKS; failed client
-// authentications count in the failed-authentication throttle.
+// authentications count in the failed-authentication throttle; the TypeScript SDK's token provider
+// works against the real endpoint.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
 //        node --test tests/integration/oauth_test.mjs
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
+import { ClientCredentials, Proofgate } from '../../sdk/ts/src/index.js';
 import { Server, admin, createClient, removeDir, tempDir } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -209,6 +211,15 @@ test('rotate-token-key: a new kid signs, the token of the old key still works, b
   }
   assert.equal(kids[0], rotated.kid, 'the current key leads');
   assert.ok(kids.includes(oldKid), 'the retired key stays until its tokens expire');
+});
+
+test('the TypeScript SDK\'s client credentials get a token from the real endpoint and use it', async () => {
+  const { client_id: clientId, client_secret: clientSecret } = demo.partner;
+  const tokens = new ClientCredentials({ clientId, clientSecret, baseUrl: server.url, scope: ['age_over_18'] });
+  const client = new Proofgate({ baseUrl: server.url, tokenProvider: tokens });
+  const created = await client.createRequest({ claim_type: 'age_over_18' });
+  assert.ok(created.request_id, JSON.stringify(created));
+  await assert.rejects(client.createRequest({ claim_type: 'citizenship' }), (e) => e.errorCode === 'UNAUTHORIZED_SCOPE');
 });
 
 test('failed client authentications count in the failed-authentication throttle', async () => {
