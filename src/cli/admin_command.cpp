@@ -26,6 +26,7 @@
 #include "core/admin_service.hpp"
 #include "core/audit.hpp"
 #include "core/audit_chain.hpp"
+#include "core/oauth.hpp"
 #include "core/service.hpp"
 #include "http/admin.hpp"
 
@@ -532,6 +533,48 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                        {"api_key", r.api_key},
                        {"key_prefix", r.key_prefix},
                        {"previous_keys_expire_at", core::rfc3339(r.previous_expires_at)}});
+    exit_code = 0;
+  });
+
+  // OAuth2 client credentials (docs/partners.md, "Tokens").
+  const auto oauth_audit = [](std::string action, json::object details) {
+    const core::Actor actor = cli_actor();
+    core::AuditEntry e;
+    e.actor_type = actor.type;
+    e.actor_id = actor.id;
+    e.action = std::move(action);
+    e.details_json = json::serialize(details);
+    e.at = clock.now_ms();
+    return e;
+  };
+  CLI::App* rotate_secret =
+      admin->add_subcommand("rotate-client-secret",
+                            "New OAuth2 client secret for a partner (shown once; the old one "
+                            "stops at once)");
+  rotate_secret->add_option("--client-id", f->client_id, "the partner")->required();
+  storage(rotate_secret);
+  rotate_secret->callback([f, &exit_code, oauth_audit] {
+    Backends d = open(*f);
+    auto* store = dynamic_cast<core::OAuthStore*>(d.store);
+    if (!store) throw std::runtime_error("this storage does not provide the OAuth port");
+    const auto audit = oauth_audit("client.secret_rotated", {{"client_id", f->client_id}});
+    auto rotated = core::rotate_client_secret(*store, f->client_id, audit.at, audit);
+    const core::RotatedClientSecret& r = value_or_throw(rotated);
+    print(json::object{{"client_id", r.client_id}, {"client_secret", r.client_secret}});
+    exit_code = 0;
+  });
+  CLI::App* rotate_token_key =
+      admin->add_subcommand("rotate-token-key",
+                            "New access-token signing key; the old one verifies until its tokens "
+                            "expire (then leaves /.well-known/jwks.json)");
+  storage(rotate_token_key);
+  rotate_token_key->callback([f, &exit_code, oauth_audit] {
+    Backends d = open(*f);
+    auto* store = dynamic_cast<core::OAuthStore*>(d.store);
+    if (!store) throw std::runtime_error("this storage does not provide the OAuth port");
+    core::OAuthService oauth(*d.store, *store, clock, d.master_key, {});
+    const core::TokenKey key = oauth.rotate_key(oauth_audit("token_key.rotated", {}));
+    print(json::object{{"kid", key.kid}, {"created_at", core::rfc3339(key.created_at)}});
     exit_code = 0;
   });
 

@@ -45,6 +45,7 @@ json::object created_client_json(const core::CreatedClient& created) {
   json::object out{{"client_id", c.id},
                    {"name", c.name},
                    {"api_key", created.api_key},
+                   {"client_secret", created.client_secret},
                    {"key_prefix", c.key_prefix},
                    {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
                    {"domains", json::array(c.domains.begin(), c.domains.end())}};

@@ -237,7 +237,9 @@ const std::vector<SettingSpec>& setting_specs() {
              "the role of the admin token (docs/admin.md, \"Roles\")"),
       text("public_url", &S::public_url, "http://127.0.0.1:8080", kServe,
            "the base URL people reach this server at (admin enrolment links; also "
-           "`admin create-admin --public-url`)"),
+           "`admin create-admin --public-url`; the OAuth2 access tokens' iss and aud)"),
+      integer("oauth_token_ttl_seconds", &S::oauth_token_ttl_seconds, "600", 60, 3600, kServe,
+              "lifetime of an OAuth2 access token from POST /oauth/token"),
       integer("admin_password_memory_kib", &S::admin_password_memory_kib, "19456", 8, 1 << 22,
               kServe,
               "argon2id memory per admin password hash in KiB (2 passes, 1 lane); existing "

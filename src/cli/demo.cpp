@@ -177,6 +177,16 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
          "\" -H 'Content-Type: application/json' \\\n"
          "    --data @" +
          body_file + " " + base + "/api/v1/verify\n";
+  // A partner file from before client secrets has none: no token line then.
+  if (json::parse(read_text(partner_file)).as_object().contains("client_secret")) {
+    const std::string field =
+        "$(node -p 'require(\"" + fs::absolute(partner_file).string() + "\").";
+    out +=
+        "Or with an OAuth2 access token in place of the key (docs/partners.md, \"Tokens\"):\n"
+        "  curl -s -u \"" +
+        field + "client_id')\":\"" + field +
+        "client_secret')\" \\\n    -d grant_type=client_credentials " + base + "/oauth/token\n";
+  }
   return out;
 }
 

@@ -16,12 +16,14 @@
 #include "cli/demo.hpp"
 #include "cli/worker_settings.hpp"
 #include "core/catalog.hpp"
+#include "core/oauth.hpp"
 #include "core/release_signature.hpp"
 #include "core/service.hpp"
 #include "feed/follower.hpp"
 #include "http/admin.hpp"
 #include "http/api.hpp"
 #include "http/lifecycle_api.hpp"
+#include "http/oauth_api.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "webhooks/worker.hpp"
@@ -113,6 +115,12 @@ int serve(const Settings& s) {
   // Circuit version states (uploaded, enabled, deprecated, disabled) as the verify path sees them.
   core::CircuitGate circuit_gate(*data.lifecycle, clock,
                                  std::chrono::milliseconds(s.circuit_state_cache_ms));
+  // OAuth2 client credentials: access tokens accepted where an API key is.
+  auto* oauth_store = dynamic_cast<core::OAuthStore*>(data.store);
+  if (!oauth_store) throw std::runtime_error("this storage does not provide the OAuth port");
+  core::OAuthService oauth(*data.store, *oauth_store, clock, data.master_key,
+                           {s.public_url, static_cast<std::int64_t>(s.oauth_token_ttl_seconds)});
+  service.access_tokens = [&oauth](std::string_view token) { return oauth.authenticate(token); };
   core::ProofService proofs(*data.store, cache, clock, catalog, service, &circuit_gate);
   // The issuers' signed root feeds, followed into the store the verify path reads.
   feed::FollowerSettings follow;
@@ -152,9 +160,10 @@ int serve(const Settings& s) {
                                    {static_cast<std::int64_t>(s.approval_ttl_seconds)});
   http::LifecycleApi lifecycle_api(lifecycle, admin, &admin_service.service(), &artifact_files,
                                    &key_policy);
-  http::Api api({proofs, *data.store, cache, metrics, artifact_files,
-                 [&stopping] { return stopping.load(); }, &admin,
-                 sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate});
+  http::OAuthApi oauth_api(oauth, *oauth_store, &admin, clock);
+  http::Api api(
+      {proofs, *data.store, cache, metrics, artifact_files, [&stopping] { return stopping.load(); },
+       &admin, sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/catalog.hpp"
+#include "core/oauth.hpp"
 #include "core/service.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -109,6 +110,9 @@ Outcome<CreatedClient> AdminService::create_client(const Actor& actor, const New
     out.webhook_secret = p_.webhooks.new_secret();
     c.webhook_secret_sealed = seal(p_.master_key, out.webhook_secret, c.id);
   }
+  const ClientSecret client_secret = new_client_secret();
+  out.client_secret = client_secret.text;
+  c.client_secret_hash.assign(client_secret.hash.begin(), client_secret.hash.end());
   c.created_at = p_.clock.now_ms();
   // Never the API key, its prefix or the webhook secret; of the webhook URL only its host.
   json::object details{{"client_id", c.id},

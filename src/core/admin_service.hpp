@@ -64,6 +64,7 @@ struct CreatedClient {
   Client client;
   std::string api_key;
   std::string webhook_secret;  // empty without a webhook URL
+  std::string client_secret;   // OAuth2 client credentials (core/oauth.hpp)
 };
 
 struct RotatedSecret {

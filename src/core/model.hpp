@@ -30,6 +30,9 @@ struct Client {
   UnixMillis last_used = 0;     // 0 = never (found by key: that key's last use)
   UnixMillis revoked_at = 0;    // when its API keys were revoked; 0 = not revoked
   UnixMillis suspended_at = 0;  // 0 = active; else its API calls answer CLIENT_SUSPENDED
+  // SHA-256 (32 bytes) of its OAuth client secret: written at creation only, read through
+  // core::OAuthStore (core/oauth.hpp); empty when none.
+  std::string client_secret_hash;
 };
 
 /// One API key of a partner (client_keys): a rotation adds one and gives the old ones an expiry.

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "calendar/bikram_sambat.hpp"
+#include "core/access_token.hpp"
 #include "core/binding.hpp"
 #include "core/secrets.hpp"
 #include "crypto/snarkjs_codec.hpp"
@@ -258,6 +259,16 @@ ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
       settings_(settings),
       circuits_(circuits) {}
 
+std::optional<ApiError> ProofService::take_rate_token(const std::string& client_id) {
+  if (settings_.rate_per_second <= 0) return std::nullopt;
+  const RateDecision d =
+      cache_.take_token("rate:" + client_id, settings_.rate_per_second, settings_.rate_burst);
+  if (d.allowed) return std::nullopt;
+  ApiError e{ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"};
+  e.retry_after_s = std::max<std::int64_t>(1, std::llround(std::ceil(d.retry_after_seconds)));
+  return e;
+}
+
 Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   constexpr std::string_view kBearer = "bearer ";
   const auto unauthorized = [](std::string detail) {
@@ -273,6 +284,12 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
     return unauthorized("the scheme must be Bearer");
   }
   const std::string_view key = authorization.substr(kBearer.size());
+  if (settings_.access_tokens && looks_like_jwt(key)) {
+    auto client = settings_.access_tokens(key);
+    if (!client) return client.error();
+    if (auto limited = take_rate_token(client->id)) return *limited;
+    return client;
+  }
   const auto prefix = api_key_prefix(key);
   if (!prefix) return unauthorized("the API key is malformed");
   const auto digest = sha256(key);
@@ -285,15 +302,7 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
     return ApiError{ErrorCode::kClientSuspended, "Authorization",
                     "the partner is suspended; an operator can resume it"};
   }
-  if (settings_.rate_per_second > 0) {
-    const RateDecision d =
-        cache_.take_token("rate:" + client->id, settings_.rate_per_second, settings_.rate_burst);
-    if (!d.allowed) {
-      ApiError e{ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"};
-      e.retry_after_s = std::max<std::int64_t>(1, std::llround(std::ceil(d.retry_after_seconds)));
-      return e;
-    }
-  }
+  if (auto limited = take_rate_token(client->id)) return *limited;
   if (now - client->last_used > kTouchEveryMs) {
     store_.touch_client(client->id, client->key_prefix, now);
     client->last_used = now;

@@ -32,6 +32,9 @@ struct ServiceSettings {
   double rate_burst = 200;
   /// Called after a proof row with an outbox event was committed (wakes the webhook worker).
   std::function<void()> on_event_recorded;
+  /// The partner a bearer access token (a JWT, core/oauth.hpp) speaks for, with the token's
+  /// scopes; empty: only API keys are accepted.
+  std::function<Outcome<Client>(std::string_view token)> access_tokens;
 };
 
 /// A proof that passed every check and was recorded.
@@ -84,8 +87,9 @@ class ProofService {
   ProofService(Store& store, Cache& cache, const Clock& clock, const CircuitCatalog& catalog,
                ServiceSettings settings, CircuitGate* circuits = nullptr);
 
-  /// The partner for an `Authorization` header value ("Bearer pgk_..."), or UNAUTHORIZED; then
-  /// the partner's rate limit (RATE_LIMITED with a retry hint).
+  /// The partner for an `Authorization` header value ("Bearer pgk_..." or "Bearer <access
+  /// token>", told apart by shape), or UNAUTHORIZED; then the partner's rate limit (RATE_LIMITED
+  /// with a retry hint).
   Outcome<Client> authenticate(std::string_view authorization);
 
   /// POST /api/v1/requests: a stored proof request, or the refusal naming the field.
@@ -115,6 +119,8 @@ class ProofService {
 
  private:
   class CacheClaims;
+  /// One token of the partner's rate limit, or RATE_LIMITED with a retry hint.
+  std::optional<ApiError> take_rate_token(const std::string& client_id);
   // The steps of docs/api.md, in order. Each returns the refusal that ends the flow, if any.
   std::optional<ApiError> check_partner_scope(const Client& client, const VerifyInput& in) const;
   std::variant<Verified, ApiError> verify_once(const Client& client, const VerifyInput& in,

@@ -163,6 +163,7 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       // Shown once: only the prefix and a hash of the key, and the sealed secret, are kept.
       out["api_key"] = created->api_key;
       out["key_prefix"] = created->client.key_prefix;
+      out["client_secret"] = created->client_secret;  // OAuth2 (client_id is the id)
       out["webhook_secret"] = created->webhook_secret.empty()
                                   ? json::value(nullptr)
                                   : json::value(created->webhook_secret);

@@ -8,6 +8,7 @@
 #include "http/admin.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/lifecycle_api.hpp"
+#include "http/oauth_api.hpp"
 #include "http/presenter.hpp"
 
 namespace pg::http {
@@ -144,6 +145,9 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
     case RouteId::kAdminAudit:
+    case RouteId::kOAuthToken:  // storage reads, a signature
+    case RouteId::kJwks:        // reloads the key ring from storage now and then
+    case RouteId::kAdminRotateClientSecret:
       return true;
     default:
       return is_partner_admin_route(m.route->id);
@@ -326,6 +330,12 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         return with_route(
             error_reply(core::ErrorCode::kNotFound, "", "the admin API is not served here"));
       return with_route(d_.lifecycle->handle(m.route->id, request, m.params));
+    case RouteId::kOAuthToken:
+    case RouteId::kJwks:
+    case RouteId::kAdminRotateClientSecret:
+      if (!d_.oauth)
+        return with_route(error_reply(core::ErrorCode::kNotFound, "", "OAuth2 is not served here"));
+      return with_route(d_.oauth->handle(m.route->id, request, m.params));
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:

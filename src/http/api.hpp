@@ -26,6 +26,7 @@ namespace pg::http {
 
 class AdminApi;
 class LifecycleApi;
+class OAuthApi;
 
 class Api {
  public:
@@ -41,6 +42,7 @@ class Api {
     std::optional<std::array<std::uint8_t, 32>> metrics_token_sha256 = std::nullopt;
     LifecycleApi* lifecycle = nullptr;      // /api/admin approvals and circuits; null: not served
     core::CircuitGate* circuits = nullptr;  // deprecation headers on verify answers (may be null)
+    OAuthApi* oauth = nullptr;  // /oauth/token, /.well-known/jwks.json; null: not served
   };
   explicit Api(Deps deps) : d_(deps) {}
 

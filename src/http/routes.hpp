@@ -53,6 +53,9 @@ enum class RouteId {
   kAdminAuditExportRequest,
   kAdminUsage,
   kAdminAudit,
+  kOAuthToken,
+  kJwks,
+  kAdminRotateClientSecret,
 };
 
 struct Route {
@@ -111,6 +114,11 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kAdminAuditExportRequest, "POST", "/api/admin/audit/exports", true},
     Route{RouteId::kAdminUsage, "GET", "/api/admin/usage", true},
     Route{RouteId::kAdminAudit, "GET", "/api/admin/audit", true},
+    // OAuth2 client credentials (http/oauth_api.cpp).
+    Route{RouteId::kOAuthToken, "POST", "/oauth/token", true},
+    Route{RouteId::kJwks, "GET", "/.well-known/jwks.json", true},
+    Route{RouteId::kAdminRotateClientSecret, "POST",
+          "/api/admin/clients/{client_id}/rotate-client-secret", true},
 };
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
@@ -134,6 +142,8 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminEnrolment:
     case RouteId::kAdminEnrolmentConfirm:
     case RouteId::kAdminSignIn:
+    case RouteId::kOAuthToken:  // the client's own credentials
+    case RouteId::kJwks:
       return std::nullopt;
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
@@ -156,6 +166,7 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminResumeClient:
     case RouteId::kAdminRotateKey:
     case RouteId::kAdminRotateWebhookSecret:
+    case RouteId::kAdminRotateClientSecret:
     case RouteId::kAdminCancelApproval:
     case RouteId::kAdminCircuitUpload:  // stored as uploaded: verifies only once enabled
     case RouteId::kAdminCircuitEnable:  // a request: two approvers approve it
@@ -228,7 +239,10 @@ constexpr bool throttled_route(RouteId id) noexcept {
     case RouteId::kAdminAuditExportRequest:
     case RouteId::kAdminUsage:
     case RouteId::kAdminAudit:
+    case RouteId::kOAuthToken:  // guessing client secrets
+    case RouteId::kAdminRotateClientSecret:
       return true;
+    case RouteId::kJwks:
     case RouteId::kHealthz:
     case RouteId::kReadyz:
     case RouteId::kMetrics:

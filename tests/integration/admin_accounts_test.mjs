@@ -41,6 +41,7 @@ const kMinRole = {
   'POST /api/admin/clients/{client_id}/resume': 'operator',
   'POST /api/admin/clients/{client_id}/rotate-key': 'operator',
   'POST /api/admin/clients/{client_id}/rotate-webhook-secret': 'operator',
+  'POST /api/admin/clients/{client_id}/rotate-client-secret': 'operator',
   'GET /api/admin/approvals': 'viewer',
   'POST /api/admin/approvals/{id}/approve': 'approver',
   'POST /api/admin/approvals/{id}/cancel': 'operator',

@@ -15,6 +15,12 @@ function Shown({ created, onClose }) {
     <div class="shown-once" id="shown-once">
       <p>{t('keyShownOnce')}</p>
       <code id="new-api-key">{created.api_key}</code>
+      {created.client_secret && (
+        <>
+          <p>{t('clientSecretShownOnce')}</p>
+          <code id="new-client-secret">{created.client_secret}</code>
+        </>
+      )}
       {created.webhook_secret && (
         <>
           <p>{t('secretShownOnce')}</p>

@@ -704,6 +704,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An access token for a partner (OAuth2 client credentials)
+         * @description RFC 6749 §4.4. The body is `application/x-www-form-urlencoded`: `grant_type=client_credentials` and, optionally, `scope` (space-separated claim types, a subset of the partner's; absent: all of them). The client authenticates with `client_secret_basic` (Authorization: Basic) or `client_secret_post` (`client_id` and `client_secret` in the body), not both. A parameter given twice is `invalid_request`; unknown ones are ignored. A suspended partner gets `unauthorized_client`. Answers are never cached. Rotate a secret with `POST /api/admin/clients/{client_id}/rotate-client-secret` or `proofgate admin rotate-client-secret`.
+         */
+        post: operations["issueAccessToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that verify access tokens (JWKS)
+         * @description RFC 7517 with RFC 8037 keys: the current signing key first, then retired keys until the last token they signed has expired (retired at + `oauth_token_ttl_seconds` + 30 s leeway). `proofgate admin rotate-token-key` makes a new current key without downtime. Cacheable for a minute.
+         */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{client_id}/rotate-client-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new OAuth2 client secret (shown once); the old one stops at once
+         * @description Replaces the partner's `client_secret` (kept as its SHA-256). Tokens already issued stay valid until they expire. Audited (`client.secret_rotated`). Also `proofgate admin rotate-client-secret --client-id`.
+         */
+        post: operations["rotateClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1104,6 +1164,34 @@ export interface components {
             /** @description The previous entry's hash; 64 zeros for seq 1. */
             prev_hash: string;
             hash: string;
+        };
+        OAuthError: {
+            /** @enum {string} */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope";
+            error_description: string;
+        };
+        AccessTokenResponse: {
+            /** @description A JWT (EdDSA, typ at+jwt). */
+            access_token: string;
+            /** @constant */
+            token_type: "Bearer";
+            /** @description Seconds; the setting `oauth_token_ttl_seconds` (default 600). */
+            expires_in: number;
+            /** @description The granted claim types, space-separated. */
+            scope: string;
+        };
+        Jwk: {
+            /** @constant */
+            kty: "OKP";
+            /** @constant */
+            crv: "Ed25519";
+            /** @description The raw 32-byte public key, base64url (RFC 8037 §2). */
+            x: string;
+            kid: string;
+            /** @constant */
+            use: "sig";
+            /** @constant */
+            alg: "EdDSA";
         };
     };
     responses: never;
@@ -3102,7 +3190,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created: the only answer holding the API key and webhook secret. */
+            /** @description Created: the only answer holding the API key, the OAuth2 client secret and the webhook secret. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3114,6 +3202,8 @@ export interface operations {
                         key_prefix: string;
                         /** @description Shown once (sealed at rest); null without a webhook URL. */
                         webhook_secret: string | null;
+                        /** @description Shown once: the OAuth2 client secret (`client_id` is the partner's id); only its SHA-256 is kept. */
+                        client_secret: string;
                     };
                 };
             };
@@ -4900,6 +4990,217 @@ export interface operations {
                         status?: 403;
                         /** @enum {unknown} */
                         error_code?: "UNAUTHORIZED_SCOPE";
+                    };
+                };
+            };
+            /** @description A bug or a storage failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        error_code?: "INTERNAL";
+                    };
+                };
+            };
+        };
+    };
+    issueAccessToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description `client_credentials` (anything else: `unsupported_grant_type`). */
+                    grant_type: string;
+                    /** @description Space-separated claim types. */
+                    scope?: string;
+                    /**
+                     * Format: uuid
+                     * @description client_secret_post only: the partner's id.
+                     */
+                    client_id?: string;
+                    /** @description client_secret_post only. */
+                    client_secret?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The access token. */
+            200: {
+                headers: {
+                    /** @description `no-store` (RFC 6749 §5.1). */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessTokenResponse"];
+                };
+            };
+            /** @description `invalid_request` (missing `grant_type`, another content type, a repeated parameter, both authentications), `unsupported_grant_type`, `invalid_scope` (a scope the partner does not have, or an empty one) or `unauthorized_client` (the partner is suspended). */
+            400: {
+                headers: {
+                    /** @description `no-store` (RFC 6749 §5.1). */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `invalid_client`: unknown partner, wrong or missing secret, malformed Basic credentials, or credentials revoked by `revoke-key`. With `WWW-Authenticate: Basic` when the client tried Basic (or sent none). Counts in the failed-authentication throttle. */
+            401: {
+                headers: {
+                    /** @description `no-store` (RFC 6749 §5.1). */
+                    "Cache-Control"?: string;
+                    /** @description `Basic realm="proofgate"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`auth_failures_per_minute`); `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description A bug or a storage failure; nothing was recorded. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        error_code?: "INTERNAL";
+                    };
+                };
+            };
+        };
+    };
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set. */
+            200: {
+                headers: {
+                    /** @description `public, max-age=60` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: components["schemas"]["Jwk"][];
+                    };
+                };
+            };
+            /** @description The request does not parse (a malformed request line or header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        error_code?: "INVALID_REQUEST";
+                    };
+                };
+            };
+            /** @description A bug or a storage failure; nothing was recorded. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        error_code?: "INTERNAL";
+                    };
+                };
+            };
+        };
+    };
+    rotateClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown once). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        client_id: string;
+                        client_secret: string;
+                    };
+                };
+            };
+            /** @description No or a wrong admin token, or the admin API is off (no `admin_token_sha256` set). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description No partner with this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        error_code?: "NOT_FOUND";
                     };
                 };
             };

@@ -69,6 +69,9 @@ constexpr Statement kInsertClient{"insert_client", R"sql(
                            webhook_secret_sealed, created_at, last_used)
   VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10))sql",
                                   false};
+constexpr Statement kInsertClientSecret{"insert_client_secret", R"sql(
+  INSERT INTO client_secrets (client_id, secret_hash, updated_at) VALUES ($1, $2, $3))sql",
+                                        true};
 // The partner by one of its keys: live (not revoked, not expired at $2); the key's own columns.
 constexpr Statement kFindClientByPrefix{"find_client_by_prefix", R"sql(
   SELECT c.id, c.name, k.prefix AS key_prefix, k.key_hash, array_to_json(c.scopes) AS scopes,
@@ -636,6 +639,12 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
   write_key(connection, client.id,
             {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
             operation);
+  if (!client.client_secret_hash.empty()) {
+    connection.run(
+        kInsertClientSecret,
+        Params().text(client.id).bytes(client.client_secret_hash).integer(client.created_at),
+        operation);
+  }
   return claim_domains(connection, client, operation);
 }
 

@@ -17,6 +17,7 @@
 #include "core/accounts.hpp"
 #include "core/audit.hpp"
 #include "core/model.hpp"
+#include "core/oauth.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "core/usage.hpp"
@@ -60,7 +61,8 @@ class PostgresStore final : public core::Store,
                             public core::AuditStore,
                             public core::AdminStore,
                             public core::AccountStore,
-                            public core::UsageStore {
+                            public core::UsageStore,
+                            public core::OAuthStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -239,6 +241,16 @@ class PostgresStore final : public core::Store,
 
   // --- core::UsageStore ---
   core::UsageData usage(const core::UsageQuery& query) override;
+
+  // --- core::OAuthStore (postgres_oauth.cpp) ---
+  std::optional<std::array<std::uint8_t, 32>> client_secret_hash(
+      std::string_view client_id) override;
+  bool set_client_secret(std::string_view client_id,
+                         const std::array<std::uint8_t, 32>& secret_hash, core::UnixMillis now,
+                         const core::AuditEntry& audit) override;
+  std::vector<core::TokenKey> token_keys() override;
+  bool add_token_key(const core::TokenKey& key, bool only_if_none,
+                     const core::AuditEntry* audit) override;
 
  private:
   /// `work(connection)` on a pooled connection; with `audit`, inside one transaction that also

@@ -108,6 +108,8 @@ constexpr std::string_view kClaimDomain = R"sql(
   INSERT INTO verifier_domains (domain, client_id) VALUES (?1, ?2)
   ON CONFLICT (domain) DO NOTHING
   RETURNING 1)sql";
+constexpr std::string_view kInsertClientSecret =
+    "INSERT INTO client_secrets (client_id, secret_hash, updated_at) VALUES (?1, ?2, ?3)";
 constexpr std::string_view kClientRevokedAt = "SELECT revoked_at FROM api_clients WHERE id = ?1";
 // Every live key of the partner (an expired one stays as it is); then the partner is marked.
 constexpr std::string_view kRevokeKey = R"sql(
@@ -436,6 +438,14 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
   write_key(h, client.id,
             {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
             operation);
+  if (!client.client_secret_hash.empty()) {
+    const auto statement = prepare(h.db.get(), kInsertClientSecret, operation, false);
+    Query(h.db.get(), statement, operation)
+        .text(1, client.id)
+        .nullable_blob(2, client.client_secret_hash)
+        .integer(3, client.created_at)
+        .run();
+  }
   return claim_domains(h, client, operation);
 }
 

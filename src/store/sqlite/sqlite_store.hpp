@@ -16,6 +16,7 @@
 #include "core/accounts.hpp"
 #include "core/audit.hpp"
 #include "core/model.hpp"
+#include "core/oauth.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "core/usage.hpp"
@@ -44,7 +45,8 @@ class SqliteStore final : public core::Store,
                           public core::AuditStore,
                           public core::AdminStore,
                           public core::AccountStore,
-                          public core::UsageStore {
+                          public core::UsageStore,
+                          public core::OAuthStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -207,6 +209,16 @@ class SqliteStore final : public core::Store,
 
   // --- core::UsageStore ---
   core::UsageData usage(const core::UsageQuery& query) override;
+
+  // --- core::OAuthStore (sqlite_oauth.cpp) ---
+  std::optional<std::array<std::uint8_t, 32>> client_secret_hash(
+      std::string_view client_id) override;
+  bool set_client_secret(std::string_view client_id,
+                         const std::array<std::uint8_t, 32>& secret_hash, core::UnixMillis now,
+                         const core::AuditEntry& audit) override;
+  std::vector<core::TokenKey> token_keys() override;
+  bool add_token_key(const core::TokenKey& key, bool only_if_none,
+                     const core::AuditEntry* audit) override;
 
  private:
   /// `work(db)` under the lock; with `audit`, inside one transaction that also writes the entry
