@@ -112,8 +112,9 @@ class StagedDirectory final : public core::StagedVersion {
   }
   void commit() override {
     std::error_code ec;
-    fs::create_directories(parent_, ec);
+    const bool created = fs::create_directories(parent_, ec);
     if (ec) throw core::ArtifactError(parent_.string() + ": " + ec.message());
+    if (created) sync_path(parent_.parent_path(), true);  // the new claim type's entry too
     // RENAME_NOREPLACE: two uploads of one version racing never replace each other's files.
     if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_NOREPLACE) != 0) {
       if (errno == EEXIST)

@@ -239,9 +239,11 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
   upload->add_option("--artifacts-dir", f->artifacts_dir,
                      "where the server loads versions from (default: the artifacts_dir setting)");
   upload->add_option("--release-public-keys", f->release_public_keys,
-                     "release keys manifest.sig must verify under (as the server's setting)");
+                     "release keys manifest.sig must verify under (default: the "
+                     "release_public_keys setting, as the server's)");
   upload->add_flag("--insecure-development-keys", f->insecure_development_keys,
-                   "DEVELOPMENT/TESTS ONLY: accept a development key (as serve --demo)");
+                   "DEVELOPMENT/TESTS ONLY: accept a development key (as serve --demo; also "
+                   "the insecure_development_keys setting)");
   acting(upload);
   storage(upload);
   upload->callback([f, &exit_code] {
@@ -249,10 +251,14 @@ void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code) {
       UploadRequest u;
       u.dir = f->dir;
       u.artifacts_dir = f->artifacts_dir.empty() ? settings.artifacts_dir : f->artifacts_dir;
-      if (f->insecure_development_keys && !settings.database_url.empty())
+      // The server's key policy: its settings (environment, config file), unless the flags say.
+      const bool development = f->insecure_development_keys || settings.insecure_development_keys;
+      if (development && !settings.database_url.empty())
         throw std::runtime_error("--insecure-development-keys: refused in production mode");
-      u.policy.allow_development_keys = f->insecure_development_keys;
-      auto keys = core::parse_release_keys(f->release_public_keys);
+      u.policy.allow_development_keys = development;
+      const std::string& release_keys =
+          f->release_public_keys.empty() ? settings.release_public_keys : f->release_public_keys;
+      auto keys = core::parse_release_keys(release_keys);
       if (!keys) throw std::runtime_error("--release-public-keys: " + keys.error());
       u.policy.release_keys = *keys;
       print(upload_circuit(u, s, actor_of(*f)));

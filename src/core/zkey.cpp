@@ -112,9 +112,15 @@ std::variant<Sections, std::string> read_sections(std::string_view zkey) {
     if (!r.u32(id) || !r.u64(size) || size > zkey.size() || !r.take(size, body))
       return "section " + std::to_string(i + 1) + " of " + std::to_string(n_sections) +
              ": truncated";
-    if (id == kSectionProtocol) out.protocol = body;
-    if (id == kSectionGroth16Header) out.header = body;
-    if (id == kSectionIc) out.ic = body;
+    // snarkjs reads one of each: a second copy would make our reading and the prover's differ.
+    for (auto [want, slot] :
+         {std::pair{kSectionProtocol, &out.protocol}, std::pair{kSectionGroth16Header, &out.header},
+          std::pair{kSectionIc, &out.ic}}) {
+      if (id != want) continue;
+      if (slot->data() != nullptr)
+        return "section " + std::to_string(id) + " appears twice; snarkjs reads one";
+      *slot = body;
+    }
     if (id == kSectionMpcParams) {
       out.mpc = body;
       ++out.mpc_copies;

@@ -85,6 +85,27 @@ TEST(CheckUpload, accepts_a_complete_version_and_names_the_file_of_each_refusal)
   f["manifest.json"] = "[1]";
   EXPECT_EQ(refused(f).field, "manifest.json");
 
+  // Each file's size limit, before anything is parsed.
+  f = files_of("1.2.3");
+  f["manifest.json"] += std::string(64 * 1024, ' ');
+  e = refused(f);
+  EXPECT_EQ(e.field, "manifest.json");
+  EXPECT_NE(e.detail.find("larger than 65536 bytes"), std::string::npos) << e.detail;
+
+  // A zkey of another claim (its digest listed, so only the embedded key can tell).
+  f = files_of("1.2.3");
+  {
+    const char* root = std::getenv("PROOFGATE_ARTIFACTS");
+    f["circuit.zkey"] = slurp(fs::path(root ? root : ".") / "education" / "1.0.0" / "circuit.zkey");
+    const std::string old_digest = hex(sha256(files_of("1.2.3").at("circuit.zkey")));
+    const auto at = f["manifest.json"].find(old_digest);
+    ASSERT_NE(at, std::string::npos);
+    f["manifest.json"].replace(at, old_digest.size(), hex(sha256(f["circuit.zkey"])));
+  }
+  e = refused(f);
+  EXPECT_EQ(e.field, "circuit.zkey");
+  EXPECT_NE(e.detail.find("does not match verification_key.json"), std::string::npos) << e.detail;
+
   // The policy of a production server: a development key is refused by name.
   e = refused(files_of("1.2.3"), KeyPolicy{});
   EXPECT_EQ(e.field, "verification_key.json");

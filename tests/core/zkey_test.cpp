@@ -72,5 +72,35 @@ TEST(Zkey, a_truncated_or_foreign_file_is_refused_naming_the_problem) {
   EXPECT_TRUE(zkey_mismatch("", vkey("age_over_18")));
 }
 
+TEST(Zkey, a_section_given_twice_is_refused) {
+  // snarkjs reads one section 2 (the key); with two, the prover's key and ours could differ.
+  std::string zkey = slurp(version_dir("age_over_18") / "circuit.zkey");
+  const auto u32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 4; i-- > 0;) v = (v << 8) | static_cast<unsigned char>(zkey[at + i]);
+    return v;
+  };
+  const auto u64 = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 8; i-- > 0;) v = (v << 8) | static_cast<unsigned char>(zkey[at + i]);
+    return v;
+  };
+  std::size_t at = 12;
+  std::string copy;
+  for (std::uint32_t i = 0; i < u32(8); ++i) {
+    const std::size_t size = static_cast<std::size_t>(u64(at + 4));
+    if (u32(at) == 2) copy = zkey.substr(at, 12 + size);
+    at += 12 + size;
+  }
+  ASSERT_FALSE(copy.empty());
+  const std::uint32_t n = u32(8) + 1;
+  for (std::size_t i = 0; i < 4; ++i) zkey[8 + i] = static_cast<char>(n >> (8 * i));
+  zkey += copy;
+  auto read = read_zkey_key(zkey);
+  ASSERT_TRUE(std::holds_alternative<std::string>(read));
+  EXPECT_NE(std::get<std::string>(read).find("section 2 appears twice"), std::string::npos)
+      << std::get<std::string>(read);
+}
+
 }  // namespace
 }  // namespace pg::core
