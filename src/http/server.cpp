@@ -272,13 +272,17 @@ void Session::read_header() {
                                return self->fail_request(400, "INVALID_REQUEST",
                                                          "Transfer-Encoding must end with chunked");
                              }
-                             // A circuit upload may be large, but only once its credential is
-                             // admitted: nothing of the body is read (nor 100-continue sent) before
-                             // that.
+                             // A circuit upload may be larger than body_limit, but only once
+                             // its credential is admitted: nothing of such a body is read (nor
+                             // 100-continue sent) before that. One within body_limit goes the
+                             // usual way (read, then the handler checks the credential), so a
+                             // client refused for its credential gets the answer after its body.
                              const std::string_view target = header.target();
+                             const auto length = self->parser_->content_length();
                              if (header.method() == bhttp::verb::post &&
                                  target.substr(0, target.find('?')) == "/api/admin/circuits" &&
                                  self->server_.handler().admit_upload &&
+                                 (!length || *length > self->server_.settings().body_limit) &&
                                  (header.find(bhttp::field::authorization) != header.end() ||
                                   header.find(bhttp::field::cookie) != header.end())) {
                                return self->admit_upload();

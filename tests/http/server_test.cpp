@@ -261,6 +261,10 @@ TEST(Server, AnUploadGetsItsLargerLimitOnlyOnceTheHandlerAdmitsItsCredential) {
   const std::string anonymous = post_upload(server.port(), "", 900000, false);
   EXPECT_TRUE(anonymous.starts_with("HTTP/1.1 413 ")) << anonymous;
   EXPECT_EQ(server.admissions_.load(), 1);
+  // A body within body_limit is read first whatever the credential (the handler answers).
+  const std::string small = post_upload(server.port(), "Authorization: Bearer bad\r\n", 100, true);
+  EXPECT_TRUE(small.starts_with("HTTP/1.1 200 ")) << small;
+  EXPECT_EQ(server.admissions_.load(), 1);
   // Admitted: a body above body_limit is read and handled; above upload_body_limit it is not.
   const std::string admitted =
       post_upload(server.port(), "Authorization: Bearer good\r\n", 300000, true);
@@ -274,13 +278,13 @@ TEST(Server, AdmittedUploadsInFlightAreCappedAndTheSlotIsFreedByTheAnswer) {
   ServerSettings settings;
   settings.max_uploads = 1;
   HeldServer server(settings);
-  // An admitted upload whose body has not arrived holds the only slot.
+  // An admitted upload (above body_limit) whose body has not arrived holds the only slot.
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket held(ioc);
   held.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
   const std::string head =
       "POST /api/admin/circuits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\n"
-      "Connection: close\r\nContent-Length: 5\r\n\r\n";
+      "Connection: close\r\nContent-Length: 70000\r\n\r\n";
   boost::asio::write(held, boost::asio::buffer(head));
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (server.admissions_.load() < 1) {
@@ -290,16 +294,16 @@ TEST(Server, AdmittedUploadsInFlightAreCappedAndTheSlotIsFreedByTheAnswer) {
   std::string busy;
   while (!busy.starts_with("HTTP/1.1 503 ")) {  // the slot is taken once the admission returns
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << busy;
-    busy = post_upload(server.port(), "Authorization: Bearer good\r\n", 5, false);
+    busy = post_upload(server.port(), "Authorization: Bearer good\r\n", 70000, false);
   }
   EXPECT_NE(busy.find("Retry-After: 5\r\n"), std::string::npos) << busy;
   // The held upload completes; its answer frees the slot.
-  boost::asio::write(held, boost::asio::buffer(std::string("xxxxx")));
+  boost::asio::write(held, boost::asio::buffer(std::string(70000, 'x')));
   std::string out;
   boost::system::error_code ec;
   boost::asio::read(held, boost::asio::dynamic_buffer(out), ec);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 200 ")) << out;
-  EXPECT_TRUE(post_upload(server.port(), "Authorization: Bearer good\r\n", 5, true)
+  EXPECT_TRUE(post_upload(server.port(), "Authorization: Bearer good\r\n", 70000, true)
                   .starts_with("HTTP/1.1 200 "));
 }
 
