@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/release_signature.hpp"
 #include "core/secrets.hpp"
 
 namespace pg::core {
@@ -29,17 +30,6 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 const unsigned char* bytes_of(std::string_view s) noexcept {
   return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-bool ed25519_verify(std::string_view public_key, std::string_view message,
-                    std::string_view signature) noexcept {
-  if (public_key.size() != 32 || signature.size() != 64) return false;
-  const Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(public_key), 32));
-  const MdCtx ctx(EVP_MD_CTX_new());
-  if (!key || !ctx) return false;
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
-  return EVP_DigestVerify(ctx.get(), bytes_of(signature), 64, bytes_of(message), message.size()) ==
-         1;
 }
 
 std::string ed25519_sign(std::string_view private_key, std::string_view message) {
@@ -194,7 +184,7 @@ crypto::Result<TokenClaims, TokenError> verify_access_token(std::string_view tok
     }
     const auto public_key = key_for(*kid);
     if (!public_key) return TokenError::kUnknownKey;
-    if (!ed25519_verify(*public_key, token.substr(0, dot2), *signature))
+    if (!verify_ed25519_raw(*public_key, token.substr(0, dot2), *signature))
       return TokenError::kBadSignature;
 
     const auto payload = parse_object(*payload_text);

@@ -106,20 +106,25 @@ std::string manifest_signature_json(std::string_view key_id, std::string_view si
          "\n";
 }
 
+bool verify_ed25519_raw(std::string_view public_key, std::string_view message,
+                        std::string_view signature) noexcept {
+  if (public_key.size() != 32 || signature.size() != 64) return false;
+  const std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()), 32));
+  const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!key || !ctx) return false;
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), 64,
+                          reinterpret_cast<const unsigned char*>(message.data()),
+                          message.size()) == 1;
+}
+
 bool verify_ed25519(std::string_view public_key_b64, std::string_view message,
                     std::string_view signature_b64) noexcept {
   try {
     const auto raw = base64url_decode(public_key_b64);
     const auto sig = base64url_decode(signature_b64);
-    if (!raw || raw->size() != 32 || !sig || sig->size() != 64) return false;
-    const std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_PKEY_new_raw_public_key(
-        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw->data()), 32));
-    const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-    if (!key || !ctx) return false;
-    if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
-    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()), 64,
-                            reinterpret_cast<const unsigned char*>(message.data()),
-                            message.size()) == 1;
+    return raw && sig && verify_ed25519_raw(*raw, message, *sig);
   } catch (...) {  // allocation failure: not verified
     return false;
   }

@@ -51,8 +51,11 @@ crypto::Result<ManifestSignature, std::string> parse_manifest_signature(std::str
 /// manifest.sig's text for a signature (one line, newline-terminated).
 std::string manifest_signature_json(std::string_view key_id, std::string_view signature_b64);
 
-/// True when `signature_b64` is a valid Ed25519 (RFC 8032, pure) signature of `message` under
-/// the base64url raw key; false for any malformed input.
+/// True when `signature` (64 raw bytes) is a valid Ed25519 (RFC 8032, pure) signature of
+/// `message` under the raw 32-byte `public_key`; false for any other size or a failure.
+bool verify_ed25519_raw(std::string_view public_key, std::string_view message,
+                        std::string_view signature) noexcept;
+/// The same with the key and the signature in base64url.
 bool verify_ed25519(std::string_view public_key_b64, std::string_view message,
                     std::string_view signature_b64) noexcept;
 
