@@ -137,15 +137,11 @@ std::string sign_access_token(const TokenClaims& c, std::string_view kid,
                               std::string_view private_key) {
   const std::string header =
       json::serialize(json::object{{"alg", "EdDSA"}, {"typ", "at+jwt"}, {"kid", kid}});
-  const std::string payload = json::serialize(json::object{{"iss", c.iss},
-                                                           {"aud", c.aud},
-                                                           {"sub", c.sub},
-                                                           {"client_id", c.client_id},
-                                                           {"iat", c.iat},
-                                                           {"nbf", c.nbf},
-                                                           {"exp", c.exp},
-                                                           {"jti", c.jti},
-                                                           {"scope", c.scope}});
+  json::object claims{{"iss", c.iss},       {"aud", c.aud}, {"sub", c.sub},
+                      {"client_id", c.client_id}, {"iat", c.iat}, {"nbf", c.nbf},
+                      {"exp", c.exp},             {"jti", c.jti}, {"scope", c.scope}};
+  if (!c.nonce.empty()) claims["nonce"] = c.nonce;
+  const std::string payload = json::serialize(claims);
   std::string signing_input = base64url(header) + "." + base64url(payload);
   const std::string signature = ed25519_sign(private_key, signing_input);
   return signing_input + "." + base64url(signature);
@@ -199,6 +195,8 @@ crypto::Result<TokenClaims, TokenError> verify_access_token(std::string_view tok
     const auto nbf = integer_member(*payload, "nbf");
     const auto exp = integer_member(*payload, "exp");
     const json::value* aud = payload->if_contains("aud");
+    const json::value* nonce = payload->if_contains("nonce");
+    if (nonce && !nonce->is_string()) return TokenError::kBadClaims;
     if (!iss || !sub || sub->empty() || !client_id || *client_id != *sub || !jti || !scope ||
         !iat || !nbf || !exp || !aud || !(aud->is_string() || aud->is_array())) {
       return TokenError::kBadClaims;
@@ -224,6 +222,7 @@ crypto::Result<TokenClaims, TokenError> verify_access_token(std::string_view tok
     c.iat = *iat;
     c.nbf = *nbf;
     c.exp = *exp;
+    if (nonce) c.nonce = nonce->as_string();
     return c;
   } catch (...) {  // allocation failure: refused
     return TokenError::kMalformed;

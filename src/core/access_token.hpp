@@ -24,6 +24,9 @@ struct TokenClaims {
   std::int64_t iat = 0;
   std::int64_t nbf = 0;
   std::int64_t exp = 0;
+  /// A citizen's account-link token (core/citizens.hpp): the proof request nonce it is bound to.
+  /// Signed only when not empty; read when present (a string).
+  std::string nonce = {};
 };
 
 /// Why a token was refused: a closed set, each one precise.

@@ -42,6 +42,10 @@ constexpr std::string_view name_of(ErrorCode code) noexcept {
       return "UNSUPPORTED_MEDIA_TYPE";
     case ErrorCode::kRateLimited:
       return "RATE_LIMITED";
+    case ErrorCode::kWrongCode:
+      return "WRONG_CODE";
+    case ErrorCode::kCodeExpired:
+      return "CODE_EXPIRED";
     case ErrorCode::kNotReady:
       return "NOT_READY";
     case ErrorCode::kInternal:

@@ -30,6 +30,8 @@ enum class ErrorCode {
   kPayloadTooLarge,
   kUnsupportedMediaType,
   kRateLimited,
+  kWrongCode,
+  kCodeExpired,
   kNotReady,
   kInternal,
 };
@@ -58,6 +60,8 @@ inline constexpr ErrorCode kErrorCodes[] = {
     ErrorCode::kPayloadTooLarge,
     ErrorCode::kUnsupportedMediaType,
     ErrorCode::kRateLimited,
+    ErrorCode::kWrongCode,
+    ErrorCode::kCodeExpired,
     ErrorCode::kNotReady,
     ErrorCode::kInternal,
 };

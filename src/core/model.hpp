@@ -77,6 +77,8 @@ struct ProofRecord {
   UnixMillis created_at = 0;
   UnixMillis verified_at = 0;    // 0 when failed
   std::int64_t latency_ms = -1;  // the request's processing time; -1 unknown (stored as NULL)
+  /// The citizen's account the wallet linked it to (core/citizens.hpp); empty: none (NULL).
+  std::string user_id = {};
 };
 
 /// A webhook to deliver (transactional outbox): written in the proof's transaction.

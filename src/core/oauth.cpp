@@ -140,18 +140,7 @@ crypto::Result<IssuedToken, OAuthError> OAuthService::issue(const TokenRequest& 
   }
 
   const UnixMillis now = clock_.now_ms();
-  TokenKey key;
-  {
-    std::lock_guard lock(mu_);
-    if (keys_.empty() || now - loaded_at_ > kReloadForIssueMs) reload_locked();
-    const auto current = std::find_if(keys_.rbegin(), keys_.rend(),
-                                      [](const TokenKey& k) { return k.retired_at == 0; });
-    if (current == keys_.rend()) throw StoreError("no current token signing key");
-    key = *current;
-  }
-  const auto private_key = unseal(master_key_, key.private_sealed, key.kid);
-  if (!private_key)
-    throw std::runtime_error("the token signing key does not open with this master key");
+  const auto [key, private_key] = current_key(now);
   TokenClaims c;
   c.iss = settings_.issuer;
   c.aud = settings_.issuer;
@@ -162,23 +151,50 @@ crypto::Result<IssuedToken, OAuthError> OAuthService::issue(const TokenRequest& 
   c.iat = now / 1000;
   c.nbf = c.iat;
   c.exp = c.iat + settings_.token_ttl_s;
-  return IssuedToken{sign_access_token(c, key.kid, *private_key), settings_.token_ttl_s, c.scope,
+  return IssuedToken{sign_access_token(c, key.kid, private_key), settings_.token_ttl_s, c.scope,
                      client->id};
 }
 
-Outcome<Client> OAuthService::authenticate(std::string_view token) {
+std::pair<TokenKey, std::string> OAuthService::current_key(UnixMillis now) {
+  TokenKey key;
+  {
+    std::lock_guard lock(mu_);
+    if (keys_.empty() || now - loaded_at_ > kReloadForIssueMs) reload_locked();
+    const auto current = std::find_if(keys_.rbegin(), keys_.rend(),
+                                      [](const TokenKey& k) { return k.retired_at == 0; });
+    if (current == keys_.rend()) throw StoreError("no current token signing key");
+    key = *current;
+  }
+  auto private_key = unseal(master_key_, key.private_sealed, key.kid);
+  if (!private_key)
+    throw std::runtime_error("the token signing key does not open with this master key");
+  return {std::move(key), std::move(*private_key)};
+}
+
+std::string OAuthService::sign(TokenClaims claims) {
+  const auto [key, private_key] = current_key(clock_.now_ms());
+  claims.iss = settings_.issuer;
+  return sign_access_token(claims, key.kid, private_key);
+}
+
+crypto::Result<TokenClaims, TokenError> OAuthService::verify(std::string_view token,
+                                                             std::string_view audience) {
   const UnixMillis now = clock_.now_ms();
   const auto lookup = [&](std::string_view kid) -> std::optional<std::string> {
     std::lock_guard lock(mu_);
     if (keys_.empty()) reload_locked();
     if (auto key = public_key_locked(kid, now)) return key;
     if (now - loaded_at_ <= kReloadForLookupMs) return std::nullopt;
-    reload_locked();  // a key another instance made since
+    reload_locked();
     return public_key_locked(kid, now);
   };
-  const auto claims = verify_access_token(
-      token, TokenPolicy{settings_.issuer, settings_.issuer, now / 1000, kTokenLeewaySeconds},
+  return verify_access_token(
+      token, TokenPolicy{settings_.issuer, std::string(audience), now / 1000, kTokenLeewaySeconds},
       lookup);
+}
+
+Outcome<Client> OAuthService::authenticate(std::string_view token) {
+  const auto claims = verify(token, settings_.issuer);
   const auto unauthorized = [](std::string detail) {
     return ApiError{ErrorCode::kUnauthorized, "Authorization", std::move(detail)};
   };

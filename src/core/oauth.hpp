@@ -119,9 +119,17 @@ class OAuthService {
   /// become {"kid": the new kid}) is written with it.
   TokenKey rotate_key(AuditEntry audit);
 
+  /// Signs `claims` with the current key (iss set to the issuer): the tokens of citizens'
+  /// accounts (core/citizens.hpp) share the key ring and the JWKS, told apart by their audience.
+  std::string sign(TokenClaims claims);
+  /// The claims of a token this ring signed for `audience`, checked as verify_access_token does.
+  crypto::Result<TokenClaims, TokenError> verify(std::string_view token, std::string_view audience);
+
   const OAuthSettings& settings() const noexcept { return settings_; }
 
  private:
+  /// The current key and its opened private key.
+  std::pair<TokenKey, std::string> current_key(UnixMillis now);
   /// Reloads the key ring from the store (making the first key when there is none).
   void reload_locked();
   std::optional<std::string> public_key_locked(std::string_view kid, UnixMillis now) const;

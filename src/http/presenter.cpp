@@ -55,6 +55,10 @@ constexpr Row row(core::ErrorCode code) noexcept {
       return {415, "Unsupported media type"};
     case ErrorCode::kRateLimited:
       return {429, "Rate limited"};
+    case ErrorCode::kWrongCode:
+      return {401, "Wrong sign-in code"};
+    case ErrorCode::kCodeExpired:
+      return {410, "Sign-in code expired"};
     case ErrorCode::kNotReady:
       return {503, "Not ready"};
     case ErrorCode::kInternal:

@@ -176,8 +176,8 @@ constexpr std::string_view kProofNoncePrimaryKey = "proof_nonces_pkey";
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr Statement kInsertProof{"insert_proof", R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
-                      public_hash, request_nonce, created_at, verified_at, latency_ms)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11))sql",
+                      public_hash, request_nonce, created_at, verified_at, latency_ms, user_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))sql",
                                  true};
 // proof_nonces gives the row's created_at, which prunes the lookup to one partition.
 constexpr Statement kFindProof{"find_proof", R"sql(
@@ -960,6 +960,7 @@ core::RecordOutcome PostgresStore::record_proof(const core::ProofRecord& proof,
   } else {
     proof_params.integer(proof.latency_ms);
   }
+  proof_params.nullable_text(proof.user_id);
   connection->run(kInsertProof, proof_params, kOperation);
   if (event != nullptr) insert_outbox_row(*connection, *event, event->created_at, kOperation);
   if (idempotency != nullptr) write_idempotency(*connection, *idempotency, kOperation);

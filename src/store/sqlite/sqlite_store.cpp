@@ -129,8 +129,8 @@ constexpr std::string_view kFindRequest = R"sql(
 
 constexpr std::string_view kInsertProof = R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
-                      public_hash, request_nonce, created_at, verified_at, latency_ms)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
+                      public_hash, request_nonce, created_at, verified_at, latency_ms, user_id)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql";
 constexpr std::string_view kFindProof = R"sql(
   SELECT id, verifier_id, claim_type, circuit_version, status, error_code, public_hash,
          request_nonce, created_at, verified_at
@@ -826,6 +826,7 @@ core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
         .integer(9, proof.created_at)
         .nullable_integer(10, proof.verified_at);
     if (proof.latency_ms >= 0) query.integer(11, proof.latency_ms);  // unbound: NULL
+    query.nullable_text(12, proof.user_id);
     query.run();
   } catch (const SqliteError& error) {
     if (error.code() == SQLITE_CONSTRAINT_UNIQUE &&

@@ -16,6 +16,7 @@
 #include "core/accounts.hpp"
 #include "core/audit.hpp"
 #include "core/model.hpp"
+#include "core/citizens.hpp"
 #include "core/oauth.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
@@ -46,7 +47,8 @@ class SqliteStore final : public core::Store,
                           public core::AdminStore,
                           public core::AccountStore,
                           public core::UsageStore,
-                          public core::OAuthStore {
+                          public core::OAuthStore,
+                          public core::CitizenStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -219,6 +221,23 @@ class SqliteStore final : public core::Store,
   std::vector<core::TokenKey> token_keys() override;
   bool add_token_key(const core::TokenKey& key, bool only_if_none,
                      const core::AuditEntry* audit) override;
+
+  // --- core::CitizenStore (sqlite_citizens.cpp) ---
+  std::optional<core::Citizen> find_citizen(std::string_view id) override;
+  std::optional<core::Citizen> find_citizen_by_phone(std::string_view phone_mac) override;
+  core::Citizen find_or_create_citizen(const core::Citizen& fresh) override;
+  bool set_citizen_language(std::string_view id, std::string_view language) override;
+  std::optional<core::SignInCode> sign_in_code(std::string_view phone_mac) override;
+  void save_sign_in_code(const core::SignInCode& code) override;
+  void insert_refresh_token(const core::RefreshToken& token) override;
+  core::RefreshOutcome rotate_refresh_token(std::string_view hash, core::UnixMillis now,
+                                            core::RefreshToken& next) override;
+  std::vector<core::LinkedProof> citizen_proofs(std::string_view user_id,
+                                                std::size_t limit) override;
+  bool delete_citizen(std::string_view user_id, core::UnixMillis now,
+                      const std::function<std::vector<core::OutboxEvent>(
+                          const std::vector<core::AffectedPartner>&)>& events,
+                      const core::AuditEntry& audit) override;
 
  private:
   /// `work(db)` under the lock; with `audit`, inside one transaction that also writes the entry

@@ -1,0 +1,239 @@
+// core::CitizenStore on PostgresStore: accounts, sign-in codes, refresh-token families and the
+// right to delete (migration 0012).
+#include "store/postgres/connection.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace pg::store {
+
+namespace {
+using postgres::Connection;
+using postgres::Params;
+using postgres::Result;
+using postgres::Statement;
+
+constexpr Statement kFindCitizen{
+    "citizen_find", "SELECT id, phone_mac, language, created_at FROM users WHERE id = $1", true};
+constexpr Statement kFindCitizenByPhone{
+    "citizen_find_by_phone",
+    "SELECT id, phone_mac, language, created_at FROM users WHERE phone_mac = $1", true};
+constexpr Statement kInsertCitizen{"citizen_insert", R"sql(
+  INSERT INTO users (id, phone_mac, language, created_at) VALUES ($1, $2, $3, $4)
+  ON CONFLICT (phone_mac) DO NOTHING)sql",
+                                   true};
+constexpr Statement kSetLanguage{"citizen_set_language",
+                                 "UPDATE users SET language = $2 WHERE id = $1 RETURNING 1", true};
+constexpr Statement kSignInCode{"citizen_sign_in_code", R"sql(
+  SELECT phone_mac, coalesce(code_mac, ''), expires_at, wrong, locked_until FROM account_codes
+  WHERE phone_mac = $1)sql",
+                                true};
+constexpr Statement kSaveSignInCode{"citizen_save_sign_in_code", R"sql(
+  INSERT INTO account_codes (phone_mac, code_mac, expires_at, wrong, locked_until)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (phone_mac) DO UPDATE SET code_mac = excluded.code_mac,
+    expires_at = excluded.expires_at, wrong = excluded.wrong,
+    locked_until = excluded.locked_until)sql",
+                                    true};
+constexpr Statement kInsertRefresh{"citizen_insert_refresh", R"sql(
+  INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
+  VALUES ($1, $2, $3, $4, $5))sql",
+                                   true};
+// FOR UPDATE: two rotations of one token at once are one rotation and one reuse.
+constexpr Statement kFindRefresh{"citizen_find_refresh", R"sql(
+  SELECT family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens
+  WHERE hash = $1 FOR UPDATE)sql",
+                                 true};
+constexpr Statement kUseRefresh{"citizen_use_refresh",
+                                "UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1", true};
+constexpr Statement kRevokeFamily{"citizen_revoke_family", R"sql(
+  UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL)sql",
+                                  true};
+constexpr Statement kCitizenProofs{"citizen_proofs", R"sql(
+  SELECT p.id, c.name, p.claim_type, p.status, p.verified_at FROM proofs p
+  JOIN api_clients c ON c.id = p.verifier_id
+  WHERE p.user_id = $1 AND p.status = 'verified'
+  ORDER BY p.created_at DESC, p.id LIMIT $2)sql",
+                                   true};
+constexpr Statement kLockCitizen{"citizen_lock",
+                                 "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", true};
+constexpr Statement kAffectedProofs{"citizen_affected_proofs", R"sql(
+  SELECT p.verifier_id, p.id FROM proofs p JOIN api_clients c ON c.id = p.verifier_id
+  WHERE p.user_id = $1 AND coalesce(c.webhook_url, '') <> ''
+  ORDER BY p.verifier_id, p.created_at, p.id)sql",
+                                    true};
+constexpr Statement kUnlinkProofs{"citizen_unlink_proofs",
+                                  "UPDATE proofs SET user_id = NULL WHERE user_id = $1", true};
+constexpr Statement kDeleteRefresh{"citizen_delete_refresh",
+                                   "DELETE FROM refresh_tokens WHERE user_id = $1", true};
+constexpr Statement kDeleteCitizen{"citizen_delete", "DELETE FROM users WHERE id = $1", true};
+
+std::optional<core::Citizen> citizen_of(const Result& r) {
+  if (r.rows() == 0) return std::nullopt;
+  return core::Citizen{r.text(0, 0), r.text(0, 1), r.text(0, 2), r.integer(0, 3)};
+}
+}  // namespace
+
+std::optional<core::Citizen> PostgresStore::find_citizen(std::string_view id) {
+  constexpr std::string_view kOperation = "find_citizen";
+  std::optional<core::Citizen> out;
+  on_connection(kOperation, nullptr, [&](Connection& c) {
+    out = citizen_of(c.run(kFindCitizen, Params().text(id), kOperation));
+    return true;
+  });
+  return out;
+}
+
+std::optional<core::Citizen> PostgresStore::find_citizen_by_phone(std::string_view phone_mac) {
+  constexpr std::string_view kOperation = "find_citizen_by_phone";
+  std::optional<core::Citizen> out;
+  on_connection(kOperation, nullptr, [&](Connection& c) {
+    out = citizen_of(c.run(kFindCitizenByPhone, Params().text(phone_mac), kOperation));
+    return true;
+  });
+  return out;
+}
+
+core::Citizen PostgresStore::find_or_create_citizen(const core::Citizen& fresh) {
+  constexpr std::string_view kOperation = "find_or_create_citizen";
+  std::optional<core::Citizen> out;
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    c.run(kInsertCitizen,
+          Params()
+              .text(fresh.id)
+              .text(fresh.phone_mac)
+              .text(fresh.language)
+              .integer(fresh.created_at),
+          kOperation);
+    out = citizen_of(c.run(kFindCitizenByPhone, Params().text(fresh.phone_mac), kOperation));
+    return true;
+  });
+  if (!out) throw core::StoreError("find_or_create_citizen: the account was not stored");
+  return *out;
+}
+
+bool PostgresStore::set_citizen_language(std::string_view id, std::string_view language) {
+  constexpr std::string_view kOperation = "set_citizen_language";
+  return with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    return c.run(kSetLanguage, Params().text(id).text(language), kOperation).rows() > 0;
+  });
+}
+
+std::optional<core::SignInCode> PostgresStore::sign_in_code(std::string_view phone_mac) {
+  constexpr std::string_view kOperation = "sign_in_code";
+  std::optional<core::SignInCode> out;
+  on_connection(kOperation, nullptr, [&](Connection& c) {
+    const Result r = c.run(kSignInCode, Params().text(phone_mac), kOperation);
+    if (r.rows() == 0) return true;
+    out = core::SignInCode{r.text(0, 0), r.text(0, 1), r.integer(0, 2),
+                           static_cast<int>(r.integer(0, 3)), r.integer(0, 4)};
+    return true;
+  });
+  return out;
+}
+
+void PostgresStore::save_sign_in_code(const core::SignInCode& code) {
+  constexpr std::string_view kOperation = "save_sign_in_code";
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    c.run(kSaveSignInCode,
+          Params()
+              .text(code.phone_mac)
+              .nullable_text(code.code_mac)
+              .integer(code.expires_at)
+              .integer(code.wrong)
+              .integer(code.locked_until),
+          kOperation);
+    return true;
+  });
+}
+
+void PostgresStore::insert_refresh_token(const core::RefreshToken& token) {
+  constexpr std::string_view kOperation = "insert_refresh_token";
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    c.run(kInsertRefresh,
+          Params()
+              .text(token.hash)
+              .text(token.family_id)
+              .text(token.user_id)
+              .integer(token.issued_at)
+              .integer(token.expires_at),
+          kOperation);
+    return true;
+  });
+}
+
+core::RefreshOutcome PostgresStore::rotate_refresh_token(std::string_view hash,
+                                                         core::UnixMillis now,
+                                                         core::RefreshToken& next) {
+  constexpr std::string_view kOperation = "rotate_refresh_token";
+  auto outcome = core::RefreshOutcome::kUnknown;
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    const Result r = c.run(kFindRefresh, Params().text(hash), kOperation);
+    if (r.rows() == 0) return true;
+    const std::string family = r.text(0, 0);
+    const std::string user = r.text(0, 1);
+    if (!r.is_null(0, 4)) {
+      outcome = core::RefreshOutcome::kRevoked;
+    } else if (!r.is_null(0, 3)) {
+      c.run(kRevokeFamily, Params().text(family).integer(now), kOperation);
+      outcome = core::RefreshOutcome::kReused;
+    } else if (r.integer(0, 2) <= now) {
+      outcome = core::RefreshOutcome::kExpired;
+    } else {
+      c.run(kUseRefresh, Params().text(hash).integer(now), kOperation);
+      next.family_id = family;
+      next.user_id = user;
+      c.run(kInsertRefresh,
+            Params()
+                .text(next.hash)
+                .text(next.family_id)
+                .text(next.user_id)
+                .integer(next.issued_at)
+                .integer(next.expires_at),
+            kOperation);
+      outcome = core::RefreshOutcome::kRotated;
+    }
+    return true;
+  });
+  return outcome;
+}
+
+std::vector<core::LinkedProof> PostgresStore::citizen_proofs(std::string_view user_id,
+                                                             std::size_t limit) {
+  constexpr std::string_view kOperation = "citizen_proofs";
+  std::vector<core::LinkedProof> out;
+  on_connection(kOperation, nullptr, [&](Connection& c) {
+    const Result r = c.run(
+        kCitizenProofs, Params().text(user_id).integer(static_cast<std::int64_t>(limit)),
+        kOperation);
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.integer(i, 4)});
+    return true;
+  });
+  return out;
+}
+
+bool PostgresStore::delete_citizen(
+    std::string_view user_id, core::UnixMillis now,
+    const std::function<std::vector<core::OutboxEvent>(const std::vector<core::AffectedPartner>&)>&
+        events,
+    const core::AuditEntry& audit) {
+  constexpr std::string_view kOperation = "delete_citizen";
+  return with_connection(kOperation, true, [&](Connection& c, const SideWrites& side) {
+    if (c.run(kLockCitizen, Params().text(user_id), kOperation).rows() == 0) return false;
+    std::vector<core::AffectedPartner> partners;
+    const Result r = c.run(kAffectedProofs, Params().text(user_id), kOperation);
+    for (int i = 0; i < r.rows(); ++i) {
+      std::string client_id = r.text(i, 0);
+      if (partners.empty() || partners.back().client_id != client_id)
+        partners.push_back({std::move(client_id), {}});
+      partners.back().proof_ids.push_back(r.text(i, 1));
+    }
+    c.run(kUnlinkProofs, Params().text(user_id), kOperation);
+    c.run(kDeleteRefresh, Params().text(user_id), kOperation);
+    c.run(kDeleteCitizen, Params().text(user_id), kOperation);
+    for (const core::OutboxEvent& e : events(partners)) side.event(e, now);
+    side.audit(audit);
+    return true;
+  });
+}
+
+}  // namespace pg::store
