@@ -240,6 +240,9 @@ const std::vector<SettingSpec>& setting_specs() {
            "`admin create-admin --public-url`; the OAuth2 access tokens' iss and aud)"),
       integer("oauth_token_ttl_seconds", &S::oauth_token_ttl_seconds, "600", 60, 3600, kServe,
               "lifetime of an OAuth2 access token from POST /oauth/token"),
+      text("account_sms_dir", &S::account_sms_dir, "", kServe,
+           "sandbox SMS delivery of citizens' sign-in codes, one file <E.164>.code each (empty: "
+           "<data_dir>/sms); production plugs an SMS gateway instead (docs/citizens.md)"),
       integer("admin_password_memory_kib", &S::admin_password_memory_kib, "19456", 8, 1 << 22,
               kServe,
               "argon2id memory per admin password hash in KiB (2 passes, 1 lane); existing "

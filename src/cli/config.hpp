@@ -57,6 +57,7 @@ struct Settings {
   std::string admin_token_role;
   std::string public_url;
   std::uint64_t oauth_token_ttl_seconds = 0;
+  std::string account_sms_dir;
   std::uint64_t admin_password_memory_kib = 0;
   std::uint64_t admin_session_idle_seconds = 0;
   std::uint64_t admin_session_max_seconds = 0;

@@ -14,14 +14,17 @@
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
 #include "cli/demo.hpp"
+#include "cli/sms_files.hpp"
 #include "cli/worker_settings.hpp"
 #include "core/catalog.hpp"
+#include "core/citizens.hpp"
 #include "core/oauth.hpp"
 #include "core/release_signature.hpp"
 #include "core/service.hpp"
 #include "feed/follower.hpp"
 #include "http/admin.hpp"
 #include "http/api.hpp"
+#include "http/citizen_api.hpp"
 #include "http/lifecycle_api.hpp"
 #include "http/oauth_api.hpp"
 #include "http/server.hpp"
@@ -121,6 +124,16 @@ int serve(const Settings& s) {
   core::OAuthService oauth(*data.store, *oauth_store, clock, data.master_key,
                            {s.public_url, static_cast<std::int64_t>(s.oauth_token_ttl_seconds)});
   service.access_tokens = [&oauth](std::string_view token) { return oauth.authenticate(token); };
+  // Citizens' accounts: codes by SMS (the sandbox's files), tokens from the same key ring.
+  auto* citizen_store = dynamic_cast<core::CitizenStore*>(data.store);
+  if (!citizen_store) throw std::runtime_error("this storage does not provide the accounts port");
+  SmsFiles sms(s.account_sms_dir.empty() ? data.data_dir / "sms"
+                                         : std::filesystem::path(s.account_sms_dir));
+  core::CitizenService citizens(*citizen_store, oauth, cache, sms, clock, data.master_key);
+  service.account_links = [&citizens](std::string_view token, std::string_view nonce) {
+    return citizens.resolve_link(token, nonce);
+  };
+  http::CitizenApi citizen_api(citizens);
   core::ProofService proofs(*data.store, cache, clock, catalog, service, &circuit_gate);
   // The issuers' signed root feeds, followed into the store the verify path reads.
   feed::FollowerSettings follow;
@@ -163,7 +176,8 @@ int serve(const Settings& s) {
   http::OAuthApi oauth_api(oauth, *oauth_store, &admin, clock);
   http::Api api(
       {proofs, *data.store, cache, metrics, artifact_files, [&stopping] { return stopping.load(); },
-       &admin, sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api});
+       &admin, sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api,
+       &citizen_api});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });

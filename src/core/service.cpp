@@ -441,8 +441,8 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
 }
 
 Outcome<ProofService::VerifyInput> ProofService::decode_verify(std::string_view body) {
-  auto decoded =
-      decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals", "request"});
+  auto decoded = decode_object(
+      body, {"claim_type", "circuit_version", "proof", "public_signals", "request", "account_link"});
   if (auto* e = std::get_if<ApiError>(&decoded)) return *e;
   const json::object& o = std::get<json::value>(decoded).get_object();
   for (const std::string_view required :
@@ -460,6 +460,13 @@ Outcome<ProofService::VerifyInput> ProofService::decode_verify(std::string_view 
     return invalid("circuit_version", "must be a version MAJOR.MINOR.PATCH");
   }
   in.circuit_version = version.get_string();
+  if (const json::value* link = o.if_contains("account_link")) {
+    if (!link->is_string() || link->get_string().empty() ||
+        link->get_string().size() > kMaxTokenBytes) {
+      return invalid("account_link", "must be an account link token (docs/citizens.md)");
+    }
+    in.account_link = std::string(link->get_string());
+  }
   const json::value& request = o.at("request");
   if (!request.is_object()) return invalid("request", "must be an object");
   if (auto e = unknown_member(request.get_object(), {"nonce", "verifier_domain"}, "request."))
@@ -581,6 +588,16 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // 5. The proof request and its nonce.
   auto request = find_proof_request(client, in, now);
   if (!request) return refuse(request.error());
+  // A citizen's account link, bound to this request's nonce: refused before anything is recorded
+  // (the nonce stays unspent), so a wallet can retry without it.
+  std::string user_id;
+  if (in.account_link) {
+    if (!settings_.account_links)
+      return refuse(invalid("account_link", "accounts are not served here"));
+    auto linked = settings_.account_links(*in.account_link, in.nonce);
+    if (!linked) return refuse(linked.error());
+    user_id = std::move(*linked);
+  }
   CacheClaims claims(cache_);
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
   if (auto e = claim_nonce(client, in, claims, nonce_key)) return refuse(*e);
@@ -606,7 +623,7 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   const std::int64_t latency_ms = std::chrono::ceil<std::chrono::milliseconds>(elapsed).count();
   auto outcome = failure
                      ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
-                     : record_verified(client, in, **circuit, *root, now, latency_ms, idem);
+                     : record_verified(client, in, **circuit, *root, now, latency_ms, idem, user_id);
   claims.keep(nonce_key);
   return outcome;
 }
@@ -794,8 +811,10 @@ std::variant<Verified, ApiError> ProofService::record(const Client& client,
 
 std::variant<Verified, ApiError> ProofService::record_verified(
     const Client& client, const VerifyInput& in, const Circuit& circuit, const IssuerRoot& root,
-    UnixMillis now, std::int64_t latency_ms, const IdempotencyRecord* idem) {
+    UnixMillis now, std::int64_t latency_ms, const IdempotencyRecord* idem,
+    const std::string& user_id) {
   ProofRecord proof = proof_row(client, in, "verified", now);
+  proof.user_id = user_id;
   proof.verified_at = now;
   proof.latency_ms = latency_ms;
   return record(client, proof,

@@ -35,6 +35,10 @@ struct ServiceSettings {
   /// The partner a bearer access token (a JWT, core/oauth.hpp) speaks for, with the token's
   /// scopes; empty: only API keys are accepted.
   std::function<Outcome<Client>(std::string_view token)> access_tokens;
+  /// The citizen's account a verify body's `account_link` token names, bound to the request's
+  /// nonce (core::CitizenService::resolve_link); empty: account_link is refused.
+  std::function<Outcome<std::string>(std::string_view token, std::string_view nonce)>
+      account_links;
 };
 
 /// A proof that passed every check and was recorded.
@@ -104,6 +108,7 @@ class ProofService {
     std::vector<std::string> decimals;  // the public signals' canonical decimals
     std::string nonce;
     std::string domain;
+    std::optional<std::string> account_link;  // a citizen's link token (docs/citizens.md)
   };
   /// Strict decoding of a verify body (INVALID_REQUEST naming the field).
   static Outcome<VerifyInput> decode_verify(std::string_view body);
@@ -139,7 +144,8 @@ class ProofService {
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
                                                    const Circuit& circuit, const IssuerRoot& root,
                                                    UnixMillis now, std::int64_t latency_ms,
-                                                   const IdempotencyRecord* idempotency);
+                                                   const IdempotencyRecord* idempotency,
+                                                   const std::string& user_id);
   std::variant<Verified, ApiError> record_failure(const Client& client, const VerifyInput& in,
                                                   const ProofRequest& request, ApiError error,
                                                   std::int64_t latency_ms,

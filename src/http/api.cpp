@@ -8,6 +8,7 @@
 #include "http/admin.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/lifecycle_api.hpp"
+#include "http/citizen_api.hpp"
 #include "http/oauth_api.hpp"
 #include "http/presenter.hpp"
 
@@ -150,7 +151,7 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kAdminRotateClientSecret:
       return true;
     default:
-      return is_partner_admin_route(m.route->id);
+      return is_partner_admin_route(m.route->id) || is_account_route(m.route->id);
   }
 }
 
@@ -341,6 +342,12 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     case RouteId::kStatus:
       break;
     default:
+      if (is_account_route(m.route->id)) {
+        if (!d_.citizens)
+          return with_route(
+              error_reply(core::ErrorCode::kNotFound, "", "accounts are not served here"));
+        return with_route(d_.citizens->handle(m.route->id, request));
+      }
       if (is_partner_admin_route(m.route->id)) {
         if (!d_.admin)
           return with_route(

@@ -25,6 +25,7 @@
 namespace pg::http {
 
 class AdminApi;
+class CitizenApi;
 class LifecycleApi;
 class OAuthApi;
 
@@ -43,6 +44,7 @@ class Api {
     LifecycleApi* lifecycle = nullptr;      // /api/admin approvals and circuits; null: not served
     core::CircuitGate* circuits = nullptr;  // deprecation headers on verify answers (may be null)
     OAuthApi* oauth = nullptr;  // /oauth/token, /.well-known/jwks.json; null: not served
+    CitizenApi* citizens = nullptr;  // /api/v1/account; null: not served
   };
   explicit Api(Deps deps) : d_(deps) {}
 

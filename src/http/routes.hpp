@@ -56,6 +56,14 @@ enum class RouteId {
   kOAuthToken,
   kJwks,
   kAdminRotateClientSecret,
+  kAccountSignIn,
+  kAccountSignInVerify,
+  kAccountToken,
+  kAccount,
+  kAccountUpdate,
+  kAccountDelete,
+  kAccountProofs,
+  kAccountLinkToken,
 };
 
 struct Route {
@@ -119,7 +127,33 @@ inline constexpr std::array kRoutes{
     Route{RouteId::kJwks, "GET", "/.well-known/jwks.json", true},
     Route{RouteId::kAdminRotateClientSecret, "POST",
           "/api/admin/clients/{client_id}/rotate-client-secret", true},
+    // Citizens' accounts (http/citizen_api.cpp).
+    Route{RouteId::kAccountSignIn, "POST", "/api/v1/account/sign-in", true},
+    Route{RouteId::kAccountSignInVerify, "POST", "/api/v1/account/sign-in/verify", true},
+    Route{RouteId::kAccountToken, "POST", "/api/v1/account/token", true},
+    Route{RouteId::kAccount, "GET", "/api/v1/account", true},
+    Route{RouteId::kAccountUpdate, "PATCH", "/api/v1/account", true},
+    Route{RouteId::kAccountDelete, "DELETE", "/api/v1/account", true},
+    Route{RouteId::kAccountProofs, "GET", "/api/v1/account/proofs", true},
+    Route{RouteId::kAccountLinkToken, "POST", "/api/v1/account/link-token", true},
 };
+
+/// The citizens' account routes (docs/citizens.md).
+constexpr bool is_account_route(RouteId id) noexcept {
+  switch (id) {
+    case RouteId::kAccountSignIn:
+    case RouteId::kAccountSignInVerify:
+    case RouteId::kAccountToken:
+    case RouteId::kAccount:
+    case RouteId::kAccountUpdate:
+    case RouteId::kAccountDelete:
+    case RouteId::kAccountProofs:
+    case RouteId::kAccountLinkToken:
+      return true;
+    default:
+      return false;
+  }
+}
 
 /// Who may call a route under /api/admin: the least admin role (docs/admin.md, "Roles"). nullopt
 /// for routes outside the admin roles: the partner and public routes, and the admin enrolment and
@@ -144,6 +178,14 @@ constexpr std::optional<core::Role> required_role(RouteId id) noexcept {
     case RouteId::kAdminSignIn:
     case RouteId::kOAuthToken:  // the client's own credentials
     case RouteId::kJwks:
+    case RouteId::kAccountSignIn:  // citizens' accounts: their own codes and tokens
+    case RouteId::kAccountSignInVerify:
+    case RouteId::kAccountToken:
+    case RouteId::kAccount:
+    case RouteId::kAccountUpdate:
+    case RouteId::kAccountDelete:
+    case RouteId::kAccountProofs:
+    case RouteId::kAccountLinkToken:
       return std::nullopt;
     case RouteId::kAdminDeliveries:
     case RouteId::kAdminDelivery:
@@ -241,6 +283,14 @@ constexpr bool throttled_route(RouteId id) noexcept {
     case RouteId::kAdminAudit:
     case RouteId::kOAuthToken:  // guessing client secrets
     case RouteId::kAdminRotateClientSecret:
+    case RouteId::kAccountSignIn:  // guessing codes or tokens
+    case RouteId::kAccountSignInVerify:
+    case RouteId::kAccountToken:
+    case RouteId::kAccount:
+    case RouteId::kAccountUpdate:
+    case RouteId::kAccountDelete:
+    case RouteId::kAccountProofs:
+    case RouteId::kAccountLinkToken:
       return true;
     case RouteId::kJwks:
     case RouteId::kHealthz:
