@@ -262,10 +262,14 @@ Outcome<CitizenTokens> CitizenService::refresh(std::string_view text) {
   next.hash = hex(sha256(next_text));
   next.issued_at = now;
   next.expires_at = now + settings_.refresh_ttl_s * 1000;
+  const RefreshOutcome outcome = store_.rotate_refresh_token(hex(sha256(*token)), now, next);
+  const auto citizen = next.user_id.empty() ? std::nullopt : store_.find_citizen(next.user_id);
+  const Language speak =
+      citizen && !body->members.contains("language") ? language_of(*citizen) : lang;
   const auto unauthorized = [&](Message m) {
-    return refusal(ErrorCode::kUnauthorized, "refresh_token", m, lang);
+    return refusal(ErrorCode::kUnauthorized, "refresh_token", m, speak);
   };
-  switch (store_.rotate_refresh_token(hex(sha256(*token)), now, next)) {
+  switch (outcome) {
     case RefreshOutcome::kRotated:
       break;
     case RefreshOutcome::kExpired:
@@ -276,7 +280,6 @@ Outcome<CitizenTokens> CitizenService::refresh(std::string_view text) {
     case RefreshOutcome::kRevoked:
       return unauthorized(Message::kRefreshInvalid);
   }
-  const auto citizen = store_.find_citizen(next.user_id);
   if (!citizen) return unauthorized(Message::kAccountGone);
   auto pair = issue(*citizen, "");  // the refresh token is `next`, stored by the rotation
   if (!pair) return pair.error();

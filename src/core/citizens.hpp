@@ -99,6 +99,7 @@ class CitizenStore {
   /// In one transaction: the token `hash`; when live (not used, revoked or expired at `now`)
   /// marks it used and stores `next` in its family for its account (next.family_id and
   /// next.user_id are set from it); when used already, revokes every token of its family.
+  /// next.user_id is set whenever the token is known (the refusal speaks the account's language).
   virtual RefreshOutcome rotate_refresh_token(std::string_view hash, UnixMillis now,
                                               RefreshToken& next) = 0;
 

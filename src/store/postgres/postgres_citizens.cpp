@@ -170,6 +170,7 @@ core::RefreshOutcome PostgresStore::rotate_refresh_token(std::string_view hash,
     if (r.rows() == 0) return true;
     const std::string family = r.text(0, 0);
     const std::string user = r.text(0, 1);
+    next.user_id = user;
     if (!r.is_null(0, 4)) {
       outcome = core::RefreshOutcome::kRevoked;
     } else if (!r.is_null(0, 3)) {

@@ -180,6 +180,7 @@ core::RefreshOutcome SqliteStore::rotate_refresh_token(std::string_view hash, co
       old.used_at = r.is_null("used_at") ? 0 : r.integer("used_at");
       old.revoked_at = r.is_null("revoked_at") ? 0 : r.integer("revoked_at");
     }
+    next.user_id = old.user_id;
     if (old.revoked_at != 0) {
       outcome = core::RefreshOutcome::kRevoked;
     } else if (old.used_at != 0) {
