@@ -680,5 +680,6 @@ TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_wi
 
 }  // namespace pg::store::test
 
+#include "citizen_suite.hpp"   // IWYU pragma: keep
 #include "oauth_suite.hpp"     // IWYU pragma: keep
 #include "partners_suite.hpp"  // IWYU pragma: keep

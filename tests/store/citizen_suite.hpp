@@ -1,0 +1,135 @@
+// What every core::CitizenStore must do, as more AuditSuite cases (audit_suite.hpp includes this
+// at its end): one account per phone MAC, the language kept, sign-in code state replaced, refresh
+// rotation and family revocation in one transaction, the account's proofs with partner names,
+// and deletion: proofs kept with user_id NULL, tokens and account gone, events and audit written.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/citizens.hpp"
+
+namespace pg::store::test {
+
+inline core::CitizenStore& citizens_of(core::Store& store) {
+  return dynamic_cast<core::CitizenStore&>(store);
+}
+
+inline core::Citizen sample_citizen(int n) {
+  return core::Citizen{"00000000-0000-4000-8000-00000000000" + std::to_string(n),
+                       std::string(63, 'a') + std::to_string(n), "ne", kNow + n};
+}
+
+inline core::RefreshToken sample_refresh(const std::string& hash, const std::string& family,
+                                         const std::string& user) {
+  return core::RefreshToken{hash, family, user, kNow, kNow + 60'000, 0, 0};
+}
+
+TEST_P(AuditSuite, citizens_are_one_per_phone_and_keep_their_language) {
+  core::CitizenStore& citizens = citizens_of(store());
+  const core::Citizen made = citizens.find_or_create_citizen(sample_citizen(1));
+  EXPECT_EQ(made.id, sample_citizen(1).id);
+  core::Citizen again = sample_citizen(1);
+  again.id = "00000000-0000-4000-8000-000000000099";  // a second sign-in racing the first
+  EXPECT_EQ(citizens.find_or_create_citizen(again).id, made.id);
+  EXPECT_EQ(citizens.find_citizen_by_phone(made.phone_mac)->id, made.id);
+  EXPECT_FALSE(citizens.find_citizen(again.id).has_value());
+  EXPECT_TRUE(citizens.set_citizen_language(made.id, "en"));
+  EXPECT_EQ(citizens.find_citizen(made.id)->language, "en");
+  EXPECT_EQ(citizens.find_citizen(made.id)->created_at, kNow + 1);
+  EXPECT_FALSE(citizens.set_citizen_language(again.id, "en"));
+}
+
+TEST_P(AuditSuite, a_sign_in_code_state_is_replaced_whole) {
+  core::CitizenStore& citizens = citizens_of(store());
+  EXPECT_FALSE(citizens.sign_in_code("mac-1").has_value());
+  citizens.save_sign_in_code({"mac-1", "code-mac", kNow + 300'000, 0, 0});
+  citizens.save_sign_in_code({"mac-1", "", kNow + 300'000, 0, kNow + 900'000});  // locked
+  const auto state = citizens.sign_in_code("mac-1");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->code_mac, "");
+  EXPECT_EQ(state->locked_until, kNow + 900'000);
+  citizens.save_sign_in_code({"mac-1", "next", kNow + 1, 3, 0});
+  EXPECT_EQ(citizens.sign_in_code("mac-1")->code_mac, "next");
+  EXPECT_EQ(citizens.sign_in_code("mac-1")->wrong, 3);
+}
+
+TEST_P(AuditSuite, refresh_rotation_uses_the_token_and_a_reuse_revokes_its_family) {
+  core::CitizenStore& citizens = citizens_of(store());
+  const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));
+  citizens.insert_refresh_token(sample_refresh("h1", "fam-a", c.id));
+  citizens.insert_refresh_token(sample_refresh("other", "fam-b", c.id));
+  core::RefreshToken next = sample_refresh("h2", "", "");
+  EXPECT_EQ(citizens.rotate_refresh_token("h1", kNow + 1, next), core::RefreshOutcome::kRotated);
+  EXPECT_EQ(next.family_id, "fam-a");
+  EXPECT_EQ(next.user_id, c.id);
+  core::RefreshToken third = sample_refresh("h3", "", "");
+  EXPECT_EQ(citizens.rotate_refresh_token("h1", kNow + 2, third), core::RefreshOutcome::kReused);
+  EXPECT_EQ(third.user_id, c.id);
+  // h3 was never stored, and h2 (the family's newest) is revoked now.
+  EXPECT_EQ(citizens.rotate_refresh_token("h3", kNow + 3, third), core::RefreshOutcome::kUnknown);
+  EXPECT_EQ(citizens.rotate_refresh_token("h2", kNow + 3, third), core::RefreshOutcome::kRevoked);
+  core::RefreshToken fourth = sample_refresh("h4", "", "");
+  EXPECT_EQ(citizens.rotate_refresh_token("other", kNow + 60'000, fourth),
+            core::RefreshOutcome::kExpired);
+}
+
+TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_partners) {
+  core::CitizenStore& citizens = citizens_of(store());
+  store().insert_client(sample_client(2));  // a webhook URL
+  store().insert_client(sample_client(3));  // none
+  const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));
+  const core::Citizen other = citizens.find_or_create_citizen(sample_citizen(2));
+  const auto proof = [&](const std::string& id, const std::string& client, const std::string& user,
+                         const std::string& status = "verified") {
+    core::ProofRecord p = sample_proof(id, client, "nonce-" + id);
+    p.user_id = user;
+    p.status = status;
+    ASSERT_EQ(store().record_proof(p, nullptr, nullptr), core::RecordOutcome::kStored);
+  };
+  proof("p1", "client-2", c.id);
+  proof("p2", "client-2", c.id);
+  proof("p3", "client-3", c.id);
+  proof("p4", "client-2", other.id);
+  proof("p5", "client-2", "");
+  const auto listed = citizens.citizen_proofs(c.id, 10);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].partner.substr(0, 8), "Partner ");
+  EXPECT_EQ(listed[0].status, "verified");
+  EXPECT_EQ(listed[0].verified_at, kNow + 5);
+  citizens.insert_refresh_token(sample_refresh("h1", "fam", c.id));
+
+  std::vector<core::AffectedPartner> seen;
+  const auto events = [&](const std::vector<core::AffectedPartner>& partners) {
+    seen = partners;
+    std::vector<core::OutboxEvent> out;
+    for (const auto& p : partners) {
+      out.push_back({"ev-" + p.client_id, p.client_id, "", "account.deleted",
+                     R"({"event":"account.deleted"})", kNow + 10});
+    }
+    return out;
+  };
+  ASSERT_TRUE(citizens.delete_citizen(c.id, kNow + 10, events, audit_entry("account.deleted",
+                                                                           kNow + 10)));
+  ASSERT_EQ(seen.size(), 1u);  // client-3 has no webhook URL
+  EXPECT_EQ(seen[0].client_id, "client-2");
+  EXPECT_EQ(seen[0].proof_ids, (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_FALSE(citizens.find_citizen(c.id).has_value());
+  EXPECT_TRUE(citizens.citizen_proofs(c.id, 10).empty());
+  EXPECT_EQ(citizens.citizen_proofs(other.id, 10).size(), 1u);
+  core::RefreshToken next = sample_refresh("h2", "", "");
+  EXPECT_EQ(citizens.rotate_refresh_token("h1", kNow + 11, next), core::RefreshOutcome::kUnknown);
+  for (const char* id : {"p1", "p2", "p3"}) EXPECT_TRUE(store().find_proof(id).has_value()) << id;
+  EXPECT_EQ(audit().anonymise_user(c.id), 0u);  // no proof holds the id any more
+  const auto pending = outbox().list_deliveries("client-2", "", 10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].event.event_type, "account.deleted");
+  EXPECT_EQ(actions(everything()), (std::vector<std::string>{"account.deleted"}));
+  // An unknown account: nothing written.
+  EXPECT_FALSE(citizens.delete_citizen(c.id, kNow + 12, events, audit_entry("x", kNow + 12)));
+  EXPECT_EQ(everything().size(), 1u);
+}
+
+}  // namespace pg::store::test
