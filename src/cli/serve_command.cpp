@@ -129,7 +129,10 @@ int serve(const Settings& s) {
   if (!citizen_store) throw std::runtime_error("this storage does not provide the accounts port");
   SmsFiles sms(s.account_sms_dir.empty() ? data.data_dir / "sms"
                                          : std::filesystem::path(s.account_sms_dir));
-  core::CitizenService citizens(*citizen_store, oauth, cache, sms, clock, data.master_key);
+  core::CitizenSettings citizen_settings;
+  if (run_worker) citizen_settings.on_events = [&worker] { worker.notify(); };
+  core::CitizenService citizens(*citizen_store, oauth, cache, sms, clock, data.master_key,
+                                citizen_settings);
   service.account_links = [&citizens](std::string_view token, std::string_view nonce) {
     return citizens.resolve_link(token, nonce);
   };

@@ -388,6 +388,7 @@ Outcome<std::size_t> CitizenService::remove(const CitizenSession& session) {
   if (!store_.delete_citizen(session.citizen.id, now, events, audit))
     return refusal(ErrorCode::kUnauthorized, "Authorization", Message::kAccountGone,
                    session.language);
+  if (told > 0 && settings_.on_events) settings_.on_events();
   return told;
 }
 

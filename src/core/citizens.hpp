@@ -133,6 +133,8 @@ struct CitizenSettings {
   std::int64_t lock_out_s = 900;   // for this long
   double codes_per_window = 3;     // codes sent to one phone ...
   std::int64_t code_window_s = 600;  // ... per this window
+  /// Called after a deletion enqueued events (wakes the webhook worker).
+  std::function<void()> on_events = {};
 };
 
 struct CitizenTokens {
