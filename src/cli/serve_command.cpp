@@ -177,10 +177,10 @@ int serve(const Settings& s) {
   http::LifecycleApi lifecycle_api(lifecycle, admin, &admin_service.service(), &artifact_files,
                                    &key_policy);
   http::OAuthApi oauth_api(oauth, *oauth_store, &admin, clock);
-  http::Api api(
-      {proofs, *data.store, cache, metrics, artifact_files, [&stopping] { return stopping.load(); },
-       &admin, sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api,
-       &citizen_api});
+  http::Api api({proofs, *data.store, cache, metrics, artifact_files,
+                 [&stopping] { return stopping.load(); }, &admin,
+                 sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api,
+                 &citizen_api});
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });

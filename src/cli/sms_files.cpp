@@ -20,8 +20,8 @@ SmsFiles::SmsFiles(std::filesystem::path dir) : dir_(std::move(dir)) {
 
 void SmsFiles::send(std::string_view phone, std::string_view text) {
   // The number is E.164 (CitizenService checked it): '+' and digits, a safe file name.
-  const std::string problem =
-      authority::write_file_atomically(dir_ / (std::string(phone) + ".code"), std::string(text) + "\n");
+  const std::string problem = authority::write_file_atomically(
+      dir_ / (std::string(phone) + ".code"), std::string(text) + "\n");
   if (!problem.empty()) throw std::runtime_error(problem);
 }
 

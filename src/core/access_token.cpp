@@ -137,9 +137,9 @@ std::string sign_access_token(const TokenClaims& c, std::string_view kid,
                               std::string_view private_key) {
   const std::string header =
       json::serialize(json::object{{"alg", "EdDSA"}, {"typ", "at+jwt"}, {"kid", kid}});
-  json::object claims{{"iss", c.iss},       {"aud", c.aud}, {"sub", c.sub},
-                      {"client_id", c.client_id}, {"iat", c.iat}, {"nbf", c.nbf},
-                      {"exp", c.exp},             {"jti", c.jti}, {"scope", c.scope}};
+  json::object claims{{"iss", c.iss},    {"aud", c.aud}, {"sub", c.sub}, {"client_id", c.client_id},
+                      {"iat", c.iat},    {"nbf", c.nbf}, {"exp", c.exp}, {"jti", c.jti},
+                      {"scope", c.scope}};
   if (!c.nonce.empty()) claims["nonce"] = c.nonce;
   const std::string payload = json::serialize(claims);
   std::string signing_input = base64url(header) + "." + base64url(payload);

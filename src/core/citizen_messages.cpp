@@ -15,8 +15,8 @@ struct Texts {
 };
 
 constexpr std::array kTexts{
-    Texts{Message::kSmsCode, "proofgate मा साइन इन गर्ने तपाईंको कोड: ",
-          "Your proofgate sign-in code: "},
+    Texts{Message::kSmsCode,
+          "proofgate मा साइन इन गर्ने तपाईंको कोड: ", "Your proofgate sign-in code: "},
     Texts{Message::kBodyInvalid, "अनुरोधको मुख्य भाग JSON वस्तु हुनुपर्छ",
           "the body must be a JSON object"},
     Texts{Message::kPhoneInvalid, "फोन नम्बर E.164 ढाँचामा हुनुपर्छ (जस्तै +9779812345678)",

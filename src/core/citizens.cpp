@@ -22,8 +22,7 @@ constexpr std::size_t kMaxLinkedProofs = 500;
 // The label the accounts' HMAC key is derived under: a new label is a new key.
 constexpr std::string_view kKeyLabel = "proofgate citizens v1";
 
-std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key,
-                                         std::string_view data) {
+std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key, std::string_view data) {
   std::array<std::uint8_t, 32> out{};
   unsigned int length = 0;
   if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
@@ -37,13 +36,14 @@ std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key,
 
 bool is_b64url(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
 bool is_six_digits(std::string_view s) noexcept {
-  return s.size() == 6 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return s.size() == 6 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 /// A decoded account body: its members, and the language its refusals use.
@@ -71,8 +71,8 @@ Outcome<Body> decode(std::string_view text, std::initializer_list<std::string_vi
     b.language = *chosen;
   }
   for (const auto& [k, v] : b.members) {
-    if (k != "language" && std::find(allowed.begin(), allowed.end(), std::string_view(k)) ==
-                               allowed.end()) {
+    if (k != "language" &&
+        std::find(allowed.begin(), allowed.end(), std::string_view(k)) == allowed.end()) {
       return refusal(ErrorCode::kInvalidRequest, k.empty() ? "\"\"" : std::string(k),
                      Message::kUnknownMember, b.language);
     }
@@ -113,8 +113,8 @@ std::string new_sign_in_code() {
 }
 
 CitizenService::CitizenService(CitizenStore& store, OAuthService& tokens, Cache& cache,
-                               CodeSender& sender, const Clock& clock,
-                               const MasterKey& master_key, CitizenSettings settings)
+                               CodeSender& sender, const Clock& clock, const MasterKey& master_key,
+                               CitizenSettings settings)
     : store_(store),
       tokens_(tokens),
       cache_(cache),

@@ -39,7 +39,7 @@ struct SignInCode {
   std::string phone_mac;
   std::string code_mac;  // empty: no code outstanding
   UnixMillis expires_at = 0;
-  int wrong = 0;              // wrong codes given for the outstanding code
+  int wrong = 0;                // wrong codes given for the outstanding code
   UnixMillis locked_until = 0;  // after too many wrong codes; 0 = not locked
 };
 
@@ -129,9 +129,9 @@ struct CitizenSettings {
   std::int64_t refresh_ttl_s = 30LL * 24 * 3600;
   std::int64_t link_ttl_s = 600;
   std::int64_t code_ttl_s = 300;
-  int max_wrong_codes = 5;         // then the phone is locked out
-  std::int64_t lock_out_s = 900;   // for this long
-  double codes_per_window = 3;     // codes sent to one phone ...
+  int max_wrong_codes = 5;           // then the phone is locked out
+  std::int64_t lock_out_s = 900;     // for this long
+  double codes_per_window = 3;       // codes sent to one phone ...
   std::int64_t code_window_s = 600;  // ... per this window
   /// Called after a deletion enqueued events (wakes the webhook worker).
   std::function<void()> on_events = {};

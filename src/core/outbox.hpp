@@ -1,5 +1,5 @@
 // The webhook outbox port: delivery rows written in the verify transaction (Store::record_proof)
-// or enqueued on their own (test events, account_deleted, circuit.deprecated), claimed by workers
+// or enqueued on their own (test events, account.deleted, circuit.deprecated), claimed by workers
 // under a lease so two workers never send the same attempt at once, and their attempts recorded.
 #pragma once
 

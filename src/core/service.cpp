@@ -441,8 +441,8 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
 }
 
 Outcome<ProofService::VerifyInput> ProofService::decode_verify(std::string_view body) {
-  auto decoded = decode_object(
-      body, {"claim_type", "circuit_version", "proof", "public_signals", "request", "account_link"});
+  auto decoded = decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals",
+                                      "request", "account_link"});
   if (auto* e = std::get_if<ApiError>(&decoded)) return *e;
   const json::object& o = std::get<json::value>(decoded).get_object();
   for (const std::string_view required :
@@ -621,9 +621,9 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // Rounded up: a proof answered in 0.3 ms counts 1 ms.
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const std::int64_t latency_ms = std::chrono::ceil<std::chrono::milliseconds>(elapsed).count();
-  auto outcome = failure
-                     ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
-                     : record_verified(client, in, **circuit, *root, now, latency_ms, idem, user_id);
+  auto outcome =
+      failure ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
+              : record_verified(client, in, **circuit, *root, now, latency_ms, idem, user_id);
   claims.keep(nonce_key);
   return outcome;
 }

@@ -37,8 +37,7 @@ struct ServiceSettings {
   std::function<Outcome<Client>(std::string_view token)> access_tokens;
   /// The citizen's account a verify body's `account_link` token names, bound to the request's
   /// nonce (core::CitizenService::resolve_link); empty: account_link is refused.
-  std::function<Outcome<std::string>(std::string_view token, std::string_view nonce)>
-      account_links;
+  std::function<Outcome<std::string>(std::string_view token, std::string_view nonce)> account_links;
 };
 
 /// A proof that passed every check and was recorded.

@@ -6,9 +6,9 @@
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
+#include "http/citizen_api.hpp"
 #include "http/embedded_assets.hpp"
 #include "http/lifecycle_api.hpp"
-#include "http/citizen_api.hpp"
 #include "http/oauth_api.hpp"
 #include "http/presenter.hpp"
 

@@ -43,7 +43,7 @@ class Api {
     std::optional<std::array<std::uint8_t, 32>> metrics_token_sha256 = std::nullopt;
     LifecycleApi* lifecycle = nullptr;      // /api/admin approvals and circuits; null: not served
     core::CircuitGate* circuits = nullptr;  // deprecation headers on verify answers (may be null)
-    OAuthApi* oauth = nullptr;  // /oauth/token, /.well-known/jwks.json; null: not served
+    OAuthApi* oauth = nullptr;       // /oauth/token, /.well-known/jwks.json; null: not served
     CitizenApi* citizens = nullptr;  // /api/v1/account; null: not served
   };
   explicit Api(Deps deps) : d_(deps) {}

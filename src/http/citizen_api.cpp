@@ -43,7 +43,9 @@ core::Language language_of(const core::ApiError& e) {
   return core::Language::kEn;
 }
 
-HttpReply refused(const core::ApiError& e) { return personal(problem(e), language_of(e)); }
+HttpReply refused(const core::ApiError& e) {
+  return personal(problem(e), language_of(e));
+}
 
 json::object tokens_json(const core::CitizenTokens& t) {
   return {{"access_token", t.access_token},
@@ -61,8 +63,8 @@ json::object account_json(const core::Citizen& c) {
 HttpReply CitizenApi::handle(RouteId route, const HttpRequest& request) {
   const bool has_body = request.method == "POST" || request.method == "PATCH";
   if (has_body && !is_json(request.content_type)) {
-    return refused({core::ErrorCode::kUnsupportedMediaType, "Content-Type",
-                    "must be application/json"});
+    return refused(
+        {core::ErrorCode::kUnsupportedMediaType, "Content-Type", "must be application/json"});
   }
   switch (route) {
     case RouteId::kAccountSignIn: {
@@ -89,8 +91,8 @@ HttpReply CitizenApi::handle(RouteId route, const HttpRequest& request) {
     case RouteId::kAccountUpdate: {
       const auto updated = citizens_.update(*session, request.body);
       if (!updated) return refused(updated.error());
-      return ok(account_json(*updated), core::language_from_name(updated->language).value_or(
-                                            core::Language::kNe));
+      return ok(account_json(*updated),
+                core::language_from_name(updated->language).value_or(core::Language::kNe));
     }
     case RouteId::kAccountProofs: {
       json::array proofs;
@@ -106,8 +108,7 @@ HttpReply CitizenApi::handle(RouteId route, const HttpRequest& request) {
     case RouteId::kAccountLinkToken: {
       const auto link = citizens_.link_token(*session, request.body);
       if (!link) return refused(link.error());
-      return ok({{"link_token", link->token}, {"expires_in", link->expires_in}},
-                session->language);
+      return ok({{"link_token", link->token}, {"expires_in", link->expires_in}}, session->language);
     }
     case RouteId::kAccountDelete: {
       const auto removed = citizens_.remove(*session);

@@ -356,7 +356,9 @@ void Session::admit_upload() {
 
 void Session::refuse_before_body(HttpReply reply) {
   release_upload_slot();
-  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
+  // A wrong citizen's sign-in code counts like a wrong credential: guessing codes across numbers.
+  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized) ||
+      reply.error_code == core::error_name(core::ErrorCode::kWrongCode))
     server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
   const std::string request_id = core::uuid_v4();
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(

@@ -44,7 +44,9 @@ class RecordingSender final : public CodeSender {
   int sent = 0;
 };
 
-std::string body(const json::object& o) { return json::serialize(o); }
+std::string body(const json::object& o) {
+  return json::serialize(o);
+}
 
 class CitizenServiceTest : public ::testing::Test {
  protected:
@@ -248,7 +250,8 @@ TEST_F(CitizenServiceTest, messages_are_nepali_by_default_and_english_when_asked
   auto ne = service_->finish_sign_in(body({{"phone", kPhone}, {"code", "12345"}}));
   ASSERT_FALSE(ne);
   EXPECT_EQ(ne.error().detail, message_text(Message::kCodeInvalid, Language::kNe));
-  auto en = service_->finish_sign_in(body({{"phone", kPhone}, {"code", "12345"}, {"language", "en"}}));
+  auto en =
+      service_->finish_sign_in(body({{"phone", kPhone}, {"code", "12345"}, {"language", "en"}}));
   ASSERT_FALSE(en);
   EXPECT_EQ(en.error().detail, "the code must be six digits");
   auto bad = service_->start_sign_in(body({{"phone", kPhone}, {"language", "fr"}}));

@@ -111,8 +111,8 @@ TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_
     }
     return out;
   };
-  ASSERT_TRUE(citizens.delete_citizen(c.id, kNow + 10, events, audit_entry("account.deleted",
-                                                                           kNow + 10)));
+  ASSERT_TRUE(
+      citizens.delete_citizen(c.id, kNow + 10, events, audit_entry("account.deleted", kNow + 10)));
   ASSERT_EQ(seen.size(), 1u);  // client-3 has no webhook URL
   EXPECT_EQ(seen[0].client_id, "client-2");
   EXPECT_EQ(seen[0].proof_ids, (std::vector<std::string>{"p1", "p2"}));

@@ -764,6 +764,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/account/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a sign-in code to a phone
+         * @description Sends a 6-digit code to the number, valid 300 seconds. The answer is the same whether or not the number has an account. At most 3 codes per number per 10 minutes. The sandbox writes the SMS to `<account_sms_dir>/<E.164>.code` (setting `account_sms_dir`, default `<data_dir>/sms`); production plugs an SMS gateway in its place. The SMS is in the account's language, else the request's `language`, else Nepali.
+         */
+        post: operations["accountSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sign-in/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with the code: the account (made when new) and its tokens
+         * @description The code is single use. Five wrong codes lock the phone out for 15 minutes (the outstanding code dies with the lock). A new account takes the request's `language` (default `ne`).
+         */
+        post: operations["accountSignInVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a refresh token: the next token pair
+         * @description The refresh token is used by this call and the next one is answered (refresh tokens live 30 days). Presenting a refresh token that was used already revokes its whole family (every token rotated from the same sign-in): the holder signs in again (OAuth 2.0 Security BCP, refresh token rotation).
+         */
+        post: operations["accountRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in account */
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete the account (the right to delete)
+         * @description In one transaction: every proof linked to the account keeps its anonymous metadata with `user_id` removed, the refresh tokens and the account are deleted, each partner (with a webhook URL) that verified one of its proofs gets an `account.deleted` event naming its own proof ids (docs/webhooks.md), and an audit entry without personal data is written. The account's tokens are refused afterwards.
+         */
+        delete: operations["deleteAccount"];
+        options?: never;
+        head?: never;
+        /** Change the account's language */
+        patch: operations["updateAccount"];
+        trace?: never;
+    };
+    "/api/v1/account/proofs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which partners verified which claims of the account */
+        get: operations["getAccountProofs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/link-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A token that links one proof to the account
+         * @description A JWT (audience `proofgate-link`, 10 minutes) bound to one proof request's nonce. The wallet adds it to the verify body as `account_link`; when that proof verifies, its row is linked to the account. The token reads nothing: the partner relaying the body learns nothing usable from it.
+         */
+        post: operations["createAccountLinkToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -794,10 +913,10 @@ export interface components {
             /** @description The HTTP status of the answer. */
             status: number;
             /**
-             * @description The machine-readable reason. HTTP status by code: INVALID_REQUEST 400, UNAUTHORIZED 401, UNAUTHORIZED_SCOPE 403, CLIENT_SUSPENDED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, UNKNOWN_CIRCUIT 404, CIRCUIT_DISABLED 422, REQUEST_EXPIRED 410, NONCE_REPLAY 409, IDEMPOTENCY_CONFLICT 409, CONFLICT 409, BINDING_MISMATCH 422, STALE_ROOT 422, INVALID_PROOF 422, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, RATE_LIMITED 429, NOT_READY 503, INTERNAL 500.
+             * @description The machine-readable reason. HTTP status by code: INVALID_REQUEST 400, UNAUTHORIZED 401, UNAUTHORIZED_SCOPE 403, CLIENT_SUSPENDED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, UNKNOWN_CIRCUIT 404, CIRCUIT_DISABLED 422, REQUEST_EXPIRED 410, NONCE_REPLAY 409, IDEMPOTENCY_CONFLICT 409, CONFLICT 409, BINDING_MISMATCH 422, STALE_ROOT 422, INVALID_PROOF 422, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, RATE_LIMITED 429, WRONG_CODE 401, CODE_EXPIRED 410, NOT_READY 503, INTERNAL 500.
              * @enum {string}
              */
-            error_code: "INVALID_REQUEST" | "UNAUTHORIZED" | "UNAUTHORIZED_SCOPE" | "CLIENT_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNKNOWN_CIRCUIT" | "CIRCUIT_DISABLED" | "REQUEST_EXPIRED" | "NONCE_REPLAY" | "IDEMPOTENCY_CONFLICT" | "CONFLICT" | "BINDING_MISMATCH" | "STALE_ROOT" | "INVALID_PROOF" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "NOT_READY" | "INTERNAL";
+            error_code: "INVALID_REQUEST" | "UNAUTHORIZED" | "UNAUTHORIZED_SCOPE" | "CLIENT_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNKNOWN_CIRCUIT" | "CIRCUIT_DISABLED" | "REQUEST_EXPIRED" | "NONCE_REPLAY" | "IDEMPOTENCY_CONFLICT" | "CONFLICT" | "BINDING_MISMATCH" | "STALE_ROOT" | "INVALID_PROOF" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "WRONG_CODE" | "CODE_EXPIRED" | "NOT_READY" | "INTERNAL";
             /** @description What is wrong, without echoing secrets. */
             detail: string;
             /**
@@ -920,6 +1039,8 @@ export interface components {
                 nonce: components["schemas"]["Nonce"];
                 verifier_domain: components["schemas"]["VerifierDomain"];
             };
+            /** @description Optional: a citizen's account link token (`POST /api/v1/account/link-token`, audience `proofgate-link`) bound to this request's nonce. When the proof verifies, its row is linked to the citizen's account (docs/citizens.md). A token that is invalid, expired or bound to another nonce answers 400 `INVALID_REQUEST` (field `account_link`) and nothing is recorded: the nonce stays unspent. */
+            account_link?: string;
         };
         Verified: {
             /** @constant */
@@ -1192,6 +1313,45 @@ export interface components {
             use: "sig";
             /** @constant */
             alg: "EdDSA";
+        };
+        AccountTokens: {
+            /** @description A JWT signed EdDSA with the server's token keys (`/.well-known/jwks.json`), audience `proofgate-account`, 10 minutes. */
+            access_token: string;
+            /** @constant */
+            token_type: "Bearer";
+            /** @description The access token's lifetime in seconds. */
+            expires_in: number;
+            /** @description `pgr_` + 43 base64url characters, single use: `POST /api/v1/account/token` answers the next pair. Presenting a used one revokes every token of its sign-in (its family). */
+            refresh_token: string;
+        };
+        Account: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The language of the messages this answer (and, for an account, every later one) uses: `ne` (Nepali, the default) or `en`.
+             * @enum {string}
+             */
+            language: "ne" | "en";
+            /** Format: date-time */
+            created_at: string;
+        };
+        AccountProofs: {
+            /** @description Newest first, at most 500. Never private inputs, nullifiers or public signals. */
+            proofs: {
+                /** Format: uuid */
+                proof_id: string;
+                /** @description The partner's name. */
+                partner: string;
+                claim_type: components["schemas"]["ClaimType"];
+                /** @enum {string} */
+                verdict: "verified";
+                /** Format: date-time */
+                verified_at: string;
+            }[];
+        };
+        LinkToken: {
+            link_token: string;
+            expires_in: number;
         };
     };
     responses: never;
@@ -5215,6 +5375,670 @@ export interface operations {
                         status?: 500;
                         /** @enum {unknown} */
                         error_code?: "INTERNAL";
+                    };
+                };
+            };
+        };
+    };
+    accountSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description E.164: `+`, then 8 to 15 digits (`+9779812345678`).
+                     * @example +9779812345678
+                     */
+                    phone: string;
+                    /**
+                     * @description The language of the messages this answer (and, for an account, every later one) uses: `ne` (Nepali, the default) or `en`.
+                     * @enum {string}
+                     */
+                    language?: "ne" | "en";
+                };
+            };
+        };
+        responses: {
+            /** @description A code was sent. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "code_sent";
+                        expires_in: number;
+                    };
+                };
+            };
+            /** @description A member missing, malformed or unknown (named in `field`). */
+            400: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        error_code?: "INVALID_REQUEST";
+                    };
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    accountSignInVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description E.164: `+`, then 8 to 15 digits (`+9779812345678`).
+                     * @example +9779812345678
+                     */
+                    phone: string;
+                    code: string;
+                    /**
+                     * @description The language of the messages this answer (and, for an account, every later one) uses: `ne` (Nepali, the default) or `en`.
+                     * @enum {string}
+                     */
+                    language?: "ne" | "en";
+                };
+            };
+        };
+        responses: {
+            /** @description The account's first token pair. */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountTokens"];
+                };
+            };
+            /** @description A member missing, malformed or unknown (named in `field`). */
+            400: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        error_code?: "INVALID_REQUEST";
+                    };
+                };
+            };
+            /** @description The code is wrong. */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "WRONG_CODE";
+                    };
+                };
+            };
+            /** @description No code outstanding: never sent, expired, already used, or dropped by a lock-out. */
+            410: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        error_code?: "CODE_EXPIRED";
+                    };
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    accountRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    refresh_token: string;
+                    /**
+                     * @description The language of the messages this answer (and, for an account, every later one) uses: `ne` (Nepali, the default) or `en`.
+                     * @enum {string}
+                     */
+                    language?: "ne" | "en";
+                };
+            };
+        };
+        responses: {
+            /** @description The next token pair. */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountTokens"];
+                };
+            };
+            /** @description A member missing, malformed or unknown (named in `field`). */
+            400: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        error_code?: "INVALID_REQUEST";
+                    };
+                };
+            };
+            /** @description Unknown, expired, revoked or reused refresh token (a reuse revokes its family). */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account (its phone number is never kept). */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description No, invalid or expired access token, or its account was deleted. */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    deleteAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, invalid or expired access token, or its account was deleted. */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The language of the messages this answer (and, for an account, every later one) uses: `ne` (Nepali, the default) or `en`.
+                     * @enum {string}
+                     */
+                    language: "ne" | "en";
+                };
+            };
+        };
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description A member missing, malformed or unknown (named in `field`). */
+            400: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        error_code?: "INVALID_REQUEST";
+                    };
+                };
+            };
+            /** @description No, invalid or expired access token, or its account was deleted. */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    getAccountProofs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verified proofs linked to the account. */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountProofs"];
+                };
+            };
+            /** @description No, invalid or expired access token, or its account was deleted. */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    createAccountLinkToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    nonce: components["schemas"]["Nonce"];
+                };
+            };
+        };
+        responses: {
+            /** @description The link token. */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkToken"];
+                };
+            };
+            /** @description A member missing, malformed or unknown (named in `field`). */
+            400: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        error_code?: "INVALID_REQUEST";
+                    };
+                };
+            };
+            /** @description No, invalid or expired access token, or its account was deleted. */
+            401: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        error_code?: "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description The body is not `application/json`. */
+            415: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    /** @description Seconds until a retry may succeed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        error_code?: "RATE_LIMITED";
                     };
                 };
             };

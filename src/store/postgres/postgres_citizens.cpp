@@ -53,8 +53,8 @@ constexpr Statement kCitizenProofs{"citizen_proofs", R"sql(
   WHERE p.user_id = $1 AND p.status = 'verified'
   ORDER BY p.created_at DESC, p.id LIMIT $2)sql",
                                    true};
-constexpr Statement kLockCitizen{"citizen_lock",
-                                 "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", true};
+constexpr Statement kLockCitizen{"citizen_lock", "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+                                 true};
 constexpr Statement kAffectedProofs{"citizen_affected_proofs", R"sql(
   SELECT p.verifier_id, p.id FROM proofs p JOIN api_clients c ON c.id = p.verifier_id
   WHERE p.user_id = $1 AND coalesce(c.webhook_url, '') <> ''
@@ -202,9 +202,9 @@ std::vector<core::LinkedProof> PostgresStore::citizen_proofs(std::string_view us
   constexpr std::string_view kOperation = "citizen_proofs";
   std::vector<core::LinkedProof> out;
   on_connection(kOperation, nullptr, [&](Connection& c) {
-    const Result r = c.run(
-        kCitizenProofs, Params().text(user_id).integer(static_cast<std::int64_t>(limit)),
-        kOperation);
+    const Result r =
+        c.run(kCitizenProofs, Params().text(user_id).integer(static_cast<std::int64_t>(limit)),
+              kOperation);
     for (int i = 0; i < r.rows(); ++i)
       out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.integer(i, 4)});
     return true;

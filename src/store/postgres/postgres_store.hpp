@@ -16,8 +16,8 @@
 
 #include "core/accounts.hpp"
 #include "core/audit.hpp"
-#include "core/model.hpp"
 #include "core/citizens.hpp"
+#include "core/model.hpp"
 #include "core/oauth.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
