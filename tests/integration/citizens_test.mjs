@@ -184,3 +184,37 @@ test('sign in by code, link a proof, see it, rotate, delete: the partner is told
   assert.equal(status.status, 200, status.text);
   assert.equal(status.json.status, 'verified');
 });
+
+test('the wallet command line: account sign-in, prove --link-account, account proofs, account delete', async () => {
+  const walletCli = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'clients', 'wallet', 'bin', 'wallet.mjs');
+  const walletDir = path.join(dataDir, 'wallet');
+  const wallet = (...args) => {
+    const r = spawnSync('node', [walletCli, ...args, '--wallet', walletDir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `wallet ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  };
+  const number = '+9779800000042';
+  assert.equal(wallet('account', 'sign-in', '--server', server.url, '--phone', number)[0].status, 'code_sent');
+  const code = fs.readFileSync(path.join(dataDir, 'sms', `${number}.code`), 'utf8').match(/(\d{6})\s*$/)[1];
+  wallet('account', 'sign-in', '--server', server.url, '--phone', number, '--code', code);
+  assert.equal((fs.statSync(path.join(walletDir, 'account.json')).mode & 0o777), 0o600);
+  const me = wallet('account', 'show')[0];
+  assert.equal(me.language, 'ne');
+
+  const request = await call('POST', '/api/v1/requests', { bearer: demo.partner.api_key, body: { claim_type: 'age_over_18' } });
+  assert.equal(request.status, 201, request.text);
+  const requestFile = path.join(dataDir, 'request.json');
+  fs.writeFileSync(requestFile, JSON.stringify(request.json));
+  const [body] = wallet('prove', '--holder', path.join(dataDir, 'demo', 'holder.json'),
+    '--credential', path.join(dataDir, 'demo', 'identity.json'), '--request', requestFile,
+    '--artifacts', artifacts, '--link-account');
+  assert.ok(body.account_link);
+  const verified = await call('POST', '/api/v1/verify', { bearer: demo.partner.api_key, body });
+  assert.equal(verified.status, 200, verified.text);
+  assert.deepEqual(wallet('account', 'proofs').map((p) => p.proof_id), [verified.json.proof_id]);
+  assert.deepEqual(userIdOf(verified.json.proof_id), [me.id]);
+
+  assert.deepEqual(wallet('account', 'delete'), [{ deleted: true }]);
+  assert.ok(!fs.existsSync(path.join(walletDir, 'account.json')));
+  assert.deepEqual(userIdOf(verified.json.proof_id), [null]);
+});

@@ -11,6 +11,10 @@
 //         with --code: the credential, checked, saved as DIR/credentials/<issuer>-<leaf_index>.json
 //   refresh [--wallet DIR] [--credential FILE]   a current path for one or every credential
 //   credentials [--wallet DIR] [--offline]       one JSON line per credential, with its status
+//   account sign-in --server URL --phone P [--code C] [--language ne|en] [--wallet DIR]
+//         without --code: the server sends a code by SMS; with --code: DIR/account.json (0600)
+//   account show|proofs|delete [--wallet DIR]     the account, the proofs partners verified, delete
+//   prove ... --link-account [--wallet DIR]       adds account_link (docs/citizens.md) to the body
 // The wallet directory DIR defaults to $PROOFGATE_WALLET, else ~/.proofgate-wallet; it holds
 // holder.json (created at the first enrolment when missing) and credentials/.
 // Errors go to stderr with exit code 2.
@@ -26,7 +30,9 @@ const usage = `usage: wallet.mjs init --out HOLDER.json
        wallet.mjs prove --holder H --credential C --request R [--artifacts DIR] [--release-key K[,K...]]
        wallet.mjs enroll (--issuer-url U --record R | --offer LINK) [--code C] [--wallet DIR]
        wallet.mjs refresh [--wallet DIR] [--credential FILE]
-       wallet.mjs credentials [--wallet DIR] [--offline]`;
+       wallet.mjs credentials [--wallet DIR] [--offline]
+       wallet.mjs account sign-in --server URL --phone P [--code C] [--language ne|en] [--wallet DIR]
+       wallet.mjs account (show | proofs | delete) [--wallet DIR]`;
 
 /**
  * The options of `command` from `args` per `spec` ({'--name': 'value' | 'flag'}): an unknown
@@ -69,6 +75,7 @@ async function init(args) {
 async function proveCommand(args) {
   const o = options('prove', args, {
     '--holder': 'value', '--credential': 'value', '--request': 'value', '--artifacts': 'value', '--release-key': 'value',
+    '--link-account': 'flag', '--wallet': 'value',
   });
   if (!o['--holder'] || !o['--credential'] || !o['--request']) throw new Error(`prove: --holder, --credential and --request are required\n${usage}`);
   const { prove } = await import('../src/prove.mjs');
@@ -76,8 +83,13 @@ async function proveCommand(args) {
   const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
   const artifacts = o['--artifacts'] ?? path.join(repo, 'artifacts');
   const releaseKeys = (o['--release-key'] ?? process.env.PROOFGATE_RELEASE_KEYS ?? '').split(',').filter((k) => k.trim() !== '');
+  const request = readJson(o['--request'], 'request');
   const body = await prove(artifacts, readJson(o['--holder'], 'holder'),
-    readJson(o['--credential'], 'credential'), readJson(o['--request'], 'request'), { releaseKeys });
+    readJson(o['--credential'], 'credential'), request, { releaseKeys });
+  if (o['--link-account']) {
+    const { linkToken } = await import('../src/account.mjs');
+    body.account_link = await linkToken(await accountSession(o['--wallet']), request.nonce);
+  }
   print(body);
   await globalThis.curve_bn128?.terminate();
   return 0;
@@ -168,7 +180,55 @@ async function credentials(args) {
   return 0;
 }
 
-const commands = { init, prove: proveCommand, enroll, refresh, credentials };
+/** The saved account session of the wallet, rotated (and saved) when its access token is old. */
+async function accountSession(walletOption) {
+  const { freshSession } = await import('../src/account.mjs');
+  const { readJson, walletDir, writePrivateJson } = await walletFiles();
+  const file = path.join(walletDir(walletOption), 'account.json');
+  if (!fs.existsSync(file)) throw new Error('account: no account in this wallet; run `account sign-in` first');
+  const current = readJson(file, 'account');
+  const fresh = await freshSession(current);
+  if (fresh !== current) writePrivateJson(file, fresh);  // the old refresh token is spent
+  return fresh;
+}
+
+async function account(args) {
+  const [sub, ...rest] = args;
+  const accounts = await import('../src/account.mjs');
+  const { walletDir, writePrivateJson } = await walletFiles();
+  if (sub === 'sign-in') {
+    const o = options('account sign-in', rest, {
+      '--server': 'value', '--phone': 'value', '--code': 'value', '--language': 'value', '--wallet': 'value',
+    });
+    if (!o['--server'] || !o['--phone']) throw new Error(`account sign-in: --server and --phone are required\n${usage}`);
+    if (o['--code'] === undefined) {
+      print(await accounts.startSignIn(o['--server'], o['--phone'], o['--language']));
+      console.error('Run the same command again with --code CODE.');
+      return 0;
+    }
+    const dir = walletDir(o['--wallet']);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, 'account.json');
+    writePrivateJson(file, await accounts.finishSignIn(o['--server'], o['--phone'], o['--code'], o['--language']));
+    print({ account: file });
+    return 0;
+  }
+  if (!['show', 'proofs', 'delete'].includes(sub)) throw new Error(usage);
+  const o = options(`account ${sub}`, rest, { '--wallet': 'value' });
+  const s = await accountSession(o['--wallet']);
+  if (sub === 'show') {
+    print(await accounts.accountInfo(s));
+  } else if (sub === 'proofs') {
+    (await accounts.accountProofs(s)).proofs.forEach(print);
+  } else {
+    await accounts.deleteAccount(s);
+    fs.rmSync(path.join(walletDir(o['--wallet']), 'account.json'), { force: true });
+    print({ deleted: true });
+  }
+  return 0;
+}
+
+const commands = { init, prove: proveCommand, enroll, refresh, credentials, account };
 
 async function main(argv) {
   const [command, ...rest] = argv;
