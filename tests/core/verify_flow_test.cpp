@@ -511,6 +511,46 @@ TEST_F(VerifyFlowTest, step5_refuses_an_unknown_nonce_and_a_body_that_differs_fr
   EXPECT_TRUE(std::holds_alternative<Verified>(verify(body_for(req)).result));
 }
 
+TEST_F(VerifyFlowTest, step5_an_account_link_is_checked_before_the_nonce_and_kept_when_verified) {
+  ServiceSettings s = settings();
+  std::string seen_nonce;
+  s.account_links = [&](std::string_view token, std::string_view nonce) -> Outcome<std::string> {
+    seen_nonce = std::string(nonce);
+    if (token == "good") return std::string("user-1");
+    return invalid("account_link", "the account link token is not valid");
+  };
+  ProofService linked(store_, cache_, clock_, catalog_, s);
+  const ProofRequest req = age_request();
+  json::value body = json::parse(body_for(req));
+  const auto run = [&](ProofService& service, std::string_view link) {
+    body.as_object()["account_link"] = link;
+    const std::string text = json::serialize(body);
+    auto in = ProofService::decode_verify(text);
+    EXPECT_TRUE(in.ok());
+    return service.verify(client_, *in, text, std::nullopt);
+  };
+  // Refused (strict) before anything is recorded: the nonce stays unspent.
+  const auto refused = run(linked, "bad");
+  EXPECT_EQ(code(refused), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(refusal(refused).field, "account_link");
+  EXPECT_TRUE(refusal(refused).proof_id.empty());
+  EXPECT_EQ(seen_nonce, req.nonce);
+  EXPECT_FALSE(store_.nonce_answered(client_.id, req.nonce));
+  // Without accounts wired, a link is refused too.
+  EXPECT_EQ(refusal(run(*service_, "good")).field, "account_link");
+  const auto ok = run(linked, "good");
+  ASSERT_TRUE(std::holds_alternative<Verified>(ok.result));
+  EXPECT_EQ(store_.find_proof(std::get<Verified>(ok.result).proof_id)->user_id, "user-1");
+  // A proof without a link names no account.
+  const auto plain = verify(body_for(age_request()));
+  ASSERT_TRUE(std::holds_alternative<Verified>(plain.result));
+  EXPECT_EQ(store_.find_proof(std::get<Verified>(plain.result).proof_id)->user_id, "");
+  body.as_object()["account_link"] = 7;
+  const auto typed = ProofService::decode_verify(json::serialize(body));
+  ASSERT_FALSE(typed.ok());
+  EXPECT_EQ(typed.error().field, "account_link");
+}
+
 TEST_F(VerifyFlowTest, step5_refuses_an_expired_request) {
   const ProofRequest req = age_request();
   clock_.now = req.expires_at + 1;
