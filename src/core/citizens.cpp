@@ -183,20 +183,21 @@ Outcome<CitizenTokens> CitizenService::finish_sign_in(std::string_view text) {
     return refusal(ErrorCode::kInvalidRequest, "code", Message::kCodeInvalid, lang);
   const std::string phone_mac = mac("phone", *phone);
   const UnixMillis now = clock_.now_ms();
-  auto state = store_.sign_in_code(phone_mac);
+  // The attempt is counted before the code is compared: parallel guesses share the limit.
+  auto attempt = store_.take_code_attempt(phone_mac, now, settings_.max_wrong_codes);
+  auto& state = attempt.state;
   if (state && state->locked_until > now) {
     ApiError e = refusal(ErrorCode::kRateLimited, "code", Message::kLockedOut, lang);
     e.retry_after_s = (state->locked_until - now + 999) / 1000;
     return e;
   }
-  if (!state || state->code_mac.empty() || state->expires_at <= now)
-    return refusal(ErrorCode::kCodeExpired, "code", Message::kCodeExpired, lang);
+  if (!attempt.taken) return refusal(ErrorCode::kCodeExpired, "code", Message::kCodeExpired, lang);
   const std::string given = mac("code", phone_mac + "\n" + std::string(*code));
   const auto bytes = [](const std::string& s) {
     return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   };
   if (given.size() != state->code_mac.size() || !equal_ct(bytes(given), bytes(state->code_mac))) {
-    if (++state->wrong >= settings_.max_wrong_codes) {
+    if (state->wrong >= settings_.max_wrong_codes) {
       // The outstanding code dies with the lock: guessing starts again from a new code.
       state->locked_until = now + settings_.lock_out_s * 1000;
       state->code_mac.clear();
@@ -206,7 +207,6 @@ Outcome<CitizenTokens> CitizenService::finish_sign_in(std::string_view text) {
       e.retry_after_s = settings_.lock_out_s;
       return e;
     }
-    store_.save_sign_in_code(*state);
     return refusal(ErrorCode::kWrongCode, "code", Message::kWrongCode, lang);
   }
   state->code_mac.clear();  // spent

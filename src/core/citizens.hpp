@@ -94,6 +94,17 @@ class CitizenStore {
   virtual std::optional<SignInCode> sign_in_code(std::string_view phone_mac) = 0;
   /// Writes (inserts or replaces) the phone's code state.
   virtual void save_sign_in_code(const SignInCode& code) = 0;
+  /// Takes one attempt at the phone's outstanding code, in one transaction: when a code is
+  /// outstanding, unexpired at `now`, the phone not locked and fewer than `max_attempts` taken,
+  /// counts it (`wrong` is then the attempts taken, this one included) and `taken` is true. The
+  /// state as it is after, or nullopt when the phone has none. Concurrent guesses cannot take
+  /// more than `max_attempts` between them.
+  struct CodeAttempt {
+    std::optional<SignInCode> state;
+    bool taken = false;
+  };
+  virtual CodeAttempt take_code_attempt(std::string_view phone_mac, UnixMillis now,
+                                        int max_attempts) = 0;
 
   virtual void insert_refresh_token(const RefreshToken& token) = 0;
   /// In one transaction: the token `hash`; when live (not used, revoked or expired at `now`)

@@ -170,6 +170,18 @@ TEST_F(CitizenServiceTest, five_wrong_codes_lock_the_phone_out_even_for_the_righ
   EXPECT_TRUE(signed_in().access_token.size() > 0);
 }
 
+TEST_F(CitizenServiceTest,
+       attempts_are_counted_before_the_comparison_so_parallel_guesses_share_them) {
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
+  const std::string code = sms_.code(kPhone);
+  // Five guesses in flight at once have each taken an attempt before any of them compared.
+  const std::string mac = service_->mac("phone", kPhone);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->take_code_attempt(mac, clock_.now, 5).taken);
+  auto sixth = service_->finish_sign_in(body({{"phone", kPhone}, {"code", code}}));
+  ASSERT_FALSE(sixth);
+  EXPECT_EQ(sixth.error().code, ErrorCode::kCodeExpired);
+}
+
 TEST_F(CitizenServiceTest, codes_sent_to_one_phone_are_rate_limited) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
   auto fourth = service_->start_sign_in(body({{"phone", kPhone}}));

@@ -56,6 +56,31 @@ TEST_P(AuditSuite, a_sign_in_code_state_is_replaced_whole) {
   EXPECT_EQ(citizens.sign_in_code("mac-1")->wrong, 3);
 }
 
+TEST_P(AuditSuite, code_attempts_are_counted_up_to_the_limit_and_only_on_a_live_code) {
+  core::CitizenStore& citizens = citizens_of(store());
+  EXPECT_FALSE(citizens.take_code_attempt("mac-1", kNow, 3).state.has_value());
+  citizens.save_sign_in_code({"mac-1", "code-mac", kNow + 300'000, 0, 0});
+  for (int n = 1; n <= 3; ++n) {
+    const auto a = citizens.take_code_attempt("mac-1", kNow, 3);
+    EXPECT_TRUE(a.taken) << n;
+    ASSERT_TRUE(a.state.has_value());
+    EXPECT_EQ(a.state->wrong, n);
+    EXPECT_EQ(a.state->code_mac, "code-mac");
+  }
+  const auto spent = citizens.take_code_attempt("mac-1", kNow, 3);
+  EXPECT_FALSE(spent.taken);
+  EXPECT_EQ(spent.state->wrong, 3);
+  citizens.save_sign_in_code({"mac-2", "code-mac", kNow + 10, 0, 0});
+  EXPECT_FALSE(citizens.take_code_attempt("mac-2", kNow + 10, 3).taken);  // expired
+  citizens.save_sign_in_code({"mac-3", "", kNow + 300'000, 0, 0});
+  EXPECT_FALSE(citizens.take_code_attempt("mac-3", kNow, 3).taken);  // no code outstanding
+  citizens.save_sign_in_code({"mac-4", "code-mac", kNow + 300'000, 0, kNow + 5});
+  const auto locked = citizens.take_code_attempt("mac-4", kNow, 3);
+  EXPECT_FALSE(locked.taken);
+  EXPECT_EQ(locked.state->locked_until, kNow + 5);
+  EXPECT_TRUE(citizens.take_code_attempt("mac-4", kNow + 5, 3).taken);  // the lock has ended
+}
+
 TEST_P(AuditSuite, refresh_rotation_uses_the_token_and_a_reuse_revokes_its_family) {
   core::CitizenStore& citizens = citizens_of(store());
   const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));

@@ -33,6 +33,12 @@ constexpr Statement kSaveSignInCode{"citizen_save_sign_in_code", R"sql(
     expires_at = excluded.expires_at, wrong = excluded.wrong,
     locked_until = excluded.locked_until)sql",
                                     true};
+constexpr Statement kTakeCodeAttempt{"citizen_take_code_attempt", R"sql(
+  UPDATE account_codes SET wrong = wrong + 1
+  WHERE phone_mac = $1 AND code_mac IS NOT NULL AND expires_at > $2 AND locked_until <= $2
+    AND wrong < $3
+  RETURNING phone_mac, coalesce(code_mac, ''), expires_at, wrong, locked_until)sql",
+                                     true};
 constexpr Statement kInsertRefresh{"citizen_insert_refresh", R"sql(
   INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
   VALUES ($1, $2, $3, $4, $5))sql",
@@ -125,6 +131,31 @@ std::optional<core::SignInCode> PostgresStore::sign_in_code(std::string_view pho
     if (r.rows() == 0) return true;
     out = core::SignInCode{r.text(0, 0), r.text(0, 1), r.integer(0, 2),
                            static_cast<int>(r.integer(0, 3)), r.integer(0, 4)};
+    return true;
+  });
+  return out;
+}
+
+PostgresStore::CodeAttempt PostgresStore::take_code_attempt(std::string_view phone_mac,
+                                                            core::UnixMillis now,
+                                                            int max_attempts) {
+  constexpr std::string_view kOperation = "take_code_attempt";
+  CodeAttempt out;
+  const auto state_of = [](const Result& r) {
+    return core::SignInCode{r.text(0, 0), r.text(0, 1), r.integer(0, 2),
+                            static_cast<int>(r.integer(0, 3)), r.integer(0, 4)};
+  };
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    // The row lock the UPDATE takes serialises concurrent attempts: each sees the last count.
+    const Result taken = c.run(
+        kTakeCodeAttempt, Params().text(phone_mac).integer(now).integer(max_attempts), kOperation);
+    if (taken.rows() > 0) {
+      out.taken = true;
+      out.state = state_of(taken);
+      return true;
+    }
+    const Result r = c.run(kSignInCode, Params().text(phone_mac), kOperation);
+    if (r.rows() > 0) out.state = state_of(r);
     return true;
   });
   return out;

@@ -29,6 +29,10 @@ constexpr std::string_view kSaveSignInCode = R"sql(
   ON CONFLICT (phone_mac) DO UPDATE SET code_mac = excluded.code_mac,
     expires_at = excluded.expires_at, wrong = excluded.wrong,
     locked_until = excluded.locked_until)sql";
+constexpr std::string_view kTakeCodeAttempt = R"sql(
+  UPDATE account_codes SET wrong = wrong + 1
+  WHERE phone_mac = ?1 AND code_mac IS NOT NULL AND expires_at > ?2 AND locked_until <= ?2
+    AND wrong < ?3)sql";
 constexpr std::string_view kInsertRefresh = R"sql(
   INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
   VALUES (?1, ?2, ?3, ?4, ?5))sql";
@@ -128,6 +132,32 @@ std::optional<core::SignInCode> SqliteStore::sign_in_code(std::string_view phone
     const Row r(query);
     out = core::SignInCode{r.text("phone_mac"), r.text("code_mac"), r.integer("expires_at"),
                            static_cast<int>(r.integer("wrong")), r.integer("locked_until")};
+    return true;
+  });
+  return out;
+}
+
+SqliteStore::CodeAttempt SqliteStore::take_code_attempt(std::string_view phone_mac,
+                                                        core::UnixMillis now, int max_attempts) {
+  constexpr std::string_view kOperation = "take_code_attempt";
+  CodeAttempt out;
+  with_connection(kOperation, true, [&](sqlite3* db, const SideWrites&) {
+    {
+      const auto statement = prepare(db, kTakeCodeAttempt, kOperation, false);
+      Query(db, statement, kOperation)
+          .text(1, phone_mac)
+          .integer(2, now)
+          .integer(3, max_attempts)
+          .run();
+      out.taken = sqlite3_changes(db) > 0;
+    }
+    const auto statement = prepare(db, kSignInCode, kOperation, false);
+    Query query(db, statement, kOperation);
+    if (query.text(1, phone_mac).step()) {
+      const Row r(query);
+      out.state = core::SignInCode{r.text("phone_mac"), r.text("code_mac"), r.integer("expires_at"),
+                                   static_cast<int>(r.integer("wrong")), r.integer("locked_until")};
+    }
     return true;
   });
   return out;

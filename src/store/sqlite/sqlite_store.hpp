@@ -229,6 +229,8 @@ class SqliteStore final : public core::Store,
   bool set_citizen_language(std::string_view id, std::string_view language) override;
   std::optional<core::SignInCode> sign_in_code(std::string_view phone_mac) override;
   void save_sign_in_code(const core::SignInCode& code) override;
+  CodeAttempt take_code_attempt(std::string_view phone_mac, core::UnixMillis now,
+                                int max_attempts) override;
   void insert_refresh_token(const core::RefreshToken& token) override;
   core::RefreshOutcome rotate_refresh_token(std::string_view hash, core::UnixMillis now,
                                             core::RefreshToken& next) override;
