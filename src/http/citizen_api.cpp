@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <optional>
 #include <string>
 
 #include "core/service.hpp"
@@ -21,14 +22,16 @@ bool is_json(std::string_view ct) {
   return base == "application/json";
 }
 
-/// Account answers are personal: never cached, and in the language they are written in.
-HttpReply personal(HttpReply r, core::Language language) {
+/// Account answers are personal: never cached, and (when they hold text for the citizen) in the
+/// language they are written in.
+HttpReply personal(HttpReply r, std::optional<core::Language> language) {
   r.headers.emplace_back("Cache-Control", "no-store");
-  r.headers.emplace_back("Content-Language", std::string(core::language_name(language)));
+  if (language)
+    r.headers.emplace_back("Content-Language", std::string(core::language_name(*language)));
   return r;
 }
 
-HttpReply ok(const json::object& body, core::Language language, int status = 200) {
+HttpReply ok(const json::object& body, std::optional<core::Language> language, int status = 200) {
   HttpReply r;
   r.status = status;
   r.body = json::serialize(body);
@@ -71,14 +74,14 @@ HttpReply CitizenApi::handle(RouteId route, const HttpRequest& request) {
       const auto sent = citizens_.start_sign_in(request.body);
       if (!sent) return refused(sent.error());
       // The same answer whether or not the number has an account.
-      return ok({{"status", "code_sent"}, {"expires_in", *sent}}, core::Language::kEn, 202);
+      return ok({{"status", "code_sent"}, {"expires_in", *sent}}, std::nullopt, 202);
     }
     case RouteId::kAccountSignInVerify:
     case RouteId::kAccountToken: {
       const auto tokens = route == RouteId::kAccountToken ? citizens_.refresh(request.body)
                                                           : citizens_.finish_sign_in(request.body);
       if (!tokens) return refused(tokens.error());
-      return ok(tokens_json(*tokens), core::Language::kEn);
+      return ok(tokens_json(*tokens), std::nullopt);
     }
     default:
       break;
