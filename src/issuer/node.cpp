@@ -778,8 +778,9 @@ NodeStats IssuerNode::stats(std::string_view actor) {
 
 std::vector<AuditRow> IssuerNode::audit_page(std::int64_t before, std::size_t limit,
                                              std::string_view actor) {
-  store_->record_audit({deps_.now(), std::string(actor), "read_audit", std::to_string(before),
-                        "limit " + std::to_string(limit)});
+  const std::string target = before == INT64_MAX ? "" : std::to_string(before);
+  store_->record_audit(
+      {deps_.now(), std::string(actor), "read_audit", target, "limit " + std::to_string(limit)});
   return store_->audit_page(before, limit);
 }
 

@@ -185,7 +185,8 @@ class IssuerNode {
                                   std::string_view actor);
   std::vector<CredentialStatus> list(std::int64_t after, std::size_t limit, std::string_view actor);
   NodeStats stats(std::string_view actor);
-  /// One page of the audit trail, newest first: records with id < `before`, at most `limit`.
+  /// One page of the audit trail, newest first: records with id < `before` (INT64_MAX: from the
+  /// newest), at most `limit`.
   /// The read is audited first (`read_audit`), so a first page shows it.
   std::vector<AuditRow> audit_page(std::int64_t before, std::size_t limit, std::string_view actor);
   /// A new signing key, announced in the feed by the current one, which stays valid for

@@ -579,6 +579,9 @@ class OutageStore final : public IssuerStore {
   std::vector<AuditRecord> audit_trail(std::size_t limit) override {
     return inner_->audit_trail(limit);
   }
+  std::vector<AuditRow> audit_page(std::int64_t before, std::size_t limit) override {
+    return inner_->audit_page(before, limit);
+  }
   std::vector<KeyRecord> keys() override { return inner_->keys(); }
   void insert_key(const KeyRecord& key) override { inner_->insert_key(key); }
 
