@@ -1,6 +1,7 @@
-// Embeds the docs and console assets (the verifier's and the issuer node's) into the binary with the GNU assembler's .incbin (g++ and
-// clang alike), from the absolute paths CMake passes as PROOFGATE_* definitions
-// (src/http/CMakeLists.txt, which also makes an edit of any embedded file rebuild this object).
+// Embeds the docs and console assets (the verifier's and the issuer node's) into the binary with
+// the GNU assembler's .incbin (g++ and clang alike), from the absolute paths CMake passes as
+// PROOFGATE_* definitions (src/http/CMakeLists.txt, which also makes an edit of any embedded file
+// rebuild this object).
 #include "http/embedded_assets.hpp"
 
 #include <openssl/evp.h>

@@ -684,7 +684,8 @@ TEST_F(IssuerNodeTest, AdminRoutesNeedTheTokenAndAreAudited) {
 
 TEST_F(IssuerNodeTest, TheAuditRouteIsPagedNewestFirstAndRefusesBadCursors) {
   ASSERT_TRUE(enrol().ok());
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(call("GET", "/issuer/v1/admin/stats", "", bearer()).status, 200);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(call("GET", "/issuer/v1/admin/stats", "", bearer()).status, 200);
   EXPECT_EQ(call("GET", "/issuer/v1/admin/audit").status, 401);
   const std::size_t stored = node_->store().audit_trail(1000).size();
 
@@ -721,9 +722,10 @@ TEST_F(IssuerNodeTest, TheAuditRouteIsPagedNewestFirstAndRefusesBadCursors) {
   EXPECT_EQ(actions.count("unauthorized"), 1u);
   EXPECT_EQ(actions.count("stats"), 3u);
 
-  for (const char* bad : {"before=0", "before=-1", "before=x", "before=01", "limit=0", "limit=501",
-                          "limit=1.5"}) {
-    const http::HttpReply r = call("GET", std::string("/issuer/v1/admin/audit?") + bad, "", bearer());
+  for (const char* bad :
+       {"before=0", "before=-1", "before=x", "before=01", "limit=0", "limit=501", "limit=1.5"}) {
+    const http::HttpReply r =
+        call("GET", std::string("/issuer/v1/admin/audit?") + bad, "", bearer());
     EXPECT_EQ(r.status, 400) << bad;
     const std::string field(bad, std::string_view(bad).find('='));
     EXPECT_NE(r.body.find(field + ":"), std::string::npos) << r.body;

@@ -586,13 +586,14 @@ std::vector<AuditRecord> PostgresIssuerStore::audit_trail(std::size_t limit) {
 std::vector<AuditRow> PostgresIssuerStore::audit_page(std::int64_t before, std::size_t limit) {
   constexpr std::string_view kOperation = "read audit page";
   std::lock_guard lock(mutex_);
-  const sql::Result r = session(kOperation).connection->run(
-      kAuditPage, Params().integer(before).integer(as_int(limit)), kOperation);
+  const sql::Result r =
+      session(kOperation)
+          .connection->run(kAuditPage, Params().integer(before).integer(as_int(limit)), kOperation);
   std::vector<AuditRow> out;
   for (int row = 0; row < r.rows(); ++row) {
-    out.push_back({r.integer(row, 0),
-                   {r.integer(row, 1), r.text(row, 2), r.text(row, 3), r.text(row, 4),
-                    r.text(row, 5)}});
+    out.push_back(
+        {r.integer(row, 0),
+         {r.integer(row, 1), r.text(row, 2), r.text(row, 3), r.text(row, 4), r.text(row, 5)}});
   }
   return out;
 }
