@@ -104,6 +104,7 @@ async function demo() {
   const tokenFile = path.join(dir, 'node-moha.admin-token');
   fs.writeFileSync(tokenFile, `${stack.nodes.moha.adminToken}\n`, { mode: 0o600 });
   console.log(`the MOHA node's admin token (printed once at its first start) is in ${shown(tokenFile)}`);
+  console.log(`its operator console: ${stack.nodes.moha.url}/issuer/console (sign in with that token)`);
 
   title('a partner (the bank), in the verifier\'s data directory; its API key is shown once');
   const partnerFile = path.join(dir, 'partner.json');

@@ -150,6 +150,10 @@ int serve_issuer(const IssuerOptions& o, const GivenFlags& given) {
     deps.breaker_state = [&authority] {
       return std::string(issuer::breaker_name(authority.stats().breaker));
     };
+    deps.adapter_counters = [&authority] {
+      const issuer::AuthorityClientStats st = authority.stats();
+      return std::array<std::uint64_t, 3>{st.attempts, st.retries, st.fast_fails};
+    };
     if (!database_url.empty()) {
       // PostgreSQL in production; the pepper and the signing key stay in the data directory.
       deps.open_store = [&]() -> std::unique_ptr<issuer::IssuerStore> {

@@ -1,29 +1,22 @@
-// Feed followers: long-poll GETs (Beast, plain or TLS with the system's CAs), the chain check of
-// root_feed.hpp, and the store's publish_feed_root (the root and the keys it announced or
+// Feed followers: long-poll GETs (net::exchange, plain or TLS with the system's CAs), the chain
+// check of root_feed.hpp, and the store's publish_feed_root (the root and the keys it announced or
 // retired) for every accepted entry.
 #include "feed/follower.hpp"
 
 #include <algorithm>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
 #include <random>
 #include <variant>
 
 #include "core/catalog.hpp"
 #include "core/secrets.hpp"
 #include "log/log.hpp"
+#include "net/http_exchange.hpp"
 #include "webhooks/url.hpp"
 
 namespace pg::feed {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -43,77 +36,29 @@ struct Fetched {
 /// One GET under a deadline; returns early (error "stopped") when `stopping` becomes true.
 Fetched fetch(const webhooks::WebhookUrl& url, const std::string& target,
               std::chrono::milliseconds timeout, const std::atomic<bool>& stopping) {
-  asio::io_context ioc;
   Fetched out;
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, url.host_header());
-  req.set(http::field::user_agent, "proofgate-feed/1");
-  req.set(http::field::connection, "close");
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxAnswer);
-  tcp::resolver resolver(ioc);
-  asio::ssl::context tls(asio::ssl::context::tls_client);
-  std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>> stream =
-      beast::tcp_stream(ioc);
-  const bool https = url.scheme == "https";
-  if (https) {
-    tls.set_default_verify_paths();
-    tls.set_verify_mode(asio::ssl::verify_peer);
-    tls.set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    stream.emplace<1>(ioc, tls);
-    auto& s = std::get<1>(stream);
-    if (!url.host_is_ip) SSL_set_tlsext_host_name(s.native_handle(), url.host.c_str());
-    s.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  std::unique_ptr<asio::ssl::context> tls;
+  if (url.scheme == "https") {
+    auto made = net::client_tls_context();
+    if (auto* problem = std::get_if<std::string>(&made)) {
+      out.error = std::move(*problem);
+      return out;
+    }
+    tls = std::move(std::get<std::unique_ptr<asio::ssl::context>>(made));
   }
-  auto& lowest = https ? beast::get_lowest_layer(std::get<1>(stream)) : std::get<0>(stream);
-  lowest.expires_after(timeout);
-  auto fail = [&](std::string_view step, beast::error_code ec) {
-    if (out.error.empty()) out.error = std::string(step) + ": " + ec.message();
-  };
-  auto read_answer = [&] {
-    auto on_read = [&](beast::error_code ec, std::size_t) {
-      if (ec) return fail("read", ec);
-      out.status = static_cast<int>(parser.get().result_int());
-      out.body = std::move(parser.get().body());
-    };
-    if (https) {
-      http::async_read(std::get<1>(stream), buffer, parser, on_read);
-    } else {
-      http::async_read(std::get<0>(stream), buffer, parser, on_read);
-    }
-  };
-  auto write_request = [&] {
-    auto on_write = [&](beast::error_code ec, std::size_t) {
-      if (ec) return fail("write", ec);
-      read_answer();
-    };
-    if (https) {
-      http::async_write(std::get<1>(stream), req, on_write);
-    } else {
-      http::async_write(std::get<0>(stream), req, on_write);
-    }
-  };
-  resolver.async_resolve(
-      url.host, std::to_string(url.port), [&](beast::error_code ec, tcp::resolver::results_type r) {
-        if (ec) return fail("resolve", ec);
-        lowest.async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
-          if (ec2) return fail("connect", ec2);
-          if (!https) return write_request();
-          std::get<1>(stream).async_handshake(asio::ssl::stream_base::client,
-                                              [&](beast::error_code ec3) {
-                                                if (ec3) return fail("TLS handshake", ec3);
-                                                write_request();
-                                              });
-        });
-      });
-  while (!ioc.stopped()) {
-    ioc.run_for(std::chrono::milliseconds(100));
-    if (stopping.load()) {
-      out.error = "stopped";
-      break;
-    }
+  const net::Peer peer{url.host, url.port, url.host_is_ip, url.host_header(), {}};
+  const net::Request req{"GET", target, {{"User-Agent", "proofgate-feed/1"}}, ""};
+  net::Limits limits;
+  limits.timeout = timeout;
+  limits.max_body = kMaxAnswer;
+  limits.stop = &stopping;
+  net::Answer answer = net::exchange(peer, req, tls.get(), limits);
+  if (!answer.answered) {
+    out.error = net::describe(answer, peer, timeout);
+    return out;
   }
+  out.status = answer.status;
+  out.body = std::move(answer.body);
   return out;
 }
 

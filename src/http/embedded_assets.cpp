@@ -1,6 +1,7 @@
-// Embeds the docs and console assets into the binary with the GNU assembler's .incbin (g++ and
-// clang alike), from the absolute paths CMake passes as PROOFGATE_* definitions
-// (src/http/CMakeLists.txt, which also makes an edit of any embedded file rebuild this object).
+// Embeds the docs and console assets (the verifier's and the issuer node's) into the binary with
+// the GNU assembler's .incbin (g++ and clang alike), from the absolute paths CMake passes as
+// PROOFGATE_* definitions (src/http/CMakeLists.txt, which also makes an edit of any embedded file
+// rebuild this object).
 #include "http/embedded_assets.hpp"
 
 #include <openssl/evp.h>
@@ -37,6 +38,9 @@ __asm__(
     PG_EMBED(pg_asset_console_html, PROOFGATE_CONSOLE_HTML)
     PG_EMBED(pg_asset_console_js, PROOFGATE_CONSOLE_JS)
     PG_EMBED(pg_asset_console_css, PROOFGATE_CONSOLE_CSS)
+    PG_EMBED(pg_asset_issuer_console_html, PROOFGATE_ISSUER_CONSOLE_HTML)
+    PG_EMBED(pg_asset_issuer_console_js, PROOFGATE_ISSUER_CONSOLE_JS)
+    PG_EMBED(pg_asset_issuer_console_css, PROOFGATE_ISSUER_CONSOLE_CSS)
     ".popsection\n");
 #undef PG_EMBED
 // clang-format on
@@ -58,6 +62,12 @@ extern const char pg_asset_console_js[];
 extern const std::uint64_t pg_asset_console_js_size;
 extern const char pg_asset_console_css[];
 extern const std::uint64_t pg_asset_console_css_size;
+extern const char pg_asset_issuer_console_html[];
+extern const std::uint64_t pg_asset_issuer_console_html_size;
+extern const char pg_asset_issuer_console_js[];
+extern const std::uint64_t pg_asset_issuer_console_js_size;
+extern const char pg_asset_issuer_console_css[];
+extern const std::uint64_t pg_asset_issuer_console_css_size;
 }
 
 namespace pg::http {
@@ -87,6 +97,12 @@ constexpr std::array kEntries{
           &pg_asset_console_js_size},
     Entry{"/console/app.css", "text/css; charset=utf-8", pg_asset_console_css,
           &pg_asset_console_css_size},
+    Entry{"/issuer/console", "text/html; charset=utf-8", pg_asset_issuer_console_html,
+          &pg_asset_issuer_console_html_size},
+    Entry{"/issuer/console/app.js", "text/javascript; charset=utf-8", pg_asset_issuer_console_js,
+          &pg_asset_issuer_console_js_size},
+    Entry{"/issuer/console/app.css", "text/css; charset=utf-8", pg_asset_issuer_console_css,
+          &pg_asset_issuer_console_css_size},
 };
 
 std::string_view body_of(const Entry& e) noexcept {

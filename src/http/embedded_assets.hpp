@@ -1,6 +1,7 @@
 // The files the server answers from its own binary: the OpenAPI document (docs/openapi.json), the
 // Swagger UI page that renders it at GET /docs and the operators' console at GET /console
-// (clients/console, bundled by the build), embedded at build time (embedded_assets.cpp).
+// (clients/console, bundled by the build) and the issuer node's at GET /issuer/console
+// (clients/issuer-console), embedded at build time (embedded_assets.cpp).
 #pragma once
 
 #include <optional>
@@ -17,7 +18,8 @@ struct Asset {
 };
 
 /// The embedded asset for a URL path (/openapi.json, /docs, /docs/swagger-ui-bundle.js,
-/// /docs/swagger-ui.css, /docs/init.js, /console, /console/app.js, /console/app.css), or nullopt
+/// /docs/swagger-ui.css, /docs/init.js, /console, /console/app.js, /console/app.css,
+/// /issuer/console, /issuer/console/app.js, /issuer/console/app.css), or nullopt
 /// for any other path (exact match, no normalisation). The first call hashes every asset once for
 /// the ETags; concurrent calls are safe. The etag is empty only if OpenSSL's SHA-256 fails, and
 /// should then not be sent.

@@ -1,4 +1,4 @@
-// MtlsAuthorityClient: one Boost.Beast exchange per attempt over asio::ssl under one deadline,
+// MtlsAuthorityClient: one net::exchange per attempt over mutual TLS under one deadline,
 // retries only where they cannot do harm, a circuit breaker shared by all calls, and strict
 // decoding of every answer (docs/issuers.md, "The adapter protocol").
 #include "issuer/authority_client.hpp"
@@ -10,15 +10,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/json.hpp>
 #include <exception>
 #include <limits>
@@ -30,6 +24,7 @@
 
 #include "crypto/snarkjs_codec.hpp"
 #include "log/log.hpp"
+#include "net/http_exchange.hpp"
 
 namespace pg::issuer {
 
@@ -37,10 +32,8 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using Kind = AuthorityFailure::Kind;
 
@@ -101,68 +94,6 @@ Target parse_url(std::string_view url) {
   const bool v6 = t.host_is_ip && t.host.find(':') != std::string::npos;
   t.host_header = (v6 ? "[" + t.host + "]" : t.host) + ":" + t.port;
   return t;
-}
-
-// ---- one exchange ----
-
-enum class Stage { kResolve, kConnect, kHandshake, kWrite, kRead };
-
-std::string_view stage_words(Stage stage) {
-  switch (stage) {
-    case Stage::kResolve:
-      return "resolving the host";
-    case Stage::kConnect:
-      return "connecting";
-    case Stage::kHandshake:
-      return "in the TLS handshake";
-    case Stage::kWrite:
-      return "sending the request";
-    case Stage::kRead:
-      return "waiting for the answer";
-  }
-  return "";
-}
-
-struct Exchange {
-  Stage stage = Stage::kResolve;
-  beast::error_code ec;
-  bool answered = false;
-  unsigned status = 0;
-  std::string body;
-  std::string verify_error;  // OpenSSL's reason when the authority's certificate did not verify
-  std::exception_ptr exception;
-};
-
-asio::awaitable<void> exchange(ssl::stream<beast::tcp_stream>& stream, const Target& target,
-                               bhttp::request<bhttp::string_body>& request,
-                               std::chrono::milliseconds budget, Exchange& out) {
-  auto& socket = beast::get_lowest_layer(stream);
-  auto token = asio::redirect_error(asio::use_awaitable, out.ec);
-  // One deadline for the attempt: tcp_stream's timer is not reset between operations.
-  socket.expires_after(budget);
-  tcp::resolver resolver(co_await asio::this_coro::executor);
-  out.stage = Stage::kResolve;
-  const auto endpoints = co_await resolver.async_resolve(target.host, target.port, token);
-  if (out.ec) co_return;
-  out.stage = Stage::kConnect;
-  co_await socket.async_connect(endpoints, token);
-  if (out.ec) co_return;
-  out.stage = Stage::kHandshake;
-  co_await stream.async_handshake(ssl::stream_base::client, token);
-  if (out.ec) co_return;
-  out.stage = Stage::kWrite;
-  co_await bhttp::async_write(stream, request, token);
-  if (out.ec) co_return;
-  out.stage = Stage::kRead;
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.header_limit(kMaxAnswerHeader);
-  parser.body_limit(kMaxAnswerBody);
-  co_await bhttp::async_read(stream, buffer, parser, token);
-  if (out.ec) co_return;
-  out.answered = true;
-  out.status = parser.get().result_int();
-  out.body = std::move(parser.get().body());
 }
 
 // ---- strict decoding ----
@@ -400,7 +331,7 @@ std::string_view breaker_name(BreakerState state) noexcept {
 
 struct MtlsAuthorityClient::Impl {
   AuthorityClientSettings settings;
-  Target target;
+  net::Peer peer;
   ssl::context ctx{ssl::context::tls_client};
 
   std::atomic<std::uint64_t> calls{0}, failures{0}, attempts{0}, retries{0}, fast_fails{0};
@@ -458,41 +389,17 @@ struct MtlsAuthorityClient::Impl {
     }
   }
 
-  /// One attempt; `not_sent` tells whether the request surely never left this process.
-  Exchange attempt(std::string_view route, const std::string& body) {
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, route, 11};
-    req.set(bhttp::field::host, target.host_header);
-    req.set(bhttp::field::content_type, "application/json");
-    req.set(bhttp::field::user_agent, "proofgate-issuer/1");
-    req.set(bhttp::field::connection, "close");
-    req.body() = body;
-    req.prepare_payload();
-
-    Exchange ex;
-    asio::io_context io;
-    ssl::stream<beast::tcp_stream> stream(io, ctx);
-    SSL* handle = stream.native_handle();
-    // Name the expected peer: SNI and host check for a name, an IP check for a literal
-    // (RFC 6066 §3: no SNI for addresses).
-    const bool named =
-        target.host_is_ip
-            ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), target.host.c_str()) == 1
-            : SSL_set_tlsext_host_name(handle, target.host.c_str()) == 1 &&
-                  SSL_set1_host(handle, target.host.c_str()) == 1;
-    if (!named) {
-      ex.stage = Stage::kHandshake;
-      ex.ec = asio::error::invalid_argument;
-      return ex;
-    }
-    asio::co_spawn(io, exchange(stream, target, req, settings.timeout, ex),
-                   [&ex](std::exception_ptr e) { ex.exception = e; });
-    io.run();
-    if (ex.exception && !ex.ec) ex.ec = asio::error::fault;
-    if (ex.stage == Stage::kHandshake && ex.ec) {
-      const long verify = SSL_get_verify_result(handle);
-      if (verify != X509_V_OK) ex.verify_error = X509_verify_cert_error_string(verify);
-    }
-    return ex;
+  /// One attempt under the per-attempt deadline.
+  net::Answer attempt(std::string_view route, const std::string& body) {
+    net::Request req{"POST",
+                     std::string(route),
+                     {{"Content-Type", "application/json"}, {"User-Agent", "proofgate-issuer/1"}},
+                     body};
+    net::Limits limits;
+    limits.timeout = settings.timeout;
+    limits.max_header = kMaxAnswerHeader;
+    limits.max_body = kMaxAnswerBody;
+    return net::exchange(peer, req, &ctx, limits);
   }
 
   struct Outcome {
@@ -501,7 +408,7 @@ struct MtlsAuthorityClient::Impl {
     bool not_sent = false;   // the request surely never reached the authority
   };
 
-  Outcome judge(const Exchange& ex, Clock::time_point start) {
+  Outcome judge(const net::Answer& ex) {
     Outcome o;
     if (ex.answered) {
       if (ex.status >= 500) {
@@ -511,25 +418,25 @@ struct MtlsAuthorityClient::Impl {
       }
       return o;
     }
-    const bool timed_out =
-        ex.ec == beast::error::timeout || Clock::now() - start >= settings.timeout;
     std::string detail;
-    if (timed_out) {
+    if (!ex.setup_error.empty()) {
+      detail = ex.setup_error;
+    } else if (ex.timed_out) {
       detail = "timeout after " + std::to_string(settings.timeout.count()) + " ms (" +
-               std::string(stage_words(ex.stage)) + ")";
+               std::string(net::stage_words(ex.stage)) + ")";
       o.transient = true;
-    } else if (ex.stage == Stage::kHandshake) {
+    } else if (ex.stage == net::Stage::kHandshake) {
       detail = "TLS handshake failed: " + (ex.verify_error.empty()
                                                ? ex.ec.message()
                                                : "certificate verification: " + ex.verify_error);
       // A certificate that does not verify will not verify on the next attempt either.
       o.transient = ex.ec.category() != asio::error::get_ssl_category();
     } else {
-      detail = "failed " + std::string(stage_words(ex.stage)) + ": " + ex.ec.message();
+      detail = "failed " + std::string(net::stage_words(ex.stage)) + ": " + ex.ec.message();
       o.transient = true;
     }
-    o.not_sent =
-        ex.stage == Stage::kResolve || ex.stage == Stage::kConnect || ex.stage == Stage::kHandshake;
+    o.not_sent = ex.stage == net::Stage::kResolve || ex.stage == net::Stage::kConnect ||
+                 ex.stage == net::Stage::kHandshake;
     o.failure = AuthorityFailure{Kind::kUnavailable, std::move(detail), 0};
     return o;
   }
@@ -560,12 +467,12 @@ struct MtlsAuthorityClient::Impl {
       ++attempts;
       if (n > 1) ++retries;
       const auto start = Clock::now();
-      const Exchange ex = attempt(route, body);
-      Outcome outcome = judge(ex, start);
+      const net::Answer ex = attempt(route, body);
+      Outcome outcome = judge(ex);
       if (!outcome.failure) {
         try {
           const json::object o = parse_object(ex.body);
-          if (ex.status == ok_status) {
+          if (ex.status == static_cast<int>(ok_status)) {
             result.emplace(decode(o));
           } else {
             result.emplace(decode_refusal(ex.status, o));
@@ -620,7 +527,12 @@ MtlsAuthorityClient::MtlsAuthorityClient(AuthorityClientSettings settings)
     : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   s.settings = std::move(settings);
-  s.target = parse_url(s.settings.url);
+  Target target = parse_url(s.settings.url);
+  s.peer = net::Peer{target.host,
+                     static_cast<std::uint16_t>(std::stoul(target.port)),
+                     target.host_is_ip,
+                     target.host_header,
+                     {}};
   if (s.settings.attempts == 0)
     throw std::invalid_argument("authority client: attempts must be >= 1");
   if (s.settings.breaker_failures == 0) {

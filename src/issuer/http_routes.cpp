@@ -6,11 +6,13 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
+#include "http/embedded_assets.hpp"
 #include "http/qr.hpp"
 #include "log/log.hpp"
 
@@ -122,6 +124,60 @@ bool etag_matches(std::string_view header, std::uint64_t seq) {
   return header == std::to_string(seq) || header == etag(seq);
 }
 
+/// GET /issuer/v1/admin/audit?before=ID&limit=N: newest first; `next_before` is the cursor of
+/// the next page (null on the last one).
+HttpReply audit_list(IssuerNode& node, std::string_view query, const std::string& actor) {
+  const std::string r = "/issuer/v1/admin/audit";
+  std::int64_t before = INT64_MAX;
+  std::size_t limit = 50;
+  if (const auto b = http::query_param(query, "before")) {
+    const auto v = parse_u64(*b);
+    if (!v || *v < 1 || *v > static_cast<std::uint64_t>(INT64_MAX)) {
+      return invalid("before: a positive integer (an entry's id)", r);
+    }
+    before = static_cast<std::int64_t>(*v);
+  }
+  if (const auto l = http::query_param(query, "limit")) {
+    const auto v = parse_u64(*l);
+    if (!v || *v < 1 || *v > 500) return invalid("limit: an integer from 1 to 500", r);
+    limit = static_cast<std::size_t>(*v);
+  }
+  const std::vector<AuditRow> rows = node.audit_page(before, limit, actor);
+  boost::json::array entries;
+  for (const AuditRow& row : rows) {
+    entries.emplace_back(boost::json::object{{"id", row.id},
+                                             {"at", row.record.at},
+                                             {"actor", row.record.actor},
+                                             {"action", row.record.action},
+                                             {"target", row.record.target},
+                                             {"detail", row.record.detail}});
+  }
+  boost::json::object body{{"entries", std::move(entries)}};
+  body["next_before"] = rows.size() == limit && rows.back().id > 1
+                            ? boost::json::value(rows.back().id)
+                            : boost::json::value(nullptr);
+  return json_reply(200, body, r);
+}
+
+/// The operators' page (clients/issuer-console): GET /issuer/console and its two assets, under a
+/// strict Content-Security-Policy (no inline script or style; it talks to this node only).
+HttpReply console_page(std::string_view path) {
+  const auto asset = http::embedded_asset(path);
+  if (!asset) return error_reply({NodeErrorCode::kNotFound, "no such route", 0}, "unmatched");
+  HttpReply r;
+  r.route = "/issuer/console";
+  r.content_type = std::string(asset->content_type);
+  r.shared_body = std::make_shared<const std::string>(asset->body);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  if (!asset->etag.empty()) r.headers.emplace_back("ETag", "\"" + std::string(asset->etag) + "\"");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' "
+                         "data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+                         "frame-ancestors 'none'");
+  r.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
+  return r;
+}
+
 HttpReply admin_route(IssuerNode& node, const std::array<std::uint8_t, 32>& token_sha256,
                       const HttpRequest& req, std::string_view path, std::string_view query) {
   constexpr std::string_view kBearer = "Bearer ";
@@ -211,9 +267,13 @@ HttpReply admin_route(IssuerNode& node, const std::array<std::uint8_t, 32>& toke
                                           {"authority",
                                            {{"calls", s.authority_calls},
                                             {"failures", s.authority_failures},
+                                            {"attempts", s.authority_attempts},
+                                            {"retries", s.authority_retries},
+                                            {"fast_fails", s.authority_fast_fails},
                                             {"breaker", s.breaker}}}},
                       "/issuer/v1/admin/stats");
   }
+  if (path == "audit" && req.method == "GET") return audit_list(node, query, actor);
   if (path == "offers" && req.method == "POST") {
     const std::string r = "/issuer/v1/admin/offers";
     std::string error;
@@ -251,6 +311,10 @@ HttpReply route(IssuerNode& node, const std::array<std::uint8_t, 32>& token_sha2
 
   if (path == "/healthz" && req.method == "GET") {
     return json_reply(200, boost::json::object{{"status", "ok"}}, "/healthz");
+  }
+  if ((path == "/issuer/console" || path.starts_with("/issuer/console/")) &&
+      (req.method == "GET" || req.method == "HEAD")) {
+    return console_page(path);
   }
   if (!path.starts_with(kPrefix)) {
     return error_reply({NodeErrorCode::kNotFound, "no such route", 0}, "unmatched");

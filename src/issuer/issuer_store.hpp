@@ -48,6 +48,12 @@ struct AuditRecord {
   std::string actor, action, target, detail;
 };
 
+/// One audit record with its row id, the cursor of the admin audit list.
+struct AuditRow {
+  std::int64_t id = 0;
+  AuditRecord record;
+};
+
 struct KeyRecord {
   std::string key_id, public_key;  // public_key: base64url raw
   std::int64_t created_at = 0;
@@ -100,6 +106,8 @@ class IssuerStore {
   virtual void record_audit(const AuditRecord& record) = 0;
   /// The newest `limit` records, newest first.
   virtual std::vector<AuditRecord> audit_trail(std::size_t limit) = 0;
+  /// Records with id < `before` (newest first), at most `limit`: one page of the admin audit list.
+  virtual std::vector<AuditRow> audit_page(std::int64_t before, std::size_t limit) = 0;
 
   /// In the order they were inserted.
   virtual std::vector<KeyRecord> keys() = 0;

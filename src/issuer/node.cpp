@@ -767,7 +767,21 @@ NodeStats IssuerNode::stats(std::string_view actor) {
   s.authority_calls = authority_calls_;
   s.authority_failures = authority_failures_;
   if (deps_.breaker_state) s.breaker = deps_.breaker_state();
+  if (deps_.adapter_counters) {
+    const auto [attempts, retries, fast_fails] = deps_.adapter_counters();
+    s.authority_attempts = attempts;
+    s.authority_retries = retries;
+    s.authority_fast_fails = fast_fails;
+  }
   return s;
+}
+
+std::vector<AuditRow> IssuerNode::audit_page(std::int64_t before, std::size_t limit,
+                                             std::string_view actor) {
+  const std::string target = before == INT64_MAX ? "" : std::to_string(before);
+  store_->record_audit(
+      {deps_.now(), std::string(actor), "read_audit", target, "limit " + std::to_string(limit)});
+  return store_->audit_page(before, limit);
 }
 
 NodeResult<KeyRecord> IssuerNode::rotate_key(std::int64_t overlap_seconds, std::string_view actor) {

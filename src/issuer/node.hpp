@@ -3,6 +3,7 @@
 // maps requests to it and its errors to status codes.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -111,6 +112,8 @@ struct NodeDeps {
   std::function<std::int64_t()> now;
   /// "closed" | "open" | "half_open": the authority client's breaker, for stats.
   std::function<std::string()> breaker_state;
+  /// The authority client's attempts, retries and fast fails, for stats (empty: zeros).
+  std::function<std::array<std::uint64_t, 3>()> adapter_counters;
   /// Opens the store (production: PostgreSQL when the cli is given --database-url); empty: the
   /// SQLite file <data_dir>/issuer.db.
   std::function<std::unique_ptr<IssuerStore>()> open_store;
@@ -138,6 +141,7 @@ struct NodeStats {
   std::string root;
   std::uint64_t root_seq = 0;
   std::uint64_t authority_calls = 0, authority_failures = 0;
+  std::uint64_t authority_attempts = 0, authority_retries = 0, authority_fast_fails = 0;
   std::string breaker = "closed";
 };
 
@@ -181,6 +185,10 @@ class IssuerNode {
                                   std::string_view actor);
   std::vector<CredentialStatus> list(std::int64_t after, std::size_t limit, std::string_view actor);
   NodeStats stats(std::string_view actor);
+  /// One page of the audit trail, newest first: records with id < `before` (INT64_MAX: from the
+  /// newest), at most `limit`.
+  /// The read is audited first (`read_audit`), so a first page shows it.
+  std::vector<AuditRow> audit_page(std::int64_t before, std::size_t limit, std::string_view actor);
   /// A new signing key, announced in the feed by the current one, which stays valid for
   /// `overlap_seconds`.
   NodeResult<KeyRecord> rotate_key(std::int64_t overlap_seconds, std::string_view actor);

@@ -98,7 +98,7 @@ struct SqliteIssuerStore::Connection {
   sql::StatementHandle leaf_values, leaf, find_credential, list_credentials, counts;
   sql::StatementHandle insert_leaf, revoke_leaf;
   sql::StatementHandle last_entry, entries_since, root_published, insert_entry, feed_empty;
-  sql::StatementHandle insert_audit, audit_trail;
+  sql::StatementHandle insert_audit, audit_trail, audit_page;
   sql::StatementHandle keys, insert_key, retire_keys;
 
   sql::Transaction transaction(std::string_view operation) {
@@ -154,6 +154,10 @@ SqliteIssuerStore::SqliteIssuerStore(const std::filesystem::path& file)
   c.audit_trail = sql::prepare(
       db, "SELECT at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1",
       operation);
+  c.audit_page = sql::prepare(db,
+                              "SELECT id, at, actor, action, target, detail FROM audit "
+                              "WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                              operation);
   c.keys = sql::prepare(
       db,
       "SELECT key_id, public_key, created_at, retired_after FROM keys ORDER BY created_at, rowid",
@@ -352,6 +356,23 @@ std::vector<AuditRecord> SqliteIssuerStore::audit_trail(std::size_t limit) {
     const sql::Row row(query);
     out.push_back({row.integer("at"), row.text("actor"), row.text("action"), row.text("target"),
                    row.text("detail")});
+  }
+  return out;
+}
+
+std::vector<AuditRow> SqliteIssuerStore::audit_page(std::int64_t before, std::size_t limit) {
+  constexpr std::string_view kOperation = "read audit page";
+  std::lock_guard lock(mutex_);
+  Connection& c = *connection_;
+  std::vector<AuditRow> out;
+  sql::Query query(c.db.get(), c.audit_page, kOperation);
+  query.integer(1, before);
+  query.integer(2, static_cast<std::int64_t>(limit));
+  while (query.step()) {
+    const sql::Row row(query);
+    out.push_back({row.integer("id"),
+                   {row.integer("at"), row.text("actor"), row.text("action"), row.text("target"),
+                    row.text("detail")}});
   }
   return out;
 }

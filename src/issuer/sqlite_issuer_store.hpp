@@ -29,6 +29,7 @@ class SqliteIssuerStore final : public IssuerStore {
   void commit(const TreeChange& change) override;
   void record_audit(const AuditRecord& record) override;
   std::vector<AuditRecord> audit_trail(std::size_t limit) override;
+  std::vector<AuditRow> audit_page(std::int64_t before, std::size_t limit) override;
   std::vector<KeyRecord> keys() override;
   void insert_key(const KeyRecord& key) override;
 

@@ -282,6 +282,35 @@ TEST_P(IssuerStoreTest, ANewKeyRetiresTheCurrentOneInTheSameCommit) {
   EXPECT_EQ(store_->last_entry()->next_key, rotate.entry.next_key);
 }
 
+TEST_P(IssuerStoreTest, AuditPagesAreNewestFirstBelowTheCursor) {
+  EXPECT_TRUE(store_->audit_page(INT64_MAX, 10).empty());
+  for (int i = 0; i < 5; ++i) {
+    store_->record_audit({kAt + i, "admin", "stats", std::to_string(i), "d" + std::to_string(i)});
+  }
+  const std::vector<AuditRow> first = store_->audit_page(INT64_MAX, 2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].record.target, "4");
+  EXPECT_EQ(first[0].record.detail, "d4");
+  EXPECT_EQ(first[0].record.at, kAt + 4);
+  EXPECT_EQ(first[1].record.target, "3");
+  EXPECT_GT(first[0].id, first[1].id);
+  const std::vector<AuditRow> rest = store_->audit_page(first[1].id, 10);
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[0].record.target, "2");
+  EXPECT_EQ(rest[2].record.target, "0");
+  EXPECT_LT(rest[0].id, first[1].id);
+  EXPECT_TRUE(store_->audit_page(rest[2].id, 10).empty());
+  // A commit's audit record is paged like the others.
+  const feed::FeedEntry g = genesis();
+  TreeChange change;
+  change.appended = {credential_leaf(0, "101", 5)};
+  change.at = kAt;
+  change.entry = entry(key_, 2, "21", g.root, 1);
+  change.audit = AuditRecord{kAt + 9, "admin", "revoke", "0", "why"};
+  store_->commit(change);
+  EXPECT_EQ(store_->audit_page(INT64_MAX, 1).at(0).record.action, "revoke");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IssuerStoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

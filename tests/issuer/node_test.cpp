@@ -579,6 +579,9 @@ class OutageStore final : public IssuerStore {
   std::vector<AuditRecord> audit_trail(std::size_t limit) override {
     return inner_->audit_trail(limit);
   }
+  std::vector<AuditRow> audit_page(std::int64_t before, std::size_t limit) override {
+    return inner_->audit_page(before, limit);
+  }
   std::vector<KeyRecord> keys() override { return inner_->keys(); }
   void insert_key(const KeyRecord& key) override { inner_->insert_key(key); }
 
@@ -677,6 +680,97 @@ TEST_F(IssuerNodeTest, AdminRoutesNeedTheTokenAndAreAudited) {
   EXPECT_EQ(actions.count("unauthorized"), 3u);
   EXPECT_EQ(actions.count("stats"), 1u);
   EXPECT_EQ(actions.count("revoke"), 1u);
+}
+
+TEST_F(IssuerNodeTest, TheAuditRouteIsPagedNewestFirstAndRefusesBadCursors) {
+  ASSERT_TRUE(enrol().ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(call("GET", "/issuer/v1/admin/stats", "", bearer()).status, 200);
+  EXPECT_EQ(call("GET", "/issuer/v1/admin/audit").status, 401);
+  const std::size_t stored = node_->store().audit_trail(1000).size();
+
+  // Pages of 2 down to the oldest record: ids strictly decreasing, none twice, every record seen.
+  std::vector<std::int64_t> ids;
+  std::multiset<std::string> actions;
+  std::string target = "/issuer/v1/admin/audit?limit=2";
+  for (int pages = 0;; ++pages) {
+    ASSERT_LT(pages, 50) << "the cursor never ends";
+    const http::HttpReply r = call("GET", target, "", bearer());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const boost::json::object page = boost::json::parse(r.body).as_object();
+    const boost::json::array& entries = page.at("entries").as_array();
+    ASSERT_LE(entries.size(), 2u);
+    if (pages == 0) {
+      EXPECT_EQ(entries.at(0).at("action"), "read_audit");  // this read, first
+    }
+    for (const boost::json::value& e : entries) {
+      const std::int64_t id = e.at("id").as_int64();
+      if (!ids.empty()) {
+        EXPECT_LT(id, ids.back());
+      }
+      ids.push_back(id);
+      actions.insert(std::string(e.at("action").as_string()));
+      EXPECT_EQ(e.at("actor"), "admin@10.0.0.9");
+    }
+    if (page.at("next_before").is_null()) break;
+    EXPECT_EQ(page.at("next_before").as_int64(), ids.back());
+    target = "/issuer/v1/admin/audit?limit=2&before=" + std::to_string(ids.back());
+  }
+  // Every record stored before the first read, plus the first page's own read_audit record.
+  EXPECT_EQ(ids.size(), stored + 1);
+  EXPECT_EQ(ids.back(), 1);
+  EXPECT_EQ(actions.count("unauthorized"), 1u);
+  EXPECT_EQ(actions.count("stats"), 3u);
+
+  for (const char* bad :
+       {"before=0", "before=-1", "before=x", "before=01", "limit=0", "limit=501", "limit=1.5"}) {
+    const http::HttpReply r =
+        call("GET", std::string("/issuer/v1/admin/audit?") + bad, "", bearer());
+    EXPECT_EQ(r.status, 400) << bad;
+    const std::string field(bad, std::string_view(bad).find('='));
+    EXPECT_NE(r.body.find(field + ":"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(call("POST", "/issuer/v1/admin/audit", "{}", bearer()).status, 404);
+}
+
+TEST_F(IssuerNodeTest, StatsShowTheAdaptersAttemptsRetriesAndFastFails) {
+  NodeDeps d = deps();
+  d.adapter_counters = [] { return std::array<std::uint64_t, 3>{7, 3, 1}; };
+  node_.reset();
+  node_ = std::make_unique<IssuerNode>(settings(), d);
+  const http::HttpReply stats = call("GET", "/issuer/v1/admin/stats", "", bearer());
+  ASSERT_EQ(stats.status, 200);
+  const boost::json::value a = boost::json::parse(stats.body).at("authority");
+  EXPECT_EQ(a.at("attempts"), 7);
+  EXPECT_EQ(a.at("retries"), 3);
+  EXPECT_EQ(a.at("fast_fails"), 1);
+}
+
+TEST_F(IssuerNodeTest, TheConsoleIsServedUnderAStrictCspAndNothingElseUnderItsPath) {
+  const auto header = [](const http::HttpReply& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return std::string();
+  };
+  const http::HttpReply page = call("GET", "/issuer/console");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  ASSERT_TRUE(page.shared_body);
+  EXPECT_NE(page.shared_body->find("/issuer/console/app.js"), std::string::npos);
+  const std::string csp = header(page, "Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
+  const http::HttpReply js = call("GET", "/issuer/console/app.js");
+  ASSERT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(call("GET", "/issuer/console/app.css").status, 200);
+  EXPECT_EQ(call("GET", "/issuer/console/").status, 404);
+  EXPECT_EQ(call("GET", "/issuer/console/../docs").status, 404);
+  EXPECT_EQ(call("GET", "/issuer/consolex").status, 404);
+  EXPECT_EQ(call("POST", "/issuer/console").status, 404);
+  // The verifier's console is not the node's.
+  EXPECT_EQ(call("GET", "/console").status, 404);
 }
 
 TEST_F(IssuerNodeTest, AFloodOfBadAdminTokensIsThrottledAndWritesNoMoreAuditRows) {

@@ -101,6 +101,10 @@ constexpr Statement kInsertAudit{
 constexpr Statement kAuditTrail{
     "issuer_audit_trail",
     "SELECT at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT $1", true};
+constexpr Statement kAuditPage{"issuer_audit_page",
+                               "SELECT id, at, actor, action, target, detail FROM audit "
+                               "WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                               true};
 constexpr Statement kKeys{"issuer_keys",
                           "SELECT key_id, public_key, created_at, retired_after FROM keys "
                           "ORDER BY created_at, position",
@@ -575,6 +579,21 @@ std::vector<AuditRecord> PostgresIssuerStore::audit_trail(std::size_t limit) {
   for (int row = 0; row < r.rows(); ++row) {
     out.push_back(
         {r.integer(row, 0), r.text(row, 1), r.text(row, 2), r.text(row, 3), r.text(row, 4)});
+  }
+  return out;
+}
+
+std::vector<AuditRow> PostgresIssuerStore::audit_page(std::int64_t before, std::size_t limit) {
+  constexpr std::string_view kOperation = "read audit page";
+  std::lock_guard lock(mutex_);
+  const sql::Result r =
+      session(kOperation)
+          .connection->run(kAuditPage, Params().integer(before).integer(as_int(limit)), kOperation);
+  std::vector<AuditRow> out;
+  for (int row = 0; row < r.rows(); ++row) {
+    out.push_back(
+        {r.integer(row, 0),
+         {r.integer(row, 1), r.text(row, 2), r.text(row, 3), r.text(row, 4), r.text(row, 5)}});
   }
   return out;
 }
