@@ -209,9 +209,9 @@ Outcome<CitizenTokens> CitizenService::finish_sign_in(std::string_view text) {
     }
     return refusal(ErrorCode::kWrongCode, "code", Message::kWrongCode, lang);
   }
-  state->code_mac.clear();  // spent
-  state->wrong = 0;
-  store_.save_sign_in_code(*state);
+  // One sign-in per code, however many requests brought it at once.
+  if (!store_.spend_sign_in_code(phone_mac, state->code_mac))
+    return refusal(ErrorCode::kCodeExpired, "code", Message::kCodeExpired, lang);
   Citizen fresh;
   fresh.id = uuid_v4();
   fresh.phone_mac = phone_mac;

@@ -105,6 +105,9 @@ class CitizenStore {
   };
   virtual CodeAttempt take_code_attempt(std::string_view phone_mac, UnixMillis now,
                                         int max_attempts) = 0;
+  /// Spends the outstanding code whose MAC is `code_mac` (code_mac cleared, attempts reset):
+  /// true for the one caller that spent it, false when it was spent (or replaced) already.
+  virtual bool spend_sign_in_code(std::string_view phone_mac, std::string_view code_mac) = 0;
 
   virtual void insert_refresh_token(const RefreshToken& token) = 0;
   /// In one transaction: the token `hash`; when live (not used, revoked or expired at `now`)

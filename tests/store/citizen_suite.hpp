@@ -79,6 +79,13 @@ TEST_P(AuditSuite, code_attempts_are_counted_up_to_the_limit_and_only_on_a_live_
   EXPECT_FALSE(locked.taken);
   EXPECT_EQ(locked.state->locked_until, kNow + 5);
   EXPECT_TRUE(citizens.take_code_attempt("mac-4", kNow + 5, 3).taken);  // the lock has ended
+  // A code is spent once: the second of two requests bringing it finds it gone.
+  EXPECT_FALSE(citizens.spend_sign_in_code("mac-4", "another-mac"));
+  EXPECT_TRUE(citizens.spend_sign_in_code("mac-4", "code-mac"));
+  EXPECT_FALSE(citizens.spend_sign_in_code("mac-4", "code-mac"));
+  EXPECT_EQ(citizens.sign_in_code("mac-4")->code_mac, "");
+  EXPECT_EQ(citizens.sign_in_code("mac-4")->wrong, 0);
+  EXPECT_FALSE(citizens.take_code_attempt("mac-4", kNow + 5, 3).taken);
 }
 
 TEST_P(AuditSuite, refresh_rotation_uses_the_token_and_a_reuse_revokes_its_family) {

@@ -39,6 +39,10 @@ constexpr Statement kTakeCodeAttempt{"citizen_take_code_attempt", R"sql(
     AND wrong < $3
   RETURNING phone_mac, coalesce(code_mac, ''), expires_at, wrong, locked_until)sql",
                                      true};
+constexpr Statement kSpendCode{"citizen_spend_code", R"sql(
+  UPDATE account_codes SET code_mac = NULL, wrong = 0 WHERE phone_mac = $1 AND code_mac = $2
+  RETURNING 1)sql",
+                               true};
 constexpr Statement kInsertRefresh{"citizen_insert_refresh", R"sql(
   INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
   VALUES ($1, $2, $3, $4, $5))sql",
@@ -159,6 +163,13 @@ PostgresStore::CodeAttempt PostgresStore::take_code_attempt(std::string_view pho
     return true;
   });
   return out;
+}
+
+bool PostgresStore::spend_sign_in_code(std::string_view phone_mac, std::string_view code_mac) {
+  constexpr std::string_view kOperation = "spend_sign_in_code";
+  return with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    return c.run(kSpendCode, Params().text(phone_mac).text(code_mac), kOperation).rows() > 0;
+  });
 }
 
 void PostgresStore::save_sign_in_code(const core::SignInCode& code) {

@@ -33,6 +33,8 @@ constexpr std::string_view kTakeCodeAttempt = R"sql(
   UPDATE account_codes SET wrong = wrong + 1
   WHERE phone_mac = ?1 AND code_mac IS NOT NULL AND expires_at > ?2 AND locked_until <= ?2
     AND wrong < ?3)sql";
+constexpr std::string_view kSpendCode = R"sql(
+  UPDATE account_codes SET code_mac = NULL, wrong = 0 WHERE phone_mac = ?1 AND code_mac = ?2)sql";
 constexpr std::string_view kInsertRefresh = R"sql(
   INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
   VALUES (?1, ?2, ?3, ?4, ?5))sql";
@@ -161,6 +163,15 @@ SqliteStore::CodeAttempt SqliteStore::take_code_attempt(std::string_view phone_m
     return true;
   });
   return out;
+}
+
+bool SqliteStore::spend_sign_in_code(std::string_view phone_mac, std::string_view code_mac) {
+  constexpr std::string_view kOperation = "spend_sign_in_code";
+  return with_connection(kOperation, true, [&](sqlite3* db, const SideWrites&) {
+    const auto statement = prepare(db, kSpendCode, kOperation, false);
+    Query(db, statement, kOperation).text(1, phone_mac).text(2, code_mac).run();
+    return sqlite3_changes(db) > 0;
+  });
 }
 
 void SqliteStore::save_sign_in_code(const core::SignInCode& code) {

@@ -229,6 +229,7 @@ class SqliteStore final : public core::Store,
   bool set_citizen_language(std::string_view id, std::string_view language) override;
   std::optional<core::SignInCode> sign_in_code(std::string_view phone_mac) override;
   void save_sign_in_code(const core::SignInCode& code) override;
+  bool spend_sign_in_code(std::string_view phone_mac, std::string_view code_mac) override;
   CodeAttempt take_code_attempt(std::string_view phone_mac, core::UnixMillis now,
                                 int max_attempts) override;
   void insert_refresh_token(const core::RefreshToken& token) override;
