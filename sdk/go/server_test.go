@@ -36,6 +36,7 @@ type harnessEnv struct {
 	DemoAPIKey    string `json:"demo_api_key"`
 	APIKey        string `json:"api_key"`
 	ClientID      string `json:"client_id"`
+	ClientSecret  string `json:"client_secret"`
 	WebhookSecret string `json:"webhook_secret"`
 	RateBurst     int    `json:"rate_burst"`
 }
@@ -222,6 +223,41 @@ func TestAgainstTheServer(t *testing.T) {
 		_, err = bad.Status(ctx, "x")
 		if !errors.As(err, &pe) || pe.Status != 401 || pe.Code != "UNAUTHORIZED" {
 			t.Fatalf("%v", err)
+		}
+	})
+
+	t.Run("OAuth tokens from the real token endpoint", func(t *testing.T) {
+		tokens := proofgate.NewClientCredentials(h.env.BaseURL+"/oauth/token", h.env.ClientID, h.env.ClientSecret)
+		first, err := tokens.Token(ctx)
+		if err != nil || strings.Count(first, ".") != 2 {
+			t.Fatalf("token %q: %v", first, err)
+		}
+		if again, _ := tokens.Token(ctx); again != first {
+			t.Fatal("the token was not cached")
+		}
+		withToken, err := proofgate.NewClient(h.env.BaseURL, proofgate.WithTokenSource(tokens))
+		if err != nil {
+			t.Fatal(err)
+		}
+		request, err := withToken.CreateRequest(ctx, proofgate.CreateRequestParams{ClaimType: "age_over_18"})
+		if err != nil || request.VerifierDomain != "sdk.example" {
+			t.Fatalf("%+v %v", request, err)
+		}
+		// Authenticated by the token, then not found.
+		_, err = withToken.Status(ctx, "00000000-0000-4000-8000-000000000000")
+		var pe *proofgate.Error
+		if !errors.As(err, &pe) || pe.Status != 404 || pe.Code != "NOT_FOUND" {
+			t.Fatalf("%v", err)
+		}
+		secret := h.env.ClientSecret
+		last := "A"
+		if strings.HasSuffix(secret, "A") {
+			last = "B"
+		}
+		wrong := proofgate.NewClientCredentials(h.env.BaseURL+"/oauth/token", h.env.ClientID, secret[:len(secret)-1]+last)
+		_, err = wrong.Token(ctx)
+		if !errors.As(err, &pe) || pe.Status != 401 || pe.Code != "invalid_client" {
+			t.Fatalf("a wrong secret: %v", err)
 		}
 	})
 

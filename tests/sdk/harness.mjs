@@ -2,8 +2,8 @@
 // `proofgate serve --demo` (tests/integration/server.mjs) with a low partner rate limit and
 // loopback webhooks, creates a partner whose webhook goes to --webhook-url, and speaks JSON lines:
 //
-//   stdout, first line:  {"base_url", "demo_api_key", "api_key", "client_id", "webhook_secret",
-//                         "rate_limit", "rate_burst"}
+//   stdout, first line:  {"base_url", "demo_api_key", "api_key", "client_id", "client_secret",
+//                         "webhook_secret", "rate_limit", "rate_burst"}
 //   stdin  {"op":"prove","request":<the POST /api/v1/requests answer>}
 //   stdout {"body":<the POST /api/v1/verify body the wallet made for it>}  (or {"error": "..."})
 //
@@ -56,6 +56,7 @@ try {
     '--domains', 'sdk.example', '--webhook-url', webhookUrl, '--allow-loopback-webhook']);
   process.stdout.write(`${JSON.stringify({
     base_url: server.url, demo_api_key: demo.api_key, api_key: hooked.api_key, client_id: hooked.client_id,
+    client_secret: hooked.client_secret,
     webhook_secret: hooked.webhook_secret, rate_limit: Number(kRateLimit), rate_burst: Number(kRateBurst),
   })}\n`);
 

@@ -17,7 +17,8 @@ import time
 import unittest
 
 import proofgate
-from proofgate import Client, ProofgateError, RetryPolicy, Webhook, WebhookVerificationError
+from proofgate import (ClientCredentials, Client, ProofgateError, RetryPolicy, Webhook,
+                       WebhookVerificationError)
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 HARNESS = ROOT / "tests" / "sdk" / "harness.mjs"
@@ -152,6 +153,27 @@ class ServerTest(unittest.TestCase):
         with self.assertRaises(ProofgateError) as cm:
             Client(self.env["base_url"], api_key="pgk_AAAAAAAA_" + "A" * 43).status("x")
         self.assertEqual((cm.exception.status, cm.exception.error_code), (401, "UNAUTHORIZED"))
+
+    def test_oauth_tokens_from_the_real_token_endpoint(self):
+        tokens = ClientCredentials(self.env["base_url"] + "/oauth/token",
+                                   self.env["client_id"], self.env["client_secret"])
+        first = tokens.token()
+        self.assertEqual(first.count("."), 2)  # a JWT
+        self.assertIs(tokens.token(), first)  # cached until its refresh margin
+        client = Client(self.env["base_url"], token_provider=tokens)
+        request = client.create_request("age_over_18", ttl_seconds=600)
+        self.assertEqual(request["verifier_domain"], "sdk.example")
+        with self.assertRaises(ProofgateError) as cm:
+            client.status("00000000-0000-4000-8000-000000000000")
+        # Authenticated by the token, then not found.
+        self.assertEqual((cm.exception.status, cm.exception.error_code), (404, "NOT_FOUND"))
+        # A wrong secret: RFC 6749 §5.2 invalid_client from the real endpoint.
+        secret = self.env["client_secret"]
+        wrong = ClientCredentials(self.env["base_url"] + "/oauth/token", self.env["client_id"],
+                                  secret[:-1] + ("B" if secret[-1] == "A" else "A"))
+        with self.assertRaises(ProofgateError) as cm:
+            wrong.token()
+        self.assertEqual((cm.exception.status, cm.exception.error_code), (401, "invalid_client"))
 
     def test_a_429_is_retried_after_its_retry_after(self):
         # The demo partner's bucket (burst rate_burst, rate_limit per second) emptied without retries.
