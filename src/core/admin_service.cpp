@@ -95,33 +95,48 @@ Outcome<CreatedClient> AdminService::create_client(const Actor& actor, const New
     if (const auto refused = p_.webhooks.refuse(spec.webhook_url, spec.allow_loopback_webhook))
       return invalid("webhook_url", *refused);
   }
+  const UnixMillis now = p_.clock.now_ms();
+  const auto make_side = [&](Mode mode) {
+    CreatedSide side;
+    Client& c = side.client;
+    c.id = uuid_v4();
+    c.name = spec.name;
+    c.mode = mode;
+    const ApiKey key = new_api_key(mode);
+    side.api_key = key.text;
+    c.key_prefix = key.prefix;
+    c.key_hash = key.hash;
+    c.scopes = spec.scopes;
+    c.domains = spec.domains;
+    c.webhook_url = spec.webhook_url;
+    if (!spec.webhook_url.empty()) {
+      side.webhook_secret = p_.webhooks.new_secret();  // each side signs with its own
+      c.webhook_secret_sealed = seal(p_.master_key, side.webhook_secret, c.id);
+    }
+    const ClientSecret client_secret = new_client_secret();
+    side.client_secret = client_secret.text;
+    c.client_secret_hash.assign(client_secret.hash.begin(), client_secret.hash.end());
+    c.created_at = now;
+    return side;
+  };
   CreatedClient out;
-  Client& c = out.client;
-  c.id = uuid_v4();
-  c.name = spec.name;
-  const ApiKey key = new_api_key();
-  out.api_key = key.text;
-  c.key_prefix = key.prefix;
-  c.key_hash = key.hash;
-  c.scopes = spec.scopes;
-  c.domains = spec.domains;
-  c.webhook_url = spec.webhook_url;
-  if (!spec.webhook_url.empty()) {
-    out.webhook_secret = p_.webhooks.new_secret();
-    c.webhook_secret_sealed = seal(p_.master_key, out.webhook_secret, c.id);
+  static_cast<CreatedSide&>(out) = make_side(spec.test_only ? Mode::kTest : Mode::kLive);
+  const Client& c = out.client;
+  if (!spec.test_only) {
+    out.test = make_side(Mode::kTest);
+    out.test->client.live_client_id = c.id;
   }
-  const ClientSecret client_secret = new_client_secret();
-  out.client_secret = client_secret.text;
-  c.client_secret_hash.assign(client_secret.hash.begin(), client_secret.hash.end());
-  c.created_at = p_.clock.now_ms();
   // Never the API key, its prefix or the webhook secret; of the webhook URL only its host.
   json::object details{{"client_id", c.id},
                        {"name", c.name},
+                       {"mode", mode_name(c.mode)},
                        {"scopes", strings(c.scopes)},
                        {"domains", strings(c.domains)}};
+  if (out.test) details["test_client_id"] = out.test->client.id;
   if (!c.webhook_url.empty()) details["webhook_host"] = url_host(c.webhook_url);
   if (const auto taken =
-          p_.changes.create_client(c, entry(actor, "client.created", json::serialize(details)))) {
+          p_.changes.create_client(c, out.test ? &out.test->client : nullptr,
+                                   entry(actor, "client.created", json::serialize(details)))) {
     return conflict("domains", "the verifier domain '" + *taken +
                                    "' belongs to another partner (a domain has one partner)");
   }
@@ -261,8 +276,12 @@ Outcome<OutboxEvent> AdminService::test_webhook(const Actor& actor, std::string_
   e.event_id = uuid_v4();
   e.client_id = std::string(client_id);
   e.event_type = "webhook.test";
-  e.payload = json::serialize(
-      json::object{{"event", "webhook.test"}, {"event_id", e.event_id}, {"ts", rfc3339(now)}});
+  const auto client = p_.store.find_client(client_id);
+  e.payload = json::serialize(json::object{
+      {"event", "webhook.test"},
+      {"mode", mode_name(client ? client->mode : Mode::kLive)},
+      {"event_id", e.event_id},
+      {"ts", rfc3339(now)}});
   e.created_at = now;
   p_.changes.enqueue_event(
       e, now,

@@ -57,14 +57,21 @@ struct NewClient {
   std::vector<std::string> domains;  // lowercase DNS names, each owned by this partner only
   std::string webhook_url;           // empty: none
   bool allow_loopback_webhook = false;
+  /// Only a test client (no live side, no domain claimed): a sandbox partner made without an
+  /// operator. Otherwise the live client and its test twin are made together.
+  bool test_only = false;
 };
 
-/// A created partner: the only time its API key and webhook secret are seen.
-struct CreatedClient {
+/// A created client: the only time its API key and secrets are seen.
+struct CreatedSide {
   Client client;
   std::string api_key;
   std::string webhook_secret;  // empty without a webhook URL
   std::string client_secret;   // OAuth2 client credentials (core/oauth.hpp)
+};
+/// A created partner: its live client and that client's test twin (test_only: `test` alone).
+struct CreatedClient : CreatedSide {
+  std::optional<CreatedSide> test;
 };
 
 struct RotatedSecret {

@@ -361,6 +361,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   ctx.partner_id = client->id;
   const auto partner_reply = [&](HttpReply r) {
     r.partner_id = client->id;
+    r.mode = std::string(core::mode_name(client->mode));
     return with_route(std::move(r));
   };
   // POST bodies must be JSON.
@@ -372,7 +373,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   switch (m.route->id) {
     case RouteId::kCreateRequest: {
       const auto created = d_.service.create_request(*client, request.body);
-      return partner_reply(created ? present_request(*created) : problem(created.error()));
+      return partner_reply(created ? present_request(*created, client->mode) : problem(created.error()));
     }
     case RouteId::kVerify: {
       // 2. Strict decoding, naming the field.
@@ -394,7 +395,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       const auto* refused = std::get_if<core::ApiError>(&outcome.result);
       d_.metrics.observe_verify(input->claim_type,
                                 refused ? core::error_name(refused->code) : "verified");
-      HttpReply answer = present_verify(outcome);
+      HttpReply answer = present_verify(outcome, client->mode);
       if (d_.circuits) {
         for (auto& h : core::deprecation_headers(
                  d_.circuits->state(input->claim_type, input->circuit_version)))
@@ -404,7 +405,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     }
     default: {
       const auto proof = d_.service.status(*client, m.params[0]);
-      return partner_reply(proof ? present_status(*proof) : problem(proof.error()));
+      return partner_reply(proof ? present_status(*proof, client->mode) : problem(proof.error()));
     }
   }
 }
