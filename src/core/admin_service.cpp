@@ -165,24 +165,25 @@ Outcome<RevokedKey> AdminService::revoke_key(const Actor& actor, std::string_vie
 }
 
 Outcome<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t issuer_id,
-                                               std::string_view root) {
+                                               std::string_view root, bool sandbox) {
   if (issuer_id == 0) return invalid("issuer_id", "must be positive");
   if (auto parsed = crypto::snarkjs::fr_from_decimal(json::value(json::string_view(root)), "root");
       !parsed) {
     return invalid("root", parsed.error().message);
   }
   const UnixMillis now = p_.clock.now_ms();
+  IssuerRoot published{issuer_id, std::string(root), now, 0, 0, now, sandbox};
+  json::object details{{"issuer_id", issuer_id}, {"root", root}};
+  if (sandbox) details["sandbox"] = true;
   const auto outcome = p_.changes.publish_root(
-      issuer_id, root, now,
-      entry(actor, "root.published",
-            json::serialize(json::object{{"issuer_id", issuer_id}, {"root", root}})));
+      published, now, entry(actor, "root.published", json::serialize(details)));
   if (outcome == PublishOutcome::kReplacedBefore) {
     // Making an old root current again would un-revoke every credential revoked since.
     return ApiError{ErrorCode::kConflict, "root",
                     "was a root of issuer " + std::to_string(issuer_id) +
                         " before and was replaced; a replaced root never becomes current again"};
   }
-  return IssuerRoot{issuer_id, std::string(root), now, 0, 0, now};
+  return published;
 }
 
 Outcome<bool> AdminService::set_circuit_enabled(const Actor& actor, std::string_view claim_type,

@@ -182,9 +182,10 @@ class AdminService {
                                  std::int64_t overlap_seconds);
   /// Revokes every API key of the partner at once: the next request with any is refused.
   Outcome<RevokedKey> revoke_key(const Actor& actor, std::string_view client_id);
-  /// `root`: a canonical decimal field element; issuer_id > 0.
+  /// `root`: a canonical decimal field element; issuer_id > 0; `sandbox`: the issuer's sandbox
+  /// chain (test clients only), else its live one.
   Outcome<IssuerRoot> publish_root(const Actor& actor, std::uint32_t issuer_id,
-                                   std::string_view root);
+                                   std::string_view root, bool sandbox = false);
   Outcome<bool> set_circuit_enabled(const Actor& actor, std::string_view claim_type,
                                     std::string_view version, bool enabled);
   /// A new secret; the old one keeps signing for `overlap_seconds` (0..30 days). `webhook_url`
