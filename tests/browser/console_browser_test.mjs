@@ -150,7 +150,7 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   await page.fill('#create-partner input[name=webhook_url]', `http://127.0.0.1:${receiver.address().port}/hook`);
   await page.click('#create-partner button[type=submit]');
   const apiKey = (await page.textContent('#new-api-key')).trim();
-  assert.match(apiKey, /^pgk_/);
+  assert.match(apiKey, /^pg_live_/);
   assert.match((await page.textContent('#new-client-secret')).trim(), /^pgs_/);
   await page.waitForSelector('#partners-table tr:has-text("Console Bank")');
   await page.reload();

@@ -85,7 +85,7 @@ before(async () => {
   Object.assign(demo, started);
   const created = spawnSync(bin, ['admin', 'create-client', '--name', 'Hooked', '--scopes', 'age_over_18',
     '--domains', 'hooks.example', '--webhook-url', `http://127.0.0.1:${receiver.address().port}/hook`,
-    '--allow-loopback-webhook', '--data-dir', demo.dataDir], { encoding: 'utf8' });
+    '--allow-loopback-webhook', '--test', '--data-dir', demo.dataDir], { encoding: 'utf8' });
   assert.equal(created.status, 0, created.stderr);
   const c = JSON.parse(created.stdout);
   Object.assign(hooked, { key: c.api_key, secret: c.webhook_secret });

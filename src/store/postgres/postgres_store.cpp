@@ -450,6 +450,7 @@ constexpr Statement kDeleteAudit{"delete_audit", R"sql(
   DELETE FROM audit_logs WHERE id = ANY ($1::bigint[]) RETURNING id)sql",
                                  false};
 // --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+// Test-mode clients never count (docs/partners.md, "Keys and modes").
 
 constexpr Statement kUsageCounts{"usage_counts", R"sql(
   SELECT created_at / $3::bigint * $3::bigint AS bucket, claim_type, verifier_id, status,
@@ -457,6 +458,7 @@ constexpr Statement kUsageCounts{"usage_counts", R"sql(
   FROM proofs
   WHERE created_at >= $1 AND created_at < $2 AND ($4::text = '' OR claim_type = $4::text)
     AND ($5::text = '' OR verifier_id = $5::text)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql",
                                  false};
 // Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
@@ -467,6 +469,7 @@ constexpr Statement kUsageLatencies{"usage_latencies", R"sql(
     FROM proofs
     WHERE created_at >= $1 AND created_at < $2 AND latency_ms IS NOT NULL
       AND ($4::text = '' OR claim_type = $4::text) AND ($5::text = '' OR verifier_id = $5::text)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
     WINDOW w AS (PARTITION BY created_at / $3::bigint, claim_type, verifier_id
                  ORDER BY latency_ms ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
   SELECT bucket, claim_type, verifier_id, n,

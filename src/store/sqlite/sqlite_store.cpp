@@ -314,6 +314,7 @@ constexpr std::string_view kChainAudit = R"sql(
   WHERE id = ?1)sql";
 constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1";
 // --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+// Test-mode clients never count (docs/partners.md, "Keys and modes").
 
 constexpr std::string_view kUsageCounts = R"sql(
   SELECT created_at / ?3 * ?3 AS bucket, claim_type, verifier_id, status,
@@ -321,6 +322,7 @@ constexpr std::string_view kUsageCounts = R"sql(
   FROM proofs
   WHERE created_at >= ?1 AND created_at < ?2 AND (?4 = '' OR claim_type = ?4)
     AND (?5 = '' OR verifier_id = ?5)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql";
 // Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
 constexpr std::string_view kUsageLatencies = R"sql(
@@ -330,6 +332,7 @@ constexpr std::string_view kUsageLatencies = R"sql(
     FROM proofs
     WHERE created_at >= ?1 AND created_at < ?2 AND latency_ms IS NOT NULL
       AND (?4 = '' OR claim_type = ?4) AND (?5 = '' OR verifier_id = ?5)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
     WINDOW w AS (PARTITION BY created_at / ?3, claim_type, verifier_id ORDER BY latency_ms
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
   SELECT bucket, claim_type, verifier_id, n,
