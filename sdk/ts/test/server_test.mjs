@@ -190,6 +190,8 @@ test('a webhook delivered by the real worker verifies with the SDK; tampered cop
 
   const payload = verifyWebhook({ secret: hooked.secret, headers: delivery.headers, body: delivery.body });
   assert.equal(payload.event, 'proof.verified');
+  assert.equal(payload.mode, 'test', 'a test client\'s events say so');
+  assert.equal(verified.mode, 'test');
   assert.equal(payload.proof_id, verified.proof_id);
   assert.equal(payload.status, 'verified');
   const bodyOnly = verifyWebhook({ secret: hooked.secret, headers: delivery.headers, body: delivery.body, scheme: 'sha256' });
