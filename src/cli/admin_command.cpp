@@ -452,8 +452,8 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                      {"webhook_url", c.webhook_url},
                      {"last_used", c.last_used},
                      {"mode", core::mode_name(c.mode)}};
-      o["live_client_id"] = c.live_client_id.empty() ? json::value(nullptr)
-                                                     : json::value(c.live_client_id);
+      o["live_client_id"] =
+          c.live_client_id.empty() ? json::value(nullptr) : json::value(c.live_client_id);
       o["revoked_at"] = c.revoked_at ? json::value(core::rfc3339(c.revoked_at)) : nullptr;
       o["status"] = c.suspended_at ? "suspended" : "active";
       out.push_back(std::move(o));
@@ -595,8 +595,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   publish->callback([f, &exit_code] {
     Backends d = open(*f);
     AdminWiring wiring(d, clock);
-    auto published =
-        wiring.service().publish_root(cli_actor(), f->issuer_id, f->root, f->sandbox);
+    auto published = wiring.service().publish_root(cli_actor(), f->issuer_id, f->root, f->sandbox);
     const core::IssuerRoot& r = value_or_throw(published);
     print(json::object{
         {"issuer_id", r.issuer_id}, {"root", r.root}, {"sandbox", r.sandbox}, {"current", true}});

@@ -278,11 +278,10 @@ Outcome<OutboxEvent> AdminService::test_webhook(const Actor& actor, std::string_
   e.client_id = std::string(client_id);
   e.event_type = "webhook.test";
   const auto client = p_.store.find_client(client_id);
-  e.payload = json::serialize(json::object{
-      {"event", "webhook.test"},
-      {"mode", mode_name(client ? client->mode : Mode::kLive)},
-      {"event_id", e.event_id},
-      {"ts", rfc3339(now)}});
+  e.payload = json::serialize(json::object{{"event", "webhook.test"},
+                                           {"mode", mode_name(client ? client->mode : Mode::kLive)},
+                                           {"event_id", e.event_id},
+                                           {"ts", rfc3339(now)}});
   e.created_at = now;
   p_.changes.enqueue_event(
       e, now,

@@ -109,12 +109,14 @@ class AdminStore {
                                    const AuditEntry& audit) = 0;
 
   /// Writes name, scopes, domains and webhook_url of `client` (found by id; the rest is kept;
-  /// its test twin takes the same scopes and domains), the domains claimed as create_client does: a domain another partner holds is returned and
-  /// nothing written. Throws StoreError for an unknown partner.
+  /// its test twin takes the same scopes and domains), the domains claimed as create_client does: a
+  /// domain another partner holds is returned and nothing written. Throws StoreError for an unknown
+  /// partner.
   virtual std::optional<std::string> update_client(const Client& client,
                                                    const AuditEntry& audit) = 0;
   /// suspended_at > 0 suspends the partner and its test twin (kUnchanged when suspended
-  /// already), 0 resumes them (kUnchanged when active). The audit entry is written only for kChanged.
+  /// already), 0 resumes them (kUnchanged when active). The audit entry is written only for
+  /// kChanged.
   virtual ClientChange set_client_suspended(std::string_view client_id, UnixMillis suspended_at,
                                             const AuditEntry& audit) = 0;
   /// Adds `key` as the partner's current key; every other live key expires at `old_expires_at`

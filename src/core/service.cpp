@@ -730,7 +730,8 @@ Outcome<IssuerRoot> ProofService::check_root(const Client& client, const Circuit
   if (it != roots.end()) return std::move(*it);
   // A root of the other side answers apart: the partner used the wrong key, not an old root.
   const auto other = store_.recent_roots(circuit.issuer_id, since, !sandbox);
-  if (std::any_of(other.begin(), other.end(), [&](const IssuerRoot& r) { return r.root == root; })) {
+  if (std::any_of(other.begin(), other.end(),
+                  [&](const IssuerRoot& r) { return r.root == root; })) {
     return ApiError{ErrorCode::kRootModeMismatch, signal_field(circuit, "root"),
                     sandbox ? "is a live root of issuer " + circuit.issuer_name +
                                   "; a test key accepts only sandbox roots (use a live key)"

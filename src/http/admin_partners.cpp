@@ -48,7 +48,8 @@ json::object client_json(const core::Client& c) {
   o["suspended_at"] = time_or_null(c.suspended_at);
   o["keys_revoked_at"] = time_or_null(c.revoked_at);
   o["last_used_at"] = time_or_null(c.last_used);
-  o["live_client_id"] = c.live_client_id.empty() ? json::value(nullptr) : json::value(c.live_client_id);
+  o["live_client_id"] =
+      c.live_client_id.empty() ? json::value(nullptr) : json::value(c.live_client_id);
   return o;
 }
 

@@ -373,7 +373,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   switch (m.route->id) {
     case RouteId::kCreateRequest: {
       const auto created = d_.service.create_request(*client, request.body);
-      return partner_reply(created ? present_request(*created, client->mode) : problem(created.error()));
+      return partner_reply(created ? present_request(*created, client->mode)
+                                   : problem(created.error()));
     }
     case RouteId::kVerify: {
       // 2. Strict decoding, naming the field.

@@ -163,7 +163,7 @@ TEST_F(AdminServiceTest, a_verifier_domain_another_partner_holds_is_refused_by_n
       << second.error().detail;
   EXPECT_EQ(store_.list_clients().size(), 2u);  // the first partner and its test twin
   EXPECT_EQ(trail().size(), 1u);                // only the first partner's creation
-  create("Third", {"own.example"});  // nothing of the refused partner was kept
+  create("Third", {"own.example"});             // nothing of the refused partner was kept
 }
 
 TEST_F(AdminServiceTest, revoke_key_stops_the_key_at_once_and_audits_only_the_partner) {

@@ -33,7 +33,8 @@ TEST(SecretsTest, api_keys_have_the_documented_shape_and_unique_prefixes) {
     const Mode mode = i % 2 ? Mode::kTest : Mode::kLive;
     const ApiKey k = new_api_key(mode);
     EXPECT_EQ(k.text.size(), 8u + 8 + 1 + 43);
-    EXPECT_TRUE(k.text.starts_with((mode == Mode::kTest ? "pg_test_" : "pg_live_") + k.prefix + "_"));
+    EXPECT_TRUE(
+        k.text.starts_with((mode == Mode::kTest ? "pg_test_" : "pg_live_") + k.prefix + "_"));
     EXPECT_EQ(api_key_prefix(k.text), k.prefix);
     const auto parsed = parse_api_key(k.text);
     ASSERT_TRUE(parsed);

@@ -685,8 +685,9 @@ test('modes: a test key verifies against a sandbox root only, a live key against
     assert.match(partner.test_api_key, /^pg_test_/);
     const rootField = `public_signals[${signalIndex('age_over_18', 'root')}] (root)`;
     const proveWith = async (key) => {
-      const request = await newRequest('age_over_18', {}, key);
-      return prove(artifacts, holder, identity, request);
+      const request = await call('POST', '/api/v1/requests', { key, server, body: { claim_type: 'age_over_18' } });
+      assert.equal(request.status, 201, request.text);
+      return prove(artifacts, holder, identity, request.json);
     };
     const on = (key) => ({ key, server });
 

@@ -589,9 +589,8 @@ core::PublishOutcome write_root(Connection& connection, const core::IssuerRoot& 
   // The issuer id's 32 bits as the lock's integer key.
   connection.run(kLockIssuer, Params().integer(static_cast<std::int32_t>(root.issuer_id)),
                  operation);
-  const Result known =
-      connection.run(kFindRoot, Params().integer(root.issuer_id).text(root.root).boolean(root.sandbox),
-                     operation);
+  const Result known = connection.run(
+      kFindRoot, Params().integer(root.issuer_id).text(root.root).boolean(root.sandbox), operation);
   if (const auto row = first_row<core::IssuerRoot>(
           known, operation, [](const auto& r) { return root_from_row(r); })) {
     return row->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
@@ -1527,12 +1526,10 @@ std::optional<std::string> PostgresStore::update_client(const core::Client& clie
           .rows() == 0) {
     fail(kOperation, "no partner '" + client.id + "'");
   }
-  connection->run(kUpdateTwin,
-                  Params()
-                      .text(client.id)
-                      .text(text_array(client.scopes))
-                      .text(text_array(client.domains)),
-                  kOperation);
+  connection->run(
+      kUpdateTwin,
+      Params().text(client.id).text(text_array(client.scopes)).text(text_array(client.domains)),
+      kOperation);
   connection->run(kReleaseDomains, Params().text(client.id), kOperation);
   if (client.mode == core::Mode::kLive) {
     if (auto taken = claim_domains(*connection, client, kOperation)) return taken;  // rolls back

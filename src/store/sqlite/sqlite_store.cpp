@@ -537,7 +537,8 @@ std::optional<core::IssuerRoot> read_root(Handles& h, StatementHandle& statement
 core::PublishOutcome write_root(Handles& h, const core::IssuerRoot& root, core::UnixMillis now,
                                 std::string_view operation) {
   const std::string_view text = root.root;
-  if (const auto known = read_root(h, h.find_root, root.issuer_id, &text, root.sandbox, operation)) {
+  if (const auto known =
+          read_root(h, h.find_root, root.issuer_id, &text, root.sandbox, operation)) {
     return known->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
                                      : core::PublishOutcome::kReplacedBefore;
   }
