@@ -362,6 +362,15 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   const auto partner_reply = [&](HttpReply r) {
     r.partner_id = client->id;
     r.mode = std::string(core::mode_name(client->mode));
+    // Every answer to an authenticated partner says its mode, refusals included.
+    if (r.content_type == "application/problem+json") {
+      boost::system::error_code ec;
+      json::value body = json::parse(r.body, ec);
+      if (!ec && body.is_object()) {
+        body.as_object()["mode"] = r.mode;
+        r.body = json::serialize(body);
+      }
+    }
     return with_route(std::move(r));
   };
   // POST bodies must be JSON.

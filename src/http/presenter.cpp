@@ -144,8 +144,7 @@ HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode) {
                                      {"root_seq", v->root_seq},
                                      {"root_age_seconds", v->root_age_seconds}});
   } else {
-    r = problem(std::get<core::ApiError>(outcome.result),
-                json::object{{"mode", core::mode_name(mode)}});
+    r = problem(std::get<core::ApiError>(outcome.result));
   }
   if (outcome.replayed) r.headers.emplace_back("Idempotent-Replayed", "true");
   return r;

@@ -27,6 +27,7 @@ HttpReply problem(const core::ApiError& error, const boost::json::object& extra 
 HttpReply present_request(const core::ProofRequest& request, core::Mode mode = core::Mode::kLive);
 /// 200 {status, proof_id, claim_type, circuit_version, nullifier, ts}, or the refusal;
 /// `Idempotent-Replayed: true` on a stored outcome.
+/// `mode`: the partner client's, in the verified answer (api.cpp adds it to refusals).
 HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode = core::Mode::kLive);
 /// 200 with a proof's metadata.
 HttpReply present_status(const core::ProofRecord& proof, core::Mode mode = core::Mode::kLive);

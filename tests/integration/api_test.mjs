@@ -712,6 +712,13 @@ test('modes: a test key verifies against a sandbox root only, a live key against
     assertProblem(testOnLive, 422, 'ROOT_MODE_MISMATCH', rootField);
     assert.equal(testOnLive.json.mode, 'test');
     assert.match(testOnLive.json.detail, /live root/);
+    // Every refusal once the key is accepted says the mode; an unknown key gets none.
+    const refused = await call('POST', '/api/v1/requests', { key: partner.test_api_key, server, body: { claim_type: 'nope' } });
+    assertProblem(refused, 404, 'UNKNOWN_CIRCUIT', 'claim_type');
+    assert.equal(refused.json.mode, 'test');
+    const unknown = await call('POST', '/api/v1/requests', { key: `pg_test_AAAAAAAA_${'B'.repeat(43)}`, server, body: { claim_type: 'age_over_18' } });
+    assertProblem(unknown, 401, 'UNAUTHORIZED');
+    assert.equal(unknown.json.mode, undefined);
 
     // Every log line of an authenticated partner request names its mode.
     const partnerLines = server.requestLines().map((l) => JSON.parse(l)).filter((j) => j.partner_id);

@@ -806,7 +806,7 @@ export interface components {
              */
             field?: string;
             /**
-             * @description On verify refusals: the mode of the partner client that sent the proof.
+             * @description On the partner routes (/api/v1) once the key or token is accepted: the mode of the partner client, `live` or `test`.
              * @enum {unknown}
              */
             mode?: "live" | "test";
