@@ -88,10 +88,11 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
   // replaced: the demo's issuers are sandbox issuers.
   const fs::path partner_file = dir / "partner.json";
   std::string api_key;
-  if (fs::exists(partner_file) &&
-      json::parse(read_text(partner_file)).as_object().if_contains("mode") != nullptr &&
-      json::parse(read_text(partner_file)).at("mode") == "test") {
-    api_key = json::parse(read_text(partner_file)).at("api_key").as_string().c_str();
+  const json::object kept =
+      fs::exists(partner_file) ? json::parse(read_text(partner_file)).as_object() : json::object();
+  const json::value* kept_mode = kept.if_contains("mode");
+  if (kept_mode != nullptr && *kept_mode == "test") {
+    api_key = kept.at("api_key").as_string().c_str();
     out += "demo partner: " + partner_file.string() + " (kept from an earlier run)\n";
   } else {
     NewClient spec{"Demo Bank",
