@@ -45,7 +45,7 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithAPIKey authenticates with a partner API key ("pgk_..."): Authorization: Bearer <key>.
+// WithAPIKey authenticates with a partner API key ("pg_live_..." or "pg_test_..."): Authorization: Bearer <key>.
 func WithAPIKey(key string) Option { return func(c *Client) { c.apiKey = key } }
 
 // WithTokenSource authenticates with access tokens from ts (e.g. ClientCredentials).

@@ -18,7 +18,7 @@ type Error struct {
 	Detail     string         // the explanation
 	RequestID  string         // the answer's X-Request-Id
 	RetryAfter time.Duration  // the answer's Retry-After; 0 when it had none
-	ProofID    string         // a rejected proof's failed attempt (BINDING_MISMATCH, STALE_ROOT, INVALID_PROOF)
+	ProofID    string         // a rejected proof's failed attempt (BINDING_MISMATCH, STALE_ROOT, ROOT_MODE_MISMATCH, INVALID_PROOF)
 	Problem    map[string]any // the whole problem body, when it was JSON
 	Err        error          // the cause of a NETWORK error
 	sent       bool           // NETWORK: the request may have reached the server

@@ -54,7 +54,7 @@ struct AdminFlags {
   std::string name, scopes, domains, webhook_url;
   std::uint32_t issuer_id = 0;
   std::string root, claim_type, version, client_id;
-  bool enabled = true, allow_loopback_webhook = false;
+  bool enabled = true, allow_loopback_webhook = false, test = false, sandbox = false;
   std::int64_t overlap_seconds = 86400;
   // retention, anonymise-user, audit
   std::int64_t older_than_days = 730;  // 24 months
@@ -371,13 +371,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                      "where webhooks go (a secret is generated and shown once)");
   create->add_flag("--allow-loopback-webhook", f->allow_loopback_webhook,
                    "DEVELOPMENT/TESTS ONLY: accept a webhook URL on loopback over plain http");
+  create->add_flag("--test", f->test,
+                   "a test client only (pg_test_ key, sandbox roots only, claims no domain); "
+                   "without it the live client and its test twin are made together");
   storage(create);
   create->callback([f, &exit_code] {
     Backends d = open(*f);
     AdminWiring wiring(d, clock);
     auto created = wiring.service().create_client(
         cli_actor(), {f->name, split_list(f->scopes), split_list(f->domains), f->webhook_url,
-                      f->allow_loopback_webhook});
+                      f->allow_loopback_webhook, f->test});
     print(created_client_json(value_or_throw(created)));
     exit_code = 0;
   });
@@ -447,7 +450,10 @@ void add_admin_command(CLI::App& app, int& exit_code) {
                      {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
                      {"domains", json::array(c.domains.begin(), c.domains.end())},
                      {"webhook_url", c.webhook_url},
-                     {"last_used", c.last_used}};
+                     {"last_used", c.last_used},
+                     {"mode", core::mode_name(c.mode)}};
+      o["live_client_id"] =
+          c.live_client_id.empty() ? json::value(nullptr) : json::value(c.live_client_id);
       o["revoked_at"] = c.revoked_at ? json::value(core::rfc3339(c.revoked_at)) : nullptr;
       o["status"] = c.suspended_at ? "suspended" : "active";
       out.push_back(std::move(o));
@@ -583,13 +589,16 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   publish->add_option("--issuer-id", f->issuer_id, "issuer id (1 MOHA, 2 TU, 3 NRB/IRD)")
       ->required();
   publish->add_option("--root", f->root, "the root, a decimal field element")->required();
+  publish->add_flag("--sandbox", f->sandbox,
+                    "a sandbox issuer's root: only test clients accept it (its own chain)");
   storage(publish);
   publish->callback([f, &exit_code] {
     Backends d = open(*f);
     AdminWiring wiring(d, clock);
-    auto published = wiring.service().publish_root(cli_actor(), f->issuer_id, f->root);
+    auto published = wiring.service().publish_root(cli_actor(), f->issuer_id, f->root, f->sandbox);
     const core::IssuerRoot& r = value_or_throw(published);
-    print(json::object{{"issuer_id", r.issuer_id}, {"root", r.root}, {"current", true}});
+    print(json::object{
+        {"issuer_id", r.issuer_id}, {"root", r.root}, {"sandbox", r.sandbox}, {"current", true}});
     exit_code = 0;
   });
 

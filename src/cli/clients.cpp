@@ -44,6 +44,7 @@ json::object created_client_json(const core::CreatedClient& created) {
   const core::Client& c = created.client;
   json::object out{{"client_id", c.id},
                    {"name", c.name},
+                   {"mode", core::mode_name(c.mode)},
                    {"api_key", created.api_key},
                    {"client_secret", created.client_secret},
                    {"key_prefix", c.key_prefix},
@@ -52,6 +53,14 @@ json::object created_client_json(const core::CreatedClient& created) {
   if (!c.webhook_url.empty()) {
     out["webhook_url"] = c.webhook_url;
     out["webhook_secret"] = created.webhook_secret;
+  }
+  if (created.test) {
+    // The partner's test side: its own id, key, OAuth2 secret and webhook secret.
+    out["test_client_id"] = created.test->client.id;
+    out["test_api_key"] = created.test->api_key;
+    out["test_client_secret"] = created.test->client_secret;
+    if (!created.test->webhook_secret.empty())
+      out["test_webhook_secret"] = created.test->webhook_secret;
   }
   return out;
 }

@@ -32,6 +32,11 @@ std::string check_issuer_feeds(std::string_view v) {
   return sources ? std::string() : sources.error();
 }
 
+std::string check_sandbox_issuer_feeds(std::string_view v) {
+  const auto sources = feed::parse_feed_sources(v, /*sandbox=*/true);
+  return sources ? std::string() : sources.error();
+}
+
 std::string check_release_keys(std::string_view v) {
   const auto keys = core::parse_release_keys(v);
   return keys ? std::string() : keys.error();
@@ -225,6 +230,10 @@ const std::vector<SettingSpec>& setting_specs() {
       text("issuer_feeds", &S::issuer_feeds, "", kServe,
            "the issuers' signed root feeds to follow (docs/issuers.md)", check_issuer_feeds,
            "comma-separated ISSUER|URL|KEY[+KEY...]"),
+      text("sandbox_issuer_feeds", &S::sandbox_issuer_feeds, "", kServe,
+           "sandbox issuers' signed root feeds: their roots serve test-mode clients only "
+           "(docs/issuers.md)",
+           check_sandbox_issuer_feeds, "comma-separated ISSUER|URL|KEY[+KEY...]"),
       integer("feed_wait_seconds", &S::feed_wait_seconds, "25", 1, 30, kServe,
               "how long one long poll of a root feed waits for a new entry"),
       integer("request_ttl_seconds", &S::request_ttl_seconds, "300", 10, 3600, kServe,

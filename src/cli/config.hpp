@@ -51,6 +51,7 @@ struct Settings {
   std::uint64_t auth_failures_per_minute = 0;
   std::uint64_t root_grace_seconds = 0;
   std::string issuer_feeds;
+  std::string sandbox_issuer_feeds;  // sandbox issuers' feeds: roots for test clients only
   std::uint64_t feed_wait_seconds = 0;
   std::uint64_t request_ttl_seconds = 0;
   std::string admin_token_sha256;

@@ -83,21 +83,28 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all);
   std::string out;
-  // The partner: created once; its key is shown once, so the demo keeps it in partner.json.
+  // The partner: a test client (its key pg_test_..., sandbox roots only), created once; its key
+  // is shown once, so the demo keeps it in partner.json. A live partner an older demo made is
+  // replaced: the demo's issuers are sandbox issuers.
   const fs::path partner_file = dir / "partner.json";
   std::string api_key;
-  if (fs::exists(partner_file)) {
-    api_key = json::parse(read_text(partner_file)).at("api_key").as_string().c_str();
+  const json::object kept =
+      fs::exists(partner_file) ? json::parse(read_text(partner_file)).as_object() : json::object();
+  const json::value* kept_mode = kept.if_contains("mode");
+  if (kept_mode != nullptr && *kept_mode == "test") {
+    api_key = kept.at("api_key").as_string().c_str();
     out += "demo partner: " + partner_file.string() + " (kept from an earlier run)\n";
   } else {
     NewClient spec{"Demo Bank",
                    {"age_over_18", "citizenship", "education", "income_gte"},
                    {std::string(kDemoDomain)},
                    ""};
+    spec.test_only = true;
     const json::object created = create_client(store, master_key, spec);
     api_key = created.at("api_key").as_string().c_str();
     write_private(partner_file, json::serialize(created));
-    out += "demo partner: " + partner_file.string() + " (API key inside; domain bank.example)\n";
+    out += "demo partner: " + partner_file.string() +
+           " (test-mode API key inside; domain bank.example)\n";
   }
   // The holder: the wallet's format ({version, secret, commitment}).
   const fs::path holder_file = dir / "holder.json";
@@ -151,12 +158,13 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
     const json::object cred = issue(record, commitment, today, root);
     const std::string schema(cred.at("schema").as_string());
     write_private(dir / (schema + ".json"), json::serialize(cred));
-    if (store.publish_root(issuer_id, dec(root), now) == core::PublishOutcome::kReplacedBefore) {
+    const core::IssuerRoot sandbox_root{issuer_id, dec(root), 0, 0, 0, 0, /*sandbox=*/true};
+    if (store.publish_root(sandbox_root, now) == core::PublishOutcome::kReplacedBefore) {
       throw std::runtime_error("demo: the " + schema +
                                " root was replaced in this data directory; use a fresh one");
     }
     out += "credential: " + (dir / (schema + ".json")).string() + " (" +
-           std::string(core::issuer_slug(issuer_id)) + " tree root published)\n";
+           std::string(core::issuer_slug(issuer_id)) + " sandbox tree root published)\n";
   }
   const std::string base = "http://" + listen;
   const std::string key_expr =

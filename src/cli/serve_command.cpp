@@ -82,6 +82,9 @@ int serve(const Settings& s) {
   }
   auto feed_sources = feed::parse_feed_sources(s.issuer_feeds);
   if (!feed_sources) throw std::runtime_error(feed_sources.error());
+  auto sandbox_sources = feed::parse_feed_sources(s.sandbox_issuer_feeds, /*sandbox=*/true);
+  if (!sandbox_sources) throw std::runtime_error(sandbox_sources.error());
+  for (auto& source : *sandbox_sources) feed_sources->push_back(std::move(source));
   service.default_request_ttl_s = static_cast<std::int64_t>(s.request_ttl_seconds);
 
   const core::KeyPolicy key_policy = key_policy_of(s);

@@ -95,33 +95,48 @@ Outcome<CreatedClient> AdminService::create_client(const Actor& actor, const New
     if (const auto refused = p_.webhooks.refuse(spec.webhook_url, spec.allow_loopback_webhook))
       return invalid("webhook_url", *refused);
   }
+  const UnixMillis now = p_.clock.now_ms();
+  const auto make_side = [&](Mode mode) {
+    CreatedSide side;
+    Client& c = side.client;
+    c.id = uuid_v4();
+    c.name = spec.name;
+    c.mode = mode;
+    const ApiKey key = new_api_key(mode);
+    side.api_key = key.text;
+    c.key_prefix = key.prefix;
+    c.key_hash = key.hash;
+    c.scopes = spec.scopes;
+    c.domains = spec.domains;
+    c.webhook_url = spec.webhook_url;
+    if (!spec.webhook_url.empty()) {
+      side.webhook_secret = p_.webhooks.new_secret();  // each side signs with its own
+      c.webhook_secret_sealed = seal(p_.master_key, side.webhook_secret, c.id);
+    }
+    const ClientSecret client_secret = new_client_secret();
+    side.client_secret = client_secret.text;
+    c.client_secret_hash.assign(client_secret.hash.begin(), client_secret.hash.end());
+    c.created_at = now;
+    return side;
+  };
   CreatedClient out;
-  Client& c = out.client;
-  c.id = uuid_v4();
-  c.name = spec.name;
-  const ApiKey key = new_api_key();
-  out.api_key = key.text;
-  c.key_prefix = key.prefix;
-  c.key_hash = key.hash;
-  c.scopes = spec.scopes;
-  c.domains = spec.domains;
-  c.webhook_url = spec.webhook_url;
-  if (!spec.webhook_url.empty()) {
-    out.webhook_secret = p_.webhooks.new_secret();
-    c.webhook_secret_sealed = seal(p_.master_key, out.webhook_secret, c.id);
+  static_cast<CreatedSide&>(out) = make_side(spec.test_only ? Mode::kTest : Mode::kLive);
+  const Client& c = out.client;
+  if (!spec.test_only) {
+    out.test = make_side(Mode::kTest);
+    out.test->client.live_client_id = c.id;
   }
-  const ClientSecret client_secret = new_client_secret();
-  out.client_secret = client_secret.text;
-  c.client_secret_hash.assign(client_secret.hash.begin(), client_secret.hash.end());
-  c.created_at = p_.clock.now_ms();
   // Never the API key, its prefix or the webhook secret; of the webhook URL only its host.
   json::object details{{"client_id", c.id},
                        {"name", c.name},
+                       {"mode", mode_name(c.mode)},
                        {"scopes", strings(c.scopes)},
                        {"domains", strings(c.domains)}};
+  if (out.test) details["test_client_id"] = out.test->client.id;
   if (!c.webhook_url.empty()) details["webhook_host"] = url_host(c.webhook_url);
   if (const auto taken =
-          p_.changes.create_client(c, entry(actor, "client.created", json::serialize(details)))) {
+          p_.changes.create_client(c, out.test ? &out.test->client : nullptr,
+                                   entry(actor, "client.created", json::serialize(details)))) {
     return conflict("domains", "the verifier domain '" + *taken +
                                    "' belongs to another partner (a domain has one partner)");
   }
@@ -150,24 +165,25 @@ Outcome<RevokedKey> AdminService::revoke_key(const Actor& actor, std::string_vie
 }
 
 Outcome<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t issuer_id,
-                                               std::string_view root) {
+                                               std::string_view root, bool sandbox) {
   if (issuer_id == 0) return invalid("issuer_id", "must be positive");
   if (auto parsed = crypto::snarkjs::fr_from_decimal(json::value(json::string_view(root)), "root");
       !parsed) {
     return invalid("root", parsed.error().message);
   }
   const UnixMillis now = p_.clock.now_ms();
+  IssuerRoot published{issuer_id, std::string(root), now, 0, 0, now, sandbox};
+  json::object details{{"issuer_id", issuer_id}, {"root", root}};
+  if (sandbox) details["sandbox"] = true;
   const auto outcome = p_.changes.publish_root(
-      issuer_id, root, now,
-      entry(actor, "root.published",
-            json::serialize(json::object{{"issuer_id", issuer_id}, {"root", root}})));
+      published, now, entry(actor, "root.published", json::serialize(details)));
   if (outcome == PublishOutcome::kReplacedBefore) {
     // Making an old root current again would un-revoke every credential revoked since.
     return ApiError{ErrorCode::kConflict, "root",
                     "was a root of issuer " + std::to_string(issuer_id) +
                         " before and was replaced; a replaced root never becomes current again"};
   }
-  return IssuerRoot{issuer_id, std::string(root), now, 0, 0, now};
+  return published;
 }
 
 Outcome<bool> AdminService::set_circuit_enabled(const Actor& actor, std::string_view claim_type,
@@ -261,8 +277,11 @@ Outcome<OutboxEvent> AdminService::test_webhook(const Actor& actor, std::string_
   e.event_id = uuid_v4();
   e.client_id = std::string(client_id);
   e.event_type = "webhook.test";
-  e.payload = json::serialize(
-      json::object{{"event", "webhook.test"}, {"event_id", e.event_id}, {"ts", rfc3339(now)}});
+  const auto client = p_.store.find_client(client_id);
+  e.payload = json::serialize(json::object{{"event", "webhook.test"},
+                                           {"mode", mode_name(client ? client->mode : Mode::kLive)},
+                                           {"event_id", e.event_id},
+                                           {"ts", rfc3339(now)}});
   e.created_at = now;
   p_.changes.enqueue_event(
       e, now,

@@ -57,14 +57,21 @@ struct NewClient {
   std::vector<std::string> domains;  // lowercase DNS names, each owned by this partner only
   std::string webhook_url;           // empty: none
   bool allow_loopback_webhook = false;
+  /// Only a test client (no live side, no domain claimed): a sandbox partner made without an
+  /// operator. Otherwise the live client and its test twin are made together.
+  bool test_only = false;
 };
 
-/// A created partner: the only time its API key and webhook secret are seen.
-struct CreatedClient {
+/// A created client: the only time its API key and secrets are seen.
+struct CreatedSide {
   Client client;
   std::string api_key;
   std::string webhook_secret;  // empty without a webhook URL
   std::string client_secret;   // OAuth2 client credentials (core/oauth.hpp)
+};
+/// A created partner: its live client and that client's test twin (test_only: `test` alone).
+struct CreatedClient : CreatedSide {
+  std::optional<CreatedSide> test;
 };
 
 struct RotatedSecret {
@@ -175,9 +182,10 @@ class AdminService {
                                  std::int64_t overlap_seconds);
   /// Revokes every API key of the partner at once: the next request with any is refused.
   Outcome<RevokedKey> revoke_key(const Actor& actor, std::string_view client_id);
-  /// `root`: a canonical decimal field element; issuer_id > 0.
+  /// `root`: a canonical decimal field element; issuer_id > 0; `sandbox`: the issuer's sandbox
+  /// chain (test clients only), else its live one.
   Outcome<IssuerRoot> publish_root(const Actor& actor, std::uint32_t issuer_id,
-                                   std::string_view root);
+                                   std::string_view root, bool sandbox = false);
   Outcome<bool> set_circuit_enabled(const Actor& actor, std::string_view claim_type,
                                     std::string_view version, bool enabled);
   /// A new secret; the old one keeps signing for `overlap_seconds` (0..30 days). `webhook_url`

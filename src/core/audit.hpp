@@ -95,21 +95,28 @@ class AdminStore {
   /// holds one of client.domains already, returns that domain and writes nothing (a domain
   /// belongs to one partner: two partners on one domain would get the same nullifier for one
   /// person). nullopt: stored with its audit entry.
-  virtual std::optional<std::string> create_client(const Client& client,
+  /// `test_twin` (may be null): the partner's test client (mode test, live_client_id the
+  /// partner), stored in the same transaction; a test client claims no domain.
+  virtual std::optional<std::string> create_client(const Client& client, const Client* test_twin,
                                                    const AuditEntry& audit) = 0;
+  std::optional<std::string> create_client(const Client& client, const AuditEntry& audit) {
+    return create_client(client, nullptr, audit);
+  }
 
-  /// Revokes every live API key of the partner at `now`: from then on find_client_by_prefix
-  /// finds none of them. The audit entry is written only for kRevoked.
+  /// Revokes every live API key of the partner (and of its test twin) at `now`: from then on
+  /// find_client_by_prefix finds none of them. The audit entry is written only for kRevoked.
   virtual RevokeOutcome revoke_key(std::string_view client_id, UnixMillis now,
                                    const AuditEntry& audit) = 0;
 
-  /// Writes name, scopes, domains and webhook_url of `client` (found by id; the rest is kept),
-  /// the domains claimed as create_client does: a domain another partner holds is returned and
-  /// nothing written. Throws StoreError for an unknown partner.
+  /// Writes name, scopes, domains and webhook_url of `client` (found by id; the rest is kept;
+  /// its test twin takes the same scopes and domains), the domains claimed as create_client does: a
+  /// domain another partner holds is returned and nothing written. Throws StoreError for an unknown
+  /// partner.
   virtual std::optional<std::string> update_client(const Client& client,
                                                    const AuditEntry& audit) = 0;
-  /// suspended_at > 0 suspends the partner (kUnchanged when suspended already), 0 resumes it
-  /// (kUnchanged when active). The audit entry is written only for kChanged.
+  /// suspended_at > 0 suspends the partner and its test twin (kUnchanged when suspended
+  /// already), 0 resumes them (kUnchanged when active). The audit entry is written only for
+  /// kChanged.
   virtual ClientChange set_client_suspended(std::string_view client_id, UnixMillis suspended_at,
                                             const AuditEntry& audit) = 0;
   /// Adds `key` as the partner's current key; every other live key expires at `old_expires_at`

@@ -34,6 +34,8 @@ constexpr std::string_view name_of(ErrorCode code) noexcept {
       return "BINDING_MISMATCH";
     case ErrorCode::kStaleRoot:
       return "STALE_ROOT";
+    case ErrorCode::kRootModeMismatch:
+      return "ROOT_MODE_MISMATCH";
     case ErrorCode::kInvalidProof:
       return "INVALID_PROOF";
     case ErrorCode::kPayloadTooLarge:

@@ -228,7 +228,10 @@ std::vector<OutboxEvent> LifecycleService::partner_events(std::string_view type,
     e.event_id = uuid_v4();
     e.client_id = c.id;
     e.event_type = std::string(type);
-    json::object payload{{"event", e.event_type}, {"event_id", e.event_id}, {"ts", rfc3339(now)}};
+    json::object payload{{"event", e.event_type},
+                         {"mode", mode_name(c.mode)},
+                         {"event_id", e.event_id},
+                         {"ts", rfc3339(now)}};
     payload["data"] = json::parse(data_json);
     e.payload = json::serialize(payload);
     e.created_at = now;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,14 @@ namespace pg::core {
 /// Seconds since the Unix epoch (UTC) for expiries; milliseconds where ordering matters.
 using UnixSeconds = std::int64_t;
 using UnixMillis = std::int64_t;
+
+/// The two sides of a partner (docs/partners.md, "Keys and modes"): live keys accept only issuers'
+/// roots, test keys only sandbox roots; the mode is in every answer, event and log line.
+enum class Mode { kLive, kTest };
+/// "live" | "test".
+std::string_view mode_name(Mode mode) noexcept;
+/// The mode named `text`, or nullopt.
+std::optional<Mode> parse_mode(std::string_view text) noexcept;
 
 /// A partner (the blueprint's api_clients row). The API key itself is never kept: only its
 /// public prefix and SHA-256.
@@ -33,6 +42,8 @@ struct Client {
   // SHA-256 (32 bytes) of its OAuth client secret: written at creation only, read through
   // core::OAuthStore (core/oauth.hpp); empty when none.
   std::string client_secret_hash;
+  Mode mode = Mode::kLive;
+  std::string live_client_id;  // a test client made with a live partner: that partner; else empty
 };
 
 /// One API key of a partner (client_keys): a rotation adds one and gives the old ones an expiry.
@@ -110,6 +121,7 @@ struct IssuerRoot {
   UnixMillis superseded_at = 0;  // when a newer root replaced it; 0 while current
   std::uint64_t seq = 0;         // its signed feed entry's seq; 0: published by an operator
   UnixMillis issued_at = 0;      // when the issuer signed it (the operator's: published_at)
+  bool sandbox = false;          // a sandbox issuer's root: only test clients accept it
 };
 
 /// A key that signs an issuer's root feed, as the verifier's feed follower trusts it: stored with
@@ -121,6 +133,7 @@ struct FeedKey {
   std::string public_key;           // base64url of the raw 32-byte Ed25519 key
   UnixMillis valid_until = 0;       // it signs nothing issued after this; 0: no end announced
   std::uint64_t announced_seq = 0;  // the entry that announced it; 0: a configured key
+  bool sandbox = false;             // a key of the issuer's sandbox feed
   bool operator==(const FeedKey&) const = default;
 };
 

@@ -169,7 +169,9 @@ Outcome<RotatedKey> AdminService::rotate_key(const Actor& actor, std::string_vie
     return invalid("overlap_seconds", "must be 0 to 2592000 (30 days)");
   if (!is_uuid(client_id)) return unknown_client();
   const UnixMillis now = p_.clock.now_ms();
-  const ApiKey key = new_api_key();
+  const auto client = p_.store.find_client(client_id);
+  if (!client) return unknown_client();
+  const ApiKey key = new_api_key(client->mode);  // a test client's keys stay test keys
   RotatedKey out{std::string(client_id), key.text, key.prefix, now + overlap_seconds * 1000};
   // The audit names the partner and the overlap; never the key or its prefix.
   const json::object details{{"client_id", client_id},

@@ -99,10 +99,10 @@ class Store {
                                                             UnixMillis now) = 0;
   virtual void save_idempotency(const IdempotencyRecord& record) = 0;
 
-  /// Publishes `root` (issuer_id, root, seq, issued_at; the rest is ignored) as the issuer's
-  /// current root; the previous current root is superseded at `now`. A root that was replaced
-  /// before is never current again (re-publishing an old root would un-revoke every credential
-  /// revoked since): kReplacedBefore and nothing written.
+  /// Publishes `root` (issuer_id, root, seq, issued_at, sandbox; the rest is ignored) as the
+  /// current root of the issuer's side (live or sandbox); the previous current root is superseded
+  /// at `now`. A root that was replaced before is never current again (re-publishing an old root
+  /// would un-revoke every credential revoked since): kReplacedBefore and nothing written.
   virtual PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now) = 0;
   /// An operator's root: no feed seq, issued now.
   PublishOutcome publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now) {
@@ -114,15 +114,28 @@ class Store {
   /// writes anything; a failure (StoreError) leaves both root and keys as they were.
   virtual PublishOutcome publish_feed_root(const IssuerRoot& root, const std::vector<FeedKey>& keys,
                                            UnixMillis now) = 0;
-  /// The issuer's stored feed keys, in the order they were announced (retired configured keys,
-  /// announced_seq 0, first).
-  virtual std::vector<FeedKey> feed_keys(std::uint32_t issuer_id) = 0;
-  /// The row of `root` for the issuer, current or replaced.
-  virtual std::optional<IssuerRoot> find_root(std::uint32_t issuer_id, std::string_view root) = 0;
-  /// The issuer's root with the highest feed seq (where a feed follower resumes).
-  virtual std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer_id) = 0;
-  /// The issuer's current root and every root superseded at or after `since`.
-  virtual std::vector<IssuerRoot> recent_roots(std::uint32_t issuer_id, UnixMillis since) = 0;
+  /// The issuer's stored feed keys of one side (live or sandbox feed), in the order they were
+  /// announced (retired configured keys, announced_seq 0, first).
+  virtual std::vector<FeedKey> feed_keys(std::uint32_t issuer_id, bool sandbox) = 0;
+  std::vector<FeedKey> feed_keys(std::uint32_t issuer_id) { return feed_keys(issuer_id, false); }
+  /// The row of `root` for the issuer's live or sandbox side, current or replaced. Each side keeps
+  /// its own chain: its own current root, seq and replaced roots.
+  virtual std::optional<IssuerRoot> find_root(std::uint32_t issuer_id, std::string_view root,
+                                              bool sandbox) = 0;
+  std::optional<IssuerRoot> find_root(std::uint32_t issuer_id, std::string_view root) {
+    return find_root(issuer_id, root, false);
+  }
+  /// The side's root with the highest feed seq (where a feed follower resumes).
+  virtual std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer_id, bool sandbox) = 0;
+  std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer_id) {
+    return latest_feed_root(issuer_id, false);
+  }
+  /// The side's current root and every root superseded at or after `since`.
+  virtual std::vector<IssuerRoot> recent_roots(std::uint32_t issuer_id, UnixMillis since,
+                                               bool sandbox) = 0;
+  std::vector<IssuerRoot> recent_roots(std::uint32_t issuer_id, UnixMillis since) {
+    return recent_roots(issuer_id, since, false);
+  }
 
   /// Circuit versions are enabled unless a row says otherwise.
   virtual void set_circuit_enabled(std::string_view claim_type, std::string_view version,

@@ -16,7 +16,9 @@ constexpr std::string_view kB64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kB64 =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kKeyTag = "pgk_";
+constexpr std::string_view kLiveTag = "pg_live_";
+constexpr std::string_view kTestTag = "pg_test_";
+constexpr std::string_view kLegacyTag = "pgk_";
 constexpr std::size_t kPrefixChars = 8;
 constexpr std::size_t kSecretChars = 43;
 
@@ -135,28 +137,56 @@ bool equal_ct(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) 
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-ApiKey new_api_key() {
+std::string_view mode_name(Mode mode) noexcept {
+  return mode == Mode::kTest ? "test" : "live";
+}
+
+std::optional<Mode> parse_mode(std::string_view text) noexcept {
+  if (text == "live") return Mode::kLive;
+  if (text == "test") return Mode::kTest;
+  return std::nullopt;
+}
+
+ApiKey new_api_key(Mode mode) {
   ApiKey key;
   key.prefix = base64url(random_bytes(6));
-  key.text = std::string(kKeyTag) + key.prefix + "_" + base64url(random_bytes(32));
+  key.text = std::string(mode == Mode::kTest ? kTestTag : kLiveTag) + key.prefix + "_" +
+             base64url(random_bytes(32));
   key.hash = sha256(key.text);
   return key;
 }
 
-std::optional<std::string> api_key_prefix(std::string_view key) noexcept {
-  if (key.size() != kKeyTag.size() + kPrefixChars + 1 + kSecretChars || !key.starts_with(kKeyTag)) {
+std::optional<ParsedKey> parse_api_key(std::string_view key) noexcept {
+  ParsedKey parsed;
+  std::string_view tag;
+  if (key.starts_with(kLiveTag)) {
+    tag = kLiveTag;
+  } else if (key.starts_with(kTestTag)) {
+    tag = kTestTag;
+    parsed.mode = Mode::kTest;
+  } else if (key.starts_with(kLegacyTag)) {
+    tag = kLegacyTag;
+  } else {
     return std::nullopt;
   }
-  const std::string_view prefix = key.substr(kKeyTag.size(), kPrefixChars);
-  const std::string_view secret = key.substr(kKeyTag.size() + kPrefixChars + 1);
-  if (key[kKeyTag.size() + kPrefixChars] != '_') return std::nullopt;
+  if (key.size() != tag.size() + kPrefixChars + 1 + kSecretChars) return std::nullopt;
+  if (key[tag.size() + kPrefixChars] != '_') return std::nullopt;
+  const std::string_view prefix = key.substr(tag.size(), kPrefixChars);
+  const std::string_view secret = key.substr(tag.size() + kPrefixChars + 1);
   for (const char c : prefix) {
     if (!is_b64url_char(c)) return std::nullopt;
   }
   for (const char c : secret) {
     if (!is_b64url_char(c)) return std::nullopt;
   }
-  return std::string(prefix);
+  parsed.prefix = std::string(prefix);
+  return parsed;
+}
+
+std::optional<std::string> api_key_prefix(std::string_view key) noexcept {
+  auto parsed = parse_api_key(key);
+  if (!parsed) return std::nullopt;
+  return std::move(parsed->prefix);
 }
 
 std::string seal(const MasterKey& key, std::string_view plaintext, std::string_view context) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/model.hpp"
+
 namespace pg::core {
 
 /// `n` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes); throws on failure.
@@ -33,15 +35,24 @@ std::array<std::uint8_t, 32> sha256(std::string_view data);
 /// Constant-time equality of two equal-length byte strings (CRYPTO_memcmp).
 bool equal_ct(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
 
-/// A partner API key: "pgk_" + prefix (8 base64url chars, public) + "_" + secret (43 base64url
-/// chars, 256 random bits). Only the prefix and SHA-256 of the whole key are stored.
+/// A partner API key: "pg_live_" or "pg_test_" + prefix (8 base64url chars, public) + "_" + secret
+/// (43 base64url chars, 256 random bits). Only the prefix and SHA-256 of the whole key are stored.
+/// Keys made before modes existed read "pgk_<prefix>_<secret>" and are live keys.
 struct ApiKey {
   std::string text;
   std::string prefix;
   std::array<std::uint8_t, 32> hash{};
 };
-ApiKey new_api_key();
-/// The prefix of a well-formed key, or nullopt (wrong shape, length or alphabet).
+ApiKey new_api_key(Mode mode = Mode::kLive);
+/// What a well-formed key says of itself: its public prefix and its mode.
+struct ParsedKey {
+  std::string prefix;
+  Mode mode = Mode::kLive;
+};
+/// The prefix and mode of a well-formed key (pg_live_, pg_test_ or the legacy pgk_), or nullopt
+/// (wrong tag, length, separator or alphabet).
+std::optional<ParsedKey> parse_api_key(std::string_view key) noexcept;
+/// The prefix of a well-formed key, or nullopt.
 std::optional<std::string> api_key_prefix(std::string_view key) noexcept;
 
 /// A 32-byte key that seals stored secrets (the data directory's master.key).

@@ -290,12 +290,13 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
     if (auto limited = take_rate_token(client->id)) return *limited;
     return client;
   }
-  const auto prefix = api_key_prefix(key);
-  if (!prefix) return unauthorized("the API key is malformed");
+  const auto parsed = parse_api_key(key);
+  if (!parsed) return unauthorized("the API key is malformed");
   const auto digest = sha256(key);
   const UnixMillis now = clock_.now_ms();
-  auto client = store_.find_client_by_prefix(*prefix, now);
-  if (!client || !equal_ct(digest, client->key_hash)) {
+  auto client = store_.find_client_by_prefix(parsed->prefix, now);
+  // The key's tag must say its client's mode: a live partner's key never reads pg_test_.
+  if (!client || !equal_ct(digest, client->key_hash) || parsed->mode != client->mode) {
     return unauthorized("the API key is not valid");
   }
   if (client->suspended_at != 0) {
@@ -610,7 +611,7 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   std::optional<ApiError> failure = check_public_signals(**circuit, *request, in, now);
   std::optional<IssuerRoot> root;
   if (!failure) {
-    auto matched = check_root(**circuit, in, now);
+    auto matched = check_root(client, **circuit, in, now);
     if (matched) {
       root = std::move(*matched);
     } else {
@@ -735,17 +736,28 @@ std::optional<ApiError> ProofService::check_public_signals(const Circuit& circui
   return std::nullopt;
 }
 
-Outcome<IssuerRoot> ProofService::check_root(const Circuit& circuit, const VerifyInput& in,
-                                             UnixMillis now) {
+Outcome<IssuerRoot> ProofService::check_root(const Client& client, const Circuit& circuit,
+                                             const VerifyInput& in, UnixMillis now) {
   const std::string& root = in.decimals[circuit.index_of("root")];
-  auto roots = store_.recent_roots(circuit.issuer_id, now - settings_.root_grace.count());
+  const bool sandbox = client.mode == Mode::kTest;
+  const UnixMillis since = now - settings_.root_grace.count();
+  auto roots = store_.recent_roots(circuit.issuer_id, since, sandbox);
   const auto it =
       std::find_if(roots.begin(), roots.end(), [&](const IssuerRoot& r) { return r.root == root; });
-  if (it == roots.end()) {
-    return ApiError{ErrorCode::kStaleRoot, signal_field(circuit, "root"),
-                    "is not a current root of issuer " + circuit.issuer_name};
+  if (it != roots.end()) return std::move(*it);
+  // A root of the other side answers apart: the partner used the wrong key, not an old root.
+  const auto other = store_.recent_roots(circuit.issuer_id, since, !sandbox);
+  if (std::any_of(other.begin(), other.end(),
+                  [&](const IssuerRoot& r) { return r.root == root; })) {
+    return ApiError{ErrorCode::kRootModeMismatch, signal_field(circuit, "root"),
+                    sandbox ? "is a live root of issuer " + circuit.issuer_name +
+                                  "; a test key accepts only sandbox roots (use a live key)"
+                            : "is a sandbox root of issuer " + circuit.issuer_name +
+                                  "; a live key accepts only live roots (use a test key)"};
   }
-  return std::move(*it);
+  return ApiError{ErrorCode::kStaleRoot, signal_field(circuit, "root"),
+                  std::string("is not a current ") + (sandbox ? "sandbox " : "") +
+                      "root of issuer " + circuit.issuer_name};
 }
 
 std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
@@ -782,6 +794,7 @@ std::variant<Verified, ApiError> ProofService::record(const Client& client,
   OutboxEvent event;
   if (!client.webhook_url.empty()) {
     json::object payload{{"event", "proof." + proof.status},
+                         {"mode", mode_name(client.mode)},
                          {"proof_id", proof.id},
                          {"claim_type", proof.claim_type},
                          {"status", proof.status}};

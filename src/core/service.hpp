@@ -137,7 +137,9 @@ class ProofService {
   std::optional<ApiError> check_public_signals(const Circuit& circuit, const ProofRequest& request,
                                                const VerifyInput& in, UnixMillis now);
   /// The issuer root the proof's root signal names, if current or replaced within the grace.
-  Outcome<IssuerRoot> check_root(const Circuit& circuit, const VerifyInput& in, UnixMillis now);
+  /// A test client accepts only sandbox roots, a live client only issuers' own roots.
+  Outcome<IssuerRoot> check_root(const Client& client, const Circuit& circuit,
+                                 const VerifyInput& in, UnixMillis now);
   std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in) const;
   /// `latency_ms`: the request's processing time so far, kept on the proof row (usage report).
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,

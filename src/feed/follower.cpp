@@ -117,15 +117,15 @@ std::vector<TrustedKey> restore_keys(const FeedSource& source,
 /// another end. An announced key carries the entry's seq; a retired one 0 (a stored row keeps its
 /// own announced_seq).
 std::vector<core::FeedKey> changed_keys(const ChainState& before, const ChainState& after,
-                                        const FeedEntry& entry) {
+                                        const FeedEntry& entry, bool sandbox) {
   std::vector<core::FeedKey> out;
   for (const TrustedKey& k : after.keys()) {
     const auto old = std::find_if(before.keys().begin(), before.keys().end(),
                                   [&](const TrustedKey& t) { return t.key_id == k.key_id; });
     if (old == before.keys().end()) {
-      out.push_back({after.issuer_id(), k.key_id, k.public_key, k.valid_until, entry.seq});
+      out.push_back({after.issuer_id(), k.key_id, k.public_key, k.valid_until, entry.seq, sandbox});
     } else if (old->valid_until != k.valid_until) {
-      out.push_back({after.issuer_id(), k.key_id, k.public_key, k.valid_until, 0});
+      out.push_back({after.issuer_id(), k.key_id, k.public_key, k.valid_until, 0, sandbox});
     }
   }
   return out;
@@ -133,37 +133,39 @@ std::vector<core::FeedKey> changed_keys(const ChainState& before, const ChainSta
 
 }  // namespace
 
-crypto::Result<std::vector<FeedSource>, std::string> parse_feed_sources(std::string_view text) {
+crypto::Result<std::vector<FeedSource>, std::string> parse_feed_sources(std::string_view text,
+                                                                        bool sandbox) {
+  const std::string setting = sandbox ? "sandbox_issuer_feeds: " : "issuer_feeds: ";
   std::vector<FeedSource> out;
   if (text.empty()) return out;
   for (const std::string_view item : split(text, ',')) {
     const auto parts = split(item, '|');
     if (parts.size() != 3) {
-      return "issuer_feeds: \"" + std::string(item) + "\" is not ISSUER|URL|KEY[+KEY...]";
+      return setting + "\"" + std::string(item) + "\" is not ISSUER|URL|KEY[+KEY...]";
     }
     FeedSource source;
+    source.sandbox = sandbox;
     source.issuer = std::string(parts[0]);
     source.issuer_id = core::issuer_id_of(parts[0]);
     if (source.issuer_id == 0) {
-      return "issuer_feeds: \"" + source.issuer + "\" is not an issuer (moha, tu, nrb)";
+      return setting + "\"" + source.issuer + "\" is not an issuer (moha, tu, nrb)";
     }
     if (std::any_of(out.begin(), out.end(),
                     [&](const FeedSource& s) { return s.issuer_id == source.issuer_id; })) {
-      return "issuer_feeds: " + source.issuer + " is named twice";
+      return setting + source.issuer + " is named twice";
     }
     const auto url = webhooks::parse_webhook_url(parts[1]);
     if (const auto* e = std::get_if<std::string>(&url)) {
-      return "issuer_feeds: " + source.issuer + ": " + *e;
+      return setting + source.issuer + ": " + *e;
     }
     if (std::get<webhooks::WebhookUrl>(url).target != "/") {
-      return "issuer_feeds: " + source.issuer + ": the URL must be the issuer node's base URL";
+      return setting + source.issuer + ": the URL must be the issuer node's base URL";
     }
     source.url = std::string(parts[1]);
     while (source.url.ends_with('/')) source.url.pop_back();
     for (const std::string_view key : split(parts[2], '+')) {
       if (!is_b64url_key(key)) {
-        return "issuer_feeds: " + source.issuer +
-               ": a key is not base64url of a 32-byte Ed25519 public key";
+        return setting + source.issuer + ": a key is not base64url of a 32-byte Ed25519 public key";
       }
       source.public_keys.emplace_back(key);
     }
@@ -184,15 +186,18 @@ FeedFollower::FeedFollower(core::Store& store, const core::Clock& clock,
     : store_(store), clock_(clock), settings_(settings) {
   for (auto& s : sources) {
     // The keys the chain announced or retired before a restart are stored with its roots.
-    std::vector<TrustedKey> keys = restore_keys(s, store_.feed_keys(s.issuer_id));
+    // A sandbox feed's metrics and log lines name it apart: "moha-sandbox".
+    if (s.sandbox) s.issuer += "-sandbox";
+    std::vector<TrustedKey> keys = restore_keys(s, store_.feed_keys(s.issuer_id, s.sandbox));
     auto url = std::get<webhooks::WebhookUrl>(webhooks::parse_webhook_url(s.url + "/"));
     const std::uint32_t id = s.issuer_id;
+    const bool sandbox = s.sandbox;
     const std::string name = s.issuer;
     issuers_.push_back(std::unique_ptr<Issuer>(
         new Issuer{std::move(s), std::move(url), ChainState(id, std::move(keys)), {}}));
     issuers_.back()->status.issuer = name;
     // Resume after the last entry stored (this process's earlier run or another instance).
-    if (const auto last = store_.latest_feed_root(id)) {
+    if (const auto last = store_.latest_feed_root(id, sandbox)) {
       issuers_.back()->chain.resume(last->seq, last->root, last->issued_at);
       issuers_.back()->status.seq = last->seq;
       issuers_.back()->status.issued_at = last->issued_at;
@@ -292,7 +297,7 @@ bool FeedFollower::follow_once(Issuer& issuer) {
 
 bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) {
   for (const FeedEntry& entry : entries) {
-    const auto known = store_.find_root(issuer.source.issuer_id, entry.root);
+    const auto known = store_.find_root(issuer.source.issuer_id, entry.root, issuer.source.sandbox);
     // Stored already under this seq (another instance took it first): still checked in full.
     const bool same_entry = known && known->seq == entry.seq;
     // The chain moves only once the entry is stored: a storage error leaves it where it was,
@@ -317,8 +322,9 @@ bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) 
       // The keys the entry announced or retired go in the root's transaction: a restart then
       // trusts exactly what the stored chain does.
       const auto outcome = store_.publish_feed_root(
-          core::IssuerRoot{issuer.source.issuer_id, entry.root, 0, 0, entry.seq, entry.issued_at},
-          changed_keys(issuer.chain, next, entry), clock_.now_ms());
+          core::IssuerRoot{issuer.source.issuer_id, entry.root, 0, 0, entry.seq, entry.issued_at,
+                           issuer.source.sandbox},
+          changed_keys(issuer.chain, next, entry, issuer.source.sandbox), clock_.now_ms());
       if (outcome == core::PublishOutcome::kReplacedBefore) {
         // An operator's override used this root and replaced it since: never current again.
         log::error("feed root was replaced before; not made current",

@@ -28,11 +28,14 @@ struct FeedSource {
   std::string issuer;                    // "moha", "tu", "nrb"
   std::string url;                       // the issuer node's base URL: http(s)://host:port
   std::vector<std::string> public_keys;  // base64url raw Ed25519 keys trusted from the start
+  bool sandbox = false;  // a sandbox issuer's feed: its roots are for test clients only
 };
 
-/// Parses the `issuer_feeds` setting: comma-separated `ISSUER|URL|KEY[+KEY...]`, e.g.
-/// `moha|http://127.0.0.1:7101|3q2-7w...`. Each issuer at most once; the error names the part.
-crypto::Result<std::vector<FeedSource>, std::string> parse_feed_sources(std::string_view text);
+/// Parses the `issuer_feeds` setting (or, `sandbox`, `sandbox_issuer_feeds`): comma-separated
+/// `ISSUER|URL|KEY[+KEY...]`, e.g. `moha|http://127.0.0.1:7101|3q2-7w...`. Each issuer at most
+/// once; the error names the setting and the part.
+crypto::Result<std::vector<FeedSource>, std::string> parse_feed_sources(std::string_view text,
+                                                                        bool sandbox = false);
 
 struct FollowerSettings {
   std::chrono::seconds wait{25};                                  // the long poll's wait

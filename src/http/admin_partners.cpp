@@ -42,11 +42,14 @@ json::object client_json(const core::Client& c) {
                  {"scopes", json::array(c.scopes.begin(), c.scopes.end())},
                  {"domains", json::array(c.domains.begin(), c.domains.end())},
                  {"status", c.suspended_at != 0 ? "suspended" : "active"},
+                 {"mode", core::mode_name(c.mode)},
                  {"created_at", core::rfc3339(c.created_at)}};
   o["webhook_url"] = c.webhook_url.empty() ? json::value(nullptr) : json::value(c.webhook_url);
   o["suspended_at"] = time_or_null(c.suspended_at);
   o["keys_revoked_at"] = time_or_null(c.revoked_at);
   o["last_used_at"] = time_or_null(c.last_used);
+  o["live_client_id"] =
+      c.live_client_id.empty() ? json::value(nullptr) : json::value(c.live_client_id);
   return o;
 }
 
@@ -140,7 +143,7 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
   const core::UnixMillis now = core::SystemClock().now_ms();
   switch (route) {
     case RouteId::kAdminCreateClient: {
-      auto o = body_object(body, {"name", "scopes", "domains", "webhook_url"});
+      auto o = body_object(body, {"name", "scopes", "domains", "webhook_url", "mode"});
       if (auto* e = failed(o)) return *e;
       const json::object& in = std::get<json::object>(o);
       auto name = opt_string(in, "name");
@@ -151,12 +154,18 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       if (auto* e = failed(domains)) return *e;
       auto url = opt_string(in, "webhook_url");
       if (auto* e = failed(url)) return *e;
+      auto mode = opt_string(in, "mode");
+      if (auto* e = failed(mode)) return *e;
+      const std::string mode_text = std::get<0>(mode).value_or("live");
+      if (mode_text != "live" && mode_text != "test")
+        return invalid("mode", "must be live (the partner and its test twin) or test (alone)");
       core::NewClient spec;
       spec.name = std::get<0>(name).value_or("");
       spec.scopes = std::get<0>(scopes).value_or(std::vector<std::string>{});
       spec.domains = std::get<0>(domains).value_or(std::vector<std::string>{});
       spec.webhook_url = std::get<0>(url).value_or("");
       spec.allow_loopback_webhook = allow_loopback_webhooks_;
+      spec.test_only = mode_text == "test";
       auto created = admin_.create_client(actor, spec);
       if (!created) return problem(created.error());
       json::object out = client_json(created->client);
@@ -167,6 +176,16 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
       out["webhook_secret"] = created->webhook_secret.empty()
                                   ? json::value(nullptr)
                                   : json::value(created->webhook_secret);
+      if (created->test) {
+        // The partner's test twin, shown once as the live side is.
+        const core::CreatedSide& t = *created->test;
+        out["test_client_id"] = t.client.id;
+        out["test_api_key"] = t.api_key;
+        out["test_key_prefix"] = t.client.key_prefix;
+        out["test_client_secret"] = t.client_secret;
+        out["test_webhook_secret"] =
+            t.webhook_secret.empty() ? json::value(nullptr) : json::value(t.webhook_secret);
+      }
       return json_reply(201, out);
     }
     case RouteId::kAdminClients: {

@@ -368,6 +368,16 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   ctx.partner_id = client->id;
   const auto partner_reply = [&](HttpReply r) {
     r.partner_id = client->id;
+    r.mode = std::string(core::mode_name(client->mode));
+    // Every answer to an authenticated partner says its mode, refusals included.
+    if (r.content_type == "application/problem+json") {
+      boost::system::error_code ec;
+      json::value body = json::parse(r.body, ec);
+      if (!ec && body.is_object()) {
+        body.as_object()["mode"] = r.mode;
+        r.body = json::serialize(body);
+      }
+    }
     return with_route(std::move(r));
   };
   // POST bodies must be JSON.
@@ -379,7 +389,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   switch (m.route->id) {
     case RouteId::kCreateRequest: {
       const auto created = d_.service.create_request(*client, request.body);
-      return partner_reply(created ? present_request(*created) : problem(created.error()));
+      return partner_reply(created ? present_request(*created, client->mode)
+                                   : problem(created.error()));
     }
     case RouteId::kVerify: {
       // 2. Strict decoding, naming the field.
@@ -401,7 +412,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       const auto* refused = std::get_if<core::ApiError>(&outcome.result);
       d_.metrics.observe_verify(input->claim_type,
                                 refused ? core::error_name(refused->code) : "verified");
-      HttpReply answer = present_verify(outcome);
+      HttpReply answer = present_verify(outcome, client->mode);
       if (d_.circuits) {
         for (auto& h : core::deprecation_headers(
                  d_.circuits->state(input->claim_type, input->circuit_version)))
@@ -411,7 +422,7 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     }
     default: {
       const auto proof = d_.service.status(*client, m.params[0]);
-      return partner_reply(proof ? present_status(*proof) : problem(proof.error()));
+      return partner_reply(proof ? present_status(*proof, client->mode) : problem(proof.error()));
     }
   }
 }

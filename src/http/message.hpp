@@ -33,6 +33,7 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string error_code;  // for the log line
   std::string partner_id;  // for the log line
+  std::string mode;        // for the log line: the partner client's mode, "live" | "test"
   std::string route = "unmatched";
 };
 

@@ -47,6 +47,8 @@ constexpr Row row(core::ErrorCode code) noexcept {
       return {422, "Public signal does not match the request"};
     case ErrorCode::kStaleRoot:
       return {422, "Credential root is not current"};
+    case ErrorCode::kRootModeMismatch:
+      return {422, "Credential root belongs to the other mode"};
     case ErrorCode::kInvalidProof:
       return {422, "Invalid proof"};
     case ErrorCode::kPayloadTooLarge:
@@ -113,7 +115,7 @@ HttpReply problem(const core::ApiError& error, const json::object& extra) {
   return r;
 }
 
-HttpReply present_request(const core::ProofRequest& req) {
+HttpReply present_request(const core::ProofRequest& req, core::Mode mode) {
   json::object params;
   for (const auto& [k, v] : req.params) params[k] = v;
   const std::string uri = core::wallet_request_uri(req);
@@ -122,6 +124,7 @@ HttpReply present_request(const core::ProofRequest& req) {
                  {"claim_type", req.claim_type},
                  {"circuit_version", req.circuit_version},
                  {"verifier_domain", req.verifier_domain},
+                 {"mode", core::mode_name(mode)},
                  {"params", params},
                  {"expires_at", core::rfc3339(req.expires_at)},
                  {"qr", json::object{{"uri", uri}, {"svg", qr_svg(uri)}}}};
@@ -131,13 +134,14 @@ HttpReply present_request(const core::ProofRequest& req) {
   return json_reply(201, o);
 }
 
-HttpReply present_verify(const core::VerifyOutcome& outcome) {
+HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode) {
   HttpReply r;
   if (const auto* v = std::get_if<core::Verified>(&outcome.result)) {
     r = json_reply(200, json::object{{"status", "verified"},
                                      {"proof_id", v->proof_id},
                                      {"claim_type", v->claim_type},
                                      {"circuit_version", v->circuit_version},
+                                     {"mode", core::mode_name(mode)},
                                      {"nullifier", v->nullifier},
                                      {"ts", core::rfc3339(v->at)},
                                      {"issuer", v->issuer},
@@ -150,9 +154,10 @@ HttpReply present_verify(const core::VerifyOutcome& outcome) {
   return r;
 }
 
-HttpReply present_status(const core::ProofRecord& proof) {
+HttpReply present_status(const core::ProofRecord& proof, core::Mode mode) {
   json::object out{{"proof_id", proof.id},
                    {"status", proof.status},
+                   {"mode", core::mode_name(mode)},
                    {"claim_type", proof.claim_type},
                    {"circuit_version", proof.circuit_version},
                    {"created_at", core::rfc3339(proof.created_at)}};

@@ -24,11 +24,12 @@ std::string_view title_of(core::ErrorCode code) noexcept;
 HttpReply problem(const core::ApiError& error, const boost::json::object& extra = {});
 
 /// 201 with the stored proof request, its wallet URI and the URI's QR code (SVG).
-HttpReply present_request(const core::ProofRequest& request);
+HttpReply present_request(const core::ProofRequest& request, core::Mode mode = core::Mode::kLive);
 /// 200 {status, proof_id, claim_type, circuit_version, nullifier, ts}, or the refusal;
 /// `Idempotent-Replayed: true` on a stored outcome.
-HttpReply present_verify(const core::VerifyOutcome& outcome);
+/// `mode`: the partner client's, in the verified answer (api.cpp adds it to refusals).
+HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode = core::Mode::kLive);
 /// 200 with a proof's metadata.
-HttpReply present_status(const core::ProofRecord& proof);
+HttpReply present_status(const core::ProofRecord& proof, core::Mode mode = core::Mode::kLive);
 
 }  // namespace pg::http

@@ -586,6 +586,7 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
                                    {"status", reply.status},
                                    {"latency_ms", seconds * 1000.0}};
     if (!reply.partner_id.empty()) fields.emplace_back("partner_id", reply.partner_id);
+    if (!reply.mode.empty()) fields.emplace_back("mode", reply.mode);
     if (!reply.error_code.empty()) fields.emplace_back("error_code", reply.error_code);
     log::write_request(fields);
   }

@@ -39,6 +39,10 @@ core::Client client_from_row(const Row& row, std::string_view store) {
   client.last_used = row.integer("last_used");
   client.revoked_at = row.integer("revoked_at");
   client.suspended_at = row.integer("suspended_at");
+  const auto mode = core::parse_mode(row.text("mode"));
+  if (!mode) fail_store(store, "read api_clients.mode", "neither live nor test");
+  client.mode = *mode;
+  client.live_client_id = row.is_null("live_client_id") ? "" : row.text("live_client_id");
   return client;
 }
 
@@ -172,6 +176,7 @@ core::IssuerRoot root_from_row(const Row& row) {
   root.superseded_at = row.integer("superseded_at");
   root.seq = static_cast<std::uint64_t>(row.integer("seq"));
   root.issued_at = row.integer("issued_at");
+  root.sandbox = row.boolean("sandbox");
   return root;
 }
 
@@ -184,6 +189,7 @@ core::FeedKey feed_key_from_row(const Row& row) {
   key.public_key = row.text("public_key");
   key.valid_until = row.integer("valid_until");
   key.announced_seq = static_cast<std::uint64_t>(row.integer("announced_seq"));
+  key.sandbox = row.boolean("sandbox");
   return key;
 }
 

@@ -150,7 +150,8 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   await page.fill('#create-partner input[name=webhook_url]', `http://127.0.0.1:${receiver.address().port}/hook`);
   await page.click('#create-partner button[type=submit]');
   const apiKey = (await page.textContent('#new-api-key')).trim();
-  assert.match(apiKey, /^pgk_/);
+  assert.match(apiKey, /^pg_live_/);
+  assert.match((await page.textContent('#new-test-api-key')).trim(), /^pg_test_/);
   assert.match((await page.textContent('#new-client-secret')).trim(), /^pgs_/);
   await page.waitForSelector('#partners-table tr:has-text("Console Bank")');
   await page.reload();
@@ -165,6 +166,11 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   });
   assert.equal(reqRes.status, 201, await reqRes.clone().text());
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
+  // The demo's roots are sandbox roots and this is a live key: the operator publishes the demo
+  // identity tree's root as a live root first (a live verification is what usage counts).
+  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', read('identity.json').root,
+    '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(published.status, 0, published.stderr);
   const body = await prove(artifacts, read('holder.json'), read('identity.json'), await reqRes.json());
   const verified = await fetch(`${server.url}/api/v1/verify`, {
     method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },

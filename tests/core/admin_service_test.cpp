@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,39 @@ TEST_F(AdminServiceTest, create_client_audits_the_partner_but_never_its_key_or_s
   }
 }
 
+TEST_F(AdminServiceTest, create_client_makes_the_live_partner_and_its_test_twin) {
+  const CreatedClient c = create("Bank", {"bank.example"}, "https://hooks.example/x");
+  EXPECT_TRUE(c.api_key.starts_with("pg_live_"));
+  EXPECT_EQ(c.client.mode, Mode::kLive);
+  ASSERT_TRUE(c.test.has_value());
+  EXPECT_TRUE(c.test->api_key.starts_with("pg_test_"));
+  EXPECT_EQ(c.test->client.mode, Mode::kTest);
+  EXPECT_EQ(c.test->client.live_client_id, c.client.id);
+  EXPECT_EQ(c.test->client.domains, c.client.domains);
+  EXPECT_FALSE(c.test->webhook_secret.empty());
+  EXPECT_NE(c.test->webhook_secret, c.webhook_secret);
+  EXPECT_NE(c.test->client_secret, c.client_secret);
+  const auto twin = store_.find_client_by_prefix(c.test->client.key_prefix);
+  ASSERT_TRUE(twin.has_value());
+  EXPECT_EQ(twin->key_hash, sha256(c.test->api_key));
+  EXPECT_EQ(twin->mode, Mode::kTest);
+  const auto details = json::parse(trail().at(0).details_json);
+  EXPECT_EQ(details.at("test_client_id").as_string(), c.test->client.id);
+  EXPECT_EQ(details.at("mode"), "live");
+  EXPECT_EQ(trail().at(0).details_json.find(c.test->api_key), std::string::npos);
+  // A test client alone: no twin, no domain claimed (the live partner above keeps its own).
+  NewClient spec{"Sandbox", {"age_over_18"}, {"bank.example"}, "", false};
+  spec.test_only = true;
+  const auto alone = service_.create_client(actor_, spec);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_TRUE(alone->api_key.starts_with("pg_test_"));
+  EXPECT_FALSE(alone->test.has_value());
+  // Its keys stay test keys when rotated.
+  const auto rotated = service_.rotate_key(actor_, alone->client.id, 0);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_TRUE(rotated->api_key.starts_with("pg_test_"));
+}
+
 TEST_F(AdminServiceTest, a_verifier_domain_another_partner_holds_is_refused_by_name) {
   create("First", {"bank.example", "shared.example"});
   auto second = service_.create_client(
@@ -127,9 +161,9 @@ TEST_F(AdminServiceTest, a_verifier_domain_another_partner_holds_is_refused_by_n
   expect_refused(second.error(), ErrorCode::kConflict, "domains");
   EXPECT_NE(second.error().detail.find("'shared.example'"), std::string::npos)
       << second.error().detail;
-  EXPECT_EQ(store_.list_clients().size(), 1u);
-  EXPECT_EQ(trail().size(), 1u);     // only the first partner's creation
-  create("Third", {"own.example"});  // nothing of the refused partner was kept
+  EXPECT_EQ(store_.list_clients().size(), 2u);  // the first partner and its test twin
+  EXPECT_EQ(trail().size(), 1u);                // only the first partner's creation
+  create("Third", {"own.example"});             // nothing of the refused partner was kept
 }
 
 TEST_F(AdminServiceTest, revoke_key_stops_the_key_at_once_and_audits_only_the_partner) {
@@ -402,8 +436,9 @@ TEST_F(PartnersTest, pages_follow_the_cursor_to_the_end_without_repeats) {
   std::vector<std::string> created;
   for (int n = 0; n < 5; ++n) {
     clock_.now = kNow + n;
-    created.push_back(
-        create("P" + std::to_string(n), {"p" + std::to_string(n) + ".example"}).client.id);
+    const CreatedClient c = create("P" + std::to_string(n), {"p" + std::to_string(n) + ".example"});
+    created.push_back(c.client.id);
+    created.push_back(c.test->client.id);  // its test twin: a partner row of its own
   }
   std::vector<std::string> seen;
   std::string cursor;
@@ -415,8 +450,10 @@ TEST_F(PartnersTest, pages_follow_the_cursor_to_the_end_without_repeats) {
     cursor = page->next_cursor;
     ++pages;
   } while (!cursor.empty() && pages < 10);
-  EXPECT_EQ(pages, 3);
-  EXPECT_EQ(seen, created);
+  EXPECT_EQ(pages, 5);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()),
+            std::set<std::string>(created.begin(), created.end()));
+  EXPECT_EQ(seen.size(), created.size());
   for (const std::size_t bad : {std::size_t{0}, std::size_t{201}}) {
     auto r = service_.list_clients_page("", bad);
     ASSERT_FALSE(r.ok());

@@ -30,30 +30,58 @@ class FakeClock final : public Clock {
 TEST(SecretsTest, api_keys_have_the_documented_shape_and_unique_prefixes) {
   std::set<std::string> prefixes;
   for (int i = 0; i < 50; ++i) {
-    const ApiKey k = new_api_key();
-    EXPECT_EQ(k.text.size(), 4u + 8 + 1 + 43);
-    EXPECT_TRUE(k.text.starts_with("pgk_" + k.prefix + "_"));
+    const Mode mode = i % 2 ? Mode::kTest : Mode::kLive;
+    const ApiKey k = new_api_key(mode);
+    EXPECT_EQ(k.text.size(), 8u + 8 + 1 + 43);
+    EXPECT_TRUE(
+        k.text.starts_with((mode == Mode::kTest ? "pg_test_" : "pg_live_") + k.prefix + "_"));
     EXPECT_EQ(api_key_prefix(k.text), k.prefix);
+    const auto parsed = parse_api_key(k.text);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->prefix, k.prefix);
+    EXPECT_EQ(parsed->mode, mode);
     EXPECT_EQ(k.hash, sha256(k.text));
     prefixes.insert(k.prefix);
   }
   EXPECT_EQ(prefixes.size(), 50u);
+  EXPECT_TRUE(new_api_key().text.starts_with("pg_live_"));
 }
 
-TEST(SecretsTest, api_key_prefix_refuses_wrong_shapes) {
-  const std::string good = new_api_key().text;
-  EXPECT_FALSE(api_key_prefix(""));
-  EXPECT_FALSE(api_key_prefix(good.substr(1)));
-  EXPECT_FALSE(api_key_prefix(good + "A"));
-  std::string bad_tag = good;
-  bad_tag[0] = 'x';
-  EXPECT_FALSE(api_key_prefix(bad_tag));
-  std::string bad_char = good;
-  bad_char.back() = '+';
-  EXPECT_FALSE(api_key_prefix(bad_char));
-  std::string bad_sep = good;
-  bad_sep[12] = '-';
-  EXPECT_FALSE(api_key_prefix(bad_sep));
+TEST(SecretsTest, a_legacy_pgk_key_parses_as_a_live_key) {
+  const std::string legacy = "pgk_AbCd-_01_" + std::string(43, 'x');
+  const auto parsed = parse_api_key(legacy);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->prefix, "AbCd-_01");
+  EXPECT_EQ(parsed->mode, Mode::kLive);
+}
+
+TEST(SecretsTest, api_key_parse_refuses_wrong_shapes) {
+  for (const Mode mode : {Mode::kLive, Mode::kTest}) {
+    const std::string good = new_api_key(mode).text;
+    EXPECT_FALSE(api_key_prefix(""));
+    EXPECT_FALSE(api_key_prefix(good.substr(1)));
+    EXPECT_FALSE(api_key_prefix(good + "A"));
+    EXPECT_FALSE(api_key_prefix(good.substr(0, good.size() - 1)));
+    std::string bad_tag = good;
+    bad_tag[0] = 'x';
+    EXPECT_FALSE(api_key_prefix(bad_tag));
+    std::string bad_char = good;
+    bad_char.back() = '+';
+    EXPECT_FALSE(api_key_prefix(bad_char));
+    std::string bad_prefix_char = good;
+    bad_prefix_char[9] = '.';
+    EXPECT_FALSE(api_key_prefix(bad_prefix_char));
+    std::string bad_sep = good;
+    bad_sep[16] = '-';
+    EXPECT_FALSE(api_key_prefix(bad_sep));
+  }
+  // Tags that are close but not ours; a legacy tag with a new key's length.
+  const std::string secret = "_AAAAAAAA_" + std::string(43, 'B');
+  for (const std::string tag : {"pg_demo", "pg_Live", "pg_tst_", "pgk-", "PG_TEST"}) {
+    EXPECT_FALSE(parse_api_key(tag + secret)) << tag;
+  }
+  EXPECT_FALSE(parse_api_key("pgk_" + std::string(8, 'A') + "_" + std::string(47, 'B')));
+  EXPECT_FALSE(parse_api_key("pg_test_" + std::string(8, 'A') + "_" + std::string(42, 'B')));
 }
 
 TEST(SecretsTest, sealed_secrets_open_only_with_the_same_key_and_context) {

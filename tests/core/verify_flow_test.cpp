@@ -108,7 +108,7 @@ class MemoryStore final : public Store {
   using Store::publish_root;
   PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now) override {
     std::lock_guard l(mu_);
-    auto& roots = roots_[root.issuer_id];
+    auto& roots = roots_[{root.issuer_id, root.sandbox}];
     for (const auto& r : roots) {
       if (r.root == root.root) {
         return r.superseded_at == 0 ? PublishOutcome::kAlreadyCurrent
@@ -116,8 +116,8 @@ class MemoryStore final : public Store {
       }
     }
     if (!roots.empty()) roots.back().superseded_at = now;
-    roots.push_back(
-        {root.issuer_id, root.root, now, 0, root.seq, root.issued_at != 0 ? root.issued_at : now});
+    roots.push_back({root.issuer_id, root.root, now, 0, root.seq,
+                     root.issued_at != 0 ? root.issued_at : now, root.sandbox});
     return PublishOutcome::kPublished;
   }
   // The verify flow follows no feed: the keys are kept as given (the stores' suites check the
@@ -127,33 +127,39 @@ class MemoryStore final : public Store {
     const auto outcome = publish_root(root, now);
     std::lock_guard l(mu_);
     if (outcome == PublishOutcome::kPublished) {
-      for (const auto& k : keys) feed_keys_[k.issuer_id].push_back(k);
+      for (const auto& k : keys) feed_keys_[{k.issuer_id, k.sandbox}].push_back(k);
     }
     return outcome;
   }
-  std::vector<FeedKey> feed_keys(std::uint32_t issuer) override {
+  using Store::feed_keys;
+  using Store::find_root;
+  using Store::latest_feed_root;
+  using Store::recent_roots;
+  std::vector<FeedKey> feed_keys(std::uint32_t issuer, bool sandbox) override {
     std::lock_guard l(mu_);
-    return feed_keys_[issuer];
+    return feed_keys_[{issuer, sandbox}];
   }
-  std::optional<IssuerRoot> find_root(std::uint32_t issuer, std::string_view root) override {
+  std::optional<IssuerRoot> find_root(std::uint32_t issuer, std::string_view root,
+                                      bool sandbox) override {
     std::lock_guard l(mu_);
-    for (const auto& r : roots_[issuer]) {
+    for (const auto& r : roots_[{issuer, sandbox}]) {
       if (r.root == root) return r;
     }
     return std::nullopt;
   }
-  std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer) override {
+  std::optional<IssuerRoot> latest_feed_root(std::uint32_t issuer, bool sandbox) override {
     std::lock_guard l(mu_);
     std::optional<IssuerRoot> out;
-    for (const auto& r : roots_[issuer]) {
+    for (const auto& r : roots_[{issuer, sandbox}]) {
       if (r.seq > 0 && (!out || r.seq > out->seq)) out = r;
     }
     return out;
   }
-  std::vector<IssuerRoot> recent_roots(std::uint32_t issuer, UnixMillis since) override {
+  std::vector<IssuerRoot> recent_roots(std::uint32_t issuer, UnixMillis since,
+                                       bool sandbox) override {
     std::lock_guard l(mu_);
     std::vector<IssuerRoot> out;
-    for (const auto& r : roots_[issuer]) {
+    for (const auto& r : roots_[{issuer, sandbox}]) {
       if (r.superseded_at == 0 || r.superseded_at >= since) out.push_back(r);
     }
     return out;
@@ -187,8 +193,8 @@ class MemoryStore final : public Store {
   std::set<std::string> answered_;
   std::vector<OutboxEvent> events_;
   std::map<std::string, IdempotencyRecord> idempotency_;
-  std::map<std::uint32_t, std::vector<IssuerRoot>> roots_;
-  std::map<std::uint32_t, std::vector<FeedKey>> feed_keys_;
+  std::map<std::pair<std::uint32_t, bool>, std::vector<IssuerRoot>> roots_;  // (issuer, sandbox)
+  std::map<std::pair<std::uint32_t, bool>, std::vector<FeedKey>> feed_keys_;
   std::map<std::string, bool> enabled_;
 };
 
@@ -362,9 +368,13 @@ class VerifyFlowTest : public ::testing::Test {
 
   VerifyOutcome verify(const std::string& body,
                        std::optional<std::string_view> idem = std::nullopt) {
+    return verify_as(client_, body, idem);
+  }
+  VerifyOutcome verify_as(const Client& client, const std::string& body,
+                          std::optional<std::string_view> idem = std::nullopt) {
     auto in = ProofService::decode_verify(body);
     EXPECT_TRUE(in.ok()) << (in.ok() ? "" : in.error().field + ": " + in.error().detail);
-    return service_->verify(client_, *in, body, idem);
+    return service_->verify(client, *in, body, idem);
   }
   static const ApiError& refusal(const VerifyOutcome& o) {
     static const ApiError none{ErrorCode::kInternal, "", "verified"};
@@ -668,6 +678,80 @@ TEST_F(VerifyFlowTest, step7_a_root_is_good_while_current_or_within_the_grace_th
   std::vector<Fr> publics = publics_for(wrong_tree);
   publics[1] = Fr::from_u64(std::stoull(std::string(kIncomeRoot)));
   EXPECT_EQ(code(verify(body_for(wrong_tree, publics))), ErrorCode::kStaleRoot);
+}
+
+TEST_F(VerifyFlowTest, step7_a_test_client_accepts_only_sandbox_roots_a_live_client_only_live) {
+  // The test twin of the partner: its own client row, mode test, the same domains.
+  const ApiKey key = new_api_key(Mode::kTest);
+  Client twin = client_;
+  twin.id = uuid_v4();
+  twin.key_prefix = key.prefix;
+  twin.key_hash = key.hash;
+  twin.mode = Mode::kTest;
+  twin.live_client_id = client_.id;
+  store_.insert_client(twin);
+  const auto twin_request = [&] {
+    auto r = service_->create_request(twin, R"({"claim_type":"age_over_18"})");
+    EXPECT_TRUE(r.ok());
+    return *r;
+  };
+  constexpr std::string_view kSandboxRoot = "777";
+  const auto with_root = [&](const ProofRequest& req, std::string_view root) {
+    std::vector<Fr> publics = publics_for(req);
+    publics[1] = Fr::from_u64(std::stoull(std::string(root)));
+    return body_for(req, publics);
+  };
+  ASSERT_EQ(store_.publish_root(IssuerRoot{1, std::string(kSandboxRoot), 0, 0, 0, 0, true}, kNow),
+            PublishOutcome::kPublished);
+  // A sandbox chain of its own: the live side's current root is still kRoot.
+  ASSERT_EQ(store_.recent_roots(1, kNow).size(), 1U);
+  EXPECT_EQ(store_.recent_roots(1, kNow).front().root, kRoot);
+
+  // test key + sandbox root: verified, and the webhook event says test.
+  const auto ok = verify_as(twin, with_root(twin_request(), kSandboxRoot));
+  ASSERT_TRUE(std::holds_alternative<Verified>(ok.result)) << refusal(ok).detail;
+  const auto events = store_.pending_events(10);
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].client_id, twin.id);
+  EXPECT_EQ(json::parse(events[0].payload).at("mode"), "test");
+  // live key + the same sandbox root: refused, naming the root and the mode.
+  const auto live_sandbox = verify(with_root(age_request(), kSandboxRoot));
+  EXPECT_EQ(code(live_sandbox), ErrorCode::kRootModeMismatch);
+  EXPECT_EQ(refusal(live_sandbox).field, "public_signals[1] (root)");
+  EXPECT_NE(refusal(live_sandbox).detail.find("sandbox root"), std::string::npos);
+  // live key + live root: verified, its event says live.
+  ASSERT_TRUE(std::holds_alternative<Verified>(verify(with_root(age_request(), kRoot)).result));
+  EXPECT_EQ(json::parse(store_.pending_events(10).at(2).payload).at("mode"), "live");
+  // test key + live root: refused.
+  const auto test_live = verify_as(twin, with_root(twin_request(), kRoot));
+  EXPECT_EQ(code(test_live), ErrorCode::kRootModeMismatch);
+  EXPECT_NE(refusal(test_live).detail.find("live root"), std::string::npos);
+  // A root of neither side stays STALE_ROOT.
+  EXPECT_EQ(code(verify_as(twin, with_root(twin_request(), "31337"))), ErrorCode::kStaleRoot);
+}
+
+TEST_F(VerifyFlowTest, step1_a_key_whose_tag_differs_from_its_clients_mode_is_refused) {
+  // The key's tag is part of the hashed key: a live key re-tagged pg_test_ is not valid, and a
+  // test client's key is only ever pg_test_.
+  ASSERT_TRUE(key_.starts_with("pg_live_"));
+  const std::string retagged = "pg_test_" + key_.substr(8);
+  const auto r = service_->authenticate("Bearer " + retagged);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthorized);
+  // A legacy pgk_ key of a live client still authenticates.
+  const std::string legacy = "pgk_" + key_.substr(8);
+  Client old = client_;
+  old.id = uuid_v4();
+  old.key_prefix = api_key_prefix(legacy).value();
+  old.key_hash = sha256(legacy);
+  // Its own prefix: the fake store finds clients by prefix, so give it a distinct one.
+  old.key_prefix[0] = old.key_prefix[0] == 'A' ? 'B' : 'A';
+  const std::string legacy_key = "pgk_" + old.key_prefix + legacy.substr(4 + 8);
+  old.key_hash = sha256(legacy_key);
+  store_.insert_client(old);
+  const auto found = service_->authenticate("Bearer " + legacy_key);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->mode, Mode::kLive);
 }
 
 // --- 8. the pairing check, and the order of the checks ---

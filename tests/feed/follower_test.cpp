@@ -134,15 +134,19 @@ class FlakyStore final : public core::Store {
     }
     return real_.publish_feed_root(root, keys, now);
   }
-  std::vector<core::FeedKey> feed_keys(std::uint32_t i) override { return real_.feed_keys(i); }
-  std::optional<core::IssuerRoot> find_root(std::uint32_t i, std::string_view r) override {
-    return real_.find_root(i, r);
+  std::vector<core::FeedKey> feed_keys(std::uint32_t i, bool sandbox) override {
+    return real_.feed_keys(i, sandbox);
   }
-  std::optional<core::IssuerRoot> latest_feed_root(std::uint32_t i) override {
-    return real_.latest_feed_root(i);
+  std::optional<core::IssuerRoot> find_root(std::uint32_t i, std::string_view r,
+                                            bool sandbox) override {
+    return real_.find_root(i, r, sandbox);
   }
-  std::vector<core::IssuerRoot> recent_roots(std::uint32_t i, core::UnixMillis s) override {
-    return real_.recent_roots(i, s);
+  std::optional<core::IssuerRoot> latest_feed_root(std::uint32_t i, bool sandbox) override {
+    return real_.latest_feed_root(i, sandbox);
+  }
+  std::vector<core::IssuerRoot> recent_roots(std::uint32_t i, core::UnixMillis s,
+                                             bool sandbox) override {
+    return real_.recent_roots(i, s, sandbox);
   }
   bool ping() noexcept override { return real_.ping(); }
   void insert_client(const core::Client& c) override { real_.insert_client(c); }
@@ -258,6 +262,30 @@ TEST_F(FollowerTest, PublishesTheChainsRootsWithTheirSeq) {
   EXPECT_NE(store_->find_root(2, "101")->superseded_at, 0);
   EXPECT_NE(follower.render_metrics().find("proofgate_feed_seq{issuer=\"tu\"} 3"),
             std::string::npos);
+}
+
+TEST_F(FollowerTest, ASandboxFeedPublishesSandboxRootsBesideTheLiveChain) {
+  const SigningKey key = SigningKey::generate();
+  FeedServer server(make_chain(key, 2));
+  auto sources = parse_feed_sources("tu|" + server.url() + "|" + key.public_key_b64(), true);
+  ASSERT_TRUE(sources) << sources.error();
+  ASSERT_TRUE((*sources)[0].sandbox);
+  store_->publish_root(2, "555", clock_.now_ms());  // the live side's own root
+  FeedFollower follower(*store_, clock_, *sources, quick());
+  follower.start();
+  ASSERT_TRUE(wait_accepted(follower, 2));
+  const auto latest = store_->latest_feed_root(2, true);
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->root, "102");
+  EXPECT_TRUE(latest->sandbox);
+  EXPECT_FALSE(store_->latest_feed_root(2));  // nothing of the sandbox feed on the live side
+  EXPECT_EQ(store_->recent_roots(2, 0).size(), 1u);
+  EXPECT_EQ(store_->find_root(2, "555")->superseded_at, 0);
+  EXPECT_NE(follower.render_metrics().find("proofgate_feed_seq{issuer=\"tu-sandbox\"} 2"),
+            std::string::npos);
+  const auto bad = parse_feed_sources("xx|" + server.url() + "|" + key.public_key_b64(), true);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error().starts_with("sandbox_issuer_feeds: ")) << bad.error();
 }
 
 TEST_F(FollowerTest, AStorageErrorNeitherSkipsAnEntryNorStopsTheFollower) {

@@ -272,6 +272,10 @@ test('GET /api/admin/usage: counts, p50/p95 and suppression below k, as JSON and
   add('failed', 'INVALID_PROOF', 40, day + 3600_000);
   add('failed', 'INVALID_PROOF', 50, day + 7200_000); // 02:00
   add('verified', null, 9, day + 86_400_000 + 5); // the next day
+  // The partner's test twin verified as much that day: test-mode proofs never count.
+  const live = rows.length;
+  for (let ms = 1; ms <= 7; ms++) add('verified', null, 100 + ms, day + 3600_000 + ms);
+  for (let n = live; n < rows.length; n++) rows[n] = rows[n].replace(`'${partner.client_id}'`, `'${partner.test_client_id}'`);
   sqlite(`INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code, public_hash, request_nonce, created_at, verified_at, latency_ms) VALUES ${rows.join(',')};`);
 
   const get = async (query, headers = {}) => {
@@ -281,6 +285,8 @@ test('GET /api/admin/usage: counts, p50/p95 and suppression below k, as JSON and
   const range = `from=${new Date(day).toISOString()}&to=${day + 2 * 86_400_000}&verifier_id=${partner.client_id}`;
   const byDay = await get(range);
   assert.equal(byDay.status, 200, byDay.text);
+  const twin = JSON.parse((await get(`from=${new Date(day).toISOString()}&to=${day + 2 * 86_400_000}&verifier_id=${partner.test_client_id}`)).text);
+  assert.deepEqual(twin.buckets, [], 'no test-mode verification in usage');
   const report = JSON.parse(byDay.text);
   assert.equal(report.min_count, 5);
   assert.equal(report.granularity, 'day');

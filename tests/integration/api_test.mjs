@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { requestBinding } from '../../clients/wallet/src/protocol.mjs';
 import { prove } from '../../clients/wallet/src/prove.mjs';
 import {
-  Server, connect, createClient, parseResponse, publishRoot, rawExchange, removeDir, setCircuit, statusOf, tempDir,
+  Server, admin, connect, createClient, parseResponse, publishRoot, rawExchange, removeDir, setCircuit, statusOf, tempDir,
 } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -98,9 +98,10 @@ async function rebound(body, request) {
   return b;
 }
 
-function assertVerified(r, claimType) {
+function assertVerified(r, claimType, mode = 'test') {
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.status, 'verified', r.text);
+  assert.equal(r.json.mode, mode, 'the demo partner is a test client'); // docs/partners.md
   assert.equal(r.json.claim_type, claimType);
   assert.equal(r.json.circuit_version, '1.0.0');
   assert.match(r.json.proof_id, kUuid);
@@ -206,6 +207,7 @@ describe('happy path', () => {
       assert.equal(mine.status, 200, mine.text);
       assert.equal(mine.json.proof_id, proofId);
       assert.equal(mine.json.status, 'verified');
+      assert.equal(mine.json.mode, 'test');
       assert.equal(mine.json.claim_type, body.claim_type);
       assert.ok(mine.json.verified_at, mine.text);
       assertProblem(await call('GET', `/api/v1/status/${proofId}`, { key: other.api_key }), 404, 'NOT_FOUND');
@@ -664,6 +666,68 @@ test('file permissions: a data directory that exists 0755 with a master.key 0644
     assert.deepEqual(await s.stop(), { code: 0, signal: null });
     assert.deepEqual(fs.readFileSync(path.join(dir, 'master.key')), key, 'the key itself is kept');
   } finally {
+    removeDir(dir);
+  }
+});
+
+test('modes: a test key verifies against a sandbox root only, a live key against a live root only', async () => {
+  // A server of its own: its demo roots (sandbox) are replaced here, with --root-grace-seconds 0.
+  const dir = tempDir('api-modes');
+  const server = await Server.start({ bin, artifacts, dataDir: dir, args: kMainArgs });
+  servers.push(server);
+  try {
+    const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, 'demo', f), 'utf8'));
+    const holder = read('holder.json');
+    const identity = read('identity.json');
+    assert.match(read('partner.json').api_key, /^pg_test_/, 'the demo partner is a test client');
+    const partner = createClient(bin, dir, { name: 'Modes Bank', scopes: ['age_over_18'], domains: ['modes.example'] });
+    assert.match(partner.api_key, /^pg_live_/);
+    assert.match(partner.test_api_key, /^pg_test_/);
+    const rootField = `public_signals[${signalIndex('age_over_18', 'root')}] (root)`;
+    const proveWith = async (key) => {
+      const request = await call('POST', '/api/v1/requests', { key, server, body: { claim_type: 'age_over_18' } });
+      assert.equal(request.status, 201, request.text);
+      return prove(artifacts, holder, identity, request.json);
+    };
+    const on = (key) => ({ key, server });
+
+    // test key + sandbox root (the demo's): verified, mode test, status mode test.
+    const sandboxOk = await verify(await proveWith(partner.test_api_key), on(partner.test_api_key));
+    assertVerified(sandboxOk, 'age_over_18', 'test');
+    const status = await call('GET', `/api/v1/status/${sandboxOk.json.proof_id}`, on(partner.test_api_key));
+    assert.equal(status.json.mode, 'test');
+    // live key + the same sandbox root: refused, naming the root; the answer says live.
+    const liveOnSandbox = await verify(await proveWith(partner.api_key), on(partner.api_key));
+    assertProblem(liveOnSandbox, 422, 'ROOT_MODE_MISMATCH', rootField);
+    assert.equal(liveOnSandbox.json.mode, 'live');
+    assert.match(liveOnSandbox.json.detail, /sandbox root/);
+    // The operator publishes the same tree's root as a live root: live key + live root verified.
+    admin(bin, dir, ['publish-root', '--issuer-id', '1', '--root', identity.root]);
+    assertVerified(await verify(await proveWith(partner.api_key), on(partner.api_key)), 'age_over_18', 'live');
+    // The sandbox side moves on (its old root replaced, no grace): the root is live only now, and
+    // a test key against it is refused.
+    const sandboxed = admin(bin, dir, ['publish-root', '--sandbox', '--issuer-id', '1', '--root', '4242']);
+    assert.equal(sandboxed.sandbox, true);
+    const testOnLive = await verify(await proveWith(partner.test_api_key), on(partner.test_api_key));
+    assertProblem(testOnLive, 422, 'ROOT_MODE_MISMATCH', rootField);
+    assert.equal(testOnLive.json.mode, 'test');
+    assert.match(testOnLive.json.detail, /live root/);
+    // Every refusal once the key is accepted says the mode; an unknown key gets none.
+    const refused = await call('POST', '/api/v1/requests', { key: partner.test_api_key, server, body: { claim_type: 'nope' } });
+    assertProblem(refused, 404, 'UNKNOWN_CIRCUIT', 'claim_type');
+    assert.equal(refused.json.mode, 'test');
+    const unknown = await call('POST', '/api/v1/requests', { key: `pg_test_AAAAAAAA_${'B'.repeat(43)}`, server, body: { claim_type: 'age_over_18' } });
+    assertProblem(unknown, 401, 'UNAUTHORIZED');
+    assert.equal(unknown.json.mode, undefined);
+
+    // Every log line of an authenticated partner request names its mode.
+    const partnerLines = server.requestLines().map((l) => JSON.parse(l)).filter((j) => j.partner_id);
+    assert.ok(partnerLines.length >= 8);
+    for (const j of partnerLines) {
+      assert.equal(j.mode, j.partner_id === partner.client_id ? 'live' : 'test', JSON.stringify(j));
+    }
+  } finally {
+    await server.kill();
     removeDir(dir);
   }
 });

@@ -92,7 +92,7 @@ before(async () => {
   const rxPort = await freePort();
   // A domain of its own: the demo partner holds bank.example, and a domain has one partner.
   hooks = admin(bin, ['create-client', '--name', 'hooks', '--scopes', 'age_over_18', '--domains', 'hooks.example',
-    '--webhook-url', `http://127.0.0.1:${rxPort}/hook`, '--allow-loopback-webhook', ...storage, '--data-dir', tempDir('admin')]);
+    '--webhook-url', `http://127.0.0.1:${rxPort}/hook`, '--allow-loopback-webhook', '--test', ...storage, '--data-dir', tempDir('admin')]);
   // A slow receiver (200 after 0.5 s): workers hold their leases long enough to be killed holding one.
   receiver = await Receiver.start({ secrets: [hooks.webhook_secret], port: rxPort, hangSeconds: 0.5 });
   const workerArgs = [...storage, '--data-dir', tempDir('worker'), '--webhook-allow-loopback',

@@ -143,7 +143,7 @@ async function eventTypes(clientId) {
 test('disable at once from the CLI: the running server refuses the version, partners are told', async () => {
   // A partner with a webhook (nothing listens there: the event stays queued, which is enough).
   const hooked = cli(['create-client', '--name', 'Hooked', '--scopes', 'age_over_18', '--domains', 'hooked.example',
-    '--webhook-url', 'http://127.0.0.1:9/hook', '--allow-loopback-webhook']);
+    '--webhook-url', 'http://127.0.0.1:9/hook', '--allow-loopback-webhook', '--test']);
   assert.equal(hooked.code, 0, hooked.stderr);
   demo.hooked = hooked.json.client_id;
   demo.hookedKey = hooked.json.api_key;

@@ -94,10 +94,32 @@ test('POST /api/admin/clients: 201 with the key shown once; the key works; GET n
     name: 'HTTP Bank', scopes: ['age_over_18'], domains: ['http-bank.example'], webhook_url: 'https://93.184.215.14/http-bank',
   });
   assert.equal(created.status, 201, created.text);
-  assert.match(created.json.api_key, /^pgk_/);
+  assert.match(created.json.api_key, /^pg_live_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/);
   assert.match(created.json.webhook_secret, /.{16,}/);
   assert.equal(created.json.status, 'active');
-  assert.equal((await createRequest(created.json.api_key)).status, 201);
+  assert.equal(created.json.mode, 'live');
+  const live = await createRequest(created.json.api_key);
+  assert.equal(live.status, 201);
+  assert.equal(live.json.mode, 'live');
+  // Its test twin: a client of its own, with its own key, OAuth2 secret and webhook secret.
+  assert.match(created.json.test_api_key, /^pg_test_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(created.json.test_client_id, created.json.client_id);
+  assert.match(created.json.test_client_secret, /^pgs_/);
+  assert.ok(created.json.test_webhook_secret && created.json.test_webhook_secret !== created.json.webhook_secret);
+  const sandbox = await createRequest(created.json.test_api_key);
+  assert.equal(sandbox.status, 201, sandbox.text);
+  assert.equal(sandbox.json.mode, 'test');
+  assert.equal(sandbox.json.verifier_domain, 'http-bank.example', 'the twin binds to its partner\'s domain');
+  const twin = await adminCall('GET', `/api/admin/clients/${created.json.test_client_id}`);
+  assert.equal(twin.json.mode, 'test');
+  assert.equal(twin.json.live_client_id, created.json.client_id);
+  const alone = await adminCall('POST', '/api/admin/clients', { name: 'Sandbox only', scopes: ['age_over_18'], domains: ['http-bank.example'], mode: 'test' });
+  assert.equal(alone.status, 201, 'a test client claims no domain');
+  assert.match(alone.json.api_key, /^pg_test_/);
+  assert.equal(alone.json.test_api_key, undefined);
+  const badMode = await adminCall('POST', '/api/admin/clients', { name: 'X', scopes: ['age_over_18'], domains: ['x.example'], mode: 'sandbox' });
+  assert.equal(badMode.status, 400);
+  assert.equal(badMode.json.field, 'mode');
 
   const shown = await adminCall('GET', `/api/admin/clients/${created.json.client_id}`);
   assert.equal(shown.status, 200, shown.text);
@@ -255,7 +277,12 @@ test('CLI parity: show-client, update-client, suspend-client, resume-client, rot
   assert.deepEqual(updated.domains, ['cli.example']);
   assert.equal(admin(bin, dataDir, ['suspend-client', '--client-id', id]).status, 'suspended');
   assert.equal((await createRequest(created.api_key)).json.error_code, 'CLIENT_SUSPENDED');
+  assert.equal((await createRequest(created.test_api_key)).json.error_code, 'CLIENT_SUSPENDED', 'the twin is suspended with its partner');
   assert.equal(admin(bin, dataDir, ['resume-client', '--client-id', id]).status, 'active');
+  assert.equal((await createRequest(created.test_api_key)).status, 201, 'and resumed with it');
+  const listed = admin(bin, dataDir, ['list-clients']).find((c) => c.client_id === created.test_client_id);
+  assert.equal(listed.mode, 'test');
+  assert.equal(listed.live_client_id, id);
   const rotated = admin(bin, dataDir, ['rotate-key', '--client-id', id, '--overlap-seconds', '0']);
   assert.equal((await createRequest(rotated.api_key)).status, 201);
   assert.equal((await createRequest(created.api_key)).status, 401);

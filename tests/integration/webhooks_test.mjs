@@ -174,7 +174,7 @@ function newAdminToken() {
  */
 function createWebhookClient(dataDir, url, { allowLoopback = true, name = 'hooks', domains = `${name}.example` } = {}) {
   const args = ['admin', 'create-client', '--name', name, '--scopes', 'age_over_18', '--domains', domains,
-    '--webhook-url', url, '--data-dir', dataDir];
+    '--webhook-url', url, '--data-dir', dataDir, '--test']; // test clients: the demo's roots are sandbox roots
   if (allowLoopback) args.push('--allow-loopback-webhook');
   const r = spawnSync(bin, args, { encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr, json: r.status === 0 ? JSON.parse(r.stdout) : undefined };

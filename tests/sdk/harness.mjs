@@ -53,7 +53,7 @@ try {
   const holder = read('holder.json');
   const identity = read('identity.json');
   const hooked = admin(bin, dataDir, ['create-client', '--name', 'SDK Bank', '--scopes', 'age_over_18',
-    '--domains', 'sdk.example', '--webhook-url', webhookUrl, '--allow-loopback-webhook']);
+    '--domains', 'sdk.example', '--webhook-url', webhookUrl, '--allow-loopback-webhook', '--test']);
   process.stdout.write(`${JSON.stringify({
     base_url: server.url, demo_api_key: demo.api_key, api_key: hooked.api_key, client_id: hooked.client_id,
     client_secret: hooked.client_secret,

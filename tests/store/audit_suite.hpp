@@ -478,6 +478,65 @@ TEST_P(AuditSuite, a_verifier_domain_belongs_to_one_partner) {
 
 // --- revoking an API key ---
 
+// --- test and live modes: a partner's test twin ---
+
+TEST_P(AuditSuite, a_partner_and_its_test_twin_are_made_together_and_follow_each_other) {
+  const core::Client live = sample_client(1);
+  core::Client twin = sample_client(2);
+  twin.domains = live.domains;  // the twin binds to its partner's domains and claims none
+  twin.mode = core::Mode::kTest;
+  twin.live_client_id = live.id;
+  ASSERT_EQ(admin().create_client(live, &twin, audit_entry("client.created", kNow)), std::nullopt);
+  EXPECT_EQ(actions(everything()), std::vector<std::string>{"client.created"});
+  const auto found = store().find_client_by_prefix(twin.key_prefix);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->mode, core::Mode::kTest);
+  EXPECT_EQ(found->live_client_id, live.id);
+  EXPECT_EQ(found->domains, live.domains);
+  const auto partner = store().find_client(live.id);
+  ASSERT_TRUE(partner.has_value());
+  EXPECT_EQ(partner->mode, core::Mode::kLive);
+  EXPECT_EQ(partner->live_client_id, "");
+  // A standalone test client takes the same domains: a test client claims none.
+  core::Client sandbox = sample_client(3);
+  sandbox.domains = live.domains;
+  sandbox.mode = core::Mode::kTest;
+  EXPECT_EQ(admin().create_client(sandbox, audit_entry("client.created", kNow)), std::nullopt);
+  // A live client still cannot.
+  core::Client thief = sample_client(4);
+  thief.domains = {live.domains.front()};
+  EXPECT_EQ(admin().create_client(thief, audit_entry("client.created", kNow)),
+            std::optional<std::string>(live.domains.front()));
+
+  // Scopes and domains of the partner carry over to its twin.
+  core::Client changed = *partner;
+  changed.scopes = {"citizenship"};
+  changed.domains = {"renamed1.example"};
+  ASSERT_EQ(admin().update_client(changed, audit_entry("client.updated", kNow)), std::nullopt);
+  EXPECT_EQ(store().find_client(twin.id)->scopes, changed.scopes);
+  EXPECT_EQ(store().find_client(twin.id)->domains, changed.domains);
+  EXPECT_EQ(store().find_client(sandbox.id)->domains, live.domains);  // not its twin
+
+  // Suspending the partner suspends its twin; resuming resumes both.
+  ASSERT_EQ(admin().set_client_suspended(live.id, kNow + 1, audit_entry("client.suspended", kNow)),
+            core::ClientChange::kChanged);
+  EXPECT_EQ(store().find_client_by_prefix(twin.key_prefix)->suspended_at, kNow + 1);
+  EXPECT_EQ(store().find_client(sandbox.id)->suspended_at, 0);
+  ASSERT_EQ(admin().set_client_suspended(live.id, 0, audit_entry("client.resumed", kNow)),
+            core::ClientChange::kChanged);
+  EXPECT_EQ(store().find_client_by_prefix(twin.key_prefix)->suspended_at, 0);
+  // Revoking the partner's keys revokes the twin's.
+  ASSERT_EQ(admin().revoke_key(live.id, kNow + 2, audit_entry("client.key_revoked", kNow)),
+            core::RevokeOutcome::kRevoked);
+  EXPECT_EQ(store().find_client_by_prefix(twin.key_prefix), std::nullopt);
+  EXPECT_TRUE(store().find_client_by_prefix(sandbox.key_prefix).has_value());
+  reopen();
+  const auto after = store().find_client(twin.id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->mode, core::Mode::kTest);
+  EXPECT_EQ(after->revoked_at, kNow + 2);
+}
+
 TEST_P(AuditSuite, a_revoked_key_finds_no_partner_from_the_next_lookup_on) {
   const core::Client client = sample_client(1);
   store().insert_client(client);

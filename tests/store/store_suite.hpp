@@ -550,6 +550,44 @@ TEST_P(StoreSuite, a_failed_feed_root_write_leaves_both_root_and_keys_unchanged)
   EXPECT_EQ(store().feed_keys(7), std::vector<core::FeedKey>{feed_key('b', 0, 1)});
 }
 
+TEST_P(StoreSuite, sandbox_roots_form_a_chain_of_their_own_per_issuer) {
+  const auto sandbox = [](std::string root, std::uint64_t seq = 0) {
+    return core::IssuerRoot{7, std::move(root), 0, 0, seq, 0, true};
+  };
+  store().publish_root(7, "111", kNow);
+  EXPECT_EQ(store().publish_root(sandbox("900", 1), kNow + 10), core::PublishOutcome::kPublished);
+  // The live side's current root is untouched by a sandbox publish, and the other way round.
+  ASSERT_EQ(store().recent_roots(7, kNow + 10).size(), 1u);
+  EXPECT_EQ(store().recent_roots(7, kNow + 10)[0].root, "111");
+  EXPECT_FALSE(store().recent_roots(7, kNow + 10)[0].sandbox);
+  const auto sandboxed = store().recent_roots(7, kNow + 10, true);
+  ASSERT_EQ(sandboxed.size(), 1u);
+  EXPECT_EQ(sandboxed[0].root, "900");
+  EXPECT_TRUE(sandboxed[0].sandbox);
+  EXPECT_EQ(sandboxed[0].superseded_at, 0);
+  // One root value may be on both sides; each side keeps its own chain rules.
+  EXPECT_EQ(store().publish_root(sandbox("111", 2), kNow + 20), core::PublishOutcome::kPublished);
+  EXPECT_EQ(store().find_root(7, "900", true)->superseded_at, kNow + 20);
+  EXPECT_EQ(store().find_root(7, "111")->superseded_at, 0);
+  EXPECT_EQ(store().publish_root(sandbox("900"), kNow + 30), core::PublishOutcome::kReplacedBefore);
+  EXPECT_EQ(store().publish_root(7, "900", kNow + 30), core::PublishOutcome::kPublished);
+  EXPECT_FALSE(store().find_root(7, "222", true));
+  // The feed resumes per side: the live side has no feed root.
+  EXPECT_FALSE(store().latest_feed_root(7));
+  ASSERT_TRUE(store().latest_feed_root(7, true));
+  EXPECT_EQ(store().latest_feed_root(7, true)->seq, 2u);
+  // Feed keys per side too.
+  core::FeedKey key = feed_key('s', 0, 1);
+  key.sandbox = true;
+  ASSERT_EQ(store().publish_feed_root(sandbox("901", 3), {key}, kNow + 40),
+            core::PublishOutcome::kPublished);
+  EXPECT_EQ(store().feed_keys(7, true), std::vector<core::FeedKey>{key});
+  EXPECT_TRUE(store().feed_keys(7).empty());
+  reopen();
+  EXPECT_EQ(store().recent_roots(7, kNow + 40, true).size(), 2u);  // 901 current, 111 replaced
+  EXPECT_EQ(store().recent_roots(7, kNow + 40)[0].root, "900");
+}
+
 TEST_P(StoreSuite, roots_of_one_issuer_leave_the_others_alone) {
   store().publish_root(1, "111", kNow);
   store().publish_root(2, "222", kNow + 1000);

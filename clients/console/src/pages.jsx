@@ -27,6 +27,13 @@ function Shown({ created, onClose }) {
           <code id="new-webhook-secret">{created.webhook_secret}</code>
         </>
       )}
+      {created.test_api_key && (
+        <>
+          <p>{t('testKeyShownOnce')}</p>
+          <code id="new-test-api-key">{created.test_api_key}</code>
+          <code id="new-test-client-id">{created.test_client_id}</code>
+        </>
+      )}
       <button type="button" onClick={onClose}>
         {t('close')}
       </button>
@@ -128,7 +135,10 @@ export function Partners() {
             const suspended = c.suspended === true || c.status === 'suspended';
             return (
               <tr data-client-id={c.id ?? c.client_id}>
-                <td>{c.name}</td>
+                <td>
+                  {c.name}
+                  {c.mode === 'test' && <span class="mode"> ({t('testMode')})</span>}
+                </td>
                 <td>{(c.scopes ?? []).join(', ')}</td>
                 <td>{suspended ? t('suspended') : t('active')}</td>
                 <td>

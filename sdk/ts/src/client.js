@@ -24,7 +24,7 @@ import { kRetryDefaults, nextDelay, parseRetryAfter, sleep } from './retry.js';
 /**
  * @typedef {object} ClientOptions
  * @property {string} baseUrl e.g. "https://proofgate.example" (no trailing /api/v1)
- * @property {string} [apiKey] "pgk_<prefix>_<secret>", sent as `Authorization: Bearer`
+ * @property {string} [apiKey] "pg_live_<prefix>_<secret>" or "pg_test_<prefix>_<secret>" (a legacy "pgk_..." key works as a live key), sent as `Authorization: Bearer`
  * @property {TokenProvider} [tokenProvider] instead of apiKey: OAuth2 access tokens
  * @property {RetryOptions} [retry]
  * @property {number} [timeoutMs] per attempt (default 10000)

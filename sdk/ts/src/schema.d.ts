@@ -43,7 +43,7 @@ export interface paths {
          *     4. `Idempotency-Key` (optional, 1–255 printable ASCII characters, kept 10 minutes per partner): the same key with the same body answers the stored response (header `Idempotent-Replayed: true`); with another body, or while the first is in flight → `IDEMPOTENCY_CONFLICT`.
          *     5. The proof request: this partner created one with this nonce (else `NOT_FOUND`), for this claim type, version and domain (else `BINDING_MISMATCH`), not expired (`REQUEST_EXPIRED`), not answered before (`NONCE_REPLAY`).
          *     6. The circuit: loaded (`UNKNOWN_CIRCUIT`) and enabled (`CIRCUIT_DISABLED`); the number of public signals is the manifest's.
-         *     7. Every public signal by its manifest name (binding, scope, today, threshold, min_level, fiscal_year) → `BINDING_MISMATCH` naming the signal; `root` current or recently superseded → `STALE_ROOT`.
+         *     7. Every public signal by its manifest name (binding, scope, today, threshold, min_level, fiscal_year) → `BINDING_MISMATCH` naming the signal; `root` current or recently superseded → `STALE_ROOT`, and a root of the key's mode (a sandbox root for a test key, a live root for a live key) → `ROOT_MODE_MISMATCH`.
          *     8. The Groth16 check → `INVALID_PROOF`.
          *
          *     Steps 7 and 8 failing answer 422 with a `Rejection` (`"outcome":"rejected"` and a `proof_id`): the attempt is recorded as a `failed` proof and the nonce is spent.
@@ -345,8 +345,8 @@ export interface paths {
         get: operations["listClients"];
         put?: never;
         /**
-         * Create a partner: its API key and webhook secret are shown once
-         * @description Checks as `proofgate admin create-client` does: name 1–200 characters; known claim types; lowercase DNS domains, each held by no other partner; a webhook URL the outbound-address guard accepts (https, no loopback/private/link-local/metadata address). Audited (`client.created`: never the key or secret; of the webhook URL only its host) in the same transaction.
+         * Create a partner and its test twin: their API keys and secrets are shown once
+         * @description Checks as `proofgate admin create-client` does: name 1–200 characters; known claim types; lowercase DNS domains, each held by no other partner; a webhook URL the outbound-address guard accepts (https, no loopback/private/link-local/metadata address). Audited (`client.created`: never the key or secret; of the webhook URL only its host) in the same transaction. Without `mode` (or with `live`) it makes the live client (`pg_live_` key) and its test twin (`pg_test_` key, its own id, OAuth2 secret and webhook secret, the same scopes and domains, claiming none), in one transaction, and answers both; with `mode` `test` only a test client.
          */
         post: operations["createClient"];
         delete?: never;
@@ -913,10 +913,10 @@ export interface components {
             /** @description The HTTP status of the answer. */
             status: number;
             /**
-             * @description The machine-readable reason. HTTP status by code: INVALID_REQUEST 400, UNAUTHORIZED 401, UNAUTHORIZED_SCOPE 403, CLIENT_SUSPENDED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, UNKNOWN_CIRCUIT 404, CIRCUIT_DISABLED 422, REQUEST_EXPIRED 410, NONCE_REPLAY 409, IDEMPOTENCY_CONFLICT 409, CONFLICT 409, BINDING_MISMATCH 422, STALE_ROOT 422, INVALID_PROOF 422, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, RATE_LIMITED 429, WRONG_CODE 401, CODE_EXPIRED 410, NOT_READY 503, INTERNAL 500.
+             * @description The machine-readable reason. HTTP status by code: INVALID_REQUEST 400, UNAUTHORIZED 401, UNAUTHORIZED_SCOPE 403, CLIENT_SUSPENDED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, UNKNOWN_CIRCUIT 404, CIRCUIT_DISABLED 422, REQUEST_EXPIRED 410, NONCE_REPLAY 409, IDEMPOTENCY_CONFLICT 409, CONFLICT 409, BINDING_MISMATCH 422, STALE_ROOT 422, ROOT_MODE_MISMATCH 422, INVALID_PROOF 422, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, RATE_LIMITED 429, WRONG_CODE 401, CODE_EXPIRED 410, NOT_READY 503, INTERNAL 500.
              * @enum {string}
              */
-            error_code: "INVALID_REQUEST" | "UNAUTHORIZED" | "UNAUTHORIZED_SCOPE" | "CLIENT_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNKNOWN_CIRCUIT" | "CIRCUIT_DISABLED" | "REQUEST_EXPIRED" | "NONCE_REPLAY" | "IDEMPOTENCY_CONFLICT" | "CONFLICT" | "BINDING_MISMATCH" | "STALE_ROOT" | "INVALID_PROOF" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "WRONG_CODE" | "CODE_EXPIRED" | "NOT_READY" | "INTERNAL";
+            error_code: "INVALID_REQUEST" | "UNAUTHORIZED" | "UNAUTHORIZED_SCOPE" | "CLIENT_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNKNOWN_CIRCUIT" | "CIRCUIT_DISABLED" | "REQUEST_EXPIRED" | "NONCE_REPLAY" | "IDEMPOTENCY_CONFLICT" | "CONFLICT" | "BINDING_MISMATCH" | "STALE_ROOT" | "ROOT_MODE_MISMATCH" | "INVALID_PROOF" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "WRONG_CODE" | "CODE_EXPIRED" | "NOT_READY" | "INTERNAL";
             /** @description What is wrong, without echoing secrets. */
             detail: string;
             /**
@@ -924,13 +924,18 @@ export interface components {
              * @example request.nonce
              */
             field?: string;
+            /**
+             * @description On the partner routes (/api/v1) once the key or token is accepted: the mode of the partner client, `live` or `test`.
+             * @enum {unknown}
+             */
+            mode?: "live" | "test";
         };
         /** @description The answer when a public signal, the root (step 7) or the Groth16 check (step 8) fails: a Problem with `outcome` "rejected" and the `proof_id` of the `failed` proof recorded for the attempt (the nonce is spent: one attempt per request). */
         Rejection: components["schemas"]["Problem"] & {
             /** @constant */
             status?: 422;
             /** @enum {unknown} */
-            error_code?: "BINDING_MISMATCH" | "STALE_ROOT" | "INVALID_PROOF";
+            error_code?: "BINDING_MISMATCH" | "STALE_ROOT" | "ROOT_MODE_MISMATCH" | "INVALID_PROOF";
             /** @constant */
             outcome: "rejected";
             /**
@@ -1011,6 +1016,11 @@ export interface components {
             };
             /** @description The versions of the claim type this partner accepts now (enabled or deprecated before their sunset, and not older than the partner's minimum), newest first; the request is bound to `circuit_version`, the newest of them unless the body named one (docs/circuits.md). Also in the QR payload. */
             accepted_versions?: components["schemas"]["CircuitVersion"][];
+            /**
+             * @description The partner client's mode (docs/partners.md, "Keys and modes"): `test` for a test key (`pg_test_…`) or a token of a test client, else `live`.
+             * @enum {unknown}
+             */
+            mode: "live" | "test";
         };
         /** @description A G1 point in snarkjs form `[x, y, "1"]`; coordinates below p. */
         G1Point: components["schemas"]["Decimal"][];
@@ -1062,6 +1072,11 @@ export interface components {
             root_seq: number;
             /** @description Seconds since the issuer signed the proof's root: a partner may apply its own freshness policy. */
             root_age_seconds: number;
+            /**
+             * @description The partner client's mode (docs/partners.md, "Keys and modes"): `test` for a test key (`pg_test_…`) or a token of a test client, else `live`.
+             * @enum {unknown}
+             */
+            mode: "live" | "test";
         };
         ProofStatus: {
             /** Format: uuid */
@@ -1077,6 +1092,11 @@ export interface components {
              * @description null when the proof failed.
              */
             verified_at: string | null;
+            /**
+             * @description The partner client's mode (docs/partners.md, "Keys and modes"): `test` for a test key (`pg_test_…`) or a token of a test client, else `live`.
+             * @enum {unknown}
+             */
+            mode: "live" | "test";
         };
         Health: {
             /** @constant */
@@ -1194,6 +1214,16 @@ export interface components {
              * @description The partner's last authenticated call (at most once a minute per key).
              */
             last_used_at: string | null;
+            /**
+             * @description `live`, or `test` for a test client (a partner's test twin, or a client made with `mode` test).
+             * @enum {unknown}
+             */
+            mode: "live" | "test";
+            /**
+             * Format: uuid
+             * @description A test twin's live partner; null for a live client and for a test client made alone.
+             */
+            live_client_id: string | null;
         };
         PartnerDetail: components["schemas"]["Partner"] & {
             keys: components["schemas"]["PartnerKey"][];
@@ -3346,6 +3376,12 @@ export interface operations {
                     domains: components["schemas"]["VerifierDomain"][];
                     /** Format: uri */
                     webhook_url?: string;
+                    /**
+                     * @description `live` (default): the live client and its test twin, both answered; `test`: one test client alone, claiming no domain (a sandbox partner).
+                     * @default live
+                     * @enum {unknown}
+                     */
+                    mode?: "live" | "test";
                 };
             };
         };
@@ -3357,13 +3393,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Partner"] & {
-                        /** @description Shown once: only its prefix and SHA-256 are kept. */
+                        /** @description Shown once: only its prefix and SHA-256 are kept. `pg_live_<prefix>_<secret>` (`pg_test_…` for a test client made alone). */
                         api_key: string;
                         key_prefix: string;
                         /** @description Shown once (sealed at rest); null without a webhook URL. */
                         webhook_secret: string | null;
                         /** @description Shown once: the OAuth2 client secret (`client_id` is the partner's id); only its SHA-256 is kept. */
                         client_secret: string;
+                        /**
+                         * Format: uuid
+                         * @description The test twin's id (also its OAuth2 client id); absent for a test client made alone.
+                         */
+                        test_client_id?: string;
+                        /** @description Shown once: the test twin's key (sandbox roots only). */
+                        test_api_key?: string;
+                        test_key_prefix?: string;
+                        /** @description Shown once: the test twin's OAuth2 client secret. */
+                        test_client_secret?: string;
+                        /** @description Shown once: the test twin's own webhook secret; null without a webhook URL. */
+                        test_webhook_secret?: string | null;
                     };
                 };
             };

@@ -85,7 +85,7 @@ before(async () => {
   Object.assign(demo, started);
   const created = spawnSync(bin, ['admin', 'create-client', '--name', 'Hooked', '--scopes', 'age_over_18',
     '--domains', 'hooks.example', '--webhook-url', `http://127.0.0.1:${receiver.address().port}/hook`,
-    '--allow-loopback-webhook', '--data-dir', demo.dataDir], { encoding: 'utf8' });
+    '--allow-loopback-webhook', '--test', '--data-dir', demo.dataDir], { encoding: 'utf8' });
   assert.equal(created.status, 0, created.stderr);
   const c = JSON.parse(created.stdout);
   Object.assign(hooked, { key: c.api_key, secret: c.webhook_secret });
@@ -190,6 +190,8 @@ test('a webhook delivered by the real worker verifies with the SDK; tampered cop
 
   const payload = verifyWebhook({ secret: hooked.secret, headers: delivery.headers, body: delivery.body });
   assert.equal(payload.event, 'proof.verified');
+  assert.equal(payload.mode, 'test', 'a test client\'s events say so');
+  assert.equal(verified.mode, 'test');
   assert.equal(payload.proof_id, verified.proof_id);
   assert.equal(payload.status, 'verified');
   const bodyOnly = verifyWebhook({ secret: hooked.secret, headers: delivery.headers, body: delivery.body, scheme: 'sha256' });

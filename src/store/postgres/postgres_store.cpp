@@ -66,8 +66,8 @@ constexpr Statement kEnsurePartitions{
 // scopes and domains are text[]: written as array literals, read as JSON arrays.
 constexpr Statement kInsertClient{"insert_client", R"sql(
   INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
-                           webhook_secret_sealed, created_at, last_used)
-  VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10))sql",
+                           webhook_secret_sealed, created_at, last_used, mode, live_client_id)
+  VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10, $11, $12))sql",
                                   false};
 constexpr Statement kInsertClientSecret{"insert_client_secret", R"sql(
   INSERT INTO client_secrets (client_id, secret_hash, updated_at) VALUES ($1, $2, $3))sql",
@@ -76,27 +76,28 @@ constexpr Statement kInsertClientSecret{"insert_client_secret", R"sql(
 constexpr Statement kFindClientByPrefix{"find_client_by_prefix", R"sql(
   SELECT c.id, c.name, k.prefix AS key_prefix, k.key_hash, array_to_json(c.scopes) AS scopes,
          array_to_json(c.domains) AS domains, c.webhook_url, c.webhook_secret_sealed,
-         c.created_at, k.last_used_at AS last_used, k.revoked_at, c.suspended_at
+         c.created_at, k.last_used_at AS last_used, k.revoked_at, c.suspended_at, c.mode,
+         c.live_client_id
   FROM client_keys k JOIN api_clients c ON c.id = k.client_id
   WHERE k.prefix = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2))sql",
                                         true};
 constexpr Statement kListClients{"list_clients", R"sql(
   SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
          array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
-         last_used, revoked_at, suspended_at
+         last_used, revoked_at, suspended_at, mode, live_client_id
   FROM api_clients ORDER BY created_at, id)sql",
                                  false};
 constexpr Statement kFindClient{"find_client", R"sql(
   SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
          array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
-         last_used, revoked_at, suspended_at
+         last_used, revoked_at, suspended_at, mode, live_client_id
   FROM api_clients WHERE id = $1)sql",
                                 false};
 // Keyset pagination: strictly after ($1, $2) in (created_at, id) order; $2 '' from the first.
 constexpr Statement kListClientsAfter{"list_clients_after", R"sql(
   SELECT id, name, key_prefix, key_hash, array_to_json(scopes) AS scopes,
          array_to_json(domains) AS domains, webhook_url, webhook_secret_sealed, created_at,
-         last_used, revoked_at, suspended_at
+         last_used, revoked_at, suspended_at, mode, live_client_id
   FROM api_clients WHERE $2 = '' OR (created_at, id) > ($1::bigint, $2)
   ORDER BY created_at, id LIMIT $3::bigint)sql",
                                       false};
@@ -121,12 +122,17 @@ constexpr Statement kUpdateClient{"update_client", R"sql(
   UPDATE api_clients SET name = $2, scopes = $3::text[], domains = $4::text[], webhook_url = $5
   WHERE id = $1 RETURNING 1)sql",
                                   false};
+// The test twin of a partner follows its scopes and domains (it claims no domain).
+constexpr Statement kUpdateTwin{"update_twin", R"sql(
+  UPDATE api_clients SET scopes = $2::text[], domains = $3::text[] WHERE live_client_id = $1)sql",
+                                false};
 constexpr Statement kReleaseDomains{"release_domains",
                                     "DELETE FROM verifier_domains WHERE client_id = $1", false};
 // $2 NULL resumes; a row already in the asked state is not changed (no row returned).
 constexpr Statement kSetSuspended{"set_suspended", R"sql(
   UPDATE api_clients SET suspended_at = $2::bigint
-  WHERE id = $1 AND ($2::bigint IS NULL) <> (suspended_at IS NULL) RETURNING 1)sql",
+  WHERE (id = $1 OR live_client_id = $1) AND ($2::bigint IS NULL) <> (suspended_at IS NULL)
+  RETURNING 1)sql",
                                   false};
 // A domain held by another partner returns no row (and the caller rolls back). ON CONFLICT waits
 // for a concurrent claim of the same domain to commit or roll back, so one of two wins.
@@ -140,11 +146,13 @@ constexpr Statement kClientRevokedAt{"client_revoked_at",
 // Every live key of the partner (an expired one stays as it is); then the partner is marked.
 constexpr Statement kRevokeKey{"revoke_key", R"sql(
   UPDATE client_keys SET revoked_at = $2
-  WHERE client_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+  WHERE client_id IN (SELECT id FROM api_clients WHERE id = $1 OR live_client_id = $1)
+    AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
   RETURNING 1)sql",
                                false};
-constexpr Statement kMarkRevoked{"mark_revoked",
-                                 "UPDATE api_clients SET revoked_at = $2 WHERE id = $1", false};
+constexpr Statement kMarkRevoked{
+    "mark_revoked", "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 OR live_client_id = $1",
+    false};
 // last_used only moves forward, so touches that commit out of order keep the newest.
 constexpr Statement kTouchClient{"touch_client", R"sql(
   UPDATE api_clients SET last_used = $2
@@ -352,39 +360,42 @@ constexpr Statement kLockIssuer{"lock_issuer",
                                 "SELECT pg_advisory_xact_lock(1885827700, $1::integer)", false};
 static_assert(kRootLockClass == 1885827700, "kLockIssuer spells the root lock class out");
 constexpr Statement kFindRoot{"find_root", R"sql(
-  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
-  FROM issuer_roots WHERE issuer_id = $1 AND root = $2)sql",
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox
+  FROM issuer_roots WHERE issuer_id = $1 AND root = $2 AND sandbox = $3)sql",
                               true};
 constexpr Statement kLatestFeedRoot{"latest_feed_root", R"sql(
-  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
-  FROM issuer_roots WHERE issuer_id = $1 AND seq > 0 ORDER BY seq DESC LIMIT 1)sql",
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox
+  FROM issuer_roots WHERE issuer_id = $1 AND sandbox = $2 AND seq > 0
+  ORDER BY seq DESC LIMIT 1)sql",
                                     true};
 constexpr Statement kSupersedeRoots{"supersede_roots", R"sql(
-  UPDATE issuer_roots SET superseded_at = $2 WHERE issuer_id = $1 AND superseded_at = 0)sql",
+  UPDATE issuer_roots SET superseded_at = $2
+  WHERE issuer_id = $1 AND sandbox = $3 AND superseded_at = 0)sql",
                                     false};
 constexpr Statement kInsertCurrentRoot{"insert_current_root", R"sql(
-  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at)
-  VALUES ($1, $2, $3, 0, $4, $5))sql",
+  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox)
+  VALUES ($1, $2, $3, 0, $4, $5, $6))sql",
                                        false};
 constexpr Statement kRecentRoots{"recent_roots", R"sql(
-  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
-  FROM issuer_roots WHERE issuer_id = $1 AND (superseded_at = 0 OR superseded_at >= $2)
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox
+  FROM issuer_roots WHERE issuer_id = $1 AND sandbox = $3
+    AND (superseded_at = 0 OR superseded_at >= $2)
   ORDER BY superseded_at = 0 DESC, superseded_at DESC, published_at DESC)sql",
                                  true};
 
 // A stored key keeps its public key and the entry that announced it; its end only comes sooner
 // (0 is "no end"), as in feed::ChainState::accept.
 constexpr Statement kUpsertFeedKey{"upsert_feed_key", R"sql(
-  INSERT INTO feed_keys (issuer_id, key_id, public_key, valid_until, announced_seq)
-  VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (issuer_id, key_id) DO UPDATE SET valid_until = CASE
+  INSERT INTO feed_keys (issuer_id, key_id, public_key, valid_until, announced_seq, sandbox)
+  VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (issuer_id, sandbox, key_id) DO UPDATE SET valid_until = CASE
     WHEN feed_keys.valid_until = 0 THEN excluded.valid_until
     WHEN excluded.valid_until = 0 THEN feed_keys.valid_until
     ELSE least(feed_keys.valid_until, excluded.valid_until) END)sql",
                                    false};
 constexpr Statement kFeedKeys{"feed_keys", R"sql(
-  SELECT issuer_id, key_id, public_key, valid_until, announced_seq FROM feed_keys
-  WHERE issuer_id = $1 ORDER BY announced_seq, key_id)sql",
+  SELECT issuer_id, key_id, public_key, valid_until, announced_seq, sandbox FROM feed_keys
+  WHERE issuer_id = $1 AND sandbox = $2 ORDER BY announced_seq, key_id)sql",
                               false};
 
 constexpr Statement kSetCircuitEnabled{"set_circuit_enabled", R"sql(
@@ -439,6 +450,7 @@ constexpr Statement kDeleteAudit{"delete_audit", R"sql(
   DELETE FROM audit_logs WHERE id = ANY ($1::bigint[]) RETURNING id)sql",
                                  false};
 // --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+// Test-mode clients never count (docs/partners.md, "Keys and modes").
 
 constexpr Statement kUsageCounts{"usage_counts", R"sql(
   SELECT created_at / $3::bigint * $3::bigint AS bucket, claim_type, verifier_id, status,
@@ -446,6 +458,7 @@ constexpr Statement kUsageCounts{"usage_counts", R"sql(
   FROM proofs
   WHERE created_at >= $1 AND created_at < $2 AND ($4::text = '' OR claim_type = $4::text)
     AND ($5::text = '' OR verifier_id = $5::text)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql",
                                  false};
 // Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
@@ -456,6 +469,7 @@ constexpr Statement kUsageLatencies{"usage_latencies", R"sql(
     FROM proofs
     WHERE created_at >= $1 AND created_at < $2 AND latency_ms IS NOT NULL
       AND ($4::text = '' OR claim_type = $4::text) AND ($5::text = '' OR verifier_id = $5::text)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
     WINDOW w AS (PARTITION BY created_at / $3::bigint, claim_type, verifier_id
                  ORDER BY latency_ms ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
   SELECT bucket, claim_type, verifier_id, n,
@@ -575,21 +589,23 @@ core::PublishOutcome write_root(Connection& connection, const core::IssuerRoot& 
   // The issuer id's 32 bits as the lock's integer key.
   connection.run(kLockIssuer, Params().integer(static_cast<std::int32_t>(root.issuer_id)),
                  operation);
-  const Result known =
-      connection.run(kFindRoot, Params().integer(root.issuer_id).text(root.root), operation);
+  const Result known = connection.run(
+      kFindRoot, Params().integer(root.issuer_id).text(root.root).boolean(root.sandbox), operation);
   if (const auto row = first_row<core::IssuerRoot>(
           known, operation, [](const auto& r) { return root_from_row(r); })) {
     return row->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
                                    : core::PublishOutcome::kReplacedBefore;
   }
-  connection.run(kSupersedeRoots, Params().integer(root.issuer_id).integer(now), operation);
+  connection.run(kSupersedeRoots,
+                 Params().integer(root.issuer_id).integer(now).boolean(root.sandbox), operation);
   connection.run(kInsertCurrentRoot,
                  Params()
                      .integer(root.issuer_id)
                      .text(root.root)
                      .integer(now)
                      .integer(static_cast<std::int64_t>(root.seq))
-                     .integer(root.issued_at != 0 ? root.issued_at : now),
+                     .integer(root.issued_at != 0 ? root.issued_at : now)
+                     .boolean(root.sandbox),
                  operation);
   return core::PublishOutcome::kPublished;
 }
@@ -634,7 +650,9 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
       .nullable_text(client.webhook_url)
       .nullable_bytes(client.webhook_secret_sealed)
       .integer(client.created_at)
-      .nullable_integer(client.last_used);
+      .nullable_integer(client.last_used)
+      .text(core::mode_name(client.mode))
+      .nullable_text(client.live_client_id);
   connection.run(kInsertClient, params, operation);
   write_key(connection, client.id,
             {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
@@ -645,7 +663,9 @@ std::optional<std::string> write_client(Connection& connection, const core::Clie
         Params().text(client.id).bytes(client.client_secret_hash).integer(client.created_at),
         operation);
   }
-  return claim_domains(connection, client, operation);
+  // A test client claims no domain: its partner's live side holds them.
+  return client.mode == core::Mode::kTest ? std::nullopt
+                                          : claim_domains(connection, client, operation);
 }
 
 core::AuditChainHead lock_audit_head(Connection& connection, std::string_view operation) {
@@ -1025,45 +1045,49 @@ core::PublishOutcome PostgresStore::publish_feed_root(const core::IssuerRoot& ro
                         .text(key.key_id)
                         .text(key.public_key)
                         .integer(key.valid_until)
-                        .integer(static_cast<std::int64_t>(key.announced_seq)),
+                        .integer(static_cast<std::int64_t>(key.announced_seq))
+                        .boolean(key.sandbox),
                     kOperation);
   }
   transaction.commit();
   return outcome;
 }
 
-std::vector<core::FeedKey> PostgresStore::feed_keys(std::uint32_t issuer_id) {
+std::vector<core::FeedKey> PostgresStore::feed_keys(std::uint32_t issuer_id, bool sandbox) {
   constexpr std::string_view kOperation = "feed_keys";
   auto connection = pool_->acquire(kOperation);
-  const Result rows = connection->run(kFeedKeys, Params().integer(issuer_id), kOperation);
+  const Result rows =
+      connection->run(kFeedKeys, Params().integer(issuer_id).boolean(sandbox), kOperation);
   return all_rows<core::FeedKey>(rows, kOperation,
                                  [](const auto& row) { return feed_key_from_row(row); });
 }
 
 std::optional<core::IssuerRoot> PostgresStore::find_root(std::uint32_t issuer_id,
-                                                         std::string_view root) {
+                                                         std::string_view root, bool sandbox) {
   constexpr std::string_view kOperation = "find_root";
   auto connection = pool_->acquire(kOperation);
-  const Result rows =
-      connection->run(kFindRoot, Params().integer(issuer_id).text(root), kOperation);
+  const Result rows = connection->run(
+      kFindRoot, Params().integer(issuer_id).text(root).boolean(sandbox), kOperation);
   return first_row<core::IssuerRoot>(rows, kOperation,
                                      [](const auto& row) { return root_from_row(row); });
 }
 
-std::optional<core::IssuerRoot> PostgresStore::latest_feed_root(std::uint32_t issuer_id) {
+std::optional<core::IssuerRoot> PostgresStore::latest_feed_root(std::uint32_t issuer_id,
+                                                                bool sandbox) {
   constexpr std::string_view kOperation = "latest_feed_root";
   auto connection = pool_->acquire(kOperation);
-  const Result rows = connection->run(kLatestFeedRoot, Params().integer(issuer_id), kOperation);
+  const Result rows =
+      connection->run(kLatestFeedRoot, Params().integer(issuer_id).boolean(sandbox), kOperation);
   return first_row<core::IssuerRoot>(rows, kOperation,
                                      [](const auto& row) { return root_from_row(row); });
 }
 
 std::vector<core::IssuerRoot> PostgresStore::recent_roots(std::uint32_t issuer_id,
-                                                          core::UnixMillis since) {
+                                                          core::UnixMillis since, bool sandbox) {
   constexpr std::string_view kOperation = "recent_roots";
   auto connection = pool_->acquire(kOperation);
-  const Result rows =
-      connection->run(kRecentRoots, Params().integer(issuer_id).integer(since), kOperation);
+  const Result rows = connection->run(
+      kRecentRoots, Params().integer(issuer_id).integer(since).boolean(sandbox), kOperation);
   return all_rows<core::IssuerRoot>(rows, kOperation,
                                     [](const auto& row) { return root_from_row(row); });
 }
@@ -1372,11 +1396,13 @@ core::UsageData PostgresStore::usage(const core::UsageQuery& q) {
 // --- core::AdminStore: each change with its audit entry, in one transaction ---
 
 std::optional<std::string> PostgresStore::create_client(const core::Client& client,
+                                                        const core::Client* test_twin,
                                                         const core::AuditEntry& audit) {
   constexpr std::string_view kOperation = "create_client";
   auto connection = pool_->acquire(kOperation);
   Transaction transaction(*connection, kOperation);
   if (auto taken = write_client(*connection, client, kOperation)) return taken;  // rolls back
+  if (test_twin) write_client(*connection, *test_twin, kOperation);
   write_audit(*connection, audit, kOperation);
   transaction.commit();
   return std::nullopt;
@@ -1501,8 +1527,14 @@ std::optional<std::string> PostgresStore::update_client(const core::Client& clie
           .rows() == 0) {
     fail(kOperation, "no partner '" + client.id + "'");
   }
+  connection->run(
+      kUpdateTwin,
+      Params().text(client.id).text(text_array(client.scopes)).text(text_array(client.domains)),
+      kOperation);
   connection->run(kReleaseDomains, Params().text(client.id), kOperation);
-  if (auto taken = claim_domains(*connection, client, kOperation)) return taken;  // rolls back
+  if (client.mode == core::Mode::kLive) {
+    if (auto taken = claim_domains(*connection, client, kOperation)) return taken;  // rolls back
+  }
   write_audit(*connection, audit, kOperation);
   transaction.commit();
   return std::nullopt;

@@ -130,12 +130,16 @@ class PostgresStore final : public core::Store,
   core::PublishOutcome publish_feed_root(const core::IssuerRoot& root,
                                          const std::vector<core::FeedKey>& keys,
                                          core::UnixMillis now) override;
-  std::vector<core::FeedKey> feed_keys(std::uint32_t issuer_id) override;
-  std::optional<core::IssuerRoot> find_root(std::uint32_t issuer_id,
-                                            std::string_view root) override;
-  std::optional<core::IssuerRoot> latest_feed_root(std::uint32_t issuer_id) override;
-  std::vector<core::IssuerRoot> recent_roots(std::uint32_t issuer_id,
-                                             core::UnixMillis since) override;
+  using core::Store::feed_keys;
+  using core::Store::find_root;
+  using core::Store::latest_feed_root;
+  using core::Store::recent_roots;
+  std::vector<core::FeedKey> feed_keys(std::uint32_t issuer_id, bool sandbox) override;
+  std::optional<core::IssuerRoot> find_root(std::uint32_t issuer_id, std::string_view root,
+                                            bool sandbox) override;
+  std::optional<core::IssuerRoot> latest_feed_root(std::uint32_t issuer_id, bool sandbox) override;
+  std::vector<core::IssuerRoot> recent_roots(std::uint32_t issuer_id, core::UnixMillis since,
+                                             bool sandbox) override;
 
   void set_circuit_enabled(std::string_view claim_type, std::string_view version, bool enabled,
                            core::UnixMillis now) override;
@@ -192,7 +196,9 @@ class PostgresStore final : public core::Store,
 
   // --- core::AdminStore ---
 
+  using core::AdminStore::create_client;
   std::optional<std::string> create_client(const core::Client& client,
+                                           const core::Client* test_twin,
                                            const core::AuditEntry& audit) override;
   core::RevokeOutcome revoke_key(std::string_view client_id, core::UnixMillis now,
                                  const core::AuditEntry& audit) override;

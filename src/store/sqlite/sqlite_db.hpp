@@ -162,6 +162,8 @@ class Row {
     return query_.column_integer(query_.column(name));
   }
   bool is_null(std::string_view name) const { return query_.column_null(query_.column(name)); }
+  /// Booleans are INTEGER 0 or 1.
+  bool boolean(std::string_view name) const { return integer(name) != 0; }
   /// JSON columns are TEXT holding what was written.
   std::string json(std::string_view name) const { return text(name); }
 

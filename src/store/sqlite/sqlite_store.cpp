@@ -51,27 +51,27 @@ constexpr std::string_view kPing = "SELECT 1 AS one";
 
 constexpr std::string_view kInsertClient = R"sql(
   INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
-                           webhook_secret_sealed, created_at, last_used)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
+                           webhook_secret_sealed, created_at, last_used, mode, live_client_id)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql";
 // The partner by one of its keys: live (not revoked, not expired at ?2); the key's own columns.
 constexpr std::string_view kFindClientByPrefix = R"sql(
   SELECT c.id, c.name, k.prefix AS key_prefix, k.key_hash, c.scopes, c.domains, c.webhook_url,
          c.webhook_secret_sealed, c.created_at, k.last_used_at AS last_used, k.revoked_at,
-         c.suspended_at
+         c.suspended_at, c.mode, c.live_client_id
   FROM client_keys k JOIN api_clients c ON c.id = k.client_id
   WHERE k.prefix = ?1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2))sql";
 constexpr std::string_view kListClients = R"sql(
   SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used, revoked_at, suspended_at
+         created_at, last_used, revoked_at, suspended_at, mode, live_client_id
   FROM api_clients ORDER BY created_at, id)sql";
 constexpr std::string_view kFindClient = R"sql(
   SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used, revoked_at, suspended_at
+         created_at, last_used, revoked_at, suspended_at, mode, live_client_id
   FROM api_clients WHERE id = ?1)sql";
 // Keyset pagination: strictly after (?1, ?2) in (created_at, id) order; ?2 '' from the first.
 constexpr std::string_view kListClientsAfter = R"sql(
   SELECT id, name, key_prefix, key_hash, scopes, domains, webhook_url, webhook_secret_sealed,
-         created_at, last_used, revoked_at, suspended_at
+         created_at, last_used, revoked_at, suspended_at, mode, live_client_id
   FROM api_clients WHERE ?2 = '' OR (created_at, id) > (?1, ?2)
   ORDER BY created_at, id LIMIT ?3)sql";
 constexpr std::string_view kClientKeys = R"sql(
@@ -97,11 +97,14 @@ constexpr std::string_view kSetCurrentKey = R"sql(
 constexpr std::string_view kUpdateClient = R"sql(
   UPDATE api_clients SET name = ?2, scopes = ?3, domains = ?4, webhook_url = ?5 WHERE id = ?1
   RETURNING 1)sql";
+// The test twin of a partner follows its scopes and domains (it claims no domain).
+constexpr std::string_view kUpdateTwin = R"sql(
+  UPDATE api_clients SET scopes = ?2, domains = ?3 WHERE live_client_id = ?1)sql";
 constexpr std::string_view kReleaseDomains = "DELETE FROM verifier_domains WHERE client_id = ?1";
 // ?2 NULL resumes; a row already in the asked state is not changed (no row returned).
 constexpr std::string_view kSetSuspended = R"sql(
   UPDATE api_clients SET suspended_at = ?2
-  WHERE id = ?1 AND (?2 IS NULL) <> (suspended_at IS NULL) RETURNING 1)sql";
+  WHERE (id = ?1 OR live_client_id = ?1) AND (?2 IS NULL) <> (suspended_at IS NULL) RETURNING 1)sql";
 
 // A domain held by another partner returns no row (and the caller rolls back).
 constexpr std::string_view kClaimDomain = R"sql(
@@ -114,9 +117,11 @@ constexpr std::string_view kClientRevokedAt = "SELECT revoked_at FROM api_client
 // Every live key of the partner (an expired one stays as it is); then the partner is marked.
 constexpr std::string_view kRevokeKey = R"sql(
   UPDATE client_keys SET revoked_at = ?2
-  WHERE client_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+  WHERE client_id IN (SELECT id FROM api_clients WHERE id = ?1 OR live_client_id = ?1)
+    AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
   RETURNING 1)sql";
-constexpr std::string_view kMarkRevoked = "UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1";
+constexpr std::string_view kMarkRevoked =
+    "UPDATE api_clients SET revoked_at = ?2 WHERE id = ?1 OR live_client_id = ?1";
 
 constexpr std::string_view kInsertRequest = R"sql(
   INSERT INTO proof_requests (id, verifier_id, nonce, claim_type, circuit_version,
@@ -244,31 +249,34 @@ constexpr std::string_view kFindIdempotency = R"sql(
   FROM idempotency_keys WHERE verifier_id = ?1 AND key = ?2)sql";
 
 constexpr std::string_view kFindRoot = R"sql(
-  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
-  FROM issuer_roots WHERE issuer_id = ?1 AND root = ?2)sql";
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox
+  FROM issuer_roots WHERE issuer_id = ?1 AND root = ?2 AND sandbox = ?3)sql";
 constexpr std::string_view kLatestFeedRoot = R"sql(
-  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
-  FROM issuer_roots WHERE issuer_id = ?1 AND seq > 0 ORDER BY seq DESC LIMIT 1)sql";
-constexpr std::string_view kSupersedeRoots =
-    "UPDATE issuer_roots SET superseded_at = ?2 WHERE issuer_id = ?1 AND superseded_at = 0";
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox
+  FROM issuer_roots WHERE issuer_id = ?1 AND sandbox = ?2 AND seq > 0
+  ORDER BY seq DESC LIMIT 1)sql";
+constexpr std::string_view kSupersedeRoots = R"sql(
+  UPDATE issuer_roots SET superseded_at = ?2
+  WHERE issuer_id = ?1 AND sandbox = ?3 AND superseded_at = 0)sql";
 constexpr std::string_view kInsertCurrentRoot = R"sql(
-  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at)
-  VALUES (?1, ?2, ?3, 0, ?4, ?5))sql";
+  INSERT INTO issuer_roots (issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox)
+  VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6))sql";
 // A stored key keeps its public key and the entry that announced it; its end only comes sooner
 // (0 is "no end"), as in feed::ChainState::accept.
 constexpr std::string_view kUpsertFeedKey = R"sql(
-  INSERT INTO feed_keys (issuer_id, key_id, public_key, valid_until, announced_seq)
-  VALUES (?1, ?2, ?3, ?4, ?5)
-  ON CONFLICT (issuer_id, key_id) DO UPDATE SET valid_until = CASE
+  INSERT INTO feed_keys (issuer_id, key_id, public_key, valid_until, announced_seq, sandbox)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+  ON CONFLICT (issuer_id, sandbox, key_id) DO UPDATE SET valid_until = CASE
     WHEN feed_keys.valid_until = 0 THEN excluded.valid_until
     WHEN excluded.valid_until = 0 THEN feed_keys.valid_until
     ELSE min(feed_keys.valid_until, excluded.valid_until) END)sql";
 constexpr std::string_view kFeedKeys = R"sql(
-  SELECT issuer_id, key_id, public_key, valid_until, announced_seq FROM feed_keys
-  WHERE issuer_id = ?1 ORDER BY announced_seq, key_id)sql";
+  SELECT issuer_id, key_id, public_key, valid_until, announced_seq, sandbox FROM feed_keys
+  WHERE issuer_id = ?1 AND sandbox = ?2 ORDER BY announced_seq, key_id)sql";
 constexpr std::string_view kRecentRoots = R"sql(
-  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at
-  FROM issuer_roots WHERE issuer_id = ?1 AND (superseded_at = 0 OR superseded_at >= ?2)
+  SELECT issuer_id, root, published_at, superseded_at, seq, issued_at, sandbox
+  FROM issuer_roots WHERE issuer_id = ?1 AND sandbox = ?3
+    AND (superseded_at = 0 OR superseded_at >= ?2)
   ORDER BY superseded_at = 0 DESC, superseded_at DESC, published_at DESC)sql";
 
 constexpr std::string_view kSetCircuitEnabled = R"sql(
@@ -306,6 +314,7 @@ constexpr std::string_view kChainAudit = R"sql(
   WHERE id = ?1)sql";
 constexpr std::string_view kDeleteAudit = "DELETE FROM audit_logs WHERE id = ?1";
 // --- The usage report (core::UsageStore): proofs grouped by UTC bucket, claim type, partner ---
+// Test-mode clients never count (docs/partners.md, "Keys and modes").
 
 constexpr std::string_view kUsageCounts = R"sql(
   SELECT created_at / ?3 * ?3 AS bucket, claim_type, verifier_id, status,
@@ -313,6 +322,7 @@ constexpr std::string_view kUsageCounts = R"sql(
   FROM proofs
   WHERE created_at >= ?1 AND created_at < ?2 AND (?4 = '' OR claim_type = ?4)
     AND (?5 = '' OR verifier_id = ?5)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5)sql";
 // Nearest-rank percentiles: the latency at rank ceil(p * n), p in percent.
 constexpr std::string_view kUsageLatencies = R"sql(
@@ -322,6 +332,7 @@ constexpr std::string_view kUsageLatencies = R"sql(
     FROM proofs
     WHERE created_at >= ?1 AND created_at < ?2 AND latency_ms IS NOT NULL
       AND (?4 = '' OR claim_type = ?4) AND (?5 = '' OR verifier_id = ?5)
+    AND verifier_id NOT IN (SELECT id FROM api_clients WHERE mode = 'test')
     WINDOW w AS (PARTITION BY created_at / ?3, claim_type, verifier_id ORDER BY latency_ms
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
   SELECT bucket, claim_type, verifier_id, n,
@@ -339,7 +350,7 @@ struct Handles {
   StatementHandle insert_client, find_client_by_prefix, list_clients, touch_client;
   StatementHandle claim_domain, client_revoked_at, revoke_key, mark_revoked;
   StatementHandle find_client, list_clients_after, client_keys, touch_key, insert_key, expire_keys,
-      set_current_key, update_client, release_domains, set_suspended;
+      set_current_key, update_client, update_twin, release_domains, set_suspended;
   StatementHandle insert_request, find_request;
   StatementHandle insert_proof, find_proof, nonce_answered;
   StatementHandle insert_outbox_event, pending_events;
@@ -434,6 +445,8 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
       .nullable_blob(8, client.webhook_secret_sealed)
       .integer(9, client.created_at)
       .nullable_integer(10, client.last_used)
+      .text(11, core::mode_name(client.mode))
+      .nullable_text(12, client.live_client_id)
       .run();
   write_key(h, client.id,
             {client.key_prefix, client.key_hash, client.created_at, 0, 0, client.last_used},
@@ -446,7 +459,8 @@ std::optional<std::string> write_client(Handles& h, const core::Client& client,
         .integer(3, client.created_at)
         .run();
   }
-  return claim_domains(h, client, operation);
+  // A test client claims no domain: its partner's live side holds them.
+  return client.mode == core::Mode::kTest ? std::nullopt : claim_domains(h, client, operation);
 }
 
 core::AuditChainHead read_audit_head(Handles& h, std::string_view operation) {
@@ -511,10 +525,11 @@ void chain_legacy_audit(Handles& h, std::string_view operation) {
 /// Publishes `root` as current; false when it is current already (nothing to change).
 std::optional<core::IssuerRoot> read_root(Handles& h, StatementHandle& statement,
                                           std::uint32_t issuer_id, const std::string_view* root,
-                                          std::string_view operation) {
+                                          bool sandbox, std::string_view operation) {
   Query query(h.db.get(), statement, operation);
   query.integer(1, issuer_id);
   if (root) query.text(2, *root);
+  query.integer(root ? 3 : 2, sandbox ? 1 : 0);
   if (!query.step()) return std::nullopt;
   return root_from_row(Row(query));
 }
@@ -522,17 +537,23 @@ std::optional<core::IssuerRoot> read_root(Handles& h, StatementHandle& statement
 core::PublishOutcome write_root(Handles& h, const core::IssuerRoot& root, core::UnixMillis now,
                                 std::string_view operation) {
   const std::string_view text = root.root;
-  if (const auto known = read_root(h, h.find_root, root.issuer_id, &text, operation)) {
+  if (const auto known =
+          read_root(h, h.find_root, root.issuer_id, &text, root.sandbox, operation)) {
     return known->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
                                      : core::PublishOutcome::kReplacedBefore;
   }
-  Query(h.db.get(), h.supersede_roots, operation).integer(1, root.issuer_id).integer(2, now).run();
+  Query(h.db.get(), h.supersede_roots, operation)
+      .integer(1, root.issuer_id)
+      .integer(2, now)
+      .integer(3, root.sandbox ? 1 : 0)
+      .run();
   Query(h.db.get(), h.insert_current_root, operation)
       .integer(1, root.issuer_id)
       .text(2, root.root)
       .integer(3, now)
       .integer(4, static_cast<std::int64_t>(root.seq))
       .integer(5, root.issued_at != 0 ? root.issued_at : now)
+      .integer(6, root.sandbox ? 1 : 0)
       .run();
   return core::PublishOutcome::kPublished;
 }
@@ -546,6 +567,7 @@ void write_feed_keys(Handles& h, const std::vector<core::FeedKey>& keys,
         .text(3, key.public_key)
         .integer(4, key.valid_until)
         .integer(5, static_cast<std::int64_t>(key.announced_seq))
+        .integer(6, key.sandbox ? 1 : 0)
         .run();
   }
 }
@@ -631,6 +653,7 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.expire_keys = prepare(raw, kExpireKeys, open_operation);
   h.set_current_key = prepare(raw, kSetCurrentKey, open_operation);
   h.update_client = prepare(raw, kUpdateClient, open_operation);
+  h.update_twin = prepare(raw, kUpdateTwin, open_operation);
   h.release_domains = prepare(raw, kReleaseDomains, open_operation);
   h.set_suspended = prepare(raw, kSetSuspended, open_operation);
   h.insert_request = prepare(raw, kInsertRequest, open_operation);
@@ -897,32 +920,33 @@ core::PublishOutcome SqliteStore::publish_feed_root(const core::IssuerRoot& root
   return outcome;
 }
 
-std::vector<core::FeedKey> SqliteStore::feed_keys(std::uint32_t issuer_id) {
+std::vector<core::FeedKey> SqliteStore::feed_keys(std::uint32_t issuer_id, bool sandbox) {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->feed_keys, "feed_keys");
-  query.integer(1, issuer_id);
+  query.integer(1, issuer_id).integer(2, sandbox ? 1 : 0);
   std::vector<core::FeedKey> keys;
   while (query.step()) keys.push_back(feed_key_from_row(Row(query)));
   return keys;
 }
 
 std::optional<core::IssuerRoot> SqliteStore::find_root(std::uint32_t issuer_id,
-                                                       std::string_view root) {
+                                                       std::string_view root, bool sandbox) {
   std::lock_guard lock(mutex_);
-  return read_root(*connection_, connection_->find_root, issuer_id, &root, "find_root");
+  return read_root(*connection_, connection_->find_root, issuer_id, &root, sandbox, "find_root");
 }
 
-std::optional<core::IssuerRoot> SqliteStore::latest_feed_root(std::uint32_t issuer_id) {
+std::optional<core::IssuerRoot> SqliteStore::latest_feed_root(std::uint32_t issuer_id,
+                                                              bool sandbox) {
   std::lock_guard lock(mutex_);
-  return read_root(*connection_, connection_->latest_feed_root, issuer_id, nullptr,
+  return read_root(*connection_, connection_->latest_feed_root, issuer_id, nullptr, sandbox,
                    "latest_feed_root");
 }
 
 std::vector<core::IssuerRoot> SqliteStore::recent_roots(std::uint32_t issuer_id,
-                                                        core::UnixMillis since) {
+                                                        core::UnixMillis since, bool sandbox) {
   std::lock_guard lock(mutex_);
   Query query(connection_->db.get(), connection_->recent_roots, "recent_roots");
-  query.integer(1, issuer_id).integer(2, since);
+  query.integer(1, issuer_id).integer(2, since).integer(3, sandbox ? 1 : 0);
   std::vector<core::IssuerRoot> roots;
   while (query.step()) roots.push_back(root_from_row(Row(query)));
   return roots;
@@ -1222,12 +1246,14 @@ core::UsageData SqliteStore::usage(const core::UsageQuery& q) {
 // --- core::AdminStore: each change with its audit entry, in one transaction ---
 
 std::optional<std::string> SqliteStore::create_client(const core::Client& client,
+                                                      const core::Client* test_twin,
                                                       const core::AuditEntry& audit) {
   constexpr std::string_view kOperation = "create_client";
   std::lock_guard lock(mutex_);
   Handles& h = *connection_;
   Transaction transaction(h, kOperation);
   if (auto taken = write_client(h, client, kOperation)) return taken;  // rolls back
+  if (test_twin) write_client(h, *test_twin, kOperation);
   write_audit(h, audit, kOperation);
   transaction.commit();
   return std::nullopt;
@@ -1347,9 +1373,13 @@ std::optional<std::string> SqliteStore::update_client(const core::Client& client
         .text(4, domains)
         .nullable_text(5, client.webhook_url);
     if (!update.step()) fail(kOperation, "no partner '" + client.id + "'");
+    Query twin(h.db.get(), h.update_twin, kOperation);
+    twin.text(1, client.id).text(2, scopes).text(3, domains).run();
   }
   Query(h.db.get(), h.release_domains, kOperation).text(1, client.id).run();
-  if (auto taken = claim_domains(h, client, kOperation)) return taken;  // rolls back
+  if (client.mode == core::Mode::kLive) {
+    if (auto taken = claim_domains(h, client, kOperation)) return taken;  // rolls back
+  }
   write_audit(h, audit, kOperation);
   transaction.commit();
   return std::nullopt;

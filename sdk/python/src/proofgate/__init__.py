@@ -1,7 +1,7 @@
 """proofgate: the partner SDK for the proofgate verification API (standard library only).
 
     from proofgate import Client, ProofgateError
-    client = Client("https://verify.example", api_key="pgk_...")
+    client = Client("https://verify.example", api_key="pg_live_...")
     request = client.create_request("age_over_18")      # request["qr"]["uri"] for the wallet
     result = client.verify(wallet_answer)               # {"status": "verified", ...}
 """

@@ -51,7 +51,7 @@ class RetryPolicy:
 class Client:
     """A partner's client of one proofgate server.
 
-    Exactly one of `api_key` (a "pgk_..." key: `Authorization: Bearer <key>`) and
+    Exactly one of `api_key` (a "pg_live_..." or "pg_test_..." key: `Authorization: Bearer <key>`) and
     `token_provider` (an object with `token() -> str` and `invalidate()`, such as
     proofgate.ClientCredentials: its access token is sent, and after a 401 a new one is fetched
     and the call made once more) authenticates.
