@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/citizens.hpp"
@@ -162,6 +164,47 @@ TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_
   // An unknown account: nothing written.
   EXPECT_FALSE(citizens.delete_citizen(c.id, kNow + 12, events, audit_entry("x", kNow + 12)));
   EXPECT_EQ(everything().size(), 1u);
+}
+
+TEST_P(AuditSuite, a_reuse_revokes_the_token_a_racing_rotation_inserts) {
+  core::CitizenStore& citizens = citizens_of(store());
+  const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));
+  int escaped = 0;
+  for (int round = 0; round < 40 && escaped == 0; ++round) {
+    const std::string fam = "fam-" + std::to_string(round);
+    const std::string old_hash = fam + "-0";
+    citizens.insert_refresh_token(sample_refresh(old_hash, fam, c.id));
+    core::RefreshToken first = sample_refresh(fam + "-1", "", "");
+    ASSERT_EQ(citizens.rotate_refresh_token(old_hash, kNow + 1, first),
+              core::RefreshOutcome::kRotated);
+    std::atomic<bool> reused_done{false};
+    std::atomic<int> after{0};
+    std::atomic<int> rotations{0};
+    std::thread thief([&] {
+      std::string current = fam + "-1";
+      for (int i = 2; i < 100000; ++i) {
+        const bool done_before = reused_done.load();
+        core::RefreshToken next = sample_refresh(fam + "-" + std::to_string(i), "", "");
+        if (citizens.rotate_refresh_token(current, kNow + 2, next) !=
+            core::RefreshOutcome::kRotated)
+          return;
+        current = next.hash;
+        rotations++;
+        if (done_before) {
+          after++;
+          if (after > 3) return;
+        }
+      }
+    });
+    // The reuse lands while the thief rotates in a loop (a rotation is in flight most of the time).
+    while (rotations.load() < 1 + round % 7) std::this_thread::yield();
+    core::RefreshToken t = sample_refresh(fam + "-x", "", "");
+    EXPECT_EQ(citizens.rotate_refresh_token(old_hash, kNow + 2, t), core::RefreshOutcome::kReused);
+    reused_done = true;
+    thief.join();
+    if (after > 0) escaped++;
+  }
+  EXPECT_EQ(escaped, 0) << "a rotation succeeded after the family was revoked for reuse";
 }
 
 }  // namespace pg::store::test

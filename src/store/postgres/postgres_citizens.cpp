@@ -47,6 +47,14 @@ constexpr Statement kInsertRefresh{"citizen_insert_refresh", R"sql(
   INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
   VALUES ($1, $2, $3, $4, $5))sql",
                                    true};
+constexpr Statement kRefreshFamily{"citizen_refresh_family",
+                                   "SELECT family_id FROM refresh_tokens WHERE hash = $1", true};
+// Every rotation and revocation of one family queues on this transaction lock, so a statement run
+// after it sees every token the family's earlier rotations inserted (READ COMMITTED takes a fresh
+// snapshot per statement): a reuse revokes them all, and a rotation behind it finds its token
+// revoked. The two-key form keeps these apart from single-key advisory locks.
+constexpr Statement kLockFamily{"citizen_lock_family",
+                                "SELECT pg_advisory_xact_lock(1668573813, hashtext($1))", true};
 // FOR UPDATE: two rotations of one token at once are one rotation and one reuse.
 constexpr Statement kFindRefresh{"citizen_find_refresh", R"sql(
   SELECT family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens
@@ -208,6 +216,9 @@ core::RefreshOutcome PostgresStore::rotate_refresh_token(std::string_view hash,
   constexpr std::string_view kOperation = "rotate_refresh_token";
   auto outcome = core::RefreshOutcome::kUnknown;
   with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    const Result f = c.run(kRefreshFamily, Params().text(hash), kOperation);
+    if (f.rows() == 0) return true;
+    c.run(kLockFamily, Params().text(f.text(0, 0)), kOperation);
     const Result r = c.run(kFindRefresh, Params().text(hash), kOperation);
     if (r.rows() == 0) return true;
     const std::string family = r.text(0, 0);
