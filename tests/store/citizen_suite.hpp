@@ -168,6 +168,11 @@ TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].event.event_type, "account.deleted");
   EXPECT_EQ(actions(everything()), (std::vector<std::string>{"account.deleted"}));
+  // A verify that resolved the link before the deletion and records after it links nothing.
+  proof("p6", "client-2", c.id);
+  EXPECT_TRUE(citizens.citizen_proofs(c.id, 10).empty());
+  EXPECT_EQ(backend_->proof_user("p6"), std::nullopt);
+  EXPECT_EQ(backend_->proof_user("p4"), std::optional<std::string>(other.id));
   // An unknown account: nothing written.
   EXPECT_FALSE(citizens.delete_citizen(c.id, kNow + 12, events, audit_entry("x", kNow + 12)));
   EXPECT_EQ(everything().size(), 1u);
