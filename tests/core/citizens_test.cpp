@@ -307,6 +307,17 @@ TEST_F(CitizenServiceTest, a_link_token_is_bound_to_its_nonce_and_audience) {
   // Nor is either a partner's token.
   EXPECT_FALSE(oauth_->authenticate(t.access_token));
   EXPECT_FALSE(oauth_->authenticate(link->token));
+  // And a partner's token (audience: the issuer) reads no account.
+  TokenClaims partner;
+  partner.aud = "https://pg.example";
+  partner.sub = s.citizen.id;
+  partner.client_id = s.citizen.id;
+  partner.jti = "jti-1";
+  partner.scope = "account";
+  partner.iat = clock_.now / 1000;
+  partner.nbf = partner.iat;
+  partner.exp = partner.iat + 600;
+  EXPECT_FALSE(service_->authenticate("Bearer " + oauth_->sign(partner)));
   auto bad = service_->link_token(s, body({{"nonce", "short"}}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().field, "nonce");

@@ -222,6 +222,26 @@ TEST_P(AuditSuite, a_link_token_is_spent_once_with_its_nonce_and_before_it_expir
   EXPECT_EQ(citizens.take_account_link("h3", "n3", kNow + 201).value_or(""), c.id);
 }
 
+TEST_P(AuditSuite, a_code_brought_by_two_requests_at_once_is_spent_by_one) {
+  core::CitizenStore& citizens = citizens_of(store());
+  for (int round = 0; round < 20; ++round) {
+    const std::string mac = "mac-" + std::to_string(round);
+    citizens.save_sign_in_code({mac, "code-mac", kNow + 300'000, 1, 0});
+    std::atomic<int> ready{0};
+    std::atomic<int> spent{0};
+    const auto spend = [&] {
+      ready++;
+      while (ready.load() < 2) std::this_thread::yield();
+      if (citizens.spend_sign_in_code(mac, "code-mac")) spent++;
+    };
+    std::thread a(spend);
+    std::thread b(spend);
+    a.join();
+    b.join();
+    EXPECT_EQ(spent.load(), 1) << round;
+  }
+}
+
 TEST_P(AuditSuite, a_reuse_revokes_the_token_a_racing_rotation_inserts) {
   core::CitizenStore& citizens = citizens_of(store());
   const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));
