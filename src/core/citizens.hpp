@@ -20,10 +20,9 @@
 
 namespace pg::core {
 
-/// The audiences of a citizen's tokens: neither is accepted where the other (or a partner's
-/// token, whose audience is the issuer) is.
+/// The audience of a citizen's access tokens: not accepted where a partner's token (whose
+/// audience is the issuer) is, nor the other way round. Link tokens are opaque handles, no JWTs.
 inline constexpr std::string_view kAccountAudience = "proofgate-account";
-inline constexpr std::string_view kLinkAudience = "proofgate-link";
 
 /// One account (the blueprint's users row). The phone number itself is never kept: only its
 /// HMAC-SHA256 under a key derived from the master key (hex), so a number finds its account.

@@ -874,7 +874,7 @@ export interface paths {
         put?: never;
         /**
          * A token that links one proof to the account
-         * @description A JWT (audience `proofgate-link`, 10 minutes) bound to one proof request's nonce. The wallet adds it to the verify body as `account_link`; when that proof verifies, its row is linked to the account. The token reads nothing: the partner relaying the body learns nothing usable from it.
+         * @description An opaque handle (`pgl_` + 256 random bits, 10 minutes, single use) bound to one proof request's nonce; the server keeps only its SHA-256 with the account. The wallet adds it to the verify body as `account_link`; when that proof verifies, its row is linked to the account. The token reads nothing and carries no account id: partners relaying it cannot recognise the citizen.
          */
         post: operations["createAccountLinkToken"];
         delete?: never;
