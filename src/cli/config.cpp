@@ -250,8 +250,9 @@ const std::vector<SettingSpec>& setting_specs() {
       integer("oauth_token_ttl_seconds", &S::oauth_token_ttl_seconds, "600", 60, 3600, kServe,
               "lifetime of an OAuth2 access token from POST /oauth/token"),
       text("account_sms_dir", &S::account_sms_dir, "", kServe,
-           "sandbox SMS delivery of citizens' sign-in codes, one file <E.164>.code each (empty: "
-           "<data_dir>/sms); production plugs an SMS gateway instead (docs/citizens.md)"),
+           "sandbox and demo only: citizens' sign-in codes written one file <E.164>.code each; "
+           "used when set or with --demo (then empty: <data_dir>/sms); otherwise sign-in answers "
+           "503 until an SMS gateway is plugged in (docs/citizens.md)"),
       integer("admin_password_memory_kib", &S::admin_password_memory_kib, "19456", 8, 1 << 22,
               kServe,
               "argon2id memory per admin password hash in KiB (2 passes, 1 lane); existing "

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "artifacts/filesystem_artifacts.hpp"
@@ -34,6 +35,14 @@
 namespace pg::cli {
 
 namespace {
+
+/// Where codes go when no sender is configured: nowhere (CitizenService answers 503 first).
+class NoSmsGateway final : public core::CodeSender {
+ public:
+  void send(std::string_view, std::string_view) override {
+    throw std::runtime_error("no SMS gateway is configured");
+  }
+};
 
 /// Development keys (anyone can forge proofs for them) only with --demo or
 /// insecure_development_keys, and never in production mode (--database-url).
@@ -130,9 +139,21 @@ int serve(const Settings& s) {
   // Citizens' accounts: codes by SMS (the sandbox's files), tokens from the same key ring.
   auto* citizen_store = dynamic_cast<core::CitizenStore*>(data.store);
   if (!citizen_store) throw std::runtime_error("this storage does not provide the accounts port");
-  SmsFiles sms(s.account_sms_dir.empty() ? data.data_dir / "sms"
-                                         : std::filesystem::path(s.account_sms_dir));
+  // The sandbox's SMS files only with --demo or an explicit account_sms_dir: their names are the
+  // numbers. Without either, sign-in answers 503 (no SMS gateway is configured).
+  const bool sms_files = s.demo || !s.account_sms_dir.empty();
+  std::optional<SmsFiles> files;
+  NoSmsGateway no_gateway;
+  if (sms_files) {
+    files.emplace(s.account_sms_dir.empty() ? data.data_dir / "sms"
+                                            : std::filesystem::path(s.account_sms_dir));
+    log::warn("citizens' sign-in codes are written to files (sandbox and demo only)",
+              {{"account_sms_dir",
+                s.account_sms_dir.empty() ? (data.data_dir / "sms").string() : s.account_sms_dir}});
+  }
+  core::CodeSender& sms = files ? static_cast<core::CodeSender&>(*files) : no_gateway;
   core::CitizenSettings citizen_settings;
+  citizen_settings.sender_ready = sms_files;
   if (run_worker) citizen_settings.on_events = [&worker] { worker.notify(); };
   core::CitizenService citizens(*citizen_store, oauth, cache, sms, clock, data.master_key,
                                 citizen_settings);

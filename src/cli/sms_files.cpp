@@ -22,7 +22,12 @@ void SmsFiles::send(std::string_view phone, std::string_view text) {
   // The number is E.164 (CitizenService checked it): '+' and digits, a safe file name.
   const std::string problem = authority::write_file_atomically(
       dir_ / (std::string(phone) + ".code"), std::string(text) + "\n");
-  if (!problem.empty()) throw std::runtime_error(problem);
+  // The problem names the file, whose name is the number: only its cause goes into the error.
+  if (!problem.empty()) {
+    const auto cause = problem.rfind(": ");
+    throw std::runtime_error("cannot write a sign-in code's SMS file in account_sms_dir" +
+                             (cause == std::string::npos ? std::string() : problem.substr(cause)));
+  }
 }
 
 }  // namespace pg::cli

@@ -130,31 +130,42 @@ std::string CitizenService::mac(std::string_view purpose, std::string_view text)
   return hex(hmac_sha256(key_, data));
 }
 
-Outcome<std::int64_t> CitizenService::start_sign_in(std::string_view text) {
+Outcome<std::int64_t> CitizenService::start_sign_in(std::string_view text,
+                                                    std::string_view address) {
   auto body = decode(text, {"phone"}, Language::kNe);
   if (!body) return body.error();
   const Language lang = body->language;
   const auto phone = string_of(body->members, "phone");
   if (!phone || !is_e164(*phone))
     return refusal(ErrorCode::kInvalidRequest, "phone", Message::kPhoneInvalid, lang);
+  if (!settings_.sender_ready)
+    return ApiError{ErrorCode::kNotReady, "", "sign-in codes cannot be sent: no SMS gateway"};
   const std::string phone_mac = mac("phone", *phone);
   const UnixMillis now = clock_.now_ms();
-  SignInCode state;
-  if (auto stored = store_.sign_in_code(phone_mac)) state = std::move(*stored);
-  state.phone_mac = phone_mac;
-  if (state.locked_until > now) {
+  const auto locked_out = [&](UnixMillis until) {
     ApiError e = refusal(ErrorCode::kRateLimited, "phone", Message::kLockedOut, lang);
-    e.retry_after_s = (state.locked_until - now + 999) / 1000;
+    e.retry_after_s = std::max<std::int64_t>(1, (until - now + 999) / 1000);
     return e;
+  };
+  if (auto stored = store_.sign_in_code(phone_mac); stored && stored->locked_until > now)
+    return locked_out(stored->locked_until);
+  const auto too_many = [&](const RateDecision& decision) {
+    ApiError e = refusal(ErrorCode::kRateLimited, "phone", Message::kTooManyCodes, lang);
+    e.retry_after_s = static_cast<std::int64_t>(decision.retry_after_seconds) + 1;
+    return e;
+  };
+  // One address cannot make the server text any number of phones (SMS pumping, spraying codes).
+  if (!address.empty()) {
+    const double window = static_cast<double>(settings_.address_window_s);
+    const RateDecision decision =
+        cache_.take_token("account-send-addr:" + std::string(address),
+                          settings_.codes_per_address / window, settings_.codes_per_address);
+    if (!decision.allowed) return too_many(decision);
   }
   const double window = static_cast<double>(settings_.code_window_s);
   const RateDecision decision = cache_.take_token(
       "account-code:" + phone_mac, settings_.codes_per_window / window, settings_.codes_per_window);
-  if (!decision.allowed) {
-    ApiError e = refusal(ErrorCode::kRateLimited, "phone", Message::kTooManyCodes, lang);
-    e.retry_after_s = static_cast<std::int64_t>(decision.retry_after_seconds) + 1;
-    return e;
-  }
+  if (!decision.allowed) return too_many(decision);
   // The SMS speaks the account's language when it has one (its owner is the one reading it).
   Language sms_language = lang;
   if (!body->members.contains("language")) {
@@ -162,11 +173,14 @@ Outcome<std::int64_t> CitizenService::start_sign_in(std::string_view text) {
       sms_language = language_of(*existing);
   }
   const std::string code = new_sign_in_code();
-  state.code_mac = mac("code", phone_mac + "\n" + code);
-  state.expires_at = now + settings_.code_ttl_s * 1000;
-  state.wrong = 0;
-  state.locked_until = 0;
-  store_.save_sign_in_code(state);
+  // Conditional on the phone not being locked (a lock set since the read above stands); the
+  // wrong attempts counted so far carry over to the new code.
+  if (!store_.issue_sign_in_code(phone_mac, mac("code", phone_mac + "\n" + code),
+                                 now + settings_.code_ttl_s * 1000, now,
+                                 now - settings_.wrong_window_s * 1000)) {
+    const auto stored = store_.sign_in_code(phone_mac);
+    return locked_out(stored ? stored->locked_until : now + settings_.lock_out_s * 1000);
+  }
   sender_.send(*phone, std::string(message_text(Message::kSmsCode, sms_language)) + code);
   return settings_.code_ttl_s;
 }
@@ -191,22 +205,29 @@ Outcome<CitizenTokens> CitizenService::finish_sign_in(std::string_view text) {
     e.retry_after_s = (state->locked_until - now + 999) / 1000;
     return e;
   }
-  if (!attempt.taken) return refusal(ErrorCode::kCodeExpired, "code", Message::kCodeExpired, lang);
+  const auto lock = [&](SignInCode locked) {
+    // The outstanding code dies with the lock: guessing starts again from a new code.
+    locked.locked_until = now + settings_.lock_out_s * 1000;
+    locked.code_mac.clear();
+    locked.wrong = 0;
+    store_.save_sign_in_code(locked);
+    ApiError e = refusal(ErrorCode::kRateLimited, "code", Message::kLockedOut, lang);
+    e.retry_after_s = settings_.lock_out_s;
+    return e;
+  };
+  if (!attempt.taken) {
+    // Every attempt the window allows is spent (wrong codes count across the phone's codes).
+    if (state && !state->code_mac.empty() && state->expires_at > now &&
+        state->wrong >= settings_.max_wrong_codes)
+      return lock(*state);
+    return refusal(ErrorCode::kCodeExpired, "code", Message::kCodeExpired, lang);
+  }
   const std::string given = mac("code", phone_mac + "\n" + std::string(*code));
   const auto bytes = [](const std::string& s) {
     return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   };
   if (given.size() != state->code_mac.size() || !equal_ct(bytes(given), bytes(state->code_mac))) {
-    if (state->wrong >= settings_.max_wrong_codes) {
-      // The outstanding code dies with the lock: guessing starts again from a new code.
-      state->locked_until = now + settings_.lock_out_s * 1000;
-      state->code_mac.clear();
-      state->wrong = 0;
-      store_.save_sign_in_code(*state);
-      ApiError e = refusal(ErrorCode::kRateLimited, "code", Message::kLockedOut, lang);
-      e.retry_after_s = settings_.lock_out_s;
-      return e;
-    }
+    if (state->wrong >= settings_.max_wrong_codes) return lock(*state);
     return refusal(ErrorCode::kWrongCode, "code", Message::kWrongCode, lang);
   }
   // One sign-in per code, however many requests brought it at once.
@@ -328,17 +349,12 @@ Outcome<LinkToken> CitizenService::link_token(const CitizenSession& session,
   if (!nonce || nonce->size() != kNonceChars || !is_b64url(*nonce))
     return refusal(ErrorCode::kInvalidRequest, "nonce", Message::kNonceInvalid, session.language);
   const UnixMillis now = clock_.now_ms();
-  TokenClaims c;
-  c.aud = kLinkAudience;
-  c.sub = session.citizen.id;
-  c.client_id = session.citizen.id;
-  c.jti = uuid_v4();
-  c.scope = "link";
-  c.iat = now / 1000;
-  c.nbf = c.iat;
-  c.exp = c.iat + settings_.link_ttl_s;
-  c.nonce = std::string(*nonce);
-  return LinkToken{tokens_.sign(c), settings_.link_ttl_s};
+  // Opaque: the partner relaying it learns nothing (no account id, nothing two tokens share).
+  LinkToken out{"pgl_" + base64url(random_bytes(32)), settings_.link_ttl_s};
+  store_.insert_account_link({hex(sha256(out.token)), session.citizen.id, std::string(*nonce),
+                              now + settings_.link_ttl_s * 1000},
+                             now);
+  return out;
 }
 
 Outcome<std::string> CitizenService::resolve_link(std::string_view token, std::string_view nonce) {
@@ -346,15 +362,11 @@ Outcome<std::string> CitizenService::resolve_link(std::string_view token, std::s
   const auto refused = [](Message m) {
     return refusal(ErrorCode::kInvalidRequest, "account_link", m, Language::kEn);
   };
-  const auto claims = tokens_.verify(token, kLinkAudience);
-  if (!claims || claims->scope != "link") return refused(Message::kLinkInvalid);
-  const auto bytes = [](std::string_view s) {
-    return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-  };
-  if (claims->nonce.size() != nonce.size() || !equal_ct(bytes(claims->nonce), bytes(nonce)))
-    return refused(Message::kLinkOtherRequest);
-  if (!store_.find_citizen(claims->sub)) return refused(Message::kLinkInvalid);
-  return claims->sub;
+  if (!token.starts_with("pgl_") || token.size() > kMaxRefreshTokenChars)
+    return refused(Message::kLinkInvalid);
+  const auto user = store_.take_account_link(hex(sha256(token)), nonce, clock_.now_ms());
+  if (!user || !store_.find_citizen(*user)) return refused(Message::kLinkInvalid);
+  return *user;
 }
 
 Outcome<std::size_t> CitizenService::remove(const CitizenSession& session) {

@@ -20,10 +20,9 @@
 
 namespace pg::core {
 
-/// The audiences of a citizen's tokens: neither is accepted where the other (or a partner's
-/// token, whose audience is the issuer) is.
+/// The audience of a citizen's access tokens: not accepted where a partner's token (whose
+/// audience is the issuer) is, nor the other way round. Link tokens are opaque handles, no JWTs.
 inline constexpr std::string_view kAccountAudience = "proofgate-account";
-inline constexpr std::string_view kLinkAudience = "proofgate-link";
 
 /// One account (the blueprint's users row). The phone number itself is never kept: only its
 /// HMAC-SHA256 under a key derived from the master key (hex), so a number finds its account.
@@ -39,7 +38,8 @@ struct SignInCode {
   std::string phone_mac;
   std::string code_mac;  // empty: no code outstanding
   UnixMillis expires_at = 0;
-  int wrong = 0;                // wrong codes given for the outstanding code
+  int wrong = 0;                // attempts at the phone's codes since its last sign-in or lock
+                                // (a new code keeps the count: see issue_sign_in_code)
   UnixMillis locked_until = 0;  // after too many wrong codes; 0 = not locked
 };
 
@@ -62,6 +62,15 @@ enum class RefreshOutcome {
   kExpired,
   kRevoked,  // its family was revoked before
   kReused,   // it was used already: its whole family is revoked now
+};
+
+/// A link token as stored: an opaque random handle, kept only as its SHA-256 (hex), naming the
+/// account, the request nonce it is bound to and its end; spent by the one verify that brings it.
+struct AccountLink {
+  std::string hash;
+  std::string user_id;
+  std::string nonce;
+  UnixMillis expires_at = 0;
 };
 
 /// A proof linked to an account, as the account sees it: never inputs, nullifiers or signals.
@@ -94,6 +103,15 @@ class CitizenStore {
   virtual std::optional<SignInCode> sign_in_code(std::string_view phone_mac) = 0;
   /// Writes (inserts or replaces) the phone's code state.
   virtual void save_sign_in_code(const SignInCode& code) = 0;
+  /// Makes `code_mac` the phone's outstanding code until `expires_at`, in one conditional write:
+  /// nothing is written (false) while the phone is locked at `now`, so a code cannot clear a lock
+  /// set concurrently. The attempts counted carry over to the new code unless the phone's
+  /// previous code expired before `forget_before`. In the same transaction, at most a bounded
+  /// number of other phones' rows that expired before `forget_before` and are not locked are
+  /// removed (they hold nothing that still counts).
+  virtual bool issue_sign_in_code(std::string_view phone_mac, std::string_view code_mac,
+                                  UnixMillis expires_at, UnixMillis now,
+                                  UnixMillis forget_before) = 0;
   /// Takes one attempt at the phone's outstanding code, in one transaction: when a code is
   /// outstanding, unexpired at `now`, the phone not locked and fewer than `max_attempts` taken,
   /// counts it (`wrong` is then the attempts taken, this one included) and `taken` is true. The
@@ -117,13 +135,21 @@ class CitizenStore {
   virtual RefreshOutcome rotate_refresh_token(std::string_view hash, UnixMillis now,
                                               RefreshToken& next) = 0;
 
+  /// Stores a link token (and removes link tokens that expired before `now`).
+  virtual void insert_account_link(const AccountLink& link, UnixMillis now) = 0;
+  /// Spends the link token `hash` when it is bound to `nonce` and unexpired at `now`, in one
+  /// statement: its account id for the one caller that spent it, nullopt otherwise.
+  virtual std::optional<std::string> take_account_link(std::string_view hash,
+                                                       std::string_view nonce, UnixMillis now) = 0;
+
   /// The account's verified proofs, newest first, at most `limit`, with their partner's name.
   virtual std::vector<LinkedProof> citizen_proofs(std::string_view user_id, std::size_t limit) = 0;
 
   /// The right to delete, in one transaction: the partners holding proofs of the account (those
   /// with a webhook URL) with their proof ids are given to `events`, whose events are enqueued;
-  /// every proof's user_id is nulled; the refresh tokens and the account are removed; `audit` is
-  /// written. False (nothing written) for an unknown account.
+  /// every proof's user_id is nulled; the refresh tokens, link tokens, the phone's sign-in code
+  /// state and the account are removed; `audit` is written. False (nothing written) for an unknown
+  /// account.
   virtual bool delete_citizen(
       std::string_view user_id, UnixMillis now,
       const std::function<std::vector<OutboxEvent>(const std::vector<AffectedPartner>&)>& events,
@@ -147,6 +173,13 @@ struct CitizenSettings {
   std::int64_t lock_out_s = 900;     // for this long
   double codes_per_window = 3;       // codes sent to one phone ...
   std::int64_t code_window_s = 600;  // ... per this window
+  /// Wrong codes are counted per phone across its codes; the count is forgotten only once the
+  /// phone's last code expired this long ago (or at a sign-in, or with a lock-out).
+  std::int64_t wrong_window_s = 3600;
+  double codes_per_address = 10;         // codes sent at the request of one address ...
+  std::int64_t address_window_s = 3600;  // ... per this window
+  /// False when no SMS gateway is configured outside the sandbox: sign-in answers NOT_READY.
+  bool sender_ready = true;
   /// Called after a deletion enqueued events (wakes the webhook worker).
   std::function<void()> on_events = {};
 };
@@ -182,7 +215,8 @@ class CitizenService {
 
   /// POST /account/sign-in {"phone", "language"?}: sends a code; the code's lifetime in
   /// seconds. The same answer whether or not the number has an account.
-  Outcome<std::int64_t> start_sign_in(std::string_view body);
+  /// `address` (the requester's, as the throttle keys it) has its own limit on codes sent.
+  Outcome<std::int64_t> start_sign_in(std::string_view body, std::string_view address = "");
   /// POST /account/sign-in/verify {"phone", "code", "language"?}: the account (made when new)
   /// and its first token pair. WRONG_CODE, CODE_EXPIRED; RATE_LIMITED while locked out.
   Outcome<CitizenTokens> finish_sign_in(std::string_view body);
@@ -194,10 +228,11 @@ class CitizenService {
   /// PATCH /account {"language"}.
   Outcome<Citizen> update(const CitizenSession& session, std::string_view body);
   std::vector<LinkedProof> proofs(const CitizenSession& session);
-  /// POST /account/link-token {"nonce"}.
+  /// POST /account/link-token {"nonce"}: an opaque handle ("pgl_" + 256 random bits) naming
+  /// nothing; the account, nonce and expiry stay in the store.
   Outcome<LinkToken> link_token(const CitizenSession& session, std::string_view body);
-  /// The account a verify body's `account_link` names, bound to the request `nonce`;
-  /// INVALID_REQUEST (field account_link) otherwise.
+  /// The account a verify body's `account_link` names, bound to the request `nonce`, spent by
+  /// this call; INVALID_REQUEST (field account_link) otherwise.
   Outcome<std::string> resolve_link(std::string_view token, std::string_view nonce);
   /// DELETE /account: see CitizenStore::delete_citizen. Returns the partners told.
   Outcome<std::size_t> remove(const CitizenSession& session);

@@ -590,13 +590,13 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   auto request = find_proof_request(client, in, now);
   if (!request) return refuse(request.error());
   // A citizen's account link, bound to this request's nonce: refused before anything is recorded
-  // (the nonce stays unspent), so a wallet can retry without it.
+  // (the nonce stays unspent) and not remembered under the Idempotency-Key, so a wallet can retry
+  // without it, with the same key.
   std::string user_id;
   if (in.account_link) {
-    if (!settings_.account_links)
-      return refuse(invalid("account_link", "accounts are not served here"));
+    if (!settings_.account_links) return invalid("account_link", "accounts are not served here");
     auto linked = settings_.account_links(*in.account_link, in.nonce);
-    if (!linked) return refuse(linked.error());
+    if (!linked) return linked.error();
     user_id = std::move(*linked);
   }
   CacheClaims claims(cache_);

@@ -71,7 +71,7 @@ HttpReply CitizenApi::handle(RouteId route, const HttpRequest& request) {
   }
   switch (route) {
     case RouteId::kAccountSignIn: {
-      const auto sent = citizens_.start_sign_in(request.body);
+      const auto sent = citizens_.start_sign_in(request.body, request.peer_address);
       if (!sent) return refused(sent.error());
       // The same answer whether or not the number has an account.
       return ok({{"status", "code_sent"}, {"expires_in", *sent}}, std::nullopt, 202);

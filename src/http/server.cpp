@@ -356,9 +356,7 @@ void Session::admit_upload() {
 
 void Session::refuse_before_body(HttpReply reply) {
   release_upload_slot();
-  // A wrong citizen's sign-in code counts like a wrong credential: guessing codes across numbers.
-  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized) ||
-      reply.error_code == core::error_name(core::ErrorCode::kWrongCode))
+  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
     server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
   const std::string request_id = core::uuid_v4();
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
@@ -534,7 +532,9 @@ void Session::refuse(core::ErrorCode code, std::string detail, unsigned retry_af
 void Session::answer(HttpReply reply, std::string request_id, std::string method,
                      std::chrono::steady_clock::time_point start, bool keep_alive) {
   release_upload_slot();
-  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
+  // A wrong credential, and a wrong citizen's sign-in code (guessing codes across numbers).
+  if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized) ||
+      reply.error_code == core::error_name(core::ErrorCode::kWrongCode))
     server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(reply.status), 11);

@@ -179,7 +179,67 @@ TEST_F(CitizenServiceTest,
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->take_code_attempt(mac, clock_.now, 5).taken);
   auto sixth = service_->finish_sign_in(body({{"phone", kPhone}, {"code", code}}));
   ASSERT_FALSE(sixth);
-  EXPECT_EQ(sixth.error().code, ErrorCode::kCodeExpired);
+  EXPECT_EQ(sixth.error().code, ErrorCode::kRateLimited);  // the attempts are spent: locked
+}
+
+TEST_F(CitizenServiceTest, a_new_code_does_not_reset_the_wrong_guesses_counted_for_the_phone) {
+  const std::string mac = service_->mac("phone", kPhone);
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
+  const auto guess_wrong = [&] {
+    const std::string code = sms_.code(kPhone);
+    return service_->finish_sign_in(
+        body({{"phone", kPhone}, {"code", code == "000000" ? "000001" : "000000"}}));
+  };
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(guess_wrong().error().code, ErrorCode::kWrongCode) << i;
+  // Asking for a new code keeps the four wrong guesses: the fifth locks the phone.
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
+  EXPECT_EQ(store_->sign_in_code(mac)->wrong, 4);
+  const auto fifth = guess_wrong();
+  ASSERT_FALSE(fifth);
+  EXPECT_EQ(fifth.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(service_->start_sign_in(body({{"phone", kPhone}})).error().code,
+            ErrorCode::kRateLimited);
+  // A lock written while a code was being issued stands: issuing is conditional on no lock.
+  EXPECT_FALSE(store_->issue_sign_in_code(mac, "x", clock_.now + 300'000, clock_.now, 0));
+  EXPECT_GT(store_->sign_in_code(mac)->locked_until, clock_.now);
+  // Once the lock is over and the last code expired an hour ago, the count is forgotten.
+  clock_.now += 2 * 3600 * 1000;
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
+  EXPECT_EQ(guess_wrong().error().code, ErrorCode::kWrongCode);
+  EXPECT_EQ(store_->sign_in_code(mac)->wrong, 1);
+}
+
+TEST_F(CitizenServiceTest, codes_sent_at_the_request_of_one_address_are_rate_limited) {
+  for (int i = 0; i < 10; ++i) {
+    const std::string phone = "+97798000001" + std::to_string(10 + i);
+    ASSERT_TRUE(service_->start_sign_in(body({{"phone", phone}}), "198.51.100.7")) << i;
+  }
+  auto eleventh = service_->start_sign_in(body({{"phone", "+9779800000199"}}), "198.51.100.7");
+  ASSERT_FALSE(eleventh);
+  EXPECT_EQ(eleventh.error().code, ErrorCode::kRateLimited);
+  EXPECT_GT(eleventh.error().retry_after_s.value_or(0), 0);
+  EXPECT_EQ(sms_.sent, 10);
+  EXPECT_TRUE(service_->start_sign_in(body({{"phone", "+9779800000199"}}), "198.51.100.8"));
+}
+
+TEST_F(CitizenServiceTest, without_a_configured_sender_sign_in_is_not_ready) {
+  CitizenSettings settings;
+  settings.sender_ready = false;
+  CitizenService off(*store_, *oauth_, *cache_, sms_, clock_, key_, settings);
+  auto sent = off.start_sign_in(body({{"phone", kPhone}}));
+  ASSERT_FALSE(sent);
+  EXPECT_EQ(sent.error().code, ErrorCode::kNotReady);
+  EXPECT_EQ(sms_.sent, 0);
+  EXPECT_FALSE(store_->sign_in_code(service_->mac("phone", kPhone)).has_value());
+}
+
+TEST_F(CitizenServiceTest, expired_code_rows_are_pruned_when_codes_are_issued) {
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
+  const std::string mac = service_->mac("phone", kPhone);
+  ASSERT_TRUE(store_->sign_in_code(mac).has_value());
+  clock_.now += 2 * 3600 * 1000;  // the code expired more than the window ago
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", "+9779800000002"}})));
+  EXPECT_FALSE(store_->sign_in_code(mac).has_value());
 }
 
 TEST_F(CitizenServiceTest, codes_sent_to_one_phone_are_rate_limited) {
@@ -235,24 +295,62 @@ TEST_F(CitizenServiceTest, a_link_token_is_bound_to_its_nonce_and_audience) {
   auto link = service_->link_token(s, body({{"nonce", kNonce}}));
   ASSERT_TRUE(link);
   EXPECT_LE(link->expires_in, 600);
-  const auto linked = service_->resolve_link(link->token, kNonce);
-  ASSERT_TRUE(linked);
-  EXPECT_EQ(*linked, s.citizen.id);
   auto other = service_->resolve_link(link->token, kOtherNonce);
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, ErrorCode::kInvalidRequest);
   EXPECT_EQ(other.error().field, "account_link");
+  auto kept = service_->link_token(s, body({{"nonce", kNonce}}));
+  ASSERT_TRUE(kept);
   // An access token is not a link token, and a link token reads no account.
   EXPECT_FALSE(service_->resolve_link(t.access_token, kNonce));
   EXPECT_FALSE(service_->authenticate("Bearer " + link->token));
   // Nor is either a partner's token.
   EXPECT_FALSE(oauth_->authenticate(t.access_token));
   EXPECT_FALSE(oauth_->authenticate(link->token));
+  // And a partner's token (audience: the issuer) reads no account.
+  TokenClaims partner;
+  partner.aud = "https://pg.example";
+  partner.sub = s.citizen.id;
+  partner.client_id = s.citizen.id;
+  partner.jti = "jti-1";
+  partner.scope = "account";
+  partner.iat = clock_.now / 1000;
+  partner.nbf = partner.iat;
+  partner.exp = partner.iat + 600;
+  EXPECT_FALSE(service_->authenticate("Bearer " + oauth_->sign(partner)));
   auto bad = service_->link_token(s, body({{"nonce", "short"}}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().field, "nonce");
   clock_.now += 11 * 60 * 1000;
   EXPECT_FALSE(service_->resolve_link(link->token, kNonce));  // expired
+  EXPECT_FALSE(service_->resolve_link(kept->token, kNonce));
+}
+
+TEST_F(CitizenServiceTest, a_link_token_is_opaque_unlinkable_and_spent_once) {
+  const CitizenSession s = session(signed_in());
+  auto first = service_->link_token(s, body({{"nonce", kNonce}}));
+  auto second = service_->link_token(s, body({{"nonce", kNonce}}));
+  ASSERT_TRUE(first && second);
+  for (const std::string& token : {first->token, second->token}) {
+    // A random handle, not a JWT: nothing in it names the account.
+    EXPECT_TRUE(token.starts_with("pgl_")) << token;
+    EXPECT_EQ(token.find('.'), std::string::npos) << token;
+    EXPECT_EQ(token.find(s.citizen.id), std::string::npos) << token;
+    EXPECT_EQ(token.size(), 4u + 43u) << token;
+  }
+  EXPECT_NE(first->token, second->token);
+  // The store keeps only its hash.
+  EXPECT_FALSE(store_->take_account_link(first->token, kNonce, clock_.now).has_value());
+  // Another request's nonce is refused without spending it; the first verify that brings it with
+  // its own nonce spends it.
+  EXPECT_FALSE(service_->resolve_link(first->token, kOtherNonce));
+  const auto linked = service_->resolve_link(first->token, kNonce);
+  ASSERT_TRUE(linked);
+  EXPECT_EQ(*linked, s.citizen.id);
+  auto again = service_->resolve_link(first->token, kNonce);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().field, "account_link");
+  EXPECT_TRUE(service_->resolve_link(second->token, kNonce));
 }
 
 TEST_F(CitizenServiceTest, messages_are_nepali_by_default_and_english_when_asked) {
@@ -307,8 +405,11 @@ TEST_F(CitizenServiceTest, a_deleted_account_refuses_its_tokens_and_its_links) {
   const CitizenSession s = session(t);
   auto link = service_->link_token(s, body({{"nonce", kNonce}}));
   ASSERT_TRUE(link);
+  ASSERT_TRUE(service_->start_sign_in(body({{"phone", kPhone}})));
   auto removed = service_->remove(s);
   ASSERT_TRUE(removed);
+  // Nothing keyed by the number stays: the phone's code state went with the account.
+  EXPECT_FALSE(store_->sign_in_code(service_->mac("phone", kPhone)).has_value());
   EXPECT_FALSE(service_->authenticate("Bearer " + t.access_token));
   EXPECT_FALSE(refresh(t.refresh_token));
   EXPECT_FALSE(service_->resolve_link(link->token, kNonce));

@@ -561,6 +561,28 @@ TEST_F(VerifyFlowTest, step5_an_account_link_is_checked_before_the_nonce_and_kep
   EXPECT_EQ(typed.error().field, "account_link");
 }
 
+TEST_F(VerifyFlowTest, step5_a_refused_account_link_is_not_remembered_under_the_idempotency_key) {
+  ServiceSettings s = settings();
+  s.account_links = [](std::string_view, std::string_view) -> Outcome<std::string> {
+    return invalid("account_link", "the account link token is not valid");
+  };
+  ProofService linked(store_, cache_, clock_, catalog_, s);
+  const std::string plain = body_for(age_request());
+  json::value with_link = json::parse(plain);
+  with_link.as_object()["account_link"] = "bad";
+  const std::string text = json::serialize(with_link);
+  auto in = ProofService::decode_verify(text);
+  ASSERT_TRUE(in.ok());
+  const auto refused = linked.verify(client_, *in, text, std::string("key-link"));
+  EXPECT_EQ(refusal(refused).field, "account_link");
+  // The same proof again without the link, under the same key: verified, not a conflict.
+  auto again = ProofService::decode_verify(plain);
+  ASSERT_TRUE(again.ok());
+  const auto retried = linked.verify(client_, *again, plain, std::string("key-link"));
+  ASSERT_TRUE(std::holds_alternative<Verified>(retried.result)) << refusal(retried).detail;
+  EXPECT_FALSE(retried.replayed);
+}
+
 TEST_F(VerifyFlowTest, step5_refuses_an_expired_request) {
   const ProofRequest req = age_request();
   clock_.now = req.expires_at + 1;

@@ -119,6 +119,13 @@ class HeldServer {
                         cv_.notify_all();
                         cv_.wait(lock, [this] { return released_; });
                       }
+                      if (r.target.starts_with("/api/v1/account/sign-in/verify")) {
+                        reply.status = 401;
+                        reply.error_code = "WRONG_CODE";
+                        reply.content_type = "application/problem+json";
+                        reply.body = R"({"error_code":"WRONG_CODE"})";
+                        return reply;
+                      }
                       reply.body = r.target == "/peer" ? std::string(r.peer_address)
                                                        : std::string(R"({"status":"ok"})");
                       return reply;
@@ -174,13 +181,15 @@ class HeldServer {
 
 /// Sends `target` with Connection: close (from the loopback address `from`) and returns everything
 /// the server sends back.
-std::string get(unsigned short port, const std::string& target, const char* from = "127.0.0.1") {
+std::string get(unsigned short port, const std::string& target, const char* from = "127.0.0.1",
+                const std::string& method = "GET") {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket s(ioc);
   s.open(boost::asio::ip::tcp::v4());
   s.bind({boost::asio::ip::make_address(from), 0});
   s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string req = method + " " + target +
+                          " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(req));
   std::string out;
   boost::system::error_code ec;
@@ -202,6 +211,23 @@ TEST(Server, HandlersSeeThePeersAddressForPerAddressLimits) {
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << answer;
     EXPECT_TRUE(answer.ends_with(std::string("\r\n\r\n") + from)) << answer;
   }
+}
+
+TEST(Server, WrongSignInCodesCountInTheAddressThrottle) {
+  // Guessing codes over many numbers from one address: each WRONG_CODE answer is a failure.
+  ServerSettings settings;
+  settings.auth_failures_per_minute = 3;
+  HeldServer server(settings);
+  const std::string verify = "/api/v1/account/sign-in/verify";
+  for (int i = 0; i < 3; ++i) {
+    const std::string answer = get(server.port(), verify, "127.0.0.4", "POST");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 401 ")) << answer;
+  }
+  const std::string throttled = get(server.port(), verify, "127.0.0.4", "POST");
+  EXPECT_TRUE(throttled.starts_with("HTTP/1.1 429 ")) << throttled;
+  EXPECT_NE(throttled.find("too many failed authentications"), std::string::npos) << throttled;
+  // Another address is not affected.
+  EXPECT_TRUE(get(server.port(), verify, "127.0.0.5", "POST").starts_with("HTTP/1.1 401 "));
 }
 
 TEST(Server, AFullPoolQueueIsAnswered503WithRetryAfterFromTheIoThread) {

@@ -146,8 +146,18 @@ test('sign in by code, link a proof, see it, rotate, delete: the partner is told
   // The link token reads nothing.
   assert.equal((await call('GET', '/api/v1/account', { bearer: otherLink.json.link_token })).status, 401);
   const link = await call('POST', '/api/v1/account/link-token', { bearer: first.access_token, body: { nonce: request.json.nonce } });
+  // Opaque: a random handle naming no account, nothing shared with the account's other link tokens.
+  for (const t of [link.json.link_token, otherLink.json.link_token]) {
+    assert.match(t, /^pgl_[A-Za-z0-9_-]{43}$/);
+    assert.ok(!t.includes(account.json.id), 'a link token does not carry the account id');
+  }
+  assert.notEqual(link.json.link_token.slice(4, 20), otherLink.json.link_token.slice(4, 20));
   const verified = await call('POST', '/api/v1/verify', { bearer: demo.partner.api_key, body: { ...body, account_link: link.json.link_token } });
   assert.equal(verified.status, 200, verified.text);
+  // Spent by that verify: brought again (with its own nonce) it is refused before the replay check.
+  const spent = await call('POST', '/api/v1/verify', { bearer: demo.partner.api_key, body: { ...body, account_link: link.json.link_token } });
+  assert.equal(spent.status, 400, spent.text);
+  assert.equal(spent.json.field, 'account_link');
   const proofId = verified.json.proof_id;
   assert.ok(proofId, verified.text);
   await waitForWebhook(() => received.find((r) => r.body.includes(proofId)));

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/citizens.hpp"
@@ -132,6 +134,9 @@ TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_
   EXPECT_EQ(listed[0].status, "verified");
   EXPECT_EQ(listed[0].verified_at, kNow + 5);
   citizens.insert_refresh_token(sample_refresh("h1", "fam", c.id));
+  citizens.insert_account_link({"link-1", c.id, "nonce", kNow + 60'000}, kNow);
+  citizens.save_sign_in_code({c.phone_mac, "", kNow + 300'000, 2, 0});
+  citizens.save_sign_in_code({other.phone_mac, "", kNow + 300'000, 2, 0});
 
   std::vector<core::AffectedPartner> seen;
   const auto events = [&](const std::vector<core::AffectedPartner>& partners) {
@@ -153,15 +158,129 @@ TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_
   EXPECT_EQ(citizens.citizen_proofs(other.id, 10).size(), 1u);
   core::RefreshToken next = sample_refresh("h2", "", "");
   EXPECT_EQ(citizens.rotate_refresh_token("h1", kNow + 11, next), core::RefreshOutcome::kUnknown);
+  // The link tokens and the phone's code state (keyed by its MAC) went with the account.
+  EXPECT_FALSE(citizens.take_account_link("link-1", "nonce", kNow + 11).has_value());
+  EXPECT_FALSE(citizens.sign_in_code(c.phone_mac).has_value());
+  EXPECT_TRUE(citizens.sign_in_code(other.phone_mac).has_value());
   for (const char* id : {"p1", "p2", "p3"}) EXPECT_TRUE(store().find_proof(id).has_value()) << id;
   EXPECT_EQ(audit().anonymise_user(c.id), 0u);  // no proof holds the id any more
   const auto pending = outbox().list_deliveries("client-2", "", 10);
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].event.event_type, "account.deleted");
   EXPECT_EQ(actions(everything()), (std::vector<std::string>{"account.deleted"}));
+  // A verify that resolved the link before the deletion and records after it links nothing.
+  proof("p6", "client-2", c.id);
+  EXPECT_TRUE(citizens.citizen_proofs(c.id, 10).empty());
+  EXPECT_EQ(backend_->proof_user("p6"), std::nullopt);
+  EXPECT_EQ(backend_->proof_user("p4"), std::optional<std::string>(other.id));
   // An unknown account: nothing written.
   EXPECT_FALSE(citizens.delete_citizen(c.id, kNow + 12, events, audit_entry("x", kNow + 12)));
   EXPECT_EQ(everything().size(), 1u);
+}
+
+TEST_P(AuditSuite, issuing_a_code_keeps_the_count_never_clears_a_lock_and_prunes_dead_rows) {
+  core::CitizenStore& citizens = citizens_of(store());
+  EXPECT_TRUE(citizens.issue_sign_in_code("mac-1", "c1", kNow + 300, kNow, kNow - 3600));
+  EXPECT_EQ(citizens.sign_in_code("mac-1")->wrong, 0);
+  ASSERT_TRUE(citizens.take_code_attempt("mac-1", kNow, 5).taken);
+  ASSERT_TRUE(citizens.take_code_attempt("mac-1", kNow, 5).taken);
+  // A new code: same count, new code and expiry.
+  EXPECT_TRUE(citizens.issue_sign_in_code("mac-1", "c2", kNow + 600, kNow + 10, kNow - 3590));
+  auto state = citizens.sign_in_code("mac-1");
+  EXPECT_EQ(state->wrong, 2);
+  EXPECT_EQ(state->code_mac, "c2");
+  EXPECT_EQ(state->expires_at, kNow + 600);
+  // The last code expired before the window: the count is forgotten.
+  EXPECT_TRUE(citizens.issue_sign_in_code("mac-1", "c3", kNow + 9000, kNow + 8000, kNow + 601));
+  EXPECT_EQ(citizens.sign_in_code("mac-1")->wrong, 0);
+  // Locked: nothing written.
+  citizens.save_sign_in_code({"mac-2", "", kNow + 300, 1, kNow + 900});
+  EXPECT_FALSE(citizens.issue_sign_in_code("mac-2", "c", kNow + 600, kNow + 10, kNow - 3590));
+  state = citizens.sign_in_code("mac-2");
+  EXPECT_EQ(state->code_mac, "");
+  EXPECT_EQ(state->locked_until, kNow + 900);
+  // Rows expired before the window and not locked are removed; a locked one stays.
+  citizens.save_sign_in_code({"mac-3", "", kNow + 100, 4, 0});
+  EXPECT_TRUE(citizens.issue_sign_in_code("mac-4", "c", kNow + 600, kNow + 500, kNow + 200));
+  EXPECT_FALSE(citizens.sign_in_code("mac-3").has_value());
+  EXPECT_TRUE(citizens.sign_in_code("mac-2").has_value());
+  EXPECT_TRUE(citizens.sign_in_code("mac-1").has_value());
+}
+
+TEST_P(AuditSuite, a_link_token_is_spent_once_with_its_nonce_and_before_it_expires) {
+  core::CitizenStore& citizens = citizens_of(store());
+  const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));
+  citizens.insert_account_link({"h1", c.id, "n1", kNow + 100}, kNow);
+  citizens.insert_account_link({"h2", c.id, "n2", kNow + 100}, kNow);
+  EXPECT_FALSE(citizens.take_account_link("h1", "n2", kNow).has_value());  // another nonce
+  EXPECT_EQ(citizens.take_account_link("h1", "n1", kNow).value_or(""), c.id);
+  EXPECT_FALSE(citizens.take_account_link("h1", "n1", kNow).has_value());        // spent
+  EXPECT_FALSE(citizens.take_account_link("h2", "n2", kNow + 100).has_value());  // expired
+  // Inserting prunes the expired ones.
+  citizens.insert_account_link({"h3", c.id, "n3", kNow + 500}, kNow + 200);
+  EXPECT_FALSE(citizens.take_account_link("h2", "n2", kNow).has_value());
+  EXPECT_EQ(citizens.take_account_link("h3", "n3", kNow + 201).value_or(""), c.id);
+}
+
+TEST_P(AuditSuite, a_code_brought_by_two_requests_at_once_is_spent_by_one) {
+  core::CitizenStore& citizens = citizens_of(store());
+  for (int round = 0; round < 20; ++round) {
+    const std::string mac = "mac-" + std::to_string(round);
+    citizens.save_sign_in_code({mac, "code-mac", kNow + 300'000, 1, 0});
+    std::atomic<int> ready{0};
+    std::atomic<int> spent{0};
+    const auto spend = [&] {
+      ready++;
+      while (ready.load() < 2) std::this_thread::yield();
+      if (citizens.spend_sign_in_code(mac, "code-mac")) spent++;
+    };
+    std::thread a(spend);
+    std::thread b(spend);
+    a.join();
+    b.join();
+    EXPECT_EQ(spent.load(), 1) << round;
+  }
+}
+
+TEST_P(AuditSuite, a_reuse_revokes_the_token_a_racing_rotation_inserts) {
+  core::CitizenStore& citizens = citizens_of(store());
+  const core::Citizen c = citizens.find_or_create_citizen(sample_citizen(1));
+  int escaped = 0;
+  for (int round = 0; round < 40 && escaped == 0; ++round) {
+    const std::string fam = "fam-" + std::to_string(round);
+    const std::string old_hash = fam + "-0";
+    citizens.insert_refresh_token(sample_refresh(old_hash, fam, c.id));
+    core::RefreshToken first = sample_refresh(fam + "-1", "", "");
+    ASSERT_EQ(citizens.rotate_refresh_token(old_hash, kNow + 1, first),
+              core::RefreshOutcome::kRotated);
+    std::atomic<bool> reused_done{false};
+    std::atomic<int> after{0};
+    std::atomic<int> rotations{0};
+    std::thread thief([&] {
+      std::string current = fam + "-1";
+      for (int i = 2; i < 100000; ++i) {
+        const bool done_before = reused_done.load();
+        core::RefreshToken next = sample_refresh(fam + "-" + std::to_string(i), "", "");
+        if (citizens.rotate_refresh_token(current, kNow + 2, next) !=
+            core::RefreshOutcome::kRotated)
+          return;
+        current = next.hash;
+        rotations++;
+        if (done_before) {
+          after++;
+          if (after > 3) return;
+        }
+      }
+    });
+    // The reuse lands while the thief rotates in a loop (a rotation is in flight most of the time).
+    while (rotations.load() < 1 + round % 7) std::this_thread::yield();
+    core::RefreshToken t = sample_refresh(fam + "-x", "", "");
+    EXPECT_EQ(citizens.rotate_refresh_token(old_hash, kNow + 2, t), core::RefreshOutcome::kReused);
+    reused_done = true;
+    thief.join();
+    if (after > 0) escaped++;
+  }
+  EXPECT_EQ(escaped, 0) << "a rotation succeeded after the family was revoked for reuse";
 }
 
 }  // namespace pg::store::test

@@ -874,7 +874,7 @@ export interface paths {
         put?: never;
         /**
          * A token that links one proof to the account
-         * @description A JWT (audience `proofgate-link`, 10 minutes) bound to one proof request's nonce. The wallet adds it to the verify body as `account_link`; when that proof verifies, its row is linked to the account. The token reads nothing: the partner relaying the body learns nothing usable from it.
+         * @description An opaque handle (`pgl_` + 256 random bits, 10 minutes, single use) bound to one proof request's nonce; the server keeps only its SHA-256 with the account. The wallet adds it to the verify body as `account_link`; when that proof verifies, its row is linked to the account. The token reads nothing and carries no account id: partners relaying it cannot recognise the citizen.
          */
         post: operations["createAccountLinkToken"];
         delete?: never;
@@ -1049,7 +1049,7 @@ export interface components {
                 nonce: components["schemas"]["Nonce"];
                 verifier_domain: components["schemas"]["VerifierDomain"];
             };
-            /** @description Optional: a citizen's account link token (`POST /api/v1/account/link-token`, audience `proofgate-link`) bound to this request's nonce. When the proof verifies, its row is linked to the citizen's account (docs/citizens.md). A token that is invalid, expired or bound to another nonce answers 400 `INVALID_REQUEST` (field `account_link`) and nothing is recorded: the nonce stays unspent. */
+            /** @description Optional: a citizen's account link token (`POST /api/v1/account/link-token`, an opaque `pgl_` handle) bound to this request's nonce and spent by this verify. When the proof verifies, its row is linked to the citizen's account (docs/citizens.md). A token that is invalid, expired, spent or bound to another nonce answers 400 `INVALID_REQUEST` (field `account_link`) and nothing is recorded: the nonce stays unspent and the refusal is not remembered under the Idempotency-Key. */
             account_link?: string;
         };
         Verified: {
@@ -1380,6 +1380,7 @@ export interface components {
             }[];
         };
         LinkToken: {
+            /** @description An opaque handle (256 random bits) naming nothing; the server keeps its SHA-256 with the account, the nonce and the expiry. Spent by the first verify that brings it with its nonce. */
             link_token: string;
             expires_in: number;
         };
@@ -5497,7 +5498,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many codes for this phone, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
+            /** @description Too many codes for this phone or asked from this address, a phone locked out after too many wrong codes, or the source address failed authentication too often; `Retry-After` says when to retry. */
             429: {
                 headers: {
                     /** @description `ne` or `en`: the language of `detail`. */
@@ -5512,6 +5513,22 @@ export interface operations {
                         status?: 429;
                         /** @enum {unknown} */
                         error_code?: "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description No SMS gateway is configured (outside the sandbox and --demo): no code is made. */
+            503: {
+                headers: {
+                    /** @description `ne` or `en`: the language of `detail`. */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        error_code?: "NOT_READY";
                     };
                 };
             };
@@ -6013,7 +6030,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The link token. */
+            /** @description The link token: an opaque handle, single use, bound to the nonce. */
             200: {
                 headers: {
                     /** @description `no-store`. */

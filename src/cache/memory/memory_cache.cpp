@@ -2,6 +2,7 @@
 #include "cache/memory/memory_cache.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace pg::cache {
 
@@ -26,17 +27,33 @@ void MemoryCache::remove(std::string_view key) {
 core::RateDecision MemoryCache::take_token(std::string_view bucket, double rate, double burst) {
   const core::UnixMillis now = clock_.now_ms();
   std::lock_guard lock(mu_);
-  auto [it, inserted] = buckets_.try_emplace(std::string(bucket), Bucket{burst, now});
+  if (buckets_.size() >= bucket_sweep_at_) sweep_buckets_locked(now);
+  auto [it, inserted] = buckets_.try_emplace(std::string(bucket), Bucket{burst, now, now});
   Bucket& b = it->second;
   if (!inserted) {
     b.tokens = std::min(burst, b.tokens + rate * double(now - b.at) / 1000.0);
     b.at = now;
   }
+  core::RateDecision decision{false, 0};
   if (b.tokens >= 1.0) {
     b.tokens -= 1.0;
-    return {true, 0};
+    decision = {true, 0};
+  } else {
+    decision = {false, (1.0 - b.tokens) / rate};
   }
-  return {false, (1.0 - b.tokens) / rate};
+  b.full_at = rate > 0 ? now + static_cast<core::UnixMillis>((burst - b.tokens) / rate * 1000.0) + 1
+                       : std::numeric_limits<core::UnixMillis>::max();
+  return decision;
+}
+
+std::size_t MemoryCache::bucket_count() {
+  std::lock_guard lock(mu_);
+  return buckets_.size();
+}
+
+void MemoryCache::sweep_buckets_locked(core::UnixMillis now) {
+  std::erase_if(buckets_, [now](const auto& kv) { return kv.second.full_at <= now; });
+  bucket_sweep_at_ = std::max<std::size_t>(1024, buckets_.size() * 2);
 }
 
 std::size_t MemoryCache::size() {

@@ -20,19 +20,25 @@ class MemoryCache final : public core::Cache {
   bool ping() noexcept override { return true; }
   /// Keys held now (expired ones are swept as the map grows).
   std::size_t size();
+  /// Token buckets held now: a bucket full again is dropped as the map grows (a new one starts
+  /// full, so nothing changes), so requests naming ever new buckets cannot grow it without bound.
+  std::size_t bucket_count();
 
  private:
   struct Bucket {
     double tokens;
     core::UnixMillis at;
+    core::UnixMillis full_at;  // when it holds `burst` tokens again
   };
   void sweep_locked(core::UnixMillis now);
+  void sweep_buckets_locked(core::UnixMillis now);
 
   const core::Clock& clock_;
   std::mutex mu_;
   std::unordered_map<std::string, core::UnixMillis> keys_;  // key -> expiry
   std::unordered_map<std::string, Bucket> buckets_;
   std::size_t sweep_at_ = 1024;
+  std::size_t bucket_sweep_at_ = 1024;
 };
 
 }  // namespace pg::cache

@@ -33,6 +33,37 @@ constexpr Statement kSaveSignInCode{"citizen_save_sign_in_code", R"sql(
     expires_at = excluded.expires_at, wrong = excluded.wrong,
     locked_until = excluded.locked_until)sql",
                                     true};
+// A new code keeps the attempts counted unless the last code expired before $5; nothing is
+// written while the phone is locked (the conflicting row's lock is taken and re-checked).
+constexpr Statement kIssueSignInCode{"citizen_issue_sign_in_code", R"sql(
+  INSERT INTO account_codes (phone_mac, code_mac, expires_at, wrong, locked_until)
+  VALUES ($1, $2, $3, 0, 0)
+  ON CONFLICT (phone_mac) DO UPDATE SET code_mac = excluded.code_mac,
+    expires_at = excluded.expires_at,
+    wrong = CASE WHEN account_codes.expires_at <= $5 THEN 0 ELSE account_codes.wrong END
+  WHERE account_codes.locked_until <= $4
+  RETURNING 1)sql",
+                                     true};
+// Rows that count nothing any more, a bounded number at a time (SKIP LOCKED: never waits).
+constexpr Statement kPruneCodes{"citizen_prune_codes", R"sql(
+  DELETE FROM account_codes WHERE phone_mac IN (
+    SELECT phone_mac FROM account_codes WHERE expires_at <= $1 AND locked_until <= $2
+    LIMIT 100 FOR UPDATE SKIP LOCKED))sql",
+                                true};
+constexpr Statement kPruneLinks{"citizen_prune_links",
+                                "DELETE FROM account_links WHERE expires_at <= $1", true};
+constexpr Statement kInsertLink{"citizen_insert_link", R"sql(
+  INSERT INTO account_links (hash, user_id, nonce, expires_at) VALUES ($1, $2, $3, $4))sql",
+                                true};
+constexpr Statement kTakeLink{"citizen_take_link", R"sql(
+  DELETE FROM account_links WHERE hash = $1 AND nonce = $2 AND expires_at > $3
+  RETURNING user_id)sql",
+                              true};
+constexpr Statement kDeleteLinks{"citizen_delete_links",
+                                 "DELETE FROM account_links WHERE user_id = $1", true};
+constexpr Statement kDeleteCodes{"citizen_delete_codes", R"sql(
+  DELETE FROM account_codes WHERE phone_mac = (SELECT phone_mac FROM users WHERE id = $1))sql",
+                                 true};
 constexpr Statement kTakeCodeAttempt{"citizen_take_code_attempt", R"sql(
   UPDATE account_codes SET wrong = wrong + 1
   WHERE phone_mac = $1 AND code_mac IS NOT NULL AND expires_at > $2 AND locked_until <= $2
@@ -47,6 +78,14 @@ constexpr Statement kInsertRefresh{"citizen_insert_refresh", R"sql(
   INSERT INTO refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
   VALUES ($1, $2, $3, $4, $5))sql",
                                    true};
+constexpr Statement kRefreshFamily{"citizen_refresh_family",
+                                   "SELECT family_id FROM refresh_tokens WHERE hash = $1", true};
+// Every rotation and revocation of one family queues on this transaction lock, so a statement run
+// after it sees every token the family's earlier rotations inserted (READ COMMITTED takes a fresh
+// snapshot per statement): a reuse revokes them all, and a rotation behind it finds its token
+// revoked. The two-key form keeps these apart from single-key advisory locks.
+constexpr Statement kLockFamily{"citizen_lock_family",
+                                "SELECT pg_advisory_xact_lock(1668573813, hashtext($1))", true};
 // FOR UPDATE: two rotations of one token at once are one rotation and one reuse.
 constexpr Statement kFindRefresh{"citizen_find_refresh", R"sql(
   SELECT family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens
@@ -187,6 +226,48 @@ void PostgresStore::save_sign_in_code(const core::SignInCode& code) {
   });
 }
 
+bool PostgresStore::issue_sign_in_code(std::string_view phone_mac, std::string_view code_mac,
+                                       core::UnixMillis expires_at, core::UnixMillis now,
+                                       core::UnixMillis forget_before) {
+  constexpr std::string_view kOperation = "issue_sign_in_code";
+  return with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    c.run(kPruneCodes, Params().integer(forget_before).integer(now), kOperation);
+    return c.run(kIssueSignInCode,
+                 Params()
+                     .text(phone_mac)
+                     .text(code_mac)
+                     .integer(expires_at)
+                     .integer(now)
+                     .integer(forget_before),
+                 kOperation)
+               .rows() > 0;
+  });
+}
+
+void PostgresStore::insert_account_link(const core::AccountLink& link, core::UnixMillis now) {
+  constexpr std::string_view kOperation = "insert_account_link";
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    c.run(kPruneLinks, Params().integer(now), kOperation);
+    c.run(kInsertLink,
+          Params().text(link.hash).text(link.user_id).text(link.nonce).integer(link.expires_at),
+          kOperation);
+    return true;
+  });
+}
+
+std::optional<std::string> PostgresStore::take_account_link(std::string_view hash,
+                                                            std::string_view nonce,
+                                                            core::UnixMillis now) {
+  constexpr std::string_view kOperation = "take_account_link";
+  std::optional<std::string> out;
+  with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    const Result r = c.run(kTakeLink, Params().text(hash).text(nonce).integer(now), kOperation);
+    if (r.rows() > 0) out = r.text(0, 0);
+    return true;
+  });
+  return out;
+}
+
 void PostgresStore::insert_refresh_token(const core::RefreshToken& token) {
   constexpr std::string_view kOperation = "insert_refresh_token";
   with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
@@ -208,6 +289,9 @@ core::RefreshOutcome PostgresStore::rotate_refresh_token(std::string_view hash,
   constexpr std::string_view kOperation = "rotate_refresh_token";
   auto outcome = core::RefreshOutcome::kUnknown;
   with_connection(kOperation, true, [&](Connection& c, const SideWrites&) {
+    const Result f = c.run(kRefreshFamily, Params().text(hash), kOperation);
+    if (f.rows() == 0) return true;
+    c.run(kLockFamily, Params().text(f.text(0, 0)), kOperation);
     const Result r = c.run(kFindRefresh, Params().text(hash), kOperation);
     if (r.rows() == 0) return true;
     const std::string family = r.text(0, 0);
@@ -272,6 +356,8 @@ bool PostgresStore::delete_citizen(
     }
     c.run(kUnlinkProofs, Params().text(user_id), kOperation);
     c.run(kDeleteRefresh, Params().text(user_id), kOperation);
+    c.run(kDeleteLinks, Params().text(user_id), kOperation);
+    c.run(kDeleteCodes, Params().text(user_id), kOperation);
     c.run(kDeleteCitizen, Params().text(user_id), kOperation);
     for (const core::OutboxEvent& e : events(partners)) side.event(e, now);
     side.audit(audit);

@@ -182,10 +182,13 @@ constexpr Statement kInsertProofNonce{"insert_proof_nonce", R"sql(
                                       true};
 constexpr std::string_view kProofNoncePrimaryKey = "proof_nonces_pkey";
 constexpr std::string_view kUniqueViolation = "23505";
+// user_id only while the account exists: FOR SHARE waits for a deletion holding the account's row
+// (then finds it gone: NULL) or makes the deletion wait, whose unlinking then sees this proof.
 constexpr Statement kInsertProof{"insert_proof", R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
                       public_hash, request_nonce, created_at, verified_at, latency_ms, user_id)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))sql",
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+          (SELECT id FROM users WHERE id = $12 FOR SHARE)))sql",
                                  true};
 // proof_nonces gives the row's created_at, which prunes the lookup to one partition.
 constexpr Statement kFindProof{"find_proof", R"sql(

@@ -29,6 +29,28 @@ constexpr std::string_view kSaveSignInCode = R"sql(
   ON CONFLICT (phone_mac) DO UPDATE SET code_mac = excluded.code_mac,
     expires_at = excluded.expires_at, wrong = excluded.wrong,
     locked_until = excluded.locked_until)sql";
+// A new code keeps the attempts counted unless the last code expired before ?5; nothing is
+// written while the phone is locked.
+constexpr std::string_view kIssueSignInCode = R"sql(
+  INSERT INTO account_codes (phone_mac, code_mac, expires_at, wrong, locked_until)
+  VALUES (?1, ?2, ?3, 0, 0)
+  ON CONFLICT (phone_mac) DO UPDATE SET code_mac = excluded.code_mac,
+    expires_at = excluded.expires_at,
+    wrong = CASE WHEN account_codes.expires_at <= ?5 THEN 0 ELSE account_codes.wrong END
+  WHERE account_codes.locked_until <= ?4)sql";
+// Rows that count nothing any more, a bounded number at a time.
+constexpr std::string_view kPruneCodes = R"sql(
+  DELETE FROM account_codes WHERE phone_mac IN (
+    SELECT phone_mac FROM account_codes WHERE expires_at <= ?1 AND locked_until <= ?2 LIMIT 100))sql";
+constexpr std::string_view kPruneLinks = "DELETE FROM account_links WHERE expires_at <= ?1";
+constexpr std::string_view kInsertLink = R"sql(
+  INSERT INTO account_links (hash, user_id, nonce, expires_at) VALUES (?1, ?2, ?3, ?4))sql";
+constexpr std::string_view kTakeLink = R"sql(
+  DELETE FROM account_links WHERE hash = ?1 AND nonce = ?2 AND expires_at > ?3
+  RETURNING user_id)sql";
+constexpr std::string_view kDeleteLinks = "DELETE FROM account_links WHERE user_id = ?1";
+constexpr std::string_view kDeleteCodes = R"sql(
+  DELETE FROM account_codes WHERE phone_mac = (SELECT phone_mac FROM users WHERE id = ?1))sql";
 constexpr std::string_view kTakeCodeAttempt = R"sql(
   UPDATE account_codes SET wrong = wrong + 1
   WHERE phone_mac = ?1 AND code_mac IS NOT NULL AND expires_at > ?2 AND locked_until <= ?2
@@ -189,6 +211,59 @@ void SqliteStore::save_sign_in_code(const core::SignInCode& code) {
   });
 }
 
+bool SqliteStore::issue_sign_in_code(std::string_view phone_mac, std::string_view code_mac,
+                                     core::UnixMillis expires_at, core::UnixMillis now,
+                                     core::UnixMillis forget_before) {
+  constexpr std::string_view kOperation = "issue_sign_in_code";
+  return with_connection(kOperation, true, [&](sqlite3* db, const SideWrites&) {
+    {
+      const auto statement = prepare(db, kPruneCodes, kOperation, false);
+      Query(db, statement, kOperation).integer(1, forget_before).integer(2, now).run();
+    }
+    const auto statement = prepare(db, kIssueSignInCode, kOperation, false);
+    Query(db, statement, kOperation)
+        .text(1, phone_mac)
+        .text(2, code_mac)
+        .integer(3, expires_at)
+        .integer(4, now)
+        .integer(5, forget_before)
+        .run();
+    return sqlite3_changes(db) > 0;
+  });
+}
+
+void SqliteStore::insert_account_link(const core::AccountLink& link, core::UnixMillis now) {
+  constexpr std::string_view kOperation = "insert_account_link";
+  with_connection(kOperation, true, [&](sqlite3* db, const SideWrites&) {
+    {
+      const auto statement = prepare(db, kPruneLinks, kOperation, false);
+      Query(db, statement, kOperation).integer(1, now).run();
+    }
+    const auto statement = prepare(db, kInsertLink, kOperation, false);
+    Query(db, statement, kOperation)
+        .text(1, link.hash)
+        .text(2, link.user_id)
+        .text(3, link.nonce)
+        .integer(4, link.expires_at)
+        .run();
+    return true;
+  });
+}
+
+std::optional<std::string> SqliteStore::take_account_link(std::string_view hash,
+                                                          std::string_view nonce,
+                                                          core::UnixMillis now) {
+  constexpr std::string_view kOperation = "take_account_link";
+  std::optional<std::string> out;
+  with_connection(kOperation, true, [&](sqlite3* db, const SideWrites&) {
+    const auto statement = prepare(db, kTakeLink, kOperation, false);
+    Query query(db, statement, kOperation);
+    if (query.text(1, hash).text(2, nonce).integer(3, now).step()) out = Row(query).text("user_id");
+    return true;
+  });
+  return out;
+}
+
 void SqliteStore::insert_refresh_token(const core::RefreshToken& token) {
   constexpr std::string_view kOperation = "insert_refresh_token";
   with_connection(kOperation, true, [&](sqlite3* db, const SideWrites&) {
@@ -289,6 +364,8 @@ bool SqliteStore::delete_citizen(
     }
     run(db, kUnlinkProofs, kOperation, user_id);
     run(db, kDeleteRefresh, kOperation, user_id);
+    run(db, kDeleteLinks, kOperation, user_id);
+    run(db, kDeleteCodes, kOperation, user_id);
     run(db, kDeleteCitizen, kOperation, user_id);
     for (const core::OutboxEvent& e : events(partners)) side.event(e, now);
     side.audit(audit);

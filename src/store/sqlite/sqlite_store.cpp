@@ -132,10 +132,12 @@ constexpr std::string_view kFindRequest = R"sql(
          created_at, expires_at
   FROM proof_requests WHERE verifier_id = ?1 AND nonce = ?2)sql";
 
+// user_id only while the account exists (one writer: a deletion is wholly before or after), so a
+// verify racing the account's deletion links nothing.
 constexpr std::string_view kInsertProof = R"sql(
   INSERT INTO proofs (id, verifier_id, claim_type, circuit_version, status, error_code,
                       public_hash, request_nonce, created_at, verified_at, latency_ms, user_id)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql";
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, (SELECT id FROM users WHERE id = ?12)))sql";
 constexpr std::string_view kFindProof = R"sql(
   SELECT id, verifier_id, claim_type, circuit_version, status, error_code, public_hash,
          request_nonce, created_at, verified_at

@@ -235,6 +235,12 @@ class SqliteStore final : public core::Store,
   bool set_citizen_language(std::string_view id, std::string_view language) override;
   std::optional<core::SignInCode> sign_in_code(std::string_view phone_mac) override;
   void save_sign_in_code(const core::SignInCode& code) override;
+  bool issue_sign_in_code(std::string_view phone_mac, std::string_view code_mac,
+                          core::UnixMillis expires_at, core::UnixMillis now,
+                          core::UnixMillis forget_before) override;
+  void insert_account_link(const core::AccountLink& link, core::UnixMillis now) override;
+  std::optional<std::string> take_account_link(std::string_view hash, std::string_view nonce,
+                                               core::UnixMillis now) override;
   bool spend_sign_in_code(std::string_view phone_mac, std::string_view code_mac) override;
   CodeAttempt take_code_attempt(std::string_view phone_mac, core::UnixMillis now,
                                 int max_attempts) override;
