@@ -382,6 +382,7 @@ Outcome<std::size_t> CitizenService::remove(const CitizenSession& session) {
       json::array ids;
       for (const auto& id : p.proof_ids) ids.emplace_back(id);
       e.payload = json::serialize(json::object{{"event", e.event_type},
+                                               {"mode", mode_name(p.mode)},
                                                {"event_id", e.event_id},
                                                {"ts", rfc3339(now)},
                                                {"data", json::object{{"proof_ids", ids}}}});

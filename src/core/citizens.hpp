@@ -86,6 +86,7 @@ struct LinkedProof {
 struct AffectedPartner {
   std::string client_id;
   std::vector<std::string> proof_ids;
+  Mode mode = Mode::kLive;  // the partner client's (a test client cannot link proofs: always live)
 };
 
 /// Account storage (SqliteStore and PostgresStore fill it). Thread-safe; throws StoreError.

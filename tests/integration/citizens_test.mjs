@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
-import { Server, admin, removeDir, tempDir } from './server.mjs';
+import { Server, admin, liveCredential, publishRoot, removeDir, tempDir } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
 const artifacts = process.env.PROOFGATE_ARTIFACTS;
@@ -100,7 +100,12 @@ before(async () => {
   server = await Server.start({ bin, artifacts, dataDir, args: ['--demo', '--rate-limit', '0', '--webhook-allow-loopback'] });
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
   demo.holder = read('holder.json');
-  demo.identity = read('identity.json');
+  // The demo's roots are sandbox roots and the partner below is live: the holder's credential in
+  // a live tree of the test's own, published live.
+  demo.identity = await liveCredential(demo.holder, read('identity.json'));
+  publishRoot(bin, dataDir, 1, demo.identity.root);
+  demo.identityFile = path.join(dataDir, 'live-identity.json');
+  fs.writeFileSync(demo.identityFile, JSON.stringify(demo.identity));
   demo.partner = admin(bin, dataDir, ['create-client', '--name', 'Hooked Bank', '--scopes', 'age_over_18',
     '--domains', 'hooked.example', '--webhook-url', `http://127.0.0.1:${receiver.address().port}/hook`,
     '--allow-loopback-webhook']);
@@ -184,6 +189,7 @@ test('sign in by code, link a proof, see it, rotate, delete: the partner is told
   assert.ok(signatureValid(demo.partner.webhook_secret, told.headers, told.body), 'a valid Standard Webhooks signature');
   const event = JSON.parse(told.body);
   assert.deepEqual(event.data, { proof_ids: [proofId] });
+  assert.equal(event.mode, 'live');
   assert.equal(told.headers['webhook-id'], event.event_id);
   assert.ok(!told.body.includes(account.json.id) && !told.body.includes('9812345678'), 'no personal data');
   for (const token of [first.access_token, second.json.access_token]) {
@@ -216,7 +222,7 @@ test('the wallet command line: account sign-in, prove --link-account, account pr
   const requestFile = path.join(dataDir, 'request.json');
   fs.writeFileSync(requestFile, JSON.stringify(request.json));
   const [body] = wallet('prove', '--holder', path.join(dataDir, 'demo', 'holder.json'),
-    '--credential', path.join(dataDir, 'demo', 'identity.json'), '--request', requestFile,
+    '--credential', demo.identityFile, '--request', requestFile,
     '--artifacts', artifacts, '--link-account');
   assert.ok(body.account_link);
   const verified = await call('POST', '/api/v1/verify', { bearer: demo.partner.api_key, body });

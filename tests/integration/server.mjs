@@ -8,6 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { buildTree, credentialLeaf } from '../../clients/wallet/src/tree.mjs';
+
 const kStartTimeoutMs = 20_000;
 
 /** A fresh, private temporary directory (removed by `removeDir`). */
@@ -129,6 +131,19 @@ export function createClient(bin, dataDir, { name, scopes, domains }) {
 
 export function publishRoot(bin, dataDir, issuerId, root) {
   return admin(bin, dataDir, ['publish-root', '--issuer-id', String(issuerId), '--root', String(root)]);
+}
+
+/**
+ * The demo identity credential of `holder` in a live tree of the test's own (its leaf alone at
+ * index 0): another root than the demo's sandbox tree, for the operator to publish live
+ * (`publishRoot`), so that a live key can verify a proof made with it.
+ */
+export async function liveCredential(holder, identity) {
+  const { birth_date: birthDate, country } = identity.attributes;
+  const leaf = await credentialLeaf(1, 1, BigInt(holder.commitment), [birthDate, country], identity.expiry);
+  const tree = await buildTree([leaf]);
+  const { siblings, path_indices: pathIndices } = tree.path(0);
+  return { ...identity, root: tree.root.toString(), siblings: siblings.map(String), path_indices: pathIndices };
 }
 
 export function setCircuit(bin, dataDir, claimType, version, enabled) {

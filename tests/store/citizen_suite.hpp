@@ -153,6 +153,7 @@ TEST_P(AuditSuite, deleting_a_citizen_nulls_its_proofs_removes_it_and_tells_its_
   ASSERT_EQ(seen.size(), 1u);  // client-3 has no webhook URL
   EXPECT_EQ(seen[0].client_id, "client-2");
   EXPECT_EQ(seen[0].proof_ids, (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_EQ(seen[0].mode, core::Mode::kLive);
   EXPECT_FALSE(citizens.find_citizen(c.id).has_value());
   EXPECT_TRUE(citizens.citizen_proofs(c.id, 10).empty());
   EXPECT_EQ(citizens.citizen_proofs(other.id, 10).size(), 1u);

@@ -105,7 +105,7 @@ constexpr Statement kCitizenProofs{"citizen_proofs", R"sql(
 constexpr Statement kLockCitizen{"citizen_lock", "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
                                  true};
 constexpr Statement kAffectedProofs{"citizen_affected_proofs", R"sql(
-  SELECT p.verifier_id, p.id FROM proofs p JOIN api_clients c ON c.id = p.verifier_id
+  SELECT p.verifier_id, p.id, c.mode FROM proofs p JOIN api_clients c ON c.id = p.verifier_id
   WHERE p.user_id = $1 AND coalesce(c.webhook_url, '') <> ''
   ORDER BY p.verifier_id, p.created_at, p.id)sql",
                                     true};
@@ -350,8 +350,10 @@ bool PostgresStore::delete_citizen(
     const Result r = c.run(kAffectedProofs, Params().text(user_id), kOperation);
     for (int i = 0; i < r.rows(); ++i) {
       std::string client_id = r.text(i, 0);
-      if (partners.empty() || partners.back().client_id != client_id)
-        partners.push_back({std::move(client_id), {}});
+      if (partners.empty() || partners.back().client_id != client_id) {
+        partners.push_back({std::move(client_id), {},
+                            r.text(i, 2) == "test" ? core::Mode::kTest : core::Mode::kLive});
+      }
       partners.back().proof_ids.push_back(r.text(i, 1));
     }
     c.run(kUnlinkProofs, Params().text(user_id), kOperation);

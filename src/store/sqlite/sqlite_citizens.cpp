@@ -72,7 +72,7 @@ constexpr std::string_view kCitizenProofs = R"sql(
   WHERE p.user_id = ?1 AND p.status = 'verified'
   ORDER BY p.created_at DESC, p.id LIMIT ?2)sql";
 constexpr std::string_view kAffectedProofs = R"sql(
-  SELECT p.verifier_id, p.id FROM proofs p JOIN api_clients c ON c.id = p.verifier_id
+  SELECT p.verifier_id, p.id, c.mode FROM proofs p JOIN api_clients c ON c.id = p.verifier_id
   WHERE p.user_id = ?1 AND coalesce(c.webhook_url, '') <> ''
   ORDER BY p.verifier_id, p.created_at, p.id)sql";
 constexpr std::string_view kUnlinkProofs = "UPDATE proofs SET user_id = NULL WHERE user_id = ?1";
@@ -357,8 +357,10 @@ bool SqliteStore::delete_citizen(
       while (query.step()) {
         const Row r(query);
         std::string client_id = r.text("verifier_id");
-        if (partners.empty() || partners.back().client_id != client_id)
-          partners.push_back({std::move(client_id), {}});
+        if (partners.empty() || partners.back().client_id != client_id) {
+          partners.push_back({std::move(client_id), {},
+                              r.text("mode") == "test" ? core::Mode::kTest : core::Mode::kLive});
+        }
         partners.back().proof_ids.push_back(r.text("id"));
       }
     }
