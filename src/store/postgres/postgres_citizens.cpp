@@ -351,7 +351,8 @@ bool PostgresStore::delete_citizen(
     for (int i = 0; i < r.rows(); ++i) {
       std::string client_id = r.text(i, 0);
       if (partners.empty() || partners.back().client_id != client_id) {
-        partners.push_back({std::move(client_id), {},
+        partners.push_back({std::move(client_id),
+                            {},
                             r.text(i, 2) == "test" ? core::Mode::kTest : core::Mode::kLive});
       }
       partners.back().proof_ids.push_back(r.text(i, 1));

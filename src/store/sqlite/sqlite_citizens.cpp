@@ -358,7 +358,8 @@ bool SqliteStore::delete_citizen(
         const Row r(query);
         std::string client_id = r.text("verifier_id");
         if (partners.empty() || partners.back().client_id != client_id) {
-          partners.push_back({std::move(client_id), {},
+          partners.push_back({std::move(client_id),
+                              {},
                               r.text("mode") == "test" ? core::Mode::kTest : core::Mode::kLive});
         }
         partners.back().proof_ids.push_back(r.text("id"));
