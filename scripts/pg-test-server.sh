@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 server for tests: `start DIR` creates a cluster in DIR, starts it on a
-# free loopback port (unix socket in DIR, trust authentication, fsync on), creates the database
-# `proofgate` and prints its URL (postgresql://proofgate@127.0.0.1:PORT/proofgate) as the only line
+# free loopback port (unix socket in DIR, trust authentication, fsync on unless PG_TEST_FSYNC=off,
+# which the store suites use: a killed server keeps every acknowledged commit either way), creates
+# the database `proofgate` and prints its URL (postgresql://proofgate@127.0.0.1:PORT/proofgate) as the only line
 # on stdout; `stop DIR` stops it (fast shutdown) and removes DIR. Never touches the system service.
 #
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` system user
@@ -80,7 +81,7 @@ EOF
 # pg-test-server.sh
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-fsync = on
+fsync = ${PG_TEST_FSYNC:-on}
 synchronous_commit = on
 max_connections = 200
 log_min_messages = warning
