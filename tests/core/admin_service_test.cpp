@@ -129,12 +129,16 @@ TEST_F(AdminServiceTest, create_client_makes_the_live_partner_and_its_test_twin)
   EXPECT_EQ(c.test->client.mode, Mode::kTest);
   EXPECT_EQ(c.test->client.live_client_id, c.client.id);
   EXPECT_EQ(c.test->client.domains, c.client.domains);
-  EXPECT_FALSE(c.test->webhook_secret.empty());
-  EXPECT_NE(c.test->webhook_secret, c.webhook_secret);
+  // The twin does not inherit the live webhook URL: test events never reach the live receiver.
+  EXPECT_EQ(c.client.webhook_url, "https://hooks.example/x");
+  EXPECT_TRUE(c.test->client.webhook_url.empty());
+  EXPECT_TRUE(c.test->webhook_secret.empty());
+  EXPECT_TRUE(c.test->client.webhook_secret_sealed.empty());
   EXPECT_NE(c.test->client_secret, c.client_secret);
   const auto twin = store_.find_client_by_prefix(c.test->client.key_prefix);
   ASSERT_TRUE(twin.has_value());
   EXPECT_EQ(twin->key_hash, sha256(c.test->api_key));
+  EXPECT_TRUE(twin->webhook_url.empty());
   EXPECT_EQ(twin->mode, Mode::kTest);
   const auto details = json::parse(trail().at(0).details_json);
   EXPECT_EQ(details.at("test_client_id").as_string(), c.test->client.id);
