@@ -185,6 +185,12 @@ Outcome<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t
                     "was a root of issuer " + std::to_string(issuer_id) +
                         " before and was replaced; a replaced root never becomes current again"};
   }
+  if (outcome == PublishOutcome::kOtherSide) {
+    return ApiError{ErrorCode::kConflict, "root",
+                    std::string("is already a ") + (sandbox ? "live" : "sandbox") +
+                        " root of issuer " + std::to_string(issuer_id) +
+                        "; a root belongs to one side, never to both sandbox and live"};
+  }
   return published;
 }
 

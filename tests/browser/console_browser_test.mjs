@@ -166,12 +166,20 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   });
   assert.equal(reqRes.status, 201, await reqRes.clone().text());
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
-  // The demo's roots are sandbox roots and this is a live key: the operator publishes the demo
-  // identity tree's root as a live root first (a live verification is what usage counts).
-  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', read('identity.json').root,
+  // The demo's roots are sandbox roots and this is a live key (a live verification is what usage
+  // counts): a live tree of the test's own holds the demo leaf under another sibling, and the
+  // operator publishes its root (the proof's root signal) as a live root.
+  const identity = read('identity.json');
+  const live = { ...identity, siblings: ['404', ...identity.siblings.slice(1)] };
+  const request = await reqRes.json();
+  const body = await prove(artifacts, read('holder.json'), live, request);
+  const manifest = JSON.parse(fs.readFileSync(
+    path.join(artifacts, request.claim_type, request.circuit_version, 'manifest.json'), 'utf8'));
+  const liveRoot = body.public_signals[manifest.public_signals.indexOf('root')];
+  assert.notEqual(liveRoot, identity.root);
+  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', liveRoot,
     '--data-dir', dataDir], { encoding: 'utf8' });
   assert.equal(published.status, 0, published.stderr);
-  const body = await prove(artifacts, read('holder.json'), read('identity.json'), await reqRes.json());
   const verified = await fetch(`${server.url}/api/v1/verify`, {
     method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),

@@ -214,6 +214,20 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
   ASSERT_FALSE(again.ok());
   expect_refused(again.error(), ErrorCode::kConflict, "root");
   EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "43");
+  // A root belongs to one side: a live root is refused in the sandbox and the other way round,
+  // naming the side, and nothing is written (not even the audit entry).
+  const std::size_t audited = trail().size();
+  auto live_as_sandbox = service_.publish_root(actor_, 1, "42", true);
+  ASSERT_FALSE(live_as_sandbox.ok());
+  expect_refused(live_as_sandbox.error(), ErrorCode::kConflict, "root");
+  EXPECT_NE(live_as_sandbox.error().detail.find("live root"), std::string::npos);
+  ASSERT_TRUE(service_.publish_root(actor_, 1, "44", true).ok());
+  auto sandbox_as_live = service_.publish_root(actor_, 1, "44");
+  ASSERT_FALSE(sandbox_as_live.ok());
+  expect_refused(sandbox_as_live.error(), ErrorCode::kConflict, "root");
+  EXPECT_NE(sandbox_as_live.error().detail.find("sandbox root"), std::string::npos);
+  EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "43");
+  EXPECT_EQ(trail().size(), audited + 1);  // only the sandbox publish of 44
 
   auto claim = service_.set_circuit_enabled(actor_, "no_such_claim", "1.0.0", false);
   ASSERT_FALSE(claim.ok());
@@ -226,9 +240,9 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
 
   std::vector<std::string> actions;
   for (const auto& e : trail()) actions.push_back(e.action);
-  // Two roots published; the refused re-publication of a replaced root left no entry.
-  EXPECT_EQ(actions,
-            (std::vector<std::string>{"root.published", "root.published", "circuit.enabled_set"}));
+  // Three roots published; the refused ones (replaced, other side) left no entry.
+  EXPECT_EQ(actions, (std::vector<std::string>{"root.published", "root.published", "root.published",
+                                               "circuit.enabled_set"}));
 }
 
 TEST_F(AdminServiceTest, webhook_use_cases_refuse_what_they_cannot_do) {
