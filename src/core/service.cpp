@@ -593,6 +593,11 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // (the nonce stays unspent), so a wallet can retry without it.
   std::string user_id;
   if (in.account_link) {
+    // Test proofs (sandbox credentials) never reach a citizen's account.
+    if (client.mode == Mode::kTest) {
+      return refuse(invalid("account_link",
+                            "accounts link live verifications only; a test-mode key cannot link"));
+    }
     if (!settings_.account_links)
       return refuse(invalid("account_link", "accounts are not served here"));
     auto linked = settings_.account_links(*in.account_link, in.nonce);
