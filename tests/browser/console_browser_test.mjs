@@ -22,6 +22,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
+import { buildTree, credentialLeaf } from '../../clients/wallet/src/tree.mjs';
 import { Server, removeDir, tempDir } from '../integration/server.mjs';
 import { currentStep, totpAt } from '../support/totp.mjs';
 
@@ -167,19 +168,19 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   assert.equal(reqRes.status, 201, await reqRes.clone().text());
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
   // The demo's roots are sandbox roots and this is a live key (a live verification is what usage
-  // counts): a live tree of the test's own holds the demo leaf under another sibling, and the
-  // operator publishes its root (the proof's root signal) as a live root.
+  // counts): the demo holder's identity credential in a live tree of the test's own (its leaf
+  // alone), whose root the operator publishes live.
+  const holder = read('holder.json');
   const identity = read('identity.json');
-  const live = { ...identity, siblings: ['404', ...identity.siblings.slice(1)] };
-  const request = await reqRes.json();
-  const body = await prove(artifacts, read('holder.json'), live, request);
-  const manifest = JSON.parse(fs.readFileSync(
-    path.join(artifacts, request.claim_type, request.circuit_version, 'manifest.json'), 'utf8'));
-  const liveRoot = body.public_signals[manifest.public_signals.indexOf('root')];
-  assert.notEqual(liveRoot, identity.root);
-  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', liveRoot,
+  const { birth_date: birthDate, country } = identity.attributes;
+  const leaf = await credentialLeaf(1, 1, BigInt(holder.commitment), [birthDate, country], identity.expiry);
+  const tree = await buildTree([leaf]);
+  const { siblings, path_indices: pathIndices } = tree.path(0);
+  const live = { ...identity, root: tree.root.toString(), siblings: siblings.map(String), path_indices: pathIndices };
+  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', live.root,
     '--data-dir', dataDir], { encoding: 'utf8' });
   assert.equal(published.status, 0, published.stderr);
+  const body = await prove(artifacts, holder, live, await reqRes.json());
   const verified = await fetch(`${server.url}/api/v1/verify`, {
     method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),

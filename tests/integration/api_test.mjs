@@ -19,6 +19,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { requestBinding } from '../../clients/wallet/src/protocol.mjs';
 import { prove } from '../../clients/wallet/src/prove.mjs';
+import { buildTree, credentialLeaf } from '../../clients/wallet/src/tree.mjs';
 import {
   Server, admin, connect, createClient, parseResponse, publishRoot, rawExchange, removeDir, setCircuit, statusOf, tempDir,
 } from './server.mjs';
@@ -670,6 +671,18 @@ test('file permissions: a data directory that exists 0755 with a master.key 0644
   }
 });
 
+/**
+ * The demo identity credential of `holder` in a live tree of the test's own (its leaf alone at
+ * index 0): another root than the demo's sandbox tree, for the operator to publish live.
+ */
+async function liveCredential(holder, identity) {
+  const { birth_date: birthDate, country } = identity.attributes;
+  const leaf = await credentialLeaf(1, 1, BigInt(holder.commitment), [birthDate, country], identity.expiry);
+  const tree = await buildTree([leaf]);
+  const { siblings, path_indices: pathIndices } = tree.path(0);
+  return { ...identity, root: tree.root.toString(), siblings: siblings.map(String), path_indices: pathIndices };
+}
+
 test('modes: a test key verifies against a sandbox root only, a live key against a live root only', async () => {
   // A server of its own: a live root is published here.
   const dir = tempDir('api-modes');
@@ -706,14 +719,11 @@ test('modes: a test key verifies against a sandbox root only, a live key against
       '--data-dir', dir], { encoding: 'utf8' });
     assert.notEqual(promote.status, 0, promote.stdout);
     assert.match(promote.stderr, /sandbox root of issuer 1/);
-    // A live tree of this test's own: the same leaf under another sibling, so another root. The
-    // proof's root signal is that tree's root; the operator publishes it live, then it verifies.
-    const live = { ...identity, siblings: ['404', ...identity.siblings.slice(1)] };
-    const liveBody = await proveWith(partner.api_key, live);
-    const liveRoot = liveBody.public_signals[signalIndex('age_over_18', 'root')];
-    assert.notEqual(liveRoot, identity.root);
-    assert.equal(admin(bin, dir, ['publish-root', '--issuer-id', '1', '--root', liveRoot]).sandbox, false);
-    assertVerified(await verify(liveBody, on(partner.api_key)), 'age_over_18', 'live');
+    // A live tree of this test's own, its root published live: live key + live root verified.
+    const live = await liveCredential(holder, identity);
+    assert.notEqual(live.root, identity.root);
+    assert.equal(admin(bin, dir, ['publish-root', '--issuer-id', '1', '--root', live.root]).sandbox, false);
+    assertVerified(await verify(await proveWith(partner.api_key, live), on(partner.api_key)), 'age_over_18', 'live');
     // test key + that live root: refused.
     const testOnLive = await verify(await proveWith(partner.test_api_key, live), on(partner.test_api_key));
     assertProblem(testOnLive, 422, 'ROOT_MODE_MISMATCH', rootField);
