@@ -414,6 +414,37 @@ TEST_F(PartnersTest, suspend_and_resume_change_once_and_are_audited_once) {
             (std::vector<std::string>{"client.created", "client.suspended", "client.resumed"}));
 }
 
+TEST_F(PartnersTest, a_test_twin_is_not_resumed_rekeyed_or_widened_beyond_its_partner) {
+  const CreatedClient c = create("Bank", {"bank.example", "loans.example"});
+  ASSERT_TRUE(c.test.has_value());
+  const std::string twin = c.test->client.id;
+  ASSERT_TRUE(service_.suspend_client(actor_, c.client.id).ok());
+  auto resumed = service_.resume_client(actor_, twin);
+  ASSERT_FALSE(resumed.ok());
+  expect_refused(resumed.error(), ErrorCode::kConflict, "client_id");
+  EXPECT_NE(store_.find_client(twin)->suspended_at, 0);
+  auto rekeyed = service_.rotate_key(actor_, twin, 0);
+  ASSERT_FALSE(rekeyed.ok());
+  expect_refused(rekeyed.error(), ErrorCode::kConflict, "client_id");
+  ASSERT_TRUE(service_.resume_client(actor_, c.client.id).ok());
+  EXPECT_EQ(store_.find_client(twin)->suspended_at, 0);
+  EXPECT_TRUE(service_.rotate_key(actor_, twin, 0).ok());
+  ASSERT_TRUE(service_.revoke_key(actor_, c.client.id).ok());
+  auto after_revoke = service_.rotate_key(actor_, twin, 0);
+  ASSERT_FALSE(after_revoke.ok());
+  expect_refused(after_revoke.error(), ErrorCode::kConflict, "client_id");
+  // A PATCH on the twin narrows, never widens.
+  auto scopes = service_.update_client(actor_, twin, with_scopes({"age_over_18", "income_gte"}));
+  ASSERT_FALSE(scopes.ok());
+  expect_refused(scopes.error(), ErrorCode::kInvalidRequest, "scopes");
+  auto domains = service_.update_client(actor_, twin, with_domains({"other.example"}));
+  ASSERT_FALSE(domains.ok());
+  expect_refused(domains.error(), ErrorCode::kInvalidRequest, "domains");
+  auto narrowed = service_.update_client(actor_, twin, with_domains({"loans.example"}));
+  ASSERT_TRUE(narrowed.ok()) << narrowed.error().detail;
+  EXPECT_EQ(store_.find_client(twin)->domains, std::vector<std::string>{"loans.example"});
+}
+
 TEST_F(PartnersTest, an_update_changes_only_the_given_fields_under_the_create_rules) {
   const CreatedClient bank = create("Bank", {"bank.example"}, "https://hooks.bank.example/t0ken");
   create("Shop", {"shop.example"});
