@@ -181,6 +181,7 @@ test('suspend: 403 CLIENT_SUSPENDED on requests and verify; resume: the same pro
   for (const r of [await createRequest(key), await call('POST', '/api/v1/verify', { key, body })]) {
     assert.equal(r.status, 403, r.text);
     assert.equal(r.json.error_code, 'CLIENT_SUSPENDED', r.text);
+    assert.equal(r.json.mode, 'test', 'a valid key refused all the same says its mode');
   }
   const again = await adminCall('POST', `/api/admin/clients/${id}/suspend`);
   assert.equal(again.json.changed, false);
