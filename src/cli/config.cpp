@@ -48,8 +48,8 @@ std::string check_feed_sides(const Settings& s) {
     for (const auto& lv : *live) {
       for (const auto& key : sb.public_keys) {
         if (std::find(lv.public_keys.begin(), lv.public_keys.end(), key) != lv.public_keys.end()) {
-          return "sandbox_issuer_feeds: the key of " + sb.issuer + " beginning " + key.substr(0, 8) +
-                 " is also an issuer_feeds key of " + lv.issuer +
+          return "sandbox_issuer_feeds: the key of " + sb.issuer + " beginning " +
+                 key.substr(0, 8) + " is also an issuer_feeds key of " + lv.issuer +
                  "; a sandbox feed never shares a signing key with a live one";
         }
       }

@@ -63,7 +63,8 @@ json::array strings(const std::vector<std::string>& values) {
 }
 
 /// The scopes or domains of `wanted` its live partner does not have, as "field", "value".
-std::optional<ApiError> beyond_partner(std::string_view field, const std::vector<std::string>& wanted,
+std::optional<ApiError> beyond_partner(std::string_view field,
+                                       const std::vector<std::string>& wanted,
                                        const std::vector<std::string>& partner) {
   for (const auto& w : wanted) {
     if (std::find(partner.begin(), partner.end(), w) == partner.end()) {

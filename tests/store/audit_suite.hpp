@@ -696,7 +696,8 @@ TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_wi
   proof("client-2", "age_over_18", "", 4, kNow);
   proof("client-2", "income_gte", "", -1, kNow + core::kDayMs);  // latency unknown
   proof("client-2", "income_gte", "", 7, day - 1);               // before the range
-  for (int i = 0; i < 3; ++i) proof("client-4", "income_gte", "", 1000, kNow);  // test mode
+  // The twin's (test mode): none of them counted.
+  for (int i = 0; i < 3; ++i) proof("client-4", "income_gte", "", 1000, kNow);
   proof("client-4", "income_gte", "INVALID_PROOF", 1000, kNow);
 
   const core::UsageQuery all{day, day + 2 * core::kDayMs, core::kDayMs, "", ""};
