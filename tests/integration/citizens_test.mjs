@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
+import { buildTree, credentialLeaf } from '../../clients/wallet/src/tree.mjs';
 import { Server, admin, removeDir, tempDir } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -100,7 +101,18 @@ before(async () => {
   server = await Server.start({ bin, artifacts, dataDir, args: ['--demo', '--rate-limit', '0', '--webhook-allow-loopback'] });
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
   demo.holder = read('holder.json');
-  demo.identity = read('identity.json');
+  // Accounts link live verifications only: the demo holder's identity credential in a live tree of
+  // the test's own (its leaf alone), whose root the operator publishes live (the demo's roots are
+  // sandbox roots).
+  const sandboxIdentity = read('identity.json');
+  const { birth_date: birthDate, country } = sandboxIdentity.attributes;
+  const leaf = await credentialLeaf(1, 1, BigInt(demo.holder.commitment), [birthDate, country], sandboxIdentity.expiry);
+  const tree = await buildTree([leaf]);
+  const { siblings, path_indices: pathIndices } = tree.path(0);
+  demo.identity = { ...sandboxIdentity, root: tree.root.toString(), siblings: siblings.map(String), path_indices: pathIndices };
+  demo.identityFile = path.join(dataDir, 'identity-live.json');
+  fs.writeFileSync(demo.identityFile, JSON.stringify(demo.identity));
+  admin(bin, dataDir, ['publish-root', '--issuer-id', '1', '--root', demo.identity.root]);
   demo.partner = admin(bin, dataDir, ['create-client', '--name', 'Hooked Bank', '--scopes', 'age_over_18',
     '--domains', 'hooked.example', '--webhook-url', `http://127.0.0.1:${receiver.address().port}/hook`,
     '--allow-loopback-webhook']);
@@ -206,7 +218,7 @@ test('the wallet command line: account sign-in, prove --link-account, account pr
   const requestFile = path.join(dataDir, 'request.json');
   fs.writeFileSync(requestFile, JSON.stringify(request.json));
   const [body] = wallet('prove', '--holder', path.join(dataDir, 'demo', 'holder.json'),
-    '--credential', path.join(dataDir, 'demo', 'identity.json'), '--request', requestFile,
+    '--credential', demo.identityFile, '--request', requestFile,
     '--artifacts', artifacts, '--link-account');
   assert.ok(body.account_link);
   const verified = await call('POST', '/api/v1/verify', { bearer: demo.partner.api_key, body });
