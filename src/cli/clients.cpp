@@ -55,12 +55,10 @@ json::object created_client_json(const core::CreatedClient& created) {
     out["webhook_secret"] = created.webhook_secret;
   }
   if (created.test) {
-    // The partner's test side: its own id, key, OAuth2 secret and webhook secret.
+    // The partner's test side: its own id, key and OAuth2 secret; no webhook URL yet.
     out["test_client_id"] = created.test->client.id;
     out["test_api_key"] = created.test->api_key;
     out["test_client_secret"] = created.test->client_secret;
-    if (!created.test->webhook_secret.empty())
-      out["test_webhook_secret"] = created.test->webhook_secret;
   }
   return out;
 }

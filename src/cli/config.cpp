@@ -3,6 +3,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -35,6 +36,26 @@ std::string check_issuer_feeds(std::string_view v) {
 std::string check_sandbox_issuer_feeds(std::string_view v) {
   const auto sources = feed::parse_feed_sources(v, /*sandbox=*/true);
   return sources ? std::string() : sources.error();
+}
+
+/// A key trusted by both a live and a sandbox feed would let one side's entries pass as the
+/// other's: refused, naming the issuers (the keys are public, but the message stays short).
+std::string check_feed_sides(const Settings& s) {
+  const auto live = feed::parse_feed_sources(s.issuer_feeds);
+  const auto sandbox = feed::parse_feed_sources(s.sandbox_issuer_feeds, /*sandbox=*/true);
+  if (!live || !sandbox) return {};  // each was refused on its own already
+  for (const auto& sb : *sandbox) {
+    for (const auto& lv : *live) {
+      for (const auto& key : sb.public_keys) {
+        if (std::find(lv.public_keys.begin(), lv.public_keys.end(), key) != lv.public_keys.end()) {
+          return "sandbox_issuer_feeds: the key of " + sb.issuer + " beginning " +
+                 key.substr(0, 8) + " is also an issuer_feeds key of " + lv.issuer +
+                 "; a sandbox feed never shares a signing key with a live one";
+        }
+      }
+    }
+  }
+  return {};
 }
 
 std::string check_release_keys(std::string_view v) {
@@ -398,6 +419,8 @@ Settings resolve_settings(const RawSettings& flags,
                                " (from " + from + ")");
     }
   }
+  if (const std::string problem = check_feed_sides(out); !problem.empty())
+    throw std::runtime_error(problem);
   return out;
 }
 

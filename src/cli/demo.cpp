@@ -159,9 +159,11 @@ std::string set_up_demo(core::Store& store, const core::MasterKey& master_key,
     const std::string schema(cred.at("schema").as_string());
     write_private(dir / (schema + ".json"), json::serialize(cred));
     const core::IssuerRoot sandbox_root{issuer_id, dec(root), 0, 0, 0, 0, /*sandbox=*/true};
-    if (store.publish_root(sandbox_root, now) == core::PublishOutcome::kReplacedBefore) {
+    if (const auto outcome = store.publish_root(sandbox_root, now);
+        outcome == core::PublishOutcome::kReplacedBefore ||
+        outcome == core::PublishOutcome::kOtherSide) {
       throw std::runtime_error("demo: the " + schema +
-                               " root was replaced in this data directory; use a fresh one");
+                               " root is known in this data directory; use a fresh one");
     }
     out += "credential: " + (dir / (schema + ".json")).string() + " (" +
            std::string(core::issuer_slug(issuer_id)) + " sandbox tree root published)\n";

@@ -108,9 +108,11 @@ Outcome<CreatedClient> AdminService::create_client(const Actor& actor, const New
     c.key_hash = key.hash;
     c.scopes = spec.scopes;
     c.domains = spec.domains;
-    c.webhook_url = spec.webhook_url;
-    if (!spec.webhook_url.empty()) {
-      side.webhook_secret = p_.webhooks.new_secret();  // each side signs with its own
+    // The test twin starts without a webhook URL: test events never go to the live URL. The
+    // partner gives the twin a URL of its own (rotate-webhook-secret on the twin's id).
+    if (mode == Mode::kLive || spec.test_only) c.webhook_url = spec.webhook_url;
+    if (!c.webhook_url.empty()) {
+      side.webhook_secret = p_.webhooks.new_secret();
       c.webhook_secret_sealed = seal(p_.master_key, side.webhook_secret, c.id);
     }
     const ClientSecret client_secret = new_client_secret();
@@ -182,6 +184,12 @@ Outcome<IssuerRoot> AdminService::publish_root(const Actor& actor, std::uint32_t
     return ApiError{ErrorCode::kConflict, "root",
                     "was a root of issuer " + std::to_string(issuer_id) +
                         " before and was replaced; a replaced root never becomes current again"};
+  }
+  if (outcome == PublishOutcome::kOtherSide) {
+    return ApiError{ErrorCode::kConflict, "root",
+                    std::string("is already a ") + (sandbox ? "live" : "sandbox") +
+                        " root of issuer " + std::to_string(issuer_id) +
+                        "; a root belongs to one side, never to both sandbox and live"};
   }
   return published;
 }

@@ -235,5 +235,8 @@ class AdminService {
 std::string url_host(std::string_view url);
 /// A lowercase DNS name: letters, digits, '-' and '.', no empty label, at most 253 characters.
 bool is_domain(std::string_view s);
+/// CONFLICT naming client_id when `client` is a partner's test twin and that partner is suspended
+/// or revoked (a twin is never resumed or re-keyed alone); nullopt otherwise.
+std::optional<ApiError> twin_partner_inactive(Store& store, const Client& client);
 
 }  // namespace pg::core

@@ -125,7 +125,8 @@ class AdminStore {
                                   UnixMillis old_expires_at, const AuditEntry& audit) = 0;
 
   /// As Store::publish_root and Store::set_circuit_enabled, with the audit entry.
-  /// kReplacedBefore writes nothing, not even the audit entry (the caller refuses the request).
+  /// kReplacedBefore and kOtherSide write nothing, not even the audit entry (the caller refuses
+  /// the request).
   virtual PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now,
                                       const AuditEntry& audit) = 0;
   PublishOutcome publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now,

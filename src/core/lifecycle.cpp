@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/admin_service.hpp"
 #include "core/catalog.hpp"
 #include "core/circuit_upload.hpp"
 #include "core/secrets.hpp"
@@ -262,6 +263,7 @@ Outcome<PendingAction> LifecycleService::request_resume(const Actor& actor,
   const auto client = is_uuid(client_id) ? p_.partners.find_client(client_id) : std::nullopt;
   if (!client) return not_found("client_id", "no partner with this id");
   if (client->suspended_at == 0) return conflict("client_id", "the partner is not suspended");
+  if (auto e = twin_partner_inactive(p_.partners, *client)) return *e;
   return request(actor, kActionClientResume, json::object{{"client_id", client_id}}, "client_id");
 }
 
@@ -399,7 +401,8 @@ Outcome<bool> LifecycleService::execution(const Actor& actor, const PendingActio
     if (!client) return not_found("client_id", "no partner with this id");
     if (client->suspended_at == 0)
       return conflict("client_id", "the partner is not suspended any more");
-    change.resume_client = client_id;
+    if (auto e = twin_partner_inactive(p_.partners, *client)) return *e;
+    change.resume_client = client_id;  // and its test twin with it
     change.audit.push_back(
         entry(actor, "client.resumed",
               json::serialize(json::object{

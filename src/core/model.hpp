@@ -142,6 +142,7 @@ enum class PublishOutcome {
   kPublished,       // it is the issuer's current root now
   kAlreadyCurrent,  // it was already; nothing changed
   kReplacedBefore,  // it was current once and was replaced: never current again, nothing changed
+  kOtherSide,       // the issuer's other side (sandbox or live) knows it: nothing changed
 };
 
 }  // namespace pg::core

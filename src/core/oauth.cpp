@@ -152,7 +152,7 @@ crypto::Result<IssuedToken, OAuthError> OAuthService::issue(const TokenRequest& 
   c.nbf = c.iat;
   c.exp = c.iat + settings_.token_ttl_s;
   return IssuedToken{sign_access_token(c, key.kid, private_key), settings_.token_ttl_s, c.scope,
-                     client->id};
+                     client->id, client->mode};
 }
 
 std::pair<TokenKey, std::string> OAuthService::current_key(UnixMillis now) {

@@ -95,6 +95,7 @@ struct IssuedToken {
   std::int64_t expires_in = 0;
   std::string scope;
   std::string client_id;
+  Mode mode = Mode::kLive;  // the client's: its tokens are of this mode
 };
 
 /// The key ring and the token use cases. Thread-safe.

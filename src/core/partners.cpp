@@ -62,7 +62,30 @@ json::array strings(const std::vector<std::string>& values) {
   return json::array(values.begin(), values.end());
 }
 
+/// The scopes or domains of `wanted` its live partner does not have, as "field", "value".
+std::optional<ApiError> beyond_partner(std::string_view field,
+                                       const std::vector<std::string>& wanted,
+                                       const std::vector<std::string>& partner) {
+  for (const auto& w : wanted) {
+    if (std::find(partner.begin(), partner.end(), w) == partner.end()) {
+      return ApiError{ErrorCode::kInvalidRequest, std::string(field),
+                      "'" + w + "' is not one of the live partner's " + std::string(field) +
+                          "; a test twin has only what its partner has"};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<ApiError> twin_partner_inactive(Store& store, const Client& client) {
+  if (client.live_client_id.empty()) return std::nullopt;
+  const auto partner = store.find_client(client.live_client_id);
+  if (partner && partner->suspended_at == 0 && partner->revoked_at == 0) return std::nullopt;
+  return ApiError{ErrorCode::kConflict, "client_id",
+                  "this is the test twin of partner " + client.live_client_id +
+                      ", which is suspended or revoked; the twin follows its partner"};
+}
 
 Outcome<ClientPage> AdminService::list_clients_page(std::string_view cursor, std::size_t limit) {
   if (limit < 1 || limit > kMaxPageSize)
@@ -102,13 +125,23 @@ Outcome<ClientDetail> AdminService::update_client(const Actor& actor, std::strin
     c.name = *update.name;
     changed["name"] = c.name;
   }
+  // A test twin may narrow its partner's scopes and domains, never widen them.
+  std::optional<Client> partner;
+  if (!c.live_client_id.empty() && (update.scopes || update.domains))
+    partner = p_.store.find_client(c.live_client_id);
   if (update.scopes) {
     if (auto e = check_scopes(*update.scopes)) return *e;
+    if (partner) {
+      if (auto e = beyond_partner("scopes", *update.scopes, partner->scopes)) return *e;
+    }
     c.scopes = *update.scopes;
     changed["scopes"] = strings(c.scopes);
   }
   if (update.domains) {
     if (auto e = check_domains(*update.domains)) return *e;
+    if (partner) {
+      if (auto e = beyond_partner("domains", *update.domains, partner->domains)) return *e;
+    }
     c.domains = *update.domains;
     changed["domains"] = strings(c.domains);
   }
@@ -139,6 +172,11 @@ Outcome<ClientDetail> AdminService::update_client(const Actor& actor, std::strin
 Outcome<Suspension> AdminService::set_suspended(const Actor& actor, std::string_view client_id,
                                                 bool suspend) {
   if (!is_uuid(client_id)) return unknown_client();
+  if (!suspend) {
+    if (const auto client = p_.store.find_client(client_id)) {
+      if (auto e = twin_partner_inactive(p_.store, *client)) return *e;
+    }
+  }
   const UnixMillis now = p_.clock.now_ms();
   const json::object details{{"client_id", client_id}};
   switch (p_.changes.set_client_suspended(
@@ -171,6 +209,7 @@ Outcome<RotatedKey> AdminService::rotate_key(const Actor& actor, std::string_vie
   const UnixMillis now = p_.clock.now_ms();
   const auto client = p_.store.find_client(client_id);
   if (!client) return unknown_client();
+  if (auto e = twin_partner_inactive(p_.store, *client)) return *e;
   const ApiKey key = new_api_key(client->mode);  // a test client's keys stay test keys
   RotatedKey out{std::string(client_id), key.text, key.prefix, now + overlap_seconds * 1000};
   // The audit names the partner and the overlap; never the key or its prefix.

@@ -102,7 +102,8 @@ class Store {
   /// Publishes `root` (issuer_id, root, seq, issued_at, sandbox; the rest is ignored) as the
   /// current root of the issuer's side (live or sandbox); the previous current root is superseded
   /// at `now`. A root that was replaced before is never current again (re-publishing an old root
-  /// would un-revoke every credential revoked since): kReplacedBefore and nothing written.
+  /// would un-revoke every credential revoked since): kReplacedBefore and nothing written. A root
+  /// the issuer's other side (sandbox or live) knows, current or past: kOtherSide, nothing written.
   virtual PublishOutcome publish_root(const IssuerRoot& root, UnixMillis now) = 0;
   /// An operator's root: no feed seq, issued now.
   PublishOutcome publish_root(std::uint32_t issuer_id, std::string_view root, UnixMillis now) {

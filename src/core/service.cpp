@@ -269,7 +269,7 @@ std::optional<ApiError> ProofService::take_rate_token(const std::string& client_
   return e;
 }
 
-Outcome<Client> ProofService::authenticate(std::string_view authorization) {
+Outcome<Client> ProofService::authenticate(std::string_view authorization, Client* identified) {
   constexpr std::string_view kBearer = "bearer ";
   const auto unauthorized = [](std::string detail) {
     return ApiError{ErrorCode::kUnauthorized, "Authorization", std::move(detail)};
@@ -287,7 +287,10 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
   if (settings_.access_tokens && looks_like_jwt(key)) {
     auto client = settings_.access_tokens(key);
     if (!client) return client.error();
-    if (auto limited = take_rate_token(client->id)) return *limited;
+    if (auto limited = take_rate_token(client->id)) {
+      if (identified) *identified = *client;
+      return *limited;
+    }
     return client;
   }
   const auto parsed = parse_api_key(key);
@@ -300,10 +303,14 @@ Outcome<Client> ProofService::authenticate(std::string_view authorization) {
     return unauthorized("the API key is not valid");
   }
   if (client->suspended_at != 0) {
+    if (identified) *identified = *client;
     return ApiError{ErrorCode::kClientSuspended, "Authorization",
                     "the partner is suspended; an operator can resume it"};
   }
-  if (auto limited = take_rate_token(client->id)) return *limited;
+  if (auto limited = take_rate_token(client->id)) {
+    if (identified) *identified = *client;
+    return *limited;
+  }
   if (now - client->last_used > kTouchEveryMs) {
     store_.touch_client(client->id, client->key_prefix, now);
     client->last_used = now;
@@ -594,6 +601,11 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // without it, with the same key.
   std::string user_id;
   if (in.account_link) {
+    // Test proofs (sandbox credentials) never reach a citizen's account.
+    if (client.mode == Mode::kTest) {
+      return invalid("account_link",
+                     "accounts link live verifications only; a test-mode key cannot link");
+    }
     if (!settings_.account_links) return invalid("account_link", "accounts are not served here");
     auto linked = settings_.account_links(*in.account_link, in.nonce);
     if (!linked) return linked.error();

@@ -92,8 +92,9 @@ class ProofService {
 
   /// The partner for an `Authorization` header value ("Bearer pgk_..." or "Bearer <access
   /// token>", told apart by shape), or UNAUTHORIZED; then the partner's rate limit (RATE_LIMITED
-  /// with a retry hint).
-  Outcome<Client> authenticate(std::string_view authorization);
+  /// with a retry hint). `identified`, when given, receives the partner of a valid key or token
+  /// that is refused all the same (CLIENT_SUSPENDED, RATE_LIMITED), so the answer can say its mode.
+  Outcome<Client> authenticate(std::string_view authorization, Client* identified = nullptr);
 
   /// POST /api/v1/requests: a stored proof request, or the refusal naming the field.
   Outcome<ProofRequest> create_request(const Client& client, std::string_view body);

@@ -329,6 +329,12 @@ bool FeedFollower::apply(Issuer& issuer, const std::vector<FeedEntry>& entries) 
         // An operator's override used this root and replaced it since: never current again.
         log::error("feed root was replaced before; not made current",
                    {{"issuer", issuer.source.issuer}, {"seq", std::to_string(entry.seq)}});
+      } else if (outcome == core::PublishOutcome::kOtherSide) {
+        // A sandbox root never becomes live, nor a live root sandbox.
+        log::error("feed root belongs to the issuer's other side; not made current",
+                   {{"issuer", issuer.source.issuer},
+                    {"seq", std::to_string(entry.seq)},
+                    {"sandbox", issuer.source.sandbox ? "true" : "false"}});
       }
     }
     issuer.chain = std::move(next);

@@ -182,9 +182,7 @@ HttpReply AdminApi::partners(RouteId route, const core::Actor& actor, std::strin
         out["test_client_id"] = t.client.id;
         out["test_api_key"] = t.api_key;
         out["test_key_prefix"] = t.client.key_prefix;
-        out["test_client_secret"] = t.client_secret;
-        out["test_webhook_secret"] =
-            t.webhook_secret.empty() ? json::value(nullptr) : json::value(t.webhook_secret);
+        out["test_client_secret"] = t.client_secret;  // no webhook URL yet: none of its own
       }
       return json_reply(201, out);
     }

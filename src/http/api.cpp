@@ -23,6 +23,17 @@ constexpr std::string_view kArtifactFiles[] = {"circuit.wasm",          "circuit
                                                "verification_key.json", "manifest.json",
                                                "manifest.sig",          "transcript.json"};
 
+/// A problem answer to a known partner gets `"mode"` (r.mode) in its body; others are kept.
+void add_mode(HttpReply& r) {
+  if (r.mode.empty() || r.content_type != "application/problem+json") return;
+  boost::system::error_code ec;
+  json::value body = json::parse(r.body, ec);
+  if (!ec && body.is_object()) {
+    body.as_object()["mode"] = r.mode;
+    r.body = json::serialize(body);
+  }
+}
+
 std::string_view path_of(std::string_view target) {
   const auto q = target.find('?');
   return q == std::string_view::npos ? target : target.substr(0, q);
@@ -157,28 +168,32 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
 
 HttpReply Api::handle(const HttpRequest& request) {
   HttpReply reply;
+  // A refusal raised after authentication names the partner and its mode, as every other does.
+  const auto after_auth = [&reply](HttpReply r) {
+    r.route = reply.route;
+    r.partner_id = reply.partner_id;
+    r.mode = reply.mode;
+    add_mode(r);
+    return r;
+  };
   try {
     HttpReply out = dispatch(request, reply);
     if (out.route == "unmatched") out.route = reply.route;
     if (out.partner_id.empty()) out.partner_id = reply.partner_id;
+    if (out.mode.empty()) out.mode = reply.mode;
     return out;
   } catch (const core::CacheUnavailable&) {
     // Fail closed: without the shared cache no nonce or rate check can be made.
     HttpReply r = error_reply(core::ErrorCode::kNotReady, "",
                               "the shared cache is unavailable; nothing was recorded");
     r.headers.emplace_back("Retry-After", "1");
-    r.route = reply.route;
-    r.partner_id = reply.partner_id;
-    return r;
+    return after_auth(std::move(r));
   } catch (const std::exception& e) {
     // Storage failures and bugs: nothing was recorded (each write is one transaction). The
     // message names the operation, never a secret.
     std::cerr << "proofgate: " << reply.route << ": " << e.what() << '\n';
-    HttpReply r = error_reply(core::ErrorCode::kInternal, "",
-                              "the request could not be completed; nothing was recorded");
-    r.route = reply.route;
-    r.partner_id = reply.partner_id;
-    return r;
+    return after_auth(error_reply(core::ErrorCode::kInternal, "",
+                                  "the request could not be completed; nothing was recorded"));
   }
 }
 
@@ -360,24 +375,25 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   // Partner routes. The API key first (a hash and one lookup): no body is decoded, and no curve
   // or subgroup check is done, for a caller without a valid key (docs/api.md, step 1).
   const bool verifying = m.route->id == RouteId::kVerify;
-  auto client = d_.service.authenticate(request.authorization);
+  core::Client identified;
+  auto client = d_.service.authenticate(request.authorization, &identified);
   if (!client) {
     if (verifying) d_.metrics.observe_verify("-", core::error_name(client.error().code));
-    return with_route(problem(client.error()));
+    HttpReply r = problem(client.error());
+    if (!identified.id.empty()) {
+      // A valid key refused all the same (suspended, rate limited): its partner and mode.
+      r.partner_id = identified.id;
+      r.mode = std::string(core::mode_name(identified.mode));
+      add_mode(r);
+    }
+    return with_route(std::move(r));
   }
   ctx.partner_id = client->id;
+  ctx.mode = std::string(core::mode_name(client->mode));
   const auto partner_reply = [&](HttpReply r) {
     r.partner_id = client->id;
-    r.mode = std::string(core::mode_name(client->mode));
-    // Every answer to an authenticated partner says its mode, refusals included.
-    if (r.content_type == "application/problem+json") {
-      boost::system::error_code ec;
-      json::value body = json::parse(r.body, ec);
-      if (!ec && body.is_object()) {
-        body.as_object()["mode"] = r.mode;
-        r.body = json::serialize(body);
-      }
-    }
+    r.mode = ctx.mode;
+    add_mode(r);  // every answer to an authenticated partner says its mode, refusals included
     return with_route(std::move(r));
   };
   // POST bodies must be JSON.

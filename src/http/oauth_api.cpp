@@ -210,6 +210,7 @@ HttpReply OAuthApi::token(const HttpRequest& request) {
                                              {"expires_in", issued->expires_in},
                                              {"scope", issued->scope}});
   r.partner_id = issued->client_id;
+  r.mode = std::string(core::mode_name(issued->mode));  // for the log line
   return r;
 }
 

@@ -22,7 +22,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { prove } from '../../clients/wallet/src/prove.mjs';
-import { Server, removeDir, tempDir } from '../integration/server.mjs';
+import { Server, liveCredential, removeDir, tempDir } from '../integration/server.mjs';
 import { currentStep, totpAt } from '../support/totp.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -166,12 +166,16 @@ test('the console: enrol, sign in with TOTP, create a partner, usage, deliveries
   });
   assert.equal(reqRes.status, 201, await reqRes.clone().text());
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dataDir, 'demo', f), 'utf8'));
-  // The demo's roots are sandbox roots and this is a live key: the operator publishes the demo
-  // identity tree's root as a live root first (a live verification is what usage counts).
-  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', read('identity.json').root,
+  // The demo's roots are sandbox roots and this is a live key (a live verification is what usage
+  // counts): the demo holder's identity credential in a live tree of the test's own (its leaf
+  // alone), whose root the operator publishes live.
+  const holder = read('holder.json');
+  const identity = read('identity.json');
+  const live = await liveCredential(holder, identity);
+  const published = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', live.root,
     '--data-dir', dataDir], { encoding: 'utf8' });
   assert.equal(published.status, 0, published.stderr);
-  const body = await prove(artifacts, read('holder.json'), read('identity.json'), await reqRes.json());
+  const body = await prove(artifacts, holder, live, await reqRes.json());
   const verified = await fetch(`${server.url}/api/v1/verify`, {
     method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),

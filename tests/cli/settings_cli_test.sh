@@ -30,6 +30,14 @@ printf 'log_level = "loud"\n' >"$tmp/level.toml"
 expect_refusal "log_level: must be one of debug, info, warn, error, got 'loud' (from $tmp/level.toml)" \
   "$bin" migrate --data-dir "$tmp/d" --config "$tmp/level.toml"
 
+# One signing key trusted by a live and a sandbox feed: refused (one side's entries would pass as
+# the other's).
+key_a=Wm9vWm9vWm9vWm9vWm9vWm9vWm9vWm9vWm9vWm9vWm8
+key_b=QmFyQmFyQmFyQmFyQmFyQmFyQmFyQmFyQmFyQmFyQmE
+expect_refusal "sandbox_issuer_feeds: the key of moha beginning Wm9vWm9v is also an issuer_feeds key of moha" \
+  "$bin" serve --data-dir "$tmp/d" --issuer-feeds "moha|http://127.0.0.1:7101|$key_a" \
+  --sandbox-issuer-feeds "moha|http://127.0.0.1:7201|$key_b+$key_a"
+
 # migrate logs nothing at error level and prints its one JSON result.
 "$bin" migrate --data-dir "$tmp/d" --log-level error >"$tmp/out" 2>"$tmp/err"
 grep -q '"migrated":true' "$tmp/out" || fail "migrate: $(cat "$tmp/out")"

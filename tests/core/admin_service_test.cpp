@@ -129,12 +129,16 @@ TEST_F(AdminServiceTest, create_client_makes_the_live_partner_and_its_test_twin)
   EXPECT_EQ(c.test->client.mode, Mode::kTest);
   EXPECT_EQ(c.test->client.live_client_id, c.client.id);
   EXPECT_EQ(c.test->client.domains, c.client.domains);
-  EXPECT_FALSE(c.test->webhook_secret.empty());
-  EXPECT_NE(c.test->webhook_secret, c.webhook_secret);
+  // The twin does not inherit the live webhook URL: test events never reach the live receiver.
+  EXPECT_EQ(c.client.webhook_url, "https://hooks.example/x");
+  EXPECT_TRUE(c.test->client.webhook_url.empty());
+  EXPECT_TRUE(c.test->webhook_secret.empty());
+  EXPECT_TRUE(c.test->client.webhook_secret_sealed.empty());
   EXPECT_NE(c.test->client_secret, c.client_secret);
   const auto twin = store_.find_client_by_prefix(c.test->client.key_prefix);
   ASSERT_TRUE(twin.has_value());
   EXPECT_EQ(twin->key_hash, sha256(c.test->api_key));
+  EXPECT_TRUE(twin->webhook_url.empty());
   EXPECT_EQ(twin->mode, Mode::kTest);
   const auto details = json::parse(trail().at(0).details_json);
   EXPECT_EQ(details.at("test_client_id").as_string(), c.test->client.id);
@@ -210,6 +214,20 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
   ASSERT_FALSE(again.ok());
   expect_refused(again.error(), ErrorCode::kConflict, "root");
   EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "43");
+  // A root belongs to one side: a live root is refused in the sandbox and the other way round,
+  // naming the side, and nothing is written (not even the audit entry).
+  const std::size_t audited = trail().size();
+  auto live_as_sandbox = service_.publish_root(actor_, 1, "42", true);
+  ASSERT_FALSE(live_as_sandbox.ok());
+  expect_refused(live_as_sandbox.error(), ErrorCode::kConflict, "root");
+  EXPECT_NE(live_as_sandbox.error().detail.find("live root"), std::string::npos);
+  ASSERT_TRUE(service_.publish_root(actor_, 1, "44", true).ok());
+  auto sandbox_as_live = service_.publish_root(actor_, 1, "44");
+  ASSERT_FALSE(sandbox_as_live.ok());
+  expect_refused(sandbox_as_live.error(), ErrorCode::kConflict, "root");
+  EXPECT_NE(sandbox_as_live.error().detail.find("sandbox root"), std::string::npos);
+  EXPECT_EQ(store_.recent_roots(1, 0).at(0).root, "43");
+  EXPECT_EQ(trail().size(), audited + 1);  // only the sandbox publish of 44
 
   auto claim = service_.set_circuit_enabled(actor_, "no_such_claim", "1.0.0", false);
   ASSERT_FALSE(claim.ok());
@@ -222,9 +240,9 @@ TEST_F(AdminServiceTest, roots_and_circuits_refuse_malformed_values) {
 
   std::vector<std::string> actions;
   for (const auto& e : trail()) actions.push_back(e.action);
-  // Two roots published; the refused re-publication of a replaced root left no entry.
-  EXPECT_EQ(actions,
-            (std::vector<std::string>{"root.published", "root.published", "circuit.enabled_set"}));
+  // Three roots published; the refused ones (replaced, other side) left no entry.
+  EXPECT_EQ(actions, (std::vector<std::string>{"root.published", "root.published", "root.published",
+                                               "circuit.enabled_set"}));
 }
 
 TEST_F(AdminServiceTest, webhook_use_cases_refuse_what_they_cannot_do) {
@@ -394,6 +412,37 @@ TEST_F(PartnersTest, suspend_and_resume_change_once_and_are_audited_once) {
   for (const auto& e : trail()) names.push_back(e.action);
   EXPECT_EQ(names,
             (std::vector<std::string>{"client.created", "client.suspended", "client.resumed"}));
+}
+
+TEST_F(PartnersTest, a_test_twin_is_not_resumed_rekeyed_or_widened_beyond_its_partner) {
+  const CreatedClient c = create("Bank", {"bank.example", "loans.example"});
+  ASSERT_TRUE(c.test.has_value());
+  const std::string twin = c.test->client.id;
+  ASSERT_TRUE(service_.suspend_client(actor_, c.client.id).ok());
+  auto resumed = service_.resume_client(actor_, twin);
+  ASSERT_FALSE(resumed.ok());
+  expect_refused(resumed.error(), ErrorCode::kConflict, "client_id");
+  EXPECT_NE(store_.find_client(twin)->suspended_at, 0);
+  auto rekeyed = service_.rotate_key(actor_, twin, 0);
+  ASSERT_FALSE(rekeyed.ok());
+  expect_refused(rekeyed.error(), ErrorCode::kConflict, "client_id");
+  ASSERT_TRUE(service_.resume_client(actor_, c.client.id).ok());
+  EXPECT_EQ(store_.find_client(twin)->suspended_at, 0);
+  EXPECT_TRUE(service_.rotate_key(actor_, twin, 0).ok());
+  ASSERT_TRUE(service_.revoke_key(actor_, c.client.id).ok());
+  auto after_revoke = service_.rotate_key(actor_, twin, 0);
+  ASSERT_FALSE(after_revoke.ok());
+  expect_refused(after_revoke.error(), ErrorCode::kConflict, "client_id");
+  // A PATCH on the twin narrows, never widens.
+  auto scopes = service_.update_client(actor_, twin, with_scopes({"age_over_18", "income_gte"}));
+  ASSERT_FALSE(scopes.ok());
+  expect_refused(scopes.error(), ErrorCode::kInvalidRequest, "scopes");
+  auto domains = service_.update_client(actor_, twin, with_domains({"other.example"}));
+  ASSERT_FALSE(domains.ok());
+  expect_refused(domains.error(), ErrorCode::kInvalidRequest, "domains");
+  auto narrowed = service_.update_client(actor_, twin, with_domains({"loans.example"}));
+  ASSERT_TRUE(narrowed.ok()) << narrowed.error().detail;
+  EXPECT_EQ(store_.find_client(twin)->domains, std::vector<std::string>{"loans.example"});
 }
 
 TEST_F(PartnersTest, an_update_changes_only_the_given_fields_under_the_create_rules) {

@@ -559,6 +559,13 @@ TEST_F(LifecycleTest, a_resume_waits_for_a_second_actor_and_runs_in_the_approval
   c.domains = {"bank.example"};
   c.created_at = kNow;
   store_.insert_client(c);
+  // Its test twin: suspended with it, resumed with it.
+  Client twin = c;
+  twin.id = "0b6f3c1e-6f1a-4c8e-9a53-1d2f3e4a5b7c";
+  twin.key_prefix = "pfx00013";
+  twin.mode = Mode::kTest;
+  twin.live_client_id = c.id;
+  store_.insert_client(twin);
 
   auto active = service_.request_resume(alice_, c.id);
   ASSERT_FALSE(active.ok());
@@ -569,6 +576,11 @@ TEST_F(LifecycleTest, a_resume_waits_for_a_second_actor_and_runs_in_the_approval
   EXPECT_EQ(unknown.error().field, "client_id");
 
   ASSERT_EQ(store_.set_client_suspended(c.id, kNow, suspended_entry()), ClientChange::kChanged);
+  ASSERT_NE(store_.find_client(twin.id)->suspended_at, 0);
+  // The twin alone is not resumed while its partner is suspended.
+  auto twin_alone = service_.request_resume(alice_, twin.id);
+  ASSERT_FALSE(twin_alone.ok());
+  expect_conflict(twin_alone.error(), "test twin");
   auto a = service_.request_resume(alice_, c.id);
   ASSERT_TRUE(a.ok()) << a.error().detail;
   EXPECT_EQ(a->kind, kActionClientResume);
@@ -587,6 +599,7 @@ TEST_F(LifecycleTest, a_resume_waits_for_a_second_actor_and_runs_in_the_approval
   ASSERT_TRUE(approved.ok()) << approved.error().detail;
   EXPECT_EQ(approved->state, kApprovalApproved);  // one approval is enough for a resume
   EXPECT_EQ(store_.find_client(c.id)->suspended_at, 0);
+  EXPECT_EQ(store_.find_client(twin.id)->suspended_at, 0);  // the twin follows its partner
   EXPECT_EQ(notified_, before + 1);  // the held webhooks are due: the worker is woken
   EXPECT_EQ(actions(), (std::vector<std::string>{"client.suspended", "approval.requested",
                                                  "approval.approved", "client.resumed"}));

@@ -583,6 +583,40 @@ TEST_F(VerifyFlowTest, step5_a_refused_account_link_is_not_remembered_under_the_
   EXPECT_FALSE(retried.replayed);
 }
 
+TEST_F(VerifyFlowTest, step5_a_test_mode_client_cannot_link_a_citizens_account) {
+  ServiceSettings s = settings();
+  bool asked = false;
+  s.account_links = [&](std::string_view, std::string_view) -> Outcome<std::string> {
+    asked = true;
+    return std::string("user-1");
+  };
+  ProofService linked(store_, cache_, clock_, catalog_, s);
+  const ApiKey key = new_api_key(Mode::kTest);
+  Client twin = client_;
+  twin.id = uuid_v4();
+  twin.key_prefix = key.prefix;
+  twin.key_hash = key.hash;
+  twin.mode = Mode::kTest;
+  twin.live_client_id = client_.id;
+  store_.insert_client(twin);
+  auto req = service_->create_request(twin, R"({"claim_type":"age_over_18"})");
+  ASSERT_TRUE(req.ok());
+  json::value body = json::parse(body_for(*req));
+  body.as_object()["account_link"] = "good";
+  const std::string text = json::serialize(body);
+  auto in = ProofService::decode_verify(text);
+  ASSERT_TRUE(in.ok());
+  // Test proofs never reach a citizen's account: refused before the link is even read, naming
+  // it, and nothing is recorded (the nonce stays unspent).
+  const auto refused = linked.verify(twin, *in, text, std::nullopt);
+  EXPECT_EQ(code(refused), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(refusal(refused).field, "account_link");
+  EXPECT_NE(refusal(refused).detail.find("live verifications only"), std::string::npos);
+  EXPECT_FALSE(asked);
+  EXPECT_FALSE(store_.nonce_answered(twin.id, req->nonce));
+  EXPECT_EQ(store_.proof_count(), 0u);
+}
+
 TEST_F(VerifyFlowTest, step5_refuses_an_expired_request) {
   const ProofRequest req = age_request();
   clock_.now = req.expires_at + 1;
@@ -774,6 +808,31 @@ TEST_F(VerifyFlowTest, step1_a_key_whose_tag_differs_from_its_clients_mode_is_re
   const auto found = service_->authenticate("Bearer " + legacy_key);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->mode, Mode::kLive);
+}
+
+TEST_F(VerifyFlowTest, step1_a_key_of_the_right_hash_but_the_other_mode_is_refused) {
+  // Rows whose stored key is exactly the key sent (the hash check passes) but whose mode is not
+  // the key's tag: only the mode check refuses them.
+  for (const Mode key_mode : {Mode::kLive, Mode::kTest}) {
+    const ApiKey key = new_api_key(key_mode);
+    Client odd = client_;
+    odd.id = uuid_v4();
+    odd.key_prefix = key.prefix;
+    odd.key_hash = key.hash;
+    odd.mode = key_mode == Mode::kLive ? Mode::kTest : Mode::kLive;
+    store_.insert_client(odd);
+    const auto r = service_->authenticate("Bearer " + key.text);
+    ASSERT_FALSE(r.ok()) << key.text;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnauthorized);
+    // The same row with its mode matching the key is accepted: the hash was right.
+    odd.id = uuid_v4();
+    const ApiKey right = new_api_key(key_mode);
+    odd.key_prefix = right.prefix;
+    odd.key_hash = right.hash;
+    odd.mode = key_mode;
+    store_.insert_client(odd);
+    EXPECT_TRUE(service_->authenticate("Bearer " + right.text).ok());
+  }
 }
 
 // --- 8. the pairing check, and the order of the checks ---

@@ -114,6 +114,7 @@ TEST_F(OAuthApiTest, answers_a_token_by_basic_or_post_never_cached) {
   EXPECT_EQ(body.at("scope").as_string(), "age_over_18");
   EXPECT_TRUE(oauth_.authenticate(body.at("access_token").as_string()).ok());
   EXPECT_EQ(by_basic.partner_id, client_.id);
+  EXPECT_EQ(by_basic.mode, "live");  // the log line names the client's mode
 
   const HttpReply post_ok = token(
       "grant_type=client_credentials&client_id=" + client_.id + "&client_secret=" + secret_.text,

@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { requestBinding } from '../../clients/wallet/src/protocol.mjs';
 import { prove } from '../../clients/wallet/src/prove.mjs';
 import {
-  Server, admin, connect, createClient, parseResponse, publishRoot, rawExchange, removeDir, setCircuit, statusOf, tempDir,
+  Server, admin, connect, createClient, liveCredential, parseResponse, publishRoot, rawExchange, removeDir, setCircuit, statusOf, tempDir,
 } from './server.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
@@ -671,7 +671,7 @@ test('file permissions: a data directory that exists 0755 with a master.key 0644
 });
 
 test('modes: a test key verifies against a sandbox root only, a live key against a live root only', async () => {
-  // A server of its own: its demo roots (sandbox) are replaced here, with --root-grace-seconds 0.
+  // A server of its own: a live root is published here.
   const dir = tempDir('api-modes');
   const server = await Server.start({ bin, artifacts, dataDir: dir, args: kMainArgs });
   servers.push(server);
@@ -684,10 +684,10 @@ test('modes: a test key verifies against a sandbox root only, a live key against
     assert.match(partner.api_key, /^pg_live_/);
     assert.match(partner.test_api_key, /^pg_test_/);
     const rootField = `public_signals[${signalIndex('age_over_18', 'root')}] (root)`;
-    const proveWith = async (key) => {
+    const proveWith = async (key, credential = identity) => {
       const request = await call('POST', '/api/v1/requests', { key, server, body: { claim_type: 'age_over_18' } });
       assert.equal(request.status, 201, request.text);
-      return prove(artifacts, holder, identity, request.json);
+      return prove(artifacts, holder, credential, request.json);
     };
     const on = (key) => ({ key, server });
 
@@ -701,14 +701,18 @@ test('modes: a test key verifies against a sandbox root only, a live key against
     assertProblem(liveOnSandbox, 422, 'ROOT_MODE_MISMATCH', rootField);
     assert.equal(liveOnSandbox.json.mode, 'live');
     assert.match(liveOnSandbox.json.detail, /sandbox root/);
-    // The operator publishes the same tree's root as a live root: live key + live root verified.
-    admin(bin, dir, ['publish-root', '--issuer-id', '1', '--root', identity.root]);
-    assertVerified(await verify(await proveWith(partner.api_key), on(partner.api_key)), 'age_over_18', 'live');
-    // The sandbox side moves on (its old root replaced, no grace): the root is live only now, and
-    // a test key against it is refused.
-    const sandboxed = admin(bin, dir, ['publish-root', '--sandbox', '--issuer-id', '1', '--root', '4242']);
-    assert.equal(sandboxed.sandbox, true);
-    const testOnLive = await verify(await proveWith(partner.test_api_key), on(partner.test_api_key));
+    // The sandbox root cannot be published live: a root belongs to one side.
+    const promote = spawnSync(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', identity.root,
+      '--data-dir', dir], { encoding: 'utf8' });
+    assert.notEqual(promote.status, 0, promote.stdout);
+    assert.match(promote.stderr, /sandbox root of issuer 1/);
+    // A live tree of this test's own, its root published live: live key + live root verified.
+    const live = await liveCredential(holder, identity);
+    assert.notEqual(live.root, identity.root);
+    assert.equal(admin(bin, dir, ['publish-root', '--issuer-id', '1', '--root', live.root]).sandbox, false);
+    assertVerified(await verify(await proveWith(partner.api_key, live), on(partner.api_key)), 'age_over_18', 'live');
+    // test key + that live root: refused.
+    const testOnLive = await verify(await proveWith(partner.test_api_key, live), on(partner.test_api_key));
     assertProblem(testOnLive, 422, 'ROOT_MODE_MISMATCH', rootField);
     assert.equal(testOnLive.json.mode, 'test');
     assert.match(testOnLive.json.detail, /live root/);

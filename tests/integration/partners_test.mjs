@@ -101,11 +101,12 @@ test('POST /api/admin/clients: 201 with the key shown once; the key works; GET n
   const live = await createRequest(created.json.api_key);
   assert.equal(live.status, 201);
   assert.equal(live.json.mode, 'live');
-  // Its test twin: a client of its own, with its own key, OAuth2 secret and webhook secret.
+  // Its test twin: a client of its own, with its own key and OAuth2 secret, and no webhook URL
+  // (never the live one): the partner gives it one with rotate-webhook-secret on the twin's id.
   assert.match(created.json.test_api_key, /^pg_test_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/);
   assert.notEqual(created.json.test_client_id, created.json.client_id);
   assert.match(created.json.test_client_secret, /^pgs_/);
-  assert.ok(created.json.test_webhook_secret && created.json.test_webhook_secret !== created.json.webhook_secret);
+  assert.equal(created.json.test_webhook_secret, undefined);
   const sandbox = await createRequest(created.json.test_api_key);
   assert.equal(sandbox.status, 201, sandbox.text);
   assert.equal(sandbox.json.mode, 'test');
@@ -113,6 +114,7 @@ test('POST /api/admin/clients: 201 with the key shown once; the key works; GET n
   const twin = await adminCall('GET', `/api/admin/clients/${created.json.test_client_id}`);
   assert.equal(twin.json.mode, 'test');
   assert.equal(twin.json.live_client_id, created.json.client_id);
+  assert.equal(twin.json.webhook_url, null, 'the twin never inherits the live webhook URL');
   const alone = await adminCall('POST', '/api/admin/clients', { name: 'Sandbox only', scopes: ['age_over_18'], domains: ['http-bank.example'], mode: 'test' });
   assert.equal(alone.status, 201, 'a test client claims no domain');
   assert.match(alone.json.api_key, /^pg_test_/);
@@ -179,6 +181,7 @@ test('suspend: 403 CLIENT_SUSPENDED on requests and verify; resume: the same pro
   for (const r of [await createRequest(key), await call('POST', '/api/v1/verify', { key, body })]) {
     assert.equal(r.status, 403, r.text);
     assert.equal(r.json.error_code, 'CLIENT_SUSPENDED', r.text);
+    assert.equal(r.json.mode, 'test', 'a valid key refused all the same says its mode');
   }
   const again = await adminCall('POST', `/api/admin/clients/${id}/suspend`);
   assert.equal(again.json.changed, false);

@@ -667,6 +667,11 @@ TEST_P(AuditSuite, concurrent_writers_on_several_connections_keep_the_chain_line
 TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_with_percentiles) {
   store().insert_client(sample_client(2));
   store().insert_client(sample_client(3));
+  // client-2's test twin: its proofs are never counted in usage (not in counts, not latencies).
+  core::Client twin = sample_client(4);
+  twin.mode = core::Mode::kTest;
+  twin.live_client_id = "client-2";
+  store().insert_client(twin);
   auto& usage = dynamic_cast<core::UsageStore&>(*connection_.store);
   const core::UnixMillis day = kNow / core::kDayMs * core::kDayMs;
   int n = 0;
@@ -691,6 +696,9 @@ TEST_P(AuditSuite, usage_counts_proofs_per_day_claim_type_partner_and_outcome_wi
   proof("client-2", "age_over_18", "", 4, kNow);
   proof("client-2", "income_gte", "", -1, kNow + core::kDayMs);  // latency unknown
   proof("client-2", "income_gte", "", 7, day - 1);               // before the range
+  // The twin's (test mode): none of them counted.
+  for (int i = 0; i < 3; ++i) proof("client-4", "income_gte", "", 1000, kNow);
+  proof("client-4", "income_gte", "INVALID_PROOF", 1000, kNow);
 
   const core::UsageQuery all{day, day + 2 * core::kDayMs, core::kDayMs, "", ""};
   const core::UsageData data = usage.usage(all);

@@ -565,12 +565,12 @@ TEST_P(StoreSuite, sandbox_roots_form_a_chain_of_their_own_per_issuer) {
   EXPECT_EQ(sandboxed[0].root, "900");
   EXPECT_TRUE(sandboxed[0].sandbox);
   EXPECT_EQ(sandboxed[0].superseded_at, 0);
-  // One root value may be on both sides; each side keeps its own chain rules.
-  EXPECT_EQ(store().publish_root(sandbox("111", 2), kNow + 20), core::PublishOutcome::kPublished);
+  // Each side keeps its own chain rules.
+  EXPECT_EQ(store().publish_root(sandbox("112", 2), kNow + 20), core::PublishOutcome::kPublished);
   EXPECT_EQ(store().find_root(7, "900", true)->superseded_at, kNow + 20);
   EXPECT_EQ(store().find_root(7, "111")->superseded_at, 0);
   EXPECT_EQ(store().publish_root(sandbox("900"), kNow + 30), core::PublishOutcome::kReplacedBefore);
-  EXPECT_EQ(store().publish_root(7, "900", kNow + 30), core::PublishOutcome::kPublished);
+  EXPECT_EQ(store().publish_root(7, "113", kNow + 30), core::PublishOutcome::kPublished);
   EXPECT_FALSE(store().find_root(7, "222", true));
   // The feed resumes per side: the live side has no feed root.
   EXPECT_FALSE(store().latest_feed_root(7));
@@ -584,8 +584,33 @@ TEST_P(StoreSuite, sandbox_roots_form_a_chain_of_their_own_per_issuer) {
   EXPECT_EQ(store().feed_keys(7, true), std::vector<core::FeedKey>{key});
   EXPECT_TRUE(store().feed_keys(7).empty());
   reopen();
-  EXPECT_EQ(store().recent_roots(7, kNow + 40, true).size(), 2u);  // 901 current, 111 replaced
-  EXPECT_EQ(store().recent_roots(7, kNow + 40)[0].root, "900");
+  EXPECT_EQ(store().recent_roots(7, kNow + 40, true).size(), 2u);  // 901 current, 112 replaced
+  EXPECT_EQ(store().recent_roots(7, kNow + 40)[0].root, "113");
+}
+
+TEST_P(StoreSuite, a_root_one_side_knows_is_refused_on_the_other) {
+  const auto sandbox = [](std::string root, std::uint64_t seq = 0) {
+    return core::IssuerRoot{7, std::move(root), 0, 0, seq, 0, true};
+  };
+  ASSERT_EQ(store().publish_root(sandbox("900"), kNow), core::PublishOutcome::kPublished);
+  ASSERT_EQ(store().publish_root(sandbox("901"), kNow + 10), core::PublishOutcome::kPublished);
+  ASSERT_EQ(store().publish_root(7, "111", kNow + 20), core::PublishOutcome::kPublished);
+  // A current sandbox root, and one replaced there, never become live; nor a live root sandbox.
+  EXPECT_EQ(store().publish_root(7, "901", kNow + 30), core::PublishOutcome::kOtherSide);
+  EXPECT_EQ(store().publish_root(7, "900", kNow + 30), core::PublishOutcome::kOtherSide);
+  EXPECT_EQ(store().publish_root(sandbox("111"), kNow + 30), core::PublishOutcome::kOtherSide);
+  EXPECT_EQ(store().publish_feed_root(sandbox("111", 1), {}, kNow + 30),
+            core::PublishOutcome::kOtherSide);
+  EXPECT_EQ(store().publish_feed_root(core::IssuerRoot{7, "900", 0, 0, 1, 0, false}, {}, kNow + 30),
+            core::PublishOutcome::kOtherSide);
+  // Nothing changed on either side.
+  EXPECT_FALSE(store().find_root(7, "901"));
+  EXPECT_FALSE(store().find_root(7, "111", true));
+  EXPECT_EQ(store().recent_roots(7, kNow + 30)[0].root, "111");
+  EXPECT_EQ(store().recent_roots(7, kNow + 30, true)[0].root, "901");
+  EXPECT_FALSE(store().latest_feed_root(7));
+  // Another issuer may use the same value on either side.
+  EXPECT_EQ(store().publish_root(8, "901", kNow + 40), core::PublishOutcome::kPublished);
 }
 
 TEST_P(StoreSuite, roots_of_one_issuer_leave_the_others_alone) {

@@ -3409,10 +3409,8 @@ export interface operations {
                         /** @description Shown once: the test twin's key (sandbox roots only). */
                         test_api_key?: string;
                         test_key_prefix?: string;
-                        /** @description Shown once: the test twin's OAuth2 client secret. */
+                        /** @description Shown once: the test twin's OAuth2 client secret. The twin has no webhook URL: rotate-webhook-secret with a webhook_url on the twin's id gives it one and its secret. */
                         test_client_secret?: string;
-                        /** @description Shown once: the test twin's own webhook secret; null without a webhook URL. */
-                        test_webhook_secret?: string | null;
                     };
                 };
             };

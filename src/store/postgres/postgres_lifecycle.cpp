@@ -59,9 +59,12 @@ constexpr Statement kWriteCircuit{"lifecycle_write_circuit", R"sql(
     sunset_at = excluded.sunset_at, successor = excluded.successor,
     deprecated_at = excluded.deprecated_at)sql",
                                   false};
+// The partner's test twin follows it.
 constexpr Statement kResumeClient{
     "lifecycle_resume_client",
-    "UPDATE api_clients SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL", false};
+    "UPDATE api_clients SET suspended_at = NULL "
+    "WHERE (id = $1 OR live_client_id = $1) AND suspended_at IS NOT NULL",
+    false};
 constexpr Statement kFindCircuit{"lifecycle_find_circuit", R"sql(
   SELECT claim_type, semver, enabled, updated_at, state, sunset_at, successor, deprecated_at
   FROM circuit_versions WHERE claim_type = $1 AND semver = $2)sql",

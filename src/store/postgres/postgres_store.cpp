@@ -599,6 +599,14 @@ core::PublishOutcome write_root(Connection& connection, const core::IssuerRoot& 
     return row->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
                                    : core::PublishOutcome::kReplacedBefore;
   }
+  // A root belongs to one side: a sandbox root made live would let sandbox credentials pass.
+  const Result other = connection.run(
+      kFindRoot, Params().integer(root.issuer_id).text(root.root).boolean(!root.sandbox),
+      operation);
+  if (first_row<core::IssuerRoot>(other, operation,
+                                  [](const auto& r) { return root_from_row(r); })) {
+    return core::PublishOutcome::kOtherSide;
+  }
   connection.run(kSupersedeRoots,
                  Params().integer(root.issuer_id).integer(now).boolean(root.sandbox), operation);
   connection.run(kInsertCurrentRoot,
@@ -1434,7 +1442,10 @@ core::PublishOutcome PostgresStore::publish_root(const core::IssuerRoot& root, c
   Transaction transaction(*connection, kOperation);
   // Current already: nothing changes, the request is still audited.
   const auto outcome = write_root(*connection, root, now, kOperation);
-  if (outcome == core::PublishOutcome::kReplacedBefore) return outcome;  // rolls back
+  if (outcome == core::PublishOutcome::kReplacedBefore ||
+      outcome == core::PublishOutcome::kOtherSide) {
+    return outcome;  // rolls back
+  }
   write_audit(*connection, audit, kOperation);
   transaction.commit();
   return outcome;

@@ -42,8 +42,10 @@ constexpr std::string_view kWriteCircuit = R"sql(
     enabled = excluded.enabled, updated_at = excluded.updated_at, state = excluded.state,
     sunset_at = excluded.sunset_at, successor = excluded.successor,
     deprecated_at = excluded.deprecated_at)sql";
+// The partner's test twin follows it.
 constexpr std::string_view kResumeClient =
-    "UPDATE api_clients SET suspended_at = NULL WHERE id = ?1 AND suspended_at IS NOT NULL";
+    "UPDATE api_clients SET suspended_at = NULL "
+    "WHERE (id = ?1 OR live_client_id = ?1) AND suspended_at IS NOT NULL";
 constexpr std::string_view kCircuitColumns =
     "SELECT claim_type, semver, enabled, updated_at, state, sunset_at, successor, deprecated_at "
     "FROM circuit_versions ";

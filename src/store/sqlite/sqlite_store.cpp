@@ -544,6 +544,9 @@ core::PublishOutcome write_root(Handles& h, const core::IssuerRoot& root, core::
     return known->superseded_at == 0 ? core::PublishOutcome::kAlreadyCurrent
                                      : core::PublishOutcome::kReplacedBefore;
   }
+  // A root belongs to one side: a sandbox root made live would let sandbox credentials pass.
+  if (read_root(h, h.find_root, root.issuer_id, &text, !root.sandbox, operation))
+    return core::PublishOutcome::kOtherSide;
   Query(h.db.get(), h.supersede_roots, operation)
       .integer(1, root.issuer_id)
       .integer(2, now)
@@ -1289,7 +1292,10 @@ core::PublishOutcome SqliteStore::publish_root(const core::IssuerRoot& root, cor
   Transaction transaction(h, kOperation);
   // Current already: nothing changes, the request is still audited.
   const auto outcome = write_root(h, root, now, kOperation);
-  if (outcome == core::PublishOutcome::kReplacedBefore) return outcome;
+  if (outcome == core::PublishOutcome::kReplacedBefore ||
+      outcome == core::PublishOutcome::kOtherSide) {
+    return outcome;
+  }
   write_audit(h, audit, kOperation);
   transaction.commit();
   return outcome;
