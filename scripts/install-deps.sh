@@ -20,6 +20,7 @@ apt_packages=(
   python3 wrk curl
   golang-go  # the Go SDK (sdk/go), standard library only
   openssl  # the test CA of scripts/make-test-ca.sh (the issuers' mutual TLS)
+  libsecp256k1-dev  # signing Ethereum transactions (src/chain), with its recovery module
   chromium  # the wallet's browser test (tests/browser/)
 )
 
