@@ -1,0 +1,39 @@
+// The publisher's chain port over JSON-RPC.
+#include "chain/rpc_chain_port.hpp"
+
+namespace pg::chain {
+
+Result<std::unique_ptr<RpcChainPort>> RpcChainPort::open(const std::string& rpc_url,
+                                                         const std::string& key_file,
+                                                         std::chrono::milliseconds timeout) {
+  auto key = PrivateKey::from_file(key_file);
+  if (!key) return Error{"--key-file", key.error().to_string()};
+  RpcSettings settings;
+  settings.timeout = timeout;
+  auto rpc = RpcClient::open(rpc_url, settings);
+  if (!rpc) return Error{"--rpc-url", rpc.error().to_string()};
+  auto id = rpc->chain_id();
+  if (!id) return Error{"--rpc-url", id.error().to_string()};
+  return std::unique_ptr<RpcChainPort>(
+      new RpcChainPort(std::move(*rpc), std::move(*key), *id, timeout));
+}
+
+Result<Bytes> RpcChainPort::call(const Address& to, const Bytes& data) {
+  CallRequest req;
+  req.from = key_.address();
+  req.to = to;
+  req.data = data;
+  return rpc_.call(req);
+}
+
+Result<Hash32> RpcChainPort::transact(const Address& to, const Bytes& data) {
+  Send send;
+  send.to = to;
+  send.data = data;
+  send.label = "transaction to " + to.to_checksum();
+  auto receipt = send_and_wait(rpc_, key_, chain_id_, send, timeout_);
+  if (!receipt) return receipt.error();
+  return receipt->transaction_hash;
+}
+
+}  // namespace pg::chain

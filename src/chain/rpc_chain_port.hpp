@@ -1,0 +1,39 @@
+// The publisher's chain port over a node's JSON-RPC (chain/rpc.hpp): reads by eth_call, and
+// EIP-1559 transactions signed with the owner's key file and waited for.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "chain/root_publisher.hpp"
+#include "chain/rpc.hpp"
+#include "chain/signer.hpp"
+
+namespace pg::chain {
+
+class RpcChainPort final : public ChainPort {
+ public:
+  /// Opens the node (and reads its chain id) and loads the key (mode 0600 or stricter); errors
+  /// name the flag (--rpc-url, --key-file) and never the key.
+  static Result<std::unique_ptr<RpcChainPort>> open(const std::string& rpc_url,
+                                                    const std::string& key_file,
+                                                    std::chrono::milliseconds timeout);
+
+  Address sender() const override { return key_.address(); }
+  std::uint64_t chain_id() const override { return chain_id_; }
+  Result<Bytes> call(const Address& to, const Bytes& data) override;
+  Result<Hash32> transact(const Address& to, const Bytes& data) override;
+
+ private:
+  RpcChainPort(RpcClient rpc, PrivateKey key, std::uint64_t chain_id,
+               std::chrono::milliseconds timeout)
+      : rpc_(std::move(rpc)), key_(std::move(key)), chain_id_(chain_id), timeout_(timeout) {}
+
+  RpcClient rpc_;
+  PrivateKey key_;
+  std::uint64_t chain_id_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace pg::chain
