@@ -41,6 +41,8 @@ void add_sandbox_authority_command(CLI::App& app, int& exit_code);
 /// `proofgate issuer serve`: an issuer node (docs/issuers.md).
 void add_issuer_command(CLI::App& app, int& exit_code);
 
+/// Under `chain`: `verifier --vkey F [--name N] [--out FILE]` (chain_verifier_command.cpp).
+void add_chain_verifier_command(CLI::App& chain, int& exit_code);
 /// Under `chain`: `publish-roots --rpc-url U --key-file K --deployment F --issuer-feeds ...`
 /// (chain_publish_command.cpp).
 void add_chain_publish_command(CLI::App& chain_app, int& exit_code);
