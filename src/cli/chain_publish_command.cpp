@@ -70,7 +70,8 @@ int run_publish(const PublishOptions& o) {
     return kExitMalformed;
   }
   const auto& [chain_id, at] = *deployment;
-  auto port = chain::RpcChainPort::open(o.rpc_url, o.key_file, std::chrono::milliseconds(o.timeout_ms));
+  auto port =
+      chain::RpcChainPort::open(o.rpc_url, o.key_file, std::chrono::milliseconds(o.timeout_ms));
   if (!port) {
     std::cerr << port.error().to_string() << "\n";
     return kExitMalformed;
@@ -106,7 +107,8 @@ int run_publish(const PublishOptions& o) {
   json::array issuers;
   bool failed = !refused.empty();
   for (const auto& i : report->issuers) {
-    json::object line{{"issuer", i.issuer}, {"feed_seq", i.feed_seq}, {"registry_seq", i.registry_seq}};
+    json::object line{
+        {"issuer", i.issuer}, {"feed_seq", i.feed_seq}, {"registry_seq", i.registry_seq}};
     if (!i.error.empty()) {
       line["error"] = i.error;
       std::cerr << "issuer " << i.issuer << ": " << i.error << "\n";
@@ -114,7 +116,8 @@ int run_publish(const PublishOptions& o) {
     }
     issuers.push_back(std::move(line));
   }
-  std::cout << json::serialize(json::object{{"issuers", std::move(issuers)}, {"refused", std::move(refused)}})
+  std::cout << json::serialize(
+                   json::object{{"issuers", std::move(issuers)}, {"refused", std::move(refused)}})
             << "\n";
   return failed ? kExitInvalid : kExitValid;
 }
@@ -126,16 +129,20 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
   auto* cmd = chain_app.add_subcommand(
       "publish-roots",
       "Propose the issuers' new feed roots to the root registry through the Safe and the timelock "
-      "(approve as this owner, execute once approvals reach the threshold, execute ready operations)");
-  cmd->add_option("--rpc-url", opts->rpc_url, "the chain node's JSON-RPC URL (http or https)")->required();
+      "(approve as this owner, execute once approvals reach the threshold, execute ready "
+      "operations)");
+  cmd->add_option("--rpc-url", opts->rpc_url, "the chain node's JSON-RPC URL (http or https)")
+      ->required();
   cmd->add_option("--key-file", opts->key_file,
                   "this Safe owner's private key: 64 hex digits, mode 0600")
       ->required();
-  cmd->add_option("--deployment", opts->deployment,
-                  "the deployment file written by `chain deploy` (chain_id, root_registry, timelock, safe)")
+  cmd->add_option(
+         "--deployment", opts->deployment,
+         "the deployment file written by `chain deploy` (chain_id, root_registry, timelock, safe)")
       ->required();
-  cmd->add_option("--issuer-feeds", opts->issuer_feeds,
-                  "ISSUER|URL|KEY[+KEY...],... as serve's issuer_feeds: the feeds and their trusted keys")
+  cmd->add_option(
+         "--issuer-feeds", opts->issuer_feeds,
+         "ISSUER|URL|KEY[+KEY...],... as serve's issuer_feeds: the feeds and their trusted keys")
       ->required();
   cmd->add_option("--timeout-ms", opts->timeout_ms, "deadline of each feed read and RPC call")
       ->check(CLI::Range(100u, 600000u));

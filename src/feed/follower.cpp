@@ -10,8 +10,8 @@
 
 #include "core/catalog.hpp"
 #include "core/secrets.hpp"
-#include "log/log.hpp"
 #include "feed/feed_reader.hpp"
+#include "log/log.hpp"
 #include "webhooks/url.hpp"
 
 namespace pg::feed {

@@ -29,6 +29,8 @@ let timelockAddr;
 let deploymentFile;
 let keyFiles; // the three owners' key files, and an outsider's
 let feeds;
+let artifacts;
+let deployer;
 
 function run(args) {
   return new Promise((resolve, reject) => {
@@ -69,11 +71,12 @@ before(async () => {
 
   anvil = await startAnvil();
   provider = await gov.connect(anvil.url);
-  const [deployer, ...owners] = devKeys.slice(0, 4).map((k) => new ethers.Wallet(k, provider));
+  let owners;
+  [deployer, ...owners] = devKeys.slice(0, 4).map((k) => new ethers.Wallet(k, provider));
   const g = await gov.deployGovernance(deployer, { owners: owners.map((o) => o.address), threshold: 2, minDelay: MIN_DELAY });
   safe = g.safe;
   timelockAddr = await g.timelock.getAddress();
-  const artifacts = compile({
+  artifacts = compile({
     'contracts/CircuitRegistry.sol': fs.readFileSync('contracts/CircuitRegistry.sol', 'utf8'),
     'contracts/CredentialRootRegistry.sol': fs.readFileSync('contracts/CredentialRootRegistry.sol', 'utf8'),
   });
@@ -250,4 +253,45 @@ test('bad_inputs_are_refused_with_a_clear_error', async () => {
     '--deployment', other, '--issuer-feeds', feeds]);
   assert.equal(c.code, 2);
   assert.match(c.stderr, /chain id 31337 is not the deployment's 1/);
+});
+
+test('a_registry_that_disagrees_with_the_feed_gets_nothing', async () => {
+  // a registry owned by the deployer (not the governance), to set up states the feed contradicts
+  const a = artifacts['contracts/CredentialRootRegistry.sol:CredentialRootRegistry'];
+  const other = await new ethers.ContractFactory(a.abi, a.bytecode, deployer).deploy(deployer.address);
+  await other.waitForDeployment();
+  const file = path.join(dir, 'other-registry.json');
+  const write = () => fs.writeFileSync(file, JSON.stringify({
+    ...JSON.parse(fs.readFileSync(deploymentFile, 'utf8')), root_registry: other.target,
+  }));
+  write();
+  const entries = await feedEntries();
+  const runOther = () => run(['chain', 'publish-roots', '--rpc-url', anvil.url, '--key-file', keyFiles[0],
+    '--deployment', file, '--issuer-feeds', feeds]);
+
+  // a root at seq 1 that is not the feed's: a fork, nothing proposed
+  await gov.sendAndWait(other.publishRoot(moha, 1, 12345n, 0n));
+  let height = await blockNumber();
+  const fork = await runOther();
+  assert.equal(fork.code, 1, fork.stdout + fork.stderr);
+  assert.match(fork.stderr, /registry's root at seq 1 is not the feed's/);
+  assert.deepEqual(fork.steps, []);
+  assert.equal(await blockNumber(), height);
+
+  // a registry ahead of the feed: nothing proposed either
+  const ahead = await new ethers.ContractFactory(a.abi, a.bytecode, deployer).deploy(deployer.address);
+  await ahead.waitForDeployment();
+  let prev = 0n;
+  for (const e of entries) {
+    await gov.sendAndWait(ahead.publishRoot(moha, e.seq, BigInt(e.root), prev));
+    prev = BigInt(e.root);
+  }
+  await gov.sendAndWait(ahead.publishRoot(moha, entries.length + 1, 777n, prev));
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(deploymentFile, 'utf8')), root_registry: ahead.target }));
+  height = await blockNumber();
+  const r = await runOther();
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`registry is at seq ${entries.length + 1}, ahead of the feed`));
+  assert.deepEqual(r.steps, []);
+  assert.equal(await blockNumber(), height);
 });

@@ -23,7 +23,9 @@ json::object vectors() {
   return json::parse(ss.str()).as_object();
 }
 
-std::string hex(const json::object& v, const char* key) { return std::string(v.at(key).as_string()); }
+std::string hex(const json::object& v, const char* key) {
+  return std::string(v.at(key).as_string());
+}
 
 Address addr(std::string_view text) {
   auto a = parse_address(text, "address");
@@ -34,10 +36,10 @@ Address addr(std::string_view text) {
 TimelockOp vector_op() {
   TimelockOp op;
   op.target = addr("0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0");
-  auto data = encode_call("publishRoot(bytes32,uint64,uint256,uint256)",
-                          {AbiValue::bytes32(issuer_key("moha")), AbiValue::uint(2),
-                           AbiValue::uint(*word_from_decimal("12345678901234567890", "root")),
-                           AbiValue::uint(42)});
+  auto data = encode_call(
+      "publishRoot(bytes32,uint64,uint256,uint256)",
+      {AbiValue::bytes32(issuer_key("moha")), AbiValue::uint(2),
+       AbiValue::uint(*word_from_decimal("12345678901234567890", "root")), AbiValue::uint(42)});
   EXPECT_TRUE(data.ok());
   op.data = *data;
   return op;
@@ -53,7 +55,8 @@ TEST(Governance, timelock_operation_id_matches_hash_operation) {
 
 TEST(Governance, timelock_schedule_and_execute_calldata_match_ethers) {
   const auto v = vectors();
-  EXPECT_EQ(to_hex(timelock_schedule_calldata(vector_op(), word_from_u64(3600))), hex(v, "schedule"));
+  EXPECT_EQ(to_hex(timelock_schedule_calldata(vector_op(), word_from_u64(3600))),
+            hex(v, "schedule"));
   EXPECT_EQ(to_hex(timelock_execute_calldata(vector_op())), hex(v, "execute"));
 }
 
