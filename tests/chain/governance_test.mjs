@@ -4,7 +4,10 @@
 // cancelled proposal never executes, and the root registry's rules (docs/issuers.md's feed rules).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ethers } from 'ethers';
 import { startAnvil, devKeys } from './anvil.mjs';
 import { compile } from '../../scripts/chain/solc.mjs';
@@ -346,4 +349,34 @@ test('circuit_registry_records_verifiers_and_emits_circuit_updated', async () =>
   const done = await gov.executeOperation(outsider, timelockAddr, op);
   assert.equal(done.logs.filter((l) => l.address === circuitReg.target).length, 1);
   assert.deepEqual([...(await circuitReg.circuit(age, '1.0.0'))], [verifier.target, true]);
+});
+
+test('governance_cli_deploys_a_safe_and_timelock_and_refuses_a_loose_key_file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-governance-'));
+  try {
+    const key = path.join(dir, 'deployer.key');
+    fs.writeFileSync(key, devKeys[5], { mode: 0o600 });
+    const out = path.join(dir, 'governance.json');
+    const args = ['scripts/chain/governance.mjs', 'deploy', '--rpc-url', anvil.url, '--key-file', key,
+      '--owners', owners.map((o) => o.address.toLowerCase()).join(','), '--min-delay', '120', '--out', out];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const g = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.equal(g.chain_id, 31337);
+    assert.equal(g.threshold, 2);
+    assert.deepEqual(g.owners, owners.map((o) => o.address)); // checksummed on output
+    const safe = new ethers.Contract(g.safe, safeIface(), provider);
+    assert.equal(await safe.getThreshold(), 2n);
+    const tl = new ethers.Contract(g.timelock, gov.timelockArtifact().abi, provider);
+    assert.equal(await tl.getMinDelay(), 120n);
+    assert.equal(await tl.hasRole(await tl.PROPOSER_ROLE(), g.safe), true);
+    // a key file readable by others is refused, and the key is not printed
+    fs.chmodSync(key, 0o644);
+    const loose = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    assert.equal(loose.status, 1);
+    assert.match(loose.stderr, /readable by group or others/);
+    assert.doesNotMatch(loose.stderr, new RegExp(devKeys[5].slice(2, 20)));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
