@@ -91,6 +91,9 @@ std::string hex_of(const Hash32& h) {
   return to_hex(h);
 }
 
+/// topic0 of OpenZeppelin TimelockController's `Cancelled(bytes32 indexed id)`.
+const Hash32 kCancelledTopic = keccak256(std::string_view("Cancelled(bytes32)"));
+
 struct Pending {
   std::string issuer;
   std::uint64_t seq = 0;
@@ -104,7 +107,8 @@ Word issuer_key(std::string_view issuer) {
 }
 
 Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses& at,
-                                    const std::vector<IssuerChain>& issuers) {
+                                    const std::vector<IssuerChain>& issuers,
+                                    const PublishOptions& options) {
   PublishReport report;
   const Address me = chain.sender();
 
@@ -148,9 +152,22 @@ Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses&
       if (e.seq <= cur->seq) continue;
       auto op = publish_op(at.root_registry, key, e);
       if (!op) return op.error();
-      auto state = operation_state(chain, at.timelock, timelock_operation_id(*op));
+      const Hash32 id = timelock_operation_id(*op);
+      auto state = operation_state(chain, at.timelock, id);
       if (!state) return state.error();
-      if (*state == OperationState::kUnset) to_schedule.push_back({ic.issuer, e.seq, *op});
+      if (*state != OperationState::kUnset) continue;
+      if (!options.repropose_cancelled) {
+        auto cancelled = chain.count_logs(at.timelock, {kCancelledTopic, id}, at.deployed_block);
+        if (!cancelled) return cancelled.error();
+        if (*cancelled > 0) {
+          // Later entries need this one first: the issuer stops here.
+          report.steps.push_back({ic.issuer, e.seq, "cancelled", "operation " + hex_of(id)});
+          outcome.error = "the Safe cancelled the publication of seq " + std::to_string(e.seq) +
+                          "; not proposed again (--repropose-cancelled proposes it anew)";
+          break;
+        }
+      }
+      to_schedule.push_back({ic.issuer, e.seq, *op});
     }
     report.issuers.push_back(std::move(outcome));
   }

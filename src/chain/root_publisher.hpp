@@ -29,12 +29,22 @@ class ChainPort {
   virtual Result<Bytes> call(const Address& to, const Bytes& data) = 0;
   /// Sends a transaction, waits for its receipt and refuses a reverted one; the transaction hash.
   virtual Result<Hash32> transact(const Address& to, const Bytes& data) = 0;
+  /// How many logs `emitter` emitted from `from_block` on whose first topics are `topics`.
+  virtual Result<std::size_t> count_logs(const Address& emitter, const std::vector<Hash32>& topics,
+                                         std::uint64_t from_block) = 0;
 };
 
 struct GovernanceAddresses {
   Address root_registry;
   Address timelock;
   Address safe;
+  std::uint64_t deployed_block = 0;  // where to look for the timelock's Cancelled events
+};
+
+struct PublishOptions {
+  /// false: an entry whose publication the Safe cancelled is not proposed again (the issuer is
+  /// reported, exit 1), so owners who cancelled need not cancel again after every run.
+  bool repropose_cancelled = false;
 };
 
 /// One issuer's verified feed chain (feed::read_verified_chain), from seq 1.
@@ -48,7 +58,8 @@ struct PublishStep {
   std::string issuer;
   std::uint64_t seq = 0;
   /// "approved" (approveHash sent), "scheduled" (the Safe transaction executed), "executed" (the
-  /// timelock ran publishRoot), "awaiting_approvals", "waiting_delay", "already_approved".
+  /// timelock ran publishRoot), "awaiting_approvals", "waiting_delay", "already_approved",
+  /// "cancelled" (the Safe cancelled this publication; not proposed again).
   std::string action;
   std::string detail;  // a hash, the Safe nonce, the ready time
 };
@@ -68,8 +79,10 @@ struct PublishReport {
 /// Runs one pass over all issuers. An RPC failure stops the pass with its error; an issuer whose
 /// registry state disagrees with its feed (a different root at a seq, a registry ahead of the
 /// feed) is reported in its outcome and nothing is proposed for it.
+/// An entry whose publication was cancelled stops its issuer there unless `options` says otherwise.
 Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses& at,
-                                    const std::vector<IssuerChain>& issuers);
+                                    const std::vector<IssuerChain>& issuers,
+                                    const PublishOptions& options = {});
 
 /// The registry's key of an issuer: keccak256(bytes(issuer_id)).
 Word issuer_key(std::string_view issuer);

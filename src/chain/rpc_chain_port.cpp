@@ -36,4 +36,16 @@ Result<Hash32> RpcChainPort::transact(const Address& to, const Bytes& data) {
   return receipt->transaction_hash;
 }
 
+Result<std::size_t> RpcChainPort::count_logs(const Address& emitter,
+                                             const std::vector<Hash32>& topics,
+                                             std::uint64_t from_block) {
+  LogFilter filter;
+  filter.address = emitter;
+  for (const Hash32& t : topics) filter.topics.emplace_back(t);
+  filter.from_block = from_block;
+  auto logs = rpc_.logs(filter);
+  if (!logs) return logs.error();
+  return logs->size();
+}
+
 }  // namespace pg::chain

@@ -24,6 +24,8 @@ class RpcChainPort final : public ChainPort {
   std::uint64_t chain_id() const override { return chain_id_; }
   Result<Bytes> call(const Address& to, const Bytes& data) override;
   Result<Hash32> transact(const Address& to, const Bytes& data) override;
+  Result<std::size_t> count_logs(const Address& emitter, const std::vector<Hash32>& topics,
+                                 std::uint64_t from_block) override;
 
  private:
   RpcChainPort(RpcClient rpc, PrivateKey key, std::uint64_t chain_id,

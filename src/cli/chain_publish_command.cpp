@@ -24,6 +24,7 @@ struct PublishOptions {
   std::string deployment;
   std::string issuer_feeds;
   unsigned timeout_ms = 30000;
+  bool repropose_cancelled = false;
 };
 
 /// The deployment file's chain id and governance addresses (docs/onchain.md, the deployment file).
@@ -50,6 +51,12 @@ chain::Result<std::pair<std::uint64_t, chain::GovernanceAddresses>> read_deploym
     auto a = chain::parse_address(s->get_string(), std::string(name));
     if (!a) return chain::Error{"--deployment", path + ": " + a.error().to_string()};
     *out = *a;
+  }
+  if (const auto* block = o.if_contains("deployed_block")) {
+    if (!block->is_int64() || block->as_int64() < 0) {
+      return chain::Error{"--deployment", path + ": deployed_block: is not a block number"};
+    }
+    at.deployed_block = static_cast<std::uint64_t>(block->as_int64());
   }
   return std::pair{static_cast<std::uint64_t>(id->as_int64()), at};
 }
@@ -98,7 +105,7 @@ int run_publish(const PublishOptions& o) {
     chains.push_back({s.issuer, std::move(*entries)});
   }
 
-  auto report = chain::publish_roots(**port, at, chains);
+  auto report = chain::publish_roots(**port, at, chains, {o.repropose_cancelled});
   if (!report) {
     std::cerr << report.error().to_string() << "\n";
     return kExitMalformed;
@@ -146,6 +153,9 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
       ->required();
   cmd->add_option("--timeout-ms", opts->timeout_ms, "deadline of each feed read and RPC call")
       ->check(CLI::Range(100u, 600000u));
+  cmd->add_flag("--repropose-cancelled", opts->repropose_cancelled,
+                "propose again an entry whose publication the Safe cancelled (by default such an "
+                "issuer stops there)");
   cmd->callback([opts, &exit_code] { exit_code = run_publish(*opts); });
 }
 

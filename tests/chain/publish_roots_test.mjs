@@ -295,3 +295,34 @@ test('a_registry_that_disagrees_with_the_feed_gets_nothing', async () => {
   assert.deepEqual(r.steps, []);
   assert.equal(await blockNumber(), height);
 });
+
+test('a_publication_the_safe_cancelled_is_not_proposed_again_unless_asked', async () => {
+  const entries = await feedEntries();
+  const before = await registryCurrent();
+  const pending = entries.filter((e) => e.seq > before.seq);
+  assert.equal(pending.length, 1, 'the entry approved by the tampered-feed test');
+  const e = pending[0];
+  const s = await publish(keyFiles[1]);
+  assert.deepEqual(s.steps.filter((x) => x.action === 'scheduled').map((x) => x.seq), [e.seq]);
+  // two owners cancel it through the Safe
+  const op = gov.operation({
+    target: rootReg.target,
+    data: rootReg.interface.encodeFunctionData('publishRoot', [moha, e.seq, BigInt(e.root), BigInt(e.prev_root)]),
+  });
+  const signers = devKeys.slice(1, 3).map((k) => new ethers.Wallet(k, provider));
+  await gov.cancelThroughSafe(await safe.getAddress(), signers, timelockAddr, op);
+  await provider.send('evm_increaseTime', [MIN_DELAY]);
+  await provider.send('evm_mine', []);
+  const height = await blockNumber();
+  const r = await publish(keyFiles[2]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`cancelled the publication of seq ${e.seq}`));
+  assert.ok(r.steps.some((x) => x.action === 'cancelled' && x.seq === e.seq), r.stdout);
+  assert.equal(await blockNumber(), height);
+  assert.deepEqual(await registryCurrent(), before);
+  // asked to, an owner proposes it anew
+  const again = await run(['chain', 'publish-roots', '--rpc-url', anvil.url, '--key-file', keyFiles[2],
+    '--deployment', deploymentFile, '--issuer-feeds', feeds, '--repropose-cancelled']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(again.steps.filter((x) => x.action === 'approved').map((x) => x.seq), [e.seq]);
+});

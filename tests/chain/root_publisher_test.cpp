@@ -9,6 +9,7 @@
 
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "chain/safe_timelock.hpp"
 
@@ -50,6 +51,7 @@ class Model {
   std::uint64_t threshold = 2, nonce = 0, min_delay = 600, now = 1000;
   std::set<std::pair<std::array<std::uint8_t, 20>, Hash32>> approved;  // (owner, safeTxHash)
   std::map<Hash32, std::uint64_t> ready_at;  // scheduled operations; 0 once done
+  std::multiset<Hash32> cancelled;           // Cancelled(id) events
   std::map<Word, std::pair<std::string, std::uint64_t>> current;  // issuer → (root, seq)
   int transactions = 0;
 
@@ -175,6 +177,13 @@ class OwnerPort final : public ChainPort {
   Result<Hash32> transact(const Address& to, const Bytes& data) override {
     return model_.transact(me_, to, data);
   }
+  Result<std::size_t> count_logs(const Address& emitter, const std::vector<Hash32>& topics,
+                                 std::uint64_t) override {
+    const bool cancelled_query = emitter == model_.timelock && topics.size() == 2 &&
+                                 topics[0] == keccak256(std::string_view("Cancelled(bytes32)"));
+    if (!cancelled_query) return Error{"eth_getLogs", "unexpected filter"};
+    return static_cast<std::size_t>(model_.cancelled.count(topics[1]));
+  }
 
  private:
   Model& model_;
@@ -284,6 +293,34 @@ TEST_F(RootPublisher, a_registry_that_forks_from_or_runs_ahead_of_the_feed_gets_
   r = run_as(0);
   EXPECT_EQ(model.transactions, 0);
   EXPECT_NE(r.issuers[0].error.find("ahead of the feed"), std::string::npos);
+}
+
+TEST_F(RootPublisher, a_cancelled_publication_is_not_proposed_again_unless_asked) {
+  run_as(0);
+  run_as(1);
+  // the Safe cancels seq 2's operation (the timelock forgets it and logs Cancelled)
+  const auto key = issuer_key("moha");
+  auto op2 = encode_call(
+      "publishRoot(bytes32,uint64,uint256,uint256)",
+      {AbiValue::bytes32(key), AbiValue::uint(2), AbiValue::uint(*word_from_decimal("22", "root")),
+       AbiValue::uint(*word_from_decimal("11", "prev"))});
+  const Hash32 id = timelock_operation_id({model.registry, {}, *op2, {}, {}});
+  ASSERT_EQ(model.state(id), OperationState::kWaiting);
+  model.ready_at.erase(id);
+  model.cancelled.insert(id);
+  model.now += model.min_delay;
+  const int before = model.transactions;
+  auto r = run_as(0);
+  EXPECT_EQ(actions(r),
+            (std::vector<std::string>{"cancelled 2", "executed 1", "awaiting_approvals 2"}));
+  EXPECT_NE(r.issuers.at(0).error.find("cancelled the publication of seq 2"), std::string::npos);
+  EXPECT_EQ(model.transactions, before + 1) << "only seq 1 executed, nothing proposed";
+  EXPECT_EQ(registry_seq(), 1u);
+  // asked to, the owners propose it anew
+  OwnerPort port(model, model.owners[1]);
+  auto again = publish_roots(port, at, chains, {.repropose_cancelled = true});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(actions(*again).front(), "approved 2");
 }
 
 TEST_F(RootPublisher, issuers_are_proposed_in_name_order_whatever_the_configured_order) {
