@@ -18,7 +18,8 @@ Word as_word(const Hash32& h) {
 
 Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& args) {
   auto out = encode_call(signature, args);
-  if (!out) throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
+  if (!out)
+    throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
   return std::move(*out);
 }
 
@@ -52,7 +53,8 @@ Result<Current> registry_current(ChainPort& chain, const Address& registry, cons
   return Current{word_to_decimal((*v)[0].word), (*v)[1].as_u64().value_or(0)};
 }
 
-Result<OperationState> operation_state(ChainPort& chain, const Address& timelock, const Hash32& id) {
+Result<OperationState> operation_state(ChainPort& chain, const Address& timelock,
+                                       const Hash32& id) {
   auto v = read(chain, timelock, "getOperationState(bytes32)", {AbiValue::bytes32(as_word(id))},
                 "(uint8)");
   if (!v) return v.error();
@@ -80,12 +82,14 @@ Result<TimelockOp> publish_op(const Address& registry, const Word& key, const fe
   TimelockOp op;
   op.target = registry;
   op.data = must_encode_call("publishRoot(bytes32,uint64,uint256,uint256)",
-                             {AbiValue::bytes32(key), AbiValue::uint(e.seq),
-                              AbiValue::uint(*root), AbiValue::uint(*prev)});
+                             {AbiValue::bytes32(key), AbiValue::uint(e.seq), AbiValue::uint(*root),
+                              AbiValue::uint(*prev)});
   return op;
 }
 
-std::string hex_of(const Hash32& h) { return to_hex(h); }
+std::string hex_of(const Hash32& h) {
+  return to_hex(h);
+}
 
 struct Pending {
   std::string issuer;
@@ -95,7 +99,9 @@ struct Pending {
 
 }  // namespace
 
-Word issuer_key(std::string_view issuer) { return as_word(keccak256(issuer)); }
+Word issuer_key(std::string_view issuer) {
+  return as_word(keccak256(issuer));
+}
 
 Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses& at,
                                     const std::vector<IssuerChain>& issuers) {
@@ -181,8 +187,8 @@ Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses&
     }
     const std::string nonce_text = "safe nonce " + std::to_string(base + i);
     if (base + i == next_nonce && approvers.size() >= *threshold) {
-      auto sent = chain.transact(at.safe,
-                                 exec_transaction_calldata(tx, approved_hash_signatures(approvers)));
+      auto sent = chain.transact(
+          at.safe, exec_transaction_calldata(tx, approved_hash_signatures(approvers)));
       if (!sent) return sent.error();
       report.steps.push_back({p.issuer, p.seq, "scheduled", nonce_text + ", tx " + hex_of(*sent)});
       ++next_nonce;
@@ -190,7 +196,8 @@ Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses&
       auto sent = chain.transact(
           at.safe, must_encode_call("approveHash(bytes32)", {AbiValue::bytes32(as_word(hash))}));
       if (!sent) return sent.error();
-      report.steps.push_back({p.issuer, p.seq, "approved", nonce_text + ", safeTxHash " + hex_of(hash)});
+      report.steps.push_back(
+          {p.issuer, p.seq, "approved", nonce_text + ", safeTxHash " + hex_of(hash)});
     } else {
       report.steps.push_back(
           {p.issuer, p.seq, "already_approved", nonce_text + ", safeTxHash " + hex_of(hash)});

@@ -17,7 +17,8 @@ Word as_word(const Hash32& h) {
 /// Calldata whose values are built here with the kinds the signature names: a refusal is a bug.
 Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& args) {
   auto out = encode_call(signature, args);
-  if (!out) throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
+  if (!out)
+    throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
   return std::move(*out);
 }
 
@@ -25,8 +26,8 @@ Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& 
 
 Hash32 safe_domain_separator(std::uint64_t chain_id, const Address& safe) {
   const Hash32 type_hash = keccak256("EIP712Domain(uint256 chainId,address verifyingContract)");
-  return keccak256(encode({AbiValue::bytes32(as_word(type_hash)), AbiValue::uint(chain_id),
-                           AbiValue::address(safe)}));
+  return keccak256(encode(
+      {AbiValue::bytes32(as_word(type_hash)), AbiValue::uint(chain_id), AbiValue::address(safe)}));
 }
 
 Hash32 safe_tx_hash(std::uint64_t chain_id, const Address& safe, const SafeTx& tx) {
@@ -77,23 +78,23 @@ Bytes exec_transaction_calldata(const SafeTx& tx, const Bytes& signatures) {
 }
 
 Hash32 timelock_operation_id(const TimelockOp& op) {
-  return keccak256(encode({AbiValue::address(op.target), AbiValue::uint(op.value),
-                           AbiValue::bytes(op.data), AbiValue::bytes32(op.predecessor),
-                           AbiValue::bytes32(op.salt)}));
+  return keccak256(
+      encode({AbiValue::address(op.target), AbiValue::uint(op.value), AbiValue::bytes(op.data),
+              AbiValue::bytes32(op.predecessor), AbiValue::bytes32(op.salt)}));
 }
 
 Bytes timelock_schedule_calldata(const TimelockOp& op, const Word& delay) {
-  return must_encode_call("schedule(address,uint256,bytes,bytes32,bytes32,uint256)",
-                          {AbiValue::address(op.target), AbiValue::uint(op.value),
-                           AbiValue::bytes(op.data), AbiValue::bytes32(op.predecessor),
-                           AbiValue::bytes32(op.salt), AbiValue::uint(delay)});
+  return must_encode_call(
+      "schedule(address,uint256,bytes,bytes32,bytes32,uint256)",
+      {AbiValue::address(op.target), AbiValue::uint(op.value), AbiValue::bytes(op.data),
+       AbiValue::bytes32(op.predecessor), AbiValue::bytes32(op.salt), AbiValue::uint(delay)});
 }
 
 Bytes timelock_execute_calldata(const TimelockOp& op) {
-  return must_encode_call("execute(address,uint256,bytes,bytes32,bytes32)",
-                          {AbiValue::address(op.target), AbiValue::uint(op.value),
-                           AbiValue::bytes(op.data), AbiValue::bytes32(op.predecessor),
-                           AbiValue::bytes32(op.salt)});
+  return must_encode_call(
+      "execute(address,uint256,bytes,bytes32,bytes32)",
+      {AbiValue::address(op.target), AbiValue::uint(op.value), AbiValue::bytes(op.data),
+       AbiValue::bytes32(op.predecessor), AbiValue::bytes32(op.salt)});
 }
 
 }  // namespace pg::chain
