@@ -210,7 +210,7 @@ int fail(const chain::Error& e, int code) {
 }
 
 int run_deploy(const DeployArgs& a) {
-  // Input first: nothing is sent before every input has been checked.
+  // Input first: nothing is sent before every input (and the chain it goes to) has been checked.
   if (std::filesystem::exists(a.out)) {
     return fail({"--out " + a.out, "exists already; a deployment file is never overwritten"},
                 kExitMalformed);
@@ -236,6 +236,23 @@ int run_deploy(const DeployArgs& a) {
     planned = plan(a);
   } catch (const std::exception& e) {
     return fail({"circuits", e.what()}, kExitMalformed);
+  }
+
+  // The chain: the right one, and the governance present on it.
+  auto rpc = chain::RpcClient::open(a.rpc_url);
+  if (!rpc) return fail(rpc.error(), kExitMalformed);
+  auto chain_id = rpc->chain_id();
+  if (!chain_id) return fail(chain_id.error(), kExitInvalid);
+  if (a.chain_id && *a.chain_id != *chain_id) {
+    return fail(
+        {"--chain-id", "the node at " + a.rpc_url + " is chain " + std::to_string(*chain_id) +
+                           ", not " + std::to_string(*a.chain_id)},
+        kExitInvalid);
+  }
+  for (const auto& [addr, what] :
+       {std::pair{*safe, "--safe"}, std::pair{*timelock, "--timelock"}}) {
+    if (auto ok = require_code(*rpc, addr, what, *chain_id); !ok)
+      return fail(ok.error(), kExitInvalid);
   }
 
   chain::SourceMap sources;
@@ -279,22 +296,6 @@ int run_deploy(const DeployArgs& a) {
     }
   }
 
-  // The chain: the right one, and the governance present on it.
-  auto rpc = chain::RpcClient::open(a.rpc_url);
-  if (!rpc) return fail(rpc.error(), kExitMalformed);
-  auto chain_id = rpc->chain_id();
-  if (!chain_id) return fail(chain_id.error(), kExitInvalid);
-  if (a.chain_id && *a.chain_id != *chain_id) {
-    return fail(
-        {"--chain-id", "the node at " + a.rpc_url + " is chain " + std::to_string(*chain_id) +
-                           ", not " + std::to_string(*a.chain_id)},
-        kExitInvalid);
-  }
-  for (const auto& [addr, what] :
-       {std::pair{*safe, "--safe"}, std::pair{*timelock, "--timelock"}}) {
-    if (auto ok = require_code(*rpc, addr, what, *chain_id); !ok)
-      return fail(ok.error(), kExitInvalid);
-  }
   std::cerr << "deploying from " << key->address().to_checksum() << " on chain " << *chain_id
             << "\n";
 

@@ -155,10 +155,10 @@ int run_status(const StatusArgs& a) {
     std::cout << "chain " << *chain_id << " (deployment file: chain " << d->chain_id << ")\n";
     for (const auto& [name, c] : report["contracts"].as_object()) {
       const auto& o = c.as_object();
-      std::cout << name << " " << o.at("address").as_string()
+      std::cout << name << " " << std::string_view(o.at("address").as_string())
                 << (o.at("has_code").as_bool() ? "" : " NO CODE");
       if (const auto* owner = o.if_contains("owner")) {
-        std::cout << " owner " << owner->as_string()
+        std::cout << " owner " << std::string_view(owner->as_string())
                   << (o.at("owned_by_timelock").as_bool() ? " (the timelock)"
                                                           : " (NOT the timelock)");
       }
@@ -168,8 +168,9 @@ int run_status(const StatusArgs& a) {
     }
     for (const auto& v : report["verifiers"].as_array()) {
       const auto& o = v.as_object();
-      std::cout << "verifier " << o.at("claim_type").as_string() << " "
-                << o.at("version").as_string() << " " << o.at("address").as_string()
+      std::cout << "verifier " << std::string_view(o.at("claim_type").as_string()) << " "
+                << std::string_view(o.at("version").as_string()) << " "
+                << std::string_view(o.at("address").as_string())
                 << (o.at("has_code").as_bool() ? "" : " NO CODE");
       if (const auto* r = o.if_contains("registered")) {
         std::cout << (r->as_bool() ? " registered" : " NOT registered")
@@ -179,9 +180,9 @@ int run_status(const StatusArgs& a) {
     }
     for (const auto& r : report["roots"].as_array()) {
       const auto& o = r.as_object();
-      std::cout << "root " << o.at("issuer").as_string() << " seq " << o.at("seq").as_uint64()
-                << " root " << o.at("root").as_string() << " published_at "
-                << o.at("published_at").as_uint64() << "\n";
+      std::cout << "root " << std::string_view(o.at("issuer").as_string()) << " seq "
+                << o.at("seq").as_uint64() << " root " << std::string_view(o.at("root").as_string())
+                << " published_at " << o.at("published_at").as_uint64() << "\n";
     }
     for (const auto& p : problems) std::cout << "PROBLEM: " << p << "\n";
   }
