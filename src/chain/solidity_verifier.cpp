@@ -29,21 +29,21 @@ using crypto::InputError;
 // keyword tokens), and the unsized elementary type names; sized ones (uint8, bytes32, fixed128x18)
 // are matched by elementary_type_name below.
 constexpr std::array<std::string_view, 104> kReserved = {
-    "abstract",  "address",     "after",      "alias",     "anonymous", "apply",     "as",
-    "assembly",  "auto",        "bool",       "break",     "byte",      "bytes",     "calldata",
-    "case",      "catch",       "constant",   "constructor", "continue", "contract", "copyof",
-    "default",   "define",      "delete",     "do",        "else",      "emit",      "enum",
-    "error",     "event",       "external",   "fallback",  "false",     "final",     "fixed",
-    "for",       "from",        "function",   "global",    "gwei",      "hex",       "if",
-    "immutable", "implements",  "import",     "in",        "indexed",   "inline",    "int",
-    "interface", "internal",    "is",         "layout",    "let",       "library",   "macro",
-    "mapping",   "match",       "memory",     "modifier",  "mutable",   "new",       "null",
-    "of",        "override",    "partial",    "payable",   "pragma",    "private",   "promise",
-    "public",    "pure",        "receive",    "reference", "relocatable", "return",  "returns",
-    "revert",    "sealed",      "sizeof",     "static",    "storage",   "string",    "struct",
-    "super",     "supports",    "switch",     "this",      "throw",     "transient", "true",
-    "try",       "type",        "typedef",    "typeof",    "ufixed",    "uint",      "unchecked",
-    "unicode",   "using",       "var",        "view",      "virtual",   "wei",
+    "abstract",  "address",    "after",    "alias",       "anonymous",   "apply",     "as",
+    "assembly",  "auto",       "bool",     "break",       "byte",        "bytes",     "calldata",
+    "case",      "catch",      "constant", "constructor", "continue",    "contract",  "copyof",
+    "default",   "define",     "delete",   "do",          "else",        "emit",      "enum",
+    "error",     "event",      "external", "fallback",    "false",       "final",     "fixed",
+    "for",       "from",       "function", "global",      "gwei",        "hex",       "if",
+    "immutable", "implements", "import",   "in",          "indexed",     "inline",    "int",
+    "interface", "internal",   "is",       "layout",      "let",         "library",   "macro",
+    "mapping",   "match",      "memory",   "modifier",    "mutable",     "new",       "null",
+    "of",        "override",   "partial",  "payable",     "pragma",      "private",   "promise",
+    "public",    "pure",       "receive",  "reference",   "relocatable", "return",    "returns",
+    "revert",    "sealed",     "sizeof",   "static",      "storage",     "string",    "struct",
+    "super",     "supports",   "switch",   "this",        "throw",       "transient", "true",
+    "try",       "type",       "typedef",  "typeof",      "ufixed",      "uint",      "unchecked",
+    "unicode",   "using",      "var",      "view",        "virtual",     "wei",
 };
 
 bool all_digits(std::string_view s) noexcept {
@@ -59,7 +59,8 @@ bool elementary_type_name(std::string_view s) noexcept {
     if (!s.starts_with(prefix)) continue;
     const std::string_view rest = s.substr(prefix.size());
     const auto x = rest.find('x');
-    if (x != std::string_view::npos && all_digits(rest.substr(0, x)) && all_digits(rest.substr(x + 1)))
+    if (x != std::string_view::npos && all_digits(rest.substr(0, x)) &&
+        all_digits(rest.substr(x + 1)))
       return true;
   }
   return false;
@@ -67,9 +68,9 @@ bool elementary_type_name(std::string_view s) noexcept {
 
 bool is_spdx_identifier(std::string_view s) noexcept {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-' || c == '+';
-         });
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '+';
+  });
 }
 
 /// "0x" and 64 hex digits (a Yul number literal).
@@ -82,7 +83,9 @@ std::string hex(const crypto::Limbs& v) {
   }
   return out;
 }
-std::string hex(const Fp& v) { return hex(v.to_canonical()); }
+std::string hex(const Fp& v) {
+  return hex(v.to_canonical());
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -121,9 +124,12 @@ void store_g2(std::string& out, unsigned at, const G2Affine& q, const char* inde
 
 bool is_solidity_identifier(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
-  const auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  const auto letter = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
   if (!letter(name[0])) return false;
-  if (!std::all_of(name.begin(), name.end(), [&](char c) { return letter(c) || (c >= '0' && c <= '9'); }))
+  if (!std::all_of(name.begin(), name.end(),
+                   [&](char c) { return letter(c) || (c >= '0' && c <= '9'); }))
     return false;
   if (std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end()) return false;
   return !elementary_type_name(name);
@@ -132,15 +138,17 @@ bool is_solidity_identifier(std::string_view name) noexcept {
 crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
                                               const VerifierOptions& options) {
   if (!is_solidity_identifier(options.contract_name)) {
-    return Error{InputError::kWrongType, "name",
-                 "not a Solidity contract name (letters, digits and _, not starting with a digit, at "
-                 "most 64 characters, not a keyword)"};
+    return Error{
+        InputError::kWrongType, "name",
+        "not a Solidity contract name (letters, digits and _, not starting with a digit, at "
+        "most 64 characters, not a keyword)"};
   }
   if (!is_spdx_identifier(options.spdx_license)) {
     return Error{InputError::kWrongType, "license", "not an SPDX licence identifier"};
   }
   // The native verifier's checks (curves, subgroups, insecure keys) before anything is written.
-  if (auto prepared = crypto::snarkjs::load_verifying_key(vkey_json); !prepared) return prepared.error();
+  if (auto prepared = crypto::snarkjs::load_verifying_key(vkey_json); !prepared)
+    return prepared.error();
   auto decoded = crypto::snarkjs::decode_verifying_key(vkey_json);
   if (!decoded) return decoded.error();
   const crypto::VerifyingKey& vk = *decoded;
@@ -167,11 +175,15 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "/// @title " + name + "\n";
   out += "/// @notice Groth16 (BN254) verifier for one verification key with " + ns +
          " public inputs.\n";
-  out += "/// Returns false, without reverting, unless every proof coordinate is below p, A, B and C\n";
+  out +=
+      "/// Returns false, without reverting, unless every proof coordinate is below p, A, B and "
+      "C\n";
   out += "/// are not the point at infinity, every public input is below r and\n";
   out += "/// e(A, B) = e(alpha, beta) e(IC_0 + sum s_i IC_i, gamma) e(C, delta).\n";
   out += "contract " + name + " {\n";
-  out += "    /// @param a the proof's A (x, y); b its B ([x.c1, x.c0], [y.c1, y.c0]); c its C (x, y),\n";
+  out +=
+      "    /// @param a the proof's A (x, y); b its B ([x.c1, x.c0], [y.c1, y.c0]); c its C (x, "
+      "y),\n";
   out += "    /// in snarkjs's calldata layout. @param pubSignals the public inputs, in order.\n";
   out += "    function verifyProof(\n";
   out += "        uint256[2] calldata a,\n";
@@ -180,8 +192,12 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "        uint256[" + ns + "] calldata pubSignals\n";
   out += "    ) external view returns (bool) {\n";
   out += "        assembly {\n";
-  out += "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in calldata.\n";
-  out += "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C not\n";
+  out +=
+      "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in "
+      "calldata.\n";
+  out +=
+      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C "
+      "not\n";
   out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
   out += "            let ok\n";
   out += "            {\n";
@@ -199,15 +215,18 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "                let b1 := calldataload(0x64)\n";
   out += "                let b2 := calldataload(0x84)\n";
   out += "                let b3 := calldataload(0xa4)\n";
-  out += "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
+  out +=
+      "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
   out += "                ok := and(ok, gt(or(or(b0, b1), or(b2, b3)), 0))\n";
   out += "            }\n\n";
-  out += "            // vk_x = IC_0 + sum s_i IC_i at 0x00; each s_i < r (ecMul would reduce it).\n";
+  out +=
+      "            // vk_x = IC_0 + sum s_i IC_i at 0x00; each s_i < r (ecMul would reduce it).\n";
   out += "            let r := " + r + "\n";
   out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
   out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
   for (std::size_t i = 1; i <= n; ++i) {
-    const std::string at = i == 1 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i - 1));
+    const std::string at =
+        i == 1 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i - 1));
     out += "            {\n";
     out += "                mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
     out += "                mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
@@ -218,7 +237,9 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
     out += "                ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
     out += "            }\n";
   }
-  out += "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; -alpha, beta.\n";
+  out +=
+      "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; "
+      "-alpha, beta.\n";
   store_g2(out, 0x040, neg_gamma, "            ");
   out += "            calldatacopy(0x0c0, 0x04, 0xc0)\n";
   out += "            calldatacopy(0x180, 0xc4, 0x40)\n";

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("chain", "On-chain mode: verifier contracts (docs/onchain.md)");
   chain->require_subcommand(1);
   pg::cli::add_chain_verifier_command(*chain, exit_code);
+  pg::cli::add_chain_deploy_command(*chain, exit_code);
+  pg::cli::add_chain_status_command(*chain, exit_code);
   pg::cli::add_chain_publish_command(*chain, exit_code);
   try {
     app.parse(argc, argv);
