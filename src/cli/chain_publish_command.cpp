@@ -7,10 +7,10 @@
 #include <chrono>
 #include <iostream>
 
+#include "chain/deployment.hpp"
 #include "chain/root_publisher.hpp"
 #include "chain/rpc_chain_port.hpp"
 #include "cli/commands.hpp"
-#include "cli/files.hpp"
 #include "feed/feed_reader.hpp"
 
 namespace pg::cli {
@@ -27,40 +27,6 @@ struct PublishOptions {
   bool repropose_cancelled = false;
 };
 
-/// The deployment file's chain id and governance addresses (docs/onchain.md, the deployment file).
-chain::Result<std::pair<std::uint64_t, chain::GovernanceAddresses>> read_deployment(
-    const std::string& path) {
-  std::string error;
-  const auto text = read_file(path, error, 1 << 20);
-  if (!text) return chain::Error{"--deployment", error};
-  boost::system::error_code ec;
-  const json::value v = json::parse(*text, ec);
-  if (ec || !v.is_object()) return chain::Error{"--deployment", path + ": is not a JSON object"};
-  const auto& o = v.get_object();
-  const auto* id = o.if_contains("chain_id");
-  if (!id || !id->is_int64() || id->as_int64() <= 0) {
-    return chain::Error{"--deployment", path + ": chain_id: is not a positive integer"};
-  }
-  chain::GovernanceAddresses at;
-  for (auto [name, out] : {std::pair{"root_registry", &at.root_registry},
-                           std::pair{"timelock", &at.timelock}, std::pair{"safe", &at.safe}}) {
-    const auto* s = o.if_contains(name);
-    if (!s || !s->is_string()) {
-      return chain::Error{"--deployment", path + ": " + name + ": is missing or not a string"};
-    }
-    auto a = chain::parse_address(s->get_string(), std::string(name));
-    if (!a) return chain::Error{"--deployment", path + ": " + a.error().to_string()};
-    *out = *a;
-  }
-  if (const auto* block = o.if_contains("deployed_block")) {
-    if (!block->is_int64() || block->as_int64() < 0) {
-      return chain::Error{"--deployment", path + ": deployed_block: is not a block number"};
-    }
-    at.deployed_block = static_cast<std::uint64_t>(block->as_int64());
-  }
-  return std::pair{static_cast<std::uint64_t>(id->as_int64()), at};
-}
-
 json::object step_json(const chain::PublishStep& s) {
   return {{"issuer", s.issuer}, {"seq", s.seq}, {"action", s.action}, {"detail", s.detail}};
 }
@@ -71,12 +37,14 @@ int run_publish(const PublishOptions& o) {
     std::cerr << "--issuer-feeds: " << sources.error() << "\n";
     return kExitMalformed;
   }
-  auto deployment = read_deployment(o.deployment);
+  auto deployment = chain::read_deployment_file(o.deployment);
   if (!deployment) {
-    std::cerr << deployment.error().to_string() << "\n";
+    std::cerr << "--deployment: " << deployment.error().to_string() << "\n";
     return kExitMalformed;
   }
-  const auto& [chain_id, at] = *deployment;
+  const std::uint64_t chain_id = deployment->chain_id;
+  const chain::GovernanceAddresses at{deployment->root_registry, deployment->timelock,
+                                      deployment->safe, deployment->deployed_block};
   auto port =
       chain::RpcChainPort::open(o.rpc_url, o.key_file, std::chrono::milliseconds(o.timeout_ms));
   if (!port) {

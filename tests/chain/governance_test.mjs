@@ -200,9 +200,14 @@ test('a_change_waits_for_the_delay_then_anyone_executes_it', async () => {
   assert.equal(await gov.operationState(provider, timelockAddr, op), gov.OperationState.Waiting);
   // before the delay: refused, by an outsider and by an owner alike
   await expectRevert(gov.executeOperation(outsider, timelockAddr, op), 'TimelockUnexpectedOperationState');
+  await expectRevert(gov.executeOperation(owners[1], timelockAddr, op), 'TimelockUnexpectedOperationState');
+  // one second before the delay ends the operation is still waiting (read at that mined block:
+  // a transaction sent now would run in a later block, whose time anvil takes from the wall clock)
   await rpc('evm_setNextBlockTimestamp', [scheduledAt + MIN_DELAY - 1]);
   await rpc('evm_mine');
-  await expectRevert(gov.executeOperation(owners[1], timelockAddr, op), 'TimelockUnexpectedOperationState');
+  const tl = new ethers.Contract(timelockAddr, gov.timelockArtifact().abi, provider);
+  const atBlock = { blockTag: await provider.getBlockNumber() };
+  assert.equal(await tl.getOperationState(gov.operationId(op), atBlock), gov.OperationState.Waiting);
   assert.deepEqual([...(await rootReg.current(moha))].slice(0, 2), [0n, 0n]);
   // after it (a mined block at or past scheduledAt + delay): anyone executes
   await increaseTime(1);
@@ -305,13 +310,16 @@ test('root_registry_accepts_a_replaced_root_for_less_than_grace_seconds', async 
   assert.equal(await reg.isAcceptedRoot(moha, 200n), true);
   assert.equal(await reg.isAcceptedRoot(moha, 100n), true);
   // 99 s after the replacement: still accepted; 100 s: no longer
+  // (read at the mined block: its timestamp is exact, a pending block's follows the wall clock)
   await rpc('evm_setNextBlockTimestamp', [t + 99]);
   await rpc('evm_mine');
-  assert.equal(await reg.isAcceptedRoot(moha, 100n), true);
+  assert.equal(await reg.isAcceptedRoot(moha, 100n, { blockTag: await provider.getBlockNumber() }), true);
   await rpc('evm_setNextBlockTimestamp', [t + 100]);
   await rpc('evm_mine');
-  assert.equal(await reg.isAcceptedRoot(moha, 100n), false);
-  assert.equal(await reg.isAcceptedRoot(moha, 200n), true);
+  const at100 = { blockTag: await provider.getBlockNumber() };
+  assert.equal((await provider.getBlock(at100.blockTag)).timestamp, t + 100);
+  assert.equal(await reg.isAcceptedRoot(moha, 100n, at100), false);
+  assert.equal(await reg.isAcceptedRoot(moha, 200n, at100), true);
   // grace 0: a root is accepted only while it is current
   await gov.sendAndWait(reg.setGraceSeconds(0));
   await gov.sendAndWait(reg.publishRoot(moha, 3, 300n, 200n));
