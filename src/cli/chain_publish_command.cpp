@@ -103,9 +103,8 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
   auto opts = std::make_shared<PublishOptions>();
   auto* cmd = chain_app.add_subcommand(
       "publish-roots",
-      "Propose the issuers' new feed roots to the root registry through the Safe and the timelock "
-      "(approve as this owner, execute once approvals reach the threshold, execute ready "
-      "operations)");
+      "Propose the issuers' new feed roots to the root registry through the Safe and the "
+      "timelock");
   cmd->add_option("--rpc-url", opts->rpc_url, "the chain node's JSON-RPC URL (http or https)")
       ->required();
   cmd->add_option("--key-file", opts->key_file,
@@ -115,9 +114,10 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
          "--deployment", opts->deployment,
          "the deployment file written by `chain deploy` (chain_id, root_registry, timelock, safe)")
       ->required();
-  cmd->add_option(
-         "--issuer-feeds", opts->issuer_feeds,
-         "ISSUER|URL|KEY[+KEY...],... as serve's issuer_feeds: the feeds and their trusted keys")
+  cmd->add_option("--issuer-feeds", opts->issuer_feeds,
+                  "ISSUER|URL|KEY[+KEY...],... as serve's issuer_feeds (and its environment "
+                  "variable): the feeds and their trusted keys")
+      ->envname("PROOFGATE_ISSUER_FEEDS")
       ->required();
   cmd->add_option("--timeout-ms", opts->timeout_ms, "deadline of each feed read and RPC call")
       ->check(CLI::Range(100u, 600000u));
