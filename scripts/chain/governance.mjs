@@ -278,17 +278,30 @@ async function main(argv) {
     return 2;
   }
   let args;
+  let owners;
+  let threshold;
+  let minDelay;
   try {
     args = parseArgs(rest);
     for (const k of ['rpc-url', 'key-file', 'owners', 'min-delay']) if (!args[k]) throw new Error(`--${k} is required`);
+    owners = args.owners.split(',').map((o, i) => {
+      try {
+        return ethers.getAddress(o.trim());
+      } catch {
+        throw new Error(`--owners: item ${i + 1} is not an address`);
+      }
+    });
+    if (new Set(owners).size !== owners.length) throw new Error('--owners: an owner is named twice');
+    threshold = Number(args.threshold ?? 2);
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > owners.length) {
+      throw new Error(`--threshold: a whole number from 1 to ${owners.length} (the owners)`);
+    }
+    minDelay = Number(args['min-delay']);
+    if (!Number.isInteger(minDelay) || minDelay < 0) throw new Error('--min-delay: a whole number of seconds');
   } catch (e) {
     console.error(e.message);
     return 2;
   }
-  const owners = args.owners.split(',').map((o) => ethers.getAddress(o.trim()));
-  const threshold = Number(args.threshold ?? 2);
-  const minDelay = Number(args['min-delay']);
-  if (!Number.isInteger(minDelay) || minDelay < 0) throw new Error('--min-delay: a whole number of seconds');
   const provider = await connect(args['rpc-url']);
   const signer = new ethers.NonceManager(new ethers.Wallet(readKeyFile(args['key-file']), provider));
   const g = await deployGovernance(signer, { owners, threshold, minDelay });

@@ -378,6 +378,14 @@ test('governance_cli_deploys_a_safe_and_timelock_and_refuses_a_loose_key_file', 
     const tl = new ethers.Contract(g.timelock, gov.timelockArtifact().abi, provider);
     assert.equal(await tl.getMinDelay(), 120n);
     assert.equal(await tl.hasRole(await tl.PROPOSER_ROLE(), g.safe), true);
+    // malformed flags: exit 2 naming the flag
+    const bad = (extra) => spawnSync(process.execPath, [...args, ...extra], { encoding: 'utf8' });
+    const t = bad(['--threshold', '4']);
+    assert.equal(t.status, 2);
+    assert.match(t.stderr, /--threshold/);
+    const d = bad(['--min-delay', '-1']);
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /--min-delay/);
     // a key file readable by others is refused, and the key is not printed
     fs.chmodSync(key, 0o644);
     const loose = spawnSync(process.execPath, args, { encoding: 'utf8' });
