@@ -219,6 +219,11 @@ int run_deploy(const DeployArgs& a) {
     return fail({"--insecure-development-keys", "refused with --database-url (production storage)"},
                 kExitMalformed);
   }
+  if (!a.data_dir.empty() && !std::filesystem::is_directory(a.data_dir)) {
+    // Opening it would create a new, empty data directory and master key.
+    return fail({"--data-dir " + a.data_dir, "is not a directory (the server's data directory)"},
+                kExitMalformed);
+  }
   auto safe = chain::parse_address(a.safe, "--safe");
   if (!safe) return fail(safe.error(), kExitMalformed);
   auto timelock = chain::parse_address(a.timelock, "--timelock");

@@ -204,6 +204,21 @@ test('deploy_refuses_the_wrong_chain_and_an_unreachable_node', async () => {
   await refusedBeforeSending({ '--timelock': ethers.Wallet.createRandom().address }, 1, /--timelock: no contract at 0x[0-9a-fA-F]{40} on chain 31337/);
 });
 
+test('deploy_with_the_data_dir_skips_versions_the_server_does_not_verify', async () => {
+  const versions = artifactVersions();
+  const [claim, version] = versions[0];
+  const dataDir = path.join(dir, 'data');
+  const disabled = proofgate(['admin', 'set-circuit', '--data-dir', dataDir, '--claim-type', claim,
+    '--version', version, '--enabled', 'false']);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  const out = path.join(dir, 'narrowed.json');
+  const r = proofgate(deployArgs({ '--out': out, '--data-dir': dataDir }));
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual(d.verifiers.map((v) => [v.claim_type, v.version]), versions.slice(1));
+  await refusedBeforeSending({ '--data-dir': path.join(dir, 'no-such-data-dir') }, 2, /is not a directory/);
+});
+
 test('deploy_refuses_bad_addresses_and_a_failing_compiler', async () => {
   const typo = safeAddr.slice(0, -1) + (safeAddr.at(-1) === 'a' ? 'A' : safeAddr.at(-1) === 'A' ? 'a' : 'a');
   if (typo !== safeAddr && /[a-f]/.test(typo) && /[A-F]/.test(typo)) {
