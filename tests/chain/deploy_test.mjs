@@ -185,6 +185,8 @@ test('deploy_refuses_to_overwrite_an_existing_deployment_file', async () => {
   const before = fs.readFileSync(deploymentFile, 'utf8');
   await refusedBeforeSending({ '--out': deploymentFile }, 2, /exists already; a deployment file is never overwritten/);
   assert.equal(fs.readFileSync(deploymentFile, 'utf8'), before);
+  await refusedBeforeSending({ '--out': path.join(dir, 'missing-dir', 'd.json') }, 2,
+    /its directory does not exist or is not writable/);
 });
 
 test('deploy_refuses_a_key_file_others_can_read_without_printing_the_key', async () => {
