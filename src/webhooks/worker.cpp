@@ -174,7 +174,8 @@ void Worker::deliver(const core::Delivery& d) {
         // From the event's creation, so retries and queueing count against the delivery.
         const std::int64_t ms = std::max<std::int64_t>(0, clock_.now_ms() - d.event.created_at);
         for (std::size_t i = 0; i < core::kDeliveryLatencyBuckets.size(); ++i) {
-          if (static_cast<double>(ms) <= core::kDeliveryLatencyBuckets[i] * 1000.0) latency_le_[i]++;
+          if (static_cast<double>(ms) <= core::kDeliveryLatencyBuckets[i] * 1000.0)
+            latency_le_[i]++;
         }
         latency_sum_ms_ += ms;
         attempts_ok_++;
