@@ -599,8 +599,9 @@ AbiValue AbiValue::bytes32(const Word& w) {
 AbiValue AbiValue::fixed_bytes(std::span<const std::uint8_t> data) {
   AbiValue v;
   v.kind = Kind::kFixedBytes;
-  v.fixed_size = static_cast<unsigned>(std::min<std::size_t>(data.size(), 32));
-  std::copy_n(data.begin(), v.fixed_size, v.word.begin());
+  // A size above 32 is kept as given so that encode_checked refuses it; only 32 bytes are copied.
+  v.fixed_size = static_cast<unsigned>(std::min<std::size_t>(data.size(), 33));
+  std::copy_n(data.begin(), std::min<std::size_t>(data.size(), 32), v.word.begin());
   return v;
 }
 AbiValue AbiValue::bytes(Bytes data) {

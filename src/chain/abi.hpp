@@ -86,7 +86,7 @@ struct AbiValue {
   static AbiValue boolean(bool b);
   static AbiValue address(const Address& a);
   static AbiValue bytes32(const Word& w);
-  /// bytesN for N = data.size(), 1 <= N <= 32.
+  /// bytesN for N = data.size(), 1 <= N <= 32 (longer data is refused by encode_checked).
   static AbiValue fixed_bytes(std::span<const std::uint8_t> data);
   static AbiValue bytes(Bytes data);
   static AbiValue string(std::string_view text);

@@ -65,6 +65,7 @@ Result<PrivateKey> PrivateKey::from_file(const std::string& path) {
     return Error{what,
                  "has mode 0" + mode.str() + "; it must be readable by its owner only (chmod 600)"};
   }
+  if (st.st_size > 1024) return Error{what, "must hold a private key as 64 hex digits"};
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{what, "cannot be read"};
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -124,8 +124,15 @@ Result<RunResult> run(const std::string& command, const std::string& input,
   std::string dash_c = "-c";
   std::string line = command;
   char* argv[] = {sh.data(), dash_c.data(), line.data(), nullptr};
+  // Its own process group, so that a timeout ends the compiler and whatever it started (solcjs
+  // is node behind a shell script).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, sh.c_str(), &actions, nullptr, argv, environ);
+  const int rc = posix_spawn(&pid, sh.c_str(), &actions, &attr, argv, environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -163,7 +170,7 @@ Result<RunResult> run(const std::string& command, const std::string& input,
         until - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       r.timed_out = true;
-      kill(pid, SIGKILL);
+      kill(-pid, SIGKILL);
       break;
     }
     const int ready = poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));

@@ -4,6 +4,8 @@
 // the result checked on chain, and the deployment file written (docs/onchain.md).
 // Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check);
 // 2 bad input (flags, key file, artifacts, compilation), before any transaction is sent.
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -217,6 +219,21 @@ int run_deploy(const DeployArgs& a) {
   }
   if (!a.database_url.empty() && a.insecure_development_keys) {
     return fail({"--insecure-development-keys", "refused with --database-url (production storage)"},
+                kExitMalformed);
+  }
+  {
+    // Its directory must take the file now, not after every transaction has been sent.
+    const std::filesystem::path out_dir = std::filesystem::path(a.out).has_parent_path()
+                                              ? std::filesystem::path(a.out).parent_path()
+                                              : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(out_dir) || ::access(out_dir.c_str(), W_OK) != 0) {
+      return fail({"--out " + a.out, "its directory does not exist or is not writable"},
+                  kExitMalformed);
+    }
+  }
+  if (!a.data_dir.empty() && !std::filesystem::is_directory(a.data_dir)) {
+    // Opening it would create a new, empty data directory and master key.
+    return fail({"--data-dir " + a.data_dir, "is not a directory (the server's data directory)"},
                 kExitMalformed);
   }
   auto safe = chain::parse_address(a.safe, "--safe");

@@ -191,6 +191,8 @@ TEST(Abi, EncodeCallRefusesAValueOfTheWrongType) {
       "f(uint64)", {AbiValue::uint(word_from_decimal("18446744073709551616", "v").value())}));
   EXPECT_FALSE(encode_call("f(uint256[2])", {AbiValue::fixed_array({AbiValue::uint(1)})}));
   EXPECT_FALSE(encode_call("f(uint256,uint256)", {AbiValue::uint(1)}));
+  EXPECT_FALSE(encode_call("f(bytes32)", {AbiValue::fixed_bytes(Bytes(33, 1))}));
+  EXPECT_TRUE(encode_call("f(bytes32)", {AbiValue::fixed_bytes(Bytes(32, 1))}));
 }
 
 Bytes words(std::initializer_list<std::uint64_t> values) {

@@ -185,6 +185,8 @@ test('deploy_refuses_to_overwrite_an_existing_deployment_file', async () => {
   const before = fs.readFileSync(deploymentFile, 'utf8');
   await refusedBeforeSending({ '--out': deploymentFile }, 2, /exists already; a deployment file is never overwritten/);
   assert.equal(fs.readFileSync(deploymentFile, 'utf8'), before);
+  await refusedBeforeSending({ '--out': path.join(dir, 'missing-dir', 'd.json') }, 2,
+    /its directory does not exist or is not writable/);
 });
 
 test('deploy_refuses_a_key_file_others_can_read_without_printing_the_key', async () => {
@@ -202,6 +204,21 @@ test('deploy_refuses_the_wrong_chain_and_an_unreachable_node', async () => {
   assert.match(r.stderr, /eth_chainId: connection refused/);
   // A timelock address with no contract on this chain (another chain's, or a typo).
   await refusedBeforeSending({ '--timelock': ethers.Wallet.createRandom().address }, 1, /--timelock: no contract at 0x[0-9a-fA-F]{40} on chain 31337/);
+});
+
+test('deploy_with_the_data_dir_skips_versions_the_server_does_not_verify', async () => {
+  const versions = artifactVersions();
+  const [claim, version] = versions[0];
+  const dataDir = path.join(dir, 'data');
+  const disabled = proofgate(['admin', 'set-circuit', '--data-dir', dataDir, '--claim-type', claim,
+    '--version', version, '--enabled', 'false']);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  const out = path.join(dir, 'narrowed.json');
+  const r = proofgate(deployArgs({ '--out': out, '--data-dir': dataDir }));
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual(d.verifiers.map((v) => [v.claim_type, v.version]), versions.slice(1));
+  await refusedBeforeSending({ '--data-dir': path.join(dir, 'no-such-data-dir') }, 2, /is not a directory/);
 });
 
 test('deploy_refuses_bad_addresses_and_a_failing_compiler', async () => {
