@@ -98,13 +98,12 @@ std::optional<std::string> parse_address(std::string_view text, std::string* why
     return refuse("must be 0x and 40 hex digits");
   const std::string_view digits = text.substr(2);
   std::string lower(digits);
-  for (char& c : lower)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string checked = checksum_address(lower);
-  const bool all_lower = std::none_of(digits.begin(), digits.end(),
-                                      [](char c) { return c >= 'A' && c <= 'F'; });
-  const bool all_upper = std::none_of(digits.begin(), digits.end(),
-                                      [](char c) { return c >= 'a' && c <= 'f'; });
+  const bool all_lower =
+      std::none_of(digits.begin(), digits.end(), [](char c) { return c >= 'A' && c <= 'F'; });
+  const bool all_upper =
+      std::none_of(digits.begin(), digits.end(), [](char c) { return c >= 'a' && c <= 'f'; });
   if (!all_lower && !all_upper && checked.substr(2) != digits)
     return refuse("mixed-case address with a wrong EIP-55 checksum");
   return checked;
@@ -132,12 +131,12 @@ Parsed parse_deployment(std::string_view text) {
     return e;
   Deployment d;
   if (auto e = read_uint(o.at("chain_id"), "chain_id", 1, d.chain_id); !e.empty()) return e;
-  if (auto e = read_uint(o.at("deployed_block"), "deployed_block", 0, d.deployed_block);
-      !e.empty())
+  if (auto e = read_uint(o.at("deployed_block"), "deployed_block", 0, d.deployed_block); !e.empty())
     return e;
   for (const auto& [name, member] :
-       {std::pair{"circuit_registry", &d.circuit_registry}, std::pair{"root_registry", &d.root_registry},
-        std::pair{"timelock", &d.timelock}, std::pair{"safe", &d.safe}}) {
+       {std::pair{"circuit_registry", &d.circuit_registry},
+        std::pair{"root_registry", &d.root_registry}, std::pair{"timelock", &d.timelock},
+        std::pair{"safe", &d.safe}}) {
     if (auto e = read_address(o.at(name), name, *member); !e.empty()) return e;
   }
   if (!o.at("verifiers").is_array()) return std::string("verifiers: must be an array");
@@ -159,8 +158,7 @@ Parsed parse_deployment(std::string_view text) {
     if (!version.is_string() || !is_semver(version.get_string()))
       return at + "version: must be a version MAJOR.MINOR.PATCH";
     entry.version = version.get_string();
-    if (auto e = read_address(v.at("address"), at + "address", entry.address); !e.empty())
-      return e;
+    if (auto e = read_address(v.at("address"), at + "address", entry.address); !e.empty()) return e;
     if (auto e = read_uint(v.at("public_inputs"), at + "public_inputs", 1, entry.public_inputs);
         !e.empty())
       return e;

@@ -66,10 +66,11 @@ crypto::Result<bool, std::string> VerifierClient::call(std::string_view to,
       {"method", "eth_call"},
       {"params", json::array{json::object{{"to", to}, {"data", calldata}}, "latest"}}};
   const net::Peer peer{url_.host, url_.port, url_.host_is_ip, url_.host_header(), {}};
-  const net::Request req{"POST",
-                         url_.target,
-                         {{"Content-Type", "application/json"}, {"User-Agent", "proofgate-chain/1"}},
-                         json::serialize(body)};
+  const net::Request req{
+      "POST",
+      url_.target,
+      {{"Content-Type", "application/json"}, {"User-Agent", "proofgate-chain/1"}},
+      json::serialize(body)};
   net::Limits limits;
   limits.timeout = timeout_;
   limits.max_body = kMaxAnswer;

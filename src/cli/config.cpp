@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <stdexcept>
 
 #include "chain/deployment.hpp"

@@ -16,11 +16,12 @@ std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
                                         const core::VerifyInput& in, bool server_accepts) {
   const chain::DeployedVerifier* v = deployment.find(in.claim_type, in.circuit_version);
   if (!v) {  // the API refused the verify with ONCHAIN_UNAVAILABLE before it got here
-    return core::ApiError{core::ErrorCode::kOnchainUnavailable, "mode",
-                          "no verifier is deployed for " + in.claim_type + " " +
-                              in.circuit_version};
+    return core::ApiError{
+        core::ErrorCode::kOnchainUnavailable, "mode",
+        "no verifier is deployed for " + in.claim_type + " " + in.circuit_version};
   }
-  const auto verdict = client.call(v->address, chain::encode_verify_call(in.proof, in.publics).calldata);
+  const auto verdict =
+      client.call(v->address, chain::encode_verify_call(in.proof, in.publics).calldata);
   if (!verdict) {
     log::warn("chain_check: the chain's verifier could not be asked",
               {{"claim_type", in.claim_type},
@@ -43,7 +44,8 @@ std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
                 {"chain", *verdict ? "valid" : "invalid"}});
     return core::ApiError{core::ErrorCode::kChainDisagrees, "",
                           std::string("the deployed verifier answered ") +
-                              (*verdict ? "true" : "false") + " where this server found the proof " +
+                              (*verdict ? "true" : "false") +
+                              " where this server found the proof " +
                               (server_accepts ? "valid" : "invalid") + "; nothing was recorded"};
   }
   return std::nullopt;
@@ -65,8 +67,8 @@ OnchainWiring onchain_wiring(const Settings& s) {
   }
   if (s.chain_check) {
     if (!w.deployment) throw std::runtime_error("chain_check: true needs chain_deployment");
-    auto client = chain::VerifierClient::make(
-        s.chain_rpc_url, std::chrono::milliseconds(s.chain_check_timeout_ms));
+    auto client = chain::VerifierClient::make(s.chain_rpc_url,
+                                              std::chrono::milliseconds(s.chain_check_timeout_ms));
     if (!client) throw std::runtime_error("chain_rpc_url: " + client.error());
     w.client = *client;
     const chain::Deployment* deployment = w.deployment.get();

@@ -56,9 +56,7 @@ struct ServiceSettings {
   /// the deployed verifier's verdict on the same proof against `server_accepts`: nullopt when
   /// they agree, else CHAIN_DISAGREES or CHAIN_UNAVAILABLE (nothing is then recorded, and the
   /// nonce stays unspent). Empty: no chain check (never called for offchain verifies).
-  std::function<std::optional<ApiError>(const VerifyInput& in,
-                                        bool server_accepts)>
-      chain_check;
+  std::function<std::optional<ApiError>(const VerifyInput& in, bool server_accepts)> chain_check;
 };
 
 /// A proof that passed every check and was recorded.

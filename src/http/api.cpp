@@ -469,15 +469,14 @@ core::Outcome<const chain::DeployedVerifier*> Api::onchain_verifier(
   if (!d_.deployment) return unavailable("no chain deployment is configured on this server");
   const chain::DeployedVerifier* v = d_.deployment->find(in.claim_type, in.circuit_version);
   if (!v) {
-    return unavailable("no verifier is deployed for " + in.claim_type + " " +
-                       in.circuit_version);
+    return unavailable("no verifier is deployed for " + in.claim_type + " " + in.circuit_version);
   }
   // The contract must check this version's very key: else its verdict would be another key's.
   if (const core::Circuit* c = d_.service.catalog().find(in.claim_type, in.circuit_version)) {
     const auto sha = c->sha256.find("verification_key.json");
     if (sha == c->sha256.end() || sha->second != v->vkey_sha256) {
-      return unavailable("the verifier deployed for " + in.claim_type + " " +
-                         in.circuit_version + " was made from another verification key");
+      return unavailable("the verifier deployed for " + in.claim_type + " " + in.circuit_version +
+                         " was made from another verification key");
     }
   }
   if (v->public_inputs != in.publics.size()) {

@@ -64,8 +64,7 @@ class Api {
   boost::json::array keys_json() const;
   /// The deployed verifier a "mode":"onchain" verify of `in` is answered with, or
   /// ONCHAIN_UNAVAILABLE saying why there is none.
-  core::Outcome<const chain::DeployedVerifier*> onchain_verifier(
-      const core::VerifyInput& in) const;
+  core::Outcome<const chain::DeployedVerifier*> onchain_verifier(const core::VerifyInput& in) const;
   HttpReply artifact(const HttpRequest& request, std::string_view claim, std::string_view version,
                      std::string_view file);
 

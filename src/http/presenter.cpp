@@ -144,16 +144,11 @@ HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode,
                          const json::object* onchain) {
   HttpReply r;
   if (const auto* v = std::get_if<core::Verified>(&outcome.result)) {
-    json::object body{{"status", "verified"},
-                                     {"proof_id", v->proof_id},
-                                     {"claim_type", v->claim_type},
-                                     {"circuit_version", v->circuit_version},
-                                     {"mode", core::mode_name(mode)},
-                                     {"nullifier", v->nullifier},
-                                     {"ts", core::rfc3339(v->at)},
-                                     {"issuer", v->issuer},
-                                     {"root_seq", v->root_seq},
-                      {"root_age_seconds", v->root_age_seconds}};
+    json::object body{{"status", "verified"},          {"proof_id", v->proof_id},
+                      {"claim_type", v->claim_type},   {"circuit_version", v->circuit_version},
+                      {"mode", core::mode_name(mode)}, {"nullifier", v->nullifier},
+                      {"ts", core::rfc3339(v->at)},    {"issuer", v->issuer},
+                      {"root_seq", v->root_seq},       {"root_age_seconds", v->root_age_seconds}};
     if (onchain) body["onchain"] = *onchain;
     r = json_reply(200, body);
   } else {
@@ -169,16 +164,15 @@ json::object onchain_bundle(const chain::Deployment& deployment,
   const auto pair = [](const std::array<std::string, 2>& v) { return json::array{v[0], v[1]}; };
   json::array pub;
   for (const auto& s : call.pub_signals) pub.push_back(json::string(s));
-  return json::object{
-      {"chain_id", deployment.chain_id},
-      {"verifier", verifier.address},
-      {"function", call.function},
-      {"selector", call.selector},
-      {"calldata", call.calldata},
-      {"args", json::object{{"a", pair(call.a)},
-                            {"b", json::array{pair(call.b[0]), pair(call.b[1])}},
-                            {"c", pair(call.c)},
-                            {"pubSignals", std::move(pub)}}}};
+  return json::object{{"chain_id", deployment.chain_id},
+                      {"verifier", verifier.address},
+                      {"function", call.function},
+                      {"selector", call.selector},
+                      {"calldata", call.calldata},
+                      {"args", json::object{{"a", pair(call.a)},
+                                            {"b", json::array{pair(call.b[0]), pair(call.b[1])}},
+                                            {"c", pair(call.c)},
+                                            {"pubSignals", std::move(pub)}}}};
 }
 
 HttpReply present_status(const core::ProofRecord& proof, core::Mode mode) {

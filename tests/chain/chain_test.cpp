@@ -43,10 +43,10 @@ TEST(Keccak, matches_published_and_ethers_vectors_across_block_boundaries) {
 
 TEST(Address, eip55_examples_round_trip_and_either_case_is_accepted) {
   // The examples of EIP-55.
-  for (const std::string a : {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-                              "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-                              "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
-                              "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb"}) {
+  for (const std::string a :
+       {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+        "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb"}) {
     EXPECT_EQ(parse_address(a), a);
     std::string lower = a, upper = a;
     for (std::size_t i = 2; i < a.size(); ++i) {
@@ -62,17 +62,18 @@ TEST(Address, refuses_a_wrong_checksum_and_malformed_text) {
   std::string why;
   EXPECT_FALSE(parse_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", &why));
   EXPECT_EQ(why, "mixed-case address with a wrong EIP-55 checksum");
-  for (const char* bad : {"", "0x", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-                          "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe",
-                          "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAedd",
-                          "0X5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-                          "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeg"}) {
+  for (const char* bad :
+       {"", "0x", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAedd",
+        "0X5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeg"}) {
     EXPECT_FALSE(parse_address(bad, &why)) << bad;
     EXPECT_EQ(why, "must be 0x and 40 hex digits") << bad;
   }
 }
 
-constexpr std::string_view kSha = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+constexpr std::string_view kSha =
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 std::string deployment(std::string verifier_extra = "", std::string top_extra = "") {
   return R"({"chain_id": 31337, "circuit_registry": "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
@@ -142,7 +143,8 @@ TEST(Calldata, is_the_selector_then_a_b_with_fp2_swapped_c_and_the_signals_as_wo
   // The generators stand in for a proof: the layout, not validity, is under test here.
   crypto::Proof proof{crypto::g1_generator(), crypto::g2_generator(), crypto::g1_generator()};
   std::vector<crypto::Fr> publics;
-  for (std::uint64_t i = 1; i <= 5; ++i) publics.push_back(crypto::Fr::from_canonical({i, 0, 0, 0}));
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    publics.push_back(crypto::Fr::from_canonical({i, 0, 0, 0}));
   const VerifierCall call = encode_verify_call(proof, publics);
   EXPECT_EQ(call.function, "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[5])");
   EXPECT_EQ(call.selector, "0x34baeab9");  // ethers.id(function).slice(0, 10)
@@ -173,7 +175,8 @@ TEST(VerifierAnswer, a_bool_word_is_the_verdict_a_revert_is_false_anything_else_
   v = verdict_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":")" + zero + "\"}");
   ASSERT_TRUE(v);
   EXPECT_FALSE(*v);
-  v = verdict_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"error":{"code":3,"message":"execution reverted"}})");
+  v = verdict_of_rpc_answer(
+      R"({"jsonrpc":"2.0","id":1,"error":{"code":3,"message":"execution reverted"}})");
   ASSERT_TRUE(v);
   EXPECT_FALSE(*v);
   for (const std::string& bad :
@@ -181,7 +184,8 @@ TEST(VerifierAnswer, a_bool_word_is_the_verdict_a_revert_is_false_anything_else_
         R"({"jsonrpc":"2.0","id":1,"result":"0x)" + std::string(63, '0') + "2\"}",
         R"({"jsonrpc":"2.0","id":1,"result":"0x)" + std::string(128, '0') + "\"}",
         R"({"jsonrpc":"2.0","id":1,"result":"0x1)" + std::string(62, '0') + "1\"}",
-        std::string(R"({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"header not found"}})"),
+        std::string(
+            R"({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"header not found"}})"),
         std::string(R"({"jsonrpc":"2.0","id":1})"), std::string("not json")}) {
     EXPECT_FALSE(verdict_of_rpc_answer(bad)) << bad;
   }

@@ -873,7 +873,8 @@ TEST_F(VerifyFlowTest, a_verified_proof_is_recorded_with_its_event_and_nullifier
   EXPECT_EQ(events[0].proof_id, v.proof_id);
 }
 
-TEST_F(VerifyFlowTest, onchain_chain_check_is_asked_after_the_pairing_and_a_refusal_spends_nothing) {
+TEST_F(VerifyFlowTest,
+       onchain_chain_check_is_asked_after_the_pairing_and_a_refusal_spends_nothing) {
   ServiceSettings s = settings();
   std::optional<ApiError> answer;
   std::vector<bool> asked;  // the server's verdict of each call
