@@ -11,6 +11,7 @@ apt_packages=(
   postgresql libpq-dev  # the PostgreSQL store; its tests start their own server
   redis-server libhiredis-dev  # the Redis cache; its tests start their own server
   haproxy  # the cluster test's load balancer (tests/integration/cluster_test.mjs)
+  prometheus  # promtool and a real Prometheus for the alert rules of ops/ (tests/ops/)
   libcli11-dev libqrencode-dev libtomlplusplus-dev
   libargon2-dev  # argon2id admin passwords (src/core/passwords.cpp)
   libspdlog-dev  # the JSON-lines logger (src/log)

@@ -174,6 +174,19 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
         "worker that failed (the rows stay in the outbox and are retried).\n";
     out += "# TYPE proofgate_webhook_storage_errors_total counter\n";
     out += "proofgate_webhook_storage_errors_total " + std::to_string(c.storage_errors) + "\n";
+    out +=
+        "# HELP proofgate_webhook_delivery_seconds Time from an event's creation to its delivery "
+        "(the 2xx answer), retries included, for deliveries by this process's worker.\n";
+    out += "# TYPE proofgate_webhook_delivery_seconds histogram\n";
+    for (std::size_t i = 0; i < core::kDeliveryLatencyBuckets.size(); ++i) {
+      out += "proofgate_webhook_delivery_seconds_bucket{le=\"" +
+             num(core::kDeliveryLatencyBuckets[i]) + "\"} " + std::to_string(c.latency_le[i]) +
+             "\n";
+    }
+    out += "proofgate_webhook_delivery_seconds_bucket{le=\"+Inf\"} " +
+           std::to_string(c.attempts_ok) + "\n";
+    out += "proofgate_webhook_delivery_seconds_sum " + num(c.latency_sum_seconds) + "\n";
+    out += "proofgate_webhook_delivery_seconds_count " + std::to_string(c.attempts_ok) + "\n";
     out += "# HELP proofgate_webhook_in_flight Webhook attempts in flight in this process.\n";
     out += "# TYPE proofgate_webhook_in_flight gauge\n";
     out += "proofgate_webhook_in_flight " + std::to_string(c.in_flight) + "\n";

@@ -51,8 +51,9 @@ class Metrics {
   std::string render(const core::ServiceCounters& service) const;
 
  private:
-  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01,
-                                                   0.025,  0.05,  0.1,   0.25,  0.5,   1.0,    2.5};
+  // 0.2 is the blueprint's verify latency objective (ops/prometheus/proofgate-rules.yml).
+  static constexpr std::array<double, 15> kBuckets{
+      0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5};
   struct Histogram {
     std::array<std::uint64_t, kBuckets.size()> counts{};
     std::uint64_t count = 0;

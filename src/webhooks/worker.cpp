@@ -34,8 +34,13 @@ Worker::Worker(core::OutboxStore& store, const core::Clock& clock,
     : store_(store), clock_(clock), master_key_(master_key), s_(std::move(settings)) {}
 
 core::DeliveryCounts Worker::delivery_counts() const {
-  return {attempts_ok_.load(), attempts_failed_.load(), dead_.load(), storage_errors_.load(),
-          in_flight_.load()};
+  core::DeliveryCounts c{attempts_ok_.load(), attempts_failed_.load(), dead_.load(),
+                         storage_errors_.load(), in_flight_.load()};
+  // A delivery counts in its buckets before attempts_ok: never report a bucket above +Inf.
+  for (std::size_t i = 0; i < c.latency_le.size(); ++i)
+    c.latency_le[i] = std::min(latency_le_[i].load(), c.attempts_ok);
+  c.latency_sum_seconds = static_cast<double>(latency_sum_ms_.load()) / 1000.0;
+  return c;
 }
 
 void Worker::storage_failed(std::string_view call, std::string_view event_id,
@@ -165,9 +170,16 @@ void Worker::deliver(const core::Delivery& d) {
   if (out.attempt.latency_ms == 0) out.attempt.latency_ms = clock_.now_ms() - started;
   try {
     if (store_.finish_attempt(s_.worker_id, out)) {
-      if (out.delivered)
+      if (out.delivered) {
+        // From the event's creation, so retries and queueing count against the delivery.
+        const std::int64_t ms = std::max<std::int64_t>(0, clock_.now_ms() - d.event.created_at);
+        for (std::size_t i = 0; i < core::kDeliveryLatencyBuckets.size(); ++i) {
+          if (static_cast<double>(ms) <= core::kDeliveryLatencyBuckets[i] * 1000.0)
+            latency_le_[i]++;
+        }
+        latency_sum_ms_ += ms;
         attempts_ok_++;
-      else
+      } else
         attempts_failed_++;
       if (out.dead) dead_++;
     }

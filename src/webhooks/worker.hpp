@@ -66,6 +66,8 @@ class Worker final : public core::DeliveryCounters {
 
   std::atomic<std::uint64_t> attempts_ok_{0}, attempts_failed_{0}, dead_{0}, storage_errors_{0};
   std::atomic<std::int64_t> in_flight_{0};
+  std::array<std::atomic<std::uint64_t>, core::kDeliveryLatencyBuckets.size()> latency_le_{};
+  std::atomic<std::int64_t> latency_sum_ms_{0};
 
   core::OutboxStore& store_;
   const core::Clock& clock_;

@@ -414,8 +414,10 @@ test('chaos: under 500s, 429s, hangs and closed connections every event ends del
   let delivered = 0;
   let dead = 0;
   let retryAfterChecked = 0;
+  let deliveredAfterRetry = 0;  // a retry comes 50 ms or more after the event: never in le="0.05"
   for (const id of created) {
     const d = await delivery(server, token, id);
+    if (d.status === 'delivered' && d.attempts.length > 1) deliveredAfterRetry++;
     const got = received.get(id) ?? [];
     const answered200 = got.some((e) => e.answered === 200 && !e.write_error);
     if (d.attempts.length !== got.length) {
@@ -460,6 +462,26 @@ test('chaos: under 500s, 429s, hangs and closed connections every event ends del
   assert.deepEqual(problems.slice(0, 20), [], `${problems.length} problems`);
   assert.equal(delivered + dead, created.size);
   assert.ok(delivered > 0 && retryAfterChecked > 0, 'the chaos mix must include deliveries and 429s followed by a retry');
+
+  // /metrics counts the same: deliveries, dead letters and the delivery-latency histogram
+  // (cumulative buckets, +Inf = count = deliveries; a delivery after a retry is later than 50 ms).
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const sample = (name) => {
+    const line = metrics.split('\n').find((l) => l.startsWith(name + ' '));
+    assert.ok(line, `${name} in /metrics`);
+    return Number(line.slice(name.length + 1));
+  };
+  assert.equal(sample('proofgate_webhook_attempts_total{result="ok"}'), delivered);
+  assert.equal(sample('proofgate_webhook_dead_total'), dead);
+  assert.equal(sample('proofgate_webhook_delivery_seconds_count'), delivered);
+  const buckets = metrics.split('\n').filter((l) => l.startsWith('proofgate_webhook_delivery_seconds_bucket{'))
+    .map((l) => Number(l.split(' ')[1]));
+  assert.ok(buckets.length >= 2 && buckets.every((v, i) => i === 0 || v >= buckets[i - 1]), `cumulative buckets ${buckets}`);
+  assert.equal(buckets.at(-1), delivered, '+Inf bucket');
+  assert.ok(deliveredAfterRetry > 0, 'some deliveries needed a retry');
+  assert.ok(sample('proofgate_webhook_delivery_seconds_bucket{le="0.05"}') <= delivered - deliveredAfterRetry,
+    'deliveries after a retry are not counted within 50 ms');
+  assert.ok(sample('proofgate_webhook_delivery_seconds_sum') > 0.05 * deliveredAfterRetry);
 });
 
 test('crash: kill -9 of the server mid-delivery, restart on the same data: every event delivered, duplicates only of created ids', async (t) => {
