@@ -1,179 +1,222 @@
-// Strict reading of the deployment file (deployment.hpp) and EIP-55 addresses
-// (https://eips.ethereum.org/EIPS/eip-55).
+// The deployment file: its JSON form, strict parsing, and the atomic no-overwrite write.
 #include "chain/deployment.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <initializer_list>
-
-#include "chain/keccak.hpp"
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
 
 namespace pg::chain {
-
 namespace json = boost::json;
 
 namespace {
-using Parsed = crypto::Result<Deployment, std::string>;
 
-bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
-
-bool is_identifier(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-/// MAJOR.MINOR.PATCH, each a decimal without leading zeros.
-bool is_semver(std::string_view s) {
-  int parts = 0;
-  while (true) {
-    const auto dot = s.find('.');
-    const std::string_view part = s.substr(0, dot);
-    if (part.empty() || part.size() > 9 || (part.size() > 1 && part[0] == '0') ||
-        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return false;
-    ++parts;
-    if (dot == std::string_view::npos) return parts == 3;
-    s.remove_prefix(dot + 1);
-  }
-}
-
-std::string unknown_member(const json::object& o, std::initializer_list<std::string_view> known,
-                           const std::string& prefix) {
-  for (const auto& [k, v] : o) {
-    if (std::find(known.begin(), known.end(), std::string_view(k)) == known.end())
-      return prefix + std::string(k) + ": unknown member";
-  }
-  for (const std::string_view k : known) {
-    if (!o.contains(k)) return prefix + std::string(k) + ": is required";
-  }
-  return {};
-}
-
-/// A JSON integer from `min` up to 2^63-1, or the error.
-std::string read_uint(const json::value& v, const std::string& field, std::uint64_t min,
-                      std::uint64_t& out) {
-  if (v.is_uint64()) {
-    out = v.get_uint64();
-  } else if (v.is_int64() && v.get_int64() >= 0) {
-    out = static_cast<std::uint64_t>(v.get_int64());
+void pretty(std::ostream& os, const json::value& v, int indent) {
+  const std::string pad(static_cast<std::size_t>(indent) * 2, ' ');
+  if (v.is_object()) {
+    const auto& o = v.as_object();
+    if (o.empty()) {
+      os << "{}";
+      return;
+    }
+    os << "{\n";
+    std::size_t i = 0;
+    for (const auto& [k, member] : o) {
+      os << pad << "  " << json::serialize(json::value(k)) << ": ";
+      pretty(os, member, indent + 1);
+      os << (++i < o.size() ? ",\n" : "\n");
+    }
+    os << pad << "}";
+  } else if (v.is_array()) {
+    const auto& a = v.as_array();
+    if (a.empty()) {
+      os << "[]";
+      return;
+    }
+    os << "[\n";
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      os << pad << "  ";
+      pretty(os, a[i], indent + 1);
+      os << (i + 1 < a.size() ? ",\n" : "\n");
+    }
+    os << pad << "]";
   } else {
-    return field + ": must be a non-negative integer";
+    os << json::serialize(v);
   }
-  if (out < min) return field + ": must be at least " + std::to_string(min);
-  return {};
 }
 
-std::string read_address(const json::value& v, const std::string& field, std::string& out) {
-  if (!v.is_string()) return field + ": must be a string";
-  std::string why;
-  auto a = parse_address(v.get_string(), &why);
-  if (!a) return field + ": " + why;
-  out = std::move(*a);
-  return {};
+Result<const json::value*> field(const json::object& o, std::string_view key,
+                                 const std::string& path) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) return Error{path + std::string(key), "is missing"};
+  return v;
 }
+
+Result<std::uint64_t> integer(const json::object& o, std::string_view key,
+                              const std::string& path) {
+  auto v = field(o, key, path);
+  if (!v) return v.error();
+  if ((*v)->is_uint64()) return (*v)->as_uint64();
+  if ((*v)->is_int64() && (*v)->as_int64() >= 0)
+    return static_cast<std::uint64_t>((*v)->as_int64());
+  return Error{path + std::string(key), "is not a non-negative integer"};
+}
+
+Result<std::string> string(const json::object& o, std::string_view key, const std::string& path) {
+  auto v = field(o, key, path);
+  if (!v) return v.error();
+  if (!(*v)->is_string()) return Error{path + std::string(key), "is not a string"};
+  return std::string((*v)->as_string());
+}
+
+Result<Address> address(const json::object& o, std::string_view key, const std::string& path) {
+  auto s = string(o, key, path);
+  if (!s) return s.error();
+  return parse_address(*s, path + std::string(key));
+}
+
+/// `prefix` and strerror(err) (appended, not with operator+, which trips GCC 12's -Wrestrict).
+std::string reason(std::string prefix, int err) {
+  prefix.append(std::strerror(err));
+  return prefix;
+}
+
 }  // namespace
 
-std::string checksum_address(std::string_view lower_hex40) {
-  const Hash32 h = keccak256(lower_hex40);
-  std::string out = "0x";
-  for (std::size_t i = 0; i < lower_hex40.size(); ++i) {
-    const char c = lower_hex40[i];
-    const int nibble = (i % 2 == 0) ? h[i / 2] >> 4 : h[i / 2] & 0x0f;
-    out.push_back(c >= 'a' && nibble >= 8 ? static_cast<char>(c - 'a' + 'A') : c);
+std::string deployment_to_json(const Deployment& d) {
+  json::array verifiers;
+  for (const auto& v : d.verifiers) {
+    verifiers.push_back(json::object{{"claim_type", v.claim_type},
+                                     {"version", v.version},
+                                     {"address", v.address.to_checksum()},
+                                     {"public_inputs", v.public_inputs},
+                                     {"vkey_sha256", v.vkey_sha256}});
   }
-  return out;
+  const json::object o{{"chain_id", d.chain_id},
+                       {"circuit_registry", d.circuit_registry.to_checksum()},
+                       {"root_registry", d.root_registry.to_checksum()},
+                       {"timelock", d.timelock.to_checksum()},
+                       {"safe", d.safe.to_checksum()},
+                       {"deployed_block", d.deployed_block},
+                       {"verifiers", std::move(verifiers)}};
+  std::ostringstream os;
+  pretty(os, o, 0);
+  os << "\n";
+  return os.str();
 }
 
-std::optional<std::string> parse_address(std::string_view text, std::string* why) {
-  const auto refuse = [why](const char* reason) -> std::optional<std::string> {
-    if (why) *why = reason;
-    return std::nullopt;
-  };
-  if (text.size() != 42 || text[0] != '0' || text[1] != 'x' || !is_hex(text.substr(2)))
-    return refuse("must be 0x and 40 hex digits");
-  const std::string_view digits = text.substr(2);
-  std::string lower(digits);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string checked = checksum_address(lower);
-  const bool all_lower =
-      std::none_of(digits.begin(), digits.end(), [](char c) { return c >= 'A' && c <= 'F'; });
-  const bool all_upper =
-      std::none_of(digits.begin(), digits.end(), [](char c) { return c >= 'a' && c <= 'f'; });
-  if (!all_lower && !all_upper && checked.substr(2) != digits)
-    return refuse("mixed-case address with a wrong EIP-55 checksum");
-  return checked;
-}
-
-const DeployedVerifier* Deployment::find(std::string_view claim_type,
-                                         std::string_view version) const {
-  for (const auto& v : verifiers) {
-    if (v.claim_type == claim_type && v.version == version) return &v;
-  }
-  return nullptr;
-}
-
-Parsed parse_deployment(std::string_view text) {
+Result<Deployment> parse_deployment(std::string_view text) {
   boost::system::error_code ec;
-  const json::value root = json::parse(text, ec);
-  if (ec) return std::string("not JSON: ") + ec.message();
-  if (!root.is_object()) return std::string("must be a JSON object");
-  const json::object& o = root.get_object();
-  if (auto e = unknown_member(o,
-                              {"chain_id", "circuit_registry", "root_registry", "timelock", "safe",
-                               "deployed_block", "verifiers"},
-                              "");
-      !e.empty())
-    return e;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return Error{"deployment", "is not a JSON object"};
+  const auto& o = v.as_object();
   Deployment d;
-  if (auto e = read_uint(o.at("chain_id"), "chain_id", 1, d.chain_id); !e.empty()) return e;
-  if (auto e = read_uint(o.at("deployed_block"), "deployed_block", 0, d.deployed_block); !e.empty())
-    return e;
-  for (const auto& [name, member] :
-       {std::pair{"circuit_registry", &d.circuit_registry},
-        std::pair{"root_registry", &d.root_registry}, std::pair{"timelock", &d.timelock},
-        std::pair{"safe", &d.safe}}) {
-    if (auto e = read_address(o.at(name), name, *member); !e.empty()) return e;
+  auto chain_id = integer(o, "chain_id", "");
+  if (!chain_id) return chain_id.error();
+  if (*chain_id == 0) return Error{"chain_id", "must be positive"};
+  d.chain_id = *chain_id;
+  for (const auto& [key, out] :
+       {std::pair<std::string_view, Address*>{"circuit_registry", &d.circuit_registry},
+        {"root_registry", &d.root_registry},
+        {"timelock", &d.timelock},
+        {"safe", &d.safe}}) {
+    auto a = address(o, key, "");
+    if (!a) return a.error();
+    *out = *a;
   }
-  if (!o.at("verifiers").is_array()) return std::string("verifiers: must be an array");
-  const json::array& list = o.at("verifiers").get_array();
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string at = "verifiers[" + std::to_string(i) + "].";
-    if (!list[i].is_object()) return "verifiers[" + std::to_string(i) + "]: must be an object";
-    const json::object& v = list[i].get_object();
-    if (auto e = unknown_member(
-            v, {"claim_type", "version", "address", "public_inputs", "vkey_sha256"}, at);
-        !e.empty())
-      return e;
-    DeployedVerifier entry;
-    const json::value& claim = v.at("claim_type");
-    if (!claim.is_string() || !is_identifier(claim.get_string()))
-      return at + "claim_type: must be a claim type name ([a-z0-9_], at most 64 characters)";
-    entry.claim_type = claim.get_string();
-    const json::value& version = v.at("version");
-    if (!version.is_string() || !is_semver(version.get_string()))
-      return at + "version: must be a version MAJOR.MINOR.PATCH";
-    entry.version = version.get_string();
-    if (auto e = read_address(v.at("address"), at + "address", entry.address); !e.empty()) return e;
-    if (auto e = read_uint(v.at("public_inputs"), at + "public_inputs", 1, entry.public_inputs);
-        !e.empty())
-      return e;
-    if (entry.public_inputs > 1024) return at + "public_inputs: must be at most 1024";
-    const json::value& sha = v.at("vkey_sha256");
-    if (!sha.is_string() || sha.get_string().size() != 64 ||
-        std::string_view(sha.get_string()).find_first_not_of("0123456789abcdef") !=
-            std::string_view::npos)
-      return at + "vkey_sha256: must be 64 lowercase hex digits";
-    entry.vkey_sha256 = sha.get_string();
-    if (d.find(entry.claim_type, entry.version))
-      return at + "version: " + entry.claim_type + " " + entry.version + " is listed twice";
-    d.verifiers.push_back(std::move(entry));
+  auto block = integer(o, "deployed_block", "");
+  if (!block) return block.error();
+  d.deployed_block = *block;
+  auto list = field(o, "verifiers", "");
+  if (!list) return list.error();
+  if (!(*list)->is_array()) return Error{"verifiers", "is not an array"};
+  for (std::size_t i = 0; i < (*list)->as_array().size(); ++i) {
+    const std::string path = "verifiers[" + std::to_string(i) + "].";
+    const auto& item = (*list)->as_array()[i];
+    if (!item.is_object()) return Error{path.substr(0, path.size() - 1), "is not an object"};
+    const auto& vo = item.as_object();
+    DeployedVerifier dv;
+    auto claim_type = string(vo, "claim_type", path);
+    if (!claim_type) return claim_type.error();
+    dv.claim_type = *claim_type;
+    auto version = string(vo, "version", path);
+    if (!version) return version.error();
+    dv.version = *version;
+    auto a = address(vo, "address", path);
+    if (!a) return a.error();
+    dv.address = *a;
+    auto n = integer(vo, "public_inputs", path);
+    if (!n) return n.error();
+    dv.public_inputs = *n;
+    auto sha = string(vo, "vkey_sha256", path);
+    if (!sha) return sha.error();
+    if (sha->size() != 64 || !std::all_of(sha->begin(), sha->end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        })) {
+      return Error{path + "vkey_sha256", "is not 64 lowercase hex digits"};
+    }
+    dv.vkey_sha256 = *sha;
+    d.verifiers.push_back(std::move(dv));
   }
   return d;
+}
+
+Result<Deployment> read_deployment_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"deployment file " + path, "cannot be read"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto d = parse_deployment(ss.str());
+  if (!d) return Error{"deployment file " + path, d.error().to_string()};
+  return d;
+}
+
+Result<Ok> write_deployment_file(const std::string& path, const Deployment& d) {
+  const std::string what = "--out " + path;
+  const std::filesystem::path target(path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::random_device random;
+  std::string tmp_name = ".";
+  tmp_name.append(target.filename().string()).append(".tmp-").append(std::to_string(random()));
+  const std::filesystem::path tmp = dir / tmp_name;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{what, reason("cannot write in its directory: ", errno)};
+  const std::string text = deployment_to_json(d);
+  std::size_t done = 0;
+  bool ok = ::fchmod(fd, 0644) == 0;  // whatever the umask
+  while (ok && done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Error{what, "cannot be written"};
+  }
+  if (::link(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    if (err == EEXIST) return Error{what, "exists already; a deployment file is never overwritten"};
+    return Error{what, reason("cannot be created: ", err)};
+  }
+  ::unlink(tmp.c_str());
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return Ok{};
 }
 
 }  // namespace pg::chain

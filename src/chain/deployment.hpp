@@ -1,45 +1,52 @@
-// The deployment file `proofgate chain deploy` writes and the server reads (`chain_deployment`):
-// the chain, the registries and one Groth16 verifier contract per (claim type, version). Parsed
-// strictly: every member known, of its type, addresses EIP-55 (either case accepted).
+// The deployment file written by `proofgate chain deploy` and read by the server
+// (chain_deployment), `chain publish-roots` and `chain status` (docs/onchain.md):
+// {"chain_id", "circuit_registry", "root_registry", "timelock", "safe", "deployed_block",
+//  "verifiers": [{"claim_type", "version", "address", "public_inputs", "vkey_sha256"}]}.
+// Addresses are EIP-55 checksummed on output and accepted in either case on input.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "crypto/result.hpp"
+#include "chain/abi.hpp"
+#include "chain/error.hpp"
 
 namespace pg::chain {
-
-/// `text` as a 20-byte address, "0x" + 40 hex digits with the EIP-55 mixed-case checksum, or
-/// nullopt with the reason in `why`. All-lowercase and all-uppercase hex are accepted (no
-/// checksum to check); mixed case must be the right checksum.
-std::optional<std::string> parse_address(std::string_view text, std::string* why = nullptr);
-/// The EIP-55 checksummed form of 40 lowercase hex digits (no "0x").
-std::string checksum_address(std::string_view lower_hex40);
 
 struct DeployedVerifier {
   std::string claim_type;
   std::string version;
-  std::string address;  // EIP-55
+  Address address;
   std::uint64_t public_inputs = 0;
-  std::string vkey_sha256;  // hex of the verification_key.json bytes it was generated from
+  std::string vkey_sha256;  // lowercase hex of the verification_key.json bytes
 };
 
 struct Deployment {
   std::uint64_t chain_id = 0;
-  std::string circuit_registry, root_registry, timelock, safe;  // EIP-55
-  std::uint64_t deployed_block = 0;
+  Address circuit_registry;
+  Address root_registry;
+  Address timelock;
+  Address safe;
+  std::uint64_t deployed_block = 0;  // the block of the first transaction of the deployment
   std::vector<DeployedVerifier> verifiers;
-
-  /// The verifier deployed for that version, or null.
-  const DeployedVerifier* find(std::string_view claim_type, std::string_view version) const;
 };
 
-/// A deployment file's text, or one sentence naming the member at fault ("verifiers[1].address:
-/// …"). Unknown members, a missing member, a duplicate (claim_type, version) are refused.
-crypto::Result<Deployment, std::string> parse_deployment(std::string_view text);
+/// The file's text: pretty-printed JSON, a newline at the end.
+std::string deployment_to_json(const Deployment& d);
+
+/// Parses the file's text strictly: every member present with its type, addresses valid (a wrong
+/// mixed-case checksum refused), chain_id positive, vkey_sha256 64 lowercase hex digits. Errors
+/// name the member ("verifiers[2].address").
+Result<Deployment> parse_deployment(std::string_view text);
+
+/// Reads and parses `path`; errors name the path.
+Result<Deployment> read_deployment_file(const std::string& path);
+
+/// Writes `path` atomically with mode 0644 and refuses to replace an existing file: the text
+/// goes to a temporary file in the same directory, is flushed to disk, and is linked to `path`
+/// (link fails when `path` exists, so two deploys cannot both win).
+Result<Ok> write_deployment_file(const std::string& path, const Deployment& d);
 
 }  // namespace pg::chain

@@ -1,81 +1,124 @@
-// Keccak-256: the Keccak-f[1600] permutation of FIPS 202 §3.2 (theta, rho, pi, chi, iota) over a
-// sponge of rate 136 bytes, with Keccak's original padding (0x01 ... 0x80).
+// Keccak-f[1600] and the Keccak-256 sponge (FIPS 202 §3 and §5.1 with Keccak's original padding,
+// as in the Keccak team's reference, keccak.team/keccak_specs_summary.html).
 #include "chain/keccak.hpp"
 
-#include <cstddef>
-#include <cstring>
+#include <bit>
 
 namespace pg::chain {
-
 namespace {
-constexpr std::size_t kRate = 136;
 
-// Round constants RC[i] (FIPS 202 §3.2.5).
-constexpr std::uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+using Lanes = std::array<std::uint64_t, 25>;
 
-// rho offsets and the pi lane order, walked along the (x, y) -> (y, 2x + 3y) cycle from lane 1.
-constexpr int kRho[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
-                          27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
-constexpr int kPi[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
-                         15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
-
-constexpr std::uint64_t rotl(std::uint64_t v, int n) noexcept {
-  return (v << n) | (v >> (64 - n));
+/// rc(t) of FIPS 202 Algorithm 5: the output bit of an 8-bit LFSR, x^8 + x^6 + x^5 + x^4 + 1.
+constexpr std::uint64_t rc_bit(unsigned t) noexcept {
+  if (t % 255 == 0) return 1;
+  unsigned r = 1;  // R = 10000000, bit k of r is R[k]
+  for (unsigned i = 1; i <= t % 255; ++i) {
+    r <<= 1;  // R = 0 || R
+    const unsigned r8 = (r >> 8) & 1;
+    r ^= r8 | r8 << 4 | r8 << 5 | r8 << 6;
+    r &= 0xff;
+  }
+  return r & 1;
 }
 
-void keccak_f(std::uint64_t a[25]) noexcept {
+/// The iota constants RC[i_r] (FIPS 202 Algorithm 6): bit 2^j - 1 is rc(j + 7 i_r).
+constexpr std::array<std::uint64_t, 24> make_round_constants() noexcept {
+  std::array<std::uint64_t, 24> rc{};
+  for (unsigned round = 0; round < 24; ++round) {
+    for (unsigned j = 0; j <= 6; ++j) rc[round] |= rc_bit(j + 7 * round) << ((1u << j) - 1);
+  }
+  return rc;
+}
+
+/// The rho offsets (FIPS 202 Algorithm 2): (t+1)(t+2)/2 mod 64 along the walk (x, y) -> (y, 2x+3y).
+constexpr std::array<unsigned, 25> make_rotations() noexcept {
+  std::array<unsigned, 25> r{};
+  unsigned x = 1;
+  unsigned y = 0;
+  for (unsigned t = 0; t < 24; ++t) {
+    r[x + 5 * y] = ((t + 1) * (t + 2) / 2) % 64;
+    const unsigned nx = y;
+    y = (2 * x + 3 * y) % 5;
+    x = nx;
+  }
+  return r;
+}
+
+constexpr auto kRoundConstants = make_round_constants();
+constexpr auto kRotations = make_rotations();
+static_assert(kRoundConstants[0] == 0x0000000000000001ULL);
+static_assert(kRoundConstants[1] == 0x0000000000008082ULL);
+static_assert(kRoundConstants[23] == 0x8000000080008008ULL);
+static_assert(kRotations[1] == 1 && kRotations[2] == 62 && kRotations[24] == 14);
+
+}  // namespace
+
+void keccak_f1600(Lanes& a) noexcept {
   for (const std::uint64_t rc : kRoundConstants) {
-    std::uint64_t c[5];
+    // theta
+    std::array<std::uint64_t, 5> c{};
     for (int x = 0; x < 5; ++x) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
     for (int x = 0; x < 5; ++x) {
-      const std::uint64_t d = c[(x + 4) % 5] ^ rotl(c[(x + 1) % 5], 1);
-      for (int y = 0; y < 25; y += 5) a[y + x] ^= d;
+      const std::uint64_t d = c[(x + 4) % 5] ^ std::rotl(c[(x + 1) % 5], 1);
+      for (int y = 0; y < 25; y += 5) a[x + y] ^= d;
     }
-    std::uint64_t carried = a[1];
-    for (int i = 0; i < 24; ++i) {
-      const std::uint64_t next = a[kPi[i]];
-      a[kPi[i]] = rotl(carried, kRho[i]);
-      carried = next;
+    // rho and pi: B[y, 2x + 3y] = rot(A[x, y], r[x, y])
+    Lanes b{};
+    for (int x = 0; x < 5; ++x) {
+      for (int y = 0; y < 5; ++y) {
+        b[y + 5 * ((2 * x + 3 * y) % 5)] =
+            std::rotl(a[x + 5 * y], static_cast<int>(kRotations[x + 5 * y]));
+      }
     }
+    // chi
     for (int y = 0; y < 25; y += 5) {
-      std::uint64_t row[5];
-      for (int x = 0; x < 5; ++x) row[x] = a[y + x];
-      for (int x = 0; x < 5; ++x) a[y + x] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5]);
+      for (int x = 0; x < 5; ++x) a[x + y] = b[x + y] ^ (~b[(x + 1) % 5 + y] & b[(x + 2) % 5 + y]);
     }
+    // iota
     a[0] ^= rc;
   }
 }
 
-void absorb(std::uint64_t state[25], const std::uint8_t* block) noexcept {
-  for (std::size_t i = 0; i < kRate / 8; ++i) {
-    std::uint64_t lane = 0;
-    for (int b = 7; b >= 0; --b) lane = (lane << 8) | block[i * 8 + static_cast<std::size_t>(b)];
-    state[i] ^= lane;
+void Keccak256::absorb_byte(std::uint8_t b) noexcept {
+  lanes_[pos_ / 8] ^= static_cast<std::uint64_t>(b) << (8 * (pos_ % 8));
+  if (++pos_ == kRate) {
+    keccak_f1600(lanes_);
+    pos_ = 0;
   }
-  keccak_f(state);
 }
-}  // namespace
+
+void Keccak256::update(std::span<const std::uint8_t> data) noexcept {
+  for (const std::uint8_t b : data) absorb_byte(b);
+}
+
+void Keccak256::update(std::string_view data) noexcept {
+  for (const char c : data) absorb_byte(static_cast<std::uint8_t>(c));
+}
+
+Hash32 Keccak256::finish() noexcept {
+  // pad10*1 with Keccak's domain bit: 0x01 here, 0x80 in the block's last byte (one byte 0x81
+  // when they coincide).
+  lanes_[pos_ / 8] ^= std::uint64_t{0x01} << (8 * (pos_ % 8));
+  lanes_[(kRate - 1) / 8] ^= std::uint64_t{0x80} << (8 * ((kRate - 1) % 8));
+  keccak_f1600(lanes_);
+  Hash32 out{};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<std::uint8_t>(lanes_[i / 8] >> (8 * (i % 8)));
+  }
+  return out;
+}
+
+Hash32 keccak256(std::span<const std::uint8_t> data) noexcept {
+  Keccak256 h;
+  h.update(data);
+  return h.finish();
+}
 
 Hash32 keccak256(std::string_view data) noexcept {
-  std::uint64_t state[25] = {};
-  const auto* p = reinterpret_cast<const std::uint8_t*>(data.data());
-  std::size_t left = data.size();
-  for (; left >= kRate; left -= kRate, p += kRate) absorb(state, p);
-  std::uint8_t last[kRate] = {};
-  if (left > 0) std::memcpy(last, p, left);
-  last[left] ^= 0x01;
-  last[kRate - 1] ^= 0x80;
-  absorb(state, last);
-  Hash32 out{};
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<std::uint8_t>(state[i / 8] >> (8 * (i % 8)));
-  return out;
+  Keccak256 h;
+  h.update(data);
+  return h.finish();
 }
 
 }  // namespace pg::chain

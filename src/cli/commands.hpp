@@ -41,4 +41,12 @@ void add_sandbox_authority_command(CLI::App& app, int& exit_code);
 /// `proofgate issuer serve`: an issuer node (docs/issuers.md).
 void add_issuer_command(CLI::App& app, int& exit_code);
 
+/// Under `chain`: `verifier --vkey F [--name N] [--out FILE]` (chain_verifier_command.cpp).
+void add_chain_verifier_command(CLI::App& chain, int& exit_code);
+/// Under `chain`: `deploy --rpc-url U --key-file K --artifacts DIR --safe A --timelock A --out F
+/// ...` (chain_deploy_command.cpp) and `status --rpc-url U --deployment F`
+/// (chain_status_command.cpp).
+void add_chain_deploy_command(CLI::App& chain_app, int& exit_code);
+void add_chain_status_command(CLI::App& chain_app, int& exit_code);
+
 }  // namespace pg::cli

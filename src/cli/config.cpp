@@ -7,9 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <stdexcept>
 
 #include "chain/deployment.hpp"
@@ -64,12 +62,8 @@ std::string check_feed_sides(const Settings& s) {
 
 std::string check_chain_deployment(std::string_view v) {
   if (v.empty()) return {};
-  std::ifstream in{std::string(v), std::ios::binary};
-  if (!in) return "cannot read the deployment file";
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > (1u << 20)) return "the deployment file is larger than 1 MiB";
-  const auto parsed = chain::parse_deployment(text);
-  return parsed ? std::string() : "the deployment file's " + parsed.error();
+  const auto parsed = chain::read_deployment_file(std::string(v));
+  return parsed ? std::string() : "the deployment file: " + parsed.error().to_string();
 }
 
 /// chain_rpc_url is never echoed (a provider's URL may hold its access key); chain_check needs

@@ -1,11 +1,10 @@
 // See onchain_wiring.hpp.
 #include "cli/onchain_wiring.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "chain/calldata.hpp"
+#include "chain/deployment_lookup.hpp"
 #include "log/log.hpp"
 
 namespace pg::cli {
@@ -14,19 +13,20 @@ namespace {
 std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
                                         const chain::VerifierClient& client,
                                         const core::VerifyInput& in, bool server_accepts) {
-  const chain::DeployedVerifier* v = deployment.find(in.claim_type, in.circuit_version);
+  const chain::DeployedVerifier* v = chain::find_verifier(deployment, in.claim_type, in.circuit_version);
   if (!v) {  // the API refused the verify with ONCHAIN_UNAVAILABLE before it got here
     return core::ApiError{
         core::ErrorCode::kOnchainUnavailable, "mode",
         "no verifier is deployed for " + in.claim_type + " " + in.circuit_version};
   }
+  const std::string address = v->address.to_checksum();
   const auto verdict =
-      client.call(v->address, chain::encode_verify_call(in.proof, in.publics).calldata);
+      client.call(address, chain::encode_verify_call(in.proof, in.publics).calldata);
   if (!verdict) {
     log::warn("chain_check: the chain's verifier could not be asked",
               {{"claim_type", in.claim_type},
                {"circuit_version", in.circuit_version},
-               {"verifier", v->address},
+               {"verifier", address},
                {"error", verdict.error()}});
     core::ApiError e{core::ErrorCode::kChainUnavailable, "",
                      "the chain's verifier could not be asked; nothing was recorded"};
@@ -38,7 +38,7 @@ std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
     log::error("chain_check: the chain's verifier disagrees with the server",
                {{"claim_type", in.claim_type},
                 {"circuit_version", in.circuit_version},
-                {"verifier", v->address},
+                {"verifier", address},
                 {"chain_id", deployment.chain_id},
                 {"server", server_accepts ? "valid" : "invalid"},
                 {"chain", *verdict ? "valid" : "invalid"}});
@@ -55,12 +55,8 @@ std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
 OnchainWiring onchain_wiring(const Settings& s) {
   OnchainWiring w;
   if (!s.chain_deployment.empty()) {
-    std::ifstream in{s.chain_deployment, std::ios::binary};
-    if (!in) throw std::runtime_error("chain_deployment: cannot read " + s.chain_deployment);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto parsed = chain::parse_deployment(text);
-    if (!parsed)
-      throw std::runtime_error("chain_deployment: " + s.chain_deployment + ": " + parsed.error());
+    auto parsed = chain::read_deployment_file(s.chain_deployment);
+    if (!parsed) throw std::runtime_error("chain_deployment: " + parsed.error().to_string());
     w.deployment = std::make_unique<chain::Deployment>(std::move(*parsed));
     log::info("on-chain verifiers loaded", {{"chain_id", w.deployment->chain_id},
                                             {"verifiers", w.deployment->verifiers.size()}});

@@ -4,7 +4,6 @@
 #include "feed/follower.hpp"
 
 #include <algorithm>
-#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <random>
 #include <variant>
@@ -12,55 +11,12 @@
 #include "core/catalog.hpp"
 #include "core/secrets.hpp"
 #include "log/log.hpp"
-#include "net/http_exchange.hpp"
+#include "feed/feed_reader.hpp"
 #include "webhooks/url.hpp"
 
 namespace pg::feed {
-namespace asio = boost::asio;
 
 namespace {
-
-/// How far ahead of this verifier's clock an entry's issued_at may be: a signer cannot date an
-/// entry into the future to stretch a retiring key's overlap.
-constexpr std::int64_t kMaxClockSkewMs = 5 * 60 * 1000;
-
-/// The largest feed answer read (500 entries of about 450 bytes, with room to spare).
-constexpr std::uint64_t kMaxAnswer = 1 << 20;
-
-struct Fetched {
-  int status = 0;
-  std::string body;
-  std::string error;  // empty when an HTTP answer came
-};
-
-/// One GET under a deadline; returns early (error "stopped") when `stopping` becomes true.
-Fetched fetch(const webhooks::WebhookUrl& url, const std::string& target,
-              std::chrono::milliseconds timeout, const std::atomic<bool>& stopping) {
-  Fetched out;
-  std::unique_ptr<asio::ssl::context> tls;
-  if (url.scheme == "https") {
-    auto made = net::client_tls_context();
-    if (auto* problem = std::get_if<std::string>(&made)) {
-      out.error = std::move(*problem);
-      return out;
-    }
-    tls = std::move(std::get<std::unique_ptr<asio::ssl::context>>(made));
-  }
-  const net::Peer peer{url.host, url.port, url.host_is_ip, url.host_header(), {}};
-  const net::Request req{"GET", target, {{"User-Agent", "proofgate-feed/1"}}, ""};
-  net::Limits limits;
-  limits.timeout = timeout;
-  limits.max_body = kMaxAnswer;
-  limits.stop = &stopping;
-  net::Answer answer = net::exchange(peer, req, tls.get(), limits);
-  if (!answer.answered) {
-    out.error = net::describe(answer, peer, timeout);
-    return out;
-  }
-  out.status = answer.status;
-  out.body = std::move(answer.body);
-  return out;
-}
 
 bool is_b64url_key(std::string_view key) {
   return key.size() == 43 && std::all_of(key.begin(), key.end(), [](char c) {
@@ -260,7 +216,7 @@ bool FeedFollower::follow_once(Issuer& issuer) {
   const std::string target = "/issuer/v1/roots?since=" + std::to_string(issuer.chain.seq()) +
                              "&wait=" + std::to_string(settings_.wait.count());
   const auto started = std::chrono::steady_clock::now();
-  Fetched got = fetch(issuer.url, target, settings_.timeout, stopping_);
+  Fetched got = fetch_feed(issuer.url, target, settings_.timeout, stopping_);
   if (stopping_) return true;
   std::string problem;
   if (!got.error.empty()) {

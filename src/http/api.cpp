@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "chain/calldata.hpp"
+#include "chain/deployment_lookup.hpp"
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
 #include "http/citizen_api.hpp"
@@ -467,7 +468,8 @@ core::Outcome<const chain::DeployedVerifier*> Api::onchain_verifier(
     return core::ApiError{core::ErrorCode::kOnchainUnavailable, "mode", std::move(detail)};
   };
   if (!d_.deployment) return unavailable("no chain deployment is configured on this server");
-  const chain::DeployedVerifier* v = d_.deployment->find(in.claim_type, in.circuit_version);
+  const chain::DeployedVerifier* v =
+      chain::find_verifier(*d_.deployment, in.claim_type, in.circuit_version);
   if (!v) {
     return unavailable("no verifier is deployed for " + in.claim_type + " " + in.circuit_version);
   }

@@ -165,7 +165,7 @@ json::object onchain_bundle(const chain::Deployment& deployment,
   json::array pub;
   for (const auto& s : call.pub_signals) pub.push_back(json::string(s));
   return json::object{{"chain_id", deployment.chain_id},
-                      {"verifier", verifier.address},
+                      {"verifier", verifier.address.to_checksum()},
                       {"function", call.function},
                       {"selector", call.selector},
                       {"calldata", call.calldata},

@@ -179,12 +179,12 @@ TEST_F(ConfigTest, chain_settings_are_checked_together_and_the_rpc_url_is_never_
   EXPECT_EQ(e.find("SECRETKEY"), std::string::npos) << e;
   // The deployment file is read strictly, the refusal naming the file's member.
   write(R"({"chain_id": 31337})");
-  EXPECT_EQ(error_of({{"chain_deployment", file_.string()}}, false),
-            "chain_deployment: the deployment file's circuit_registry: is required, got '" +
-                file_.string() + "' (from --chain-deployment)");
-  EXPECT_EQ(error_of({{"chain_deployment", "/nonexistent/deployment.json"}}, false)
-                .rfind("chain_deployment: cannot read the deployment file", 0),
-            0u);
+  std::string bad = error_of({{"chain_deployment", file_.string()}}, false);
+  EXPECT_EQ(bad.rfind("chain_deployment: the deployment file: ", 0), 0u) << bad;
+  EXPECT_NE(bad.find("circuit_registry"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("(from --chain-deployment)"), std::string::npos) << bad;
+  bad = error_of({{"chain_deployment", "/nonexistent/deployment.json"}}, false);
+  EXPECT_EQ(bad.rfind("chain_deployment: the deployment file: ", 0), 0u) << bad;
   const Settings s = resolve_settings({}, std::nullopt);
   EXPECT_FALSE(s.chain_check);
   EXPECT_EQ(s.chain_check_timeout_ms, 2000u);

@@ -1,0 +1,259 @@
+// The Solidity Groth16 verifier generator (see solidity_verifier.hpp). The contract checks
+//   e(A, B) · e(vk_x, −gamma) · e(C, −delta) · e(−alpha, beta) = 1,  vk_x = IC_0 + Σ s_i·IC_i
+// (Groth, ePrint 2016/260 §3.2) with the EIP-196 ecMul/ecAdd precompiles (0x07, 0x06) for vk_x and
+// one EIP-197 pairing call (0x08). The negations are made here, so A, B and C go from calldata to
+// the pairing input with two calldatacopy and nothing is computed on chain but vk_x.
+#include "chain/solidity_verifier.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "crypto/snarkjs_codec.hpp"
+
+namespace pg::chain {
+
+namespace {
+
+using crypto::Error;
+using crypto::Fp;
+using crypto::Fp2;
+using crypto::G1Affine;
+using crypto::G2Affine;
+using crypto::InputError;
+
+// Keywords, reserved words and literals of Solidity 0.8 ("Reserved Keywords" and the grammar's
+// keyword tokens), and the unsized elementary type names; sized ones (uint8, bytes32, fixed128x18)
+// are matched by elementary_type_name below.
+constexpr std::array<std::string_view, 104> kReserved = {
+    "abstract",  "address",    "after",    "alias",       "anonymous",   "apply",     "as",
+    "assembly",  "auto",       "bool",     "break",       "byte",        "bytes",     "calldata",
+    "case",      "catch",      "constant", "constructor", "continue",    "contract",  "copyof",
+    "default",   "define",     "delete",   "do",          "else",        "emit",      "enum",
+    "error",     "event",      "external", "fallback",    "false",       "final",     "fixed",
+    "for",       "from",       "function", "global",      "gwei",        "hex",       "if",
+    "immutable", "implements", "import",   "in",          "indexed",     "inline",    "int",
+    "interface", "internal",   "is",       "layout",      "let",         "library",   "macro",
+    "mapping",   "match",      "memory",   "modifier",    "mutable",     "new",       "null",
+    "of",        "override",   "partial",  "payable",     "pragma",      "private",   "promise",
+    "public",    "pure",       "receive",  "reference",   "relocatable", "return",    "returns",
+    "revert",    "sealed",     "sizeof",   "static",      "storage",     "string",    "struct",
+    "super",     "supports",   "switch",   "this",        "throw",       "transient", "true",
+    "try",       "type",       "typedef",  "typeof",      "ufixed",      "uint",      "unchecked",
+    "unicode",   "using",      "var",      "view",        "virtual",     "wei",
+};
+
+bool all_digits(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// uintN, intN, bytesN, fixedMxN, ufixedMxN (any digits: solc refuses the identifiers either way).
+bool elementary_type_name(std::string_view s) noexcept {
+  for (std::string_view prefix : {"uint", "int", "bytes"}) {
+    if (s.starts_with(prefix) && all_digits(s.substr(prefix.size()))) return true;
+  }
+  for (std::string_view prefix : {"ufixed", "fixed"}) {
+    if (!s.starts_with(prefix)) continue;
+    const std::string_view rest = s.substr(prefix.size());
+    const auto x = rest.find('x');
+    if (x != std::string_view::npos && all_digits(rest.substr(0, x)) &&
+        all_digits(rest.substr(x + 1)))
+      return true;
+  }
+  return false;
+}
+
+bool is_spdx_identifier(std::string_view s) noexcept {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '+';
+  });
+}
+
+/// "0x" and 64 hex digits (a Yul number literal).
+std::string hex(const crypto::Limbs& v) {
+  std::string out = "0x";
+  char buf[17];
+  for (int i = 3; i >= 0; --i) {
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v[i]));
+    out += buf;
+  }
+  return out;
+}
+std::string hex(const Fp& v) {
+  return hex(v.to_canonical());
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string out;
+  char buf[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
+    out += buf;
+  }
+  return out;
+}
+
+std::string word(unsigned offset) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%03x", offset);
+  return buf;
+}
+
+// Fixed offsets: the ABI types are static, so the arguments sit at known calldata offsets
+// (a 0x04, b 0x44, c 0xc4, pubSignals 0x104), and the pairing input is built at memory 0 (the
+// contract returns from assembly, so Solidity's scratch space and free-memory pointer are free).
+// Pairs: (vk_x, −gamma) at 0x000, (A, B) at 0x0c0, (C, −delta) at 0x180, (−alpha, beta) at 0x240.
+// While vk_x is summed, 0x00..0x3f holds it and 0x40..0x9f the ecMul input (IC_i, s_i).
+constexpr unsigned kPubSignals = 0x104;
+
+/// mstore lines for an EIP-197 G2 point (x.c1, x.c0, y.c1, y.c0) at `at`.
+void store_g2(std::string& out, unsigned at, const G2Affine& q, const char* indent) {
+  const Fp words[4] = {q.x.c1, q.x.c0, q.y.c1, q.y.c0};
+  for (unsigned i = 0; i < 4; ++i)
+    out += std::string(indent) + "mstore(" + word(at + 32 * i) + ", " + hex(words[i]) + ")\n";
+}
+
+}  // namespace
+
+bool is_solidity_identifier(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) return false;
+  const auto letter = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  if (!letter(name[0])) return false;
+  if (!std::all_of(name.begin(), name.end(),
+                   [&](char c) { return letter(c) || (c >= '0' && c <= '9'); }))
+    return false;
+  if (std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end()) return false;
+  return !elementary_type_name(name);
+}
+
+crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
+                                              const VerifierOptions& options) {
+  if (!is_solidity_identifier(options.contract_name)) {
+    return Error{
+        InputError::kWrongType, "name",
+        "not a Solidity contract name (letters, digits and _, not starting with a digit, at "
+        "most 64 characters, not a keyword)"};
+  }
+  if (!is_spdx_identifier(options.spdx_license)) {
+    return Error{InputError::kWrongType, "license", "not an SPDX licence identifier"};
+  }
+  // The native verifier's checks (curves, subgroups, insecure keys) before anything is written.
+  if (auto prepared = crypto::snarkjs::load_verifying_key(vkey_json); !prepared)
+    return prepared.error();
+  auto decoded = crypto::snarkjs::decode_verifying_key(vkey_json);
+  if (!decoded) return decoded.error();
+  const crypto::VerifyingKey& vk = *decoded;
+  const std::size_t n = vk.ic.size() - 1;
+  if (n == 0) {
+    return Error{InputError::kWrongCount, "vkey.IC",
+                 "the key has no public inputs; the verifyProof ABI needs at least one"};
+  }
+
+  const G1Affine neg_alpha = vk.alpha.negate();
+  const G2Affine neg_gamma = vk.gamma.negate();
+  const G2Affine neg_delta = vk.delta.negate();
+  const std::string p = hex(Fp::kModulus);
+  const std::string r = hex(crypto::Fr::kModulus);
+  const std::string ns = std::to_string(n);
+  const std::string& name = options.contract_name;
+
+  std::string out;
+  out.reserve(4096 + 400 * n);
+  out += "// SPDX-License-Identifier: " + options.spdx_license + "\n";
+  out += "// Generated by `proofgate chain verifier`; do not edit.\n";
+  out += "// verification_key.json SHA-256: " + sha256_hex(vkey_json) + "\n";
+  out += "pragma solidity ^0.8.20;\n\n";
+  out += "/// @title " + name + "\n";
+  out += "/// @notice Groth16 (BN254) verifier for one verification key with " + ns +
+         " public inputs.\n";
+  out +=
+      "/// Returns false, without reverting, unless every proof coordinate is below p, A, B and "
+      "C\n";
+  out += "/// are not the point at infinity, every public input is below r and\n";
+  out += "/// e(A, B) = e(alpha, beta) e(IC_0 + sum s_i IC_i, gamma) e(C, delta).\n";
+  out += "contract " + name + " {\n";
+  out +=
+      "    /// @param a the proof's A (x, y); b its B ([x.c1, x.c0], [y.c1, y.c0]); c its C (x, "
+      "y),\n";
+  out += "    /// in snarkjs's calldata layout. @param pubSignals the public inputs, in order.\n";
+  out += "    function verifyProof(\n";
+  out += "        uint256[2] calldata a,\n";
+  out += "        uint256[2][2] calldata b,\n";
+  out += "        uint256[2] calldata c,\n";
+  out += "        uint256[" + ns + "] calldata pubSignals\n";
+  out += "    ) external view returns (bool) {\n";
+  out += "        assembly {\n";
+  out +=
+      "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in "
+      "calldata.\n";
+  out +=
+      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C "
+      "not\n";
+  out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
+  out += "            let ok\n";
+  out += "            {\n";
+  out += "                let p := " + p + "\n";
+  out += "                let ax := calldataload(a)\n";
+  out += "                let ay := calldataload(0x24)\n";
+  out += "                let cx := calldataload(c)\n";
+  out += "                let cy := calldataload(0xe4)\n";
+  out += "                ok := and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p)))\n";
+  out += "                ok := and(ok, and(gt(or(ax, ay), 0), gt(or(cx, cy), 0)))\n";
+  out += "            }\n";
+  out += "            {\n";
+  out += "                let p := " + p + "\n";
+  out += "                let b0 := calldataload(b)\n";
+  out += "                let b1 := calldataload(0x64)\n";
+  out += "                let b2 := calldataload(0x84)\n";
+  out += "                let b3 := calldataload(0xa4)\n";
+  out +=
+      "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
+  out += "                ok := and(ok, gt(or(or(b0, b1), or(b2, b3)), 0))\n";
+  out += "            }\n\n";
+  out +=
+      "            // vk_x = IC_0 + sum s_i IC_i at 0x00; each s_i < r (ecMul would reduce it).\n";
+  out += "            let r := " + r + "\n";
+  out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
+  out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
+  for (std::size_t i = 1; i <= n; ++i) {
+    const std::string at =
+        i == 1 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i - 1));
+    out += "            {\n";
+    out += "                mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
+    out += "                mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
+    out += "                let s := calldataload(" + at + ")\n";
+    out += "                ok := and(ok, lt(s, r))\n";
+    out += "                mstore(0x80, s)\n";
+    out += "                ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
+    out += "                ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
+    out += "            }\n";
+  }
+  out +=
+      "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; "
+      "-alpha, beta.\n";
+  store_g2(out, 0x040, neg_gamma, "            ");
+  out += "            calldatacopy(0x0c0, 0x04, 0xc0)\n";
+  out += "            calldatacopy(0x180, 0xc4, 0x40)\n";
+  store_g2(out, 0x1c0, neg_delta, "            ");
+  out += "            mstore(0x240, " + hex(neg_alpha.x) + ")\n";
+  out += "            mstore(0x260, " + hex(neg_alpha.y) + ")\n";
+  store_g2(out, 0x280, vk.beta, "            ");
+  out += "            ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n";
+  out += "            mstore(0x00, and(ok, mload(0x00)))\n";
+  out += "            return(0x00, 0x20)\n";
+  out += "        }\n";
+  out += "    }\n";
+  out += "}\n";
+  return out;
+}
+
+}  // namespace pg::chain

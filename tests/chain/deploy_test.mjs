@@ -1,0 +1,230 @@
+// `proofgate chain deploy` and `chain status` on a real anvil, with the governance the test deploys
+// (a Safe 2-of-3 proposing to a TimelockController, scripts/chain/governance.mjs): every circuit
+// version of the artifacts gets a verifier registered in the CircuitRegistry, both registries end
+// owned by the timelock, and bad inputs are refused before any transaction with clear errors.
+// Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
+//        node --test tests/chain/deploy_test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ethers } from 'ethers';
+import { startAnvil, devKeys } from './anvil.mjs';
+import * as gov from '../../scripts/chain/governance.mjs';
+
+const bin = process.env.PROOFGATE_BIN;
+const artifactsDir = process.env.PROOFGATE_ARTIFACTS;
+if (!bin || !artifactsDir) throw new Error('set PROOFGATE_BIN and PROOFGATE_ARTIFACTS');
+const solcjs = path.resolve('node_modules/.bin/solcjs');
+
+const registryAbi = [
+  'function owner() view returns (address)',
+  'function circuit(bytes32 claimKey, string semver) view returns (address verifier, bool enabled)',
+  'function graceSeconds() view returns (uint64)',
+  'function current(bytes32 issuer) view returns (uint256 root, uint64 seq, uint64 publishedAt)',
+];
+
+let anvil;
+let provider;
+let deployer;
+let dir;
+let keyFile;
+let safeAddr;
+let timelockAddr;
+let deployment; // the parsed file of the successful deploy
+let deploymentFile;
+
+function proofgate(args) {
+  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 240000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function deployArgs(overrides = {}) {
+  const o = {
+    '--rpc-url': anvil.url, '--key-file': keyFile, '--artifacts': artifactsDir, '--safe': safeAddr,
+    '--timelock': timelockAddr, '--out': path.join(dir, `unused-${crypto.randomUUID()}.json`), '--solc': solcjs,
+    '--node-modules': path.resolve('node_modules'), ...overrides,
+  };
+  const args = ['chain', 'deploy', '--insecure-development-keys'];
+  for (const [k, v] of Object.entries(o)) if (v !== null) args.push(k, v);
+  return args;
+}
+
+/// The versions of the artifacts directory: [claim_type, version] for each manifest.json.
+function artifactVersions() {
+  const out = [];
+  for (const claim of fs.readdirSync(artifactsDir).filter((n) => !n.startsWith('_')).sort()) {
+    const claimDir = path.join(artifactsDir, claim);
+    if (!fs.statSync(claimDir).isDirectory()) continue;
+    for (const version of fs.readdirSync(claimDir).sort()) {
+      if (fs.existsSync(path.join(claimDir, version, 'manifest.json'))) out.push([claim, version]);
+    }
+  }
+  return out;
+}
+
+before(async () => {
+  anvil = await startAnvil();
+  provider = await gov.connect(anvil.url);
+  deployer = new ethers.Wallet(devKeys[0], provider);
+  const owners = devKeys.slice(1, 4).map((k) => new ethers.Wallet(k).address);
+  const g = await gov.deployGovernance(new ethers.Wallet(devKeys[4], provider), { owners, threshold: 2, minDelay: 60 });
+  safeAddr = await g.safe.getAddress();
+  timelockAddr = await g.timelock.getAddress();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-chain-deploy-'));
+  keyFile = path.join(dir, 'deployer.key');
+  fs.writeFileSync(keyFile, devKeys[0] + '\n', { mode: 0o600 });
+  deploymentFile = path.join(dir, 'deployment.json');
+});
+
+after(async () => {
+  provider?.destroy();
+  await anvil?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('deploy_registers_every_version_and_hands_both_registries_to_the_timelock', async () => {
+  // Lowercase addresses on input are accepted (EIP-55 only binds mixed case).
+  const r = proofgate(deployArgs({ '--out': deploymentFile, '--grace-seconds': '120', '--chain-id': '31337',
+    '--timelock': timelockAddr.toLowerCase() }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.statSync(deploymentFile).mode & 0o777, 0o644);
+  deployment = JSON.parse(fs.readFileSync(deploymentFile, 'utf8'));
+  assert.equal(deployment.chain_id, 31337);
+  assert.equal(deployment.safe, safeAddr);
+  assert.equal(deployment.timelock, timelockAddr);
+  for (const a of [deployment.circuit_registry, deployment.root_registry]) assert.equal(ethers.getAddress(a), a);
+  assert.ok(deployment.deployed_block > 0);
+
+  const expected = artifactVersions();
+  assert.ok(expected.length >= 1);
+  assert.deepEqual(deployment.verifiers.map((v) => [v.claim_type, v.version]), expected);
+
+  const circuits = new ethers.Contract(deployment.circuit_registry, registryAbi, provider);
+  const roots = new ethers.Contract(deployment.root_registry, registryAbi, provider);
+  for (const v of deployment.verifiers) {
+    assert.equal(ethers.getAddress(v.address), v.address);
+    assert.notEqual(await provider.getCode(v.address), '0x', `${v.claim_type} ${v.version} has no code`);
+    const [verifier, enabled] = await circuits.circuit(ethers.id(v.claim_type), v.version);
+    assert.equal(verifier, v.address);
+    assert.equal(enabled, true);
+    const vkeyBytes = fs.readFileSync(path.join(artifactsDir, v.claim_type, v.version, 'verification_key.json'));
+    assert.equal(v.vkey_sha256, crypto.createHash('sha256').update(vkeyBytes).digest('hex'));
+    assert.equal(v.public_inputs, JSON.parse(vkeyBytes).nPublic);
+  }
+  assert.equal(await circuits.owner(), timelockAddr);
+  assert.equal(await roots.owner(), timelockAddr);
+  assert.equal(await roots.graceSeconds(), 120n);
+  // The deployer keeps no power over the registries.
+  const asDeployer = new ethers.Contract(deployment.circuit_registry,
+    ['function setCircuit(bytes32,address,string,bool)'], deployer);
+  await assert.rejects(asDeployer.setCircuit.staticCall(ethers.id('age_over_18'), ethers.ZeroAddress, '9.9.9', false));
+});
+
+test('status_reports_the_deployment_and_exits_0', () => {
+  assert.ok(deployment, 'needs the deployment of the first test');
+  const text = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', deploymentFile]);
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.match(text.stdout, new RegExp(`circuit_registry ${deployment.circuit_registry} owner ${timelockAddr} \\(the timelock\\)`));
+  assert.match(text.stdout, /grace_seconds 120/);
+  for (const v of deployment.verifiers) {
+    assert.ok(text.stdout.includes(`verifier ${v.claim_type} ${v.version} ${v.address} registered enabled`), text.stdout);
+  }
+  const j = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', deploymentFile, '--json',
+    '--issuer', 'moha', '--issuer', 'tu']);
+  assert.equal(j.code, 0, j.stderr);
+  const s = JSON.parse(j.stdout);
+  assert.equal(s.ok, true);
+  assert.deepEqual(s.problems, []);
+  assert.equal(s.contracts.root_registry.owned_by_timelock, true);
+  assert.deepEqual(s.roots.map((r) => [r.issuer, r.seq, r.root]), [['moha', 0, '0'], ['tu', 0, '0']]);
+  assert.equal(s.verifiers.length, deployment.verifiers.length);
+  assert.ok(s.verifiers.every((v) => v.has_code && v.registered && v.enabled));
+});
+
+test('status_exits_1_when_something_in_the_file_is_not_on_chain', () => {
+  assert.ok(deployment, 'needs the deployment of the first test');
+  const broken = structuredClone(deployment);
+  const stranger = ethers.Wallet.createRandom().address;
+  broken.verifiers[0].address = stranger;
+  const file = path.join(dir, 'broken.json');
+  fs.writeFileSync(file, JSON.stringify(broken));
+  const r = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file, '--json']);
+  assert.equal(r.code, 1, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.ok, false);
+  assert.ok(s.problems.some((p) => p.includes(stranger) && p.includes('no contract code')), s.problems.join('\n'));
+  assert.ok(s.problems.some((p) => p.includes('the CircuitRegistry names')), s.problems.join('\n'));
+
+  const otherChain = { ...deployment, chain_id: 1 };
+  fs.writeFileSync(file, JSON.stringify(otherChain));
+  const c = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file]);
+  assert.equal(c.code, 1);
+  assert.match(c.stdout, /the node is chain 31337, the deployment is on chain 1/);
+
+  fs.writeFileSync(file, '{"chain_id": 31337}');
+  const bad = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /circuit_registry: is missing/);
+});
+
+/// Runs a deploy that must be refused before sending anything: the deployer's nonce is unchanged.
+async function refusedBeforeSending(overrides, code, pattern) {
+  const nonce = await provider.getTransactionCount(deployer.address);
+  const r = proofgate(deployArgs(overrides));
+  assert.equal(r.code, code, r.stdout + r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.equal(await provider.getTransactionCount(deployer.address), nonce, 'a transaction was sent');
+  return r;
+}
+
+test('deploy_refuses_to_overwrite_an_existing_deployment_file', async () => {
+  const before = fs.readFileSync(deploymentFile, 'utf8');
+  await refusedBeforeSending({ '--out': deploymentFile }, 2, /exists already; a deployment file is never overwritten/);
+  assert.equal(fs.readFileSync(deploymentFile, 'utf8'), before);
+});
+
+test('deploy_refuses_a_key_file_others_can_read_without_printing_the_key', async () => {
+  const loose = path.join(dir, 'loose.key');
+  fs.writeFileSync(loose, devKeys[0] + '\n', { mode: 0o644 });
+  fs.chmodSync(loose, 0o644);
+  const r = await refusedBeforeSending({ '--key-file': loose }, 2, /has mode 0644; it must be readable by its owner only/);
+  assert.ok(!(r.stdout + r.stderr).includes(devKeys[0].slice(2, 20)), 'the key was printed');
+});
+
+test('deploy_refuses_the_wrong_chain_and_an_unreachable_node', async () => {
+  await refusedBeforeSending({ '--chain-id': '1' }, 1, /--chain-id: the node at .* is chain 31337, not 1/);
+  const r = proofgate(deployArgs({ '--rpc-url': 'http://127.0.0.1:1' }));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /eth_chainId: connection refused/);
+  // A timelock address with no contract on this chain (another chain's, or a typo).
+  await refusedBeforeSending({ '--timelock': ethers.Wallet.createRandom().address }, 1, /--timelock: no contract at 0x[0-9a-fA-F]{40} on chain 31337/);
+});
+
+test('deploy_with_the_data_dir_skips_versions_the_server_does_not_verify', async () => {
+  const versions = artifactVersions();
+  const [claim, version] = versions[0];
+  const dataDir = path.join(dir, 'data');
+  const disabled = proofgate(['admin', 'set-circuit', '--data-dir', dataDir, '--claim-type', claim,
+    '--version', version, '--enabled', 'false']);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  const out = path.join(dir, 'narrowed.json');
+  const r = proofgate(deployArgs({ '--out': out, '--data-dir': dataDir }));
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual(d.verifiers.map((v) => [v.claim_type, v.version]), versions.slice(1));
+  await refusedBeforeSending({ '--data-dir': path.join(dir, 'no-such-data-dir') }, 2, /is not a directory/);
+});
+
+test('deploy_refuses_bad_addresses_and_a_failing_compiler', async () => {
+  const typo = safeAddr.slice(0, -1) + (safeAddr.at(-1) === 'a' ? 'A' : safeAddr.at(-1) === 'A' ? 'a' : 'a');
+  if (typo !== safeAddr && /[a-f]/.test(typo) && /[A-F]/.test(typo)) {
+    await refusedBeforeSending({ '--safe': typo }, 2, /--safe: mixed-case address with a wrong EIP-55 checksum/);
+  }
+  await refusedBeforeSending({ '--timelock': '0x1234' }, 2, /--timelock: an address is 0x followed by 40 hex digits/);
+  await refusedBeforeSending({ '--solc': '/bin/false' }, 2, /--solc \/bin\/false: exited with status 1/);
+  await refusedBeforeSending({ '--artifacts': path.join(dir, 'nothing-here') }, 2, /no circuit version to deploy/);
+});

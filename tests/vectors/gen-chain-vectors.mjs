@@ -1,0 +1,85 @@
+// Writes tests/vectors/chain.json: Keccak-256 digests, function selectors, EIP-55 addresses and
+// ABI encodings computed by ethers 6 (its keccak256 is @noble/hashes; AbiCoder is its own). The C++
+// side (src/chain/keccak.cpp, src/chain/abi.cpp) recomputes every value in tests/chain/abi_test.cpp.
+// Usage: node tests/vectors/gen-chain-vectors.mjs [OUT]   (default: tests/vectors/chain.json)
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { AbiCoder, Transaction, Wallet, getAddress, getCreateAddress, id, keccak256 } from 'ethers';
+
+const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), 'chain.json');
+
+const pattern = (n) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) % 251);
+const hex = (bytes) => '0x' + Buffer.from(bytes).toString('hex');
+
+// Lengths around the 136-byte rate: the padding's two bytes in one block, in one byte, across blocks.
+const keccak = [0, 1, 55, 134, 135, 136, 137, 271, 272, 273, 1000].map((n) => ({
+  input: hex(pattern(n)),
+  keccak256: keccak256(pattern(n)),
+}));
+
+const signatures = ['transfer(address,uint256)', 'setCircuit(bytes32,address,string,bool)',
+  'circuit(bytes32,string)', 'publishRoot(bytes32,uint64,uint256,uint256)', 'current(bytes32)',
+  'verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[7])', 'owner()', 'transferOwnership(address)'];
+const selectors = signatures.map((s) => ({ signature: s, selector: id(s).slice(0, 10) }));
+
+const lowercase = ['0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359',
+  '0xdbf03b407c01e7cd3cbea99509d93f8dddc8c6fb', '0xd1220a0cf47c7b9be7a2e6ba89f429762e7b9adb',
+  '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', '0x0000000000000000000000000000000000000000'];
+const addresses = lowercase.map((a) => ({ lower: a, checksum: getAddress(a) }));
+
+// EIP-1559 transactions signed by ethers' Wallet (RFC 6979 nonces, low s) with anvil's first public
+// development key: the C++ signer must produce the same bytes.
+const devKey = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+const wallet = new Wallet(devKey);
+const transactionFields = [
+  { chainId: '31337', nonce: '0', maxPriorityFeePerGas: '1000000000', maxFeePerGas: '2000000000', gasLimit: '21000',
+    to: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', value: '1000000000000000000', data: '0x' },
+  { chainId: '31337', nonce: '7', maxPriorityFeePerGas: '0', maxFeePerGas: '875000000', gasLimit: '1000000',
+    to: null, value: '0', data: '0x6080604052348015600f57600080fd5b50' },
+  { chainId: '1', nonce: '300', maxPriorityFeePerGas: '2', maxFeePerGas: '100000000000', gasLimit: '60000',
+    to: '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed', value: '1', data: '0x' + 'ab'.repeat(100) },
+];
+const transactions = [];
+for (const f of transactionFields) {
+  const raw = await wallet.signTransaction({ type: 2, ...f, accessList: [] });
+  transactions.push({ ...f, raw, hash: Transaction.from(raw).hash });
+}
+const key = { private_key: devKey, address: wallet.address,
+  create_addresses: [0, 1, 127, 128, 300].map((nonce) => ({ nonce, address: getCreateAddress({ from: wallet.address, nonce }) })) };
+
+// Values are written as the C++ test reads them: uints as decimal strings, bytes as hex.
+const abi = [
+  { types: '(uint32,bool)', values: ['69', true] },
+  { types: '(bytes3[2])', values: [['0x616263', '0x646566']] },
+  { types: '(bytes,bool,uint256[])', values: ['0x64617665', true, ['1', '2', '3']] },
+  { types: '(uint256,uint32[],bytes10,bytes)', values: ['291', ['1110', '1929'], '0x31323334353637383930', '0x48656c6c6f2c20776f726c6421'] },
+  { types: '(uint256[][],string[])', values: [[['1', '2'], ['3']], ['one', 'two', 'three']] },
+  { types: '(bytes32,address,string,bool)', values: ['0x' + 'ab'.repeat(32), '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', '1.0.0', true] },
+  { types: '(uint256,uint64,uint64)', values: ['115792089237316195423570985008687907853269984665640564039457584007913129639935', '18446744073709551615', '0'] },
+  { types: '(uint256[2],uint256[2][2],uint256[2],uint256[3])', values: [['1', '2'], [['3', '4'], ['5', '6']], ['7', '8'], ['9', '10', '11']] },
+  { types: '((uint256,string),(bool,bytes)[])', values: [['5', 'x'], [[true, '0x'], [false, '0x' + '11'.repeat(33)]]] },
+  { types: '(string)', values: [''] },
+  { types: '()', values: [] },
+];
+
+// A call's arguments are encoded as the members of one tuple: encode the member list.
+for (const c of abi) c.encoded = AbiCoder.defaultAbiCoder().encode(splitTop(c.types.slice(1, -1)), c.values);
+
+function splitTop(s) {
+  const parts = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')') depth--;
+    else if (s[i] === ',' && depth === 0) { parts.push(s.slice(from, i)); from = i + 1; }
+  }
+  if (s.length) parts.push(s.slice(from));
+  return parts;
+}
+
+fs.writeFileSync(out, JSON.stringify({
+  source: 'generated by tests/vectors/gen-chain-vectors.mjs with ethers ' + (await import('ethers')).version,
+  keccak, selectors, addresses, abi, key, transactions,
+}, null, 1) + '\n');
