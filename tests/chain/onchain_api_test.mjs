@@ -1,6 +1,6 @@
 // "mode":"onchain" through the real binary against a real anvil (docs/onchain.md): Groth16
-// verifiers deployed for the demo circuits (snarkjs's exported verifier, the same ABI as ours),
-// a deployment file, `proofgate serve --demo` with chain_deployment and chain_check. Every claim
+// verifiers deployed for the demo circuits (ours, from `proofgate chain verifier`; snarkjs's
+// exported verifier beside them takes the same calldata), a deployment file, `proofgate serve --demo` with chain_deployment and chain_check. Every claim
 // type answers with a calldata bundle that snarkjs agrees with and that the deployed verifier
 // accepts (eth_call and a real transaction); a replay answers the same bundle; a wrong mode is
 // 400; no verifier is ONCHAIN_UNAVAILABLE; a verifier that always says false is CHAIN_DISAGREES;
@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 
 import { ethers } from 'ethers';
 
@@ -50,7 +51,8 @@ let provider;
 let wallet;
 let tmp;
 const servers = {};
-const verifiers = {}; // claim -> address
+const verifiers = {}; // claim -> address of our verifier
+const snarkjsVerifiers = {}; // claim -> address of snarkjs's
 let alwaysFalse;
 const bundles = []; // every onchain bundle answered
 let sentTx = 0;
@@ -141,7 +143,11 @@ before(async () => {
   const sources = { 'AlwaysFalse.sol': kAlwaysFalse };
   for (const claim of kClaims) {
     const zkey = path.join(artifacts, claim, '1.0.0', 'circuit.zkey');
-    sources[`${claim}.sol`] = await snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template });
+    sources[`${claim}-snarkjs.sol`] = await snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template });
+    const ours = spawnSync(bin, ['chain', 'verifier', '--vkey', path.join(artifacts, claim, '1.0.0', 'verification_key.json'),
+      '--name', 'ClaimVerifier'], { encoding: 'utf8' });
+    assert.equal(ours.status, 0, ours.stderr);
+    sources[`${claim}.sol`] = ours.stdout;
   }
   const compiled = compile(sources);
   const deploy = async (key) => {
@@ -151,7 +157,10 @@ before(async () => {
     sentTx++;
     return contract.getAddress();
   };
-  for (const claim of kClaims) verifiers[claim] = await deploy(`${claim}.sol:Groth16Verifier`);
+  for (const claim of kClaims) {
+    verifiers[claim] = await deploy(`${claim}.sol:ClaimVerifier`);
+    snarkjsVerifiers[claim] = await deploy(`${claim}-snarkjs.sol:Groth16Verifier`);
+  }
   alwaysFalse = await deploy('AlwaysFalse.sol:AlwaysFalse');
 
   const full = writeDeployment('full.json', kClaims.map((c) => [c, c === 'education' ? verifiers[c].toLowerCase() : verifiers[c]]));
@@ -196,6 +205,8 @@ for (const claim of kClaims) {
     // The partner's call: eth_call, and a real transaction.
     const answer = await provider.call({ to: b.verifier, data: b.calldata });
     assert.equal(BigInt(answer), 1n, `verifyProof(${claim}) answered ${answer}`);
+    // The same bytes to snarkjs's verifier of the same key: wallets and tools need no change.
+    assert.equal(BigInt(await provider.call({ to: snarkjsVerifiers[claim], data: b.calldata })), 1n);
     const tx = await wallet.sendTransaction({ to: b.verifier, data: b.calldata });
     const receipt = await tx.wait();
     sentTx++;
