@@ -246,6 +246,9 @@ const std::vector<SettingSpec>& setting_specs() {
            "apply PostgreSQL migrations at start (false: run `proofgate migrate` first)"),
       integer("maintenance_interval_seconds", &S::maintenance_interval_seconds, "300", 10, 86400,
               kServe, "storage upkeep period (PostgreSQL partitions ahead, analytics view)"),
+      integer("readiness_probe_ms", &S::readiness_probe_ms, "250", 50, 60000, kServe,
+              "how often storage and cache are probed for /readyz, which answers from the last "
+              "probe without waiting behind requests"),
       integer("body_limit", &S::body_limit, "65536", 1024, 16 << 20, kServe,
               "largest request body in bytes"),
       integer("header_limit", &S::header_limit, "8192", 1024, 1 << 20, kServe,

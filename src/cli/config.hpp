@@ -36,6 +36,7 @@ struct Settings {
   std::uint64_t database_pool_size = 0;
   bool migrate = true;
   std::uint64_t maintenance_interval_seconds = 0;
+  std::uint64_t readiness_probe_ms = 0;
   // The HTTP server.
   std::uint64_t body_limit = 0;
   std::uint64_t header_limit = 0;

@@ -208,6 +208,7 @@ int serve(const Settings& s) {
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api,
                  &citizen_api, onchain.deployment.get()});
+  api.start_readiness_probe(std::chrono::milliseconds(s.readiness_probe_ms));
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;
   if (run_worker) worker_thread = std::thread([&] { worker.run(worker_stop); });

@@ -124,6 +124,70 @@ std::optional<HttpReply> Api::admit_upload(const HttpRequest& header_only) {
   return std::nullopt;
 }
 
+Api::~Api() {
+  if (!probe_) return;
+  {
+    std::lock_guard lock(probe_->mu);
+    probe_->stop = true;
+  }
+  probe_->cv.notify_all();
+  probe_->thread.join();
+}
+
+void Api::start_readiness_probe(std::chrono::milliseconds interval) {
+  if (probe_) return;
+  probe_ = std::make_unique<Probe>();
+  Probe& p = *probe_;
+  p.interval = interval;
+  p.thread = std::thread([this, &p] {
+    std::unique_lock lock(p.mu);
+    do {
+      lock.unlock();
+      p.storage = d_.store.ping();
+      p.cache = d_.cache.ping();
+      p.finished_at_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+      lock.lock();
+    } while (!p.cv.wait_for(lock, p.interval, [&p] { return p.stop; }));
+  });
+}
+
+HttpReply Api::readyz() {
+  json::object checks;
+  json::object extra;
+  if (probe_) {
+    const std::int64_t at = probe_->finished_at_ns.load();
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(at));
+    const auto limit =
+        std::max<std::chrono::milliseconds>(4 * probe_->interval, std::chrono::milliseconds(2000));
+    // A probe stuck in a ping (a storage that no longer answers) is a failure in itself.
+    const bool fresh = at != 0 && age <= limit;
+    checks = {{"storage", fresh && probe_->storage.load()},
+              {"cache", fresh && probe_->cache.load()}};
+    extra["probe_age_ms"] = at == 0 ? json::value(nullptr) : json::value(age.count());
+  } else {
+    checks = {{"storage", d_.store.ping()}, {"cache", d_.cache.ping()}};
+  }
+  checks["circuits"] = !d_.service.catalog().empty();
+  checks["accepting"] = !d_.stopping();
+  bool ok = true;
+  for (const auto& [k, v] : checks) ok = ok && v.as_bool();
+  extra["checks"] = checks;
+  extra["keys"] = keys_json();
+  if (!ok) {
+    std::string failing;
+    for (const auto& [k, v] : checks) {
+      if (!v.as_bool()) failing += (failing.empty() ? "" : ", ") + std::string(k);
+    }
+    return problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing}, extra);
+  }
+  json::object body{{"status", "ready"}};
+  for (auto& [k, v] : extra) body[k] = std::move(v);
+  HttpReply r;
+  r.body = json::serialize(body);
+  return r;
+}
+
 bool Api::needs_pool(std::string_view method, std::string_view target) noexcept {
   const RouteMatch m = match_route(method, path_of(target));
   if (!m.route || !m.method_allowed) return false;
@@ -131,7 +195,6 @@ bool Api::needs_pool(std::string_view method, std::string_view target) noexcept 
     case RouteId::kCreateRequest:
     case RouteId::kVerify:
     case RouteId::kStatus:
-    case RouteId::kReadyz:
     case RouteId::kMetrics:  // rendering takes a lock and reads the outbox: never on the I/O thread
     case RouteId::kArtifact:
     case RouteId::kAdminDeliveries:
@@ -254,26 +317,8 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       r.body = R"({"status":"ok"})";
       return with_route(r);
     }
-    case RouteId::kReadyz: {
-      json::object checks{{"storage", d_.store.ping()},
-                          {"cache", d_.cache.ping()},
-                          {"circuits", !d_.service.catalog().empty()},
-                          {"accepting", !d_.stopping()}};
-      bool ok = true;
-      for (const auto& [k, v] : checks) ok = ok && v.as_bool();
-      if (!ok) {
-        std::string failing;
-        for (const auto& [k, v] : checks) {
-          if (!v.as_bool()) failing += (failing.empty() ? "" : ", ") + std::string(k);
-        }
-        return with_route(problem({core::ErrorCode::kNotReady, "", "failing checks: " + failing},
-                                  json::object{{"checks", checks}, {"keys", keys_json()}}));
-      }
-      HttpReply r;
-      r.body = json::serialize(
-          json::object{{"status", "ready"}, {"checks", checks}, {"keys", keys_json()}});
-      return with_route(r);
-    }
+    case RouteId::kReadyz:
+      return with_route(readyz());
     case RouteId::kMetrics: {
       if (d_.metrics_token_sha256) {
         constexpr std::string_view kBearer = "Bearer ";

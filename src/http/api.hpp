@@ -4,7 +4,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -50,6 +54,15 @@ class Api {
     const chain::Deployment* deployment = nullptr;
   };
   explicit Api(Deps deps) : d_(deps) {}
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  /// Probes storage and cache every `interval` on a thread of its own; /readyz then answers from
+  /// the last probe, on the I/O thread, never queued behind verifications (an overloaded
+  /// instance still answers its health checks). A probe that has not finished for 4 intervals
+  /// (at least 2 s) makes /readyz fail. Without it (tests calling handle()), /readyz probes live.
+  void start_readiness_probe(std::chrono::milliseconds interval);
 
   /// True when the request's route does pairing or storage work and belongs on the worker pool.
   static bool needs_pool(std::string_view method, std::string_view target) noexcept;
@@ -68,7 +81,20 @@ class Api {
   HttpReply artifact(const HttpRequest& request, std::string_view claim, std::string_view version,
                      std::string_view file);
 
+  HttpReply readyz();
+
+  struct Probe {
+    std::chrono::milliseconds interval{};
+    std::atomic<bool> storage{false}, cache{false};
+    std::atomic<std::int64_t> finished_at_ns{0};  // steady clock; 0: no probe finished yet
+    std::mutex mu;
+    std::condition_variable cv;
+    bool stop = false;
+    std::thread thread;
+  };
+
   Deps d_;
+  std::unique_ptr<Probe> probe_;
   std::mutex artifacts_mu_;
   std::map<std::string, std::pair<std::shared_ptr<const std::string>, std::string>>
       artifacts_;  // path -> body, sha

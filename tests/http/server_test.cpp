@@ -201,6 +201,9 @@ TEST(Server, MetricsRenderOnTheWorkerPool) {
   // Rendering locks the metrics and reads the outbox: on the I/O thread it froze every connection.
   EXPECT_TRUE(Api::needs_pool("GET", "/metrics"));
   EXPECT_FALSE(Api::needs_pool("GET", "/healthz"));
+  // /readyz answers from the readiness probe's last result on the I/O thread, so an instance
+  // whose pool is full still answers its balancer (the next test: such routes are answered).
+  EXPECT_FALSE(Api::needs_pool("GET", "/readyz"));
 }
 
 TEST(Server, HandlersSeeThePeersAddressForPerAddressLimits) {

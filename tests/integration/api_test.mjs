@@ -539,6 +539,8 @@ describe('operations', () => {
     assert.equal(r.json.status, 'ready');
     assert.ok(Object.keys(r.json.checks).length > 0);
     for (const [name, ok] of Object.entries(r.json.checks)) assert.equal(ok, true, name);
+    // answered from the readiness probe, which has run
+    assert.ok(Number.isInteger(r.json.probe_age_ms) && r.json.probe_age_ms >= 0, r.text);
   });
 
   test('/metrics counts HTTP requests and verified age_over_18 proofs', async () => {

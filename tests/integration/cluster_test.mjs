@@ -381,7 +381,13 @@ test('Redis killed (every key lost) and restarted on its port: while down, verif
   await redis.kill();
   const down = [];
   for (const s of instances) {
-    const ready = await call(s.url, 'GET', '/readyz');
+    // /readyz answers from a probe that runs every 250 ms (readiness_probe_ms): wait for it.
+    let ready;
+    for (const deadline = Date.now() + 15_000; ;) {
+      ready = await call(s.url, 'GET', '/readyz');
+      if (ready.status !== 200 || Date.now() > deadline) break;
+      await sleep(50);
+    }
     assert.equal(ready.status, 503, `${s.name}: ${ready.text}`);
     assert.equal(ready.json.error_code, 'NOT_READY');
     assert.equal(ready.json.checks.cache, false);

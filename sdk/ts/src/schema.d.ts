@@ -106,7 +106,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when storage answers and at least one circuit is loaded, else 503 with the failing check named.
+         * @description 200 when storage and cache answer, at least one circuit is loaded and the server is not shutting down, else 503 with the failing checks named. Storage and cache are probed every readiness_probe_ms on a thread of their own; the answer comes from the last probe, on the I/O thread, never queued behind verifications. A probe that has not finished for four periods (at least 2 s) fails both checks.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1128,6 +1128,8 @@ export interface components {
             } & {
                 [key: string]: boolean;
             };
+            /** @description Milliseconds since the readiness probe last finished (null before its first run). */
+            probe_age_ms?: number | null;
             /** @description Every circuit key this instance verifies with (docs/ceremony.md). */
             keys?: {
                 claim_type: string;
