@@ -161,6 +161,13 @@ y += `  - name: proofgate-operations
         annotations:
           summary: "{{ $labels.instance }} closed connections at once ({{ $labels.reason }}): raise max_connections or the file limit"
           runbook: docs/observability.md#queues
+      - alert: ProofgateChainDisagrees
+        expr: sum by (instance) (increase(proofgate_chain_disagreements_total[10m])) > 0
+        labels:
+          severity: page
+        annotations:
+          summary: "{{ $labels.instance }}: a deployed Groth16 verifier answered otherwise than the server on the same proof (chain_check): a wrong deployment file, a verifier of another key, or a bug on one side"
+          runbook: docs/observability.md#chain
 `;
 fs.writeFileSync(process.argv[2], y);
 
@@ -226,6 +233,13 @@ if (process.argv[3]) {
         { eval_time: '2m', alertname: 'ProofgateFeedEntryRefused', exp_alerts: [] },
         { eval_time: '4m', alertname: 'ProofgateFeedEntryRefused', exp_alerts: [{ exp_labels: { severity: 'page', issuer: 'moha', reason: 'bad_signature' },
           exp_annotations: { summary: 'the verifier refused entries of the moha root feed (bad_signature): tampered, forked or out of order; it keeps its last good state', runbook: 'docs/observability.md#feeds' } }] },
+      ] },
+    { name: 'a chain_check disagreement pages at once',
+      input_series: [{ series: 'proofgate_chain_disagreements_total{job="proofgate",instance="a"}', values: '0 0 0 1 1 1' }],
+      alert_rule_test: [
+        { eval_time: '2m', alertname: 'ProofgateChainDisagrees', exp_alerts: [] },
+        { eval_time: '4m', alertname: 'ProofgateChainDisagrees', exp_alerts: [{ exp_labels: { severity: 'page', instance: 'a' },
+          exp_annotations: { summary: 'a: a deployed Groth16 verifier answered otherwise than the server on the same proof (chain_check): a wrong deployment file, a verifier of another key, or a bug on one side', runbook: 'docs/observability.md#chain' } }] },
       ] },
     { name: 'a worker queue over 256 for 2 minutes pages',
       input_series: [{ series: 'proofgate_pool_queue_depth{job="proofgate",instance="a"}', values: '0 300 300 300 300 300' }],

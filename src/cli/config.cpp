@@ -10,8 +10,10 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "chain/deployment.hpp"
 #include "core/release_signature.hpp"
 #include "feed/follower.hpp"
+#include "webhooks/url.hpp"
 
 namespace pg::cli {
 
@@ -55,6 +57,26 @@ std::string check_feed_sides(const Settings& s) {
       }
     }
   }
+  return {};
+}
+
+std::string check_chain_deployment(std::string_view v) {
+  if (v.empty()) return {};
+  const auto parsed = chain::read_deployment_file(std::string(v));
+  return parsed ? std::string() : "the deployment file: " + parsed.error().to_string();
+}
+
+/// chain_rpc_url is never echoed (a provider's URL may hold its access key); chain_check needs
+/// both the node and the deployment.
+std::string check_chain(const Settings& s) {
+  if (!s.chain_rpc_url.empty()) {
+    const auto url = webhooks::parse_webhook_url(s.chain_rpc_url);
+    if (const auto* e = std::get_if<std::string>(&url)) return "chain_rpc_url: " + *e;
+  }
+  if (s.chain_check && s.chain_rpc_url.empty())
+    return "chain_check: true needs chain_rpc_url (the node to ask)";
+  if (s.chain_check && s.chain_deployment.empty())
+    return "chain_check: true needs chain_deployment (the verifiers to ask)";
   return {};
 }
 
@@ -318,6 +340,17 @@ const std::vector<SettingSpec>& setting_specs() {
       text("webhook_retry_schedule", &S::webhook_retry_schedule, "5,30,120,600,3600,14400,43200",
            kWebhooks, "the waits after each failed attempt; the last one failing makes it dead",
            check_retry_schedule, "1 to 30 comma-separated seconds"),
+      text("chain_deployment", &S::chain_deployment, "", kServe,
+           "the deployment file of `proofgate chain deploy`: \"mode\":\"onchain\" verifies "
+           "answer with its verifiers' calldata (docs/onchain.md); empty: onchain is refused",
+           check_chain_deployment, "a file path"),
+      text("chain_rpc_url", &S::chain_rpc_url, "", kServe,
+           "JSON-RPC URL (http or https) of an Ethereum node chain_check asks with eth_call"),
+      flag("chain_check", &S::chain_check, "false", kServe,
+           "an onchain verify also asks the deployed verifier (eth_call) and is refused when it "
+           "disagrees (CHAIN_DISAGREES) or cannot be asked (CHAIN_UNAVAILABLE)"),
+      integer("chain_check_timeout_ms", &S::chain_check_timeout_ms, "2000", 100, 60000, kServe,
+              "time for one chain_check eth_call: connect, send, answer"),
       choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
              "lowest level of the JSON log lines written"),
   };
@@ -423,6 +456,8 @@ Settings resolve_settings(const RawSettings& flags,
     }
   }
   if (const std::string problem = check_feed_sides(out); !problem.empty())
+    throw std::runtime_error(problem);
+  if (const std::string problem = check_chain(out); !problem.empty())
     throw std::runtime_error(problem);
   return out;
 }

@@ -77,6 +77,11 @@ struct Settings {
   std::uint64_t webhook_per_client = 0;
   std::uint64_t webhook_poll_ms = 0;
   std::string webhook_retry_schedule;
+  // The on-chain mode (docs/onchain.md).
+  std::string chain_deployment;
+  std::string chain_rpc_url;
+  bool chain_check = false;
+  std::uint64_t chain_check_timeout_ms = 0;
   // Logs.
   std::string log_level;
 };

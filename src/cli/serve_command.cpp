@@ -15,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/config.hpp"
 #include "cli/demo.hpp"
+#include "cli/onchain_wiring.hpp"
 #include "cli/sms_files.hpp"
 #include "cli/worker_settings.hpp"
 #include "core/catalog.hpp"
@@ -95,6 +96,8 @@ int serve(const Settings& s) {
   if (!sandbox_sources) throw std::runtime_error(sandbox_sources.error());
   for (auto& source : *sandbox_sources) feed_sources->push_back(std::move(source));
   service.default_request_ttl_s = static_cast<std::int64_t>(s.request_ttl_seconds);
+  const OnchainWiring onchain = onchain_wiring(s);
+  service.chain_check = onchain.chain_check;
 
   const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;
@@ -204,7 +207,7 @@ int serve(const Settings& s) {
   http::Api api({proofs, *data.store, cache, metrics, artifact_files,
                  [&stopping] { return stopping.load(); }, &admin,
                  sha256_setting(s.metrics_token_sha256), &lifecycle_api, &circuit_gate, &oauth_api,
-                 &citizen_api});
+                 &citizen_api, onchain.deployment.get()});
   api.start_readiness_probe(std::chrono::milliseconds(s.readiness_probe_ms));
   std::atomic<bool> worker_stop{false};
   std::thread worker_thread;

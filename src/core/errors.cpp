@@ -48,6 +48,12 @@ constexpr std::string_view name_of(ErrorCode code) noexcept {
       return "WRONG_CODE";
     case ErrorCode::kCodeExpired:
       return "CODE_EXPIRED";
+    case ErrorCode::kOnchainUnavailable:
+      return "ONCHAIN_UNAVAILABLE";
+    case ErrorCode::kChainDisagrees:
+      return "CHAIN_DISAGREES";
+    case ErrorCode::kChainUnavailable:
+      return "CHAIN_UNAVAILABLE";
     case ErrorCode::kNotReady:
       return "NOT_READY";
     case ErrorCode::kInternal:

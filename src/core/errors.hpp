@@ -33,6 +33,9 @@ enum class ErrorCode {
   kRateLimited,
   kWrongCode,
   kCodeExpired,
+  kOnchainUnavailable,
+  kChainDisagrees,
+  kChainUnavailable,
   kNotReady,
   kInternal,
 };
@@ -64,6 +67,9 @@ inline constexpr ErrorCode kErrorCodes[] = {
     ErrorCode::kRateLimited,
     ErrorCode::kWrongCode,
     ErrorCode::kCodeExpired,
+    ErrorCode::kOnchainUnavailable,
+    ErrorCode::kChainDisagrees,
+    ErrorCode::kChainUnavailable,
     ErrorCode::kNotReady,
     ErrorCode::kInternal,
 };

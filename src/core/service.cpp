@@ -450,7 +450,7 @@ Outcome<ProofRequest> ProofService::create_request(const Client& client, std::st
 
 Outcome<ProofService::VerifyInput> ProofService::decode_verify(std::string_view body) {
   auto decoded = decode_object(body, {"claim_type", "circuit_version", "proof", "public_signals",
-                                      "request", "account_link"});
+                                      "request", "account_link", "mode"});
   if (auto* e = std::get_if<ApiError>(&decoded)) return *e;
   const json::object& o = std::get<json::value>(decoded).get_object();
   for (const std::string_view required :
@@ -474,6 +474,13 @@ Outcome<ProofService::VerifyInput> ProofService::decode_verify(std::string_view 
       return invalid("account_link", "must be an account link token (docs/citizens.md)");
     }
     in.account_link = std::string(link->get_string());
+  }
+  if (const json::value* mode = o.if_contains("mode")) {
+    if (!mode->is_string() ||
+        (mode->get_string() != "offchain" && mode->get_string() != "onchain")) {
+      return invalid("mode", "must be \"offchain\" or \"onchain\"");
+    }
+    in.onchain = mode->get_string() == "onchain";
   }
   const json::value& request = o.at("request");
   if (!request.is_object()) return invalid("request", "must be an object");
@@ -631,6 +638,16 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
     }
   }
   if (!failure) failure = check_pairing(**circuit, in);
+  // The deployed verifier's verdict on the same proof, when asked for (docs/onchain.md): only
+  // once the pairing check has run, and only for onchain verifies.
+  if (in.onchain && settings_.chain_check &&
+      (!failure || failure->code == ErrorCode::kInvalidProof)) {
+    if (auto refused = settings_.chain_check(in, !failure)) {
+      if (refused->code == ErrorCode::kChainDisagrees) counters_.chain_disagreements++;
+      if (refused->code == ErrorCode::kChainUnavailable) counters_.chain_unavailable++;
+      return *refused;  // not recorded, not remembered: the nonce claim is released
+    }
+  }
   // Rounded up: a proof answered in 0.3 ms counts 1 ms.
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const std::int64_t latency_ms = std::chrono::ceil<std::chrono::milliseconds>(elapsed).count();

@@ -23,6 +23,20 @@
 
 namespace pg::core {
 
+/// A decoded POST /api/v1/verify body.
+struct VerifyInput {
+  std::string claim_type;
+  std::string circuit_version;
+  crypto::Proof proof;
+  std::vector<crypto::Fr> publics;
+  std::vector<std::string> decimals;  // the public signals' canonical decimals
+  std::string nonce;
+  std::string domain;
+  std::optional<std::string> account_link;  // a citizen's link token (docs/citizens.md)
+  /// `"mode":"onchain"`: the answer carries the verifier call's calldata (docs/onchain.md).
+  bool onchain = false;
+};
+
 struct ServiceSettings {
   std::chrono::milliseconds idempotency_ttl{std::chrono::minutes(10)};
   std::chrono::milliseconds root_grace{std::chrono::hours(1)};
@@ -38,6 +52,11 @@ struct ServiceSettings {
   /// The citizen's account a verify body's `account_link` token names, bound to the request's
   /// nonce (core::CitizenService::resolve_link); empty: account_link is refused.
   std::function<Outcome<std::string>(std::string_view token, std::string_view nonce)> account_links;
+  /// `chain_check` (docs/onchain.md): for a `"mode":"onchain"` verify whose pairing check ran,
+  /// the deployed verifier's verdict on the same proof against `server_accepts`: nullopt when
+  /// they agree, else CHAIN_DISAGREES or CHAIN_UNAVAILABLE (nothing is then recorded, and the
+  /// nonce stays unspent). Empty: no chain check (never called for offchain verifies).
+  std::function<std::optional<ApiError>(const VerifyInput& in, bool server_accepts)> chain_check;
 };
 
 /// A proof that passed every check and was recorded.
@@ -65,6 +84,8 @@ struct VerifyOutcome {
 struct ServiceCounters {
   std::atomic<std::uint64_t> nonce_cache_claimed{0}, nonce_cache_taken{0}, nonce_db_taken{0};
   std::atomic<std::uint64_t> idempotency_new{0}, idempotency_replayed{0}, idempotency_conflict{0};
+  // chain_check: the deployed verifier disagreed with the server; could not be asked.
+  std::atomic<std::uint64_t> chain_disagreements{0}, chain_unavailable{0};
 };
 
 /// Nepal's civil date (UTC+05:45) at `ms` as yyyymmdd: the date a proof's `today` is.
@@ -99,17 +120,7 @@ class ProofService {
   /// POST /api/v1/requests: a stored proof request, or the refusal naming the field.
   Outcome<ProofRequest> create_request(const Client& client, std::string_view body);
 
-  /// A decoded POST /api/v1/verify body.
-  struct VerifyInput {
-    std::string claim_type;
-    std::string circuit_version;
-    crypto::Proof proof;
-    std::vector<crypto::Fr> publics;
-    std::vector<std::string> decimals;  // the public signals' canonical decimals
-    std::string nonce;
-    std::string domain;
-    std::optional<std::string> account_link;  // a citizen's link token (docs/citizens.md)
-  };
+  using VerifyInput = core::VerifyInput;
   /// Strict decoding of a verify body (INVALID_REQUEST naming the field).
   static Outcome<VerifyInput> decode_verify(std::string_view body);
   /// The verify flow after authentication and decoding (docs/api.md, steps 3 to 8); `body` is

@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <iostream>
 
+#include "chain/calldata.hpp"
+#include "chain/deployment_lookup.hpp"
 #include "core/secrets.hpp"
 #include "http/admin.hpp"
 #include "http/citizen_api.hpp"
@@ -460,6 +462,17 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         d_.metrics.observe_verify("-", core::error_name(input.error().code));
         return partner_reply(problem(input.error()));
       }
+      // 2b. "mode":"onchain" needs a deployed verifier for this very key, before anything is
+      // recorded (docs/onchain.md).
+      const chain::DeployedVerifier* deployed = nullptr;
+      if (input->onchain) {
+        auto found = onchain_verifier(*input);
+        if (!found) {
+          d_.metrics.observe_verify(input->claim_type, core::error_name(found.error().code));
+          return partner_reply(problem(found.error()));
+        }
+        deployed = *found;
+      }
       core::VerifyOutcome outcome;
       try {
         outcome = d_.service.verify(*client, *input, request.body, request.idempotency_key);
@@ -473,7 +486,13 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       const auto* refused = std::get_if<core::ApiError>(&outcome.result);
       d_.metrics.observe_verify(input->claim_type,
                                 refused ? core::error_name(refused->code) : "verified");
-      HttpReply answer = present_verify(outcome, client->mode);
+      std::optional<json::object> bundle;
+      if (deployed && !refused) {
+        // From the body alone, so an idempotent replay answers the same bundle.
+        bundle = onchain_bundle(*d_.deployment, *deployed,
+                                chain::encode_verify_call(input->proof, input->publics));
+      }
+      HttpReply answer = present_verify(outcome, client->mode, bundle ? &*bundle : nullptr);
       if (d_.circuits) {
         for (auto& h : core::deprecation_headers(
                  d_.circuits->state(input->claim_type, input->circuit_version)))
@@ -486,6 +505,32 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
       return partner_reply(proof ? present_status(*proof, client->mode) : problem(proof.error()));
     }
   }
+}
+
+core::Outcome<const chain::DeployedVerifier*> Api::onchain_verifier(
+    const core::VerifyInput& in) const {
+  const auto unavailable = [](std::string detail) {
+    return core::ApiError{core::ErrorCode::kOnchainUnavailable, "mode", std::move(detail)};
+  };
+  if (!d_.deployment) return unavailable("no chain deployment is configured on this server");
+  const chain::DeployedVerifier* v =
+      chain::find_verifier(*d_.deployment, in.claim_type, in.circuit_version);
+  if (!v) {
+    return unavailable("no verifier is deployed for " + in.claim_type + " " + in.circuit_version);
+  }
+  // The contract must check this version's very key: else its verdict would be another key's.
+  if (const core::Circuit* c = d_.service.catalog().find(in.claim_type, in.circuit_version)) {
+    const auto sha = c->sha256.find("verification_key.json");
+    if (sha == c->sha256.end() || sha->second != v->vkey_sha256) {
+      return unavailable("the verifier deployed for " + in.claim_type + " " + in.circuit_version +
+                         " was made from another verification key");
+    }
+  }
+  if (v->public_inputs != in.publics.size()) {
+    return unavailable("the verifier deployed for " + in.claim_type + " " + in.circuit_version +
+                       " takes " + std::to_string(v->public_inputs) + " public signals");
+  }
+  return v;
 }
 
 HttpReply Api::artifact(const HttpRequest& request, std::string_view claim,

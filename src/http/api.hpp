@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "chain/deployment.hpp"
 #include "core/artifacts.hpp"
 #include "core/service.hpp"
 #include "http/message.hpp"
@@ -49,6 +50,8 @@ class Api {
     core::CircuitGate* circuits = nullptr;  // deprecation headers on verify answers (may be null)
     OAuthApi* oauth = nullptr;       // /oauth/token, /.well-known/jwks.json; null: not served
     CitizenApi* citizens = nullptr;  // /api/v1/account; null: not served
+    // The verifiers on chain (`chain_deployment`) for "mode":"onchain"; null: none configured.
+    const chain::Deployment* deployment = nullptr;
   };
   explicit Api(Deps deps) : d_(deps) {}
   ~Api();
@@ -72,6 +75,9 @@ class Api {
  private:
   HttpReply dispatch(const HttpRequest& request, HttpReply& reply);
   boost::json::array keys_json() const;
+  /// The deployed verifier a "mode":"onchain" verify of `in` is answered with, or
+  /// ONCHAIN_UNAVAILABLE saying why there is none.
+  core::Outcome<const chain::DeployedVerifier*> onchain_verifier(const core::VerifyInput& in) const;
   HttpReply artifact(const HttpRequest& request, std::string_view claim, std::string_view version,
                      std::string_view file);
 

@@ -118,6 +118,17 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
          std::to_string(s.idempotency_replayed.load()) + "\n";
   out += "proofgate_idempotency_total{result=\"conflict\"} " +
          std::to_string(s.idempotency_conflict.load()) + "\n";
+  out +=
+      "# HELP proofgate_chain_disagreements_total chain_check: the deployed verifier's verdict "
+      "differed from the server's (an alert: docs/onchain.md).\n"
+      "# TYPE proofgate_chain_disagreements_total counter\n"
+      "proofgate_chain_disagreements_total " +
+      std::to_string(s.chain_disagreements.load()) +
+      "\n"
+      "# HELP proofgate_chain_unavailable_total chain_check: the node could not be asked.\n"
+      "# TYPE proofgate_chain_unavailable_total counter\n"
+      "proofgate_chain_unavailable_total " +
+      std::to_string(s.chain_unavailable.load()) + "\n";
   out += "# HELP proofgate_pool_queue_depth Requests waiting for a worker thread.\n";
   out += "# TYPE proofgate_pool_queue_depth gauge\n";
   out += "proofgate_pool_queue_depth " + std::to_string(pool_queue_depth.load()) + "\n";

@@ -61,6 +61,12 @@ constexpr Row row(core::ErrorCode code) noexcept {
       return {401, "Wrong sign-in code"};
     case ErrorCode::kCodeExpired:
       return {410, "Sign-in code expired"};
+    case ErrorCode::kOnchainUnavailable:
+      return {422, "No on-chain verifier for this circuit version"};
+    case ErrorCode::kChainDisagrees:
+      return {502, "The chain's verifier disagrees with the server"};
+    case ErrorCode::kChainUnavailable:
+      return {503, "The chain could not be asked"};
     case ErrorCode::kNotReady:
       return {503, "Not ready"};
     case ErrorCode::kInternal:
@@ -134,24 +140,39 @@ HttpReply present_request(const core::ProofRequest& req, core::Mode mode) {
   return json_reply(201, o);
 }
 
-HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode) {
+HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode,
+                         const json::object* onchain) {
   HttpReply r;
   if (const auto* v = std::get_if<core::Verified>(&outcome.result)) {
-    r = json_reply(200, json::object{{"status", "verified"},
-                                     {"proof_id", v->proof_id},
-                                     {"claim_type", v->claim_type},
-                                     {"circuit_version", v->circuit_version},
-                                     {"mode", core::mode_name(mode)},
-                                     {"nullifier", v->nullifier},
-                                     {"ts", core::rfc3339(v->at)},
-                                     {"issuer", v->issuer},
-                                     {"root_seq", v->root_seq},
-                                     {"root_age_seconds", v->root_age_seconds}});
+    json::object body{{"status", "verified"},          {"proof_id", v->proof_id},
+                      {"claim_type", v->claim_type},   {"circuit_version", v->circuit_version},
+                      {"mode", core::mode_name(mode)}, {"nullifier", v->nullifier},
+                      {"ts", core::rfc3339(v->at)},    {"issuer", v->issuer},
+                      {"root_seq", v->root_seq},       {"root_age_seconds", v->root_age_seconds}};
+    if (onchain) body["onchain"] = *onchain;
+    r = json_reply(200, body);
   } else {
     r = problem(std::get<core::ApiError>(outcome.result));
   }
   if (outcome.replayed) r.headers.emplace_back("Idempotent-Replayed", "true");
   return r;
+}
+
+json::object onchain_bundle(const chain::Deployment& deployment,
+                            const chain::DeployedVerifier& verifier,
+                            const chain::VerifierCall& call) {
+  const auto pair = [](const std::array<std::string, 2>& v) { return json::array{v[0], v[1]}; };
+  json::array pub;
+  for (const auto& s : call.pub_signals) pub.push_back(json::string(s));
+  return json::object{{"chain_id", deployment.chain_id},
+                      {"verifier", verifier.address.to_checksum()},
+                      {"function", call.function},
+                      {"selector", call.selector},
+                      {"calldata", call.calldata},
+                      {"args", json::object{{"a", pair(call.a)},
+                                            {"b", json::array{pair(call.b[0]), pair(call.b[1])}},
+                                            {"c", pair(call.c)},
+                                            {"pubSignals", std::move(pub)}}}};
 }
 
 HttpReply present_status(const core::ProofRecord& proof, core::Mode mode) {

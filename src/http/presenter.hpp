@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <string_view>
 
+#include "chain/calldata.hpp"
+#include "chain/deployment.hpp"
 #include "core/errors.hpp"
 #include "core/model.hpp"
 #include "core/service.hpp"
@@ -28,7 +30,14 @@ HttpReply present_request(const core::ProofRequest& request, core::Mode mode = c
 /// 200 {status, proof_id, claim_type, circuit_version, nullifier, ts}, or the refusal;
 /// `Idempotent-Replayed: true` on a stored outcome.
 /// `mode`: the partner client's, in the verified answer (api.cpp adds it to refusals).
-HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode = core::Mode::kLive);
+/// `onchain`, when given, is added to a verified answer as its "onchain" member.
+HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode = core::Mode::kLive,
+                         const boost::json::object* onchain = nullptr);
+/// The calldata bundle of a "mode":"onchain" answer (docs/onchain.md): chain_id, verifier,
+/// function, selector, calldata, args {a, b, c, pubSignals}.
+boost::json::object onchain_bundle(const chain::Deployment& deployment,
+                                   const chain::DeployedVerifier& verifier,
+                                   const chain::VerifierCall& call);
 /// 200 with a proof's metadata.
 HttpReply present_status(const core::ProofRecord& proof, core::Mode mode = core::Mode::kLive);
 

@@ -167,6 +167,30 @@ TEST_F(ConfigTest, errors_name_the_setting_the_problem_and_the_source) {
   EXPECT_EQ(error_of({{"database_url", "postgresql://u:secret@h/db"}}, false), "");
 }
 
+TEST_F(ConfigTest, chain_settings_are_checked_together_and_the_rpc_url_is_never_echoed) {
+  // chain_check needs the node and the deployment.
+  EXPECT_EQ(error_of({{"chain_check", "true"}}, false),
+            "chain_check: true needs chain_rpc_url (the node to ask)");
+  EXPECT_EQ(error_of({{"chain_check", "true"}, {"chain_rpc_url", "http://127.0.0.1:8545"}}, false),
+            "chain_check: true needs chain_deployment (the verifiers to ask)");
+  // A provider's URL may hold its access key: the refusal does not repeat it.
+  const std::string e = error_of({{"chain_rpc_url", "ftp://node.example/v3/SECRETKEY"}}, false);
+  EXPECT_EQ(e.rfind("chain_rpc_url: ", 0), 0u) << e;
+  EXPECT_EQ(e.find("SECRETKEY"), std::string::npos) << e;
+  // The deployment file is read strictly, the refusal naming the file's member.
+  write(R"({"chain_id": 31337})");
+  std::string bad = error_of({{"chain_deployment", file_.string()}}, false);
+  EXPECT_EQ(bad.rfind("chain_deployment: the deployment file: ", 0), 0u) << bad;
+  EXPECT_NE(bad.find("circuit_registry"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("(from --chain-deployment)"), std::string::npos) << bad;
+  bad = error_of({{"chain_deployment", "/nonexistent/deployment.json"}}, false);
+  EXPECT_EQ(bad.rfind("chain_deployment: the deployment file: ", 0), 0u) << bad;
+  const Settings s = resolve_settings({}, std::nullopt);
+  EXPECT_FALSE(s.chain_check);
+  EXPECT_EQ(s.chain_check_timeout_ms, 2000u);
+  EXPECT_TRUE(s.chain_deployment.empty());
+}
+
 TEST_F(ConfigTest, root_grace_seconds_has_a_maximum_of_a_day) {
   // docs/issuers.md: 0 to 86400; a longer grace would let a revoked credential prove for days.
   EXPECT_EQ(error_of({{"root_grace_seconds", "86401"}}, false),

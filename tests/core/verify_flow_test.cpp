@@ -873,6 +873,68 @@ TEST_F(VerifyFlowTest, a_verified_proof_is_recorded_with_its_event_and_nullifier
   EXPECT_EQ(events[0].proof_id, v.proof_id);
 }
 
+TEST_F(VerifyFlowTest,
+       onchain_chain_check_is_asked_after_the_pairing_and_a_refusal_spends_nothing) {
+  ServiceSettings s = settings();
+  std::optional<ApiError> answer;
+  std::vector<bool> asked;  // the server's verdict of each call
+  s.chain_check = [&](const VerifyInput& in, bool server_accepts) {
+    EXPECT_TRUE(in.onchain);
+    asked.push_back(server_accepts);
+    return answer;
+  };
+  ProofService checked(store_, cache_, clock_, catalog_, s);
+  const auto run = [&](const std::string& text, std::string_view mode) {
+    json::value body = json::parse(text);
+    if (!mode.empty()) body.as_object()["mode"] = mode;
+    const std::string with_mode = json::serialize(body);
+    auto in = ProofService::decode_verify(with_mode);
+    EXPECT_TRUE(in.ok());
+    return checked.verify(client_, *in, with_mode, std::nullopt);
+  };
+  // Offchain (absent or explicit) never asks the chain.
+  EXPECT_TRUE(std::holds_alternative<Verified>(run(body_for(age_request()), "").result));
+  EXPECT_TRUE(std::holds_alternative<Verified>(run(body_for(age_request()), "offchain").result));
+  EXPECT_TRUE(asked.empty());
+  // The chain disagrees: refused, counted, not recorded, the nonce unspent.
+  const ProofRequest req = age_request();
+  answer = ApiError{ErrorCode::kChainDisagrees, "", "the chain says false"};
+  const auto refused = run(body_for(req), "onchain");
+  EXPECT_EQ(code(refused), ErrorCode::kChainDisagrees);
+  EXPECT_TRUE(refusal(refused).proof_id.empty());
+  EXPECT_EQ(asked, std::vector<bool>{true});
+  EXPECT_FALSE(store_.nonce_answered(client_.id, req.nonce));
+  EXPECT_EQ(checked.counters().chain_disagreements.load(), 1u);
+  answer = ApiError{ErrorCode::kChainUnavailable, "", "the node is down"};
+  EXPECT_EQ(code(run(body_for(req), "onchain")), ErrorCode::kChainUnavailable);
+  EXPECT_EQ(checked.counters().chain_unavailable.load(), 1u);
+  // The chain agrees: verified and recorded.
+  answer.reset();
+  EXPECT_TRUE(std::holds_alternative<Verified>(run(body_for(req), "onchain").result));
+  EXPECT_TRUE(store_.nonce_answered(client_.id, req.nonce));
+  // A proof the server refuses at the pairing is asked about too (server_accepts false); one
+  // refused earlier (a binding mismatch) is not.
+  const ProofRequest bad = age_request();
+  std::vector<Fr> other = publics_for(bad);
+  other[0] += Fr::one();
+  EXPECT_EQ(code(run(body_for(bad, publics_for(bad), other), "onchain")), ErrorCode::kInvalidProof);
+  EXPECT_EQ(asked.back(), false);
+  const std::size_t calls = asked.size();
+  const ProofRequest unbound = age_request();
+  std::vector<Fr> wrong = publics_for(unbound);
+  wrong[2] += Fr::one();
+  EXPECT_EQ(code(run(body_for(unbound, wrong), "onchain")), ErrorCode::kBindingMismatch);
+  EXPECT_EQ(asked.size(), calls);
+  // Any other mode is refused at decoding, naming it.
+  for (const char* mode : {"OnChain", "chain", ""}) {
+    json::value body = json::parse(body_for(age_request()));
+    body.as_object()["mode"] = mode;
+    const auto in = ProofService::decode_verify(json::serialize(body));
+    ASSERT_FALSE(in.ok()) << mode;
+    EXPECT_EQ(in.error().field, "mode");
+  }
+}
+
 // --- the key policy ---
 
 TEST(KeyPolicyTest, refuses_a_development_ceremony_unless_allowed_and_marks_it) {

@@ -47,6 +47,8 @@ export interface paths {
          *     8. The Groth16 check → `INVALID_PROOF`.
          *
          *     Steps 7 and 8 failing answer 422 with a `Rejection` (`"outcome":"rejected"` and a `proof_id`): the attempt is recorded as a `failed` proof and the nonce is spent.
+         *
+         *     With `"mode":"onchain"`: before step 3, a server without a verifier deployed for this claim type and version answers 422 `ONCHAIN_UNAVAILABLE`; the verified answer carries `onchain`. With `chain_check`, after step 8 the deployed verifier is asked (`eth_call`): a different verdict answers 502 `CHAIN_DISAGREES`, a node that cannot be asked 503 `CHAIN_UNAVAILABLE`; neither is recorded nor spends the nonce.
          */
         post: operations["verifyProof"];
         delete?: never;
@@ -913,10 +915,10 @@ export interface components {
             /** @description The HTTP status of the answer. */
             status: number;
             /**
-             * @description The machine-readable reason. HTTP status by code: INVALID_REQUEST 400, UNAUTHORIZED 401, UNAUTHORIZED_SCOPE 403, CLIENT_SUSPENDED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, UNKNOWN_CIRCUIT 404, CIRCUIT_DISABLED 422, REQUEST_EXPIRED 410, NONCE_REPLAY 409, IDEMPOTENCY_CONFLICT 409, CONFLICT 409, BINDING_MISMATCH 422, STALE_ROOT 422, ROOT_MODE_MISMATCH 422, INVALID_PROOF 422, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, RATE_LIMITED 429, WRONG_CODE 401, CODE_EXPIRED 410, NOT_READY 503, INTERNAL 500.
+             * @description The machine-readable reason. HTTP status by code: INVALID_REQUEST 400, UNAUTHORIZED 401, UNAUTHORIZED_SCOPE 403, CLIENT_SUSPENDED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED 405, UNKNOWN_CIRCUIT 404, CIRCUIT_DISABLED 422, REQUEST_EXPIRED 410, NONCE_REPLAY 409, IDEMPOTENCY_CONFLICT 409, CONFLICT 409, BINDING_MISMATCH 422, STALE_ROOT 422, ROOT_MODE_MISMATCH 422, INVALID_PROOF 422, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415, RATE_LIMITED 429, WRONG_CODE 401, CODE_EXPIRED 410, ONCHAIN_UNAVAILABLE 422, CHAIN_DISAGREES 502, CHAIN_UNAVAILABLE 503, NOT_READY 503, INTERNAL 500.
              * @enum {string}
              */
-            error_code: "INVALID_REQUEST" | "UNAUTHORIZED" | "UNAUTHORIZED_SCOPE" | "CLIENT_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNKNOWN_CIRCUIT" | "CIRCUIT_DISABLED" | "REQUEST_EXPIRED" | "NONCE_REPLAY" | "IDEMPOTENCY_CONFLICT" | "CONFLICT" | "BINDING_MISMATCH" | "STALE_ROOT" | "ROOT_MODE_MISMATCH" | "INVALID_PROOF" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "WRONG_CODE" | "CODE_EXPIRED" | "NOT_READY" | "INTERNAL";
+            error_code: "INVALID_REQUEST" | "UNAUTHORIZED" | "UNAUTHORIZED_SCOPE" | "CLIENT_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNKNOWN_CIRCUIT" | "CIRCUIT_DISABLED" | "REQUEST_EXPIRED" | "NONCE_REPLAY" | "IDEMPOTENCY_CONFLICT" | "CONFLICT" | "BINDING_MISMATCH" | "STALE_ROOT" | "ROOT_MODE_MISMATCH" | "INVALID_PROOF" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "WRONG_CODE" | "CODE_EXPIRED" | "ONCHAIN_UNAVAILABLE" | "CHAIN_DISAGREES" | "CHAIN_UNAVAILABLE" | "NOT_READY" | "INTERNAL";
             /** @description What is wrong, without echoing secrets. */
             detail: string;
             /**
@@ -1051,6 +1053,12 @@ export interface components {
             };
             /** @description Optional: a citizen's account link token (`POST /api/v1/account/link-token`, an opaque `pgl_` handle) bound to this request's nonce and spent by this verify. When the proof verifies, its row is linked to the citizen's account (docs/citizens.md). A token that is invalid, expired, spent or bound to another nonce answers 400 `INVALID_REQUEST` (field `account_link`) and nothing is recorded: the nonce stays unspent and the refusal is not remembered under the Idempotency-Key. */
             account_link?: string;
+            /**
+             * @description `onchain`: the verified answer carries `onchain`, the calldata of the verifyProof call to the verifier deployed for this claim type and version (docs/onchain.md). Without a deployed verifier: 422 `ONCHAIN_UNAVAILABLE`, nothing recorded. Any other value: 400 `INVALID_REQUEST` naming `mode`.
+             * @default offchain
+             * @enum {unknown}
+             */
+            mode?: "offchain" | "onchain";
         };
         Verified: {
             /** @constant */
@@ -1077,6 +1085,8 @@ export interface components {
              * @enum {unknown}
              */
             mode: "live" | "test";
+            /** @description Only for a `"mode":"onchain"` verify: the verifier call's calldata bundle. An idempotent replay answers the same bundle. */
+            onchain?: components["schemas"]["OnchainCall"];
         };
         ProofStatus: {
             /** Format: uuid */
@@ -1385,6 +1395,26 @@ export interface components {
             /** @description An opaque handle (256 random bits) naming nothing; the server keeps its SHA-256 with the account, the nonce and the expiry. Spent by the first verify that brings it with its nonce. */
             link_token: string;
             expires_in: number;
+        };
+        /** @description The call to the Groth16 verifier deployed on chain for the proof's claim type and version (a `"mode":"onchain"` verify): snarkjs's calldata layout, so wallets and contracts need no change. */
+        OnchainCall: {
+            /** @description The chain the deployment is on (EIP-155 chain id). */
+            chain_id: number;
+            /** @description The verifier contract's address, EIP-55 checksummed. */
+            verifier: string;
+            /** @description `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N])`, N the number of public signals. */
+            function: string;
+            /** @description The first four bytes of keccak256(`function`). */
+            selector: string;
+            /** @description The selector followed by the ABI-encoded arguments (32 bytes each): what a partner sends to `verifier`. */
+            calldata: string;
+            /** @description The arguments as canonical decimals; `b`'s Fp2 coordinates as [c1, c0] (snarkjs's `exportsoliditycalldata`). */
+            args: {
+                a: components["schemas"]["Decimal"][];
+                b: components["schemas"]["Decimal"][][];
+                c: components["schemas"]["Decimal"][];
+                pubSignals: components["schemas"]["Decimal"][];
+            };
         };
     };
     responses: never;
@@ -1764,7 +1794,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A `Problem` when the circuit version is disabled (step 6) or the body names another claim type, version or domain than the proof request (step 5); a `Rejection` with a `proof_id` when a public signal, the root or the Groth16 check fails (steps 7 and 8: recorded as a `failed` proof, the nonce spent). */
+            /** @description A `Problem` when the circuit version is disabled (step 6) or the body names another claim type, version or domain than the proof request (step 5); a `Rejection` with a `proof_id` when a public signal, the root or the Groth16 check fails (steps 7 and 8: recorded as a `failed` proof, the nonce spent). A `Problem` `ONCHAIN_UNAVAILABLE` (`field` `mode`) for a `"mode":"onchain"` verify with no verifier deployed for the version: nothing recorded. */
             422: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
@@ -1778,7 +1808,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        error_code?: "CIRCUIT_DISABLED" | "BINDING_MISMATCH";
+                        error_code?: "CIRCUIT_DISABLED" | "BINDING_MISMATCH" | "ONCHAIN_UNAVAILABLE";
                     }) | components["schemas"]["Rejection"];
                 };
             };
@@ -1811,7 +1841,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description The server is shutting down. Also: the worker pool's queue is full (`pool_queue_limit`); `Retry-After: 1`. */
+            /** @description `chain_check`: the verifier deployed on chain answered otherwise than this server on the same proof. Nothing recorded, the nonce unspent; logged at error level and counted (`proofgate_chain_disagreements_total`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        error_code?: "CHAIN_DISAGREES";
+                    };
+                };
+            };
+            /** @description The server is shutting down. Also: the worker pool's queue is full (`pool_queue_limit`); `Retry-After: 1`. Also `CHAIN_UNAVAILABLE` (`chain_check`): the node could not be asked; nothing recorded, `Retry-After: 5`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -1822,7 +1866,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        error_code?: "NOT_READY";
+                        error_code?: "NOT_READY" | "CHAIN_UNAVAILABLE";
                     };
                 };
             };
