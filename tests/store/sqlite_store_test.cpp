@@ -19,6 +19,7 @@
 #include "audit_suite.hpp"
 #include "lifecycle_suite.hpp"
 #include "outbox_suite.hpp"
+#include "sweep_suite.hpp"
 #include "shared_rules_test.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_lifecycle.hpp"
@@ -32,6 +33,7 @@ using test::AccountSuite;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::LifecycleSuite;
 using test::OutboxSuite;
+using test::SweepSuite;
 using test::StoreSuite;
 
 /// A directory of its own under the system's temporary directory, removed with everything in it.
@@ -101,6 +103,11 @@ INSTANTIATE_TEST_SUITE_P(
         test::OutboxBackendFactory{"normal",
                                    [] { return std::make_unique<SqliteOutboxBackend>("NORMAL"); }}),
     test::outbox_backend_name);
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, SweepSuite,
+                         ::testing::Values(test::OutboxBackendFactory{
+                             "full", [] { return std::make_unique<SqliteOutboxBackend>("FULL"); }}),
+                         test::outbox_backend_name);
 
 /// A raw connection to inspect or tamper with a store's file behind its back; `create` makes the
 /// file when it is missing (to build an old schema by hand).
