@@ -786,10 +786,11 @@ TEST_F(PostgresStoreTest, the_sweep_removes_a_nonce_past_its_window_once_nothing
   // Inside the status-lookup window: kept, and the proof's status still answers.
   core::SweepCounts c = store->sweep_batch(test::kNow + w.nonce_keep_ms - 1, w, 100, false);
   EXPECT_EQ(c.proof_nonces, 0u);
+  EXPECT_EQ(c.proof_requests, 1u);  // long expired: its nonce guards nothing answerable
   EXPECT_TRUE(store->find_proof("proof-old").has_value());
   c = store->sweep_batch(test::kNow + w.nonce_keep_ms + 1, w, 100, false);
   EXPECT_EQ(c.proof_nonces, 1u);
-  EXPECT_EQ(c.proof_requests, 1u);
+  EXPECT_FALSE(store->find_proof("proof-old").has_value());  // past the status-lookup window
   EXPECT_FALSE(store->nonce_answered("client-1", "nonce-old"));
   EXPECT_EQ(sql().value("SELECT count(*) FROM proofs WHERE id = 'proof-old'"), "1");  // kept
 }
