@@ -34,8 +34,14 @@ boost::json::object sweep_counts_json(const core::SweepCounts& c) {
 
 core::SweepCounts Sweeper::run() {
   const auto started = std::chrono::steady_clock::now();
-  const core::SweepCounts c = core::run_sweep(
-      store_, [this] { return clock_.now_ms(); }, windows_, budget_, /*dry_run=*/false);
+  core::SweepCounts c;
+  try {
+    c = core::run_sweep(
+        store_, [this] { return clock_.now_ms(); }, windows_, budget_, /*dry_run=*/false);
+  } catch (...) {
+    runs_failed_++;  // batches committed before the failure stay done (and uncounted here)
+    throw;
+  }
   requests_ += c.proof_requests;
   idempotency_ += c.idempotency_keys;
   nonces_ += c.proof_nonces;
@@ -74,12 +80,13 @@ std::string Sweeper::render_metrics() const {
   line("outbox_dead", dead_);
   line("webhook_attempts", attempts_);
   out +=
-      "# HELP proofgate_sweep_runs_total Sweep runs of this process: done, or busy (another "
-      "instance held the sweep lock).\n"
+      "# HELP proofgate_sweep_runs_total Sweep runs of this process: done, busy (another "
+      "instance held the sweep lock) or failed (a storage error).\n"
       "# TYPE proofgate_sweep_runs_total counter\n"
       "proofgate_sweep_runs_total{result=\"done\"} " +
       std::to_string(runs_done_.load()) + "\nproofgate_sweep_runs_total{result=\"busy\"} " +
-      std::to_string(runs_busy_.load()) + "\n";
+      std::to_string(runs_busy_.load()) + "\nproofgate_sweep_runs_total{result=\"failed\"} " +
+      std::to_string(runs_failed_.load()) + "\n";
   return out;
 }
 

@@ -23,7 +23,7 @@ class Sweeper {
       : store_(store), clock_(clock), windows_(sweep_windows(s)), budget_(sweep_budget(s)) {}
   /// One run (batches within the budget), logged and counted. Throws core::StoreError.
   core::SweepCounts run();
-  /// proofgate_sweep_rows_total{kind} and proofgate_sweep_runs_total{result}.
+  /// proofgate_sweep_rows_total{kind} and proofgate_sweep_runs_total{result}: done, busy, failed.
   std::string render_metrics() const;
 
  private:
@@ -32,7 +32,7 @@ class Sweeper {
   core::SweepWindows windows_;
   core::SweepBudget budget_;
   std::atomic<std::uint64_t> requests_{0}, idempotency_{0}, nonces_{0}, delivered_{0}, dead_{0},
-      attempts_{0}, runs_done_{0}, runs_busy_{0};
+      attempts_{0}, runs_done_{0}, runs_busy_{0}, runs_failed_{0};
 };
 
 }  // namespace pg::cli
