@@ -227,15 +227,15 @@ const std::vector<SettingSpec>& setting_specs() {
       integer("sweep_interval_seconds", &S::sweep_interval_seconds, "3600", 0, 604800, kServe,
               "how often serve sweeps rows nothing needs any more (expired requests and "
               "idempotency keys, old nonces, settled webhook rows); 0: never"),
-      integer("sweep_request_keep_days", &S::sweep_request_keep_days, "7", 0, 3650,
-              kServe | kAdmin, "days an expired proof request is kept (for support)"),
-      integer("sweep_nonce_keep_days", &S::sweep_nonce_keep_days, "90", 1, 36500,
-              kServe | kAdmin,
-              "days a proof stays findable by GET /api/v1/status/{proof_id} on PostgreSQL (its nonce row "
-              "is swept after, once no webhook row or answerable request needs it)"),
+      integer("sweep_request_keep_days", &S::sweep_request_keep_days, "7", 0, 3650, kServe | kAdmin,
+              "days an expired proof request is kept (for support)"),
+      integer("sweep_nonce_keep_days", &S::sweep_nonce_keep_days, "90", 1, 36500, kServe | kAdmin,
+              "days a proof stays findable by GET /api/v1/status/{proof_id} on PostgreSQL (its "
+              "nonce row is swept after, once no webhook row or answerable request needs it)"),
       integer("sweep_delivered_keep_days", &S::sweep_delivered_keep_days, "30", 0, 3650,
               kServe | kAdmin,
-              "days a delivered webhook event and its attempts are kept: the admin's replay window"),
+              "days a delivered webhook event and its attempts are kept (the admin's replay "
+              "window)"),
       integer("sweep_dead_keep_days", &S::sweep_dead_keep_days, "90", 0, 3650, kServe | kAdmin,
               "days a dead webhook event (and its attempts) is kept after it was created"),
       integer("sweep_batch", &S::sweep_batch, "1000", 1, 100000, kServe | kAdmin,

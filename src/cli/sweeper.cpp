@@ -26,10 +26,14 @@ core::SweepBudget sweep_budget(const Settings& s) {
 }
 
 boost::json::object sweep_counts_json(const core::SweepCounts& c) {
-  return {{"proof_requests", c.proof_requests},     {"idempotency_keys", c.idempotency_keys},
-          {"proof_nonces", c.proof_nonces},         {"outbox_delivered", c.outbox_delivered},
-          {"outbox_dead", c.outbox_dead},           {"webhook_attempts", c.webhook_attempts},
-          {"more", c.more},                         {"busy", c.busy}};
+  return {{"proof_requests", c.proof_requests},
+          {"idempotency_keys", c.idempotency_keys},
+          {"proof_nonces", c.proof_nonces},
+          {"outbox_delivered", c.outbox_delivered},
+          {"outbox_dead", c.outbox_dead},
+          {"webhook_attempts", c.webhook_attempts},
+          {"more", c.more},
+          {"busy", c.busy}};
 }
 
 core::SweepCounts Sweeper::run() {

@@ -71,8 +71,8 @@ class SweepStore {
 };
 
 struct SweepBudget {
-  std::size_t batch = 1000;          // rows of each kind per transaction
-  std::uint64_t max_rows = 100000;   // stop a run after this many rows
+  std::size_t batch = 1000;                   // rows of each kind per transaction
+  std::uint64_t max_rows = 100000;            // stop a run after this many rows
   std::chrono::milliseconds max_time{10000};  // or after this long
 };
 

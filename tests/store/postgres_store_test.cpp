@@ -26,11 +26,11 @@
 #include "audit_suite.hpp"
 #include "lifecycle_suite.hpp"
 #include "outbox_suite.hpp"
-#include "sweep_suite.hpp"
 #include "store/postgres/migrations.hpp"
 #include "store/postgres/postgres_lifecycle.hpp"
 #include "store_suite.hpp"
 #include "support/postgres_server.hpp"
+#include "sweep_suite.hpp"
 
 namespace pg::store {
 namespace {
@@ -40,8 +40,8 @@ using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::kNow;
 using test::LifecycleSuite;
 using test::OutboxSuite;
-using test::SweepSuite;
 using test::StoreSuite;
+using test::SweepSuite;
 using namespace std::chrono_literals;
 
 // --- The server ---
@@ -771,7 +771,6 @@ TEST_F(PostgresStoreTest, a_statement_running_past_statement_timeout_fails_with_
   EXPECT_FALSE(store.nonce_answered("client-1", "nonce-a"));
   EXPECT_EQ(store.record_proof(proof, nullptr, nullptr), core::RecordOutcome::kStored);
 }
-
 
 // The sweeps: proof_nonces exists only here.
 

@@ -19,11 +19,11 @@
 #include "audit_suite.hpp"
 #include "lifecycle_suite.hpp"
 #include "outbox_suite.hpp"
-#include "sweep_suite.hpp"
 #include "shared_rules_test.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_lifecycle.hpp"
 #include "store_suite.hpp"
+#include "sweep_suite.hpp"
 
 namespace pg::store {
 namespace {
@@ -33,8 +33,8 @@ using test::AccountSuite;
 using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::LifecycleSuite;
 using test::OutboxSuite;
-using test::SweepSuite;
 using test::StoreSuite;
+using test::SweepSuite;
 
 /// A directory of its own under the system's temporary directory, removed with everything in it.
 class TempDir {

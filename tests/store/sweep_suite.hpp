@@ -98,18 +98,20 @@ TEST_P(SweepSuite, a_batch_removes_at_most_its_limit_and_says_more_remain) {
   EXPECT_TRUE(c.more);
   int left = 0;
   for (int i = 0; i < 25; ++i)
-    left += store().find_idempotency("client-1", "key-" + std::to_string(i), kNow).has_value() ? 1 : 0;
+    left +=
+        store().find_idempotency("client-1", "key-" + std::to_string(i), kNow).has_value() ? 1 : 0;
   EXPECT_EQ(left, 15);
   // A dry run counts without deleting.
   c = sweeper().sweep_batch(now, windows(), 100, true);
   EXPECT_EQ(c.idempotency_keys, 15u);
   left = 0;
   for (int i = 0; i < 25; ++i)
-    left += store().find_idempotency("client-1", "key-" + std::to_string(i), kNow).has_value() ? 1 : 0;
+    left +=
+        store().find_idempotency("client-1", "key-" + std::to_string(i), kNow).has_value() ? 1 : 0;
   EXPECT_EQ(left, 15);
   // run_sweep loops batches of 10 until nothing is due.
-  c = core::run_sweep(sweeper(), [now] { return now; }, windows(), {10, 1000, std::chrono::seconds(60)},
-                      false);
+  c = core::run_sweep(
+      sweeper(), [now] { return now; }, windows(), {10, 1000, std::chrono::seconds(60)}, false);
   EXPECT_EQ(c.idempotency_keys, 15u);
   EXPECT_FALSE(c.more);
   EXPECT_EQ(sweeper().sweep_batch(now, windows(), 10, false).idempotency_keys, 0u);
@@ -126,8 +128,9 @@ TEST_P(SweepSuite, a_nonce_guarding_an_answerable_request_is_kept_and_a_replay_s
   const core::SweepCounts c = sweeper().sweep_batch(now, windows(), 100, false);
   EXPECT_EQ(c.proof_nonces, 0u);
   EXPECT_TRUE(store().nonce_answered("client-1", "nonce-long"));
-  EXPECT_EQ(store().record_proof(sample_proof("proof-2", "client-1", "nonce-long"), nullptr, nullptr),
-            core::RecordOutcome::kNonceTaken);
+  EXPECT_EQ(
+      store().record_proof(sample_proof("proof-2", "client-1", "nonce-long"), nullptr, nullptr),
+      core::RecordOutcome::kNonceTaken);
   EXPECT_TRUE(store().find_proof("proof-1").has_value());
 }
 

@@ -1,7 +1,7 @@
-// core::SweepStore on PostgresStore: each kind in its own transaction of at most `limit` rows, under
-// the sweep's advisory lock (instances never sweep at once; one that finds it taken stops and says
-// busy), rows taken FOR UPDATE SKIP LOCKED so a row a verify or a replay holds is left for the next
-// run. Indexes: migration 0014.
+// core::SweepStore on PostgresStore: each kind in its own transaction of at most `limit` rows,
+// under the sweep's advisory lock (instances never sweep at once; one that finds it taken stops and
+// says busy), rows taken FOR UPDATE SKIP LOCKED so a row a verify or a replay holds is left for the
+// next run. Indexes: migration 0014.
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres_store.hpp"
 
