@@ -240,8 +240,10 @@ const std::vector<SettingSpec>& setting_specs() {
               "days a dead webhook event (and its attempts) is kept after it was created"),
       integer("sweep_batch", &S::sweep_batch, "1000", 1, 100000, kServe | kAdmin,
               "rows of each kind one sweep transaction deletes at most"),
-      integer("sweep_max_rows", &S::sweep_max_rows, "100000", 1, 100000000, kServe | kAdmin,
-              "rows one sweep run deletes at most (the rest wait for the next run)"),
+      integer(
+          "sweep_max_rows", &S::sweep_max_rows, "100000", 1, 100000000, kServe | kAdmin,
+          "a sweep run stops once it has deleted this many rows (after the batch in progress; the "
+          "rest wait for the next run)"),
       integer("sweep_max_seconds", &S::sweep_max_seconds, "30", 1, 3600, kServe | kAdmin,
               "how long one sweep run goes on at most (it stops after the batch in progress)"),
       integer("readiness_probe_ms", &S::readiness_probe_ms, "250", 50, 60000, kServe,

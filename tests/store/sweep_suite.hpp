@@ -117,6 +117,21 @@ TEST_P(SweepSuite, a_batch_removes_at_most_its_limit_and_says_more_remain) {
   EXPECT_EQ(sweeper().sweep_batch(now, windows(), 10, false).idempotency_keys, 0u);
 }
 
+TEST_P(SweepSuite, a_run_stops_when_its_row_budget_is_spent_and_the_next_run_goes_on) {
+  for (int i = 0; i < 25; ++i)
+    store().save_idempotency(sample_idempotency("client-1", "key-" + std::to_string(i)));
+  const core::UnixMillis now = kNow + kDay;
+  const core::SweepBudget budget{10, 15, std::chrono::seconds(60)};
+  core::SweepCounts c = core::run_sweep(
+      sweeper(), [now] { return now; }, windows(), budget, false);
+  EXPECT_EQ(c.idempotency_keys, 20u);  // two batches: the budget is checked between batches
+  EXPECT_TRUE(c.more);
+  c = core::run_sweep(
+      sweeper(), [now] { return now; }, windows(), budget, false);
+  EXPECT_EQ(c.idempotency_keys, 5u);
+  EXPECT_FALSE(c.more);
+}
+
 TEST_P(SweepSuite, a_nonce_guarding_an_answerable_request_is_kept_and_a_replay_still_refused) {
   core::ProofRequest request = sample_request("client-1", "nonce-long");
   request.expires_at = kNow + 200 * kDay;  // still answerable when the sweep runs
