@@ -618,6 +618,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
   });
 
   add_admin_lifecycle_commands(*admin, exit_code);  // approvals, circuit versions
+  add_admin_sweep_command(*admin, exit_code);
 
   CLI::App* retention = admin->add_subcommand(
       "retention",

@@ -25,6 +25,7 @@ Backends open_backends(const Settings& s, const core::Clock& clock, bool with_ca
     b.store = sqlite.get();
     b.outbox = sqlite.get();
     b.audit = sqlite.get();
+    b.sweep = sqlite.get();
     b.lifecycle = std::make_shared<store::SqliteLifecycleStore>(*sqlite);
     b.owner = sqlite;
     b.master_key = d.master_key;
@@ -44,6 +45,7 @@ Backends open_backends(const Settings& s, const core::Clock& clock, bool with_ca
     b.store = postgres.get();
     b.outbox = postgres.get();
     b.audit = postgres.get();
+    b.sweep = postgres.get();
     b.lifecycle = std::make_shared<store::PostgresLifecycleStore>(*postgres);
     b.owner = postgres;
     b.data_dir = s.data_dir;

@@ -14,6 +14,7 @@
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "core/secrets.hpp"
+#include "core/sweep.hpp"
 
 namespace pg::cli {
 
@@ -22,6 +23,7 @@ struct Backends {
   core::Store* store = nullptr;
   core::OutboxStore* outbox = nullptr;              // the same object as store
   core::AuditStore* audit = nullptr;                // the same object as store
+  core::SweepStore* sweep = nullptr;                // the same object as store
   std::shared_ptr<core::LifecycleStore> lifecycle;  // approvals and circuit states, on store
   std::unique_ptr<core::Cache> cache;               // only when asked for
   core::MasterKey master_key{};

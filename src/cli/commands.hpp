@@ -32,6 +32,9 @@ void add_admin_command(CLI::App& app, int& exit_code);
 /// deprecate-circuit, set-min-version, upload-circuit (admin_lifecycle_command.cpp).
 void add_admin_lifecycle_commands(CLI::App& admin, int& exit_code);
 
+/// `proofgate admin sweep` (sweep_command.cpp).
+void add_admin_sweep_command(CLI::App& admin, int& exit_code);
+
 /// `proofgate release keygen --out KEY | sign --key KEY DIR | verify --public-key K DIR`.
 void add_release_command(CLI::App& app, int& exit_code);
 

@@ -246,6 +246,28 @@ const std::vector<SettingSpec>& setting_specs() {
            "apply PostgreSQL migrations at start (false: run `proofgate migrate` first)"),
       integer("maintenance_interval_seconds", &S::maintenance_interval_seconds, "300", 10, 86400,
               kServe, "storage upkeep period (PostgreSQL partitions ahead, analytics view)"),
+      integer("sweep_interval_seconds", &S::sweep_interval_seconds, "3600", 0, 604800, kServe,
+              "how often serve sweeps rows nothing needs any more (expired requests and "
+              "idempotency keys, old nonces, settled webhook rows); 0: never"),
+      integer("sweep_request_keep_days", &S::sweep_request_keep_days, "7", 0, 3650, kServe | kAdmin,
+              "days an expired proof request is kept (for support)"),
+      integer("sweep_nonce_keep_days", &S::sweep_nonce_keep_days, "90", 1, 36500, kServe | kAdmin,
+              "days a proof stays findable by GET /api/v1/status/{proof_id} on PostgreSQL (its "
+              "nonce row is swept after, once no webhook row or answerable request needs it)"),
+      integer("sweep_delivered_keep_days", &S::sweep_delivered_keep_days, "30", 0, 3650,
+              kServe | kAdmin,
+              "days a delivered webhook event and its attempts are kept (the admin's replay "
+              "window)"),
+      integer("sweep_dead_keep_days", &S::sweep_dead_keep_days, "90", 0, 3650, kServe | kAdmin,
+              "days a dead webhook event (and its attempts) is kept after it was created"),
+      integer("sweep_batch", &S::sweep_batch, "1000", 1, 100000, kServe | kAdmin,
+              "rows of each kind one sweep transaction deletes at most"),
+      integer(
+          "sweep_max_rows", &S::sweep_max_rows, "100000", 1, 100000000, kServe | kAdmin,
+          "a sweep run stops once it has deleted this many rows (after the batch in progress; the "
+          "rest wait for the next run)"),
+      integer("sweep_max_seconds", &S::sweep_max_seconds, "30", 1, 3600, kServe | kAdmin,
+              "how long one sweep run goes on at most (it stops after the batch in progress)"),
       integer("readiness_probe_ms", &S::readiness_probe_ms, "250", 50, 60000, kServe,
               "how often storage and cache are probed for /readyz, which answers from the last "
               "probe without waiting behind requests"),

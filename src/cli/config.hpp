@@ -36,6 +36,11 @@ struct Settings {
   std::uint64_t database_pool_size = 0;
   bool migrate = true;
   std::uint64_t maintenance_interval_seconds = 0;
+  // The sweeps of rows nothing needs any more (cli/sweeper.hpp, docs/scaling.md).
+  std::uint64_t sweep_interval_seconds = 0;
+  std::uint64_t sweep_request_keep_days = 0, sweep_nonce_keep_days = 0;
+  std::uint64_t sweep_delivered_keep_days = 0, sweep_dead_keep_days = 0;
+  std::uint64_t sweep_batch = 0, sweep_max_rows = 0, sweep_max_seconds = 0;
   std::uint64_t readiness_probe_ms = 0;
   // The HTTP server.
   std::uint64_t body_limit = 0;

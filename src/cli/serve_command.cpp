@@ -17,6 +17,7 @@
 #include "cli/demo.hpp"
 #include "cli/onchain_wiring.hpp"
 #include "cli/sms_files.hpp"
+#include "cli/sweeper.hpp"
 #include "cli/worker_settings.hpp"
 #include "core/catalog.hpp"
 #include "core/citizens.hpp"
@@ -171,7 +172,8 @@ int serve(const Settings& s) {
   follow.timeout = follow.wait + std::chrono::seconds(10);
   feed::FeedFollower feeds(*data.store, clock, std::move(*feed_sources), follow);
   http::Metrics metrics;
-  metrics.extra = [&feeds] { return feeds.render_metrics(); };
+  Sweeper sweeper(*data.sweep, clock, s);
+  metrics.extra = [&feeds, &sweeper] { return feeds.render_metrics() + sweeper.render_metrics(); };
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
   std::atomic<bool> stopping{false};
@@ -229,6 +231,23 @@ int serve(const Settings& s) {
       } while (!upkeep_cv.wait_for(lock, every, [&] { return worker_stop.load(); }));
     });
   }
+  // The sweeps (cli/sweeper.hpp), bounded per run, on their own timer; 0 turns them off.
+  std::thread sweeps;
+  if (s.sweep_interval_seconds > 0) {
+    const auto every = std::chrono::seconds(s.sweep_interval_seconds);
+    sweeps = std::thread([&, every] {
+      std::unique_lock lock(upkeep_mu);
+      while (!upkeep_cv.wait_for(lock, every, [&] { return worker_stop.load(); })) {
+        lock.unlock();
+        try {
+          sweeper.run();
+        } catch (const std::exception& e) {
+          log::error("sweep failed", {{"error", e.what()}});
+        }
+        lock.lock();
+      }
+    });
+  }
   std::thread reloader;
   if (s.circuit_reload_seconds > 0) {
     const auto every = std::chrono::seconds(s.circuit_reload_seconds);
@@ -280,6 +299,7 @@ int serve(const Settings& s) {
   worker.notify();
   if (upkeep.joinable()) upkeep.join();
   if (reloader.joinable()) reloader.join();
+  if (sweeps.joinable()) sweeps.join();
   if (worker_thread.joinable())
     worker_thread.join();  // attempts in flight finish; the rest stay in the outbox
   log::info("stopped");

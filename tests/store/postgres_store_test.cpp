@@ -30,6 +30,7 @@
 #include "store/postgres/postgres_lifecycle.hpp"
 #include "store_suite.hpp"
 #include "support/postgres_server.hpp"
+#include "sweep_suite.hpp"
 
 namespace pg::store {
 namespace {
@@ -40,6 +41,7 @@ using test::kNow;
 using test::LifecycleSuite;
 using test::OutboxSuite;
 using test::StoreSuite;
+using test::SweepSuite;
 using namespace std::chrono_literals;
 
 // --- The server ---
@@ -125,6 +127,10 @@ class PostgresOutboxBackend final : public test::OutboxBackend {
 };
 
 INSTANTIATE_TEST_SUITE_P(Postgres, OutboxSuite,
+                         ::testing::Values(test::OutboxBackendFactory{
+                             "pool8", [] { return std::make_unique<PostgresOutboxBackend>(); }}),
+                         test::outbox_backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, SweepSuite,
                          ::testing::Values(test::OutboxBackendFactory{
                              "pool8", [] { return std::make_unique<PostgresOutboxBackend>(); }}),
                          test::outbox_backend_name);
@@ -764,6 +770,44 @@ TEST_F(PostgresStoreTest, a_statement_running_past_statement_timeout_fails_with_
   // The failed transaction was rolled back and the connection is reused.
   EXPECT_FALSE(store.nonce_answered("client-1", "nonce-a"));
   EXPECT_EQ(store.record_proof(proof, nullptr, nullptr), core::RecordOutcome::kStored);
+}
+
+// The sweeps: proof_nonces exists only here.
+
+TEST_F(PostgresStoreTest, the_sweep_removes_a_nonce_past_its_window_once_nothing_needs_it) {
+  auto store = open();
+  store->insert_client(test::sample_client(1));
+  store->insert_request(test::sample_request("client-1", "nonce-old"));  // expires kNow + 300 s
+  ASSERT_EQ(store->record_proof(test::sample_proof("proof-old", "client-1", "nonce-old"), nullptr,
+                                nullptr),
+            core::RecordOutcome::kStored);
+  const core::SweepWindows w;
+  // Inside the status-lookup window: kept, and the proof's status still answers.
+  core::SweepCounts c = store->sweep_batch(test::kNow + w.nonce_keep_ms - 1, w, 100, false);
+  EXPECT_EQ(c.proof_nonces, 0u);
+  EXPECT_EQ(c.proof_requests, 1u);  // long expired: its nonce guards nothing answerable
+  EXPECT_TRUE(store->find_proof("proof-old").has_value());
+  c = store->sweep_batch(test::kNow + w.nonce_keep_ms + 1, w, 100, false);
+  EXPECT_EQ(c.proof_nonces, 1u);
+  EXPECT_FALSE(store->find_proof("proof-old").has_value());  // past the status-lookup window
+  EXPECT_FALSE(store->nonce_answered("client-1", "nonce-old"));
+  EXPECT_EQ(sql().value("SELECT count(*) FROM proofs WHERE id = 'proof-old'"), "1");  // kept
+}
+
+TEST_F(PostgresStoreTest, an_instance_finding_the_sweep_lock_taken_sweeps_nothing_and_says_busy) {
+  auto store = open();
+  store->insert_client(test::sample_client(1));
+  store->save_idempotency(test::sample_idempotency("client-1", "old"));
+  Sql holder = sql();
+  holder.rows("BEGIN");
+  holder.rows("SELECT pg_advisory_xact_lock(1885827959)");  // 'pgsw'
+  core::SweepCounts c = store->sweep_batch(test::kNow + 86'400'000, {}, 100, false);
+  EXPECT_TRUE(c.busy);
+  EXPECT_EQ(c.idempotency_keys, 0u);
+  holder.rows("COMMIT");
+  c = store->sweep_batch(test::kNow + 86'400'000, {}, 100, false);
+  EXPECT_FALSE(c.busy);
+  EXPECT_EQ(c.idempotency_keys, 1u);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_lifecycle.hpp"
 #include "store_suite.hpp"
+#include "sweep_suite.hpp"
 
 namespace pg::store {
 namespace {
@@ -33,6 +34,7 @@ using test::AuditSuite;  // INSTANTIATE_TEST_SUITE_P takes the suite's bare name
 using test::LifecycleSuite;
 using test::OutboxSuite;
 using test::StoreSuite;
+using test::SweepSuite;
 
 /// A directory of its own under the system's temporary directory, removed with everything in it.
 class TempDir {
@@ -101,6 +103,11 @@ INSTANTIATE_TEST_SUITE_P(
         test::OutboxBackendFactory{"normal",
                                    [] { return std::make_unique<SqliteOutboxBackend>("NORMAL"); }}),
     test::outbox_backend_name);
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, SweepSuite,
+                         ::testing::Values(test::OutboxBackendFactory{
+                             "full", [] { return std::make_unique<SqliteOutboxBackend>("FULL"); }}),
+                         test::outbox_backend_name);
 
 /// A raw connection to inspect or tamper with a store's file behind its back; `create` makes the
 /// file when it is missing (to build an old schema by hand).

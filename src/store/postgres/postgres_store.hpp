@@ -21,6 +21,7 @@
 #include "core/oauth.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "core/sweep.hpp"
 #include "core/usage.hpp"
 #include "store/audit_batches.hpp"
 #include "store/side_writes.hpp"
@@ -64,7 +65,8 @@ class PostgresStore final : public core::Store,
                             public core::AccountStore,
                             public core::UsageStore,
                             public core::OAuthStore,
-                            public core::CitizenStore {
+                            public core::CitizenStore,
+                            public core::SweepStore {
  public:
   /// How many months of proof partitions ensure_partitions() keeps ahead by default.
   static constexpr int kPartitionMonthsAhead = 3;
@@ -285,6 +287,10 @@ class PostgresStore final : public core::Store,
                       const std::function<std::vector<core::OutboxEvent>(
                           const std::vector<core::AffectedPartner>&)>& events,
                       const core::AuditEntry& audit) override;
+
+  // --- core::SweepStore ---
+  core::SweepCounts sweep_batch(core::UnixMillis now, const core::SweepWindows& windows,
+                                std::size_t limit, bool dry_run) override;
 
  private:
   /// `work(connection)` on a pooled connection; with `audit`, inside one transaction that also

@@ -20,6 +20,7 @@
 #include "core/oauth.hpp"
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
+#include "core/sweep.hpp"
 #include "core/usage.hpp"
 #include "store/audit_batches.hpp"
 #include "store/side_writes.hpp"
@@ -48,7 +49,8 @@ class SqliteStore final : public core::Store,
                           public core::AccountStore,
                           public core::UsageStore,
                           public core::OAuthStore,
-                          public core::CitizenStore {
+                          public core::CitizenStore,
+                          public core::SweepStore {
  public:
   /// Opens (or creates) the database at settings.path, sets WAL, synchronous, foreign keys and the
   /// busy timeout, then applies the embedded migrations the file lacks, each in its own
@@ -253,6 +255,10 @@ class SqliteStore final : public core::Store,
                       const std::function<std::vector<core::OutboxEvent>(
                           const std::vector<core::AffectedPartner>&)>& events,
                       const core::AuditEntry& audit) override;
+
+  // --- core::SweepStore ---
+  core::SweepCounts sweep_batch(core::UnixMillis now, const core::SweepWindows& windows,
+                                std::size_t limit, bool dry_run) override;
 
  private:
   /// `work(db)` under the lock; with `audit`, inside one transaction that also writes the entry
