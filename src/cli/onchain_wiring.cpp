@@ -13,7 +13,8 @@ namespace {
 std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
                                         const chain::VerifierClient& client,
                                         const core::VerifyInput& in, bool server_accepts) {
-  const chain::DeployedVerifier* v = chain::find_verifier(deployment, in.claim_type, in.circuit_version);
+  const chain::DeployedVerifier* v =
+      chain::find_verifier(deployment, in.claim_type, in.circuit_version);
   if (!v) {  // the API refused the verify with ONCHAIN_UNAVAILABLE before it got here
     return core::ApiError{
         core::ErrorCode::kOnchainUnavailable, "mode",
