@@ -167,8 +167,9 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "/// @title " + name + "\n";
   out += "/// @notice Groth16 (BN254) verifier for one verification key with " + ns +
          " public inputs.\n";
-  out += "/// Returns false, without reverting, unless every proof coordinate is below p, A, B and C\n";
-  out += "/// are not the point at infinity, every public input is below r and\n";
+  out += "/// verifyProof returns false, without reverting, unless the calldata is exactly its\n";
+  out += "/// arguments, every proof coordinate is below p, A, B and C are not the point at infinity,\n";
+  out += "/// every public input is below r and\n";
   out += "/// e(A, B) = e(alpha, beta) e(IC_0 + sum s_i IC_i, gamma) e(C, delta).\n";
   out += "contract " + name + " {\n";
   out += "    /// @param a the proof's A (x, y); b its B ([x.c1, x.c0], [y.c1, y.c0]); c its C (x, y),\n";
@@ -183,14 +184,15 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in calldata.\n";
   out += "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C not\n";
   out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
-  out += "            let ok\n";
+  out += "            // Exactly the ABI's arguments: a call with more or fewer words is refused.\n";
+  out += "            let ok := eq(calldatasize(), " + word(kPubSignals + 32 * static_cast<unsigned>(n)) + ")\n";
   out += "            {\n";
   out += "                let p := " + p + "\n";
   out += "                let ax := calldataload(a)\n";
   out += "                let ay := calldataload(0x24)\n";
   out += "                let cx := calldataload(c)\n";
   out += "                let cy := calldataload(0xe4)\n";
-  out += "                ok := and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p)))\n";
+  out += "                ok := and(ok, and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p))))\n";
   out += "                ok := and(ok, and(gt(or(ax, ay), 0), gt(or(cx, cy), 0)))\n";
   out += "            }\n";
   out += "            {\n";
@@ -226,6 +228,9 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            mstore(0x240, " + hex(neg_alpha.x) + ")\n";
   out += "            mstore(0x260, " + hex(neg_alpha.y) + ")\n";
   store_g2(out, 0x280, vk.beta, "            ");
+  out += "            // Too little gas left for the pairing (181000 after the 63/64 rule) reverts: a call\n";
+  out += "            // short of gas must not read as an invalid proof (nor let eth_estimateGas settle on it).\n";
+  out += "            if lt(gas(), 184000) { revert(0, 0) }\n";
   out += "            ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n";
   out += "            mstore(0x00, and(ok, mload(0x00)))\n";
   out += "            return(0x00, 0x20)\n";
