@@ -31,8 +31,8 @@ export function snarkjsVerifierSource(vkey, name) {
 }
 
 /// Compiles `source` and deploys contract `name` with `signer`; returns the ethers Contract.
-export async function deploy(signer, source, name) {
-  const out = compile({ [`${name}.sol`]: source });
+export async function deploy(signer, source, name, options = {}) {
+  const out = compile({ [`${name}.sol`]: source }, options);
   const c = out[`${name}.sol:${name}`];
   const factory = new ethers.ContractFactory(c.abi, c.bytecode, signer);
   const contract = await factory.deploy();

@@ -186,8 +186,8 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
   out += "            // Exactly the ABI's arguments: a call with more or fewer words is refused.\n";
   out += "            let ok := eq(calldatasize(), " + word(kPubSignals + 32 * static_cast<unsigned>(n)) + ")\n";
+  out += "            let p := " + p + "\n";
   out += "            {\n";
-  out += "                let p := " + p + "\n";
   out += "                let ax := calldataload(a)\n";
   out += "                let ay := calldataload(0x24)\n";
   out += "                let cx := calldataload(c)\n";
@@ -196,7 +196,6 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "                ok := and(ok, and(gt(or(ax, ay), 0), gt(or(cx, cy), 0)))\n";
   out += "            }\n";
   out += "            {\n";
-  out += "                let p := " + p + "\n";
   out += "                let b0 := calldataload(b)\n";
   out += "                let b1 := calldataload(0x64)\n";
   out += "                let b2 := calldataload(0x84)\n";
@@ -204,21 +203,23 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
   out += "                ok := and(ok, gt(or(or(b0, b1), or(b2, b3)), 0))\n";
   out += "            }\n\n";
-  out += "            // vk_x = IC_0 + sum s_i IC_i at 0x00; each s_i < r (ecMul would reduce it).\n";
+  out += "            // Every public input < r (ecMul would reduce it modulo r).\n";
   out += "            let r := " + r + "\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string at = i == 0 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i));
+    out += "            ok := and(ok, lt(calldataload(" + at + "), r))\n";
+  }
+  out += "\n            // vk_x = IC_0 + sum s_i IC_i at 0x00. The IC points are on the curve (checked by the\n";
+  out += "            // generator), so ecMul and ecAdd fail only for lack of gas, and then the gas check\n";
+  out += "            // before the pairing reverts: their success flags need no test.\n";
   out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
   out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
   for (std::size_t i = 1; i <= n; ++i) {
-    const std::string at = i == 1 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i - 1));
-    out += "            {\n";
-    out += "                mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
-    out += "                mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
-    out += "                let s := calldataload(" + at + ")\n";
-    out += "                ok := and(ok, lt(s, r))\n";
-    out += "                mstore(0x80, s)\n";
-    out += "                ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
-    out += "                ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
-    out += "            }\n";
+    out += "            mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
+    out += "            mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
+    out += "            calldatacopy(0x80, " + word(kPubSignals + 32 * static_cast<unsigned>(i - 1)) + ", 0x20)\n";
+    out += "            pop(staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
+    out += "            pop(staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
   }
   out += "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; -alpha, beta.\n";
   store_g2(out, 0x040, neg_gamma, "            ");
