@@ -229,9 +229,10 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            mstore(0x240, " + hex(neg_alpha.x) + ")\n";
   out += "            mstore(0x260, " + hex(neg_alpha.y) + ")\n";
   store_g2(out, 0x280, vk.beta, "            ");
-  out += "            // Too little gas left for the pairing (181000 after the 63/64 rule) reverts: a call\n";
-  out += "            // short of gas must not read as an invalid proof (nor let eth_estimateGas settle on it).\n";
-  out += "            if lt(gas(), 184000) { revert(0, 0) }\n";
+  out += "            // Too little gas left for the pairing (181000 after the call costs and the 63/64 rule)\n";
+  out += "            // reverts: a call short of gas must not read as an invalid proof (nor eth_estimateGas\n";
+  out += "            // settle on a limit where it does).\n";
+  out += "            if lt(gas(), 185000) { revert(0, 0) }\n";
   out += "            ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n";
   out += "            mstore(0x00, and(ok, mload(0x00)))\n";
   out += "            return(0x00, 0x20)\n";
