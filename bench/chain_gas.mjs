@@ -9,6 +9,7 @@
 // of the transaction's data). Prints a Markdown section and adds it to build/bench/report.md (also
 // written alone to build/bench/report-chain.md). Target (issue 17): below snarkjs and <= 1.01x the
 // floor.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { ethers } from 'ethers';
 
-import { startAnvil, devKeys } from '../tests/chain/anvil.mjs';
+import { anvilBin, startAnvil, devKeys } from '../tests/chain/anvil.mjs';
 import { calldata, callArgs, calldataGas, deploy, gasFloor, ourVerifierSource, snarkjsVerifierFromZkey, walletProof }
   from '../scripts/chain/verifiers.mjs';
 
@@ -78,7 +79,7 @@ async function main() {
   const lines = [
     '## On-chain verifyProof gas (bench/chain_gas.mjs)',
     '',
-    `${new Date().toISOString().slice(0, 10)}, ${cpu}, anvil (${path.basename(path.dirname(path.dirname(bin)))}), \`node bench/chain_gas.mjs\`.`,
+    `${new Date().toISOString().slice(0, 10)}, ${cpu}, ${execFileSync(anvilBin, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim()}, \`node bench/chain_gas.mjs\`.`,
     'Gas of a mined transaction calling verifyProof with one wallet proof (eth_estimateGas in brackets).',
     'Floor = 21000 + 181000 (pairing, 4 pairs) + 6150·N + calldata gas (16/non-zero byte, 4/zero byte).',
     'Target: below snarkjs and ≤ 1.01× the floor.',
