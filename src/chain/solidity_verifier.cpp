@@ -29,21 +29,21 @@ using crypto::InputError;
 // keyword tokens), and the unsized elementary type names; sized ones (uint8, bytes32, fixed128x18)
 // are matched by elementary_type_name below.
 constexpr std::array<std::string_view, 104> kReserved = {
-    "abstract",  "address",     "after",      "alias",     "anonymous", "apply",     "as",
-    "assembly",  "auto",        "bool",       "break",     "byte",      "bytes",     "calldata",
-    "case",      "catch",       "constant",   "constructor", "continue", "contract", "copyof",
-    "default",   "define",      "delete",     "do",        "else",      "emit",      "enum",
-    "error",     "event",       "external",   "fallback",  "false",     "final",     "fixed",
-    "for",       "from",        "function",   "global",    "gwei",      "hex",       "if",
-    "immutable", "implements",  "import",     "in",        "indexed",   "inline",    "int",
-    "interface", "internal",    "is",         "layout",    "let",       "library",   "macro",
-    "mapping",   "match",       "memory",     "modifier",  "mutable",   "new",       "null",
-    "of",        "override",    "partial",    "payable",   "pragma",    "private",   "promise",
-    "public",    "pure",        "receive",    "reference", "relocatable", "return",  "returns",
-    "revert",    "sealed",      "sizeof",     "static",    "storage",   "string",    "struct",
-    "super",     "supports",    "switch",     "this",      "throw",     "transient", "true",
-    "try",       "type",        "typedef",    "typeof",    "ufixed",    "uint",      "unchecked",
-    "unicode",   "using",       "var",        "view",      "virtual",   "wei",
+    "abstract",  "address",    "after",    "alias",       "anonymous",   "apply",     "as",
+    "assembly",  "auto",       "bool",     "break",       "byte",        "bytes",     "calldata",
+    "case",      "catch",      "constant", "constructor", "continue",    "contract",  "copyof",
+    "default",   "define",     "delete",   "do",          "else",        "emit",      "enum",
+    "error",     "event",      "external", "fallback",    "false",       "final",     "fixed",
+    "for",       "from",       "function", "global",      "gwei",        "hex",       "if",
+    "immutable", "implements", "import",   "in",          "indexed",     "inline",    "int",
+    "interface", "internal",   "is",       "layout",      "let",         "library",   "macro",
+    "mapping",   "match",      "memory",   "modifier",    "mutable",     "new",       "null",
+    "of",        "override",   "partial",  "payable",     "pragma",      "private",   "promise",
+    "public",    "pure",       "receive",  "reference",   "relocatable", "return",    "returns",
+    "revert",    "sealed",     "sizeof",   "static",      "storage",     "string",    "struct",
+    "super",     "supports",   "switch",   "this",        "throw",       "transient", "true",
+    "try",       "type",       "typedef",  "typeof",      "ufixed",      "uint",      "unchecked",
+    "unicode",   "using",      "var",      "view",        "virtual",     "wei",
 };
 
 bool all_digits(std::string_view s) noexcept {
@@ -59,7 +59,8 @@ bool elementary_type_name(std::string_view s) noexcept {
     if (!s.starts_with(prefix)) continue;
     const std::string_view rest = s.substr(prefix.size());
     const auto x = rest.find('x');
-    if (x != std::string_view::npos && all_digits(rest.substr(0, x)) && all_digits(rest.substr(x + 1)))
+    if (x != std::string_view::npos && all_digits(rest.substr(0, x)) &&
+        all_digits(rest.substr(x + 1)))
       return true;
   }
   return false;
@@ -67,9 +68,9 @@ bool elementary_type_name(std::string_view s) noexcept {
 
 bool is_spdx_identifier(std::string_view s) noexcept {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-' || c == '+';
-         });
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '+';
+  });
 }
 
 /// "0x" and 64 hex digits (a Yul number literal).
@@ -82,7 +83,9 @@ std::string hex(const crypto::Limbs& v) {
   }
   return out;
 }
-std::string hex(const Fp& v) { return hex(v.to_canonical()); }
+std::string hex(const Fp& v) {
+  return hex(v.to_canonical());
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -121,9 +124,12 @@ void store_g2(std::string& out, unsigned at, const G2Affine& q, const char* inde
 
 bool is_solidity_identifier(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
-  const auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  const auto letter = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
   if (!letter(name[0])) return false;
-  if (!std::all_of(name.begin(), name.end(), [&](char c) { return letter(c) || (c >= '0' && c <= '9'); }))
+  if (!std::all_of(name.begin(), name.end(),
+                   [&](char c) { return letter(c) || (c >= '0' && c <= '9'); }))
     return false;
   if (std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end()) return false;
   return !elementary_type_name(name);
@@ -132,15 +138,17 @@ bool is_solidity_identifier(std::string_view name) noexcept {
 crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
                                               const VerifierOptions& options) {
   if (!is_solidity_identifier(options.contract_name)) {
-    return Error{InputError::kWrongType, "name",
-                 "not a Solidity contract name (letters, digits and _, not starting with a digit, at "
-                 "most 64 characters, not a keyword)"};
+    return Error{
+        InputError::kWrongType, "name",
+        "not a Solidity contract name (letters, digits and _, not starting with a digit, at "
+        "most 64 characters, not a keyword)"};
   }
   if (!is_spdx_identifier(options.spdx_license)) {
     return Error{InputError::kWrongType, "license", "not an SPDX licence identifier"};
   }
   // The native verifier's checks (curves, subgroups, insecure keys) before anything is written.
-  if (auto prepared = crypto::snarkjs::load_verifying_key(vkey_json); !prepared) return prepared.error();
+  if (auto prepared = crypto::snarkjs::load_verifying_key(vkey_json); !prepared)
+    return prepared.error();
   auto decoded = crypto::snarkjs::decode_verifying_key(vkey_json);
   if (!decoded) return decoded.error();
   const crypto::VerifyingKey& vk = *decoded;
@@ -168,11 +176,15 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "/// @notice Groth16 (BN254) verifier for one verification key with " + ns +
          " public inputs.\n";
   out += "/// verifyProof returns false, without reverting, unless the calldata is exactly its\n";
-  out += "/// arguments, every proof coordinate is below p, A, B and C are not the point at infinity,\n";
+  out +=
+      "/// arguments, every proof coordinate is below p, A, B and C are not the point at "
+      "infinity,\n";
   out += "/// every public input is below r and\n";
   out += "/// e(A, B) = e(alpha, beta) e(IC_0 + sum s_i IC_i, gamma) e(C, delta).\n";
   out += "contract " + name + " {\n";
-  out += "    /// @param a the proof's A (x, y); b its B ([x.c1, x.c0], [y.c1, y.c0]); c its C (x, y),\n";
+  out +=
+      "    /// @param a the proof's A (x, y); b its B ([x.c1, x.c0], [y.c1, y.c0]); c its C (x, "
+      "y),\n";
   out += "    /// in snarkjs's calldata layout. @param pubSignals the public inputs, in order.\n";
   out += "    function verifyProof(\n";
   out += "        uint256[2] calldata a,\n";
@@ -181,18 +193,25 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "        uint256[" + ns + "] calldata pubSignals\n";
   out += "    ) external view returns (bool) {\n";
   out += "        assembly {\n";
-  out += "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in calldata.\n";
-  out += "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C not\n";
+  out +=
+      "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in "
+      "calldata.\n";
+  out +=
+      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C "
+      "not\n";
   out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
-  out += "            // Exactly the ABI's arguments: a call with more or fewer words is refused.\n";
-  out += "            let ok := eq(calldatasize(), " + word(kPubSignals + 32 * static_cast<unsigned>(n)) + ")\n";
+  out +=
+      "            // Exactly the ABI's arguments: a call with more or fewer words is refused.\n";
+  out += "            let ok := eq(calldatasize(), " +
+         word(kPubSignals + 32 * static_cast<unsigned>(n)) + ")\n";
   out += "            let p := " + p + "\n";
   out += "            {\n";
   out += "                let ax := calldataload(a)\n";
   out += "                let ay := calldataload(0x24)\n";
   out += "                let cx := calldataload(c)\n";
   out += "                let cy := calldataload(0xe4)\n";
-  out += "                ok := and(ok, and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p))))\n";
+  out +=
+      "                ok := and(ok, and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p))))\n";
   out += "                ok := and(ok, and(gt(or(ax, ay), 0), gt(or(cx, cy), 0)))\n";
   out += "            }\n";
   out += "            {\n";
@@ -200,28 +219,37 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "                let b1 := calldataload(0x64)\n";
   out += "                let b2 := calldataload(0x84)\n";
   out += "                let b3 := calldataload(0xa4)\n";
-  out += "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
+  out +=
+      "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
   out += "                ok := and(ok, gt(or(or(b0, b1), or(b2, b3)), 0))\n";
   out += "            }\n\n";
   out += "            // Every public input < r (ecMul would reduce it modulo r).\n";
   out += "            let r := " + r + "\n";
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string at = i == 0 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i));
+    const std::string at =
+        i == 0 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i));
     out += "            ok := and(ok, lt(calldataload(" + at + "), r))\n";
   }
-  out += "\n            // vk_x = IC_0 + sum s_i IC_i at 0x00. The IC points are on the curve (checked by the\n";
-  out += "            // generator), so ecMul and ecAdd fail only for lack of gas, and then the gas check\n";
+  out +=
+      "\n            // vk_x = IC_0 + sum s_i IC_i at 0x00. The IC points are on the curve "
+      "(checked by the\n";
+  out +=
+      "            // generator), so ecMul and ecAdd fail only for lack of gas, and then the gas "
+      "check\n";
   out += "            // before the pairing reverts: their success flags need no test.\n";
   out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
   out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
   for (std::size_t i = 1; i <= n; ++i) {
     out += "            mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
     out += "            mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
-    out += "            calldatacopy(0x80, " + word(kPubSignals + 32 * static_cast<unsigned>(i - 1)) + ", 0x20)\n";
+    out += "            calldatacopy(0x80, " +
+           word(kPubSignals + 32 * static_cast<unsigned>(i - 1)) + ", 0x20)\n";
     out += "            pop(staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
     out += "            pop(staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
   }
-  out += "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; -alpha, beta.\n";
+  out +=
+      "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; "
+      "-alpha, beta.\n";
   store_g2(out, 0x040, neg_gamma, "            ");
   out += "            calldatacopy(0x0c0, 0x04, 0xc0)\n";
   out += "            calldatacopy(0x180, 0xc4, 0x40)\n";
@@ -229,8 +257,12 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            mstore(0x240, " + hex(neg_alpha.x) + ")\n";
   out += "            mstore(0x260, " + hex(neg_alpha.y) + ")\n";
   store_g2(out, 0x280, vk.beta, "            ");
-  out += "            // Too little gas left for the pairing (181000 after the call costs and the 63/64 rule)\n";
-  out += "            // reverts: a call short of gas must not read as an invalid proof (nor eth_estimateGas\n";
+  out +=
+      "            // Too little gas left for the pairing (181000 after the call costs and the "
+      "63/64 rule)\n";
+  out +=
+      "            // reverts: a call short of gas must not read as an invalid proof (nor "
+      "eth_estimateGas\n";
   out += "            // settle on a limit where it does).\n";
   out += "            if lt(gas(), 185000) { revert(0, 0) }\n";
   out += "            ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n";

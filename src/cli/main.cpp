@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   pg::cli::add_settings_command(app, exit_code);
   pg::cli::add_sandbox_authority_command(app, exit_code);
   pg::cli::add_issuer_command(app, exit_code);
-  CLI::App* chain = app.add_subcommand("chain", "On-chain mode: verifier contracts (docs/onchain.md)");
+  CLI::App* chain =
+      app.add_subcommand("chain", "On-chain mode: verifier contracts (docs/onchain.md)");
   chain->require_subcommand(1);
   pg::cli::add_chain_verifier_command(*chain, exit_code);
   try {

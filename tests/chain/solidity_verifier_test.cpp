@@ -23,15 +23,16 @@ using pg::chain::VerifierOptions;
 std::string hex(const pg::crypto::Fp& v) {
   const auto l = v.to_canonical();
   char buf[67];
-  std::snprintf(buf, sizeof buf, "0x%016llx%016llx%016llx%016llx", static_cast<unsigned long long>(l[3]),
-                static_cast<unsigned long long>(l[2]), static_cast<unsigned long long>(l[1]),
-                static_cast<unsigned long long>(l[0]));
+  std::snprintf(buf, sizeof buf, "0x%016llx%016llx%016llx%016llx",
+                static_cast<unsigned long long>(l[3]), static_cast<unsigned long long>(l[2]),
+                static_cast<unsigned long long>(l[1]), static_cast<unsigned long long>(l[0]));
   return buf;
 }
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
-  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+    ++n;
   return n;
 }
 
@@ -51,7 +52,8 @@ TEST(SolidityVerifier, same_key_and_name_give_identical_bytes) {
   EXPECT_EQ(*a, *b);
   // Another key gives another contract.
   const auto other = pg::testing::make_trapdoor("chain determinism, another key", 3);
-  const auto c = solidity_verifier(pg::testing::verification_key_json(other, "chain test"), named("AgeOver18Verifier"));
+  const auto c = solidity_verifier(pg::testing::verification_key_json(other, "chain test"),
+                                   named("AgeOver18Verifier"));
   ASSERT_TRUE(c.ok());
   EXPECT_NE(*a, *c);
 }
@@ -74,7 +76,8 @@ TEST(SolidityVerifier, writes_the_header_the_abi_and_the_key_sha256) {
   EXPECT_NE(src->find("// verification_key.json SHA-256: " + sha + "\n"), std::string::npos);
   EXPECT_NE(src->find("pragma solidity ^0.8.20;\n"), std::string::npos);
   EXPECT_NE(src->find("contract IncomeGteVerifier {"), std::string::npos);
-  EXPECT_NE(src->find("uint256[2] calldata a,\n        uint256[2][2] calldata b,\n        uint256[2] calldata c,\n"
+  EXPECT_NE(src->find("uint256[2] calldata a,\n        uint256[2][2] calldata b,\n        "
+                      "uint256[2] calldata c,\n"
                       "        uint256[4] calldata pubSignals\n    ) external view returns (bool)"),
             std::string::npos);
 }
@@ -82,7 +85,8 @@ TEST(SolidityVerifier, writes_the_header_the_abi_and_the_key_sha256) {
 TEST(SolidityVerifier, writes_the_key_points_and_the_precomputed_negations) {
   const std::size_t n = 5;
   const auto t = pg::testing::make_trapdoor("chain constants", n);
-  const auto src = solidity_verifier(pg::testing::verification_key_json(t, "chain test"), named("V"));
+  const auto src =
+      solidity_verifier(pg::testing::verification_key_json(t, "chain test"), named("V"));
   ASSERT_TRUE(src.ok()) << src.error().to_string();
   const auto& vk = t.vk;
   for (const auto& ic : vk.ic) {
@@ -101,8 +105,12 @@ TEST(SolidityVerifier, writes_the_key_points_and_the_precomputed_negations) {
   EXPECT_NE(src->find("mstore(0x200, " + hex(-vk.delta.y.c1) + ")"), std::string::npos);
   EXPECT_NE(src->find("mstore(0x220, " + hex(-vk.delta.y.c0) + ")"), std::string::npos);
   // p and r; every public checked; every coordinate checked; the exact calldata size.
-  EXPECT_NE(src->find("let p := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47"), std::string::npos);
-  EXPECT_NE(src->find("let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"), std::string::npos);
+  EXPECT_NE(
+      src->find("let p := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47"),
+      std::string::npos);
+  EXPECT_NE(
+      src->find("let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"),
+      std::string::npos);
   EXPECT_EQ(count(*src, ", r))"), n);
   EXPECT_EQ(count(*src, ", p)"), 8u);
   EXPECT_NE(src->find("eq(calldatasize(), 0x1a4)"), std::string::npos);  // 4 + 32 * (8 + 5)
@@ -115,15 +123,17 @@ TEST(SolidityVerifier, writes_the_key_points_and_the_precomputed_negations) {
 TEST(SolidityVerifier, refuses_names_that_are_not_solidity_identifiers) {
   const auto t = pg::testing::make_trapdoor("chain names", 1);
   const std::string key = pg::testing::verification_key_json(t, "chain test");
-  for (const std::string& bad : std::vector<std::string>{"", "1Verifier", "Age-Verifier", "Age Verifier", "contract", "function",
-                                "uint256", "bytes32", "int8", "ufixed128x18", "address", "Verifier;",
-                                "V\xc3\xa9rifier", std::string(65, 'V'), "x\ncontract"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "1Verifier", "Age-Verifier", "Age Verifier", "contract", "function", "uint256",
+           "bytes32", "int8", "ufixed128x18", "address", "Verifier;", "V\xc3\xa9rifier",
+           std::string(65, 'V'), "x\ncontract"}) {
     EXPECT_FALSE(is_solidity_identifier(bad)) << bad;
     const auto r = solidity_verifier(key, named(bad));
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().field, "name");
   }
-  for (const std::string& good : std::vector<std::string>{"AgeOver18Verifier", "_v", "V", "uint256x", "bytesVerifier", std::string(64, 'V')}) {
+  for (const std::string& good : std::vector<std::string>{
+           "AgeOver18Verifier", "_v", "V", "uint256x", "bytesVerifier", std::string(64, 'V')}) {
     EXPECT_TRUE(is_solidity_identifier(good)) << good;
     EXPECT_TRUE(solidity_verifier(key, named(good)).ok()) << good;
   }
@@ -145,7 +155,8 @@ TEST(SolidityVerifier, refuses_a_licence_that_is_not_an_spdx_identifier) {
 TEST(SolidityVerifier, refuses_bad_keys_naming_the_field) {
   // No public inputs: the verifyProof ABI has a pubSignals array.
   const auto none = solidity_verifier(
-      pg::testing::verification_key_json(pg::testing::make_trapdoor("chain none", 0), "chain test"), {});
+      pg::testing::verification_key_json(pg::testing::make_trapdoor("chain none", 0), "chain test"),
+      {});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().field, "vkey.IC");
   // delta = gamma: anyone could forge proofs; the native verifier's refusal, word for word.
