@@ -197,13 +197,12 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
       "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in "
       "calldata.\n";
   out +=
-      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C "
-      "not\n";
-  out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
-  out +=
       "            // Exactly the ABI's arguments: a call with more or fewer words is refused.\n";
   out += "            let ok := eq(calldatasize(), " +
          word(kPubSignals + 32 * static_cast<unsigned>(n)) + ")\n";
+  out +=
+      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and\n";
+  out += "            // C not the point at infinity (EIP-196/197 encode it as zeros).\n";
   out += "            let p := " + p + "\n";
   out += "            {\n";
   out += "                let ax := calldataload(a)\n";
