@@ -52,8 +52,9 @@ async function main() {
   if (claims.length === 0) throw new Error(`no circuit artifacts under ${artifacts}`);
   const anvil = await startAnvil();
   const rows = [];
+  let provider;
   try {
-    const provider = new ethers.JsonRpcProvider(anvil.url, undefined, { staticNetwork: true });
+    provider = new ethers.JsonRpcProvider(anvil.url, undefined, { staticNetwork: true });
     const signer = new ethers.NonceManager(new ethers.Wallet(devKeys[0], provider));
     signer.address = await signer.getAddress();
     for (const claim of claims) {
@@ -72,6 +73,7 @@ async function main() {
       rows.push({ claim, n: publicSignals.length, calldata: calldataGas(data), floor: gasFloor(publicSignals.length, data), ours: o, snarkjs: s });
     }
   } finally {
+    provider?.destroy();
     await anvil.stop();
     await globalThis.curve_bn128?.terminate();
   }
@@ -104,7 +106,8 @@ async function main() {
   console.log(JSON.stringify({ chain_gas: rows, target_met: allMet }));
 }
 
-main().catch((err) => {
+// Exits when done: snarkjs's worker threads would keep the process alive.
+main().then(() => process.exit(0), (err) => {
   console.error(err);
   globalThis.curve_bn128?.terminate();
   process.exit(1);

@@ -113,6 +113,16 @@ export async function walletProof(artifacts, claim, version = '1.0.0') {
   return { proof: body.proof, publicSignals: body.public_signals, manifest };
 }
 
+/// walletProof in a child process, which exits once it has printed the proof: snarkjs's and the
+/// wallet's worker threads would otherwise keep a test's process alive after its last test.
+export function walletProofInChild(artifacts, claim, version = '1.0.0') {
+  const script = `import { walletProof } from ${JSON.stringify(fileURLToPath(import.meta.url))};
+const r = await walletProof(${JSON.stringify(artifacts)}, ${JSON.stringify(claim)}, ${JSON.stringify(version)});
+process.stdout.write(JSON.stringify(r), () => process.exit(0));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
+    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 }));
+}
+
 /// snarkjs's contract for a claim circuit, from its zkey with snarkjs's own export.
 export async function snarkjsVerifierFromZkey(zkeyPath, name) {
   const templates = { groth16: fs.readFileSync(path.join(root, 'node_modules/snarkjs/templates/verifier_groth16.sol.ejs'), 'utf8') };
