@@ -9,3 +9,4 @@ node scripts/bench-webhooks.mjs  # webhook delivery latency and worker throughpu
 node scripts/bench-scale.mjs     # production topology (3 instances, haproxy, PostgreSQL, Redis) and 10 M proofs rows (build/bench/report.md)
 node scripts/bench-tree.mjs       # the issuer's Merkle tree against circomlibjs's Poseidon (build/bench/report.md)
 node scripts/bench-issuers.mjs    # revoke → refused at the verifier, and the enrolment round trip, on loopback (build/bench/report.md)
+node bench/chain_gas.mjs          # verifyProof gas on anvil: our verifier, snarkjs's and the EVM floor (build/bench/report.md)

@@ -175,10 +175,11 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "/// @title " + name + "\n";
   out += "/// @notice Groth16 (BN254) verifier for one verification key with " + ns +
          " public inputs.\n";
+  out += "/// verifyProof returns false, without reverting, unless the calldata is exactly its\n";
   out +=
-      "/// Returns false, without reverting, unless every proof coordinate is below p, A, B and "
-      "C\n";
-  out += "/// are not the point at infinity, every public input is below r and\n";
+      "/// arguments, every proof coordinate is below p, A, B and C are not the point at "
+      "infinity,\n";
+  out += "/// every public input is below r and\n";
   out += "/// e(A, B) = e(alpha, beta) e(IC_0 + sum s_i IC_i, gamma) e(C, delta).\n";
   out += "contract " + name + " {\n";
   out +=
@@ -196,21 +197,23 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
       "            // Static ABI types: a = 0x04, b = 0x44, c = 0xc4, pubSignals = 0x104 in "
       "calldata.\n";
   out +=
-      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and C "
-      "not\n";
-  out += "            // the point at infinity (EIP-196/197 encode it as zeros).\n";
-  out += "            let ok\n";
+      "            // Exactly the ABI's arguments: a call with more or fewer words is refused.\n";
+  out += "            let ok := eq(calldatasize(), " +
+         word(kPubSignals + 32 * static_cast<unsigned>(n)) + ")\n";
+  out +=
+      "            // Every coordinate < p (the precompiles are not relied on for it); A, B and\n";
+  out += "            // C not the point at infinity (EIP-196/197 encode it as zeros).\n";
+  out += "            let p := " + p + "\n";
   out += "            {\n";
-  out += "                let p := " + p + "\n";
   out += "                let ax := calldataload(a)\n";
   out += "                let ay := calldataload(0x24)\n";
   out += "                let cx := calldataload(c)\n";
   out += "                let cy := calldataload(0xe4)\n";
-  out += "                ok := and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p)))\n";
+  out +=
+      "                ok := and(ok, and(and(lt(ax, p), lt(ay, p)), and(lt(cx, p), lt(cy, p))))\n";
   out += "                ok := and(ok, and(gt(or(ax, ay), 0), gt(or(cx, cy), 0)))\n";
   out += "            }\n";
   out += "            {\n";
-  out += "                let p := " + p + "\n";
   out += "                let b0 := calldataload(b)\n";
   out += "                let b1 := calldataload(0x64)\n";
   out += "                let b2 := calldataload(0x84)\n";
@@ -219,23 +222,29 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
       "                ok := and(ok, and(and(lt(b0, p), lt(b1, p)), and(lt(b2, p), lt(b3, p))))\n";
   out += "                ok := and(ok, gt(or(or(b0, b1), or(b2, b3)), 0))\n";
   out += "            }\n\n";
-  out +=
-      "            // vk_x = IC_0 + sum s_i IC_i at 0x00; each s_i < r (ecMul would reduce it).\n";
+  out += "            // Every public input < r (ecMul would reduce it modulo r).\n";
   out += "            let r := " + r + "\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string at =
+        i == 0 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i));
+    out += "            ok := and(ok, lt(calldataload(" + at + "), r))\n";
+  }
+  out +=
+      "\n            // vk_x = IC_0 + sum s_i IC_i at 0x00. The IC points are on the curve "
+      "(checked by the\n";
+  out +=
+      "            // generator), so ecMul and ecAdd fail only for lack of gas, and then the gas "
+      "check\n";
+  out += "            // before the pairing reverts: their success flags need no test.\n";
   out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
   out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
   for (std::size_t i = 1; i <= n; ++i) {
-    const std::string at =
-        i == 1 ? "pubSignals" : word(kPubSignals + 32 * static_cast<unsigned>(i - 1));
-    out += "            {\n";
-    out += "                mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
-    out += "                mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
-    out += "                let s := calldataload(" + at + ")\n";
-    out += "                ok := and(ok, lt(s, r))\n";
-    out += "                mstore(0x80, s)\n";
-    out += "                ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
-    out += "                ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
-    out += "            }\n";
+    out += "            mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
+    out += "            mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
+    out += "            calldatacopy(0x80, " +
+           word(kPubSignals + 32 * static_cast<unsigned>(i - 1)) + ", 0x20)\n";
+    out += "            pop(staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
+    out += "            pop(staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
   }
   out +=
       "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; "
@@ -247,6 +256,14 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            mstore(0x240, " + hex(neg_alpha.x) + ")\n";
   out += "            mstore(0x260, " + hex(neg_alpha.y) + ")\n";
   store_g2(out, 0x280, vk.beta, "            ");
+  out +=
+      "            // Too little gas left for the pairing (181000 after the call costs and the "
+      "63/64 rule)\n";
+  out +=
+      "            // reverts: a call short of gas must not read as an invalid proof (nor "
+      "eth_estimateGas\n";
+  out += "            // settle on a limit where it does).\n";
+  out += "            if lt(gas(), 185000) { revert(0, 0) }\n";
   out += "            ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n";
   out += "            mstore(0x00, and(ok, mload(0x00)))\n";
   out += "            return(0x00, 0x20)\n";

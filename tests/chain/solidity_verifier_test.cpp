@@ -1,0 +1,179 @@
+// The Solidity verifier generator (src/chain/solidity_verifier.hpp) on keys with a known
+// trapdoor: deterministic output, the key's points and their negations as literals, every
+// public input and coordinate checked, one pairing call; bad names and bad keys refused.
+// The contract's behaviour on chain: tests/chain/verifier_test.mjs.
+#include "chain/solidity_verifier.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "support/trapdoor.hpp"
+
+namespace {
+
+using pg::chain::is_solidity_identifier;
+using pg::chain::solidity_verifier;
+using pg::chain::VerifierOptions;
+
+std::string hex(const pg::crypto::Fp& v) {
+  const auto l = v.to_canonical();
+  char buf[67];
+  std::snprintf(buf, sizeof buf, "0x%016llx%016llx%016llx%016llx",
+                static_cast<unsigned long long>(l[3]), static_cast<unsigned long long>(l[2]),
+                static_cast<unsigned long long>(l[1]), static_cast<unsigned long long>(l[0]));
+  return buf;
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+VerifierOptions named(std::string name) {
+  VerifierOptions o;
+  o.contract_name = std::move(name);
+  return o;
+}
+
+TEST(SolidityVerifier, same_key_and_name_give_identical_bytes) {
+  const auto t = pg::testing::make_trapdoor("chain determinism", 3);
+  const std::string key = pg::testing::verification_key_json(t, "chain test");
+  const auto a = solidity_verifier(key, named("AgeOver18Verifier"));
+  const auto b = solidity_verifier(key, named("AgeOver18Verifier"));
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  // Another key gives another contract.
+  const auto other = pg::testing::make_trapdoor("chain determinism, another key", 3);
+  const auto c = solidity_verifier(pg::testing::verification_key_json(other, "chain test"),
+                                   named("AgeOver18Verifier"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(*a, *c);
+}
+
+TEST(SolidityVerifier, writes_the_header_the_abi_and_the_key_sha256) {
+  const auto t = pg::testing::make_trapdoor("chain header", 4);
+  const std::string key = pg::testing::verification_key_json(t, "chain test");
+  const auto src = solidity_verifier(key, named("IncomeGteVerifier"));
+  ASSERT_TRUE(src.ok()) << src.error().to_string();
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_Digest(key.data(), key.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string sha;
+  char buf[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
+    sha += buf;
+  }
+  EXPECT_EQ(src->rfind("// SPDX-License-Identifier: UNLICENSED\n", 0), 0u);
+  EXPECT_NE(src->find("// verification_key.json SHA-256: " + sha + "\n"), std::string::npos);
+  EXPECT_NE(src->find("pragma solidity ^0.8.20;\n"), std::string::npos);
+  EXPECT_NE(src->find("contract IncomeGteVerifier {"), std::string::npos);
+  EXPECT_NE(src->find("uint256[2] calldata a,\n        uint256[2][2] calldata b,\n        "
+                      "uint256[2] calldata c,\n"
+                      "        uint256[4] calldata pubSignals\n    ) external view returns (bool)"),
+            std::string::npos);
+}
+
+TEST(SolidityVerifier, writes_the_key_points_and_the_precomputed_negations) {
+  const std::size_t n = 5;
+  const auto t = pg::testing::make_trapdoor("chain constants", n);
+  const auto src =
+      solidity_verifier(pg::testing::verification_key_json(t, "chain test"), named("V"));
+  ASSERT_TRUE(src.ok()) << src.error().to_string();
+  const auto& vk = t.vk;
+  for (const auto& ic : vk.ic) {
+    EXPECT_NE(src->find(hex(ic.x)), std::string::npos);
+    EXPECT_NE(src->find(hex(ic.y)), std::string::npos);
+  }
+  // -alpha, beta, -gamma, -delta in EIP-197's order (x.c1, x.c0, y.c1, y.c0).
+  EXPECT_NE(src->find("mstore(0x240, " + hex(vk.alpha.x) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x260, " + hex(-vk.alpha.y) + ")"), std::string::npos);
+  EXPECT_EQ(src->find(hex(vk.alpha.y)), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x280, " + hex(vk.beta.x.c1) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x2e0, " + hex(vk.beta.y.c0) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x040, " + hex(vk.gamma.x.c1) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x080, " + hex(-vk.gamma.y.c1) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x0a0, " + hex(-vk.gamma.y.c0) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x200, " + hex(-vk.delta.y.c1) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x220, " + hex(-vk.delta.y.c0) + ")"), std::string::npos);
+  // p and r; every public checked; every coordinate checked; the exact calldata size.
+  EXPECT_NE(
+      src->find("let p := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47"),
+      std::string::npos);
+  EXPECT_NE(
+      src->find("let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"),
+      std::string::npos);
+  EXPECT_EQ(count(*src, ", r))"), n);
+  EXPECT_EQ(count(*src, ", p)"), 8u);
+  EXPECT_NE(src->find("eq(calldatasize(), 0x1a4)"), std::string::npos);  // 4 + 32 * (8 + 5)
+  // One ecMul and one ecAdd per public, one pairing call with four pairs.
+  EXPECT_EQ(count(*src, "staticcall(gas(), 0x07, "), n);
+  EXPECT_EQ(count(*src, "staticcall(gas(), 0x06, "), n);
+  EXPECT_EQ(count(*src, "staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20)"), 1u);
+}
+
+TEST(SolidityVerifier, refuses_names_that_are_not_solidity_identifiers) {
+  const auto t = pg::testing::make_trapdoor("chain names", 1);
+  const std::string key = pg::testing::verification_key_json(t, "chain test");
+  for (const std::string& bad : std::vector<std::string>{
+           "", "1Verifier", "Age-Verifier", "Age Verifier", "contract", "function", "uint256",
+           "bytes32", "int8", "ufixed128x18", "address", "Verifier;", "V\xc3\xa9rifier",
+           std::string(65, 'V'), "x\ncontract"}) {
+    EXPECT_FALSE(is_solidity_identifier(bad)) << bad;
+    const auto r = solidity_verifier(key, named(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().field, "name");
+  }
+  for (const std::string& good : std::vector<std::string>{
+           "AgeOver18Verifier", "_v", "V", "uint256x", "bytesVerifier", std::string(64, 'V')}) {
+    EXPECT_TRUE(is_solidity_identifier(good)) << good;
+    EXPECT_TRUE(solidity_verifier(key, named(good)).ok()) << good;
+  }
+}
+
+TEST(SolidityVerifier, refuses_a_licence_that_is_not_an_spdx_identifier) {
+  const auto t = pg::testing::make_trapdoor("chain licence", 1);
+  VerifierOptions o;
+  o.spdx_license = "MIT\n// injected";
+  const auto r = solidity_verifier(pg::testing::verification_key_json(t, "chain test"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "license");
+  o.spdx_license = "Apache-2.0";
+  const auto ok = solidity_verifier(pg::testing::verification_key_json(t, "chain test"), o);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->rfind("// SPDX-License-Identifier: Apache-2.0\n", 0), 0u);
+}
+
+TEST(SolidityVerifier, refuses_bad_keys_naming_the_field) {
+  // No public inputs: the verifyProof ABI has a pubSignals array.
+  const auto none = solidity_verifier(
+      pg::testing::verification_key_json(pg::testing::make_trapdoor("chain none", 0), "chain test"),
+      {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().field, "vkey.IC");
+  // delta = gamma: anyone could forge proofs; the native verifier's refusal, word for word.
+  const auto t = pg::testing::make_trapdoor("chain insecure", 2);
+  auto doc = boost::json::parse(pg::testing::verification_key_json(t, "chain test")).as_object();
+  doc["vk_delta_2"] = doc["vk_gamma_2"];
+  const auto insecure = solidity_verifier(boost::json::serialize(doc), {});
+  ASSERT_FALSE(insecure.ok());
+  EXPECT_EQ(insecure.error().field, "vkey.vk_delta_2");
+  // Not JSON, and a coordinate >= p.
+  EXPECT_FALSE(solidity_verifier("{", {}).ok());
+  auto big = boost::json::parse(pg::testing::verification_key_json(t, "chain test")).as_object();
+  big["IC"].as_array()[1].as_array()[0] =
+      "21888242871839275222246405745257275088696311157297823662689037894645226208584";
+  const auto out_of_range = solidity_verifier(boost::json::serialize(big), {});
+  ASSERT_FALSE(out_of_range.ok());
+  EXPECT_NE(out_of_range.error().field.find("IC"), std::string::npos);
+}
+
+}  // namespace
