@@ -76,8 +76,11 @@ struct Settings {
   std::uint64_t webhook_per_client = 0;
   std::uint64_t webhook_poll_ms = 0;
   std::string webhook_retry_schedule;
-  // Logs.
+  // Logs and traces.
   std::string log_level;
+  std::string otlp_traces_endpoint;
+  double trace_sample_ratio = 1;
+  std::uint64_t trace_queue_spans = 0;
 };
 
 enum class SettingType {
