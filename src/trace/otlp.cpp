@@ -163,6 +163,7 @@ std::variant<Sink, std::string> otlp_http_sink(const std::string& endpoint,
   }
   if (host.empty()) return std::string("otlp_traces_endpoint: no host");
   peer.host = std::string(host);
+  peer.port = port;
   if (!peer.host_is_ip) {
     peer.host_is_ip = std::all_of(host.begin(), host.end(),
                                   [](char c) { return (c >= '0' && c <= '9') || c == '.'; });

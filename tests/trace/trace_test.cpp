@@ -3,6 +3,7 @@
 // processor dropping (and counting) behind a slow sink without blocking the submitter.
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -180,7 +181,7 @@ TEST(Otlp, EncodesTheExportTraceServiceRequestFieldNames) {
   EXPECT_EQ(ss.at("scope").at("name"), "proofgate");
   const auto& span = ss.at("spans").as_array().at(0).as_object();
   EXPECT_EQ(span.at("traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_EQ(span.at("spanId"), to_hex(s.span_id));
+  EXPECT_EQ(span.at("spanId").as_string(), to_hex(s.span_id));
   EXPECT_EQ(span.at("parentSpanId"), "00f067aa0ba902b7");
   EXPECT_EQ(span.at("name"), "POST /api/v1/verify");
   EXPECT_EQ(span.at("kind"), 2);  // SPAN_KIND_SERVER
@@ -273,6 +274,27 @@ TEST(OtlpHttpSink, RefusesUnusableEndpoints) {
   EXPECT_TRUE(std::holds_alternative<std::string>(otlp_http_sink("http://:4318/v1", 1s)));
   EXPECT_TRUE(std::holds_alternative<std::string>(otlp_http_sink("http://h:99999/v1", 1s)));
   EXPECT_TRUE(std::holds_alternative<Sink>(otlp_http_sink("http://127.0.0.1:4318/v1/traces", 1s)));
+  // A collector that answers: the batch arrives where the URL says, as JSON.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acceptor.local_endpoint().port();
+  std::string received;
+  std::thread collector([&] {
+    boost::asio::ip::tcp::socket socket(io);
+    acceptor.accept(socket);
+    boost::asio::streambuf buf;
+    boost::system::error_code ec;
+    boost::asio::read_until(socket, buf, "\r\n\r\n", ec);
+    received.assign(boost::asio::buffers_begin(buf.data()), boost::asio::buffers_end(buf.data()));
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    boost::asio::write(socket, boost::asio::buffer(answer), ec);
+  });
+  auto to_collector = std::get<Sink>(
+      otlp_http_sink("http://127.0.0.1:" + std::to_string(port) + "/v1/traces", 5s));
+  EXPECT_TRUE(to_collector("{}"));
+  collector.join();
+  EXPECT_TRUE(received.starts_with("POST /v1/traces HTTP/1.1\r\n")) << received;
+  EXPECT_NE(received.find("Content-Type: application/json"), std::string::npos) << received;
   // A closed port: the sink says false within its timeout, it does not throw.
   auto sink = std::get<Sink>(otlp_http_sink("http://127.0.0.1:1/v1/traces", 500ms));
   EXPECT_FALSE(sink("{}"));
