@@ -224,6 +224,22 @@ test('a refused request names its trace in the problem body and its log line; a 
   assert.match(h.headers.get('traceparent') ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
 });
 
+test('the caller\'s unsampled flag is honoured, except for an error answer', async () => {
+  const quiet = randomBytes(16).toString('hex');
+  const refused = randomBytes(16).toString('hex');
+  const ok = await call(main, 'GET', '/healthz', { headers: { traceparent: `00-${quiet}-${randomBytes(8).toString('hex')}-00` } });
+  assert.equal(ok.status, 200);
+  assert.match(ok.headers.get('traceparent'), new RegExp(`^00-${quiet}-[0-9a-f]{16}-00$`));
+  const r = await call(main, 'POST', '/api/v1/verify', { key: 'pg_test_notakey', body: {},
+    headers: { traceparent: `00-${refused}-${randomBytes(8).toString('hex')}-00` } });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.trace_id, refused);
+  assert.match(r.headers.get('traceparent'), new RegExp(`^00-${refused}-[0-9a-f]{16}-01$`), 'kept, so announced as sampled');
+  // Batches leave in order: once the refused request's span is in, the quiet one would be too.
+  await waitFor(() => spansOf(collector).some((s) => s.traceId === refused), 10_000, () => 'the refused request\'s spans');
+  assert.ok(!spansOf(collector).some((s) => s.traceId === quiet), 'an unsampled success is not exported');
+});
+
 test('with the collector down verifications still answer 200 and the dropped spans are counted', async () => {
   const dir = tempDir('tracing-down');
   dirs.push(dir);
