@@ -17,8 +17,8 @@ TraceExport::TraceExport(const Settings& s, trace::ExportCounters& counters) {
   trace::ProcessorSettings ps;
   ps.queue_limit = s.trace_queue_spans;
   ps.version = "0.1.0";
-  processor_ = std::make_unique<trace::BatchProcessor>(ps, std::move(std::get<trace::Sink>(sink)),
-                                                       counters);
+  processor_ =
+      std::make_unique<trace::BatchProcessor>(ps, std::move(std::get<trace::Sink>(sink)), counters);
   tracer_.processor = processor_.get();
 }
 

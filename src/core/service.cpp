@@ -660,7 +660,8 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   auto outcome =
       failure ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
               : record_verified(client, in, **circuit, *root, now, latency_ms, idem, user_id);
-  if (const auto* e = std::get_if<ApiError>(&outcome)) commit_span.set("error.code", std::string(error_name(e->code)));
+  if (const auto* e = std::get_if<ApiError>(&outcome))
+    commit_span.set("error.code", std::string(error_name(e->code)));
   claims.keep(nonce_key);
   return outcome;
 }

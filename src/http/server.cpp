@@ -637,7 +637,8 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
     if (!reply.mode.empty()) root.set("proofgate.partner.mode", reply.mode);
     if (reply.status >= 500) root.status = trace::Status::kError;
     auto spans = trace->finish();
-    if (kept && server_.settings().tracer) server_.settings().tracer->export_spans(std::move(spans));
+    if (kept && server_.settings().tracer)
+      server_.settings().tracer->export_spans(std::move(spans));
   }
   // One JSON line per request; never a key, token, proof or private value.
   {

@@ -31,8 +31,12 @@ bool read_hex(std::string_view s, std::span<std::uint8_t> out) noexcept {
   return true;
 }
 
-bool lcalpha(char c) noexcept { return c >= 'a' && c <= 'z'; }
-bool digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool lcalpha(char c) noexcept {
+  return c >= 'a' && c <= 'z';
+}
+bool digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 bool key_char(char c) noexcept {
   return lcalpha(c) || digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
 }
@@ -45,7 +49,8 @@ bool key_char(char c) noexcept {
 bool valid_key(std::string_view k) noexcept {
   const auto at = k.find('@');
   if (at == std::string_view::npos) {
-    return !k.empty() && k.size() <= 256 && lcalpha(k[0]) && std::all_of(k.begin(), k.end(), key_char);
+    return !k.empty() && k.size() <= 256 && lcalpha(k[0]) &&
+           std::all_of(k.begin(), k.end(), key_char);
   }
   const std::string_view tenant = k.substr(0, at);
   const std::string_view system = k.substr(at + 1);
@@ -56,7 +61,9 @@ bool valid_key(std::string_view k) noexcept {
 }
 
 // value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E
-bool nblk(char c) noexcept { return c >= 0x21 && c <= 0x7E && c != ',' && c != '='; }
+bool nblk(char c) noexcept {
+  return c >= 0x21 && c <= 0x7E && c != ',' && c != '=';
+}
 bool valid_value(std::string_view v) noexcept {
   return !v.empty() && v.size() <= 256 && nblk(v.back()) &&
          std::all_of(v.begin(), v.end(), [](char c) { return c == ' ' || nblk(c); });
@@ -124,8 +131,7 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string format_traceparent(const TraceId& trace_id, const SpanId& span_id,
-                               std::uint8_t flags) {
+std::string format_traceparent(const TraceId& trace_id, const SpanId& span_id, std::uint8_t flags) {
   const std::array<std::uint8_t, 1> f{flags};
   return "00-" + to_hex(trace_id) + "-" + to_hex(span_id) + "-" + to_hex(f);
 }

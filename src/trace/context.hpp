@@ -40,8 +40,7 @@ std::optional<Context> parse_traceparent(std::string_view header) noexcept;
 bool valid_tracestate(std::string_view header) noexcept;
 
 /// "00-<trace id>-<span id>-<flags>".
-std::string format_traceparent(const TraceId& trace_id, const SpanId& span_id,
-                               std::uint8_t flags);
+std::string format_traceparent(const TraceId& trace_id, const SpanId& span_id, std::uint8_t flags);
 
 /// Lowercase hex of `bytes`.
 std::string to_hex(std::span<const std::uint8_t> bytes);

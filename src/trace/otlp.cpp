@@ -21,7 +21,8 @@ json::object attribute_value(const AttributeValue& v) {
 
 json::array attributes(const std::vector<std::pair<std::string, AttributeValue>>& attrs) {
   json::array out;
-  for (const auto& [k, v] : attrs) out.push_back(json::object{{"key", k}, {"value", attribute_value(v)}});
+  for (const auto& [k, v] : attrs)
+    out.push_back(json::object{{"key", k}, {"value", attribute_value(v)}});
   return out;
 }
 
@@ -47,14 +48,14 @@ std::string encode_otlp_json(const std::vector<SpanData>& spans, std::string_vie
   json::object scope{{"name", "proofgate"}};
   if (!version.empty()) scope["version"] = version;
   json::object resource{
-      {"attributes", json::array{json::object{{"key", "service.name"},
-                                              {"value", {{"stringValue", service}}}}}}};
+      {"attributes",
+       json::array{json::object{{"key", "service.name"}, {"value", {{"stringValue", service}}}}}}};
   json::object request{
       {"resourceSpans",
        json::array{json::object{
            {"resource", std::move(resource)},
-           {"scopeSpans", json::array{json::object{{"scope", std::move(scope)},
-                                                   {"spans", std::move(out)}}}}}}}};
+           {"scopeSpans",
+            json::array{json::object{{"scope", std::move(scope)}, {"spans", std::move(out)}}}}}}}};
   return json::serialize(request);
 }
 
@@ -137,7 +138,8 @@ std::variant<Sink, std::string> otlp_http_sink(const std::string& endpoint,
   }
   const auto slash = rest.find('/');
   const std::string_view authority = rest.substr(0, slash);
-  const std::string target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  const std::string target =
+      slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   net::Peer peer;
   peer.host_header = std::string(authority);
   std::string_view host = authority;

@@ -39,8 +39,8 @@ struct ExportCounters {
 using Sink = std::function<bool(const std::string& body)>;
 
 struct ProcessorSettings {
-  std::size_t queue_limit = 2048;  // spans held at most; beyond it new spans are dropped
-  std::size_t batch_size = 512;    // a batch is sent when this many wait ...
+  std::size_t queue_limit = 2048;            // spans held at most; beyond it new spans are dropped
+  std::size_t batch_size = 512;              // a batch is sent when this many wait ...
   std::chrono::milliseconds interval{1000};  // ... or this long after the last send
   std::string service = "proofgate";
   std::string version;

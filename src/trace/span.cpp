@@ -95,7 +95,9 @@ void ScopedSpan::fail(std::string_view code) {
   span_->set("error.code", std::string(code));
 }
 
-RequestTrace* current() noexcept { return tl_trace; }
+RequestTrace* current() noexcept {
+  return tl_trace;
+}
 
 std::string current_traceparent() {
   if (tl_trace == nullptr) return {};

@@ -158,9 +158,9 @@ void Worker::deliver(const core::Delivery& d) {
         req.body = d.event.payload;
         req.timeout = s_.timeout;
         req.headers = signed_headers(keys, d.event.event_id, started / 1000, d.event.payload);
-        req.headers.emplace_back("traceparent",
-                                 trace::format_traceparent(span.trace_id, span.span_id,
-                                                           sampled ? trace::kSampled : 0));
+        req.headers.emplace_back(
+            "traceparent",
+            trace::format_traceparent(span.trace_id, span.span_id, sampled ? trace::kSampled : 0));
         if (parent && !parent->tracestate.empty())
           req.headers.emplace_back("tracestate", parent->tracestate);
         span.set("url.host", req.url.host);

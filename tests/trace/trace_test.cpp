@@ -22,8 +22,7 @@ namespace {
 namespace json = boost::json;
 
 // The example of Trace Context §3.2.4.
-constexpr std::string_view kSpecExample =
-    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+constexpr std::string_view kSpecExample = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 TEST(Traceparent, ParsesTheSpecsExample) {
   const auto c = parse_traceparent(kSpecExample);
@@ -53,24 +52,24 @@ TEST(Traceparent, RefusesEveryMalformedClass) {
   };
   const std::vector<std::string> bad{
       "",
-      good.substr(0, 54),                                          // one short
-      good + "0",                                                  // one long
-      good + "-00",                                                // version 00 has no more fields
-      with(0, "01"),                                               // another version
-      with(0, "ff"),                                               // the forbidden version
-      with(0, "0A"),                                               // not hex
-      with(3, "4BF92F3577B34DA6A3CE929D0E0E4736"),                 // uppercase trace id
-      with(3, "00000000000000000000000000000000"),                 // all-zero trace id
-      with(36, "0000000000000000"),                                // all-zero parent id
-      with(36, "00F067AA0BA902B7"),                                // uppercase parent id
-      with(36, "00f067aa0ba902bg"),                                // not hex
-      with(53, "0x"),                                              // flags not hex
-      with(53, "0F"),                                              // flags uppercase
-      with(2, "_"),                                                // wrong separator
+      good.substr(0, 54),                           // one short
+      good + "0",                                   // one long
+      good + "-00",                                 // version 00 has no more fields
+      with(0, "01"),                                // another version
+      with(0, "ff"),                                // the forbidden version
+      with(0, "0A"),                                // not hex
+      with(3, "4BF92F3577B34DA6A3CE929D0E0E4736"),  // uppercase trace id
+      with(3, "00000000000000000000000000000000"),  // all-zero trace id
+      with(36, "0000000000000000"),                 // all-zero parent id
+      with(36, "00F067AA0BA902B7"),                 // uppercase parent id
+      with(36, "00f067aa0ba902bg"),                 // not hex
+      with(53, "0x"),                               // flags not hex
+      with(53, "0F"),                               // flags uppercase
+      with(2, "_"),                                 // wrong separator
       with(35, "_"),
       with(52, "_"),
-      " " + good.substr(0, 54),                                    // leading space
-      "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",   // separator misplaced
+      " " + good.substr(0, 54),                                   // leading space
+      "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",  // separator misplaced
   };
   for (const auto& s : bad) EXPECT_FALSE(parse_traceparent(s)) << s;
 }
@@ -81,7 +80,7 @@ TEST(Tracestate, AcceptsTheGrammarAndRefusesTheRest) {
   EXPECT_TRUE(valid_tracestate("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"));
   EXPECT_TRUE(valid_tracestate("rojo=1 , congo=2,,"));  // OWS and empty members
   EXPECT_TRUE(valid_tracestate("tenant1@sys=v"));
-  EXPECT_TRUE(valid_tracestate("a=b c"));  // a space inside a value
+  EXPECT_TRUE(valid_tracestate("a=b c"));           // a space inside a value
   EXPECT_FALSE(valid_tracestate("Rojo=1"));         // uppercase key
   EXPECT_FALSE(valid_tracestate("rojo"));           // no value
   EXPECT_FALSE(valid_tracestate("rojo="));          // empty value
@@ -91,7 +90,7 @@ TEST(Tracestate, AcceptsTheGrammarAndRefusesTheRest) {
   EXPECT_FALSE(valid_tracestate("t@Sys=1"));        // bad system id
   std::string many;
   for (int i = 0; i < 33; ++i) many += "k" + std::to_string(i) + "=v,";
-  EXPECT_FALSE(valid_tracestate(many));  // 33 members
+  EXPECT_FALSE(valid_tracestate(many));                                     // 33 members
   EXPECT_FALSE(valid_tracestate("k=" + std::string(kMaxTracestate, 'v')));  // too long
 }
 
@@ -184,7 +183,7 @@ TEST(Otlp, EncodesTheExportTraceServiceRequestFieldNames) {
   EXPECT_EQ(span.at("spanId").as_string(), to_hex(s.span_id));
   EXPECT_EQ(span.at("parentSpanId"), "00f067aa0ba902b7");
   EXPECT_EQ(span.at("name"), "POST /api/v1/verify");
-  EXPECT_EQ(span.at("kind"), 2);  // SPAN_KIND_SERVER
+  EXPECT_EQ(span.at("kind"), 2);                                   // SPAN_KIND_SERVER
   EXPECT_EQ(span.at("startTimeUnixNano"), "1700000000123456789");  // decimal strings
   EXPECT_EQ(span.at("endTimeUnixNano"), "1700000000223456789");
   const auto& attrs = span.at("attributes").as_array();
@@ -209,7 +208,13 @@ struct SlowSink {
     std::unique_lock lock(mu);
     ++calls;
     spans += json::parse(body)
-                 .at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").as_array().size();
+                 .at("resourceSpans")
+                 .at(0)
+                 .at("scopeSpans")
+                 .at(0)
+                 .at("spans")
+                 .as_array()
+                 .size();
     cv.notify_all();
     cv.wait(lock, [&] { return released; });
     return true;
@@ -234,7 +239,8 @@ TEST(BatchProcessor, DropsAndCountsWhenTheQueueIsFullBehindASlowSink) {
   ps.batch_size = 4;
   ps.interval = std::chrono::milliseconds(50);
   {
-    BatchProcessor p(ps, [&](const std::string& b) { return sink(b); }, counters);
+    BatchProcessor p(
+        ps, [&](const std::string& b) { return sink(b); }, counters);
     p.submit(spans_of(4));  // a full batch: the thread takes it and blocks in the sink
     {
       std::unique_lock lock(sink.mu);
@@ -261,7 +267,8 @@ TEST(BatchProcessor, CountsAFailedExportAsDropped) {
   ProcessorSettings ps;
   ps.interval = std::chrono::milliseconds(10);
   {
-    BatchProcessor p(ps, [](const std::string&) { return false; }, counters);
+    BatchProcessor p(
+        ps, [](const std::string&) { return false; }, counters);
     p.submit(spans_of(3));
   }
   EXPECT_EQ(counters.dropped_export_failed.load(), 3u);
@@ -289,8 +296,8 @@ TEST(OtlpHttpSink, RefusesUnusableEndpoints) {
     const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     boost::asio::write(socket, boost::asio::buffer(answer), ec);
   });
-  auto to_collector = std::get<Sink>(
-      otlp_http_sink("http://127.0.0.1:" + std::to_string(port) + "/v1/traces", 5s));
+  auto to_collector =
+      std::get<Sink>(otlp_http_sink("http://127.0.0.1:" + std::to_string(port) + "/v1/traces", 5s));
   EXPECT_TRUE(to_collector("{}"));
   collector.join();
   EXPECT_TRUE(received.starts_with("POST /v1/traces HTTP/1.1\r\n")) << received;
