@@ -24,7 +24,7 @@ namespace json = boost::json;
 // The example of Trace Context §3.2.4.
 constexpr std::string_view kSpecExample = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-TEST(Traceparent, ParsesTheSpecsExample) {
+TEST(Traceparent, parses_the_specs_example) {
   const auto c = parse_traceparent(kSpecExample);
   ASSERT_TRUE(c);
   EXPECT_EQ(to_hex(c->trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -34,7 +34,7 @@ TEST(Traceparent, ParsesTheSpecsExample) {
   EXPECT_EQ(format_traceparent(c->trace_id, c->span_id, c->flags), kSpecExample);
 }
 
-TEST(Traceparent, KeepsUnsampledAndOtherFlagBits) {
+TEST(Traceparent, keeps_unsampled_and_other_flag_bits) {
   const auto c = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
   ASSERT_TRUE(c);
   EXPECT_FALSE(c->sampled());
@@ -43,7 +43,7 @@ TEST(Traceparent, KeepsUnsampledAndOtherFlagBits) {
   EXPECT_TRUE(d->sampled());
 }
 
-TEST(Traceparent, RefusesEveryMalformedClass) {
+TEST(Traceparent, refuses_every_malformed_class) {
   const std::string good(kSpecExample);
   const auto with = [&](std::size_t pos, std::string_view part) {
     std::string s = good;
@@ -74,7 +74,7 @@ TEST(Traceparent, RefusesEveryMalformedClass) {
   for (const auto& s : bad) EXPECT_FALSE(parse_traceparent(s)) << s;
 }
 
-TEST(Tracestate, AcceptsTheGrammarAndRefusesTheRest) {
+TEST(Tracestate, accepts_the_grammar_and_refuses_the_rest) {
   EXPECT_TRUE(valid_tracestate(""));
   EXPECT_TRUE(valid_tracestate("rojo=00f067aa0ba902b7"));
   EXPECT_TRUE(valid_tracestate("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"));
@@ -94,7 +94,7 @@ TEST(Tracestate, AcceptsTheGrammarAndRefusesTheRest) {
   EXPECT_FALSE(valid_tracestate("k=" + std::string(kMaxTracestate, 'v')));  // too long
 }
 
-TEST(Ids, AreRandomAndNeverZero) {
+TEST(TraceIds, are_random_and_never_zero) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
     const TraceId t = new_trace_id();
@@ -108,7 +108,7 @@ TEST(Ids, AreRandomAndNeverZero) {
   EXPECT_TRUE(parsed);  // what we generate we accept
 }
 
-TEST(Sampling, FollowsTheParentElseTheRatio) {
+TEST(TraceSampling, follows_the_parent_else_the_ratio) {
   auto parent = parse_traceparent(kSpecExample);
   const TraceId id = new_trace_id();
   EXPECT_TRUE(should_sample(parent, id, 0.0));  // the parent's sampled flag wins
@@ -122,7 +122,7 @@ TEST(Sampling, FollowsTheParentElseTheRatio) {
   EXPECT_LT(kept, 1200);
 }
 
-TEST(Spans, NestUnderTheServerSpanAndRecordNothingOutsideARequest) {
+TEST(TraceSpans, nest_under_the_server_span_and_record_nothing_outside_a_request) {
   { ScopedSpan orphan("nothing"); }  // no active trace: no effect, no crash
   EXPECT_EQ(current_traceparent(), "");
   const auto incoming = parse_traceparent(kSpecExample);
@@ -155,7 +155,7 @@ TEST(Spans, NestUnderTheServerSpanAndRecordNothingOutsideARequest) {
   }
 }
 
-TEST(Otlp, EncodesTheExportTraceServiceRequestFieldNames) {
+TEST(OtlpJson, encodes_the_export_trace_service_request_field_names) {
   SpanData s;
   s.trace_id = parse_traceparent(kSpecExample)->trace_id;
   s.span_id = new_span_id();
@@ -231,7 +231,7 @@ std::vector<SpanData> spans_of(std::size_t n) {
   return v;
 }
 
-TEST(BatchProcessor, DropsAndCountsWhenTheQueueIsFullBehindASlowSink) {
+TEST(TraceBatchProcessor, drops_and_counts_when_the_queue_is_full_behind_a_slow_sink) {
   SlowSink sink;
   ExportCounters counters;
   ProcessorSettings ps;
@@ -262,7 +262,7 @@ TEST(BatchProcessor, DropsAndCountsWhenTheQueueIsFullBehindASlowSink) {
   EXPECT_EQ(counters.dropped_export_failed.load(), 0u);
 }
 
-TEST(BatchProcessor, CountsAFailedExportAsDropped) {
+TEST(TraceBatchProcessor, counts_a_failed_export_as_dropped) {
   ExportCounters counters;
   ProcessorSettings ps;
   ps.interval = std::chrono::milliseconds(10);
@@ -275,7 +275,7 @@ TEST(BatchProcessor, CountsAFailedExportAsDropped) {
   EXPECT_EQ(counters.exported.load(), 0u);
 }
 
-TEST(OtlpHttpSink, RefusesUnusableEndpoints) {
+TEST(OtlpHttpSink, refuses_unusable_endpoints_and_posts_json_to_the_given_port) {
   using namespace std::chrono_literals;
   EXPECT_TRUE(std::holds_alternative<std::string>(otlp_http_sink("ftp://x/v1/traces", 1s)));
   EXPECT_TRUE(std::holds_alternative<std::string>(otlp_http_sink("http://:4318/v1", 1s)));
