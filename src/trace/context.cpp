@@ -4,7 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <stdexcept>
+#include <random>
 #include <vector>
 
 namespace pg::trace {
@@ -75,10 +75,14 @@ std::string_view trim_ows(std::string_view s) noexcept {
   return s;
 }
 
-void random_fill(std::span<std::uint8_t> out) {
+void random_fill(std::span<std::uint8_t> out) noexcept {
+  // Trace ids correlate, they protect nothing: if OpenSSL's generator ever fails, the C++ one
+  // stands in rather than failing the request being read on the I/O thread.
   do {
-    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
-      throw std::runtime_error("RAND_bytes failed");
+    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+      thread_local std::mt19937_64 fallback{std::random_device{}()};
+      for (auto& b : out) b = static_cast<std::uint8_t>(fallback());
+    }
   } while (is_zero(out));
 }
 
@@ -140,13 +144,13 @@ bool is_zero(std::span<const std::uint8_t> bytes) noexcept {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
 
-TraceId new_trace_id() {
+TraceId new_trace_id() noexcept {
   TraceId id;
   random_fill(id);
   return id;
 }
 
-SpanId new_span_id() {
+SpanId new_span_id() noexcept {
   SpanId id;
   random_fill(id);
   return id;

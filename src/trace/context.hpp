@@ -46,8 +46,8 @@ std::string format_traceparent(const TraceId& trace_id, const SpanId& span_id, s
 std::string to_hex(std::span<const std::uint8_t> bytes);
 
 /// Random ids from RAND_bytes, never all zero (an invalid id per §3.2.2.3 and §3.2.2.4).
-TraceId new_trace_id();
-SpanId new_span_id();
+TraceId new_trace_id() noexcept;
+SpanId new_span_id() noexcept;
 
 /// Whether every byte is zero (no parent).
 bool is_zero(std::span<const std::uint8_t> bytes) noexcept;
