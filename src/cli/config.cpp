@@ -24,6 +24,16 @@ std::string check_listen(std::string_view v) {
   return {};
 }
 
+std::string check_otlp_endpoint(std::string_view v) {
+  if (v.empty()) return {};
+  if (!v.starts_with("http://") && !v.starts_with("https://"))
+    return "must start with http:// or https://";
+  const std::string_view rest = v.substr(v.find("//") + 2);
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') return "must name a host";
+  if (v.find_first_of(" \t\r\n") != std::string_view::npos) return "must not hold spaces";
+  return {};
+}
+
 std::string check_retry_schedule(std::string_view v) {
   if (!parse_retry_schedule(v))
     return "must be 1 to 30 comma-separated waits in seconds, each from 0.001 to 604800";
@@ -375,6 +385,15 @@ const std::vector<SettingSpec>& setting_specs() {
               "time for one chain_check eth_call: connect, send, answer"),
       choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
              "lowest level of the JSON log lines written"),
+      text("otlp_traces_endpoint", &S::otlp_traces_endpoint, "", kWebhooks,
+           "OTLP/HTTP JSON collector URL spans are exported to (empty: no export; trace ids and "
+           "traceparent headers still work)",
+           check_otlp_endpoint, "http(s)://HOST:PORT/PATH, e.g. http://127.0.0.1:4318/v1/traces"),
+      number("trace_sample_ratio", &S::trace_sample_ratio, "1", 0, 1, kWebhooks,
+             "share of new traces exported (an incoming traceparent's sampled flag decides for "
+             "its trace; error answers are always exported)"),
+      integer("trace_queue_spans", &S::trace_queue_spans, "2048", 1, 1000000, kWebhooks,
+              "spans waiting for export at most (beyond: dropped and counted)"),
   };
   return kSpecs;
 }

@@ -87,8 +87,11 @@ struct Settings {
   std::string chain_rpc_url;
   bool chain_check = false;
   std::uint64_t chain_check_timeout_ms = 0;
-  // Logs.
+  // Logs and traces.
   std::string log_level;
+  std::string otlp_traces_endpoint;
+  double trace_sample_ratio = 1;
+  std::uint64_t trace_queue_spans = 0;
 };
 
 enum class SettingType {

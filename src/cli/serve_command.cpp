@@ -129,7 +129,12 @@ int serve(const Settings& s) {
   core::Cache& cache = *data.cache;
   // The webhook worker runs inside serve unless turned off (then `proofgate worker` delivers).
   const bool run_worker = s.worker;
-  webhooks::Worker worker(*data.outbox, clock, data.master_key, worker_settings(s, "serve"));
+  // Spans of requests and webhook attempts, exported in batches (docs/observability.md).
+  trace::ExportCounters trace_counters;
+  const TraceExport traces(s, trace_counters);
+  webhooks::WorkerSettings worker_config = worker_settings(s, "serve");
+  worker_config.tracer = &traces.tracer();
+  webhooks::Worker worker(*data.outbox, clock, data.master_key, std::move(worker_config));
   if (run_worker) service.on_event_recorded = [&worker] { worker.notify(); };
   // Circuit version states (uploaded, enabled, deprecated, disabled) as the verify path sees them.
   core::CircuitGate circuit_gate(*data.lifecycle, clock,
@@ -176,6 +181,8 @@ int serve(const Settings& s) {
   metrics.extra = [&feeds, &sweeper] { return feeds.render_metrics() + sweeper.render_metrics(); };
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
+  metrics.trace_export = &trace_counters;
+  server.tracer = &traces.tracer();
   std::atomic<bool> stopping{false};
   // The admin use cases (core::AdminService) on the same storage, each audited with its change.
   AdminWiring admin_service(data, clock, [&worker] { worker.notify(); });

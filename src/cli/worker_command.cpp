@@ -25,7 +25,10 @@ int run_worker(const Settings& s) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   core::SystemClock clock;
   Backends data = open_backends(s, clock, /*with_cache=*/false);
-  const webhooks::WorkerSettings ws = worker_settings(s, "worker");
+  trace::ExportCounters trace_counters;
+  const TraceExport traces(s, trace_counters);
+  webhooks::WorkerSettings ws = worker_settings(s, "worker");
+  ws.tracer = &traces.tracer();
   webhooks::Worker worker(*data.outbox, clock, data.master_key, ws);
   std::atomic<bool> stop{false};
   std::thread loop([&] { worker.run(stop); });

@@ -9,6 +9,19 @@
 
 namespace pg::cli {
 
+TraceExport::TraceExport(const Settings& s, trace::ExportCounters& counters) {
+  tracer_.sample_ratio = s.trace_sample_ratio;
+  if (s.otlp_traces_endpoint.empty()) return;
+  auto sink = trace::otlp_http_sink(s.otlp_traces_endpoint, std::chrono::milliseconds(5000));
+  if (auto* e = std::get_if<std::string>(&sink)) throw std::runtime_error(*e);
+  trace::ProcessorSettings ps;
+  ps.queue_limit = s.trace_queue_spans;
+  ps.version = "0.1.0";
+  processor_ =
+      std::make_unique<trace::BatchProcessor>(ps, std::move(std::get<trace::Sink>(sink)), counters);
+  tracer_.processor = processor_.get();
+}
+
 webhooks::WorkerSettings worker_settings(const Settings& s, const std::string& role) {
   webhooks::WorkerSettings w;
   char host[256] = {};

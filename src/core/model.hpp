@@ -100,6 +100,7 @@ struct OutboxEvent {
   std::string event_type;  // proof.verified | proof.failed
   std::string payload;     // JSON
   UnixMillis created_at = 0;
+  std::string traceparent{};  // the writing request's trace position (W3C), empty when none
 };
 
 /// The stored outcome of a request made with an Idempotency-Key (store_outcome and

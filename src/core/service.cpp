@@ -14,6 +14,7 @@
 #include "core/binding.hpp"
 #include "core/secrets.hpp"
 #include "crypto/snarkjs_codec.hpp"
+#include "trace/span.hpp"
 
 namespace pg::core {
 
@@ -261,9 +262,11 @@ ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
 
 std::optional<ApiError> ProofService::take_rate_token(const std::string& client_id) {
   if (settings_.rate_per_second <= 0) return std::nullopt;
+  trace::ScopedSpan span("rate_limit");
   const RateDecision d =
       cache_.take_token("rate:" + client_id, settings_.rate_per_second, settings_.rate_burst);
   if (d.allowed) return std::nullopt;
+  span.fail(error_name(ErrorCode::kRateLimited));
   ApiError e{ErrorCode::kRateLimited, "", "the partner's request rate is above its limit"};
   e.retry_after_s = std::max<std::int64_t>(1, std::llround(std::ceil(d.retry_after_seconds)));
   return e;
@@ -531,6 +534,7 @@ VerifyOutcome ProofService::verify(const Client& client, const VerifyInput& in,
   if (auto e = check_partner_scope(client, in)) return {*e};
   // 4. Idempotency.
   if (!idempotency_key) return {verify_once(client, in, nullptr)};
+  std::optional<trace::ScopedSpan> span(std::in_place, "idempotency");
   const std::string_view key = *idempotency_key;
   if (key.empty() || key.size() > kMaxIdempotencyKey ||
       !std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; })) {
@@ -564,6 +568,7 @@ VerifyOutcome ProofService::verify(const Client& client, const VerifyInput& in,
   if (auto r = store_.find_idempotency(client.id, key, clock_.now_ms())) return replay(*r);
   counters_.idempotency_new++;
   templ.expires_at = clock_.now_ms() + settings_.idempotency_ttl.count();
+  span.reset();
   return {verify_once(client, in, &templ)};
 }
 
@@ -601,8 +606,12 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   const auto started = std::chrono::steady_clock::now();
   const UnixMillis now = clock_.now_ms();
   // 5. The proof request and its nonce.
+  std::optional<trace::ScopedSpan> nonce_span(std::in_place, "nonce");
   auto request = find_proof_request(client, in, now);
-  if (!request) return refuse(request.error());
+  if (!request) {
+    nonce_span->fail(error_name(request.error().code));
+    return refuse(request.error());
+  }
   // A citizen's account link, bound to this request's nonce: refused before anything is recorded
   // (the nonce stays unspent) and not remembered under the Idempotency-Key, so a wallet can retry
   // without it, with the same key.
@@ -620,24 +629,37 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   }
   CacheClaims claims(cache_);
   const std::string nonce_key = "nonce:" + client.id + ":" + in.nonce;
-  if (auto e = claim_nonce(client, in, claims, nonce_key)) return refuse(*e);
+  if (auto e = claim_nonce(client, in, claims, nonce_key)) {
+    nonce_span->fail(error_name(e->code));
+    return refuse(*e);
+  }
+  nonce_span.reset();
   // 6. The circuit.
   auto circuit = find_enabled_circuit(client, in);
   if (!circuit) return refuse(circuit.error());
   // From here on an attempt is recorded and spends the nonce; the cache keeps the nonce claim
   // only once the record is written (a storage failure releases it, so a retry can succeed).
   // 7. Every public signal against the request and the server's state; 8. the pairing check.
-  std::optional<ApiError> failure = check_public_signals(**circuit, *request, in, now);
+  std::optional<ApiError> failure;
   std::optional<IssuerRoot> root;
-  if (!failure) {
-    auto matched = check_root(client, **circuit, in, now);
-    if (matched) {
-      root = std::move(*matched);
-    } else {
-      failure = matched.error();
+  {
+    trace::ScopedSpan span("checks");
+    failure = check_public_signals(**circuit, *request, in, now);
+    if (!failure) {
+      auto matched = check_root(client, **circuit, in, now);
+      if (matched) {
+        root = std::move(*matched);
+      } else {
+        failure = matched.error();
+      }
     }
+    if (failure) span.fail(error_name(failure->code));
   }
-  if (!failure) failure = check_pairing(**circuit, in);
+  if (!failure) {
+    trace::ScopedSpan span("pairing");
+    failure = check_pairing(**circuit, in);
+    if (failure) span.fail(error_name(failure->code));
+  }
   // The deployed verifier's verdict on the same proof, when asked for (docs/onchain.md): only
   // once the pairing check has run, and only for onchain verifies.
   if (in.onchain && settings_.chain_check &&
@@ -651,9 +673,12 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // Rounded up: a proof answered in 0.3 ms counts 1 ms.
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const std::int64_t latency_ms = std::chrono::ceil<std::chrono::milliseconds>(elapsed).count();
+  trace::ScopedSpan commit_span("commit");
   auto outcome =
       failure ? record_failure(client, in, *request, std::move(*failure), latency_ms, idem)
               : record_verified(client, in, **circuit, *root, now, latency_ms, idem, user_id);
+  if (const auto* e = std::get_if<ApiError>(&outcome))
+    commit_span.set("error.code", std::string(error_name(e->code)));
   claims.keep(nonce_key);
   return outcome;
 }
@@ -829,9 +854,13 @@ std::variant<Verified, ApiError> ProofService::record(const Client& client,
                          {"status", proof.status}};
     if (!proof.error_code.empty()) payload["error_code"] = proof.error_code;
     payload["ts"] = rfc3339(proof.created_at);
-    event = {
-        uuid_v4(),       client.id, proof.id, "proof." + proof.status, json::serialize(payload),
-        proof.created_at};
+    event = {uuid_v4(),
+             client.id,
+             proof.id,
+             "proof." + proof.status,
+             json::serialize(payload),
+             proof.created_at,
+             trace::current_traceparent()};  // its deliveries join this request's trace
   }
   IdempotencyRecord record;
   if (idem) {

@@ -13,6 +13,7 @@
 #include "http/lifecycle_api.hpp"
 #include "http/oauth_api.hpp"
 #include "http/presenter.hpp"
+#include "trace/span.hpp"
 
 namespace pg::http {
 
@@ -423,7 +424,12 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
   // or subgroup check is done, for a caller without a valid key (docs/api.md, step 1).
   const bool verifying = m.route->id == RouteId::kVerify;
   core::Client identified;
-  auto client = d_.service.authenticate(request.authorization, &identified);
+  auto client = [&] {
+    trace::ScopedSpan span("authenticate");
+    auto c = d_.service.authenticate(request.authorization, &identified);
+    if (!c) span.fail(core::error_name(c.error().code));
+    return c;
+  }();
   if (!client) {
     if (verifying) d_.metrics.observe_verify("-", core::error_name(client.error().code));
     HttpReply r = problem(client.error());
@@ -457,7 +463,17 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
     }
     case RouteId::kVerify: {
       // 2. Strict decoding, naming the field.
-      auto input = core::ProofService::decode_verify(request.body);
+      auto input = [&] {
+        trace::ScopedSpan span("decode");
+        auto decoded = core::ProofService::decode_verify(request.body);
+        if (!decoded) span.fail(core::error_name(decoded.error().code));
+        return decoded;
+      }();
+      if (trace::RequestTrace* t = trace::current(); t && input) {
+        // What an operator filters on; never the proof, its signals or the nonce.
+        t->root().set("proofgate.claim_type", input->claim_type);
+        t->root().set("proofgate.circuit_version", input->circuit_version);
+      }
       if (!input) {
         d_.metrics.observe_verify("-", core::error_name(input.error().code));
         return partner_reply(problem(input.error()));

@@ -156,6 +156,21 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
       "address failed authentication too often (auth_failures_per_minute).\n";
   out += "# TYPE proofgate_http_auth_throttled_total counter\n";
   out += "proofgate_http_auth_throttled_total " + std::to_string(auth_throttled.load()) + "\n";
+  const auto count = [](const std::atomic<std::uint64_t>* c) {
+    return std::to_string(c ? c->load() : 0);
+  };
+  const trace::ExportCounters* t = trace_export;
+  out += "# HELP proofgate_trace_spans_exported_total Spans the OTLP collector accepted.\n";
+  out += "# TYPE proofgate_trace_spans_exported_total counter\n";
+  out += "proofgate_trace_spans_exported_total " + count(t ? &t->exported : nullptr) + "\n";
+  out +=
+      "# HELP proofgate_trace_spans_dropped_total Spans not exported: queue_full (the export "
+      "queue held trace_queue_spans) or export_failed (the collector refused, was slow or down).\n";
+  out += "# TYPE proofgate_trace_spans_dropped_total counter\n";
+  out += "proofgate_trace_spans_dropped_total{reason=\"queue_full\"} " +
+         count(t ? &t->dropped_queue_full : nullptr) + "\n";
+  out += "proofgate_trace_spans_dropped_total{reason=\"export_failed\"} " +
+         count(t ? &t->dropped_export_failed : nullptr) + "\n";
   if (worker) {
     const core::DeliveryCounts c = worker->delivery_counts();
     out +=

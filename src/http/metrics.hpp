@@ -13,6 +13,7 @@
 #include "core/delivery_counters.hpp"
 #include "core/outbox.hpp"
 #include "core/service.hpp"
+#include "trace/otlp.hpp"
 
 namespace pg::http {
 
@@ -46,6 +47,7 @@ class Metrics {
   const core::DeliveryCounters* worker = nullptr;           // this process's webhook worker, if any
   core::OutboxStore* outbox = nullptr;  // outbox counts by status, read at each scrape
   std::function<std::string()> extra;   // more exposition text (the feed followers), if set
+  const trace::ExportCounters* trace_export = nullptr;  // span export counts (0 when unset)
 
   /// The exposition text, including the service's counters.
   std::string render(const core::ServiceCounters& service) const;

@@ -18,6 +18,7 @@
 #include "core/service.hpp"
 #include "http/presenter.hpp"
 #include "log/log.hpp"
+#include "trace/span.hpp"
 
 namespace pg::http {
 
@@ -37,6 +38,18 @@ std::string throttle_key_of(const asio::ip::address& a) {
     return asio::ip::address_v6(bytes).to_string() + "/64";
   }
   return a.to_string();
+}
+
+/// `body` (a problem+json object) with "trace_id" as its first member.
+void add_trace_id(std::string& body, std::string_view trace_id) {
+  if (body.empty() || body.front() != '{' || trace_id.empty()) return;
+  std::string member = "\"trace_id\":\"" + std::string(trace_id) + "\"";
+  if (body.size() > 1 && body[1] != '}') member.push_back(',');
+  body.insert(1, member);
+}
+
+bool is_problem(const HttpReply& reply) {
+  return reply.content_type == "application/problem+json";
 }
 
 bool is_request_id(std::string_view s) {
@@ -84,6 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_ = true;
   bool upload_slot_ = false;  // counts in Server::uploads() until the answer
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  // The request being answered (one at a time per connection): its spans until answer().
+  std::shared_ptr<trace::RequestTrace> trace_;
 };
 
 class Server {
@@ -359,6 +374,8 @@ void Session::refuse_before_body(HttpReply reply) {
   if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized))
     server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
   const std::string request_id = core::uuid_v4();
+  const std::string trace_id = trace::to_hex(trace::new_trace_id());
+  if (is_problem(reply)) add_trace_id(reply.body, trace_id);
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(reply.status), 11);
   res->set(bhttp::field::content_type, reply.content_type);
@@ -371,7 +388,7 @@ void Session::refuse_before_body(HttpReply reply) {
   res->prepare_payload();
   server_.metrics().observe_request("/api/admin/circuits", "POST", reply.status, 0);
   {
-    const log::RequestScope scope(request_id);
+    const log::RequestScope scope(request_id, trace_id);
     log::request({{"method", "POST"},
                   {"route", "/api/admin/circuits"},
                   {"status", reply.status},
@@ -410,6 +427,9 @@ void Session::fail_request(int status, std::string_view code, std::string_view d
                "", std::string(detail)})
           .body);
   body.as_object()["status"] = status;
+  // An unreadable request carries no usable traceparent: a new trace, named in body and log.
+  const std::string trace_id = trace::to_hex(trace::new_trace_id());
+  body.as_object()["trace_id"] = trace_id;
   res->body() = boost::json::serialize(body);
   res->prepare_payload();
   const std::string request_id = core::uuid_v4();
@@ -417,7 +437,7 @@ void Session::fail_request(int status, std::string_view code, std::string_view d
   res->set("X-Content-Type-Options", "nosniff");
   server_.metrics().observe_request("unmatched", "-", status, 0);
   {
-    const log::RequestScope scope(request_id);
+    const log::RequestScope scope(request_id, trace_id);
     log::request({{"method", "-"},
                   {"route", "unmatched"},
                   {"status", status},
@@ -451,6 +471,21 @@ void Session::on_read(beast::error_code ec) {
   std::string request_id = rid != req->end() && is_request_id(rid->value())
                                ? std::string(rid->value())
                                : core::uuid_v4();
+  {
+    // W3C Trace Context: a malformed traceparent starts a new trace (§3.2.2); a tracestate is
+    // kept only beside a valid traceparent and only when well formed.
+    std::optional<trace::Context> incoming;
+    if (const auto tp = req->find("traceparent"); tp != req->end())
+      incoming = trace::parse_traceparent(tp->value());
+    if (incoming) {
+      if (const auto ts = req->find("tracestate");
+          ts != req->end() && trace::valid_tracestate(ts->value()))
+        incoming->tracestate = std::string(ts->value());
+    }
+    const trace::Tracer* tracer = server_.settings().tracer;
+    const double ratio = tracer ? tracer->sample_ratio : 1.0;
+    trace_ = std::make_shared<trace::RequestTrace>(incoming, ratio);
+  }
   const bool keep_alive = req->keep_alive();
   std::string method(req->method_string());
   const std::string_view target = req->target();
@@ -492,7 +527,9 @@ void Session::on_read(beast::error_code ec) {
   if (!on_pool) {
     HttpReply reply;
     {
-      const log::RequestScope scope(request_id);  // lines logged while handling carry its id
+      // Lines logged while handling carry its ids; spans opened while handling are its own.
+      const log::RequestScope scope(request_id, trace_->trace_id_hex());
+      const trace::Activate active(*trace_);
       reply = server_.handler().handle(handle());
     }
     answer(std::move(reply), std::move(request_id), std::move(method), start, keep_alive);
@@ -506,7 +543,8 @@ void Session::on_read(beast::error_code ec) {
                self->server_.metrics().pool_busy++;
                HttpReply reply;
                {
-                 const log::RequestScope scope(request_id);
+                 const log::RequestScope scope(request_id, self->trace_->trace_id_hex());
+                 const trace::Activate active(*self->trace_);
                  reply = self->server_.handler().handle(handle());
                }
                self->server_.metrics().pool_busy--;
@@ -536,9 +574,20 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
   if (reply.error_code == core::error_name(core::ErrorCode::kUnauthorized) ||
       reply.error_code == core::error_name(core::ErrorCode::kWrongCode))
     server_.throttle().record_failure(peer_, std::chrono::steady_clock::now());
+  // The server span ends here; errors (5xx, any problem answer) are exported whatever the
+  // sampler said, so their spans were kept in memory until now.
+  const std::shared_ptr<trace::RequestTrace> trace = std::move(trace_);
+  const bool problem_answer = is_problem(reply);
+  const bool kept = trace && (trace->sampled() || reply.status >= 500 || problem_answer);
+  if (trace && problem_answer) add_trace_id(reply.body, trace->trace_id_hex());
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(reply.status), 11);
   res->set(bhttp::field::server, "proofgate");
+  if (trace) {
+    res->set("traceparent", trace::format_traceparent(trace->trace_id(), trace->root().span_id,
+                                                      kept ? trace::kSampled : 0));
+    if (!trace->tracestate().empty()) res->set("tracestate", trace->tracestate());
+  }
   if (!reply.content_type.empty()) res->set(bhttp::field::content_type, reply.content_type);
   res->set("X-Request-Id", request_id);
   res->set("X-Content-Type-Options", "nosniff");
@@ -578,9 +627,22 @@ void Session::answer(HttpReply reply, std::string request_id, std::string method
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   server_.metrics().observe_request(reply.route, method, reply.status, seconds);
+  if (trace) {
+    trace::SpanData& root = trace->root();
+    root.name = method + " " + reply.route;
+    root.set("http.request.method", method);
+    root.set("http.route", reply.route);
+    root.set("http.response.status_code", std::int64_t{reply.status});
+    if (!reply.error_code.empty()) root.set("error.code", reply.error_code);
+    if (!reply.mode.empty()) root.set("proofgate.partner.mode", reply.mode);
+    if (reply.status >= 500) root.status = trace::Status::kError;
+    auto spans = trace->finish();
+    if (kept && server_.settings().tracer)
+      server_.settings().tracer->export_spans(std::move(spans));
+  }
   // One JSON line per request; never a key, token, proof or private value.
   {
-    const log::RequestScope scope(request_id);
+    const log::RequestScope scope(request_id, trace ? trace->trace_id_hex() : std::string_view{});
     std::vector<log::Field> fields{{"method", method},
                                    {"route", reply.route},
                                    {"status", reply.status},

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "http/api.hpp"
+#include "trace/otlp.hpp"
 
 namespace pg::http {
 
@@ -36,6 +37,9 @@ struct ServerSettings {
   // Called on the I/O thread when shutdown begins, before the drain: wakes handlers that hold a
   // request open (the issuer node's feed long polls), which the drain would otherwise wait for.
   std::function<void()> on_shutdown;
+  // Sampling and span export (docs/observability.md, Tracing). Null: every request still gets
+  // its trace id, its traceparent answer header and its trace_id in logs and problem bodies.
+  const trace::Tracer* tracer = nullptr;
 };
 
 /// Failed authentications per source address, as token buckets (burst = rate = `per_minute`,

@@ -19,6 +19,7 @@ namespace {
 // thread, so the formatter reads the fields and the request id from here.
 thread_local std::span<const Field> tl_fields;
 thread_local std::string_view tl_request_id;
+thread_local std::string_view tl_trace_id;
 
 constexpr char kHex[] = "0123456789abcdef";
 
@@ -112,7 +113,8 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& m, spdlog::memory_buf_t& dest) override {
     std::string line;
     format_line(line, m.time, from_spdlog(m.level),
-                std::string_view(m.payload.data(), m.payload.size()), tl_request_id, tl_fields);
+                std::string_view(m.payload.data(), m.payload.size()), tl_request_id, tl_trace_id,
+                tl_fields);
     line.push_back('\n');
     dest.append(line.data(), line.data() + line.size());
   }
@@ -229,7 +231,8 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void format_line(std::string& out, std::chrono::system_clock::time_point time, Level level,
-                 std::string_view msg, std::string_view request_id, std::span<const Field> fields) {
+                 std::string_view msg, std::string_view request_id, std::string_view trace_id,
+                 std::span<const Field> fields) {
   out += "{\"time\":\"";
   append_time(out, time);
   out += "\",\"level\":\"";
@@ -239,6 +242,10 @@ void format_line(std::string& out, std::chrono::system_clock::time_point time, L
   if (!request_id.empty()) {
     out += ",\"request_id\":";
     append_json_string(out, request_id);
+  }
+  if (!trace_id.empty()) {
+    out += ",\"trace_id\":";
+    append_json_string(out, trace_id);
   }
   for (const Field& f : fields) {
     out.push_back(',');
@@ -281,11 +288,14 @@ void request(Fields fields) {
   write_request({fields.begin(), fields.size()});
 }
 
-RequestScope::RequestScope(std::string_view id) noexcept : previous_(tl_request_id) {
+RequestScope::RequestScope(std::string_view id, std::string_view trace_id) noexcept
+    : previous_(tl_request_id), previous_trace_(tl_trace_id) {
   tl_request_id = id;
+  tl_trace_id = trace_id;
 }
 RequestScope::~RequestScope() {
   tl_request_id = previous_;
+  tl_trace_id = previous_trace_;
 }
 
 }  // namespace pg::log

@@ -55,9 +55,16 @@ using Fields = std::initializer_list<Field>;
 void append_json_string(std::string& out, std::string_view s);
 
 /// Appends one log object without a newline, keys in this order: time (RFC 3339, UTC,
-/// milliseconds), level, msg, request_id (when not empty), then `fields` in their order.
+/// milliseconds), level, msg, request_id (when not empty), trace_id (when not empty), then
+/// `fields` in their order.
 void format_line(std::string& out, std::chrono::system_clock::time_point time, Level level,
-                 std::string_view msg, std::string_view request_id, std::span<const Field> fields);
+                 std::string_view msg, std::string_view request_id, std::string_view trace_id,
+                 std::span<const Field> fields);
+inline void format_line(std::string& out, std::chrono::system_clock::time_point time, Level level,
+                        std::string_view msg, std::string_view request_id,
+                        std::span<const Field> fields) {
+  format_line(out, time, level, msg, request_id, {}, fields);
+}
 
 /// Sets the lowest level written and where lines go (events: every line but requests; requests:
 /// the lines of `request`). Call once at start, before other threads log; until then lines at
@@ -76,17 +83,19 @@ void request(Fields fields);
 void write(Level level, std::string_view msg, std::span<const Field> fields);
 void write_request(std::span<const Field> fields);
 
-/// While alive, every line this thread logs carries "request_id": `id` (the previous id, if any,
-/// comes back when it ends). `id` must outlive the scope.
+/// While alive, every line this thread logs carries "request_id": `id`, and "trace_id":
+/// `trace_id` when not empty (the previous ones, if any, come back when it ends). Both must
+/// outlive the scope.
 class RequestScope {
  public:
-  explicit RequestScope(std::string_view id) noexcept;
+  explicit RequestScope(std::string_view id, std::string_view trace_id = {}) noexcept;
   ~RequestScope();
   RequestScope(const RequestScope&) = delete;
   RequestScope& operator=(const RequestScope&) = delete;
 
  private:
   std::string_view previous_;
+  std::string_view previous_trace_;
 };
 
 }  // namespace pg::log

@@ -98,7 +98,7 @@ core::ProofRecord proof_from_row(const Row& row) {
 }
 
 /// webhooks_outbox: event_id, verifier_id, proof_id (NULL reads ""), event_type, payload,
-/// created_at.
+/// created_at, traceparent.
 template <class Row>
 core::OutboxEvent event_from_row(const Row& row) {
   core::OutboxEvent event;
@@ -108,6 +108,7 @@ core::OutboxEvent event_from_row(const Row& row) {
   event.event_type = row.text("event_type");
   event.payload = row.text("payload");
   event.created_at = row.integer("created_at");
+  event.traceparent = row.text("traceparent");
   return event;
 }
 

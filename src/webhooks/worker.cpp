@@ -8,6 +8,7 @@
 #include <random>
 
 #include "log/log.hpp"
+#include "trace/otlp.hpp"
 #include "webhooks/http_client.hpp"
 #include "webhooks/signer.hpp"
 #include "webhooks/url.hpp"
@@ -110,6 +111,20 @@ void Worker::deliver(const core::Delivery& d) {
   out.attempt.started_at = started;
   std::optional<std::chrono::seconds> retry_after;
   std::string error;
+  // One client span per attempt, a child of the request that wrote the row (its stored
+  // traceparent; a row without one starts its own trace). Only the host of the URL is recorded.
+  const std::optional<trace::Context> parent = trace::parse_traceparent(d.event.traceparent);
+  trace::SpanData span;
+  span.trace_id = parent ? parent->trace_id : trace::new_trace_id();
+  if (parent) span.parent_span_id = parent->span_id;
+  span.span_id = trace::new_span_id();
+  span.kind = trace::Kind::kClient;
+  span.name = "webhook " + d.event.event_type;
+  span.start_ns = trace::now_ns();
+  const double ratio = s_.tracer ? s_.tracer->sample_ratio : 1.0;
+  const bool sampled = trace::should_sample(parent, span.trace_id, ratio);
+  span.set("proofgate.webhook.attempt", std::int64_t{out.attempt.attempt});
+  span.set("proofgate.event_type", d.event.event_type);
   try {
     std::optional<core::WebhookTarget> target;
     try {
@@ -143,7 +158,14 @@ void Worker::deliver(const core::Delivery& d) {
         req.body = d.event.payload;
         req.timeout = s_.timeout;
         req.headers = signed_headers(keys, d.event.event_id, started / 1000, d.event.payload);
+        req.headers.emplace_back(
+            "traceparent",
+            trace::format_traceparent(span.trace_id, span.span_id, sampled ? trace::kSampled : 0));
+        if (parent && !parent->tracestate.empty())
+          req.headers.emplace_back("tracestate", parent->tracestate);
+        span.set("url.host", req.url.host);
         const PostResult r = post_guarded(req, s_.policy);
+        if (r.status) span.set("http.response.status_code", std::int64_t{r.status});
         out.attempt.status_code = r.status;
         out.attempt.latency_ms = r.latency_ms;
         retry_after = r.retry_after;
@@ -168,6 +190,12 @@ void Worker::deliver(const core::Delivery& d) {
     }
   }
   if (out.attempt.latency_ms == 0) out.attempt.latency_ms = clock_.now_ms() - started;
+  span.end_ns = trace::now_ns();
+  if (!out.delivered) {
+    span.status = trace::Status::kError;
+    span.set("error.type", out.attempt.status_code ? "http_status" : "no_answer");
+  }
+  if (s_.tracer && (sampled || !out.delivered)) s_.tracer->export_spans({std::move(span)});
   try {
     if (store_.finish_attempt(s_.worker_id, out)) {
       if (out.delivered) {

@@ -15,6 +15,7 @@
 #include "core/outbox.hpp"
 #include "core/ports.hpp"
 #include "core/secrets.hpp"
+#include "trace/otlp.hpp"
 #include "webhooks/address_guard.hpp"
 
 namespace pg::webhooks {
@@ -36,6 +37,7 @@ struct WorkerSettings {
   double jitter = 0.2;  // each wait is scaled by a uniform factor in [1-j, 1+j]
   std::chrono::milliseconds max_retry_after{std::chrono::hours(24)};
   GuardPolicy policy;
+  const trace::Tracer* tracer = nullptr;  // one client span per attempt; null: none exported
 };
 
 /// The wait before attempt `attempts + 1` after `attempts` failed ones (1-based), honouring a

@@ -213,6 +213,31 @@ TEST_F(ConfigTest, root_grace_seconds_has_a_maximum_of_a_day) {
   EXPECT_EQ(resolve_settings({{"root_grace_seconds", "0"}}, std::nullopt).root_grace_seconds, 0u);
 }
 
+TEST_F(ConfigTest, tracing_settings_default_to_no_export_every_trace_and_2048_spans) {
+  const Settings s = resolve_settings({}, std::nullopt);
+  EXPECT_EQ(s.otlp_traces_endpoint, "");
+  EXPECT_EQ(s.trace_sample_ratio, 1.0);
+  EXPECT_EQ(s.trace_queue_spans, 2048u);
+  const Settings t = resolve_settings({{"otlp_traces_endpoint", "http://127.0.0.1:4318/v1/traces"},
+                                       {"trace_sample_ratio", "0.25"},
+                                       {"trace_queue_spans", "10"}},
+                                      std::nullopt);
+  EXPECT_EQ(t.otlp_traces_endpoint, "http://127.0.0.1:4318/v1/traces");
+  EXPECT_EQ(t.trace_sample_ratio, 0.25);
+  EXPECT_EQ(t.trace_queue_spans, 10u);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"trace_sample_ratio", "1.5"},
+           {"trace_sample_ratio", "-0.1"},
+           {"trace_queue_spans", "0"},
+           {"otlp_traces_endpoint", "127.0.0.1:4318"},
+           {"otlp_traces_endpoint", "grpc://collector:4317"},
+           {"otlp_traces_endpoint", "http:///v1/traces"}}) {
+    SCOPED_TRACE(name + "=" + value);
+    const std::string e = error_of({{name, value}}, false);
+    EXPECT_EQ(e.rfind(name + ": ", 0), 0u) << e;
+  }
+}
+
 TEST_F(ConfigTest, refuses_unknown_keys_malformed_files_and_wrong_types) {
   write("lisen = \"x\"\n");
   EXPECT_EQ(error_of({}, true), file_.string() + ": unknown setting lisen");

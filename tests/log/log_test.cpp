@@ -184,6 +184,34 @@ TEST_F(LoggerTest, lines_logged_in_a_request_scope_carry_its_id) {
   EXPECT_EQ(lines_of(requests_.str()).at(0).at("request_id"), "r-\"1\"");
 }
 
+TEST_F(LoggerTest, lines_logged_in_a_traced_request_carry_its_trace_id) {
+  init(Level::kInfo, events_, requests_);
+  {
+    RequestScope scope("r-1", "4bf92f3577b34da6a3ce929d0e0e4736");
+    info("inside");
+    request({{"status", 500}});
+    {
+      RequestScope untraced("r-2");
+      info("nested without a trace");
+    }
+    info("inside again");
+  }
+  info("after");
+  const auto events = lines_of(events_.str());
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(events[1].contains("trace_id"));
+  EXPECT_EQ(events[2].at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(events[3].contains("trace_id"));
+  EXPECT_EQ(lines_of(requests_.str()).at(0).at("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+TEST(FormatLine, puts_the_trace_id_after_the_request_id) {
+  std::string out;
+  format_line(out, {}, Level::kInfo, "m", "r", "abc", std::vector<Field>{{"k", "v"}});
+  EXPECT_NE(out.find(R"("request_id":"r","trace_id":"abc","k":"v")"), std::string::npos) << out;
+}
+
 TEST_F(LoggerTest, concurrent_lines_never_interleave) {
   init(Level::kInfo, events_, requests_);
   constexpr int kThreads = 4, kLines = 300;

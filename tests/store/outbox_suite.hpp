@@ -168,6 +168,23 @@ TEST_P(OutboxSuite, enqueue_then_claim_returns_the_row_with_its_lease_set) {
   EXPECT_EQ(stored.lease_until, kNow + 7 + kLeaseMs);
 }
 
+TEST_P(OutboxSuite, the_trace_context_travels_with_the_row) {
+  // The writing request's traceparent (docs/observability.md, "Tracing") comes back with every
+  // read of the row, so the worker's attempt joins that trace; a row without one reads empty.
+  core::OutboxEvent event = bare_event("event-t", "client-2");
+  event.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  outbox().enqueue_event(event, kNow);
+  enqueue("event-u", "client-2");
+  const std::vector<core::Delivery> claimed =
+      outbox().claim_due("worker-a", kNow, 10, kLeaseMs, kNoCap);
+  ASSERT_EQ(claimed.size(), 2u);
+  for (const core::Delivery& d : claimed) {
+    EXPECT_EQ(d.event.traceparent, d.event.event_id == "event-t" ? event.traceparent : "");
+  }
+  EXPECT_EQ(delivery("event-t").event.traceparent, event.traceparent);
+  EXPECT_EQ(delivery("event-u").event.traceparent, "");
+}
+
 TEST_P(OutboxSuite, a_claimed_row_is_claimed_again_only_once_its_lease_expires) {
   enqueue("event-1", "client-1");
   claim_one("worker-a", kNow, "event-1");

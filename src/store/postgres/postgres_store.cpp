@@ -205,11 +205,11 @@ constexpr Statement kNonceAnswered{"nonce_answered", R"sql(
 // ($6 = $7), enqueue_event at the time it is enqueued. proof_id is NULL for events without one.
 constexpr Statement kInsertOutboxEvent{"insert_outbox_event", R"sql(
   INSERT INTO webhooks_outbox (event_id, verifier_id, proof_id, event_type, payload,
-                               next_attempt_at, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7))sql",
+                               next_attempt_at, created_at, traceparent)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8))sql",
                                        true};
 constexpr Statement kPendingEvents{"pending_events", R"sql(
-  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent
   FROM webhooks_outbox WHERE status = 'pending' ORDER BY id LIMIT $1)sql",
                                    false};
 
@@ -288,7 +288,7 @@ constexpr Statement kClaimDue{"claim_due", R"sql(
   FROM claimable
   WHERE o.id = claimable.id AND o.status = 'pending' AND o.next_attempt_at <= $1
     AND o.lease_until <= $1
-  RETURNING o.event_id, o.verifier_id, o.proof_id, o.event_type, o.payload, o.created_at,
+  RETURNING o.event_id, o.verifier_id, o.proof_id, o.event_type, o.payload, o.created_at, o.traceparent,
             o.status, o.attempts, o.next_attempt_at, o.delivered_at, o.last_error, o.lease_owner,
             o.lease_until, o.id)sql",
                               true};
@@ -317,14 +317,14 @@ constexpr Statement kNextDue{"next_due", R"sql(
 
 // Empty filters match every row; newest first is the reverse insertion order.
 constexpr Statement kListDeliveries{"list_deliveries", R"sql(
-  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent, status, attempts,
          next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id
   FROM webhooks_outbox
   WHERE ($1::text = '' OR verifier_id = $1) AND ($2::text = '' OR status = $2)
   ORDER BY id DESC LIMIT $3)sql",
                                     false};
 constexpr Statement kFindDelivery{"find_delivery", R"sql(
-  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent, status, attempts,
          next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id
   FROM webhooks_outbox WHERE event_id = $1)sql",
                                   false};
@@ -582,7 +582,8 @@ void insert_outbox_row(Connection& connection, const core::OutboxEvent& event, c
                      .text(event.event_type)
                      .text(event.payload)
                      .integer(due)
-                     .integer(event.created_at),
+                     .integer(event.created_at)
+                     .text(event.traceparent),
                  operation);
 }
 

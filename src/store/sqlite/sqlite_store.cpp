@@ -149,10 +149,10 @@ constexpr std::string_view kNonceAnswered =
 // (?6 = ?7), enqueue_event at the time it is enqueued. proof_id is NULL for events without one.
 constexpr std::string_view kInsertOutboxEvent = R"sql(
   INSERT INTO webhooks_outbox (event_id, verifier_id, proof_id, event_type, payload,
-                               next_attempt_at, created_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
+                               next_attempt_at, created_at, traceparent)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql";
 constexpr std::string_view kPendingEvents = R"sql(
-  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent
   FROM webhooks_outbox WHERE status = 'pending' ORDER BY id LIMIT ?1)sql";
 
 // --- The webhook outbox (core::OutboxStore). A lease is live while lease_until > now. ---
@@ -195,7 +195,7 @@ constexpr std::string_view kClaimDue = R"sql(
     ORDER BY due.id LIMIT ?3)
   UPDATE webhooks_outbox SET lease_owner = ?4, lease_until = ?5
   WHERE id IN (SELECT id FROM chosen)
-  RETURNING event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+  RETURNING event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent, status, attempts,
             next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id)sql";
 
 // Only the lease owner finishes a pending row (?2 = worker); RETURNING the new count lets the
@@ -219,13 +219,13 @@ constexpr std::string_view kNextDue = R"sql(
 
 // Empty filters match every row; newest first is the reverse insertion order.
 constexpr std::string_view kListDeliveries = R"sql(
-  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent, status, attempts,
          next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id
   FROM webhooks_outbox
   WHERE (?1 = '' OR verifier_id = ?1) AND (?2 = '' OR status = ?2)
   ORDER BY id DESC LIMIT ?3)sql";
 constexpr std::string_view kFindDelivery = R"sql(
-  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, status, attempts,
+  SELECT event_id, verifier_id, proof_id, event_type, payload, created_at, traceparent, status, attempts,
          next_attempt_at, delivered_at, last_error, lease_owner, lease_until, id
   FROM webhooks_outbox WHERE event_id = ?1)sql";
 constexpr std::string_view kDeliveryAttempts = R"sql(
@@ -387,6 +387,7 @@ void insert_outbox_row(Handles& h, const core::OutboxEvent& event, core::UnixMil
       .text(5, event.payload)
       .integer(6, due)
       .integer(7, event.created_at)
+      .text(8, event.traceparent)
       .run();
 }
 
