@@ -897,7 +897,8 @@ export interface components {
          *       "status": 409,
          *       "error_code": "NONCE_REPLAY",
          *       "detail": "request.nonce: this nonce was already answered",
-         *       "field": "request.nonce"
+         *       "field": "request.nonce",
+         *       "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"
          *     }
          */
         Problem: {
@@ -931,6 +932,11 @@ export interface components {
              * @enum {unknown}
              */
             mode?: "live" | "test";
+            /**
+             * @description The W3C trace id of the request (the caller's, from a valid `traceparent`, or a new one): it is in the answer's `traceparent` header and in the server's log lines of the request. Give it when reporting a problem.
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            trace_id?: string;
         };
         /** @description The answer when a public signal, the root (step 7) or the Groth16 check (step 8) fails: a Problem with `outcome` "rejected" and the `proof_id` of the `failed` proof recorded for the attempt (the nonce is spent: one attempt per request). */
         Rejection: components["schemas"]["Problem"] & {
