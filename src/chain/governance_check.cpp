@@ -80,8 +80,8 @@ Result<GovernanceReport> check_governance(RpcClient& rpc, const Address& safe,
   const Word proposer = role("PROPOSER_ROLE");
   const Word canceller = role("CANCELLER_ROLE");
   const Word admin{};  // DEFAULT_ADMIN_ROLE = 0x00
-  for (const auto& [r, name] : {std::pair{proposer, "PROPOSER_ROLE"},
-                                std::pair{canceller, "CANCELLER_ROLE"}}) {
+  for (const auto& [r, name] :
+       {std::pair{proposer, "PROPOSER_ROLE"}, std::pair{canceller, "CANCELLER_ROLE"}}) {
     if (auto held = has_role(r, safe, name); held && !*held)
       problems.push_back(tl + ": the safe " + safe.to_checksum() + " does not hold " + name);
   }
@@ -91,9 +91,9 @@ Result<GovernanceReport> check_governance(RpcClient& rpc, const Address& safe,
   }
   for (const Address& who : others) {
     if (who == safe || who == timelock) continue;
-    for (const auto& [r, name] : {std::pair{proposer, "PROPOSER_ROLE"},
-                                  std::pair{canceller, "CANCELLER_ROLE"},
-                                  std::pair{admin, "DEFAULT_ADMIN_ROLE"}}) {
+    for (const auto& [r, name] :
+         {std::pair{proposer, "PROPOSER_ROLE"}, std::pair{canceller, "CANCELLER_ROLE"},
+          std::pair{admin, "DEFAULT_ADMIN_ROLE"}}) {
       if (auto held = has_role(r, who, name); held && *held)
         problems.push_back(tl + ": " + who.to_checksum() + " holds " + name +
                            " (only the safe may propose or cancel, and only the timelock "

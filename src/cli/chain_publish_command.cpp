@@ -51,9 +51,8 @@ int run_publish(const PublishOptions& o) {
   const std::uint64_t chain_id = deployment->chain_id;
   const chain::GovernanceAddresses at{deployment->root_registry, deployment->timelock,
                                       deployment->safe, deployment->deployed_block};
-  auto port =
-      chain::RpcChainPort::open(o.rpc_url, o.key_file, std::chrono::milliseconds(o.timeout_ms),
-                                *max_fee);
+  auto port = chain::RpcChainPort::open(o.rpc_url, o.key_file,
+                                        std::chrono::milliseconds(o.timeout_ms), *max_fee);
   if (!port) {
     std::cerr << port.error().to_string() << "\n";
     return kExitMalformed;
