@@ -360,6 +360,30 @@ Result<std::vector<Log>> RpcClient::logs(const LogFilter& f) {
   return out;
 }
 
+Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag) {
+  const auto bad_value = [&] {
+    return Error{std::string(flag), "a positive number of gwei with at most 9 decimals, not \"" +
+                                        std::string(text) + "\""};
+  };
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if ((whole.empty() && frac.empty()) || frac.size() > 9 || whole.size() > 10) return bad_value();
+  std::uint64_t wei = 0;
+  for (const char c : whole) {
+    if (c < '0' || c > '9') return bad_value();
+    wei = wei * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  std::string digits(frac);
+  digits.resize(9, '0');
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return bad_value();
+    wei = wei * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (wei == 0) return bad_value();
+  return wei;
+}
+
 Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64_t chain_id,
                               const Send& send, std::chrono::milliseconds wait) {
   const auto fail = [&](const Error& e) { return Error{send.label, e.to_string()}; };
@@ -383,8 +407,20 @@ Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64
   if (!block->base_fee_per_gas) return Error{send.label, "the chain has no EIP-1559 base fee"};
   auto tip = rpc.max_priority_fee_per_gas();
   if (!tip) return fail(tip.error());
+  // The node's suggestion is not trusted: both numbers within the cap, in checked arithmetic.
+  const std::uint64_t cap = send.max_fee_per_gas_cap;
+  const std::uint64_t base = *block->base_fee_per_gas;
+  const auto refused = [&](const std::string& what, const std::string& amount) {
+    return Error{send.label, "the node suggests " + what + " " + amount +
+                                 " wei per gas, above the cap of " + std::to_string(cap) +
+                                 " wei (--max-fee-gwei); nothing signed"};
+  };
+  if (*tip > cap) return refused("a priority fee (tip) of", std::to_string(*tip));
+  if (base > (cap - *tip) / 2)
+    return refused("a fee cap of 2 x base fee " + std::to_string(base) + " + tip",
+                   std::to_string(*tip));
   tx.max_priority_fee_per_gas = *tip;
-  tx.max_fee_per_gas = 2 * *block->base_fee_per_gas + *tip;
+  tx.max_fee_per_gas = 2 * base + *tip;
   auto sent = rpc.send_raw_transaction(tx.sign(key));
   if (!sent) return fail(sent.error());
   auto receipt = rpc.wait_for_receipt(*sent, wait);

@@ -118,10 +118,17 @@ struct Send {
   Word value{};
   std::optional<std::uint64_t> gas_limit;  // none: eth_estimateGas + 20 %
   std::string label;  // what the transaction does, for errors ("deploy CircuitRegistry")
+  /// The highest fee cap (and tip) per gas, in wei, signed: a node suggesting more is refused.
+  std::uint64_t max_fee_per_gas_cap = 500'000'000'000;  // 500 gwei
 };
 
+/// A --max-fee-gwei value ("500", "0.000001": at most 9 decimals) in wei; above 0 and within 64
+/// bits, or an Error naming `flag`.
+Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag);
+
 /// Builds an EIP-1559 transaction from `key` (nonce at "pending", tip from
-/// eth_maxPriorityFeePerGas, fee cap 2 * base fee + tip), signs, sends and waits up to `wait` for
+/// eth_maxPriorityFeePerGas, fee cap 2 * base fee + tip, both at most send.max_fee_per_gas_cap or
+/// refused before signing), signs, sends and waits up to `wait` for
 /// its receipt. A reverted receipt (status 0) is an Error naming the label and the tx hash.
 Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64_t chain_id,
                               const Send& send, std::chrono::milliseconds wait);

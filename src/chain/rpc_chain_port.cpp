@@ -5,7 +5,8 @@ namespace pg::chain {
 
 Result<std::unique_ptr<RpcChainPort>> RpcChainPort::open(const std::string& rpc_url,
                                                          const std::string& key_file,
-                                                         std::chrono::milliseconds timeout) {
+                                                         std::chrono::milliseconds timeout,
+                                                         std::uint64_t max_fee_per_gas) {
   auto key = PrivateKey::from_file(key_file);
   if (!key) return Error{"--key-file", key.error().to_string()};
   RpcSettings settings;
@@ -15,7 +16,7 @@ Result<std::unique_ptr<RpcChainPort>> RpcChainPort::open(const std::string& rpc_
   auto id = rpc->chain_id();
   if (!id) return Error{"--rpc-url", id.error().to_string()};
   return std::unique_ptr<RpcChainPort>(
-      new RpcChainPort(std::move(*rpc), std::move(*key), *id, timeout));
+      new RpcChainPort(std::move(*rpc), std::move(*key), *id, timeout, max_fee_per_gas));
 }
 
 Result<Bytes> RpcChainPort::call(const Address& to, const Bytes& data) {
@@ -31,6 +32,7 @@ Result<Hash32> RpcChainPort::transact(const Address& to, const Bytes& data) {
   send.to = to;
   send.data = data;
   send.label = "transaction to " + to.to_checksum();
+  send.max_fee_per_gas_cap = max_fee_;
   auto receipt = send_and_wait(rpc_, key_, chain_id_, send, timeout_);
   if (!receipt) return receipt.error();
   return receipt->transaction_hash;

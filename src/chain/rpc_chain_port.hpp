@@ -18,7 +18,8 @@ class RpcChainPort final : public ChainPort {
   /// name the flag (--rpc-url, --key-file) and never the key.
   static Result<std::unique_ptr<RpcChainPort>> open(const std::string& rpc_url,
                                                     const std::string& key_file,
-                                                    std::chrono::milliseconds timeout);
+                                                    std::chrono::milliseconds timeout,
+                                                    std::uint64_t max_fee_per_gas);
 
   Address sender() const override { return key_.address(); }
   std::uint64_t chain_id() const override { return chain_id_; }
@@ -29,13 +30,18 @@ class RpcChainPort final : public ChainPort {
 
  private:
   RpcChainPort(RpcClient rpc, PrivateKey key, std::uint64_t chain_id,
-               std::chrono::milliseconds timeout)
-      : rpc_(std::move(rpc)), key_(std::move(key)), chain_id_(chain_id), timeout_(timeout) {}
+               std::chrono::milliseconds timeout, std::uint64_t max_fee_per_gas)
+      : rpc_(std::move(rpc)),
+        key_(std::move(key)),
+        chain_id_(chain_id),
+        timeout_(timeout),
+        max_fee_(max_fee_per_gas) {}
 
   RpcClient rpc_;
   PrivateKey key_;
   std::uint64_t chain_id_;
   std::chrono::milliseconds timeout_;
+  std::uint64_t max_fee_;  // wei per gas, fee cap and tip (--max-fee-gwei)
 };
 
 }  // namespace pg::chain

@@ -14,6 +14,7 @@
 
 #include "artifacts/filesystem_artifacts.hpp"
 #include "chain/deployment.hpp"
+#include "chain/governance_check.hpp"
 #include "chain/registry_sources.hpp"
 #include "chain/rpc.hpp"
 #include "chain/solc.hpp"
@@ -42,7 +43,9 @@ struct DeployArgs {
   std::string data_dir;
   std::string database_url;
   std::optional<std::uint64_t> grace_seconds;
-  std::optional<std::uint64_t> chain_id;
+  std::uint64_t chain_id = 0;
+  std::uint64_t min_delay_seconds = 86400;
+  std::string max_fee_gwei = "500";
   bool insecure_development_keys = false;
   unsigned wait_seconds = 300;
 };
@@ -142,10 +145,11 @@ std::vector<Planned> plan(const DeployArgs& a) {
 class Deployer {
  public:
   Deployer(chain::RpcClient& rpc, const chain::PrivateKey& key, std::uint64_t chain_id,
-           std::chrono::seconds wait)
-      : rpc_(rpc), key_(key), chain_id_(chain_id), wait_(wait) {}
+           std::chrono::seconds wait, std::uint64_t max_fee_per_gas)
+      : rpc_(rpc), key_(key), chain_id_(chain_id), wait_(wait), max_fee_(max_fee_per_gas) {}
 
-  chain::Result<chain::Receipt> send(const chain::Send& s) {
+  chain::Result<chain::Receipt> send(chain::Send s) {
+    s.max_fee_per_gas_cap = max_fee_;
     auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_);
     if (r) {
       if (!first_block_) first_block_ = r->block_number;
@@ -180,6 +184,7 @@ class Deployer {
   const chain::PrivateKey& key_;
   std::uint64_t chain_id_;
   std::chrono::seconds wait_;
+  std::uint64_t max_fee_;
   std::optional<std::uint64_t> first_block_;
 };
 
@@ -246,6 +251,8 @@ int run_deploy(const DeployArgs& a) {
     return fail({"--grace-seconds", "at most 86400 (the registry's MAX_GRACE_SECONDS)"},
                 kExitMalformed);
   }
+  auto max_fee = chain::parse_gwei(a.max_fee_gwei, "--max-fee-gwei");
+  if (!max_fee) return fail(max_fee.error(), kExitMalformed);
   auto key = chain::PrivateKey::from_file(a.key_file);
   if (!key) return fail(key.error(), kExitMalformed);
   std::vector<Planned> planned;
@@ -260,16 +267,24 @@ int run_deploy(const DeployArgs& a) {
   if (!rpc) return fail(rpc.error(), kExitMalformed);
   auto chain_id = rpc->chain_id();
   if (!chain_id) return fail(chain_id.error(), kExitInvalid);
-  if (a.chain_id && *a.chain_id != *chain_id) {
+  if (a.chain_id != *chain_id) {
     return fail(
         {"--chain-id", "the node at " + a.rpc_url + " is chain " + std::to_string(*chain_id) +
-                           ", not " + std::to_string(*a.chain_id)},
+                           ", not " + std::to_string(a.chain_id)},
         kExitInvalid);
   }
   for (const auto& [addr, what] :
        {std::pair{*safe, "--safe"}, std::pair{*timelock, "--timelock"}}) {
     if (auto ok = require_code(*rpc, addr, what, *chain_id); !ok)
       return fail(ok.error(), kExitInvalid);
+  }
+  // Handing the registries over is irreversible: the governance must be as docs/onchain.md says.
+  auto governance =
+      chain::check_governance(*rpc, *safe, *timelock, {key->address()}, a.min_delay_seconds);
+  if (!governance) return fail(governance.error(), kExitInvalid);
+  if (!governance->problems.empty()) {
+    for (const auto& p : governance->problems) std::cerr << "chain deploy: " << p << "\n";
+    return fail({"governance", "refused; nothing was sent"}, kExitInvalid);
   }
 
   chain::SourceMap sources;
@@ -316,7 +331,7 @@ int run_deploy(const DeployArgs& a) {
   std::cerr << "deploying from " << key->address().to_checksum() << " on chain " << *chain_id
             << "\n";
 
-  Deployer d(*rpc, *key, *chain_id, std::chrono::seconds(a.wait_seconds));
+  Deployer d(*rpc, *key, *chain_id, std::chrono::seconds(a.wait_seconds), *max_fee);
   chain::Deployment out;
   out.chain_id = *chain_id;
   out.safe = *safe;
@@ -425,7 +440,16 @@ void add_chain_deploy_command(CLI::App& chain_app, int& exit_code) {
                   "the server's PostgreSQL: deploy only the versions it verifies");
   cmd->add_option("--grace-seconds", a->grace_seconds,
                   "the root registry's grace for replaced roots (<= 86400)");
-  cmd->add_option("--chain-id", a->chain_id, "refuse unless the node is this chain");
+  cmd->add_option("--chain-id", a->chain_id,
+                  "the chain to deploy on: the node must be this chain (signed into every "
+                  "transaction)")
+      ->required();
+  cmd->add_option("--min-delay-seconds", a->min_delay_seconds,
+                  "refuse a timelock whose getMinDelay() is shorter")
+      ->capture_default_str();
+  cmd->add_option("--max-fee-gwei", a->max_fee_gwei,
+                  "refuse to sign when the node suggests a higher fee cap or tip per gas")
+      ->capture_default_str();
   cmd->add_option("--wait-seconds", a->wait_seconds, "how long to wait for each receipt")
       ->capture_default_str();
   cmd->add_flag(

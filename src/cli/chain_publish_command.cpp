@@ -24,6 +24,7 @@ struct PublishOptions {
   std::string deployment;
   std::string issuer_feeds;
   unsigned timeout_ms = 30000;
+  std::string max_fee_gwei = "500";
   bool repropose_cancelled = false;
 };
 
@@ -42,11 +43,16 @@ int run_publish(const PublishOptions& o) {
     std::cerr << "--deployment: " << deployment.error().to_string() << "\n";
     return kExitMalformed;
   }
+  auto max_fee = chain::parse_gwei(o.max_fee_gwei, "--max-fee-gwei");
+  if (!max_fee) {
+    std::cerr << max_fee.error().to_string() << "\n";
+    return kExitMalformed;
+  }
   const std::uint64_t chain_id = deployment->chain_id;
   const chain::GovernanceAddresses at{deployment->root_registry, deployment->timelock,
                                       deployment->safe, deployment->deployed_block};
-  auto port =
-      chain::RpcChainPort::open(o.rpc_url, o.key_file, std::chrono::milliseconds(o.timeout_ms));
+  auto port = chain::RpcChainPort::open(o.rpc_url, o.key_file,
+                                        std::chrono::milliseconds(o.timeout_ms), *max_fee);
   if (!port) {
     std::cerr << port.error().to_string() << "\n";
     return kExitMalformed;
@@ -121,6 +127,9 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
       ->required();
   cmd->add_option("--timeout-ms", opts->timeout_ms, "deadline of each feed read and RPC call")
       ->check(CLI::Range(100u, 600000u));
+  cmd->add_option("--max-fee-gwei", opts->max_fee_gwei,
+                  "refuse to sign when the node suggests a higher fee cap or tip per gas")
+      ->capture_default_str();
   cmd->add_flag("--repropose-cancelled", opts->repropose_cancelled,
                 "propose again an entry whose publication the Safe cancelled (by default such an "
                 "issuer stops there)");

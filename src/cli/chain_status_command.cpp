@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "chain/deployment.hpp"
+#include "chain/governance_check.hpp"
 #include "chain/rpc.hpp"
 #include "cli/commands.hpp"
 
@@ -19,6 +20,7 @@ struct StatusArgs {
   std::string rpc_url;
   std::string deployment;
   std::vector<std::string> issuers{"moha", "tu", "nrb"};
+  std::uint64_t min_delay_seconds = 86400;
   bool json = false;
 };
 
@@ -95,6 +97,21 @@ int run_status(const StatusArgs& a) {
   }
   report["contracts"] = std::move(contracts);
 
+  const auto live = [&](const char* name) {
+    return report["contracts"].as_object()[name].as_object()["has_code"].as_bool();
+  };
+  if (live("timelock") && live("safe")) {
+    auto g = chain::check_governance(*rpc, d->safe, d->timelock, {}, a.min_delay_seconds);
+    if (!g) return malformed(g.error());
+    json::array owners;
+    for (const auto& o : g->facts.owners) owners.push_back(json::value(o.to_checksum()));
+    report["governance"] = json::object{{"min_delay", g->facts.min_delay},
+                                        {"threshold", g->facts.threshold},
+                                        {"owners", std::move(owners)},
+                                        {"ok", g->problems.empty()}};
+    problems.insert(problems.end(), g->problems.begin(), g->problems.end());
+  }
+
   const bool circuits_live =
       report["contracts"].as_object()["circuit_registry"].as_object()["has_code"].as_bool();
   json::array verifiers;
@@ -166,6 +183,12 @@ int run_status(const StatusArgs& a) {
         std::cout << " grace_seconds " << grace->as_uint64();
       std::cout << "\n";
     }
+    if (const auto* g = report.if_contains("governance")) {
+      const auto& o = g->as_object();
+      std::cout << "governance min_delay " << o.at("min_delay").as_uint64() << " s, safe "
+                << o.at("threshold").as_uint64() << " of " << o.at("owners").as_array().size()
+                << " owners" << (o.at("ok").as_bool() ? "" : " (PROBLEM)") << "\n";
+    }
     for (const auto& v : report["verifiers"].as_array()) {
       const auto& o = v.as_object();
       std::cout << "verifier " << std::string_view(o.at("claim_type").as_string()) << " "
@@ -199,6 +222,9 @@ void add_chain_status_command(CLI::App& chain_app, int& exit_code) {
   cmd->add_option("--deployment", a->deployment, "the deployment file written by `chain deploy`")
       ->required();
   cmd->add_option("--issuer", a->issuers, "an issuer id whose current root to show (repeatable)")
+      ->capture_default_str();
+  cmd->add_option("--min-delay-seconds", a->min_delay_seconds,
+                  "a PROBLEM when the timelock's getMinDelay() is shorter")
       ->capture_default_str();
   cmd->add_flag("--json", a->json, "one JSON object instead of text");
   cmd->callback([a, &exit_code] { exit_code = run_status(*a); });

@@ -36,6 +36,7 @@ let safeAddr;
 let timelockAddr;
 let deployment; // the parsed file of the successful deploy
 let deploymentFile;
+let governanceSigner; // deploys the refused governances of the F4 tests
 
 function proofgate(args) {
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 240000 });
@@ -46,7 +47,7 @@ function deployArgs(overrides = {}) {
   const o = {
     '--rpc-url': anvil.url, '--key-file': keyFile, '--artifacts': artifactsDir, '--safe': safeAddr,
     '--timelock': timelockAddr, '--out': path.join(dir, `unused-${crypto.randomUUID()}.json`), '--solc': solcjs,
-    '--node-modules': path.resolve('node_modules'), ...overrides,
+    '--node-modules': path.resolve('node_modules'), '--chain-id': '31337', '--min-delay-seconds': '60', ...overrides,
   };
   const args = ['chain', 'deploy', '--insecure-development-keys'];
   for (const [k, v] of Object.entries(o)) if (v !== null) args.push(k, v);
@@ -71,7 +72,8 @@ before(async () => {
   provider = await gov.connect(anvil.url);
   deployer = new ethers.Wallet(devKeys[0], provider);
   const owners = devKeys.slice(1, 4).map((k) => new ethers.Wallet(k).address);
-  const g = await gov.deployGovernance(new ethers.Wallet(devKeys[4], provider), { owners, threshold: 2, minDelay: 60 });
+  governanceSigner = new ethers.Wallet(devKeys[4], provider);
+  const g = await gov.deployGovernance(governanceSigner, { owners, threshold: 2, minDelay: 60 });
   safeAddr = await g.safe.getAddress();
   timelockAddr = await g.timelock.getAddress();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-chain-deploy-'));
@@ -126,20 +128,27 @@ test('deploy_registers_every_version_and_hands_both_registries_to_the_timelock',
 
 test('status_reports_the_deployment_and_exits_0', () => {
   assert.ok(deployment, 'needs the deployment of the first test');
-  const text = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', deploymentFile]);
+  const text = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', deploymentFile,
+    '--min-delay-seconds', '60']);
   assert.equal(text.code, 0, text.stdout + text.stderr);
   assert.match(text.stdout, new RegExp(`circuit_registry ${deployment.circuit_registry} owner ${timelockAddr} \\(the timelock\\)`));
   assert.match(text.stdout, /grace_seconds 120/);
+  assert.match(text.stdout, /governance min_delay 60 s, safe 2 of 3 owners\n/);
   for (const v of deployment.verifiers) {
     assert.ok(text.stdout.includes(`verifier ${v.claim_type} ${v.version} ${v.address} registered enabled`), text.stdout);
   }
   const j = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', deploymentFile, '--json',
-    '--issuer', 'moha', '--issuer', 'tu']);
+    '--issuer', 'moha', '--issuer', 'tu', '--min-delay-seconds', '60']);
   assert.equal(j.code, 0, j.stderr);
   const s = JSON.parse(j.stdout);
   assert.equal(s.ok, true);
   assert.deepEqual(s.problems, []);
+  assert.deepEqual([s.governance.min_delay, s.governance.threshold, s.governance.owners.length, s.governance.ok], [60, 2, 3, true]);
   assert.equal(s.contracts.root_registry.owned_by_timelock, true);
+  // The default floor is a day: the test's 60 s timelock is then a PROBLEM.
+  const day = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', deploymentFile]);
+  assert.equal(day.code, 1, day.stdout + day.stderr);
+  assert.match(day.stdout, /PROBLEM: timelock 0x[0-9a-fA-F]{40}: getMinDelay\(\) is 60 s, below --min-delay-seconds 86400/);
   assert.deepEqual(s.roots.map((r) => [r.issuer, r.seq, r.root]), [['moha', 0, '0'], ['tu', 0, '0']]);
   assert.equal(s.verifiers.length, deployment.verifiers.length);
   assert.ok(s.verifiers.every((v) => v.has_code && v.registered && v.enabled));
@@ -152,7 +161,7 @@ test('status_exits_1_when_something_in_the_file_is_not_on_chain', () => {
   broken.verifiers[0].address = stranger;
   const file = path.join(dir, 'broken.json');
   fs.writeFileSync(file, JSON.stringify(broken));
-  const r = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file, '--json']);
+  const r = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file, '--json', '--min-delay-seconds', '60']);
   assert.equal(r.code, 1, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.ok, false);
@@ -161,7 +170,7 @@ test('status_exits_1_when_something_in_the_file_is_not_on_chain', () => {
 
   const otherChain = { ...deployment, chain_id: 1 };
   fs.writeFileSync(file, JSON.stringify(otherChain));
-  const c = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file]);
+  const c = proofgate(['chain', 'status', '--rpc-url', anvil.url, '--deployment', file, '--min-delay-seconds', '60']);
   assert.equal(c.code, 1);
   assert.match(c.stdout, /the node is chain 31337, the deployment is on chain 1/);
 
@@ -229,4 +238,44 @@ test('deploy_refuses_bad_addresses_and_a_failing_compiler', async () => {
   await refusedBeforeSending({ '--timelock': '0x1234' }, 2, /--timelock: an address is 0x followed by 40 hex digits/);
   await refusedBeforeSending({ '--solc': '/bin/false' }, 2, /--solc \/bin\/false: exited with status 1/);
   await refusedBeforeSending({ '--artifacts': path.join(dir, 'nothing-here') }, 2, /no circuit version to deploy/);
+});
+
+/// A Safe and a timelock as options say (scripts/chain/governance.mjs), for the refused cases.
+async function governance({ owners = 3, threshold = 2, minDelay = 60, proposers, admin } = {}) {
+  const ownerAddrs = devKeys.slice(1, 1 + owners).map((k) => new ethers.Wallet(k).address);
+  const s = await gov.deploySafe(governanceSigner, { owners: ownerAddrs, threshold });
+  const safe = await s.safe.getAddress();
+  const t = await gov.deployTimelock(governanceSigner, {
+    minDelay, proposers: proposers ? proposers(safe) : [safe], admin: admin ?? ethers.ZeroAddress });
+  return { '--safe': safe, '--timelock': await t.getAddress() };
+}
+
+test('deploy_refuses_a_timelock_the_deployer_administers_or_proposes_to', async () => {
+  const administered = await governance({ admin: deployer.address });
+  await refusedBeforeSending(administered, 1, /timelock 0x[0-9a-fA-F]{40}: 0x[0-9a-fA-F]{40} holds DEFAULT_ADMIN_ROLE/);
+  const extraProposer = await governance({ proposers: (safe) => [safe, deployer.address] });
+  const r = await refusedBeforeSending(extraProposer, 1, /holds PROPOSER_ROLE/);
+  assert.match(r.stderr, /holds CANCELLER_ROLE/);
+  assert.match(r.stderr, /governance: refused; nothing was sent/);
+  const notSafe = await governance({ proposers: () => [deployer.address] });
+  await refusedBeforeSending(notSafe, 1, /the safe 0x[0-9a-fA-F]{40} does not hold PROPOSER_ROLE/);
+});
+
+test('deploy_refuses_a_short_delay_and_a_one_signature_safe', async () => {
+  const zeroDelay = await governance({ minDelay: 0 });
+  await refusedBeforeSending(zeroDelay, 1, /getMinDelay\(\) is 0 s, below --min-delay-seconds 60/);
+  // The default floor is a day.
+  await refusedBeforeSending({ '--min-delay-seconds': null }, 1, /getMinDelay\(\) is 60 s, below --min-delay-seconds 86400/);
+  const oneOfThree = await governance({ threshold: 1 });
+  await refusedBeforeSending(oneOfThree, 1, /safe 0x[0-9a-fA-F]{40}: getThreshold\(\) is 1; at least 2 signatures are required/);
+});
+
+test('deploy_requires_the_chain_id_and_caps_the_fee', async () => {
+  const missing = await refusedBeforeSending({ '--chain-id': null }, 2, /--chain-id is required/);
+  assert.match(missing.stderr, /usage:/);
+  // anvil suggests about 1 gwei: a cap of 1000 wei is refused before signing the first transaction.
+  await refusedBeforeSending({ '--max-fee-gwei': '0.000001' }, 1,
+    /deploy verifier .*: the node suggests .* wei per gas, above the cap of 1000 wei \(--max-fee-gwei\); nothing signed/);
+  await refusedBeforeSending({ '--max-fee-gwei': '0' }, 2, /--max-fee-gwei: a positive number of gwei/);
+  await refusedBeforeSending({ '--max-fee-gwei': '1.0000000001' }, 2, /--max-fee-gwei: a positive number of gwei/);
 });

@@ -224,6 +224,13 @@ test('a_tampered_feed_is_refused_and_nothing_is_proposed', async () => {
   } finally {
     await new Promise((resolve) => proxy.close(resolve));
   }
+  // a node suggesting more than --max-fee-gwei per gas: refused before signing, nothing sent
+  const height = await blockNumber();
+  const capped = await run(['chain', 'publish-roots', '--rpc-url', anvil.url, '--key-file', keyFiles[0],
+    '--deployment', deploymentFile, '--issuer-feeds', feeds, '--max-fee-gwei', '0.000001']);
+  assert.notEqual(capped.code, 0, capped.stdout + capped.stderr);
+  assert.match(capped.stderr, /above the cap of 1000 wei \(--max-fee-gwei\); nothing signed/);
+  assert.equal(await blockNumber(), height);
   // the untampered feed is proposed as usual
   const ok = await publish(keyFiles[0]);
   assert.equal(ok.code, 0, ok.stderr);
