@@ -508,11 +508,11 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
         // same bundle.
         const core::Circuit* circuit =
             d_.service.catalog().find(input->claim_type, input->circuit_version);
-        bundle = onchain_bundle(
-            *d_.deployment, *deployed, chain::encode_verify_call(input->proof, input->publics),
-            std::get<core::Verified>(outcome.result).issuer,
-            circuit ? std::span<const std::string>(circuit->public_signals)
-                    : std::span<const std::string>());
+        bundle = onchain_bundle(*d_.deployment, *deployed,
+                                chain::encode_verify_call(input->proof, input->publics),
+                                std::get<core::Verified>(outcome.result).issuer,
+                                circuit ? std::span<const std::string>(circuit->public_signals)
+                                        : std::span<const std::string>());
       }
       HttpReply answer = present_verify(outcome, client->mode, bundle ? &*bundle : nullptr);
       if (d_.circuits) {
