@@ -504,9 +504,15 @@ HttpReply Api::dispatch(const HttpRequest& request, HttpReply& ctx) {
                                 refused ? core::error_name(refused->code) : "verified");
       std::optional<json::object> bundle;
       if (deployed && !refused) {
-        // From the body alone, so an idempotent replay answers the same bundle.
+        // From the body and the stored outcome (its issuer), so an idempotent replay answers the
+        // same bundle.
+        const core::Circuit* circuit =
+            d_.service.catalog().find(input->claim_type, input->circuit_version);
         bundle = onchain_bundle(*d_.deployment, *deployed,
-                                chain::encode_verify_call(input->proof, input->publics));
+                                chain::encode_verify_call(input->proof, input->publics),
+                                std::get<core::Verified>(outcome.result).issuer,
+                                circuit ? std::span<const std::string>(circuit->public_signals)
+                                        : std::span<const std::string>());
       }
       HttpReply answer = present_verify(outcome, client->mode, bundle ? &*bundle : nullptr);
       if (d_.circuits) {

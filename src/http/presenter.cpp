@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "chain/hex.hpp"
+#include "chain/keccak.hpp"
 #include "http/qr.hpp"
 
 namespace pg::http {
@@ -160,10 +162,14 @@ HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode,
 
 json::object onchain_bundle(const chain::Deployment& deployment,
                             const chain::DeployedVerifier& verifier,
-                            const chain::VerifierCall& call) {
+                            const chain::VerifierCall& call, std::string_view issuer,
+                            std::span<const std::string> signal_names) {
   const auto pair = [](const std::array<std::string, 2>& v) { return json::array{v[0], v[1]}; };
+  const auto key = [](std::string_view text) { return chain::to_hex(chain::keccak256(text)); };
   json::array pub;
   for (const auto& s : call.pub_signals) pub.push_back(json::string(s));
+  json::array names;
+  for (const auto& n : signal_names) names.push_back(json::string(n));
   return json::object{{"chain_id", deployment.chain_id},
                       {"verifier", verifier.address.to_checksum()},
                       {"function", call.function},
@@ -172,7 +178,16 @@ json::object onchain_bundle(const chain::Deployment& deployment,
                       {"args", json::object{{"a", pair(call.a)},
                                             {"b", json::array{pair(call.b[0]), pair(call.b[1])}},
                                             {"c", pair(call.c)},
-                                            {"pubSignals", std::move(pub)}}}};
+                                            {"pubSignals", std::move(pub)}}},
+                      // What verifyProof does not check (docs/onchain.md): the verifier is the
+                      // registry's for this claim and version, the root is the issuer's.
+                      {"circuit_registry", deployment.circuit_registry.to_checksum()},
+                      {"root_registry", deployment.root_registry.to_checksum()},
+                      {"claim_key", key(verifier.claim_type)},
+                      {"semver", verifier.version},
+                      {"issuer", issuer},
+                      {"issuer_key", key(issuer)},
+                      {"public_signal_names", std::move(names)}};
 }
 
 HttpReply present_status(const core::ProofRecord& proof, core::Mode mode) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "chain/calldata.hpp"
@@ -34,10 +36,14 @@ HttpReply present_request(const core::ProofRequest& request, core::Mode mode = c
 HttpReply present_verify(const core::VerifyOutcome& outcome, core::Mode mode = core::Mode::kLive,
                          const boost::json::object* onchain = nullptr);
 /// The calldata bundle of a "mode":"onchain" answer (docs/onchain.md): chain_id, verifier,
-/// function, selector, calldata, args {a, b, c, pubSignals}.
+/// function, selector, calldata, args {a, b, c, pubSignals}, and what a partner's contract checks
+/// besides verifyProof: circuit_registry, root_registry, claim_key (keccak256(claim_type)),
+/// semver, issuer, issuer_key (keccak256(issuer)) and public_signal_names (pubSignals' order).
+/// `issuer`: the issuer whose root the proof uses; `signal_names`: the circuit's public signals.
 boost::json::object onchain_bundle(const chain::Deployment& deployment,
                                    const chain::DeployedVerifier& verifier,
-                                   const chain::VerifierCall& call);
+                                   const chain::VerifierCall& call, std::string_view issuer,
+                                   std::span<const std::string> signal_names);
 /// 200 with a proof's metadata.
 HttpReply present_status(const core::ProofRecord& proof, core::Mode mode = core::Mode::kLive);
 

@@ -4,7 +4,9 @@
 // type answers with a calldata bundle that snarkjs agrees with and that the deployed verifier
 // accepts (eth_call and a real transaction); a replay answers the same bundle; a wrong mode is
 // 400; no verifier is ONCHAIN_UNAVAILABLE; a verifier that always says false is CHAIN_DISAGREES;
-// the node down is CHAIN_UNAVAILABLE (offchain verifies go on). Last, every transaction and log of
+// the node down is CHAIN_UNAVAILABLE (offchain verifies go on). The bundle also names what a
+// partner's contract checks besides verifyProof, and real registries (contracts/*.sol, deployed
+// here with the test's key as owner) answer isAcceptedRoot and circuit() with its keys. Last, every transaction and log of
 // the run is read: only public signals, proof points, keys and addresses are there, none of the
 // demo holder's credential attributes nor its secret.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
@@ -54,6 +56,9 @@ const servers = {};
 const verifiers = {}; // claim -> address of our verifier
 const snarkjsVerifiers = {}; // claim -> address of snarkjs's
 let alwaysFalse;
+let circuitRegistry; // CircuitRegistry and CredentialRootRegistry, owned by devKeys[0]
+let rootRegistry;
+const registryTx = new Set(); // hashes of the registry transactions (setCircuit, publishRoot)
 const bundles = []; // every onchain bundle answered
 let sentTx = 0;
 
@@ -63,14 +68,14 @@ function vkeyOf(claim) {
   return { sha256: crypto.createHash('sha256').update(bytes).digest('hex'), vkey: JSON.parse(bytes) };
 }
 
-function writeDeployment(name, entries) {
+async function writeDeployment(name, entries) {
   const file = path.join(tmp, name);
-  // Registries and governance are not this test's concern: any addresses (anvil's accounts).
+  // The real registries; governance is not this test's concern: any addresses (anvil's accounts).
   const accounts = devKeys.slice(1, 5).map((k) => new ethers.Wallet(k).address);
   fs.writeFileSync(file, JSON.stringify({
     chain_id: 31337,
-    circuit_registry: accounts[0],
-    root_registry: accounts[1],
+    circuit_registry: (await circuitRegistry.getAddress()).toLowerCase(), // either case is accepted
+    root_registry: await rootRegistry.getAddress(),
     timelock: accounts[2].toLowerCase(), // either case is accepted
     safe: accounts[3],
     deployed_block: 1,
@@ -141,6 +146,9 @@ before(async () => {
   wallet = new ethers.NonceManager(new ethers.Wallet(devKeys[0], provider));
   const template = fs.readFileSync(path.join(path.dirname(require.resolve('snarkjs')), '../templates/verifier_groth16.sol.ejs'), 'utf8');
   const sources = { 'AlwaysFalse.sol': kAlwaysFalse };
+  for (const name of ['CircuitRegistry', 'CredentialRootRegistry']) {
+    sources[`contracts/${name}.sol`] = fs.readFileSync(`contracts/${name}.sol`, 'utf8');
+  }
   for (const claim of kClaims) {
     const zkey = path.join(artifacts, claim, '1.0.0', 'circuit.zkey');
     sources[`${claim}-snarkjs.sol`] = await snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template });
@@ -150,22 +158,26 @@ before(async () => {
     sources[`${claim}.sol`] = ours.stdout;
   }
   const compiled = compile(sources);
-  const deploy = async (key) => {
+  const deployContract = async (key, args = []) => {
     const c = compiled[key];
-    const contract = await new ethers.ContractFactory(c.abi, c.bytecode, wallet).deploy();
+    const contract = await new ethers.ContractFactory(c.abi, c.bytecode, wallet).deploy(...args);
     await contract.waitForDeployment();
     sentTx++;
-    return contract.getAddress();
+    return contract;
   };
+  const deploy = async (key) => (await deployContract(key)).getAddress();
+  const owner = new ethers.Wallet(devKeys[0]).address;
+  circuitRegistry = await deployContract('contracts/CircuitRegistry.sol:CircuitRegistry', [owner]);
+  rootRegistry = await deployContract('contracts/CredentialRootRegistry.sol:CredentialRootRegistry', [owner]);
   for (const claim of kClaims) {
     verifiers[claim] = await deploy(`${claim}.sol:ClaimVerifier`);
     snarkjsVerifiers[claim] = await deploy(`${claim}-snarkjs.sol:Groth16Verifier`);
   }
   alwaysFalse = await deploy('AlwaysFalse.sol:AlwaysFalse');
 
-  const full = writeDeployment('full.json', kClaims.map((c) => [c, c === 'education' ? verifiers[c].toLowerCase() : verifiers[c]]));
+  const full = await writeDeployment('full.json', kClaims.map((c) => [c, c === 'education' ? verifiers[c].toLowerCase() : verifiers[c]]));
   // age_over_18's "verifier" always says false; citizenship has none.
-  const lying = writeDeployment('lying.json', [['age_over_18', alwaysFalse], ['education', verifiers.education]]);
+  const lying = await writeDeployment('lying.json', [['age_over_18', alwaysFalse], ['education', verifiers.education]]);
   servers.checked = await startServer('checked', ['--chain-deployment', full, '--chain-rpc-url', anvil.url, '--chain-check']);
   servers.lying = await startServer('lying', ['--chain-deployment', lying, '--chain-rpc-url', anvil.url, '--chain-check']);
   servers.plain = await startServer('plain', []);
@@ -214,7 +226,54 @@ for (const claim of kClaims) {
     // A tampered public signal: the same verifier refuses.
     const tampered = iface.encodeFunctionData('verifyProof', [theirs[0], theirs[1], theirs[2], theirs[3].map((x, i) => (i === 0 ? BigInt(x) + 1n : x))]);
     assert.equal(BigInt(await provider.call({ to: b.verifier, data: tampered })), 0n);
+    await assertRegistryFields(claim, body, r.json);
   });
+}
+
+/** What a partner's contract checks besides verifyProof: the bundle's registry fields, and the
+ * registries answering with them. The demo's root is published directly by the owner. */
+async function assertRegistryFields(claim, body, answer) {
+  const b = answer.onchain;
+  assert.equal(b.circuit_registry, await circuitRegistry.getAddress(), 'EIP-55 although the file has it lowercase');
+  assert.equal(b.root_registry, await rootRegistry.getAddress());
+  assert.equal(b.claim_key, ethers.id(claim));
+  assert.equal(b.semver, '1.0.0');
+  assert.equal(b.issuer, answer.issuer, 'the issuer whose root the server accepted');
+  assert.ok(['moha', 'tu', 'nrb'].includes(b.issuer), b.issuer);
+  assert.equal(b.issuer_key, ethers.id(b.issuer));
+  const manifest = JSON.parse(fs.readFileSync(path.join(artifacts, claim, '1.0.0', 'manifest.json'), 'utf8'));
+  assert.deepEqual(b.public_signal_names, manifest.public_signals);
+  assert.equal(b.public_signal_names.length, b.args.pubSignals.length);
+  for (const name of ['nullifier', 'root', 'binding']) assert.ok(b.public_signal_names.includes(name), name);
+  const at = (name) => BigInt(b.args.pubSignals[b.public_signal_names.indexOf(name)]);
+  assert.equal(at('nullifier').toString(), answer.nullifier, 'the index of "nullifier" is the nullifier');
+
+  const root = at('root');
+  const roots = rootRegistry.connect(wallet);
+  if (!(await roots.isAcceptedRoot(b.issuer_key, root))) {
+    const [current, seq] = await roots.current(b.issuer_key);
+    assert.equal(seq, 0n, `${b.issuer} has another root on chain than the proof's`);
+    const tx = await roots.publishRoot(b.issuer_key, 1n, root, current);
+    await tx.wait();
+    registryTx.add(tx.hash);
+    sentTx++;
+  }
+  assert.equal(await roots.isAcceptedRoot(b.issuer_key, root), true);
+  // A root the issuer never published (e.g. the proof's over a self-made tree) is not accepted.
+  assert.equal(await roots.isAcceptedRoot(b.issuer_key, root + 1n), false);
+  assert.equal(await roots.isAcceptedRoot(ethers.id('not-' + b.issuer), root), false);
+
+  const circuits = circuitRegistry.connect(wallet);
+  const before = await circuits.circuit(b.claim_key, b.semver);
+  assert.equal(before[0], ethers.ZeroAddress, 'nothing registered yet');
+  const tx = await circuits.setCircuit(b.claim_key, b.verifier, b.semver, true);
+  await tx.wait();
+  registryTx.add(tx.hash);
+  sentTx++;
+  const [registered, enabled] = await circuits.circuit(b.claim_key, b.semver);
+  assert.equal(registered, b.verifier, 'the registry\'s verifier is the bundle\'s');
+  assert.equal(enabled, true);
+  assert.equal((await circuits.circuit(b.claim_key, '9.9.9'))[0], ethers.ZeroAddress);
 }
 
 test('an idempotent replay answers the same bundle; offchain and absent mode carry none', async () => {
@@ -313,7 +372,8 @@ test('the privacy check: every transaction and log of the run holds no credentia
   for (const b of bundles) {
     for (const x of [...b.args.a, ...b.args.b.flat(), ...b.args.c, ...b.args.pubSignals]) allowed.add(BigInt(x).toString(16).padStart(64, '0'));
   }
-  const calls = txs.filter((t) => t.to !== null);
+  const calls = txs.filter((t) => t.to !== null && !registryTx.has(t.hash));
+  assert.equal(registryTx.size, kClaims.length + 3, 'a circuit per claim, a root per issuer');
   assert.equal(calls.length, kClaims.length);
   for (const tx of calls) {
     const data = tx.data.slice(10);

@@ -105,6 +105,32 @@ TEST(PresenterTest, a_proof_request_carries_its_wallet_uri_and_qr_code) {
   EXPECT_EQ(v.at("params").at("today").as_int64(), 20261126);
 }
 
+TEST(PresenterTest, the_onchain_bundle_names_what_a_partner_contract_checks_besides_verify_proof) {
+  chain::Deployment d;
+  d.chain_id = 31337;
+  d.circuit_registry =
+      *chain::parse_address("0x5fbdb2315678afecb367f032d93f642f64180aa3", "circuit_registry");
+  d.root_registry =
+      *chain::parse_address("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512", "root_registry");
+  const chain::DeployedVerifier v{"age_over_18", "1.0.0", d.root_registry, 5, ""};
+  chain::VerifierCall call;
+  call.pub_signals = {"1", "2", "3", "4", "5"};
+  const std::vector<std::string> names{"nullifier", "root", "binding", "scope", "today"};
+  const json::object b = onchain_bundle(d, v, call, "moha", names);
+  // EIP-55, the keys as ethers' id() computes them (keccak256 of the UTF-8 bytes).
+  EXPECT_EQ(b.at("circuit_registry"), "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+  EXPECT_EQ(b.at("root_registry"), "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512");
+  EXPECT_EQ(b.at("claim_key"),
+            "0x4e2d45f7cfa0544b3794dbb7dbba4342032a39f53ce76cb590ab0f9d4c8c9b2e");
+  EXPECT_EQ(b.at("semver"), "1.0.0");
+  EXPECT_EQ(b.at("issuer"), "moha");
+  EXPECT_EQ(b.at("issuer_key"),
+            "0x9cbe4a0a8c693a13367c6e1446edfe72ec99ba42a402773d76e8affdf09f6dee");
+  EXPECT_EQ(b.at("public_signal_names"),
+            (json::array{"nullifier", "root", "binding", "scope", "today"}));
+  EXPECT_EQ(b.at("args").at("pubSignals").as_array().size(), names.size());
+}
+
 TEST(PresenterTest, qr_svg_draws_a_square_code_and_refuses_oversized_text) {
   const std::string svg = qr_svg("proofgate:request?d=abc");
   EXPECT_TRUE(svg.starts_with("<svg"));

@@ -1402,7 +1402,7 @@ export interface components {
             link_token: string;
             expires_in: number;
         };
-        /** @description The call to the Groth16 verifier deployed on chain for the proof's claim type and version (a `"mode":"onchain"` verify): snarkjs's calldata layout, so wallets and contracts need no change. */
+        /** @description The call to the Groth16 verifier deployed on chain for the proof's claim type and version (a `"mode":"onchain"` verify): snarkjs's calldata layout, so wallets and contracts need no change. Also what a partner's contract must check besides `verifyProof` (a true `verifyProof` says nothing about the issuer: a proof over a self-made tree verifies): the verifier is the CircuitRegistry's `circuit(claim_key, semver)` and enabled, the `root` signal is accepted by the CredentialRootRegistry (`isAcceptedRoot(issuer_key, root)`), and the binding, scope and nullifier are its own request's. */
         OnchainCall: {
             /** @description The chain the deployment is on (EIP-155 chain id). */
             chain_id: number;
@@ -1421,6 +1421,20 @@ export interface components {
                 c: components["schemas"]["Decimal"][];
                 pubSignals: components["schemas"]["Decimal"][];
             };
+            /** @description The deployment's CircuitRegistry, EIP-55 checksummed: `circuit(claim_key, semver)` answers the registered verifier and whether it is enabled. */
+            circuit_registry: string;
+            /** @description The deployment's CredentialRootRegistry, EIP-55 checksummed: `isAcceptedRoot(issuer_key, pubSignals[index of "root"])`. */
+            root_registry: string;
+            /** @description keccak256(bytes(claim_type)), the CircuitRegistry's key. */
+            claim_key: string;
+            /** @description The circuit version (`circuit_version`), the CircuitRegistry's second key. */
+            semver: string;
+            /** @description The id of the issuer whose credential root the proof uses ("moha", "tu", "nrb"): the answer's `issuer`. */
+            issuer: string;
+            /** @description keccak256(bytes(issuer)), the CredentialRootRegistry's key. */
+            issuer_key: string;
+            /** @description The circuit's public signal names in `pubSignals` order (its manifest's `public_signals`), e.g. `["nullifier","root","binding","scope","today"]`: which index is the root, the binding, the nullifier. */
+            public_signal_names: string[];
         };
     };
     responses: never;
