@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cctype>
+#include <stdexcept>
 
 #include "chain/keccak.hpp"
 #include "crypto/uint256.hpp"
@@ -681,6 +682,13 @@ Result<Bytes> encode_call(std::string_view signature, const std::vector<AbiValue
   Bytes out(sel->begin(), sel->end());
   out.insert(out.end(), body->begin(), body->end());
   return out;
+}
+
+Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& args) {
+  auto out = encode_call(signature, args);
+  if (!out)
+    throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
+  return std::move(*out);
 }
 
 Result<std::vector<AbiValue>> decode(std::string_view types, std::span<const std::uint8_t> data,

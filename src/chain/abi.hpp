@@ -112,6 +112,9 @@ Bytes encode(const std::vector<AbiValue>& values);
 /// Calldata of a call: the selector of `signature`, then the arguments, after checking that each
 /// value has the kind, size and length its parameter type says.
 Result<Bytes> encode_call(std::string_view signature, const std::vector<AbiValue>& args);
+/// encode_call for values built by the caller with the kinds the signature names: a refusal is a
+/// bug, thrown as std::logic_error.
+Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& args);
 
 /// Checks `values` against the member types of `types` (a tuple) and encodes them.
 Result<Bytes> encode_checked(std::string_view types, const std::vector<AbiValue>& values);

@@ -13,15 +13,6 @@ Word role(std::string_view name) {
   return w;
 }
 
-Result<std::vector<AbiValue>> view(RpcClient& rpc, const Address& to, std::string_view signature,
-                                   const std::vector<AbiValue>& args, std::string_view returns) {
-  auto data = encode_call(signature, args);
-  if (!data) return data.error();
-  auto answer = rpc.call({std::nullopt, to, std::move(*data), {}});
-  if (!answer) return answer.error();
-  return decode(returns, *answer, std::string(signature) + " result");
-}
-
 std::uint64_t saturated(const AbiValue& v) {
   return v.as_u64().value_or(UINT64_MAX);
 }
@@ -37,7 +28,7 @@ Result<GovernanceReport> check_governance(RpcClient& rpc, const Address& safe,
   const std::string tl = "timelock " + timelock.to_checksum();
   const std::string sf = "safe " + safe.to_checksum();
 
-  if (auto delay = view(rpc, timelock, "getMinDelay()", {}, "(uint256)"); !delay) {
+  if (auto delay = call_view(rpc, timelock, "getMinDelay()", {}, "(uint256)"); !delay) {
     problems.push_back(tl + ": getMinDelay(): " + delay.error().to_string());
   } else {
     out.facts.min_delay = saturated(delay->at(0));
@@ -46,7 +37,7 @@ Result<GovernanceReport> check_governance(RpcClient& rpc, const Address& safe,
                          " s, below --min-delay-seconds " + std::to_string(min_delay_seconds));
     }
   }
-  if (auto threshold = view(rpc, safe, "getThreshold()", {}, "(uint256)"); !threshold) {
+  if (auto threshold = call_view(rpc, safe, "getThreshold()", {}, "(uint256)"); !threshold) {
     problems.push_back(sf + ": getThreshold(): " + threshold.error().to_string());
   } else {
     out.facts.threshold = saturated(threshold->at(0));
@@ -55,7 +46,7 @@ Result<GovernanceReport> check_governance(RpcClient& rpc, const Address& safe,
                          "; at least 2 signatures are required");
     }
   }
-  if (auto owners = view(rpc, safe, "getOwners()", {}, "(address[])"); !owners) {
+  if (auto owners = call_view(rpc, safe, "getOwners()", {}, "(address[])"); !owners) {
     problems.push_back(sf + ": getOwners(): " + owners.error().to_string());
   } else {
     for (const auto& o : owners->at(0).items) out.facts.owners.push_back(o.as_address());
@@ -68,8 +59,8 @@ Result<GovernanceReport> check_governance(RpcClient& rpc, const Address& safe,
 
   const auto has_role = [&](const Word& r, const Address& who,
                             const std::string& role_name) -> std::optional<bool> {
-    auto answer = view(rpc, timelock, "hasRole(bytes32,address)",
-                       {AbiValue::bytes32(r), AbiValue::address(who)}, "(bool)");
+    auto answer = call_view(rpc, timelock, "hasRole(bytes32,address)",
+                            {AbiValue::bytes32(r), AbiValue::address(who)}, "(bool)");
     if (!answer) {
       problems.push_back(tl + ": hasRole(" + role_name + ", " + who.to_checksum() +
                          "): " + answer.error().to_string());

@@ -10,19 +10,6 @@
 namespace pg::chain {
 namespace {
 
-Word as_word(const Hash32& h) {
-  Word w;
-  std::copy(h.begin(), h.end(), w.begin());
-  return w;
-}
-
-Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& args) {
-  auto out = encode_call(signature, args);
-  if (!out)
-    throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
-  return std::move(*out);
-}
-
 /// eth_call of `signature` with `args`, its return data decoded as `returns`.
 Result<std::vector<AbiValue>> read(ChainPort& chain, const Address& to, std::string_view signature,
                                    const std::vector<AbiValue>& args, std::string_view returns) {
@@ -55,8 +42,7 @@ Result<Current> registry_current(ChainPort& chain, const Address& registry, cons
 
 Result<OperationState> operation_state(ChainPort& chain, const Address& timelock,
                                        const Hash32& id) {
-  auto v = read(chain, timelock, "getOperationState(bytes32)", {AbiValue::bytes32(as_word(id))},
-                "(uint8)");
+  auto v = read(chain, timelock, "getOperationState(bytes32)", {AbiValue::bytes32(id)}, "(uint8)");
   if (!v) return v.error();
   const auto n = (*v)[0].as_u64().value_or(0);
   if (n > 3) return Error{"getOperationState", "unknown state " + std::to_string(n)};
@@ -66,7 +52,7 @@ Result<OperationState> operation_state(ChainPort& chain, const Address& timelock
 Result<bool> has_approved(ChainPort& chain, const Address& safe, const Address& owner,
                           const Hash32& hash) {
   auto v = read(chain, safe, "approvedHashes(address,bytes32)",
-                {AbiValue::address(owner), AbiValue::bytes32(as_word(hash))}, "(uint256)");
+                {AbiValue::address(owner), AbiValue::bytes32(hash)}, "(uint256)");
   if (!v) return v.error();
   const Word& w = (*v)[0].word;
   return std::any_of(w.begin(), w.end(), [](std::uint8_t b) { return b != 0; });
@@ -103,7 +89,7 @@ struct Pending {
 }  // namespace
 
 Word issuer_key(std::string_view issuer) {
-  return as_word(keccak256(issuer));
+  return keccak256(issuer);
 }
 
 Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses& at,
@@ -211,7 +197,7 @@ Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses&
       ++next_nonce;
     } else if (!mine) {
       auto sent = chain.transact(
-          at.safe, must_encode_call("approveHash(bytes32)", {AbiValue::bytes32(as_word(hash))}));
+          at.safe, must_encode_call("approveHash(bytes32)", {AbiValue::bytes32(hash)}));
       if (!sent) return sent.error();
       report.steps.push_back(
           {p.issuer, p.seq, "approved", nonce_text + ", safeTxHash " + hex_of(hash)});
@@ -243,7 +229,7 @@ Result<PublishReport> publish_roots(ChainPort& chain, const GovernanceAddresses&
       }
       if (*state == OperationState::kWaiting) {
         auto ready_at =
-            read_u64(chain, at.timelock, "getTimestamp(bytes32)", {AbiValue::bytes32(as_word(id))});
+            read_u64(chain, at.timelock, "getTimestamp(bytes32)", {AbiValue::bytes32(id)});
         if (!ready_at) return ready_at.error();
         report.steps.push_back(
             {ic.issuer, e.seq, "waiting_delay", "ready at " + std::to_string(*ready_at)});

@@ -432,4 +432,15 @@ Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64
   return receipt;
 }
 
+Result<std::vector<AbiValue>> call_view(RpcClient& rpc, const Address& to,
+                                        std::string_view signature,
+                                        const std::vector<AbiValue>& args,
+                                        std::string_view returns) {
+  auto data = encode_call(signature, args);
+  if (!data) return data.error();
+  auto answer = rpc.call({std::nullopt, to, std::move(*data), {}});
+  if (!answer) return answer.error();
+  return decode(returns, *answer, std::string(signature) + " result");
+}
+
 }  // namespace pg::chain

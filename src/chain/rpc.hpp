@@ -124,6 +124,13 @@ struct Send {
 
 /// A --max-fee-gwei value ("500", "0.000001": at most 9 decimals) in wei; above 0 and within 64
 /// bits, or an Error naming `flag`.
+/// eth_call of a view function at `to`, its answer decoded strictly as the tuple `returns`
+/// (for example "(address,bool)"); an error names the signature.
+Result<std::vector<AbiValue>> call_view(RpcClient& rpc, const Address& to,
+                                        std::string_view signature,
+                                        const std::vector<AbiValue>& args,
+                                        std::string_view returns);
+
 Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag);
 
 /// Builds an EIP-1559 transaction from `key` (nonce at "pending", tip from

@@ -6,28 +6,11 @@
 #include <string>
 
 namespace pg::chain {
-namespace {
-
-Word as_word(const Hash32& h) {
-  Word w;
-  std::copy(h.begin(), h.end(), w.begin());
-  return w;
-}
-
-/// Calldata whose values are built here with the kinds the signature names: a refusal is a bug.
-Bytes must_encode_call(std::string_view signature, const std::vector<AbiValue>& args) {
-  auto out = encode_call(signature, args);
-  if (!out)
-    throw std::logic_error("encoding " + std::string(signature) + ": " + out.error().to_string());
-  return std::move(*out);
-}
-
-}  // namespace
 
 Hash32 safe_domain_separator(std::uint64_t chain_id, const Address& safe) {
   const Hash32 type_hash = keccak256("EIP712Domain(uint256 chainId,address verifyingContract)");
-  return keccak256(encode(
-      {AbiValue::bytes32(as_word(type_hash)), AbiValue::uint(chain_id), AbiValue::address(safe)}));
+  return keccak256(
+      encode({AbiValue::bytes32(type_hash), AbiValue::uint(chain_id), AbiValue::address(safe)}));
 }
 
 Hash32 safe_tx_hash(std::uint64_t chain_id, const Address& safe, const SafeTx& tx) {
@@ -35,10 +18,10 @@ Hash32 safe_tx_hash(std::uint64_t chain_id, const Address& safe, const SafeTx& t
       "SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
       "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)");
   const Bytes fields = encode({
-      AbiValue::bytes32(as_word(type_hash)),
+      AbiValue::bytes32(type_hash),
       AbiValue::address(tx.to),
       AbiValue::uint(tx.value),
-      AbiValue::bytes32(as_word(keccak256(tx.data))),
+      AbiValue::bytes32(keccak256(tx.data)),
       AbiValue::uint(std::uint64_t{tx.operation}),
       AbiValue::uint(std::uint64_t{0}),  // safeTxGas
       AbiValue::uint(std::uint64_t{0}),  // baseGas

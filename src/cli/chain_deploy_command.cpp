@@ -188,18 +188,6 @@ class Deployer {
   std::optional<std::uint64_t> first_block_;
 };
 
-/// eth_call of a view function, decoded strictly.
-chain::Result<std::vector<chain::AbiValue>> view(chain::RpcClient& rpc, const chain::Address& to,
-                                                 std::string_view signature,
-                                                 const std::vector<chain::AbiValue>& args,
-                                                 std::string_view returns) {
-  auto data = chain::encode_call(signature, args);
-  if (!data) return data.error();
-  auto answer = rpc.call({std::nullopt, to, std::move(*data), {}});
-  if (!answer) return answer.error();
-  return chain::decode(returns, *answer, std::string(signature) + " result");
-}
-
 chain::Result<chain::Ok> require_code(chain::RpcClient& rpc, const chain::Address& a,
                                       const std::string& what, std::uint64_t chain_id) {
   auto code = rpc.code(a);
@@ -379,10 +367,10 @@ int run_deploy(const DeployArgs& a) {
         !ok) {
       return fail(ok.error(), kExitInvalid);
     }
-    auto entry = view(*rpc, out.circuit_registry, "circuit(bytes32,string)",
-                      {chain::AbiValue::bytes32(word_of(key_of(v.claim_type))),
-                       chain::AbiValue::string(v.version)},
-                      "(address,bool)");
+    auto entry = chain::call_view(*rpc, out.circuit_registry, "circuit(bytes32,string)",
+                                  {chain::AbiValue::bytes32(word_of(key_of(v.claim_type))),
+                                   chain::AbiValue::string(v.version)},
+                                  "(address,bool)");
     if (!entry) return fail(entry.error(), kExitInvalid);
     if (entry->at(0).as_address() != v.address || !entry->at(1).as_bool()) {
       return fail(
@@ -394,7 +382,7 @@ int run_deploy(const DeployArgs& a) {
                                        std::pair{out.root_registry, "CredentialRootRegistry"}}) {
     if (auto ok = require_code(*rpc, registry, name, *chain_id); !ok)
       return fail(ok.error(), kExitInvalid);
-    auto owner = view(*rpc, registry, "owner()", {}, "(address)");
+    auto owner = chain::call_view(*rpc, registry, "owner()", {}, "(address)");
     if (!owner) return fail(owner.error(), kExitInvalid);
     if (owner->at(0).as_address() != *timelock) {
       return fail(

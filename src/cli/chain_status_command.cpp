@@ -30,17 +30,6 @@ chain::Word word_of(const chain::Hash32& h) {
   return w;
 }
 
-chain::Result<std::vector<chain::AbiValue>> view(chain::RpcClient& rpc, const chain::Address& to,
-                                                 std::string_view signature,
-                                                 const std::vector<chain::AbiValue>& args,
-                                                 std::string_view returns) {
-  auto data = chain::encode_call(signature, args);
-  if (!data) return data.error();
-  auto answer = rpc.call({std::nullopt, to, std::move(*data), {}});
-  if (!answer) return answer.error();
-  return chain::decode(returns, *answer, std::string(signature) + " result");
-}
-
 int run_status(const StatusArgs& a) {
   const auto malformed = [](const chain::Error& e) {
     std::cerr << "chain status: " << e.to_string() << "\n";
@@ -77,7 +66,7 @@ int run_status(const StatusArgs& a) {
     json::object c{{"address", addr.to_checksum()}, {"has_code", *code}};
     const bool registry = std::string_view(name).ends_with("registry");
     if (registry && *code) {
-      auto owner = view(*rpc, addr, "owner()", {}, "(address)");
+      auto owner = chain::call_view(*rpc, addr, "owner()", {}, "(address)");
       if (!owner) {
         problems.push_back(std::string(name) + ": " + owner.error().to_string());
       } else {
@@ -90,7 +79,7 @@ int run_status(const StatusArgs& a) {
       }
     }
     if (std::string_view(name) == "root_registry" && *code) {
-      if (auto grace = view(*rpc, addr, "graceSeconds()", {}, "(uint64)"))
+      if (auto grace = chain::call_view(*rpc, addr, "graceSeconds()", {}, "(uint64)"))
         c["grace_seconds"] = *grace->at(0).as_u64();
     }
     contracts[name] = std::move(c);
@@ -124,10 +113,11 @@ int run_status(const StatusArgs& a) {
                    {"address", v.address.to_checksum()},
                    {"has_code", *code}};
     if (circuits_live) {
-      auto entry = view(*rpc, d->circuit_registry, "circuit(bytes32,string)",
-                        {chain::AbiValue::bytes32(word_of(chain::keccak256(v.claim_type))),
-                         chain::AbiValue::string(v.version)},
-                        "(address,bool)");
+      auto entry =
+          chain::call_view(*rpc, d->circuit_registry, "circuit(bytes32,string)",
+                           {chain::AbiValue::bytes32(word_of(chain::keccak256(v.claim_type))),
+                            chain::AbiValue::string(v.version)},
+                           "(address,bool)");
       if (!entry) {
         problems.push_back(what + ": " + entry.error().to_string());
       } else {
@@ -147,9 +137,9 @@ int run_status(const StatusArgs& a) {
   json::array roots;
   if (report["contracts"].as_object()["root_registry"].as_object()["has_code"].as_bool()) {
     for (const auto& issuer : a.issuers) {
-      auto current = view(*rpc, d->root_registry, "current(bytes32)",
-                          {chain::AbiValue::bytes32(word_of(chain::keccak256(issuer)))},
-                          "(uint256,uint64,uint64)");
+      auto current = chain::call_view(*rpc, d->root_registry, "current(bytes32)",
+                                      {chain::AbiValue::bytes32(word_of(chain::keccak256(issuer)))},
+                                      "(uint256,uint64,uint64)");
       if (!current) {
         problems.push_back("issuer " + issuer + ": " + current.error().to_string());
         continue;
