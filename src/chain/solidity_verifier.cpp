@@ -233,9 +233,15 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
       "\n            // vk_x = IC_0 + sum s_i IC_i at 0x00. The IC points are on the curve "
       "(checked by the\n";
   out +=
-      "            // generator), so ecMul and ecAdd fail only for lack of gas, and then the gas "
-      "check\n";
-  out += "            // before the pairing reverts: their success flags need no test.\n";
+      "            // generator). Each call must succeed and return its 64 bytes: a chain without "
+      "the\n";
+  out +=
+      "            // precompile \"succeeds\" with no return data and leaves the memory as it "
+      "was.\n";
+  out +=
+      "            // returndatasize() is read in a statement of its own, after the call (Yul "
+      "evaluates\n";
+  out += "            // a function's arguments right to left).\n";
   out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
   out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
   for (std::size_t i = 1; i <= n; ++i) {
@@ -243,8 +249,10 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
     out += "            mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
     out += "            calldatacopy(0x80, " +
            word(kPubSignals + 32 * static_cast<unsigned>(i - 1)) + ", 0x20)\n";
-    out += "            pop(staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
-    out += "            pop(staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
+    out += "            ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
+    out += "            ok := and(ok, eq(returndatasize(), 0x40))\n";
+    out += "            ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
+    out += "            ok := and(ok, eq(returndatasize(), 0x40))\n";
   }
   out +=
       "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; "
@@ -265,7 +273,12 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            // settle on a limit where it does).\n";
   out += "            if lt(gas(), 185000) { revert(0, 0) }\n";
   out += "            ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n";
-  out += "            mstore(0x00, and(ok, mload(0x00)))\n";
+  out +=
+      "            // Exactly one 32-byte word, and exactly 1: otherwise 0x00 may still hold "
+      "vk_x.x.\n";
+  out += "            ok := and(ok, eq(returndatasize(), 0x20))\n";
+  out += "            ok := and(ok, eq(mload(0x00), 1))\n";
+  out += "            mstore(0x00, ok)\n";
   out += "            return(0x00, 0x20)\n";
   out += "        }\n";
   out += "    }\n";

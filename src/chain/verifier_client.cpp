@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "chain/hex.hpp"
 #include "net/http_exchange.hpp"
 
 namespace pg::chain {
@@ -43,6 +44,20 @@ crypto::Result<bool, std::string> verdict_of_rpc_answer(std::string_view body) {
   return word[63] == '1';
 }
 
+crypto::Result<std::uint64_t, std::string> chain_id_of_rpc_answer(std::string_view body) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::string("the node's answer is not a JSON-RPC object");
+  const json::object& o = v.get_object();
+  if (const json::value* error = o.if_contains("error"))
+    return "eth_chainId: RPC error: " + json::serialize(*error);
+  const json::value* result = o.if_contains("result");
+  if (!result || !result->is_string()) return std::string("eth_chainId: the answer has no result");
+  const auto id = quantity_to_u64(result->get_string());
+  if (!id) return std::string("eth_chainId: the result is not a quantity");
+  return *id;
+}
+
 crypto::Result<std::shared_ptr<VerifierClient>, std::string> VerifierClient::make(
     std::string_view rpc_url, std::chrono::milliseconds timeout) {
   auto parsed = webhooks::parse_webhook_url(rpc_url);
@@ -58,13 +73,10 @@ crypto::Result<std::shared_ptr<VerifierClient>, std::string> VerifierClient::mak
   return client;
 }
 
-crypto::Result<bool, std::string> VerifierClient::call(std::string_view to,
-                                                       std::string_view calldata) const {
+crypto::Result<VerifierClient::RpcBody, std::string> VerifierClient::rpc(std::string_view method,
+                                                                         json::array params) const {
   const json::object body{
-      {"jsonrpc", "2.0"},
-      {"id", 1},
-      {"method", "eth_call"},
-      {"params", json::array{json::object{{"to", to}, {"data", calldata}}, "latest"}}};
+      {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}};
   const net::Peer peer{url_.host, url_.port, url_.host_is_ip, url_.host_header(), {}};
   const net::Request req{
       "POST",
@@ -75,10 +87,23 @@ crypto::Result<bool, std::string> VerifierClient::call(std::string_view to,
   limits.timeout = timeout_;
   limits.max_body = kMaxAnswer;
   const net::Answer answer = net::exchange(peer, req, tls_.get(), limits);
-  if (!answer.answered) return "eth_call: " + net::describe(answer, peer, timeout_);
+  if (!answer.answered) return std::string(method) + ": " + net::describe(answer, peer, timeout_);
   if (answer.status != 200)
-    return "eth_call: the node answered HTTP " + std::to_string(answer.status);
-  return verdict_of_rpc_answer(answer.body);
+    return std::string(method) + ": the node answered HTTP " + std::to_string(answer.status);
+  return RpcBody{answer.body};
+}
+
+crypto::Result<bool, std::string> VerifierClient::call(std::string_view to,
+                                                       std::string_view calldata) const {
+  auto body = rpc("eth_call", json::array{json::object{{"to", to}, {"data", calldata}}, "latest"});
+  if (!body) return body.error();
+  return verdict_of_rpc_answer(body->text);
+}
+
+crypto::Result<std::uint64_t, std::string> VerifierClient::chain_id() const {
+  auto body = rpc("eth_chainId", json::array{});
+  if (!body) return body.error();
+  return chain_id_of_rpc_answer(body->text);
 }
 
 }  // namespace pg::chain

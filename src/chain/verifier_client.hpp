@@ -3,7 +3,9 @@
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/json/array.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,8 +26,17 @@ class VerifierClient {
   /// answer that is not one ABI-encoded bool. Safe from many threads.
   crypto::Result<bool, std::string> call(std::string_view to, std::string_view calldata) const;
 
+  /// The node's eth_chainId, or why there is none (same failures as call()).
+  crypto::Result<std::uint64_t, std::string> chain_id() const;
+
  private:
   VerifierClient() = default;
+  struct RpcBody {
+    std::string text;
+  };
+  /// The body of the node's 200 answer to one JSON-RPC request, or why there is none.
+  crypto::Result<RpcBody, std::string> rpc(std::string_view method,
+                                           boost::json::array params) const;
   webhooks::WebhookUrl url_;
   std::chrono::milliseconds timeout_{0};
   std::unique_ptr<boost::asio::ssl::context> tls_;
@@ -33,5 +44,8 @@ class VerifierClient {
 
 /// The verdict in an eth_call JSON-RPC answer body (verifier_client.hpp's rules), for tests.
 crypto::Result<bool, std::string> verdict_of_rpc_answer(std::string_view body);
+
+/// The chain id in an eth_chainId JSON-RPC answer body, for tests.
+crypto::Result<std::uint64_t, std::string> chain_id_of_rpc_answer(std::string_view body);
 
 }  // namespace pg::chain

@@ -1,6 +1,8 @@
 // See onchain_wiring.hpp.
 #include "cli/onchain_wiring.hpp"
 
+#include <atomic>
+#include <memory>
 #include <stdexcept>
 
 #include "chain/calldata.hpp"
@@ -10,8 +12,36 @@
 namespace pg::cli {
 
 namespace {
+core::ApiError chain_unavailable() {
+  core::ApiError e{core::ErrorCode::kChainUnavailable, "",
+                   "the chain's verifier could not be asked; nothing was recorded"};
+  e.retry_after_s = 5;
+  return e;
+}
+
+// Whether the node is on the deployment file's chain: asked until it says so once, and again
+// after any failed call (the URL may now reach another node). A verifier's address means
+// nothing on another chain.
+bool on_the_deployments_chain(const chain::Deployment& deployment,
+                              const chain::VerifierClient& client, std::atomic<bool>& matched) {
+  if (matched.load(std::memory_order_acquire)) return true;
+  const auto id = client.chain_id();
+  if (!id) {
+    log::warn("chain_check: the node's chain id could not be asked", {{"error", id.error()}});
+    return false;
+  }
+  if (*id != deployment.chain_id) {
+    log::error("chain_check: the node is on another chain than the deployment file's",
+               {{"node_chain_id", *id}, {"chain_id", deployment.chain_id}});
+    return false;
+  }
+  matched.store(true, std::memory_order_release);
+  return true;
+}
+
 std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
                                         const chain::VerifierClient& client,
+                                        std::atomic<bool>& chain_matched,
                                         const core::VerifyInput& in, bool server_accepts) {
   const chain::DeployedVerifier* v =
       chain::find_verifier(deployment, in.claim_type, in.circuit_version);
@@ -20,6 +50,7 @@ std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
         core::ErrorCode::kOnchainUnavailable, "mode",
         "no verifier is deployed for " + in.claim_type + " " + in.circuit_version};
   }
+  if (!on_the_deployments_chain(deployment, client, chain_matched)) return chain_unavailable();
   const std::string address = v->address.to_checksum();
   const auto verdict =
       client.call(address, chain::encode_verify_call(in.proof, in.publics).calldata);
@@ -29,10 +60,8 @@ std::optional<core::ApiError> ask_chain(const chain::Deployment& deployment,
                {"circuit_version", in.circuit_version},
                {"verifier", address},
                {"error", verdict.error()}});
-    core::ApiError e{core::ErrorCode::kChainUnavailable, "",
-                     "the chain's verifier could not be asked; nothing was recorded"};
-    e.retry_after_s = 5;
-    return e;
+    chain_matched.store(false, std::memory_order_release);
+    return chain_unavailable();
   }
   if (*verdict != server_accepts) {
     // An alert (docs/onchain.md): the contract and the server disagree on the same proof.
@@ -69,9 +98,10 @@ OnchainWiring onchain_wiring(const Settings& s) {
     if (!client) throw std::runtime_error("chain_rpc_url: " + client.error());
     w.client = *client;
     const chain::Deployment* deployment = w.deployment.get();
-    w.chain_check = [deployment, client = w.client](const core::VerifyInput& in,
-                                                    bool server_accepts) {
-      return ask_chain(*deployment, *client, in, server_accepts);
+    auto matched = std::make_shared<std::atomic<bool>>(false);
+    w.chain_check = [deployment, client = w.client, matched](const core::VerifyInput& in,
+                                                             bool server_accepts) {
+      return ask_chain(*deployment, *client, *matched, in, server_accepts);
     };
   }
   return w;

@@ -4,9 +4,10 @@
 // type answers with a calldata bundle that snarkjs agrees with and that the deployed verifier
 // accepts (eth_call and a real transaction); a replay answers the same bundle; a wrong mode is
 // 400; no verifier is ONCHAIN_UNAVAILABLE; a verifier that always says false is CHAIN_DISAGREES;
-// the node down is CHAIN_UNAVAILABLE (offchain verifies go on). The bundle also names what a
-// partner's contract checks besides verifyProof, and real registries (contracts/*.sol, deployed
-// here with the test's key as owner) answer isAcceptedRoot and circuit() with its keys. Last, every transaction and log of
+// a node on another chain than the deployment file's is CHAIN_UNAVAILABLE; the node down is
+// CHAIN_UNAVAILABLE (offchain verifies go on). The bundle also names what a partner's contract
+// checks besides verifyProof, and real registries (contracts/*.sol, deployed here with the test's
+// key as owner) answer isAcceptedRoot and circuit() with its keys. Last, every transaction and log of
 // the run is read: only public signals, proof points, keys and addresses are there, none of the
 // demo holder's credential attributes nor its secret.
 // Usage: PROOFGATE_BIN=build/release/proofgate PROOFGATE_ARTIFACTS=build/release/artifacts \
@@ -68,12 +69,12 @@ function vkeyOf(claim) {
   return { sha256: crypto.createHash('sha256').update(bytes).digest('hex'), vkey: JSON.parse(bytes) };
 }
 
-async function writeDeployment(name, entries) {
+async function writeDeployment(name, entries, chainId = 31337) {
   const file = path.join(tmp, name);
   // The real registries; governance is not this test's concern: any addresses (anvil's accounts).
   const accounts = devKeys.slice(1, 5).map((k) => new ethers.Wallet(k).address);
   fs.writeFileSync(file, JSON.stringify({
-    chain_id: 31337,
+    chain_id: chainId,
     circuit_registry: (await circuitRegistry.getAddress()).toLowerCase(), // either case is accepted
     root_registry: await rootRegistry.getAddress(),
     timelock: accounts[2].toLowerCase(), // either case is accepted
@@ -181,6 +182,9 @@ before(async () => {
   servers.checked = await startServer('checked', ['--chain-deployment', full, '--chain-rpc-url', anvil.url, '--chain-check']);
   servers.lying = await startServer('lying', ['--chain-deployment', lying, '--chain-rpc-url', anvil.url, '--chain-check']);
   servers.plain = await startServer('plain', []);
+  // The same verifiers, but the file says chain 1 while the node is anvil's 31337.
+  const elsewhere = await writeDeployment('elsewhere.json', kClaims.map((c) => [c, verifiers[c]]), 1);
+  servers.elsewhere = await startServer('elsewhere', ['--chain-deployment', elsewhere, '--chain-rpc-url', anvil.url, '--chain-check']);
 });
 
 after(async () => {
@@ -332,6 +336,25 @@ test('chain_check: a deployed verifier that disagrees is 502 CHAIN_DISAGREES, lo
   const ok = await call(server, 'POST', '/api/v1/verify', { ...(await proofFor(server, 'education')), mode: 'onchain' });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(await metric(server, 'proofgate_chain_disagreements_total'), before + 1);
+});
+
+test('chain_check: a node on another chain than the deployment file\'s is 503 CHAIN_UNAVAILABLE, logged with both ids and counted, on every call', async () => {
+  const server = servers.elsewhere;
+  const before = await metric(server, 'proofgate_chain_unavailable_total');
+  for (let i = 1; i <= 2; i++) { // a mismatch is never cached: the second call asks again
+    const body = await proofFor(server, 'age_over_18');
+    const r = await call(server, 'POST', '/api/v1/verify', { ...body, mode: 'onchain' });
+    assertProblem(r, 503, 'CHAIN_UNAVAILABLE');
+    assert.equal(r.json.proof_id, undefined, 'nothing was recorded');
+    assert.equal(await metric(server, 'proofgate_chain_unavailable_total'), before + i);
+    const logged = server.stderr.split('\n').filter((l) => l.includes('another chain')).map((l) => JSON.parse(l));
+    assert.equal(logged.filter((l) => l.level === 'error' && l.node_chain_id === 31337 && l.chain_id === 1).length, i, server.stderr);
+    // The nonce is unspent: the same proof verifies offchain.
+    const offchain = await call(server, 'POST', '/api/v1/verify', body);
+    assert.equal(offchain.status, 200, offchain.text);
+  }
+  // The server with the right chain_id asked the same node once and went on (no such line).
+  assert.ok(!servers.checked.stderr.includes('another chain'), servers.checked.stderr);
 });
 
 test('the privacy check: every transaction and log of the run holds no credential attribute nor the holder secret', async () => {

@@ -83,6 +83,23 @@ TEST(VerifierAnswer, a_bool_word_is_the_verdict_a_revert_is_false_anything_else_
   }
 }
 
+TEST(VerifierAnswer, an_eth_chain_id_answer_is_a_quantity_anything_else_is_no_chain_id) {
+  auto id = chain_id_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":"0x7a69"})");
+  ASSERT_TRUE(id) << id.error();
+  EXPECT_EQ(*id, 31337u);
+  id = chain_id_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":"0x1"})");
+  ASSERT_TRUE(id) << id.error();
+  EXPECT_EQ(*id, 1u);
+  for (const std::string bad :
+       {R"({"jsonrpc":"2.0","id":1,"result":"0x"})", R"({"jsonrpc":"2.0","id":1,"result":"0x07"})",
+        R"({"jsonrpc":"2.0","id":1,"result":"31337"})", R"({"jsonrpc":"2.0","id":1,"result":1})",
+        R"({"jsonrpc":"2.0","id":1,"result":"0x10000000000000000"})",
+        R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no such method"}})",
+        R"({"jsonrpc":"2.0","id":1})", "not json"}) {
+    EXPECT_FALSE(chain_id_of_rpc_answer(bad)) << bad;
+  }
+}
+
 TEST(VerifierClient, refuses_a_url_that_is_not_http_and_names_an_unreachable_node) {
   EXPECT_FALSE(VerifierClient::make("ftp://127.0.0.1:8545", std::chrono::milliseconds(500)));
   // A port nothing listens on (1 is privileged and unused on loopback).
@@ -91,6 +108,9 @@ TEST(VerifierClient, refuses_a_url_that_is_not_http_and_names_an_unreachable_nod
   const auto verdict = (*client)->call("0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb", "0x34baeab9");
   ASSERT_FALSE(verdict);
   EXPECT_EQ(verdict.error().rfind("eth_call: ", 0), 0u) << verdict.error();
+  const auto id = (*client)->chain_id();
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().rfind("eth_chainId: ", 0), 0u) << id.error();
 }
 
 }  // namespace

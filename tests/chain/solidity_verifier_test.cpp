@@ -120,6 +120,40 @@ TEST(SolidityVerifier, writes_the_key_points_and_the_precomputed_negations) {
   EXPECT_EQ(count(*src, "staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20)"), 1u);
 }
 
+TEST(SolidityVerifier, checks_every_precompile_call_its_return_size_and_the_pairing_word) {
+  // A chain without a precompile answers a call to its address with success and no return
+  // data, leaving the output memory as it was: every call's flag and return size must count.
+  const std::size_t n = 4;
+  const auto t = pg::testing::make_trapdoor("chain return sizes", n);
+  const auto src =
+      solidity_verifier(pg::testing::verification_key_json(t, "chain test"), named("V"));
+  ASSERT_TRUE(src.ok()) << src.error().to_string();
+  EXPECT_EQ(count(*src, "pop(staticcall"), 0u);
+  EXPECT_EQ(count(*src,
+                  "ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n"
+                  "            ok := and(ok, eq(returndatasize(), 0x40))\n"),
+            n);
+  EXPECT_EQ(count(*src,
+                  "ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n"
+                  "            ok := and(ok, eq(returndatasize(), 0x40))\n"),
+            n);
+  // The pairing: its flag, then exactly 32 bytes, then a word of exactly 1, then the answer.
+  const auto pairing =
+      src->find("ok := and(ok, staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20))\n");
+  ASSERT_NE(pairing, std::string::npos);
+  const auto size = src->find("ok := and(ok, eq(returndatasize(), 0x20))\n", pairing);
+  ASSERT_NE(size, std::string::npos);
+  const auto one = src->find("ok := and(ok, eq(mload(0x00), 1))\n", size);
+  ASSERT_NE(one, std::string::npos);
+  const auto answer = src->find("mstore(0x00, ok)\n            return(0x00, 0x20)\n", one);
+  EXPECT_NE(answer, std::string::npos);
+  // returndatasize() is never an argument next to the call it checks (Yul evaluates a
+  // function's arguments right to left, so it would read the previous call's size).
+  EXPECT_EQ(count(*src, "eq(returndatasize(), "), 2 * n + 1);
+  EXPECT_EQ(count(*src, "staticcall(gas(), 0x08, 0x00, 0x300, 0x00, 0x20), eq("), 0u);
+  EXPECT_EQ(src->find("and(ok, mload(0x00))"), std::string::npos);
+}
+
 TEST(SolidityVerifier, refuses_names_that_are_not_solidity_identifiers) {
   const auto t = pg::testing::make_trapdoor("chain names", 1);
   const std::string key = pg::testing::verification_key_json(t, "chain test");

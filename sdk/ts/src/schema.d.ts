@@ -48,7 +48,7 @@ export interface paths {
          *
          *     Steps 7 and 8 failing answer 422 with a `Rejection` (`"outcome":"rejected"` and a `proof_id`): the attempt is recorded as a `failed` proof and the nonce is spent.
          *
-         *     With `"mode":"onchain"`: before step 3, a server without a verifier deployed for this claim type and version answers 422 `ONCHAIN_UNAVAILABLE`; the verified answer carries `onchain`. With `chain_check`, after step 8 the deployed verifier is asked (`eth_call`): a different verdict answers 502 `CHAIN_DISAGREES`, a node that cannot be asked 503 `CHAIN_UNAVAILABLE`; neither is recorded nor spends the nonce.
+         *     With `"mode":"onchain"`: before step 3, a server without a verifier deployed for this claim type and version answers 422 `ONCHAIN_UNAVAILABLE`; the verified answer carries `onchain`. With `chain_check`, after step 8 the deployed verifier is asked (`eth_call`): a different verdict answers 502 `CHAIN_DISAGREES`, a node that cannot be asked or whose `eth_chainId` is not the deployment file's `chain_id` 503 `CHAIN_UNAVAILABLE`; neither is recorded nor spends the nonce.
          */
         post: operations["verifyProof"];
         delete?: never;
@@ -1875,7 +1875,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The server is shutting down. Also: the worker pool's queue is full (`pool_queue_limit`); `Retry-After: 1`. Also `CHAIN_UNAVAILABLE` (`chain_check`): the node could not be asked; nothing recorded, `Retry-After: 5`. */
+            /** @description The server is shutting down. Also: the worker pool's queue is full (`pool_queue_limit`); `Retry-After: 1`. Also `CHAIN_UNAVAILABLE` (`chain_check`): the node could not be asked or is on another chain than the deployment file's `chain_id`; nothing recorded, `Retry-After: 5`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
