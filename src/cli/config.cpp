@@ -380,7 +380,8 @@ const std::vector<SettingSpec>& setting_specs() {
            "JSON-RPC URL (http or https) of an Ethereum node chain_check asks with eth_call"),
       flag("chain_check", &S::chain_check, "false", kServe,
            "an onchain verify also asks the deployed verifier (eth_call) and is refused when it "
-           "disagrees (CHAIN_DISAGREES) or cannot be asked (CHAIN_UNAVAILABLE)"),
+           "disagrees (CHAIN_DISAGREES) or cannot be asked or is on another chain than the "
+           "deployment file's `chain_id` (CHAIN_UNAVAILABLE)"),
       integer("chain_check_timeout_ms", &S::chain_check_timeout_ms, "2000", 100, 60000, kServe,
               "time for one chain_check eth_call: connect, send, answer"),
       choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
