@@ -484,7 +484,9 @@ void Session::on_read(beast::error_code ec) {
     }
     const trace::Tracer* tracer = server_.settings().tracer;
     const double ratio = tracer ? tracer->sample_ratio : 1.0;
-    trace_ = std::make_shared<trace::RequestTrace>(incoming, ratio);
+    // Without an exporter only the ids are kept (headers, problem bodies, logs, webhooks).
+    trace_ = std::make_shared<trace::RequestTrace>(incoming, ratio,
+                                                   tracer && tracer->processor != nullptr);
   }
   const bool keep_alive = req->keep_alive();
   std::string method(req->method_string());

@@ -24,7 +24,9 @@ std::uint64_t now_ns() noexcept {
                                         .count());
 }
 
-RequestTrace::RequestTrace(const std::optional<Context>& incoming, double sample_ratio) {
+RequestTrace::RequestTrace(const std::optional<Context>& incoming, double sample_ratio,
+                           bool recording)
+    : recording_(recording) {
   root_.trace_id = incoming ? incoming->trace_id : new_trace_id();
   sampled_ = should_sample(incoming, root_.trace_id, sample_ratio);
   if (incoming) {
@@ -67,7 +69,7 @@ Activate::~Activate() {
 }
 
 ScopedSpan::ScopedSpan(std::string_view name) {
-  if (tl_trace == nullptr) return;
+  if (tl_trace == nullptr || !tl_trace->recording()) return;
   span_.emplace();
   span_->trace_id = tl_trace->trace_id();
   span_->span_id = new_span_id();

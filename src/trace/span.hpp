@@ -49,14 +49,17 @@ std::uint64_t now_ns() noexcept;
 class RequestTrace {
  public:
   /// A trace continuing `incoming` (its span becomes the server span's parent) or, when nullopt,
-  /// a new one; sampled by should_sample (an error answer overrides it at the end).
-  RequestTrace(const std::optional<Context>& incoming, double sample_ratio);
+  /// a new one; sampled by should_sample (an error answer overrides it at the end). Without
+  /// `recording` (no exporter configured) only the ids live: spans opened under it record
+  /// nothing, so the verify path pays for no span it would throw away.
+  RequestTrace(const std::optional<Context>& incoming, double sample_ratio, bool recording = true);
 
   const TraceId& trace_id() const noexcept { return root_.trace_id; }
   const std::string& trace_id_hex() const noexcept { return trace_hex_; }
   /// The server span (its attributes are set by the server as the request ends).
   SpanData& root() noexcept { return root_; }
   bool sampled() const noexcept { return sampled_; }
+  bool recording() const noexcept { return recording_; }
   const std::string& tracestate() const noexcept { return tracestate_; }
   /// The traceparent naming `span` in this trace, with the sampled flag.
   std::string traceparent(const SpanId& span) const;
@@ -70,6 +73,7 @@ class RequestTrace {
   std::string trace_hex_;
   std::string tracestate_;
   bool sampled_;
+  bool recording_;
   std::mutex mu_;
   std::vector<SpanData> spans_;
 };

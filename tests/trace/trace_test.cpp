@@ -155,6 +155,24 @@ TEST(TraceSpans, nest_under_the_server_span_and_record_nothing_outside_a_request
   }
 }
 
+TEST(TraceSpans, without_an_exporter_keep_the_ids_and_record_no_span) {
+  const auto incoming = parse_traceparent(kSpecExample);
+  RequestTrace trace(incoming, 1.0, /*recording=*/false);
+  {
+    const Activate active(trace);
+    ScopedSpan span("checks");
+    span.fail("PROOF_INVALID");
+    // What a webhook row stores: this trace, parented by the server span.
+    const auto stored = parse_traceparent(current_traceparent());
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->trace_id, trace.trace_id());
+    EXPECT_EQ(stored->span_id, trace.root().span_id);
+  }
+  const auto spans = trace.finish();
+  ASSERT_EQ(spans.size(), 1u);  // the server span only
+  EXPECT_EQ(spans[0].kind, Kind::kServer);
+}
+
 TEST(OtlpJson, encodes_the_export_trace_service_request_field_names) {
   SpanData s;
   s.trace_id = parse_traceparent(kSpecExample)->trace_id;
