@@ -144,8 +144,18 @@ std::string describe_rpc_error(const json::value& e) {
 
 RpcClient::RpcClient(std::string url, std::unique_ptr<Target> target, RpcSettings settings)
     : url_(std::move(url)), target_(std::move(target)), settings_(std::move(settings)) {}
-RpcClient::RpcClient(RpcClient&&) noexcept = default;
-RpcClient& RpcClient::operator=(RpcClient&&) noexcept = default;
+RpcClient::RpcClient(RpcClient&& o) noexcept
+    : url_(std::move(o.url_)),
+      target_(std::move(o.target_)),
+      settings_(std::move(o.settings_)),
+      next_id_(o.next_id_.load()) {}
+RpcClient& RpcClient::operator=(RpcClient&& o) noexcept {
+  url_ = std::move(o.url_);
+  target_ = std::move(o.target_);
+  settings_ = std::move(o.settings_);
+  next_id_ = o.next_id_.load();
+  return *this;
+}
 RpcClient::~RpcClient() = default;
 
 Result<RpcClient> RpcClient::open(std::string_view url, RpcSettings settings) {
@@ -160,7 +170,7 @@ Result<RpcClient> RpcClient::open(std::string_view url, RpcSettings settings) {
     if (auto* problem = std::get_if<std::string>(&made)) return Error{"RPC URL", *problem};
     target->tls = std::move(std::get<std::unique_ptr<boost::asio::ssl::context>>(made));
   }
-  return RpcClient(std::string(url), std::move(target), std::move(settings));
+  return RpcClient(u.scheme + "://" + u.host_header(), std::move(target), std::move(settings));
 }
 
 Result<json::value> RpcClient::request(std::string_view method, json::array params) {

@@ -3,6 +3,7 @@
 // the deploy and publish commands share.
 #pragma once
 
+#include <atomic>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
@@ -78,7 +79,7 @@ class RpcClient {
   ~RpcClient();
 
   /// One request. A transport failure, a non-2xx answer, a malformed envelope or an RPC error
-  /// come back as an Error whose `what` is the method.
+  /// come back as an Error whose `what` is the method. Safe from many threads at once.
   Result<boost::json::value> request(std::string_view method, boost::json::array params);
 
   Result<std::uint64_t> chain_id();
@@ -99,6 +100,8 @@ class RpcClient {
   Result<Bytes> code(const Address& account);
   Result<std::vector<Log>> logs(const LogFilter& filter);
 
+  /// The node as scheme://host[:port]: never the path or query, where providers put access keys,
+  /// so it can be printed and logged.
   const std::string& url() const noexcept { return url_; }
 
  private:
@@ -108,7 +111,7 @@ class RpcClient {
   std::string url_;
   std::unique_ptr<Target> target_;
   RpcSettings settings_;
-  std::uint64_t next_id_ = 1;
+  std::atomic<std::uint64_t> next_id_{1};
 };
 
 /// What send_and_wait sends.

@@ -1,17 +1,16 @@
 // Asks a deployed Groth16 verifier for its verdict with JSON-RPC eth_call (at "latest"), under a
-// deadline: the server's `chain_check` (docs/onchain.md).
+// deadline: the server's `chain_check` (docs/onchain.md). Over the commands' RpcClient.
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
-#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "chain/rpc.hpp"
 #include "crypto/result.hpp"
-#include "webhooks/url.hpp"
 
 namespace pg::chain {
 
@@ -30,22 +29,12 @@ class VerifierClient {
   crypto::Result<std::uint64_t, std::string> chain_id() const;
 
  private:
-  VerifierClient() = default;
-  struct RpcBody {
-    std::string text;
-  };
-  /// The body of the node's 200 answer to one JSON-RPC request, or why there is none.
-  crypto::Result<RpcBody, std::string> rpc(std::string_view method,
-                                           boost::json::array params) const;
-  webhooks::WebhookUrl url_;
-  std::chrono::milliseconds timeout_{0};
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  explicit VerifierClient(RpcClient rpc) : rpc_(std::move(rpc)) {}
+  mutable RpcClient rpc_;  // its requests are safe from many threads
 };
 
-/// The verdict in an eth_call JSON-RPC answer body (verifier_client.hpp's rules), for tests.
-crypto::Result<bool, std::string> verdict_of_rpc_answer(std::string_view body);
-
-/// The chain id in an eth_chainId JSON-RPC answer body, for tests.
-crypto::Result<std::uint64_t, std::string> chain_id_of_rpc_answer(std::string_view body);
+/// The verdict in the outcome of an eth_call (RpcClient::request's), for tests: a result that is
+/// one ABI-encoded bool, or false for an RPC error that says the call reverted.
+crypto::Result<bool, std::string> verdict_of_eth_call(const Result<boost::json::value>& outcome);
 
 }  // namespace pg::chain

@@ -257,7 +257,7 @@ int run_deploy(const DeployArgs& a) {
   if (!chain_id) return fail(chain_id.error(), kExitInvalid);
   if (a.chain_id != *chain_id) {
     return fail(
-        {"--chain-id", "the node at " + a.rpc_url + " is chain " + std::to_string(*chain_id) +
+        {"--chain-id", "the node at " + rpc->url() + " is chain " + std::to_string(*chain_id) +
                            ", not " + std::to_string(a.chain_id)},
         kExitInvalid);
   }

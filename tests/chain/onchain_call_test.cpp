@@ -59,45 +59,31 @@ TEST(Calldata, is_the_selector_then_a_b_with_fp2_swapped_c_and_the_signals_as_wo
 }
 
 TEST(VerifierAnswer, a_bool_word_is_the_verdict_a_revert_is_false_anything_else_is_no_verdict) {
-  const std::string one = "0x" + std::string(63, '0') + "1";
-  const std::string zero = "0x" + std::string(64, '0');
-  auto v = verdict_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":")" + one + "\"}");
+  // The envelope (jsonrpc, id, result or error, HTTP status) is RpcClient's, tested in RpcStrict.
+  const auto result = [](std::string hex) {
+    return Result<boost::json::value>(boost::json::value(hex));
+  };
+  const auto rpc_error = [](std::string message) {
+    return Result<boost::json::value>(Error{"eth_call", std::move(message)});
+  };
+  auto v = verdict_of_eth_call(result("0x" + std::string(63, '0') + "1"));
   ASSERT_TRUE(v);
   EXPECT_TRUE(*v);
-  v = verdict_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":")" + zero + "\"}");
+  v = verdict_of_eth_call(result("0x" + std::string(64, '0')));
   ASSERT_TRUE(v);
   EXPECT_FALSE(*v);
-  v = verdict_of_rpc_answer(
-      R"({"jsonrpc":"2.0","id":1,"error":{"code":3,"message":"execution reverted"}})");
+  v = verdict_of_eth_call(rpc_error("RPC error 3: execution reverted"));
   ASSERT_TRUE(v);
   EXPECT_FALSE(*v);
   for (const std::string& bad :
-       {std::string(R"({"jsonrpc":"2.0","id":1,"result":"0x"})"),
-        R"({"jsonrpc":"2.0","id":1,"result":"0x)" + std::string(63, '0') + "2\"}",
-        R"({"jsonrpc":"2.0","id":1,"result":"0x)" + std::string(128, '0') + "\"}",
-        R"({"jsonrpc":"2.0","id":1,"result":"0x1)" + std::string(62, '0') + "1\"}",
-        std::string(
-            R"({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"header not found"}})"),
-        std::string(R"({"jsonrpc":"2.0","id":1})"), std::string("not json")}) {
-    EXPECT_FALSE(verdict_of_rpc_answer(bad)) << bad;
+       {std::string("0x"), "0x" + std::string(63, '0') + "2", "0x" + std::string(128, '0'),
+        "0x1" + std::string(62, '0') + "1", std::string(66, '0')}) {
+    EXPECT_FALSE(verdict_of_eth_call(result(bad))) << bad;
   }
-}
-
-TEST(VerifierAnswer, an_eth_chain_id_answer_is_a_quantity_anything_else_is_no_chain_id) {
-  auto id = chain_id_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":"0x7a69"})");
-  ASSERT_TRUE(id) << id.error();
-  EXPECT_EQ(*id, 31337u);
-  id = chain_id_of_rpc_answer(R"({"jsonrpc":"2.0","id":1,"result":"0x1"})");
-  ASSERT_TRUE(id) << id.error();
-  EXPECT_EQ(*id, 1u);
-  for (const std::string bad :
-       {R"({"jsonrpc":"2.0","id":1,"result":"0x"})", R"({"jsonrpc":"2.0","id":1,"result":"0x07"})",
-        R"({"jsonrpc":"2.0","id":1,"result":"31337"})", R"({"jsonrpc":"2.0","id":1,"result":1})",
-        R"({"jsonrpc":"2.0","id":1,"result":"0x10000000000000000"})",
-        R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no such method"}})",
-        R"({"jsonrpc":"2.0","id":1})", "not json"}) {
-    EXPECT_FALSE(chain_id_of_rpc_answer(bad)) << bad;
-  }
+  EXPECT_FALSE(verdict_of_eth_call(Result<boost::json::value>(boost::json::value(1))));
+  const auto no_verdict = verdict_of_eth_call(rpc_error("RPC error -32000: header not found"));
+  ASSERT_FALSE(no_verdict);
+  EXPECT_EQ(no_verdict.error(), "eth_call: RPC error -32000: header not found");
 }
 
 TEST(VerifierClient, refuses_a_url_that_is_not_http_and_names_an_unreachable_node) {

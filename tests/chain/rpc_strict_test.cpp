@@ -191,3 +191,26 @@ TEST(RpcStrict, ReadsReceiptsStrictly) {
 
 }  // namespace
 }  // namespace pg::chain
+
+namespace pg::chain {
+namespace {
+
+TEST(RpcStrict, TheUrlItShowsHasNoPathOrQueryWhereProvidersPutKeys) {
+  const auto rpc = RpcClient::open("https://node.example:8545/v3/SECRETKEY?token=SECRET2");
+  ASSERT_TRUE(rpc) << rpc.error().to_string();
+  EXPECT_EQ(rpc->url(), "https://node.example:8545");
+  const auto plain = RpcClient::open("http://127.0.0.1:1/key/SECRET");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->url(), "http://127.0.0.1:1");
+  // and an error names the node without the key
+  RpcSettings quick;
+  quick.timeout = std::chrono::milliseconds(1000);
+  auto refused = RpcClient::open("http://127.0.0.1:1/key/SECRET", quick);
+  ASSERT_TRUE(refused);
+  const auto id = refused->chain_id();
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().to_string().find("SECRET"), std::string::npos) << id.error().to_string();
+}
+
+}  // namespace
+}  // namespace pg::chain
