@@ -10,24 +10,15 @@
 #include <sstream>
 
 #include "chain/keccak.hpp"
+#include "chain_vectors.hpp"
 
 namespace pg::chain {
 namespace {
 
 namespace json = boost::json;
 
-json::object load_vectors() {
-  std::ifstream in(std::string(PROOFGATE_SOURCE_DIR) + "/tests/vectors/chain.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str()).as_object();
-}
-
-Bytes unhex(std::string_view s) {
-  auto b = from_hex(s);
-  EXPECT_TRUE(b.has_value()) << s;
-  return b.value_or(Bytes{});
-}
+using test::load_vectors;
+using test::unhex;
 
 std::string hex_of(const Hash32& h) {
   return to_hex(h);

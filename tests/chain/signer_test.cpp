@@ -13,22 +13,15 @@
 
 #include "chain/rlp.hpp"
 #include "chain/transaction.hpp"
+#include "chain_vectors.hpp"
 
 namespace pg::chain {
 namespace {
 
 namespace json = boost::json;
 
-json::object load_vectors() {
-  std::ifstream in(std::string(PROOFGATE_SOURCE_DIR) + "/tests/vectors/chain.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str()).as_object();
-}
-
-Bytes unhex(std::string_view s) {
-  return from_hex(s).value();
-}
+using test::load_vectors;
+using test::unhex;
 Bytes text(std::string_view s) {
   return {s.begin(), s.end()};
 }
