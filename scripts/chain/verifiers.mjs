@@ -17,9 +17,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const P = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
-/// Our contract's source for a verification_key.json path (the binary's stdout).
-export function ourVerifierSource(bin, vkeyPath, name) {
-  return execFileSync(bin, ['chain', 'verifier', '--vkey', vkeyPath, '--name', name], { encoding: 'utf8' });
+/// Our contract's source for a verification_key.json path (the binary's stdout). `manifest`: the
+/// circuit's manifest.json, whose small public inputs get tables; `smallInputs`: ['I:BITS', ...].
+export function ourVerifierSource(bin, vkeyPath, name, { manifest, smallInputs = [] } = {}) {
+  const args = ['chain', 'verifier', '--vkey', vkeyPath, '--name', name];
+  if (manifest) args.push('--manifest', manifest);
+  for (const s of smallInputs) args.push('--small-input', s);
+  return execFileSync(bin, args, { encoding: 'utf8' });
 }
 
 /// snarkjs's Groth16 verifier for a parsed verification key: its template from node_modules

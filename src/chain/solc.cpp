@@ -3,9 +3,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +14,6 @@
 #include <cerrno>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -103,23 +103,64 @@ struct RunResult {
   bool timed_out = false;
 };
 
-/// Runs `/bin/sh -c command` with `input` on stdin; stdout and stderr collected.
+/// An anonymous in-memory file (memfd) holding `bytes`, rewound; -1 on failure.
+int memory_file(const char* name, std::string_view bytes) {
+  const int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (lseek(fd, 0, SEEK_SET) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Everything in the file `fd` from its start.
+std::string read_all(int fd) {
+  std::string out;
+  if (lseek(fd, 0, SEEK_SET) != 0) return out;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+/// Runs `/bin/sh -c command` with `input` on stdin; stdout and stderr collected. All three are
+/// anonymous in-memory files (memfd), not pipes: node makes its standard streams non-blocking,
+/// so solcjs's `readFileSync(0)` fails with EAGAIN on a pipe that is momentarily empty, and its
+/// `console.log(output); process.exit(0)` cuts an answer larger than a pipe's buffer (64 KiB).
+/// Files are read and written to the end in one go. The wait is on a pidfd, with the timeout.
 Result<RunResult> run(const std::string& command, const std::string& input,
                       std::chrono::seconds timeout) {
-  int in_pipe[2];
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) return Error{"--solc", "cannot create a pipe"};
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    return Error{"--solc", "cannot create a pipe"};
+  const int in_fd = memory_file("proofgate-solc-input", input);
+  const int out_fd = memory_file("proofgate-solc-output", {});
+  const int err_fd = memory_file("proofgate-solc-errors", {});
+  const auto close_all = [&] {
+    for (const int fd : {in_fd, out_fd, err_fd}) {
+      if (fd >= 0) close(fd);
+    }
+  };
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0) {
+    close_all();
+    return Error{"--solc", "cannot create the compiler's input and output files"};
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
   std::string sh = "/bin/sh";
   std::string dash_c = "-c";
   std::string line = command;
@@ -134,66 +175,35 @@ Result<RunResult> run(const std::string& command, const std::string& input,
   const int rc = posix_spawn(&pid, sh.c_str(), &actions, &attr, argv, environ);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
   if (rc != 0) {
-    close(in_pipe[1]);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+    close_all();
     return Error{"--solc", "cannot start /bin/sh"};
   }
-  // The input is written from its own thread while the answer is read (a compiler may write
-  // before it has read everything). SIGPIPE, should the compiler exit early, is blocked in that
-  // thread so that the write fails with EPIPE instead of ending this process.
-  std::thread writer([fd = in_pipe[1], &input] {
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
-    std::size_t done = 0;
-    while (done < input.size()) {
-      const ssize_t n = write(fd, input.data() + done, input.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    close(fd);
-  });
   RunResult r;
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buffer[65536];
-  while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      r.timed_out = true;
-      kill(-pid, SIGKILL);
-      break;
-    }
-    const int ready = poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));
-    if (ready < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        (i == 0 ? r.out : r.err).append(buffer, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        r.timed_out = true;
+        kill(-pid, SIGKILL);
+        break;
       }
+      pollfd exited{pidfd, POLLIN, 0};
+      const int ready = poll(&exited, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+      if (ready > 0) break;
+      if (ready < 0 && errno != EINTR) break;
     }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) close(f.fd);
+    close(pidfd);
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  writer.join();
+  r.out = read_all(out_fd);
+  r.err = read_all(err_fd);
+  close_all();
   r.status =
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   return r;

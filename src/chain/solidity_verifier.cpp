@@ -11,7 +11,9 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "crypto/curve.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
 namespace pg::chain {
@@ -120,7 +122,109 @@ void store_g2(std::string& out, unsigned at, const G2Affine& q, const char* inde
     out += std::string(indent) + "mstore(" + word(at + 32 * i) + ", " + hex(words[i]) + ")\n";
 }
 
+// Small inputs: 4-bit windows. Window j of a value holds the digit d = (s >> 4j) & 15 and has
+// the points d·16^j·IC for d = 1..15 (fewer in a top window narrower than 4 bits).
+constexpr unsigned kWindowBits = 4;
+
+std::size_t table_points(unsigned bits) noexcept {
+  const unsigned rest = bits % kWindowBits;
+  return (bits / kWindowBits) * ((1u << kWindowBits) - 1) + (rest == 0 ? 0 : (1u << rest) - 1);
+}
+
+/// For each window of a `bits`-bit value, the points d·16^j·p for d = 1 .. 2^width - 1.
+std::vector<std::vector<G1Affine>> window_tables(const G1Affine& p, unsigned bits) {
+  std::vector<std::vector<G1Affine>> out;
+  crypto::G1 base = crypto::G1::from_affine(p);
+  for (unsigned at = 0; at < bits; at += kWindowBits) {
+    const unsigned width = std::min(kWindowBits, bits - at);
+    std::vector<crypto::G1> multiples;
+    crypto::G1 m = base;
+    for (unsigned d = 1; d < (1u << width); ++d) {
+      multiples.push_back(m);
+      m = m.add(base);
+    }
+    out.push_back(crypto::batch_to_affine<crypto::G1Params>(multiples));
+    for (unsigned k = 0; k < kWindowBits; ++k) base = base.dbl();
+  }
+  return out;
+}
+
+/// Stores the point for the digit `d` (known nonzero) of a window at 0x40/0x60: a binary tree of
+/// switches on d's bits over the digits lo .. lo + 2^width - 1.
+void emit_digit_tree(std::string& out, const std::vector<G1Affine>& points, unsigned lo,
+                     unsigned width, const std::string& indent) {
+  if (width == 0 || (lo == 0 && width == 1)) {
+    const G1Affine& q = points[(width == 0 ? lo : 1) - 1];  // d != 0: below 2 it is 1
+    out += indent + "mstore(0x40, " + hex(q.x) + ")\n";
+    out += indent + "mstore(0x60, " + hex(q.y) + ")\n";
+    return;
+  }
+  const unsigned half = 1u << (width - 1);
+  out += indent + "switch and(d, " + std::to_string(half) + ")\n";
+  out += indent + "case 0 {\n";
+  emit_digit_tree(out, points, lo, width - 1, indent + "    ");
+  out += indent + "}\n" + indent + "default {\n";
+  emit_digit_tree(out, points, lo + half, width - 1, indent + "    ");
+  out += indent + "}\n";
+}
+
+/// "0x" and the hex digits of 2^bits (bits <= 64).
+std::string power_of_two(unsigned bits) {
+  std::string out = "0x1";
+  if (bits % 4 != 0) out.back() = "1248"[bits % 4];
+  out.append(bits / 4, '0');
+  return out;
+}
+
+constexpr const char* kEcMul = "ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
+constexpr const char* kEcAdd = "ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
+constexpr const char* kReturned64 = "ok := and(ok, eq(returndatasize(), 0x40))\n";
+
+/// vk_x += s·ic for the public input at calldata offset `at`: from the tables while s < 2^bits,
+/// by ecMul otherwise.
+void emit_small_input(std::string& out, const G1Affine& ic, unsigned at, unsigned bits) {
+  const std::string in = "            ";
+  out += in + "{\n";
+  out += in + "    let s := calldataload(" + word(at) + ")\n";
+  out += in + "    switch lt(s, " + power_of_two(bits) + ")\n";
+  out += in + "    case 0 {\n";
+  out += in + "        mstore(0x40, " + hex(ic.x) + ")\n";
+  out += in + "        mstore(0x60, " + hex(ic.y) + ")\n";
+  out += in + "        mstore(0x80, s)\n";
+  out += in + "        " + kEcMul + in + "        " + kReturned64;
+  out += in + "        " + kEcAdd + in + "        " + kReturned64;
+  out += in + "    }\n";
+  out += in + "    default {\n";
+  const auto tables = window_tables(ic, bits);
+  for (unsigned j = 0; j < tables.size(); ++j) {
+    const unsigned width = std::min(kWindowBits, bits - kWindowBits * j);
+    const std::string shifted = j == 0 ? "s" : "shr(" + std::to_string(kWindowBits * j) + ", s)";
+    // The top window needs no mask: s < 2^bits.
+    const bool top = kWindowBits * (j + 1) >= bits;
+    out += in + "        " + (j == 0 ? "let d := " : "d := ") +
+           (top ? shifted : "and(" + shifted + ", 0xf)") + "\n";
+    out += in + "        if d {\n";
+    emit_digit_tree(out, tables[j], 0, width, in + "            ");
+    out += in + "            " + kEcAdd + in + "            " + kReturned64;
+    out += in + "        }\n";
+  }
+  out += in + "    }\n";
+  out += in + "}\n";
+}
+
 }  // namespace
+
+std::vector<SmallInput> small_inputs_for(std::span<const std::string> public_signal_names) {
+  std::vector<SmallInput> out;
+  for (std::size_t i = 0; i < public_signal_names.size(); ++i) {
+    const std::string& name = public_signal_names[i];
+    if (name == "today") out.push_back({i, 25});
+    if (name == "min_level") out.push_back({i, 8});
+    if (name == "fiscal_year") out.push_back({i, 12});
+    if (name == "threshold") out.push_back({i, 24});
+  }
+  return out;
+}
 
 bool is_solidity_identifier(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
@@ -156,6 +260,29 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   if (n == 0) {
     return Error{InputError::kWrongCount, "vkey.IC",
                  "the key has no public inputs; the verifyProof ABI needs at least one"};
+  }
+
+  std::vector<unsigned> small_bits(n, 0);
+  std::size_t points = 0;
+  for (const SmallInput& in : options.small_inputs) {
+    const std::string field = "small_inputs[" + std::to_string(in.index) + "]";
+    if (in.index >= n) {
+      return Error{InputError::kOutOfRange, field,
+                   "no such public input: the key has " + std::to_string(n)};
+    }
+    if (in.bits < 1 || in.bits > 64) {
+      return Error{InputError::kOutOfRange, field, "bits must be 1 to 64"};
+    }
+    if (small_bits[in.index] != 0) {
+      return Error{InputError::kWrongCount, field, "the input is given twice"};
+    }
+    small_bits[in.index] = in.bits;
+    points += table_points(in.bits);
+  }
+  if (points > kMaxTablePoints) {
+    return Error{InputError::kOutOfRange, "small_inputs",
+                 std::to_string(points) + " table points; at most " +
+                     std::to_string(kMaxTablePoints) + " fit in a contract"};
   }
 
   const G1Affine neg_alpha = vk.alpha.negate();
@@ -244,15 +371,24 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
   out += "            // a function's arguments right to left).\n";
   out += "            mstore(0x00, " + hex(vk.ic[0].x) + ")\n";
   out += "            mstore(0x20, " + hex(vk.ic[0].y) + ")\n";
+  if (points > 0) {
+    out +=
+        "            // Small inputs: below 2^bits, one ecAdd of a precomputed d·16^j·IC_i per "
+        "nonzero\n";
+    out += "            // 4-bit digit d of window j; from 2^bits, ecMul as the others.\n";
+  }
   for (std::size_t i = 1; i <= n; ++i) {
+    if (small_bits[i - 1] != 0) {
+      emit_small_input(out, vk.ic[i], kPubSignals + 32 * static_cast<unsigned>(i - 1),
+                       small_bits[i - 1]);
+      continue;
+    }
     out += "            mstore(0x40, " + hex(vk.ic[i].x) + ")\n";
     out += "            mstore(0x60, " + hex(vk.ic[i].y) + ")\n";
     out += "            calldatacopy(0x80, " +
            word(kPubSignals + 32 * static_cast<unsigned>(i - 1)) + ", 0x20)\n";
-    out += "            ok := and(ok, staticcall(gas(), 0x07, 0x40, 0x60, 0x40, 0x40))\n";
-    out += "            ok := and(ok, eq(returndatasize(), 0x40))\n";
-    out += "            ok := and(ok, staticcall(gas(), 0x06, 0x00, 0x80, 0x00, 0x40))\n";
-    out += "            ok := and(ok, eq(returndatasize(), 0x40))\n";
+    out += std::string("            ") + kEcMul + "            " + kReturned64;
+    out += std::string("            ") + kEcAdd + "            " + kReturned64;
   }
   out +=
       "\n            // -gamma after vk_x; A and B, then C, straight from calldata; -delta; "

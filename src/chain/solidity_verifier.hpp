@@ -3,8 +3,10 @@
 // negations as literals, every public input checked < r and every proof coordinate checked < p.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/result.hpp"
 
@@ -17,17 +19,39 @@ inline constexpr std::string_view kDefaultVerifierName = "Groth16Verifier";
 /// characters, and not a Solidity keyword, reserved word or elementary type name.
 bool is_solidity_identifier(std::string_view name) noexcept;
 
+/// A public input whose values are usually below 2^bits: the contract adds precomputed multiples
+/// of its IC point with ecAdd (one call per nonzero 4-bit digit, about 300 gas each) instead of one
+/// ecMul (6,000 gas); a value >= 2^bits takes the ecMul path. Correct for every value either way.
+struct SmallInput {
+  std::size_t index = 0;  ///< position in pubSignals, from 0
+  unsigned bits = 0;      ///< 1..64
+};
+
+/// At most this many precomputed points in one contract: each is about 82 bytes of bytecode, and
+/// EIP-170 limits a contract's code to 24,576 bytes (income_gte's 226 points: 22.4 KB).
+inline constexpr std::size_t kMaxTablePoints = 240;
+
+/// The small inputs of the project's circuits by public signal name (the widths their circuits
+/// range-check, circuits/lib/credential.circom): today (DATE_BITS, 25: dates to 3355-12-31),
+/// min_level (LEVEL_BITS, 8), fiscal_year (a Bikram Sambat year, 12) and threshold (24 of its 64
+/// bits: NPR 16,777,215; a larger threshold takes the ecMul path). Other names get no table.
+std::vector<SmallInput> small_inputs_for(std::span<const std::string> public_signal_names);
+
 struct VerifierOptions {
   std::string contract_name{kDefaultVerifierName};
   /// The SPDX licence identifier written in the first line ([A-Za-z0-9.+-]+).
   std::string spdx_license = "UNLICENSED";
+  /// Inputs summed from tables (distinct indexes below the key's input count, at most
+  /// kMaxTablePoints points in all); the others use ecMul.
+  std::vector<SmallInput> small_inputs;
 };
 
 /// The contract's Solidity source for the verification key `vkey_json` (the file's bytes; its
 /// SHA-256 is written in a comment). The key gets the checks of the native verifier
 /// (snarkjs::load_verifying_key: points on their curves and in their subgroups, no insecure key),
 /// and must have at least one public input (the ABI has a pubSignals array). Refusals name the
-/// field: "vkey.<field>", "name" or "license". Deterministic: the same inputs give the same bytes.
+/// field: "vkey.<field>", "name", "license" or "small_inputs". Deterministic: the same inputs give
+/// the same bytes.
 crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
                                               const VerifierOptions& options);
 

@@ -57,8 +57,9 @@ struct Planned {
   std::string vkey_json;
   std::string vkey_sha256;
   std::size_t public_inputs = 0;
-  std::string source_path;    // "verifiers/<claim_type>_<version>.sol"
-  std::string contract_name;  // "AgeOver18V1_0_0"
+  std::vector<chain::SmallInput> small_inputs;  // from the manifest's public signal names
+  std::string source_path;                      // "verifiers/<claim_type>_<version>.sol"
+  std::string contract_name;                    // "AgeOver18V1_0_0"
 };
 
 /// "age_over_18", "1.0.0" -> "AgeOver18V1_0_0".
@@ -133,6 +134,7 @@ std::vector<Planned> plan(const DeployArgs& a) {
       throw std::runtime_error(c->claim_type + " " + c->version + ": no vkey digest");
     p.vkey_sha256 = sha->second;
     p.public_inputs = c->public_signals.size();
+    p.small_inputs = chain::small_inputs_for(c->public_signals);
     p.contract_name = contract_name_of(c->claim_type, c->version);
     p.source_path = "verifiers/" + c->claim_type + "_" + c->version + ".sol";
     out.push_back(std::move(p));
@@ -287,6 +289,7 @@ int run_deploy(const DeployArgs& a) {
     chain::VerifierOptions options;
     options.contract_name = p.contract_name;
     options.spdx_license = "UNLICENSED";
+    options.small_inputs = p.small_inputs;
     auto source = chain::solidity_verifier(p.vkey_json, options);
     if (!source)
       return fail({p.claim_type + " " + p.version, source.error().to_string()}, kExitMalformed);

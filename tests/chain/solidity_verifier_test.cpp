@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/curve.hpp"
 #include "support/trapdoor.hpp"
 
 namespace {
@@ -208,6 +209,77 @@ TEST(SolidityVerifier, refuses_bad_keys_naming_the_field) {
   const auto out_of_range = solidity_verifier(boost::json::serialize(big), {});
   ASSERT_FALSE(out_of_range.ok());
   EXPECT_NE(out_of_range.error().field.find("IC"), std::string::npos);
+}
+
+TEST(SolidityVerifier, small_inputs_get_one_table_point_per_nonzero_digit_of_each_window) {
+  const std::size_t n = 4;
+  const auto t = pg::testing::make_trapdoor("chain tables", n);
+  VerifierOptions o = named("V");
+  o.small_inputs = {{1, 25}, {3, 3}};
+  const auto src = solidity_verifier(pg::testing::verification_key_json(t, "chain test"), o);
+  ASSERT_TRUE(src.ok()) << src.error().to_string();
+  // 25 bits: six windows of 15 points and a top window of one; 3 bits: one window of 7.
+  const pg::crypto::G1 ic1 = pg::crypto::G1::from_affine(t.vk.ic[2]);
+  pg::crypto::G1 m = ic1;
+  for (int k = 1; k < 15; ++k) m = m.add(ic1);  // 15 IC_2, the last point of window 0
+  const auto last = m.to_affine();
+  EXPECT_NE(src->find("mstore(0x40, " + hex(last.x) + ")"), std::string::npos);
+  EXPECT_NE(src->find("mstore(0x60, " + hex(last.y) + ")"), std::string::npos);
+  pg::crypto::G1 top = ic1;
+  for (int k = 0; k < 24; ++k) top = top.dbl();  // 2^24 IC_2, the one point of the top window
+  EXPECT_NE(src->find("mstore(0x40, " + hex(top.to_affine().x) + ")"), std::string::npos);
+  // Every input keeps its ecMul (inputs 0 and 2 always, 1 and 3 from 2^bits); an ecAdd per
+  // window plus one per ecMul.
+  EXPECT_EQ(count(*src, "staticcall(gas(), 0x07, "), n);
+  EXPECT_EQ(count(*src, "staticcall(gas(), 0x06, "), n + 7 + 1);
+  EXPECT_EQ(count(*src, "switch lt(s, 0x2000000)"), 1u);
+  EXPECT_EQ(count(*src, "switch lt(s, 0x8)"), 1u);
+  // 91 + 7 table points and four IC points stored at 0x40 (x) and 0x60 (y).
+  EXPECT_EQ(count(*src, "mstore(0x40, "), 91u + 7u + 4u);
+  EXPECT_EQ(count(*src, "mstore(0x60, "), 91u + 7u + 4u);
+  // Deterministic, and another choice of inputs gives another contract.
+  EXPECT_EQ(*src, *solidity_verifier(pg::testing::verification_key_json(t, "chain test"), o));
+  EXPECT_NE(*src,
+            *solidity_verifier(pg::testing::verification_key_json(t, "chain test"), named("V")));
+}
+
+TEST(SolidityVerifier, refuses_small_inputs_it_cannot_build_naming_them) {
+  const auto t = pg::testing::make_trapdoor("chain table refusals", 3);
+  const std::string key = pg::testing::verification_key_json(t, "chain test");
+  const auto refused = [&](std::vector<pg::chain::SmallInput> inputs) {
+    VerifierOptions o = named("V");
+    o.small_inputs = std::move(inputs);
+    const auto src = solidity_verifier(key, o);
+    return src.ok() ? std::string("accepted") : src.error().field + ": " + src.error().message;
+  };
+  EXPECT_EQ(refused({{3, 8}}), "small_inputs[3]: no such public input: the key has 3");
+  EXPECT_EQ(refused({{0, 0}}), "small_inputs[0]: bits must be 1 to 64");
+  EXPECT_EQ(refused({{0, 65}}), "small_inputs[0]: bits must be 1 to 64");
+  EXPECT_EQ(refused({{1, 8}, {1, 4}}), "small_inputs[1]: the input is given twice");
+  // 64 bits is 240 points, the most a contract takes; one more point is refused.
+  EXPECT_EQ(refused({{0, 64}}), "accepted");
+  EXPECT_EQ(refused({{0, 64}, {1, 1}}),
+            "small_inputs: 241 table points; at most 240 fit in a contract");
+}
+
+TEST(SolidityVerifier, the_circuits_small_inputs_are_found_by_name) {
+  const std::vector<std::string> income{"nullifier", "root",      "binding",    "scope",
+                                        "today",     "threshold", "fiscal_year"};
+  const auto got = pg::chain::small_inputs_for(income);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].index, 4u);
+  EXPECT_EQ(got[0].bits, 25u);
+  EXPECT_EQ(got[1].index, 5u);
+  EXPECT_EQ(got[1].bits, 24u);
+  EXPECT_EQ(got[2].index, 6u);
+  EXPECT_EQ(got[2].bits, 12u);
+  const std::vector<std::string> education{"nullifier", "root",  "binding",
+                                           "scope",     "today", "min_level"};
+  const auto edu = pg::chain::small_inputs_for(education);
+  ASSERT_EQ(edu.size(), 2u);
+  EXPECT_EQ(edu[1].index, 5u);
+  EXPECT_EQ(edu[1].bits, 8u);
+  EXPECT_TRUE(pg::chain::small_inputs_for(std::vector<std::string>{"root", "scope"}).empty());
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // project's bad-input corpus (scripts/gen-e2e-vectors.mjs) the contract answers as the native
 // verifier does on every case that calldata can express, and refuses the coordinates >= p that
 // snarkjs's own contract accepts. Needs PROOFGATE_BIN, PROOFGATE_ARTIFACTS and
-// PROOFGATE_E2E_VECTORS (ctest's circuits and e2e fixtures).
+// PROOFGATE_E2E_VECTORS (ctest's circuits and e2e fixtures), and PROOFGATE_TRAPDOOR_PROOFS
+// (tests/support/trapdoor_proofs: valid proofs for public signals the test chooses, under a key
+// whose trapdoor is known), with which every point of the small-input tables is used.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +20,7 @@ import {
 } from '../../scripts/chain/verifiers.mjs';
 
 const bin = process.env.PROOFGATE_BIN;
+const trapdoorProofs = process.env.PROOFGATE_TRAPDOOR_PROOFS;
 const artifacts = process.env.PROOFGATE_ARTIFACTS;
 const vectors = process.env.PROOFGATE_E2E_VECTORS;
 const version = '1.0.0';
@@ -28,7 +31,8 @@ let provider;
 let signer;
 
 test.before(async () => {
-  assert.ok(bin && artifacts && vectors, 'PROOFGATE_BIN, PROOFGATE_ARTIFACTS and PROOFGATE_E2E_VECTORS must be set');
+  assert.ok(bin && artifacts && vectors && trapdoorProofs,
+    'PROOFGATE_BIN, PROOFGATE_ARTIFACTS, PROOFGATE_E2E_VECTORS and PROOFGATE_TRAPDOOR_PROOFS must be set');
   anvil = await startAnvil();
   provider = new ethers.JsonRpcProvider(anvil.url, undefined, { staticNetwork: true });
   signer = new ethers.NonceManager(new ethers.Wallet(devKeys[0], provider));
@@ -46,7 +50,8 @@ test('every claim type: a wallet proof verifies on chain, a wrong public signal 
   assert.ok(claims.length >= 4, `claim circuits under ${artifacts}: ${claims}`);
   for (const claim of claims) {
     const dir = path.join(artifacts, claim, version);
-    const ours = await deploy(signer, ourVerifierSource(bin, path.join(dir, 'verification_key.json'), `${camel(claim)}Verifier`), `${camel(claim)}Verifier`);
+    // With the manifest: today, min_level, fiscal_year and threshold are summed from tables.
+    const ours = await deploy(signer, ourVerifierSource(bin, path.join(dir, 'verification_key.json'), `${camel(claim)}Verifier`, { manifest: path.join(dir, 'manifest.json') }), `${camel(claim)}Verifier`);
     // snarkjs's template rendered from the key, as snarkjs.zKey.exportSolidityVerifier does from the zkey.
     const vkey = JSON.parse(fs.readFileSync(path.join(dir, 'verification_key.json'), 'utf8'));
     const theirs = await deploy(signer, snarkjsVerifierSource(vkey, `${camel(claim)}Snarkjs`), `${camel(claim)}Snarkjs`);
@@ -191,4 +196,72 @@ test('a call with too little gas for the pairing reverts instead of answering fa
   const estimate = await provider.estimateGas({ to: ours, data });
   assert.equal(await callVerifier(provider, ours, data), true);
   assert.equal((await provider.call({ to: ours, data, gasLimit: estimate })), '0x' + '0'.repeat(63) + '1');
+});
+
+test('small-input tables: every precomputed point is used by a valid proof, and from 2^bits the ecMul path', { timeout: 300000 }, async () => {
+  // Seven publics: 0 and 6 by ecMul; 1..5 from tables of 25 (a top window of one bit), 8 (two
+  // whole windows), 14 (a top window of two bits), 3 (one window of three bits) and 1 bit.
+  const widths = [0, 25, 8, 14, 3, 1, 0];
+  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'tables-'));
+  const vkeyPath = path.join(dir, 'verification_key.json');
+  const rows = [];
+  const base = (i) => [1234567890123456789012345678901234567890n, 0n, 0n, 0n, 0n, 0n, R - 7n][i];
+  // Every digit k in every window: all of a value's 4-bit digits equal k.
+  for (let k = 0n; k < 16n; ++k) {
+    rows.push(widths.map((b, i) => (b === 0 ? base(i) : BigInt('0x' + k.toString(16).repeat(16)) & ((1n << BigInt(b)) - 1n))));
+  }
+  // 2^bits and above take the ecMul path: the bound itself, the bound plus one, and r - 1.
+  for (const above of [0n, 1n]) rows.push(widths.map((b, i) => (b === 0 ? base(i) : (1n << BigInt(b)) + above)));
+  rows.push(widths.map(() => R - 1n));
+  // Mixed digits.
+  rows.push([5n, 20261126n, 200n, 9999n, 6n, 1n, 3n]);
+  const forged = spawnSync(trapdoorProofs, ['small input tables', '7', vkeyPath],
+    { input: rows.map((r) => JSON.stringify(r.map(String))).join('\n') + '\n', encoding: 'utf8' });
+  assert.equal(forged.status, 0, forged.stderr);
+  const proofs = forged.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(proofs.length, rows.length);
+
+  const smallInputs = widths.flatMap((b, i) => (b === 0 ? [] : [`${i}:${b}`]));
+  const source = ourVerifierSource(bin, vkeyPath, 'TablesVerifier', { smallInputs });
+  // Every table point is in the source: 91 + 30 + 48 + 7 + 1.
+  assert.equal((source.match(/mstore\(0x40, /g) || []).length, 177 + 2 /* inputs 0 and 6 */ + 5 /* the ecMul paths from 2^bits */);
+  const tables = await (await deploy(signer, source, 'TablesVerifier')).getAddress();
+  const plain = await (await deploy(signer, ourVerifierSource(bin, vkeyPath, 'PlainVerifier'), 'PlainVerifier')).getAddress();
+  for (const [n, { proof, public_signals: publics }] of proofs.entries()) {
+    const args = callArgs(proof, publics);
+    for (const c of [tables, plain]) {
+      assert.equal(await callVerifier(provider, c, calldata(args)), true, `row ${n}: ${publics}`);
+    }
+    for (let i = 1; i <= 5; ++i) {
+      const wrong = { ...args, publics: args.publics.map((v, j) => (j === i ? (v + 1n) % R : v)) };
+      assert.equal(await callVerifier(provider, tables, calldata(wrong)), false, `row ${n}: public ${i} + 1`);
+      const flipped = { ...args, publics: args.publics.map((v, j) => (j === i ? v ^ 1n : v)) };
+      if (flipped.publics[i] < R) assert.equal(await callVerifier(provider, tables, calldata(flipped)), false, `row ${n}: public ${i} low bit flipped`);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('chain verifier refuses a bad --small-input or --manifest with one line naming it', () => {
+  const vkeyPath = path.join(vectors, 'mixed_3pub', 'verification_key.json');
+  const run = (...extra) => spawnSync(bin, ['chain', 'verifier', '--vkey', vkeyPath, ...extra], { encoding: 'utf8' });
+  const cases = [
+    [['--small-input', '1'], /^small-input: "1" is not INDEX:BITS$/],
+    [['--small-input', '1:x'], /^small-input: "1:x" is not INDEX:BITS$/],
+    [['--small-input', '3:8'], /^small_inputs\[3\]: .*no such public input/],
+    [['--small-input', '0:65'], /^small_inputs\[0\]: .*bits must be 1 to 64/],
+    [['--manifest', path.join(vectors, 'no-such-manifest.json')], /^manifest: /],
+    [['--manifest', vkeyPath], /^manifest: not a circuit manifest: no public_signals array$/],
+  ];
+  for (const [extra, message] of cases) {
+    const r = run(...extra);
+    assert.equal(r.status, 2, `${extra.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '', extra.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), message);
+  }
+  // A valid input is taken, and overrides nothing else.
+  const ok = run('--small-input', '2:16');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /switch lt\(s, 0x10000\)/);
 });
