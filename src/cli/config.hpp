@@ -51,6 +51,8 @@ struct Settings {
   std::uint64_t workers = 0;
   std::uint64_t max_connections = 0;
   std::uint64_t pool_queue_limit = 0;
+  std::uint64_t verify_batch_window_us = 0;  // batching of pairing checks (core/pairing_batcher)
+  std::uint64_t verify_batch_max = 0;
   // Partners and admins.
   double rate_limit = 0;
   double rate_burst = 0;

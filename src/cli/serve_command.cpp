@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "core/catalog.hpp"
 #include "core/citizens.hpp"
 #include "core/oauth.hpp"
+#include "core/pairing_batcher.hpp"
 #include "core/release_signature.hpp"
 #include "core/service.hpp"
 #include "feed/follower.hpp"
@@ -99,6 +101,10 @@ int serve(const Settings& s) {
   service.default_request_ttl_s = static_cast<std::int64_t>(s.request_ttl_seconds);
   const OnchainWiring onchain = onchain_wiring(s);
   service.chain_check = onchain.chain_check;
+  // Pairing checks of concurrent verifies under one key, checked in one batch.
+  service.pairing_batcher = std::make_shared<core::PairingBatcher>(core::PairingBatchSettings{
+      .window = std::chrono::microseconds(s.verify_batch_window_us),
+      .max = static_cast<std::size_t>(s.verify_batch_max)});
 
   const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;
@@ -178,7 +184,10 @@ int serve(const Settings& s) {
   feed::FeedFollower feeds(*data.store, clock, std::move(*feed_sources), follow);
   http::Metrics metrics;
   Sweeper sweeper(*data.sweep, clock, s);
-  metrics.extra = [&feeds, &sweeper] { return feeds.render_metrics() + sweeper.render_metrics(); };
+  metrics.extra = [&feeds, &sweeper, &proofs] {
+    return feeds.render_metrics() + sweeper.render_metrics() +
+           proofs.pairing_batcher().render_metrics();
+  };
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;
   metrics.trace_export = &trace_counters;

@@ -258,7 +258,9 @@ ProofService::ProofService(Store& store, Cache& cache, const Clock& clock,
       clock_(clock),
       catalog_(catalog),
       settings_(settings),
-      circuits_(circuits) {}
+      circuits_(circuits),
+      batcher_(settings_.pairing_batcher ? settings_.pairing_batcher
+                                         : std::make_shared<PairingBatcher>()) {}
 
 std::optional<ApiError> ProofService::take_rate_token(const std::string& client_id) {
   if (settings_.rate_per_second <= 0) return std::nullopt;
@@ -602,6 +604,9 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
     remember(idem, e);
     return e;
   };
+  // On its way to the pairing step until check_pairing (or a refusal before it): a batch of
+  // pairing checks waits for this request only while it is (core/pairing_batcher.hpp).
+  std::optional<PairingBatcher::Pending> pairing_pending(std::in_place, *batcher_);
   // The processing time kept on the proof row: a monotonic clock, read twice per request.
   const auto started = std::chrono::steady_clock::now();
   const UnixMillis now = clock_.now_ms();
@@ -655,9 +660,11 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
     }
     if (failure) span.fail(error_name(failure->code));
   }
-  if (!failure) {
+  if (failure) {
+    pairing_pending.reset();  // refused before its pairing step: no batch waits for it
+  } else {
     trace::ScopedSpan span("pairing");
-    failure = check_pairing(**circuit, in);
+    failure = check_pairing(**circuit, in, *pairing_pending);
     if (failure) span.fail(error_name(failure->code));
   }
   // The deployed verifier's verdict on the same proof, when asked for (docs/onchain.md): only
@@ -815,8 +822,9 @@ Outcome<IssuerRoot> ProofService::check_root(const Client& client, const Circuit
 }
 
 std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
-                                                    const VerifyInput& in) const {
-  if (!circuit.key->verify(in.proof, in.publics)) {
+                                                    const VerifyInput& in,
+                                                    PairingBatcher::Pending& pending) const {
+  if (!batcher_->verify(circuit.key, in.proof, in.publics, &pending)) {
     return ApiError{ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"};
   }
   return std::nullopt;

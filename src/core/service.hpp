@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "core/lifecycle.hpp"
 #include "core/model.hpp"
 #include "core/outcome.hpp"
+#include "core/pairing_batcher.hpp"
 #include "core/ports.hpp"
 
 namespace pg::core {
@@ -57,6 +59,9 @@ struct ServiceSettings {
   /// they agree, else CHAIN_DISAGREES or CHAIN_UNAVAILABLE (nothing is then recorded, and the
   /// nonce stays unspent). Empty: no chain check (never called for offchain verifies).
   std::function<std::optional<ApiError>(const VerifyInput& in, bool server_accepts)> chain_check;
+  /// Batches the pairing checks of concurrent verifies (core/pairing_batcher.hpp); empty: the
+  /// service makes its own with the default window and size.
+  std::shared_ptr<PairingBatcher> pairing_batcher;
 };
 
 /// A proof that passed every check and was recorded.
@@ -132,6 +137,7 @@ class ProofService {
 
   const ServiceCounters& counters() const noexcept { return counters_; }
   const CircuitCatalog& catalog() const noexcept { return catalog_; }
+  const PairingBatcher& pairing_batcher() const noexcept { return *batcher_; }
 
  private:
   class CacheClaims;
@@ -152,7 +158,8 @@ class ProofService {
   /// A test client accepts only sandbox roots, a live client only issuers' own roots.
   Outcome<IssuerRoot> check_root(const Client& client, const Circuit& circuit,
                                  const VerifyInput& in, UnixMillis now);
-  std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in) const;
+  std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in,
+                                        PairingBatcher::Pending& pending) const;
   /// `latency_ms`: the request's processing time so far, kept on the proof row (usage report).
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
                                                    const Circuit& circuit, const IssuerRoot& root,
@@ -175,6 +182,7 @@ class ProofService {
   const CircuitCatalog& catalog_;
   ServiceSettings settings_;
   CircuitGate* circuits_;
+  std::shared_ptr<PairingBatcher> batcher_;
   ServiceCounters counters_;
 };
 

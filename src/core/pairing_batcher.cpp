@@ -1,0 +1,171 @@
+// Leader/follower batching of pairing checks (pairing_batcher.hpp).
+#include "core/pairing_batcher.hpp"
+
+#include <bit>
+#include <exception>
+#include <utility>
+#include <vector>
+
+namespace pg::core {
+
+using crypto::PreparedVerifyingKey;
+
+struct PairingBatcher::Batch {
+  std::shared_ptr<const PreparedVerifyingKey> key;
+  std::vector<PreparedVerifyingKey::BatchItem> items;
+  std::vector<bool> verdicts;
+  bool closed = false;    // no more joins: the leader is checking it
+  bool done = false;      // verdicts (or fallback) published
+  bool fallback = false;  // the batch check threw: every member checks its own proof
+  std::condition_variable done_cv;
+};
+
+PairingBatcher::PairingBatcher(PairingBatchSettings settings) : settings_(settings) {}
+
+PairingBatcher::Pending::Pending(PairingBatcher& batcher) : batcher_(&batcher) {
+  std::lock_guard lock(batcher_->mu_);
+  ++batcher_->pending_;
+}
+
+PairingBatcher::Pending::~Pending() {
+  if (!held_) return;
+  std::lock_guard lock(batcher_->mu_);
+  batcher_->release(*this);
+}
+
+void PairingBatcher::release(Pending& pending) {
+  if (!pending.held_) return;
+  pending.held_ = false;
+  --pending_;
+  // A leader waiting for this request can stop waiting once nothing else is on its way.
+  if (waiting_leaders_ > 0) leaders_cv_.notify_all();
+}
+
+bool PairingBatcher::verify(const std::shared_ptr<const PreparedVerifyingKey>& key,
+                            const crypto::Proof& proof, std::span<const crypto::Fr> publics,
+                            Pending* pending) {
+  if (settings_.window.count() <= 0 || settings_.max <= 1) {
+    if (pending) {
+      std::lock_guard lock(mu_);
+      release(*pending);
+    }
+    record(1, false);
+    return key->verify(proof, publics);
+  }
+  // Copied before taking the lock, which is held only for bookkeeping.
+  PreparedVerifyingKey::BatchItem item{proof, {publics.begin(), publics.end()}};
+  std::unique_lock lock(mu_);
+  if (pending) release(*pending);
+  if (const auto it = open_.find(key.get()); it != open_.end()) {
+    // A follower: join the open batch and wait for its verdicts.
+    const std::shared_ptr<Batch> batch = it->second;
+    const std::size_t index = batch->items.size();
+    batch->items.push_back(std::move(item));
+    if (batch->items.size() >= settings_.max) {
+      batch->closed = true;
+      open_.erase(it);
+    }
+    if (waiting_leaders_ > 0) leaders_cv_.notify_all();
+    batch->done_cv.wait(lock, [&] { return batch->done; });
+    if (batch->fallback) {
+      lock.unlock();
+      return key->verify(proof, publics);
+    }
+    return batch->verdicts[index];
+  }
+  auto batch = std::make_shared<Batch>();
+  batch->key = key;
+  batch->items.push_back(std::move(item));
+  open_.emplace(key.get(), batch);
+  return lead(lock, batch);
+}
+
+bool PairingBatcher::lead(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& batch) {
+  const auto deadline = std::chrono::steady_clock::now() + settings_.window;
+  while (!batch->closed) {
+    // Full, or nothing else before its pairing step that could join: check now.
+    if (batch->items.size() >= settings_.max || pending_ == 0) break;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    ++waiting_leaders_;
+    leaders_cv_.wait_until(lock, deadline);
+    --waiting_leaders_;
+  }
+  if (!batch->closed) {
+    batch->closed = true;
+    open_.erase(batch->key.get());
+  }
+  // Closed: the items no longer change, so they are read without the lock.
+  lock.unlock();
+  const PreparedVerifyingKey& key = *batch->key;
+  const auto& items = batch->items;
+  if (items.size() == 1) {
+    // Nobody joined, and nobody can: the leader's own check, its exception its own.
+    record(1, false);
+    return key.verify(items[0].proof, items[0].publics);
+  }
+  std::vector<bool> verdicts;
+  bool fallback = false;
+  try {
+    verdicts = key.verify_batch(items);
+  } catch (...) {
+    fallback = true;
+  }
+  bool any_bad = false;
+  for (const bool v : verdicts) any_bad = any_bad || !v;
+  if (!fallback) record(items.size(), any_bad);
+  lock.lock();
+  batch->verdicts = std::move(verdicts);
+  batch->fallback = fallback;
+  batch->done = true;
+  batch->done_cv.notify_all();
+  lock.unlock();
+  if (fallback) return key.verify(items[0].proof, items[0].publics);
+  return batch->verdicts[0];
+}
+
+void PairingBatcher::record(std::size_t size, bool bisected) noexcept {
+  // Bucket b holds sizes in (2^(b-1), 2^b]; the last one everything above.
+  std::size_t bucket = size <= 1 ? 0 : static_cast<std::size_t>(std::bit_width(size - 1));
+  if (bucket >= kBuckets) bucket = kBuckets - 1;
+  size_counts_[bucket].fetch_add(1, std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  proofs_.fetch_add(size, std::memory_order_relaxed);
+  if (bisected) bisected_.fetch_add(1, std::memory_order_relaxed);
+}
+
+PairingBatcher::Stats PairingBatcher::stats() const {
+  Stats s;
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < kBuckets; ++b) {
+    cumulative += size_counts_[b].load(std::memory_order_relaxed);
+    s.size_buckets[b] = cumulative;
+  }
+  s.batches = batches_.load(std::memory_order_relaxed);
+  s.proofs = proofs_.load(std::memory_order_relaxed);
+  s.bisected = bisected_.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::string PairingBatcher::render_metrics() const {
+  const Stats s = stats();
+  std::string out =
+      "# HELP proofgate_verify_batch_size Proofs checked together in one pairing check "
+      "(batching across requests; 1: a proof checked alone).\n"
+      "# TYPE proofgate_verify_batch_size histogram\n";
+  for (std::size_t b = 0; b < kBuckets; ++b) {
+    out += "proofgate_verify_batch_size_bucket{le=\"" + std::to_string(std::size_t{1} << b) +
+           "\"} " + std::to_string(s.size_buckets[b]) + "\n";
+  }
+  out += "proofgate_verify_batch_size_bucket{le=\"+Inf\"} " + std::to_string(s.batches) + "\n";
+  out += "proofgate_verify_batch_size_sum " + std::to_string(s.proofs) + "\n";
+  out += "proofgate_verify_batch_size_count " + std::to_string(s.batches) + "\n";
+  out +=
+      "# HELP proofgate_verify_batch_bisections_total Batches whose combined check failed (at "
+      "least one invalid proof) and were bisected to find the invalid ones.\n"
+      "# TYPE proofgate_verify_batch_bisections_total counter\n"
+      "proofgate_verify_batch_bisections_total " +
+      std::to_string(s.bisected) + "\n";
+  return out;
+}
+
+}  // namespace pg::core
