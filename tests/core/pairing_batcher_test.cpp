@@ -1,0 +1,219 @@
+// core::PairingBatcher: proofs under one key that reach their pairing step together are checked
+// in one batch, each caller getting exactly key->verify's verdict on its own proof; a lone caller
+// never waits for the window; a full batch is checked at once; window 0 never batches. Proofs are
+// forged under trapdoor keys (tests/support/trapdoor.hpp). No test measures time: a caller that
+// waited for a 60 s window would run into the test's ctest timeout (tests/CMakeLists.txt).
+#include "core/pairing_batcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "support/trapdoor.hpp"
+
+namespace pg::core {
+namespace {
+
+using crypto::Fr;
+using crypto::PreparedVerifyingKey;
+using KeyPtr = std::shared_ptr<const PreparedVerifyingKey>;
+
+constexpr std::chrono::seconds kLongWindow{60};
+
+struct Case {
+  KeyPtr key;
+  crypto::Proof proof;
+  std::vector<Fr> publics;
+  bool valid = true;  // key->verify's verdict, checked when the case is made
+};
+
+struct Signer {
+  testing::Trapdoor trapdoor;
+  KeyPtr key;
+};
+
+Signer make_signer(const std::string& seed, std::size_t n) {
+  Signer s{testing::make_trapdoor(seed, n), nullptr};
+  auto key = PreparedVerifyingKey::prepare(s.trapdoor.vk);
+  EXPECT_TRUE(key.ok());
+  s.key = *key;
+  return s;
+}
+
+/// A proof forged for publics made from `i`; a bad one is forged for other publics than it
+/// carries (one signal changed after forging).
+Case make_case(const Signer& s, std::size_t i, bool valid) {
+  const std::size_t n = s.trapdoor.k.size() - 1;
+  const std::string tag = std::to_string(i);
+  Case c{s.key, {}, {}, valid};
+  for (std::size_t j = 0; j < n; ++j) {
+    c.publics.push_back(testing::derive("publics", tag, std::to_string(j)));
+  }
+  c.proof = testing::forge(s.trapdoor, c.publics, testing::derive("a", tag, "a"),
+                           testing::derive("b", tag, "b"));
+  if (!valid) c.publics[i % n] += Fr::one();
+  EXPECT_EQ(s.key->verify(c.proof, c.publics), valid) << "case " << i;
+  return c;
+}
+
+/// Runs every case on its own thread, each holding a Pending made before any thread starts, so
+/// every case is on its way to its pairing step when the first one gets there.
+std::vector<bool> verify_together(PairingBatcher& batcher, const std::vector<Case>& cases) {
+  std::vector<std::unique_ptr<PairingBatcher::Pending>> pending;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    pending.push_back(std::make_unique<PairingBatcher::Pending>(batcher));
+  }
+  std::vector<char> verdicts(cases.size(), 0);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const Case& c = cases[i];
+      verdicts[i] = batcher.verify(c.key, c.proof, c.publics, pending[i].get()) ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  return {verdicts.begin(), verdicts.end()};
+}
+
+class PairingBatcherTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    one_ = new Signer(make_signer("batcher-one", 3));
+    two_ = new Signer(make_signer("batcher-two", 5));
+  }
+  static void TearDownTestSuite() {
+    delete one_;
+    delete two_;
+  }
+  static Signer* one_;
+  static Signer* two_;
+};
+Signer* PairingBatcherTest::one_ = nullptr;
+Signer* PairingBatcherTest::two_ = nullptr;
+
+TEST_F(PairingBatcherTest, every_verdict_equals_verify_with_two_keys_and_bad_proofs_mixed) {
+  // Two keys (different numbers of public signals), one proof in four bad, eight threads that
+  // each mark themselves pending before their pairing step as verify_once does.
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 96; ++i) {
+    cases.push_back(make_case(i % 2 == 0 ? *one_ : *two_, i, i % 4 != 3));
+  }
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 8});
+  std::atomic<std::size_t> next{0};
+  std::vector<char> verdicts(cases.size(), 2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (std::size_t i = next++; i < cases.size(); i = next++) {
+        PairingBatcher::Pending pending(batcher);
+        verdicts[i] = batcher.verify(cases[i].key, cases[i].proof, cases[i].publics, &pending);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(verdicts[i], cases[i].valid ? 1 : 0) << "case " << i;
+  }
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.proofs, cases.size());
+  EXPECT_LE(stats.batches, cases.size());
+}
+
+TEST_F(PairingBatcherTest, a_batch_with_one_bad_proof_refuses_only_that_one) {
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*one_, i, i != 5));
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  const std::vector<bool> verdicts = verify_together(batcher, cases);
+  EXPECT_EQ(verdicts, (std::vector<bool>{true, true, true, true, true, false, true, true}));
+  // All eight were pending when the first reached its pairing step: one batch, bisected.
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.batches, 1u);
+  EXPECT_EQ(stats.proofs, 8u);
+  EXPECT_EQ(stats.bisected, 1u);
+  EXPECT_EQ(stats.size_buckets[2], 0u);  // no batch of 4 or fewer
+  EXPECT_EQ(stats.size_buckets[3], 1u);  // one of 5..8
+}
+
+TEST_F(PairingBatcherTest, a_batch_of_good_proofs_under_each_key_is_one_check_without_bisection) {
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 6; ++i) cases.push_back(make_case(i < 3 ? *one_ : *two_, i, true));
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  const std::vector<bool> verdicts = verify_together(batcher, cases);
+  EXPECT_EQ(verdicts, std::vector<bool>(6, true));
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.batches, 2u);  // one per key
+  EXPECT_EQ(stats.size_buckets[1], 0u);
+  EXPECT_EQ(stats.size_buckets[2], 2u);  // both of 3
+  EXPECT_EQ(stats.bisected, 0u);
+}
+
+TEST_F(PairingBatcherTest, a_lone_caller_is_checked_at_once_whatever_the_window) {
+  const Case good = make_case(*one_, 1, true);
+  const Case bad = make_case(*one_, 2, false);
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  {
+    PairingBatcher::Pending pending(batcher);
+    EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics, &pending));
+  }
+  EXPECT_FALSE(batcher.verify(bad.key, bad.proof, bad.publics));
+  // A request refused before its pairing step releases its mark: the next caller is alone again.
+  { PairingBatcher::Pending refused(batcher); }
+  EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics));
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.batches, 3u);
+  EXPECT_EQ(stats.size_buckets[0], 3u);
+}
+
+TEST_F(PairingBatcherTest, a_full_batch_is_checked_without_waiting_for_the_window) {
+  // Someone stays pending throughout, so only reaching `max` can close a batch before 60 s.
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*two_, i, i != 0));
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 4});
+  PairingBatcher::Pending stays(batcher);
+  std::vector<char> verdicts(cases.size(), 2);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    threads.emplace_back([&, i] {
+      verdicts[i] = batcher.verify(cases[i].key, cases[i].proof, cases[i].publics) ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(verdicts[i], i != 0 ? 1 : 0) << i;
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.batches, 2u);
+  EXPECT_EQ(stats.size_buckets[1], 0u);
+  EXPECT_EQ(stats.size_buckets[2], 2u);  // two batches of exactly 4
+  EXPECT_EQ(stats.bisected, 1u);
+}
+
+TEST_F(PairingBatcherTest, window_zero_checks_every_proof_alone) {
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*one_, i, i % 3 != 0));
+  PairingBatcher batcher({.window = std::chrono::microseconds(0), .max = 32});
+  const std::vector<bool> verdicts = verify_together(batcher, cases);
+  for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(verdicts[i], cases[i].valid) << i;
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.batches, 8u);
+  EXPECT_EQ(stats.size_buckets[0], 8u);
+  EXPECT_EQ(stats.bisected, 0u);
+}
+
+TEST_F(PairingBatcherTest, metrics_name_the_batch_size_histogram_and_the_bisections) {
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 3; ++i) cases.push_back(make_case(*one_, i, i != 1));
+  verify_together(batcher, cases);
+  const std::string text = batcher.render_metrics();
+  EXPECT_NE(text.find("# TYPE proofgate_verify_batch_size histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("proofgate_verify_batch_size_bucket{le=\"2\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("proofgate_verify_batch_size_bucket{le=\"4\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("proofgate_verify_batch_size_sum 3\n"), std::string::npos);
+  EXPECT_NE(text.find("proofgate_verify_batch_size_count 1\n"), std::string::npos);
+  EXPECT_NE(text.find("proofgate_verify_batch_bisections_total 1\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pg::core
