@@ -26,6 +26,9 @@
 // step of the capacity search, default 10), BENCH_API_STEPS (offered rates, comma-separated),
 // BENCH_API_NORMAL=0 to skip the second server configuration (synchronous=NORMAL: WAL commits
 // without fsync, the WAL synced at checkpoints), which otherwise runs the same phases.
+// The server inherits the environment, so PROOFGATE_WORKERS, PROOFGATE_VERIFY_BATCH_WINDOW_US and
+// PROOFGATE_VERIFY_BATCH_MAX set its verify threads and the batching of pairing checks; each
+// phase reports the proofs per pairing check from /metrics (proofgate_verify_batch_size).
 import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -136,6 +139,19 @@ const post = (p, body) => new Promise((resolve, reject) => {
   req.end(body);
 });
 
+/// Proofs and pairing checks so far (proofgate_verify_batch_size's sum and count).
+const batchTotals = () => new Promise((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port: server.port, path: '/metrics', agent: setupAgent }, (res) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c) => { text += c; });
+    res.on('end', () => {
+      const value = (name) => Number((text.match(new RegExp(`^${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+      resolve({ proofs: value('proofgate_verify_batch_size_sum'), checks: value('proofgate_verify_batch_size_count') });
+    });
+  }).on('error', reject);
+});
+
 const createRequests = (n) => createRequestsOver(post, n, fail);
 const forgeBodies = (requests) => forgeBodiesWith(forge, requests, fail);
 
@@ -144,7 +160,15 @@ const prepare = async (n) => forgeBodies(await createRequests(n));
 const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 
 /// Sends `bodies` to POST /api/v1/verify at `rate` per second (open loop), one body per request.
-const load = (bodies, rate) => new Promise((resolve) => {
+const load = async (bodies, rate) => {
+  const before = await batchTotals();
+  const r = await loadOnce(bodies, rate);
+  const after = await batchTotals();
+  const checks = after.checks - before.checks;
+  r.perCheck = checks > 0 ? (after.proofs - before.proofs) / checks : 0;
+  return r;
+};
+const loadOnce = (bodies, rate) => new Promise((resolve) => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
   const n = bodies.length;
   const latencies = new Float64Array(n);
@@ -256,7 +280,7 @@ const measure = async (synchronous) => {
   log(`preparing ${baseRate * seconds} proof requests and proofs`);
   const steady = await load(await prepare(baseRate * seconds), baseRate);
   check(`${baseRate} rps, ${synchronous}`, steady);
-  log(`${baseRate} rps ${synchronous}: p50 ${fmt(steady.p50)} p95 ${fmt(steady.p95)} p99 ${fmt(steady.p99)} ms`);
+  log(`${baseRate} rps ${synchronous}: p50 ${fmt(steady.p50)} p95 ${fmt(steady.p95)} p99 ${fmt(steady.p99)} ms, ${fmt(steady.perCheck)} proofs per pairing check`);
   const stepResults = [];
   let best = null;
   for (const rate of steps) {
@@ -264,7 +288,7 @@ const measure = async (synchronous) => {
     check(`${rate} rps step, ${synchronous}`, r);
     r.pass = r.p95 < p95LimitMs && r.achieved >= 0.95 * rate;
     stepResults.push(r);
-    log(`${synchronous} step ${rate} rps: achieved ${r.achieved.toFixed(1)} p95 ${fmt(r.p95)} ms ${r.pass ? 'pass' : 'STOP'}`);
+    log(`${synchronous} step ${rate} rps: achieved ${r.achieved.toFixed(1)} p95 ${fmt(r.p95)} ms, ${fmt(r.perCheck)} proofs per pairing check ${r.pass ? 'pass' : 'STOP'}`);
     if (!r.pass) break;
     best = r;
   }
@@ -284,7 +308,8 @@ const lines = [];
 lines.push('## Verify API under load');
 lines.push('');
 lines.push(`Run: ${new Date().toISOString().slice(0, 10)} on ${cpu}; \`proofgate serve --rate-limit 0\` ` +
-  '(embedded default: SQLite in WAL mode, in-process cache, one worker per core) and the open-loop ' +
+  `(embedded default: SQLite in WAL mode, in-process cache, ${process.env.PROOFGATE_WORKERS ? `${process.env.PROOFGATE_WORKERS} workers` : 'one worker per core'}, ` +
+  `pairing checks batched with a ${process.env.PROOFGATE_VERIFY_BATCH_WINDOW_US ?? 2000} µs window) and the open-loop ` +
   'sender (`scripts/bench-api.mjs`, Node, keep-alive) on the same machine; proofs forged against a ' +
   'BENCHMARK-ONLY trapdoor key (`bench/forge_bench_proofs`), same pairing cost as an honest key. ' +
   'Latency from issuing the request to the last byte of the answer, in ms; every answer must be ' +
@@ -292,12 +317,12 @@ lines.push(`Run: ${new Date().toISOString().slice(0, 10)} on ${cpu}; \`proofgate
   `p95 ≥ ${p95LimitMs} ms or the achieved rate fell below 95 % of the offered one. CPU in % of ` +
   'one core (200 % = the whole machine).');
 lines.push('');
-lines.push('| phase | synchronous | offered (req/s) | sent | status counts | achieved (req/s) | p50 | p95 | p99 | max | send lag p99 | server CPU ms / request | server CPU | sender CPU |');
-lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+lines.push('| phase | synchronous | offered (req/s) | sent | status counts | achieved (req/s) | p50 | p95 | p99 | max | send lag p99 | server CPU ms / request | server CPU | sender CPU | proofs / pairing check |');
+lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 const row = (label, sync, r) => `| ${label} | ${sync} | ${r.rate} | ${r.sent} | ` +
   `${Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | ` +
   `${r.achieved.toFixed(1)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.lagP99)} | ` +
-  `${r.serverCpuMsPerRequest.toFixed(2)} | ${r.serverCpuPercent.toFixed(0)} % | ${r.senderCpuPercent.toFixed(0)} % |`;
+  `${r.serverCpuMsPerRequest.toFixed(2)} | ${r.serverCpuPercent.toFixed(0)} % | ${r.senderCpuPercent.toFixed(0)} % | ${fmt(r.perCheck)} |`;
 for (const m of results) {
   lines.push(row(`**${baseRate} req/s for ${seconds} s**`, m.synchronous, m.steady));
   for (const r of m.stepResults) lines.push(row(`step, ${stepSeconds} s${r.pass ? '' : ' (over the limit)'}`, m.synchronous, r));

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "cache/memory/memory_cache.hpp"
 #include "core/binding.hpp"
@@ -855,6 +856,54 @@ TEST_F(VerifyFlowTest, step8_refuses_a_proof_of_other_signals_and_checks_signals
   bad = publics_for(root_only);
   bad[1] = Fr::from_u64(1);
   EXPECT_EQ(code(verify(body_for(root_only, bad, other))), ErrorCode::kStaleRoot);
+}
+
+TEST_F(VerifyFlowTest, step8_concurrent_verifies_are_batched_per_key_each_with_its_own_outcome) {
+  // Two circuits, four verifies each, one proof of each four forged for other signals. A request
+  // kept pending throughout means only a full batch (4) is checked before the window: exactly one
+  // batch per key, each bisected to refuse its bad proof alone.
+  ServiceSettings s = settings();
+  s.pairing_batcher = std::make_shared<PairingBatcher>(
+      PairingBatchSettings{.window = std::chrono::seconds(10), .max = 4});
+  ProofService batched(store_, cache_, clock_, catalog_, s);
+  PairingBatcher::Pending stays(*s.pairing_batcher);
+  std::vector<std::string> bodies;
+  std::vector<bool> good;
+  for (int i = 0; i < 8; ++i) {
+    const ProofRequest req =
+        i % 2 == 0 ? age_request()
+                   : request(R"({"claim_type":"income_gte","params":{"threshold":500000,)"
+                             R"("fiscal_year":2081}})");
+    const std::vector<Fr> publics = publics_for(req);
+    std::vector<Fr> other = publics;
+    other[0] += Fr::one();
+    good.push_back(i / 2 != 1);  // the second request of each circuit is bad
+    bodies.push_back(good.back() ? body_for(req, publics) : body_for(req, publics, other));
+  }
+  std::vector<VerifyOutcome> outcomes(bodies.size(),
+                                      {ApiError{ErrorCode::kInternal, "", "not run"}});
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto in = ProofService::decode_verify(bodies[i]);
+      if (in.ok()) outcomes[i] = batched.verify(client_, *in, bodies[i], std::nullopt);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    if (good[i]) {
+      EXPECT_TRUE(std::holds_alternative<Verified>(outcomes[i].result)) << i;
+    } else {
+      EXPECT_EQ(code(outcomes[i]), ErrorCode::kInvalidProof) << i;
+    }
+  }
+  const auto stats = s.pairing_batcher->stats();
+  EXPECT_EQ(stats.batches, 2u);
+  EXPECT_EQ(stats.proofs, 8u);
+  EXPECT_EQ(stats.size_buckets[1], 0u);
+  EXPECT_EQ(stats.size_buckets[2], 2u);
+  EXPECT_EQ(stats.bisected, 2u);
+  EXPECT_EQ(store_.proof_count(), 8u);
 }
 
 TEST_F(VerifyFlowTest, a_verified_proof_is_recorded_with_its_event_and_nullifier) {
