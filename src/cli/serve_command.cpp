@@ -102,9 +102,9 @@ int serve(const Settings& s) {
   const OnchainWiring onchain = onchain_wiring(s);
   service.chain_check = onchain.chain_check;
   // Pairing checks of concurrent verifies under one key, checked in one batch.
-  service.pairing_batcher = std::make_shared<core::PairingBatcher>(core::PairingBatchSettings{
-      .window = std::chrono::microseconds(s.verify_batch_window_us),
-      .max = static_cast<std::size_t>(s.verify_batch_max)});
+  service.pairing_batcher = std::make_shared<core::PairingBatcher>(
+      core::PairingBatchSettings{.window = std::chrono::microseconds(s.verify_batch_window_us),
+                                 .max = static_cast<std::size_t>(s.verify_batch_max)});
 
   const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;

@@ -821,8 +821,7 @@ Outcome<IssuerRoot> ProofService::check_root(const Client& client, const Circuit
                       "root of issuer " + circuit.issuer_name};
 }
 
-std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit,
-                                                    const VerifyInput& in,
+std::optional<ApiError> ProofService::check_pairing(const Circuit& circuit, const VerifyInput& in,
                                                     PairingBatcher::Pending& pending) const {
   if (!batcher_->verify(circuit.key, in.proof, in.publics, &pending)) {
     return ApiError{ErrorCode::kInvalidProof, "proof", "the Groth16 check fails"};
