@@ -384,6 +384,9 @@ const std::vector<SettingSpec>& setting_specs() {
            "deployment file's `chain_id` (CHAIN_UNAVAILABLE)"),
       integer("chain_check_timeout_ms", &S::chain_check_timeout_ms, "2000", 100, 60000, kServe,
               "time for one chain_check eth_call: connect, send, answer"),
+      integer("chain_check_concurrency", &S::chain_check_concurrency, "8", 1, 1024, kServe,
+              "chain_check calls running at once at most; an onchain verify beyond them is "
+              "CHAIN_UNAVAILABLE at once"),
       choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
              "lowest level of the JSON log lines written"),
       text("otlp_traces_endpoint", &S::otlp_traces_endpoint, "", kWebhooks,

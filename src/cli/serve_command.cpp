@@ -99,6 +99,7 @@ int serve(const Settings& s) {
   service.default_request_ttl_s = static_cast<std::int64_t>(s.request_ttl_seconds);
   const OnchainWiring onchain = onchain_wiring(s);
   service.chain_check = onchain.chain_check;
+  service.chain_check_concurrency = static_cast<std::uint32_t>(s.chain_check_concurrency);
 
   const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;

@@ -188,7 +188,15 @@ TEST_F(ConfigTest, chain_settings_are_checked_together_and_the_rpc_url_is_never_
   const Settings s = resolve_settings({}, std::nullopt);
   EXPECT_FALSE(s.chain_check);
   EXPECT_EQ(s.chain_check_timeout_ms, 2000u);
+  EXPECT_EQ(s.chain_check_concurrency, 8u);
   EXPECT_TRUE(s.chain_deployment.empty());
+  // chain_check_concurrency: 1 to 1024.
+  for (const char* value : {"0", "1025"}) {
+    EXPECT_EQ(error_of({{"chain_check_concurrency", value}}, false),
+              std::string("chain_check_concurrency: must be an integer from 1 to 1024, got '") +
+                  value + "' (from --chain-check-concurrency)");
+  }
+  EXPECT_EQ(error_of({{"chain_check_concurrency", "1024"}}, false), "");
 }
 
 TEST_F(ConfigTest, root_grace_seconds_has_a_maximum_of_a_day) {
