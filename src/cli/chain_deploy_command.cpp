@@ -216,6 +216,14 @@ int run_deploy(const DeployArgs& a) {
     return fail({"--insecure-development-keys", "refused with --database-url (production storage)"},
                 kExitMalformed);
   }
+  // Anyone can forge proofs for a development key: its verifiers, registered enabled, would
+  // accept them. Only on a local development chain (the node is held to --chain-id below).
+  if (a.insecure_development_keys && a.chain_id != 31337 && a.chain_id != 1337) {
+    return fail({"--insecure-development-keys",
+                 "refused on chain " + std::to_string(a.chain_id) +
+                     ": only on a local development chain (--chain-id 31337 or 1337)"},
+                kExitMalformed);
+  }
   {
     // Its directory must take the file now, not after every transaction has been sent.
     const std::filesystem::path out_dir = std::filesystem::path(a.out).has_parent_path()
@@ -445,7 +453,8 @@ void add_chain_deploy_command(CLI::App& chain_app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag(
       "--insecure-development-keys", a->insecure_development_keys,
-      "DEVELOPMENT ONLY: also deploy versions whose keys are not from a production ceremony");
+      "DEVELOPMENT ONLY: also deploy versions whose keys are not from a production ceremony "
+      "(--chain-id 31337 or 1337 only)");
   cmd->callback([a, &exit_code] { exit_code = run_deploy(*a); });
 }
 
