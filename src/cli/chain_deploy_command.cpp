@@ -133,6 +133,12 @@ std::vector<Planned> plan(const DeployArgs& a) {
     if (sha == c->sha256.end())
       throw std::runtime_error(c->claim_type + " " + c->version + ": no vkey digest");
     p.vkey_sha256 = sha->second;
+    // The bytes compiled are the ones the deployment file's digest describes: this read, not the
+    // catalog's earlier one, must match it (the server trusts the digest as "this very key").
+    if (auto same = chain::check_vkey_digest(c->claim_type, c->version, p.vkey_json, p.vkey_sha256);
+        !same) {
+      throw std::runtime_error(same.error().to_string());
+    }
     p.public_inputs = c->public_signals.size();
     p.small_inputs = chain::small_inputs_for(c->public_signals);
     p.contract_name = contract_name_of(c->claim_type, c->version);

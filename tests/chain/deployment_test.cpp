@@ -102,6 +102,22 @@ TEST(DeploymentFile, ParsingNamesTheMemberThatIsWrong) {
                                         "0x5fbdb2315678afecb367f032d93f642f64180aa3")));
 }
 
+TEST(DeploymentFile, TheVkeyDigestMustDescribeTheBytesCompiled) {
+  // sha256("abc"), FIPS 180-2 appendix B.1.
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  EXPECT_TRUE(check_vkey_digest("age_over_18", "1.0.0", "abc", abc));
+  const auto changed = check_vkey_digest("age_over_18", "1.0.0", "abd", abc);
+  ASSERT_FALSE(changed);
+  const std::string text = changed.error().to_string();
+  EXPECT_EQ(text.rfind("age_over_18 1.0.0: verification_key.json's SHA-256 is ", 0), 0u) << text;
+  EXPECT_NE(text.find("not the manifest's " + abc), std::string::npos) << text;
+  EXPECT_EQ(text.find('\n'), std::string::npos);  // one line
+  // The digest is compared as written: an uppercase manifest digest is no match for the bytes.
+  std::string upper = abc;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_FALSE(check_vkey_digest("age_over_18", "1.0.0", "abc", upper));
+}
+
 TEST_F(DeploymentFileOnDisk, WritesMode0644AtomicallyAndNeverOverwrites) {
   const mode_t old_mask = ::umask(077);
   const fs::path out = dir_ / "deployment.json";
