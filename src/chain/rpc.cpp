@@ -394,15 +394,29 @@ Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag) {
   return wei;
 }
 
+Result<std::uint64_t> NonceCounter::next(RpcClient& rpc, const Address& account) {
+  if (!next_) {
+    auto pending = rpc.transaction_count(account);
+    if (!pending) return pending.error();
+    next_ = *pending;
+  }
+  return *next_;
+}
+
+void NonceCounter::used() noexcept {
+  if (next_) ++*next_;
+}
+
 Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64_t chain_id,
-                              const Send& send, std::chrono::milliseconds wait) {
+                              const Send& send, std::chrono::milliseconds wait,
+                              NonceCounter& nonces) {
   const auto fail = [&](const Error& e) { return Error{send.label, e.to_string()}; };
   Eip1559Transaction tx;
   tx.chain_id = chain_id;
   tx.to = send.to;
   tx.data = send.data;
   tx.value = send.value;
-  auto nonce = rpc.transaction_count(key.address());
+  auto nonce = nonces.next(rpc, key.address());
   if (!nonce) return fail(nonce.error());
   tx.nonce = *nonce;
   if (send.gas_limit) {
@@ -433,6 +447,7 @@ Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64
   tx.max_fee_per_gas = 2 * base + *tip;
   auto sent = rpc.send_raw_transaction(tx.sign(key));
   if (!sent) return fail(sent.error());
+  nonces.used();
   auto receipt = rpc.wait_for_receipt(*sent, wait);
   if (!receipt) return fail(receipt.error());
   if (!receipt->success) {

@@ -2,8 +2,9 @@
 // src/chain/solidity_verifier.hpp), the CircuitRegistry and CredentialRootRegistry (sources built
 // into the binary), every version registered, the grace set, ownership handed to the timelock,
 // the result checked on chain, and the deployment file written (docs/onchain.md).
-// Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check);
-// 2 bad input (flags, key file, artifacts, compilation), before any transaction is sent.
+// Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check) or
+// another run holds the key's lock; 2 bad input (flags, key file, artifacts, compilation), before
+// any transaction is sent.
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "artifacts/filesystem_artifacts.hpp"
 #include "chain/deployment.hpp"
 #include "chain/governance_check.hpp"
+#include "chain/key_lock.hpp"
 #include "chain/registry_sources.hpp"
 #include "chain/rpc.hpp"
 #include "chain/solc.hpp"
@@ -152,7 +154,7 @@ class Deployer {
 
   chain::Result<chain::Receipt> send(chain::Send s) {
     s.max_fee_per_gas_cap = max_fee_;
-    auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_);
+    auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_, nonces_);
     if (r) {
       if (!first_block_) first_block_ = r->block_number;
       std::cerr << s.label << ": tx " << chain::to_hex(r->transaction_hash) << " (block "
@@ -187,6 +189,7 @@ class Deployer {
   std::uint64_t chain_id_;
   std::chrono::seconds wait_;
   std::uint64_t max_fee_;
+  chain::NonceCounter nonces_;  // read once, then counted: one nonce per transaction of the run
   std::optional<std::uint64_t> first_block_;
 };
 
@@ -243,6 +246,13 @@ int run_deploy(const DeployArgs& a) {
   }
   auto max_fee = chain::parse_gwei(a.max_fee_gwei, "--max-fee-gwei");
   if (!max_fee) return fail(max_fee.error(), kExitMalformed);
+  // One run per key for the whole run: a second one would sign the same nonces.
+  auto run_lock = chain::KeyLock::acquire(a.key_file);
+  if (!run_lock) {
+    return fail(run_lock.error().error, run_lock.error().reason == chain::KeyLockRefusal::kHeld
+                                            ? kExitInvalid
+                                            : kExitMalformed);
+  }
   auto key = chain::PrivateKey::from_file(a.key_file);
   if (!key) return fail(key.error(), kExitMalformed);
   std::vector<Planned> planned;

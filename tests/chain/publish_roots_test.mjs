@@ -231,6 +231,22 @@ test('a_tampered_feed_is_refused_and_nothing_is_proposed', async () => {
   assert.notEqual(capped.code, 0, capped.stdout + capped.stderr);
   assert.match(capped.stderr, /above the cap of 1000 wei \(--max-fee-gwei\); nothing signed/);
   assert.equal(await blockNumber(), height);
+  // another run holding this owner's key lock: refused at once, nothing sent (flock(1) holds
+  // "<key-file>.lock" with flock(2) while it runs the second publish-roots)
+  const locked = await new Promise((resolve, reject) => {
+    const child = spawn('flock', ['-n', `${keyFiles[0]}.lock`, bin, 'chain', 'publish-roots', '--rpc-url', anvil.url,
+      '--key-file', keyFiles[0], '--deployment', deploymentFile, '--issuer-feeds', feeds], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(locked.code, 1, locked.stdout + locked.stderr);
+  assert.equal(locked.stderr, `--key-file: another run holds ${keyFiles[0]}.lock\n`);
+  assert.equal(locked.stdout, '');
+  assert.equal(await blockNumber(), height);
   // the untampered feed is proposed as usual
   const ok = await publish(keyFiles[0]);
   assert.equal(ok.code, 0, ok.stderr);
