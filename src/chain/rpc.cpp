@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "chain/rpc_url.hpp"
 #include "chain/transaction.hpp"
 #include "net/http_exchange.hpp"
 #include "webhooks/url.hpp"
@@ -159,6 +160,7 @@ RpcClient& RpcClient::operator=(RpcClient&& o) noexcept {
 RpcClient::~RpcClient() = default;
 
 Result<RpcClient> RpcClient::open(std::string_view url, RpcSettings settings) {
+  if (auto problem = rpc_url_problem(url)) return Error{"RPC URL", std::move(*problem)};
   auto parsed = webhooks::parse_webhook_url(url);
   if (auto* problem = std::get_if<std::string>(&parsed)) return Error{"RPC URL", *problem};
   auto& u = std::get<webhooks::WebhookUrl>(parsed);

@@ -71,7 +71,8 @@ struct LogFilter {
 
 class RpcClient {
  public:
-  /// A client for an http:// or https:// node URL; the error names the URL's problem.
+  /// A client for an https:// node URL, or an http:// one on a loopback host (rpc_url_problem);
+  /// the error names the URL's problem.
   static Result<RpcClient> open(std::string_view url, RpcSettings settings = {});
 
   RpcClient(RpcClient&&) noexcept;

@@ -12,7 +12,7 @@ Result<std::unique_ptr<RpcChainPort>> RpcChainPort::open(const std::string& rpc_
   RpcSettings settings;
   settings.timeout = timeout;
   auto rpc = RpcClient::open(rpc_url, settings);
-  if (!rpc) return Error{"--rpc-url", rpc.error().to_string()};
+  if (!rpc) return Error{"--rpc-url", rpc.error().message};
   auto id = rpc->chain_id();
   if (!id) return Error{"--rpc-url", id.error().to_string()};
   return std::unique_ptr<RpcChainPort>(

@@ -19,6 +19,7 @@
 #include "chain/key_lock.hpp"
 #include "chain/registry_sources.hpp"
 #include "chain/rpc.hpp"
+#include "chain/rpc_url.hpp"
 #include "chain/solc.hpp"
 #include "chain/solidity_verifier.hpp"
 #include "cli/backends.hpp"
@@ -211,6 +212,8 @@ int fail(const chain::Error& e, int code) {
 
 int run_deploy(const DeployArgs& a) {
   // Input first: nothing is sent before every input (and the chain it goes to) has been checked.
+  if (auto problem = chain::rpc_url_problem(a.rpc_url))
+    return fail({"--rpc-url", *problem}, kExitMalformed);
   if (std::filesystem::exists(a.out)) {
     return fail({"--out " + a.out, "exists already; a deployment file is never overwritten"},
                 kExitMalformed);
@@ -264,7 +267,7 @@ int run_deploy(const DeployArgs& a) {
 
   // The chain: the right one, and the governance present on it.
   auto rpc = chain::RpcClient::open(a.rpc_url);
-  if (!rpc) return fail(rpc.error(), kExitMalformed);
+  if (!rpc) return fail({"--rpc-url", rpc.error().message}, kExitMalformed);
   auto chain_id = rpc->chain_id();
   if (!chain_id) return fail(chain_id.error(), kExitInvalid);
   if (a.chain_id != *chain_id) {
@@ -419,7 +422,9 @@ void add_chain_deploy_command(CLI::App& chain_app, int& exit_code) {
   CLI::App* cmd = chain_app.add_subcommand(
       "deploy",
       "Deploy the verifiers of the enabled circuits and the registries, owned by the timelock.");
-  cmd->add_option("--rpc-url", a->rpc_url, "the chain's JSON-RPC URL (http or https)")->required();
+  cmd->add_option("--rpc-url", a->rpc_url,
+                  "the chain's JSON-RPC URL (https, or http to a loopback host)")
+      ->required();
   cmd->add_option("--key-file", a->key_file, "the deployer's private key: 64 hex digits, mode 0600")
       ->required();
   cmd->add_option("--artifacts", a->artifacts,

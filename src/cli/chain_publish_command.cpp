@@ -12,6 +12,7 @@
 #include "chain/key_lock.hpp"
 #include "chain/root_publisher.hpp"
 #include "chain/rpc_chain_port.hpp"
+#include "chain/rpc_url.hpp"
 #include "cli/commands.hpp"
 #include "feed/feed_reader.hpp"
 
@@ -35,6 +36,10 @@ json::object step_json(const chain::PublishStep& s) {
 }
 
 int run_publish(const PublishOptions& o) {
+  if (auto problem = chain::rpc_url_problem(o.rpc_url)) {
+    std::cerr << "--rpc-url: " << *problem << "\n";
+    return kExitMalformed;
+  }
   auto sources = feed::parse_feed_sources(o.issuer_feeds);
   if (!sources) {
     std::cerr << "--issuer-feeds: " << sources.error() << "\n";
@@ -119,7 +124,8 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
       "publish-roots",
       "Propose the issuers' new feed roots to the root registry through the Safe and the "
       "timelock");
-  cmd->add_option("--rpc-url", opts->rpc_url, "the chain node's JSON-RPC URL (http or https)")
+  cmd->add_option("--rpc-url", opts->rpc_url,
+                  "the chain node's JSON-RPC URL (https, or http to a loopback host)")
       ->required();
   cmd->add_option("--key-file", opts->key_file,
                   "this Safe owner's private key: 64 hex digits, mode 0600")

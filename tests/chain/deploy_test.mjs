@@ -219,6 +219,10 @@ test('deploy_refuses_at_once_while_another_run_holds_the_key_lock', async () => 
 
 test('deploy_refuses_the_wrong_chain_and_an_unreachable_node', async () => {
   await refusedBeforeSending({ '--chain-id': '1' }, 1, /--chain-id: the node at .* is chain 31337, not 1/);
+  // plain http only to a loopback node, and the URL (a provider's key in its path) never printed
+  const plain = await refusedBeforeSending({ '--rpc-url': 'http://node.example:8545/v3/SECRETKEY' }, 2,
+    /^chain deploy: --rpc-url: http:\/\/ is accepted only for a loopback host \(127\.0\.0\.0\/8, ::1, localhost\); use https:\/\/ for any other node\n$/);
+  assert.doesNotMatch(plain.stderr, /SECRETKEY/);
   const r = proofgate(deployArgs({ '--rpc-url': 'http://127.0.0.1:1' }));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /eth_chainId: connection refused/);

@@ -266,6 +266,11 @@ test('bad_inputs_are_refused_with_a_clear_error', async () => {
   assert.equal(l.code, 2);
   assert.match(l.stderr, /loose\.key/);
   assert.doesNotMatch(l.stderr, new RegExp(devKeys[1].slice(2, 20)));
+  // plain http to a node that is not this machine's
+  const plain = await run(['chain', 'publish-roots', '--rpc-url', 'http://node.example:8545/v3/SECRETKEY', '--key-file', keyFiles[0],
+    '--deployment', deploymentFile, '--issuer-feeds', feeds]);
+  assert.equal(plain.code, 2);
+  assert.equal(plain.stderr, '--rpc-url: http:// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost); use https:// for any other node\n');
   // a malformed feed setting
   const f = await publish(keyFiles[0], 'moha|not a url|x');
   assert.equal(f.code, 2);
