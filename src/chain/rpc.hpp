@@ -141,6 +141,12 @@ class NonceCounter {
   std::optional<std::uint64_t> next_;
 };
 
+/// The fee cap per gas an EIP-1559 transaction signs: 2 * base_fee + tip, in checked 64-bit
+/// arithmetic. An Error naming `label` when the sum does not fit in 64 bits (a node's absurd base
+/// fee), or when the tip or the sum is above `cap` (--max-fee-gwei); nothing is signed then.
+Result<std::uint64_t> max_fee_per_gas(std::uint64_t base_fee, std::uint64_t tip, std::uint64_t cap,
+                                      std::string_view label);
+
 /// eth_call of a view function at `to`, its answer decoded strictly as the tuple `returns`
 /// (for example "(address,bool)"); an error names the signature.
 Result<std::vector<AbiValue>> call_view(RpcClient& rpc, const Address& to,
@@ -153,7 +159,7 @@ Result<std::vector<AbiValue>> call_view(RpcClient& rpc, const Address& to,
 Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag);
 
 /// Builds an EIP-1559 transaction from `key` (nonce from `nonces`, tip from
-/// eth_maxPriorityFeePerGas, fee cap 2 * base fee + tip, both at most send.max_fee_per_gas_cap or
+/// eth_maxPriorityFeePerGas, fee cap max_fee_per_gas(base fee, tip, send.max_fee_per_gas_cap) or
 /// refused before signing), signs, sends and waits up to `wait` for
 /// its receipt. A reverted receipt (status 0) is an Error naming the label and the tx hash.
 Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64_t chain_id,

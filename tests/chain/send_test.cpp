@@ -1,5 +1,6 @@
-// send_and_wait against a loopback node that answers each JSON-RPC method from the test's table:
-// a run reads its nonce once and counts on (review F6).
+// send_and_wait's nonce and fee against a loopback node that answers each JSON-RPC method from
+// the test's table: a run reads its nonce once and counts on (review F6), and the fee cap
+// 2 * base fee + tip is computed without wrapping and refused above the cap (review F14).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -157,6 +158,68 @@ TEST(RpcSendAndWait, ReadsTheNonceOnceAndCountsOnWithinARun) {
   NonceCounter next_run;
   ASSERT_TRUE(send_and_wait(rpc, key, 31337, {to, {}, {}, 21000, "send"}, 5s, next_run));
   EXPECT_EQ(node.count("eth_getTransactionCount"), 2u);
+}
+
+TEST(RpcSendAndWait, ABaseFeeWhoseDoubleWrapsSignsNothing) {
+  // 2^63: doubled in 64 bits it would wrap to 0 and sign a fee cap of just the tip.
+  TableNode node([](const std::string& m, const json::array& p) {
+    return mining_node(m, p, "0x8000000000000000");
+  });
+  auto rpc = node.client();
+  NonceCounter nonces;
+  Send s{std::nullopt, {0x00}, {}, 100000, "deploy X"};
+  s.max_fee_per_gas_cap = std::numeric_limits<std::uint64_t>::max();
+  const auto r = send_and_wait(rpc, test_key(), 31337, s, 5s, nonces);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().to_string().find("does not fit in 64 bits"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_EQ(r.error().what, "deploy X");
+  EXPECT_EQ(node.count("eth_sendRawTransaction"), 0u);
+}
+
+TEST(RpcSendAndWait, AGasEstimateWithNoRoomForTheMarginSignsNothing) {
+  TableNode node([](const std::string& m, const json::array& p) {
+    if (m == "eth_estimateGas") return json::value("0xfffffffffffffff0");
+    return mining_node(m, p, "0x5");
+  });
+  auto rpc = node.client();
+  NonceCounter nonces;
+  const auto r = send_and_wait(rpc, test_key(), 31337,
+                               {std::nullopt, {0x00}, {}, std::nullopt, "deploy X"}, 5s, nonces);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().to_string().find("no room for the 20 % margin"), std::string::npos)
+      << r.error().to_string();
+  EXPECT_EQ(node.count("eth_sendRawTransaction"), 0u);
+}
+
+TEST(RpcMaxFeePerGas, IsTwiceTheBaseFeePlusTheTipWithinTheCap) {
+  EXPECT_EQ(max_fee_per_gas(10, 3, 23, "t").value(), 23u);  // exactly the cap
+  EXPECT_EQ(max_fee_per_gas(0, 0, 1, "t").value(), 0u);
+  const auto above = max_fee_per_gas(10, 3, 22, "t");
+  ASSERT_FALSE(above);
+  EXPECT_NE(above.error().message.find("23 wei per gas, above the cap of 22"), std::string::npos)
+      << above.error().message;
+  const auto tip = max_fee_per_gas(0, 23, 22, "t");
+  ASSERT_FALSE(tip);
+  EXPECT_NE(tip.error().message.find("priority fee"), std::string::npos) << tip.error().message;
+}
+
+TEST(RpcMaxFeePerGas, RefusesEverySumBeyond64BitsInsteadOfWrapping) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  constexpr std::uint64_t kHalf = kMax / 2;  // 2^63 - 1: doubled, 2^64 - 2
+  // The largest sums that fit.
+  EXPECT_EQ(max_fee_per_gas(kHalf, 1, kMax, "t").value(), kMax);
+  EXPECT_EQ(max_fee_per_gas(0, kMax, kMax, "t").value(), kMax);
+  // One more wraps: refused, naming the overflow, whatever the cap.
+  using Pair = std::pair<std::uint64_t, std::uint64_t>;
+  for (const auto& [base, tip] :
+       {Pair{kHalf, 2}, Pair{kHalf + 1, 0}, Pair{kMax, 0}, Pair{kMax, kMax}, Pair{1, kMax}}) {
+    const auto r = max_fee_per_gas(base, tip, kMax, "publish");
+    ASSERT_FALSE(r) << base << " " << tip;
+    EXPECT_EQ(r.error().what, "publish");
+    EXPECT_NE(r.error().message.find("does not fit in 64 bits; nothing signed"), std::string::npos)
+        << r.error().message;
+  }
 }
 
 }  // namespace
