@@ -419,6 +419,18 @@ test('governance_cli_deploys_a_safe_and_timelock_and_refuses_a_loose_key_file', 
     const d = bad(['--min-delay', '-1']);
     assert.equal(d.status, 2);
     assert.match(d.stderr, /--min-delay/);
+    // plain http to a node that is not this machine's (as the proofgate chain commands)
+    const plainArgs = [...args];
+    plainArgs[plainArgs.indexOf('--rpc-url') + 1] = 'http://node.example:8545/v3/SECRETKEY';
+    const p = spawnSync(process.execPath, plainArgs, { encoding: 'utf8' });
+    assert.equal(p.status, 2);
+    assert.equal(p.stderr, '--rpc-url: http:// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost); use https:// for any other node\n');
+    for (const ok of ['http://127.0.0.1:8545', 'http://[::1]:8545', 'http://localhost:1', 'https://node.example/v3/K']) {
+      assert.equal(gov.rpcUrlProblem(ok), null, ok);
+    }
+    for (const no of ['http://128.0.0.1', 'http://[::2]:1', 'http://anvil:8545', 'http://localhost.example', 'ftp://127.0.0.1']) {
+      assert.notEqual(gov.rpcUrlProblem(no), null, no);
+    }
     // a key file readable by others is refused, and the key is not printed
     fs.chmodSync(key, 0o644);
     const loose = spawnSync(process.execPath, args, { encoding: 'utf8' });
