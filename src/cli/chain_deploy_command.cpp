@@ -2,8 +2,9 @@
 // src/chain/solidity_verifier.hpp), the CircuitRegistry and CredentialRootRegistry (sources built
 // into the binary), every version registered, the grace set, ownership handed to the timelock,
 // the result checked on chain, and the deployment file written (docs/onchain.md).
-// Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check);
-// 2 bad input (flags, key file, artifacts, compilation), before any transaction is sent.
+// Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check) or
+// another run holds the key's lock; 2 bad input (flags, key file, artifacts, compilation), before
+// any transaction is sent.
 #include <unistd.h>
 
 #include <chrono>
@@ -15,8 +16,10 @@
 #include "artifacts/filesystem_artifacts.hpp"
 #include "chain/deployment.hpp"
 #include "chain/governance_check.hpp"
+#include "chain/key_lock.hpp"
 #include "chain/registry_sources.hpp"
 #include "chain/rpc.hpp"
+#include "chain/rpc_url.hpp"
 #include "chain/solc.hpp"
 #include "chain/solidity_verifier.hpp"
 #include "cli/backends.hpp"
@@ -158,7 +161,7 @@ class Deployer {
 
   chain::Result<chain::Receipt> send(chain::Send s) {
     s.max_fee_per_gas_cap = max_fee_;
-    auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_);
+    auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_, nonces_);
     if (r) {
       if (!first_block_) first_block_ = r->block_number;
       std::cerr << s.label << ": tx " << chain::to_hex(r->transaction_hash) << " (block "
@@ -193,6 +196,7 @@ class Deployer {
   std::uint64_t chain_id_;
   std::chrono::seconds wait_;
   std::uint64_t max_fee_;
+  chain::NonceCounter nonces_;  // read once, then counted: one nonce per transaction of the run
   std::optional<std::uint64_t> first_block_;
 };
 
@@ -214,6 +218,8 @@ int fail(const chain::Error& e, int code) {
 
 int run_deploy(const DeployArgs& a) {
   // Input first: nothing is sent before every input (and the chain it goes to) has been checked.
+  if (auto problem = chain::rpc_url_problem(a.rpc_url))
+    return fail({"--rpc-url", *problem}, kExitMalformed);
   if (std::filesystem::exists(a.out)) {
     return fail({"--out " + a.out, "exists already; a deployment file is never overwritten"},
                 kExitMalformed);
@@ -257,6 +263,13 @@ int run_deploy(const DeployArgs& a) {
   }
   auto max_fee = chain::parse_gwei(a.max_fee_gwei, "--max-fee-gwei");
   if (!max_fee) return fail(max_fee.error(), kExitMalformed);
+  // One run per key for the whole run: a second one would sign the same nonces.
+  auto run_lock = chain::KeyLock::acquire(a.key_file);
+  if (!run_lock) {
+    return fail(run_lock.error().error, run_lock.error().reason == chain::KeyLockRefusal::kHeld
+                                            ? kExitInvalid
+                                            : kExitMalformed);
+  }
   auto key = chain::PrivateKey::from_file(a.key_file);
   if (!key) return fail(key.error(), kExitMalformed);
   std::vector<Planned> planned;
@@ -268,7 +281,7 @@ int run_deploy(const DeployArgs& a) {
 
   // The chain: the right one, and the governance present on it.
   auto rpc = chain::RpcClient::open(a.rpc_url);
-  if (!rpc) return fail(rpc.error(), kExitMalformed);
+  if (!rpc) return fail({"--rpc-url", rpc.error().message}, kExitMalformed);
   auto chain_id = rpc->chain_id();
   if (!chain_id) return fail(chain_id.error(), kExitInvalid);
   if (a.chain_id != *chain_id) {
@@ -423,7 +436,9 @@ void add_chain_deploy_command(CLI::App& chain_app, int& exit_code) {
   CLI::App* cmd = chain_app.add_subcommand(
       "deploy",
       "Deploy the verifiers of the enabled circuits and the registries, owned by the timelock.");
-  cmd->add_option("--rpc-url", a->rpc_url, "the chain's JSON-RPC URL (http or https)")->required();
+  cmd->add_option("--rpc-url", a->rpc_url,
+                  "the chain's JSON-RPC URL (https, or http to a loopback host)")
+      ->required();
   cmd->add_option("--key-file", a->key_file, "the deployer's private key: 64 hex digits, mode 0600")
       ->required();
   cmd->add_option("--artifacts", a->artifacts,
