@@ -3,52 +3,46 @@
 // 2 * base fee + tip is computed without wrapping and refused above the cap (review F14).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "chain/rpc.hpp"
 #include "chain/transaction.hpp"
+#include "stub_node.hpp"
 
 namespace pg::chain {
 namespace {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-/// Answers every request (one per connection, as net::exchange sends them) with
-/// `answer(method, params)` as the result; keeps the methods and params it was asked.
+/// Answers every request with `answer(method, params)` as the result (tests/chain/stub_node.hpp);
+/// keeps the methods and params it was asked.
 class TableNode {
  public:
   using Answer = std::function<json::value(const std::string&, const json::array&)>;
 
   explicit TableNode(Answer answer)
-      : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~TableNode() {
-    stop_ = true;
-    boost::system::error_code ec;
-    tcp::socket wake(io_);
-    wake.connect(acceptor_.local_endpoint(), ec);  // unblocks accept()
-    thread_.join();
-  }
+      : node_([answer = std::move(answer)](const std::string& method, const json::value& params) {
+          return testing::StubNode::Reply{json::serialize(answer(method, params.as_array()))};
+        }) {}
 
   RpcClient client() const {
-    return RpcClient::open("http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()))
-        .value();
+    std::string url = node_.url();
+    url.pop_back();  // no path
+    return RpcClient::open(url).value();
   }
   std::vector<std::pair<std::string, json::array>> asked() const {
-    std::lock_guard lock(mutex_);
-    return asked_;
+    std::vector<std::pair<std::string, json::array>> out;
+    for (const std::string& body : node_.requests()) {
+      const json::object request = json::parse(body).as_object();
+      out.emplace_back(std::string(request.at("method").as_string()),
+                       request.at("params").as_array());
+    }
+    return out;
   }
   std::size_t count(const std::string& method) const {
     std::size_t n = 0;
@@ -57,49 +51,7 @@ class TableNode {
   }
 
  private:
-  void serve() {
-    for (;;) {
-      boost::system::error_code ec;
-      tcp::socket socket = acceptor_.accept(ec);
-      if (stop_ || ec) return;
-      asio::streambuf buffer;
-      const std::size_t head_size = asio::read_until(socket, buffer, "\r\n\r\n", ec);
-      if (ec) continue;
-      std::string all(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
-      const std::string head = all.substr(0, head_size);
-      std::size_t length = 0;
-      if (const auto at = head.find("Content-Length: "); at != std::string::npos)
-        length = std::stoul(head.substr(at + 16));
-      if (all.size() - head_size < length) {
-        asio::read(socket, buffer, asio::transfer_exactly(length - (all.size() - head_size)), ec);
-        all.assign(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
-      }
-      const json::value request = json::parse(all.substr(head_size));
-      const std::string method(request.at("method").as_string());
-      const json::array params = request.at("params").as_array();
-      {
-        std::lock_guard lock(mutex_);
-        asked_.emplace_back(method, params);
-      }
-      const json::object reply{
-          {"jsonrpc", "2.0"}, {"id", request.at("id")}, {"result", answer_(method, params)}};
-      const std::string body = json::serialize(reply);
-      const std::string answer =
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-          "Connection: close\r\nContent-Length: " +
-          std::to_string(body.size()) + "\r\n\r\n" + body;
-      asio::write(socket, asio::buffer(answer), ec);
-      socket.shutdown(tcp::socket::shutdown_send, ec);
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  Answer answer_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mutex_;
-  std::vector<std::pair<std::string, json::array>> asked_;
+  testing::StubNode node_;
 };
 
 // anvil's first development key (public, documented test key).
