@@ -2,7 +2,7 @@
 // Each issuer's credential root chain on chain, under the rules the verifier applies to an issuer's
 // signed root feed (docs/issuers.md): seq without gaps, prevRoot the current root, a root the issuer
 // ever had never accepted again (a revocation cannot be undone), and a replaced root accepted for
-// graceSeconds after it was replaced.
+// the grace in force when it was replaced.
 pragma solidity ^0.8.20;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
@@ -20,11 +20,13 @@ contract CredentialRootRegistry is Ownable {
         uint64 publishedAt;
     }
 
-    /// seen: the root was this issuer's at some point; replacedAt: when it stopped being current
-    /// (0 while current). One slot per (issuer, root).
+    /// seen: the root was this issuer's at some point; acceptedUntil: the first second it is no
+    /// longer accepted, fixed when it is replaced (replacement time + the grace then), 0 while
+    /// current. Fixing it then keeps a later, longer grace from accepting a root again whose grace
+    /// had already ended (a revocation undone). One slot per (issuer, root).
     struct RootInfo {
         bool seen;
-        uint64 replacedAt;
+        uint64 acceptedUntil;
     }
 
     mapping(bytes32 => Current) private currents;
@@ -51,7 +53,7 @@ contract CredentialRootRegistry is Ownable {
 
     /// Appends the issuer's next root: seq = current seq + 1 (the first root has seq 1 and
     /// prevRoot 0, as the feed's first entry), prevRoot = the current root, root never seen for
-    /// this issuer. The replaced root stays accepted for graceSeconds from now.
+    /// this issuer. The replaced root stays accepted for the current graceSeconds from now.
     function publishRoot(bytes32 issuer, uint64 seq, uint256 root, uint256 prevRoot) external onlyOwner {
         if (root == 0) revert RootZero();
         if (root >= SNARK_SCALAR_FIELD) revert RootNotInField(root);
@@ -61,7 +63,8 @@ contract CredentialRootRegistry is Ownable {
         RootInfo storage info = roots[issuer][root];
         if (info.seen) revert RootAlreadySeen(root);
         info.seen = true;
-        if (cur.root != 0) roots[issuer][cur.root].replacedAt = uint64(block.timestamp);
+        // block.timestamp + graceSeconds < 2^64 until the year 584 billion; checked all the same.
+        if (cur.root != 0) roots[issuer][cur.root].acceptedUntil = uint64(block.timestamp) + graceSeconds;
         cur.root = root;
         cur.seq = seq;
         cur.publishedAt = uint64(block.timestamp);
@@ -69,7 +72,7 @@ contract CredentialRootRegistry is Ownable {
     }
 
     /// Sets how long a replaced root stays accepted, 0 (only the current root) to MAX_GRACE_SECONDS.
-    /// It applies to roots already replaced too, as the server's setting does.
+    /// It applies to replacements from now on: a root already replaced keeps the grace it got.
     function setGraceSeconds(uint64 seconds_) external onlyOwner {
         if (seconds_ > MAX_GRACE_SECONDS) revert GraceTooLong(seconds_, MAX_GRACE_SECONDS);
         emit GraceSecondsUpdated(graceSeconds, seconds_);
@@ -82,11 +85,12 @@ contract CredentialRootRegistry is Ownable {
         return (cur.root, cur.seq, cur.publishedAt);
     }
 
-    /// True when root is the issuer's current root, or was replaced less than graceSeconds ago.
+    /// True when root is the issuer's current root, or was replaced less than the grace in force at
+    /// its replacement ago. With grace 0 at the replacement, acceptedUntil is the replacement time
+    /// itself, never after block.timestamp.
     function isAcceptedRoot(bytes32 issuer, uint256 root) external view returns (bool) {
         if (root == 0) return false;
         if (root == currents[issuer].root) return true;
-        RootInfo storage info = roots[issuer][root];
-        return info.replacedAt != 0 && block.timestamp - info.replacedAt < graceSeconds;
+        return block.timestamp < roots[issuer][root].acceptedUntil;
     }
 }

@@ -270,6 +270,23 @@ export function readKeyFile(file) {
   return hex;
 }
 
+/// The proofgate chain commands' rule (src/chain/rpc_url.hpp): https anywhere, plain http only to
+/// a loopback host (127.0.0.0/8, ::1, localhost). Returns the problem, or null.
+export function rpcUrlProblem(text) {
+  let u;
+  try {
+    u = new URL(text);
+  } catch {
+    return 'not a URL';
+  }
+  if (u.protocol === 'https:') return null;
+  if (u.protocol !== 'http:') return 'http or https only';
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (host === 'localhost' || host === '::1' || (v4 && v4.slice(1).every((o) => Number(o) <= 255))) return null;
+  return 'http:// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost); use https:// for any other node';
+}
+
 async function main(argv) {
   const [cmd, ...rest] = argv;
   if (cmd !== 'deploy') {
@@ -284,6 +301,8 @@ async function main(argv) {
   try {
     args = parseArgs(rest);
     for (const k of ['rpc-url', 'key-file', 'owners', 'min-delay']) if (!args[k]) throw new Error(`--${k} is required`);
+    const urlProblem = rpcUrlProblem(args['rpc-url']);
+    if (urlProblem) throw new Error(`--rpc-url: ${urlProblem}`);
     owners = args.owners.split(',').map((o, i) => {
       try {
         return ethers.getAddress(o.trim());

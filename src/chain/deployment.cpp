@@ -2,6 +2,7 @@
 #include "chain/deployment.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +168,26 @@ Result<Deployment> parse_deployment(std::string_view text) {
     d.verifiers.push_back(std::move(dv));
   }
   return d;
+}
+
+Result<Ok> check_vkey_digest(std::string_view claim_type, std::string_view version,
+                             std::string_view vkey_json, std::string_view vkey_sha256) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(vkey_json.data(), vkey_json.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    return Error{std::string(claim_type) + " " + std::string(version), "SHA-256 failed"};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  if (hex != vkey_sha256) {
+    return Error{std::string(claim_type) + " " + std::string(version),
+                 "verification_key.json's SHA-256 is " + hex + ", not the manifest's " +
+                     std::string(vkey_sha256) + " (changed since the catalog checked it)"};
+  }
+  return Ok{};
 }
 
 Result<Deployment> read_deployment_file(const std::string& path) {

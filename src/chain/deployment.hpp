@@ -41,6 +41,13 @@ std::string deployment_to_json(const Deployment& d);
 /// name the member ("verifiers[2].address").
 Result<Deployment> parse_deployment(std::string_view text);
 
+/// `vkey_json` (the verification_key.json bytes a verifier is generated from) against
+/// `vkey_sha256`, the digest checked on an earlier read and recorded in the deployment file: a
+/// mismatch (the file changed in between) is refused, the error naming the claim type and
+/// version, so the recorded digest always describes the bytes compiled.
+Result<Ok> check_vkey_digest(std::string_view claim_type, std::string_view version,
+                             std::string_view vkey_json, std::string_view vkey_sha256);
+
 /// Reads and parses `path`; errors name the path.
 Result<Deployment> read_deployment_file(const std::string& path);
 

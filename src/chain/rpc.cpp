@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/json.hpp>
+#include <limits>
 #include <thread>
 
+#include "chain/rpc_url.hpp"
 #include "chain/transaction.hpp"
 #include "net/http_exchange.hpp"
 #include "webhooks/url.hpp"
@@ -159,6 +161,7 @@ RpcClient& RpcClient::operator=(RpcClient&& o) noexcept {
 RpcClient::~RpcClient() = default;
 
 Result<RpcClient> RpcClient::open(std::string_view url, RpcSettings settings) {
+  if (auto problem = rpc_url_problem(url)) return Error{"RPC URL", std::move(*problem)};
   auto parsed = webhooks::parse_webhook_url(url);
   if (auto* problem = std::get_if<std::string>(&parsed)) return Error{"RPC URL", *problem};
   auto& u = std::get<webhooks::WebhookUrl>(parsed);
@@ -394,15 +397,54 @@ Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag) {
   return wei;
 }
 
+Result<std::uint64_t> NonceCounter::next(RpcClient& rpc, const Address& account) {
+  if (!next_) {
+    auto pending = rpc.transaction_count(account);
+    if (!pending) return pending.error();
+    next_ = *pending;
+  }
+  return *next_;
+}
+
+void NonceCounter::used() noexcept {
+  if (next_) ++*next_;
+}
+
+Result<std::uint64_t> max_fee_per_gas(std::uint64_t base_fee, std::uint64_t tip, std::uint64_t cap,
+                                      std::string_view label) {
+  // The node's suggestion is not trusted: the sum in checked arithmetic, then within the cap.
+  std::uint64_t twice = 0;
+  std::uint64_t sum = 0;
+  if (__builtin_mul_overflow(base_fee, std::uint64_t{2}, &twice) ||
+      __builtin_add_overflow(twice, tip, &sum)) {
+    return Error{std::string(label), "the fee cap 2 x base fee " + std::to_string(base_fee) +
+                                         " + tip " + std::to_string(tip) +
+                                         " wei per gas does not fit in 64 bits; nothing signed"};
+  }
+  const auto refused = [&](const std::string& what, std::uint64_t amount) {
+    return Error{std::string(label), "the node suggests " + what + " " + std::to_string(amount) +
+                                         " wei per gas, above the cap of " + std::to_string(cap) +
+                                         " wei (--max-fee-gwei); nothing signed"};
+  };
+  if (tip > cap) return refused("a priority fee (tip) of", tip);
+  if (sum > cap) {
+    return refused("a fee cap of 2 x base fee " + std::to_string(base_fee) + " + tip " +
+                       std::to_string(tip) + " =",
+                   sum);
+  }
+  return sum;
+}
+
 Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64_t chain_id,
-                              const Send& send, std::chrono::milliseconds wait) {
+                              const Send& send, std::chrono::milliseconds wait,
+                              NonceCounter& nonces) {
   const auto fail = [&](const Error& e) { return Error{send.label, e.to_string()}; };
   Eip1559Transaction tx;
   tx.chain_id = chain_id;
   tx.to = send.to;
   tx.data = send.data;
   tx.value = send.value;
-  auto nonce = rpc.transaction_count(key.address());
+  auto nonce = nonces.next(rpc, key.address());
   if (!nonce) return fail(nonce.error());
   tx.nonce = *nonce;
   if (send.gas_limit) {
@@ -410,6 +452,9 @@ Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64
   } else {
     auto gas = rpc.estimate_gas({key.address(), send.to, send.data, send.value});
     if (!gas) return fail(gas.error());
+    if (*gas > std::numeric_limits<std::uint64_t>::max() - *gas / 5)
+      return Error{send.label, "eth_estimateGas: " + std::to_string(*gas) +
+                                   " gas leaves no room for the 20 % margin"};
     tx.gas_limit = *gas + *gas / 5;
   }
   auto block = rpc.latest_block();
@@ -417,22 +462,14 @@ Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64
   if (!block->base_fee_per_gas) return Error{send.label, "the chain has no EIP-1559 base fee"};
   auto tip = rpc.max_priority_fee_per_gas();
   if (!tip) return fail(tip.error());
-  // The node's suggestion is not trusted: both numbers within the cap, in checked arithmetic.
-  const std::uint64_t cap = send.max_fee_per_gas_cap;
-  const std::uint64_t base = *block->base_fee_per_gas;
-  const auto refused = [&](const std::string& what, const std::string& amount) {
-    return Error{send.label, "the node suggests " + what + " " + amount +
-                                 " wei per gas, above the cap of " + std::to_string(cap) +
-                                 " wei (--max-fee-gwei); nothing signed"};
-  };
-  if (*tip > cap) return refused("a priority fee (tip) of", std::to_string(*tip));
-  if (base > (cap - *tip) / 2)
-    return refused("a fee cap of 2 x base fee " + std::to_string(base) + " + tip",
-                   std::to_string(*tip));
+  auto fee_cap =
+      max_fee_per_gas(*block->base_fee_per_gas, *tip, send.max_fee_per_gas_cap, send.label);
+  if (!fee_cap) return fee_cap.error();
   tx.max_priority_fee_per_gas = *tip;
-  tx.max_fee_per_gas = 2 * base + *tip;
+  tx.max_fee_per_gas = *fee_cap;
   auto sent = rpc.send_raw_transaction(tx.sign(key));
   if (!sent) return fail(sent.error());
+  nonces.used();
   auto receipt = rpc.wait_for_receipt(*sent, wait);
   if (!receipt) return fail(receipt.error());
   if (!receipt->success) {

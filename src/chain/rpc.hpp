@@ -71,7 +71,8 @@ struct LogFilter {
 
 class RpcClient {
  public:
-  /// A client for an http:// or https:// node URL; the error names the URL's problem.
+  /// A client for an https:// node URL, or an http:// one on a loopback host (rpc_url_problem);
+  /// the error names the URL's problem.
   static Result<RpcClient> open(std::string_view url, RpcSettings settings = {});
 
   RpcClient(RpcClient&&) noexcept;
@@ -125,8 +126,27 @@ struct Send {
   std::uint64_t max_fee_per_gas_cap = 500'000'000'000;  // 500 gwei
 };
 
-/// A --max-fee-gwei value ("500", "0.000001": at most 9 decimals) in wei; above 0 and within 64
-/// bits, or an Error naming `flag`.
+/// The nonces one run signs with: the first read from the node (eth_getTransactionCount at
+/// "pending") before the run's first transaction, each next one counted here, so a run never
+/// signs a nonce again that its own transaction still waits on. The run's KeyLock keeps other runs
+/// with the key from taking nonces meanwhile.
+class NonceCounter {
+ public:
+  /// The nonce for the next transaction of `account`: read from the node the first time only.
+  Result<std::uint64_t> next(RpcClient& rpc, const Address& account);
+  /// The transaction signed with next()'s nonce reached the node: the one after it is next.
+  void used() noexcept;
+
+ private:
+  std::optional<std::uint64_t> next_;
+};
+
+/// The fee cap per gas an EIP-1559 transaction signs: 2 * base_fee + tip, in checked 64-bit
+/// arithmetic. An Error naming `label` when the sum does not fit in 64 bits (a node's absurd base
+/// fee), or when the tip or the sum is above `cap` (--max-fee-gwei); nothing is signed then.
+Result<std::uint64_t> max_fee_per_gas(std::uint64_t base_fee, std::uint64_t tip, std::uint64_t cap,
+                                      std::string_view label);
+
 /// eth_call of a view function at `to`, its answer decoded strictly as the tuple `returns`
 /// (for example "(address,bool)"); an error names the signature.
 Result<std::vector<AbiValue>> call_view(RpcClient& rpc, const Address& to,
@@ -134,13 +154,16 @@ Result<std::vector<AbiValue>> call_view(RpcClient& rpc, const Address& to,
                                         const std::vector<AbiValue>& args,
                                         std::string_view returns);
 
+/// A --max-fee-gwei value ("500", "0.000001": at most 9 decimals) in wei; above 0 and within 64
+/// bits, or an Error naming `flag`.
 Result<std::uint64_t> parse_gwei(std::string_view text, std::string_view flag);
 
-/// Builds an EIP-1559 transaction from `key` (nonce at "pending", tip from
-/// eth_maxPriorityFeePerGas, fee cap 2 * base fee + tip, both at most send.max_fee_per_gas_cap or
+/// Builds an EIP-1559 transaction from `key` (nonce from `nonces`, tip from
+/// eth_maxPriorityFeePerGas, fee cap max_fee_per_gas(base fee, tip, send.max_fee_per_gas_cap) or
 /// refused before signing), signs, sends and waits up to `wait` for
 /// its receipt. A reverted receipt (status 0) is an Error naming the label and the tx hash.
 Result<Receipt> send_and_wait(RpcClient& rpc, const PrivateKey& key, std::uint64_t chain_id,
-                              const Send& send, std::chrono::milliseconds wait);
+                              const Send& send, std::chrono::milliseconds wait,
+                              NonceCounter& nonces);
 
 }  // namespace pg::chain

@@ -12,7 +12,7 @@ Result<std::unique_ptr<RpcChainPort>> RpcChainPort::open(const std::string& rpc_
   RpcSettings settings;
   settings.timeout = timeout;
   auto rpc = RpcClient::open(rpc_url, settings);
-  if (!rpc) return Error{"--rpc-url", rpc.error().to_string()};
+  if (!rpc) return Error{"--rpc-url", rpc.error().message};
   auto id = rpc->chain_id();
   if (!id) return Error{"--rpc-url", id.error().to_string()};
   return std::unique_ptr<RpcChainPort>(
@@ -33,7 +33,7 @@ Result<Hash32> RpcChainPort::transact(const Address& to, const Bytes& data) {
   send.data = data;
   send.label = "transaction to " + to.to_checksum();
   send.max_fee_per_gas_cap = max_fee_;
-  auto receipt = send_and_wait(rpc_, key_, chain_id_, send, timeout_);
+  auto receipt = send_and_wait(rpc_, key_, chain_id_, send, timeout_, nonces_);
   if (!receipt) return receipt.error();
   return receipt->transaction_hash;
 }

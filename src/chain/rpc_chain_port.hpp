@@ -42,6 +42,7 @@ class RpcChainPort final : public ChainPort {
   std::uint64_t chain_id_;
   std::chrono::milliseconds timeout_;
   std::uint64_t max_fee_;  // wei per gas, fee cap and tip (--max-fee-gwei)
+  NonceCounter nonces_;    // read once per run, then counted
 };
 
 }  // namespace pg::chain

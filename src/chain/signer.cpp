@@ -1,15 +1,17 @@
 // secp256k1 signing through libsecp256k1 (bitcoin-core/secp256k1, include/secp256k1_recovery.h).
 #include "chain/signer.hpp"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <cerrno>
 #include <sstream>
 #include <stdexcept>
 
@@ -31,6 +33,34 @@ const secp256k1_context* context() {
     return c;
   }();
   return ctx;
+}
+
+/// Closes a descriptor when it goes out of scope.
+struct Descriptor {
+  int fd = -1;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+/// At most `limit` + 1 bytes from `fd` (one more than allowed tells a too-long file).
+std::string read_up_to(int fd, std::size_t limit, bool& failed) {
+  std::string text(limit + 1, '\0');
+  std::size_t got = 0;
+  failed = false;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failed = true;
+      break;
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  // The tail past `got` holds only zeros: nothing of the key is left in it.
+  text.resize(got);
+  return text;
 }
 
 }  // namespace
@@ -56,8 +86,19 @@ Result<PrivateKey> PrivateKey::from_bytes(std::span<const std::uint8_t> secret) 
 
 Result<PrivateKey> PrivateKey::from_file(const std::string& path) {
   const std::string what = "key file " + path;
+  // Opened once, not following a symbolic link, and checked on the descriptor: what is checked
+  // is what is read (no stat-then-open race). O_NONBLOCK: a FIFO in its place cannot hang the
+  // open; it is then refused as not a regular file.
+  Descriptor file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
+  if (file.fd < 0) {
+    const int error = errno;
+    if (error == ELOOP) return Error{what, "is a symbolic link; give the key file itself"};
+    if (error == ENOENT) return Error{what, "does not exist"};
+    if (error == EACCES) return Error{what, "cannot be read (permission denied)"};
+    return Error{what, "cannot be opened"};
+  }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Error{what, "cannot be read"};
+  if (::fstat(file.fd, &st) != 0) return Error{what, "cannot be read"};
   if (!S_ISREG(st.st_mode)) return Error{what, "is not a regular file"};
   if ((st.st_mode & 077) != 0) {
     std::ostringstream mode;
@@ -65,10 +106,20 @@ Result<PrivateKey> PrivateKey::from_file(const std::string& path) {
     return Error{what,
                  "has mode 0" + mode.str() + "; it must be readable by its owner only (chmod 600)"};
   }
-  if (st.st_size > 1024) return Error{what, "must hold a private key as 64 hex digits"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{what, "cannot be read"};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (st.st_uid != ::geteuid()) {
+    return Error{what, "is owned by uid " + std::to_string(st.st_uid) +
+                           ", not by the user running this command (uid " +
+                           std::to_string(::geteuid()) + ")"};
+  }
+  constexpr std::size_t kMaxKeyFile = 1024;
+  if (st.st_size > static_cast<off_t>(kMaxKeyFile))
+    return Error{what, "must hold a private key as 64 hex digits"};
+  bool read_failed = false;
+  std::string text = read_up_to(file.fd, kMaxKeyFile, read_failed);
+  if (read_failed || text.size() > kMaxKeyFile) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Error{what, read_failed ? "cannot be read" : "must hold a private key as 64 hex digits"};
+  }
   std::size_t from = 0;
   std::size_t to = text.size();
   while (from < to && std::isspace(static_cast<unsigned char>(text[from]))) ++from;

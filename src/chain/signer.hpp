@@ -26,8 +26,9 @@ class PrivateKey {
   /// A key from its 32 bytes; refused when zero or >= the group order.
   static Result<PrivateKey> from_bytes(std::span<const std::uint8_t> secret);
   /// A key from a file holding 64 hex digits (optionally "0x", surrounding whitespace allowed).
-  /// Refused unless the file is a regular file with no permission for group or others (0600,
-  /// 0400); errors name the path, never the content.
+  /// Opened without following a symbolic link and checked on the open descriptor: refused
+  /// unless it is a regular file owned by the effective user with no permission for group or
+  /// others (0600, 0400). Errors name the path and the reason, never the content.
   static Result<PrivateKey> from_file(const std::string& path);
 
   PrivateKey(const PrivateKey&) = delete;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +15,10 @@
 #include <cerrno>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
+
+#include "chain/solidity_verifier.hpp"
 
 extern char** environ;
 
@@ -101,6 +105,7 @@ struct RunResult {
   std::string out;
   std::string err;
   bool timed_out = false;
+  bool too_large = false;  // more than max_output: ended, nothing read
 };
 
 /// An anonymous in-memory file (memfd) holding `bytes`, rewound; -1 on failure.
@@ -143,7 +148,7 @@ std::string read_all(int fd) {
 /// `console.log(output); process.exit(0)` cuts an answer larger than a pipe's buffer (64 KiB).
 /// Files are read and written to the end in one go. The wait is on a pidfd, with the timeout.
 Result<RunResult> run(const std::string& command, const std::string& input,
-                      std::chrono::seconds timeout) {
+                      std::chrono::seconds timeout, std::size_t max_output) {
   const int in_fd = memory_file("proofgate-solc-input", input);
   const int out_fd = memory_file("proofgate-solc-output", {});
   const int err_fd = memory_file("proofgate-solc-errors", {});
@@ -180,29 +185,52 @@ Result<RunResult> run(const std::string& command, const std::string& input,
     return Error{"--solc", "cannot start /bin/sh"};
   }
   RunResult r;
+  // Until the shell exits (left a zombie, so that its process group id cannot be reused), the
+  // deadline passes, or the answer grows past max_output. The wait is on a pidfd; where
+  // pidfd_open is not allowed (old kernels, some seccomp profiles) on waitid(WNOWAIT) every 20 ms.
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        r.timed_out = true;
-        kill(-pid, SIGKILL);
-        break;
-      }
-      pollfd exited{pidfd, POLLIN, 0};
-      const int ready = poll(&exited, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
-      if (ready > 0) break;
-      if (ready < 0 && errno != EINTR) break;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  const auto size_of = [](int fd) {
+    struct stat st {};
+    return fstat(fd, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+  };
+  for (;;) {
+    if (size_of(out_fd) + size_of(err_fd) > max_output) {
+      r.too_large = true;
+      break;
     }
-    close(pidfd);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.timed_out = true;
+      break;
+    }
+    if (pidfd >= 0) {
+      pollfd exited{pidfd, POLLIN, 0};
+      const int ready = poll(&exited, 1, static_cast<int>(std::min<long long>(left.count(), 200)));
+      if (ready > 0) break;
+      if (ready < 0 && errno != EINTR) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    } else {
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == pid)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
+  if (pidfd >= 0) close(pidfd);
+  // Whatever is left of the compiler's process group goes, exited or not: nothing it started
+  // outlives the run.
+  kill(-pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  r.out = read_all(out_fd);
-  r.err = read_all(err_fd);
+  if (!r.too_large) {
+    r.out = read_all(out_fd);
+    r.err = read_all(err_fd);
+  }
   close_all();
   r.status =
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -260,12 +288,17 @@ Result<std::map<std::string, Bytes>> compile_standard_json(const SourceMap& sour
       {"settings",
        {{"optimizer", {{"enabled", true}, {"runs", settings.optimizer_runs}}},
         {"evmVersion", settings.evm_version},
-        {"outputSelection", {{"*", {{"*", json::array{"evm.bytecode.object"}}}}}}}}};
-  auto ran = run(settings.command + " --standard-json", json::serialize(input), settings.timeout);
+        {"outputSelection",
+         {{"*", {{"*", json::array{"evm.bytecode.object", "evm.deployedBytecode.object"}}}}}}}}};
+  auto ran = run(settings.command + " --standard-json", json::serialize(input), settings.timeout,
+                 settings.max_output);
   if (!ran) return ran.error();
   const std::string what = "--solc " + settings.command;
   if (ran->timed_out)
     return Error{what, "did not finish within " + std::to_string(settings.timeout.count()) + " s"};
+  if (ran->too_large)
+    return Error{what,
+                 "answered more than " + std::to_string(settings.max_output) + " bytes; ended"};
   if (ran->status != 0) {
     return Error{what, "exited with status " + std::to_string(ran->status) +
                            (ran->err.empty() ? "" : ": " + tail(ran->err, 2000))};
@@ -313,6 +346,20 @@ Result<std::map<std::string, Bytes>> compile_standard_json(const SourceMap& sour
         return Error{what, std::string(file) + ":" + std::string(name) +
                                ": bytecode is not hex (unlinked library?)"};
       if (code->empty()) continue;  // interfaces and abstract contracts
+      // EIP-170: a contract whose runtime code is larger cannot be created; say so before a
+      // deployment sends anything.
+      const auto& evm = c.as_object().at("evm").as_object();
+      if (const auto* deployed = evm.if_contains("deployedBytecode");
+          deployed && deployed->is_object()) {
+        const auto* runtime = deployed->as_object().if_contains("object");
+        const std::size_t size =
+            runtime && runtime->is_string() ? runtime->as_string().size() / 2 : 0;
+        if (size > kMaxCodeSize) {
+          return Error{std::string(file) + ":" + std::string(name),
+                       std::to_string(size) + " bytes of runtime code, above EIP-170's " +
+                           std::to_string(kMaxCodeSize) + ": it cannot be deployed"};
+        }
+      }
       out.emplace(std::string(file) + ":" + std::string(name), std::move(*code));
     }
   }

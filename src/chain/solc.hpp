@@ -27,11 +27,14 @@ struct CompileSettings {
   std::string evm_version = "cancun";
   unsigned optimizer_runs = 200;
   std::chrono::seconds timeout{300};
+  /// The most the compiler may write to stdout and stderr together; beyond, it is ended.
+  std::size_t max_output = std::size_t{256} << 20;
 };
 
 /// Compiles `sources`; returns "<path>:<contract>" -> creation bytecode for every contract with
-/// code. Compiler errors (severity "error") come back in one Error with their formatted messages;
-/// a compiler that cannot be run, fails or answers something else is an Error saying so.
+/// code. A contract whose runtime code is over EIP-170's 24,576 bytes is an Error naming it.
+/// Compiler errors (severity "error") come back in one Error with their formatted messages; a
+/// compiler that cannot be run, fails or answers something else is an Error saying so.
 Result<std::map<std::string, Bytes>> compile_standard_json(const SourceMap& sources,
                                                            const CompileSettings& settings);
 

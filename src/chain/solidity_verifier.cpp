@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crypto/curve.hpp"
@@ -168,7 +169,7 @@ void emit_digit_tree(std::string& out, const std::vector<G1Affine>& points, unsi
   out += indent + "}\n";
 }
 
-/// "0x" and the hex digits of 2^bits (bits <= 64).
+/// "0x" and the hex digits of 2^bits.
 std::string power_of_two(unsigned bits) {
   std::string out = "0x1";
   if (bits % 4 != 0) out.back() = "1248"[bits % 4];
@@ -214,15 +215,27 @@ void emit_small_input(std::string& out, const G1Affine& ic, unsigned at, unsigne
 
 }  // namespace
 
+std::size_t estimated_code_size(std::size_t public_inputs,
+                                std::span<const SmallInput> small_inputs) noexcept {
+  std::size_t size = 1300 + 130 * public_inputs;
+  for (const SmallInput& in : small_inputs)
+    size += 40 + 92 * table_points(std::min(in.bits, kMaxSmallInputBits));
+  return size;
+}
+
 std::vector<SmallInput> small_inputs_for(std::span<const std::string> public_signal_names) {
+  static constexpr std::pair<std::string_view, unsigned> kPreferred[] = {
+      {"today", 25}, {"min_level", 8}, {"fiscal_year", 12}, {"threshold", 24}};
   std::vector<SmallInput> out;
-  for (std::size_t i = 0; i < public_signal_names.size(); ++i) {
-    const std::string& name = public_signal_names[i];
-    if (name == "today") out.push_back({i, 25});
-    if (name == "min_level") out.push_back({i, 8});
-    if (name == "fiscal_year") out.push_back({i, 12});
-    if (name == "threshold") out.push_back({i, 24});
+  for (const auto& [name, bits] : kPreferred) {
+    for (std::size_t i = 0; i < public_signal_names.size(); ++i) {
+      if (public_signal_names[i] != name) continue;
+      out.push_back({i, bits});
+      if (estimated_code_size(public_signal_names.size(), out) > kMaxCodeSize) out.pop_back();
+    }
   }
+  std::sort(out.begin(), out.end(),
+            [](const SmallInput& a, const SmallInput& b) { return a.index < b.index; });
   return out;
 }
 
@@ -270,8 +283,10 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
       return Error{InputError::kOutOfRange, field,
                    "no such public input: the key has " + std::to_string(n)};
     }
-    if (in.bits < 1 || in.bits > 64) {
-      return Error{InputError::kOutOfRange, field, "bits must be 1 to 64"};
+    if (in.bits < 1 || in.bits > kMaxSmallInputBits) {
+      return Error{InputError::kOutOfRange, field,
+                   "bits must be 1 to " + std::to_string(kMaxSmallInputBits) +
+                       " (wider, the ecAdds of a large value cost more than one ecMul)"};
     }
     if (small_bits[in.index] != 0) {
       return Error{InputError::kWrongCount, field, "the input is given twice"};
@@ -279,10 +294,10 @@ crypto::Result<std::string> solidity_verifier(std::string_view vkey_json,
     small_bits[in.index] = in.bits;
     points += table_points(in.bits);
   }
-  if (points > kMaxTablePoints) {
+  if (const std::size_t size = estimated_code_size(n, options.small_inputs); size > kMaxCodeSize) {
     return Error{InputError::kOutOfRange, "small_inputs",
-                 std::to_string(points) + " table points; at most " +
-                     std::to_string(kMaxTablePoints) + " fit in a contract"};
+                 std::to_string(points) + " table points make about " + std::to_string(size) +
+                     " bytes of code; EIP-170 allows " + std::to_string(kMaxCodeSize)};
   }
 
   const G1Affine neg_alpha = vk.alpha.negate();

@@ -20,9 +20,10 @@ class VerifierClient {
   static crypto::Result<std::shared_ptr<VerifierClient>, std::string> make(
       std::string_view rpc_url, std::chrono::milliseconds timeout);
 
-  /// The verifier at `to`'s answer to `calldata`: true or false (a revert counts as false), or
-  /// why there is none: the node unreachable or too slow, an RPC error, no code at `to`, an
-  /// answer that is not one ABI-encoded bool. Safe from many threads.
+  /// The verifier at `to`'s answer to `calldata` (an eth_call offering 30,000,000 gas): true or
+  /// false, or why there is none: the node unreachable or too slow, any RPC error (a revert
+  /// included: the verifier reverts only for lack of gas), no code at `to`, an answer that is
+  /// not one ABI-encoded bool. Safe from many threads.
   crypto::Result<bool, std::string> call(std::string_view to, std::string_view calldata) const;
 
   /// The node's eth_chainId, or why there is none (same failures as call()).
@@ -34,7 +35,7 @@ class VerifierClient {
 };
 
 /// The verdict in the outcome of an eth_call (RpcClient::request's), for tests: a result that is
-/// one ABI-encoded bool, or false for an RPC error that says the call reverted.
+/// one ABI-encoded bool; every RPC error is no verdict.
 crypto::Result<bool, std::string> verdict_of_eth_call(const Result<boost::json::value>& outcome);
 
 }  // namespace pg::chain

@@ -2,8 +2,9 @@
 // src/chain/solidity_verifier.hpp), the CircuitRegistry and CredentialRootRegistry (sources built
 // into the binary), every version registered, the grace set, ownership handed to the timelock,
 // the result checked on chain, and the deployment file written (docs/onchain.md).
-// Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check);
-// 2 bad input (flags, key file, artifacts, compilation), before any transaction is sent.
+// Exit codes: 0 deployed; 1 a chain step failed (RPC, a reverted transaction, a failed check) or
+// another run holds the key's lock; 2 bad input (flags, key file, artifacts, compilation), before
+// any transaction is sent.
 #include <unistd.h>
 
 #include <chrono>
@@ -15,8 +16,10 @@
 #include "artifacts/filesystem_artifacts.hpp"
 #include "chain/deployment.hpp"
 #include "chain/governance_check.hpp"
+#include "chain/key_lock.hpp"
 #include "chain/registry_sources.hpp"
 #include "chain/rpc.hpp"
+#include "chain/rpc_url.hpp"
 #include "chain/solc.hpp"
 #include "chain/solidity_verifier.hpp"
 #include "cli/backends.hpp"
@@ -133,6 +136,12 @@ std::vector<Planned> plan(const DeployArgs& a) {
     if (sha == c->sha256.end())
       throw std::runtime_error(c->claim_type + " " + c->version + ": no vkey digest");
     p.vkey_sha256 = sha->second;
+    // The bytes compiled are the ones the deployment file's digest describes: this read, not the
+    // catalog's earlier one, must match it (the server trusts the digest as "this very key").
+    if (auto same = chain::check_vkey_digest(c->claim_type, c->version, p.vkey_json, p.vkey_sha256);
+        !same) {
+      throw std::runtime_error(same.error().to_string());
+    }
     p.public_inputs = c->public_signals.size();
     p.small_inputs = chain::small_inputs_for(c->public_signals);
     p.contract_name = contract_name_of(c->claim_type, c->version);
@@ -152,7 +161,7 @@ class Deployer {
 
   chain::Result<chain::Receipt> send(chain::Send s) {
     s.max_fee_per_gas_cap = max_fee_;
-    auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_);
+    auto r = chain::send_and_wait(rpc_, key_, chain_id_, s, wait_, nonces_);
     if (r) {
       if (!first_block_) first_block_ = r->block_number;
       std::cerr << s.label << ": tx " << chain::to_hex(r->transaction_hash) << " (block "
@@ -187,6 +196,7 @@ class Deployer {
   std::uint64_t chain_id_;
   std::chrono::seconds wait_;
   std::uint64_t max_fee_;
+  chain::NonceCounter nonces_;  // read once, then counted: one nonce per transaction of the run
   std::optional<std::uint64_t> first_block_;
 };
 
@@ -208,12 +218,22 @@ int fail(const chain::Error& e, int code) {
 
 int run_deploy(const DeployArgs& a) {
   // Input first: nothing is sent before every input (and the chain it goes to) has been checked.
+  if (auto problem = chain::rpc_url_problem(a.rpc_url))
+    return fail({"--rpc-url", *problem}, kExitMalformed);
   if (std::filesystem::exists(a.out)) {
     return fail({"--out " + a.out, "exists already; a deployment file is never overwritten"},
                 kExitMalformed);
   }
   if (!a.database_url.empty() && a.insecure_development_keys) {
     return fail({"--insecure-development-keys", "refused with --database-url (production storage)"},
+                kExitMalformed);
+  }
+  // Anyone can forge proofs for a development key: its verifiers, registered enabled, would
+  // accept them. Only on a local development chain (the node is held to --chain-id below).
+  if (a.insecure_development_keys && a.chain_id != 31337 && a.chain_id != 1337) {
+    return fail({"--insecure-development-keys",
+                 "refused on chain " + std::to_string(a.chain_id) +
+                     ": only on a local development chain (--chain-id 31337 or 1337)"},
                 kExitMalformed);
   }
   {
@@ -243,6 +263,13 @@ int run_deploy(const DeployArgs& a) {
   }
   auto max_fee = chain::parse_gwei(a.max_fee_gwei, "--max-fee-gwei");
   if (!max_fee) return fail(max_fee.error(), kExitMalformed);
+  // One run per key for the whole run: a second one would sign the same nonces.
+  auto run_lock = chain::KeyLock::acquire(a.key_file);
+  if (!run_lock) {
+    return fail(run_lock.error().error, run_lock.error().reason == chain::KeyLockRefusal::kHeld
+                                            ? kExitInvalid
+                                            : kExitMalformed);
+  }
   auto key = chain::PrivateKey::from_file(a.key_file);
   if (!key) return fail(key.error(), kExitMalformed);
   std::vector<Planned> planned;
@@ -254,7 +281,7 @@ int run_deploy(const DeployArgs& a) {
 
   // The chain: the right one, and the governance present on it.
   auto rpc = chain::RpcClient::open(a.rpc_url);
-  if (!rpc) return fail(rpc.error(), kExitMalformed);
+  if (!rpc) return fail({"--rpc-url", rpc.error().message}, kExitMalformed);
   auto chain_id = rpc->chain_id();
   if (!chain_id) return fail(chain_id.error(), kExitInvalid);
   if (a.chain_id != *chain_id) {
@@ -409,7 +436,9 @@ void add_chain_deploy_command(CLI::App& chain_app, int& exit_code) {
   CLI::App* cmd = chain_app.add_subcommand(
       "deploy",
       "Deploy the verifiers of the enabled circuits and the registries, owned by the timelock.");
-  cmd->add_option("--rpc-url", a->rpc_url, "the chain's JSON-RPC URL (http or https)")->required();
+  cmd->add_option("--rpc-url", a->rpc_url,
+                  "the chain's JSON-RPC URL (https, or http to a loopback host)")
+      ->required();
   cmd->add_option("--key-file", a->key_file, "the deployer's private key: 64 hex digits, mode 0600")
       ->required();
   cmd->add_option("--artifacts", a->artifacts,
@@ -445,7 +474,8 @@ void add_chain_deploy_command(CLI::App& chain_app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag(
       "--insecure-development-keys", a->insecure_development_keys,
-      "DEVELOPMENT ONLY: also deploy versions whose keys are not from a production ceremony");
+      "DEVELOPMENT ONLY: also deploy versions whose keys are not from a production ceremony "
+      "(--chain-id 31337 or 1337 only)");
   cmd->callback([a, &exit_code] { exit_code = run_deploy(*a); });
 }
 

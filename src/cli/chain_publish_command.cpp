@@ -2,14 +2,17 @@
 // from seq 1 with the configured keys, as `serve` checks it) and proposes the entries the root
 // registry lacks through the Safe and the timelock (src/chain/root_publisher.hpp). Prints one JSON
 // line per step and a summary line; exit 0 when every issuer is in step or on its way, 1 when an
-// issuer's feed was refused or disagrees with the registry, 2 on malformed input or a chain error.
+// issuer's feed was refused or disagrees with the registry or another run holds the key's lock
+// ("<key-file>.lock"), 2 on malformed input or a chain error.
 #include <boost/json.hpp>
 #include <chrono>
 #include <iostream>
 
 #include "chain/deployment.hpp"
+#include "chain/key_lock.hpp"
 #include "chain/root_publisher.hpp"
 #include "chain/rpc_chain_port.hpp"
+#include "chain/rpc_url.hpp"
 #include "cli/commands.hpp"
 #include "feed/feed_reader.hpp"
 
@@ -33,6 +36,10 @@ json::object step_json(const chain::PublishStep& s) {
 }
 
 int run_publish(const PublishOptions& o) {
+  if (auto problem = chain::rpc_url_problem(o.rpc_url)) {
+    std::cerr << "--rpc-url: " << *problem << "\n";
+    return kExitMalformed;
+  }
   auto sources = feed::parse_feed_sources(o.issuer_feeds);
   if (!sources) {
     std::cerr << "--issuer-feeds: " << sources.error() << "\n";
@@ -51,6 +58,12 @@ int run_publish(const PublishOptions& o) {
   const std::uint64_t chain_id = deployment->chain_id;
   const chain::GovernanceAddresses at{deployment->root_registry, deployment->timelock,
                                       deployment->safe, deployment->deployed_block};
+  // One run per key for the whole run: a second one would sign the same nonces.
+  auto run_lock = chain::KeyLock::acquire(o.key_file);
+  if (!run_lock) {
+    std::cerr << run_lock.error().error.to_string() << "\n";
+    return run_lock.error().reason == chain::KeyLockRefusal::kHeld ? kExitInvalid : kExitMalformed;
+  }
   auto port = chain::RpcChainPort::open(o.rpc_url, o.key_file,
                                         std::chrono::milliseconds(o.timeout_ms), *max_fee);
   if (!port) {
@@ -111,7 +124,8 @@ void add_chain_publish_command(CLI::App& chain_app, int& exit_code) {
       "publish-roots",
       "Propose the issuers' new feed roots to the root registry through the Safe and the "
       "timelock");
-  cmd->add_option("--rpc-url", opts->rpc_url, "the chain node's JSON-RPC URL (http or https)")
+  cmd->add_option("--rpc-url", opts->rpc_url,
+                  "the chain node's JSON-RPC URL (https, or http to a loopback host)")
       ->required();
   cmd->add_option("--key-file", opts->key_file,
                   "this Safe owner's private key: 64 hex digits, mode 0600")

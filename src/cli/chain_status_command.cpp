@@ -10,6 +10,7 @@
 #include "chain/deployment.hpp"
 #include "chain/governance_check.hpp"
 #include "chain/rpc.hpp"
+#include "chain/rpc_url.hpp"
 #include "cli/commands.hpp"
 
 namespace pg::cli {
@@ -35,10 +36,12 @@ int run_status(const StatusArgs& a) {
     std::cerr << "chain status: " << e.to_string() << "\n";
     return kExitMalformed;
   };
+  if (auto problem = chain::rpc_url_problem(a.rpc_url))
+    return malformed(chain::Error{"--rpc-url", *problem});
   auto d = chain::read_deployment_file(a.deployment);
   if (!d) return malformed(d.error());
   auto rpc = chain::RpcClient::open(a.rpc_url);
-  if (!rpc) return malformed(rpc.error());
+  if (!rpc) return malformed(chain::Error{"--rpc-url", rpc.error().message});
   auto chain_id = rpc->chain_id();
   if (!chain_id) return malformed(chain_id.error());
 
@@ -208,7 +211,9 @@ void add_chain_status_command(CLI::App& chain_app, int& exit_code) {
   auto a = std::make_shared<StatusArgs>();
   CLI::App* cmd =
       chain_app.add_subcommand("status", "What the chain says about a deployment file.");
-  cmd->add_option("--rpc-url", a->rpc_url, "the chain's JSON-RPC URL (http or https)")->required();
+  cmd->add_option("--rpc-url", a->rpc_url,
+                  "the chain's JSON-RPC URL (https, or http to a loopback host)")
+      ->required();
   cmd->add_option("--deployment", a->deployment, "the deployment file written by `chain deploy`")
       ->required();
   cmd->add_option("--issuer", a->issuers, "an issuer id whose current root to show (repeatable)")

@@ -3,6 +3,7 @@
 // (src/chain/solidity_verifier.hpp), to stdout by default. --manifest takes the small inputs from
 // the circuit's public signal names, --small-input names them by position. A bad key, manifest,
 // input or name: exit 2 with one line naming the field.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <fstream>
@@ -78,17 +79,32 @@ int run_chain_verifier(VerifierArgs args) {
       std::cerr << "manifest: " << error << "\n";
       return kExitMalformed;
     }
+    // The manifest must be the key's: as many public signals as the key has inputs.
+    boost::system::error_code ec;
+    const boost::json::value key = boost::json::parse(*text, ec);
+    const auto* ic = !ec && key.is_object() ? key.as_object().if_contains("IC") : nullptr;
+    if (ic != nullptr && ic->is_array() && ic->as_array().size() != names->size() + 1) {
+      std::cerr << "manifest: " << names->size() << " public signals, the key has "
+                << (ic->as_array().empty() ? 0 : ic->as_array().size() - 1) << "\n";
+      return kExitMalformed;
+    }
     args.options.small_inputs = chain::small_inputs_for(*names);
   }
+  std::vector<std::size_t> given_indexes;
   for (const std::string& given : args.small_inputs) {
     const auto in = parse_small_input(given);
     if (!in) {
       std::cerr << "small-input: \"" << given << "\" is not INDEX:BITS\n";
       return kExitMalformed;
     }
+    if (std::find(given_indexes.begin(), given_indexes.end(), in->index) != given_indexes.end()) {
+      std::cerr << "small-input: input " << in->index << " is given twice\n";
+      return kExitMalformed;
+    }
+    given_indexes.push_back(in->index);
     std::erase_if(args.options.small_inputs,
                   [&](const chain::SmallInput& s) { return s.index == in->index; });
-    args.options.small_inputs.push_back(*in);
+    if (in->bits != 0) args.options.small_inputs.push_back(*in);  // I:0: no table for I
   }
   const auto source = chain::solidity_verifier(*text, args.options);
   if (!source) {
@@ -120,8 +136,8 @@ void add_chain_verifier_command(CLI::App& chain, int& exit_code) {
                   "the circuit's manifest.json: its small public inputs (today, min_level, "
                   "fiscal_year, threshold) are summed from precomputed tables");
   cmd->add_option("--small-input", args->small_inputs,
-                  "INDEX:BITS, a public input (from 0) summed from tables below 2^BITS; "
-                  "repeatable, overrides --manifest for that input");
+                  "INDEX:BITS, a public input (from 0) summed from tables below 2^BITS (BITS 0: "
+                  "no table); repeatable, overrides --manifest for that input");
   cmd->add_option("--name", args->options.contract_name, "contract name (a Solidity identifier)")
       ->capture_default_str();
   cmd->add_option("--license", args->options.spdx_license, "SPDX licence identifier of the output")

@@ -11,9 +11,9 @@
 #include <stdexcept>
 
 #include "chain/deployment.hpp"
+#include "chain/rpc_url.hpp"
 #include "core/release_signature.hpp"
 #include "feed/follower.hpp"
-#include "webhooks/url.hpp"
 
 namespace pg::cli {
 
@@ -80,8 +80,8 @@ std::string check_chain_deployment(std::string_view v) {
 /// both the node and the deployment.
 std::string check_chain(const Settings& s) {
   if (!s.chain_rpc_url.empty()) {
-    const auto url = webhooks::parse_webhook_url(s.chain_rpc_url);
-    if (const auto* e = std::get_if<std::string>(&url)) return "chain_rpc_url: " + *e;
+    if (const auto problem = chain::rpc_url_problem(s.chain_rpc_url))
+      return "chain_rpc_url: " + *problem;
   }
   if (s.chain_check && s.chain_rpc_url.empty())
     return "chain_check: true needs chain_rpc_url (the node to ask)";
@@ -383,13 +383,17 @@ const std::vector<SettingSpec>& setting_specs() {
            "answer with its verifiers' calldata (docs/onchain.md); empty: onchain is refused",
            check_chain_deployment, "a file path"),
       text("chain_rpc_url", &S::chain_rpc_url, "", kServe,
-           "JSON-RPC URL (http or https) of an Ethereum node chain_check asks with eth_call"),
+           "JSON-RPC URL (https, or http to a loopback host) of an Ethereum node chain_check asks "
+           "with eth_call"),
       flag("chain_check", &S::chain_check, "false", kServe,
            "an onchain verify also asks the deployed verifier (eth_call) and is refused when it "
            "disagrees (CHAIN_DISAGREES) or cannot be asked or is on another chain than the "
            "deployment file's `chain_id` (CHAIN_UNAVAILABLE)"),
       integer("chain_check_timeout_ms", &S::chain_check_timeout_ms, "2000", 100, 60000, kServe,
               "time for one chain_check eth_call: connect, send, answer"),
+      integer("chain_check_concurrency", &S::chain_check_concurrency, "8", 1, 1024, kServe,
+              "chain_check calls running at once at most; an onchain verify beyond them is "
+              "CHAIN_UNAVAILABLE at once"),
       choice("log_level", &S::log_level, "info", {"debug", "info", "warn", "error"}, kStorage,
              "lowest level of the JSON log lines written"),
       text("otlp_traces_endpoint", &S::otlp_traces_endpoint, "", kWebhooks,

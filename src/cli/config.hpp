@@ -89,6 +89,7 @@ struct Settings {
   std::string chain_rpc_url;
   bool chain_check = false;
   std::uint64_t chain_check_timeout_ms = 0;
+  std::uint64_t chain_check_concurrency = 0;
   // Logs and traces.
   std::string log_level;
   std::string otlp_traces_endpoint;

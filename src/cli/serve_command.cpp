@@ -101,6 +101,7 @@ int serve(const Settings& s) {
   service.default_request_ttl_s = static_cast<std::int64_t>(s.request_ttl_seconds);
   const OnchainWiring onchain = onchain_wiring(s);
   service.chain_check = onchain.chain_check;
+  service.chain_check_concurrency = static_cast<std::uint32_t>(s.chain_check_concurrency);
   // Pairing checks of concurrent verifies under one key, checked in one batch.
   service.pairing_batcher = std::make_shared<core::PairingBatcher>(
       core::PairingBatchSettings{.window = std::chrono::microseconds(s.verify_batch_window_us),

@@ -671,9 +671,7 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   // once the pairing check has run, and only for onchain verifies.
   if (in.onchain && settings_.chain_check &&
       (!failure || failure->code == ErrorCode::kInvalidProof)) {
-    if (auto refused = settings_.chain_check(in, !failure)) {
-      if (refused->code == ErrorCode::kChainDisagrees) counters_.chain_disagreements++;
-      if (refused->code == ErrorCode::kChainUnavailable) counters_.chain_unavailable++;
+    if (auto refused = ask_chain(in, !failure)) {
       return *refused;  // not recorded, not remembered: the nonce claim is released
     }
   }
@@ -688,6 +686,29 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
     commit_span.set("error.code", std::string(error_name(e->code)));
   claims.keep(nonce_key);
   return outcome;
+}
+
+std::optional<ApiError> ProofService::ask_chain(const VerifyInput& in, bool server_accepts) {
+  // A slow node holds at most chain_check_concurrency verify workers; the rest answer at once.
+  auto& in_flight = counters_.chain_checks_in_flight;
+  std::uint32_t running = in_flight.load();
+  do {
+    if (running >= settings_.chain_check_concurrency) {
+      counters_.chain_checks_saturated++;
+      ApiError busy{ErrorCode::kChainUnavailable, "",
+                    "too many chain checks are running; nothing was recorded"};
+      busy.retry_after_s = 1;
+      return busy;
+    }
+  } while (!in_flight.compare_exchange_weak(running, running + 1));
+  struct Done {
+    std::atomic<std::uint32_t>& n;
+    ~Done() { n--; }
+  } done{in_flight};
+  auto refused = settings_.chain_check(in, server_accepts);
+  if (refused && refused->code == ErrorCode::kChainDisagrees) counters_.chain_disagreements++;
+  if (refused && refused->code == ErrorCode::kChainUnavailable) counters_.chain_unavailable++;
+  return refused;
 }
 
 Outcome<ProofRequest> ProofService::find_proof_request(const Client& client, const VerifyInput& in,

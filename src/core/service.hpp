@@ -59,6 +59,9 @@ struct ServiceSettings {
   /// they agree, else CHAIN_DISAGREES or CHAIN_UNAVAILABLE (nothing is then recorded, and the
   /// nonce stays unspent). Empty: no chain check (never called for offchain verifies).
   std::function<std::optional<ApiError>(const VerifyInput& in, bool server_accepts)> chain_check;
+  /// chain_check calls running at once at most (each may hold a verify worker for its
+  /// timeout); a verify beyond it is CHAIN_UNAVAILABLE at once, without asking the chain.
+  std::uint32_t chain_check_concurrency = 8;
   /// Batches the pairing checks of concurrent verifies (core/pairing_batcher.hpp); empty: the
   /// service makes its own with the default window and size.
   std::shared_ptr<PairingBatcher> pairing_batcher;
@@ -91,6 +94,9 @@ struct ServiceCounters {
   std::atomic<std::uint64_t> idempotency_new{0}, idempotency_replayed{0}, idempotency_conflict{0};
   // chain_check: the deployed verifier disagreed with the server; could not be asked.
   std::atomic<std::uint64_t> chain_disagreements{0}, chain_unavailable{0};
+  // chain_check: refused because chain_check_concurrency calls were running; running now.
+  std::atomic<std::uint64_t> chain_checks_saturated{0};
+  std::atomic<std::uint32_t> chain_checks_in_flight{0};
 };
 
 /// Nepal's civil date (UTC+05:45) at `ms` as yyyymmdd: the date a proof's `today` is.
@@ -160,6 +166,8 @@ class ProofService {
                                  const VerifyInput& in, UnixMillis now);
   std::optional<ApiError> check_pairing(const Circuit& circuit, const VerifyInput& in,
                                         PairingBatcher::Pending& pending) const;
+  /// settings_.chain_check within chain_check_concurrency calls at once.
+  std::optional<ApiError> ask_chain(const VerifyInput& in, bool server_accepts);
   /// `latency_ms`: the request's processing time so far, kept on the proof row (usage report).
   std::variant<Verified, ApiError> record_verified(const Client& client, const VerifyInput& in,
                                                    const Circuit& circuit, const IssuerRoot& root,

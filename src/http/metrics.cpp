@@ -128,7 +128,18 @@ std::string Metrics::render(const core::ServiceCounters& s) const {
       "# HELP proofgate_chain_unavailable_total chain_check: the node could not be asked.\n"
       "# TYPE proofgate_chain_unavailable_total counter\n"
       "proofgate_chain_unavailable_total " +
-      std::to_string(s.chain_unavailable.load()) + "\n";
+      std::to_string(s.chain_unavailable.load()) +
+      "\n"
+      "# HELP proofgate_chain_checks_saturated_total chain_check: verifies answered "
+      "CHAIN_UNAVAILABLE at once because chain_check_concurrency calls were running.\n"
+      "# TYPE proofgate_chain_checks_saturated_total counter\n"
+      "proofgate_chain_checks_saturated_total " +
+      std::to_string(s.chain_checks_saturated.load()) +
+      "\n"
+      "# HELP proofgate_chain_checks_in_flight chain_check calls to the node running now.\n"
+      "# TYPE proofgate_chain_checks_in_flight gauge\n"
+      "proofgate_chain_checks_in_flight " +
+      std::to_string(s.chain_checks_in_flight.load()) + "\n";
   out += "# HELP proofgate_pool_queue_depth Requests waiting for a worker thread.\n";
   out += "# TYPE proofgate_pool_queue_depth gauge\n";
   out += "proofgate_pool_queue_depth " + std::to_string(pool_queue_depth.load()) + "\n";

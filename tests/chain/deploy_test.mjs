@@ -206,13 +206,42 @@ test('deploy_refuses_a_key_file_others_can_read_without_printing_the_key', async
   assert.ok(!(r.stdout + r.stderr).includes(devKeys[0].slice(2, 20)), 'the key was printed');
 });
 
+test('deploy_refuses_at_once_while_another_run_holds_the_key_lock', async () => {
+  // flock(1) holds "<key-file>.lock" (flock(2), as a running deploy or publish-roots does) while
+  // it runs the second deploy.
+  const nonce = await provider.getTransactionCount(deployer.address);
+  const r = spawnSync('flock', ['-n', `${keyFile}.lock`, bin, ...deployArgs()], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.stderr, `chain deploy: --key-file: another run holds ${keyFile}.lock\n`);
+  assert.equal(await provider.getTransactionCount(deployer.address), nonce, 'a transaction was sent');
+  assert.equal((fs.statSync(`${keyFile}.lock`).mode & 0o777).toString(8), '600'); // made by the first deploy
+});
+
 test('deploy_refuses_the_wrong_chain_and_an_unreachable_node', async () => {
-  await refusedBeforeSending({ '--chain-id': '1' }, 1, /--chain-id: the node at .* is chain 31337, not 1/);
+  await refusedBeforeSending({ '--chain-id': '1337' }, 1, /--chain-id: the node at .* is chain 31337, not 1337/);
+  // plain http only to a loopback node, and the URL (a provider's key in its path) never printed
+  const plain = await refusedBeforeSending({ '--rpc-url': 'http://node.example:8545/v3/SECRETKEY' }, 2,
+    /^chain deploy: --rpc-url: http:\/\/ is accepted only for a loopback host \(127\.0\.0\.0\/8, ::1, localhost\); use https:\/\/ for any other node\n$/);
+  assert.doesNotMatch(plain.stderr, /SECRETKEY/);
   const r = proofgate(deployArgs({ '--rpc-url': 'http://127.0.0.1:1' }));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /eth_chainId: connection refused/);
   // A timelock address with no contract on this chain (another chain's, or a typo).
   await refusedBeforeSending({ '--timelock': ethers.Wallet.createRandom().address }, 1, /--timelock: no contract at 0x[0-9a-fA-F]{40} on chain 31337/);
+});
+
+test('deploy_refuses_development_keys_unless_the_chain_id_is_a_local_dev_chain', async () => {
+  // Refused before any RPC call: an unreachable node changes nothing, and no transaction is sent.
+  for (const chainId of ['1', '11155111', '137', '31338']) {
+    for (const rpcUrl of [anvil.url, 'http://127.0.0.1:1']) {
+      const nonce = await provider.getTransactionCount(deployer.address);
+      const r = proofgate(deployArgs({ '--chain-id': chainId, '--rpc-url': rpcUrl }));
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(r.stderr, `chain deploy: --insecure-development-keys: refused on chain ${chainId}: `
+        + 'only on a local development chain (--chain-id 31337 or 1337)\n');
+      assert.equal(await provider.getTransactionCount(deployer.address), nonce, 'a transaction was sent');
+    }
+  }
 });
 
 test('deploy_with_the_data_dir_skips_versions_the_server_does_not_verify', async () => {

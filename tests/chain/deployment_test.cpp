@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "chain/registry_sources.hpp"
 #include "chain/solc.hpp"
@@ -100,6 +102,22 @@ TEST(DeploymentFile, ParsingNamesTheMemberThatIsWrong) {
   // Lowercase addresses are accepted on input.
   EXPECT_TRUE(parse_deployment(replaced("0x5FbDB2315678afecb367f032d93F642f64180aa3",
                                         "0x5fbdb2315678afecb367f032d93f642f64180aa3")));
+}
+
+TEST(DeploymentFile, TheVkeyDigestMustDescribeTheBytesCompiled) {
+  // sha256("abc"), FIPS 180-2 appendix B.1.
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  EXPECT_TRUE(check_vkey_digest("age_over_18", "1.0.0", "abc", abc));
+  const auto changed = check_vkey_digest("age_over_18", "1.0.0", "abd", abc);
+  ASSERT_FALSE(changed);
+  const std::string text = changed.error().to_string();
+  EXPECT_EQ(text.rfind("age_over_18 1.0.0: verification_key.json's SHA-256 is ", 0), 0u) << text;
+  EXPECT_NE(text.find("not the manifest's " + abc), std::string::npos) << text;
+  EXPECT_EQ(text.find('\n'), std::string::npos);  // one line
+  // The digest is compared as written: an uppercase manifest digest is no match for the bytes.
+  std::string upper = abc;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_FALSE(check_vkey_digest("age_over_18", "1.0.0", "abc", upper));
 }
 
 TEST_F(DeploymentFileOnDisk, WritesMode0644AtomicallyAndNeverOverwrites) {
@@ -219,6 +237,68 @@ TEST_F(Compiler, GivesUpAfterTheTimeout) {
   ASSERT_FALSE(out);
   EXPECT_NE(out.error().message.find("did not finish within 1 s"), std::string::npos)
       << out.error().message;
+}
+
+TEST_F(Compiler, NodeReadsALargeInputAndItsLargeAnswerArrivesWhole) {
+  // node makes its standard streams non-blocking: on pipes, readFileSync(0) failed with EAGAIN
+  // and `console.log(x); process.exit(0)` cut an answer beyond 64 KiB (solcjs does both).
+  CompileSettings s;
+  s.command = script(
+      "exec node -e \"const n = require('fs').readFileSync(0).length; "
+      "console.log(JSON.stringify({contracts: {'a.sol': {A: {evm: {bytecode: "
+      "{object: '60'.repeat(2000000 + (n > 3000000 ? 1 : 0))}}}}}})); process.exit(0)\"");
+  const auto out = compile_standard_json({{"a.sol", std::string(3 << 20, 'x')}}, s);
+  ASSERT_TRUE(out) << out.error().to_string().substr(0, 300);
+  EXPECT_EQ(out->at("a.sol:A").size(), 2000001u);  // all of it, and the input was all read
+}
+
+TEST_F(Compiler, RefusesAContractOverTheCodeSizeLimit) {
+  CompileSettings s;
+  const auto answer = [&](std::size_t runtime_bytes) {
+    return script(
+        "cat >/dev/null\nprintf '{\"contracts\":{\"a.sol\":{\"Big\":{\"evm\":{"
+        "\"bytecode\":{\"object\":\"6080\"},\"deployedBytecode\":{\"object\":\"" +
+        std::string(2 * runtime_bytes, 'a') + "\"}}}}}}'");
+  };
+  s.command = answer(24576);
+  const auto fits = compile_standard_json({{"a.sol", "x"}}, s);
+  ASSERT_TRUE(fits) << fits.error().to_string();
+  s.command = answer(24577);
+  const auto big = compile_standard_json({{"a.sol", "x"}}, s);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().what, "a.sol:Big");
+  EXPECT_EQ(big.error().message,
+            "24577 bytes of runtime code, above EIP-170's 24576: it cannot be deployed");
+}
+
+TEST_F(Compiler, EndsACompilerThatAnswersTooMuch) {
+  CompileSettings s;
+  s.max_output = 1 << 20;
+  s.command = script("cat >/dev/null\nexec yes");
+  const auto out = compile_standard_json({{"a.sol", "x"}}, s);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().message, "answered more than 1048576 bytes; ended");
+}
+
+TEST_F(Compiler, NothingTheCompilerStartedOutlivesTheRun) {
+  CompileSettings s;
+  const fs::path pid_file = dir_ / "left-behind.pid";
+  s.command = script("cat >/dev/null\nsleep 300 &\necho $! > " + pid_file.string() +
+                     "\necho '{\"contracts\":{}}'");
+  const auto out = compile_standard_json({{"a.sol", "x"}}, s);
+  ASSERT_TRUE(out) << out.error().to_string();
+  std::ifstream in(pid_file);
+  pid_t left = 0;
+  ASSERT_TRUE(in >> left);
+  // Killed with the compiler's process group: gone, or a zombie until its new parent reaps it.
+  const auto alive = [&] {
+    std::ifstream stat("/proc/" + std::to_string(left) + "/stat");
+    std::string pid, comm, state;
+    return stat >> pid >> comm >> state && state != "Z" && state != "X";
+  };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (alive() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  EXPECT_FALSE(alive()) << "pid " << left << " outlived the compiler's run";
 }
 
 }  // namespace

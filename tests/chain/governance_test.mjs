@@ -325,10 +325,43 @@ test('root_registry_accepts_a_replaced_root_for_less_than_grace_seconds', async 
   await gov.sendAndWait(reg.publishRoot(moha, 3, 300n, 200n));
   assert.equal(await reg.isAcceptedRoot(moha, 200n), false);
   assert.equal(await reg.isAcceptedRoot(moha, 300n), true);
-  // the maximum is the server's (root_grace_seconds at most 86400)
+  // the maximum is the server's (root_grace_seconds at most 86400); raising the grace does not
+  // bring back a root replaced under grace 0
   await gov.sendAndWait(reg.setGraceSeconds(86400));
-  assert.equal(await reg.isAcceptedRoot(moha, 200n), true);
+  assert.equal(await reg.isAcceptedRoot(moha, 200n), false);
+  assert.equal(await reg.isAcceptedRoot(moha, 100n), false);
   assert.equal(await reg.MAX_GRACE_SECONDS(), 86400n);
+});
+
+test('root_registry_keeps_the_grace_in_force_when_a_root_was_replaced', async () => {
+  const reg = await freshRootRegistry();
+  await gov.sendAndWait(reg.setGraceSeconds(100));
+  await gov.sendAndWait(reg.publishRoot(moha, 1, 100n, 0n));
+  const replaced = await gov.sendAndWait(reg.publishRoot(moha, 2, 200n, 100n));
+  const t = (await provider.getBlock(replaced.blockNumber)).timestamp;
+  const mineAt = async (ts) => {
+    await rpc('evm_setNextBlockTimestamp', [ts]);
+    await rpc('evm_mine');
+    const blockTag = await provider.getBlockNumber();
+    assert.equal((await provider.getBlock(blockTag)).timestamp, ts);
+    return { blockTag };
+  };
+  // root 100's grace ends at t + 100; two hours on it is refused (a revocation in force)
+  assert.equal(await reg.isAcceptedRoot(moha, 100n, await mineAt(t + 7200)), false);
+  // the governance raises the grace to a day: root 100 stays refused, it got 100 s when replaced
+  await gov.sendAndWait(reg.setGraceSeconds(86400));
+  assert.equal(await reg.graceSeconds(), 86400n);
+  assert.equal(await reg.isAcceptedRoot(moha, 100n, await mineAt(t + 7300)), false);
+  // the next replacement gets the new grace, and a later, shorter grace does not cut it: 200 is
+  // accepted 86399 s after its replacement, refused at 86400 s exactly
+  const r3 = await gov.sendAndWait(reg.publishRoot(moha, 3, 300n, 200n));
+  const t3 = (await provider.getBlock(r3.blockNumber)).timestamp;
+  await gov.sendAndWait(reg.setGraceSeconds(0));
+  assert.equal(await reg.isAcceptedRoot(moha, 200n, await mineAt(t3 + 86399)), true);
+  const end = await mineAt(t3 + 86400);
+  assert.equal(await reg.isAcceptedRoot(moha, 200n, end), false);
+  assert.equal(await reg.isAcceptedRoot(moha, 100n, end), false);
+  assert.equal(await reg.isAcceptedRoot(moha, 300n), true);
 });
 
 test('circuit_registry_records_verifiers_and_emits_circuit_updated', async () => {
@@ -386,6 +419,18 @@ test('governance_cli_deploys_a_safe_and_timelock_and_refuses_a_loose_key_file', 
     const d = bad(['--min-delay', '-1']);
     assert.equal(d.status, 2);
     assert.match(d.stderr, /--min-delay/);
+    // plain http to a node that is not this machine's (as the proofgate chain commands)
+    const plainArgs = [...args];
+    plainArgs[plainArgs.indexOf('--rpc-url') + 1] = 'http://node.example:8545/v3/SECRETKEY';
+    const p = spawnSync(process.execPath, plainArgs, { encoding: 'utf8' });
+    assert.equal(p.status, 2);
+    assert.equal(p.stderr, '--rpc-url: http:// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost); use https:// for any other node\n');
+    for (const ok of ['http://127.0.0.1:8545', 'http://[::1]:8545', 'http://localhost:1', 'https://node.example/v3/K']) {
+      assert.equal(gov.rpcUrlProblem(ok), null, ok);
+    }
+    for (const no of ['http://128.0.0.1', 'http://[::2]:1', 'http://anvil:8545', 'http://localhost.example', 'ftp://127.0.0.1']) {
+      assert.notEqual(gov.rpcUrlProblem(no), null, no);
+    }
     // a key file readable by others is refused, and the key is not printed
     fs.chmodSync(key, 0o644);
     const loose = spawnSync(process.execPath, args, { encoding: 'utf8' });

@@ -5,7 +5,8 @@
 // accepts (eth_call and a real transaction); a replay answers the same bundle; a wrong mode is
 // 400; no verifier is ONCHAIN_UNAVAILABLE; a verifier that always says false is CHAIN_DISAGREES;
 // a node on another chain than the deployment file's is CHAIN_UNAVAILABLE; the node down is
-// CHAIN_UNAVAILABLE (offchain verifies go on). The bundle also names what a partner's contract
+// CHAIN_UNAVAILABLE (offchain verifies go on); beyond chain_check_concurrency checks at once a
+// verify is CHAIN_UNAVAILABLE at once (a stub node holding the first call). The bundle also names what a partner's contract
 // checks besides verifyProof, and real registries (contracts/*.sol, deployed here with the test's
 // key as owner) answer isAcceptedRoot and circuit() with its keys. Last, every transaction and log of
 // the run is read: only public signals, proof points, keys and addresses are there, none of the
@@ -15,6 +16,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
@@ -355,6 +357,74 @@ test('chain_check: a node on another chain than the deployment file\'s is 503 CH
   }
   // The server with the right chain_id asked the same node once and went on (no such line).
   assert.ok(!servers.checked.stderr.includes('another chain'), servers.checked.stderr);
+});
+
+/** A JSON-RPC node on loopback that answers eth_chainId with 31337 and holds every eth_call until
+ * release() (then answers true), so a test controls how many chain checks are running. */
+async function holdingNode() {
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  let callArrived;
+  const firstCall = new Promise((resolve) => { callArrived = resolve; });
+  let calls = 0;
+  const node = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk) => { text += chunk; });
+    req.on('end', async () => {
+      const { id, method } = JSON.parse(text);
+      let result = '0x7a69';
+      if (method === 'eth_call') {
+        calls++;
+        callArrived();
+        await released;
+        result = '0x' + '0'.repeat(63) + '1';
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ jsonrpc: '2.0', id, result }));
+    });
+  });
+  await new Promise((resolve) => node.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${node.address().port}/`,
+    firstCall,
+    release: () => release(),
+    calls: () => calls,
+    close: () => new Promise((resolve) => node.close(resolve)),
+  };
+}
+
+test('chain_check: beyond chain_check_concurrency checks at once a verify is 503 CHAIN_UNAVAILABLE at once, counted, the nonce unspent', async () => {
+  const node = await holdingNode();
+  try {
+    const deployment = await writeDeployment('bounded.json', kClaims.map((c) => [c, verifiers[c]]));
+    servers.bounded = await startServer('bounded', ['--chain-deployment', deployment, '--chain-rpc-url', node.url,
+      '--chain-check', '--chain-check-concurrency', '1', '--workers', '4']);
+    const server = servers.bounded;
+    const first = { ...(await proofFor(server, 'age_over_18')), mode: 'onchain' };
+    const second = { ...(await proofFor(server, 'age_over_18')), mode: 'onchain' };
+    const held = call(server, 'POST', '/api/v1/verify', first);
+    await node.firstCall; // the first verify now holds the only chain check
+    assert.equal(await metric(server, 'proofgate_chain_checks_in_flight'), 1);
+    const refused = await call(server, 'POST', '/api/v1/verify', second);
+    assertProblem(refused, 503, 'CHAIN_UNAVAILABLE');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(refused.json.proof_id, undefined, 'nothing was recorded');
+    assert.equal(node.calls(), 1, 'the refused verify did not ask the node');
+    assert.equal(await metric(server, 'proofgate_chain_checks_saturated_total'), 1);
+    assert.equal(await metric(server, 'proofgate_chain_unavailable_total'), 0);
+    node.release();
+    const answered = await held;
+    assert.equal(answered.status, 200, answered.text);
+    assert.equal(await metric(server, 'proofgate_chain_checks_in_flight'), 0);
+    // The slot is free and the refused verify's nonce unspent: it verifies now.
+    const again = await call(server, 'POST', '/api/v1/verify', second);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(node.calls(), 2);
+  } finally {
+    node.release();
+    if (servers.bounded?.running) await servers.bounded.kill();
+    await node.close();
+  }
 });
 
 test('the privacy check: every transaction and log of the run holds no credential attribute nor the holder secret', async () => {

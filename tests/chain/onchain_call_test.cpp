@@ -1,5 +1,6 @@
 // "mode":"onchain"'s parts (src/chain): the verifier a deployment lists for a version, the
-// verifyProof calldata's layout, and how an eth_call answer becomes a verdict.
+// verifyProof calldata's layout, and how an eth_call answer becomes a verdict (against a loopback
+// stub node, tests/chain/stub_node.hpp).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "chain/deployment_lookup.hpp"
 #include "chain/verifier_client.hpp"
 #include "crypto/curve.hpp"
+#include "stub_node.hpp"
 
 namespace pg::chain {
 namespace {
@@ -58,7 +60,7 @@ TEST(Calldata, is_the_selector_then_a_b_with_fp2_swapped_c_and_the_signals_as_wo
   }
 }
 
-TEST(VerifierAnswer, a_bool_word_is_the_verdict_a_revert_is_false_anything_else_is_no_verdict) {
+TEST(VerifierAnswer, a_bool_word_is_the_verdict_any_rpc_error_a_revert_included_is_no_verdict) {
   // The envelope (jsonrpc, id, result or error, HTTP status) is RpcClient's, tested in RpcStrict.
   const auto result = [](std::string hex) {
     return Result<boost::json::value>(boost::json::value(hex));
@@ -72,9 +74,14 @@ TEST(VerifierAnswer, a_bool_word_is_the_verdict_a_revert_is_false_anything_else_
   v = verdict_of_eth_call(result("0x" + std::string(64, '0')));
   ASSERT_TRUE(v);
   EXPECT_FALSE(*v);
-  v = verdict_of_eth_call(rpc_error("RPC error 3: execution reverted"));
-  ASSERT_TRUE(v);
-  EXPECT_FALSE(*v);
+  // The verifier answers false for bad input and reverts only for lack of gas: no verdict.
+  for (const char* message :
+       {"RPC error 3: execution reverted", "RPC error -32000: execution reverted: out of gas",
+        "RPC error -32005: rate limited, request reverted"}) {
+    v = verdict_of_eth_call(rpc_error(message));
+    ASSERT_FALSE(v) << message;
+    EXPECT_EQ(v.error(), std::string("eth_call: ") + message);
+  }
   for (const std::string& bad :
        {std::string("0x"), "0x" + std::string(63, '0') + "2", "0x" + std::string(128, '0'),
         "0x1" + std::string(62, '0') + "1", std::string(66, '0')}) {
@@ -97,6 +104,38 @@ TEST(VerifierClient, refuses_a_url_that_is_not_http_and_names_an_unreachable_nod
   const auto id = (*client)->chain_id();
   ASSERT_FALSE(id);
   EXPECT_EQ(id.error().rfind("eth_chainId: ", 0), 0u) << id.error();
+}
+
+TEST(VerifierClient,
+     a_node_answering_execution_reverted_gives_no_verdict_and_the_call_offers_30m_gas) {
+  testing::StubNode node([](const std::string& method, const boost::json::value&) {
+    EXPECT_EQ(method, "eth_call");
+    return testing::StubNode::Reply{R"({"code":3,"message":"execution reverted"})", true};
+  });
+  const auto client = VerifierClient::make(node.url(), std::chrono::milliseconds(5000));
+  ASSERT_TRUE(client) << client.error();
+  const auto verdict = (*client)->call("0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb", "0x34baeab9");
+  ASSERT_FALSE(verdict);  // CHAIN_UNAVAILABLE for the server, never the verifier's false
+  EXPECT_EQ(verdict.error(), "eth_call: RPC error 3: execution reverted");
+  const auto requests = node.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const auto params = boost::json::parse(requests[0]).at("params").as_array();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].at("gas"), "0x1c9c380");
+  EXPECT_EQ(params[0].at("to"), "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb");
+  EXPECT_EQ(params[0].at("data"), "0x34baeab9");
+  EXPECT_EQ(params[1], "latest");
+}
+
+TEST(VerifierClient, a_node_answering_a_bool_word_gives_the_verdict) {
+  testing::StubNode node([](const std::string&, const boost::json::value&) {
+    return testing::StubNode::Reply{"\"0x" + std::string(63, '0') + "1\""};
+  });
+  const auto client = VerifierClient::make(node.url(), std::chrono::milliseconds(5000));
+  ASSERT_TRUE(client) << client.error();
+  const auto verdict = (*client)->call("0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb", "0x34baeab9");
+  ASSERT_TRUE(verdict) << verdict.error();
+  EXPECT_TRUE(*verdict);
 }
 
 }  // namespace

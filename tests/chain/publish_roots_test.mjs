@@ -231,6 +231,22 @@ test('a_tampered_feed_is_refused_and_nothing_is_proposed', async () => {
   assert.notEqual(capped.code, 0, capped.stdout + capped.stderr);
   assert.match(capped.stderr, /above the cap of 1000 wei \(--max-fee-gwei\); nothing signed/);
   assert.equal(await blockNumber(), height);
+  // another run holding this owner's key lock: refused at once, nothing sent (flock(1) holds
+  // "<key-file>.lock" with flock(2) while it runs the second publish-roots)
+  const locked = await new Promise((resolve, reject) => {
+    const child = spawn('flock', ['-n', `${keyFiles[0]}.lock`, bin, 'chain', 'publish-roots', '--rpc-url', anvil.url,
+      '--key-file', keyFiles[0], '--deployment', deploymentFile, '--issuer-feeds', feeds], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(locked.code, 1, locked.stdout + locked.stderr);
+  assert.equal(locked.stderr, `--key-file: another run holds ${keyFiles[0]}.lock\n`);
+  assert.equal(locked.stdout, '');
+  assert.equal(await blockNumber(), height);
   // the untampered feed is proposed as usual
   const ok = await publish(keyFiles[0]);
   assert.equal(ok.code, 0, ok.stderr);
@@ -250,6 +266,11 @@ test('bad_inputs_are_refused_with_a_clear_error', async () => {
   assert.equal(l.code, 2);
   assert.match(l.stderr, /loose\.key/);
   assert.doesNotMatch(l.stderr, new RegExp(devKeys[1].slice(2, 20)));
+  // plain http to a node that is not this machine's
+  const plain = await run(['chain', 'publish-roots', '--rpc-url', 'http://node.example:8545/v3/SECRETKEY', '--key-file', keyFiles[0],
+    '--deployment', deploymentFile, '--issuer-feeds', feeds]);
+  assert.equal(plain.code, 2);
+  assert.equal(plain.stderr, '--rpc-url: http:// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost); use https:// for any other node\n');
   // a malformed feed setting
   const f = await publish(keyFiles[0], 'moha|not a url|x');
   assert.equal(f.code, 2);

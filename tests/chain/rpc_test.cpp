@@ -63,7 +63,8 @@ class Anvil : public ::testing::Test {
   }
 
   Result<Receipt> send(const Send& s, const PrivateKey& key) {
-    return send_and_wait(*rpc_, key, 31337, s, 30s);
+    NonceCounter nonces;  // a new counter reads the pending nonce
+    return send_and_wait(*rpc_, key, 31337, s, 30s, nonces);
   }
 
   /// Deploys Counter(start) and returns its address.

@@ -139,14 +139,19 @@ class KeyFile : public ::testing::Test {
   void SetUp() override {
     path_ =
         (std::filesystem::temp_directory_path() / ("pg-key-" + std::to_string(getpid()))).string();
+    link_ = path_ + ".link";
   }
-  void TearDown() override { std::filesystem::remove(path_); }
+  void TearDown() override {
+    std::filesystem::remove(path_);
+    std::filesystem::remove(link_);
+  }
   void write(const std::string& content, mode_t mode) {
     std::filesystem::remove(path_);
     std::ofstream(path_) << content;
     ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
   }
   std::string path_;
+  std::string link_;
 };
 
 TEST_F(KeyFile, LoadsAnOwnerOnlyHexKey) {
@@ -165,7 +170,52 @@ TEST_F(KeyFile, RefusesAFileOthersCanReadWithoutShowingTheKey) {
   EXPECT_NE(key.error().message.find("0644"), std::string::npos) << key.error().message;
   EXPECT_EQ(key.error().to_string().find("ac0974"), std::string::npos);
   write(kAnvilKey, 0640);
-  EXPECT_FALSE(PrivateKey::from_file(path_));
+  const auto group = PrivateKey::from_file(path_);
+  ASSERT_FALSE(group);
+  EXPECT_EQ(group.error().to_string(), "key file " + path_ +
+                                           ": has mode 0640; it must be readable by its owner "
+                                           "only (chmod 600)");
+}
+
+TEST_F(KeyFile, RefusesASymlinkEvenToAGoodFile) {
+  write(kAnvilKey, 0600);
+  ASSERT_TRUE(PrivateKey::from_file(path_));  // the target itself is fine
+  std::filesystem::create_symlink(path_, link_);
+  const auto key = PrivateKey::from_file(link_);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().to_string(),
+            "key file " + link_ + ": is a symbolic link; give the key file itself");
+  EXPECT_EQ(key.error().to_string().find("ac0974"), std::string::npos);
+}
+
+TEST_F(KeyFile, RefusesWhatIsNotARegularFileAndAMissingFile) {
+  std::filesystem::create_directory(link_);
+  ::chmod(link_.c_str(), 0700);
+  auto key = PrivateKey::from_file(link_);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().to_string(), "key file " + link_ + ": is not a regular file");
+  std::filesystem::remove(link_);
+  // A FIFO neither hangs the open nor is read.
+  ASSERT_EQ(::mkfifo(link_.c_str(), 0600), 0);
+  key = PrivateKey::from_file(link_);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().to_string(), "key file " + link_ + ": is not a regular file");
+  std::filesystem::remove(link_);
+  key = PrivateKey::from_file(link_);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().to_string(), "key file " + link_ + ": does not exist");
+}
+
+TEST_F(KeyFile, RefusesAFileOfAnotherOwner) {
+  write(kAnvilKey, 0600);
+  if (::geteuid() != 0) GTEST_SKIP() << "giving a file to another user needs root";
+  // root reading another user's 0600 file: the mode alone would let it through.
+  ASSERT_EQ(::chown(path_.c_str(), 65534, static_cast<gid_t>(-1)), 0);
+  const auto key = PrivateKey::from_file(path_);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().to_string(),
+            "key file " + path_ +
+                ": is owned by uid 65534, not by the user running this command (uid 0)");
 }
 
 TEST_F(KeyFile, RefusesMalformedContentWithoutEchoingIt) {

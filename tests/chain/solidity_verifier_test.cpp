@@ -253,13 +253,18 @@ TEST(SolidityVerifier, refuses_small_inputs_it_cannot_build_naming_them) {
     return src.ok() ? std::string("accepted") : src.error().field + ": " + src.error().message;
   };
   EXPECT_EQ(refused({{3, 8}}), "small_inputs[3]: no such public input: the key has 3");
-  EXPECT_EQ(refused({{0, 0}}), "small_inputs[0]: bits must be 1 to 64");
-  EXPECT_EQ(refused({{0, 65}}), "small_inputs[0]: bits must be 1 to 64");
+  const std::string width =
+      "bits must be 1 to 48 (wider, the ecAdds of a large value cost more than one ecMul)";
+  EXPECT_EQ(refused({{0, 0}}), "small_inputs[0]: " + width);
+  EXPECT_EQ(refused({{0, 49}}), "small_inputs[0]: " + width);
   EXPECT_EQ(refused({{1, 8}, {1, 4}}), "small_inputs[1]: the input is given twice");
-  // 64 bits is 240 points, the most a contract takes; one more point is refused.
-  EXPECT_EQ(refused({{0, 64}}), "accepted");
-  EXPECT_EQ(refused({{0, 64}, {1, 1}}),
-            "small_inputs: 241 table points; at most 240 fit in a contract");
+  // 48 bits is 180 points: about 18,290 bytes of code with 3 inputs, under EIP-170's limit;
+  // twice that is not.
+  EXPECT_EQ(pg::chain::estimated_code_size(3, std::vector<pg::chain::SmallInput>{{0, 48}}),
+            1300u + 3 * 130 + 40 + 180 * 92);
+  EXPECT_EQ(refused({{0, 48}}), "accepted");
+  EXPECT_EQ(refused({{0, 48}, {1, 48}}),
+            "small_inputs: 360 table points make about 34890 bytes of code; EIP-170 allows 24576");
 }
 
 TEST(SolidityVerifier, the_circuits_small_inputs_are_found_by_name) {
@@ -280,6 +285,21 @@ TEST(SolidityVerifier, the_circuits_small_inputs_are_found_by_name) {
   EXPECT_EQ(edu[1].index, 5u);
   EXPECT_EQ(edu[1].bits, 8u);
   EXPECT_TRUE(pg::chain::small_inputs_for(std::vector<std::string>{"root", "scope"}).empty());
+  // What does not fit is left to ecMul, in the order today, min_level, fiscal_year, threshold:
+  // with 24 inputs the threshold's table would take the contract over the limit.
+  std::vector<std::string> many(20, "x");
+  for (const char* name : {"threshold", "fiscal_year", "min_level", "today"}) many.push_back(name);
+  const auto fitted = pg::chain::small_inputs_for(many);
+  ASSERT_EQ(fitted.size(), 3u);
+  EXPECT_EQ(fitted[0].index, 21u);  // fiscal_year
+  EXPECT_EQ(fitted[1].index, 22u);  // min_level
+  EXPECT_EQ(fitted[2].index, 23u);  // today
+  EXPECT_LE(pg::chain::estimated_code_size(many.size(), fitted), pg::chain::kMaxCodeSize);
+  // All four on one key: 256 points would not fit, the threshold is left out.
+  many = {"threshold", "fiscal_year", "min_level", "today"};
+  const auto four = pg::chain::small_inputs_for(many);
+  ASSERT_EQ(four.size(), 3u);
+  EXPECT_EQ(four[0].index, 1u);
 }
 
 }  // namespace

@@ -213,8 +213,14 @@ test('small-input tables: every precomputed point is used by a valid proof, and 
   // 2^bits and above take the ecMul path: the bound itself, the bound plus one, and r - 1.
   for (const above of [0n, 1n]) rows.push(widths.map((b, i) => (b === 0 ? base(i) : (1n << BigInt(b)) + above)));
   rows.push(widths.map(() => R - 1n));
-  // Mixed digits.
+  // Mixed digits, and values drawn below each bound (a fixed-seed LCG: the same rows every run).
   rows.push([5n, 20261126n, 200n, 9999n, 6n, 1n, 3n]);
+  let seed = 0x2545f4914f6cdd1dn;
+  const draw = (bits) => {
+    seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+    return (seed >> 7n) & ((1n << BigInt(bits)) - 1n);
+  };
+  for (let k = 0; k < 6; ++k) rows.push(widths.map((b, i) => (b === 0 ? base(i) : draw(b))));
   const forged = spawnSync(trapdoorProofs, ['small input tables', '7', vkeyPath],
     { input: rows.map((r) => JSON.stringify(r.map(String))).join('\n') + '\n', encoding: 'utf8' });
   assert.equal(forged.status, 0, forged.stderr);
@@ -249,7 +255,9 @@ test('chain verifier refuses a bad --small-input or --manifest with one line nam
     [['--small-input', '1'], /^small-input: "1" is not INDEX:BITS$/],
     [['--small-input', '1:x'], /^small-input: "1:x" is not INDEX:BITS$/],
     [['--small-input', '3:8'], /^small_inputs\[3\]: .*no such public input/],
-    [['--small-input', '0:65'], /^small_inputs\[0\]: .*bits must be 1 to 64/],
+    [['--small-input', '0:49'], /^small_inputs\[0\]: .*bits must be 1 to 48/],
+    [['--small-input', '0:8', '--small-input', '0:4'], /^small-input: input 0 is given twice$/],
+    [['--manifest', path.join(artifacts, 'income_gte', version, 'manifest.json')], /^manifest: 7 public signals, the key has 3$/],
     [['--manifest', path.join(vectors, 'no-such-manifest.json')], /^manifest: /],
     [['--manifest', vkeyPath], /^manifest: not a circuit manifest: no public_signals array$/],
   ];
@@ -264,4 +272,15 @@ test('chain verifier refuses a bad --small-input or --manifest with one line nam
   const ok = run('--small-input', '2:16');
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /switch lt\(s, 0x10000\)/);
+  // I:0 takes a manifest's table away from input I.
+  const dir = path.join(artifacts, 'education', version);
+  const withManifest = (...extra) => spawnSync(bin, ['chain', 'verifier', '--vkey', path.join(dir, 'verification_key.json'),
+    '--manifest', path.join(dir, 'manifest.json'), ...extra], { encoding: 'utf8' });
+  const both = withManifest();
+  assert.equal(both.status, 0, both.stderr);
+  assert.equal((both.stdout.match(/switch lt\(s, /g) || []).length, 2); // today and min_level
+  const one = withManifest('--small-input', '5:0');
+  assert.equal(one.status, 0, one.stderr);
+  assert.equal((one.stdout.match(/switch lt\(s, /g) || []).length, 1);
+  assert.match(one.stdout, /switch lt\(s, 0x2000000\)/); // today's 25 bits remain
 });

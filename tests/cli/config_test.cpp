@@ -177,6 +177,16 @@ TEST_F(ConfigTest, chain_settings_are_checked_together_and_the_rpc_url_is_never_
   const std::string e = error_of({{"chain_rpc_url", "ftp://node.example/v3/SECRETKEY"}}, false);
   EXPECT_EQ(e.rfind("chain_rpc_url: ", 0), 0u) << e;
   EXPECT_EQ(e.find("SECRETKEY"), std::string::npos) << e;
+  // Plain http only to a loopback node; elsewhere https (the verdicts travel over it).
+  const std::string plain =
+      error_of({{"chain_rpc_url", "http://node.example/v3/SECRETKEY"}}, false);
+  EXPECT_EQ(plain,
+            "chain_rpc_url: http:// is accepted only for a loopback host (127.0.0.0/8, ::1, "
+            "localhost); use https:// for any other node");
+  for (const char* ok : {"https://node.example/v3/KEY", "http://localhost:8545",
+                         "http://127.0.0.1:8545", "http://[::1]:8545"}) {
+    EXPECT_EQ(error_of({{"chain_rpc_url", ok}}, false), "") << ok;
+  }
   // The deployment file is read strictly, the refusal naming the file's member.
   write(R"({"chain_id": 31337})");
   std::string bad = error_of({{"chain_deployment", file_.string()}}, false);
@@ -188,7 +198,15 @@ TEST_F(ConfigTest, chain_settings_are_checked_together_and_the_rpc_url_is_never_
   const Settings s = resolve_settings({}, std::nullopt);
   EXPECT_FALSE(s.chain_check);
   EXPECT_EQ(s.chain_check_timeout_ms, 2000u);
+  EXPECT_EQ(s.chain_check_concurrency, 8u);
   EXPECT_TRUE(s.chain_deployment.empty());
+  // chain_check_concurrency: 1 to 1024.
+  for (const char* value : {"0", "1025"}) {
+    EXPECT_EQ(error_of({{"chain_check_concurrency", value}}, false),
+              std::string("chain_check_concurrency: must be an integer from 1 to 1024, got '") +
+                  value + "' (from --chain-check-concurrency)");
+  }
+  EXPECT_EQ(error_of({{"chain_check_concurrency", "1024"}}, false), "");
 }
 
 TEST_F(ConfigTest, root_grace_seconds_has_a_maximum_of_a_day) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -982,6 +983,68 @@ TEST_F(VerifyFlowTest,
     ASSERT_FALSE(in.ok()) << mode;
     EXPECT_EQ(in.error().field, "mode");
   }
+}
+
+TEST_F(VerifyFlowTest,
+       onchain_chain_checks_beyond_the_concurrency_are_refused_at_once_and_counted) {
+  ServiceSettings s = settings();
+  s.chain_check_concurrency = 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;         // chain_check calls entered
+  bool release = false;  // the first call may answer
+  s.chain_check = [&](const VerifyInput&, bool) -> std::optional<ApiError> {
+    std::unique_lock lock(mu);
+    if (++calls == 1) {
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+    }
+    return std::nullopt;
+  };
+  ProofService checked(store_, cache_, clock_, catalog_, s);
+  const auto onchain_body = [&](const ProofRequest& req) {
+    json::value body = json::parse(body_for(req));
+    body.as_object()["mode"] = "onchain";
+    return json::serialize(body);
+  };
+  const auto run = [&](const std::string& body) {
+    auto in = ProofService::decode_verify(body);
+    EXPECT_TRUE(in.ok());
+    return checked.verify(client_, *in, body, std::nullopt);
+  };
+  const ProofRequest first_req = age_request();
+  const ProofRequest second_req = age_request();
+  const std::string first_body = onchain_body(first_req);
+  const std::string second_body = onchain_body(second_req);
+  std::optional<VerifyOutcome> first;
+  std::thread holder([&] { first = run(first_body); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return calls == 1; });  // the first verify holds the only slot
+  }
+  EXPECT_EQ(checked.counters().chain_checks_in_flight.load(), 1u);
+  // The second is refused at once, never reaching the chain, with nothing recorded.
+  const auto refused = run(second_body);
+  EXPECT_EQ(code(refused), ErrorCode::kChainUnavailable);
+  EXPECT_EQ(refusal(refused).retry_after_s, 1);
+  EXPECT_TRUE(refusal(refused).proof_id.empty());
+  EXPECT_FALSE(store_.nonce_answered(client_.id, second_req.nonce));
+  EXPECT_EQ(checked.counters().chain_checks_saturated.load(), 1u);
+  EXPECT_EQ(checked.counters().chain_unavailable.load(), 0u);  // the node was not asked
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(calls, 1);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(std::holds_alternative<Verified>(first->result));
+  EXPECT_EQ(checked.counters().chain_checks_in_flight.load(), 0u);
+  // The slot is free again: the refused verify succeeds on a retry with the same nonce.
+  EXPECT_TRUE(std::holds_alternative<Verified>(run(second_body).result));
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(checked.counters().chain_checks_saturated.load(), 1u);
 }
 
 // --- the key policy ---
