@@ -102,10 +102,19 @@ int serve(const Settings& s) {
   const OnchainWiring onchain = onchain_wiring(s);
   service.chain_check = onchain.chain_check;
   service.chain_check_concurrency = static_cast<std::uint32_t>(s.chain_check_concurrency);
-  // Pairing checks of concurrent verifies under one key, checked in one batch.
-  service.pairing_batcher = std::make_shared<core::PairingBatcher>(
-      core::PairingBatchSettings{.window = std::chrono::microseconds(s.verify_batch_window_us),
-                                 .max = static_cast<std::size_t>(s.verify_batch_max)});
+  // Pairing checks of concurrent verifies under one key, checked in one batch: only with more
+  // workers than cores, since a leader that waits leaves its core idle (docs/scaling.md,
+  // "Batching across requests").
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers = s.workers != 0 ? static_cast<unsigned>(s.workers) : cores;
+  const bool batching = s.verify_batch_window_us > 0 && workers > cores;
+  if (s.verify_batch_window_us > 0 && !batching) {
+    log::info("verify batching is off: the workers do not outnumber the cores",
+              {{"workers", workers}, {"cores", cores}});
+  }
+  service.pairing_batcher = std::make_shared<core::PairingBatcher>(core::PairingBatchSettings{
+      .window = std::chrono::microseconds(batching ? s.verify_batch_window_us : 0),
+      .max = static_cast<std::size_t>(s.verify_batch_max)});
 
   const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;

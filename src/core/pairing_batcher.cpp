@@ -22,9 +22,11 @@ struct PairingBatcher::Batch {
 
 PairingBatcher::PairingBatcher(PairingBatchSettings settings) : settings_(settings) {}
 
-PairingBatcher::Pending::Pending(PairingBatcher& batcher) : batcher_(&batcher) {
+PairingBatcher::Pending::Pending(PairingBatcher& batcher, const PreparedVerifyingKey* key)
+    : batcher_(&batcher), key_(key), held_(key != nullptr) {
+  if (!held_) return;
   std::lock_guard lock(batcher_->mu_);
-  ++batcher_->pending_;
+  ++batcher_->pending_[key_];
 }
 
 PairingBatcher::Pending::~Pending() {
@@ -34,9 +36,10 @@ PairingBatcher::Pending::~Pending() {
 }
 
 void PairingBatcher::release(Pending& pending) {
-  if (!pending.held_) return;
+  if (!pending.held_ || pending.batcher_ != this) return;
   pending.held_ = false;
-  --pending_;
+  if (const auto it = pending_.find(pending.key_); it != pending_.end() && --it->second == 0)
+    pending_.erase(it);
   // A leader waiting for this request can stop waiting once nothing else is on its way.
   if (waiting_leaders_ > 0) leaders_cv_.notify_all();
 }
@@ -84,7 +87,7 @@ bool PairingBatcher::lead(std::unique_lock<std::mutex>& lock, const std::shared_
   const auto deadline = std::chrono::steady_clock::now() + settings_.window;
   while (!batch->closed) {
     // Full, or nothing else before its pairing step that could join: check now.
-    if (batch->items.size() >= settings_.max || pending_ == 0) break;
+    if (batch->items.size() >= settings_.max || !pending_.contains(batch->key.get())) break;
     if (std::chrono::steady_clock::now() >= deadline) break;
     ++waiting_leaders_;
     leaders_cv_.wait_until(lock, deadline);
@@ -133,6 +136,11 @@ void PairingBatcher::record(std::size_t size, bool bisected) noexcept {
   if (bisected) bisected_.fetch_add(1, std::memory_order_relaxed);
 }
 
+std::size_t PairingBatcher::waiting_leaders() const {
+  std::lock_guard lock(mu_);
+  return waiting_leaders_;
+}
+
 PairingBatcher::Stats PairingBatcher::stats() const {
   Stats s;
   std::uint64_t cumulative = 0;
@@ -156,9 +164,12 @@ std::string PairingBatcher::render_metrics() const {
     out += "proofgate_verify_batch_size_bucket{le=\"" + std::to_string(std::size_t{1} << b) +
            "\"} " + std::to_string(s.size_buckets[b]) + "\n";
   }
-  out += "proofgate_verify_batch_size_bucket{le=\"+Inf\"} " + std::to_string(s.batches) + "\n";
+  // +Inf and _count from the buckets themselves, so a scrape between two counters' updates never
+  // shows a count below a bucket.
+  const std::string count = std::to_string(s.size_buckets[kBuckets - 1]);
+  out += "proofgate_verify_batch_size_bucket{le=\"+Inf\"} " + count + "\n";
   out += "proofgate_verify_batch_size_sum " + std::to_string(s.proofs) + "\n";
-  out += "proofgate_verify_batch_size_count " + std::to_string(s.batches) + "\n";
+  out += "proofgate_verify_batch_size_count " + count + "\n";
   out +=
       "# HELP proofgate_verify_batch_bisections_total Batches whose combined check failed (at "
       "least one invalid proof) and were bisected to find the invalid ones.\n"

@@ -39,12 +39,14 @@ class PairingBatcher {
   PairingBatcher(const PairingBatcher&) = delete;
   PairingBatcher& operator=(const PairingBatcher&) = delete;
 
-  /// Marks one verify request between its start and its pairing step (RAII): while any is
-  /// pending, an open batch may still gain a proof, so its leader waits (up to the window).
-  /// Released when the request reaches verify() with it, or when it ends before (a refusal).
+  /// Marks one verify request under `key` between its start and its pairing step (RAII): while
+  /// any is pending under a key, an open batch for that key may still gain a proof, so its leader
+  /// waits (up to the window); requests under other keys never hold it. Released when the
+  /// request reaches verify() with it, or when it ends before (a refusal). A null key marks
+  /// nothing (a request for no known circuit never reaches a pairing step).
   class Pending {
    public:
-    explicit Pending(PairingBatcher& batcher);
+    Pending(PairingBatcher& batcher, const crypto::PreparedVerifyingKey* key);
     ~Pending();
     Pending(const Pending&) = delete;
     Pending& operator=(const Pending&) = delete;
@@ -52,14 +54,15 @@ class PairingBatcher {
    private:
     friend class PairingBatcher;
     PairingBatcher* batcher_;
+    const crypto::PreparedVerifyingKey* key_;
     bool held_ = true;
   };
 
   /// key->verify(proof, publics), possibly checked in one batch with other callers' proofs under
-  /// the same key. `pending`, when given, is released as this proof joins a batch (atomically, so
-  /// a leader never closes a batch the proof was about to join). An exception of the batch check
-  /// makes every member check its own proof alone, so an exception reaches only the caller whose
-  /// own check throws.
+  /// the same key. `pending`, when given (made with this batcher), is released as this proof joins
+  /// a batch (atomically, so a leader never closes a batch the proof was about to join). An
+  /// exception of the batch check makes every member check its own proof alone, so an exception
+  /// reaches only the caller whose own check throws.
   bool verify(const std::shared_ptr<const crypto::PreparedVerifyingKey>& key,
               const crypto::Proof& proof, std::span<const crypto::Fr> publics,
               Pending* pending = nullptr);
@@ -75,6 +78,8 @@ class PairingBatcher {
     std::uint64_t bisected = 0;  // batches of two or more whose combined check failed
   };
   Stats stats() const;
+  /// Leaders waiting for their batch to fill now (tests wait on it).
+  std::size_t waiting_leaders() const;
   /// proofgate_verify_batch_size (histogram) and proofgate_verify_batch_bisections_total.
   std::string render_metrics() const;
 
@@ -89,7 +94,8 @@ class PairingBatcher {
   /// Leaders of open batches wait here for a join, a pending request's arrival, or the window.
   std::condition_variable leaders_cv_;
   std::size_t waiting_leaders_ = 0;
-  std::size_t pending_ = 0;  // requests between their start and their pairing step
+  /// Per key: requests between their start and their pairing step.
+  std::unordered_map<const crypto::PreparedVerifyingKey*, std::size_t> pending_;
   std::unordered_map<const crypto::PreparedVerifyingKey*, std::shared_ptr<Batch>> open_;
 
   std::array<std::atomic<std::uint64_t>, kBuckets> size_counts_{};  // not cumulative

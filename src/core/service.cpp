@@ -606,7 +606,10 @@ std::variant<Verified, ApiError> ProofService::verify_once(const Client& client,
   };
   // On its way to the pairing step until check_pairing (or a refusal before it): a batch of
   // pairing checks waits for this request only while it is (core/pairing_batcher.hpp).
-  std::optional<PairingBatcher::Pending> pairing_pending(std::in_place, *batcher_);
+  // Only same-key requests hold a batch: the key is looked up here without the circuit's checks.
+  const Circuit* expected = catalog_.find(in.claim_type, in.circuit_version);
+  std::optional<PairingBatcher::Pending> pairing_pending(
+      std::in_place, *batcher_, expected != nullptr ? expected->key.get() : nullptr);
   // The processing time kept on the proof row: a monotonic clock, read twice per request.
   const auto started = std::chrono::steady_clock::now();
   const UnixMillis now = clock_.now_ms();

@@ -64,7 +64,7 @@ Case make_case(const Signer& s, std::size_t i, bool valid) {
 std::vector<bool> verify_together(PairingBatcher& batcher, const std::vector<Case>& cases) {
   std::vector<std::unique_ptr<PairingBatcher::Pending>> pending;
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    pending.push_back(std::make_unique<PairingBatcher::Pending>(batcher));
+    pending.push_back(std::make_unique<PairingBatcher::Pending>(batcher, cases[i].key.get()));
   }
   std::vector<char> verdicts(cases.size(), 0);
   std::vector<std::thread> threads;
@@ -108,7 +108,7 @@ TEST_F(PairingBatcherTest, every_verdict_equals_verify_with_two_keys_and_bad_pro
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (std::size_t i = next++; i < cases.size(); i = next++) {
-        PairingBatcher::Pending pending(batcher);
+        PairingBatcher::Pending pending(batcher, cases[i].key.get());
         verdicts[i] = batcher.verify(cases[i].key, cases[i].proof, cases[i].publics, &pending);
       }
     });
@@ -155,12 +155,12 @@ TEST_F(PairingBatcherTest, a_lone_caller_is_checked_at_once_whatever_the_window)
   const Case bad = make_case(*one_, 2, false);
   PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
   {
-    PairingBatcher::Pending pending(batcher);
+    PairingBatcher::Pending pending(batcher, good.key.get());
     EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics, &pending));
   }
   EXPECT_FALSE(batcher.verify(bad.key, bad.proof, bad.publics));
   // A request refused before its pairing step releases its mark: the next caller is alone again.
-  { PairingBatcher::Pending refused(batcher); }
+  { PairingBatcher::Pending refused(batcher, good.key.get()); }
   EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics));
   const auto stats = batcher.stats();
   EXPECT_EQ(stats.batches, 3u);
@@ -172,7 +172,7 @@ TEST_F(PairingBatcherTest, a_full_batch_is_checked_without_waiting_for_the_windo
   std::vector<Case> cases;
   for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*two_, i, i != 0));
   PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 4});
-  PairingBatcher::Pending stays(batcher);
+  PairingBatcher::Pending stays(batcher, two_->key.get());
   std::vector<char> verdicts(cases.size(), 2);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -187,6 +187,40 @@ TEST_F(PairingBatcherTest, a_full_batch_is_checked_without_waiting_for_the_windo
   EXPECT_EQ(stats.size_buckets[1], 0u);
   EXPECT_EQ(stats.size_buckets[2], 2u);  // two batches of exactly 4
   EXPECT_EQ(stats.bisected, 1u);
+}
+
+TEST_F(PairingBatcherTest, a_request_under_another_key_never_holds_a_batch) {
+  // A request stays pending under key two throughout; a proof under key one is checked at once
+  // (a leader that waited for it would run into the 60 s window and the test's timeout).
+  const Case good = make_case(*one_, 1, true);
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher::Pending other_key(batcher, two_->key.get());
+  {
+    PairingBatcher::Pending pending(batcher, good.key.get());
+    EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics, &pending));
+  }
+  // A request for no known circuit (no key) marks nothing either.
+  PairingBatcher::Pending unknown(batcher, nullptr);
+  EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics));
+  EXPECT_EQ(batcher.stats().batches, 2u);
+}
+
+TEST_F(PairingBatcherTest, a_refused_request_frees_the_leader_waiting_for_it) {
+  // The leader waits (60 s window) while a second request under its key is pending; that
+  // request is refused before its pairing step, and the leader must then check at once.
+  const Case good = make_case(*one_, 1, true);
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  auto doomed = std::make_unique<PairingBatcher::Pending>(batcher, good.key.get());
+  std::atomic<int> verdict{2};
+  std::thread leader([&] {
+    PairingBatcher::Pending mine(batcher, good.key.get());
+    verdict = batcher.verify(good.key, good.proof, good.publics, &mine) ? 1 : 0;
+  });
+  while (batcher.waiting_leaders() == 0) std::this_thread::yield();  // the leader waits for it
+  doomed.reset();                                                    // refused: released
+  leader.join();
+  EXPECT_EQ(verdict.load(), 1);
+  EXPECT_EQ(batcher.stats().batches, 1u);
 }
 
 TEST_F(PairingBatcherTest, window_zero_checks_every_proof_alone) {

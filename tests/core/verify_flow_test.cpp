@@ -867,7 +867,10 @@ TEST_F(VerifyFlowTest, step8_concurrent_verifies_are_batched_per_key_each_with_i
   s.pairing_batcher = std::make_shared<PairingBatcher>(
       PairingBatchSettings{.window = std::chrono::seconds(10), .max = 4});
   ProofService batched(store_, cache_, clock_, catalog_, s);
-  PairingBatcher::Pending stays(*s.pairing_batcher);
+  PairingBatcher::Pending stays_age(*s.pairing_batcher,
+                                    catalog_.find("age_over_18", "1.0.0")->key.get());
+  PairingBatcher::Pending stays_income(*s.pairing_batcher,
+                                       catalog_.find("income_gte", "1.0.0")->key.get());
   std::vector<std::string> bodies;
   std::vector<bool> good;
   for (int i = 0; i < 8; ++i) {
