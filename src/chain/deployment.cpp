@@ -2,7 +2,6 @@
 #include "chain/deployment.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,8 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "chain/hex.hpp"
 
 namespace pg::chain {
 namespace json = boost::json;
@@ -172,16 +173,7 @@ Result<Deployment> parse_deployment(std::string_view text) {
 
 Result<Ok> check_vkey_digest(std::string_view claim_type, std::string_view version,
                              std::string_view vkey_json, std::string_view vkey_sha256) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(vkey_json.data(), vkey_json.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    return Error{std::string(claim_type) + " " + std::string(version), "SHA-256 failed"};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
+  const std::string hex = sha256_hex(vkey_json);
   if (hex != vkey_sha256) {
     return Error{std::string(claim_type) + " " + std::string(version),
                  "verification_key.json's SHA-256 is " + hex + ", not the manifest's " +

@@ -1,6 +1,10 @@
 // Hexadecimal strings as Ethereum's JSON-RPC and ABI use them.
 #include "chain/hex.hpp"
 
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
 namespace pg::chain {
 namespace {
 
@@ -64,6 +68,14 @@ std::string u64_to_quantity(std::uint64_t value) {
     value >>= 4;
   } while (value != 0);
   return "0x" + digits;
+}
+
+std::string sha256_hex(std::string_view data) {
+  std::uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return to_hex(std::span<const std::uint8_t>(digest, length), /*prefix=*/false);
 }
 
 }  // namespace pg::chain

@@ -25,4 +25,7 @@ std::optional<std::uint64_t> quantity_to_u64(std::string_view hex);
 /// A JSON-RPC quantity ("0x" + shortest lowercase hex).
 std::string u64_to_quantity(std::uint64_t value);
 
+/// SHA-256 of `data` as 64 lowercase hex digits, no prefix (the deployment file's vkey_sha256).
+std::string sha256_hex(std::string_view data);
+
 }  // namespace pg::chain

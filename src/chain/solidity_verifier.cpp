@@ -5,8 +5,6 @@
 // the pairing input with two calldatacopy and nothing is computed on chain but vk_x.
 #include "chain/solidity_verifier.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "chain/hex.hpp"
 #include "crypto/curve.hpp"
 #include "crypto/snarkjs_codec.hpp"
 
@@ -88,19 +87,6 @@ std::string hex(const crypto::Limbs& v) {
 }
 std::string hex(const Fp& v) {
   return hex(v.to_canonical());
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string out;
-  char buf[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-    out += buf;
-  }
-  return out;
 }
 
 std::string word(unsigned offset) {

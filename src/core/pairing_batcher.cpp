@@ -23,7 +23,10 @@ struct PairingBatcher::Batch {
 PairingBatcher::PairingBatcher(PairingBatchSettings settings) : settings_(settings) {}
 
 PairingBatcher::Pending::Pending(PairingBatcher& batcher, const PreparedVerifyingKey* key)
-    : batcher_(&batcher), key_(key), held_(key != nullptr) {
+    : batcher_(&batcher),
+      key_(key),
+      // With batching off nothing waits for anyone: no mark, no lock on the verify path.
+      held_(key != nullptr && batcher.settings_.window.count() > 0 && batcher.settings_.max > 1) {
   if (!held_) return;
   std::lock_guard lock(batcher_->mu_);
   ++batcher_->pending_[key_];

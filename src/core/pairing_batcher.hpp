@@ -43,7 +43,8 @@ class PairingBatcher {
   /// any is pending under a key, an open batch for that key may still gain a proof, so its leader
   /// waits (up to the window); requests under other keys never hold it. Released when the
   /// request reaches verify() with it, or when it ends before (a refusal). A null key marks
-  /// nothing (a request for no known circuit never reaches a pairing step).
+  /// nothing (a request for no known circuit never reaches a pairing step), nor does any
+  /// request while batching is off.
   class Pending {
    public:
     Pending(PairingBatcher& batcher, const crypto::PreparedVerifyingKey* key);
