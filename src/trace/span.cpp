@@ -1,6 +1,8 @@
 // Span collection (see span.hpp).
 #include "trace/span.hpp"
 
+#include <ctime>
+
 namespace pg::trace {
 
 namespace {
@@ -22,6 +24,13 @@ std::uint64_t now_ns() noexcept {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
+}
+
+std::uint64_t thread_cpu_ns() noexcept {
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 RequestTrace::RequestTrace(const std::optional<Context>& incoming, double sample_ratio,
@@ -78,12 +87,15 @@ ScopedSpan::ScopedSpan(std::string_view name) {
   span_->start_ns = now_ns();
   previous_parent_ = tl_parent;
   tl_parent = span_->span_id;
+  cpu_start_ns_ = thread_cpu_ns();
 }
 
 ScopedSpan::~ScopedSpan() {
   if (!span_) return;
+  const std::uint64_t cpu_ns = thread_cpu_ns() - cpu_start_ns_;
   tl_parent = previous_parent_;
   span_->end_ns = now_ns();
+  span_->set("proofgate.thread_cpu_ns", static_cast<std::int64_t>(cpu_ns));
   if (tl_trace != nullptr) tl_trace->add(std::move(*span_));
 }
 

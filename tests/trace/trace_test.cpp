@@ -3,6 +3,7 @@
 // processor dropping (and counting) behind a slow sink without blocking the submitter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -171,6 +172,31 @@ TEST(TraceSpans, without_an_exporter_keep_the_ids_and_record_no_span) {
   const auto spans = trace.finish();
   ASSERT_EQ(spans.size(), 1u);  // the server span only
   EXPECT_EQ(spans[0].kind, Kind::kServer);
+}
+
+TEST(TraceSpans, record_their_threads_cpu_time_no_more_than_their_wall_time) {
+  RequestTrace trace(std::nullopt, 1.0);
+  std::uint64_t burnt = 0;
+  {
+    const Activate active(trace);
+    ScopedSpan span("checks");
+    // Work until this thread has used 2 ms of CPU.
+    const std::uint64_t from = thread_cpu_ns();
+    volatile std::uint64_t sink = 0;
+    while ((burnt = thread_cpu_ns() - from) < 2'000'000) sink = sink + 1;
+  }
+  const auto spans = trace.finish();
+  ASSERT_EQ(spans.size(), 2u);
+  const auto& attrs = spans[0].attributes;
+  const auto cpu = std::find_if(attrs.begin(), attrs.end(),
+                                [](const auto& a) { return a.first == "proofgate.thread_cpu_ns"; });
+  ASSERT_NE(cpu, attrs.end());
+  const auto ns = static_cast<std::uint64_t>(std::get<std::int64_t>(cpu->second));
+  EXPECT_GE(ns, burnt);
+  // A thread cannot use more CPU than the wall time it ran (a clock tick of slack).
+  EXPECT_LE(ns, spans[0].end_ns - spans[0].start_ns + 1'000'000);
+  // The server span (opened on another path, in the server) carries no such attribute.
+  for (const auto& a : spans[1].attributes) EXPECT_NE(a.first, "proofgate.thread_cpu_ns");
 }
 
 TEST(OtlpJson, encodes_the_export_trace_service_request_field_names) {
