@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 node scripts/bench.mjs "$@"
 node scripts/bench-api.mjs
+node scripts/bench-cpu.mjs       # server CPU per verification split into the verify path's spans, and what tracing costs (build/bench/report.md)
 node scripts/bench-webhooks.mjs  # webhook delivery latency and worker throughput (build/bench/report.md)
 node scripts/bench-scale.mjs     # production topology (3 instances, haproxy, PostgreSQL, Redis) and 10 M proofs rows (build/bench/report.md)
 node scripts/bench-tree.mjs       # the issuer's Merkle tree against circomlibjs's Poseidon (build/bench/report.md)
