@@ -26,7 +26,7 @@
 // pairing cost as an honest key). Every answer must be `200 verified`, or the script exits 1.
 //
 // Environment: BENCH_CPU_RATE (verifies per second, default 100), BENCH_CPU_SECONDS (default 20),
-// BENCH_CPU_ROUNDS (default 2). The server inherits the environment (PROOFGATE_WORKERS …).
+// BENCH_CPU_ROUNDS (default 3). The server inherits the environment (PROOFGATE_WORKERS …).
 import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -38,7 +38,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const rate = Number(process.env.BENCH_CPU_RATE ?? 100);
 const seconds = Number(process.env.BENCH_CPU_SECONDS ?? 20);
-const rounds = Number(process.env.BENCH_CPU_ROUNDS ?? 2);
+const rounds = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
 const warmup = 200;
 const { seed, claimType, version, domain, rootValue } = kBench;  // BENCHMARK ONLY (scripts/lib/bench-proofs.mjs)
 
@@ -119,10 +119,43 @@ await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const endpoint = `http://127.0.0.1:${receiver.address().port}/v1/traces`;
 
 // --- the server ---
-const cpuTicks = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);  // utime + stime, in clock ticks (USER_HZ = 100)
+/// utime + stime of a process or thread, in clock ticks (USER_HZ = 100); 0 once it is gone.
+const statTicks = (file) => {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return 0;
+  }
+  const f = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
 };
+/**
+ * The server's CPU ticks: the whole process, and by thread: `main` (tid = pid: the HTTP event
+ * loop — accept, read, parse, write), `exporter` (the OTLP batch thread, named pg-otlp-export) and
+ * `others` (the verify workers, the webhook worker, sweeps), summed over the threads alive now.
+ */
+const cpuTicks = (pid) => {
+  const out = { total: statTicks(`/proc/${pid}/stat`), main: 0, exporter: 0, others: 0 };
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const ticks = statTicks(`/proc/${pid}/task/${tid}/stat`);
+    let comm = '';
+    try {
+      comm = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch { /* the thread ended */ }
+    if (Number(tid) === pid) out.main += ticks;
+    else if (comm === 'pg-otlp-export') out.exporter += ticks;
+    else out.others += ticks;
+  }
+  return out;
+};
+const tickDelta = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
 const kConfigs = [
   { name: 'off', label: 'tracing off (no endpoint: ids and headers only)', args: [] },
   { name: 'ratio0', label: 'tracing on, trace_sample_ratio 0 (spans recorded, none exported)',
@@ -217,10 +250,11 @@ const load = (bodies, perSecond, tag, settled) => new Promise((resolve) => {
   const finish = async () => {
     const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
     await settled();
-    const ticks = cpuTicks(server.proc.pid) - ticks0;
+    const ticks = tickDelta(ticks0, cpuTicks(server.proc.pid));
     agent.destroy();
     const ms = Array.from(latencies).sort((a, b) => a - b);
-    resolve({ n, failures, elapsed, ticks, cpuMsPerVerify: (ticks * 10) / n, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) });
+    const perVerify = Object.fromEntries(Object.entries(ticks).map(([k, v]) => [k, (v * 10) / n]));
+    resolve({ n, failures, elapsed, ticks: ticks.total, perVerify, cpuMsPerVerify: perVerify.total, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) });
   };
   const send = (i) => {
     const start = process.hrtime.bigint();
@@ -286,16 +320,19 @@ const measure = async (config, round) => {
   return r;
 };
 
-/// fsync latency of a 4 KiB write on the data directory's file system: what a synchronous=FULL
-/// commit waits for (the disk is shared, so it is measured in the same run).
+/// What a synchronous=FULL commit waits for on the data directory's file system: SQLite in WAL
+/// mode writes its pages into a WAL file it reuses and fdatasyncs it, so the probe overwrites 4 KiB
+/// blocks of a preallocated file and fdatasyncs each (the disk is shared: measured in this run).
 const fsyncProbe = () => {
   const file = path.join(work, 'fsync-probe');
   const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, Buffer.alloc(1 << 20));
+  fs.fsyncSync(fd);
   const ms = [];
   for (let i = 0; i < 200; ++i) {
-    fs.writeSync(fd, Buffer.alloc(4096, i));
+    fs.writeSync(fd, Buffer.alloc(4096, i), 0, 4096, (i * 4096) % (1 << 20));
     const t = process.hrtime.bigint();
-    fs.fsyncSync(fd);
+    fs.fdatasyncSync(fd);
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   fs.closeSync(fd);
@@ -353,7 +390,17 @@ for (const srv of serverSpans) {
 for (const [name] of kParts) {
   if (parts[name].wall.length !== serverSpans.length) fail(`${parts[name].wall.length} ${name} spans for ${serverSpans.length} verifications`);
 }
-const totals = Object.fromEntries(kConfigs.map((c) => [c.name, mean(results[c.name].map((r) => r.cpuMsPerVerify))]));
+/// The middle of the rounds (the mean of the two middle ones for an even count): a round that met
+/// a busy minute on the shared machine moves it least.
+const middle = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(v.length / 2);
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+};
+const threadsOf = (name) => Object.fromEntries(['total', 'main', 'exporter', 'others']
+  .map((k) => [k, middle(results[name].map((r) => r.perVerify[k]))]));
+const byConfig = Object.fromEntries(kConfigs.map((c) => [c.name, threadsOf(c.name)]));
+const totals = Object.fromEntries(kConfigs.map((c) => [c.name, byConfig[c.name].total]));
 
 // --- the report ---
 const f3 = (x) => x.toFixed(3);
@@ -383,21 +430,26 @@ for (const [name, what] of kParts) {
 }
 lines.push(`| in-handler sum | the spans directly under the server span (rate_limit is inside authenticate) | ${f3(median(inHandlerWall))} | ${f3(median(inHandlerCpu))} | ${f3(mean(inHandlerCpu))} | ${share(mean(inHandlerCpu))} |`);
 lines.push(`| server span | \`POST /api/v1/verify\`, from the request read to the answer written | ${f3(median(serverSpans.map((s) => s.wallNs / 1e6)))} | | | |`);
-const rest = totals.off - mean(inHandlerCpu);
-lines.push(`| HTTP and the rest | tracing-off total − in-handler CPU mean: socket I/O, HTTP parsing, the hand-over to a worker, the log line, other threads | | | ${f3(rest)} | ${share(rest)} |`);
-lines.push(`| **total, tracing off** | server process utime + stime / verifications | | | **${f3(totals.off)}** | 100 % |`);
+const off = byConfig.off;
+const rest = off.total - mean(inHandlerCpu);
+lines.push(`| HTTP and the rest | tracing-off total − in-handler CPU mean | | | ${f3(rest)} | ${share(rest)} |`);
+lines.push(`| ↳ HTTP event loop | the main thread (tracing off): accept, read, HTTP parsing, writing the answer | | | ${f3(off.main)} | ${share(off.main)} |`);
+lines.push(`| ↳ workers outside the spans | the other threads (tracing off) less the in-handler parts: the hand-over, the answer's JSON, the log line, webhook and sweep threads | | | ${f3(off.others - mean(inHandlerCpu))} | ${share(off.others - mean(inHandlerCpu))} |`);
+lines.push(`| **total, tracing off** | server process utime + stime / verifications | | | **${f3(off.total)}** | 100 % |`);
 lines.push('');
-lines.push(`fsync of a 4 KiB write on the data directory's disk in this run: median ${f3(fsyncMs)} ms (what \`commit\`'s wall time waits for beyond its CPU).`);
+lines.push(`fdatasync of a 4 KiB overwrite in a preallocated file on the data directory's disk (what a WAL commit waits for) in this run: median ${f3(fsyncMs)} ms; \`commit\`'s wall time less its CPU is that wait.`);
 lines.push('');
-lines.push('The cost of tracing (server CPU per verification, ms; each round, then the mean; latency of the last round):');
+lines.push(`The cost of tracing: server CPU per verification in ms, each round, then the middle round${rounds % 2 ? '' : 's\' mean'} ` +
+  '(the figure compared), split by thread (/proc/<pid>/task: the HTTP event loop, the OTLP export thread, the rest); latency of the last round.');
 lines.push('');
-lines.push(`| configuration | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} | mean | against off | p50 / p95 latency (ms) | spans dropped |`);
-lines.push(`| --- | ${'---: | '.repeat(rounds)}---: | ---: | ---: | ---: |`);
+lines.push(`| configuration | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} | middle | against off | HTTP loop | export thread | workers and the rest | p50 / p95 latency (ms) | spans dropped |`);
+lines.push(`| --- | ${'---: | '.repeat(rounds)}---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
 for (const c of kConfigs) {
   const rs = results[c.name];
+  const t = byConfig[c.name];
   const last = rs[rs.length - 1];
-  lines.push(`| ${c.label} | ${rs.map((r) => f3(r.cpuMsPerVerify)).join(' | ')} | ${f3(totals[c.name])} | ` +
-    `${(totals[c.name] / totals.off).toFixed(3)}× | ${last.p50.toFixed(2)} / ${last.p95.toFixed(2)} | ` +
+  lines.push(`| ${c.label} | ${rs.map((r) => f3(r.cpuMsPerVerify)).join(' | ')} | ${f3(t.total)} | ` +
+    `${(t.total / off.total).toFixed(3)}× | ${f3(t.main)} | ${f3(t.exporter)} | ${f3(t.others)} | ${last.p50.toFixed(2)} / ${last.p95.toFixed(2)} | ` +
     `${c.name === 'ratio1' ? rs.reduce((a, r) => a + r.dropped, 0) : '–'} |`);
 }
 lines.push('');

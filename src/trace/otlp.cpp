@@ -1,6 +1,8 @@
 // OTLP/HTTP JSON export (see otlp.hpp).
 #include "trace/otlp.hpp"
 
+#include <pthread.h>
+
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -101,6 +103,9 @@ std::size_t BatchProcessor::queued() const {
 }
 
 void BatchProcessor::run() {
+  // Named so that its CPU can be told from the request threads' (/proc/<pid>/task/*/comm;
+  // scripts/bench-cpu.mjs reads it).
+  pthread_setname_np(pthread_self(), "pg-otlp-export");
   std::unique_lock lock(mu_);
   while (true) {
     cv_.wait_for(lock, s_.interval, [&] { return stop_ || queue_.size() >= s_.batch_size; });
