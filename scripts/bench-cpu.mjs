@@ -20,7 +20,13 @@
 // wall time and the CPU time of its thread (`proofgate.thread_cpu_ns`), median and mean over every
 // verification. "HTTP and the rest" is the total CPU with tracing off less the mean sum of the
 // in-handler parts (the spans directly under the server span): reading and writing the socket,
-// HTTP parsing, the hand-over to a worker, the request log line, the webhook and sweep threads.
+// HTTP parsing, the hand-over to a worker, the request log line, the webhook and sweep threads;
+// /proc/<pid>/task splits it into the main thread (the HTTP event loop) and the others.
+//
+// The cost of tracing, two ways: the server's /proc totals per configuration (on a shared
+// machine their round-to-round noise is larger than tracing's cost, hence the rounds), and the
+// parts measured alone — the in-request span recording from bench/trace_bench (built with the
+// release tree's bench programs) and the export thread's own CPU (named pg-otlp-export).
 //
 // Proofs are forged against the BENCHMARK-ONLY trapdoor key, as in scripts/bench-api.mjs (same
 // pairing cost as an honest key). Every answer must be `200 verified`, or the script exits 1.
@@ -66,6 +72,8 @@ fs.mkdirSync(circuitDir, { recursive: true });
 fs.mkdirSync(dataDir);
 const bin = path.join(work, 'proofgate');
 const forge = path.join(work, 'forge_bench_proofs');
+const traceBench = path.join(root, 'build/release/bench/trace_bench');
+if (!fs.existsSync(traceBench)) fail(`${traceBench} is missing: build the release tree's bench programs first`);
 fs.copyFileSync(path.join(root, 'build/release/proofgate'), bin);
 fs.copyFileSync(path.join(root, 'build/release/bench/forge_bench_proofs'), forge);
 fs.chmodSync(bin, 0o755);
@@ -341,6 +349,23 @@ const fsyncProbe = () => {
 };
 const fsyncMs = fsyncProbe();
 
+/// bench/trace_bench: the in-request cost of the spans and the export's encoding, per
+/// verification, in ms of CPU (the median of 5 repetitions).
+const microbench = () => {
+  const out = JSON.parse(run(traceBench, ['--benchmark_format=json', '--benchmark_min_time=0.5',
+    '--benchmark_repetitions=5', '--benchmark_report_aggregates_only=true'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const ms = (name) => {
+    const b = out.benchmarks.find((x) => x.run_name === name && x.aggregate_name === 'median');
+    if (!b || b.time_unit !== 'ns') fail(`trace_bench gave no median for ${name}`);
+    return b.cpu_time / 1e6;
+  };
+  return {
+    off: ms('BM_verify_trace_not_recording'),
+    recorded: ms('BM_verify_trace_recorded'),
+    encoded: ms('BM_verify_trace_encoded') / 56,  // one batch of 56 verifications' spans
+  };
+};
+
 const results = Object.fromEntries(kConfigs.map((c) => [c.name, []]));
 const loadBefore = os.loadavg()[0];
 for (let round = 1; round <= rounds; ++round) {
@@ -348,6 +373,7 @@ for (let round = 1; round <= rounds; ++round) {
 }
 const loadAfter = os.loadavg()[0];
 receiver.close();
+const micro = microbench();
 
 // --- the split, from every ratio-1 run's spans ---
 const kParts = [
@@ -437,7 +463,8 @@ lines.push(`| ↳ HTTP event loop | the main thread (tracing off): accept, read,
 lines.push(`| ↳ workers outside the spans | the other threads (tracing off) less the in-handler parts: the hand-over, the answer's JSON, the log line, webhook and sweep threads | | | ${f3(off.others - mean(inHandlerCpu))} | ${share(off.others - mean(inHandlerCpu))} |`);
 lines.push(`| **total, tracing off** | server process utime + stime / verifications | | | **${f3(off.total)}** | 100 % |`);
 lines.push('');
-lines.push(`fdatasync of a 4 KiB overwrite in a preallocated file on the data directory's disk (what a WAL commit waits for) in this run: median ${f3(fsyncMs)} ms; \`commit\`'s wall time less its CPU is that wait.`);
+lines.push(`fdatasync of a 4 KiB overwrite in a preallocated file on the data directory's disk (what a WAL commit waits for) in this run: median ${f3(fsyncMs)} ms. ` +
+  '`commit`\'s wall time beyond its CPU is waiting: for that fdatasync, for the disk when other tenants use it, for the store\'s lock.');
 lines.push('');
 lines.push(`The cost of tracing: server CPU per verification in ms, each round, then the middle round${rounds % 2 ? '' : 's\' mean'} ` +
   '(the figure compared), split by thread (/proc/<pid>/task: the HTTP event loop, the OTLP export thread, the rest); latency of the last round.');
@@ -452,6 +479,20 @@ for (const c of kConfigs) {
     `${(t.total / off.total).toFixed(3)}× | ${f3(t.main)} | ${f3(t.exporter)} | ${f3(t.others)} | ${last.p50.toFixed(2)} / ${last.p95.toFixed(2)} | ` +
     `${c.name === 'ratio1' ? rs.reduce((a, r) => a + r.dropped, 0) : '–'} |`);
 }
+lines.push('');
+const us = (ms) => (ms * 1000).toFixed(1);
+const recording = micro.recorded - micro.off;
+const exportThread = byConfig.ratio1.exporter;
+lines.push('The same costs measured alone (`bench/trace_bench`, one verification\'s spans as the verify path makes them, ' +
+  'CPU µs, median of 5 repetitions), and the cost of tracing they add up to against the tracing-off total:');
+lines.push('');
+lines.push('| what | CPU µs per verification | tracing cost against off |');
+lines.push('| --- | ---: | ---: |');
+lines.push(`| ids and the server span only (off) | ${us(micro.off)} | |`);
+lines.push(`| every span recorded, then discarded (ratio 0) | ${us(micro.recorded)} | +${us(recording)} µs = ${((off.total + recording) / off.total).toFixed(3)}× |`);
+lines.push(`| the export's OTLP JSON encoding, per verification of a 56-verification batch | ${us(micro.encoded)} | |`);
+lines.push(`| ratio 1: recording + the export thread as measured above (encoding and the POST) | ${us(recording + exportThread)} | ` +
+  `+${us(recording + exportThread)} µs = ${((off.total + recording + exportThread) / off.total).toFixed(3)}× |`);
 lines.push('');
 lines.push(`CPU from /proc is counted in 10 ms ticks: ${rate * seconds} verifications per run make one tick ${f3(10 / (rate * seconds))} ms per verification.`);
 const section = lines.join('\n');
