@@ -3,7 +3,9 @@
 // build/bench/report.md (also written alone to build/bench/report-cpu.md).
 //
 // One `proofgate serve` per configuration (SQLite synchronous=FULL, default workers, the rate
-// limit on but far above the load so the token bucket runs), each sent the same light open-loop
+// limit on but far above the load so the token bucket runs: rate and burst 10^6, since a bucket
+// whose rate is 10^6/s loses 1000 tokens when two threads read the clock a millisecond apart and
+// take their tokens in the other order), each sent the same light open-loop
 // load of unique valid verifies (default 100/s for 20 s, each with its own Idempotency-Key) after a
 // warm-up:
 //   off      no OTLP endpoint: trace ids and traceparent headers only, no span recorded;
@@ -173,7 +175,7 @@ const kConfigs = [
 ];
 const startServer = (config) => new Promise((resolve, reject) => {
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--artifacts-dir', artifacts,
-    '--rate-limit', '1000000', '--sqlite-synchronous', 'FULL', '--insecure-development-keys', ...config.args];
+    '--rate-limit', '1000000', '--rate-burst', '1000000', '--sqlite-synchronous', 'FULL', '--insecure-development-keys', ...config.args];
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
   let listening = false;
