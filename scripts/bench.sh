@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node scripts/bench.mjs "$@"
+node scripts/bench-store.mjs     # group commit on SQLite against one transaction per write (build/bench/report.md)
 node scripts/bench-api.mjs
 node scripts/bench-webhooks.mjs  # webhook delivery latency and worker throughput (build/bench/report.md)
 node scripts/bench-scale.mjs     # production topology (3 instances, haproxy, PostgreSQL, Redis) and 10 M proofs rows (build/bench/report.md)
