@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -248,6 +249,71 @@ Result Connection::run(const Statement& statement, const Params& params,
                        params.lengths(), params.formats(), 0);
   }
   return checked(conn_, raw, operation);
+}
+
+void Connection::run_pipelined(std::span<const Step> steps, std::string_view operation) {
+  // Prepared before the pipeline starts: PQprepare waits for its answer.
+  for (const Step& step : steps) {
+    if (step.statement->prepared &&
+        std::find(prepared_.begin(), prepared_.end(), step.statement) == prepared_.end()) {
+      prepare(*step.statement, operation);
+    }
+  }
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    fail(operation, "a pipelined transaction must start outside any transaction");
+  }
+  if (PQenterPipelineMode(conn_) != 1) fail_with(conn_, nullptr, operation);
+  bool sent = true;
+  for (const Step& step : steps) {
+    const Params& p = *step.params;
+    sent = step.statement->prepared
+               ? PQsendQueryPrepared(conn_, step.statement->name, p.size(), p.values(), p.lengths(),
+                                     p.formats(), 0) == 1
+               : PQsendQueryParams(conn_, step.statement->sql, p.size(), nullptr, p.values(),
+                                   p.lengths(), p.formats(), 0) == 1;
+    if (!sent) break;
+  }
+  // The Sync ends the implicit transaction: committed when every statement succeeded, else rolled
+  // back by the server, which skips the statements after a failure (PGRES_PIPELINE_ABORTED).
+  if (sent) sent = PQpipelineSync(conn_) == 1;
+  if (!sent) {
+    doomed_ = true;  // what the server got is unknown: the pool closes this connection
+    fail_with(conn_, nullptr, operation);
+  }
+  std::exception_ptr first_error;
+  bool lost = false;
+  for (std::size_t i = 0; i < steps.size() && !lost; ++i) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) {
+      lost = true;
+      break;
+    }
+    const Result owner(raw, operation);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+        status != PGRES_PIPELINE_ABORTED && !first_error) {
+      try {
+        fail_with(conn_, raw, operation);
+      } catch (const PostgresError&) {
+        first_error = std::current_exception();
+      }
+    }
+    if (PGresult* end = PQgetResult(conn_); end != nullptr) {  // a statement's results end in null
+      PQclear(end);
+      lost = true;
+    }
+  }
+  if (!lost) {
+    PGresult* sync = PQgetResult(conn_);
+    lost = sync == nullptr || PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+  }
+  if (lost || PQexitPipelineMode(conn_) != 1) {
+    doomed_ = true;
+    if (first_error) std::rethrow_exception(first_error);
+    fail_with(conn_, nullptr, operation);
+  }
+  if (first_error) std::rethrow_exception(first_error);
 }
 
 void Connection::execute(std::string_view sql, std::string_view operation) {
