@@ -43,6 +43,11 @@ Backends open_backends(const Settings& s, const core::Clock& clock, bool with_ca
              "# TYPE proofgate_sqlite_commit_group_writes_total counter\n"
              "proofgate_sqlite_commit_group_writes_total " +
              std::to_string(c.writes) +
+             "\n# HELP proofgate_sqlite_commit_group_failures_total Group commit transactions that "
+             "failed as a whole (every write in them answered with the error).\n"
+             "# TYPE proofgate_sqlite_commit_group_failures_total counter\n"
+             "proofgate_sqlite_commit_group_failures_total " +
+             std::to_string(c.failed_groups) +
              "\n# HELP proofgate_sqlite_commit_queue Writes waiting for the next group.\n"
              "# TYPE proofgate_sqlite_commit_queue gauge\n"
              "proofgate_sqlite_commit_queue " +

@@ -25,16 +25,20 @@ bool CommitGroup::submit(Write& write) {
     if (write.done) break;
     // Lead one group: the queue's oldest writes, this one among them unless more than a group's
     // worth were queued before it (then it leads again, or another caller takes it in theirs).
-    leading_ = true;
+    // The group is copied out before anything changes: an allocation failure leaves the state as
+    // it was (no leader, every write still queued).
     const std::size_t n = std::min(queue_.size(), max_group_);
     std::vector<Write*> group(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    leading_ = true;
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     stats_.queued = queue_.size();
     stats_.running = n;
     lock.unlock();
+    bool failed = false;
     try {
       run_(group);
     } catch (...) {
+      failed = true;
       const std::exception_ptr failure = std::current_exception();
       for (Write* w : group) {
         w->kept = false;
@@ -43,6 +47,7 @@ bool CommitGroup::submit(Write& write) {
     }
     lock.lock();
     for (Write* w : group) w->done = true;
+    if (failed) ++stats_.failed_groups;
     ++stats_.groups;
     stats_.writes += n;
     stats_.running = 0;

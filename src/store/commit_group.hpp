@@ -32,10 +32,11 @@ class CommitGroup {
   using Runner = std::function<void(std::span<Write* const> group)>;
 
   struct Stats {
-    std::uint64_t groups = 0;  // transactions run
-    std::uint64_t writes = 0;  // writes in them
-    std::size_t queued = 0;    // writes waiting for the next group
-    std::size_t running = 0;   // writes in the group being run now (0: none)
+    std::uint64_t groups = 0;         // transactions run
+    std::uint64_t writes = 0;         // writes in them
+    std::uint64_t failed_groups = 0;  // transactions that failed as a whole (nothing committed)
+    std::size_t queued = 0;           // writes waiting for the next group
+    std::size_t running = 0;          // writes in the group being run now (0: none)
   };
 
   /// `max_group` (at least 1) bounds the writes of one transaction.

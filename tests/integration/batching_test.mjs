@@ -72,6 +72,7 @@ const batchMetrics = async () => {
     bisections: value('proofgate_verify_batch_bisections_total'),
     groups: value('proofgate_sqlite_commit_groups_total'),
     writes: value('proofgate_sqlite_commit_group_writes_total'),
+    failedGroups: value('proofgate_sqlite_commit_group_failures_total'),
   };
 };
 
@@ -109,6 +110,7 @@ test('concurrent verifies, good and bad proofs mixed, each get their own verdict
   const groups = afterwards.groups - before.groups;
   assert.ok(writes >= n, `${writes} grouped writes for ${n} verdicts`);
   assert.ok(groups >= 1 && groups <= writes, `${groups} transactions for ${writes} writes`);
+  assert.equal(afterwards.failedGroups, before.failedGroups);
   // A lone verify afterwards is answered (it does not wait for the 100 ms window either, which the
   // unit tests pin down without timing).
   const [lone] = await forgeBodies(forge, await createRequests(post, 1, fail), fail);

@@ -147,6 +147,7 @@ TEST(CommitGroup, a_failing_group_fails_every_write_in_it) {
   first.join();
   for (auto& t : threads) t.join();
   EXPECT_EQ(failed.load(), 3);
+  EXPECT_EQ(group.stats().failed_groups, 1u);
 
   CommitGroup::Write after;  // the next group commits again
   after.apply = [] { return true; };
@@ -191,6 +192,38 @@ TEST(CommitGroup, no_group_holds_more_than_its_bound_and_every_write_is_answered
 TEST(CommitGroup, refuses_a_zero_bound_and_a_missing_runner) {
   EXPECT_THROW(CommitGroup(0, [](std::span<CommitGroup::Write* const>) {}), std::invalid_argument);
   EXPECT_THROW(CommitGroup(1, CommitGroup::Runner{}), std::invalid_argument);
+}
+
+TEST(CommitGroup, every_waiter_is_answered_with_its_own_outcome_at_bound_one) {
+  // With one write per group, most woken callers find their own write not the oldest: each must
+  // lead or wait again until its own write ran, never return early.
+  Recorder recorder;
+  recorder.hold = true;
+  CommitGroup group(1, std::ref(recorder));
+  std::thread first([&] {
+    CommitGroup::Write write;
+    write.apply = [] { return true; };
+    EXPECT_TRUE(group.submit(write));
+  });
+  wait_until([&] { return group.stats().running == 1; });
+  constexpr int kWaiting = 32;
+  std::vector<int> outcome(kWaiting, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiting; ++i) {
+    threads.emplace_back([&, i] {
+      CommitGroup::Write write;
+      write.apply = [i] { return i % 3 != 0; };
+      outcome[i] = group.submit(write) ? 1 : 0;
+    });
+  }
+  wait_until([&] { return group.stats().queued == kWaiting; });
+  recorder.release = true;
+  first.join();
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kWaiting; ++i) EXPECT_EQ(outcome[i], i % 3 != 0 ? 1 : 0) << i;
+  EXPECT_EQ(group.stats().writes, 1u + kWaiting);
+  EXPECT_EQ(group.stats().groups, 1u + kWaiting);
+  EXPECT_EQ(group.stats().failed_groups, 0u);
 }
 
 }  // namespace

@@ -694,5 +694,59 @@ TEST_F(SqliteStoreTest, refuses_a_commit_group_bound_of_zero) {
   }
 }
 
+TEST_F(SqliteStoreTest, a_write_outside_the_group_waits_for_the_running_group) {
+  // The group and the other writes share the write connection: a group in progress holds it.
+  SqliteSettings s = settings();
+  s.busy_timeout_ms = 120'000;
+  SqliteStore store(s);
+  store.insert_client(test::sample_client(1));
+  auto lock = std::make_unique<WriteLockHolder>(s.path);
+  std::thread leader([&] {
+    EXPECT_EQ(store.record_proof(test::sample_proof("p0", "client-1", "n0"), nullptr, nullptr),
+              core::RecordOutcome::kStored);
+  });
+  wait_until([&] { return store.commit_stats().running == 1; });
+  auto other = std::async(std::launch::async, [&] { store.insert_client(test::sample_client(2)); });
+  // Not done while the group holds the connection (a slow machine only makes this weaker).
+  EXPECT_EQ(other.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  lock->release();
+  leader.join();
+  EXPECT_NO_THROW(other.get());
+  EXPECT_TRUE(store.find_client("client-2"));
+  EXPECT_TRUE(store.find_proof("p0"));
+}
+
+TEST_F(SqliteStoreTest,
+       without_read_connections_reads_and_grouped_writes_share_the_write_connection) {
+  SqliteSettings s = settings();
+  s.read_connections = 0;
+  SqliteStore store(s);
+  const core::Client client = test::sample_client(1);
+  store.insert_client(client);
+  constexpr int kThreads = 6;
+  std::barrier start(kThreads);
+  std::atomic<int> stored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int n = 0; n < 20; ++n) {
+        const std::string id = "p-" + std::to_string(t) + "-" + std::to_string(n);
+        // Two threads want each nonce.
+        const std::string nonce = "n-" + std::to_string(t / 2) + "-" + std::to_string(n);
+        if (store.record_proof(test::sample_proof(id, "client-1", nonce), nullptr, nullptr) ==
+            core::RecordOutcome::kStored) {
+          ++stored;
+        }
+        EXPECT_TRUE(store.nonce_answered("client-1", nonce));
+        EXPECT_TRUE(store.find_client_by_prefix(client.key_prefix, test::kNow));
+        EXPECT_TRUE(store.ping());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(stored.load(), kThreads / 2 * 20);
+}
+
 }  // namespace
 }  // namespace pg::store

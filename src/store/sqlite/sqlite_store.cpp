@@ -37,6 +37,7 @@ using sqlite::kStoreName;
 using sqlite::migrate;
 using sqlite::open_database;
 using sqlite::open_reader;
+using sqlite::pragma_value;
 using sqlite::prepare;
 using sqlite::Query;
 using sqlite::Row;
@@ -867,7 +868,9 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
     chain_legacy_audit(h, open_operation);
     transaction.commit();
   }
-  if (settings.read_connections > 0) {
+  // Read connections need WAL (a ":memory:" database would give each connection its own).
+  if (settings.read_connections > 0 &&
+      pragma_value(raw, "PRAGMA journal_mode", open_operation) == "wal") {
     readers_ = std::make_unique<ReadPool>(path, settings.read_connections, settings.busy_timeout_ms,
                                           open_operation);
   }
