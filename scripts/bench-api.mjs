@@ -24,7 +24,8 @@
 //
 // Environment: BENCH_API_SECONDS (the 100 rps phases, default 60), BENCH_API_STEP_SECONDS (each
 // step of the capacity search, default 10), BENCH_API_STEPS (offered rates, comma-separated),
-// BENCH_API_NORMAL=0 to skip the second server configuration (synchronous=NORMAL: WAL commits
+// BENCH_API_BIN (the proofgate binary to measure, default build/release/proofgate, e.g. an
+// earlier build for a before/after in one run), BENCH_API_NORMAL=0 to skip the second server configuration (synchronous=NORMAL: WAL commits
 // without fsync, the WAL synced at checkpoints), which otherwise runs the same phases.
 // The server inherits the environment, so PROOFGATE_WORKERS, PROOFGATE_VERIFY_BATCH_WINDOW_US and
 // PROOFGATE_VERIFY_BATCH_MAX set its verify threads and the batching of pairing checks; each
@@ -64,7 +65,7 @@ fs.mkdirSync(dataDir);
 // Copies of the binaries, so that a rebuild during the run cannot mix two versions.
 const bin = path.join(work, 'proofgate');
 const forge = path.join(work, 'forge_bench_proofs');
-fs.copyFileSync(path.join(root, 'build/release/proofgate'), bin);
+fs.copyFileSync(process.env.BENCH_API_BIN ?? path.join(root, 'build/release/proofgate'), bin);
 fs.copyFileSync(path.join(root, 'build/release/bench/forge_bench_proofs'), forge);
 fs.chmodSync(bin, 0o755);
 fs.chmodSync(forge, 0o755);

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node scripts/bench.mjs "$@"
+node scripts/bench-store.mjs     # group commit on SQLite against one transaction per write (build/bench/report.md)
 node scripts/bench-api.mjs
 node scripts/bench-cpu.mjs       # server CPU per verification split into the verify path's spans, and what tracing costs (build/bench/report.md)
 node scripts/bench-webhooks.mjs  # webhook delivery latency and worker throughput (build/bench/report.md)

@@ -31,6 +31,28 @@ Backends open_backends(const Settings& s, const core::Clock& clock, bool with_ca
     b.master_key = d.master_key;
     b.data_dir = d.dir;
     b.storage_name = "sqlite";
+    b.metrics = [sqlite = sqlite.get()] {
+      const auto c = sqlite->commit_stats();
+      return "# HELP proofgate_sqlite_commit_groups_total SQLite transactions of group commit "
+             "(one fsync each with synchronous=FULL).\n"
+             "# TYPE proofgate_sqlite_commit_groups_total counter\n"
+             "proofgate_sqlite_commit_groups_total " +
+             std::to_string(c.groups) +
+             "\n# HELP proofgate_sqlite_commit_group_writes_total Writes committed by group "
+             "commit (divided by the groups: writes per transaction).\n"
+             "# TYPE proofgate_sqlite_commit_group_writes_total counter\n"
+             "proofgate_sqlite_commit_group_writes_total " +
+             std::to_string(c.writes) +
+             "\n# HELP proofgate_sqlite_commit_group_failures_total Group commit transactions that "
+             "failed as a whole (every write in them answered with the error).\n"
+             "# TYPE proofgate_sqlite_commit_group_failures_total counter\n"
+             "proofgate_sqlite_commit_group_failures_total " +
+             std::to_string(c.failed_groups) +
+             "\n# HELP proofgate_sqlite_commit_queue Writes waiting for the next group.\n"
+             "# TYPE proofgate_sqlite_commit_queue gauge\n"
+             "proofgate_sqlite_commit_queue " +
+             std::to_string(c.queued) + "\n";
+    };
   } else {
     store::PostgresSettings ps;
     ps.url = database_url;

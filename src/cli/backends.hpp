@@ -33,6 +33,8 @@ struct Backends {
   /// Periodic upkeep of the storage (PostgreSQL: proof partitions ahead, the daily-counts view);
   /// empty when the storage needs none. Throws core::StoreError when it fails.
   std::function<void()> maintain;
+  /// The storage's own metrics (Prometheus text; SQLite: group commit), empty when it has none.
+  std::function<std::string()> metrics;
 };
 
 /// Opens what the settings name: `database_url` set → PostgreSQL (migrated at open when the

@@ -194,9 +194,9 @@ int serve(const Settings& s) {
   feed::FeedFollower feeds(*data.store, clock, std::move(*feed_sources), follow);
   http::Metrics metrics;
   Sweeper sweeper(*data.sweep, clock, s);
-  metrics.extra = [&feeds, &sweeper, &proofs] {
+  metrics.extra = [&feeds, &sweeper, &proofs, &data] {
     return feeds.render_metrics() + sweeper.render_metrics() +
-           proofs.pairing_batcher().render_metrics();
+           proofs.pairing_batcher().render_metrics() + (data.metrics ? data.metrics() : "");
   };
   metrics.worker = run_worker ? &worker : nullptr;
   metrics.outbox = data.outbox;

@@ -70,6 +70,9 @@ const batchMetrics = async () => {
     proofs: value('proofgate_verify_batch_size_sum'),
     checks: value('proofgate_verify_batch_size_count'),
     bisections: value('proofgate_verify_batch_bisections_total'),
+    groups: value('proofgate_sqlite_commit_groups_total'),
+    writes: value('proofgate_sqlite_commit_group_writes_total'),
+    failedGroups: value('proofgate_sqlite_commit_group_failures_total'),
   };
 };
 
@@ -102,6 +105,12 @@ test('concurrent verifies, good and bad proofs mixed, each get their own verdict
   const checks = afterwards.checks - before.checks;
   assert.ok(checks >= n / 8 && checks <= n, `${checks} pairing checks for ${n} proofs`);
   assert.ok(afterwards.bisections - before.bisections <= n / 4);
+  // Every verdict's proof row went through group commit, in at most one transaction each.
+  const writes = afterwards.writes - before.writes;
+  const groups = afterwards.groups - before.groups;
+  assert.ok(writes >= n, `${writes} grouped writes for ${n} verdicts`);
+  assert.ok(groups >= 1 && groups <= writes, `${groups} transactions for ${writes} writes`);
+  assert.equal(afterwards.failedGroups, before.failedGroups);
   // A lone verify afterwards is answered (it does not wait for the 100 ms window either, which the
   // unit tests pin down without timing).
   const [lone] = await forgeBodies(forge, await createRequests(post, 1, fail), fail);

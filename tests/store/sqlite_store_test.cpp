@@ -7,9 +7,13 @@
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -506,6 +510,242 @@ TEST_F(SqliteStoreTest, an_upgrade_that_fails_leaves_the_version_1_database_as_i
   EXPECT_EQ(raw.value("SELECT count(*) FROM pragma_table_info('api_clients') "
                       "WHERE name = 'webhook_previous_until'"),
             "0");
+}
+
+/// Waits (polling) until `ready` holds; fails the test after a minute.
+void wait_until(const std::function<bool()>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!ready()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the state never came";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+/// Another connection on the store's file holding the database's write lock (BEGIN IMMEDIATE)
+/// until release(): the store's next write transaction waits for it in its busy timeout.
+class WriteLockHolder {
+ public:
+  explicit WriteLockHolder(const fs::path& path) {
+    if (sqlite3_open(path.string().c_str(), &db_) != SQLITE_OK) throw std::runtime_error("open");
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw std::runtime_error("BEGIN IMMEDIATE");
+    }
+  }
+  void release() {
+    if (db_ != nullptr) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  ~WriteLockHolder() {
+    release();
+    sqlite3_close(db_);
+  }
+  WriteLockHolder(const WriteLockHolder&) = delete;
+  WriteLockHolder& operator=(const WriteLockHolder&) = delete;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST_F(SqliteStoreTest,
+       writes_that_wait_for_a_commit_share_the_next_transaction_each_with_its_outcome) {
+  SqliteSettings s = settings();
+  s.busy_timeout_ms = 120'000;  // the held lock below ends when the test says, not by timeout
+  SqliteStore store(s);
+  store.insert_client(test::sample_client(1));
+  const auto before = store.commit_stats();
+
+  auto lock = std::make_unique<WriteLockHolder>(s.path);
+  // The first write leads a group and waits for the lock inside its transaction.
+  std::thread leader([&] {
+    EXPECT_EQ(store.record_proof(test::sample_proof("p0", "client-1", "n0"), nullptr, nullptr),
+              core::RecordOutcome::kStored);
+  });
+  wait_until([&] { return store.commit_stats().running == 1; });
+
+  // Seven more arrive meanwhile, one after another (so their order in the group is known): four
+  // new nonces with an outbox event and an idempotency answer, a second proof for nonce n1, a
+  // proof of an unknown partner, and a proof whose outbox event reuses p1's event id (its proof
+  // row is written before the event fails: the savepoint must undo it).
+  struct Outcome {
+    std::optional<core::RecordOutcome> recorded;
+    std::string error;
+  };
+  std::vector<Outcome> outcomes(7);
+  std::vector<core::ProofRecord> proofs;
+  for (int i = 1; i <= 4; ++i) {
+    proofs.push_back(
+        test::sample_proof("p" + std::to_string(i), "client-1", "n" + std::to_string(i)));
+  }
+  proofs.push_back(test::sample_proof("p5", "client-1", "n1"));
+  proofs.push_back(test::sample_proof("p6", "client-unknown", "n6"));
+  proofs.push_back(test::sample_proof("p7", "client-1", "n7"));
+  std::vector<core::OutboxEvent> events;
+  std::vector<core::IdempotencyRecord> answers;
+  for (const auto& p : proofs) {
+    events.push_back(test::sample_event("e-" + p.id, p));
+    answers.push_back(test::sample_idempotency(p.client_id, "k-" + p.id));
+  }
+  events[6].event_id = "e-p1";
+  std::vector<std::thread> waiting;
+  for (std::size_t i = 0; i < proofs.size(); ++i) {
+    waiting.emplace_back([&, i] {
+      try {
+        outcomes[i].recorded = store.record_proof(proofs[i], &events[i], &answers[i]);
+      } catch (const core::StoreError& e) {
+        outcomes[i].error = e.what();
+      }
+    });
+    wait_until([&] { return store.commit_stats().queued == i + 1; });
+  }
+  lock->release();
+  leader.join();
+  for (auto& t : waiting) t.join();
+
+  const auto after = store.commit_stats();
+  EXPECT_EQ(after.groups - before.groups, 2u) << "the seven waiting writes share one transaction";
+  EXPECT_EQ(after.writes - before.writes, 8u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(outcomes[i].recorded, core::RecordOutcome::kStored) << i << outcomes[i].error;
+    ASSERT_TRUE(store.find_proof(proofs[i].id)) << proofs[i].id;
+    EXPECT_TRUE(store.find_idempotency("client-1", "k-" + proofs[i].id, test::kNow));
+  }
+  EXPECT_EQ(outcomes[4].recorded, core::RecordOutcome::kNonceTaken) << "n1 went to p1 just before";
+  EXPECT_FALSE(store.find_proof("p5"));
+  EXPECT_FALSE(store.find_idempotency("client-1", "k-p5", test::kNow))
+      << "a refusal writes nothing";
+  EXPECT_FALSE(outcomes[5].recorded);
+  EXPECT_NE(outcomes[5].error.find("FOREIGN KEY"), std::string::npos) << outcomes[5].error;
+  EXPECT_FALSE(store.find_proof("p6"));
+  EXPECT_FALSE(outcomes[6].recorded);
+  EXPECT_NE(outcomes[6].error.find("UNIQUE"), std::string::npos) << outcomes[6].error;
+  EXPECT_FALSE(store.find_proof("p7")) << "the failed write's proof row was undone";
+  EXPECT_FALSE(store.nonce_answered("client-1", "n7"));
+  // One outbox row per stored proof (p0 had none): p1..p4.
+  EXPECT_EQ(store.pending_events(100).size(), 4u);
+  ASSERT_TRUE(store.find_proof("p0"));
+}
+
+TEST_F(SqliteStoreTest, a_read_does_not_wait_for_a_write_transaction_in_progress) {
+  SqliteSettings s = settings();
+  s.busy_timeout_ms = 120'000;
+  SqliteStore store(s);
+  const core::Client client = test::sample_client(1);
+  store.insert_client(client);
+  ASSERT_EQ(store.record_proof(test::sample_proof("p0", "client-1", "n0"), nullptr, nullptr),
+            core::RecordOutcome::kStored);
+
+  auto lock = std::make_unique<WriteLockHolder>(s.path);
+  std::thread writer([&] {
+    EXPECT_EQ(store.record_proof(test::sample_proof("p1", "client-1", "n1"), nullptr, nullptr),
+              core::RecordOutcome::kStored);
+  });
+  // The write connection is now busy inside a transaction that cannot finish yet.
+  wait_until([&] { return store.commit_stats().running == 1; });
+  auto reads = std::async(std::launch::async, [&] {
+    return store.ping() && store.find_proof("p0").has_value() && !store.find_proof("p1") &&
+           store.find_client_by_prefix(client.key_prefix, test::kNow).has_value() &&
+           store.nonce_answered("client-1", "n0") && !store.nonce_answered("client-1", "n1");
+  });
+  const bool answered = reads.wait_for(std::chrono::minutes(1)) == std::future_status::ready;
+  EXPECT_TRUE(answered) << "a read waited behind the write transaction";
+  lock->release();
+  writer.join();
+  if (answered) {
+    EXPECT_TRUE(reads.get());
+  }
+  EXPECT_TRUE(store.find_proof("p1")) << "the read connections see the write once committed";
+}
+
+TEST_F(SqliteStoreTest, concurrent_writes_on_one_store_store_exactly_one_proof_per_nonce) {
+  SqliteStore store(settings());
+  store.insert_client(test::sample_client(1));
+  constexpr int kThreads = 8;
+  constexpr int kNonces = 40;
+  std::vector<std::atomic<int>> stored(kNonces);
+  std::barrier start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int n = 0; n < kNonces; ++n) {
+        // Each nonce is wanted by two threads.
+        const int nonce = (n + (t / 2) * 7) % kNonces;
+        const auto proof = test::sample_proof("p-" + std::to_string(t) + "-" + std::to_string(n),
+                                              "client-1", "nonce-" + std::to_string(nonce));
+        if (store.record_proof(proof, nullptr, nullptr) == core::RecordOutcome::kStored) {
+          ++stored[nonce];
+        }
+        EXPECT_TRUE(store.nonce_answered("client-1", "nonce-" + std::to_string(nonce)));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int n = 0; n < kNonces; ++n) EXPECT_EQ(stored[n].load(), 1) << "nonce-" << n;
+  EXPECT_EQ(store.commit_stats().writes, static_cast<std::uint64_t>(kThreads * kNonces));
+}
+
+TEST_F(SqliteStoreTest, refuses_a_commit_group_bound_of_zero) {
+  SqliteSettings s = settings();
+  s.max_commit_group = 0;
+  try {
+    SqliteStore store(s);
+    FAIL() << "opened";
+  } catch (const core::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("max_commit_group"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SqliteStoreTest, a_write_outside_the_group_waits_for_the_running_group) {
+  // The group and the other writes share the write connection: a group in progress holds it.
+  SqliteSettings s = settings();
+  s.busy_timeout_ms = 120'000;
+  SqliteStore store(s);
+  store.insert_client(test::sample_client(1));
+  auto lock = std::make_unique<WriteLockHolder>(s.path);
+  std::thread leader([&] {
+    EXPECT_EQ(store.record_proof(test::sample_proof("p0", "client-1", "n0"), nullptr, nullptr),
+              core::RecordOutcome::kStored);
+  });
+  wait_until([&] { return store.commit_stats().running == 1; });
+  auto other = std::async(std::launch::async, [&] { store.insert_client(test::sample_client(2)); });
+  // Not done while the group holds the connection (a slow machine only makes this weaker).
+  EXPECT_EQ(other.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  lock->release();
+  leader.join();
+  EXPECT_NO_THROW(other.get());
+  EXPECT_TRUE(store.find_client("client-2"));
+  EXPECT_TRUE(store.find_proof("p0"));
+}
+
+TEST_F(SqliteStoreTest,
+       without_read_connections_reads_and_grouped_writes_share_the_write_connection) {
+  SqliteSettings s = settings();
+  s.read_connections = 0;
+  SqliteStore store(s);
+  const core::Client client = test::sample_client(1);
+  store.insert_client(client);
+  constexpr int kThreads = 6;
+  std::barrier start(kThreads);
+  std::atomic<int> stored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int n = 0; n < 20; ++n) {
+        const std::string id = "p-" + std::to_string(t) + "-" + std::to_string(n);
+        // Two threads want each nonce.
+        const std::string nonce = "n-" + std::to_string(t / 2) + "-" + std::to_string(n);
+        if (store.record_proof(test::sample_proof(id, "client-1", nonce), nullptr, nullptr) ==
+            core::RecordOutcome::kStored) {
+          ++stored;
+        }
+        EXPECT_TRUE(store.nonce_answered("client-1", nonce));
+        EXPECT_TRUE(store.find_client_by_prefix(client.key_prefix, test::kNow));
+        EXPECT_TRUE(store.ping());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(stored.load(), kThreads / 2 * 20);
 }
 
 }  // namespace

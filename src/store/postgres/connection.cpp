@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -250,6 +251,95 @@ Result Connection::run(const Statement& statement, const Params& params,
   return checked(conn_, raw, operation);
 }
 
+void Connection::run_pipelined(std::span<const Step> steps, std::string_view operation) {
+  // Prepared before the pipeline starts: PQprepare waits for its answer.
+  for (const Step& step : steps) {
+    if (step.statement->prepared &&
+        std::find(prepared_.begin(), prepared_.end(), step.statement) == prepared_.end()) {
+      prepare(*step.statement, operation);
+    }
+  }
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    fail(operation, "a pipelined transaction must start outside any transaction");
+  }
+  if (PQenterPipelineMode(conn_) != 1) fail_with(conn_, nullptr, operation);
+  // Whatever leaves this function before the pipeline is closed again (an allocation failure, a
+  // lost connection) leaves the connection unusable: the pool closes it.
+  struct Guard {
+    Connection& c;
+    bool closed = false;
+    ~Guard() {
+      if (!closed) c.doomed_ = true;
+    }
+  } guard{*this};
+  bool sent = true;
+  for (const Step& step : steps) {
+    const Params& p = *step.params;
+    sent = step.statement->prepared
+               ? PQsendQueryPrepared(conn_, step.statement->name, p.size(), p.values(), p.lengths(),
+                                     p.formats(), 0) == 1
+               : PQsendQueryParams(conn_, step.statement->sql, p.size(), nullptr, p.values(),
+                                   p.lengths(), p.formats(), 0) == 1;
+    if (!sent) break;
+  }
+  // The Sync ends the implicit transaction: committed when every statement succeeded, else rolled
+  // back by the server, which skips the statements after a failure (PGRES_PIPELINE_ABORTED).
+  if (sent) sent = PQpipelineSync(conn_) == 1;
+  if (!sent) fail_with(conn_, nullptr, operation);  // what the server got is unknown
+
+  std::exception_ptr first_error;
+  const auto keep_error = [&](const PGresult* raw) {
+    if (first_error) return;
+    try {
+      fail_with(conn_, raw, operation);
+    } catch (const PostgresError&) {
+      first_error = std::current_exception();
+    }
+  };
+  bool lost = false;
+  for (std::size_t i = 0; i < steps.size() && !lost; ++i) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) {
+      lost = true;
+      break;
+    }
+    const Result owner(raw, operation);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+        status != PGRES_PIPELINE_ABORTED) {
+      keep_error(raw);
+    }
+    if (PGresult* end = PQgetResult(conn_); end != nullptr) {  // a statement's results end in null
+      PQclear(end);
+      lost = true;
+    }
+  }
+  // The commit's own failure (a deferred constraint, an I/O error) comes as an error result in
+  // the Sync's place, followed by a null and then the Sync.
+  bool synced = false;
+  for (int slot = 0; slot < 3 && !lost && !synced; ++slot) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) continue;
+    const Result owner(raw, operation);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_PIPELINE_SYNC) {
+      synced = true;
+    } else if (status == PGRES_FATAL_ERROR) {
+      keep_error(raw);
+    } else {
+      lost = true;
+    }
+  }
+  if (synced && PQexitPipelineMode(conn_) == 1) {
+    guard.closed = true;
+  } else if (!first_error) {
+    // Committed when every statement and the Sync answered OK: only the connection is in doubt.
+    if (synced) return;
+    fail_with(conn_, nullptr, operation);
+  }
+  if (first_error) std::rethrow_exception(first_error);
+}
+
 void Connection::execute(std::string_view sql, std::string_view operation) {
   checked(conn_, PQexec(conn_, std::string(sql).c_str()), operation);
 }
@@ -279,7 +369,8 @@ bool Connection::healthy() noexcept {
 }
 
 bool Connection::idle() const noexcept {
-  return !doomed_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return !doomed_ && PQstatus(conn_) == CONNECTION_OK &&
+         PQtransactionStatus(conn_) == PQTRANS_IDLE && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
 }
 
 bool Connection::transaction_failed() const noexcept {

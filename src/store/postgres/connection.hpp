@@ -126,6 +126,16 @@ class Connection {
   /// Runs one statement (prepared on this connection first if it is not yet). Throws
   /// PostgresError naming `operation` when the server answers an error.
   Result run(const Statement& statement, const Params& params, std::string_view operation);
+  /// One statement of run_pipelined and its parameters.
+  struct Step {
+    const Statement* statement;
+    const Params* params;
+  };
+  /// Runs `steps` in one round trip (libpq pipeline mode, one Sync) as one implicit transaction:
+  /// all of them are committed, or none when one fails. Call it outside a transaction. Throws the
+  /// first failing statement's PostgresError (naming `operation`) after the rollback; results
+  /// are not returned (writes only).
+  void run_pipelined(std::span<const Step> steps, std::string_view operation);
   /// Runs SQL text without parameters (simple query protocol: several statements allowed).
   void execute(std::string_view sql, std::string_view operation);
 

@@ -572,19 +572,22 @@ std::optional<T> first_row(const Result& result, std::string_view operation, Rea
 
 // --- Steps shared by several operations ---
 
+/// kInsertOutboxEvent's parameters.
+Params outbox_params(const core::OutboxEvent& event, core::UnixMillis due) {
+  return Params()
+      .text(event.event_id)
+      .text(event.client_id)
+      .nullable_text(event.proof_id)
+      .text(event.event_type)
+      .text(event.payload)
+      .integer(due)
+      .integer(event.created_at)
+      .text(event.traceparent);
+}
+
 void insert_outbox_row(Connection& connection, const core::OutboxEvent& event, core::UnixMillis due,
                        std::string_view operation) {
-  connection.run(kInsertOutboxEvent,
-                 Params()
-                     .text(event.event_id)
-                     .text(event.client_id)
-                     .nullable_text(event.proof_id)
-                     .text(event.event_type)
-                     .text(event.payload)
-                     .integer(due)
-                     .integer(event.created_at)
-                     .text(event.traceparent),
-                 operation);
+  connection.run(kInsertOutboxEvent, outbox_params(event, due), operation);
 }
 
 /// Publishes `root` as current in the caller's transaction; false when it is current already.
@@ -742,17 +745,20 @@ void chain_legacy_audit(Connection& connection, std::string_view operation) {
   transaction.commit();
 }
 
+/// kSaveIdempotency's parameters.
+Params idempotency_record_params(const core::IdempotencyRecord& record) {
+  return Params()
+      .text(record.client_id)
+      .text(record.key)
+      .text(record.body_hash)
+      .integer(record.status)
+      .text(record.response)
+      .integer(record.expires_at);
+}
+
 void write_idempotency(Connection& connection, const core::IdempotencyRecord& record,
                        std::string_view operation) {
-  connection.run(kSaveIdempotency,
-                 Params()
-                     .text(record.client_id)
-                     .text(record.key)
-                     .text(record.body_hash)
-                     .integer(record.status)
-                     .text(record.response)
-                     .integer(record.expires_at),
-                 operation);
+  connection.run(kSaveIdempotency, idempotency_record_params(record), operation);
 }
 
 int applied_schema_version(Connection& connection, std::string_view operation) {
@@ -958,24 +964,11 @@ core::RecordOutcome PostgresStore::record_proof(const core::ProofRecord& proof,
                                                 const core::OutboxEvent* event,
                                                 const core::IdempotencyRecord* idempotency) {
   constexpr std::string_view kOperation = "record_proof";
-  auto connection = pool_->acquire(kOperation);
-  Transaction transaction(*connection, kOperation);
-  try {
-    connection->run(kInsertProofNonce,
-                    Params()
-                        .text(proof.client_id)
-                        .text(proof.request_nonce)
-                        .text(proof.id)
-                        .integer(proof.created_at),
-                    kOperation);
-  } catch (const PostgresError& error) {
-    // Another transaction answered the nonce (it committed while this one waited on its key, or
-    // before): the transaction rolls back, nothing written. A taken proof id is a plain error.
-    if (error.sqlstate() == kUniqueViolation && error.constraint() == kProofNoncePrimaryKey) {
-      return core::RecordOutcome::kNonceTaken;
-    }
-    throw;
-  }
+  const Params nonce_params = Params()
+                                  .text(proof.client_id)
+                                  .text(proof.request_nonce)
+                                  .text(proof.id)
+                                  .integer(proof.created_at);
   Params proof_params;
   proof_params.text(proof.id)
       .text(proof.client_id)
@@ -993,10 +986,30 @@ core::RecordOutcome PostgresStore::record_proof(const core::ProofRecord& proof,
     proof_params.integer(proof.latency_ms);
   }
   proof_params.nullable_text(proof.user_id);
-  connection->run(kInsertProof, proof_params, kOperation);
-  if (event != nullptr) insert_outbox_row(*connection, *event, event->created_at, kOperation);
-  if (idempotency != nullptr) write_idempotency(*connection, *idempotency, kOperation);
-  transaction.commit();
+  std::vector<Connection::Step> steps{{&kInsertProofNonce, &nonce_params},
+                                      {&kInsertProof, &proof_params}};
+  Params event_params;
+  if (event != nullptr) {
+    event_params = outbox_params(*event, event->created_at);
+    steps.push_back({&kInsertOutboxEvent, &event_params});
+  }
+  Params idempotency_params;
+  if (idempotency != nullptr) {
+    idempotency_params = idempotency_record_params(*idempotency);
+    steps.push_back({&kSaveIdempotency, &idempotency_params});
+  }
+  auto connection = pool_->acquire(kOperation);
+  try {
+    // One round trip: the statements and the commit go together (one implicit transaction).
+    connection->run_pipelined(steps, kOperation);
+  } catch (const PostgresError& error) {
+    // Another transaction answered the nonce (it committed while this one waited on its key, or
+    // before): nothing of this one is written. A taken proof id is a plain error.
+    if (error.sqlstate() == kUniqueViolation && error.constraint() == kProofNoncePrimaryKey) {
+      return core::RecordOutcome::kNonceTaken;
+    }
+    throw;
+  }
   return core::RecordOutcome::kStored;
 }
 

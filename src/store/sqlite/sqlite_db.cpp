@@ -101,6 +101,25 @@ DatabaseHandle open_database(const std::string& path, const std::string& synchro
   return db;
 }
 
+DatabaseHandle open_reader(const std::string& path, int busy_timeout_ms,
+                           std::string_view operation) {
+  sqlite3* raw = nullptr;
+  // Read-write but query_only: a read-only connection could not recover the WAL index should it
+  // need to. No CREATE: the database exists (open_database made it).
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DatabaseHandle db(raw);
+  if (rc != SQLITE_OK) fail_with(raw, operation, rc);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  const std::string journal_mode = pragma_value(raw, "PRAGMA journal_mode", operation);
+  if (journal_mode != "wal") {
+    fail(operation, "a read connection needs WAL, the database is in '" + journal_mode + "'");
+  }
+  execute(raw, "PRAGMA query_only = ON", operation);
+  return db;
+}
+
 void migrate(sqlite3* db, const StatementHandle& begin, const StatementHandle& commit,
              const StatementHandle& rollback, std::span<const Migration> migrations,
              std::string_view open_operation) {

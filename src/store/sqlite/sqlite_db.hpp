@@ -219,6 +219,11 @@ int applied_schema_version(sqlite3* db);
 DatabaseHandle open_database(const std::string& path, const std::string& synchronous,
                              int busy_timeout_ms, std::string_view operation);
 
+/// Opens a read connection to the existing WAL database at `path` (opened by open_database
+/// first): query_only, with the busy timeout; throws SqliteError when it cannot.
+DatabaseHandle open_reader(const std::string& path, int busy_timeout_ms,
+                           std::string_view operation);
+
 /// Applies the `migrations` the database lacks (the first must create schema_migrations), each
 /// in its own transaction that first re-reads the applied version (another process may be
 /// migrating the same file). Refuses a database whose schema is newer than `migrations`.

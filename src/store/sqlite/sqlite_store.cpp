@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -35,6 +36,8 @@ using sqlite::fail_with;
 using sqlite::kStoreName;
 using sqlite::migrate;
 using sqlite::open_database;
+using sqlite::open_reader;
+using sqlite::pragma_value;
 using sqlite::prepare;
 using sqlite::Query;
 using sqlite::Row;
@@ -48,6 +51,10 @@ constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
 constexpr std::string_view kPing = "SELECT 1 AS one";
+// One write of a commit group (CommitGroup): undone alone when it refuses or fails.
+constexpr std::string_view kSavepoint = "SAVEPOINT group_write";
+constexpr std::string_view kReleaseSavepoint = "RELEASE group_write";
+constexpr std::string_view kRollbackSavepoint = "ROLLBACK TO group_write";
 
 constexpr std::string_view kInsertClient = R"sql(
   INSERT INTO api_clients (id, name, key_prefix, key_hash, scopes, domains, webhook_url,
@@ -344,29 +351,52 @@ constexpr std::string_view kUsageLatencies = R"sql(
 constexpr std::string_view kAnonymiseUser =
     "UPDATE proofs SET user_id = NULL WHERE user_id = ?1 RETURNING 1";
 
-/// The connection and every statement the store runs, prepared once. `db` comes first so that it
-/// is destroyed last, after every statement is finalized.
-struct Handles {
+/// A connection and the statements of the reads that a read connection may answer (the verify
+/// path's reads and ping). `db` comes first so that it is destroyed last, after every statement is
+/// finalized.
+struct Reader {
   DatabaseHandle db;
-  StatementHandle begin, commit, rollback, ping;
-  StatementHandle insert_client, find_client_by_prefix, list_clients, touch_client;
+  StatementHandle ping, find_client_by_prefix, find_client, find_request, find_proof,
+      nonce_answered, find_idempotency, circuit_enabled, recent_roots, find_root;
+};
+
+/// The write connection: the reads above and every other statement the store runs, prepared once.
+/// Reader (with `db`) is the base, so its members are destroyed after these statements.
+struct Handles : Reader {
+  StatementHandle begin, commit, rollback, savepoint, release_savepoint, rollback_savepoint;
+  StatementHandle insert_client, list_clients, touch_client;
   StatementHandle claim_domain, client_revoked_at, revoke_key, mark_revoked;
-  StatementHandle find_client, list_clients_after, client_keys, touch_key, insert_key, expire_keys,
+  StatementHandle list_clients_after, client_keys, touch_key, insert_key, expire_keys,
       set_current_key, update_client, update_twin, release_domains, set_suspended;
-  StatementHandle insert_request, find_request;
-  StatementHandle insert_proof, find_proof, nonce_answered;
+  StatementHandle insert_request;
+  StatementHandle insert_proof;
   StatementHandle insert_outbox_event, pending_events;
   StatementHandle webhook_target, rotate_webhook_secret, claim_due, finish_delivery, insert_attempt,
       next_due, list_deliveries, find_delivery, delivery_attempts, replay, count_by_status;
-  StatementHandle save_idempotency, find_idempotency;
-  StatementHandle find_root, latest_feed_root, supersede_roots, insert_current_root, recent_roots;
+  StatementHandle save_idempotency;
+  StatementHandle latest_feed_root, supersede_roots, insert_current_root;
   StatementHandle upsert_feed_key, feed_keys;
-  StatementHandle set_circuit_enabled, circuit_enabled;
+  StatementHandle set_circuit_enabled;
   StatementHandle insert_audit, list_audit, latest_audit, oldest_audit, delete_audit,
       anonymise_user;
   StatementHandle audit_head, set_audit_head, unchained_audit, chain_audit;
   StatementHandle usage_counts, usage_latencies;
 };
+
+/// Prepares the statements of a Reader on `r.db`.
+void prepare_reads(Reader& r, std::string_view operation) {
+  sqlite3* raw = r.db.get();
+  r.ping = prepare(raw, kPing, operation);
+  r.find_client_by_prefix = prepare(raw, kFindClientByPrefix, operation);
+  r.find_client = prepare(raw, kFindClient, operation);
+  r.find_request = prepare(raw, kFindRequest, operation);
+  r.find_proof = prepare(raw, kFindProof, operation);
+  r.nonce_answered = prepare(raw, kNonceAnswered, operation);
+  r.find_idempotency = prepare(raw, kFindIdempotency, operation);
+  r.circuit_enabled = prepare(raw, kCircuitEnabled, operation);
+  r.recent_roots = prepare(raw, kRecentRoots, operation);
+  r.find_root = prepare(raw, kFindRoot, operation);
+}
 
 /// BEGIN IMMEDIATE ... COMMIT on the connection's prepared statements (sqlite::Transaction).
 class Transaction : public sqlite::Transaction {
@@ -391,7 +421,7 @@ void insert_outbox_row(Handles& h, const core::OutboxEvent& event, core::UnixMil
       .run();
 }
 
-bool answered(Handles& h, std::string_view client_id, std::string_view nonce,
+bool answered(Reader& h, std::string_view client_id, std::string_view nonce,
               std::string_view operation) {
   Query query(h.db.get(), h.nonce_answered, operation);
   query.text(1, client_id).text(2, nonce);
@@ -408,6 +438,42 @@ void write_idempotency(Handles& h, const core::IdempotencyRecord& record,
       .text(5, record.response)
       .integer(6, record.expires_at);
   query.run();
+}
+
+/// record_proof's write inside a group's transaction: false (the caller undoes it) when a proof
+/// row answers the nonce already.
+bool write_proof(Handles& h, const core::ProofRecord& proof, const core::OutboxEvent* event,
+                 const core::IdempotencyRecord* idempotency) {
+  constexpr std::string_view kOperation = "record_proof";
+  // Under the write lock nobody can answer the nonce between this check and the insert (a write
+  // earlier in the same group is seen too); the unique constraint stays the last word should
+  // another writer have slipped in regardless.
+  if (answered(h, proof.client_id, proof.request_nonce, kOperation)) return false;
+  try {
+    Query query(h.db.get(), h.insert_proof, kOperation);
+    query.text(1, proof.id)
+        .text(2, proof.client_id)
+        .text(3, proof.claim_type)
+        .text(4, proof.circuit_version)
+        .text(5, proof.status)
+        .nullable_text(6, proof.error_code)
+        .text(7, proof.public_hash)
+        .text(8, proof.request_nonce)
+        .integer(9, proof.created_at)
+        .nullable_integer(10, proof.verified_at);
+    if (proof.latency_ms >= 0) query.integer(11, proof.latency_ms);  // unbound: NULL
+    query.nullable_text(12, proof.user_id);
+    query.run();
+  } catch (const SqliteError& error) {
+    if (error.code() == SQLITE_CONSTRAINT_UNIQUE &&
+        answered(h, proof.client_id, proof.request_nonce, kOperation)) {
+      return false;
+    }
+    throw;
+  }
+  if (event != nullptr) insert_outbox_row(h, *event, event->created_at, kOperation);
+  if (idempotency != nullptr) write_idempotency(h, *idempotency, kOperation);
+  return true;
 }
 
 void write_key(Handles& h, std::string_view client_id, const core::ClientKey& key,
@@ -526,7 +592,7 @@ void chain_legacy_audit(Handles& h, std::string_view operation) {
 }
 
 /// Publishes `root` as current; false when it is current already (nothing to change).
-std::optional<core::IssuerRoot> read_root(Handles& h, StatementHandle& statement,
+std::optional<core::IssuerRoot> read_root(Reader& h, StatementHandle& statement,
                                           std::uint32_t issuer_id, const std::string_view* root,
                                           bool sandbox, std::string_view operation) {
   Query query(h.db.get(), statement, operation);
@@ -619,6 +685,104 @@ std::size_t write_anonymisation(Handles& h, std::string_view user_id, std::strin
 
 struct SqliteStore::Connection : Handles {};
 
+/// The read connections: a read takes a free one (or waits for one), so reads never queue behind
+/// the write connection's transaction and its fsync. WAL gives each read the latest committed
+/// state, which a commit makes visible only once it is durable.
+class SqliteStore::ReadPool {
+ public:
+  ReadPool(const std::string& path, std::size_t count, int busy_timeout_ms,
+           std::string_view operation) {
+    for (std::size_t i = 0; i < count; ++i) {
+      auto reader = std::make_unique<Reader>();
+      reader->db = open_reader(path, busy_timeout_ms, operation);
+      prepare_reads(*reader, operation);
+      free_.push_back(reader.get());
+      readers_.push_back(std::move(reader));
+    }
+  }
+  Reader& take() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [&] { return !free_.empty(); });
+    Reader* reader = free_.back();
+    free_.pop_back();
+    return *reader;
+  }
+  void give(Reader& reader) {
+    {
+      std::lock_guard lock(mutex_);
+      free_.push_back(&reader);
+    }
+    available_.notify_one();
+  }
+
+ private:
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<Reader*> free_;
+};
+
+/// One read's connection: a pooled one, or the write connection under its lock when the store has
+/// no read connections.
+class SqliteStore::ReadLease {
+ public:
+  explicit ReadLease(ReadPool& pool) : pool_(&pool), reader_(&pool.take()) {}
+  ReadLease(std::mutex& mutex, Reader& reader) : lock_(mutex), reader_(&reader) {}
+  ~ReadLease() {
+    if (pool_ != nullptr) pool_->give(*reader_);
+  }
+  ReadLease(const ReadLease&) = delete;
+  ReadLease& operator=(const ReadLease&) = delete;
+  Reader& operator*() const noexcept { return *reader_; }
+  Reader* operator->() const noexcept { return reader_; }
+
+ private:
+  ReadPool* pool_ = nullptr;
+  std::unique_lock<std::mutex> lock_;
+  Reader* reader_;
+};
+
+SqliteStore::ReadLease SqliteStore::read_connection() {
+  if (readers_) return ReadLease(*readers_);
+  return ReadLease(mutex_, *connection_);
+}
+
+void SqliteStore::run_group(std::span<CommitGroup::Write* const> group) {
+  constexpr std::string_view kOperation = "commit group";
+  std::lock_guard lock(mutex_);
+  Handles& h = *connection_;
+  sqlite3* db = h.db.get();
+  Transaction transaction(h, kOperation);
+  for (CommitGroup::Write* write : group) {
+    Query(db, h.savepoint, kOperation).run();
+    try {
+      write->kept = write->apply();
+    } catch (...) {
+      write->kept = false;
+      write->error = std::current_exception();
+    }
+    // SQLite ends the whole transaction on some errors (I/O, disk full): the writes before this
+    // one are gone too, so the group fails as one (CommitGroup gives each write this error).
+    if (sqlite3_get_autocommit(db) != 0) {
+      if (write->error) std::rethrow_exception(write->error);
+      fail(kOperation, "the transaction ended inside a write of the group");
+    }
+    if (!write->kept) Query(db, h.rollback_savepoint, kOperation).run();
+    Query(db, h.release_savepoint, kOperation).run();
+  }
+  transaction.commit();
+}
+
+bool SqliteStore::grouped(std::function<bool()> apply) {
+  CommitGroup::Write write;
+  write.apply = std::move(apply);
+  return group_->submit(write);
+}
+
+CommitGroup::Stats SqliteStore::commit_stats() const {
+  return group_->stats();
+}
+
 SqliteStore::SqliteStore(const SqliteSettings& settings)
     : connection_(std::make_unique<Connection>()) {
   std::string synchronous = settings.synchronous;
@@ -628,6 +792,7 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
     fail("open", "synchronous must be FULL or NORMAL, not '" + settings.synchronous + "'");
   }
   if (settings.busy_timeout_ms < 0) fail("open", "busy_timeout_ms must not be negative");
+  if (settings.max_commit_group == 0) fail("open", "max_commit_group must be at least 1");
   if (settings.path.empty()) fail("open", "no database path");
 
   Handles& h = *connection_;
@@ -642,16 +807,18 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.rollback = prepare(raw, kRollback, open_operation);
   migrate(raw, h.begin, h.commit, h.rollback, sqlite_migrations(), open_operation);
 
-  h.ping = prepare(raw, kPing, open_operation);
+  prepare_reads(h, open_operation);
+  h.savepoint = prepare(raw, kSavepoint, open_operation);
+  h.release_savepoint = prepare(raw, kReleaseSavepoint, open_operation);
+  h.rollback_savepoint = prepare(raw, kRollbackSavepoint, open_operation);
+
   h.insert_client = prepare(raw, kInsertClient, open_operation);
-  h.find_client_by_prefix = prepare(raw, kFindClientByPrefix, open_operation);
   h.list_clients = prepare(raw, kListClients, open_operation);
   h.touch_client = prepare(raw, kTouchClient, open_operation);
   h.claim_domain = prepare(raw, kClaimDomain, open_operation);
   h.client_revoked_at = prepare(raw, kClientRevokedAt, open_operation);
   h.revoke_key = prepare(raw, kRevokeKey, open_operation);
   h.mark_revoked = prepare(raw, kMarkRevoked, open_operation);
-  h.find_client = prepare(raw, kFindClient, open_operation);
   h.list_clients_after = prepare(raw, kListClientsAfter, open_operation);
   h.client_keys = prepare(raw, kClientKeys, open_operation);
   h.touch_key = prepare(raw, kTouchKey, open_operation);
@@ -663,10 +830,7 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.release_domains = prepare(raw, kReleaseDomains, open_operation);
   h.set_suspended = prepare(raw, kSetSuspended, open_operation);
   h.insert_request = prepare(raw, kInsertRequest, open_operation);
-  h.find_request = prepare(raw, kFindRequest, open_operation);
   h.insert_proof = prepare(raw, kInsertProof, open_operation);
-  h.find_proof = prepare(raw, kFindProof, open_operation);
-  h.nonce_answered = prepare(raw, kNonceAnswered, open_operation);
   h.insert_outbox_event = prepare(raw, kInsertOutboxEvent, open_operation);
   h.pending_events = prepare(raw, kPendingEvents, open_operation);
   h.webhook_target = prepare(raw, kWebhookTarget, open_operation);
@@ -681,16 +845,12 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
   h.replay = prepare(raw, kReplay, open_operation);
   h.count_by_status = prepare(raw, kCountByStatus, open_operation);
   h.save_idempotency = prepare(raw, kSaveIdempotency, open_operation);
-  h.find_idempotency = prepare(raw, kFindIdempotency, open_operation);
-  h.find_root = prepare(raw, kFindRoot, open_operation);
   h.latest_feed_root = prepare(raw, kLatestFeedRoot, open_operation);
   h.supersede_roots = prepare(raw, kSupersedeRoots, open_operation);
   h.insert_current_root = prepare(raw, kInsertCurrentRoot, open_operation);
-  h.recent_roots = prepare(raw, kRecentRoots, open_operation);
   h.upsert_feed_key = prepare(raw, kUpsertFeedKey, open_operation);
   h.feed_keys = prepare(raw, kFeedKeys, open_operation);
   h.set_circuit_enabled = prepare(raw, kSetCircuitEnabled, open_operation);
-  h.circuit_enabled = prepare(raw, kCircuitEnabled, open_operation);
   h.insert_audit = prepare(raw, kInsertAudit, open_operation);
   h.list_audit = prepare(raw, kListAudit, open_operation);
   h.latest_audit = prepare(raw, kLatestAudit, open_operation);
@@ -708,6 +868,15 @@ SqliteStore::SqliteStore(const SqliteSettings& settings)
     chain_legacy_audit(h, open_operation);
     transaction.commit();
   }
+  // Read connections need WAL (a ":memory:" database would give each connection its own).
+  if (settings.read_connections > 0 &&
+      pragma_value(raw, "PRAGMA journal_mode", open_operation) == "wal") {
+    readers_ = std::make_unique<ReadPool>(path, settings.read_connections, settings.busy_timeout_ms,
+                                          open_operation);
+  }
+  group_ = std::make_unique<CommitGroup>(
+      settings.max_commit_group,
+      [this](std::span<CommitGroup::Write* const> group) { run_group(group); });
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -723,8 +892,8 @@ int SqliteStore::schema_version() {
 
 bool SqliteStore::ping() noexcept {
   try {
-    std::lock_guard lock(mutex_);
-    Query query(connection_->db.get(), connection_->ping, "ping");
+    ReadLease reader = read_connection();
+    Query query(reader->db.get(), reader->ping, "ping");
     return query.step() && Row(query).integer("one") == 1;
   } catch (...) {
     return false;
@@ -745,8 +914,8 @@ void SqliteStore::insert_client(const core::Client& client) {
 
 std::optional<core::Client> SqliteStore::find_client_by_prefix(std::string_view key_prefix,
                                                                core::UnixMillis now) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->find_client_by_prefix, "find_client_by_prefix");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->find_client_by_prefix, "find_client_by_prefix");
   query.text(1, key_prefix).integer(2, now);
   if (!query.step()) return std::nullopt;
   return client_from_row(Row(query), kStoreName);
@@ -763,17 +932,17 @@ std::vector<core::Client> SqliteStore::list_clients() {
 void SqliteStore::touch_client(std::string_view client_id, std::string_view key_prefix,
                                core::UnixMillis now) {
   constexpr std::string_view kOperation = "touch_client";
-  std::lock_guard lock(mutex_);
-  Handles& h = *connection_;
-  Transaction transaction(h, kOperation);
-  Query(h.db.get(), h.touch_client, kOperation).text(1, client_id).integer(2, now).run();
-  Query(h.db.get(), h.touch_key, kOperation).text(1, key_prefix).integer(2, now).run();
-  transaction.commit();
+  grouped([&] {
+    Handles& h = *connection_;
+    Query(h.db.get(), h.touch_client, kOperation).text(1, client_id).integer(2, now).run();
+    Query(h.db.get(), h.touch_key, kOperation).text(1, key_prefix).integer(2, now).run();
+    return true;
+  });
 }
 
 std::optional<core::Client> SqliteStore::find_client(std::string_view client_id) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->find_client, "find_client");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->find_client, "find_client");
   query.text(1, client_id);
   if (!query.step()) return std::nullopt;
   return client_from_row(Row(query), kStoreName);
@@ -802,10 +971,8 @@ std::vector<core::ClientKey> SqliteStore::client_keys(std::string_view client_id
 void SqliteStore::insert_request(const core::ProofRequest& request) {
   constexpr std::string_view kOperation = "insert_request";
   const std::string params = params_to_json(request.params, kOperation, kStoreName);
-  std::lock_guard lock(mutex_);
-  Handles& h = *connection_;
-  Transaction transaction(h, kOperation);
-  {
+  grouped([&] {
+    Handles& h = *connection_;
     Query query(h.db.get(), h.insert_request, kOperation);
     query.text(1, request.id)
         .text(2, request.client_id)
@@ -817,14 +984,14 @@ void SqliteStore::insert_request(const core::ProofRequest& request) {
         .integer(8, request.created_at)
         .integer(9, request.expires_at);
     query.run();
-  }
-  transaction.commit();
+    return true;
+  });
 }
 
 std::optional<core::ProofRequest> SqliteStore::find_request(std::string_view client_id,
                                                             std::string_view nonce) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->find_request, "find_request");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->find_request, "find_request");
   query.text(1, client_id).text(2, nonce);
   if (!query.step()) return std::nullopt;
   return request_from_row(Row(query), kStoreName);
@@ -833,73 +1000,38 @@ std::optional<core::ProofRequest> SqliteStore::find_request(std::string_view cli
 core::RecordOutcome SqliteStore::record_proof(const core::ProofRecord& proof,
                                               const core::OutboxEvent* event,
                                               const core::IdempotencyRecord* idempotency) {
-  constexpr std::string_view kOperation = "record_proof";
-  std::lock_guard lock(mutex_);
-  Handles& h = *connection_;
-  Transaction transaction(h, kOperation);
-  // Under the write lock nobody can answer the nonce between this check and the insert; the
-  // unique constraint stays the last word should another writer have slipped in regardless.
-  if (answered(h, proof.client_id, proof.request_nonce, kOperation)) {
-    return core::RecordOutcome::kNonceTaken;  // the transaction rolls back: nothing written
-  }
-  try {
-    Query query(h.db.get(), h.insert_proof, kOperation);
-    query.text(1, proof.id)
-        .text(2, proof.client_id)
-        .text(3, proof.claim_type)
-        .text(4, proof.circuit_version)
-        .text(5, proof.status)
-        .nullable_text(6, proof.error_code)
-        .text(7, proof.public_hash)
-        .text(8, proof.request_nonce)
-        .integer(9, proof.created_at)
-        .nullable_integer(10, proof.verified_at);
-    if (proof.latency_ms >= 0) query.integer(11, proof.latency_ms);  // unbound: NULL
-    query.nullable_text(12, proof.user_id);
-    query.run();
-  } catch (const SqliteError& error) {
-    if (error.code() == SQLITE_CONSTRAINT_UNIQUE &&
-        answered(h, proof.client_id, proof.request_nonce, kOperation)) {
-      return core::RecordOutcome::kNonceTaken;
-    }
-    throw;
-  }
-  if (event != nullptr) insert_outbox_row(h, *event, event->created_at, kOperation);
-  if (idempotency != nullptr) write_idempotency(h, *idempotency, kOperation);
-  transaction.commit();
-  return core::RecordOutcome::kStored;
+  const bool stored = grouped([&] { return write_proof(*connection_, proof, event, idempotency); });
+  return stored ? core::RecordOutcome::kStored : core::RecordOutcome::kNonceTaken;
 }
 
 std::optional<core::ProofRecord> SqliteStore::find_proof(std::string_view proof_id) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->find_proof, "find_proof");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->find_proof, "find_proof");
   query.text(1, proof_id);
   if (!query.step()) return std::nullopt;
   return proof_from_row(Row(query));
 }
 
 bool SqliteStore::nonce_answered(std::string_view client_id, std::string_view nonce) {
-  std::lock_guard lock(mutex_);
-  return answered(*connection_, client_id, nonce, "nonce_answered");
+  ReadLease reader = read_connection();
+  return answered(*reader, client_id, nonce, "nonce_answered");
 }
 
 std::optional<core::IdempotencyRecord> SqliteStore::find_idempotency(std::string_view client_id,
                                                                      std::string_view key,
                                                                      core::UnixMillis now) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->find_idempotency, "find_idempotency");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->find_idempotency, "find_idempotency");
   query.text(1, client_id).text(2, key);
   if (!query.step()) return std::nullopt;
   return idempotency_replay(idempotency_from_row(Row(query)), now);
 }
 
 void SqliteStore::save_idempotency(const core::IdempotencyRecord& record) {
-  constexpr std::string_view kOperation = "save_idempotency";
-  std::lock_guard lock(mutex_);
-  Handles& h = *connection_;
-  Transaction transaction(h, kOperation);
-  write_idempotency(h, record, kOperation);
-  transaction.commit();
+  grouped([&] {
+    write_idempotency(*connection_, record, "save_idempotency");
+    return true;
+  });
 }
 
 core::PublishOutcome SqliteStore::publish_root(const core::IssuerRoot& root, core::UnixMillis now) {
@@ -937,8 +1069,8 @@ std::vector<core::FeedKey> SqliteStore::feed_keys(std::uint32_t issuer_id, bool 
 
 std::optional<core::IssuerRoot> SqliteStore::find_root(std::uint32_t issuer_id,
                                                        std::string_view root, bool sandbox) {
-  std::lock_guard lock(mutex_);
-  return read_root(*connection_, connection_->find_root, issuer_id, &root, sandbox, "find_root");
+  ReadLease reader = read_connection();
+  return read_root(*reader, reader->find_root, issuer_id, &root, sandbox, "find_root");
 }
 
 std::optional<core::IssuerRoot> SqliteStore::latest_feed_root(std::uint32_t issuer_id,
@@ -950,8 +1082,8 @@ std::optional<core::IssuerRoot> SqliteStore::latest_feed_root(std::uint32_t issu
 
 std::vector<core::IssuerRoot> SqliteStore::recent_roots(std::uint32_t issuer_id,
                                                         core::UnixMillis since, bool sandbox) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->recent_roots, "recent_roots");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->recent_roots, "recent_roots");
   query.integer(1, issuer_id).integer(2, since).integer(3, sandbox ? 1 : 0);
   std::vector<core::IssuerRoot> roots;
   while (query.step()) roots.push_back(root_from_row(Row(query)));
@@ -970,8 +1102,8 @@ void SqliteStore::set_circuit_enabled(std::string_view claim_type, std::string_v
 
 std::optional<bool> SqliteStore::circuit_enabled(std::string_view claim_type,
                                                  std::string_view version) {
-  std::lock_guard lock(mutex_);
-  Query query(connection_->db.get(), connection_->circuit_enabled, "circuit_enabled");
+  ReadLease reader = read_connection();
+  Query query(reader->db.get(), reader->circuit_enabled, "circuit_enabled");
   query.text(1, claim_type).text(2, version);
   if (!query.step()) return std::nullopt;
   return Row(query).integer("enabled") != 0;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,9 +24,8 @@
 #include "core/sweep.hpp"
 #include "core/usage.hpp"
 #include "store/audit_batches.hpp"
+#include "store/commit_group.hpp"
 #include "store/side_writes.hpp"
-
-struct sqlite3;
 
 struct sqlite3;
 
@@ -35,13 +35,22 @@ struct SqliteSettings {
   std::filesystem::path path;        // the database file; its directory must exist
   std::string synchronous = "FULL";  // FULL (fsync at every commit) or NORMAL (WAL: at checkpoints)
   int busy_timeout_ms = 5000;        // how long a write waits for another process's lock
+  // Connections that answer the verify path's reads (and ping) beside the write connection, so
+  // a read never waits for a commit's fsync; 0: every read on the write connection.
+  std::size_t read_connections = 4;
+  // At most this many writes share one transaction (group commit, see SqliteStore); at least 1.
+  std::size_t max_commit_group = 128;
 };
 
-/// core::Store, core::OutboxStore and core::AuditStore on one SQLite connection guarded by a mutex
-/// (SQLite has one writer anyway). Each write is one BEGIN IMMEDIATE transaction; statements are
-/// prepared once at open. Other processes may open the same file: the write lock and
-/// busy_timeout_ms keep them consistent (two workers claiming on two connections never claim one
-/// row twice).
+/// core::Store, core::OutboxStore and core::AuditStore on one SQLite write connection guarded by a
+/// mutex (SQLite has one writer anyway), and read connections for the verify path's reads. Each
+/// write is one BEGIN IMMEDIATE transaction, except the verify path's own writes (record_proof,
+/// save_idempotency, insert_request, touch_client): those go through group commit, so the writes
+/// that arrive while one transaction commits share the next one and its single fsync, each in its
+/// own savepoint (a refusal or failure undoes that write alone), and each call returns only once
+/// its transaction is durable. Statements are prepared once at open. Other processes may open
+/// the same file: the write lock and busy_timeout_ms keep them consistent (two workers claiming
+/// on two connections never claim one row twice).
 class SqliteStore final : public core::Store,
                           public core::OutboxStore,
                           public core::AuditStore,
@@ -67,6 +76,9 @@ class SqliteStore final : public core::Store,
   int schema_version();
 
   bool ping() noexcept override;
+
+  /// Group commit's figures: transactions run, writes in them, writes waiting.
+  CommitGroup::Stats commit_stats() const;
 
   void insert_client(const core::Client& client) override;
   using core::Store::find_client_by_prefix;
@@ -271,9 +283,19 @@ class SqliteStore final : public core::Store,
   std::size_t take_audit(core::UnixMillis cutoff, std::size_t batch, const AuditArchive& archive);
 
   struct Connection;  // the sqlite3 handle and the prepared statements (sqlite_store.cpp)
+  class ReadPool;     // the read connections (sqlite_store.cpp)
+  class ReadLease;    // one read's connection: pooled, or the write connection under mutex_
 
-  std::mutex mutex_;  // guards connection_: one statement at a time on the one connection
+  ReadLease read_connection();
+  /// One group of CommitGroup, in one transaction on the write connection.
+  void run_group(std::span<CommitGroup::Write* const> group);
+  /// Runs `apply` (on the write connection, inside a transaction) through group commit.
+  bool grouped(std::function<bool()> apply);
+
+  std::mutex mutex_;  // guards connection_: one statement at a time on the write connection
   std::unique_ptr<Connection> connection_;
+  std::unique_ptr<ReadPool> readers_;  // null: reads on connection_
+  std::unique_ptr<CommitGroup> group_;
 };
 
 }  // namespace pg::store
