@@ -386,7 +386,7 @@ const kParts = [
   ['nonce', 'the proof request lookup and the single-use nonce claim'],
   ['checks', 'every public signal against the request, the issuer root'],
   ['pairing', 'the Groth16 pairing check'],
-  ['commit', 'the proof row and the idempotency record in one SQLite transaction; **its wall time includes the fsync wait** (synchronous=FULL), which is not CPU'],
+  ['commit', 'the proof row and the idempotency record, written in a group commit (one SQLite transaction and one fdatasync per group; a lone write commits at once); **its wall time includes the fsync wait** (synchronous=FULL), which is not CPU'],
 ];
 const byTrace = new Map();
 const serverSpans = [];
