@@ -43,5 +43,18 @@ TEST(MemoryCache, BucketsFullAgainAreDroppedSoNewBucketsCannotGrowItWithoutBound
   EXPECT_FALSE(cache.take_token("held", 1.0 / 3600, 1.0).allowed);
 }
 
+TEST(MemoryCache, AnEarlierTimeThanTheBucketsNeitherRefillsNorDrainsIt) {
+  // Two threads read the clock, then take the lock in the other order: the later reading wins.
+  StepClock clock;
+  MemoryCache cache(clock);
+  ASSERT_TRUE(cache.take_token("b", 1000.0, 2.0).allowed);  // 1 token left
+  clock.now -= 5;  // a reading 5 ms older than the bucket's: 5 tokens' worth at 1000/s
+  EXPECT_TRUE(cache.take_token("b", 1000.0, 2.0).allowed) << "the last token was taken away";
+  EXPECT_FALSE(cache.take_token("b", 1000.0, 2.0).allowed) << "the bucket was refilled";
+  clock.now += 6;  // 1 ms after the bucket's time: one token back
+  EXPECT_TRUE(cache.take_token("b", 1000.0, 2.0).allowed);
+  EXPECT_FALSE(cache.take_token("b", 1000.0, 2.0).allowed);
+}
+
 }  // namespace
 }  // namespace pg::cache

@@ -30,7 +30,9 @@ core::RateDecision MemoryCache::take_token(std::string_view bucket, double rate,
   if (buckets_.size() >= bucket_sweep_at_) sweep_buckets_locked(now);
   auto [it, inserted] = buckets_.try_emplace(std::string(bucket), Bucket{burst, now, now});
   Bucket& b = it->second;
-  if (!inserted) {
+  // The clock is read before the lock: a caller whose time is behind the bucket's (another
+  // thread read a later time but took the lock first) refills nothing, and takes nothing away.
+  if (!inserted && now > b.at) {
     b.tokens = std::min(burst, b.tokens + rate * double(now - b.at) / 1000.0);
     b.at = now;
   }
