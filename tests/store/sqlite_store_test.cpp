@@ -748,5 +748,164 @@ TEST_F(SqliteStoreTest,
   EXPECT_EQ(stored.load(), kThreads / 2 * 20);
 }
 
+/// A VFS over the default one whose WAL fsyncs fail while `fail_wal_sync` is set: a commit that
+/// cannot be made durable, as a full or failing disk gives it.
+class FailingSyncVfs {
+ public:
+  FailingSyncVfs() {
+    real_ = sqlite3_vfs_find(nullptr);
+    vfs_ = *real_;
+    vfs_.zName = "proofgate-failing-sync";
+    vfs_.szOsFile = static_cast<int>(sizeof(File)) + real_->szOsFile;
+    vfs_.xOpen = &open;
+    vfs_.pAppData = this;
+    if (sqlite3_vfs_register(&vfs_, /*makeDflt=*/1) != SQLITE_OK) throw std::runtime_error("vfs");
+  }
+  ~FailingSyncVfs() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(real_, 1);
+  }
+  FailingSyncVfs(const FailingSyncVfs&) = delete;
+  FailingSyncVfs& operator=(const FailingSyncVfs&) = delete;
+
+  std::atomic<bool> fail_wal_sync{false};
+  std::atomic<int> failed_syncs{0};
+
+ private:
+  struct File {
+    sqlite3_file base;
+    sqlite3_file* real;
+    FailingSyncVfs* owner;
+    bool wal;
+  };
+  static sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real; }
+
+  static int open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out) {
+    auto* self = static_cast<FailingSyncVfs*>(vfs->pAppData);
+    auto* f = reinterpret_cast<File*>(file);
+    f->real = reinterpret_cast<sqlite3_file*>(f + 1);
+    f->owner = self;
+    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    f->base.pMethods = nullptr;
+    const int rc = self->real_->xOpen(self->real_, name, f->real, flags, out);
+    if (rc == SQLITE_OK && f->real->pMethods != nullptr) {
+      self->methods_ = *f->real->pMethods;  // the same for every file of the default VFS
+      self->methods_.xClose = [](sqlite3_file* x) { return real(x)->pMethods->xClose(real(x)); };
+      self->methods_.xRead = [](sqlite3_file* x, void* b, int n, sqlite3_int64 o) {
+        return real(x)->pMethods->xRead(real(x), b, n, o);
+      };
+      self->methods_.xWrite = [](sqlite3_file* x, const void* b, int n, sqlite3_int64 o) {
+        return real(x)->pMethods->xWrite(real(x), b, n, o);
+      };
+      self->methods_.xTruncate = [](sqlite3_file* x, sqlite3_int64 n) {
+        return real(x)->pMethods->xTruncate(real(x), n);
+      };
+      self->methods_.xSync = [](sqlite3_file* x, int flags) {
+        auto* f = reinterpret_cast<File*>(x);
+        if (f->wal && f->owner->fail_wal_sync.load()) {
+          ++f->owner->failed_syncs;
+          return SQLITE_IOERR_FSYNC;
+        }
+        return real(x)->pMethods->xSync(real(x), flags);
+      };
+      self->methods_.xFileSize = [](sqlite3_file* x, sqlite3_int64* n) {
+        return real(x)->pMethods->xFileSize(real(x), n);
+      };
+      self->methods_.xLock = [](sqlite3_file* x, int l) {
+        return real(x)->pMethods->xLock(real(x), l);
+      };
+      self->methods_.xUnlock = [](sqlite3_file* x, int l) {
+        return real(x)->pMethods->xUnlock(real(x), l);
+      };
+      self->methods_.xCheckReservedLock = [](sqlite3_file* x, int* r) {
+        return real(x)->pMethods->xCheckReservedLock(real(x), r);
+      };
+      self->methods_.xFileControl = [](sqlite3_file* x, int op, void* a) {
+        return real(x)->pMethods->xFileControl(real(x), op, a);
+      };
+      self->methods_.xSectorSize = [](sqlite3_file* x) {
+        return real(x)->pMethods->xSectorSize(real(x));
+      };
+      self->methods_.xDeviceCharacteristics = [](sqlite3_file* x) {
+        return real(x)->pMethods->xDeviceCharacteristics(real(x));
+      };
+      self->methods_.xShmMap = [](sqlite3_file* x, int r, int s, int e, void volatile** p) {
+        return real(x)->pMethods->xShmMap(real(x), r, s, e, p);
+      };
+      self->methods_.xShmLock = [](sqlite3_file* x, int o, int n, int f) {
+        return real(x)->pMethods->xShmLock(real(x), o, n, f);
+      };
+      self->methods_.xShmBarrier = [](sqlite3_file* x) { real(x)->pMethods->xShmBarrier(real(x)); };
+      self->methods_.xShmUnmap = [](sqlite3_file* x, int d) {
+        return real(x)->pMethods->xShmUnmap(real(x), d);
+      };
+      self->methods_.xFetch = [](sqlite3_file* x, sqlite3_int64 o, int n, void** p) {
+        return real(x)->pMethods->xFetch(real(x), o, n, p);
+      };
+      self->methods_.xUnfetch = [](sqlite3_file* x, sqlite3_int64 o, void* p) {
+        return real(x)->pMethods->xUnfetch(real(x), o, p);
+      };
+      f->base.pMethods = &self->methods_;
+    }
+    return rc;
+  }
+
+  sqlite3_vfs* real_;
+  sqlite3_vfs vfs_{};
+  sqlite3_io_methods methods_{};
+};
+
+TEST_F(SqliteStoreTest, a_commit_that_cannot_be_made_durable_fails_every_write_of_its_group) {
+  FailingSyncVfs vfs;
+  SqliteSettings s = settings();
+  s.busy_timeout_ms = 120'000;
+  SqliteStore store(s);
+  store.insert_client(test::sample_client(1));
+
+  // The first write leads and waits for the lock; three join the next group meanwhile. Both
+  // groups' commits then meet a failing fsync.
+  auto lock = std::make_unique<WriteLockHolder>(s.path);
+  std::vector<std::string> errors(4);
+  const auto write = [&](int i) {
+    const auto proof =
+        test::sample_proof("p" + std::to_string(i), "client-1", "n" + std::to_string(i));
+    const auto answer = test::sample_idempotency("client-1", "k" + std::to_string(i));
+    try {
+      store.record_proof(proof, nullptr, &answer);
+    } catch (const core::StoreError& e) {
+      errors[i] = e.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(write, 0);
+  wait_until([&] { return store.commit_stats().running == 1; });
+  for (int i = 1; i <= 3; ++i) {
+    threads.emplace_back(write, i);
+    wait_until([&] { return store.commit_stats().queued == static_cast<std::size_t>(i); });
+  }
+  vfs.fail_wal_sync = true;
+  lock->release();
+  for (auto& t : threads) t.join();
+  vfs.fail_wal_sync = false;
+
+  EXPECT_GE(vfs.failed_syncs.load(), 2);
+  for (int i = 0; i <= 3; ++i) {
+    EXPECT_NE(errors[i], "") << "write " << i << " was answered as durable";
+    EXPECT_FALSE(store.find_proof("p" + std::to_string(i))) << i;
+    EXPECT_FALSE(store.nonce_answered("client-1", "n" + std::to_string(i)));
+    EXPECT_FALSE(store.find_idempotency("client-1", "k" + std::to_string(i), test::kNow));
+  }
+  const auto stats = store.commit_stats();
+  EXPECT_EQ(stats.failed_groups, 2u) << "the lone leader's group and the group of three";
+  // The store goes on: the same writes succeed once the disk does.
+  for (int i = 0; i <= 3; ++i) {
+    EXPECT_EQ(store.record_proof(
+                  test::sample_proof("p" + std::to_string(i), "client-1", "n" + std::to_string(i)),
+                  nullptr, nullptr),
+              core::RecordOutcome::kStored);
+    EXPECT_TRUE(store.find_proof("p" + std::to_string(i)));
+  }
+}
+
 }  // namespace
 }  // namespace pg::store
