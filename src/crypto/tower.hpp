@@ -24,8 +24,11 @@ struct Fp2 {
   friend Fp2 operator-(const Fp2& a, const Fp2& b) noexcept { return {a.c0 - b.c0, a.c1 - b.c1}; }
   friend Fp2 operator-(const Fp2& a) noexcept { return {-a.c0, -a.c1}; }
   friend Fp2 operator*(const Fp2& a, const Fp2& b) noexcept {
-    Fp2 r;
-    if (Fp::fp2_mul_fast(a.c0, a.c1, b.c0, b.c1, r.c0, r.c1)) return r;
+    if (cpu_has_adx()) [[likely]] {
+      // Two sums of products, one reduction each: c0 = a0 b0 + (-a1) b1, c1 = a0 b1 + a1 b0.
+      return {Fp::sum_of_products(a.c0, b.c0, -a.c1, b.c1),
+              Fp::sum_of_products(a.c0, b.c1, a.c1, b.c0)};
+    }
     // Karatsuba with lazy reduction: three 512-bit products, two Montgomery reductions.
     // c0 = a0 b0 - a1 b1 (plus p 2^256 when negative, so it stays in [0, p 2^256));
     // c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 = a0 b1 + a1 b0 < 2p^2 < p 2^256.

@@ -153,6 +153,35 @@ TYPED_TEST(PrimeFieldTest, forced_portable_path_computes_the_same_products) {
   EXPECT_EQ(fast, slow);
 }
 
+TYPED_TEST(PrimeFieldTest, sum_of_products_matches_two_products_and_a_sum) {
+  using F = TypeParam;
+  Rng rng;
+  const F m1 = minus_one<F>();
+  // Edge values, including unreduced sums up to 2p - 2 as first operands.
+  std::vector<F> values{F::zero(), F::one(), m1, F::from_u64(2), m1 - F::one()};
+  for (int i = 0; i < 3; ++i) values.push_back(rng.field<F>());
+  auto check = [](const F& a, const F& b, const F& c, const F& d) {
+    const F expected = a * b + c * d;
+    ASSERT_EQ(F::sum_of_products(a, b, c, d), expected);
+    set_adx_enabled(false);
+    const F portable = F::sum_of_products(a, b, c, d);
+    set_adx_enabled(true);
+    ASSERT_EQ(portable, expected);
+  };
+  for (const F& a : values)
+    for (const F& b : values)
+      for (const F& c : values)
+        for (const F& d : values) {
+          check(a, b, c, d);
+          check(F::add_unreduced(a, m1), b, F::add_unreduced(c, m1), d);
+        }
+  for (int i = 0; i < 5000; ++i) {
+    const F a = rng.field<F>(), b = rng.field<F>(), c = rng.field<F>(), d = rng.field<F>();
+    check(a, b, c, d);
+    check(F::add_unreduced(a, rng.field<F>()), b, F::add_unreduced(c, rng.field<F>()), d);
+  }
+}
+
 TEST(FpTest, square_roots_exist_exactly_for_squares) {
   Rng rng;
   for (int i = 0; i < 30; ++i) {
@@ -201,6 +230,22 @@ TEST(Fp2Test, lazy_karatsuba_matches_schoolbook_on_edge_values) {
           set_adx_enabled(true);
           ASSERT_EQ(portable, schoolbook);
         }
+}
+
+TEST(Fp2Test, product_and_square_match_schoolbook_on_random_elements_on_both_paths) {
+  Rng rng;
+  for (int i = 0; i < 5000; ++i) {
+    const Fp2 a = rng.fp2(), b = rng.fp2();
+    const Fp2 schoolbook{a.c0 * b.c0 - a.c1 * b.c1, a.c0 * b.c1 + a.c1 * b.c0};
+    const Fp2 square{a.c0 * a.c0 - a.c1 * a.c1, (a.c0 * a.c1).dbl()};
+    ASSERT_EQ(a * b, schoolbook);
+    ASSERT_EQ(a.square(), square);
+    set_adx_enabled(false);
+    const Fp2 portable = a * b, portable_square = a.square();
+    set_adx_enabled(true);
+    ASSERT_EQ(portable, schoolbook);
+    ASSERT_EQ(portable_square, square);
+  }
 }
 
 TEST(Fp2Test, field_laws_and_inverse) {
