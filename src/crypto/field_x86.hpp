@@ -36,8 +36,8 @@ namespace pg::crypto::detail {
       "cmovcq %[s3], %[t3]\n\t"
       : [s0] "+&r"(s0), [s1] "+&r"(s1), [s2] "+&r"(s2), [s3] "+&r"(s3), [t0] "=&r"(t0),
         [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
-      : [b] "r"(b.data()), [m] "r"(m.data())
-      : "cc", "memory");
+      : [b] "r"(b.data()), [m] "r"(m.data()), "m"(b), "m"(m)
+      : "cc");
   return {t0, t1, t2, t3};
 }
 
@@ -65,8 +65,8 @@ namespace pg::crypto::detail {
       "adcq %[t3], %[d3]\n\t"
       : [d0] "+&r"(d0), [d1] "+&r"(d1), [d2] "+&r"(d2), [d3] "+&r"(d3), [t0] "=&r"(t0),
         [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [mask] "=&r"(mask)
-      : [b] "r"(b.data()), [m] "r"(m.data())
-      : "cc", "memory");
+      : [b] "r"(b.data()), [m] "r"(m.data()), "m"(b), "m"(m)
+      : "cc");
   return {d0, d1, d2, d3};
 }
 
@@ -238,8 +238,9 @@ namespace pg::crypto::detail {
       "cmovncq %%rdx, %[t2]\n\t"
       "cmovncq %[hi], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
-      : [a] "r"(a.data()), [b] "r"(b.data()), [m] "r"(m.data()), [inv] "m"(inv)
-      : "rax", "rbx", "rdx", "cc", "memory");
+      : [a] "r"(a.data()), [b] "r"(b.data()), [m] "r"(m.data()), [inv] "m"(inv), "m"(a), "m"(b),
+        "m"(m)
+      : "rax", "rbx", "rdx", "cc");
   return {t0, t1, t2, t3};
 }
 
@@ -489,8 +490,8 @@ namespace pg::crypto::detail {
 
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4)
       : [a] "r"(a.data()), [b] "r"(b.data()), [c] "r"(c.data()), [d] "r"(d.data()),
-        [m] "r"(m.data()), [inv] "m"(inv)
-      : "rax", "rbx", "rdx", "cc", "memory");
+        [m] "r"(m.data()), [inv] "m"(inv), "m"(a), "m"(b), "m"(c), "m"(d), "m"(m)
+      : "rax", "rbx", "rdx", "cc");
   return {t0, t1, t2, t3};
 }
 
@@ -703,8 +704,9 @@ namespace pg::crypto::detail {
       "cmovncq %%rdx, %[t2]\n\t"
       "cmovncq %[hi], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
-      : [w] "r"(w), [m] "r"(m.data()), [inv] "m"(inv)
-      : "rax", "rbx", "rdx", "cc", "memory");
+      : [w] "r"(w), [m] "r"(m.data()), [inv] "m"(inv),
+        "m"(*reinterpret_cast<const std::uint64_t(*)[8]>(w)), "m"(m)
+      : "rax", "rbx", "rdx", "cc");
   return {t0, t1, t2, t3};
 }
 
