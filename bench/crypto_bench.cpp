@@ -96,6 +96,15 @@ void BM_fp12_mul(benchmark::State& state) {
 }
 BENCHMARK(BM_fp12_mul);
 
+void BM_fp12_square(benchmark::State& state) {
+  Fp12 a = random_fp12();
+  with_cycles(state, [&] {
+    a = a.square();
+    benchmark::DoNotOptimize(a);
+  });
+}
+BENCHMARK(BM_fp12_square);
+
 void BM_fp12_cyclotomic_square(benchmark::State& state) {
   Fp12 a = random_fp12();
   with_cycles(state, [&] {

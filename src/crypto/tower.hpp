@@ -124,10 +124,11 @@ struct Fp6 {
   Fp6 mul_by_fp2(const Fp2& s) const noexcept { return {c0 * s, c1 * s, c2 * s}; }
   /// this * (b0 + b1 v).
   Fp6 mul_by_01(const Fp2& b0, const Fp2& b1) const noexcept {
+    // Five Fp2 products: Karatsuba only for the v coefficient (c0 b1 + c1 b0); c2 b1 and c2 b0
+    // directly, which costs the same products as their Karatsuba forms and no extra additions.
     const Fp2 t0 = c0 * b0;
     const Fp2 t1 = c1 * b1;
-    return {((c1 + c2) * b1 - t1).mul_by_xi() + t0, (c0 + c1) * (b0 + b1) - t0 - t1,
-            (c0 + c2) * b0 - t0 + t1};
+    return {(c2 * b1).mul_by_xi() + t0, (c0 + c1) * (b0 + b1) - t0 - t1, c2 * b0 + t1};
   }
   Fp6 inverse() const noexcept {
     const Fp2 t0 = c0.square() - (c1 * c2).mul_by_xi();
@@ -184,10 +185,11 @@ struct Fp12 {
     const Fp6 t1 = c1.mul_by_01(b.c1.c0, b.c1.c1);
     return {t0 + t1.mul_by_v(), (c0 + c1) * (b.c0 + b.c1) - t0 - t1};
   }
-  /// this * (1 + a3 w + a4 v w): the product with a normalised line.
+  /// this * (1 + a3 w + a4 v w), the product with a normalised line:
+  /// (c0 + c1 w)(1 + s w) = (c0 + c1 s v) + (c0 s + c1) w with s = a3 + a4 v: two sparse Fp6
+  /// products, as many Fp2 products as the Karatsuba form and six fewer Fp2 additions.
   Fp12 mul_by_34(const Fp2& a3, const Fp2& a4) const noexcept {
-    const Fp6 t1 = c1.mul_by_01(a3, a4);
-    return {c0 + t1.mul_by_v(), (c0 + c1).mul_by_01(a3 + Fp2::one(), a4) - c0 - t1};
+    return {c0 + c1.mul_by_01(a3, a4).mul_by_v(), c0.mul_by_01(a3, a4) + c1};
   }
   /// x^(p^6), the inverse of x in the cyclotomic subgroup.
   Fp12 conjugate() const noexcept { return {c0, -c1}; }

@@ -312,6 +312,36 @@ TEST(Fp12Test, field_laws_inverse_and_sparse_product) {
   }
 }
 
+TEST(Fp12Test, sparse_products_match_dense_products_on_random_and_edge_values_on_both_paths) {
+  Rng rng;
+  const Fp2 edges[] = {Fp2::zero(), Fp2::one(), -Fp2::one(), Fp2{Fp::zero(), -Fp::one()}};
+  auto check = [](const Fp12& a, const Fp2& x, const Fp2& y, const Fp2& z) {
+    const Fp6 c0_sparse{x, y, Fp2::zero()};
+    ASSERT_EQ(a.c0.mul_by_01(x, y), a.c0 * c0_sparse);
+    const Fp12 line{Fp6{x, Fp2::zero(), Fp2::zero()}, Fp6{y, z, Fp2::zero()}};
+    const Fp12 normalised{Fp6::one(), Fp6{y, z, Fp2::zero()}};
+    ASSERT_EQ(a.mul_by_034(x, y, z), a * line);
+    ASSERT_EQ(a.mul_by_34(y, z), a * normalised);
+  };
+  for (int path = 0; path < 2; ++path) {
+    set_adx_enabled(path == 0);
+    for (int i = 0; i < 2000; ++i) {
+      Fp12 a = rng.fp12();
+      Fp2 x = rng.fp2(), y = rng.fp2(), z = rng.fp2();
+      if (i < 64) {
+        // Edge coefficients in the sparse operand and in f.
+        x = edges[i % 4];
+        y = edges[(i / 4) % 4];
+        z = edges[(i / 16) % 4];
+        a.c1.c2 = edges[i % 4];
+        a.c0.c0 = edges[(i / 4) % 4];
+      }
+      check(a, x, y, z);
+    }
+  }
+  set_adx_enabled(true);
+}
+
 TEST(Fp12Test, frobenius_equals_pth_powers) {
   Rng rng;
   const Fp12 a = rng.fp12();
