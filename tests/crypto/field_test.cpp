@@ -248,6 +248,17 @@ TEST(Fp2Test, product_and_square_match_schoolbook_on_random_elements_on_both_pat
   }
 }
 
+TEST(Fp2Test, half_matches_the_product_by_one_half_on_random_and_edge_values) {
+  Rng rng;
+  const Fp2 two_inv{Fp::from_u64(2).inverse(), Fp::zero()};
+  std::vector<Fp2> values{Fp2::zero(), Fp2::one(), -Fp2::one(), Fp2{Fp::one(), -Fp::one()}};
+  for (int i = 0; i < 5000; ++i) values.push_back(rng.fp2());
+  for (const Fp2& a : values) {
+    ASSERT_EQ(a.half(), a * two_inv);
+    ASSERT_EQ(a.half().dbl(), a);
+  }
+}
+
 TEST(Fp2Test, field_laws_and_inverse) {
   Rng rng;
   for (int i = 0; i < 100; ++i) {
