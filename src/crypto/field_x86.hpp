@@ -252,6 +252,11 @@ namespace pg::crypto::detail {
 [[gnu::always_inline]] inline Limbs mont_mul_sum2_adx(const Limbs& a, const Limbs& b,
                                                       const Limbs& c, const Limbs& d,
                                                       const Limbs& m, std::uint64_t inv) noexcept {
+#if !defined(__OPTIMIZE__)
+  // Unoptimised builds give every memory operand its own base register, and thirteen registers
+  // plus those are more than x86-64 has: they take the portable routine.
+  return mont_mul_sum2_portable(a, b, c, d, m, inv);
+#else
   std::uint64_t t0, t1, t2, t3, t4;
   __asm__(
       "xorl %k[t0], %k[t0]\n\t"
@@ -493,6 +498,7 @@ namespace pg::crypto::detail {
         [m] "r"(m.data()), [inv] "m"(inv), "m"(a), "m"(b), "m"(c), "m"(d), "m"(m)
       : "rax", "rbx", "rdx", "cc");
   return {t0, t1, t2, t3};
+#endif
 }
 
 /// The 512-bit product a * b (schoolbook with mulx and two carry chains); a and b may be any
