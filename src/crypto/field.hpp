@@ -263,7 +263,7 @@ class MontField {
                                    const MontField& d) noexcept {
     if (cpu_has_adx()) [[likely]]
       return from_montgomery(detail::mont_mul_sum2_adx(a.v_, b.v_, c.v_, d.v_, kModulus, kInv));
-    return from_montgomery(detail::mont_mul_sum2_portable(a.v_, b.v_, c.v_, d.v_, kModulus, kInv));
+    return from_montgomery(sum2_portable_outlined(a.v_, b.v_, c.v_, d.v_));
   }
 
   /// this / 2.
@@ -319,6 +319,11 @@ class MontField {
   }
   [[gnu::noinline]] static Limbs mul_portable_outlined(const Limbs& a, const Limbs& b) noexcept {
     return detail::mont_mul_portable(a, b, kModulus, kInv);
+  }
+
+  [[gnu::noinline]] static Limbs sum2_portable_outlined(const Limbs& a, const Limbs& b,
+                                                        const Limbs& c, const Limbs& d) noexcept {
+    return detail::mont_mul_sum2_portable(a, b, c, d, kModulus, kInv);
   }
 
   Limbs v_{0, 0, 0, 0};
