@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <x86intrin.h>
 
+#include <array>
 #include <random>
 
 #include "crypto/cpu.hpp"
@@ -95,6 +96,15 @@ void BM_fp12_mul(benchmark::State& state) {
 }
 BENCHMARK(BM_fp12_mul);
 
+void BM_fp12_square(benchmark::State& state) {
+  Fp12 a = random_fp12();
+  with_cycles(state, [&] {
+    a = a.square();
+    benchmark::DoNotOptimize(a);
+  });
+}
+BENCHMARK(BM_fp12_square);
+
 void BM_fp12_cyclotomic_square(benchmark::State& state) {
   Fp12 a = random_fp12();
   with_cycles(state, [&] {
@@ -136,6 +146,21 @@ void BM_miller_loop_prepared(benchmark::State& state) {
   with_cycles(state, [&] { benchmark::DoNotOptimize(multi_miller_loop(std::span(&pair, 1), {})); });
 }
 BENCHMARK(BM_miller_loop_prepared);
+
+/// The Groth16 verify's pairing work: two prepared pairs (gamma, delta), one on-the-fly (A, B),
+/// one final exponentiation.
+void BM_verify_pairings(benchmark::State& state) {
+  const G2Prepared gamma = G2Prepared::prepare(random_g2());
+  const G2Prepared delta = G2Prepared::prepare(random_g2());
+  const std::array<PreparedPair, 2> prepared{PreparedPair{random_g1(), &gamma},
+                                             PreparedPair{random_g1(), &delta}};
+  const PointPair dynamic{random_g1(), random_g2()};
+  with_cycles(state, [&] {
+    benchmark::DoNotOptimize(
+        final_exponentiation(multi_miller_loop(prepared, std::span(&dynamic, 1))));
+  });
+}
+BENCHMARK(BM_verify_pairings);
 
 void BM_final_exponentiation(benchmark::State& state) {
   const Fp12 f = random_fp12();

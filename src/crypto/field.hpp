@@ -51,6 +51,22 @@ constexpr Limbs mont_reduce_portable(const Wide& w, const Limbs& m, std::uint64_
   const Limbs d = sub_limbs(r, m, borrow);
   return borrow ? r : d;
 }
+
+/// (a b + c d) / 2^256 mod m for a, c < 2m, b, d < m, m < 2^254: two 512-bit products, their
+/// sum (below m 2^256), one reduction.
+constexpr Limbs mont_mul_sum2_portable(const Limbs& a, const Limbs& b, const Limbs& c,
+                                       const Limbs& d, const Limbs& m, std::uint64_t inv) noexcept {
+  const Wide x = mul_wide_portable(a, b);
+  const Wide y = mul_wide_portable(c, d);
+  Wide s{};
+  std::uint64_t carry = 0;
+  for (int i = 0; i < 8; ++i) {
+    const u128 t = static_cast<u128>(x[i]) + y[i] + carry;
+    s[i] = static_cast<std::uint64_t>(t);
+    carry = static_cast<std::uint64_t>(t >> 64);
+  }
+  return mont_reduce_portable(s, m, inv);
+}
 }  // namespace detail
 
 }  // namespace pg::crypto
@@ -242,13 +258,12 @@ class MontField {
     return from_montgomery(detail::mont_reduce_portable(w, kModulus, kInv));
   }
 
-  /// (a0 + a1 u)(b0 + b1 u) with u^2 = -1, the Fp2 product, in one assembly routine when the
-  /// CPU has ADX; false (and nothing written) otherwise, for the caller's portable path.
-  static bool fp2_mul_fast(const MontField& a0, const MontField& a1, const MontField& b0,
-                           const MontField& b1, MontField& c0, MontField& c1) noexcept {
-    if (!cpu_has_adx()) return false;
-    detail::fp2_mul_adx(a0.v_, a1.v_, b0.v_, b1.v_, kModulus, kInv, c0.v_, c1.v_);
-    return true;
+  /// a*b + c*d with one Montgomery reduction. a and c may be unreduced sums below 2p.
+  static MontField sum_of_products(const MontField& a, const MontField& b, const MontField& c,
+                                   const MontField& d) noexcept {
+    if (cpu_has_adx()) [[likely]]
+      return from_montgomery(detail::mont_mul_sum2_adx(a.v_, b.v_, c.v_, d.v_, kModulus, kInv));
+    return from_montgomery(sum2_portable_outlined(a.v_, b.v_, c.v_, d.v_));
   }
 
   /// this / 2.
@@ -304,6 +319,11 @@ class MontField {
   }
   [[gnu::noinline]] static Limbs mul_portable_outlined(const Limbs& a, const Limbs& b) noexcept {
     return detail::mont_mul_portable(a, b, kModulus, kInv);
+  }
+
+  [[gnu::noinline]] static Limbs sum2_portable_outlined(const Limbs& a, const Limbs& b,
+                                                        const Limbs& c, const Limbs& d) noexcept {
+    return detail::mont_mul_sum2_portable(a, b, c, d, kModulus, kInv);
   }
 
   Limbs v_{0, 0, 0, 0};

@@ -1,7 +1,8 @@
 // x86-64 assembly for 4-limb fields: modular addition and subtraction with carry chains and
 // cmov (any x86-64), and Montgomery multiplication with mulx/adcx/adox (BMI2 + ADX only): CIOS
 // with two interleaved carry chains (CF for the high halves, OF for the low halves), the
-// schedule of gnark-crypto's generated amd64 code (ePrint 2022/1400).
+// schedule of gnark-crypto's generated amd64 code (ePrint 2022/1400), and its variant for a
+// sum of two products with one reduction (the Fp2 product).
 #pragma once
 
 #include <cstdint>
@@ -35,8 +36,8 @@ namespace pg::crypto::detail {
       "cmovcq %[s3], %[t3]\n\t"
       : [s0] "+&r"(s0), [s1] "+&r"(s1), [s2] "+&r"(s2), [s3] "+&r"(s3), [t0] "=&r"(t0),
         [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
-      : [b] "r"(b.data()), [m] "r"(m.data())
-      : "cc", "memory");
+      : [b] "r"(b.data()), [m] "r"(m.data()), "m"(b), "m"(m)
+      : "cc");
   return {t0, t1, t2, t3};
 }
 
@@ -64,8 +65,8 @@ namespace pg::crypto::detail {
       "adcq %[t3], %[d3]\n\t"
       : [d0] "+&r"(d0), [d1] "+&r"(d1), [d2] "+&r"(d2), [d3] "+&r"(d3), [t0] "=&r"(t0),
         [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [mask] "=&r"(mask)
-      : [b] "r"(b.data()), [m] "r"(m.data())
-      : "cc", "memory");
+      : [b] "r"(b.data()), [m] "r"(m.data()), "m"(b), "m"(m)
+      : "cc");
   return {d0, d1, d2, d3};
 }
 
@@ -237,9 +238,267 @@ namespace pg::crypto::detail {
       "cmovncq %%rdx, %[t2]\n\t"
       "cmovncq %[hi], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
-      : [a] "r"(a.data()), [b] "r"(b.data()), [m] "r"(m.data()), [inv] "m"(inv)
-      : "rax", "rbx", "rdx", "cc", "memory");
+      : [a] "r"(a.data()), [b] "r"(b.data()), [m] "r"(m.data()), [inv] "m"(inv), "m"(a), "m"(b),
+        "m"(m)
+      : "rax", "rbx", "rdx", "cc");
   return {t0, t1, t2, t3};
+}
+
+/// (a b + c d) / 2^256 mod m, the Montgomery product of a sum of two products with one
+/// reduction: CIOS whose rows add both products before the reduction step (the "sum of products"
+/// multiplication of gnark-crypto's extension fields). Needs m < 2^254, a, c < 2m and b, d < m:
+/// then every row's partial sum fits in five words and the result, below (4m^2 + m 2^256) / 2^256
+/// < 2m, is brought below m by one conditional subtraction.
+[[gnu::always_inline]] inline Limbs mont_mul_sum2_adx(const Limbs& a, const Limbs& b,
+                                                      const Limbs& c, const Limbs& d,
+                                                      const Limbs& m, std::uint64_t inv) noexcept {
+#if !defined(__OPTIMIZE__)
+  // Unoptimised builds give every memory operand its own base register, and thirteen registers
+  // plus those are more than x86-64 has: they take the portable routine.
+  return mont_mul_sum2_portable(a, b, c, d, m, inv);
+#else
+  std::uint64_t t0, t1, t2, t3, t4;
+  __asm__(
+      "xorl %k[t0], %k[t0]\n\t"
+      "xorl %k[t1], %k[t1]\n\t"
+      "xorl %k[t2], %k[t2]\n\t"
+      "xorl %k[t3], %k[t3]\n\t"
+      // word 0: t += a * b[0] + c * d[0] (five words), then t = (t + q m) / 2^64
+      "movq 0(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[a]), %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq 0(%[d]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "adcxq %%rbx, %[t4]\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %[t4], %%rbx\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // word 1: t += a * b[1] + c * d[1] (five words), then t = (t + q m) / 2^64
+      "movq 8(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[a]), %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq 8(%[d]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "adcxq %%rbx, %[t4]\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %[t4], %%rbx\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // word 2: t += a * b[2] + c * d[2] (five words), then t = (t + q m) / 2^64
+      "movq 16(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[a]), %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq 16(%[d]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "adcxq %%rbx, %[t4]\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %[t4], %%rbx\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // word 3: t += a * b[3] + c * d[3] (five words), then t = (t + q m) / 2^64
+      "movq 24(%[b]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[a]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[a]), %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "movl $0, %%eax\n\t"
+      "adcxq %%rax, %[t4]\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq 24(%[d]), %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "adcxq %%rbx, %[t1]\n\t"
+      "mulxq 8(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "adcxq %%rbx, %[t2]\n\t"
+      "mulxq 16(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %%rbx, %[t3]\n\t"
+      "mulxq 24(%[c]), %%rax, %%rbx\n\t"
+      "adoxq %%rax, %[t3]\n\t"
+      "adcxq %%rbx, %[t4]\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %[t4]\n\t"
+      "movq %[inv], %%rdx\n\t"
+      "imulq %[t0], %%rdx\n\t"
+      "xorl %%eax, %%eax\n\t"
+      "mulxq 0(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t0], %%rax\n\t"
+      "movq %%rbx, %[t0]\n\t"
+      "mulxq 8(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t1], %[t0]\n\t"
+      "adoxq %%rax, %[t0]\n\t"
+      "movq %%rbx, %[t1]\n\t"
+      "mulxq 16(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t2], %[t1]\n\t"
+      "adoxq %%rax, %[t1]\n\t"
+      "movq %%rbx, %[t2]\n\t"
+      "mulxq 24(%[m]), %%rax, %%rbx\n\t"
+      "adcxq %[t3], %[t2]\n\t"
+      "adoxq %%rax, %[t2]\n\t"
+      "adcxq %[t4], %%rbx\n\t"
+      "movl $0, %%eax\n\t"
+      "adoxq %%rax, %%rbx\n\t"
+      "movq %%rbx, %[t3]\n\t"
+      // Final conditional subtraction: t - m unless that borrows.
+      "movq %[t0], %%rax\n\t"
+      "movq %[t1], %%rbx\n\t"
+      "movq %[t2], %%rdx\n\t"
+      "movq %[t3], %[t4]\n\t"
+      "subq 0(%[m]), %%rax\n\t"
+      "sbbq 8(%[m]), %%rbx\n\t"
+      "sbbq 16(%[m]), %%rdx\n\t"
+      "sbbq 24(%[m]), %[t4]\n\t"
+      "cmovncq %%rax, %[t0]\n\t"
+      "cmovncq %%rbx, %[t1]\n\t"
+      "cmovncq %%rdx, %[t2]\n\t"
+      "cmovncq %[t4], %[t3]\n\t"
+
+      : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4)
+      : [a] "r"(a.data()), [b] "r"(b.data()), [c] "r"(c.data()), [d] "r"(d.data()),
+        [m] "r"(m.data()), [inv] "m"(inv), "m"(a), "m"(b), "m"(c), "m"(d), "m"(m)
+      : "rax", "rbx", "rdx", "cc");
+  return {t0, t1, t2, t3};
+#endif
 }
 
 /// The 512-bit product a * b (schoolbook with mulx and two carry chains); a and b may be any
@@ -451,8 +710,9 @@ namespace pg::crypto::detail {
       "cmovncq %%rdx, %[t2]\n\t"
       "cmovncq %[hi], %[t3]\n\t"
       : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [hi] "=&r"(hi)
-      : [w] "r"(w), [m] "r"(m.data()), [inv] "m"(inv)
-      : "rax", "rbx", "rdx", "cc", "memory");
+      : [w] "r"(w), [m] "r"(m.data()), [inv] "m"(inv),
+        "m"(*reinterpret_cast<const std::uint64_t(*)[8]>(w)), "m"(m)
+      : "rax", "rbx", "rdx", "cc");
   return {t0, t1, t2, t3};
 }
 
@@ -461,110 +721,6 @@ namespace pg::crypto::detail {
   return mont_reduce_adx_from(w.data(), m, inv);
 }
 
-/// d -= s for 512-bit integers in memory (callers guarantee no borrow out).
-[[gnu::always_inline]] inline void sub_wide_in_place(std::uint64_t* d,
-                                                     const std::uint64_t* s) noexcept {
-  __asm__ volatile(
-      "movq 0(%[d]), %%rax\n\t"
-      "subq 0(%[s]), %%rax\n\t"
-      "movq %%rax, 0(%[d])\n\t"
-      "movq 8(%[d]), %%rax\n\t"
-      "sbbq 8(%[s]), %%rax\n\t"
-      "movq %%rax, 8(%[d])\n\t"
-      "movq 16(%[d]), %%rax\n\t"
-      "sbbq 16(%[s]), %%rax\n\t"
-      "movq %%rax, 16(%[d])\n\t"
-      "movq 24(%[d]), %%rax\n\t"
-      "sbbq 24(%[s]), %%rax\n\t"
-      "movq %%rax, 24(%[d])\n\t"
-      "movq 32(%[d]), %%rax\n\t"
-      "sbbq 32(%[s]), %%rax\n\t"
-      "movq %%rax, 32(%[d])\n\t"
-      "movq 40(%[d]), %%rax\n\t"
-      "sbbq 40(%[s]), %%rax\n\t"
-      "movq %%rax, 40(%[d])\n\t"
-      "movq 48(%[d]), %%rax\n\t"
-      "sbbq 48(%[s]), %%rax\n\t"
-      "movq %%rax, 48(%[d])\n\t"
-      "movq 56(%[d]), %%rax\n\t"
-      "sbbq 56(%[s]), %%rax\n\t"
-      "movq %%rax, 56(%[d])\n\t"
-      :
-      : [d] "r"(d), [s] "r"(s)
-      : "rax", "cc", "memory");
-}
-
-/// d -= s for 512-bit integers in memory, then d += m * 2^256 if that borrowed: the difference of
-/// two products below m^2 kept in [0, m 2^256) for Montgomery reduction.
-[[gnu::always_inline]] inline void sub_wide_mod_in_place(std::uint64_t* d, const std::uint64_t* s,
-                                                         const Limbs& m) noexcept {
-  __asm__ volatile(
-      "movq 0(%[d]), %%rax\n\t"
-      "subq 0(%[s]), %%rax\n\t"
-      "movq %%rax, 0(%[d])\n\t"
-      "movq 8(%[d]), %%rax\n\t"
-      "sbbq 8(%[s]), %%rax\n\t"
-      "movq %%rax, 8(%[d])\n\t"
-      "movq 16(%[d]), %%rax\n\t"
-      "sbbq 16(%[s]), %%rax\n\t"
-      "movq %%rax, 16(%[d])\n\t"
-      "movq 24(%[d]), %%rax\n\t"
-      "sbbq 24(%[s]), %%rax\n\t"
-      "movq %%rax, 24(%[d])\n\t"
-      "movq 32(%[d]), %%rax\n\t"
-      "sbbq 32(%[s]), %%rax\n\t"
-      "movq %%rax, 32(%[d])\n\t"
-      "movq 40(%[d]), %%rax\n\t"
-      "sbbq 40(%[s]), %%rax\n\t"
-      "movq %%rax, 40(%[d])\n\t"
-      "movq 48(%[d]), %%rax\n\t"
-      "sbbq 48(%[s]), %%rax\n\t"
-      "movq %%rax, 48(%[d])\n\t"
-      "movq 56(%[d]), %%rax\n\t"
-      "sbbq 56(%[s]), %%rax\n\t"
-      "movq %%rax, 56(%[d])\n\t"
-      "sbbq %%rax, %%rax\n\t"
-      "movq 0(%[m]), %%rbx\n\t"
-      "movq 8(%[m]), %%rcx\n\t"
-      "movq 16(%[m]), %%rdx\n\t"
-      "movq 24(%[m]), %%rsi\n\t"
-      "andq %%rax, %%rbx\n\t"
-      "andq %%rax, %%rcx\n\t"
-      "andq %%rax, %%rdx\n\t"
-      "andq %%rax, %%rsi\n\t"
-      "addq %%rbx, 32(%[d])\n\t"
-      "adcq %%rcx, 40(%[d])\n\t"
-      "adcq %%rdx, 48(%[d])\n\t"
-      "adcq %%rsi, 56(%[d])\n\t"
-      :
-      : [d] "r"(d), [s] "r"(s), [m] "r"(m.data())
-      : "rax", "rbx", "rcx", "rdx", "rsi", "cc", "memory");
-}
-
-/// (a0 + a1 u)(b0 + b1 u) in Fp2 = Fp[u]/(u^2 + 1) for Montgomery representations below m
-/// (unlike mont_mul_adx, unreduced inputs below 2m are NOT allowed: c0's range argument needs
-/// a0 b0, a1 b1 < m^2):
-/// Karatsuba with three 512-bit products and two reductions, all in registers and one scratch
-/// buffer (c0 = a0 b0 - a1 b1 + [m 2^256], c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1).
-[[gnu::noinline]] inline void fp2_mul_adx(const Limbs& a0, const Limbs& a1, const Limbs& b0,
-                                          const Limbs& b1, const Limbs& m, std::uint64_t inv,
-                                          Limbs& c0, Limbs& c1) noexcept {
-  alignas(64) std::uint64_t t[32];  // t0 | t1 | t2 | sa, sb
-  std::uint64_t* sa = t + 24;
-  std::uint64_t* sb = t + 28;
-  std::uint64_t carry = 0;
-  const Limbs sum_a = add_limbs(a0, a1, carry);
-  const Limbs sum_b = add_limbs(b0, b1, carry);
-  for (int i = 0; i < 4; ++i) sa[i] = sum_a[i], sb[i] = sum_b[i];
-  mul_wide_adx_into(a0.data(), b0.data(), t);
-  mul_wide_adx_into(a1.data(), b1.data(), t + 8);
-  mul_wide_adx_into(sa, sb, t + 16);
-  sub_wide_in_place(t + 16, t);
-  sub_wide_in_place(t + 16, t + 8);
-  sub_wide_mod_in_place(t, t + 8, m);
-  c0 = mont_reduce_adx_from(t, m, inv);
-  c1 = mont_reduce_adx_from(t + 16, m, inv);
-}
 #else
 [[gnu::always_inline]] inline Limbs mont_mul_adx(const Limbs& a, const Limbs& b, const Limbs& m,
                                                  std::uint64_t inv) noexcept {
@@ -573,8 +729,10 @@ namespace pg::crypto::detail {
 inline Wide mul_wide_adx(const Limbs& a, const Limbs& b) noexcept {
   return mul_wide_portable(a, b);
 }
-inline void fp2_mul_adx(const Limbs&, const Limbs&, const Limbs&, const Limbs&, const Limbs&,
-                        std::uint64_t, Limbs&, Limbs&) noexcept {}
+inline Limbs mont_mul_sum2_adx(const Limbs& a, const Limbs& b, const Limbs& c, const Limbs& d,
+                               const Limbs& m, std::uint64_t inv) noexcept {
+  return mont_mul_sum2_portable(a, b, c, d, m, inv);
+}
 inline Limbs mont_reduce_adx(const Wide& w, const Limbs& m, std::uint64_t inv) noexcept {
   return mont_reduce_portable(w, m, inv);
 }

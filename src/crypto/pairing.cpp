@@ -12,12 +12,12 @@ struct G2Homogeneous {
   /// T = 2T; returns the tangent line at the old T (ePrint 2010/354 Alg. 26, D-type twist).
   LineCoeffs double_step() noexcept {
     const TowerConstants& k = tower_constants();
-    const Fp2 a = (x * y).mul_by_fp(k.two_inv);
+    const Fp2 a = (x * y).half();
     const Fp2 b = y.square();
     const Fp2 c = z.square();
     const Fp2 e = (c.dbl() + c) * k.twist_b;
     const Fp2 f = e.dbl() + e;
-    const Fp2 g = (b + f).mul_by_fp(k.two_inv);
+    const Fp2 g = (b + f).half();
     const Fp2 h = (y + z).square() - (b + c);
     const Fp2 i = e - b;
     const Fp2 j = x.square();

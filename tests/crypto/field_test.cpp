@@ -153,6 +153,35 @@ TYPED_TEST(PrimeFieldTest, forced_portable_path_computes_the_same_products) {
   EXPECT_EQ(fast, slow);
 }
 
+TYPED_TEST(PrimeFieldTest, sum_of_products_matches_two_products_and_a_sum) {
+  using F = TypeParam;
+  Rng rng;
+  const F m1 = minus_one<F>();
+  // Edge values, including unreduced sums up to 2p - 2 as first operands.
+  std::vector<F> values{F::zero(), F::one(), m1, F::from_u64(2), m1 - F::one()};
+  for (int i = 0; i < 3; ++i) values.push_back(rng.field<F>());
+  auto check = [](const F& a, const F& b, const F& c, const F& d) {
+    const F expected = a * b + c * d;
+    ASSERT_EQ(F::sum_of_products(a, b, c, d), expected);
+    set_adx_enabled(false);
+    const F portable = F::sum_of_products(a, b, c, d);
+    set_adx_enabled(true);
+    ASSERT_EQ(portable, expected);
+  };
+  for (const F& a : values)
+    for (const F& b : values)
+      for (const F& c : values)
+        for (const F& d : values) {
+          check(a, b, c, d);
+          check(F::add_unreduced(a, m1), b, F::add_unreduced(c, m1), d);
+        }
+  for (int i = 0; i < 5000; ++i) {
+    const F a = rng.field<F>(), b = rng.field<F>(), c = rng.field<F>(), d = rng.field<F>();
+    check(a, b, c, d);
+    check(F::add_unreduced(a, rng.field<F>()), b, F::add_unreduced(c, rng.field<F>()), d);
+  }
+}
+
 TEST(FpTest, square_roots_exist_exactly_for_squares) {
   Rng rng;
   for (int i = 0; i < 30; ++i) {
@@ -201,6 +230,33 @@ TEST(Fp2Test, lazy_karatsuba_matches_schoolbook_on_edge_values) {
           set_adx_enabled(true);
           ASSERT_EQ(portable, schoolbook);
         }
+}
+
+TEST(Fp2Test, product_and_square_match_schoolbook_on_random_elements_on_both_paths) {
+  Rng rng;
+  for (int i = 0; i < 5000; ++i) {
+    const Fp2 a = rng.fp2(), b = rng.fp2();
+    const Fp2 schoolbook{a.c0 * b.c0 - a.c1 * b.c1, a.c0 * b.c1 + a.c1 * b.c0};
+    const Fp2 square{a.c0 * a.c0 - a.c1 * a.c1, (a.c0 * a.c1).dbl()};
+    ASSERT_EQ(a * b, schoolbook);
+    ASSERT_EQ(a.square(), square);
+    set_adx_enabled(false);
+    const Fp2 portable = a * b, portable_square = a.square();
+    set_adx_enabled(true);
+    ASSERT_EQ(portable, schoolbook);
+    ASSERT_EQ(portable_square, square);
+  }
+}
+
+TEST(Fp2Test, half_matches_the_product_by_one_half_on_random_and_edge_values) {
+  Rng rng;
+  const Fp2 two_inv{Fp::from_u64(2).inverse(), Fp::zero()};
+  std::vector<Fp2> values{Fp2::zero(), Fp2::one(), -Fp2::one(), Fp2{Fp::one(), -Fp::one()}};
+  for (int i = 0; i < 5000; ++i) values.push_back(rng.fp2());
+  for (const Fp2& a : values) {
+    ASSERT_EQ(a.half(), a * two_inv);
+    ASSERT_EQ(a.half().dbl(), a);
+  }
 }
 
 TEST(Fp2Test, field_laws_and_inverse) {
@@ -265,6 +321,36 @@ TEST(Fp12Test, field_laws_inverse_and_sparse_product) {
     EXPECT_TRUE(both.c1.c2.is_zero());
     EXPECT_EQ(a.mul_by_01234(both), a * both);
   }
+}
+
+TEST(Fp12Test, sparse_products_match_dense_products_on_random_and_edge_values_on_both_paths) {
+  Rng rng;
+  const Fp2 edges[] = {Fp2::zero(), Fp2::one(), -Fp2::one(), Fp2{Fp::zero(), -Fp::one()}};
+  auto check = [](const Fp12& a, const Fp2& x, const Fp2& y, const Fp2& z) {
+    const Fp6 c0_sparse{x, y, Fp2::zero()};
+    ASSERT_EQ(a.c0.mul_by_01(x, y), a.c0 * c0_sparse);
+    const Fp12 line{Fp6{x, Fp2::zero(), Fp2::zero()}, Fp6{y, z, Fp2::zero()}};
+    const Fp12 normalised{Fp6::one(), Fp6{y, z, Fp2::zero()}};
+    ASSERT_EQ(a.mul_by_034(x, y, z), a * line);
+    ASSERT_EQ(a.mul_by_34(y, z), a * normalised);
+  };
+  for (int path = 0; path < 2; ++path) {
+    set_adx_enabled(path == 0);
+    for (int i = 0; i < 2000; ++i) {
+      Fp12 a = rng.fp12();
+      Fp2 x = rng.fp2(), y = rng.fp2(), z = rng.fp2();
+      if (i < 64) {
+        // Edge coefficients in the sparse operand and in f.
+        x = edges[i % 4];
+        y = edges[(i / 4) % 4];
+        z = edges[(i / 16) % 4];
+        a.c1.c2 = edges[i % 4];
+        a.c0.c0 = edges[(i / 4) % 4];
+      }
+      check(a, x, y, z);
+    }
+  }
+  set_adx_enabled(true);
 }
 
 TEST(Fp12Test, frobenius_equals_pth_powers) {
