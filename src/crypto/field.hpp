@@ -52,7 +52,7 @@ constexpr Limbs mont_reduce_portable(const Wide& w, const Limbs& m, std::uint64_
   return borrow ? r : d;
 }
 
-/// (a b + c d) / 2^256 mod m for a, c < 2m, b, d < m, m < 2^254: two 512-bit products, their
+/// (a b + c d) / 2^256 mod m for a, c < 2m, b, d < m, 5m < 2^256: two 512-bit products, their
 /// sum (below m 2^256), one reduction.
 constexpr Limbs mont_mul_sum2_portable(const Limbs& a, const Limbs& b, const Limbs& c,
                                        const Limbs& d, const Limbs& m, std::uint64_t inv) noexcept {
@@ -261,6 +261,9 @@ class MontField {
   /// a*b + c*d with one Montgomery reduction. a and c may be unreduced sums below 2p.
   static MontField sum_of_products(const MontField& a, const MontField& b, const MontField& c,
                                    const MontField& d) noexcept {
+    // The assembly keeps each row's partial sum (below 5m) in five words: 5m < 2^256, which
+    // BN254's p and r satisfy; a modulus just below 2^254 would not.
+    static_assert(kModulus[3] < 0x3333333333333333, "sum_of_products needs 5 * modulus < 2^256");
     if (cpu_has_adx()) [[likely]]
       return from_montgomery(detail::mont_mul_sum2_adx(a.v_, b.v_, c.v_, d.v_, kModulus, kInv));
     return from_montgomery(sum2_portable_outlined(a.v_, b.v_, c.v_, d.v_));

@@ -246,7 +246,7 @@ namespace pg::crypto::detail {
 
 /// (a b + c d) / 2^256 mod m, the Montgomery product of a sum of two products with one
 /// reduction: CIOS whose rows add both products before the reduction step (the "sum of products"
-/// multiplication of gnark-crypto's extension fields). Needs m < 2^254, a, c < 2m and b, d < m:
+/// multiplication of gnark-crypto's extension fields). Needs 5m < 2^256, a, c < 2m and b, d < m:
 /// then every row's partial sum fits in five words and the result, below (4m^2 + m 2^256) / 2^256
 /// < 2m, is brought below m by one conditional subtraction.
 [[gnu::always_inline]] inline Limbs mont_mul_sum2_adx(const Limbs& a, const Limbs& b,
