@@ -31,6 +31,7 @@
 // PROOFGATE_VERIFY_BATCH_MAX set its verify threads and the batching of pairing checks; each
 // phase reports the proofs per pairing check from /metrics (proofgate_verify_batch_size).
 import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
+import { sendOpenLoop } from './lib/open-loop.mjs';
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -169,75 +170,27 @@ const load = async (bodies, rate) => {
   r.perCheck = checks > 0 ? (after.proofs - before.proofs) / checks : 0;
   return r;
 };
-const loadOnce = (bodies, rate) => new Promise((resolve) => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+const loadOnce = async (bodies, rate) => {
   const n = bodies.length;
-  const latencies = new Float64Array(n);
-  const lags = new Float64Array(n);
-  const statuses = {};
-  const failures = [];
-  let sent = 0;
-  let done = 0;
-  let lastEnd = 0n;
   const ticks0 = cpuTicks(server.proc.pid);
   const self0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const finish = () => {
-    const elapsed = Number(lastEnd - t0) / 1e9;
-    const ticks = cpuTicks(server.proc.pid) - ticks0;
-    const self = process.cpuUsage(self0);
-    agent.destroy();
-    const ms = Array.from(latencies).sort((a, b) => a - b);
-    const lag = Array.from(lags).sort((a, b) => a - b);
-    resolve({
-      rate, sent: n, statuses, failures, elapsed, achieved: n / elapsed,
-      p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), max: ms[n - 1],
-      lagP99: percentile(lag, 0.99), lagMax: lag[n - 1],
-      serverCpuMsPerRequest: (ticks * 10) / n, serverCpuPercent: (ticks / 100 / elapsed) * 100,
-      senderCpuPercent: ((self.user + self.system) / 1e6 / elapsed) * 100,
-    });
+  const r = await sendOpenLoop({
+    port: server.port, bodies, rate,
+    headers: () => ({ Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' }),
+  });
+  const elapsed = Number(r.lastEnd - r.t0) / 1e9;
+  const ticks = cpuTicks(server.proc.pid) - ticks0;
+  const self = process.cpuUsage(self0);
+  const ms = Array.from(r.latencies).sort((a, b) => a - b);
+  const lag = Array.from(r.lags).sort((a, b) => a - b);
+  return {
+    rate, sent: n, statuses: r.statuses, failures: r.failures, elapsed, achieved: n / elapsed,
+    p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), max: ms[n - 1],
+    lagP99: percentile(lag, 0.99), lagMax: lag[n - 1],
+    serverCpuMsPerRequest: (ticks * 10) / n, serverCpuPercent: (ticks / 100 / elapsed) * 100,
+    senderCpuPercent: ((self.user + self.system) / 1e6 / elapsed) * 100,
   };
-  const send = (i) => {
-    const start = process.hrtime.bigint();
-    lags[i] = Number(start - t0) / 1e6 - (i * 1000) / rate;
-    const body = bodies[i];
-    const req = http.request({
-      host: '127.0.0.1', port: server.port, path: '/api/v1/verify', method: 'POST', agent,
-      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        const end = process.hrtime.bigint();
-        latencies[i] = Number(end - start) / 1e6;
-        if (end > lastEnd) lastEnd = end;
-        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-        if (res.statusCode !== 200 || !text.includes('"status":"verified"')) failures.push(`${res.statusCode} ${text}`);
-        if (++done === n) finish();
-      });
-    });
-    req.on('error', (e) => {
-      const end = process.hrtime.bigint();
-      latencies[i] = Number(end - start) / 1e6;
-      if (end > lastEnd) lastEnd = end;
-      statuses.error = (statuses.error ?? 0) + 1;
-      failures.push(`error ${e.message}`);
-      if (++done === n) finish();
-    });
-    // An answer that never comes fails the phase instead of hanging the run.
-    req.setTimeout(30000, () => req.destroy(new Error('no answer within 30 s')));
-    req.end(body);
-  };
-  // Send everything due, then sleep until the next request is due (timers fire late by up to a
-  // millisecond or so; the requests due meanwhile go out together, and the lag is recorded).
-  const tick = () => {
-    const now = Number(process.hrtime.bigint() - t0) / 1e6;
-    while (sent < n && (sent * 1000) / rate <= now) send(sent++);
-    if (sent < n) setTimeout(tick, Math.max(0, (sent * 1000) / rate - now));
-  };
-  tick();
-});
+};
 
 const check = (phase, r) => {
   if (r.failures.length) {

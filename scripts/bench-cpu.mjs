@@ -36,6 +36,7 @@
 // Environment: BENCH_CPU_RATE (verifies per second, default 100), BENCH_CPU_SECONDS (default 20),
 // BENCH_CPU_ROUNDS (default 5). The server inherits the environment (PROOFGATE_WORKERS …).
 import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
+import { sendOpenLoop } from './lib/open-loop.mjs';
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -248,56 +249,20 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * Idempotency-Key); resolves to the latencies, the failures and the server's CPU ticks over the
  * load, read once `settled()` resolves after the last answer.
  */
-const load = (bodies, perSecond, tag, settled) => new Promise((resolve) => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+const load = async (bodies, perSecond, tag, settled) => {
   const n = bodies.length;
-  const latencies = new Float64Array(n);
-  const failures = [];
-  let sent = 0;
-  let done = 0;
   const ticks0 = cpuTicks(server.proc.pid);
-  const t0 = process.hrtime.bigint();
-  const finish = async () => {
-    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-    await settled();
-    const ticks = tickDelta(ticks0, cpuTicks(server.proc.pid));
-    agent.destroy();
-    const ms = Array.from(latencies).sort((a, b) => a - b);
-    const perVerify = Object.fromEntries(Object.entries(ticks).map(([k, v]) => [k, (v * 10) / n]));
-    resolve({ n, failures, elapsed, ticks: ticks.total, perVerify, cpuMsPerVerify: perVerify.total, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) });
-  };
-  const send = (i) => {
-    const start = process.hrtime.bigint();
-    const body = bodies[i];
-    const req = http.request({
-      host: '127.0.0.1', port: server.port, path: '/api/v1/verify', method: 'POST', agent,
-      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body),
-        'Idempotency-Key': `cpu-${tag}-${i}` },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        latencies[i] = Number(process.hrtime.bigint() - start) / 1e6;
-        if (res.statusCode !== 200 || !text.includes('"status":"verified"')) failures.push(`${res.statusCode} ${text}`);
-        if (++done === n) finish();
-      });
-    });
-    req.on('error', (e) => {
-      latencies[i] = Number(process.hrtime.bigint() - start) / 1e6;
-      failures.push(`error ${e.message}`);
-      if (++done === n) finish();
-    });
-    req.setTimeout(30000, () => req.destroy(new Error('no answer within 30 s')));
-    req.end(body);
-  };
-  const tick = () => {
-    const now = Number(process.hrtime.bigint() - t0) / 1e6;
-    while (sent < n && (sent * 1000) / perSecond <= now) send(sent++);
-    if (sent < n) setTimeout(tick, Math.max(0, (sent * 1000) / perSecond - now));
-  };
-  tick();
-});
+  const r = await sendOpenLoop({
+    port: server.port, bodies, rate: perSecond,
+    headers: (i) => ({ Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Idempotency-Key': `cpu-${tag}-${i}` }),
+  });
+  const elapsed = Number(process.hrtime.bigint() - r.t0) / 1e9;
+  await settled();
+  const ticks = tickDelta(ticks0, cpuTicks(server.proc.pid));
+  const ms = Array.from(r.latencies).sort((a, b) => a - b);
+  const perVerify = Object.fromEntries(Object.entries(ticks).map(([k, v]) => [k, (v * 10) / n]));
+  return { n, failures: r.failures, elapsed, ticks: ticks.total, perVerify, cpuMsPerVerify: perVerify.total, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) };
+};
 
 const check = (phase, r) => {
   if (r.failures.length) fail(`${phase}: ${r.failures.length} of ${r.n} verifications were not "200 verified"; first: ${r.failures[0]}`);
