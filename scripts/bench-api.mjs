@@ -30,10 +30,9 @@
 // The server inherits the environment, so PROOFGATE_WORKERS, PROOFGATE_VERIFY_BATCH_WINDOW_US and
 // PROOFGATE_VERIFY_BATCH_MAX set its verify threads and the batching of pairing checks; each
 // phase reports the proofs per pairing check from /metrics (proofgate_verify_batch_size).
-import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
+import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, setupBenchmark } from './lib/bench-proofs.mjs';
 import { sendOpenLoop } from './lib/open-loop.mjs';
-import { spawn, execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -47,22 +46,16 @@ const steps = (process.env.BENCH_API_STEPS ?? '200,300,400,500,600,800,1000,1200
 const withNormal = process.env.BENCH_API_NORMAL !== '0';
 const baseRate = 100;
 const p95LimitMs = 50;
-const { seed, claimType, version, domain, rootValue } = kBench;  // BENCHMARK ONLY (scripts/lib/bench-proofs.mjs)
 
 const fail = (msg) => {
   console.error(`bench-api: FAILED: ${msg}`);
   process.exit(1);
 };
-const run = (cmd, args, opts = {}) =>
-  execFileSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
 
 // --- setup: a temp dir with the benchmark circuit, a data dir, a partner and a root ---
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'proofgate-bench-api-'));
 const artifacts = path.join(work, 'artifacts');
 const dataDir = path.join(work, 'data');
-const circuitDir = path.join(artifacts, claimType, version);
-fs.mkdirSync(circuitDir, { recursive: true });
-fs.mkdirSync(dataDir);
 // Copies of the binaries, so that a rebuild during the run cannot mix two versions.
 const bin = path.join(work, 'proofgate');
 const forge = path.join(work, 'forge_bench_proofs');
@@ -70,17 +63,7 @@ fs.copyFileSync(process.env.BENCH_API_BIN ?? path.join(root, 'build/release/proo
 fs.copyFileSync(path.join(root, 'build/release/bench/forge_bench_proofs'), forge);
 fs.chmodSync(bin, 0o755);
 fs.chmodSync(forge, 0o755);
-const vkPath = path.join(circuitDir, 'verification_key.json');
-run(forge, ['keygen', '--publics', '5', '--seed', seed, '--out', vkPath]);
-const manifest = JSON.parse(fs.readFileSync(path.join(root, 'build/release/artifacts', claimType, '1.0.0/manifest.json'), 'utf8'));
-manifest.version = version;
-manifest.ceremony = { kind: 'benchmark', label: 'BENCHMARK ONLY: trapdoor known (bench/forge_bench_proofs.cpp), proofs can be forged' };
-manifest.sha256 = { 'verification_key.json': crypto.createHash('sha256').update(fs.readFileSync(vkPath)).digest('hex') };
-fs.writeFileSync(path.join(circuitDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-const client = JSON.parse(run(bin, ['admin', 'create-client', '--name', 'bench', '--scopes', claimType,
-  '--domains', domain, '--data-dir', dataDir]).trim().split('\n').pop());
-const apiKey = client.api_key;
-run(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', rootValue, '--data-dir', dataDir]);
+const apiKey = setupBenchmark({ root, bin, forge, artifacts, dataDir });
 
 // --- the server ---
 let server = null;

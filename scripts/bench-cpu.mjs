@@ -35,10 +35,9 @@
 //
 // Environment: BENCH_CPU_RATE (verifies per second, default 100), BENCH_CPU_SECONDS (default 20),
 // BENCH_CPU_ROUNDS (default 5). The server inherits the environment (PROOFGATE_WORKERS …).
-import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
+import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, setupBenchmark } from './lib/bench-proofs.mjs';
 import { sendOpenLoop } from './lib/open-loop.mjs';
 import { spawn, execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -49,7 +48,6 @@ const rate = Number(process.env.BENCH_CPU_RATE ?? 100);
 const seconds = Number(process.env.BENCH_CPU_SECONDS ?? 20);
 const rounds = Number(process.env.BENCH_CPU_ROUNDS ?? 5);
 const warmup = 200;
-const { seed, claimType, version, domain, rootValue } = kBench;  // BENCHMARK ONLY (scripts/lib/bench-proofs.mjs)
 
 const log = (s) => console.error(`bench-cpu: ${s}`);
 const fail = (msg) => {
@@ -70,9 +68,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 
 const artifacts = path.join(work, 'artifacts');
 const dataDir = path.join(work, 'data');
-const circuitDir = path.join(artifacts, claimType, version);
-fs.mkdirSync(circuitDir, { recursive: true });
-fs.mkdirSync(dataDir);
 const bin = path.join(work, 'proofgate');
 const forge = path.join(work, 'forge_bench_proofs');
 const traceBench = path.join(root, 'build/release/bench/trace_bench');
@@ -81,17 +76,7 @@ fs.copyFileSync(path.join(root, 'build/release/proofgate'), bin);
 fs.copyFileSync(path.join(root, 'build/release/bench/forge_bench_proofs'), forge);
 fs.chmodSync(bin, 0o755);
 fs.chmodSync(forge, 0o755);
-const vkPath = path.join(circuitDir, 'verification_key.json');
-run(forge, ['keygen', '--publics', '5', '--seed', seed, '--out', vkPath]);
-const manifest = JSON.parse(fs.readFileSync(path.join(root, 'build/release/artifacts', claimType, '1.0.0/manifest.json'), 'utf8'));
-manifest.version = version;
-manifest.ceremony = { kind: 'benchmark', label: 'BENCHMARK ONLY: trapdoor known (bench/forge_bench_proofs.cpp), proofs can be forged' };
-manifest.sha256 = { 'verification_key.json': crypto.createHash('sha256').update(fs.readFileSync(vkPath)).digest('hex') };
-fs.writeFileSync(path.join(circuitDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-const client = JSON.parse(run(bin, ['admin', 'create-client', '--name', 'bench', '--scopes', claimType,
-  '--domains', domain, '--data-dir', dataDir]).trim().split('\n').pop());
-const apiKey = client.api_key;
-run(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', rootValue, '--data-dir', dataDir]);
+const apiKey = setupBenchmark({ root, bin, forge, artifacts, dataDir });
 
 // --- the OTLP/HTTP JSON receiver: keeps a compact record of every span ---
 const received = { spans: [], bodies: 0 };

@@ -1,8 +1,11 @@
-// Shared by the load benchmarks (scripts/bench-api.mjs, scripts/bench-scale.mjs): the
+// Shared by the load benchmarks (scripts/bench-api.mjs, bench-cpu.mjs, bench-scale.mjs): the
 // BENCHMARK-ONLY circuit version whose verification key has a known trapdoor, proof requests made
 // over HTTP, and verify bodies forged for them by build/release/forge_bench_proofs.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
-import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
 
 /** The benchmark circuit and request binding values. Such a key must never be deployed. */
 export const kBench = Object.freeze({
@@ -12,6 +15,31 @@ export const kBench = Object.freeze({
   domain: 'bank.example',
   rootValue: '4242424242424242424242424242424242',
 });
+
+/**
+ * Sets up an embedded-default server's files for the benchmark: the circuit version under
+ * `artifacts` (its trapdoor key from `forge keygen`, the release tree's 1.0.0 manifest relabelled
+ * as a benchmark with the key's digest), and in the new data directory `dataDir` a partner and the
+ * benchmark root, made with `bin`'s admin commands. Returns the partner's API key.
+ */
+export function setupBenchmark({ root, bin, forge, artifacts, dataDir }) {
+  const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const { seed, claimType, version, domain, rootValue } = kBench;
+  const circuitDir = path.join(artifacts, claimType, version);
+  fs.mkdirSync(circuitDir, { recursive: true });
+  fs.mkdirSync(dataDir);
+  const vkPath = path.join(circuitDir, 'verification_key.json');
+  run(forge, ['keygen', '--publics', '5', '--seed', seed, '--out', vkPath]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'build/release/artifacts', claimType, '1.0.0/manifest.json'), 'utf8'));
+  manifest.version = version;
+  manifest.ceremony = { kind: 'benchmark', label: 'BENCHMARK ONLY: trapdoor known (bench/forge_bench_proofs.cpp), proofs can be forged' };
+  manifest.sha256 = { 'verification_key.json': crypto.createHash('sha256').update(fs.readFileSync(vkPath)).digest('hex') };
+  fs.writeFileSync(path.join(circuitDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const client = JSON.parse(run(bin, ['admin', 'create-client', '--name', 'bench', '--scopes', claimType,
+    '--domains', domain, '--data-dir', dataDir]).trim().split('\n').pop());
+  run(bin, ['admin', 'publish-root', '--issuer-id', '1', '--root', rootValue, '--data-dir', dataDir]);
+  return client.api_key;
+}
 
 /**
  * `n` proof requests as JSON lines (without their QR codes), 8 in flight. `post(path, body)`
