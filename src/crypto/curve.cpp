@@ -88,4 +88,121 @@ bool g2_in_subgroup_slow_vartime(const G2Affine& q) noexcept {
   return G2::from_affine(q).mul_vartime(Fr::kModulus).is_identity();
 }
 
+namespace {
+
+/// (m - 1) / 3 for a modulus m = 1 (mod 3).
+Limbs third_of_predecessor(const Limbs& m) noexcept {
+  Limbs n = m;
+  n[0] -= 1;  // m is odd: no borrow
+  Limbs q{};
+  unsigned __int128 rem = 0;
+  for (int i = 3; i >= 0; --i) {
+    const unsigned __int128 cur = (rem << 64) | n[i];
+    q[i] = static_cast<std::uint64_t>(cur / 3);
+    rem = cur % 3;
+  }
+  return q;
+}
+
+/// A primitive cube root of unity g^((m - 1) / 3) for the first g that gives one other than 1.
+template <class F>
+F primitive_cube_root() noexcept {
+  const Limbs e = third_of_predecessor(F::kModulus);
+  for (std::uint64_t g = 2;; ++g) {
+    const F c = F::from_u64(g).pow_vartime(e);
+    if (!(c == F::one())) return c;
+  }
+}
+
+constexpr int kOddMultiples = 8;  // P, 3P, ..., 15P: the digits of a width-5 NAF
+
+/// For each point its odd multiples P, 3P, ..., 15P and then their images under phi, affine
+/// (2 * kOddMultiples entries per point), normalised together with one inversion.
+std::vector<G1Affine> glv_tables(std::span<const G1Affine> points) {
+  std::vector<G1> odd;
+  odd.reserve(points.size() * kOddMultiples);
+  for (const G1Affine& p : points) {
+    G1 acc = G1::from_affine(p);
+    const G1 twice = acc.dbl();
+    for (int d = 0; d < kOddMultiples; ++d) {
+      odd.push_back(acc);
+      acc = acc.add(twice);
+    }
+  }
+  const std::vector<G1Affine> affine = batch_to_affine<G1Params>(odd);
+  const Fp& beta = g1_endomorphism().beta;
+  std::vector<G1Affine> table(points.size() * 2 * kOddMultiples);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    for (int d = 0; d < kOddMultiples; ++d) {
+      const G1Affine& m = affine[i * kOddMultiples + d];
+      table[i * 2 * kOddMultiples + d] = m;
+      table[i * 2 * kOddMultiples + kOddMultiples + d] =
+          m.infinity ? m : G1Affine::from_xy(beta * m.x, m.y);
+    }
+  }
+  return table;
+}
+
+/// acc += d T for a width-5 NAF digit d, with T's odd multiples at `odd`.
+void add_digit(G1& acc, int d, const G1Affine* odd) noexcept {
+  if (d > 0) acc = acc.add_mixed(odd[d / 2]);
+  if (d < 0) acc = acc.add_mixed(odd[-d / 2].negate());
+}
+
+}  // namespace
+
+const G1Endomorphism& g1_endomorphism() noexcept {
+  static const G1Endomorphism e = [] {
+    const Fp beta = primitive_cube_root<Fp>();
+    const Fr root = primitive_cube_root<Fr>();
+    // phi is multiplication by one of the two primitive cube roots, root or root^2.
+    const G1Affine& g = g1_generator();
+    const G1 phi_g = G1::from_affine(G1Affine::from_xy(beta * g.x, g.y));
+    const bool first = G1::from_affine(g).mul_vartime(root.to_canonical()) == phi_g;
+    return G1Endomorphism{beta, first ? root : root * root};
+  }();
+  return e;
+}
+
+std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,
+                                        std::span<const GlvScalar> scalars) {
+  const std::vector<G1Affine> table = glv_tables(points);
+  std::vector<G1> out;
+  out.reserve(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const WNaf a = wnaf5(scalars[i].a);
+    const WNaf b = wnaf5(scalars[i].b);
+    const G1Affine* odd = &table[i * 2 * kOddMultiples];
+    G1 acc = G1::identity();
+    for (int k = std::max(a.length, b.length) - 1; k >= 0; --k) {
+      acc = acc.dbl();
+      if (k < a.length) add_digit(acc, a.digits[k], odd);
+      if (k < b.length) add_digit(acc, b.digits[k], odd + kOddMultiples);
+    }
+    out.push_back(acc);
+  }
+  return out;
+}
+
+G1 g1_glv_msm_vartime(std::span<const G1Affine> points, std::span<const GlvScalar> scalars) {
+  const std::vector<G1Affine> table = glv_tables(points);
+  std::vector<WNaf> nafs;
+  nafs.reserve(2 * points.size());
+  int length = 0;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    nafs.push_back(wnaf5(scalars[i].a));
+    nafs.push_back(wnaf5(scalars[i].b));
+    length = std::max({length, nafs[2 * i].length, nafs[2 * i + 1].length});
+  }
+  G1 acc = G1::identity();
+  for (int k = length - 1; k >= 0; --k) {
+    acc = acc.dbl();
+    for (std::size_t j = 0; j < nafs.size(); ++j) {
+      // nafs[2i] goes with P_i's multiples, nafs[2i + 1] with phi(P_i)'s.
+      if (k < nafs[j].length) add_digit(acc, nafs[j].digits[k], &table[j * kOddMultiples]);
+    }
+  }
+  return acc;
+}
+
 }  // namespace pg::crypto

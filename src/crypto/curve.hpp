@@ -43,6 +43,46 @@ struct AffinePoint {
   }
 };
 
+/// A scalar's width-5 non-adjacent form.
+struct WNaf {
+  std::int8_t digits[258];
+  int length = 0;
+};
+
+/// The width-5 NAF of k: digits odd in [-15, 15] or zero, any nonzero digit followed by at
+/// least four zeros, least significant first.
+inline WNaf wnaf5(const Limbs& k) noexcept {
+  WNaf naf;
+  std::uint64_t n[5] = {k[0], k[1], k[2], k[3], 0};
+  auto is_zero = [&n] { return (n[0] | n[1] | n[2] | n[3] | n[4]) == 0; };
+  while (!is_zero()) {
+    int d = 0;
+    if (n[0] & 1) {
+      d = static_cast<int>(n[0] & 31);
+      if (d >= 16) d -= 32;
+      // n -= d (d odd, |d| < 16), carrying through the five words.
+      if (d > 0) {
+        std::uint64_t borrow = static_cast<std::uint64_t>(d);
+        for (int w = 0; w < 5 && borrow != 0; ++w) {
+          const std::uint64_t before = n[w];
+          n[w] -= borrow;
+          borrow = before < borrow ? 1 : 0;
+        }
+      } else {
+        std::uint64_t carry = static_cast<std::uint64_t>(-d);
+        for (int w = 0; w < 5 && carry != 0; ++w) {
+          n[w] += carry;
+          carry = n[w] < carry ? 1 : 0;
+        }
+      }
+    }
+    naf.digits[naf.length++] = static_cast<std::int8_t>(d);
+    for (int w = 0; w < 4; ++w) n[w] = (n[w] >> 1) | (n[w + 1] << 63);
+    n[4] >>= 1;
+  }
+  return naf;
+}
+
 /// A point (X : Y : Z) standing for (X/Z^2, Y/Z^3); Z = 0 is the identity.
 template <class P>
 struct JacobianPoint {
@@ -152,45 +192,6 @@ struct JacobianPoint {
     }
     return r;
   }
-
- private:
-  struct WNaf {
-    std::int8_t digits[258];
-    int length = 0;
-  };
-  /// The width-5 NAF of k: digits odd in [-15, 15] or zero, any nonzero digit followed by at
-  /// least four zeros, least significant first.
-  static WNaf wnaf5(const Limbs& k) noexcept {
-    WNaf naf;
-    std::uint64_t n[5] = {k[0], k[1], k[2], k[3], 0};
-    auto is_zero = [&n] { return (n[0] | n[1] | n[2] | n[3] | n[4]) == 0; };
-    while (!is_zero()) {
-      int d = 0;
-      if (n[0] & 1) {
-        d = static_cast<int>(n[0] & 31);
-        if (d >= 16) d -= 32;
-        // n -= d (d odd, |d| < 16), carrying through the five words.
-        if (d > 0) {
-          std::uint64_t borrow = static_cast<std::uint64_t>(d);
-          for (int w = 0; w < 5 && borrow != 0; ++w) {
-            const std::uint64_t before = n[w];
-            n[w] -= borrow;
-            borrow = before < borrow ? 1 : 0;
-          }
-        } else {
-          std::uint64_t carry = static_cast<std::uint64_t>(-d);
-          for (int w = 0; w < 5 && carry != 0; ++w) {
-            n[w] += carry;
-            carry = n[w] < carry ? 1 : 0;
-          }
-        }
-      }
-      naf.digits[naf.length++] = static_cast<std::int8_t>(d);
-      for (int w = 0; w < 4; ++w) n[w] = (n[w] >> 1) | (n[w + 1] << 63);
-      n[4] >>= 1;
-    }
-    return naf;
-  }
 };
 
 using G1Affine = AffinePoint<G1Params>;
@@ -255,6 +256,31 @@ JacobianPoint<P> msm_straus_vartime(std::span<const AffinePoint<P>> points,
 /// The generators used by EIP-197 and snarkjs: G1 = (1, 2); G2 as in EIP-197.
 const G1Affine& g1_generator() noexcept;
 const G2Affine& g2_generator() noexcept;
+
+/// The GLV endomorphism of G1 (Gallant, Lambert, Vanstone, CRYPTO 2001): phi(x, y) = (beta x, y),
+/// with beta a primitive cube root of unity in Fp, acts on G1 as multiplication by lambda, a
+/// primitive cube root of unity modulo r. Both are derived once from their definitions (not
+/// copied tables) and paired by checking phi(G) = lambda G on the generator.
+struct G1Endomorphism {
+  Fp beta;
+  Fr lambda;
+};
+const G1Endomorphism& g1_endomorphism() noexcept;
+
+/// A scalar a + b lambda in GLV form; a and b are any 256-bit integers (the batch verifier
+/// draws 64-bit ones).
+struct GlvScalar {
+  Limbs a{}, b{};
+};
+
+/// (a_i + b_i lambda) P_i for each i, separately: a_i P_i + b_i phi(P_i) by interleaved width-5
+/// NAFs, so a b-bit pair costs b doublings instead of the 2b of its combined scalar. The odd
+/// multiples of every P_i are normalised together with one inversion.
+std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,
+                                        std::span<const GlvScalar> scalars);
+
+/// sum_i (a_i + b_i lambda) P_i: the same interleaving with the doublings shared by all points.
+G1 g1_glv_msm_vartime(std::span<const G1Affine> points, std::span<const GlvScalar> scalars);
 
 /// The twisted Frobenius endomorphism psi(x, y) = (conj(x) xi^((p-1)/3), conj(y) xi^((p-1)/2))
 /// of the twist; on G2 it acts as multiplication by p.

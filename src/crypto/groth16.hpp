@@ -75,10 +75,16 @@ class PreparedVerifyingKey {
   };
 
   /// A verdict per proof, equal to verify() on each. The whole batch is checked at once with a
-  /// random linear combination (128-bit coefficients from the OS CSPRNG) sharing one Miller loop
-  /// and one final exponentiation; when that check fails, the batch is bisected to find the bad
-  /// proofs. The preconditions of verify() apply to every item.
+  /// random linear combination sharing one Miller loop and one final exponentiation; its
+  /// coefficients are a + b lambda with 64-bit a, b from the OS CSPRNG (2^128 distinct values
+  /// each, see random_coefficients). When that check fails, the batch is bisected to find the
+  /// bad proofs. The preconditions of verify() apply to every item.
   std::vector<bool> verify_batch(std::span<const BatchItem> items) const;
+
+  /// The combined check alone: true when all items pass one random linear combination (so,
+  /// except with probability 2^-128, when every item is valid). Empty: true. The preconditions
+  /// of verify() apply, and every item must have num_public() signals.
+  bool verify_together(std::span<const BatchItem> items) const;
 
  private:
   PreparedVerifyingKey() = default;
@@ -88,7 +94,7 @@ class PreparedVerifyingKey {
   void resolve(std::span<const BatchItem> items, std::span<const std::size_t> idx,
                std::vector<bool>& out) const;
 
-  G1Affine alpha_;
+  std::unique_ptr<const FixedBaseTable> alpha_table_;  // for the batch's (sum r_j) alpha
   Fp12 alpha_beta_;
   G2Prepared beta_, gamma_, delta_;
   std::vector<FixedBaseTable> ic_tables_;

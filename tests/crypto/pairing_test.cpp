@@ -98,6 +98,67 @@ TEST(CurveTest, batch_to_affine_matches_single_conversions) {
   for (std::size_t i = 0; i < pts.size(); ++i) EXPECT_EQ(aff[i], pts[i].to_affine());
 }
 
+TEST(CurveTest, glv_endomorphism_is_multiplication_by_a_cube_root_of_unity) {
+  const G1Endomorphism& e = g1_endomorphism();
+  EXPECT_FALSE(e.beta == Fp::one());
+  EXPECT_EQ(e.beta.square() * e.beta, Fp::one());
+  EXPECT_FALSE(e.lambda == Fr::one());
+  EXPECT_EQ(e.lambda.square() * e.lambda, Fr::one());
+  // The published pair of roots (gnark-crypto's bn254 thirdRootOneG1 and lambdaGLV), up to
+  // which of the two primitive roots each side picked.
+  Limbs b{}, l{};
+  ASSERT_TRUE(limbs_from_decimal("2203960485148121921418603742825762020974279258880205651966", b));
+  ASSERT_TRUE(limbs_from_decimal("4407920970296243842393367215006156084916469457145843978461", l));
+  const Fp beta = Fp::from_canonical(b);
+  const Fr lambda = Fr::from_canonical(l);
+  EXPECT_TRUE(e.beta == beta || e.beta == beta.square());
+  EXPECT_TRUE(e.lambda == lambda || e.lambda == lambda.square());
+  Rng rng;
+  for (int i = 0; i < 8; ++i) {
+    const G1Affine p = i == 0 ? g1_generator() : rng.g1().to_affine();
+    const G1Affine phi = G1Affine::from_xy(e.beta * p.x, p.y);
+    EXPECT_EQ(G1::from_affine(p).mul_vartime(e.lambda.to_canonical()), G1::from_affine(phi));
+  }
+}
+
+TEST(CurveTest, glv_multiples_equal_multiplication_by_a_plus_b_lambda) {
+  Rng rng;
+  const Fr& lambda = g1_endomorphism().lambda;
+  std::vector<G1Affine> pts;
+  std::vector<GlvScalar> ks;
+  for (int i = 0; i < 12; ++i) {
+    pts.push_back(i == 5 ? G1Affine::identity() : rng.g1().to_affine());
+    GlvScalar k{Limbs{rng.u64(), 0, 0, 0}, Limbs{rng.u64(), 0, 0, 0}};
+    if (i == 1) k.a = Limbs{};                            // b phi(P) alone
+    if (i == 2) k.b = Limbs{};                            // a P alone
+    if (i == 3) k = GlvScalar{};                          // zero
+    if (i == 4) k.a = Limbs{1, 0, 0, 0};                  // the smallest digits
+    if (i == 6) k = GlvScalar{rng.limbs(), rng.limbs()};  // any 256-bit a and b
+    if (i == 7) k.b = Limbs{~0ULL, 0, 0, 0};              // all ones: the longest NAF of 64 bits
+    ks.push_back(k);
+  }
+  const std::vector<G1> each = g1_glv_mul_each_vartime(pts, ks);
+  ASSERT_EQ(each.size(), pts.size());
+  G1 sum = G1::identity();
+  for (std::size_t i = 0; i < pts.size(); ++i) {
+    // a and b reduced mod r by their Fr images (from_canonical wants values below r).
+    auto mod_r = [](Limbs v) {
+      std::uint64_t borrow = 0;
+      while (compare_limbs(v, Fr::kModulus) >= 0) v = sub_limbs(v, Fr::kModulus, borrow);
+      return Fr::from_canonical(v);
+    };
+    const Fr k = mod_r(ks[i].a) + mod_r(ks[i].b) * lambda;
+    const G1 expected = G1::from_affine(pts[i]).mul_vartime(k.to_canonical());
+    EXPECT_EQ(each[i], expected) << "point " << i;
+    sum = sum.add(expected);
+  }
+  EXPECT_TRUE(each[3].is_identity());
+  EXPECT_TRUE(each[5].is_identity());
+  EXPECT_EQ(g1_glv_msm_vartime(pts, ks), sum);
+  EXPECT_TRUE(g1_glv_msm_vartime({}, {}).is_identity());
+  EXPECT_TRUE(g1_glv_mul_each_vartime({}, {}).empty());
+}
+
 TEST(CurveTest, psi_acts_as_multiplication_by_p_on_g2) {
   Rng rng;
   const G2 q = rng.g2();
