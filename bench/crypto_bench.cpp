@@ -115,18 +115,41 @@ void BM_fp12_cyclotomic_square(benchmark::State& state) {
 BENCHMARK(BM_fp12_cyclotomic_square);
 
 void BM_g1_scalar_mul(benchmark::State& state) {
+  // GLV: the scalar split in two halves of about 128 bits, one for p and one for phi(p).
+  const G1 p = G1::from_affine(random_g1());
+  const Limbs k = random_field<Fr>().to_canonical();
+  with_cycles(state, [&] { benchmark::DoNotOptimize(g1_mul_vartime(p, k)); });
+}
+BENCHMARK(BM_g1_scalar_mul);
+
+void BM_g1_scalar_mul_wnaf(benchmark::State& state) {
+  // Width-5 NAF double-and-add over the whole scalar (before GLV).
   const G1 p = G1::from_affine(random_g1());
   const Limbs k = random_field<Fr>().to_canonical();
   with_cycles(state, [&] { benchmark::DoNotOptimize(p.mul_vartime(k)); });
 }
-BENCHMARK(BM_g1_scalar_mul);
+BENCHMARK(BM_g1_scalar_mul_wnaf);
+
+void BM_glv_split(benchmark::State& state) {
+  const Limbs k = random_field<Fr>().to_canonical();
+  with_cycles(state, [&] { benchmark::DoNotOptimize(glv_split(k)); });
+}
+BENCHMARK(BM_glv_split);
 
 void BM_g2_scalar_mul(benchmark::State& state) {
+  // GLS: k = k0 + k1 6x^2, psi(p) = 6x^2 p.
+  const G2 p = G2::from_affine(random_g2());
+  const Limbs k = random_field<Fr>().to_canonical();
+  with_cycles(state, [&] { benchmark::DoNotOptimize(g2_mul_vartime(p, k)); });
+}
+BENCHMARK(BM_g2_scalar_mul);
+
+void BM_g2_scalar_mul_wnaf(benchmark::State& state) {
   const G2 p = G2::from_affine(random_g2());
   const Limbs k = random_field<Fr>().to_canonical();
   with_cycles(state, [&] { benchmark::DoNotOptimize(p.mul_vartime(k)); });
 }
-BENCHMARK(BM_g2_scalar_mul);
+BENCHMARK(BM_g2_scalar_mul_wnaf);
 
 void BM_g2_subgroup_check(benchmark::State& state) {
   const G2Affine q = random_g2();

@@ -45,8 +45,8 @@ pc::Proof rerandomise(const pc::Proof& p, std::mt19937_64& rng) {
     s = pc::Fr::from_canonical(l);
   }
   pc::Proof q = p;
-  q.a = pc::G1::from_affine(p.a).mul_vartime(s.inverse().to_canonical()).to_affine();
-  q.b = pc::G2::from_affine(p.b).mul_vartime(s.to_canonical()).to_affine();
+  q.a = pc::g1_mul_vartime(pc::G1::from_affine(p.a), s.inverse().to_canonical()).to_affine();
+  q.b = pc::g2_mul_vartime(pc::G2::from_affine(p.b), s.to_canonical()).to_affine();
   return q;
 }
 

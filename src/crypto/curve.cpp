@@ -1,6 +1,8 @@
 // Generators, the twist endomorphism and the G2 subgroup tests.
 #include "crypto/curve.hpp"
 
+#include <array>
+
 namespace pg::crypto {
 
 namespace {
@@ -114,6 +116,74 @@ F primitive_cube_root() noexcept {
   }
 }
 
+// The GLV lattice's short vectors from the BN parameter x: 2x + 1 (64 bits), 6x^2 + 2x and
+// 6x^2 + 4x + 1 (127 bits each).
+constexpr unsigned __int128 kGlvShort = 2 * static_cast<unsigned __int128>(kBnX) + 1;
+constexpr unsigned __int128 kGlvLongLow =
+    6 * static_cast<unsigned __int128>(kBnX) * kBnX + 2 * static_cast<unsigned __int128>(kBnX);
+constexpr unsigned __int128 kGlvLongHigh = kGlvLongLow + kGlvShort;
+
+Fr fr_from_u128(unsigned __int128 v) noexcept {
+  return Fr::from_canonical(
+      Limbs{static_cast<std::uint64_t>(v), static_cast<std::uint64_t>(v >> 64), 0, 0});
+}
+
+/// The 384-bit product k m (six words, least significant first).
+std::array<std::uint64_t, 6> mul_by_u128(const Limbs& k, unsigned __int128 m) noexcept {
+  std::array<std::uint64_t, 6> out{};
+  const std::uint64_t mw[2] = {static_cast<std::uint64_t>(m), static_cast<std::uint64_t>(m >> 64)};
+  for (int j = 0; j < 2; ++j) {
+    std::uint64_t carry = 0;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned __int128 t = static_cast<unsigned __int128>(k[i]) * mw[j] + out[i + j] + carry;
+      out[i + j] = static_cast<std::uint64_t>(t);
+      carry = static_cast<std::uint64_t>(t >> 64);
+    }
+    out[4 + j] = carry;
+  }
+  return out;
+}
+
+/// floor(n / r) for n < r 2^128, by binary long division. The top 253 bits of n are below r and
+/// go into the remainder at once; the rest one bit at a time.
+unsigned __int128 floor_div_r(const std::array<std::uint64_t, 6>& n) noexcept {
+  int length = 0;
+  for (int w = 5; w >= 0; --w) {
+    if (n[w] != 0) {
+      length = 64 * w + 64 - __builtin_clzll(n[w]);
+      break;
+    }
+  }
+  const int start = std::max(length - 253, 0);
+  auto word_at = [&n](int bit) -> std::uint64_t {  // the 64 bits of n from `bit` upwards
+    const int w = bit / 64, sh = bit % 64;
+    if (w >= 6) return 0;
+    const std::uint64_t high = w + 1 < 6 && sh != 0 ? n[w + 1] << (64 - sh) : 0;
+    return (n[w] >> sh) | high;
+  };
+  Limbs rem{word_at(start), word_at(start + 64), word_at(start + 128), word_at(start + 192)};
+  unsigned __int128 q = 0;
+  for (int bit = start - 1; bit >= 0; --bit) {
+    // rem = 2 rem + bit of n; rem < r < 2^254 keeps the doubling inside 256 bits.
+    for (int w = 3; w > 0; --w) rem[w] = (rem[w] << 1) | (rem[w - 1] >> 63);
+    rem[0] = (rem[0] << 1) | ((n[bit / 64] >> (bit % 64)) & 1);
+    q <<= 1;
+    if (compare_limbs(rem, Fr::kModulus) >= 0) {
+      std::uint64_t borrow = 0;
+      rem = sub_limbs(rem, Fr::kModulus, borrow);
+      q |= 1;
+    }
+  }
+  return q;
+}
+
+/// The 256-bit product of two 128-bit integers.
+Limbs u128_product(unsigned __int128 a, unsigned __int128 b) noexcept {
+  const std::array<std::uint64_t, 6> p = mul_by_u128(
+      Limbs{static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(a >> 64), 0, 0}, b);
+  return Limbs{p[0], p[1], p[2], p[3]};
+}
+
 constexpr int kOddMultiples = 8;  // P, 3P, ..., 15P: the digits of a width-5 NAF
 
 /// For each point its odd multiples P, 3P, ..., 15P and then their images under phi, affine
@@ -153,15 +223,114 @@ void add_digit(G1& acc, int d, const G1Affine* odd) noexcept {
 
 const G1Endomorphism& g1_endomorphism() noexcept {
   static const G1Endomorphism e = [] {
-    const Fp beta = primitive_cube_root<Fp>();
-    const Fr root = primitive_cube_root<Fr>();
-    // phi is multiplication by one of the two primitive cube roots, root or root^2.
+    // lambda is the cube root of unity for which (-(2x + 1), 6x^2 + 2x) is in the lattice
+    // {(a, b) : a + b lambda = 0 mod r} (the short basis glv_split uses); beta is then whichever
+    // primitive cube root of unity in Fp makes phi(G) = lambda G.
+    const Fr lambda = fr_from_u128(kGlvShort) * fr_from_u128(kGlvLongLow).inverse();
+    const Fp root = primitive_cube_root<Fp>();
     const G1Affine& g = g1_generator();
-    const G1 phi_g = G1::from_affine(G1Affine::from_xy(beta * g.x, g.y));
-    const bool first = G1::from_affine(g).mul_vartime(root.to_canonical()) == phi_g;
-    return G1Endomorphism{beta, first ? root : root * root};
+    const G1 lambda_g = G1::from_affine(g).mul_vartime(lambda.to_canonical());
+    const bool first = G1::from_affine(G1Affine::from_xy(root * g.x, g.y)) == lambda_g;
+    return G1Endomorphism{first ? root : root * root, lambda};
   }();
   return e;
+}
+
+GlvSplit glv_split(const Limbs& scalar) noexcept {
+  Limbs k = scalar;
+  std::uint64_t borrow = 0;
+  while (compare_limbs(k, Fr::kModulus) >= 0) k = sub_limbs(k, Fr::kModulus, borrow);
+  // Babai rounding (floor) against the basis v1 = (-(2x + 1), 6x^2 + 2x),
+  // v2 = (6x^2 + 4x + 1, 2x + 1): with c1 = floor(k (2x + 1) / r), c2 = floor(k (6x^2 + 2x) / r),
+  // k1 = k - c1 (2x + 1) - c2 (6x^2 + 4x + 1) and k2 = c1 (6x^2 + 2x) - c2 (2x + 1), so that
+  // k1 + k2 lambda = k (mod r) and |k1|, |k2| < |v1| + |v2| < 2^129.
+  const unsigned __int128 c1 = floor_div_r(mul_by_u128(k, kGlvShort));
+  const unsigned __int128 c2 = floor_div_r(mul_by_u128(k, kGlvLongLow));
+  std::uint64_t unused = 0;
+  const Limbs k1 = sub_limbs(sub_limbs(k, u128_product(c1, kGlvShort), unused),
+                             u128_product(c2, kGlvLongHigh), unused);
+  const Limbs k2 = sub_limbs(u128_product(c1, kGlvLongLow), u128_product(c2, kGlvShort), unused);
+  // Both are small in magnitude: the top bit of the 256-bit difference is the sign.
+  auto signed_part = [](const Limbs& v, Limbs& magnitude, bool& negative) {
+    negative = (v[3] >> 63) != 0;
+    std::uint64_t b = 0;
+    magnitude = negative ? sub_limbs(Limbs{}, v, b) : v;
+  };
+  GlvSplit out;
+  signed_part(k1, out.k1, out.k1_negative);
+  signed_part(k2, out.k2, out.k2_negative);
+  return out;
+}
+
+G1 g1_mul_vartime(const G1& p, const Limbs& k) noexcept {
+  if (p.is_identity()) return p;
+  const GlvSplit split = glv_split(k);
+  // Odd multiples in Jacobian form (one inversion to normalise them would cost more than the
+  // mixed additions save for a single product), and their images (beta X : Y : Z) under phi.
+  G1 odd[kOddMultiples], odd_phi[kOddMultiples];
+  const G1 twice = p.dbl();
+  odd[0] = p;
+  for (int d = 1; d < kOddMultiples; ++d) odd[d] = odd[d - 1].add(twice);
+  const Fp& beta = g1_endomorphism().beta;
+  for (int d = 0; d < kOddMultiples; ++d) {
+    if (split.k1_negative) odd[d] = odd[d].negate();
+    odd_phi[d] = G1{beta * odd[d].x, odd[d].y, odd[d].z};
+    if (split.k1_negative != split.k2_negative) odd_phi[d] = odd_phi[d].negate();
+  }
+  const WNaf a = wnaf5(split.k1);
+  const WNaf b = wnaf5(split.k2);
+  auto add = [](G1& acc, int digit, const G1* multiples) {
+    if (digit > 0) acc = acc.add(multiples[digit / 2]);
+    if (digit < 0) acc = acc.add(multiples[-digit / 2].negate());
+  };
+  G1 acc = G1::identity();
+  for (int i = std::max(a.length, b.length) - 1; i >= 0; --i) {
+    acc = acc.dbl();
+    if (i < a.length) add(acc, a.digits[i], odd);
+    if (i < b.length) add(acc, b.digits[i], odd_phi);
+  }
+  return acc;
+}
+
+G2 g2_mul_vartime(const G2& q, const Limbs& scalar) noexcept {
+  if (q.is_identity()) return q;
+  Limbs k = scalar;
+  std::uint64_t borrow = 0;
+  while (compare_limbs(k, Fr::kModulus) >= 0) k = sub_limbs(k, Fr::kModulus, borrow);
+  // psi acts on G2 as multiplication by p = 6x^2 (mod r) (p - r = 6x^2 for BN curves), so with
+  // k = k0 + k1 6x^2, k0 < 6x^2 < 2^127 and k1 = floor(k / 6x^2) < 2^127:
+  // k q = k0 q + k1 psi(q), two interleaved 127-bit multiplications.
+  constexpr unsigned __int128 t = 6 * static_cast<unsigned __int128>(kBnX) * kBnX;
+  unsigned __int128 rem = 0, quotient = 0;
+  for (int bit = bit_length(k) - 1; bit >= 0; --bit) {
+    rem = (rem << 1) | static_cast<unsigned __int128>(bit_of(k, bit));  // rem < t < 2^127
+    quotient <<= 1;
+    if (rem >= t) {
+      rem -= t;
+      quotient |= 1;
+    }
+  }
+  auto limbs = [](unsigned __int128 v) {
+    return Limbs{static_cast<std::uint64_t>(v), static_cast<std::uint64_t>(v >> 64), 0, 0};
+  };
+  const WNaf a = wnaf5(limbs(rem));
+  const WNaf b = wnaf5(limbs(quotient));
+  G2 odd[kOddMultiples], odd_psi[kOddMultiples];
+  const G2 twice = q.dbl();
+  odd[0] = q;
+  for (int d = 1; d < kOddMultiples; ++d) odd[d] = odd[d - 1].add(twice);
+  for (int d = 0; d < kOddMultiples; ++d) odd_psi[d] = g2_psi(odd[d]);
+  auto add = [](G2& acc, int digit, const G2* multiples) {
+    if (digit > 0) acc = acc.add(multiples[digit / 2]);
+    if (digit < 0) acc = acc.add(multiples[-digit / 2].negate());
+  };
+  G2 acc = G2::identity();
+  for (int i = std::max(a.length, b.length) - 1; i >= 0; --i) {
+    acc = acc.dbl();
+    if (i < a.length) add(acc, a.digits[i], odd);
+    if (i < b.length) add(acc, b.digits[i], odd_psi);
+  }
+  return acc;
 }
 
 std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,

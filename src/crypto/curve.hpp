@@ -267,6 +267,23 @@ struct G1Endomorphism {
 };
 const G1Endomorphism& g1_endomorphism() noexcept;
 
+/// k = k1 + k2 lambda (mod r) with |k1|, |k2| < 2^129, for any 256-bit k (GLV decomposition by
+/// Babai rounding against the lattice's short basis from the BN parameter x).
+struct GlvSplit {
+  Limbs k1{}, k2{};
+  bool k1_negative = false, k2_negative = false;
+};
+GlvSplit glv_split(const Limbs& k) noexcept;
+
+/// k p for a public scalar k (any 256-bit integer) on G1: k1 p + k2 phi(p) from glv_split with
+/// interleaved width-5 NAFs, about half the doublings of JacobianPoint::mul_vartime.
+G1 g1_mul_vartime(const G1& p, const Limbs& k) noexcept;
+
+/// k q for a public scalar k (any 256-bit integer) on G2 (GLS: psi is multiplication by
+/// p = 6x^2 mod r there): k0 q + k1 psi(q) with k = k0 + k1 6x^2, both parts below 2^127.
+/// The point must be in G2.
+G2 g2_mul_vartime(const G2& q, const Limbs& k) noexcept;
+
 /// A scalar a + b lambda in GLV form; a and b are any 256-bit integers (the batch verifier
 /// draws 64-bit ones).
 struct GlvScalar {

@@ -121,6 +121,67 @@ TEST(CurveTest, glv_endomorphism_is_multiplication_by_a_cube_root_of_unity) {
   }
 }
 
+TEST(CurveTest, glv_split_gives_short_parts_of_the_same_scalar) {
+  Rng rng;
+  const Fr& lambda = g1_endomorphism().lambda;
+  std::vector<Limbs> ks{Limbs{}, Limbs{1, 0, 0, 0}, Fr::kModulus,
+                        Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL}};
+  std::uint64_t borrow = 0;
+  ks.push_back(sub_limbs(Fr::kModulus, Limbs{1, 0, 0, 0}, borrow));  // r - 1
+  ks.push_back(lambda.to_canonical());                               // k1 = 0, k2 = 1 exactly
+  for (int i = 0; i < 200; ++i) ks.push_back(i % 2 ? rng.limbs() : rng.field<Fr>().to_canonical());
+  for (const Limbs& k : ks) {
+    const GlvSplit s = glv_split(k);
+    EXPECT_LE(bit_length(s.k1), 129);
+    EXPECT_LE(bit_length(s.k2), 129);
+    const Fr k1 = Fr::from_canonical(s.k1), k2 = Fr::from_canonical(s.k2);
+    const Fr sum = (s.k1_negative ? -k1 : k1) + (s.k2_negative ? -k2 : k2) * lambda;
+    Limbs reduced = k;
+    while (compare_limbs(reduced, Fr::kModulus) >= 0)
+      reduced = sub_limbs(reduced, Fr::kModulus, borrow);
+    EXPECT_EQ(sum, Fr::from_canonical(reduced));
+  }
+}
+
+TEST(CurveTest, glv_scalar_multiplication_matches_double_and_add) {
+  Rng rng;
+  std::uint64_t borrow = 0;
+  std::vector<Limbs> ks{Limbs{},
+                        Limbs{1, 0, 0, 0},
+                        Limbs{2, 0, 0, 0},
+                        Fr::kModulus,
+                        sub_limbs(Fr::kModulus, Limbs{1, 0, 0, 0}, borrow),
+                        Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL},
+                        g1_endomorphism().lambda.to_canonical()};
+  for (int i = 0; i < 40; ++i) ks.push_back(i % 2 ? rng.limbs() : rng.field<Fr>().to_canonical());
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    const G1 p = i == 3 ? G1::from_affine(g1_generator()) : rng.g1();
+    EXPECT_EQ(g1_mul_vartime(p, ks[i]), p.mul_vartime(ks[i])) << "scalar " << i;
+  }
+  EXPECT_TRUE(g1_mul_vartime(G1::identity(), rng.limbs()).is_identity());
+}
+
+TEST(CurveTest, gls_scalar_multiplication_on_g2_matches_double_and_add) {
+  Rng rng;
+  std::uint64_t borrow = 0;
+  const unsigned __int128 t = 6 * static_cast<unsigned __int128>(kBnX) * kBnX;
+  const Limbs six_x_squared{static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(t >> 64), 0,
+                            0};
+  std::vector<Limbs> ks{Limbs{},
+                        Limbs{1, 0, 0, 0},
+                        Fr::kModulus,
+                        sub_limbs(Fr::kModulus, Limbs{1, 0, 0, 0}, borrow),
+                        Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL},
+                        six_x_squared,
+                        sub_limbs(six_x_squared, Limbs{1, 0, 0, 0}, borrow)};
+  for (int i = 0; i < 20; ++i) ks.push_back(i % 2 ? rng.limbs() : rng.field<Fr>().to_canonical());
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    const G2 q = i == 2 ? G2::from_affine(g2_generator()) : rng.g2();
+    EXPECT_EQ(g2_mul_vartime(q, ks[i]), q.mul_vartime(ks[i])) << "scalar " << i;
+  }
+  EXPECT_TRUE(g2_mul_vartime(G2::identity(), rng.limbs()).is_identity());
+}
+
 TEST(CurveTest, glv_multiples_equal_multiplication_by_a_plus_b_lambda) {
   Rng rng;
   const Fr& lambda = g1_endomorphism().lambda;
