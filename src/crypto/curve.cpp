@@ -2,6 +2,8 @@
 #include "crypto/curve.hpp"
 
 #include <array>
+#include <stdexcept>
+#include <string>
 
 namespace pg::crypto {
 
@@ -213,6 +215,13 @@ std::vector<G1Affine> glv_tables(std::span<const G1Affine> points) {
   return table;
 }
 
+void require_same_size(std::span<const G1Affine> points, std::span<const GlvScalar> scalars) {
+  if (points.size() != scalars.size()) {
+    throw std::invalid_argument("GLV multiplication: " + std::to_string(points.size()) +
+                                " points but " + std::to_string(scalars.size()) + " scalars");
+  }
+}
+
 /// acc += d T for a width-5 NAF digit d, with T's odd multiples at `odd`.
 void add_digit(G1& acc, int d, const G1Affine* odd) noexcept {
   if (d > 0) acc = acc.add_mixed(odd[d / 2]);
@@ -335,6 +344,7 @@ G2 g2_mul_vartime(const G2& q, const Limbs& scalar) noexcept {
 
 std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,
                                         std::span<const GlvScalar> scalars) {
+  require_same_size(points, scalars);
   const std::vector<G1Affine> table = glv_tables(points);
   std::vector<G1> out;
   out.reserve(points.size());
@@ -354,6 +364,7 @@ std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,
 }
 
 G1 g1_glv_msm_vartime(std::span<const G1Affine> points, std::span<const GlvScalar> scalars) {
+  require_same_size(points, scalars);
   const std::vector<G1Affine> table = glv_tables(points);
   std::vector<WNaf> nafs;
   nafs.reserve(2 * points.size());

@@ -292,11 +292,13 @@ struct GlvScalar {
 
 /// (a_i + b_i lambda) P_i for each i, separately: a_i P_i + b_i phi(P_i) by interleaved width-5
 /// NAFs, so a b-bit pair costs b doublings instead of the 2b of its combined scalar. The odd
-/// multiples of every P_i are normalised together with one inversion.
+/// multiples of every P_i are normalised together with one inversion. Throws
+/// std::invalid_argument when points and scalars differ in number.
 std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,
                                         std::span<const GlvScalar> scalars);
 
 /// sum_i (a_i + b_i lambda) P_i: the same interleaving with the doublings shared by all points.
+/// Throws std::invalid_argument when points and scalars differ in number.
 G1 g1_glv_msm_vartime(std::span<const G1Affine> points, std::span<const GlvScalar> scalars);
 
 /// The twisted Frobenius endomorphism psi(x, y) = (conj(x) xi^((p-1)/3), conj(y) xi^((p-1)/2))

@@ -33,20 +33,10 @@ Result<bool> check_g2(const G2Affine& q, const std::string& field) {
   return true;
 }
 
-/// Fills `out` with batch coefficients a + b lambda, a and b 64-bit integers from the OS CSPRNG,
-/// not both zero.
-///
-/// Distinct pairs give distinct coefficients modulo r, so each coefficient takes 2^128 values
-/// with equal chance and a bad proof passes the combined check with probability at most 2^-128,
-/// as with 128-bit integer coefficients. Proof: if a + b lambda = 0 (mod r) with |a|, |b| < 2^64
-/// and b != 0, then lambda = -a/b and lambda^3 = 1 give a^3 + b^3 = 0 (mod r); as
-/// |a^3 + b^3| < 2^193 < r, a^3 + b^3 = 0 over the integers, so a = -b and lambda = 1, which a
-/// primitive cube root of unity is not. So b = 0, and then a = 0. The coefficient's multiple of
-/// a point then costs 64 doublings (a P + b phi(P), interleaved) instead of 128.
-void random_coefficients(std::span<GlvScalar> out) {
-  std::vector<std::uint64_t> words(out.size() * 2);
+/// Fills `words` from the OS CSPRNG.
+void fill_random(std::span<std::uint64_t> words) {
   std::size_t filled = 0;
-  const std::size_t bytes = words.size() * sizeof(std::uint64_t);
+  const std::size_t bytes = words.size_bytes();
   auto* dst = reinterpret_cast<unsigned char*>(words.data());
   while (filled < bytes) {
     const ssize_t n = getrandom(dst + filled, bytes - filled, 0);
@@ -57,10 +47,6 @@ void random_coefficients(std::span<GlvScalar> out) {
       throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
     }
   }
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = GlvScalar{Limbs{words[2 * i], 0, 0, 0}, Limbs{words[2 * i + 1], 0, 0, 0}};
-    if ((words[2 * i] | words[2 * i + 1]) == 0) out[i].a[0] = 1;
-  }
 }
 
 }  // namespace
@@ -70,6 +56,15 @@ Result<bool> check_proof_points(const Proof& proof) {
   if (auto r = check_g2(proof.b, "pi_b"); !r) return r;
   if (auto r = check_g1(proof.c, "pi_c"); !r) return r;
   return true;
+}
+
+void draw_batch_coefficients(std::span<GlvScalar> out) {
+  std::vector<std::uint64_t> words(out.size() * 2);
+  fill_random(words);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    while ((words[2 * i] | words[2 * i + 1]) == 0) fill_random(std::span(words).subspan(2 * i, 2));
+    out[i] = GlvScalar{Limbs{words[2 * i], 0, 0, 0}, Limbs{words[2 * i + 1], 0, 0, 0}};
+  }
 }
 
 FixedBaseTable::FixedBaseTable(const G1Affine& base) {
@@ -181,9 +176,10 @@ bool PreparedVerifyingKey::batch_holds(std::span<const BatchItem> items,
                                        std::span<const std::size_t> idx) const {
   // With random r_j: prod_j e(r_j A_j, B_j) * e(-sum r_j L_j, gamma) * e(-sum r_j C_j, delta)
   //                  * e(-(sum r_j) alpha, beta) == 1.
-  // A bad proof passes only if the r_j hit a root of a nonzero linear form: probability 2^-128.
+  // A bad proof passes only if its r_j hits the one root of a nonzero linear form: probability
+  // at most 1/(2^128 - 1) (draw_batch_coefficients).
   std::vector<GlvScalar> r(idx.size());
-  random_coefficients(r);
+  draw_batch_coefficients(r);
   const Fr& lambda = g1_endomorphism().lambda;
   const std::size_t n_pub = num_public();
   Fr r_sum = Fr::zero();

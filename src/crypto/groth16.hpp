@@ -52,6 +52,20 @@ class FixedBaseTable {
   std::vector<G1Affine> table_;  // kWindows * kDigits points, window-major
 };
 
+/// Batch coefficients a + b lambda (lambda from g1_endomorphism), a and b 64-bit integers from the
+/// OS CSPRNG, drawn again when both are zero. Throws std::runtime_error when the OS has no
+/// randomness to give.
+///
+/// Distinct pairs give distinct coefficients modulo r, so each coefficient is uniform over
+/// 2^128 - 1 nonzero values and a bad proof passes the combined check with probability at most
+/// 1/(2^128 - 1), as with 128-bit integer coefficients. Proof: two pairs with the same
+/// coefficient differ by (a, b) with a + b lambda = 0 (mod r) and |a|, |b| < 2^64. If b != 0,
+/// then lambda = -a/b and lambda^3 = 1 give a^3 + b^3 = 0 (mod r); as |a^3 + b^3| < 2^193 < r,
+/// a^3 + b^3 = 0 over the integers, so a = -b and lambda = 1, which a primitive cube root of
+/// unity is not. So b = 0, and then a = 0. A coefficient's multiple of a point then costs 64
+/// doublings (a P + b phi(P), interleaved) instead of 128.
+void draw_batch_coefficients(std::span<GlvScalar> out);
+
 /// A verification key checked and prepared for repeated verification. Immutable once made, so
 /// one instance can be shared by threads (the server keeps these in an LRU).
 class PreparedVerifyingKey {
@@ -77,13 +91,13 @@ class PreparedVerifyingKey {
   /// A verdict per proof, equal to verify() on each. The whole batch is checked at once with a
   /// random linear combination sharing one Miller loop and one final exponentiation; its
   /// coefficients are a + b lambda with 64-bit a, b from the OS CSPRNG (2^128 distinct values
-  /// each, see random_coefficients). When that check fails, the batch is bisected to find the
-  /// bad proofs. The preconditions of verify() apply to every item.
+  /// each but zero, see draw_batch_coefficients). When that check fails, the batch is bisected to
+  /// find the bad proofs. The preconditions of verify() apply to every item.
   std::vector<bool> verify_batch(std::span<const BatchItem> items) const;
 
   /// The combined check alone: true when all items pass one random linear combination (so,
-  /// except with probability 2^-128, when every item is valid). Empty: true. The preconditions
-  /// of verify() apply, and every item must have num_public() signals.
+  /// except with probability 1/(2^128 - 1), when every item is valid). Empty: true. The
+  /// preconditions of verify() apply, and every item must have num_public() signals.
   bool verify_together(std::span<const BatchItem> items) const;
 
  private:

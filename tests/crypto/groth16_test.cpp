@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "crypto/cpu.hpp"
@@ -143,6 +144,32 @@ TEST_P(Groth16Circuits, combined_check_accepts_valid_proofs_and_refuses_any_bad_
   auto short_item = items;
   short_item[2].publics.push_back(Fr::one());
   EXPECT_FALSE(f.key->verify_together(short_item));
+}
+
+TEST(Groth16Batch, coefficients_are_full_64_bit_halves_drawn_independently) {
+  // Soundness rests on 2^128 equally likely coefficients: a weak draw (b = a, b = 0, halves
+  // shorter than 64 bits) would still give right verdicts, so look at the draws themselves.
+  std::vector<GlvScalar> r(4096);
+  draw_batch_coefficients(r);
+  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
+  int a_top = 0, b_top = 0, a_zero = 0, b_zero = 0, equal = 0;
+  for (const GlvScalar& k : r) {
+    ASSERT_EQ(k.a[1] | k.a[2] | k.a[3] | k.b[1] | k.b[2] | k.b[3], 0u);
+    ASSERT_NE(k.a[0] | k.b[0], 0u);
+    seen.emplace(k.a[0], k.b[0]);
+    a_top += static_cast<int>(k.a[0] >> 63);
+    b_top += static_cast<int>(k.b[0] >> 63);
+    a_zero += k.a[0] == 0;
+    b_zero += k.b[0] == 0;
+    equal += k.a[0] == k.b[0];
+  }
+  EXPECT_EQ(seen.size(), r.size());
+  EXPECT_EQ(a_zero + b_zero + equal, 0);
+  // Each top bit is set in half the draws: 2048 +- 32 (one standard deviation).
+  EXPECT_GT(a_top, 1800);
+  EXPECT_LT(a_top, 2300);
+  EXPECT_GT(b_top, 1800);
+  EXPECT_LT(b_top, 2300);
 }
 
 INSTANTIATE_TEST_SUITE_P(Circuits, Groth16Circuits,

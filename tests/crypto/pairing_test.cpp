@@ -218,6 +218,36 @@ TEST(CurveTest, glv_multiples_equal_multiplication_by_a_plus_b_lambda) {
   EXPECT_EQ(g1_glv_msm_vartime(pts, ks), sum);
   EXPECT_TRUE(g1_glv_msm_vartime({}, {}).is_identity());
   EXPECT_TRUE(g1_glv_mul_each_vartime({}, {}).empty());
+  EXPECT_THROW(g1_glv_msm_vartime(pts, std::span(ks).first(3)), std::invalid_argument);
+  EXPECT_THROW(g1_glv_mul_each_vartime(std::span(pts).first(2), ks), std::invalid_argument);
+}
+
+TEST(CurveTest, glv_sums_where_points_double_or_cancel) {
+  // Equal, opposite and phi-related points in one sum make the interleaved loop add a point to
+  // itself or to its negative.
+  Rng rng;
+  const G1Affine p = rng.g1().to_affine();
+  const G1Affine phi = G1Affine::from_xy(g1_endomorphism().beta * p.x, p.y);
+  const Limbs x{rng.u64(), 0, 0, 0}, one{1, 0, 0, 0}, none{};
+  const std::vector<std::pair<std::vector<G1Affine>, std::vector<GlvScalar>>> cases = {
+      {{p, p}, {{x, none}, {x, none}}},                 // doubles every step
+      {{p, p.negate()}, {{x, none}, {x, none}}},        // cancels to the identity
+      {{phi, p}, {{x, none}, {none, x}}},               // x phi(P) twice
+      {{phi.negate(), p}, {{x, none}, {none, x}}},      // x phi(P) - x phi(P)
+      {{p, phi.negate()}, {{none, one}, {one, none}}},  // phi(P) - phi(P)
+      {{p, p.negate(), phi}, {{one, none}, {one, none}, {none, none}}},
+  };
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const auto& [pts, ks] = cases[c];
+    G1 sum = G1::identity();
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      const Fr k =
+          Fr::from_canonical(ks[i].a) + Fr::from_canonical(ks[i].b) * g1_endomorphism().lambda;
+      sum = sum.add(G1::from_affine(pts[i]).mul_vartime(k.to_canonical()));
+    }
+    EXPECT_EQ(g1_glv_msm_vartime(pts, ks), sum) << "case " << c;
+  }
+  EXPECT_TRUE(g1_glv_msm_vartime(cases[1].first, cases[1].second).is_identity());
 }
 
 TEST(CurveTest, psi_acts_as_multiplication_by_p_on_g2) {
