@@ -114,7 +114,8 @@ int serve(const Settings& s) {
   }
   service.pairing_batcher = std::make_shared<core::PairingBatcher>(core::PairingBatchSettings{
       .window = std::chrono::microseconds(batching ? s.verify_batch_window_us : 0),
-      .max = static_cast<std::size_t>(s.verify_batch_max)});
+      .max = static_cast<std::size_t>(s.verify_batch_max),
+      .on_check_start = {}});
 
   const core::KeyPolicy key_policy = key_policy_of(s);
   core::SystemClock clock;

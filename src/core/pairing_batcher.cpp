@@ -72,7 +72,9 @@ bool PairingBatcher::verify(const std::shared_ptr<const PreparedVerifyingKey>& k
       open_.erase(it);
     }
     if (waiting_leaders_ > 0) leaders_cv_.notify_all();
+    ++waiting_followers_;
     batch->done_cv.wait(lock, [&] { return batch->done; });
+    --waiting_followers_;
     if (batch->fallback) {
       lock.unlock();
       return key->verify(proof, publics);
@@ -87,34 +89,60 @@ bool PairingBatcher::verify(const std::shared_ptr<const PreparedVerifyingKey>& k
 }
 
 bool PairingBatcher::lead(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Batch>& batch) {
+  const crypto::PreparedVerifyingKey* id = batch->key.get();
   const auto deadline = std::chrono::steady_clock::now() + settings_.window;
-  while (!batch->closed) {
-    // Full, or nothing else before its pairing step that could join: check now.
-    if (batch->items.size() >= settings_.max || !pending_.contains(batch->key.get())) break;
-    if (std::chrono::steady_clock::now() >= deadline) break;
+  while (!batch->closed && batch->items.size() < settings_.max) {
+    // Proofs arriving while the key's check runs join this batch; it starts when that ends.
+    const bool check_running = running_.contains(id);
+    // A verify on its way to its pairing step may join, within the window.
+    const bool more_coming = pending_.contains(id) && std::chrono::steady_clock::now() < deadline;
+    if (!check_running && !more_coming) break;
     ++waiting_leaders_;
-    leaders_cv_.wait_until(lock, deadline);
+    if (more_coming) {
+      leaders_cv_.wait_until(lock, deadline);
+    } else {
+      leaders_cv_.wait(lock);  // the running check's end notifies
+    }
     --waiting_leaders_;
   }
   if (!batch->closed) {
     batch->closed = true;
-    open_.erase(batch->key.get());
+    open_.erase(id);
   }
+  ++running_[id];
   // Closed: the items no longer change, so they are read without the lock.
   lock.unlock();
+  struct CheckEnds {  // the key's next batch may start once this check has ended, however
+    PairingBatcher& self;
+    std::unique_lock<std::mutex>& lock;
+    const crypto::PreparedVerifyingKey* id;
+    ~CheckEnds() {
+      if (!lock.owns_lock()) lock.lock();
+      if (const auto it = self.running_.find(id); it != self.running_.end() && --it->second == 0)
+        self.running_.erase(it);
+      if (self.waiting_leaders_ > 0) self.leaders_cv_.notify_all();
+      lock.unlock();
+    }
+  };
   const PreparedVerifyingKey& key = *batch->key;
   const auto& items = batch->items;
   if (items.size() == 1) {
     // Nobody joined, and nobody can: the leader's own check, its exception its own.
+    const CheckEnds ends{*this, lock, id};
+    if (settings_.on_check_start) settings_.on_check_start(1);
     record(1, false);
     return key.verify(items[0].proof, items[0].publics);
   }
   std::vector<bool> verdicts;
   bool fallback = false;
-  try {
-    verdicts = key.verify_batch(items);
-  } catch (...) {
-    fallback = true;
+  {
+    const CheckEnds ends{*this, lock, id};
+    try {
+      if (settings_.on_check_start) settings_.on_check_start(items.size());
+      verdicts = key.verify_batch(items);
+    } catch (...) {
+      fallback = true;
+    }
   }
   bool any_bad = false;
   for (const bool v : verdicts) any_bad = any_bad || !v;
@@ -142,6 +170,18 @@ void PairingBatcher::record(std::size_t size, bool bisected) noexcept {
 std::size_t PairingBatcher::waiting_leaders() const {
   std::lock_guard lock(mu_);
   return waiting_leaders_;
+}
+
+std::size_t PairingBatcher::waiting_followers() const {
+  std::lock_guard lock(mu_);
+  return waiting_followers_;
+}
+
+std::size_t PairingBatcher::running_checks() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [key, count] : running_) n += count;
+  return n;
 }
 
 PairingBatcher::Stats PairingBatcher::stats() const {

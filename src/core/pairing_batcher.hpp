@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -25,14 +26,24 @@ struct PairingBatchSettings {
   std::chrono::microseconds window{2000};
   /// A batch is checked as soon as it holds this many proofs (1: every proof alone).
   std::size_t max = 32;
+  /// Called as each check starts (without the batcher's lock), with the number of proofs in it;
+  /// tests hold a check running with it. Empty in the server.
+  std::function<void(std::size_t)> on_check_start;
 };
 
 /// Leader/follower batching. The first caller for a key opens a batch and leads it; callers
 /// with the same key join while it is open. The leader closes the batch when it holds `max`
-/// proofs, when its window has passed, or when waiting cannot help: no other verify is between
-/// its start and its pairing step (counted by Pending). It then checks the batch (verify for a
-/// batch of one), publishes the verdicts and wakes the followers, which wait on a condition
-/// variable (never spinning). Thread-safe; one instance serves every worker thread.
+/// proofs, or when it has nothing to wait for: no check under its key is running, and either its
+/// window has passed or no other verify is between its start and its pairing step (counted by
+/// Pending). It then checks the batch (verify for a batch of one), publishes the verdicts and
+/// wakes the followers, which wait on a condition variable (never spinning). Thread-safe; one
+/// instance serves every worker thread.
+///
+/// One check per key at a time (a full batch excepted): proofs that reach their pairing step
+/// while their key's check runs gather in the next batch, which starts as soon as that check
+/// ends. Under light load nothing runs and nothing waits; as the load grows, batches grow with it
+/// (they hold what arrived during one check), so the pairing work per proof falls as the load
+/// rises instead of the checks competing for the cores one proof at a time.
 class PairingBatcher {
  public:
   explicit PairingBatcher(PairingBatchSettings settings = {});
@@ -79,8 +90,13 @@ class PairingBatcher {
     std::uint64_t bisected = 0;  // batches of two or more whose combined check failed
   };
   Stats stats() const;
-  /// Leaders waiting for their batch to fill now (tests wait on it).
+  /// Leaders waiting for their batch to fill, or for their key's running check, now (tests wait
+  /// on it).
   std::size_t waiting_leaders() const;
+  /// Checks running now under any key (tests wait on it).
+  std::size_t running_checks() const;
+  /// Followers waiting for their batch's verdicts now (tests wait on it).
+  std::size_t waiting_followers() const;
   /// proofgate_verify_batch_size (histogram) and proofgate_verify_batch_bisections_total.
   std::string render_metrics() const;
 
@@ -95,8 +111,11 @@ class PairingBatcher {
   /// Leaders of open batches wait here for a join, a pending request's arrival, or the window.
   std::condition_variable leaders_cv_;
   std::size_t waiting_leaders_ = 0;
+  std::size_t waiting_followers_ = 0;
   /// Per key: requests between their start and their pairing step.
   std::unordered_map<const crypto::PreparedVerifyingKey*, std::size_t> pending_;
+  /// Per key: checks running now (more than one only when full batches overlap).
+  std::unordered_map<const crypto::PreparedVerifyingKey*, std::size_t> running_;
   std::unordered_map<const crypto::PreparedVerifyingKey*, std::shared_ptr<Batch>> open_;
 
   std::array<std::atomic<std::uint64_t>, kBuckets> size_counts_{};  // not cumulative

@@ -1,6 +1,7 @@
 // core::PairingBatcher: proofs under one key that reach their pairing step together are checked
 // in one batch, each caller getting exactly key->verify's verdict on its own proof; a lone caller
-// never waits for the window; a full batch is checked at once; window 0 never batches. Proofs are
+// never waits for the window; proofs arriving while their key's check runs form the next batch;
+// a full batch is checked at once; window 0 never batches. Proofs are
 // forged under trapdoor keys (tests/support/trapdoor.hpp). No test measures time: a caller that
 // waited for a 60 s window would run into the test's ctest timeout (tests/CMakeLists.txt).
 #include "core/pairing_batcher.hpp"
@@ -78,6 +79,10 @@ std::vector<bool> verify_together(PairingBatcher& batcher, const std::vector<Cas
   return {verdicts.begin(), verdicts.end()};
 }
 
+PairingBatchSettings settings(std::chrono::microseconds window, std::size_t max) {
+  return {.window = window, .max = max, .on_check_start = {}};
+}
+
 class PairingBatcherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -101,7 +106,7 @@ TEST_F(PairingBatcherTest, every_verdict_equals_verify_with_two_keys_and_bad_pro
   for (std::size_t i = 0; i < 96; ++i) {
     cases.push_back(make_case(i % 2 == 0 ? *one_ : *two_, i, i % 4 != 3));
   }
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 8});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 8));
   std::atomic<std::size_t> next{0};
   std::vector<char> verdicts(cases.size(), 2);
   std::vector<std::thread> threads;
@@ -125,7 +130,7 @@ TEST_F(PairingBatcherTest, every_verdict_equals_verify_with_two_keys_and_bad_pro
 TEST_F(PairingBatcherTest, a_batch_with_one_bad_proof_refuses_only_that_one) {
   std::vector<Case> cases;
   for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*one_, i, i != 5));
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 32));
   const std::vector<bool> verdicts = verify_together(batcher, cases);
   EXPECT_EQ(verdicts, (std::vector<bool>{true, true, true, true, true, false, true, true}));
   // All eight were pending when the first reached its pairing step: one batch, bisected.
@@ -140,7 +145,7 @@ TEST_F(PairingBatcherTest, a_batch_with_one_bad_proof_refuses_only_that_one) {
 TEST_F(PairingBatcherTest, a_batch_of_good_proofs_under_each_key_is_one_check_without_bisection) {
   std::vector<Case> cases;
   for (std::size_t i = 0; i < 6; ++i) cases.push_back(make_case(i < 3 ? *one_ : *two_, i, true));
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 32));
   const std::vector<bool> verdicts = verify_together(batcher, cases);
   EXPECT_EQ(verdicts, std::vector<bool>(6, true));
   const auto stats = batcher.stats();
@@ -153,7 +158,7 @@ TEST_F(PairingBatcherTest, a_batch_of_good_proofs_under_each_key_is_one_check_wi
 TEST_F(PairingBatcherTest, a_lone_caller_is_checked_at_once_whatever_the_window) {
   const Case good = make_case(*one_, 1, true);
   const Case bad = make_case(*one_, 2, false);
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 32));
   {
     PairingBatcher::Pending pending(batcher, good.key.get());
     EXPECT_TRUE(batcher.verify(good.key, good.proof, good.publics, &pending));
@@ -171,7 +176,7 @@ TEST_F(PairingBatcherTest, a_full_batch_is_checked_without_waiting_for_the_windo
   // Someone stays pending throughout, so only reaching `max` can close a batch before 60 s.
   std::vector<Case> cases;
   for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*two_, i, i != 0));
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 4});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 4));
   PairingBatcher::Pending stays(batcher, two_->key.get());
   std::vector<char> verdicts(cases.size(), 2);
   std::vector<std::thread> threads;
@@ -193,7 +198,7 @@ TEST_F(PairingBatcherTest, a_request_under_another_key_never_holds_a_batch) {
   // A request stays pending under key two throughout; a proof under key one is checked at once
   // (a leader that waited for it would run into the 60 s window and the test's timeout).
   const Case good = make_case(*one_, 1, true);
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 32));
   PairingBatcher::Pending other_key(batcher, two_->key.get());
   {
     PairingBatcher::Pending pending(batcher, good.key.get());
@@ -209,7 +214,7 @@ TEST_F(PairingBatcherTest, a_refused_request_frees_the_leader_waiting_for_it) {
   // The leader waits (60 s window) while a second request under its key is pending; that
   // request is refused before its pairing step, and the leader must then check at once.
   const Case good = make_case(*one_, 1, true);
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 32));
   auto doomed = std::make_unique<PairingBatcher::Pending>(batcher, good.key.get());
   std::atomic<int> verdict{2};
   std::thread leader([&] {
@@ -223,10 +228,51 @@ TEST_F(PairingBatcherTest, a_refused_request_frees_the_leader_waiting_for_it) {
   EXPECT_EQ(batcher.stats().batches, 1u);
 }
 
+TEST_F(PairingBatcherTest, proofs_arriving_during_their_keys_check_form_the_next_batch) {
+  // A lone proof's check is held running; two proofs under the same key arrive meanwhile, with
+  // nothing pending (so no window applies): they wait for that check to end and are then
+  // checked together, in one batch of two. A proof under another key is not held by it.
+  const Case first = make_case(*one_, 1, true);
+  const Case good = make_case(*one_, 2, true);
+  const Case bad = make_case(*one_, 3, false);
+  const Case other = make_case(*two_, 4, true);
+  std::atomic<bool> hold{true};
+  std::atomic<bool> held_once{false};
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow),
+                          .max = 32,
+                          .on_check_start = [&](std::size_t) {
+                            if (held_once.exchange(true)) return;  // only the first check
+                            while (hold.load()) std::this_thread::yield();
+                          }});
+  std::atomic<int> v_first{2}, v_good{2}, v_bad{2};
+  std::thread a([&] { v_first = batcher.verify(first.key, first.proof, first.publics) ? 1 : 0; });
+  while (batcher.running_checks() == 0) std::this_thread::yield();
+  std::thread b([&] { v_good = batcher.verify(good.key, good.proof, good.publics) ? 1 : 0; });
+  while (batcher.waiting_leaders() == 0) std::this_thread::yield();  // b waits for a's check
+  std::thread c([&] { v_bad = batcher.verify(bad.key, bad.proof, bad.publics) ? 1 : 0; });
+  while (batcher.waiting_followers() == 0) std::this_thread::yield();  // c joined b's batch
+  // Another key's proof is checked at once while key one's check is still held.
+  EXPECT_TRUE(batcher.verify(other.key, other.proof, other.publics));
+  EXPECT_EQ(batcher.waiting_leaders(), 1u);
+  hold = false;
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(v_first.load(), 1);
+  EXPECT_EQ(v_good.load(), 1);
+  EXPECT_EQ(v_bad.load(), 0);
+  const auto stats = batcher.stats();
+  EXPECT_EQ(stats.batches, 3u);          // first alone, other alone, {good, bad}
+  EXPECT_EQ(stats.size_buckets[0], 2u);  // two checks of one proof
+  EXPECT_EQ(stats.size_buckets[1], 3u);  // and one of two
+  EXPECT_EQ(stats.bisected, 1u);
+  EXPECT_EQ(batcher.running_checks(), 0u);
+}
+
 TEST_F(PairingBatcherTest, window_zero_checks_every_proof_alone) {
   std::vector<Case> cases;
   for (std::size_t i = 0; i < 8; ++i) cases.push_back(make_case(*one_, i, i % 3 != 0));
-  PairingBatcher batcher({.window = std::chrono::microseconds(0), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(0), 32));
   const std::vector<bool> verdicts = verify_together(batcher, cases);
   for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(verdicts[i], cases[i].valid) << i;
   const auto stats = batcher.stats();
@@ -236,7 +282,7 @@ TEST_F(PairingBatcherTest, window_zero_checks_every_proof_alone) {
 }
 
 TEST_F(PairingBatcherTest, metrics_name_the_batch_size_histogram_and_the_bisections) {
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow), .max = 32});
+  PairingBatcher batcher(settings(std::chrono::microseconds(kLongWindow), 32));
   std::vector<Case> cases;
   for (std::size_t i = 0; i < 3; ++i) cases.push_back(make_case(*one_, i, i != 1));
   verify_together(batcher, cases);

@@ -865,7 +865,7 @@ TEST_F(VerifyFlowTest, step8_concurrent_verifies_are_batched_per_key_each_with_i
   // batch per key, each bisected to refuse its bad proof alone.
   ServiceSettings s = settings();
   s.pairing_batcher = std::make_shared<PairingBatcher>(
-      PairingBatchSettings{.window = std::chrono::seconds(10), .max = 4});
+      PairingBatchSettings{.window = std::chrono::seconds(10), .max = 4, .on_check_start = {}});
   ProofService batched(store_, cache_, clock_, catalog_, s);
   PairingBatcher::Pending stays_age(*s.pairing_batcher,
                                     catalog_.find("age_over_18", "1.0.0")->key.get());
