@@ -292,7 +292,7 @@ const std::vector<SettingSpec>& setting_specs() {
       integer("drain_timeout_seconds", &S::drain_timeout_seconds, "10", 0, 3600, kServe,
               "on SIGTERM, how long requests in flight may finish"),
       integer("workers", &S::workers, "0", 0, 256, kServe,
-              "threads verifying requests (0: one per core)"),
+              "threads verifying requests (0: eight per core, at most 256)"),
       integer("max_connections", &S::max_connections, "4096", 16, 1000000, kServe,
               "open client connections at most"),
       integer("pool_queue_limit", &S::pool_queue_limit, "1024", 1, 1000000, kServe,

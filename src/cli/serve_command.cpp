@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <algorithm>
 #include <thread>
 
 #include "artifacts/filesystem_artifacts.hpp"
@@ -39,6 +40,9 @@
 namespace pg::cli {
 
 namespace {
+
+/// The most verifying threads the `workers` setting allows (config.cpp).
+constexpr unsigned kMaxWorkers = 256;
 
 /// Where codes go when no sender is configured: nowhere (CitizenService answers 503 first).
 class NoSmsGateway final : public core::CodeSender {
@@ -81,7 +85,13 @@ int serve(const Settings& s) {
   server.read_timeout = std::chrono::seconds(s.read_timeout_seconds);
   server.idle_timeout = std::chrono::seconds(s.idle_timeout_seconds);
   server.drain_timeout = std::chrono::seconds(s.drain_timeout_seconds);
-  server.workers = static_cast<unsigned>(s.workers);
+  // Eight verifying threads per core by default: a thread waiting for its batch's pairing check,
+  // its group commit or the disk holds no core, and batches can only hold proofs that are in
+  // flight together (docs/scaling.md, "Batching across requests").
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers =
+      s.workers != 0 ? static_cast<unsigned>(s.workers) : std::min(8 * cores, kMaxWorkers);
+  server.workers = workers;
   server.max_connections = s.max_connections;
   server.pool_queue_limit = s.pool_queue_limit;
   server.auth_failures_per_minute = static_cast<unsigned>(s.auth_failures_per_minute);
@@ -105,8 +115,6 @@ int serve(const Settings& s) {
   // Pairing checks of concurrent verifies under one key, checked in one batch: only with more
   // workers than cores, since a leader that waits leaves its core idle (docs/scaling.md,
   // "Batching across requests").
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned workers = s.workers != 0 ? static_cast<unsigned>(s.workers) : cores;
   const bool batching = s.verify_batch_window_us > 0 && workers > cores;
   if (s.verify_batch_window_us > 0 && !batching) {
     log::info("verify batching is off: the workers do not outnumber the cores",
