@@ -1,13 +1,13 @@
 // `proofgate serve`: the composition root of the service. Resolves the settings, opens the data
 // directory (SQLite) and the in-process cache, loads the circuits, optionally sets up the demo,
 // and runs the HTTP server until SIGTERM/SIGINT.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <algorithm>
 #include <thread>
 
 #include "artifacts/filesystem_artifacts.hpp"
