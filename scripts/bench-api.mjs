@@ -245,7 +245,7 @@ const lines = [];
 lines.push('## Verify API under load');
 lines.push('');
 lines.push(`Run: ${new Date().toISOString().slice(0, 10)} on ${cpu}; \`proofgate serve --rate-limit 0\` ` +
-  `(embedded default: SQLite in WAL mode, in-process cache, ${process.env.PROOFGATE_WORKERS ? `${process.env.PROOFGATE_WORKERS} workers` : 'one worker per core'}, ` +
+  `(embedded default: SQLite in WAL mode, in-process cache, ${process.env.PROOFGATE_WORKERS ? `${process.env.PROOFGATE_WORKERS} workers` : 'eight workers per core'}, ` +
   `pairing checks batched with a ${process.env.PROOFGATE_VERIFY_BATCH_WINDOW_US ?? 2000} µs window) and the open-loop ` +
   'sender (`scripts/bench-api.mjs`, Node, keep-alive) on the same machine; proofs forged against a ' +
   'BENCHMARK-ONLY trapdoor key (`bench/forge_bench_proofs`), same pairing cost as an honest key. ' +

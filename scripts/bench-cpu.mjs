@@ -390,7 +390,7 @@ const lines = [];
 lines.push('## CPU per verification');
 lines.push('');
 lines.push(`Run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpuName}; \`node scripts/bench-cpu.mjs\`: ` +
-  `\`proofgate serve\` on the embedded default (SQLite synchronous=FULL, ${process.env.PROOFGATE_WORKERS ? `${process.env.PROOFGATE_WORKERS} workers` : 'one worker per core'}), ` +
+  `\`proofgate serve\` on the embedded default (SQLite synchronous=FULL, ${process.env.PROOFGATE_WORKERS ? `${process.env.PROOFGATE_WORKERS} workers` : 'eight workers per core'}), ` +
   `${rate} unique valid verifies/s for ${seconds} s (open loop, each with an Idempotency-Key; ${warmup} warm-up verifies first), ` +
   `${rounds} round${rounds > 1 ? 's' : ''} of the three configurations in turn; proofs forged against the BENCHMARK-ONLY trapdoor key ` +
   `(same pairing cost as an honest key). 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after.`);

@@ -734,7 +734,7 @@ if (parts.has('a')) {
   lines.push(`### (a) ${instanceCount} instances behind haproxy, PostgreSQL and Redis`);
   lines.push('');
   lines.push(`\`proofgate serve --database-url … --redis-url … --master-key-file … --no-worker --rate-limit 0\` × ${instanceCount} ` +
-    '(each: one worker thread per core, database pool 8), haproxy round robin over them with GET /readyz health checks and at ' +
+    '(each: the default eight verifying threads per core, database pool 8), haproxy round robin over them with GET /readyz health checks and at ' +
     'most 16 requests at a time per server (the rest wait in haproxy\'s queue; the generated config is below), ' +
     'PostgreSQL from `scripts/pg-test-server.sh` (fsync on, synchronous_commit on, default memory settings), Redis from ' +
     '`scripts/redis-test-server.sh` (no persistence). Each verify: API key, proof request from PostgreSQL, nonce claim in Redis, ' +
