@@ -297,13 +297,12 @@ const std::vector<SettingSpec>& setting_specs() {
               "open client connections at most"),
       integer("pool_queue_limit", &S::pool_queue_limit, "1024", 1, 1000000, kServe,
               "requests waiting for a verifying thread at most (beyond: 503 with Retry-After)"),
-      integer(
-          "verify_batch_window_us", &S::verify_batch_window_us, "2000", 0, 100000, kServe,
-          "how long (microseconds) a pairing check waits at most for concurrent verifies "
-          "under the same key to check them in one batch; never while no other verify for that "
-          "key is on its way (0: every proof alone; otherwise a batch also waits for its key's "
-          "running check, gathering what arrives meanwhile); used only when workers outnumber "
-          "the cores"),
+      integer("verify_batch_window_us", &S::verify_batch_window_us, "2000", 0, 100000, kServe,
+              "how long (microseconds) a pairing check waits at most for concurrent verifies "
+              "under the same key to check them in one batch; never while no other verify for that "
+              "key is on its way (0: every proof alone; otherwise a batch also waits for its key's "
+              "running check, gathering what arrives meanwhile); used only when workers outnumber "
+              "the cores"),
       integer("verify_batch_max", &S::verify_batch_max, "32", 1, 256, kServe,
               "proofs checked in one batch at most (the batch is checked once it is full)"),
       number("rate_limit", &S::rate_limit, "100", 0, 1e9, kServe,
