@@ -228,6 +228,32 @@ void add_digit(G1& acc, int d, const G1Affine* odd) noexcept {
   if (d < 0) acc = acc.add_mixed(odd[-d / 2].negate());
 }
 
+/// P, 3P, ..., 15P in Jacobian form (one inversion to normalise them would cost more than the
+/// mixed additions save for a single product).
+template <class J>
+void odd_multiples(const J& p, J (&odd)[kOddMultiples]) noexcept {
+  const J twice = p.dbl();
+  odd[0] = p;
+  for (int d = 1; d < kOddMultiples; ++d) odd[d] = odd[d - 1].add(twice);
+}
+
+/// a P + b Q from the width-5 NAFs of a and b and the odd multiples of P and Q, the doublings
+/// shared.
+template <class J>
+J interleave_two(const WNaf& a, const J* odd_p, const WNaf& b, const J* odd_q) noexcept {
+  auto add = [](J& acc, int digit, const J* multiples) {
+    if (digit > 0) acc = acc.add(multiples[digit / 2]);
+    if (digit < 0) acc = acc.add(multiples[-digit / 2].negate());
+  };
+  J acc = J::identity();
+  for (int i = std::max(a.length, b.length) - 1; i >= 0; --i) {
+    acc = acc.dbl();
+    if (i < a.length) add(acc, a.digits[i], odd_p);
+    if (i < b.length) add(acc, b.digits[i], odd_q);
+  }
+  return acc;
+}
+
 }  // namespace
 
 const G1Endomorphism& g1_endomorphism() noexcept {
@@ -274,31 +300,16 @@ GlvSplit glv_split(const Limbs& scalar) noexcept {
 G1 g1_mul_vartime(const G1& p, const Limbs& k) noexcept {
   if (p.is_identity()) return p;
   const GlvSplit split = glv_split(k);
-  // Odd multiples in Jacobian form (one inversion to normalise them would cost more than the
-  // mixed additions save for a single product), and their images (beta X : Y : Z) under phi.
+  // The odd multiples of p, and their images (beta X : Y : Z) under phi, signed as k1 and k2.
   G1 odd[kOddMultiples], odd_phi[kOddMultiples];
-  const G1 twice = p.dbl();
-  odd[0] = p;
-  for (int d = 1; d < kOddMultiples; ++d) odd[d] = odd[d - 1].add(twice);
+  odd_multiples(p, odd);
   const Fp& beta = g1_endomorphism().beta;
   for (int d = 0; d < kOddMultiples; ++d) {
     if (split.k1_negative) odd[d] = odd[d].negate();
     odd_phi[d] = G1{beta * odd[d].x, odd[d].y, odd[d].z};
     if (split.k1_negative != split.k2_negative) odd_phi[d] = odd_phi[d].negate();
   }
-  const WNaf a = wnaf5(split.k1);
-  const WNaf b = wnaf5(split.k2);
-  auto add = [](G1& acc, int digit, const G1* multiples) {
-    if (digit > 0) acc = acc.add(multiples[digit / 2]);
-    if (digit < 0) acc = acc.add(multiples[-digit / 2].negate());
-  };
-  G1 acc = G1::identity();
-  for (int i = std::max(a.length, b.length) - 1; i >= 0; --i) {
-    acc = acc.dbl();
-    if (i < a.length) add(acc, a.digits[i], odd);
-    if (i < b.length) add(acc, b.digits[i], odd_phi);
-  }
-  return acc;
+  return interleave_two(wnaf5(split.k1), odd, wnaf5(split.k2), odd_phi);
 }
 
 G2 g2_mul_vartime(const G2& q, const Limbs& scalar) noexcept {
@@ -322,24 +333,10 @@ G2 g2_mul_vartime(const G2& q, const Limbs& scalar) noexcept {
   auto limbs = [](unsigned __int128 v) {
     return Limbs{static_cast<std::uint64_t>(v), static_cast<std::uint64_t>(v >> 64), 0, 0};
   };
-  const WNaf a = wnaf5(limbs(rem));
-  const WNaf b = wnaf5(limbs(quotient));
   G2 odd[kOddMultiples], odd_psi[kOddMultiples];
-  const G2 twice = q.dbl();
-  odd[0] = q;
-  for (int d = 1; d < kOddMultiples; ++d) odd[d] = odd[d - 1].add(twice);
+  odd_multiples(q, odd);
   for (int d = 0; d < kOddMultiples; ++d) odd_psi[d] = g2_psi(odd[d]);
-  auto add = [](G2& acc, int digit, const G2* multiples) {
-    if (digit > 0) acc = acc.add(multiples[digit / 2]);
-    if (digit < 0) acc = acc.add(multiples[-digit / 2].negate());
-  };
-  G2 acc = G2::identity();
-  for (int i = std::max(a.length, b.length) - 1; i >= 0; --i) {
-    acc = acc.dbl();
-    if (i < a.length) add(acc, a.digits[i], odd);
-    if (i < b.length) add(acc, b.digits[i], odd_psi);
-  }
-  return acc;
+  return interleave_two(wnaf5(limbs(rem)), odd, wnaf5(limbs(quotient)), odd_psi);
 }
 
 std::vector<G1> g1_glv_mul_each_vartime(std::span<const G1Affine> points,
