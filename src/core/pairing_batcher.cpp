@@ -135,18 +135,26 @@ bool PairingBatcher::lead(std::unique_lock<std::mutex>& lock, const std::shared_
   }
   std::vector<bool> verdicts;
   bool fallback = false;
+  bool all_valid = false;
   {
+    // Only the combined check holds the key's turn: a failing batch is bisected after it, so a
+    // batch with bad proofs never keeps the next batch waiting through its bisection.
     const CheckEnds ends{*this, lock, id};
     try {
       if (settings_.on_check_start) settings_.on_check_start(items.size());
-      verdicts = key.verify_batch(items);
+      all_valid = key.verify_together(items);
     } catch (...) {
       fallback = true;
     }
   }
-  bool any_bad = false;
-  for (const bool v : verdicts) any_bad = any_bad || !v;
-  if (!fallback) record(items.size(), any_bad);
+  if (!fallback) {
+    try {
+      verdicts = all_valid ? std::vector<bool>(items.size(), true) : key.verify_halves(items);
+    } catch (...) {
+      fallback = true;
+    }
+  }
+  if (!fallback) record(items.size(), !all_valid);
   lock.lock();
   batch->verdicts = std::move(verdicts);
   batch->fallback = fallback;

@@ -238,15 +238,32 @@ bool PreparedVerifyingKey::verify_together(std::span<const BatchItem> items) con
   return batch_holds(items, idx);
 }
 
-std::vector<bool> PreparedVerifyingKey::verify_batch(std::span<const BatchItem> items) const {
-  std::vector<bool> out(items.size(), false);
+std::vector<std::size_t> PreparedVerifyingKey::checkable(std::span<const BatchItem> items) const {
   std::vector<std::size_t> idx;
   idx.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     // Wrong arity is a refusal on its own, outside the combination.
     if (items[i].publics.size() == num_public()) idx.push_back(i);
   }
-  resolve(items, idx, out);
+  return idx;
+}
+
+std::vector<bool> PreparedVerifyingKey::verify_batch(std::span<const BatchItem> items) const {
+  std::vector<bool> out(items.size(), false);
+  resolve(items, checkable(items), out);
+  return out;
+}
+
+std::vector<bool> PreparedVerifyingKey::verify_halves(std::span<const BatchItem> items) const {
+  std::vector<bool> out(items.size(), false);
+  const std::vector<std::size_t> idx = checkable(items);
+  const std::span<const std::size_t> all(idx);
+  if (all.size() <= 1) {
+    resolve(items, all, out);
+  } else {
+    resolve(items, all.first(all.size() / 2), out);
+    resolve(items, all.subspan(all.size() / 2), out);
+  }
   return out;
 }
 

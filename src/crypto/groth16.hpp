@@ -95,6 +95,10 @@ class PreparedVerifyingKey {
   /// find the bad proofs. The preconditions of verify() apply to every item.
   std::vector<bool> verify_batch(std::span<const BatchItem> items) const;
 
+  /// The verdicts of a batch whose combined check (verify_together) failed: verify_batch without
+  /// its first check, starting from the two halves. Same verdicts as verify_batch.
+  std::vector<bool> verify_halves(std::span<const BatchItem> items) const;
+
   /// The combined check alone: true when all items pass one random linear combination (so,
   /// except with probability 1/(2^128 - 1), when every item is valid). Empty: true. The
   /// preconditions of verify() apply, and every item must have num_public() signals.
@@ -105,6 +109,8 @@ class PreparedVerifyingKey {
   /// sum_i s_i IC_i with IC_0's coefficient `c0`.
   G1 linear_combination(const Fr& c0, std::span<const Fr> publics) const noexcept;
   bool batch_holds(std::span<const BatchItem> items, std::span<const std::size_t> idx) const;
+  /// The indices of the items with num_public() signals (the others are refused outright).
+  std::vector<std::size_t> checkable(std::span<const BatchItem> items) const;
   void resolve(std::span<const BatchItem> items, std::span<const std::size_t> idx,
                std::vector<bool>& out) const;
 

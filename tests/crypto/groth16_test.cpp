@@ -111,9 +111,13 @@ TEST_P(Groth16Circuits, batch_gives_each_proof_its_own_verdict) {
     expected.push_back(!bad);
   }
   EXPECT_EQ(f.key->verify_batch(items), expected);
+  EXPECT_EQ(f.key->verify_halves(items), expected);  // the bisection without the first check
   items.resize(5);
   expected.resize(5);
   EXPECT_EQ(f.key->verify_batch(items), expected);
+  EXPECT_EQ(f.key->verify_halves(std::span(items).first(3)), (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(f.key->verify_halves(std::span(items).first(1)), (std::vector<bool>{true}));
+  EXPECT_TRUE(f.key->verify_halves({}).empty());
   EXPECT_EQ(f.key->verify_batch(std::span(items).first(3)), (std::vector<bool>{true, true, true}));
   EXPECT_TRUE(f.key->verify_batch({}).empty());
 }
