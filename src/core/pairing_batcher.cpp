@@ -105,11 +105,11 @@ bool PairingBatcher::lead(std::unique_lock<std::mutex>& lock, const std::shared_
     }
     --waiting_leaders_;
   }
+  ++running_[id];  // first: it may allocate, and a throw must leave the batch open to its leader
   if (!batch->closed) {
     batch->closed = true;
     open_.erase(id);
   }
-  ++running_[id];
   // Closed: the items no longer change, so they are read without the lock.
   lock.unlock();
   struct CheckEnds {  // the key's next batch may start once this check has ended, however

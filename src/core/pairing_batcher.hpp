@@ -27,7 +27,9 @@ struct PairingBatchSettings {
   /// A batch is checked as soon as it holds this many proofs (1: every proof alone).
   std::size_t max = 32;
   /// Called as each check starts (without the batcher's lock), with the number of proofs in it;
-  /// tests hold a check running with it. Empty in the server.
+  /// tests hold a check running with it. Empty in the server. What it throws reaches the caller
+  /// of a lone proof's check; in a batch it counts as the batch check throwing (every member
+  /// then checks its own proof).
   std::function<void(std::size_t)> on_check_start;
 };
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -266,6 +267,106 @@ TEST_F(PairingBatcherTest, proofs_arriving_during_their_keys_check_form_the_next
   EXPECT_EQ(stats.size_buckets[0], 2u);  // two checks of one proof
   EXPECT_EQ(stats.size_buckets[1], 3u);  // and one of two
   EXPECT_EQ(stats.bisected, 1u);
+  EXPECT_EQ(batcher.running_checks(), 0u);
+}
+
+TEST_F(PairingBatcherTest, a_check_that_throws_alone_reaches_its_caller_and_frees_its_keys_turn) {
+  const Case first = make_case(*one_, 1, true);
+  const Case second = make_case(*one_, 2, true);
+  std::atomic<int> calls{0};
+  std::atomic<bool> hold{true};
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow),
+                          .max = 32,
+                          .on_check_start = [&](std::size_t) {
+                            if (calls.fetch_add(1) != 0) return;
+                            while (hold.load()) std::this_thread::yield();
+                            throw std::runtime_error("hook");
+                          }});
+  std::atomic<int> thrown{0};
+  std::thread a([&] {
+    try {
+      batcher.verify(first.key, first.proof, first.publics);
+    } catch (const std::runtime_error&) {
+      thrown = 1;
+    }
+  });
+  while (batcher.running_checks() == 0) std::this_thread::yield();
+  std::atomic<int> v{2};
+  std::thread b([&] { v = batcher.verify(second.key, second.proof, second.publics) ? 1 : 0; });
+  while (batcher.waiting_leaders() == 0) std::this_thread::yield();
+  hold = false;
+  a.join();
+  b.join();
+  EXPECT_EQ(thrown.load(), 1);
+  EXPECT_EQ(v.load(), 1);
+  EXPECT_EQ(batcher.running_checks(), 0u);
+  EXPECT_EQ(batcher.waiting_leaders(), 0u);
+}
+
+TEST_F(PairingBatcherTest,
+       a_batch_check_that_throws_falls_back_to_single_checks_and_frees_its_keys_turn) {
+  const Case first = make_case(*one_, 1, true);
+  const Case good = make_case(*one_, 2, true);
+  const Case bad = make_case(*one_, 3, false);
+  const Case last = make_case(*one_, 4, true);
+  std::atomic<int> calls{0};
+  std::atomic<bool> hold{true};
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow),
+                          .max = 32,
+                          .on_check_start = [&](std::size_t n) {
+                            const int c = calls.fetch_add(1);
+                            if (c == 0) {
+                              while (hold.load()) std::this_thread::yield();
+                            } else if (n > 1) {
+                              throw std::runtime_error("batch hook");
+                            }
+                          }});
+  std::atomic<int> v_first{2}, v_good{2}, v_bad{2};
+  std::thread a([&] { v_first = batcher.verify(first.key, first.proof, first.publics) ? 1 : 0; });
+  while (batcher.running_checks() == 0) std::this_thread::yield();
+  std::thread b([&] { v_good = batcher.verify(good.key, good.proof, good.publics) ? 1 : 0; });
+  while (batcher.waiting_leaders() == 0) std::this_thread::yield();
+  std::thread c([&] { v_bad = batcher.verify(bad.key, bad.proof, bad.publics) ? 1 : 0; });
+  while (batcher.waiting_followers() == 0) std::this_thread::yield();
+  hold = false;
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(v_first.load(), 1);
+  EXPECT_EQ(v_good.load(), 1);
+  EXPECT_EQ(v_bad.load(), 0);
+  EXPECT_EQ(batcher.running_checks(), 0u);
+  // The lane is free: a lone proof is checked at once.
+  EXPECT_TRUE(batcher.verify(last.key, last.proof, last.publics));
+  EXPECT_EQ(batcher.running_checks(), 0u);
+}
+
+TEST_F(PairingBatcherTest, a_full_batch_runs_while_its_keys_check_is_held) {
+  const Case first = make_case(*one_, 1, true);
+  const Case good = make_case(*one_, 2, true);
+  const Case bad = make_case(*one_, 3, false);
+  std::atomic<bool> hold{true};
+  std::atomic<bool> held_once{false};
+  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow),
+                          .max = 2,
+                          .on_check_start = [&](std::size_t) {
+                            if (held_once.exchange(true)) return;
+                            while (hold.load()) std::this_thread::yield();
+                          }});
+  std::atomic<int> v_first{2}, v_good{2}, v_bad{2};
+  std::thread a([&] { v_first = batcher.verify(first.key, first.proof, first.publics) ? 1 : 0; });
+  while (batcher.running_checks() == 0) std::this_thread::yield();
+  std::thread b([&] { v_good = batcher.verify(good.key, good.proof, good.publics) ? 1 : 0; });
+  while (batcher.waiting_leaders() == 0) std::this_thread::yield();
+  std::thread c([&] { v_bad = batcher.verify(bad.key, bad.proof, bad.publics) ? 1 : 0; });
+  b.join();
+  c.join();  // while a's check is still held
+  EXPECT_EQ(v_good.load(), 1);
+  EXPECT_EQ(v_bad.load(), 0);
+  EXPECT_EQ(batcher.running_checks(), 1u);
+  hold = false;
+  a.join();
+  EXPECT_EQ(v_first.load(), 1);
   EXPECT_EQ(batcher.running_checks(), 0u);
 }
 
