@@ -80,6 +80,29 @@ std::vector<bool> verify_together(PairingBatcher& batcher, const std::vector<Cas
   return {verdicts.begin(), verdicts.end()};
 }
 
+/// Verifies `c` on a new thread; `verdict` holds 2 until then, 1 or 0 after.
+std::thread verify_on_thread(PairingBatcher& batcher, const Case& c, std::atomic<int>& verdict) {
+  return std::thread(
+      [&batcher, &c, &verdict] { verdict = batcher.verify(c.key, c.proof, c.publics) ? 1 : 0; });
+}
+
+/// Waits for a state of the batcher (the tests never wait for a time).
+template <class Predicate>
+void wait_for(Predicate holds) {
+  while (!holds()) std::this_thread::yield();
+}
+
+/// Settings (60 s window) whose first check stays running while `hold` is true.
+PairingBatchSettings holding_first_check(std::size_t max, std::atomic<bool>& hold,
+                                         std::atomic<bool>& held_once) {
+  return {.window = std::chrono::microseconds(kLongWindow),
+          .max = max,
+          .on_check_start = [&hold, &held_once](std::size_t) {
+            if (held_once.exchange(true)) return;  // only the first check
+            while (hold.load()) std::this_thread::yield();
+          }};
+}
+
 PairingBatchSettings settings(std::chrono::microseconds window, std::size_t max) {
   return {.window = window, .max = max, .on_check_start = {}};
 }
@@ -222,8 +245,8 @@ TEST_F(PairingBatcherTest, a_refused_request_frees_the_leader_waiting_for_it) {
     PairingBatcher::Pending mine(batcher, good.key.get());
     verdict = batcher.verify(good.key, good.proof, good.publics, &mine) ? 1 : 0;
   });
-  while (batcher.waiting_leaders() == 0) std::this_thread::yield();  // the leader waits for it
-  doomed.reset();                                                    // refused: released
+  wait_for([&] { return batcher.waiting_leaders() == 1; });  // the leader waits for it
+  doomed.reset();                                            // refused: released
   leader.join();
   EXPECT_EQ(verdict.load(), 1);
   EXPECT_EQ(batcher.stats().batches, 1u);
@@ -237,21 +260,15 @@ TEST_F(PairingBatcherTest, proofs_arriving_during_their_keys_check_form_the_next
   const Case good = make_case(*one_, 2, true);
   const Case bad = make_case(*one_, 3, false);
   const Case other = make_case(*two_, 4, true);
-  std::atomic<bool> hold{true};
-  std::atomic<bool> held_once{false};
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow),
-                          .max = 32,
-                          .on_check_start = [&](std::size_t) {
-                            if (held_once.exchange(true)) return;  // only the first check
-                            while (hold.load()) std::this_thread::yield();
-                          }});
+  std::atomic<bool> hold{true}, held_once{false};
+  PairingBatcher batcher(holding_first_check(32, hold, held_once));
   std::atomic<int> v_first{2}, v_good{2}, v_bad{2};
-  std::thread a([&] { v_first = batcher.verify(first.key, first.proof, first.publics) ? 1 : 0; });
-  while (batcher.running_checks() == 0) std::this_thread::yield();
-  std::thread b([&] { v_good = batcher.verify(good.key, good.proof, good.publics) ? 1 : 0; });
-  while (batcher.waiting_leaders() == 0) std::this_thread::yield();  // b waits for a's check
-  std::thread c([&] { v_bad = batcher.verify(bad.key, bad.proof, bad.publics) ? 1 : 0; });
-  while (batcher.waiting_followers() == 0) std::this_thread::yield();  // c joined b's batch
+  std::thread a = verify_on_thread(batcher, first, v_first);
+  wait_for([&] { return batcher.running_checks() == 1; });
+  std::thread b = verify_on_thread(batcher, good, v_good);
+  wait_for([&] { return batcher.waiting_leaders() == 1; });  // b waits for a's check
+  std::thread c = verify_on_thread(batcher, bad, v_bad);
+  wait_for([&] { return batcher.waiting_followers() == 1; });  // c joined b's batch
   // Another key's proof is checked at once while key one's check is still held.
   EXPECT_TRUE(batcher.verify(other.key, other.proof, other.publics));
   EXPECT_EQ(batcher.waiting_leaders(), 1u);
@@ -290,10 +307,10 @@ TEST_F(PairingBatcherTest, a_check_that_throws_alone_reaches_its_caller_and_free
       thrown = 1;
     }
   });
-  while (batcher.running_checks() == 0) std::this_thread::yield();
+  wait_for([&] { return batcher.running_checks() == 1; });
   std::atomic<int> v{2};
-  std::thread b([&] { v = batcher.verify(second.key, second.proof, second.publics) ? 1 : 0; });
-  while (batcher.waiting_leaders() == 0) std::this_thread::yield();
+  std::thread b = verify_on_thread(batcher, second, v);
+  wait_for([&] { return batcher.waiting_leaders() == 1; });
   hold = false;
   a.join();
   b.join();
@@ -322,12 +339,12 @@ TEST_F(PairingBatcherTest,
                             }
                           }});
   std::atomic<int> v_first{2}, v_good{2}, v_bad{2};
-  std::thread a([&] { v_first = batcher.verify(first.key, first.proof, first.publics) ? 1 : 0; });
-  while (batcher.running_checks() == 0) std::this_thread::yield();
-  std::thread b([&] { v_good = batcher.verify(good.key, good.proof, good.publics) ? 1 : 0; });
-  while (batcher.waiting_leaders() == 0) std::this_thread::yield();
-  std::thread c([&] { v_bad = batcher.verify(bad.key, bad.proof, bad.publics) ? 1 : 0; });
-  while (batcher.waiting_followers() == 0) std::this_thread::yield();
+  std::thread a = verify_on_thread(batcher, first, v_first);
+  wait_for([&] { return batcher.running_checks() == 1; });
+  std::thread b = verify_on_thread(batcher, good, v_good);
+  wait_for([&] { return batcher.waiting_leaders() == 1; });
+  std::thread c = verify_on_thread(batcher, bad, v_bad);
+  wait_for([&] { return batcher.waiting_followers() == 1; });
   hold = false;
   a.join();
   b.join();
@@ -345,20 +362,14 @@ TEST_F(PairingBatcherTest, a_full_batch_runs_while_its_keys_check_is_held) {
   const Case first = make_case(*one_, 1, true);
   const Case good = make_case(*one_, 2, true);
   const Case bad = make_case(*one_, 3, false);
-  std::atomic<bool> hold{true};
-  std::atomic<bool> held_once{false};
-  PairingBatcher batcher({.window = std::chrono::microseconds(kLongWindow),
-                          .max = 2,
-                          .on_check_start = [&](std::size_t) {
-                            if (held_once.exchange(true)) return;
-                            while (hold.load()) std::this_thread::yield();
-                          }});
+  std::atomic<bool> hold{true}, held_once{false};
+  PairingBatcher batcher(holding_first_check(2, hold, held_once));
   std::atomic<int> v_first{2}, v_good{2}, v_bad{2};
-  std::thread a([&] { v_first = batcher.verify(first.key, first.proof, first.publics) ? 1 : 0; });
-  while (batcher.running_checks() == 0) std::this_thread::yield();
-  std::thread b([&] { v_good = batcher.verify(good.key, good.proof, good.publics) ? 1 : 0; });
-  while (batcher.waiting_leaders() == 0) std::this_thread::yield();
-  std::thread c([&] { v_bad = batcher.verify(bad.key, bad.proof, bad.publics) ? 1 : 0; });
+  std::thread a = verify_on_thread(batcher, first, v_first);
+  wait_for([&] { return batcher.running_checks() == 1; });
+  std::thread b = verify_on_thread(batcher, good, v_good);
+  wait_for([&] { return batcher.waiting_leaders() == 1; });
+  std::thread c = verify_on_thread(batcher, bad, v_bad);
   b.join();
   c.join();  // while a's check is still held
   EXPECT_EQ(v_good.load(), 1);
