@@ -34,6 +34,7 @@
 // comma-separated), BENCH_SCALE_ROWS, BENCH_SCALE_BATCH, BENCH_SCALE_PARTS (default "a,b"; "a" or
 // "b" alone for one part), BENCH_SCALE_QUERY_RUNS (EXPLAIN ANALYZE runs per query, default 5).
 import { createRequests as createRequestsOver, forgeBodies as forgeBodiesWith, kBench } from './lib/bench-proofs.mjs';
+import { sendOpenLoop } from './lib/open-loop.mjs';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -346,77 +347,33 @@ const cpuSnapshot = () => {
   };
 };
 
-/// Sends `bodies` to POST /api/v1/verify through haproxy at `rate` per second (open loop; see
-/// bench-api.mjs for why), one body per request; latency from issuing to the answer's last byte.
-const load = (bodies, rate) => new Promise((resolve) => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+/// Sends `bodies` to POST /api/v1/verify through haproxy at `rate` per second with the open-loop
+/// sender of the API benchmarks (scripts/lib/open-loop.mjs), and measures each tier's CPU meanwhile.
+const load = async (bodies, rate) => {
   const n = bodies.length;
-  const latencies = new Float64Array(n);
-  const lags = new Float64Array(n);
-  const statuses = {};
-  const failures = [];
-  let sent = 0;
-  let done = 0;
-  let lastEnd = 0n;
   const cpu0 = cpuSnapshot();
   const self0 = process.cpuUsage();
   const load0 = os.loadavg()[0];
-  const t0 = process.hrtime.bigint();
-  const finish = () => {
-    const elapsed = Number(lastEnd - t0) / 1e9;
-    const cpu1 = cpuSnapshot();
-    const self = process.cpuUsage(self0);
-    agent.destroy();
-    const ms = Array.from(latencies).sort((a, b) => a - b);
-    const lag = Array.from(lags).sort((a, b) => a - b);
-    const perRequest = (k) => ((cpu1[k] - cpu0[k]) * 10) / n;  // ms of CPU per request
-    resolve({
-      rate, sent: n, statuses, failures, elapsed, achieved: n / elapsed,
-      p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), max: ms[n - 1],
-      lagP99: percentile(lag, 0.99),
-      cpu: { proofgate: perRequest('proofgate'), postgres: perRequest('postgres'), redis: perRequest('redis'), haproxy: perRequest('haproxy'),
-        sender: (self.user + self.system) / 1e3 / n },
-      machineBusy: (100 * (cpu1.machineBusy - cpu0.machineBusy)) / (cpu1.machineTotal - cpu0.machineTotal),
-      load: [load0, os.loadavg()[0]],
-    });
+  const r = await sendOpenLoop({
+    port: lbPort, bodies, rate,
+    headers: () => ({ Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' }),
+  });
+  const elapsed = Number(r.lastEnd - r.t0) / 1e9;
+  const cpu1 = cpuSnapshot();
+  const self = process.cpuUsage(self0);
+  const ms = Array.from(r.latencies).sort((a, b) => a - b);
+  const lag = Array.from(r.lags).sort((a, b) => a - b);
+  const perRequest = (k) => ((cpu1[k] - cpu0[k]) * 10) / n;  // ms of CPU per request
+  return {
+    rate, sent: n, statuses: r.statuses, failures: r.failures, elapsed, achieved: n / elapsed,
+    p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), p99: percentile(ms, 0.99), max: ms[n - 1],
+    lagP99: percentile(lag, 0.99),
+    cpu: { proofgate: perRequest('proofgate'), postgres: perRequest('postgres'), redis: perRequest('redis'), haproxy: perRequest('haproxy'),
+      sender: (self.user + self.system) / 1e3 / n },
+    machineBusy: (100 * (cpu1.machineBusy - cpu0.machineBusy)) / (cpu1.machineTotal - cpu0.machineTotal),
+    load: [load0, os.loadavg()[0]],
   };
-  const send = (i) => {
-    const start = process.hrtime.bigint();
-    lags[i] = Number(start - t0) / 1e6 - (i * 1000) / rate;
-    const body = bodies[i];
-    const req = http.request({
-      host: '127.0.0.1', port: lbPort, path: '/api/v1/verify', method: 'POST', agent,
-      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        const end = process.hrtime.bigint();
-        latencies[i] = Number(end - start) / 1e6;
-        if (end > lastEnd) lastEnd = end;
-        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-        if (res.statusCode !== 200 || !text.includes('"status":"verified"')) failures.push(`${res.statusCode} ${text.slice(0, 300)}`);
-        if (++done === n) finish();
-      });
-    });
-    req.on('error', (e) => {
-      const end = process.hrtime.bigint();
-      latencies[i] = Number(end - start) / 1e6;
-      if (end > lastEnd) lastEnd = end;
-      statuses.error = (statuses.error ?? 0) + 1;
-      failures.push(`error ${e.message}`);
-      if (++done === n) finish();
-    });
-    req.end(body);
-  };
-  const tick = () => {
-    const t = Number(process.hrtime.bigint() - t0) / 1e6;
-    while (sent < n && (sent * 1000) / rate <= t) send(sent++);
-    if (sent < n) setTimeout(tick, Math.max(0, (sent * 1000) / rate - t));
-  };
-  tick();
-});
+};
 const check = (phase, r) => {
   if (r.failures.length) {
     fail(`${phase}: ${r.failures.length} of ${r.sent} verifications were not "200 verified"; ` +

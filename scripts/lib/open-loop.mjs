@@ -1,4 +1,4 @@
-// The open-loop sender of the API benchmarks (scripts/bench-api.mjs, scripts/bench-cpu.mjs).
+// The open-loop sender of the API benchmarks (scripts/bench-api.mjs, bench-cpu.mjs, bench-scale.mjs).
 // Request i is scheduled at t0 + i / rate and sent on a keep-alive agent that opens sockets as
 // needed, so a slow answer never delays the requests behind it (no coordinated omission).
 import http from 'node:http';
