@@ -7,7 +7,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <numeric>
 #include <stdexcept>
 
 namespace pg::crypto {
@@ -230,12 +229,8 @@ void PreparedVerifyingKey::resolve(std::span<const BatchItem> items,
 
 bool PreparedVerifyingKey::verify_together(std::span<const BatchItem> items) const {
   if (items.empty()) return true;
-  for (const BatchItem& item : items) {
-    if (item.publics.size() != num_public()) return false;
-  }
-  std::vector<std::size_t> idx(items.size());
-  std::iota(idx.begin(), idx.end(), std::size_t{0});
-  return batch_holds(items, idx);
+  const std::vector<std::size_t> idx = checkable(items);
+  return idx.size() == items.size() && batch_holds(items, idx);
 }
 
 std::vector<std::size_t> PreparedVerifyingKey::checkable(std::span<const BatchItem> items) const {
