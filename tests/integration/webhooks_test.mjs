@@ -551,7 +551,11 @@ test('separate workers: serve --no-worker, two `proofgate worker` processes, one
   await waitFor(async () => (await rx.stats()).received > 20 && connectedTo(a.child.pid, rx.port), 60_000,
     () => `worker A with a delivery in flight after 20 deliveries (${rx.entries().length} logged by the receiver)`);
   // A's own requests may reach the receiver's handler after the kill on a loaded machine (sent
-  // before it, read later): they are told apart by the connection they came on.
+  // before it, read later): they are told apart by the connection they came on. A is stopped
+  // first, so that it opens no connection between the reading of its connections and the kill.
+  a.child.kill('SIGSTOP');
+  await waitFor(() => fs.readFileSync(`/proc/${a.child.pid}/stat`, 'utf8').split(') ')[1].startsWith('T'),
+    10_000, 'worker A stopped');
   const portsOfA = localPortsConnectedTo(a.child.pid, rx.port);
   const killedAt = Date.now();  // the receiver's received_ms is epoch milliseconds too
   a.child.kill('SIGKILL');
